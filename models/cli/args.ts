@@ -1,0 +1,18 @@
+/** Minimal `--name value` / `--flag` parsing for the model CLIs (node:util parseArgs). */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadBanking77, loadClinc150, loadJsonlDataset } from '../pipeline/datasets.ts';
+import type { Dataset } from '../pipeline/types.ts';
+
+export function cliArgs(options: NonNullable<ParseArgsConfig['options']>) {
+  return parseArgs({ args: process.argv.slice(2), options, allowPositionals: true, strict: true });
+}
+
+/** A dataset folder in any supported layout: JSONL splits, CLINC150 data_full.json, Banking77 CSVs. */
+export function loadAnyDataset(dir: string): Dataset {
+  if (existsSync(join(dir, 'train.jsonl'))) return loadJsonlDataset(dir);
+  if (existsSync(join(dir, 'data_full.json'))) return loadClinc150(join(dir, 'data_full.json'));
+  if (existsSync(join(dir, 'train.csv')) && existsSync(join(dir, 'categories.json'))) return loadBanking77(dir);
+  throw new Error(`${dir}: no train.jsonl, data_full.json (CLINC150) or train.csv + categories.json (Banking77) found`);
+}

@@ -1,0 +1,257 @@
+/**
+ * The intent classifier trainer: fastText-style (mean of fine-tuned word vectors plus hashed word
+ * bigrams, optional ReLU layer, softmax), initialised from the static token vectors and trained with
+ * plain SGD and a linearly decaying learning rate. The forward math is the one documented in
+ * types.ts and implemented by the ONNX graph; `forward` here is the float reference the trainer uses.
+ */
+import { quantizeRows } from './quantize.ts';
+import type { ClassifierWeights } from './types.ts';
+
+export interface ClassifierOptions {
+  epochs: number;
+  /** Learning rate of the dense layers and bigram table at the start; decays linearly to zero. */
+  lr: number;
+  /** Learning rate multiplier of the pre-trained word vectors. */
+  wordLrScale: number;
+  bigramBuckets: number;
+  bigramDim: number;
+  bigramPrime: number;
+  /** Width of the ReLU layer; 0 for a linear model. */
+  hidden: number;
+  /** Probability of dropping each word of a training example (never all of them). */
+  wordDropout: number;
+  labelSmoothing: number;
+  seed: number;
+}
+
+export const DEFAULT_CLASSIFIER: ClassifierOptions = {
+  epochs: 30,
+  lr: 0.2,
+  wordLrScale: 1,
+  bigramBuckets: 8192,
+  bigramDim: 32,
+  bigramPrime: 1_000_003,
+  hidden: 0,
+  wordDropout: 0.1,
+  labelSmoothing: 0.05,
+  seed: 42,
+};
+
+/** Float weights during training (same layout as ClassifierWeights before quantization). */
+export interface FloatClassifier {
+  dim: number;
+  vocab: number;
+  words: Float32Array;
+  bigrams: Float32Array;
+  opts: ClassifierOptions;
+  hiddenW?: Float32Array;
+  hiddenB?: Float32Array;
+  outW: Float32Array;
+  outB: Float32Array;
+  labels: string[];
+}
+
+/** mulberry32: a small seeded PRNG, so that builds are reproducible. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function bigramHash(a: number, b: number, prime: number, buckets: number): number {
+  return (a * prime + b) % buckets;
+}
+
+interface Scratch {
+  z: Float32Array;
+  a: Float32Array;
+  r: Float32Array;
+  logits: Float32Array;
+}
+
+function scratch(m: FloatClassifier): Scratch {
+  const dz = m.dim + m.opts.bigramDim;
+  const h = m.opts.hidden;
+  return {
+    z: new Float32Array(dz),
+    a: new Float32Array(h),
+    r: h > 0 ? new Float32Array(h) : new Float32Array(0),
+    logits: new Float32Array(m.labels.length),
+  };
+}
+
+/** Forward pass for one sequence of ids (no padding); fills s and returns softmax probabilities. */
+function forwardInto(m: FloatClassifier, ids: number[], s: Scratch, hashes: number[]): Float32Array {
+  const D = m.dim;
+  const Db = m.opts.bigramDim;
+  const z = s.z;
+  z.fill(0);
+  for (const id of ids) {
+    const o = id * D;
+    for (let d = 0; d < D; d++) z[d] += m.words[o + d];
+  }
+  for (let d = 0; d < D; d++) z[d] /= Math.max(ids.length, 1);
+  hashes.length = 0;
+  for (let t = 0; t + 1 < ids.length; t++) hashes.push(bigramHash(ids[t], ids[t + 1], m.opts.bigramPrime, m.opts.bigramBuckets));
+  for (const h of hashes) {
+    const o = h * Db;
+    for (let d = 0; d < Db; d++) z[D + d] += m.bigrams[o + d];
+  }
+  const k = Math.max(hashes.length, 1);
+  for (let d = 0; d < Db; d++) z[D + d] /= k;
+  let input = z;
+  const H = m.opts.hidden;
+  if (H > 0) {
+    const dz = D + Db;
+    for (let j = 0; j < H; j++) s.a[j] = m.hiddenB![j];
+    for (let i = 0; i < dz; i++) {
+      const zi = z[i];
+      if (zi === 0) continue;
+      const o = i * H;
+      for (let j = 0; j < H; j++) s.a[j] += zi * m.hiddenW![o + j];
+    }
+    for (let j = 0; j < H; j++) s.r[j] = s.a[j] > 0 ? s.a[j] : 0;
+    input = s.r;
+  }
+  const C = m.labels.length;
+  const logits = s.logits;
+  for (let c = 0; c < C; c++) logits[c] = m.outB[c];
+  for (let i = 0; i < input.length; i++) {
+    const v = input[i];
+    if (v === 0) continue;
+    const o = i * C;
+    for (let c = 0; c < C; c++) logits[c] += v * m.outW[o + c];
+  }
+  return logits;
+}
+
+export function softmax(logits: ArrayLike<number>): Float32Array {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);
+  const out = new Float32Array(logits.length);
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += out[i] = Math.exp(logits[i] - max);
+  for (let i = 0; i < out.length; i++) out[i] /= sum;
+  return out;
+}
+
+/** Logits of one id sequence under float weights. */
+export function floatLogits(m: FloatClassifier, ids: number[]): Float32Array {
+  return Float32Array.from(forwardInto(m, ids, scratch(m), []));
+}
+
+export function trainClassifier(
+  initWords: Float32Array,
+  dim: number,
+  examples: Array<{ ids: number[]; label: number }>,
+  labels: string[],
+  opts: ClassifierOptions = DEFAULT_CLASSIFIER,
+  onEpoch?: (epoch: number, loss: number) => void,
+): FloatClassifier {
+  const rand = prng(opts.seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+  const C = labels.length;
+  const Db = opts.bigramDim;
+  const dz = dim + Db;
+  const H = opts.hidden;
+  const inputDim = H > 0 ? H : dz;
+  const m: FloatClassifier = {
+    dim,
+    vocab: initWords.length / dim,
+    words: Float32Array.from(initWords),
+    bigrams: new Float32Array(opts.bigramBuckets * Db),
+    opts,
+    outW: new Float32Array(inputDim * C),
+    outB: new Float32Array(C),
+    labels,
+  };
+  if (H > 0) {
+    const sd = Math.sqrt(2 / dz);
+    m.hiddenW = Float32Array.from({ length: dz * H }, () => gauss() * sd);
+    m.hiddenB = new Float32Array(H);
+  }
+  const s = scratch(m);
+  const hashes: number[] = [];
+  const order = examples.map((_, i) => i);
+  const total = opts.epochs * examples.length;
+  let step = 0;
+  const dl = new Float32Array(C);
+  const dIn = new Float32Array(inputDim);
+  const dzv = new Float32Array(dz);
+  for (let epoch = 0; epoch < opts.epochs; epoch++) {
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    let lossSum = 0;
+    for (const idx of order) {
+      const ex = examples[idx];
+      const lr = opts.lr * (1 - step / total);
+      step++;
+      let ids = ex.ids;
+      if (opts.wordDropout > 0 && ids.length > 3) {
+        const kept = ids.filter((_, t) => t === 0 || t === ids.length - 1 || rand() >= opts.wordDropout);
+        if (kept.length > 2) ids = kept;
+      }
+      const logits = forwardInto(m, ids, s, hashes);
+      const p = softmax(logits);
+      lossSum -= Math.log(p[ex.label] + 1e-12);
+      const eps = opts.labelSmoothing;
+      for (let c = 0; c < C; c++) dl[c] = p[c] - (eps / C + (c === ex.label ? 1 - eps : 0));
+      const input = H > 0 ? s.r : s.z;
+      // Output layer: gradient to the input first, then the update.
+      for (let i = 0; i < inputDim; i++) {
+        const o = i * C;
+        let g = 0;
+        for (let c = 0; c < C; c++) g += m.outW[o + c] * dl[c];
+        dIn[i] = g;
+        const v = input[i];
+        if (v !== 0) for (let c = 0; c < C; c++) m.outW[o + c] -= lr * v * dl[c];
+      }
+      for (let c = 0; c < C; c++) m.outB[c] -= lr * dl[c];
+      if (H > 0) {
+        dzv.fill(0);
+        for (let j = 0; j < H; j++) {
+          if (s.a[j] <= 0) continue;
+          const g = dIn[j];
+          m.hiddenB![j] -= lr * g;
+          for (let i = 0; i < dz; i++) {
+            dzv[i] += m.hiddenW![i * H + j] * g;
+            m.hiddenW![i * H + j] -= lr * s.z[i] * g;
+          }
+        }
+      } else {
+        dzv.set(dIn);
+      }
+      const wl = (lr * opts.wordLrScale) / ids.length;
+      for (const id of ids) {
+        const o = id * dim;
+        for (let d = 0; d < dim; d++) m.words[o + d] -= wl * dzv[d];
+      }
+      const bl = lr / Math.max(hashes.length, 1);
+      for (const h of hashes) {
+        const o = h * Db;
+        for (let d = 0; d < Db; d++) m.bigrams[o + d] -= bl * dzv[dim + d];
+      }
+    }
+    onEpoch?.(epoch, lossSum / examples.length);
+  }
+  return m;
+}
+
+/** int8 words and bigrams with per-row scales; dense layers stay float32 (they are small). */
+export function quantizeClassifier(m: FloatClassifier): ClassifierWeights {
+  return {
+    words: quantizeRows(m.words, m.vocab, m.dim),
+    bigrams: quantizeRows(m.bigrams, m.opts.bigramBuckets, m.opts.bigramDim),
+    bigramPrime: m.opts.bigramPrime,
+    hidden: m.hiddenW ? { w: m.hiddenW, b: m.hiddenB!, size: m.opts.hidden } : undefined,
+    out: { w: m.outW, b: m.outB },
+    labels: m.labels,
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * Trains, calibrates and exports an intent classifier on any labeled dataset. The starting word
+ * vectors are those of a built static embedder folder, so training needs no GloVe download.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { decideIntent, IntentClassifier, type IntentPrediction } from '../../shared/models/intent-classifier.ts';
+import type { OrtTensorConstructor } from '../../shared/models/onnx-session.ts';
+import type { ModelManifest } from '../../shared/models/manifest.ts';
+import type { WordPieceTokenizer } from '../../shared/tokenizer/wordpiece.ts';
+import { calibrateThreshold, type Prediction } from '../eval/metrics.ts';
+import { DEFAULT_CLASSIFIER, quantizeClassifier, trainClassifier, type ClassifierOptions, type FloatClassifier } from './classifier.ts';
+import { datasetLabels, datasetSha256, splitValidation } from './datasets.ts';
+import { classifierConfig, writeHfModelFolder } from './hf-folder.ts';
+import { writeManifest } from './manifest-writer.ts';
+import { buildClassifierOnnx } from './onnx/classifier-graph.ts';
+import { decodeModel } from './onnx/proto.ts';
+import { dequantize } from './quantize.ts';
+import { OOS, type ClassifierWeights, type Dataset, type LabeledExample } from './types.ts';
+import { loadModelFolder, nodeSession } from '../runtime/load-node.ts';
+
+export interface BaseVectors {
+  tokenizer: WordPieceTokenizer;
+  tokenizerJson: object;
+  tokenizerConfig: object;
+  rows: Float32Array;
+  dim: number;
+  embedder: ModelManifest;
+}
+
+/** The dequantized token vectors of a built embedder folder (verified against its manifest). */
+export async function loadBaseVectors(embedderDir: string): Promise<BaseVectors> {
+  const f = await loadModelFolder(embedderDir);
+  const model = decodeModel(f.onnx);
+  const init = (name: string) => {
+    const t = model.graph!.initializer!.find((x) => x.name === name);
+    if (!t || !t.rawData) throw new Error(`${embedderDir}: initializer ${name} missing`);
+    return { dims: t.dims!.map(Number), raw: t.rawData };
+  };
+  const q = init('embeddings.q');
+  const s = init('embeddings.scale');
+  const [rows, dim] = q.dims;
+  const table = {
+    rows,
+    dim,
+    q: new Int8Array(q.raw.buffer.slice(q.raw.byteOffset, q.raw.byteOffset + q.raw.byteLength)),
+    scale: new Float32Array(s.raw.buffer.slice(s.raw.byteOffset, s.raw.byteOffset + s.raw.byteLength)),
+  };
+  const json = async (p: string) => JSON.parse(await readFile(join(embedderDir, p), 'utf8'));
+  return {
+    tokenizer: f.tokenizer,
+    tokenizerJson: await json('tokenizer.json'),
+    tokenizerConfig: await json('tokenizer_config.json'),
+    rows: dequantize(table),
+    dim,
+    embedder: f.manifest,
+  };
+}
+
+export interface IntentCalibration {
+  oosThreshold: number;
+  routeThreshold: number;
+  /** On the validation split, at routeThreshold. */
+  routePrecision: number;
+  routeCoverage: number;
+}
+
+export interface TrainedIntentModel {
+  weights: ClassifierWeights;
+  float: FloatClassifier;
+  classifier: IntentClassifier;
+  onnx: Uint8Array;
+  labels: string[];
+  calibration: IntentCalibration;
+  trainSeconds: number;
+  dataset: Dataset;
+  options: ClassifierOptions;
+}
+
+export function toPrediction(gold: string, p: IntentPrediction): Prediction {
+  return { gold, label: p.intent, confidence: p.confidence };
+}
+
+export async function predictAll(clf: IntentClassifier, examples: LabeledExample[], batch = 64): Promise<IntentPrediction[]> {
+  const out: IntentPrediction[] = [];
+  for (let i = 0; i < examples.length; i += batch) out.push(...(await clf.classify(examples.slice(i, i + batch).map((e) => e.text))));
+  return out;
+}
+
+/**
+ * Out-of-scope threshold: the top-probability cut below which a message is out of scope, chosen
+ * to maximise accuracy over the whole validation split (0 when it has no out-of-scope example).
+ */
+function chooseOosThreshold(val: LabeledExample[], preds: IntentPrediction[]): number {
+  if (!val.some((e) => e.label === OOS)) return 0;
+  const rows = val.map((e, i) => ({ gold: e.label, top: preds[i].topLabel, conf: preds[i].confidence }));
+  const candidates = [0, ...new Set(rows.map((r) => r.conf))].sort((a, b) => a - b);
+  let best = 0;
+  let bestCorrect = -1;
+  for (const t of candidates) {
+    let correct = 0;
+    for (const r of rows) correct += (r.top === OOS || r.conf < t ? OOS : r.top) === r.gold ? 1 : 0;
+    if (correct > bestCorrect) (bestCorrect = correct), (best = t);
+  }
+  return best;
+}
+
+export async function trainIntentModel(
+  input: Dataset,
+  base: BaseVectors,
+  options: Partial<ClassifierOptions> = {},
+): Promise<TrainedIntentModel> {
+  const opts = { ...DEFAULT_CLASSIFIER, ...options };
+  const dataset = input.val ? input : splitValidation(input, 0.1, opts.seed);
+  const labels = datasetLabels(dataset);
+  const index = new Map(labels.map((l, i) => [l, i]));
+  const t0 = performance.now();
+  const examples = dataset.train.map((e) => ({ ids: base.tokenizer.encode(e.text), label: index.get(e.label)! }));
+  const float = trainClassifier(base.rows, base.dim, examples, labels, opts);
+  const trainSeconds = (performance.now() - t0) / 1000;
+  const weights = quantizeClassifier(float);
+  const onnx = buildClassifierOnnx(weights);
+  const Tensor = ort.Tensor as unknown as OrtTensorConstructor;
+  const session = await nodeSession(onnx);
+  const uncalibrated = new IntentClassifier(base.tokenizer, session, Tensor, labels, { oosThreshold: 0, routeThreshold: 1 });
+  const valPreds = await predictAll(uncalibrated, dataset.val!);
+  const oosThreshold = chooseOosThreshold(dataset.val!, valPreds);
+  const route = calibrateThreshold(
+    dataset.val!.map((e, i) =>
+      toPrediction(e.label, decideIntent(valPreds[i].topLabel, valPreds[i].confidence, { oosThreshold, routeThreshold: 1 })),
+    ),
+    { minPrecision: 0.99 },
+  );
+  const calibration: IntentCalibration = {
+    oosThreshold,
+    routeThreshold: Number.isFinite(route.threshold) ? route.threshold : 1,
+    routePrecision: route.precision,
+    routeCoverage: route.coverage,
+  };
+  const classifier = new IntentClassifier(base.tokenizer, session, Tensor, labels, calibration);
+  return { weights, float, classifier, onnx, labels, calibration, trainSeconds, dataset, options: opts };
+}
+
+export async function writeIntentFolder(
+  dir: string,
+  m: TrainedIntentModel,
+  base: BaseVectors,
+  meta: { name: string; version: string; metrics: Record<string, unknown> },
+): Promise<ModelManifest> {
+  const config = { ...classifierConfig(m.labels, base.tokenizer.vocabSize), switchyard: m.calibration };
+  await writeHfModelFolder(dir, { onnx: m.onnx, config, tokenizerJson: base.tokenizerJson, tokenizerConfig: base.tokenizerConfig });
+  return writeManifest(dir, {
+    name: meta.name,
+    version: meta.version,
+    kind: 'intent-classifier',
+    trainingDataSha256: datasetSha256(m.dataset),
+    settings: { ...m.options, embedder: `${base.embedder.name}@${base.embedder.version}`, calibration: m.calibration },
+    seed: m.options.seed,
+    metrics: meta.metrics,
+  });
+}

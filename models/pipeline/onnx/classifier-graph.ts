@@ -1,0 +1,96 @@
+/**
+ * ONNX graph of the fastText-style intent classifier (see ClassifierWeights in ../types.ts).
+ *
+ * Only the rows in use are dequantized: Gather int8 rows and their per-row scales, then Cast+Mul.
+ * The mask weights (mask_t / max(count, 1)) are folded into the per-row scale before the Mul, so
+ * each branch is Gather, Gather, Cast, Mul, Mul, ReduceSum.
+ *
+ * Bigram ids are hashed in-graph with int64 arithmetic: h_t = (ids_t * prime + ids_{t+1}) mod NB,
+ * from Slice(ids, 0:-1) and Slice(ids, 1:). With a sequence of length 1 both slices are empty,
+ * ReduceSum over the empty axis gives 0 and the count clamps to 1, so g = 0 (no NaN).
+ */
+import type { ClassifierWeights } from '../types.ts';
+import { DType, GraphBuilder, modelBytes } from './proto.ts';
+
+const INT64_MAX = 9223372036854775807n;
+
+export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
+  const D = w.words.dim;
+  const Db = w.bigrams.dim;
+  const NB = w.bigrams.rows;
+  const C = w.labels.length;
+  const zDim = D + Db;
+  if (w.words.q.length !== w.words.rows * D || w.words.scale.length !== w.words.rows) throw new Error('words: inconsistent sizes');
+  if (w.bigrams.q.length !== NB * Db || w.bigrams.scale.length !== NB) throw new Error('bigrams: inconsistent sizes');
+  if (!Number.isSafeInteger(w.bigramPrime) || w.bigramPrime <= 0) throw new Error('bigramPrime must be a positive safe integer');
+  // ids * prime + id must not overflow int64 in the graph.
+  if (BigInt(w.words.rows) * BigInt(w.bigramPrime) + BigInt(w.words.rows) > INT64_MAX) throw new Error('bigramPrime too large');
+  const inDim = w.hidden ? w.hidden.size : zDim;
+  if (w.hidden && (w.hidden.w.length !== zDim * w.hidden.size || w.hidden.b.length !== w.hidden.size)) throw new Error('hidden: inconsistent sizes');
+  if (w.out.w.length !== inDim * C || w.out.b.length !== C) throw new Error('out: inconsistent sizes');
+
+  const g = new GraphBuilder('switchyard_classifier');
+  const ids = g.input('input_ids', DType.int64, ['batch', 'sequence']);
+  const mask = g.input('attention_mask', DType.int64, ['batch', 'sequence']);
+  g.input('token_type_ids', DType.int64, ['batch', 'sequence']);
+
+  const wq = g.int8('words.q', [w.words.rows, D], w.words.q);
+  const ws = g.float('words.scale', [w.words.rows, 1], w.words.scale);
+  const bq = g.int8('bigrams.q', [NB, Db], w.bigrams.q);
+  const bs = g.float('bigrams.scale', [NB, 1], w.bigrams.scale);
+  const axis1 = g.int64('axes_1', [1], [1]);
+  const axis2 = g.int64('axes_2', [1], [2]);
+  const zero = g.int64('start_0', [1], [0]);
+  const one = g.int64('start_1', [1], [1]);
+  const minusOne = g.int64('end_minus_1', [1], [-1]);
+  const end = g.int64('end_max', [1], [INT64_MAX]);
+  const prime = g.int64('bigram_prime', [], [w.bigramPrime]);
+  const buckets = g.int64('bigram_buckets', [], [NB]);
+  const oneF = g.float('one_f', [], [1]);
+
+  /** Weighted sum over axis 1 of table rows: sum_t weight[b,t] * table[idx[b,t]]. */
+  const pooled = (prefix: string, q: string, s: string, idx: string, weight: string): string => {
+    const w3 = g.op('Unsqueeze', [weight, axis2], {}, `${prefix}_weight_3d`);
+    const rowScale = g.op('Gather', [s, idx], { axis: 0 }, `${prefix}_row_scale`);
+    const coef = g.op('Mul', [rowScale, w3], {}, `${prefix}_coef`);
+    const rowQ = g.op('Gather', [q, idx], { axis: 0 }, `${prefix}_row_q`);
+    const rowF = g.op('Cast', [rowQ], { to: DType.float }, `${prefix}_row_f`);
+    const scaled = g.op('Mul', [rowF, coef], {}, `${prefix}_scaled`);
+    return g.op('ReduceSum', [scaled, axis1], { keepdims: 0 }, `${prefix}_mean`);
+  };
+  /** weight / max(sum_t weight, 1) per batch row. */
+  const meanWeights = (prefix: string, weight: string): string => {
+    const count = g.op('ReduceSum', [weight, axis1], { keepdims: 1 }, `${prefix}_count`);
+    const countC = g.op('Max', [count, oneF], {}, `${prefix}_count_clamped`);
+    return g.op('Div', [weight, countC], {}, `${prefix}_weight`);
+  };
+
+  // Word mean.
+  const maskF = g.op('Cast', [mask], { to: DType.float }, 'mask_f');
+  const m = pooled('word', wq, ws, ids, meanWeights('word', maskF));
+
+  // Hashed bigram mean.
+  const idsA = g.op('Slice', [ids, zero, minusOne, axis1], {}, 'ids_a');
+  const idsB = g.op('Slice', [ids, one, end, axis1], {}, 'ids_b');
+  const mul = g.op('Mul', [idsA, prime], {}, 'ids_a_prime');
+  const add = g.op('Add', [mul, idsB], {}, 'bigram_raw');
+  const h = g.op('Mod', [add, buckets], { fmod: 0 }, 'bigram_ids');
+  const maskA = g.op('Slice', [maskF, zero, minusOne, axis1], {}, 'mask_a');
+  const maskB = g.op('Slice', [maskF, one, end, axis1], {}, 'mask_b');
+  const k = g.op('Mul', [maskA, maskB], {}, 'bigram_mask');
+  const gm = pooled('bigram', bq, bs, h, meanWeights('bigram', k));
+
+  let z = g.op('Concat', [m, gm], { axis: 1 }, 'z');
+  if (w.hidden) {
+    const hw = g.float('hidden.w', [zDim, w.hidden.size], w.hidden.w);
+    const hb = g.float('hidden.b', [w.hidden.size], w.hidden.b);
+    const pre = g.op('Gemm', [z, hw, hb], {}, 'hidden_pre');
+    z = g.op('Relu', [pre], {}, 'hidden');
+  }
+  const ow = g.float('out.w', [inDim, C], w.out.w);
+  const ob = g.float('out.b', [C], w.out.b);
+  g.op('Gemm', [z, ow, ob], {}, 'logits');
+
+  g.output('logits', DType.float, ['batch', C]);
+  return modelBytes(g, { docString: 'Switchyard fastText-style intent classifier (int8 tables, per-row scale).' });
+}

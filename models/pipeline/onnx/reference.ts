@@ -1,0 +1,108 @@
+/**
+ * Plain-TypeScript reference forwards of the exported graphs (float64 arithmetic on the
+ * dequantized int8 values). Used by tests and by the trainer to check export parity.
+ * The math is the one documented in ../types.ts.
+ */
+import type { ClassifierWeights, EmbedderWeights, QuantTable } from '../types.ts';
+import { NORMALIZE_EPS } from './embedder-graph.ts';
+
+export interface EmbedderOutput {
+  /** [B][T][D] */
+  lastHiddenState: number[][][];
+  /** [B][D], L2-normalized masked sum. */
+  sentenceEmbedding: number[][];
+}
+
+function row(t: QuantTable, r: number): number[] {
+  if (!Number.isInteger(r) || r < 0 || r >= t.rows) throw new Error(`row ${r} out of range [0, ${t.rows})`);
+  const out = new Array<number>(t.dim);
+  const s = t.scale[r];
+  for (let c = 0; c < t.dim; c++) out[c] = t.q[r * t.dim + c] * s;
+  return out;
+}
+
+function checkShapes(ids: number[][], mask: number[][]): void {
+  if (ids.length !== mask.length) throw new Error('ids / mask batch mismatch');
+  ids.forEach((r, b) => {
+    if (r.length !== mask[b].length) throw new Error(`ids / mask length mismatch in row ${b}`);
+  });
+}
+
+/** (a * prime + b) mod n for non-negative integers, exact even when a * prime exceeds 2^53. */
+export function bigramBucket(a: number, b: number, prime: number, n: number): number {
+  const p = a * prime + b;
+  if (Number.isSafeInteger(p)) return p % n;
+  return Number((BigInt(a) * BigInt(prime) + BigInt(b)) % BigInt(n));
+}
+
+export function embedderForward(w: EmbedderWeights, ids: number[][], mask: number[][]): EmbedderOutput {
+  checkShapes(ids, mask);
+  const D = w.table.dim;
+  const lastHiddenState: number[][][] = [];
+  const sentenceEmbedding: number[][] = [];
+  ids.forEach((seq, b) => {
+    const rows = seq.map((id) => row(w.table, id));
+    lastHiddenState.push(rows);
+    const sum = new Array<number>(D).fill(0);
+    rows.forEach((x, t) => {
+      const m = mask[b][t];
+      if (m !== 0) for (let d = 0; d < D; d++) sum[d] += m * x[d];
+    });
+    const norm = Math.sqrt(sum.reduce((a, v) => a + v * v, 0));
+    const denom = Math.max(norm, NORMALIZE_EPS);
+    sentenceEmbedding.push(sum.map((v) => v / denom));
+  });
+  return { lastHiddenState, sentenceEmbedding };
+}
+
+/** Features z = concat(word mean, bigram mean) before any hidden layer. [B][D + Db] */
+export function classifierFeatures(w: ClassifierWeights, ids: number[][], mask: number[][]): number[][] {
+  checkShapes(ids, mask);
+  const D = w.words.dim;
+  const Db = w.bigrams.dim;
+  return ids.map((seq, b) => {
+    const mk = mask[b];
+    const m = new Array<number>(D).fill(0);
+    let count = 0;
+    seq.forEach((id, t) => {
+      count += mk[t];
+      if (mk[t] === 0) return;
+      const x = row(w.words, id);
+      for (let d = 0; d < D; d++) m[d] += mk[t] * x[d];
+    });
+    const mDen = Math.max(count, 1);
+    const g = new Array<number>(Db).fill(0);
+    let kCount = 0;
+    for (let t = 0; t + 1 < seq.length; t++) {
+      const k = mk[t] * mk[t + 1];
+      kCount += k;
+      if (k === 0) continue;
+      const x = row(w.bigrams, bigramBucket(seq[t], seq[t + 1], w.bigramPrime, w.bigrams.rows));
+      for (let d = 0; d < Db; d++) g[d] += k * x[d];
+    }
+    const gDen = Math.max(kCount, 1);
+    return [...m.map((v) => v / mDen), ...g.map((v) => v / gDen)];
+  });
+}
+
+/** x @ W + b with W row-major [in][out]. */
+function affine(x: number[], W: Float32Array, b: Float32Array, outDim: number): number[] {
+  const y = Array.from(b);
+  if (W.length !== x.length * outDim) throw new Error('affine: shape mismatch');
+  for (let i = 0; i < x.length; i++) {
+    const xi = x[i];
+    if (xi === 0) continue;
+    for (let o = 0; o < outDim; o++) y[o] += xi * W[i * outDim + o];
+  }
+  return y;
+}
+
+/** logits [B][C] */
+export function classifierForward(w: ClassifierWeights, ids: number[][], mask: number[][]): number[][] {
+  const C = w.out.b.length;
+  return classifierFeatures(w, ids, mask).map((z) => {
+    let h = z;
+    if (w.hidden) h = affine(z, w.hidden.w, w.hidden.b, w.hidden.size).map((v) => Math.max(v, 0));
+    return affine(h, w.out.w, w.out.b, C);
+  });
+}

@@ -1,0 +1,62 @@
+/**
+ * Shared contracts of the model pipeline: datasets, weights, and the exact forward math the
+ * ONNX graphs implement. The trainer (TypeScript, float32) and the exported graphs must agree.
+ */
+
+/** The out-of-scope label used in every dataset. */
+export const OOS = 'oos';
+
+export interface LabeledExample {
+  text: string;
+  label: string;
+}
+
+export interface Dataset {
+  name: string;
+  train: LabeledExample[];
+  /** Validation split; when a set has none, callers carve one out of train. */
+  val?: LabeledExample[];
+  test: LabeledExample[];
+}
+
+/**
+ * An int8 table with one float scale per row: value(r, c) = q[r * dim + c] * scale[r].
+ */
+export interface QuantTable {
+  rows: number;
+  dim: number;
+  q: Int8Array;
+  scale: Float32Array;
+}
+
+/**
+ * Static embedder. Inputs input_ids / attention_mask / token_type_ids (int64 [B, T]).
+ *   last_hidden_state[b, t, :] = table[input_ids[b, t]]            (float32 [B, T, D])
+ *   sentence_embedding[b, :]   = l2normalize(sum_t mask[b, t] * table[ids[b, t]])  (float32 [B, D], eps 1e-12)
+ * Rows already carry the SIF weight and the common-component removal; special-token rows are zero.
+ */
+export interface EmbedderWeights {
+  table: QuantTable;
+}
+
+/**
+ * Intent classifier (fastText-style). Inputs as above; output logits float32 [B, C].
+ *   x_t  = words[ids_t]                                  (D)
+ *   m    = sum_t mask_t x_t / max(sum_t mask_t, 1)
+ *   h_t  = (ids_t * bigramPrime + ids_{t+1}) mod bigrams.rows,  t = 0 .. T-2
+ *   k_t  = mask_t * mask_{t+1}
+ *   g    = sum_t k_t bigrams[h_t] / max(sum_t k_t, 1)    (Db)
+ *   z    = concat(m, g)                                  (D + Db)
+ *   if hidden: z = relu(z @ hidden.w + hidden.b)         (hidden.size)
+ *   logits = z @ out.w + out.b                           (C)
+ * Matrices are row-major [in][out].
+ */
+export interface ClassifierWeights {
+  words: QuantTable;
+  bigrams: QuantTable;
+  bigramPrime: number;
+  hidden?: { w: Float32Array; b: Float32Array; size: number };
+  out: { w: Float32Array; b: Float32Array };
+  /** id2label order; includes OOS when the training data had it. */
+  labels: string[];
+}

@@ -1,0 +1,66 @@
+/**
+ * Intent classification over any onnxruntime: tokenize, run the graph, softmax, then apply the
+ * calibrated out-of-scope and routing thresholds stored in the model's config.json.
+ */
+import { WordPieceTokenizer } from '../tokenizer/wordpiece.ts';
+import { bertFeeds, type OrtSession, type OrtTensorConstructor } from './onnx-session.ts';
+
+export const OOS = 'oos';
+
+/** The `switchyard` block of a classifier's config.json. */
+export interface ClassifierCalibration {
+  /** Below this top probability the message is out of scope. */
+  oosThreshold: number;
+  /** At or above this top probability the intent is trusted for routing (precision >= 99% on val). */
+  routeThreshold: number;
+}
+
+export interface IntentPrediction {
+  /** Final intent after the out-of-scope decision. */
+  intent: string;
+  /** Top softmax probability. */
+  confidence: number;
+  /** The arg-max label before the out-of-scope decision. */
+  topLabel: string;
+  /** True when the confidence clears the routing threshold and the intent is in scope. */
+  confident: boolean;
+}
+
+/** The out-of-scope and routing decision for a top label and its probability. */
+export function decideIntent(topLabel: string, confidence: number, c: ClassifierCalibration): IntentPrediction {
+  const intent = topLabel === OOS || confidence < c.oosThreshold ? OOS : topLabel;
+  return { intent, confidence, topLabel, confident: intent !== OOS && confidence >= c.routeThreshold };
+}
+
+export class IntentClassifier {
+  constructor(
+    readonly tokenizer: WordPieceTokenizer,
+    private readonly session: OrtSession,
+    private readonly Tensor: OrtTensorConstructor,
+    readonly labels: string[],
+    readonly calibration: ClassifierCalibration,
+  ) {}
+
+  async logits(texts: string[]): Promise<Float32Array[]> {
+    const enc = this.tokenizer.encodeBatch(texts);
+    const out = await this.session.run(bertFeeds(this.session, this.Tensor, enc));
+    const logits = out.logits;
+    if (!logits) throw new Error('classifier graph has no logits output');
+    const data = logits.data as Float32Array;
+    const C = this.labels.length;
+    return texts.map((_, b) => data.slice(b * C, (b + 1) * C));
+  }
+
+  async classify(texts: string[]): Promise<IntentPrediction[]> {
+    return (await this.logits(texts)).map((l) => this.decide(l));
+  }
+
+  decide(logits: Float32Array): IntentPrediction {
+    let max = -Infinity;
+    let arg = 0;
+    for (let i = 0; i < logits.length; i++) if (logits[i] > max) (max = logits[i]), (arg = i);
+    let sum = 0;
+    for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
+    return decideIntent(this.labels[arg], 1 / sum, this.calibration);
+  }
+}

@@ -1,0 +1,203 @@
+import { describe, expect, it } from 'vitest';
+import {
+  accuracy,
+  applyOosThreshold,
+  averageRanks,
+  bypass,
+  calibrateThreshold,
+  confusionMatrix,
+  ece,
+  inScopeAccuracy,
+  macroF1,
+  mostConfused,
+  oosRecall,
+  oosThreshold,
+  pearson,
+  percentile,
+  percentiles,
+  reliabilityBins,
+  spearman,
+  type Prediction,
+} from '../models/eval/metrics.js';
+import { renderIntentReport } from '../models/eval/report-html.js';
+
+const P = (gold: string, label: string, confidence = 1): Prediction => ({ gold, label, confidence });
+
+describe('classification metrics', () => {
+  // a: P 1/2 R 1/2 F1 1/2; b: P 1/2 R 1 F1 2/3; oos: P 1 R 1/2 F1 2/3.
+  const preds = [P('a', 'a'), P('a', 'b'), P('b', 'b'), P('oos', 'oos'), P('oos', 'a')];
+
+  it('accuracy, in-scope accuracy, oos recall', () => {
+    expect(accuracy(preds)).toBeCloseTo(3 / 5, 12);
+    expect(inScopeAccuracy(preds)).toBeCloseTo(2 / 3, 12);
+    expect(oosRecall(preds)).toBeCloseTo(1 / 2, 12);
+    expect(oosRecall([P('a', 'a')])).toBeNull();
+    expect(inScopeAccuracy([P('a', 'oos'), P('b', 'b')])).toBe(0.5); // OOS for in-scope gold is wrong
+    expect(Number.isNaN(accuracy([]))).toBe(true);
+  });
+
+  it('macro-F1 over gold labels incl. oos', () => {
+    expect(macroF1(preds)).toBeCloseTo((1 / 2 + 2 / 3 + 2 / 3) / 3, 12);
+    // A predicted label absent from gold is not averaged in: only a (P 1, R 1/2, F1 2/3).
+    expect(macroF1([P('a', 'a'), P('a', 'zzz')])).toBeCloseTo(2 / 3, 12);
+    expect(macroF1([P('a', 'a'), P('b', 'b')])).toBe(1);
+  });
+
+  it('confusion matrix and most-confused sub-matrix', () => {
+    const cm = confusionMatrix(preds);
+    expect(cm.labels).toEqual(['a', 'b', 'oos']);
+    expect(cm.matrix).toEqual([
+      [1, 1, 0],
+      [0, 1, 0],
+      [1, 0, 1],
+    ]);
+    const sub = mostConfused(cm, 2);
+    // errors: a = 1 (row) + 1 (col) = 2, b = 1, oos = 1 -> a, then b (name order on ties)
+    expect(sub.labels).toEqual(['a', 'b']);
+    expect(sub.errors).toEqual([2, 1]);
+    expect(sub.matrix).toEqual([
+      [1, 1],
+      [0, 1],
+    ]);
+  });
+});
+
+describe('calibration', () => {
+  it('ECE with 15 equal-width bins (hand computed)', () => {
+    // bin (0.8667, 0.9333]: conf 0.9 x2, acc 0.5 -> |0.5 - 0.9| * 2/4 = 0.2
+    // bin (0.1333, 0.2]: conf 0.2, acc 1 -> 0.8 * 1/4 = 0.2
+    // bin (0.2667, 0.3333]: conf 0.3, acc 1 -> 0.7 * 1/4 = 0.175
+    const preds = [P('a', 'a', 0.9), P('a', 'b', 0.9), P('a', 'a', 0.2), P('a', 'a', 0.3)];
+    expect(ece(preds)).toBeCloseTo(0.575, 12);
+    const bins = reliabilityBins(preds);
+    expect(bins).toHaveLength(15);
+    expect(bins[13].count).toBe(2);
+    expect(bins[2].count).toBe(1);
+    expect(bins[4].count).toBe(1);
+  });
+
+  it('ECE is 0 for a calibrated set and edges land in the first / last bin', () => {
+    const calibrated = Array.from({ length: 10 }, (_, i) => P('a', i < 7 ? 'a' : 'b', 0.7));
+    expect(ece(calibrated)).toBeCloseTo(0, 12);
+    const b = reliabilityBins([P('a', 'a', 0), P('a', 'a', 1)]);
+    expect(b[0].count).toBe(1);
+    expect(b[14].count).toBe(1);
+    expect(ece([P('a', 'a', 1)])).toBe(0);
+  });
+});
+
+describe('thresholds', () => {
+  const preds = [
+    P('a', 'a', 0.95),
+    P('a', 'b', 0.9),
+    P('b', 'b', 0.8),
+    P('oos', 'oos', 0.99), // predicted oos: never bypassed
+    P('b', 'b', 0.5),
+  ];
+
+  it('bypass precision and coverage', () => {
+    expect(bypass(preds, 0.85)).toEqual({ threshold: 0.85, precision: 0.5, coverage: 0.4, count: 2 });
+    expect(bypass(preds, 0.95)).toEqual({ threshold: 0.95, precision: 1, coverage: 0.2, count: 1 });
+    expect(bypass(preds, 0)).toEqual({ threshold: 0, precision: 0.75, coverage: 0.8, count: 4 });
+    expect(bypass(preds, 1)).toEqual({ threshold: 1, precision: 1, coverage: 0, count: 0 });
+  });
+
+  it('calibrateThreshold picks the smallest threshold meeting the precision', () => {
+    const c99 = calibrateThreshold(preds, { minPrecision: 0.99 });
+    expect(c99).toMatchObject({ threshold: 0.95, precision: 1, coverage: 0.2, count: 1, feasible: true });
+    expect(calibrateThreshold(preds).threshold).toBe(0.95); // default minPrecision 0.99
+    // precision by threshold: 0.95 -> 1, 0.9 -> 1/2, 0.8 -> 2/3, 0.5 -> 3/4 (not monotonic)
+    expect(calibrateThreshold(preds, { minPrecision: 0.74 })).toMatchObject({ threshold: 0.5, coverage: 0.8 });
+    expect(calibrateThreshold(preds, { minPrecision: 0.76 }).threshold).toBe(0.95);
+  });
+
+  it('calibrateThreshold treats equal confidences as one group, and reports infeasible targets', () => {
+    const tied = [P('a', 'a', 0.95), P('a', 'a', 0.9), P('a', 'b', 0.9)];
+    expect(calibrateThreshold(tied, { minPrecision: 0.99 }).threshold).toBe(0.95);
+    const bad = calibrateThreshold([P('a', 'b', 0.9), P('oos', 'oos', 0.9)]);
+    expect(bad.feasible).toBe(false);
+    expect(bad.threshold).toBe(Number.POSITIVE_INFINITY);
+    expect(bad.coverage).toBe(0);
+  });
+
+  it('oosThreshold maximises (in-scope accuracy + oos recall) / 2 on val', () => {
+    const val = [
+      P('x', 'x', 0.9),
+      P('y', 'y', 0.6),
+      P('oos', 'x', 0.5),
+      P('oos', 'y', 0.3),
+      P('x', 'y', 0.4),
+    ];
+    // Rejecting below 0.55 turns the two gold-oos (0.5, 0.3) and the wrong 0.4 into oos.
+    const t = oosThreshold(val);
+    expect(t.source).toBe('val');
+    expect(t.threshold).toBeCloseTo(0.55, 12);
+    expect(t.objective).toBeCloseTo((2 / 3 + 1) / 2, 12);
+    expect(t.inScopeAccuracy).toBeCloseTo(2 / 3, 12);
+    expect(t.oosRecall).toBe(1);
+    const applied = applyOosThreshold(val, t.threshold);
+    expect(inScopeAccuracy(applied)).toBeCloseTo(2 / 3, 12);
+    expect(oosRecall(applied)).toBe(1);
+    expect(applied.map((p) => p.label)).toEqual(['x', 'y', 'oos', 'oos', 'oos']);
+  });
+
+  it('oosThreshold keeps 0 when rejecting only hurts, and falls back to a low default without oos', () => {
+    expect(oosThreshold([P('x', 'x', 0.2), P('oos', 'oos', 0.9)]).threshold).toBe(0);
+    const d = oosThreshold([P('x', 'x', 0.9), P('y', 'x', 0.3)]);
+    expect(d.source).toBe('default');
+    expect(d.threshold).toBe(0.05);
+    expect(d.oosRecall).toBeNull();
+    expect(oosThreshold([P('x', 'x', 0.9)], { defaultThreshold: 0.01 }).threshold).toBe(0.01);
+  });
+});
+
+describe('correlation and percentiles', () => {
+  it('average ranks for ties', () => {
+    expect(averageRanks([10, 20, 20, 30])).toEqual([1, 2.5, 2.5, 4]);
+    expect(averageRanks([3, 1, 3, 3])).toEqual([3, 1, 3, 3]);
+  });
+
+  it('Spearman with ties (= Pearson over average ranks)', () => {
+    // ranks x = [1, 2.5, 2.5, 4], y = [1, 3, 2, 4]: sxy = 4.5, sxx = 4.5, syy = 5 -> sqrt(0.9)
+    expect(spearman([1, 2, 2, 3], [1, 3, 2, 4])).toBeCloseTo(Math.sqrt(0.9), 12);
+    expect(spearman([1, 2, 3, 4], [10, 20, 30, 1000])).toBeCloseTo(1, 12);
+    expect(spearman([1, 2, 3], [3, 2, 1])).toBeCloseTo(-1, 12);
+  });
+
+  it('Pearson', () => {
+    // mean 2 / 13/3: sxy = 5, sxx = 2, syy = 114/9
+    expect(pearson([1, 2, 3], [2, 4, 7])).toBeCloseTo(5 / Math.sqrt(228 / 9), 12);
+    expect(Number.isNaN(pearson([1, 1, 1], [1, 2, 3]))).toBe(true);
+    expect(Number.isNaN(pearson([1, 2], [1, 2, 3]))).toBe(true);
+  });
+
+  it('percentiles with linear interpolation', () => {
+    expect(percentile([4, 1, 3, 2], 50)).toBe(2.5);
+    expect(percentile([1, 2, 3, 4], 99)).toBeCloseTo(3.97, 12);
+    expect(percentile([7], 99)).toBe(7);
+    const s = percentiles([1, 2, 3, 4]);
+    expect(s).toMatchObject({ n: 4, mean: 2.5, p50: 2.5, max: 4 });
+    expect(Number.isNaN(percentile([], 50))).toBe(true);
+  });
+});
+
+describe('html report', () => {
+  it('is one self-contained page with the expected sections', () => {
+    const preds = [P('a', 'a', 0.9), P('a', 'b', 0.6), P('b', 'b', 0.8), P('oos', 'a', 0.4), P('<x>', 'a', 0.3)];
+    const html = renderIntentReport({
+      dataset: 'toy',
+      model: 'm',
+      predictions: preds,
+      latencyMs: [0.1, 0.2, 0.2, 0.3, 5],
+      peers: [{ name: 'nlpjs', inScopeAccuracy: 0.5, oosRecall: null, p50Ms: 0.2, trainSeconds: 3 }],
+    });
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    for (const s of ['Headline metrics', 'Most-confused intents', 'Reliability diagram', 'Latency', 'Peer comparison']) {
+      expect(html).toContain(s);
+    }
+    expect(html.match(/<svg /g)).toHaveLength(2);
+    expect(html).not.toMatch(/<script|<link |src="http|href="http/);
+    expect(html).toContain('&lt;x&gt;');
+    expect(html).not.toContain('<x>');
+  });
+});

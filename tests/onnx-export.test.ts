@@ -1,0 +1,378 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import {
+  AutoModel,
+  AutoModelForSequenceClassification,
+  AutoTokenizer,
+  Tensor as HfTensor,
+  env as hfEnv,
+  pipeline,
+} from '@huggingface/transformers';
+import * as ortNode from 'onnxruntime-node';
+import * as ortWeb from 'onnxruntime-web';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  bertTokenizerConfig,
+  classifierConfig,
+  embedderConfig,
+  ONNX_Q8_PATH,
+  writeHfModelFolder,
+} from '../models/pipeline/hf-folder.ts';
+import { buildClassifierOnnx } from '../models/pipeline/onnx/classifier-graph.ts';
+import { buildEmbedderOnnx } from '../models/pipeline/onnx/embedder-graph.ts';
+import { decodeModel } from '../models/pipeline/onnx/proto.ts';
+import { classifierForward, embedderForward } from '../models/pipeline/onnx/reference.ts';
+import { quantizeRows } from '../models/pipeline/quantize.ts';
+import type { ClassifierWeights, EmbedderWeights } from '../models/pipeline/types.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
+const WORDS = [
+  'the', 'a', 'to', 'i', 'my', 'is', 'what', 'how', 'please', 'can', 'you', 'book', 'flight', 'hotel',
+  'weather', 'today', 'tomorrow', 'in', 'for', 'me', 'cancel', 'order', 'play', 'music', 'set', 'alarm',
+  'timer', 'call', 'mom', 'transfer', 'money', 'balance', 'check', 'reset', 'password', 'card', 'lost',
+  'help', 'new', 'york', 'paris', '##s', '##ing', '##ed', '?',
+];
+const VOCAB = [...SPECIALS, ...WORDS];
+const V = VOCAB.length; // 50
+const D = 8;
+const DB = 4;
+const NB = 64;
+const LABELS = ['book_flight', 'weather', 'cancel', 'music', 'oos'];
+const C = LABELS.length;
+const HIDDEN = 6;
+const PRIME = 1_000_003;
+
+function randomTable(rand: () => number, rows: number, dim: number, zeroRows: number[] = []) {
+  const v = Float32Array.from({ length: rows * dim }, () => rand() * 2 - 1);
+  for (const r of zeroRows) v.fill(0, r * dim, (r + 1) * dim);
+  return quantizeRows(v, rows, dim);
+}
+const randomVec = (rand: () => number, n: number, s = 0.5) => Float32Array.from({ length: n }, () => (rand() * 2 - 1) * s);
+
+function makeEmbedder(seed: number): EmbedderWeights {
+  // Special-token rows are zero, as in the real embedder.
+  return { table: randomTable(mulberry32(seed), V, D, [0, 1, 2, 3, 4]) };
+}
+
+function makeClassifier(seed: number, hidden: boolean): ClassifierWeights {
+  const rand = mulberry32(seed);
+  const words = randomTable(rand, V, D);
+  const bigrams = randomTable(rand, NB, DB);
+  const z = D + DB;
+  const h = hidden ? { w: randomVec(rand, z * HIDDEN), b: randomVec(rand, HIDDEN), size: HIDDEN } : undefined;
+  const inDim = h ? HIDDEN : z;
+  return { words, bigrams, bigramPrime: PRIME, hidden: h, out: { w: randomVec(rand, inDim * C), b: randomVec(rand, C) }, labels: LABELS };
+}
+
+function tokenizerJson() {
+  const special = (id: number) => ({
+    id,
+    content: SPECIALS[id],
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  });
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: SPECIALS.map((_, i) => special(i)),
+    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+    pre_tokenizer: { type: 'BertPreTokenizer' },
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [
+        { SpecialToken: { id: '[CLS]', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '[SEP]', type_id: 0 } },
+      ],
+      pair: [
+        { SpecialToken: { id: '[CLS]', type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: '[SEP]', type_id: 0 } },
+        { Sequence: { id: 'B', type_id: 1 } },
+        { SpecialToken: { id: '[SEP]', type_id: 1 } },
+      ],
+      special_tokens: {
+        '[CLS]': { id: '[CLS]', ids: [2], tokens: ['[CLS]'] },
+        '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] },
+      },
+    },
+    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+    model: {
+      type: 'WordPiece',
+      unk_token: '[UNK]',
+      continuing_subword_prefix: '##',
+      max_input_chars_per_word: 100,
+      vocab: Object.fromEntries(VOCAB.map((t, i) => [t, i])),
+    },
+  };
+}
+
+const id = (tok: string) => {
+  const i = VOCAB.indexOf(tok);
+  if (i < 0) throw new Error(tok);
+  return i;
+};
+
+/** A padded batch (ids, mask) of token sequences wrapped in [CLS] ... [SEP]. */
+function batchOf(seqs: string[][]): { ids: number[][]; mask: number[][] } {
+  const rows = seqs.map((s) => [2, ...s.map(id), 3]);
+  const T = Math.max(...rows.map((r) => r.length));
+  return {
+    ids: rows.map((r) => [...r, ...new Array<number>(T - r.length).fill(0)]),
+    mask: rows.map((r) => [...r.map(() => 1), ...new Array<number>(T - r.length).fill(0)]),
+  };
+}
+
+const PADDED = batchOf([
+  ['book', 'a', 'flight', 'to', 'new', 'york', 'for', 'tomorrow'],
+  ['weather', 'today'],
+  ['play', 'music', 'please', '?'],
+]);
+/** Length-1 inputs (no bigrams), including a fully masked row. */
+const LENGTH1 = { ids: [[id('flight')], [id('music')]], mask: [[1], [0]] };
+const LENGTH1_SINGLE = { ids: [[id('weather')]], mask: [[1]] };
+const CASES = { padded: PADDED, length1: LENGTH1, length1Single: LENGTH1_SINGLE };
+
+// ---------------------------------------------------------------------------------------------
+// Runners
+
+type Feeds = { ids: number[][]; mask: number[][] };
+type Runner = (bytes: Uint8Array, feeds: Feeds, output: string) => Promise<{ data: Float32Array; dims: readonly number[] }>;
+
+const int64 = (a: number[][]) => BigInt64Array.from(a.flat(), (v) => BigInt(v));
+
+function ortRunner(ort: typeof ortNode | typeof ortWeb, sessionOptions: object): Runner {
+  const cache = new Map<Uint8Array, Promise<ortNode.InferenceSession>>();
+  return async (bytes, { ids, mask }, output) => {
+    if (!cache.has(bytes)) cache.set(bytes, ort.InferenceSession.create(bytes, sessionOptions) as Promise<ortNode.InferenceSession>);
+    const session = await cache.get(bytes)!;
+    const dims = [ids.length, ids[0].length];
+    const T = ort.Tensor as typeof ortNode.Tensor;
+    const out = await session.run({
+      input_ids: new T('int64', int64(ids), dims),
+      attention_mask: new T('int64', int64(mask), dims),
+      token_type_ids: new T('int64', new BigInt64Array(dims[0] * dims[1]), dims),
+    });
+    return { data: out[output].data as Float32Array, dims: out[output].dims };
+  };
+}
+
+function maxAbsDiff(got: ArrayLike<number>, want: number[]): number {
+  expect(got.length).toBe(want.length);
+  let m = 0;
+  for (let i = 0; i < want.length; i++) m = Math.max(m, Math.abs(got[i] - want[i]));
+  return m;
+}
+
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return ab / Math.sqrt(aa * bb);
+}
+
+const TOL = 1e-4;
+
+// ---------------------------------------------------------------------------------------------
+
+describe('ONNX export', () => {
+  const embedder = makeEmbedder(7);
+  const classifiers = { plain: makeClassifier(11, false), hidden: makeClassifier(13, true) };
+  const embedderBytes = buildEmbedderOnnx(embedder);
+  const classifierBytes = { plain: buildClassifierOnnx(classifiers.plain), hidden: buildClassifierOnnx(classifiers.hidden) };
+
+  let root = '';
+  const runners: Record<string, Runner> = {};
+
+  beforeAll(async () => {
+    ortWeb.env.wasm.numThreads = 1;
+    ortWeb.env.wasm.proxy = false;
+    runners['onnxruntime-node'] = ortRunner(ortNode, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+    runners['onnxruntime-web'] = ortRunner(ortWeb, { executionProviders: ['wasm'] });
+
+    root = await mkdtemp(join(tmpdir(), 'switchyard-onnx-'));
+    const tok = tokenizerJson();
+    await writeHfModelFolder(join(root, 'embedder'), {
+      onnx: embedderBytes,
+      config: embedderConfig(D, V),
+      tokenizerJson: tok,
+      tokenizerConfig: bertTokenizerConfig(),
+    });
+    for (const kind of ['plain', 'hidden'] as const) {
+      await writeHfModelFolder(join(root, `classifier-${kind}`), {
+        onnx: classifierBytes[kind],
+        config: classifierConfig(LABELS, V, D),
+        tokenizerJson: tok,
+        tokenizerConfig: bertTokenizerConfig(),
+      });
+    }
+    hfEnv.allowRemoteModels = false;
+    hfEnv.allowLocalModels = true;
+    hfEnv.localModelPath = root;
+    hfEnv.useFSCache = false;
+
+    // transformers.js model (not pipeline) runs the exact id batches, including length 1.
+    const hfModels = new Map<Uint8Array, Promise<(inputs: Record<string, HfTensor>) => Promise<Record<string, HfTensor>>>>();
+    const folderOf = new Map<Uint8Array, string>([
+      [embedderBytes, 'embedder'],
+      [classifierBytes.plain, 'classifier-plain'],
+      [classifierBytes.hidden, 'classifier-hidden'],
+    ]);
+    runners['transformers.js'] = async (bytes, { ids, mask }, output) => {
+      if (!hfModels.has(bytes)) {
+        const name = folderOf.get(bytes)!;
+        const Auto = name === 'embedder' ? AutoModel : AutoModelForSequenceClassification;
+        hfModels.set(
+          bytes,
+          Auto.from_pretrained(name, { dtype: 'q8' }).then((m) => (x: Record<string, HfTensor>) => m(x)),
+        );
+      }
+      const model = await hfModels.get(bytes)!;
+      const dims = [ids.length, ids[0].length];
+      const out = await model({
+        input_ids: new HfTensor('int64', int64(ids), dims),
+        attention_mask: new HfTensor('int64', int64(mask), dims),
+        token_type_ids: new HfTensor('int64', new BigInt64Array(dims[0] * dims[1]), dims),
+      });
+      return { data: out[output].data as Float32Array, dims: out[output].dims };
+    };
+  });
+
+  afterAll(async () => {
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it('writes the folder layout transformers.js expects', async () => {
+    const cfg = JSON.parse(await readFile(join(root, 'classifier-plain', 'config.json'), 'utf8'));
+    expect(cfg.model_type).toBe('bert');
+    expect(cfg.id2label['4']).toBe('oos');
+    expect(cfg.label2id.oos).toBe(4);
+    const onnxFile = await readFile(join(root, 'embedder', ONNX_Q8_PATH));
+    expect(Buffer.compare(onnxFile, Buffer.from(embedderBytes))).toBe(0);
+  });
+
+  it('declares opset 17, IR 8, producer switchyard and symbolic batch/sequence dims', () => {
+    const m = decodeModel(classifierBytes.plain);
+    expect(Number(m.irVersion)).toBe(8);
+    expect(m.producerName).toBe('switchyard');
+    expect(m.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 17]]);
+    const g = m.graph!;
+    expect(g.input!.map((i) => i.name)).toEqual(['input_ids', 'attention_mask', 'token_type_ids']);
+    expect(g.input![0].type!.tensorType!.shape!.dim!.map((d) => d.dimParam)).toEqual(['batch', 'sequence']);
+    expect(g.output!.map((o) => o.name)).toEqual(['logits']);
+    const e = decodeModel(embedderBytes).graph!;
+    expect(e.output!.map((o) => o.name)).toEqual(['last_hidden_state', 'sentence_embedding']);
+    // Rows are gathered in int8 before the Cast (no whole-table dequantization).
+    const gather = e.node!.find((n) => n.opType === 'Gather' && n.input![0] === 'embeddings.q');
+    expect(gather).toBeDefined();
+    expect(e.node!.find((n) => n.opType === 'Cast' && n.input![0] === 'embeddings.q')).toBeUndefined();
+  });
+
+  it('is deterministic: building twice gives byte-identical ONNX', () => {
+    expect(Buffer.compare(Buffer.from(buildEmbedderOnnx(makeEmbedder(7))), Buffer.from(embedderBytes))).toBe(0);
+    for (const kind of ['plain', 'hidden'] as const) {
+      const again = buildClassifierOnnx(makeClassifier(kind === 'plain' ? 11 : 13, kind === 'hidden'));
+      expect(Buffer.compare(Buffer.from(again), Buffer.from(classifierBytes[kind]))).toBe(0);
+    }
+  });
+
+  for (const runtime of ['onnxruntime-node', 'onnxruntime-web', 'transformers.js']) {
+    describe(runtime, () => {
+      for (const [caseName, feeds] of Object.entries(CASES)) {
+        for (const kind of ['plain', 'hidden'] as const) {
+          it(`classifier (${kind}) logits match the reference: ${caseName}`, async () => {
+            const want = classifierForward(classifiers[kind], feeds.ids, feeds.mask);
+            const got = await runners[runtime](classifierBytes[kind], feeds, 'logits');
+            expect(got.dims).toEqual([feeds.ids.length, C]);
+            expect(Array.from(got.data).every(Number.isFinite)).toBe(true);
+            expect(maxAbsDiff(got.data, want.flat())).toBeLessThan(TOL);
+          });
+        }
+        it(`embedder outputs match the reference: ${caseName}`, async () => {
+          const want = embedderForward(embedder, feeds.ids, feeds.mask);
+          const emb = await runners[runtime](embedderBytes, feeds, 'sentence_embedding');
+          expect(emb.dims).toEqual([feeds.ids.length, D]);
+          expect(Array.from(emb.data).every(Number.isFinite)).toBe(true);
+          expect(maxAbsDiff(emb.data, want.sentenceEmbedding.flat())).toBeLessThan(TOL);
+          const hidden = await runners[runtime](embedderBytes, feeds, 'last_hidden_state');
+          expect(hidden.dims).toEqual([feeds.ids.length, feeds.ids[0].length, D]);
+          expect(maxAbsDiff(hidden.data, want.lastHiddenState.flat(2))).toBeLessThan(TOL);
+        });
+      }
+    });
+  }
+
+  describe('transformers.js pipelines', () => {
+    const texts = ['Book a flight to New York for tomorrow', 'weather today', 'Play music please?', 'booking flights'];
+
+    it('tokenizes like the fixture expects', async () => {
+      const tok = await AutoTokenizer.from_pretrained('embedder');
+      const enc = tok(texts.slice(0, 3), { padding: true });
+      expect(enc.input_ids.tolist().map((r: bigint[]) => r.map(Number))).toEqual(PADDED.ids);
+      expect(enc.attention_mask.tolist().map((r: bigint[]) => r.map(Number))).toEqual(PADDED.mask);
+      expect(enc.token_type_ids).toBeDefined();
+      expect(tok('booking flights').input_ids.tolist()[0].map(Number)).toEqual([2, id('book'), id('##ing'), id('flight'), id('##s'), 3]);
+    });
+
+    it('feature-extraction (mean pooling + normalize) agrees with sentence_embedding', async () => {
+      const extractor = await pipeline('feature-extraction', 'embedder', { dtype: 'q8' });
+      const pooled = await extractor(texts, { pooling: 'mean', normalize: true });
+      expect(pooled.dims).toEqual([texts.length, D]);
+      const tok = await AutoTokenizer.from_pretrained('embedder');
+      const enc = tok(texts, { padding: true });
+      const ids = enc.input_ids.tolist().map((r: bigint[]) => r.map(Number));
+      const mask = enc.attention_mask.tolist().map((r: bigint[]) => r.map(Number));
+      const ours = await runners['onnxruntime-node'](embedderBytes, { ids, mask }, 'sentence_embedding');
+      const ref = embedderForward(embedder, ids, mask).sentenceEmbedding;
+      const data = pooled.data as Float32Array;
+      for (let b = 0; b < texts.length; b++) {
+        const p = data.subarray(b * D, (b + 1) * D);
+        expect(cosine(p, ours.data.subarray(b * D, (b + 1) * D))).toBeGreaterThan(0.9999);
+        expect(cosine(p, ref[b])).toBeGreaterThan(0.9999);
+      }
+    });
+
+    it('text-classification returns softmax of the reference logits with id2label names', async () => {
+      const classifier = await pipeline('text-classification', 'classifier-hidden', { dtype: 'q8' });
+      const tok = await AutoTokenizer.from_pretrained('classifier-hidden');
+      for (const text of texts) {
+        const enc = tok(text);
+        const ids = enc.input_ids.tolist().map((r: bigint[]) => r.map(Number));
+        const logits = classifierForward(classifiers.hidden, ids, ids.map((r: number[]) => r.map(() => 1)))[0];
+        const mx = Math.max(...logits);
+        const ex = logits.map((l) => Math.exp(l - mx));
+        const sum = ex.reduce((a, v) => a + v, 0);
+        const best = logits.indexOf(mx);
+        const out = (await classifier(text)) as Array<{ label: string; score: number }>;
+        expect(out[0].label).toBe(LABELS[best]);
+        expect(Math.abs(out[0].score - ex[best] / sum)).toBeLessThan(TOL);
+      }
+    });
+  });
+});

@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AutoTokenizer, env as hfEnv } from '@huggingface/transformers';
+import { describe, expect, it } from 'vitest';
+import { WordPieceTokenizer } from '../shared/tokenizer/wordpiece.ts';
+import { loadClinc150, loadBanking77, repoRoot } from '../models/pipeline/datasets.ts';
+import { storeTexts } from '../models/pipeline/store-data.ts';
+
+const DIR = join(repoRoot(), 'models', 'default');
+
+/** A few thousand varied strings: store, CLINC150, Banking77 texts, and hand-made hard cases. */
+function corpus(): string[] {
+  const clinc = loadClinc150();
+  const banking = loadBanking77();
+  const hard = [
+    '',
+    '   ',
+    'Where is my pakage??',
+    'Çà et là, naïve café — résumé',
+    'Ｆｕｌｌｗｉｄｔｈ ｔｅｘｔ and ﬁ ligatures',
+    '東京の本屋さんで漫画を買いました',
+    '한국어 만화 책',
+    'Привет, где мой заказ KB-48213?',
+    'مرحبا كيف حالك',
+    'emoji 📦🚚✨ and 👨‍👩‍👧 family',
+    'tabs\tand\nnewlines\r\nand\u000bvertical',
+    'control\u0000chars\u0007here\u200b\ufeffzero-width',
+    'literal [CLS] and [SEP] and [MASK] tokens [UNK][PAD]',
+    'a'.repeat(150) + ' short',
+    'supercalifragilisticexpialidocious antidisestablishmentarianism',
+    'price $12.99, 30% off!!! (limited) #deal @store ~~~',
+    'x'.repeat(50) + '-' + 'y'.repeat(60),
+    'word '.repeat(400),
+    'combining e\u0301 and a\u0308 and n\u0303',
+    '\ud83d lone surrogate \udc00 here',
+  ];
+  return [
+    ...hard,
+    ...storeTexts().slice(0, 1500),
+    ...clinc.test.slice(0, 1500).map((e) => e.text),
+    ...banking.test.slice(0, 1000).map((e) => e.text),
+  ];
+}
+
+describe('tokenizer parity with transformers.js', () => {
+  it('gives the same ids as transformers.js on the same tokenizer.json over thousands of strings', async () => {
+    hfEnv.allowRemoteModels = false;
+    hfEnv.localModelPath = DIR;
+    hfEnv.useFSCache = false;
+    const hf = await AutoTokenizer.from_pretrained('embedder');
+    const ours = new WordPieceTokenizer(JSON.parse(readFileSync(join(DIR, 'embedder', 'tokenizer.json'), 'utf8')), {
+      maxLength: 128,
+    });
+    const texts = corpus();
+    expect(texts.length).toBeGreaterThan(3000);
+    let mismatches = 0;
+    const examples: string[] = [];
+    for (const text of texts) {
+      const expected = Array.from(hf(text, { truncation: true }).input_ids.data as BigInt64Array, Number);
+      const got = ours.encode(text);
+      if (JSON.stringify(expected) !== JSON.stringify(got)) {
+        mismatches++;
+        if (examples.length < 5) examples.push(`${JSON.stringify(text.slice(0, 60))}: ${expected.slice(0, 12)} vs ${got.slice(0, 12)}`);
+      }
+    }
+    expect(examples).toEqual([]);
+    expect(mismatches).toBe(0);
+  });
+
+  it('splits unseen and misspelled words into known pieces instead of [UNK]', () => {
+    const ours = new WordPieceTokenizer(JSON.parse(readFileSync(join(DIR, 'embedder', 'tokenizer.json'), 'utf8')));
+    for (const word of ['pakage', 'retrun', 'shippping', 'frieren', 'mangaaaa']) {
+      const tokens = ours.tokens(word);
+      expect(tokens).not.toContain('[UNK]');
+      expect(tokens.length).toBeGreaterThan(2);
+    }
+    expect(ours.vocabSize).toBeGreaterThan(30_000);
+    expect(ours.vocabSize).toBeLessThan(60_000);
+  });
+
+  it('truncates a 100 KB message to the model length quickly and rejects non-strings', () => {
+    const ours = new WordPieceTokenizer(JSON.parse(readFileSync(join(DIR, 'embedder', 'tokenizer.json'), 'utf8')));
+    const ids = ours.encode('where is my order '.repeat(6000));
+    expect(ids.length).toBe(128);
+    expect(() => ours.encode(42 as unknown as string)).toThrow(/string/);
+  });
+});
