@@ -201,3 +201,20 @@ describe('html report', () => {
     expect(html).not.toContain('<x>');
   });
 });
+
+describe('wilsonLower and conservative calibration', () => {
+  it('matches a textbook Wilson bound and tightens the threshold on small samples', async () => {
+    const { wilsonLower, calibrateThreshold } = await import('../models/eval/metrics.ts');
+    expect(wilsonLower(99, 100, 1.645)).toBeCloseTo(0.9564, 3);
+    expect(wilsonLower(0, 0, 1.645)).toBe(0);
+    // 100 correct confident predictions, then one wrong at lower confidence.
+    const preds = [
+      ...Array.from({ length: 100 }, (_, i) => ({ gold: 'a', label: 'a', confidence: 0.99 - i * 0.001 })),
+      { gold: 'b', label: 'a', confidence: 0.5 },
+    ];
+    expect(calibrateThreshold(preds, { minPrecision: 0.99 }).count).toBe(101);
+    const strict = calibrateThreshold(preds, { minPrecision: 0.96, z: 1.645 });
+    expect(strict.count).toBe(100);
+    expect(calibrateThreshold(preds, { minPrecision: 0.99, z: 1.645 }).feasible).toBe(false);
+  });
+});

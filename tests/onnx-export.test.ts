@@ -25,22 +25,13 @@ import { buildClassifierOnnx } from '../models/pipeline/onnx/classifier-graph.ts
 import { buildEmbedderOnnx } from '../models/pipeline/onnx/embedder-graph.ts';
 import { decodeModel } from '../models/pipeline/onnx/proto.ts';
 import { classifierForward, embedderForward } from '../models/pipeline/onnx/reference.ts';
+import { mulberry32 } from '../models/pipeline/datasets.ts';
 import { quantizeRows } from '../models/pipeline/quantize.ts';
+import { tokenizerJson as productTokenizerJson } from '../models/pipeline/vocab.ts';
 import type { ClassifierWeights, EmbedderWeights } from '../models/pipeline/types.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
 const WORDS = [
@@ -82,50 +73,7 @@ function makeClassifier(seed: number, hidden: boolean): ClassifierWeights {
 }
 
 function tokenizerJson() {
-  const special = (id: number) => ({
-    id,
-    content: SPECIALS[id],
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  });
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: SPECIALS.map((_, i) => special(i)),
-    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
-    pre_tokenizer: { type: 'BertPreTokenizer' },
-    post_processor: {
-      type: 'TemplateProcessing',
-      single: [
-        { SpecialToken: { id: '[CLS]', type_id: 0 } },
-        { Sequence: { id: 'A', type_id: 0 } },
-        { SpecialToken: { id: '[SEP]', type_id: 0 } },
-      ],
-      pair: [
-        { SpecialToken: { id: '[CLS]', type_id: 0 } },
-        { Sequence: { id: 'A', type_id: 0 } },
-        { SpecialToken: { id: '[SEP]', type_id: 0 } },
-        { Sequence: { id: 'B', type_id: 1 } },
-        { SpecialToken: { id: '[SEP]', type_id: 1 } },
-      ],
-      special_tokens: {
-        '[CLS]': { id: '[CLS]', ids: [2], tokens: ['[CLS]'] },
-        '[SEP]': { id: '[SEP]', ids: [3], tokens: ['[SEP]'] },
-      },
-    },
-    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-    model: {
-      type: 'WordPiece',
-      unk_token: '[UNK]',
-      continuing_subword_prefix: '##',
-      max_input_chars_per_word: 100,
-      vocab: Object.fromEntries(VOCAB.map((t, i) => [t, i])),
-    },
-  };
+  return productTokenizerJson(VOCAB.map((token) => ({ token })));
 }
 
 const id = (tok: string) => {

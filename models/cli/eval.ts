@@ -19,6 +19,8 @@ const { values, positionals } = cliArgs({
   json: { type: 'boolean' },
   peer: { type: 'boolean' },
   epochs: { type: 'string' },
+  hidden: { type: 'string' },
+  lr: { type: 'string' },
 });
 const embedderDir = (values.embedder as string) ?? join(repoRoot(), 'models', 'default', 'embedder');
 const command = positionals[0];
@@ -30,7 +32,11 @@ if (command === 'intent') {
   }
   const ds = loadAnyDataset(values.data as string);
   const base = await loadBaseVectors(embedderDir);
-  const model = await trainIntentModel(ds, base, values.epochs ? { epochs: Number(values.epochs) } : {});
+  const opts: Record<string, number> = {};
+  if (values.epochs) opts.epochs = Number(values.epochs);
+  if (values.hidden) opts.hidden = Number(values.hidden);
+  if (values.lr) opts.lr = Number(values.lr);
+  const model = await trainIntentModel(ds, base, opts);
   const { result, predictions, latencyMs } = await evaluateIntent(model, ds.test);
   const peer = values.peer ? await trainNlpjsPeer(model.dataset) : undefined;
   const out = {

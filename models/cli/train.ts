@@ -13,6 +13,7 @@ const { values } = cliArgs({
   out: { type: 'string' },
   embedder: { type: 'string' },
   epochs: { type: 'string' },
+  hidden: { type: 'string' },
   seed: { type: 'string' },
   name: { type: 'string' },
   version: { type: 'string' },
@@ -26,6 +27,7 @@ const base = await loadBaseVectors((values.embedder as string) ?? join(repoRoot(
 const opts: Record<string, number> = {};
 if (values.epochs) opts.epochs = Number(values.epochs);
 if (values.seed) opts.seed = Number(values.seed);
+if (values.hidden) opts.hidden = Number(values.hidden);
 const model = await trainIntentModel(ds, base, opts);
 const { result } = await evaluateIntent(model, ds.test, 500);
 const manifest = await writeIntentFolder(values.out as string, model, base, {

@@ -222,16 +222,27 @@ export interface CalibratedThreshold extends BypassStats {
   minPrecision: number;
 }
 
+/** Lower end of the Wilson score interval of a proportion ok/n (z = one-sided normal quantile). */
+export function wilsonLower(ok: number, n: number, z: number): number {
+  if (n === 0) return 0;
+  const p = ok / n;
+  const z2 = z * z;
+  return (p + z2 / (2 * n) - z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / (1 + z2 / n);
+}
+
 /**
  * The smallest confidence threshold (a confidence value seen on val) whose bypass precision on
  * val is >= minPrecision (default 0.99), i.e. the largest coverage meeting the precision target.
+ * With `z` > 0 the Wilson lower bound of that precision must clear minPrecision instead, which
+ * keeps a small validation split from promising more than it can show.
  * Precision is not monotonic in the threshold; every candidate is checked.
  */
 export function calibrateThreshold(
   valPreds: readonly Prediction[],
-  opts: { minPrecision?: number } = {},
+  opts: { minPrecision?: number; z?: number } = {},
 ): CalibratedThreshold {
   const minPrecision = opts.minPrecision ?? 0.99;
+  const z = opts.z ?? 0;
   const eligible = valPreds.filter((p) => p.label !== OOS).sort((a, b) => b.confidence - a.confidence);
   let best: CalibratedThreshold | null = null;
   let ok = 0;
@@ -241,7 +252,7 @@ export function calibrateThreshold(
     if (i + 1 < eligible.length && eligible[i + 1].confidence === eligible[i].confidence) continue;
     const count = i + 1;
     const precision = ok / count;
-    if (precision >= minPrecision) {
+    if ((z > 0 ? wilsonLower(ok, count, z) : precision) >= minPrecision) {
       best = {
         threshold: eligible[i].confidence,
         precision,

@@ -4,6 +4,7 @@
  * plain SGD and a linearly decaying learning rate. The forward math is the one documented in
  * types.ts and implemented by the ONNX graph; `forward` here is the float reference the trainer uses.
  */
+import { mulberry32 } from './datasets.ts';
 import { quantizeRows } from './quantize.ts';
 import type { ClassifierWeights } from './types.ts';
 
@@ -49,18 +50,6 @@ export interface FloatClassifier {
   outW: Float32Array;
   outB: Float32Array;
   labels: string[];
-}
-
-/** mulberry32: a small seeded PRNG, so that builds are reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function bigramHash(a: number, b: number, prime: number, buckets: number): number {
@@ -153,7 +142,7 @@ export function trainClassifier(
   opts: ClassifierOptions = DEFAULT_CLASSIFIER,
   onEpoch?: (epoch: number, loss: number) => void,
 ): FloatClassifier {
-  const rand = prng(opts.seed);
+  const rand = mulberry32(opts.seed);
   const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
   const C = labels.length;
   const Db = opts.bigramDim;
@@ -242,6 +231,40 @@ export function trainClassifier(
     onEpoch?.(epoch, lossSum / examples.length);
   }
   return m;
+}
+
+/**
+ * Temperature scaling (Guo et al., 2017): the T > 0 minimising the negative log-likelihood of the
+ * validation examples under softmax(logits / T), found by golden-section search on log T. Folding
+ * 1/T into the output layer leaves every arg-max unchanged and makes confidences honest.
+ */
+export function fitTemperature(m: FloatClassifier, val: Array<{ ids: number[]; label: number }>): number {
+  if (val.length === 0) return 1;
+  const logits = val.map((e) => floatLogits(m, e.ids));
+  const nll = (logT: number) => {
+    const inv = Math.exp(-logT);
+    let sum = 0;
+    logits.forEach((l, i) => {
+      const p = softmax(Array.from(l, (x) => x * inv));
+      sum -= Math.log(p[val[i].label] + 1e-12);
+    });
+    return sum;
+  };
+  let lo = Math.log(0.05);
+  let hi = Math.log(20);
+  const g = (Math.sqrt(5) - 1) / 2;
+  for (let it = 0; it < 40; it++) {
+    const a = hi - g * (hi - lo);
+    const b = lo + g * (hi - lo);
+    if (nll(a) < nll(b)) hi = b;
+    else lo = a;
+  }
+  return Math.exp((lo + hi) / 2);
+}
+
+export function applyTemperature(m: FloatClassifier, t: number): void {
+  for (let i = 0; i < m.outW.length; i++) m.outW[i] /= t;
+  for (let i = 0; i < m.outB.length; i++) m.outB[i] /= t;
 }
 
 /** int8 words and bigrams with per-row scales; dense layers stay float32 (they are small). */

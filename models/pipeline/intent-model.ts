@@ -10,7 +10,7 @@ import type { OrtTensorConstructor } from '../../shared/models/onnx-session.ts';
 import type { ModelManifest } from '../../shared/models/manifest.ts';
 import type { WordPieceTokenizer } from '../../shared/tokenizer/wordpiece.ts';
 import { calibrateThreshold, type Prediction } from '../eval/metrics.ts';
-import { DEFAULT_CLASSIFIER, quantizeClassifier, trainClassifier, type ClassifierOptions, type FloatClassifier } from './classifier.ts';
+import { applyTemperature, DEFAULT_CLASSIFIER, fitTemperature, quantizeClassifier, trainClassifier, type ClassifierOptions, type FloatClassifier } from './classifier.ts';
 import { datasetLabels, datasetSha256, splitValidation } from './datasets.ts';
 import { classifierConfig, writeHfModelFolder } from './hf-folder.ts';
 import { writeManifest } from './manifest-writer.ts';
@@ -58,12 +58,20 @@ export async function loadBaseVectors(embedderDir: string): Promise<BaseVectors>
   };
 }
 
+/** Routing trusts an intent when, on validation, its precision is >= 99% at 95% one-sided confidence. */
+export const ROUTE_MIN_PRECISION = 0.99;
+export const ROUTE_Z = 1.645;
+
 export interface IntentCalibration {
+  /** Softmax temperature fitted on validation, already folded into the output layer. */
+  temperature: number;
   oosThreshold: number;
   routeThreshold: number;
   /** On the validation split, at routeThreshold. */
   routePrecision: number;
   routeCoverage: number;
+  /** 'wilson95': the lower 95% bound of val precision >= 99%; 'observed': val precision >= 99%. */
+  routeRule: 'wilson95' | 'observed';
 }
 
 export interface TrainedIntentModel {
@@ -118,6 +126,11 @@ export async function trainIntentModel(
   const t0 = performance.now();
   const examples = dataset.train.map((e) => ({ ids: base.tokenizer.encode(e.text), label: index.get(e.label)! }));
   const float = trainClassifier(base.rows, base.dim, examples, labels, opts);
+  const temperature = fitTemperature(
+    float,
+    dataset.val!.filter((e) => index.has(e.label)).map((e) => ({ ids: base.tokenizer.encode(e.text), label: index.get(e.label)! })),
+  );
+  applyTemperature(float, temperature);
   const trainSeconds = (performance.now() - t0) / 1000;
   const weights = quantizeClassifier(float);
   const onnx = buildClassifierOnnx(weights);
@@ -126,17 +139,20 @@ export async function trainIntentModel(
   const uncalibrated = new IntentClassifier(base.tokenizer, session, Tensor, labels, { oosThreshold: 0, routeThreshold: 1 });
   const valPreds = await predictAll(uncalibrated, dataset.val!);
   const oosThreshold = chooseOosThreshold(dataset.val!, valPreds);
-  const route = calibrateThreshold(
-    dataset.val!.map((e, i) =>
-      toPrediction(e.label, decideIntent(valPreds[i].topLabel, valPreds[i].confidence, { oosThreshold, routeThreshold: 1 })),
-    ),
-    { minPrecision: 0.99 },
+  const decided = dataset.val!.map((e, i) =>
+    toPrediction(e.label, decideIntent(valPreds[i].topLabel, valPreds[i].confidence, { oosThreshold, routeThreshold: 1 })),
   );
+  // 99% precision at 95% one-sided confidence where validation is large enough to show it;
+  // otherwise (small domain sets) the observed 99%, and the calibration says which rule applied.
+  const strict = calibrateThreshold(decided, { minPrecision: ROUTE_MIN_PRECISION, z: ROUTE_Z });
+  const route = strict.feasible ? strict : calibrateThreshold(decided, { minPrecision: ROUTE_MIN_PRECISION });
   const calibration: IntentCalibration = {
+    temperature,
     oosThreshold,
     routeThreshold: Number.isFinite(route.threshold) ? route.threshold : 1,
     routePrecision: route.precision,
     routeCoverage: route.coverage,
+    routeRule: strict.feasible ? 'wilson95' : 'observed',
   };
   const classifier = new IntentClassifier(base.tokenizer, session, Tensor, labels, calibration);
   return { weights, float, classifier, onnx, labels, calibration, trainSeconds, dataset, options: opts };

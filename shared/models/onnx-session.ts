@@ -1,3 +1,5 @@
+import type { EncodedBatch } from '../tokenizer/wordpiece.ts';
+
 /**
  * The few onnxruntime types the shared model wrappers need. onnxruntime-node, onnxruntime-web
  * (WASM or WebGPU) and onnxruntime-web inside workerd all satisfy them, so the wrappers below
@@ -14,8 +16,6 @@ export interface OrtSession {
 }
 
 export type OrtTensorConstructor = new (type: 'int64', data: BigInt64Array, dims: readonly number[]) => OrtTensor;
-
-import type { EncodedBatch } from '../tokenizer/wordpiece.ts';
 
 export function bertFeeds(
   session: OrtSession,

@@ -1,0 +1,58 @@
+/**
+ * Routing rules: each intent of a domain is a `template` (answered with no LLM from the store's
+ * own data), `cacheable` (an answer may be reused for paraphrases, within a TTL) or `llm` (needs
+ * retrieval and generation). A message whose intent is not confident goes to the LLM path.
+ */
+import { z } from 'zod';
+
+export const RouteClassSchema = z.enum(['template', 'cacheable', 'llm']);
+export type RouteClass = z.infer<typeof RouteClassSchema>;
+
+export const IntentRoutesSchema = z
+  .object({
+    domain: z.string().min(1),
+    intents: z.record(
+      z.string().min(1),
+      z.strictObject({
+        route: RouteClassSchema,
+        description: z.string(),
+        cacheTtlSeconds: z.number().int().positive().optional(),
+      }),
+    ),
+  })
+  .superRefine((cfg, ctx) => {
+    for (const [intent, rule] of Object.entries(cfg.intents)) {
+      if (rule.route === 'cacheable' && rule.cacheTtlSeconds === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['intents', intent, 'cacheTtlSeconds'], message: 'a cacheable intent needs cacheTtlSeconds' });
+      }
+    }
+  });
+export type IntentRoutes = z.infer<typeof IntentRoutesSchema>;
+
+export class RoutingConfigError extends Error {
+  readonly code = 'ROUTING_CONFIG_INVALID';
+}
+
+export function parseIntentRoutes(json: unknown, labels?: readonly string[]): IntentRoutes {
+  const parsed = IntentRoutesSchema.safeParse(json);
+  if (!parsed.success) {
+    const where = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new RoutingConfigError(`invalid routing config: ${where}`);
+  }
+  const missing = (labels ?? []).filter((l) => !parsed.data.intents[l]);
+  if (missing.length) throw new RoutingConfigError(`routing config has no rule for intents: ${missing.join(', ')}`);
+  return parsed.data;
+}
+
+export type Path = 'template' | 'cache' | 'llm';
+
+/**
+ * The path a classified message takes: a confident template intent is answered from its
+ * template; a confident cacheable intent looks in the semantic cache first; everything else
+ * (llm intents, and any message the classifier is not sure of) goes to the LLM.
+ */
+export function routeFor(routes: IntentRoutes, intent: string, confident: boolean): Path {
+  const rule = routes.intents[intent];
+  if (!rule || !confident) return 'llm';
+  return rule.route === 'template' ? 'template' : rule.route === 'cacheable' ? 'cache' : 'llm';
+}
