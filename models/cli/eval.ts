@@ -1,5 +1,5 @@
 /**
- * `npm run -s eval -- intent --data <dir> [--json] [--peer] [--epochs N]`
+ * `npm run -s eval -- intent --data <dir> [--json] [--peer] [--epochs N] [--hidden N] [--lr x] [--buckets N] [--bigram-dim N]`
  *   trains on train, evaluates on test, prints one JSON object, writes reports/intent-<name>.html.
  * `npm run -s eval -- sts [--embedder <dir>] [--json]`: STS-B Spearman of the static embedder.
  */
@@ -11,16 +11,14 @@ import { writeIntentReport } from '../eval/report-html.ts';
 import { repoRoot } from '../pipeline/datasets.ts';
 import { loadBaseVectors, trainIntentModel } from '../pipeline/intent-model.ts';
 import { loadSentenceEmbedder } from '../runtime/load-node.ts';
-import { cliArgs, loadAnyDataset } from './args.ts';
+import { CLASSIFIER_FLAGS, classifierOverrides, cliArgs, loadAnyDataset } from './args.ts';
 
 const { values, positionals } = cliArgs({
   data: { type: 'string' },
   embedder: { type: 'string' },
   json: { type: 'boolean' },
   peer: { type: 'boolean' },
-  epochs: { type: 'string' },
-  hidden: { type: 'string' },
-  lr: { type: 'string' },
+  ...CLASSIFIER_FLAGS,
 });
 const embedderDir = (values.embedder as string) ?? join(repoRoot(), 'models', 'default', 'embedder');
 const command = positionals[0];
@@ -32,11 +30,7 @@ if (command === 'intent') {
   }
   const ds = loadAnyDataset(values.data as string);
   const base = await loadBaseVectors(embedderDir);
-  const opts: Record<string, number> = {};
-  if (values.epochs) opts.epochs = Number(values.epochs);
-  if (values.hidden) opts.hidden = Number(values.hidden);
-  if (values.lr) opts.lr = Number(values.lr);
-  const model = await trainIntentModel(ds, base, opts);
+  const model = await trainIntentModel(ds, base, classifierOverrides(values));
   const { result, predictions, latencyMs } = await evaluateIntent(model, ds.test);
   const peer = values.peer ? await trainNlpjsPeer(model.dataset) : undefined;
   const out = {

@@ -1,20 +1,19 @@
 /**
- * `npm run models:train -- --data <dir> --out <dir> [--embedder <dir>] [--epochs N] [--seed N] [--name s] [--version s]`
+ * `npm run models:train -- --data <dir> --out <dir> [--embedder <dir>] [--name s] [--version s]`
+ *   [--epochs N] [--seed N] [--hidden N] [--lr x] [--buckets N] [--bigram-dim N]
  * Trains an intent classifier on any dataset and writes an HF-format model folder with manifest.
  */
 import { join } from 'node:path';
 import { evaluateIntent } from '../eval/intent-eval.ts';
 import { repoRoot } from '../pipeline/datasets.ts';
 import { loadBaseVectors, trainIntentModel, writeIntentFolder } from '../pipeline/intent-model.ts';
-import { cliArgs, loadAnyDataset } from './args.ts';
+import { CLASSIFIER_FLAGS, classifierOverrides, cliArgs, loadAnyDataset } from './args.ts';
 
 const { values } = cliArgs({
   data: { type: 'string' },
   out: { type: 'string' },
   embedder: { type: 'string' },
-  epochs: { type: 'string' },
-  hidden: { type: 'string' },
-  seed: { type: 'string' },
+  ...CLASSIFIER_FLAGS,
   name: { type: 'string' },
   version: { type: 'string' },
 });
@@ -24,11 +23,7 @@ if (!values.data || !values.out) {
 }
 const ds = loadAnyDataset(values.data as string);
 const base = await loadBaseVectors((values.embedder as string) ?? join(repoRoot(), 'models', 'default', 'embedder'));
-const opts: Record<string, number> = {};
-if (values.epochs) opts.epochs = Number(values.epochs);
-if (values.seed) opts.seed = Number(values.seed);
-if (values.hidden) opts.hidden = Number(values.hidden);
-const model = await trainIntentModel(ds, base, opts);
+const model = await trainIntentModel(ds, base, classifierOverrides(values));
 const { result } = await evaluateIntent(model, ds.test, 500);
 const manifest = await writeIntentFolder(values.out as string, model, base, {
   name: (values.name as string) ?? `intent-${ds.name}`,
