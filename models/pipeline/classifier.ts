@@ -2,7 +2,7 @@
  * The intent classifier trainer: fastText-style (mean of fine-tuned word vectors plus hashed word
  * bigrams, optional ReLU layer, softmax), initialised from the static token vectors and trained with
  * plain SGD and a linearly decaying learning rate. The forward math is the one documented in
- * types.ts and implemented by the ONNX graph; `forward` here is the float reference the trainer uses.
+ * types.ts and implemented by the ONNX graph; `floatLogits` here is the float reference the trainer uses.
  */
 import { mulberry32 } from './datasets.ts';
 import { quantizeRows } from './quantize.ts';

@@ -124,12 +124,9 @@ export async function trainIntentModel(
   const labels = datasetLabels(dataset);
   const index = new Map(labels.map((l, i) => [l, i]));
   const t0 = performance.now();
-  const examples = dataset.train.map((e) => ({ ids: base.tokenizer.encode(e.text), label: index.get(e.label)! }));
-  const float = trainClassifier(base.rows, base.dim, examples, labels, opts);
-  const temperature = fitTemperature(
-    float,
-    dataset.val!.filter((e) => index.has(e.label)).map((e) => ({ ids: base.tokenizer.encode(e.text), label: index.get(e.label)! })),
-  );
+  const encode = (e: LabeledExample) => ({ ids: base.tokenizer.encode(e.text), label: index.get(e.label)! });
+  const float = trainClassifier(base.rows, base.dim, dataset.train.map(encode), labels, opts);
+  const temperature = fitTemperature(float, dataset.val!.filter((e) => index.has(e.label)).map(encode));
   applyTemperature(float, temperature);
   const trainSeconds = (performance.now() - t0) / 1000;
   const weights = quantizeClassifier(float);
