@@ -67,6 +67,48 @@ describe('tokenizer parity with transformers.js', () => {
     expect(mismatches).toBe(0);
   });
 
+  it('encodes (query, passage) pairs as transformers.js does with text_pair, truncation included', async () => {
+    hfEnv.allowRemoteModels = false;
+    hfEnv.localModelPath = DIR;
+    hfEnv.useFSCache = false;
+    const hf = await AutoTokenizer.from_pretrained('embedder');
+    const ours = new WordPieceTokenizer(JSON.parse(readFileSync(join(DIR, 'embedder', 'tokenizer.json'), 'utf8')), {
+      maxLength: 128,
+    });
+    const texts = corpus();
+    const queries = [...texts.slice(0, 20), ...texts.slice(1500, 1700)];
+    // Each query with a short, a long, an empty and a whitespace-only passage, and some store text.
+    const pairs = queries.flatMap((q, i) => [
+      [q, texts[(i * 7 + 3) % texts.length]],
+      [q, 'word '.repeat(300)],
+      [q, ''],
+      [q, '  '],
+      [texts[(i * 13 + 5) % texts.length], q],
+    ]);
+    let mismatches = 0;
+    const examples: string[] = [];
+    for (const [a, b] of pairs) {
+      const e = hf(a, { text_pair: b, truncation: true });
+      const expected = { ids: Array.from(e.input_ids.data as BigInt64Array, Number), typeIds: Array.from(e.token_type_ids!.data as BigInt64Array, Number) };
+      const got = ours.encodePair(a, b);
+      if (JSON.stringify(expected) !== JSON.stringify(got)) {
+        mismatches++;
+        if (examples.length < 5) examples.push(`${JSON.stringify(a.slice(0, 30))} / ${JSON.stringify(b.slice(0, 30))}`);
+      }
+    }
+    expect(examples).toEqual([]);
+    expect(mismatches).toBe(0);
+    const batchA = pairs.slice(0, 40).map((p) => p[0]);
+    const batchB = pairs.slice(0, 40).map((p) => p[1]);
+    const e = hf(batchA, { text_pair: batchB, padding: true, truncation: true });
+    const got = ours.encodePairBatch(batchA, batchB);
+    expect(got.sequence).toBe(e.input_ids.dims[1]);
+    expect(Array.from(got.inputIds)).toEqual(Array.from(e.input_ids.data as BigInt64Array));
+    expect(Array.from(got.attentionMask)).toEqual(Array.from(e.attention_mask.data as BigInt64Array));
+    expect(Array.from(got.tokenTypeIds)).toEqual(Array.from(e.token_type_ids!.data as BigInt64Array));
+    expect(() => ours.encodePairBatch(['a'], ['b', 'c'])).toThrow(/as long as/);
+  });
+
   it('splits unseen and misspelled words into known pieces instead of [UNK]', () => {
     const ours = new WordPieceTokenizer(JSON.parse(readFileSync(join(DIR, 'embedder', 'tokenizer.json'), 'utf8')));
     for (const word of ['pakage', 'retrun', 'shippping', 'frieren', 'mangaaaa']) {

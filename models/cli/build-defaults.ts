@@ -1,6 +1,7 @@
 /**
  * `npm run models:build`: rebuilds the committed default models from GloVe (build-time only)
- * and the store's data: models/default/embedder and models/default/store-intent.
+ * and the store's data: models/default/embedder, models/default/store-intent and
+ * models/default/reranker.
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { buildDefaultEmbedder, DEFAULT_EMBEDDER_SETTINGS } from '../pipeline/def
 import { embedderConfig, writeHfModelFolder } from '../pipeline/hf-folder.ts';
 import { loadBaseVectors, trainIntentModel, writeIntentFolder } from '../pipeline/intent-model.ts';
 import { writeManifest } from '../pipeline/manifest-writer.ts';
+import { writeDefaultReranker } from '../pipeline/reranker-default.ts';
 import { storeIntents } from '../pipeline/store-data.ts';
 import { tokenizerConfig } from '../pipeline/vocab.ts';
 import { loadSentenceEmbedder } from '../runtime/load-node.ts';
@@ -55,7 +57,11 @@ async function main() {
   const intentDir = join(DEFAULT_DIR, 'store-intent');
   await rm(intentDir, { recursive: true, force: true });
   await writeIntentFolder(intentDir, model, base, { name: 'switchyard-store-intent', version: VERSION, metrics: { ...result, p50Ms: undefined, p99Ms: undefined } });
-  log('done:', embDir, intentDir);
+
+  const rerankDir = join(DEFAULT_DIR, 'reranker');
+  const reranker = await writeDefaultReranker(rerankDir, embDir, VERSION);
+  log('reranker', reranker.chosen);
+  log('done:', embDir, intentDir, rerankDir);
 }
 
 await main();

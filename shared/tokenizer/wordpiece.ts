@@ -166,30 +166,76 @@ export class WordPieceTokenizer {
   encode(text: string): number[] {
     if (typeof text !== 'string') throw new TokenizerError('text must be a string');
     const limit = this.maxLength;
-    const ids: number[] = [this.clsId];
+    const ids = [this.clsId, ...this.contentIds(text, limit - 1), this.sepId];
+    if (ids.length > limit) ids.length = limit;
+    return ids;
+  }
+
+  /**
+   * A (query, passage) pair as BERT encodes it: `[CLS] a [SEP] b [SEP]`, token types 0 up to and
+   * including the first `[SEP]`, 1 after it. Truncation is what transformers.js does for
+   * `tokenizer(a, { text_pair: b, truncation: true })`: the whole pair is cut to maxLength from the
+   * right, so a long passage loses its tail (and its final `[SEP]`) while the query stays whole,
+   * unless the query alone fills maxLength. Like transformers.js, an empty passage (`''`) means no
+   * pair at all: `[CLS] a [SEP]`.
+   */
+  encodePair(a: string, b: string): { ids: number[]; typeIds: number[] } {
+    if (typeof a !== 'string' || typeof b !== 'string') throw new TokenizerError('text and text pair must be strings');
+    const limit = this.maxLength;
+    const first = [this.clsId, ...this.contentIds(a, limit - 1), this.sepId];
+    const second = b === '' ? [] : [...this.contentIds(b, limit - first.length), this.sepId];
+    const ids = [...first, ...second];
+    const typeIds = [...first.map(() => 0), ...second.map(() => 1)];
+    if (ids.length > limit) (ids.length = limit), (typeIds.length = limit);
+    return { ids, typeIds };
+  }
+
+  /**
+   * Word-piece ids of a text without special tokens; tokenizing stops once `budget` ids are
+   * produced (the last word may overshoot, the caller cuts).
+   */
+  private contentIds(text: string, budget: number): number[] {
+    const ids: number[] = [];
     for (const section of this.splitSpecials(text)) {
-      if (ids.length >= limit) break;
+      if (ids.length >= budget) break;
       if (typeof section === 'number') {
         ids.push(section);
         continue;
       }
       for (const chunk of whitespaceChunks(section)) {
-        if (ids.length >= limit) break;
+        if (ids.length >= budget) break;
         for (const word of bertPreTokenize(bertNormalize(chunk, this.lowercase, this.stripAccents))) {
-          if (ids.length >= limit) break;
+          if (ids.length >= budget) break;
           for (const id of this.wordPiece(word)) ids.push(id);
         }
       }
     }
-    ids.push(this.sepId);
-    if (ids.length > limit) ids.length = limit;
     return ids;
   }
 
   /** A padded batch as int64 tensors, the layout every model graph takes. */
   encodeBatch(texts: string[]): EncodedBatch {
     if (!Array.isArray(texts) || texts.length === 0) throw new TokenizerError('texts must be a non-empty array');
-    const ids = texts.map((t) => this.encode(t));
+    return this.pad(texts.map((t) => this.encode(t)));
+  }
+
+  /**
+   * Padded (query, passage) pairs, `tokenizer(queries, { text_pair: passages, padding: true,
+   * truncation: true })` in transformers.js: see {@link encodePair}.
+   */
+  encodePairBatch(queries: string[], passages: string[]): EncodedBatch {
+    if (!Array.isArray(queries) || queries.length === 0) throw new TokenizerError('queries must be a non-empty array');
+    if (!Array.isArray(passages) || passages.length !== queries.length) {
+      throw new TokenizerError('passages must be an array as long as queries');
+    }
+    const pairs = queries.map((q, i) => this.encodePair(q, passages[i]));
+    return this.pad(
+      pairs.map((p) => p.ids),
+      pairs.map((p) => p.typeIds),
+    );
+  }
+
+  private pad(ids: number[][], typeIds?: number[][]): EncodedBatch {
     const sequence = Math.max(...ids.map((x) => x.length));
     const batch = ids.length;
     const inputIds = new BigInt64Array(batch * sequence);
@@ -201,6 +247,7 @@ export class WordPieceTokenizer {
         const real = t < row.length;
         inputIds[b * sequence + t] = BigInt(real ? row[t] : this.padId);
         attentionMask[b * sequence + t] = real ? 1n : 0n;
+        if (real && typeIds) tokenTypeIds[b * sequence + t] = BigInt(typeIds[b][t]);
       }
     }
     return { batch, sequence, inputIds, attentionMask, tokenTypeIds, ids };

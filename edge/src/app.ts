@@ -1,0 +1,157 @@
+/**
+ * The edge Worker's HTTP API (Hono): /v1/chat, /v1/classify, /v1/models, /v1/cache, /healthz.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { ChatRequest, MAX_BODY_BYTES, MAX_MESSAGE_CHARS, encodeSse, type ChatEvent, type ChatReply, type DeltaEvent, type DoneEvent, type RouteEvent } from '../../shared/api/chat.ts';
+import { ApiError, readJsonBody, validate } from '../../shared/api/errors.ts';
+import type { EdgeEnv } from './env.ts';
+import { edgeDeps } from './edge-deps.ts';
+import { chatPipeline } from './chat/pipeline.ts';
+import { CHAT_PAGE } from './http/chat-page.ts';
+import { errorResponse } from './http/errors.ts';
+import { traceFrom } from './http/trace.ts';
+
+type AppEnv = { Bindings: EdgeEnv };
+
+const ClassifyRequest = z.object({
+  texts: z.array(z.string().max(MAX_MESSAGE_CHARS)).min(1, 'texts must not be empty').max(64, 'at most 64 texts per request'),
+});
+
+export const app = new Hono<AppEnv>();
+
+app.onError(errorResponse);
+app.notFound((c) => c.json(new ApiError('NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`).toBody(), 404));
+
+app.get('/', (c) => c.html(CHAT_PAGE));
+
+app.get('/healthz', async (c) => {
+  const d = await edgeDeps(c.env);
+  return c.json({
+    status: 'ok',
+    models: d.models.ok ? 'ready' : 'unavailable',
+    ...(d.models.ok ? { loadMs: d.models.models.loadMs } : { reason: d.models.reason }),
+  });
+});
+
+app.get('/v1/models', async (c) => {
+  const d = await edgeDeps(c.env);
+  if (!d.models.ok) return c.json({ models: [], unavailable: { code: d.models.code, reason: d.models.reason } });
+  const m = d.models.models;
+  const describe = (role: string, man: typeof m.manifests.classifier) => ({
+    role,
+    name: man.name,
+    version: man.version,
+    sha256: man.files['onnx/model_quantized.onnx'],
+    files: man.files,
+    sizeBytes: man.sizeBytes,
+  });
+  return c.json({ models: [describe('intent-classifier', m.manifests.classifier), describe('sentence-embedder', m.manifests.embedder)] });
+});
+
+app.post('/v1/classify', async (c) => {
+  const body = validate(ClassifyRequest, await readJsonBody(c.req.raw, MAX_BODY_BYTES * 4));
+  const d = await edgeDeps(c.env);
+  if (!d.models.ok) throw new ApiError('MODEL_UNAVAILABLE', `the classifier is not loaded: ${d.models.reason}`);
+  const t0 = performance.now();
+  const preds = await d.models.models.classifier.classify(body.texts);
+  return c.json({
+    modelVersion: d.models.models.classifierVersion,
+    results: preds.map((p) => ({ intent: p.intent, confidence: p.confidence, topLabel: p.topLabel, confident: p.confident })),
+    latencyMs: performance.now() - t0,
+  });
+});
+
+app.delete('/v1/cache', async (c) => {
+  const key = c.env.ADMIN_KEY;
+  const auth = c.req.header('authorization') ?? '';
+  if (!auth) throw new ApiError('UNAUTHORIZED', 'an admin key is required (Authorization: Bearer <key>)');
+  if (!key || !timingSafeEqual(auth.replace(/^Bearer\s+/i, ''), key)) throw new ApiError('FORBIDDEN', 'this key may not invalidate the cache');
+  const d = await edgeDeps(c.env);
+  if (!d.cache) throw new ApiError('MODEL_UNAVAILABLE', 'the cache needs the embedder, which is not loaded');
+  const deleted = await d.cache.invalidate();
+  return c.json({ deleted });
+});
+
+app.post('/v1/chat', async (c) => {
+  const body = validate(ChatRequest, await readJsonBody(c.req.raw, MAX_BODY_BYTES));
+  const d = await edgeDeps(c.env);
+  const trace = traceFrom(c.req.header('traceparent'));
+  const ctx = executionCtx(c);
+  const events = chatPipeline(body, {
+    ...d,
+    upstream: {
+      baseUrl: c.env.REGIONAL_URL,
+      apiKey: c.env.REGION_API_KEY,
+      traceparent: trace.upstream,
+      firstEventMs: Number(c.env.UPSTREAM_TIMEOUT_MS ?? 2500),
+      idleMs: Number(c.env.UPSTREAM_IDLE_TIMEOUT_MS ?? 10000),
+    },
+    traceId: trace.traceId,
+    background: (p) => ctx.waitUntil(p.catch(() => {})),
+    signal: c.req.raw.signal,
+  });
+  const headers = { traceparent: trace.upstream, 'x-trace-id': trace.traceId };
+  if (wantsJson(c.req.header('accept'))) {
+    return c.json(await collect(events), 200, headers);
+  }
+  return new Response(sseStream(events), {
+    headers: { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' },
+  });
+});
+
+function wantsJson(accept: string | undefined): boolean {
+  if (!accept) return false;
+  return /application\/json/i.test(accept) && !/text\/event-stream/i.test(accept);
+}
+
+async function collect(events: AsyncGenerator<ChatEvent>): Promise<ChatReply & { error?: unknown }> {
+  let route: RouteEvent | undefined;
+  let done: DoneEvent | undefined;
+  let error: unknown;
+  let text = '';
+  for await (const e of events) {
+    if (e.event === 'route') route = e.data;
+    else if (e.event === 'delta') text += (e.data as DeltaEvent).text;
+    else if (e.event === 'done') done = e.data;
+    else if (e.event === 'error') error = e.data;
+  }
+  if (!route || !done) throw new ApiError('INTERNAL', 'the chat pipeline ended without an answer');
+  return { route, text, done, ...(error ? { error } : {}) };
+}
+
+function sseStream(events: AsyncGenerator<ChatEvent>): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await events.next();
+        if (done) controller.close();
+        else controller.enqueue(enc.encode(encodeSse(value)));
+      } catch (e) {
+        console.error('chat stream failed:', (e as Error).message);
+        controller.enqueue(enc.encode(encodeSse({ event: 'error', data: { code: 'INTERNAL', message: 'internal error' } })));
+        controller.close();
+      }
+    },
+    async cancel() {
+      await events.return(undefined);
+    },
+  });
+}
+
+function executionCtx(c: { executionCtx: { waitUntil(p: Promise<unknown>): void } }): { waitUntil(p: Promise<unknown>): void } {
+  try {
+    return c.executionCtx;
+  } catch {
+    return { waitUntil: () => {} };
+  }
+}
+
+function timingSafeEqual(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}

@@ -1,0 +1,10 @@
+/** Bindings and vars of the edge Worker (see wrangler.toml). */
+export interface EdgeEnv {
+  CACHE_DB: D1Database;
+  REGIONAL_URL: string;
+  UPSTREAM_TIMEOUT_MS?: string;
+  UPSTREAM_IDLE_TIMEOUT_MS?: string;
+  EDGE_MODELS?: string;
+  ADMIN_KEY?: string;
+  REGION_API_KEY?: string;
+}

@@ -1,0 +1,270 @@
+/**
+ * The regional service's HTTP API (Hono on Node): embeddings (OpenAI shape), rerank (Cohere
+ * shape), generate (RAG + LLM as server-sent events), knowledge-base ingestion, partner keys,
+ * usage, Prometheus metrics, health and readiness.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { GenerateRequest, MAX_BODY_BYTES, encodeSse, type ChatEvent, type DeltaEvent, type DoneEvent, type RouteEvent } from '../../shared/api/chat.ts';
+import { ApiError, readJsonBody, validate } from '../../shared/api/errors.ts';
+import { hashApiKey, issueApiKey } from './store/api-keys.ts';
+import { generatePipeline, type PipelineResult } from './generate/pipeline.ts';
+import { redactPii } from './generate/pii.ts';
+import { RateLimiter, requireKey, today, type AuthVars } from './http/auth.ts';
+import { hybridSearch } from './retrieval/hybrid.ts';
+import { ingestDocument } from './retrieval/ingest.ts';
+import type { Services } from './services.ts';
+
+const EmbeddingsRequest = z.object({
+  input: z.union([z.string().min(1).max(32_000), z.array(z.string().max(32_000)).min(1).max(2048)]),
+  model: z.string().optional(),
+  encoding_format: z.enum(['float', 'base64']).default('float'),
+  user: z.string().optional(),
+});
+
+const RerankRequest = z.object({
+  query: z.string().min(1).max(4000),
+  documents: z.array(z.union([z.string().max(32_000), z.object({ text: z.string().max(32_000) })])).min(1).max(1000),
+  topN: z.number().int().min(1).optional(),
+  top_n: z.number().int().min(1).optional(),
+  model: z.string().optional(),
+  return_documents: z.boolean().default(false),
+});
+
+const DocumentRequest = z.object({
+  id: z.string().min(1).max(200).regex(/^[\w.#:\/-]+$/, 'id may use letters, digits and _ . # : / -'),
+  title: z.string().min(1).max(500),
+  text: z.string().min(1).max(2_000_000),
+  source: z.string().max(100).optional(),
+  url: z.string().url().optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  chunkSize: z.number().int().min(16).max(2000).optional(),
+  chunkOverlap: z.number().int().min(0).max(1000).optional(),
+});
+
+const KeyRequest = z.object({
+  name: z.string().min(1).max(200),
+  role: z.enum(['partner', 'edge']).default('partner'),
+  rateLimitPerMinute: z.number().int().min(1).max(1_000_000).default(120),
+  dailyTokenQuota: z.number().int().min(1).nullable().default(1_000_000),
+});
+
+/** Rough token count for usage (4 characters ≈ 1 token) when a generator reports none. */
+const approxTokens = (s: string) => Math.ceil(s.length / 4);
+
+export function createApp(s: Services, state: { ready: boolean }) {
+  const app = new Hono<AuthVars>();
+  const limiter = new RateLimiter();
+  const anyKey = requireKey(s.store, limiter, ['partner', 'edge']);
+  const admin = requireKey(s.store, limiter, ['admin']);
+
+  app.use('*', async (c, next) => {
+    const t0 = performance.now();
+    await next();
+    const route = c.req.routePath ?? 'unknown';
+    s.metrics.httpRequests.inc({ route, status: String(c.res.status) });
+    s.metrics.httpDuration.observe({ route }, (performance.now() - t0) / 1000);
+  });
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return c.json(err.toBody(), err.status as 400);
+    console.error('unhandled error:', redactPii(String((err as Error)?.stack ?? err)));
+    return c.json(new ApiError('INTERNAL', 'internal error').toBody(), 500);
+  });
+  app.notFound((c) => c.json(new ApiError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`).toBody(), 404));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', (c) => (state.ready ? c.json({ status: 'ready', models: s.models }) : c.json({ status: 'starting' }, 503)));
+  app.get('/metrics', async (c) => {
+    for (const b of s.batchers) s.metrics.queueDepth.set({ queue: b.opts.name }, b.depth);
+    return c.body(await s.metrics.registry.metrics(), 200, { 'content-type': s.metrics.registry.contentType });
+  });
+
+  app.post('/v1/embeddings', anyKey, async (c) => {
+    const body = validate(EmbeddingsRequest, await readJsonBody(c.req.raw, 8 * 1024 * 1024));
+    const inputs = typeof body.input === 'string' ? [body.input] : body.input;
+    const vectors = await s.embedder.embed(inputs);
+    const tokens = inputs.reduce((n, t) => n + approxTokens(t), 0);
+    await s.store.incrementUsage(c.get('apiKey').id, today(), { requests: 1, tokensIn: tokens });
+    return c.json({
+      object: 'list',
+      data: vectors.map((v, index) => ({
+        object: 'embedding',
+        index,
+        embedding: body.encoding_format === 'base64' ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') : Array.from(v),
+      })),
+      model: s.embedder.name,
+      usage: { prompt_tokens: tokens, total_tokens: tokens },
+    });
+  });
+
+  app.post('/v1/rerank', anyKey, async (c) => {
+    const body = validate(RerankRequest, await readJsonBody(c.req.raw, 8 * 1024 * 1024));
+    if (!s.rerank) throw new ApiError('MODEL_UNAVAILABLE', 'no reranker is loaded');
+    const docs = body.documents.map((d) => (typeof d === 'string' ? d : d.text));
+    const scores = await s.rerank(body.query, docs);
+    const topN = Math.min(body.topN ?? body.top_n ?? docs.length, docs.length);
+    const results = [...scores]
+      .map((score, index) => ({ index, relevance_score: score }))
+      .sort((a, b) => b.relevance_score - a.relevance_score)
+      .slice(0, topN)
+      .map((r) => (body.return_documents ? { ...r, document: { text: docs[r.index] } } : r));
+    const tokens = approxTokens(body.query) * docs.length + docs.reduce((n, d) => n + approxTokens(d), 0);
+    await s.store.incrementUsage(c.get('apiKey').id, today(), { requests: 1, tokensIn: tokens });
+    return c.json({ id: crypto.randomUUID(), results, meta: { model: s.models.find((m) => m.role === 'reranker')?.info.name, billed_units: { search_units: 1 } } });
+  });
+
+  app.post('/v1/generate', anyKey, async (c) => {
+    const body = validate(GenerateRequest, await readJsonBody(c.req.raw, MAX_BODY_BYTES));
+    const key = c.get('apiKey');
+    const traceId = traceIdOf(c.req.header('traceparent'));
+    let result: PipelineResult | undefined;
+    const events = generatePipeline(
+      body,
+      {
+        classify: s.classify,
+        classifierVersion: s.classifierVersion,
+        retrieve: async (q, k) => {
+          const r = await hybridSearch(s.store, s.embedder, q, { k, embedTimeoutMs: s.config.EMBED_TIMEOUT_MS });
+          return { hits: r.hits, fallbacks: r.fallbacks };
+        },
+        rerank: s.rerank,
+        llm: s.llm,
+        titles: s.titles,
+        fallbackAnswers: s.fallbackAnswers,
+        timeouts: {
+          classifyMs: s.config.CLASSIFY_TIMEOUT_MS,
+          retrieveMs: s.config.RETRIEVE_TIMEOUT_MS,
+          rerankMs: s.config.RERANK_TIMEOUT_MS,
+          llmFirstTokenMs: s.config.LLM_FIRST_TOKEN_TIMEOUT_MS,
+          llmTotalMs: s.config.LLM_TOTAL_TIMEOUT_MS,
+        },
+        guardrailMode: s.config.GUARDRAILS,
+        onStage: (stage, ms) => s.metrics.stageDuration.observe({ stage }, ms / 1000),
+        onFallback: (kind) => s.metrics.fallbacks.inc({ kind }),
+      },
+      { traceId, signal: c.req.raw.signal, result: (r) => (result = r) },
+    );
+    const finish = async () => {
+      if (!result) return;
+      const r = result;
+      const usage = r.done.usage;
+      const tokensIn = usage?.inputTokens || approxTokens(body.message);
+      const tokensOut = usage?.outputTokens || approxTokens(r.text);
+      s.metrics.tokens.inc({ direction: 'in', generator: r.route.generator ?? 'none' }, tokensIn);
+      s.metrics.tokens.inc({ direction: 'out', generator: r.route.generator ?? 'none' }, tokensOut);
+      await persistTurn(s, body, r, traceId, tokensIn, tokensOut);
+      await s.store.incrementUsage(key.id, today(), { requests: 1, tokensIn, tokensOut, costUsd: usage?.costUsd ?? 0 });
+    };
+    if (/application\/json/i.test(c.req.header('accept') ?? '') && !/event-stream/i.test(c.req.header('accept') ?? '')) {
+      const collected = await collectEvents(events);
+      await finish();
+      return c.json(collected);
+    }
+    return new Response(sseStream(events, finish), {
+      headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-trace-id': traceId },
+    });
+  });
+
+  app.post('/v1/kb/documents', admin, async (c) => {
+    const body = validate(DocumentRequest, await readJsonBody(c.req.raw, 4 * 1024 * 1024));
+    const { chunkSize, chunkOverlap, ...doc } = body;
+    const r = await ingestDocument(s.store, s.embedder, { ...doc, source: doc.source ?? 'api' }, { size: chunkSize, overlap: chunkOverlap });
+    return c.json(r, r.status === 'ingested' ? 201 : 200);
+  });
+
+  app.delete('/v1/kb/documents/:id{.+}', admin, async (c) => {
+    const id = c.req.param('id');
+    if (!(await s.store.deleteDocument(id))) throw new ApiError('NOT_FOUND', `no document ${id}`);
+    return c.json({ id, deleted: true });
+  });
+
+  app.post('/v1/admin/keys', admin, async (c) => {
+    const body = validate(KeyRequest, await readJsonBody(c.req.raw, 16 * 1024));
+    const { key, record } = await issueApiKey(s.store, body);
+    return c.json({ key, id: record.id, prefix: record.prefix, role: record.role, rateLimitPerMinute: record.rateLimitPerMinute, dailyTokenQuota: record.dailyTokenQuota }, 201);
+  });
+
+  app.delete('/v1/admin/keys/:id', admin, async (c) => {
+    if (!(await s.store.revokeApiKey(c.req.param('id')))) throw new ApiError('NOT_FOUND', `no active key ${c.req.param('id')}`);
+    return c.json({ id: c.req.param('id'), revoked: true });
+  });
+
+  app.get('/v1/usage', anyKey, async (c) => {
+    const key = c.get('apiKey');
+    const u = await s.store.getUsage(key.id, c.req.query('day') ?? today());
+    return c.json({ ...u, dailyTokenQuota: key.dailyTokenQuota, rateLimitPerMinute: key.rateLimitPerMinute });
+  });
+
+  return app;
+}
+
+async function persistTurn(s: Services, body: z.infer<typeof GenerateRequest>, r: PipelineResult, traceId: string, tokensIn: number, tokensOut: number) {
+  try {
+    const conv = await s.store.getOrCreateConversation(body.sessionId, body.userId ?? null);
+    await s.store.appendTurn(conv.id, { role: 'user', text: body.message, intent: r.route.intent, confidence: r.route.confidence, traceId });
+    await s.store.appendTurn(conv.id, {
+      role: 'assistant',
+      text: r.text,
+      intent: r.route.intent,
+      confidence: r.route.confidence,
+      routePath: r.route.path,
+      modelVersions: { classifier: r.route.modelVersion, generator: r.route.generator ?? 'none', embedder: s.embedder.name },
+      latencyMs: r.done.latencyMs,
+      tokensIn,
+      tokensOut,
+      costUsd: r.done.usage?.costUsd ?? null,
+      fallbacks: r.route.fallbacks,
+      traceId,
+    });
+    await s.store.appendPredictionLog({
+      modelName: 'intent-classifier',
+      modelVersion: r.route.modelVersion,
+      inputHash: hashApiKey(body.message),
+      output: { intent: r.route.intent, confidence: r.route.confidence },
+      latencyMs: r.done.latencyMs.classify ?? 0,
+    });
+  } catch (e) {
+    console.error('could not persist turn:', redactPii((e as Error).message));
+  }
+}
+
+function traceIdOf(header: string | undefined): string {
+  const m = header?.trim().toLowerCase().match(/^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/);
+  return m && !/^0+$/.test(m[1]) ? m[1] : crypto.randomUUID().replace(/-/g, '');
+}
+
+async function collectEvents(events: AsyncGenerator<ChatEvent>) {
+  let route: RouteEvent | undefined;
+  let done: DoneEvent | undefined;
+  let text = '';
+  const errors: unknown[] = [];
+  for await (const e of events) {
+    if (e.event === 'route') route = e.data;
+    else if (e.event === 'delta') text += (e.data as DeltaEvent).text;
+    else if (e.event === 'done') done = e.data;
+    else errors.push(e.data);
+  }
+  return { route, text, done, ...(errors.length ? { errors } : {}) };
+}
+
+function sseStream(events: AsyncGenerator<ChatEvent>, finish: () => Promise<void>): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await events.next();
+        if (done) {
+          controller.close();
+          await finish();
+        } else controller.enqueue(enc.encode(encodeSse(value)));
+      } catch (e) {
+        console.error('generate stream failed:', redactPii((e as Error).message));
+        controller.enqueue(enc.encode(encodeSse({ event: 'error', data: { code: 'INTERNAL', message: 'internal error' } })));
+        controller.close();
+      }
+    },
+    async cancel() {
+      await events.return(undefined);
+    },
+  });
+}

@@ -1,0 +1,52 @@
+/** The regional service's configuration, from environment variables (validated with zod). */
+import { z } from 'zod';
+
+const num = (d: number) => z.coerce.number().nonnegative().default(d);
+
+export const RegionalConfig = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8788),
+  HOST: z.string().default('127.0.0.1'),
+  /** postgres://… for PostgreSQL + pgvector; otherwise a SQLite file path (or :memory:). */
+  DATABASE_URL: z.string().default('./data/switchyard.db'),
+  EMBEDDER_MODEL: z.string().default('models/default/embedder'),
+  RERANKER_MODEL: z.string().default('models/default/reranker'),
+  CLASSIFIER_MODEL: z.string().default('models/default/store-intent'),
+  /** local (in-process, default) | kserve (KServe v2 / Triton) | bedrock (Titan). */
+  EMBEDDINGS_BACKEND: z.enum(['local', 'kserve', 'bedrock']).default('local'),
+  KSERVE_URL: z.string().optional(),
+  KSERVE_EMBEDDER_MODEL: z.string().default('embedder'),
+  /** extractive (offline default) | bedrock | openai (vLLM, Ollama, any OpenAI-compatible server). */
+  LLM_BACKEND: z.enum(['extractive', 'bedrock', 'openai']).default('extractive'),
+  BEDROCK_REGIONS: z.string().default('us-east-1,us-west-2'),
+  BEDROCK_MODEL_SMALL: z.string().default('us.anthropic.claude-3-5-haiku-20241022-v1:0'),
+  BEDROCK_MODEL_LARGE: z.string().default('us.anthropic.claude-sonnet-4-20250514-v1:0'),
+  OPENAI_BASE_URL: z.string().default('http://127.0.0.1:11434'),
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_MODEL_SMALL: z.string().default('qwen2.5:3b'),
+  OPENAI_MODEL_LARGE: z.string().default('qwen2.5:14b'),
+  LLM_CONCURRENCY: z.coerce.number().int().min(1).default(16),
+  BATCH_MAX_SIZE: z.coerce.number().int().min(1).max(1024).default(32),
+  BATCH_MAX_DELAY_MS: num(5),
+  CLASSIFY_TIMEOUT_MS: num(200),
+  EMBED_TIMEOUT_MS: num(300),
+  RETRIEVE_TIMEOUT_MS: num(600),
+  RERANK_TIMEOUT_MS: num(300),
+  LLM_FIRST_TOKEN_TIMEOUT_MS: num(2000),
+  LLM_TOTAL_TIMEOUT_MS: num(20000),
+  GUARDRAILS: z.enum(['sentence', 'off']).default('sentence'),
+  /** Keys that exist from the start (hashed into the store); change them outside local dev. */
+  EDGE_API_KEY: z.string().min(8).default('dev-edge-key'),
+  ADMIN_API_KEY: z.string().min(8).default('dev-admin-key'),
+  DEFAULT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** Seeds the demo store knowledge base at startup (only documents whose content changed). */
+  SEED_STORE_KB: z.enum(['true', 'false']).default('true'),
+});
+export type RegionalConfig = z.infer<typeof RegionalConfig>;
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): RegionalConfig {
+  const r = RegionalConfig.safeParse(env);
+  if (!r.success) {
+    throw new Error(`invalid regional configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return r.data;
+}

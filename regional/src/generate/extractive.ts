@@ -1,0 +1,58 @@
+/**
+ * The generator used when no LLM is configured: it answers from the top reranked passages by
+ * quoting the sentences that best match the question, clearly labelled as such, so the service
+ * works offline and still says something grounded and useful.
+ */
+import type { LlmBackend, LlmChunk, LlmRequest } from '../llm/types.ts';
+import { splitSentences } from './guardrails.ts';
+
+export const EXTRACTIVE_LABEL = 'From our store information (automatic summary, no AI model was used): ';
+
+const STOP = new Set(
+  'a an the and or but if of to in on at for with by from is are was were be been do does did can could would should will i you we my your our it its this that these those what which who how when where why me us there their about as any some have has had not no yes please tell know get'.split(' '),
+);
+
+function terms(s: string): string[] {
+  return s
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^\p{L}\p{N}$.]+/gu, ' ')
+    .split(' ')
+    .map((w) => w.replace(/^\.+|\.+$/g, ''))
+    .filter((w) => w && !STOP.has(w));
+}
+
+export class ExtractiveGenerator implements LlmBackend {
+  readonly name = 'extractive';
+
+  constructor(private readonly maxSentences = 3) {}
+
+  async *generate(req: LlmRequest): AsyncGenerator<LlmChunk> {
+    const question = req.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+    const q = new Set(terms(question));
+    const scored: { text: string; score: number; order: number }[] = [];
+    (req.context ?? []).forEach((p, rank) => {
+      const lines = splitSentences(p.text.replace(/^#+\s.*$/gm, ' ').replace(/\|/g, ' '));
+      lines.forEach((s, i) => {
+        const t = terms(s);
+        if (t.length < 3) return;
+        const overlap = t.filter((w) => q.has(w)).length;
+        // Earlier passages (better reranked) and denser matches first.
+        const score = overlap / Math.sqrt(t.length) + 0.3 / (rank + 1);
+        let text = s.trim().replace(/^[-*]\s*/, '');
+        // A catalog line such as "Price: $9.99." means nothing without its title.
+        if (p.title && i > 0 && !text.toLowerCase().includes(p.title.toLowerCase().slice(0, 12))) text = `${p.title}: ${text}`;
+        if (overlap > 0) scored.push({ text, score, order: rank * 1000 + i });
+      });
+    });
+    scored.sort((a, b) => b.score - a.score);
+    const picked = scored.slice(0, this.maxSentences).sort((a, b) => a.order - b.order);
+    const body = picked.length
+      ? picked.map((s) => (/[.!?]$/.test(s.text) ? s.text : `${s.text}.`)).join(' ')
+      : "I couldn't find that in our store information. A person from our team can help at support@kitsunebooks.example.";
+    const text = EXTRACTIVE_LABEL + body.replace(/\*\*/g, '');
+    yield { type: 'meta', model: 'extractive' };
+    for (const piece of text.match(/\S+\s*/g) ?? []) yield { type: 'delta', text: piece };
+    yield { type: 'usage', inputTokens: 0, outputTokens: 0 };
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * In-process models through @huggingface/transformers (onnxruntime-node), from HF-format folders:
+ * the committed defaults, or any real model folder a user points the service at (a MiniLM
+ * embedder, an ms-marco cross-encoder) with no code change. Folders that carry a Switchyard
+ * manifest.json are sha256-checked before loading; foreign folders are loaded as they are.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { AutoModelForSequenceClassification, AutoTokenizer, env as hfEnv, pipeline } from '@huggingface/transformers';
+import { decideIntent, type ClassifierCalibration, type IntentPrediction } from '../../../shared/models/intent-classifier.ts';
+import { readVerified, type ModelManifest } from '../../../shared/models/manifest.ts';
+
+export interface LoadedModelInfo {
+  name: string;
+  version: string;
+  path: string;
+  sha256: string | null;
+  verified: boolean;
+}
+
+let loading: Promise<unknown> = Promise.resolve();
+
+/** transformers.js resolves models against a global localModelPath, so loads run one at a time. */
+async function withFolder<T>(dir: string, load: (id: string, dtype: 'q8' | 'fp32') => Promise<T>): Promise<{ value: T; info: LoadedModelInfo }> {
+  const abs = resolve(dir);
+  const run = loading.then(async () => {
+    const info = await verifyFolder(abs);
+    hfEnv.allowRemoteModels = false;
+    hfEnv.allowLocalModels = true;
+    hfEnv.useFSCache = false;
+    hfEnv.localModelPath = dirname(abs) + '/';
+    const dtype = existsSync(join(abs, 'onnx', 'model_quantized.onnx')) ? 'q8' : 'fp32';
+    return { value: await load(basename(abs), dtype), info };
+  });
+  loading = run.catch(() => undefined);
+  return run;
+}
+
+async function verifyFolder(abs: string): Promise<LoadedModelInfo> {
+  const manifestPath = join(abs, 'manifest.json');
+  if (!existsSync(manifestPath)) {
+    return { name: basename(abs), version: 'external', path: abs, sha256: null, verified: false };
+  }
+  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as ModelManifest;
+  await readVerified(manifest, async (p) => new Uint8Array(await readFile(join(abs, p))));
+  return { name: manifest.name, version: manifest.version, path: abs, sha256: manifest.files['onnx/model_quantized.onnx'] ?? null, verified: true };
+}
+
+const sessionOptions = (threads: number) => ({ session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 } });
+
+export interface HfEmbedder {
+  info: LoadedModelInfo;
+  dimensions: number;
+  embed(texts: string[]): Promise<Float32Array[]>;
+}
+
+export async function loadHfEmbedder(dir: string, threads = 1): Promise<HfEmbedder> {
+  const { value: fe, info } = await withFolder(dir, (id, dtype) => pipeline('feature-extraction', id, { dtype, ...sessionOptions(threads) } as never));
+  const embed = async (texts: string[]) => {
+    const t = await (fe as any)(texts, { pooling: 'mean', normalize: true });
+    const D = t.dims[1] as number;
+    const data = t.data as Float32Array;
+    return texts.map((_, i) => data.slice(i * D, (i + 1) * D));
+  };
+  const [probe] = await embed(['warm up']);
+  return { info, dimensions: probe.length, embed };
+}
+
+export interface HfCrossEncoder {
+  info: LoadedModelInfo;
+  /** Relevance logits of (query, passage) pairs. */
+  score(pairs: { query: string; passage: string }[]): Promise<Float32Array>;
+}
+
+export async function loadHfCrossEncoder(dir: string, threads = 1): Promise<HfCrossEncoder> {
+  const { value, info } = await withFolder(dir, async (id, dtype) => ({
+    tokenizer: await AutoTokenizer.from_pretrained(id),
+    model: await AutoModelForSequenceClassification.from_pretrained(id, { dtype, ...sessionOptions(threads) } as never),
+  }));
+  const score = async (pairs: { query: string; passage: string }[]) => {
+    if (!pairs.length) return new Float32Array(0);
+    const inputs = (value.tokenizer as any)(
+      pairs.map((p) => p.query),
+      { text_pair: pairs.map((p) => p.passage), padding: true, truncation: true },
+    );
+    const { logits } = await (value.model as any)(inputs);
+    const C = logits.dims[1] as number;
+    const data = logits.data as Float32Array;
+    // One logit = relevance; two (not relevant, relevant) = their difference.
+    return Float32Array.from(pairs, (_, i) => (C === 1 ? data[i] : data[i * C + C - 1] - data[i * C]));
+  };
+  await score([{ query: 'warm up', passage: 'warm up' }]);
+  return { info, score };
+}
+
+export interface HfClassifier {
+  info: LoadedModelInfo;
+  labels: string[];
+  classify(texts: string[]): Promise<IntentPrediction[]>;
+}
+
+export async function loadHfClassifier(dir: string, threads = 1): Promise<HfClassifier> {
+  const { value, info } = await withFolder(dir, async (id, dtype) => ({
+    tokenizer: await AutoTokenizer.from_pretrained(id),
+    model: await AutoModelForSequenceClassification.from_pretrained(id, { dtype, ...sessionOptions(threads) } as never),
+  }));
+  const config = (value.model as any).config as { id2label: Record<string, string>; switchyard?: ClassifierCalibration };
+  const labels = Object.keys(config.id2label)
+    .sort((a, b) => Number(a) - Number(b))
+    .map((k) => config.id2label[k]);
+  const calibration: ClassifierCalibration = config.switchyard ?? { oosThreshold: 0.5, routeThreshold: 0.9 };
+  const classify = async (texts: string[]) => {
+    const inputs = (value.tokenizer as any)(texts, { padding: true, truncation: true });
+    const { logits } = await (value.model as any)(inputs);
+    const C = labels.length;
+    const data = logits.data as Float32Array;
+    return texts.map((_, b) => {
+      const row = data.slice(b * C, (b + 1) * C);
+      let arg = 0;
+      for (let i = 1; i < C; i++) if (row[i] > row[arg]) arg = i;
+      let sum = 0;
+      for (let i = 0; i < C; i++) sum += Math.exp(row[i] - row[arg]);
+      return decideIntent(labels[arg], 1 / sum, calibration);
+    });
+  };
+  await classify(['warm up']);
+  return { info, labels, classify };
+}

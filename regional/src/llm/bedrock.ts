@@ -1,0 +1,139 @@
+/**
+ * Generation on AWS Bedrock with the Converse streaming API.
+ *
+ * - model by tier: `models.small` / `models.large` (inference-profile ids work too)
+ * - the system prompt is followed by a prompt-cache point, so the static instructions are billed
+ *   at the cache-read rate after the first call; passages go in the user turn (request-messages.ts)
+ * - text deltas are yielded as each contentBlockDelta arrives; usage comes from the metadata event
+ * - regions are tried in order: retries with full-jitter back-off on throttling/5xx before the
+ *   first token, then failover to the next region; one circuit breaker per (region, model)
+ */
+import { ConverseStreamCommand, type BedrockRuntimeClient, type ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
+import { CircuitBreakerRegistry, type BreakerOptions } from './circuit-breaker.ts';
+import { classifyAwsError, createBedrockClient, type AwsCredentials } from './bedrock-client.ts';
+import { conversationWithContext, validateLlmRequest } from './request-messages.ts';
+import { resilientStream, type ResilienceEvent, type StreamTarget } from './resilient-stream.ts';
+import { LlmError, type LlmBackend, type LlmChunk, type LlmRequest } from './types.ts';
+
+export interface BedrockBackendConfig {
+  /** Regions in failover order, e.g. ["eu-west-1", "eu-central-1"]. */
+  regions: string[];
+  models: { small: string; large: string };
+  credentials?: AwsCredentials;
+  /** Endpoint override per region (VPC endpoints); default is the public regional endpoint. */
+  endpoint?: (region: string) => string | undefined;
+  /** Default 2 s. */
+  connectionTimeoutMs?: number;
+  /** Per attempt, until the first text delta. Default 10 s. */
+  firstTokenTimeoutMs?: number;
+  /** Whole generation including retries and failover. Default 60 s. */
+  totalTimeoutMs?: number;
+  /** Extra attempts per region on throttling/5xx. Default 2. */
+  retries?: number;
+  /** Back-off base and cap. Default 200 ms and 2 s. */
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  /** Options for the per-(region, model) breakers, or a shared registry. */
+  breaker?: BreakerOptions | CircuitBreakerRegistry;
+  /** Prompt-cache point after the system prompt. Default true (turn off for models without caching). */
+  cacheSystemPrompt?: boolean;
+  random?: () => number;
+  onEvent?: (e: ResilienceEvent) => void;
+  /** Prebuilt clients by region (otherwise built with createBedrockClient). */
+  clients?: Record<string, BedrockRuntimeClient>;
+}
+
+export class BedrockBackend implements LlmBackend {
+  readonly name = 'bedrock';
+  readonly breakers: CircuitBreakerRegistry;
+  private readonly clients = new Map<string, BedrockRuntimeClient>();
+
+  constructor(private readonly config: BedrockBackendConfig) {
+    if (!config.regions?.length) throw new LlmError('BedrockBackend needs at least one region', 'BAD_REQUEST', false);
+    if (!config.models?.small || !config.models?.large) throw new LlmError('BedrockBackend needs models.small and models.large', 'BAD_REQUEST', false);
+    this.breakers = config.breaker instanceof CircuitBreakerRegistry ? config.breaker : new CircuitBreakerRegistry(config.breaker);
+    for (const region of config.regions) {
+      this.clients.set(
+        region,
+        config.clients?.[region] ??
+          createBedrockClient({
+            region,
+            credentials: config.credentials,
+            endpoint: config.endpoint?.(region),
+            connectionTimeoutMs: config.connectionTimeoutMs,
+            headersTimeoutMs: config.firstTokenTimeoutMs ?? 10_000,
+            socketTimeoutMs: config.totalTimeoutMs ?? 60_000,
+          }),
+      );
+    }
+  }
+
+  generate(req: LlmRequest): AsyncIterable<LlmChunk> {
+    return this.run(req);
+  }
+
+  private async *run(req: LlmRequest): AsyncGenerator<LlmChunk> {
+    validateLlmRequest(req);
+    const modelId = this.config.models[req.tier];
+    const input = this.input(req, modelId);
+    const targets: StreamTarget[] = this.config.regions.map((region) => ({
+      key: `bedrock|${region}|${modelId}`,
+      model: modelId,
+      region,
+      open: (signal) => this.attempt(this.clients.get(region)!, input, signal),
+    }));
+    yield* resilientStream(
+      targets,
+      {
+        firstTokenTimeoutMs: this.config.firstTokenTimeoutMs ?? 10_000,
+        totalTimeoutMs: this.config.totalTimeoutMs ?? 60_000,
+        retries: this.config.retries ?? 2,
+        backoffBaseMs: this.config.backoffBaseMs ?? 200,
+        backoffCapMs: this.config.backoffCapMs ?? 2_000,
+        breakers: this.breakers,
+        classify: classifyAwsError,
+        random: this.config.random,
+        onEvent: this.config.onEvent,
+      },
+      req.signal,
+    );
+  }
+
+  private input(req: LlmRequest, modelId: string): ConverseStreamCommandInput {
+    const system: NonNullable<ConverseStreamCommandInput['system']> = [];
+    if (req.system.trim()) {
+      system.push({ text: req.system });
+      if (this.config.cacheSystemPrompt !== false) system.push({ cachePoint: { type: 'default' } });
+    }
+    return {
+      modelId,
+      ...(system.length ? { system } : {}),
+      messages: conversationWithContext(req).map((m) => ({ role: m.role, content: [{ text: m.content }] })),
+      inferenceConfig: { maxTokens: req.maxTokens, ...(req.temperature !== undefined ? { temperature: req.temperature } : {}) },
+    };
+  }
+
+  private async *attempt(client: BedrockRuntimeClient, input: ConverseStreamCommandInput, signal: AbortSignal): AsyncGenerator<LlmChunk> {
+    const res = await client.send(new ConverseStreamCommand(input), { abortSignal: signal });
+    if (!res.stream) throw new LlmError('Bedrock returned no event stream', 'UNAVAILABLE', true);
+    for await (const ev of res.stream) {
+      const text = ev.contentBlockDelta?.delta?.text;
+      if (text) yield { type: 'delta', text };
+      const usage = ev.metadata?.usage;
+      if (usage) {
+        yield {
+          type: 'usage',
+          inputTokens: usage.inputTokens ?? 0,
+          outputTokens: usage.outputTokens ?? 0,
+          ...(usage.cacheReadInputTokens !== undefined ? { cacheReadTokens: usage.cacheReadInputTokens } : {}),
+          ...(usage.cacheWriteInputTokens !== undefined ? { cacheWriteTokens: usage.cacheWriteInputTokens } : {}),
+        };
+      }
+    }
+  }
+
+  /** Closes every client's sockets. */
+  destroy(): void {
+    for (const c of this.clients.values()) c.destroy();
+  }
+}

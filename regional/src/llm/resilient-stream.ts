@@ -1,0 +1,206 @@
+/**
+ * The failure handling every remote generation backend shares: a time-to-first-token timeout and
+ * a total timeout, retries with full-jitter exponential backoff on throttling and 5xx, failover to
+ * the next target (another region or server), and a circuit breaker per target.
+ *
+ * Retries and failover only happen before the first text delta has been handed to the caller:
+ * once text has streamed, an error ends the stream (retrying would duplicate text). Chunks that
+ * arrive before the first delta are held back, so a failed attempt leaves no trace in the output;
+ * a successful stream starts with one `meta` chunk naming the model and region that answered.
+ */
+import type { CircuitBreakerRegistry } from './circuit-breaker.ts';
+import { LlmError, type LlmChunk } from './types.ts';
+
+export interface StreamTarget {
+  /** Circuit-breaker key, e.g. "bedrock|eu-west-1|anthropic.claude-3-5-haiku". */
+  key: string;
+  model: string;
+  region?: string;
+  /** One attempt. Must stop (throw or end) when `signal` aborts. */
+  open(signal: AbortSignal): AsyncIterable<LlmChunk>;
+}
+
+export type ResilienceEvent =
+  | { type: 'retry'; key: string; attempt: number; delayMs: number; error: LlmError }
+  | { type: 'failover'; from: string; error: LlmError }
+  | { type: 'circuit_open'; key: string };
+
+export interface ResilienceOptions {
+  /** From the start of an attempt until its first text delta. */
+  firstTokenTimeoutMs: number;
+  /** From the first `next()` until the stream ends, across all attempts and back-off sleeps. */
+  totalTimeoutMs: number;
+  /** Extra attempts per target on THROTTLED/UNAVAILABLE before failing over. */
+  retries: number;
+  backoffBaseMs: number;
+  backoffCapMs: number;
+  breakers: CircuitBreakerRegistry;
+  /** Maps whatever an attempt threw to an LlmError. */
+  classify(err: unknown): LlmError;
+  random?: () => number;
+  onEvent?: (e: ResilienceEvent) => void;
+}
+
+/** Full jitter: uniform in [0, min(cap, base·2^attempt)]. */
+export function fullJitterDelay(attempt: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
+  return Math.floor(random() * Math.min(capMs, baseMs * 2 ** attempt));
+}
+
+export async function* resilientStream(
+  targets: StreamTarget[],
+  opts: ResilienceOptions,
+  callerSignal?: AbortSignal,
+): AsyncGenerator<LlmChunk> {
+  if (targets.length === 0) throw new LlmError('no upstream configured', 'UNAVAILABLE', false);
+  if (callerSignal?.aborted) throw abortedError(callerSignal);
+  const random = opts.random ?? Math.random;
+  const total = new AbortController();
+  const totalTimer = setTimeout(
+    () => total.abort(new LlmError(`no complete answer within ${opts.totalTimeoutMs} ms`, 'TIMEOUT', true)),
+    opts.totalTimeoutMs,
+  );
+  const onCallerAbort = () => total.abort(abortedError(callerSignal!));
+  callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+  const outcomes: string[] = [];
+  let lastError: LlmError | undefined;
+  let emitted = false;
+
+  try {
+    for (const target of targets) {
+      const breaker = opts.breakers.get(target.key);
+      for (let attempt = 0; ; attempt++) {
+        if (total.signal.aborted) throw total.signal.reason;
+        const permit = breaker.tryAcquire();
+        if (!permit) {
+          lastError = new LlmError(`circuit open for ${target.key}`, 'CIRCUIT_OPEN', false);
+          opts.onEvent?.({ type: 'circuit_open', key: target.key });
+          break;
+        }
+        const attemptCtl = new AbortController();
+        const onTotal = () => attemptCtl.abort(total.signal.reason);
+        total.signal.addEventListener('abort', onTotal, { once: true });
+        const ttft = setTimeout(
+          () => attemptCtl.abort(new LlmError(`no first token from ${target.key} within ${opts.firstTokenTimeoutMs} ms`, 'TIMEOUT', true)),
+          opts.firstTokenTimeoutMs,
+        );
+        let it: AsyncIterator<LlmChunk> | undefined;
+        let finished = false;
+        let settled = false;
+        try {
+          it = target.open(attemptCtl.signal)[Symbol.asyncIterator]();
+          const held: LlmChunk[] = [];
+          for (;;) {
+            const r = await nextOrAbort(it, attemptCtl.signal);
+            if (r.done) break;
+            const chunk = r.value;
+            if (chunk.type === 'delta' && chunk.text === '') continue;
+            if (emitted) {
+              yield chunk;
+              continue;
+            }
+            if (chunk.type !== 'delta') {
+              held.push(chunk);
+              continue;
+            }
+            emitted = true;
+            clearTimeout(ttft);
+            yield { type: 'meta', model: target.model, ...(target.region ? { region: target.region } : {}) };
+            for (const h of held.splice(0)) yield h;
+            yield chunk;
+          }
+          finished = true;
+          if (!emitted) yield { type: 'meta', model: target.model, ...(target.region ? { region: target.region } : {}) };
+          for (const h of held) yield h;
+          settled = true;
+          permit.success();
+          return;
+        } catch (raw) {
+          const reason = attemptCtl.signal.aborted ? attemptCtl.signal.reason : undefined;
+          const err = reason instanceof LlmError ? reason : raw instanceof LlmError ? raw : opts.classify(raw);
+          settled = true;
+          if (err.code === 'ABORTED' || err.code === 'BAD_REQUEST') {
+            permit.release();
+            throw err;
+          }
+          permit.failure();
+          if (emitted || total.signal.aborted) throw err;
+          lastError = err;
+          outcomes.push(`${target.key}: ${err.code} (${err.message})`);
+          const sameTargetAgain =
+            err.retryable && (err.code === 'THROTTLED' || err.code === 'UNAVAILABLE') && attempt < opts.retries && breaker.state === 'closed';
+          if (!sameTargetAgain) {
+            opts.onEvent?.({ type: 'failover', from: target.key, error: err });
+            break;
+          }
+          let delayMs = fullJitterDelay(attempt, opts.backoffBaseMs, opts.backoffCapMs, random);
+          if (err.retryAfterMs !== undefined) delayMs = Math.max(delayMs, Math.min(err.retryAfterMs, opts.backoffCapMs));
+          opts.onEvent?.({ type: 'retry', key: target.key, attempt: attempt + 1, delayMs, error: err });
+          await sleep(delayMs, total.signal);
+        } finally {
+          clearTimeout(ttft);
+          total.signal.removeEventListener('abort', onTotal);
+          if (!finished) {
+            // the consumer stopped early or the attempt failed: tear the connection down
+            // return() first: a suspended attempt runs its own cleanup (cancelling the body reader)
+            // before the abort tears the connection down
+            void Promise.resolve(it?.return?.()).catch(() => {});
+            attemptCtl.abort(new LlmError('attempt abandoned', 'ABORTED', false));
+          }
+          // the consumer stopped iterating (return() during a yield): text already shown is a success
+          if (!settled) {
+            if (emitted) permit.success();
+            else permit.release();
+          }
+        }
+      }
+    }
+    const all = lastError ?? new LlmError('no upstream answered', 'UNAVAILABLE', true);
+    throw new LlmError(
+      `all upstreams failed: ${outcomes.length ? outcomes.join('; ') : all.message}`,
+      all.code,
+      all.retryable,
+      { cause: all, status: all.status },
+    );
+  } finally {
+    clearTimeout(totalTimer);
+    callerSignal?.removeEventListener('abort', onCallerAbort);
+  }
+}
+
+function abortedError(signal: AbortSignal): LlmError {
+  return new LlmError('the caller aborted the request', 'ABORTED', false, { cause: signal.reason });
+}
+
+function nextOrAbort<T>(it: AsyncIterator<T>, signal: AbortSignal): Promise<IteratorResult<T>> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    it.next().then(
+      (r) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(r);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,60 @@
+/** What every generation backend (Bedrock, OpenAI-compatible, extractive) implements. */
+export interface LlmMessage {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+export type LlmPriority = 'high' | 'normal' | 'low';
+
+export interface LlmRequest {
+  /** System prompt; backends that support prompt caching put a cache point after it. */
+  system: string;
+  messages: LlmMessage[];
+  maxTokens: number;
+  temperature?: number;
+  /** 'small' for simple or low-priority messages, 'large' for complex ones. */
+  tier: 'small' | 'large';
+  signal?: AbortSignal;
+  /**
+   * Passages the answer must be grounded in (the extractive backend answers from them).
+   * The Bedrock and OpenAI-compatible backends render them into the last user turn, after the
+   * cached system prompt, so do not repeat them in `system`.
+   */
+  context?: { id: string; title?: string; text: string }[];
+  /** Scheduling class for `PriorityQueueBackend` (purchase flow high, chitchat low); default normal. */
+  priority?: LlmPriority;
+}
+
+export type LlmChunk =
+  | { type: 'delta'; text: string }
+  | { type: 'usage'; inputTokens: number; outputTokens: number; cacheReadTokens?: number; cacheWriteTokens?: number }
+  | { type: 'meta'; model: string; region?: string };
+
+export interface LlmBackend {
+  /** e.g. "bedrock", "openai", "extractive" */
+  readonly name: string;
+  generate(req: LlmRequest): AsyncIterable<LlmChunk>;
+}
+
+export type LlmErrorCode = 'THROTTLED' | 'TIMEOUT' | 'UNAVAILABLE' | 'BAD_REQUEST' | 'CIRCUIT_OPEN' | 'ABORTED';
+
+/**
+ * Thrown by backends; `retryable` is true for throttling and 5xx, false for 4xx validation errors.
+ * `ABORTED` means the caller's own signal fired. `status` is the upstream HTTP status when there
+ * was one; `retryAfterMs` is the upstream's Retry-After hint.
+ */
+export class LlmError extends Error {
+  readonly status?: number;
+  readonly retryAfterMs?: number;
+  constructor(
+    message: string,
+    readonly code: LlmErrorCode,
+    readonly retryable: boolean,
+    options: { cause?: unknown; status?: number; retryAfterMs?: number } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'LlmError';
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}

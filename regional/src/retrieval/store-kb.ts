@@ -1,0 +1,161 @@
+/**
+ * The demo store's knowledge base (models/data/store/kb/) as documents: one per catalog title
+ * (`KB-SKU-0001`, a readable text of its fields), one per `##` section of policies.md
+ * (`policies#returns-refunds`, the README's slug rule; the preamble under the `#` title is
+ * `policies#kitsune-books-store-policies`), one per FAQ entry (`faq-001`). seedStoreKb ingests the
+ * ones whose content hash changed and deletes KB documents that are gone from the files.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Store } from '../store/types.ts';
+import type { Embedder } from './embedder.ts';
+import { checkEmbedderFits, documentHash, ingestDocument, type IngestInput, type IngestOptions } from './ingest.ts';
+
+export const STORE_KB_DIR = fileURLToPath(new URL('../../../models/data/store/kb', import.meta.url));
+export const STORE_KB_SOURCE = 'store-kb';
+
+export interface CatalogItem {
+  id: string;
+  title: string;
+  author: string;
+  type: 'manga' | 'light_novel' | 'graphic_novel' | 'book';
+  genre: string[];
+  volume: number | null;
+  format: string;
+  language: string;
+  ageRating: string;
+  priceUsd: number;
+  stock: number;
+  preorder: boolean;
+  releaseDate?: string;
+  description: string;
+}
+
+export interface FaqEntry {
+  id: string;
+  question: string;
+  answer: string;
+  intent: string;
+}
+
+const TYPE_LABEL: Record<CatalogItem['type'], string> = { manga: 'Manga', light_novel: 'Light novel', graphic_novel: 'Graphic novel', book: 'Book' };
+
+/** The README's slug rule: lowercase, each run of non-alphanumerics → "-", trim "-". */
+export function slugify(heading: string): string {
+  return heading
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+}
+
+export function catalogDocument(item: CatalogItem): IngestInput {
+  const availability = item.preorder
+    ? `Preorder${item.releaseDate ? `: releases ${item.releaseDate}` : ''}.`
+    : item.stock > 0
+      ? `In stock (${item.stock} ${item.stock === 1 ? 'copy' : 'copies'}).`
+      : 'Out of stock.';
+  const lines = [
+    item.title,
+    `${TYPE_LABEL[item.type] ?? item.type} by ${item.author}.${item.volume != null ? ` Volume ${item.volume}.` : ''} Format: ${item.format}. Language: ${item.language}.`,
+    `Genres: ${item.genre.join(', ')}. Age rating: ${item.ageRating}.`,
+    `Price: $${item.priceUsd.toFixed(2)}. ${availability}`,
+    item.description,
+  ];
+  return {
+    id: item.id,
+    title: item.title,
+    text: lines.join('\n'),
+    source: STORE_KB_SOURCE,
+    url: `catalog.json#${item.id}`,
+    metadata: { kind: 'catalog', type: item.type, author: item.author, priceUsd: item.priceUsd, stock: item.stock, preorder: item.preorder },
+  };
+}
+
+/** One document per `##` section (its `###` subsections included); the text before the first `##`, if any, is the `#` title's document. */
+export function policyDocuments(markdown: string): IngestInput[] {
+  const lines = markdown.replace(/\r\n?/g, '\n').split('\n');
+  const docs: IngestInput[] = [];
+  let title = '';
+  let body: string[] = [];
+  let inFence = false;
+  let docTitle = 'Store policies';
+  const flush = () => {
+    const text = body.join('\n').trim();
+    if (text && title) {
+      docs.push({ id: `policies#${slugify(title)}`, title, text, source: STORE_KB_SOURCE, url: `policies.md#${slugify(title)}`, metadata: { kind: 'policy' } });
+    }
+    body = [];
+  };
+  for (const line of lines) {
+    if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
+    const h1 = !inFence && /^#\s+(.+?)\s*$/.exec(line);
+    const h2 = !inFence && /^##\s+(.+?)\s*$/.exec(line);
+    if (h1) {
+      flush();
+      docTitle = h1[1];
+      title = docTitle;
+      body = [line];
+    } else if (h2) {
+      flush();
+      title = h2[1];
+      body = [line];
+    } else body.push(line);
+  }
+  flush();
+  return docs;
+}
+
+export function faqDocument(entry: FaqEntry): IngestInput {
+  return {
+    id: entry.id,
+    title: entry.question,
+    text: `${entry.question}\n${entry.answer}`,
+    source: STORE_KB_SOURCE,
+    url: `faq.json#${entry.id}`,
+    metadata: { kind: 'faq', intent: entry.intent },
+  };
+}
+
+export async function loadStoreKb(dir = STORE_KB_DIR): Promise<IngestInput[]> {
+  const [catalog, policies, faq] = await Promise.all([
+    readFile(join(dir, 'catalog.json'), 'utf8').then((s) => JSON.parse(s) as CatalogItem[]),
+    readFile(join(dir, 'policies.md'), 'utf8'),
+    readFile(join(dir, 'faq.json'), 'utf8').then((s) => JSON.parse(s) as FaqEntry[]),
+  ]);
+  const docs = [...catalog.map(catalogDocument), ...policyDocuments(policies), ...faq.map(faqDocument)];
+  const seen = new Set<string>();
+  for (const d of docs) {
+    if (seen.has(d.id)) throw new Error(`store KB has two documents with id ${d.id}`);
+    seen.add(d.id);
+  }
+  return docs;
+}
+
+export interface SeedReport {
+  documents: number;
+  ingested: number;
+  unchanged: number;
+  deleted: number;
+  chunks: number;
+}
+
+export async function seedStoreKb(store: Store, embedder: Embedder, opts: IngestOptions & { dir?: string } = {}): Promise<SeedReport> {
+  checkEmbedderFits(store, embedder);
+  const { dir, ...ingestOpts } = opts;
+  const docs = await loadStoreKb(dir);
+  const existing = new Map((await store.listDocuments(STORE_KB_SOURCE)).map((d) => [d.id, d.contentHash]));
+  const report: SeedReport = { documents: docs.length, ingested: 0, unchanged: 0, deleted: 0, chunks: 0 };
+  for (const doc of docs) {
+    if (!ingestOpts.force && existing.get(doc.id) === documentHash(doc, ingestOpts, embedder.name)) {
+      report.unchanged++;
+      continue;
+    }
+    const r = await ingestDocument(store, embedder, doc, { ...ingestOpts, force: true });
+    report.ingested++;
+    report.chunks += r.chunks;
+  }
+  const ids = new Set(docs.map((d) => d.id));
+  for (const id of existing.keys()) if (!ids.has(id) && (await store.deleteDocument(id))) report.deleted++;
+  return report;
+}

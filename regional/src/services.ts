@@ -1,0 +1,160 @@
+/**
+ * Builds the regional service's parts from its configuration: store, models behind dynamic
+ * batchers (or remote backends), the LLM behind a priority queue, metrics and fallbacks.
+ */
+import { readFileSync } from 'node:fs';
+import { loadModelFolder } from '../../models/runtime/load-node.ts';
+import { join } from 'node:path';
+import type { IntentPrediction } from '../../shared/models/intent-classifier.ts';
+import { BedrockTitanEmbedder } from './backends/bedrock-titan.ts';
+import { KServeV2Embedder } from './backends/kserve-v2.ts';
+import type { Embedder } from './backends/types.ts';
+import type { RegionalConfig } from './config.ts';
+import { ExtractiveGenerator } from './generate/extractive.ts';
+import { FallbackAnswers } from './generate/fallback-answers.ts';
+import { DynamicBatcher } from './inference/batcher.ts';
+import { loadHfClassifier, loadHfCrossEncoder, loadHfEmbedder, type LoadedModelInfo } from './inference/hf-models.ts';
+import { BedrockBackend } from './llm/bedrock.ts';
+import { OpenAICompatibleBackend } from './llm/openai-compatible.ts';
+import { PriorityQueueBackend } from './llm/priority-queue.ts';
+import type { LlmBackend } from './llm/types.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import { seedStoreKb } from './retrieval/store-kb.ts';
+import { openStore } from './store/open.ts';
+import type { Store } from './store/types.ts';
+
+export interface ModelSlot {
+  role: 'embedder' | 'reranker' | 'classifier' | 'generator';
+  info: LoadedModelInfo | { name: string; version: string; backend: string };
+}
+
+export interface Services {
+  config: RegionalConfig;
+  store: Store;
+  metrics: Metrics;
+  embedder: Embedder;
+  rerank?: (query: string, passages: string[]) => Promise<Float32Array>;
+  classify?: (text: string) => Promise<IntentPrediction>;
+  classifierVersion?: string;
+  llm: LlmBackend;
+  titles: string[];
+  fallbackAnswers: FallbackAnswers;
+  models: ModelSlot[];
+  batchers: DynamicBatcher<any, any>[];
+  close(): Promise<void>;
+}
+
+export async function buildServices(config: RegionalConfig, log: (msg: string) => void = console.log): Promise<Services> {
+  const metrics = createMetrics();
+  const batchers: DynamicBatcher<any, any>[] = [];
+  const batched = <I, O>(name: string, run: (items: I[]) => Promise<O[]>) => {
+    const b = new DynamicBatcher<I, O>(run, {
+      name,
+      maxSize: config.BATCH_MAX_SIZE,
+      maxDelayMs: config.BATCH_MAX_DELAY_MS,
+      onBatch: (size) => metrics.batchSize.observe({ model: name }, size),
+    });
+    batchers.push(b);
+    return b;
+  };
+  const models: ModelSlot[] = [];
+
+  // Embeddings: in-process (batched) or a remote fleet.
+  let embedder: Embedder;
+  if (config.EMBEDDINGS_BACKEND === 'kserve') {
+    if (!config.KSERVE_URL) throw new Error('EMBEDDINGS_BACKEND=kserve needs KSERVE_URL');
+    // The remote model has the same tokenizer and width as the local folder it was exported from.
+    const folder = await loadModelFolder(config.EMBEDDER_MODEL);
+    embedder = new KServeV2Embedder({
+      baseUrl: config.KSERVE_URL,
+      model: config.KSERVE_EMBEDDER_MODEL,
+      dimensions: Number(folder.config.hidden_size),
+      input: { mode: 'tokens', tokenizer: folder.tokenizer },
+      timeoutMs: config.EMBED_TIMEOUT_MS,
+    });
+    models.push({ role: 'embedder', info: { name: config.KSERVE_EMBEDDER_MODEL, version: 'remote', backend: 'kserve-v2' } });
+  } else if (config.EMBEDDINGS_BACKEND === 'bedrock') {
+    embedder = new BedrockTitanEmbedder({ region: config.BEDROCK_REGIONS.split(',')[0].trim(), timeoutMs: config.EMBED_TIMEOUT_MS });
+    models.push({ role: 'embedder', info: { name: 'amazon.titan-embed-text-v2:0', version: 'remote', backend: 'bedrock' } });
+  } else {
+    const local = await loadHfEmbedder(config.EMBEDDER_MODEL);
+    const b = batched<string, Float32Array>('embedder', (texts) => local.embed(texts));
+    embedder = {
+      name: `${local.info.name}@${local.info.version}`,
+      dimensions: local.dimensions,
+      embed: (texts, signal) => b.runMany(texts, signal),
+    };
+    models.push({ role: 'embedder', info: local.info });
+  }
+  log(`embedder ${embedder.name} (${embedder.dimensions}-d)`);
+
+  // Reranker and classifier: optional; their absence is a recorded degradation, not a crash.
+  let rerank: Services['rerank'];
+  try {
+    const ce = await loadHfCrossEncoder(config.RERANKER_MODEL);
+    const b = batched<{ query: string; passage: string }, number>('reranker', async (pairs) => [...(await ce.score(pairs))]);
+    rerank = async (query, passages) => Float32Array.from(await b.runMany(passages.map((passage) => ({ query, passage }))));
+    models.push({ role: 'reranker', info: ce.info });
+    log(`reranker ${ce.info.name}@${ce.info.version}`);
+  } catch (e) {
+    log(`reranker unavailable (${(e as Error).message}); retrieval order is used`);
+  }
+  let classify: Services['classify'];
+  let classifierVersion: string | undefined;
+  try {
+    const clf = await loadHfClassifier(config.CLASSIFIER_MODEL);
+    const b = batched<string, IntentPrediction>('classifier', (texts) => clf.classify(texts));
+    classify = (text) => b.run(text);
+    classifierVersion = `${clf.info.name}@${clf.info.version}`;
+    models.push({ role: 'classifier', info: clf.info });
+  } catch (e) {
+    log(`classifier unavailable (${(e as Error).message}); messages without an intent take the general path`);
+  }
+
+  // Generation.
+  let inner: LlmBackend;
+  if (config.LLM_BACKEND === 'bedrock') {
+    inner = new BedrockBackend({
+      regions: config.BEDROCK_REGIONS.split(',').map((s) => s.trim()).filter(Boolean),
+      models: { small: config.BEDROCK_MODEL_SMALL, large: config.BEDROCK_MODEL_LARGE },
+      firstTokenTimeoutMs: config.LLM_FIRST_TOKEN_TIMEOUT_MS,
+      totalTimeoutMs: config.LLM_TOTAL_TIMEOUT_MS,
+      onEvent: (e) => metrics.fallbacks.inc({ kind: `bedrock_${(e as { type?: string }).type ?? 'event'}` }),
+    });
+  } else if (config.LLM_BACKEND === 'openai') {
+    inner = new OpenAICompatibleBackend({
+      baseUrl: config.OPENAI_BASE_URL,
+      apiKey: config.OPENAI_API_KEY,
+      models: { small: config.OPENAI_MODEL_SMALL, large: config.OPENAI_MODEL_LARGE },
+      firstTokenTimeoutMs: config.LLM_FIRST_TOKEN_TIMEOUT_MS,
+      totalTimeoutMs: config.LLM_TOTAL_TIMEOUT_MS,
+    });
+  } else {
+    inner = new ExtractiveGenerator();
+  }
+  const llm = new PriorityQueueBackend(inner, { concurrency: config.LLM_CONCURRENCY, maxWaitMs: config.LLM_TOTAL_TIMEOUT_MS });
+  models.push({ role: 'generator', info: { name: inner.name, version: config.LLM_BACKEND === 'extractive' ? 'builtin' : 'remote', backend: config.LLM_BACKEND } });
+
+  const store = await openStore(config.DATABASE_URL, { dimensions: embedder.dimensions, embeddingVersion: embedder.name });
+  if (config.SEED_STORE_KB === 'true') {
+    const seeded = await seedStoreKb(store, embedder);
+    log(`store knowledge base: ${JSON.stringify(seeded)}`);
+  }
+  const titles = (JSON.parse(readFileSync(join(import.meta.dirname, '../../models/data/store/kb/catalog.json'), 'utf8')) as { title: string }[]).map((t) => t.title);
+
+  return {
+    config,
+    store,
+    metrics,
+    embedder,
+    rerank,
+    classify,
+    classifierVersion,
+    llm,
+    titles,
+    fallbackAnswers: new FallbackAnswers(),
+    models,
+    batchers,
+    close: () => store.close(),
+  };
+}

@@ -1,0 +1,431 @@
+/**
+ * The PostgreSQL Store (node-postgres pool through drizzle-orm) with pgvector: cosine distance
+ * `<=>` over an HNSW index for vector search, and a generated `tsvector` column with a GIN index
+ * ranked by ts_rank_cd for text search. Migrations run under an advisory lock, so several
+ * instances can start at once. Every query has a statement timeout.
+ */
+import { and, asc, count, desc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { queryTerms } from './fts-query.ts';
+import * as schema from './schema.pg.ts';
+import { newKeyId, turnColumns } from './rows.ts';
+import type {
+  ApiKeyRecord,
+  ChunkHit,
+  ChunkInput,
+  ChunkRecord,
+  ConversationRecord,
+  DocumentInput,
+  DocumentRecord,
+  DocumentSummary,
+  NewApiKey,
+  PredictionLogInput,
+  PredictionLogRecord,
+  Store,
+  StoreOptions,
+  TurnInput,
+  TurnRecord,
+  UsageDelta,
+  UsageRecord,
+} from './types.ts';
+import { StoreError } from './types.ts';
+import {
+  checkDay,
+  checkDocument,
+  checkId,
+  checkK,
+  checkKeyHash,
+  checkLimit,
+  checkNewApiKey,
+  checkPredictionLog,
+  checkStoreOptions,
+  checkTurn,
+  checkUsageDelta,
+  checkVector,
+  driverCode,
+} from './validate.ts';
+
+const { documents, chunks, apiKeys, usage, conversations, turns, predictionLogs } = schema;
+
+export const PG_MIGRATIONS = fileURLToPath(new URL('../../drizzle/pg', import.meta.url));
+
+/** pg_advisory_lock key that serializes migrations between instances ("swyd" in ASCII). */
+const MIGRATION_LOCK = 0x73777964;
+const INSERT_BATCH = 200;
+
+export interface PgStoreTimeouts {
+  /** Connecting to the server (ms). */
+  connectMs?: number;
+  /** Server-side statement_timeout for every statement (ms). */
+  statementMs?: number;
+}
+
+export class PgStore implements Store {
+  readonly dialect = 'postgres' as const;
+  readonly dimensions: number;
+  readonly embeddingVersion: string;
+  private readonly db: NodePgDatabase<typeof schema>;
+  private closed = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    opts: StoreOptions,
+  ) {
+    this.dimensions = opts.dimensions;
+    this.embeddingVersion = opts.embeddingVersion;
+    this.db = drizzle({ client: pool, schema });
+  }
+
+  static async open(url: string, options: StoreOptions, timeouts: PgStoreTimeouts = {}): Promise<PgStore> {
+    const opts = checkStoreOptions(options);
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: 10,
+      connectionTimeoutMillis: timeouts.connectMs ?? 5000,
+      idleTimeoutMillis: 30_000,
+      statement_timeout: timeouts.statementMs ?? 15_000,
+      query_timeout: (timeouts.statementMs ?? 15_000) + 5000,
+      application_name: 'switchyard-regional',
+    });
+    // An idle client that errors (server restart) must not crash the process; the pool replaces it.
+    pool.on('error', () => {});
+    try {
+      await migrateWithLock(pool);
+      const r = await pool.query<{ t: string | null }>(
+        `SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = to_regclass('chunks') AND attname = 'embedding'`,
+      );
+      const m = /^vector\((\d+)\)$/.exec(r.rows[0]?.t ?? '');
+      const dims = m ? Number(m[1]) : NaN;
+      if (dims !== opts.dimensions) {
+        throw new StoreError(
+          'DIMENSION_MISMATCH',
+          `the database stores ${r.rows[0]?.t ?? 'no'} embeddings but the store was opened for ${opts.dimensions} dimensions (change PG_EMBEDDING_DIMENSIONS and generate a migration)`,
+        );
+      }
+      return new PgStore(pool, opts);
+    } catch (e) {
+      await pool.end().catch(() => {});
+      throw e;
+    }
+  }
+
+  private live(): void {
+    if (this.closed) throw new StoreError('CLOSED', 'the store is closed');
+  }
+
+  // ---- documents and chunks -------------------------------------------------------------
+
+  async upsertDocument(doc: DocumentInput, input: ChunkInput[]): Promise<{ document: DocumentRecord; chunks: number }> {
+    this.live();
+    const { doc: d, chunks: cs } = checkDocument(doc, input, this);
+    const now = new Date();
+    const document = await this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(documents)
+        .values({ id: d.id, title: d.title, source: d.source ?? null, url: d.url ?? null, metadata: d.metadata ?? null, contentHash: d.contentHash, createdAt: now, updatedAt: now })
+        .onConflictDoUpdate({
+          target: documents.id,
+          set: { title: d.title, source: d.source ?? null, url: d.url ?? null, metadata: d.metadata ?? null, contentHash: d.contentHash, updatedAt: now },
+        })
+        .returning();
+      await tx.delete(chunks).where(eq(chunks.documentId, d.id));
+      for (let i = 0; i < cs.length; i += INSERT_BATCH) {
+        await tx.insert(chunks).values(
+          cs.slice(i, i + INSERT_BATCH).map((c, j) => ({
+            documentId: d.id,
+            ordinal: i + j,
+            text: c.text,
+            tokenCount: c.tokenCount,
+            embedding: c.embedding ? Array.from(c.embedding) : null,
+            embeddingVersion: c.embeddingVersion,
+          })),
+        );
+      }
+      return row;
+    });
+    return { document: toDocument(document), chunks: cs.length };
+  }
+
+  async deleteDocument(id: string): Promise<boolean> {
+    this.live();
+    const r = await this.db.delete(documents).where(eq(documents.id, checkId(id, 'id')));
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async getDocument(id: string): Promise<(DocumentRecord & { chunks: ChunkRecord[] }) | null> {
+    this.live();
+    const [doc] = await this.db.select().from(documents).where(eq(documents.id, checkId(id, 'id')));
+    if (!doc) return null;
+    const rows = await this.db
+      .select({ id: chunks.id, documentId: chunks.documentId, ordinal: chunks.ordinal, text: chunks.text, tokenCount: chunks.tokenCount, embeddingVersion: chunks.embeddingVersion })
+      .from(chunks)
+      .where(eq(chunks.documentId, doc.id))
+      .orderBy(asc(chunks.ordinal));
+    return { ...toDocument(doc), chunks: rows };
+  }
+
+  async listDocuments(source?: string): Promise<DocumentSummary[]> {
+    this.live();
+    const q = this.db.select({ id: documents.id, source: documents.source, contentHash: documents.contentHash }).from(documents);
+    return (source === undefined ? q : q.where(eq(documents.source, source))).orderBy(asc(documents.id));
+  }
+
+  async stats(): Promise<{ documents: number; chunks: number; embeddedChunks: number }> {
+    this.live();
+    const [[d], [c], [e]] = await Promise.all([
+      this.db.select({ n: count() }).from(documents),
+      this.db.select({ n: count() }).from(chunks),
+      this.db
+        .select({ n: count() })
+        .from(chunks)
+        .where(and(isNotNull(chunks.embedding), eq(chunks.embeddingVersion, this.embeddingVersion))),
+    ]);
+    return { documents: d.n, chunks: c.n, embeddedChunks: e.n };
+  }
+
+  /**
+   * plainto_tsquery parses the (already letters-and-digits-only) terms without any operator
+   * syntax and drops English stopwords; its `&`s become `|` so that a chunk needs only some of the
+   * words, and ts_rank_cd orders by how many and how close together.
+   */
+  async searchText(query: string, k: number): Promise<ChunkHit[]> {
+    this.live();
+    if (typeof query !== 'string') throw new StoreError('INVALID_INPUT', 'query: must be a string');
+    const limit = checkK(k);
+    const terms = queryTerms(query);
+    if (!terms.length) return [];
+    const r = await this.db.execute<HitRow>(sql`
+      SELECT c.id AS "chunkId", c.document_id AS "documentId", c.ordinal, c.text, d.title, d.source, d.url,
+             ts_rank_cd(c.tsv, q.q) AS score
+      FROM (SELECT replace(plainto_tsquery('english', ${terms.join(' ')})::text, ' & ', ' | ')::tsquery AS q) q
+      JOIN chunks c ON c.tsv @@ q.q
+      JOIN documents d ON d.id = c.document_id
+      ORDER BY score DESC, c.id
+      LIMIT ${limit}`);
+    return r.rows.map(toHit);
+  }
+
+  async searchVector(vector: Float32Array | readonly number[], k: number): Promise<ChunkHit[]> {
+    this.live();
+    const q = checkVector(vector, this.dimensions, 'vector');
+    const limit = checkK(k);
+    const literal = `[${Array.from(q).join(',')}]`;
+    return this.db.transaction(async (tx) => {
+      // HNSW returns at most ef_search rows: make it at least k (pgvector's maximum is 1000).
+      await tx.execute(sql`SELECT set_config('hnsw.ef_search', ${String(Math.max(40, limit))}, true)`);
+      const r = await tx.execute<HitRow>(sql`
+        SELECT c.id AS "chunkId", c.document_id AS "documentId", c.ordinal, c.text, d.title, d.source, d.url,
+               1 - (c.embedding <=> ${literal}::vector) AS score
+        FROM chunks c
+        JOIN documents d ON d.id = c.document_id
+        WHERE c.embedding IS NOT NULL AND c.embedding_version = ${this.embeddingVersion}
+        ORDER BY c.embedding <=> ${literal}::vector
+        LIMIT ${limit}`); // no tie-break column: the ORDER BY must be the bare distance for the HNSW index to apply
+      return r.rows.map(toHit);
+    });
+  }
+
+  // ---- API keys and usage ---------------------------------------------------------------
+
+  async createApiKey(key: NewApiKey): Promise<ApiKeyRecord> {
+    this.live();
+    const k = checkNewApiKey(key);
+    try {
+      const [row] = await this.db
+        .insert(apiKeys)
+        .values({
+          id: k.id ?? newKeyId(),
+          name: k.name,
+          keyHash: k.keyHash,
+          prefix: k.prefix,
+          role: k.role,
+          rateLimitPerMinute: k.rateLimitPerMinute,
+          dailyTokenQuota: k.dailyTokenQuota ?? null,
+          createdAt: new Date(),
+        })
+        .returning();
+      return row;
+    } catch (e) {
+      if (driverCode(e) === '23505') throw new StoreError('CONFLICT', 'an API key with this id or hash already exists');
+      throw e;
+    }
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRecord | null> {
+    this.live();
+    const [row] = await this.db.select().from(apiKeys).where(eq(apiKeys.id, checkId(id, 'id')));
+    return row ?? null;
+  }
+
+  async getApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | null> {
+    this.live();
+    const [row] = await this.db.select().from(apiKeys).where(eq(apiKeys.keyHash, checkKeyHash(keyHash)));
+    return row ?? null;
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    this.live();
+    return this.db.select().from(apiKeys).orderBy(asc(apiKeys.createdAt), asc(apiKeys.id));
+  }
+
+  async revokeApiKey(id: string): Promise<boolean> {
+    this.live();
+    const r = await this.db
+      .update(apiKeys)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(apiKeys.id, checkId(id, 'id')), isNull(apiKeys.revokedAt)));
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async incrementUsage(keyId: string, day: string, delta: UsageDelta): Promise<UsageRecord> {
+    this.live();
+    const id = checkId(keyId, 'keyId');
+    const d = checkUsageDelta(delta);
+    try {
+      const [row] = await this.db
+        .insert(usage)
+        .values({ keyId: id, day: checkDay(day), ...d })
+        .onConflictDoUpdate({
+          target: [usage.keyId, usage.day],
+          set: {
+            requests: sql`${usage.requests} + excluded.requests`,
+            tokensIn: sql`${usage.tokensIn} + excluded.tokens_in`,
+            tokensOut: sql`${usage.tokensOut} + excluded.tokens_out`,
+            costUsd: sql`${usage.costUsd} + excluded.cost_usd`,
+          },
+        })
+        .returning();
+      return row;
+    } catch (e) {
+      if (driverCode(e) === '23503') throw new StoreError('NOT_FOUND', `no API key ${id}`);
+      throw e;
+    }
+  }
+
+  async getUsage(keyId: string, day: string): Promise<UsageRecord> {
+    this.live();
+    const id = checkId(keyId, 'keyId');
+    const dd = checkDay(day);
+    const [row] = await this.db
+      .select()
+      .from(usage)
+      .where(and(eq(usage.keyId, id), eq(usage.day, dd)));
+    return row ?? { keyId: id, day: dd, requests: 0, tokensIn: 0, tokensOut: 0, costUsd: 0 };
+  }
+
+  // ---- conversations ---------------------------------------------------------------------
+
+  async getOrCreateConversation(sessionId: string, userId?: string | null): Promise<ConversationRecord> {
+    this.live();
+    const sid = checkId(sessionId, 'sessionId');
+    const uid = userId == null ? null : checkId(userId, 'userId');
+    const [row] = await this.db
+      .insert(conversations)
+      .values({ id: crypto.randomUUID(), sessionId: sid, userId: uid, createdAt: new Date() })
+      .onConflictDoUpdate({ target: conversations.sessionId, set: { userId: sql`coalesce(${conversations.userId}, excluded.user_id)` } })
+      .returning();
+    return row;
+  }
+
+  async appendTurn(conversationId: string, turn: TurnInput): Promise<TurnRecord> {
+    this.live();
+    const cid = checkId(conversationId, 'conversationId');
+    const t = checkTurn(turn);
+    try {
+      const [row] = await this.db
+        .insert(turns)
+        .values({ conversationId: cid, ...turnColumns(t), createdAt: new Date() })
+        .returning();
+      return row as TurnRecord;
+    } catch (e) {
+      if (driverCode(e) === '23503') throw new StoreError('NOT_FOUND', `no conversation ${cid}`);
+      throw e;
+    }
+  }
+
+  async getConversationBySession(sessionId: string, opts: { limit?: number } = {}): Promise<{ conversation: ConversationRecord; turns: TurnRecord[] } | null> {
+    this.live();
+    const [conversation] = await this.db.select().from(conversations).where(eq(conversations.sessionId, checkId(sessionId, 'sessionId')));
+    if (!conversation) return null;
+    const limit = checkLimit(opts.limit, 10_000);
+    const rows = await this.db.select().from(turns).where(eq(turns.conversationId, conversation.id)).orderBy(desc(turns.id)).limit(limit);
+    return { conversation, turns: rows.reverse() as TurnRecord[] };
+  }
+
+  // ---- prediction logs -------------------------------------------------------------------
+
+  async appendPredictionLog(entry: PredictionLogInput): Promise<PredictionLogRecord> {
+    this.live();
+    const e = checkPredictionLog(entry);
+    const [row] = await this.db
+      .insert(predictionLogs)
+      .values({ ...e, createdAt: new Date() })
+      .returning();
+    return row;
+  }
+
+  async listPredictionLogs(opts: { modelName?: string; limit?: number } = {}): Promise<PredictionLogRecord[]> {
+    this.live();
+    const limit = checkLimit(opts.limit, 100);
+    const q = this.db.select().from(predictionLogs);
+    return (opts.modelName === undefined ? q : q.where(eq(predictionLogs.modelName, checkId(opts.modelName, 'modelName'))))
+      .orderBy(desc(predictionLogs.id))
+      .limit(limit);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}
+
+/** Applies pending migrations while holding a session advisory lock on one connection. */
+async function migrateWithLock(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    const ext = await client.query(`SELECT 1 FROM pg_available_extensions WHERE name = 'vector'`);
+    if (!ext.rowCount) {
+      throw new StoreError('PGVECTOR_UNAVAILABLE', 'the PostgreSQL server has no pgvector extension (install postgresql-<major>-pgvector; see .ci/run)');
+    }
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await migrate(drizzle({ client }), { migrationsFolder: PG_MIGRATIONS });
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+    }
+  } finally {
+    client.release();
+  }
+}
+
+interface HitRow extends Record<string, unknown> {
+  chunkId: string | number;
+  documentId: string;
+  ordinal: number;
+  text: string;
+  title: string;
+  source: string | null;
+  url: string | null;
+  score: number | string;
+}
+
+function toHit(r: HitRow): ChunkHit {
+  return {
+    chunkId: Number(r.chunkId),
+    documentId: r.documentId,
+    ordinal: Number(r.ordinal),
+    text: r.text,
+    title: r.title,
+    source: r.source,
+    url: r.url,
+    score: Number(r.score),
+  };
+}
+
+function toDocument(r: typeof documents.$inferSelect): DocumentRecord {
+  return { ...r, metadata: r.metadata ?? null };
+}

@@ -1,0 +1,402 @@
+/**
+ * The SQLite Store (better-sqlite3 through drizzle-orm): WAL journal with synchronous=NORMAL, so
+ * an acknowledged commit survives a process crash or restart (a power loss may lose the last
+ * transactions, never corrupt the file). Full-text search is FTS5 with bm25(); vector search is an
+ * exact scan of an in-process matrix of the embeddings, rebuilt lazily after any write (ours, or
+ * another connection's, seen through PRAGMA data_version).
+ */
+import Database from 'better-sqlite3';
+import { and, asc, count, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { fileURLToPath } from 'node:url';
+import { fts5MatchQuery } from './fts-query.ts';
+import { newKeyId, turnColumns } from './rows.ts';
+import * as schema from './schema.sqlite.ts';
+import type {
+  ApiKeyRecord,
+  ChunkHit,
+  ChunkInput,
+  ChunkRecord,
+  ConversationRecord,
+  DocumentInput,
+  DocumentRecord,
+  DocumentSummary,
+  NewApiKey,
+  PredictionLogInput,
+  PredictionLogRecord,
+  Store,
+  StoreOptions,
+  TurnInput,
+  TurnRecord,
+  UsageDelta,
+  UsageRecord,
+} from './types.ts';
+import { StoreError } from './types.ts';
+import {
+  checkDay,
+  checkDocument,
+  checkId,
+  checkK,
+  checkKeyHash,
+  checkLimit,
+  checkNewApiKey,
+  checkPredictionLog,
+  checkStoreOptions,
+  checkTurn,
+  checkUsageDelta,
+  checkVector,
+  driverCode,
+} from './validate.ts';
+import { decodeFloat32, encodeFloat32 } from './vector-codec.ts';
+import { VectorMatrix } from './vector-matrix.ts';
+
+const { documents, chunks, apiKeys, usage, conversations, turns, predictionLogs } = schema;
+
+export const SQLITE_MIGRATIONS = fileURLToPath(new URL('../../drizzle/sqlite', import.meta.url));
+
+const INSERT_BATCH = 200;
+
+export class SqliteStore implements Store {
+  readonly dialect = 'sqlite' as const;
+  readonly dimensions: number;
+  readonly embeddingVersion: string;
+  private readonly db: BetterSQLite3Database<typeof schema>;
+  private matrix: VectorMatrix | null = null;
+  private matrixDataVersion = -1;
+  private closed = false;
+
+  private constructor(
+    private readonly sqlite: Database.Database,
+    opts: StoreOptions,
+  ) {
+    this.dimensions = opts.dimensions;
+    this.embeddingVersion = opts.embeddingVersion;
+    this.db = drizzle({ client: sqlite, schema });
+  }
+
+  /** Opens (creating if needed) the database file or `:memory:` and applies pending migrations. */
+  static open(path: string, options: StoreOptions): SqliteStore {
+    const opts = checkStoreOptions(options);
+    const sqlite = new Database(path, { timeout: 5000 });
+    try {
+      sqlite.pragma('journal_mode = WAL');
+      sqlite.pragma('synchronous = NORMAL');
+      sqlite.pragma('foreign_keys = ON');
+      sqlite.pragma('busy_timeout = 5000');
+      const store = new SqliteStore(sqlite, opts);
+      migrate(store.db, { migrationsFolder: SQLITE_MIGRATIONS });
+      return store;
+    } catch (e) {
+      sqlite.close();
+      throw e;
+    }
+  }
+
+  private live(): void {
+    if (this.closed) throw new StoreError('CLOSED', 'the store is closed');
+  }
+
+  // ---- documents and chunks -------------------------------------------------------------
+
+  async upsertDocument(doc: DocumentInput, input: ChunkInput[]): Promise<{ document: DocumentRecord; chunks: number }> {
+    this.live();
+    const { doc: d, chunks: cs } = checkDocument(doc, input, this);
+    const now = new Date();
+    const document = this.db.transaction((tx) => {
+      const row = tx
+        .insert(documents)
+        .values({ id: d.id, title: d.title, source: d.source ?? null, url: d.url ?? null, metadata: d.metadata ?? null, contentHash: d.contentHash, createdAt: now, updatedAt: now })
+        .onConflictDoUpdate({
+          target: documents.id,
+          set: { title: d.title, source: d.source ?? null, url: d.url ?? null, metadata: d.metadata ?? null, contentHash: d.contentHash, updatedAt: now },
+        })
+        .returning()
+        .get();
+      tx.delete(chunks).where(eq(chunks.documentId, d.id)).run();
+      for (let i = 0; i < cs.length; i += INSERT_BATCH) {
+        tx.insert(chunks)
+          .values(
+            cs.slice(i, i + INSERT_BATCH).map((c, j) => ({
+              documentId: d.id,
+              ordinal: i + j,
+              text: c.text,
+              tokenCount: c.tokenCount,
+              embedding: c.embedding ? encodeFloat32(c.embedding) : null,
+              embeddingVersion: c.embeddingVersion,
+            })),
+          )
+          .run();
+      }
+      return row;
+    });
+    this.matrix = null;
+    return { document: toDocument(document), chunks: cs.length };
+  }
+
+  async deleteDocument(id: string): Promise<boolean> {
+    this.live();
+    const r = this.db.delete(documents).where(eq(documents.id, checkId(id, 'id'))).run();
+    if (r.changes > 0) this.matrix = null;
+    return r.changes > 0;
+  }
+
+  async getDocument(id: string): Promise<(DocumentRecord & { chunks: ChunkRecord[] }) | null> {
+    this.live();
+    const doc = this.db.select().from(documents).where(eq(documents.id, checkId(id, 'id'))).get();
+    if (!doc) return null;
+    const rows = this.db
+      .select({ id: chunks.id, documentId: chunks.documentId, ordinal: chunks.ordinal, text: chunks.text, tokenCount: chunks.tokenCount, embeddingVersion: chunks.embeddingVersion })
+      .from(chunks)
+      .where(eq(chunks.documentId, doc.id))
+      .orderBy(asc(chunks.ordinal))
+      .all();
+    return { ...toDocument(doc), chunks: rows };
+  }
+
+  async listDocuments(source?: string): Promise<DocumentSummary[]> {
+    this.live();
+    const q = this.db.select({ id: documents.id, source: documents.source, contentHash: documents.contentHash }).from(documents);
+    return (source === undefined ? q : q.where(eq(documents.source, source))).orderBy(asc(documents.id)).all();
+  }
+
+  async stats(): Promise<{ documents: number; chunks: number; embeddedChunks: number }> {
+    this.live();
+    const d = this.db.select({ n: count() }).from(documents).get()!.n;
+    const c = this.db.select({ n: count() }).from(chunks).get()!.n;
+    const e = this.db
+      .select({ n: count() })
+      .from(chunks)
+      .where(and(isNotNull(chunks.embedding), eq(chunks.embeddingVersion, this.embeddingVersion)))
+      .get()!.n;
+    return { documents: d, chunks: c, embeddedChunks: e };
+  }
+
+  async searchText(query: string, k: number): Promise<ChunkHit[]> {
+    this.live();
+    if (typeof query !== 'string') throw new StoreError('INVALID_INPUT', 'query: must be a string');
+    const limit = checkK(k);
+    const match = fts5MatchQuery(query);
+    if (!match) return [];
+    const rows = this.db.all<HitRow & { rank: number }>(sql`
+      SELECT c.id AS chunkId, c.document_id AS documentId, c.ordinal AS ordinal, c.text AS text,
+             d.title AS title, d.source AS source, d.url AS url, bm25(chunks_fts) AS rank
+      FROM chunks_fts
+      JOIN chunks c ON c.id = chunks_fts.rowid
+      JOIN documents d ON d.id = c.document_id
+      WHERE chunks_fts MATCH ${match}
+      ORDER BY rank, c.id
+      LIMIT ${limit}`);
+    return rows.map(({ rank, ...r }) => ({ ...r, score: -rank }));
+  }
+
+  async searchVector(vector: Float32Array | readonly number[], k: number): Promise<ChunkHit[]> {
+    this.live();
+    const q = checkVector(vector, this.dimensions, 'vector');
+    const limit = checkK(k);
+    const top = this.vectorMatrix().topK(q, limit);
+    if (!top.length) return [];
+    const rows = this.db
+      .select({ chunkId: chunks.id, documentId: chunks.documentId, ordinal: chunks.ordinal, text: chunks.text, title: documents.title, source: documents.source, url: documents.url })
+      .from(chunks)
+      .innerJoin(documents, eq(documents.id, chunks.documentId))
+      .where(inArray(chunks.id, top.map((t) => t.id)))
+      .all();
+    const byId = new Map(rows.map((r) => [r.chunkId, r]));
+    return top.flatMap((t) => {
+      const r = byId.get(t.id);
+      return r ? [{ ...r, score: t.score }] : [];
+    });
+  }
+
+  /** The cached matrix, rebuilt when we wrote or another connection committed since it was built. */
+  private vectorMatrix(): VectorMatrix {
+    const version = this.sqlite.pragma('data_version', { simple: true }) as number;
+    if (this.matrix && version === this.matrixDataVersion) return this.matrix;
+    const rows = this.sqlite
+      .prepare('SELECT id, embedding FROM chunks WHERE embedding IS NOT NULL AND embedding_version = ? ORDER BY id')
+      .iterate(this.embeddingVersion) as IterableIterator<{ id: number; embedding: Buffer }>;
+    const dims = this.dimensions;
+    this.matrix = VectorMatrix.build(
+      dims,
+      (function* () {
+        for (const r of rows) if (r.embedding.byteLength === dims * 4) yield { id: r.id, vector: decodeFloat32(r.embedding) };
+      })(),
+    );
+    this.matrixDataVersion = version;
+    return this.matrix;
+  }
+
+  // ---- API keys and usage ---------------------------------------------------------------
+
+  async createApiKey(key: NewApiKey): Promise<ApiKeyRecord> {
+    this.live();
+    const k = checkNewApiKey(key);
+    try {
+      const row = this.db
+        .insert(apiKeys)
+        .values({
+          id: k.id ?? newKeyId(),
+          name: k.name,
+          keyHash: k.keyHash,
+          prefix: k.prefix,
+          role: k.role,
+          rateLimitPerMinute: k.rateLimitPerMinute,
+          dailyTokenQuota: k.dailyTokenQuota ?? null,
+          createdAt: new Date(),
+        })
+        .returning()
+        .get();
+      return row;
+    } catch (e) {
+      if (driverCode(e)?.startsWith('SQLITE_CONSTRAINT_')) throw new StoreError('CONFLICT', 'an API key with this id or hash already exists');
+      throw e;
+    }
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRecord | null> {
+    this.live();
+    return this.db.select().from(apiKeys).where(eq(apiKeys.id, checkId(id, 'id'))).get() ?? null;
+  }
+
+  async getApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | null> {
+    this.live();
+    return this.db.select().from(apiKeys).where(eq(apiKeys.keyHash, checkKeyHash(keyHash))).get() ?? null;
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    this.live();
+    return this.db.select().from(apiKeys).orderBy(asc(apiKeys.createdAt), asc(apiKeys.id)).all();
+  }
+
+  async revokeApiKey(id: string): Promise<boolean> {
+    this.live();
+    const r = this.db
+      .update(apiKeys)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(apiKeys.id, checkId(id, 'id')), isNull(apiKeys.revokedAt)))
+      .run();
+    return r.changes > 0;
+  }
+
+  async incrementUsage(keyId: string, day: string, delta: UsageDelta): Promise<UsageRecord> {
+    this.live();
+    const id = checkId(keyId, 'keyId');
+    const d = checkUsageDelta(delta);
+    const values = { keyId: id, day: checkDay(day), ...d };
+    try {
+      return this.db
+        .insert(usage)
+        .values(values)
+        .onConflictDoUpdate({
+          target: [usage.keyId, usage.day],
+          set: {
+            requests: sql`${usage.requests} + excluded.requests`,
+            tokensIn: sql`${usage.tokensIn} + excluded.tokens_in`,
+            tokensOut: sql`${usage.tokensOut} + excluded.tokens_out`,
+            costUsd: sql`${usage.costUsd} + excluded.cost_usd`,
+          },
+        })
+        .returning()
+        .get();
+    } catch (e) {
+      if (driverCode(e) === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new StoreError('NOT_FOUND', `no API key ${id}`);
+      throw e;
+    }
+  }
+
+  async getUsage(keyId: string, day: string): Promise<UsageRecord> {
+    this.live();
+    const id = checkId(keyId, 'keyId');
+    const dd = checkDay(day);
+    const row = this.db
+      .select()
+      .from(usage)
+      .where(and(eq(usage.keyId, id), eq(usage.day, dd)))
+      .get();
+    return row ?? { keyId: id, day: dd, requests: 0, tokensIn: 0, tokensOut: 0, costUsd: 0 };
+  }
+
+  // ---- conversations ---------------------------------------------------------------------
+
+  async getOrCreateConversation(sessionId: string, userId?: string | null): Promise<ConversationRecord> {
+    this.live();
+    const sid = checkId(sessionId, 'sessionId');
+    const uid = userId == null ? null : checkId(userId, 'userId');
+    return this.db
+      .insert(conversations)
+      .values({ id: crypto.randomUUID(), sessionId: sid, userId: uid, createdAt: new Date() })
+      .onConflictDoUpdate({ target: conversations.sessionId, set: { userId: sql`coalesce(${conversations.userId}, excluded.user_id)` } })
+      .returning()
+      .get();
+  }
+
+  async appendTurn(conversationId: string, turn: TurnInput): Promise<TurnRecord> {
+    this.live();
+    const cid = checkId(conversationId, 'conversationId');
+    const t = checkTurn(turn);
+    try {
+      const row = this.db
+        .insert(turns)
+        .values({ conversationId: cid, ...turnColumns(t), createdAt: new Date() })
+        .returning()
+        .get();
+      return row as TurnRecord;
+    } catch (e) {
+      if (driverCode(e) === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new StoreError('NOT_FOUND', `no conversation ${cid}`);
+      throw e;
+    }
+  }
+
+  async getConversationBySession(sessionId: string, opts: { limit?: number } = {}): Promise<{ conversation: ConversationRecord; turns: TurnRecord[] } | null> {
+    this.live();
+    const conversation = this.db.select().from(conversations).where(eq(conversations.sessionId, checkId(sessionId, 'sessionId'))).get();
+    if (!conversation) return null;
+    const limit = checkLimit(opts.limit, 10_000);
+    const rows = this.db.select().from(turns).where(eq(turns.conversationId, conversation.id)).orderBy(desc(turns.id)).limit(limit).all();
+    return { conversation, turns: rows.reverse() as TurnRecord[] };
+  }
+
+  // ---- prediction logs -------------------------------------------------------------------
+
+  async appendPredictionLog(entry: PredictionLogInput): Promise<PredictionLogRecord> {
+    this.live();
+    const e = checkPredictionLog(entry);
+    return this.db
+      .insert(predictionLogs)
+      .values({ ...e, createdAt: new Date() })
+      .returning()
+      .get();
+  }
+
+  async listPredictionLogs(opts: { modelName?: string; limit?: number } = {}): Promise<PredictionLogRecord[]> {
+    this.live();
+    const limit = checkLimit(opts.limit, 100);
+    const q = this.db.select().from(predictionLogs);
+    return (opts.modelName === undefined ? q : q.where(eq(predictionLogs.modelName, checkId(opts.modelName, 'modelName'))))
+      .orderBy(desc(predictionLogs.id))
+      .limit(limit)
+      .all();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.matrix = null;
+    this.sqlite.close();
+  }
+}
+
+interface HitRow {
+  chunkId: number;
+  documentId: string;
+  ordinal: number;
+  text: string;
+  title: string;
+  source: string | null;
+  url: string | null;
+}
+
+function toDocument(r: typeof documents.$inferSelect): DocumentRecord {
+  return { ...r, metadata: r.metadata ?? null };
+}

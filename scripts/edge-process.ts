@@ -1,0 +1,69 @@
+/**
+ * Runs the edge Worker in workerd through `wrangler dev`, offline, as a child process; used by
+ * `npm start` and `npm run dev:edge`. Resolves once the Worker answers /healthz.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { repoRoot } from '../models/pipeline/datasets.ts';
+
+export interface EdgeProcess {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startEdgeProcess(opts: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; quiet?: boolean }): Promise<EdgeProcess> {
+  const root = repoRoot();
+  const args = ['dev', '--port', String(opts.port), '--ip', '127.0.0.1', '--var', `REGIONAL_URL:${opts.regionalUrl}`, '--show-interactive-dev-session=false'];
+  for (const [k, v] of Object.entries(opts.vars ?? {})) args.push('--var', `${k}:${v}`);
+  if (opts.persistTo) args.push('--persist-to', opts.persistTo);
+  const child = spawn(join(root, 'node_modules', '.bin', 'wrangler'), args, {
+    cwd: root,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: process.env.CI ?? '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const onData = (d: Buffer) => {
+    const s = d.toString();
+    log += s;
+    if (!opts.quiet) for (const line of s.split('\n')) if (line.trim() && !/Request\.cf|getaddrinfo|GetAddrInfoReqWrap/.test(line)) process.stdout.write(`[edge] ${line}\n`);
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const url = `http://127.0.0.1:${opts.port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${log.slice(-3000)}`);
+    try {
+      const r = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5000) });
+      if (r.ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGTERM');
+      throw new Error(`the edge did not answer /healthz within 120 s:\n${log.slice(-3000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return {
+    url,
+    child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      }),
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const edge = await startEdgeProcess({
+    port: Number(process.env.EDGE_PORT ?? 8787),
+    regionalUrl: process.env.REGIONAL_URL ?? 'http://127.0.0.1:8788',
+  });
+  console.log(`edge ready on ${edge.url}`);
+  process.on('SIGINT', () => void edge.stop().then(() => process.exit(0)));
+}

@@ -1,0 +1,145 @@
+/**
+ * Key entities of a message — numbers, order and product ids, dates, places and domain terms
+ * (product series, carriers, payment methods) — reduced to a signature. Two messages may share a
+ * cached answer only when their signatures are equal: "do you ship to Alaska" never gets the
+ * Hawaii answer, and "Berserk vol 3" never gets the vol 2 answer.
+ */
+
+export type EntityKind = 'number' | 'order' | 'product' | 'date' | 'place' | 'term';
+
+export interface Entity {
+  kind: EntityKind;
+  /** Canonical value (lower case, aliases resolved). */
+  value: string;
+}
+
+/** Phrases by canonical value, e.g. { place: { "united kingdom": ["uk", "britain", ...] } }. */
+export type Gazetteer = Partial<Record<EntityKind, Record<string, string[]>>>;
+
+const US_STATES =
+  'alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii idaho illinois indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota mississippi missouri montana nebraska nevada ohio oklahoma oregon pennsylvania tennessee texas utah vermont virginia washington wisconsin wyoming';
+const MULTI_WORD_PLACES = [
+  'new hampshire', 'new jersey', 'new mexico', 'new york', 'north carolina', 'north dakota', 'rhode island',
+  'south carolina', 'south dakota', 'west virginia', 'district of columbia', 'puerto rico', 'guam',
+  'us virgin islands', 'american samoa', 'northern mariana islands', 'canada', 'mexico', 'japan', 'south korea',
+  'north korea', 'taiwan', 'hong kong', 'singapore', 'philippines', 'australia', 'new zealand', 'germany',
+  'france', 'spain', 'italy', 'ireland', 'netherlands', 'belgium', 'sweden', 'denmark', 'finland', 'poland',
+  'portugal', 'austria', 'greece', 'norway', 'switzerland', 'iceland', 'russia', 'belarus', 'iran', 'syria',
+  'cuba', 'crimea', 'china', 'india', 'brazil', 'argentina', 'chile', 'israel', 'turkey', 'egypt', 'nigeria',
+  'south africa', 'kenya', 'indonesia', 'malaysia', 'thailand', 'vietnam', 'europe', 'european union', 'asia',
+  'africa', 'south america', 'portland', 'apo', 'fpo', 'dpo', 'po box',
+];
+const PLACE_ALIASES: Record<string, string[]> = {
+  'united kingdom': ['uk', 'u k', 'britain', 'great britain', 'england', 'scotland', 'wales', 'northern ireland'],
+  'united states': ['usa', 'u s a', 'united states', 'america', 'the us', 'the states', 'contiguous us', 'lower 48'],
+  'district of columbia': ['dc', 'd c', 'washington dc'],
+  'european union': ['eu'],
+};
+
+const MONTHS = 'january february march april may june july august september october november december';
+const MONTH_ABBR: Record<string, string> = { jan: 'january', feb: 'february', mar: 'march', apr: 'april', jun: 'june', jul: 'july', aug: 'august', sep: 'september', sept: 'september', oct: 'october', nov: 'november', dec: 'december' };
+const DAY_WORDS =
+  'monday tuesday wednesday thursday friday saturday sunday today tonight tomorrow yesterday weekend christmas thanksgiving easter halloween';
+
+function baseGazetteer(): Gazetteer {
+  const place: Record<string, string[]> = {};
+  for (const s of US_STATES.split(' ')) place[s] = [s];
+  for (const p of MULTI_WORD_PLACES) place[p] = [p];
+  for (const [k, v] of Object.entries(PLACE_ALIASES)) place[k] = [...(place[k] ?? []), ...v];
+  const date: Record<string, string[]> = {};
+  for (const m of MONTHS.split(' ')) date[m] = [m];
+  for (const [a, m] of Object.entries(MONTH_ABBR)) date[m].push(a);
+  for (const d of DAY_WORDS.split(' ')) date[d] = [d];
+  date['christmas'].push('xmas', 'christmas eve');
+  date['new year'] = ['new year', 'new years', 'new year s'];
+  return { place, date };
+}
+
+/** Lower case, accents stripped, everything but letters and digits turned into single spaces. */
+export function normalizeForEntities(text: string): string {
+  return text
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}$.\-]+/gu, ' ')
+    .trim();
+}
+
+interface PhraseEntry {
+  words: string[];
+  kind: EntityKind;
+  value: string;
+}
+
+/** Extracts entities with a gazetteer merged over the built-in places and dates. */
+export class EntityExtractor {
+  private readonly byFirstWord = new Map<string, PhraseEntry[]>();
+
+  constructor(extra: Gazetteer = {}) {
+    for (const g of [baseGazetteer(), extra]) {
+      for (const [kind, values] of Object.entries(g) as [EntityKind, Record<string, string[]>][]) {
+        for (const [value, phrases] of Object.entries(values)) {
+          for (const phrase of new Set([value, ...phrases])) this.addPhrase(kind, value, phrase);
+        }
+      }
+    }
+    for (const list of this.byFirstWord.values()) list.sort((a, b) => b.words.length - a.words.length);
+  }
+
+  private addPhrase(kind: EntityKind, value: string, phrase: string): void {
+    const words = wordsOf(normalizeForEntities(phrase));
+    if (!words.length) return;
+    const list = this.byFirstWord.get(words[0]) ?? [];
+    list.push({ words, kind, value: normalizeForEntities(value) });
+    this.byFirstWord.set(words[0], list);
+  }
+
+  extract(text: string): Entity[] {
+    const out = new Map<string, Entity>();
+    const add = (kind: EntityKind, value: string) => out.set(`${kind}:${value}`, { kind, value });
+    const raw = text.slice(0, 4000);
+    for (const m of raw.matchAll(/\bKB-SKU-?(\d{1,6})\b/gi)) add('product', `kb-sku-${m[1].padStart(4, '0')}`);
+    for (const m of raw.matchAll(/\b(?:KB-?(\d{5})|order\s*(?:#|no\.?|number|id)?\s*#?\s*(\d{5,}))\b/gi)) add('order', `kb-${m[1] ?? m[2]}`);
+    for (const m of raw.matchAll(/\b(\d{4})-(\d{2})-(\d{2})\b|\b(\d{1,2})\/(\d{1,2})(?:\/(\d{2,4}))?\b/g)) add('date', m[0]);
+    const stripped = raw
+      .replace(/\bKB-SKU-?\d{1,6}\b/gi, ' ')
+      .replace(/\bKB-?\d{5}\b/gi, ' ')
+      .replace(/\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}\/\d{1,2}(?:\/\d{2,4})?\b/g, ' ');
+    for (const m of stripped.matchAll(/\d+(?:[.,]\d+)*/g)) {
+      const orderLike = out.has(`order:kb-${m[0]}`);
+      if (!orderLike) add('number', canonicalNumber(m[0]));
+    }
+    const words = wordsOf(normalizeForEntities(stripped));
+    for (let i = 0; i < words.length; i++) {
+      const cands = this.byFirstWord.get(words[i]);
+      if (!cands) continue;
+      const hit = cands.find((c) => c.words.every((w, j) => words[i + j] === w));
+      if (hit) {
+        add(hit.kind, hit.value);
+        i += hit.words.length - 1;
+      }
+    }
+    return [...out.values()].sort((a, b) => (a.kind + a.value < b.kind + b.value ? -1 : 1));
+  }
+
+  /** The canonical signature used as the cache's entity key ("" when there are none). */
+  signature(text: string): string {
+    return entitySignature(this.extract(text));
+  }
+}
+
+export function entitySignature(entities: Entity[]): string {
+  return entities.map((e) => `${e.kind}:${e.value}`).join('|');
+}
+
+function wordsOf(norm: string): string[] {
+  return norm
+    .replace(/[$.\-]+/g, ' ')
+    .split(' ')
+    .filter(Boolean);
+}
+
+function canonicalNumber(s: string): string {
+  const n = Number(s.replace(/,/g, ''));
+  return Number.isFinite(n) ? String(n) : s;
+}

@@ -1,0 +1,211 @@
+/**
+ * An in-memory int8 vector index for the semantic cache. Vectors are L2-normalized float
+ * embeddings quantized to int8 with a per-vector scale. Each partition (e.g. one intent) is
+ * scanned exhaustively while small; past `ivfMinSize` entries it is split into inverted lists
+ * around k-means centroids and a query scans only the `nprobe` nearest lists (IVF), which keeps
+ * a lookup at 100k entries to a few thousand dot products.
+ */
+
+export interface IndexedItem {
+  id: string;
+  partition: string;
+  /** Entries only match queries with the same tag (the entity signature). */
+  tag: string;
+  /** Epoch ms after which the entry no longer matches. */
+  expiresAt: number;
+}
+
+export interface SearchHit {
+  item: IndexedItem;
+  similarity: number;
+}
+
+export interface VectorIndexOptions {
+  dimensions: number;
+  /** Partitions smaller than this are scanned exhaustively. */
+  ivfMinSize?: number;
+  /** Lists probed per query once a partition uses IVF. */
+  nprobe?: number;
+}
+
+export function quantize(v: Float32Array): { q: Int8Array; scale: number } {
+  let max = 0;
+  for (let i = 0; i < v.length; i++) max = Math.max(max, Math.abs(v[i]));
+  const scale = max > 0 ? max / 127 : 1;
+  const q = new Int8Array(v.length);
+  for (let i = 0; i < v.length; i++) q[i] = Math.round(v[i] / scale);
+  return { q, scale };
+}
+
+class Partition {
+  vectors: Int8Array;
+  scales: Float32Array;
+  items: (IndexedItem | undefined)[] = [];
+  size = 0;
+  live = 0;
+  centroids: Float32Array | null = null;
+  lists: number[][] = [];
+  builtAt = 0;
+
+  constructor(private readonly dim: number) {
+    this.vectors = new Int8Array(64 * dim);
+    this.scales = new Float32Array(64);
+  }
+
+  push(q: Int8Array, scale: number, item: IndexedItem): number {
+    if (this.size * this.dim >= this.vectors.length) {
+      const v = new Int8Array(this.vectors.length * 2);
+      v.set(this.vectors);
+      this.vectors = v;
+      const s = new Float32Array(this.scales.length * 2);
+      s.set(this.scales);
+      this.scales = s;
+    }
+    const slot = this.size++;
+    this.vectors.set(q, slot * this.dim);
+    this.scales[slot] = scale;
+    this.items[slot] = item;
+    this.live++;
+    return slot;
+  }
+
+  dot(slot: number, query: Float32Array): number {
+    const base = slot * this.dim;
+    const v = this.vectors;
+    let s = 0;
+    for (let i = 0; i < this.dim; i++) s += v[base + i] * query[i];
+    return s * this.scales[slot];
+  }
+}
+
+export class VectorIndex {
+  private readonly partitions = new Map<string, Partition>();
+  private readonly where = new Map<string, { partition: Partition; slot: number }>();
+  private readonly ivfMinSize: number;
+  private readonly nprobe: number;
+
+  constructor(private readonly opts: VectorIndexOptions) {
+    this.ivfMinSize = opts.ivfMinSize ?? 4096;
+    this.nprobe = opts.nprobe ?? 12;
+  }
+
+  get size(): number {
+    return this.where.size;
+  }
+
+  has(id: string): boolean {
+    return this.where.has(id);
+  }
+
+  add(vector: Float32Array, item: IndexedItem): void {
+    if (vector.length !== this.opts.dimensions) throw new Error(`vector has ${vector.length} dimensions, index has ${this.opts.dimensions}`);
+    this.remove(item.id);
+    let p = this.partitions.get(item.partition);
+    if (!p) this.partitions.set(item.partition, (p = new Partition(this.opts.dimensions)));
+    const { q, scale } = quantize(vector);
+    const slot = p.push(q, scale, item);
+    this.where.set(item.id, { partition: p, slot });
+    if (p.centroids) p.lists[nearestCentroid(p.centroids, this.opts.dimensions, vector)].push(slot);
+    if (p.live >= this.ivfMinSize && p.live >= 2 * p.builtAt) this.rebuild(p);
+  }
+
+  remove(id: string): boolean {
+    const w = this.where.get(id);
+    if (!w) return false;
+    w.partition.items[w.slot] = undefined;
+    w.partition.live--;
+    this.where.delete(id);
+    return true;
+  }
+
+  clear(): void {
+    this.partitions.clear();
+    this.where.clear();
+  }
+
+  /**
+   * Items of `partition` with the same `tag`, not expired at `now`, whose cosine similarity is
+   * at least `minSimilarity`, best first.
+   */
+  search(query: Float32Array, partition: string, tag: string, minSimilarity: number, now: number, limit = 3): SearchHit[] {
+    const p = this.partitions.get(partition);
+    if (!p) return [];
+    const hits: SearchHit[] = [];
+    const consider = (slot: number) => {
+      const item = p.items[slot];
+      if (!item || item.tag !== tag || item.expiresAt <= now) return;
+      const sim = p.dot(slot, query);
+      if (sim >= minSimilarity) hits.push({ item, similarity: sim });
+    };
+    if (!p.centroids) {
+      for (let slot = 0; slot < p.size; slot++) consider(slot);
+    } else {
+      for (const list of nearestLists(p.centroids, this.opts.dimensions, query, this.nprobe)) for (const slot of p.lists[list]) consider(slot);
+    }
+    hits.sort((a, b) => b.similarity - a.similarity);
+    return hits.slice(0, limit);
+  }
+
+  /** Re-clusters a partition: compacts removed slots, then k-means (deterministic) over it. */
+  private rebuild(p: Partition): void {
+    const dim = this.opts.dimensions;
+    const liveSlots: number[] = [];
+    for (let s = 0; s < p.size; s++) if (p.items[s]) liveSlots.push(s);
+    const k = Math.max(8, Math.round(Math.sqrt(liveSlots.length)));
+    const floatOf = (slot: number) => {
+      const f = new Float32Array(dim);
+      for (let i = 0; i < dim; i++) f[i] = p.vectors[slot * dim + i] * p.scales[slot];
+      return f;
+    };
+    const centroids = new Float32Array(k * dim);
+    const stride = liveSlots.length / k;
+    for (let c = 0; c < k; c++) centroids.set(floatOf(liveSlots[Math.floor(c * stride)]), c * dim);
+    const sample = liveSlots.filter((_, i) => i % Math.max(1, Math.floor(liveSlots.length / 20000)) === 0);
+    const assign = new Int32Array(sample.length);
+    for (let iter = 0; iter < 6; iter++) {
+      const sums = new Float32Array(k * dim);
+      const counts = new Int32Array(k);
+      for (let i = 0; i < sample.length; i++) {
+        const v = floatOf(sample[i]);
+        const c = nearestCentroid(centroids, dim, v);
+        assign[i] = c;
+        counts[c]++;
+        for (let d = 0; d < dim; d++) sums[c * dim + d] += v[d];
+      }
+      for (let c = 0; c < k; c++) {
+        if (!counts[c]) continue;
+        let norm = 0;
+        for (let d = 0; d < dim; d++) norm += sums[c * dim + d] ** 2;
+        norm = Math.sqrt(norm) || 1;
+        for (let d = 0; d < dim; d++) centroids[c * dim + d] = sums[c * dim + d] / norm;
+      }
+    }
+    p.centroids = centroids;
+    p.lists = Array.from({ length: k }, () => []);
+    for (const slot of liveSlots) p.lists[nearestCentroid(centroids, dim, floatOf(slot))].push(slot);
+    p.builtAt = liveSlots.length;
+  }
+}
+
+function nearestCentroid(centroids: Float32Array, dim: number, v: Float32Array): number {
+  let best = 0;
+  let bestSim = -Infinity;
+  for (let c = 0; c < centroids.length / dim; c++) {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += centroids[c * dim + d] * v[d];
+    if (s > bestSim) (bestSim = s), (best = c);
+  }
+  return best;
+}
+
+function nearestLists(centroids: Float32Array, dim: number, v: Float32Array, n: number): number[] {
+  const k = centroids.length / dim;
+  const sims: { c: number; s: number }[] = [];
+  for (let c = 0; c < k; c++) {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += centroids[c * dim + d] * v[d];
+    sims.push({ c, s });
+  }
+  sims.sort((a, b) => b.s - a.s);
+  return sims.slice(0, n).map((x) => x.c);
+}

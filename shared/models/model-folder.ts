@@ -1,0 +1,43 @@
+/**
+ * Opens a Switchyard/HF model folder from any byte source (files in Node, bundled modules in a
+ * Worker, fetched assets in a browser): every file is checked against manifest.json first, and a
+ * mismatch refuses the load with ModelIntegrityError.
+ */
+import { readVerified, type ModelManifest } from './manifest.ts';
+import { WordPieceTokenizer, type TokenizerJson } from '../tokenizer/wordpiece.ts';
+import type { ClassifierCalibration } from './intent-classifier.ts';
+
+export const ONNX_PATH = 'onnx/model_quantized.onnx';
+
+export interface LoadedFolder {
+  manifest: ModelManifest;
+  config: Record<string, any>;
+  tokenizer: WordPieceTokenizer;
+  onnx: Uint8Array;
+}
+
+export async function openModelFolder(
+  manifest: ModelManifest,
+  read: (path: string) => Promise<Uint8Array>,
+  where = manifest.name,
+): Promise<LoadedFolder> {
+  const files = await readVerified(manifest, read);
+  const json = (p: string) => {
+    const bytes = files.get(p);
+    if (!bytes) throw new Error(`${where}: manifest lists no ${p}`);
+    return JSON.parse(new TextDecoder().decode(bytes));
+  };
+  const tokConfig = json('tokenizer_config.json');
+  const tokenizer = new WordPieceTokenizer(json('tokenizer.json') as TokenizerJson, { maxLength: tokConfig.model_max_length });
+  const onnx = files.get(ONNX_PATH);
+  if (!onnx) throw new Error(`${where}: manifest lists no ${ONNX_PATH}`);
+  return { manifest, config: json('config.json'), tokenizer, onnx };
+}
+
+/** Labels in id order and the calibration block of a classifier folder's config.json. */
+export function classifierLabels(config: Record<string, any>): { labels: string[]; calibration: ClassifierCalibration } {
+  const labels = Object.keys(config.id2label)
+    .sort((a, b) => Number(a) - Number(b))
+    .map((k) => config.id2label[k] as string);
+  return { labels, calibration: config.switchyard as ClassifierCalibration };
+}

@@ -1,0 +1,215 @@
+/**
+ * The edge Worker in real workerd (wrangler dev), in front of the real regional service on
+ * localhost. A TCP switch between them simulates a region that is down or slow.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SseParser, type ChatEvent, type RouteEvent } from '../shared/api/chat.ts';
+import { loadConfig } from '../regional/src/config.ts';
+import { startRegional, type RunningRegional } from '../regional/src/server.ts';
+import { startEdgeProcess, type EdgeProcess } from '../scripts/edge-process.ts';
+import { startSwitchProxy, type SwitchProxy } from './helpers/switch-proxy.ts';
+
+let dir: string;
+let regional: RunningRegional;
+let proxy: SwitchProxy;
+let edge: EdgeProcess;
+const UPSTREAM_TIMEOUT_MS = 1500;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sy-edge-'));
+  regional = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: join(dir, 'regional.db') }), () => {});
+  proxy = await startSwitchProxy(regional.url);
+  edge = await startEdgeProcess({
+    port: 18000 + Math.floor(Math.random() * 2000),
+    regionalUrl: proxy.url,
+    persistTo: join(dir, 'wrangler'),
+    vars: { UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) },
+    quiet: true,
+  });
+}, 240_000);
+
+afterAll(async () => {
+  await edge?.stop();
+  await proxy?.close();
+  await regional?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function chat(message: string, init: { headers?: Record<string, string>; json?: boolean } = {}) {
+  const res = await fetch(`${edge.url}/v1/chat`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(init.json ? { accept: 'application/json' } : {}), ...init.headers },
+    body: JSON.stringify({ message, sessionId: 'test-session' }),
+  });
+  expect(res.status).toBe(200);
+  if (init.json) return { ...(await res.json()), events: [] as ChatEvent[], headers: res.headers };
+  expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+  const parser = new SseParser();
+  const events = parser.push(await res.text());
+  const route = events.find((e) => e.event === 'route')?.data as RouteEvent;
+  const text = events.filter((e) => e.event === 'delta').map((e) => (e.data as { text: string }).text).join('');
+  const done = events.find((e) => e.event === 'done')?.data as { latencyMs: Record<string, number> };
+  expect(events[0].event).toBe('route');
+  expect(events.at(-1)!.event).toBe('done');
+  return { route, text, done, events, headers: res.headers };
+}
+
+/** Cache writes happen after the response (waitUntil): poll until the entry is visible. */
+async function untilCached(message: string, tries = 20) {
+  for (let i = 0; i < tries; i++) {
+    const r = await chat(message);
+    if (r.route.path === 'cache') return r;
+    await new Promise((res) => setTimeout(res, 250));
+  }
+  throw new Error(`"${message}" never became a cache hit`);
+}
+
+describe('edge worker in workerd', () => {
+  it('loads the sha256-checked models and reports them', async () => {
+    const health = await (await fetch(`${edge.url}/healthz`)).json();
+    expect(health).toMatchObject({ status: 'ok', models: 'ready' });
+    const { models } = await (await fetch(`${edge.url}/v1/models`)).json();
+    const manifest = JSON.parse(readFileSync('models/default/store-intent/manifest.json', 'utf8'));
+    expect(models.find((m: { role: string }) => m.role === 'intent-classifier').sha256).toBe(manifest.files['onnx/model_quantized.onnx']);
+  });
+
+  it('classifies a batch and refuses more than 64 texts', async () => {
+    const res = await fetch(`${edge.url}/v1/classify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ texts: ['do you ship to canada', 'hello there', 'where is my order KB-10492'] }),
+    });
+    const body = await res.json();
+    expect(body.results.map((r: { intent: string }) => r.intent)).toEqual(['shipping_info', 'greeting_chitchat', 'order_status']);
+    const big = await fetch(`${edge.url}/v1/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ texts: Array(65).fill('hi') }) });
+    expect(big.status).toBe(400);
+    expect((await big.json()).error.code).toBe('INVALID_REQUEST');
+  });
+
+  it('answers template intents at the edge without calling the region', async () => {
+    const before = proxy.connections;
+    const r = await chat('what is your return policy?');
+    expect(r.route).toMatchObject({ path: 'template', intent: 'return_policy', fallbacks: [] });
+    expect(r.text).toMatch(/30 days/);
+    const hi = await chat('hello!');
+    expect(hi.route.path).toBe('template');
+    expect(proxy.connections).toBe(before);
+  });
+
+  it('streams LLM-path answers from the region and passes the trace on', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const r = await chat('can you recommend a dark fantasy manga like berserk?', { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+    expect(r.route).toMatchObject({ path: 'llm', intent: 'recommendation', traceId, generator: 'extractive' });
+    expect(r.events.filter((e: ChatEvent) => e.event === 'delta').length).toBeGreaterThan(1);
+    expect(r.text.length).toBeGreaterThan(20);
+    expect(r.done.latencyMs.upstream).toBeGreaterThan(0);
+    expect(proxy.heads.some((h) => h.startsWith('POST /v1/generate') && h.toLowerCase().includes(`traceparent: 00-${traceId}-`))).toBe(true);
+    expect(r.headers.get('x-trace-id')).toBe(traceId);
+  });
+
+  it('caches cacheable answers, and never answers Hawaii with the Alaska answer', async () => {
+    const first = await chat('how much does shipping to alaska cost?');
+    expect(first.route.path).toBe('llm');
+    const hit = await untilCached('how much does shipping to alaska cost?');
+    expect(hit.route.cache?.similarity).toBeGreaterThan(0.99);
+    expect(hit.text).toBe(first.text);
+    const hawaii = await chat('how much does shipping to hawaii cost?');
+    expect(hawaii.route.path).toBe('llm');
+    const again = await chat('How much does shipping to Alaska cost');
+    expect(again.route.path).toBe('cache');
+  });
+
+  it('invalidates the cache with the admin key only', async () => {
+    await untilCached('can I pay with paypal?');
+    const none = await fetch(`${edge.url}/v1/cache`, { method: 'DELETE' });
+    expect(none.status).toBe(401);
+    const wrong = await fetch(`${edge.url}/v1/cache`, { method: 'DELETE', headers: { authorization: 'Bearer nope' } });
+    expect(wrong.status).toBe(403);
+    expect((await wrong.json()).error.code).toBe('FORBIDDEN');
+    const ok = await fetch(`${edge.url}/v1/cache`, { method: 'DELETE', headers: { authorization: 'Bearer dev-admin-key' } });
+    expect(ok.status).toBe(200);
+    expect((await ok.json()).deleted).toBeGreaterThanOrEqual(1);
+    expect((await chat('can I pay with paypal?')).route.path).toBe('llm');
+  });
+
+  it('serves a marked stale answer or a handoff when the region is down', async () => {
+    await untilCached('do you ship to canada?');
+    proxy.mode = 'refuse';
+    try {
+      // cosine 0.855 to the cached question: under the hit threshold, over the stale one (cache.json).
+      const stale = await chat('do you ever ship to canada?');
+      expect(stale.route.path).toBe('cache');
+      expect(stale.route.cache?.stale).toBe(true);
+      expect(stale.route.fallbacks).toContain('region_unavailable');
+      const handoff = await chat('what should I read after frieren?');
+      expect(handoff.route).toMatchObject({ path: 'fallback' });
+      expect(handoff.text).toMatch(/support@kitsunebooks\.example/);
+    } finally {
+      proxy.mode = 'pass';
+    }
+  });
+
+  it('does not hang the client when the region is slow', async () => {
+    proxy.mode = 'hang';
+    try {
+      const t0 = Date.now();
+      const r = await chat('which isekai light novels do you recommend?');
+      expect(r.route.path).toBe('fallback');
+      expect(r.route.fallbacks).toContain('region_timeout');
+      expect(Date.now() - t0).toBeLessThan(UPSTREAM_TIMEOUT_MS + 8000);
+    } finally {
+      proxy.mode = 'pass';
+    }
+  });
+
+  it('replies with one JSON document when asked to', async () => {
+    const r = await chat('hi', { json: true });
+    expect(r.route.path).toBe('template');
+    expect(typeof r.text).toBe('string');
+    expect(r.done.latencyMs.total).toBeGreaterThanOrEqual(0);
+  });
+
+  it('rejects bad input with 4xx codes', async () => {
+    const post = (body: string, type = 'application/json') => fetch(`${edge.url}/v1/chat`, { method: 'POST', headers: { 'content-type': type }, body });
+    const cases: [Promise<Response>, number, string][] = [
+      [post('{"message": "hi", '), 400, 'INVALID_JSON'],
+      [post(''), 400, 'INVALID_JSON'],
+      [post(JSON.stringify({ message: 'hi' })), 400, 'INVALID_REQUEST'],
+      [post(JSON.stringify({ message: '   ', sessionId: 's' })), 400, 'INVALID_REQUEST'],
+      [post(JSON.stringify({ message: 42, sessionId: 's' })), 400, 'INVALID_REQUEST'],
+      [post(JSON.stringify({ message: 'x'.repeat(1024 * 1024), sessionId: 's' })), 413, 'PAYLOAD_TOO_LARGE'],
+      [post(JSON.stringify({ message: 'x'.repeat(5000), sessionId: 's' })), 400, 'INVALID_REQUEST'],
+      [post('message=hi', 'application/x-www-form-urlencoded'), 415, 'UNSUPPORTED_MEDIA_TYPE'],
+      [fetch(`${edge.url}/v1/nope`), 404, 'NOT_FOUND'],
+    ];
+    for (const [p, status, code] of cases) {
+      const res = await p;
+      expect(res.status).toBe(status);
+      expect((await res.json()).error.code).toBe(code);
+    }
+  });
+
+  it('serves 200 concurrent requests without an error', async () => {
+    const messages = ['hello', 'what are your support hours?', 'how much does shipping to alaska cost?', 'can I return an opened box set?', 'thanks!'];
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        fetch(`${edge.url}/v1/chat`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json' },
+          body: JSON.stringify({ message: messages[i % messages.length], sessionId: `c${i}` }),
+        }).then(async (r) => ({ status: r.status, body: await r.json() })),
+      ),
+    );
+    expect(results.filter((r) => r.status !== 200)).toEqual([]);
+    expect(results.every((r) => r.body.route && r.body.text.length > 0)).toBe(true);
+  });
+
+  it('bundles exactly the migrations in edge/migrations', () => {
+    const files = readdirSync('edge/migrations').filter((f) => f.endsWith('.sql')).sort();
+    const registered = [...readFileSync('edge/src/cache/migrations.ts', 'utf8').matchAll(/name: '([^']+)'/g)].map((m) => m[1]).sort();
+    expect(registered).toEqual(files);
+  });
+});

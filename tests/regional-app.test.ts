@@ -1,0 +1,125 @@
+/**
+ * The regional service over HTTP, with its real models, SQLite store and the offline extractive
+ * generator: API shapes, keys and limits, degradations, persistence.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../regional/src/config.ts';
+import { startRegional, type RunningRegional } from '../regional/src/server.ts';
+
+let dir: string;
+let r: RunningRegional;
+const EDGE = { authorization: 'Bearer dev-edge-key', 'content-type': 'application/json' };
+const ADMIN = { authorization: 'Bearer dev-admin-key', 'content-type': 'application/json' };
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sy-regional-'));
+  r = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: join(dir, 'r.db') }), () => {});
+}, 120_000);
+afterAll(async () => {
+  await r?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const post = (path: string, body: unknown, headers: Record<string, string> = EDGE) =>
+  fetch(r.url + path, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+describe('regional service', () => {
+  it('is live and ready, and exports Prometheus metrics', async () => {
+    expect((await fetch(r.url + '/readyz')).status).toBe(200);
+    await post('/v1/embeddings', { input: ['warm'] });
+    const text = await (await fetch(r.url + '/metrics')).text();
+    expect(text).toMatch(/switchyard_batch_size_bucket\{le="1",model="embedder"\}/);
+    expect(text).toMatch(/switchyard_http_requests_total\{route="\/v1\/embeddings",status="200"\}/);
+  });
+
+  it('embeds in the OpenAI shape and reranks in the Cohere shape', async () => {
+    const e = await (await post('/v1/embeddings', { input: ['do you ship to alaska', 'can you deliver to alaska'] })).json();
+    expect(e.object).toBe('list');
+    expect(e.data).toHaveLength(2);
+    expect(e.data[0].embedding).toHaveLength(100);
+    expect(e.usage.prompt_tokens).toBeGreaterThan(0);
+    const k = await (
+      await post('/v1/rerank', { query: 'shipping to alaska', documents: ['Berserk Deluxe Edition volume 1', 'Alaska and Hawaii: flat rate $12.99 via USPS Priority Mail'], topN: 1, return_documents: true })
+    ).json();
+    expect(k.results).toHaveLength(1);
+    expect(k.results[0].index).toBe(1);
+    expect(k.results[0].document.text).toMatch(/Alaska/);
+  });
+
+  it('generates a grounded, streamed answer with sources and records the turn', async () => {
+    const res = await post('/v1/generate', { message: 'How much is standard shipping to Alaska?', sessionId: 'persist-1' }, { ...EDGE, accept: 'text/event-stream' });
+    expect(res.headers.get('content-type')).toMatch(/event-stream/);
+    const raw = await res.text();
+    expect(raw.indexOf('event: route')).toBeLessThan(raw.indexOf('event: delta'));
+    expect(raw).toMatch(/\$12\.99/);
+    expect(raw).toMatch(/"generator":"extractive"/);
+    expect(raw).toMatch(/"sources":\[\{"id":"[^"]+"/);
+    const conv = await r.services.store.getConversationBySession('persist-1');
+    expect(conv?.turns.map((t) => t.role)).toEqual(['user', 'assistant']);
+    expect(conv?.turns[1].routePath).toBe('llm');
+  });
+
+  it('reports fallbacks when the reranker or the LLM is slow', async () => {
+    const s = r.services;
+    const savedRerank = s.rerank;
+    const savedTimeout = s.config.RERANK_TIMEOUT_MS;
+    s.rerank = () => new Promise(() => {});
+    (s.config as { RERANK_TIMEOUT_MS: number }).RERANK_TIMEOUT_MS = 50;
+    try {
+      const j = await (await post('/v1/generate', { message: 'what is your return window?', sessionId: 's2' }, { ...EDGE, accept: 'application/json' })).json();
+      expect(j.route.fallbacks).toContain('reranker_timeout');
+      expect(j.text.length).toBeGreaterThan(20);
+    } finally {
+      s.rerank = savedRerank;
+      (s.config as { RERANK_TIMEOUT_MS: number }).RERANK_TIMEOUT_MS = savedTimeout;
+    }
+  });
+
+  it('authenticates keys, enforces roles, rate limits and quotas', async () => {
+    expect((await post('/v1/embeddings', { input: 'x' }, { 'content-type': 'application/json' })).status).toBe(401);
+    expect((await (await post('/v1/embeddings', { input: 'x' }, { ...EDGE, authorization: 'Bearer nope' })).json()).error.code).toBe('UNAUTHORIZED');
+    expect((await post('/v1/kb/documents', { id: 'd', title: 't', text: 'x' })).status).toBe(403);
+    const issued = await (await post('/v1/admin/keys', { name: 'partner-a', rateLimitPerMinute: 3, dailyTokenQuota: 40 }, ADMIN)).json();
+    const P = { authorization: `Bearer ${issued.key}`, 'content-type': 'application/json' };
+    expect((await post('/v1/embeddings', { input: 'a'.repeat(400) }, P)).status).toBe(200);
+    const overQuota = await post('/v1/embeddings', { input: 'b' }, P);
+    expect(overQuota.status).toBe(429);
+    expect((await overQuota.json()).error.code).toBe('QUOTA_EXCEEDED');
+    const limited = await (await post('/v1/admin/keys', { name: 'partner-b', rateLimitPerMinute: 2, dailyTokenQuota: null }, ADMIN)).json();
+    const L = { authorization: `Bearer ${limited.key}`, 'content-type': 'application/json' };
+    const codes = [];
+    for (let i = 0; i < 3; i++) codes.push((await post('/v1/embeddings', { input: 'x' }, L)).status);
+    expect(codes).toEqual([200, 200, 429]);
+    expect((await fetch(`${r.url}/v1/admin/keys/${issued.id}`, { method: 'DELETE', headers: ADMIN })).status).toBe(200);
+    const revoked = await post('/v1/embeddings', { input: 'x' }, P);
+    expect(revoked.status).toBe(403);
+  });
+
+  it('ingests and removes knowledge documents', async () => {
+    const doc = { id: 'promo-winter', title: 'Winter promo', text: 'Use code SNOWFOX for 15% off light novels until February 28. One use per account.' };
+    expect((await post('/v1/kb/documents', doc, ADMIN)).status).toBe(201);
+    const j = await (await post('/v1/generate', { message: 'is there a promo code for light novels this winter?', sessionId: 's3' }, { ...EDGE, accept: 'application/json' })).json();
+    expect(j.done.sources.map((s: { id: string }) => s.id)).toContain('promo-winter');
+    expect((await fetch(`${r.url}/v1/kb/documents/promo-winter`, { method: 'DELETE', headers: ADMIN })).status).toBe(200);
+    expect((await fetch(`${r.url}/v1/kb/documents/promo-winter`, { method: 'DELETE', headers: ADMIN })).status).toBe(404);
+  });
+
+  it('rejects bad input with 4xx codes', async () => {
+    const cases: [Promise<Response>, number, string][] = [
+      [post('/v1/generate', '{oops'), 400, 'INVALID_JSON'],
+      [post('/v1/generate', { sessionId: 's' }), 400, 'INVALID_REQUEST'],
+      [post('/v1/generate', { message: 'x'.repeat(1024 * 1024), sessionId: 's' }), 413, 'PAYLOAD_TOO_LARGE'],
+      [post('/v1/embeddings', { input: [] }), 400, 'INVALID_REQUEST'],
+      [post('/v1/rerank', { query: 'q', documents: [] }), 400, 'INVALID_REQUEST'],
+      [post('/v1/kb/documents', { id: 'bad id!', title: 't', text: 'x' }, ADMIN), 400, 'INVALID_REQUEST'],
+    ];
+    for (const [p, status, code] of cases) {
+      const res = await p;
+      expect(res.status).toBe(status);
+      expect((await res.json()).error.code).toBe(code);
+    }
+  });
+});

@@ -1,0 +1,427 @@
+/**
+ * The regional Store contract, run unchanged against both implementations: SQLite (a temp file)
+ * and PostgreSQL + pgvector (a fresh database per run, dropped afterwards). PostgreSQL must be
+ * reachable and have pgvector: when it is not, these tests fail; they are never skipped.
+ */
+import Database from 'better-sqlite3';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, it as vitestIt } from 'vitest';
+import { findActiveApiKey, generateApiKey, hashApiKey, issueApiKey } from '../regional/src/store/api-keys.ts';
+import { openStore, resolveStoreTarget } from '../regional/src/store/open.ts';
+import { PG_EMBEDDING_DIMENSIONS } from '../regional/src/store/schema.pg.ts';
+import { StoreError, type ChunkInput, type Store, type TurnInput } from '../regional/src/store/types.ts';
+
+const DIMS = PG_EMBEDDING_DIMENSIONS;
+const VERSION = 'test-embedder@1.0.0';
+const OPTS = { dimensions: DIMS, embeddingVersion: VERSION };
+const PG_ADMIN_URL = process.env.SWITCHYARD_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** A unit vector along axis `i`, tilted a little toward axis `j` by `t`. */
+function vec(i: number, j = (i + 1) % DIMS, t = 0): Float32Array {
+  const v = new Float32Array(DIMS);
+  v[i] = 1;
+  v[j] += t;
+  return v;
+}
+function cos(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) (d += a[i] * b[i]), (na += a[i] * a[i]), (nb += b[i] * b[i]);
+  return d / Math.sqrt(na * nb);
+}
+const chunk = (text: string, embedding: Float32Array | null = null, embeddingVersion?: string): ChunkInput => ({
+  text,
+  tokenCount: text.split(/\s+/).length,
+  embedding,
+  ...(embeddingVersion ? { embeddingVersion } : {}),
+});
+async function expectCode(p: Promise<unknown>, code: string): Promise<void> {
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
+  expect(e, `expected a StoreError ${code}`).toBeInstanceOf(StoreError);
+  expect((e as StoreError).code).toBe(code);
+}
+
+interface Target {
+  url: string;
+  /** Opens another store on the same database (a second connection / pool). */
+  open(opts?: typeof OPTS): Promise<Store>;
+  cleanup(): Promise<void>;
+}
+
+async function sqliteTarget(): Promise<Target & { path: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'switchyard-store-'));
+  const path = join(dir, 'nested', 'store.db');
+  return { url: path, path, open: (opts = OPTS) => openStore(path, opts), cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+async function pgTarget(): Promise<Target> {
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 5000 });
+  await admin.connect();
+  const name = `sy_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    open: (opts = OPTS) => openStore(url.toString(), opts),
+    cleanup: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+function storeSuite(dialect: 'sqlite' | 'postgres', makeTarget: () => Promise<Target>) {
+  describe(`${dialect} store`, () => {
+    let target: Target;
+    let store: Store;
+    const extra: Store[] = [];
+
+    // A database that cannot be reached (or has no pgvector) fails every test below with the
+    // reason, instead of leaving them skipped behind a failed hook.
+    let setupError: unknown = null;
+    const it = (name: string, fn: () => Promise<void>) =>
+      vitestIt(name, async () => {
+        if (setupError) throw setupError;
+        await fn();
+      });
+
+    beforeAll(async () => {
+      try {
+        target = await makeTarget();
+        store = await target.open();
+      } catch (e) {
+        setupError = e;
+      }
+    });
+    afterAll(async () => {
+      for (const s of [store, ...extra]) await s?.close();
+      await target?.cleanup();
+    });
+
+    it('opens the right dialect with migrations applied', async () => {
+      expect(store.dialect).toBe(dialect);
+      expect(await store.stats()).toEqual({ documents: 0, chunks: 0, embeddedChunks: 0 });
+      // a second open of a migrated database applies nothing and works
+      const again = await target.open();
+      extra.push(again);
+      expect((await again.stats()).documents).toBe(0);
+    });
+
+    it('upserts, replaces and deletes documents with their chunks (cascade, FTS kept in sync)', async () => {
+      const first = await store.upsertDocument(
+        { id: 'doc-1', title: 'Shipping', source: 'test', url: 'https://example.com/ship', metadata: { kind: 'policy', n: 1 }, contentHash: 'h1' },
+        [chunk('Standard shipping to Alaska costs 12.99', vec(0)), chunk('Overnight delivery uses UPS Next Day Air', vec(1)), chunk('Parcels leave the warehouse in Portland', vec(2))],
+      );
+      expect(first.chunks).toBe(3);
+      const got = await store.getDocument('doc-1');
+      expect(got).toMatchObject({ id: 'doc-1', title: 'Shipping', source: 'test', url: 'https://example.com/ship', metadata: { kind: 'policy', n: 1 }, contentHash: 'h1' });
+      expect(got!.chunks.map((c) => [c.ordinal, c.text, c.embeddingVersion])).toEqual([
+        [0, 'Standard shipping to Alaska costs 12.99', VERSION],
+        [1, 'Overnight delivery uses UPS Next Day Air', VERSION],
+        [2, 'Parcels leave the warehouse in Portland', VERSION],
+      ]);
+      expect((await store.searchText('overnight', 5)).map((h) => h.documentId)).toEqual(['doc-1']);
+
+      await store.upsertDocument({ id: 'doc-1', title: 'Shipping v2', contentHash: 'h2' }, [chunk('Hawaii shipping costs 12.99', vec(3)), chunk('Expedited takes two days', vec(4))]);
+      const replaced = await store.getDocument('doc-1');
+      expect(replaced).toMatchObject({ title: 'Shipping v2', source: null, url: null, metadata: null, contentHash: 'h2' });
+      expect(replaced!.createdAt.getTime()).toBe(got!.createdAt.getTime());
+      expect(replaced!.updatedAt.getTime()).toBeGreaterThanOrEqual(got!.updatedAt.getTime());
+      expect(replaced!.chunks.map((c) => c.text)).toEqual(['Hawaii shipping costs 12.99', 'Expedited takes two days']);
+      expect(await store.searchText('overnight', 5)).toEqual([]);
+      expect((await store.searchText('hawaii', 5)).map((h) => h.text)).toEqual(['Hawaii shipping costs 12.99']);
+      expect((await store.searchVector(vec(0), 10)).map((h) => h.text)).not.toContain('Standard shipping to Alaska costs 12.99');
+      expect(await store.stats()).toEqual({ documents: 1, chunks: 2, embeddedChunks: 2 });
+      expect(await store.listDocuments()).toEqual([{ id: 'doc-1', source: null, contentHash: 'h2' }]);
+
+      expect(await store.deleteDocument('doc-1')).toBe(true);
+      expect(await store.deleteDocument('doc-1')).toBe(false);
+      expect(await store.getDocument('doc-1')).toBeNull();
+      expect(await store.stats()).toEqual({ documents: 0, chunks: 0, embeddedChunks: 0 });
+      expect(await store.searchText('hawaii', 5)).toEqual([]);
+      expect(await store.searchVector(vec(3), 5)).toEqual([]);
+    });
+
+    it('refuses bad documents with INVALID_INPUT / DIMENSION_MISMATCH and writes nothing', async () => {
+      await expectCode(store.upsertDocument({ id: '', title: 't', contentHash: 'h' }, []), 'INVALID_INPUT');
+      await expectCode(store.upsertDocument({ id: 'bad', title: 't', contentHash: 'h' }, [chunk('x', new Float32Array(DIMS - 1))]), 'DIMENSION_MISMATCH');
+      await expectCode(store.upsertDocument({ id: 'bad', title: 't', contentHash: 'h' }, [chunk('x', new Float32Array(DIMS).fill(NaN))]), 'INVALID_INPUT');
+      await expectCode(store.upsertDocument({ id: 'bad', title: 't', contentHash: 'h' }, [chunk('', vec(0))]), 'INVALID_INPUT');
+      expect(await store.getDocument('bad')).toBeNull();
+    });
+
+    it('full-text search ranks matches and treats hostile punctuation as plain text', async () => {
+      await store.upsertDocument({ id: 'fts-a', title: 'Alaska', contentHash: 'a' }, [chunk('Shipping to Alaska and Hawaii is a flat 12.99 by USPS Priority Mail')]);
+      await store.upsertDocument({ id: 'fts-b', title: 'Returns', contentHash: 'b' }, [chunk('Returns are accepted within 30 days of delivery, with a prepaid label')]);
+      await store.upsertDocument({ id: 'fts-c', title: 'Mixed', contentHash: 'c' }, [chunk('Shipping labels for returns: near the bottom of the order page')]);
+
+      const alaska = await store.searchText('How much is shipping to Alaska?', 10);
+      expect(alaska[0].documentId).toBe('fts-a');
+      expect(alaska[0]).toMatchObject({ title: 'Alaska', ordinal: 0 });
+      for (let i = 1; i < alaska.length; i++) expect(alaska[i - 1].score).toBeGreaterThanOrEqual(alaska[i].score);
+      // stemming: "returned" finds "Returns"
+      expect((await store.searchText('returned', 10)).map((h) => h.documentId)).toContain('fts-b');
+
+      const hostile = [
+        '"',
+        '*',
+        'NEAR(',
+        '-',
+        ':',
+        '"alaska',
+        'alaska"*',
+        'NEAR(shipping alaska, 2)',
+        '-returns -"label"',
+        'title:alaska',
+        'text : alaska ^hawaii',
+        'AND OR NOT',
+        '((((',
+        "'; DROP TABLE chunks; --",
+        '\u0000\u001b[31m',
+        '📦🚚',
+        '',
+        '   ',
+        'alaska '.repeat(2000),
+      ];
+      for (const q of hostile) {
+        const hits = await store.searchText(q, 10);
+        expect(Array.isArray(hits), q).toBe(true);
+      }
+      expect((await store.searchText('"alaska', 10))[0].documentId).toBe('fts-a');
+      expect((await store.searchText('NEAR(alaska hawaii, 2)', 10))[0].documentId).toBe('fts-a');
+      expect((await store.searchText('title:alaska', 10)).map((h) => h.documentId)).toEqual(['fts-a']);
+      // "-" is not negation: the chunk that has "returns" and "label" is found
+      expect((await store.searchText('-returns -"label"', 10)).map((h) => h.documentId).sort()).toEqual(['fts-b', 'fts-c']);
+      expect(await store.searchText('', 10)).toEqual([]);
+      expect(await store.searchText('?!.,;', 10)).toEqual([]);
+      expect(await store.stats()).toMatchObject({ documents: 3 });
+      await expectCode(store.searchText('alaska', 0), 'INVALID_INPUT');
+      await expectCode(store.searchText('alaska', 1.5), 'INVALID_INPUT');
+      for (const id of ['fts-a', 'fts-b', 'fts-c']) await store.deleteDocument(id);
+    });
+
+    it('vector search orders by cosine similarity and sees only the current embedding version', async () => {
+      const q = vec(10);
+      const near = [vec(10, 11, 0.1), vec(10, 11, 0.5), vec(10, 11, 1.5), vec(11, 10, 0.2), vec(12, 10, 0.05)];
+      await store.upsertDocument(
+        { id: 'vec-a', title: 'A', contentHash: 'a' },
+        near.slice(0, 3).map((v, i) => chunk(`a${i}`, v)),
+      );
+      await store.upsertDocument({ id: 'vec-b', title: 'B', contentHash: 'b' }, [
+        chunk('b0', near[3]),
+        chunk('b1', near[4]),
+        chunk('b-text-only', null),
+        chunk('b-old-model', vec(10), 'old-embedder@0.1.0'),
+      ]);
+      const hits = await store.searchVector(q, 10);
+      expect(hits.map((h) => h.text)).toEqual(['a0', 'a1', 'a2', 'b0', 'b1']);
+      hits.forEach((h, i) => expect(h.score).toBeCloseTo(cos(q, near[i]), 4));
+      expect(hits[0]).toMatchObject({ documentId: 'vec-a', title: 'A', ordinal: 0 });
+      // a number[] query, and k limits
+      expect((await store.searchVector(Array.from(q), 2)).map((h) => h.text)).toEqual(['a0', 'a1']);
+      // scale does not matter (cosine)
+      expect((await store.searchVector(q.map((x) => x * 7), 3)).map((h) => h.text)).toEqual(['a0', 'a1', 'a2']);
+      // a write after a search is visible to the next search (the SQLite cache is invalidated)
+      await store.upsertDocument({ id: 'vec-c', title: 'C', contentHash: 'c' }, [chunk('c0', vec(10))]);
+      expect((await store.searchVector(q, 1))[0]).toMatchObject({ text: 'c0', documentId: 'vec-c' });
+      expect((await store.searchVector(q, 1))[0].score).toBeCloseTo(1, 5);
+      await store.deleteDocument('vec-c');
+      expect((await store.searchVector(q, 1))[0].text).toBe('a0');
+      expect((await store.stats()).embeddedChunks).toBe(5);
+
+      await expectCode(store.searchVector(new Float32Array(DIMS + 1), 5), 'DIMENSION_MISMATCH');
+      await expectCode(store.searchVector(new Float32Array(DIMS), 5), 'INVALID_INPUT');
+      await expectCode(store.searchVector(q, 1001), 'INVALID_INPUT');
+      await store.deleteDocument('vec-a');
+      await store.deleteDocument('vec-b');
+    });
+
+    it('sees writes made through another connection', async () => {
+      const other = await target.open();
+      extra.push(other);
+      expect(await store.searchVector(vec(20), 5)).toEqual([]);
+      await other.upsertDocument({ id: 'other', title: 'O', contentHash: 'o' }, [chunk('from the other connection', vec(20))]);
+      expect((await store.searchVector(vec(20), 5)).map((h) => h.documentId)).toEqual(['other']);
+      expect((await store.searchText('connection', 5)).map((h) => h.documentId)).toEqual(['other']);
+      await other.deleteDocument('other');
+      expect(await store.searchVector(vec(20), 5)).toEqual([]);
+    });
+
+    it('stores only the hash of an API key and finds the key by it', async () => {
+      const { key, record } = await issueApiKey(store, { name: 'Acme partner', role: 'partner', rateLimitPerMinute: 120, dailyTokenQuota: 1_000_000 });
+      expect(key).toMatch(/^sy_partner_[0-9A-Za-z]{32}$/);
+      expect(record).toMatchObject({ name: 'Acme partner', role: 'partner', rateLimitPerMinute: 120, dailyTokenQuota: 1_000_000, revokedAt: null });
+      expect(record.keyHash).toBe(hashApiKey(key));
+      expect(key.startsWith(record.prefix)).toBe(true);
+      expect(record.prefix.length).toBeLessThan(16);
+      expect(JSON.stringify(await store.listApiKeys())).not.toContain(key);
+
+      expect(await findActiveApiKey(store, key)).toMatchObject({ id: record.id });
+      expect(await store.getApiKeyByHash(hashApiKey(key))).toEqual(record);
+      expect(await store.getApiKey(record.id)).toEqual(record);
+      expect(await findActiveApiKey(store, key + 'x')).toBeNull();
+      expect(await findActiveApiKey(store, '')).toBeNull();
+      expect(await store.getApiKeyByHash(hashApiKey('sy_partner_wrong'))).toBeNull();
+
+      const edge = await store.createApiKey({ ...generateApiKey('edge'), name: 'edge worker', role: 'edge', rateLimitPerMinute: 6000 });
+      expect(edge.dailyTokenQuota).toBeNull();
+      expect((await store.listApiKeys()).map((k) => k.id)).toEqual([record.id, edge.id]);
+
+      await expectCode(store.createApiKey({ name: 'dup', keyHash: record.keyHash, prefix: 'sy_dup', role: 'admin', rateLimitPerMinute: 1 }), 'CONFLICT');
+      await expectCode(store.createApiKey({ name: 'raw', keyHash: key, prefix: 'sy_raw', role: 'admin', rateLimitPerMinute: 1 }), 'INVALID_INPUT');
+      await expectCode(store.createApiKey({ name: 'role', keyHash: 'b'.repeat(64), prefix: 'sy_r', role: 'root' as never, rateLimitPerMinute: 1 }), 'INVALID_INPUT');
+
+      expect(await store.revokeApiKey(record.id)).toBe(true);
+      expect(await store.revokeApiKey(record.id)).toBe(false);
+      expect(await store.revokeApiKey('key_missing')).toBe(false);
+      expect(await findActiveApiKey(store, key)).toBeNull();
+      expect((await store.getApiKeyByHash(hashApiKey(key)))!.revokedAt).toBeInstanceOf(Date);
+    });
+
+    it('increments usage atomically under concurrency, per key and day', async () => {
+      const a = await store.createApiKey({ ...generateApiKey('partner'), name: 'usage', role: 'partner', rateLimitPerMinute: 60 });
+      const other = await target.open();
+      extra.push(other);
+      const N = 40;
+      const results = await Promise.all(
+        Array.from({ length: N }, (_, i) => (i % 2 ? store : other).incrementUsage(a.id, '2026-03-01', { requests: 1, tokensIn: 10, tokensOut: 3, costUsd: 0.25 })),
+      );
+      expect(results.map((r) => r.requests).sort((x, y) => x - y)).toEqual(Array.from({ length: N }, (_, i) => i + 1));
+      expect(await store.getUsage(a.id, '2026-03-01')).toEqual({ keyId: a.id, day: '2026-03-01', requests: N, tokensIn: 10 * N, tokensOut: 3 * N, costUsd: 0.25 * N });
+      expect(await store.getUsage(a.id, '2026-03-02')).toEqual({ keyId: a.id, day: '2026-03-02', requests: 0, tokensIn: 0, tokensOut: 0, costUsd: 0 });
+      expect(await store.incrementUsage(a.id, '2026-03-02', { tokensOut: 5 })).toMatchObject({ requests: 0, tokensIn: 0, tokensOut: 5 });
+
+      await expectCode(store.incrementUsage('key_missing', '2026-03-01', { requests: 1 }), 'NOT_FOUND');
+      await expectCode(store.incrementUsage(a.id, '2026-02-30', { requests: 1 }), 'INVALID_INPUT');
+      await expectCode(store.incrementUsage(a.id, '03/01/2026', { requests: 1 }), 'INVALID_INPUT');
+      await expectCode(store.incrementUsage(a.id, '2026-03-01', { requests: -1 }), 'INVALID_INPUT');
+      await expectCode(store.incrementUsage(a.id, '2026-03-01', { tokensIn: 1.5 }), 'INVALID_INPUT');
+      expect((await store.getUsage(a.id, '2026-03-01')).requests).toBe(N);
+    });
+
+    it('round-trips conversations and turns in order', async () => {
+      const c = await store.getOrCreateConversation('sess-1');
+      expect(c).toMatchObject({ sessionId: 'sess-1', userId: null });
+      const again = await store.getOrCreateConversation('sess-1', 'user-9');
+      expect(again.id).toBe(c.id);
+      expect(again.userId).toBe('user-9');
+      expect((await store.getOrCreateConversation('sess-1', 'someone-else')).userId).toBe('user-9');
+
+      const full: TurnInput = {
+        role: 'assistant',
+        text: 'Standard shipping to Alaska is $12.99 — 5–10 business days. 📦',
+        intent: 'shipping_info',
+        confidence: 0.93,
+        routePath: 'llm',
+        modelVersions: { classifier: 'store-intent@1.0.0', generator: 'bedrock:claude-haiku' },
+        latencyMs: { classify: 1.25, retrieve: 8.5, generate: 640, total: 651.75 },
+        tokensIn: 812,
+        tokensOut: 64,
+        costUsd: 0.000461,
+        fallbacks: ['embedder_timeout'],
+        traceId: 'trace-abc',
+      };
+      const t1 = await store.appendTurn(c.id, { role: 'user', text: 'how much to ship to alaska?' });
+      const t2 = await store.appendTurn(c.id, full);
+      const t3 = await store.appendTurn(c.id, { role: 'user', text: 'thanks', routePath: 'template' });
+      expect(t1.id < t2.id && t2.id < t3.id).toBe(true);
+      expect(t2).toMatchObject({ ...full, conversationId: c.id });
+      expect(t1).toMatchObject({ intent: null, confidence: null, routePath: null, modelVersions: null, latencyMs: null, fallbacks: null, tokensIn: null, traceId: null });
+
+      const got = await store.getConversationBySession('sess-1');
+      expect(got!.conversation).toEqual(again);
+      expect(got!.turns).toEqual([t1, t2, t3]);
+      expect(got!.turns[1].createdAt).toBeInstanceOf(Date);
+      expect((await store.getConversationBySession('sess-1', { limit: 2 }))!.turns.map((t) => t.text)).toEqual([full.text, 'thanks']);
+      expect(await store.getConversationBySession('sess-unknown')).toBeNull();
+
+      await expectCode(store.appendTurn('no-such-conversation', { role: 'user', text: 'x' }), 'NOT_FOUND');
+      await expectCode(store.appendTurn(c.id, { role: 'user', text: 'x', routePath: 'teleport' as never }), 'INVALID_INPUT');
+      await expectCode(store.appendTurn(c.id, { role: 'user', text: 'x', confidence: 1.5 }), 'INVALID_INPUT');
+    });
+
+    it('appends prediction logs and lists them newest first', async () => {
+      const a = await store.appendPredictionLog({ modelName: 'store-intent', modelVersion: '1.0.0', inputHash: 'h1', output: { intent: 'greeting', p: 0.9 }, latencyMs: 0.8 });
+      const b = await store.appendPredictionLog({ modelName: 'embedder', modelVersion: '1.0.0', inputHash: 'h2', output: null, latencyMs: 0.3 });
+      const c = await store.appendPredictionLog({ modelName: 'store-intent', modelVersion: '1.1.0', inputHash: 'h3', output: ['a', 1], latencyMs: 1 });
+      expect(a.output).toEqual({ intent: 'greeting', p: 0.9 });
+      expect((await store.listPredictionLogs()).map((l) => l.id)).toEqual([c.id, b.id, a.id]);
+      expect(await store.listPredictionLogs({ modelName: 'store-intent', limit: 1 })).toEqual([c]);
+      await expectCode(store.appendPredictionLog({ modelName: 'm', modelVersion: '1', inputHash: 'h', output: 1, latencyMs: -1 }), 'INVALID_INPUT');
+    });
+
+    it('keeps acknowledged writes across close and reopen', async () => {
+      await store.upsertDocument({ id: 'durable', title: 'Durable', contentHash: 'd' }, [chunk('written before the restart', vec(30))]);
+      const key = await store.createApiKey({ ...generateApiKey('admin'), name: 'durable', role: 'admin', rateLimitPerMinute: 10 });
+      await store.incrementUsage(key.id, '2026-04-01', { requests: 2, tokensIn: 7 });
+      const conv = await store.getOrCreateConversation('sess-durable');
+      await store.appendTurn(conv.id, { role: 'user', text: 'still here?' });
+      await store.close();
+      await expectCode(store.stats(), 'CLOSED');
+
+      store = await target.open();
+      expect((await store.getDocument('durable'))!.chunks.map((c) => c.text)).toEqual(['written before the restart']);
+      expect((await store.searchVector(vec(30), 1))[0].documentId).toBe('durable');
+      expect((await store.searchText('restart', 1))[0].documentId).toBe('durable');
+      expect(await store.getApiKeyByHash(key.keyHash)).toEqual(key);
+      expect(await store.getUsage(key.id, '2026-04-01')).toMatchObject({ requests: 2, tokensIn: 7 });
+      expect((await store.getConversationBySession('sess-durable'))!.turns.map((t) => t.text)).toEqual(['still here?']);
+    });
+  });
+}
+
+storeSuite('sqlite', sqliteTarget);
+storeSuite('postgres', pgTarget);
+
+describe('openStore', () => {
+  it('routes URLs to a dialect and refuses other schemes with a code', () => {
+    expect(resolveStoreTarget('postgres://u@h:5432/db')).toEqual({ dialect: 'postgres', url: 'postgres://u@h:5432/db' });
+    expect(resolveStoreTarget('postgresql://u@h/db')).toMatchObject({ dialect: 'postgres' });
+    expect(resolveStoreTarget(undefined)).toEqual({ dialect: 'sqlite', path: './data/switchyard.db' });
+    expect(resolveStoreTarget('')).toEqual({ dialect: 'sqlite', path: './data/switchyard.db' });
+    expect(resolveStoreTarget(':memory:')).toEqual({ dialect: 'sqlite', path: ':memory:' });
+    expect(resolveStoreTarget('sqlite:./x/y.db')).toEqual({ dialect: 'sqlite', path: './x/y.db' });
+    expect(resolveStoreTarget('/var/lib/sy.db')).toEqual({ dialect: 'sqlite', path: '/var/lib/sy.db' });
+    for (const bad of ['mysql://root@localhost/db', 'https://example.com/db']) {
+      expect(() => resolveStoreTarget(bad)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_URL' }));
+    }
+  });
+
+  it('creates the SQLite directory, uses WAL with synchronous=NORMAL, and checks options', async () => {
+    const t = await sqliteTarget();
+    try {
+      const s = await t.open();
+      await s.close();
+      expect(existsSync(t.path)).toBe(true);
+      const raw = new Database(t.path, { readonly: true });
+      expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+      raw.close();
+      await expectCode(openStore(t.path, { dimensions: 0, embeddingVersion: 'x' }), 'INVALID_INPUT');
+      await expectCode(openStore(t.path, { dimensions: 10, embeddingVersion: '' }), 'INVALID_INPUT');
+      const mem = await openStore(':memory:', OPTS);
+      expect(mem.dialect).toBe('sqlite');
+      await mem.close();
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('refuses a PostgreSQL database whose vector column has another dimension', async () => {
+    const t = await pgTarget();
+    try {
+      await (await t.open()).close();
+      await expectCode(t.open({ dimensions: DIMS + 1, embeddingVersion: VERSION }), 'DIMENSION_MISMATCH');
+    } finally {
+      await t.cleanup();
+    }
+  });
+});

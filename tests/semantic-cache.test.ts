@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import catalog from '../models/data/store/kb/catalog.json' with { type: 'json' };
+import entityTerms from '../models/data/store/entities.json' with { type: 'json' };
+import { EntityExtractor } from '../shared/cache/entities.ts';
+import { MemoryCacheStorage } from '../shared/cache/memory-storage.ts';
+import { SemanticCache } from '../shared/cache/semantic-cache.ts';
+import { storeGazetteer } from '../shared/cache/store-gazetteer.ts';
+import { VectorIndex } from '../shared/cache/vector-index.ts';
+import { mulberry32 } from '../models/pipeline/datasets.ts';
+
+const extractor = new EntityExtractor(storeGazetteer(entityTerms.term, catalog));
+
+function unit(rand: () => number, dim: number): Float32Array {
+  const v = new Float32Array(dim);
+  let n = 0;
+  for (let i = 0; i < dim; i++) (v[i] = rand() * 2 - 1), (n += v[i] * v[i]);
+  for (let i = 0; i < dim; i++) v[i] /= Math.sqrt(n);
+  return v;
+}
+
+function near(v: Float32Array, rand: () => number, noise: number): Float32Array {
+  const out = Float32Array.from(v, (x) => x + (rand() * 2 - 1) * noise);
+  const n = Math.hypot(...out);
+  return out.map((x) => x / n);
+}
+
+describe('entity signatures', () => {
+  it('tells places, products, volumes, order ids, dates and domain terms apart', () => {
+    const sig = (t: string) => extractor.signature(t);
+    expect(sig('do you ship to Alaska?')).not.toBe(sig('do you ship to Hawaii?'));
+    expect(sig('do you ship to Alaska?')).toBe(sig('Shipping to alaska — how much'));
+    expect(sig('shipping to Washington DC')).toBe('place:district of columbia');
+    expect(sig('is Berserk vol 3 in hardcover')).toBe('number:3|product:berserk|term:hardcover');
+    expect(sig('is Berserk vol 3 in hardcover')).not.toBe(sig('is Berserk vol 4 in hardcover'));
+    expect(sig('where is KB-12345')).toBe('order:kb-12345');
+    expect(sig('where is order 12345')).toBe('order:kb-12345');
+    expect(sig('can I pay with PayPal')).not.toBe(sig('can I pay with Apple Pay'));
+    expect(sig('delivered by Dec 3')).toContain('date:december');
+    expect(sig('what is your return window')).toBe('');
+  });
+
+  it('never throws on hostile input', () => {
+    for (const t of ['', '\u0000\u0001', '😀'.repeat(5000), 'KB-'.repeat(10000), '$'.repeat(100000), 'ship to '.repeat(20000)]) {
+      expect(typeof extractor.signature(t)).toBe('string');
+    }
+  });
+});
+
+describe('VectorIndex', () => {
+  it('finds what an exhaustive scan finds once a partition switches to inverted lists', () => {
+    const rand = mulberry32(7);
+    const dim = 32;
+    const idx = new VectorIndex({ dimensions: dim, ivfMinSize: 2000, nprobe: 12 });
+    const vecs: Float32Array[] = [];
+    for (let i = 0; i < 6000; i++) {
+      const v = unit(rand, dim);
+      vecs.push(v);
+      idx.add(v, { id: `e${i}`, partition: 'p', tag: '', expiresAt: Infinity });
+    }
+    let found = 0;
+    for (let q = 0; q < 200; q++) {
+      const target = Math.floor(rand() * vecs.length);
+      const query = near(vecs[target], rand, 0.05);
+      const [hit] = idx.search(query, 'p', '', 0.9, 0, 1);
+      if (hit?.item.id === `e${target}`) found++;
+    }
+    expect(found).toBeGreaterThanOrEqual(196);
+  });
+
+  it('filters by partition, tag and expiry, and forgets removed items', () => {
+    const rand = mulberry32(1);
+    const v = unit(rand, 16);
+    const idx = new VectorIndex({ dimensions: 16 });
+    idx.add(v, { id: 'a', partition: 'shipping', tag: 'place:alaska', expiresAt: 1000 });
+    expect(idx.search(v, 'shipping', 'place:alaska', 0.99, 0)).toHaveLength(1);
+    expect(idx.search(v, 'shipping', 'place:hawaii', 0.5, 0)).toHaveLength(0);
+    expect(idx.search(v, 'returns', 'place:alaska', 0.5, 0)).toHaveLength(0);
+    expect(idx.search(v, 'shipping', 'place:alaska', 0.5, 1000)).toHaveLength(0);
+    idx.remove('a');
+    expect(idx.search(v, 'shipping', 'place:alaska', 0.5, 0)).toHaveLength(0);
+    expect(() => idx.add(new Float32Array(3), { id: 'b', partition: 'x', tag: '', expiresAt: 1 })).toThrow(/dimensions/);
+  });
+});
+
+describe('SemanticCache', () => {
+  const opts = { modelVersion: 'emb@1', dimensions: 16, thresholds: { hit: 0.95, stale: 0.8 }, refreshMs: 0 };
+  const entry = (vector: Float32Array, over: Partial<{ intent: string; entitySig: string; createdAt: number; expiresAt: number }> = {}) => ({
+    intent: 'shipping_info',
+    entitySig: 'place:alaska',
+    vector,
+    question: 'do you ship to alaska',
+    answer: 'Alaska: $12.99 flat rate.',
+    sources: ['policies#shipping'],
+    createdAt: 1000,
+    expiresAt: 2000,
+    ...over,
+  });
+
+  it('hits only within the TTL, the intent, the entities and the threshold', async () => {
+    const rand = mulberry32(3);
+    const v = unit(rand, 16);
+    const cache = new SemanticCache(new MemoryCacheStorage(), opts);
+    await cache.store(entry(v));
+    expect((await cache.lookup(v, 'shipping_info', 'place:alaska', { now: 1500 }))?.answer.answer).toBe('Alaska: $12.99 flat rate.');
+    expect(await cache.lookup(v, 'shipping_info', 'place:hawaii', { now: 1500 })).toBeNull();
+    expect(await cache.lookup(v, 'purchase_help', 'place:alaska', { now: 1500 })).toBeNull();
+    expect(await cache.lookup(v, 'shipping_info', 'place:alaska', { now: 2500 })).toBeNull();
+    const farther = near(v, rand, 0.35);
+    expect(await cache.lookup(farther, 'shipping_info', 'place:alaska', { now: 1500 })).toBeNull();
+    // When the region is down: past TTL and below the hit threshold is acceptable, marked stale.
+    const stale = await cache.lookup(v, 'shipping_info', 'place:alaska', { now: 2500, stale: true });
+    expect(stale?.stale).toBe(true);
+  });
+
+  it('ignores entries made by another embedding model version, and drops everything on invalidation', async () => {
+    const rand = mulberry32(4);
+    const v = unit(rand, 16);
+    const storage = new MemoryCacheStorage();
+    await new SemanticCache(storage, opts).store(entry(v));
+    const newer = new SemanticCache(storage, { ...opts, modelVersion: 'emb@2' });
+    expect(await newer.lookup(v, 'shipping_info', 'place:alaska', { now: 1500 })).toBeNull();
+    const same = new SemanticCache(storage, opts);
+    expect(await same.lookup(v, 'shipping_info', 'place:alaska', { now: 1500 })).not.toBeNull();
+    // Another isolate invalidates; this one notices at its next refresh.
+    expect(await new SemanticCache(storage, opts).invalidate()).toBe(1);
+    expect(await same.lookup(v, 'shipping_info', 'place:alaska', { now: 1600 })).toBeNull();
+  });
+});
