@@ -13,7 +13,7 @@ import { SemanticCache } from '../../shared/cache/semantic-cache.ts';
 import { storeGazetteer } from '../../shared/cache/store-gazetteer.ts';
 import { parseIntentRoutes, type IntentRoutes } from '../../shared/routing/intent-routes.ts';
 import { D1CacheStorage } from './cache/d1-storage.ts';
-import { TemplateAnswers, type FaqEntry, type TemplatesFile } from './chat/template-answers.ts';
+import { TemplateAnswers, type FaqEntry, type TemplatesFile } from '../../shared/answers/template-answers.ts';
 import type { EdgeEnv } from './env.ts';
 import { edgeModels, type ModelState } from './runtime/edge-models.ts';
 

@@ -8,7 +8,7 @@ import type { SemanticCache } from '../../../shared/cache/semantic-cache.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
 import { routeFor, type IntentRoutes, type Path } from '../../../shared/routing/intent-routes.ts';
 import type { ModelState } from '../runtime/edge-models.ts';
-import type { TemplateAnswers } from './template-answers.ts';
+import type { TemplateAnswers } from '../../../shared/answers/template-answers.ts';
 import { streamFromRegion, UpstreamError, type UpstreamOptions } from './upstream.ts';
 
 export interface ChatDeps {

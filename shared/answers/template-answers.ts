@@ -3,7 +3,7 @@
  * entry of that intent closest to the message (when similar enough), else the intent's template
  * variant whose cue words the message contains.
  */
-import { cosine } from '../../../shared/models/sentence-embedder.ts';
+import { cosine } from '../models/sentence-embedder.ts';
 
 export interface TemplatesFile {
   faqMinSimilarity: number;
