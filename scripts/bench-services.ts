@@ -26,6 +26,8 @@ import { parseIntentRoutes, routeFor } from '../shared/routing/intent-routes.ts'
 import { startEdgeProcess } from './edge-process.ts';
 
 const N = Number(process.env.BENCH_N ?? 2000);
+/** BENCH_PARTS=regional,edge,cache,routing (default all). */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'regional,edge,cache,routing').split(','));
 const pct = (xs: number[]) => {
   const p = percentiles(xs);
   return { p50: +p.p50.toFixed(3), p99: +p.p99.toFixed(3), n: p.n };
@@ -49,6 +51,7 @@ async function embedRate(concurrency: number, seconds = 3) {
   );
   return Math.round(done / seconds);
 }
+if (PARTS.has('regional')) {
 const emb: Record<string, number> = {};
 for (const b of regional.services.batchers) if (b.opts.name === 'embedder') (b.opts as { maxSize: number }).maxSize = 32;
 for (const c of [1, 8, 32]) emb[`batched_c${c}`] = await embedRate(c);
@@ -77,8 +80,10 @@ for (let i = 0; i < Math.min(N, 1000); i++) {
   overhead.push(j.done.latencyMs.total - j.done.latencyMs.llm);
 }
 out.regional_generate_overhead_ms = { serverSideExcludingLlm: pct(overhead), clientRoundTrip: pct(wall) };
+}
 
 // ---- edge ----
+if (PARTS.has('edge')) {
 const edge = await startEdgeProcess({ port: 18700 + Math.floor(Math.random() * 200), regionalUrl: regional.url, persistTo: join(dir, 'wrangler'), quiet: true });
 async function edgePath(messages: string[], expectPath: string) {
   const server: number[] = [];
@@ -107,6 +112,7 @@ for (const q of cacheQs) {
 }
 out.edge_cache_hit = await edgePath(cacheQs, 'cache');
 await edge.stop();
+}
 await regional.close();
 
 // ---- semantic cache lookup at 10k / 100k entries (index code shared with the Worker) ----
@@ -119,7 +125,7 @@ const unit = () => {
   return v.map((x) => x / Math.sqrt(n));
 };
 const intents = ['shipping_info', 'purchase_help', 'product_question'];
-for (const size of [10_000, 100_000]) {
+for (const size of PARTS.has('cache') ? [10_000, 100_000] : []) {
   const cache = new SemanticCache(new MemoryCacheStorage(), { modelVersion: 'v', dimensions: dim, thresholds: { hit: 0.91, stale: 0.805 }, refreshMs: 1e12 });
   const vecs: Float32Array[] = [];
   for (let i = 0; i < size; i++) {
@@ -141,6 +147,7 @@ for (const size of [10_000, 100_000]) {
 }
 
 // ---- share of the store test set answered without the region ----
+if (PARTS.has('routing')) {
 const clf = await loadIntentClassifier('models/default/store-intent');
 const routes = parseIntentRoutes(routesJson);
 const test = storeIntents().test;
@@ -152,6 +159,7 @@ out.store_test_routing = {
   cacheable: paths.filter((p) => p === 'cache').length / test.length,
   llm: paths.filter((p) => p === 'llm').length / test.length,
 };
+}
 rmSync(dir, { recursive: true, force: true });
 console.log(JSON.stringify(out, null, 2));
 process.exit(0);

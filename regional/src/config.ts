@@ -27,6 +27,8 @@ export const RegionalConfig = z.object({
   LLM_CONCURRENCY: z.coerce.number().int().min(1).default(16),
   BATCH_MAX_SIZE: z.coerce.number().int().min(1).max(1024).default(32),
   BATCH_MAX_DELAY_MS: num(5),
+  /** true: an idle model starts at once on what is queued; false: always wait up to BATCH_MAX_DELAY_MS. */
+  BATCH_EAGER: z.enum(['true', 'false']).default('true'),
   CLASSIFY_TIMEOUT_MS: num(200),
   EMBED_TIMEOUT_MS: num(300),
   RETRIEVE_TIMEOUT_MS: num(600),

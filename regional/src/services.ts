@@ -52,6 +52,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
       name,
       maxSize: config.BATCH_MAX_SIZE,
       maxDelayMs: config.BATCH_MAX_DELAY_MS,
+      eager: config.BATCH_EAGER === 'true',
       onBatch: (size) => metrics.batchSize.observe({ model: name }, size),
     });
     batchers.push(b);

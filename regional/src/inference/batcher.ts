@@ -1,12 +1,17 @@
 /**
  * Dynamic batching in front of a model: calls are queued and run together when the batch reaches
  * `maxSize` items or the oldest has waited `maxDelayMs`. One batch runs at a time per model (the
- * runtime uses the cores itself); the next batch forms while the current one runs.
+ * runtime uses the cores itself); the next batch forms while the current one runs. With `eager`
+ * (the default) an idle model does not wait for company: it starts on whatever arrived in the
+ * same tick, so a lone request pays no batching delay, and batches still form under load while
+ * the model is busy.
  */
 export interface BatcherOptions {
   name: string;
   maxSize: number;
   maxDelayMs: number;
+  /** Start at once (next microtask) when the model is idle. Default true. */
+  eager?: boolean;
   /** Called with every batch size that runs (for the batch-size histogram). */
   onBatch?: (size: number, ms: number) => void;
 }
@@ -51,6 +56,11 @@ export class DynamicBatcher<I, O> {
     if (this.running) return;
     if (this.queue.length >= this.opts.maxSize || this.opts.maxDelayMs <= 0) {
       void this.flush();
+    } else if (this.opts.eager ?? true) {
+      if (!this.timer) {
+        this.timer = setTimeout(() => void this.flush(), 0);
+        queueMicrotask(() => void this.flush());
+      }
     } else if (!this.timer) {
       this.timer = setTimeout(() => void this.flush(), this.opts.maxDelayMs);
     }

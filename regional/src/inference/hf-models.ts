@@ -2,14 +2,18 @@
  * In-process models through @huggingface/transformers (onnxruntime-node), from HF-format folders:
  * the committed defaults, or any real model folder a user points the service at (a MiniLM
  * embedder, an ms-marco cross-encoder) with no code change. Folders that carry a Switchyard
- * manifest.json are sha256-checked before loading; foreign folders are loaded as they are.
+ * manifest.json are sha256-checked before loading and run on the same onnxruntime-node session
+ * through the shared tokenizer (same ids as transformers.js, tested; about 5× less overhead per
+ * call); foreign folders are loaded by transformers.js as they are.
  */
 import { existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { AutoModelForSequenceClassification, AutoTokenizer, env as hfEnv, pipeline } from '@huggingface/transformers';
 import { decideIntent, type ClassifierCalibration, type IntentPrediction } from '../../../shared/models/intent-classifier.ts';
 import { readVerified, type ModelManifest } from '../../../shared/models/manifest.ts';
+import { loadCrossEncoder, loadIntentClassifier, loadSentenceEmbedder } from '../../../models/runtime/load-node.ts';
 
 export interface LoadedModelInfo {
   name: string;
@@ -17,6 +21,17 @@ export interface LoadedModelInfo {
   path: string;
   sha256: string | null;
   verified: boolean;
+  runtime: 'switchyard' | 'transformers.js';
+}
+
+/** The manifest kind of a Switchyard folder, or null for a foreign HF folder. */
+function switchyardManifest(dir: string): ModelManifest | null {
+  const p = join(resolve(dir), 'manifest.json');
+  return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as ModelManifest) : null;
+}
+
+function switchyardInfo(dir: string, m: ModelManifest): LoadedModelInfo {
+  return { name: m.name, version: m.version, path: resolve(dir), sha256: m.files['onnx/model_quantized.onnx'] ?? null, verified: true, runtime: 'switchyard' };
 }
 
 let loading: Promise<unknown> = Promise.resolve();
@@ -40,11 +55,11 @@ async function withFolder<T>(dir: string, load: (id: string, dtype: 'q8' | 'fp32
 async function verifyFolder(abs: string): Promise<LoadedModelInfo> {
   const manifestPath = join(abs, 'manifest.json');
   if (!existsSync(manifestPath)) {
-    return { name: basename(abs), version: 'external', path: abs, sha256: null, verified: false };
+    return { name: basename(abs), version: 'external', path: abs, sha256: null, verified: false, runtime: 'transformers.js' };
   }
   const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as ModelManifest;
   await readVerified(manifest, async (p) => new Uint8Array(await readFile(join(abs, p))));
-  return { name: manifest.name, version: manifest.version, path: abs, sha256: manifest.files['onnx/model_quantized.onnx'] ?? null, verified: true };
+  return { name: manifest.name, version: manifest.version, path: abs, sha256: manifest.files['onnx/model_quantized.onnx'] ?? null, verified: true, runtime: 'transformers.js' };
 }
 
 const sessionOptions = (threads: number) => ({ session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 } });
@@ -56,6 +71,12 @@ export interface HfEmbedder {
 }
 
 export async function loadHfEmbedder(dir: string, threads = 1): Promise<HfEmbedder> {
+  const own = switchyardManifest(dir);
+  if (own?.kind === 'sentence-embedder') {
+    const m = await loadSentenceEmbedder(dir, threads);
+    const [probe] = await m.embed(['warm up']);
+    return { info: switchyardInfo(dir, m.manifest), dimensions: probe.length, embed: (t) => m.embed(t) };
+  }
   const { value: fe, info } = await withFolder(dir, (id, dtype) => pipeline('feature-extraction', id, { dtype, ...sessionOptions(threads) } as never));
   const embed = async (texts: string[]) => {
     const t = await (fe as any)(texts, { pooling: 'mean', normalize: true });
@@ -74,6 +95,23 @@ export interface HfCrossEncoder {
 }
 
 export async function loadHfCrossEncoder(dir: string, threads = 1): Promise<HfCrossEncoder> {
+  const own = switchyardManifest(dir);
+  if (own?.kind === 'cross-encoder') {
+    const ce = await loadCrossEncoder(dir, threads);
+    // Pairs of one batch may come from several requests: score each query's passages together.
+    const score = async (pairs: { query: string; passage: string }[]) => {
+      const out = new Float32Array(pairs.length);
+      const byQuery = new Map<string, number[]>();
+      pairs.forEach((p, i) => byQuery.set(p.query, [...(byQuery.get(p.query) ?? []), i]));
+      for (const [query, idx] of byQuery) {
+        const s = await ce.score(query, idx.map((i) => pairs[i].passage));
+        idx.forEach((i, j) => (out[i] = s[j]));
+      }
+      return out;
+    };
+    await score([{ query: 'warm up', passage: 'warm up' }]);
+    return { info: switchyardInfo(dir, ce.manifest), score };
+  }
   const { value, info } = await withFolder(dir, async (id, dtype) => ({
     tokenizer: await AutoTokenizer.from_pretrained(id),
     model: await AutoModelForSequenceClassification.from_pretrained(id, { dtype, ...sessionOptions(threads) } as never),
@@ -101,6 +139,12 @@ export interface HfClassifier {
 }
 
 export async function loadHfClassifier(dir: string, threads = 1): Promise<HfClassifier> {
+  const own = switchyardManifest(dir);
+  if (own?.kind === 'intent-classifier') {
+    const clf = await loadIntentClassifier(dir, threads);
+    await clf.classify(['warm up']);
+    return { info: switchyardInfo(dir, clf.manifest), labels: clf.labels, classify: (t) => clf.classify(t) };
+  }
   const { value, info } = await withFolder(dir, async (id, dtype) => ({
     tokenizer: await AutoTokenizer.from_pretrained(id),
     model: await AutoModelForSequenceClassification.from_pretrained(id, { dtype, ...sessionOptions(threads) } as never),
