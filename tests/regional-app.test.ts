@@ -5,28 +5,40 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { http, HttpResponse } from 'msw';
+import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../regional/src/config.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
+import { createTempDatabase } from './helpers/pg-database.ts';
 
-let dir: string;
-let r: RunningRegional;
 const EDGE = { authorization: 'Bearer dev-edge-key', 'content-type': 'application/json' };
 const ADMIN = { authorization: 'Bearer dev-admin-key', 'content-type': 'application/json' };
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sy-regional-'));
-  r = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: join(dir, 'r.db') }), () => {});
-}, 120_000);
-afterAll(async () => {
-  await r?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+describe.each(['sqlite', 'postgres'] as const)('regional service on %s', (dialect) => {
+  let dir: string;
+  let r: RunningRegional;
+  let dropDb: (() => Promise<void>) | undefined;
 
-const post = (path: string, body: unknown, headers: Record<string, string> = EDGE) =>
-  fetch(r.url + path, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sy-regional-'));
+    let url = join(dir, 'r.db');
+    if (dialect === 'postgres') {
+      const db = await createTempDatabase();
+      url = db.url;
+      dropDb = db.drop;
+    }
+    r = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: url }), () => {});
+  }, 120_000);
+  afterAll(async () => {
+    await r?.close();
+    await dropDb?.();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
-describe('regional service', () => {
+  const post = (path: string, body: unknown, headers: Record<string, string> = EDGE) =>
+    fetch(r.url + path, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
   it('is live and ready, and exports Prometheus metrics', async () => {
     expect((await fetch(r.url + '/readyz')).status).toBe(200);
     await post('/v1/embeddings', { input: ['warm'] });
@@ -121,5 +133,72 @@ describe('regional service', () => {
       expect(res.status).toBe(status);
       expect((await res.json()).error.code).toBe(code);
     }
+  });
+});
+
+describe('regional service with a self-hosted LLM (OpenAI-compatible, msw at the HTTP boundary)', () => {
+  let dir: string;
+  let r: RunningRegional;
+  let mode: 'ok' | 'ungrounded' | 'hang' | 'fail' = 'ok';
+  const server = setupServer(
+    http.post('http://gpu.test/v1/chat/completions', async () => {
+      if (mode === 'fail') return HttpResponse.json({ error: { message: 'overloaded' } }, { status: 503 });
+      if (mode === 'hang') return new Promise<never>(() => {});
+      const enc = new TextEncoder();
+      const words = ['Standard ', 'shipping ', 'to ', 'Alaska ', 'is ', 'a ', 'flat ', '$12.99. ', ...(mode === 'ungrounded' ? ['Free ', 'shipping ', 'is ', 'only ', '$1.00 ', 'today.'] : [])];
+      const body = new ReadableStream({
+        start(c) {
+          for (const w of words) c.enqueue(enc.encode(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: w } }] })}\n\n`));
+          c.enqueue(enc.encode(`data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 120, completion_tokens: 14 } })}\n\n`));
+          c.enqueue(enc.encode('data: [DONE]\n\n'));
+          c.close();
+        },
+      });
+      return new HttpResponse(body, { headers: { 'content-type': 'text/event-stream' } });
+    }),
+  );
+
+  beforeAll(async () => {
+    server.listen({ onUnhandledRequest: 'bypass' });
+    dir = mkdtempSync(join(tmpdir(), 'sy-regional-llm-'));
+    r = await startRegional(
+      loadConfig({ PORT: '0', DATABASE_URL: join(dir, 'r.db'), LLM_BACKEND: 'openai', OPENAI_BASE_URL: 'http://gpu.test', LLM_FIRST_TOKEN_TIMEOUT_MS: '400' }),
+      () => {},
+    );
+  }, 120_000);
+  afterAll(async () => {
+    server.close();
+    await r?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const generate = async (message: string) =>
+    (await fetch(r.url + '/v1/generate', { method: 'POST', headers: { ...EDGE, accept: 'application/json' }, body: JSON.stringify({ message, sessionId: 'llm' }) })).json();
+
+  it('streams the LLM answer and removes the sentence with an ungrounded price', async () => {
+    mode = 'ungrounded';
+    const j = await generate('how much is shipping to alaska?');
+    expect(j.route).toMatchObject({ path: 'llm', fallbacks: [] });
+    expect(j.done.fallbacks).toEqual(['guardrail_removed_sentences']);
+    expect(j.done.cacheable).toBe(false);
+    expect(j.route.generator).toMatch(/^openai:/);
+    expect(j.text).toMatch(/\$12\.99/);
+    expect(j.text).not.toMatch(/\$1\.00/);
+    expect(j.done.usage).toMatchObject({ inputTokens: 120, outputTokens: 14 });
+  });
+
+  it('serves the remembered answer for the intent when the LLM times out, else a handoff', async () => {
+    mode = 'ok';
+    await generate('what does shipping to alaska cost?');
+    mode = 'hang';
+    const j = await generate('what does shipping to alaska cost me?');
+    expect(j.route.fallbacks).toContain('llm_timeout');
+    expect(j.route.path).toBe('cache');
+    expect(j.text).toMatch(/\$12\.99/);
+    mode = 'fail';
+    const h = await generate('what manga would you recommend for a ten year old?');
+    expect(h.route.path).toBe('fallback');
+    expect(h.route.fallbacks).toContain('llm_unavailable');
+    expect(h.text).toMatch(/support@kitsunebooks\.example/);
   });
 });

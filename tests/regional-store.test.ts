@@ -12,13 +12,13 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, it as vitestIt } from 'vitest';
 import { findActiveApiKey, generateApiKey, hashApiKey, issueApiKey } from '../regional/src/store/api-keys.ts';
 import { openStore, resolveStoreTarget } from '../regional/src/store/open.ts';
+import { createTempDatabase, PG_ADMIN_URL } from './helpers/pg-database.ts';
 import { PG_EMBEDDING_DIMENSIONS } from '../regional/src/store/schema.pg.ts';
 import { StoreError, type ChunkInput, type Store, type TurnInput } from '../regional/src/store/types.ts';
 
 const DIMS = PG_EMBEDDING_DIMENSIONS;
 const VERSION = 'test-embedder@1.0.0';
 const OPTS = { dimensions: DIMS, embeddingVersion: VERSION };
-const PG_ADMIN_URL = process.env.SWITCHYARD_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** A unit vector along axis `i`, tilted a little toward axis `j` by `t`. */
 function vec(i: number, j = (i + 1) % DIMS, t = 0): Float32Array {
@@ -63,20 +63,8 @@ async function sqliteTarget(): Promise<Target & { path: string }> {
 }
 
 async function pgTarget(): Promise<Target> {
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 5000 });
-  await admin.connect();
-  const name = `sy_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    open: (opts = OPTS) => openStore(url.toString(), opts),
-    cleanup: async () => {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
+  const db = await createTempDatabase();
+  return { url: db.url, open: (opts = OPTS) => openStore(db.url, opts), cleanup: db.drop };
 }
 
 function storeSuite(dialect: 'sqlite' | 'postgres', makeTarget: () => Promise<Target>) {

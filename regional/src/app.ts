@@ -254,8 +254,9 @@ function sseStream(events: AsyncGenerator<ChatEvent>, finish: () => Promise<void
       try {
         const { value, done } = await events.next();
         if (done) {
+          // Persist before the stream ends: a client that saw the end may rely on the turn being stored.
+          await finish().catch((e) => console.error('could not record the turn:', redactPii((e as Error).message)));
           controller.close();
-          await finish();
         } else controller.enqueue(enc.encode(encodeSse(value)));
       } catch (e) {
         console.error('generate stream failed:', redactPii((e as Error).message));

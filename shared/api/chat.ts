@@ -52,6 +52,8 @@ export const DoneEvent = z.object({
   latencyMs: z.object({ classify: z.number(), cache: z.number(), upstream: z.number(), total: z.number() }).catchall(z.number()),
   usage: Usage.optional(),
   sources: z.array(z.object({ id: z.string(), title: z.string().optional() })).optional(),
+  /** Every degradation that fired, including those after the route event (e.g. guardrails). */
+  fallbacks: z.array(z.string()).optional(),
   /** Set by the region: true when no degradation touched the answer, so the edge may cache it. */
   cacheable: z.boolean().optional(),
 });

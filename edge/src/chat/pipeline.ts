@@ -66,7 +66,7 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
   });
   const done = (extra: Partial<DoneEvent> = {}): ChatEvent => {
     latency.total = clock() - t0;
-    return { event: 'done', data: { latencyMs: { ...latency }, ...extra } };
+    return { event: 'done', data: { latencyMs: { ...latency }, fallbacks: [...fallbacks], ...extra } };
   };
 
   // Template intents: answered here from the store's own data.
@@ -145,6 +145,7 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
         latency.upstream = clock() - tu;
         const regionLatency = Object.fromEntries(Object.entries(ev.data.latencyMs).map(([k, v]) => [`region_${k}`, v]));
         if (!routed) yield route('llm');
+        for (const f of ev.data.fallbacks ?? []) if (!fallbacks.includes(f)) fallbacks.push(f);
         const d = done({ usage: ev.data.usage as Usage | undefined, sources: ev.data.sources });
         (d.data as DoneEvent).latencyMs = { ...(d.data as DoneEvent).latencyMs, ...regionLatency };
         yield d;

@@ -145,7 +145,7 @@ export async function* generatePipeline(
     const total = performance.now() - t0;
     return {
       event: 'done',
-      data: { latencyMs: { classify: lat.classify, cache: 0, upstream: lat.llm, total, ...lat }, ...(usage ? { usage } : {}), sources },
+      data: { latencyMs: { classify: lat.classify, cache: 0, upstream: lat.llm, total, ...lat }, ...(usage ? { usage } : {}), sources, fallbacks: [...fallbacks] },
     };
   };
 
