@@ -40,8 +40,9 @@ export class ExtractiveGenerator implements LlmBackend {
         // Earlier passages (better reranked) and denser matches first.
         const score = overlap / Math.sqrt(t.length) + 0.3 / (rank + 1);
         let text = s.trim().replace(/^[-*]\s*/, '');
+        if (text.endsWith('?')) return; // a question (an FAQ heading) is not an answer
         // A catalog line such as "Price: $9.99." means nothing without its title.
-        if (p.title && i > 0 && !text.toLowerCase().includes(p.title.toLowerCase().slice(0, 12))) text = `${p.title}: ${text}`;
+        if (p.id.startsWith('KB-SKU-') && p.title && i > 0 && !text.toLowerCase().includes(p.title.toLowerCase().slice(0, 12))) text = `${p.title}: ${text}`;
         if (overlap > 0) scored.push({ text, score, order: rank * 1000 + i });
       });
     });
