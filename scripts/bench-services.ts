@@ -126,13 +126,18 @@ const unit = () => {
 };
 const intents = ['shipping_info', 'purchase_help', 'product_question'];
 for (const size of PARTS.has('cache') ? [10_000, 100_000] : []) {
-  const cache = new SemanticCache(new MemoryCacheStorage(), { modelVersion: 'v', dimensions: dim, thresholds: { hit: 0.91, stale: 0.805 }, refreshMs: 1e12 });
+  // Entries are written to storage first, then an isolate loads them all (the lazy load).
+  const storage = new MemoryCacheStorage();
   const vecs: Float32Array[] = [];
   for (let i = 0; i < size; i++) {
     const v = unit();
     if (i < 1000) vecs.push(v);
-    await cache.store({ intent: intents[i % 3], entitySig: i % 5 === 0 ? `place:p${i % 50}` : '', vector: v, question: `q${i}`, answer: `a${i}`, sources: [], createdAt: 1, expiresAt: 1e15 });
+    await storage.put({ id: `e${i}`, modelVersion: 'v', intent: intents[i % 3], entitySig: i % 5 === 0 ? `place:p${i % 50}` : '', vector: v, question: `q${i}`, answer: `a${i}`, sources: [], createdAt: 1, expiresAt: 1e15 });
   }
+  const cache = new SemanticCache(storage, { modelVersion: 'v', dimensions: dim, thresholds: { hit: 0.91, stale: 0.805 }, refreshMs: 1e12 });
+  const tl = performance.now();
+  await cache.ready(2);
+  const loadMs = performance.now() - tl;
   const t: number[] = [];
   let hits = 0;
   for (let i = 0; i < 2000; i++) {
@@ -141,9 +146,9 @@ for (const size of PARTS.has('cache') ? [10_000, 100_000] : []) {
     const t0 = performance.now();
     const h = await cache.lookup(q, intents[j % 3], j % 5 === 0 ? `place:p${j % 50}` : '', { now: 2 });
     t.push(performance.now() - t0);
-    if (h) hits++;
+    if (h?.id === `e${j}`) hits++;
   }
-  out[`cache_lookup_${size}`] = { ...pct(t), recallOfNearDuplicates: hits / 2000 };
+  out[`cache_lookup_${size}`] = { ...pct(t), recallOfNearDuplicates: hits / 2000, indexLoadMs: Math.round(loadMs) };
 }
 
 // ---- share of the store test set answered without the region ----

@@ -117,8 +117,9 @@ export class SemanticCache {
       this.lastCreatedAt = 0;
       this.knownEpoch = epoch;
     }
-    const rows = await this.storage.loadSince(this.opts.modelVersion, this.lastCreatedAt, now);
-    for (const r of rows) this.addToIndex(r);
+    const rows = (await this.storage.loadSince(this.opts.modelVersion, this.lastCreatedAt, now)).filter((r) => r.modelVersion === this.opts.modelVersion);
+    this.index.addMany(rows.map((e) => ({ vector: e.vector, item: { id: e.id, partition: e.intent, tag: e.entitySig, expiresAt: e.expiresAt } })));
+    for (const r of rows) this.lastCreatedAt = Math.max(this.lastCreatedAt, r.createdAt);
   }
 
   private addToIndex(e: CacheEntryMeta): void {

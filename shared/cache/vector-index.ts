@@ -70,11 +70,30 @@ class Partition {
   }
 
   dot(slot: number, query: Float32Array): number {
-    const base = slot * this.dim;
+    const dim = this.dim;
+    const base = slot * dim;
     const v = this.vectors;
-    let s = 0;
-    for (let i = 0; i < this.dim; i++) s += v[base + i] * query[i];
-    return s * this.scales[slot];
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    let i = 0;
+    for (; i + 3 < dim; i += 4) {
+      s0 += v[base + i] * query[i];
+      s1 += v[base + i + 1] * query[i + 1];
+      s2 += v[base + i + 2] * query[i + 2];
+      s3 += v[base + i + 3] * query[i + 3];
+    }
+    for (; i < dim; i++) s0 += v[base + i] * query[i];
+    return (s0 + s1 + s2 + s3) * this.scales[slot];
+  }
+
+  /** Dequantizes one slot into `out`. */
+  read(slot: number, out: Float32Array): Float32Array {
+    const base = slot * this.dim;
+    const scale = this.scales[slot];
+    for (let i = 0; i < this.dim; i++) out[i] = this.vectors[base + i] * scale;
+    return out;
   }
 }
 
@@ -86,7 +105,7 @@ export class VectorIndex {
 
   constructor(private readonly opts: VectorIndexOptions) {
     this.ivfMinSize = opts.ivfMinSize ?? 4096;
-    this.nprobe = opts.nprobe ?? 12;
+    this.nprobe = opts.nprobe ?? 8;
   }
 
   get size(): number {
@@ -97,7 +116,22 @@ export class VectorIndex {
     return this.where.has(id);
   }
 
+  /** Adds many entries, re-clustering each grown partition once at the end (bulk loads). */
+  addMany(entries: { vector: Float32Array; item: IndexedItem }[]): void {
+    const grown = new Set<Partition>();
+    for (const e of entries) grown.add(this.insert(e.vector, e.item));
+    for (const p of grown) this.maybeRebuild(p);
+  }
+
   add(vector: Float32Array, item: IndexedItem): void {
+    this.maybeRebuild(this.insert(vector, item));
+  }
+
+  private maybeRebuild(p: Partition): void {
+    if (p.live >= this.ivfMinSize && p.live >= 2 * p.builtAt) this.rebuild(p);
+  }
+
+  private insert(vector: Float32Array, item: IndexedItem): Partition {
     if (vector.length !== this.opts.dimensions) throw new Error(`vector has ${vector.length} dimensions, index has ${this.opts.dimensions}`);
     this.remove(item.id);
     let p = this.partitions.get(item.partition);
@@ -106,7 +140,7 @@ export class VectorIndex {
     const slot = p.push(q, scale, item);
     this.where.set(item.id, { partition: p, slot });
     if (p.centroids) p.lists[nearestCentroid(p.centroids, this.opts.dimensions, vector)].push(slot);
-    if (p.live >= this.ivfMinSize && p.live >= 2 * p.builtAt) this.rebuild(p);
+    return p;
   }
 
   remove(id: string): boolean {
@@ -131,44 +165,42 @@ export class VectorIndex {
     const p = this.partitions.get(partition);
     if (!p) return [];
     const hits: SearchHit[] = [];
-    const consider = (slot: number) => {
-      const item = p.items[slot];
-      if (!item || item.tag !== tag || item.expiresAt <= now) return;
-      const sim = p.dot(slot, query);
-      if (sim >= minSimilarity) hits.push({ item, similarity: sim });
+    const items = p.items;
+    const scan = (slots: ArrayLike<number> | null, count: number) => {
+      for (let j = 0; j < count; j++) {
+        const slot = slots ? slots[j] : j;
+        const item = items[slot];
+        if (!item || item.tag !== tag || item.expiresAt <= now) continue;
+        const sim = p.dot(slot, query);
+        if (sim >= minSimilarity) hits.push({ item, similarity: sim });
+      }
     };
-    if (!p.centroids) {
-      for (let slot = 0; slot < p.size; slot++) consider(slot);
-    } else {
-      for (const list of nearestLists(p.centroids, this.opts.dimensions, query, this.nprobe)) for (const slot of p.lists[list]) consider(slot);
-    }
+    if (!p.centroids) scan(null, p.size);
+    else for (const list of nearestLists(p.centroids, this.opts.dimensions, query, this.nprobe)) scan(p.lists[list], p.lists[list].length);
     hits.sort((a, b) => b.similarity - a.similarity);
     return hits.slice(0, limit);
   }
 
-  /** Re-clusters a partition: compacts removed slots, then k-means (deterministic) over it. */
+  /** Re-clusters a partition with k-means (deterministic: evenly spaced seeds, a fixed sample). */
   private rebuild(p: Partition): void {
     const dim = this.opts.dimensions;
     const liveSlots: number[] = [];
     for (let s = 0; s < p.size; s++) if (p.items[s]) liveSlots.push(s);
     const k = Math.max(8, Math.round(Math.sqrt(liveSlots.length)));
-    const floatOf = (slot: number) => {
-      const f = new Float32Array(dim);
-      for (let i = 0; i < dim; i++) f[i] = p.vectors[slot * dim + i] * p.scales[slot];
-      return f;
-    };
+    const step = Math.max(1, Math.floor(liveSlots.length / 4096));
+    const sampleSlots = liveSlots.filter((_, i) => i % step === 0);
+    const sample = new Float32Array(sampleSlots.length * dim);
+    const buf = new Float32Array(dim);
+    sampleSlots.forEach((slot, i) => sample.set(p.read(slot, buf), i * dim));
     const centroids = new Float32Array(k * dim);
-    const stride = liveSlots.length / k;
-    for (let c = 0; c < k; c++) centroids.set(floatOf(liveSlots[Math.floor(c * stride)]), c * dim);
-    const sample = liveSlots.filter((_, i) => i % Math.max(1, Math.floor(liveSlots.length / 20000)) === 0);
-    const assign = new Int32Array(sample.length);
-    for (let iter = 0; iter < 6; iter++) {
+    const stride = sampleSlots.length / k;
+    for (let c = 0; c < k; c++) centroids.set(sample.subarray(Math.floor(c * stride) * dim, (Math.floor(c * stride) + 1) * dim), c * dim);
+    for (let iter = 0; iter < 4; iter++) {
       const sums = new Float32Array(k * dim);
       const counts = new Int32Array(k);
-      for (let i = 0; i < sample.length; i++) {
-        const v = floatOf(sample[i]);
+      for (let i = 0; i < sampleSlots.length; i++) {
+        const v = sample.subarray(i * dim, (i + 1) * dim);
         const c = nearestCentroid(centroids, dim, v);
-        assign[i] = c;
         counts[c]++;
         for (let d = 0; d < dim; d++) sums[c * dim + d] += v[d];
       }
@@ -182,7 +214,7 @@ export class VectorIndex {
     }
     p.centroids = centroids;
     p.lists = Array.from({ length: k }, () => []);
-    for (const slot of liveSlots) p.lists[nearestCentroid(centroids, dim, floatOf(slot))].push(slot);
+    for (const slot of liveSlots) p.lists[nearestCentroid(centroids, dim, p.read(slot, buf))].push(slot);
     p.builtAt = liveSlots.length;
   }
 }
