@@ -15,8 +15,11 @@ export const RegionalConfig = z.object({
   EMBEDDINGS_BACKEND: z.enum(['local', 'kserve', 'bedrock']).default('local'),
   KSERVE_URL: z.string().optional(),
   KSERVE_EMBEDDER_MODEL: z.string().default('embedder'),
-  /** extractive (offline default) | bedrock | openai (vLLM, Ollama, any OpenAI-compatible server). */
-  LLM_BACKEND: z.enum(['extractive', 'bedrock', 'openai']).default('extractive'),
+  /**
+   * auto (default: bedrock when AWS credentials are configured, else extractive) | extractive
+   * (offline, no model) | bedrock | openai (vLLM, Ollama, any OpenAI-compatible server).
+   */
+  LLM_BACKEND: z.enum(['auto', 'extractive', 'bedrock', 'openai']).default('auto'),
   BEDROCK_REGIONS: z.string().default('us-east-1,us-west-2'),
   BEDROCK_MODEL_SMALL: z.string().default('us.anthropic.claude-3-5-haiku-20241022-v1:0'),
   BEDROCK_MODEL_LARGE: z.string().default('us.anthropic.claude-sonnet-4-20250514-v1:0'),
@@ -45,10 +48,14 @@ export const RegionalConfig = z.object({
 });
 export type RegionalConfig = z.infer<typeof RegionalConfig>;
 
-export function loadConfig(env: Record<string, string | undefined> = process.env): RegionalConfig {
+export type ResolvedConfig = Omit<RegionalConfig, 'LLM_BACKEND'> & { LLM_BACKEND: 'extractive' | 'bedrock' | 'openai' };
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): ResolvedConfig {
   const r = RegionalConfig.safeParse(env);
   if (!r.success) {
     throw new Error(`invalid regional configuration: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
-  return r.data;
+  const hasAws = !!(env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_CONTAINER_CREDENTIALS_FULL_URI);
+  const llm = r.data.LLM_BACKEND === 'auto' ? (hasAws ? 'bedrock' : 'extractive') : r.data.LLM_BACKEND;
+  return { ...r.data, LLM_BACKEND: llm };
 }

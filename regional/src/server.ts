@@ -7,7 +7,7 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { ApiError } from '../../shared/api/errors.ts';
 import { createApp } from './app.ts';
-import { loadConfig, type RegionalConfig } from './config.ts';
+import { loadConfig, type ResolvedConfig as RegionalConfig } from './config.ts';
 import { ensureBootstrapKeys } from './http/auth.ts';
 import { buildServices, type Services } from './services.ts';
 

@@ -9,7 +9,7 @@ import type { IntentPrediction } from '../../shared/models/intent-classifier.ts'
 import { BedrockTitanEmbedder } from './backends/bedrock-titan.ts';
 import { KServeV2Embedder } from './backends/kserve-v2.ts';
 import type { Embedder } from './backends/types.ts';
-import type { RegionalConfig } from './config.ts';
+import type { ResolvedConfig as RegionalConfig } from './config.ts';
 import { ExtractiveGenerator } from './generate/extractive.ts';
 import { FallbackAnswers } from './generate/fallback-answers.ts';
 import { DynamicBatcher } from './inference/batcher.ts';
