@@ -7,11 +7,9 @@
 import { fileURLToPath } from 'node:url';
 import { loadSentenceEmbedder } from '../../../models/runtime/load-node.ts';
 
-export interface Embedder {
-  embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]>;
-  readonly dimensions: number;
-  readonly name: string;
-}
+import type { Embedder } from '../backends/types.ts';
+
+export type { Embedder };
 
 export const DEFAULT_EMBEDDER_DIR = fileURLToPath(new URL('../../../models/default/embedder', import.meta.url));
 
