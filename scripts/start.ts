@@ -1,25 +1,33 @@
 /**
- * `npm start`: the regional service (models, SQLite, demo knowledge base, extractive generator)
- * and the edge Worker (workerd via wrangler dev), locally and offline, on the embedded defaults.
- * Ctrl-C stops both.
+ * `npm start`: the regional service (models, SQLite, demo knowledge base, extractive generator),
+ * the edge Worker (workerd via wrangler dev), and the demo store page with the browser widget
+ * (built into browser/dist, served on WIDGET_PORT), locally and offline, on the embedded defaults.
+ * Ctrl-C stops all three.
  */
 import { loadConfig } from '../regional/src/config.ts';
 import { startRegional } from '../regional/src/server.ts';
 import { startEdgeProcess } from './edge-process.ts';
+import { buildWidget } from '../browser/build.ts';
+import { startWidgetServer } from '../browser/server.ts';
 
+const widgetBuild = buildWidget({ quiet: true });
 const regional = await startRegional(loadConfig());
 const edge = await startEdgeProcess({ port: Number(process.env.EDGE_PORT ?? 8787), regionalUrl: regional.url });
+await widgetBuild;
+const widget = await startWidgetServer({ port: Number(process.env.WIDGET_PORT ?? 8790), edgeUrl: edge.url });
 
 console.log(`
 Switchyard is running (offline, embedded default models):
   edge      ${edge.url}      chat page: ${edge.url}/   API: POST /v1/chat, /v1/classify, GET /v1/models
   regional  ${regional.url}      POST /v1/generate, /v1/embeddings, /v1/rerank; GET /metrics, /readyz
+  widget    ${widget.url}      demo store page with <switchyard-chat> (on-device models; ?debug shows diagnostics)
 
 Try:
   curl -N ${edge.url}/v1/chat -H 'content-type: application/json' -d '{"message":"do you ship to alaska?","sessionId":"demo"}'
-Ctrl-C stops both.`);
+Ctrl-C stops all three.`);
 
 const stop = async () => {
+  await widget.close();
   await edge.stop();
   await regional.close();
   process.exit(0);

@@ -2,6 +2,7 @@
  * The edge Worker's HTTP API (Hono): /v1/chat, /v1/classify, /v1/models, /v1/cache, /healthz.
  */
 import { Hono } from 'hono';
+import { cors } from 'hono/cors';
 import { z } from 'zod';
 import { ChatRequest, MAX_BODY_BYTES, MAX_MESSAGE_CHARS, encodeSse, type ChatEvent, type ChatReply, type DeltaEvent, type DoneEvent, type RouteEvent } from '../../shared/api/chat.ts';
 import { ApiError, readJsonBody, validate } from '../../shared/api/errors.ts';
@@ -22,6 +23,14 @@ export const app = new Hono<AppEnv>();
 
 app.onError(errorResponse);
 app.notFound((c) => c.json(new ApiError('NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`).toBody(), 404));
+
+// The browser widget calls the API from the store's own pages, another origin. The API takes no
+// cookies and /v1/chat no key, so any origin may call GET and POST; the admin DELETE /v1/cache
+// is not allowed cross-origin (its preflight lists only GET and POST).
+app.use(
+  '/v1/*',
+  cors({ origin: '*', allowMethods: ['GET', 'POST'], allowHeaders: ['content-type', 'accept', 'traceparent'], exposeHeaders: ['x-trace-id', 'traceparent'], maxAge: 600 }),
+);
 
 app.get('/', (c) => c.html(CHAT_PAGE));
 

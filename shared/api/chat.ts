@@ -3,9 +3,12 @@
  * browser widget: one request shape and one server-sent-event vocabulary (route, delta, done, error).
  */
 import { z } from 'zod';
+import { MAX_MESSAGE_CHARS } from './limits.ts';
+import { SseParser } from './sse.ts';
 
-export const MAX_MESSAGE_CHARS = 4000;
-export const MAX_BODY_BYTES = 64 * 1024;
+// Zod-free pieces live in their own modules (the browser widget bundles them without zod).
+export { MAX_BODY_BYTES, MAX_MESSAGE_CHARS } from './limits.ts';
+export { SseParser } from './sse.ts';
 
 export const RoutePath = z.enum(['template', 'cache', 'llm', 'fallback']);
 export type RoutePath = z.infer<typeof RoutePath>;
@@ -76,33 +79,6 @@ export interface ChatReply {
 
 export function encodeSse(e: ChatEvent): string {
   return `event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`;
-}
-
-/** Incremental SSE parser: feed it decoded text, get complete events back. */
-export class SseParser {
-  private buf = '';
-  push(text: string): ChatEvent[] {
-    this.buf += text.replace(/\r\n/g, '\n');
-    const out: ChatEvent[] = [];
-    let idx: number;
-    while ((idx = this.buf.indexOf('\n\n')) >= 0) {
-      const block = this.buf.slice(0, idx);
-      this.buf = this.buf.slice(idx + 2);
-      let event = 'message';
-      const data: string[] = [];
-      for (const line of block.split('\n')) {
-        if (line.startsWith('event:')) event = line.slice(6).trim();
-        else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
-      }
-      if (!data.length) continue;
-      try {
-        out.push({ event, data: JSON.parse(data.join('\n')) } as ChatEvent);
-      } catch {
-        // a malformed event is skipped, not fatal
-      }
-    }
-    return out;
-  }
 }
 
 /** Collects a whole event stream into a ChatReply (used by JSON-mode clients and tests). */

@@ -35,3 +35,14 @@ export function bertFeeds(
   }
   return feeds;
 }
+
+/** One run at a time per session: single-threaded onnxruntime-web sessions are not re-entrant. */
+export function serializeRuns(session: OrtSession): OrtSession {
+  let tail: Promise<unknown> = Promise.resolve();
+  const run: OrtSession['run'] = (feeds) => {
+    const next = tail.then(() => session.run(feeds));
+    tail = next.catch(() => undefined);
+    return next;
+  };
+  return { inputNames: session.inputNames, run };
+}

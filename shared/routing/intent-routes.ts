@@ -44,15 +44,5 @@ export function parseIntentRoutes(json: unknown, labels?: readonly string[]): In
   return parsed.data;
 }
 
-export type Path = 'template' | 'cache' | 'llm';
-
-/**
- * The path a classified message takes: a confident template intent is answered from its
- * template; a confident cacheable intent looks in the semantic cache first; everything else
- * (llm intents, and any message the classifier is not sure of) goes to the LLM.
- */
-export function routeFor(routes: IntentRoutes, intent: string, confident: boolean): Path {
-  const rule = routes.intents[intent];
-  if (!rule || !confident) return 'llm';
-  return rule.route === 'template' ? 'template' : rule.route === 'cacheable' ? 'cache' : 'llm';
-}
+// The decision itself is zod-free (the browser widget bundles it without zod).
+export { routeFor, type Path } from './route-for.ts';

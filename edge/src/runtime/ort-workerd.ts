@@ -6,7 +6,7 @@
  */
 import * as ort from 'onnxruntime-web/wasm';
 import ortWasm from '../../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
-import type { OrtSession, OrtTensorConstructor } from '../../../shared/models/onnx-session.ts';
+import { serializeRuns, type OrtSession, type OrtTensorConstructor } from '../../../shared/models/onnx-session.ts';
 
 let patched = false;
 
@@ -28,18 +28,7 @@ function patchInstantiate(): void {
 export async function workerdSession(onnx: Uint8Array): Promise<OrtSession> {
   patchInstantiate();
   const session = await ort.InferenceSession.create(onnx, { graphOptimizationLevel: 'all', executionProviders: ['wasm'] });
-  return serialized(session as unknown as OrtSession);
+  return serializeRuns(session as unknown as OrtSession);
 }
 
 export const Tensor = ort.Tensor as unknown as OrtTensorConstructor;
-
-/** One run at a time per session: the single-threaded WASM runtime is not re-entrant. */
-function serialized(session: OrtSession): OrtSession {
-  let tail: Promise<unknown> = Promise.resolve();
-  const run: OrtSession['run'] = (feeds) => {
-    const next = tail.then(() => session.run(feeds));
-    tail = next.catch(() => undefined);
-    return next;
-  };
-  return { inputNames: session.inputNames, run };
-}

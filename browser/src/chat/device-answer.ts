@@ -1,0 +1,110 @@
+/**
+ * What the device can answer itself, by the same rules as the edge: classify, route by the
+ * store's intent classes (shared routeFor), answer confident template intents from the store's
+ * templates and FAQ, look confident cacheable intents up in the local semantic cache (same
+ * threshold, intent, entity signature, embedder version and TTL as the edge), and hand the rest
+ * to the edge, keeping the cache key so the edge's answer can be remembered on the device.
+ */
+import type { RouteEvent } from '../../../shared/api/chat.ts';
+import type { TemplateAnswers } from '../../../shared/answers/template-answers.ts';
+import type { EntityExtractor } from '../../../shared/cache/entities.ts';
+import type { CacheHit, SemanticCache } from '../../../shared/cache/semantic-cache.ts';
+import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
+import type { IntentRoutes } from '../../../shared/routing/intent-routes.ts';
+import { routeFor, type Path } from '../../../shared/routing/route-for.ts';
+import type { DeviceModels } from '../runtime/device-models.ts';
+
+export interface DeviceContext {
+  models: DeviceModels;
+  routes: IntentRoutes;
+  templates: TemplateAnswers;
+  cache: SemanticCache | null;
+  entities: EntityExtractor;
+}
+
+export interface DeviceTimings {
+  classifyMs: number;
+  /** Embedding plus template or cache lookup. */
+  answerMs: number;
+}
+
+interface Base {
+  prediction: IntentPrediction;
+  path: Path;
+  timings: DeviceTimings;
+}
+
+export type DeviceDecision =
+  | (Base & { kind: 'template'; text: string; source: string })
+  | (Base & { kind: 'cache'; hit: CacheHit })
+  | (Base & { kind: 'edge'; key: { vector: Float32Array; entitySig: string } | null });
+
+export async function decideOnDevice(message: string, ctx: DeviceContext, now = Date.now()): Promise<DeviceDecision> {
+  const t0 = performance.now();
+  const [prediction] = await ctx.models.classifier.classify([message]);
+  const path = routeFor(ctx.routes, prediction.intent, prediction.confident);
+  const classifyMs = performance.now() - t0;
+  const t1 = performance.now();
+  const timings = () => ({ classifyMs, answerMs: performance.now() - t1 });
+
+  if (path === 'template') {
+    let vector: Float32Array | undefined;
+    try {
+      [vector] = await ctx.models.embedder.embed([message]);
+    } catch {
+      vector = undefined; // the cue-word variant still answers
+    }
+    const a = ctx.templates.answer(prediction.intent, message, vector);
+    return { kind: 'template', prediction, path, text: a.text, source: a.source, timings: timings() };
+  }
+
+  const cacheable = ctx.cache !== null && ctx.routes.intents[prediction.intent]?.route === 'cacheable';
+  if (!cacheable || !ctx.cache) return { kind: 'edge', prediction, path, key: null, timings: timings() };
+  const [vector] = await ctx.models.embedder.embed([message]);
+  const key = { vector, entitySig: ctx.entities.signature(message) };
+  if (path === 'cache') {
+    const hit = await ctx.cache.lookup(key.vector, prediction.intent, key.entitySig, { now }).catch(() => null);
+    if (hit) return { kind: 'cache', prediction, path, hit, timings: timings() };
+  }
+  return { kind: 'edge', prediction, path, key, timings: timings() };
+}
+
+/**
+ * Remembers an answer the edge gave for a cacheable message, when it is clean: the device routed
+ * it to the cache, the edge classified it the same way, and it came from the assistant or the
+ * edge cache (not stale) with no degradation on the way.
+ */
+export async function rememberEdgeAnswer(
+  ctx: DeviceContext,
+  decision: DeviceDecision,
+  question: string,
+  route: RouteEvent,
+  answer: string,
+  sources: string[],
+  now = Date.now(),
+): Promise<boolean> {
+  if (decision.kind !== 'edge' || decision.path !== 'cache' || !decision.key || !ctx.cache) return false;
+  const clean =
+    route.intent === decision.prediction.intent &&
+    route.fallbacks.length === 0 &&
+    (route.path === 'llm' || (route.path === 'cache' && route.cache?.stale === false));
+  if (!clean || !answer.trim()) return false;
+  const ttl = (ctx.routes.intents[decision.prediction.intent]?.cacheTtlSeconds ?? 3600) * 1000;
+  await ctx.cache.store({
+    intent: decision.prediction.intent,
+    entitySig: decision.key.entitySig,
+    vector: decision.key.vector,
+    question,
+    answer,
+    sources,
+    createdAt: now,
+    expiresAt: now + ttl,
+  });
+  return true;
+}
+
+/** When the edge is unreachable: the nearest earlier answer within the looser stale threshold. */
+export async function staleAnswer(ctx: DeviceContext, decision: DeviceDecision | null, now = Date.now()): Promise<CacheHit | null> {
+  if (!decision || decision.kind !== 'edge' || !decision.key || !ctx.cache) return null;
+  return ctx.cache.lookup(decision.key.vector, decision.prediction.intent, decision.key.entitySig, { now, stale: true }).catch(() => null);
+}

@@ -1,0 +1,44 @@
+/** What the widget reports about itself (debug panel, `element.diagnostics`, events). */
+import type { LoadTimings } from './runtime/device-models.ts';
+import type { Backend } from './runtime/ort-backend.ts';
+import type { TransferStats } from './runtime/verified-files.ts';
+import type { Origin } from './ui/strings.ts';
+
+export interface AnswerRecord {
+  question: string;
+  text: string;
+  origin: Origin;
+  /** The device's path (template, cache) or the edge's route path (template, cache, llm, fallback). */
+  path: string;
+  intent?: string;
+  confidence?: number;
+  /** From send to the complete answer. */
+  ms: number;
+  /** From send to the first text, for streamed answers. */
+  firstTextMs?: number;
+  device?: { classifyMs: number; answerMs: number };
+  edge?: { traceId: string; latencyMs?: Record<string, number>; generator?: string; error?: string };
+  /** True when an edge answer was stored in the device's semantic cache. */
+  remembered?: boolean;
+}
+
+export interface Diagnostics {
+  status: 'loading' | 'ready' | 'edge-only';
+  code?: string;
+  reason?: string;
+  backend?: Backend;
+  threads?: number;
+  adapter?: string;
+  webgpuSkipped?: string;
+  models?: { classifier: string; embedder: string };
+  timings?: Partial<LoadTimings>;
+  budgetMs: number;
+  /** ms from the start of loading until the device could answer. */
+  readyMs?: number;
+  transfer?: TransferStats;
+  cacheStorage?: 'indexeddb' | 'memory';
+  online: boolean;
+  edgeUrl: string;
+  answers: number;
+  last?: AnswerRecord;
+}

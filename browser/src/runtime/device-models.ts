@@ -1,0 +1,147 @@
+/**
+ * Loads the classifier and embedder on the visitor's device: picks WebGPU or WASM, reads every
+ * model file through VerifiedFiles (sha256 against the manifests pinned in the bundle, Cache
+ * Storage), builds the shared IntentClassifier and SentenceEmbedder over onnxruntime-web, warms
+ * them up and times the first inference against the device budget. Any failure resolves to an
+ * `edge-only` state with a machine-readable code: the widget then quietly uses the edge.
+ */
+import { IntentClassifier } from '../../../shared/models/intent-classifier.ts';
+import type { ModelManifest } from '../../../shared/models/manifest.ts';
+import { classifierLabels, openModelFolder } from '../../../shared/models/model-folder.ts';
+import { SentenceEmbedder } from '../../../shared/models/sentence-embedder.ts';
+import { runtimeFiles } from 'switchyard:build-info';
+import { modelFolders } from '../store-data.ts';
+import { pickRuntime, type Backend, type BackendPreference } from './ort-backend.ts';
+import { VerifiedFiles, type TransferStats } from './verified-files.ts';
+
+export interface LoadTimings {
+  /** Choosing the backend and reading its .wasm. */
+  runtimeMs: number;
+  /** Reading and verifying the model files. */
+  filesMs: number;
+  /** Creating both inference sessions. */
+  sessionsMs: number;
+  /** Warm-up runs (kernel compilation on WebGPU). */
+  warmupMs: number;
+  /** The timed first inference (classify + embed one message), compared with the budget. */
+  firstInferenceMs: number;
+  totalMs: number;
+}
+
+export interface DeviceModels {
+  classifier: IntentClassifier;
+  embedder: SentenceEmbedder;
+  backend: Backend;
+  threads: number;
+  adapter?: string;
+  webgpuSkipped?: string;
+  classifierVersion: string;
+  embedderVersion: string;
+  dimensions: number;
+  timings: LoadTimings;
+  transfer: TransferStats;
+}
+
+export type DeviceState =
+  | { status: 'loading' }
+  | { status: 'ready'; models: DeviceModels }
+  | { status: 'edge-only'; code: string; reason: string; backend?: Backend; timings?: Partial<LoadTimings>; transfer?: TransferStats };
+
+export interface LoadOptions {
+  /** Where the bundle lives: models are under `models/`, runtime files beside it. */
+  baseUrl: URL;
+  prefer?: BackendPreference;
+  /** The first timed inference must take at most this long, else the device counts as slow. */
+  budgetMs: number;
+}
+
+const WARMUP = ['hi there', 'where is my order KB-12345'];
+const PROBE = 'do you ship to canada?';
+
+export async function loadDeviceModels(opts: LoadOptions): Promise<DeviceState> {
+  const t0 = performance.now();
+  const timings: Partial<LoadTimings> = {};
+  let files: VerifiedFiles | null = null;
+  let backend: Backend | undefined;
+  try {
+    files = await VerifiedFiles.open();
+    const f = files;
+    const runtime = await pickRuntime({ baseUrl: opts.baseUrl, files: f, prefer: opts.prefer });
+    backend = runtime.backend;
+    timings.runtimeMs = performance.now() - t0;
+
+    const t1 = performance.now();
+    const open = (dir: string, manifest: ModelManifest) => {
+      const base = new URL(`models/${dir}/`, opts.baseUrl);
+      return openModelFolder(manifest, (path) => {
+        const sha = manifest.files[path];
+        if (!sha) throw new Error(`${manifest.name}: ${path} is not in the manifest`);
+        return f.read(new URL(path, base), sha, `${manifest.name}/${path}`);
+      });
+    };
+    const [clf, emb] = await Promise.all([
+      open(modelFolders.classifier.dir, modelFolders.classifier.manifest),
+      open(modelFolders.embedder.dir, modelFolders.embedder.manifest),
+    ]);
+    timings.filesMs = performance.now() - t1;
+
+    const t2 = performance.now();
+    const { labels, calibration } = classifierLabels(clf.config);
+    const classifier = new IntentClassifier(clf.tokenizer, await runtime.createSession(clf.onnx), runtime.Tensor, labels, calibration);
+    const embedder = new SentenceEmbedder(emb.tokenizer, await runtime.createSession(emb.onnx), runtime.Tensor);
+    backend = runtime.backend;
+    timings.sessionsMs = performance.now() - t2;
+
+    const t3 = performance.now();
+    await classifier.classify(WARMUP);
+    await embedder.embed(WARMUP);
+    timings.warmupMs = performance.now() - t3;
+
+    const t4 = performance.now();
+    await classifier.classify([PROBE]);
+    const [probe] = await embedder.embed([PROBE]);
+    timings.firstInferenceMs = performance.now() - t4;
+    timings.totalMs = performance.now() - t0;
+
+    // Files of other model versions are no longer needed.
+    void f.prune([...Object.values(modelFolders.classifier.manifest.files), ...Object.values(modelFolders.embedder.manifest.files), ...Object.values(runtimeFiles)]).catch(() => 0);
+
+    if (timings.firstInferenceMs > opts.budgetMs) {
+      return {
+        status: 'edge-only',
+        code: 'SLOW_DEVICE',
+        reason: `first inference took ${Math.round(timings.firstInferenceMs)} ms, over the ${opts.budgetMs} ms budget`,
+        backend,
+        timings,
+        transfer: { ...f.stats },
+      };
+    }
+    return {
+      status: 'ready',
+      models: {
+        classifier,
+        embedder,
+        backend: runtime.backend,
+        threads: runtime.threads,
+        ...(runtime.adapter ? { adapter: runtime.adapter } : {}),
+        ...(runtime.webgpuSkipped ? { webgpuSkipped: runtime.webgpuSkipped } : {}),
+        classifierVersion: `${clf.manifest.name}@${clf.manifest.version}`,
+        embedderVersion: `${emb.manifest.name}@${emb.manifest.version}`,
+        dimensions: probe.length,
+        timings: timings as LoadTimings,
+        transfer: { ...f.stats },
+      },
+    };
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    timings.totalMs = performance.now() - t0;
+    return {
+      status: 'edge-only',
+      code: err.code ?? 'MODEL_LOAD_FAILED',
+      reason: err.message,
+      ...(backend ? { backend } : {}),
+      timings,
+      ...(files ? { transfer: { ...files.stats } } : {}),
+    };
+  }
+}

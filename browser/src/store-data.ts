@@ -1,0 +1,31 @@
+/**
+ * The store's data the widget carries in its bundle: routing rules, templates, FAQ, entity terms,
+ * cache thresholds and the two model manifests (the trust anchor for the files it fetches).
+ */
+import { catalogTitles } from 'switchyard:build-info';
+import cacheConfig from '../../models/data/store/cache.json';
+import entityTerms from '../../models/data/store/entities.json';
+import faq from '../../models/data/store/kb/faq.json';
+import routesJson from '../../models/data/store/routes.json';
+import templatesJson from '../../models/data/store/templates.json';
+import classifierManifest from '../../models/default/store-intent/manifest.json';
+import embedderManifest from '../../models/default/embedder/manifest.json';
+import type { FaqEntry, TemplatesFile } from '../../shared/answers/template-answers.ts';
+import type { CacheThresholds } from '../../shared/cache/semantic-cache.ts';
+import type { ModelManifest } from '../../shared/models/manifest.ts';
+import type { IntentRoutes } from '../../shared/routing/intent-routes.ts';
+
+export const storeData = {
+  routes: routesJson as IntentRoutes,
+  templates: templatesJson as TemplatesFile,
+  faq: faq as FaqEntry[],
+  entityTerms: entityTerms.term as Record<string, string[]>,
+  catalog: catalogTitles,
+  cache: { thresholds: cacheConfig.thresholds as CacheThresholds, refreshMs: cacheConfig.refreshMs },
+};
+
+/** Model folders as served next to the bundle (`models/<dir>/...`), with their pinned manifests. */
+export const modelFolders = {
+  classifier: { dir: 'store-intent', manifest: classifierManifest as ModelManifest },
+  embedder: { dir: 'embedder', manifest: embedderManifest as ModelManifest },
+};

@@ -1,0 +1,3 @@
+/** Size limits of the chat API (zod-free, for clients such as the browser widget). */
+export const MAX_MESSAGE_CHARS = 4000;
+export const MAX_BODY_BYTES = 64 * 1024;
