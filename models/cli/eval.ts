@@ -2,6 +2,7 @@
  * `npm run -s eval -- intent --data <dir> [--json] [--peer] [--epochs N] [--hidden N] [--lr x] [--buckets N] [--bigram-dim N]`
  *   trains on train, evaluates on test, prints one JSON object, writes reports/intent-<name>.html.
  * `npm run -s eval -- sts [--embedder <dir>] [--json]`: STS-B Spearman of the static embedder.
+ * `npm run -s eval -- gate --candidate <dir | name@version> …`: the evaluation gate (gate.ts).
  */
 import { join } from 'node:path';
 import { evaluateIntent } from '../eval/intent-eval.ts';
@@ -13,62 +14,72 @@ import { loadBaseVectors, trainIntentModel } from '../pipeline/intent-model.ts';
 import { loadSentenceEmbedder } from '../runtime/load-node.ts';
 import { CLASSIFIER_FLAGS, classifierOverrides, cliArgs, loadAnyDataset } from './args.ts';
 
-const { values, positionals } = cliArgs({
-  data: { type: 'string' },
-  embedder: { type: 'string' },
-  json: { type: 'boolean' },
-  peer: { type: 'boolean' },
-  ...CLASSIFIER_FLAGS,
-});
-const embedderDir = (values.embedder as string) ?? join(repoRoot(), 'models', 'default', 'embedder');
-const command = positionals[0];
+if (process.argv[2] === 'gate') {
+  // The gate has its own flags: hand the rest of the command line over to it.
+  process.argv.splice(2, 1);
+  await import('./gate.ts');
+} else {
+  await evalCommand();
+}
 
-if (command === 'intent') {
-  if (!values.data) {
-    console.error('usage: npm run -s eval -- intent --data <dataset dir> [--json] [--peer]');
+async function evalCommand(): Promise<void> {
+  const { values, positionals } = cliArgs({
+    data: { type: 'string' },
+    embedder: { type: 'string' },
+    json: { type: 'boolean' },
+    peer: { type: 'boolean' },
+    ...CLASSIFIER_FLAGS,
+  });
+  const embedderDir = (values.embedder as string) ?? join(repoRoot(), 'models', 'default', 'embedder');
+  const command = positionals[0];
+
+  if (command === 'intent') {
+    if (!values.data) {
+      console.error('usage: npm run -s eval -- intent --data <dataset dir> [--json] [--peer]');
+      process.exit(2);
+    }
+    const ds = loadAnyDataset(values.data as string);
+    const base = await loadBaseVectors(embedderDir);
+    const model = await trainIntentModel(ds, base, classifierOverrides(values));
+    const { result, predictions, latencyMs } = await evaluateIntent(model, ds.test);
+    const peer = values.peer ? await trainNlpjsPeer(model.dataset) : undefined;
+    const out = {
+      dataset: ds.name,
+      ...result,
+      ...(peer
+        ? {
+            peer: {
+              name: 'NLP.js (@nlpjs/nlp)',
+              inScopeAccuracy: peer.inScopeAccuracy,
+              oosRecall: peer.oosRecall,
+              macroF1: peer.macroF1,
+              p50Ms: peer.p50Ms,
+              p99Ms: peer.p99Ms,
+              trainSeconds: peer.trainSeconds,
+            },
+          }
+        : {}),
+    };
+    const report = join(repoRoot(), 'reports', `intent-${ds.name}.html`);
+    writeIntentReport(report, {
+      dataset: ds.name,
+      model: 'switchyard fastText-style int8 classifier',
+      predictions,
+      latencyMs,
+      peers: [
+        { name: 'switchyard', inScopeAccuracy: result.inScopeAccuracy, oosRecall: result.oosRecall, macroF1: result.macroF1, p50Ms: result.p50Ms, p99Ms: result.p99Ms, trainSeconds: result.trainSeconds },
+        ...(peer ? [{ name: 'NLP.js', inScopeAccuracy: peer.inScopeAccuracy, oosRecall: peer.oosRecall, macroF1: peer.macroF1, p50Ms: peer.p50Ms, p99Ms: peer.p99Ms, trainSeconds: peer.trainSeconds }] : []),
+      ],
+      notes: [`routing threshold ${result.bypass.threshold.toFixed(3)}: precision ${(result.bypass.precision * 100).toFixed(2)}%, coverage ${(result.bypass.coverage * 100).toFixed(1)}%`],
+    });
+    if (values.json) console.log(JSON.stringify(out));
+    else console.log(JSON.stringify(out, null, 2), `\nreport: ${report}`);
+  } else if (command === 'sts') {
+    const emb = await loadSentenceEmbedder(embedderDir);
+    const result = { devSpearman: await stsSpearman(emb, 'dev'), testSpearman: await stsSpearman(emb, 'test') };
+    console.log(JSON.stringify(result, values.json ? undefined : null, values.json ? undefined : 2));
+  } else {
+    console.error('usage: npm run -s eval -- intent --data <dir> [--json] [--peer] | sts [--json]');
     process.exit(2);
   }
-  const ds = loadAnyDataset(values.data as string);
-  const base = await loadBaseVectors(embedderDir);
-  const model = await trainIntentModel(ds, base, classifierOverrides(values));
-  const { result, predictions, latencyMs } = await evaluateIntent(model, ds.test);
-  const peer = values.peer ? await trainNlpjsPeer(model.dataset) : undefined;
-  const out = {
-    dataset: ds.name,
-    ...result,
-    ...(peer
-      ? {
-          peer: {
-            name: 'NLP.js (@nlpjs/nlp)',
-            inScopeAccuracy: peer.inScopeAccuracy,
-            oosRecall: peer.oosRecall,
-            macroF1: peer.macroF1,
-            p50Ms: peer.p50Ms,
-            p99Ms: peer.p99Ms,
-            trainSeconds: peer.trainSeconds,
-          },
-        }
-      : {}),
-  };
-  const report = join(repoRoot(), 'reports', `intent-${ds.name}.html`);
-  writeIntentReport(report, {
-    dataset: ds.name,
-    model: 'switchyard fastText-style int8 classifier',
-    predictions,
-    latencyMs,
-    peers: [
-      { name: 'switchyard', inScopeAccuracy: result.inScopeAccuracy, oosRecall: result.oosRecall, macroF1: result.macroF1, p50Ms: result.p50Ms, p99Ms: result.p99Ms, trainSeconds: result.trainSeconds },
-      ...(peer ? [{ name: 'NLP.js', inScopeAccuracy: peer.inScopeAccuracy, oosRecall: peer.oosRecall, macroF1: peer.macroF1, p50Ms: peer.p50Ms, p99Ms: peer.p99Ms, trainSeconds: peer.trainSeconds }] : []),
-    ],
-    notes: [`routing threshold ${result.bypass.threshold.toFixed(3)}: precision ${(result.bypass.precision * 100).toFixed(2)}%, coverage ${(result.bypass.coverage * 100).toFixed(1)}%`],
-  });
-  if (values.json) console.log(JSON.stringify(out));
-  else console.log(JSON.stringify(out, null, 2), `\nreport: ${report}`);
-} else if (command === 'sts') {
-  const emb = await loadSentenceEmbedder(embedderDir);
-  const result = { devSpearman: await stsSpearman(emb, 'dev'), testSpearman: await stsSpearman(emb, 'test') };
-  console.log(JSON.stringify(result, values.json ? undefined : null, values.json ? undefined : 2));
-} else {
-  console.error('usage: npm run -s eval -- intent --data <dir> [--json] [--peer] | sts [--json]');
-  process.exit(2);
 }

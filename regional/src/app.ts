@@ -13,6 +13,8 @@ import { redactPii } from './generate/pii.ts';
 import { RateLimiter, requireKey, today, type AuthVars } from './http/auth.ts';
 import { hybridSearch } from './retrieval/hybrid.ts';
 import { ingestDocument } from './retrieval/ingest.ts';
+import { observePrediction } from './ops/drift-monitor.ts';
+import { opsRoutes } from './ops/routes.ts';
 import type { Services } from './services.ts';
 
 const EmbeddingsRequest = z.object({
@@ -121,7 +123,12 @@ export function createApp(s: Services, state: { ready: boolean }) {
     const events = generatePipeline(
       body,
       {
-        classify: s.classify,
+        // Served classifications feed the drift monitor (batch jobs do not).
+        classify: s.classify && (async (text) => {
+          const p = await s.classify!(text);
+          observePrediction(p.intent, p.confidence);
+          return p;
+        }),
         classifierVersion: s.classifierVersion,
         retrieve: async (q, k) => {
           const r = await hybridSearch(s.store, s.embedder, q, { k, embedTimeoutMs: s.config.EMBED_TIMEOUT_MS });
@@ -195,6 +202,7 @@ export function createApp(s: Services, state: { ready: boolean }) {
     return c.json({ ...u, dailyTokenQuota: key.dailyTokenQuota, rateLimitPerMinute: key.rateLimitPerMinute });
   });
 
+  app.route('/', opsRoutes(s, { batchDir: s.config.BATCH_DIR, inputRoots: s.config.BATCH_INPUT_ROOTS.split(',').map((x) => x.trim()).filter(Boolean) }));
   return app;
 }
 

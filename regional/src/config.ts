@@ -43,6 +43,10 @@ export const RegionalConfig = z.object({
   EDGE_API_KEY: z.string().min(8).default('dev-edge-key'),
   ADMIN_API_KEY: z.string().min(8).default('dev-admin-key'),
   DEFAULT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** Where batch jobs write their output (default: batch/ next to the SQLite file, ./data/batch on PostgreSQL). */
+  BATCH_DIR: z.string().optional(),
+  /** Comma-separated directories a batch job's inputPath may point into (besides BATCH_DIR). */
+  BATCH_INPUT_ROOTS: z.string().default(''),
   /** Seeds the demo store knowledge base at startup (only documents whose content changed). */
   SEED_STORE_KB: z.enum(['true', 'false']).default('true'),
 });

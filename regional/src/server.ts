@@ -7,6 +7,7 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { ApiError } from '../../shared/api/errors.ts';
 import { createApp } from './app.ts';
+import { stopOps } from './ops/routes.ts';
 import { loadConfig, type ResolvedConfig as RegionalConfig } from './config.ts';
 import { ensureBootstrapKeys } from './http/auth.ts';
 import { buildServices, type Services } from './services.ts';
@@ -49,6 +50,7 @@ export async function startRegional(config: RegionalConfig = loadConfig(), log: 
     services,
     close: async () => {
       await new Promise<void>((r) => server.close(() => r()));
+      await stopOps(services);
       await services.close();
     },
   };

@@ -10,6 +10,8 @@ import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { queryTerms } from './fts-query.ts';
+import { PgBatchJobs } from './batch-jobs-pg.ts';
+import { PgRegistry } from './registry-pg.ts';
 import * as schema from './schema.pg.ts';
 import { newKeyId, turnColumns } from './rows.ts';
 import type {
@@ -69,6 +71,8 @@ export class PgStore implements Store {
   readonly embeddingVersion: string;
   private readonly db: NodePgDatabase<typeof schema>;
   private closed = false;
+  readonly registry: PgRegistry;
+  readonly batchJobs: PgBatchJobs;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -77,6 +81,8 @@ export class PgStore implements Store {
     this.dimensions = opts.dimensions;
     this.embeddingVersion = opts.embeddingVersion;
     this.db = drizzle({ client: pool, schema });
+    this.registry = new PgRegistry(this.db, () => this.live());
+    this.batchJobs = new PgBatchJobs(this.db, () => this.live());
   }
 
   static async open(url: string, options: StoreOptions, timeouts: PgStoreTimeouts = {}): Promise<PgStore> {

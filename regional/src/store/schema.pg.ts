@@ -147,3 +147,88 @@ export const predictionLogs = pgTable(
   },
   (t) => [index('prediction_logs_model_idx').on(t.modelName, t.id)],
 );
+
+// ---- model registry ---------------------------------------------------------------------
+
+export const modelVersions = pgTable(
+  'model_versions',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    name: text('name').notNull(),
+    version: text('version').notNull(),
+    kind: text('kind', { enum: ['intent-classifier', 'sentence-embedder', 'cross-encoder', 'llm-config'] }).notNull(),
+    artifactUri: text('artifact_uri').notNull(),
+    files: jsonb('files').$type<Record<string, string>>().notNull(),
+    trainingDataSha256: text('training_data_sha256'),
+    metrics: jsonb('metrics').$type<Record<string, unknown>>(),
+    settings: jsonb('settings').$type<Record<string, unknown>>(),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull(),
+    stage: text('stage', { enum: ['dev', 'staging', 'production', 'archived'] }).notNull(),
+    promotedBy: text('promoted_by'),
+    promotedAt: ts('promoted_at'),
+    reason: text('reason'),
+    gitCommit: text('git_commit'),
+    parentVersion: text('parent_version'),
+    baseline: jsonb('baseline').$type<Record<string, unknown>>(),
+    registeredBy: text('registered_by').notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('model_versions_name_version_idx').on(t.name, t.version),
+    // At most one production version per model name.
+    uniqueIndex('model_versions_one_production_idx').on(t.name).where(sql`stage = 'production'`),
+    check('model_versions_stage_check', sql`${t.stage} in ('dev', 'staging', 'production', 'archived')`),
+  ],
+);
+
+export const modelStageChanges = pgTable(
+  'model_stage_changes',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    name: text('name').notNull(),
+    version: text('version').notNull(),
+    fromStage: text('from_stage', { enum: ['dev', 'staging', 'production', 'archived'] }),
+    toStage: text('to_stage', { enum: ['dev', 'staging', 'production', 'archived'] }).notNull(),
+    action: text('action', { enum: ['register', 'promote', 'demote', 'rollback'] }).notNull(),
+    actor: text('actor').notNull(),
+    reason: text('reason'),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('model_stage_changes_name_idx').on(t.name, t.id)],
+);
+
+// ---- batch inference jobs ---------------------------------------------------------------
+
+export const batchJobs = pgTable(
+  'batch_jobs',
+  {
+    id: text('id').primaryKey(),
+    task: text('task', { enum: ['classify', 'embed', 'rerank'] }).notNull(),
+    status: text('status', { enum: ['queued', 'running', 'succeeded', 'failed', 'canceled'] }).notNull(),
+    modelVersion: text('model_version').notNull(),
+    inputPath: text('input_path').notNull(),
+    inputSha256: text('input_sha256').notNull(),
+    inputBytes: bigint('input_bytes', { mode: 'number' }).notNull(),
+    outputPath: text('output_path').notNull(),
+    totalRows: bigint('total_rows', { mode: 'number' }).notNull(),
+    rowsDone: bigint('rows_done', { mode: 'number' }).notNull().default(0),
+    inputOffset: bigint('input_offset', { mode: 'number' }).notNull().default(0),
+    outputBytes: bigint('output_bytes', { mode: 'number' }).notNull().default(0),
+    rowErrors: bigint('row_errors', { mode: 'number' }).notNull().default(0),
+    errorCode: text('error_code'),
+    error: text('error'),
+    leaseOwner: text('lease_owner'),
+    leaseUntil: ts('lease_until'),
+    runStartedAt: ts('run_started_at'),
+    rowsAtRunStart: bigint('rows_at_run_start', { mode: 'number' }).notNull().default(0),
+    createdBy: text('created_by'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+    finishedAt: ts('finished_at'),
+  },
+  (t) => [
+    index('batch_jobs_status_idx').on(t.status, t.createdAt),
+    check('batch_jobs_status_check', sql`${t.status} in ('queued', 'running', 'succeeded', 'failed', 'canceled')`),
+    check('batch_jobs_task_check', sql`${t.task} in ('classify', 'embed', 'rerank')`),
+  ],
+);

@@ -116,3 +116,88 @@ export const predictionLogs = sqliteTable(
   },
   (t) => [index('prediction_logs_model_idx').on(t.modelName, t.id)],
 );
+
+// ---- model registry ---------------------------------------------------------------------
+
+export const modelVersions = sqliteTable(
+  'model_versions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    name: text('name').notNull(),
+    version: text('version').notNull(),
+    kind: text('kind', { enum: ['intent-classifier', 'sentence-embedder', 'cross-encoder', 'llm-config'] }).notNull(),
+    artifactUri: text('artifact_uri').notNull(),
+    files: text('files', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+    trainingDataSha256: text('training_data_sha256'),
+    metrics: text('metrics', { mode: 'json' }).$type<Record<string, unknown>>(),
+    settings: text('settings', { mode: 'json' }).$type<Record<string, unknown>>(),
+    sizeBytes: integer('size_bytes').notNull(),
+    stage: text('stage', { enum: ['dev', 'staging', 'production', 'archived'] }).notNull(),
+    promotedBy: text('promoted_by'),
+    promotedAt: integer('promoted_at', { mode: 'timestamp_ms' }),
+    reason: text('reason'),
+    gitCommit: text('git_commit'),
+    parentVersion: text('parent_version'),
+    baseline: text('baseline', { mode: 'json' }).$type<Record<string, unknown>>(),
+    registeredBy: text('registered_by').notNull(),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [
+    uniqueIndex('model_versions_name_version_idx').on(t.name, t.version),
+    // At most one production version per model name.
+    uniqueIndex('model_versions_one_production_idx').on(t.name).where(sql`stage = 'production'`),
+    check('model_versions_stage_check', sql`${t.stage} in ('dev', 'staging', 'production', 'archived')`),
+  ],
+);
+
+export const modelStageChanges = sqliteTable(
+  'model_stage_changes',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    name: text('name').notNull(),
+    version: text('version').notNull(),
+    fromStage: text('from_stage', { enum: ['dev', 'staging', 'production', 'archived'] }),
+    toStage: text('to_stage', { enum: ['dev', 'staging', 'production', 'archived'] }).notNull(),
+    action: text('action', { enum: ['register', 'promote', 'demote', 'rollback'] }).notNull(),
+    actor: text('actor').notNull(),
+    reason: text('reason'),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [index('model_stage_changes_name_idx').on(t.name, t.id)],
+);
+
+// ---- batch inference jobs ---------------------------------------------------------------
+
+export const batchJobs = sqliteTable(
+  'batch_jobs',
+  {
+    id: text('id').primaryKey(),
+    task: text('task', { enum: ['classify', 'embed', 'rerank'] }).notNull(),
+    status: text('status', { enum: ['queued', 'running', 'succeeded', 'failed', 'canceled'] }).notNull(),
+    modelVersion: text('model_version').notNull(),
+    inputPath: text('input_path').notNull(),
+    inputSha256: text('input_sha256').notNull(),
+    inputBytes: integer('input_bytes').notNull(),
+    outputPath: text('output_path').notNull(),
+    totalRows: integer('total_rows').notNull(),
+    rowsDone: integer('rows_done').notNull().default(0),
+    inputOffset: integer('input_offset').notNull().default(0),
+    outputBytes: integer('output_bytes').notNull().default(0),
+    rowErrors: integer('row_errors').notNull().default(0),
+    errorCode: text('error_code'),
+    error: text('error'),
+    leaseOwner: text('lease_owner'),
+    leaseUntil: integer('lease_until', { mode: 'timestamp_ms' }),
+    runStartedAt: integer('run_started_at', { mode: 'timestamp_ms' }),
+    rowsAtRunStart: integer('rows_at_run_start').notNull().default(0),
+    createdBy: text('created_by'),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+    updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+    finishedAt: integer('finished_at', { mode: 'timestamp_ms' }),
+  },
+  (t) => [
+    index('batch_jobs_status_idx').on(t.status, t.createdAt),
+    check('batch_jobs_status_check', sql`${t.status} in ('queued', 'running', 'succeeded', 'failed', 'canceled')`),
+    check('batch_jobs_task_check', sql`${t.task} in ('classify', 'embed', 'rerank')`),
+  ],
+);

@@ -12,6 +12,8 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { fileURLToPath } from 'node:url';
 import { fts5MatchQuery } from './fts-query.ts';
 import { newKeyId, turnColumns } from './rows.ts';
+import { SqliteBatchJobs } from './batch-jobs-sqlite.ts';
+import { SqliteRegistry } from './registry-sqlite.ts';
 import * as schema from './schema.sqlite.ts';
 import type {
   ApiKeyRecord,
@@ -65,6 +67,8 @@ export class SqliteStore implements Store {
   private matrix: VectorMatrix | null = null;
   private matrixDataVersion = -1;
   private closed = false;
+  readonly registry: SqliteRegistry;
+  readonly batchJobs: SqliteBatchJobs;
 
   private constructor(
     private readonly sqlite: Database.Database,
@@ -73,6 +77,8 @@ export class SqliteStore implements Store {
     this.dimensions = opts.dimensions;
     this.embeddingVersion = opts.embeddingVersion;
     this.db = drizzle({ client: sqlite, schema });
+    this.registry = new SqliteRegistry(this.db, () => this.live());
+    this.batchJobs = new SqliteBatchJobs(this.db, () => this.live());
   }
 
   /** Opens (creating if needed) the database file or `:memory:` and applies pending migrations. */

@@ -237,5 +237,167 @@ export interface Store {
   /** Newest first. */
   listPredictionLogs(opts?: { modelName?: string; limit?: number }): Promise<PredictionLogRecord[]>;
 
+  /** Model versions, their stages and the history of stage changes (same database). */
+  readonly registry: ModelRegistryStore;
+  /** Batch inference jobs and their checkpoints (same database). */
+  readonly batchJobs: BatchJobStore;
+
   close(): Promise<void>;
+}
+
+// ---- model registry -----------------------------------------------------------------------
+
+export const MODEL_STAGES = ['dev', 'staging', 'production', 'archived'] as const;
+export type ModelStage = (typeof MODEL_STAGES)[number];
+export const MODEL_KINDS = ['intent-classifier', 'sentence-embedder', 'cross-encoder', 'llm-config'] as const;
+export type ModelKind = (typeof MODEL_KINDS)[number];
+export type StageAction = 'register' | 'promote' | 'demote' | 'rollback';
+
+export interface NewModelVersion {
+  name: string;
+  version: string;
+  kind: ModelKind;
+  /** Where the artifact lives: an absolute folder path or a URL (s3://, https://). */
+  artifactUri: string;
+  /** sha256 (hex) of every file of the artifact, by relative path. */
+  files: Record<string, string>;
+  trainingDataSha256?: string | null;
+  metrics?: Record<string, unknown> | null;
+  /** Training settings from the manifest. */
+  settings?: Record<string, unknown> | null;
+  sizeBytes: number;
+  /** Lineage: the git commit the artifact was built from and the version it descends from. */
+  gitCommit?: string | null;
+  parentVersion?: string | null;
+  /** Reference distribution for drift (ops/drift.ts DriftBaseline), when one was computed. */
+  baseline?: Record<string, unknown> | null;
+  registeredBy: string;
+}
+
+export interface ModelVersionRecord {
+  id: number;
+  name: string;
+  version: string;
+  kind: ModelKind;
+  artifactUri: string;
+  files: Record<string, string>;
+  trainingDataSha256: string | null;
+  metrics: Record<string, unknown> | null;
+  settings: Record<string, unknown> | null;
+  sizeBytes: number;
+  stage: ModelStage;
+  /** Who or what made the last stage change, when, and why. */
+  promotedBy: string | null;
+  promotedAt: Date | null;
+  reason: string | null;
+  gitCommit: string | null;
+  parentVersion: string | null;
+  baseline: Record<string, unknown> | null;
+  registeredBy: string;
+  createdAt: Date;
+}
+
+export interface StageChangeRecord {
+  id: number;
+  name: string;
+  version: string;
+  fromStage: ModelStage | null;
+  toStage: ModelStage;
+  action: StageAction;
+  actor: string;
+  reason: string | null;
+  createdAt: Date;
+}
+
+export interface StageChangeInput {
+  actor: string;
+  reason?: string | null;
+}
+
+export interface ModelRegistryStore {
+  /** Adds a version in stage `dev` (recorded as a `register` change); CONFLICT when name@version exists. */
+  registerModelVersion(v: NewModelVersion): Promise<ModelVersionRecord>;
+  getModelVersion(name: string, version: string): Promise<ModelVersionRecord | null>;
+  /** Newest first. */
+  listModelVersions(opts?: { name?: string; stage?: ModelStage }): Promise<ModelVersionRecord[]>;
+  getProductionVersion(name: string): Promise<ModelVersionRecord | null>;
+  /**
+   * Moves a version to another stage in one transaction (registry-rules.ts says which moves are
+   * allowed). Promoting to production archives the version that was in production (at most one
+   * production version per name, enforced by a partial unique index). NOT_FOUND, CONFLICT.
+   */
+  setStage(name: string, version: string, to: ModelStage, change: StageChangeInput): Promise<ModelVersionRecord>;
+  /**
+   * Puts the previous production version back in production and archives the current one, both
+   * recorded as `rollback`. NOT_FOUND when nothing is in production, CONFLICT when no earlier
+   * production version exists.
+   */
+  rollback(name: string, change: StageChangeInput): Promise<{ from: ModelVersionRecord; to: ModelVersionRecord }>;
+  /** Oldest first. */
+  listStageChanges(name: string, opts?: { version?: string; limit?: number }): Promise<StageChangeRecord[]>;
+}
+
+// ---- batch inference jobs -----------------------------------------------------------------
+
+export const BATCH_TASKS = ['classify', 'embed', 'rerank'] as const;
+export type BatchTask = (typeof BATCH_TASKS)[number];
+export const BATCH_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
+export type BatchStatus = (typeof BATCH_STATUSES)[number];
+
+export interface NewBatchJob {
+  id: string;
+  task: BatchTask;
+  /** The model version the job runs on; a resume on another version fails the job (MODEL_CHANGED). */
+  modelVersion: string;
+  inputPath: string;
+  inputSha256: string;
+  inputBytes: number;
+  outputPath: string;
+  /** Non-empty input lines. */
+  totalRows: number;
+  createdBy?: string | null;
+}
+
+export interface BatchCheckpoint {
+  /** Rows whose output is durably in the output file. */
+  rowsDone: number;
+  /** Byte offset in the input of the first row not done. */
+  inputOffset: number;
+  /** Length of the output file that holds exactly rowsDone rows (anything past it is discarded on resume). */
+  outputBytes: number;
+  /** Rows written with an error instead of a result. */
+  rowErrors: number;
+}
+
+export interface BatchJobRecord extends NewBatchJob, BatchCheckpoint {
+  status: BatchStatus;
+  errorCode: string | null;
+  error: string | null;
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
+  /** Start of the current (or last) run and rowsDone then: the ETA is measured over this run. */
+  runStartedAt: Date | null;
+  rowsAtRunStart: number;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+}
+
+export interface BatchJobStore {
+  createBatchJob(job: NewBatchJob): Promise<BatchJobRecord>;
+  getBatchJob(id: string): Promise<BatchJobRecord | null>;
+  /** Newest first. */
+  listBatchJobs(opts?: { statuses?: BatchStatus[]; limit?: number }): Promise<BatchJobRecord[]>;
+  /**
+   * Takes the job's lease for `owner` (status → running, a new run starts) when it is queued or
+   * running and its lease is free, expired, or still held by `expectedOwner` (a holder the caller
+   * knows is dead). Compare-and-set: null when someone else got it first.
+   */
+  claimBatchJob(id: string, owner: string, leaseMs: number, expectedOwner?: string | null): Promise<BatchJobRecord | null>;
+  /** Records progress and extends the lease; false when `owner` no longer holds the lease. */
+  checkpointBatchJob(id: string, owner: string, checkpoint: BatchCheckpoint, leaseMs: number): Promise<boolean>;
+  /** Ends the job (succeeded, failed or canceled) if `owner` holds the lease; false otherwise. */
+  finishBatchJob(id: string, owner: string, end: { status: 'succeeded' | 'failed' | 'canceled'; errorCode?: string | null; error?: string | null }): Promise<boolean>;
+  /** Cancels a queued or running job (its runner stops at its next checkpoint); false when it had ended. */
+  cancelBatchJob(id: string): Promise<boolean>;
 }

@@ -1,0 +1,291 @@
+/**
+ * The evaluation gate (`npm run -s gate -- --candidate <dir | name@version> [--baseline <dir | name@version>]`):
+ * compares a candidate intent classifier with the baseline on the golden sets (the store's test
+ * split, plus any `--data <dir>` whose labels the models know, e.g. a public set it was trained
+ * for) on accuracy, routing precision and coverage, and p95 latency, and refuses (exit 1) when
+ * the candidate regresses beyond the margins. Writes reports/gate-<candidate>.html and .json.
+ *
+ *   --baseline        default: the registry's production version of the candidate's name when
+ *                     DATABASE_URL is set and has one, else models/default/store-intent
+ *   --data <dir>      more golden sets (repeatable); --no-store to leave out the store set
+ *   --margin-accuracy 0.01  --margin-route-precision 0.01  --margin-route-coverage 0.05
+ *   --margin-latency 0.25 (relative p95)  --latency-runs 2000  --out <dir>  --json
+ *
+ * name@version resolves through the registry (DATABASE_URL). Exit: 0 passed, 1 refused (a
+ * regression, or an artifact that fails its sha256 check), 2 usage.
+ */
+import { join, resolve } from 'node:path';
+import { bypass, intentMetrics, percentile, percentiles, type Prediction } from '../eval/metrics.ts';
+import { repoRoot } from '../pipeline/datasets.ts';
+import type { Dataset } from '../pipeline/types.ts';
+import { loadIntentClassifier } from '../runtime/load-node.ts';
+import { DEFAULT_MARGINS, latencyCheck, mcnemar, qualityChecks, type GateLatency, type GateMargins, type GateModelResult } from '../../regional/src/ops/gate-rules.ts';
+import { writeGateReport, type GateDatasetResult, type GateReport } from '../../regional/src/ops/gate-report.ts';
+import { verifyRegisteredArtifact } from '../../regional/src/ops/register-folder.ts';
+import type { IntentClassifier } from '../../shared/models/intent-classifier.ts';
+import type { ModelManifest } from '../../shared/models/manifest.ts';
+import { cliArgs, loadAnyDataset } from './args.ts';
+
+const USAGE =
+  'usage: npm run -s gate -- --candidate <dir | name@version> [--baseline <dir | name@version>] [--data <dir>]... [--no-store] ' +
+  '[--margin-accuracy x] [--margin-route-precision x] [--margin-route-coverage x] [--margin-latency x] [--latency-runs N] [--out dir] [--json]';
+
+class Refusal extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function args() {
+  try {
+    return cliArgs({
+      candidate: { type: 'string' },
+      baseline: { type: 'string' },
+      data: { type: 'string', multiple: true },
+      'no-store': { type: 'boolean' },
+      'margin-accuracy': { type: 'string' },
+      'margin-route-precision': { type: 'string' },
+      'margin-route-coverage': { type: 'string' },
+      'margin-latency': { type: 'string' },
+      'latency-runs': { type: 'string' },
+      out: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+const { values, positionals } = args();
+if (!values.candidate || positionals.some((p) => p !== 'gate')) {
+  console.error(USAGE);
+  process.exit(2);
+}
+
+function num(flag: string, fallback: number): number {
+  const v = values[flag as keyof typeof values];
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) {
+    console.error(`--${flag} must be a non-negative number\n${USAGE}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const margins: GateMargins = {
+  accuracy: num('margin-accuracy', DEFAULT_MARGINS.accuracy),
+  routePrecision: num('margin-route-precision', DEFAULT_MARGINS.routePrecision),
+  routeCoverage: num('margin-route-coverage', DEFAULT_MARGINS.routeCoverage),
+  latencyRatio: num('margin-latency', DEFAULT_MARGINS.latencyRatio),
+  latencySlackMs: DEFAULT_MARGINS.latencySlackMs,
+};
+const latencyRuns = Math.max(50, Math.round(num('latency-runs', 2000)));
+const STORE_DIR = join(repoRoot(), 'models', 'data', 'store', 'intents');
+const DEFAULT_BASELINE = join(repoRoot(), 'models', 'default', 'store-intent');
+
+/** A folder path, or name@version from the registry (its artifact re-verified against the registry's hashes). */
+async function resolveModel(ref: string): Promise<string> {
+  const m = /^([^@/\\]+)@([^@/\\]+)$/.exec(ref);
+  if (!m) return resolve(ref);
+  const { openStore } = await import('../../regional/src/store/open.ts');
+  const { PG_EMBEDDING_DIMENSIONS } = await import('../../regional/src/store/schema.pg.ts');
+  const store = await openStore(process.env.DATABASE_URL, { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'gate-cli' });
+  try {
+    const v = await store.registry.getModelVersion(m[1], m[2]);
+    if (!v) throw new Refusal('NOT_FOUND', `no registered model version ${ref}`);
+    await verifyRegisteredArtifact(v);
+    return v.artifactUri.replace(/^file:\/\//, '');
+  } finally {
+    await store.close();
+  }
+}
+
+/** The registry's production version of `name`, when DATABASE_URL points at a registry that has one. */
+async function productionOf(name: string): Promise<string | null> {
+  if (!process.env.DATABASE_URL) return null;
+  const { openStore } = await import('../../regional/src/store/open.ts');
+  const { PG_EMBEDDING_DIMENSIONS } = await import('../../regional/src/store/schema.pg.ts');
+  const store = await openStore(process.env.DATABASE_URL, { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'gate-cli' });
+  try {
+    const v = await store.registry.getProductionVersion(name);
+    if (!v) return null;
+    await verifyRegisteredArtifact(v);
+    return v.artifactUri.replace(/^file:\/\//, '');
+  } finally {
+    await store.close();
+  }
+}
+
+type Loaded = IntentClassifier & { manifest: ModelManifest };
+
+async function load(dir: string, role: string): Promise<Loaded> {
+  try {
+    const clf = await loadIntentClassifier(dir);
+    if (clf.manifest.kind !== 'intent-classifier') throw new Refusal('WRONG_KIND', `${role} ${dir} is a ${clf.manifest.kind}, not an intent classifier`);
+    return clf;
+  } catch (e) {
+    if ((e as { code?: string }).code === 'MODEL_INTEGRITY') throw new Refusal('MODEL_INTEGRITY', `${role}: ${(e as Error).message}`);
+    throw e;
+  }
+}
+
+const id = (c: Loaded) => `${c.manifest.name}@${c.manifest.version}`;
+
+async function predict(clf: Loaded, texts: string[]) {
+  const out = [];
+  for (let i = 0; i < texts.length; i += 64) out.push(...(await clf.classify(texts.slice(i, i + 64))));
+  return out;
+}
+
+function result(clf: Loaded, dataset: string, preds: Prediction[]): GateModelResult {
+  const m = intentMetrics(preds);
+  const routed = bypass(preds, clf.calibration.routeThreshold);
+  return {
+    model: id(clf),
+    dataset,
+    n: m.n,
+    accuracy: m.accuracy,
+    inScopeAccuracy: m.inScopeAccuracy,
+    oosRecall: m.oosRecall,
+    macroF1: m.macroF1,
+    ece: m.ece,
+    routeThreshold: clf.calibration.routeThreshold,
+    routePrecision: routed.precision,
+    routeCoverage: routed.coverage,
+  };
+}
+
+async function evaluate(base: Loaded, cand: Loaded, ds: Dataset): Promise<GateDatasetResult> {
+  const labels = [...new Set(ds.test.map((e) => e.label))];
+  const unknown = labels.filter((l) => !base.labels.includes(l) || !cand.labels.includes(l));
+  if (unknown.length) return { dataset: ds.name, applicable: false, reason: `labels unknown to the models: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? '…' : ''}` };
+  const texts = ds.test.map((e) => e.text);
+  const [bp, cp] = [await predict(base, texts), await predict(cand, texts)];
+  const toPreds = (ps: typeof bp) => ps.map((p, i) => ({ gold: ds.test[i].label, label: p.intent, confidence: p.confidence }));
+  const bPreds = toPreds(bp);
+  const cPreds = toPreds(cp);
+  let agree = 0;
+  let onlyBase = 0;
+  let onlyCand = 0;
+  const dis = new Map<string, { count: number; baselineRight: number; candidateRight: number }>();
+  for (let i = 0; i < texts.length; i++) {
+    const gold = ds.test[i].label;
+    const br = bPreds[i].label === gold;
+    const cr = cPreds[i].label === gold;
+    if (br && !cr) onlyBase++;
+    if (cr && !br) onlyCand++;
+    if (bPreds[i].label === cPreds[i].label) agree++;
+    else {
+      const d = dis.get(gold) ?? { count: 0, baselineRight: 0, candidateRight: 0 };
+      d.count++;
+      d.baselineRight += br ? 1 : 0;
+      d.candidateRight += cr ? 1 : 0;
+      dis.set(gold, d);
+    }
+  }
+  return {
+    dataset: ds.name,
+    applicable: true,
+    baseline: result(base, ds.name, bPreds),
+    candidate: result(cand, ds.name, cPreds),
+    agreement: agree / texts.length,
+    mcnemar: mcnemar(onlyBase, onlyCand),
+    disagreements: [...dis].map(([intent, d]) => ({ intent, ...d })).sort((a, b) => b.count - a.count || a.intent.localeCompare(b.intent)),
+  };
+}
+
+/** Single-query latency of both models, interleaved so that both see the same machine noise. */
+async function latencies(base: Loaded, cand: Loaded, texts: string[]) {
+  for (let i = 0; i < 500; i++) {
+    await base.classify([texts[i % texts.length]]);
+    await cand.classify([texts[i % texts.length]]);
+  }
+  const b: number[] = [];
+  const c: number[] = [];
+  for (let i = 0; i < latencyRuns; i++) {
+    const t = texts[i % texts.length];
+    const first = i % 2 ? cand : base;
+    const second = i % 2 ? base : cand;
+    let t0 = performance.now();
+    await first.classify([t]);
+    const d1 = performance.now() - t0;
+    t0 = performance.now();
+    await second.classify([t]);
+    const d2 = performance.now() - t0;
+    (first === base ? b : c).push(d1);
+    (second === base ? b : c).push(d2);
+  }
+  return { b, c };
+}
+
+function latencyOf(xs: number[]): GateLatency {
+  const p = percentiles(xs);
+  return { p50Ms: p.p50, p95Ms: percentile(xs, 95), p99Ms: p.p99 };
+}
+
+async function main(): Promise<number> {
+  const candDir = await resolveModel(values.candidate as string);
+  const cand = await load(candDir, 'candidate');
+  const baseDir = values.baseline ? await resolveModel(values.baseline as string) : ((await productionOf(cand.manifest.name)) ?? DEFAULT_BASELINE);
+  const base = await load(baseDir, 'baseline');
+
+  const sets: Dataset[] = [];
+  if (!values['no-store']) sets.push(loadAnyDataset(STORE_DIR));
+  for (const d of (values.data as string[] | undefined) ?? []) sets.push(loadAnyDataset(d));
+  if (!sets.length) throw new Refusal('NO_DATA', 'no golden set: drop --no-store or give --data');
+
+  const datasets: GateDatasetResult[] = [];
+  for (const ds of sets) datasets.push(await evaluate(base, cand, ds));
+  const applicable = datasets.filter((d) => d.applicable);
+  if (!applicable.length) throw new Refusal('NO_DATA', `no golden set has labels both models know (${datasets.map((d) => `${d.dataset}: ${d.reason}`).join('; ')})`);
+
+  const lat = await latencies(base, cand, sets[0].test.map((e) => e.text));
+  const latency = { baseline: latencyOf(lat.b), candidate: latencyOf(lat.c), runs: latencyRuns };
+  const checks = [...applicable.flatMap((d) => qualityChecks(d.baseline!, d.candidate!, margins)), latencyCheck(latency.baseline, latency.candidate, margins)];
+  const report: GateReport = {
+    passed: checks.every((c) => c.passed),
+    generatedAt: new Date().toISOString(),
+    candidate: { model: id(cand), dir: candDir },
+    baseline: { model: id(base), dir: baseDir },
+    margins: { ...margins },
+    checks,
+    datasets,
+    latency,
+    notes: ['Cache precision is not gated here: it belongs to the embedder and the cache thresholds (npm run calibrate:cache), not to a classifier candidate.'],
+  };
+  const outDir = resolve((values.out as string | undefined) ?? join(repoRoot(), 'reports'));
+  const stem = `gate-${cand.manifest.name}-${cand.manifest.version}`.replace(/[^\w.@-]+/g, '_');
+  const html = join(outDir, `${stem}.html`);
+  const json = join(outDir, `${stem}.json`);
+  writeGateReport(html, json, report, { baseline: lat.b, candidate: lat.c });
+
+  const failed = checks.filter((c) => !c.passed);
+  const summary = { passed: report.passed, candidate: report.candidate.model, baseline: report.baseline.model, failed: failed.map((c) => ({ dataset: c.dataset, metric: c.metric, message: c.message })), report: html, json };
+  if (values.json) console.log(JSON.stringify(summary));
+  else {
+    console.log(`${report.passed ? 'PASSED' : 'REFUSED'}: ${summary.candidate} vs ${summary.baseline}`);
+    for (const c of checks) console.log(`  ${c.passed ? 'ok  ' : 'FAIL'} ${c.dataset} ${c.message}`);
+    console.log(`report: ${html}`);
+  }
+  return report.passed ? 0 : 1;
+}
+
+let exitCode: number;
+try {
+  exitCode = await main();
+} catch (e) {
+  if (e instanceof Refusal) {
+    if (values.json) console.log(JSON.stringify({ passed: false, error: { code: e.code, message: e.message } }));
+    console.error(`refused (${e.code}): ${e.message}`);
+    exitCode = 1;
+  } else {
+    console.error(`error: ${(e as Error).stack ?? e}`);
+    exitCode = 1;
+  }
+}
+process.exit(exitCode);

@@ -1,0 +1,187 @@
+/**
+ * The model registry CLI (`npm run models -- <command>`), on the service's database
+ * (DATABASE_URL: a SQLite path, default ./data/switchyard.db, or postgres://…):
+ *
+ *   register <dir> [--parent <version>] [--commit <sha>] [--baseline-data <dir> | --no-baseline] [--by <who>]
+ *       verifies every file of the folder against its manifest (a tampered artifact is refused),
+ *       then records the version in stage dev with its lineage and drift baseline
+ *   promote <name> <version> --to staging|production|archived|dev [--reason <text>] [--by <who>]
+ *       production archives the version it replaces; staging/production re-verify the artifact
+ *   rollback <name> [--reason <text>] [--by <who>]   the previous production version serves again
+ *   list [--name <name>] [--stage <stage>] [--json]
+ *   show <name> [version] [--json]                    a version (default: production, else newest) and its history
+ *
+ * Exit codes: 0 ok, 1 refused (integrity, conflict, not found), 2 usage.
+ */
+import { userInfo } from 'node:os';
+import { PG_EMBEDDING_DIMENSIONS } from '../../regional/src/store/schema.pg.ts';
+import { openStore } from '../../regional/src/store/open.ts';
+import { MODEL_STAGES, StoreError, type ModelStage, type ModelVersionRecord, type Store } from '../../regional/src/store/types.ts';
+import { rollbackTarget } from '../../regional/src/store/registry-rules.ts';
+import { registerModelFolder, RegistryInputError, verifyRegisteredArtifact } from '../../regional/src/ops/register-folder.ts';
+import { cliArgs } from './args.ts';
+
+const USAGE = `usage: npm run models -- register <dir> [--parent v] [--commit sha] [--baseline-data dir | --no-baseline] [--by who]
+       npm run models -- promote <name> <version> --to ${MODEL_STAGES.join('|')} [--reason text] [--by who]
+       npm run models -- rollback <name> [--reason text] [--by who]
+       npm run models -- list [--name n] [--stage s] [--json]
+       npm run models -- show <name> [version] [--json]`;
+
+class UsageError extends Error {}
+
+function parse() {
+  try {
+    return cliArgs({
+      to: { type: 'string' },
+      reason: { type: 'string' },
+      by: { type: 'string' },
+      parent: { type: 'string' },
+      commit: { type: 'string' },
+      'baseline-data': { type: 'string' },
+      'no-baseline': { type: 'boolean' },
+      name: { type: 'string' },
+      stage: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const { values, positionals } = parse();
+const [command, ...args] = positionals;
+const actor = (values.by as string | undefined) ?? `${safeUser()} (cli)`;
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function stageArg(v: unknown): ModelStage {
+  if (!MODEL_STAGES.includes(v as ModelStage)) throw new UsageError(`--to must be one of ${MODEL_STAGES.join(', ')}`);
+  return v as ModelStage;
+}
+
+function summary(v: ModelVersionRecord) {
+  return {
+    name: v.name,
+    version: v.version,
+    kind: v.kind,
+    stage: v.stage,
+    sizeBytes: v.sizeBytes,
+    promotedBy: v.promotedBy,
+    promotedAt: v.promotedAt?.toISOString() ?? null,
+    reason: v.reason,
+    gitCommit: v.gitCommit,
+    parentVersion: v.parentVersion,
+    createdAt: v.createdAt.toISOString(),
+  };
+}
+
+function print(data: unknown, text: () => string): void {
+  console.log(values.json ? JSON.stringify(data) : text());
+}
+
+async function run(store: Store): Promise<void> {
+  const reg = store.registry;
+  switch (command) {
+    case 'register': {
+      if (args.length !== 1) throw new UsageError('register takes one folder');
+      const { record, created } = await registerModelFolder(reg, args[0], {
+        registeredBy: actor,
+        gitCommit: (values.commit as string | undefined) ?? undefined,
+        parentVersion: (values.parent as string | undefined) ?? null,
+        baselineData: values['no-baseline'] ? null : ((values['baseline-data'] as string | undefined) ?? undefined),
+      });
+      print({ created, ...summary(record), baseline: record.baseline ? { n: (record.baseline as { n: number }).n } : null }, () =>
+        created
+          ? `registered ${record.name}@${record.version} (${record.kind}, ${Object.keys(record.files).length} files verified, ${record.sizeBytes} bytes) in dev${record.baseline ? ', with a drift baseline' : ''}`
+          : `${record.name}@${record.version} is already registered with the same files (stage ${record.stage})`,
+      );
+      return;
+    }
+    case 'promote': {
+      if (args.length !== 2) throw new UsageError('promote takes a name and a version');
+      const to = stageArg(values.to);
+      const [name, version] = args;
+      const v = await reg.getModelVersion(name, version);
+      if (!v) throw new StoreError('NOT_FOUND', `no model version ${name}@${version}`);
+      if (to === 'staging' || to === 'production') await verifyRegisteredArtifact(v);
+      const before = await reg.getProductionVersion(name);
+      const r = await reg.setStage(name, version, to, { actor, reason: (values.reason as string | undefined) ?? null });
+      print({ ...summary(r), replaced: to === 'production' && before ? before.version : null }, () =>
+        `${r.name}@${r.version}: ${v.stage} → ${r.stage}${to === 'production' && before ? ` (archived ${before.version})` : ''}`,
+      );
+      return;
+    }
+    case 'rollback': {
+      if (args.length !== 1) throw new UsageError('rollback takes a model name');
+      const current = await reg.getProductionVersion(args[0]);
+      if (!current) throw new StoreError('NOT_FOUND', `${args[0]} has no version in production`);
+      const history = await reg.listStageChanges(args[0]);
+      // Verify the version we are about to restore before archiving the one that serves.
+      const target = rollbackTarget(history, current.version);
+      const tv = target ? await reg.getModelVersion(args[0], target) : null;
+      if (tv) await verifyRegisteredArtifact(tv);
+      const { from, to } = await reg.rollback(args[0], { actor, reason: (values.reason as string | undefined) ?? null });
+      print({ name: args[0], from: from.version, to: to.version }, () => `${args[0]}: production ${from.version} → ${to.version} (rollback recorded)`);
+      return;
+    }
+    case 'list': {
+      if (args.length) throw new UsageError('list takes no positional arguments');
+      const stage = values.stage === undefined ? undefined : stageArg(values.stage);
+      const rows = await reg.listModelVersions({ name: values.name as string | undefined, stage });
+      print(rows.map(summary), () =>
+        rows.length
+          ? rows.map((v) => `${v.name.padEnd(32)} ${v.version.padEnd(12)} ${v.stage.padEnd(10)} ${v.kind.padEnd(18)} ${v.createdAt.toISOString()}`).join('\n')
+          : 'no model versions registered',
+      );
+      return;
+    }
+    case 'show': {
+      if (args.length < 1 || args.length > 2) throw new UsageError('show takes a name and an optional version');
+      const [name, version] = args;
+      const v = version ? await reg.getModelVersion(name, version) : ((await reg.getProductionVersion(name)) ?? (await reg.listModelVersions({ name }))[0] ?? null);
+      if (!v) throw new StoreError('NOT_FOUND', version ? `no model version ${name}@${version}` : `no versions of ${name}`);
+      const history = await reg.listStageChanges(name, { version: v.version });
+      const out = {
+        ...summary(v),
+        artifactUri: v.artifactUri,
+        files: v.files,
+        trainingDataSha256: v.trainingDataSha256,
+        metrics: v.metrics,
+        registeredBy: v.registeredBy,
+        baseline: v.baseline,
+        history: history.map((h) => ({ from: h.fromStage, to: h.toStage, action: h.action, actor: h.actor, reason: h.reason, at: h.createdAt.toISOString() })),
+      };
+      print(out, () => JSON.stringify(out, null, 2));
+      return;
+    }
+    default:
+      throw new UsageError(command ? `unknown command ${command}` : 'no command');
+  }
+}
+
+let code = 0;
+let store: Store | undefined;
+try {
+  store = await openStore(process.env.DATABASE_URL, { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'registry-cli' });
+  await run(store);
+} catch (e) {
+  if (e instanceof UsageError) {
+    console.error(`${e.message}\n${USAGE}`);
+    code = 2;
+  } else if (e instanceof StoreError || e instanceof RegistryInputError) {
+    console.error(`refused (${e.code}): ${e.message}`);
+    code = 1;
+  } else {
+    console.error(`error: ${(e as Error).message}`);
+    code = 1;
+  }
+} finally {
+  await store?.close();
+}
+process.exit(code);

@@ -1,0 +1,140 @@
+/**
+ * The evaluation gate CLI on real classifiers: the committed model against itself passes; a
+ * model trained on a sliver of the data is refused with the failing checks named; a tampered
+ * candidate is refused before any evaluation; the baseline comes from the registry when asked.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadJsonlDataset } from '../models/pipeline/datasets.ts';
+import { loadBaseVectors, trainIntentModel, writeIntentFolder } from '../models/pipeline/intent-model.ts';
+import { latencyCheck, mcnemar, qualityChecks, type GateModelResult } from '../regional/src/ops/gate-rules.ts';
+import { registerModelFolder } from '../regional/src/ops/register-folder.ts';
+import { openStore } from '../regional/src/store/open.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const DEFAULT_CLASSIFIER = join(ROOT, 'models/default/store-intent');
+const run = promisify(execFile);
+
+describe('gate rules', () => {
+  const base: GateModelResult = { model: 'a@1', dataset: 'd', n: 100, accuracy: 0.9, inScopeAccuracy: 0.92, oosRecall: 0.7, macroF1: 0.88, ece: 0.03, routeThreshold: 0.9, routePrecision: 0.99, routeCoverage: 0.5 };
+  it('passes within the margins and fails beyond them', () => {
+    expect(qualityChecks(base, { ...base, accuracy: 0.895 }).every((c) => c.passed)).toBe(true);
+    const bad = qualityChecks(base, { ...base, accuracy: 0.85, routePrecision: 0.97, routeCoverage: 0.49 });
+    expect(bad.filter((c) => !c.passed).map((c) => c.metric)).toEqual(['accuracy', 'routePrecision']);
+    expect(latencyCheck({ p50Ms: 0.05, p95Ms: 0.1, p99Ms: 0.2 }, { p50Ms: 0.05, p95Ms: 0.17, p99Ms: 5 }).passed).toBe(true); // 0.1 × 1.25 + 0.05
+    expect(latencyCheck({ p50Ms: 0.05, p95Ms: 0.1, p99Ms: 0.2 }, { p50Ms: 0.1, p95Ms: 0.2, p99Ms: 0.3 }).passed).toBe(false);
+  });
+  it('McNemar on known numbers', () => {
+    // b = 10, c = 25: chi2 = (15 − 1)² / 35 = 5.6, p ≈ 0.01797
+    const r = mcnemar(10, 25);
+    expect(r.chi2).toBeCloseTo(5.6, 10);
+    expect(r.pValue).toBeCloseTo(0.017961, 4);
+    expect(mcnemar(0, 0).pValue).toBe(1);
+  });
+});
+
+describe('gate CLI', () => {
+  let dir: string;
+  let weak: string;
+
+  const gate = (args: string[], env: Record<string, string> = {}) =>
+    run(process.execPath, ['--import', 'tsx', 'models/cli/gate.ts', ...args, '--json', '--latency-runs', '400', '--out', join(dir, 'reports')], {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: '', ...env },
+      timeout: 60_000,
+    }).then(
+      (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
+      (e) => ({ code: e.code as number, out: e.stdout as string, err: e.stderr as string }),
+    );
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sy-gate-'));
+    // A weak candidate: the same recipe trained on three examples per intent.
+    const ds = loadJsonlDataset(join(ROOT, 'models/data/store/intents'));
+    const seen = new Map<string, number>();
+    const train = ds.train.filter((e) => {
+      const n = seen.get(e.label) ?? 0;
+      seen.set(e.label, n + 1);
+      return n < 3;
+    });
+    const base = await loadBaseVectors(join(ROOT, 'models/default/embedder'));
+    const model = await trainIntentModel({ ...ds, name: 'sliver', train }, base, { epochs: 5 });
+    weak = join(dir, 'weak');
+    const manifest = JSON.parse(readFileSync(join(DEFAULT_CLASSIFIER, 'manifest.json'), 'utf8'));
+    await writeIntentFolder(weak, model, base, { name: manifest.name, version: '1.1.0-weak', metrics: {} });
+  }, 120_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('passes the committed model against itself and writes HTML and JSON reports', async () => {
+    const r = await gate(['gate', '--candidate', DEFAULT_CLASSIFIER]);
+    expect(r.code, r.err).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s).toMatchObject({ passed: true, candidate: 'switchyard-store-intent@1.0.0', baseline: 'switchyard-store-intent@1.0.0', failed: [] });
+    const report = JSON.parse(readFileSync(s.json, 'utf8'));
+    expect(report.checks.map((c: { metric: string }) => c.metric)).toEqual(['accuracy', 'inScopeAccuracy', 'routePrecision', 'routeCoverage', 'p95Ms']);
+    expect(report.datasets[0]).toMatchObject({ dataset: 'intents', applicable: true, agreement: 1, mcnemar: { b: 0, c: 0 } });
+    expect(report.datasets[0].baseline.n).toBe(275);
+    const html = readFileSync(s.report, 'utf8');
+    expect(html).toMatch(/PASSED/);
+    expect(html).toMatch(/<svg[^>]+aria-label="metrics"/);
+    expect(html).toMatch(/<svg[^>]+aria-label="latency"/);
+  });
+
+  it('refuses a regressed candidate (exit 1) and names the failing checks', async () => {
+    const r = await gate(['gate', '--candidate', weak, '--baseline', DEFAULT_CLASSIFIER]);
+    expect(r.code).toBe(1);
+    const s = JSON.parse(r.out);
+    expect(s.passed).toBe(false);
+    expect(s.failed.map((f: { metric: string }) => f.metric)).toContain('accuracy');
+    const report = JSON.parse(readFileSync(s.json, 'utf8'));
+    const d = report.datasets[0];
+    expect(d.candidate.accuracy).toBeLessThan(d.baseline.accuracy - 0.01);
+    expect(d.mcnemar.b).toBeGreaterThan(d.mcnemar.c);
+    expect(d.disagreements.length).toBeGreaterThan(0);
+    expect(readFileSync(s.report, 'utf8')).toMatch(/REFUSED/);
+    // a dataset whose labels the models do not know is reported, not evaluated
+    const other = join(dir, 'other');
+    cpSync(join(ROOT, 'models/data/store/intents'), other, { recursive: true });
+    writeFileSync(join(other, 'test.jsonl'), '{"text":"what is the weather","label":"weather"}\n');
+    const r2 = await gate(['gate', '--candidate', DEFAULT_CLASSIFIER, '--data', other]);
+    expect(r2.code).toBe(0);
+    const rep2 = JSON.parse(readFileSync(JSON.parse(r2.out).json, 'utf8'));
+    expect(rep2.datasets[1]).toMatchObject({ dataset: 'other', applicable: false, reason: expect.stringMatching(/weather/) });
+  });
+
+  it('refuses a tampered candidate before evaluating it', async () => {
+    const bad = join(dir, 'tampered');
+    cpSync(DEFAULT_CLASSIFIER, bad, { recursive: true });
+    const onnx = join(bad, 'onnx/model_quantized.onnx');
+    const bytes = readFileSync(onnx);
+    bytes[100] ^= 1;
+    writeFileSync(onnx, bytes);
+    const r = await gate(['gate', '--candidate', bad]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).error.code).toBe('MODEL_INTEGRITY');
+    expect((await gate(['gate'])).code).toBe(2);
+  });
+
+  it('takes the baseline from the registry: name@version, or the production version by default', async () => {
+    const db = join(dir, 'registry.db');
+    const store = await openStore(db, { dimensions: 100, embeddingVersion: 't' });
+    try {
+      await registerModelFolder(store.registry, DEFAULT_CLASSIFIER, { registeredBy: 'test', baselineData: null, gitCommit: null });
+      await store.registry.setStage('switchyard-store-intent', '1.0.0', 'staging', { actor: 'test' });
+      await store.registry.setStage('switchyard-store-intent', '1.0.0', 'production', { actor: 'test' });
+    } finally {
+      await store.close();
+    }
+    const r = await gate(['gate', '--candidate', weak], { DATABASE_URL: db });
+    expect(r.code).toBe(1);
+    const rep = JSON.parse(readFileSync(JSON.parse(r.out).json, 'utf8'));
+    expect(rep.baseline).toMatchObject({ model: 'switchyard-store-intent@1.0.0', dir: DEFAULT_CLASSIFIER });
+    const byName = await gate(['gate', '--candidate', 'switchyard-store-intent@1.0.0', '--baseline', DEFAULT_CLASSIFIER], { DATABASE_URL: db });
+    expect(byName.code, byName.err).toBe(0);
+    expect(existsSync(join(dir, 'reports', 'gate-switchyard-store-intent-1.0.0.html'))).toBe(true);
+  });
+});
