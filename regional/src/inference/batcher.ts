@@ -10,7 +10,7 @@ export interface BatcherOptions {
   name: string;
   maxSize: number;
   maxDelayMs: number;
-  /** Start at once (next microtask) when the model is idle. Default true. */
+  /** Start at once (at the end of the current event-loop turn) when the model is idle. Default true. */
   eager?: boolean;
   /** Called with every batch size that runs (for the batch-size histogram). */
   onBatch?: (size: number, ms: number) => void;
@@ -26,6 +26,7 @@ interface Pending<I, O> {
 export class DynamicBatcher<I, O> {
   private queue: Pending<I, O>[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private immediate: ReturnType<typeof setImmediate> | null = null;
   private running = false;
 
   constructor(
@@ -57,10 +58,9 @@ export class DynamicBatcher<I, O> {
     if (this.queue.length >= this.opts.maxSize || this.opts.maxDelayMs <= 0) {
       void this.flush();
     } else if (this.opts.eager ?? true) {
-      if (!this.timer) {
-        this.timer = setTimeout(() => void this.flush(), 0);
-        queueMicrotask(() => void this.flush());
-      }
+      // After the current burst of callbacks (setImmediate runs once microtasks drain), so
+      // everything that arrived in this turn of the event loop goes in one batch.
+      if (!this.timer && !this.immediate) this.immediate = setImmediate(() => void this.flush());
     } else if (!this.timer) {
       this.timer = setTimeout(() => void this.flush(), this.opts.maxDelayMs);
     }
@@ -68,7 +68,9 @@ export class DynamicBatcher<I, O> {
 
   private async flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
     this.timer = null;
+    this.immediate = null;
     if (this.running) return;
     const batch = this.queue.splice(0, this.opts.maxSize).filter((p) => {
       if (!p.signal?.aborted) return true;
