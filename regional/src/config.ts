@@ -47,6 +47,8 @@ export const RegionalConfig = z.object({
   BATCH_DIR: z.string().optional(),
   /** Comma-separated directories a batch job's inputPath may point into (besides BATCH_DIR). */
   BATCH_INPUT_ROOTS: z.string().default(''),
+  /** How often the registry is checked for a newly promoted classifier (hot reload). */
+  HOT_RELOAD_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   /** Seeds the demo store knowledge base at startup (only documents whose content changed). */
   SEED_STORE_KB: z.enum(['true', 'false']).default('true'),
 });

@@ -7,6 +7,7 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { ApiError } from '../../shared/api/errors.ts';
 import { createApp } from './app.ts';
+import { startClassifierHotReload } from './ops/hot-reload.ts';
 import { stopOps } from './ops/routes.ts';
 import { loadConfig, type ResolvedConfig as RegionalConfig } from './config.ts';
 import { ensureBootstrapKeys } from './http/auth.ts';
@@ -43,12 +44,14 @@ export async function startRegional(config: RegionalConfig = loadConfig(), log: 
     throw e;
   }
   app = createApp(services, state);
+  const hotReload = startClassifierHotReload(services, { intervalMs: config.HOT_RELOAD_INTERVAL_MS, log });
   state.ready = true;
   log(`ready on http://${config.HOST}:${port} in ${Date.now() - t0} ms`);
   return {
     url: `http://${config.HOST}:${port}`,
     services,
     close: async () => {
+      hotReload?.stop();
       await new Promise<void>((r) => server.close(() => r()));
       await stopOps(services);
       await services.close();

@@ -41,6 +41,11 @@ export interface Services {
   fallbackAnswers: FallbackAnswers;
   models: ModelSlot[];
   batchers: DynamicBatcher<any, any>[];
+  /**
+   * Loads and warms another classifier folder, then swaps it in for new requests (in-flight ones
+   * finish on the old one). Throws, leaving the old one serving, when the folder does not load.
+   */
+  swapClassifier(dir: string): Promise<LoadedModelInfo>;
   close(): Promise<void>;
 }
 
@@ -102,10 +107,14 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
   }
   let classify: Services['classify'];
   let classifierVersion: string | undefined;
-  try {
-    const clf = await loadHfClassifier(config.CLASSIFIER_MODEL);
+  const loadClassifier = async (dir: string) => {
+    const clf = await loadHfClassifier(dir);
     const b = batched<string, IntentPrediction>('classifier', (texts) => clf.classify(texts));
-    classify = (text) => b.run(text);
+    return { info: clf.info, classify: (text: string) => b.run(text), batcher: b };
+  };
+  try {
+    const clf = await loadClassifier(config.CLASSIFIER_MODEL);
+    classify = clf.classify;
     classifierVersion = `${clf.info.name}@${clf.info.version}`;
     models.push({ role: 'classifier', info: clf.info });
   } catch (e) {
@@ -143,7 +152,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
   }
   const titles = (JSON.parse(readFileSync(join(import.meta.dirname, '../../models/data/store/kb/catalog.json'), 'utf8')) as { title: string }[]).map((t) => t.title);
 
-  return {
+  const services: Services = {
     config,
     store,
     metrics,
@@ -156,6 +165,19 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     fallbackAnswers: new FallbackAnswers(),
     models,
     batchers,
+    swapClassifier: async (dir) => {
+      const next = await loadClassifier(dir);
+      const old = services.models.findIndex((m) => m.role === 'classifier');
+      services.classify = next.classify;
+      services.classifierVersion = `${next.info.name}@${next.info.version}`;
+      if (old >= 0) services.models[old] = { role: 'classifier', info: next.info };
+      else services.models.push({ role: 'classifier', info: next.info });
+      const stale = batchers.findIndex((b) => b.opts.name === 'classifier' && b !== next.batcher);
+      if (stale >= 0) batchers.splice(stale, 1);
+      log(`classifier now ${services.classifierVersion}`);
+      return next.info;
+    },
     close: () => store.close(),
   };
+  return services;
 }
