@@ -198,7 +198,8 @@ describe('regional service with a self-hosted LLM (OpenAI-compatible, msw at the
     mode = 'fail';
     const h = await generate('what manga would you recommend for a ten year old?');
     expect(h.route.path).toBe('fallback');
-    expect(h.route.fallbacks).toContain('llm_unavailable');
+    // 503s are retried with back-off, so under load the first-token budget may run out first.
+    expect(h.route.fallbacks.filter((f: string) => f === 'llm_unavailable' || f === 'llm_timeout')).toHaveLength(1);
     expect(h.text).toMatch(/support@kitsunebooks\.example/);
   });
 });
