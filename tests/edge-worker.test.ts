@@ -207,6 +207,16 @@ describe('edge worker in workerd', () => {
     expect(results.every((r) => r.body.route && r.body.text.length > 0)).toBe(true);
   });
 
+  it('counts answers by path in its Prometheus metrics', async () => {
+    const text = await (await fetch(`${edge.url}/metrics`)).text();
+    const count = (path: string) => Number(text.match(new RegExp(`switchyard_edge_answers_total\\{path="${path}"\\} (\\d+)`))?.[1] ?? 0);
+    expect(count('template')).toBeGreaterThan(100);
+    expect(count('cache')).toBeGreaterThan(0);
+    expect(count('fallback')).toBeGreaterThan(0);
+    expect(text).toMatch(/switchyard_edge_fallbacks_total\{kind="region_timeout"\} \d+/);
+    expect(Number(text.match(/switchyard_edge_llm_bypass_ratio ([\d.]+)/)?.[1])).toBeGreaterThan(0.5);
+  });
+
   it('bundles exactly the migrations in edge/migrations', () => {
     const files = readdirSync('edge/migrations').filter((f) => f.endsWith('.sql')).sort();
     const registered = [...readFileSync('edge/src/cache/migrations.ts', 'utf8').matchAll(/name: '([^']+)'/g)].map((m) => m[1]).sort();

@@ -11,6 +11,7 @@ import { edgeDeps } from './edge-deps.ts';
 import { chatPipeline } from './chat/pipeline.ts';
 import { CHAT_PAGE } from './http/chat-page.ts';
 import { errorResponse } from './http/errors.ts';
+import { edgeMetrics } from './http/metrics.ts';
 import { traceFrom } from './http/trace.ts';
 
 type AppEnv = { Bindings: EdgeEnv };
@@ -42,6 +43,8 @@ app.get('/healthz', async (c) => {
     ...(d.models.ok ? { loadMs: d.models.models.loadMs } : { reason: d.models.reason }),
   });
 });
+
+app.get('/metrics', (c) => c.text(edgeMetrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
 
 app.get('/v1/models', async (c) => {
   const d = await edgeDeps(c.env);
@@ -87,7 +90,7 @@ app.post('/v1/chat', async (c) => {
   const d = await edgeDeps(c.env);
   const trace = traceFrom(c.req.header('traceparent'));
   const ctx = executionCtx(c);
-  const events = chatPipeline(body, {
+  const events = observed(c.env, chatPipeline(body, {
     ...d,
     upstream: {
       baseUrl: c.env.REGIONAL_URL,
@@ -99,7 +102,7 @@ app.post('/v1/chat', async (c) => {
     traceId: trace.traceId,
     background: (p) => ctx.waitUntil(p.catch(() => {})),
     signal: c.req.raw.signal,
-  });
+  }));
   const headers = { traceparent: trace.upstream, 'x-trace-id': trace.traceId };
   if (wantsJson(c.req.header('accept'))) {
     return c.json(await collect(events), 200, headers);
@@ -108,6 +111,22 @@ app.post('/v1/chat', async (c) => {
     headers: { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' },
   });
 });
+
+/** Counts each answer in the isolate's metrics (and Analytics Engine when bound) as it completes. */
+async function* observed(env: EdgeEnv, events: AsyncGenerator<ChatEvent>): AsyncGenerator<ChatEvent> {
+  let route: RouteEvent | undefined;
+  for await (const e of events) {
+    if (e.event === 'route') route = e.data;
+    if (e.event === 'done' && route) {
+      const done = e.data as DoneEvent;
+      edgeMetrics.observe(
+        { path: route.path, fallbacks: done.fallbacks ?? route.fallbacks, totalMs: done.latencyMs.total, modelVersion: route.modelVersion, cacheHit: route.path === 'cache' && !route.cache?.stale },
+        env.METRICS,
+      );
+    }
+    yield e;
+  }
+}
 
 function wantsJson(accept: string | undefined): boolean {
   if (!accept) return false;

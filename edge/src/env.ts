@@ -7,4 +7,6 @@ export interface EdgeEnv {
   EDGE_MODELS?: string;
   ADMIN_KEY?: string;
   REGION_API_KEY?: string;
+  /** Optional Workers Analytics Engine dataset for fleet-wide answer metrics. */
+  METRICS?: AnalyticsEngineDataset;
 }
