@@ -50,6 +50,7 @@ export class DynamicBatcher<I, O> {
 
   /** Runs many items, each through the queue (so they batch with everyone else's). */
   runMany(items: I[], signal?: AbortSignal): Promise<O[]> {
+    if (items.length === 1) return this.run(items[0], signal).then((o) => [o]);
     return Promise.all(items.map((i) => this.run(i, signal)));
   }
 
