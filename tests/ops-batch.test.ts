@@ -20,7 +20,7 @@ import { openStore } from '../regional/src/store/open.ts';
 import { PG_EMBEDDING_DIMENSIONS } from '../regional/src/store/schema.pg.ts';
 import type { Store } from '../regional/src/store/types.ts';
 import type { IntentPrediction } from '../shared/models/intent-classifier.ts';
-import { createTempDatabase } from './helpers/pg-database.ts';
+import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OPTS = { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'test' };
@@ -87,24 +87,18 @@ beforeAll(async () => {
 });
 
 describe.each(['sqlite', 'postgres'] as const)('batch jobs on %s', (dialect) => {
+  let db: TempDatabase;
   let dir: string;
   let store: Store;
-  let drop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sy-batch-'));
-    let url = join(dir, 'b.db');
-    if (dialect === 'postgres') {
-      const db = await createTempDatabase();
-      url = db.url;
-      drop = db.drop;
-    }
-    store = await openStore(url, OPTS);
+    db = await tempDatabase(dialect, 'sy-batch-', 'b.db');
+    dir = db.dir;
+    store = await openStore(db.url, OPTS);
   }, 60_000);
   afterAll(async () => {
     await store?.close();
-    await drop?.();
-    rmSync(dir, { recursive: true, force: true });
+    await db?.cleanup();
   });
 
   const submit = (input: string, task: 'classify' | 'embed' | 'rerank' = 'classify', modelVersion = classifierModels.classifierVersion!) =>
@@ -278,24 +272,18 @@ function startServer(cwd: string, databaseUrl: string): Promise<Child> {
 const ADMIN = { authorization: 'Bearer dev-admin-key', 'content-type': 'application/json' };
 
 describe.each(['sqlite', 'postgres'] as const)('batch job survives SIGKILL of the regional service on %s', (dialect) => {
+  let db: TempDatabase;
   let dir: string;
   let url: string;
-  let drop: (() => Promise<void>) | undefined;
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sy-batch-kill-'));
-    url = join(dir, 'r.db');
-    if (dialect === 'postgres') {
-      const db = await createTempDatabase();
-      url = db.url;
-      drop = db.drop;
-    }
+    db = await tempDatabase(dialect, 'sy-batch-kill-', 'r.db');
+    ({ dir, url } = db);
   }, 60_000);
   afterAll(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    await drop?.();
-    rmSync(dir, { recursive: true, force: true });
+    await db?.cleanup();
   });
 
   it('resumes after the restart with no duplicated or lost rows', async () => {

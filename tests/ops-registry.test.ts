@@ -5,8 +5,7 @@
  * The CLI is run once as a child process on the same database.
  */
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +16,7 @@ import { openStore } from '../regional/src/store/open.ts';
 import { rollbackTarget } from '../regional/src/store/registry-rules.ts';
 import { PG_EMBEDDING_DIMENSIONS } from '../regional/src/store/schema.pg.ts';
 import { StoreError, type NewModelVersion, type Store } from '../regional/src/store/types.ts';
-import { createTempDatabase } from './helpers/pg-database.ts';
+import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
 
 const OPTS = { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'test' };
 const DEFAULT_CLASSIFIER = join(import.meta.dirname, '..', 'models', 'default', 'store-intent');
@@ -53,25 +52,19 @@ describe('rollback target', () => {
 });
 
 describe.each(['sqlite', 'postgres'] as const)('model registry on %s', (dialect) => {
+  let db: TempDatabase;
   let dir: string;
   let url: string;
   let store: Store;
-  let drop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sy-registry-'));
-    url = join(dir, 'reg.db');
-    if (dialect === 'postgres') {
-      const db = await createTempDatabase();
-      url = db.url;
-      drop = db.drop;
-    }
+    db = await tempDatabase(dialect, 'sy-registry-', 'reg.db');
+    ({ dir, url } = db);
     store = await openStore(url, OPTS);
   }, 60_000);
   afterAll(async () => {
     await store?.close();
-    await drop?.();
-    rmSync(dir, { recursive: true, force: true });
+    await db?.cleanup();
   });
 
   it('registers in dev, refuses duplicates and bad input, and lists newest first', async () => {

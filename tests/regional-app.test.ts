@@ -10,30 +10,22 @@ import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../regional/src/config.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
-import { createTempDatabase } from './helpers/pg-database.ts';
+import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
 
 const EDGE = { authorization: 'Bearer dev-edge-key', 'content-type': 'application/json' };
 const ADMIN = { authorization: 'Bearer dev-admin-key', 'content-type': 'application/json' };
 
 describe.each(['sqlite', 'postgres'] as const)('regional service on %s', (dialect) => {
-  let dir: string;
+  let db: TempDatabase;
   let r: RunningRegional;
-  let dropDb: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sy-regional-'));
-    let url = join(dir, 'r.db');
-    if (dialect === 'postgres') {
-      const db = await createTempDatabase();
-      url = db.url;
-      dropDb = db.drop;
-    }
-    r = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: url }), () => {});
+    db = await tempDatabase(dialect, 'sy-regional-', 'r.db');
+    r = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: db.url }), () => {});
   }, 120_000);
   afterAll(async () => {
     await r?.close();
-    await dropDb?.();
-    rmSync(dir, { recursive: true, force: true });
+    await db?.cleanup();
   });
 
   const post = (path: string, body: unknown, headers: Record<string, string> = EDGE) =>

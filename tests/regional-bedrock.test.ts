@@ -6,12 +6,14 @@ import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { BedrockTitanEmbedder } from '../regional/src/backends/bedrock-titan.ts';
 import { BackendError } from '../regional/src/backends/types.ts';
 import { BedrockBackend, type BedrockBackendConfig } from '../regional/src/llm/bedrock.ts';
 import type { ResilienceEvent } from '../regional/src/llm/resilient-stream.ts';
-import { LlmError, type LlmChunk, type LlmRequest } from '../regional/src/llm/types.ts';
+import type { LlmError, LlmRequest } from '../regional/src/llm/types.ts';
+import { collect, failure, FAST_RESILIENCE, firstDeltaGate } from './helpers/llm-stream.ts';
+import { serveDuringTests } from './helpers/msw-server.ts';
 
 const SMALL = 'anthropic.claude-3-5-haiku-20241022-v1:0';
 const LARGE = 'anthropic.claude-3-5-sonnet-20241022-v2:0';
@@ -86,13 +88,10 @@ const server = setupServer(
   }),
 );
 
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
-afterEach(() => {
-  server.resetHandlers();
+serveDuringTests(server, () => {
   responders.clear();
   hits = [];
 });
-afterAll(() => server.close());
 
 const backends: BedrockBackend[] = [];
 function backend(over: Partial<BedrockBackendConfig> = {}): BedrockBackend {
@@ -100,12 +99,7 @@ function backend(over: Partial<BedrockBackendConfig> = {}): BedrockBackend {
     regions: ['eu-west-1'],
     models: { small: SMALL, large: LARGE },
     credentials: { accessKeyId: 'AKIDFAKEFORTESTS', secretAccessKey: 'fake-secret' },
-    firstTokenTimeoutMs: 2_000,
-    totalTimeoutMs: 5_000,
-    retries: 2,
-    backoffBaseMs: 1,
-    backoffCapMs: 5,
-    random: () => 0.5,
+    ...FAST_RESILIENCE,
     ...over,
   });
   backends.push(b);
@@ -121,38 +115,11 @@ const request = (over: Partial<LlmRequest> = {}): LlmRequest => ({
   ...over,
 });
 
-async function collect(it: AsyncIterable<LlmChunk>): Promise<{ chunks: LlmChunk[]; text: string }> {
-  const chunks: LlmChunk[] = [];
-  for await (const c of it) chunks.push(c);
-  return { chunks, text: chunks.flatMap((c) => (c.type === 'delta' ? [c.text] : [])).join('') };
-}
-
-async function failure(it: AsyncIterable<LlmChunk>): Promise<{ error: LlmError; chunks: LlmChunk[] }> {
-  const chunks: LlmChunk[] = [];
-  try {
-    for await (const c of it) chunks.push(c);
-  } catch (e) {
-    expect(e).toBeInstanceOf(LlmError);
-    return { error: e as LlmError, chunks };
-  }
-  throw new Error('expected the stream to fail');
-}
-
 describe('BedrockBackend streaming', () => {
   it('yields each delta as it arrives, before the upstream has sent the rest', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let restSent = false;
-    responders.set('eu-west-1', () => streamResponse(converseStream(['Your order ', 'ships ', 'tomorrow.'], { gate, onRest: () => (restSent = true), usage: { inputTokens: 900, outputTokens: 3, totalTokens: 903, cacheReadInputTokens: 850, cacheWriteInputTokens: 0 } })));
-    const chunks: LlmChunk[] = [];
-    let restSentAtFirstDelta: boolean | undefined;
-    for await (const c of backend().generate(request())) {
-      chunks.push(c);
-      if (c.type === 'delta' && restSentAtFirstDelta === undefined) {
-        restSentAtFirstDelta = restSent;
-        release();
-      }
-    }
+    const g = firstDeltaGate();
+    responders.set('eu-west-1', () => streamResponse(converseStream(['Your order ', 'ships ', 'tomorrow.'], { gate: g.gate, onRest: g.onRest, usage: { inputTokens: 900, outputTokens: 3, totalTokens: 903, cacheReadInputTokens: 850, cacheWriteInputTokens: 0 } })));
+    const { chunks, restSentAtFirstDelta } = await g.readAll(backend().generate(request()));
     expect(restSentAtFirstDelta).toBe(false);
     expect(chunks[0]).toEqual({ type: 'meta', model: SMALL, region: 'eu-west-1' });
     expect(chunks.filter((c) => c.type === 'delta').map((c) => (c as { text: string }).text)).toEqual(['Your order ', 'ships ', 'tomorrow.']);

@@ -5,10 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KServeV2Embedder, KServeV2Reranker, encodePairs } from '../regional/src/backends/kserve-v2.ts';
 import { BackendError } from '../regional/src/backends/types.ts';
 import { WordPieceTokenizer, type TokenizerJson } from '../shared/tokenizer/wordpiece.ts';
+import { serveDuringTests } from './helpers/msw-server.ts';
 
 const tokenizer = new WordPieceTokenizer(JSON.parse(readFileSync(new URL('../models/default/embedder/tokenizer.json', import.meta.url), 'utf8')) as TokenizerJson);
 const BASE = 'http://triton.internal:8000';
@@ -38,14 +39,11 @@ const server = setupServer(
   http.get(`${BASE}/v2/health/ready`, () => new HttpResponse(null, { status: ready.server ? 200 : 503 })),
   http.get(`${BASE}/v2/models/:model/ready`, () => new HttpResponse(null, { status: ready.model ? 200 : 400 })),
 );
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
-afterEach(() => {
-  server.resetHandlers();
+serveDuringTests(server, () => {
   bodies = [];
   paths = [];
   ready = { server: true, model: true };
 });
-afterAll(() => server.close());
 
 const input = (b: InferBody, name: string) => b.inputs.find((i) => i.name === name)!;
 const norm = (v: number[]) => {

@@ -4,9 +4,11 @@
  */
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OpenAICompatibleBackend, SseDataReader, type OpenAICompatibleConfig } from '../regional/src/llm/openai-compatible.ts';
-import { LlmError, type LlmChunk, type LlmRequest } from '../regional/src/llm/types.ts';
+import type { LlmRequest } from '../regional/src/llm/types.ts';
+import { collect, failure, FAST_RESILIENCE, firstDeltaGate } from './helpers/llm-stream.ts';
+import { serveDuringTests } from './helpers/msw-server.ts';
 
 const enc = new TextEncoder();
 const sse = (obj: unknown) => `data: ${typeof obj === 'string' ? obj : JSON.stringify(obj)}\n\n`;
@@ -50,24 +52,16 @@ const server = setupServer(
     return r(hit, hits.filter((h) => h.host === url.host).length);
   }),
 );
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
-afterEach(() => {
-  server.resetHandlers();
+serveDuringTests(server, () => {
   responders.clear();
   hits = [];
 });
-afterAll(() => server.close());
 
 const backend = (over: Partial<OpenAICompatibleConfig> = {}) =>
   new OpenAICompatibleBackend({
     baseUrl: 'http://gpu-a.internal:8000',
     models: { small: 'qwen2.5:3b', large: 'qwen2.5:32b' },
-    firstTokenTimeoutMs: 2_000,
-    totalTimeoutMs: 5_000,
-    retries: 2,
-    backoffBaseMs: 1,
-    backoffCapMs: 5,
-    random: () => 0.5,
+    ...FAST_RESILIENCE,
     ...over,
   });
 
@@ -83,37 +77,11 @@ const request = (over: Partial<LlmRequest> = {}): LlmRequest => ({
   ...over,
 });
 
-async function collect(it: AsyncIterable<LlmChunk>) {
-  const chunks: LlmChunk[] = [];
-  for await (const c of it) chunks.push(c);
-  return { chunks, text: chunks.flatMap((c) => (c.type === 'delta' ? [c.text] : [])).join('') };
-}
-async function failure(it: AsyncIterable<LlmChunk>): Promise<{ error: LlmError; chunks: LlmChunk[] }> {
-  const chunks: LlmChunk[] = [];
-  try {
-    for await (const c of it) chunks.push(c);
-  } catch (e) {
-    expect(e).toBeInstanceOf(LlmError);
-    return { error: e as LlmError, chunks };
-  }
-  throw new Error('expected the stream to fail');
-}
-
 describe('OpenAICompatibleBackend', () => {
   it('yields deltas as they arrive, then usage from the include_usage chunk', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let restSent = false;
-    responders.set('gpu-a.internal:8000', () => sseResponse(completionStream(['Volume 100 ', 'is ', 'in stock.'], { gate, onRest: () => (restSent = true) })));
-    const chunks: LlmChunk[] = [];
-    let restSentAtFirstDelta: boolean | undefined;
-    for await (const c of backend().generate(request())) {
-      chunks.push(c);
-      if (c.type === 'delta' && restSentAtFirstDelta === undefined) {
-        restSentAtFirstDelta = restSent;
-        release();
-      }
-    }
+    const g = firstDeltaGate();
+    responders.set('gpu-a.internal:8000', () => sseResponse(completionStream(['Volume 100 ', 'is ', 'in stock.'], { gate: g.gate, onRest: g.onRest })));
+    const { chunks, restSentAtFirstDelta } = await g.readAll(backend().generate(request()));
     expect(restSentAtFirstDelta).toBe(false);
     expect(chunks[0]).toEqual({ type: 'meta', model: 'qwen2.5:3b' });
     expect(chunks.filter((c) => c.type === 'delta').map((c) => (c as { text: string }).text)).toEqual(['Volume 100 ', 'is ', 'in stock.']);

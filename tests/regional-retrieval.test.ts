@@ -15,7 +15,8 @@ import { RetrievalError } from '../regional/src/retrieval/errors.ts';
 import { hybridSearch } from '../regional/src/retrieval/hybrid.ts';
 import { ingestDocument } from '../regional/src/retrieval/ingest.ts';
 import { reciprocalRankFusion } from '../regional/src/retrieval/rrf.ts';
-import { loadStoreKb, policyDocuments, seedStoreKb, slugify, STORE_KB_DIR } from '../regional/src/retrieval/store-kb.ts';
+import { slugify } from '../models/pipeline/store-data.ts';
+import { loadStoreKb, policyDocuments, seedStoreKb, STORE_KB_DIR } from '../regional/src/retrieval/store-kb.ts';
 import { openStore } from '../regional/src/store/open.ts';
 import type { Store } from '../regional/src/store/types.ts';
 

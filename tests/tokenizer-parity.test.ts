@@ -42,39 +42,48 @@ function corpus(): string[] {
   ];
 }
 
+/** The default embedder's tokenizer.json: ours (with `opts`) and transformers.js's, from the local folder only. */
+const ourTokenizer = (opts?: { maxLength: number }) => new WordPieceTokenizer(JSON.parse(readFileSync(join(DIR, 'embedder', 'tokenizer.json'), 'utf8')), opts);
+
+async function bothTokenizers() {
+  hfEnv.allowRemoteModels = false;
+  hfEnv.localModelPath = DIR;
+  hfEnv.useFSCache = false;
+  return { hf: await AutoTokenizer.from_pretrained('embedder'), ours: ourTokenizer({ maxLength: 128 }) };
+}
+
+/** How many items transformers.js (`expected`) and we (`got`) encode differently, and the first five of them shown. */
+function mismatches<T, E, G>(items: readonly T[], expected: (x: T) => E, got: (x: T) => G, show: (x: T, e: E, g: G) => string): { count: number; examples: string[] } {
+  let count = 0;
+  const examples: string[] = [];
+  for (const x of items) {
+    const e = expected(x);
+    const g = got(x);
+    if (JSON.stringify(e) !== JSON.stringify(g)) {
+      count++;
+      if (examples.length < 5) examples.push(show(x, e, g));
+    }
+  }
+  return { count, examples };
+}
+
 describe('tokenizer parity with transformers.js', () => {
   it('gives the same ids as transformers.js on the same tokenizer.json over thousands of strings', async () => {
-    hfEnv.allowRemoteModels = false;
-    hfEnv.localModelPath = DIR;
-    hfEnv.useFSCache = false;
-    const hf = await AutoTokenizer.from_pretrained('embedder');
-    const ours = new WordPieceTokenizer(JSON.parse(readFileSync(join(DIR, 'embedder', 'tokenizer.json'), 'utf8')), {
-      maxLength: 128,
-    });
+    const { hf, ours } = await bothTokenizers();
     const texts = corpus();
     expect(texts.length).toBeGreaterThan(3000);
-    let mismatches = 0;
-    const examples: string[] = [];
-    for (const text of texts) {
-      const expected = Array.from(hf(text, { truncation: true }).input_ids.data as BigInt64Array, Number);
-      const got = ours.encode(text);
-      if (JSON.stringify(expected) !== JSON.stringify(got)) {
-        mismatches++;
-        if (examples.length < 5) examples.push(`${JSON.stringify(text.slice(0, 60))}: ${expected.slice(0, 12)} vs ${got.slice(0, 12)}`);
-      }
-    }
-    expect(examples).toEqual([]);
-    expect(mismatches).toBe(0);
+    const r = mismatches(
+      texts,
+      (text) => Array.from(hf(text, { truncation: true }).input_ids.data as BigInt64Array, Number),
+      (text) => ours.encode(text),
+      (text, expected, got) => `${JSON.stringify(text.slice(0, 60))}: ${expected.slice(0, 12)} vs ${got.slice(0, 12)}`,
+    );
+    expect(r.examples).toEqual([]);
+    expect(r.count).toBe(0);
   });
 
   it('encodes (query, passage) pairs as transformers.js does with text_pair, truncation included', async () => {
-    hfEnv.allowRemoteModels = false;
-    hfEnv.localModelPath = DIR;
-    hfEnv.useFSCache = false;
-    const hf = await AutoTokenizer.from_pretrained('embedder');
-    const ours = new WordPieceTokenizer(JSON.parse(readFileSync(join(DIR, 'embedder', 'tokenizer.json'), 'utf8')), {
-      maxLength: 128,
-    });
+    const { hf, ours } = await bothTokenizers();
     const texts = corpus();
     const queries = [...texts.slice(0, 20), ...texts.slice(1500, 1700)];
     // Each query with a short, a long, an empty and a whitespace-only passage, and some store text.
@@ -85,19 +94,17 @@ describe('tokenizer parity with transformers.js', () => {
       [q, '  '],
       [texts[(i * 13 + 5) % texts.length], q],
     ]);
-    let mismatches = 0;
-    const examples: string[] = [];
-    for (const [a, b] of pairs) {
-      const e = hf(a, { text_pair: b, truncation: true });
-      const expected = { ids: Array.from(e.input_ids.data as BigInt64Array, Number), typeIds: Array.from(e.token_type_ids!.data as BigInt64Array, Number) };
-      const got = ours.encodePair(a, b);
-      if (JSON.stringify(expected) !== JSON.stringify(got)) {
-        mismatches++;
-        if (examples.length < 5) examples.push(`${JSON.stringify(a.slice(0, 30))} / ${JSON.stringify(b.slice(0, 30))}`);
-      }
-    }
-    expect(examples).toEqual([]);
-    expect(mismatches).toBe(0);
+    const r = mismatches(
+      pairs,
+      ([a, b]) => {
+        const e = hf(a, { text_pair: b, truncation: true });
+        return { ids: Array.from(e.input_ids.data as BigInt64Array, Number), typeIds: Array.from(e.token_type_ids!.data as BigInt64Array, Number) };
+      },
+      ([a, b]) => ours.encodePair(a, b),
+      ([a, b]) => `${JSON.stringify(a.slice(0, 30))} / ${JSON.stringify(b.slice(0, 30))}`,
+    );
+    expect(r.examples).toEqual([]);
+    expect(r.count).toBe(0);
     const batchA = pairs.slice(0, 40).map((p) => p[0]);
     const batchB = pairs.slice(0, 40).map((p) => p[1]);
     const e = hf(batchA, { text_pair: batchB, padding: true, truncation: true });
@@ -110,7 +117,7 @@ describe('tokenizer parity with transformers.js', () => {
   });
 
   it('splits unseen and misspelled words into known pieces instead of [UNK]', () => {
-    const ours = new WordPieceTokenizer(JSON.parse(readFileSync(join(DIR, 'embedder', 'tokenizer.json'), 'utf8')));
+    const ours = ourTokenizer();
     for (const word of ['pakage', 'retrun', 'shippping', 'frieren', 'mangaaaa']) {
       const tokens = ours.tokens(word);
       expect(tokens).not.toContain('[UNK]');
@@ -121,7 +128,7 @@ describe('tokenizer parity with transformers.js', () => {
   });
 
   it('truncates a 100 KB message to the model length quickly and rejects non-strings', () => {
-    const ours = new WordPieceTokenizer(JSON.parse(readFileSync(join(DIR, 'embedder', 'tokenizer.json'), 'utf8')));
+    const ours = ourTokenizer();
     const ids = ours.encode('where is my order '.repeat(6000));
     expect(ids.length).toBe(128);
     expect(() => ours.encode(42 as unknown as string)).toThrow(/string/);

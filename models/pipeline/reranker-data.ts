@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mulberry32, sharedDataPath } from './datasets.ts';
-import { storeDir, storeIntents } from './store-data.ts';
+import { slugify, storeCatalog, storeFaq, storeIntents, storePolicies, type CatalogItem, type PolicySection } from './store-data.ts';
 
 export interface Passage {
   id: string;
@@ -25,67 +25,9 @@ export interface RerankQuery {
   source: string;
 }
 
-export interface CatalogItem {
-  id: string;
-  title: string;
-  author: string;
-  type: string;
-  genre: string[];
-  volume: number | null;
-  format: string;
-  language: string;
-  ageRating: string;
-  priceUsd: number;
-  stock: number;
-  preorder: boolean;
-  releaseDate?: string;
-  description: string;
-}
-
-export interface FaqEntry {
-  id: string;
-  question: string;
-  answer: string;
-  intent: string;
-}
-
-const kbPath = (name: string) => join(storeDir(), 'kb', name);
-
-export function storeCatalog(): CatalogItem[] {
-  return JSON.parse(readFileSync(kbPath('catalog.json'), 'utf8')) as CatalogItem[];
-}
-
-export function storeFaq(): FaqEntry[] {
-  return JSON.parse(readFileSync(kbPath('faq.json'), 'utf8')) as FaqEntry[];
-}
-
-/** The slug of a policies.md heading: lowercase, runs of non-alphanumerics to `-`, trimmed. */
-export function slugify(heading: string): string {
-  return heading
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '');
-}
-
 /** One passage per `##` section of policies.md, id `policies#<slug>`, text = heading + body. */
-export function policySections(): Passage[] {
-  const md = readFileSync(kbPath('policies.md'), 'utf8');
-  const out: Passage[] = [];
-  let current: { heading: string; lines: string[] } | undefined;
-  const flush = () => {
-    if (current) out.push({ id: `policies#${slugify(current.heading)}`, text: [current.heading, ...current.lines].join('\n').trim() });
-  };
-  for (const line of md.split('\n')) {
-    const m = /^## (.+)$/.exec(line);
-    if (m) {
-      flush();
-      current = { heading: m[1].trim(), lines: [] };
-    } else if (current) {
-      current.lines.push(line);
-    }
-  }
-  flush();
-  return out;
+export function policySections(sections: readonly PolicySection[] = storePolicies()): Passage[] {
+  return sections.filter((s) => s.level === 2).map((s) => ({ id: `policies#${slugify(s.heading)}`, text: [s.heading, ...s.lines.slice(1)].join('\n').trim() }));
 }
 
 const money = (x: number) => `$${x.toFixed(2)}`;

@@ -9,13 +9,22 @@
  *   first token, then failover to the next region; one circuit breaker per (region, model)
  */
 import { ConverseStreamCommand, type BedrockRuntimeClient, type ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
-import { CircuitBreakerRegistry, type BreakerOptions } from './circuit-breaker.ts';
+import type { CircuitBreakerRegistry } from './circuit-breaker.ts';
 import { classifyAwsError, createBedrockClient, type AwsCredentials } from './bedrock-client.ts';
 import { conversationWithContext, validateLlmRequest } from './request-messages.ts';
-import { resilientStream, type ResilienceEvent, type StreamTarget } from './resilient-stream.ts';
+import {
+  breakerRegistry,
+  DEFAULT_FIRST_TOKEN_TIMEOUT_MS,
+  DEFAULT_TOTAL_TIMEOUT_MS,
+  resilienceOptions,
+  resilientStream,
+  type ResilienceSettings,
+  type StreamTarget,
+} from './resilient-stream.ts';
 import { LlmError, type LlmBackend, type LlmChunk, type LlmRequest } from './types.ts';
 
-export interface BedrockBackendConfig {
+/** Retries, back-off, timeouts and breakers as in ResilienceSettings, per region. */
+export interface BedrockBackendConfig extends ResilienceSettings {
   /** Regions in failover order, e.g. ["eu-west-1", "eu-central-1"]. */
   regions: string[];
   models: { small: string; large: string };
@@ -24,21 +33,8 @@ export interface BedrockBackendConfig {
   endpoint?: (region: string) => string | undefined;
   /** Default 2 s. */
   connectionTimeoutMs?: number;
-  /** Per attempt, until the first text delta. Default 10 s. */
-  firstTokenTimeoutMs?: number;
-  /** Whole generation including retries and failover. Default 60 s. */
-  totalTimeoutMs?: number;
-  /** Extra attempts per region on throttling/5xx. Default 2. */
-  retries?: number;
-  /** Back-off base and cap. Default 200 ms and 2 s. */
-  backoffBaseMs?: number;
-  backoffCapMs?: number;
-  /** Options for the per-(region, model) breakers, or a shared registry. */
-  breaker?: BreakerOptions | CircuitBreakerRegistry;
   /** Prompt-cache point after the system prompt. Default true (turn off for models without caching). */
   cacheSystemPrompt?: boolean;
-  random?: () => number;
-  onEvent?: (e: ResilienceEvent) => void;
   /** Prebuilt clients by region (otherwise built with createBedrockClient). */
   clients?: Record<string, BedrockRuntimeClient>;
 }
@@ -51,7 +47,7 @@ export class BedrockBackend implements LlmBackend {
   constructor(private readonly config: BedrockBackendConfig) {
     if (!config.regions?.length) throw new LlmError('BedrockBackend needs at least one region', 'BAD_REQUEST', false);
     if (!config.models?.small || !config.models?.large) throw new LlmError('BedrockBackend needs models.small and models.large', 'BAD_REQUEST', false);
-    this.breakers = config.breaker instanceof CircuitBreakerRegistry ? config.breaker : new CircuitBreakerRegistry(config.breaker);
+    this.breakers = breakerRegistry(config);
     for (const region of config.regions) {
       this.clients.set(
         region,
@@ -61,8 +57,8 @@ export class BedrockBackend implements LlmBackend {
             credentials: config.credentials,
             endpoint: config.endpoint?.(region),
             connectionTimeoutMs: config.connectionTimeoutMs,
-            headersTimeoutMs: config.firstTokenTimeoutMs ?? 10_000,
-            socketTimeoutMs: config.totalTimeoutMs ?? 60_000,
+            headersTimeoutMs: config.firstTokenTimeoutMs ?? DEFAULT_FIRST_TOKEN_TIMEOUT_MS,
+            socketTimeoutMs: config.totalTimeoutMs ?? DEFAULT_TOTAL_TIMEOUT_MS,
           }),
       );
     }
@@ -82,21 +78,7 @@ export class BedrockBackend implements LlmBackend {
       region,
       open: (signal) => this.attempt(this.clients.get(region)!, input, signal),
     }));
-    yield* resilientStream(
-      targets,
-      {
-        firstTokenTimeoutMs: this.config.firstTokenTimeoutMs ?? 10_000,
-        totalTimeoutMs: this.config.totalTimeoutMs ?? 60_000,
-        retries: this.config.retries ?? 2,
-        backoffBaseMs: this.config.backoffBaseMs ?? 200,
-        backoffCapMs: this.config.backoffCapMs ?? 2_000,
-        breakers: this.breakers,
-        classify: classifyAwsError,
-        random: this.config.random,
-        onEvent: this.config.onEvent,
-      },
-      req.signal,
-    );
+    yield* resilientStream(targets, resilienceOptions(this.config, this.breakers, classifyAwsError), req.signal);
   }
 
   private input(req: LlmRequest, modelId: string): ConverseStreamCommandInput {

@@ -8,9 +8,9 @@
  * jittered retries on 429/5xx before the first token, failover to the next server, a circuit
  * breaker per (server, model).
  */
-import { CircuitBreakerRegistry, type BreakerOptions } from './circuit-breaker.ts';
+import type { CircuitBreakerRegistry } from './circuit-breaker.ts';
 import { conversationWithContext, validateLlmRequest } from './request-messages.ts';
-import { resilientStream, type ResilienceEvent, type StreamTarget } from './resilient-stream.ts';
+import { breakerRegistry, resilienceOptions, resilientStream, type ResilienceSettings, type StreamTarget } from './resilient-stream.ts';
 import { LlmError, type LlmBackend, type LlmChunk, type LlmRequest } from './types.ts';
 
 export interface OpenAICompatibleServer {
@@ -20,26 +20,16 @@ export interface OpenAICompatibleServer {
   apiKey?: string;
 }
 
-export interface OpenAICompatibleConfig extends OpenAICompatibleServer {
+/** Retries, back-off, timeouts and breakers as in ResilienceSettings, per server. */
+export interface OpenAICompatibleConfig extends OpenAICompatibleServer, ResilienceSettings {
   /** Model names as the server knows them, e.g. { small: "qwen2.5:3b", large: "qwen2.5:32b" }. */
   models: { small: string; large: string };
   /** Servers tried in order after `baseUrl` fails. */
   failover?: OpenAICompatibleServer[];
   /** Reported as the backend name. Default "openai". */
   name?: string;
-  /** Per attempt, until the first text delta (covers connect and response headers). Default 10 s. */
-  firstTokenTimeoutMs?: number;
-  /** Whole generation including retries and failover. Default 60 s. */
-  totalTimeoutMs?: number;
-  /** Extra attempts per server on 429/5xx. Default 2. */
-  retries?: number;
-  backoffBaseMs?: number;
-  backoffCapMs?: number;
-  breaker?: BreakerOptions | CircuitBreakerRegistry;
   /** Extra headers on every request. */
   headers?: Record<string, string>;
-  random?: () => number;
-  onEvent?: (e: ResilienceEvent) => void;
   fetch?: typeof fetch;
 }
 
@@ -56,7 +46,7 @@ export class OpenAICompatibleBackend implements LlmBackend {
       baseUrl: normalizeBaseUrl(s.baseUrl),
       apiKey: s.apiKey,
     }));
-    this.breakers = config.breaker instanceof CircuitBreakerRegistry ? config.breaker : new CircuitBreakerRegistry(config.breaker);
+    this.breakers = breakerRegistry(config);
     this.fetchImpl = config.fetch ?? fetch;
   }
 
@@ -80,21 +70,7 @@ export class OpenAICompatibleBackend implements LlmBackend {
       model,
       open: (signal) => this.attempt(server, body, signal),
     }));
-    yield* resilientStream(
-      targets,
-      {
-        firstTokenTimeoutMs: this.config.firstTokenTimeoutMs ?? 10_000,
-        totalTimeoutMs: this.config.totalTimeoutMs ?? 60_000,
-        retries: this.config.retries ?? 2,
-        backoffBaseMs: this.config.backoffBaseMs ?? 200,
-        backoffCapMs: this.config.backoffCapMs ?? 2_000,
-        breakers: this.breakers,
-        classify: classifyFetchError,
-        random: this.config.random,
-        onEvent: this.config.onEvent,
-      },
-      req.signal,
-    );
+    yield* resilientStream(targets, resilienceOptions(this.config, this.breakers, classifyFetchError), req.signal);
   }
 
   private async *attempt(server: OpenAICompatibleServer, body: string, signal: AbortSignal): AsyncGenerator<LlmChunk> {

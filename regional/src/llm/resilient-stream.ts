@@ -8,7 +8,7 @@
  * arrive before the first delta are held back, so a failed attempt leaves no trace in the output;
  * a successful stream starts with one `meta` chunk naming the model and region that answered.
  */
-import type { CircuitBreakerRegistry } from './circuit-breaker.ts';
+import { CircuitBreakerRegistry, type BreakerOptions } from './circuit-breaker.ts';
 import { LlmError, type LlmChunk } from './types.ts';
 
 export interface StreamTarget {
@@ -39,6 +39,46 @@ export interface ResilienceOptions {
   classify(err: unknown): LlmError;
   random?: () => number;
   onEvent?: (e: ResilienceEvent) => void;
+}
+
+/** The failure-handling settings of a backend's config; resilienceOptions fills in the defaults. */
+export interface ResilienceSettings {
+  /** Per attempt, until the first text delta (covers connect and response headers). Default 10 s. */
+  firstTokenTimeoutMs?: number;
+  /** Whole generation including retries and failover. Default 60 s. */
+  totalTimeoutMs?: number;
+  /** Extra attempts per target (region or server) on throttling/5xx. Default 2. */
+  retries?: number;
+  /** Back-off base and cap. Default 200 ms and 2 s. */
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  /** Options for the per-target breakers, or a shared registry. */
+  breaker?: BreakerOptions | CircuitBreakerRegistry;
+  random?: () => number;
+  onEvent?: (e: ResilienceEvent) => void;
+}
+
+export const DEFAULT_FIRST_TOKEN_TIMEOUT_MS = 10_000;
+export const DEFAULT_TOTAL_TIMEOUT_MS = 60_000;
+
+/** The settings' shared breaker registry, or a new one with their breaker options. */
+export function breakerRegistry(s: ResilienceSettings): CircuitBreakerRegistry {
+  return s.breaker instanceof CircuitBreakerRegistry ? s.breaker : new CircuitBreakerRegistry(s.breaker);
+}
+
+/** The settings with their defaults, for resilientStream. */
+export function resilienceOptions(s: ResilienceSettings, breakers: CircuitBreakerRegistry, classify: (err: unknown) => LlmError): ResilienceOptions {
+  return {
+    firstTokenTimeoutMs: s.firstTokenTimeoutMs ?? DEFAULT_FIRST_TOKEN_TIMEOUT_MS,
+    totalTimeoutMs: s.totalTimeoutMs ?? DEFAULT_TOTAL_TIMEOUT_MS,
+    retries: s.retries ?? 2,
+    backoffBaseMs: s.backoffBaseMs ?? 200,
+    backoffCapMs: s.backoffCapMs ?? 2_000,
+    breakers,
+    classify,
+    random: s.random,
+    onEvent: s.onEvent,
+  };
 }
 
 /** Full jitter: uniform in [0, min(cap, base·2^attempt)]. */

@@ -5,18 +5,14 @@
  * McNemar's test on the paired per-example outcomes says whether an accuracy change is more than
  * noise (reported, not gated: the margins are the contract).
  */
+import type { IntentMetrics } from '../../../models/eval/metrics.ts';
 import { normalCdf } from './rollout.ts';
 
-export interface GateModelResult {
+/** A model's intent metrics (models/eval/metrics.ts) on one golden set, with its routing figures. */
+export interface GateModelResult extends IntentMetrics {
   /** name@version */
   model: string;
   dataset: string;
-  n: number;
-  accuracy: number;
-  inScopeAccuracy: number;
-  oosRecall: number | null;
-  macroF1: number;
-  ece: number;
   routeThreshold: number;
   /** Precision of the confident (routed without the LLM) predictions. */
   routePrecision: number;

@@ -7,6 +7,7 @@
  */
 import type { ChunkHit, Store } from '../store/types.ts';
 import type { Embedder } from './embedder.ts';
+import { embedWithin } from './embed-within.ts';
 import { RetrievalError } from './errors.ts';
 import { reciprocalRankFusion, RRF_K } from './rrf.ts';
 
@@ -48,32 +49,21 @@ export const DEFAULT_EMBED_TIMEOUT_MS = 1000;
 
 /** Embeds one query within a time budget; rejects with RetrievalError EMBEDDER_TIMEOUT / EMBEDDER_ERROR. */
 export async function embedQuery(embedder: Embedder, query: string, timeoutMs: number, signal?: AbortSignal): Promise<Float32Array> {
-  const ac = new AbortController();
-  const onAbort = () => ac.abort(signal?.reason);
-  signal?.addEventListener('abort', onAbort, { once: true });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const e = new RetrievalError('EMBEDDER_TIMEOUT', `embedder ${embedder.name} took longer than ${timeoutMs} ms`);
-      ac.abort(e);
-      reject(e);
-    }, timeoutMs);
-  });
-  try {
-    const vecs = await Promise.race([embedder.embed([query], ac.signal), timeout]);
-    const v = vecs?.[0];
-    if (!(v instanceof Float32Array) || v.length !== embedder.dimensions) {
-      throw new RetrievalError('EMBEDDER_ERROR', `embedder ${embedder.name} returned no ${embedder.dimensions}-d vector`);
-    }
-    return v;
-  } catch (e) {
-    if (e instanceof RetrievalError) throw e;
-    if (signal?.aborted) throw signal.reason;
-    throw new RetrievalError('EMBEDDER_ERROR', `embedder ${embedder.name} failed: ${(e as Error)?.message ?? e}`, { cause: e });
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
-  }
+  const message = `embedder ${embedder.name} took longer than ${timeoutMs} ms`;
+  return embedWithin(
+    embedder,
+    [query],
+    timeoutMs,
+    message,
+    (vecs) => {
+      const v = vecs?.[0];
+      if (!(v instanceof Float32Array) || v.length !== embedder.dimensions) {
+        throw new RetrievalError('EMBEDDER_ERROR', `embedder ${embedder.name} returned no ${embedder.dimensions}-d vector`);
+      }
+      return v;
+    },
+    signal,
+  );
 }
 
 export async function hybridSearch(store: Store, embedder: Embedder, query: string, opts: HybridOptions = {}): Promise<HybridResult> {

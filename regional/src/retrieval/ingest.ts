@@ -9,6 +9,7 @@ import type { Store } from '../store/types.ts';
 import { chunkText, resolveChunkOptions, type ChunkOptions } from './chunker.ts';
 import type { Embedder } from './embedder.ts';
 import { RetrievalError } from './errors.ts';
+import { embedWithin } from './embed-within.ts';
 
 export interface IngestInput {
   id: string;
@@ -70,32 +71,21 @@ function checkInput(doc: IngestInput): void {
   if (typeof doc.text !== 'string' || !doc.text.trim()) throw bad(`document ${doc.id}: text must be a non-empty string`);
 }
 
-async function embedAll(embedder: Embedder, texts: string[], timeoutMs: number, signal?: AbortSignal): Promise<Float32Array[]> {
-  const ac = new AbortController();
-  const onAbort = () => ac.abort(signal?.reason);
-  signal?.addEventListener('abort', onAbort, { once: true });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const e = new RetrievalError('EMBEDDER_TIMEOUT', `embedding ${texts.length} chunks took longer than ${timeoutMs} ms`);
-      ac.abort(e);
-      reject(e);
-    }, timeoutMs);
-  });
-  try {
-    const out = await Promise.race([embedder.embed(texts, ac.signal), timeout]);
-    if (!Array.isArray(out) || out.length !== texts.length) {
-      throw new RetrievalError('EMBEDDER_ERROR', `embedder ${embedder.name} returned ${Array.isArray(out) ? out.length : 'no'} vectors for ${texts.length} texts`);
-    }
-    return out;
-  } catch (e) {
-    if (e instanceof RetrievalError) throw e;
-    if (signal?.aborted) throw signal.reason;
-    throw new RetrievalError('EMBEDDER_ERROR', `embedder ${embedder.name} failed: ${(e as Error)?.message ?? e}`, { cause: e });
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
-  }
+function embedAll(embedder: Embedder, texts: string[], timeoutMs: number, signal?: AbortSignal): Promise<Float32Array[]> {
+  const message = `embedding ${texts.length} chunks took longer than ${timeoutMs} ms`;
+  return embedWithin(
+    embedder,
+    texts,
+    timeoutMs,
+    message,
+    (out) => {
+      if (!Array.isArray(out) || out.length !== texts.length) {
+        throw new RetrievalError('EMBEDDER_ERROR', `embedder ${embedder.name} returned ${Array.isArray(out) ? out.length : 'no'} vectors for ${texts.length} texts`);
+      }
+      return out;
+    },
+    signal,
+  );
 }
 
 export async function ingestDocument(store: Store, embedder: Embedder, doc: IngestInput, opts: IngestOptions = {}): Promise<IngestResult> {

@@ -5,49 +5,15 @@
  * `policies#kitsune-books-store-policies`), one per FAQ entry (`faq-001`). seedStoreKb ingests the
  * ones whose content hash changed and deletes KB documents that are gone from the files.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { policySectionsOf, slugify, storeCatalog, storeFaq, storeKbDir, storePolicies, type CatalogItem, type FaqEntry, type PolicySection } from '../../../models/pipeline/store-data.ts';
 import type { Store } from '../store/types.ts';
 import type { Embedder } from './embedder.ts';
 import { checkEmbedderFits, documentHash, ingestDocument, type IngestInput, type IngestOptions } from './ingest.ts';
 
-export const STORE_KB_DIR = fileURLToPath(new URL('../../../models/data/store/kb', import.meta.url));
+export const STORE_KB_DIR = storeKbDir();
 export const STORE_KB_SOURCE = 'store-kb';
 
-export interface CatalogItem {
-  id: string;
-  title: string;
-  author: string;
-  type: 'manga' | 'light_novel' | 'graphic_novel' | 'book';
-  genre: string[];
-  volume: number | null;
-  format: string;
-  language: string;
-  ageRating: string;
-  priceUsd: number;
-  stock: number;
-  preorder: boolean;
-  releaseDate?: string;
-  description: string;
-}
-
-export interface FaqEntry {
-  id: string;
-  question: string;
-  answer: string;
-  intent: string;
-}
-
 const TYPE_LABEL: Record<CatalogItem['type'], string> = { manga: 'Manga', light_novel: 'Light novel', graphic_novel: 'Graphic novel', book: 'Book' };
-
-/** The README's slug rule: lowercase, each run of non-alphanumerics → "-", trim "-". */
-export function slugify(heading: string): string {
-  return heading
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '');
-}
 
 export function catalogDocument(item: CatalogItem): IngestInput {
   const availability = item.preorder
@@ -74,36 +40,12 @@ export function catalogDocument(item: CatalogItem): IngestInput {
 
 /** One document per `##` section (its `###` subsections included); the text before the first `##`, if any, is the `#` title's document. */
 export function policyDocuments(markdown: string): IngestInput[] {
-  const lines = markdown.replace(/\r\n?/g, '\n').split('\n');
-  const docs: IngestInput[] = [];
-  let title = '';
-  let body: string[] = [];
-  let inFence = false;
-  let docTitle = 'Store policies';
-  const flush = () => {
-    const text = body.join('\n').trim();
-    if (text && title) {
-      docs.push({ id: `policies#${slugify(title)}`, title, text, source: STORE_KB_SOURCE, url: `policies.md#${slugify(title)}`, metadata: { kind: 'policy' } });
-    }
-    body = [];
-  };
-  for (const line of lines) {
-    if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
-    const h1 = !inFence && /^#\s+(.+?)\s*$/.exec(line);
-    const h2 = !inFence && /^##\s+(.+?)\s*$/.exec(line);
-    if (h1) {
-      flush();
-      docTitle = h1[1];
-      title = docTitle;
-      body = [line];
-    } else if (h2) {
-      flush();
-      title = h2[1];
-      body = [line];
-    } else body.push(line);
-  }
-  flush();
-  return docs;
+  return policySectionsOf(markdown).map(policyDocument);
+}
+
+function policyDocument({ heading: title, lines }: PolicySection): IngestInput {
+  const slug = slugify(title);
+  return { id: `policies#${slug}`, title, text: lines.join('\n').trim(), source: STORE_KB_SOURCE, url: `policies.md#${slug}`, metadata: { kind: 'policy' } };
 }
 
 export function faqDocument(entry: FaqEntry): IngestInput {
@@ -118,12 +60,7 @@ export function faqDocument(entry: FaqEntry): IngestInput {
 }
 
 export async function loadStoreKb(dir = STORE_KB_DIR): Promise<IngestInput[]> {
-  const [catalog, policies, faq] = await Promise.all([
-    readFile(join(dir, 'catalog.json'), 'utf8').then((s) => JSON.parse(s) as CatalogItem[]),
-    readFile(join(dir, 'policies.md'), 'utf8'),
-    readFile(join(dir, 'faq.json'), 'utf8').then((s) => JSON.parse(s) as FaqEntry[]),
-  ]);
-  const docs = [...catalog.map(catalogDocument), ...policyDocuments(policies), ...faq.map(faqDocument)];
+  const docs = [...storeCatalog(dir).map(catalogDocument), ...storePolicies(dir).map(policyDocument), ...storeFaq(dir).map(faqDocument)];
   const seen = new Set<string>();
   for (const d of docs) {
     if (seen.has(d.id)) throw new Error(`store KB has two documents with id ${d.id}`);

@@ -4,7 +4,7 @@
  * ranked by ts_rank_cd for text search. Migrations run under an advisory lock, so several
  * instances can start at once. Every query has a statement timeout.
  */
-import { and, asc, count, desc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, isNull, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { fileURLToPath } from 'node:url';
@@ -13,42 +13,11 @@ import { queryTerms } from './fts-query.ts';
 import { PgBatchJobs } from './batch-jobs-pg.ts';
 import { PgRegistry } from './registry-pg.ts';
 import * as schema from './schema.pg.ts';
-import { newKeyId, turnColumns } from './rows.ts';
-import type {
-  ApiKeyRecord,
-  ChunkHit,
-  ChunkInput,
-  ChunkRecord,
-  ConversationRecord,
-  DocumentInput,
-  DocumentRecord,
-  DocumentSummary,
-  NewApiKey,
-  PredictionLogInput,
-  PredictionLogRecord,
-  Store,
-  StoreOptions,
-  TurnInput,
-  TurnRecord,
-  UsageDelta,
-  UsageRecord,
-} from './types.ts';
+import { mapConstraintErrors } from './constraint-errors.ts';
+import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, embeddedWith, logsOfModel, noUsage, toDocument, turnColumns } from './rows.ts';
+import type { ApiKeyRecord, ChunkHit, ChunkInput, ChunkRecord, ConversationRecord, DocumentInput, DocumentRecord, DocumentSummary, NewApiKey, PredictionLogInput, PredictionLogRecord, Store, StoreOptions, TurnInput, TurnRecord, UsageDelta, UsageRecord } from './types.ts';
 import { StoreError } from './types.ts';
-import {
-  checkDay,
-  checkDocument,
-  checkId,
-  checkK,
-  checkKeyHash,
-  checkLimit,
-  checkNewApiKey,
-  checkPredictionLog,
-  checkStoreOptions,
-  checkTurn,
-  checkUsageDelta,
-  checkVector,
-  driverCode,
-} from './validate.ts';
+import { checkDay, checkDocument, checkId, checkK, checkKeyHash, checkLimit, checkNewApiKey, checkPredictionLog, checkQuery, checkStoreOptions, checkTurn, checkUsageDelta, checkVector } from './validate.ts';
 
 const { documents, chunks, apiKeys, usage, conversations, turns, predictionLogs } = schema;
 
@@ -56,7 +25,6 @@ export const PG_MIGRATIONS = fileURLToPath(new URL('../../drizzle/pg', import.me
 
 /** pg_advisory_lock key that serializes migrations between instances ("swyd" in ASCII). */
 const MIGRATION_LOCK = 0x73777964;
-const INSERT_BATCH = 200;
 
 export interface PgStoreTimeouts {
   /** Connecting to the server (ms). */
@@ -127,29 +95,11 @@ export class PgStore implements Store {
   async upsertDocument(doc: DocumentInput, input: ChunkInput[]): Promise<{ document: DocumentRecord; chunks: number }> {
     this.live();
     const { doc: d, chunks: cs } = checkDocument(doc, input, this);
-    const now = new Date();
+    const { values, set } = documentColumns(d, new Date());
     const document = await this.db.transaction(async (tx) => {
-      const [row] = await tx
-        .insert(documents)
-        .values({ id: d.id, title: d.title, source: d.source ?? null, url: d.url ?? null, metadata: d.metadata ?? null, contentHash: d.contentHash, createdAt: now, updatedAt: now })
-        .onConflictDoUpdate({
-          target: documents.id,
-          set: { title: d.title, source: d.source ?? null, url: d.url ?? null, metadata: d.metadata ?? null, contentHash: d.contentHash, updatedAt: now },
-        })
-        .returning();
+      const [row] = await tx.insert(documents).values(values).onConflictDoUpdate({ target: documents.id, set }).returning();
       await tx.delete(chunks).where(eq(chunks.documentId, d.id));
-      for (let i = 0; i < cs.length; i += INSERT_BATCH) {
-        await tx.insert(chunks).values(
-          cs.slice(i, i + INSERT_BATCH).map((c, j) => ({
-            documentId: d.id,
-            ordinal: i + j,
-            text: c.text,
-            tokenCount: c.tokenCount,
-            embedding: c.embedding ? Array.from(c.embedding) : null,
-            embeddingVersion: c.embeddingVersion,
-          })),
-        );
-      }
+      for (const batch of chunkRowBatches(d.id, cs, (v) => Array.from(v))) await tx.insert(chunks).values(batch);
       return row;
     });
     return { document: toDocument(document), chunks: cs.length };
@@ -184,10 +134,7 @@ export class PgStore implements Store {
     const [[d], [c], [e]] = await Promise.all([
       this.db.select({ n: count() }).from(documents),
       this.db.select({ n: count() }).from(chunks),
-      this.db
-        .select({ n: count() })
-        .from(chunks)
-        .where(and(isNotNull(chunks.embedding), eq(chunks.embeddingVersion, this.embeddingVersion))),
+      this.db.select({ n: count() }).from(chunks).where(embeddedWith(chunks, this.embeddingVersion)),
     ]);
     return { documents: d.n, chunks: c.n, embeddedChunks: e.n };
   }
@@ -199,9 +146,8 @@ export class PgStore implements Store {
    */
   async searchText(query: string, k: number): Promise<ChunkHit[]> {
     this.live();
-    if (typeof query !== 'string') throw new StoreError('INVALID_INPUT', 'query: must be a string');
+    const terms = queryTerms(checkQuery(query));
     const limit = checkK(k);
-    const terms = queryTerms(query);
     if (!terms.length) return [];
     const r = await this.db.execute<HitRow>(sql`
       SELECT c.id AS "chunkId", c.document_id AS "documentId", c.ordinal, c.text, d.title, d.source, d.url,
@@ -238,26 +184,9 @@ export class PgStore implements Store {
 
   async createApiKey(key: NewApiKey): Promise<ApiKeyRecord> {
     this.live();
-    const k = checkNewApiKey(key);
-    try {
-      const [row] = await this.db
-        .insert(apiKeys)
-        .values({
-          id: k.id ?? newKeyId(),
-          name: k.name,
-          keyHash: k.keyHash,
-          prefix: k.prefix,
-          role: k.role,
-          rateLimitPerMinute: k.rateLimitPerMinute,
-          dailyTokenQuota: k.dailyTokenQuota ?? null,
-          createdAt: new Date(),
-        })
-        .returning();
-      return row;
-    } catch (e) {
-      if (driverCode(e) === '23505') throw new StoreError('CONFLICT', 'an API key with this id or hash already exists');
-      throw e;
-    }
+    const row = apiKeyRow(checkNewApiKey(key), new Date());
+    const [created] = await mapConstraintErrors(this.dialect, { conflict: 'an API key with this id or hash already exists' }, () => this.db.insert(apiKeys).values(row).returning());
+    return created;
   }
 
   async getApiKey(id: string): Promise<ApiKeyRecord | null> {
@@ -290,25 +219,11 @@ export class PgStore implements Store {
     this.live();
     const id = checkId(keyId, 'keyId');
     const d = checkUsageDelta(delta);
-    try {
-      const [row] = await this.db
-        .insert(usage)
-        .values({ keyId: id, day: checkDay(day), ...d })
-        .onConflictDoUpdate({
-          target: [usage.keyId, usage.day],
-          set: {
-            requests: sql`${usage.requests} + excluded.requests`,
-            tokensIn: sql`${usage.tokensIn} + excluded.tokens_in`,
-            tokensOut: sql`${usage.tokensOut} + excluded.tokens_out`,
-            costUsd: sql`${usage.costUsd} + excluded.cost_usd`,
-          },
-        })
-        .returning();
-      return row;
-    } catch (e) {
-      if (driverCode(e) === '23503') throw new StoreError('NOT_FOUND', `no API key ${id}`);
-      throw e;
-    }
+    const values = { keyId: id, day: checkDay(day), ...d };
+    const [row] = await mapConstraintErrors(this.dialect, { missingRef: `no API key ${id}` }, () =>
+      this.db.insert(usage).values(values).onConflictDoUpdate({ target: [usage.keyId, usage.day], set: addUsage(usage) }).returning(),
+    );
+    return row;
   }
 
   async getUsage(keyId: string, day: string): Promise<UsageRecord> {
@@ -319,37 +234,24 @@ export class PgStore implements Store {
       .select()
       .from(usage)
       .where(and(eq(usage.keyId, id), eq(usage.day, dd)));
-    return row ?? { keyId: id, day: dd, requests: 0, tokensIn: 0, tokensOut: 0, costUsd: 0 };
+    return row ?? noUsage(id, dd);
   }
 
   // ---- conversations ---------------------------------------------------------------------
 
   async getOrCreateConversation(sessionId: string, userId?: string | null): Promise<ConversationRecord> {
     this.live();
-    const sid = checkId(sessionId, 'sessionId');
-    const uid = userId == null ? null : checkId(userId, 'userId');
-    const [row] = await this.db
-      .insert(conversations)
-      .values({ id: crypto.randomUUID(), sessionId: sid, userId: uid, createdAt: new Date() })
-      .onConflictDoUpdate({ target: conversations.sessionId, set: { userId: sql`coalesce(${conversations.userId}, excluded.user_id)` } })
-      .returning();
+    const { values, set } = conversationUpsert(conversations, sessionId, userId);
+    const [row] = await this.db.insert(conversations).values(values).onConflictDoUpdate({ target: conversations.sessionId, set }).returning();
     return row;
   }
 
   async appendTurn(conversationId: string, turn: TurnInput): Promise<TurnRecord> {
     this.live();
     const cid = checkId(conversationId, 'conversationId');
-    const t = checkTurn(turn);
-    try {
-      const [row] = await this.db
-        .insert(turns)
-        .values({ conversationId: cid, ...turnColumns(t), createdAt: new Date() })
-        .returning();
-      return row as TurnRecord;
-    } catch (e) {
-      if (driverCode(e) === '23503') throw new StoreError('NOT_FOUND', `no conversation ${cid}`);
-      throw e;
-    }
+    const values = { conversationId: cid, ...turnColumns(checkTurn(turn)), createdAt: new Date() };
+    const [row] = await mapConstraintErrors(this.dialect, { missingRef: `no conversation ${cid}` }, () => this.db.insert(turns).values(values).returning());
+    return row as TurnRecord;
   }
 
   async getConversationBySession(sessionId: string, opts: { limit?: number } = {}): Promise<{ conversation: ConversationRecord; turns: TurnRecord[] } | null> {
@@ -376,10 +278,8 @@ export class PgStore implements Store {
   async listPredictionLogs(opts: { modelName?: string; limit?: number } = {}): Promise<PredictionLogRecord[]> {
     this.live();
     const limit = checkLimit(opts.limit, 100);
-    const q = this.db.select().from(predictionLogs);
-    return (opts.modelName === undefined ? q : q.where(eq(predictionLogs.modelName, checkId(opts.modelName, 'modelName'))))
-      .orderBy(desc(predictionLogs.id))
-      .limit(limit);
+    const where = logsOfModel(predictionLogs, opts.modelName);
+    return this.db.select().from(predictionLogs).where(where).orderBy(desc(predictionLogs.id)).limit(limit);
   }
 
   async close(): Promise<void> {
@@ -408,14 +308,9 @@ async function migrateWithLock(pool: pg.Pool): Promise<void> {
   }
 }
 
-interface HitRow extends Record<string, unknown> {
+/** A hit as node-postgres returns it (a bigint id or a numeric score may come back as a string). */
+interface HitRow extends Record<string, unknown>, Omit<ChunkHit, 'chunkId' | 'score'> {
   chunkId: string | number;
-  documentId: string;
-  ordinal: number;
-  text: string;
-  title: string;
-  source: string | null;
-  url: string | null;
   score: number | string;
 }
 
@@ -430,8 +325,4 @@ function toHit(r: HitRow): ChunkHit {
     url: r.url,
     score: Number(r.score),
   };
-}
-
-function toDocument(r: typeof documents.$inferSelect): DocumentRecord {
-  return { ...r, metadata: r.metadata ?? null };
 }

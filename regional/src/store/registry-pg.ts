@@ -2,93 +2,64 @@
  * The model registry on PostgreSQL (see ModelRegistryStore in types.ts); used by PgStore. Stage
  * changes lock the model's rows (SELECT … FOR UPDATE) so concurrent promotions serialize.
  */
-import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
+import { asc, desc, eq } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
-import { checkLimit, driverCode } from './validate.ts';
-import { actionFor, checkTransition, rollbackTarget } from './registry-rules.ts';
+import { mapConstraintErrors } from './constraint-errors.ts';
+import { StorePart } from './store-part.ts';
+import { checkLimit } from './validate.ts';
+import { CONCURRENT_STAGE_CHANGE, planRollback, planSetStage, type StageMove } from './registry-rules.ts';
+import { moveRows, productionOf, registerRows, stageChangeFilter, toModelVersionRecord, versionFilter, versionIs } from './registry-rows.ts';
 import * as schema from './schema.pg.ts';
-import { StoreError, type ModelRegistryStore, type ModelStage, type ModelVersionRecord, type NewModelVersion, type StageChangeInput, type StageChangeRecord } from './types.ts';
-import { checkModelName, checkModelVersion, checkNewModelVersion, checkStage, checkStageChange } from './validate-ops.ts';
+import type { ModelRegistryStore, ModelStage, ModelVersionRecord, NewModelVersion, StageChangeInput, StageChangeRecord } from './types.ts';
+import { checkModelName, checkNewModelVersion, checkSetStage, checkStageChange } from './validate-ops.ts';
 
 const { modelVersions, modelStageChanges } = schema;
 type Db = NodePgDatabase<typeof schema>;
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 type Row = typeof modelVersions.$inferSelect;
 
-export class PgRegistry implements ModelRegistryStore {
-  constructor(
-    private readonly db: Db,
-    private readonly live: () => void,
-  ) {}
-
+export class PgRegistry extends StorePart<Db> implements ModelRegistryStore {
   async registerModelVersion(input: NewModelVersion): Promise<ModelVersionRecord> {
     this.live();
     const v = checkNewModelVersion(input);
-    const now = new Date();
-    try {
-      return await this.db.transaction(async (tx) => {
-        const [row] = await tx
-          .insert(modelVersions)
-          .values({ ...v, stage: 'dev', createdAt: now })
-          .returning();
-        await tx.insert(modelStageChanges).values({ name: v.name, version: v.version, fromStage: null, toStage: 'dev', action: 'register', actor: v.registeredBy, reason: null, createdAt: now });
-        return toRecord(row);
-      });
-    } catch (e) {
-      if (driverCode(e) === '23505') throw new StoreError('CONFLICT', `${v.name}@${v.version} is already registered`);
-      throw e;
-    }
+    const rows = registerRows(v, new Date());
+    return mapConstraintErrors('postgres', { conflict: `${v.name}@${v.version} is already registered` }, () =>
+      this.db.transaction(async (tx) => {
+        const [row] = await tx.insert(modelVersions).values(rows.version).returning();
+        await tx.insert(modelStageChanges).values(rows.change);
+        return toModelVersionRecord(row);
+      }),
+    );
   }
 
   async getModelVersion(name: string, version: string): Promise<ModelVersionRecord | null> {
     this.live();
-    const [row] = await this.db
-      .select()
-      .from(modelVersions)
-      .where(and(eq(modelVersions.name, checkModelName(name)), eq(modelVersions.version, checkModelVersion(version))));
-    return row ? toRecord(row) : null;
+    const [row] = await this.db.select().from(modelVersions).where(versionIs(modelVersions, name, version));
+    return row ? toModelVersionRecord(row) : null;
   }
 
   async listModelVersions(opts: { name?: string; stage?: ModelStage } = {}): Promise<ModelVersionRecord[]> {
     this.live();
-    const where: SQL[] = [];
-    if (opts.name !== undefined) where.push(eq(modelVersions.name, checkModelName(opts.name)));
-    if (opts.stage !== undefined) where.push(eq(modelVersions.stage, checkStage(opts.stage)));
-    const rows = await this.db
-      .select()
-      .from(modelVersions)
-      .where(and(...where))
-      .orderBy(desc(modelVersions.id));
-    return rows.map(toRecord);
+    const rows = await this.db.select().from(modelVersions).where(versionFilter(modelVersions, opts)).orderBy(desc(modelVersions.id));
+    return rows.map(toModelVersionRecord);
   }
 
   async getProductionVersion(name: string): Promise<ModelVersionRecord | null> {
     this.live();
-    const [row] = await this.db
-      .select()
-      .from(modelVersions)
-      .where(and(eq(modelVersions.name, checkModelName(name)), eq(modelVersions.stage, 'production')));
-    return row ? toRecord(row) : null;
+    const [row] = await this.db.select().from(modelVersions).where(productionOf(modelVersions, name));
+    return row ? toModelVersionRecord(row) : null;
   }
 
   async setStage(name: string, version: string, to: ModelStage, change: StageChangeInput): Promise<ModelVersionRecord> {
     this.live();
-    const n = checkModelName(name);
-    const v = checkModelVersion(version);
-    const stage = checkStage(to);
-    const c = checkStageChange(change);
-    return this.write(() =>
+    const a = checkSetStage(name, version, to, change);
+    return mapConstraintErrors('postgres', { conflict: CONCURRENT_STAGE_CHANGE }, () =>
       this.db.transaction(async (tx) => {
-        const rows = await lockModel(tx, n);
-        const row = rows.find((r) => r.version === v);
-        if (!row) throw new StoreError('NOT_FOUND', `no model version ${n}@${v}`);
-        checkTransition(`${n}@${v}`, row.stage, stage);
+        const moves = planSetStage(a.name, await lockModel(tx, a.name), a.version, a.stage, a.change);
         const now = new Date();
-        if (stage === 'production') {
-          const current = rows.find((r) => r.stage === 'production');
-          if (current) await move(tx, current, 'archived', 'demote', { actor: c.actor, reason: `replaced by ${v}${c.reason ? `: ${c.reason}` : ''}` }, now);
-        }
-        return move(tx, row, stage, actionFor(row.stage, stage), c, now);
+        let moved: ModelVersionRecord | undefined;
+        for (const m of moves) moved = await move(tx, m, now);
+        return moved!;
       }),
     );
   }
@@ -97,19 +68,14 @@ export class PgRegistry implements ModelRegistryStore {
     this.live();
     const n = checkModelName(name);
     const c = checkStageChange(change);
-    return this.write(() =>
+    return mapConstraintErrors('postgres', { conflict: CONCURRENT_STAGE_CHANGE }, () =>
       this.db.transaction(async (tx) => {
         const rows = await lockModel(tx, n);
-        const current = rows.find((r) => r.stage === 'production');
-        if (!current) throw new StoreError('NOT_FOUND', `${n} has no version in production`);
         const history = await tx.select().from(modelStageChanges).where(eq(modelStageChanges.name, n)).orderBy(asc(modelStageChanges.id));
-        const target = rollbackTarget(history, current.version);
-        if (!target) throw new StoreError('CONFLICT', `${n}@${current.version} is the first production version: there is nothing to roll back to`);
-        const prev = rows.find((r) => r.version === target)!;
+        const plan = planRollback(n, rows, history, c);
         const now = new Date();
-        const reason = c.reason ?? null;
-        const from = await move(tx, current, 'archived', 'rollback', { actor: c.actor, reason: `rolled back to ${target}${reason ? `: ${reason}` : ''}` }, now);
-        const to = await move(tx, prev, 'production', 'rollback', { actor: c.actor, reason: `rollback from ${current.version}${reason ? `: ${reason}` : ''}` }, now);
+        const from = await move(tx, plan.from, now);
+        const to = await move(tx, plan.to, now);
         return { from, to };
       }),
     );
@@ -117,25 +83,9 @@ export class PgRegistry implements ModelRegistryStore {
 
   async listStageChanges(name: string, opts: { version?: string; limit?: number } = {}): Promise<StageChangeRecord[]> {
     this.live();
-    const where = [eq(modelStageChanges.name, checkModelName(name))];
-    if (opts.version !== undefined) where.push(eq(modelStageChanges.version, checkModelVersion(opts.version)));
-    const rows = await this.db
-      .select()
-      .from(modelStageChanges)
-      .where(and(...where))
-      .orderBy(desc(modelStageChanges.id))
-      .limit(checkLimit(opts.limit, 1000));
+    const where = stageChangeFilter(modelStageChanges, name, opts.version);
+    const rows = await this.db.select().from(modelStageChanges).where(where).orderBy(desc(modelStageChanges.id)).limit(checkLimit(opts.limit, 1000));
     return rows.reverse();
-  }
-
-  private async write<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (e) {
-      if (e instanceof StoreError) throw e;
-      if (driverCode(e) === '23505') throw new StoreError('CONFLICT', 'another stage change for this model happened at the same time; retry');
-      throw e;
-    }
   }
 }
 
@@ -144,16 +94,9 @@ function lockModel(tx: Tx, name: string): Promise<Row[]> {
   return tx.select().from(modelVersions).where(eq(modelVersions.name, name)).orderBy(asc(modelVersions.id)).for('update');
 }
 
-async function move(tx: Tx, row: Row, to: ModelStage, action: StageChangeRecord['action'], c: StageChangeInput, now: Date): Promise<ModelVersionRecord> {
-  const [updated] = await tx
-    .update(modelVersions)
-    .set({ stage: to, promotedBy: c.actor, promotedAt: now, reason: c.reason ?? null })
-    .where(eq(modelVersions.id, row.id))
-    .returning();
-  await tx.insert(modelStageChanges).values({ name: row.name, version: row.version, fromStage: row.stage, toStage: to, action, actor: c.actor, reason: c.reason ?? null, createdAt: now });
-  return toRecord(updated);
-}
-
-function toRecord(r: Row): ModelVersionRecord {
-  return { ...r, metrics: r.metrics ?? null, settings: r.settings ?? null, baseline: r.baseline ?? null };
+async function move(tx: Tx, m: StageMove<Row>, now: Date): Promise<ModelVersionRecord> {
+  const { set, change } = moveRows(m, now);
+  const [updated] = await tx.update(modelVersions).set(set).where(eq(modelVersions.id, m.row.id)).returning();
+  await tx.insert(modelStageChanges).values(change);
+  return toModelVersionRecord(updated);
 }

@@ -1,97 +1,66 @@
-/** The model registry on SQLite (see ModelRegistryStore in types.ts); used by SqliteStore. */
-import { and, asc, desc, eq, type SQL } from 'drizzle-orm';
+/**
+ * The model registry on SQLite (see ModelRegistryStore in types.ts); used by SqliteStore. Stage
+ * changes run in IMMEDIATE transactions (the database's write lock), so they serialize.
+ */
+import { asc, desc, eq } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { checkLimit, driverCode } from './validate.ts';
-import { actionFor, checkTransition, rollbackTarget } from './registry-rules.ts';
+import { mapConstraintErrors } from './constraint-errors.ts';
+import { StorePart } from './store-part.ts';
+import { checkLimit } from './validate.ts';
+import { CONCURRENT_STAGE_CHANGE, planRollback, planSetStage, type StageMove } from './registry-rules.ts';
+import { moveRows, productionOf, registerRows, stageChangeFilter, toModelVersionRecord, versionFilter, versionIs } from './registry-rows.ts';
 import * as schema from './schema.sqlite.ts';
-import { StoreError, type ModelRegistryStore, type ModelStage, type ModelVersionRecord, type NewModelVersion, type StageChangeInput, type StageChangeRecord } from './types.ts';
-import { checkModelName, checkModelVersion, checkNewModelVersion, checkStage, checkStageChange } from './validate-ops.ts';
+import type { ModelRegistryStore, ModelStage, ModelVersionRecord, NewModelVersion, StageChangeInput, StageChangeRecord } from './types.ts';
+import { checkModelName, checkNewModelVersion, checkSetStage, checkStageChange } from './validate-ops.ts';
 
 const { modelVersions, modelStageChanges } = schema;
 type Db = BetterSQLite3Database<typeof schema>;
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+type Row = typeof modelVersions.$inferSelect;
 
-export class SqliteRegistry implements ModelRegistryStore {
-  constructor(
-    private readonly db: Db,
-    private readonly live: () => void,
-  ) {}
-
+export class SqliteRegistry extends StorePart<Db> implements ModelRegistryStore {
   async registerModelVersion(input: NewModelVersion): Promise<ModelVersionRecord> {
     this.live();
     const v = checkNewModelVersion(input);
-    const now = new Date();
-    try {
-      return this.db.transaction(
+    const rows = registerRows(v, new Date());
+    return mapConstraintErrors('sqlite', { conflict: `${v.name}@${v.version} is already registered` }, () =>
+      this.db.transaction(
         (tx) => {
-          const row = tx
-            .insert(modelVersions)
-            .values({ ...v, stage: 'dev', createdAt: now })
-            .returning()
-            .get();
-          tx.insert(modelStageChanges).values({ name: v.name, version: v.version, fromStage: null, toStage: 'dev', action: 'register', actor: v.registeredBy, reason: null, createdAt: now }).run();
-          return toRecord(row);
+          const row = tx.insert(modelVersions).values(rows.version).returning().get();
+          tx.insert(modelStageChanges).values(rows.change).run();
+          return toModelVersionRecord(row);
         },
         { behavior: 'immediate' },
-      );
-    } catch (e) {
-      if (driverCode(e)?.startsWith('SQLITE_CONSTRAINT_')) throw new StoreError('CONFLICT', `${v.name}@${v.version} is already registered`);
-      throw e;
-    }
+      ),
+    );
   }
 
   async getModelVersion(name: string, version: string): Promise<ModelVersionRecord | null> {
     this.live();
-    const row = this.db
-      .select()
-      .from(modelVersions)
-      .where(and(eq(modelVersions.name, checkModelName(name)), eq(modelVersions.version, checkModelVersion(version))))
-      .get();
-    return row ? toRecord(row) : null;
+    const row = this.db.select().from(modelVersions).where(versionIs(modelVersions, name, version)).get();
+    return row ? toModelVersionRecord(row) : null;
   }
 
   async listModelVersions(opts: { name?: string; stage?: ModelStage } = {}): Promise<ModelVersionRecord[]> {
     this.live();
-    const where: SQL[] = [];
-    if (opts.name !== undefined) where.push(eq(modelVersions.name, checkModelName(opts.name)));
-    if (opts.stage !== undefined) where.push(eq(modelVersions.stage, checkStage(opts.stage)));
-    return this.db
-      .select()
-      .from(modelVersions)
-      .where(and(...where))
-      .orderBy(desc(modelVersions.id))
-      .all()
-      .map(toRecord);
+    return this.db.select().from(modelVersions).where(versionFilter(modelVersions, opts)).orderBy(desc(modelVersions.id)).all().map(toModelVersionRecord);
   }
 
   async getProductionVersion(name: string): Promise<ModelVersionRecord | null> {
     this.live();
-    const row = this.db
-      .select()
-      .from(modelVersions)
-      .where(and(eq(modelVersions.name, checkModelName(name)), eq(modelVersions.stage, 'production')))
-      .get();
-    return row ? toRecord(row) : null;
+    const row = this.db.select().from(modelVersions).where(productionOf(modelVersions, name)).get();
+    return row ? toModelVersionRecord(row) : null;
   }
 
   async setStage(name: string, version: string, to: ModelStage, change: StageChangeInput): Promise<ModelVersionRecord> {
     this.live();
-    const n = checkModelName(name);
-    const v = checkModelVersion(version);
-    const stage = checkStage(to);
-    const c = checkStageChange(change);
-    return this.write(() =>
+    const a = checkSetStage(name, version, to, change);
+    return mapConstraintErrors('sqlite', { conflict: CONCURRENT_STAGE_CHANGE }, () =>
       this.db.transaction(
         (tx) => {
-          const row = tx.select().from(modelVersions).where(and(eq(modelVersions.name, n), eq(modelVersions.version, v))).get();
-          if (!row) throw new StoreError('NOT_FOUND', `no model version ${n}@${v}`);
-          checkTransition(`${n}@${v}`, row.stage, stage);
+          const moves = planSetStage(a.name, versionsOf(tx, a.name), a.version, a.stage, a.change);
           const now = new Date();
-          if (stage === 'production') {
-            const current = tx.select().from(modelVersions).where(and(eq(modelVersions.name, n), eq(modelVersions.stage, 'production'))).get();
-            if (current) move(tx, current, 'archived', 'demote', { actor: c.actor, reason: `replaced by ${v}${c.reason ? `: ${c.reason}` : ''}` }, now);
-          }
-          return move(tx, row, stage, actionFor(row.stage, stage), c, now);
+          return moves.map((m) => move(tx, m, now)).at(-1)!;
         },
         { behavior: 'immediate' },
       ),
@@ -102,20 +71,13 @@ export class SqliteRegistry implements ModelRegistryStore {
     this.live();
     const n = checkModelName(name);
     const c = checkStageChange(change);
-    return this.write(() =>
+    return mapConstraintErrors('sqlite', { conflict: CONCURRENT_STAGE_CHANGE }, () =>
       this.db.transaction(
         (tx) => {
-          const current = tx.select().from(modelVersions).where(and(eq(modelVersions.name, n), eq(modelVersions.stage, 'production'))).get();
-          if (!current) throw new StoreError('NOT_FOUND', `${n} has no version in production`);
           const history = tx.select().from(modelStageChanges).where(eq(modelStageChanges.name, n)).orderBy(asc(modelStageChanges.id)).all();
-          const target = rollbackTarget(history, current.version);
-          if (!target) throw new StoreError('CONFLICT', `${n}@${current.version} is the first production version: there is nothing to roll back to`);
-          const prev = tx.select().from(modelVersions).where(and(eq(modelVersions.name, n), eq(modelVersions.version, target))).get()!;
+          const plan = planRollback(n, versionsOf(tx, n), history, c);
           const now = new Date();
-          const reason = c.reason ?? null;
-          const from = move(tx, current, 'archived', 'rollback', { actor: c.actor, reason: `rolled back to ${target}${reason ? `: ${reason}` : ''}` }, now);
-          const to = move(tx, prev, 'production', 'rollback', { actor: c.actor, reason: `rollback from ${current.version}${reason ? `: ${reason}` : ''}` }, now);
-          return { from, to };
+          return { from: move(tx, plan.from, now), to: move(tx, plan.to, now) };
         },
         { behavior: 'immediate' },
       ),
@@ -124,41 +86,20 @@ export class SqliteRegistry implements ModelRegistryStore {
 
   async listStageChanges(name: string, opts: { version?: string; limit?: number } = {}): Promise<StageChangeRecord[]> {
     this.live();
-    const where = [eq(modelStageChanges.name, checkModelName(name))];
-    if (opts.version !== undefined) where.push(eq(modelStageChanges.version, checkModelVersion(opts.version)));
-    const rows = this.db
-      .select()
-      .from(modelStageChanges)
-      .where(and(...where))
-      .orderBy(desc(modelStageChanges.id))
-      .limit(checkLimit(opts.limit, 1000))
-      .all();
+    const where = stageChangeFilter(modelStageChanges, name, opts.version);
+    const rows = this.db.select().from(modelStageChanges).where(where).orderBy(desc(modelStageChanges.id)).limit(checkLimit(opts.limit, 1000)).all();
     return rows.reverse();
   }
-
-  /** A concurrent promotion that wins the one-production index race surfaces as CONFLICT. */
-  private write<T>(fn: () => T): T {
-    try {
-      return fn();
-    } catch (e) {
-      if (e instanceof StoreError) throw e;
-      if (driverCode(e)?.startsWith('SQLITE_CONSTRAINT_')) throw new StoreError('CONFLICT', 'another stage change for this model happened at the same time; retry');
-      throw e;
-    }
-  }
 }
 
-function move(tx: Tx, row: typeof modelVersions.$inferSelect, to: ModelStage, action: StageChangeRecord['action'], c: StageChangeInput, now: Date): ModelVersionRecord {
-  const updated = tx
-    .update(modelVersions)
-    .set({ stage: to, promotedBy: c.actor, promotedAt: now, reason: c.reason ?? null })
-    .where(eq(modelVersions.id, row.id))
-    .returning()
-    .get();
-  tx.insert(modelStageChanges).values({ name: row.name, version: row.version, fromStage: row.stage, toStage: to, action, actor: c.actor, reason: c.reason ?? null, createdAt: now }).run();
-  return toRecord(updated);
+/** All versions of a model, oldest first. */
+function versionsOf(tx: Tx, name: string): Row[] {
+  return tx.select().from(modelVersions).where(eq(modelVersions.name, name)).orderBy(asc(modelVersions.id)).all();
 }
 
-function toRecord(r: typeof modelVersions.$inferSelect): ModelVersionRecord {
-  return { ...r, metrics: r.metrics ?? null, settings: r.settings ?? null, baseline: r.baseline ?? null };
+function move(tx: Tx, m: StageMove<Row>, now: Date): ModelVersionRecord {
+  const { set, change } = moveRows(m, now);
+  const updated = tx.update(modelVersions).set(set).where(eq(modelVersions.id, m.row.id)).returning().get();
+  tx.insert(modelStageChanges).values(change).run();
+  return toModelVersionRecord(updated);
 }

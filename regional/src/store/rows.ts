@@ -1,8 +1,88 @@
-/** Row helpers shared by both Store implementations. */
-import type { TurnInput } from './types.ts';
+/**
+ * Row helpers shared by both Store implementations: the column values each write sets and the
+ * mapping of rows back to records. Table-dependent pieces take the dialect's table (or columns).
+ */
+import { and, eq, isNotNull, sql, type Column } from 'drizzle-orm';
+import type { ApiKeyRecord, DocumentInput, DocumentRecord, NewApiKey, TurnInput, UsageRecord } from './types.ts';
+import { checkId, type CheckedChunk } from './validate.ts';
+
+/** Chunks inserted per statement (keeps the bound parameters well under both drivers' limits). */
+const INSERT_BATCH = 200;
 
 export function newKeyId(): string {
   return `key_${crypto.randomUUID().replace(/-/g, '').slice(0, 20)}`;
+}
+
+/** A document's columns on insert (`values`) and the ones an upsert replaces (`set`: createdAt is kept). */
+export function documentColumns(d: DocumentInput, now: Date) {
+  const set = { title: d.title, source: d.source ?? null, url: d.url ?? null, metadata: d.metadata ?? null, contentHash: d.contentHash, updatedAt: now };
+  return { values: { id: d.id, ...set, createdAt: now }, set };
+}
+
+/** A document's chunk rows, numbered from 0, in insert batches; `encode` gives the dialect's embedding column value. */
+export function* chunkRowBatches<E>(documentId: string, cs: readonly CheckedChunk[], encode: (v: Float32Array) => E) {
+  for (let i = 0; i < cs.length; i += INSERT_BATCH) {
+    yield cs.slice(i, i + INSERT_BATCH).map((c, j) => ({
+      documentId,
+      ordinal: i + j,
+      text: c.text,
+      tokenCount: c.tokenCount,
+      embedding: c.embedding ? encode(c.embedding) : null,
+      embeddingVersion: c.embeddingVersion,
+    }));
+  }
+}
+
+/** Chunks whose embedding is there and of `version` (the ones vector search sees). */
+export function embeddedWith(chunks: { embedding: Column; embeddingVersion: Column }, version: string) {
+  return and(isNotNull(chunks.embedding), eq(chunks.embeddingVersion, version));
+}
+
+export function toDocument(r: Omit<DocumentRecord, 'metadata'> & { metadata: Record<string, unknown> | null | undefined }): DocumentRecord {
+  return { ...r, metadata: r.metadata ?? null };
+}
+
+export function apiKeyRow(k: NewApiKey, now: Date): Omit<ApiKeyRecord, 'revokedAt'> {
+  return {
+    id: k.id ?? newKeyId(),
+    name: k.name,
+    keyHash: k.keyHash,
+    prefix: k.prefix,
+    role: k.role,
+    rateLimitPerMinute: k.rateLimitPerMinute,
+    dailyTokenQuota: k.dailyTokenQuota ?? null,
+    createdAt: now,
+  };
+}
+
+/** The upsert's `set` that adds the inserted (excluded) row's counters to the stored ones. */
+export function addUsage(usage: { requests: Column; tokensIn: Column; tokensOut: Column; costUsd: Column }) {
+  return {
+    requests: sql`${usage.requests} + excluded.requests`,
+    tokensIn: sql`${usage.tokensIn} + excluded.tokens_in`,
+    tokensOut: sql`${usage.tokensOut} + excluded.tokens_out`,
+    costUsd: sql`${usage.costUsd} + excluded.cost_usd`,
+  };
+}
+
+/** A key's totals for a day when nothing was recorded. */
+export function noUsage(keyId: string, day: string): UsageRecord {
+  return { keyId, day, requests: 0, tokensIn: 0, tokensOut: 0, costUsd: 0 };
+}
+
+/** A new conversation's row (ids checked), and the upsert's `set` that keeps a known user id. */
+export function conversationUpsert(conversations: { userId: Column }, sessionId: unknown, userId: unknown) {
+  const sid = checkId(sessionId, 'sessionId');
+  const uid = userId == null ? null : checkId(userId, 'userId');
+  return {
+    values: { id: crypto.randomUUID(), sessionId: sid, userId: uid, createdAt: new Date() },
+    set: { userId: sql`coalesce(${conversations.userId}, excluded.user_id)` },
+  };
+}
+
+/** listPredictionLogs: one model's logs when `modelName` is given. */
+export function logsOfModel(predictionLogs: { modelName: Column }, modelName: string | undefined) {
+  return modelName === undefined ? undefined : eq(predictionLogs.modelName, checkId(modelName, 'modelName'));
 }
 
 export function turnColumns(t: TurnInput) {

@@ -6,58 +6,25 @@
  * another connection's, seen through PRAGMA data_version).
  */
 import Database from 'better-sqlite3';
-import { and, asc, count, desc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { fileURLToPath } from 'node:url';
 import { fts5MatchQuery } from './fts-query.ts';
-import { newKeyId, turnColumns } from './rows.ts';
+import { mapConstraintErrors } from './constraint-errors.ts';
+import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, embeddedWith, logsOfModel, noUsage, toDocument, turnColumns } from './rows.ts';
 import { SqliteBatchJobs } from './batch-jobs-sqlite.ts';
 import { SqliteRegistry } from './registry-sqlite.ts';
 import * as schema from './schema.sqlite.ts';
-import type {
-  ApiKeyRecord,
-  ChunkHit,
-  ChunkInput,
-  ChunkRecord,
-  ConversationRecord,
-  DocumentInput,
-  DocumentRecord,
-  DocumentSummary,
-  NewApiKey,
-  PredictionLogInput,
-  PredictionLogRecord,
-  Store,
-  StoreOptions,
-  TurnInput,
-  TurnRecord,
-  UsageDelta,
-  UsageRecord,
-} from './types.ts';
+import type { ApiKeyRecord, ChunkHit, ChunkInput, ChunkRecord, ConversationRecord, DocumentInput, DocumentRecord, DocumentSummary, NewApiKey, PredictionLogInput, PredictionLogRecord, Store, StoreOptions, TurnInput, TurnRecord, UsageDelta, UsageRecord } from './types.ts';
 import { StoreError } from './types.ts';
-import {
-  checkDay,
-  checkDocument,
-  checkId,
-  checkK,
-  checkKeyHash,
-  checkLimit,
-  checkNewApiKey,
-  checkPredictionLog,
-  checkStoreOptions,
-  checkTurn,
-  checkUsageDelta,
-  checkVector,
-  driverCode,
-} from './validate.ts';
+import { checkDay, checkDocument, checkId, checkK, checkKeyHash, checkLimit, checkNewApiKey, checkPredictionLog, checkQuery, checkStoreOptions, checkTurn, checkUsageDelta, checkVector } from './validate.ts';
 import { decodeFloat32, encodeFloat32 } from './vector-codec.ts';
 import { VectorMatrix } from './vector-matrix.ts';
 
 const { documents, chunks, apiKeys, usage, conversations, turns, predictionLogs } = schema;
 
 export const SQLITE_MIGRATIONS = fileURLToPath(new URL('../../drizzle/sqlite', import.meta.url));
-
-const INSERT_BATCH = 200;
 
 export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
@@ -108,32 +75,11 @@ export class SqliteStore implements Store {
   async upsertDocument(doc: DocumentInput, input: ChunkInput[]): Promise<{ document: DocumentRecord; chunks: number }> {
     this.live();
     const { doc: d, chunks: cs } = checkDocument(doc, input, this);
-    const now = new Date();
+    const { values, set } = documentColumns(d, new Date());
     const document = this.db.transaction((tx) => {
-      const row = tx
-        .insert(documents)
-        .values({ id: d.id, title: d.title, source: d.source ?? null, url: d.url ?? null, metadata: d.metadata ?? null, contentHash: d.contentHash, createdAt: now, updatedAt: now })
-        .onConflictDoUpdate({
-          target: documents.id,
-          set: { title: d.title, source: d.source ?? null, url: d.url ?? null, metadata: d.metadata ?? null, contentHash: d.contentHash, updatedAt: now },
-        })
-        .returning()
-        .get();
+      const row = tx.insert(documents).values(values).onConflictDoUpdate({ target: documents.id, set }).returning().get();
       tx.delete(chunks).where(eq(chunks.documentId, d.id)).run();
-      for (let i = 0; i < cs.length; i += INSERT_BATCH) {
-        tx.insert(chunks)
-          .values(
-            cs.slice(i, i + INSERT_BATCH).map((c, j) => ({
-              documentId: d.id,
-              ordinal: i + j,
-              text: c.text,
-              tokenCount: c.tokenCount,
-              embedding: c.embedding ? encodeFloat32(c.embedding) : null,
-              embeddingVersion: c.embeddingVersion,
-            })),
-          )
-          .run();
-      }
+      for (const batch of chunkRowBatches(d.id, cs, encodeFloat32)) tx.insert(chunks).values(batch).run();
       return row;
     });
     this.matrix = null;
@@ -170,19 +116,14 @@ export class SqliteStore implements Store {
     this.live();
     const d = this.db.select({ n: count() }).from(documents).get()!.n;
     const c = this.db.select({ n: count() }).from(chunks).get()!.n;
-    const e = this.db
-      .select({ n: count() })
-      .from(chunks)
-      .where(and(isNotNull(chunks.embedding), eq(chunks.embeddingVersion, this.embeddingVersion)))
-      .get()!.n;
+    const e = this.db.select({ n: count() }).from(chunks).where(embeddedWith(chunks, this.embeddingVersion)).get()!.n;
     return { documents: d, chunks: c, embeddedChunks: e };
   }
 
   async searchText(query: string, k: number): Promise<ChunkHit[]> {
     this.live();
-    if (typeof query !== 'string') throw new StoreError('INVALID_INPUT', 'query: must be a string');
+    const match = fts5MatchQuery(checkQuery(query));
     const limit = checkK(k);
-    const match = fts5MatchQuery(query);
     if (!match) return [];
     const rows = this.db.all<HitRow & { rank: number }>(sql`
       SELECT c.id AS chunkId, c.document_id AS documentId, c.ordinal AS ordinal, c.text AS text,
@@ -237,27 +178,8 @@ export class SqliteStore implements Store {
 
   async createApiKey(key: NewApiKey): Promise<ApiKeyRecord> {
     this.live();
-    const k = checkNewApiKey(key);
-    try {
-      const row = this.db
-        .insert(apiKeys)
-        .values({
-          id: k.id ?? newKeyId(),
-          name: k.name,
-          keyHash: k.keyHash,
-          prefix: k.prefix,
-          role: k.role,
-          rateLimitPerMinute: k.rateLimitPerMinute,
-          dailyTokenQuota: k.dailyTokenQuota ?? null,
-          createdAt: new Date(),
-        })
-        .returning()
-        .get();
-      return row;
-    } catch (e) {
-      if (driverCode(e)?.startsWith('SQLITE_CONSTRAINT_')) throw new StoreError('CONFLICT', 'an API key with this id or hash already exists');
-      throw e;
-    }
+    const row = apiKeyRow(checkNewApiKey(key), new Date());
+    return mapConstraintErrors(this.dialect, { conflict: 'an API key with this id or hash already exists' }, () => this.db.insert(apiKeys).values(row).returning().get());
   }
 
   async getApiKey(id: string): Promise<ApiKeyRecord | null> {
@@ -290,25 +212,9 @@ export class SqliteStore implements Store {
     const id = checkId(keyId, 'keyId');
     const d = checkUsageDelta(delta);
     const values = { keyId: id, day: checkDay(day), ...d };
-    try {
-      return this.db
-        .insert(usage)
-        .values(values)
-        .onConflictDoUpdate({
-          target: [usage.keyId, usage.day],
-          set: {
-            requests: sql`${usage.requests} + excluded.requests`,
-            tokensIn: sql`${usage.tokensIn} + excluded.tokens_in`,
-            tokensOut: sql`${usage.tokensOut} + excluded.tokens_out`,
-            costUsd: sql`${usage.costUsd} + excluded.cost_usd`,
-          },
-        })
-        .returning()
-        .get();
-    } catch (e) {
-      if (driverCode(e) === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new StoreError('NOT_FOUND', `no API key ${id}`);
-      throw e;
-    }
+    return mapConstraintErrors(this.dialect, { missingRef: `no API key ${id}` }, () =>
+      this.db.insert(usage).values(values).onConflictDoUpdate({ target: [usage.keyId, usage.day], set: addUsage(usage) }).returning().get(),
+    );
   }
 
   async getUsage(keyId: string, day: string): Promise<UsageRecord> {
@@ -320,38 +226,22 @@ export class SqliteStore implements Store {
       .from(usage)
       .where(and(eq(usage.keyId, id), eq(usage.day, dd)))
       .get();
-    return row ?? { keyId: id, day: dd, requests: 0, tokensIn: 0, tokensOut: 0, costUsd: 0 };
+    return row ?? noUsage(id, dd);
   }
 
   // ---- conversations ---------------------------------------------------------------------
 
   async getOrCreateConversation(sessionId: string, userId?: string | null): Promise<ConversationRecord> {
     this.live();
-    const sid = checkId(sessionId, 'sessionId');
-    const uid = userId == null ? null : checkId(userId, 'userId');
-    return this.db
-      .insert(conversations)
-      .values({ id: crypto.randomUUID(), sessionId: sid, userId: uid, createdAt: new Date() })
-      .onConflictDoUpdate({ target: conversations.sessionId, set: { userId: sql`coalesce(${conversations.userId}, excluded.user_id)` } })
-      .returning()
-      .get();
+    const { values, set } = conversationUpsert(conversations, sessionId, userId);
+    return this.db.insert(conversations).values(values).onConflictDoUpdate({ target: conversations.sessionId, set }).returning().get();
   }
 
   async appendTurn(conversationId: string, turn: TurnInput): Promise<TurnRecord> {
     this.live();
     const cid = checkId(conversationId, 'conversationId');
-    const t = checkTurn(turn);
-    try {
-      const row = this.db
-        .insert(turns)
-        .values({ conversationId: cid, ...turnColumns(t), createdAt: new Date() })
-        .returning()
-        .get();
-      return row as TurnRecord;
-    } catch (e) {
-      if (driverCode(e) === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw new StoreError('NOT_FOUND', `no conversation ${cid}`);
-      throw e;
-    }
+    const values = { conversationId: cid, ...turnColumns(checkTurn(turn)), createdAt: new Date() };
+    return mapConstraintErrors(this.dialect, { missingRef: `no conversation ${cid}` }, () => this.db.insert(turns).values(values).returning().get() as TurnRecord);
   }
 
   async getConversationBySession(sessionId: string, opts: { limit?: number } = {}): Promise<{ conversation: ConversationRecord; turns: TurnRecord[] } | null> {
@@ -378,11 +268,8 @@ export class SqliteStore implements Store {
   async listPredictionLogs(opts: { modelName?: string; limit?: number } = {}): Promise<PredictionLogRecord[]> {
     this.live();
     const limit = checkLimit(opts.limit, 100);
-    const q = this.db.select().from(predictionLogs);
-    return (opts.modelName === undefined ? q : q.where(eq(predictionLogs.modelName, checkId(opts.modelName, 'modelName'))))
-      .orderBy(desc(predictionLogs.id))
-      .limit(limit)
-      .all();
+    const where = logsOfModel(predictionLogs, opts.modelName);
+    return this.db.select().from(predictionLogs).where(where).orderBy(desc(predictionLogs.id)).limit(limit).all();
   }
 
   async close(): Promise<void> {
@@ -393,16 +280,4 @@ export class SqliteStore implements Store {
   }
 }
 
-interface HitRow {
-  chunkId: number;
-  documentId: string;
-  ordinal: number;
-  text: string;
-  title: string;
-  source: string | null;
-  url: string | null;
-}
-
-function toDocument(r: typeof documents.$inferSelect): DocumentRecord {
-  return { ...r, metadata: r.metadata ?? null };
-}
+type HitRow = Omit<ChunkHit, 'score'>;

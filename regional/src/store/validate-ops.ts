@@ -1,19 +1,11 @@
 /** Input checks for the registry and batch-job tables: INVALID_INPUT before any SQL runs. */
 import { z } from 'zod';
+import { count, parse } from './validate.ts';
 import { BATCH_STATUSES, BATCH_TASKS, MODEL_KINDS, MODEL_STAGES, StoreError, type BatchCheckpoint, type BatchStatus, type ModelStage, type NewBatchJob, type NewModelVersion, type StageChangeInput } from './types.ts';
-
-function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  const i = r.error.issues[0];
-  const path = i?.path.length ? `${what}.${i.path.join('.')}` : what;
-  throw new StoreError('INVALID_INPUT', `${path}: ${i?.message ?? 'invalid'}`);
-}
 
 const modelName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._\/-]{0,127}$/, 'must be 1-128 letters, digits or . _ / - (starting with a letter or digit)');
 const modelVersion = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/, 'must be 1-64 letters, digits or . _ + - (starting with a letter or digit)');
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase sha256 hex digest');
-const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const json = z.record(z.string(), z.unknown());
 
 export const checkModelName = (v: unknown) => parse(modelName, v, 'name');
@@ -54,6 +46,11 @@ export function checkNewModelVersion(input: unknown): Required<{ [K in keyof New
 
 export function checkStageChange(c: unknown): StageChangeInput {
   return parse(z.object({ actor: z.string().min(1).max(200), reason: z.string().max(2000).nullish() }), c, 'stage change');
+}
+
+/** setStage's arguments, checked in order. */
+export function checkSetStage(name: unknown, version: unknown, to: unknown, change: unknown) {
+  return { name: checkModelName(name), version: checkModelVersion(version), stage: checkStage(to), change: checkStageChange(change) };
 }
 
 export function checkNewBatchJob(j: unknown): NewBatchJob {

@@ -9,7 +9,8 @@ import { API_KEY_ROLES, StoreError, type ChunkInput, type DocumentInput, type Ne
 export const MAX_K = 1000;
 const MAX_ID = 256;
 
-function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+/** `value` as `schema` says, or StoreError INVALID_INPUT naming the first bad field under `what`. */
+export function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const i = r.error.issues[0];
@@ -18,12 +19,18 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
 }
 
 const id = z.string().min(1, 'must not be empty').max(MAX_ID, `must be at most ${MAX_ID} characters`);
-const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+/** A whole number from 0 up (counts, sizes, byte offsets). */
+export const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const money = z.number().finite().nonnegative();
 const finite = z.number().finite();
 
 export function checkId(value: unknown, what: string): string {
   return parse(id, value, what);
+}
+
+export function checkQuery(query: unknown): string {
+  if (typeof query !== 'string') throw new StoreError('INVALID_INPUT', 'query: must be a string');
+  return query;
 }
 
 export function checkK(k: unknown): number {
@@ -150,10 +157,3 @@ export function checkLimit(limit: unknown, fallback: number): number {
   return limit === undefined ? fallback : parse(z.number().int().min(1).max(10_000), limit, 'limit');
 }
 
-/** Walks an error and its `cause` chain (drizzle wraps driver errors) for a driver error code. */
-export function driverCode(e: unknown): string | undefined {
-  for (let cur: any = e, depth = 0; cur && depth < 5; cur = cur.cause, depth++) {
-    if (typeof cur.code === 'string' && cur.code !== 'INVALID_INPUT') return cur.code;
-  }
-  return undefined;
-}

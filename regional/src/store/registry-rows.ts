@@ -1,0 +1,56 @@
+/**
+ * The model registry's rows and filters, shared by both dialects: what registering and moving a
+ * version write, which rows each lookup selects (inputs checked), and rows back to records.
+ */
+import { and, eq, type Column, type SQL } from 'drizzle-orm';
+import type { StageMove } from './registry-rules.ts';
+import type { ModelStage, ModelVersionRecord } from './types.ts';
+import { checkModelName, checkModelVersion, checkStage, type checkNewModelVersion } from './validate-ops.ts';
+
+type VersionColumns = { name: Column; version: Column; stage: Column };
+
+/** A new version's row (stage dev) and its `register` history entry. */
+export function registerRows(v: ReturnType<typeof checkNewModelVersion>, now: Date) {
+  return {
+    version: { ...v, stage: 'dev' as const, createdAt: now },
+    change: { name: v.name, version: v.version, fromStage: null, toStage: 'dev' as const, action: 'register' as const, actor: v.registeredBy, reason: null, createdAt: now },
+  };
+}
+
+/** A stage move's update of the version row (`set`) and its history entry (`change`). */
+export function moveRows(m: StageMove<{ name: string; version: string; stage: ModelStage }>, now: Date) {
+  const reason = m.change.reason ?? null;
+  return {
+    set: { stage: m.to, promotedBy: m.change.actor, promotedAt: now, reason },
+    change: { name: m.row.name, version: m.row.version, fromStage: m.row.stage, toStage: m.to, action: m.action, actor: m.change.actor, reason, createdAt: now },
+  };
+}
+
+/** The row of name@version. */
+export function versionIs(t: VersionColumns, name: string, version: string) {
+  return and(eq(t.name, checkModelName(name)), eq(t.version, checkModelVersion(version)));
+}
+
+/** The row of the name's production version. */
+export function productionOf(t: VersionColumns, name: string) {
+  return and(eq(t.name, checkModelName(name)), eq(t.stage, 'production'));
+}
+
+/** listModelVersions: by name and/or stage, when given. */
+export function versionFilter(t: VersionColumns, opts: { name?: string; stage?: ModelStage }) {
+  const where: SQL[] = [];
+  if (opts.name !== undefined) where.push(eq(t.name, checkModelName(opts.name)));
+  if (opts.stage !== undefined) where.push(eq(t.stage, checkStage(opts.stage)));
+  return and(...where);
+}
+
+/** listStageChanges: a name's history, of one version when given. */
+export function stageChangeFilter(t: { name: Column; version: Column }, name: string, version: string | undefined) {
+  const where = [eq(t.name, checkModelName(name))];
+  if (version !== undefined) where.push(eq(t.version, checkModelVersion(version)));
+  return and(...where);
+}
+
+export function toModelVersionRecord(r: Omit<ModelVersionRecord, 'metrics' | 'settings' | 'baseline'> & Partial<Pick<ModelVersionRecord, 'metrics' | 'settings' | 'baseline'>>): ModelVersionRecord {
+  return { ...r, metrics: r.metrics ?? null, settings: r.settings ?? null, baseline: r.baseline ?? null };
+}
