@@ -38,13 +38,15 @@ const dir = mkdtempSync(join(tmpdir(), 'sy-bench-'));
 // ---- regional ----
 const regional = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: join(dir, 'r.db') }), () => {});
 const H = { authorization: 'Bearer dev-edge-key', 'content-type': 'application/json' };
+// The workload: the store's test messages (275 real-looking user messages), cycled.
+const storeMessages = storeIntents().test.map((e) => e.text);
 async function embedRate(concurrency: number, seconds = 3) {
   let done = 0;
   const end = performance.now() + seconds * 1000;
   await Promise.all(
     Array.from({ length: concurrency }, async (_, w) => {
       while (performance.now() < end) {
-        await regional.services.embedder.embed([`how much is shipping to canada for order ${w}-${done}`]);
+        await regional.services.embedder.embed([storeMessages[(w * 37 + done) % storeMessages.length]]);
         done++;
       }
     }),
