@@ -13,7 +13,8 @@ import type { DoneEvent, RouteEvent } from '../../shared/api/chat.ts';
 import { MAX_MESSAGE_CHARS } from '../../shared/api/limits.ts';
 import type { CacheHit } from '../../shared/cache/semantic-cache.ts';
 import { decideOnDevice, rememberEdgeAnswer, staleAnswer, type DeviceDecision } from './chat/device-answer.ts';
-import { EdgeRequestError, newTraceparent, streamChat } from './chat/edge-stream.ts';
+import { traceFrom } from '../../shared/api/trace.ts';
+import { EdgeRequestError, streamChat } from './chat/edge-stream.ts';
 import { loadDevice, type Device } from './device-context.ts';
 import type { AnswerRecord, Diagnostics } from './diagnostics.ts';
 import type { BackendPreference } from './runtime/ort-backend.ts';
@@ -366,7 +367,8 @@ export class SwitchyardChat extends HTMLElement {
     }
     if (isOffline()) return this.withoutEdge(decision, view, true, base);
 
-    const trace = newTraceparent();
+    // A new trace per message, so the edge and region log under the widget's trace id.
+    const trace = traceFrom(null);
     let route: RouteEvent | null = null;
     let done: DoneEvent | null = null;
     let streamError: string | undefined;
@@ -375,7 +377,7 @@ export class SwitchyardChat extends HTMLElement {
     try {
       const events = streamChat(
         { message: question, sessionId: this.sessionId, ...(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}$/.test(this.locale) ? { locale: this.locale } : {}) },
-        { edgeUrl: this.edgeUrl, traceparent: trace.header, signal: this.abort.signal },
+        { edgeUrl: this.edgeUrl, traceparent: trace.upstream, signal: this.abort.signal },
       );
       for await (const ev of events) {
         if (ev.event === 'route') {

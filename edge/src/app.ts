@@ -4,7 +4,7 @@
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
-import { ChatRequest, MAX_BODY_BYTES, MAX_MESSAGE_CHARS, encodeSse, type ChatEvent, type ChatReply, type DeltaEvent, type DoneEvent, type RouteEvent } from '../../shared/api/chat.ts';
+import { ChatRequest, MAX_BODY_BYTES, MAX_MESSAGE_CHARS, type ChatEvent, type ChatReply, type DoneEvent, type RouteEvent } from '../../shared/api/chat.ts';
 import { ApiError, readJsonBody, validate } from '../../shared/api/errors.ts';
 import type { EdgeEnv } from './env.ts';
 import { edgeDeps } from './edge-deps.ts';
@@ -12,7 +12,8 @@ import { chatPipeline } from './chat/pipeline.ts';
 import { CHAT_PAGE } from './http/chat-page.ts';
 import { errorResponse } from './http/errors.ts';
 import { edgeMetrics } from './http/metrics.ts';
-import { traceFrom } from './http/trace.ts';
+import { traceFrom } from '../../shared/api/trace.ts';
+import { collectEvents, sseStream, wantsJson } from '../../shared/api/event-response.ts';
 
 type AppEnv = { Bindings: EdgeEnv };
 
@@ -105,9 +106,12 @@ app.post('/v1/chat', async (c) => {
   }));
   const headers = { traceparent: trace.upstream, 'x-trace-id': trace.traceId };
   if (wantsJson(c.req.header('accept'))) {
-    return c.json(await collect(events), 200, headers);
+    const { route, text, done, errors } = await collectEvents(events);
+    if (!route || !done) throw new ApiError('INTERNAL', 'the chat pipeline ended without an answer');
+    const reply: ChatReply & { error?: unknown } = { route, text, done, ...(errors.length ? { error: errors.at(-1) } : {}) };
+    return c.json(reply, 200, headers);
   }
-  return new Response(sseStream(events), {
+  return new Response(sseStream(events, { onError: (e) => console.error('chat stream failed:', (e as Error).message) }), {
     headers: { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' },
   });
 });
@@ -126,46 +130,6 @@ async function* observed(env: EdgeEnv, events: AsyncGenerator<ChatEvent>): Async
     }
     yield e;
   }
-}
-
-function wantsJson(accept: string | undefined): boolean {
-  if (!accept) return false;
-  return /application\/json/i.test(accept) && !/text\/event-stream/i.test(accept);
-}
-
-async function collect(events: AsyncGenerator<ChatEvent>): Promise<ChatReply & { error?: unknown }> {
-  let route: RouteEvent | undefined;
-  let done: DoneEvent | undefined;
-  let error: unknown;
-  let text = '';
-  for await (const e of events) {
-    if (e.event === 'route') route = e.data;
-    else if (e.event === 'delta') text += (e.data as DeltaEvent).text;
-    else if (e.event === 'done') done = e.data;
-    else if (e.event === 'error') error = e.data;
-  }
-  if (!route || !done) throw new ApiError('INTERNAL', 'the chat pipeline ended without an answer');
-  return { route, text, done, ...(error ? { error } : {}) };
-}
-
-function sseStream(events: AsyncGenerator<ChatEvent>): ReadableStream<Uint8Array> {
-  const enc = new TextEncoder();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { value, done } = await events.next();
-        if (done) controller.close();
-        else controller.enqueue(enc.encode(encodeSse(value)));
-      } catch (e) {
-        console.error('chat stream failed:', (e as Error).message);
-        controller.enqueue(enc.encode(encodeSse({ event: 'error', data: { code: 'INTERNAL', message: 'internal error' } })));
-        controller.close();
-      }
-    },
-    async cancel() {
-      await events.return(undefined);
-    },
-  });
 }
 
 function executionCtx(c: { executionCtx: { waitUntil(p: Promise<unknown>): void } }): { waitUntil(p: Promise<unknown>): void } {

@@ -5,8 +5,10 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { GenerateRequest, MAX_BODY_BYTES, encodeSse, type ChatEvent, type DeltaEvent, type DoneEvent, type RouteEvent } from '../../shared/api/chat.ts';
+import { GenerateRequest, MAX_BODY_BYTES } from '../../shared/api/chat.ts';
 import { ApiError, readJsonBody, validate } from '../../shared/api/errors.ts';
+import { collectEvents, sseStream, wantsJson } from '../../shared/api/event-response.ts';
+import { traceFrom } from '../../shared/api/trace.ts';
 import { hashApiKey, issueApiKey } from './store/api-keys.ts';
 import { generatePipeline, type PipelineResult } from './generate/pipeline.ts';
 import { redactPii } from './generate/pii.ts';
@@ -118,7 +120,7 @@ export function createApp(s: Services, state: { ready: boolean }) {
   app.post('/v1/generate', anyKey, async (c) => {
     const body = validate(GenerateRequest, await readJsonBody(c.req.raw, MAX_BODY_BYTES));
     const key = c.get('apiKey');
-    const traceId = traceIdOf(c.req.header('traceparent'));
+    const traceId = traceFrom(c.req.header('traceparent')).traceId;
     let result: PipelineResult | undefined;
     const events = generatePipeline(
       body,
@@ -162,12 +164,17 @@ export function createApp(s: Services, state: { ready: boolean }) {
       await persistTurn(s, body, r, traceId, tokensIn, tokensOut);
       await s.store.incrementUsage(key.id, today(), { requests: 1, tokensIn, tokensOut, costUsd: usage?.costUsd ?? 0 });
     };
-    if (/application\/json/i.test(c.req.header('accept') ?? '') && !/event-stream/i.test(c.req.header('accept') ?? '')) {
-      const collected = await collectEvents(events);
+    if (wantsJson(c.req.header('accept'))) {
+      const { errors, ...collected } = await collectEvents(events);
       await finish();
-      return c.json(collected);
+      return c.json({ ...collected, ...(errors.length ? { errors } : {}) });
     }
-    return new Response(sseStream(events, finish), {
+    const stream = sseStream(events, {
+      // Persist before the stream ends: a client that saw the end may rely on the turn being stored.
+      onEnd: () => finish().catch((e) => console.error('could not record the turn:', redactPii((e as Error).message))),
+      onError: (e) => console.error('generate stream failed:', redactPii((e as Error).message)),
+    });
+    return new Response(stream, {
       headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-trace-id': traceId },
     });
   });
@@ -234,46 +241,4 @@ async function persistTurn(s: Services, body: z.infer<typeof GenerateRequest>, r
   } catch (e) {
     console.error('could not persist turn:', redactPii((e as Error).message));
   }
-}
-
-function traceIdOf(header: string | undefined): string {
-  const m = header?.trim().toLowerCase().match(/^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/);
-  return m && !/^0+$/.test(m[1]) ? m[1] : crypto.randomUUID().replace(/-/g, '');
-}
-
-async function collectEvents(events: AsyncGenerator<ChatEvent>) {
-  let route: RouteEvent | undefined;
-  let done: DoneEvent | undefined;
-  let text = '';
-  const errors: unknown[] = [];
-  for await (const e of events) {
-    if (e.event === 'route') route = e.data;
-    else if (e.event === 'delta') text += (e.data as DeltaEvent).text;
-    else if (e.event === 'done') done = e.data;
-    else errors.push(e.data);
-  }
-  return { route, text, done, ...(errors.length ? { errors } : {}) };
-}
-
-function sseStream(events: AsyncGenerator<ChatEvent>, finish: () => Promise<void>): ReadableStream<Uint8Array> {
-  const enc = new TextEncoder();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { value, done } = await events.next();
-        if (done) {
-          // Persist before the stream ends: a client that saw the end may rely on the turn being stored.
-          await finish().catch((e) => console.error('could not record the turn:', redactPii((e as Error).message)));
-          controller.close();
-        } else controller.enqueue(enc.encode(encodeSse(value)));
-      } catch (e) {
-        console.error('generate stream failed:', redactPii((e as Error).message));
-        controller.enqueue(enc.encode(encodeSse({ event: 'error', data: { code: 'INTERNAL', message: 'internal error' } })));
-        controller.close();
-      }
-    },
-    async cancel() {
-      await events.return(undefined);
-    },
-  });
 }

@@ -2,9 +2,8 @@
  * Builds the regional service's parts from its configuration: store, models behind dynamic
  * batchers (or remote backends), the LLM behind a priority queue, metrics and fallbacks.
  */
-import { readFileSync } from 'node:fs';
+import { storeCatalog } from '../../models/pipeline/store-data.ts';
 import { loadModelFolder } from '../../models/runtime/load-node.ts';
-import { join } from 'node:path';
 import type { IntentPrediction } from '../../shared/models/intent-classifier.ts';
 import { BedrockTitanEmbedder } from './backends/bedrock-titan.ts';
 import { KServeV2Embedder } from './backends/kserve-v2.ts';
@@ -150,7 +149,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     const seeded = await seedStoreKb(store, embedder);
     log(`store knowledge base: ${JSON.stringify(seeded)}`);
   }
-  const titles = (JSON.parse(readFileSync(join(import.meta.dirname, '../../models/data/store/kb/catalog.json'), 'utf8')) as { title: string }[]).map((t) => t.title);
+  const titles = storeCatalog().map((t) => t.title);
 
   const services: Services = {
     config,

@@ -4,7 +4,6 @@
  */
 import { z } from 'zod';
 import { MAX_MESSAGE_CHARS } from './limits.ts';
-import { SseParser } from './sse.ts';
 
 // Zod-free pieces live in their own modules (the browser widget bundles them without zod).
 export { MAX_BODY_BYTES, MAX_MESSAGE_CHARS } from './limits.ts';
@@ -79,23 +78,4 @@ export interface ChatReply {
 
 export function encodeSse(e: ChatEvent): string {
   return `event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`;
-}
-
-/** Collects a whole event stream into a ChatReply (used by JSON-mode clients and tests). */
-export async function collectReply(body: ReadableStream<Uint8Array>): Promise<ChatReply & { events: ChatEvent[] }> {
-  const parser = new SseParser();
-  const dec = new TextDecoder();
-  const events: ChatEvent[] = [];
-  const reader = body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    events.push(...parser.push(dec.decode(value, { stream: true })));
-  }
-  const route = events.find((e) => e.event === 'route')?.data as RouteEvent | undefined;
-  const done = events.find((e) => e.event === 'done')?.data as DoneEvent | undefined;
-  const error = events.find((e) => e.event === 'error');
-  if (!route || !done) throw new Error(error ? `stream error ${JSON.stringify(error.data)}` : 'stream ended without route and done events');
-  const text = events.filter((e) => e.event === 'delta').map((e) => (e.data as DeltaEvent).text).join('');
-  return { route, text, done, events };
 }

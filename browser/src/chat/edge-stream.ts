@@ -37,13 +37,6 @@ export class EdgeRequestError extends Error {
   }
 }
 
-/** A W3C traceparent for one request, so the edge and region log under the widget's trace id. */
-export function newTraceparent(): { header: string; traceId: string } {
-  const hex = (n: number) => [...crypto.getRandomValues(new Uint8Array(n))].map((b) => b.toString(16).padStart(2, '0')).join('');
-  const traceId = hex(16);
-  return { header: `00-${traceId}-${hex(8)}-01`, traceId };
-}
-
 export async function* streamChat(req: ChatRequest, opts: EdgeStreamOptions): AsyncGenerator<ChatEvent> {
   const firstEventMs = opts.firstEventMs ?? 10_000;
   try {

@@ -86,28 +86,28 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
     return;
   }
 
-  // Cacheable intents: semantic cache first.
+  // Cacheable intents: semantic cache first. The key (embedding + entity signature) is made only
+  // when a lookup needs it: here for confident messages, or later for a stale answer.
   const cacheable = !!pred && !!models && !!deps.cache && deps.routes.intents[pred.intent]?.route === 'cacheable';
   let key: { vector: Float32Array; entitySig: string } | null = null;
-  if (cacheable && pred && models && deps.cache) {
+  let cacheBroken = false;
+  const cacheKey = async () => (key ??= { vector: (await models!.embedder.embed([req.message]))[0], entitySig: deps.entities.signature(req.message) });
+  if (path === 'cache' && pred && deps.cache) {
     const tc = clock();
     try {
-      const [vector] = await models.embedder.embed([req.message]);
-      key = { vector, entitySig: deps.entities.signature(req.message) };
-      if (path === 'cache') {
-        const hit = await deps.cache.lookup(key.vector, pred.intent, key.entitySig, { now: deps.now?.(), background: deps.background });
+      const k = await cacheKey();
+      const hit = await deps.cache.lookup(k.vector, pred.intent, k.entitySig, { now: deps.now?.(), background: deps.background });
+      if (hit) {
         latency.cache = clock() - tc;
-        if (hit) {
-          yield route('cache', { cache: { similarity: round(hit.similarity), stale: false, entryId: hit.id } });
-          yield { event: 'delta', data: { text: hit.answer.answer } };
-          yield done({ sources: hit.answer.sources.map((id) => ({ id })) });
-          return;
-        }
+        yield route('cache', { cache: { similarity: round(hit.similarity), stale: false, entryId: hit.id } });
+        yield { event: 'delta', data: { text: hit.answer.answer } };
+        yield done({ sources: hit.answer.sources.map((id) => ({ id })) });
+        return;
       }
     } catch (e) {
       console.error('semantic cache failed:', (e as Error).message);
       fallbacks.push('cache_unavailable');
-      key = null;
+      cacheBroken = true;
     }
     latency.cache = clock() - tc;
   }
@@ -150,12 +150,13 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
         (d.data as DoneEvent).latencyMs = { ...(d.data as DoneEvent).latencyMs, ...regionLatency };
         yield d;
         const clean = regionRoute?.path === 'llm' && ev.data.cacheable === true;
-        if (path === 'cache' && key && pred && deps.cache && clean && text.trim()) {
+        if (path === 'cache' && !cacheBroken && pred && deps.cache && clean && text.trim()) {
+          const k = await cacheKey(); // made for the lookup above
           const ttl = (deps.routes.intents[pred.intent]?.cacheTtlSeconds ?? 3600) * 1000;
           const now = deps.now?.() ?? Date.now();
           deps.background(
             deps.cache
-              .store({ intent: pred.intent, entitySig: key.entitySig, vector: key.vector, question: req.message, answer: text, sources: (ev.data.sources ?? []).map((s) => s.id), createdAt: now, expiresAt: now + ttl })
+              .store({ intent: pred.intent, entitySig: k.entitySig, vector: k.vector, question: req.message, answer: text, sources: (ev.data.sources ?? []).map((s) => s.id), createdAt: now, expiresAt: now + ttl })
               .catch((e) => console.error('cache write failed:', (e as Error).message)),
           );
         }
@@ -174,8 +175,9 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
       yield done();
       return;
     }
-    if (cacheable && key && pred && deps.cache) {
-      const stale = await deps.cache.lookup(key.vector, pred.intent, key.entitySig, { now: deps.now?.(), stale: true }).catch(() => null);
+    if (cacheable && !cacheBroken && pred && deps.cache) {
+      const k = await cacheKey().catch(() => null);
+      const stale = k && (await deps.cache.lookup(k.vector, pred.intent, k.entitySig, { now: deps.now?.(), stale: true }).catch(() => null));
       if (stale) {
         yield route('cache', { cache: { similarity: round(stale.similarity), stale: true, entryId: stale.id } });
         yield { event: 'delta', data: { text: STALE_NOTE + stale.answer.answer } };

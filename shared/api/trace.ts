@@ -1,4 +1,4 @@
-/** W3C Trace Context: accept a valid `traceparent` or start a new trace; spans for the region. */
+/** W3C Trace Context: accept a valid `traceparent` or start a new trace, and make our span for the next hop. */
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 export interface Trace {

@@ -1,0 +1,60 @@
+/**
+ * Serving a chat event stream over HTTP, the same way on the edge and in the region: as
+ * server-sent events (`sseStream`), or collected into one JSON reply when the client asked for
+ * `application/json` only (`wantsJson`, `collectEvents`).
+ */
+import { encodeSse, type ChatEvent, type DeltaEvent, type DoneEvent, type RouteEvent } from './chat.ts';
+
+export function wantsJson(accept: string | null | undefined): boolean {
+  if (!accept) return false;
+  return /application\/json/i.test(accept) && !/text\/event-stream/i.test(accept);
+}
+
+export interface CollectedEvents {
+  route?: RouteEvent;
+  text: string;
+  done?: DoneEvent;
+  /** The data of every `error` event, in order. */
+  errors: unknown[];
+}
+
+export async function collectEvents(events: AsyncIterable<ChatEvent>): Promise<CollectedEvents> {
+  const out: CollectedEvents = { text: '', errors: [] };
+  for await (const e of events) {
+    if (e.event === 'route') out.route = e.data;
+    else if (e.event === 'delta') out.text += (e.data as DeltaEvent).text;
+    else if (e.event === 'done') out.done = e.data;
+    else out.errors.push(e.data);
+  }
+  return out;
+}
+
+export interface SseStreamOptions {
+  /** Runs after the last event and before the stream closes (e.g. persisting the turn). */
+  onEnd?: () => Promise<void>;
+  /** Told about a failure of the event source; the client gets an INTERNAL error event. */
+  onError?: (e: unknown) => void;
+}
+
+/** Encodes events as they are pulled; a client that goes away stops the source. */
+export function sseStream(events: AsyncGenerator<ChatEvent>, opts: SseStreamOptions = {}): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done } = await events.next();
+        if (done) {
+          await opts.onEnd?.();
+          controller.close();
+        } else controller.enqueue(enc.encode(encodeSse(value)));
+      } catch (e) {
+        opts.onError?.(e);
+        controller.enqueue(enc.encode(encodeSse({ event: 'error', data: { code: 'INTERNAL', message: 'internal error' } })));
+        controller.close();
+      }
+    },
+    async cancel() {
+      await events.return(undefined);
+    },
+  });
+}
