@@ -3,6 +3,7 @@
  * shape), generate (RAG + LLM as server-sent events), knowledge-base ingestion, partner keys,
  * usage, Prometheus metrics, health and readiness.
  */
+import type { ServerResponse } from 'node:http';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { GenerateRequest, MAX_BODY_BYTES } from '../../shared/api/chat.ts';
@@ -16,6 +17,7 @@ import { RateLimiter, requireKey, today, type AuthVars } from './http/auth.ts';
 import { hybridSearch } from './retrieval/hybrid.ts';
 import { ingestDocument } from './retrieval/ingest.ts';
 import { observePrediction } from './ops/drift-monitor.ts';
+import { liveRollouts } from './ops/live-rollouts.ts';
 import { opsRoutes } from './ops/routes.ts';
 import type { Services } from './services.ts';
 
@@ -122,16 +124,19 @@ export function createApp(s: Services, state: { ready: boolean }) {
     const key = c.get('apiKey');
     const traceId = traceFrom(c.req.header('traceparent')).traceId;
     let result: PipelineResult | undefined;
+    // Rollout rules pick the classifier and LLM configuration variants (sticky per user, else session).
+    const live = liveRollouts(s).begin(body);
     const events = generatePipeline(
       body,
       {
         // Served classifications feed the drift monitor (batch jobs do not).
-        classify: s.classify && (async (text) => {
-          const p = await s.classify!(text);
+        classify: live.classify && (async (text) => {
+          const p = await live.classify!(text);
           observePrediction(p.intent, p.confidence);
           return p;
         }),
-        classifierVersion: s.classifierVersion,
+        classifierVersion: live.classifierVersion,
+        llmSettings: live.llmSettings,
         retrieve: async (q, k) => {
           const r = await hybridSearch(s.store, s.embedder, q, { k, embedTimeoutMs: s.config.EMBED_TIMEOUT_MS });
           return { hits: r.hits, fallbacks: r.fallbacks };
@@ -161,17 +166,28 @@ export function createApp(s: Services, state: { ready: boolean }) {
       const tokensOut = usage?.outputTokens || approxTokens(r.text);
       s.metrics.tokens.inc({ direction: 'in', generator: r.route.generator ?? 'none' }, tokensIn);
       s.metrics.tokens.inc({ direction: 'out', generator: r.route.generator ?? 'none' }, tokensOut);
-      await persistTurn(s, body, r, traceId, tokensIn, tokensOut);
+      live.record(r);
+      await persistTurn(s, body, r, traceId, tokensIn, tokensOut, live.llmConfigVersion);
       await s.store.incrementUsage(key.id, today(), { requests: 1, tokensIn, tokensOut, costUsd: usage?.costUsd ?? 0 });
     };
+    // Shadow runs start once the response has been handed back (without a Node response: once it was produced).
+    const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+    const shadows = () => result && live.shadow(result);
+    outgoing?.once('close', shadows);
     if (wantsJson(c.req.header('accept'))) {
       const { errors, ...collected } = await collectEvents(events);
       await finish();
+      if (!outgoing) setImmediate(shadows);
       return c.json({ ...collected, ...(errors.length ? { errors } : {}) });
     }
     const stream = sseStream(events, {
       // Persist before the stream ends: a client that saw the end may rely on the turn being stored.
-      onEnd: () => finish().catch((e) => console.error('could not record the turn:', redactPii((e as Error).message))),
+      onEnd: () =>
+        finish()
+          .catch((e) => console.error('could not record the turn:', redactPii((e as Error).message)))
+          .then(() => {
+            if (!outgoing) setImmediate(shadows);
+          }),
       onError: (e) => console.error('generate stream failed:', redactPii((e as Error).message)),
     });
     return new Response(stream, {
@@ -213,7 +229,7 @@ export function createApp(s: Services, state: { ready: boolean }) {
   return app;
 }
 
-async function persistTurn(s: Services, body: z.infer<typeof GenerateRequest>, r: PipelineResult, traceId: string, tokensIn: number, tokensOut: number) {
+async function persistTurn(s: Services, body: z.infer<typeof GenerateRequest>, r: PipelineResult, traceId: string, tokensIn: number, tokensOut: number, llmConfig: string) {
   try {
     const conv = await s.store.getOrCreateConversation(body.sessionId, body.userId ?? null);
     await s.store.appendTurn(conv.id, { role: 'user', text: body.message, intent: r.route.intent, confidence: r.route.confidence, traceId });
@@ -223,7 +239,7 @@ async function persistTurn(s: Services, body: z.infer<typeof GenerateRequest>, r
       intent: r.route.intent,
       confidence: r.route.confidence,
       routePath: r.route.path,
-      modelVersions: { classifier: r.route.modelVersion, generator: r.route.generator ?? 'none', embedder: s.embedder.name },
+      modelVersions: { classifier: r.route.modelVersion, generator: r.route.generator ?? 'none', embedder: s.embedder.name, llmConfig },
       latencyMs: r.done.latencyMs,
       tokensIn,
       tokensOut,

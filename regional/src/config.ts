@@ -49,6 +49,17 @@ export const RegionalConfig = z.object({
   BATCH_INPUT_ROOTS: z.string().default(''),
   /** How often the registry is checked for a newly promoted classifier (hot reload). */
   HOT_RELOAD_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+  /** Rollouts: how often the rules are re-read from the registry (the CLI and other instances write there). */
+  ROLLOUT_REFRESH_MS: z.coerce.number().int().min(50).default(5_000),
+  /** Rollouts: how often the canary guardrails are evaluated (also after ROLLOUT_EVAL_EVERY new canary observations). */
+  ROLLOUT_EVAL_INTERVAL_MS: z.coerce.number().int().min(50).default(10_000),
+  ROLLOUT_EVAL_EVERY: z.coerce.number().int().min(1).default(50),
+  /** Rollouts: the sliding window of the per-variant stats the guardrails compare. */
+  ROLLOUT_WINDOW_MS: z.coerce.number().int().min(1000).default(15 * 60_000),
+  /** Registry name of the region's LLM configurations. */
+  LLM_CONFIG_MODEL: z.string().min(1).default('switchyard-llm-config'),
+  /** Most shadow generations of an LLM configuration at once (at the lowest queue priority); more are dropped. */
+  SHADOW_LLM_CONCURRENCY: z.coerce.number().int().min(1).default(2),
   /** Seeds the demo store knowledge base at startup (only documents whose content changed). */
   SEED_STORE_KB: z.enum(['true', 'false']).default('true'),
 });

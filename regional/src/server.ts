@@ -28,7 +28,7 @@ export async function startRegional(config: RegionalConfig = loadConfig(), log: 
   starting.get('/healthz', (c) => c.json({ status: 'ok' }));
   starting.all('*', (c) => c.json(new ApiError('MODEL_UNAVAILABLE', 'the service is starting: models are loading').toBody(), 503));
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: (req) => (app ?? starting).fetch(req), port: config.PORT, hostname: config.HOST }, () => resolve(s));
+    const s = serve({ fetch: (req, env) => (app ?? starting).fetch(req, env), port: config.PORT, hostname: config.HOST }, () => resolve(s));
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.PORT;

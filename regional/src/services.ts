@@ -27,6 +27,12 @@ export interface ModelSlot {
   info: LoadedModelInfo | { name: string; version: string; backend: string };
 }
 
+export interface LoadedClassifier {
+  info: LoadedModelInfo;
+  classify(text: string): Promise<IntentPrediction>;
+  dispose(): void;
+}
+
 export interface Services {
   config: RegionalConfig;
   store: Store;
@@ -45,6 +51,13 @@ export interface Services {
    * finish on the old one). Throws, leaving the old one serving, when the folder does not load.
    */
   swapClassifier(dir: string): Promise<LoadedModelInfo>;
+  /**
+   * Loads and warms a classifier folder behind its own batcher (named `batcher`) without serving
+   * it, e.g. a rollout candidate; `dispose` drops its batcher. Throws when the folder does not load.
+   */
+  loadClassifier(dir: string, batcher: string): Promise<LoadedClassifier>;
+  /** The service's log (startRegional's). */
+  log: (msg: string) => void;
   close(): Promise<void>;
 }
 
@@ -106,10 +119,14 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
   }
   let classify: Services['classify'];
   let classifierVersion: string | undefined;
-  const loadClassifier = async (dir: string) => {
+  const loadClassifier = async (dir: string, name = 'classifier') => {
     const clf = await loadHfClassifier(dir);
-    const b = batched<string, IntentPrediction>('classifier', (texts) => clf.classify(texts));
-    return { info: clf.info, classify: (text: string) => b.run(text), batcher: b };
+    const b = batched<string, IntentPrediction>(name, (texts) => clf.classify(texts));
+    const dispose = () => {
+      const i = batchers.indexOf(b);
+      if (i >= 0) batchers.splice(i, 1);
+    };
+    return { info: clf.info, classify: (text: string) => b.run(text), batcher: b, dispose };
   };
   try {
     const clf = await loadClassifier(config.CLASSIFIER_MODEL);
@@ -176,6 +193,11 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
       log(`classifier now ${services.classifierVersion}`);
       return next.info;
     },
+    loadClassifier: async (dir, name) => {
+      const { batcher: _b, ...loaded } = await loadClassifier(dir, name);
+      return loaded;
+    },
+    log,
     close: () => store.close(),
   };
   return services;

@@ -14,6 +14,10 @@ export const ErrorCode = z.enum([
   'MODEL_UNAVAILABLE',
   'UPSTREAM_UNAVAILABLE',
   'INTERNAL',
+  'CONFLICT',
+  'VERSION_NOT_FOUND',
+  'VERSION_NOT_VERIFIED',
+  'MODEL_INTEGRITY',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
@@ -35,6 +39,10 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   MODEL_UNAVAILABLE: 503,
   UPSTREAM_UNAVAILABLE: 502,
   INTERNAL: 500,
+  CONFLICT: 409,
+  VERSION_NOT_FOUND: 404,
+  VERSION_NOT_VERIFIED: 409,
+  MODEL_INTEGRITY: 422,
 };
 
 export class ApiError extends Error {

@@ -10,7 +10,7 @@ import type { ChunkHit } from '../store/types.ts';
 import type { FallbackAnswers } from './fallback-answers.ts';
 import { checkGrounding, splitSentences } from './guardrails.ts';
 import { screenForInjection } from './injection-screen.ts';
-import { maxTokensFor, SYSTEM_PROMPT, tierFor } from './prompt.ts';
+import { BUILTIN_LLM_SETTINGS, type LlmSettings } from './prompt.ts';
 
 export const HANDOFF =
   "Sorry, I can't answer that right now. A person from our team can help: support@kitsunebooks.example (Monday–Friday 8:00 AM–6:00 PM PT, Saturday 10:00 AM–4:00 PM PT).";
@@ -31,6 +31,8 @@ export interface GenerateDeps {
   retrieve: (query: string, k: number) => Promise<{ hits: ChunkHit[]; fallbacks: string[] }>;
   rerank?: (query: string, passages: string[]) => Promise<Float32Array>;
   llm: LlmBackend;
+  /** System prompt, output budget and tier (an LLM configuration version); default the built-in one. */
+  llmSettings?: LlmSettings;
   titles: string[];
   fallbackAnswers: FallbackAnswers;
   timeouts: PipelineTimeouts;
@@ -46,6 +48,8 @@ export interface PipelineResult {
   route: RouteEvent;
   text: string;
   done: DoneEvent;
+  /** What the LLM was asked (without its signal) and what its answer must be grounded in, for a shadow run on a copy. */
+  generation: { request: Omit<LlmRequest, 'signal'>; grounding: string };
 }
 
 class StageTimeout extends Error {}
@@ -150,15 +154,18 @@ export async function* generatePipeline(
   };
 
   // 4. Generation, sentence-checked by the guardrails as it streams.
-  const tier = tierFor(pred?.intent, req.message, req.priority);
+  const settings = deps.llmSettings ?? BUILTIN_LLM_SETTINGS;
+  const tier = settings.tierFor(pred?.intent, req.message, req.priority);
   const llmReq: LlmRequest = {
-    system: SYSTEM_PROMPT,
+    system: settings.system,
     messages: [{ role: 'user', content: req.message }],
-    maxTokens: maxTokensFor(pred?.intent),
+    maxTokens: settings.maxTokensFor(pred?.intent),
+    ...(settings.temperature !== undefined ? { temperature: settings.temperature } : {}),
     tier,
     priority: req.priority ?? 'normal',
     context: passages.map((p) => ({ id: p.documentId, title: p.title, text: p.text })),
   };
+  const generation = { request: { ...llmReq }, grounding };
   const ctrl = new AbortController();
   const onAbort = () => ctrl.abort();
   ctx.signal?.addEventListener('abort', onAbort);
@@ -251,7 +258,7 @@ export async function* generatePipeline(
     }
     const done = doneEvent(usageOut);
     (done.data as DoneEvent).cacheable = clean;
-    ctx.result?.({ route: (route('llm', generator).data as RouteEvent), text: sent, done: done.data as DoneEvent });
+    ctx.result?.({ route: (route('llm', generator).data as RouteEvent), text: sent, done: done.data as DoneEvent, generation });
     yield done;
     return;
   }
@@ -265,7 +272,7 @@ export async function* generatePipeline(
   if (!routed) yield r;
   yield { event: 'delta', data: { text: routed ? ` ${text}` : text } };
   const done = doneEvent(usageOut);
-  ctx.result?.({ route: r.data as RouteEvent, text: sent + text, done: done.data as DoneEvent });
+  ctx.result?.({ route: r.data as RouteEvent, text: sent + text, done: done.data as DoneEvent, generation });
   yield done;
 }
 

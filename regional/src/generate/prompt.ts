@@ -32,3 +32,19 @@ export function tierFor(intent: string | undefined, message: string, priority: s
   const complex = message.length > 280 || (message.match(/\?/g)?.length ?? 0) > 1 || /\b(compare|difference|versus|vs\.?|why)\b/i.test(message);
   return complex || !intent || intent === 'oos' ? 'large' : 'small';
 }
+
+/**
+ * How a generation is set up: system prompt, output budget and tier by intent, temperature. The
+ * built-in settings are the ones above; a registered LLM configuration (ops/llm-config.ts) is
+ * another version of them, rolled out like a model.
+ */
+export interface LlmSettings {
+  /** "builtin", or the registered configuration's version. */
+  version: string;
+  system: string;
+  maxTokensFor(intent: string | undefined): number;
+  tierFor(intent: string | undefined, message: string, priority: string | undefined): LlmRequest['tier'];
+  temperature?: number;
+}
+
+export const BUILTIN_LLM_SETTINGS: LlmSettings = { version: 'builtin', system: SYSTEM_PROMPT, maxTokensFor, tierFor };

@@ -7,6 +7,7 @@
  *   GET    /v1/batch/:id/output  the JSONL output written so far (checkpointed rows only)
  *   DELETE /v1/batch/:id         cancel
  *   GET    /v1/ops/drift         PSI of the classifier's intent and confidence distributions per window
+ *   /v1/ops/rollouts…, /v1/ops/shadow/:model   rollout rules, canary status, shadow reports (rollout-routes.ts)
  *
  * Creating the routes for a Services also starts its batch runner (resuming interrupted jobs)
  * and loads the drift baseline of the loaded classifier version.
@@ -27,6 +28,8 @@ import { describeJob, submitBatchJob } from './batch-submit.ts';
 import { driftMonitor, registerDriftMetrics } from './drift-monitor.ts';
 import { baselineFromPredictions, isDriftBaseline } from './drift.ts';
 import { STORE_INTENTS_DIR } from './register-folder.ts';
+import { stopLiveRollouts } from './live-rollouts.ts';
+import { rolloutRoutes } from './rollout-routes.ts';
 import { loadJsonlDataset } from '../../../models/pipeline/datasets.ts';
 
 export interface OpsOptions {
@@ -94,6 +97,7 @@ export function opsState(s: Services, opts: OpsOptions = {}): OpsState {
 
 /** Stops the Services' batch runner after its current chunk (call before closing the store). */
 export async function stopOps(s: Services): Promise<void> {
+  stopLiveRollouts(s);
   await states.get(s)?.runner.stop();
 }
 
@@ -171,6 +175,7 @@ export function opsRoutes(s: Services, opts: OpsOptions = {}) {
   });
 
   app.get('/v1/ops/drift', admin, (c) => c.json(driftMonitor.report()));
+  app.route('/', rolloutRoutes(s));
 
   return app;
 }

@@ -4,7 +4,7 @@
  */
 import { and, eq, type Column, type SQL } from 'drizzle-orm';
 import type { StageMove } from './registry-rules.ts';
-import type { ModelStage, ModelVersionRecord } from './types.ts';
+import type { ModelStage, ModelVersionRecord, RolloutChangeInput, RolloutRecord } from './types.ts';
 import { checkModelName, checkModelVersion, checkStage, type checkNewModelVersion } from './validate-ops.ts';
 
 type VersionColumns = { name: Column; version: Column; stage: Column };
@@ -13,7 +13,7 @@ type VersionColumns = { name: Column; version: Column; stage: Column };
 export function registerRows(v: ReturnType<typeof checkNewModelVersion>, now: Date) {
   return {
     version: { ...v, stage: 'dev' as const, createdAt: now },
-    change: { name: v.name, version: v.version, fromStage: null, toStage: 'dev' as const, action: 'register' as const, actor: v.registeredBy, reason: null, createdAt: now },
+    change: { name: v.name, version: v.version, fromStage: null, toStage: 'dev' as const, action: 'register' as const, actor: v.registeredBy, reason: null, details: null, createdAt: now },
   };
 }
 
@@ -22,7 +22,7 @@ export function moveRows(m: StageMove<{ name: string; version: string; stage: Mo
   const reason = m.change.reason ?? null;
   return {
     set: { stage: m.to, promotedBy: m.change.actor, promotedAt: now, reason },
-    change: { name: m.row.name, version: m.row.version, fromStage: m.row.stage, toStage: m.to, action: m.action, actor: m.change.actor, reason, createdAt: now },
+    change: { name: m.row.name, version: m.row.version, fromStage: m.row.stage, toStage: m.to, action: m.action, actor: m.change.actor, reason, details: m.change.details ?? null, createdAt: now },
   };
 }
 
@@ -53,4 +53,20 @@ export function stageChangeFilter(t: { name: Column; version: Column }, name: st
 
 export function toModelVersionRecord(r: Omit<ModelVersionRecord, 'metrics' | 'settings' | 'baseline'> & Partial<Pick<ModelVersionRecord, 'metrics' | 'settings' | 'baseline'>>): ModelVersionRecord {
   return { ...r, metrics: r.metrics ?? null, settings: r.settings ?? null, baseline: r.baseline ?? null };
+}
+
+/** A rollout revision's row. */
+export function rolloutRow(name: string, revision: number, rule: Record<string, unknown> | null, c: RolloutChangeInput, now: Date) {
+  return { name, revision, rule, actor: c.actor, reason: c.reason ?? null, details: c.details ?? null, createdAt: now };
+}
+
+export function toRolloutRecord(r: Omit<RolloutRecord, 'rule' | 'details'> & { rule?: Record<string, unknown> | null; details?: Record<string, unknown> | null }): RolloutRecord {
+  return { name: r.name, revision: r.revision, rule: r.rule ?? null, actor: r.actor, reason: r.reason, details: r.details ?? null, createdAt: r.createdAt };
+}
+
+/** The latest revision of every model whose rule is in force, from all revisions ordered by name and revision. */
+export function latestRollouts(rows: Parameters<typeof toRolloutRecord>[0][]): RolloutRecord[] {
+  const latest = new Map<string, RolloutRecord>();
+  for (const r of rows) latest.set(r.name, toRolloutRecord(r));
+  return [...latest.values()].filter((r) => r.rule !== null);
 }

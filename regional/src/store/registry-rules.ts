@@ -45,6 +45,17 @@ export function rollbackTarget(history: readonly { version: string; toStage: Mod
 /** What both dialects raise when a concurrent promotion won the one-production index race. */
 export const CONCURRENT_STAGE_CHANGE = 'another stage change for this model happened at the same time; retry';
 
+/** What both dialects raise when another rollout change took the revision first. */
+export const CONCURRENT_ROLLOUT_CHANGE = 'the rollout rule changed at the same time; read it again and retry';
+
+/** The next rollout revision after `current` (0: none yet); CONFLICT when the caller expected another one. */
+export function nextRolloutRevision(name: string, current: number, expected: number | undefined): number {
+  if (expected !== undefined && expected !== current) {
+    throw new StoreError('CONFLICT', `${name}: the rollout rule is at revision ${current}, not ${expected}; read it again and retry`);
+  }
+  return current + 1;
+}
+
 /** One stage change to apply: `row` moves to `to`, recorded in the history as `action`. */
 export interface StageMove<R> {
   row: R;
@@ -72,7 +83,7 @@ export function planSetStage<R extends VersionRow>(name: string, rows: readonly 
     const current = rows.find((r) => r.stage === 'production');
     if (current) moves.push({ row: current, to: 'archived', action: 'demote', change: { actor: c.actor, reason: `replaced by ${version}${c.reason ? `: ${c.reason}` : ''}` } });
   }
-  moves.push({ row, to, action: actionFor(row.stage, to), change: c });
+  moves.push({ row, to, action: c.action ?? actionFor(row.stage, to), change: c });
   return moves;
 }
 

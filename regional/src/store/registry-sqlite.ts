@@ -2,18 +2,18 @@
  * The model registry on SQLite (see ModelRegistryStore in types.ts); used by SqliteStore. Stage
  * changes run in IMMEDIATE transactions (the database's write lock), so they serialize.
  */
-import { asc, desc, eq } from 'drizzle-orm';
+import { asc, desc, eq, max } from 'drizzle-orm';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { mapConstraintErrors } from './constraint-errors.ts';
 import { StorePart } from './store-part.ts';
 import { checkLimit } from './validate.ts';
-import { CONCURRENT_STAGE_CHANGE, planRollback, planSetStage, type StageMove } from './registry-rules.ts';
-import { moveRows, productionOf, registerRows, stageChangeFilter, toModelVersionRecord, versionFilter, versionIs } from './registry-rows.ts';
+import { CONCURRENT_ROLLOUT_CHANGE, CONCURRENT_STAGE_CHANGE, nextRolloutRevision, planRollback, planSetStage, type StageMove } from './registry-rules.ts';
+import { latestRollouts, moveRows, productionOf, registerRows, rolloutRow, stageChangeFilter, toModelVersionRecord, toRolloutRecord, versionFilter, versionIs } from './registry-rows.ts';
 import * as schema from './schema.sqlite.ts';
-import type { ModelRegistryStore, ModelStage, ModelVersionRecord, NewModelVersion, StageChangeInput, StageChangeRecord } from './types.ts';
-import { checkModelName, checkNewModelVersion, checkSetStage, checkStageChange } from './validate-ops.ts';
+import type { ModelRegistryStore, ModelStage, ModelVersionRecord, NewModelVersion, RolloutChangeInput, RolloutRecord, StageChangeInput, StageChangeRecord } from './types.ts';
+import { checkModelName, checkNewModelVersion, checkPutRollout, checkSetStage, checkStageChange } from './validate-ops.ts';
 
-const { modelVersions, modelStageChanges } = schema;
+const { modelVersions, modelStageChanges, modelRollouts } = schema;
 type Db = BetterSQLite3Database<typeof schema>;
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 type Row = typeof modelVersions.$inferSelect;
@@ -89,6 +89,44 @@ export class SqliteRegistry extends StorePart<Db> implements ModelRegistryStore 
     const where = stageChangeFilter(modelStageChanges, name, opts.version);
     const rows = this.db.select().from(modelStageChanges).where(where).orderBy(desc(modelStageChanges.id)).limit(checkLimit(opts.limit, 1000)).all();
     return rows.reverse();
+  }
+
+  async putRollout(name: string, rule: Record<string, unknown> | null, change: RolloutChangeInput): Promise<RolloutRecord> {
+    this.live();
+    const a = checkPutRollout(name, rule, change);
+    return mapConstraintErrors('sqlite', { conflict: CONCURRENT_ROLLOUT_CHANGE }, () =>
+      this.db.transaction(
+        (tx) => {
+          const now = new Date();
+          const [{ current }] = tx.select({ current: max(modelRollouts.revision) }).from(modelRollouts).where(eq(modelRollouts.name, a.name)).all();
+          const revision = nextRolloutRevision(a.name, current ?? 0, a.change.expectedRevision);
+          const row = tx.insert(modelRollouts).values(rolloutRow(a.name, revision, a.rule, a.change, now)).returning().get();
+          if (a.change.stage) {
+            const st = a.change.stage;
+            for (const m of planSetStage(a.name, versionsOf(tx, a.name), st.version, st.to, st.change)) move(tx, m, now);
+          }
+          return toRolloutRecord(row);
+        },
+        { behavior: 'immediate' },
+      ),
+    );
+  }
+
+  async getRollout(name: string): Promise<RolloutRecord | null> {
+    this.live();
+    const row = this.db.select().from(modelRollouts).where(eq(modelRollouts.name, checkModelName(name))).orderBy(desc(modelRollouts.revision)).limit(1).get();
+    return row ? toRolloutRecord(row) : null;
+  }
+
+  async listRollouts(): Promise<RolloutRecord[]> {
+    this.live();
+    return latestRollouts(this.db.select().from(modelRollouts).orderBy(asc(modelRollouts.name), asc(modelRollouts.revision)).all());
+  }
+
+  async listRolloutHistory(name: string, opts: { limit?: number } = {}): Promise<RolloutRecord[]> {
+    this.live();
+    const rows = this.db.select().from(modelRollouts).where(eq(modelRollouts.name, checkModelName(name))).orderBy(desc(modelRollouts.revision)).limit(checkLimit(opts.limit, 1000)).all();
+    return rows.reverse().map(toRolloutRecord);
   }
 }
 

@@ -192,9 +192,31 @@ export const modelStageChanges = pgTable(
     action: text('action', { enum: ['register', 'promote', 'demote', 'rollback'] }).notNull(),
     actor: text('actor').notNull(),
     reason: text('reason'),
+    /** Machine-readable why (e.g. a canary rollback's guardrail breaches and the stats behind them). */
+    details: jsonb('details').$type<Record<string, unknown>>(),
     createdAt: ts('created_at').notNull(),
   },
   (t) => [index('model_stage_changes_name_idx').on(t.name, t.id)],
+);
+
+/**
+ * Rollout rules per model (canary, A/B split, shadow), append-only: every change is a new
+ * revision and the highest revision is the rule in force (a null rule: none). The revision
+ * doubles as the compare-and-set token of a change.
+ */
+export const modelRollouts = pgTable(
+  'model_rollouts',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    name: text('name').notNull(),
+    revision: integer('revision').notNull(),
+    rule: jsonb('rule').$type<Record<string, unknown>>(),
+    actor: text('actor').notNull(),
+    reason: text('reason'),
+    details: jsonb('details').$type<Record<string, unknown>>(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('model_rollouts_name_revision_idx').on(t.name, t.revision)],
 );
 
 // ---- batch inference jobs ---------------------------------------------------------------

@@ -306,12 +306,39 @@ export interface StageChangeRecord {
   action: StageAction;
   actor: string;
   reason: string | null;
+  /** Machine-readable why, when the change had one (e.g. a canary rollback's guardrail breaches). */
+  details: Record<string, unknown> | null;
   createdAt: Date;
 }
 
 export interface StageChangeInput {
   actor: string;
   reason?: string | null;
+  details?: Record<string, unknown> | null;
+  /** Record the move as a rollback (e.g. a canary candidate sent back by its guardrails) instead of promote/demote. */
+  action?: 'rollback';
+}
+
+/** One revision of a model's rollout rule; the highest revision is the rule in force. */
+export interface RolloutRecord {
+  name: string;
+  revision: number;
+  /** The rule (ops/rollout-rules.ts gives its shape); null when the rollout was removed. */
+  rule: Record<string, unknown> | null;
+  actor: string;
+  reason: string | null;
+  details: Record<string, unknown> | null;
+  createdAt: Date;
+}
+
+export interface RolloutChangeInput {
+  actor: string;
+  reason?: string | null;
+  details?: Record<string, unknown> | null;
+  /** Compare-and-set: the revision the change was made against (0: no rule yet); CONFLICT when another change came first. */
+  expectedRevision?: number;
+  /** A stage move of one version in the same transaction (e.g. the canary candidate sent back to dev). */
+  stage?: { version: string; to: ModelStage; change: StageChangeInput };
 }
 
 export interface ModelRegistryStore {
@@ -335,6 +362,18 @@ export interface ModelRegistryStore {
   rollback(name: string, change: StageChangeInput): Promise<{ from: ModelVersionRecord; to: ModelVersionRecord }>;
   /** Oldest first. */
   listStageChanges(name: string, opts?: { version?: string; limit?: number }): Promise<StageChangeRecord[]>;
+  /**
+   * Writes the next revision of a model's rollout rule (null removes it), with an optional stage
+   * move in the same transaction. CONFLICT when `expectedRevision` is not the current one (or a
+   * concurrent writer took the revision), NOT_FOUND / CONFLICT from the stage move as setStage.
+   */
+  putRollout(name: string, rule: Record<string, unknown> | null, change: RolloutChangeInput): Promise<RolloutRecord>;
+  /** The latest revision (its rule null when removed), or null when the model never had one. */
+  getRollout(name: string): Promise<RolloutRecord | null>;
+  /** The rules in force (latest revision of every model whose rule is not null). */
+  listRollouts(): Promise<RolloutRecord[]>;
+  /** Oldest first: the last `limit` revisions. */
+  listRolloutHistory(name: string, opts?: { limit?: number }): Promise<RolloutRecord[]>;
 }
 
 // ---- batch inference jobs -----------------------------------------------------------------

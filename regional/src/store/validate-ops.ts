@@ -44,8 +44,31 @@ export function checkNewModelVersion(input: unknown): Required<{ [K in keyof New
   };
 }
 
+const stageChange = z.object({
+  actor: z.string().min(1).max(200),
+  reason: z.string().max(2000).nullish(),
+  details: json.nullish(),
+  action: z.literal('rollback').optional(),
+});
+
 export function checkStageChange(c: unknown): StageChangeInput {
-  return parse(z.object({ actor: z.string().min(1).max(200), reason: z.string().max(2000).nullish() }), c, 'stage change');
+  return parse(stageChange, c, 'stage change');
+}
+
+/** putRollout's arguments: the rule is any JSON object (its shape is the ops layer's: ops/rollout-rules.ts). */
+export function checkPutRollout(name: unknown, rule: unknown, change: unknown) {
+  const c = parse(
+    z.object({
+      actor: z.string().min(1).max(200),
+      reason: z.string().max(2000).nullish(),
+      details: json.nullish(),
+      expectedRevision: count.optional(),
+      stage: z.object({ version: modelVersion, to: z.enum(MODEL_STAGES), change: stageChange }).optional(),
+    }),
+    change,
+    'rollout change',
+  );
+  return { name: checkModelName(name), rule: parse(json.nullable(), rule, 'rule'), change: c };
 }
 
 /** setStage's arguments, checked in order. */

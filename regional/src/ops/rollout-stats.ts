@@ -1,0 +1,165 @@
+/**
+ * Per-variant statistics of a live rollout over a sliding window (buckets, like the drift
+ * windows): requests, errors, latency (p50/p99 from a bounded reservoir per bucket), the
+ * classifier's confidence histogram and its agreement with the control (compared in shadow).
+ * And the A/B counts of the chosen metric, since the experiment started.
+ */
+import { percentile } from '../../../models/eval/metrics.ts';
+import { CONFIDENCE_BINS, confidenceBin } from './drift.ts';
+import type { CanaryObservation, VariantStats } from './rollout.ts';
+
+interface Bucket {
+  start: number;
+  requests: number;
+  errors: number;
+  /** Latency reservoir (uniform sample of this bucket's requests). */
+  ms: number[];
+  confidence: number[];
+  compared: number;
+  agreed: number;
+}
+
+export interface VariantReport extends VariantStats {
+  errorRate: number | null;
+  p50Ms: number;
+  confidenceHistogram: number[];
+  /** Classifier canary only: requests the control also classified (in shadow) and how many agreed. */
+  agreement: { compared: number; agreed: number; rate: number | null };
+}
+
+export interface WindowOptions {
+  windowMs: number;
+  /** Default windowMs / 30 (at least 1 s). */
+  bucketMs?: number;
+  /** Latency samples kept per bucket and variant. Default 2048. */
+  reservoir?: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+export class VariantWindows {
+  readonly windowMs: number;
+  private readonly bucketMs: number;
+  private readonly reservoir: number;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly byVersion = new Map<string, Bucket[]>();
+
+  constructor(o: WindowOptions) {
+    this.windowMs = o.windowMs;
+    this.bucketMs = o.bucketMs ?? Math.max(1000, Math.floor(o.windowMs / 30));
+    this.reservoir = o.reservoir ?? 2048;
+    this.now = o.now ?? Date.now;
+    this.random = o.random ?? Math.random;
+    if (!(this.windowMs > 0) || !(this.bucketMs > 0) || this.bucketMs > this.windowMs) throw new RangeError('VariantWindows: need 0 < bucketMs <= windowMs');
+  }
+
+  /** One served request of `version`: its latency, whether it failed, the classifier's confidence. */
+  observe(version: string, r: { ms: number; error: boolean; confidence?: number }): void {
+    const b = this.bucket(version);
+    b.requests++;
+    if (r.error) b.errors++;
+    else if (r.confidence !== undefined) b.confidence[confidenceBin(r.confidence)]++;
+    // Reservoir sampling (Algorithm R) keeps a uniform sample of the bucket's latencies.
+    if (b.ms.length < this.reservoir) b.ms.push(r.ms);
+    else {
+      const j = Math.floor(this.random() * b.requests);
+      if (j < this.reservoir) b.ms[j] = r.ms;
+    }
+  }
+
+  /** One shadow comparison of a canary request with the control. */
+  compared(version: string, agreed: boolean): void {
+    const b = this.bucket(version);
+    b.compared++;
+    if (agreed) b.agreed++;
+  }
+
+  report(version: string): VariantReport {
+    const buckets = this.live(version);
+    let requests = 0;
+    let errors = 0;
+    let compared = 0;
+    let agreed = 0;
+    const confidence = new Array<number>(CONFIDENCE_BINS).fill(0);
+    const ms: number[] = [];
+    for (const b of buckets) {
+      requests += b.requests;
+      errors += b.errors;
+      compared += b.compared;
+      agreed += b.agreed;
+      for (let i = 0; i < CONFIDENCE_BINS; i++) confidence[i] += b.confidence[i];
+      ms.push(...b.ms);
+    }
+    return {
+      requests,
+      errors,
+      errorRate: requests ? errors / requests : null,
+      p50Ms: ms.length ? percentile(ms, 50) : 0,
+      p99Ms: ms.length ? percentile(ms, 99) : 0,
+      confidenceHistogram: confidence,
+      agreement: { compared, agreed, rate: compared ? agreed / compared : null },
+    };
+  }
+
+  /** What evaluateCanary takes; agreement is the canary's comparisons with the control. */
+  observation(control: string, canary: string): CanaryObservation {
+    const c = this.report(control);
+    const k = this.report(canary);
+    const strip = (r: VariantReport): VariantStats => ({ requests: r.requests, errors: r.errors, p99Ms: r.p99Ms, ...(r.confidenceHistogram.some((x) => x > 0) ? { confidenceHistogram: r.confidenceHistogram } : {}) });
+    return { control: strip(c), canary: strip(k), agreement: { compared: k.agreement.compared, agreed: k.agreement.agreed } };
+  }
+
+  versions(): string[] {
+    return [...this.byVersion.keys()].filter((v) => this.live(v).length > 0);
+  }
+
+  reset(): void {
+    this.byVersion.clear();
+  }
+
+  private bucket(version: string): Bucket {
+    const now = this.now();
+    const start = now - (now % this.bucketMs);
+    const list = this.live(version);
+    let b = list[list.length - 1];
+    if (!b || b.start < start) {
+      b = { start, requests: 0, errors: 0, ms: [], confidence: new Array<number>(CONFIDENCE_BINS).fill(0), compared: 0, agreed: 0 };
+      list.push(b);
+    }
+    return b;
+  }
+
+  private live(version: string): Bucket[] {
+    let list = this.byVersion.get(version);
+    if (!list) {
+      list = [];
+      this.byVersion.set(version, list);
+    }
+    const oldest = this.now() - this.windowMs;
+    let drop = 0;
+    while (drop < list.length && list[drop].start + this.bucketMs <= oldest) drop++;
+    if (drop) list.splice(0, drop);
+    return list;
+  }
+}
+
+/** Successes and trials of the A/B metric per version, since the experiment started. */
+export class AbCounts {
+  private readonly counts = new Map<string, { successes: number; trials: number }>();
+
+  record(version: string, success: boolean): void {
+    const c = this.counts.get(version) ?? { successes: 0, trials: 0 };
+    c.trials++;
+    if (success) c.successes++;
+    this.counts.set(version, c);
+  }
+
+  get(version: string): { successes: number; trials: number } {
+    return this.counts.get(version) ?? { successes: 0, trials: 0 };
+  }
+
+  reset(): void {
+    this.counts.clear();
+  }
+}
