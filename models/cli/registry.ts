@@ -10,6 +10,7 @@
  *   rollback <name> [--reason <text>] [--by <who>]   the previous production version serves again
  *   list [--name <name>] [--stage <stage>] [--json]
  *   show <name> [version] [--json]                    a version (default: production, else newest) and its history
+ *   canary | shadow | ab | rollout …                    rollout rules (rollout-cli.ts)
  *
  * Exit codes: 0 ok, 1 refused (integrity, conflict, not found), 2 usage.
  */
@@ -19,13 +20,16 @@ import { openStore } from '../../regional/src/store/open.ts';
 import { MODEL_STAGES, StoreError, type ModelStage, type ModelVersionRecord, type Store } from '../../regional/src/store/types.ts';
 import { rollbackTarget } from '../../regional/src/store/registry-rules.ts';
 import { registerModelFolder, RegistryInputError, verifyRegisteredArtifact } from '../../regional/src/ops/register-folder.ts';
+import { ApiError } from '../../shared/api/errors.ts';
 import { cliArgs } from './args.ts';
+import { ROLLOUT_FLAGS, ROLLOUT_USAGE, RolloutUsageError, runRolloutCommand } from './rollout-cli.ts';
 
 const USAGE = `usage: npm run models -- register <dir> [--parent v] [--commit sha] [--baseline-data dir | --no-baseline] [--by who]
        npm run models -- promote <name> <version> --to ${MODEL_STAGES.join('|')} [--reason text] [--by who]
        npm run models -- rollback <name> [--reason text] [--by who]
        npm run models -- list [--name n] [--stage s] [--json]
-       npm run models -- show <name> [version] [--json]`;
+       npm run models -- show <name> [version] [--json]
+${ROLLOUT_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -42,6 +46,7 @@ function parse() {
       name: { type: 'string' },
       stage: { type: 'string' },
       json: { type: 'boolean' },
+      ...ROLLOUT_FLAGS,
     });
   } catch (e) {
     console.error(`${(e as Error).message}\n${USAGE}`);
@@ -160,6 +165,11 @@ async function run(store: Store): Promise<void> {
       print(out, () => JSON.stringify(out, null, 2));
       return;
     }
+    case 'canary':
+    case 'shadow':
+    case 'ab':
+    case 'rollout':
+      return runRolloutCommand(command, args, values, store, actor, print);
     default:
       throw new UsageError(command ? `unknown command ${command}` : 'no command');
   }
@@ -171,10 +181,10 @@ try {
   store = await openStore(process.env.DATABASE_URL, { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'registry-cli' });
   await run(store);
 } catch (e) {
-  if (e instanceof UsageError) {
+  if (e instanceof UsageError || e instanceof RolloutUsageError) {
     console.error(`${e.message}\n${USAGE}`);
     code = 2;
-  } else if (e instanceof StoreError || e instanceof RegistryInputError) {
+  } else if (e instanceof StoreError || e instanceof RegistryInputError || e instanceof ApiError) {
     console.error(`refused (${e.code}): ${e.message}`);
     code = 1;
   } else {

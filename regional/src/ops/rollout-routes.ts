@@ -19,14 +19,9 @@ import { Hono, type Context } from 'hono';
 import { ApiError, readJsonBody, validate } from '../../../shared/api/errors.ts';
 import { RateLimiter, requireKey, type AuthVars } from '../http/auth.ts';
 import type { Services } from '../services.ts';
-import { StoreError, type RolloutRecord } from '../store/types.ts';
+import { StoreError } from '../store/types.ts';
 import { liveRollouts, rolloutStatus, shadowStatus } from './live-rollouts.ts';
-import { candidateVersions, RolloutRequest, specFromRequest } from './rollout-rules.ts';
-
-/** A revision as the API shows it. */
-export function describeRollout(r: RolloutRecord) {
-  return { model: r.name, revision: r.revision, rule: r.rule, updatedBy: r.actor, updatedAt: r.createdAt.toISOString(), reason: r.reason, details: r.details };
-}
+import { candidateVersions, describeRollout, RolloutRequest, specFromRequest } from './rollout-rules.ts';
 
 /** Store refusals as API errors (CONFLICT stays CONFLICT, bad input is INVALID_REQUEST). */
 async function stored<T>(fn: () => Promise<T>): Promise<T> {

@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import { ApiError } from '../../../shared/api/errors.ts';
-import type { ModelKind, ModelRegistryStore } from '../store/types.ts';
+import type { ModelKind, ModelRegistryStore, RolloutRecord } from '../store/types.ts';
 import { RegistryInputError, verifyRegisteredArtifact } from './register-folder.ts';
 import { DEFAULT_GUARDRAILS, type Guardrails, type RolloutRule } from './rollout.ts';
 
@@ -168,4 +168,9 @@ export async function specFromRequest(
   ];
   for (const [v, what] of labels) if (v && v !== control) await checkRoutableVersion(registry, model, kind, v, what);
   return spec.data;
+}
+
+/** A stored revision as the API and the CLI show it. */
+export function describeRollout(r: RolloutRecord) {
+  return { model: r.name, revision: r.revision, rule: r.rule, updatedBy: r.actor, updatedAt: r.createdAt.toISOString(), reason: r.reason, details: r.details };
 }
