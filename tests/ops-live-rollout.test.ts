@@ -262,7 +262,7 @@ describe.each(['sqlite', 'postgres'] as const)('live rollouts on %s', (dialect) 
       const [ctl, cand] = await Promise.all([loadIntentClassifier(DEFAULT_CLASSIFIER), loadIntentClassifier(folders.retrained)]);
       const [a, b] = await Promise.all([ctl.classify(texts), cand.classify(texts)]);
       const agreed = a.filter((p, i) => p.intent === b[i].intent).length;
-      expect(report).toMatchObject({ candidate: '1.1.0', control: CONTROL, percent: 100, candidateErrors: 0 });
+      expect(report).toMatchObject({ candidateVersion: '1.1.0', controlVersion: CONTROL, percent: 100, candidateErrors: 0 });
       expect(report.agreement).toBeCloseTo(agreed / texts.length, 10);
       expect(report.disagreements.reduce((s: number, d: { count: number }) => s + d.count, 0)).toBe(texts.length - agreed);
       expect(report.latencyMs).toMatchObject({ deltaP50: expect.any(Number), deltaP99: expect.any(Number) });

@@ -341,7 +341,7 @@ export function abStatus(r: AnyRollout) {
 /** The shadow comparison report of a model (classifier: agreement, per-intent disagreements, latency; LLM configuration: length, guardrails, format). */
 export function shadowStatus(r: AnyRollout) {
   const spec = r.spec;
-  const base = { model: r.name, kind: r.kind as RolloutKind, control: r.controlVersion(), candidate: spec?.shadow?.version ?? null, percent: spec?.shadow?.percent ?? 0 };
+  const base = { model: r.name, kind: r.kind as RolloutKind, controlVersion: r.controlVersion(), candidateVersion: spec?.shadow?.version ?? null, percent: spec?.shadow?.percent ?? 0 };
   if (r.kind === 'llm-config') return { ...base, ...(r as ModelRollout<LlmSettings, LlmShadowLog>).logs.report() };
   const logs = (r as ModelRollout<ClassifierModel, ClassifierLogs>).logs;
   return { ...base, ...logs.shadow.report(), canaryAgainstControl: spec?.canary ? logs.canary.report() : null };
