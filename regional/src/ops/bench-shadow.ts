@@ -1,0 +1,81 @@
+/**
+ * Shadow overhead on served latency (`npx tsx regional/src/ops/bench-shadow.ts [requests per block] [blocks] [concurrency…]`):
+ * the regional service in process (real models, SQLite, the store knowledge base, the offline
+ * extractive generator), a candidate classifier registered in staging (the committed classifier
+ * under another version: its own session and batcher, the same work per message), and
+ * /v1/generate round trips from a client in the same process, in alternating blocks with the
+ * rule `shadow: 100%` and with no rule, so both conditions share the machine's noise. Prints one
+ * JSON line per concurrency: p50/p99 of the round trip with shadow off and at 100%, and the
+ * shadow runs the report counted.
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { percentiles } from '../../../models/eval/metrics.ts';
+import { loadConfig } from '../config.ts';
+import { startRegional } from '../server.ts';
+import { registerModelFolder } from './register-folder.ts';
+
+const perBlock = Number(process.argv[2] ?? 100);
+const blocks = Number(process.argv[3] ?? 10);
+const widths = process.argv.slice(4).map(Number);
+const root = resolve(import.meta.dirname, '../../..');
+const texts = readFileSync(join(root, 'models/data/store/intents/test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text as string);
+
+const dir = mkdtempSync(join(tmpdir(), 'sy-bench-shadow-'));
+try {
+  const r = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: join(dir, 'r.db'), ROLLOUT_REFRESH_MS: '600000' }), () => {});
+  const candidate = join(dir, 'candidate');
+  cpSync(join(root, 'models/default/store-intent'), candidate, { recursive: true });
+  const manifest = JSON.parse(readFileSync(join(candidate, 'manifest.json'), 'utf8'));
+  writeFileSync(join(candidate, 'manifest.json'), JSON.stringify({ ...manifest, version: '1.0.1-shadow' }));
+  const reg = r.services.store.registry;
+  await registerModelFolder(reg, candidate, { registeredBy: 'bench', baselineData: null });
+  await reg.setStage(manifest.name, '1.0.1-shadow', 'staging', { actor: 'bench' });
+  const admin = { authorization: 'Bearer dev-admin-key', 'content-type': 'application/json' };
+  const rollout = `${r.url}/v1/ops/rollouts/${manifest.name}`;
+  let n = 0;
+  const once = async () => {
+    const i = n++;
+    const t0 = performance.now();
+    const res = await fetch(`${r.url}/v1/generate`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer dev-edge-key', 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ message: texts[i % texts.length], sessionId: `bench-${i}`, userId: `bench-user-${i % 500}` }),
+    });
+    await res.json();
+    return performance.now() - t0;
+  };
+  const block = async (width: number) => {
+    const ms: number[] = [];
+    let left = perBlock;
+    await Promise.all(
+      Array.from({ length: width }, async () => {
+        while (left-- > 0) ms.push(await once());
+      }),
+    );
+    return ms;
+  };
+  for (const width of widths.length ? widths : [1, 4]) {
+    await block(width); // warm-up
+    const off: number[] = [];
+    const on: number[] = [];
+    for (let b = 0; b < blocks; b++) {
+      off.push(...(await block(width)));
+      const put = await fetch(rollout, { method: 'PUT', headers: admin, body: JSON.stringify({ shadow: { version: '1.0.1-shadow', percent: 100 }, salt: `bench-${width}-${b}` }) });
+      if (put.status !== 200) throw new Error(`PUT rollout: ${put.status} ${await put.text()}`);
+      on.push(...(await block(width)));
+      await fetch(rollout, { method: 'DELETE', headers: admin });
+    }
+    const p = (xs: number[]) => {
+      const q = percentiles(xs);
+      return { p50: +q.p50.toFixed(3), p99: +q.p99.toFixed(3), n: q.n };
+    };
+    const a = p(off);
+    const b = p(on);
+    console.log(JSON.stringify({ concurrency: width, shadowOff: a, shadow100: b, deltaP50Ms: +(b.p50 - a.p50).toFixed(3), deltaP99Ms: +(b.p99 - a.p99).toFixed(3) }));
+  }
+  await r.close();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
