@@ -4,7 +4,8 @@
  * extractive generator), a candidate classifier registered in staging (the committed classifier
  * under another version: its own session and batcher, the same work per message), and
  * /v1/generate round trips from a client in the same process, in alternating blocks with the
- * rule `shadow: 100%` and with no rule, so both conditions share the machine's noise. Prints one
+ * rule at `shadow: 100%` and at `shadow: 0%` (the same rule and the candidate loaded and warm
+ * throughout: only the shadow runs differ), so both conditions share the machine's noise. Prints one
  * JSON line per concurrency: p50/p99 of the round trip with shadow off and at 100%, and the
  * shadow runs the report counted.
  */
@@ -56,16 +57,21 @@ try {
     );
     return ms;
   };
+  const shadowAt = async (percent: number) => {
+    const put = await fetch(rollout, { method: 'PUT', headers: admin, body: JSON.stringify({ shadow: { version: '1.0.1-shadow', percent } }) });
+    if (put.status !== 200) throw new Error(`PUT rollout: ${put.status} ${await put.text()}`);
+  };
+  let shadowed = 0;
   for (const width of widths.length ? widths : [1, 4]) {
+    await shadowAt(100);
     await block(width); // warm-up
     const off: number[] = [];
     const on: number[] = [];
     for (let b = 0; b < blocks; b++) {
+      await shadowAt(0);
       off.push(...(await block(width)));
-      const put = await fetch(rollout, { method: 'PUT', headers: admin, body: JSON.stringify({ shadow: { version: '1.0.1-shadow', percent: 100 }, salt: `bench-${width}-${b}` }) });
-      if (put.status !== 200) throw new Error(`PUT rollout: ${put.status} ${await put.text()}`);
+      await shadowAt(100);
       on.push(...(await block(width)));
-      await fetch(rollout, { method: 'DELETE', headers: admin });
     }
     const p = (xs: number[]) => {
       const q = percentiles(xs);
@@ -73,7 +79,11 @@ try {
     };
     const a = p(off);
     const b = p(on);
-    console.log(JSON.stringify({ concurrency: width, shadowOff: a, shadow100: b, deltaP50Ms: +(b.p50 - a.p50).toFixed(3), deltaP99Ms: +(b.p99 - a.p99).toFixed(3) }));
+    await new Promise((res) => setTimeout(res, 500));
+    const report = await (await fetch(`${r.url}/v1/ops/shadow/${manifest.name}`, { headers: admin })).json();
+    const runs = report.compared + report.candidateErrors - shadowed;
+    shadowed += runs;
+    console.log(JSON.stringify({ concurrency: width, shadowOff: a, shadow100: b, deltaP50Ms: +(b.p50 - a.p50).toFixed(3), deltaP99Ms: +(b.p99 - a.p99).toFixed(3), shadowRuns: runs, shadowClassifyP50Ms: report.latencyMs?.candidate.p50 ?? null }));
   }
   await r.close();
 } finally {
