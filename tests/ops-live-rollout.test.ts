@@ -216,7 +216,7 @@ describe.each(['sqlite', 'postgres'] as const)('live rollouts on %s', (dialect) 
     expect((await api('DELETE', `/v1/ops/rollouts/${M}`)).status).toBe(200);
     const texts = testTexts.slice(20, 40);
     const session = (i: number) => `shadow-${dialect}-${i}`;
-    const off = [];
+    const off: Awaited<ReturnType<typeof generate>>[] = [];
     for (const [i, t] of texts.entries()) off.push(await generate(t, { sessionId: `${session(i)}-off` }));
 
     // The candidate, once armed, blocks on a gate the test opens only after it has every response.
@@ -243,7 +243,7 @@ describe.each(['sqlite', 'postgres'] as const)('live rollouts on %s', (dialect) 
     try {
       expect((await put({ shadow: { version: '1.1.0', percent: 100 }, salt: 'shadow-1' })).status).toBe(200);
       armed = true;
-      const on = [];
+      const on: Awaited<ReturnType<typeof generate>>[] = [];
       for (const [i, t] of texts.entries()) on.push(await generate(t, { sessionId: `${session(i)}-on` }));
       // Every answer came back while every shadow run was still blocked.
       expect((await api('GET', `/v1/ops/shadow/${M}`).then((x) => x.json())).compared).toBe(0);

@@ -97,7 +97,7 @@ describe('LLM configuration rollouts', () => {
   });
 
   it('shadows a configuration on a copy after the answer and compares length, guardrails and format', async () => {
-    const off = [];
+    const off: Awaited<ReturnType<typeof generate>>[] = [];
     for (const [i, q] of QUESTIONS.entries()) off.push(await generate(q, `llm-off-${i}`));
     expect(off.every((j) => j.route.path === 'llm' && j.text.includes('$12.99'))).toBe(true);
 
@@ -107,7 +107,7 @@ describe('LLM configuration rollouts', () => {
     const llm = r.services.llm;
     const generateReal = llm.generate.bind(llm);
     llm.generate = (req) => (queued.push({ priority: req.priority, maxTokens: req.maxTokens }), generateReal(req));
-    const on = [];
+    const on: Awaited<ReturnType<typeof generate>>[] = [];
     for (const [i, q] of QUESTIONS.entries()) on.push(await generate(q, `llm-on-${i}`));
     const served = (j: (typeof on)[number]) => ({ ...j.route, traceId: undefined, text: j.text, fallbacks: j.done.fallbacks });
     expect(on.map(served)).toEqual(off.map(served));

@@ -110,9 +110,10 @@ export function routingRule(model: string, spec: RolloutSpec): RolloutRule {
   };
 }
 
-/** Every version a spec names besides the control. */
+/** Every version a spec routes to besides the control (a canary rolled back to 0% no longer counts). */
 export function candidateVersions(spec: RolloutSpec): string[] {
-  const vs = [spec.canary?.version, ...(spec.ab?.variants.map((v) => v.version) ?? []), spec.shadow?.version].filter((v): v is string => !!v && v !== spec.control);
+  const canary = spec.canary && !(spec.canary.percent === 0 && spec.rolledBack?.version === spec.canary.version) ? spec.canary.version : undefined;
+  const vs = [canary, ...(spec.ab?.variants.map((v) => v.version) ?? []), spec.shadow?.version].filter((v): v is string => !!v && v !== spec.control);
   return [...new Set(vs)];
 }
 
