@@ -6,8 +6,9 @@
  * /v1/generate round trips from a client in the same process, in alternating blocks with the
  * rule at `shadow: 100%` and at `shadow: 0%` (the same rule and the candidate loaded and warm
  * throughout: only the shadow runs differ), so both conditions share the machine's noise. Prints one
- * JSON line per concurrency: p50/p99 of the round trip with shadow off and at 100%, and the
- * shadow runs the report counted.
+ * JSON line per concurrency: p50/p99 of the round trip and of the server-side time
+ * (done.latencyMs.total) with shadow off and at 100%, the shadow runs the report counted and
+ * the shadow classification's own p50.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,11 +45,11 @@ try {
       headers: { authorization: 'Bearer dev-edge-key', 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({ message: texts[i % texts.length], sessionId: `bench-${i}`, userId: `bench-user-${i % 500}` }),
     });
-    await res.json();
-    return performance.now() - t0;
+    const j = (await res.json()) as { done: { latencyMs: { total: number } } };
+    return { client: performance.now() - t0, server: j.done.latencyMs.total };
   };
   const block = async (width: number) => {
-    const ms: number[] = [];
+    const ms: { client: number; server: number }[] = [];
     let left = perBlock;
     await Promise.all(
       Array.from({ length: width }, async () => {
@@ -65,8 +66,8 @@ try {
   for (const width of widths.length ? widths : [1, 4]) {
     await shadowAt(100);
     await block(width); // warm-up
-    const off: number[] = [];
-    const on: number[] = [];
+    const off: { client: number; server: number }[] = [];
+    const on: { client: number; server: number }[] = [];
     for (let b = 0; b < blocks; b++) {
       await shadowAt(0);
       off.push(...(await block(width)));
@@ -77,13 +78,15 @@ try {
       const q = percentiles(xs);
       return { p50: +q.p50.toFixed(3), p99: +q.p99.toFixed(3), n: q.n };
     };
-    const a = p(off);
-    const b = p(on);
+    const a = p(off.map((x) => x.client));
+    const b = p(on.map((x) => x.client));
+    const sa = p(off.map((x) => x.server));
+    const sb = p(on.map((x) => x.server));
     await new Promise((res) => setTimeout(res, 500));
     const report = await (await fetch(`${r.url}/v1/ops/shadow/${manifest.name}`, { headers: admin })).json();
     const runs = report.compared + report.candidateErrors - shadowed;
     shadowed += runs;
-    console.log(JSON.stringify({ concurrency: width, shadowOff: a, shadow100: b, deltaP50Ms: +(b.p50 - a.p50).toFixed(3), deltaP99Ms: +(b.p99 - a.p99).toFixed(3), shadowRuns: runs, shadowClassifyP50Ms: report.latencyMs?.candidate.p50 ?? null }));
+    console.log(JSON.stringify({ concurrency: width, roundTrip: { shadowOff: a, shadow100: b, deltaP50Ms: +(b.p50 - a.p50).toFixed(3), deltaP99Ms: +(b.p99 - a.p99).toFixed(3) }, serverSide: { shadowOff: sa, shadow100: sb, deltaP50Ms: +(sb.p50 - sa.p50).toFixed(3), deltaP99Ms: +(sb.p99 - sa.p99).toFixed(3) }, shadowRuns: runs, shadowClassifyP50Ms: report.latencyMs?.candidate.p50 ?? null }));
   }
   await r.close();
 } finally {

@@ -174,9 +174,10 @@ export class LiveRollouts {
             try {
               const p = await cp.served.model.classify(text);
               const ms = performance.now() - t0;
-              served = { text, intent: p.intent, confidence: p.confidence, confident: p.confident, ms };
-              // Slower than the pipeline waits is a failure of the variant, as an error is.
-              clf.observe(cp.served.version, { ms, error: ms > timeoutMs, confidence: p.confidence });
+              // Slower than the pipeline waits is a failure of the variant, as an error is (and was not served).
+              const late = ms > timeoutMs;
+              if (!late) served = { text, intent: p.intent, confidence: p.confidence, confident: p.confident, ms };
+              clf.observe(cp.served.version, { ms, error: late, confidence: p.confidence });
               return p;
             } catch (e) {
               clf.observe(cp.served.version, { ms: performance.now() - t0, error: true });

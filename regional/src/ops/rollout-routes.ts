@@ -68,9 +68,15 @@ export function rolloutRoutes(s: Services) {
     const body = validate(RolloutRequest, await readJsonBody(c.req.raw, 64 * 1024));
     if (body.metric === 'confident' && ro.kind !== 'intent-classifier') throw new ApiError('INVALID_REQUEST', 'metric: confident is a classifier metric');
     const spec = await stored(() => specFromRequest(reg, model, ro.kind, body, ro.controlVersion()));
-    // Verified, loaded and warmed here before the rule can send it traffic.
-    await ro.preload(candidateVersions(spec));
-    const rec = await stored(() => reg.putRollout(model, spec, { actor: actorOf(c), reason: body.reason ?? null, expectedRevision: body.expectedRevision }));
+    let rec;
+    try {
+      // Verified, loaded and warmed here before the rule can send it traffic.
+      await ro.preload(candidateVersions(spec));
+      rec = await stored(() => reg.putRollout(model, spec, { actor: actorOf(c), reason: body.reason ?? null, expectedRevision: body.expectedRevision }));
+    } catch (e) {
+      ro.apply(ro.record); // drops what was loaded for a rule that was not stored
+      throw e;
+    }
     ro.apply(rec);
     return c.json({ ...describeRollout(rec), status: rolloutStatus(ro) });
   });

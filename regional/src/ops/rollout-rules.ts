@@ -28,8 +28,15 @@ export type AbMetric = (typeof AB_METRICS)[number];
 const version = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/, 'must be a version (1-64 letters, digits or . _ + -)');
 const percent = z.number().min(0, 'must be within 0-100').max(100, 'must be within 0-100');
 
+/** Shares (0-1) among the guardrails; the others are counts, ratios, milliseconds or a PSI. */
+const SHARES = new Set<string>(['minAgreement', 'minBaselineErrorRate']);
 const GuardrailsInput = z
-  .object(Object.fromEntries(Object.keys(DEFAULT_GUARDRAILS).map((k) => [k, z.number().finite().nonnegative().optional()])) as Record<keyof Guardrails, z.ZodOptional<z.ZodNumber>>)
+  .object(
+    Object.fromEntries(Object.keys(DEFAULT_GUARDRAILS).map((k) => [k, (SHARES.has(k) ? z.number().min(0).max(1) : z.number().finite().nonnegative()).optional()])) as Record<
+      keyof Guardrails,
+      z.ZodOptional<z.ZodNumber>
+    >,
+  )
   .strict();
 
 const RuleFields = {
