@@ -151,6 +151,7 @@ const total = (s) => Object.values(counts[s]).reduce((a, b) => a + b, 0);
 console.log(pad('TOTAL', 22) + pad(total('train'), 7) + pad(total('val'), 6) + total('test'));
 const series = new Set(catalog.map((c) => c.title.split(/,| \(|:| Box Set| Complete| Deluxe| Black Edition| Omnibus/)[0].trim()));
 console.log(`catalog: ${catalog.length} items (~${series.size} distinct series/books), ${catalog.filter((c) => c.preorder).length} preorders, ${catalog.filter((c) => c.stock === 0).length} out of stock`);
+console.log(`near-duplicates between train/val and test: ${nearCount} (trigram Jaccard >= ${NEAR.trigram} or word Jaccard >= ${NEAR.words})`);
 console.log(`faq: ${faq.length} entries; policies sections: ${[...policySlugs].join(', ')}`);
 console.log(`questions: ${questions.length} retrieval questions`);
 if (errors.length) {
