@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { watchProduction } from '../regional/src/ops/promotion-watch.ts';
 import { inspectModelFolder, registerModelFolder, RegistryInputError, verifyRegisteredArtifact } from '../regional/src/ops/register-folder.ts';
 import { isDriftBaseline } from '../regional/src/ops/drift.ts';
+import { storeIntents } from '../models/pipeline/store-data.ts';
 import { openStore } from '../regional/src/store/open.ts';
 import { rollbackTarget } from '../regional/src/store/registry-rules.ts';
 import { PG_EMBEDDING_DIMENSIONS } from '../regional/src/store/schema.pg.ts';
@@ -135,7 +136,8 @@ describe.each(['sqlite', 'postgres'] as const)('model registry on %s', (dialect)
     const manifest = JSON.parse(readFileSync(join(DEFAULT_CLASSIFIER, 'manifest.json'), 'utf8'));
     expect(record).toMatchObject({ name: manifest.name, version: manifest.version, kind: 'intent-classifier', files: manifest.files, trainingDataSha256: manifest.trainingDataSha256, stage: 'dev' });
     expect(isDriftBaseline(record.baseline)).toBe(true);
-    expect((record.baseline as { n: number }).n).toBe(440); // val 165 + test 275
+    const ds = storeIntents();
+    expect((record.baseline as { n: number }).n).toBe(ds.val!.length + ds.test.length); // the store's val and test messages (550 + 577)
     expect(await verifyRegisteredArtifact(record)).toBe(true);
     // again with the same files: a no-op
     expect((await registerModelFolder(store.registry, DEFAULT_CLASSIFIER, { registeredBy: 'ci', baselineData: null })).created).toBe(false);

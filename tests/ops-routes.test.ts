@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeIntents } from '../models/pipeline/store-data.ts';
 import { loadConfig } from '../regional/src/config.ts';
 import { driftMonitor, observePrediction } from '../regional/src/ops/drift-monitor.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
@@ -86,7 +87,8 @@ describe('ops routes', () => {
       report = await (await get('/v1/ops/drift')).json();
       if (!report.baseline) await new Promise((res) => setTimeout(res, 25));
     }
-    expect(report.baseline).toEqual({ source: 'switchyard-store-intent@1.0.0 on store val+test', n: 440 });
+    const ds = storeIntents();
+    expect(report.baseline).toEqual({ source: 'switchyard-store-intent@1.0.0 on store val+test', n: ds.val!.length + ds.test.length });
     expect(report.thresholds).toEqual({ warn: 0.1, alert: 0.2, minSamples: 200 });
     expect((await fetch(`${r.url}/v1/ops/drift`, { headers: EDGE })).status).toBe(403);
     // live traffic that looks nothing like the baseline

@@ -1,5 +1,6 @@
 // Validates the Kitsune Books demo-domain data. Usage: node models/data/store/check.mjs
 // Plain Node ESM, no dependencies. Exits with code 1 if any check fails.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +10,13 @@ const LABELS = [
   'order_status', 'return_policy', 'shipping_info', 'store_hours_contact', 'product_question',
   'recommendation', 'price_availability', 'purchase_help', 'human_agent', 'greeting_chitchat', 'oos',
 ];
-const MIN_PER_LABEL = { train: 70, val: 15, test: 25 };
+const MIN_PER_LABEL = { train: 200, val: 50, test: 50 };
+// The first 275 lines of test.jsonl are the v1 test split, kept byte for byte so that old and new
+// figures stay comparable (BENCHMARKS.md reports both); the v2 additions follow them.
+const TEST_V1 = { lines: 275, sha256: 'f0669af994dff91b118dd93a750d75ab9f6ae564068ae1cb42d84bad7b828f6c' };
+// Near-duplicates across train/val and test: character-trigram Jaccard >= 0.6 or word-set
+// Jaccard >= 0.8 on lowercased text with punctuation turned into spaces.
+const NEAR = { trigram: 0.6, words: 0.8 };
 const errors = [];
 const fail = (msg) => errors.push(msg);
 
@@ -28,6 +35,7 @@ function readJsonl(rel) {
 
 // ---- intents
 const counts = {};
+const texts = { train: [], val: [], test: [] };
 const seenExact = new Map();
 const seenNorm = new Map();
 for (const split of Object.keys(MIN_PER_LABEL)) {
@@ -40,6 +48,7 @@ for (const split of Object.keys(MIN_PER_LABEL)) {
     if (typeof row.text !== 'string' || !row.text.trim()) { fail(`${where}: empty or non-string text`); continue; }
     if (!LABELS.includes(row.label)) { fail(`${where}: unknown label "${row.label}"`); continue; }
     counts[split][row.label]++;
+    texts[split].push({ text: row.text, label: row.label, where });
     const n = normalize(row.text);
     if (seenExact.has(row.text)) fail(`${where}: exact duplicate of ${seenExact.get(row.text)}: "${row.text}"`);
     else if (!n) fail(`${where}: text is empty after normalization`);
@@ -49,6 +58,35 @@ for (const split of Object.keys(MIN_PER_LABEL)) {
   }
   for (const l of LABELS) {
     if (counts[split][l] < MIN_PER_LABEL[split]) fail(`${rel}: label ${l} has ${counts[split][l]} examples, minimum is ${MIN_PER_LABEL[split]}`);
+  }
+}
+
+const v1 = readFileSync(join(ROOT, 'intents/test.jsonl'), 'utf8').split('\n').slice(0, TEST_V1.lines).join('\n') + '\n';
+if (createHash('sha256').update(v1).digest('hex') !== TEST_V1.sha256) fail(`intents/test.jsonl: the first ${TEST_V1.lines} lines (the v1 test split) changed; append new test messages after them`);
+
+const spaced = (s) => s.toLowerCase().replace(/[^\p{L}\p{N}\s]/gu, ' ').replace(/\s+/g, ' ').trim();
+const trigrams = (s) => {
+  const t = ` ${spaced(s)} `;
+  const g = new Set();
+  for (let i = 0; i + 3 <= t.length; i++) g.add(t.slice(i, i + 3));
+  return g;
+};
+const jaccard = (a, b) => {
+  let inter = 0;
+  for (const x of a) if (b.has(x)) inter++;
+  return inter / (a.size + b.size - inter || 1);
+};
+const features = (rows) => rows.map((r) => ({ ...r, g: trigrams(r.text), w: new Set(spaced(r.text).split(' ')) }));
+const testRows = features(texts.test);
+let nearCount = 0;
+for (const r of features([...texts.train, ...texts.val])) {
+  for (const t of testRows) {
+    const g = jaccard(r.g, t.g);
+    const w = jaccard(r.w, t.w);
+    if (g >= NEAR.trigram || w >= NEAR.words) {
+      nearCount++;
+      fail(`${r.where}: near-duplicate of ${t.where} (trigram ${g.toFixed(2)}, words ${w.toFixed(2)}): "${r.text}" ~ "${t.text}"`);
+    }
   }
 }
 
@@ -113,6 +151,7 @@ const total = (s) => Object.values(counts[s]).reduce((a, b) => a + b, 0);
 console.log(pad('TOTAL', 22) + pad(total('train'), 7) + pad(total('val'), 6) + total('test'));
 const series = new Set(catalog.map((c) => c.title.split(/,| \(|:| Box Set| Complete| Deluxe| Black Edition| Omnibus/)[0].trim()));
 console.log(`catalog: ${catalog.length} items (~${series.size} distinct series/books), ${catalog.filter((c) => c.preorder).length} preorders, ${catalog.filter((c) => c.stock === 0).length} out of stock`);
+console.log(`near-duplicates between train/val and test: ${nearCount} (trigram Jaccard >= ${NEAR.trigram} or word Jaccard >= ${NEAR.words})`);
 console.log(`faq: ${faq.length} entries; policies sections: ${[...policySlugs].join(', ')}`);
 console.log(`questions: ${questions.length} retrieval questions`);
 if (errors.length) {

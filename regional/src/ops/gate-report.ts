@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { escapeHtml } from '../../../models/eval/report-html.ts';
-import type { GateCheck, GateLatency, GateModelResult } from './gate-rules.ts';
+import type { GateCheck, GateLatency, GateModelResult, LatencySpread } from './gate-rules.ts';
 
 export interface GateDatasetResult {
   dataset: string;
@@ -29,7 +29,8 @@ export interface GateReport {
   margins: Record<string, number>;
   checks: GateCheck[];
   datasets: GateDatasetResult[];
-  latency: { baseline: GateLatency; candidate: GateLatency; runs: number };
+  /** runs: queries per model over all rounds; repeats: timings per query and model, the fastest kept. */
+  latency: { baseline: GateLatency; candidate: GateLatency; runs: number; rounds: number; repeats: number; ratioSpread: LatencySpread };
   /** What the gate cannot judge for this kind of model. */
   notes: string[];
 }
@@ -99,6 +100,24 @@ export function latencyCdfSvg(base: readonly number[], cand: readonly number[]):
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-size="11" font-family="sans-serif" role="img" aria-label="latency">${parts.join('')}</svg>`;
 }
 
+/** Per-round p99 of both models, their ratio, and the pooled figures. */
+function latencyRoundsTable(l: GateReport['latency']): string {
+  const rows = l.baseline.roundP99Ms
+    .map((b, i) => {
+      const c = l.candidate.roundP99Ms[i];
+      return `<tr><td class="num">${i + 1}</td><td class="num">${b.toFixed(3)}</td><td class="num">${c.toFixed(3)}</td><td class="num">${(c / b).toFixed(2)}</td></tr>`;
+    })
+    .join('');
+  const s = l.ratioSpread;
+  return (
+    `<p>Gated: the median of the per-round p99s, baseline ${l.baseline.p99MedianMs.toFixed(3)} ms, candidate ${l.candidate.p99MedianMs.toFixed(3)} ms ` +
+    `(ratio ${(l.candidate.p99MedianMs / l.baseline.p99MedianMs).toFixed(2)}). Per-round ratio: median ${s.median.toFixed(2)}, IQR ${s.q1.toFixed(2)}–${s.q3.toFixed(2)}, range ${s.min.toFixed(2)}–${s.max.toFixed(2)}.</p>` +
+    `<p>All samples pooled: baseline p50 ${l.baseline.p50Ms.toFixed(3)} ms, p95 ${l.baseline.p95Ms.toFixed(3)} ms, p99 ${l.baseline.p99Ms.toFixed(3)} ms; ` +
+    `candidate p50 ${l.candidate.p50Ms.toFixed(3)} ms, p95 ${l.candidate.p95Ms.toFixed(3)} ms, p99 ${l.candidate.p99Ms.toFixed(3)} ms.</p>` +
+    `<table><thead><tr><th>round</th><th>baseline p99 ms</th><th>candidate p99 ms</th><th>ratio</th></tr></thead><tbody>${rows}</tbody></table>`
+  );
+}
+
 const CSS = `
 body { font: 14px/1.45 system-ui, sans-serif; color: #222; margin: 2em auto; max-width: 1000px; padding: 0 1em; }
 h2 { font-size: 1.15em; margin-top: 2em; border-bottom: 1px solid #ddd; }
@@ -112,8 +131,8 @@ export function renderGateReport(r: GateReport, latencies: { baseline: readonly 
   const checks = r.checks
     .map(
       (c) =>
-        `<tr class="${c.passed ? '' : 'fail'}"><td>${escapeHtml(c.dataset)}</td><td>${escapeHtml(c.metric)}</td><td class="num">${c.metric === 'p95Ms' ? c.baseline.toFixed(3) : pct(c.baseline)}</td>` +
-        `<td class="num">${c.metric === 'p95Ms' ? c.candidate.toFixed(3) : pct(c.candidate)}</td><td class="num">${c.metric === 'p95Ms' ? `≤ ${c.limit.toFixed(3)}` : `≥ ${pct(c.limit)}`}</td><td>${c.passed ? 'pass' : '<b>FAIL</b>'}</td></tr>`,
+        `<tr class="${c.passed ? '' : 'fail'}"><td>${escapeHtml(c.dataset)}</td><td>${escapeHtml(c.metric)}</td><td class="num">${c.metric === 'p99Ms' ? c.baseline.toFixed(3) : pct(c.baseline)}</td>` +
+        `<td class="num">${c.metric === 'p99Ms' ? c.candidate.toFixed(3) : pct(c.candidate)}</td><td class="num">${c.metric === 'p99Ms' ? `≤ ${c.limit.toFixed(3)}` : `≥ ${pct(c.limit)}`}</td><td>${c.passed ? 'pass' : '<b>FAIL</b>'}</td></tr>`,
     )
     .join('\n');
   const datasets = r.datasets
@@ -155,9 +174,9 @@ ${checks}
 <p class="note">Margins: ${escapeHtml(Object.entries(r.margins).map(([k, v]) => `${k} ${v}`).join(', '))}.</p>
 ${r.notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`).join('')}
 ${datasets}
-<h2>Latency (${r.latency.runs} interleaved single queries each)</h2>
+<h2>Latency (${r.latency.runs} single queries per model in ${r.latency.rounds} interleaved rounds, each the fastest of ${r.latency.repeats} timings)</h2>
 ${latencyCdfSvg(latencies.baseline, latencies.candidate)}
-<p>baseline p50 ${r.latency.baseline.p50Ms.toFixed(3)} ms, p95 ${r.latency.baseline.p95Ms.toFixed(3)} ms, p99 ${r.latency.baseline.p99Ms.toFixed(3)} ms; candidate p50 ${r.latency.candidate.p50Ms.toFixed(3)} ms, p95 ${r.latency.candidate.p95Ms.toFixed(3)} ms, p99 ${r.latency.candidate.p99Ms.toFixed(3)} ms.</p>
+${latencyRoundsTable(r.latency)}
 </body></html>`;
 }
 
