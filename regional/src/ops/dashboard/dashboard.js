@@ -33,6 +33,8 @@
         { label: 'p50 generate', f: (p) => p.generateP50Ms, digits: 1, unit: ' ms' },
         { label: 'p99 generate', f: (p) => p.generateP99Ms, digits: 1, unit: ' ms' },
       ],
+      // An interval without requests has no latency: draw the line across it.
+      spanGaps: true,
     }),
     saturation: () => ({
       series: [
@@ -79,6 +81,9 @@
         { label: 'warn 0.1', f: () => 0.1, digits: 1, dash: [4, 4], color: '#d97706' },
         { label: 'alert 0.2', f: () => 0.2, digits: 1, dash: [4, 4], color: '#dc2626' },
       ],
+      spanGaps: true,
+      // Log scale: the 0.1 and 0.2 lines stay readable beside a PSI of several units.
+      log: true,
     }),
   };
 
@@ -157,6 +162,7 @@
     }
     existing?.destroy();
     const scales = { x: { time: true } };
+    if (def.log) scales.y = { distr: 3, range: (_u, min, max) => [Math.min(0.01, min ?? 0.01), Math.max(1, max ?? 1)] };
     if (def.right === 'ratio') scales.ratio = { range: [0, 1] };
     const axes = [{}, { scale: 'y' }];
     if (def.right) axes.push({ scale: def.right, side: 1, grid: { show: false } });
@@ -175,7 +181,8 @@
             width: 1.5,
             scale: s.scale ?? 'y',
             dash: s.dash,
-            spanGaps: false,
+            spanGaps: !!def.spanGaps,
+            points: { size: 4 },
             value: fmt(s.digits, s.unit),
           })),
         ],
