@@ -31,20 +31,8 @@ export interface SamplerOptions {
   log?: (m: string) => void;
 }
 
-interface Totals {
-  t: number;
-  requests: number;
-  errors: number;
-  clientErrors: number;
-  latency: number[];
-  generateLatency: number[];
-  modelErrors: Record<string, number>;
-  paths: Record<string, number>;
-  tokensIn: number;
-  tokensOut: number;
-  costUsd: number;
-  sessions: number;
-}
+/** Running totals of the counters the samples are differences of. */
+type Totals = Pick<OpsSample, 't' | 'requests' | 'errors' | 'clientErrors' | 'latency' | 'generateLatency' | 'modelErrors' | 'paths' | 'tokensIn' | 'tokensOut' | 'costUsd' | 'sessions'>;
 
 const diff = (a: Record<string, number>, b: Record<string, number> | null | undefined, reset = false) =>
   Object.fromEntries(Object.entries(a).map(([k, v]) => [k, reset && v < (b?.[k] ?? 0) ? v : v - (b?.[k] ?? 0)]));
