@@ -44,20 +44,23 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * A GET of the edge, retried when a kept-alive connection is reset under it: wrangler's local
- * proxy may drop an idle connection while the isolate is busy warming a model (any HTTP client
- * retries an idempotent request on a reused connection that was reset).
+ * A request to the edge, sent again when the kept-alive connection it went out on is reset
+ * before any response. Seen locally under wrangler dev: right after a reload's waitUntil work
+ * ends, the next request on a kept-alive connection may be reset (requests during the reload, on
+ * the same or a new connection, are answered). Only connection errors are retried, never an HTTP
+ * status.
  */
-async function edgeGet(path: string): Promise<Response> {
+async function edgeFetch(path: string, init?: RequestInit): Promise<Response> {
   for (let i = 0; ; i++) {
     try {
-      return await fetch(edge.url + path);
+      return await fetch(edge.url + path, init);
     } catch (e) {
       if (i >= 2) throw e;
       await sleep(100);
     }
   }
 }
+const edgeGet = (path: string) => edgeFetch(path);
 
 const models = async () => (await edgeGet('/v1/models')).json();
 const metrics = async () => (await edgeGet('/metrics')).text();
@@ -74,7 +77,7 @@ async function until<T>(what: string, probe: () => Promise<T | null | undefined 
 }
 
 async function chat(message: string): Promise<{ route: RouteEvent; text: string }> {
-  const res = await fetch(`${edge.url}/v1/chat`, {
+  const res = await edgeFetch('/v1/chat', {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify({ message, sessionId: 'refresh-test' }),
