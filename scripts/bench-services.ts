@@ -8,8 +8,11 @@
  *   regional: embeddings/s at concurrency 1/8/32 with batching on and off; rerank of 30 p50/p99;
  *         pipeline overhead of /v1/generate (everything but the LLM: the extractive generator
  *         answers in ~1 ms).
+ *   reload: (not in the default set) the edge following classifier promotions in the region's
+ *         registry: promotion → serving time, the edge's download / session+warm-up / swap
+ *         times, and template answers' round trip during reloads beside the same with none.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import catalog from '../models/data/store/kb/catalog.json' with { type: 'json' };
@@ -19,6 +22,7 @@ import { storeIntents } from '../models/pipeline/store-data.ts';
 import { percentiles } from '../models/eval/metrics.ts';
 import { mulberry32 } from '../models/pipeline/datasets.ts';
 import { loadConfig } from '../regional/src/config.ts';
+import { registerModelFolder } from '../regional/src/ops/register-folder.ts';
 import { startRegional } from '../regional/src/server.ts';
 import { MemoryCacheStorage } from '../shared/cache/memory-storage.ts';
 import { SemanticCache } from '../shared/cache/semantic-cache.ts';
@@ -123,6 +127,54 @@ for (let i = 0; i < 100; i++) {
   perText.push(j.latencyMs / texts.length);
 }
 out.edge_classifier_per_text_in_batches_of_64 = pct(perText);
+await edge.stop();
+}
+
+// ---- edge following promotions (BENCH_PARTS=reload) ----
+if (PARTS.has('reload')) {
+const edge = await startEdgeProcess({ port: 18900 + Math.floor(Math.random() * 100), regionalUrl: regional.url, persistTo: join(dir, 'wrangler-reload'), vars: { MODEL_REFRESH_INTERVAL_MS: '200' }, quiet: true });
+const chatMs = async () => {
+  const t0 = performance.now();
+  const r = await (await fetch(edge.url + '/v1/chat', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ message: 'hello!', sessionId: 'reload' }) })).json();
+  if (r.route.path !== 'template') throw new Error(`expected a template answer, got ${r.route.path}`);
+  return performance.now() - t0;
+};
+const steady: number[] = [];
+for (let i = 0; i < 300; i++) steady.push(await chatMs());
+const during: number[] = [];
+const reloads: Record<string, number>[] = [];
+const RELOADS = Number(process.env.BENCH_RELOADS ?? 5);
+for (let k = 1; k <= RELOADS; k++) {
+  const version = `1.0.${k}`;
+  const folder = join(dir, `store-intent-${version}`);
+  cpSync('models/default/store-intent', folder, { recursive: true });
+  const m = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8'));
+  writeFileSync(join(folder, 'manifest.json'), JSON.stringify({ ...m, version }));
+  const reg = regional.services.store.registry;
+  await registerModelFolder(reg, folder, { registeredBy: 'bench', baselineData: null });
+  await reg.setStage(m.name, version, 'staging', { actor: 'bench' });
+  const t0 = performance.now();
+  await reg.setStage(m.name, version, 'production', { actor: 'bench' });
+  for (let i = 0; ; i++) {
+    during.push(await chatMs());
+    if (i % 5) continue;
+    const j = await (await fetch(edge.url + '/v1/models')).json();
+    if (j.models[0].version === version) {
+      reloads.push({ promotionToServingMs: Math.round(performance.now() - t0), ...j.refresh.loaded.classifier, version: undefined, at: undefined });
+      break;
+    }
+  }
+}
+const col = (k: string) => pct(reloads.map((r) => r[k]));
+out.edge_reload = {
+  reloads: reloads.length,
+  promotionToServingMs: col('promotionToServingMs'),
+  downloadMs: col('downloadMs'),
+  sessionAndWarmupMs: col('loadMs'),
+  swapMs: col('installMs'),
+  templateRoundTripSteadyMs: pct(steady),
+  templateRoundTripDuringReloadsMs: pct(during),
+};
 await edge.stop();
 }
 await regional.close();

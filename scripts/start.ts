@@ -11,8 +11,10 @@ import { buildWidget } from '../browser/build.ts';
 import { startWidgetServer } from '../browser/server.ts';
 
 const widgetBuild = buildWidget({ quiet: true });
-const regional = await startRegional(loadConfig());
-const edge = await startEdgeProcess({ port: Number(process.env.EDGE_PORT ?? 8787), regionalUrl: regional.url });
+const edgePort = Number(process.env.EDGE_PORT ?? 8787);
+// The region's dashboard reads the edge's path mix from its /metrics.
+const regional = await startRegional(loadConfig({ EDGE_METRICS_URL: `http://127.0.0.1:${edgePort}/metrics`, ...process.env }));
+const edge = await startEdgeProcess({ port: edgePort, regionalUrl: regional.url });
 await widgetBuild;
 const widget = await startWidgetServer({ port: Number(process.env.WIDGET_PORT ?? 8790), edgeUrl: edge.url });
 
@@ -20,6 +22,7 @@ console.log(`
 Switchyard is running (offline, embedded default models):
   edge      ${edge.url}      chat page: ${edge.url}/   API: POST /v1/chat, /v1/classify, GET /v1/models
   regional  ${regional.url}      POST /v1/generate, /v1/embeddings, /v1/rerank; GET /metrics, /readyz
+            ${regional.url}/dashboard   ops dashboard (admin key: dev-admin-key)
   widget    ${widget.url}      demo store page with <switchyard-chat> (on-device models; ?debug shows diagnostics)
 
 Try:

@@ -2,33 +2,21 @@
  * The region picks up a promoted classifier without a redeploy: the new version is verified,
  * loaded and warmed, then serves; a tampered one is refused and the old one keeps serving.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../regional/src/config.ts';
-import { registerModelFolder } from '../regional/src/ops/register-folder.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
+import { copyModelAs, registerAndPromote } from './helpers/model-copies.ts';
 
 let dir: string;
 let r: RunningRegional;
 
-/** A copy of the default classifier under another version number (manifest.json is not hashed). */
-function copyAs(version: string): string {
-  const out = join(dir, `store-intent-${version}`);
-  cpSync('models/default/store-intent', out, { recursive: true });
-  const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
-  writeFileSync(join(out, 'manifest.json'), JSON.stringify({ ...m, version }));
-  return out;
-}
+const copyAs = (version: string) => copyModelAs('models/default/store-intent', dir, version);
 
-async function promote(version: string, folder: string, beforeProduction: () => void = () => {}) {
-  const reg = r.services.store.registry;
-  await registerModelFolder(reg, folder, { registeredBy: 'test', baselineData: null });
-  beforeProduction();
-  await reg.setStage('switchyard-store-intent', version, 'staging', { actor: 'test' });
-  await reg.setStage('switchyard-store-intent', version, 'production', { actor: 'test', reason: 'hot reload test' });
-}
+const promote = (version: string, folder: string, beforeProduction?: () => void) =>
+  registerAndPromote(r.services.store.registry, folder, 'switchyard-store-intent', version, beforeProduction);
 
 async function servingVersion(): Promise<string> {
   const res = await fetch(`${r.url}/v1/generate`, {

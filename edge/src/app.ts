@@ -12,6 +12,7 @@ import { chatPipeline } from './chat/pipeline.ts';
 import { CHAT_PAGE } from './http/chat-page.ts';
 import { errorResponse } from './http/errors.ts';
 import { edgeMetrics } from './http/metrics.ts';
+import { refreshStatus, scheduleModelRefresh } from './runtime/model-refresh.ts';
 import { traceFrom } from '../../shared/api/trace.ts';
 import { collectEvents, sseStream, wantsJson } from '../../shared/api/event-response.ts';
 
@@ -34,6 +35,12 @@ app.use(
   cors({ origin: '*', allowMethods: ['GET', 'POST'], allowHeaders: ['content-type', 'accept', 'traceparent'], exposeHeaders: ['x-trace-id', 'traceparent'], maxAge: 600 }),
 );
 
+// A due look at the region's newly promoted model versions, after the response is made (waitUntil).
+app.use('*', async (c, next) => {
+  await next();
+  scheduleModelRefresh(c.env, (p) => executionCtx(c).waitUntil(p));
+});
+
 app.get('/', (c) => c.html(CHAT_PAGE));
 
 app.get('/healthz', async (c) => {
@@ -49,17 +56,21 @@ app.get('/metrics', (c) => c.text(edgeMetrics.render(), 200, { 'content-type': '
 
 app.get('/v1/models', async (c) => {
   const d = await edgeDeps(c.env);
-  if (!d.models.ok) return c.json({ models: [], unavailable: { code: d.models.code, reason: d.models.reason } });
+  if (!d.models.ok) return c.json({ models: [], unavailable: { code: d.models.code, reason: d.models.reason }, refresh: refreshStatus(c.env) });
   const m = d.models.models;
-  const describe = (role: string, man: typeof m.manifests.classifier) => ({
+  const describe = (role: string, man: typeof m.manifests.classifier, source: string) => ({
     role,
     name: man.name,
     version: man.version,
+    source,
     sha256: man.files['onnx/model_quantized.onnx'],
     files: man.files,
     sizeBytes: man.sizeBytes,
   });
-  return c.json({ models: [describe('intent-classifier', m.manifests.classifier), describe('sentence-embedder', m.manifests.embedder)] });
+  return c.json({
+    models: [describe('intent-classifier', m.manifests.classifier, m.sources.classifier), describe('sentence-embedder', m.manifests.embedder, m.sources.embedder)],
+    refresh: refreshStatus(c.env),
+  });
 });
 
 app.post('/v1/classify', async (c) => {
@@ -91,7 +102,7 @@ app.post('/v1/chat', async (c) => {
   const d = await edgeDeps(c.env);
   const trace = traceFrom(c.req.header('traceparent'));
   const ctx = executionCtx(c);
-  const events = observed(c.env, chatPipeline(body, {
+  const events = observed(c.env, body.sessionId, d.models.ok ? d.models.models.embedderVersion : undefined, chatPipeline(body, {
     ...d,
     upstream: {
       baseUrl: c.env.REGIONAL_URL,
@@ -102,6 +113,7 @@ app.post('/v1/chat', async (c) => {
     },
     traceId: trace.traceId,
     background: (p) => ctx.waitUntil(p.catch(() => {})),
+    onCacheLookup: (r) => edgeMetrics.cacheLookup(r),
     signal: c.req.raw.signal,
   }));
   const headers = { traceparent: trace.upstream, 'x-trace-id': trace.traceId };
@@ -117,14 +129,23 @@ app.post('/v1/chat', async (c) => {
 });
 
 /** Counts each answer in the isolate's metrics (and Analytics Engine when bound) as it completes. */
-async function* observed(env: EdgeEnv, events: AsyncGenerator<ChatEvent>): AsyncGenerator<ChatEvent> {
+async function* observed(env: EdgeEnv, sessionId: string, embedderVersion: string | undefined, events: AsyncGenerator<ChatEvent>): AsyncGenerator<ChatEvent> {
   let route: RouteEvent | undefined;
   for await (const e of events) {
     if (e.event === 'route') route = e.data;
     if (e.event === 'done' && route) {
       const done = e.data as DoneEvent;
       edgeMetrics.observe(
-        { path: route.path, fallbacks: done.fallbacks ?? route.fallbacks, totalMs: done.latencyMs.total, modelVersion: route.modelVersion, cacheHit: route.path === 'cache' && !route.cache?.stale },
+        {
+          path: route.path,
+          fallbacks: done.fallbacks ?? route.fallbacks,
+          totalMs: done.latencyMs.total,
+          modelVersion: route.modelVersion,
+          embedderVersion,
+          cacheHit: route.path === 'cache' && !route.cache?.stale,
+          usage: done.usage,
+          session: shortHash(sessionId),
+        },
         env.METRICS,
       );
     }
@@ -138,6 +159,13 @@ function executionCtx(c: { executionCtx: { waitUntil(p: Promise<unknown>): void 
   } catch {
     return { waitUntil: () => {} };
   }
+}
+
+/** FNV-1a of the session id, hex: groups a session's answers in Analytics Engine without storing the id. */
+function shortHash(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
 }
 
 function timingSafeEqual(a: string, b: string): boolean {

@@ -15,7 +15,7 @@ import { parseIntentRoutes, type IntentRoutes } from '../../shared/routing/inten
 import { D1CacheStorage } from './cache/d1-storage.ts';
 import { TemplateAnswers, type FaqEntry, type TemplatesFile } from '../../shared/answers/template-answers.ts';
 import type { EdgeEnv } from './env.ts';
-import { edgeModels, type ModelState } from './runtime/edge-models.ts';
+import { edgeModels, replaceModels, type EdgeModels, type ModelState } from './runtime/edge-models.ts';
 
 export interface EdgeDeps {
   models: ModelState;
@@ -41,16 +41,42 @@ export function edgeDeps(env: EdgeEnv): Promise<EdgeDeps> {
 
 async function build(env: EdgeEnv): Promise<EdgeDeps> {
   const models = await edgeModels((env.EDGE_MODELS ?? 'on') !== 'off');
+  return depsFor(env, models, null);
+}
+
+/**
+ * The deps for `models`: routing rules checked against the classifier's labels, template FAQ
+ * vectors from the embedder, and a semantic cache keyed by the embedder's version (kept from
+ * `previous` when that did not change; a new embedder version starts an empty cache, since keys
+ * of another embedder version never match). Throws when the models do not fit the store's
+ * routing rules, so a refreshed model that does not fit is refused before it serves.
+ */
+async function depsFor(env: EdgeEnv, models: ModelState, previous: EdgeDeps | null): Promise<EdgeDeps> {
   const routes = parseIntentRoutes(routesJson, models.ok ? models.models.classifier.labels : undefined);
   const templates = new TemplateAnswers(templatesJson as TemplatesFile, faq as FaqEntry[]);
   if (models.ok) await templates.prepare((t) => models.models.embedder.embed(t));
-  const cache = models.ok
-    ? new SemanticCache(new D1CacheStorage(env.CACHE_DB), {
-        modelVersion: models.models.embedderVersion,
-        dimensions: models.models.dimensions,
-        thresholds: cacheConfig.thresholds,
-        refreshMs: cacheConfig.refreshMs,
-      })
-    : null;
-  return { models, routes, templates, cache, entities: new EntityExtractor(storeGazetteer(entityTerms.term, catalog)) };
+  const same = previous?.cache && models.ok && previous.cache.opts.modelVersion === models.models.embedderVersion;
+  const cache = !models.ok
+    ? null
+    : same
+      ? previous!.cache
+      : new SemanticCache(new D1CacheStorage(env.CACHE_DB), {
+          modelVersion: models.models.embedderVersion,
+          dimensions: models.models.dimensions,
+          thresholds: cacheConfig.thresholds,
+          refreshMs: cacheConfig.refreshMs,
+        });
+  return { models, routes, templates, cache, entities: previous?.entities ?? new EntityExtractor(storeGazetteer(entityTerms.term, catalog)) };
+}
+
+/**
+ * Serves `next` from now on: builds its deps first (throwing, with nothing changed, when they
+ * cannot be built), then swaps models and deps for new requests.
+ */
+export async function installModels(env: EdgeEnv, next: EdgeModels): Promise<void> {
+  const previous = await edgeDeps(env);
+  const built = await depsFor(env, { ok: true, models: next }, previous);
+  replaceModels(next);
+  deps = Promise.resolve(built);
+  depsDb = env.CACHE_DB;
 }

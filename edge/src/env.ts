@@ -7,6 +7,10 @@ export interface EdgeEnv {
   EDGE_MODELS?: string;
   ADMIN_KEY?: string;
   REGION_API_KEY?: string;
+  /** How often an isolate asks the region for newly promoted model versions (ms); "0" turns it off. */
+  MODEL_REFRESH_INTERVAL_MS?: string;
+  /** Time a new version's files get to download (ms). */
+  MODEL_DOWNLOAD_TIMEOUT_MS?: string;
   /** Optional Workers Analytics Engine dataset for fleet-wide answer metrics. */
   METRICS?: AnalyticsEngineDataset;
 }

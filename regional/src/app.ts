@@ -19,6 +19,9 @@ import { ingestDocument } from './retrieval/ingest.ts';
 import { observePrediction } from './ops/drift-monitor.ts';
 import { liveRollouts } from './ops/live-rollouts.ts';
 import { opsRoutes } from './ops/routes.ts';
+import { dashboardRoutes } from './ops/dashboard-routes.ts';
+import { modelFilesRoutes } from './ops/model-files-routes.ts';
+import { llmPricing } from './llm/pricing.ts';
 import type { Services } from './services.ts';
 
 const EmbeddingsRequest = z.object({
@@ -63,6 +66,7 @@ export function createApp(s: Services, state: { ready: boolean }) {
   const limiter = new RateLimiter();
   const anyKey = requireKey(s.store, limiter, ['partner', 'edge']);
   const admin = requireKey(s.store, limiter, ['admin']);
+  const pricing = llmPricing(s.config);
 
   app.use('*', async (c, next) => {
     const t0 = performance.now();
@@ -80,10 +84,7 @@ export function createApp(s: Services, state: { ready: boolean }) {
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => (state.ready ? c.json({ status: 'ready', models: s.models }) : c.json({ status: 'starting' }, 503)));
-  app.get('/metrics', async (c) => {
-    for (const b of s.batchers) s.metrics.queueDepth.set({ queue: b.opts.name }, b.depth);
-    return c.body(await s.metrics.registry.metrics(), 200, { 'content-type': s.metrics.registry.contentType });
-  });
+  app.get('/metrics', async (c) => c.body(await s.metrics.registry.metrics(), 200, { 'content-type': s.metrics.registry.contentType }));
 
   app.post('/v1/embeddings', anyKey, async (c) => {
     const body = validate(EmbeddingsRequest, await readJsonBody(c.req.raw, 8 * 1024 * 1024));
@@ -153,8 +154,9 @@ export function createApp(s: Services, state: { ready: boolean }) {
           llmTotalMs: s.config.LLM_TOTAL_TIMEOUT_MS,
         },
         guardrailMode: s.config.GUARDRAILS,
+        pricing,
         onStage: (stage, ms) => s.metrics.stageDuration.observe({ stage }, ms / 1000),
-        onFallback: (kind) => s.metrics.fallbacks.inc({ kind }),
+        onFallback: (kind) => s.metrics.fallback(kind),
       },
       { traceId, signal: c.req.raw.signal, result: (r) => (result = r) },
     );
@@ -164,8 +166,7 @@ export function createApp(s: Services, state: { ready: boolean }) {
       const usage = r.done.usage;
       const tokensIn = usage?.inputTokens || approxTokens(body.message);
       const tokensOut = usage?.outputTokens || approxTokens(r.text);
-      s.metrics.tokens.inc({ direction: 'in', generator: r.route.generator ?? 'none' }, tokensIn);
-      s.metrics.tokens.inc({ direction: 'out', generator: r.route.generator ?? 'none' }, tokensOut);
+      s.metrics.turn({ sessionId: body.sessionId, path: r.route.path, generator: r.route.generator ?? 'none', tokensIn, tokensOut, costUsd: usage?.costUsd ?? 0 });
       live.record(r);
       await persistTurn(s, body, r, traceId, tokensIn, tokensOut, live.llmConfigVersion);
       await s.store.incrementUsage(key.id, today(), { requests: 1, tokensIn, tokensOut, costUsd: usage?.costUsd ?? 0 });
@@ -225,6 +226,8 @@ export function createApp(s: Services, state: { ready: boolean }) {
     return c.json({ ...u, dailyTokenQuota: key.dailyTokenQuota, rateLimitPerMinute: key.rateLimitPerMinute });
   });
 
+  app.route('/', dashboardRoutes(s));
+  app.route('/', modelFilesRoutes(s));
   app.route('/', opsRoutes(s, { batchDir: s.config.BATCH_DIR, inputRoots: s.config.BATCH_INPUT_ROOTS.split(',').map((x) => x.trim()).filter(Boolean) }));
   return app;
 }

@@ -60,6 +60,23 @@ export const RegionalConfig = z.object({
   LLM_CONFIG_MODEL: z.string().min(1).default('switchyard-llm-config'),
   /** Most shadow generations of an LLM configuration at once (at the lowest queue priority); more are dropped. */
   SHADOW_LLM_CONCURRENCY: z.coerce.number().int().min(1).default(2),
+  /** A session with no turn for this long counts as ended in the per-session token and cost histograms. */
+  SESSION_IDLE_MS: z.coerce.number().int().min(1000).default(30 * 60_000),
+  /**
+   * USD per 1,000 LLM tokens by tier, as JSON: {"small":{"in":0.0008,"out":0.004},"large":{...}}.
+   * Default: the published prices of the default Bedrock models with LLM_BACKEND=bedrock, else none (cost 0).
+   */
+  LLM_PRICING: z.string().optional(),
+  /** This instance's name in the dashboard's stored samples (default host:PORT; keep it stable across restarts). */
+  INSTANCE_ID: z.string().min(1).max(200).optional(),
+  /** How often the dashboard's sampler takes a sample of the metrics (ms). */
+  DASHBOARD_SAMPLE_MS: z.coerce.number().int().min(50).default(10_000),
+  /** Samples kept in memory (the rest are read from the store). */
+  DASHBOARD_RING_SIZE: z.coerce.number().int().min(10).max(1_000_000).default(8640),
+  /** Samples older than this are deleted from the store. */
+  DASHBOARD_RETENTION_HOURS: z.coerce.number().positive().default(7 * 24),
+  /** The edge's GET /metrics (Prometheus text), read by the sampler for the edge's path mix; unset: none. */
+  EDGE_METRICS_URL: z.string().url().optional(),
   /** Seeds the demo store knowledge base at startup (only documents whose content changed). */
   SEED_STORE_KB: z.enum(['true', 'false']).default('true'),
 });

@@ -9,6 +9,7 @@ import { ApiError } from '../../shared/api/errors.ts';
 import { createApp } from './app.ts';
 import { startClassifierHotReload } from './ops/hot-reload.ts';
 import { stopOps } from './ops/routes.ts';
+import { stopDashboard } from './ops/dashboard-routes.ts';
 import { loadConfig, type ResolvedConfig as RegionalConfig } from './config.ts';
 import { ensureBootstrapKeys } from './http/auth.ts';
 import { buildServices, type Services } from './services.ts';
@@ -53,6 +54,7 @@ export async function startRegional(config: RegionalConfig = loadConfig(), log: 
     close: async () => {
       hotReload?.stop();
       await new Promise<void>((r) => server.close(() => r()));
+      await stopDashboard(services);
       await stopOps(services);
       await services.close();
     },

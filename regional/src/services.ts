@@ -14,6 +14,7 @@ import { FallbackAnswers } from './generate/fallback-answers.ts';
 import { DynamicBatcher } from './inference/batcher.ts';
 import { loadHfClassifier, loadHfCrossEncoder, loadHfEmbedder, type LoadedModelInfo } from './inference/hf-models.ts';
 import { BedrockBackend } from './llm/bedrock.ts';
+import { MeteredBackend } from './llm/metered.ts';
 import { OpenAICompatibleBackend } from './llm/openai-compatible.ts';
 import { PriorityQueueBackend } from './llm/priority-queue.ts';
 import type { LlmBackend } from './llm/types.ts';
@@ -62,7 +63,7 @@ export interface Services {
 }
 
 export async function buildServices(config: RegionalConfig, log: (msg: string) => void = console.log): Promise<Services> {
-  const metrics = createMetrics();
+  const metrics = createMetrics({ sessionIdleMs: config.SESSION_IDLE_MS });
   const batchers: DynamicBatcher<any, any>[] = [];
   const batched = <I, O>(name: string, run: (items: I[]) => Promise<O[]>) => {
     const b = new DynamicBatcher<I, O>(run, {
@@ -104,6 +105,8 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     };
     models.push({ role: 'embedder', info: local.info });
   }
+  const remoteOrLocal = embedder;
+  embedder = { name: remoteOrLocal.name, dimensions: remoteOrLocal.dimensions, embed: metrics.meter('embedder', models.at(-1)!.info, (t, sig) => remoteOrLocal.embed(t, sig)) };
   log(`embedder ${embedder.name} (${embedder.dimensions}-d)`);
 
   // Reranker and classifier: optional; their absence is a recorded degradation, not a crash.
@@ -111,7 +114,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
   try {
     const ce = await loadHfCrossEncoder(config.RERANKER_MODEL);
     const b = batched<{ query: string; passage: string }, number>('reranker', async (pairs) => [...(await ce.score(pairs))]);
-    rerank = async (query, passages) => Float32Array.from(await b.runMany(passages.map((passage) => ({ query, passage }))));
+    rerank = metrics.meter('reranker', ce.info, async (query: string, passages: string[]) => Float32Array.from(await b.runMany(passages.map((passage) => ({ query, passage })))));
     models.push({ role: 'reranker', info: ce.info });
     log(`reranker ${ce.info.name}@${ce.info.version}`);
   } catch (e) {
@@ -126,7 +129,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
       const i = batchers.indexOf(b);
       if (i >= 0) batchers.splice(i, 1);
     };
-    return { info: clf.info, classify: (text: string) => b.run(text), batcher: b, dispose };
+    return { info: clf.info, classify: metrics.meter('classifier', clf.info, (text: string) => b.run(text)), batcher: b, dispose };
   };
   try {
     const clf = await loadClassifier(config.CLASSIFIER_MODEL);
@@ -158,8 +161,16 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
   } else {
     inner = new ExtractiveGenerator();
   }
-  const llm = new PriorityQueueBackend(inner, { concurrency: config.LLM_CONCURRENCY, maxWaitMs: config.LLM_TOTAL_TIMEOUT_MS });
-  models.push({ role: 'generator', info: { name: inner.name, version: config.LLM_BACKEND === 'extractive' ? 'builtin' : 'remote', backend: config.LLM_BACKEND } });
+  const generatorVersion = config.LLM_BACKEND === 'extractive' ? 'builtin' : 'remote';
+  const llm = new PriorityQueueBackend(new MeteredBackend(inner, metrics, generatorVersion), { concurrency: config.LLM_CONCURRENCY, maxWaitMs: config.LLM_TOTAL_TIMEOUT_MS });
+  models.push({ role: 'generator', info: { name: inner.name, version: generatorVersion, backend: config.LLM_BACKEND } });
+  metrics.setSaturationSource({
+    queues: () => ({
+      ...Object.fromEntries(batchers.map((b) => [b.opts.name, b.depth])),
+      ...Object.fromEntries(Object.entries(llm.scheduler.depth()).map(([k, n]) => [`llm_${k}`, n])),
+    }),
+    llm: () => ({ active: llm.scheduler.active, concurrency: llm.scheduler.concurrency }),
+  });
 
   const store = await openStore(config.DATABASE_URL, { dimensions: embedder.dimensions, embeddingVersion: embedder.name });
   if (config.SEED_STORE_KB === 'true') {

@@ -21,6 +21,8 @@ export interface ChatDeps {
   traceId: string;
   /** ctx.waitUntil: work that may finish after the response (cache writes, refreshes). */
   background: (p: Promise<unknown>) => void;
+  /** Told each semantic-cache lookup's result (metrics). */
+  onCacheLookup?: (result: 'hit' | 'miss' | 'stale' | 'error') => void;
   signal?: AbortSignal;
   now?: () => number;
 }
@@ -97,6 +99,7 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
     try {
       const k = await cacheKey();
       const hit = await deps.cache.lookup(k.vector, pred.intent, k.entitySig, { now: deps.now?.(), background: deps.background });
+      deps.onCacheLookup?.(hit ? 'hit' : 'miss');
       if (hit) {
         latency.cache = clock() - tc;
         yield route('cache', { cache: { similarity: round(hit.similarity), stale: false, entryId: hit.id } });
@@ -106,6 +109,7 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
       }
     } catch (e) {
       console.error('semantic cache failed:', (e as Error).message);
+      deps.onCacheLookup?.('error');
       fallbacks.push('cache_unavailable');
       cacheBroken = true;
     }
@@ -179,6 +183,7 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
       const k = await cacheKey().catch(() => null);
       const stale = k && (await deps.cache.lookup(k.vector, pred.intent, k.entitySig, { now: deps.now?.(), stale: true }).catch(() => null));
       if (stale) {
+        deps.onCacheLookup?.('stale');
         yield route('cache', { cache: { similarity: round(stale.similarity), stale: true, entryId: stale.id } });
         yield { event: 'delta', data: { text: STALE_NOTE + stale.answer.answer } };
         yield done({ sources: stale.answer.sources.map((id) => ({ id })) });

@@ -1,20 +1,36 @@
 /**
- * Loads the bundled classifier and embedder once per isolate: every file is sha256-checked
- * against its manifest, sessions are created on onnxruntime-web (WASM, one thread) and warmed
- * with a few synthetic requests before the first real one. A failure is remembered, not thrown:
- * the edge keeps serving without models (every message goes to the region, marked so).
+ * The edge's classifier and embedder. Each isolate first loads the bundled ones: every file is
+ * sha256-checked against its manifest, sessions are created on onnxruntime-web (WASM, one thread)
+ * and warmed with a few synthetic requests before the first real one. A failure is remembered,
+ * not thrown: the edge keeps serving without models (every message goes to the region, marked so).
+ * Later, the refresher (model-refresh.ts) may load a version promoted in the region's registry
+ * with the same loaders and swap it in with replaceModel().
  */
-import { IntentClassifier } from '../../../shared/models/intent-classifier.ts';
+import { IntentClassifier, type IntentPrediction } from '../../../shared/models/intent-classifier.ts';
 import type { ModelManifest } from '../../../shared/models/manifest.ts';
 import { classifierLabels, openModelFolder } from '../../../shared/models/model-folder.ts';
 import { SentenceEmbedder } from '../../../shared/models/sentence-embedder.ts';
+import { edgeMetrics } from '../http/metrics.ts';
 import { bundledClassifier, bundledEmbedder, type BundledFolder } from './bundled-models.ts';
 import { Tensor, workerdSession } from './ort-workerd.ts';
 
+export type ModelSource = 'bundled' | 'region';
+
+export interface EdgeClassifier {
+  readonly labels: readonly string[];
+  classify(texts: string[]): Promise<IntentPrediction[]>;
+}
+
+export interface EdgeEmbedder {
+  embed(texts: string[]): Promise<Float32Array[]>;
+}
+
 export interface EdgeModels {
-  classifier: IntentClassifier;
-  embedder: SentenceEmbedder;
+  classifier: EdgeClassifier;
+  embedder: EdgeEmbedder;
   manifests: { classifier: ModelManifest; embedder: ModelManifest };
+  /** Where each model came from: bundled with the Worker, or downloaded from the region's registry. */
+  sources: { classifier: ModelSource; embedder: ModelSource };
   /** "name@version" of the classifier (route events) and of the embedder (cache keys). */
   classifierVersion: string;
   embedderVersion: string;
@@ -23,6 +39,25 @@ export interface EdgeModels {
 }
 
 export type ModelState = { ok: true; models: EdgeModels } | { ok: false; code: string; reason: string };
+
+/** A model folder as its manifest and a reader of its files' bytes (checked against the manifest when opened). */
+export interface FolderSource {
+  manifest: ModelManifest;
+  read(path: string): Promise<Uint8Array>;
+}
+
+export interface LoadedClassifier {
+  classifier: EdgeClassifier;
+  manifest: ModelManifest;
+  version: string;
+}
+
+export interface LoadedEmbedder {
+  embedder: EdgeEmbedder;
+  manifest: ModelManifest;
+  version: string;
+  dimensions: number;
+}
 
 const WARMUP = ['hi there', 'do you ship to canada', 'where is my order KB-12345', 'is berserk deluxe vol 1 in stock'];
 
@@ -34,34 +69,64 @@ export function edgeModels(enabled: boolean): Promise<ModelState> {
   return state;
 }
 
-async function open(folder: BundledFolder) {
+function bundled(folder: BundledFolder): FolderSource {
   const manifest = JSON.parse(new TextDecoder().decode(folder.files['manifest.json'])) as ModelManifest;
-  return openModelFolder(manifest, async (p) => {
-    const b = folder.files[p];
-    if (!b) throw new Error(`${manifest.name}: ${p} is not bundled`);
-    return new Uint8Array(b);
-  });
+  return {
+    manifest,
+    read: async (p) => {
+      const b = folder.files[p];
+      if (!b) throw new Error(`${manifest.name}: ${p} is not bundled`);
+      return new Uint8Array(b);
+    },
+  };
+}
+
+/** Verifies, opens and warms a classifier folder; its calls are metered under its version. */
+export async function loadClassifier(src: FolderSource): Promise<LoadedClassifier> {
+  const f = await openModelFolder(src.manifest, src.read);
+  const { labels, calibration } = classifierLabels(f.config);
+  const clf = new IntentClassifier(f.tokenizer, await workerdSession(f.onnx), Tensor, labels, calibration);
+  checkPredictions(await clf.classify(WARMUP), clf.labels, src.manifest);
+  for (const t of WARMUP) await clf.classify([t]);
+  const version = `${f.manifest.name}@${f.manifest.version}`;
+  return { classifier: { labels: clf.labels, classify: edgeMetrics.meter('classifier', version, (t: string[]) => clf.classify(t)) }, manifest: f.manifest, version };
+}
+
+/** Verifies, opens and warms an embedder folder; its calls are metered under its version. */
+export async function loadEmbedder(src: FolderSource): Promise<LoadedEmbedder> {
+  const f = await openModelFolder(src.manifest, src.read);
+  const emb = new SentenceEmbedder(f.tokenizer, await workerdSession(f.onnx), Tensor);
+  const vectors = await emb.embed(WARMUP);
+  const probe = vectors[0];
+  if (!probe?.length || vectors.some((v) => v.length !== probe.length || !v.every(Number.isFinite))) {
+    throw new Error(`${src.manifest.name}@${src.manifest.version}: the embedder's warm-up vectors are empty, uneven or not finite`);
+  }
+  const version = `${f.manifest.name}@${f.manifest.version}`;
+  return { embedder: { embed: edgeMetrics.meter('embedder', version, (t: string[]) => emb.embed(t)) }, manifest: f.manifest, version, dimensions: probe.length };
+}
+
+/** A classifier whose warm-up outputs are not probabilities over its own labels is refused. */
+function checkPredictions(preds: IntentPrediction[], labels: readonly string[], m: ModelManifest): void {
+  const bad = preds.find((p) => !labels.includes(p.topLabel) || !(p.confidence >= 0 && p.confidence <= 1 + 1e-6));
+  if (preds.length !== WARMUP.length || bad) throw new Error(`${m.name}@${m.version}: the classifier's warm-up outputs are not valid predictions`);
 }
 
 async function load(): Promise<ModelState> {
   const t0 = Date.now();
   try {
-    const [clf, emb] = await Promise.all([open(bundledClassifier), open(bundledEmbedder)]);
-    const { labels, calibration } = classifierLabels(clf.config);
-    const classifier = new IntentClassifier(clf.tokenizer, await workerdSession(clf.onnx), Tensor, labels, calibration);
-    const embedder = new SentenceEmbedder(emb.tokenizer, await workerdSession(emb.onnx), Tensor);
-    await classifier.classify(WARMUP);
-    const [probe] = await embedder.embed(WARMUP);
-    for (const t of WARMUP) await classifier.classify([t]);
+    const [clf, emb] = await Promise.all([loadClassifier(bundled(bundledClassifier)), loadEmbedder(bundled(bundledEmbedder))]);
+    edgeMetrics.modelLoaded('classifier', clf.version, 'bundled');
+    edgeMetrics.modelLoaded('embedder', emb.version, 'bundled');
     return {
       ok: true,
       models: {
-        classifier,
-        embedder,
+        classifier: clf.classifier,
+        embedder: emb.embedder,
         manifests: { classifier: clf.manifest, embedder: emb.manifest },
-        classifierVersion: `${clf.manifest.name}@${clf.manifest.version}`,
-        embedderVersion: `${emb.manifest.name}@${emb.manifest.version}`,
-        dimensions: probe.length,
+        sources: { classifier: 'bundled', embedder: 'bundled' },
+        classifierVersion: clf.version,
+        embedderVersion: emb.version,
+        dimensions: emb.dimensions,
         loadMs: Date.now() - t0,
       },
     };
@@ -70,4 +135,27 @@ async function load(): Promise<ModelState> {
     console.error('edge models failed to load; serving without them:', err.message);
     return { ok: false, code: err.code ?? 'MODEL_LOAD_FAILED', reason: err.message };
   }
+}
+
+/** The models with one of them replaced by a loaded (verified, warmed) version from the region. */
+export function withModel(current: EdgeModels, next: LoadedClassifier | LoadedEmbedder, loadMs: number): EdgeModels {
+  if ('classifier' in next) {
+    return { ...current, classifier: next.classifier, manifests: { ...current.manifests, classifier: next.manifest }, sources: { ...current.sources, classifier: 'region' }, classifierVersion: next.version, loadMs };
+  }
+  return {
+    ...current,
+    embedder: next.embedder,
+    manifests: { ...current.manifests, embedder: next.manifest },
+    sources: { ...current.sources, embedder: 'region' },
+    embedderVersion: next.version,
+    dimensions: next.dimensions,
+    loadMs,
+  };
+}
+
+/** Makes `next` the models new requests get (requests in flight finish on what they have). */
+export function replaceModels(next: EdgeModels): void {
+  state = Promise.resolve({ ok: true, models: next });
+  edgeMetrics.modelLoaded('classifier', next.classifierVersion, next.sources.classifier);
+  edgeMetrics.modelLoaded('embedder', next.embedderVersion, next.sources.embedder);
 }

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
+import { sameFiles } from '../../../shared/api/active-models.ts';
 import { ModelIntegrityError, readVerified, type ModelManifest } from '../../../shared/models/manifest.ts';
 import { MODEL_KINDS, StoreError, type ModelRegistryStore, type ModelVersionRecord } from '../store/types.ts';
 import { baselineFromPredictions, type DriftBaseline } from './drift.ts';
@@ -162,20 +163,14 @@ export async function registerModelFolder(registry: ModelRegistryStore, dir: str
   return { record, created: true };
 }
 
-function sameFiles(a: Record<string, string>, b: Record<string, string>): boolean {
-  const ka = Object.keys(a).sort();
-  const kb = Object.keys(b).sort();
-  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
-}
-
 /**
  * Re-checks a registered version's artifact against the sha256 recorded at registration (not
  * against the folder's manifest, which a tamperer could rewrite). Only local folders are checked;
  * returns false for a remote URI it cannot read.
  */
 export async function verifyRegisteredArtifact(v: ModelVersionRecord): Promise<boolean> {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v.artifactUri) && !v.artifactUri.startsWith('file://')) return false;
-  const dir = v.artifactUri.replace(/^file:\/\//, '');
+  const dir = artifactFolder(v);
+  if (!dir) return false;
   const manifest = { name: v.name, version: v.version, files: v.files } as ModelManifest;
   try {
     await readVerified(manifest, async (p) => {
@@ -188,4 +183,10 @@ export async function verifyRegisteredArtifact(v: ModelVersionRecord): Promise<b
     throw e;
   }
   return true;
+}
+
+/** The local folder of a version's artifact (absolute), or null when it lives elsewhere (s3://, https://). */
+export function artifactFolder(v: Pick<ModelVersionRecord, 'artifactUri'>): string | null {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v.artifactUri) && !v.artifactUri.startsWith('file://')) return null;
+  return resolve(v.artifactUri.replace(/^file:\/\//, ''));
 }

@@ -10,6 +10,7 @@ import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { queryTerms } from './fts-query.ts';
+import { PgOpsSamples } from './ops-samples-pg.ts';
 import { PgBatchJobs } from './batch-jobs-pg.ts';
 import { PgRegistry } from './registry-pg.ts';
 import * as schema from './schema.pg.ts';
@@ -41,6 +42,7 @@ export class PgStore implements Store {
   private closed = false;
   readonly registry: PgRegistry;
   readonly batchJobs: PgBatchJobs;
+  readonly opsSamples: PgOpsSamples;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -51,6 +53,7 @@ export class PgStore implements Store {
     this.db = drizzle({ client: pool, schema });
     this.registry = new PgRegistry(this.db, () => this.live());
     this.batchJobs = new PgBatchJobs(this.db, () => this.live());
+    this.opsSamples = new PgOpsSamples(this.db, () => this.live());
   }
 
   static async open(url: string, options: StoreOptions, timeouts: PgStoreTimeouts = {}): Promise<PgStore> {

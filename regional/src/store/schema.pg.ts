@@ -254,3 +254,16 @@ export const batchJobs = pgTable(
     check('batch_jobs_task_check', sql`${t.task} in ('classify', 'embed', 'rerank')`),
   ],
 );
+
+// ---- ops dashboard samples --------------------------------------------------------------
+
+/** One metrics sample per instance and time (ops/timeseries-sampler.ts); `data` is an OpsSample. */
+export const opsSamples = pgTable(
+  'ops_samples',
+  {
+    instance: text('instance').notNull(),
+    at: ts('at').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.instance, t.at] }), index('ops_samples_at_idx').on(t.at)],
+);

@@ -223,3 +223,16 @@ export const batchJobs = sqliteTable(
     check('batch_jobs_task_check', sql`${t.task} in ('classify', 'embed', 'rerank')`),
   ],
 );
+
+// ---- ops dashboard samples --------------------------------------------------------------
+
+/** One metrics sample per instance and time (ops/timeseries-sampler.ts); `data` is an OpsSample. */
+export const opsSamples = sqliteTable(
+  'ops_samples',
+  {
+    instance: text('instance').notNull(),
+    at: integer('at', { mode: 'timestamp_ms' }).notNull(),
+    data: text('data', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.instance, t.at] }), index('ops_samples_at_idx').on(t.at)],
+);

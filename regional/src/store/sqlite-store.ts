@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { fts5MatchQuery } from './fts-query.ts';
 import { mapConstraintErrors } from './constraint-errors.ts';
 import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, embeddedWith, logsOfModel, noUsage, toDocument, turnColumns } from './rows.ts';
+import { SqliteOpsSamples } from './ops-samples-sqlite.ts';
 import { SqliteBatchJobs } from './batch-jobs-sqlite.ts';
 import { SqliteRegistry } from './registry-sqlite.ts';
 import * as schema from './schema.sqlite.ts';
@@ -36,6 +37,7 @@ export class SqliteStore implements Store {
   private closed = false;
   readonly registry: SqliteRegistry;
   readonly batchJobs: SqliteBatchJobs;
+  readonly opsSamples: SqliteOpsSamples;
 
   private constructor(
     private readonly sqlite: Database.Database,
@@ -46,6 +48,7 @@ export class SqliteStore implements Store {
     this.db = drizzle({ client: sqlite, schema });
     this.registry = new SqliteRegistry(this.db, () => this.live());
     this.batchJobs = new SqliteBatchJobs(this.db, () => this.live());
+    this.opsSamples = new SqliteOpsSamples(this.db, () => this.live());
   }
 
   /** Opens (creating if needed) the database file or `:memory:` and applies pending migrations. */

@@ -241,6 +241,8 @@ export interface Store {
   readonly registry: ModelRegistryStore;
   /** Batch inference jobs and their checkpoints (same database). */
   readonly batchJobs: BatchJobStore;
+  /** The ops dashboard's metric samples (same database). */
+  readonly opsSamples: OpsSampleStore;
 
   close(): Promise<void>;
 }
@@ -439,4 +441,26 @@ export interface BatchJobStore {
   finishBatchJob(id: string, owner: string, end: { status: 'succeeded' | 'failed' | 'canceled'; errorCode?: string | null; error?: string | null }): Promise<boolean>;
   /** Cancels a queued or running job (its runner stops at its next checkpoint); false when it had ended. */
   cancelBatchJob(id: string): Promise<boolean>;
+}
+
+// ---- ops dashboard samples ----------------------------------------------------------------
+
+export interface OpsSampleRecord {
+  /** Which service instance took it (several regional instances may share one database). */
+  instance: string;
+  at: Date;
+  /** The sample itself (ops/timeseries.ts OpsSample), stored as JSON. */
+  data: Record<string, unknown>;
+}
+
+export interface OpsSampleStore {
+  /** Stores a sample; another one for the same instance and time replaces it. */
+  appendOpsSample(sample: OpsSampleRecord): Promise<void>;
+  /**
+   * The instance's samples taken at or after `since`, oldest first: the newest `limit` of them
+   * (default 10,000), or the oldest with `take: 'oldest'` (to page forward from `since`).
+   */
+  listOpsSamples(instance: string, opts?: { since?: Date; limit?: number; take?: 'oldest' | 'newest' }): Promise<OpsSampleRecord[]>;
+  /** Deletes every instance's samples taken before `before`; returns how many went. */
+  pruneOpsSamples(before: Date): Promise<number>;
 }

@@ -1,7 +1,7 @@
-/** Input checks for the registry and batch-job tables: INVALID_INPUT before any SQL runs. */
+/** Input checks for the registry, batch-job and ops-sample tables: INVALID_INPUT before any SQL runs. */
 import { z } from 'zod';
-import { count, parse } from './validate.ts';
-import { BATCH_STATUSES, BATCH_TASKS, MODEL_KINDS, MODEL_STAGES, StoreError, type BatchCheckpoint, type BatchStatus, type ModelStage, type NewBatchJob, type NewModelVersion, type StageChangeInput } from './types.ts';
+import { checkLimit, count, parse } from './validate.ts';
+import { BATCH_STATUSES, BATCH_TASKS, MODEL_KINDS, MODEL_STAGES, StoreError, type BatchCheckpoint, type BatchStatus, type ModelStage, type NewBatchJob, type NewModelVersion, type OpsSampleRecord, type StageChangeInput } from './types.ts';
 
 const modelName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._\/-]{0,127}$/, 'must be 1-128 letters, digits or . _ / - (starting with a letter or digit)');
 const modelVersion = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/, 'must be 1-64 letters, digits or . _ + - (starting with a letter or digit)');
@@ -112,4 +112,27 @@ export function checkEnd(e: unknown): { status: 'succeeded' | 'failed' | 'cancel
   const r = z.object({ status: z.enum(['succeeded', 'failed', 'canceled']), errorCode: z.string().max(64).nullish(), error: z.string().max(4000).nullish() }).safeParse(e);
   if (!r.success) throw new StoreError('INVALID_INPUT', `end: ${r.error.issues[0]?.message ?? 'invalid'}`);
   return r.data;
+}
+
+const OpsSampleShape = z.object({
+  instance: z.string().min(1).max(256),
+  at: z.date().refine((d) => Number.isFinite(d.getTime()), 'must be a valid date'),
+  data: z.record(z.string(), z.unknown()),
+});
+
+export function checkOpsSample(s: unknown): OpsSampleRecord {
+  return parse(OpsSampleShape, s, 'sample');
+}
+
+export function checkOpsSampleQuery(instance: unknown, opts: { since?: unknown; limit?: unknown; take?: unknown }): { instance: string; since: Date; limit: number; oldest: boolean } {
+  return {
+    instance: parse(OpsSampleShape.shape.instance, instance, 'instance'),
+    since: opts.since === undefined ? new Date(0) : parse(OpsSampleShape.shape.at, opts.since, 'since'),
+    limit: checkLimit(opts.limit, 10_000),
+    oldest: parse(z.enum(['oldest', 'newest']).default('newest'), opts.take, 'take') === 'oldest',
+  };
+}
+
+export function checkBefore(before: unknown): Date {
+  return parse(OpsSampleShape.shape.at, before, 'before');
 }
