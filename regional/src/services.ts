@@ -11,7 +11,7 @@ import type { Embedder } from './backends/types.ts';
 import type { ResolvedConfig as RegionalConfig } from './config.ts';
 import { ExtractiveGenerator } from './generate/extractive.ts';
 import { FallbackAnswers } from './generate/fallback-answers.ts';
-import { DynamicBatcher } from './inference/batcher.ts';
+import { DynamicBatcher, type Lane } from './inference/batcher.ts';
 import { loadHfClassifier, loadHfCrossEncoder, loadHfEmbedder, type LoadedModelInfo } from './inference/hf-models.ts';
 import { BedrockBackend } from './llm/bedrock.ts';
 import { OpenAICompatibleBackend } from './llm/openai-compatible.ts';
@@ -32,8 +32,9 @@ export interface Services {
   store: Store;
   metrics: Metrics;
   embedder: Embedder;
-  rerank?: (query: string, passages: string[]) => Promise<Float32Array>;
-  classify?: (text: string) => Promise<IntentPrediction>;
+  /** `lane` "batch": batch-job work, run in the room interactive calls leave (see DynamicBatcher). */
+  rerank?: (query: string, passages: string[], lane?: Lane) => Promise<Float32Array>;
+  classify?: (text: string, lane?: Lane) => Promise<IntentPrediction>;
   classifierVersion?: string;
   llm: LlmBackend;
   titles: string[];
@@ -87,7 +88,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     embedder = {
       name: `${local.info.name}@${local.info.version}`,
       dimensions: local.dimensions,
-      embed: (texts, signal) => b.runMany(texts, signal),
+      embed: (texts, signal, lane) => b.runMany(texts, signal, lane),
     };
     models.push({ role: 'embedder', info: local.info });
   }
@@ -98,7 +99,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
   try {
     const ce = await loadHfCrossEncoder(config.RERANKER_MODEL);
     const b = batched<{ query: string; passage: string }, number>('reranker', async (pairs) => [...(await ce.score(pairs))]);
-    rerank = async (query, passages) => Float32Array.from(await b.runMany(passages.map((passage) => ({ query, passage }))));
+    rerank = async (query, passages, lane) => Float32Array.from(await b.runMany(passages.map((passage) => ({ query, passage })), undefined, lane));
     models.push({ role: 'reranker', info: ce.info });
     log(`reranker ${ce.info.name}@${ce.info.version}`);
   } catch (e) {
@@ -109,7 +110,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
   const loadClassifier = async (dir: string) => {
     const clf = await loadHfClassifier(dir);
     const b = batched<string, IntentPrediction>('classifier', (texts) => clf.classify(texts));
-    return { info: clf.info, classify: (text: string) => b.run(text), batcher: b };
+    return { info: clf.info, classify: (text: string, lane?: Lane) => b.run(text, undefined, lane), batcher: b };
   };
   try {
     const clf = await loadClassifier(config.CLASSIFIER_MODEL);

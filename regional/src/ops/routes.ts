@@ -58,7 +58,7 @@ export function batchModelsOf(s: Services): BatchModels {
   return {
     classify: s.classify,
     classifierVersion: s.classifierVersion,
-    embed: (texts) => s.embedder.embed(texts),
+    embed: (texts, lane) => s.embedder.embed(texts, undefined, lane),
     embedderVersion: s.embedder.name,
     rerank: s.rerank,
     rerankerVersion: rr ? `${rr.name}@${rr.version}` : undefined,
