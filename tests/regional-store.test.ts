@@ -14,6 +14,7 @@ import { findActiveApiKey, generateApiKey, hashApiKey, issueApiKey } from '../re
 import { openStore, resolveStoreTarget } from '../regional/src/store/open.ts';
 import { createTempDatabase, PG_ADMIN_URL } from './helpers/pg-database.ts';
 import { PG_EMBEDDING_DIMENSIONS } from '../regional/src/store/schema.pg.ts';
+import { vectorIndexName, vectorPredicate } from '../regional/src/store/pg-vector-index.ts';
 import { StoreError, type ChunkInput, type Store, type TurnInput } from '../regional/src/store/types.ts';
 
 const DIMS = PG_EMBEDDING_DIMENSIONS;
@@ -233,6 +234,30 @@ function storeSuite(dialect: 'sqlite' | 'postgres', makeTarget: () => Promise<Ta
       await store.deleteDocument('vec-b');
     });
 
+    it('follows the embedder: another embedder of another width on the same database searches only its own chunks and re-embeds the others', async () => {
+      const W = 48;
+      const v48 = (i: number) => Object.assign(new Float32Array(W), { [i]: 1 });
+      await store.upsertDocument({ id: 'narrow', title: 'N', contentHash: 'n' }, [chunk('n0', vec(30)), chunk('n1', vec(31)), chunk('n-text-only', null)]);
+      const wide = await target.open({ dimensions: W, embeddingVersion: 'wide-embedder@2' });
+      extra.push(wide);
+      expect(await wide.searchVector(v48(0), 5)).toEqual([]);
+      await wide.upsertDocument({ id: 'wide', title: 'W', contentHash: 'w' }, [chunk('w0', v48(0))]);
+      expect((await wide.searchVector(v48(0), 5)).map((h) => h.text)).toEqual(['w0']);
+      expect((await store.searchVector(vec(30), 5)).map((h) => h.text)).toEqual(['n0', 'n1']);
+      // The narrow embedder's chunks are stale for the wide one (text-only chunks are not).
+      const stale = await wide.staleChunks(10);
+      expect(stale.map((c) => c.text)).toEqual(['n0', 'n1']);
+      expect((await wide.staleChunks(10, stale[0].id)).map((c) => c.text)).toEqual(['n1']);
+      expect((await store.staleChunks(10)).map((c) => c.text)).toEqual(['w0']);
+      expect(await wide.setChunkEmbeddings([{ id: stale[0].id, embedding: v48(5) }, { id: 987_654, embedding: v48(6) }])).toBe(1);
+      expect((await wide.searchVector(v48(5), 1))[0]).toMatchObject({ text: 'n0', documentId: 'narrow' });
+      expect((await store.searchVector(vec(30), 5)).map((h) => h.text)).not.toContain('n0');
+      expect((await wide.staleChunks(10)).map((c) => c.text)).toEqual(['n1']);
+      await expectCode(wide.setChunkEmbeddings([{ id: stale[1].id, embedding: vec(1) }]), 'DIMENSION_MISMATCH');
+      await store.deleteDocument('narrow');
+      await wide.deleteDocument('wide');
+    });
+
     it('sees writes made through another connection', async () => {
       const other = await target.open();
       extra.push(other);
@@ -403,12 +428,45 @@ describe('openStore', () => {
     }
   });
 
-  it('refuses a PostgreSQL database whose vector column has another dimension', async () => {
+  it('gives each PostgreSQL embedder an HNSW index of its own width that the planner uses, and drops indexes no chunk uses', async () => {
     const t = await pgTarget();
+    const admin = new pg.Client({ connectionString: t.url });
+    const opened: Store[] = [];
+    const open = async (dimensions: number, embeddingVersion: string) => {
+      const s = await t.open({ dimensions, embeddingVersion });
+      opened.push(s);
+      return s;
+    };
     try {
-      await (await t.open()).close();
-      await expectCode(t.open({ dimensions: DIMS + 1, embeddingVersion: VERSION }), 'DIMENSION_MISMATCH');
+      await admin.connect();
+      const indexes = async () => (await admin.query<{ indexname: string; indexdef: string }>(`SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'chunks' AND indexname LIKE 'chunks_embedding_hnsw_%' ORDER BY indexname`)).rows;
+      const minilm = await open(384, 'minilm@1');
+      const unit = (n: number, i: number) => Object.assign(new Float32Array(n), { [i % n]: 1, [(i + 1) % n]: 0.5 });
+      await minilm.upsertDocument({ id: 'm', title: 'M', contentHash: 'm' }, Array.from({ length: 50 }, (_, i) => chunk(`m${i}`, unit(384, i))));
+      const defaults = await open(DIMS, VERSION);
+      await defaults.upsertDocument({ id: 'd', title: 'D', contentHash: 'd' }, [chunk('d0', vec(0)), chunk('d1', vec(1))]);
+      expect((await indexes()).map((i) => i.indexname)).toEqual([vectorIndexName(VERSION, DIMS), vectorIndexName('minilm@1', 384)].sort());
+      const def = (await indexes()).find((i) => i.indexname === vectorIndexName('minilm@1', 384))!.indexdef;
+      expect(def).toMatch(/USING hnsw \(\(\(embedding\)::vector\(384\)\) vector_cosine_ops\) WHERE/);
+      // Each searches its own chunks; the 384-d query plan goes through its HNSW index.
+      expect((await minilm.searchVector(unit(384, 7), 3)).map((h) => h.text)).toEqual(['m7', 'm6', 'm8']);
+      expect((await defaults.searchVector(vec(1), 5)).map((h) => h.text)).toEqual(['d1', 'd0']);
+      const q = `[${Array.from(unit(384, 7)).join(',')}]`;
+      await admin.query('SET enable_seqscan = off');
+      const plan = (await admin.query(`EXPLAIN SELECT c.id FROM chunks c WHERE ${vectorPredicate('minilm@1', 384, 'c.')} ORDER BY c.embedding::vector(384) <=> '${q}'::vector(384) LIMIT 5`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(plan).toContain(vectorIndexName('minilm@1', 384));
+      // Once no chunk of the default embedder is left, the next open drops its index.
+      await defaults.deleteDocument('d');
+      await open(384, 'minilm@1');
+      expect((await indexes()).map((i) => i.indexname)).toEqual([vectorIndexName('minilm@1', 384)]);
+      // Wider than HNSW takes (2000): no index, exact search.
+      const huge = await open(2048, 'huge@1');
+      await huge.upsertDocument({ id: 'h', title: 'H', contentHash: 'h' }, [chunk('h0', unit(2048, 3)), chunk('h1', unit(2048, 900))]);
+      expect((await huge.searchVector(unit(2048, 900), 1))[0].text).toBe('h1');
+      expect((await indexes()).map((i) => i.indexname)).toEqual([vectorIndexName('minilm@1', 384)]);
     } finally {
+      for (const s of opened) await s.close();
+      await admin.end();
       await t.cleanup();
     }
   });

@@ -51,6 +51,8 @@ export const RegionalConfig = z.object({
   HOT_RELOAD_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   /** Seeds the demo store knowledge base at startup (only documents whose content changed). */
   SEED_STORE_KB: z.enum(['true', 'false']).default('true'),
+  /** Re-embeds, in the background after startup, chunks whose vectors came from another embedder. */
+  REEMBED_STALE_CHUNKS: z.enum(['true', 'false']).default('true'),
 });
 export type RegionalConfig = z.infer<typeof RegionalConfig>;
 

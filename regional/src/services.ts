@@ -18,6 +18,7 @@ import { OpenAICompatibleBackend } from './llm/openai-compatible.ts';
 import { PriorityQueueBackend } from './llm/priority-queue.ts';
 import type { LlmBackend } from './llm/types.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { reembedStaleChunks } from './retrieval/reembed.ts';
 import { seedStoreKb } from './retrieval/store-kb.ts';
 import { openStore } from './store/open.ts';
 import type { Store } from './store/types.ts';
@@ -41,6 +42,8 @@ export interface Services {
   fallbackAnswers: FallbackAnswers;
   models: ModelSlot[];
   batchers: DynamicBatcher<any, any>[];
+  /** The background re-embedding of other embedders' chunks (REEMBED_STALE_CHUNKS): chunks done. */
+  reembedded: Promise<number>;
   /**
    * Loads and warms another classifier folder, then swaps it in for new requests (in-flight ones
    * finish on the old one). Throws, leaving the old one serving, when the folder does not load.
@@ -151,6 +154,14 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     log(`store knowledge base: ${JSON.stringify(seeded)}`);
   }
   const titles = storeCatalog().map((t) => t.title);
+  const stopBackground = new AbortController();
+  const reembedded =
+    config.REEMBED_STALE_CHUNKS === 'true'
+      ? reembedStaleChunks(store, embedder, { signal: stopBackground.signal }).then(
+          ({ chunks }) => (chunks && log(`re-embedded ${chunks} chunks of other embedders with ${embedder.name}`), chunks),
+          (e) => (stopBackground.signal.aborted || log(`re-embedding stopped: ${(e as Error).message}`), 0),
+        )
+      : Promise.resolve(0);
 
   const services: Services = {
     config,
@@ -165,6 +176,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     fallbackAnswers: new FallbackAnswers(),
     models,
     batchers,
+    reembedded,
     swapClassifier: async (dir) => {
       const next = await loadClassifier(dir);
       const old = services.models.findIndex((m) => m.role === 'classifier');
@@ -177,7 +189,11 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
       log(`classifier now ${services.classifierVersion}`);
       return next.info;
     },
-    close: () => store.close(),
+    close: async () => {
+      stopBackground.abort();
+      await reembedded;
+      await store.close();
+    },
   };
   return services;
 }

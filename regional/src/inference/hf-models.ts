@@ -6,8 +6,8 @@
  * through the shared tokenizer (same ids as transformers.js, tested; about 5× less overhead per
  * call); foreign folders are loaded by transformers.js as they are.
  */
-import { existsSync } from 'node:fs';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { AutoModelForSequenceClassification, AutoTokenizer, env as hfEnv, pipeline } from '@huggingface/transformers';
@@ -45,17 +45,30 @@ async function withFolder<T>(dir: string, load: (id: string, dtype: 'q8' | 'fp32
     hfEnv.allowLocalModels = true;
     hfEnv.useFSCache = false;
     hfEnv.localModelPath = dirname(abs) + '/';
-    const dtype = existsSync(join(abs, 'onnx', 'model_quantized.onnx')) ? 'q8' : 'fp32';
+    const dtype = onnxFileOf(abs).endsWith('model_quantized.onnx') ? 'q8' : 'fp32';
     return { value: await load(basename(abs), dtype), info };
   });
   loading = run.catch(() => undefined);
   return run;
 }
 
+/** The ONNX file transformers.js will load from a folder (q8 when there is one, as withFolder picks). */
+const onnxFileOf = (abs: string) => join(abs, 'onnx', existsSync(join(abs, 'onnx', 'model_quantized.onnx')) ? 'model_quantized.onnx' : 'model.onnx');
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
 async function verifyFolder(abs: string): Promise<LoadedModelInfo> {
   const manifestPath = join(abs, 'manifest.json');
   if (!existsSync(manifestPath)) {
-    return { name: basename(abs), version: 'external', path: abs, sha256: null, verified: false, runtime: 'transformers.js' };
+    // A foreign folder's version is its model file's hash: another model in a folder of the same
+    // name is another version (its vectors are never mixed with this one's in the store).
+    const onnx = onnxFileOf(abs);
+    const sha256 = existsSync(onnx) ? await sha256File(onnx) : null;
+    return { name: basename(abs), version: sha256 ? `external-${sha256.slice(0, 12)}` : 'external', path: abs, sha256, verified: false, runtime: 'transformers.js' };
   }
   const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as ModelManifest;
   await readVerified(manifest, async (p) => new Uint8Array(await readFile(join(abs, p))));

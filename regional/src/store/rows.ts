@@ -2,7 +2,7 @@
  * Row helpers shared by both Store implementations: the column values each write sets and the
  * mapping of rows back to records. Table-dependent pieces take the dialect's table (or columns).
  */
-import { and, eq, isNotNull, sql, type Column } from 'drizzle-orm';
+import { and, eq, gt, isNotNull, isNull, ne, or, sql, type Column } from 'drizzle-orm';
 import type { ApiKeyRecord, DocumentInput, DocumentRecord, NewApiKey, TurnInput, UsageRecord } from './types.ts';
 import { checkId, type CheckedChunk } from './validate.ts';
 
@@ -31,6 +31,11 @@ export function* chunkRowBatches<E>(documentId: string, cs: readonly CheckedChun
       embeddingVersion: c.embeddingVersion,
     }));
   }
+}
+
+/** Chunks with a vector of another version than `version` (staleChunks), after chunk `afterId`. */
+export function staleAfter(chunks: { id: Column; embedding: Column; embeddingVersion: Column }, version: string, afterId: number) {
+  return and(isNotNull(chunks.embedding), or(isNull(chunks.embeddingVersion), ne(chunks.embeddingVersion, version)), gt(chunks.id, afterId));
 }
 
 /** Chunks whose embedding is there and of `version` (the ones vector search sees). */

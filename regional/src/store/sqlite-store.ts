@@ -12,13 +12,13 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { fileURLToPath } from 'node:url';
 import { fts5MatchQuery } from './fts-query.ts';
 import { mapConstraintErrors } from './constraint-errors.ts';
-import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, embeddedWith, logsOfModel, noUsage, toDocument, turnColumns } from './rows.ts';
+import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, embeddedWith, logsOfModel, noUsage, staleAfter, toDocument, turnColumns } from './rows.ts';
 import { SqliteBatchJobs } from './batch-jobs-sqlite.ts';
 import { SqliteRegistry } from './registry-sqlite.ts';
 import * as schema from './schema.sqlite.ts';
-import type { ApiKeyRecord, ChunkHit, ChunkInput, ChunkRecord, ConversationRecord, DocumentInput, DocumentRecord, DocumentSummary, NewApiKey, PredictionLogInput, PredictionLogRecord, Store, StoreOptions, TurnInput, TurnRecord, UsageDelta, UsageRecord } from './types.ts';
+import type { ApiKeyRecord, ChunkHit, ChunkInput, ChunkRecord, ConversationRecord, DocumentInput, DocumentRecord, DocumentSummary, NewApiKey, PredictionLogInput, PredictionLogRecord, StaleChunk, Store, StoreOptions, TurnInput, TurnRecord, UsageDelta, UsageRecord } from './types.ts';
 import { StoreError } from './types.ts';
-import { checkDay, checkDocument, checkId, checkK, checkKeyHash, checkLimit, checkNewApiKey, checkPredictionLog, checkQuery, checkStoreOptions, checkTurn, checkUsageDelta, checkVector } from './validate.ts';
+import { checkChunkEmbeddings, checkDay, checkDocument, checkId, checkK, checkKeyHash, checkLimit, checkNewApiKey, checkPredictionLog, checkQuery, checkStaleQuery, checkStoreOptions, checkTurn, checkUsageDelta, checkVector } from './validate.ts';
 import { decodeFloat32, encodeFloat32 } from './vector-codec.ts';
 import { VectorMatrix } from './vector-matrix.ts';
 
@@ -118,6 +118,22 @@ export class SqliteStore implements Store {
     const c = this.db.select({ n: count() }).from(chunks).get()!.n;
     const e = this.db.select({ n: count() }).from(chunks).where(embeddedWith(chunks, this.embeddingVersion)).get()!.n;
     return { documents: d, chunks: c, embeddedChunks: e };
+  }
+
+  async staleChunks(limit: number, afterId?: number): Promise<StaleChunk[]> {
+    this.live();
+    const q = checkStaleQuery(limit, afterId);
+    return this.db.select({ id: chunks.id, text: chunks.text }).from(chunks).where(staleAfter(chunks, this.embeddingVersion, q.afterId)).orderBy(asc(chunks.id)).limit(q.limit).all();
+  }
+
+  async setChunkEmbeddings(rows: { id: number; embedding: Float32Array | readonly number[] }[]): Promise<number> {
+    this.live();
+    const checked = checkChunkEmbeddings(rows, this.dimensions);
+    const changed = this.db.transaction((tx) =>
+      checked.reduce((n, r) => n + tx.update(chunks).set({ embedding: encodeFloat32(r.embedding), embeddingVersion: this.embeddingVersion }).where(eq(chunks.id, r.id)).run().changes, 0),
+    );
+    if (changed) this.matrix = null;
+    return changed;
   }
 
   async searchText(query: string, k: number): Promise<ChunkHit[]> {

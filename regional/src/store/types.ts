@@ -54,6 +54,11 @@ export interface ChunkInput {
   embeddingVersion?: string;
 }
 
+export interface StaleChunk {
+  id: number;
+  text: string;
+}
+
 export interface DocumentRecord {
   id: string;
   title: string;
@@ -214,6 +219,14 @@ export interface Store {
   /** Nearest chunks by cosine similarity, among chunks of the store's embeddingVersion. */
   searchVector(vector: Float32Array | readonly number[], k: number): Promise<ChunkHit[]>;
   stats(): Promise<{ documents: number; chunks: number; embeddedChunks: number }>;
+  /**
+   * Chunks with a vector from another embedder (its embedding version is not the store's), in id
+   * order after `afterId`: what retrieval/reembed.ts re-embeds after the embedder changed.
+   * Text-only chunks (no vector) are not listed.
+   */
+  staleChunks(limit: number, afterId?: number): Promise<StaleChunk[]>;
+  /** Replaces chunks' vectors with ones of the store's embedder; returns how many chunks still existed. */
+  setChunkEmbeddings(rows: { id: number; embedding: Float32Array | readonly number[] }[]): Promise<number>;
 
   createApiKey(key: NewApiKey): Promise<ApiKeyRecord>;
   getApiKey(id: string): Promise<ApiKeyRecord | null>;

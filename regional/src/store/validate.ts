@@ -153,6 +153,20 @@ export function checkPredictionLog(entry: unknown): PredictionLogInput {
   return { ...e, output: e.output ?? null };
 }
 
+/** staleChunks' arguments. */
+export function checkStaleQuery(limit: unknown, afterId: unknown): { limit: number; afterId: number } {
+  return { limit: checkLimit(limit, 100), afterId: afterId === undefined ? 0 : parse(z.number().int().min(0), afterId, 'afterId') };
+}
+
+/** setChunkEmbeddings' rows: integer ids and vectors of the store's width. */
+export function checkChunkEmbeddings(rows: unknown, dims: number): { id: number; embedding: Float32Array }[] {
+  if (!Array.isArray(rows)) throw new StoreError('INVALID_INPUT', 'rows must be an array');
+  return rows.map((r, i) => ({
+    id: parse(z.number().int().min(1), (r as { id?: unknown })?.id, `rows.${i}.id`),
+    embedding: checkVector((r as { embedding?: unknown })?.embedding, dims, `rows.${i}.embedding`),
+  }));
+}
+
 export function checkLimit(limit: unknown, fallback: number): number {
   return limit === undefined ? fallback : parse(z.number().int().min(1).max(10_000), limit, 'limit');
 }
