@@ -194,4 +194,32 @@ describe('regional service with a self-hosted LLM (OpenAI-compatible, msw at the
     expect(h.route.fallbacks.filter((f: string) => f === 'llm_unavailable' || f === 'llm_timeout')).toHaveLength(1);
     expect(h.text).toMatch(/support@kitsunebooks\.example/);
   });
+
+  it.each(['sqlite', 'postgres'] as const)('shares remembered answers through the store (%s): a fresh instance serves one after an LLM timeout', async (dialect) => {
+    const db = await tempDatabase(dialect, 'sy-remembered-', 'r.db');
+    const config = { PORT: '0', DATABASE_URL: db.url, LLM_BACKEND: 'openai', OPENAI_BASE_URL: 'http://gpu.test', LLM_FIRST_TOKEN_TIMEOUT_MS: '400' };
+    const ask = async (at: RunningRegional, message: string) =>
+      (await fetch(at.url + '/v1/generate', { method: 'POST', headers: { ...EDGE, accept: 'application/json' }, body: JSON.stringify({ message, sessionId: `remembered-${dialect}` }) })).json();
+    let first: RunningRegional | undefined;
+    let fresh: RunningRegional | undefined;
+    try {
+      first = await startRegional(loadConfig(config), () => {});
+      mode = 'ok';
+      expect((await ask(first, 'what does shipping to alaska cost?')).route.path).toBe('llm');
+      await first.close();
+      first = undefined;
+      // A new process on the same database: nothing in its memory, the LLM hangs.
+      fresh = await startRegional(loadConfig(config), () => {});
+      mode = 'hang';
+      const j = await ask(fresh, 'what does shipping to alaska cost me?');
+      expect(j.route.fallbacks).toContain('llm_timeout');
+      expect(j.route.path).toBe('cache');
+      expect(j.text).toMatch(/\$12\.99/);
+    } finally {
+      mode = 'ok';
+      await first?.close();
+      await fresh?.close();
+      await db.cleanup();
+    }
+  });
 });

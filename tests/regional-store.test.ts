@@ -372,6 +372,26 @@ function storeSuite(dialect: 'sqlite' | 'postgres', makeTarget: () => Promise<Ta
       await expectCode(store.appendPredictionLog({ modelName: 'm', modelVersion: '1', inputHash: 'h', output: 1, latencyMs: -1 }), 'INVALID_INPUT');
     });
 
+    it('remembers answers per intent, newest first, keeping the newest `keep` of each', async () => {
+      for (let i = 0; i < 5; i++) await store.rememberAnswer({ intent: 'shipping_info', question: `q${i}`, text: `answer ${i}`, sources: [`doc-${i}`] }, 3);
+      await store.rememberAnswer({ intent: 'returns', question: 'r', text: 'return answer', sources: [] }, 3);
+      const got = await store.recentAnswers('shipping_info', 10);
+      expect(got.map((a) => [a.question, a.text, a.sources])).toEqual([
+        ['q4', 'answer 4', ['doc-4']],
+        ['q3', 'answer 3', ['doc-3']],
+        ['q2', 'answer 2', ['doc-2']],
+      ]);
+      expect(got[0].createdAt).toBeInstanceOf(Date);
+      expect((await store.recentAnswers('shipping_info', 1)).map((a) => a.question)).toEqual(['q4']);
+      expect((await store.recentAnswers('returns', 10)).map((a) => a.text)).toEqual(['return answer']);
+      expect(await store.recentAnswers('nothing-yet', 10)).toEqual([]);
+      // Another connection (another process) sees them.
+      const other = await target.open();
+      extra.push(other);
+      expect((await other.recentAnswers('shipping_info', 10)).map((a) => a.question)).toEqual(['q4', 'q3', 'q2']);
+      await expectCode(store.rememberAnswer({ intent: '', question: 'q', text: 't', sources: [] }, 3), 'INVALID_INPUT');
+    });
+
     it('keeps acknowledged writes across close and reopen', async () => {
       await store.upsertDocument({ id: 'durable', title: 'Durable', contentHash: 'd' }, [chunk('written before the restart', vec(30))]);
       const key = await store.createApiKey({ ...generateApiKey('admin'), name: 'durable', role: 'admin', rateLimitPerMinute: 10 });

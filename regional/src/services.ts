@@ -154,6 +154,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     log(`store knowledge base: ${JSON.stringify(seeded)}`);
   }
   const titles = storeCatalog().map((t) => t.title);
+  const fallbackAnswers = new FallbackAnswers(store, { onStoreError: () => metrics.fallbacks.inc({ kind: 'fallback_answers_store' }) });
   const stopBackground = new AbortController();
   const reembedded =
     config.REEMBED_STALE_CHUNKS === 'true'
@@ -173,7 +174,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     classifierVersion,
     llm,
     titles,
-    fallbackAnswers: new FallbackAnswers(),
+    fallbackAnswers,
     models,
     batchers,
     reembedded,
@@ -192,6 +193,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     close: async () => {
       stopBackground.abort();
       await reembedded;
+      await fallbackAnswers.flushed();
       await store.close();
     },
   };

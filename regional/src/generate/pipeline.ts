@@ -258,7 +258,7 @@ export async function* generatePipeline(
 
   // 5. No usable answer: a remembered answer for the intent, else a handoff.
   if (routed) fallback('guardrail_fallback');
-  const remembered = deps.fallbackAnswers.find(pred?.intent, req.message);
+  const remembered = await deps.fallbackAnswers.find(pred?.intent, req.message);
   const path: RouteEvent['path'] = remembered ? 'cache' : 'fallback';
   const text = remembered ? FALLBACK_NOTE + remembered.text : HANDOFF;
   const r = route(path, routed ? generator : undefined);

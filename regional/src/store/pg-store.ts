@@ -15,12 +15,12 @@ import { PgRegistry } from './registry-pg.ts';
 import { ensureVectorIndex, vectorPredicate } from './pg-vector-index.ts';
 import * as schema from './schema.pg.ts';
 import { mapConstraintErrors } from './constraint-errors.ts';
-import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, embeddedWith, logsOfModel, noUsage, staleAfter, toDocument, turnColumns } from './rows.ts';
-import type { ApiKeyRecord, ChunkHit, ChunkInput, ChunkRecord, ConversationRecord, DocumentInput, DocumentRecord, DocumentSummary, NewApiKey, PredictionLogInput, PredictionLogRecord, StaleChunk, Store, StoreOptions, TurnInput, TurnRecord, UsageDelta, UsageRecord } from './types.ts';
+import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, answersBeyond, embeddedWith, logsOfModel, noUsage, staleAfter, toDocument, turnColumns } from './rows.ts';
+import type { ApiKeyRecord, ChunkHit, ChunkInput, ChunkRecord, ConversationRecord, DocumentInput, DocumentRecord, DocumentSummary, FallbackAnswerInput, FallbackAnswerRecord, NewApiKey, PredictionLogInput, PredictionLogRecord, StaleChunk, Store, StoreOptions, TurnInput, TurnRecord, UsageDelta, UsageRecord } from './types.ts';
 import { StoreError } from './types.ts';
-import { checkChunkEmbeddings, checkDay, checkDocument, checkId, checkK, checkKeyHash, checkLimit, checkNewApiKey, checkPredictionLog, checkQuery, checkStaleQuery, checkStoreOptions, checkTurn, checkUsageDelta, checkVector } from './validate.ts';
+import { checkChunkEmbeddings, checkDay, checkDocument, checkFallbackAnswer, checkId, checkK, checkKeyHash, checkLimit, checkNewApiKey, checkPredictionLog, checkQuery, checkStaleQuery, checkStoreOptions, checkTurn, checkUsageDelta, checkVector } from './validate.ts';
 
-const { documents, chunks, apiKeys, usage, conversations, turns, predictionLogs } = schema;
+const { documents, chunks, apiKeys, usage, conversations, turns, predictionLogs, fallbackAnswers } = schema;
 
 export const PG_MIGRATIONS = fileURLToPath(new URL('../../drizzle/pg', import.meta.url));
 
@@ -293,6 +293,24 @@ export class PgStore implements Store {
     const limit = checkLimit(opts.limit, 100);
     const where = logsOfModel(predictionLogs, opts.modelName);
     return this.db.select().from(predictionLogs).where(where).orderBy(desc(predictionLogs.id)).limit(limit);
+  }
+
+  // ---- remembered answers ----------------------------------------------------------------
+
+  async rememberAnswer(entry: FallbackAnswerInput, keep: number): Promise<void> {
+    this.live();
+    const e = checkFallbackAnswer(entry);
+    const n = checkLimit(keep, 20);
+    await this.db.transaction(async (tx) => {
+      await tx.insert(fallbackAnswers).values({ ...e, createdAt: new Date() });
+      const newest = tx.select({ id: fallbackAnswers.id }).from(fallbackAnswers).where(eq(fallbackAnswers.intent, e.intent)).orderBy(desc(fallbackAnswers.id)).limit(n);
+      await tx.delete(fallbackAnswers).where(answersBeyond(fallbackAnswers, e.intent, newest));
+    });
+  }
+
+  async recentAnswers(intent: string, limit: number): Promise<FallbackAnswerRecord[]> {
+    this.live();
+    return this.db.select().from(fallbackAnswers).where(eq(fallbackAnswers.intent, checkId(intent, 'intent'))).orderBy(desc(fallbackAnswers.id)).limit(checkLimit(limit, 20));
   }
 
   async close(): Promise<void> {

@@ -162,6 +162,20 @@ export const predictionLogs = pgTable(
   (t) => [index('prediction_logs_model_idx').on(t.modelName, t.id)],
 );
 
+/** The last clean LLM answers per intent, served (marked) when the LLM times out (generate/fallback-answers.ts). */
+export const fallbackAnswers = pgTable(
+  'fallback_answers',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    intent: text('intent').notNull(),
+    question: text('question').notNull(),
+    text: text('text').notNull(),
+    sources: jsonb('sources').$type<string[]>().notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('fallback_answers_intent_idx').on(t.intent, t.id)],
+);
+
 // ---- model registry ---------------------------------------------------------------------
 
 export const modelVersions = pgTable(

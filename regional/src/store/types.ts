@@ -198,6 +198,20 @@ export interface PredictionLogInput {
   latencyMs: number;
 }
 
+/** A clean answer worth serving again (marked) when the LLM times out. */
+export interface FallbackAnswerInput {
+  intent: string;
+  question: string;
+  text: string;
+  /** Ids of the documents it was grounded on. */
+  sources: string[];
+}
+
+export interface FallbackAnswerRecord extends FallbackAnswerInput {
+  id: number;
+  createdAt: Date;
+}
+
 export interface PredictionLogRecord extends PredictionLogInput {
   id: number;
   createdAt: Date;
@@ -247,6 +261,10 @@ export interface Store {
   getConversationBySession(sessionId: string, opts?: { limit?: number }): Promise<{ conversation: ConversationRecord; turns: TurnRecord[] } | null>;
 
   appendPredictionLog(entry: PredictionLogInput): Promise<PredictionLogRecord>;
+  /** Remembers an answer for its intent and forgets that intent's answers beyond the newest `keep`. */
+  rememberAnswer(entry: FallbackAnswerInput, keep: number): Promise<void>;
+  /** An intent's remembered answers, newest first. */
+  recentAnswers(intent: string, limit: number): Promise<FallbackAnswerRecord[]>;
   /** Newest first. */
   listPredictionLogs(opts?: { modelName?: string; limit?: number }): Promise<PredictionLogRecord[]>;
 
