@@ -12,7 +12,7 @@ import { traceFrom } from '../../shared/api/trace.ts';
 import { hashApiKey, issueApiKey } from './store/api-keys.ts';
 import { generatePipeline, type PipelineResult } from './generate/pipeline.ts';
 import { redactPii } from './generate/pii.ts';
-import { RateLimiter, requireKey, today, type AuthVars } from './http/auth.ts';
+import { requireKey, today, type AuthVars } from './http/auth.ts';
 import { hybridSearch } from './retrieval/hybrid.ts';
 import { ingestDocument } from './retrieval/ingest.ts';
 import { observePrediction } from './ops/drift-monitor.ts';
@@ -58,7 +58,7 @@ const approxTokens = (s: string) => Math.ceil(s.length / 4);
 
 export function createApp(s: Services, state: { ready: boolean }) {
   const app = new Hono<AuthVars>();
-  const limiter = new RateLimiter();
+  const limiter = s.rateLimiter;
   const anyKey = requireKey(s.store, limiter, ['partner', 'edge']);
   const admin = requireKey(s.store, limiter, ['admin']);
 

@@ -43,6 +43,11 @@ export const RegionalConfig = z.object({
   EDGE_API_KEY: z.string().min(8).default('dev-edge-key'),
   ADMIN_API_KEY: z.string().min(8).default('dev-admin-key'),
   DEFAULT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** redis://… : per-key rate limits shared by every regional process (else per process). */
+  REDIS_URL: z.string().optional(),
+  REDIS_KEY_PREFIX: z.string().min(1).default('switchyard:ratelimit'),
+  /** Budget of one rate-limit check in Redis; past it (or with Redis down) the in-process limit applies. */
+  REDIS_TIMEOUT_MS: z.coerce.number().int().min(1).default(100),
   /** Where batch jobs write their output (default: batch/ next to the SQLite file, ./data/batch on PostgreSQL). */
   BATCH_DIR: z.string().optional(),
   /** Comma-separated directories a batch job's inputPath may point into (besides BATCH_DIR). */

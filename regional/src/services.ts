@@ -11,6 +11,7 @@ import type { Embedder } from './backends/types.ts';
 import type { ResolvedConfig as RegionalConfig } from './config.ts';
 import { ExtractiveGenerator } from './generate/extractive.ts';
 import { FallbackAnswers } from './generate/fallback-answers.ts';
+import { createRateLimiter, type KeyRateLimiter } from './http/rate-limit.ts';
 import { DynamicBatcher, type Lane } from './inference/batcher.ts';
 import { loadHfClassifier, loadHfCrossEncoder, loadHfEmbedder, type LoadedModelInfo } from './inference/hf-models.ts';
 import { BedrockBackend } from './llm/bedrock.ts';
@@ -40,6 +41,8 @@ export interface Services {
   llm: LlmBackend;
   titles: string[];
   fallbackAnswers: FallbackAnswers;
+  /** Per-key rate limits: in process, or shared through Redis (REDIS_URL) with the in-process one as fallback. */
+  rateLimiter: KeyRateLimiter;
   models: ModelSlot[];
   batchers: DynamicBatcher<any, any>[];
   /** The background re-embedding of other embedders' chunks (REEMBED_STALE_CHUNKS): chunks done. */
@@ -155,6 +158,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
   }
   const titles = storeCatalog().map((t) => t.title);
   const fallbackAnswers = new FallbackAnswers(store, { onStoreError: () => metrics.fallbacks.inc({ kind: 'fallback_answers_store' }) });
+  const rateLimiter = createRateLimiter(config, () => metrics.fallbacks.inc({ kind: 'rate_limit_redis' }), log);
   const stopBackground = new AbortController();
   const reembedded =
     config.REEMBED_STALE_CHUNKS === 'true'
@@ -175,6 +179,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     llm,
     titles,
     fallbackAnswers,
+    rateLimiter,
     models,
     batchers,
     reembedded,
@@ -194,6 +199,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
       stopBackground.abort();
       await reembedded;
       await fallbackAnswers.flushed();
+      await rateLimiter.close();
       await store.close();
     },
   };
