@@ -2,6 +2,18 @@
 import { z } from 'zod';
 
 const num = (d: number) => z.coerce.number().nonnegative().default(d);
+/** "input,output": USD per 1,000 tokens. */
+const price = z
+  .string()
+  .regex(/^\s*\d+(\.\d+)?\s*,\s*\d+(\.\d+)?\s*$/, 'must be "input,output" in USD per 1,000 tokens')
+  .transform((s) => {
+    const [i, o] = s.split(',').map(Number);
+    return { in: i, out: o };
+  })
+  .optional();
+
+/** List prices of the default Bedrock models (Claude 3.5 Haiku, Claude Sonnet 4), USD per 1,000 tokens. */
+export const BEDROCK_DEFAULT_PRICING = { small: { in: 0.0008, out: 0.004 }, large: { in: 0.003, out: 0.015 } };
 
 export const RegionalConfig = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8788),
@@ -28,6 +40,13 @@ export const RegionalConfig = z.object({
   OPENAI_MODEL_SMALL: z.string().default('qwen2.5:3b'),
   OPENAI_MODEL_LARGE: z.string().default('qwen2.5:14b'),
   LLM_CONCURRENCY: z.coerce.number().int().min(1).default(16),
+  /**
+   * What the small / large model costs, "input,output" USD per 1,000 tokens, for the usage cost
+   * estimate. Default: the list prices of the default Bedrock models with LLM_BACKEND=bedrock,
+   * none (no estimate) otherwise.
+   */
+  LLM_PRICE_SMALL: price,
+  LLM_PRICE_LARGE: price,
   BATCH_MAX_SIZE: z.coerce.number().int().min(1).max(1024).default(32),
   BATCH_MAX_DELAY_MS: num(5),
   /** true: an idle model starts at once on what is queued; false: always wait up to BATCH_MAX_DELAY_MS. */

@@ -8,7 +8,7 @@ import type { IntentPrediction } from '../../shared/models/intent-classifier.ts'
 import { BedrockTitanEmbedder } from './backends/bedrock-titan.ts';
 import { KServeV2Embedder } from './backends/kserve-v2.ts';
 import type { Embedder } from './backends/types.ts';
-import type { ResolvedConfig as RegionalConfig } from './config.ts';
+import { BEDROCK_DEFAULT_PRICING, type ResolvedConfig as RegionalConfig } from './config.ts';
 import { ExtractiveGenerator } from './generate/extractive.ts';
 import { FallbackAnswers } from './generate/fallback-answers.ts';
 import { createRateLimiter, type KeyRateLimiter } from './http/rate-limit.ts';
@@ -17,7 +17,7 @@ import { loadHfClassifier, loadHfCrossEncoder, loadHfEmbedder, type LoadedModelI
 import { BedrockBackend } from './llm/bedrock.ts';
 import { OpenAICompatibleBackend } from './llm/openai-compatible.ts';
 import { PriorityQueueBackend } from './llm/priority-queue.ts';
-import type { LlmBackend } from './llm/types.ts';
+import type { LlmBackend, LlmPricing } from './llm/types.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { reembedStaleChunks } from './retrieval/reembed.ts';
 import { seedStoreKb } from './retrieval/store-kb.ts';
@@ -53,6 +53,14 @@ export interface Services {
    */
   swapClassifier(dir: string): Promise<LoadedModelInfo>;
   close(): Promise<void>;
+}
+
+/** The configured model prices; Bedrock's defaults when it runs the default models unpriced. */
+function llmPricing(config: RegionalConfig): LlmPricing | undefined {
+  const fallback = config.LLM_BACKEND === 'bedrock' ? BEDROCK_DEFAULT_PRICING : undefined;
+  const small = config.LLM_PRICE_SMALL ?? fallback?.small;
+  const large = config.LLM_PRICE_LARGE ?? fallback?.large;
+  return small && large ? { small, large } : undefined;
 }
 
 export async function buildServices(config: RegionalConfig, log: (msg: string) => void = console.log): Promise<Services> {
@@ -129,6 +137,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
 
   // Generation.
   let inner: LlmBackend;
+  const pricing = llmPricing(config);
   if (config.LLM_BACKEND === 'bedrock') {
     inner = new BedrockBackend({
       regions: config.BEDROCK_REGIONS.split(',').map((s) => s.trim()).filter(Boolean),
@@ -136,6 +145,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
       firstTokenTimeoutMs: config.LLM_FIRST_TOKEN_TIMEOUT_MS,
       totalTimeoutMs: config.LLM_TOTAL_TIMEOUT_MS,
       onEvent: (e) => metrics.fallbacks.inc({ kind: `bedrock_${(e as { type?: string }).type ?? 'event'}` }),
+      pricing,
     });
   } else if (config.LLM_BACKEND === 'openai') {
     inner = new OpenAICompatibleBackend({
@@ -144,6 +154,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
       models: { small: config.OPENAI_MODEL_SMALL, large: config.OPENAI_MODEL_LARGE },
       firstTokenTimeoutMs: config.LLM_FIRST_TOKEN_TIMEOUT_MS,
       totalTimeoutMs: config.LLM_TOTAL_TIMEOUT_MS,
+      pricing,
     });
   } else {
     inner = new ExtractiveGenerator();
