@@ -38,6 +38,7 @@ export async function writeRandomBertFolder(dir: string, shape: StandInShape = M
     tokenizerJson,
     tokenizerConfig: bertTokenizerConfig({ modelMaxLength: shape.maxPositions }),
   });
-  const parameters = [weights.word, weights.position, weights.type, ...weights.layers.flatMap((l) => Object.values(l))].reduce((n, a) => n + a.length, 0);
+  const arrays = (x: object): Float32Array[] => Object.values(x).flatMap((v) => (v instanceof Float32Array ? [v] : v && typeof v === 'object' ? arrays(v) : []));
+  const parameters = arrays({ ...weights, shape: null }).reduce((n, a) => n + a.length, 0);
   return { dir, onnxBytes: onnx.byteLength, parameters };
 }

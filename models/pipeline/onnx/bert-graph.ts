@@ -28,23 +28,26 @@ export interface BertShape {
   layerNormEps?: number;
 }
 
+/** y = x·weight + bias; weight is [in, out] (input-major, the layout MatMul takes). */
+export interface Dense {
+  weight: Float32Array;
+  bias: Float32Array;
+}
+
+export interface Norm {
+  gamma: Float32Array;
+  beta: Float32Array;
+}
+
 export interface BertLayerWeights {
-  q: Float32Array; // [H,H], x·W (input-major, the layout MatMul takes)
-  qBias: Float32Array;
-  k: Float32Array;
-  kBias: Float32Array;
-  v: Float32Array;
-  vBias: Float32Array;
-  out: Float32Array; // [H,H]
-  outBias: Float32Array;
-  ln1Gamma: Float32Array;
-  ln1Beta: Float32Array;
-  up: Float32Array; // [H,I]
-  upBias: Float32Array;
-  down: Float32Array; // [I,H]
-  downBias: Float32Array;
-  ln2Gamma: Float32Array;
-  ln2Beta: Float32Array;
+  query: Dense; // [H,H]
+  key: Dense;
+  value: Dense;
+  attentionOut: Dense;
+  attentionNorm: Norm;
+  intermediate: Dense; // [H,I]
+  output: Dense; // [I,H]
+  outputNorm: Norm;
 }
 
 export interface BertWeights {
@@ -52,8 +55,7 @@ export interface BertWeights {
   word: Float32Array; // [V,H]
   position: Float32Array; // [P,H]
   type: Float32Array; // [typeVocab,H]
-  embGamma: Float32Array;
-  embBeta: Float32Array;
+  embeddingNorm: Norm;
   layers: BertLayerWeights[];
 }
 
@@ -84,32 +86,23 @@ export function randomBertWeights(shape: BertShape, rand: () => number): BertWei
     }
     return a;
   };
-  const zeros = (n: number) => new Float32Array(n);
-  const ones = (n: number) => new Float32Array(n).fill(1);
+  const dense = (rows: number, cols: number): Dense => ({ weight: normal(rows * cols), bias: new Float32Array(cols) });
+  const norm = (): Norm => ({ gamma: new Float32Array(H).fill(1), beta: new Float32Array(H) });
   return {
     shape,
     word: normal(V * H),
     position: normal(P * H),
     type: normal(T * H),
-    embGamma: ones(H),
-    embBeta: zeros(H),
+    embeddingNorm: norm(),
     layers: Array.from({ length: shape.layers }, () => ({
-      q: normal(H * H),
-      qBias: zeros(H),
-      k: normal(H * H),
-      kBias: zeros(H),
-      v: normal(H * H),
-      vBias: zeros(H),
-      out: normal(H * H),
-      outBias: zeros(H),
-      ln1Gamma: ones(H),
-      ln1Beta: zeros(H),
-      up: normal(H * I),
-      upBias: zeros(I),
-      down: normal(I * H),
-      downBias: zeros(H),
-      ln2Gamma: ones(H),
-      ln2Beta: zeros(H),
+      query: dense(H, H),
+      key: dense(H, H),
+      value: dense(H, H),
+      attentionOut: dense(H, H),
+      attentionNorm: norm(),
+      intermediate: dense(H, I),
+      output: dense(I, H),
+      outputNorm: norm(),
     })),
   };
 }
@@ -131,10 +124,10 @@ export function buildBertOnnx(w: BertWeights, opts: { docString?: string } = {})
   const heads4 = i64('shape_heads', [0, 0, NH, D]);
   const merged3 = i64('shape_merged', [0, 0, H]);
   const one = f('one', 1);
-  const layerNorm = (x: string, gamma: Float32Array, beta: Float32Array, name: string, output = name) =>
-    g.op('LayerNormalization', [x, g.float(`${name}.gamma`, [H], gamma), g.float(`${name}.beta`, [H], beta)], { axis: -1, epsilon: { float: eps } }, output);
-  const dense = (x: string, weight: Float32Array, bias: Float32Array, rows: number, cols: number, name: string) =>
-    g.op('Add', [g.op('MatMul', [x, g.float(`${name}.weight`, [rows, cols], weight)]), g.float(`${name}.bias`, [cols], bias)], {}, name);
+  const layerNorm = (x: string, n: Norm, name: string, output = name) =>
+    g.op('LayerNormalization', [x, g.float(`${name}.gamma`, [H], n.gamma), g.float(`${name}.beta`, [H], n.beta)], { axis: -1, epsilon: { float: eps } }, output);
+  const dense = (x: string, d: Dense, rows: number, cols: number, name: string) =>
+    g.op('Add', [g.op('MatMul', [x, g.float(`${name}.weight`, [rows, cols], d.weight)]), g.float(`${name}.bias`, [cols], d.bias)], {}, name);
 
   // Embeddings.
   const word = g.op('Gather', [g.float('embeddings.word', [V, H], w.word), ids], { axis: 0 });
@@ -142,7 +135,7 @@ export function buildBertOnnx(w: BertWeights, opts: { docString?: string } = {})
   const positions = g.op('Range', [g.int64('zero', [], [0]), seqLen, g.int64('step', [], [1])]);
   const position = g.op('Gather', [g.float('embeddings.position', [P, H], w.position), positions], { axis: 0 });
   const type = g.op('Gather', [g.float('embeddings.type', [s.typeVocabSize ?? 2, H], w.type), types], { axis: 0 });
-  let x = layerNorm(g.op('Add', [g.op('Add', [word, position]), type]), w.embGamma, w.embBeta, 'embeddings.norm');
+  let x = layerNorm(g.op('Add', [g.op('Add', [word, position]), type]), w.embeddingNorm, 'embeddings.norm');
 
   // (1 − mask) · −10000 as [B,1,1,T], added to every head's scores.
   const maskF = g.op('Cast', [mask], { to: DType.float });
@@ -156,19 +149,19 @@ export function buildBertOnnx(w: BertWeights, opts: { docString?: string } = {})
     const p = `layer${n}`;
     // [B,T,H] -> [B,NH,T,D] (keys: [B,NH,D,T])
     const split = (t: string, perm: number[]) => g.op('Transpose', [g.op('Reshape', [t, heads4])], { perm });
-    const q = split(dense(x, l.q, l.qBias, H, H, `${p}.query`), [0, 2, 1, 3]);
-    const k = split(dense(x, l.k, l.kBias, H, H, `${p}.key`), [0, 2, 3, 1]);
-    const v = split(dense(x, l.v, l.vBias, H, H, `${p}.value`), [0, 2, 1, 3]);
+    const q = split(dense(x, l.query, H, H, `${p}.query`), [0, 2, 1, 3]);
+    const k = split(dense(x, l.key, H, H, `${p}.key`), [0, 2, 3, 1]);
+    const v = split(dense(x, l.value, H, H, `${p}.value`), [0, 2, 1, 3]);
     const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [q, k]), scale]), bias4]);
     const probs = g.op('Softmax', [scores], { axis: -1 });
     const context = g.op('Reshape', [g.op('Transpose', [g.op('MatMul', [probs, v])], { perm: [0, 2, 1, 3] }), merged3]);
-    const attn = dense(context, l.out, l.outBias, H, H, `${p}.attention_out`);
-    x = layerNorm(g.op('Add', [x, attn]), l.ln1Gamma, l.ln1Beta, `${p}.attention_norm`);
-    const up = dense(x, l.up, l.upBias, H, I, `${p}.intermediate`);
+    const attn = dense(context, l.attentionOut, H, H, `${p}.attention_out`);
+    x = layerNorm(g.op('Add', [x, attn]), l.attentionNorm, `${p}.attention_norm`);
+    const up = dense(x, l.intermediate, H, I, `${p}.intermediate`);
     const gelu = g.op('Mul', [g.op('Mul', [up, half]), g.op('Add', [g.op('Erf', [g.op('Mul', [up, invSqrt2])]), one])]);
-    const down = dense(gelu, l.down, l.downBias, I, H, `${p}.output`);
+    const down = dense(gelu, l.output, I, H, `${p}.output`);
     const last = n === w.layers.length - 1;
-    x = layerNorm(g.op('Add', [x, down]), l.ln2Gamma, l.ln2Beta, `${p}.output_norm`, last ? 'last_hidden_state' : undefined);
+    x = layerNorm(g.op('Add', [x, down]), l.outputNorm, `${p}.output_norm`, last ? 'last_hidden_state' : undefined);
   });
   if (!w.layers.length) x = g.op('Identity', [x], {}, 'last_hidden_state');
   g.output('last_hidden_state', DType.float, ['batch', 'sequence', H]);
@@ -177,18 +170,19 @@ export function buildBertOnnx(w: BertWeights, opts: { docString?: string } = {})
 
 /** The graph's math in plain TypeScript (float64): last_hidden_state [B][T][H]. */
 export function bertForward(w: BertWeights, ids: number[][], mask: number[][], types?: number[][]): number[][][] {
-  const { hidden: H, heads: NH, intermediate: I } = w.shape;
+  const { hidden: H, heads: NH } = w.shape;
   const D = H / NH;
   const eps = w.shape.layerNormEps ?? 1e-12;
-  const matvec = (x: number[], m: Float32Array, b: Float32Array, cols: number) => {
-    const out = Array.from(b);
-    for (let r = 0; r < x.length; r++) for (let c = 0; c < cols; c++) out[c] += x[r] * m[r * cols + c];
+  const matvec = (x: number[], d: Dense) => {
+    const cols = d.bias.length;
+    const out = Array.from(d.bias);
+    for (let r = 0; r < x.length; r++) for (let c = 0; c < cols; c++) out[c] += x[r] * d.weight[r * cols + c];
     return out;
   };
-  const norm = (x: number[], gamma: Float32Array, beta: Float32Array) => {
+  const norm = (x: number[], n: Norm) => {
     const mean = x.reduce((a, b) => a + b, 0) / x.length;
     const variance = x.reduce((a, b) => a + (b - mean) ** 2, 0) / x.length;
-    return x.map((v, i) => ((v - mean) / Math.sqrt(variance + eps)) * gamma[i] + beta[i]);
+    return x.map((v, i) => ((v - mean) / Math.sqrt(variance + eps)) * n.gamma[i] + n.beta[i]);
   };
   const erf = (z: number) => {
     // Abramowitz–Stegun 7.1.26 is too coarse for a 1e-5 check; use the series / continued form.
@@ -209,14 +203,13 @@ export function bertForward(w: BertWeights, ids: number[][], mask: number[][], t
     let x = row.map((id, t) =>
       norm(
         Array.from({ length: H }, (_, h) => w.word[id * H + h] + w.position[t * H + h] + w.type[(types?.[b][t] ?? 0) * H + h]),
-        w.embGamma,
-        w.embBeta,
+        w.embeddingNorm,
       ),
     );
     for (const l of w.layers) {
-      const q = x.map((v) => matvec(v, l.q, l.qBias, H));
-      const k = x.map((v) => matvec(v, l.k, l.kBias, H));
-      const v = x.map((v) => matvec(v, l.v, l.vBias, H));
+      const q = x.map((v) => matvec(v, l.query));
+      const k = x.map((v) => matvec(v, l.key));
+      const v = x.map((v) => matvec(v, l.value));
       const context = x.map(() => new Array<number>(H).fill(0));
       for (let head = 0; head < NH; head++) {
         for (let i = 0; i < T; i++) {
@@ -231,10 +224,10 @@ export function bertForward(w: BertWeights, ids: number[][], mask: number[][], t
           for (let j = 0; j < T; j++) for (let d = 0; d < D; d++) context[i][head * D + d] += (e[j] / z) * v[j][head * D + d];
         }
       }
-      x = x.map((xi, i) => norm(matvec(context[i], l.out, l.outBias, H).map((a, h) => a + xi[h]), l.ln1Gamma, l.ln1Beta));
+      x = x.map((xi, i) => norm(matvec(context[i], l.attentionOut).map((a, h) => a + xi[h]), l.attentionNorm));
       x = x.map((xi) => {
-        const up = matvec(xi, l.up, l.upBias, I).map((u) => 0.5 * u * (1 + erf(u * Math.SQRT1_2)));
-        return norm(matvec(up, l.down, l.downBias, H).map((a, h) => a + xi[h]), l.ln2Gamma, l.ln2Beta);
+        const up = matvec(xi, l.intermediate).map((u) => 0.5 * u * (1 + erf(u * Math.SQRT1_2)));
+        return norm(matvec(up, l.output).map((a, h) => a + xi[h]), l.outputNorm);
       });
     }
     return x;
