@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { DynamicBatcher } from '../regional/src/inference/batcher.ts';
+import { lengthGroups, runByLength } from '../regional/src/inference/length-groups.ts';
 
 function recorder() {
   const batches: number[][] = [];
@@ -141,5 +142,32 @@ describe('DynamicBatcher', () => {
       expect(await gone).toBe('job canceled');
       expect(await Promise.all([first, kept])).toEqual(['I0', 'B1']);
     });
+  });
+});
+
+describe('length groups (padding-aware runs for transformer models)', () => {
+  const cost = (lengths: number[], groups: number[][], run = 16) => groups.reduce((c, g) => c + run + g.length * Math.max(...g.map((i) => lengths[i])), 0);
+
+  it('covers every item once, sorted by length within a run, at no more cost than one run or one run each', () => {
+    const lengths = [40, 3, 12, 12, 41, 5, 90, 11, 13, 4, 39, 12];
+    const groups = lengthGroups(lengths);
+    expect(groups.flat().sort((a, b) => a - b)).toEqual(lengths.map((_, i) => i));
+    for (const g of groups) expect(g.map((i) => lengths[i])).toEqual([...g.map((i) => lengths[i])].sort((a, b) => a - b));
+    const all = [lengths.map((_, i) => i)];
+    const each = lengths.map((_, i) => [i]);
+    expect(cost(lengths, groups)).toBeLessThan(cost(lengths, all));
+    expect(cost(lengths, groups)).toBeLessThan(cost(lengths, each));
+    // The long outlier runs alone; texts of one length run together.
+    expect(groups.find((g) => g.includes(6))).toEqual([6]);
+    expect(lengthGroups([10, 10, 10, 10])).toEqual([[0, 1, 2, 3]]);
+    expect(lengthGroups([])).toEqual([]);
+  });
+
+  it('returns results in input order', async () => {
+    const items = ['a much longer text than the others here', 'hi', 'a much longer text than the others, too', 'yo'];
+    const runs: string[][] = [];
+    const out = await runByLength(items, (t) => t.length, async (group) => (runs.push(group), group.map((t) => t.toUpperCase())));
+    expect(out).toEqual(items.map((t) => t.toUpperCase()));
+    expect(runs.length).toBe(2);
   });
 });

@@ -14,6 +14,7 @@ import { AutoModelForSequenceClassification, AutoTokenizer, env as hfEnv, pipeli
 import { decideIntent, type ClassifierCalibration, type IntentPrediction } from '../../../shared/models/intent-classifier.ts';
 import { readVerified, type ModelManifest } from '../../../shared/models/manifest.ts';
 import { loadCrossEncoder, loadIntentClassifier, loadSentenceEmbedder } from '../../../models/runtime/load-node.ts';
+import { estimateTokens, runByLength } from './length-groups.ts';
 
 export interface LoadedModelInfo {
   name: string;
@@ -91,12 +92,14 @@ export async function loadHfEmbedder(dir: string, threads = 1): Promise<HfEmbedd
     return { info: switchyardInfo(dir, m.manifest), dimensions: probe.length, embed: (t) => m.embed(t) };
   }
   const { value: fe, info } = await withFolder(dir, (id, dtype) => pipeline('feature-extraction', id, { dtype, ...sessionOptions(threads) } as never));
-  const embed = async (texts: string[]) => {
-    const t = await (fe as any)(texts, { pooling: 'mean', normalize: true });
-    const D = t.dims[1] as number;
-    const data = t.data as Float32Array;
-    return texts.map((_, i) => data.slice(i * D, (i + 1) * D));
-  };
+  // A transformer's time grows with the padded batch: run texts of similar length together.
+  const embed = (texts: string[]) =>
+    runByLength(texts, (t) => estimateTokens(t.length), async (group) => {
+      const t = await (fe as any)(group, { pooling: 'mean', normalize: true });
+      const D = t.dims[1] as number;
+      const data = t.data as Float32Array;
+      return group.map((_, i) => data.slice(i * D, (i + 1) * D));
+    });
   const [probe] = await embed(['warm up']);
   return { info, dimensions: probe.length, embed };
 }
@@ -131,15 +134,18 @@ export async function loadHfCrossEncoder(dir: string, threads = 1): Promise<HfCr
   }));
   const score = async (pairs: { query: string; passage: string }[]) => {
     if (!pairs.length) return new Float32Array(0);
-    const inputs = (value.tokenizer as any)(
-      pairs.map((p) => p.query),
-      { text_pair: pairs.map((p) => p.passage), padding: true, truncation: true },
-    );
-    const { logits } = await (value.model as any)(inputs);
-    const C = logits.dims[1] as number;
-    const data = logits.data as Float32Array;
-    // One logit = relevance; two (not relevant, relevant) = their difference.
-    return Float32Array.from(pairs, (_, i) => (C === 1 ? data[i] : data[i * C + C - 1] - data[i * C]));
+    const scores = await runByLength(pairs, (p) => estimateTokens(p.query.length + p.passage.length), async (group) => {
+      const inputs = (value.tokenizer as any)(
+        group.map((p) => p.query),
+        { text_pair: group.map((p) => p.passage), padding: true, truncation: true },
+      );
+      const { logits } = await (value.model as any)(inputs);
+      const C = logits.dims[1] as number;
+      const data = logits.data as Float32Array;
+      // One logit = relevance; two (not relevant, relevant) = their difference.
+      return group.map((_, i) => (C === 1 ? data[i] : data[i * C + C - 1] - data[i * C]));
+    });
+    return Float32Array.from(scores);
   };
   await score([{ query: 'warm up', passage: 'warm up' }]);
   return { info, score };
@@ -167,20 +173,21 @@ export async function loadHfClassifier(dir: string, threads = 1): Promise<HfClas
     .sort((a, b) => Number(a) - Number(b))
     .map((k) => config.id2label[k]);
   const calibration: ClassifierCalibration = config.switchyard ?? { oosThreshold: 0.5, routeThreshold: 0.9 };
-  const classify = async (texts: string[]) => {
-    const inputs = (value.tokenizer as any)(texts, { padding: true, truncation: true });
-    const { logits } = await (value.model as any)(inputs);
-    const C = labels.length;
-    const data = logits.data as Float32Array;
-    return texts.map((_, b) => {
-      const row = data.slice(b * C, (b + 1) * C);
-      let arg = 0;
-      for (let i = 1; i < C; i++) if (row[i] > row[arg]) arg = i;
-      let sum = 0;
-      for (let i = 0; i < C; i++) sum += Math.exp(row[i] - row[arg]);
-      return decideIntent(labels[arg], 1 / sum, calibration);
+  const classify = (texts: string[]) =>
+    runByLength(texts, (t) => estimateTokens(t.length), async (group) => {
+      const inputs = (value.tokenizer as any)(group, { padding: true, truncation: true });
+      const { logits } = await (value.model as any)(inputs);
+      const C = labels.length;
+      const data = logits.data as Float32Array;
+      return group.map((_, b) => {
+        const row = data.slice(b * C, (b + 1) * C);
+        let arg = 0;
+        for (let i = 1; i < C; i++) if (row[i] > row[arg]) arg = i;
+        let sum = 0;
+        for (let i = 0; i < C; i++) sum += Math.exp(row[i] - row[arg]);
+        return decideIntent(labels[arg], 1 / sum, calibration);
+      });
     });
-  };
   await classify(['warm up']);
   return { info, labels, classify };
 }
