@@ -385,10 +385,17 @@ function storeSuite(dialect: 'sqlite' | 'postgres', makeTarget: () => Promise<Ta
       expect((await store.recentAnswers('shipping_info', 1)).map((a) => a.question)).toEqual(['q4']);
       expect((await store.recentAnswers('returns', 10)).map((a) => a.text)).toEqual(['return answer']);
       expect(await store.recentAnswers('nothing-yet', 10)).toEqual([]);
+      // The same question again replaces its answer (and becomes the newest).
+      await store.rememberAnswer({ intent: 'shipping_info', question: 'q3', text: 'answer 3, revised', sources: [] }, 3);
+      expect((await store.recentAnswers('shipping_info', 10)).map((a) => [a.question, a.text])).toEqual([
+        ['q3', 'answer 3, revised'],
+        ['q4', 'answer 4'],
+        ['q2', 'answer 2'],
+      ]);
       // Another connection (another process) sees them.
       const other = await target.open();
       extra.push(other);
-      expect((await other.recentAnswers('shipping_info', 10)).map((a) => a.question)).toEqual(['q4', 'q3', 'q2']);
+      expect((await other.recentAnswers('shipping_info', 10)).map((a) => a.question)).toEqual(['q3', 'q4', 'q2']);
       await expectCode(store.rememberAnswer({ intent: '', question: 'q', text: 't', sources: [] }, 3), 'INVALID_INPUT');
     });
 

@@ -3,6 +3,12 @@
  * live in the store (both dialects), so they survive a restart and every regional process on the
  * same database shares them; this process also keeps its own in memory, used when the store does
  * not answer within `timeoutMs` (the store is itself a dependency that can fail).
+ *
+ * One answer per question (the newest): a question asked again replaces its answer instead of
+ * crowding out other questions, and an answer this process already stored unchanged is not
+ * written again. Writes happen after the answer is sent (next turn of the event loop), at most
+ * one per intent every `minWriteIntervalMs`: under load the stored set is refreshed a little at
+ * a time instead of once per answer (this process keeps every answer in memory meanwhile).
  */
 import type { Store } from '../store/types.ts';
 
@@ -20,13 +26,21 @@ export interface FallbackAnswersOptions {
   timeoutMs?: number;
   /** A store read or write that failed or timed out (the in-memory answers were used). */
   onStoreError?: (e: unknown) => void;
+  /** Least time between two store writes for one intent (default 1 s). */
+  minWriteIntervalMs?: number;
+  now?: () => number;
 }
 
 const WORDS = /\p{L}{3,}|\p{N}+/gu;
+/** A question's identity: its words, lowercased. */
+const questionKey = (q: string) => (q.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).join(' ');
 
 export class FallbackAnswers {
   private readonly local = new Map<string, FallbackAnswer[]>();
   private readonly writes = new Set<Promise<void>>();
+  /** What this process last stored, by intent and question key (so unchanged answers are not rewritten). */
+  private readonly persisted = new Map<string, Map<string, string>>();
+  private readonly lastWrite = new Map<string, number>();
   private readonly perIntent: number;
 
   constructor(
@@ -39,14 +53,28 @@ export class FallbackAnswers {
   /** Remembers an answer here at once and in the store in the background (see {@link flushed}). */
   remember(intent: string | undefined, a: FallbackAnswer): void {
     if (!intent || intent === 'oos' || intent === 'unknown') return;
-    const list = this.local.get(intent) ?? [];
+    const key = questionKey(a.question);
+    const list = (this.local.get(intent) ?? []).filter((x) => questionKey(x.question) !== key);
     list.unshift(a);
     list.length = Math.min(list.length, this.perIntent);
     this.local.set(intent, list);
-    if (!this.store) return;
-    const w = this.store
-      .rememberAnswer({ intent, question: a.question, text: a.text, sources: a.sources }, this.perIntent)
-      .catch((e) => this.opts.onStoreError?.(e))
+    const store = this.store;
+    if (!store) return;
+    const mine = this.persisted.get(intent) ?? new Map<string, string>();
+    this.persisted.set(intent, mine);
+    if (mine.get(key) === a.text) return;
+    const now = (this.opts.now ?? Date.now)();
+    if (now - (this.lastWrite.get(intent) ?? -Infinity) < (this.opts.minWriteIntervalMs ?? 1000)) return;
+    this.lastWrite.set(intent, now);
+    mine.delete(key);
+    mine.set(key, a.text);
+    if (mine.size > this.perIntent) mine.delete(mine.keys().next().value!);
+    const w = new Promise<void>((r) => setImmediate(r))
+      .then(() => store.rememberAnswer({ intent, question: a.question, text: a.text, sources: a.sources }, this.perIntent))
+      .catch((e) => {
+        mine.delete(key);
+        this.opts.onStoreError?.(e);
+      })
       .finally(() => this.writes.delete(w));
     this.writes.add(w);
   }
@@ -56,10 +84,19 @@ export class FallbackAnswers {
     await Promise.all([...this.writes]);
   }
 
-  /** The remembered answer of this intent whose question shares the most words with `question`. */
+  /**
+   * The remembered answer of this intent whose question shares the most words with `question`,
+   * among the store's (every process's) and this process's own, the newest answer per question.
+   */
   async find(intent: string | undefined, question: string): Promise<FallbackAnswer | null> {
     if (!intent) return null;
-    return best((await this.stored(intent)) ?? this.local.get(intent) ?? [], question);
+    const newest = new Map<string, FallbackAnswer>();
+    for (const a of [...((await this.stored(intent)) ?? []), ...(this.local.get(intent) ?? [])]) {
+      const key = questionKey(a.question);
+      const seen = newest.get(key);
+      if (!seen || a.at > seen.at) newest.set(key, a);
+    }
+    return best([...newest.values()].sort((x, y) => y.at - x.at), question);
   }
 
   /** The store's answers for the intent; null when it has none, fails or is too slow. */

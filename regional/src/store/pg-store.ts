@@ -15,7 +15,7 @@ import { PgRegistry } from './registry-pg.ts';
 import { ensureVectorIndex, vectorPredicate } from './pg-vector-index.ts';
 import * as schema from './schema.pg.ts';
 import { mapConstraintErrors } from './constraint-errors.ts';
-import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, answersBeyond, embeddedWith, logsOfModel, noUsage, staleAfter, toDocument, turnColumns } from './rows.ts';
+import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, answersBeyond, embeddedWith, sameQuestion, logsOfModel, noUsage, staleAfter, toDocument, turnColumns } from './rows.ts';
 import type { ApiKeyRecord, ChunkHit, ChunkInput, ChunkRecord, ConversationRecord, DocumentInput, DocumentRecord, DocumentSummary, FallbackAnswerInput, FallbackAnswerRecord, NewApiKey, PredictionLogInput, PredictionLogRecord, StaleChunk, Store, StoreOptions, TurnInput, TurnRecord, UsageDelta, UsageRecord } from './types.ts';
 import { StoreError } from './types.ts';
 import { checkChunkEmbeddings, checkDay, checkDocument, checkFallbackAnswer, checkId, checkK, checkKeyHash, checkLimit, checkNewApiKey, checkPredictionLog, checkQuery, checkStaleQuery, checkStoreOptions, checkTurn, checkUsageDelta, checkVector } from './validate.ts';
@@ -302,6 +302,7 @@ export class PgStore implements Store {
     const e = checkFallbackAnswer(entry);
     const n = checkLimit(keep, 20);
     await this.db.transaction(async (tx) => {
+      await tx.delete(fallbackAnswers).where(sameQuestion(fallbackAnswers, e));
       await tx.insert(fallbackAnswers).values({ ...e, createdAt: new Date() });
       const newest = tx.select({ id: fallbackAnswers.id }).from(fallbackAnswers).where(eq(fallbackAnswers.intent, e.intent)).orderBy(desc(fallbackAnswers.id)).limit(n);
       await tx.delete(fallbackAnswers).where(answersBeyond(fallbackAnswers, e.intent, newest));

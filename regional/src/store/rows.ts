@@ -33,6 +33,11 @@ export function* chunkRowBatches<E>(documentId: string, cs: readonly CheckedChun
   }
 }
 
+/** The remembered answer of the same intent and question (replaced by a newer one). */
+export function sameQuestion(t: { intent: Column; question: Column }, e: { intent: string; question: string }) {
+  return and(eq(t.intent, e.intent), eq(t.question, e.question));
+}
+
 /** An intent's remembered answers other than the `newest` (a subquery of their ids): the ones to forget. */
 export function answersBeyond(t: { id: Column; intent: Column }, intent: string, newest: SQLWrapper) {
   return and(eq(t.intent, intent), notInArray(t.id, newest));

@@ -12,7 +12,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { fileURLToPath } from 'node:url';
 import { fts5MatchQuery } from './fts-query.ts';
 import { mapConstraintErrors } from './constraint-errors.ts';
-import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, answersBeyond, embeddedWith, logsOfModel, noUsage, staleAfter, toDocument, turnColumns } from './rows.ts';
+import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, answersBeyond, embeddedWith, sameQuestion, logsOfModel, noUsage, staleAfter, toDocument, turnColumns } from './rows.ts';
 import { SqliteBatchJobs } from './batch-jobs-sqlite.ts';
 import { SqliteRegistry } from './registry-sqlite.ts';
 import * as schema from './schema.sqlite.ts';
@@ -295,6 +295,7 @@ export class SqliteStore implements Store {
     const e = checkFallbackAnswer(entry);
     const n = checkLimit(keep, 20);
     this.db.transaction((tx) => {
+      tx.delete(fallbackAnswers).where(sameQuestion(fallbackAnswers, e)).run();
       tx.insert(fallbackAnswers).values({ ...e, createdAt: new Date() }).run();
       const newest = tx.select({ id: fallbackAnswers.id }).from(fallbackAnswers).where(eq(fallbackAnswers.intent, e.intent)).orderBy(desc(fallbackAnswers.id)).limit(n);
       tx.delete(fallbackAnswers).where(answersBeyond(fallbackAnswers, e.intent, newest)).run();

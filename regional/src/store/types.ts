@@ -261,7 +261,10 @@ export interface Store {
   getConversationBySession(sessionId: string, opts?: { limit?: number }): Promise<{ conversation: ConversationRecord; turns: TurnRecord[] } | null>;
 
   appendPredictionLog(entry: PredictionLogInput): Promise<PredictionLogRecord>;
-  /** Remembers an answer for its intent and forgets that intent's answers beyond the newest `keep`. */
+  /**
+   * Remembers an answer for its intent (replacing an earlier answer to the same question) and
+   * forgets that intent's answers beyond the newest `keep`.
+   */
   rememberAnswer(entry: FallbackAnswerInput, keep: number): Promise<void>;
   /** An intent's remembered answers, newest first. */
   recentAnswers(intent: string, limit: number): Promise<FallbackAnswerRecord[]>;
