@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { DynamicBatcher } from '../regional/src/inference/batcher.ts';
 import { lengthGroups, runByLength } from '../regional/src/inference/length-groups.ts';
+import { runChunk, type BatchModels } from '../regional/src/ops/batch-rows.ts';
 
 function recorder() {
   const batches: number[][] = [];
@@ -169,5 +170,24 @@ describe('length groups (padding-aware runs for transformer models)', () => {
     const out = await runByLength(items, (t) => t.length, async (group) => (runs.push(group), group.map((t) => t.toUpperCase())));
     expect(out).toEqual(items.map((t) => t.toUpperCase()));
     expect(runs.length).toBe(2);
+  });
+});
+
+describe('batch jobs', () => {
+  it('call every model in the batch lane', async () => {
+    const lanes: unknown[] = [];
+    const models: BatchModels = {
+      classify: async (_t, lane) => (lanes.push(['classify', lane]), { intent: 'x', topLabel: 'x', confidence: 1, confident: true }),
+      embed: async (texts, lane) => (lanes.push(['embed', lane]), texts.map(() => new Float32Array(2))),
+      rerank: async (_q, passages, lane) => (lanes.push(['rerank', lane]), new Float32Array(passages.length)),
+    };
+    await runChunk('classify', models, ['"a"'], 0);
+    await runChunk('embed', models, ['"a"', '"b"'], 0);
+    await runChunk('rerank', models, [JSON.stringify({ query: 'q', documents: ['d'] })], 0);
+    expect(lanes).toEqual([
+      ['classify', 'batch'],
+      ['embed', 'batch'],
+      ['rerank', 'batch'],
+    ]);
   });
 });
