@@ -14,7 +14,7 @@ import { findActiveApiKey, generateApiKey, hashApiKey, issueApiKey } from '../re
 import { openStore, resolveStoreTarget } from '../regional/src/store/open.ts';
 import { createTempDatabase, PG_ADMIN_URL } from './helpers/pg-database.ts';
 import { PG_EMBEDDING_DIMENSIONS } from '../regional/src/store/schema.pg.ts';
-import { vectorIndexName, vectorPredicate } from '../regional/src/store/pg-vector-index.ts';
+import { unusedVectorIndexes, vectorIndexName, vectorPredicate } from '../regional/src/store/pg-vector-index.ts';
 import { StoreError, type ChunkInput, type Store, type TurnInput } from '../regional/src/store/types.ts';
 
 const DIMS = PG_EMBEDDING_DIMENSIONS;
@@ -455,7 +455,7 @@ describe('openStore', () => {
     }
   });
 
-  it('gives each PostgreSQL embedder an HNSW index of its own width that the planner uses, and drops indexes no chunk uses', async () => {
+  it('gives each PostgreSQL embedder an HNSW index of its own width that the planner uses, and lists the ones no chunk uses', async () => {
     const t = await pgTarget();
     const admin = new pg.Client({ connectionString: t.url });
     const opened: Store[] = [];
@@ -483,15 +483,18 @@ describe('openStore', () => {
       await admin.query('SET enable_seqscan = off');
       const plan = (await admin.query(`EXPLAIN SELECT c.id FROM chunks c WHERE ${vectorPredicate('minilm@1', 384, 'c.')} ORDER BY c.embedding::vector(384) <=> '${q}'::vector(384) LIMIT 5`)).rows.map((r) => r['QUERY PLAN']).join('\n');
       expect(plan).toContain(vectorIndexName('minilm@1', 384));
-      // Once no chunk of the default embedder is left, the next open drops its index.
+      // Once no chunk of the default embedder is left, its index is listed as unused (and kept:
+      // an instance with that embedder may be starting).
+      expect(await unusedVectorIndexes(admin)).toEqual([]);
       await defaults.deleteDocument('d');
       await open(384, 'minilm@1');
-      expect((await indexes()).map((i) => i.indexname)).toEqual([vectorIndexName('minilm@1', 384)]);
+      expect(await unusedVectorIndexes(admin)).toEqual([{ name: vectorIndexName(VERSION, DIMS), version: VERSION }]);
+      expect((await indexes()).map((i) => i.indexname)).toHaveLength(2);
       // Wider than HNSW takes (2000): no index, exact search.
       const huge = await open(2048, 'huge@1');
       await huge.upsertDocument({ id: 'h', title: 'H', contentHash: 'h' }, [chunk('h0', unit(2048, 3)), chunk('h1', unit(2048, 900))]);
       expect((await huge.searchVector(unit(2048, 900), 1))[0].text).toBe('h1');
-      expect((await indexes()).map((i) => i.indexname)).toEqual([vectorIndexName('minilm@1', 384)]);
+      expect((await indexes()).map((i) => i.indexname)).toHaveLength(2);
     } finally {
       for (const s of opened) await s.close();
       await admin.end();

@@ -6,9 +6,11 @@
  * of any width, stay in the table untouched (other instances may still run that embedder, or it
  * may come back) and cost nothing.
  *
- * ensureVectorIndex runs when a store opens (under the migration lock): it creates the index of
- * this embedder if missing and drops indexes of embedders no chunk uses any more. Each index's
- * comment records its version, so that can be checked without parsing index definitions.
+ * ensureVectorIndex runs when a store opens (under the migration lock) and creates the index of
+ * this embedder if it is missing. Indexes of other embedders are left alone, even when no chunk
+ * uses them now: another instance may be starting with that embedder (a canary, a rollout), and
+ * an index over no rows costs next to nothing. Each index's comment records its version, so
+ * `unusedVectorIndexes` can list the ones no chunk uses, for an operator to drop.
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
@@ -28,31 +30,37 @@ export function vectorPredicate(version: string, dimensions: number, alias = '')
   return `${alias}embedding_version = ${literal(version)} AND vector_dims(${alias}embedding) = ${dimensions}`;
 }
 
-/**
- * Creates this embedder's index if it is missing; drops other embedders' indexes once none of
- * their chunks remain. Returns what it did, for the startup log.
- */
-export async function ensureVectorIndex(client: pg.PoolClient, version: string, dimensions: number): Promise<{ index: string | null; created: boolean; dropped: string[] }> {
-  if (!Number.isInteger(dimensions) || dimensions < 1) throw new Error(`bad dimensions ${dimensions}`);
-  const dropped: string[] = [];
-  const existing = await client.query<{ name: string; version: string | null }>(
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+async function vectorIndexes(db: Queryable): Promise<{ name: string; version: string | null }[]> {
+  const r = await db.query<{ name: string; version: string | null }>(
     `SELECT c.relname AS name, obj_description(c.oid, 'pg_class') AS version
      FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid
-     WHERE i.indrelid = to_regclass('chunks') AND c.relname LIKE '${PREFIX}%'`,
+     WHERE i.indrelid = to_regclass('chunks') AND c.relname LIKE '${PREFIX}%'
+     ORDER BY c.relname`,
   );
+  return r.rows;
+}
+
+/** Creates this embedder's index if it is missing (none past HNSW's width limit: exact search then). */
+export async function ensureVectorIndex(client: Queryable, version: string, dimensions: number): Promise<{ index: string | null; created: boolean }> {
+  if (!Number.isInteger(dimensions) || dimensions < 1) throw new Error(`bad dimensions ${dimensions}`);
+  if (dimensions > HNSW_MAX_DIMENSIONS) return { index: null, created: false };
   const mine = vectorIndexName(version, dimensions);
-  for (const ix of existing.rows) {
-    if (ix.name === mine || ix.version === null) continue;
-    const used = await client.query(`SELECT 1 FROM chunks WHERE embedding_version = $1 LIMIT 1`, [ix.version]);
-    if (used.rowCount) continue;
-    await client.query(`DROP INDEX IF EXISTS "${ix.name}"`);
-    dropped.push(ix.name);
-  }
-  if (dimensions > HNSW_MAX_DIMENSIONS) return { index: null, created: false, dropped };
-  if (existing.rows.some((ix) => ix.name === mine)) return { index: mine, created: false, dropped };
+  if ((await vectorIndexes(client)).some((ix) => ix.name === mine)) return { index: mine, created: false };
   await client.query(
     `CREATE INDEX IF NOT EXISTS "${mine}" ON chunks USING hnsw ((embedding::vector(${dimensions})) vector_cosine_ops) WHERE ${vectorPredicate(version, dimensions)}`,
   );
   await client.query(`COMMENT ON INDEX "${mine}" IS ${literal(version)}`);
-  return { index: mine, created: true, dropped };
+  return { index: mine, created: true };
+}
+
+/** Vector indexes of embedding versions no chunk has now: `DROP INDEX` them once no instance runs that embedder. */
+export async function unusedVectorIndexes(db: Queryable): Promise<{ name: string; version: string | null }[]> {
+  const out: { name: string; version: string | null }[] = [];
+  for (const ix of await vectorIndexes(db)) {
+    const used = ix.version !== null && (await db.query(`SELECT 1 FROM chunks WHERE embedding_version = $1 LIMIT 1`, [ix.version])).rowCount;
+    if (!used) out.push(ix);
+  }
+  return out;
 }
