@@ -132,8 +132,10 @@ describe('regional service with a self-hosted LLM (OpenAI-compatible, msw at the
   let dir: string;
   let r: RunningRegional;
   let mode: 'ok' | 'ungrounded' | 'hang' | 'fail' = 'ok';
+  let lastModel = '';
   const server = setupServer(
-    http.post('http://gpu.test/v1/chat/completions', async () => {
+    http.post('http://gpu.test/v1/chat/completions', async ({ request }) => {
+      lastModel = ((await request.clone().json()) as { model: string }).model;
       if (mode === 'fail') return HttpResponse.json({ error: { message: 'overloaded' } }, { status: 503 });
       if (mode === 'hang') return new Promise<never>(() => {});
       const enc = new TextEncoder();
@@ -154,7 +156,7 @@ describe('regional service with a self-hosted LLM (OpenAI-compatible, msw at the
     server.listen({ onUnhandledRequest: 'bypass' });
     dir = mkdtempSync(join(tmpdir(), 'sy-regional-llm-'));
     r = await startRegional(
-      loadConfig({ PORT: '0', DATABASE_URL: join(dir, 'r.db'), LLM_BACKEND: 'openai', OPENAI_BASE_URL: 'http://gpu.test', LLM_FIRST_TOKEN_TIMEOUT_MS: '400' }),
+      loadConfig({ PORT: '0', DATABASE_URL: join(dir, 'r.db'), LLM_BACKEND: 'openai', OPENAI_BASE_URL: 'http://gpu.test', LLM_FIRST_TOKEN_TIMEOUT_MS: '400', LLM_PRICE_SMALL: '0.5,1', LLM_PRICE_LARGE: '2,4' }),
       () => {},
     );
   }, 120_000);
@@ -177,6 +179,28 @@ describe('regional service with a self-hosted LLM (OpenAI-compatible, msw at the
     expect(j.text).toMatch(/\$12\.99/);
     expect(j.text).not.toMatch(/\$1\.00/);
     expect(j.done.usage).toMatchObject({ inputTokens: 120, outputTokens: 14 });
+    // The cost estimate from LLM_PRICE_SMALL / LLM_PRICE_LARGE, by the tier that answered, recorded per key.
+    const cost = lastModel === 'qwen2.5:3b' ? (120 * 0.5 + 14 * 1) / 1000 : (120 * 2 + 14 * 4) / 1000;
+    expect(j.done.usage.costUsd).toBeCloseTo(cost, 9);
+    const usage = await (await fetch(r.url + '/v1/usage', { headers: EDGE })).json();
+    expect(usage.costUsd).toBeGreaterThanOrEqual(cost);
+  });
+
+  it("schedules an unclassified request by the region's own intent (purchase flow high, chitchat low), an explicit priority as given", async () => {
+    mode = 'ok';
+    const seen: (string | undefined)[] = [];
+    const llm = r.services.llm;
+    const generate = llm.generate.bind(llm);
+    llm.generate = (req) => (seen.push(req.priority), generate(req));
+    try {
+      const buy = await (await fetch(r.url + '/v1/generate', { method: 'POST', headers: { ...EDGE, accept: 'application/json' }, body: JSON.stringify({ message: 'how do I pay with paypal at checkout?', sessionId: 'prio' }) })).json();
+      const chat = await (await fetch(r.url + '/v1/generate', { method: 'POST', headers: { ...EDGE, accept: 'application/json' }, body: JSON.stringify({ message: 'hi there! how are you today?', sessionId: 'prio' }) })).json();
+      const given = await (await fetch(r.url + '/v1/generate', { method: 'POST', headers: { ...EDGE, accept: 'application/json' }, body: JSON.stringify({ message: 'hi there! how are you today?', sessionId: 'prio', intent: 'greeting_chitchat', confidence: 0.99, priority: 'high' }) })).json();
+      expect([buy.route.intent, chat.route.intent, given.route.intent]).toEqual(['purchase_help', 'greeting_chitchat', 'greeting_chitchat']);
+      expect(seen).toEqual(['high', 'low', 'high']);
+    } finally {
+      llm.generate = generate;
+    }
   });
 
   it('serves the remembered answer for the intent when the LLM times out, else a handoff', async () => {
@@ -193,5 +217,33 @@ describe('regional service with a self-hosted LLM (OpenAI-compatible, msw at the
     // 503s are retried with back-off, so under load the first-token budget may run out first.
     expect(h.route.fallbacks.filter((f: string) => f === 'llm_unavailable' || f === 'llm_timeout')).toHaveLength(1);
     expect(h.text).toMatch(/support@kitsunebooks\.example/);
+  });
+
+  it.each(['sqlite', 'postgres'] as const)('shares remembered answers through the store (%s): a fresh instance serves one after an LLM timeout', async (dialect) => {
+    const db = await tempDatabase(dialect, 'sy-remembered-', 'r.db');
+    const config = { PORT: '0', DATABASE_URL: db.url, LLM_BACKEND: 'openai', OPENAI_BASE_URL: 'http://gpu.test', LLM_FIRST_TOKEN_TIMEOUT_MS: '400' };
+    const ask = async (at: RunningRegional, message: string) =>
+      (await fetch(at.url + '/v1/generate', { method: 'POST', headers: { ...EDGE, accept: 'application/json' }, body: JSON.stringify({ message, sessionId: `remembered-${dialect}` }) })).json();
+    let first: RunningRegional | undefined;
+    let fresh: RunningRegional | undefined;
+    try {
+      first = await startRegional(loadConfig(config), () => {});
+      mode = 'ok';
+      expect((await ask(first, 'what does shipping to alaska cost?')).route.path).toBe('llm');
+      await first.close();
+      first = undefined;
+      // A new process on the same database: nothing in its memory, the LLM hangs.
+      fresh = await startRegional(loadConfig(config), () => {});
+      mode = 'hang';
+      const j = await ask(fresh, 'what does shipping to alaska cost me?');
+      expect(j.route.fallbacks).toContain('llm_timeout');
+      expect(j.route.path).toBe('cache');
+      expect(j.text).toMatch(/\$12\.99/);
+    } finally {
+      mode = 'ok';
+      await first?.close();
+      await fresh?.close();
+      await db.cleanup();
+    }
   });
 });

@@ -14,6 +14,7 @@ import { findActiveApiKey, generateApiKey, hashApiKey, issueApiKey } from '../re
 import { openStore, resolveStoreTarget } from '../regional/src/store/open.ts';
 import { createTempDatabase, PG_ADMIN_URL } from './helpers/pg-database.ts';
 import { PG_EMBEDDING_DIMENSIONS } from '../regional/src/store/schema.pg.ts';
+import { unusedVectorIndexes, vectorIndexName, vectorPredicate } from '../regional/src/store/pg-vector-index.ts';
 import { StoreError, type ChunkInput, type Store, type TurnInput } from '../regional/src/store/types.ts';
 
 const DIMS = PG_EMBEDDING_DIMENSIONS;
@@ -233,6 +234,30 @@ function storeSuite(dialect: 'sqlite' | 'postgres', makeTarget: () => Promise<Ta
       await store.deleteDocument('vec-b');
     });
 
+    it('follows the embedder: another embedder of another width on the same database searches only its own chunks and re-embeds the others', async () => {
+      const W = 48;
+      const v48 = (i: number) => Object.assign(new Float32Array(W), { [i]: 1 });
+      await store.upsertDocument({ id: 'narrow', title: 'N', contentHash: 'n' }, [chunk('n0', vec(30)), chunk('n1', vec(31)), chunk('n-text-only', null)]);
+      const wide = await target.open({ dimensions: W, embeddingVersion: 'wide-embedder@2' });
+      extra.push(wide);
+      expect(await wide.searchVector(v48(0), 5)).toEqual([]);
+      await wide.upsertDocument({ id: 'wide', title: 'W', contentHash: 'w' }, [chunk('w0', v48(0))]);
+      expect((await wide.searchVector(v48(0), 5)).map((h) => h.text)).toEqual(['w0']);
+      expect((await store.searchVector(vec(30), 5)).map((h) => h.text)).toEqual(['n0', 'n1']);
+      // The narrow embedder's chunks are stale for the wide one (text-only chunks are not).
+      const stale = await wide.staleChunks(10);
+      expect(stale.map((c) => c.text)).toEqual(['n0', 'n1']);
+      expect((await wide.staleChunks(10, stale[0].id)).map((c) => c.text)).toEqual(['n1']);
+      expect((await store.staleChunks(10)).map((c) => c.text)).toEqual(['w0']);
+      expect(await wide.setChunkEmbeddings([{ id: stale[0].id, embedding: v48(5) }, { id: 987_654, embedding: v48(6) }])).toBe(1);
+      expect((await wide.searchVector(v48(5), 1))[0]).toMatchObject({ text: 'n0', documentId: 'narrow' });
+      expect((await store.searchVector(vec(30), 5)).map((h) => h.text)).not.toContain('n0');
+      expect((await wide.staleChunks(10)).map((c) => c.text)).toEqual(['n1']);
+      await expectCode(wide.setChunkEmbeddings([{ id: stale[1].id, embedding: vec(1) }]), 'DIMENSION_MISMATCH');
+      await store.deleteDocument('narrow');
+      await wide.deleteDocument('wide');
+    });
+
     it('sees writes made through another connection', async () => {
       const other = await target.open();
       extra.push(other);
@@ -347,6 +372,33 @@ function storeSuite(dialect: 'sqlite' | 'postgres', makeTarget: () => Promise<Ta
       await expectCode(store.appendPredictionLog({ modelName: 'm', modelVersion: '1', inputHash: 'h', output: 1, latencyMs: -1 }), 'INVALID_INPUT');
     });
 
+    it('remembers answers per intent, newest first, keeping the newest `keep` of each', async () => {
+      for (let i = 0; i < 5; i++) await store.rememberAnswer({ intent: 'shipping_info', question: `q${i}`, text: `answer ${i}`, sources: [`doc-${i}`] }, 3);
+      await store.rememberAnswer({ intent: 'returns', question: 'r', text: 'return answer', sources: [] }, 3);
+      const got = await store.recentAnswers('shipping_info', 10);
+      expect(got.map((a) => [a.question, a.text, a.sources])).toEqual([
+        ['q4', 'answer 4', ['doc-4']],
+        ['q3', 'answer 3', ['doc-3']],
+        ['q2', 'answer 2', ['doc-2']],
+      ]);
+      expect(got[0].createdAt).toBeInstanceOf(Date);
+      expect((await store.recentAnswers('shipping_info', 1)).map((a) => a.question)).toEqual(['q4']);
+      expect((await store.recentAnswers('returns', 10)).map((a) => a.text)).toEqual(['return answer']);
+      expect(await store.recentAnswers('nothing-yet', 10)).toEqual([]);
+      // The same question again replaces its answer (and becomes the newest).
+      await store.rememberAnswer({ intent: 'shipping_info', question: 'q3', text: 'answer 3, revised', sources: [] }, 3);
+      expect((await store.recentAnswers('shipping_info', 10)).map((a) => [a.question, a.text])).toEqual([
+        ['q3', 'answer 3, revised'],
+        ['q4', 'answer 4'],
+        ['q2', 'answer 2'],
+      ]);
+      // Another connection (another process) sees them.
+      const other = await target.open();
+      extra.push(other);
+      expect((await other.recentAnswers('shipping_info', 10)).map((a) => a.question)).toEqual(['q3', 'q4', 'q2']);
+      await expectCode(store.rememberAnswer({ intent: '', question: 'q', text: 't', sources: [] }, 3), 'INVALID_INPUT');
+    });
+
     it('keeps acknowledged writes across close and reopen', async () => {
       await store.upsertDocument({ id: 'durable', title: 'Durable', contentHash: 'd' }, [chunk('written before the restart', vec(30))]);
       const key = await store.createApiKey({ ...generateApiKey('admin'), name: 'durable', role: 'admin', rateLimitPerMinute: 10 });
@@ -403,12 +455,49 @@ describe('openStore', () => {
     }
   });
 
-  it('refuses a PostgreSQL database whose vector column has another dimension', async () => {
+  it('gives each PostgreSQL embedder an HNSW index of its own width that the planner uses, and lists the ones no chunk uses', async () => {
     const t = await pgTarget();
+    const admin = new pg.Client({ connectionString: t.url });
+    const opened: Store[] = [];
+    const open = async (dimensions: number, embeddingVersion: string) => {
+      const s = await t.open({ dimensions, embeddingVersion });
+      opened.push(s);
+      return s;
+    };
     try {
-      await (await t.open()).close();
-      await expectCode(t.open({ dimensions: DIMS + 1, embeddingVersion: VERSION }), 'DIMENSION_MISMATCH');
+      await admin.connect();
+      const indexes = async () => (await admin.query<{ indexname: string; indexdef: string }>(`SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'chunks' AND indexname LIKE 'chunks_embedding_hnsw_%' ORDER BY indexname`)).rows;
+      const minilm = await open(384, 'minilm@1');
+      const unit = (n: number, i: number) => Object.assign(new Float32Array(n), { [i % n]: 1, [(i + 1) % n]: 0.5 });
+      await minilm.upsertDocument({ id: 'm', title: 'M', contentHash: 'm' }, Array.from({ length: 50 }, (_, i) => chunk(`m${i}`, unit(384, i))));
+      const defaults = await open(DIMS, VERSION);
+      await defaults.upsertDocument({ id: 'd', title: 'D', contentHash: 'd' }, [chunk('d0', vec(0)), chunk('d1', vec(1))]);
+      expect((await indexes()).map((i) => i.indexname)).toEqual([vectorIndexName(VERSION, DIMS), vectorIndexName('minilm@1', 384)].sort());
+      const def = (await indexes()).find((i) => i.indexname === vectorIndexName('minilm@1', 384))!.indexdef;
+      expect(def).toMatch(/USING hnsw \(\(\(embedding\)::vector\(384\)\) vector_cosine_ops\) WHERE/);
+      // Each searches its own chunks; the 384-d query plan goes through its HNSW index.
+      const top = (await minilm.searchVector(unit(384, 7), 3)).map((h) => h.text);
+      expect([top[0], [...top.slice(1)].sort()]).toEqual(['m7', ['m6', 'm8']]); // m6 and m8 tie
+      expect((await defaults.searchVector(vec(1), 5)).map((h) => h.text)).toEqual(['d1', 'd0']);
+      const q = `[${Array.from(unit(384, 7)).join(',')}]`;
+      await admin.query('SET enable_seqscan = off');
+      const plan = (await admin.query(`EXPLAIN SELECT c.id FROM chunks c WHERE ${vectorPredicate('minilm@1', 384, 'c.')} ORDER BY c.embedding::vector(384) <=> '${q}'::vector(384) LIMIT 5`)).rows.map((r) => r['QUERY PLAN']).join('\n');
+      expect(plan).toContain(vectorIndexName('minilm@1', 384));
+      // Once no chunk of the default embedder is left, its index is listed as unused (and kept:
+      // an instance with that embedder may be starting).
+      expect(await unusedVectorIndexes(admin)).toEqual([]);
+      await defaults.deleteDocument('d');
+      await open(384, 'minilm@1');
+      expect(await unusedVectorIndexes(admin)).toEqual([{ name: vectorIndexName(VERSION, DIMS), version: VERSION }]);
+      expect((await indexes()).map((i) => i.indexname)).toHaveLength(2);
+      // Wider than HNSW takes (2000): no index, exact search.
+      const huge = await open(2048, 'huge@1');
+      await huge.upsertDocument({ id: 'h', title: 'H', contentHash: 'h' }, [chunk('h0', unit(2048, 3)), chunk('h1', unit(2048, 900))]);
+      expect((await huge.searchVector(unit(2048, 900), 1))[0].text).toBe('h1');
+      expect((await indexes()).map((i) => i.indexname)).toHaveLength(2);
     } finally {
+      for (const s of opened) await s.close();
+      await admin.end();
       await t.cleanup();
     }
   });

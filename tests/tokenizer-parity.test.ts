@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { AutoTokenizer, env as hfEnv } from '@huggingface/transformers';
 import { describe, expect, it } from 'vitest';
 import { WordPieceTokenizer } from '../shared/tokenizer/wordpiece.ts';
-import { loadClinc150, loadBanking77, repoRoot } from '../models/pipeline/datasets.ts';
+import { loadClinc150, loadBanking77, mulberry32, repoRoot } from '../models/pipeline/datasets.ts';
 import { storeTexts } from '../models/pipeline/store-data.ts';
 
 const DIR = join(repoRoot(), 'models', 'default');
@@ -36,10 +36,40 @@ function corpus(): string[] {
   ];
   return [
     ...hard,
+    ...generated(1500),
     ...storeTexts().slice(0, 1500),
     ...clinc.test.slice(0, 1500).map((e) => e.text),
     ...banking.test.slice(0, 1000).map((e) => e.text),
   ];
+}
+
+/**
+ * Seeded random strings that walk every branch of the tokenizer: all ASCII characters (controls,
+ * punctuation, both cases), special-token strings, and non-ASCII pieces (accents, combining marks,
+ * CJK, Greek capital sigma after an apostrophe, emoji, lone surrogates) at random places, so the
+ * ASCII fast path and the general path meet at every kind of boundary.
+ */
+function generated(n: number): string[] {
+  const rand = mulberry32(4242);
+  const pick = <T,>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+  const words = ['Shipping', 'order', 'KB-48213', 'pakage', 'MANGA', 'don\'t', 'e-mail', 'x'.repeat(120), 'retrun', '12.99'];
+  const odd = ['é', 'e\u0301', 'Ç', 'ﬁ', '東京', 'Σ', 'ΑΣ', '\u00a0', '\u2003', '\u200b', '\ufeff', '📦', '\ud83d', '\ufffd', 'ß', 'İ', '\u000b', '\u0000', '\u007f'];
+  const specials = ['[CLS]', '[SEP]', '[MASK]', '[UNK]', '[PAD]', '[SEP'];
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    let s = '';
+    const parts = 1 + Math.floor(rand() * 12);
+    for (let p = 0; p < parts; p++) {
+      const r = rand();
+      if (r < 0.35) s += pick(words);
+      else if (r < 0.6) s += String.fromCharCode(Math.floor(rand() * 128));
+      else if (r < 0.72) s += pick(odd);
+      else if (r < 0.8) s += pick(specials);
+      else s += pick([' ', ' ', '  ', '\t', '\n', "'", '.', ',', '?']);
+    }
+    out.push(s);
+  }
+  return out;
 }
 
 /** The default embedder's tokenizer.json: ours (with `opts`) and transformers.js's, from the local folder only. */

@@ -17,6 +17,8 @@ import { join } from 'node:path';
 
 export interface HfModelFiles {
   onnx: Uint8Array;
+  /** Where the graph goes in the folder (default {@link ONNX_Q8_PATH}; `onnx/model.onnx` is the fp32 file). */
+  onnxPath?: string;
   config: object;
   tokenizerJson: object;
   tokenizerConfig: object;
@@ -48,7 +50,7 @@ export async function writeHfModelFolder(dir: string, files: HfModelFiles): Prom
     writeFile(join(dir, 'config.json'), stableJson(files.config)),
     writeFile(join(dir, 'tokenizer.json'), stableJson(files.tokenizerJson)),
     writeFile(join(dir, 'tokenizer_config.json'), stableJson(files.tokenizerConfig)),
-    writeFile(join(dir, ONNX_Q8_PATH), files.onnx),
+    writeFile(join(dir, files.onnxPath ?? ONNX_Q8_PATH), files.onnx),
   ]);
 }
 

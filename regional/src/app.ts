@@ -13,7 +13,7 @@ import { traceFrom } from '../../shared/api/trace.ts';
 import { hashApiKey, issueApiKey } from './store/api-keys.ts';
 import { generatePipeline, type PipelineResult } from './generate/pipeline.ts';
 import { redactPii } from './generate/pii.ts';
-import { RateLimiter, requireKey, today, type AuthVars } from './http/auth.ts';
+import { requireKey, today, type AuthVars } from './http/auth.ts';
 import { hybridSearch } from './retrieval/hybrid.ts';
 import { ingestDocument } from './retrieval/ingest.ts';
 import { observePrediction } from './ops/drift-monitor.ts';
@@ -21,7 +21,6 @@ import { liveRollouts } from './ops/live-rollouts.ts';
 import { opsRoutes } from './ops/routes.ts';
 import { dashboardRoutes } from './ops/dashboard-routes.ts';
 import { modelFilesRoutes } from './ops/model-files-routes.ts';
-import { llmPricing } from './llm/pricing.ts';
 import type { Services } from './services.ts';
 
 const EmbeddingsRequest = z.object({
@@ -63,10 +62,9 @@ const approxTokens = (s: string) => Math.ceil(s.length / 4);
 
 export function createApp(s: Services, state: { ready: boolean }) {
   const app = new Hono<AuthVars>();
-  const limiter = new RateLimiter();
+  const limiter = s.rateLimiter;
   const anyKey = requireKey(s.store, limiter, ['partner', 'edge']);
   const admin = requireKey(s.store, limiter, ['admin']);
-  const pricing = llmPricing(s.config);
 
   app.use('*', async (c, next) => {
     const t0 = performance.now();
@@ -154,7 +152,6 @@ export function createApp(s: Services, state: { ready: boolean }) {
           llmTotalMs: s.config.LLM_TOTAL_TIMEOUT_MS,
         },
         guardrailMode: s.config.GUARDRAILS,
-        pricing,
         onStage: (stage, ms) => s.metrics.stageDuration.observe({ stage }, ms / 1000),
         onFallback: (kind) => s.metrics.fallback(kind),
       },

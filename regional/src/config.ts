@@ -2,6 +2,18 @@
 import { z } from 'zod';
 
 const num = (d: number) => z.coerce.number().nonnegative().default(d);
+/** "input,output": USD per 1,000 tokens. */
+const price = z
+  .string()
+  .regex(/^\s*\d+(\.\d+)?\s*,\s*\d+(\.\d+)?\s*$/, 'must be "input,output" in USD per 1,000 tokens')
+  .transform((s) => {
+    const [i, o] = s.split(',').map(Number);
+    return { in: i, out: o };
+  })
+  .optional();
+
+/** List prices of the default Bedrock models (Claude 3.5 Haiku, Claude Sonnet 4), USD per 1,000 tokens. */
+export const BEDROCK_DEFAULT_PRICING = { small: { in: 0.0008, out: 0.004 }, large: { in: 0.003, out: 0.015 } };
 
 export const RegionalConfig = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8788),
@@ -28,6 +40,13 @@ export const RegionalConfig = z.object({
   OPENAI_MODEL_SMALL: z.string().default('qwen2.5:3b'),
   OPENAI_MODEL_LARGE: z.string().default('qwen2.5:14b'),
   LLM_CONCURRENCY: z.coerce.number().int().min(1).default(16),
+  /**
+   * What the small / large model costs, "input,output" USD per 1,000 tokens, for the usage cost
+   * estimate. Default: the list prices of the default Bedrock models with LLM_BACKEND=bedrock,
+   * none (no estimate) otherwise.
+   */
+  LLM_PRICE_SMALL: price,
+  LLM_PRICE_LARGE: price,
   BATCH_MAX_SIZE: z.coerce.number().int().min(1).max(1024).default(32),
   BATCH_MAX_DELAY_MS: num(5),
   /** true: an idle model starts at once on what is queued; false: always wait up to BATCH_MAX_DELAY_MS. */
@@ -43,6 +62,11 @@ export const RegionalConfig = z.object({
   EDGE_API_KEY: z.string().min(8).default('dev-edge-key'),
   ADMIN_API_KEY: z.string().min(8).default('dev-admin-key'),
   DEFAULT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  /** redis://… : per-key rate limits shared by every regional process (else per process). */
+  REDIS_URL: z.string().optional(),
+  REDIS_KEY_PREFIX: z.string().min(1).default('switchyard:ratelimit'),
+  /** Budget of one rate-limit check in Redis; past it (or with Redis down) the in-process limit applies. */
+  REDIS_TIMEOUT_MS: z.coerce.number().int().min(1).default(100),
   /** Where batch jobs write their output (default: batch/ next to the SQLite file, ./data/batch on PostgreSQL). */
   BATCH_DIR: z.string().optional(),
   /** Comma-separated directories a batch job's inputPath may point into (besides BATCH_DIR). */
@@ -62,11 +86,6 @@ export const RegionalConfig = z.object({
   SHADOW_LLM_CONCURRENCY: z.coerce.number().int().min(1).default(2),
   /** A session with no turn for this long counts as ended in the per-session token and cost histograms. */
   SESSION_IDLE_MS: z.coerce.number().int().min(1000).default(30 * 60_000),
-  /**
-   * USD per 1,000 LLM tokens by tier, as JSON: {"small":{"in":0.0008,"out":0.004},"large":{...}}.
-   * Default: the published prices of the default Bedrock models with LLM_BACKEND=bedrock, else none (cost 0).
-   */
-  LLM_PRICING: z.string().optional(),
   /** This instance's name in the dashboard's stored samples (default host:PORT; keep it stable across restarts). */
   INSTANCE_ID: z.string().min(1).max(200).optional(),
   /** How often the dashboard's sampler takes a sample of the metrics (ms). */
@@ -79,6 +98,8 @@ export const RegionalConfig = z.object({
   EDGE_METRICS_URL: z.string().url().optional(),
   /** Seeds the demo store knowledge base at startup (only documents whose content changed). */
   SEED_STORE_KB: z.enum(['true', 'false']).default('true'),
+  /** Re-embeds, in the background after startup, chunks whose vectors came from another embedder. */
+  REEMBED_STALE_CHUNKS: z.enum(['true', 'false']).default('true'),
 });
 export type RegionalConfig = z.infer<typeof RegionalConfig>;
 

@@ -84,7 +84,7 @@ export function createMetrics(opts: { sessionIdleMs?: number; maxSessions?: numb
     }),
     fallbacks: new Counter({ name: 'switchyard_fallbacks_total', help: 'Degradations that fired, by kind', labelNames: ['kind'], registers }),
     tokens: new Counter({ name: 'switchyard_llm_tokens_total', help: 'LLM tokens by direction and generator', labelNames: ['direction', 'generator'], registers }),
-    cost: new Counter({ name: 'switchyard_llm_cost_usd_total', help: 'Estimated LLM cost in USD by generator (LLM_PRICING)', labelNames: ['generator'], registers }),
+    cost: new Counter({ name: 'switchyard_llm_cost_usd_total', help: 'Estimated LLM cost in USD by generator (LLM_PRICE_SMALL / LLM_PRICE_LARGE)', labelNames: ['generator'], registers }),
     queueDepth: new Gauge({
       name: 'switchyard_queue_depth',
       help: 'Items waiting per model batcher or LLM priority class',

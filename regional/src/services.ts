@@ -8,17 +8,19 @@ import type { IntentPrediction } from '../../shared/models/intent-classifier.ts'
 import { BedrockTitanEmbedder } from './backends/bedrock-titan.ts';
 import { KServeV2Embedder } from './backends/kserve-v2.ts';
 import type { Embedder } from './backends/types.ts';
-import type { ResolvedConfig as RegionalConfig } from './config.ts';
+import { BEDROCK_DEFAULT_PRICING, type ResolvedConfig as RegionalConfig } from './config.ts';
 import { ExtractiveGenerator } from './generate/extractive.ts';
 import { FallbackAnswers } from './generate/fallback-answers.ts';
-import { DynamicBatcher } from './inference/batcher.ts';
+import { createRateLimiter, type KeyRateLimiter } from './http/rate-limit.ts';
+import { DynamicBatcher, type Lane } from './inference/batcher.ts';
 import { loadHfClassifier, loadHfCrossEncoder, loadHfEmbedder, type LoadedModelInfo } from './inference/hf-models.ts';
 import { BedrockBackend } from './llm/bedrock.ts';
 import { MeteredBackend } from './llm/metered.ts';
 import { OpenAICompatibleBackend } from './llm/openai-compatible.ts';
 import { PriorityQueueBackend } from './llm/priority-queue.ts';
-import type { LlmBackend } from './llm/types.ts';
+import type { LlmBackend, LlmPricing } from './llm/types.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { reembedStaleChunks } from './retrieval/reembed.ts';
 import { seedStoreKb } from './retrieval/store-kb.ts';
 import { openStore } from './store/open.ts';
 import type { Store } from './store/types.ts';
@@ -39,14 +41,19 @@ export interface Services {
   store: Store;
   metrics: Metrics;
   embedder: Embedder;
-  rerank?: (query: string, passages: string[]) => Promise<Float32Array>;
-  classify?: (text: string) => Promise<IntentPrediction>;
+  /** `lane` "batch": batch-job work, run in the room interactive calls leave (see DynamicBatcher). */
+  rerank?: (query: string, passages: string[], lane?: Lane) => Promise<Float32Array>;
+  classify?: (text: string, lane?: Lane) => Promise<IntentPrediction>;
   classifierVersion?: string;
   llm: LlmBackend;
   titles: string[];
   fallbackAnswers: FallbackAnswers;
+  /** Per-key rate limits: in process, or shared through Redis (REDIS_URL) with the in-process one as fallback. */
+  rateLimiter: KeyRateLimiter;
   models: ModelSlot[];
   batchers: DynamicBatcher<any, any>[];
+  /** The background re-embedding of other embedders' chunks (REEMBED_STALE_CHUNKS): chunks done. */
+  reembedded: Promise<number>;
   /**
    * Loads and warms another classifier folder, then swaps it in for new requests (in-flight ones
    * finish on the old one). Throws, leaving the old one serving, when the folder does not load.
@@ -60,6 +67,14 @@ export interface Services {
   /** The service's log (startRegional's). */
   log: (msg: string) => void;
   close(): Promise<void>;
+}
+
+/** The configured model prices; Bedrock's defaults when it runs the default models unpriced. */
+function llmPricing(config: RegionalConfig): LlmPricing | undefined {
+  const fallback = config.LLM_BACKEND === 'bedrock' ? BEDROCK_DEFAULT_PRICING : undefined;
+  const small = config.LLM_PRICE_SMALL ?? fallback?.small;
+  const large = config.LLM_PRICE_LARGE ?? fallback?.large;
+  return small && large ? { small, large } : undefined;
 }
 
 export async function buildServices(config: RegionalConfig, log: (msg: string) => void = console.log): Promise<Services> {
@@ -101,7 +116,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     embedder = {
       name: `${local.info.name}@${local.info.version}`,
       dimensions: local.dimensions,
-      embed: (texts, signal) => b.runMany(texts, signal),
+      embed: (texts, signal, lane) => b.runMany(texts, signal, lane),
     };
     models.push({ role: 'embedder', info: local.info });
   }
@@ -114,7 +129,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
   try {
     const ce = await loadHfCrossEncoder(config.RERANKER_MODEL);
     const b = batched<{ query: string; passage: string }, number>('reranker', async (pairs) => [...(await ce.score(pairs))]);
-    rerank = metrics.meter('reranker', ce.info, async (query: string, passages: string[]) => Float32Array.from(await b.runMany(passages.map((passage) => ({ query, passage })))));
+    rerank = metrics.meter('reranker', ce.info, async (query: string, passages: string[], lane?: Lane) => Float32Array.from(await b.runMany(passages.map((passage) => ({ query, passage })), undefined, lane)));
     models.push({ role: 'reranker', info: ce.info });
     log(`reranker ${ce.info.name}@${ce.info.version}`);
   } catch (e) {
@@ -129,7 +144,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
       const i = batchers.indexOf(b);
       if (i >= 0) batchers.splice(i, 1);
     };
-    return { info: clf.info, classify: metrics.meter('classifier', clf.info, (text: string) => b.run(text)), batcher: b, dispose };
+    return { info: clf.info, classify: metrics.meter('classifier', clf.info, (text: string, lane?: Lane) => b.run(text, undefined, lane)), batcher: b, dispose };
   };
   try {
     const clf = await loadClassifier(config.CLASSIFIER_MODEL);
@@ -142,6 +157,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
 
   // Generation.
   let inner: LlmBackend;
+  const pricing = llmPricing(config);
   if (config.LLM_BACKEND === 'bedrock') {
     inner = new BedrockBackend({
       regions: config.BEDROCK_REGIONS.split(',').map((s) => s.trim()).filter(Boolean),
@@ -149,6 +165,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
       firstTokenTimeoutMs: config.LLM_FIRST_TOKEN_TIMEOUT_MS,
       totalTimeoutMs: config.LLM_TOTAL_TIMEOUT_MS,
       onEvent: (e) => metrics.fallbacks.inc({ kind: `bedrock_${(e as { type?: string }).type ?? 'event'}` }),
+      pricing,
     });
   } else if (config.LLM_BACKEND === 'openai') {
     inner = new OpenAICompatibleBackend({
@@ -157,6 +174,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
       models: { small: config.OPENAI_MODEL_SMALL, large: config.OPENAI_MODEL_LARGE },
       firstTokenTimeoutMs: config.LLM_FIRST_TOKEN_TIMEOUT_MS,
       totalTimeoutMs: config.LLM_TOTAL_TIMEOUT_MS,
+      pricing,
     });
   } else {
     inner = new ExtractiveGenerator();
@@ -178,6 +196,16 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     log(`store knowledge base: ${JSON.stringify(seeded)}`);
   }
   const titles = storeCatalog().map((t) => t.title);
+  const fallbackAnswers = new FallbackAnswers(store, { onStoreError: () => metrics.fallbacks.inc({ kind: 'fallback_answers_store' }) });
+  const rateLimiter = createRateLimiter(config, () => metrics.fallbacks.inc({ kind: 'rate_limit_redis' }), log);
+  const stopBackground = new AbortController();
+  const reembedded =
+    config.REEMBED_STALE_CHUNKS === 'true'
+      ? reembedStaleChunks(store, embedder, { signal: stopBackground.signal }).then(
+          ({ chunks }) => (chunks && log(`re-embedded ${chunks} chunks of other embedders with ${embedder.name}`), chunks),
+          (e) => (stopBackground.signal.aborted || log(`re-embedding stopped: ${(e as Error).message}`), 0),
+        )
+      : Promise.resolve(0);
 
   const services: Services = {
     config,
@@ -189,9 +217,11 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     classifierVersion,
     llm,
     titles,
-    fallbackAnswers: new FallbackAnswers(),
+    fallbackAnswers,
+    rateLimiter,
     models,
     batchers,
+    reembedded,
     swapClassifier: async (dir) => {
       const next = await loadClassifier(dir);
       const old = services.models.findIndex((m) => m.role === 'classifier');
@@ -209,7 +239,13 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
       return loaded;
     },
     log,
-    close: () => store.close(),
+    close: async () => {
+      stopBackground.abort();
+      await reembedded;
+      await fallbackAnswers.flushed();
+      await rateLimiter.close();
+      await store.close();
+    },
   };
   return services;
 }

@@ -12,7 +12,9 @@ export interface OrtTensor {
 
 export interface OrtSession {
   readonly inputNames: readonly string[];
-  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+  readonly outputNames?: readonly string[];
+  /** `fetches`: only these outputs (the runtime then copies no others out). */
+  run(feeds: Record<string, OrtTensor>, fetches?: readonly string[]): Promise<Record<string, OrtTensor>>;
 }
 
 export type OrtTensorConstructor = new (type: 'int64', data: BigInt64Array, dims: readonly number[]) => OrtTensor;
@@ -39,10 +41,10 @@ export function bertFeeds(
 /** One run at a time per session: single-threaded onnxruntime-web sessions are not re-entrant. */
 export function serializeRuns(session: OrtSession): OrtSession {
   let tail: Promise<unknown> = Promise.resolve();
-  const run: OrtSession['run'] = (feeds) => {
-    const next = tail.then(() => session.run(feeds));
+  const run: OrtSession['run'] = (feeds, fetches) => {
+    const next = tail.then(() => (fetches ? session.run(feeds, fetches) : session.run(feeds)));
     tail = next.catch(() => undefined);
     return next;
   };
-  return { inputNames: session.inputNames, run };
+  return { inputNames: session.inputNames, outputNames: session.outputNames, run };
 }

@@ -3,15 +3,20 @@ import { WordPieceTokenizer } from '../tokenizer/wordpiece.ts';
 import { bertFeeds, type OrtSession, type OrtTensorConstructor } from './onnx-session.ts';
 
 export class SentenceEmbedder {
+  /** Only the pooled output is fetched: the graph's per-token `last_hidden_state` is not copied out. */
+  private readonly fetches: readonly string[] | undefined;
+
   constructor(
     readonly tokenizer: WordPieceTokenizer,
     private readonly session: OrtSession,
     private readonly Tensor: OrtTensorConstructor,
-  ) {}
+  ) {
+    this.fetches = session.outputNames?.includes('sentence_embedding') ? ['sentence_embedding'] : undefined;
+  }
 
   async embed(texts: string[]): Promise<Float32Array[]> {
     const enc = this.tokenizer.encodeBatch(texts);
-    const out = await this.session.run(bertFeeds(this.session, this.Tensor, enc));
+    const out = await this.session.run(bertFeeds(this.session, this.Tensor, enc), this.fetches);
     const e = out.sentence_embedding;
     if (!e) throw new Error('embedder graph has no sentence_embedding output');
     const data = e.data as Float32Array;

@@ -62,22 +62,47 @@ function isChineseChar(cp: number): boolean {
   );
 }
 
+/**
+ * How BertNormalizer and BertPreTokenizer see each ASCII character: dropped (control characters
+ * other than tab, newline and carriage return), whitespace, punctuation, or part of a word.
+ */
+const DROP = 0;
+const WHITE = 1;
+const PUNCTUATION = 2;
+const WORD = 3;
+const ASCII_CLASS = Uint8Array.from({ length: 128 }, (_, c) => {
+  if (c === 9 || c === 10 || c === 13 || c === 32) return WHITE;
+  if (c < 32 || c === 127) return DROP;
+  if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)) return WORD;
+  return PUNCTUATION;
+});
+
 /** BertNormalizer with clean_text, handle_chinese_chars, lowercase and accent stripping. */
 export function bertNormalize(text: string, lowercase = true, stripAccents = true): string {
   let out = '';
+  let ascii = true;
   for (const ch of text) {
     const cp = ch.charCodeAt(0);
-    if (cp === 0 || cp === 0xfffd) continue;
-    if (ch !== '\t' && ch !== '\n' && ch !== '\r' && CONTROL.test(ch)) continue;
+    if (cp < 128) {
+      const k = ASCII_CLASS[cp];
+      if (k !== DROP) out += k === WHITE ? ' ' : ch;
+      continue;
+    }
+    ascii = false;
+    if (cp === 0xfffd) continue;
+    if (CONTROL.test(ch)) continue;
     out += SPACE.test(ch) ? ' ' : ch;
   }
-  let spaced = '';
-  for (let i = 0; i < out.length; i++) {
-    const c = out[i];
-    spaced += isChineseChar(c.charCodeAt(0)) ? ` ${c} ` : c;
+  let spaced = out;
+  if (!ascii) {
+    spaced = '';
+    for (let i = 0; i < out.length; i++) {
+      const c = out[i];
+      spaced += isChineseChar(c.charCodeAt(0)) ? ` ${c} ` : c;
+    }
   }
   if (lowercase) spaced = spaced.toLowerCase();
-  if (stripAccents) spaced = spaced.normalize('NFD').replace(MARK, '');
+  if (stripAccents && !ascii) spaced = spaced.normalize('NFD').replace(MARK, '');
   return spaced;
 }
 
@@ -104,6 +129,17 @@ function* whitespaceChunks(text: string): Generator<string> {
   if (start < text.length) yield text.slice(start);
 }
 
+/**
+ * int64 tensors are filled through their 32-bit words, with no BigInt per element: ids are
+ * non-negative and below 2^31, so writing the low word (the even one on little-endian machines,
+ * all current ones) writes the value.
+ */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+function asInt64(words: Int32Array): BigInt64Array {
+  if (LITTLE_ENDIAN) return new BigInt64Array(words.buffer);
+  return BigInt64Array.from({ length: words.length / 2 }, (_, i) => BigInt(words[2 * i]));
+}
+
 export class WordPieceTokenizer {
   readonly vocab: Map<string, number>;
   readonly idToToken: string[];
@@ -118,8 +154,11 @@ export class WordPieceTokenizer {
   private readonly stripAccents: boolean;
   /** Special tokens matched literally in raw text, longest first. */
   private readonly specials: Array<{ content: string; id: number }>;
-  private readonly specialStarts: Set<string>;
+  /** The special tokens as one alternation, longest first (null when there are none). */
+  private readonly specialPattern: RegExp | null;
   private readonly wordCache = new Map<string, number[]>();
+  /** Ids of each ASCII punctuation character (one pre-token each). */
+  private readonly punctuationIds: number[][] = [];
 
   constructor(json: TokenizerJson, options: { maxLength?: number } = {}) {
     const model = json.model;
@@ -153,9 +192,13 @@ export class WordPieceTokenizer {
     if (this.maxLength < 2) throw new TokenizerError('maxLength must be at least 2');
     this.specials = (json.added_tokens ?? [])
       .filter((t) => t.normalized === false || (t.normalized === undefined && t.special))
+      .filter((t) => t.content !== '')
       .map((t) => ({ content: t.content, id: t.id }))
       .sort((a, b) => b.content.length - a.content.length);
-    this.specialStarts = new Set(this.specials.map((s) => s.content[0]));
+    this.specialPattern = this.specials.length
+      ? new RegExp(this.specials.map((t) => t.content.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g')
+      : null;
+    for (let c = 0; c < 128; c++) if (ASCII_CLASS[c] === PUNCTUATION) this.punctuationIds[c] = this.wordPiece(String.fromCharCode(c));
   }
 
   get vocabSize(): number {
@@ -202,15 +245,65 @@ export class WordPieceTokenizer {
         ids.push(section);
         continue;
       }
-      for (const chunk of whitespaceChunks(section)) {
-        if (ids.length >= budget) break;
-        for (const word of bertPreTokenize(bertNormalize(chunk, this.lowercase, this.stripAccents))) {
-          if (ids.length >= budget) break;
-          for (const id of this.wordPiece(word)) ids.push(id);
-        }
-      }
+      const rest = this.asciiIds(section, ids, budget);
+      if (rest < section.length) this.generalIds(rest ? section.slice(rest) : section, ids, budget);
     }
     return ids;
+  }
+
+  /** Any text: BertNormalizer, BertPreTokenizer and WordPiece step by step, chunk by chunk. */
+  private generalIds(section: string, ids: number[], budget: number): void {
+    for (const chunk of whitespaceChunks(section)) {
+      if (ids.length >= budget) return;
+      for (const word of bertPreTokenize(bertNormalize(chunk, this.lowercase, this.stripAccents))) {
+        if (ids.length >= budget) return;
+        for (const id of this.wordPiece(word)) ids.push(id);
+      }
+    }
+  }
+
+  /**
+   * The same for plain ASCII (most messages) in one pass over the character codes, with no
+   * normalized copy of the text: for ASCII, BertNormalizer only lowercases and BertPreTokenizer
+   * splits at whitespace and punctuation. At the first character this pass does not handle
+   * (non-ASCII, or a control character) it takes back the ids since the last whitespace and
+   * returns that position for {@link generalIds} to continue from: whitespace separates words in
+   * every step (normalization, lowercasing, pre-tokenizing), so the split changes nothing. Returns
+   * `s.length` when it handled everything (or the budget is spent).
+   */
+  private asciiIds(s: string, ids: number[], budget: number): number {
+    const n = s.length;
+    let resumeAt = 0;
+    let idsAtResume = ids.length;
+    let wordStart = -1;
+    let upper = false;
+    for (let i = 0; i <= n; i++) {
+      const c = i < n ? s.charCodeAt(i) : 32;
+      const k = c < 128 ? ASCII_CLASS[c] : DROP;
+      if (k === WORD) {
+        if (wordStart < 0) (wordStart = i), (upper = false);
+        if (c >= 65 && c <= 90) upper = true;
+        continue;
+      }
+      if (k === DROP) {
+        ids.length = idsAtResume;
+        return resumeAt;
+      }
+      if (wordStart >= 0) {
+        if (ids.length >= budget) return n;
+        const word = s.slice(wordStart, i);
+        for (const id of this.wordPiece(upper && this.lowercase ? word.toLowerCase() : word)) ids.push(id);
+        wordStart = -1;
+      }
+      if (k === WHITE) {
+        resumeAt = i + 1;
+        idsAtResume = ids.length;
+      } else {
+        if (ids.length >= budget) return n;
+        for (const id of this.punctuationIds[c]) ids.push(id);
+      }
+    }
+    return n;
   }
 
   /** A padded batch as int64 tensors, the layout every model graph takes. */
@@ -236,21 +329,26 @@ export class WordPieceTokenizer {
   }
 
   private pad(ids: number[][], typeIds?: number[][]): EncodedBatch {
-    const sequence = Math.max(...ids.map((x) => x.length));
+    let sequence = 0;
+    for (const row of ids) if (row.length > sequence) sequence = row.length;
     const batch = ids.length;
-    const inputIds = new BigInt64Array(batch * sequence);
-    const attentionMask = new BigInt64Array(batch * sequence);
-    const tokenTypeIds = new BigInt64Array(batch * sequence);
+    const inputIds = new Int32Array(batch * sequence * 2);
+    const attentionMask = new Int32Array(batch * sequence * 2);
+    const tokenTypeIds = new Int32Array(batch * sequence * 2);
     for (let b = 0; b < batch; b++) {
       const row = ids[b];
-      for (let t = 0; t < sequence; t++) {
-        const real = t < row.length;
-        inputIds[b * sequence + t] = BigInt(real ? row[t] : this.padId);
-        attentionMask[b * sequence + t] = real ? 1n : 0n;
-        if (real && typeIds) tokenTypeIds[b * sequence + t] = BigInt(typeIds[b][t]);
+      const types = typeIds?.[b];
+      for (let t = 0, w = b * sequence * 2; t < sequence; t++, w += 2) {
+        if (t < row.length) {
+          inputIds[w] = row[t];
+          attentionMask[w] = 1;
+          if (types) tokenTypeIds[w] = types[t];
+        } else {
+          inputIds[w] = this.padId;
+        }
       }
     }
-    return { batch, sequence, inputIds, attentionMask, tokenTypeIds, ids };
+    return { batch, sequence, inputIds: asInt64(inputIds), attentionMask: asInt64(attentionMask), tokenTypeIds: asInt64(tokenTypeIds), ids };
   }
 
   tokens(text: string): string[] {
@@ -261,7 +359,10 @@ export class WordPieceTokenizer {
   private wordPiece(word: string): number[] {
     const cached = this.wordCache.get(word);
     if (cached) return cached;
-    const chars = [...word];
+    // Pieces are cut at code points; a word without surrogate pairs is cut as it is, with no copy.
+    const chars: ArrayLike<string> = /[\ud800-\udfff]/.test(word) ? [...word] : word;
+    const piece = (start: number, end: number) =>
+      typeof chars === 'string' ? chars.slice(start, end) : Array.prototype.slice.call(chars, start, end).join('');
     let out: number[];
     if (chars.length > this.maxCharsPerWord) {
       out = [this.unkId];
@@ -272,8 +373,7 @@ export class WordPieceTokenizer {
         let end = chars.length;
         let found: number | undefined;
         while (start < end) {
-          const piece = (start > 0 ? this.prefix : '') + chars.slice(start, end).join('');
-          found = this.vocab.get(piece);
+          found = this.vocab.get(start > 0 ? this.prefix + piece(start, end) : piece(start, end));
           if (found !== undefined) break;
           end--;
         }
@@ -291,20 +391,18 @@ export class WordPieceTokenizer {
 
   /** Splits raw text on literal special tokens, as transformers.js does for added tokens. */
   private splitSpecials(text: string): Array<string | number> {
-    if (this.specials.length === 0) return [text];
+    // The leftmost match, and at one position the longest special (the alternation's order).
+    const pattern = this.specialPattern;
+    if (!pattern) return [text];
+    pattern.lastIndex = 0;
+    let m = pattern.exec(text);
+    if (!m) return [text];
     const out: Array<string | number> = [];
     let start = 0;
-    let i = 0;
-    while (i < text.length) {
-      const hit = this.specialStarts.has(text[i]) ? this.specials.find((s) => text.startsWith(s.content, i)) : undefined;
-      if (hit) {
-        if (i > start) out.push(text.slice(start, i));
-        out.push(hit.id);
-        i += hit.content.length;
-        start = i;
-      } else {
-        i++;
-      }
+    for (; m; m = pattern.exec(text)) {
+      if (m.index > start) out.push(text.slice(start, m.index));
+      out.push(this.specials.find((s) => s.content === m![0])!.id);
+      start = m.index + m[0].length;
     }
     if (start < text.length) out.push(text.slice(start));
     return out;

@@ -10,6 +10,7 @@ import { routeFor, type IntentRoutes, type Path } from '../../../shared/routing/
 import type { ModelState } from '../runtime/edge-models.ts';
 import type { TemplateAnswers } from '../../../shared/answers/template-answers.ts';
 import { streamFromRegion, UpstreamError, type UpstreamOptions } from './upstream.ts';
+import { llmPriorityFor } from '../../../shared/routing/llm-priority.ts';
 
 export interface ChatDeps {
   models: ModelState;
@@ -27,8 +28,6 @@ export interface ChatDeps {
   now?: () => number;
 }
 
-const HIGH_PRIORITY = new Set(['purchase_help', 'order_status', 'price_availability']);
-const LOW_PRIORITY = new Set(['greeting_chitchat', 'oos']);
 
 export const STALE_NOTE = '(The assistant is busy, so here is an earlier answer to a similar question.) ';
 
@@ -122,7 +121,7 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
     ...req,
     ...(pred ? { intent: pred.intent, confidence: pred.confidence } : {}),
     cacheable: path === 'cache',
-    priority: pred && HIGH_PRIORITY.has(pred.intent) ? 'high' : pred && LOW_PRIORITY.has(pred.intent) ? 'low' : 'normal',
+    priority: llmPriorityFor(pred?.intent),
   };
   let routed = false;
   let text = '';

@@ -1,10 +1,16 @@
 /** What embedding and reranking backends implement (in-process ONNX, KServe v2 / Triton, Bedrock Titan). */
+import type { Lane } from '../inference/batcher.ts';
+
+export type { Lane };
 
 export interface Embedder {
   readonly name: string;
   readonly dimensions: number;
-  /** One vector per text, in order. */
-  embed(texts: string[], signal?: AbortSignal): Promise<Float32Array[]>;
+  /**
+   * One vector per text, in order. `lane` "batch" marks work nobody is waiting on (batch jobs,
+   * re-embedding): an in-process model runs it only in room interactive calls leave.
+   */
+  embed(texts: string[], signal?: AbortSignal, lane?: Lane): Promise<Float32Array[]>;
 }
 
 export interface Reranker {

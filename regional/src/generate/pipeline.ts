@@ -5,6 +5,7 @@
  */
 import type { ChatEvent, DoneEvent, GenerateRequest, RouteEvent } from '../../../shared/api/chat.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
+import { llmPriorityFor } from '../../../shared/routing/llm-priority.ts';
 import type { LlmBackend, LlmRequest } from '../llm/types.ts';
 import type { ChunkHit } from '../store/types.ts';
 import type { FallbackAnswers } from './fallback-answers.ts';
@@ -36,7 +37,7 @@ export interface GenerateDeps {
   titles: string[];
   fallbackAnswers: FallbackAnswers;
   timeouts: PipelineTimeouts;
-  /** USD per 1k tokens (in, out) by tier, for the cost estimate. */
+  /** USD per 1k tokens (in, out) by tier, for the cost estimate (default: the LLM backend's own). */
   pricing?: Record<LlmRequest['tier'], { in: number; out: number }>;
   /** 'sentence' checks each sentence before it is sent; 'off' streams tokens unchecked. */
   guardrailMode?: 'sentence' | 'off';
@@ -153,16 +154,18 @@ export async function* generatePipeline(
     };
   };
 
-  // 4. Generation, sentence-checked by the guardrails as it streams.
+  // 4. Generation, sentence-checked by the guardrails as it streams. Unclassified callers
+  // (partners) get the scheduling class of the intent found here, as the edge does for its own.
   const settings = deps.llmSettings ?? BUILTIN_LLM_SETTINGS;
-  const tier = settings.tierFor(pred?.intent, req.message, req.priority);
+  const priority = req.priority ?? llmPriorityFor(pred?.intent);
+  const tier = settings.tierFor(pred?.intent, req.message, priority);
   const llmReq: LlmRequest = {
     system: settings.system,
     messages: [{ role: 'user', content: req.message }],
     maxTokens: settings.maxTokensFor(pred?.intent),
     ...(settings.temperature !== undefined ? { temperature: settings.temperature } : {}),
     tier,
-    priority: req.priority ?? 'normal',
+    priority,
     context: passages.map((p) => ({ id: p.documentId, title: p.title, text: p.text })),
   };
   const generation = { request: { ...llmReq }, grounding };
@@ -175,7 +178,7 @@ export async function* generatePipeline(
   let routed = false;
   let sent = '';
   let pending = '';
-  let usage: { inputTokens: number; outputTokens: number } | undefined;
+  let usage: { inputTokens: number; outputTokens: number; cacheReadTokens?: number; cacheWriteTokens?: number } | undefined;
   const guardMode = deps.guardrailMode ?? 'sentence';
   let guardMs = 0;
   const removed: string[] = [];
@@ -212,7 +215,7 @@ export async function* generatePipeline(
       if (next.done) break;
       const chunk = next.value;
       if (chunk.type === 'meta') generator = chunk.model === 'extractive' ? 'extractive' : `${deps.llm.name}:${chunk.model}${chunk.region ? `@${chunk.region}` : ''}`;
-      else if (chunk.type === 'usage') usage = { inputTokens: chunk.inputTokens, outputTokens: chunk.outputTokens };
+      else if (chunk.type === 'usage') usage = chunk;
       else if (chunk.type === 'delta') {
         if (!routed) {
           clearTimeout(firstTimer);
@@ -247,8 +250,8 @@ export async function* generatePipeline(
   stage('guardrails', guardMs);
   if (removed.length) fallback('guardrail_removed_sentences');
 
-  const price = deps.pricing?.[tier];
-  const usageOut = usage ? { ...usage, ...(price ? { costUsd: (usage.inputTokens * price.in + usage.outputTokens * price.out) / 1000 } : {}) } : undefined;
+  const price = (deps.pricing ?? deps.llm.pricing)?.[tier];
+  const usageOut = usage ? { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, ...(price ? { costUsd: costUsd(usage, price) } : {}) } : undefined;
 
   if (routed && sent.replace(/\W/g, '').length >= 12) {
     // Degradations that change the answer; the extractive generator itself is not one.
@@ -265,7 +268,7 @@ export async function* generatePipeline(
 
   // 5. No usable answer: a remembered answer for the intent, else a handoff.
   if (routed) fallback('guardrail_fallback');
-  const remembered = deps.fallbackAnswers.find(pred?.intent, req.message);
+  const remembered = await deps.fallbackAnswers.find(pred?.intent, req.message);
   const path: RouteEvent['path'] = remembered ? 'cache' : 'fallback';
   const text = remembered ? FALLBACK_NOTE + remembered.text : HANDOFF;
   const r = route(path, routed ? generator : undefined);
@@ -274,6 +277,11 @@ export async function* generatePipeline(
   const done = doneEvent(usageOut);
   ctx.result?.({ route: r.data as RouteEvent, text: sent + text, done: done.data as DoneEvent, generation });
   yield done;
+}
+
+/** Prompt-cache reads bill at a tenth of the input price and writes at 1.25× (Bedrock's rule). */
+function costUsd(u: { inputTokens: number; outputTokens: number; cacheReadTokens?: number; cacheWriteTokens?: number }, price: { in: number; out: number }): number {
+  return (u.inputTokens * price.in + (u.cacheReadTokens ?? 0) * price.in * 0.1 + (u.cacheWriteTokens ?? 0) * price.in * 1.25 + u.outputTokens * price.out) / 1000;
 }
 
 function dedupe(list: { id: string; title: string }[]): { id: string; title: string }[] {

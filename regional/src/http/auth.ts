@@ -1,12 +1,14 @@
 /**
  * API keys for partners, the edge and admins: `Authorization: Bearer <key>`, looked up by sha256,
- * with a per-key rate limit (requests per minute, sliding window, per process) and a daily token
- * quota (from recorded usage). 401 UNAUTHORIZED, 403 FORBIDDEN, 429 RATE_LIMITED / QUOTA_EXCEEDED.
+ * with a per-key rate limit (requests per minute; per process, or shared through Redis: see
+ * rate-limit.ts) and a daily token quota (from recorded usage). 401 UNAUTHORIZED, 403 FORBIDDEN,
+ * 429 RATE_LIMITED / QUOTA_EXCEEDED.
  */
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from '../../../shared/api/errors.ts';
 import { findActiveApiKey, hashApiKey } from '../store/api-keys.ts';
 import type { ApiKeyRecord, ApiKeyRole, Store } from '../store/types.ts';
+import type { KeyRateLimiter } from './rate-limit.ts';
 
 export type AuthVars = { Variables: { apiKey: ApiKeyRecord } };
 
@@ -14,24 +16,7 @@ export function today(now = Date.now()): string {
   return new Date(now).toISOString().slice(0, 10);
 }
 
-export class RateLimiter {
-  private readonly hits = new Map<string, number[]>();
-
-  /** Returns seconds to wait, or 0 when the request may go ahead (and counts it). */
-  take(keyId: string, perMinute: number, now = Date.now()): number {
-    const since = now - 60_000;
-    const list = (this.hits.get(keyId) ?? []).filter((t) => t > since);
-    if (list.length >= perMinute) {
-      this.hits.set(keyId, list);
-      return Math.max(1, Math.ceil((list[0] + 60_000 - now) / 1000));
-    }
-    list.push(now);
-    this.hits.set(keyId, list);
-    return 0;
-  }
-}
-
-export function requireKey(store: Store, limiter: RateLimiter, roles: ApiKeyRole[]): MiddlewareHandler<AuthVars> {
+export function requireKey(store: Store, limiter: KeyRateLimiter, roles: ApiKeyRole[]): MiddlewareHandler<AuthVars> {
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const presented = header.replace(/^Bearer\s+/i, '').trim();
@@ -42,7 +27,7 @@ export function requireKey(store: Store, limiter: RateLimiter, roles: ApiKeyRole
       throw known ? new ApiError('FORBIDDEN', 'this API key has been revoked') : new ApiError('UNAUTHORIZED', 'unknown API key');
     }
     if (!roles.includes(key.role) && key.role !== 'admin') throw new ApiError('FORBIDDEN', `a ${key.role} key may not call this endpoint`);
-    const wait = limiter.take(key.id, key.rateLimitPerMinute);
+    const wait = await limiter.take(key.id, key.rateLimitPerMinute);
     if (wait) {
       c.header('retry-after', String(wait));
       throw new ApiError('RATE_LIMITED', `rate limit of ${key.rateLimitPerMinute} requests per minute reached; retry in ${wait} s`);

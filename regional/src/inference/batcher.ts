@@ -5,15 +5,23 @@
  * (the default) an idle model does not wait for company: it starts on whatever arrived in the
  * same tick, so a lone request pays no batching delay, and batches still form under load while
  * the model is busy.
+ *
+ * Two lanes: `interactive` (requests someone is waiting for, the default) and `batch` (batch
+ * jobs). Every batch takes the queued interactive items first, up to `maxSize`, and fills only the
+ * room left with batch items; batch items run on their own only when no interactive item is
+ * queued. So however many batch items are queued, an interactive item waits at most for the one
+ * batch in flight when it arrived.
  */
+export type Lane = 'interactive' | 'batch';
+
 export interface BatcherOptions {
   name: string;
   maxSize: number;
   maxDelayMs: number;
   /** Start at once (at the end of the current event-loop turn) when the model is idle. Default true. */
   eager?: boolean;
-  /** Called with every batch size that runs (for the batch-size histogram). */
-  onBatch?: (size: number, ms: number) => void;
+  /** Called with every batch that runs: its size, run time, and how many of its items were batch-lane. */
+  onBatch?: (size: number, ms: number, batchLane: number) => void;
 }
 
 interface Pending<I, O> {
@@ -24,7 +32,8 @@ interface Pending<I, O> {
 }
 
 export class DynamicBatcher<I, O> {
-  private queue: Pending<I, O>[] = [];
+  private readonly interactive: Pending<I, O>[] = [];
+  private readonly background: Pending<I, O>[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
   private immediate: ReturnType<typeof setImmediate> | null = null;
   private running = false;
@@ -36,27 +45,33 @@ export class DynamicBatcher<I, O> {
     if (opts.maxSize < 1) throw new Error('maxSize must be at least 1');
   }
 
+  /** Items waiting, both lanes. */
   get depth(): number {
-    return this.queue.length;
+    return this.interactive.length + this.background.length;
   }
 
-  run(item: I, signal?: AbortSignal): Promise<O> {
+  /** Items waiting in one lane. */
+  depthOf(lane: Lane): number {
+    return lane === 'batch' ? this.background.length : this.interactive.length;
+  }
+
+  run(item: I, signal?: AbortSignal, lane: Lane = 'interactive'): Promise<O> {
     if (signal?.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
     return new Promise<O>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject, signal });
+      (lane === 'batch' ? this.background : this.interactive).push({ item, resolve, reject, signal });
       this.schedule();
     });
   }
 
   /** Runs many items, each through the queue (so they batch with everyone else's). */
-  runMany(items: I[], signal?: AbortSignal): Promise<O[]> {
-    if (items.length === 1) return this.run(items[0], signal).then((o) => [o]);
-    return Promise.all(items.map((i) => this.run(i, signal)));
+  runMany(items: I[], signal?: AbortSignal, lane: Lane = 'interactive'): Promise<O[]> {
+    if (items.length === 1) return this.run(items[0], signal, lane).then((o) => [o]);
+    return Promise.all(items.map((i) => this.run(i, signal, lane)));
   }
 
   private schedule(): void {
     if (this.running) return;
-    if (this.queue.length >= this.opts.maxSize || this.opts.maxDelayMs <= 0) {
+    if (this.depth >= this.opts.maxSize || this.opts.maxDelayMs <= 0) {
       void this.flush();
     } else if (this.opts.eager ?? true) {
       // After the current burst of callbacks (setImmediate runs once microtasks drain), so
@@ -67,30 +82,43 @@ export class DynamicBatcher<I, O> {
     }
   }
 
+  /** Moves up to `room` live items from `queue` into `batch` (aborted ones are rejected and dropped). */
+  private take(queue: Pending<I, O>[], room: number, batch: Pending<I, O>[]): void {
+    let n = 0;
+    while (n < queue.length && batch.length < room) {
+      const p = queue[n++];
+      if (p.signal?.aborted) p.reject(p.signal.reason ?? new Error('aborted'));
+      else batch.push(p);
+    }
+    queue.splice(0, n);
+  }
+
   private async flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
     this.timer = null;
     this.immediate = null;
     if (this.running) return;
-    const batch = this.queue.splice(0, this.opts.maxSize).filter((p) => {
-      if (!p.signal?.aborted) return true;
-      p.reject(p.signal.reason ?? new Error('aborted'));
-      return false;
-    });
+    const max = this.opts.maxSize;
+    const batch: Pending<I, O>[] = [];
+    this.take(this.interactive, max, batch);
+    const interactive = batch.length;
+    this.take(this.background, max, batch);
     if (!batch.length) return;
     this.running = true;
     const t0 = performance.now();
+    const items = new Array<I>(batch.length);
+    for (let i = 0; i < batch.length; i++) items[i] = batch[i].item;
     try {
-      const out = await this.runBatch(batch.map((p) => p.item));
+      const out = await this.runBatch(items);
       if (out.length !== batch.length) throw new Error(`${this.opts.name}: batch of ${batch.length} returned ${out.length} results`);
-      batch.forEach((p, i) => p.resolve(out[i]));
+      for (let i = 0; i < batch.length; i++) batch[i].resolve(out[i]);
     } catch (e) {
-      batch.forEach((p) => p.reject(e));
+      for (const p of batch) p.reject(e);
     } finally {
-      this.opts.onBatch?.(batch.length, performance.now() - t0);
+      this.opts.onBatch?.(batch.length, performance.now() - t0, batch.length - interactive);
       this.running = false;
-      if (this.queue.length) this.schedule();
+      if (this.depth) this.schedule();
     }
   }
 }

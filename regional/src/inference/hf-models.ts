@@ -6,14 +6,15 @@
  * through the shared tokenizer (same ids as transformers.js, tested; about 5× less overhead per
  * call); foreign folders are loaded by transformers.js as they are.
  */
-import { existsSync } from 'node:fs';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { AutoModelForSequenceClassification, AutoTokenizer, env as hfEnv, pipeline } from '@huggingface/transformers';
 import { decideIntent, type ClassifierCalibration, type IntentPrediction } from '../../../shared/models/intent-classifier.ts';
 import { readVerified, type ModelManifest } from '../../../shared/models/manifest.ts';
 import { loadCrossEncoder, loadIntentClassifier, loadSentenceEmbedder } from '../../../models/runtime/load-node.ts';
+import { estimateTokens, runByLength } from './length-groups.ts';
 
 export interface LoadedModelInfo {
   name: string;
@@ -45,17 +46,30 @@ async function withFolder<T>(dir: string, load: (id: string, dtype: 'q8' | 'fp32
     hfEnv.allowLocalModels = true;
     hfEnv.useFSCache = false;
     hfEnv.localModelPath = dirname(abs) + '/';
-    const dtype = existsSync(join(abs, 'onnx', 'model_quantized.onnx')) ? 'q8' : 'fp32';
+    const dtype = onnxFileOf(abs).endsWith('model_quantized.onnx') ? 'q8' : 'fp32';
     return { value: await load(basename(abs), dtype), info };
   });
   loading = run.catch(() => undefined);
   return run;
 }
 
+/** The ONNX file transformers.js will load from a folder (q8 when there is one, as withFolder picks). */
+const onnxFileOf = (abs: string) => join(abs, 'onnx', existsSync(join(abs, 'onnx', 'model_quantized.onnx')) ? 'model_quantized.onnx' : 'model.onnx');
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
 async function verifyFolder(abs: string): Promise<LoadedModelInfo> {
   const manifestPath = join(abs, 'manifest.json');
   if (!existsSync(manifestPath)) {
-    return { name: basename(abs), version: 'external', path: abs, sha256: null, verified: false, runtime: 'transformers.js' };
+    // A foreign folder's version is its model file's hash: another model in a folder of the same
+    // name is another version (its vectors are never mixed with this one's in the store).
+    const onnx = onnxFileOf(abs);
+    const sha256 = existsSync(onnx) ? await sha256File(onnx) : null;
+    return { name: basename(abs), version: sha256 ? `external-${sha256.slice(0, 12)}` : 'external', path: abs, sha256, verified: false, runtime: 'transformers.js' };
   }
   const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as ModelManifest;
   await readVerified(manifest, async (p) => new Uint8Array(await readFile(join(abs, p))));
@@ -78,12 +92,14 @@ export async function loadHfEmbedder(dir: string, threads = 1): Promise<HfEmbedd
     return { info: switchyardInfo(dir, m.manifest), dimensions: probe.length, embed: (t) => m.embed(t) };
   }
   const { value: fe, info } = await withFolder(dir, (id, dtype) => pipeline('feature-extraction', id, { dtype, ...sessionOptions(threads) } as never));
-  const embed = async (texts: string[]) => {
-    const t = await (fe as any)(texts, { pooling: 'mean', normalize: true });
-    const D = t.dims[1] as number;
-    const data = t.data as Float32Array;
-    return texts.map((_, i) => data.slice(i * D, (i + 1) * D));
-  };
+  // A transformer's time grows with the padded batch: run texts of similar length together.
+  const embed = (texts: string[]) =>
+    runByLength(texts, (t) => estimateTokens(t.length), async (group) => {
+      const t = await (fe as any)(group, { pooling: 'mean', normalize: true });
+      const D = t.dims[1] as number;
+      const data = t.data as Float32Array;
+      return group.map((_, i) => data.slice(i * D, (i + 1) * D));
+    });
   const [probe] = await embed(['warm up']);
   return { info, dimensions: probe.length, embed };
 }
@@ -118,15 +134,18 @@ export async function loadHfCrossEncoder(dir: string, threads = 1): Promise<HfCr
   }));
   const score = async (pairs: { query: string; passage: string }[]) => {
     if (!pairs.length) return new Float32Array(0);
-    const inputs = (value.tokenizer as any)(
-      pairs.map((p) => p.query),
-      { text_pair: pairs.map((p) => p.passage), padding: true, truncation: true },
-    );
-    const { logits } = await (value.model as any)(inputs);
-    const C = logits.dims[1] as number;
-    const data = logits.data as Float32Array;
-    // One logit = relevance; two (not relevant, relevant) = their difference.
-    return Float32Array.from(pairs, (_, i) => (C === 1 ? data[i] : data[i * C + C - 1] - data[i * C]));
+    const scores = await runByLength(pairs, (p) => estimateTokens(p.query.length + p.passage.length), async (group) => {
+      const inputs = (value.tokenizer as any)(
+        group.map((p) => p.query),
+        { text_pair: group.map((p) => p.passage), padding: true, truncation: true },
+      );
+      const { logits } = await (value.model as any)(inputs);
+      const C = logits.dims[1] as number;
+      const data = logits.data as Float32Array;
+      // One logit = relevance; two (not relevant, relevant) = their difference.
+      return group.map((_, i) => (C === 1 ? data[i] : data[i * C + C - 1] - data[i * C]));
+    });
+    return Float32Array.from(scores);
   };
   await score([{ query: 'warm up', passage: 'warm up' }]);
   return { info, score };
@@ -154,20 +173,21 @@ export async function loadHfClassifier(dir: string, threads = 1): Promise<HfClas
     .sort((a, b) => Number(a) - Number(b))
     .map((k) => config.id2label[k]);
   const calibration: ClassifierCalibration = config.switchyard ?? { oosThreshold: 0.5, routeThreshold: 0.9 };
-  const classify = async (texts: string[]) => {
-    const inputs = (value.tokenizer as any)(texts, { padding: true, truncation: true });
-    const { logits } = await (value.model as any)(inputs);
-    const C = labels.length;
-    const data = logits.data as Float32Array;
-    return texts.map((_, b) => {
-      const row = data.slice(b * C, (b + 1) * C);
-      let arg = 0;
-      for (let i = 1; i < C; i++) if (row[i] > row[arg]) arg = i;
-      let sum = 0;
-      for (let i = 0; i < C; i++) sum += Math.exp(row[i] - row[arg]);
-      return decideIntent(labels[arg], 1 / sum, calibration);
+  const classify = (texts: string[]) =>
+    runByLength(texts, (t) => estimateTokens(t.length), async (group) => {
+      const inputs = (value.tokenizer as any)(group, { padding: true, truncation: true });
+      const { logits } = await (value.model as any)(inputs);
+      const C = labels.length;
+      const data = logits.data as Float32Array;
+      return group.map((_, b) => {
+        const row = data.slice(b * C, (b + 1) * C);
+        let arg = 0;
+        for (let i = 1; i < C; i++) if (row[i] > row[arg]) arg = i;
+        let sum = 0;
+        for (let i = 0; i < C; i++) sum += Math.exp(row[i] - row[arg]);
+        return decideIntent(labels[arg], 1 / sum, calibration);
+      });
     });
-  };
   await classify(['warm up']);
   return { info, labels, classify };
 }

@@ -21,7 +21,7 @@ import {
   type ResilienceSettings,
   type StreamTarget,
 } from './resilient-stream.ts';
-import { LlmError, type LlmBackend, type LlmChunk, type LlmRequest } from './types.ts';
+import { LlmError, type LlmBackend, type LlmChunk, type LlmPricing, type LlmRequest } from './types.ts';
 
 /** Retries, back-off, timeouts and breakers as in ResilienceSettings, per region. */
 export interface BedrockBackendConfig extends ResilienceSettings {
@@ -37,17 +37,21 @@ export interface BedrockBackendConfig extends ResilienceSettings {
   cacheSystemPrompt?: boolean;
   /** Prebuilt clients by region (otherwise built with createBedrockClient). */
   clients?: Record<string, BedrockRuntimeClient>;
+  /** What the two models cost, for the usage cost estimate. */
+  pricing?: LlmPricing;
 }
 
 export class BedrockBackend implements LlmBackend {
   readonly name = 'bedrock';
   readonly breakers: CircuitBreakerRegistry;
+  readonly pricing?: LlmPricing;
   private readonly clients = new Map<string, BedrockRuntimeClient>();
 
   constructor(private readonly config: BedrockBackendConfig) {
     if (!config.regions?.length) throw new LlmError('BedrockBackend needs at least one region', 'BAD_REQUEST', false);
     if (!config.models?.small || !config.models?.large) throw new LlmError('BedrockBackend needs models.small and models.large', 'BAD_REQUEST', false);
     this.breakers = breakerRegistry(config);
+    this.pricing = config.pricing;
     for (const region of config.regions) {
       this.clients.set(
         region,

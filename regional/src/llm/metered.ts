@@ -9,6 +9,7 @@ import { LlmError, type LlmBackend, type LlmChunk, type LlmRequest } from './typ
 
 export class MeteredBackend implements LlmBackend {
   readonly name: string;
+  readonly pricing: LlmBackend['pricing'];
 
   constructor(
     private readonly inner: LlmBackend,
@@ -17,6 +18,7 @@ export class MeteredBackend implements LlmBackend {
     private readonly defaultVersion: string,
   ) {
     this.name = inner.name;
+    this.pricing = inner.pricing;
     metrics.serving('generator', { name: inner.name, version: defaultVersion });
   }
 

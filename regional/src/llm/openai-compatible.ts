@@ -11,7 +11,7 @@
 import type { CircuitBreakerRegistry } from './circuit-breaker.ts';
 import { conversationWithContext, validateLlmRequest } from './request-messages.ts';
 import { breakerRegistry, resilienceOptions, resilientStream, type ResilienceSettings, type StreamTarget } from './resilient-stream.ts';
-import { LlmError, type LlmBackend, type LlmChunk, type LlmRequest } from './types.ts';
+import { LlmError, type LlmBackend, type LlmChunk, type LlmPricing, type LlmRequest } from './types.ts';
 
 export interface OpenAICompatibleServer {
   /** e.g. "http://gpu-1:8000" (a trailing "/v1" is accepted and dropped). */
@@ -31,10 +31,13 @@ export interface OpenAICompatibleConfig extends OpenAICompatibleServer, Resilien
   /** Extra headers on every request. */
   headers?: Record<string, string>;
   fetch?: typeof fetch;
+  /** What the two models cost (a self-hosted GPU's share), for the usage cost estimate. */
+  pricing?: LlmPricing;
 }
 
 export class OpenAICompatibleBackend implements LlmBackend {
   readonly name: string;
+  readonly pricing?: LlmPricing;
   readonly breakers: CircuitBreakerRegistry;
   private readonly servers: OpenAICompatibleServer[];
   private readonly fetchImpl: typeof fetch;
@@ -42,6 +45,7 @@ export class OpenAICompatibleBackend implements LlmBackend {
   constructor(private readonly config: OpenAICompatibleConfig) {
     if (!config.models?.small || !config.models?.large) throw new LlmError('OpenAICompatibleBackend needs models.small and models.large', 'BAD_REQUEST', false);
     this.name = config.name ?? 'openai';
+    this.pricing = config.pricing;
     this.servers = [{ baseUrl: config.baseUrl, apiKey: config.apiKey }, ...(config.failover ?? [])].map((s) => ({
       baseUrl: normalizeBaseUrl(s.baseUrl),
       apiKey: s.apiKey,

@@ -13,7 +13,7 @@
  * new work with THROTTLED; the caller's signal removes a waiter with ABORTED. A slot is held from
  * the first chunk request until the stream ends, fails, or the consumer stops iterating.
  */
-import { LlmError, type LlmBackend, type LlmChunk, type LlmPriority, type LlmRequest } from './types.ts';
+import { LlmError, type LlmBackend, type LlmChunk, type LlmPricing, type LlmPriority, type LlmRequest } from './types.ts';
 
 export const PRIORITIES: readonly LlmPriority[] = ['high', 'normal', 'low'];
 
@@ -174,6 +174,7 @@ export class PriorityScheduler {
 /** An LlmBackend that runs `inner` through a PriorityScheduler, by `req.priority` (default normal). */
 export class PriorityQueueBackend implements LlmBackend {
   readonly name: string;
+  readonly pricing?: LlmPricing;
   readonly scheduler: PriorityScheduler;
 
   constructor(
@@ -181,6 +182,7 @@ export class PriorityQueueBackend implements LlmBackend {
     scheduler: PriorityScheduler | PrioritySchedulerOptions,
   ) {
     this.name = inner.name;
+    this.pricing = inner.pricing;
     this.scheduler = scheduler instanceof PriorityScheduler ? scheduler : new PriorityScheduler(scheduler);
   }
 

@@ -30,9 +30,14 @@ export type LlmChunk =
   | { type: 'usage'; inputTokens: number; outputTokens: number; cacheReadTokens?: number; cacheWriteTokens?: number }
   | { type: 'meta'; model: string; region?: string };
 
+/** USD per 1,000 tokens by tier, for the cost estimate recorded with usage. */
+export type LlmPricing = Record<LlmRequest['tier'], { in: number; out: number }>;
+
 export interface LlmBackend {
   /** e.g. "bedrock", "openai", "extractive" */
   readonly name: string;
+  /** What its tokens cost (none: the cost is not estimated). */
+  readonly pricing?: LlmPricing;
   generate(req: LlmRequest): AsyncIterable<LlmChunk>;
 }
 

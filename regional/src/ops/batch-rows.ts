@@ -12,15 +12,19 @@
  */
 import { z } from 'zod';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
+import type { Lane } from '../inference/batcher.ts';
 import type { BatchTask } from '../store/types.ts';
 
-/** The models a batch job calls (the service's batched ones) and the versions it records. */
+/**
+ * The models a batch job calls (the service's batched ones) and the versions it records. Every
+ * call passes the lane "batch", so batch rows only fill room interactive requests leave.
+ */
 export interface BatchModels {
-  classify?: (text: string) => Promise<IntentPrediction>;
+  classify?: (text: string, lane?: Lane) => Promise<IntentPrediction>;
   classifierVersion?: string;
-  embed?: (texts: string[]) => Promise<Float32Array[]>;
+  embed?: (texts: string[], lane?: Lane) => Promise<Float32Array[]>;
   embedderVersion?: string;
-  rerank?: (query: string, passages: string[]) => Promise<Float32Array>;
+  rerank?: (query: string, passages: string[], lane?: Lane) => Promise<Float32Array>;
   rerankerVersion?: string;
 }
 
@@ -65,6 +69,9 @@ function line(index: number, id: string | number | undefined, body: Record<strin
   return JSON.stringify(id === undefined ? { index, ...body } : { index, id, ...body }) + '\n';
 }
 
+/** Batch jobs run in the batchers' low-priority lane. */
+const LANE: Lane = 'batch';
+
 const failed = (e: unknown): RowError => ({ code: 'INFERENCE_FAILED', message: String((e as Error)?.message ?? e).slice(0, 500) });
 
 /** Runs one chunk of rows (`first` is the index of rows[0]); returns the output text and its error count. */
@@ -78,7 +85,7 @@ export async function runChunk(task: BatchTask, m: BatchModels, rows: string[], 
 
   if (task === 'classify') {
     const parsed = rows.map((r) => parseRow(TextRow, r));
-    const results = await Promise.allSettled(parsed.map((p) => (p.ok ? m.classify!(p.value.text) : Promise.resolve(null))));
+    const results = await Promise.allSettled(parsed.map((p) => (p.ok ? m.classify!(p.value.text, LANE) : Promise.resolve(null))));
     parsed.forEach((p, i) => {
       if (!p.ok) return fail(i, p.id, p.error);
       const r = results[i];
@@ -91,13 +98,13 @@ export async function runChunk(task: BatchTask, m: BatchModels, rows: string[], 
     const good = parsed.flatMap((p, i) => (p.ok ? [i] : []));
     const vectors = new Map<number, Float32Array>();
     try {
-      const vs = await m.embed!(good.map((i) => (parsed[i] as { value: { text: string } }).value.text));
+      const vs = await m.embed!(good.map((i) => (parsed[i] as { value: { text: string } }).value.text), LANE);
       good.forEach((i, j) => vectors.set(i, vs[j]));
     } catch {
       // One bad text fails the whole call: embed row by row to find it.
       for (const i of good) {
         try {
-          vectors.set(i, (await m.embed!([(parsed[i] as { value: { text: string } }).value.text]))[0]);
+          vectors.set(i, (await m.embed!([(parsed[i] as { value: { text: string } }).value.text], LANE))[0]);
         } catch (e) {
           fail(i, parsed[i].id, failed(e));
         }
@@ -111,7 +118,7 @@ export async function runChunk(task: BatchTask, m: BatchModels, rows: string[], 
   } else {
     const parsed = rows.map((r) => parseRow(RerankRow, r));
     const results = await Promise.allSettled(
-      parsed.map((p) => (p.ok ? m.rerank!(p.value.query, p.value.documents.map((d) => (typeof d === 'string' ? d : d.text))) : Promise.resolve(null))),
+      parsed.map((p) => (p.ok ? m.rerank!(p.value.query, p.value.documents.map((d) => (typeof d === 'string' ? d : d.text)), LANE) : Promise.resolve(null))),
     );
     parsed.forEach((p, i) => {
       if (!p.ok) return fail(i, p.id, p.error);

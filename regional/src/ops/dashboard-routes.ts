@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { ApiError, validate } from '../../../shared/api/errors.ts';
-import { RateLimiter, requireKey, type AuthVars } from '../http/auth.ts';
+import { requireKey, type AuthVars } from '../http/auth.ts';
 import type { Services } from '../services.ts';
 import { driftMonitor } from './drift-monitor.ts';
 import { toPoints } from './timeseries.ts';
@@ -87,7 +87,7 @@ export async function stopDashboard(s: Services): Promise<void> {
 export function dashboardRoutes(s: Services) {
   const { sampler, started } = dashboardSampler(s);
   const app = new Hono<AuthVars>();
-  const admin = requireKey(s.store, new RateLimiter(), ['admin']);
+  const admin = requireKey(s.store, s.rateLimiter, ['admin']);
 
   app.get('/dashboard', async (c) => c.body(await readFile(join(PAGE_DIR, 'index.html'), 'utf8'), 200, { ...PAGE_HEADERS, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' }));
 

@@ -17,13 +17,13 @@ import { Readable } from 'node:stream';
 import { Hono } from 'hono';
 import { ACTIVE_MODELS_PATH, modelFilesPath, type ActiveModels } from '../../../shared/api/active-models.ts';
 import { ApiError } from '../../../shared/api/errors.ts';
-import { RateLimiter, requireKey, type AuthVars } from '../http/auth.ts';
+import { requireKey, type AuthVars } from '../http/auth.ts';
 import type { Services } from '../services.ts';
 import { artifactFolder } from './register-folder.ts';
 
 export function modelFilesRoutes(s: Services) {
   const app = new Hono<AuthVars>();
-  const edge = requireKey(s.store, new RateLimiter(), ['edge']);
+  const edge = requireKey(s.store, s.rateLimiter, ['edge']);
 
   app.get(ACTIVE_MODELS_PATH, edge, async (c) => {
     const versions = await s.store.registry.listModelVersions({ stage: 'production' });

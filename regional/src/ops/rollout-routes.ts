@@ -17,7 +17,7 @@
  */
 import { Hono, type Context } from 'hono';
 import { ApiError, readJsonBody, validate } from '../../../shared/api/errors.ts';
-import { RateLimiter, requireKey, type AuthVars } from '../http/auth.ts';
+import { requireKey, type AuthVars } from '../http/auth.ts';
 import type { Services } from '../services.ts';
 import { StoreError } from '../store/types.ts';
 import { liveRollouts, rolloutStatus, shadowStatus } from './live-rollouts.ts';
@@ -42,7 +42,7 @@ export function rolloutRoutes(s: Services) {
   const live = liveRollouts(s);
   const reg = s.store.registry;
   const app = new Hono<AuthVars>();
-  const admin = requireKey(s.store, new RateLimiter(), ['admin']);
+  const admin = requireKey(s.store, s.rateLimiter, ['admin']);
 
   const current = async (model: string) => {
     live.get(model);

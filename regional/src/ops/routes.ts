@@ -18,7 +18,7 @@ import { Readable } from 'node:stream';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { ApiError, readJsonBody, validate } from '../../../shared/api/errors.ts';
-import { RateLimiter, requireKey, type AuthVars } from '../http/auth.ts';
+import { requireKey, type AuthVars } from '../http/auth.ts';
 import type { Services } from '../services.ts';
 import { resolveStoreTarget } from '../store/open.ts';
 import { BATCH_TASKS } from '../store/types.ts';
@@ -61,7 +61,7 @@ export function batchModelsOf(s: Services): BatchModels {
   return {
     classify: s.classify,
     classifierVersion: s.classifierVersion,
-    embed: (texts) => s.embedder.embed(texts),
+    embed: (texts, lane) => s.embedder.embed(texts, undefined, lane),
     embedderVersion: s.embedder.name,
     rerank: s.rerank,
     rerankerVersion: rr ? `${rr.name}@${rr.version}` : undefined,
@@ -126,7 +126,7 @@ export async function loadDriftBaseline(s: Services): Promise<void> {
 export function opsRoutes(s: Services, opts: OpsOptions = {}) {
   const st = opsState(s, opts);
   const app = new Hono<AuthVars>();
-  const admin = requireKey(s.store, new RateLimiter(), ['admin']);
+  const admin = requireKey(s.store, s.rateLimiter, ['admin']);
 
   app.post('/v1/batch', admin, async (c) => {
     const body = validate(BatchRequest, await readJsonBody(c.req.raw, MAX_UPLOAD_BYTES));

@@ -13,14 +13,15 @@ import { queryTerms } from './fts-query.ts';
 import { PgOpsSamples } from './ops-samples-pg.ts';
 import { PgBatchJobs } from './batch-jobs-pg.ts';
 import { PgRegistry } from './registry-pg.ts';
+import { ensureVectorIndex, vectorPredicate } from './pg-vector-index.ts';
 import * as schema from './schema.pg.ts';
 import { mapConstraintErrors } from './constraint-errors.ts';
-import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, embeddedWith, logsOfModel, noUsage, toDocument, turnColumns } from './rows.ts';
-import type { ApiKeyRecord, ChunkHit, ChunkInput, ChunkRecord, ConversationRecord, DocumentInput, DocumentRecord, DocumentSummary, NewApiKey, PredictionLogInput, PredictionLogRecord, Store, StoreOptions, TurnInput, TurnRecord, UsageDelta, UsageRecord } from './types.ts';
+import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, answersBeyond, embeddedWith, sameQuestion, logsOfModel, noUsage, staleAfter, toDocument, turnColumns } from './rows.ts';
+import type { ApiKeyRecord, ChunkHit, ChunkInput, ChunkRecord, ConversationRecord, DocumentInput, DocumentRecord, DocumentSummary, FallbackAnswerInput, FallbackAnswerRecord, NewApiKey, PredictionLogInput, PredictionLogRecord, StaleChunk, Store, StoreOptions, TurnInput, TurnRecord, UsageDelta, UsageRecord } from './types.ts';
 import { StoreError } from './types.ts';
-import { checkDay, checkDocument, checkId, checkK, checkKeyHash, checkLimit, checkNewApiKey, checkPredictionLog, checkQuery, checkStoreOptions, checkTurn, checkUsageDelta, checkVector } from './validate.ts';
+import { checkChunkEmbeddings, checkDay, checkDocument, checkFallbackAnswer, checkId, checkK, checkKeyHash, checkLimit, checkNewApiKey, checkPredictionLog, checkQuery, checkStaleQuery, checkStoreOptions, checkTurn, checkUsageDelta, checkVector } from './validate.ts';
 
-const { documents, chunks, apiKeys, usage, conversations, turns, predictionLogs } = schema;
+const { documents, chunks, apiKeys, usage, conversations, turns, predictionLogs, fallbackAnswers } = schema;
 
 export const PG_MIGRATIONS = fileURLToPath(new URL('../../drizzle/pg', import.meta.url));
 
@@ -70,18 +71,8 @@ export class PgStore implements Store {
     // An idle client that errors (server restart) must not crash the process; the pool replaces it.
     pool.on('error', () => {});
     try {
-      await migrateWithLock(pool);
-      const r = await pool.query<{ t: string | null }>(
-        `SELECT format_type(atttypid, atttypmod) AS t FROM pg_attribute WHERE attrelid = to_regclass('chunks') AND attname = 'embedding'`,
-      );
-      const m = /^vector\((\d+)\)$/.exec(r.rows[0]?.t ?? '');
-      const dims = m ? Number(m[1]) : NaN;
-      if (dims !== opts.dimensions) {
-        throw new StoreError(
-          'DIMENSION_MISMATCH',
-          `the database stores ${r.rows[0]?.t ?? 'no'} embeddings but the store was opened for ${opts.dimensions} dimensions (change PG_EMBEDDING_DIMENSIONS and generate a migration)`,
-        );
-      }
+      // The vector column takes any width; this embedder gets its own HNSW index (pg-vector-index.ts).
+      await migrateWithLock(pool, (client) => ensureVectorIndex(client, opts.embeddingVersion, opts.dimensions));
       return new PgStore(pool, opts);
     } catch (e) {
       await pool.end().catch(() => {});
@@ -142,6 +133,25 @@ export class PgStore implements Store {
     return { documents: d.n, chunks: c.n, embeddedChunks: e.n };
   }
 
+  async staleChunks(limit: number, afterId?: number): Promise<StaleChunk[]> {
+    this.live();
+    const q = checkStaleQuery(limit, afterId);
+    return this.db.select({ id: chunks.id, text: chunks.text }).from(chunks).where(staleAfter(chunks, this.embeddingVersion, q.afterId)).orderBy(asc(chunks.id)).limit(q.limit);
+  }
+
+  async setChunkEmbeddings(rows: { id: number; embedding: Float32Array | readonly number[] }[]): Promise<number> {
+    this.live();
+    const checked = checkChunkEmbeddings(rows, this.dimensions);
+    return this.db.transaction(async (tx) => {
+      let changed = 0;
+      for (const r of checked) {
+        const u = await tx.update(chunks).set({ embedding: Array.from(r.embedding), embeddingVersion: this.embeddingVersion }).where(eq(chunks.id, r.id));
+        changed += u.rowCount ?? 0;
+      }
+      return changed;
+    });
+  }
+
   /**
    * plainto_tsquery parses the (already letters-and-digits-only) terms without any operator
    * syntax and drops English stopwords; its `&`s become `|` so that a chunk needs only some of the
@@ -168,16 +178,19 @@ export class PgStore implements Store {
     const q = checkVector(vector, this.dimensions, 'vector');
     const limit = checkK(k);
     const literal = `[${Array.from(q).join(',')}]`;
+    // This embedder's partial index: the same expression and predicate (pg-vector-index.ts).
+    const typed = sql.raw(`vector(${this.dimensions})`);
+    const mine = sql.raw(vectorPredicate(this.embeddingVersion, this.dimensions, 'c.'));
     return this.db.transaction(async (tx) => {
       // HNSW returns at most ef_search rows: make it at least k (pgvector's maximum is 1000).
       await tx.execute(sql`SELECT set_config('hnsw.ef_search', ${String(Math.max(40, limit))}, true)`);
       const r = await tx.execute<HitRow>(sql`
         SELECT c.id AS "chunkId", c.document_id AS "documentId", c.ordinal, c.text, d.title, d.source, d.url,
-               1 - (c.embedding <=> ${literal}::vector) AS score
+               1 - (c.embedding::${typed} <=> ${literal}::${typed}) AS score
         FROM chunks c
         JOIN documents d ON d.id = c.document_id
-        WHERE c.embedding IS NOT NULL AND c.embedding_version = ${this.embeddingVersion}
-        ORDER BY c.embedding <=> ${literal}::vector
+        WHERE ${mine}
+        ORDER BY c.embedding::${typed} <=> ${literal}::${typed}
         LIMIT ${limit}`); // no tie-break column: the ORDER BY must be the bare distance for the HNSW index to apply
       return r.rows.map(toHit);
     });
@@ -285,6 +298,25 @@ export class PgStore implements Store {
     return this.db.select().from(predictionLogs).where(where).orderBy(desc(predictionLogs.id)).limit(limit);
   }
 
+  // ---- remembered answers ----------------------------------------------------------------
+
+  async rememberAnswer(entry: FallbackAnswerInput, keep: number): Promise<void> {
+    this.live();
+    const e = checkFallbackAnswer(entry);
+    const n = checkLimit(keep, 20);
+    await this.db.transaction(async (tx) => {
+      await tx.delete(fallbackAnswers).where(sameQuestion(fallbackAnswers, e));
+      await tx.insert(fallbackAnswers).values({ ...e, createdAt: new Date() });
+      const newest = tx.select({ id: fallbackAnswers.id }).from(fallbackAnswers).where(eq(fallbackAnswers.intent, e.intent)).orderBy(desc(fallbackAnswers.id)).limit(n);
+      await tx.delete(fallbackAnswers).where(answersBeyond(fallbackAnswers, e.intent, newest));
+    });
+  }
+
+  async recentAnswers(intent: string, limit: number): Promise<FallbackAnswerRecord[]> {
+    this.live();
+    return this.db.select().from(fallbackAnswers).where(eq(fallbackAnswers.intent, checkId(intent, 'intent'))).orderBy(desc(fallbackAnswers.id)).limit(checkLimit(limit, 20));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -292,8 +324,8 @@ export class PgStore implements Store {
   }
 }
 
-/** Applies pending migrations while holding a session advisory lock on one connection. */
-async function migrateWithLock(pool: pg.Pool): Promise<void> {
+/** Applies pending migrations, then runs `after`, while holding a session advisory lock on one connection. */
+async function migrateWithLock(pool: pg.Pool, after: (client: pg.PoolClient) => Promise<unknown>): Promise<void> {
   const client = await pool.connect();
   try {
     const ext = await client.query(`SELECT 1 FROM pg_available_extensions WHERE name = 'vector'`);
@@ -303,6 +335,7 @@ async function migrateWithLock(pool: pg.Pool): Promise<void> {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     try {
       await migrate(drizzle({ client }), { migrationsFolder: PG_MIGRATIONS });
+      await after(client);
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
     }

@@ -2,7 +2,7 @@
  * Row helpers shared by both Store implementations: the column values each write sets and the
  * mapping of rows back to records. Table-dependent pieces take the dialect's table (or columns).
  */
-import { and, eq, isNotNull, sql, type Column } from 'drizzle-orm';
+import { and, eq, gt, isNotNull, isNull, ne, notInArray, or, sql, type Column, type SQLWrapper } from 'drizzle-orm';
 import type { ApiKeyRecord, DocumentInput, DocumentRecord, NewApiKey, TurnInput, UsageRecord } from './types.ts';
 import { checkId, type CheckedChunk } from './validate.ts';
 
@@ -31,6 +31,21 @@ export function* chunkRowBatches<E>(documentId: string, cs: readonly CheckedChun
       embeddingVersion: c.embeddingVersion,
     }));
   }
+}
+
+/** The remembered answer of the same intent and question (replaced by a newer one). */
+export function sameQuestion(t: { intent: Column; question: Column }, e: { intent: string; question: string }) {
+  return and(eq(t.intent, e.intent), eq(t.question, e.question));
+}
+
+/** An intent's remembered answers other than the `newest` (a subquery of their ids): the ones to forget. */
+export function answersBeyond(t: { id: Column; intent: Column }, intent: string, newest: SQLWrapper) {
+  return and(eq(t.intent, intent), notInArray(t.id, newest));
+}
+
+/** Chunks with a vector of another version than `version` (staleChunks), after chunk `afterId`. */
+export function staleAfter(chunks: { id: Column; embedding: Column; embeddingVersion: Column }, version: string, afterId: number) {
+  return and(isNotNull(chunks.embedding), or(isNull(chunks.embeddingVersion), ne(chunks.embeddingVersion, version)), gt(chunks.id, afterId));
 }
 
 /** Chunks whose embedding is there and of `version` (the ones vector search sees). */

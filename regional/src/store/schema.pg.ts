@@ -3,9 +3,11 @@
  * generated from this file into regional/drizzle/pg/ by `npx drizzle-kit generate --config regional/drizzle.pg.config.ts`;
  * `CREATE EXTENSION vector` is the first, custom, migration there.
  *
- * The vector column has a fixed dimension (an HNSW index needs one). It matches the default
- * embedder; a different embedder dimension means changing PG_EMBEDDING_DIMENSIONS and generating
- * a new migration (openStore refuses a mismatch with DIMENSION_MISMATCH).
+ * `chunks.embedding` is a `vector` of any dimension, so the store follows whatever embedder the
+ * service runs. An HNSW index needs one fixed dimension, so there is one partial index per
+ * (embedding version, dimension), over `embedding::vector(N)` for that version's rows only:
+ * PgStore creates it when it opens for a new embedder (pg-vector-index.ts); it is not in this
+ * schema because its dimension and version are known only at run time.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import {
@@ -22,10 +24,23 @@ import {
   text,
   timestamp,
   uniqueIndex,
-  vector,
 } from 'drizzle-orm/pg-core';
 
+/** The default embedder's width (models/default/embedder); the column takes any width. */
 export const PG_EMBEDDING_DIMENSIONS = 100;
+
+/** pgvector's `vector` with no fixed dimension; values go in and come out as `[x,y,…]` text. */
+const anyVector = customType<{ data: number[]; driverData: string }>({
+  dataType() {
+    return 'vector';
+  },
+  toDriver(v) {
+    return `[${v.join(',')}]`;
+  },
+  fromDriver(v) {
+    return JSON.parse(v) as number[];
+  },
+});
 
 const tsvector = customType<{ data: string }>({
   dataType() {
@@ -56,7 +71,7 @@ export const chunks = pgTable(
     ordinal: integer('ordinal').notNull(),
     text: text('text').notNull(),
     tokenCount: integer('token_count').notNull(),
-    embedding: vector('embedding', { dimensions: PG_EMBEDDING_DIMENSIONS }),
+    embedding: anyVector('embedding'),
     embeddingVersion: text('embedding_version'),
     tsv: tsvector('tsv').generatedAlwaysAs((): SQL => sql`to_tsvector('english', ${chunks.text})`),
   },
@@ -64,7 +79,6 @@ export const chunks = pgTable(
     uniqueIndex('chunks_document_ordinal_idx').on(t.documentId, t.ordinal),
     index('chunks_embedding_version_idx').on(t.embeddingVersion),
     index('chunks_tsv_idx').using('gin', t.tsv),
-    index('chunks_embedding_hnsw_idx').using('hnsw', t.embedding.op('vector_cosine_ops')),
   ],
 );
 
@@ -146,6 +160,20 @@ export const predictionLogs = pgTable(
     createdAt: ts('created_at').notNull(),
   },
   (t) => [index('prediction_logs_model_idx').on(t.modelName, t.id)],
+);
+
+/** The last clean LLM answers per intent, served (marked) when the LLM times out (generate/fallback-answers.ts). */
+export const fallbackAnswers = pgTable(
+  'fallback_answers',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    intent: text('intent').notNull(),
+    question: text('question').notNull(),
+    text: text('text').notNull(),
+    sources: jsonb('sources').$type<string[]>().notNull(),
+    createdAt: ts('created_at').notNull(),
+  },
+  (t) => [index('fallback_answers_intent_idx').on(t.intent, t.id)],
 );
 
 // ---- model registry ---------------------------------------------------------------------

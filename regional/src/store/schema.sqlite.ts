@@ -117,6 +117,20 @@ export const predictionLogs = sqliteTable(
   (t) => [index('prediction_logs_model_idx').on(t.modelName, t.id)],
 );
 
+/** The last clean LLM answers per intent, served (marked) when the LLM times out (generate/fallback-answers.ts). */
+export const fallbackAnswers = sqliteTable(
+  'fallback_answers',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    intent: text('intent').notNull(),
+    question: text('question').notNull(),
+    text: text('text').notNull(),
+    sources: text('sources', { mode: 'json' }).$type<string[]>().notNull(),
+    createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [index('fallback_answers_intent_idx').on(t.intent, t.id)],
+);
+
 // ---- model registry ---------------------------------------------------------------------
 
 export const modelVersions = sqliteTable(

@@ -12,18 +12,18 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { fileURLToPath } from 'node:url';
 import { fts5MatchQuery } from './fts-query.ts';
 import { mapConstraintErrors } from './constraint-errors.ts';
-import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, embeddedWith, logsOfModel, noUsage, toDocument, turnColumns } from './rows.ts';
+import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, answersBeyond, embeddedWith, sameQuestion, logsOfModel, noUsage, staleAfter, toDocument, turnColumns } from './rows.ts';
 import { SqliteOpsSamples } from './ops-samples-sqlite.ts';
 import { SqliteBatchJobs } from './batch-jobs-sqlite.ts';
 import { SqliteRegistry } from './registry-sqlite.ts';
 import * as schema from './schema.sqlite.ts';
-import type { ApiKeyRecord, ChunkHit, ChunkInput, ChunkRecord, ConversationRecord, DocumentInput, DocumentRecord, DocumentSummary, NewApiKey, PredictionLogInput, PredictionLogRecord, Store, StoreOptions, TurnInput, TurnRecord, UsageDelta, UsageRecord } from './types.ts';
+import type { ApiKeyRecord, ChunkHit, ChunkInput, ChunkRecord, ConversationRecord, DocumentInput, DocumentRecord, DocumentSummary, FallbackAnswerInput, FallbackAnswerRecord, NewApiKey, PredictionLogInput, PredictionLogRecord, StaleChunk, Store, StoreOptions, TurnInput, TurnRecord, UsageDelta, UsageRecord } from './types.ts';
 import { StoreError } from './types.ts';
-import { checkDay, checkDocument, checkId, checkK, checkKeyHash, checkLimit, checkNewApiKey, checkPredictionLog, checkQuery, checkStoreOptions, checkTurn, checkUsageDelta, checkVector } from './validate.ts';
+import { checkChunkEmbeddings, checkDay, checkDocument, checkFallbackAnswer, checkId, checkK, checkKeyHash, checkLimit, checkNewApiKey, checkPredictionLog, checkQuery, checkStaleQuery, checkStoreOptions, checkTurn, checkUsageDelta, checkVector } from './validate.ts';
 import { decodeFloat32, encodeFloat32 } from './vector-codec.ts';
 import { VectorMatrix } from './vector-matrix.ts';
 
-const { documents, chunks, apiKeys, usage, conversations, turns, predictionLogs } = schema;
+const { documents, chunks, apiKeys, usage, conversations, turns, predictionLogs, fallbackAnswers } = schema;
 
 export const SQLITE_MIGRATIONS = fileURLToPath(new URL('../../drizzle/sqlite', import.meta.url));
 
@@ -121,6 +121,22 @@ export class SqliteStore implements Store {
     const c = this.db.select({ n: count() }).from(chunks).get()!.n;
     const e = this.db.select({ n: count() }).from(chunks).where(embeddedWith(chunks, this.embeddingVersion)).get()!.n;
     return { documents: d, chunks: c, embeddedChunks: e };
+  }
+
+  async staleChunks(limit: number, afterId?: number): Promise<StaleChunk[]> {
+    this.live();
+    const q = checkStaleQuery(limit, afterId);
+    return this.db.select({ id: chunks.id, text: chunks.text }).from(chunks).where(staleAfter(chunks, this.embeddingVersion, q.afterId)).orderBy(asc(chunks.id)).limit(q.limit).all();
+  }
+
+  async setChunkEmbeddings(rows: { id: number; embedding: Float32Array | readonly number[] }[]): Promise<number> {
+    this.live();
+    const checked = checkChunkEmbeddings(rows, this.dimensions);
+    const changed = this.db.transaction((tx) =>
+      checked.reduce((n, r) => n + tx.update(chunks).set({ embedding: encodeFloat32(r.embedding), embeddingVersion: this.embeddingVersion }).where(eq(chunks.id, r.id)).run().changes, 0),
+    );
+    if (changed) this.matrix = null;
+    return changed;
   }
 
   async searchText(query: string, k: number): Promise<ChunkHit[]> {
@@ -273,6 +289,26 @@ export class SqliteStore implements Store {
     const limit = checkLimit(opts.limit, 100);
     const where = logsOfModel(predictionLogs, opts.modelName);
     return this.db.select().from(predictionLogs).where(where).orderBy(desc(predictionLogs.id)).limit(limit).all();
+  }
+
+  // ---- remembered answers ----------------------------------------------------------------
+
+  async rememberAnswer(entry: FallbackAnswerInput, keep: number): Promise<void> {
+    this.live();
+    const e = checkFallbackAnswer(entry);
+    const n = checkLimit(keep, 20);
+    this.db.transaction((tx) => {
+      tx.delete(fallbackAnswers).where(sameQuestion(fallbackAnswers, e)).run();
+      tx.insert(fallbackAnswers).values({ ...e, createdAt: new Date() }).run();
+      const newest = tx.select({ id: fallbackAnswers.id }).from(fallbackAnswers).where(eq(fallbackAnswers.intent, e.intent)).orderBy(desc(fallbackAnswers.id)).limit(n);
+      tx.delete(fallbackAnswers).where(answersBeyond(fallbackAnswers, e.intent, newest)).run();
+    });
+  }
+
+  async recentAnswers(intent: string, limit: number): Promise<FallbackAnswerRecord[]> {
+    this.live();
+    const rows = this.db.select().from(fallbackAnswers).where(eq(fallbackAnswers.intent, checkId(intent, 'intent'))).orderBy(desc(fallbackAnswers.id)).limit(checkLimit(limit, 20)).all();
+    return rows;
   }
 
   async close(): Promise<void> {

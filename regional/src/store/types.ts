@@ -54,6 +54,11 @@ export interface ChunkInput {
   embeddingVersion?: string;
 }
 
+export interface StaleChunk {
+  id: number;
+  text: string;
+}
+
 export interface DocumentRecord {
   id: string;
   title: string;
@@ -193,6 +198,20 @@ export interface PredictionLogInput {
   latencyMs: number;
 }
 
+/** A clean answer worth serving again (marked) when the LLM times out. */
+export interface FallbackAnswerInput {
+  intent: string;
+  question: string;
+  text: string;
+  /** Ids of the documents it was grounded on. */
+  sources: string[];
+}
+
+export interface FallbackAnswerRecord extends FallbackAnswerInput {
+  id: number;
+  createdAt: Date;
+}
+
 export interface PredictionLogRecord extends PredictionLogInput {
   id: number;
   createdAt: Date;
@@ -214,6 +233,14 @@ export interface Store {
   /** Nearest chunks by cosine similarity, among chunks of the store's embeddingVersion. */
   searchVector(vector: Float32Array | readonly number[], k: number): Promise<ChunkHit[]>;
   stats(): Promise<{ documents: number; chunks: number; embeddedChunks: number }>;
+  /**
+   * Chunks with a vector from another embedder (its embedding version is not the store's), in id
+   * order after `afterId`: what retrieval/reembed.ts re-embeds after the embedder changed.
+   * Text-only chunks (no vector) are not listed.
+   */
+  staleChunks(limit: number, afterId?: number): Promise<StaleChunk[]>;
+  /** Replaces chunks' vectors with ones of the store's embedder; returns how many chunks still existed. */
+  setChunkEmbeddings(rows: { id: number; embedding: Float32Array | readonly number[] }[]): Promise<number>;
 
   createApiKey(key: NewApiKey): Promise<ApiKeyRecord>;
   getApiKey(id: string): Promise<ApiKeyRecord | null>;
@@ -234,6 +261,13 @@ export interface Store {
   getConversationBySession(sessionId: string, opts?: { limit?: number }): Promise<{ conversation: ConversationRecord; turns: TurnRecord[] } | null>;
 
   appendPredictionLog(entry: PredictionLogInput): Promise<PredictionLogRecord>;
+  /**
+   * Remembers an answer for its intent (replacing an earlier answer to the same question) and
+   * forgets that intent's answers beyond the newest `keep`.
+   */
+  rememberAnswer(entry: FallbackAnswerInput, keep: number): Promise<void>;
+  /** An intent's remembered answers, newest first. */
+  recentAnswers(intent: string, limit: number): Promise<FallbackAnswerRecord[]>;
   /** Newest first. */
   listPredictionLogs(opts?: { modelName?: string; limit?: number }): Promise<PredictionLogRecord[]>;
 

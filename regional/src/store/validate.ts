@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { RoutePath } from '../../../shared/api/chat.ts';
-import { API_KEY_ROLES, StoreError, type ChunkInput, type DocumentInput, type NewApiKey, type PredictionLogInput, type StoreOptions, type TurnInput, type UsageDelta } from './types.ts';
+import { API_KEY_ROLES, StoreError, type ChunkInput, type DocumentInput, type FallbackAnswerInput, type NewApiKey, type PredictionLogInput, type StoreOptions, type TurnInput, type UsageDelta } from './types.ts';
 
 export const MAX_K = 1000;
 const MAX_ID = 256;
@@ -151,6 +151,28 @@ export function checkPredictionLog(entry: unknown): PredictionLogInput {
     'prediction log',
   );
   return { ...e, output: e.output ?? null };
+}
+
+export function checkFallbackAnswer(entry: unknown): FallbackAnswerInput {
+  return parse(
+    z.object({ intent: id, question: z.string().min(1).max(32_000), text: z.string().min(1).max(64_000), sources: z.array(z.string().max(200)).max(100) }),
+    entry,
+    'fallback answer',
+  );
+}
+
+/** staleChunks' arguments. */
+export function checkStaleQuery(limit: unknown, afterId: unknown): { limit: number; afterId: number } {
+  return { limit: checkLimit(limit, 100), afterId: afterId === undefined ? 0 : parse(z.number().int().min(0), afterId, 'afterId') };
+}
+
+/** setChunkEmbeddings' rows: integer ids and vectors of the store's width. */
+export function checkChunkEmbeddings(rows: unknown, dims: number): { id: number; embedding: Float32Array }[] {
+  if (!Array.isArray(rows)) throw new StoreError('INVALID_INPUT', 'rows must be an array');
+  return rows.map((r, i) => ({
+    id: parse(z.number().int().min(1), (r as { id?: unknown })?.id, `rows.${i}.id`),
+    embedding: checkVector((r as { embedding?: unknown })?.embedding, dims, `rows.${i}.embedding`),
+  }));
 }
 
 export function checkLimit(limit: unknown, fallback: number): number {
