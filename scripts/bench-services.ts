@@ -8,6 +8,8 @@
  *   regional: embeddings/s at concurrency 1/8/32 with batching on and off; rerank of 30 p50/p99;
  *         pipeline overhead of /v1/generate (everything but the LLM: the extractive generator
  *         answers in ~1 ms).
+ *   bedrock: the same overhead with LLM_BACKEND=bedrock, ConverseStream answered at once by msw in
+ *         Bedrock's event-stream wire format (the real SDK client, signing, parsing, guardrails).
  *   transformer: the same embeddings/s with a MiniLM-L6-shaped BERT stand-in (random weights:
  *         a throughput stand-in, not a quality model; models/pipeline/bert-standin.ts), built
  *         into a temp dir and loaded through the foreign-folder path (transformers.js).
@@ -39,12 +41,15 @@ import { MemoryCacheStorage } from '../shared/cache/memory-storage.ts';
 import { SemanticCache } from '../shared/cache/semantic-cache.ts';
 import { parseIntentRoutes, routeFor } from '../shared/routing/intent-routes.ts';
 import { startEdgeProcess } from './edge-process.ts';
+import { http } from 'msw';
+import { setupServer } from 'msw/node';
+import { converseStream, streamResponse } from '../tests/helpers/bedrock-wire.ts';
 
 const N = Number(process.env.BENCH_N ?? 2000);
 /** The first 275 messages of the store test split are its v1 (models/data/store/README.md). */
 const STORE_TEST_V1 = 275;
-/** BENCH_PARTS=regional,transformer,lanes,edge,cache,routing (default all); reload on request. */
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'regional,transformer,lanes,edge,cache,routing').split(','));
+/** BENCH_PARTS=regional,bedrock,transformer,lanes,edge,cache,routing (default all); reload on request. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'regional,bedrock,transformer,lanes,edge,cache,routing').split(','));
 const pct = (xs: number[]) => {
   const p = percentiles(xs);
   return { p50: +p.p50.toFixed(3), p99: +p.p99.toFixed(3), n: p.n };
@@ -99,6 +104,24 @@ async function embeddingThroughput(s: Services, seconds = 3) {
     loadAverage: +loadavg()[0].toFixed(2),
   };
 }
+/**
+ * Pipeline overhead per `/v1/generate` (JSON replies, 1,000 sequential requests over the store's
+ * LLM-path test questions): server-side total minus the LLM stage, and the client round trip.
+ */
+async function generateOverhead(url: string, check: (j: any) => void = () => {}) {
+  const questions = storeIntents().test.filter((e) => ['recommendation', 'price_availability', 'order_status', 'product_question'].includes(e.label)).map((e) => e.text);
+  const overhead: number[] = [];
+  const wall: number[] = [];
+  for (let i = 0; i < Math.min(N, 1000); i++) {
+    const t0 = performance.now();
+    const res = await fetch(url + '/v1/generate', { method: 'POST', headers: { ...H, accept: 'application/json' }, body: JSON.stringify({ message: questions[i % questions.length], sessionId: `b${i}` }) });
+    const j = await res.json();
+    wall.push(performance.now() - t0);
+    check(j);
+    overhead.push(j.done.latencyMs.total - j.done.latencyMs.llm);
+  }
+  return { serverSideExcludingLlm: pct(overhead), clientRoundTrip: pct(wall) };
+}
 if (PARTS.has('regional')) {
 out.regional_embeddings_per_s = await embeddingThroughput(regional.services);
 
@@ -111,17 +134,24 @@ for (let i = 0; i < 300; i++) {
 }
 out.regional_rerank_30 = pct(rr);
 
-const questions = storeIntents().test.filter((e) => ['recommendation', 'price_availability', 'order_status', 'product_question'].includes(e.label)).map((e) => e.text);
-const overhead: number[] = [];
-const wall: number[] = [];
-for (let i = 0; i < Math.min(N, 1000); i++) {
-  const t0 = performance.now();
-  const res = await fetch(regional.url + '/v1/generate', { method: 'POST', headers: { ...H, accept: 'application/json' }, body: JSON.stringify({ message: questions[i % questions.length], sessionId: `b${i}` }) });
-  const j = await res.json();
-  wall.push(performance.now() - t0);
-  overhead.push(j.done.latencyMs.total - j.done.latencyMs.llm);
+out.regional_generate_overhead_ms = await generateOverhead(regional.url);
 }
-out.regional_generate_overhead_ms = { serverSideExcludingLlm: pct(overhead), clientRoundTrip: pct(wall) };
+
+// ---- regional with Bedrock (ConverseStream answered at once by msw, real SDK and wire format) ----
+if (PARTS.has('bedrock')) {
+  const words = ['Standard ', 'shipping ', 'within ', 'the ', 'US ', 'takes ', '3 to 5 ', 'business ', 'days.'];
+  const mock = setupServer(
+    http.post('https://:host/model/:modelId/converse-stream', () => streamResponse(converseStream(words, { usage: { inputTokens: 900, outputTokens: words.length, totalTokens: 900 + words.length } }))),
+  );
+  mock.listen({ onUnhandledRequest: 'bypass' });
+  const env = { AWS_ACCESS_KEY_ID: 'AKIDFAKEFORBENCH', AWS_SECRET_ACCESS_KEY: 'fake-secret' };
+  Object.assign(process.env, env);
+  const bedrock = await startRegional(loadConfig({ ...env, PORT: '0', DATABASE_URL: join(dir, 'bedrock.db'), LLM_BACKEND: 'bedrock' }), () => {});
+  out.regional_generate_overhead_bedrock_msw_ms = await generateOverhead(bedrock.url, (j) => {
+    if (!String(j.route.generator).startsWith('bedrock')) throw new Error(`expected the Bedrock generator, got ${j.route.generator}`);
+  });
+  await bedrock.close();
+  mock.close();
 }
 
 // ---- edge ----

@@ -2,8 +2,6 @@
  * Bedrock generation (ConverseStream) and Titan embeddings against msw speaking Bedrock's wire
  * format: SigV4-signed JSON requests, AWS event-stream responses, `x-amzn-errortype` errors.
  */
-import { EventStreamCodec } from '@smithy/eventstream-codec';
-import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,58 +11,11 @@ import { BedrockBackend, type BedrockBackendConfig } from '../regional/src/llm/b
 import type { ResilienceEvent } from '../regional/src/llm/resilient-stream.ts';
 import type { LlmError, LlmRequest } from '../regional/src/llm/types.ts';
 import { collect, failure, FAST_RESILIENCE, firstDeltaGate } from './helpers/llm-stream.ts';
+import { awsError, converseStream, event, exception, streamResponse } from './helpers/bedrock-wire.ts';
 import { serveDuringTests } from './helpers/msw-server.ts';
 
 const SMALL = 'anthropic.claude-3-5-haiku-20241022-v1:0';
 const LARGE = 'anthropic.claude-3-5-sonnet-20241022-v2:0';
-const codec = new EventStreamCodec(toUtf8, fromUtf8);
-
-function event(type: string, body: unknown): Uint8Array {
-  return codec.encode({
-    headers: {
-      ':event-type': { type: 'string', value: type },
-      ':message-type': { type: 'string', value: 'event' },
-      ':content-type': { type: 'string', value: 'application/json' },
-    },
-    body: fromUtf8(JSON.stringify(body)),
-  });
-}
-
-function exception(type: string, message: string): Uint8Array {
-  return codec.encode({
-    headers: {
-      ':exception-type': { type: 'string', value: type },
-      ':message-type': { type: 'string', value: 'exception' },
-      ':content-type': { type: 'string', value: 'application/json' },
-    },
-    body: fromUtf8(JSON.stringify({ message })),
-  });
-}
-
-/** A ConverseStream body: messageStart, one delta per text, messageStop, metadata. */
-function converseStream(texts: string[], opts: { gate?: Promise<void>; onRest?: () => void; usage?: object } = {}): ReadableStream<Uint8Array> {
-  return new ReadableStream({
-    async start(c) {
-      c.enqueue(event('messageStart', { role: 'assistant' }));
-      c.enqueue(event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: texts[0] } }));
-      if (opts.gate) await opts.gate;
-      opts.onRest?.();
-      for (const t of texts.slice(1)) c.enqueue(event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: t } }));
-      c.enqueue(event('contentBlockStop', { contentBlockIndex: 0 }));
-      c.enqueue(event('messageStop', { stopReason: 'end_turn' }));
-      c.enqueue(event('metadata', { usage: opts.usage ?? { inputTokens: 12, outputTokens: texts.length, totalTokens: 12 + texts.length }, metrics: { latencyMs: 42 } }));
-      c.close();
-    },
-  });
-}
-
-const streamResponse = (body: ReadableStream<Uint8Array>) =>
-  new HttpResponse(body, { headers: { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': 'req-1' } });
-
-function awsError(status: number, type: string, message: string) {
-  return HttpResponse.json({ message }, { status, headers: { 'x-amzn-errortype': `${type}:http://internal.amazon.com/coral/com.amazon.bedrock/`, 'x-amzn-requestid': 'req-err' } });
-}
-
 interface Hit {
   host: string;
   path: string;
