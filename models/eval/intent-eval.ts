@@ -1,4 +1,5 @@
 /** Test-split evaluation of a trained intent model: quality, calibration, routing safety, latency. */
+import { declineStats } from './decline-threshold.ts';
 import type { IntentClassifier } from '../../shared/models/intent-classifier.ts';
 import { floatLogits } from '../pipeline/classifier.ts';
 import { predictAll, toPrediction, type TrainedIntentModel } from '../pipeline/intent-model.ts';
@@ -11,6 +12,8 @@ export interface IntentEvalResult {
   macroF1: number;
   ece: number;
   bypass: { threshold: number; precision: number; coverage: number };
+  /** Out-of-scope declines with no LLM (top label `oos` at or above the decline threshold); null without one. */
+  decline: { threshold: number; precision: number; coverage: number } | null;
   modelBytes: number;
   p50Ms: number;
   p99Ms: number;
@@ -42,6 +45,8 @@ export async function evaluateIntent(
   const preds = await predictAll(m.classifier, test);
   const predictions = test.map((e, i) => toPrediction(e.label, preds[i]));
   const routed = bypass(predictions, m.calibration.routeThreshold);
+  const dt = m.calibration.declineThreshold;
+  const declined = dt === undefined ? null : declineStats(test.map((e, i) => ({ gold: e.label, topLabel: preds[i].topLabel, confidence: preds[i].confidence })), dt);
   const floatPreds = test.map((e) => {
     const l = floatLogits(m.float, m.classifier.tokenizer.encode(e.text));
     return toPrediction(e.label, m.classifier.decide(l));
@@ -58,6 +63,7 @@ export async function evaluateIntent(
       macroF1: macroF1(predictions),
       ece: ece(predictions),
       bypass: { threshold: m.calibration.routeThreshold, precision: routed.precision, coverage: routed.coverage },
+      decline: declined ? { threshold: declined.threshold, precision: declined.precision, coverage: declined.coverage } : null,
       modelBytes: m.onnx.byteLength,
       p50Ms: lat.p50,
       p99Ms: lat.p99,

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { calibrateDecline } from '../eval/decline-threshold.ts';
 import { decideIntent, IntentClassifier, type IntentPrediction } from '../../shared/models/intent-classifier.ts';
 import type { OrtTensorConstructor } from '../../shared/models/onnx-session.ts';
 import type { ModelManifest } from '../../shared/models/manifest.ts';
@@ -72,6 +73,11 @@ export interface IntentCalibration {
   routeCoverage: number;
   /** 'wilson95': the lower 95% bound of val precision >= 99%; 'observed': val precision >= 99%. */
   routeRule: 'wilson95' | 'observed';
+  /** Top-label `oos` at or above this is declined with no LLM (absent: val has no oos, or no threshold is precise enough). */
+  declineThreshold?: number;
+  /** On the validation split, at declineThreshold: share of val declined, and the share of those really out of scope. */
+  declinePrecision?: number;
+  declineCoverage?: number;
 }
 
 export interface TrainedIntentModel {
@@ -143,6 +149,9 @@ export async function trainIntentModel(
   // otherwise (small domain sets) the observed 99%, and the calibration says which rule applied.
   const strict = calibrateThreshold(decided, { minPrecision: ROUTE_MIN_PRECISION, z: ROUTE_Z });
   const route = strict.feasible ? strict : calibrateThreshold(decided, { minPrecision: ROUTE_MIN_PRECISION });
+  const declineRows = dataset.val!.map((e, i) => ({ gold: e.label, topLabel: valPreds[i].topLabel, confidence: valPreds[i].confidence }));
+  const declineStrict = calibrateDecline(declineRows, { minPrecision: ROUTE_MIN_PRECISION, z: ROUTE_Z });
+  const decline = declineStrict.feasible ? declineStrict : calibrateDecline(declineRows, { minPrecision: ROUTE_MIN_PRECISION });
   const calibration: IntentCalibration = {
     temperature,
     oosThreshold,
@@ -150,6 +159,7 @@ export async function trainIntentModel(
     routePrecision: route.precision,
     routeCoverage: route.coverage,
     routeRule: strict.feasible ? 'wilson95' : 'observed',
+    ...(decline.feasible ? { declineThreshold: decline.threshold, declinePrecision: decline.precision, declineCoverage: decline.coverage } : {}),
   };
   const classifier = new IntentClassifier(base.tokenizer, session, Tensor, labels, calibration);
   return { weights, float, classifier, onnx, labels, calibration, trainSeconds, dataset, options: opts };

@@ -13,6 +13,11 @@ export interface ClassifierCalibration {
   oosThreshold: number;
   /** At or above this top probability the intent is trusted for routing (precision >= 99% on val). */
   routeThreshold: number;
+  /**
+   * At or above this probability a top label of `oos` is trusted too: the message is declined from
+   * the `oos` route (a template) with no LLM. Absent (older models, sets without `oos`): never.
+   */
+  declineThreshold?: number;
 }
 
 export interface IntentPrediction {
@@ -22,14 +27,18 @@ export interface IntentPrediction {
   confidence: number;
   /** The arg-max label before the out-of-scope decision. */
   topLabel: string;
-  /** True when the confidence clears the routing threshold and the intent is in scope. */
+  /**
+   * True when the prediction may be acted on with no LLM: an in-scope intent whose confidence clears
+   * the routing threshold, or a top label of `oos` that clears the decline threshold.
+   */
   confident: boolean;
 }
 
 /** The out-of-scope and routing decision for a top label and its probability. */
 export function decideIntent(topLabel: string, confidence: number, c: ClassifierCalibration): IntentPrediction {
   const intent = topLabel === OOS || confidence < c.oosThreshold ? OOS : topLabel;
-  return { intent, confidence, topLabel, confident: intent !== OOS && confidence >= c.routeThreshold };
+  const confident = intent !== OOS ? confidence >= c.routeThreshold : topLabel === OOS && confidence >= (c.declineThreshold ?? Number.POSITIVE_INFINITY);
+  return { intent, confidence, topLabel, confident };
 }
 
 export class IntentClassifier {
