@@ -98,6 +98,10 @@ describe('edge worker in workerd', () => {
     expect(r.text).toMatch(/30 days/);
     const hi = await chat('hello!');
     expect(hi.route.path).toBe('template');
+    // A confidently out-of-scope message is declined from the oos template, with no LLM either.
+    const poem = await chat('write me a poem about cats');
+    expect(poem.route).toMatchObject({ path: 'template', intent: 'oos' });
+    expect(poem.text).toMatch(/outside what I can help with/);
     expect(proxy.connections).toBe(before);
   });
 

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { calibrateDecline, declineStats } from '../models/eval/decline-threshold.ts';
+import { decideIntent } from '../shared/models/intent-classifier.ts';
 import {
   accuracy,
   applyOosThreshold,
@@ -216,5 +218,35 @@ describe('wilsonLower and conservative calibration', () => {
     const strict = calibrateThreshold(preds, { minPrecision: 0.96, z: 1.645 });
     expect(strict.count).toBe(100);
     expect(calibrateThreshold(preds, { minPrecision: 0.99, z: 1.645 }).feasible).toBe(false);
+  });
+});
+
+describe('out-of-scope declines', () => {
+  const row = (gold: string, topLabel: string, confidence: number) => ({ gold, topLabel, confidence });
+  it('picks the lowest threshold whose declines are precise enough, counting only oos top labels', () => {
+    const rows = [
+      ...Array.from({ length: 99 }, (_, i) => row('oos', 'oos', 0.99 - i * 0.001)),
+      row('order_status', 'oos', 0.5), // a real question the model would decline
+      row('oos', 'oos', 0.45),
+      row('oos', 'shipping_info', 0.999), // not a decline at any threshold
+    ];
+    const t = calibrateDecline(rows, { minPrecision: 0.99 });
+    expect(t.feasible).toBe(true);
+    expect(t.threshold).toBeCloseTo(0.45); // 100 right of 101 at 0.45 is 99.0%
+    expect(t.count).toBe(101);
+    expect(t.coverage).toBeCloseTo(101 / 102);
+    const strict = calibrateDecline(rows, { minPrecision: 0.995 });
+    expect(strict.threshold).toBeGreaterThan(0.5);
+    expect(declineStats(rows, strict.threshold)).toMatchObject({ precision: 1, count: strict.count });
+  });
+  it('is infeasible when every decline is wrong, and decideIntent then never trusts oos', () => {
+    const t = calibrateDecline([row('order_status', 'oos', 0.9)]);
+    expect(t.feasible).toBe(false);
+    const c = { oosThreshold: 0.3, routeThreshold: 0.9 };
+    expect(decideIntent('oos', 0.99, c)).toMatchObject({ intent: 'oos', confident: false });
+    expect(decideIntent('oos', 0.99, { ...c, declineThreshold: 0.95 })).toMatchObject({ intent: 'oos', confident: true });
+    expect(decideIntent('oos', 0.94, { ...c, declineThreshold: 0.95 })).toMatchObject({ confident: false });
+    // Below the out-of-scope threshold an in-scope top label becomes oos, but is not a trusted decline.
+    expect(decideIntent('order_status', 0.2, { ...c, declineThreshold: 0.1 })).toMatchObject({ intent: 'oos', confident: false });
   });
 });
