@@ -25,7 +25,7 @@
  * regression, or an artifact that fails its sha256 check), 2 usage.
  */
 import { join, resolve } from 'node:path';
-import { bypass, intentMetrics, percentile, type Prediction } from '../eval/metrics.ts';
+import { intentMetrics, percentile, type Prediction } from '../eval/metrics.ts';
 import { repoRoot } from '../pipeline/datasets.ts';
 import type { Dataset } from '../pipeline/types.ts';
 import { loadIntentClassifier } from '../runtime/load-node.ts';
@@ -157,9 +157,11 @@ async function predict(clf: Loaded, texts: string[]) {
   return out;
 }
 
-function result(clf: Loaded, dataset: string, preds: Prediction[]): GateModelResult {
+/** Routing is every confident prediction: in-scope intents over the routing threshold and trusted out-of-scope declines. */
+function result(clf: Loaded, dataset: string, preds: Prediction[], confident: boolean[]): GateModelResult {
   const m = intentMetrics(preds);
-  const routed = bypass(preds, clf.calibration.routeThreshold);
+  const routed = preds.filter((_, i) => confident[i]);
+  const right = routed.filter((p) => p.label === p.gold).length;
   return {
     model: id(clf),
     dataset,
@@ -170,8 +172,8 @@ function result(clf: Loaded, dataset: string, preds: Prediction[]): GateModelRes
     macroF1: m.macroF1,
     ece: m.ece,
     routeThreshold: clf.calibration.routeThreshold,
-    routePrecision: routed.precision,
-    routeCoverage: routed.coverage,
+    routePrecision: routed.length ? right / routed.length : 1,
+    routeCoverage: preds.length ? routed.length / preds.length : 0,
   };
 }
 
@@ -206,8 +208,8 @@ async function evaluate(base: Loaded, cand: Loaded, ds: Dataset): Promise<GateDa
   return {
     dataset: ds.name,
     applicable: true,
-    baseline: result(base, ds.name, bPreds),
-    candidate: result(cand, ds.name, cPreds),
+    baseline: result(base, ds.name, bPreds, bp.map((p) => p.confident)),
+    candidate: result(cand, ds.name, cPreds, cp.map((p) => p.confident)),
     agreement: agree / texts.length,
     mcnemar: mcnemar(onlyBase, onlyCand),
     disagreements: [...dis].map(([intent, d]) => ({ intent, ...d })).sort((a, b) => b.count - a.count || a.intent.localeCompare(b.intent)),

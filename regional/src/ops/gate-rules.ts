@@ -14,7 +14,7 @@ export interface GateModelResult extends IntentMetrics {
   model: string;
   dataset: string;
   routeThreshold: number;
-  /** Precision of the confident (routed without the LLM) predictions. */
+  /** Precision of the confident predictions (answered without the LLM: in-scope over the routing threshold, trusted oos declines). */
   routePrecision: number;
   /** Share of messages routed without the LLM. */
   routeCoverage: number;
