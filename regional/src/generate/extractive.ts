@@ -22,6 +22,32 @@ function terms(s: string): string[] {
     .filter((w) => w && !STOP.has(w));
 }
 
+/** About 4 characters per token, as LLM tokenizers average on English text. */
+const estimateTokens = (s: string) => Math.ceil(s.length / 4);
+
+/**
+ * The best sentences that fit the request's output limit (the per-intent maxTokens), in score
+ * order; the first is always kept, cut at a word boundary when it alone is too long.
+ */
+function withinTokens<T extends { text: string }>(sentences: T[], maxTokens: number): T[] {
+  if (!(maxTokens > 0) || sentences.length === 0) return sentences;
+  const out: T[] = [];
+  let used = 0;
+  for (const s of sentences) {
+    const n = estimateTokens(s.text) + 1;
+    if (used + n > maxTokens) {
+      if (out.length === 0) {
+        const cut = s.text.slice(0, maxTokens * 4).replace(/\s+\S*$/, '');
+        out.push({ ...s, text: `${cut}…` });
+      }
+      break;
+    }
+    out.push(s);
+    used += n;
+  }
+  return out;
+}
+
 export class ExtractiveGenerator implements LlmBackend {
   readonly name = 'extractive';
 
@@ -47,9 +73,9 @@ export class ExtractiveGenerator implements LlmBackend {
       });
     });
     scored.sort((a, b) => b.score - a.score);
-    const picked = scored.slice(0, this.maxSentences).sort((a, b) => a.order - b.order);
+    const picked = withinTokens(scored.slice(0, this.maxSentences), req.maxTokens).sort((a, b) => a.order - b.order);
     const body = picked.length
-      ? picked.map((s) => (/[.!?]$/.test(s.text) ? s.text : `${s.text}.`)).join(' ')
+      ? picked.map((s) => (/[.!?…]$/.test(s.text) ? s.text : `${s.text}.`)).join(' ')
       : "I couldn't find that in our store information. A person from our team can help at support@kitsunebooks.example.";
     const text = EXTRACTIVE_LABEL + body.replace(/\*\*/g, '');
     yield { type: 'meta', model: 'extractive' };
