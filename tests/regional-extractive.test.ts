@@ -29,3 +29,21 @@ describe('extractive generator', () => {
     for (const w of body(short).replace(/…\.?$/, '').split(/\s+/)) expect(source).toContain(w.replace(/[.…]+$/, ''));
   });
 });
+
+describe('extractive generator on catalog passages', () => {
+  it('answers a title with its price and availability, not the bare title', async () => {
+    const req: LlmRequest = {
+      system: '',
+      messages: [{ role: 'user', content: 'do you have one piece volume 3 in stock?' }],
+      maxTokens: 180,
+      tier: 'small',
+      context: [
+        { id: 'KB-SKU-0003', title: 'One Piece, Vol. 3', text: 'One Piece, Vol. 3\nManga by Eiichiro Oda. Volume 3.\nPrice: $9.99. In stock (4 copies).\nLuffy meets Usopp.' },
+        { id: 'KB-SKU-0005', title: 'One Piece, Vol. 5', text: 'One Piece, Vol. 5\nManga by Eiichiro Oda. Volume 5.\nPrice: $9.99. Out of stock.\nZoro fights.' },
+      ],
+    };
+    let text = '';
+    for await (const c of new ExtractiveGenerator().generate(req)) if (c.type === 'delta') text += c.text;
+    expect(text).toMatch(/One Piece, Vol\. 3: Price: \$9\.99\. In stock \(4 copies\)\./);
+  });
+});

@@ -56,7 +56,7 @@ export class ExtractiveGenerator implements LlmBackend {
   async *generate(req: LlmRequest): AsyncGenerator<LlmChunk> {
     const question = req.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
     const q = new Set(terms(question));
-    const scored: { text: string; score: number; order: number }[] = [];
+    const scored: { text: string; core: string; score: number; order: number }[] = [];
     (req.context ?? []).forEach((p, rank) => {
       const lines = splitSentences(p.text.replace(/^#+\s.*$/gm, ' ').replace(/\|/g, ' '));
       lines.forEach((s, i) => {
@@ -69,10 +69,17 @@ export class ExtractiveGenerator implements LlmBackend {
         if (text.endsWith('?')) return; // a question (an FAQ heading) is not an answer
         // A catalog line such as "Price: $9.99." means nothing without its title.
         if (p.id.startsWith('KB-SKU-') && p.title && i > 0 && !text.toLowerCase().includes(p.title.toLowerCase().slice(0, 12))) text = `${p.title}: ${text}`;
-        if (overlap > 0) scored.push({ text, score, order: rank * 1000 + i });
+        // ...and a bare title says nothing either: it comes with its price and availability.
+        if (p.id.startsWith('KB-SKU-') && i === 0) {
+          const offer = /^Price: .*$/m.exec(p.text)?.[0];
+          if (offer) text = `${text.replace(/[.]$/, '')}: ${offer}`;
+        }
+        if (overlap > 0) scored.push({ text, core: s.trim(), score, order: rank * 1000 + i });
       });
     });
     scored.sort((a, b) => b.score - a.score);
+    // A sentence already said inside a better one (a price line inside its title's offer) goes.
+    for (let i = scored.length - 1; i >= 0; i--) if (scored.some((o, j) => j < i && o.text.includes(scored[i].core))) scored.splice(i, 1);
     const picked = withinTokens(scored.slice(0, this.maxSentences), req.maxTokens).sort((a, b) => a.order - b.order);
     const body = picked.length
       ? picked.map((s) => (/[.!?…]$/.test(s.text) ? s.text : `${s.text}.`)).join(' ')
