@@ -33,7 +33,10 @@ export async function reembedStaleChunks(store: Store, embedder: Embedder, opts:
       opts.signal,
       'batch',
     );
-    done += await store.setChunkEmbeddings(page.map((c, i) => ({ id: c.id, embedding: vectors[i] })));
+    done += await store.setChunkEmbeddings(
+      page.map((c, i) => ({ id: c.id, embedding: vectors[i] })),
+      embedder.name,
+    );
     after = page[page.length - 1].id;
     opts.onPage?.(done);
   }
