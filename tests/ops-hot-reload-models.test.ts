@@ -11,7 +11,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../regional/src/config.ts';
+import type { Embedder } from '../regional/src/retrieval/embedder.ts';
 import { hybridSearch } from '../regional/src/retrieval/hybrid.ts';
+import { ingestDocument } from '../regional/src/retrieval/ingest.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
 import { openStore } from '../regional/src/store/open.ts';
 import type { Store } from '../regional/src/store/types.ts';
@@ -242,5 +244,18 @@ describe.each(['sqlite', 'postgres'] as const)('a store switching embedders on %
     await expect(store.searchVector([0, 0, 1], 5)).rejects.toMatchObject({ code: 'DIMENSION_MISMATCH' });
     await expect(store.useEmbedding('', 4)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     expect(store.embeddingVersion).toBe('wide@1');
+  });
+
+  it('refuses to file a document embedded by an embedder the store left meanwhile', async () => {
+    const leaving: Embedder = {
+      name: 'wide@1',
+      dimensions: 4,
+      embed: async (texts) => {
+        await store.useEmbedding('wide@2', 4); // a hot reload while the chunks are embedded
+        return texts.map(() => Float32Array.from([1, 0, 0, 0]));
+      },
+    };
+    await expect(ingestDocument(store, leaving, { id: 'late', title: 'Late', text: 'words embedded by the previous model' })).rejects.toMatchObject({ code: 'EMBEDDING_VERSION_MISMATCH' });
+    expect(await store.getDocument('late')).toBeNull();
   });
 });
