@@ -295,6 +295,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
       try {
         await store.useEmbedding(next.embedder.name, next.embedder.dimensions);
       } catch (e) {
+        metrics.serving('embedder', old.info); // loading the new one labelled it serving
         retire('embedder', { ...next, release: next.dispose });
         services.reembedded = reembed(old.embedder);
         throw e;
