@@ -127,6 +127,18 @@ describe('reranker hot reload', () => {
     // Refused once: the same version is not loaded again on every check.
     await r.hotReload!.check();
     expect(await metric(r, 'switchyard_model_reloads_total', { role: 'reranker', result: 'refused' })).toBe(1);
+
+    // Its manifest.json (not hashed, but the loader takes the version from it) rewritten after registration.
+    const renamed = copyWithSwappedWords('models/default/reranker', db.dir, '1.0.3', B, 'shop');
+    await registerAndPromote(r.services.store.registry, renamed, 'switchyard-reranker', '1.0.3', () => {
+      const m = JSON.parse(readFileSync(join(renamed, 'manifest.json'), 'utf8'));
+      writeFileSync(join(renamed, 'manifest.json'), JSON.stringify({ ...m, version: '9.9.9' }));
+    });
+    await r.hotReload!.check();
+    expect(await servingVersion(r, 'reranker')).toBe('1.0.1');
+    expect(await scores(Q, DOCS)).toEqual(served);
+    expect(await metric(r, 'switchyard_model_reloads_total', { role: 'reranker', result: 'refused' })).toBe(2);
+    expect(logs.some((l) => /refused reranker switchyard-reranker@1\.0\.3: .*does not describe the registered version/.test(l))).toBe(true);
   });
 });
 
