@@ -51,6 +51,25 @@ describe('DynamicBatcher', () => {
     await expect(Promise.all([short.run(1), short.run(2)])).rejects.toThrow(/returned 1 results/);
   });
 
+  it('says when queued and running work has drained, and refuses calls once closed (a replaced model)', async () => {
+    const { batches, run } = recorder();
+    const b = new DynamicBatcher(run, { name: 'old', maxSize: 2, maxDelayMs: 60_000 });
+    await b.idle(); // idle from the start
+    const calls = [1, 2, 3, 4, 5].map((x) => b.run(x));
+    let drained = false;
+    const idle = b.idle().then(() => (drained = true));
+    await calls[0];
+    expect(drained).toBe(false);
+    b.close(new Error('old was replaced'));
+    await expect(b.run(6)).rejects.toThrow('old was replaced');
+    // Work queued before close still runs to the end, and only then is the batcher idle.
+    expect(await Promise.all(calls)).toEqual([2, 4, 6, 8, 10]);
+    await idle;
+    expect(drained).toBe(true);
+    expect(b.depth).toBe(0);
+    expect(batches.flat()).toEqual([1, 2, 3, 4, 5]);
+  });
+
   describe('priority lanes', () => {
     /** A model whose batches finish only when the test releases them, one at a time. */
     function gated() {

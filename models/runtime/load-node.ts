@@ -30,26 +30,34 @@ export async function nodeSession(onnx: Uint8Array, threads = 1): Promise<OrtSes
 
 const Tensor = ort.Tensor as unknown as OrtTensorConstructor;
 
-export async function loadIntentClassifier(dir: string, threads = 1): Promise<IntentClassifier & { manifest: ModelManifest }> {
+/** Frees a session made by nodeSession (its native memory); it must not run again after. */
+const releaser = (session: OrtSession) => ({ release: () => (session as unknown as ort.InferenceSession).release() });
+
+type Releasable = { manifest: ModelManifest; release(): Promise<void> };
+
+export async function loadIntentClassifier(dir: string, threads = 1): Promise<IntentClassifier & Releasable> {
   const f = await loadModelFolder(dir);
   const { labels, calibration } = classifierLabels(f.config);
-  const clf = new IntentClassifier(f.tokenizer, await nodeSession(f.onnx, threads), Tensor, labels, calibration);
-  return Object.assign(clf, { manifest: f.manifest });
+  const session = await nodeSession(f.onnx, threads);
+  const clf = new IntentClassifier(f.tokenizer, session, Tensor, labels, calibration);
+  return Object.assign(clf, { manifest: f.manifest }, releaser(session));
 }
 
-export async function loadSentenceEmbedder(dir: string, threads = 1): Promise<SentenceEmbedder & { manifest: ModelManifest }> {
+export async function loadSentenceEmbedder(dir: string, threads = 1): Promise<SentenceEmbedder & Releasable> {
   const f = await loadModelFolder(dir);
-  const emb = new SentenceEmbedder(f.tokenizer, await nodeSession(f.onnx, threads), Tensor);
-  return Object.assign(emb, { manifest: f.manifest });
+  const session = await nodeSession(f.onnx, threads);
+  const emb = new SentenceEmbedder(f.tokenizer, session, Tensor);
+  return Object.assign(emb, { manifest: f.manifest }, releaser(session));
 }
 
 export async function loadCrossEncoder(
   dir: string,
   threads = 1,
   options: CrossEncoderOptions = {},
-): Promise<CrossEncoder & { manifest: ModelManifest }> {
+): Promise<CrossEncoder & Releasable> {
   const f = await loadModelFolder(dir);
   if (f.manifest.kind !== 'cross-encoder') throw new Error(`${dir}: manifest kind is ${f.manifest.kind}, not cross-encoder`);
-  const ce = new CrossEncoder(f.tokenizer, await nodeSession(f.onnx, threads), Tensor, options);
-  return Object.assign(ce, { manifest: f.manifest });
+  const session = await nodeSession(f.onnx, threads);
+  const ce = new CrossEncoder(f.tokenizer, session, Tensor, options);
+  return Object.assign(ce, { manifest: f.manifest }, releaser(session));
 }

@@ -16,6 +16,7 @@ import { redactPii } from './generate/pii.ts';
 import { requireKey, today, type AuthVars } from './http/auth.ts';
 import { hybridSearch } from './retrieval/hybrid.ts';
 import { ingestDocument } from './retrieval/ingest.ts';
+import { RetrievalError } from './retrieval/errors.ts';
 import { observePrediction } from './ops/drift-monitor.ts';
 import { liveRollouts } from './ops/live-rollouts.ts';
 import { opsRoutes } from './ops/routes.ts';
@@ -196,7 +197,9 @@ export function createApp(s: Services, state: { ready: boolean }) {
   app.post('/v1/kb/documents', admin, async (c) => {
     const body = validate(DocumentRequest, await readJsonBody(c.req.raw, 4 * 1024 * 1024));
     const { chunkSize, chunkOverlap, ...doc } = body;
-    const r = await ingestDocument(s.store, s.embedder, { ...doc, source: doc.source ?? 'api' }, { size: chunkSize, overlap: chunkOverlap });
+    const ingest = () => ingestDocument(s.store, s.embedder, { ...doc, source: doc.source ?? 'api' }, { size: chunkSize, overlap: chunkOverlap });
+    // The embedder was hot-reloaded while the chunks were embedded: once more with the new one.
+    const r = await ingest().catch((e) => (e instanceof RetrievalError && e.code === 'EMBEDDING_VERSION_MISMATCH' ? ingest() : Promise.reject(e)));
     return c.json(r, r.status === 'ingested' ? 201 : 200);
   });
 

@@ -71,8 +71,10 @@ export const RegionalConfig = z.object({
   BATCH_DIR: z.string().optional(),
   /** Comma-separated directories a batch job's inputPath may point into (besides BATCH_DIR). */
   BATCH_INPUT_ROOTS: z.string().default(''),
-  /** How often the registry is checked for a newly promoted classifier (hot reload). */
+  /** How often the registry is checked for a newly promoted classifier, reranker or local embedder (hot reload). */
   HOT_RELOAD_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+  /** Hot reload: a replaced model is released once its batcher has been idle this long (calls picked up before the swap may still arrive). */
+  MODEL_RETIRE_GRACE_MS: z.coerce.number().int().min(0).default(10_000),
   /** Rollouts: how often the rules are re-read from the registry (the CLI and other instances write there). */
   ROLLOUT_REFRESH_MS: z.coerce.number().int().min(50).default(5_000),
   /** Rollouts: how often the canary guardrails are evaluated (also after ROLLOUT_EVAL_EVERY new canary observations). */

@@ -82,6 +82,7 @@ export function createMetrics(opts: { sessionIdleMs?: number; maxSessions?: numb
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
+    modelReloads: new Counter({ name: 'switchyard_model_reloads_total', help: 'Hot reloads of a promoted model version by role and result (loaded, refused: the old version kept serving)', labelNames: ['role', 'result'], registers }),
     fallbacks: new Counter({ name: 'switchyard_fallbacks_total', help: 'Degradations that fired, by kind', labelNames: ['kind'], registers }),
     tokens: new Counter({ name: 'switchyard_llm_tokens_total', help: 'LLM tokens by direction and generator', labelNames: ['direction', 'generator'], registers }),
     cost: new Counter({ name: 'switchyard_llm_cost_usd_total', help: 'Estimated LLM cost in USD by generator (LLM_PRICE_SMALL / LLM_PRICE_LARGE)', labelNames: ['generator'], registers }),

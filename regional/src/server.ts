@@ -7,7 +7,8 @@ import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { ApiError } from '../../shared/api/errors.ts';
 import { createApp } from './app.ts';
-import { startClassifierHotReload } from './ops/hot-reload.ts';
+import { startHotReload } from './ops/hot-reload.ts';
+import type { PromotionWatch } from './ops/promotion-watch.ts';
 import { stopOps } from './ops/routes.ts';
 import { stopDashboard } from './ops/dashboard-routes.ts';
 import { loadConfig, type ResolvedConfig as RegionalConfig } from './config.ts';
@@ -17,6 +18,8 @@ import { buildServices, type Services } from './services.ts';
 export interface RunningRegional {
   url: string;
   services: Services;
+  /** The hot reload of the in-process models (null when none is in process); `check()` looks at the registry now. */
+  hotReload: PromotionWatch | null;
   close(): Promise<void>;
 }
 
@@ -45,12 +48,13 @@ export async function startRegional(config: RegionalConfig = loadConfig(), log: 
     throw e;
   }
   app = createApp(services, state);
-  const hotReload = startClassifierHotReload(services, { intervalMs: config.HOT_RELOAD_INTERVAL_MS, log });
+  const hotReload = startHotReload(services, { intervalMs: config.HOT_RELOAD_INTERVAL_MS, log });
   state.ready = true;
   log(`ready on http://${config.HOST}:${port} in ${Date.now() - t0} ms`);
   return {
     url: `http://${config.HOST}:${port}`,
     services,
+    hotReload,
     close: async () => {
       hotReload?.stop();
       await new Promise<void>((r) => server.close(() => r()));

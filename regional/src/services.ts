@@ -13,6 +13,7 @@ import { ExtractiveGenerator } from './generate/extractive.ts';
 import { FallbackAnswers } from './generate/fallback-answers.ts';
 import { createRateLimiter, type KeyRateLimiter } from './http/rate-limit.ts';
 import { DynamicBatcher, type Lane } from './inference/batcher.ts';
+import { retireModel } from './inference/retire.ts';
 import { loadHfClassifier, loadHfCrossEncoder, loadHfEmbedder, type LoadedModelInfo } from './inference/hf-models.ts';
 import { BedrockBackend } from './llm/bedrock.ts';
 import { MeteredBackend } from './llm/metered.ts';
@@ -55,10 +56,20 @@ export interface Services {
   /** The background re-embedding of other embedders' chunks (REEMBED_STALE_CHUNKS): chunks done. */
   reembedded: Promise<number>;
   /**
-   * Loads and warms another classifier folder, then swaps it in for new requests (in-flight ones
-   * finish on the old one). Throws, leaving the old one serving, when the folder does not load.
+   * Loads and warms another classifier folder beside the serving one behind its own batcher,
+   * then swaps it in for new requests; in-flight ones finish on the old one, which is released
+   * once its batcher has drained (see retireModel). Throws, leaving the old one serving, when the
+   * folder does not load.
    */
   swapClassifier(dir: string): Promise<LoadedModelInfo>;
+  /** As swapClassifier, for the in-process reranker (throws when none was loaded at startup). */
+  swapReranker(dir: string): Promise<LoadedModelInfo>;
+  /**
+   * As swapClassifier, for the in-process embedder (throws for a remote one). The store switches
+   * to the new embedder's version (vector search then compares only with chunks it embedded; text
+   * search still finds the rest) and the re-embedding of stale chunks restarts with it.
+   */
+  swapEmbedder(dir: string): Promise<LoadedModelInfo>;
   /**
    * Loads and warms a classifier folder behind its own batcher (named `batcher`) without serving
    * it, e.g. a rollout candidate; `dispose` drops its batcher. Throws when the folder does not load.
@@ -94,7 +105,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
   const models: ModelSlot[] = [];
 
   // Embeddings: in-process (batched) or a remote fleet.
-  let embedder: Embedder;
+  let embedder: Embedder | undefined;
   if (config.EMBEDDINGS_BACKEND === 'kserve') {
     if (!config.KSERVE_URL) throw new Error('EMBEDDINGS_BACKEND=kserve needs KSERVE_URL');
     // The remote model has the same tokenizer and width as the local folder it was exported from.
@@ -110,28 +121,37 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
   } else if (config.EMBEDDINGS_BACKEND === 'bedrock') {
     embedder = new BedrockTitanEmbedder({ region: config.BEDROCK_REGIONS.split(',')[0].trim(), timeoutMs: config.EMBED_TIMEOUT_MS });
     models.push({ role: 'embedder', info: { name: 'amazon.titan-embed-text-v2:0', version: 'remote', backend: 'bedrock' } });
-  } else {
-    const local = await loadHfEmbedder(config.EMBEDDER_MODEL);
-    const b = batched<string, Float32Array>('embedder', (texts) => local.embed(texts));
-    embedder = {
-      name: `${local.info.name}@${local.info.version}`,
-      dimensions: local.dimensions,
-      embed: (texts, signal, lane) => b.runMany(texts, signal, lane),
-    };
-    models.push({ role: 'embedder', info: local.info });
   }
-  const remoteOrLocal = embedder;
-  embedder = { name: remoteOrLocal.name, dimensions: remoteOrLocal.dimensions, embed: metrics.meter('embedder', models.at(-1)!.info, (t, sig) => remoteOrLocal.embed(t, sig)) };
+  const metered = (e: Embedder, info: ModelSlot['info']): Embedder => ({ name: e.name, dimensions: e.dimensions, embed: metrics.meter('embedder', info, (t: string[], sig?: AbortSignal, lane?: Lane) => e.embed(t, sig, lane)) });
+  // An in-process embedder behind its own batcher (hot reload loads the next one beside it).
+  const loadEmbedder = async (dir: string) => {
+    const local = await loadHfEmbedder(dir);
+    const b = batched<string, Float32Array>('embedder', (texts) => local.embed(texts));
+    const name = `${local.info.name}@${local.info.version}`;
+    const embedder = metered({ name, dimensions: local.dimensions, embed: (texts, signal, lane) => b.runMany(texts, signal, lane) }, local.info);
+    return { info: local.info, embedder, batcher: b, dispose: () => local.dispose() };
+  };
+  let localEmbedder: Awaited<ReturnType<typeof loadEmbedder>> | null = null;
+  if (embedder) embedder = metered(embedder, models.at(-1)!.info);
+  else {
+    localEmbedder = await loadEmbedder(config.EMBEDDER_MODEL);
+    embedder = localEmbedder.embedder;
+    models.push({ role: 'embedder', info: localEmbedder.info });
+  }
   log(`embedder ${embedder.name} (${embedder.dimensions}-d)`);
 
   // Reranker and classifier: optional; their absence is a recorded degradation, not a crash.
-  let rerank: Services['rerank'];
-  try {
-    const ce = await loadHfCrossEncoder(config.RERANKER_MODEL);
+  const loadReranker = async (dir: string) => {
+    const ce = await loadHfCrossEncoder(dir);
     const b = batched<{ query: string; passage: string }, number>('reranker', async (pairs) => [...(await ce.score(pairs))]);
-    rerank = metrics.meter('reranker', ce.info, async (query: string, passages: string[], lane?: Lane) => Float32Array.from(await b.runMany(passages.map((passage) => ({ query, passage })), undefined, lane)));
-    models.push({ role: 'reranker', info: ce.info });
-    log(`reranker ${ce.info.name}@${ce.info.version}`);
+    const rerank = metrics.meter('reranker', ce.info, async (query: string, passages: string[], lane?: Lane) => Float32Array.from(await b.runMany(passages.map((passage) => ({ query, passage })), undefined, lane)));
+    return { info: ce.info, rerank, batcher: b, dispose: () => ce.dispose() };
+  };
+  let localReranker: Awaited<ReturnType<typeof loadReranker>> | null = null;
+  try {
+    localReranker = await loadReranker(config.RERANKER_MODEL);
+    models.push({ role: 'reranker', info: localReranker.info });
+    log(`reranker ${localReranker.info.name}@${localReranker.info.version}`);
   } catch (e) {
     log(`reranker unavailable (${(e as Error).message}); retrieval order is used`);
   }
@@ -144,13 +164,14 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
       const i = batchers.indexOf(b);
       if (i >= 0) batchers.splice(i, 1);
     };
-    return { info: clf.info, classify: metrics.meter('classifier', clf.info, (text: string, lane?: Lane) => b.run(text, undefined, lane)), batcher: b, dispose };
+    return { info: clf.info, classify: metrics.meter('classifier', clf.info, (text: string, lane?: Lane) => b.run(text, undefined, lane)), batcher: b, dispose, release: () => clf.dispose() };
   };
+  let localClassifier: Awaited<ReturnType<typeof loadClassifier>> | null = null;
   try {
-    const clf = await loadClassifier(config.CLASSIFIER_MODEL);
-    classify = clf.classify;
-    classifierVersion = `${clf.info.name}@${clf.info.version}`;
-    models.push({ role: 'classifier', info: clf.info });
+    localClassifier = await loadClassifier(config.CLASSIFIER_MODEL);
+    classify = localClassifier.classify;
+    classifierVersion = `${localClassifier.info.name}@${localClassifier.info.version}`;
+    models.push({ role: 'classifier', info: localClassifier.info });
   } catch (e) {
     log(`classifier unavailable (${(e as Error).message}); messages without an intent take the general path`);
   }
@@ -199,20 +220,42 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
   const fallbackAnswers = new FallbackAnswers(store, { onStoreError: () => metrics.fallbacks.inc({ kind: 'fallback_answers_store' }) });
   const rateLimiter = createRateLimiter(config, () => metrics.fallbacks.inc({ kind: 'rate_limit_redis' }), log);
   const stopBackground = new AbortController();
-  const reembedded =
-    config.REEMBED_STALE_CHUNKS === 'true'
-      ? reembedStaleChunks(store, embedder, { signal: stopBackground.signal }).then(
-          ({ chunks }) => (chunks && log(`re-embedded ${chunks} chunks of other embedders with ${embedder.name}`), chunks),
-          (e) => (stopBackground.signal.aborted || log(`re-embedding stopped: ${(e as Error).message}`), 0),
-        )
-      : Promise.resolve(0);
+  let stopReembed = new AbortController();
+  const reembed = (e: Embedder): Promise<number> => {
+    if (config.REEMBED_STALE_CHUNKS !== 'true') return Promise.resolve(0);
+    const stop = (stopReembed = new AbortController());
+    const signal = AbortSignal.any([stop.signal, stopBackground.signal]);
+    return reembedStaleChunks(store, e, { signal }).then(
+      ({ chunks }) => (chunks && log(`re-embedded ${chunks} chunks of other embedders with ${e.name}`), chunks),
+      (err) => (signal.aborted || log(`re-embedding stopped: ${(err as Error).message}`), 0),
+    );
+  };
+  const reembedded = reembed(embedder);
+
+  /** Points the role's slot (what /readyz and the ops views list) and its metrics at `info`. */
+  const serveAs = (role: 'embedder' | 'reranker' | 'classifier', info: LoadedModelInfo) => {
+    const i = services.models.findIndex((m) => m.role === role);
+    if (i >= 0) services.models[i] = { role, info };
+    else services.models.push({ role, info });
+    metrics.serving(role, info);
+    log(`${role} now ${info.name}@${info.version}`);
+  };
+  const retiring = new Set<Promise<void>>();
+  const retire = (role: string, old: { info: LoadedModelInfo; batcher: DynamicBatcher<any, any>; release(): Promise<void> }) => {
+    const done = retireModel(batchers, old.batcher, old.release, { graceMs: config.MODEL_RETIRE_GRACE_MS, signal: stopBackground.signal }).then(
+      () => log(`released ${role} ${old.info.name}@${old.info.version}`),
+      (e) => log(`releasing ${role} ${old.info.name}@${old.info.version} failed: ${(e as Error).message}`),
+    );
+    retiring.add(done);
+    void done.finally(() => retiring.delete(done));
+  };
 
   const services: Services = {
     config,
     store,
     metrics,
     embedder,
-    rerank,
+    rerank: localReranker?.rerank,
     classify,
     classifierVersion,
     llm,
@@ -224,14 +267,44 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     reembedded,
     swapClassifier: async (dir) => {
       const next = await loadClassifier(dir);
-      const old = services.models.findIndex((m) => m.role === 'classifier');
+      const old = localClassifier;
+      localClassifier = next;
       services.classify = next.classify;
       services.classifierVersion = `${next.info.name}@${next.info.version}`;
-      if (old >= 0) services.models[old] = { role: 'classifier', info: next.info };
-      else services.models.push({ role: 'classifier', info: next.info });
-      const stale = batchers.findIndex((b) => b.opts.name === 'classifier' && b !== next.batcher);
-      if (stale >= 0) batchers.splice(stale, 1);
-      log(`classifier now ${services.classifierVersion}`);
+      serveAs('classifier', next.info);
+      if (old) retire('classifier', old);
+      return next.info;
+    },
+    swapReranker: async (dir) => {
+      const old = localReranker;
+      if (!old) throw new Error('no in-process reranker serves: nothing to swap');
+      const next = await loadReranker(dir);
+      localReranker = next;
+      services.rerank = next.rerank;
+      serveAs('reranker', next.info);
+      retire('reranker', { ...old, release: old.dispose });
+      return next.info;
+    },
+    swapEmbedder: async (dir) => {
+      const old = localEmbedder;
+      if (!old) throw new Error(`the embedder is remote (${config.EMBEDDINGS_BACKEND}): nothing to swap in this process`);
+      const next = await loadEmbedder(dir);
+      // The old embedder's re-embedding stops first: its vectors must not land under the new version.
+      stopReembed.abort();
+      await services.reembedded;
+      try {
+        await store.useEmbedding(next.embedder.name, next.embedder.dimensions);
+      } catch (e) {
+        metrics.serving('embedder', old.info); // loading the new one labelled it serving
+        retire('embedder', { ...next, release: next.dispose });
+        services.reembedded = reembed(old.embedder);
+        throw e;
+      }
+      localEmbedder = next;
+      services.embedder = next.embedder;
+      serveAs('embedder', next.info);
+      retire('embedder', { ...old, release: old.dispose });
+      services.reembedded = reembed(next.embedder);
       return next.info;
     },
     loadClassifier: async (dir, name) => {
@@ -241,7 +314,8 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     log,
     close: async () => {
       stopBackground.abort();
-      await reembedded;
+      await services.reembedded;
+      await Promise.all([...retiring]);
       await fallbackAnswers.flushed();
       await rateLimiter.close();
       await store.close();

@@ -1,4 +1,5 @@
 /** Copies of a committed model folder under another version number (manifest.json is not hashed), registered and promoted, for registry tests. */
+import { createHash } from 'node:crypto';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { registerModelFolder } from '../../regional/src/ops/register-folder.ts';
@@ -19,3 +20,27 @@ export async function registerAndPromote(registry: ModelRegistryStore, folder: s
   await registry.setStage(name, version, 'staging', { actor: 'test' });
   await registry.setStage(name, version, 'production', { actor: 'test', reason: `${name}@${version} in a test` });
 }
+
+/**
+ * A copy of a committed model folder under another version whose tokenizer maps word `a` to `b`'s
+ * id and `b` to `a`'s (manifest.json updated to the new tokenizer.json's sha256): a model with
+ * other files and other outputs, and predictably so: it reads a text as the original reads that
+ * text with `a` and `b` swapped.
+ */
+export function copyWithSwappedWords(source: string, dir: string, version: string, a: string, b: string): string {
+  const out = copyModelAs(source, dir, version);
+  const tokPath = join(out, 'tokenizer.json');
+  const tok = JSON.parse(readFileSync(tokPath, 'utf8'));
+  const vocab = tok.model.vocab as Record<string, number>;
+  if (vocab[a] === undefined || vocab[b] === undefined) throw new Error(`${a} or ${b} is not in the vocabulary`);
+  [vocab[a], vocab[b]] = [vocab[b], vocab[a]];
+  const bytes = Buffer.from(JSON.stringify(tok));
+  writeFileSync(tokPath, bytes);
+  const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+  m.files['tokenizer.json'] = createHash('sha256').update(bytes).digest('hex');
+  writeFileSync(join(out, 'manifest.json'), JSON.stringify(m));
+  return out;
+}
+
+/** `text` with the whole words `a` and `b` swapped (what a copyWithSwappedWords model reads). */
+export const swapWords = (text: string, a: string, b: string) => text.replace(new RegExp(`\\b(${a}|${b})\\b`, 'g'), (w) => (w === a ? b : a));

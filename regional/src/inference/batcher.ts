@@ -37,6 +37,8 @@ export class DynamicBatcher<I, O> {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private immediate: ReturnType<typeof setImmediate> | null = null;
   private running = false;
+  private idleWaiters: (() => void)[] = [];
+  private closed: Error | null = null;
 
   constructor(
     private readonly runBatch: (items: I[]) => Promise<O[]>,
@@ -55,7 +57,19 @@ export class DynamicBatcher<I, O> {
     return lane === 'batch' ? this.background.length : this.interactive.length;
   }
 
+  /** Resolves once no item is queued and no batch runs (at once when idle): a replaced model's work has drained. */
+  idle(): Promise<void> {
+    if (!this.running && !this.depth) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Refuses every later call with `reason` (the model behind it is being released); queued items still run. */
+  close(reason: Error): void {
+    this.closed = reason;
+  }
+
   run(item: I, signal?: AbortSignal, lane: Lane = 'interactive'): Promise<O> {
+    if (this.closed) return Promise.reject(this.closed);
     if (signal?.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
     return new Promise<O>((resolve, reject) => {
       (lane === 'batch' ? this.background : this.interactive).push({ item, resolve, reject, signal });
@@ -104,7 +118,7 @@ export class DynamicBatcher<I, O> {
     this.take(this.interactive, max, batch);
     const interactive = batch.length;
     this.take(this.background, max, batch);
-    if (!batch.length) return;
+    if (!batch.length) return this.notifyIdle();
     this.running = true;
     const t0 = performance.now();
     const items = new Array<I>(batch.length);
@@ -119,6 +133,12 @@ export class DynamicBatcher<I, O> {
       this.opts.onBatch?.(batch.length, performance.now() - t0, batch.length - interactive);
       this.running = false;
       if (this.depth) this.schedule();
+      else this.notifyIdle();
     }
+  }
+
+  private notifyIdle(): void {
+    if (this.running || this.depth) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 }

@@ -82,6 +82,8 @@ export interface HfEmbedder {
   info: LoadedModelInfo;
   dimensions: number;
   embed(texts: string[]): Promise<Float32Array[]>;
+  /** Frees the model's sessions; it must not be called again after. */
+  dispose(): Promise<void>;
 }
 
 export async function loadHfEmbedder(dir: string, threads = 1): Promise<HfEmbedder> {
@@ -89,7 +91,7 @@ export async function loadHfEmbedder(dir: string, threads = 1): Promise<HfEmbedd
   if (own?.kind === 'sentence-embedder') {
     const m = await loadSentenceEmbedder(dir, threads);
     const [probe] = await m.embed(['warm up']);
-    return { info: switchyardInfo(dir, m.manifest), dimensions: probe.length, embed: (t) => m.embed(t) };
+    return { info: switchyardInfo(dir, m.manifest), dimensions: probe.length, embed: (t) => m.embed(t), dispose: () => m.release() };
   }
   const { value: fe, info } = await withFolder(dir, (id, dtype) => pipeline('feature-extraction', id, { dtype, ...sessionOptions(threads) } as never));
   // A transformer's time grows with the padded batch: run texts of similar length together.
@@ -101,13 +103,15 @@ export async function loadHfEmbedder(dir: string, threads = 1): Promise<HfEmbedd
       return group.map((_, i) => data.slice(i * D, (i + 1) * D));
     });
   const [probe] = await embed(['warm up']);
-  return { info, dimensions: probe.length, embed };
+  return { info, dimensions: probe.length, embed, dispose: () => (fe as any).dispose() };
 }
 
 export interface HfCrossEncoder {
   info: LoadedModelInfo;
   /** Relevance logits of (query, passage) pairs. */
   score(pairs: { query: string; passage: string }[]): Promise<Float32Array>;
+  /** Frees the model's sessions; it must not be called again after. */
+  dispose(): Promise<void>;
 }
 
 export async function loadHfCrossEncoder(dir: string, threads = 1): Promise<HfCrossEncoder> {
@@ -126,7 +130,7 @@ export async function loadHfCrossEncoder(dir: string, threads = 1): Promise<HfCr
       return out;
     };
     await score([{ query: 'warm up', passage: 'warm up' }]);
-    return { info: switchyardInfo(dir, ce.manifest), score };
+    return { info: switchyardInfo(dir, ce.manifest), score, dispose: () => ce.release() };
   }
   const { value, info } = await withFolder(dir, async (id, dtype) => ({
     tokenizer: await AutoTokenizer.from_pretrained(id),
@@ -148,13 +152,15 @@ export async function loadHfCrossEncoder(dir: string, threads = 1): Promise<HfCr
     return Float32Array.from(scores);
   };
   await score([{ query: 'warm up', passage: 'warm up' }]);
-  return { info, score };
+  return { info, score, dispose: () => (value.model as any).dispose() };
 }
 
 export interface HfClassifier {
   info: LoadedModelInfo;
   labels: string[];
   classify(texts: string[]): Promise<IntentPrediction[]>;
+  /** Frees the model's sessions; it must not be called again after. */
+  dispose(): Promise<void>;
 }
 
 export async function loadHfClassifier(dir: string, threads = 1): Promise<HfClassifier> {
@@ -162,7 +168,7 @@ export async function loadHfClassifier(dir: string, threads = 1): Promise<HfClas
   if (own?.kind === 'intent-classifier') {
     const clf = await loadIntentClassifier(dir, threads);
     await clf.classify(['warm up']);
-    return { info: switchyardInfo(dir, clf.manifest), labels: clf.labels, classify: (t) => clf.classify(t) };
+    return { info: switchyardInfo(dir, clf.manifest), labels: clf.labels, classify: (t) => clf.classify(t), dispose: () => clf.release() };
   }
   const { value, info } = await withFolder(dir, async (id, dtype) => ({
     tokenizer: await AutoTokenizer.from_pretrained(id),
@@ -189,5 +195,5 @@ export async function loadHfClassifier(dir: string, threads = 1): Promise<HfClas
       });
     });
   await classify(['warm up']);
-  return { info, labels, classify };
+  return { info, labels, classify, dispose: () => (value.model as any).dispose() };
 }

@@ -94,7 +94,7 @@ export async function hybridSearch(store: Store, embedder: Embedder, query: stri
     }
     const s2 = performance.now();
     try {
-      return await store.searchVector(vec, candidates);
+      return await store.searchVector(vec, candidates, embedder.name);
     } catch (e) {
       throw Object.assign(new Error('vector search failed'), { vectorSearch: true, cause: e });
     } finally {

@@ -103,6 +103,9 @@ export async function ingestDocument(store: Store, embedder: Embedder, doc: Inge
     opts.embedTimeoutMs ?? 30_000,
     opts.signal,
   );
+  // Hot reload may have moved the store to another embedder while these were embedded: refuse
+  // vectors the store would file under a version it no longer searches (retrying uses the new one).
+  checkEmbedderFits(store, embedder);
   await store.upsertDocument(
     { id: doc.id, title: doc.title, source: doc.source ?? null, url: doc.url ?? null, metadata: doc.metadata ?? null, contentHash },
     chunks.map((c, i) => ({ text: c.text, tokenCount: c.tokenCount, embedding: vectors[i], embeddingVersion: embedder.name })),

@@ -2,9 +2,10 @@
  * After the embedder changes (another model, another width), chunks keep the vectors of the old
  * one, which vector search of the new one ignores: they would be found by text search only. This
  * re-embeds them from their stored text with the current embedder, in the batchers' low-priority
- * lane (interactive requests go first), a page at a time. The service runs it once in the
- * background at startup (REEMBED_STALE_CHUNKS); until it is done, vector search sees the chunks
- * done so far, and text search all of them.
+ * lane (interactive requests go first), a page at a time. The service runs it in the
+ * background at startup and again after an embedder hot reload (REEMBED_STALE_CHUNKS); until it
+ * is done, vector search sees the chunks done so far, and text search all of them. Each page is
+ * written only if the store is still on this embedder (a swap stops it first).
  */
 import type { Store } from '../store/types.ts';
 import type { Embedder } from './embedder.ts';
@@ -33,7 +34,10 @@ export async function reembedStaleChunks(store: Store, embedder: Embedder, opts:
       opts.signal,
       'batch',
     );
-    done += await store.setChunkEmbeddings(page.map((c, i) => ({ id: c.id, embedding: vectors[i] })));
+    done += await store.setChunkEmbeddings(
+      page.map((c, i) => ({ id: c.id, embedding: vectors[i] })),
+      embedder.name,
+    );
     after = page[page.length - 1].id;
     opts.onPage?.(done);
   }

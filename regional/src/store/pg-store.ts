@@ -19,7 +19,7 @@ import { mapConstraintErrors } from './constraint-errors.ts';
 import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, answersBeyond, embeddedWith, sameQuestion, logsOfModel, noUsage, staleAfter, toDocument, turnColumns } from './rows.ts';
 import type { ApiKeyRecord, ChunkHit, ChunkInput, ChunkRecord, ConversationRecord, DocumentInput, DocumentRecord, DocumentSummary, FallbackAnswerInput, FallbackAnswerRecord, NewApiKey, PredictionLogInput, PredictionLogRecord, StaleChunk, Store, StoreOptions, TurnInput, TurnRecord, UsageDelta, UsageRecord } from './types.ts';
 import { StoreError } from './types.ts';
-import { checkChunkEmbeddings, checkDay, checkDocument, checkFallbackAnswer, checkId, checkK, checkKeyHash, checkLimit, checkNewApiKey, checkPredictionLog, checkQuery, checkStaleQuery, checkStoreOptions, checkTurn, checkUsageDelta, checkVector } from './validate.ts';
+import { checkChunkEmbeddings, checkDay, checkDocument, checkFallbackAnswer, checkId, checkK, checkKeyHash, checkLimit, checkNewApiKey, checkPredictionLog, checkQuery, checkStaleQuery, checkSameEmbedding, checkStoreOptions, checkTurn, checkUsageDelta, checkVector } from './validate.ts';
 
 const { documents, chunks, apiKeys, usage, conversations, turns, predictionLogs, fallbackAnswers } = schema;
 
@@ -37,8 +37,7 @@ export interface PgStoreTimeouts {
 
 export class PgStore implements Store {
   readonly dialect = 'postgres' as const;
-  readonly dimensions: number;
-  readonly embeddingVersion: string;
+  private embedding: StoreOptions;
   private readonly db: NodePgDatabase<typeof schema>;
   private closed = false;
   readonly registry: PgRegistry;
@@ -49,8 +48,7 @@ export class PgStore implements Store {
     private readonly pool: pg.Pool,
     opts: StoreOptions,
   ) {
-    this.dimensions = opts.dimensions;
-    this.embeddingVersion = opts.embeddingVersion;
+    this.embedding = { dimensions: opts.dimensions, embeddingVersion: opts.embeddingVersion };
     this.db = drizzle({ client: pool, schema });
     this.registry = new PgRegistry(this.db, () => this.live());
     this.batchJobs = new PgBatchJobs(this.db, () => this.live());
@@ -139,13 +137,15 @@ export class PgStore implements Store {
     return this.db.select({ id: chunks.id, text: chunks.text }).from(chunks).where(staleAfter(chunks, this.embeddingVersion, q.afterId)).orderBy(asc(chunks.id)).limit(q.limit);
   }
 
-  async setChunkEmbeddings(rows: { id: number; embedding: Float32Array | readonly number[] }[]): Promise<number> {
+  async setChunkEmbeddings(rows: { id: number; embedding: Float32Array | readonly number[] }[], embeddingVersion?: string): Promise<number> {
     this.live();
-    const checked = checkChunkEmbeddings(rows, this.dimensions);
+    const { embeddingVersion: version, dimensions } = this.embedding;
+    checkSameEmbedding(version, embeddingVersion);
+    const checked = checkChunkEmbeddings(rows, dimensions);
     return this.db.transaction(async (tx) => {
       let changed = 0;
       for (const r of checked) {
-        const u = await tx.update(chunks).set({ embedding: Array.from(r.embedding), embeddingVersion: this.embeddingVersion }).where(eq(chunks.id, r.id));
+        const u = await tx.update(chunks).set({ embedding: Array.from(r.embedding), embeddingVersion: version }).where(eq(chunks.id, r.id));
         changed += u.rowCount ?? 0;
       }
       return changed;
@@ -173,14 +173,32 @@ export class PgStore implements Store {
     return r.rows.map(toHit);
   }
 
-  async searchVector(vector: Float32Array | readonly number[], k: number): Promise<ChunkHit[]> {
+  get dimensions(): number {
+    return this.embedding.dimensions;
+  }
+
+  get embeddingVersion(): string {
+    return this.embedding.embeddingVersion;
+  }
+
+  async useEmbedding(embeddingVersion: string, dimensions: number): Promise<void> {
     this.live();
-    const q = checkVector(vector, this.dimensions, 'vector');
+    const next = checkStoreOptions({ embeddingVersion, dimensions });
+    await withMigrationLock(this.pool, (client) => ensureVectorIndex(client, next.embeddingVersion, next.dimensions));
+    this.embedding = next;
+  }
+
+  async searchVector(vector: Float32Array | readonly number[], k: number, embeddingVersion?: string): Promise<ChunkHit[]> {
+    this.live();
+    // One embedder's version and width for the whole query, even if the store switches meanwhile.
+    const { embeddingVersion: version, dimensions } = this.embedding;
+    checkSameEmbedding(version, embeddingVersion);
+    const q = checkVector(vector, dimensions, 'vector');
     const limit = checkK(k);
     const literal = `[${Array.from(q).join(',')}]`;
     // This embedder's partial index: the same expression and predicate (pg-vector-index.ts).
-    const typed = sql.raw(`vector(${this.dimensions})`);
-    const mine = sql.raw(vectorPredicate(this.embeddingVersion, this.dimensions, 'c.'));
+    const typed = sql.raw(`vector(${dimensions})`);
+    const mine = sql.raw(vectorPredicate(version, dimensions, 'c.'));
     return this.db.transaction(async (tx) => {
       // HNSW returns at most ef_search rows: make it at least k (pgvector's maximum is 1000).
       await tx.execute(sql`SELECT set_config('hnsw.ef_search', ${String(Math.max(40, limit))}, true)`);
@@ -332,10 +350,22 @@ async function migrateWithLock(pool: pg.Pool, after: (client: pg.PoolClient) => 
     if (!ext.rowCount) {
       throw new StoreError('PGVECTOR_UNAVAILABLE', 'the PostgreSQL server has no pgvector extension (install postgresql-<major>-pgvector; see .ci/run)');
     }
+  } finally {
+    client.release();
+  }
+  await withMigrationLock(pool, async (client) => {
+    await migrate(drizzle({ client }), { migrationsFolder: PG_MIGRATIONS });
+    await after(client);
+  });
+}
+
+/** Runs `fn` under the migration lock (schema changes of several instances one at a time). */
+async function withMigrationLock(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<unknown>): Promise<void> {
+  const client = await pool.connect();
+  try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     try {
-      await migrate(drizzle({ client }), { migrationsFolder: PG_MIGRATIONS });
-      await after(client);
+      await fn(client);
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
     }

@@ -19,7 +19,7 @@ import { SqliteRegistry } from './registry-sqlite.ts';
 import * as schema from './schema.sqlite.ts';
 import type { ApiKeyRecord, ChunkHit, ChunkInput, ChunkRecord, ConversationRecord, DocumentInput, DocumentRecord, DocumentSummary, FallbackAnswerInput, FallbackAnswerRecord, NewApiKey, PredictionLogInput, PredictionLogRecord, StaleChunk, Store, StoreOptions, TurnInput, TurnRecord, UsageDelta, UsageRecord } from './types.ts';
 import { StoreError } from './types.ts';
-import { checkChunkEmbeddings, checkDay, checkDocument, checkFallbackAnswer, checkId, checkK, checkKeyHash, checkLimit, checkNewApiKey, checkPredictionLog, checkQuery, checkStaleQuery, checkStoreOptions, checkTurn, checkUsageDelta, checkVector } from './validate.ts';
+import { checkChunkEmbeddings, checkDay, checkDocument, checkFallbackAnswer, checkId, checkK, checkKeyHash, checkLimit, checkNewApiKey, checkPredictionLog, checkQuery, checkStaleQuery, checkSameEmbedding, checkStoreOptions, checkTurn, checkUsageDelta, checkVector } from './validate.ts';
 import { decodeFloat32, encodeFloat32 } from './vector-codec.ts';
 import { VectorMatrix } from './vector-matrix.ts';
 
@@ -29,8 +29,7 @@ export const SQLITE_MIGRATIONS = fileURLToPath(new URL('../../drizzle/sqlite', i
 
 export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
-  readonly dimensions: number;
-  readonly embeddingVersion: string;
+  private embedding: StoreOptions;
   private readonly db: BetterSQLite3Database<typeof schema>;
   private matrix: VectorMatrix | null = null;
   private matrixDataVersion = -1;
@@ -43,8 +42,7 @@ export class SqliteStore implements Store {
     private readonly sqlite: Database.Database,
     opts: StoreOptions,
   ) {
-    this.dimensions = opts.dimensions;
-    this.embeddingVersion = opts.embeddingVersion;
+    this.embedding = { dimensions: opts.dimensions, embeddingVersion: opts.embeddingVersion };
     this.db = drizzle({ client: sqlite, schema });
     this.registry = new SqliteRegistry(this.db, () => this.live());
     this.batchJobs = new SqliteBatchJobs(this.db, () => this.live());
@@ -129,8 +127,9 @@ export class SqliteStore implements Store {
     return this.db.select({ id: chunks.id, text: chunks.text }).from(chunks).where(staleAfter(chunks, this.embeddingVersion, q.afterId)).orderBy(asc(chunks.id)).limit(q.limit).all();
   }
 
-  async setChunkEmbeddings(rows: { id: number; embedding: Float32Array | readonly number[] }[]): Promise<number> {
+  async setChunkEmbeddings(rows: { id: number; embedding: Float32Array | readonly number[] }[], embeddingVersion?: string): Promise<number> {
     this.live();
+    checkSameEmbedding(this.embeddingVersion, embeddingVersion);
     const checked = checkChunkEmbeddings(rows, this.dimensions);
     const changed = this.db.transaction((tx) =>
       checked.reduce((n, r) => n + tx.update(chunks).set({ embedding: encodeFloat32(r.embedding), embeddingVersion: this.embeddingVersion }).where(eq(chunks.id, r.id)).run().changes, 0),
@@ -156,8 +155,23 @@ export class SqliteStore implements Store {
     return rows.map(({ rank, ...r }) => ({ ...r, score: -rank }));
   }
 
-  async searchVector(vector: Float32Array | readonly number[], k: number): Promise<ChunkHit[]> {
+  get dimensions(): number {
+    return this.embedding.dimensions;
+  }
+
+  get embeddingVersion(): string {
+    return this.embedding.embeddingVersion;
+  }
+
+  async useEmbedding(embeddingVersion: string, dimensions: number): Promise<void> {
     this.live();
+    this.embedding = checkStoreOptions({ embeddingVersion, dimensions });
+    this.matrix = null;
+  }
+
+  async searchVector(vector: Float32Array | readonly number[], k: number, embeddingVersion?: string): Promise<ChunkHit[]> {
+    this.live();
+    checkSameEmbedding(this.embeddingVersion, embeddingVersion);
     const q = checkVector(vector, this.dimensions, 'vector');
     const limit = checkK(k);
     const top = this.vectorMatrix().topK(q, limit);

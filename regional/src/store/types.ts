@@ -13,6 +13,7 @@ export type StoreErrorCode =
   | 'PGVECTOR_UNAVAILABLE'
   | 'NOT_FOUND'
   | 'CONFLICT'
+  | 'EMBEDDING_VERSION_MISMATCH'
   | 'CLOSED';
 
 /** Every error the store raises on purpose carries a machine-readable code. */
@@ -230,8 +231,19 @@ export interface Store {
   listDocuments(source?: string): Promise<DocumentSummary[]>;
   /** Full-text search; any user text is safe (punctuation and operators are never query syntax). */
   searchText(query: string, k: number): Promise<ChunkHit[]>;
-  /** Nearest chunks by cosine similarity, among chunks of the store's embeddingVersion. */
-  searchVector(vector: Float32Array | readonly number[], k: number): Promise<ChunkHit[]>;
+  /**
+   * Nearest chunks by cosine similarity, among chunks of the store's embeddingVersion. With
+   * `embeddingVersion` (the embedder that made `vector`), a store now on another embedder (it was
+   * swapped meanwhile) refuses with EMBEDDING_VERSION_MISMATCH instead of comparing across versions.
+   */
+  searchVector(vector: Float32Array | readonly number[], k: number, embeddingVersion?: string): Promise<ChunkHit[]>;
+  /**
+   * Switches the store to another embedder (a hot-reloaded one): vector search, stats and
+   * staleChunks then go by its version and width, and new vectors are stored under it. Chunks of
+   * the previous embedder stay as they are (stale, until re-embedded). On PostgreSQL the new
+   * version's vector index is created first if missing.
+   */
+  useEmbedding(embeddingVersion: string, dimensions: number): Promise<void>;
   stats(): Promise<{ documents: number; chunks: number; embeddedChunks: number }>;
   /**
    * Chunks with a vector from another embedder (its embedding version is not the store's), in id
@@ -239,8 +251,12 @@ export interface Store {
    * Text-only chunks (no vector) are not listed.
    */
   staleChunks(limit: number, afterId?: number): Promise<StaleChunk[]>;
-  /** Replaces chunks' vectors with ones of the store's embedder; returns how many chunks still existed. */
-  setChunkEmbeddings(rows: { id: number; embedding: Float32Array | readonly number[] }[]): Promise<number>;
+  /**
+   * Replaces chunks' vectors with ones of the store's embedder; returns how many chunks still
+   * existed. With `embeddingVersion` (the embedder that made them), EMBEDDING_VERSION_MISMATCH
+   * when the store is now on another one.
+   */
+  setChunkEmbeddings(rows: { id: number; embedding: Float32Array | readonly number[] }[], embeddingVersion?: string): Promise<number>;
 
   createApiKey(key: NewApiKey): Promise<ApiKeyRecord>;
   getApiKey(id: string): Promise<ApiKeyRecord | null>;

@@ -45,6 +45,13 @@ export function checkStoreOptions(opts: unknown): StoreOptions {
   );
 }
 
+/** Refuses vectors of another embedder than the store's (when the caller says which made them). */
+export function checkSameEmbedding(storeVersion: string, vectorsVersion: string | undefined): void {
+  if (vectorsVersion !== undefined && vectorsVersion !== storeVersion) {
+    throw new StoreError('EMBEDDING_VERSION_MISMATCH', `vectors of ${vectorsVersion}, the store is now on ${storeVersion}`);
+  }
+}
+
 /** A vector of exactly `dims` finite numbers with a non-zero norm, as a Float32Array. */
 export function checkVector(vec: unknown, dims: number, what: string): Float32Array {
   if (!(vec instanceof Float32Array) && !Array.isArray(vec)) throw new StoreError('INVALID_INPUT', `${what}: must be a Float32Array or number[]`);
