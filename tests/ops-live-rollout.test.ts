@@ -129,7 +129,7 @@ describe.each(['sqlite', 'postgres'] as const)('live rollouts on %s', (dialect) 
     const dev = await put({ canary: { version: '1.0.9-dev', percent: 10 } });
     expect(dev.status).toBe(409);
     expect((await dev.json()).error.code).toBe('VERSION_NOT_VERIFIED');
-    expect((await put({ canary: { version: '1.1.0', percent: 10 } }, 'switchyard-reranker')).status).toBe(404);
+    expect((await put({ canary: { version: '1.1.0', percent: 10 } }, 'no-such-model')).status).toBe(404);
     expect((await api('PUT', `/v1/ops/rollouts/${M}`, { canary: { version: '1.1.0', percent: 10 } }, EDGE)).status).toBe(403);
     expect((await api('GET', `/v1/ops/rollouts/${M}`)).status).toBe(404);
     expect(await status()).toMatchObject({ model: M, revision: 0, rule: null, control: CONTROL });

@@ -12,7 +12,7 @@
  * checks them: registered, not in dev, files matching the recorded sha256.
  */
 import { ApiError } from '../../shared/api/errors.ts';
-import { describeRollout, parseSpec, RolloutRequest, specFromRequest, type RolloutKind } from '../../regional/src/ops/rollout-rules.ts';
+import { describeRollout, parseSpec, ROLLOUT_KINDS, RolloutRequest, specFromRequest, type RolloutKind } from '../../regional/src/ops/rollout-rules.ts';
 import { DEFAULT_GUARDRAILS } from '../../regional/src/ops/rollout.ts';
 import { StoreError, type Store } from '../../regional/src/store/types.ts';
 
@@ -48,8 +48,8 @@ function num(v: unknown, flag: string): number | undefined {
 async function kindOf(store: Store, name: string): Promise<RolloutKind> {
   const [v] = await store.registry.listModelVersions({ name });
   if (!v) throw new StoreError('NOT_FOUND', `no versions of ${name} are registered`);
-  if (v.kind !== 'intent-classifier' && v.kind !== 'llm-config') throw new ApiError('INVALID_REQUEST', `${name} is a ${v.kind}: rollouts route intent classifiers and LLM configurations`);
-  return v.kind;
+  if (!(ROLLOUT_KINDS as readonly string[]).includes(v.kind)) throw new ApiError('INVALID_REQUEST', `${name} is a ${v.kind}: rollouts route ${ROLLOUT_KINDS.join(', ')}`);
+  return v.kind as RolloutKind;
 }
 
 export async function runRolloutCommand(

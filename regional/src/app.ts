@@ -124,7 +124,7 @@ export function createApp(s: Services, state: { ready: boolean }) {
     const key = c.get('apiKey');
     const traceId = traceFrom(c.req.header('traceparent')).traceId;
     let result: PipelineResult | undefined;
-    // Rollout rules pick the classifier and LLM configuration variants (sticky per user, else session).
+    // Rollout rules pick the classifier, reranker and LLM configuration variants (sticky per user, else session).
     const live = liveRollouts(s).begin(body);
     const events = generatePipeline(
       body,
@@ -141,7 +141,8 @@ export function createApp(s: Services, state: { ready: boolean }) {
           const r = await hybridSearch(s.store, s.embedder, q, { k, embedTimeoutMs: s.config.EMBED_TIMEOUT_MS });
           return { hits: r.hits, fallbacks: r.fallbacks };
         },
-        rerank: s.rerank,
+        rerank: live.rerank,
+        rerankerVersion: live.rerankerVersion,
         llm: s.llm,
         titles: s.titles,
         fallbackAnswers: s.fallbackAnswers,
@@ -242,7 +243,7 @@ async function persistTurn(s: Services, body: z.infer<typeof GenerateRequest>, r
       intent: r.route.intent,
       confidence: r.route.confidence,
       routePath: r.route.path,
-      modelVersions: { classifier: r.route.modelVersion, generator: r.route.generator ?? 'none', embedder: s.embedder.name, llmConfig },
+      modelVersions: { classifier: r.route.modelVersion, generator: r.route.generator ?? 'none', embedder: s.embedder.name, llmConfig, ...(r.route.rerankerVersion ? { reranker: r.route.rerankerVersion } : {}) },
       latencyMs: r.done.latencyMs,
       tokensIn,
       tokensOut,

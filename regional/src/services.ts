@@ -37,6 +37,12 @@ export interface LoadedClassifier {
   dispose(): void;
 }
 
+export interface LoadedReranker {
+  info: LoadedModelInfo;
+  rerank(query: string, passages: string[], lane?: Lane): Promise<Float32Array>;
+  dispose(): void;
+}
+
 export interface Services {
   config: RegionalConfig;
   store: Store;
@@ -75,6 +81,8 @@ export interface Services {
    * it, e.g. a rollout candidate; `dispose` drops its batcher. Throws when the folder does not load.
    */
   loadClassifier(dir: string, batcher: string): Promise<LoadedClassifier>;
+  /** As loadClassifier, for a reranker folder; `dispose` drops its batcher once drained and releases the session. */
+  loadReranker(dir: string, batcher: string): Promise<LoadedReranker>;
   /** The service's log (startRegional's). */
   log: (msg: string) => void;
   close(): Promise<void>;
@@ -141,9 +149,9 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
   log(`embedder ${embedder.name} (${embedder.dimensions}-d)`);
 
   // Reranker and classifier: optional; their absence is a recorded degradation, not a crash.
-  const loadReranker = async (dir: string) => {
+  const loadReranker = async (dir: string, name = 'reranker') => {
     const ce = await loadHfCrossEncoder(dir);
-    const b = batched<{ query: string; passage: string }, number>('reranker', async (pairs) => [...(await ce.score(pairs))]);
+    const b = batched<{ query: string; passage: string }, number>(name, async (pairs) => [...(await ce.score(pairs))]);
     const rerank = metrics.meter('reranker', ce.info, async (query: string, passages: string[], lane?: Lane) => Float32Array.from(await b.runMany(passages.map((passage) => ({ query, passage })), undefined, lane)));
     return { info: ce.info, rerank, batcher: b, dispose: () => ce.dispose() };
   };
@@ -310,6 +318,10 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     loadClassifier: async (dir, name) => {
       const { batcher: _b, ...loaded } = await loadClassifier(dir, name);
       return loaded;
+    },
+    loadReranker: async (dir, name) => {
+      const c = await loadReranker(dir, name);
+      return { info: c.info, rerank: c.rerank, dispose: () => retire(name, { ...c, release: c.dispose }) };
     },
     log,
     close: async () => {

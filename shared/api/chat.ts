@@ -41,6 +41,8 @@ export const RouteEvent = z.object({
   cache: z.object({ similarity: z.number(), stale: z.boolean(), entryId: z.string() }).optional(),
   /** Which generator answered, when the region did (e.g. "bedrock:claude-haiku", "extractive"). */
   generator: z.string().optional(),
+  /** name@version of the reranker that ordered the passages, when the region reranked. */
+  rerankerVersion: z.string().optional(),
 });
 export type RouteEvent = z.infer<typeof RouteEvent>;
 

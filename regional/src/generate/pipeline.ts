@@ -31,6 +31,8 @@ export interface GenerateDeps {
   /** Hybrid search, top `k`; reports its own degradations (e.g. embedder_timeout). */
   retrieve: (query: string, k: number) => Promise<{ hits: ChunkHit[]; fallbacks: string[] }>;
   rerank?: (query: string, passages: string[]) => Promise<Float32Array>;
+  /** name@version of the reranker `rerank` calls, named in the route event when it ordered the passages. */
+  rerankerVersion?: string;
   llm: LlmBackend;
   /** System prompt, output budget and tier (an LLM configuration version); default the built-in one. */
   llmSettings?: LlmSettings;
@@ -51,6 +53,8 @@ export interface PipelineResult {
   done: DoneEvent;
   /** What the LLM was asked (without its signal) and what its answer must be grounded in, for a shadow run on a copy. */
   generation: { request: Omit<LlmRequest, 'signal'>; grounding: string };
+  /** When the reranker ordered the passages: what it was given, the indices it put first (best first, at most 5), its latency. */
+  reranked?: { passages: string[]; ranking: number[]; ms: number };
 }
 
 class StageTimeout extends Error {}
@@ -102,19 +106,15 @@ export async function* generatePipeline(
 
   // 2. Rerank 30 → 5.
   let top = retrieved.hits.slice(0, 5);
+  let reranked: PipelineResult['reranked'];
   if (deps.rerank && retrieved.hits.length > 1) {
     const tk = performance.now();
+    const texts = retrieved.hits.map((h) => `${h.title}\n${h.text}`);
     try {
-      const scores = await withTimeout(
-        deps.rerank(req.message, retrieved.hits.map((h) => `${h.title}\n${h.text}`)),
-        deps.timeouts.rerankMs,
-        'reranker',
-      );
-      top = retrieved.hits
-        .map((h, i) => ({ h, s: scores[i] }))
-        .sort((a, b) => b.s - a.s)
-        .slice(0, 5)
-        .map((x) => x.h);
+      const scores = await withTimeout(deps.rerank(req.message, texts), deps.timeouts.rerankMs, 'reranker');
+      const ranking = topIndices(scores, 5);
+      top = ranking.map((i) => retrieved.hits[i]);
+      reranked = { passages: texts, ranking, ms: performance.now() - tk };
     } catch (e) {
       fallback(e instanceof StageTimeout ? 'reranker_timeout' : 'reranker_error');
     }
@@ -144,6 +144,7 @@ export async function* generatePipeline(
       traceId: ctx.traceId,
       fallbacks: [...fallbacks],
       ...(generator ? { generator } : {}),
+      ...(reranked && deps.rerankerVersion ? { rerankerVersion: deps.rerankerVersion } : {}),
     },
   });
   const doneEvent = (usage?: DoneEvent['usage']): ChatEvent => {
@@ -261,7 +262,7 @@ export async function* generatePipeline(
     }
     const done = doneEvent(usageOut);
     (done.data as DoneEvent).cacheable = clean;
-    ctx.result?.({ route: (route('llm', generator).data as RouteEvent), text: sent, done: done.data as DoneEvent, generation });
+    ctx.result?.({ route: (route('llm', generator).data as RouteEvent), text: sent, done: done.data as DoneEvent, generation, reranked });
     yield done;
     return;
   }
@@ -275,8 +276,16 @@ export async function* generatePipeline(
   if (!routed) yield r;
   yield { event: 'delta', data: { text: routed ? ` ${text}` : text } };
   const done = doneEvent(usageOut);
-  ctx.result?.({ route: r.data as RouteEvent, text: sent + text, done: done.data as DoneEvent, generation });
+  ctx.result?.({ route: r.data as RouteEvent, text: sent + text, done: done.data as DoneEvent, generation, reranked });
   yield done;
+}
+
+/** The indices of the `k` highest scores, best first (ties: the earlier index first, as a stable sort leaves them). */
+export function topIndices(scores: ArrayLike<number>, k: number): number[] {
+  return Array.from(scores, (s, i) => ({ s, i }))
+    .sort((a, b) => b.s - a.s)
+    .slice(0, k)
+    .map((x) => x.i);
 }
 
 /** Prompt-cache reads bill at a tenth of the input price and writes at 1.25× (Bedrock's rule). */

@@ -1,14 +1,17 @@
 /**
- * Rollout rules in the region's live traffic (`/v1/generate`), for the intent classifier and the
- * LLM configuration. For each request `begin()` assigns, sticky by user id else session id, the
- * classifier variant (when the region classifies: no edge intent; batch jobs never come here)
- * and the LLM configuration variant; the pipeline serves them, the route event and the persisted
- * turn and prediction log name the versions that served.
+ * Rollout rules in the region's live traffic (`/v1/generate`), for the intent classifier, the
+ * reranker and the LLM configuration. For each request `begin()` assigns, sticky by user id else
+ * session id, the classifier variant (when the region classifies: no edge intent; batch jobs
+ * never come here), the reranker variant and the LLM configuration variant; the pipeline serves
+ * them, the route event and the persisted turn (and the classifier's prediction log) name the
+ * versions that served.
  *
  * Shadow work runs strictly after the answer was handed back (`shadow()` is called once the
  * response is finished, and shadowRun defers again with setImmediate): a shadow candidate on a
  * copy of the request, and on a sample of canary requests the control, for the agreement
- * guardrail. It never changes the served answer and its errors are swallowed into its report.
+ * guardrail (classifier: the same intent; reranker: the overlap of the top 5 on the same
+ * retrieved passages, run in the batch lane). It never changes the served answer and its errors
+ * are swallowed into its report.
  * The LLM configuration shadow generates at the lowest priority of the LLM queue, at most
  * SHADOW_LLM_CONCURRENCY at a time (more are dropped and counted), so it cannot starve served
  * traffic.
@@ -21,28 +24,37 @@ import type { GenerateRequest } from '../../../shared/api/chat.ts';
 import { ApiError } from '../../../shared/api/errors.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
 import { storeIntents } from '../../../models/pipeline/store-data.ts';
-import type { PipelineResult } from '../generate/pipeline.ts';
+import { topIndices, type PipelineResult } from '../generate/pipeline.ts';
 import { BUILTIN_LLM_SETTINGS, type LlmSettings } from '../generate/prompt.ts';
-import type { Services } from '../services.ts';
+import type { Lane } from '../inference/batcher.ts';
+import type { ModelSlot, Services } from '../services.ts';
+import type { ModelVersionRecord } from '../store/types.ts';
 import { loadRegisteredLlmConfig } from './llm-config.ts';
 import { generateShadow, LlmShadowLog, servedSample } from './llm-shadow.ts';
 import { ModelRollout, type RolloutPick, type Served } from './model-rollout.ts';
 import { abReport, DEFAULT_GUARDRAILS, requiredSampleSize } from './rollout.ts';
 import { createRolloutMetrics, type RolloutMetrics } from './rollout-metrics.ts';
 import type { RolloutKind } from './rollout-rules.ts';
-import { ClassifierShadowLog, shadowRun } from './shadow.ts';
+import { ClassifierShadowLog, RERANK_TOP, RerankerShadowLog, shadowRun, type ShadowComparisonLog } from './shadow.ts';
 
 export interface ClassifierModel {
   classify(text: string): Promise<IntentPrediction>;
   dispose?(): void;
 }
 
-export interface ClassifierLogs {
-  /** Shadow mode: the served (control) answer against the shadow candidate's. */
-  shadow: ClassifierShadowLog;
-  /** Canary: the control, run in shadow on sampled canary requests, against the served canary answer. */
-  canary: ClassifierShadowLog;
+export interface RerankerModel {
+  rerank(query: string, passages: string[], lane?: Lane): Promise<Float32Array>;
+  dispose?(): void;
 }
+
+export interface ComparisonLogs<L> {
+  /** Shadow mode: the served (control) answer against the shadow candidate's. */
+  shadow: L;
+  /** Canary: the control, run in shadow on sampled canary requests, against the served canary answer. */
+  canary: L;
+}
+export type ClassifierLogs = ComparisonLogs<ClassifierShadowLog>;
+export type RerankerLogs = ComparisonLogs<RerankerShadowLog>;
 
 export interface LiveRolloutOptions {
   refreshMs: number;
@@ -51,8 +63,8 @@ export interface LiveRolloutOptions {
   windowMs: number;
   llmConfigModel: string;
   shadowLlmConcurrency: number;
-  /** Most classifier shadow runs in flight; more are dropped (and counted). */
-  shadowClassifierInFlight: number;
+  /** Most classifier (or reranker) shadow runs in flight per model; more are dropped (and counted). */
+  shadowModelInFlight: number;
   log: (m: string) => void;
 }
 
@@ -60,6 +72,9 @@ export interface LiveRolloutOptions {
 export interface LiveRequest {
   classify?: (text: string) => Promise<IntentPrediction>;
   classifierVersion?: string;
+  rerank?: (query: string, passages: string[]) => Promise<Float32Array>;
+  /** name@version of the reranker `rerank` calls. */
+  rerankerVersion?: string;
   llmSettings: LlmSettings;
   /** name@version of the LLM configuration that served, for the persisted turn. */
   llmConfigVersion: string;
@@ -69,18 +84,20 @@ export interface LiveRequest {
   shadow(r: PipelineResult): void;
 }
 
-type AnyRollout = ModelRollout<ClassifierModel, ClassifierLogs> | ModelRollout<LlmSettings, LlmShadowLog>;
+type AnyRollout = ModelRollout<ClassifierModel, ClassifierLogs> | ModelRollout<RerankerModel, RerankerLogs> | ModelRollout<LlmSettings, LlmShadowLog>;
 
 /** Store messages that warm a candidate classifier's session and batcher before it takes traffic. */
 const WARM_TEXTS = storeIntents().test.slice(0, 16).map((e) => e.text);
 
 export class LiveRollouts {
   readonly classifier: ModelRollout<ClassifierModel, ClassifierLogs> | null;
+  readonly reranker: ModelRollout<RerankerModel, RerankerLogs> | null;
   readonly llm: ModelRollout<LlmSettings, LlmShadowLog>;
   readonly metrics: RolloutMetrics;
   private llmMain: Served<LlmSettings> = { version: BUILTIN_LLM_SETTINGS.version, model: BUILTIN_LLM_SETTINGS };
   private llmRefused: string | null = null;
-  private readonly inFlight = { classifier: 0, llm: 0 };
+  /** Shadow runs in flight per model. */
+  private readonly inFlight = new Map<string, number>();
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private refreshing: Promise<void> | null = null;
 
@@ -90,19 +107,36 @@ export class LiveRollouts {
   ) {
     this.metrics = createRolloutMetrics(s.metrics.registry, { models: () => this.all().map(gaugesOf) });
     const common = { registry: s.store.registry, metrics: this.metrics, windowMs: opts.windowMs, evalEvery: opts.evalEvery, log: opts.log };
-    const info = s.models.find((m) => m.role === 'classifier')?.info;
-    this.classifier = info
-      ? new ModelRollout<ClassifierModel, ClassifierLogs>(info.name, 'intent-classifier', {
-          ...common,
-          main: () => {
-            const cur = s.models.find((m) => m.role === 'classifier')?.info;
-            return cur && s.classify ? { version: cur.version, model: { classify: s.classify } } : null;
-          },
-          load: (rec) => this.loadClassifier(rec.name, rec.version, rec.artifactUri),
-          dispose: (m) => m.dispose?.(),
-          newLogs: () => ({ shadow: new ClassifierShadowLog(), canary: new ClassifierShadowLog() }),
-        })
-      : null;
+    /** The rollout of the in-process model serving a role: the control is whatever serves it now (hot reloads included). */
+    const inProcess = <T extends { dispose?(): void }, L>(role: ModelSlot['role'], kind: RolloutKind, serving: () => T | null, load: (rec: ModelVersionRecord) => Promise<T>, newLog: () => L) => {
+      const info = s.models.find((m) => m.role === role)?.info;
+      if (!info) return null;
+      return new ModelRollout<T, ComparisonLogs<L>>(info.name, kind, {
+        ...common,
+        main: () => {
+          const cur = s.models.find((m) => m.role === role)?.info;
+          const model = serving();
+          return cur && model ? { version: cur.version, model } : null;
+        },
+        load,
+        dispose: (m) => m.dispose?.(),
+        newLogs: () => ({ shadow: newLog(), canary: newLog() }),
+      });
+    };
+    this.classifier = inProcess<ClassifierModel, ClassifierShadowLog>(
+      'classifier',
+      'intent-classifier',
+      () => (s.classify ? { classify: s.classify } : null),
+      (rec) => this.loadCandidate(rec, 'classifier', (dir, b) => s.loadClassifier(dir, b), (c) => Promise.all(WARM_TEXTS.map((t) => c.classify(t)))),
+      () => new ClassifierShadowLog(),
+    );
+    this.reranker = inProcess<RerankerModel, RerankerShadowLog>(
+      'reranker',
+      'cross-encoder',
+      () => (s.rerank ? { rerank: s.rerank } : null),
+      (rec) => this.loadCandidate(rec, 'reranker', (dir, b) => s.loadReranker(dir, b), (c) => Promise.all(WARM_TEXTS.slice(0, 4).map((t) => c.rerank(t, s.titles.slice(0, 8))))),
+      () => new RerankerShadowLog(),
+    );
     this.llm = new ModelRollout<LlmSettings, LlmShadowLog>(opts.llmConfigModel, 'llm-config', {
       ...common,
       main: () => this.llmMain,
@@ -112,13 +146,13 @@ export class LiveRollouts {
   }
 
   all(): AnyRollout[] {
-    return [...(this.classifier ? [this.classifier] : []), this.llm];
+    return [...(this.classifier ? [this.classifier] : []), ...(this.reranker ? [this.reranker] : []), this.llm];
   }
 
   /** The rollout of a model this region routes, or NOT_FOUND naming the ones it does. */
   get(name: string): AnyRollout {
     const r = this.all().find((x) => x.name === name);
-    if (!r) throw new ApiError('NOT_FOUND', `this region routes rollouts for ${this.all().map((x) => x.name).join(' and ')}, not ${name}`);
+    if (!r) throw new ApiError('NOT_FOUND', `this region routes rollouts for ${this.all().map((x) => x.name).join(', ')}, not ${name}`);
     return r;
   }
 
@@ -163,31 +197,25 @@ export class LiveRollouts {
   begin(body: GenerateRequest): LiveRequest {
     const unit = { userId: body.userId ?? null, sessionId: body.sessionId };
     const clf = this.classifier;
+    const rr = this.reranker;
     const cp = !body.intent && clf ? clf.pick(unit) : null;
+    const rp = rr ? rr.pick(unit) : null;
     const lp = this.llm.pick(unit)!;
     let served: ServedPrediction | null = null;
-    const timeoutMs = this.s.config.CLASSIFY_TIMEOUT_MS;
     const classify =
       cp && clf
-        ? async (text: string) => {
-            const t0 = performance.now();
-            try {
-              const p = await cp.served.model.classify(text);
-              const ms = performance.now() - t0;
-              // Slower than the pipeline waits is a failure of the variant, as an error is (and was not served).
-              const late = ms > timeoutMs;
-              if (!late) served = { text, intent: p.intent, confidence: p.confidence, confident: p.confident, ms };
-              clf.observe(cp.served.version, { ms, error: late, confidence: p.confidence });
-              return p;
-            } catch (e) {
-              clf.observe(cp.served.version, { ms: performance.now() - t0, error: true });
-              throw e;
-            }
-          }
+        ? observed(clf, cp.served.version, this.s.config.CLASSIFY_TIMEOUT_MS, (text: string) => cp.served.model.classify(text), (p, ms, [text]) => {
+            served = { text, intent: p.intent, confidence: p.confidence, confident: p.confident, ms };
+            return { confidence: p.confidence };
+          })
         : undefined;
+    const rerank = rp && rr ? observed(rr, rp.served.version, this.s.config.RERANK_TIMEOUT_MS, (q: string, passages: string[]) => rp.served.model.rerank(q, passages)) : undefined;
+    const rerankerInfo = this.s.models.find((m) => m.role === 'reranker')?.info;
     return {
       classify: classify ?? (body.intent ? undefined : this.s.classify),
       classifierVersion: cp && clf ? `${clf.name}@${cp.served.version}` : this.s.classifierVersion,
+      rerank: rerank ?? this.s.rerank,
+      rerankerVersion: rp && rr ? `${rr.name}@${rp.served.version}` : rerankerInfo && `${rerankerInfo.name}@${rerankerInfo.version}`,
       llmSettings: lp.served.model,
       llmConfigVersion: `${this.llm.name}@${lp.served.version}`,
       record: (r) => {
@@ -195,78 +223,104 @@ export class LiveRollouts {
         this.llm.observe(lp.served.version, { ms: r.done.latencyMs.llm ?? 0, error: failed });
         this.llm.ab.record(lp.served.version, succeeded(this.llm.spec?.metric, r, served));
         if (cp && clf) clf.ab.record(cp.served.version, succeeded(clf.spec?.metric, r, served));
+        if (rp && rr) rr.ab.record(rp.served.version, succeeded(rr.spec?.metric, r, null));
       },
       shadow: (r) => {
-        if (cp && clf && served) this.shadowClassifier(clf, cp, served);
+        const sp = served as ServedPrediction | null;
+        if (cp && clf && sp) this.compareInShadow(clf, cp, { intent: sp.intent, ms: sp.ms }, (m) => m.classify(sp.text));
+        const ranked = r.reranked;
+        if (rp && rr && ranked) {
+          const intent = r.route.intent;
+          // Off the serving path and in the batch lane: served requests go first in a shared batcher.
+          const rank = (m: RerankerModel) => m.rerank(body.message, ranked.passages, 'batch').then((scores) => ({ intent, ranking: topIndices(scores, RERANK_TOP) }));
+          this.compareInShadow(rr, rp, { intent, ranking: ranked.ranking, ms: ranked.ms }, rank);
+        }
         if (lp.shadow && r.route.path === 'llm') this.shadowLlm(lp.shadow, r, body);
       },
     };
   }
 
-  private shadowClassifier(clf: ModelRollout<ClassifierModel, ClassifierLogs>, cp: RolloutPick<ClassifierModel>, sp: ServedPrediction): void {
-    const logs = clf.logs;
-    if (cp.shadow) {
-      const cand = cp.shadow;
-      this.classifyInShadow(clf.name, cand, sp.text, (r) => {
-        logs.shadow.record({ intent: sp.intent, ms: sp.ms }, r.ok ? { intent: r.value.intent, ms: r.ms } : { error: r.error });
-        this.metrics.shadow(clf.name, cand.version, r.ok ? (r.value.intent === sp.intent ? 'agree' : 'disagree') : 'error');
+  /**
+   * The shadow runs of one served request of a classifier or reranker: the shadow candidate on a
+   * copy of it, and on a sampled canary request the control (its agreement feeds the guardrail).
+   */
+  private compareInShadow<T, V extends { intent: string }>(
+    ro: ModelRollout<T, ComparisonLogs<ShadowComparisonLog<V>>>,
+    pick: RolloutPick<T>,
+    served: V & { ms: number },
+    run: (model: T) => Promise<V>,
+  ): void {
+    const logs = ro.logs;
+    const outcome = (score: number) => (score === 1 ? 'agree' : 'disagree');
+    if (pick.shadow) {
+      const cand = pick.shadow;
+      this.inShadow(ro.name, cand.version, () => run(cand.model), (r) => {
+        logs.shadow.record(served, r.ok ? { ...r.value, ms: r.ms } : { error: r.error });
+        this.metrics.shadow(ro.name, cand.version, r.ok ? outcome(logs.shadow.compare(served, r.value).score) : 'error');
       });
     }
-    if (cp.compareWithControl) {
-      const canary = cp.served.version;
-      this.classifyInShadow(clf.name, cp.control, sp.text, (r) => {
-        if (!r.ok) return this.metrics.shadow(clf.name, cp.control.version, 'error');
-        logs.canary.record({ intent: r.value.intent, ms: r.ms }, { intent: sp.intent, ms: sp.ms });
-        this.metrics.shadow(clf.name, cp.control.version, r.value.intent === sp.intent ? 'agree' : 'disagree');
-        clf.compared(canary, r.value.intent === sp.intent);
+    if (pick.compareWithControl) {
+      const canary = pick.served.version;
+      const control = pick.control;
+      this.inShadow(ro.name, control.version, () => run(control.model), (r) => {
+        if (!r.ok) return this.metrics.shadow(ro.name, control.version, 'error');
+        const score = logs.canary.compare(r.value, served).score;
+        logs.canary.record({ ...r.value, ms: r.ms }, served);
+        this.metrics.shadow(ro.name, control.version, outcome(score));
+        ro.compared(canary, score);
       });
     }
   }
 
-  private classifyInShadow(model: string, target: Served<ClassifierModel>, text: string, done: Parameters<typeof shadowRun<IntentPrediction>>[1]): void {
-    if (this.inFlight.classifier >= this.opts.shadowClassifierInFlight) return this.metrics.shadow(model, target.version, 'dropped');
-    this.inFlight.classifier++;
-    shadowRun(
-      () => target.model.classify(text),
-      (r) => {
-        this.inFlight.classifier--;
-        done(r);
-      },
-    );
+  /** Runs `work` in shadow unless the model already has shadowModelInFlight runs going (then it is dropped and counted). */
+  private inShadow<V>(model: string, version: string, work: () => Promise<V>, done: Parameters<typeof shadowRun<V>>[1]): void {
+    const n = this.inFlight.get(model) ?? 0;
+    if (n >= this.opts.shadowModelInFlight) return this.metrics.shadow(model, version, 'dropped');
+    this.inFlight.set(model, n + 1);
+    shadowRun(work, (r) => {
+      this.inFlight.set(model, (this.inFlight.get(model) ?? 1) - 1);
+      done(r);
+    });
   }
 
   private shadowLlm(cand: Served<LlmSettings>, r: PipelineResult, body: GenerateRequest): void {
     const log = this.llm.logs;
-    if (this.inFlight.llm >= this.opts.shadowLlmConcurrency) {
+    const n = this.inFlight.get(this.llm.name) ?? 0;
+    if (n >= this.opts.shadowLlmConcurrency) {
       log.drop();
       return this.metrics.shadow(this.llm.name, cand.version, 'dropped');
     }
-    this.inFlight.llm++;
+    this.inFlight.set(this.llm.name, n + 1);
     const control = servedSample(r);
     shadowRun(
       () => generateShadow(this.s.llm, cand.model, r, body, { timeoutMs: this.s.config.LLM_TOTAL_TIMEOUT_MS, titles: this.s.titles }),
       (res) => {
-        this.inFlight.llm--;
+        this.inFlight.set(this.llm.name, (this.inFlight.get(this.llm.name) ?? 1) - 1);
         log.record(control, res.ok ? res.value : { error: res.error });
         this.metrics.shadow(this.llm.name, cand.version, res.ok ? 'ok' : 'error');
       },
     );
   }
 
-  /** A candidate classifier from its (just re-verified) folder, behind its own batcher, warmed. */
-  private async loadClassifier(name: string, version: string, uri: string): Promise<ClassifierModel> {
-    const c = await this.s.loadClassifier(uri.replace(/^file:\/\//, ''), `classifier@${version}`);
-    if (c.info.name !== name || c.info.version !== version) {
+  /** A candidate from its (just re-verified) folder, behind its own batcher (`role@version`), warmed. */
+  private async loadCandidate<M extends { info: { name: string; version: string }; dispose(): void }>(
+    rec: ModelVersionRecord,
+    role: string,
+    load: (dir: string, batcher: string) => Promise<M>,
+    warm: (m: M) => Promise<unknown>,
+  ): Promise<M> {
+    const c = await load(rec.artifactUri.replace(/^file:\/\//, ''), `${role}@${rec.version}`);
+    if (c.info.name !== rec.name || c.info.version !== rec.version) {
       c.dispose();
-      throw new ApiError('MODEL_INTEGRITY', `the registered folder of ${name}@${version} holds ${c.info.name}@${c.info.version}`);
+      throw new ApiError('MODEL_INTEGRITY', `the registered folder of ${rec.name}@${rec.version} holds ${c.info.name}@${c.info.version}`);
     }
     try {
-      await Promise.all(WARM_TEXTS.map((t) => c.classify(t)));
+      await warm(c);
     } catch (e) {
       c.dispose();
       throw e;
     }
-    return { classify: c.classify, dispose: c.dispose };
+    return c;
   }
 
   /** The production LLM configuration serves as control when there is one (verified), else the built-in one. */
@@ -286,6 +340,33 @@ export class LiveRollouts {
       this.opts.log(`refused LLM configuration ${prod.name}@${prod.version}: ${(e as Error).message}; ${this.llmMain.version} keeps serving`);
     }
   }
+}
+
+/**
+ * `run` counted as a served request of `version`: its latency, and failed when it threw or took
+ * longer than the pipeline waits (`timeoutMs`: then it was not served). `onServed` sees a result
+ * that was served and may add the classifier's confidence.
+ */
+function observed<A extends unknown[], R>(
+  ro: { observe(version: string, r: { ms: number; error: boolean; confidence?: number }): void },
+  version: string,
+  timeoutMs: number,
+  run: (...args: A) => Promise<R>,
+  onServed?: (r: R, ms: number, args: A) => { confidence?: number },
+): (...args: A) => Promise<R> {
+  return async (...args) => {
+    const t0 = performance.now();
+    try {
+      const r = await run(...args);
+      const ms = performance.now() - t0;
+      const late = ms > timeoutMs;
+      ro.observe(version, { ms, error: late, ...(late ? {} : onServed?.(r, ms, args)) });
+      return r;
+    } catch (e) {
+      ro.observe(version, { ms: performance.now() - t0, error: true });
+      throw e;
+    }
+  };
 }
 
 interface ServedPrediction {
@@ -339,12 +420,16 @@ export function abStatus(r: AnyRollout) {
   return { metric, variants: counts.map((c) => ({ ...c, rate: c.trials ? c.successes / c.trials : null })), comparisons };
 }
 
-/** The shadow comparison report of a model (classifier: agreement, per-intent disagreements, latency; LLM configuration: length, guardrails, format). */
+/**
+ * The shadow comparison report of a model (classifier: agreement, per-intent disagreements,
+ * latency; reranker: top-5 overlap, top-1 agreement, per-intent disagreements, latency; LLM
+ * configuration: length, guardrails, format).
+ */
 export function shadowStatus(r: AnyRollout) {
   const spec = r.spec;
   const base = { model: r.name, kind: r.kind as RolloutKind, controlVersion: r.controlVersion(), candidateVersion: spec?.shadow?.version ?? null, percent: spec?.shadow?.percent ?? 0 };
   if (r.kind === 'llm-config') return { ...base, ...(r as ModelRollout<LlmSettings, LlmShadowLog>).logs.report() };
-  const logs = (r as ModelRollout<ClassifierModel, ClassifierLogs>).logs;
+  const logs = (r as ModelRollout<unknown, ComparisonLogs<ClassifierShadowLog | RerankerShadowLog>>).logs;
   return { ...base, ...logs.shadow.report(), canaryAgainstControl: spec?.canary ? logs.canary.report() : null };
 }
 
@@ -385,7 +470,7 @@ export function liveRollouts(s: Services): LiveRollouts {
       windowMs: c.ROLLOUT_WINDOW_MS,
       llmConfigModel: c.LLM_CONFIG_MODEL,
       shadowLlmConcurrency: c.SHADOW_LLM_CONCURRENCY,
-      shadowClassifierInFlight: 64,
+      shadowModelInFlight: 64,
       log: (m) => s.log(`rollout: ${m}`),
     });
     live.set(s, r);

@@ -139,7 +139,7 @@ export class ModelRollout<T, L = unknown> {
     const role = served.version === main.version ? 'control' : this.spec.canary ? 'canary' : 'variant';
     let shadow = a.shadow ? this.resolve(a.shadow, main) : null;
     if (shadow?.version === served.version) shadow = null;
-    const compareWithControl = role === 'canary' && this.kind === 'intent-classifier' && this.random() * 100 < (this.spec.agreementSample ?? 50);
+    const compareWithControl = role === 'canary' && this.kind !== 'llm-config' && this.random() * 100 < (this.spec.agreementSample ?? 50);
     return { served, assigned: a.variant, role, shadow, control: main, compareWithControl };
   }
 
@@ -150,8 +150,8 @@ export class ModelRollout<T, L = unknown> {
     this.newData(version);
   }
 
-  /** A canary request the control also classified in shadow. */
-  compared(canaryVersion: string, agreed: boolean): void {
+  /** A canary request the control also ran on in shadow: agreed, or how far (0-1; a reranker's top-5 overlap). */
+  compared(canaryVersion: string, agreed: boolean | number): void {
     this.windows.compared(canaryVersion, agreed);
     this.newData(canaryVersion);
   }

@@ -18,7 +18,7 @@ import type { ModelKind, ModelRegistryStore, RolloutRecord } from '../store/type
 import { RegistryInputError, verifyRegisteredArtifact } from './register-folder.ts';
 import { DEFAULT_GUARDRAILS, type Guardrails, type RolloutRule } from './rollout.ts';
 
-export const ROLLOUT_KINDS = ['intent-classifier', 'llm-config'] as const satisfies readonly ModelKind[];
+export const ROLLOUT_KINDS = ['intent-classifier', 'cross-encoder', 'llm-config'] as const satisfies readonly ModelKind[];
 export type RolloutKind = (typeof ROLLOUT_KINDS)[number];
 
 /** A/B success metrics: `answered` = an LLM answer no degradation touched; `confident` = the classifier cleared its routing threshold. */
@@ -52,7 +52,7 @@ const RuleFields = {
   metric: z.enum(AB_METRICS).optional(),
   /** The smallest difference of the metric worth detecting (sample size); default the observed one. */
   minDetectableEffect: z.number().gt(0).lt(1).optional(),
-  /** Classifier canary: the share (0-100) of canary requests the control also classifies, in shadow, for the agreement guardrail. Default 50. */
+  /** Classifier or reranker canary: the share (0-100) of canary requests the control also runs on, in shadow, for the agreement guardrail. Default 50. */
   agreementSample: percent.optional(),
   guardrails: GuardrailsInput.optional(),
   /** false: guardrail breaches are reported, the canary is not rolled back. Default true. */

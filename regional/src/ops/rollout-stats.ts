@@ -68,11 +68,11 @@ export class VariantWindows {
     }
   }
 
-  /** One shadow comparison of a canary request with the control. */
-  compared(version: string, agreed: boolean): void {
+  /** One shadow comparison of a canary request with the control: agreed, or the share it agreed on (0-1). */
+  compared(version: string, agreed: boolean | number): void {
     const b = this.bucket(version);
     b.compared++;
-    if (agreed) b.agreed++;
+    b.agreed += typeof agreed === 'number' ? Math.min(1, Math.max(0, agreed)) : agreed ? 1 : 0;
   }
 
   report(version: string): VariantReport {

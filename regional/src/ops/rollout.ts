@@ -7,7 +7,7 @@
  *   user in the canary at 5% is still in it at 10%.
  * - Shadow mode: a decision to also run the candidate on a copy of the request; its output is
  *   only logged, never served (the caller runs it off the serving path).
- * - Canary guardrails: error rate, p99 latency and, for a classifier, agreement with the control
+ * - Canary guardrails: error rate, p99 latency and, for a classifier or reranker, agreement with the control
  *   and the PSI of its confidence distribution against the control's; a breach returns a
  *   rollback decision with machine-readable reasons.
  * - A/B statistics: a two-proportion z-test and the per-variant sample size a difference needs.
@@ -138,7 +138,7 @@ export interface VariantStats {
 export interface CanaryObservation {
   control: VariantStats;
   canary: VariantStats;
-  /** Classifier only: requests both variants classified (canary shadowing control or vice versa), and how many agreed. */
+  /** Classifier or reranker: requests both variants ran on (the control in shadow), and how many agreed (a reranker: the sum of top-5 overlaps). */
   agreement?: { compared: number; agreed: number };
 }
 
@@ -154,7 +154,7 @@ export interface Guardrails {
   /** Roll back when canary p99 > control p99 × this and by more than p99SlackMs. Default 1.5 and 5 ms. */
   p99Ratio: number;
   p99SlackMs: number;
-  /** Classifier: roll back when agreement with the control falls below this. Default 0.9 over ≥ 100 compared. */
+  /** Classifier or reranker: roll back when agreement with the control falls below this. Default 0.9 over ≥ 100 compared. */
   minAgreement: number;
   minCompared: number;
   /** Classifier: roll back when the PSI of canary vs control confidence exceeds this. Default 0.2. */
