@@ -18,40 +18,13 @@ import { routingRule, type RolloutSpec } from '../regional/src/ops/rollout-rules
 import { assign, requiredSampleSize, twoProportionTest } from '../regional/src/ops/rollout.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
 import { brokenCandidate, CLASSIFIER_NAME, copiedCandidate, DEFAULT_CLASSIFIER, registerAt, ROOT, tamper, trainedCandidate } from './helpers/candidates.ts';
+import { EDGE, inParallel, rolloutClient, until } from './helpers/live-rollout-client.ts';
 import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
 
-const ADMIN = { authorization: 'Bearer dev-admin-key', 'content-type': 'application/json' };
-const EDGE = { authorization: 'Bearer dev-edge-key', 'content-type': 'application/json', accept: 'application/json' };
 const M = CLASSIFIER_NAME;
 const CONTROL = '1.0.0';
 const run = promisify(execFile);
 const testTexts = readFileSync(join(ROOT, 'models/data/store/intents/test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text as string);
-
-const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
-async function until<T>(f: () => Promise<T | null | undefined | false>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(50);
-  }
-}
-
-/** fn over items, `width` at a time, results in order. */
-async function inParallel<T, R>(width: number, items: T[], fn: (x: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]);
-      }
-    }),
-  );
-  return out;
-}
 
 let folders: { retrained: string; shuffled: string; broken: string; dir: string };
 
@@ -99,16 +72,8 @@ describe.each(['sqlite', 'postgres'] as const)('live rollouts on %s', (dialect) 
     await db?.cleanup();
   });
 
-  const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = ADMIN) =>
-    fetch(r.url + path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-  const put = (rule: unknown, model = M) => api('PUT', `/v1/ops/rollouts/${model}`, rule);
-  const status = async (model = M) => (await api('GET', `/v1/ops/rollouts/${model}/status`)).json();
-  const generate = async (message: string, unit: { userId?: string; sessionId: string }) => {
-    const res = await fetch(`${r.url}/v1/generate`, { method: 'POST', headers: EDGE, body: JSON.stringify({ message, ...unit }) });
-    expect(res.status).toBe(200);
-    return (await res.json()) as { route: { intent: string; confidence: number; modelVersion: string; path: string; fallbacks: string[] }; text: string };
-  };
-  const servedVersion = async (userId: string, i = 0) => (await generate(testTexts[i % testTexts.length], { userId, sessionId: `${userId}-s${i}` })).route.modelVersion;
+  const { api, put, status, generate, servedVersion, driveUntilRolledBack, ...client } = rolloutClient(() => r, M, testTexts, (j) => j.route.modelVersion);
+  const expectRolledBack = (version: string, code: string, prefix: string) => client.expectRolledBack(version, code, prefix, CONTROL);
 
   it('refuses bad rules with clear codes, and only admins may set them', async () => {
     const cases: [unknown, number, string][] = [
@@ -303,32 +268,6 @@ describe.each(['sqlite', 'postgres'] as const)('live rollouts on %s', (dialect) 
     expect(await (await fetch(`${r.url}/metrics`)).text()).toMatch(new RegExp(`switchyard_rollout_candidate_ready\\{model="${M}",version="1.5.0"\\} -1`));
     await api('DELETE', `/v1/ops/rollouts/${M}`);
   });
-
-  /** Canary traffic from new users until the monitor rolls it back; returns the status then. */
-  async function driveUntilRolledBack(prefix: string, message: (u: number) => string) {
-    for (let u = 0; u < 600; u++) {
-      await generate(message(u), { userId: `${prefix}-${u}`, sessionId: `${prefix}-${u}` });
-      if (u % 10 === 9) {
-        const st = await status();
-        if (st.canary.rolledBack) return st;
-      }
-    }
-    throw new Error('the canary was never rolled back');
-  }
-
-  async function expectRolledBack(version: string, code: string, prefix: string) {
-    const reg = r.services.store.registry;
-    // The registry: the candidate is back in dev, the rollback recorded with who and why.
-    const changes = await reg.listStageChanges(M, { version });
-    expect(changes.at(-1)).toMatchObject({ fromStage: 'staging', toStage: 'dev', action: 'rollback', actor: expect.stringMatching(/^canary-monitor@/) });
-    expect(changes.at(-1)!.details).toMatchObject({ kind: 'canary_rollback', version, codes: expect.arrayContaining([code]) });
-    const rule = await reg.getRollout(M);
-    expect(rule).toMatchObject({ actor: expect.stringMatching(/^canary-monitor@/), rule: { canary: { version, percent: 0 }, rolledBack: { version, reasons: expect.arrayContaining([code]) } } });
-    expect(rule!.details).toMatchObject({ codes: expect.arrayContaining([code]) });
-    // All traffic on the control afterwards.
-    for (let u = 0; u < 30; u++) expect(await servedVersion(`${prefix}-after-${u}`, u)).toBe(`${M}@${CONTROL}`);
-    expect(await (await fetch(`${r.url}/metrics`)).text()).toMatch(new RegExp(`switchyard_rollout_rollbacks_total\\{model="${M}",reason="${code}"\\} 1`));
-  }
 
   it('rolls back a canary that fails (error rate above 2x the control) and records why', async () => {
     const res = await put({ canary: { version: '1.3.0-broken', percent: 50 }, guardrails: { minRequests: 30, minCompared: 100_000 }, salt: 'err-1' });
