@@ -84,6 +84,8 @@ export async function runRolloutCommand(
   // was set), else the production version, else the built-in LLM configuration.
   const serving = prev?.control ?? (await reg.getProductionVersion(name))?.version ?? (kind === 'llm-config' ? 'builtin' : null);
   const { kind: _k, rolledBack: _r, ...kept } = prev ?? ({ kind } as NonNullable<typeof prev>);
+  // A canary the monitor rolled back (at 0%, its version sent back to dev) is not carried into the next rule.
+  if (prev?.rolledBack && prev.canary?.percent === 0 && prev.canary.version === prev.rolledBack.version) delete kept.canary;
   const request: Record<string, unknown> = { ...kept, control: (values.control as string | undefined) ?? prev?.control ?? serving ?? undefined };
   const percent = num(values.percent, 'percent');
   if (command === 'canary' || command === 'shadow') {
