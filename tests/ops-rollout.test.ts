@@ -220,6 +220,25 @@ describe('shadow runs', () => {
     ]);
     expect(r.latencyMs?.deltaP50).toBe(2);
 
+    // Rerankings: the share of the top 5 in common and the first passage, per served intent.
+    const { RerankerShadowLog, rankingAgreement } = await import('../regional/src/ops/shadow.ts');
+    expect(rankingAgreement([0, 1, 2, 3, 4], [4, 3, 2, 1, 0])).toEqual({ overlap: 1, top1: false });
+    expect(rankingAgreement([0, 1, 2, 3, 4], [0, 1, 2, 7, 8])).toEqual({ overlap: 0.6, top1: true });
+    expect(rankingAgreement([2, 0], [2, 0])).toEqual({ overlap: 1, top1: true });
+    const rr = new RerankerShadowLog();
+    rr.record({ intent: 'a', ranking: [0, 1, 2, 3, 4], ms: 2 }, { intent: 'a', ranking: [0, 1, 2, 3, 4], ms: 3 });
+    rr.record({ intent: 'a', ranking: [0, 1, 2, 3, 4], ms: 2 }, { intent: 'a', ranking: [1, 0, 2, 3, 4], ms: 3 });
+    rr.record({ intent: 'b', ranking: [0, 1, 2, 3, 4], ms: 2 }, { intent: 'b', ranking: [5, 6, 2, 3, 4], ms: 3 });
+    rr.record({ intent: 'b', ranking: [0, 1, 2, 3, 4], ms: 2 }, { error: new Error('x') });
+    const rep = rr.report();
+    expect(rep).toMatchObject({ compared: 3, candidateErrors: 1, top1Agreement: 1 / 3 });
+    expect(rep.agreement).toBeCloseTo((1 + 1 + 0.6) / 3, 12);
+    expect(rep.disagreements).toEqual([
+      { intent: 'b', count: 1, rate: 1, top1Changed: 1 },
+      { intent: 'a', count: 0, rate: 0, top1Changed: 1 },
+    ]);
+    expect(rep.latencyMs?.deltaP50).toBe(1);
+
     const llm = llmShadowReport([
       { control: { text: 'abcd', guardrailsPassed: true, formatOk: true, ms: 100 }, candidate: { text: 'abcdefgh', guardrailsPassed: false, formatOk: true, ms: 150 } },
       { control: { text: 'ab', guardrailsPassed: true, formatOk: false, ms: 80 }, candidate: { text: 'abcdef', guardrailsPassed: true, formatOk: true, ms: 90 } },

@@ -144,7 +144,7 @@ export class RerankerShadowLog extends ShadowComparisonLog<{ intent: string; ran
     const top1Changed = s.disagreements.reduce((n, d) => n + (d.differs.top1 ?? 0), 0);
     return {
       ...s,
-      top1Agreement: s.compared ? 1 - top1Changed / s.compared : null,
+      top1Agreement: s.compared ? (s.compared - top1Changed) / s.compared : null,
       disagreements: s.disagreements.map(({ differs, ...d }) => ({ ...d, top1Changed: differs.top1 ?? 0 })),
     };
   }
