@@ -315,12 +315,15 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
       services.reembedded = reembed(next.embedder);
       return next.info;
     },
+    // A candidate loaded beside the serving model does not serve: the role's errors stay the serving version's.
     loadClassifier: async (dir, name) => {
       const { batcher: _b, ...loaded } = await loadClassifier(dir, name);
+      if (localClassifier) metrics.serving('classifier', localClassifier.info);
       return loaded;
     },
     loadReranker: async (dir, name) => {
       const c = await loadReranker(dir, name);
+      if (localReranker) metrics.serving('reranker', localReranker.info);
       return { info: c.info, rerank: c.rerank, dispose: () => retire(name, { ...c, release: c.dispose }) };
     },
     log,

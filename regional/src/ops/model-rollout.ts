@@ -6,8 +6,8 @@
  * the canary monitor (evaluateCanary; on a breach the canary goes to 0% here at once, then in the
  * registry with the candidate sent back to dev, both recorded with machine-readable reasons).
  *
- * The control is whatever this region serves for the model (the production classifier, the
- * production LLM configuration or the built-in one): the rule's `control` version maps to it.
+ * The control is whatever this region serves for the model (the production classifier or
+ * reranker, the production LLM configuration or the built-in one): the rule's `control` version maps to it.
  */
 import { hostname } from 'node:os';
 import { ApiError } from '../../../shared/api/errors.ts';

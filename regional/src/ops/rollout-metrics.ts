@@ -10,7 +10,7 @@
  *   switchyard_rollout_rollbacks_total{model, reason}           automatic rollbacks by guardrail code
  *   switchyard_rollout_agreement_ratio{model, version}          canary agreement with the control (window; -1 none)
  *   switchyard_rollout_candidate_ready{model, version}          1 ready, 0 loading, -1 refused
- *   switchyard_shadow_runs_total{model, version, outcome}       agree|disagree|error|dropped (classifier), ok|error|dropped (LLM)
+ *   switchyard_shadow_runs_total{model, version, outcome}       agree|disagree|error|dropped (classifier, reranker: the same top 5), ok|error|dropped (LLM)
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
@@ -22,7 +22,7 @@ export function createRolloutMetrics(registry: Registry, gauges: RolloutGauges) 
   const requests = new Counter({ name: 'switchyard_rollout_requests_total', help: 'Requests served per model version under rollout rules', labelNames: ['model', 'version', 'outcome'], registers: [registry] });
   const latency = new Histogram({
     name: 'switchyard_rollout_latency_seconds',
-    help: 'Served latency of the model stage per model version (classify; LLM generation for an llm-config)',
+    help: 'Served latency of the model stage per model version (classify, rerank; LLM generation for an llm-config)',
     labelNames: ['model', 'version'],
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
