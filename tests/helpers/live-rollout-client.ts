@@ -81,7 +81,8 @@ export function rolloutClient(region: () => RunningRegional, model: string, text
     expect(rule).toMatchObject({ actor: expect.stringMatching(/^canary-monitor@/), rule: { canary: { version, percent: 0 }, rolledBack: { version, reasons: expect.arrayContaining([code]) } } });
     expect(rule!.details).toMatchObject({ codes: expect.arrayContaining([code]) });
     for (let u = 0; u < 30; u++) expect(await servedVersion(`${prefix}-after-${u}`, u)).toBe(`${model}@${control}`);
-    expect(await (await fetch(`${region().url}/metrics`)).text()).toMatch(new RegExp(`switchyard_rollout_rollbacks_total\\{model="${model}",reason="${code}"\\} 1`));
+    const metrics = await (await fetch(`${region().url}/metrics`)).text();
+    expect(metrics.split('\n').filter((l) => l.startsWith(`switchyard_rollout_rollbacks_total{model="${model}"`))).toContain(`switchyard_rollout_rollbacks_total{model="${model}",reason="${code}"} 1`);
   }
 
   return { api, put, status, generate, servedVersion, driveUntilRolledBack, expectRolledBack };

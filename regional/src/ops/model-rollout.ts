@@ -183,6 +183,8 @@ export class ModelRollout<T, L = unknown> {
       }
       this.unsaved = null;
     }
+    // A read that started before a newer revision was applied here (a rollback just saved) is stale.
+    if (rec && this.record && rec.revision < this.record.revision) return;
     if (rec?.revision !== this.record?.revision) this.apply(rec);
   }
 
