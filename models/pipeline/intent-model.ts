@@ -125,11 +125,13 @@ export async function trainIntentModel(
   const index = new Map(labels.map((l, i) => [l, i]));
   const t0 = performance.now();
   const encode = (e: LabeledExample) => ({ ids: base.tokenizer.encode(e.text), label: index.get(e.label)! });
-  const float = trainClassifier(base.rows, base.dim, dataset.train.map(encode), labels, opts);
+  const trainEncoded = dataset.train.map(encode);
+  const float = trainClassifier(base.rows, base.dim, trainEncoded, labels, opts);
   const temperature = fitTemperature(float, dataset.val!.filter((e) => index.has(e.label)).map(encode));
   applyTemperature(float, temperature);
   const trainSeconds = (performance.now() - t0) / 1000;
-  const weights = quantizeClassifier(float);
+  // Rows seen in training keep int8; the rest (static vectors the trainer never touched) go 4-bit.
+  const weights = quantizeClassifier(float, new Set(trainEncoded.flatMap((e) => e.ids)));
   const onnx = buildClassifierOnnx(weights);
   const Tensor = ort.Tensor as unknown as OrtTensorConstructor;
   const session = await nodeSession(onnx);
