@@ -30,6 +30,7 @@ export const CLASSIFIER_FLAGS = {
   'input-dropout': { type: 'string' },
   'word-dropout': { type: 'string' },
   'oos-weight': { type: 'string' },
+  'oos-prior': { type: 'string' },
 } as const;
 
 const FLAG_TO_OPTION: Record<keyof typeof CLASSIFIER_FLAGS, keyof ClassifierOptions> = {
@@ -43,6 +44,7 @@ const FLAG_TO_OPTION: Record<keyof typeof CLASSIFIER_FLAGS, keyof ClassifierOpti
   'input-dropout': 'inputDropout',
   'word-dropout': 'wordDropout',
   'oos-weight': 'oosWeight',
+  'oos-prior': 'oosPrior',
 };
 
 export function classifierOverrides(values: Record<string, unknown>): Partial<ClassifierOptions> {

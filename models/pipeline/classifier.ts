@@ -28,6 +28,12 @@ export interface ClassifierOptions {
   /** Loss weight of training examples labelled `oos` (1 = like any other class). */
   oosWeight: number;
   labelSmoothing: number;
+  /**
+   * Assumed share of out-of-scope messages in deployment. Validation is re-weighted to it before
+   * the routing threshold is chosen (only when validation has out-of-scope examples). 0.2 by
+   * default: a guess for a general assistant, not fitted to any test split.
+   */
+  oosPrior: number;
   seed: number;
 }
 
@@ -44,6 +50,7 @@ export const DEFAULT_CLASSIFIER: ClassifierOptions = {
   inputDropout: 0,
   oosWeight: 1,
   labelSmoothing: 0.05,
+  oosPrior: 0.2,
   seed: 42,
 };
 

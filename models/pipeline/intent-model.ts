@@ -9,7 +9,7 @@ import { decideIntent, IntentClassifier, type IntentPrediction } from '../../sha
 import type { OrtTensorConstructor } from '../../shared/models/onnx-session.ts';
 import type { ModelManifest } from '../../shared/models/manifest.ts';
 import type { WordPieceTokenizer } from '../../shared/tokenizer/wordpiece.ts';
-import { calibrateThreshold, type Prediction } from '../eval/metrics.ts';
+import { calibrateThreshold, priorWeights, type Prediction } from '../eval/metrics.ts';
 import { applyTemperature, DEFAULT_CLASSIFIER, fitTemperature, quantizeClassifier, trainClassifier, type ClassifierOptions, type FloatClassifier } from './classifier.ts';
 import { datasetLabels, datasetSha256, splitValidation } from './datasets.ts';
 import { classifierConfig, writeHfModelFolder } from './hf-folder.ts';
@@ -58,7 +58,11 @@ export async function loadBaseVectors(embedderDir: string): Promise<BaseVectors>
   };
 }
 
-/** Routing trusts an intent when, on validation, its precision is >= 99% at 95% one-sided confidence. */
+/**
+ * Routing trusts an intent when, on validation re-weighted to the assumed out-of-scope prior
+ * (ClassifierOptions.oosPrior), its precision is >= 99% at 95% one-sided confidence (Wilson bound
+ * on Kish's effective sample size).
+ */
 export const ROUTE_MIN_PRECISION = 0.99;
 export const ROUTE_Z = 1.645;
 
@@ -72,6 +76,10 @@ export interface IntentCalibration {
   routeCoverage: number;
   /** 'wilson95': the lower 95% bound of val precision >= 99%; 'observed': val precision >= 99%. */
   routeRule: 'wilson95' | 'observed';
+  /** The out-of-scope share validation was re-weighted to (0 when validation has no oos). */
+  oosPrior: number;
+  /** Kish effective sample size of the routed validation messages. */
+  routeEffectiveN: number;
 }
 
 export interface TrainedIntentModel {
@@ -143,8 +151,12 @@ export async function trainIntentModel(
   );
   // 99% precision at 95% one-sided confidence where validation is large enough to show it;
   // otherwise (small domain sets) the observed 99%, and the calibration says which rule applied.
-  const strict = calibrateThreshold(decided, { minPrecision: ROUTE_MIN_PRECISION, z: ROUTE_Z });
-  const route = strict.feasible ? strict : calibrateThreshold(decided, { minPrecision: ROUTE_MIN_PRECISION });
+  // Validation's out-of-scope share is whatever the data set has (CLINC150: 100 in 3,100); the
+  // routing promise is made for the deployment share opts.oosPrior instead.
+  const hasOos = dataset.val!.some((e) => e.label === OOS);
+  const valWeights = priorWeights(dataset.val!.map((e) => e.label), opts.oosPrior);
+  const strict = calibrateThreshold(decided, { minPrecision: ROUTE_MIN_PRECISION, z: ROUTE_Z, weights: valWeights });
+  const route = strict.feasible ? strict : calibrateThreshold(decided, { minPrecision: ROUTE_MIN_PRECISION, weights: valWeights });
   const calibration: IntentCalibration = {
     temperature,
     oosThreshold,
@@ -152,6 +164,8 @@ export async function trainIntentModel(
     routePrecision: route.precision,
     routeCoverage: route.coverage,
     routeRule: strict.feasible ? 'wilson95' : 'observed',
+    oosPrior: hasOos ? opts.oosPrior : 0,
+    routeEffectiveN: route.effectiveCount,
   };
   const classifier = new IntentClassifier(base.tokenizer, session, Tensor, labels, calibration);
   return { weights, float, classifier, onnx, labels, calibration, trainSeconds, dataset, options: opts };
