@@ -37,18 +37,22 @@ export interface ClassifierOptions {
   seed: number;
 }
 
+/**
+ * 256 ReLU units with 30% dropout and oos examples weighted 12: on CLINC150 the hidden layer buys
+ * out-of-scope recall, dropout the in-scope accuracy, the weight more recall (BENCHMARKS.md).
+ */
 export const DEFAULT_CLASSIFIER: ClassifierOptions = {
   epochs: 30,
-  lr: 0.2,
+  lr: 0.05,
   wordLrScale: 1,
   bigramBuckets: 8192,
   bigramDim: 32,
   bigramPrime: 1_000_003,
-  hidden: 0,
+  hidden: 256,
   wordDropout: 0.1,
-  hiddenDropout: 0,
+  hiddenDropout: 0.3,
   inputDropout: 0,
-  oosWeight: 1,
+  oosWeight: 12,
   labelSmoothing: 0.05,
   oosPrior: 0.2,
   seed: 42,
