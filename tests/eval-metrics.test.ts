@@ -221,6 +221,41 @@ describe('wilsonLower and conservative calibration', () => {
   });
 });
 
+describe('routing threshold under an assumed out-of-scope prior', () => {
+  it('priorWeights re-balances oos to the prior and leaves sets without oos alone', async () => {
+    const { priorWeights } = await import('../models/eval/metrics.ts');
+    const golds = [...Array.from({ length: 30 }, () => 'a'), 'oos'];
+    const w = priorWeights(golds, 0.2);
+    expect(w[30]).toBeCloseTo(7.5, 10); // 0.25 * 30 / 1: oos is 20% of the total weight
+    expect(w[30] / w.reduce((a, b) => a + b, 0)).toBeCloseTo(0.2, 10);
+    expect(priorWeights(['a', 'b'], 0.2)).toEqual([1, 1]);
+    expect(priorWeights(golds, 0)).toEqual(golds.map(() => 1));
+  });
+
+  it('weighted precision and Kish effective size decide the threshold', async () => {
+    const { calibrateThreshold, wilsonLower } = await import('../models/eval/metrics.ts');
+    // 600 correct in-scope predictions above one oos message predicted in scope at 0.95.
+    const preds: Prediction[] = [
+      ...Array.from({ length: 300 }, (_, i) => P('a', 'a', 0.999 - i * 1e-4)),
+      P('oos', 'a', 0.95),
+      ...Array.from({ length: 300 }, (_, i) => P('a', 'a', 0.9 - i * 1e-4)),
+    ];
+    const plain = calibrateThreshold(preds, { minPrecision: 0.99, z: 1.645 });
+    expect(plain.count).toBe(601); // 600/601 clears the bound unweighted
+    expect(plain.effectiveCount).toBe(601);
+    const weights = preds.map((p) => (p.gold === 'oos' ? 20 : 1));
+    const weighted = calibrateThreshold(preds, { minPrecision: 0.99, z: 1.645, weights });
+    // With the oos message worth 20, only the 300 above it can be routed.
+    expect(weighted.count).toBe(300);
+    expect(weighted.precision).toBe(1);
+    expect(weighted.coverage).toBeCloseTo(300 / 620, 10);
+    // Kish: the bound at the full set uses (620)^2 / (600 + 400) effective examples, not 601.
+    const nEff = (620 * 620) / 1000;
+    expect(wilsonLower((600 / 620) * nEff, nEff, 1.645)).toBeLessThan(0.99);
+    expect(() => calibrateThreshold(preds, { weights: [1] })).toThrow(/one weight/);
+  });
+});
+
 describe('out-of-scope declines', () => {
   const row = (gold: string, topLabel: string, confidence: number) => ({ gold, topLabel, confidence });
   it('picks the lowest threshold whose declines are precise enough, counting only oos top labels', () => {

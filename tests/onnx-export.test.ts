@@ -26,7 +26,7 @@ import { buildEmbedderOnnx } from '../models/pipeline/onnx/embedder-graph.ts';
 import { decodeModel } from '../models/pipeline/onnx/proto.ts';
 import { classifierForward, embedderForward } from '../models/pipeline/onnx/reference.ts';
 import { mulberry32 } from '../models/pipeline/datasets.ts';
-import { quantizeRows } from '../models/pipeline/quantize.ts';
+import { dequantizeMixed, quantizeMixed, quantizeRows } from '../models/pipeline/quantize.ts';
 import { tokenizerJson as productTokenizerJson } from '../models/pipeline/vocab.ts';
 import type { ClassifierWeights, EmbedderWeights } from '../models/pipeline/types.ts';
 
@@ -62,9 +62,18 @@ function makeEmbedder(seed: number): EmbedderWeights {
   return { table: randomTable(mulberry32(seed), V, D, [0, 1, 2, 3, 4]) };
 }
 
-function makeClassifier(seed: number, hidden: boolean): ClassifierWeights {
+type Kind = 'plain' | 'hidden' | 'mixed';
+const KINDS: Kind[] = ['plain', 'hidden', 'mixed'];
+const SEEDS: Record<Kind, number> = { plain: 11, hidden: 13, mixed: 17 };
+
+/** 'mixed': hidden layer and a word table with int8 rows for ids divisible by 3, 4-bit rows otherwise. */
+function makeClassifier(seed: number, kind: Kind): ClassifierWeights {
   const rand = mulberry32(seed);
-  const words = randomTable(rand, V, D);
+  const hidden = kind !== 'plain';
+  const words =
+    kind === 'mixed'
+      ? quantizeMixed(Float32Array.from({ length: V * D }, () => rand() * 2 - 1), V, D, (r) => r % 3 === 0)
+      : randomTable(rand, V, D);
   const bigrams = randomTable(rand, NB, DB);
   const z = D + DB;
   const h = hidden ? { w: randomVec(rand, z * HIDDEN), b: randomVec(rand, HIDDEN), size: HIDDEN } : undefined;
@@ -151,9 +160,9 @@ const TOL = 1e-4;
 
 describe('ONNX export', () => {
   const embedder = makeEmbedder(7);
-  const classifiers = { plain: makeClassifier(11, false), hidden: makeClassifier(13, true) };
+  const classifiers = Object.fromEntries(KINDS.map((k) => [k, makeClassifier(SEEDS[k], k)])) as Record<Kind, ClassifierWeights>;
   const embedderBytes = buildEmbedderOnnx(embedder);
-  const classifierBytes = { plain: buildClassifierOnnx(classifiers.plain), hidden: buildClassifierOnnx(classifiers.hidden) };
+  const classifierBytes = Object.fromEntries(KINDS.map((k) => [k, buildClassifierOnnx(classifiers[k])])) as Record<Kind, Uint8Array>;
 
   let root = '';
   const runners: Record<string, Runner> = {};
@@ -172,7 +181,7 @@ describe('ONNX export', () => {
       tokenizerJson: tok,
       tokenizerConfig: bertTokenizerConfig(),
     });
-    for (const kind of ['plain', 'hidden'] as const) {
+    for (const kind of KINDS) {
       await writeHfModelFolder(join(root, `classifier-${kind}`), {
         onnx: classifierBytes[kind],
         config: classifierConfig(LABELS, V, D),
@@ -191,6 +200,7 @@ describe('ONNX export', () => {
       [embedderBytes, 'embedder'],
       [classifierBytes.plain, 'classifier-plain'],
       [classifierBytes.hidden, 'classifier-hidden'],
+      [classifierBytes.mixed, 'classifier-mixed'],
     ]);
     runners['transformers.js'] = async (bytes, { ids, mask }, output) => {
       if (!hfModels.has(bytes)) {
@@ -242,10 +252,35 @@ describe('ONNX export', () => {
     expect(e.node!.find((n) => n.opType === 'Cast' && n.input![0] === 'embeddings.q')).toBeUndefined();
   });
 
+  it('mixed word table: int8 rows where asked, 4-bit rows elsewhere, each within half a step', () => {
+    const rand = mulberry32(5);
+    const values = Float32Array.from({ length: V * D }, () => rand() * 2 - 1);
+    const t = quantizeMixed(values, V, D, (r) => r < 10);
+    expect([t.n8, t.n4]).toEqual([10, V - 10]);
+    expect(t.q4.length).toBe(((V - 10) * D) / 2);
+    const back = dequantizeMixed(t);
+    for (let r = 0; r < V; r++) {
+      const step = t.scale[r];
+      expect(step).toBeCloseTo(Math.max(...values.subarray(r * D, (r + 1) * D).map(Math.abs)) / (r < 10 ? 127 : 7), 6);
+      for (let d = 0; d < D; d++) expect(Math.abs(back[r * D + d] - values[r * D + d])).toBeLessThanOrEqual(step / 2 + 1e-7);
+    }
+    // Every row in one precision still gives two non-empty tables.
+    const all8 = quantizeMixed(values, V, D, () => true);
+    expect([all8.n8, all8.n4]).toEqual([V, 1]);
+    expect(Array.from(dequantizeMixed(all8))).toEqual(Array.from(dequantizeMixed(quantizeMixed(values, V, D, () => true))));
+    const m = decodeModel(classifierBytes.mixed).graph!;
+    const q4 = m.initializer!.find((x) => x.name === 'words.q4')!;
+    expect(q4.dataType).toBe(2); // uint8, two codes a byte
+    expect(m.initializer!.find((x) => x.name === 'words.q')).toBeUndefined();
+    // Standard ops that onnxruntime-web's wasm build has.
+    const allowed = new Set(['Gather', 'Cast', 'Mul', 'ReduceSum', 'Div', 'Max', 'Slice', 'Add', 'Mod', 'Concat', 'Gemm', 'Relu', 'Unsqueeze', 'Less', 'Where', 'Sub', 'Reshape']);
+    expect(m.node!.map((n) => n.opType).filter((op) => !allowed.has(op!))).toEqual([]);
+  });
+
   it('is deterministic: building twice gives byte-identical ONNX', () => {
     expect(Buffer.compare(Buffer.from(buildEmbedderOnnx(makeEmbedder(7))), Buffer.from(embedderBytes))).toBe(0);
-    for (const kind of ['plain', 'hidden'] as const) {
-      const again = buildClassifierOnnx(makeClassifier(kind === 'plain' ? 11 : 13, kind === 'hidden'));
+    for (const kind of KINDS) {
+      const again = buildClassifierOnnx(makeClassifier(SEEDS[kind], kind));
       expect(Buffer.compare(Buffer.from(again), Buffer.from(classifierBytes[kind]))).toBe(0);
     }
   });
@@ -253,7 +288,7 @@ describe('ONNX export', () => {
   for (const runtime of ['onnxruntime-node', 'onnxruntime-web', 'transformers.js']) {
     describe(runtime, () => {
       for (const [caseName, feeds] of Object.entries(CASES)) {
-        for (const kind of ['plain', 'hidden'] as const) {
+        for (const kind of KINDS) {
           it(`classifier (${kind}) logits match the reference: ${caseName}`, async () => {
             const want = classifierForward(classifiers[kind], feeds.ids, feeds.mask);
             const got = await runners[runtime](classifierBytes[kind], feeds, 'logits');
@@ -306,13 +341,14 @@ describe('ONNX export', () => {
       }
     });
 
-    it('text-classification returns softmax of the reference logits with id2label names', async () => {
-      const classifier = await pipeline('text-classification', 'classifier-hidden', { dtype: 'q8' });
-      const tok = await AutoTokenizer.from_pretrained('classifier-hidden');
+    for (const kind of ['hidden', 'mixed'] as const)
+    it(`text-classification (${kind}) returns softmax of the reference logits with id2label names`, async () => {
+      const classifier = await pipeline('text-classification', `classifier-${kind}`, { dtype: 'q8' });
+      const tok = await AutoTokenizer.from_pretrained(`classifier-${kind}`);
       for (const text of texts) {
         const enc = tok(text);
         const ids = enc.input_ids.tolist().map((r: bigint[]) => r.map(Number));
-        const logits = classifierForward(classifiers.hidden, ids, ids.map((r: number[]) => r.map(() => 1)))[0];
+        const logits = classifierForward(classifiers[kind], ids, ids.map((r: number[]) => r.map(() => 1)))[0];
         const mx = Math.max(...logits);
         const ex = logits.map((l) => Math.exp(l - mx));
         const sum = ex.reduce((a, v) => a + v, 0);

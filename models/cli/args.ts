@@ -26,6 +26,11 @@ export const CLASSIFIER_FLAGS = {
   lr: { type: 'string' },
   buckets: { type: 'string' },
   'bigram-dim': { type: 'string' },
+  'hidden-dropout': { type: 'string' },
+  'input-dropout': { type: 'string' },
+  'word-dropout': { type: 'string' },
+  'oos-weight': { type: 'string' },
+  'oos-prior': { type: 'string' },
 } as const;
 
 const FLAG_TO_OPTION: Record<keyof typeof CLASSIFIER_FLAGS, keyof ClassifierOptions> = {
@@ -35,6 +40,11 @@ const FLAG_TO_OPTION: Record<keyof typeof CLASSIFIER_FLAGS, keyof ClassifierOpti
   lr: 'lr',
   buckets: 'bigramBuckets',
   'bigram-dim': 'bigramDim',
+  'hidden-dropout': 'hiddenDropout',
+  'input-dropout': 'inputDropout',
+  'word-dropout': 'wordDropout',
+  'oos-weight': 'oosWeight',
+  'oos-prior': 'oosPrior',
 };
 
 export function classifierOverrides(values: Record<string, unknown>): Partial<ClassifierOptions> {

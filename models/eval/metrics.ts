@@ -217,6 +217,8 @@ export function bypass(preds: readonly Prediction[], threshold: number): BypassS
 }
 
 export interface CalibratedThreshold extends BypassStats {
+  /** Kish effective sample size of the bypassed set (= count when unweighted). */
+  effectiveCount: number;
   /** false when no threshold reaches minPrecision: threshold is then +Infinity (never bypass). */
   feasible: boolean;
   minPrecision: number;
@@ -235,37 +237,68 @@ export function wilsonLower(ok: number, n: number, z: number): number {
  * val is >= minPrecision (default 0.99), i.e. the largest coverage meeting the precision target.
  * With `z` > 0 the Wilson lower bound of that precision must clear minPrecision instead, which
  * keeps a small validation split from promising more than it can show.
+ * With `weights` (one per prediction, e.g. to re-weight out-of-scope messages to a deployment
+ * prior) precision and coverage are weighted, and the Wilson bound uses Kish's effective sample
+ * size (sum w)^2 / sum w^2 of the bypassed set, so up-weighting a few examples buys no confidence.
  * Precision is not monotonic in the threshold; every candidate is checked.
  */
 export function calibrateThreshold(
   valPreds: readonly Prediction[],
-  opts: { minPrecision?: number; z?: number } = {},
+  opts: { minPrecision?: number; z?: number; weights?: readonly number[] } = {},
 ): CalibratedThreshold {
   const minPrecision = opts.minPrecision ?? 0.99;
   const z = opts.z ?? 0;
-  const eligible = valPreds.filter((p) => p.label !== OOS).sort((a, b) => b.confidence - a.confidence);
+  const w = opts.weights;
+  if (w && w.length !== valPreds.length) throw new Error('calibrateThreshold: one weight per prediction');
+  const weightOf = (i: number) => (w ? w[i] : 1);
+  let total = 0;
+  for (let i = 0; i < valPreds.length; i++) total += weightOf(i);
+  const eligible = valPreds
+    .map((p, i) => ({ p, w: weightOf(i) }))
+    .filter((e) => e.p.label !== OOS)
+    .sort((a, b) => b.p.confidence - a.p.confidence);
   let best: CalibratedThreshold | null = null;
   let ok = 0;
+  let sw = 0;
+  let sw2 = 0;
   for (let i = 0; i < eligible.length; i++) {
-    if (eligible[i].label === eligible[i].gold) ok++;
+    const { p, w: wi } = eligible[i];
+    if (p.label === p.gold) ok += wi;
+    sw += wi;
+    sw2 += wi * wi;
     // Only at the end of a group of equal confidences is the set {conf >= t} complete.
-    if (i + 1 < eligible.length && eligible[i + 1].confidence === eligible[i].confidence) continue;
+    if (i + 1 < eligible.length && eligible[i + 1].p.confidence === p.confidence) continue;
     const count = i + 1;
-    const precision = ok / count;
-    if ((z > 0 ? wilsonLower(ok, count, z) : precision) >= minPrecision) {
+    const precision = sw > 0 ? ok / sw : 1;
+    const nEff = sw2 > 0 ? (sw * sw) / sw2 : 0;
+    if ((z > 0 ? wilsonLower(precision * nEff, nEff, z) : precision) >= minPrecision) {
       best = {
-        threshold: eligible[i].confidence,
+        threshold: p.confidence,
         precision,
-        coverage: count / valPreds.length,
+        coverage: total > 0 ? sw / total : 0,
         count,
+        effectiveCount: nEff,
         feasible: true,
         minPrecision,
       };
     }
   }
   return (
-    best ?? { threshold: Number.POSITIVE_INFINITY, precision: 1, coverage: 0, count: 0, feasible: false, minPrecision }
+    best ?? { threshold: Number.POSITIVE_INFINITY, precision: 1, coverage: 0, count: 0, effectiveCount: 0, feasible: false, minPrecision }
   );
+}
+
+/**
+ * Weights that re-balance a split to an assumed out-of-scope share `prior`: in-scope examples
+ * weigh 1, out-of-scope ones prior / (1 - prior) * nIn / nOos. All ones when the split has no
+ * out-of-scope (or no in-scope) example, or prior is not in (0, 1).
+ */
+export function priorWeights(golds: readonly string[], prior: number): number[] {
+  const nOos = golds.filter((g) => g === OOS).length;
+  const nIn = golds.length - nOos;
+  if (nOos === 0 || nIn === 0 || !(prior > 0 && prior < 1)) return golds.map(() => 1);
+  const wOos = (prior / (1 - prior)) * (nIn / nOos);
+  return golds.map((g) => (g === OOS ? wOos : 1));
 }
 
 /** Turns every prediction with confidence < threshold into OOS (returns new objects). */

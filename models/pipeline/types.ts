@@ -30,6 +30,29 @@ export interface QuantTable {
 }
 
 /**
+ * A table stored at two precisions (rows used in training int8, the rest 4-bit), one float scale
+ * per original row. slot[r] < n8: value(r, c) = q8[slot[r] * dim + c] * scale[r]; otherwise with
+ * k = slot[r] - n8 and byte b = q4[k * dim / 2 + floor(c / 2)]:
+ *   value(r, c) = ((c even ? b & 15 : b >> 4) - 8) * scale[r]        (dim is even)
+ */
+export interface MixedTable {
+  rows: number;
+  dim: number;
+  /** Number of int8 rows (q8.length / dim); always >= 1. */
+  n8: number;
+  /** Number of 4-bit rows (2 * q4.length / dim); always >= 1. */
+  n4: number;
+  slot: Int32Array;
+  q8: Int8Array;
+  q4: Uint8Array;
+  scale: Float32Array;
+}
+
+export function isMixedTable(t: QuantTable | MixedTable): t is MixedTable {
+  return 'slot' in t;
+}
+
+/**
  * Static embedder. Inputs input_ids / attention_mask / token_type_ids (int64 [B, T]).
  *   last_hidden_state[b, t, :] = table[input_ids[b, t]]            (float32 [B, T, D])
  *   sentence_embedding[b, :]   = l2normalize(sum_t mask[b, t] * table[ids[b, t]])  (float32 [B, D], eps 1e-12)
@@ -52,7 +75,8 @@ export interface EmbedderWeights {
  * Matrices are row-major [in][out].
  */
 export interface ClassifierWeights {
-  words: QuantTable;
+  /** int8 rows, or a MixedTable (int8 rows seen in training, 4-bit rows for the rest). */
+  words: QuantTable | MixedTable;
   bigrams: QuantTable;
   bigramPrime: number;
   hidden?: { w: Float32Array; b: Float32Array; size: number };

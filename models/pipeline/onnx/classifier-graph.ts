@@ -8,8 +8,14 @@
  * Bigram ids are hashed in-graph with int64 arithmetic: h_t = (ids_t * prime + ids_{t+1}) mod NB,
  * from Slice(ids, 0:-1) and Slice(ids, 1:). With a sequence of length 1 both slices are empty,
  * ReduceSum over the empty axis gives 0 and the count clamps to 1, so g = 0 (no NaN).
+ *
+ * A MixedTable word table (int8 rows for words seen in training, 4-bit rows for the rest) is read
+ * with standard ops only: Gather the id's slot (int32), Less(slot, n8) picks the table, Where
+ * clamps the two row indices, the int8 row is Gather+Cast, the 4-bit row is Gather (uint8 bytes),
+ * Cast to int32 and Gather from a [256, 2] float lookup table (byte -> [low - 8, high - 8]) then
+ * Reshape [B, T, D / 2, 2] -> [B, T, D]; Where(isInt8) selects, and the per-id scale multiplies.
  */
-import type { ClassifierWeights } from '../types.ts';
+import { isMixedTable, type ClassifierWeights, type MixedTable } from '../types.ts';
 import { DType, GraphBuilder, modelBytes } from './proto.ts';
 
 const INT64_MAX = 9223372036854775807n;
@@ -20,7 +26,8 @@ export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
   const NB = w.bigrams.rows;
   const C = w.labels.length;
   const zDim = D + Db;
-  if (w.words.q.length !== w.words.rows * D || w.words.scale.length !== w.words.rows) throw new Error('words: inconsistent sizes');
+  if (isMixedTable(w.words)) checkMixed(w.words);
+  else if (w.words.q.length !== w.words.rows * D || w.words.scale.length !== w.words.rows) throw new Error('words: inconsistent sizes');
   if (w.bigrams.q.length !== NB * Db || w.bigrams.scale.length !== NB) throw new Error('bigrams: inconsistent sizes');
   if (!Number.isSafeInteger(w.bigramPrime) || w.bigramPrime <= 0) throw new Error('bigramPrime must be a positive safe integer');
   // ids * prime + id must not overflow int64 in the graph.
@@ -34,7 +41,6 @@ export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
   const mask = g.input('attention_mask', DType.int64, ['batch', 'sequence']);
   g.input('token_type_ids', DType.int64, ['batch', 'sequence']);
 
-  const wq = g.int8('words.q', [w.words.rows, D], w.words.q);
   const ws = g.float('words.scale', [w.words.rows, 1], w.words.scale);
   const bq = g.int8('bigrams.q', [NB, Db], w.bigrams.q);
   const bs = g.float('bigrams.scale', [NB, 1], w.bigrams.scale);
@@ -48,13 +54,37 @@ export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
   const buckets = g.int64('bigram_buckets', [], [NB]);
   const oneF = g.float('one_f', [], [1]);
 
+  /** Float codes (before the row scale) of int8 table rows idx: [B, T, dim]. */
+  const int8Rows = (prefix: string, q: string, idx: string): string => {
+    const rowQ = g.op('Gather', [q, idx], { axis: 0 }, `${prefix}_row_q`);
+    return g.op('Cast', [rowQ], { to: DType.float }, `${prefix}_row_f`);
+  };
+  /** Float codes of MixedTable rows for ids: [B, T, dim]. */
+  const mixedRows = (prefix: string, t: MixedTable, idx: string): string => {
+    const slotT = g.int32(`${prefix}.slot`, [t.rows], t.slot);
+    const q8 = g.int8(`${prefix}.q8`, [t.n8, t.dim], t.q8);
+    const q4 = g.uint8(`${prefix}.q4`, [t.n4, t.dim / 2], t.q4);
+    const lut = g.float(`${prefix}.nibbles`, [256, 2], Array.from({ length: 512 }, (_, i) => (i % 2 === 0 ? ((i >> 1) & 15) : (i >> 5)) - 8));
+    const n8 = g.int32(`${prefix}.n8`, [], [t.n8]);
+    const zeroI = g.int32(`${prefix}.zero`, [], [0]);
+    const shape = g.int64(`${prefix}.row_shape`, [3], [0, 0, t.dim]);
+    const slot = g.op('Gather', [slotT, idx], { axis: 0 }, `${prefix}_slot`);
+    const is8 = g.op('Less', [slot, n8], {}, `${prefix}_is_int8`);
+    const i8 = g.op('Where', [is8, slot, zeroI], {}, `${prefix}_idx8`);
+    const i4 = g.op('Where', [is8, zeroI, g.op('Sub', [slot, n8], {}, `${prefix}_slot4`)], {}, `${prefix}_idx4`);
+    const r8 = int8Rows(prefix, q8, i8);
+    const bytes = g.op('Gather', [q4, i4], { axis: 0 }, `${prefix}_row_bytes`);
+    const bytesI = g.op('Cast', [bytes], { to: DType.int32 }, `${prefix}_row_bytes_i`);
+    const pairs = g.op('Gather', [lut, bytesI], { axis: 0 }, `${prefix}_row_pairs`);
+    const r4 = g.op('Reshape', [pairs, shape], {}, `${prefix}_row_4bit`);
+    const is8f = g.op('Unsqueeze', [is8, axis2], {}, `${prefix}_is_int8_3d`);
+    return g.op('Where', [is8f, r8, r4], {}, `${prefix}_row_codes`);
+  };
   /** Weighted sum over axis 1 of table rows: sum_t weight[b,t] * table[idx[b,t]]. */
-  const pooled = (prefix: string, q: string, s: string, idx: string, weight: string): string => {
+  const pooled = (prefix: string, rowF: string, s: string, idx: string, weight: string): string => {
     const w3 = g.op('Unsqueeze', [weight, axis2], {}, `${prefix}_weight_3d`);
     const rowScale = g.op('Gather', [s, idx], { axis: 0 }, `${prefix}_row_scale`);
     const coef = g.op('Mul', [rowScale, w3], {}, `${prefix}_coef`);
-    const rowQ = g.op('Gather', [q, idx], { axis: 0 }, `${prefix}_row_q`);
-    const rowF = g.op('Cast', [rowQ], { to: DType.float }, `${prefix}_row_f`);
     const scaled = g.op('Mul', [rowF, coef], {}, `${prefix}_scaled`);
     return g.op('ReduceSum', [scaled, axis1], { keepdims: 0 }, `${prefix}_mean`);
   };
@@ -67,7 +97,8 @@ export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
 
   // Word mean.
   const maskF = g.op('Cast', [mask], { to: DType.float }, 'mask_f');
-  const m = pooled('word', wq, ws, ids, meanWeights('word', maskF));
+  const wordRows = isMixedTable(w.words) ? mixedRows('words', w.words, ids) : int8Rows('word', g.int8('words.q', [w.words.rows, D], w.words.q), ids);
+  const m = pooled('word', wordRows, ws, ids, meanWeights('word', maskF));
 
   // Hashed bigram mean.
   const idsA = g.op('Slice', [ids, zero, minusOne, axis1], {}, 'ids_a');
@@ -78,7 +109,7 @@ export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
   const maskA = g.op('Slice', [maskF, zero, minusOne, axis1], {}, 'mask_a');
   const maskB = g.op('Slice', [maskF, one, end, axis1], {}, 'mask_b');
   const k = g.op('Mul', [maskA, maskB], {}, 'bigram_mask');
-  const gm = pooled('bigram', bq, bs, h, meanWeights('bigram', k));
+  const gm = pooled('bigram', int8Rows('bigram', bq, h), bs, h, meanWeights('bigram', k));
 
   let z = g.op('Concat', [m, gm], { axis: 1 }, 'z');
   if (w.hidden) {
@@ -93,4 +124,17 @@ export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
 
   g.output('logits', DType.float, ['batch', C]);
   return modelBytes(g, { docString: 'Switchyard fastText-style intent classifier (int8 tables, per-row scale).' });
+}
+
+function checkMixed(t: MixedTable): void {
+  const ok =
+    t.dim % 2 === 0 &&
+    t.n8 >= 1 &&
+    t.n4 >= 1 &&
+    t.slot.length === t.rows &&
+    t.scale.length === t.rows &&
+    t.q8.length === t.n8 * t.dim &&
+    t.q4.length === (t.n4 * t.dim) / 2 &&
+    t.slot.every((k) => k >= 0 && k < t.n8 + t.n4);
+  if (!ok) throw new Error('words: inconsistent mixed-table sizes');
 }

@@ -16,8 +16,11 @@ export const PRODUCER = 'switchyard';
 /** The tensor element types this project uses (values are onnx.TensorProto.DataType). */
 export const DType = {
   float: 1,
+  uint8: 2,
   int8: 3,
+  int32: 6,
   int64: 7,
+  bool: 9,
 } as const;
 export type DType = (typeof DType)[keyof typeof DType];
 
@@ -104,6 +107,22 @@ export class GraphBuilder {
     const raw = new Uint8Array(data.length);
     raw.set(new Uint8Array(data.buffer, data.byteOffset, data.length));
     this.initializers.push({ name: this.claim(name), dims, dataType: DType.int8, rawData: raw });
+    return name;
+  }
+
+  uint8(name: string, dims: number[], data: Uint8Array): string {
+    checkSize(name, dims, data.length);
+    this.initializers.push({ name: this.claim(name), dims, dataType: DType.uint8, rawData: Uint8Array.from(data) });
+    return name;
+  }
+
+  int32(name: string, dims: number[], data: Int32Array | number[]): string {
+    const a = data instanceof Int32Array ? data : Int32Array.from(data);
+    checkSize(name, dims, a.length);
+    const raw = new Uint8Array(a.length * 4);
+    const view = new DataView(raw.buffer);
+    a.forEach((v, i) => view.setInt32(i * 4, v, true));
+    this.initializers.push({ name: this.claim(name), dims, dataType: DType.int32, rawData: raw });
     return name;
   }
 

@@ -3,7 +3,8 @@
  * dequantized int8 values). Used by tests and by the trainer to check export parity.
  * The math is the one documented in ../types.ts.
  */
-import type { ClassifierWeights, EmbedderWeights, QuantTable } from '../types.ts';
+import { mixedCode } from '../quantize.ts';
+import { isMixedTable, type ClassifierWeights, type EmbedderWeights, type MixedTable, type QuantTable } from '../types.ts';
 import { NORMALIZE_EPS } from './embedder-graph.ts';
 
 export interface EmbedderOutput {
@@ -13,11 +14,12 @@ export interface EmbedderOutput {
   sentenceEmbedding: number[][];
 }
 
-function row(t: QuantTable, r: number): number[] {
+function row(t: QuantTable | MixedTable, r: number): number[] {
   if (!Number.isInteger(r) || r < 0 || r >= t.rows) throw new Error(`row ${r} out of range [0, ${t.rows})`);
   const out = new Array<number>(t.dim);
   const s = t.scale[r];
-  for (let c = 0; c < t.dim; c++) out[c] = t.q[r * t.dim + c] * s;
+  if (isMixedTable(t)) for (let c = 0; c < t.dim; c++) out[c] = mixedCode(t, r, c) * s;
+  else for (let c = 0; c < t.dim; c++) out[c] = t.q[r * t.dim + c] * s;
   return out;
 }
 
