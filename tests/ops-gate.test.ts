@@ -17,9 +17,12 @@ import { loadBaseVectors, trainIntentModel, writeIntentFolder } from '../models/
 import { latencyCheck, latencySpread, mcnemar, qualityChecks, type GateLatency, type GateModelResult } from '../regional/src/ops/gate-rules.ts';
 import { registerModelFolder } from '../regional/src/ops/register-folder.ts';
 import { openStore } from '../regional/src/store/open.ts';
+import cacheConfig from '../models/data/store/cache.json' with { type: 'json' };
+import { copyWithScrambledWords } from './helpers/model-copies.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DEFAULT_CLASSIFIER = join(ROOT, 'models/default/store-intent');
+const DEFAULT_EMBEDDER = join(ROOT, 'models/default/embedder');
 const run = promisify(execFile);
 
 describe('gate rules', () => {
@@ -141,6 +144,25 @@ describe('gate CLI', () => {
     expect(candidate.p99MedianMs).toBeGreaterThan(2 * baseline.p99MedianMs);
     expect(ratioSpread.median).toBeGreaterThan(2);
     expect(readFileSync(s.report, 'utf8')).toMatch(/per-round p99s/);
+  });
+
+  it('gates an embedder on cache precision and recall at the configured hit threshold, STS-B and latency', async () => {
+    const same = await gate(['gate', '--candidate', DEFAULT_EMBEDDER]);
+    expect(same.code, same.err).toBe(0);
+    const s = JSON.parse(same.out);
+    expect(s).toMatchObject({ passed: true, candidate: 'switchyard-static-embedder@1.0.0', baseline: 'switchyard-static-embedder@1.0.0' });
+    const report = JSON.parse(readFileSync(s.json, 'utf8'));
+    expect(report.checks.map((c: { metric: string }) => c.metric)).toEqual(['cachePrecision', 'cacheRecall', 'stsSpearman', 'p99Ms']);
+    expect(report.embedder.baseline).toMatchObject({ dataset: 'mrpc-test', pairs: 1725, hitThreshold: cacheConfig.thresholds.hit });
+    expect(report.embedder.baseline.cachePrecision).toBeCloseTo(cacheConfig.mrpcTest.hit.precision, 6);
+    expect(readFileSync(s.report, 'utf8')).toMatch(/cache hit precision/);
+    // A copy that reads 8,000 common words as their neighbours in the vocabulary: same shapes, worse vectors.
+    const scrambled = copyWithScrambledWords(DEFAULT_EMBEDDER, dir, '1.1.0-scrambled');
+    const r = await gate(['gate', '--candidate', scrambled, '--baseline', DEFAULT_EMBEDDER]);
+    expect(r.code, r.err).toBe(1);
+    const failed = JSON.parse(r.out).failed.map((f: { metric: string }) => f.metric);
+    expect(failed).toContain('stsSpearman');
+    expect(failed).not.toContain('p99Ms');
   });
 
   it('refuses a tampered candidate before evaluating it', async () => {

@@ -1,5 +1,8 @@
 /**
  * The evaluation gate (`npm run -s gate -- --candidate <dir | name@version> [--baseline <dir | name@version>]`):
+ * for a sentence-embedder candidate, semantic-cache hit precision and recall on MRPC test at the
+ * configured hit threshold, STS-B test Spearman and p99 latency against the baseline embedder
+ * (--margin-cache-precision 0.02 --margin-cache-recall 0.05 --margin-sts 0.01); otherwise
  * compares a candidate intent classifier with the baseline on the golden sets (the store's whole
  * test split, 577 messages of which the first 275 are its v1, plus any `--data <dir>` whose labels
  * the models know, e.g. a public set it was trained for) on accuracy, routing precision and
@@ -24,12 +27,16 @@
  * name@version resolves through the registry (DATABASE_URL). Exit: 0 passed, 1 refused (a
  * regression, or an artifact that fails its sha256 check), 2 usage.
  */
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { intentMetrics, percentile, type Prediction } from '../eval/metrics.ts';
-import { repoRoot } from '../pipeline/datasets.ts';
+import { loadMrpc, repoRoot } from '../pipeline/datasets.ts';
 import type { Dataset } from '../pipeline/types.ts';
-import { loadIntentClassifier } from '../runtime/load-node.ts';
-import { DEFAULT_MARGINS, latencyCheck, latencySpread, mcnemar, qualityChecks, type GateLatency, type GateMargins, type GateModelResult } from '../../regional/src/ops/gate-rules.ts';
+import { loadIntentClassifier, loadSentenceEmbedder } from '../runtime/load-node.ts';
+import { hitsAt, scorePairs } from '../eval/paraphrase-eval.ts';
+import { stsSpearman } from '../eval/sts-eval.ts';
+import cacheConfig from '../data/store/cache.json' with { type: 'json' };
+import { DEFAULT_MARGINS, embedderChecks, latencyCheck, latencySpread, mcnemar, qualityChecks, type EmbedderGateResult, type GateLatency, type GateMargins, type GateModelResult } from '../../regional/src/ops/gate-rules.ts';
 import { writeGateReport, type GateDatasetResult, type GateReport } from '../../regional/src/ops/gate-report.ts';
 import { verifyRegisteredArtifact } from '../../regional/src/ops/register-folder.ts';
 import type { IntentClassifier } from '../../shared/models/intent-classifier.ts';
@@ -38,7 +45,7 @@ import { cliArgs, loadAnyDataset } from './args.ts';
 
 const USAGE =
   'usage: npm run -s gate -- --candidate <dir | name@version> [--baseline <dir | name@version>] [--data <dir>]... [--no-store] ' +
-  '[--margin-accuracy x] [--margin-route-precision x] [--margin-route-coverage x] [--margin-latency x] [--latency-runs N] [--latency-rounds N] [--latency-repeats N] [--out dir] [--json]';
+  '[--margin-accuracy x] [--margin-route-precision x] [--margin-route-coverage x] [--margin-cache-precision x] [--margin-cache-recall x] [--margin-sts x] [--margin-latency x] [--latency-runs N] [--latency-rounds N] [--latency-repeats N] [--out dir] [--json]';
 
 class Refusal extends Error {
   constructor(
@@ -60,6 +67,9 @@ function args() {
       'margin-route-precision': { type: 'string' },
       'margin-route-coverage': { type: 'string' },
       'margin-latency': { type: 'string' },
+      'margin-cache-precision': { type: 'string' },
+      'margin-cache-recall': { type: 'string' },
+      'margin-sts': { type: 'string' },
       'latency-runs': { type: 'string' },
       'latency-rounds': { type: 'string' },
       'latency-repeats': { type: 'string' },
@@ -95,6 +105,9 @@ const margins: GateMargins = {
   routeCoverage: num('margin-route-coverage', DEFAULT_MARGINS.routeCoverage),
   latencyRatio: num('margin-latency', DEFAULT_MARGINS.latencyRatio),
   latencySlackMs: DEFAULT_MARGINS.latencySlackMs,
+  cachePrecision: num('margin-cache-precision', DEFAULT_MARGINS.cachePrecision),
+  cacheRecall: num('margin-cache-recall', DEFAULT_MARGINS.cacheRecall),
+  stsSpearman: num('margin-sts', DEFAULT_MARGINS.stsSpearman),
 };
 const latencyRounds = Math.max(3, Math.round(num('latency-rounds', 12)));
 // At least 100 queries per model per round, so that a round's p99 is not just its maximum.
@@ -102,6 +115,7 @@ const latencyRuns = Math.max(100 * latencyRounds, Math.round(num('latency-runs',
 const latencyRepeats = Math.max(1, Math.round(num('latency-repeats', 3)));
 const STORE_DIR = join(repoRoot(), 'models', 'data', 'store', 'intents');
 const DEFAULT_BASELINE = join(repoRoot(), 'models', 'default', 'store-intent');
+const DEFAULT_EMBEDDER = join(repoRoot(), 'models', 'default', 'embedder');
 
 /** A folder path, or name@version from the registry (its artifact re-verified against the registry's hashes). */
 async function resolveModel(ref: string): Promise<string> {
@@ -149,7 +163,7 @@ async function load(dir: string, role: string): Promise<Loaded> {
   }
 }
 
-const id = (c: Loaded) => `${c.manifest.name}@${c.manifest.version}`;
+const id = (c: { manifest: ModelManifest }) => `${c.manifest.name}@${c.manifest.version}`;
 
 async function predict(clf: Loaded, texts: string[]) {
   const out = [];
@@ -224,10 +238,12 @@ async function evaluate(base: Loaded, cand: Loaded, ds: Dataset): Promise<GateDa
  * timing goes. Without it, on a shared machine ~1% or more of sub-millisecond queries take a
  * multi-millisecond pause whatever the model, and p99 measures the machine, not the model.
  */
-async function latencies(base: Loaded, cand: Loaded, texts: string[]) {
+type Run = (text: string) => Promise<unknown>;
+
+async function latencies(base: Run, cand: Run, texts: string[]) {
   for (let i = 0; i < 500; i++) {
-    await base.classify([texts[i % texts.length]]);
-    await cand.classify([texts[i % texts.length]]);
+    await base(texts[i % texts.length]);
+    await cand(texts[i % texts.length]);
   }
   const perRound = Math.ceil(latencyRuns / latencyRounds);
   const b: number[][] = [];
@@ -242,11 +258,11 @@ async function latencies(base: Loaded, cand: Loaded, texts: string[]) {
       let cMin = Infinity;
       for (let k = 0; k < latencyRepeats; k++) {
         const candFirst = (i + r + k) % 2 === 1;
-        for (const clf of candFirst ? [cand, base] : [base, cand]) {
+        for (const model of candFirst ? [cand, base] : [base, cand]) {
           const t0 = performance.now();
-          await clf.classify([t]);
+          await model(t);
           const ms = performance.now() - t0;
-          if (clf === base) bMin = Math.min(bMin, ms);
+          if (model === base) bMin = Math.min(bMin, ms);
           else cMin = Math.min(cMin, ms);
         }
       }
@@ -265,8 +281,86 @@ function latencyOf(rounds: number[][]): GateLatency {
   return { p50Ms: percentile(all, 50), p95Ms: percentile(all, 95), p99Ms: percentile(all, 99), roundP99Ms, p99MedianMs: percentile(roundP99Ms, 50) };
 }
 
+const stemOf = (m: ModelManifest) => `gate-${m.name}-${m.version}`.replace(/[^\w.@-]+/g, '_');
+
+/** The manifest's kind, read before loading (which verifies every file). */
+function manifestKind(dir: string): string | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { kind?: string }).kind;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes the HTML and JSON reports, prints the summary; the exit code. */
+function finish(report: GateReport, stem: string, lat: { b: number[][]; c: number[][] }): number {
+  const outDir = resolve((values.out as string | undefined) ?? join(repoRoot(), 'reports'));
+  const html = join(outDir, `${stem}.html`);
+  const json = join(outDir, `${stem}.json`);
+  writeGateReport(html, json, report, { baseline: lat.b.flat(), candidate: lat.c.flat() });
+  const checks = report.checks;
+  const failed = checks.filter((c) => !c.passed);
+  const summary = { passed: report.passed, candidate: report.candidate.model, baseline: report.baseline.model, failed: failed.map((c) => ({ dataset: c.dataset, metric: c.metric, message: c.message })), report: html, json };
+  if (values.json) console.log(JSON.stringify(summary));
+  else {
+    console.log(`${report.passed ? 'PASSED' : 'REFUSED'}: ${summary.candidate} vs ${summary.baseline}`);
+    for (const c of checks) console.log(`  ${c.passed ? 'ok  ' : 'FAIL'} ${c.dataset} ${c.message}`);
+    console.log(`report: ${html}`);
+  }
+  return report.passed ? 0 : 1;
+}
+
+async function loadEmbedder(dir: string, role: string) {
+  try {
+    return await loadSentenceEmbedder(dir);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'MODEL_INTEGRITY') throw new Refusal('MODEL_INTEGRITY', `${role}: ${(e as Error).message}`);
+    throw e;
+  }
+}
+
+/**
+ * A sentence-embedder candidate: both embedders on MRPC test at the semantic cache's configured hit
+ * threshold (precision and recall of the hits the cache would serve with this embedder swapped
+ * in) and on STS-B test, plus the same interleaved p99 latency as for classifiers.
+ */
+async function gateEmbedder(candDir: string): Promise<number> {
+  const cand = await loadEmbedder(candDir, 'candidate');
+  const baseDir = values.baseline ? await resolveModel(values.baseline as string) : ((await productionOf(cand.manifest.name)) ?? DEFAULT_EMBEDDER);
+  if (manifestKind(baseDir) !== 'sentence-embedder') throw new Refusal('WRONG_KIND', `baseline ${baseDir} is not a sentence embedder`);
+  const base = await loadEmbedder(baseDir, 'baseline');
+  const hitThreshold = cacheConfig.thresholds.hit;
+  const mrpc = loadMrpc('test');
+  const result = async (emb: typeof base): Promise<EmbedderGateResult> => {
+    const hits = hitsAt(await scorePairs(emb, mrpc), hitThreshold);
+    return { model: id(emb), dataset: 'mrpc-test', hitThreshold, pairs: mrpc.length, cachePrecision: hits.precision, cacheRecall: hits.recall, stsSpearman: await stsSpearman(emb, 'test') };
+  };
+  const embedder = { baseline: await result(base), candidate: await result(cand) };
+  const lat = await latencies((t) => base.embed([t]), (t) => cand.embed([t]), loadAnyDataset(STORE_DIR).test.map((e) => e.text));
+  const baseLat = latencyOf(lat.b);
+  const candLat = latencyOf(lat.c);
+  const latency = { baseline: baseLat, candidate: candLat, runs: lat.b.flat().length, rounds: latencyRounds, repeats: latencyRepeats, ratioSpread: latencySpread(baseLat, candLat) };
+  const checks = [...embedderChecks(embedder.baseline, embedder.candidate, margins), latencyCheck(baseLat, candLat, margins)];
+  const report: GateReport = {
+    passed: checks.every((c) => c.passed),
+    generatedAt: new Date().toISOString(),
+    candidate: { model: id(cand), dir: candDir },
+    baseline: { model: id(base), dir: baseDir },
+    margins: { ...margins },
+    checks,
+    datasets: [],
+    embedder,
+    latency,
+    notes: [
+      `Cache precision and recall at the configured hit threshold (${hitThreshold}, models/data/store/cache.json): what the cache serves if this embedder replaces the baseline without recalibration. Intent routing belongs to the classifier's gate.`,
+    ],
+  };
+  return finish(report, stemOf(cand.manifest), lat);
+}
+
 async function main(): Promise<number> {
   const candDir = await resolveModel(values.candidate as string);
+  if (manifestKind(candDir) === 'sentence-embedder') return gateEmbedder(candDir);
   const cand = await load(candDir, 'candidate');
   const baseDir = values.baseline ? await resolveModel(values.baseline as string) : ((await productionOf(cand.manifest.name)) ?? DEFAULT_BASELINE);
   const base = await load(baseDir, 'baseline');
@@ -281,7 +375,7 @@ async function main(): Promise<number> {
   const applicable = datasets.filter((d) => d.applicable);
   if (!applicable.length) throw new Refusal('NO_DATA', `no golden set has labels both models know (${datasets.map((d) => `${d.dataset}: ${d.reason}`).join('; ')})`);
 
-  const lat = await latencies(base, cand, sets[0].test.map((e) => e.text));
+  const lat = await latencies((t) => base.classify([t]), (t) => cand.classify([t]), sets[0].test.map((e) => e.text));
   const baseLat = latencyOf(lat.b);
   const candLat = latencyOf(lat.c);
   const latency = { baseline: baseLat, candidate: candLat, runs: lat.b.flat().length, rounds: latencyRounds, repeats: latencyRepeats, ratioSpread: latencySpread(baseLat, candLat) };
@@ -297,21 +391,7 @@ async function main(): Promise<number> {
     latency,
     notes: ['Cache precision is not gated here: it belongs to the embedder and the cache thresholds (npm run calibrate:cache), not to a classifier candidate.'],
   };
-  const outDir = resolve((values.out as string | undefined) ?? join(repoRoot(), 'reports'));
-  const stem = `gate-${cand.manifest.name}-${cand.manifest.version}`.replace(/[^\w.@-]+/g, '_');
-  const html = join(outDir, `${stem}.html`);
-  const json = join(outDir, `${stem}.json`);
-  writeGateReport(html, json, report, { baseline: lat.b.flat(), candidate: lat.c.flat() });
-
-  const failed = checks.filter((c) => !c.passed);
-  const summary = { passed: report.passed, candidate: report.candidate.model, baseline: report.baseline.model, failed: failed.map((c) => ({ dataset: c.dataset, metric: c.metric, message: c.message })), report: html, json };
-  if (values.json) console.log(JSON.stringify(summary));
-  else {
-    console.log(`${report.passed ? 'PASSED' : 'REFUSED'}: ${summary.candidate} vs ${summary.baseline}`);
-    for (const c of checks) console.log(`  ${c.passed ? 'ok  ' : 'FAIL'} ${c.dataset} ${c.message}`);
-    console.log(`report: ${html}`);
-  }
-  return report.passed ? 0 : 1;
+  return finish(report, stemOf(cand.manifest), lat);
 }
 
 let exitCode: number;

@@ -310,3 +310,25 @@ export function datasetLabels(ds: Dataset): string[] {
   for (const rows of [ds.train, ds.val ?? [], ds.test]) for (const ex of rows) s.add(ex.label);
   return [...s].sort();
 }
+
+export interface ParaphrasePair {
+  s1: string;
+  s2: string;
+  /** 1 = paraphrase. */
+  label: 0 | 1;
+}
+
+/** MRPC (Microsoft Research Paraphrase Corpus) as published: TAB separated, header, BOM. */
+export function loadMrpc(split: 'train' | 'test', dir: string = sharedDataPath('mrpc')): ParaphrasePair[] {
+  const file = join(dir, `msr_paraphrase_${split}.txt`);
+  const lines = readText(file).replace(/^\uFEFF/, '').split('\n').slice(1);
+  const out: ParaphrasePair[] = [];
+  lines.forEach((raw, i) => {
+    const line = raw.replace(/\r$/, '');
+    if (line === '') return;
+    const f = line.split('\t');
+    if (f.length < 5 || (f[0] !== '0' && f[0] !== '1')) throw new Error(`${file}:${i + 2}: expected Quality (0/1) and 4 more TAB-separated fields`);
+    out.push({ s1: f[3], s2: f[4], label: f[0] === '1' ? 1 : 0 });
+  });
+  return out;
+}

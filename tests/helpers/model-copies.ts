@@ -28,12 +28,31 @@ export async function registerAndPromote(registry: ModelRegistryStore, folder: s
  * text with `a` and `b` swapped.
  */
 export function copyWithSwappedWords(source: string, dir: string, version: string, a: string, b: string): string {
+  return copyWithVocabulary(source, dir, version, (vocab) => {
+    if (vocab[a] === undefined || vocab[b] === undefined) throw new Error(`${a} or ${b} is not in the vocabulary`);
+    [vocab[a], vocab[b]] = [vocab[b], vocab[a]];
+  });
+}
+
+/**
+ * A copy whose tokenizer maps each of the whole words with ids in [from, to) to the next one's id
+ * (the last to the first's): a model that reads most common words as other words, a deliberately
+ * degraded candidate with the same shapes and speed.
+ */
+export function copyWithScrambledWords(source: string, dir: string, version: string, from = 1000, to = 9000): string {
+  return copyWithVocabulary(source, dir, version, (vocab) => {
+    const words = Object.keys(vocab).filter((w) => vocab[w] >= from && vocab[w] < to && !w.startsWith('##')).sort((x, y) => vocab[x] - vocab[y]);
+    const ids = words.map((w) => vocab[w]);
+    words.forEach((w, i) => (vocab[w] = ids[(i + 1) % ids.length]));
+  });
+}
+
+/** A copy under another version with its tokenizer's vocabulary edited (manifest.json updated to the new tokenizer.json's sha256). */
+function copyWithVocabulary(source: string, dir: string, version: string, edit: (vocab: Record<string, number>) => void): string {
   const out = copyModelAs(source, dir, version);
   const tokPath = join(out, 'tokenizer.json');
   const tok = JSON.parse(readFileSync(tokPath, 'utf8'));
-  const vocab = tok.model.vocab as Record<string, number>;
-  if (vocab[a] === undefined || vocab[b] === undefined) throw new Error(`${a} or ${b} is not in the vocabulary`);
-  [vocab[a], vocab[b]] = [vocab[b], vocab[a]];
+  edit(tok.model.vocab as Record<string, number>);
   const bytes = Buffer.from(JSON.stringify(tok));
   writeFileSync(tokPath, bytes);
   const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { escapeHtml } from '../../../models/eval/report-html.ts';
-import type { GateCheck, GateLatency, GateModelResult, LatencySpread } from './gate-rules.ts';
+import type { EmbedderGateResult, GateCheck, GateLatency, GateModelResult, LatencySpread } from './gate-rules.ts';
 
 export interface GateDatasetResult {
   dataset: string;
@@ -29,6 +29,8 @@ export interface GateReport {
   margins: Record<string, number>;
   checks: GateCheck[];
   datasets: GateDatasetResult[];
+  /** For a sentence-embedder candidate: both embedders on the paraphrase and similarity sets. */
+  embedder?: { baseline: EmbedderGateResult; candidate: EmbedderGateResult };
   /** runs: queries per model over all rounds; repeats: timings per query and model, the fastest kept. */
   latency: { baseline: GateLatency; candidate: GateLatency; runs: number; rounds: number; repeats: number; ratioSpread: LatencySpread };
   /** What the gate cannot judge for this kind of model. */
@@ -38,11 +40,11 @@ export interface GateReport {
 const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : '0');
 const pct = (v: number | null | undefined) => (v == null || !Number.isFinite(v) ? '—' : `${(v * 100).toFixed(2)}%`);
 
-function barChart(base: GateModelResult, cand: GateModelResult): string {
-  const metrics = ['accuracy', 'in-scope acc.', 'macro-F1', 'route precision', 'route coverage'];
-  const vals = (r: GateModelResult) => [r.accuracy, r.inScopeAccuracy, r.macroF1, r.routePrecision, r.routeCoverage];
-  const bv = vals(base);
-  const cv = vals(cand);
+const CLASSIFIER_BARS = ['accuracy', 'in-scope acc.', 'macro-F1', 'route precision', 'route coverage'];
+const classifierBars = (r: GateModelResult) => [r.accuracy, r.inScopeAccuracy, r.macroF1, r.routePrecision, r.routeCoverage];
+
+/** Baseline and candidate side by side, one pair of bars per metric (0–100%). */
+function barChart(metrics: string[], bv: number[], cv: number[]): string {
   const W = 640;
   const H = 240;
   const m = { l: 40, r: 10, t: 10, b: 40 };
@@ -118,6 +120,22 @@ function latencyRoundsTable(l: GateReport['latency']): string {
   );
 }
 
+function embedderTable(e: NonNullable<GateReport['embedder']>): string {
+  const b = e.baseline;
+  const c = e.candidate;
+  const row = (label: string, x: number, y: number) =>
+    `<tr><th scope="row">${label}</th><td class="num">${pct(x)}</td><td class="num">${pct(y)}</td><td class="num">${((y - x) * 100).toFixed(2)} pts</td></tr>`;
+  return (
+    `<h2>${escapeHtml(b.dataset)} (${b.pairs} pairs, cache hit threshold ${b.hitThreshold}) and STS-B test</h2>` +
+    `<table><thead><tr><th>metric</th><th>baseline</th><th>candidate</th><th>Δ</th></tr></thead><tbody>` +
+    row('cache hit precision', b.cachePrecision, c.cachePrecision) +
+    row('cache hit recall', b.cacheRecall, c.cacheRecall) +
+    row('STS-B Spearman', b.stsSpearman, c.stsSpearman) +
+    `</tbody></table>` +
+    barChart(['cache precision', 'cache recall', 'STS-B Spearman'], [b.cachePrecision, b.cacheRecall, b.stsSpearman], [c.cachePrecision, c.cacheRecall, c.stsSpearman])
+  );
+}
+
 const CSS = `
 body { font: 14px/1.45 system-ui, sans-serif; color: #222; margin: 2em auto; max-width: 1000px; padding: 0 1em; }
 h2 { font-size: 1.15em; margin-top: 2em; border-bottom: 1px solid #ddd; }
@@ -157,7 +175,7 @@ export function renderGateReport(r: GateReport, latencies: { baseline: readonly 
         row('routing precision', b.routePrecision, c.routePrecision) +
         row('routing coverage', b.routeCoverage, c.routeCoverage) +
         `</tbody></table>` +
-        barChart(b, c) +
+        barChart(CLASSIFIER_BARS, classifierBars(b), classifierBars(c)) +
         `<p>Agreement between the two: ${pct(d.agreement ?? null)}. McNemar: ${d.mcnemar?.b ?? 0} right only by the baseline, ${d.mcnemar?.c ?? 0} only by the candidate, p = ${(d.mcnemar?.pValue ?? 1).toFixed(4)}.</p>` +
         (dis ? `<table><thead><tr><th>gold intent</th><th>disagreements</th><th>baseline right</th><th>candidate right</th></tr></thead><tbody>${dis}</tbody></table>` : '')
       );
@@ -174,6 +192,7 @@ ${checks}
 <p class="note">Margins: ${escapeHtml(Object.entries(r.margins).map(([k, v]) => `${k} ${v}`).join(', '))}.</p>
 ${r.notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`).join('')}
 ${datasets}
+${r.embedder ? embedderTable(r.embedder) : ''}
 <h2>Latency (${r.latency.runs} single queries per model in ${r.latency.rounds} interleaved rounds, each the fastest of ${r.latency.repeats} timings)</h2>
 ${latencyCdfSvg(latencies.baseline, latencies.candidate)}
 ${latencyRoundsTable(r.latency)}

@@ -58,13 +58,45 @@ export interface GateMargins {
    */
   latencyRatio: number;
   latencySlackMs: number;
+  /** Embedders: largest allowed drop in semantic-cache hit precision (absolute). Default 0.02. */
+  cachePrecision: number;
+  /** Embedders: largest allowed drop in semantic-cache hit recall (absolute). Default 0.05. */
+  cacheRecall: number;
+  /** Embedders: largest allowed drop in STS-B Spearman correlation (absolute). Default 0.01. */
+  stsSpearman: number;
 }
 
-export const DEFAULT_MARGINS: GateMargins = { accuracy: 0.01, routePrecision: 0.01, routeCoverage: 0.05, latencyRatio: 0.3, latencySlackMs: 0.05 };
+export const DEFAULT_MARGINS: GateMargins = {
+  accuracy: 0.01,
+  routePrecision: 0.01,
+  routeCoverage: 0.05,
+  latencyRatio: 0.3,
+  latencySlackMs: 0.05,
+  cachePrecision: 0.02,
+  cacheRecall: 0.05,
+  stsSpearman: 0.01,
+};
+
+/**
+ * A sentence embedder on the gate's golden sets: paraphrase pairs (MRPC test) at the semantic
+ * cache's configured hit threshold (models/data/store/cache.json: what the cache would do with
+ * this embedder swapped in), and STS-B test.
+ */
+export interface EmbedderGateResult {
+  model: string;
+  dataset: string;
+  hitThreshold: number;
+  pairs: number;
+  /** Share of the pairs at or above the hit threshold that are paraphrases. */
+  cachePrecision: number;
+  /** Share of the paraphrase pairs at or above the hit threshold. */
+  cacheRecall: number;
+  stsSpearman: number;
+}
 
 export interface GateCheck {
   dataset: string;
-  metric: 'accuracy' | 'inScopeAccuracy' | 'routePrecision' | 'routeCoverage' | 'p99Ms';
+  metric: 'accuracy' | 'inScopeAccuracy' | 'routePrecision' | 'routeCoverage' | 'cachePrecision' | 'cacheRecall' | 'stsSpearman' | 'p99Ms';
   baseline: number;
   candidate: number;
   /** The candidate's value must be ≥ limit (quality) or ≤ limit (latency). */
@@ -76,27 +108,20 @@ export interface GateCheck {
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
 export function qualityChecks(base: GateModelResult, cand: GateModelResult, m: GateMargins = DEFAULT_MARGINS): GateCheck[] {
-  const rows: ['accuracy' | 'inScopeAccuracy' | 'routePrecision' | 'routeCoverage', number][] = [
-    ['accuracy', m.accuracy],
-    ['inScopeAccuracy', m.accuracy],
-    ['routePrecision', m.routePrecision],
-    ['routeCoverage', m.routeCoverage],
-  ];
-  return rows.map(([metric, margin]) => {
-    const b = base[metric];
-    const c = cand[metric];
-    const limit = b - margin;
-    const passed = !(c < limit - 1e-12);
-    return {
-      dataset: base.dataset,
-      metric,
-      baseline: b,
-      candidate: c,
-      limit,
-      passed,
-      message: `${metric} ${pct(c)} vs baseline ${pct(b)} (${passed ? 'within' : 'below'} the ${pct(margin)} margin)`,
-    };
-  });
+  return (['accuracy', 'inScopeAccuracy', 'routePrecision', 'routeCoverage'] as const).map((metric) =>
+    floorCheck(base.dataset, metric, base[metric], cand[metric], metric === 'inScopeAccuracy' ? m.accuracy : m[metric]),
+  );
+}
+
+export function embedderChecks(base: EmbedderGateResult, cand: EmbedderGateResult, m: GateMargins = DEFAULT_MARGINS): GateCheck[] {
+  return (['cachePrecision', 'cacheRecall', 'stsSpearman'] as const).map((metric) => floorCheck(base.dataset, metric, base[metric], cand[metric], m[metric]));
+}
+
+/** The candidate's figure may fall at most `margin` below the baseline's. */
+function floorCheck(dataset: string, metric: GateCheck['metric'], b: number, c: number, margin: number): GateCheck {
+  const limit = b - margin;
+  const passed = !(c < limit - 1e-12);
+  return { dataset, metric, baseline: b, candidate: c, limit, passed, message: `${metric} ${pct(c)} vs baseline ${pct(b)} (${passed ? 'within' : 'below'} the ${pct(margin)} margin)` };
 }
 
 /** The spread of the per-round candidate ÷ baseline p99 ratios (rounds paired by index). */
