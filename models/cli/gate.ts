@@ -336,26 +336,38 @@ async function gateEmbedder(candDir: string): Promise<number> {
     return { model: id(emb), dataset: 'mrpc-test', hitThreshold, pairs: mrpc.length, cachePrecision: hits.precision, cacheRecall: hits.recall, stsSpearman: await stsSpearman(emb, 'test') };
   };
   const embedder = { baseline: await result(base), candidate: await result(cand) };
-  const lat = await latencies((t) => base.embed([t]), (t) => cand.embed([t]), loadAnyDataset(STORE_DIR).test.map((e) => e.text));
-  const baseLat = latencyOf(lat.b);
-  const candLat = latencyOf(lat.c);
-  const latency = { baseline: baseLat, candidate: candLat, runs: lat.b.flat().length, rounds: latencyRounds, repeats: latencyRepeats, ratioSpread: latencySpread(baseLat, candLat) };
-  const checks = [...embedderChecks(embedder.baseline, embedder.candidate, margins), latencyCheck(baseLat, candLat, margins)];
+  const t = await timeBoth((q) => base.embed([q]), (q) => cand.embed([q]), loadAnyDataset(STORE_DIR).test.map((e) => e.text));
+  const checks = [...embedderChecks(embedder.baseline, embedder.candidate, margins), t.check];
   const report: GateReport = {
+    ...reportHead(cand, candDir, base, baseDir, checks),
+    datasets: [],
+    embedder,
+    latency: t.latency,
+    notes: [
+      `Cache precision and recall at the configured hit threshold (${hitThreshold}, models/data/store/cache.json): what the cache serves if this embedder replaces the baseline without recalibration. Intent routing belongs to the classifier's gate.`,
+    ],
+  };
+  return finish(report, stemOf(cand.manifest), t.samples);
+}
+
+/** Both models' single-query latency (interleaved rounds), its figures and the gate's check. */
+async function timeBoth(base: Run, cand: Run, texts: string[]) {
+  const samples = await latencies(base, cand, texts);
+  const baseline = latencyOf(samples.b);
+  const candidate = latencyOf(samples.c);
+  const latency = { baseline, candidate, runs: samples.b.flat().length, rounds: latencyRounds, repeats: latencyRepeats, ratioSpread: latencySpread(baseline, candidate) };
+  return { samples, latency, check: latencyCheck(baseline, candidate, margins) };
+}
+
+function reportHead(cand: { manifest: ModelManifest }, candDir: string, base: { manifest: ModelManifest }, baseDir: string, checks: GateReport['checks']) {
+  return {
     passed: checks.every((c) => c.passed),
     generatedAt: new Date().toISOString(),
     candidate: { model: id(cand), dir: candDir },
     baseline: { model: id(base), dir: baseDir },
     margins: { ...margins },
     checks,
-    datasets: [],
-    embedder,
-    latency,
-    notes: [
-      `Cache precision and recall at the configured hit threshold (${hitThreshold}, models/data/store/cache.json): what the cache serves if this embedder replaces the baseline without recalibration. Intent routing belongs to the classifier's gate.`,
-    ],
   };
-  return finish(report, stemOf(cand.manifest), lat);
 }
 
 async function main(): Promise<number> {
@@ -375,23 +387,15 @@ async function main(): Promise<number> {
   const applicable = datasets.filter((d) => d.applicable);
   if (!applicable.length) throw new Refusal('NO_DATA', `no golden set has labels both models know (${datasets.map((d) => `${d.dataset}: ${d.reason}`).join('; ')})`);
 
-  const lat = await latencies((t) => base.classify([t]), (t) => cand.classify([t]), sets[0].test.map((e) => e.text));
-  const baseLat = latencyOf(lat.b);
-  const candLat = latencyOf(lat.c);
-  const latency = { baseline: baseLat, candidate: candLat, runs: lat.b.flat().length, rounds: latencyRounds, repeats: latencyRepeats, ratioSpread: latencySpread(baseLat, candLat) };
-  const checks = [...applicable.flatMap((d) => qualityChecks(d.baseline!, d.candidate!, margins)), latencyCheck(latency.baseline, latency.candidate, margins)];
+  const t = await timeBoth((q) => base.classify([q]), (q) => cand.classify([q]), sets[0].test.map((e) => e.text));
+  const checks = [...applicable.flatMap((d) => qualityChecks(d.baseline!, d.candidate!, margins)), t.check];
   const report: GateReport = {
-    passed: checks.every((c) => c.passed),
-    generatedAt: new Date().toISOString(),
-    candidate: { model: id(cand), dir: candDir },
-    baseline: { model: id(base), dir: baseDir },
-    margins: { ...margins },
-    checks,
+    ...reportHead(cand, candDir, base, baseDir, checks),
     datasets,
-    latency,
+    latency: t.latency,
     notes: ['Cache precision is not gated here: it belongs to the embedder and the cache thresholds (npm run calibrate:cache), not to a classifier candidate.'],
   };
-  return finish(report, stemOf(cand.manifest), lat);
+  return finish(report, stemOf(cand.manifest), t.samples);
 }
 
 let exitCode: number;
