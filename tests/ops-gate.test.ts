@@ -23,6 +23,7 @@ import { copyWithScrambledWords } from './helpers/model-copies.ts';
 const ROOT = resolve(import.meta.dirname, '..');
 const DEFAULT_CLASSIFIER = join(ROOT, 'models/default/store-intent');
 const DEFAULT_EMBEDDER = join(ROOT, 'models/default/embedder');
+const DEFAULT_RERANKER = join(ROOT, 'models/default/reranker');
 const run = promisify(execFile);
 
 describe('gate rules', () => {
@@ -164,6 +165,22 @@ describe('gate CLI', () => {
     expect(failed).toContain('stsSpearman');
     expect(failed).not.toContain('p99Ms');
   });
+
+  it('gates a reranker on nDCG@10 and recall@5 of the store questions and on latency', async () => {
+    const same = await gate(['gate', '--candidate', DEFAULT_RERANKER, '--latency-repeats', '1']);
+    expect(same.code, same.err).toBe(0);
+    const report = JSON.parse(readFileSync(JSON.parse(same.out).json, 'utf8'));
+    expect(report.checks.map((c: { metric: string }) => c.metric)).toEqual(['ndcg10', 'recall5', 'p99Ms']);
+    expect(report.reranker.baseline).toMatchObject({ dataset: 'store-kb-questions', questions: 65, candidates: 30 });
+    expect(report.reranker.baseline.ndcg10).toBeGreaterThan(0.85);
+    // A copy that reads 8,000 common words as one word: lexical matches among them mean nothing.
+    const merged = copyWithScrambledWords(DEFAULT_RERANKER, dir, '1.1.0-merged', 1000, 9000, true);
+    const r = await gate(['gate', '--candidate', merged, '--baseline', DEFAULT_RERANKER, '--latency-repeats', '1']);
+    expect(r.code, r.err).toBe(1);
+    const failed = JSON.parse(r.out).failed.map((f: { metric: string }) => f.metric);
+    expect(failed).toContain('ndcg10');
+    expect(failed).not.toContain('p99Ms');
+  }, 120_000);
 
   it('refuses a tampered candidate before evaluating it', async () => {
     const bad = join(dir, 'tampered');

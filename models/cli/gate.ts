@@ -2,7 +2,9 @@
  * The evaluation gate (`npm run -s gate -- --candidate <dir | name@version> [--baseline <dir | name@version>]`):
  * for a sentence-embedder candidate, semantic-cache hit precision and recall on MRPC test at the
  * configured hit threshold, STS-B test Spearman and p99 latency against the baseline embedder
- * (--margin-cache-precision 0.02 --margin-cache-recall 0.05 --margin-sts 0.01); otherwise
+ * (--margin-cache-precision 0.02 --margin-cache-recall 0.05 --margin-sts 0.01); for a cross-encoder,
+ * nDCG@10 and recall@5 of the store knowledge base's questions (--margin-ranking 0.02) and p99
+ * latency of a 30-passage rerank; otherwise
  * compares a candidate intent classifier with the baseline on the golden sets (the store's whole
  * test split, 577 messages of which the first 275 are its v1, plus any `--data <dir>` whose labels
  * the models know, e.g. a public set it was trained for) on accuracy, routing precision and
@@ -32,11 +34,13 @@ import { join, resolve } from 'node:path';
 import { intentMetrics, percentile, type Prediction } from '../eval/metrics.ts';
 import { loadMrpc, repoRoot } from '../pipeline/datasets.ts';
 import type { Dataset } from '../pipeline/types.ts';
-import { loadIntentClassifier, loadSentenceEmbedder } from '../runtime/load-node.ts';
+import { loadCrossEncoder, loadIntentClassifier, loadSentenceEmbedder } from '../runtime/load-node.ts';
+import { evaluateRerank } from '../eval/rerank-eval.ts';
+import { storeRetrievalLists } from '../eval/store-retrieval.ts';
 import { hitsAt, scorePairs } from '../eval/paraphrase-eval.ts';
 import { stsSpearman } from '../eval/sts-eval.ts';
 import cacheConfig from '../data/store/cache.json' with { type: 'json' };
-import { DEFAULT_MARGINS, embedderChecks, latencyCheck, latencySpread, mcnemar, qualityChecks, type EmbedderGateResult, type GateLatency, type GateMargins, type GateModelResult } from '../../regional/src/ops/gate-rules.ts';
+import { DEFAULT_MARGINS, embedderChecks, rerankerChecks, latencyCheck, latencySpread, mcnemar, qualityChecks, type EmbedderGateResult, type GateLatency, type GateMargins, type GateModelResult, type RerankerGateResult } from '../../regional/src/ops/gate-rules.ts';
 import { writeGateReport, type GateDatasetResult, type GateReport } from '../../regional/src/ops/gate-report.ts';
 import { verifyRegisteredArtifact } from '../../regional/src/ops/register-folder.ts';
 import type { IntentClassifier } from '../../shared/models/intent-classifier.ts';
@@ -45,7 +49,7 @@ import { cliArgs, loadAnyDataset } from './args.ts';
 
 const USAGE =
   'usage: npm run -s gate -- --candidate <dir | name@version> [--baseline <dir | name@version>] [--data <dir>]... [--no-store] ' +
-  '[--margin-accuracy x] [--margin-route-precision x] [--margin-route-coverage x] [--margin-cache-precision x] [--margin-cache-recall x] [--margin-sts x] [--margin-latency x] [--latency-runs N] [--latency-rounds N] [--latency-repeats N] [--out dir] [--json]';
+  '[--margin-accuracy x] [--margin-route-precision x] [--margin-route-coverage x] [--margin-cache-precision x] [--margin-cache-recall x] [--margin-sts x] [--margin-ranking x] [--margin-latency x] [--latency-runs N] [--latency-rounds N] [--latency-repeats N] [--out dir] [--json]';
 
 class Refusal extends Error {
   constructor(
@@ -70,6 +74,7 @@ function args() {
       'margin-cache-precision': { type: 'string' },
       'margin-cache-recall': { type: 'string' },
       'margin-sts': { type: 'string' },
+      'margin-ranking': { type: 'string' },
       'latency-runs': { type: 'string' },
       'latency-rounds': { type: 'string' },
       'latency-repeats': { type: 'string' },
@@ -108,6 +113,7 @@ const margins: GateMargins = {
   cachePrecision: num('margin-cache-precision', DEFAULT_MARGINS.cachePrecision),
   cacheRecall: num('margin-cache-recall', DEFAULT_MARGINS.cacheRecall),
   stsSpearman: num('margin-sts', DEFAULT_MARGINS.stsSpearman),
+  ranking: num('margin-ranking', DEFAULT_MARGINS.ranking),
 };
 const latencyRounds = Math.max(3, Math.round(num('latency-rounds', 12)));
 // At least 100 queries per model per round, so that a round's p99 is not just its maximum.
@@ -116,6 +122,7 @@ const latencyRepeats = Math.max(1, Math.round(num('latency-repeats', 3)));
 const STORE_DIR = join(repoRoot(), 'models', 'data', 'store', 'intents');
 const DEFAULT_BASELINE = join(repoRoot(), 'models', 'default', 'store-intent');
 const DEFAULT_EMBEDDER = join(repoRoot(), 'models', 'default', 'embedder');
+const DEFAULT_RERANKER = join(repoRoot(), 'models', 'default', 'reranker');
 
 /** A folder path, or name@version from the registry (its artifact re-verified against the registry's hashes). */
 async function resolveModel(ref: string): Promise<string> {
@@ -240,12 +247,12 @@ async function evaluate(base: Loaded, cand: Loaded, ds: Dataset): Promise<GateDa
  */
 type Run = (text: string) => Promise<unknown>;
 
-async function latencies(base: Run, cand: Run, texts: string[]) {
+async function latencies(base: Run, cand: Run, texts: string[], runs: number) {
   for (let i = 0; i < 500; i++) {
     await base(texts[i % texts.length]);
     await cand(texts[i % texts.length]);
   }
-  const perRound = Math.ceil(latencyRuns / latencyRounds);
+  const perRound = Math.ceil(runs / latencyRounds);
   const b: number[][] = [];
   const c: number[][] = [];
   let q = 0;
@@ -350,9 +357,53 @@ async function gateEmbedder(candDir: string): Promise<number> {
   return finish(report, stemOf(cand.manifest), t.samples);
 }
 
+/**
+ * A cross-encoder candidate: both rerankers reorder the hybrid top 30 (BM25 + the default
+ * embedder, fused) of the store knowledge base's held-out questions; nDCG@10 and recall@5 are
+ * gated, and p99 latency of one 30-passage rerank, timed as for the other kinds (a tenth of
+ * --latency-runs, at least 100 a round: each call is ~30 pairs).
+ */
+async function gateReranker(candDir: string): Promise<number> {
+  const load = async (dir: string, role: string) => {
+    try {
+      return await loadCrossEncoder(dir);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'MODEL_INTEGRITY') throw new Refusal('MODEL_INTEGRITY', `${role}: ${(e as Error).message}`);
+      throw e;
+    }
+  };
+  const cand = await load(candDir, 'candidate');
+  const baseDir = values.baseline ? await resolveModel(values.baseline as string) : ((await productionOf(cand.manifest.name)) ?? DEFAULT_RERANKER);
+  if (manifestKind(baseDir) !== 'cross-encoder') throw new Refusal('WRONG_KIND', `baseline ${baseDir} is not a cross-encoder`);
+  const base = await load(baseDir, 'baseline');
+  const k = 30;
+  const { rerankQuestions } = await storeRetrievalLists(DEFAULT_EMBEDDER, k);
+  const result = async (ce: typeof base): Promise<RerankerGateResult> => {
+    const m = (await evaluateRerank(rerankQuestions, (q, texts) => ce.score(q, texts))).reranked;
+    return { model: id(ce), dataset: 'store-kb-questions', questions: m.questions, candidates: k, ndcg10: m.ndcg10, recall5: m.recall5, mrr: m.mrr };
+  };
+  const reranker = { baseline: await result(base), candidate: await result(cand) };
+  const byQuestion = new Map(rerankQuestions.map((q) => [q.question, q.candidates.map((c) => c.text)]));
+  const t = await timeBoth(
+    (q) => base.score(q, byQuestion.get(q)!),
+    (q) => cand.score(q, byQuestion.get(q)!),
+    rerankQuestions.map((q) => q.question),
+    Math.max(100 * latencyRounds, Math.round(latencyRuns / 10)),
+  );
+  const checks = [...rerankerChecks(reranker.baseline, reranker.candidate, margins), t.check];
+  const report: GateReport = {
+    ...reportHead(cand, candDir, base, baseDir, checks),
+    datasets: [],
+    reranker,
+    latency: t.latency,
+    notes: ['First stage: BM25 and the committed default embedder, fused (RRF k = 60), the same candidates for both rerankers.'],
+  };
+  return finish(report, stemOf(cand.manifest), t.samples);
+}
+
 /** Both models' single-query latency (interleaved rounds), its figures and the gate's check. */
-async function timeBoth(base: Run, cand: Run, texts: string[]) {
-  const samples = await latencies(base, cand, texts);
+async function timeBoth(base: Run, cand: Run, texts: string[], runs = latencyRuns) {
+  const samples = await latencies(base, cand, texts, runs);
   const baseline = latencyOf(samples.b);
   const candidate = latencyOf(samples.c);
   const latency = { baseline, candidate, runs: samples.b.flat().length, rounds: latencyRounds, repeats: latencyRepeats, ratioSpread: latencySpread(baseline, candidate) };
@@ -373,6 +424,7 @@ function reportHead(cand: { manifest: ModelManifest }, candDir: string, base: { 
 async function main(): Promise<number> {
   const candDir = await resolveModel(values.candidate as string);
   if (manifestKind(candDir) === 'sentence-embedder') return gateEmbedder(candDir);
+  if (manifestKind(candDir) === 'cross-encoder') return gateReranker(candDir);
   const cand = await load(candDir, 'candidate');
   const baseDir = values.baseline ? await resolveModel(values.baseline as string) : ((await productionOf(cand.manifest.name)) ?? DEFAULT_BASELINE);
   const base = await load(baseDir, 'baseline');

@@ -9,15 +9,12 @@
  * top-k lists) and hybrid + reranker (the hybrid top-k reordered by the cross-encoder). Prints a
  * JSON table of nDCG@10, recall@5 and MRR (plus recall@k of each first stage).
  */
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { cosine } from '../../shared/models/sentence-embedder.ts';
-import { evaluateRerank, rankMetrics, recallAt, type RerankQuestion } from '../eval/rerank-eval.ts';
+import { evaluateRerank, rankMetrics, recallAt } from '../eval/rerank-eval.ts';
+import { storeRetrievalLists } from '../eval/store-retrieval.ts';
 import { repoRoot } from '../pipeline/datasets.ts';
-import { storeKbPassages } from '../pipeline/reranker-data.ts';
-import { Bm25Index, reciprocalRankFusion, topK, type Hit } from '../pipeline/reranker-retrieval.ts';
-import { storeDir } from '../pipeline/store-data.ts';
-import { loadCrossEncoder, loadSentenceEmbedder } from '../runtime/load-node.ts';
+import type { Hit } from '../pipeline/reranker-retrieval.ts';
+import { loadCrossEncoder } from '../runtime/load-node.ts';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,39 +28,13 @@ async function main() {
   const k = Number(flag('k', '30'));
   if (!Number.isInteger(k) || k < 1) throw new Error('--k must be a positive integer');
 
-  const passages = storeKbPassages();
-  const questions = readFileSync(join(storeDir(), 'kb', 'questions.jsonl'), 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as { question: string; relevant: string[] });
-  const ids = new Set(passages.map((p) => p.id));
-  for (const q of questions) for (const id of q.relevant) if (!ids.has(id)) throw new Error(`questions.jsonl: unknown passage id ${id}`);
-
-  const bm25 = new Bm25Index(passages.map((p) => p.text));
-  const embedder = await loadSentenceEmbedder(embedderDir);
-  const passageVecs: Float32Array[] = [];
-  for (let i = 0; i < passages.length; i += 64) passageVecs.push(...(await embedder.embed(passages.slice(i, i + 64).map((p) => p.text))));
-  const queryVecs = await embedder.embed(questions.map((q) => q.question));
-
-  const lists: Record<'bm25' | 'vectors' | 'hybrid', Hit[][]> = { bm25: [], vectors: [], hybrid: [] };
-  questions.forEach((q, qi) => {
-    const b = bm25.search(q.question, k);
-    const v = topK(passageVecs.map((p, index) => ({ index, score: cosine(queryVecs[qi], p) })), k);
-    lists.bm25.push(b);
-    lists.vectors.push(v);
-    lists.hybrid.push(reciprocalRankFusion([b, v], 60, k));
-  });
+  const { passages, questions, lists, rerankQuestions } = await storeRetrievalLists(embedderDir, k);
   const relevant = questions.map((q) => q.relevant);
   const order = (hits: Hit[]) => hits.map((h) => passages[h.index].id);
   const recallK = (name: keyof typeof lists) =>
     lists[name].reduce((s, hits, qi) => s + recallAt(order(hits), new Set(relevant[qi]), k), 0) / questions.length;
 
   const reranker = await loadCrossEncoder(rerankerDir);
-  const rerankQuestions: RerankQuestion[] = questions.map((q, qi) => ({
-    question: q.question,
-    relevant: q.relevant,
-    candidates: lists.hybrid[qi].map((h) => passages[h.index]),
-  }));
   const t0 = performance.now();
   const hybridRerank = await evaluateRerank(rerankQuestions, (query, texts) => reranker.score(query, texts));
   const msPerQuery = (performance.now() - t0) / questions.length;

@@ -36,14 +36,15 @@ export function copyWithSwappedWords(source: string, dir: string, version: strin
 
 /**
  * A copy whose tokenizer maps each of the whole words with ids in [from, to) to the next one's id
- * (the last to the first's): a model that reads most common words as other words, a deliberately
- * degraded candidate with the same shapes and speed.
+ * (the last to the first's), or with `merge` all of them to the first one's: a model that reads
+ * most common words as other words (or all as one), a deliberately degraded candidate with the
+ * same shapes and speed.
  */
-export function copyWithScrambledWords(source: string, dir: string, version: string, from = 1000, to = 9000): string {
+export function copyWithScrambledWords(source: string, dir: string, version: string, from = 1000, to = 9000, merge = false): string {
   return copyWithVocabulary(source, dir, version, (vocab) => {
     const words = Object.keys(vocab).filter((w) => vocab[w] >= from && vocab[w] < to && !w.startsWith('##')).sort((x, y) => vocab[x] - vocab[y]);
     const ids = words.map((w) => vocab[w]);
-    words.forEach((w, i) => (vocab[w] = ids[(i + 1) % ids.length]));
+    words.forEach((w, i) => (vocab[w] = merge ? ids[0] : ids[(i + 1) % ids.length]));
   });
 }
 

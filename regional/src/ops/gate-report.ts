@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { escapeHtml } from '../../../models/eval/report-html.ts';
-import type { EmbedderGateResult, GateCheck, GateLatency, GateModelResult, LatencySpread } from './gate-rules.ts';
+import type { EmbedderGateResult, GateCheck, RerankerGateResult, GateLatency, GateModelResult, LatencySpread } from './gate-rules.ts';
 
 export interface GateDatasetResult {
   dataset: string;
@@ -31,6 +31,8 @@ export interface GateReport {
   datasets: GateDatasetResult[];
   /** For a sentence-embedder candidate: both embedders on the paraphrase and similarity sets. */
   embedder?: { baseline: EmbedderGateResult; candidate: EmbedderGateResult };
+  /** For a cross-encoder candidate: both rerankers on the store's questions. */
+  reranker?: { baseline: RerankerGateResult; candidate: RerankerGateResult };
   /** runs: queries per model over all rounds; repeats: timings per query and model, the fastest kept. */
   latency: { baseline: GateLatency; candidate: GateLatency; runs: number; rounds: number; repeats: number; ratioSpread: LatencySpread };
   /** What the gate cannot judge for this kind of model. */
@@ -120,20 +122,31 @@ function latencyRoundsTable(l: GateReport['latency']): string {
   );
 }
 
-function embedderTable(e: NonNullable<GateReport['embedder']>): string {
-  const b = e.baseline;
-  const c = e.candidate;
-  const row = (label: string, x: number, y: number) =>
+/** Baseline against candidate, one row per metric, and the same as bars. */
+function comparisonTable(title: string, rows: [label: string, baseline: number, candidate: number][]): string {
+  const row = ([label, x, y]: [string, number, number]) =>
     `<tr><th scope="row">${label}</th><td class="num">${pct(x)}</td><td class="num">${pct(y)}</td><td class="num">${((y - x) * 100).toFixed(2)} pts</td></tr>`;
   return (
-    `<h2>${escapeHtml(b.dataset)} (${b.pairs} pairs, cache hit threshold ${b.hitThreshold}) and STS-B test</h2>` +
-    `<table><thead><tr><th>metric</th><th>baseline</th><th>candidate</th><th>Δ</th></tr></thead><tbody>` +
-    row('cache hit precision', b.cachePrecision, c.cachePrecision) +
-    row('cache hit recall', b.cacheRecall, c.cacheRecall) +
-    row('STS-B Spearman', b.stsSpearman, c.stsSpearman) +
-    `</tbody></table>` +
-    barChart(['cache precision', 'cache recall', 'STS-B Spearman'], [b.cachePrecision, b.cacheRecall, b.stsSpearman], [c.cachePrecision, c.cacheRecall, c.stsSpearman])
+    `<h2>${escapeHtml(title)}</h2>` +
+    `<table><thead><tr><th>metric</th><th>baseline</th><th>candidate</th><th>Δ</th></tr></thead><tbody>${rows.map(row).join('')}</tbody></table>` +
+    barChart(rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]))
   );
+}
+
+function embedderTable({ baseline: b, candidate: c }: NonNullable<GateReport['embedder']>): string {
+  return comparisonTable(`${b.dataset} (${b.pairs} pairs, cache hit threshold ${b.hitThreshold}) and STS-B test`, [
+    ['cache hit precision', b.cachePrecision, c.cachePrecision],
+    ['cache hit recall', b.cacheRecall, c.cacheRecall],
+    ['STS-B Spearman', b.stsSpearman, c.stsSpearman],
+  ]);
+}
+
+function rerankerTable({ baseline: b, candidate: c }: NonNullable<GateReport['reranker']>): string {
+  return comparisonTable(`${b.dataset} (${b.questions} questions, hybrid top ${b.candidates} reranked)`, [
+    ['nDCG@10', b.ndcg10, c.ndcg10],
+    ['recall@5', b.recall5, c.recall5],
+    ['MRR', b.mrr, c.mrr],
+  ]);
 }
 
 const CSS = `
@@ -193,6 +206,7 @@ ${checks}
 ${r.notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`).join('')}
 ${datasets}
 ${r.embedder ? embedderTable(r.embedder) : ''}
+${r.reranker ? rerankerTable(r.reranker) : ''}
 <h2>Latency (${r.latency.runs} single queries per model in ${r.latency.rounds} interleaved rounds, each the fastest of ${r.latency.repeats} timings)</h2>
 ${latencyCdfSvg(latencies.baseline, latencies.candidate)}
 ${latencyRoundsTable(r.latency)}

@@ -64,6 +64,8 @@ export interface GateMargins {
   cacheRecall: number;
   /** Embedders: largest allowed drop in STS-B Spearman correlation (absolute). Default 0.01. */
   stsSpearman: number;
+  /** Rerankers: largest allowed drop in nDCG@10 and in recall@5 on the store's questions (absolute). Default 0.02. */
+  ranking: number;
 }
 
 export const DEFAULT_MARGINS: GateMargins = {
@@ -75,7 +77,19 @@ export const DEFAULT_MARGINS: GateMargins = {
   cachePrecision: 0.02,
   cacheRecall: 0.05,
   stsSpearman: 0.01,
+  ranking: 0.02,
 };
+
+/** A reranker on the store knowledge base's held-out questions, reordering the hybrid top 30. */
+export interface RerankerGateResult {
+  model: string;
+  dataset: string;
+  questions: number;
+  candidates: number;
+  ndcg10: number;
+  recall5: number;
+  mrr: number;
+}
 
 /**
  * A sentence embedder on the gate's golden sets: paraphrase pairs (MRPC test) at the semantic
@@ -96,7 +110,7 @@ export interface EmbedderGateResult {
 
 export interface GateCheck {
   dataset: string;
-  metric: 'accuracy' | 'inScopeAccuracy' | 'routePrecision' | 'routeCoverage' | 'cachePrecision' | 'cacheRecall' | 'stsSpearman' | 'p99Ms';
+  metric: 'accuracy' | 'inScopeAccuracy' | 'routePrecision' | 'routeCoverage' | 'cachePrecision' | 'cacheRecall' | 'stsSpearman' | 'ndcg10' | 'recall5' | 'p99Ms';
   baseline: number;
   candidate: number;
   /** The candidate's value must be ≥ limit (quality) or ≤ limit (latency). */
@@ -115,6 +129,10 @@ export function qualityChecks(base: GateModelResult, cand: GateModelResult, m: G
 
 export function embedderChecks(base: EmbedderGateResult, cand: EmbedderGateResult, m: GateMargins = DEFAULT_MARGINS): GateCheck[] {
   return (['cachePrecision', 'cacheRecall', 'stsSpearman'] as const).map((metric) => floorCheck(base.dataset, metric, base[metric], cand[metric], m[metric]));
+}
+
+export function rerankerChecks(base: RerankerGateResult, cand: RerankerGateResult, m: GateMargins = DEFAULT_MARGINS): GateCheck[] {
+  return (['ndcg10', 'recall5'] as const).map((metric) => floorCheck(base.dataset, metric, base[metric], cand[metric], m.ranking));
 }
 
 /** The candidate's figure may fall at most `margin` below the baseline's. */
