@@ -159,15 +159,20 @@ async function productionOf(name: string): Promise<string | null> {
 
 type Loaded = IntentClassifier & { manifest: ModelManifest };
 
-async function load(dir: string, role: string): Promise<Loaded> {
+/** Loads a model (which verifies every file's sha256); a failed check is the gate's refusal. */
+async function verified<T>(role: string, loader: () => Promise<T>): Promise<T> {
   try {
-    const clf = await loadIntentClassifier(dir);
-    if (clf.manifest.kind !== 'intent-classifier') throw new Refusal('WRONG_KIND', `${role} ${dir} is a ${clf.manifest.kind}, not an intent classifier`);
-    return clf;
+    return await loader();
   } catch (e) {
     if ((e as { code?: string }).code === 'MODEL_INTEGRITY') throw new Refusal('MODEL_INTEGRITY', `${role}: ${(e as Error).message}`);
     throw e;
   }
+}
+
+async function load(dir: string, role: string): Promise<Loaded> {
+  const clf = await verified(role, () => loadIntentClassifier(dir));
+  if (clf.manifest.kind !== 'intent-classifier') throw new Refusal('WRONG_KIND', `${role} ${dir} is a ${clf.manifest.kind}, not an intent classifier`);
+  return clf;
 }
 
 const id = (c: { manifest: ModelManifest }) => `${c.manifest.name}@${c.manifest.version}`;
@@ -317,14 +322,7 @@ function finish(report: GateReport, stem: string, lat: { b: number[][]; c: numbe
   return report.passed ? 0 : 1;
 }
 
-async function loadEmbedder(dir: string, role: string) {
-  try {
-    return await loadSentenceEmbedder(dir);
-  } catch (e) {
-    if ((e as { code?: string }).code === 'MODEL_INTEGRITY') throw new Refusal('MODEL_INTEGRITY', `${role}: ${(e as Error).message}`);
-    throw e;
-  }
-}
+const loadEmbedder = (dir: string, role: string) => verified(role, () => loadSentenceEmbedder(dir));
 
 /**
  * A sentence-embedder candidate: both embedders on MRPC test at the semantic cache's configured hit
@@ -364,14 +362,7 @@ async function gateEmbedder(candDir: string): Promise<number> {
  * --latency-runs, at least 100 a round: each call is ~30 pairs).
  */
 async function gateReranker(candDir: string): Promise<number> {
-  const load = async (dir: string, role: string) => {
-    try {
-      return await loadCrossEncoder(dir);
-    } catch (e) {
-      if ((e as { code?: string }).code === 'MODEL_INTEGRITY') throw new Refusal('MODEL_INTEGRITY', `${role}: ${(e as Error).message}`);
-      throw e;
-    }
-  };
+  const load = (dir: string, role: string) => verified(role, () => loadCrossEncoder(dir));
   const cand = await load(candDir, 'candidate');
   const baseDir = values.baseline ? await resolveModel(values.baseline as string) : ((await productionOf(cand.manifest.name)) ?? DEFAULT_RERANKER);
   if (manifestKind(baseDir) !== 'cross-encoder') throw new Refusal('WRONG_KIND', `baseline ${baseDir} is not a cross-encoder`);
