@@ -414,8 +414,9 @@ function reportHead(cand: { manifest: ModelManifest }, candDir: string, base: { 
 
 async function main(): Promise<number> {
   const candDir = await resolveModel(values.candidate as string);
-  if (manifestKind(candDir) === 'sentence-embedder') return gateEmbedder(candDir);
-  if (manifestKind(candDir) === 'cross-encoder') return gateReranker(candDir);
+  const kind = manifestKind(candDir);
+  if (kind === 'sentence-embedder') return gateEmbedder(candDir);
+  if (kind === 'cross-encoder') return gateReranker(candDir);
   const cand = await load(candDir, 'candidate');
   const baseDir = values.baseline ? await resolveModel(values.baseline as string) : ((await productionOf(cand.manifest.name)) ?? DEFAULT_BASELINE);
   const base = await load(baseDir, 'baseline');

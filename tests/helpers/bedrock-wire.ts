@@ -5,27 +5,21 @@ import { HttpResponse } from 'msw';
 
 const codec = new EventStreamCodec(toUtf8, fromUtf8);
 
-export function event(type: string, body: unknown): Uint8Array {
+/** One event-stream frame: `:message-type` event or exception, typed by its `:event-type` / `:exception-type` header. */
+function frame(kind: 'event' | 'exception', type: string, body: unknown): Uint8Array {
   return codec.encode({
     headers: {
-      ':event-type': { type: 'string', value: type },
-      ':message-type': { type: 'string', value: 'event' },
+      [`:${kind}-type`]: { type: 'string', value: type },
+      ':message-type': { type: 'string', value: kind },
       ':content-type': { type: 'string', value: 'application/json' },
     },
     body: fromUtf8(JSON.stringify(body)),
   });
 }
 
-export function exception(type: string, message: string): Uint8Array {
-  return codec.encode({
-    headers: {
-      ':exception-type': { type: 'string', value: type },
-      ':message-type': { type: 'string', value: 'exception' },
-      ':content-type': { type: 'string', value: 'application/json' },
-    },
-    body: fromUtf8(JSON.stringify({ message })),
-  });
-}
+export const event = (type: string, body: unknown): Uint8Array => frame('event', type, body);
+
+export const exception = (type: string, message: string): Uint8Array => frame('exception', type, { message });
 
 /** A ConverseStream body: messageStart, one delta per text, messageStop, metadata. */
 export function converseStream(texts: string[], opts: { gate?: Promise<void>; onRest?: () => void; usage?: object } = {}): ReadableStream<Uint8Array> {
