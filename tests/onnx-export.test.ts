@@ -62,23 +62,30 @@ function makeEmbedder(seed: number): EmbedderWeights {
   return { table: randomTable(mulberry32(seed), V, D, [0, 1, 2, 3, 4]) };
 }
 
-type Kind = 'plain' | 'hidden' | 'mixed';
-const KINDS: Kind[] = ['plain', 'hidden', 'mixed'];
-const SEEDS: Record<Kind, number> = { plain: 11, hidden: 13, mixed: 17 };
+type Kind = 'plain' | 'hidden' | 'mixed' | 'ensemble';
+const KINDS: Kind[] = ['plain', 'hidden', 'mixed', 'ensemble'];
+const SEEDS: Record<Kind, number> = { plain: 11, hidden: 13, mixed: 17, ensemble: 19 };
 
-/** 'mixed': hidden layer and a word table with int8 rows for ids divisible by 3, 4-bit rows otherwise. */
+/**
+ * 'mixed': hidden layer and a word table with int8 rows for ids divisible by 3, 4-bit rows
+ * otherwise. 'ensemble': that word table shared by three heads (bigram tables of different sizes,
+ * one head without a hidden layer) averaged in probability and sharpened by a logit scale.
+ */
 function makeClassifier(seed: number, kind: Kind): ClassifierWeights {
   const rand = mulberry32(seed);
-  const hidden = kind !== 'plain';
   const words =
-    kind === 'mixed'
+    kind === 'mixed' || kind === 'ensemble'
       ? quantizeMixed(Float32Array.from({ length: V * D }, () => rand() * 2 - 1), V, D, (r) => r % 3 === 0)
       : randomTable(rand, V, D);
-  const bigrams = randomTable(rand, NB, DB);
   const z = D + DB;
-  const h = hidden ? { w: randomVec(rand, z * HIDDEN), b: randomVec(rand, HIDDEN), size: HIDDEN } : undefined;
-  const inDim = h ? HIDDEN : z;
-  return { words, bigrams, bigramPrime: PRIME, hidden: h, out: { w: randomVec(rand, inDim * C), b: randomVec(rand, C) }, labels: LABELS };
+  const head = (hidden: boolean, buckets: number) => {
+    const bigrams = randomTable(rand, buckets, DB);
+    const h = hidden ? { w: randomVec(rand, z * HIDDEN), b: randomVec(rand, HIDDEN), size: HIDDEN } : undefined;
+    const inDim = h ? HIDDEN : z;
+    return { bigrams, hidden: h, out: { w: randomVec(rand, inDim * C, 2), b: randomVec(rand, C) } };
+  };
+  if (kind === 'ensemble') return { words, bigramPrime: PRIME, heads: [head(true, NB), head(false, NB - 3), head(true, NB + 5)], logitScale: 1.7, labels: LABELS };
+  return { words, bigramPrime: PRIME, heads: [head(kind !== 'plain', NB)], labels: LABELS };
 }
 
 function tokenizerJson() {
@@ -201,6 +208,7 @@ describe('ONNX export', () => {
       [classifierBytes.plain, 'classifier-plain'],
       [classifierBytes.hidden, 'classifier-hidden'],
       [classifierBytes.mixed, 'classifier-mixed'],
+      [classifierBytes.ensemble, 'classifier-ensemble'],
     ]);
     runners['transformers.js'] = async (bytes, { ids, mask }, output) => {
       if (!hfModels.has(bytes)) {
@@ -277,6 +285,22 @@ describe('ONNX export', () => {
     expect(m.node!.map((n) => n.opType).filter((op) => !allowed.has(op!))).toEqual([]);
   });
 
+  it('an ensemble shares one word table and stores only each head\'s bigram and dense layers', () => {
+    const g = decodeModel(classifierBytes.ensemble).graph!;
+    const names = g.initializer!.map((x) => x.name!);
+    expect(names.filter((n) => n.startsWith('words.')).sort()).toEqual(['words.n8', 'words.nibbles', 'words.q4', 'words.q8', 'words.row_shape', 'words.scale', 'words.slot', 'words.zero']);
+    for (const k of [0, 1, 2]) expect(names).toEqual(expect.arrayContaining([`head${k}.bigrams.q`, `head${k}.out.w`]));
+    expect(names).not.toContain('head1.hidden.w');
+    const ops = new Set(g.node!.map((n) => n.opType));
+    for (const op of ['Softmax', 'Sum', 'Log']) expect(ops.has(op)).toBe(true);
+    // One head: no ensemble ops, the original tensor names.
+    expect(decodeModel(classifierBytes.mixed).graph!.node!.some((n) => n.opType === 'Softmax')).toBe(false);
+    expect(() => buildClassifierOnnx({ ...classifiers.ensemble, heads: [] })).toThrow(/at least one head/);
+    expect(() => buildClassifierOnnx({ ...classifiers.ensemble, logitScale: 0 })).toThrow(/logitScale/);
+    const badHead = { ...classifiers.ensemble.heads[1], out: { w: new Float32Array(3), b: new Float32Array(C) } };
+    expect(() => buildClassifierOnnx({ ...classifiers.ensemble, heads: [classifiers.ensemble.heads[0], badHead] })).toThrow(/head 1: out/);
+  });
+
   it('is deterministic: building twice gives byte-identical ONNX', () => {
     expect(Buffer.compare(Buffer.from(buildEmbedderOnnx(makeEmbedder(7))), Buffer.from(embedderBytes))).toBe(0);
     for (const kind of KINDS) {
@@ -341,7 +365,7 @@ describe('ONNX export', () => {
       }
     });
 
-    for (const kind of ['hidden', 'mixed'] as const)
+    for (const kind of ['hidden', 'mixed', 'ensemble'] as const)
     it(`text-classification (${kind}) returns softmax of the reference logits with id2label names`, async () => {
       const classifier = await pipeline('text-classification', `classifier-${kind}`, { dtype: 'q8' });
       const tok = await AutoTokenizer.from_pretrained(`classifier-${kind}`);

@@ -31,6 +31,9 @@ export const CLASSIFIER_FLAGS = {
   'word-dropout': { type: 'string' },
   'oos-weight': { type: 'string' },
   'oos-prior': { type: 'string' },
+  heads: { type: 'string' },
+  'adapt-epochs': { type: 'string' },
+  'adapt-lr': { type: 'string' },
 } as const;
 
 const FLAG_TO_OPTION: Record<keyof typeof CLASSIFIER_FLAGS, keyof ClassifierOptions> = {
@@ -45,6 +48,9 @@ const FLAG_TO_OPTION: Record<keyof typeof CLASSIFIER_FLAGS, keyof ClassifierOpti
   'word-dropout': 'wordDropout',
   'oos-weight': 'oosWeight',
   'oos-prior': 'oosPrior',
+  heads: 'heads',
+  'adapt-epochs': 'adaptEpochs',
+  'adapt-lr': 'adaptLr',
 };
 
 export function classifierOverrides(values: Record<string, unknown>): Partial<ClassifierOptions> {

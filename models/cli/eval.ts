@@ -1,6 +1,6 @@
 /**
  * `npm run -s eval -- intent --data <dir> [--json] [--peer] [--epochs N] [--hidden N] [--lr x] [--buckets N] [--bigram-dim N]
- *   [--hidden-dropout p] [--input-dropout p] [--word-dropout p] [--oos-weight w] [--oos-prior p]`
+ *   [--hidden-dropout p] [--input-dropout p] [--word-dropout p] [--oos-weight w] [--oos-prior p] [--heads N] [--adapt-epochs N] [--adapt-lr x]`
  *   trains on train, evaluates on test, prints one JSON object, writes reports/intent-<name>.html.
  * `npm run -s eval -- sts [--embedder <dir>] [--json]`: STS-B Spearman of the static embedder.
  * `npm run -s eval -- gate --candidate <dir | name@version> …`: the evaluation gate (gate.ts).

@@ -1,7 +1,7 @@
 /** Test-split evaluation of a trained intent model: quality, calibration, routing safety, latency. */
 import { declineStats } from './decline-threshold.ts';
 import type { IntentClassifier } from '../../shared/models/intent-classifier.ts';
-import { floatLogits } from '../pipeline/classifier.ts';
+import { floatModelLogits } from '../pipeline/classifier.ts';
 import { predictAll, toPrediction, type TrainedIntentModel } from '../pipeline/intent-model.ts';
 import { OOS, type LabeledExample } from '../pipeline/types.ts';
 import { bypass, ece, inScopeAccuracy, macroF1, oosRecall, percentiles, type Prediction } from './metrics.ts';
@@ -48,7 +48,7 @@ export async function evaluateIntent(
   const dt = m.calibration.declineThreshold;
   const declined = dt === undefined ? null : declineStats(test.map((e, i) => ({ gold: e.label, topLabel: preds[i].topLabel, confidence: preds[i].confidence })), dt);
   const floatPreds = test.map((e) => {
-    const l = floatLogits(m.float, m.classifier.tokenizer.encode(e.text));
+    const l = floatModelLogits(m.float, m.classifier.tokenizer.encode(e.text));
     return toPrediction(e.label, m.classifier.decide(l));
   });
   const latencyMs = await singleQueryLatency(m.classifier, test.map((e) => e.text), latencyRuns);

@@ -6,6 +6,7 @@
  */
 import { mulberry32 } from './datasets.ts';
 import { quantizeMixed, quantizeRows } from './quantize.ts';
+import { ensembleLogits } from './onnx/reference.ts';
 import { OOS, type ClassifierWeights } from './types.ts';
 
 export interface ClassifierOptions {
@@ -34,6 +35,16 @@ export interface ClassifierOptions {
    * default: a guess for a general assistant, not fitted to any test split.
    */
   oosPrior: number;
+  /**
+   * Ensemble size. Head 1 is trained as above; every further head is trained independently from
+   * the static vectors with its own seed, then its bigram and dense layers are fitted for
+   * `adaptEpochs` more epochs onto head 1's word table (frozen), so that all heads share one
+   * word table and the ensemble costs only the heads' small layers.
+   */
+  heads: number;
+  adaptEpochs: number;
+  /** Starting learning rate of that fitting pass (decays linearly like the main one). */
+  adaptLr: number;
   seed: number;
 }
 
@@ -55,6 +66,9 @@ export const DEFAULT_CLASSIFIER: ClassifierOptions = {
   oosWeight: 12,
   labelSmoothing: 0.05,
   oosPrior: 0.2,
+  heads: 1,
+  adaptEpochs: 8,
+  adaptLr: 0.02,
   seed: 42,
 };
 
@@ -144,6 +158,39 @@ function forwardInto(m: FloatClassifier, ids: number[], s: Scratch, hashes: numb
   return logits;
 }
 
+/**
+ * Trains opts.heads heads (see ClassifierOptions.heads) and folds each head's temperature, fitted on
+ * `val`, into its output layer; with several heads the ensemble's own temperature is fitted too.
+ */
+export function trainIntentHeads(
+  initWords: Float32Array,
+  dim: number,
+  examples: Array<{ ids: number[]; label: number }>,
+  val: Array<{ ids: number[]; label: number }>,
+  labels: string[],
+  opts: ClassifierOptions,
+): FloatIntentModel & { temperatures: number[] } {
+  if (!Number.isInteger(opts.heads) || opts.heads < 1) throw new Error(`heads must be a positive integer, got ${opts.heads}`);
+  const first = trainClassifier(initWords, dim, examples, labels, opts);
+  const heads = [first];
+  for (let k = 1; k < opts.heads; k++) {
+    const own = trainClassifier(initWords, dim, examples, labels, { ...opts, seed: opts.seed + k });
+    const adaptOpts = { ...opts, seed: opts.seed + 1000 + k, wordLrScale: 0, epochs: opts.adaptEpochs, lr: opts.adaptLr };
+    heads.push(trainClassifier(first.words, dim, examples, labels, adaptOpts, undefined, own));
+  }
+  const temperatures = heads.map((h) => {
+    const t = fitTemperature(h, val);
+    applyTemperature(h, t);
+    return t;
+  });
+  if (heads.length === 1) return { heads, logitScale: 1, temperatures };
+  const t = fitTemperatureToLogits(
+    val.map((e) => ensembleLogits(heads.map((h) => floatLogits(h, e.ids)), 1)),
+    val.map((e) => e.label),
+  );
+  return { heads, logitScale: 1 / t, temperatures: [...temperatures, t] };
+}
+
 export function softmax(logits: ArrayLike<number>): Float32Array {
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]);
@@ -166,6 +213,8 @@ export function trainClassifier(
   labels: string[],
   opts: ClassifierOptions = DEFAULT_CLASSIFIER,
   onEpoch?: (epoch: number, loss: number) => void,
+  /** Start the bigram table and dense layers from these (same shapes) instead of fresh ones. */
+  init?: FloatClassifier,
 ): FloatClassifier {
   const rand = mulberry32(opts.seed);
   const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
@@ -188,6 +237,13 @@ export function trainClassifier(
     const sd = Math.sqrt(2 / dz);
     m.hiddenW = Float32Array.from({ length: dz * H }, () => gauss() * sd);
     m.hiddenB = new Float32Array(H);
+  }
+  if (init) {
+    if (init.bigrams.length !== m.bigrams.length || init.outW.length !== m.outW.length || (init.hiddenW?.length ?? 0) !== (m.hiddenW?.length ?? 0)) throw new Error('init: head shapes differ');
+    m.bigrams.set(init.bigrams);
+    m.outW.set(init.outW);
+    m.outB.set(init.outB);
+    if (m.hiddenW) (m.hiddenW.set(init.hiddenW!), m.hiddenB!.set(init.hiddenB!));
   }
   const train = scratch(m);
   const fillDrop = (out: Float32Array, p: number) => {
@@ -276,14 +332,17 @@ export function trainClassifier(
  * 1/T into the output layer leaves every arg-max unchanged and makes confidences honest.
  */
 export function fitTemperature(m: FloatClassifier, val: Array<{ ids: number[]; label: number }>): number {
-  if (val.length === 0) return 1;
-  const logits = val.map((e) => floatLogits(m, e.ids));
+  return fitTemperatureToLogits(val.map((e) => floatLogits(m, e.ids)), val.map((e) => e.label));
+}
+
+export function fitTemperatureToLogits(logits: ArrayLike<number>[], gold: number[]): number {
+  if (logits.length === 0) return 1;
   const nll = (logT: number) => {
     const inv = Math.exp(-logT);
     let sum = 0;
     logits.forEach((l, i) => {
       const p = softmax(Array.from(l, (x) => x * inv));
-      sum -= Math.log(p[val[i].label] + 1e-12);
+      sum -= Math.log(p[gold[i]] + 1e-12);
     });
     return sum;
   };
@@ -305,16 +364,35 @@ export function applyTemperature(m: FloatClassifier, t: number): void {
 }
 
 /**
+ * The trained float model: heads sharing heads[0].words (the other heads never change their word
+ * rows), each with its temperature folded in, and the ensemble's logit scale (1 with one head).
+ */
+export interface FloatIntentModel {
+  heads: FloatClassifier[];
+  logitScale: number;
+}
+
+/** Logits of the float model, the math of ClassifierWeights. */
+export function floatModelLogits(m: FloatIntentModel, ids: number[]): Float32Array {
+  if (m.heads.length === 1) return floatLogits(m.heads[0], ids);
+  return Float32Array.from(ensembleLogits(m.heads.map((h) => floatLogits(h, ids)), m.logitScale));
+}
+
+/**
  * int8 words and bigrams with per-row scales; dense layers stay float32 (they are small). With
  * `int8Words` (the ids seen in training) the other word rows, still the static vectors, are 4-bit.
  */
-export function quantizeClassifier(m: FloatClassifier, int8Words?: ReadonlySet<number>): ClassifierWeights {
+export function quantizeClassifier(m: FloatIntentModel, int8Words?: ReadonlySet<number>): ClassifierWeights {
+  const first = m.heads[0];
   return {
-    words: int8Words ? quantizeMixed(m.words, m.vocab, m.dim, (r) => int8Words.has(r)) : quantizeRows(m.words, m.vocab, m.dim),
-    bigrams: quantizeRows(m.bigrams, m.opts.bigramBuckets, m.opts.bigramDim),
-    bigramPrime: m.opts.bigramPrime,
-    hidden: m.hiddenW ? { w: m.hiddenW, b: m.hiddenB!, size: m.opts.hidden } : undefined,
-    out: { w: m.outW, b: m.outB },
-    labels: m.labels,
+    words: int8Words ? quantizeMixed(first.words, first.vocab, first.dim, (r) => int8Words.has(r)) : quantizeRows(first.words, first.vocab, first.dim),
+    bigramPrime: first.opts.bigramPrime,
+    heads: m.heads.map((h) => ({
+      bigrams: quantizeRows(h.bigrams, h.opts.bigramBuckets, h.opts.bigramDim),
+      hidden: h.hiddenW ? { w: h.hiddenW, b: h.hiddenB!, size: h.opts.hidden } : undefined,
+      out: { w: h.outW, b: h.outB },
+    })),
+    ...(m.heads.length > 1 ? { logitScale: m.logitScale } : {}),
+    labels: first.labels,
   };
 }

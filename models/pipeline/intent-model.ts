@@ -11,7 +11,7 @@ import type { OrtTensorConstructor } from '../../shared/models/onnx-session.ts';
 import type { ModelManifest } from '../../shared/models/manifest.ts';
 import type { WordPieceTokenizer } from '../../shared/tokenizer/wordpiece.ts';
 import { calibrateThreshold, priorWeights, type Prediction } from '../eval/metrics.ts';
-import { applyTemperature, DEFAULT_CLASSIFIER, fitTemperature, quantizeClassifier, trainClassifier, type ClassifierOptions, type FloatClassifier } from './classifier.ts';
+import { DEFAULT_CLASSIFIER, quantizeClassifier, trainIntentHeads, type ClassifierOptions, type FloatIntentModel } from './classifier.ts';
 import { datasetLabels, datasetSha256, splitValidation } from './datasets.ts';
 import { classifierConfig, writeHfModelFolder } from './hf-folder.ts';
 import { writeManifest } from './manifest-writer.ts';
@@ -68,8 +68,12 @@ export const ROUTE_MIN_PRECISION = 0.99;
 export const ROUTE_Z = 1.645;
 
 export interface IntentCalibration {
-  /** Softmax temperature fitted on validation, already folded into the output layer. */
+  /**
+   * Softmax temperature fitted on validation, already folded into the output layer (with several
+   * heads: the ensemble's, folded into its logit scale; `headTemperatures` has each head's).
+   */
   temperature: number;
+  headTemperatures?: number[];
   oosThreshold: number;
   routeThreshold: number;
   /** On the validation split, at routeThreshold. */
@@ -90,7 +94,7 @@ export interface IntentCalibration {
 
 export interface TrainedIntentModel {
   weights: ClassifierWeights;
-  float: FloatClassifier;
+  float: FloatIntentModel;
   classifier: IntentClassifier;
   onnx: Uint8Array;
   labels: string[];
@@ -143,9 +147,9 @@ export async function trainIntentModel(
   const t0 = performance.now();
   const encode = (e: LabeledExample) => ({ ids: base.tokenizer.encode(e.text), label: index.get(e.label)! });
   const trainEncoded = dataset.train.map(encode);
-  const float = trainClassifier(base.rows, base.dim, trainEncoded, labels, opts);
-  const temperature = fitTemperature(float, dataset.val!.filter((e) => index.has(e.label)).map(encode));
-  applyTemperature(float, temperature);
+  const valEncoded = dataset.val!.filter((e) => index.has(e.label)).map(encode);
+  const float = trainIntentHeads(base.rows, base.dim, trainEncoded, valEncoded, labels, opts);
+  const temperature = float.temperatures[float.temperatures.length - 1];
   const trainSeconds = (performance.now() - t0) / 1000;
   // Rows seen in training keep int8; the rest (static vectors the trainer never touched) go 4-bit.
   const weights = quantizeClassifier(float, new Set(trainEncoded.flatMap((e) => e.ids)));
@@ -171,6 +175,7 @@ export async function trainIntentModel(
   const decline = declineStrict.feasible ? declineStrict : calibrateDecline(declineRows, { minPrecision: ROUTE_MIN_PRECISION });
   const calibration: IntentCalibration = {
     temperature,
+    ...(float.heads.length > 1 ? { headTemperatures: float.temperatures.slice(0, -1) } : {}),
     oosThreshold,
     routeThreshold: Number.isFinite(route.threshold) ? route.threshold : 1,
     routePrecision: route.precision,

@@ -63,24 +63,35 @@ export interface EmbedderWeights {
 }
 
 /**
- * Intent classifier (fastText-style). Inputs as above; output logits float32 [B, C].
+ * Intent classifier (fastText-style): one shared word table and one or more heads. Inputs as
+ * above; output logits float32 [B, C]. For each head k:
  *   x_t  = words[ids_t]                                  (D)
  *   m    = sum_t mask_t x_t / max(sum_t mask_t, 1)
- *   h_t  = (ids_t * bigramPrime + ids_{t+1}) mod bigrams.rows,  t = 0 .. T-2
+ *   h_t  = (ids_t * bigramPrime + ids_{t+1}) mod bigrams_k.rows,  t = 0 .. T-2
  *   k_t  = mask_t * mask_{t+1}
- *   g    = sum_t k_t bigrams[h_t] / max(sum_t k_t, 1)    (Db)
+ *   g    = sum_t k_t bigrams_k[h_t] / max(sum_t k_t, 1)  (Db)
  *   z    = concat(m, g)                                  (D + Db)
- *   if hidden: z = relu(z @ hidden.w + hidden.b)         (hidden.size)
- *   logits = z @ out.w + out.b                           (C)
- * Matrices are row-major [in][out].
+ *   if hidden_k: z = relu(z @ hidden_k.w + hidden_k.b)   (hidden_k.size)
+ *   l_k  = z @ out_k.w + out_k.b                         (C)
+ * One head: logits = l_1. Several (an ensemble averaging probabilities):
+ *   logits = log(mean_k softmax(l_k)) * logitScale
+ * so softmax(logits) is the mean of the heads' probabilities sharpened by logitScale (1 / the
+ * ensemble's temperature). Matrices are row-major [in][out].
  */
+export interface ClassifierHead {
+  bigrams: QuantTable;
+  hidden?: { w: Float32Array; b: Float32Array; size: number };
+  out: { w: Float32Array; b: Float32Array };
+}
+
 export interface ClassifierWeights {
   /** int8 rows, or a MixedTable (int8 rows seen in training, 4-bit rows for the rest). */
   words: QuantTable | MixedTable;
-  bigrams: QuantTable;
   bigramPrime: number;
-  hidden?: { w: Float32Array; b: Float32Array; size: number };
-  out: { w: Float32Array; b: Float32Array };
+  /** At least one; all with the same bigram width. */
+  heads: ClassifierHead[];
+  /** Multiplies the ensemble's log mean probability (ignored with one head). */
+  logitScale?: number;
   /** id2label order; includes OOS when the training data had it. */
   labels: string[];
 }

@@ -14,27 +14,29 @@
  * clamps the two row indices, the int8 row is Gather+Cast, the 4-bit row is Gather (uint8 bytes),
  * Cast to int32 and Gather from a [256, 2] float lookup table (byte -> [low - 8, high - 8]) then
  * Reshape [B, T, D / 2, 2] -> [B, T, D]; Where(isInt8) selects, and the per-id scale multiplies.
+ *
+ * Several heads share the word mean; each has its own bigram table and dense layers, and the
+ * output is Log(Sum(Softmax(l_k)) / K) * logitScale (see ClassifierWeights).
  */
-import { isMixedTable, type ClassifierWeights, type MixedTable } from '../types.ts';
+import { isMixedTable, type ClassifierHead, type ClassifierWeights, type MixedTable } from '../types.ts';
 import { DType, GraphBuilder, modelBytes } from './proto.ts';
 
 const INT64_MAX = 9223372036854775807n;
 
 export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
   const D = w.words.dim;
-  const Db = w.bigrams.dim;
-  const NB = w.bigrams.rows;
   const C = w.labels.length;
+  if (w.heads.length === 0) throw new Error('a classifier needs at least one head');
+  const Db = w.heads[0].bigrams.dim;
   const zDim = D + Db;
   if (isMixedTable(w.words)) checkMixed(w.words);
   else if (w.words.q.length !== w.words.rows * D || w.words.scale.length !== w.words.rows) throw new Error('words: inconsistent sizes');
-  if (w.bigrams.q.length !== NB * Db || w.bigrams.scale.length !== NB) throw new Error('bigrams: inconsistent sizes');
   if (!Number.isSafeInteger(w.bigramPrime) || w.bigramPrime <= 0) throw new Error('bigramPrime must be a positive safe integer');
   // ids * prime + id must not overflow int64 in the graph.
   if (BigInt(w.words.rows) * BigInt(w.bigramPrime) + BigInt(w.words.rows) > INT64_MAX) throw new Error('bigramPrime too large');
-  const inDim = w.hidden ? w.hidden.size : zDim;
-  if (w.hidden && (w.hidden.w.length !== zDim * w.hidden.size || w.hidden.b.length !== w.hidden.size)) throw new Error('hidden: inconsistent sizes');
-  if (w.out.w.length !== inDim * C || w.out.b.length !== C) throw new Error('out: inconsistent sizes');
+  w.heads.forEach((head, k) => checkHead(head, k, zDim, Db, C));
+  const scale = w.logitScale ?? 1;
+  if (!(Number.isFinite(scale) && scale > 0)) throw new Error('logitScale must be a positive number');
 
   const g = new GraphBuilder('switchyard_classifier');
   const ids = g.input('input_ids', DType.int64, ['batch', 'sequence']);
@@ -42,8 +44,13 @@ export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
   g.input('token_type_ids', DType.int64, ['batch', 'sequence']);
 
   const ws = g.float('words.scale', [w.words.rows, 1], w.words.scale);
-  const bq = g.int8('bigrams.q', [NB, Db], w.bigrams.q);
-  const bs = g.float('bigrams.scale', [NB, 1], w.bigrams.scale);
+  // The single-head graph keeps its original tensor names (and initializer order).
+  const single = w.heads.length === 1;
+  const tables = w.heads.map((head, i) => {
+    const p = single ? '' : `head${i}.`;
+    const NB = head.bigrams.rows;
+    return { p, NB, q: g.int8(`${p}bigrams.q`, [NB, Db], head.bigrams.q), s: g.float(`${p}bigrams.scale`, [NB, 1], head.bigrams.scale) };
+  });
   const axis1 = g.int64('axes_1', [1], [1]);
   const axis2 = g.int64('axes_2', [1], [2]);
   const zero = g.int64('start_0', [1], [0]);
@@ -51,7 +58,7 @@ export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
   const minusOne = g.int64('end_minus_1', [1], [-1]);
   const end = g.int64('end_max', [1], [INT64_MAX]);
   const prime = g.int64('bigram_prime', [], [w.bigramPrime]);
-  const buckets = g.int64('bigram_buckets', [], [NB]);
+  const buckets = tables.map((t) => g.int64(`${t.p}bigram_buckets`, [], [t.NB]));
   const oneF = g.float('one_f', [], [1]);
 
   /** Float codes (before the row scale) of int8 table rows idx: [B, T, dim]. */
@@ -100,30 +107,54 @@ export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
   const wordRows = isMixedTable(w.words) ? mixedRows('words', w.words, ids) : int8Rows('word', g.int8('words.q', [w.words.rows, D], w.words.q), ids);
   const m = pooled('word', wordRows, ws, ids, meanWeights('word', maskF));
 
-  // Hashed bigram mean.
+  // Bigram pairs, hashed per head (each head has its own table size).
   const idsA = g.op('Slice', [ids, zero, minusOne, axis1], {}, 'ids_a');
   const idsB = g.op('Slice', [ids, one, end, axis1], {}, 'ids_b');
   const mul = g.op('Mul', [idsA, prime], {}, 'ids_a_prime');
   const add = g.op('Add', [mul, idsB], {}, 'bigram_raw');
-  const h = g.op('Mod', [add, buckets], { fmod: 0 }, 'bigram_ids');
+  const hashes = tables.map((t, i) => g.op('Mod', [add, buckets[i]], { fmod: 0 }, single ? 'bigram_ids' : `head${i}_bigram_ids`));
   const maskA = g.op('Slice', [maskF, zero, minusOne, axis1], {}, 'mask_a');
   const maskB = g.op('Slice', [maskF, one, end, axis1], {}, 'mask_b');
   const k = g.op('Mul', [maskA, maskB], {}, 'bigram_mask');
-  const gm = pooled('bigram', int8Rows('bigram', bq, h), bs, h, meanWeights('bigram', k));
+  let bigramWeight = '';
 
-  let z = g.op('Concat', [m, gm], { axis: 1 }, 'z');
-  if (w.hidden) {
-    const hw = g.float('hidden.w', [zDim, w.hidden.size], w.hidden.w);
-    const hb = g.float('hidden.b', [w.hidden.size], w.hidden.b);
-    const pre = g.op('Gemm', [z, hw, hb], {}, 'hidden_pre');
-    z = g.op('Relu', [pre], {}, 'hidden');
+  const headLogits = w.heads.map((head, i) => {
+    const { p, q: bq, s: bs } = tables[i];
+    const u = single ? '' : `head${i}_`;
+    const h = hashes[i];
+    const rows = int8Rows(`${u}bigram`, bq, h);
+    bigramWeight ||= meanWeights('bigram', k);
+    const gm = pooled(`${u}bigram`, rows, bs, h, bigramWeight);
+    let z = g.op('Concat', [m, gm], { axis: 1 }, `${u}z`);
+    if (head.hidden) {
+      const hw = g.float(`${p}hidden.w`, [zDim, head.hidden.size], head.hidden.w);
+      const hb = g.float(`${p}hidden.b`, [head.hidden.size], head.hidden.b);
+      const pre = g.op('Gemm', [z, hw, hb], {}, `${u}hidden_pre`);
+      z = g.op('Relu', [pre], {}, `${u}hidden`);
+    }
+    const inDim = head.hidden ? head.hidden.size : zDim;
+    const ow = g.float(`${p}out.w`, [inDim, C], head.out.w);
+    const ob = g.float(`${p}out.b`, [C], head.out.b);
+    return g.op('Gemm', [z, ow, ob], {}, single ? 'logits' : `${u}logits`);
+  });
+  if (!single) {
+    const probs = headLogits.map((l, i) => g.op('Softmax', [l], { axis: -1 }, `head${i}_probs`));
+    const sum = g.op('Sum', probs, {}, 'heads_prob_sum');
+    const mean = g.op('Mul', [sum, g.float('heads_inv_count', [], [1 / w.heads.length])], {}, 'heads_prob_mean');
+    const logMean = g.op('Log', [mean], {}, 'heads_log_prob');
+    g.op('Mul', [logMean, g.float('logit_scale', [], [scale])], {}, 'logits');
   }
-  const ow = g.float('out.w', [inDim, C], w.out.w);
-  const ob = g.float('out.b', [C], w.out.b);
-  g.op('Gemm', [z, ow, ob], {}, 'logits');
 
   g.output('logits', DType.float, ['batch', C]);
   return modelBytes(g, { docString: 'Switchyard fastText-style intent classifier (int8 tables, per-row scale).' });
+}
+
+function checkHead(head: ClassifierHead, k: number, zDim: number, Db: number, C: number): void {
+  const { bigrams: b, hidden, out } = head;
+  if (b.dim !== Db || b.q.length !== b.rows * b.dim || b.scale.length !== b.rows || b.rows < 1) throw new Error(`head ${k}: bigrams: inconsistent sizes`);
+  if (hidden && (hidden.w.length !== zDim * hidden.size || hidden.b.length !== hidden.size)) throw new Error(`head ${k}: hidden: inconsistent sizes`);
+  const inDim = hidden ? hidden.size : zDim;
+  if (out.w.length !== inDim * C || out.b.length !== C) throw new Error(`head ${k}: out: inconsistent sizes`);
 }
 
 function checkMixed(t: MixedTable): void {

@@ -57,11 +57,12 @@ export function embedderForward(w: EmbedderWeights, ids: number[][], mask: numbe
   return { lastHiddenState, sentenceEmbedding };
 }
 
-/** Features z = concat(word mean, bigram mean) before any hidden layer. [B][D + Db] */
-export function classifierFeatures(w: ClassifierWeights, ids: number[][], mask: number[][]): number[][] {
+/** Features z = concat(word mean, bigram mean of one head) before its hidden layer. [B][D + Db] */
+export function classifierFeatures(w: ClassifierWeights, ids: number[][], mask: number[][], head = 0): number[][] {
   checkShapes(ids, mask);
   const D = w.words.dim;
-  const Db = w.bigrams.dim;
+  const bigrams = w.heads[head].bigrams;
+  const Db = bigrams.dim;
   return ids.map((seq, b) => {
     const mk = mask[b];
     const m = new Array<number>(D).fill(0);
@@ -79,7 +80,7 @@ export function classifierFeatures(w: ClassifierWeights, ids: number[][], mask: 
       const k = mk[t] * mk[t + 1];
       kCount += k;
       if (k === 0) continue;
-      const x = row(w.bigrams, bigramBucket(seq[t], seq[t + 1], w.bigramPrime, w.bigrams.rows));
+      const x = row(bigrams, bigramBucket(seq[t], seq[t + 1], w.bigramPrime, bigrams.rows));
       for (let d = 0; d < Db; d++) g[d] += k * x[d];
     }
     const gDen = Math.max(kCount, 1);
@@ -101,10 +102,29 @@ function affine(x: number[], W: Float32Array, b: Float32Array, outDim: number): 
 
 /** logits [B][C] */
 export function classifierForward(w: ClassifierWeights, ids: number[][], mask: number[][]): number[][] {
-  const C = w.out.b.length;
-  return classifierFeatures(w, ids, mask).map((z) => {
-    let h = z;
-    if (w.hidden) h = affine(z, w.hidden.w, w.hidden.b, w.hidden.size).map((v) => Math.max(v, 0));
-    return affine(h, w.out.w, w.out.b, C);
-  });
+  const C = w.labels.length;
+  const perHead = w.heads.map((head, k) =>
+    classifierFeatures(w, ids, mask, k).map((z) => {
+      let h = z;
+      if (head.hidden) h = affine(z, head.hidden.w, head.hidden.b, head.hidden.size).map((v) => Math.max(v, 0));
+      return affine(h, head.out.w, head.out.b, C);
+    }),
+  );
+  if (perHead.length === 1) return perHead[0];
+  return ids.map((_, b) => ensembleLogits(perHead.map((l) => l[b]), w.logitScale ?? 1));
+}
+
+/** log(mean_k softmax(l_k)) * scale: the ensemble's logits (ClassifierWeights). */
+export function ensembleLogits(heads: ArrayLike<number>[], scale: number): number[] {
+  const C = heads[0].length;
+  const mean = new Array<number>(C).fill(0);
+  for (const l of heads) {
+    let max = -Infinity;
+    for (let c = 0; c < C; c++) max = Math.max(max, l[c]);
+    let sum = 0;
+    const e = Array.from({ length: C }, (_, c) => Math.exp(l[c] - max));
+    for (const v of e) sum += v;
+    for (let c = 0; c < C; c++) mean[c] += e[c] / sum / heads.length;
+  }
+  return mean.map((p) => Math.log(p) * scale);
 }
