@@ -18,7 +18,7 @@ const { values } = cliArgs({
   version: { type: 'string' },
 });
 if (!values.data || !values.out) {
-  console.error('usage: npm run models:train -- --data <dataset dir> --out <model dir> [--embedder <dir>] [--epochs N] [--seed N]');
+  console.error('usage: npm run models:train -- --data <dataset dir> --out <model dir> [--embedder <dir>] [--epochs N] [--seed N] [--heads N] (all flags: models/cli/args.ts)');
   process.exit(2);
 }
 const ds = loadAnyDataset(values.data as string);
