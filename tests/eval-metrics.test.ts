@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { calibrateDecline, declineStats } from '../models/eval/decline-threshold.ts';
 import { decideIntent } from '../shared/models/intent-classifier.ts';
 import {
+  oosTradeoff,
   accuracy,
   applyOosThreshold,
   averageRanks,
@@ -201,6 +202,38 @@ describe('html report', () => {
     expect(html).not.toMatch(/<script|<link |src="http|href="http/);
     expect(html).toContain('&lt;x&gt;');
     expect(html).not.toContain('<x>');
+    expect(html).not.toContain('Out-of-scope trade-off');
+    const withCurve = renderIntentReport({ dataset: 'toy', predictions: preds, oosTradeoff: { chosen: 0.5, points: oosTradeoff(TRADEOFF_ROWS, [0.5, 0.7])! } });
+    expect(withCurve).toContain('Out-of-scope trade-off');
+    expect(withCurve).toMatch(/font-weight:bold"><td class="num">0\.500 \(validation\)<\/td><td class="num">66\.67%<\/td><td class="num">50\.0%/);
+  });
+});
+
+// in-scope: a@0.9 right, a@0.6 right, b@0.4 wrong label; oos: top oos@0.8, top a@0.55
+const TRADEOFF_ROWS = [
+  { gold: 'a', topLabel: 'a', confidence: 0.9 },
+  { gold: 'a', topLabel: 'a', confidence: 0.6 },
+  { gold: 'b', topLabel: 'a', confidence: 0.4 },
+  { gold: 'oos', topLabel: 'oos', confidence: 0.8 },
+  { gold: 'oos', topLabel: 'a', confidence: 0.55 },
+];
+
+describe('out-of-scope trade-off', () => {
+  it('scores each cut by the decideIntent rule (top label oos, or top probability below the cut)', () => {
+    const pts = oosTradeoff(TRADEOFF_ROWS, [0, 0.5, 0.7, 0.95])!;
+    expect(pts.map((p) => [p.cut, p.inScopeAccuracy, p.oosRecall])).toEqual([
+      [0, 2 / 3, 1 / 2],
+      [0.5, 2 / 3, 1 / 2],
+      [0.7, 1 / 3, 1],
+      [0.95, 0, 1],
+    ]);
+    // The grid agrees with decideIntent on every row.
+    for (const cut of [0.5, 0.7])
+      for (const r of TRADEOFF_ROWS) expect(decideIntent(r.topLabel, r.confidence, { oosThreshold: cut, routeThreshold: 1 }).intent).toBe(r.topLabel === 'oos' || r.confidence < cut ? 'oos' : r.topLabel);
+  });
+
+  it('is null when the gold has no out-of-scope example', () => {
+    expect(oosTradeoff(TRADEOFF_ROWS.filter((r) => r.gold !== 'oos'), [0.5])).toBeNull();
   });
 });
 

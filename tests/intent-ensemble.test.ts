@@ -17,9 +17,11 @@ const TEXTS = ['where is my order 4411', 'do you ship to canada', 'recommend a m
 describe('intent classifier ensembles', () => {
   let base: BaseVectors;
   let two: TrainedIntentModel;
+  let own: TrainedIntentModel;
   beforeAll(async () => {
     base = await loadBaseVectors(join(repoRoot(), 'models', 'default', 'embedder'));
     two = await trainIntentModel(storeIntents(), base, { heads: 2, epochs: 4, adaptEpochs: 2 });
+    own = await trainIntentModel(storeIntents(), base, { heads: 2, epochs: 4, adaptEpochs: 0 });
   }, 120_000);
 
   it('shares one word table: the second head never moves a word row, and has its own bigram and dense layers', () => {
@@ -33,19 +35,36 @@ describe('intent classifier ensembles', () => {
     expect(two.weights.logitScale).toBeCloseTo(1 / two.calibration.temperature, 10);
   });
 
-  it('the exported graph gives the reference ensemble logits, and quantization stays near the float model', async () => {
-    const session = await ort.InferenceSession.create(two.onnx);
+  it('with adaptEpochs 0 each head keeps its own int8 word rows; the 4-bit rows are stored once', () => {
+    const words = own.weights.words;
+    if (!('n8' in words)) throw new Error('expected a mixed word table');
+    const mine = own.weights.heads[1].words!;
+    expect(mine.q8).toHaveLength(words.n8 * words.dim);
+    expect(Buffer.compare(Buffer.from(mine.q8.buffer), Buffer.from(words.q8.buffer))).not.toBe(0);
+    expect(own.weights.heads[0].words).toBeUndefined();
+    expect(two.weights.heads[1].words).toBeUndefined();
+    // The extra bytes are the second head's int8 rows and their scales, not a second table.
+    const extra = own.onnx.byteLength - two.onnx.byteLength;
+    const rows = words.n8 * (words.dim + 4);
+    expect(extra).toBeGreaterThan(rows);
+    expect(extra).toBeLessThan(rows * 1.01 + 2_000);
+  });
+
+  for (const kind of ['shared', 'own'] as const)
+  it(`the exported graph gives the reference ensemble logits (${kind} word rows), and quantization stays near the float model`, async () => {
+    const m = kind === 'shared' ? two : own;
+    const session = await ort.InferenceSession.create(m.onnx);
     for (const text of TEXTS) {
       const ids = base.tokenizer.encode(text);
       const feeds = Object.fromEntries(
         ['input_ids', 'attention_mask', 'token_type_ids'].map((n, k) => [n, new ort.Tensor('int64', BigInt64Array.from(ids, (id) => BigInt(k === 0 ? id : k === 1 ? 1 : 0)), [1, ids.length])]),
       );
       const got = Array.from((await session.run(feeds)).logits.data as Float32Array);
-      const want = classifierForward(two.weights, [ids], [ids.map(() => 1)])[0];
+      const want = classifierForward(m.weights, [ids], [ids.map(() => 1)])[0];
       expect(Math.max(...got.map((v, i) => Math.abs(v - want[i])))).toBeLessThan(1e-4);
       // softmax(logits) is a mean of probabilities: it sums to 1 without renormalising.
-      expect(want.reduce((s, l) => s + Math.exp(l * two.calibration.temperature), 0)).toBeCloseTo(1, 4);
-      const float = floatModelLogits(two.float, ids);
+      expect(want.reduce((s, l) => s + Math.exp(l * m.calibration.temperature), 0)).toBeCloseTo(1, 4);
+      const float = floatModelLogits(m.float, ids);
       expect(float.indexOf(Math.max(...float))).toBe(want.indexOf(Math.max(...want)));
     }
     await session.release();

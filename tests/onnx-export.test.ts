@@ -28,7 +28,7 @@ import { classifierForward, embedderForward } from '../models/pipeline/onnx/refe
 import { mulberry32 } from '../models/pipeline/datasets.ts';
 import { dequantizeMixed, quantizeMixed, quantizeRows } from '../models/pipeline/quantize.ts';
 import { tokenizerJson as productTokenizerJson } from '../models/pipeline/vocab.ts';
-import type { ClassifierWeights, EmbedderWeights } from '../models/pipeline/types.ts';
+import type { ClassifierWeights, EmbedderWeights, MixedTable } from '../models/pipeline/types.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
@@ -84,7 +84,12 @@ function makeClassifier(seed: number, kind: Kind): ClassifierWeights {
     const inDim = h ? HIDDEN : z;
     return { bigrams, hidden: h, out: { w: randomVec(rand, inDim * C, 2), b: randomVec(rand, C) } };
   };
-  if (kind === 'ensemble') return { words, bigramPrime: PRIME, heads: [head(true, NB), head(false, NB - 3), head(true, NB + 5)], logitScale: 1.7, labels: LABELS };
+  if (kind === 'ensemble') {
+    // The third head has its own int8 word rows (the 4-bit rows stay shared).
+    const n8 = (words as MixedTable).n8;
+    const own = { q8: Int8Array.from({ length: n8 * D }, () => Math.round(rand() * 254 - 127)), scale8: randomVec(rand, n8, 0.02).map(Math.abs) };
+    return { words, bigramPrime: PRIME, heads: [head(true, NB), head(false, NB - 3), { ...head(true, NB + 5), words: own }], logitScale: 1.7, labels: LABELS };
+  }
   return { words, bigramPrime: PRIME, heads: [head(kind !== 'plain', NB)], labels: LABELS };
 }
 
@@ -285,18 +290,22 @@ describe('ONNX export', () => {
     expect(m.node!.map((n) => n.opType).filter((op) => !allowed.has(op!))).toEqual([]);
   });
 
-  it('an ensemble shares one word table and stores only each head\'s bigram and dense layers', () => {
+  it('an ensemble shares one word table (4-bit rows always) and stores each head\'s bigram and dense layers', () => {
     const g = decodeModel(classifierBytes.ensemble).graph!;
     const names = g.initializer!.map((x) => x.name!);
     expect(names.filter((n) => n.startsWith('words.')).sort()).toEqual(['words.n8', 'words.nibbles', 'words.q4', 'words.q8', 'words.row_shape', 'words.scale', 'words.slot', 'words.zero']);
     for (const k of [0, 1, 2]) expect(names).toEqual(expect.arrayContaining([`head${k}.bigrams.q`, `head${k}.out.w`]));
     expect(names).not.toContain('head1.hidden.w');
+    expect(names.filter((n) => n.includes('.words.'))).toEqual(['head2.words.q8', 'head2.words.scale8']);
     const ops = new Set(g.node!.map((n) => n.opType));
     for (const op of ['Softmax', 'Sum', 'Log']) expect(ops.has(op)).toBe(true);
     // One head: no ensemble ops, the original tensor names.
     expect(decodeModel(classifierBytes.mixed).graph!.node!.some((n) => n.opType === 'Softmax')).toBe(false);
     expect(() => buildClassifierOnnx({ ...classifiers.ensemble, heads: [] })).toThrow(/at least one head/);
     expect(() => buildClassifierOnnx({ ...classifiers.ensemble, logitScale: 0 })).toThrow(/logitScale/);
+    const badOwn = { ...classifiers.ensemble.heads[2], words: { q8: new Int8Array(3), scale8: new Float32Array(1) } };
+    expect(() => buildClassifierOnnx({ ...classifiers.ensemble, heads: [classifiers.ensemble.heads[0], badOwn] })).toThrow(/head 1: words/);
+    expect(() => buildClassifierOnnx({ ...classifiers.hidden, heads: [classifiers.hidden.heads[0], classifiers.ensemble.heads[2]] })).toThrow(/mixed/);
     const badHead = { ...classifiers.ensemble.heads[1], out: { w: new Float32Array(3), b: new Float32Array(C) } };
     expect(() => buildClassifierOnnx({ ...classifiers.ensemble, heads: [classifiers.ensemble.heads[0], badHead] })).toThrow(/head 1: out/);
   });

@@ -67,6 +67,7 @@ async function evalCommand(): Promise<void> {
       model: 'switchyard fastText-style int8 classifier',
       predictions,
       latencyMs,
+      ...(result.oosTradeoff ? { oosTradeoff: { chosen: result.oosCut, points: result.oosTradeoff } } : {}),
       peers: [
         { name: 'switchyard', inScopeAccuracy: result.inScopeAccuracy, oosRecall: result.oosRecall, macroF1: result.macroF1, p50Ms: result.p50Ms, p99Ms: result.p99Ms, trainSeconds: result.trainSeconds },
         ...(peer ? [{ name: 'NLP.js', inScopeAccuracy: peer.inScopeAccuracy, oosRecall: peer.oosRecall, macroF1: peer.macroF1, p50Ms: peer.p50Ms, p99Ms: peer.p99Ms, trainSeconds: peer.trainSeconds }] : []),

@@ -4,7 +4,7 @@ import type { IntentClassifier } from '../../shared/models/intent-classifier.ts'
 import { floatModelLogits } from '../pipeline/classifier.ts';
 import { predictAll, toPrediction, type TrainedIntentModel } from '../pipeline/intent-model.ts';
 import { OOS, type LabeledExample } from '../pipeline/types.ts';
-import { bypass, ece, inScopeAccuracy, macroF1, oosRecall, percentiles, type Prediction } from './metrics.ts';
+import { bypass, ece, inScopeAccuracy, macroF1, oosRecall, oosTradeoff, percentiles, type OosTradeoffPoint, type Prediction } from './metrics.ts';
 
 export interface IntentEvalResult {
   inScopeAccuracy: number;
@@ -12,6 +12,12 @@ export interface IntentEvalResult {
   macroF1: number;
   ece: number;
   bypass: { threshold: number; precision: number; coverage: number };
+  /**
+   * The out-of-scope cut chosen on validation, and test in-scope accuracy / oos recall at that cut
+   * and at cuts 0.05 .. 0.95 (null without oos in test): how the trade-off would move with it.
+   */
+  oosCut: number;
+  oosTradeoff: OosTradeoffPoint[] | null;
   /** Out-of-scope declines with no LLM (top label `oos` at or above the decline threshold); null without one. */
   decline: { threshold: number; precision: number; coverage: number } | null;
   modelBytes: number;
@@ -51,6 +57,12 @@ export async function evaluateIntent(
     const l = floatModelLogits(m.float, m.classifier.tokenizer.encode(e.text));
     return toPrediction(e.label, m.classifier.decide(l));
   });
+  const cut = m.calibration.oosThreshold;
+  const grid = Array.from({ length: 19 }, (_, i) => Math.round((i + 1) * 5) / 100);
+  const tradeoff = oosTradeoff(
+    test.map((e, i) => ({ gold: e.label, topLabel: preds[i].topLabel, confidence: preds[i].confidence })),
+    [...new Set([...grid, cut])].sort((a, b) => a - b),
+  );
   const latencyMs = await singleQueryLatency(m.classifier, test.map((e) => e.text), latencyRuns);
   const lat = percentiles(latencyMs);
   const hasOos = test.some((e) => e.label === OOS);
@@ -63,6 +75,8 @@ export async function evaluateIntent(
       macroF1: macroF1(predictions),
       ece: ece(predictions),
       bypass: { threshold: m.calibration.routeThreshold, precision: routed.precision, coverage: routed.coverage },
+      oosCut: cut,
+      oosTradeoff: tradeoff,
       decline: declined ? { threshold: declined.threshold, precision: declined.precision, coverage: declined.coverage } : null,
       modelBytes: m.onnx.byteLength,
       p50Ms: lat.p50,

@@ -49,6 +49,26 @@ export function oosRecall(preds: readonly Prediction[]): number | null {
   return n === 0 ? null : ok / n;
 }
 
+/** One point of the out-of-scope trade-off: the scores had the out-of-scope cut been `cut`. */
+export interface OosTradeoffPoint {
+  cut: number;
+  inScopeAccuracy: number;
+  oosRecall: number;
+}
+
+/**
+ * In-scope accuracy and out-of-scope recall at each cut: a message is out of scope when its top
+ * label is `oos` or its top probability is below the cut (the rule of decideIntent). Null when the
+ * gold has no out-of-scope example.
+ */
+export function oosTradeoff(rows: ReadonlyArray<{ gold: string; topLabel: string; confidence: number }>, cuts: readonly number[]): OosTradeoffPoint[] | null {
+  if (!rows.some((r) => r.gold === OOS)) return null;
+  return cuts.map((cut) => {
+    const preds = rows.map((r) => ({ gold: r.gold, label: r.topLabel === OOS || r.confidence < cut ? OOS : r.topLabel, confidence: r.confidence }));
+    return { cut, inScopeAccuracy: inScopeAccuracy(preds), oosRecall: oosRecall(preds)! };
+  });
+}
+
 /** Per-label precision / recall / F1 / support, for every label seen in gold. */
 export function perLabelF1(
   preds: readonly Prediction[],

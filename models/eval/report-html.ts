@@ -52,6 +52,8 @@ export interface IntentReportData {
   notes?: readonly string[];
   /** Size of the confusion sub-matrix (default 10). */
   confusedK?: number;
+  /** Test in-scope accuracy / oos recall per out-of-scope cut, and the cut validation chose. */
+  oosTradeoff?: { chosen: number; points: ReadonlyArray<{ cut: number; inScopeAccuracy: number; oosRecall: number }> };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -243,6 +245,19 @@ function latencySvg(latencies: readonly number[], nbins = 30): string {
   );
 }
 
+function tradeoffSection(t: NonNullable<IntentReportData['oosTradeoff']>): string {
+  const rows = t.points
+    .map((p) => {
+      const mark = p.cut === t.chosen ? ' style="font-weight:bold"' : '';
+      return `<tr${mark}><td class="num">${p.cut.toFixed(3)}${p.cut === t.chosen ? ' (validation)' : ''}</td><td class="num">${(p.inScopeAccuracy * 100).toFixed(2)}%</td><td class="num">${(p.oosRecall * 100).toFixed(1)}%</td></tr>`;
+    })
+    .join('');
+  return (
+    `<table class="small"><thead><tr><th>cut</th><th>in-scope acc.</th><th>oos recall</th></tr></thead><tbody>${rows}</tbody></table>` +
+    '<p>Test scores had the out-of-scope cut (top probability below it, or top label oos) been each value; bold: the cut chosen on validation.</p>'
+  );
+}
+
 function peersTable(peers: readonly PeerRow[]): string {
   if (peers.length === 0) return '<p>No peers.</p>';
   const cols: string[] = [];
@@ -310,6 +325,7 @@ ${metricsTable(metrics)}
 ${confusionSection(data.predictions, data.confusedK ?? 10)}
 <h2>Reliability diagram</h2>
 ${reliabilitySvg(data.predictions, 15)}
+${data.oosTradeoff ? `<h2>Out-of-scope trade-off</h2>\n${tradeoffSection(data.oosTradeoff)}` : ''}
 <h2>Latency</h2>
 ${data.latencyMs ? latencySvg(data.latencyMs) : '<p>No latency samples.</p>'}
 <h2>Peer comparison</h2>

@@ -7,7 +7,7 @@
 import { mulberry32 } from './datasets.ts';
 import { quantizeMixed, quantizeRows } from './quantize.ts';
 import { ensembleLogits } from './onnx/reference.ts';
-import { OOS, type ClassifierWeights } from './types.ts';
+import { isMixedTable, OOS, type ClassifierHead, type ClassifierWeights } from './types.ts';
 
 export interface ClassifierOptions {
   epochs: number;
@@ -39,7 +39,9 @@ export interface ClassifierOptions {
    * Ensemble size. Head 1 is trained as above; every further head is trained independently from
    * the static vectors with its own seed, then its bigram and dense layers are fitted for
    * `adaptEpochs` more epochs onto head 1's word table (frozen), so that all heads share one
-   * word table and the ensemble costs only the heads' small layers.
+   * word table and the ensemble costs only the heads' small layers. With `adaptEpochs` 0 each head
+   * keeps its own fine-tuned rows for the words seen in training (int8, ~100 bytes a word) and
+   * shares the 4-bit rows of the rest, which no head changes.
    */
   heads: number;
   adaptEpochs: number;
@@ -175,6 +177,10 @@ export function trainIntentHeads(
   const heads = [first];
   for (let k = 1; k < opts.heads; k++) {
     const own = trainClassifier(initWords, dim, examples, labels, { ...opts, seed: opts.seed + k });
+    if (opts.adaptEpochs === 0) {
+      heads.push(own);
+      continue;
+    }
     const adaptOpts = { ...opts, seed: opts.seed + 1000 + k, wordLrScale: 0, epochs: opts.adaptEpochs, lr: opts.adaptLr };
     heads.push(trainClassifier(first.words, dim, examples, labels, adaptOpts, undefined, own));
   }
@@ -384,10 +390,23 @@ export function floatModelLogits(m: FloatIntentModel, ids: number[]): Float32Arr
  */
 export function quantizeClassifier(m: FloatIntentModel, int8Words?: ReadonlySet<number>): ClassifierWeights {
   const first = m.heads[0];
+  const quantWords = (words: Float32Array) => (int8Words ? quantizeMixed(words, first.vocab, first.dim, (r) => int8Words.has(r)) : quantizeRows(words, first.vocab, first.dim));
+  const shared = quantWords(first.words);
+  /** A head trained on its own word rows keeps its int8 rows; its 4-bit rows must be the shared ones. */
+  const ownWords = (h: FloatClassifier, k: number): ClassifierHead['words'] => {
+    if (h.words === first.words || Buffer.compare(Buffer.from(h.words.buffer), Buffer.from(first.words.buffer)) === 0) return undefined;
+    const mine = quantWords(h.words);
+    if (!isMixedTable(mine) || !isMixedTable(shared)) throw new Error(`head ${k}: own word rows need int8Words (rows seen in training)`);
+    if (Buffer.compare(Buffer.from(mine.q4), Buffer.from(shared.q4)) !== 0) throw new Error(`head ${k}: a word row outside int8Words changed in training`);
+    const scale8 = new Float32Array(mine.n8);
+    for (let r = 0; r < mine.rows; r++) if (mine.slot[r] < mine.n8) scale8[mine.slot[r]] = mine.scale[r];
+    return { q8: mine.q8, scale8 };
+  };
   return {
-    words: int8Words ? quantizeMixed(first.words, first.vocab, first.dim, (r) => int8Words.has(r)) : quantizeRows(first.words, first.vocab, first.dim),
+    words: shared,
     bigramPrime: first.opts.bigramPrime,
-    heads: m.heads.map((h) => ({
+    heads: m.heads.map((h, k) => ({
+      ...(k > 0 ? { words: ownWords(h, k) } : {}),
       bigrams: quantizeRows(h.bigrams, h.opts.bigramBuckets, h.opts.bigramDim),
       hidden: h.hiddenW ? { w: h.hiddenW, b: h.hiddenB!, size: h.opts.hidden } : undefined,
       out: { w: h.outW, b: h.outB },

@@ -65,7 +65,7 @@ export interface EmbedderWeights {
 /**
  * Intent classifier (fastText-style): one shared word table and one or more heads. Inputs as
  * above; output logits float32 [B, C]. For each head k:
- *   x_t  = words[ids_t]                                  (D)
+ *   x_t  = words[ids_t] (or the head's own int8 rows, ClassifierHead.words)   (D)
  *   m    = sum_t mask_t x_t / max(sum_t mask_t, 1)
  *   h_t  = (ids_t * bigramPrime + ids_{t+1}) mod bigrams_k.rows,  t = 0 .. T-2
  *   k_t  = mask_t * mask_{t+1}
@@ -79,6 +79,12 @@ export interface EmbedderWeights {
  * ensemble's temperature). Matrices are row-major [in][out].
  */
 export interface ClassifierHead {
+  /**
+   * The head's own int8 word rows, one per int8 slot of the shared MixedTable (scale8: one scale
+   * per slot), so x_t = words_k[ids_t] differs from the shared table only on rows seen in
+   * training; the 4-bit rows stay shared. Absent: the head reads the shared table.
+   */
+  words?: { q8: Int8Array; scale8: Float32Array };
   bigrams: QuantTable;
   hidden?: { w: Float32Array; b: Float32Array; size: number };
   out: { w: Float32Array; b: Float32Array };

@@ -18,7 +18,7 @@
  * Several heads share the word mean; each has its own bigram table and dense layers, and the
  * output is Log(Sum(Softmax(l_k)) / K) * logitScale (see ClassifierWeights).
  */
-import { isMixedTable, type ClassifierHead, type ClassifierWeights, type MixedTable } from '../types.ts';
+import { isMixedTable, type ClassifierHead, type ClassifierWeights, type MixedTable, type QuantTable } from '../types.ts';
 import { DType, GraphBuilder, modelBytes } from './proto.ts';
 
 const INT64_MAX = 9223372036854775807n;
@@ -35,6 +35,11 @@ export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
   // ids * prime + id must not overflow int64 in the graph.
   if (BigInt(w.words.rows) * BigInt(w.bigramPrime) + BigInt(w.words.rows) > INT64_MAX) throw new Error('bigramPrime too large');
   w.heads.forEach((head, k) => checkHead(head, k, zDim, Db, C));
+  w.heads.forEach((head, k) => {
+    if (!head.words) return;
+    if (!isMixedTable(w.words)) throw new Error(`head ${k}: own word rows need a mixed (int8 + 4-bit) word table`);
+    if (head.words.q8.length !== w.words.n8 * D || head.words.scale8.length !== w.words.n8) throw new Error(`head ${k}: words: inconsistent sizes`);
+  });
   const scale = w.logitScale ?? 1;
   if (!(Number.isFinite(scale) && scale > 0)) throw new Error('logitScale must be a positive number');
 
@@ -66,8 +71,8 @@ export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
     const rowQ = g.op('Gather', [q, idx], { axis: 0 }, `${prefix}_row_q`);
     return g.op('Cast', [rowQ], { to: DType.float }, `${prefix}_row_f`);
   };
-  /** Float codes of MixedTable rows for ids: [B, T, dim]. */
-  const mixedRows = (prefix: string, t: MixedTable, idx: string): string => {
+  /** Float codes of MixedTable rows for ids: [B, T, dim] (and the parts a head's own rows reuse). */
+  const mixedRows = (prefix: string, t: MixedTable, idx: string) => {
     const slotT = g.int32(`${prefix}.slot`, [t.rows], t.slot);
     const q8 = g.int8(`${prefix}.q8`, [t.n8, t.dim], t.q8);
     const q4 = g.uint8(`${prefix}.q4`, [t.n4, t.dim / 2], t.q4);
@@ -85,12 +90,12 @@ export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
     const pairs = g.op('Gather', [lut, bytesI], { axis: 0 }, `${prefix}_row_pairs`);
     const r4 = g.op('Reshape', [pairs, shape], {}, `${prefix}_row_4bit`);
     const is8f = g.op('Unsqueeze', [is8, axis2], {}, `${prefix}_is_int8_3d`);
-    return g.op('Where', [is8f, r8, r4], {}, `${prefix}_row_codes`);
+    return { codes: g.op('Where', [is8f, r8, r4], {}, `${prefix}_row_codes`), is8f, i8, r4 };
   };
   /** Weighted sum over axis 1 of table rows: sum_t weight[b,t] * table[idx[b,t]]. */
-  const pooled = (prefix: string, rowF: string, s: string, idx: string, weight: string): string => {
+  const pooled = (prefix: string, rowF: string, s: string | (() => string), idx: string, weight: string): string => {
     const w3 = g.op('Unsqueeze', [weight, axis2], {}, `${prefix}_weight_3d`);
-    const rowScale = g.op('Gather', [s, idx], { axis: 0 }, `${prefix}_row_scale`);
+    const rowScale = typeof s === 'string' ? g.op('Gather', [s, idx], { axis: 0 }, `${prefix}_row_scale`) : s();
     const coef = g.op('Mul', [rowScale, w3], {}, `${prefix}_coef`);
     const scaled = g.op('Mul', [rowF, coef], {}, `${prefix}_scaled`);
     return g.op('ReduceSum', [scaled, axis1], { keepdims: 0 }, `${prefix}_mean`);
@@ -104,8 +109,24 @@ export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
 
   // Word mean.
   const maskF = g.op('Cast', [mask], { to: DType.float }, 'mask_f');
-  const wordRows = isMixedTable(w.words) ? mixedRows('words', w.words, ids) : int8Rows('word', g.int8('words.q', [w.words.rows, D], w.words.q), ids);
-  const m = pooled('word', wordRows, ws, ids, meanWeights('word', maskF));
+  const words = w.words;
+  const mixed = isMixedTable(words) ? mixedRows('words', words, ids) : undefined;
+  const wordRows = mixed ? mixed.codes : int8Rows('word', g.int8('words.q', [words.rows, D], (words as QuantTable).q), ids);
+  const wordWeight = meanWeights('word', maskF);
+  const m = pooled('word', wordRows, ws, ids, wordWeight);
+  /** A head's word mean: its own int8 rows where the shared table has int8 rows, else shared. */
+  const ownWordMean = (k: number, own: NonNullable<ClassifierHead['words']>): string => {
+    const n8 = (w.words as MixedTable).n8;
+    const q8 = g.int8(`head${k}.words.q8`, [n8, D], own.q8);
+    const s8 = g.float(`head${k}.words.scale8`, [n8, 1], own.scale8);
+    const codes = g.op('Where', [mixed!.is8f, int8Rows(`head${k}_words`, q8, mixed!.i8), mixed!.r4], {}, `head${k}_word_codes`);
+    const scale = () => {
+      const shared = g.op('Gather', [ws, ids], { axis: 0 }, `head${k}_word_scale_shared`);
+      const mine = g.op('Gather', [s8, mixed!.i8], { axis: 0 }, `head${k}_word_scale_own`);
+      return g.op('Where', [mixed!.is8f, mine, shared], {}, `head${k}_word_scale`);
+    };
+    return pooled(`head${k}_word`, codes, scale, ids, wordWeight);
+  };
 
   // Bigram pairs, hashed per head (each head has its own table size).
   const idsA = g.op('Slice', [ids, zero, minusOne, axis1], {}, 'ids_a');
@@ -125,7 +146,7 @@ export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
     const rows = int8Rows(`${u}bigram`, bq, h);
     bigramWeight ||= meanWeights('bigram', k);
     const gm = pooled(`${u}bigram`, rows, bs, h, bigramWeight);
-    let z = g.op('Concat', [m, gm], { axis: 1 }, `${u}z`);
+    let z = g.op('Concat', [head.words ? ownWordMean(i, head.words) : m, gm], { axis: 1 }, `${u}z`);
     if (head.hidden) {
       const hw = g.float(`${p}hidden.w`, [zDim, head.hidden.size], head.hidden.w);
       const hb = g.float(`${p}hidden.b`, [head.hidden.size], head.hidden.b);

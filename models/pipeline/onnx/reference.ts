@@ -62,7 +62,13 @@ export function classifierFeatures(w: ClassifierWeights, ids: number[][], mask: 
   checkShapes(ids, mask);
   const D = w.words.dim;
   const bigrams = w.heads[head].bigrams;
+  const own = w.heads[head].words;
   const Db = bigrams.dim;
+  const wordRow = (id: number): number[] => {
+    if (!own || !isMixedTable(w.words) || id < 0 || id >= w.words.rows || w.words.slot[id] >= w.words.n8) return row(w.words, id);
+    const k = w.words.slot[id];
+    return Array.from(own.q8.subarray(k * D, (k + 1) * D), (q) => q * own.scale8[k]);
+  };
   return ids.map((seq, b) => {
     const mk = mask[b];
     const m = new Array<number>(D).fill(0);
@@ -70,7 +76,7 @@ export function classifierFeatures(w: ClassifierWeights, ids: number[][], mask: 
     seq.forEach((id, t) => {
       count += mk[t];
       if (mk[t] === 0) return;
-      const x = row(w.words, id);
+      const x = wordRow(id);
       for (let d = 0; d < D; d++) m[d] += mk[t] * x[d];
     });
     const mDen = Math.max(count, 1);
