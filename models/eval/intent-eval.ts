@@ -52,17 +52,15 @@ export async function evaluateIntent(
   const predictions = test.map((e, i) => toPrediction(e.label, preds[i]));
   const routed = bypass(predictions, m.calibration.routeThreshold);
   const dt = m.calibration.declineThreshold;
-  const declined = dt === undefined ? null : declineStats(test.map((e, i) => ({ gold: e.label, topLabel: preds[i].topLabel, confidence: preds[i].confidence })), dt);
+  const topRows = test.map((e, i) => ({ gold: e.label, topLabel: preds[i].topLabel, confidence: preds[i].confidence }));
+  const declined = dt === undefined ? null : declineStats(topRows, dt);
   const floatPreds = test.map((e) => {
     const l = floatModelLogits(m.float, m.classifier.tokenizer.encode(e.text));
     return toPrediction(e.label, m.classifier.decide(l));
   });
   const cut = m.calibration.oosThreshold;
   const grid = Array.from({ length: 19 }, (_, i) => Math.round((i + 1) * 5) / 100);
-  const tradeoff = oosTradeoff(
-    test.map((e, i) => ({ gold: e.label, topLabel: preds[i].topLabel, confidence: preds[i].confidence })),
-    [...new Set([...grid, cut])].sort((a, b) => a - b),
-  );
+  const tradeoff = oosTradeoff(topRows, [...new Set([...grid, cut])].sort((a, b) => a - b));
   const latencyMs = await singleQueryLatency(m.classifier, test.map((e) => e.text), latencyRuns);
   const lat = percentiles(latencyMs);
   const hasOos = test.some((e) => e.label === OOS);

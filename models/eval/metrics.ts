@@ -63,8 +63,9 @@ export interface OosTradeoffPoint {
  */
 export function oosTradeoff(rows: ReadonlyArray<{ gold: string; topLabel: string; confidence: number }>, cuts: readonly number[]): OosTradeoffPoint[] | null {
   if (!rows.some((r) => r.gold === OOS)) return null;
+  const top = rows.map((r) => ({ gold: r.gold, label: r.topLabel, confidence: r.confidence }));
   return cuts.map((cut) => {
-    const preds = rows.map((r) => ({ gold: r.gold, label: r.topLabel === OOS || r.confidence < cut ? OOS : r.topLabel, confidence: r.confidence }));
+    const preds = applyOosThreshold(top, cut);
     return { cut, inScopeAccuracy: inScopeAccuracy(preds), oosRecall: oosRecall(preds)! };
   });
 }

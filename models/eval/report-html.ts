@@ -13,6 +13,7 @@ import {
   mostConfused,
   percentiles,
   reliabilityBins,
+  type OosTradeoffPoint,
   type Prediction,
 } from './metrics.js';
 
@@ -53,7 +54,7 @@ export interface IntentReportData {
   /** Size of the confusion sub-matrix (default 10). */
   confusedK?: number;
   /** Test in-scope accuracy / oos recall per out-of-scope cut, and the cut validation chose. */
-  oosTradeoff?: { chosen: number; points: ReadonlyArray<{ cut: number; inScopeAccuracy: number; oosRecall: number }> };
+  oosTradeoff?: { chosen: number; points: readonly OosTradeoffPoint[] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -248,8 +249,8 @@ function latencySvg(latencies: readonly number[], nbins = 30): string {
 function tradeoffSection(t: NonNullable<IntentReportData['oosTradeoff']>): string {
   const rows = t.points
     .map((p) => {
-      const mark = p.cut === t.chosen ? ' style="font-weight:bold"' : '';
-      return `<tr${mark}><td class="num">${p.cut.toFixed(3)}${p.cut === t.chosen ? ' (validation)' : ''}</td><td class="num">${(p.inScopeAccuracy * 100).toFixed(2)}%</td><td class="num">${(p.oosRecall * 100).toFixed(1)}%</td></tr>`;
+      const chosen = p.cut === t.chosen;
+      return `<tr${chosen ? ' style="font-weight:bold"' : ''}><td class="num">${p.cut.toFixed(3)}${chosen ? ' (validation)' : ''}</td><td class="num">${(p.inScopeAccuracy * 100).toFixed(2)}%</td><td class="num">${(p.oosRecall * 100).toFixed(1)}%</td></tr>`;
     })
     .join('');
   return (

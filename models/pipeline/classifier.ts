@@ -394,10 +394,11 @@ export function quantizeClassifier(m: FloatIntentModel, int8Words?: ReadonlySet<
   const shared = quantWords(first.words);
   /** A head trained on its own word rows keeps its int8 rows; its 4-bit rows must be the shared ones. */
   const ownWords = (h: FloatClassifier, k: number): ClassifierHead['words'] => {
-    if (h.words === first.words || Buffer.compare(Buffer.from(h.words.buffer), Buffer.from(first.words.buffer)) === 0) return undefined;
+    const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    if (h.words === first.words || bytes(h.words).equals(bytes(first.words))) return undefined;
     const mine = quantWords(h.words);
     if (!isMixedTable(mine) || !isMixedTable(shared)) throw new Error(`head ${k}: own word rows need int8Words (rows seen in training)`);
-    if (Buffer.compare(Buffer.from(mine.q4), Buffer.from(shared.q4)) !== 0) throw new Error(`head ${k}: a word row outside int8Words changed in training`);
+    if (!bytes(mine.q4).equals(bytes(shared.q4))) throw new Error(`head ${k}: a word row outside int8Words changed in training`);
     const scale8 = new Float32Array(mine.n8);
     for (let r = 0; r < mine.rows; r++) if (mine.slot[r] < mine.n8) scale8[mine.slot[r]] = mine.scale[r];
     return { q8: mine.q8, scale8 };

@@ -34,12 +34,7 @@ export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
   if (!Number.isSafeInteger(w.bigramPrime) || w.bigramPrime <= 0) throw new Error('bigramPrime must be a positive safe integer');
   // ids * prime + id must not overflow int64 in the graph.
   if (BigInt(w.words.rows) * BigInt(w.bigramPrime) + BigInt(w.words.rows) > INT64_MAX) throw new Error('bigramPrime too large');
-  w.heads.forEach((head, k) => checkHead(head, k, zDim, Db, C));
-  w.heads.forEach((head, k) => {
-    if (!head.words) return;
-    if (!isMixedTable(w.words)) throw new Error(`head ${k}: own word rows need a mixed (int8 + 4-bit) word table`);
-    if (head.words.q8.length !== w.words.n8 * D || head.words.scale8.length !== w.words.n8) throw new Error(`head ${k}: words: inconsistent sizes`);
-  });
+  w.heads.forEach((head, k) => checkHead(head, k, w.words, zDim, Db, C));
   const scale = w.logitScale ?? 1;
   if (!(Number.isFinite(scale) && scale > 0)) throw new Error('logitScale must be a positive number');
 
@@ -92,10 +87,17 @@ export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
     const is8f = g.op('Unsqueeze', [is8, axis2], {}, `${prefix}_is_int8_3d`);
     return { codes: g.op('Where', [is8f, r8, r4], {}, `${prefix}_row_codes`), is8f, i8, r4 };
   };
+  /** Per-row scales of idx from scale table s, gathered once per (s, idx) however many heads read them. */
+  const scaleGathers = new Map<string, string>();
+  const gatherScale = (prefix: string, s: string, idx: string): string => {
+    const key = `${s}|${idx}`;
+    if (!scaleGathers.has(key)) scaleGathers.set(key, g.op('Gather', [s, idx], { axis: 0 }, `${prefix}_row_scale`));
+    return scaleGathers.get(key)!;
+  };
   /** Weighted sum over axis 1 of table rows: sum_t weight[b,t] * table[idx[b,t]]. */
   const pooled = (prefix: string, rowF: string, s: string | (() => string), idx: string, weight: string): string => {
     const w3 = g.op('Unsqueeze', [weight, axis2], {}, `${prefix}_weight_3d`);
-    const rowScale = typeof s === 'string' ? g.op('Gather', [s, idx], { axis: 0 }, `${prefix}_row_scale`) : s();
+    const rowScale = typeof s === 'string' ? gatherScale(prefix, s, idx) : s();
     const coef = g.op('Mul', [rowScale, w3], {}, `${prefix}_coef`);
     const scaled = g.op('Mul', [rowF, coef], {}, `${prefix}_scaled`);
     return g.op('ReduceSum', [scaled, axis1], { keepdims: 0 }, `${prefix}_mean`);
@@ -121,7 +123,7 @@ export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
     const s8 = g.float(`head${k}.words.scale8`, [n8, 1], own.scale8);
     const codes = g.op('Where', [mixed!.is8f, int8Rows(`head${k}_words`, q8, mixed!.i8), mixed!.r4], {}, `head${k}_word_codes`);
     const scale = () => {
-      const shared = g.op('Gather', [ws, ids], { axis: 0 }, `head${k}_word_scale_shared`);
+      const shared = gatherScale('word', ws, ids);
       const mine = g.op('Gather', [s8, mixed!.i8], { axis: 0 }, `head${k}_word_scale_own`);
       return g.op('Where', [mixed!.is8f, mine, shared], {}, `head${k}_word_scale`);
     };
@@ -170,8 +172,12 @@ export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
   return modelBytes(g, { docString: 'Switchyard fastText-style intent classifier (int8 tables, per-row scale).' });
 }
 
-function checkHead(head: ClassifierHead, k: number, zDim: number, Db: number, C: number): void {
+function checkHead(head: ClassifierHead, k: number, words: ClassifierWeights['words'], zDim: number, Db: number, C: number): void {
   const { bigrams: b, hidden, out } = head;
+  if (head.words) {
+    if (!isMixedTable(words)) throw new Error(`head ${k}: own word rows need a mixed (int8 + 4-bit) word table`);
+    if (head.words.q8.length !== words.n8 * words.dim || head.words.scale8.length !== words.n8) throw new Error(`head ${k}: words: inconsistent sizes`);
+  }
   if (b.dim !== Db || b.q.length !== b.rows * b.dim || b.scale.length !== b.rows || b.rows < 1) throw new Error(`head ${k}: bigrams: inconsistent sizes`);
   if (hidden && (hidden.w.length !== zDim * hidden.size || hidden.b.length !== hidden.size)) throw new Error(`head ${k}: hidden: inconsistent sizes`);
   const inDim = hidden ? hidden.size : zDim;
