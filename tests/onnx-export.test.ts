@@ -26,7 +26,7 @@ import { buildEmbedderOnnx } from '../models/pipeline/onnx/embedder-graph.ts';
 import { decodeModel } from '../models/pipeline/onnx/proto.ts';
 import { classifierForward, embedderForward } from '../models/pipeline/onnx/reference.ts';
 import { mulberry32 } from '../models/pipeline/datasets.ts';
-import { dequantizeMixed, quantizeMixed, quantizeRows } from '../models/pipeline/quantize.ts';
+import { dequantizeColumns, dequantizeMixed, quantizeColumns, quantizeMixed, quantizeRows } from '../models/pipeline/quantize.ts';
 import { tokenizerJson as productTokenizerJson } from '../models/pipeline/vocab.ts';
 import type { ClassifierWeights, EmbedderWeights, MixedTable } from '../models/pipeline/types.ts';
 
@@ -80,9 +80,9 @@ function makeClassifier(seed: number, kind: Kind): ClassifierWeights {
   const z = D + DB;
   const head = (hidden: boolean, buckets: number) => {
     const bigrams = randomTable(rand, buckets, DB);
-    const h = hidden ? { w: randomVec(rand, z * HIDDEN), b: randomVec(rand, HIDDEN), size: HIDDEN } : undefined;
+    const h = hidden ? { w: quantizeColumns(randomVec(rand, z * HIDDEN), z, HIDDEN), b: randomVec(rand, HIDDEN), size: HIDDEN } : undefined;
     const inDim = h ? HIDDEN : z;
-    return { bigrams, hidden: h, out: { w: randomVec(rand, inDim * C, 2), b: randomVec(rand, C) } };
+    return { bigrams, hidden: h, out: { w: quantizeColumns(randomVec(rand, inDim * C, 2), inDim, C), b: randomVec(rand, C) } };
   };
   if (kind === 'ensemble') {
     // The third head has its own int8 word rows (the 4-bit rows stay shared).
@@ -290,12 +290,29 @@ describe('ONNX export', () => {
     expect(m.node!.map((n) => n.opType).filter((op) => !allowed.has(op!))).toEqual([]);
   });
 
+  it('stores dense layers as int8 with one scale per output column, within half a step of the float weights', () => {
+    const rand = mulberry32(5);
+    const w = randomVec(rand, 12 * 7, 3);
+    for (let i = 0; i < 12; i++) w[i * 7 + 4] = 0; // an all-zero column
+    const m = quantizeColumns(w, 12, 7);
+    expect([m.rows, m.cols, m.q.length, m.scale.length]).toEqual([12, 7, 84, 7]);
+    expect(m.scale[4]).toBe(0);
+    const back = dequantizeColumns(m);
+    for (let k = 0; k < w.length; k++) expect(Math.abs(back[k] - w[k])).toBeLessThanOrEqual(m.scale[k % 7] / 2 + 1e-7);
+    expect(() => quantizeColumns(w, 12, 8)).toThrow(/shape/);
+    const g = decodeModel(classifierBytes.hidden).graph!;
+    const init = new Map(g.initializer!.map((x) => [x.name!, x]));
+    for (const name of ['hidden.w.q', 'out.w.q']) expect(init.get(name)?.dataType).toBe(3); // int8
+    expect(init.get('hidden.w.scale')?.dims?.map(Number)).toEqual([HIDDEN]);
+    expect(init.has('hidden.w')).toBe(false);
+  });
+
   it('an ensemble shares one word table (4-bit rows always) and stores each head\'s bigram and dense layers', () => {
     const g = decodeModel(classifierBytes.ensemble).graph!;
     const names = g.initializer!.map((x) => x.name!);
     expect(names.filter((n) => n.startsWith('words.')).sort()).toEqual(['words.n8', 'words.nibbles', 'words.q4', 'words.q8', 'words.row_shape', 'words.scale', 'words.slot', 'words.zero']);
-    for (const k of [0, 1, 2]) expect(names).toEqual(expect.arrayContaining([`head${k}.bigrams.q`, `head${k}.out.w`]));
-    expect(names).not.toContain('head1.hidden.w');
+    for (const k of [0, 1, 2]) expect(names).toEqual(expect.arrayContaining([`head${k}.bigrams.q`, `head${k}.out.w.q`, `head${k}.out.w.scale`]));
+    expect(names.some((n) => n.startsWith('head1.hidden'))).toBe(false);
     expect(names.filter((n) => n.includes('.words.'))).toEqual(['head2.words.q8', 'head2.words.scale8']);
     const ops = new Set(g.node!.map((n) => n.opType));
     for (const op of ['Softmax', 'Sum', 'Log']) expect(ops.has(op)).toBe(true);
@@ -306,7 +323,7 @@ describe('ONNX export', () => {
     const badOwn = { ...classifiers.ensemble.heads[2], words: { q8: new Int8Array(3), scale8: new Float32Array(1) } };
     expect(() => buildClassifierOnnx({ ...classifiers.ensemble, heads: [classifiers.ensemble.heads[0], badOwn] })).toThrow(/head 1: words/);
     expect(() => buildClassifierOnnx({ ...classifiers.hidden, heads: [classifiers.hidden.heads[0], classifiers.ensemble.heads[2]] })).toThrow(/mixed/);
-    const badHead = { ...classifiers.ensemble.heads[1], out: { w: new Float32Array(3), b: new Float32Array(C) } };
+    const badHead = { ...classifiers.ensemble.heads[1], out: { w: { rows: 1, cols: 3, q: new Int8Array(3), scale: new Float32Array(3) }, b: new Float32Array(C) } };
     expect(() => buildClassifierOnnx({ ...classifiers.ensemble, heads: [classifiers.ensemble.heads[0], badHead] })).toThrow(/head 1: out/);
   });
 

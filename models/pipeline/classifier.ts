@@ -5,7 +5,7 @@
  * types.ts and implemented by the ONNX graph; `floatLogits` here is the float reference the trainer uses.
  */
 import { mulberry32 } from './datasets.ts';
-import { quantizeMixed, quantizeRows } from './quantize.ts';
+import { quantizeColumns, quantizeMixed, quantizeRows } from './quantize.ts';
 import { ensembleLogits } from './onnx/reference.ts';
 import { isMixedTable, OOS, type ClassifierHead, type ClassifierWeights } from './types.ts';
 
@@ -385,7 +385,7 @@ export function floatModelLogits(m: FloatIntentModel, ids: number[]): Float32Arr
 }
 
 /**
- * int8 words and bigrams with per-row scales; dense layers stay float32 (they are small). With
+ * int8 words and bigrams with per-row scales, dense layers int8 with per-column scales. With
  * `int8Words` (the ids seen in training) the other word rows, still the static vectors, are 4-bit.
  */
 export function quantizeClassifier(m: FloatIntentModel, int8Words?: ReadonlySet<number>): ClassifierWeights {
@@ -409,8 +409,8 @@ export function quantizeClassifier(m: FloatIntentModel, int8Words?: ReadonlySet<
     heads: m.heads.map((h, k) => ({
       ...(k > 0 ? { words: ownWords(h, k) } : {}),
       bigrams: quantizeRows(h.bigrams, h.opts.bigramBuckets, h.opts.bigramDim),
-      hidden: h.hiddenW ? { w: h.hiddenW, b: h.hiddenB!, size: h.opts.hidden } : undefined,
-      out: { w: h.outW, b: h.outB },
+      hidden: h.hiddenW ? { w: quantizeColumns(h.hiddenW, h.dim + h.opts.bigramDim, h.opts.hidden), b: h.hiddenB!, size: h.opts.hidden } : undefined,
+      out: { w: quantizeColumns(h.outW, h.opts.hidden > 0 ? h.opts.hidden : h.dim + h.opts.bigramDim, h.outB.length), b: h.outB },
     })),
     ...(m.heads.length > 1 ? { logitScale: m.logitScale } : {}),
     labels: first.labels,

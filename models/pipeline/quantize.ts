@@ -1,4 +1,4 @@
-import type { MixedTable, QuantTable } from './types.ts';
+import type { MixedTable, QuantMatrix, QuantTable } from './types.ts';
 
 /** Symmetric int8 quantization with one scale per row (scale = max |x| / 127). */
 export function quantizeRows(values: Float32Array, rows: number, dim: number): QuantTable {
@@ -13,6 +13,23 @@ export function quantizeRows(values: Float32Array, rows: number, dim: number): Q
     for (let d = 0; d < dim; d++) q[r * dim + d] = Math.max(-127, Math.min(127, Math.round(values[r * dim + d] / s)));
   }
   return { rows, dim, q, scale };
+}
+
+/** Symmetric int8 quantization of a row-major [rows][cols] matrix with one scale per column. */
+export function quantizeColumns(values: Float32Array, rows: number, cols: number): QuantMatrix {
+  if (values.length !== rows * cols) throw new Error('quantizeColumns: shape mismatch');
+  const scale = new Float32Array(cols);
+  for (let i = 0; i < rows; i++) for (let o = 0; o < cols; o++) scale[o] = Math.max(scale[o], Math.abs(values[i * cols + o]));
+  for (let o = 0; o < cols; o++) scale[o] /= 127;
+  const q = new Int8Array(rows * cols);
+  for (let i = 0; i < rows; i++)
+    for (let o = 0; o < cols; o++) if (scale[o] > 0) q[i * cols + o] = Math.max(-127, Math.min(127, Math.round(values[i * cols + o] / scale[o])));
+  return { rows, cols, q, scale };
+}
+
+/** The float values of an int8 matrix with per-column scales. */
+export function dequantizeColumns(m: QuantMatrix): Float32Array {
+  return Float32Array.from(m.q, (v, k) => v * m.scale[k % m.cols]);
 }
 
 /** The float values an int8 table stands for. */

@@ -48,6 +48,17 @@ export interface MixedTable {
   scale: Float32Array;
 }
 
+/**
+ * An int8 matrix [rows][cols] (row-major, rows = inputs, cols = outputs) with one float scale per
+ * column: value(i, o) = q[i * cols + o] * scale[o].
+ */
+export interface QuantMatrix {
+  rows: number;
+  cols: number;
+  q: Int8Array;
+  scale: Float32Array;
+}
+
 export function isMixedTable(t: QuantTable | MixedTable): t is MixedTable {
   return 'slot' in t;
 }
@@ -76,7 +87,8 @@ export interface EmbedderWeights {
  * One head: logits = l_1. Several (an ensemble averaging probabilities):
  *   logits = log(mean_k softmax(l_k)) * logitScale
  * so softmax(logits) is the mean of the heads' probabilities sharpened by logitScale (1 / the
- * ensemble's temperature). Matrices are row-major [in][out].
+ * ensemble's temperature). Matrices are row-major [in][out], int8 with one scale per output
+ * column (QuantMatrix); biases float32.
  */
 export interface ClassifierHead {
   /**
@@ -86,8 +98,8 @@ export interface ClassifierHead {
    */
   words?: { q8: Int8Array; scale8: Float32Array };
   bigrams: QuantTable;
-  hidden?: { w: Float32Array; b: Float32Array; size: number };
-  out: { w: Float32Array; b: Float32Array };
+  hidden?: { w: QuantMatrix; b: Float32Array; size: number };
+  out: { w: QuantMatrix; b: Float32Array };
 }
 
 export interface ClassifierWeights {

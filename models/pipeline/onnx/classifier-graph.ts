@@ -15,10 +15,14 @@
  * Cast to int32 and Gather from a [256, 2] float lookup table (byte -> [low - 8, high - 8]) then
  * Reshape [B, T, D / 2, 2] -> [B, T, D]; Where(isInt8) selects, and the per-id scale multiplies.
  *
+ * Dense layers are int8 [in, out] with one float scale per output column: Cast, Mul by the scales,
+ * then Gemm; onnxruntime folds the dequantization into a constant when the session loads, so the
+ * file carries int8 and inference runs the float Gemm.
+ *
  * Several heads share the word mean; each has its own bigram table and dense layers, and the
  * output is Log(Sum(Softmax(l_k)) / K) * logitScale (see ClassifierWeights).
  */
-import { isMixedTable, type ClassifierHead, type ClassifierWeights, type MixedTable, type QuantTable } from '../types.ts';
+import { isMixedTable, type ClassifierHead, type ClassifierWeights, type MixedTable, type QuantMatrix, type QuantTable } from '../types.ts';
 import { DType, GraphBuilder, modelBytes } from './proto.ts';
 
 const INT64_MAX = 9223372036854775807n;
@@ -109,6 +113,13 @@ export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
     return g.op('Div', [weight, countC], {}, `${prefix}_weight`);
   };
 
+  /** An int8 matrix with per-column scales as float: Cast, Mul (folded to a constant by onnxruntime). */
+  const matrix = (name: string, m: QuantMatrix): string => {
+    const q = g.int8(`${name}.q`, [m.rows, m.cols], m.q);
+    const s = g.float(`${name}.scale`, [m.cols], m.scale);
+    return g.op('Mul', [g.op('Cast', [q], { to: DType.float }, `${name.replace(/\./g, '_')}_f`), s], {}, `${name.replace(/\./g, '_')}_dequant`);
+  };
+
   // Word mean.
   const maskF = g.op('Cast', [mask], { to: DType.float }, 'mask_f');
   const words = w.words;
@@ -150,13 +161,12 @@ export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
     const gm = pooled(`${u}bigram`, rows, bs, h, bigramWeight);
     let z = g.op('Concat', [head.words ? ownWordMean(i, head.words) : m, gm], { axis: 1 }, `${u}z`);
     if (head.hidden) {
-      const hw = g.float(`${p}hidden.w`, [zDim, head.hidden.size], head.hidden.w);
+      const hw = matrix(`${p}hidden.w`, head.hidden.w);
       const hb = g.float(`${p}hidden.b`, [head.hidden.size], head.hidden.b);
       const pre = g.op('Gemm', [z, hw, hb], {}, `${u}hidden_pre`);
       z = g.op('Relu', [pre], {}, `${u}hidden`);
     }
-    const inDim = head.hidden ? head.hidden.size : zDim;
-    const ow = g.float(`${p}out.w`, [inDim, C], head.out.w);
+    const ow = matrix(`${p}out.w`, head.out.w);
     const ob = g.float(`${p}out.b`, [C], head.out.b);
     return g.op('Gemm', [z, ow, ob], {}, single ? 'logits' : `${u}logits`);
   });
@@ -179,9 +189,10 @@ function checkHead(head: ClassifierHead, k: number, words: ClassifierWeights['wo
     if (head.words.q8.length !== words.n8 * words.dim || head.words.scale8.length !== words.n8) throw new Error(`head ${k}: words: inconsistent sizes`);
   }
   if (b.dim !== Db || b.q.length !== b.rows * b.dim || b.scale.length !== b.rows || b.rows < 1) throw new Error(`head ${k}: bigrams: inconsistent sizes`);
-  if (hidden && (hidden.w.length !== zDim * hidden.size || hidden.b.length !== hidden.size)) throw new Error(`head ${k}: hidden: inconsistent sizes`);
+  const okMatrix = (m: QuantMatrix, rows: number, cols: number) => m.rows === rows && m.cols === cols && m.q.length === rows * cols && m.scale.length === cols;
+  if (hidden && (!okMatrix(hidden.w, zDim, hidden.size) || hidden.b.length !== hidden.size)) throw new Error(`head ${k}: hidden: inconsistent sizes`);
   const inDim = hidden ? hidden.size : zDim;
-  if (out.w.length !== inDim * C || out.b.length !== C) throw new Error(`head ${k}: out: inconsistent sizes`);
+  if (!okMatrix(out.w, inDim, C) || out.b.length !== C) throw new Error(`head ${k}: out: inconsistent sizes`);
 }
 
 function checkMixed(t: MixedTable): void {

@@ -3,8 +3,8 @@
  * dequantized int8 values). Used by tests and by the trainer to check export parity.
  * The math is the one documented in ../types.ts.
  */
-import { mixedCode } from '../quantize.ts';
-import { isMixedTable, type ClassifierWeights, type EmbedderWeights, type MixedTable, type QuantTable } from '../types.ts';
+import { dequantizeColumns, mixedCode } from '../quantize.ts';
+import { isMixedTable, type ClassifierWeights, type EmbedderWeights, type MixedTable, type QuantMatrix, type QuantTable } from '../types.ts';
 import { NORMALIZE_EPS } from './embedder-graph.ts';
 
 export interface EmbedderOutput {
@@ -94,10 +94,11 @@ export function classifierFeatures(w: ClassifierWeights, ids: number[][], mask: 
   });
 }
 
-/** x @ W + b with W row-major [in][out]. */
-function affine(x: number[], W: Float32Array, b: Float32Array, outDim: number): number[] {
+/** x @ W + b with W int8 [in][out] (per-column scales). */
+function affine(x: number[], Wq: QuantMatrix, b: Float32Array, outDim: number): number[] {
   const y = Array.from(b);
-  if (W.length !== x.length * outDim) throw new Error('affine: shape mismatch');
+  if (Wq.rows !== x.length || Wq.cols !== outDim || Wq.q.length !== x.length * outDim) throw new Error('affine: shape mismatch');
+  const W = dequantizeColumns(Wq);
   for (let i = 0; i < x.length; i++) {
     const xi = x[i];
     if (xi === 0) continue;
