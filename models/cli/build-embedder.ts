@@ -1,0 +1,19 @@
+/**
+ * `npm run models:embedder -- --out <dir> [--supervised]`: builds a static embedder folder from
+ * GloVe (build-time only) and prints its STS-B Spearman. Without `--supervised` it is the
+ * committed default's recipe; with it the rows are also fitted to the STS-B train pairs. The
+ * folder can then go through `npm run gate -- --candidate <dir>`.
+ */
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { writeEmbedderFolder } from '../pipeline/embedder-folder.ts';
+
+const { values } = parseArgs({ options: { out: { type: 'string' }, supervised: { type: 'boolean' }, version: { type: 'string' } } });
+if (!values.out) {
+  console.error('usage: npm run models:embedder -- --out <dir> [--supervised] [--version x.y.z]');
+  process.exit(2);
+}
+const dir = resolve(values.out);
+const t0 = performance.now();
+const { vocabSize, sts } = await writeEmbedderFolder(dir, values.supervised ? 'supervised' : 'static', values.version ?? '1.0.0');
+console.log(JSON.stringify({ dir, recipe: values.supervised ? 'supervised' : 'static', vocabSize, ...sts, buildSeconds: (performance.now() - t0) / 1000 }));

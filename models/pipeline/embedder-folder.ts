@@ -1,0 +1,34 @@
+/** Builds an embedder recipe and writes it as an HF-format folder with its manifest and STS-B scores. */
+import { rm } from 'node:fs/promises';
+import { stsSpearman } from '../eval/sts-eval.ts';
+import { loadSentenceEmbedder } from '../runtime/load-node.ts';
+import { buildDefaultEmbedder, embedderSettings, type EmbedderRecipe } from './default-embedder.ts';
+import { embedderConfig, writeHfModelFolder } from './hf-folder.ts';
+import { writeManifest } from './manifest-writer.ts';
+import { tokenizerConfig } from './vocab.ts';
+
+export async function writeEmbedderFolder(dir: string, recipe: EmbedderRecipe, version: string) {
+  const built = await buildDefaultEmbedder(recipe);
+  await rm(dir, { recursive: true, force: true });
+  await writeHfModelFolder(dir, {
+    onnx: built.onnx,
+    config: embedderConfig(built.dim, built.vocabSize),
+    tokenizerJson: built.tokJson,
+    tokenizerConfig: tokenizerConfig(),
+  });
+  const manifest = (metrics: Record<string, unknown>) =>
+    writeManifest(dir, {
+      name: recipe === 'static' ? 'switchyard-static-embedder' : 'switchyard-static-embedder-supervised',
+      version,
+      kind: 'sentence-embedder',
+      trainingDataSha256: built.corpusSha,
+      settings: embedderSettings(recipe),
+      seed: 0,
+      metrics,
+    });
+  await manifest({});
+  const emb = await loadSentenceEmbedder(dir);
+  const sts = { stsbDevSpearman: await stsSpearman(emb, 'dev'), stsbTestSpearman: await stsSpearman(emb, 'test') };
+  await manifest(sts);
+  return { vocabSize: built.vocabSize, sts };
+}
