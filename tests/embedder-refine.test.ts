@@ -77,6 +77,8 @@ describe('supervised refinement of the embedder rows', () => {
     expect(refined.every(Number.isFinite)).toBe(true);
     const again = refineSupervised(rows, D, feats, sup, { lamM: 1, lamS: 1, iterations: 150 });
     expect(Buffer.from(again.buffer).equals(Buffer.from(refined.buffer))).toBe(true);
+    expect(() => refineSupervised(rows, D, feats, { a: [[1]], b: [[2]], score: [3] })).toThrow(/two or more pairs/);
+    expect(() => refineSupervised(rows, D, feats, { ...sup, score: sup.score.map(() => 2) })).toThrow(/varying scores/);
   });
 
   it('L-BFGS finds the minimum of a badly scaled quadratic', () => {

@@ -74,6 +74,7 @@ export function refineSupervised(
   let sy = 0;
   for (let i = 0; i < P; i++) sy += (y[i] - ym) ** 2;
   sy = Math.sqrt(sy / P);
+  if (P < 2 || sup.a.length !== P || sup.b.length !== P || !(sy > 0)) throw new Error('refineSupervised: needs two or more pairs (a, b, score aligned) with varying scores');
   const lamM = opts.lamM * 1e-3;
   const lamS = opts.lamS * 1e-4;
 
