@@ -14,6 +14,7 @@ if (!values.out) {
   process.exit(2);
 }
 const dir = resolve(values.out);
+const recipe = values.supervised ? 'supervised' : 'static';
 const t0 = performance.now();
-const { vocabSize, sts } = await writeEmbedderFolder(dir, values.supervised ? 'supervised' : 'static', values.version ?? '1.0.0');
-console.log(JSON.stringify({ dir, recipe: values.supervised ? 'supervised' : 'static', vocabSize, ...sts, buildSeconds: (performance.now() - t0) / 1000 }));
+const { vocabSize, sts } = await writeEmbedderFolder(dir, recipe, values.version ?? '1.0.0');
+console.log(JSON.stringify({ dir, recipe, vocabSize, ...sts, buildSeconds: (performance.now() - t0) / 1000 }));

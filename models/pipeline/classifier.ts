@@ -409,8 +409,8 @@ export function quantizeClassifier(m: FloatIntentModel, int8Words?: ReadonlySet<
     heads: m.heads.map((h, k) => ({
       ...(k > 0 ? { words: ownWords(h, k) } : {}),
       bigrams: quantizeRows(h.bigrams, h.opts.bigramBuckets, h.opts.bigramDim),
-      hidden: h.hiddenW ? { w: quantizeColumns(h.hiddenW, h.dim + h.opts.bigramDim, h.opts.hidden), b: h.hiddenB!, size: h.opts.hidden } : undefined,
-      out: { w: quantizeColumns(h.outW, h.opts.hidden > 0 ? h.opts.hidden : h.dim + h.opts.bigramDim, h.outB.length), b: h.outB },
+      hidden: h.hiddenW ? { w: quantizeColumns(h.hiddenW, h.hiddenW.length / h.hiddenB!.length, h.hiddenB!.length), b: h.hiddenB!, size: h.opts.hidden } : undefined,
+      out: { w: quantizeColumns(h.outW, h.outW.length / h.outB.length, h.outB.length), b: h.outB },
     })),
     ...(m.heads.length > 1 ? { logitScale: m.logitScale } : {}),
     labels: first.labels,

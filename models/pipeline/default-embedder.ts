@@ -41,8 +41,9 @@ export async function buildDefaultEmbedder(recipe: EmbedderRecipe = 'static') {
     recipe === 'static'
       ? buildEmbedder(glove, entries, corpusIds, DEFAULT_EMBEDDER)
       : buildEmbedder(glove, entries, corpusIds, SUPERVISED_EMBEDDER, {
-          a: stsTrain.map((p) => tokenizer.encode(p.s1)),
-          b: stsTrain.map((p) => tokenizer.encode(p.s2)),
+          // corpusIds starts with the pairs, s1 and s2 in turn.
+          a: stsTrain.map((_, i) => corpusIds[2 * i]),
+          b: stsTrain.map((_, i) => corpusIds[2 * i + 1]),
           score: stsTrain.map((p) => p.score),
         });
   return { vocabSize: entries.length, dim: weights.table.dim, tokJson, onnx: buildEmbedderOnnx(weights), corpusSha };

@@ -4,7 +4,7 @@
  */
 import type { Glove } from './glove.ts';
 import { lbfgs } from './lbfgs.ts';
-import type { VocabEntry } from './vocab.ts';
+import { pieceRank, type VocabEntry } from './vocab.ts';
 
 /** Scored sentence pairs (token ids) that the supervised refinement fits; STS-B train only. */
 export interface StsSupervision {
@@ -33,14 +33,9 @@ export function tokenFeatures(glove: Glove, entries: VocabEntry[], base: Float32
   const f = new Float64Array(entries.length * nf);
   const logN = Math.log(glove.words.length);
   entries.forEach((e, i) => {
-    let rank: number;
-    let piece = 0;
-    if (e.gloveRank !== undefined) rank = e.gloveRank;
-    else if (e.sourceRanks && e.sourceRanks.length > 0) {
-      const sorted = [...e.sourceRanks].sort((x, y) => x - y);
-      rank = sorted[Math.floor(sorted.length / 2)];
-      piece = 1;
-    } else return;
+    const rank = e.gloveRank ?? pieceRank(e);
+    if (rank === undefined) return;
+    const piece = e.gloveRank === undefined ? 1 : 0;
     let norm = 0;
     for (let d = 0; d < dim; d++) norm += base[i * dim + d] ** 2;
     norm = Math.sqrt(norm) + 1e-9;

@@ -17,7 +17,7 @@ import { zipfProbability } from './glove.ts';
 import { quantizeRows } from './quantize.ts';
 import { DEFAULT_REFINE, refineSupervised, tokenFeatures, type RefineOptions, type StsSupervision } from './embedder-refine.ts';
 import type { EmbedderWeights } from './types.ts';
-import type { VocabEntry } from './vocab.ts';
+import { pieceRank, type VocabEntry } from './vocab.ts';
 
 export interface EmbedderOptions {
   /** SIF smoothing constant a. */
@@ -54,9 +54,8 @@ export function sifWeights(glove: Glove, entries: VocabEntry[], opts: EmbedderOp
   const n = glove.words.length;
   return Float32Array.from(entries, (e) => {
     if (e.gloveRank !== undefined) return opts.sifA / (opts.sifA + zipfProbability(e.gloveRank, n));
-    if (!e.sourceRanks || e.sourceRanks.length === 0) return 0;
-    const sorted = [...e.sourceRanks].sort((a, b) => a - b);
-    const median = sorted[Math.floor(sorted.length / 2)];
+    const median = pieceRank(e);
+    if (median === undefined) return 0;
     return opts.pieceWeight * (opts.sifA / (opts.sifA + zipfProbability(median, n)));
   });
 }

@@ -29,6 +29,13 @@ export interface VocabEntry {
   sourceRanks?: number[];
 }
 
+/** The median GloVe rank of a piece's source words (the frequency it stands for); undefined otherwise. */
+export function pieceRank(e: VocabEntry): number | undefined {
+  if (!e.sourceRanks || e.sourceRanks.length === 0) return undefined;
+  const sorted = [...e.sourceRanks].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
 export const DEFAULT_VOCAB: Omit<VocabOptions, 'domainText'> = {
   topWords: 30_000,
   continuationPieces: 4_000,

@@ -117,7 +117,8 @@ export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
   const matrix = (name: string, m: QuantMatrix): string => {
     const q = g.int8(`${name}.q`, [m.rows, m.cols], m.q);
     const s = g.float(`${name}.scale`, [m.cols], m.scale);
-    return g.op('Mul', [g.op('Cast', [q], { to: DType.float }, `${name.replace(/\./g, '_')}_f`), s], {}, `${name.replace(/\./g, '_')}_dequant`);
+    const u = name.replace(/\./g, '_');
+    return g.op('Mul', [g.op('Cast', [q], { to: DType.float }, `${u}_f`), s], {}, `${u}_dequant`);
   };
 
   // Word mean.

@@ -4,7 +4,7 @@
  * The math is the one documented in ../types.ts.
  */
 import { dequantizeColumns, mixedCode } from '../quantize.ts';
-import { isMixedTable, type ClassifierWeights, type EmbedderWeights, type MixedTable, type QuantMatrix, type QuantTable } from '../types.ts';
+import { isMixedTable, type ClassifierWeights, type EmbedderWeights, type MixedTable, type QuantTable } from '../types.ts';
 import { NORMALIZE_EPS } from './embedder-graph.ts';
 
 export interface EmbedderOutput {
@@ -94,11 +94,10 @@ export function classifierFeatures(w: ClassifierWeights, ids: number[][], mask: 
   });
 }
 
-/** x @ W + b with W int8 [in][out] (per-column scales). */
-function affine(x: number[], Wq: QuantMatrix, b: Float32Array, outDim: number): number[] {
+/** x @ W + b with W row-major [in][out]. */
+function affine(x: number[], W: Float32Array, b: Float32Array, outDim: number): number[] {
   const y = Array.from(b);
-  if (Wq.rows !== x.length || Wq.cols !== outDim || Wq.q.length !== x.length * outDim) throw new Error('affine: shape mismatch');
-  const W = dequantizeColumns(Wq);
+  if (W.length !== x.length * outDim) throw new Error('affine: shape mismatch');
   for (let i = 0; i < x.length; i++) {
     const xi = x[i];
     if (xi === 0) continue;
@@ -110,13 +109,15 @@ function affine(x: number[], Wq: QuantMatrix, b: Float32Array, outDim: number): 
 /** logits [B][C] */
 export function classifierForward(w: ClassifierWeights, ids: number[][], mask: number[][]): number[][] {
   const C = w.labels.length;
-  const perHead = w.heads.map((head, k) =>
-    classifierFeatures(w, ids, mask, k).map((z) => {
+  const perHead = w.heads.map((head, k) => {
+    const hiddenW = head.hidden && dequantizeColumns(head.hidden.w);
+    const outW = dequantizeColumns(head.out.w);
+    return classifierFeatures(w, ids, mask, k).map((z) => {
       let h = z;
-      if (head.hidden) h = affine(z, head.hidden.w, head.hidden.b, head.hidden.size).map((v) => Math.max(v, 0));
-      return affine(h, head.out.w, head.out.b, C);
-    }),
-  );
+      if (head.hidden) h = affine(z, hiddenW!, head.hidden.b, head.hidden.size).map((v) => Math.max(v, 0));
+      return affine(h, outW, head.out.b, C);
+    });
+  });
   if (perHead.length === 1) return perHead[0];
   return ids.map((_, b) => ensembleLogits(perHead.map((l) => l[b]), w.logitScale ?? 1));
 }
