@@ -5,7 +5,7 @@ import { sha256Hex, type ModelManifest } from '../shared/models/manifest.ts';
 import { repoRoot } from '../models/pipeline/datasets.ts';
 import { buildDefaultEmbedder } from '../models/pipeline/default-embedder.ts';
 import { loadBaseVectors, trainIntentModel } from '../models/pipeline/intent-model.ts';
-import { storeIntents } from '../models/pipeline/store-data.ts';
+import { STORE_CLASSIFIER, storeIntents } from '../models/pipeline/store-data.ts';
 
 const DIR = join(repoRoot(), 'models', 'default');
 const manifest = async (name: string) =>
@@ -15,9 +15,9 @@ describe('deterministic builds', () => {
   it('the same data and seed give the same classifier bytes, the committed ones; another seed differs', async () => {
     const base = await loadBaseVectors(join(DIR, 'embedder'));
     const ds = storeIntents();
-    const a = await trainIntentModel(ds, base, { seed: 42 });
-    const b = await trainIntentModel(ds, base, { seed: 42 });
-    const c = await trainIntentModel(ds, base, { seed: 7 });
+    const a = await trainIntentModel(ds, base, { ...STORE_CLASSIFIER, seed: 42 });
+    const b = await trainIntentModel(ds, base, { ...STORE_CLASSIFIER, seed: 42 });
+    const c = await trainIntentModel(ds, base, { ...STORE_CLASSIFIER, seed: 7 });
     const [ha, hb, hc] = await Promise.all([a.onnx, b.onnx, c.onnx].map(sha256Hex));
     expect(ha).toBe(hb);
     expect(hc).not.toBe(ha);

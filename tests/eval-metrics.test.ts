@@ -254,6 +254,28 @@ describe('wilsonLower and conservative calibration', () => {
   });
 });
 
+describe('routing rule ladder', () => {
+  it('takes the strongest confidence validation can show: 95%, else 90%, else observed', async () => {
+    const { calibrateThreshold } = await import('../models/eval/metrics.ts');
+    const { strictestFeasible } = await import('../models/pipeline/intent-model.ts');
+    const route = (preds: Prediction[]) => strictestFeasible((z) => calibrateThreshold(preds, { minPrecision: 0.99, z }));
+    const correct = (n: number, top: number) => Array.from({ length: n }, (_, i) => P('a', 'a', top - i * 1e-5));
+    // 0 errors: Wilson lower n / (n + z^2) >= 0.99 needs n >= 268 at 95%, n >= 163 at 90%.
+    expect(route(correct(300, 0.99)).rule).toBe('wilson95');
+    const mid = route(correct(200, 0.99));
+    expect(mid.rule).toBe('wilson90');
+    expect(mid.count).toBe(200);
+    // 150 correct are too few for either bound: observed 99%, no margin, so the wrong one at the
+    // bottom (150 / 151 = 99.3%) is routed too.
+    const small = route([...correct(150, 0.99), P('b', 'a', 0.5)]);
+    expect(small.rule).toBe('observed');
+    expect(small.count).toBe(151);
+    // Nothing precise enough at all: the last rule, infeasible.
+    const none = route([P('b', 'a', 0.9), P('a', 'a', 0.8)]);
+    expect(none).toMatchObject({ rule: 'observed', feasible: false });
+  });
+});
+
 describe('routing threshold under an assumed out-of-scope prior', () => {
   it('priorWeights re-balances oos to the prior and leaves sets without oos alone', async () => {
     const { priorWeights } = await import('../models/eval/metrics.ts');

@@ -10,7 +10,7 @@ import { repoRoot } from '../pipeline/datasets.ts';
 import { writeEmbedderFolder } from '../pipeline/embedder-folder.ts';
 import { loadBaseVectors, trainIntentModel, writeIntentFolder } from '../pipeline/intent-model.ts';
 import { writeDefaultReranker } from '../pipeline/reranker-default.ts';
-import { storeIntents } from '../pipeline/store-data.ts';
+import { STORE_CLASSIFIER, storeIntents } from '../pipeline/store-data.ts';
 
 export const DEFAULT_DIR = join(repoRoot(), 'models', 'default');
 const VERSION = '1.0.0';
@@ -25,7 +25,7 @@ async function main() {
 
   const base = await loadBaseVectors(embDir);
   const ds = storeIntents();
-  const model = await trainIntentModel(ds, base);
+  const model = await trainIntentModel(ds, base, STORE_CLASSIFIER);
   const { result } = await evaluateIntent(model, ds.test, 500);
   log('store-intent', result);
   const intentDir = join(DEFAULT_DIR, 'store-intent');

@@ -61,11 +61,27 @@ export async function loadBaseVectors(embedderDir: string): Promise<BaseVectors>
 
 /**
  * Routing trusts an intent when, on validation re-weighted to the assumed out-of-scope prior
- * (ClassifierOptions.oosPrior), its precision is >= 99% at 95% one-sided confidence (Wilson bound
- * on Kish's effective sample size).
+ * (ClassifierOptions.oosPrior), its precision is >= 99% at one-sided confidence (Wilson bound on
+ * Kish's effective sample size): 95% where validation is large enough to show it, else 90%, and
+ * only when even that is out of reach (a few hundred messages) the observed 99% with no margin.
  */
 export const ROUTE_MIN_PRECISION = 0.99;
-export const ROUTE_Z = 1.645;
+export const ROUTE_RULES = [
+  { rule: 'wilson95', z: 1.645 },
+  { rule: 'wilson90', z: 1.282 },
+  { rule: 'observed', z: 0 },
+] as const;
+export type RouteRule = (typeof ROUTE_RULES)[number]['rule'];
+
+/** The strictest rule of ROUTE_RULES whose calibration is feasible (the last one when none is). */
+export function strictestFeasible<T extends { feasible: boolean }>(calibrate: (z: number) => T): T & { rule: RouteRule } {
+  let last: (T & { rule: RouteRule }) | undefined;
+  for (const { rule, z } of ROUTE_RULES) {
+    last = { ...calibrate(z), rule };
+    if (last.feasible) return last;
+  }
+  return last!;
+}
 
 export interface IntentCalibration {
   /**
@@ -79,8 +95,11 @@ export interface IntentCalibration {
   /** On the validation split, at routeThreshold. */
   routePrecision: number;
   routeCoverage: number;
-  /** 'wilson95': the lower 95% bound of val precision >= 99%; 'observed': val precision >= 99%. */
-  routeRule: 'wilson95' | 'observed';
+  /**
+   * 'wilson95' / 'wilson90': the lower 95% / 90% one-sided bound of val precision >= 99%;
+   * 'observed': val precision >= 99% (validation too small for either bound).
+   */
+  routeRule: RouteRule;
   /** The out-of-scope share validation was re-weighted to (0 when validation has no oos). */
   oosPrior: number;
   /** Kish effective sample size of the routed validation messages. */
@@ -166,13 +185,11 @@ export async function trainIntentModel(
   const decided = dataset.val!.map((e, i) =>
     toPrediction(e.label, decideIntent(valPreds[i].topLabel, valPreds[i].confidence, { oosThreshold, routeThreshold: 1 })),
   );
-  // 99% precision at 95% one-sided confidence where validation is large enough to show it;
-  // otherwise (small domain sets) the observed 99%, and the calibration says which rule applied.
-  const strict = calibrateThreshold(decided, { minPrecision: ROUTE_MIN_PRECISION, z: ROUTE_Z, weights: valWeights });
-  const route = strict.feasible ? strict : calibrateThreshold(decided, { minPrecision: ROUTE_MIN_PRECISION, weights: valWeights });
+  // 99% precision at the strongest confidence validation can show (ROUTE_RULES); the calibration
+  // says which rule applied.
+  const route = strictestFeasible((z) => calibrateThreshold(decided, { minPrecision: ROUTE_MIN_PRECISION, z, weights: valWeights }));
   const declineRows = dataset.val!.map((e, i) => ({ gold: e.label, topLabel: valPreds[i].topLabel, confidence: valPreds[i].confidence }));
-  const declineStrict = calibrateDecline(declineRows, { minPrecision: ROUTE_MIN_PRECISION, z: ROUTE_Z });
-  const decline = declineStrict.feasible ? declineStrict : calibrateDecline(declineRows, { minPrecision: ROUTE_MIN_PRECISION });
+  const decline = strictestFeasible((z) => calibrateDecline(declineRows, { minPrecision: ROUTE_MIN_PRECISION, z }));
   const calibration: IntentCalibration = {
     temperature,
     ...(float.heads.length > 1 ? { headTemperatures: float.temperatures.slice(0, -1) } : {}),
@@ -180,7 +197,7 @@ export async function trainIntentModel(
     routeThreshold: Number.isFinite(route.threshold) ? route.threshold : 1,
     routePrecision: route.precision,
     routeCoverage: route.coverage,
-    routeRule: strict.feasible ? 'wilson95' : 'observed',
+    routeRule: route.rule,
     oosPrior: hasOos ? opts.oosPrior : 0,
     routeEffectiveN: route.effectiveCount,
     ...(decline.feasible ? { declineThreshold: decline.threshold, declinePrecision: decline.precision, declineCoverage: decline.coverage } : {}),

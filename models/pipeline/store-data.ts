@@ -46,6 +46,13 @@ export function storeKbDir(): string {
   return join(storeDir(), 'kb');
 }
 
+/**
+ * The committed store classifier is one head, not the two-head default: the widget runs it on the
+ * visitor's device, and on WebGPU (SwiftShader) the two-head graph's first inference took 1.2 s,
+ * over the widget's 400 ms budget for staying on the device (BENCHMARKS.md).
+ */
+export const STORE_CLASSIFIER = { heads: 1 } as const;
+
 export function storeIntents(): Dataset {
   return loadJsonlDataset(join(storeDir(), 'intents'), 'store-intents');
 }
