@@ -16,6 +16,7 @@ import { dashboardSampler } from '../regional/src/ops/dashboard-routes.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
 import { startEdgeProcess, type EdgeProcess } from '../scripts/edge-process.ts';
 import { copyModelAs, registerAndPromote } from './helpers/model-copies.ts';
+import embedderManifest from '../models/default/embedder/manifest.json' with { type: 'json' };
 
 const CLASSIFIER = 'switchyard-store-intent';
 const EMBEDDER = 'switchyard-static-embedder';
@@ -108,7 +109,7 @@ describe('edge model refresh in workerd', () => {
     });
     console.log(`edge serves the promoted classifier ${Date.now() - t0} ms after the promotion: ${JSON.stringify(body.refresh.loaded.classifier)}`);
     expect(role(body, 'intent-classifier')).toMatchObject({ source: 'region' });
-    expect(role(body, 'sentence-embedder')).toMatchObject({ version: '1.0.0', source: 'bundled' });
+    expect(role(body, 'sentence-embedder')).toMatchObject({ version: embedderManifest.version, source: 'bundled' });
     expect(body.refresh.loaded.classifier).toMatchObject({ version: `${CLASSIFIER}@1.0.1` });
     const r = await chat('hello there');
     expect(r.route).toMatchObject({ path: 'template', intent: 'greeting_chitchat', modelVersion: `${CLASSIFIER}@1.0.1` });

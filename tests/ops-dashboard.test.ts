@@ -16,6 +16,9 @@ import { edgeAnswersByPath, LATENCY_BOUNDS_MS } from '../regional/src/ops/timese
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
 import { LLM_URL, LLM_USAGE, openAiLlm } from './helpers/openai-llm.ts';
 import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
+import classifierManifest from '../models/default/store-intent/manifest.json' with { type: 'json' };
+import embedderManifest from '../models/default/embedder/manifest.json' with { type: 'json' };
+import rerankerManifest from '../models/default/reranker/manifest.json' with { type: 'json' };
 
 const EDGE = { authorization: 'Bearer dev-edge-key', 'content-type': 'application/json', accept: 'application/json' };
 const ADMIN = { authorization: 'Bearer dev-admin-key' };
@@ -25,6 +28,9 @@ const llm = openAiLlm();
 beforeAll(() => llm.server.listen({ onUnhandledRequest: 'bypass' }));
 afterAll(() => llm.server.close());
 
+/** The models the region serves by default, by metric role. */
+const COMMITTED = { classifier: classifierManifest, embedder: embedderManifest, reranker: rerankerManifest };
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const sum = (points: OpsPoint[], f: (p: OpsPoint) => number) => points.reduce((n, p) => n + f(p), 0);
 
 describe.each(['sqlite', 'postgres'] as const)('ops dashboard data on %s', (dialect) => {
@@ -145,8 +151,8 @@ describe.each(['sqlite', 'postgres'] as const)('ops dashboard data on %s', (dial
     const text = await (await fetch(`${r.url}/metrics`)).text();
     /** The value of the first sample line (not HELP) the pattern matches. */
     const value = (re: RegExp) => Number(text.match(new RegExp(`^${re.source}`, 'm'))?.[1] ?? NaN);
-    for (const role of ['classifier', 'embedder', 'reranker']) {
-      expect(value(new RegExp(`switchyard_model_latency_seconds_count\\{role="${role}",model="switchyard-[a-z-]+",version="1\\.0\\.0"\\} (\\d+)`))).toBeGreaterThan(0);
+    for (const [role, m] of Object.entries(COMMITTED)) {
+      expect(value(new RegExp(`switchyard_model_latency_seconds_count\\{role="${role}",model="${m.name}",version="${escape(m.version)}"\\} (\\d+)`))).toBeGreaterThan(0);
     }
     expect(value(/switchyard_model_latency_seconds_count\{role="generator",model="openai",version="qwen2\.5:3b"\} (\d+)/)).toBe(TURNS);
     expect(value(/switchyard_answers_total\{path="llm"\} (\d+)/)).toBe(TURNS);
@@ -160,7 +166,7 @@ describe.each(['sqlite', 'postgres'] as const)('ops dashboard data on %s', (dial
 
     // A model that throws is counted as an error of its version; a stage timeout too.
     const saved = r.services.rerank;
-    r.services.rerank = r.services.metrics.meter('reranker', { name: 'switchyard-reranker', version: '1.0.0' }, async () => {
+    r.services.rerank = r.services.metrics.meter('reranker', { name: COMMITTED.reranker.name, version: COMMITTED.reranker.version }, async () => {
       throw new Error('injected');
     });
     try {
@@ -171,8 +177,9 @@ describe.each(['sqlite', 'postgres'] as const)('ops dashboard data on %s', (dial
     }
     r.services.metrics.fallback('reranker_timeout');
     const after = await (await fetch(`${r.url}/metrics`)).text();
-    expect(after).toMatch(/switchyard_model_errors_total\{role="reranker",model="switchyard-reranker",version="1\.0\.0",kind="error"\} 1/);
-    expect(after).toMatch(/switchyard_model_errors_total\{role="reranker",model="switchyard-reranker",version="1\.0\.0",kind="timeout"\} 1/);
+    for (const kind of ['error', 'timeout']) {
+      expect(after).toMatch(new RegExp(`switchyard_model_errors_total\\{role="reranker",model="${COMMITTED.reranker.name}",version="${escape(COMMITTED.reranker.version)}",kind="${kind}"\\} 1`));
+    }
     await flush();
     const ts = await series();
     expect(sum(ts.points, (p: OpsPoint) => p.modelErrors.reranker ?? 0)).toBe(2);

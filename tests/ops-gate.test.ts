@@ -19,6 +19,7 @@ import { registerModelFolder } from '../regional/src/ops/register-folder.ts';
 import { openStore } from '../regional/src/store/open.ts';
 import cacheConfig from '../models/data/store/cache.json' with { type: 'json' };
 import { copyWithScrambledWords } from './helpers/model-copies.ts';
+import embedderManifest from '../models/default/embedder/manifest.json' with { type: 'json' };
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DEFAULT_CLASSIFIER = join(ROOT, 'models/default/store-intent');
@@ -151,7 +152,8 @@ describe('gate CLI', () => {
     const same = await gate(['gate', '--candidate', DEFAULT_EMBEDDER]);
     expect(same.code, same.err).toBe(0);
     const s = JSON.parse(same.out);
-    expect(s).toMatchObject({ passed: true, candidate: 'switchyard-static-embedder@1.0.0', baseline: 'switchyard-static-embedder@1.0.0' });
+    const committed = `${embedderManifest.name}@${embedderManifest.version}`;
+    expect(s).toMatchObject({ passed: true, candidate: committed, baseline: committed });
     const report = JSON.parse(readFileSync(s.json, 'utf8'));
     expect(report.checks.map((c: { metric: string }) => c.metric)).toEqual(['cachePrecision', 'cacheRecall', 'stsSpearman', 'p99Ms']);
     expect(report.embedder.baseline).toMatchObject({ dataset: 'mrpc-test', pairs: 1725, hitThreshold: cacheConfig.thresholds.hit });

@@ -20,6 +20,14 @@ import type { Store } from '../regional/src/store/types.ts';
 import { copyWithSwappedWords, registerAndPromote, swapWords } from './helpers/model-copies.ts';
 import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
 
+/** The committed versions (name@version) of the models the copies stand in for. */
+const committed = (dir: string): string => {
+  const m = JSON.parse(readFileSync(join('models/default', dir, 'manifest.json'), 'utf8'));
+  return `${m.name}@${m.version}`;
+};
+const RERANKER_NOW = committed('reranker');
+const EMBEDDER_NOW = committed('embedder');
+
 const A = 'order';
 const B = 'refund';
 const swap = (t: string) => swapWords(t, A, B);
@@ -82,7 +90,7 @@ describe('reranker hot reload', () => {
   });
 
   it('serves a promoted version without dropping a call, then releases the old one', async () => {
-    expect(await servingVersion(r, 'reranker')).toBe('1.0.0');
+    expect(`switchyard-reranker@${await servingVersion(r, 'reranker')}`).toBe(RERANKER_NOW);
     const before = await scores(Q, DOCS);
     const expected = await scores(swap(Q), DOCS.map(swap)); // what the new model will say about Q, DOCS
     expect(expected).not.toEqual(before);
@@ -111,7 +119,7 @@ describe('reranker hot reload', () => {
     expect(active.models.find((m: { name: string }) => m.name === 'switchyard-reranker').version).toBe('1.0.1');
 
     // The old model is released once its batcher drained: a call that still reaches it is refused clearly.
-    await until(() => logs.some((l) => l.includes('released reranker switchyard-reranker@1.0.0')));
+    await until(() => logs.some((l) => l.includes(`released reranker ${RERANKER_NOW}`)));
     await expect(oldRerank(Q, DOCS)).rejects.toThrow(/replaced and released/);
   });
 
@@ -189,7 +197,7 @@ describe.each(['sqlite', 'postgres'] as const)('embedder hot reload on %s', (dia
     const during = await hybridSearch(store, r.services.embedder, `how do I get a ${B} for a damaged ${A}`, { k: 10 });
     expect(during.fallbacks).toEqual([]);
     expect(during.hits.length).toBeGreaterThan(0);
-    await expect(store.searchVector(oldQuery, 5, 'switchyard-static-embedder@1.0.0')).rejects.toMatchObject({ code: 'EMBEDDING_VERSION_MISMATCH' });
+    await expect(store.searchVector(oldQuery, 5, EMBEDDER_NOW)).rejects.toMatchObject({ code: 'EMBEDDING_VERSION_MISMATCH' });
 
     // Re-embedding restarted with the new embedder and moved every chunk to it.
     expect(await r.services.reembedded).toBe(before.embeddedChunks);
@@ -200,7 +208,7 @@ describe.each(['sqlite', 'postgres'] as const)('embedder hot reload on %s', (dia
     expect(after.hits.some((h) => h.vectorRank !== null)).toBe(true);
     expect(logs.some((l) => l.includes(`re-embedded ${before.embeddedChunks} chunks of other embedders with ${NEW}`))).toBe(true);
     expect(await metric(r, 'switchyard_model_latency_seconds_count', { role: 'embedder', version: '1.0.1' })).toBeGreaterThan(0);
-    await until(() => logs.some((l) => l.includes('released embedder switchyard-static-embedder@1.0.0')));
+    await until(() => logs.some((l) => l.includes(`released embedder ${EMBEDDER_NOW}`)));
   });
 
   it('refuses a tampered version: the old embedder, its store version and its vectors stay', async () => {

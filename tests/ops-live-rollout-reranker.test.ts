@@ -30,7 +30,7 @@ import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
 
 const RERANKER = join(ROOT, 'models/default/reranker');
 const R: string = JSON.parse(readFileSync(join(RERANKER, 'manifest.json'), 'utf8')).name;
-const CONTROL = '1.0.0';
+const CONTROL: string = JSON.parse(readFileSync(join(RERANKER, 'manifest.json'), 'utf8')).version;
 const run = promisify(execFile);
 const testTexts = readFileSync(join(ROOT, 'models/data/store/intents/test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text as string);
 

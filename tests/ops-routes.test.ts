@@ -10,6 +10,7 @@ import { storeIntents } from '../models/pipeline/store-data.ts';
 import { loadConfig } from '../regional/src/config.ts';
 import { driftMonitor, observePrediction } from '../regional/src/ops/drift-monitor.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
+import embedderManifest from '../models/default/embedder/manifest.json' with { type: 'json' };
 
 const ADMIN = { authorization: 'Bearer dev-admin-key', 'content-type': 'application/json' };
 const EDGE = { authorization: 'Bearer dev-edge-key', 'content-type': 'application/json' };
@@ -73,7 +74,7 @@ describe('ops routes', () => {
     expect((await (await fetch(`${r.url}/v1/batch/${job.id}`, { method: 'DELETE', headers: ADMIN })).json()).status).toBe('succeeded');
 
     const emb = await (await post({ task: 'embed', input: '"alaska shipping"\n"hawaii shipping"\n' })).json();
-    expect(emb.model).toBe('switchyard-static-embedder@1.0.0');
+    expect(emb.model).toBe(`${embedderManifest.name}@${embedderManifest.version}`);
     await until(emb.id);
     const vecs = (await (await get(`/v1/batch/${emb.id}/output`)).text()).trim().split('\n').map((l) => JSON.parse(l).embedding);
     expect(vecs.map((v: number[]) => v.length)).toEqual([100, 100]);

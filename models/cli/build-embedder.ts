@@ -1,7 +1,8 @@
 /**
  * `npm run models:embedder -- --out <dir> [--supervised]`: builds a static embedder folder from
- * GloVe (build-time only) and prints its STS-B Spearman. Without `--supervised` it is the
- * committed default's recipe; with it the rows are also fitted to the STS-B train pairs. The
+ * GloVe (build-time only) and prints its STS-B Spearman. With `--supervised` it is the committed
+ * default's recipe (rows fitted to the STS-B train pairs, version 2.0.0); without it the
+ * unsupervised one (1.0.0) that classifiers start from. The
  * folder can then go through `npm run gate -- --candidate <dir>`.
  */
 import { parseArgs } from 'node:util';
@@ -14,7 +15,7 @@ if (!values.out) {
   process.exit(2);
 }
 const dir = resolve(values.out);
-const recipe = values.supervised ? 'supervised' : 'static';
+const recipe = values.supervised ? 'supervised' : 'unsupervised';
 const t0 = performance.now();
-const { vocabSize, sts } = await writeEmbedderFolder(dir, recipe, values.version ?? '1.0.0');
+const { vocabSize, sts } = await writeEmbedderFolder(dir, recipe, values.version);
 console.log(JSON.stringify({ dir, recipe, vocabSize, ...sts, buildSeconds: (performance.now() - t0) / 1000 }));

@@ -1,7 +1,8 @@
 /**
  * `npm run -s eval -- intent --data <dir> [--json] [--peer] [--epochs N] [--hidden N] [--lr x] [--buckets N] [--bigram-dim N]
  *   [--hidden-dropout p] [--input-dropout p] [--word-dropout p] [--oos-weight w] [--oos-prior p] [--heads N] [--adapt-epochs N] [--adapt-lr x]`
- *   trains on train, evaluates on test, prints one JSON object, writes reports/intent-<name>.html.
+ *   [--embedder <dir>] trains on train (starting from the unsupervised static rows, or the given
+ *   embedder folder's), evaluates on test, prints one JSON object, writes reports/intent-<name>.html.
  * `npm run -s eval -- sts [--embedder <dir>] [--json]`: STS-B Spearman of the static embedder.
  * `npm run -s eval -- gate --candidate <dir | name@version> …`: the evaluation gate (gate.ts).
  */
@@ -10,8 +11,9 @@ import { evaluateIntent } from '../eval/intent-eval.ts';
 import { stsSpearman } from '../eval/sts-eval.ts';
 import { trainNlpjsPeer } from '../eval/nlpjs-peer.ts';
 import { writeIntentReport } from '../eval/report-html.ts';
+import { classifierBaseVectors } from '../pipeline/base-vectors.ts';
 import { repoRoot } from '../pipeline/datasets.ts';
-import { loadBaseVectors, trainIntentModel } from '../pipeline/intent-model.ts';
+import { trainIntentModel } from '../pipeline/intent-model.ts';
 import { loadSentenceEmbedder } from '../runtime/load-node.ts';
 import { CLASSIFIER_FLAGS, classifierOverrides, cliArgs, loadAnyDataset } from './args.ts';
 
@@ -40,7 +42,7 @@ async function evalCommand(): Promise<void> {
       process.exit(2);
     }
     const ds = loadAnyDataset(values.data as string);
-    const base = await loadBaseVectors(embedderDir);
+    const base = await classifierBaseVectors(values.embedder as string | undefined);
     const model = await trainIntentModel(ds, base, classifierOverrides(values));
     const { result, predictions, latencyMs } = await evaluateIntent(model, ds.test);
     const peer = values.peer ? await trainNlpjsPeer(model.dataset) : undefined;

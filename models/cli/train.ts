@@ -2,11 +2,12 @@
  * `npm run models:train -- --data <dir> --out <dir> [--embedder <dir>] [--name s] [--version s]`
  *   [--epochs N] [--seed N] [--hidden N] [--lr x] [--buckets N] [--bigram-dim N]
  * Trains an intent classifier on any dataset and writes an HF-format model folder with manifest.
+ * The classifier starts from the unsupervised static rows (rebuilt from GloVe, ~30 s) unless
+ * `--embedder <dir>` names a built embedder folder.
  */
-import { join } from 'node:path';
 import { evaluateIntent } from '../eval/intent-eval.ts';
-import { repoRoot } from '../pipeline/datasets.ts';
-import { loadBaseVectors, trainIntentModel, writeIntentFolder } from '../pipeline/intent-model.ts';
+import { classifierBaseVectors } from '../pipeline/base-vectors.ts';
+import { trainIntentModel, writeIntentFolder } from '../pipeline/intent-model.ts';
 import { CLASSIFIER_FLAGS, classifierOverrides, cliArgs, loadAnyDataset } from './args.ts';
 
 const { values } = cliArgs({
@@ -22,7 +23,7 @@ if (!values.data || !values.out) {
   process.exit(2);
 }
 const ds = loadAnyDataset(values.data as string);
-const base = await loadBaseVectors((values.embedder as string) ?? join(repoRoot(), 'models', 'default', 'embedder'));
+const base = await classifierBaseVectors(values.embedder as string | undefined);
 const model = await trainIntentModel(ds, base, classifierOverrides(values));
 const { result } = await evaluateIntent(model, ds.test, 500);
 const manifest = await writeIntentFolder(values.out as string, model, base, {

@@ -1,6 +1,8 @@
 /**
- * The recipes of the static embedder: GloVe + store vocabulary + STS-B train corpus. `static` (the
- * committed default) is unsupervised; `supervised` also fits the rows to the STS-B train pairs.
+ * The recipes of the static embedder: GloVe + store vocabulary + STS-B train corpus.
+ * `unsupervised` (switchyard-static-embedder@1.0.0) is SIF weighting with whitening; `supervised`
+ * (@2.0.0, the committed default) also fits the rows to the STS-B train pairs. Classifiers start
+ * from the unsupervised rows (base-vectors.ts).
  */
 import { sha256Hex } from '../../shared/models/manifest.ts';
 import { WordPieceTokenizer } from '../../shared/tokenizer/wordpiece.ts';
@@ -12,7 +14,12 @@ import { buildEmbedderOnnx } from './onnx/embedder-graph.ts';
 import { storeTexts } from './store-data.ts';
 import { buildVocab, DEFAULT_VOCAB, tokenizerJson } from './vocab.ts';
 
-export type EmbedderRecipe = 'static' | 'supervised';
+export type EmbedderRecipe = 'unsupervised' | 'supervised';
+
+export const EMBEDDER_NAME = 'switchyard-static-embedder';
+/** The version each recipe is published as; models/default/embedder is COMMITTED_RECIPE. */
+export const RECIPE_VERSION: Record<EmbedderRecipe, string> = { unsupervised: '1.0.0', supervised: '2.0.0' };
+export const COMMITTED_RECIPE: EmbedderRecipe = 'supervised';
 
 export const DEFAULT_EMBEDDER_SETTINGS = {
   ...DEFAULT_VOCAB,
@@ -23,11 +30,11 @@ export const DEFAULT_EMBEDDER_SETTINGS = {
 
 /** The settings a manifest records for a recipe. */
 export function embedderSettings(recipe: EmbedderRecipe) {
-  if (recipe === 'static') return DEFAULT_EMBEDDER_SETTINGS;
+  if (recipe === 'unsupervised') return DEFAULT_EMBEDDER_SETTINGS;
   return { ...DEFAULT_EMBEDDER_SETTINGS, ...SUPERVISED_EMBEDDER, refine: DEFAULT_REFINE, supervision: 'STS-B train pairs (Pearson of cosine vs score)' };
 }
 
-export async function buildDefaultEmbedder(recipe: EmbedderRecipe = 'static') {
+export async function buildDefaultEmbedder(recipe: EmbedderRecipe = COMMITTED_RECIPE) {
   const glove = loadGlove();
   const domain = storeTexts();
   const entries = buildVocab(glove, { ...DEFAULT_VOCAB, domainText: domain });
@@ -38,7 +45,7 @@ export async function buildDefaultEmbedder(recipe: EmbedderRecipe = 'static') {
   const corpusSha = await sha256Hex(new TextEncoder().encode(corpusTexts.join('\n')));
   const corpusIds = corpusTexts.map((t) => tokenizer.encode(t));
   const { weights } =
-    recipe === 'static'
+    recipe === 'unsupervised'
       ? buildEmbedder(glove, entries, corpusIds, DEFAULT_EMBEDDER)
       : buildEmbedder(glove, entries, corpusIds, SUPERVISED_EMBEDDER, {
           // corpusIds starts with the pairs, s1 and s2 in turn.

@@ -2,12 +2,12 @@
 import { rm } from 'node:fs/promises';
 import { stsSpearman } from '../eval/sts-eval.ts';
 import { loadSentenceEmbedder } from '../runtime/load-node.ts';
-import { buildDefaultEmbedder, embedderSettings, type EmbedderRecipe } from './default-embedder.ts';
+import { buildDefaultEmbedder, EMBEDDER_NAME, embedderSettings, RECIPE_VERSION, type EmbedderRecipe } from './default-embedder.ts';
 import { embedderConfig, writeHfModelFolder } from './hf-folder.ts';
 import { writeManifest } from './manifest-writer.ts';
 import { tokenizerConfig } from './vocab.ts';
 
-export async function writeEmbedderFolder(dir: string, recipe: EmbedderRecipe, version: string) {
+export async function writeEmbedderFolder(dir: string, recipe: EmbedderRecipe, version = RECIPE_VERSION[recipe]) {
   const built = await buildDefaultEmbedder(recipe);
   await rm(dir, { recursive: true, force: true });
   await writeHfModelFolder(dir, {
@@ -18,7 +18,7 @@ export async function writeEmbedderFolder(dir: string, recipe: EmbedderRecipe, v
   });
   const manifest = (metrics: Record<string, unknown>) =>
     writeManifest(dir, {
-      name: recipe === 'static' ? 'switchyard-static-embedder' : 'switchyard-static-embedder-supervised',
+      name: EMBEDDER_NAME,
       version,
       kind: 'sentence-embedder',
       trainingDataSha256: built.corpusSha,

@@ -27,16 +27,23 @@ export interface BaseVectors {
   tokenizerConfig: object;
   rows: Float32Array;
   dim: number;
-  embedder: ModelManifest;
+  /** The embedder the rows come from (its name and version go into the classifier's manifest). */
+  embedder: Pick<ModelManifest, 'name' | 'version'>;
 }
 
 /** The dequantized token vectors of a built embedder folder (verified against its manifest). */
 export async function loadBaseVectors(embedderDir: string): Promise<BaseVectors> {
   const f = await loadModelFolder(embedderDir);
-  const model = decodeModel(f.onnx);
+  const json = async (p: string) => JSON.parse(await readFile(join(embedderDir, p), 'utf8'));
+  return baseVectorsFromOnnx(f.onnx, { tokenizer: f.tokenizer, tokenizerJson: await json('tokenizer.json'), tokenizerConfig: await json('tokenizer_config.json'), embedder: f.manifest, source: embedderDir });
+}
+
+/** The token table (`embeddings.q` int8 rows, `embeddings.scale`) of an embedder graph, dequantized. */
+export function baseVectorsFromOnnx(onnx: Uint8Array, meta: Omit<BaseVectors, 'rows' | 'dim'> & { source: string }): BaseVectors {
+  const model = decodeModel(onnx);
   const init = (name: string) => {
     const t = model.graph!.initializer!.find((x) => x.name === name);
-    if (!t || !t.rawData) throw new Error(`${embedderDir}: initializer ${name} missing`);
+    if (!t || !t.rawData) throw new Error(`${meta.source}: initializer ${name} missing`);
     return { dims: t.dims!.map(Number), raw: t.rawData };
   };
   const q = init('embeddings.q');
@@ -48,15 +55,8 @@ export async function loadBaseVectors(embedderDir: string): Promise<BaseVectors>
     q: new Int8Array(q.raw.buffer.slice(q.raw.byteOffset, q.raw.byteOffset + q.raw.byteLength)),
     scale: new Float32Array(s.raw.buffer.slice(s.raw.byteOffset, s.raw.byteOffset + s.raw.byteLength)),
   };
-  const json = async (p: string) => JSON.parse(await readFile(join(embedderDir, p), 'utf8'));
-  return {
-    tokenizer: f.tokenizer,
-    tokenizerJson: await json('tokenizer.json'),
-    tokenizerConfig: await json('tokenizer_config.json'),
-    rows: dequantize(table),
-    dim,
-    embedder: f.manifest,
-  };
+  const { source: _source, ...rest } = meta;
+  return { ...rest, rows: dequantize(table), dim };
 }
 
 /**
