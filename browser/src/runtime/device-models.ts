@@ -55,7 +55,15 @@ export interface LoadOptions {
   budgetMs: number;
 }
 
+/**
+ * Warm-up inputs: a batch (as the FAQ questions are embedded) and a single message (as every
+ * visitor message is classified and embedded). Token lengths do not matter, the WebGPU kernels
+ * take shapes as uniforms; the batch size does: for one row, ReduceSum and Softmax pick a larger
+ * workgroup, a different shader. Warming up on the batch alone left those to be compiled during
+ * the first real message (on SwiftShader ~0.5 s with the two-head classifier's Softmax).
+ */
 const WARMUP = ['hi there', 'where is my order KB-12345'];
+const WARMUP_SHAPES = [WARMUP, WARMUP.slice(1)];
 const PROBE = 'do you ship to canada?';
 
 export async function loadDeviceModels(opts: LoadOptions): Promise<DeviceState> {
@@ -93,8 +101,10 @@ export async function loadDeviceModels(opts: LoadOptions): Promise<DeviceState> 
     timings.sessionsMs = performance.now() - t2;
 
     const t3 = performance.now();
-    await classifier.classify(WARMUP);
-    await embedder.embed(WARMUP);
+    for (const texts of WARMUP_SHAPES) {
+      await classifier.classify(texts);
+      await embedder.embed(texts);
+    }
     timings.warmupMs = performance.now() - t3;
 
     const t4 = performance.now();

@@ -20,7 +20,10 @@
  * file carries int8 and inference runs the float Gemm.
  *
  * Several heads share the word mean; each has its own bigram table and dense layers, and the
- * output is Log(Sum(Softmax(l_k)) / K) * logitScale (see ClassifierWeights).
+ * output is Log(Sum(Softmax(l_k)) / K) * logitScale (see ClassifierWeights). The sum is a chain
+ * of Add, not the variadic Sum op: onnxruntime's WebGPU execution provider has no Sum kernel, so
+ * a Sum node ran on the CPU and every inference read each head's probabilities back from the GPU
+ * and uploaded their sum again (two extra GPU -> CPU syncs per run with two heads).
  */
 import { isMixedTable, type ClassifierHead, type ClassifierWeights, type MixedTable, type QuantMatrix, type QuantTable } from '../types.ts';
 import { DType, GraphBuilder, modelBytes } from './proto.ts';
@@ -173,7 +176,8 @@ export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
   });
   if (!single) {
     const probs = headLogits.map((l, i) => g.op('Softmax', [l], { axis: -1 }, `head${i}_probs`));
-    const sum = g.op('Sum', probs, {}, 'heads_prob_sum');
+    // ((p0 + p1) + p2) + …: the order onnxruntime's CPU Sum adds in, so the logits are unchanged.
+    const sum = probs.slice(1).reduce((acc, p, i) => g.op('Add', [acc, p], {}, i === probs.length - 2 ? 'heads_prob_sum' : `heads_prob_sum_${i + 1}`), probs[0]);
     const mean = g.op('Mul', [sum, g.float('heads_inv_count', [], [1 / w.heads.length])], {}, 'heads_prob_mean');
     const logMean = g.op('Log', [mean], {}, 'heads_log_prob');
     g.op('Mul', [logMean, g.float('logit_scale', [], [scale])], {}, 'logits');
