@@ -1,6 +1,7 @@
 /**
- * Trains, calibrates and exports an intent classifier on any labeled dataset. The starting word
- * vectors are those of a built static embedder folder, so training needs no GloVe download.
+ * Trains, calibrates and exports an intent classifier on any labeled dataset, starting from the
+ * word vectors of a static embedder: a built folder's (loadBaseVectors) or the unsupervised
+ * recipe's rebuilt from GloVe (base-vectors.ts, the default).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
