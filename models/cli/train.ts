@@ -2,7 +2,7 @@
  * `npm run models:train -- --data <dir> --out <dir> [--embedder <dir>] [--name s] [--version s]`
  *   [--epochs N] [--seed N] [--hidden N] [--lr x] [--buckets N] [--bigram-dim N]
  * Trains an intent classifier on any dataset and writes an HF-format model folder with manifest.
- * The classifier starts from the unsupervised static rows (rebuilt from GloVe, ~30 s) unless
+ * The classifier starts from the unsupervised static rows (rebuilt from GloVe, ~20 s) unless
  * `--embedder <dir>` names a built embedder folder.
  */
 import { evaluateIntent } from '../eval/intent-eval.ts';

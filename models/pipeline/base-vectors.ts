@@ -15,12 +15,11 @@ let unsupervised: Promise<BaseVectors> | undefined;
 export function unsupervisedBaseVectors(): Promise<BaseVectors> {
   unsupervised ??= buildDefaultEmbedder('unsupervised').then((built) => {
     const config = tokenizerConfig();
-    return baseVectorsFromOnnx(built.onnx, {
+    return baseVectorsFromOnnx(built.onnx, 'the unsupervised embedder recipe', {
       tokenizer: new WordPieceTokenizer(built.tokJson, { maxLength: config.model_max_length as number }),
       tokenizerJson: built.tokJson,
       tokenizerConfig: config,
       embedder: { name: EMBEDDER_NAME, version: RECIPE_VERSION.unsupervised },
-      source: 'the unsupervised embedder recipe',
     });
   });
   return unsupervised;

@@ -36,15 +36,15 @@ export interface BaseVectors {
 export async function loadBaseVectors(embedderDir: string): Promise<BaseVectors> {
   const f = await loadModelFolder(embedderDir);
   const json = async (p: string) => JSON.parse(await readFile(join(embedderDir, p), 'utf8'));
-  return baseVectorsFromOnnx(f.onnx, { tokenizer: f.tokenizer, tokenizerJson: await json('tokenizer.json'), tokenizerConfig: await json('tokenizer_config.json'), embedder: f.manifest, source: embedderDir });
+  return baseVectorsFromOnnx(f.onnx, embedderDir, { tokenizer: f.tokenizer, tokenizerJson: await json('tokenizer.json'), tokenizerConfig: await json('tokenizer_config.json'), embedder: f.manifest });
 }
 
 /** The token table (`embeddings.q` int8 rows, `embeddings.scale`) of an embedder graph, dequantized. */
-export function baseVectorsFromOnnx(onnx: Uint8Array, meta: Omit<BaseVectors, 'rows' | 'dim'> & { source: string }): BaseVectors {
+export function baseVectorsFromOnnx(onnx: Uint8Array, source: string, meta: Omit<BaseVectors, 'rows' | 'dim'>): BaseVectors {
   const model = decodeModel(onnx);
   const init = (name: string) => {
     const t = model.graph!.initializer!.find((x) => x.name === name);
-    if (!t || !t.rawData) throw new Error(`${meta.source}: initializer ${name} missing`);
+    if (!t || !t.rawData) throw new Error(`${source}: initializer ${name} missing`);
     return { dims: t.dims!.map(Number), raw: t.rawData };
   };
   const q = init('embeddings.q');
@@ -56,8 +56,7 @@ export function baseVectorsFromOnnx(onnx: Uint8Array, meta: Omit<BaseVectors, 'r
     q: new Int8Array(q.raw.buffer.slice(q.raw.byteOffset, q.raw.byteOffset + q.raw.byteLength)),
     scale: new Float32Array(s.raw.buffer.slice(s.raw.byteOffset, s.raw.byteOffset + s.raw.byteLength)),
   };
-  const { source: _source, ...rest } = meta;
-  return { ...rest, rows: dequantize(table), dim };
+  return { ...meta, rows: dequantize(table), dim };
 }
 
 /**
