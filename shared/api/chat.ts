@@ -12,16 +12,42 @@ export { SseParser } from './sse.ts';
 export const RoutePath = z.enum(['template', 'cache', 'llm', 'fallback']);
 export type RoutePath = z.infer<typeof RoutePath>;
 
+/** Earlier turns a stateless client may send with its message, oldest first (at most 16). */
+export const MAX_HISTORY_TURNS = 16;
+export const HistoryTurn = z.object({
+  role: z.enum(['user', 'assistant']),
+  content: z.string().trim().min(1, 'a history turn must not be empty').max(MAX_MESSAGE_CHARS, `a history turn is over ${MAX_MESSAGE_CHARS} characters`),
+});
+export type HistoryTurn = z.infer<typeof HistoryTurn>;
+
 export const ChatRequest = z.object({
   message: z.string().trim().min(1, 'message must not be empty').max(MAX_MESSAGE_CHARS, `message is over ${MAX_MESSAGE_CHARS} characters`),
   sessionId: z.string().min(1).max(128),
   userId: z.string().min(1).max(128).optional(),
   locale: z.string().min(2).max(35).optional(),
+  /** For clients that keep no session on the server: the conversation so far. */
+  history: z.array(HistoryTurn).max(MAX_HISTORY_TURNS, `history holds at most ${MAX_HISTORY_TURNS} turns`).optional(),
 });
 export type ChatRequest = z.infer<typeof ChatRequest>;
 
+/** An entity as the edge resolved it (kind as in shared/cache/entities.ts, canonical value). */
+export const ResolvedEntity = z.object({ kind: z.string().min(1).max(16), value: z.string().min(1).max(128) });
+
+/**
+ * A follow-up ("and volume 2?", "is it in stock?") rewritten against the session: the standalone
+ * text that was classified, and which parts were carried over from earlier turns.
+ */
+export const Resolution = z.object({
+  text: z.string().min(1).max(MAX_MESSAGE_CHARS * 2),
+  carried: z.array(z.string().max(64)).max(16),
+  entities: z.array(ResolvedEntity).max(32).optional(),
+});
+export type Resolution = z.infer<typeof Resolution>;
+
 /** What the edge sends the region: the chat request plus what the edge already knows. */
 export const GenerateRequest = ChatRequest.extend({
+  /** The message resolved against the session, when it was a follow-up. */
+  resolved: Resolution.optional(),
   intent: z.string().max(64).optional(),
   confidence: z.number().min(0).max(1).optional(),
   /** Set by the edge when this answer may be written to its semantic cache. */
@@ -43,6 +69,8 @@ export const RouteEvent = z.object({
   generator: z.string().optional(),
   /** name@version of the reranker that ordered the passages, when the region reranked. */
   rerankerVersion: z.string().optional(),
+  /** Set when the message was a follow-up resolved against the session. */
+  resolved: Resolution.optional(),
 });
 export type RouteEvent = z.infer<typeof RouteEvent>;
 
