@@ -13,7 +13,11 @@ import { traceFrom } from '../../shared/api/trace.ts';
 import { hashApiKey, issueApiKey } from './store/api-keys.ts';
 import { generatePipeline, type PipelineResult } from './generate/pipeline.ts';
 import { redactPii } from './generate/pii.ts';
-import { requireKey, today, type AuthVars } from './http/auth.ts';
+import { checkQuota, requireKey, today, type AuthVars } from './http/auth.ts';
+import { DocumentRequest } from './http/document-request.ts';
+import { fromEdgeOnly } from './http/edge-hints.ts';
+import { persistWithRetry } from './http/persist-retry.ts';
+import { StoreError } from './store/types.ts';
 import { hybridSearch } from './retrieval/hybrid.ts';
 import { ingestDocument } from './retrieval/ingest.ts';
 import { RetrievalError } from './retrieval/errors.ts';
@@ -40,17 +44,6 @@ const RerankRequest = z.object({
   return_documents: z.boolean().default(false),
 });
 
-const DocumentRequest = z.object({
-  id: z.string().min(1).max(200).regex(/^[\w.#:\/-]+$/, 'id may use letters, digits and _ . # : / -'),
-  title: z.string().min(1).max(500),
-  text: z.string().min(1).max(2_000_000),
-  source: z.string().max(100).optional(),
-  url: z.string().url().optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
-  chunkSize: z.number().int().min(16).max(2000).optional(),
-  chunkOverlap: z.number().int().min(0).max(1000).optional(),
-});
-
 const KeyRequest = z.object({
   name: z.string().min(1).max(200),
   role: z.enum(['partner', 'edge']).default('partner'),
@@ -66,6 +59,8 @@ export function createApp(s: Services, state: { ready: boolean }) {
   const limiter = s.rateLimiter;
   const anyKey = requireKey(s.store, limiter, ['partner', 'edge']);
   const admin = requireKey(s.store, limiter, ['admin']);
+  // Reading one's own usage is never limited: a key over its limits can still see why.
+  const ownState = requireKey(s.store, limiter, ['partner', 'edge'], { limits: false });
 
   app.use('*', async (c, next) => {
     const t0 = performance.now();
@@ -75,7 +70,9 @@ export function createApp(s: Services, state: { ready: boolean }) {
     s.metrics.httpDuration.observe({ route }, (performance.now() - t0) / 1000);
   });
   app.onError((err, c) => {
-    if (err instanceof ApiError) return c.json(err.toBody(), err.status as 400);
+    // Bad input the store or the retrieval layer caught below the route's own checks is still the caller's.
+    if ((err instanceof StoreError || err instanceof RetrievalError) && err.code === 'INVALID_INPUT') err = new ApiError('INVALID_REQUEST', err.message);
+    if (err instanceof ApiError) return c.json(err.toBody(), err.status as 400, err.headers());
     console.error('unhandled error:', redactPii(String((err as Error)?.stack ?? err)));
     return c.json(new ApiError('INTERNAL', 'internal error').toBody(), 500);
   });
@@ -88,8 +85,9 @@ export function createApp(s: Services, state: { ready: boolean }) {
   app.post('/v1/embeddings', anyKey, async (c) => {
     const body = validate(EmbeddingsRequest, await readJsonBody(c.req.raw, 8 * 1024 * 1024));
     const inputs = typeof body.input === 'string' ? [body.input] : body.input;
-    const vectors = await s.embedder.embed(inputs);
     const tokens = inputs.reduce((n, t) => n + approxTokens(t), 0);
+    await checkQuota(s.store, c.get('apiKey'), tokens);
+    const vectors = await s.embedder.embed(inputs);
     await s.store.incrementUsage(c.get('apiKey').id, today(), { requests: 1, tokensIn: tokens });
     return c.json({
       object: 'list',
@@ -107,6 +105,8 @@ export function createApp(s: Services, state: { ready: boolean }) {
     const body = validate(RerankRequest, await readJsonBody(c.req.raw, 8 * 1024 * 1024));
     if (!s.rerank) throw new ApiError('MODEL_UNAVAILABLE', 'no reranker is loaded');
     const docs = body.documents.map((d) => (typeof d === 'string' ? d : d.text));
+    const tokens = approxTokens(body.query) * docs.length + docs.reduce((n, d) => n + approxTokens(d), 0);
+    await checkQuota(s.store, c.get('apiKey'), tokens);
     const scores = await s.rerank(body.query, docs);
     const topN = Math.min(body.topN ?? body.top_n ?? docs.length, docs.length);
     const results = [...scores]
@@ -114,14 +114,14 @@ export function createApp(s: Services, state: { ready: boolean }) {
       .sort((a, b) => b.relevance_score - a.relevance_score)
       .slice(0, topN)
       .map((r) => (body.return_documents ? { ...r, document: { text: docs[r.index] } } : r));
-    const tokens = approxTokens(body.query) * docs.length + docs.reduce((n, d) => n + approxTokens(d), 0);
     await s.store.incrementUsage(c.get('apiKey').id, today(), { requests: 1, tokensIn: tokens });
     return c.json({ id: crypto.randomUUID(), results, meta: { model: s.models.find((m) => m.role === 'reranker')?.info.name, billed_units: { search_units: 1 } } });
   });
 
   app.post('/v1/generate', anyKey, async (c) => {
-    const body = validate(GenerateRequest, await readJsonBody(c.req.raw, MAX_BODY_BYTES));
     const key = c.get('apiKey');
+    const body = fromEdgeOnly(validate(GenerateRequest, await readJsonBody(c.req.raw, MAX_BODY_BYTES)), key.role);
+    await checkQuota(s.store, key, approxTokens(body.message) + (body.history ?? []).reduce((n, t) => n + approxTokens(t.content), 0));
     const traceId = traceFrom(c.req.header('traceparent')).traceId;
     let result: PipelineResult | undefined;
     // Rollout rules pick the classifier, reranker and LLM configuration variants (sticky per user, else session).
@@ -221,7 +221,7 @@ export function createApp(s: Services, state: { ready: boolean }) {
     return c.json({ id: c.req.param('id'), revoked: true });
   });
 
-  app.get('/v1/usage', anyKey, async (c) => {
+  app.get('/v1/usage', ownState, async (c) => {
     const key = c.get('apiKey');
     const u = await s.store.getUsage(key.id, c.req.query('day') ?? today());
     return c.json({ ...u, dailyTokenQuota: key.dailyTokenQuota, rateLimitPerMinute: key.rateLimitPerMinute });
@@ -233,32 +233,44 @@ export function createApp(s: Services, state: { ready: boolean }) {
   return app;
 }
 
+/**
+ * Stores both turns and the prediction log, each step retried on its own (persist-retry.ts), so a
+ * retry never writes a turn twice; a turn that still cannot be stored is counted and logged as
+ * lost with its trace id. Never throws.
+ */
 async function persistTurn(s: Services, body: z.infer<typeof GenerateRequest>, r: PipelineResult, traceId: string, tokensIn: number, tokensOut: number, llmConfig: string) {
-  try {
-    const conv = await s.store.getOrCreateConversation(body.sessionId, body.userId ?? null);
-    await s.store.appendTurn(conv.id, { role: 'user', text: body.message, intent: r.route.intent, confidence: r.route.confidence, traceId });
-    await s.store.appendTurn(conv.id, {
-      role: 'assistant',
-      text: r.text,
-      intent: r.route.intent,
-      confidence: r.route.confidence,
-      routePath: r.route.path,
-      modelVersions: { classifier: r.route.modelVersion, generator: r.route.generator ?? 'none', embedder: s.embedder.name, llmConfig, ...(r.route.rerankerVersion ? { reranker: r.route.rerankerVersion } : {}) },
-      latencyMs: r.done.latencyMs,
-      tokensIn,
-      tokensOut,
-      costUsd: r.done.usage?.costUsd ?? null,
-      fallbacks: r.route.fallbacks,
-      traceId,
-    });
-    await s.store.appendPredictionLog({
-      modelName: 'intent-classifier',
-      modelVersion: r.route.modelVersion,
-      inputHash: hashApiKey(body.message),
-      output: { intent: r.route.intent, confidence: r.route.confidence },
-      latencyMs: r.done.latencyMs.classify ?? 0,
-    });
-  } catch (e) {
-    console.error('could not persist turn:', redactPii((e as Error).message));
-  }
+  let convId = '';
+  await persistWithRetry(
+    [
+      async () => (convId = (await s.store.getOrCreateConversation(body.sessionId, body.userId ?? null)).id),
+      () => s.store.appendTurn(convId, { role: 'user', text: body.message, intent: r.route.intent, confidence: r.route.confidence, traceId }),
+      () =>
+        s.store.appendTurn(convId, {
+          role: 'assistant',
+          text: r.text,
+          intent: r.route.intent,
+          confidence: r.route.confidence,
+          routePath: r.route.path,
+          modelVersions: { classifier: r.route.modelVersion, generator: r.route.generator ?? 'none', embedder: s.embedder.name, llmConfig, ...(r.route.rerankerVersion ? { reranker: r.route.rerankerVersion } : {}) },
+          latencyMs: r.done.latencyMs,
+          tokensIn,
+          tokensOut,
+          costUsd: r.done.usage?.costUsd ?? null,
+          fallbacks: r.route.fallbacks,
+          traceId,
+        }),
+      () =>
+        s.store.appendPredictionLog({
+          modelName: 'intent-classifier',
+          modelVersion: r.route.modelVersion,
+          inputHash: hashApiKey(body.message),
+          output: { intent: r.route.intent, confidence: r.route.confidence },
+          latencyMs: r.done.latencyMs.classify ?? 0,
+        }),
+    ],
+    {
+      onResult: (result) => s.metrics.turnWrites.inc({ result }),
+      onLost: (e) => console.error(`could not persist turn (trace ${traceId}) after retries:`, redactPii((e as Error).message)),
+    },
+  );
 }

@@ -5,7 +5,7 @@
 import type { ChatEvent, ChatRequest, DoneEvent, GenerateRequest, RouteEvent, Usage } from '../../../shared/api/chat.ts';
 import type { EntityExtractor } from '../../../shared/cache/entities.ts';
 import type { SemanticCache } from '../../../shared/cache/semantic-cache.ts';
-import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
+import { OOS, type IntentPrediction } from '../../../shared/models/intent-classifier.ts';
 import { routeFor, type IntentRoutes, type Path } from '../../../shared/routing/intent-routes.ts';
 import type { ModelState } from '../runtime/edge-models.ts';
 import type { TemplateAnswers } from '../../../shared/answers/template-answers.ts';
@@ -44,6 +44,12 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
     try {
       [pred] = await models.classifier.classify([req.message]);
       path = routeFor(deps.routes, pred.intent, pred.confident);
+      // No word the models know (a script the vocabulary lacks): their guess means nothing, the region answers.
+      if (!models.classifier.knowsAWord(req.message)) {
+        pred = { ...pred, intent: OOS, confident: false };
+        path = 'llm';
+        fallbacks.push('out_of_vocabulary');
+      }
     } catch (e) {
       console.error('classifier failed:', (e as Error).message);
       fallbacks.push('classifier_error');

@@ -19,6 +19,8 @@ export type ModelSource = 'bundled' | 'region';
 export interface EdgeClassifier {
   readonly labels: readonly string[];
   classify(texts: string[]): Promise<IntentPrediction[]>;
+  /** False when no word of the text is in the classifier's vocabulary (its prediction means nothing). */
+  knowsAWord(text: string): boolean;
 }
 
 export interface EdgeEmbedder {
@@ -89,7 +91,7 @@ export async function loadClassifier(src: FolderSource): Promise<LoadedClassifie
   checkPredictions(await clf.classify(WARMUP), clf.labels, src.manifest);
   for (const t of WARMUP) await clf.classify([t]);
   const version = `${f.manifest.name}@${f.manifest.version}`;
-  return { classifier: { labels: clf.labels, classify: edgeMetrics.meter('classifier', version, (t: string[]) => clf.classify(t)) }, manifest: f.manifest, version };
+  return { classifier: { labels: clf.labels, classify: edgeMetrics.meter('classifier', version, (t: string[]) => clf.classify(t)), knowsAWord: (t) => clf.tokenizer.knowsAWord(t) }, manifest: f.manifest, version };
 }
 
 /** Verifies, opens and warms an embedder folder; its calls are metered under its version. */
