@@ -2,7 +2,6 @@
  * The edge Worker's HTTP API (Hono): /v1/chat, /v1/classify, /v1/models, /v1/cache, /healthz.
  */
 import { Hono } from 'hono';
-import { cors } from 'hono/cors';
 import { z } from 'zod';
 import { ChatRequest, MAX_BODY_BYTES, MAX_MESSAGE_CHARS, type ChatEvent, type ChatReply, type DoneEvent, type RouteEvent } from '../../shared/api/chat.ts';
 import { ApiError, readJsonBody, validate } from '../../shared/api/errors.ts';
@@ -11,6 +10,8 @@ import { edgeDeps } from './edge-deps.ts';
 import { chatPipeline } from './chat/pipeline.ts';
 import { CHAT_PAGE } from './http/chat-page.ts';
 import { errorResponse } from './http/errors.ts';
+import { limitByClient, limitBySession } from './http/client-limits.ts';
+import { browserOrigins } from './http/origins.ts';
 import { edgeMetrics } from './http/metrics.ts';
 import { refreshStatus, scheduleModelRefresh } from './runtime/model-refresh.ts';
 import { traceFrom } from '../../shared/api/trace.ts';
@@ -27,13 +28,11 @@ export const app = new Hono<AppEnv>();
 app.onError(errorResponse);
 app.notFound((c) => c.json(new ApiError('NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`).toBody(), 404));
 
-// The browser widget calls the API from the store's own pages, another origin. The API takes no
-// cookies and /v1/chat no key, so any origin may call GET and POST; the admin DELETE /v1/cache
-// is not allowed cross-origin (its preflight lists only GET and POST).
-app.use(
-  '/v1/*',
-  cors({ origin: '*', allowMethods: ['GET', 'POST'], allowHeaders: ['content-type', 'accept', 'traceparent'], exposeHeaders: ['x-trace-id', 'traceparent'], maxAge: 600 }),
-);
+// The browser widget calls the API from the store's own pages, another origin: only the origins
+// in ALLOWED_ORIGINS may (http/origins.ts), and each client only so often (http/client-limits.ts).
+app.use('/v1/*', browserOrigins());
+app.post('/v1/chat', limitByClient());
+app.post('/v1/classify', limitByClient());
 
 // A due look at the region's newly promoted model versions, after the response is made (waitUntil).
 app.use('*', async (c, next) => {
@@ -43,13 +42,16 @@ app.use('*', async (c, next) => {
 
 app.get('/', (c) => c.html(CHAT_PAGE));
 
+// Live but without its models the edge sends every message to the region: "degraded", and with
+// ?strict=1 (for a balancer that should take it out of rotation) a 503.
 app.get('/healthz', async (c) => {
   const d = await edgeDeps(c.env);
-  return c.json({
-    status: 'ok',
+  const body = {
+    status: d.models.ok ? 'ok' : 'degraded',
     models: d.models.ok ? 'ready' : 'unavailable',
-    ...(d.models.ok ? { loadMs: d.models.models.loadMs } : { reason: d.models.reason }),
-  });
+    ...(d.models.ok ? { loadMs: d.models.models.loadMs } : { code: d.models.code, reason: d.models.reason }),
+  };
+  return c.json(body, !d.models.ok && c.req.query('strict') === '1' ? 503 : 200);
 });
 
 app.get('/metrics', (c) => c.text(edgeMetrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
@@ -99,6 +101,7 @@ app.delete('/v1/cache', async (c) => {
 
 app.post('/v1/chat', async (c) => {
   const body = validate(ChatRequest, await readJsonBody(c.req.raw, MAX_BODY_BYTES));
+  await limitBySession(c.env, body.sessionId);
   const d = await edgeDeps(c.env);
   const trace = traceFrom(c.req.header('traceparent'));
   const ctx = executionCtx(c);

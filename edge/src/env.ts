@@ -13,4 +13,12 @@ export interface EdgeEnv {
   MODEL_DOWNLOAD_TIMEOUT_MS?: string;
   /** Optional Workers Analytics Engine dataset for fleet-wide answer metrics. */
   METRICS?: AnalyticsEngineDataset;
+  /** Origins the browser-facing routes answer (comma-separated, or `*` in local dev only): http/origins.ts. */
+  ALLOWED_ORIGINS?: string;
+  /** Workers rate-limiting bindings by client IP and by sessionId (wrangler.toml); http/client-limits.ts. */
+  CLIENT_LIMITER?: RateLimit;
+  SESSION_LIMITER?: RateLimit;
+  /** Limits of the in-isolate fallback, used where a binding is absent. */
+  CLIENT_RATE_LIMIT_PER_MINUTE?: string;
+  SESSION_RATE_LIMIT_PER_MINUTE?: string;
 }

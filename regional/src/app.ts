@@ -15,6 +15,7 @@ import { generatePipeline, type PipelineResult } from './generate/pipeline.ts';
 import { redactPii } from './generate/pii.ts';
 import { checkQuota, requireKey, today, type AuthVars } from './http/auth.ts';
 import { DocumentRequest } from './http/document-request.ts';
+import { publicModelInfo, withoutPaths } from './http/public-paths.ts';
 import { fromEdgeOnly } from './http/edge-hints.ts';
 import { persistWithRetry } from './http/persist-retry.ts';
 import { StoreError } from './store/types.ts';
@@ -72,14 +73,23 @@ export function createApp(s: Services, state: { ready: boolean }) {
   app.onError((err, c) => {
     // Bad input the store or the retrieval layer caught below the route's own checks is still the caller's.
     if ((err instanceof StoreError || err instanceof RetrievalError) && err.code === 'INVALID_INPUT') err = new ApiError('INVALID_REQUEST', err.message);
-    if (err instanceof ApiError) return c.json(err.toBody(), err.status as 400, err.headers());
+    if (err instanceof ApiError) {
+      const body = err.toBody();
+      return c.json({ error: { ...body.error, message: withoutPaths(body.error.message) } }, err.status as 400, err.headers());
+    }
     console.error('unhandled error:', redactPii(String((err as Error)?.stack ?? err)));
     return c.json(new ApiError('INTERNAL', 'internal error').toBody(), 500);
   });
   app.notFound((c) => c.json(new ApiError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`).toBody(), 404));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', (c) => (state.ready ? c.json({ status: 'ready', models: s.models }) : c.json({ status: 'starting' }, 503)));
+  // Ready means every configured model serves: a refused or missing one takes the instance out of rotation, with the reason.
+  app.get('/readyz', (c) => {
+    if (!state.ready) return c.json({ status: 'starting' }, 503);
+    const models = s.models.map((m) => ({ role: m.role, info: publicModelInfo(m.info) }));
+    if (s.unavailable.length) return c.json({ status: 'degraded', reason: s.unavailable.map((u) => `${u.role}: ${u.reason}`).join('; '), unavailable: s.unavailable, models }, 503);
+    return c.json({ status: 'ready', models });
+  });
   app.get('/metrics', async (c) => c.body(await s.metrics.registry.metrics(), 200, { 'content-type': s.metrics.registry.contentType }));
 
   app.post('/v1/embeddings', anyKey, async (c) => {
