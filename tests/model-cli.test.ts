@@ -21,7 +21,7 @@ describe('model commands', () => {
   });
 
   it('the store data passes its own checker', () => {
-    const r = spawnSync(process.execPath, ['models/data/store/check.mjs'], { cwd: root, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['domains/kitsune-books/check.mjs'], { cwd: root, encoding: 'utf8' });
     expect(r.status, r.stderr + r.stdout).toBe(0);
   });
 

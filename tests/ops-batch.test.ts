@@ -24,7 +24,7 @@ import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OPTS = { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'test' };
-const TEXTS = readFileSync(join(ROOT, 'models/data/store/intents/test.jsonl'), 'utf8')
+const TEXTS = readFileSync(join(ROOT, 'domains/kitsune-books/intents/test.jsonl'), 'utf8')
   .trim()
   .split('\n')
   .map((l) => JSON.parse(l).text as string);

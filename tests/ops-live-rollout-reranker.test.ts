@@ -32,7 +32,7 @@ const RERANKER = join(ROOT, 'models/default/reranker');
 const R: string = JSON.parse(readFileSync(join(RERANKER, 'manifest.json'), 'utf8')).name;
 const CONTROL: string = JSON.parse(readFileSync(join(RERANKER, 'manifest.json'), 'utf8')).version;
 const run = promisify(execFile);
-const testTexts = readFileSync(join(ROOT, 'models/data/store/intents/test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text as string);
+const testTexts = readFileSync(join(ROOT, 'domains/kitsune-books/intents/test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text as string);
 
 describe('live rollouts of the reranker', () => {
   let db: TempDatabase;

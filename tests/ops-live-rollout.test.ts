@@ -24,7 +24,7 @@ import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
 const M = CLASSIFIER_NAME;
 const CONTROL = '1.0.0';
 const run = promisify(execFile);
-const testTexts = readFileSync(join(ROOT, 'models/data/store/intents/test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text as string);
+const testTexts = readFileSync(join(ROOT, 'domains/kitsune-books/intents/test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text as string);
 
 let folders: { retrained: string; shuffled: string; broken: string; dir: string };
 

@@ -1,5 +1,5 @@
 /**
- * Retrieval + reranking evaluation on the store's held-out questions (models/data/store/kb/questions.jsonl).
+ * Retrieval + reranking evaluation on the store's held-out questions (domains/kitsune-books/kb/questions.jsonl).
  *
  *   npx tsx models/cli/rerank-eval.ts [--reranker <dir>] [--embedder <dir>] [--k 30]
  *

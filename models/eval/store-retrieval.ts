@@ -1,5 +1,5 @@
 /**
- * The store knowledge base's held-out questions (models/data/store/kb/questions.jsonl) with the
+ * The store knowledge base's held-out questions (domains/kitsune-books/kb/questions.jsonl) with the
  * first-stage candidate lists a reranker sees: BM25, vectors (an embedder's sentence_embedding)
  * and their reciprocal rank fusion (k = 60), each the top `k`.
  */

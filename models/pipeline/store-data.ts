@@ -1,5 +1,5 @@
 /**
- * The demo store's own data (models/data/store): intents and the knowledge base (kb/: catalog
+ * The demo store's own data (domains/kitsune-books): intents and the knowledge base (kb/: catalog
  * titles, policies.md sections, FAQ entries), read and split in one place for the reranker's
  * passages (reranker-data.ts) and the regional retrieval documents (regional/src/retrieval/store-kb.ts).
  */
@@ -39,7 +39,7 @@ export interface PolicySection {
 }
 
 export function storeDir(): string {
-  return join(repoRoot(), 'models', 'data', 'store');
+  return join(repoRoot(), 'domains', 'kitsune-books');
 }
 
 export function storeKbDir(): string {

@@ -93,7 +93,7 @@ export interface RerankerGateResult {
 
 /**
  * A sentence embedder on the gate's golden sets: paraphrase pairs (MRPC test) at the semantic
- * cache's configured hit threshold (models/data/store/cache.json: what the cache would do with
+ * cache's configured hit threshold (domains/kitsune-books/cache.json: what the cache would do with
  * this embedder swapped in), and STS-B test.
  */
 export interface EmbedderGateResult {

@@ -15,7 +15,7 @@ import { MODEL_KINDS, StoreError, type ModelRegistryStore, type ModelVersionReco
 import { baselineFromPredictions, type DriftBaseline } from './drift.ts';
 
 /** The demo domain's labeled intents: the default drift baseline data of an intent classifier. */
-export const STORE_INTENTS_DIR = resolve(import.meta.dirname, '../../../models/data/store/intents');
+export const STORE_INTENTS_DIR = resolve(import.meta.dirname, '../../../domains/kitsune-books/intents');
 
 export class RegistryInputError extends Error {
   constructor(

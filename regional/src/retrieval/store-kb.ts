@@ -1,5 +1,5 @@
 /**
- * The demo store's knowledge base (models/data/store/kb/) as documents: one per catalog title
+ * The demo store's knowledge base (domains/kitsune-books/kb/) as documents: one per catalog title
  * (`KB-SKU-0001`, a readable text of its fields), one per `##` section of policies.md
  * (`policies#returns-refunds`, the README's slug rule; the preamble under the `#` title is
  * `policies#kitsune-books-store-policies`), one per FAQ entry (`faq-001`). seedStoreKb ingests the
