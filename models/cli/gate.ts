@@ -31,10 +31,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { intentMetrics, percentile, type Prediction } from '../eval/metrics.ts';
+import { intentMetrics, percentile, type Prediction } from '../../shared/eval/metrics.ts';
 import { loadMrpc, repoRoot } from '../pipeline/datasets.ts';
 import type { Dataset } from '../pipeline/types.ts';
-import { loadCrossEncoder, loadIntentClassifier, loadSentenceEmbedder } from '../runtime/load-node.ts';
+import { loadCrossEncoder, loadIntentClassifier, loadSentenceEmbedder } from '../pipeline/load-node.ts';
 import { evaluateRerank } from '../eval/rerank-eval.ts';
 import { storeRetrievalLists } from '../eval/store-retrieval.ts';
 import { hitsAt, scorePairs } from '../eval/paraphrase-eval.ts';

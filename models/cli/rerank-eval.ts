@@ -14,7 +14,7 @@ import { evaluateRerank, rankMetrics, recallAt } from '../eval/rerank-eval.ts';
 import { storeRetrievalLists } from '../eval/store-retrieval.ts';
 import { repoRoot } from '../pipeline/datasets.ts';
 import type { Hit } from '../pipeline/reranker-retrieval.ts';
-import { loadCrossEncoder } from '../runtime/load-node.ts';
+import { loadCrossEncoder } from '../pipeline/load-node.ts';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

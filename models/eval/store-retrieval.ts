@@ -9,7 +9,7 @@ import { cosine } from '../../shared/models/sentence-embedder.ts';
 import { storeKbPassages } from '../pipeline/reranker-data.ts';
 import { Bm25Index, reciprocalRankFusion, topK, type Hit } from '../pipeline/reranker-retrieval.ts';
 import { storeDir } from '../pipeline/store-data.ts';
-import { loadSentenceEmbedder } from '../runtime/load-node.ts';
+import { loadSentenceEmbedder } from '../pipeline/load-node.ts';
 import type { RerankQuestion } from './rerank-eval.ts';
 
 export async function storeRetrievalLists(embedderDir: string, k: number) {
