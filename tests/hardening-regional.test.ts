@@ -4,7 +4,8 @@
  * code on both databases, limits answer 429 with Retry-After, quotas count a request's size, the
  * edge's hints need the edge's key, and a turn the store refuses at first is retried and counted.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { setupOrFail } from './helpers/setup-or-fail.ts';
 import { loadConfig } from '../regional/src/config.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
 import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
@@ -17,7 +18,7 @@ describe.each(['sqlite', 'postgres'] as const)('regional hardening on %s', (dial
   let db: TempDatabase;
   let r: RunningRegional;
 
-  beforeAll(async () => {
+  setupOrFail(async () => {
     db = await tempDatabase(dialect, 'sy-harden-', 'h.db');
     r = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: db.url }), () => {});
   }, 120_000);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setupOrFail } from './helpers/setup-or-fail.ts';
 import { loadConfig } from '../regional/src/config.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
 import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
@@ -19,7 +20,7 @@ describe.each(['sqlite', 'postgres'] as const)('regional service on %s', (dialec
   let db: TempDatabase;
   let r: RunningRegional;
 
-  beforeAll(async () => {
+  setupOrFail(async () => {
     db = await tempDatabase(dialect, 'sy-regional-', 'r.db');
     r = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: db.url }), () => {});
   }, 120_000);

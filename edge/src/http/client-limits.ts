@@ -9,7 +9,19 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from '../../../shared/api/errors.ts';
-import type { EdgeEnv } from '../env.ts';
+
+/** The Workers rate-limiting binding's API (what `RateLimit` of @cloudflare/workers-types declares). */
+export interface RateLimitBinding {
+  limit(options: { key: string }): Promise<{ success: boolean }>;
+}
+
+/** The bindings and vars these limits read (a part of EdgeEnv). */
+export interface LimitEnv {
+  CLIENT_LIMITER?: RateLimitBinding;
+  SESSION_LIMITER?: RateLimitBinding;
+  CLIENT_RATE_LIMIT_PER_MINUTE?: string;
+  SESSION_RATE_LIMIT_PER_MINUTE?: string;
+}
 
 /** Seconds a client told to wait by a binding waits (bindings count in windows of this length). */
 const BINDING_PERIOD_S = 60;
@@ -37,7 +49,7 @@ export class IsolateWindow {
 
 const windows = { client: new IsolateWindow(), session: new IsolateWindow() };
 
-async function take(binding: RateLimit | undefined, window: IsolateWindow, key: string, perMinute: number): Promise<number> {
+async function take(binding: RateLimitBinding | undefined, window: IsolateWindow, key: string, perMinute: number): Promise<number> {
   if (binding) {
     try {
       return (await binding.limit({ key })).success ? 0 : BINDING_PERIOD_S;
@@ -57,7 +69,7 @@ export function clientIp(headers: Headers): string {
   return headers.get('cf-connecting-ip')?.trim() || 'unknown';
 }
 
-export function limitByClient(): MiddlewareHandler<{ Bindings: EdgeEnv }> {
+export function limitByClient(): MiddlewareHandler<{ Bindings: LimitEnv }> {
   return async (c, next) => {
     const wait = await take(c.env.CLIENT_LIMITER, windows.client, `ip:${clientIp(c.req.raw.headers)}`, Number(c.env.CLIENT_RATE_LIMIT_PER_MINUTE ?? 120));
     if (wait) throw limited('client', wait);
@@ -65,7 +77,7 @@ export function limitByClient(): MiddlewareHandler<{ Bindings: EdgeEnv }> {
   };
 }
 
-export async function limitBySession(env: EdgeEnv, sessionId: string): Promise<void> {
+export async function limitBySession(env: LimitEnv, sessionId: string): Promise<void> {
   const wait = await take(env.SESSION_LIMITER, windows.session, `s:${sessionId}`, Number(env.SESSION_RATE_LIMIT_PER_MINUTE ?? 30));
   if (wait) throw limited('session', wait);
 }

@@ -10,7 +10,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { ApiError } from '../../../shared/api/errors.ts';
-import type { EdgeEnv } from '../env.ts';
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -23,9 +22,9 @@ export function originAllowed(origin: string, allowed: string | undefined, selfU
 }
 
 /** CORS for the browser-facing routes, with the allow-list above (the admin DELETE is never allowed cross-origin). */
-export function browserOrigins(): MiddlewareHandler<{ Bindings: EdgeEnv }> {
+export function browserOrigins(): MiddlewareHandler<{ Bindings: { ALLOWED_ORIGINS?: string } }> {
   const corsHeaders = cors({
-    origin: (o, c) => (originAllowed(o, (c.env as EdgeEnv).ALLOWED_ORIGINS, c.req.url) ? o : null),
+    origin: (o, c) => (originAllowed(o, (c.env as { ALLOWED_ORIGINS?: string }).ALLOWED_ORIGINS, c.req.url) ? o : null),
     allowMethods: ['GET', 'POST'],
     allowHeaders: ['content-type', 'accept', 'traceparent'],
     exposeHeaders: ['x-trace-id', 'traceparent'],

@@ -371,7 +371,7 @@ async function migrateWithLock(pool: pg.Pool, after: (client: pg.PoolClient) => 
   try {
     const ext = await client.query(`SELECT 1 FROM pg_available_extensions WHERE name = 'vector'`);
     if (!ext.rowCount) {
-      throw new StoreError('PGVECTOR_UNAVAILABLE', 'the PostgreSQL server has no pgvector extension (install postgresql-<major>-pgvector; see .ci/run)');
+      throw new StoreError('PGVECTOR_UNAVAILABLE', 'the PostgreSQL server has no pgvector extension: as root run `bash regional/src/store/install-pgvector.sh` (apt\'s postgresql-<major>-pgvector where the distribution has it, else a build from Debian\'s pgvector source), or `npm test` as root, which runs it');
     }
   } finally {
     client.release();
