@@ -9,12 +9,15 @@ import { repoRoot } from '../models/pipeline/datasets.ts';
 export interface EdgeProcess {
   url: string;
   child: ChildProcess;
+  /** The Worker's recent output (its request log lines among it; the last 1 MB). */
+  output(): string;
   stop(): Promise<void>;
 }
 
 export async function startEdgeProcess(opts: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; quiet?: boolean }): Promise<EdgeProcess> {
   const root = repoRoot();
-  const args = ['dev', '--port', String(opts.port), '--ip', '127.0.0.1', '--var', `REGIONAL_URL:${opts.regionalUrl}`, '--show-interactive-dev-session=false'];
+  // Its own inspector port beside the chosen one: wrangler's default (9229 and up) is shared by every process on the machine.
+  const args = ['dev', '--port', String(opts.port), '--inspector-port', String(opts.port + 1), '--ip', '127.0.0.1', '--var', `REGIONAL_URL:${opts.regionalUrl}`, '--show-interactive-dev-session=false'];
   for (const [k, v] of Object.entries(opts.vars ?? {})) args.push('--var', `${k}:${v}`);
   if (opts.persistTo) args.push('--persist-to', opts.persistTo);
   const child = spawn(join(root, 'node_modules', '.bin', 'wrangler'), args, {
@@ -25,7 +28,7 @@ export async function startEdgeProcess(opts: { port: number; regionalUrl: string
   let log = '';
   const onData = (d: Buffer) => {
     const s = d.toString();
-    log += s;
+    log = (log + s).slice(-1_000_000);
     if (!opts.quiet) for (const line of s.split('\n')) if (line.trim() && !/Request\.cf|getaddrinfo|GetAddrInfoReqWrap/.test(line)) process.stdout.write(`[edge] ${line}\n`);
   };
   child.stdout!.on('data', onData);
@@ -49,6 +52,7 @@ export async function startEdgeProcess(opts: { port: number; regionalUrl: string
   return {
     url,
     child,
+    output: () => log,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -7,7 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { setupOrFail } from './helpers/setup-or-fail.ts';
 import { loadConfig } from '../regional/src/config.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
 import { startEdgeProcess, type EdgeProcess } from '../scripts/edge-process.ts';
@@ -17,13 +18,13 @@ let regional: RunningRegional;
 let edge: EdgeProcess;
 let bare: EdgeProcess;
 const SHOP = 'https://shop.example';
-const port = () => 20000 + Math.floor(Math.random() * 5000);
+const port = () => 20000 + 2 * Math.floor(Math.random() * 2500);
 
-beforeAll(async () => {
+setupOrFail(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sy-edge-harden-'));
   regional = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: join(dir, 'regional.db') }), () => {});
   [edge, bare] = await Promise.all([
-    startEdgeProcess({ port: port(), regionalUrl: regional.url, persistTo: join(dir, 'w1'), vars: { MODEL_REFRESH_INTERVAL_MS: '0', ALLOWED_ORIGINS: SHOP }, quiet: true }),
+    startEdgeProcess({ port: port(), regionalUrl: regional.url, persistTo: join(dir, 'w1'), vars: { MODEL_REFRESH_INTERVAL_MS: '0', ALLOWED_ORIGINS: SHOP, LOG_MESSAGES: 'true' }, quiet: true }),
     startEdgeProcess({ port: port(), regionalUrl: regional.url, persistTo: join(dir, 'w2'), vars: { MODEL_REFRESH_INTERVAL_MS: '0', EDGE_MODELS: 'off' }, quiet: true }),
   ]);
 }, 240_000);
@@ -76,6 +77,29 @@ describe('edge hardening in workerd', () => {
     expect(j.route.intent).toBe('oos');
     expect(j.route.fallbacks).toContain('out_of_vocabulary');
     expect(j.text.length).toBeGreaterThan(0);
+  });
+
+  it('writes one JSON log line per request, with path, intent and the message PII-redacted', async () => {
+    const trace = '0af7651916cd43dd8448eb211c80319c';
+    const res = await chat(edge.url, { message: 'hello! write to bob.smith@example.org', sessionId: 'log-edge' }, { traceparent: `00-${trace}-b7ad6b7169203331-01`, accept: 'text/event-stream' });
+    await res.text();
+    const find = () =>
+      edge
+        .output()
+        .split('\n')
+        .map((l) => l.slice(l.indexOf('{')))
+        .filter((l) => l.startsWith('{') && l.includes('"tier":"edge"'))
+        .map((l) => JSON.parse(l))
+        .find((l) => l.traceId === trace);
+    for (let i = 0; i < 50 && !find(); i++) await new Promise((r) => setTimeout(r, 100));
+    const line = find();
+    expect(line).toMatchObject({ level: 'info', tier: 'edge', method: 'POST', route: '/v1/chat', status: 200 });
+    expect(['template', 'cache', 'llm', 'fallback']).toContain(line.path);
+    expect(typeof line.intent).toBe('string');
+    expect(Number.isNaN(Date.parse(line.time))).toBe(false);
+    expect(line.latencySeconds).toBeGreaterThanOrEqual(0);
+    expect(line.message).toContain('[email]');
+    expect(edge.output()).not.toContain('bob.smith@example.org');
   });
 
   it('says "degraded" without its models, and 503 with ?strict=1', async () => {

@@ -12,12 +12,13 @@ import { CHAT_PAGE } from './http/chat-page.ts';
 import { errorResponse } from './http/errors.ts';
 import { limitByClient, limitBySession } from './http/client-limits.ts';
 import { browserOrigins } from './http/origins.ts';
+import { edgeRequestLog, loggedEvents, type EdgeLogVars } from './http/request-log.ts';
 import { edgeMetrics } from './http/metrics.ts';
 import { refreshStatus, scheduleModelRefresh } from './runtime/model-refresh.ts';
 import { traceFrom } from '../../shared/api/trace.ts';
 import { collectEvents, sseStream, wantsJson } from '../../shared/api/event-response.ts';
 
-type AppEnv = { Bindings: EdgeEnv };
+type AppEnv = { Bindings: EdgeEnv } & EdgeLogVars;
 
 const ClassifyRequest = z.object({
   texts: z.array(z.string().max(MAX_MESSAGE_CHARS)).min(1, 'texts must not be empty').max(64, 'at most 64 texts per request'),
@@ -26,6 +27,7 @@ const ClassifyRequest = z.object({
 export const app = new Hono<AppEnv>();
 
 app.onError(errorResponse);
+app.use('*', edgeRequestLog());
 app.notFound((c) => c.json(new ApiError('NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`).toBody(), 404));
 
 // The browser widget calls the API from the store's own pages, another origin: only the origins
@@ -105,6 +107,7 @@ app.post('/v1/chat', async (c) => {
   const d = await edgeDeps(c.env);
   const trace = traceFrom(c.req.header('traceparent'));
   const ctx = executionCtx(c);
+  c.get('log').set({ traceId: trace.traceId, messageText: body.message });
   const events = observed(c.env, body.sessionId, d.models.ok ? d.models.models.embedderVersion : undefined, chatPipeline(body, {
     ...d,
     upstream: {
@@ -119,14 +122,15 @@ app.post('/v1/chat', async (c) => {
     onCacheLookup: (r) => edgeMetrics.cacheLookup(r),
     signal: c.req.raw.signal,
   }));
+  const answer = loggedEvents(c.get('log'), events);
   const headers = { traceparent: trace.upstream, 'x-trace-id': trace.traceId };
   if (wantsJson(c.req.header('accept'))) {
-    const { route, text, done, errors } = await collectEvents(events);
+    const { route, text, done, errors } = await collectEvents(answer);
     if (!route || !done) throw new ApiError('INTERNAL', 'the chat pipeline ended without an answer');
     const reply: ChatReply & { error?: unknown } = { route, text, done, ...(errors.length ? { error: errors.at(-1) } : {}) };
     return c.json(reply, 200, headers);
   }
-  return new Response(sseStream(events, { onError: (e) => console.error('chat stream failed:', (e as Error).message) }), {
+  return new Response(sseStream(answer, { onError: (e) => console.error('chat stream failed:', (e as Error).message) }), {
     headers: { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' },
   });
 });

@@ -21,4 +21,6 @@ export interface EdgeEnv {
   /** Limits of the in-isolate fallback, used where a binding is absent. */
   CLIENT_RATE_LIMIT_PER_MINUTE?: string;
   SESSION_RATE_LIMIT_PER_MINUTE?: string;
+  /** "true" adds each chat message, PII-redacted, to its request's log line. */
+  LOG_MESSAGES?: string;
 }

@@ -15,6 +15,7 @@ import { generatePipeline, type PipelineResult } from './generate/pipeline.ts';
 import { redactPii } from './generate/pii.ts';
 import { checkQuota, requireKey, today, type AuthVars } from './http/auth.ts';
 import { DocumentRequest } from './http/document-request.ts';
+import { requestLog, type LogVars } from './http/request-log.ts';
 import { publicModelInfo, withoutPaths } from './http/public-paths.ts';
 import { fromEdgeOnly } from './http/edge-hints.ts';
 import { persistWithRetry } from './http/persist-retry.ts';
@@ -56,13 +57,14 @@ const KeyRequest = z.object({
 const approxTokens = (s: string) => Math.ceil(s.length / 4);
 
 export function createApp(s: Services, state: { ready: boolean }) {
-  const app = new Hono<AuthVars>();
+  const app = new Hono<AuthVars & LogVars>();
   const limiter = s.rateLimiter;
   const anyKey = requireKey(s.store, limiter, ['partner', 'edge']);
   const admin = requireKey(s.store, limiter, ['admin']);
   // Reading one's own usage is never limited: a key over its limits can still see why.
   const ownState = requireKey(s.store, limiter, ['partner', 'edge'], { limits: false });
 
+  app.use('*', requestLog(() => s.logger, { logMessages: () => s.config.LOG_MESSAGES === 'true' }));
   app.use('*', async (c, next) => {
     const t0 = performance.now();
     await next();
@@ -133,6 +135,8 @@ export function createApp(s: Services, state: { ready: boolean }) {
     const body = fromEdgeOnly(validate(GenerateRequest, await readJsonBody(c.req.raw, MAX_BODY_BYTES)), key.role);
     await checkQuota(s.store, key, approxTokens(body.message) + (body.history ?? []).reduce((n, t) => n + approxTokens(t.content), 0));
     const traceId = traceFrom(c.req.header('traceparent')).traceId;
+    const log = c.get('log');
+    log.set({ traceId, messageText: body.message });
     let result: PipelineResult | undefined;
     // Rollout rules pick the classifier, reranker and LLM configuration variants (sticky per user, else session).
     const live = liveRollouts(s).begin(body);
@@ -172,6 +176,7 @@ export function createApp(s: Services, state: { ready: boolean }) {
     const finish = async () => {
       if (!result) return;
       const r = result;
+      log.set({ path: r.route.path, intent: r.route.intent, fallbacks: r.done.fallbacks ?? r.route.fallbacks });
       const usage = r.done.usage;
       const tokensIn = usage?.inputTokens || approxTokens(body.message);
       const tokensOut = usage?.outputTokens || approxTokens(r.text);
@@ -190,15 +195,23 @@ export function createApp(s: Services, state: { ready: boolean }) {
       if (!outgoing) setImmediate(shadows);
       return c.json({ ...collected, ...(errors.length ? { errors } : {}) });
     }
+    const logged = log.defer();
+    // A client that leaves mid-stream still gets its line (written once, whichever comes first).
+    c.req.raw.signal.addEventListener('abort', logged, { once: true });
     const stream = sseStream(events, {
       // Persist before the stream ends: a client that saw the end may rely on the turn being stored.
       onEnd: () =>
         finish()
           .catch((e) => console.error('could not record the turn:', redactPii((e as Error).message)))
           .then(() => {
+            logged();
             if (!outgoing) setImmediate(shadows);
           }),
-      onError: (e) => console.error('generate stream failed:', redactPii((e as Error).message)),
+      onError: (e) => {
+        console.error('generate stream failed:', redactPii((e as Error).message));
+        log.set({ fallbacks: ['stream_error'] });
+        logged();
+      },
     });
     return new Response(stream, {
       headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-trace-id': traceId },

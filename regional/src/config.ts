@@ -58,6 +58,13 @@ export const RegionalConfig = z.object({
   LLM_FIRST_TOKEN_TIMEOUT_MS: num(2000),
   LLM_TOTAL_TIMEOUT_MS: num(20000),
   GUARDRAILS: z.enum(['sentence', 'off']).default('sentence'),
+  /**
+   * Level of the JSON log lines (one per request, pino, stdout). Its default is the process's own
+   * LOG_LEVEL (the test runner sets "error"), else info.
+   */
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default(logLevelDefault()),
+  /** "true" adds each chat message's text, PII-redacted, to its request's log line. */
+  LOG_MESSAGES: z.enum(['true', 'false']).default('false'),
   /** Keys that exist from the start (hashed into the store); change them outside local dev. */
   EDGE_API_KEY: z.string().min(8).default('dev-edge-key'),
   ADMIN_API_KEY: z.string().min(8).default('dev-admin-key'),
@@ -106,6 +113,11 @@ export const RegionalConfig = z.object({
 export type RegionalConfig = z.infer<typeof RegionalConfig>;
 
 export type ResolvedConfig = Omit<RegionalConfig, 'LLM_BACKEND'> & { LLM_BACKEND: 'extractive' | 'bedrock' | 'openai' };
+
+function logLevelDefault(): 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent' {
+  const l = process.env.LOG_LEVEL;
+  return l === 'trace' || l === 'debug' || l === 'warn' || l === 'error' || l === 'fatal' || l === 'silent' ? l : 'info';
+}
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): ResolvedConfig {
   const r = RegionalConfig.safeParse(env);

@@ -24,6 +24,8 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { reembedStaleChunks } from './retrieval/reembed.ts';
 import { seedStoreKb } from './retrieval/store-kb.ts';
 import { withoutPaths } from './http/public-paths.ts';
+import type { Logger } from 'pino';
+import { createRequestLogger } from './http/request-log.ts';
 import { openStore } from './store/open.ts';
 import type { Store } from './store/types.ts';
 
@@ -65,6 +67,8 @@ export interface Services {
   /** Per-key rate limits: in process, or shared through Redis (REDIS_URL) with the in-process one as fallback. */
   rateLimiter: KeyRateLimiter;
   models: ModelSlot[];
+  /** The JSON request log (pino, stdout, LOG_LEVEL); tests may swap it to read the lines. */
+  logger: Logger;
   /** Configured models that did not load (missing, refused by their checks): /readyz is 503 while any is listed. */
   unavailable: UnavailableModel[];
   batchers: DynamicBatcher<any, any>[];
@@ -284,6 +288,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     rateLimiter,
     models,
     unavailable,
+    logger: createRequestLogger(config.LOG_LEVEL),
     batchers,
     reembedded,
     swapClassifier: async (dir) => {
