@@ -36,7 +36,7 @@ const HttpUrl = z
   .string()
   .max(2000)
   .url()
-  .refine((u) => /^https?:$/i.test(new URL(u).protocol), 'url must be an http or https URL');
+  .refine((u) => URL.canParse(u) && /^https?:$/i.test(new URL(u).protocol), 'url must be an http or https URL');
 
 export const DocumentRequest = z
   .object({
