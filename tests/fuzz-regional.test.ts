@@ -3,7 +3,7 @@
  * key (the deepest path): no response is a 5xx, no body leaks a stack or a path, every error has a
  * code of shared/api/errors.ts, and every answer comes back in bounded time. A POST route added
  * without a body model here fails the first test, so no route escapes the fuzzing.
- * FUZZ_RUNS=2000 runs the bench-sized count per route (see BENCHMARKS.md).
+ * `npm run bench:fuzz` (FUZZ_PER_TIER=2000) runs the bench-sized count (BENCHMARKS.md).
  */
 import fc from 'fast-check';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,10 +14,9 @@ import { ErrorCode } from '../shared/api/errors.ts';
 import { createApp } from '../regional/src/app.ts';
 import { loadConfig } from '../regional/src/config.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
-import { bodyLike, FUZZ_RUNS, hostileString, LEAK, rawBody } from './helpers/hostile-bodies.ts';
+import { bodyLike, FUZZ_PER_TIER, runsPerRoute, hostileString, LEAK, rawBody } from './helpers/hostile-bodies.ts';
 import { setupOrFail } from './helpers/setup-or-fail.ts';
 
-const RUNS = FUZZ_RUNS || 40;
 const MAX_MS = 15_000;
 const ADMIN = { authorization: 'Bearer dev-admin-key', 'content-type': 'application/json' };
 const text = (max = 200) => fc.string({ minLength: 1, maxLength: max });
@@ -61,6 +60,8 @@ const encodable = (s: string) => {
   }
 };
 
+const RUNS = runsPerRoute(Object.keys(SHAPES).length);
+
 /** Fills a pattern's parameters (`:model`) with a known name or hostile text. */
 const PARAMS = fc.oneof(fc.constantFrom('intent-classifier', 'reranker', 'llm', 'nope'), hostileString.filter((s) => s.length > 0 && s.length < 200 && encodable(s)));
 
@@ -73,7 +74,7 @@ setupOrFail(async () => {
   r = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: join(dir, 'r.db'), DEFAULT_RATE_LIMIT_PER_MINUTE: '1000000', CLASSIFY_TIMEOUT_MS: '5000' }), () => {});
 }, 120_000);
 afterAll(async () => {
-  if (FUZZ_RUNS) console.log(`fuzz-regional: ${seen.requests} requests, statuses ${JSON.stringify(Object.fromEntries(seen.byStatus))}, slowest ${seen.slowestMs.toFixed(0)} ms`);
+  if (FUZZ_PER_TIER) console.log(`fuzz-regional: ${seen.requests} requests, statuses ${JSON.stringify(Object.fromEntries(seen.byStatus))}, slowest ${seen.slowestMs.toFixed(0)} ms`);
   await r?.close();
   rmSync(dir, { recursive: true, force: true });
 });

@@ -6,8 +6,13 @@
  */
 import fc from 'fast-check';
 
-/** Runs per property: FUZZ_RUNS (e.g. 2000 for the bench), else a count that keeps `npm test` quick. */
-export const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 0) || 0;
+/** Requests per tier: FUZZ_PER_TIER (`npm run bench:fuzz` sets 2000), else 0 for a quick `npm test` count. */
+export const FUZZ_PER_TIER = Number(process.env.FUZZ_PER_TIER ?? 0) || 0;
+
+/** Runs per route: the tier's budget split over its routes, else `quick`. */
+export function runsPerRoute(routes: number, quick = 40): number {
+  return FUZZ_PER_TIER ? Math.ceil(FUZZ_PER_TIER / routes) : quick;
+}
 
 const SPECIAL = [
   '',
