@@ -58,6 +58,10 @@ export const RegionalConfig = z.object({
   LLM_FIRST_TOKEN_TIMEOUT_MS: num(2000),
   LLM_TOTAL_TIMEOUT_MS: num(20000),
   GUARDRAILS: z.enum(['sentence', 'off']).default('sentence'),
+  /** Estimated tokens (4 characters each) of a session's earlier turns shown to the generator; the oldest go first. 0: single-turn. */
+  HISTORY_TOKEN_BUDGET: z.coerce.number().int().min(0).max(100_000).default(1000),
+  /** Budget for reading a session's turns from the store; past it the answer is single-turn (session_unavailable). */
+  HISTORY_TIMEOUT_MS: num(250),
   /** Keys that exist from the start (hashed into the store); change them outside local dev. */
   EDGE_API_KEY: z.string().min(8).default('dev-edge-key'),
   ADMIN_API_KEY: z.string().min(8).default('dev-admin-key'),

@@ -21,6 +21,14 @@ export interface LlmRequest {
    * cached system prompt, so do not repeat them in `system`.
    */
   context?: { id: string; title?: string; text: string }[];
+  /**
+   * The last user message resolved against the conversation (e.g. "and volume 2?" → "How much is
+   * Berserk Deluxe Edition volume 2?"), when the edge rewrote it; `messages` still ends with the
+   * words the user typed. Chat models read the history instead; the offline generator uses this.
+   */
+  query?: string;
+  /** The entities of the resolved question (kind as in shared/cache/entities.ts, canonical value). */
+  entities?: { kind: string; value: string }[];
   /** Scheduling class for `PriorityQueueBackend` (purchase flow high, chitchat low); default normal. */
   priority?: LlmPriority;
 }

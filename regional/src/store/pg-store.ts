@@ -288,6 +288,24 @@ export class PgStore implements Store {
     return row as TurnRecord;
   }
 
+  async appendTurns(conversationId: string, list: TurnInput[]): Promise<TurnRecord[]> {
+    this.live();
+    const cid = checkId(conversationId, 'conversationId');
+    const at = new Date();
+    const values = list.map((t) => ({ conversationId: cid, ...turnColumns(checkTurn(t)), createdAt: at }));
+    if (!values.length) return [];
+    // The conversation's row lock serializes appends to it, so the ids of one call are consecutive
+    // in that conversation (a sequence alone could interleave two concurrent inserts).
+    const rows = await mapConstraintErrors(this.dialect, { missingRef: `no conversation ${cid}` }, () =>
+      this.db.transaction(async (tx) => {
+        const [owner] = await tx.select({ id: conversations.id }).from(conversations).where(eq(conversations.id, cid)).for('update');
+        if (!owner) throw new StoreError('NOT_FOUND', `no conversation ${cid}`);
+        return tx.insert(turns).values(values).returning();
+      }),
+    );
+    return rows as TurnRecord[];
+  }
+
   async getConversationBySession(sessionId: string, opts: { limit?: number } = {}): Promise<{ conversation: ConversationRecord; turns: TurnRecord[] } | null> {
     this.live();
     const [conversation] = await this.db.select().from(conversations).where(eq(conversations.sessionId, checkId(sessionId, 'sessionId')));

@@ -277,6 +277,18 @@ export class SqliteStore implements Store {
     return mapConstraintErrors(this.dialect, { missingRef: `no conversation ${cid}` }, () => this.db.insert(turns).values(values).returning().get() as TurnRecord);
   }
 
+  async appendTurns(conversationId: string, list: TurnInput[]): Promise<TurnRecord[]> {
+    this.live();
+    const cid = checkId(conversationId, 'conversationId');
+    const at = new Date();
+    const values = list.map((t) => ({ conversationId: cid, ...turnColumns(checkTurn(t)), createdAt: at }));
+    if (!values.length) return [];
+    // One statement in one (IMMEDIATE) transaction: SQLite's writer lock keeps the rows together.
+    return mapConstraintErrors(this.dialect, { missingRef: `no conversation ${cid}` }, () =>
+      this.db.transaction((tx) => tx.insert(turns).values(values).returning().all() as TurnRecord[], { behavior: 'immediate' }),
+    );
+  }
+
   async getConversationBySession(sessionId: string, opts: { limit?: number } = {}): Promise<{ conversation: ConversationRecord; turns: TurnRecord[] } | null> {
     this.live();
     const conversation = this.db.select().from(conversations).where(eq(conversations.sessionId, checkId(sessionId, 'sessionId'))).get();
