@@ -5,7 +5,10 @@
  *   embedder folder's), evaluates on test, prints one JSON object, writes reports/intent-<name>.html.
  * `npm run -s eval -- sts [--embedder <dir>] [--json]`: STS-B Spearman of the static embedder.
  * `npm run -s eval -- gate --candidate <dir | name@version> …`: the evaluation gate (gate.ts).
+ * `npm run -s eval -- dialogue [--json] …`: the store's dialogue set against the running tiers
+ *   (scripts/eval/dialogue.ts, spawned: models/ never imports the runtimes).
  */
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { evaluateIntent } from '../eval/intent-eval.ts';
 import { stsSpearman } from '../eval/sts-eval.ts';
@@ -17,7 +20,11 @@ import { trainIntentModel } from '../pipeline/intent-model.ts';
 import { loadSentenceEmbedder } from '../pipeline/load-node.ts';
 import { CLASSIFIER_FLAGS, classifierOverrides, cliArgs, loadAnyDataset } from './args.ts';
 
-if (process.argv[2] === 'gate') {
+if (process.argv[2] === 'dialogue') {
+  const root = repoRoot();
+  const r = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'scripts', 'eval', 'dialogue.ts'), ...process.argv.slice(3)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+} else if (process.argv[2] === 'gate') {
   // The gate has its own flags: hand the rest of the command line over to it.
   process.argv.splice(2, 1);
   await import('./gate.ts');

@@ -32,11 +32,19 @@ const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
 
 const price = (i: Item) => `$${i.priceUsd.toFixed(2)}`;
 const stockFacts = (i: Item): { must: string[]; not: string[] } =>
-  i.preorder ? { must: ['preorder|pre-order', i.releaseDate!], not: ['in stock'] } : i.stock > 0 ? { must: ['in stock'], not: ['out of stock'] } : { must: ['out of stock|sold out'], not: ['in stock'] };
+  i.preorder
+    ? { must: [titleFact(i), 'preorder|pre-order', i.releaseDate!], not: [] }
+    : i.stock > 0
+      ? { must: [titleFact(i), 'in stock'], not: [] }
+      : { must: [titleFact(i), 'out of stock|sold out'], not: [] };
 const product = (i: Item): ExpectedEntity => ({ kind: 'product', value: seriesName(i.title) });
 const vol = (n: number): ExpectedEntity => ({ kind: 'volume', value: String(n) });
 const place = (p: string): ExpectedEntity => ({ kind: 'place', value: p });
-const volTitle = (i: Item) => `Vol. ${i.volume}|Volume ${i.volume}|Book ${i.volume}`;
+/** The item named so a shopper knows which one the answer is about: its catalog title, or series and volume said another way. */
+const titleFact = (i: Item) => {
+  const m = /^(.*), (Vol\.|Book) (\d+)$/.exec(i.title);
+  return m ? [i.title, `${m[1]} ${m[2]} ${m[3]}`, `${m[1]} volume ${m[3]}`, `${m[1]} vol ${m[3]}`].join('|') : i.title;
+};
 
 function turn(message: string, followUp: boolean, e: Omit<DialogueTurn['expect'], 'path'> & { path?: DialogueTurn['expect']['path'] }): DialogueTurn {
   const path = e.path ?? ({ price_availability: 'llm', recommendation: 'llm', order_status: 'llm', shipping_info: 'cacheable', purchase_help: 'cacheable', product_question: 'cacheable' } as const)[e.intent as 'price_availability'] ?? 'template';
@@ -99,7 +107,7 @@ for (const [series, items] of bySeries) {
     const confuser = standard.find((o) => seriesName(o.title) !== series && o.volume === b.volume && !o.title.startsWith(name));
     const turns = [
       turn(pick(OPEN_PRICE)(name, a.volume!), false, { resolved: `How much is ${a.title}?`, entities: [product(a), vol(a.volume!)], intent: 'price_availability', answerKey: `price:${a.id}`, mustContain: [price(a)], mustNotContain: [] }),
-      turn(pick(NEXT_VOL)(b.volume!), true, { resolved: `How much is ${b.title}?`, entities: [product(b), vol(b.volume!)], intent: 'price_availability', answerKey: `price:${b.id}`, mustContain: [price(b), volTitle(b)], mustNotContain: confuser ? [confuser.title] : [] }),
+      turn(pick(NEXT_VOL)(b.volume!), true, { resolved: `How much is ${b.title}?`, entities: [product(b), vol(b.volume!)], intent: 'price_availability', answerKey: `price:${b.id}`, mustContain: [price(b), titleFact(b)], mustNotContain: confuser ? [confuser.title] : [] }),
     ];
     if (n++ % 2 === 0) {
       const s = stockFacts(b);
@@ -118,7 +126,7 @@ singles.filter((_, k) => k % 3 === 0).forEach((i) => {
   add(`pronoun-${seriesName(i.title).replace(/[^a-z0-9]+/g, '-')}`, ['pronoun'], [
     turn(pick(OPEN_TITLE)(i.title), false, { resolved: `Do you sell ${i.title}?`, entities: [product(i)], intent: 'price_availability', answerKey: `price:${i.id}`, mustContain: [i.title], mustNotContain: [] }),
     askPrice
-      ? turn(pick(PRICE_Q), true, { resolved: `How much is ${i.title}?`, entities: [product(i)], intent: 'price_availability', answerKey: `price:${i.id}`, mustContain: [price(i)], mustNotContain: [] })
+      ? turn(pick(PRICE_Q), true, { resolved: `How much is ${i.title}?`, entities: [product(i)], intent: 'price_availability', answerKey: `price:${i.id}`, mustContain: [titleFact(i), price(i)], mustNotContain: [] })
       : turn(pick(STOCK_Q), true, { resolved: `Is ${i.title} in stock?`, entities: [product(i)], intent: 'price_availability', answerKey: `stock:${i.id}`, mustContain: s.must, mustNotContain: s.not }),
   ]);
 });
@@ -154,7 +162,7 @@ for (const [fromId, toId, ask, kind, value, tag] of SWITCHES) {
   const target: ExpectedEntity[] = tag === 'volume_switch' ? [product(b), vol(b.volume!)] : [product(a), ...(b.volume ? [vol(b.volume)] : []), { kind, value }];
   const turns = [
     turn(pick([`How much is ${a.title}?`, `What's the price for ${a.title}?`, `how much for ${a.title}`]), false, { resolved: `How much is ${a.title}?`, entities: base, intent: 'price_availability', answerKey: `price:${a.id}`, mustContain: [price(a)], mustNotContain: [] }),
-    turn(ask, true, { resolved: `How much is ${b.title}?`, entities: target, intent: 'price_availability', answerKey: `price:${b.id}`, mustContain: [price(b)], mustNotContain: [] }),
+    turn(ask, true, { resolved: `How much is ${b.title}?`, entities: target, intent: 'price_availability', answerKey: `price:${b.id}`, mustContain: [titleFact(b), price(b)], mustNotContain: [] }),
   ];
   if (rand() < 0.5) {
     const s = stockFacts(b);
@@ -255,10 +263,10 @@ DESTS.slice(0, 6).forEach((d, k) => {
 const OOS_THEN: [string, DialogueTurn][] = [
   ["What's the weather going to be like in Tokyo this weekend?", shipTurn(DESTS[6], 'ok then, do you ship there?', true, 'yes', null)],
   ["what's the capital of Australia?", shipTurn(DESTS[9], 'fine. do you deliver there?', true, 'yes', null)],
-  ['Who won the football match last night?', turn('never mind. Is Blue Lock vol 1 in stock?', false, { resolved: 'Is Blue Lock, Vol. 1 in stock?', entities: [product(byId('KB-SKU-0070')), vol(1)], intent: 'price_availability', answerKey: 'stock:KB-SKU-0070', mustContain: ['in stock'], mustNotContain: ['out of stock'] })],
+  ['Who won the football match last night?', turn('never mind. Is Blue Lock vol 1 in stock?', false, { resolved: 'Is Blue Lock, Vol. 1 in stock?', entities: [product(byId('KB-SKU-0070')), vol(1)], intent: 'price_availability', answerKey: 'stock:KB-SKU-0070', mustContain: stockFacts(byId('KB-SKU-0070')).must, mustNotContain: [] })],
   ['Can you do my calculus homework?', turn('ok, how much is Akira volume 1?', false, { resolved: 'How much is Akira, Vol. 1?', entities: [product(byId('KB-SKU-0110')), vol(1)], intent: 'price_availability', answerKey: 'price:KB-SKU-0110', mustContain: ['$29.99'], mustNotContain: [] })],
   ['Summarize Frankenstein for my book report', turn('ok, do you sell it?', true, { resolved: 'Do you sell Frankenstein?', entities: [product(byId('KB-SKU-0192'))], intent: 'price_availability', answerKey: 'price:KB-SKU-0192', mustContain: ['$9.99'], mustNotContain: [] })],
-  ['What time does the new Dandadan episode air?', turn('then is Dandadan vol 2 in stock?', false, { resolved: 'Is Dandadan, Vol. 2 in stock?', entities: [product(byId('KB-SKU-0067')), vol(2)], intent: 'price_availability', answerKey: 'stock:KB-SKU-0067', mustContain: ['in stock'], mustNotContain: ['out of stock'] })],
+  ['What time does the new Dandadan episode air?', turn('then is Dandadan vol 2 in stock?', false, { resolved: 'Is Dandadan, Vol. 2 in stock?', entities: [product(byId('KB-SKU-0067')), vol(2)], intent: 'price_availability', answerKey: 'stock:KB-SKU-0067', mustContain: stockFacts(byId('KB-SKU-0067')).must, mustNotContain: [] })],
   ['recommend me a good pizza place in Portland', turn('alright, when is your pickup desk open?', false, { resolved: 'When is the Portland Pickup Desk open?', entities: [], intent: 'store_hours_contact', answerKey: 'pickup-hours', mustContain: ['11:00 AM'], mustNotContain: ['pizza'] })],
   ['Translate this sentence into French for me', turn("ok, what's your return window?", false, { resolved: "What's your return window?", entities: [], intent: 'return_policy', answerKey: 'returns', mustContain: ['30 days'], mustNotContain: [] })],
   ['How do I fix my wifi router?', turn('fine, do you ship to Mexico?', false, { resolved: 'Do you ship to Mexico?', entities: [place('mexico')], intent: 'shipping_info', answerKey: 'ship:mexico:yes', mustContain: ['Mexico'], mustNotContain: [] })],
@@ -282,7 +290,7 @@ const BYE = ['bye!', 'ok, goodbye', 'see you later'];
 const greetQs: DialogueTurn[] = [
   turn('how much is Kaiju No. 8 vol 1?', false, { resolved: 'How much is Kaiju No. 8, Vol. 1?', entities: [product(byId('KB-SKU-0092')), vol(1)], intent: 'price_availability', answerKey: 'price:KB-SKU-0092', mustContain: ['$9.99'], mustNotContain: [] }),
   shipTurn(DESTS[1], 'do you ship to Mexico?', false, 'yes', null),
-  turn('Is Witch Hat Atelier volume 2 in stock?', false, { resolved: 'Is Witch Hat Atelier, Vol. 2 in stock?', entities: [product(byId('KB-SKU-0103')), vol(2)], intent: 'price_availability', answerKey: 'stock:KB-SKU-0103', mustContain: ['in stock'], mustNotContain: ['out of stock'] }),
+  turn('Is Witch Hat Atelier volume 2 in stock?', false, { resolved: 'Is Witch Hat Atelier, Vol. 2 in stock?', entities: [product(byId('KB-SKU-0103')), vol(2)], intent: 'price_availability', answerKey: 'stock:KB-SKU-0103', mustContain: stockFacts(byId('KB-SKU-0103')).must, mustNotContain: [] }),
   turn('what is the return window?', false, { resolved: 'What is the return window?', entities: [], intent: 'return_policy', answerKey: 'returns', mustContain: ['30 days'], mustNotContain: [] }),
   shipTurn(DESTS[2], 'how long does delivery to the UK take?', false, 'time', null),
   turn('Who wrote The Name of the Wind?', false, { resolved: 'Who wrote The Name of the Wind?', entities: [product(byId('KB-SKU-0193'))], intent: 'product_question', answerKey: 'author:KB-SKU-0193', mustContain: [byId('KB-SKU-0193').author], mustNotContain: [] }),
