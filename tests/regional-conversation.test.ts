@@ -11,6 +11,7 @@ import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../regional/src/config.ts';
 import { alternating, conversationFor, withinBudget } from '../regional/src/conversation/history.ts';
+import { sinceLastPause } from '../regional/src/conversation/session-turns.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
 import { converseStream, streamResponse } from './helpers/bedrock-wire.ts';
 import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
@@ -85,6 +86,16 @@ describe('history within a token budget', () => {
   });
 });
 
+describe('an expired session', () => {
+  it('shows only the turns after the last pause longer than the idle time', () => {
+    const at = (min: number) => ({ createdAt: new Date(min * 60_000) });
+    const turns = [at(0), at(1), at(50), at(51), at(60)];
+    expect(sinceLastPause(turns, 61 * 60_000, 30 * 60_000)).toEqual(turns.slice(2));
+    expect(sinceLastPause(turns, 100 * 60_000, 30 * 60_000)).toEqual([]);
+    expect(sinceLastPause(turns, 61 * 60_000, 120 * 60_000)).toEqual(turns);
+  });
+});
+
 describe.each(['sqlite', 'postgres'] as const)('conversation store on %s', (dialect) => {
   let db: TempDatabase;
   let r: RunningRegional;
@@ -131,6 +142,20 @@ describe.each(['sqlite', 'postgres'] as const)('conversation store on %s', (dial
       (r.services.config as { HISTORY_TOKEN_BUDGET: number }).HISTORY_TOKEN_BUDGET = saved;
     }
     expect(chatTurns(openaiBodies[0])).toEqual(['user: third question about shipping', `assistant: ${ANSWER}`, 'user: and the fourth?']);
+  });
+
+  it('starts fresh once the session has been idle longer than SESSION_IDLE_MS', async () => {
+    await generate(r, { message: 'Do you ship to Australia?', sessionId: 'conv-idle' });
+    const saved = r.services.config.SESSION_IDLE_MS;
+    (r.services.config as { SESSION_IDLE_MS: number }).SESSION_IDLE_MS = 1000;
+    try {
+      await new Promise((res) => setTimeout(res, 1100));
+      openaiBodies = [];
+      await generate(r, { message: 'how long does it take?', sessionId: 'conv-idle' });
+    } finally {
+      (r.services.config as { SESSION_IDLE_MS: number }).SESSION_IDLE_MS = saved;
+    }
+    expect(chatTurns(openaiBodies[0])).toEqual(['user: how long does it take?']);
   });
 
   it('stores concurrent turns of one session as whole exchanges, none lost', async () => {

@@ -155,7 +155,7 @@ export function createApp(s: Services, state: { ready: boolean }) {
           llmTotalMs: s.config.LLM_TOTAL_TIMEOUT_MS,
           historyMs: s.config.HISTORY_TIMEOUT_MS,
         },
-        history: (sessionId) => readSessionTurns(s.store, sessionId),
+        history: (sessionId) => readSessionTurns(s.store, sessionId, { idleMs: s.config.SESSION_IDLE_MS }),
         historyTokenBudget: s.config.HISTORY_TOKEN_BUDGET,
         guardrailMode: s.config.GUARDRAILS,
         onStage: (stage, ms) => s.metrics.stageDuration.observe({ stage }, ms / 1000),

@@ -90,7 +90,7 @@ export const RegionalConfig = z.object({
   LLM_CONFIG_MODEL: z.string().min(1).default('switchyard-llm-config'),
   /** Most shadow generations of an LLM configuration at once (at the lowest queue priority); more are dropped. */
   SHADOW_LLM_CONCURRENCY: z.coerce.number().int().min(1).default(2),
-  /** A session with no turn for this long counts as ended in the per-session token and cost histograms. */
+  /** A session with no turn for this long has ended: it counts as ended in the per-session histograms, and its turns are no longer shown to the generator. */
   SESSION_IDLE_MS: z.coerce.number().int().min(1000).default(30 * 60_000),
   /** This instance's name in the dashboard's stored samples (default host:PORT; keep it stable across restarts). */
   INSTANCE_ID: z.string().min(1).max(200).optional(),

@@ -13,10 +13,22 @@ import type { Store } from '../store/types.ts';
 /** Turns read per session: 8 exchanges, the same bound as the edge keeps. The token budget trims further. */
 export const HISTORY_TURNS = 16;
 
-/** The session's last user and assistant turns, oldest first (none for an unknown session). */
-export async function readSessionTurns(store: Store, sessionId: string, limit = HISTORY_TURNS): Promise<LlmMessage[]> {
-  const conv = await store.getConversationBySession(sessionId, { limit });
-  return (conv?.turns ?? []).filter((t) => t.role === 'user' || t.role === 'assistant').map((t) => ({ role: t.role as LlmMessage['role'], content: t.text }));
+/**
+ * The session's last user and assistant turns, oldest first: none for an unknown session, and
+ * none from before a pause longer than `idleMs` (an expired session starts fresh, as at the edge).
+ */
+export async function readSessionTurns(store: Store, sessionId: string, opts: { idleMs: number; now?: number; limit?: number }): Promise<LlmMessage[]> {
+  const conv = await store.getConversationBySession(sessionId, { limit: opts.limit ?? HISTORY_TURNS });
+  const turns = (conv?.turns ?? []).filter((t) => t.role === 'user' || t.role === 'assistant');
+  return sinceLastPause(turns, opts.now ?? Date.now(), opts.idleMs).map((t) => ({ role: t.role as LlmMessage['role'], content: t.text }));
+}
+
+/** The turns after the last gap longer than `idleMs` (counting the gap from the newest turn to now). */
+export function sinceLastPause<T extends { createdAt: Date }>(turns: T[], now: number, idleMs: number): T[] {
+  let from = turns.length;
+  let next = now;
+  while (from > 0 && next - turns[from - 1].createdAt.getTime() <= idleMs) next = turns[--from].createdAt.getTime();
+  return turns.slice(from);
 }
 
 export interface ExchangeFacts {
