@@ -16,7 +16,7 @@ import { PgRegistry } from './registry-pg.ts';
 import { ensureVectorIndex, vectorPredicate } from './pg-vector-index.ts';
 import * as schema from './schema.pg.ts';
 import { mapConstraintErrors } from './constraint-errors.ts';
-import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, answersBeyond, embeddedWith, sameQuestion, logsOfModel, noUsage, staleAfter, toDocument, turnColumns } from './rows.ts';
+import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, answersBeyond, embeddedWith, sameQuestion, logsOfModel, noUsage, staleAfter, toDocument, turnColumns, turnRows } from './rows.ts';
 import type { ApiKeyRecord, ChunkHit, ChunkInput, ChunkRecord, ConversationRecord, DocumentInput, DocumentRecord, DocumentSummary, FallbackAnswerInput, FallbackAnswerRecord, NewApiKey, PredictionLogInput, PredictionLogRecord, StaleChunk, Store, StoreOptions, TurnInput, TurnRecord, UsageDelta, UsageRecord } from './types.ts';
 import { StoreError } from './types.ts';
 import { checkChunkEmbeddings, checkDay, checkDocument, checkFallbackAnswer, checkId, checkK, checkKeyHash, checkLimit, checkNewApiKey, checkPredictionLog, checkQuery, checkStaleQuery, checkSameEmbedding, checkStoreOptions, checkTurn, checkUsageDelta, checkVector } from './validate.ts';
@@ -291,8 +291,7 @@ export class PgStore implements Store {
   async appendTurns(conversationId: string, list: TurnInput[]): Promise<TurnRecord[]> {
     this.live();
     const cid = checkId(conversationId, 'conversationId');
-    const at = new Date();
-    const values = list.map((t) => ({ conversationId: cid, ...turnColumns(checkTurn(t)), createdAt: at }));
+    const values = turnRows(cid, list.map(checkTurn));
     if (!values.length) return [];
     // The conversation's row lock serializes appends to it, so the ids of one call are consecutive
     // in that conversation (a sequence alone could interleave two concurrent inserts).

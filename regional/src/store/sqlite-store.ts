@@ -12,7 +12,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { fileURLToPath } from 'node:url';
 import { fts5MatchQuery } from './fts-query.ts';
 import { mapConstraintErrors } from './constraint-errors.ts';
-import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, answersBeyond, embeddedWith, sameQuestion, logsOfModel, noUsage, staleAfter, toDocument, turnColumns } from './rows.ts';
+import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, answersBeyond, embeddedWith, sameQuestion, logsOfModel, noUsage, staleAfter, toDocument, turnColumns, turnRows } from './rows.ts';
 import { SqliteOpsSamples } from './ops-samples-sqlite.ts';
 import { SqliteBatchJobs } from './batch-jobs-sqlite.ts';
 import { SqliteRegistry } from './registry-sqlite.ts';
@@ -280,8 +280,7 @@ export class SqliteStore implements Store {
   async appendTurns(conversationId: string, list: TurnInput[]): Promise<TurnRecord[]> {
     this.live();
     const cid = checkId(conversationId, 'conversationId');
-    const at = new Date();
-    const values = list.map((t) => ({ conversationId: cid, ...turnColumns(checkTurn(t)), createdAt: at }));
+    const values = turnRows(cid, list.map(checkTurn));
     if (!values.length) return [];
     // One statement in one (IMMEDIATE) transaction: SQLite's writer lock keeps the rows together.
     return mapConstraintErrors(this.dialect, { missingRef: `no conversation ${cid}` }, () =>
