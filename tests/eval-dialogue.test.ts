@@ -111,6 +111,11 @@ describe('scoring', () => {
     const again = scoreTurn('again', 1, canada.turns[1], reply(canada.turns[1], { path: 'cache', text: `(The assistant is busy, so here is an earlier answer to a similar question.) ${canadaAnswer.text}` }), ledger, LAT);
     expect(again.checks.wrongCacheHit).toBe(false);
     expect(summarize([wrong, again], () => ['cache_trap']).wrongCacheHits).toBe(1);
+    // One text that answered two questions in the run (a generic table): a hit for either is not wrong.
+    const other = dialogues.filter((d) => d.trapGroup === 'ship-time')[2];
+    scoreTurn(other.id, 1, other.turns[1], reply(other.turns[1], { text: canadaAnswer.text }), ledger, LAT);
+    expect(scoreTurn('late', 1, other.turns[1], reply(other.turns[1], { path: 'cache', text: canadaAnswer.text }), ledger, LAT).checks.wrongCacheHit).toBe(false);
+    expect(scoreTurn('late', 1, japan.turns[1], reply(japan.turns[1], { path: 'cache', text: canadaAnswer.text }), ledger, LAT).failures.at(-1)).toMatch(/the answer to ship:canada:time .*, ship:/);
   });
 
   it('matches facts and entities the way answers word them', () => {

@@ -119,12 +119,19 @@ for (const [series, items] of bySeries) {
 
 // ---- a title, then "is it in stock?" / "how much is it?" ----
 const singles = catalog.filter((i) => i.volume === null && i.format !== 'ebook' && i.format !== 'box set' && seriesName(i.title).length >= 4 && !/\d/.test(i.title)).slice(0, 60);
-const OPEN_TITLE = [(t: string) => `Do you sell ${t}?`, (t: string) => `Tell me about ${t}`, (t: string) => `I'm interested in ${t}.`, (t: string) => `do you carry ${t}`, (t: string) => `Looking for ${t}, do you have it?`];
+/** How a shopper brings up a title: asking whether we sell it (price_availability), or about it (product_question). */
+const OPEN_TITLE: [(t: string) => string, 'price_availability' | 'product_question'][] = [
+  [(t) => `Do you sell ${t}?`, 'price_availability'],
+  [(t) => `Tell me about ${t}`, 'product_question'],
+  [(t) => `I'm interested in ${t}. What's it about?`, 'product_question'],
+  [(t) => `do you carry ${t}`, 'price_availability'],
+  [(t) => `Looking for ${t}, do you have it?`, 'price_availability'],
+];
 singles.filter((_, k) => k % 3 === 0).forEach((i) => {
   const s = stockFacts(i);
   const askPrice = rand() < 0.5;
   add(`pronoun-${seriesName(i.title).replace(/[^a-z0-9]+/g, '-')}`, ['pronoun'], [
-    turn(pick(OPEN_TITLE)(i.title), false, { resolved: `Do you sell ${i.title}?`, entities: [product(i)], intent: 'price_availability', answerKey: `price:${i.id}`, mustContain: [i.title], mustNotContain: [] }),
+    (([say, intent]) => turn(say(i.title), false, { resolved: intent === 'price_availability' ? `Do you sell ${i.title}?` : `What is ${i.title} about?`, entities: [product(i)], intent, answerKey: `${intent === 'price_availability' ? 'price' : 'about'}:${i.id}`, mustContain: [i.title], mustNotContain: [] }))(pick(OPEN_TITLE)),
     askPrice
       ? turn(pick(PRICE_Q), true, { resolved: `How much is ${i.title}?`, entities: [product(i)], intent: 'price_availability', answerKey: `price:${i.id}`, mustContain: [titleFact(i), price(i)], mustNotContain: [] })
       : turn(pick(STOCK_Q), true, { resolved: `Is ${i.title} in stock?`, entities: [product(i)], intent: 'price_availability', answerKey: `stock:${i.id}`, mustContain: s.must, mustNotContain: s.not }),
@@ -192,8 +199,9 @@ const DESTS: Dest[] = [
 ];
 const dash = (s: string) => s.replace('–', '-');
 const shipTurn = (d: Dest, msg: string, followUp: boolean, what: 'yes' | 'time' | 'price' | 'express', not: Dest | null): DialogueTurn => {
-  const must = what === 'time' ? [dash(d.time)] : what === 'price' ? [d.std] : what === 'express' ? [d.exp!] : [d.name.replace(/^the /, '')];
-  const mustNot = not && what !== 'yes' ? [what === 'time' ? dash(not.time) : what === 'price' ? not.std : not.exp!].filter((x) => !must.includes(x)) : [];
+  const range = (x: Dest) => dash(x.time).replace(' business days', '');
+  const must = what === 'time' ? [range(d)] : what === 'price' ? [d.std] : what === 'express' ? [d.exp!] : [d.name.replace(/^the /, '')];
+  const mustNot = not && what !== 'yes' ? [what === 'time' ? range(not) : what === 'price' ? not.std : not.exp!].filter((x) => !must.includes(x)) : [];
   const resolved = { yes: `Do you ship to ${d.name}?`, time: `How long does shipping to ${d.name} take?`, price: `How much is shipping to ${d.name}?`, express: `How much is express shipping to ${d.name}?` }[what];
   const entities = [place(d.place), ...(what === 'express' ? [] : [])];
   return turn(msg, followUp, { resolved, entities, intent: 'shipping_info', answerKey: `ship:${d.place}:${what}`, mustContain: must, mustNotContain: mustNot });

@@ -44,16 +44,23 @@ export function pathFits(expected: PathClass, actual: RoutePath): boolean {
   return actual === 'llm';
 }
 
-/** Which turn each answer the edge may have cached came from, by its text. */
+export interface AnswerOrigin {
+  answerKey: string;
+  dialogueId: string;
+}
+
+/** Which turns each answer the edge may have cached came from, by its text (one text may answer several questions). */
 export class CacheLedger {
-  private readonly byText = new Map<string, { answerKey: string; dialogueId: string }>();
-  record(text: string, origin: { answerKey: string; dialogueId: string }): void {
-    if (text.trim() && !this.byText.has(normText(text))) this.byText.set(normText(text), origin);
+  private readonly byText = new Map<string, AnswerOrigin[]>();
+  record(text: string, origin: AnswerOrigin): void {
+    if (!text.trim()) return;
+    const list = this.byText.get(normText(text)) ?? [];
+    if (!list.some((o) => o.answerKey === origin.answerKey)) list.push(origin);
+    this.byText.set(normText(text), list);
   }
-  /** The origin of a cached answer (a stale answer's note is ignored), or null when it is not one of this run's. */
-  origin(text: string): { answerKey: string; dialogueId: string } | null {
-    const t = normText(text.replace(/^\([^)]*earlier answer[^)]*\)\s*/i, ''));
-    return this.byText.get(t) ?? null;
+  /** The turns a cached answer may have come from (a stale answer's note is ignored); none when it is not one of this run's. */
+  origins(text: string): AnswerOrigin[] {
+    return this.byText.get(normText(text.replace(/^\([^)]*earlier answer[^)]*\)\s*/i, ''))) ?? [];
   }
 }
 
@@ -95,10 +102,12 @@ export function scoreTurn(
   let wrongCacheHit = false;
   let cacheOrigin: string | null | undefined;
   if (reply.route.path === 'cache') {
-    const o = ledger.origin(reply.text);
-    cacheOrigin = o ? `${o.dialogueId}:${o.answerKey}` : null;
-    wrongCacheHit = !!o && o.answerKey !== e.answerKey;
-    if (wrongCacheHit) failures.push(`wrong cache hit: the answer to ${o!.answerKey} (from ${o!.dialogueId})`);
+    // Wrong when none of the questions this text answered in the run is this turn's question.
+    const os = ledger.origins(reply.text);
+    const same = os.find((o) => o.answerKey === e.answerKey);
+    cacheOrigin = os.length ? `${(same ?? os[0]).dialogueId}:${(same ?? os[0]).answerKey}` : null;
+    wrongCacheHit = os.length > 0 && !same;
+    if (wrongCacheHit) failures.push(`wrong cache hit: the answer to ${os.map((o) => `${o.answerKey} (from ${o.dialogueId})`).join(', ')}`);
   } else if (reply.route.path === 'llm') {
     ledger.record(reply.text, { answerKey: e.answerKey, dialogueId });
   }
