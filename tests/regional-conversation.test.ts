@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../regional/src/config.ts';
 import { alternating, conversationFor, withinBudget } from '../regional/src/conversation/history.ts';
 import { sinceLastPause } from '../regional/src/conversation/session-turns.ts';
+import type { LlmRequest } from '../regional/src/llm/types.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
 import { converseStream, streamResponse } from './helpers/bedrock-wire.ts';
 import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
@@ -268,6 +269,12 @@ describe('Bedrock ConverseStream and the offline generator in context', () => {
 
   it('answers a resolved follow-up from the resolved question with the offline generator', async () => {
     const follow = { message: 'and how long does that take?', sessionId: 'off-1' };
+    // Watch what the generator is handed (the real one answers).
+    const seen: LlmRequest[] = [];
+    const llm = offline.services.llm;
+    const generateWith = llm.generate.bind(llm);
+    llm.generate = (req) => (seen.push(req), generateWith(req));
+    await generate(offline, { message: 'Do you ship to Alaska?', sessionId: 'off-2' });
     const bare = await generate(offline, follow);
     const resolved = await generate(offline, {
       ...follow,
@@ -278,5 +285,11 @@ describe('Bedrock ConverseStream and the offline generator in context', () => {
     expect(resolved.text).toMatch(/Alaska/);
     expect(resolved.text).toMatch(/5–10 business days/);
     expect(bare.text).not.toMatch(/Alaska/);
+    llm.generate = generateWith;
+    const handed = seen.at(-1)!;
+    expect(handed.resolved).toMatchObject({ text: 'How long does standard shipping to Alaska take?', entities: [{ kind: 'destination', value: 'alaska' }] });
+    expect(handed.messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
+    expect(handed.messages[0].content).toBe('Do you ship to Alaska?');
+    expect(handed.messages.at(-1)!.content).toBe('and how long does that take?');
   });
 });

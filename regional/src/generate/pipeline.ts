@@ -87,7 +87,7 @@ export async function* generatePipeline(
   ctx: { traceId: string; signal?: AbortSignal; result?: (r: PipelineResult) => void },
 ): AsyncGenerator<ChatEvent> {
   const run = startRun(deps);
-  const { query, entities, rewritten } = resolveQuery(req);
+  const { query, rewritten } = resolveQuery(req);
   const reading = historyStage(req, deps, run);
   const classifying = classifyStage(req, query, deps, run);
   const retrieving = retrieveStage(query, deps, run);
@@ -105,8 +105,7 @@ export async function* generatePipeline(
   const llmReq: LlmRequest = {
     system: settings.system,
     messages: conversationFor(history, req.message, deps.historyTokenBudget ?? HISTORY_TOKEN_BUDGET),
-    ...(rewritten ? { query } : {}),
-    ...(entities.length ? { entities } : {}),
+    ...(req.resolved ? { resolved: req.resolved } : {}),
     maxTokens: settings.maxTokensFor(pred?.intent),
     ...(settings.temperature !== undefined ? { temperature: settings.temperature } : {}),
     tier,

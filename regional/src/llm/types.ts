@@ -22,13 +22,12 @@ export interface LlmRequest {
    */
   context?: { id: string; title?: string; text: string }[];
   /**
-   * The last user message resolved against the conversation (e.g. "and volume 2?" → "How much is
-   * Berserk Deluxe Edition volume 2?"), when the edge rewrote it; `messages` still ends with the
-   * words the user typed. Chat models read the history instead; the offline generator uses this.
+   * The last message resolved against the conversation, when it was a follow-up (text and
+   * entities), e.g. "and volume 2?" → "how much is berserk deluxe edition volume 2"; `messages`
+   * still ends with the words the user typed. Chat models read the history; the offline generator
+   * answers this.
    */
-  query?: string;
-  /** The entities of the resolved question (kind as in shared/cache/entities.ts, canonical value). */
-  entities?: { kind: string; value: string }[];
+  resolved?: { text: string; entities?: { kind: string; value: string }[] };
   /** Scheduling class for `PriorityQueueBackend` (purchase flow high, chitchat low); default normal. */
   priority?: LlmPriority;
 }

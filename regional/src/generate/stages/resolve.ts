@@ -1,7 +1,7 @@
 /**
  * Resolve stage: what the message means in its conversation. The query the other stages work
- * from is the edge's resolution of a follow-up (`resolved.text`, with its entities) when it sent
- * one, else the message. The history is the client's own (`history`, stateless clients) or the
+ * from is the edge's resolution of a follow-up (`resolved.text`) when it sent one, else the
+ * message; the generator is handed the resolution itself (text and entities). The history is the client's own (`history`, stateless clients) or the
  * session's last turns from the region's store, within the token budget (conversation/history.ts).
  * Timeout `historyMs`; a store that fails or is slow gives no history (`session_unavailable`) and
  * the answer goes on single-turn. Metric stage "history".
@@ -14,14 +14,13 @@ import { withTimeout, type Run } from './run.ts';
 export interface ResolvedQuery {
   /** The standalone question retrieval, classification and the offline generator use. */
   query: string;
-  entities: { kind: string; value: string }[];
   /** True when the edge rewrote a follow-up. */
   rewritten: boolean;
 }
 
 export function resolveQuery(req: GenerateRequest): ResolvedQuery {
   const text = req.resolved?.text.trim();
-  return { query: text || req.message, entities: req.resolved?.entities ?? [], rewritten: !!text && text !== req.message };
+  return { query: text || req.message, rewritten: !!text && text !== req.message };
 }
 
 /** Earlier turns, oldest first (not yet trimmed to the budget). */
