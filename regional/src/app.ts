@@ -12,7 +12,7 @@ import { collectEvents, sseStream, wantsJson } from '../../shared/api/event-resp
 import { traceFrom } from '../../shared/api/trace.ts';
 import { hashApiKey, issueApiKey } from './store/api-keys.ts';
 import { generatePipeline, type PipelineResult } from './generate/pipeline.ts';
-import { redactPii } from './generate/pii.ts';
+import { redactPii } from '../../shared/privacy/pii.ts';
 import { requireKey, today, type AuthVars } from './http/auth.ts';
 import { hybridSearch } from './retrieval/hybrid.ts';
 import { ingestDocument } from './retrieval/ingest.ts';
