@@ -4,8 +4,8 @@
  * and the cache rule built on it.
  */
 import { describe, expect, it } from 'vitest';
-import catalog from '../models/data/store/kb/catalog.json';
-import terms from '../models/data/store/entities.json';
+import catalog from '../domains/kitsune-books/kb/catalog.json';
+import terms from '../domains/kitsune-books/entities.json';
 import conversation from '../domains/kitsune-books/conversation.json';
 import { dialogueEntitiesFor, parseConversationData } from '../shared/conversation/conversation-data.ts';
 import { dialogueSignature } from '../shared/conversation/dialogue-entities.ts';
