@@ -53,6 +53,11 @@ export const LOOKBACK_TURNS = 4;
 
 const NOT_CARRIED = new Set<DialogueKind>(['number', 'date']);
 
+/** Whether `message` leans on earlier turns at all (a standalone message needs no context read). */
+export function leansOnContext(message: string, ex: DialogueEntities): boolean {
+  return readCues(ex.analyze(message)).followUp;
+}
+
 export function resolveFollowUp(message: string, turns: readonly ContextTurn[], ex: DialogueEntities): FollowUpResolution {
   const a = ex.analyze(message);
   const cues = readCues(a);

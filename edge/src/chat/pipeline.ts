@@ -8,7 +8,7 @@
  */
 import type { ChatEvent, ChatRequest, DoneEvent, GenerateRequest, Resolution, RouteEvent, Usage } from '../../../shared/api/chat.ts';
 import type { DialogueEntities } from '../../../shared/conversation/dialogue-entities.ts';
-import { CONFIDENT_RESOLUTION, resolveFollowUp, type ContextTurn, type FollowUpResolution, type ResolutionKind } from '../../../shared/conversation/follow-up.ts';
+import { CONFIDENT_RESOLUTION, leansOnContext, resolveFollowUp, type ContextTurn, type FollowUpResolution, type ResolutionKind } from '../../../shared/conversation/follow-up.ts';
 import { resolvedCacheKey } from '../../../shared/conversation/resolved-cache-key.ts';
 import { contextFromHistory, contextOf } from '../../../shared/conversation/session-turns.ts';
 import type { SemanticCache } from '../../../shared/cache/semantic-cache.ts';
@@ -64,9 +64,14 @@ async function* answer(req: ChatRequest, deps: ChatDeps, opened: (s: SessionPort
   const models = deps.models.ok ? deps.models.models : null;
 
   // Context: the client's own history, else the session's turns (single-turn if the store fails).
+  // A message that leans on nothing earlier does not wait for the store: its turn is begun in
+  // the background, so the template and cache paths of standalone messages pay no session read.
   let context: ContextTurn[] = [];
   if (req.history?.length) {
     context = contextFromHistory(req.history, deps.dialogue);
+  } else if (deps.session && !leansOnContext(req.message, deps.dialogue)) {
+    deps.session.start();
+    opened(deps.session);
   } else if (deps.session) {
     try {
       context = contextOf(await deps.session.open());
@@ -106,7 +111,7 @@ async function* answer(req: ChatRequest, deps: ChatDeps, opened: (s: SessionPort
   };
   // Recorded now, before the answer, so the session's next message sees this one even if it
   // arrives while this answer still streams (its answer digest follows when it is done).
-  deps.session?.record({ at: deps.now?.() ?? Date.now(), text: req.message, resolved: resolution.text, ...(pred ? { intent: pred.intent } : {}), entities: resolution.entities, path: 'pending', answer: '' });
+  if (!req.history?.length) deps.session?.record({ at: deps.now?.() ?? Date.now(), text: req.message, resolved: resolution.text, ...(pred ? { intent: pred.intent } : {}), entities: resolution.entities, path: 'pending', answer: '' });
 
   const route = (p: RouteEvent['path'], extra: Partial<RouteEvent> = {}): ChatEvent => ({
     event: 'route',

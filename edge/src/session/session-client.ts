@@ -1,8 +1,11 @@
 /**
- * The chat pipeline's handle on one session's Durable Object: `open` is awaited on the request
- * path with a short timeout and rejects when the store is missing, failing or slow, so
- * the pipeline answers single-turn and marks `session_unavailable`; `record` and `finish` run in
- * the background (ctx.waitUntil) and only log their failures. Never throws into a request.
+ * The chat pipeline's handle on one session's Durable Object, for one turn (its id made here):
+ * `open` is awaited on the request path with a short timeout and rejects when the store is
+ * missing, failing or slow, so the pipeline answers single-turn and marks `session_unavailable`;
+ * `start` does the same in the background for a message that needs no context (a standalone
+ * message does not wait for the store at all); `record` and `finish` run in the background
+ * (ctx.waitUntil) and only count their failures. Calls through one stub arrive in the order they
+ * were sent (E-order), so a turn's begin always precedes its record. Never throws into a request.
  */
 import type { SessionTurn } from '../../../shared/conversation/session-turns.ts';
 import type { SessionStore } from './session-object.ts';
@@ -10,6 +13,8 @@ import type { SessionStore } from './session-object.ts';
 export interface SessionPort {
   /** Earlier turns of this session, oldest first. Rejects when the store is unreachable or slow. */
   open(): Promise<SessionTurn[]>;
+  /** Begins this turn in the session without waiting (for a message that needs no context). */
+  start(): void;
   /** Records this request's turn (once `open` succeeded); in the background. */
   record(turn: Omit<SessionTurn, 'id'>): void;
   /** Completes this request's turn with its final path and answer; in the background. */
@@ -20,7 +25,7 @@ export interface SessionClientOptions {
   /** Time `open` gets before the request goes on single-turn (SESSION_TIMEOUT_MS). */
   timeoutMs: number;
   background: (p: Promise<unknown>) => void;
-  onError?: (op: 'open' | 'record' | 'finish', e: unknown) => void;
+  onError?: (op: 'open' | 'start' | 'record' | 'finish', e: unknown) => void;
 }
 
 /** Background writes get longer than reads: they hold up nobody. */
@@ -28,35 +33,38 @@ const WRITE_TIMEOUT_MS = 5000;
 
 export function durableSession(ns: DurableObjectNamespace<SessionStore> | undefined, sessionId: string, opts: SessionClientOptions): SessionPort {
   const stub = ns?.get(ns.idFromName(sessionId));
-  let turnId: string | null = null;
-  const writing = (op: 'record' | 'finish', run: () => Promise<unknown>) =>
-    opts.background(
-      withTimeout(run(), WRITE_TIMEOUT_MS, `session ${op}`).catch((e) => opts.onError?.(op, e)),
-    );
+  const turnId = crypto.randomUUID();
+  let begun = false;
+  const inBackground = (op: 'start' | 'record' | 'finish', run: () => Promise<unknown>) =>
+    opts.background(withTimeout(run(), WRITE_TIMEOUT_MS, `session ${op}`).catch((e) => opts.onError?.(op, e)));
   return {
     async open() {
       if (!stub) throw new Error('no SESSIONS Durable Object binding');
-      const begun = stub.begin();
+      const r = stub.begin(turnId);
       try {
-        const r = await withTimeout(begun, opts.timeoutMs, 'session open');
-        turnId = r.turnId;
-        return r.turns as SessionTurn[];
+        const { turns } = await withTimeout(r, opts.timeoutMs, 'session open');
+        begun = true;
+        return turns as SessionTurn[];
       } catch (e) {
         // A late answer still holds a pending slot in the object: release it so later turns do not wait.
-        opts.background(begun.then((r) => stub.release(r.turnId)).catch(() => undefined));
+        opts.background(r.then(() => stub.release(turnId)).catch(() => undefined));
         opts.onError?.('open', e);
         throw e;
       }
     },
+    start() {
+      if (!stub) return opts.onError?.('start', new Error('no SESSIONS Durable Object binding'));
+      begun = true;
+      inBackground('start', () => stub.begin(turnId));
+    },
     record(turn) {
-      if (!stub || !turnId) return;
+      if (!stub || !begun) return;
       const t = { ...turn, id: turnId } as SessionTurn;
-      writing('record', () => stub.record(t));
+      inBackground('record', () => stub.record(t));
     },
     finish(patch) {
-      if (!stub || !turnId) return;
-      const id = turnId;
-      writing('finish', () => stub.finish(id, patch));
+      if (!stub || !begun) return;
+      inBackground('finish', () => stub.finish(turnId, patch));
     },
   };
 }

@@ -54,12 +54,11 @@ export class SessionLog {
     return (this.opts.now ?? Date.now)();
   }
 
-  /** Starts a turn: waits for earlier pending turns, then returns its id and the turns so far. */
-  async begin(): Promise<{ turnId: string; turns: SessionTurn[] }> {
+  /** Starts turn `turnId`: waits for earlier pending turns, then returns the turns so far. */
+  async begin(turnId: string = crypto.randomUUID()): Promise<{ turnId: string; turns: SessionTurn[] }> {
     const now = this.now();
     for (const [id, p] of this.pending) if (now - p.since > PENDING_MAX_MS) this.settle(id);
     const earlier = [...this.pending.values()].map((p) => p.settled);
-    const turnId = crypto.randomUUID();
     let settle!: () => void;
     const settled = new Promise<void>((r) => (settle = r));
     this.pending.set(turnId, { since: now, settle, settled });

@@ -25,8 +25,8 @@ export class SessionStore extends DurableObject<EdgeEnv> {
     );
   }
 
-  begin(): Promise<{ turnId: string; turns: SessionTurn[] }> {
-    return this.log.begin();
+  begin(turnId?: string): Promise<{ turnId: string; turns: SessionTurn[] }> {
+    return this.log.begin(turnId);
   }
 
   record(turn: SessionTurn): Promise<void> {
