@@ -135,6 +135,30 @@ describe('follow-up resolution', () => {
     expect(rs.slice(1).every((r) => r.kind === 'resolved' && r.confidence >= CONFIDENT_RESOLUTION)).toBe(true);
   });
 
+  it('reads a bare number after a volume as the next volume to ask about', () => {
+    const [, r] = converse('ok how much is Chainsaw Man volume 1', 'and 2?');
+    expect(ents(r)).toEqual({ product: 'chainsaw man', volume: '2' });
+    expect(r.confidence).toBeGreaterThanOrEqual(CONFIDENT_RESOLUTION);
+  });
+
+  it('lets a follow-up start with thanks or ok', () => {
+    const [, r] = converse('do you have Nana?', 'thanks, and One Piece?');
+    expect(r.text).toBe('do you have one piece?');
+    const [, ok] = converse('Is Bleach vol 1 available?', 'ok what about vol 2');
+    expect(ents(ok)).toMatchObject({ product: 'bleach', volume: '2' });
+  });
+
+  it('replaces "that one" once', () => {
+    const [, r] = converse('my order KB-55555 is late', 'cancel that one');
+    expect(r.text).toBe('cancel order KB-55555');
+  });
+
+  it('appends only the question a fragment leans on, not earlier appendices', () => {
+    const [, , r] = converse('Do you ship to Canada by UPS?', 'how much would that cost?', 'when would it arrive?');
+    expect(r.text).toBe('when would it arrive — Do you ship to Canada by UPS?');
+    expect(ents(r)).toEqual({ place: 'canada', term: 'ups' });
+  });
+
   it('looks past a thank-you for the antecedent, less sure the further back it is', () => {
     const [, , r] = converse('Is Nana vol 2 available?', 'thanks!', 'how much is it?');
     expect(ents(r)).toMatchObject({ product: 'nana', volume: '2' });

@@ -13,6 +13,9 @@ export const OPENERS: string[][] = [
   .map((s) => s.split(' '))
   .sort((a, b) => b.length - a.length);
 
+/** Courtesy words a follow-up may start with before its opener ("thanks, and One Piece?"). */
+export const INTERJECTIONS = new Set(['thanks', 'thank', 'you', 'thx', 'ok', 'okay', 'great', 'cool', 'nice', 'alright', 'perfect', 'hmm', 'oh', 'ah', 'right', 'sure', 'awesome']);
+
 /** Words that refer back to a product named earlier. */
 export const PRODUCT_PRONOUNS = new Set(['it', 'its', 'they', 'them', 'those', 'these', 'that', 'this']);
 /** "one" is a pronoun when a determiner or a modifier stands before it ("the Japanese one"). */

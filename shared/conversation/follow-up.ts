@@ -18,7 +18,7 @@
  */
 import { DialogueEntities, PRODUCT_SLOTS, sortEntities, type DialogueEntity, type DialogueKind, type MessageAnalysis, type Span } from './dialogue-entities.ts';
 import {
-  DEMONSTRATIVE_BEFORE, DEMONSTRATIVE_NOUNS, DUMMY_IT_NEXT, FILLERS, FRAGMENT_CUES, ONE_DETERMINERS, OPENERS, PLACE_PRONOUN, PRODUCT_PRONOUNS,
+  DEMONSTRATIVE_BEFORE, DEMONSTRATIVE_NOUNS, DUMMY_IT_NEXT, FILLERS, FRAGMENT_CUES, INTERJECTIONS, ONE_DETERMINERS, OPENERS, PLACE_PRONOUN, PRODUCT_PRONOUNS,
   QUESTION_STARTS, THERE_EXISTENTIAL_AFTER, THERE_EXISTENTIAL_BEFORE,
 } from './english-cues.ts';
 
@@ -82,6 +82,7 @@ export function resolveFollowUp(message: string, turns: readonly ContextTurn[], 
   if (at < 0) return { ...standalone, kind: 'unresolved', confidence: 0.2 };
   const antecedent = turns[at];
   const distance = last - at;
+  if (cues.frame) numberAsVolume(a, antecedent);
 
   const ownKinds = new Set(a.entities.map((e) => e.kind));
   const ownProduct = a.entities.find((e) => e.kind === 'product')?.value;
@@ -112,7 +113,7 @@ export function resolveFollowUp(message: string, turns: readonly ContextTurn[], 
     text = insertSeries(a, ctxProduct);
     confidence = 0.9;
   } else {
-    text = `${stripEnd(message)} — ${ctxProduct ? productPhrase(entities) : stripEnd(antecedent.text)}`;
+    text = `${stripEnd(message)} — ${ctxProduct ? productPhrase(entities) : stripEnd(antecedent.text).split(' — ').at(-1)}`;
     confidence = cues.productPronoun && !ctxProduct ? 0.8 : 0.85;
   }
   return finish(text, confidence, antecedent.intent, distance);
@@ -141,8 +142,10 @@ function readCues(a: MessageAnalysis): Cues {
   const covered = new Array<boolean>(w.length).fill(false);
   for (const s of a.spans) for (let i = s.start; i < s.end; i++) covered[i] = true;
   const kinds = new Set(a.entities.map((e) => e.kind));
-  const opener = OPENERS.find((o) => o.length < w.length + 1 && o.every((x, j) => w[j] === x && !covered[j]));
-  const openerLength = opener?.length ?? 0;
+  let lead = 0;
+  while (lead < w.length - 1 && INTERJECTIONS.has(w[lead]) && !covered[lead]) lead++;
+  const opener = OPENERS.find((o) => o.every((x, j) => w[lead + j] === x && !covered[lead + j]));
+  const openerLength = opener ? lead + opener.length : 0;
   const ownPredicate = openerLength > 0 && w.length - openerLength >= 3 && QUESTION_STARTS.has(w[openerLength]);
 
   const productAt = new Set<number>();
@@ -158,7 +161,8 @@ function readCues(a: MessageAnalysis): Cues {
     } else if (PRODUCT_PRONOUNS.has(x)) {
       productAt.add(i);
     } else if ((x === 'one' || x === 'ones') && i > 0 && (ONE_DETERMINERS.has(w[i - 1]) || a.spans.some((s) => s.end === i && PRODUCT_SLOTS.includes(s.kind)))) {
-      productAt.add(i);
+      // "that one" is one pronoun, replaced once
+      if (!productAt.has(i - 1)) productAt.add(i);
     } else if (x === PLACE_PRONOUN && !THERE_EXISTENTIAL_BEFORE.has(w[i - 1] ?? '') && !THERE_EXISTENTIAL_AFTER.has(w[i + 1] ?? '')) {
       placeAt.add(i);
     }
@@ -236,6 +240,7 @@ function replacePronouns(a: MessageAnalysis, entities: DialogueEntity[], own: Di
       out.push(...(a.words[i - 1] === 'to' ? [] : ['to']), place?.value ?? x);
     } else {
       out.push(product || (order ? `order ${order.value.toUpperCase()}` : x));
+      if (a.words[i + 1] === 'one' || a.words[i + 1] === 'ones') i++;
       if (a.words[i + 1] === 's') {
         out.push('is');
         i++;
@@ -273,6 +278,15 @@ function render(e: DialogueEntity): string {
   if (e.kind === 'language') return `in ${e.value}`;
   if (e.kind === 'order' || (e.kind === 'product' && e.value.startsWith('kb-sku-'))) return e.value.toUpperCase();
   return e.value;
+}
+
+/** "and 2?" after a volume: the number is the next volume (the analysis is changed in place). */
+function numberAsVolume(a: MessageAnalysis, antecedent: ContextTurn): void {
+  if (a.entities.some((e) => e.kind === 'volume') || !antecedent.entities.some((e) => e.kind === 'volume')) return;
+  const numbers = a.spans.filter((s) => s.kind === 'number' && /^\d{1,3}$/.test(s.value));
+  if (numbers.length !== 1) return;
+  numbers[0].kind = 'volume';
+  a.entities = sortEntities(a.entities.map((e) => (e.kind === 'number' && e.value === numbers[0].value ? { kind: 'volume', value: e.value } : e)));
 }
 
 function relativeVolume(e: DialogueEntity, context: DialogueEntity[]): DialogueEntity {
