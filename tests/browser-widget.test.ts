@@ -324,6 +324,36 @@ describe('<switchyard-chat> in Chromium', () => {
     await ctx.close();
   });
 
+  it("keys the device's cache by the resolved follow-up: another conversation's context never gets it", async () => {
+    const ctx = await wasm.newContext();
+    const { page } = await openDemo(ctx, 'open');
+    await ask(page, 'Do you ship to Canada?');
+    const first = await ask(page, 'how long does it take?');
+    expect(['assistant', 'edge-cache']).toContain(first.origin);
+    const rec = await page.evaluate(() => document.querySelector('switchyard-chat')!.diagnostics.last!);
+    expect(rec.remembered).toBe(true);
+    expect((await ask(page, 'how long does it take?')).origin).toBe('device-cache');
+
+    // A new conversation on the same device: Japan, then the same words.
+    await page.evaluate(() => localStorage.removeItem('switchyard-conversation'));
+    await page.reload();
+    await page.evaluate(() => document.querySelector('switchyard-chat')!.whenReady());
+    asked.set(page, 0);
+    await ask(page, 'Do you ship to Japan?');
+    const japan = await ask(page, 'how long does it take?');
+    expect(japan.origin).not.toBe('device-cache');
+    const last = await page.evaluate(() => document.querySelector('switchyard-chat')!.diagnostics.last!);
+    expect(last.resolved?.text).toMatch(/japan/i);
+    // With nothing to lean on, the same words neither hit nor fill the device's cache.
+    await page.evaluate(() => localStorage.removeItem('switchyard-conversation'));
+    await page.reload();
+    await page.evaluate(() => document.querySelector('switchyard-chat')!.whenReady());
+    asked.set(page, 0);
+    expect((await ask(page, 'how long does it take?')).origin).not.toBe('device-cache');
+    expect((await page.evaluate(() => document.querySelector('switchyard-chat')!.diagnostics.last!)).remembered).not.toBe(true);
+    await ctx.close();
+  });
+
   it('refuses a tampered model file and quietly uses the edge', async () => {
     const ctx = await wasm.newContext();
     const seen: string[] = [];

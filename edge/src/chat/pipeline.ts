@@ -10,7 +10,7 @@ import type { ChatEvent, ChatRequest, DoneEvent, GenerateRequest, Resolution, Ro
 import type { DialogueEntities } from '../../../shared/conversation/dialogue-entities.ts';
 import { CONFIDENT_RESOLUTION, leansOnContext, resolveFollowUp, type ContextTurn, type FollowUpResolution, type ResolutionKind } from '../../../shared/conversation/follow-up.ts';
 import { resolvedCacheKey } from '../../../shared/conversation/resolved-cache-key.ts';
-import { contextFromHistory, contextOf } from '../../../shared/conversation/session-turns.ts';
+import { contextFromHistory, contextOf, type SessionTurn } from '../../../shared/conversation/session-turns.ts';
 import type { SemanticCache } from '../../../shared/cache/semantic-cache.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
 import { routeFor, type IntentRoutes, type Path } from '../../../shared/routing/intent-routes.ts';
@@ -43,20 +43,31 @@ export interface ChatDeps {
 
 export const STALE_NOTE = '(The assistant is busy, so here is an earlier answer to a similar question.) ';
 
-/** Runs the pipeline and records the turn's final path and answer digest in the session. */
+/**
+ * How the turn reaches the session: `finish` — recorded before the answer, completed after it;
+ * `deferred` — recorded whole once answered (a standalone message answered at the edge: a
+ * template or cache answer is out in a millisecond, and the store is not touched before it).
+ */
+interface TurnSink {
+  mode: 'none' | 'finish' | 'deferred';
+  turn?: Omit<SessionTurn, 'id'>;
+}
+
+/** Runs the pipeline, then completes the turn in the session with its final path and answer digest. */
 export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGenerator<ChatEvent> {
   let path = 'pending';
   let text = '';
-  let session: SessionPort | null = null;
-  for await (const ev of answer(req, deps, (s) => (session = s))) {
+  const sink: TurnSink = { mode: 'none' };
+  for await (const ev of answer(req, deps, sink)) {
     if (ev.event === 'route') path = ev.data.path;
     else if (ev.event === 'delta') text += ev.data.text;
     yield ev;
   }
-  (session as SessionPort | null)?.finish({ path, answer: text });
+  if (sink.mode === 'finish') deps.session?.finish({ path, answer: text });
+  else if (sink.mode === 'deferred' && sink.turn) deps.session?.record({ ...sink.turn, path, answer: text });
 }
 
-async function* answer(req: ChatRequest, deps: ChatDeps, opened: (s: SessionPort) => void): AsyncGenerator<ChatEvent> {
+async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncGenerator<ChatEvent> {
   const clock = () => performance.now();
   const t0 = clock();
   const latency = { classify: 0, cache: 0, upstream: 0, total: 0, session: 0 };
@@ -64,18 +75,18 @@ async function* answer(req: ChatRequest, deps: ChatDeps, opened: (s: SessionPort
   const models = deps.models.ok ? deps.models.models : null;
 
   // Context: the client's own history, else the session's turns (single-turn if the store fails).
-  // A message that leans on nothing earlier does not wait for the store: its turn is begun in
-  // the background, so the template and cache paths of standalone messages pay no session read.
+  // A message that leans on nothing earlier does not wait for the store: answered at the edge, its
+  // turn is recorded whole after the answer; sent to the region, before the region is called. A
+  // follow-up reads the turns, and its own turn is recorded as soon as it is classified.
   let context: ContextTurn[] = [];
   if (req.history?.length) {
     context = contextFromHistory(req.history, deps.dialogue);
   } else if (deps.session && !leansOnContext(req.message, deps.dialogue)) {
-    deps.session.start();
-    opened(deps.session);
+    sink.mode = 'deferred';
   } else if (deps.session) {
     try {
       context = contextOf(await deps.session.open());
-      opened(deps.session);
+      sink.mode = 'finish';
     } catch (e) {
       console.error('session store unavailable:', (e as Error).message);
       fallbacks.push('session_unavailable');
@@ -109,9 +120,11 @@ async function* answer(req: ChatRequest, deps: ChatDeps, opened: (s: SessionPort
     entities: resolution.entities.slice(0, 32).map((e) => ({ kind: e.kind, value: e.value.slice(0, 128) })),
     confidence: resolution.confidence,
   };
-  // Recorded now, before the answer, so the session's next message sees this one even if it
-  // arrives while this answer still streams (its answer digest follows when it is done).
-  if (!req.history?.length) deps.session?.record({ at: deps.now?.() ?? Date.now(), text: req.message, resolved: resolution.text, ...(pred ? { intent: pred.intent } : {}), entities: resolution.entities, path: 'pending', answer: '' });
+  // A follow-up's turn is recorded now, before the answer, so the session's next message sees it
+  // even if it arrives while this answer still streams (the answer digest follows when done).
+  const turn = { at: deps.now?.() ?? Date.now(), text: req.message, resolved: resolution.text, ...(pred ? { intent: pred.intent } : {}), entities: resolution.entities, path: 'pending', answer: '' };
+  if (sink.mode === 'finish') deps.session?.record(turn);
+  else if (sink.mode === 'deferred') sink.turn = turn;
 
   const route = (p: RouteEvent['path'], extra: Partial<RouteEvent> = {}): ChatEvent => ({
     event: 'route',
@@ -177,7 +190,12 @@ async function* answer(req: ChatRequest, deps: ChatDeps, opened: (s: SessionPort
     latency.cache = clock() - tc;
   }
 
-  // Everything else: the region, streamed through as it arrives.
+  // Everything else: the region, streamed through as it arrives. A standalone turn is recorded
+  // now, so a follow-up sent while this answer streams sees it.
+  if (sink.mode === 'deferred') {
+    deps.session?.record(turn);
+    sink.mode = 'finish';
+  }
   const tu = clock();
   const genReq: GenerateRequest = {
     ...req,

@@ -2,8 +2,8 @@
  * The chat pipeline's handle on one session's Durable Object, for one turn (its id made here):
  * `open` is awaited on the request path with a short timeout and rejects when the store is
  * missing, failing or slow, so the pipeline answers single-turn and marks `session_unavailable`;
- * `start` does the same in the background for a message that needs no context (a standalone
- * message does not wait for the store at all); `record` and `finish` run in the background
+ * a message that needs no context skips `open` and only records its turn; `record` and `finish`
+ * run in the background
  * (ctx.waitUntil) and only count their failures. Calls through one stub arrive in the order they
  * were sent (E-order), so a turn's begin always precedes its record. Never throws into a request.
  */
@@ -13,9 +13,7 @@ import type { SessionStore } from './session-object.ts';
 export interface SessionPort {
   /** Earlier turns of this session, oldest first. Rejects when the store is unreachable or slow. */
   open(): Promise<SessionTurn[]>;
-  /** Begins this turn in the session without waiting (for a message that needs no context). */
-  start(): void;
-  /** Records this request's turn (once `open` succeeded); in the background. */
+  /** Records this request's turn (unless `open` failed); in the background. */
   record(turn: Omit<SessionTurn, 'id'>): void;
   /** Completes this request's turn with its final path and answer; in the background. */
   finish(patch: { path: string; answer: string }): void;
@@ -25,7 +23,7 @@ export interface SessionClientOptions {
   /** Time `open` gets before the request goes on single-turn (SESSION_TIMEOUT_MS). */
   timeoutMs: number;
   background: (p: Promise<unknown>) => void;
-  onError?: (op: 'open' | 'start' | 'record' | 'finish', e: unknown) => void;
+  onError?: (op: 'open' | 'record' | 'finish', e: unknown) => void;
 }
 
 /** Background writes get longer than reads: they hold up nobody. */
@@ -34,8 +32,8 @@ const WRITE_TIMEOUT_MS = 5000;
 export function durableSession(ns: DurableObjectNamespace<SessionStore> | undefined, sessionId: string, opts: SessionClientOptions): SessionPort {
   const stub = ns?.get(ns.idFromName(sessionId));
   const turnId = crypto.randomUUID();
-  let begun = false;
-  const inBackground = (op: 'start' | 'record' | 'finish', run: () => Promise<unknown>) =>
+  let failed = false;
+  const inBackground = (op: 'record' | 'finish', run: () => Promise<unknown>) =>
     opts.background(withTimeout(run(), WRITE_TIMEOUT_MS, `session ${op}`).catch((e) => opts.onError?.(op, e)));
   return {
     async open() {
@@ -43,27 +41,23 @@ export function durableSession(ns: DurableObjectNamespace<SessionStore> | undefi
       const r = stub.begin(turnId);
       try {
         const { turns } = await withTimeout(r, opts.timeoutMs, 'session open');
-        begun = true;
         return turns as SessionTurn[];
       } catch (e) {
+        failed = true;
         // A late answer still holds a pending slot in the object: release it so later turns do not wait.
         opts.background(r.then(() => stub.release(turnId)).catch(() => undefined));
         opts.onError?.('open', e);
         throw e;
       }
     },
-    start() {
-      if (!stub) return opts.onError?.('start', new Error('no SESSIONS Durable Object binding'));
-      begun = true;
-      inBackground('start', () => stub.begin(turnId));
-    },
     record(turn) {
-      if (!stub || !begun) return;
+      if (!stub) return opts.onError?.('record', new Error('no SESSIONS Durable Object binding'));
+      if (failed) return;
       const t = { ...turn, id: turnId } as SessionTurn;
       inBackground('record', () => stub.record(t));
     },
     finish(patch) {
-      if (!stub || !begun) return;
+      if (!stub || failed) return;
       inBackground('finish', () => stub.finish(turnId, patch));
     },
   };
