@@ -16,11 +16,9 @@
  * or words are left over that the rules do not understand. Below CONFIDENT_RESOLUTION, or with no
  * earlier turn at all ("unresolved"), the caller must not read or write any shared cache with it.
  */
-import { DialogueEntities, PRODUCT_SLOTS, sortEntities, type DialogueEntity, type DialogueKind, type MessageAnalysis, type Span } from './dialogue-entities.ts';
-import {
-  DEMONSTRATIVE_BEFORE, DEMONSTRATIVE_NOUNS, DUMMY_IT_NEXT, FILLERS, FRAGMENT_CUES, INTERJECTIONS, ONE_DETERMINERS, OPENERS, PLACE_PRONOUN, PRODUCT_PRONOUNS,
-  QUESTION_STARTS, THERE_EXISTENTIAL_AFTER, THERE_EXISTENTIAL_BEFORE,
-} from './english-cues.ts';
+import { DialogueEntities, PRODUCT_SLOTS, sortEntities, type DialogueEntity, type DialogueKind, type MessageAnalysis } from './dialogue-entities.ts';
+import { readCues } from './follow-up-cues.ts';
+import { insertSeries, productPhrase, reframe, replacePronouns } from './follow-up-rewrite.ts';
 
 /** What the resolver needs of an earlier turn (oldest first in a list). */
 export interface ContextTurn {
@@ -125,161 +123,6 @@ export function resolveFollowUp(message: string, turns: readonly ContextTurn[], 
   }
 }
 
-interface Cues {
-  followUp: boolean;
-  /** Elliptical: re-ask the previous question with this message's entities. */
-  frame: boolean;
-  productPronoun: boolean;
-  placePronoun: boolean;
-  /** A volume (or, in a short message, an edition, format or language) with no series of its own. */
-  dependentSlot: boolean;
-  pronounAt: Set<number>;
-  openerLength: number;
-}
-
-function readCues(a: MessageAnalysis): Cues {
-  const w = a.words;
-  const covered = new Array<boolean>(w.length).fill(false);
-  for (const s of a.spans) for (let i = s.start; i < s.end; i++) covered[i] = true;
-  const kinds = new Set(a.entities.map((e) => e.kind));
-  let lead = 0;
-  while (lead < w.length - 1 && INTERJECTIONS.has(w[lead]) && !covered[lead]) lead++;
-  const opener = OPENERS.find((o) => o.every((x, j) => w[lead + j] === x && !covered[lead + j]));
-  const openerLength = opener ? lead + opener.length : 0;
-  const ownPredicate = openerLength > 0 && w.length - openerLength >= 3 && QUESTION_STARTS.has(w[openerLength]);
-
-  const productAt = new Set<number>();
-  const placeAt = new Set<number>();
-  for (let i = 0; i < w.length; i++) {
-    if (covered[i]) continue;
-    const x = w[i];
-    if (x === 'it' || x === 'its') {
-      const next = w[i + 1] === 's' || w[i + 1] === 'is' ? w[i + 2] : w[i + 1];
-      if (!DUMMY_IT_NEXT.has(next ?? '')) productAt.add(i);
-    } else if (x === 'that' || x === 'this') {
-      if (i === w.length - 1 || DEMONSTRATIVE_NOUNS.has(w[i + 1]) || DEMONSTRATIVE_BEFORE.has(w[i - 1])) productAt.add(i);
-    } else if (PRODUCT_PRONOUNS.has(x)) {
-      productAt.add(i);
-    } else if ((x === 'one' || x === 'ones') && i > 0 && (ONE_DETERMINERS.has(w[i - 1]) || a.spans.some((s) => s.end === i && PRODUCT_SLOTS.includes(s.kind)))) {
-      // "that one" is one pronoun, replaced once
-      if (!productAt.has(i - 1)) productAt.add(i);
-    } else if (x === PLACE_PRONOUN && !THERE_EXISTENTIAL_BEFORE.has(w[i - 1] ?? '') && !THERE_EXISTENTIAL_AFTER.has(w[i + 1] ?? '')) {
-      placeAt.add(i);
-    }
-  }
-  const anchored = kinds.has('product') || kinds.has('order');
-  const productPronoun = productAt.size > 0 && !anchored;
-  const placePronoun = placeAt.size > 0 && !kinds.has('place');
-  const leftover = w.filter((x, i) => !covered[i] && i >= openerLength && !FILLERS.has(x));
-  const entitiesOnly = (a.spans.length > 0 || productAt.size > 0) && leftover.length === 0;
-  const short = w.length <= 6;
-  // A volume always belongs to a series; an edition, format or language only in an elliptical
-  // message ("in Japanese?", "the hardcover one") — "do you sell ebooks?" is a question of its own.
-  const slotOnly = !anchored && a.spans.some((s) => PRODUCT_SLOTS.includes(s.kind));
-  const dependentSlot = !anchored && (kinds.has('volume') || (slotOnly && (entitiesOnly || openerLength > 0)));
-  const fragment = short && !anchored && !kinds.has('place') && FRAGMENT_CUES.some((c) => w.some((_, i) => c.every((x, j) => w[i + j] === x && !covered[i + j])));
-  const frame = (openerLength > 0 && !ownPredicate) || entitiesOnly;
-  const followUp = frame || productPronoun || placePronoun || dependentSlot || fragment;
-  return { followUp, frame, productPronoun, placePronoun, dependentSlot, pronounAt: new Set([...(productPronoun ? productAt : []), ...(placePronoun ? placeAt : [])]), openerLength };
-}
-
-/**
- * Re-asks `frameText` with this message's entities: a kind the frame has is replaced, a product
- * slot the frame lacks goes after its series, anything else at the end; naming another series
- * drops the frame's volume, edition, format and language. Words the rules do not understand are
- * appended and flagged (`leftover`), which lowers the confidence.
- */
-function reframe(a: MessageAnalysis, frameText: string, own: DialogueEntity[], cues: Cues, ex: DialogueEntities): { text: string; changed: boolean; leftover: boolean } {
-  const f = ex.analyze(frameText);
-  const parts: string[][] = f.words.map((x) => [x]);
-  const spanOf = (kind: DialogueKind) => f.spans.find((s) => s.kind === kind);
-  const ownSpans = a.spans.map((s, i) => ({ ...s, value: own[a.entities.findIndex((e) => e.kind === s.kind && e.value === s.value)]?.value ?? s.value, i }));
-  const newProduct = ownSpans.find((s) => s.kind === 'product');
-  const frameProduct = spanOf('product');
-  if (newProduct && frameProduct && newProduct.value !== frameProduct.value) {
-    for (const s of f.spans) if (PRODUCT_SLOTS.includes(s.kind) && !ownSpans.some((o) => o.kind === s.kind)) clear(parts, s);
-  }
-  let changed = false;
-  const trailing: string[] = [];
-  for (const s of ownSpans) {
-    if (s.kind === 'number' || s.kind === 'date') continue;
-    const words = render(s).split(' ');
-    const target = spanOf(s.kind);
-    changed = true;
-    if (target) {
-      clear(parts, target);
-      parts[target.start] = words;
-    } else if ((PRODUCT_SLOTS.includes(s.kind) || s.kind === 'product') && f.spans.some((x) => x.kind === 'product' || PRODUCT_SLOTS.includes(x.kind))) {
-      const lastProductSpan = f.spans.filter((x) => x.kind === 'product' || PRODUCT_SLOTS.includes(x.kind)).at(-1)!;
-      parts[lastProductSpan.end - 1] = [...parts[lastProductSpan.end - 1], ...words];
-    } else {
-      trailing.push(...(s.kind === 'place' ? ['to', ...words] : words));
-    }
-  }
-  const covered = new Set<number>();
-  for (const s of a.spans) for (let i = s.start; i < s.end; i++) covered.add(i);
-  const leftover = a.words.filter((x, i) => !covered.has(i) && i >= cues.openerLength && !FILLERS.has(x) && !cues.pronounAt.has(i));
-  const text = [...parts.flat(), ...trailing, ...leftover].join(' ');
-  return { text, changed, leftover: leftover.length > 0 };
-}
-
-/** "is it in stock" → "is berserk deluxe edition volume 2 in stock"; "do you ship there" → "… ship to canada". */
-function replacePronouns(a: MessageAnalysis, entities: DialogueEntity[], own: DialogueEntity[], cues: Cues): string {
-  const ownKinds = new Set(own.map((e) => e.kind));
-  const out: string[] = [];
-  const place = entities.find((e) => e.kind === 'place');
-  const order = entities.find((e) => e.kind === 'order');
-  const product = productPhrase(entities.filter((e) => !ownKinds.has(e.kind) || e.kind === 'product'));
-  for (let i = 0; i < a.words.length; i++) {
-    const x = a.words[i];
-    if (!cues.pronounAt.has(i)) {
-      out.push(x);
-      continue;
-    }
-    if (x === PLACE_PRONOUN) {
-      out.push(...(a.words[i - 1] === 'to' ? [] : ['to']), place?.value ?? x);
-    } else {
-      out.push(product || (order ? `order ${order.value.toUpperCase()}` : x));
-      if (a.words[i + 1] === 'one' || a.words[i + 1] === 'ones') i++;
-      if (a.words[i + 1] === 's') {
-        out.push('is');
-        i++;
-      }
-    }
-  }
-  return out.join(' ');
-}
-
-/** "how much is the first one" → "how much is the frieren volume 1". */
-function insertSeries(a: MessageAnalysis, series: string): string {
-  const first = a.spans.find((s) => PRODUCT_SLOTS.includes(s.kind))!;
-  const parts: string[][] = a.words.map((x) => [x]);
-  for (const s of a.spans) if (PRODUCT_SLOTS.includes(s.kind)) {
-    clear(parts, s);
-    parts[s.start] = render(s).split(' ');
-  }
-  parts[first.start] = [series, ...parts[first.start]];
-  return parts.flat().join(' ');
-}
-
-/** The words a series and its slots are said with: "berserk deluxe edition volume 2 in japanese". */
-export function productPhrase(entities: DialogueEntity[]): string {
-  const get = (k: DialogueKind) => entities.find((e) => e.kind === k);
-  const order: DialogueKind[] = ['product', 'edition', 'format', 'volume', 'language'];
-  return order
-    .map(get)
-    .filter((e): e is DialogueEntity => !!e)
-    .map(render)
-    .join(' ');
-}
-
-function render(e: DialogueEntity): string {
-  if (e.kind === 'volume') return `volume ${e.value}`;
-  if (e.kind === 'language') return `in ${e.value}`;
-  if (e.kind === 'order' || (e.kind === 'product' && e.value.startsWith('kb-sku-'))) return e.value.toUpperCase();
-  return e.value;
-}
-
 /** "and 2?" after a volume: the number is the next volume (the analysis is changed in place). */
 function numberAsVolume(a: MessageAnalysis, antecedent: ContextTurn): void {
   if (a.entities.some((e) => e.kind === 'volume') || !antecedent.entities.some((e) => e.kind === 'volume')) return;
@@ -292,10 +135,6 @@ function numberAsVolume(a: MessageAnalysis, antecedent: ContextTurn): void {
 function relativeVolume(e: DialogueEntity, context: DialogueEntity[]): DialogueEntity {
   const base = Number(context.find((c) => c.kind === 'volume')?.value ?? 1);
   return { kind: 'volume', value: String(Math.max(1, base + Number(e.value))) };
-}
-
-function clear(parts: string[][], s: Span): void {
-  for (let i = s.start; i < s.end; i++) parts[i] = [];
 }
 
 function dedupe(es: DialogueEntity[]): DialogueEntity[] {
