@@ -3,13 +3,14 @@
  * messages lean on earlier turns, what they carry, what they become, how sure the resolver is,
  * and the cache rule built on it.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import catalog from '../domains/kitsune-books/kb/catalog.json';
 import terms from '../domains/kitsune-books/entities.json';
 import conversation from '../domains/kitsune-books/conversation.json';
 import { dialogueEntitiesFor, parseConversationData } from '../shared/conversation/conversation-data.ts';
 import { dialogueSignature } from '../shared/conversation/dialogue-entities.ts';
-import { CONFIDENT_RESOLUTION, resolveFollowUp, type ContextTurn, type FollowUpResolution } from '../shared/conversation/follow-up.ts';
+import { CONFIDENT_RESOLUTION, leansOnContext, resolveFollowUp, type ContextTurn, type FollowUpResolution } from '../shared/conversation/follow-up.ts';
 import { resolvedCacheKey } from '../shared/conversation/resolved-cache-key.ts';
 import { boundTurns, contextFromHistory, storableTurn, type SessionTurn } from '../shared/conversation/session-turns.ts';
 
@@ -183,6 +184,14 @@ describe('follow-up resolution', () => {
     expect(r.kind).toBe('standalone');
     expect(r.text).toBe(msg);
     expect(r.carried).toEqual([]);
+  });
+
+  it("takes few of the store's single-turn test messages for follow-ups (each would wait for the session read)", () => {
+    const texts = readFileSync('domains/kitsune-books/intents/test.jsonl', 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).text as string);
+    const leaning = texts.filter((t) => leansOnContext(t, ex));
+    expect(texts.length).toBeGreaterThan(500);
+    expect(leaning.length / texts.length).toBeLessThan(0.06);
+    expect(leansOnContext('is support closed on July 4th?', ex)).toBe(false);
   });
 
   it('marks a follow-up with nothing to lean on as unresolved, and gives it no cache key', () => {

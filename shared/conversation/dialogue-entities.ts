@@ -98,7 +98,8 @@ export class DialogueEntities {
         continue;
       }
       const ord = ordinal(w);
-      if (ord !== null && (ORDINAL_HEADS.has(words[i + 1]) || i === words.length - 1)) {
+      const afterDate = spans.at(-1)?.kind === 'date' && spans.at(-1)!.end === i;
+      if (ord !== null && !afterDate && (ORDINAL_HEADS.has(words[i + 1]) || i === words.length - 1)) {
         const end = ORDINAL_HEADS.has(words[i + 1]) ? i + 2 : i + 1;
         span('volume', String(ord), i, end);
         i = end - 1;

@@ -23,11 +23,19 @@ export const ONE_DETERMINERS = new Set(['the', 'this', 'that', 'which', 'other',
 /** "that"/"this" are pronouns only near these words (else they are conjunctions or relatives). */
 export const DEMONSTRATIVE_NOUNS = new Set(['one', 'ones', 'book', 'books', 'volume', 'volumes', 'series', 'edition', 'title', 'manga', 'novel', 'set', 'item', 'copy']);
 export const DEMONSTRATIVE_BEFORE = new Set(['is', 'does', 'buy', 'order', 'get', 'have', 'return', 'about', 'ship', 'of', 'for', 'with', 'like', 'want', 'reserve', 'preorder', 'want', 'need', 'take']);
+/** Nouns that, said earlier in the same message, are what its "it" points at ("my order … is it late"). */
+export const ANTECEDENT_NOUNS = new Set([
+  'order', 'orders', 'account', 'payment', 'package', 'parcel', 'book', 'books', 'copy', 'code', 'card', 'set', 'website', 'site', 'page', 'pages',
+  'box', 'refund', 'item', 'items', 'manga', 'novel', 'poster', 'label', 'number', 'email', 'app', 'cart', 'checkout', 'link', 'window', 'binding', 'volume',
+]);
+/** Words that may stand between an elliptical follow-up's entities ("the Japanese one", "in hardcover?"). */
+export const ELLIPSIS_FILLERS = new Set(['the', 'a', 'an', 'please', 'pls', 'ok', 'okay', 'then', 'too', 'also', 'one', 'ones', 'in', 'for', 'to', 'of', 'about', 'same', 'instead', 'version', 'edition', 'copy', 'any', 'so', 'hmm', 'um', 'oh', 'well']);
+
 /** "it" followed by these is a dummy subject ("is it possible to…", "it depends"). */
-export const DUMMY_IT_NEXT = new Set(['possible', 'ok', 'okay', 'true', 'safe', 'necessary', 'free', 'worth', 'allowed', 'depends', 'raining', 'late', 'too', 'fine', 'normal', 'common', 'hard', 'easy', 'better']);
+export const DUMMY_IT_NEXT = new Set(['possible', 'ok', 'okay', 'true', 'safe', 'necessary', 'free', 'worth', 'allowed', 'depends', 'raining', 'going', 'late', 'too', 'fine', 'normal', 'common', 'hard', 'easy', 'better']);
 /** "there" is a place only outside these ("is there", "there are", "hi there"). */
 export const THERE_EXISTENTIAL_BEFORE = new Set(['is', 'are', 'was', 'were', 'hi', 'hello', 'hey', 'over', 'anybody', 'anyone', 'somebody', 'someone']);
-export const THERE_EXISTENTIAL_AFTER = new Set(['is', 'are', 'was', 'were', 's', 'will', 'be', 'any', 'a', 'an', 'some', 'no']);
+export const THERE_EXISTENTIAL_AFTER = new Set(['is', 'are', 'was', 'were', 's', 'will', 'be', 'any', 'a', 'an', 'some', 'no', 'might', 'may', 'must', 'should', 'could', 'would', 'seems', 'seem', 'has', 'have', 'had', 'used']);
 export const PLACE_PRONOUN = 'there';
 
 /** Words that carry no content of their own in a short follow-up. */
@@ -42,6 +50,12 @@ export const FRAGMENT_CUES: string[][] = [
   'arrive', 'arrives', 'delivery', 'deliver', 'ship', 'shipping', 'preorder', 'release', 'released', 'out yet', 'cheaper', 'discount', 'sale',
   'formats', 'editions', 'languages', 'age rating', 'how old', 'suitable', 'ages', 'pages', 'where', 'which', 'who', 'tracking', 'track',
 ].map((s) => s.split(' '));
+
+/** The only words a fragment may have: fillers, the cues, auxiliaries and pronouns. */
+export const FRAGMENT_WORDS = new Set([
+  ...FILLERS, ...FRAGMENT_CUES.flat(),
+  'do', 'does', 'did', 'will', 'would', 'can', 'could', 'be', 'was', 'take', 'takes', 'get', 'it', 'they', 'them', 'i', 'we', 'you', 'much', 'many', 'long', 'soon', 'usually', 'roughly', 'about', 'approximately', 'now', 'still', 'yet',
+]);
 
 /** Question starters: an opener followed by one of these brings its own predicate ("and do you ship to Japan?"). */
 export const QUESTION_STARTS = new Set(['do', 'does', 'can', 'could', 'is', 'are', 'will', 'would', 'how', 'what', 'when', 'where', 'which', 'who', 'why', 'should', 'may', 'i', 'my', 'did', 'was', 'were']);

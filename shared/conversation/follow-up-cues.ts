@@ -7,7 +7,7 @@
  */
 import { PRODUCT_SLOTS, type MessageAnalysis } from './dialogue-entities.ts';
 import {
-  DEMONSTRATIVE_BEFORE, DEMONSTRATIVE_NOUNS, DUMMY_IT_NEXT, FILLERS, FRAGMENT_CUES, INTERJECTIONS, ONE_DETERMINERS, OPENERS, PLACE_PRONOUN, PRODUCT_PRONOUNS,
+  ANTECEDENT_NOUNS, DEMONSTRATIVE_BEFORE, DEMONSTRATIVE_NOUNS, DUMMY_IT_NEXT, ELLIPSIS_FILLERS, FILLERS, FRAGMENT_CUES, FRAGMENT_WORDS, INTERJECTIONS, ONE_DETERMINERS, OPENERS, PLACE_PRONOUN, PRODUCT_PRONOUNS,
   QUESTION_STARTS, THERE_EXISTENTIAL_AFTER, THERE_EXISTENTIAL_BEFORE,
 } from './english-cues.ts';
 
@@ -36,9 +36,13 @@ export function readCues(a: MessageAnalysis): Cues {
 
   const productAt = new Set<number>();
   const placeAt = new Set<number>();
+  // A pronoun after a thing named in the same message points at that thing, not back.
+  const boundBefore = (i: number) =>
+    a.spans.some((s) => s.end <= i && s.kind !== 'place' && s.kind !== 'number' && s.kind !== 'date') || w.slice(0, i).some((x) => ANTECEDENT_NOUNS.has(x));
   for (let i = 0; i < w.length; i++) {
     if (covered[i]) continue;
     const x = w[i];
+    if (x !== PLACE_PRONOUN && x !== 'one' && x !== 'ones' && boundBefore(i)) continue;
     if (x === 'it' || x === 'its') {
       const next = w[i + 1] === 's' || w[i + 1] === 'is' ? w[i + 2] : w[i + 1];
       if (!DUMMY_IT_NEXT.has(next ?? '')) productAt.add(i);
@@ -54,16 +58,25 @@ export function readCues(a: MessageAnalysis): Cues {
     }
   }
   const anchored = kinds.has('product') || kinds.has('order');
-  const productPronoun = productAt.size > 0 && !anchored;
+  // "it" in a longer message that names its own place points inside it ("I'm in Brazil, do you
+  // ship there and how long would it take?"); in a short one it still points back ("ship it to Japan?").
+  const productPronoun = productAt.size > 0 && !anchored && (!kinds.has('place') || w.length <= 6);
   const placePronoun = placeAt.size > 0 && !kinds.has('place');
-  const leftover = w.filter((x, i) => !covered[i] && i >= openerLength && !FILLERS.has(x));
+  const leftover = w.filter((x, i) => !covered[i] && i >= openerLength && !ELLIPSIS_FILLERS.has(x) && !productAt.has(i));
   const entitiesOnly = (a.spans.length > 0 || productAt.size > 0) && leftover.length === 0;
   const short = w.length <= 6;
   // A volume always belongs to a series; an edition, format or language only in an elliptical
   // message ("in Japanese?", "the hardcover one") — "do you sell ebooks?" is a question of its own.
   const slotOnly = !anchored && a.spans.some((s) => PRODUCT_SLOTS.includes(s.kind));
   const dependentSlot = !anchored && (kinds.has('volume') || (slotOnly && (entitiesOnly || openerLength > 0)));
-  const fragment = short && !anchored && !kinds.has('place') && FRAGMENT_CUES.some((c) => w.some((_, i) => c.every((x, j) => w[i + j] === x && !covered[i + j])));
+  // A fragment is all question words: "how much is shipping?", "when?"; "how is shipping
+  // calculated?" or "which carrier do you use?" bring a topic of their own.
+  const fragment =
+    short &&
+    !anchored &&
+    !kinds.has('place') &&
+    FRAGMENT_CUES.some((c) => w.some((_, i) => c.every((x, j) => w[i + j] === x && !covered[i + j]))) &&
+    w.every((x, i) => covered[i] || FRAGMENT_WORDS.has(x));
   const frame = (openerLength > 0 && !ownPredicate) || entitiesOnly;
   const followUp = frame || productPronoun || placePronoun || dependentSlot || fragment;
   return { followUp, frame, productPronoun, placePronoun, dependentSlot, pronounAt: new Set([...(productPronoun ? productAt : []), ...(placePronoun ? placeAt : [])]), openerLength };
