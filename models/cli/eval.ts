@@ -5,7 +5,11 @@
  *   embedder folder's), evaluates on test, prints one JSON object, writes reports/intent-<name>.html.
  * `npm run -s eval -- sts [--embedder <dir>] [--json]`: STS-B Spearman of the static embedder.
  * `npm run -s eval -- gate --candidate <dir | name@version> …`: the evaluation gate (gate.ts).
+ * `npm run -s eval -- answers [--json] [--generator extractive|bedrock|openai] …`: the golden answer
+ *   set, scored on the region's answers; it runs the region, so it lives in scripts/eval/answers.ts
+ *   and is started here as its own process (nothing in models/ imports run-time code).
  */
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { evaluateIntent } from '../eval/intent-eval.ts';
 import { stsSpearman } from '../eval/sts-eval.ts';
@@ -17,7 +21,11 @@ import { trainIntentModel } from '../pipeline/intent-model.ts';
 import { loadSentenceEmbedder } from '../runtime/load-node.ts';
 import { CLASSIFIER_FLAGS, classifierOverrides, cliArgs, loadAnyDataset } from './args.ts';
 
-if (process.argv[2] === 'gate') {
+if (process.argv[2] === 'answers') {
+  const tsx = join(repoRoot(), 'node_modules', '.bin', 'tsx');
+  const r = spawnSync(tsx, [join(repoRoot(), 'scripts', 'eval', 'answers.ts'), ...process.argv.slice(3)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+} else if (process.argv[2] === 'gate') {
   // The gate has its own flags: hand the rest of the command line over to it.
   process.argv.splice(2, 1);
   await import('./gate.ts');
@@ -83,7 +91,7 @@ async function evalCommand(): Promise<void> {
     const result = { devSpearman: await stsSpearman(emb, 'dev'), testSpearman: await stsSpearman(emb, 'test') };
     console.log(JSON.stringify(result, values.json ? undefined : null, values.json ? undefined : 2));
   } else {
-    console.error('usage: npm run -s eval -- intent --data <dir> [--json] [--peer] | sts [--json]');
+    console.error('usage: npm run -s eval -- intent --data <dir> [--json] [--peer] | sts [--json] | answers [--json] [--generator g]');
     process.exit(2);
   }
 }
