@@ -18,8 +18,9 @@ import { findFact, normalizeFacts, pricesIn } from './fact-match.ts';
 export interface AnsweredQuestion {
   question: GoldenQuestion;
   answer: string;
-  /** Texts of the passages (documents) the answer cites. */
+  /** Texts of the passages (documents) the answer cites, and their ids. */
   passages: string[];
+  sources?: string[];
   latencyMs: number;
   /** Time in the generator alone, when the region reported it. */
   generatorMs?: number;
@@ -47,6 +48,7 @@ export interface QuestionScore {
   generatorMs?: number;
   intent?: string;
   path?: string;
+  sources?: string[];
   tags: string[];
 }
 
@@ -145,6 +147,7 @@ export function scoreQuestion(a: AnsweredQuestion, markers: AnswerMarkers, known
     ...(a.generatorMs !== undefined ? { generatorMs: a.generatorMs } : {}),
     ...(a.intent ? { intent: a.intent } : {}),
     ...(a.path ? { path: a.path } : {}),
+    ...(a.sources ? { sources: a.sources } : {}),
     tags: q.tags,
   };
 }

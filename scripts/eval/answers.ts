@@ -62,14 +62,14 @@ async function ask(url: string, key: string, q: GoldenQuestion, timeoutMs = 60_0
       signal: AbortSignal.timeout(timeoutMs),
     });
     const latencyMs = performance.now() - t0;
-    const body = (await res.json()) as { text?: string; route?: { intent?: string; path?: string }; done?: { latencyMs?: Record<string, number>; sources?: { id: string }[] }; error?: { message?: string } };
+    const body = (await res.json()) as { text?: string; route?: { intent?: string; confidence?: number; path?: string }; done?: { latencyMs?: Record<string, number>; sources?: { id: string }[] }; error?: { message?: string } };
     if (!res.ok) return { question: q, answer: '', latencyMs, sources: [], error: `HTTP ${res.status}: ${body.error?.message ?? ''}` };
     return {
       question: q,
       answer: body.text ?? '',
       latencyMs,
       ...(body.done?.latencyMs?.llm !== undefined ? { generatorMs: body.done.latencyMs.llm } : {}),
-      ...(body.route?.intent ? { intent: body.route.intent } : {}),
+      ...(body.route?.intent ? { intent: `${body.route.intent}@${(body.route.confidence ?? 0).toFixed(2)}` } : {}),
       ...(body.route?.path ? { path: body.route.path } : {}),
       sources: (body.done?.sources ?? []).map((s) => s.id),
     };
