@@ -11,7 +11,7 @@
  * - answer length and latency percentiles (whole request, and the generator alone).
  * Pure: no I/O, so the rules are unit-tested with failing cases.
  */
-import { percentile } from '../../models/eval/metrics.ts';
+import { percentile } from '../../shared/eval/metrics.ts';
 import type { AnswerMarkers, GoldenQuestion } from './golden-answers.ts';
 import { findFact, normalizeFacts, pricesIn } from './fact-match.ts';
 

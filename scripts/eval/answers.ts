@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../regional/src/config.ts';
 import { loadStoreKb } from '../../regional/src/retrieval/store-kb.ts';
 import { startRegional, type RunningRegional } from '../../regional/src/server.ts';
-import { repoRoot } from '../../models/pipeline/datasets.ts';
+import { STORE_DIR } from '../../regional/src/domain/store-files.ts';
 import { pricesIn } from './fact-match.ts';
 import { scoreQuestion, summarize, type AnsweredQuestion } from './answer-score.ts';
 import { loadGoldenSet, loadMarkers, type GoldenQuestion } from './golden-answers.ts';
@@ -80,7 +80,7 @@ async function ask(url: string, key: string, q: GoldenQuestion, timeoutMs = 60_0
 
 async function main(): Promise<void> {
   const a = args();
-  const domain = resolve(a.domain ?? join(repoRoot(), 'domains', 'kitsune-books'));
+  const domain = resolve(a.domain ?? STORE_DIR);
   const questions = loadGoldenSet(join(domain, 'eval', 'golden-answers.jsonl')).slice(0, a.limit);
   const markers = loadMarkers(join(domain, 'eval', 'answer-markers.json'));
   const docs = new Map((await loadStoreKb()).map((d) => [d.id, `${d.title}\n${d.text}`]));
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   const scores = answered.map((x) => scoreQuestion(x, markers, knownPrices));
   const errors = answered.filter((x) => x.error).length;
   const summary = { generator: a.url ? `remote ${a.url}` : a.generator, ...summarize(scores, errors) };
-  const out = resolve(a.out ?? join(repoRoot(), 'reports'));
+  const out = resolve(a.out ?? join(import.meta.dirname, '..', '..', 'reports'));
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'answers.json'), JSON.stringify({ summary, questions: scores }, null, 1));
   writeAnswersReport(join(out, 'answers.html'), summary, scores);
