@@ -5,15 +5,17 @@
  *   appears nowhere in the knowledge base (a made-up price);
  * - declines and handoffs: share of the questions that expect one whose answer is one (by the
  *   markers), and answers that declined a question they should have answered;
- * - grounding: share of answer sentences supported by the passages the answer cites — every
- *   number in the sentence appears in them and at least half of its content words do (marker
- *   sentences such as a handoff line and the generator's own note are left out);
+ * - grounding: share of answer sentences supported by the passages the answer cites, by the
+ *   region's own rule (guardrails.ts sentenceSupported: every number in them, and at least half
+ *   of the content words); marker sentences (a decline, a handoff line, a generator's note) are
+ *   left out;
  * - answer length and latency percentiles (whole request, and the generator alone).
  * Pure: no I/O, so the rules are unit-tested with failing cases.
  */
 import { percentile } from '../../shared/eval/metrics.ts';
 import type { AnswerMarkers, GoldenQuestion } from './golden-answers.ts';
 import { findFact, normalizeFacts, pricesIn } from './fact-match.ts';
+import { sentenceSupported, splitSentences } from '../../regional/src/generate/guardrails.ts';
 
 export interface AnsweredQuestion {
   question: GoldenQuestion;
@@ -75,34 +77,7 @@ export interface AnswerSummary {
   byTag: Record<string, { questions: number; passRate: number }>;
 }
 
-const STOP = new Set(
-  'a an the and or but if of to in on at for with by from is are was were be been it its this that these those you your we our us i my me can could will would do does did not no yes as so any all there their they them than then about into up out over also just only per each'.split(' '),
-);
-const contentWords = (s: string) => normalizeFacts(s).split(' ').filter((w) => w.length > 2 && !STOP.has(w) && !/\d/.test(w));
-const numbersIn = (s: string) => normalizeFacts(s).match(/\$?\d+(?:\.\d+)?(?:-\$?\d+(?:\.\d+)?)?/g) ?? [];
-
 const hasMarker = (answer: string, markers: string[]) => markers.some((m) => answer.toLowerCase().includes(m.toLowerCase()));
-
-/** Sentences of an answer (".", "!", "?" or a line break end one; "Vol. 3" does not). */
-export function answerSentences(text: string): string[] {
-  return text
-    .split(/(?<=[.!?])\s+(?=[A-Z0-9"'(])|\n+/)
-    .map((s) => s.trim())
-    .filter((s) => /\p{L}/u.test(s));
-}
-
-/** Whether the passages support the sentence (see the header). */
-export function supported(sentence: string, passages: string): boolean {
-  const p = normalizeFacts(passages);
-  for (const n of numbersIn(sentence)) {
-    const parts = n.split('-');
-    if (!parts.every((x) => new RegExp(`(?<![\\d.])${x.replace(/[.$]/g, '\\$&')}(?![\\d]|\\.\\d)`).test(p))) return false;
-  }
-  const words = contentWords(sentence);
-  if (!words.length) return true;
-  const have = new Set(p.split(' '));
-  return words.filter((w) => have.has(w)).length / words.length >= 0.5;
-}
 
 export function scoreQuestion(a: AnsweredQuestion, markers: AnswerMarkers, knownPrices: Set<string>): QuestionScore {
   const q = a.question;
@@ -123,9 +98,11 @@ export function scoreQuestion(a: AnsweredQuestion, markers: AnswerMarkers, known
   const declined = hasMarker(a.answer, markers.decline);
   const handedOff = hasMarker(a.answer, markers.handoff);
   const exempt = [...markers.decline, ...markers.handoff, ...markers.note];
-  const checked = answerSentences(a.answer).filter((s) => !hasMarker(s, exempt));
+  const checked = splitSentences(a.answer)
+    .map((s) => s.trim())
+    .filter((s) => /\p{L}/u.test(s) && !hasMarker(s, exempt));
   const joined = a.passages.join('\n');
-  const groundedSentences = checked.filter((s) => supported(s, joined)).length;
+  const groundedSentences = checked.filter((s) => sentenceSupported(s, joined)).length;
   const ok = wrong.length === 0 && !a.error;
   const pass =
     q.expect === 'answer' ? ok && missed.length === 0 && !declined : q.expect === 'decline' ? ok && declined : ok && handedOff && !declined;
