@@ -67,7 +67,7 @@ function fromBlock(b: PolicyBlock, question: string, place: string): PolicyAnswe
     return head && hasPhrase(question, head);
   });
   const naming = b.items.filter((i) => placeIn(i, place));
-  const items = (naming.length ? naming : methodItems.length ? methodItems : b.items.filter((i) => /\$\d|\bdays?\b/.test(i))).slice(0, 2);
+  const items = (methodItems.length ? methodItems : naming.length ? naming : b.items.filter((i) => /\$\d|\bdays?\b/.test(i))).slice(0, 2);
   const used = items.length ? items : b.items.slice(0, 1);
   return { sentences: used.map((i) => sentence(`${label}: ${tidy(i)}`)), source, documentId: b.documentId, needles: used };
 }

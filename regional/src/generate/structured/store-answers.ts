@@ -46,6 +46,8 @@ const LOOKUP_COVERAGE = 0.6;
 /** Below this confidence the classifier's intent is a guess. */
 const UNSURE = 0.6;
 const SURE = 0.8;
+/** A message the data cannot answer and the classifier placed below this is treated as out of scope. */
+const PLACED = 0.75;
 /** Words any question about a title may hold. */
 const GENERIC = new Set(contentTokens('tell know want looking need like get about please thanks hi hello one book books volume vol edition manga series'));
 
@@ -61,7 +63,8 @@ export class StoreAnswers {
     for (const d of docs) for (const w of new Set(contentTokens(d))) df.set(w, (df.get(w) ?? 0) + 1);
     const n = docs.length;
     const weights = new Map<string, number>();
-    this.picker = new SentencePicker((w) => weights.get(w) ?? (weights.set(w, Math.log(1 + n / (1 + (df.get(w) ?? 0)))), weights.get(w)!));
+    // A word the texts never use weighs as a rare one, not the rarest: it is as often a paraphrase as the point.
+    this.picker = new SentencePicker((w) => weights.get(w) ?? (weights.set(w, Math.log(1 + n / Math.max(3, 1 + (df.get(w) ?? 0)))), weights.get(w)!));
     this.cueWords = new Set(contentTokens(Object.values(data.config.fieldCues).flat().join(' ')));
   }
 
@@ -113,7 +116,7 @@ export class StoreAnswers {
     const prior = (p: Passage) => (sure && data.intentOf.get(p.id) === sure ? 0.15 : 0);
     const quoted = this.picker.pick(expanded, candidates, prior);
     if (quoted && quoted.coverage >= need) return { kind: 'quote', sentences: quoted.sentences, sources: [quoted.passage.title ?? quoted.passage.id] };
-    const looked = this.picker.pick(expanded, data.lookupPassages, prior);
+    const looked = this.picker.pick(expanded, data.lookupPassages, prior, false);
     if (looked && looked.coverage >= Math.max(need, LOOKUP_COVERAGE)) return this.quoteOf(looked.sentences, looked.passage, inPassages);
     if (unsureOos) return this.decline();
     // The intent's own default answer (order help: where tracking is, the guest lookup).
@@ -125,7 +128,8 @@ export class StoreAnswers {
     // Nothing answers it: a message mostly of words the store never uses is out of scope.
     const words = contentTokens(question);
     const foreign = words.filter((w) => !data.vocabulary.has(w)).length;
-    return words.length && foreign * 2 > words.length ? this.decline() : this.notFound(input);
+    // So is one the classifier could not place with confidence.
+    return (words.length && foreign * 2 > words.length) || (input.confidence ?? 1) < PLACED ? this.decline() : this.notFound(input);
   }
 
   /** A handoff line, grounded in the FAQ entry that holds the contact details it names. */
@@ -155,7 +159,7 @@ export class StoreAnswers {
   /** The question in the store's words: each synonym phrase replaced by the word the texts use. */
   private withSynonyms(text: string): string {
     let n = ` ${normalize(text)} `;
-    for (const [from, to] of Object.entries(this.data.config.synonyms)) n = n.split(` ${normalize(from)} `).join(` ${to} `);
+    for (const [from, to] of Object.entries(this.data.config.synonyms)) n = n.replace(new RegExp(` ${normalize(from)}(?:e?s)? `, 'g'), ` ${to} `);
     return n.trim();
   }
 
