@@ -79,6 +79,12 @@ export interface AnswerSummary {
 
 const hasMarker = (answer: string, markers: string[]) => markers.some((m) => answer.toLowerCase().includes(m.toLowerCase()));
 
+/** Share of an answer's sentences the passages support (sentenceSupported), for a quick check. */
+export function answerSentencesGrounding(answer: string, passages: string[]): number {
+  const sentences = splitSentences(answer).filter((s) => /\p{L}/u.test(s));
+  return sentences.length ? sentences.filter((s) => sentenceSupported(s, passages.join('\n'))).length / sentences.length : 1;
+}
+
 export function scoreQuestion(a: AnsweredQuestion, markers: AnswerMarkers, knownPrices: Set<string>): QuestionScore {
   const q = a.question;
   const norm = normalizeFacts(a.answer);

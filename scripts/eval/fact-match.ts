@@ -21,7 +21,7 @@ export function normalizeFacts(text: string): string {
   s = s.replace(new RegExp(`\\b(\\d{1,2})(?:st|nd|rd|th)?\\s+${MONTH},?\\s+(\\d{4})\\b`, 'g'), (_, d, m, y) => iso(y, monthNumber(m), d));
   // Thousands separators, then prices.
   s = s.replace(/(\d),(?=\d{3}\b)/g, '$1');
-  s = s.replace(/\busd\s*\$?\s*(\d+(?:\.\d+)?)/g, '$$$1').replace(/\$?\s?(\d+(?:\.\d+)?)\s*(?:usd|us dollars|dollars)\b/g, '$$$1');
+  s = s.replace(/\busd\s*\$?\s*(\d+(?:\.\d+)?)/g, '$$$1').replace(/(?<![\d$.])\$?(\d+(?:\.\d+)?)\s*(?:usd|us dollars|dollars)\b/g, '$$$1');
   s = s.replace(/\$\s?(\d+(?:\.\d+)?)/g, (_, n) => `$${Number(n).toFixed(2)}`);
   // Ranges: "10 to 20", "10 - 20", "$10-$500" keep their sides; "10–20" became "10-20" above.
   s = s.replace(/(\d)\s*(?:-|to)\s*(?=\$?\d)/g, '$1-');
