@@ -76,7 +76,7 @@ export class StoreAnswers {
     const unsureOos = input.intent === 'oos' && (input.confidence ?? 1) < UNSURE;
     if (input.intent === 'oos' && !unsureOos) return this.decline();
     const q = normalize(question);
-    if (input.intent === 'human_agent' || data.config.handoffCues.some((c) => hasPhrase(q, c))) return this.handoff([data.templateText.human_agent ?? data.config.handoff], input);
+    if (input.intent === 'human_agent' || data.config.handoffCues.some((c) => hasPhrase(q, c))) return this.handoff([data.templateText.human_agent ?? data.config.handoff]);
     const inPassages = new Set(input.passages.map((p) => p.id));
 
     // A title: this message's, else the conversation's with this message's volume.
@@ -103,7 +103,7 @@ export class StoreAnswers {
     } else if (titled) {
       const item = match.item;
       const record = catalogDocument(item);
-      return { kind: 'catalog', sentences: catalogAnswer(item, question, fields), sources: [item.title], ...(inPassages.has(item.id) ? {} : { lookedUp: [{ id: item.id, title: item.title, text: record.text }] }) };
+      return { kind: 'catalog', sentences: catalogAnswer(item, question, fields), sources: [item.title], lookedUp: [{ id: item.id, title: item.title, text: record.text }] };
     }
 
     // A quote from the passages (catalog passages only when the question names a title), else
@@ -129,14 +129,14 @@ export class StoreAnswers {
     const words = contentTokens(question);
     const foreign = words.filter((w) => !data.vocabulary.has(w)).length;
     // So is one the classifier could not place with confidence.
-    return (words.length && foreign * 2 > words.length) || (input.confidence ?? 1) < PLACED ? this.decline() : this.notFound(input);
+    return (words.length && foreign * 2 > words.length) || (input.confidence ?? 1) < PLACED ? this.decline() : this.notFound();
   }
 
   /** A handoff line, grounded in the FAQ entry that holds the contact details it names. */
-  private handoff(sentences: string[], input: AnswerInput, kind: AnswerKind = 'handoff'): StoreAnswer {
+  private handoff(sentences: string[], kind: AnswerKind = 'handoff'): StoreAnswer {
+    // Always attached whole: a retrieved chunk of it may not hold the contact details.
     const faq = this.data.faq.find((f) => f.id === this.data.config.handoffFaq)!;
-    const retrieved = input.passages.some((p) => p.id === faq.id);
-    return { kind, sentences, sources: [], ...(retrieved ? {} : { lookedUp: [{ id: faq.id, title: faq.question, text: faq.answer }] }) };
+    return { kind, sentences, sources: [], lookedUp: [{ id: faq.id, title: faq.question, text: faq.answer }] };
   }
 
   private quoteOf(sentences: string[], p: Passage, inPassages: Set<string>): StoreAnswer {
@@ -167,7 +167,7 @@ export class StoreAnswers {
     return { kind: 'decline', sentences: [this.data.templateText.oos ?? this.data.config.notFound], sources: [] };
   }
 
-  private notFound(input: AnswerInput): StoreAnswer {
-    return this.handoff([this.data.config.notFound, this.data.config.handoff], input, 'not-found');
+  private notFound(): StoreAnswer {
+    return this.handoff([this.data.config.notFound, this.data.config.handoff], 'not-found');
   }
 }
