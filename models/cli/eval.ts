@@ -7,6 +7,8 @@
  * `npm run -s eval -- gate --candidate <dir | name@version> …`: the evaluation gate (regional/src/ops/gate/cli.ts).
  * `npm run -s eval -- answers [--json] [--generator extractive|bedrock|openai] …`: the golden answer
  *   set scored on the region's answers (scripts/eval/answers.ts, spawned: it runs the region).
+ * `npm run -s eval -- dialogue [--json] …`: the store's dialogue set against the running tiers
+ *   (scripts/eval/dialogue.ts, spawned: models/ never imports the runtimes).
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -24,6 +26,7 @@ import { CLASSIFIER_FLAGS, classifierOverrides, cliArgs, loadAnyDataset } from '
 const FORWARDED: Record<string, string> = {
   gate: 'regional/src/ops/gate/cli.ts',
   answers: 'scripts/eval/answers.ts',
+  dialogue: 'scripts/eval/dialogue.ts',
 };
 
 const forwarded = FORWARDED[process.argv[2]];

@@ -3,6 +3,10 @@
  *
  *   resolve → classify ∥ retrieve (30) → rerank (5) → screen → generate ⇄ guard → [fallback]
  *
+ * Resolve gives the query (the edge's resolution of a follow-up, else the message) that
+ * classification, retrieval and the offline generator use, and the conversation so far (the
+ * client's `history`, else the session's turns in the region's store) that chat models are shown.
+ *
  * Each stage lives in stages/ with its own timeout, fallback and latency metric. Every failure
  * degrades to a marked answer (the route and done events name each degradation); none fails the
  * request or hangs the client.
@@ -10,7 +14,8 @@
 import type { ChatEvent, DoneEvent, GenerateRequest, RouteEvent } from '../../../shared/api/chat.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
 import { llmPriorityFor } from '../../../shared/routing/llm-priority.ts';
-import type { LlmBackend, LlmRequest } from '../llm/types.ts';
+import { conversationFor } from '../conversation/history.ts';
+import type { LlmBackend, LlmMessage, LlmRequest } from '../llm/types.ts';
 import type { ChunkHit } from '../store/types.ts';
 import type { FallbackAnswers } from './fallback-answers.ts';
 import { answerGrounded } from './guardrails.ts';
@@ -20,6 +25,7 @@ import { fallbackStage, isClean, isUsable } from './stages/fallback.ts';
 import { generateStage, type LlmUsage } from './stages/generate.ts';
 import { SentenceGuard } from './stages/guard.ts';
 import { rerankStage } from './stages/rerank.ts';
+import { historyStage, resolveQuery } from './stages/resolve.ts';
 import { retrieveStage } from './stages/retrieve.ts';
 import { startRun, type Run } from './stages/run.ts';
 import { screenStage } from './stages/screen.ts';
@@ -33,7 +39,12 @@ export interface PipelineTimeouts {
   rerankMs: number;
   llmFirstTokenMs: number;
   llmTotalMs: number;
+  /** Reading the session's turns (default 250 ms). */
+  historyMs?: number;
 }
+
+/** Tokens of earlier turns shown to the generator (default; oldest dropped first). */
+export const HISTORY_TOKEN_BUDGET = 1000;
 
 export interface GenerateDeps {
   classify?: (text: string) => Promise<IntentPrediction>;
@@ -53,6 +64,10 @@ export interface GenerateDeps {
   pricing?: Record<LlmRequest['tier'], { in: number; out: number }>;
   /** 'sentence' checks each sentence before it is sent; 'off' streams tokens unchecked. */
   guardrailMode?: 'sentence' | 'off';
+  /** The session's earlier turns, oldest first (the region's conversation store); none: single-turn. */
+  history?: (sessionId: string) => Promise<LlmMessage[]>;
+  /** Estimated tokens of history shown to the generator; default HISTORY_TOKEN_BUDGET. */
+  historyTokenBudget?: number;
   onStage?: (stage: string, ms: number) => void;
   onFallback?: (kind: string) => void;
 }
@@ -67,18 +82,14 @@ export interface PipelineResult {
   reranked?: { passages: string[]; ranking: number[]; ms: number };
 }
 
-/** The message as the stages see it: the text retrieval and the generator work from. */
-function resolveStage(req: GenerateRequest): { query: string } {
-  return { query: req.message };
-}
-
 export async function* generatePipeline(
   req: GenerateRequest,
   deps: GenerateDeps,
   ctx: { traceId: string; signal?: AbortSignal; result?: (r: PipelineResult) => void },
 ): AsyncGenerator<ChatEvent> {
   const run = startRun(deps);
-  const { query } = resolveStage(req);
+  const { query, rewritten } = resolveQuery(req);
+  const reading = historyStage(req, deps, run);
   const classifying = classifyStage(req, query, deps, run);
   const retrieving = retrieveStage(query, deps, run);
   const pred = await classifying;
@@ -86,21 +97,22 @@ export async function* generatePipeline(
   run.stage('retrieve', retrieved.ms);
   retrieved.fallbacks.forEach(run.fallback);
   const { top, reranked } = await rerankStage(query, retrieved.hits, deps, run);
-  const screened = screenStage(req.message, top, run);
+  const screened = screenStage(rewritten ? `${req.message}\n${query}` : req.message, top, run);
+  const history = await reading;
 
   const settings = deps.llmSettings ?? BUILTIN_LLM_SETTINGS;
   const priority = req.priority ?? llmPriorityFor(pred?.intent);
   const tier = settings.tierFor(pred?.intent, req.message, priority);
   const llmReq: LlmRequest = {
     system: settings.system,
-    messages: [{ role: 'user', content: req.message }],
+    messages: conversationFor(history, req.message, deps.historyTokenBudget ?? HISTORY_TOKEN_BUDGET),
+    ...(req.resolved ? { resolved: req.resolved } : {}),
     maxTokens: settings.maxTokensFor(pred?.intent),
     ...(settings.temperature !== undefined ? { temperature: settings.temperature } : {}),
     tier,
     priority,
     context: screened.passages.map((p) => ({ id: p.documentId, title: p.title, text: p.text })),
     ...(pred ? { intent: pred.intent, intentConfidence: pred.confidence } : {}),
-    ...(req.resolved ? { resolved: req.resolved } : {}),
   };
   const generation = { request: { ...llmReq }, grounding: screened.grounding };
   const events = eventsFor(req, deps, run, pred, ctx.traceId, screened.sources, !!reranked);
