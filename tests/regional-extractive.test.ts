@@ -151,6 +151,9 @@ describe('offline generator: declines, handoffs and follow-ups', () => {
     expect(v2.text).toMatch(/^Berserk Deluxe Edition, Vol\. 2 is \$49\.99 and in stock \(7 copies\)/);
     const who = await ask('who wrote it?', { history: ['is chainsaw man volume 3 in stock'] });
     expect(who.text).toContain('Tatsuki Fujimoto');
+    const other = await ask('what about canada?', { intent: 'product_question', intentConfidence: 0.36, history: ['shipping cost to japan?'] });
+    expect(other.text).toMatch(/^Shipping to Canada: Standard \$14\.99/);
+    expect(other.text).not.toContain('$22.99');
     const place = await ask('and how long does it take?', { intent: 'shipping_info', intentConfidence: 0.9, history: ['How much is shipping to Japan?'] });
     expect(place.text).toContain('8–16 business days');
   });

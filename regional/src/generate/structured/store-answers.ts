@@ -92,7 +92,9 @@ export class StoreAnswers {
     const titled = !!match && match.score >= MIN_TITLE_SCORE && (fields.length > 0 || (CATALOG_INTENTS.has(input.intent ?? '') && unexplained.length < 2));
 
     // A place: this message's, else (for a follow-up about shipping) the conversation's.
-    const shippingCue = data.config.shippingCues.some((c) => hasPhrase(q, c)) || hasPhrase(q, 'there');
+    const cued = (text: string) => data.config.shippingCues.some((c) => hasPhrase(normalize(text), c));
+    // "what about Canada?" after a shipping question is a shipping question too.
+    const shippingCue = cued(question) || hasPhrase(q, 'there') || (!!previous && !titled && contentTokens(question).length <= 3 && cued(previous));
     let places = this.placesIn(question);
     if (!places.length && previous && (shippingCue || input.intent === 'shipping_info')) places = this.placesIn(previous);
     const aboutShipping = places.length > 0 && (input.intent === 'shipping_info' || (shippingCue && !titled));
