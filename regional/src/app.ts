@@ -13,7 +13,7 @@ import { traceFrom } from '../../shared/api/trace.ts';
 import { hashApiKey, issueApiKey } from './store/api-keys.ts';
 import { readSessionTurns, recordExchange } from './conversation/session-turns.ts';
 import { generatePipeline, type PipelineResult } from './generate/pipeline.ts';
-import { redactPii } from './generate/pii.ts';
+import { redactPii } from '../../shared/privacy/pii.ts';
 import { requireKey, today, type AuthVars } from './http/auth.ts';
 import { hybridSearch } from './retrieval/hybrid.ts';
 import { ingestDocument } from './retrieval/ingest.ts';
