@@ -104,9 +104,9 @@ describe.each(['sqlite', 'postgres'] as const)('regional hardening on %s', (dial
 
   it('retries a turn the store refuses at first, and counts a turn it never takes as lost', async () => {
     const store = r.services.store;
-    const append = store.appendTurn.bind(store);
+    const append = store.appendTurns.bind(store);
     let failures = 1;
-    store.appendTurn = async (...a) => {
+    store.appendTurns = async (...a) => {
       if (failures-- > 0) throw new Error('connection reset');
       return append(...a);
     };
@@ -120,7 +120,7 @@ describe.each(['sqlite', 'postgres'] as const)('regional hardening on %s', (dial
       expect((await post('/v1/generate', { message: 'what are your support hours?', sessionId: 'retry-2' }, { ...EDGE, ...JSON_ACCEPT })).status).toBe(200);
       expect(await counter('switchyard_turn_writes_total', 'result="lost"')).toBe(lostBefore + 1);
     } finally {
-      store.appendTurn = append;
+      store.appendTurns = append;
     }
   });
 

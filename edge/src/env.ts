@@ -1,4 +1,6 @@
 /** Bindings and vars of the edge Worker (see wrangler.toml). */
+import type { SessionStore } from './session/session-object.ts';
+
 export interface EdgeEnv {
   CACHE_DB: D1Database;
   REGIONAL_URL: string;
@@ -23,4 +25,10 @@ export interface EdgeEnv {
   SESSION_RATE_LIMIT_PER_MINUTE?: string;
   /** "true" adds each chat message, PII-redacted, to its request's log line. */
   LOG_MESSAGES?: string;
+  /** One Durable Object per chat session (edge/src/session/). */
+  SESSIONS?: DurableObjectNamespace<SessionStore>;
+  /** Idle time (ms) after which a session's turns are forgotten; default 30 minutes. */
+  SESSION_TTL_MS?: string;
+  /** Time (ms) a request waits for its session's turns before answering single-turn. */
+  SESSION_TIMEOUT_MS?: string;
 }

@@ -5,7 +5,7 @@
  * (LOG_MESSAGES=true), and then with PII redacted. The Node region writes it through pino, the
  * edge as one console.log of JSON.
  */
-import { redactPii } from '../text/pii.ts';
+import { redactPii } from '../privacy/pii.ts';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 
