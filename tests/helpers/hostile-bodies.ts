@@ -5,6 +5,8 @@
  * vocabulary lacks, whitespace only, URLs of other schemes and very long runs.
  */
 import fc from 'fast-check';
+import { expect } from 'vitest';
+import { ErrorCode } from '../../shared/api/errors.ts';
 
 /** Requests per tier: FUZZ_PER_TIER (`npm run bench:fuzz` sets 2000), else 0 for a quick `npm test` count. */
 export const FUZZ_PER_TIER = Number(process.env.FUZZ_PER_TIER ?? 0) || 0;
@@ -69,3 +71,25 @@ export function rawBody(shaped: fc.Arbitrary<unknown>): fc.Arbitrary<string> {
 
 /** What no error body may contain: a stack frame, a source path, a raw error class. */
 export const LEAK = /\n\s+at |\.ts:\d+|node_modules|\/work\/|\/home\/|\/root\/|TypeError|RangeError|SyntaxError: /;
+
+/** Tallies of a fuzz run, for the bench's summary line. */
+export class FuzzTally {
+  requests = 0;
+  slowestMs = 0;
+  readonly byStatus = new Map<number, number>();
+  summary(tier: string): string {
+    return `fuzz-${tier}: ${this.requests} requests, statuses ${JSON.stringify(Object.fromEntries(this.byStatus))}, slowest ${this.slowestMs.toFixed(0)} ms`;
+  }
+}
+
+/** One fuzzed answer's checks: below 500, no leak, within `maxMs`, a known error code when refused. */
+export function checkAnswer(tally: FuzzTally, status: number, body: string, ms: number, maxMs: number, what: string): void {
+  tally.requests++;
+  tally.byStatus.set(status, (tally.byStatus.get(status) ?? 0) + 1);
+  tally.slowestMs = Math.max(tally.slowestMs, ms);
+  const about = `${status} from ${what}: ${body.slice(0, 300)}`;
+  expect(status, about).toBeLessThan(500);
+  expect(body, about).not.toMatch(LEAK);
+  expect(ms, about).toBeLessThan(maxMs);
+  if (status >= 400) expect(ErrorCode.options, about).toContain(JSON.parse(body).error?.code);
+}

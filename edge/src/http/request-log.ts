@@ -6,48 +6,19 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import type { ChatEvent } from '../../../shared/api/chat.ts';
-import { loggedMessage, requestLogLine, type RequestLogFields } from '../../../shared/api/request-log.ts';
-import { traceFrom } from '../../../shared/api/trace.ts';
+import { requestLogLine, requestLogMiddleware, type RequestLog, type RequestLogVars } from '../../../shared/api/request-log.ts';
 
-export interface EdgeRequestLog {
-  set(fields: Partial<RequestLogFields> & { messageText?: string }): void;
-  /** The line waits for the returned function. */
-  defer(): () => void;
-}
-
-export type EdgeLogVars = { Variables: { log: EdgeRequestLog } };
+export type EdgeLogVars = RequestLogVars;
 
 export function edgeRequestLog(): MiddlewareHandler<{ Bindings: { LOG_MESSAGES?: string } } & EdgeLogVars> {
-  return async (c, next) => {
-    const t0 = performance.now();
-    const fields: Partial<RequestLogFields> = { traceId: traceFrom(c.req.header('traceparent')).traceId, method: c.req.method };
-    let deferred = false;
-    let route = 'unknown';
-    const write = () => {
-      const line = { ...fields, route, status: fields.status ?? c.res.status, latencySeconds: Number(((performance.now() - t0) / 1000).toFixed(4)) } as RequestLogFields;
-      console.log(requestLogLine(line, 'edge'));
-    };
-    c.set('log', {
-      set: ({ messageText, ...f }) => Object.assign(fields, f, loggedMessage(messageText, c.env?.LOG_MESSAGES === 'true')),
-      defer: () => {
-        deferred = true;
-        let done = false;
-        return () => {
-          if (!done) (done = true), write();
-        };
-      },
-    });
-    try {
-      await next();
-    } finally {
-      route = c.req.routePath ?? 'unknown';
-    }
-    if (!deferred) write();
-  };
+  return requestLogMiddleware<{ Bindings: { LOG_MESSAGES?: string } } & EdgeLogVars>({
+    write: (line) => console.log(requestLogLine(line, 'edge')),
+    logMessages: (c) => c.env?.LOG_MESSAGES === 'true',
+  });
 }
 
 /** Passes a chat's events through, noting its path, intent and fallbacks; writes the line once it ends. */
-export async function* loggedEvents(log: EdgeRequestLog, events: AsyncGenerator<ChatEvent>): AsyncGenerator<ChatEvent> {
+export async function* loggedEvents(log: RequestLog, events: AsyncGenerator<ChatEvent>): AsyncGenerator<ChatEvent> {
   const written = log.defer();
   try {
     for await (const e of events) {
