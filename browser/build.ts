@@ -2,6 +2,7 @@
  * Builds the widget into browser/dist/ (`npx tsx browser/build.ts`):
  *
  *   switchyard-chat.js                       the one ES module a page loads (esbuild, minified)
+ *   chunks/*.js                              what it imports on the visitor's interest (device code)
  *   ort-wasm-simd-threaded{,.asyncify}.{mjs,wasm}  onnxruntime-web's WASM and WebGPU runtimes
  *   models/store-intent/…, models/embedder/… the default model folders, manifest.json included
  *
@@ -91,7 +92,12 @@ export async function buildWidget(opts: { outDir?: string; minify?: boolean; pre
   };
   await esbuild.build({
     entryPoints: [join(here, 'src', 'switchyard-chat.ts')],
-    outfile: join(outDir, 'switchyard-chat.js'),
+    outdir: outDir,
+    // The element is one small module; the device code (onnxruntime-web, the model wrappers) is a
+    // chunk it imports only once the visitor shows interest. Chunk names carry their hash.
+    splitting: true,
+    entryNames: '[name]',
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     format: 'esm',
     platform: 'browser',

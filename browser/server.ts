@@ -37,7 +37,7 @@ function escapeAttr(s: string): string {
 
 /** The demo page with the widget pointed at `edgeUrl`; extra attributes from the page's query. */
 export function demoPage(edgeUrl: string, query: URLSearchParams = new URLSearchParams()): string {
-  const allowed = ['theme', 'locale', 'backend', 'budget-ms', 'on-device', 'edge-url'];
+  const allowed = ['theme', 'locale', 'backend', 'budget-ms', 'on-device', 'preload', 'edge-url'];
   const attrs: string[] = [];
   for (const name of allowed) {
     const v = query.get(name);
