@@ -1,0 +1,140 @@
+/**
+ * What the `<switchyard-chat>` widget costs a store page, in real Chromium (playwright-core) on
+ * the demo page, counted as the browser counts it (CDP encodedDataLength, browser/transfer-meter.ts):
+ * nothing of the on-device path (models, onnxruntime's wasm and loader, the device chunk) before
+ * the visitor shows interest; a bounded first open; nothing again on the second visit; nothing
+ * ever with Save-Data or on a slow connection, where the real edge (workerd) answers instead.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWidget } from '../browser/build.ts';
+import { startWidgetServer, type WidgetServer } from '../browser/server.ts';
+import { isDeviceFile, TransferMeter } from '../browser/transfer-meter.ts';
+import { startEdgeProcess, type EdgeProcess } from '../scripts/edge-process.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const BASE_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+/**
+ * First open on the WASM path, measured: runtime + both models + the shared tokenizer + code.
+ * The issue's target is 4 MB; the models as built today cannot reach it (see BENCHMARKS.md,
+ * "Widget page cost"), so this asserts the measured bound and the 4 MB target stays open.
+ */
+const FIRST_OPEN_MAX_BYTES = 11_000_000;
+
+let dir: string;
+let edge: EdgeProcess;
+let widget: WidgetServer;
+let browser: Browser;
+
+async function deadPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sy-widget-load-'));
+  const built = buildWidget({ quiet: true });
+  // Templates are answered by the edge itself: no region is needed for these questions.
+  edge = await startEdgeProcess({ port: 22000 + Math.floor(Math.random() * 2000), regionalUrl: `http://127.0.0.1:${await deadPort()}`, persistTo: join(dir, 'wrangler'), quiet: true });
+  await built;
+  widget = await startWidgetServer({ port: 0, edgeUrl: edge.url });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: BASE_ARGS });
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await widget?.close();
+  await edge?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const diagnostics = (page: Page) => page.evaluate(() => document.querySelector('switchyard-chat')!.diagnostics);
+
+/** Asks through the element's API once it is ready (or edge-only); returns where the answer came from. */
+const askWhenReady = (page: Page, q: string) =>
+  page.evaluate(async (question) => {
+    const el = document.querySelector('switchyard-chat')!;
+    const d = await el.whenReady();
+    const a = await el.send(question);
+    return { status: d.status, code: d.code, trigger: d.trigger, origin: a.origin, text: a.text };
+  }, q);
+
+describe('<switchyard-chat> page cost in Chromium', () => {
+  it('fetches nothing of the device path before interest; hovering the launcher loads it, a first open stays within the bound, a second visit fetches no model bytes', async () => {
+    const ctx = await browser.newContext();
+    const { page, meter } = await TransferMeter.page(ctx);
+    await page.goto(`${widget.url}/`);
+    await page.waitForTimeout(5000);
+    expect(meter.matching(isDeviceFile)).toEqual([]);
+    expect(meter.bytes((u) => u.pathname === '/widget/switchyard-chat.js')).toBeGreaterThan(0); // the meter sees the page's own requests
+    expect(await diagnostics(page)).toMatchObject({ status: 'idle' });
+
+    await page.locator('switchyard-chat .launcher').hover();
+    await expect.poll(async () => (await diagnostics(page)).trigger).toBe('hover');
+    const a = await askWhenReady(page, 'what is your return policy?');
+    expect(a).toMatchObject({ status: 'ready', trigger: 'hover', origin: 'device' });
+    const device = meter.bytes(isDeviceFile);
+    const widgetTotal = meter.bytes((u) => u.pathname.startsWith('/widget/'));
+    console.log(`first open: ${widgetTotal} encoded bytes for the widget, ${device} of them the device path`);
+    expect(device).toBeGreaterThan(1_000_000);
+    expect(widgetTotal).toBeLessThanOrEqual(FIRST_OPEN_MAX_BYTES);
+
+    // The second visit in the same browser: files come from the caches, not the network.
+    const again = await TransferMeter.page(ctx);
+    await again.page.goto(`${widget.url}/?open`);
+    const b = await askWhenReady(again.page, 'what are your support hours?');
+    expect(b).toMatchObject({ status: 'ready', trigger: 'open', origin: 'device' });
+    expect((await diagnostics(again.page)).transfer).toMatchObject({ networkBytes: 0, networkFiles: 0 });
+    expect(again.meter.matching((u) => isDeviceFile(u) && /\/(files|models)\//.test(u.pathname)).filter((t) => !t.fromCache && t.encoded > 0)).toEqual([]);
+    await ctx.close();
+  });
+
+  it('preload="idle" loads once the page is idle, with no interaction', async () => {
+    const ctx = await browser.newContext();
+    const { page, meter } = await TransferMeter.page(ctx);
+    await page.goto(`${widget.url}/?preload=idle`);
+    await expect.poll(async () => (await diagnostics(page)).status, { timeout: 60_000 }).toBe('ready');
+    expect((await diagnostics(page)).trigger).toBe('idle');
+    expect(meter.bytes(isDeviceFile)).toBeGreaterThan(1_000_000);
+    await ctx.close();
+  });
+
+  it('with Save-Data on, the device path is never loaded and the edge answers', async () => {
+    const ctx = await browser.newContext({ extraHTTPHeaders: { 'Save-Data': 'on' } });
+    const { page, meter } = await TransferMeter.page(ctx);
+    await meter.cdp.send('Emulation.setDataSaverOverride', { dataSaverEnabled: true });
+    await page.goto(`${widget.url}/?open`);
+    expect(await page.evaluate(() => (navigator as unknown as { connection?: { saveData?: boolean } }).connection?.saveData)).toBe(true);
+    const a = await askWhenReady(page, 'what is your return policy?');
+    expect(a).toMatchObject({ status: 'edge-only', code: 'SAVE_DATA', origin: 'edge' });
+    expect(a.text).toMatch(/30 days/);
+    expect(meter.matching((u) => u.href.startsWith(edge.url)).length).toBeGreaterThan(0);
+    await page.locator('switchyard-chat input').hover();
+    await page.waitForTimeout(500);
+    expect(meter.matching(isDeviceFile)).toEqual([]);
+    await ctx.close();
+  });
+
+  it('on a slow connection (3G), the device path is never loaded', async () => {
+    const ctx = await browser.newContext();
+    const { page, meter } = await TransferMeter.page(ctx);
+    // DevTools' "Slow 3G" profile: navigator.connection.effectiveType follows the emulation.
+    await meter.cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 400, downloadThroughput: (500 * 1024) / 8, uploadThroughput: (500 * 1024) / 8 });
+    await page.goto(`${widget.url}/?open`);
+    const type = await page.evaluate(() => (navigator as unknown as { connection?: { effectiveType?: string } }).connection?.effectiveType);
+    expect(['slow-2g', '2g', '3g']).toContain(type);
+    const d = await page.evaluate(() => document.querySelector('switchyard-chat')!.whenReady());
+    expect(d).toMatchObject({ status: 'edge-only', code: 'SLOW_CONNECTION' });
+    expect(d.reason).toContain(type);
+    expect(meter.matching(isDeviceFile)).toEqual([]);
+    await ctx.close();
+  });
+});
