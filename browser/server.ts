@@ -1,7 +1,8 @@
 /**
  * Serves the demo store page and the built widget (`browser/dist`, under /widget/) with
  * @hono/node-server: `npm start` runs it on WIDGET_PORT (8790), the tests on a free port.
- * Precompressed .gz siblings are served when the browser accepts gzip. With `isolated`, the
+ * Precompressed .br / .gz siblings are served by the request's Accept-Encoding (brotli first), and
+ * the content-addressed files/ and chunks/ as immutable for a year. With `isolated`, the
  * page is cross-origin isolated (COOP/COEP), which lets onnxruntime-web use WASM threads.
  *
  *   npx tsx browser/server.ts            (after `npx tsx browser/build.ts`; EDGE_URL, WIDGET_PORT)
@@ -55,7 +56,10 @@ export async function startWidgetServer(opts: WidgetServerOptions): Promise<Widg
   const app = new Hono();
   app.use('*', async (c, next) => {
     await next();
-    c.header('cache-control', 'no-cache');
+    // files/ and chunks/ are named by their content: cached for a year, never revalidated.
+    // Everything else (the page, the bundle's fixed name) is revalidated on every load.
+    const immutable = c.res.ok && /^\/widget\/(files|chunks)\//.test(c.req.path);
+    c.header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
     if (opts.isolated) {
       c.header('cross-origin-opener-policy', 'same-origin');
       c.header('cross-origin-embedder-policy', 'require-corp');

@@ -5,16 +5,21 @@
  * the visitor shows interest; a bounded first open; nothing again on the second visit; nothing
  * ever with Save-Data or on a slow connection, where the real edge (workerd) answers instead.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWidget } from '../browser/build.ts';
 import { startWidgetServer, type WidgetServer } from '../browser/server.ts';
 import { isDeviceFile, TransferMeter } from '../browser/transfer-meter.ts';
 import { startEdgeProcess, type EdgeProcess } from '../scripts/edge-process.ts';
+import embedderManifest from '../models/default/embedder/manifest.json';
+import classifierManifest from '../models/default/store-intent/manifest.json';
 
 const CHROMIUM = '/usr/bin/chromium';
 const BASE_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
@@ -23,7 +28,7 @@ const BASE_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable
  * The issue's target is 4 MB; the models as built today cannot reach it (see BENCHMARKS.md,
  * "Widget page cost"), so this asserts the measured bound and the 4 MB target stays open.
  */
-const FIRST_OPEN_MAX_BYTES = 11_000_000;
+const FIRST_OPEN_MAX_BYTES = 9_000_000;
 
 let dir: string;
 let edge: EdgeProcess;
@@ -86,6 +91,13 @@ describe('<switchyard-chat> page cost in Chromium', () => {
     console.log(`first open: ${widgetTotal} encoded bytes for the widget, ${device} of them the device path`);
     expect(device).toBeGreaterThan(1_000_000);
     expect(widgetTotal).toBeLessThanOrEqual(FIRST_OPEN_MAX_BYTES);
+    // Brotli on the wire for the large files, and the tokenizer both models share fetched once.
+    const large = meter.matching((u) => /\/widget\/files\/[0-9a-f]{64}\.(wasm|onnx)$/.test(u.pathname));
+    expect(large.length).toBe(3); // the runtime and the two models
+    expect(large.map((t) => t.encoding)).toEqual(['br', 'br', 'br']);
+    const tokenizer = classifierManifest.files['tokenizer.json'];
+    expect(embedderManifest.files['tokenizer.json']).toBe(tokenizer);
+    expect(meter.matching((u) => u.pathname === `/widget/files/${tokenizer}.json`).length).toBe(1);
 
     // The second visit in the same browser: files come from the caches, not the network.
     const again = await TransferMeter.page(ctx);
@@ -95,6 +107,34 @@ describe('<switchyard-chat> page cost in Chromium', () => {
     expect((await diagnostics(again.page)).transfer).toMatchObject({ networkBytes: 0, networkFiles: 0 });
     expect(again.meter.matching((u) => isDeviceFile(u) && /\/(files|models)\//.test(u.pathname)).filter((t) => !t.fromCache && t.encoded > 0)).toEqual([]);
     await ctx.close();
+  });
+
+  it('serves content-addressed files precompressed by Accept-Encoding, immutable for a year, the bytes matching their sha256', async () => {
+    const sha = classifierManifest.files['onnx/model_quantized.onnx'];
+    const path = `/widget/files/${sha}.onnx`;
+    const raw = (encoding: string) =>
+      new Promise<{ headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
+        get(`${widget.url}${path}`, { headers: encoding ? { 'accept-encoding': encoding } : {} }, (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (d: Buffer) => parts.push(d));
+          res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(parts) }));
+        }).on('error', reject);
+      });
+    const digest = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    const br = await raw('gzip, deflate, br');
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(br.headers.vary).toMatch(/accept-encoding/i);
+    expect(digest(brotliDecompressSync(br.body))).toBe(sha);
+    const gz = await raw('gzip');
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(digest(gunzipSync(gz.body))).toBe(sha);
+    const plain = await raw('');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(digest(plain.body)).toBe(sha);
+    expect(br.body.length).toBeLessThan(plain.body.length);
+    // The bundle's fixed name is revalidated on every load.
+    expect((await fetch(`${widget.url}/widget/switchyard-chat.js`)).headers.get('cache-control')).toBe('no-cache');
   });
 
   it('preload="idle" loads once the page is idle, with no interaction', async () => {

@@ -24,8 +24,8 @@ export const storeData = {
   cache: { thresholds: cacheConfig.thresholds as CacheThresholds, refreshMs: cacheConfig.refreshMs },
 };
 
-/** Model folders as served next to the bundle (`models/<dir>/...`), with their pinned manifests. */
+/** The two model folders' pinned manifests (their files are served by sha256, see runtime/file-url.ts). */
 export const modelFolders = {
-  classifier: { dir: 'store-intent', manifest: classifierManifest as ModelManifest },
-  embedder: { dir: 'embedder', manifest: embedderManifest as ModelManifest },
+  classifier: { manifest: classifierManifest as ModelManifest },
+  embedder: { manifest: embedderManifest as ModelManifest },
 };

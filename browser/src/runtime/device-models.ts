@@ -11,6 +11,7 @@ import { classifierLabels, openModelFolder } from '../../../shared/models/model-
 import { SentenceEmbedder } from '../../../shared/models/sentence-embedder.ts';
 import { runtimeFiles } from 'switchyard:build-info';
 import { modelFolders } from '../store-data.ts';
+import { fileUrl } from './file-url.ts';
 import { pickRuntime, type Backend, type BackendPreference } from './ort-backend.ts';
 import { VerifiedFiles, type TransferStats } from './verified-files.ts';
 
@@ -48,7 +49,7 @@ export type DeviceState =
   | { status: 'edge-only'; code: string; reason: string; backend?: Backend; timings?: Partial<LoadTimings>; transfer?: TransferStats };
 
 export interface LoadOptions {
-  /** Where the bundle lives: models are under `models/`, runtime files beside it. */
+  /** Where the bundle lives: model and runtime files are under `files/` beside it. */
   baseUrl: URL;
   prefer?: BackendPreference;
   /** The first timed inference must take at most this long, else the device counts as slow. */
@@ -79,18 +80,14 @@ export async function loadDeviceModels(opts: LoadOptions): Promise<DeviceState> 
     timings.runtimeMs = performance.now() - t0;
 
     const t1 = performance.now();
-    const open = (dir: string, manifest: ModelManifest) => {
-      const base = new URL(`models/${dir}/`, opts.baseUrl);
-      return openModelFolder(manifest, (path) => {
+    // Files are served by content (files/<sha256>.<ext>): the tokenizer both models share is one URL, read once.
+    const open = (manifest: ModelManifest) =>
+      openModelFolder(manifest, (path) => {
         const sha = manifest.files[path];
         if (!sha) throw new Error(`${manifest.name}: ${path} is not in the manifest`);
-        return f.read(new URL(path, base), sha, `${manifest.name}/${path}`);
+        return f.read(fileUrl(opts.baseUrl, sha, path), sha, `${manifest.name}/${path}`);
       });
-    };
-    const [clf, emb] = await Promise.all([
-      open(modelFolders.classifier.dir, modelFolders.classifier.manifest),
-      open(modelFolders.embedder.dir, modelFolders.embedder.manifest),
-    ]);
+    const [clf, emb] = await Promise.all([open(modelFolders.classifier.manifest), open(modelFolders.embedder.manifest)]);
     timings.filesMs = performance.now() - t1;
 
     const t2 = performance.now();

@@ -9,6 +9,7 @@ import * as ortWasm from 'onnxruntime-web/wasm';
 import * as ortGpu from 'onnxruntime-web/webgpu';
 import { runtimeFiles } from 'switchyard:build-info';
 import { serializeRuns, type OrtSession, type OrtTensorConstructor } from '../../../shared/models/onnx-session.ts';
+import { fileUrl } from './file-url.ts';
 import type { VerifiedFiles } from './verified-files.ts';
 
 export type Backend = 'webgpu' | 'wasm';
@@ -70,10 +71,12 @@ export async function pickRuntime(opts: { baseUrl: URL; files: VerifiedFiles; pr
   const isolated = globalThis.crossOriginIsolated === true;
   const threads = isolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
   const wasmName = WASM_FILE[backend];
+  const mjsName = wasmName.replace(/\.wasm$/, '.mjs');
   const sha = runtimeFiles[wasmName];
-  if (!sha) throw new Error(`the bundle pins no digest for ${wasmName}`);
-  const wasmBinary = await opts.files.read(new URL(wasmName, opts.baseUrl), sha, wasmName);
-  ort.env.wasm.wasmPaths = opts.baseUrl.href;
+  const mjsSha = runtimeFiles[mjsName];
+  if (!sha || !mjsSha) throw new Error(`the bundle pins no digest for ${sha ? mjsName : wasmName}`);
+  const wasmBinary = await opts.files.read(fileUrl(opts.baseUrl, sha, wasmName), sha, wasmName);
+  ort.env.wasm.wasmPaths = { mjs: fileUrl(opts.baseUrl, mjsSha, mjsName).href };
   ort.env.wasm.wasmBinary = wasmBinary;
   ort.env.wasm.numThreads = threads;
   ort.env.wasm.proxy = false;
