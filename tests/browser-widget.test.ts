@@ -146,11 +146,11 @@ async function ask(page: Page, question: string): Promise<Shown> {
 const edgeRequests = (since: number) => requests.slice(since).filter((u) => u.startsWith(edge.url));
 
 describe('<switchyard-chat> in Chromium', () => {
-  it('WebGPU (SwiftShader): reports backend webgpu and answers a template on the device, with no request to the edge', async () => {
+  it('WebGPU (SwiftShader, forced with backend="webgpu"): reports backend webgpu and answers a template on the device, with no request to the edge', async () => {
     const ctx = await gpu.newContext();
     const seen: string[] = [];
     ctx.on('request', (r: Request) => seen.push(r.url()));
-    const { page, diag } = await openDemo(ctx, 'open&debug');
+    const { page, diag } = await openDemo(ctx, 'open&debug&backend=webgpu');
     expect(diag).toMatchObject({ status: 'ready', backend: 'webgpu', models: { classifier: 'switchyard-store-intent@1.0.0' } });
     const a = await ask(page, 'what is your return policy?');
     expect(a.origin).toBe('device');
