@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
+import { etag } from 'hono/etag';
 import { DIST } from './build.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -46,9 +47,11 @@ export function demoPage(edgeUrl: string, query: URLSearchParams = new URLSearch
   }
   for (const flag of ['debug', 'open', 'inline']) if (query.has(flag)) attrs.push(flag);
   const edge = query.get('edge-url') ?? edgeUrl;
-  return readFileSync(join(here, 'demo', 'index.html'), 'utf8')
+  const html = readFileSync(join(here, 'demo', 'index.html'), 'utf8')
     .replace('%EDGE_URL%', escapeAttr(edge))
     .replace('%WIDGET_ATTRS%', attrs.join(' '));
+  // `?no-widget`: the same page without the module and the element (the page-cost bench's baseline).
+  return query.has('no-widget') ? html.replace(/^.*switchyard-chat.*\n/gm, '') : html;
 }
 
 export async function startWidgetServer(opts: WidgetServerOptions): Promise<WidgetServer> {
@@ -68,6 +71,8 @@ export async function startWidgetServer(opts: WidgetServerOptions): Promise<Widg
   });
   app.get('/', (c) => c.html(demoPage(opts.edgeUrl, new URL(c.req.url).searchParams)));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  // The bundle keeps its name, so it is revalidated: an ETag lets a repeat visit get a 304.
+  app.use('/widget/switchyard-chat.js', etag());
   app.use(
     '/widget/*',
     serveStatic({ root: dist, precompressed: true, rewriteRequestPath: (p) => p.replace(/^\/widget/, '') }),

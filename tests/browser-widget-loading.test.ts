@@ -142,8 +142,12 @@ describe('<switchyard-chat> page cost in Chromium', () => {
     expect(plain.headers['content-encoding']).toBeUndefined();
     expect(digest(plain.body)).toBe(sha);
     expect(br.body.length).toBeLessThan(plain.body.length);
-    // The bundle's fixed name is revalidated on every load.
-    expect((await fetch(`${widget.url}/widget/switchyard-chat.js`)).headers.get('cache-control')).toBe('no-cache');
+    // The bundle's fixed name is revalidated on every load, with an ETag so a repeat visit gets a 304.
+    const bundle = await fetch(`${widget.url}/widget/switchyard-chat.js`);
+    expect(bundle.headers.get('cache-control')).toBe('no-cache');
+    const tag = bundle.headers.get('etag');
+    expect(tag).toBeTruthy();
+    expect((await fetch(`${widget.url}/widget/switchyard-chat.js`, { headers: { 'if-none-match': tag! } })).status).toBe(304);
   });
 
   it('chooses WASM over a fallback (software) WebGPU adapter by itself, and never fetches the WebGPU build then', async () => {
