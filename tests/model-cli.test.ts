@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../models/pipeline/datasets.ts';
 import { storeIntents } from '../models/pipeline/store-data.ts';
-import { loadIntentClassifier } from '../models/runtime/load-node.ts';
+import { loadIntentClassifier } from '../regional/src/inference/load-node.ts';
 
 const root = repoRoot();
 const tsx = (args: string[]) =>

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadIntentClassifier } from '../models/runtime/load-node.ts';
+import { loadIntentClassifier } from '../regional/src/inference/load-node.ts';
 import type { BatchModels } from '../regional/src/ops/batch-rows.ts';
 import { BatchRunner, newOwnerId, ownerIsDeadLocally } from '../regional/src/ops/batch-runner.ts';
 import { describeJob, submitBatchJob } from '../regional/src/ops/batch-submit.ts';

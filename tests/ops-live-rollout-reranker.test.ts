@@ -268,7 +268,7 @@ describe('live rollouts of the reranker', () => {
 
   it('takes reranker rules from the CLI (the region picks them up)', async () => {
     const cli = (args: string[]) =>
-      run(process.execPath, ['--import', 'tsx', 'models/cli/registry.ts', ...args, '--json', '--by', 'cli-test'], { cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url }, timeout: 60_000 }).then(
+      run(process.execPath, ['--import', 'tsx', 'regional/src/ops/cli/registry.ts', ...args, '--json', '--by', 'cli-test'], { cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url }, timeout: 60_000 }).then(
         (x) => ({ code: 0, out: x.stdout, err: x.stderr }),
         (e) => ({ code: e.code as number, out: e.stdout as string, err: e.stderr as string }),
       );

@@ -13,7 +13,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { percentiles } from '../../../models/eval/metrics.ts';
+import { percentiles } from '../../../shared/eval/metrics.ts';
 import { loadConfig } from '../config.ts';
 import { startRegional } from '../server.ts';
 import { registerModelFolder } from './register-folder.ts';
