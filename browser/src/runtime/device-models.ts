@@ -68,6 +68,15 @@ const WARMUP = ['hi there', 'where is my order KB-12345'];
 const WARMUP_SHAPES = [WARMUP, WARMUP.slice(1)];
 const PROBE = 'do you ship to canada?';
 
+/**
+ * Gives the page's own work a turn between load stages (scheduler.yield where it exists), so
+ * loading the models after the visitor's interest does not block the page in one long task.
+ */
+export function nextTask(): Promise<void> {
+  const s = (globalThis as unknown as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
+  return s?.yield ? s.yield() : new Promise((r) => setTimeout(r, 0));
+}
+
 export async function loadDeviceModels(opts: LoadOptions): Promise<DeviceState> {
   const t0 = performance.now();
   const timings: Partial<LoadTimings> = {};
@@ -101,16 +110,21 @@ export async function loadDeviceModels(opts: LoadOptions): Promise<DeviceState> 
 
     const t2 = performance.now();
     const { labels, calibration } = classifierLabels(clf.config);
+    await nextTask();
     const classifier = new IntentClassifier(clf.tokenizer, await runtime.createSession(clf.onnx), runtime.Tensor, labels, calibration);
+    await nextTask();
     const embedder = new SentenceEmbedder(emb.tokenizer, await runtime.createSession(emb.onnx), runtime.Tensor);
     backend = runtime.backend;
     timings.sessionsMs = performance.now() - t2;
 
     const t3 = performance.now();
     for (const texts of WARMUP_SHAPES) {
+      await nextTask();
       await classifier.classify(texts);
+      await nextTask();
       await embedder.embed(texts);
     }
+    await nextTask();
     timings.warmupMs = performance.now() - t3;
 
     const t4 = performance.now();
