@@ -9,6 +9,7 @@ import type { BrowserContext, CDPSession, Page } from 'playwright-core';
 
 export interface Transfer {
   url: string;
+  method: string;
   /** Bytes on the wire (encodedDataLength). */
   encoded: number;
   /** The response's Content-Encoding, if any (br, gzip). */
@@ -19,7 +20,9 @@ export interface Transfer {
 
 export class TransferMeter {
   readonly done: Transfer[] = [];
-  private readonly open = new Map<string, { url: string; encoding?: string; status?: number; fromCache: boolean }>();
+  /** Every request as it starts (a streamed response finishes later). */
+  readonly started: { url: string; method: string }[] = [];
+  private readonly open = new Map<string, { url: string; method: string; encoding?: string; status?: number; fromCache: boolean }>();
 
   private constructor(readonly cdp: CDPSession) {}
 
@@ -28,7 +31,10 @@ export class TransferMeter {
     const page = await ctx.newPage();
     const cdp = await ctx.newCDPSession(page);
     const meter = new TransferMeter(cdp);
-    cdp.on('Network.requestWillBeSent', (e) => meter.open.set(e.requestId, { url: e.request.url, fromCache: false }));
+    cdp.on('Network.requestWillBeSent', (e) => {
+      meter.started.push({ url: e.request.url, method: e.request.method });
+      meter.open.set(e.requestId, { url: e.request.url, method: e.request.method, fromCache: false });
+    });
     cdp.on('Network.requestServedFromCache', (e) => {
       const r = meter.open.get(e.requestId);
       if (r) r.fromCache = true;

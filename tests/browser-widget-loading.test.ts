@@ -69,6 +69,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** POSTs to the edge's /v1/chat (not their CORS preflights). */
+const chatPosts = (meter: TransferMeter) => meter.started.filter((t) => t.url === `${edge.url}/v1/chat` && t.method === 'POST').length;
 const diagnostics = (page: Page) => page.evaluate(() => document.querySelector('switchyard-chat')!.diagnostics);
 
 /** Asks through the element's API once it is ready (or edge-only); returns where the answer came from. */
@@ -162,6 +164,25 @@ describe('<switchyard-chat> page cost in Chromium', () => {
     expect(d.webgpuSkipped).toMatch(/fallback \(software\) adapter/);
     expect(meter.matching(isWebgpuBuild)).toEqual([]);
     expect(meter.matching((u) => /\/ort\.wasm[^/]*\.js$/.test(u.pathname)).length).toBe(1);
+    await ctx.close();
+  });
+
+  it('a question sent before anything loaded is answered by the edge, and starts the device load for the next ones', async () => {
+    const ctx = await browser.newContext();
+    const { page, meter } = await TransferMeter.page(ctx);
+    await page.goto(`${widget.url}/`);
+    const first = await page.evaluate(async () => {
+      const el = document.querySelector('switchyard-chat')!;
+      const before = el.diagnostics.status;
+      const a = await el.send('what is your return policy?');
+      return { before, origin: a.origin, text: a.text, trigger: el.diagnostics.trigger };
+    });
+    expect(first).toMatchObject({ before: 'idle', origin: 'edge', trigger: 'send' });
+    expect(first.text).toMatch(/30 days/);
+    expect(chatPosts(meter)).toBe(1);
+    const next = await askWhenReady(page, 'what are your support hours?');
+    expect(next).toMatchObject({ status: 'ready', trigger: 'send', origin: 'device' });
+    expect(chatPosts(meter)).toBe(1);
     await ctx.close();
   });
 
