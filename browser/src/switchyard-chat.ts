@@ -19,7 +19,7 @@ import type { Device } from './device-context.ts';
 import { DeviceLoader, type PreloadMode } from './loader/device-loader.ts';
 import type { AnswerRecord, Diagnostics } from './diagnostics.ts';
 import type { BackendPreference } from './runtime/ort-backend.ts';
-import { storeData } from './store-data.ts';
+import { handoffText } from './store-handoff.ts';
 import { renderDebug } from './ui/debug-panel.ts';
 import { MessageView } from './ui/message-view.ts';
 import { stringsFor, type Origin, type Strings } from './ui/strings.ts';
@@ -444,7 +444,7 @@ export class SwitchyardChat extends HTMLElement {
       view.setText((offline ? s.offlineStaleNote : s.staleNote) + stale.answer.answer);
       return { ...base('device-cache', 'stale-cache'), ...(code ? { edge: { traceId: '', error: code } } : {}) };
     }
-    view.setText(offline ? s.offlineAnswer : storeData.templates.handoff);
+    view.setText(offline ? s.offlineAnswer : handoffText);
     return { ...base(offline ? 'offline' : 'handoff', offline ? 'offline' : 'fallback'), ...(code ? { edge: { traceId: '', error: code } } : {}) };
   }
 }
