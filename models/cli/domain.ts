@@ -7,6 +7,7 @@
  *                          folder its domain.json names (inside the pack), calibrates the cache
  *                          thresholds on eval/paraphrases.jsonl when present, runs the intent eval
  *                          on the test split and writes reports/intent.{html,json}
+ *   build <dir> --only cache   recalibrates cache.json with the classifier already built
  *
  * Refuses to build a classifier folder outside the pack (the committed default models are rebuilt
  * by `npm run models:build` only) and to scaffold into a folder that already has files.
@@ -16,12 +17,12 @@ import { basename, join, relative, resolve, sep } from 'node:path';
 import { formatIssue } from '../../shared/domain/pack-check.ts';
 import { checkPackDir, loadPack, packModelDir } from '../pipeline/domain-pack.ts';
 import { CLASSIFIER_FLAGS, cliArgs } from './args.ts';
-import { buildPack } from '../pipeline/domain-build.ts';
+import { buildPack, recalibrateCache } from '../pipeline/domain-build.ts';
 import { scaffoldPack } from '../pipeline/domain-scaffold.ts';
 import { repoRoot } from '../pipeline/datasets.ts';
 
-const USAGE = 'usage: npm run domain -- new <dir> [--name s] | check <dir> | build <dir> [--epochs N] [--seed N] [--version s]';
-const { values, positionals } = cliArgs({ ...CLASSIFIER_FLAGS, name: { type: 'string' }, version: { type: 'string' } });
+const USAGE = 'usage: npm run domain -- new <dir> [--name s] | check <dir> | build <dir> [--epochs N] [--seed N] [--version s] [--only cache]';
+const { values, positionals } = cliArgs({ ...CLASSIFIER_FLAGS, name: { type: 'string' }, version: { type: 'string' }, only: { type: 'string' } });
 const [command, dirArg] = positionals;
 if (!command || !dirArg || !['new', 'check', 'build'].includes(command)) {
   console.error(USAGE);
@@ -65,6 +66,10 @@ if (command === 'new') {
     console.error(`${shown}/domain.json: models.classifier (${pack.domain.models.classifier}) is outside the pack; domain build writes only inside it (the default models are rebuilt by npm run models:build)`);
     process.exit(1);
   }
-  const summary = await buildPack(dir, pack, values, (...a) => console.error('[domain build]', ...a));
+  if (values.only !== undefined && values.only !== 'cache') {
+    console.error(`--only takes "cache" (recalibrate the cache with the built classifier), got "${String(values.only)}"`);
+    process.exit(2);
+  }
+  const summary = values.only ? { cache: await recalibrateCache(dir, pack) } : await buildPack(dir, pack, values, (...a) => console.error('[domain build]', ...a));
   console.log(JSON.stringify(summary, null, 2));
 }
