@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../models/pipeline/datasets.ts';
+import { edgeDomainTsconfig } from './domain-bundle.ts';
 
 export interface EdgeProcess {
   url: string;
@@ -12,9 +13,12 @@ export interface EdgeProcess {
   stop(): Promise<void>;
 }
 
-export async function startEdgeProcess(opts: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; quiet?: boolean }): Promise<EdgeProcess> {
+/** `domain`: the domain pack bundled into the Worker (default: SWITCHYARD_DOMAIN, else kitsune-books). */
+export async function startEdgeProcess(opts: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; quiet?: boolean; domain?: string }): Promise<EdgeProcess> {
   const root = repoRoot();
+  const tsconfig = edgeDomainTsconfig(opts.domain ?? process.env.SWITCHYARD_DOMAIN);
   const args = ['dev', '--port', String(opts.port), '--ip', '127.0.0.1', '--var', `REGIONAL_URL:${opts.regionalUrl}`, '--show-interactive-dev-session=false'];
+  if (tsconfig) args.push('--tsconfig', tsconfig);
   for (const [k, v] of Object.entries(opts.vars ?? {})) args.push('--var', `${k}:${v}`);
   if (opts.persistTo) args.push('--persist-to', opts.persistTo);
   const child = spawn(join(root, 'node_modules', '.bin', 'wrangler'), args, {
