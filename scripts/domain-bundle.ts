@@ -28,7 +28,7 @@ const importPath = (from: string, to: string) => {
 /** The TypeScript source of the edge module for the pack in `packDir`, to be written at `outFile`. */
 export function edgeDomainModule(packDir: string, outFile: string): string {
   const dir = resolve(packDir);
-  const pack = loadPack(dir);
+  const pack = loadPack(dir, { dataRules: false });
   const lines: string[] = [];
   const imp = (name: string, file: string) => lines.push(`import ${name} from '${importPath(outFile, file)}';`);
   imp('domainJson', join(dir, 'domain.json'));
@@ -83,7 +83,7 @@ export function edgeDomainModule(packDir: string, outFile: string): string {
  */
 export function edgeDomainTsconfig(packDir: string | undefined): string | undefined {
   if (!packDir || resolve(packDir) === DEFAULT_PACK) return undefined;
-  const name = loadPack(resolve(packDir)).domain.name;
+  const name = loadPack(resolve(packDir), { dataRules: false }).domain.name;
   const out = join(ROOT, '.switchyard', 'domains', name);
   mkdirSync(out, { recursive: true });
   const moduleFile = join(out, 'edge-domain.ts');

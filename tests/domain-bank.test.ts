@@ -2,12 +2,16 @@
  * The second domain pack (domains/bank-support) end to end through the real tiers: the regional
  * service started with SWITCHYARD_DOMAIN (its knowledge base, its classifier) and the edge Worker
  * in workerd bundling the same pack (scripts/edge-process.ts `domain`). A template at the edge, a
- * cache hit, and an LLM-path answer (the offline extractive generator) from the bank's own KB.
+ * cache hit, and an LLM-path answer (the offline extractive generator) from the bank's own KB;
+ * then the widget built with the same pack, in Chromium, answering on the device.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWidget } from '../browser/build.ts';
+import { startWidgetServer, type WidgetServer } from '../browser/server.ts';
 import { SseParser, type RouteEvent } from '../shared/api/chat.ts';
 import { loadConfig } from '../regional/src/config.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
@@ -17,6 +21,8 @@ const BANK = 'domains/bank-support';
 let dir: string;
 let regional: RunningRegional;
 let edge: EdgeProcess;
+let widget: WidgetServer | undefined;
+let browser: Browser | undefined;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sy-bank-'));
@@ -32,6 +38,8 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  await browser?.close();
+  await widget?.close();
   await edge?.stop();
   await regional?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -92,4 +100,25 @@ describe('bank-support domain on every tier', () => {
     expect(r.text).toMatch(/Faster Payments|SEPA|SWIFT|business day/);
     expect(r.text).not.toMatch(/Kitsune|manga/i);
   });
+
+  it('the widget built with the pack answers a lost card on the device with the bank classifier', async () => {
+    const outDir = join(dir, 'widget');
+    await buildWidget({ outDir, quiet: true, domain: BANK, precompress: false });
+    widget = await startWidgetServer({ port: 0, edgeUrl: edge.url, distDir: outDir });
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+    const page = await browser.newPage();
+    await page.goto(`${widget.url}/?open`);
+    const diag = await page.evaluate(() => (document.querySelector('switchyard-chat') as any).whenReady());
+    expect(diag).toMatchObject({ status: 'ready', models: { classifier: 'bank-support-intent@1.0.0' } });
+    const input = page.locator('switchyard-chat input');
+    await input.fill('my card was stolen');
+    await input.press('Enter');
+    await page.waitForFunction(() => document.querySelector('switchyard-chat')!.shadowRoot!.querySelectorAll('li.bot[data-ms]').length >= 1);
+    const shown = await page.evaluate(() => {
+      const li = document.querySelector('switchyard-chat')!.shadowRoot!.querySelector<HTMLElement>('li.bot[data-ms]')!;
+      return { origin: li.dataset.origin, text: li.querySelector('.bubble')!.textContent! };
+    });
+    expect(shown.origin).toBe('device');
+    expect(shown.text).toMatch(/Freeze/);
+  }, 120_000);
 });

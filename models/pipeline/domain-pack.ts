@@ -28,13 +28,16 @@ export function readPackFiles(dir: string): Record<string, string> {
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-export function checkPackDir(dir: string): PackCheck {
-  return checkPack(readPackFiles(dir), sha256);
+export function checkPackDir(dir: string, opts: { dataRules?: boolean } = {}): PackCheck {
+  return checkPack(readPackFiles(dir), sha256, opts);
 }
 
-/** The validated pack, or an Error listing every issue as `<dir>/<file>:<line>: message`. */
-export function loadPack(dir: string): DomainPack {
-  const r = checkPackDir(dir);
+/**
+ * The validated pack, or an Error listing every issue as `<dir>/<file>:<line>: message`.
+ * `dataRules: false` (bundling for a tier) skips the training-data rules, as the region does.
+ */
+export function loadPack(dir: string, opts: { dataRules?: boolean } = {}): DomainPack {
+  const r = checkPackDir(dir, opts);
   if (!r.ok) throw new Error(`domain pack ${dir} is invalid:\n${r.issues.map((i) => `  ${join(dir, formatIssue(i))}`).join('\n')}`);
   return r.pack;
 }
