@@ -17,7 +17,14 @@ export function lineOfParseError(text: string, message: string): number | undefi
   const lc = /line (\d+) column \d+/.exec(message);
   if (lc) return Number(lc[1]);
   const pos = /at position (\d+)/.exec(message);
-  return pos ? lineAt(text, Number(pos[1])) : undefined;
+  if (pos) return lineAt(text, Number(pos[1]));
+  // V8's "Unexpected token 'x', ..."<10 characters either side>"... is not valid JSON".
+  const ctx = /Unexpected token '(.)', (\.\.\.)?"([\s\S]*?)"(?:\.\.\.)? is not valid JSON/.exec(message);
+  if (!ctx) return undefined;
+  const [, token, cut, snippet] = ctx;
+  const at = text.indexOf(snippet.replace(/\.\.\.$/, ''));
+  if (at < 0) return undefined;
+  return lineAt(text, at + (cut ? 10 : Math.max(0, snippet.indexOf(token))));
 }
 
 /** Line where the value at `path` starts in valid JSON `text` (1 for the root). */
