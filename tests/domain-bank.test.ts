@@ -61,6 +61,7 @@ describe('bank-support domain on every tier', () => {
     expect(models.find((m: { role: string }) => m.role === 'intent-classifier').sha256).toBe(manifest.files['onnx/model_quantized.onnx']);
     const res = await fetch(`${edge.url}/v1/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ texts: ['my card was stolen', 'which currencies do you support'] }) });
     expect((await res.json()).results.map((r: { intent: string }) => r.intent)).toEqual(['lost_or_stolen_card', 'currencies_and_countries']);
+    expect(await (await fetch(`${edge.url}/`)).text()).toContain('<h1>Lark Bank assistant</h1>');
     const ready = await (await fetch(`${regional.url}/readyz`)).json();
     expect(JSON.stringify(ready)).toContain('bank-support-intent');
   });
