@@ -38,6 +38,7 @@ export function edgeDomainModule(packDir: string, outFile: string): string {
   const faq = optional('faq', 'kb/faq.json', '[]');
   const entities = optional('entities', 'entities.json', '{}');
   const catalog = optional('catalog', 'kb/catalog.json', '[]');
+  const conversation = optional('conversation', 'conversation.json', '{ domain: domainJson.name, slots: {} }');
   const folders: string[] = [];
   let n = 0;
   for (const role of ['classifier', 'embedder'] as const) {
@@ -68,6 +69,7 @@ export function edgeDomainModule(packDir: string, outFile: string): string {
     '  gazetteer,',
     `  catalog: (${catalog} as { id: string; title: string }[]).map((c) => ({ id: c.id, title: c.title })),`,
     '  cache: { thresholds: cache.thresholds, refreshMs: cache.refreshMs },',
+    `  conversation: ${conversation},`,
     '  models: {',
     ...folders,
     '  },',

@@ -18,6 +18,7 @@ declare module 'switchyard:build-info' {
     faq: import('../../shared/answers/template-answers.ts').FaqEntry[];
     gazetteer: import('../../shared/cache/entities.ts').Gazetteer;
     cache: { thresholds: import('../../shared/cache/semantic-cache.ts').CacheThresholds; refreshMs: number };
+    conversation: import('../../shared/conversation/dialogue-entities.ts').DialogueSlots;
     manifests: { classifier: import('../../shared/models/manifest.ts').ModelManifest; embedder: import('../../shared/models/manifest.ts').ModelManifest };
   };
   /** ISO time of the build. */

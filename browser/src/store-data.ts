@@ -4,6 +4,7 @@
  * trust anchor for the files it fetches).
  */
 import { catalogTitles, domain } from 'switchyard:build-info';
+import type { DialogueSlots } from '../../shared/conversation/dialogue-entities.ts';
 import type { FaqEntry, TemplatesFile } from '../../shared/answers/template-answers.ts';
 import type { CacheThresholds } from '../../shared/cache/semantic-cache.ts';
 import type { ModelManifest } from '../../shared/models/manifest.ts';
@@ -15,6 +16,8 @@ export const storeData = {
   faq: domain.faq as FaqEntry[],
   entityTerms: (domain.gazetteer.term ?? {}) as Record<string, string[]>,
   catalog: catalogTitles,
+  /** Product slots and place aliases for follow-ups (checked with zod by the tests and the edge). */
+  conversation: domain.conversation as DialogueSlots,
   cache: { thresholds: domain.cache.thresholds as CacheThresholds, refreshMs: domain.cache.refreshMs },
 };
 

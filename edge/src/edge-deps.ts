@@ -3,6 +3,8 @@
  * semantic cache over D1 — built on the first request of an isolate and reused after.
  */
 import { bundledDomain } from './domain/bundled-domain.ts';
+import { dialogueEntitiesFor } from '../../shared/conversation/conversation-data.ts';
+import type { DialogueEntities } from '../../shared/conversation/dialogue-entities.ts';
 import { EntityExtractor } from '../../shared/cache/entities.ts';
 import { SemanticCache } from '../../shared/cache/semantic-cache.ts';
 import { storeGazetteer } from '../../shared/cache/store-gazetteer.ts';
@@ -12,7 +14,7 @@ import { TemplateAnswers, type FaqEntry, type TemplatesFile } from '../../shared
 import type { EdgeEnv } from './env.ts';
 import { edgeModels, replaceModels, type EdgeModels, type ModelState } from './runtime/edge-models.ts';
 
-const { routes: routesJson, templates: templatesJson, faq, cache: cacheConfig, catalog, gazetteer } = bundledDomain;
+const { routes: routesJson, templates: templatesJson, faq, cache: cacheConfig, catalog, gazetteer, conversation } = bundledDomain;
 
 export interface EdgeDeps {
   models: ModelState;
@@ -20,6 +22,7 @@ export interface EdgeDeps {
   templates: TemplateAnswers;
   cache: SemanticCache | null;
   entities: EntityExtractor;
+  dialogue: DialogueEntities;
 }
 
 let deps: Promise<EdgeDeps> | null = null;
@@ -63,7 +66,14 @@ async function depsFor(env: EdgeEnv, models: ModelState, previous: EdgeDeps | nu
           thresholds: cacheConfig.thresholds,
           refreshMs: cacheConfig.refreshMs,
         });
-  return { models, routes, templates, cache, entities: previous?.entities ?? new EntityExtractor({ ...gazetteer, ...storeGazetteer(gazetteer.term ?? {}, catalog) }) };
+  return {
+    models,
+    routes,
+    templates,
+    cache,
+    entities: previous?.entities ?? new EntityExtractor({ ...gazetteer, ...storeGazetteer(gazetteer.term ?? {}, catalog) }),
+    dialogue: previous?.dialogue ?? dialogueEntitiesFor(gazetteer.term ?? {}, catalog, conversation),
+  };
 }
 
 /**

@@ -9,6 +9,8 @@
 import type { z } from 'zod';
 import type { FaqEntry, TemplatesFile } from '../answers/template-answers.ts';
 import type { Gazetteer } from '../cache/entities.ts';
+import { ConversationData } from '../conversation/conversation-data.ts';
+import type { DialogueSlots } from '../conversation/dialogue-entities.ts';
 import type { IntentRoutes } from '../routing/intent-routes.ts';
 import { lineOfParseError, lineOfPath } from './json-lines.ts';
 import type { LabeledExample } from './labelled-examples.ts';
@@ -51,6 +53,8 @@ export interface DomainPack {
   templates: TemplatesFile;
   gazetteer: Gazetteer;
   cache: z.infer<typeof CacheJsonSchema>;
+  /** What a follow-up may carry between turns (conversation.json; none: no product slots or place aliases). */
+  conversation: DialogueSlots & { domain: string };
   faq: FaqEntry[];
   catalog: CatalogItem[];
   sections: KbSection[];
@@ -127,6 +131,7 @@ export function checkPack(files: Readonly<Record<string, string>>, sha256?: (tex
   const entities = json('entities.json', EntitiesJsonSchema, false);
   const cache = json('cache.json', CacheJsonSchema, true);
   const routesFile = json('routes.json', RoutesJsonSchema, false);
+  const conversation = json('conversation.json', ConversationData, false);
   const faq = json('kb/faq.json', FaqJsonSchema, false) ?? [];
   const catalog = json('kb/catalog.json', CatalogJsonSchema, false) ?? [];
   const intentRows = Object.fromEntries(SPLITS.map((s) => [s, jsonl(`intents/${s}.jsonl`, IntentRowSchema, s !== 'val')])) as Record<
@@ -161,6 +166,7 @@ export function checkPack(files: Readonly<Record<string, string>>, sha256?: (tex
       for (const l of Object.keys(templates.intents)) if (!known(l)) add('templates.json', `intents.${l}: not an intent of domain.json`, at('templates.json', ['intents', l]));
       if (templates.domain && templates.domain !== domain.name) add('templates.json', `domain "${templates.domain}" is not "${domain.name}"`, at('templates.json', ['domain']));
     }
+    if (conversation && conversation.domain !== domain.name) add('conversation.json', `domain "${conversation.domain}" is not "${domain.name}"`, at('conversation.json', ['domain']));
     if (entities) {
       for (const k of ['number', 'order', 'product', 'date', 'place', 'term'] as const) {
         if (entities[k] && !domain.entities.includes(k)) add('entities.json', `${k}: domain.json's entities do not list "${k}"`, at('entities.json', [k]));
@@ -246,6 +252,7 @@ export function checkPack(files: Readonly<Record<string, string>>, sha256?: (tex
       templates: templates as TemplatesFile,
       gazetteer: gazetteer as Gazetteer,
       cache,
+      conversation: conversation ?? { domain: domain.name, slots: {} },
       faq,
       catalog: catalog as CatalogItem[],
       sections,

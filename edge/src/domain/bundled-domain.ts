@@ -21,6 +21,8 @@ export interface BundledDomain {
   gazetteer: Gazetteer;
   catalog: CatalogTitle[];
   cache: { thresholds: { hit: number; stale: number }; refreshMs: number };
+  /** conversation.json (checked with zod where the edge builds its dialogue extractor). */
+  conversation: unknown;
   models: { classifier: BundledFolder; embedder: BundledFolder };
 }
 

@@ -5,6 +5,7 @@ import cache from '../../../domains/kitsune-books/cache.json';
 import faq from '../../../domains/kitsune-books/kb/faq.json';
 import entities from '../../../domains/kitsune-books/entities.json';
 import catalog from '../../../domains/kitsune-books/kb/catalog.json';
+import conversation from '../../../domains/kitsune-books/conversation.json';
 import m0 from '../../../models/default/store-intent/manifest.json';
 import m1 from '../../../models/default/store-intent/config.json';
 import m2 from '../../../models/default/store-intent/onnx/model_quantized.onnx';
@@ -28,6 +29,7 @@ export const domain = {
   gazetteer,
   catalog: (catalog as { id: string; title: string }[]).map((c) => ({ id: c.id, title: c.title })),
   cache: { thresholds: cache.thresholds, refreshMs: cache.refreshMs },
+  conversation: conversation,
   models: {
     classifier: { files: { 'manifest.json': bytes(m0), 'config.json': bytes(m1), 'onnx/model_quantized.onnx': bytes(m2), 'tokenizer.json': bytes(m3), 'tokenizer_config.json': bytes(m4) } },
     embedder: { files: { 'manifest.json': bytes(m5), 'config.json': bytes(m6), 'onnx/model_quantized.onnx': bytes(m7), 'tokenizer.json': bytes(m8), 'tokenizer_config.json': bytes(m9) } },
