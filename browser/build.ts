@@ -17,6 +17,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync,
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { loadPack, packModelDir } from '../models/pipeline/domain-pack.ts';
 import { classifierLabels } from '../shared/models/model-folder.ts';
 import type { ModelManifest } from '../shared/models/manifest.ts';
 import { parseIntentRoutes } from '../shared/routing/intent-routes.ts';
@@ -34,7 +35,8 @@ export const RUNTIME_FILES = [
   'ort-wasm-simd-threaded.asyncify.mjs',
   'ort-wasm-simd-threaded.asyncify.wasm',
 ];
-const MODEL_DIRS = ['models/default/store-intent', 'models/default/embedder'];
+/** The domain pack bundled by default (`domain` option, else SWITCHYARD_DOMAIN, else this). */
+const DEFAULT_DOMAIN = join(root, 'domains', 'kitsune-books');
 const COMPRESS = /\.(js|mjs|wasm|onnx|json)$/;
 // Shared by every checkout using this node_modules (content-addressed, so never stale).
 const CACHE_DIR = join(root, 'node_modules', '.cache', 'switchyard-precompressed');
@@ -53,8 +55,12 @@ function listFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
-export async function buildWidget(opts: { outDir?: string; minify?: boolean; precompress?: boolean; quiet?: boolean } = {}): Promise<BuildResult> {
+export async function buildWidget(opts: { outDir?: string; minify?: boolean; precompress?: boolean; quiet?: boolean; domain?: string } = {}): Promise<BuildResult> {
   const t0 = Date.now();
+  const domainDir = opts.domain ?? process.env.SWITCHYARD_DOMAIN ?? DEFAULT_DOMAIN;
+  const pack = loadPack(domainDir, { dataRules: false });
+  // Every file of both folders is served by content (files/<sha256>.<ext>), whatever the pack.
+  const MODEL_DIRS = { 'store-intent': packModelDir(domainDir, pack, 'classifier'), embedder: packModelDir(domainDir, pack, 'embedder') };
   const outDir = opts.outDir ?? DIST;
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
@@ -69,30 +75,42 @@ export async function buildWidget(opts: { outDir?: string; minify?: boolean; pre
   };
   const runtimeFiles: Record<string, string> = {};
   for (const f of RUNTIME_FILES) runtimeFiles[f] = place(join(ortDist, f), f);
-  for (const dir of MODEL_DIRS) {
-    const manifest = JSON.parse(readFileSync(join(root, dir, 'manifest.json'), 'utf8')) as ModelManifest;
+  for (const dir of Object.values(MODEL_DIRS)) {
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as ModelManifest;
     for (const [path, sha] of Object.entries(manifest.files)) {
-      if (place(join(root, dir, path), path) !== sha) throw new Error(`${dir}/${path} does not match its manifest's sha256`);
+      if (place(join(dir, path), path) !== sha) throw new Error(`${dir}/${path} does not match its manifest's sha256`);
     }
   }
 
   // The routing rules the bundle carries must cover the classifier it ships (checked here, so
   // the widget needs no schema library at run time).
-  const readJson = (p: string) => JSON.parse(readFileSync(join(root, p), 'utf8'));
-  parseIntentRoutes(readJson('domains/kitsune-books/routes.json'), classifierLabels(readJson('models/default/store-intent/config.json')).labels);
+  const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
+  parseIntentRoutes(pack.routes, classifierLabels(readJson(join(MODEL_DIRS['store-intent'], 'config.json'))).labels);
 
-  const catalog = JSON.parse(readFileSync(join(root, 'domains/kitsune-books/kb/catalog.json'), 'utf8')) as { id: string; title: string }[];
   const buildInfo = {
     runtimeFiles,
-    catalogTitles: catalog.map((t) => ({ id: t.id, title: t.title })),
+    catalogTitles: pack.catalog.map((t) => ({ id: t.id, title: t.title })),
+    domain: {
+      name: pack.domain.name,
+      displayName: pack.domain.displayName,
+      routes: pack.routes,
+      templates: pack.templates,
+      faq: pack.faq,
+      gazetteer: pack.gazetteer,
+      cache: { thresholds: pack.cache.thresholds, refreshMs: pack.cache.refreshMs },
+      conversation: pack.conversation,
+      manifests: { classifier: readJson(join(MODEL_DIRS['store-intent'], 'manifest.json')), embedder: readJson(join(MODEL_DIRS.embedder, 'manifest.json')) },
+    },
     builtAt: new Date().toISOString(),
   };
   const virtual: esbuild.Plugin = {
     name: 'switchyard-build-info',
     setup(b) {
-      b.onResolve({ filter: /^switchyard:build-info$/ }, (a) => ({ path: a.path, namespace: 'switchyard' }));
-      b.onLoad({ filter: /.*/, namespace: 'switchyard' }, () => ({
-        contents: Object.entries(buildInfo)
+      // build-info goes with the device chunk; page-info is the little the element needs on every page view.
+      const modules: Record<string, object> = { 'switchyard:build-info': buildInfo, 'switchyard:page-info': { handoff: pack.templates.handoff } };
+      b.onResolve({ filter: /^switchyard:(build|page)-info$/ }, (a) => ({ path: a.path, namespace: 'switchyard' }));
+      b.onLoad({ filter: /.*/, namespace: 'switchyard' }, (a) => ({
+        contents: Object.entries(modules[a.path])
           .map(([k, v]) => `export const ${k} = ${JSON.stringify(v)};`)
           .join('\n'),
         loader: 'js',

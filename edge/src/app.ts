@@ -1,7 +1,7 @@
 /**
  * The edge Worker's HTTP API (Hono): /v1/chat, /v1/classify, /v1/models, /v1/cache, /healthz.
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
 import { ChatRequest, MAX_BODY_BYTES, MAX_MESSAGE_CHARS, type ChatEvent, type ChatReply, type DoneEvent, type RouteEvent } from '../../shared/api/chat.ts';
@@ -11,6 +11,8 @@ import { edgeDeps } from './edge-deps.ts';
 import { chatPipeline } from './chat/pipeline.ts';
 import { CHAT_PAGE } from './http/chat-page.ts';
 import { errorResponse } from './http/errors.ts';
+import { sessionRoutes, sessionTimeoutMs } from './http/session-routes.ts';
+import { durableSession } from './session/session-client.ts';
 import { edgeMetrics } from './http/metrics.ts';
 import { refreshStatus, scheduleModelRefresh } from './runtime/model-refresh.ts';
 import { traceFrom } from '../../shared/api/trace.ts';
@@ -86,15 +88,37 @@ app.post('/v1/classify', async (c) => {
   });
 });
 
-app.delete('/v1/cache', async (c) => {
+/** The admin key check of the cache routes: 401 without a key, 403 with another one. */
+function requireAdmin(c: Context<AppEnv>, what: string): void {
   const key = c.env.ADMIN_KEY;
   const auth = c.req.header('authorization') ?? '';
   if (!auth) throw new ApiError('UNAUTHORIZED', 'an admin key is required (Authorization: Bearer <key>)');
-  if (!key || !timingSafeEqual(auth.replace(/^Bearer\s+/i, ''), key)) throw new ApiError('FORBIDDEN', 'this key may not invalidate the cache');
+  if (!key || !timingSafeEqual(auth.replace(/^Bearer\s+/i, ''), key)) throw new ApiError('FORBIDDEN', `this key may not ${what}`);
+}
+
+async function adminCache(c: Context<AppEnv>, what: string) {
+  requireAdmin(c, what);
   const d = await edgeDeps(c.env);
   if (!d.cache) throw new ApiError('MODEL_UNAVAILABLE', 'the cache needs the embedder, which is not loaded');
-  const deleted = await d.cache.invalidate();
-  return c.json({ deleted });
+  return d.cache;
+}
+
+// DELETE /v1/cache: every entry; ?intent=<intent>: that intent's entries; /v1/cache/entries/<id>: one entry.
+app.delete('/v1/cache', async (c) => {
+  const intent = c.req.query('intent');
+  if (intent !== undefined && !/^[a-z0-9_-]{1,64}$/i.test(intent)) throw new ApiError('INVALID_REQUEST', 'intent must be 1-64 letters, digits, "_" or "-"');
+  const cache = await adminCache(c, 'invalidate the cache');
+  if (intent !== undefined) return c.json({ intent, deleted: (await cache.remove({ intent })).length });
+  return c.json({ deleted: await cache.invalidate() });
+});
+
+app.delete('/v1/cache/entries/:id', async (c) => {
+  const id = c.req.param('id');
+  if (id.length > 128) throw new ApiError('INVALID_REQUEST', 'an entry id is at most 128 characters');
+  const cache = await adminCache(c, 'delete cache entries');
+  const [deleted] = await cache.remove({ id });
+  if (!deleted) throw new ApiError('NOT_FOUND', `no cache entry ${id}`);
+  return c.json({ id, deleted: true });
 });
 
 app.post('/v1/chat', async (c) => {
@@ -102,6 +126,11 @@ app.post('/v1/chat', async (c) => {
   const d = await edgeDeps(c.env);
   const trace = traceFrom(c.req.header('traceparent'));
   const ctx = executionCtx(c);
+  const background = (p: Promise<unknown>) => ctx.waitUntil(p.catch(() => {}));
+  // A stateless client's `history` replaces the session store for this request.
+  const session = body.history?.length
+    ? null
+    : durableSession(c.env.SESSIONS, body.sessionId, { timeoutMs: sessionTimeoutMs(c.env), background, onError: (op) => edgeMetrics.sessionError(op) });
   const events = observed(c.env, body.sessionId, d.models.ok ? d.models.models.embedderVersion : undefined, chatPipeline(body, {
     ...d,
     upstream: {
@@ -112,8 +141,10 @@ app.post('/v1/chat', async (c) => {
       idleMs: Number(c.env.UPSTREAM_IDLE_TIMEOUT_MS ?? 10000),
     },
     traceId: trace.traceId,
-    background: (p) => ctx.waitUntil(p.catch(() => {})),
+    session,
+    background,
     onCacheLookup: (r) => edgeMetrics.cacheLookup(r),
+    onResolution: (kind, confident) => edgeMetrics.resolution(kind, confident),
     signal: c.req.raw.signal,
   }));
   const headers = { traceparent: trace.upstream, 'x-trace-id': trace.traceId };
@@ -126,6 +157,11 @@ app.post('/v1/chat', async (c) => {
   return new Response(sseStream(events, { onError: (e) => console.error('chat stream failed:', (e as Error).message) }), {
     headers: { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' },
   });
+});
+
+sessionRoutes(app, (c) => {
+  const ctx = executionCtx(c as { executionCtx: { waitUntil(p: Promise<unknown>): void } });
+  return (p) => ctx.waitUntil(p.catch(() => {}));
 });
 
 /** Counts each answer in the isolate's metrics (and Analytics Engine when bound) as it completes. */
