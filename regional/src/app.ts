@@ -10,18 +10,16 @@ import { GenerateRequest, MAX_BODY_BYTES } from '../../shared/api/chat.ts';
 import { ApiError, readJsonBody, validate } from '../../shared/api/errors.ts';
 import { collectEvents, sseStream, wantsJson } from '../../shared/api/event-response.ts';
 import { traceFrom } from '../../shared/api/trace.ts';
-import { hashApiKey, issueApiKey } from './store/api-keys.ts';
-import { generatePipeline, type PipelineResult } from './generate/pipeline.ts';
+import { issueApiKey } from './store/api-keys.ts';
+import { approxTokens, logFinishError, startTurn } from './http/generate-turn.ts';
 import { redactPii } from './generate/pii.ts';
 import { requireKey, today, type AuthVars } from './http/auth.ts';
-import { hybridSearch } from './retrieval/hybrid.ts';
 import { ingestDocument } from './retrieval/ingest.ts';
 import { RetrievalError } from './retrieval/errors.ts';
-import { observePrediction } from './ops/drift-monitor.ts';
-import { liveRollouts } from './ops/live-rollouts.ts';
 import { opsRoutes } from './ops/routes.ts';
 import { dashboardRoutes } from './ops/dashboard-routes.ts';
 import { modelFilesRoutes } from './ops/model-files-routes.ts';
+import { openAiChatRoutes } from './http/openai/chat.ts';
 import type { Services } from './services.ts';
 
 const EmbeddingsRequest = z.object({
@@ -57,9 +55,6 @@ const KeyRequest = z.object({
   rateLimitPerMinute: z.number().int().min(1).max(1_000_000).default(120),
   dailyTokenQuota: z.number().int().min(1).nullable().default(1_000_000),
 });
-
-/** Rough token count for usage (4 characters ≈ 1 token) when a generator reports none. */
-const approxTokens = (s: string) => Math.ceil(s.length / 4);
 
 export function createApp(s: Services, state: { ready: boolean }) {
   const app = new Hono<AuthVars>();
@@ -121,73 +116,18 @@ export function createApp(s: Services, state: { ready: boolean }) {
 
   app.post('/v1/generate', anyKey, async (c) => {
     const body = validate(GenerateRequest, await readJsonBody(c.req.raw, MAX_BODY_BYTES));
-    const key = c.get('apiKey');
     const traceId = traceFrom(c.req.header('traceparent')).traceId;
-    let result: PipelineResult | undefined;
-    // Rollout rules pick the classifier, reranker and LLM configuration variants (sticky per user, else session).
-    const live = liveRollouts(s).begin(body);
-    const events = generatePipeline(
-      body,
-      {
-        // Served classifications feed the drift monitor (batch jobs do not).
-        classify: live.classify && (async (text) => {
-          const p = await live.classify!(text);
-          observePrediction(p.intent, p.confidence);
-          return p;
-        }),
-        classifierVersion: live.classifierVersion,
-        llmSettings: live.llmSettings,
-        retrieve: async (q, k) => {
-          const r = await hybridSearch(s.store, s.embedder, q, { k, embedTimeoutMs: s.config.EMBED_TIMEOUT_MS });
-          return { hits: r.hits, fallbacks: r.fallbacks };
-        },
-        rerank: live.rerank,
-        rerankerVersion: live.rerankerVersion,
-        llm: s.llm,
-        titles: s.titles,
-        fallbackAnswers: s.fallbackAnswers,
-        timeouts: {
-          classifyMs: s.config.CLASSIFY_TIMEOUT_MS,
-          retrieveMs: s.config.RETRIEVE_TIMEOUT_MS,
-          rerankMs: s.config.RERANK_TIMEOUT_MS,
-          llmFirstTokenMs: s.config.LLM_FIRST_TOKEN_TIMEOUT_MS,
-          llmTotalMs: s.config.LLM_TOTAL_TIMEOUT_MS,
-        },
-        guardrailMode: s.config.GUARDRAILS,
-        onStage: (stage, ms) => s.metrics.stageDuration.observe({ stage }, ms / 1000),
-        onFallback: (kind) => s.metrics.fallback(kind),
-      },
-      { traceId, signal: c.req.raw.signal, result: (r) => (result = r) },
-    );
-    const finish = async () => {
-      if (!result) return;
-      const r = result;
-      const usage = r.done.usage;
-      const tokensIn = usage?.inputTokens || approxTokens(body.message);
-      const tokensOut = usage?.outputTokens || approxTokens(r.text);
-      s.metrics.turn({ sessionId: body.sessionId, path: r.route.path, generator: r.route.generator ?? 'none', tokensIn, tokensOut, costUsd: usage?.costUsd ?? 0 });
-      live.record(r);
-      await persistTurn(s, body, r, traceId, tokensIn, tokensOut, live.llmConfigVersion);
-      await s.store.incrementUsage(key.id, today(), { requests: 1, tokensIn, tokensOut, costUsd: usage?.costUsd ?? 0 });
-    };
-    // Shadow runs start once the response has been handed back (without a Node response: once it was produced).
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-    const shadows = () => result && live.shadow(result);
-    outgoing?.once('close', shadows);
+    const turn = startTurn(s, body, { key: c.get('apiKey'), traceId, signal: c.req.raw.signal, outgoing });
     if (wantsJson(c.req.header('accept'))) {
-      const { errors, ...collected } = await collectEvents(events);
-      await finish();
-      if (!outgoing) setImmediate(shadows);
+      const { errors, ...collected } = await collectEvents(turn.events);
+      await turn.finish();
+      turn.afterResponse();
       return c.json({ ...collected, ...(errors.length ? { errors } : {}) });
     }
-    const stream = sseStream(events, {
+    const stream = sseStream(turn.events, {
       // Persist before the stream ends: a client that saw the end may rely on the turn being stored.
-      onEnd: () =>
-        finish()
-          .catch((e) => console.error('could not record the turn:', redactPii((e as Error).message)))
-          .then(() => {
-            if (!outgoing) setImmediate(shadows);
-          }),
+      onEnd: () => turn.finish().catch(logFinishError).then(() => turn.afterResponse()),
       onError: (e) => console.error('generate stream failed:', redactPii((e as Error).message)),
     });
     return new Response(stream, {
@@ -227,38 +167,9 @@ export function createApp(s: Services, state: { ready: boolean }) {
     return c.json({ ...u, dailyTokenQuota: key.dailyTokenQuota, rateLimitPerMinute: key.rateLimitPerMinute });
   });
 
+  app.route('/', openAiChatRoutes(s, anyKey));
   app.route('/', dashboardRoutes(s));
   app.route('/', modelFilesRoutes(s));
   app.route('/', opsRoutes(s, { batchDir: s.config.BATCH_DIR, inputRoots: s.config.BATCH_INPUT_ROOTS.split(',').map((x) => x.trim()).filter(Boolean) }));
   return app;
-}
-
-async function persistTurn(s: Services, body: z.infer<typeof GenerateRequest>, r: PipelineResult, traceId: string, tokensIn: number, tokensOut: number, llmConfig: string) {
-  try {
-    const conv = await s.store.getOrCreateConversation(body.sessionId, body.userId ?? null);
-    await s.store.appendTurn(conv.id, { role: 'user', text: body.message, intent: r.route.intent, confidence: r.route.confidence, traceId });
-    await s.store.appendTurn(conv.id, {
-      role: 'assistant',
-      text: r.text,
-      intent: r.route.intent,
-      confidence: r.route.confidence,
-      routePath: r.route.path,
-      modelVersions: { classifier: r.route.modelVersion, generator: r.route.generator ?? 'none', embedder: s.embedder.name, llmConfig, ...(r.route.rerankerVersion ? { reranker: r.route.rerankerVersion } : {}) },
-      latencyMs: r.done.latencyMs,
-      tokensIn,
-      tokensOut,
-      costUsd: r.done.usage?.costUsd ?? null,
-      fallbacks: r.route.fallbacks,
-      traceId,
-    });
-    await s.store.appendPredictionLog({
-      modelName: 'intent-classifier',
-      modelVersion: r.route.modelVersion,
-      inputHash: hashApiKey(body.message),
-      output: { intent: r.route.intent, confidence: r.route.confidence },
-      latencyMs: r.done.latencyMs.classify ?? 0,
-    });
-  } catch (e) {
-    console.error('could not persist turn:', redactPii((e as Error).message));
-  }
 }

@@ -163,8 +163,9 @@ export async function* generatePipeline(
   const llmReq: LlmRequest = {
     system: settings.system,
     messages: [{ role: 'user', content: req.message }],
-    maxTokens: settings.maxTokensFor(pred?.intent),
-    ...(settings.temperature !== undefined ? { temperature: settings.temperature } : {}),
+    // The caller may ask for less output than the operator's budget, never more.
+    maxTokens: Math.min(settings.maxTokensFor(pred?.intent), req.generation?.maxTokens ?? Infinity),
+    ...((req.generation?.temperature ?? settings.temperature) !== undefined ? { temperature: req.generation?.temperature ?? settings.temperature } : {}),
     tier,
     priority,
     context: passages.map((p) => ({ id: p.documentId, title: p.title, text: p.text })),
@@ -256,7 +257,8 @@ export async function* generatePipeline(
 
   if (routed && sent.replace(/\W/g, '').length >= 12) {
     // Degradations that change the answer; the extractive generator itself is not one.
-    const clean = fallbacks.every((f) => f === 'llm_not_configured' || f === 'reranker_unavailable');
+    // An answer shaped by the caller's own output budget or temperature is not one to share.
+    const clean = !req.generation && fallbacks.every((f) => f === 'llm_not_configured' || f === 'reranker_unavailable');
     if (clean) {
       deps.fallbackAnswers.remember(pred?.intent, { question: req.message, text: sent, sources: sources.map((s) => s.id), at: Date.now() });
     }
