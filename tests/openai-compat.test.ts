@@ -1,0 +1,171 @@
+/**
+ * The OpenAI- and Cohere-compatible APIs through the official client packages, unchanged, against
+ * the real tiers: the edge Worker in workerd in front of the real regional service. The README's
+ * snippets (docs/examples) are the code under test where they apply.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../regional/src/config.ts';
+import { startRegional, type RunningRegional } from '../regional/src/server.ts';
+import { startEdgeProcess, type EdgeProcess } from '../scripts/edge-process.ts';
+import { askOnce, askStreaming } from '../docs/examples/openai-chat.ts';
+import { startSwitchProxy, type SwitchProxy } from './helpers/switch-proxy.ts';
+
+let dir: string;
+let regional: RunningRegional;
+let proxy: SwitchProxy;
+let edge: EdgeProcess;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sy-compat-'));
+  regional = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: join(dir, 'regional.db') }), () => {});
+  proxy = await startSwitchProxy(regional.url);
+  edge = await startEdgeProcess({
+    port: 20000 + Math.floor(Math.random() * 2000),
+    regionalUrl: proxy.url,
+    persistTo: join(dir, 'wrangler'),
+    vars: { MODEL_REFRESH_INTERVAL_MS: '0' },
+    quiet: true,
+  });
+}, 240_000);
+
+afterAll(async () => {
+  await edge?.stop();
+  await proxy?.close();
+  await regional?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const edgeClient = () => new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+const regionClient = (apiKey = 'dev-edge-key') => new OpenAI({ baseURL: `${regional.url}/v1`, apiKey, maxRetries: 0 });
+
+describe('OpenAI chat completions at the edge', () => {
+  it('answers a template question at the edge with zero LLM tokens, never calling the region', async () => {
+    const before = proxy.connections;
+    const c = await askOnce(edge.url, 'what is your return policy?');
+    expect(c.object).toBe('chat.completion');
+    expect(c.model).toBe('switchyard/template');
+    expect(c.choices[0].message.content).toMatch(/30 days/);
+    expect(c.choices[0].finish_reason).toBe('stop');
+    expect(c.usage).toMatchObject({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
+    const sy = (c as unknown as { switchyard: Record<string, any> }).switchyard;
+    expect(sy).toMatchObject({ path: 'template', intent: 'return_policy', requested_model: 'switchyard', cache: null });
+    expect(sy.confidence).toBeGreaterThanOrEqual(sy.thresholds.intent_route);
+    expect(sy.thresholds.cache_hit).toBeGreaterThan(sy.thresholds.cache_stale);
+    const raw = await edgeClient().chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hello!' }] }).withResponse();
+    expect(raw.response.headers.get('x-switchyard-route')).toBe('template');
+    expect(proxy.connections).toBe(before);
+  });
+
+  it('streams an LLM-path answer from the region as chat.completion.chunks with usage last', async () => {
+    const before = proxy.connections;
+    const r = await askStreaming(edge.url, [{ role: 'user', content: 'can you recommend a dark fantasy manga like berserk?' }]);
+    expect(r.model).toBe('region/extractive');
+    expect(r.text.length).toBeGreaterThan(20);
+    expect(r.usage).toBeTruthy();
+    expect(proxy.connections).toBeGreaterThan(before);
+    // The wire: role chunk first, [DONE] last, usage only in the chunk with no choices.
+    const res = await fetch(`${edge.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'x', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'which isekai light novels do you recommend?' }] }),
+    });
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    expect(res.headers.get('x-switchyard-route')).toBe('llm');
+    const frames = (await res.text()).split('\n\n').filter(Boolean).map((f) => f.replace(/^data: /, ''));
+    expect(frames.at(-1)).toBe('[DONE]');
+    const chunks = frames.slice(0, -1).map((f) => JSON.parse(f));
+    expect(chunks.every((c) => c.object === 'chat.completion.chunk')).toBe(true);
+    expect(chunks[0].choices[0].delta.role).toBe('assistant');
+    expect(chunks.at(-2).choices[0].finish_reason).toBe('stop');
+    expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { total_tokens: expect.any(Number) } });
+    expect(chunks.slice(0, -1).every((c) => c.usage === null)).toBe(true);
+  });
+
+  it('classifies the last user message with the earlier turns as history', async () => {
+    const c = await edgeClient().chat.completions.create({
+      model: 'switchyard',
+      messages: [
+        { role: 'user', content: 'do you ship to canada?' },
+        { role: 'assistant', content: 'Yes, we ship to Canada.' },
+        { role: 'user', content: 'thanks!' },
+      ],
+    });
+    expect((c as unknown as { switchyard: { intent: string } }).switchyard.intent).not.toBe('shipping_info');
+    expect(c.choices[0].message.content!.length).toBeGreaterThan(0);
+    // A follow-up on the LLM path streams with its history (mapping: tests/openai-mapping.test.ts).
+    const follow = await askStreaming(edge.url, [
+      { role: 'user', content: 'I loved frieren' },
+      { role: 'assistant', content: 'Frieren is a wonderful series.' },
+      { role: 'user', content: 'what should I read after frieren?' },
+    ]);
+    expect(follow.model).toBe('region/extractive');
+    expect(follow.text.length).toBeGreaterThan(20);
+  });
+
+  it('honours max_tokens and stop with finish_reason', async () => {
+    const long = await edgeClient().chat.completions.create({ model: 's', max_tokens: 3, messages: [{ role: 'user', content: 'what is your return policy?' }] });
+    expect(long.choices[0].finish_reason).toBe('length');
+    expect(long.choices[0].message.content!.length).toBeLessThanOrEqual(12);
+    const full = await edgeClient().chat.completions.create({ model: 's', messages: [{ role: 'user', content: 'what is your return policy?' }] });
+    const word = full.choices[0].message.content!.split(/\s+/)[3];
+    const stopped = await edgeClient().chat.completions.create({ model: 's', stop: [word], messages: [{ role: 'user', content: 'what is your return policy?' }] });
+    expect(stopped.choices[0].finish_reason).toBe('stop');
+    expect(stopped.choices[0].message.content).toBe(full.choices[0].message.content!.slice(0, full.choices[0].message.content!.indexOf(word)));
+  });
+
+  it('refuses unsupported parameters and bad messages with 400 in OpenAI error shape, naming the param', async () => {
+    const bad = async (body: Record<string, unknown>, param: string) => {
+      const err = await edgeClient()
+        .chat.completions.create({ model: 's', messages: [{ role: 'user', content: 'hi' }], ...body } as never)
+        .then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+      const e = err as InstanceType<typeof OpenAI.BadRequestError>;
+      expect(e.status).toBe(400);
+      expect(e.param).toBe(param);
+      expect(e.type).toBe('invalid_request_error');
+      expect(typeof e.code).toBe('string');
+    };
+    await bad({ tools: [{ type: 'function', function: { name: 'f', parameters: {} } }] }, 'tools');
+    await bad({ n: 2 }, 'n');
+    await bad({ logprobs: true }, 'logprobs');
+    await bad({ response_format: { type: 'json_schema', json_schema: { name: 'x', schema: {} } } }, 'response_format');
+    await bad({ frobnicate: 1 }, 'frobnicate');
+    await bad({ temperature: 3 }, 'temperature');
+    await bad({ messages: [{ role: 'system', content: 'be a pirate' }, { role: 'user', content: 'hi' }] }, 'messages[0].role');
+    await bad({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }] }, 'messages');
+    await bad({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://x/y.png' } }] }] }, 'messages[0].content[0].type');
+    await bad({ messages: [{ role: 'user', content: '   ' }] }, 'messages[0].content');
+    await bad({ messages: [] }, 'messages');
+    // n = 1, tool_choice "none" and text response_format ask for nothing and are accepted.
+    const ok = await edgeClient().chat.completions.create({ model: 's', n: 1, tool_choice: 'none', response_format: { type: 'text' }, messages: [{ role: 'user', content: 'hello' }] });
+    expect(ok.choices).toHaveLength(1);
+    const res = await fetch(`${edge.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"model": ' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'invalid_json', param: null } });
+  });
+});
+
+describe('OpenAI chat completions at the region (partners)', () => {
+  it('answers with the partner key, counts usage and refuses without one', async () => {
+    const admin = { authorization: 'Bearer dev-admin-key', 'content-type': 'application/json' };
+    const issued = await (await fetch(`${regional.url}/v1/admin/keys`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'compat partner', rateLimitPerMinute: 100 }) })).json();
+    const partner = regionClient(issued.key);
+    const c = await partner.chat.completions.create({ model: 'any', messages: [{ role: 'user', content: 'which manga would you recommend for a beginner?' }] });
+    expect(c.model).toMatch(/^region\//);
+    expect(c.choices[0].message.content!.length).toBeGreaterThan(10);
+    const usage = await (await fetch(`${regional.url}/v1/usage`, { headers: { authorization: `Bearer ${issued.key}` } })).json();
+    expect(usage.requests).toBe(1);
+    expect(usage.tokensOut).toBeGreaterThan(0);
+    const stream = await partner.chat.completions.create({ model: 'any', stream: true, messages: [{ role: 'user', content: 'do you ship to canada?' }] });
+    let text = '';
+    for await (const ch of stream) text += ch.choices[0]?.delta?.content ?? '';
+    expect(text.length).toBeGreaterThan(10);
+    const err = await regionClient('sy_nope').chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect((err as InstanceType<typeof OpenAI.AuthenticationError>).code).toBe('invalid_api_key');
+  });
+});
