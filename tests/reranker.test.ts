@@ -13,7 +13,7 @@ import { buildRerankerOnnx } from '../models/pipeline/onnx/reranker-graph.ts';
 import { loadEmbedderTable, referenceLogit, trainReranker, type RerankerWeights } from '../models/pipeline/reranker.ts';
 import { catalogQueries, policySections, storeKbPassages } from '../models/pipeline/reranker-data.ts';
 import { FEATURES } from '../models/pipeline/reranker-features.ts';
-import { loadCrossEncoder, loadModelFolder } from '../models/runtime/load-node.ts';
+import { loadCrossEncoder, loadModelFolder } from '../regional/src/inference/load-node.ts';
 
 const DIR = join(repoRoot(), 'models', 'default');
 const RERANKER = join(DIR, 'reranker');

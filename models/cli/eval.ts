@@ -14,7 +14,7 @@ import { writeIntentReport } from '../eval/report-html.ts';
 import { classifierBaseVectors } from '../pipeline/base-vectors.ts';
 import { repoRoot } from '../pipeline/datasets.ts';
 import { trainIntentModel } from '../pipeline/intent-model.ts';
-import { loadSentenceEmbedder } from '../runtime/load-node.ts';
+import { loadSentenceEmbedder } from '../pipeline/load-node.ts';
 import { CLASSIFIER_FLAGS, classifierOverrides, cliArgs, loadAnyDataset } from './args.ts';
 
 if (process.argv[2] === 'gate') {

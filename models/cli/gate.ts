@@ -31,15 +31,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { intentMetrics, percentile, type Prediction } from '../eval/metrics.ts';
+import { intentMetrics, percentile, type Prediction } from '../../shared/eval/metrics.ts';
 import { loadMrpc, repoRoot } from '../pipeline/datasets.ts';
 import type { Dataset } from '../pipeline/types.ts';
-import { loadCrossEncoder, loadIntentClassifier, loadSentenceEmbedder } from '../runtime/load-node.ts';
+import { loadCrossEncoder, loadIntentClassifier, loadSentenceEmbedder } from '../pipeline/load-node.ts';
 import { evaluateRerank } from '../eval/rerank-eval.ts';
 import { storeRetrievalLists } from '../eval/store-retrieval.ts';
 import { hitsAt, scorePairs } from '../eval/paraphrase-eval.ts';
 import { stsSpearman } from '../eval/sts-eval.ts';
-import cacheConfig from '../data/store/cache.json' with { type: 'json' };
+import cacheConfig from '../../domains/kitsune-books/cache.json' with { type: 'json' };
 import { DEFAULT_MARGINS, embedderChecks, rerankerChecks, latencyCheck, latencySpread, mcnemar, qualityChecks, type EmbedderGateResult, type GateLatency, type GateMargins, type GateModelResult, type RerankerGateResult } from '../../regional/src/ops/gate-rules.ts';
 import { writeGateReport, type GateDatasetResult, type GateReport } from '../../regional/src/ops/gate-report.ts';
 import { verifyRegisteredArtifact } from '../../regional/src/ops/register-folder.ts';
@@ -119,7 +119,7 @@ const latencyRounds = Math.max(3, Math.round(num('latency-rounds', 12)));
 // At least 100 queries per model per round, so that a round's p99 is not just its maximum.
 const latencyRuns = Math.max(100 * latencyRounds, Math.round(num('latency-runs', 6000)));
 const latencyRepeats = Math.max(1, Math.round(num('latency-repeats', 3)));
-const STORE_DIR = join(repoRoot(), 'models', 'data', 'store', 'intents');
+const STORE_DIR = join(repoRoot(), 'domains', 'kitsune-books', 'intents');
 const DEFAULT_BASELINE = join(repoRoot(), 'models', 'default', 'store-intent');
 const DEFAULT_EMBEDDER = join(repoRoot(), 'models', 'default', 'embedder');
 const DEFAULT_RERANKER = join(repoRoot(), 'models', 'default', 'reranker');
@@ -349,7 +349,7 @@ async function gateEmbedder(candDir: string): Promise<number> {
     embedder,
     latency: t.latency,
     notes: [
-      `Cache precision and recall at the configured hit threshold (${hitThreshold}, models/data/store/cache.json): what the cache serves if this embedder replaces the baseline without recalibration. Intent routing belongs to the classifier's gate.`,
+      `Cache precision and recall at the configured hit threshold (${hitThreshold}, domains/kitsune-books/cache.json): what the cache serves if this embedder replaces the baseline without recalibration. Intent routing belongs to the classifier's gate.`,
     ],
   };
   return finish(report, stemOf(cand.manifest), t.samples);

@@ -1,5 +1,5 @@
 /**
- * Retrieval + reranking evaluation on the store's held-out questions (models/data/store/kb/questions.jsonl).
+ * Retrieval + reranking evaluation on the store's held-out questions (domains/kitsune-books/kb/questions.jsonl).
  *
  *   npx tsx models/cli/rerank-eval.ts [--reranker <dir>] [--embedder <dir>] [--k 30]
  *
@@ -14,7 +14,7 @@ import { evaluateRerank, rankMetrics, recallAt } from '../eval/rerank-eval.ts';
 import { storeRetrievalLists } from '../eval/store-retrieval.ts';
 import { repoRoot } from '../pipeline/datasets.ts';
 import type { Hit } from '../pipeline/reranker-retrieval.ts';
-import { loadCrossEncoder } from '../runtime/load-node.ts';
+import { loadCrossEncoder } from '../pipeline/load-node.ts';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,5 +1,5 @@
 /**
- * The store knowledge base's held-out questions (models/data/store/kb/questions.jsonl) with the
+ * The store knowledge base's held-out questions (domains/kitsune-books/kb/questions.jsonl) with the
  * first-stage candidate lists a reranker sees: BM25, vectors (an embedder's sentence_embedding)
  * and their reciprocal rank fusion (k = 60), each the top `k`.
  */
@@ -9,7 +9,7 @@ import { cosine } from '../../shared/models/sentence-embedder.ts';
 import { storeKbPassages } from '../pipeline/reranker-data.ts';
 import { Bm25Index, reciprocalRankFusion, topK, type Hit } from '../pipeline/reranker-retrieval.ts';
 import { storeDir } from '../pipeline/store-data.ts';
-import { loadSentenceEmbedder } from '../runtime/load-node.ts';
+import { loadSentenceEmbedder } from '../pipeline/load-node.ts';
 import type { RerankQuestion } from './rerank-eval.ts';
 
 export async function storeRetrievalLists(embedderDir: string, k: number) {

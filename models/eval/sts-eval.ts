@@ -1,7 +1,7 @@
 /** STS-B: Spearman correlation between embedding cosine and the human similarity scores. */
 import { cosine, type SentenceEmbedder } from '../../shared/models/sentence-embedder.ts';
 import { loadStsb, type StsSplit } from '../pipeline/datasets.ts';
-import { spearman } from './metrics.ts';
+import { spearman } from '../../shared/eval/metrics.ts';
 
 export async function stsSpearman(emb: SentenceEmbedder, split: StsSplit): Promise<number> {
   const pairs = loadStsb(split);

@@ -11,6 +11,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { z } from 'zod';
+import { datasetOf } from '../../shared/domain/labelled-examples.ts';
 import { OOS, type Dataset, type LabeledExample } from './types.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -59,57 +60,15 @@ function readText(file: string): string {
 // ---------------------------------------------------------------------------------------------
 // JSONL
 
-const jsonlRow = z.object({
-  text: z.string().min(1, 'text must be a non-empty string'),
-  label: z.string().min(1, 'label must be a non-empty string'),
-});
-
-/**
- * Parses one JSONL file of `{"text","label"}` rows. Blank lines are skipped; any other bad line
- * throws `Error("<file>:<line>: ...")` (1-based line numbers).
- */
-export function parseJsonlExamples(content: string, file: string): LabeledExample[] {
-  const out: LabeledExample[] = [];
-  const lines = content.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i].replace(/\r$/, '');
-    if (raw.trim() === '') continue;
-    const where = `${file}:${i + 1}`;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (err) {
-      throw new Error(`${where}: invalid JSON (${(err as Error).message})`);
-    }
-    const parsed = jsonlRow.safeParse(value);
-    if (!parsed.success) {
-      const msg = parsed.error.issues
-        .map((iss) => `${iss.path.length ? iss.path.join('.') : '(row)'}: ${iss.message}`)
-        .join('; ');
-      throw new Error(`${where}: expected {"text": string, "label": string}: ${msg}`);
-    }
-    out.push({ text: parsed.data.text, label: parsed.data.label });
-  }
-  return out;
-}
-
-function readJsonl(file: string): LabeledExample[] {
-  return parseJsonlExamples(readText(file), file);
-}
-
 /**
  * A dataset folder holding train.jsonl, optional val.jsonl and test.jsonl, one
  * `{"text","label"}` object per line (label "oos" = out of scope).
  */
 export function loadJsonlDataset(dir: string, name: string = basename(resolve(dir))): Dataset {
-  const file = (split: string) => join(dir, `${split}.jsonl`);
-  for (const split of ['train', 'test']) {
-    if (!existsSync(file(split))) throw new Error(`${file(split)}: missing (required split)`);
-  }
-  const ds: Dataset = { name, train: readJsonl(file('train')), test: readJsonl(file('test')) };
-  if (existsSync(file('val'))) ds.val = readJsonl(file('val'));
-  if (ds.train.length === 0) throw new Error(`${file('train')}: no examples`);
-  return ds;
+  return datasetOf(name, (split) => {
+    const file = join(dir, `${split}.jsonl`);
+    return existsSync(file) ? { file, content: readText(file) } : { file };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

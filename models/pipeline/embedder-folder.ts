@@ -1,7 +1,7 @@
 /** Builds an embedder recipe and writes it as an HF-format folder with its manifest and STS-B scores. */
 import { rm } from 'node:fs/promises';
 import { stsSpearman } from '../eval/sts-eval.ts';
-import { loadSentenceEmbedder } from '../runtime/load-node.ts';
+import { loadSentenceEmbedder } from './load-node.ts';
 import { buildDefaultEmbedder, EMBEDDER_NAME, embedderSettings, RECIPE_VERSION, type EmbedderRecipe } from './default-embedder.ts';
 import { embedderConfig, writeHfModelFolder } from './hf-folder.ts';
 import { writeManifest } from './manifest-writer.ts';

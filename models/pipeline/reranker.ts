@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { sha256Hex, type ModelManifest } from '../../shared/models/manifest.ts';
 import { WordPieceTokenizer, type TokenizerJson } from '../../shared/tokenizer/wordpiece.ts';
 import { ndcgAt } from '../eval/rerank-eval.ts';
-import { loadModelFolder } from '../runtime/load-node.ts';
+import { loadModelFolder } from './load-node.ts';
 import { mulberry32 } from './datasets.ts';
 import { bertTokenizerConfig, classifierConfig, writeHfModelFolder } from './hf-folder.ts';
 import { writeManifest } from './manifest-writer.ts';
