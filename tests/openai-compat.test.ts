@@ -12,6 +12,8 @@ import { loadConfig } from '../regional/src/config.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
 import { startEdgeProcess, type EdgeProcess } from '../scripts/edge-process.ts';
 import { askOnce, askStreaming } from '../docs/examples/openai-chat.ts';
+import { embed } from '../docs/examples/openai-embeddings.ts';
+import { langchainChat, langchainEmbed } from '../docs/examples/langchain.ts';
 import { startSwitchProxy, type SwitchProxy } from './helpers/switch-proxy.ts';
 
 let dir: string;
@@ -167,5 +169,72 @@ describe('OpenAI chat completions at the region (partners)', () => {
     const err = await regionClient('sy_nope').chat.completions.create({ model: 'x', messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
     expect((err as InstanceType<typeof OpenAI.AuthenticationError>).code).toBe('invalid_api_key');
+  });
+});
+
+describe('models in OpenAI list shape', () => {
+  it('lists the router and the serving models on both tiers, keeping the edge versions and refresh state', async () => {
+    const edgeIds: string[] = [];
+    for await (const m of edgeClient().models.list()) edgeIds.push(m.id);
+    expect(edgeIds[0]).toBe('switchyard');
+    const body = await (await fetch(`${edge.url}/v1/models`)).json();
+    expect(body.object).toBe('list');
+    const clf = body.models.find((m: { role: string }) => m.role === 'intent-classifier');
+    expect(edgeIds).toContain(`${clf.name}@${clf.version}`);
+    expect(body.refresh).toMatchObject({ enabled: false });
+    const one = await edgeClient().models.retrieve(`${clf.name}@${clf.version}`);
+    expect((one as unknown as { switchyard: { sha256: string } }).switchyard.sha256).toBe(clf.sha256);
+    await expect(edgeClient().models.retrieve('gpt-4o')).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+
+    const regionIds: string[] = [];
+    for await (const m of regionClient().models.list()) regionIds.push(m.id);
+    expect(regionIds[0]).toBe('switchyard');
+    expect(regionIds.length).toBeGreaterThanOrEqual(4);
+    await expect(regionClient('sy_nope').models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+  });
+});
+
+describe('embeddings', () => {
+  const norm = (v: number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+  it('embeds with the SDK (base64 on the wire by default) and as floats, the same vectors', async () => {
+    const [a] = await embed(regional.url, 'dev-edge-key', ['do you ship to alaska']);
+    const floats = await regionClient().embeddings.create({ model: 'm', input: 'do you ship to alaska', encoding_format: 'float' });
+    expect(a).toHaveLength(floats.data[0].embedding.length);
+    a.forEach((x, i) => expect(x).toBeCloseTo(floats.data[0].embedding[i], 6));
+  });
+
+  it('honours dimensions: the leading dimensions at unit length', async () => {
+    const [full] = await embed(regional.url, 'dev-edge-key', ['berserk deluxe edition']);
+    const [short] = await embed(regional.url, 'dev-edge-key', ['berserk deluxe edition'], 32);
+    expect(short).toHaveLength(32);
+    expect(norm(short)).toBeCloseTo(1, 5);
+    const head = full.slice(0, 32);
+    short.forEach((x, i) => expect(x).toBeCloseTo(head[i] / norm(head), 5));
+    const err = await regionClient().embeddings.create({ model: 'm', input: 'x', dimensions: 4096 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((err as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('dimensions');
+  });
+
+  it('refuses empty strings anywhere and token arrays, naming the param', async () => {
+    const refused = async (input: unknown, param: string) => {
+      const err = await regionClient().embeddings.create({ model: 'm', input: input as string }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+      expect((err as InstanceType<typeof OpenAI.BadRequestError>).param).toBe(param);
+    };
+    await refused('', 'input');
+    await refused(['a', '  '], 'input[1]');
+    await refused([1, 2, 3], 'input');
+    await refused([[1, 2], [3]], 'input');
+  });
+
+  it('works from LangChain: OpenAIEmbeddings and ChatOpenAI', async () => {
+    const vectors = await langchainEmbed(regional.url, 'dev-edge-key', ['hello', 'manga']);
+    expect(vectors).toHaveLength(2);
+    expect(vectors[0].length).toBe(vectors[1].length);
+    const before = proxy.connections;
+    const reply = await langchainChat(edge.url, 'what is your return policy?');
+    expect(String(reply.content)).toMatch(/30 days/);
+    expect(reply.response_metadata.model_name).toBe('switchyard/template');
+    expect(proxy.connections).toBe(before);
   });
 });

@@ -10,10 +10,11 @@ import type { EdgeEnv } from './env.ts';
 import { edgeDeps } from './edge-deps.ts';
 import { executionCtx, runChat } from './chat/run-chat.ts';
 import { openAiChatRoutes } from './http/openai-chat.ts';
+import { openAiModelRoutes } from './http/openai-models.ts';
 import { CHAT_PAGE } from './http/chat-page.ts';
 import { errorResponse } from './http/errors.ts';
 import { edgeMetrics } from './http/metrics.ts';
-import { refreshStatus, scheduleModelRefresh } from './runtime/model-refresh.ts';
+import { scheduleModelRefresh } from './runtime/model-refresh.ts';
 import { traceHeaders } from '../../shared/api/trace.ts';
 import { collectEvents, sseStream, wantsJson } from '../../shared/api/event-response.ts';
 
@@ -55,24 +56,7 @@ app.get('/healthz', async (c) => {
 
 app.get('/metrics', (c) => c.text(edgeMetrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
 
-app.get('/v1/models', async (c) => {
-  const d = await edgeDeps(c.env);
-  if (!d.models.ok) return c.json({ models: [], unavailable: { code: d.models.code, reason: d.models.reason }, refresh: refreshStatus(c.env) });
-  const m = d.models.models;
-  const describe = (role: string, man: typeof m.manifests.classifier, source: string) => ({
-    role,
-    name: man.name,
-    version: man.version,
-    source,
-    sha256: man.files['onnx/model_quantized.onnx'],
-    files: man.files,
-    sizeBytes: man.sizeBytes,
-  });
-  return c.json({
-    models: [describe('intent-classifier', m.manifests.classifier, m.sources.classifier), describe('sentence-embedder', m.manifests.embedder, m.sources.embedder)],
-    refresh: refreshStatus(c.env),
-  });
-});
+app.route('/', openAiModelRoutes);
 
 app.post('/v1/classify', async (c) => {
   const body = validate(ClassifyRequest, await readJsonBody(c.req.raw, MAX_BODY_BYTES * 4));

@@ -20,14 +20,9 @@ import { opsRoutes } from './ops/routes.ts';
 import { dashboardRoutes } from './ops/dashboard-routes.ts';
 import { modelFilesRoutes } from './ops/model-files-routes.ts';
 import { openAiChatRoutes } from './http/openai/chat.ts';
+import { openAiModelRoutes } from './http/openai/models.ts';
+import { openAiEmbeddingRoutes } from './http/openai/embeddings.ts';
 import type { Services } from './services.ts';
-
-const EmbeddingsRequest = z.object({
-  input: z.union([z.string().min(1).max(32_000), z.array(z.string().max(32_000)).min(1).max(2048)]),
-  model: z.string().optional(),
-  encoding_format: z.enum(['float', 'base64']).default('float'),
-  user: z.string().optional(),
-});
 
 const RerankRequest = z.object({
   query: z.string().min(1).max(4000),
@@ -80,23 +75,7 @@ export function createApp(s: Services, state: { ready: boolean }) {
   app.get('/readyz', (c) => (state.ready ? c.json({ status: 'ready', models: s.models }) : c.json({ status: 'starting' }, 503)));
   app.get('/metrics', async (c) => c.body(await s.metrics.registry.metrics(), 200, { 'content-type': s.metrics.registry.contentType }));
 
-  app.post('/v1/embeddings', anyKey, async (c) => {
-    const body = validate(EmbeddingsRequest, await readJsonBody(c.req.raw, 8 * 1024 * 1024));
-    const inputs = typeof body.input === 'string' ? [body.input] : body.input;
-    const vectors = await s.embedder.embed(inputs);
-    const tokens = inputs.reduce((n, t) => n + approxTokens(t), 0);
-    await s.store.incrementUsage(c.get('apiKey').id, today(), { requests: 1, tokensIn: tokens });
-    return c.json({
-      object: 'list',
-      data: vectors.map((v, index) => ({
-        object: 'embedding',
-        index,
-        embedding: body.encoding_format === 'base64' ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') : Array.from(v),
-      })),
-      model: s.embedder.name,
-      usage: { prompt_tokens: tokens, total_tokens: tokens },
-    });
-  });
+  app.route('/', openAiEmbeddingRoutes(s, anyKey));
 
   app.post('/v1/rerank', anyKey, async (c) => {
     const body = validate(RerankRequest, await readJsonBody(c.req.raw, 8 * 1024 * 1024));
@@ -168,6 +147,7 @@ export function createApp(s: Services, state: { ready: boolean }) {
   });
 
   app.route('/', openAiChatRoutes(s, anyKey));
+  app.route('/', openAiModelRoutes(s, anyKey));
   app.route('/', dashboardRoutes(s));
   app.route('/', modelFilesRoutes(s));
   app.route('/', opsRoutes(s, { batchDir: s.config.BATCH_DIR, inputRoots: s.config.BATCH_INPUT_ROOTS.split(',').map((x) => x.trim()).filter(Boolean) }));

@@ -9,19 +9,15 @@ import { MAX_BODY_BYTES } from '../../../shared/api/chat.ts';
 import { readJsonBody } from '../../../shared/api/errors.ts';
 import { mapChatCompletionRequest } from '../../../shared/api/openai/chat-request.ts';
 import { awaitRoute, completionJson, completionStream, routeHeaders, SSE_HEADERS, type RoutingThresholds } from '../../../shared/api/openai/chat-response.ts';
-import { toOpenAiError } from '../../../shared/api/openai/errors.ts';
 import { traceHeaders } from '../../../shared/api/trace.ts';
 import type { EdgeDeps } from '../edge-deps.ts';
 import type { EdgeEnv } from '../env.ts';
 import { runChat } from '../chat/run-chat.ts';
+import { openAiErrorResponse } from './errors.ts';
 
 export const openAiChatRoutes = new Hono<{ Bindings: EdgeEnv }>();
 
-openAiChatRoutes.onError((err, c) => {
-  const { status, body } = toOpenAiError(err);
-  if (status >= 500) console.error('chat completion failed:', (err as Error)?.stack ?? err);
-  return c.json(body, status as 400);
-});
+openAiChatRoutes.onError(openAiErrorResponse);
 
 openAiChatRoutes.post('/v1/chat/completions', async (c) => {
   // Messages may carry up to 16 turns of history besides the answered one.
