@@ -3,9 +3,10 @@
  * the real tiers: the edge Worker in workerd in front of the real regional service. The README's
  * snippets (docs/examples) are the code under test where they apply.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CohereClientV2 } from 'cohere-ai';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../regional/src/config.ts';
@@ -14,6 +15,7 @@ import { startEdgeProcess, type EdgeProcess } from '../scripts/edge-process.ts';
 import { askOnce, askStreaming } from '../docs/examples/openai-chat.ts';
 import { embed } from '../docs/examples/openai-embeddings.ts';
 import { langchainChat, langchainEmbed } from '../docs/examples/langchain.ts';
+import { rerankV1, rerankV2 } from '../docs/examples/cohere-rerank.ts';
 import { startSwitchProxy, type SwitchProxy } from './helpers/switch-proxy.ts';
 
 let dir: string;
@@ -236,5 +238,48 @@ describe('embeddings', () => {
     expect(String(reply.content)).toMatch(/30 days/);
     expect(reply.response_metadata.model_name).toBe('switchyard/template');
     expect(proxy.connections).toBe(before);
+  });
+});
+
+describe('Cohere rerank v1 and v2', () => {
+  const docs = [
+    'One Piece, Vol. 100 by Eiichiro Oda. manga; Shonen, Adventure, Fantasy, Comedy. Volume 100, paperback, English. Age rating: Teen. Price $9.99. In stock (14). The landmark 100th volume, in the Wano arc.',
+    'Returns: unopened items may be returned within 30 days of delivery for a full refund.',
+    'Alaska and Hawaii: flat rate $12.99 via USPS Priority Mail, 5-8 business days.',
+    'Gift cards never expire and can be used on any order.',
+  ];
+  const query = 'is one piece vol 100 in stock?';
+
+  it('returns calibrated scores in [0, 1] in the reranker\'s own order, on both versions', async () => {
+    const logits = Array.from(await regional.services.rerank!(query, docs));
+    const order = logits.map((l, i) => ({ l, i })).sort((a, b) => b.l - a.l).map((x) => x.i);
+    const v2 = await new CohereClientV2({ token: 'dev-edge-key', environment: regional.url }).rerank({ model: 'switchyard-reranker', query, documents: docs });
+    expect(v2.results.map((r) => r.index)).toEqual(order);
+    expect(v2.results.every((r) => r.relevanceScore >= 0 && r.relevanceScore <= 1)).toBe(true);
+    const scores = v2.results.map((r) => r.relevanceScore);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+    const v1 = await rerankV1(regional.url, 'dev-edge-key', query, docs);
+    expect(v1.results.map((r) => r.index)).toEqual(order.slice(0, 2));
+    expect(v1.results[0].relevanceScore).toBeCloseTo(scores[0], 6);
+    expect(v1.results[0].document?.text).toBe(docs[order[0]]);
+    // The fitted calibration is the one applied (and the response says so).
+    const raw = await (await fetch(`${regional.url}/v2/rerank`, { method: 'POST', headers: { authorization: 'Bearer dev-edge-key', 'content-type': 'application/json' }, body: JSON.stringify({ model: 'm', query, documents: docs, top_n: 1 }) })).json();
+    expect(raw.meta.scores.calibrated).toBe(true);
+    const cal = JSON.parse(readFileSync('domains/kitsune-books/rerank-calibration.json', 'utf8'));
+    expect(raw.results[0].relevance_score).toBeCloseTo(1 / (1 + Math.exp(-(logits[order[0]] / cal.temperature + cal.bias))), 6);
+  });
+
+  it('keeps the relevant passage above 0.5 and the unrelated ones below (README snippet)', async () => {
+    const kept = await rerankV2(regional.url, 'dev-edge-key', query, docs);
+    expect(kept.map((r) => r.index)).toEqual([0]);
+  });
+
+  it('cuts documents at max_tokens_per_doc and refuses a v2 call without model', async () => {
+    const long = `${'filler words about nothing in particular '.repeat(40)} One Piece Vol. 100 by Eiichiro Oda, in stock.`;
+    const full = await new CohereClientV2({ token: 'dev-edge-key', environment: regional.url }).rerank({ model: 'm', query, documents: [long, docs[3]] });
+    const cut = await new CohereClientV2({ token: 'dev-edge-key', environment: regional.url }).rerank({ model: 'm', query, documents: [long, docs[3]], maxTokensPerDoc: 16 });
+    expect(cut.results.find((r) => r.index === 0)!.relevanceScore).toBeLessThan(full.results.find((r) => r.index === 0)!.relevanceScore);
+    const res = await fetch(`${regional.url}/v2/rerank`, { method: 'POST', headers: { authorization: 'Bearer dev-edge-key', 'content-type': 'application/json' }, body: JSON.stringify({ query, documents: docs }) });
+    expect(res.status).toBe(400);
   });
 });

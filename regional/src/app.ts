@@ -1,7 +1,8 @@
 /**
- * The regional service's HTTP API (Hono on Node): embeddings (OpenAI shape), rerank (Cohere
- * shape), generate (RAG + LLM as server-sent events), knowledge-base ingestion, partner keys,
- * usage, Prometheus metrics, health and readiness.
+ * The regional service's HTTP API (Hono on Node): generate (RAG + LLM as server-sent events),
+ * knowledge-base ingestion, partner keys, usage, Prometheus metrics, health and readiness; the
+ * OpenAI-compatible routes (chat completions, models, embeddings: http/openai/) and the
+ * Cohere-compatible rerank (http/cohere/) are registered from their own files.
  */
 import type { ServerResponse } from 'node:http';
 import { Hono } from 'hono';
@@ -11,7 +12,7 @@ import { ApiError, readJsonBody, validate } from '../../shared/api/errors.ts';
 import { collectEvents, sseStream, wantsJson } from '../../shared/api/event-response.ts';
 import { traceFrom } from '../../shared/api/trace.ts';
 import { issueApiKey } from './store/api-keys.ts';
-import { approxTokens, logFinishError, startTurn } from './http/generate-turn.ts';
+import { logFinishError, startTurn } from './http/generate-turn.ts';
 import { redactPii } from './generate/pii.ts';
 import { requireKey, today, type AuthVars } from './http/auth.ts';
 import { ingestDocument } from './retrieval/ingest.ts';
@@ -22,16 +23,8 @@ import { modelFilesRoutes } from './ops/model-files-routes.ts';
 import { openAiChatRoutes } from './http/openai/chat.ts';
 import { openAiModelRoutes } from './http/openai/models.ts';
 import { openAiEmbeddingRoutes } from './http/openai/embeddings.ts';
+import { cohereRerankRoutes } from './http/cohere/rerank.ts';
 import type { Services } from './services.ts';
-
-const RerankRequest = z.object({
-  query: z.string().min(1).max(4000),
-  documents: z.array(z.union([z.string().max(32_000), z.object({ text: z.string().max(32_000) })])).min(1).max(1000),
-  topN: z.number().int().min(1).optional(),
-  top_n: z.number().int().min(1).optional(),
-  model: z.string().optional(),
-  return_documents: z.boolean().default(false),
-});
 
 const DocumentRequest = z.object({
   id: z.string().min(1).max(200).regex(/^[\w.#:\/-]+$/, 'id may use letters, digits and _ . # : / -'),
@@ -77,21 +70,7 @@ export function createApp(s: Services, state: { ready: boolean }) {
 
   app.route('/', openAiEmbeddingRoutes(s, anyKey));
 
-  app.post('/v1/rerank', anyKey, async (c) => {
-    const body = validate(RerankRequest, await readJsonBody(c.req.raw, 8 * 1024 * 1024));
-    if (!s.rerank) throw new ApiError('MODEL_UNAVAILABLE', 'no reranker is loaded');
-    const docs = body.documents.map((d) => (typeof d === 'string' ? d : d.text));
-    const scores = await s.rerank(body.query, docs);
-    const topN = Math.min(body.topN ?? body.top_n ?? docs.length, docs.length);
-    const results = [...scores]
-      .map((score, index) => ({ index, relevance_score: score }))
-      .sort((a, b) => b.relevance_score - a.relevance_score)
-      .slice(0, topN)
-      .map((r) => (body.return_documents ? { ...r, document: { text: docs[r.index] } } : r));
-    const tokens = approxTokens(body.query) * docs.length + docs.reduce((n, d) => n + approxTokens(d), 0);
-    await s.store.incrementUsage(c.get('apiKey').id, today(), { requests: 1, tokensIn: tokens });
-    return c.json({ id: crypto.randomUUID(), results, meta: { model: s.models.find((m) => m.role === 'reranker')?.info.name, billed_units: { search_units: 1 } } });
-  });
+  app.route('/', cohereRerankRoutes(s, anyKey));
 
   app.post('/v1/generate', anyKey, async (c) => {
     const body = validate(GenerateRequest, await readJsonBody(c.req.raw, MAX_BODY_BYTES));
