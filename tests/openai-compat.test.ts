@@ -283,3 +283,37 @@ describe('Cohere rerank v1 and v2', () => {
     expect(res.status).toBe(400);
   });
 });
+
+describe('trace context', () => {
+  const traceId = '0af7651916cd43dd8448eb211c80319c';
+  const traceparent = `00-${traceId}-b7ad6b7169203331-01`;
+  const tracestate = 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7';
+
+  it('forwards tracestate with traceparent from the edge to the region', async () => {
+    proxy.mode = 'pass'; // drops pooled connections: the next call's request head is recorded
+    const c = await edgeClient().chat.completions.create(
+      { model: 's', messages: [{ role: 'user', content: 'can you recommend a cozy slice of life manga?' }] },
+      { headers: { traceparent, tracestate } },
+    );
+    expect((c as unknown as { switchyard: { trace_id: string } }).switchyard.trace_id).toBe(traceId);
+    const head = proxy.heads.filter((h) => h.startsWith('POST /v1/generate')).at(-1)!.toLowerCase();
+    expect(head).toContain(`traceparent: 00-${traceId}-`);
+    expect(head).toContain(`tracestate: ${tracestate.toLowerCase()}`);
+  });
+
+  it('puts traceparent and x-request-id on every regional response, errors included', async () => {
+    const headers = { authorization: 'Bearer dev-edge-key', 'content-type': 'application/json', traceparent, 'x-request-id': 'req-42' };
+    for (const res of [
+      await fetch(`${regional.url}/v1/embeddings`, { method: 'POST', headers, body: JSON.stringify({ input: 'hello' }) }),
+      await fetch(`${regional.url}/v1/rerank`, { method: 'POST', headers, body: JSON.stringify({ query: 'q', documents: ['a'] }) }),
+      await fetch(`${regional.url}/v1/embeddings`, { method: 'POST', headers: { ...headers, authorization: 'Bearer nope' }, body: '{}' }),
+    ]) {
+      expect(res.headers.get('traceparent')).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+      expect(res.headers.get('traceparent')).not.toBe(traceparent);
+      expect(res.headers.get('x-request-id')).toBe('req-42');
+    }
+    const fresh = await fetch(`${regional.url}/healthz`);
+    expect(fresh.headers.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(fresh.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});

@@ -10,7 +10,6 @@ import { z } from 'zod';
 import { GenerateRequest, MAX_BODY_BYTES } from '../../shared/api/chat.ts';
 import { ApiError, readJsonBody, validate } from '../../shared/api/errors.ts';
 import { collectEvents, sseStream, wantsJson } from '../../shared/api/event-response.ts';
-import { traceFrom } from '../../shared/api/trace.ts';
 import { issueApiKey } from './store/api-keys.ts';
 import { logFinishError, startTurn } from './http/generate-turn.ts';
 import { redactPii } from './generate/pii.ts';
@@ -24,6 +23,7 @@ import { openAiChatRoutes } from './http/openai/chat.ts';
 import { openAiModelRoutes } from './http/openai/models.ts';
 import { openAiEmbeddingRoutes } from './http/openai/embeddings.ts';
 import { cohereRerankRoutes } from './http/cohere/rerank.ts';
+import { traceHeaders, traceOf } from './http/trace-headers.ts';
 import type { Services } from './services.ts';
 
 const DocumentRequest = z.object({
@@ -57,6 +57,7 @@ export function createApp(s: Services, state: { ready: boolean }) {
     s.metrics.httpRequests.inc({ route, status: String(c.res.status) });
     s.metrics.httpDuration.observe({ route }, (performance.now() - t0) / 1000);
   });
+  app.use('*', traceHeaders);
   app.onError((err, c) => {
     if (err instanceof ApiError) return c.json(err.toBody(), err.status as 400);
     console.error('unhandled error:', redactPii(String((err as Error)?.stack ?? err)));
@@ -74,7 +75,7 @@ export function createApp(s: Services, state: { ready: boolean }) {
 
   app.post('/v1/generate', anyKey, async (c) => {
     const body = validate(GenerateRequest, await readJsonBody(c.req.raw, MAX_BODY_BYTES));
-    const traceId = traceFrom(c.req.header('traceparent')).traceId;
+    const traceId = traceOf(c.req.raw).traceId;
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     const turn = startTurn(s, body, { key: c.get('apiKey'), traceId, signal: c.req.raw.signal, outgoing });
     if (wantsJson(c.req.header('accept'))) {

@@ -10,10 +10,10 @@ import { MAX_BODY_BYTES } from '../../../../shared/api/chat.ts';
 import { readJsonBody } from '../../../../shared/api/errors.ts';
 import { mapChatCompletionRequest } from '../../../../shared/api/openai/chat-request.ts';
 import { awaitRoute, completionJson, completionStream, routeHeaders, SSE_HEADERS } from '../../../../shared/api/openai/chat-response.ts';
-import { traceFrom } from '../../../../shared/api/trace.ts';
 import type { Services } from '../../services.ts';
 import type { AuthVars } from '../auth.ts';
 import { logFinishError, startTurn } from '../generate-turn.ts';
+import { traceOf } from '../trace-headers.ts';
 import { openAiErrors } from './errors.ts';
 
 export function openAiChatRoutes(s: Services, anyKey: MiddlewareHandler<AuthVars>) {
@@ -21,7 +21,7 @@ export function openAiChatRoutes(s: Services, anyKey: MiddlewareHandler<AuthVars
   app.onError(openAiErrors);
   app.post('/v1/chat/completions', anyKey, async (c) => {
     const { chat, options } = mapChatCompletionRequest(await readJsonBody(c.req.raw, MAX_BODY_BYTES * 4), () => crypto.randomUUID());
-    const traceId = traceFrom(c.req.header('traceparent')).traceId;
+    const traceId = traceOf(c.req.raw).traceId;
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     const turn = startTurn(s, chat, { key: c.get('apiKey'), traceId, signal: c.req.raw.signal, outgoing });
     const route = await awaitRoute(turn.events);
