@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadJsonlDataset } from '../models/pipeline/datasets.ts';
 import { storeIntents } from '../models/pipeline/store-data.ts';
 import { loadBaseVectors, trainIntentModel, writeIntentFolder } from '../models/pipeline/intent-model.ts';
-import { latencyCheck, latencySpread, mcnemar, qualityChecks, type GateLatency, type GateModelResult } from '../regional/src/ops/gate-rules.ts';
+import { latencyCheck, latencySpread, mcnemar, qualityChecks, type GateLatency, type GateModelResult } from '../regional/src/ops/gate/rules.ts';
 import { registerModelFolder } from '../regional/src/ops/register-folder.ts';
 import { openStore } from '../regional/src/store/open.ts';
 import cacheConfig from '../domains/kitsune-books/cache.json' with { type: 'json' };
@@ -63,7 +63,7 @@ describe('gate CLI', () => {
   let slow: string;
 
   const gate = (args: string[], env: Record<string, string> = {}) =>
-    run(process.execPath, ['--import', 'tsx', 'models/cli/gate.ts', ...args, '--json', '--latency-runs', '1200', '--latency-rounds', '6', '--out', join(dir, 'reports')], {
+    run(process.execPath, ['--import', 'tsx', 'regional/src/ops/gate/cli.ts', ...args, '--json', '--latency-runs', '1200', '--latency-rounds', '6', '--out', join(dir, 'reports')], {
       cwd: ROOT,
       env: { ...process.env, DATABASE_URL: '', ...env },
       timeout: 60_000,

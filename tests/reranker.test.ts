@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CrossEncoder, CrossEncoderInputError } from '../shared/models/cross-encoder.ts';
 import { sha256Hex, type ModelManifest } from '../shared/models/manifest.ts';
 import type { OrtSession, OrtTensorConstructor } from '../shared/models/onnx-session.ts';
-import { evaluateRerank, ndcgAt, orderByScore, rankMetrics } from '../models/eval/rerank-eval.ts';
+import { evaluateRerank, ndcgAt, orderByScore, rankMetrics } from '../shared/eval/rerank-eval.ts';
 import { repoRoot } from '../models/pipeline/datasets.ts';
 import { decodeModel } from '../models/pipeline/onnx/proto.ts';
 import { buildRerankerOnnx } from '../models/pipeline/onnx/reranker-graph.ts';

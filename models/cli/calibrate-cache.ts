@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadMrpc, repoRoot } from '../pipeline/datasets.ts';
-import { hitsAt, scorePairs, type ScoredPair } from '../eval/paraphrase-eval.ts';
+import { hitsAt, scorePairs, type ScoredPair } from '../../shared/eval/paraphrase-eval.ts';
 import { loadSentenceEmbedder } from '../pipeline/load-node.ts';
 
 const emb = await loadSentenceEmbedder(join(repoRoot(), 'models', 'default', 'embedder'));

@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { calibratedScore, calibrationQuality, fitPlatt, RerankCalibration } from '../../shared/models/rerank-calibration.ts';
-import { storeRetrievalLists } from '../eval/store-retrieval.ts';
+import { storeRetrievalListsWith } from '../eval/store-retrieval.ts';
 import { repoRoot } from '../pipeline/datasets.ts';
 import { loadCrossEncoder } from '../pipeline/load-node.ts';
 import { storeDir } from '../pipeline/store-data.ts';
@@ -26,7 +26,7 @@ const embedderDir = resolve(flag('embedder', join(defaults, 'embedder')));
 const k = Number(flag('k', '30'));
 const out = resolve(flag('out', join(storeDir(), 'rerank-calibration.json')));
 
-const { rerankQuestions } = await storeRetrievalLists(embedderDir, k);
+const { rerankQuestions } = await storeRetrievalListsWith(embedderDir, k);
 const reranker = await loadCrossEncoder(rerankerDir);
 const rows: { q: number; logit: number; label: boolean }[] = [];
 for (const [q, rq] of rerankQuestions.entries()) {
