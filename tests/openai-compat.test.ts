@@ -16,6 +16,7 @@ import { askOnce, askStreaming } from '../docs/examples/openai-chat.ts';
 import { embed } from '../docs/examples/openai-embeddings.ts';
 import { langchainChat, langchainEmbed } from '../docs/examples/langchain.ts';
 import { rerankV1, rerankV2 } from '../docs/examples/cohere-rerank.ts';
+import { aiSdkAnswer, aiSdkStream } from '../docs/examples/ai-sdk.ts';
 import { startSwitchProxy, type SwitchProxy } from './helpers/switch-proxy.ts';
 
 let dir: string;
@@ -315,5 +316,17 @@ describe('trace context', () => {
     const fresh = await fetch(`${regional.url}/healthz`);
     expect(fresh.headers.get('traceparent')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     expect(fresh.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('Vercel AI SDK (OpenAI-compatible provider)', () => {
+  it('generates and streams through the edge, naming the path in the model id', async () => {
+    const t = await aiSdkAnswer(edge.url, 'what is your return policy?');
+    expect(t.text).toMatch(/30 days/);
+    expect(t.model).toBe('switchyard/template');
+    expect(t.usage.totalTokens).toBe(0);
+    const s = await aiSdkStream(edge.url, 'can you recommend a fantasy light novel series?');
+    expect(s.model).toMatch(/^region\//);
+    expect(s.text.length).toBeGreaterThan(20);
   });
 });
