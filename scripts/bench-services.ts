@@ -226,41 +226,29 @@ for (const q of cached) {
   }
 }
 out.openai_edge_cache_hit = await edgeCompletions(cached, 'cache');
-/** Time to the first content chunk of a streamed answer (client side), alternating edge and region direct. */
-async function firstContentMs(base: string, content: string, headers: Record<string, string>) {
-  const t0 = performance.now();
-  const res = await completion(base, content, true, headers);
-  const reader = res.body!.getReader();
-  const dec = new TextDecoder();
-  let buf = '';
-  let first = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buf += dec.decode(value, { stream: true });
-    if (!first && /"delta":\{"content":"[^"]/.test(buf)) first = performance.now() - t0;
-  }
-  if (!first || !buf.includes('"model":"region/')) throw new Error(`no LLM-path content from ${base}: ${buf.slice(0, 200)}`);
-  return first;
-}
-const llmQs = ['can you recommend a dark fantasy manga like berserk?', 'which isekai light novels do you recommend?', 'what should I read after frieren?', 'any cozy slice of life manga you would suggest?'];
-/** The same for the native routes (the edge's /v1/chat, the region's /v1/generate): the hop's own cost, without the OpenAI mapping. */
-async function firstDeltaMs(url: string, body: unknown, headers: Record<string, string>) {
+/** Time until the streamed body first matches `first` (client side); the whole body must match `whole`. */
+async function firstMs(url: string, body: unknown, headers: Record<string, string>, first: RegExp, whole: RegExp) {
   const t0 = performance.now();
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   const reader = res.body!.getReader();
   const dec = new TextDecoder();
   let buf = '';
-  let first = 0;
+  let at = 0;
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
     buf += dec.decode(value, { stream: true });
-    if (!first && buf.includes('event: delta')) first = performance.now() - t0;
+    if (!at && first.test(buf)) at = performance.now() - t0;
   }
-  if (!first) throw new Error(`no delta from ${url}`);
-  return first;
+  if (!at || !whole.test(buf)) throw new Error(`no LLM-path answer from ${url}: ${buf.slice(0, 200)}`);
+  return at;
 }
+/** OpenAI route: the first content chunk of an LLM-path answer. */
+const firstContentMs = (base: string, content: string, headers: Record<string, string>) =>
+  firstMs(base + '/v1/chat/completions', { model: 'switchyard', stream: true, messages: [{ role: 'user', content }] }, headers, /"delta":\{"content":"[^"]/, /"model":"region\//);
+/** Native routes (the edge's /v1/chat, the region's /v1/generate): the first delta event; the hop's own cost, without the OpenAI mapping. */
+const firstDeltaMs = (url: string, body: unknown, headers: Record<string, string>) => firstMs(url, body, headers, /event: delta/, /"path":"llm"/);
+const llmQs = ['can you recommend a dark fantasy manga like berserk?', 'which isekai light novels do you recommend?', 'what should I read after frieren?', 'any cozy slice of life manga you would suggest?'];
 const ttft = { viaEdge: [] as number[], regionDirect: [] as number[], nativeViaEdge: [] as number[], nativeRegionDirect: [] as number[] };
 for (let i = 0; i < Math.min(M, 150); i++) {
   const q = llmQs[i % llmQs.length];

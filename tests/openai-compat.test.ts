@@ -3,45 +3,31 @@
  * the real tiers: the edge Worker in workerd in front of the real regional service. The README's
  * snippets (docs/examples) are the code under test where they apply.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { CohereClientV2 } from 'cohere-ai';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../regional/src/config.ts';
-import { startRegional, type RunningRegional } from '../regional/src/server.ts';
-import { startEdgeProcess, type EdgeProcess } from '../scripts/edge-process.ts';
+import type { RunningRegional } from '../regional/src/server.ts';
+import type { EdgeProcess } from '../scripts/edge-process.ts';
 import { askOnce, askStreaming } from '../docs/examples/openai-chat.ts';
 import { embed } from '../docs/examples/openai-embeddings.ts';
 import { langchainChat, langchainEmbed } from '../docs/examples/langchain.ts';
 import { rerankV1, rerankV2 } from '../docs/examples/cohere-rerank.ts';
 import { aiSdkAnswer, aiSdkStream } from '../docs/examples/ai-sdk.ts';
-import { startSwitchProxy, type SwitchProxy } from './helpers/switch-proxy.ts';
+import { startEdgeStack, type EdgeStack } from './helpers/edge-stack.ts';
+import type { SwitchProxy } from './helpers/switch-proxy.ts';
 
-let dir: string;
+let stack: EdgeStack;
 let regional: RunningRegional;
 let proxy: SwitchProxy;
 let edge: EdgeProcess;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sy-compat-'));
-  regional = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: join(dir, 'regional.db') }), () => {});
-  proxy = await startSwitchProxy(regional.url);
-  edge = await startEdgeProcess({
-    port: 20000 + Math.floor(Math.random() * 2000),
-    regionalUrl: proxy.url,
-    persistTo: join(dir, 'wrangler'),
-    vars: { MODEL_REFRESH_INTERVAL_MS: '0' },
-    quiet: true,
-  });
+  ({ regional, proxy, edge } = stack = await startEdgeStack('sy-compat-', 20000));
 }, 240_000);
 
 afterAll(async () => {
-  await edge?.stop();
-  await proxy?.close();
-  await regional?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await stack?.close();
 });
 
 const edgeClient = () => new OpenAI({ baseURL: `${edge.url}/v1`, apiKey: 'unused', maxRetries: 0 });

@@ -9,11 +9,19 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { calibratedScore, calibrationQuality, fitPlatt, RerankCalibration } from '../../shared/models/rerank-calibration.ts';
+import { calibratedScore, calibrationQuality, RerankCalibration } from '../../shared/models/rerank-calibration.ts';
 import { storeRetrievalListsWith } from '../eval/store-retrieval.ts';
 import { repoRoot } from '../pipeline/datasets.ts';
 import { loadCrossEncoder } from '../pipeline/load-node.ts';
+import { plattScale } from '../pipeline/reranker.ts';
 import { storeDir } from '../pipeline/store-data.ts';
+
+/** The reranker's own Platt fit (as its training calibrates), as a temperature and a bias. */
+function fitPlatt(logits: number[], labels: boolean[]): { temperature: number; bias: number } {
+  const { alpha, beta } = plattScale(Float64Array.from(logits), Uint8Array.from(labels, Number));
+  if (!(alpha > 0)) throw new Error(`the fitted scale ${alpha} is not positive: the logits do not rank relevant passages higher`);
+  return { temperature: 1 / alpha, bias: beta };
+}
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,7 +1,7 @@
 /**
  * Relevance scores in [0, 1] from a reranker's logits: `sigmoid(logit / temperature + bias)`, with
- * the temperature and bias fitted (Platt scaling) on a domain's retrieval questions for one
- * reranker version (models/cli/calibrate-reranker.ts writes the file). Monotonic, so the order is
+ * the temperature and bias fitted (Platt scaling, models/pipeline/reranker.ts plattScale) on a
+ * domain's retrieval questions for one reranker version (models/cli/calibrate-reranker.ts writes the file). Monotonic, so the order is
  * the logits'. A reranker with no fitted calibration gets `sigmoid(logit)`, marked as uncalibrated.
  */
 import { z } from 'zod';
@@ -18,41 +18,6 @@ export type RerankCalibration = z.infer<typeof RerankCalibration>;
 export function calibratedScore(logit: number, cal: Pick<RerankCalibration, 'temperature' | 'bias'> | null): number {
   const z = cal ? logit / cal.temperature + cal.bias : logit;
   return 1 / (1 + Math.exp(-z));
-}
-
-/**
- * Platt scaling: the (scale, bias) of sigmoid(scale·x + bias) that minimise the log loss against
- * Platt's smoothed targets, by Newton's method on the two parameters.
- */
-export function fitPlatt(logits: number[], labels: boolean[]): { temperature: number; bias: number } {
-  const pos = labels.filter(Boolean).length;
-  const neg = labels.length - pos;
-  const hi = (pos + 1) / (pos + 2);
-  const lo = 1 / (neg + 2);
-  const t = labels.map((l) => (l ? hi : lo));
-  let a = 1;
-  let b = 0;
-  for (let it = 0; it < 100; it++) {
-    let g0 = 0, g1 = 0, h00 = 1e-9, h01 = 0, h11 = 1e-9;
-    logits.forEach((x, i) => {
-      const p = 1 / (1 + Math.exp(-(a * x + b)));
-      const d = p - t[i];
-      const w = p * (1 - p);
-      g0 += d * x;
-      g1 += d;
-      h00 += w * x * x;
-      h01 += w * x;
-      h11 += w;
-    });
-    const det = h00 * h11 - h01 * h01;
-    const da = (h11 * g0 - h01 * g1) / det;
-    const db = (h00 * g1 - h01 * g0) / det;
-    a -= da;
-    b -= db;
-    if (Math.abs(da) < 1e-10 && Math.abs(db) < 1e-10) break;
-  }
-  if (!(a > 0)) throw new Error(`the fitted scale ${a} is not positive: the logits do not rank relevant passages higher`);
-  return { temperature: 1 / a, bias: b };
 }
 
 /** Log loss, Brier score and expected calibration error (10 equal-width bins) of probabilities. */
