@@ -258,7 +258,23 @@ for (let i = 0; i < Math.min(M, 150); i++) {
   ttft.nativeRegionDirect.push(await firstDeltaMs(regional.url + '/v1/generate', { message: q, sessionId: `t${i}` }, { authorization: H.authorization }));
 }
 const [e, d, ne, nd] = [pct(ttft.viaEdge), pct(ttft.regionDirect), pct(ttft.nativeViaEdge), pct(ttft.nativeRegionDirect)];
-out.openai_stream_ttft = { viaEdge: e, regionDirect: d, edgeAddsP50Ms: +(e.p50 - d.p50).toFixed(3), native: { viaEdge: ne, regionDirect: nd, edgeAddsP50Ms: +(ne.p50 - nd.p50).toFixed(3) } };
+// What one local HTTP hop costs here: /healthz round trips, edge (client → wrangler dev → workerd) and region, alternating.
+const hop = { edge: [] as number[], region: [] as number[] };
+for (let i = 0; i < Math.min(M, 150); i++) {
+  for (const [k, url] of [['edge', edge.url], ['region', regional.url]] as const) {
+    const t0 = performance.now();
+    await (await fetch(url + '/healthz')).text();
+    hop[k].push(performance.now() - t0);
+  }
+}
+out.openai_stream_ttft = {
+  viaEdge: e,
+  regionDirect: d,
+  edgeAddsP50Ms: +(e.p50 - d.p50).toFixed(3),
+  native: { viaEdge: ne, regionDirect: nd, edgeAddsP50Ms: +(ne.p50 - nd.p50).toFixed(3) },
+  healthzRoundTrip: { edge: pct(hop.edge), region: pct(hop.region) },
+  loadAverage1m: +loadavg()[0].toFixed(1),
+};
 await edge.stop();
 }
 
