@@ -5,6 +5,8 @@
 import { catalogTitles } from 'switchyard:build-info';
 import cacheConfig from '../../domains/kitsune-books/cache.json';
 import entityTerms from '../../domains/kitsune-books/entities.json';
+import conversationJson from '../../domains/kitsune-books/conversation.json';
+import type { DialogueSlots } from '../../shared/conversation/dialogue-entities.ts';
 import faq from '../../domains/kitsune-books/kb/faq.json';
 import routesJson from '../../domains/kitsune-books/routes.json';
 import templatesJson from '../../domains/kitsune-books/templates.json';
@@ -21,6 +23,8 @@ export const storeData = {
   faq: faq as FaqEntry[],
   entityTerms: entityTerms.term as Record<string, string[]>,
   catalog: catalogTitles,
+  /** Product slots and place aliases for follow-ups (checked with zod by the tests and the edge). */
+  conversation: conversationJson as DialogueSlots,
   cache: { thresholds: cacheConfig.thresholds as CacheThresholds, refreshMs: cacheConfig.refreshMs },
 };
 

@@ -13,6 +13,7 @@ import { openAiChatRoutes } from './http/openai-chat.ts';
 import { openAiModelRoutes } from './http/openai-models.ts';
 import { CHAT_PAGE } from './http/chat-page.ts';
 import { errorResponse } from './http/errors.ts';
+import { sessionRoutes } from './http/session-routes.ts';
 import { edgeMetrics } from './http/metrics.ts';
 import { scheduleModelRefresh } from './runtime/model-refresh.ts';
 import { traceHeaders } from '../../shared/api/trace.ts';
@@ -98,6 +99,11 @@ app.post('/v1/chat', async (c) => {
 });
 
 app.route('/', openAiChatRoutes);
+
+sessionRoutes(app, (c) => {
+  const ctx = executionCtx(c as { executionCtx: { waitUntil(p: Promise<unknown>): void } });
+  return (p) => ctx.waitUntil(p.catch(() => {}));
+});
 
 function timingSafeEqual(a: string, b: string): boolean {
   const x = new TextEncoder().encode(a);

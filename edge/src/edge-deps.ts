@@ -8,6 +8,9 @@ import entityTerms from '../../domains/kitsune-books/entities.json';
 import routesJson from '../../domains/kitsune-books/routes.json';
 import templatesJson from '../../domains/kitsune-books/templates.json';
 import cacheConfig from '../../domains/kitsune-books/cache.json';
+import conversationJson from '../../domains/kitsune-books/conversation.json';
+import { dialogueEntitiesFor } from '../../shared/conversation/conversation-data.ts';
+import type { DialogueEntities } from '../../shared/conversation/dialogue-entities.ts';
 import { EntityExtractor } from '../../shared/cache/entities.ts';
 import { SemanticCache } from '../../shared/cache/semantic-cache.ts';
 import { storeGazetteer } from '../../shared/cache/store-gazetteer.ts';
@@ -23,6 +26,7 @@ export interface EdgeDeps {
   templates: TemplateAnswers;
   cache: SemanticCache | null;
   entities: EntityExtractor;
+  dialogue: DialogueEntities;
 }
 
 let deps: Promise<EdgeDeps> | null = null;
@@ -66,7 +70,14 @@ async function depsFor(env: EdgeEnv, models: ModelState, previous: EdgeDeps | nu
           thresholds: cacheConfig.thresholds,
           refreshMs: cacheConfig.refreshMs,
         });
-  return { models, routes, templates, cache, entities: previous?.entities ?? new EntityExtractor(storeGazetteer(entityTerms.term, catalog)) };
+  return {
+    models,
+    routes,
+    templates,
+    cache,
+    entities: previous?.entities ?? new EntityExtractor(storeGazetteer(entityTerms.term, catalog)),
+    dialogue: previous?.dialogue ?? dialogueEntitiesFor(entityTerms.term, catalog, conversationJson),
+  };
 }
 
 /**

@@ -6,6 +6,8 @@
  * `npm run -s eval -- sts [--embedder <dir>] [--dimensions 64,32] [--json]`: STS-B Spearman of the static embedder
  *   (and of its vectors shortened to each size, as the embeddings API's `dimensions` does).
  * `npm run -s eval -- gate --candidate <dir | name@version> …`: the evaluation gate (regional/src/ops/gate/cli.ts).
+ * `npm run -s eval -- dialogue [--json] …`: the store's dialogue set against the running tiers
+ *   (scripts/eval/dialogue.ts, spawned: models/ never imports the runtimes).
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -22,6 +24,7 @@ import { CLASSIFIER_FLAGS, classifierOverrides, cliArgs, loadAnyDataset } from '
 /** Subcommands that run the service's own code: spawned with their own flags, never imported (models/ is build time). */
 const FORWARDED: Record<string, string> = {
   gate: 'regional/src/ops/gate/cli.ts',
+  dialogue: 'scripts/eval/dialogue.ts',
 };
 
 const forwarded = FORWARDED[process.argv[2]];

@@ -12,7 +12,7 @@ import { ApiError, readJsonBody, validate } from '../../shared/api/errors.ts';
 import { collectEvents, sseStream, wantsJson } from '../../shared/api/event-response.ts';
 import { issueApiKey } from './store/api-keys.ts';
 import { logFinishError, startTurn } from './http/generate-turn.ts';
-import { redactPii } from './generate/pii.ts';
+import { redactPii } from '../../shared/privacy/pii.ts';
 import { requireKey, today, type AuthVars } from './http/auth.ts';
 import { ingestDocument } from './retrieval/ingest.ts';
 import { RetrievalError } from './retrieval/errors.ts';

@@ -1,7 +1,7 @@
 /**
  * Runs the edge chat pipeline for one request of any of the edge's chat routes (`/v1/chat`,
- * `/v1/chat/completions`): builds its deps from the Worker's env (region, timeouts, trace,
- * waitUntil) and counts each answer in the metrics as it completes. Refuses nothing itself.
+ * `/v1/chat/completions`): builds its deps from the Worker's env (region, timeouts, trace, the
+ * session, waitUntil) and counts each answer in the metrics as it completes. Refuses nothing itself.
  */
 import type { Context } from 'hono';
 import type { ChatEvent, ChatRequest, DoneEvent, RouteEvent } from '../../../shared/api/chat.ts';
@@ -9,6 +9,8 @@ import { traceFrom, type Trace } from '../../../shared/api/trace.ts';
 import { edgeDeps, type EdgeDeps } from '../edge-deps.ts';
 import type { EdgeEnv } from '../env.ts';
 import { edgeMetrics } from '../http/metrics.ts';
+import { sessionTimeoutMs } from '../http/session-routes.ts';
+import { durableSession } from '../session/session-client.ts';
 import { chatPipeline } from './pipeline.ts';
 
 export interface RunningChat {
@@ -17,10 +19,20 @@ export interface RunningChat {
   deps: EdgeDeps;
 }
 
-export async function runChat(c: Context<{ Bindings: EdgeEnv }>, body: ChatRequest): Promise<RunningChat> {
+/**
+ * `stateless`: the request holds the whole conversation (OpenAI's `messages`), so the session store
+ * is neither read nor written. Otherwise a client's `history` replaces the session store for this
+ * request, and without one the session (a Durable Object) is the conversation.
+ */
+export async function runChat(c: Context<{ Bindings: EdgeEnv }>, body: ChatRequest, opts: { stateless?: boolean } = {}): Promise<RunningChat> {
   const d = await edgeDeps(c.env);
   const trace = traceFrom(c.req.header('traceparent'), c.req.header('tracestate'));
   const ctx = executionCtx(c);
+  const background = (p: Promise<unknown>) => ctx.waitUntil(p.catch(() => {}));
+  const session =
+    opts.stateless || body.history?.length
+      ? null
+      : durableSession(c.env.SESSIONS, body.sessionId, { timeoutMs: sessionTimeoutMs(c.env), background, onError: (op) => edgeMetrics.sessionError(op) });
   const events = observed(c.env, body.sessionId, d.models.ok ? d.models.models.embedderVersion : undefined, chatPipeline(body, {
     ...d,
     upstream: {
@@ -32,8 +44,10 @@ export async function runChat(c: Context<{ Bindings: EdgeEnv }>, body: ChatReque
       idleMs: Number(c.env.UPSTREAM_IDLE_TIMEOUT_MS ?? 10000),
     },
     traceId: trace.traceId,
-    background: (p) => ctx.waitUntil(p.catch(() => {})),
+    session,
+    background,
     onCacheLookup: (r) => edgeMetrics.cacheLookup(r),
+    onResolution: (kind, confident) => edgeMetrics.resolution(kind, confident),
     signal: c.req.raw.signal,
   }));
   return { events, trace, deps: d };

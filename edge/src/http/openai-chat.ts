@@ -22,7 +22,8 @@ openAiChatRoutes.onError(openAiErrorResponse);
 openAiChatRoutes.post('/v1/chat/completions', async (c) => {
   // Messages may carry up to 16 turns of history besides the answered one.
   const { chat, options } = mapChatCompletionRequest(await readJsonBody(c.req.raw, MAX_BODY_BYTES * 4), () => crypto.randomUUID());
-  const { events, trace, deps } = await runChat(c, chat);
+  // OpenAI's messages are the whole conversation: no session store is read or written.
+  const { events, trace, deps } = await runChat(c, chat, { stateless: true });
   const route = await awaitRoute(events);
   const ctx = { id: `chatcmpl-${crypto.randomUUID().replace(/-/g, '')}`, created: Math.floor(Date.now() / 1000), thresholds: thresholdsOf(deps) };
   const headers = { ...traceHeaders(trace), ...routeHeaders(route) };

@@ -8,7 +8,8 @@ import type { ServerResponse } from 'node:http';
 import type { GenerateRequest } from '../../../shared/api/chat.ts';
 import { hashApiKey } from '../store/api-keys.ts';
 import { generatePipeline, type PipelineResult } from '../generate/pipeline.ts';
-import { redactPii } from '../generate/pii.ts';
+import { redactPii } from '../../../shared/privacy/pii.ts';
+import { readSessionTurns, recordExchange } from '../conversation/session-turns.ts';
 import { hybridSearch } from '../retrieval/hybrid.ts';
 import { observePrediction } from '../ops/drift-monitor.ts';
 import { liveRollouts } from '../ops/live-rollouts.ts';
@@ -57,7 +58,11 @@ export function startTurn(s: Services, body: GenerateRequest, o: { key: ApiKeyRe
         rerankMs: s.config.RERANK_TIMEOUT_MS,
         llmFirstTokenMs: s.config.LLM_FIRST_TOKEN_TIMEOUT_MS,
         llmTotalMs: s.config.LLM_TOTAL_TIMEOUT_MS,
+        historyMs: s.config.HISTORY_TIMEOUT_MS,
       },
+      // The session's stored turns, unless the request carries its own history.
+      history: (sessionId) => readSessionTurns(s.store, sessionId, { idleMs: s.config.SESSION_IDLE_MS }),
+      historyTokenBudget: s.config.HISTORY_TOKEN_BUDGET,
       guardrailMode: s.config.GUARDRAILS,
       onStage: (stage, ms) => s.metrics.stageDuration.observe({ stage }, ms / 1000),
       onFallback: (kind) => s.metrics.fallback(kind),
@@ -87,23 +92,15 @@ export function startTurn(s: Services, body: GenerateRequest, o: { key: ApiKeyRe
 }
 
 async function persistTurn(s: Services, body: GenerateRequest, r: PipelineResult, traceId: string, tokensIn: number, tokensOut: number, llmConfig: string) {
+  const modelVersions = { classifier: r.route.modelVersion, generator: r.route.generator ?? 'none', embedder: s.embedder.name, llmConfig, ...(r.route.rerankerVersion ? { reranker: r.route.rerankerVersion } : {}) };
   try {
-    const conv = await s.store.getOrCreateConversation(body.sessionId, body.userId ?? null);
-    await s.store.appendTurn(conv.id, { role: 'user', text: body.message, intent: r.route.intent, confidence: r.route.confidence, traceId });
-    await s.store.appendTurn(conv.id, {
-      role: 'assistant',
-      text: r.text,
-      intent: r.route.intent,
-      confidence: r.route.confidence,
-      routePath: r.route.path,
-      modelVersions: { classifier: r.route.modelVersion, generator: r.route.generator ?? 'none', embedder: s.embedder.name, llmConfig, ...(r.route.rerankerVersion ? { reranker: r.route.rerankerVersion } : {}) },
-      latencyMs: r.done.latencyMs,
-      tokensIn,
-      tokensOut,
-      costUsd: r.done.usage?.costUsd ?? null,
-      fallbacks: r.route.fallbacks,
-      traceId,
-    });
+    await recordExchange(s.store, body, r, { traceId, tokensIn, tokensOut, modelVersions });
+  } catch (e) {
+    // The answer is out; the next turn on this session will just see less history.
+    s.metrics.fallback('session_unavailable');
+    console.error('could not store the turn:', redactPii((e as Error).message));
+  }
+  try {
     await s.store.appendPredictionLog({
       modelName: 'intent-classifier',
       modelVersion: r.route.modelVersion,
@@ -112,7 +109,7 @@ async function persistTurn(s: Services, body: GenerateRequest, r: PipelineResult
       latencyMs: r.done.latencyMs.classify ?? 0,
     });
   } catch (e) {
-    console.error('could not persist turn:', redactPii((e as Error).message));
+    console.error('could not log the prediction:', redactPii((e as Error).message));
   }
 }
 

@@ -104,7 +104,8 @@ export function mapChatCompletionRequest(raw: unknown, newSessionId: () => strin
     message,
     sessionId,
     ...(body.user ? { userId: body.user } : {}),
-    ...(history.length ? { history } : {}),
+    // Always set, even empty: the messages are the whole conversation, so no stored session is read.
+    history,
     ...(maxTokens !== undefined || body.temperature != null
       ? { generation: { ...(maxTokens !== undefined ? { maxTokens } : {}), ...(body.temperature != null ? { temperature: body.temperature } : {}) } }
       : {}),

@@ -1,7 +1,7 @@
 /** Hono error handler of the region's OpenAI- and Cohere-compatible routes: `{error: {message, type, param, code}}`. */
 import type { Context } from 'hono';
 import { toOpenAiError } from '../../../../shared/api/openai/errors.ts';
-import { redactPii } from '../../generate/pii.ts';
+import { redactPii } from '../../../../shared/privacy/pii.ts';
 
 export function openAiErrors(err: unknown, c: Context): Response {
   const { status, body } = toOpenAiError(err);
