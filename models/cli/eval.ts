@@ -6,6 +6,8 @@
  * `npm run -s eval -- sts [--embedder <dir>] [--dimensions 64,32] [--json]`: STS-B Spearman of the static embedder
  *   (and of its vectors shortened to each size, as the embeddings API's `dimensions` does).
  * `npm run -s eval -- gate --candidate <dir | name@version> …`: the evaluation gate (regional/src/ops/gate/cli.ts).
+ * `npm run -s eval -- answers [--json] [--generator extractive|bedrock|openai] …`: the golden answer
+ *   set scored on the region's answers (scripts/eval/answers.ts, spawned: it runs the region).
  * `npm run -s eval -- dialogue [--json] …`: the store's dialogue set against the running tiers
  *   (scripts/eval/dialogue.ts, spawned: models/ never imports the runtimes).
  */
@@ -24,6 +26,7 @@ import { CLASSIFIER_FLAGS, classifierOverrides, cliArgs, loadAnyDataset } from '
 /** Subcommands that run the service's own code: spawned with their own flags, never imported (models/ is build time). */
 const FORWARDED: Record<string, string> = {
   gate: 'regional/src/ops/gate/cli.ts',
+  answers: 'scripts/eval/answers.ts',
   dialogue: 'scripts/eval/dialogue.ts',
 };
 
@@ -102,7 +105,7 @@ async function evalCommand(): Promise<void> {
     };
     console.log(JSON.stringify(result, values.json ? undefined : null, values.json ? undefined : 2));
   } else {
-    console.error('usage: npm run -s eval -- intent --data <dir> [--json] [--peer] | sts [--json]');
+    console.error('usage: npm run -s eval -- intent --data <dir> [--json] [--peer] | sts [--json] | answers [--json] [--generator g]');
     process.exit(2);
   }
 }
