@@ -125,7 +125,7 @@ export async function* generatePipeline(
   for (const p of gen.passages ?? []) if (!screened.sources.some((x) => x.id === p.id)) screened.sources.push({ id: p.id, title: p.title ?? p.id });
   if (gen.routed && isUsable(gen.sent)) {
     // Remembered and cacheable only when clean and grounded (no wrong answer is cached), and not
-    // shaped by the caller's own output budget or temperature.
+    // shaped by the caller's own output budget or temperature (not an answer to share).
     const clean = !req.generation && isClean(run.fallbacks) && !gen.unsupported && answerGrounded(gen.sent, guard.groundingText, deps.titles);
     if (clean) deps.fallbackAnswers.remember(pred?.intent, { question: req.message, text: gen.sent, sources: screened.sources.map((s) => s.id), at: Date.now() });
     const done = events.done(usage);
