@@ -85,7 +85,7 @@ async function ask(url: string, key: string, q: GoldenQuestion, timeoutMs = 60_0
 async function serveLlmConfig(region: RunningRegional, dir: string, adminKey: string): Promise<void> {
   const { record } = await registerModelFolder(region.services.store.registry, dir, { registeredBy: 'eval-answers', gitCommit: null });
   if (record.kind !== 'llm-config') throw new Error(`${dir} is a ${record.kind}, not an llm-config`);
-  await region.services.store.registry.setStage(record.name, record.version, 'production', { actor: 'eval-answers', reason: 'scored on the golden answer set' });
+  for (const stage of ['staging', 'production'] as const) await region.services.store.registry.setStage(record.name, record.version, stage, { actor: 'eval-answers', reason: 'scored on the golden answer set' });
   for (let i = 0; i < 200; i++) {
     const st = (await (await fetch(`${region.url}/v1/ops/rollouts/${record.name}/status`, { headers: { authorization: `Bearer ${adminKey}` } })).json()) as { control?: string };
     if (st.control === record.version) return;
