@@ -111,11 +111,26 @@ describe('scoring', () => {
     const again = scoreTurn('again', 1, canada.turns[1], reply(canada.turns[1], { path: 'cache', text: `(The assistant is busy, so here is an earlier answer to a similar question.) ${canadaAnswer.text}` }), ledger, LAT);
     expect(again.checks.wrongCacheHit).toBe(false);
     expect(summarize([wrong, again], () => ['cache_trap']).wrongCacheHits).toBe(1);
-    // One text that answered two questions in the run (a generic table): a hit for either is not wrong.
+    // One text that answered several questions in the run (a shared rate row): a hit for one of them is right.
     const other = dialogues.filter((d) => d.trapGroup === 'ship-time')[2];
     scoreTurn(other.id, 1, other.turns[1], reply(other.turns[1], { text: canadaAnswer.text }), ledger, LAT);
     expect(scoreTurn('late', 1, other.turns[1], reply(other.turns[1], { path: 'cache', text: canadaAnswer.text }), ledger, LAT).checks.wrongCacheHit).toBe(false);
     expect(scoreTurn('late', 1, japan.turns[1], reply(japan.turns[1], { path: 'cache', text: canadaAnswer.text }), ledger, LAT).failures.at(-1)).toMatch(/the answer to ship:canada:time .*, ship:/);
+  });
+
+  it('judges a hit cached for another question about the same entities by whether it answers this one', () => {
+    const d = dialogues.find((x) => x.id.startsWith('trap-author-') && x.turns.length === 3)!;
+    const [, author, age] = d.turns;
+    const ledger = new CacheLedger();
+    const ageAnswer = reply(age);
+    scoreTurn(d.id, 2, age, ageAnswer, ledger, LAT);
+    // "who wrote it?" served the age-rating answer: same title, another question, no author.
+    const wrong = scoreTurn('s2', 1, author, reply(author, { path: 'cache', text: ageAnswer.text }), ledger, LAT);
+    expect(wrong.checks.wrongCacheHit).toBe(true);
+    // An answer cached for "what's it rated?" that also names the author answers "who wrote it?".
+    const both = reply(age, { text: `${ageAnswer.text}. ${author.expect.mustContain.map((f) => f.split('|')[0]).join('. ')}` });
+    scoreTurn(d.id, 2, age, both, ledger, LAT);
+    expect(scoreTurn('s3', 1, author, reply(author, { path: 'cache', text: both.text }), ledger, LAT).checks.wrongCacheHit).toBe(false);
   });
 
   it('matches facts and entities the way answers word them', () => {

@@ -200,7 +200,9 @@ const DESTS: Dest[] = [
 const dash = (s: string) => s.replace('–', '-');
 const shipTurn = (d: Dest, msg: string, followUp: boolean, what: 'yes' | 'time' | 'price' | 'express', not: Dest | null): DialogueTurn => {
   const range = (x: Dest) => dash(x.time).replace(' business days', '');
-  const must = what === 'time' ? [range(d)] : what === 'price' ? [d.std] : what === 'express' ? [d.exp!] : [d.name.replace(/^the /, '')];
+  // "Yes, we ship to X" may name X by its row in the rate table (the UK as United Kingdom, France as the European Union).
+  const named = [d.name.replace(/^the /, ''), ...(d.place === 'united kingdom' ? ['United Kingdom'] : []), ...(['germany', 'france', 'ireland'].includes(d.place) ? ['European Union'] : [])].join('|');
+  const must = what === 'time' ? [range(d)] : what === 'price' ? [d.std] : what === 'express' ? [d.exp!] : [named];
   const mustNot = not && what !== 'yes' ? [what === 'time' ? range(not) : what === 'price' ? not.std : not.exp!].filter((x) => !must.includes(x)) : [];
   const resolved = { yes: `Do you ship to ${d.name}?`, time: `How long does shipping to ${d.name} take?`, price: `How much is shipping to ${d.name}?`, express: `How much is express shipping to ${d.name}?` }[what];
   const entities = [place(d.place), ...(what === 'express' ? [] : [])];

@@ -1,7 +1,7 @@
 /**
  * Scoring of the dialogue evaluation, pure (no I/O): one turn's reply against its expectation
- * (intent, path class, facts, resolution), the ledger that tells which turn a cached answer came
- * from (so a hit from another answer key counts as a wrong cache hit), and the summary figures.
+ * (intent, path class, facts, resolution), the ledger that tells which turns a cached answer came
+ * from (so a hit that answered another question counts as a wrong cache hit), and the summary figures.
  * Refuses nothing; an unexpected reply simply fails its checks.
  */
 import type { ChatReply, RoutePath } from '../../shared/api/chat.ts';
@@ -38,6 +38,9 @@ export function entitiesMatch(expected: readonly ExpectedEntity[], actual: reado
   return true;
 }
 
+/** The same entities of every kind on both sides. */
+export const sameEntities = (a: readonly ExpectedEntity[], b: readonly ExpectedEntity[]) => entitiesMatch(a, b) && entitiesMatch(b, a);
+
 export function pathFits(expected: PathClass, actual: RoutePath): boolean {
   if (expected === 'template') return actual === 'template';
   if (expected === 'cacheable') return actual === 'cache' || actual === 'llm';
@@ -47,6 +50,7 @@ export function pathFits(expected: PathClass, actual: RoutePath): boolean {
 export interface AnswerOrigin {
   answerKey: string;
   dialogueId: string;
+  entities: readonly ExpectedEntity[];
 }
 
 /** Which turns each answer the edge may have cached came from, by its text (one text may answer several questions). */
@@ -102,14 +106,16 @@ export function scoreTurn(
   let wrongCacheHit = false;
   let cacheOrigin: string | null | undefined;
   if (reply.route.path === 'cache') {
-    // Wrong when none of the questions this text answered in the run is this turn's question.
+    // Right when the text was produced for this question, or for another question about the same
+    // entities and it states this one's facts ("how much is it?" served the "do you ship to Alaska?"
+    // answer that gives the price); wrong otherwise ("who wrote it?" served the age rating).
     const os = ledger.origins(reply.text);
-    const same = os.find((o) => o.answerKey === e.answerKey);
+    const same = os.find((o) => sameEntities(o.entities, e.entities) && (o.answerKey === e.answerKey || missing.length === 0));
     cacheOrigin = os.length ? `${(same ?? os[0]).dialogueId}:${(same ?? os[0]).answerKey}` : null;
     wrongCacheHit = os.length > 0 && !same;
     if (wrongCacheHit) failures.push(`wrong cache hit: the answer to ${os.map((o) => `${o.answerKey} (from ${o.dialogueId})`).join(', ')}`);
   } else if (reply.route.path === 'llm') {
-    ledger.record(reply.text, { answerKey: e.answerKey, dialogueId });
+    ledger.record(reply.text, { answerKey: e.answerKey, dialogueId, entities: e.entities });
   }
   return {
     dialogueId,

@@ -1,13 +1,17 @@
 /**
- * What the device can answer itself, by the same rules as the edge: classify, route by the
+ * What the device can answer itself, by the same rules as the edge: resolve a follow-up against
+ * the conversation's turns (shared resolver), classify the resolved message, route by the
  * store's intent classes (shared routeFor), answer confident template intents from the store's
  * templates and FAQ, look confident cacheable intents up in the local semantic cache (same
- * threshold, intent, entity signature, embedder version and TTL as the edge), and hand the rest
+ * threshold, intent, entity signature, embedder version and TTL as the edge, keyed by the resolved
+ * message; a follow-up resolved without confidence neither reads nor writes it), and hand the rest
  * to the edge, keeping the cache key so the edge's answer can be remembered on the device.
  */
 import type { RouteEvent } from '../../../shared/api/chat.ts';
 import type { TemplateAnswers } from '../../../shared/answers/template-answers.ts';
-import type { EntityExtractor } from '../../../shared/cache/entities.ts';
+import { dialogueSignature, type DialogueEntities, type DialogueEntity } from '../../../shared/conversation/dialogue-entities.ts';
+import { resolveFollowUp, type ContextTurn, type FollowUpResolution } from '../../../shared/conversation/follow-up.ts';
+import { resolvedCacheKey } from '../../../shared/conversation/resolved-cache-key.ts';
 import type { CacheHit, SemanticCache } from '../../../shared/cache/semantic-cache.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
 import type { IntentRoutes } from '../../../shared/routing/intent-routes.ts';
@@ -19,7 +23,7 @@ export interface DeviceContext {
   routes: IntentRoutes;
   templates: TemplateAnswers;
   cache: SemanticCache | null;
-  entities: EntityExtractor;
+  dialogue: DialogueEntities;
 }
 
 export interface DeviceTimings {
@@ -29,6 +33,8 @@ export interface DeviceTimings {
 }
 
 interface Base {
+  /** The message as resolved against the conversation (itself when it is standalone). */
+  resolution: FollowUpResolution;
   prediction: IntentPrediction;
   path: Path;
   timings: DeviceTimings;
@@ -39,9 +45,10 @@ export type DeviceDecision =
   | (Base & { kind: 'cache'; hit: CacheHit })
   | (Base & { kind: 'edge'; key: { vector: Float32Array; entitySig: string } | null });
 
-export async function decideOnDevice(message: string, ctx: DeviceContext, now = Date.now()): Promise<DeviceDecision> {
+export async function decideOnDevice(message: string, ctx: DeviceContext, context: readonly ContextTurn[] = [], now = Date.now()): Promise<DeviceDecision> {
   const t0 = performance.now();
-  const [prediction] = await ctx.models.classifier.classify([message]);
+  const resolution = resolveFollowUp(message, context, ctx.dialogue);
+  const [prediction] = await ctx.models.classifier.classify([resolution.text]);
   const path = routeFor(ctx.routes, prediction.intent, prediction.confident);
   const classifyMs = performance.now() - t0;
   const t1 = performance.now();
@@ -50,23 +57,24 @@ export async function decideOnDevice(message: string, ctx: DeviceContext, now = 
   if (path === 'template') {
     let vector: Float32Array | undefined;
     try {
-      [vector] = await ctx.models.embedder.embed([message]);
+      [vector] = await ctx.models.embedder.embed([resolution.text]);
     } catch {
       vector = undefined; // the cue-word variant still answers
     }
-    const a = ctx.templates.answer(prediction.intent, message, vector);
-    return { kind: 'template', prediction, path, text: a.text, source: a.source, timings: timings() };
+    const a = ctx.templates.answer(prediction.intent, resolution.text, vector);
+    return { kind: 'template', resolution, prediction, path, text: a.text, source: a.source, timings: timings() };
   }
 
-  const cacheable = ctx.cache !== null && ctx.routes.intents[prediction.intent]?.route === 'cacheable';
-  if (!cacheable || !ctx.cache) return { kind: 'edge', prediction, path, key: null, timings: timings() };
-  const [vector] = await ctx.models.embedder.embed([message]);
-  const key = { vector, entitySig: ctx.entities.signature(message) };
+  const resolvedKey = resolvedCacheKey(resolution);
+  const cacheable = ctx.cache !== null && resolvedKey !== null && ctx.routes.intents[prediction.intent]?.route === 'cacheable';
+  if (!cacheable || !ctx.cache || !resolvedKey) return { kind: 'edge', resolution, prediction, path, key: null, timings: timings() };
+  const [vector] = await ctx.models.embedder.embed([resolvedKey.text]);
+  const key = { vector, entitySig: resolvedKey.entitySig };
   if (path === 'cache') {
     const hit = await ctx.cache.lookup(key.vector, prediction.intent, key.entitySig, { now }).catch(() => null);
-    if (hit) return { kind: 'cache', prediction, path, hit, timings: timings() };
+    if (hit) return { kind: 'cache', resolution, prediction, path, hit, timings: timings() };
   }
-  return { kind: 'edge', prediction, path, key, timings: timings() };
+  return { kind: 'edge', resolution, prediction, path, key, timings: timings() };
 }
 
 /**
@@ -89,12 +97,15 @@ export async function rememberEdgeAnswer(
     route.fallbacks.length === 0 &&
     (route.path === 'llm' || (route.path === 'cache' && route.cache?.stale === false));
   if (!clean || !answer.trim()) return false;
+  // The edge resolved the follow-up against its own view of the session: remember the answer only
+  // when that names the same entities as the device's key.
+  if (route.resolved && dialogueSignature((route.resolved.entities ?? []) as DialogueEntity[]) !== decision.key.entitySig) return false;
   const ttl = (ctx.routes.intents[decision.prediction.intent]?.cacheTtlSeconds ?? 3600) * 1000;
   await ctx.cache.store({
     intent: decision.prediction.intent,
     entitySig: decision.key.entitySig,
     vector: decision.key.vector,
-    question,
+    question: decision.resolution.text,
     answer,
     sources,
     createdAt: now,
