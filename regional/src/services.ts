@@ -10,6 +10,8 @@ import { KServeV2Embedder } from './backends/kserve-v2.ts';
 import type { Embedder } from './backends/types.ts';
 import { BEDROCK_DEFAULT_PRICING, type ResolvedConfig as RegionalConfig } from './config.ts';
 import { ExtractiveGenerator } from './generate/extractive.ts';
+import { loadStoreAnswerData } from './generate/structured/answer-data.ts';
+import { StoreAnswers } from './generate/structured/store-answers.ts';
 import { FallbackAnswers } from './generate/fallback-answers.ts';
 import { createRateLimiter, type KeyRateLimiter } from './http/rate-limit.ts';
 import { DynamicBatcher, type Lane } from './inference/batcher.ts';
@@ -206,7 +208,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
       pricing,
     });
   } else {
-    inner = new ExtractiveGenerator();
+    inner = new ExtractiveGenerator(new StoreAnswers(loadStoreAnswerData()));
   }
   const generatorVersion = config.LLM_BACKEND === 'extractive' ? 'builtin' : 'remote';
   const llm = new PriorityQueueBackend(new MeteredBackend(inner, metrics, generatorVersion), { concurrency: config.LLM_CONCURRENCY, maxWaitMs: config.LLM_TOTAL_TIMEOUT_MS });

@@ -18,6 +18,7 @@ import { conversationFor } from '../conversation/history.ts';
 import type { LlmBackend, LlmMessage, LlmRequest } from '../llm/types.ts';
 import type { ChunkHit } from '../store/types.ts';
 import type { FallbackAnswers } from './fallback-answers.ts';
+import { answerGrounded } from './guardrails.ts';
 import { BUILTIN_LLM_SETTINGS, type LlmSettings } from './prompt.ts';
 import { classifyStage, type Prediction } from './stages/classify.ts';
 import { fallbackStage, isClean, isUsable } from './stages/fallback.ts';
@@ -88,9 +89,9 @@ export async function* generatePipeline(
 ): AsyncGenerator<ChatEvent> {
   const run = startRun(deps);
   const { query, rewritten } = resolveQuery(req);
-  const reading = historyStage(req, deps, run);
   const classifying = classifyStage(req, query, deps, run);
   const retrieving = retrieveStage(query, deps, run);
+  const reading = historyStage(req, deps, run); // the generator needs it last: started after the others
   const pred = await classifying;
   const retrieved = await retrieving;
   run.stage('retrieve', retrieved.ms);
@@ -106,11 +107,13 @@ export async function* generatePipeline(
     system: settings.system,
     messages: conversationFor(history, req.message, deps.historyTokenBudget ?? HISTORY_TOKEN_BUDGET),
     ...(req.resolved ? { resolved: req.resolved } : {}),
-    maxTokens: settings.maxTokensFor(pred?.intent),
-    ...(settings.temperature !== undefined ? { temperature: settings.temperature } : {}),
+    // The caller may ask for less output than the operator's budget, never more.
+    maxTokens: Math.min(settings.maxTokensFor(pred?.intent), req.generation?.maxTokens ?? Infinity),
+    ...((req.generation?.temperature ?? settings.temperature) !== undefined ? { temperature: req.generation?.temperature ?? settings.temperature } : {}),
     tier,
     priority,
     context: screened.passages.map((p) => ({ id: p.documentId, title: p.title, text: p.text })),
+    ...(pred ? { intent: pred.intent, intentConfidence: pred.confidence } : {}),
   };
   const generation = { request: { ...llmReq }, grounding: screened.grounding };
   const events = eventsFor(req, deps, run, pred, ctx.traceId, screened.sources, !!reranked);
@@ -119,8 +122,11 @@ export async function* generatePipeline(
   const gen = yield* generateStage(llmReq, deps, run, guard, { signal: ctx.signal, routeEvent: (g) => events.route('llm', g) });
   const usage = usageOf(gen.usage, (deps.pricing ?? deps.llm.pricing)?.[tier]);
 
+  for (const p of gen.passages ?? []) if (!screened.sources.some((x) => x.id === p.id)) screened.sources.push({ id: p.id, title: p.title ?? p.id });
   if (gen.routed && isUsable(gen.sent)) {
-    const clean = isClean(run.fallbacks);
+    // Remembered and cacheable only when clean and grounded (no wrong answer is cached), and not
+    // shaped by the caller's own output budget or temperature (not an answer to share).
+    const clean = !req.generation && isClean(run.fallbacks) && !gen.unsupported && answerGrounded(gen.sent, guard.groundingText, deps.titles);
     if (clean) deps.fallbackAnswers.remember(pred?.intent, { question: req.message, text: gen.sent, sources: screened.sources.map((s) => s.id), at: Date.now() });
     const done = events.done(usage);
     done.data.cacheable = clean;
