@@ -2,7 +2,9 @@
  * Builds the regional service's parts from its configuration: store, models behind dynamic
  * batchers (or remote backends), the LLM behind a priority queue, metrics and fallbacks.
  */
-import { storeCatalog } from './domain/store-files.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { domainPack } from './domain/pack-files.ts';
 import { loadModelFolder } from './inference/load-node.ts';
 import type { IntentPrediction } from '../../shared/models/intent-classifier.ts';
 import { BedrockTitanEmbedder } from './backends/bedrock-titan.ts';
@@ -224,7 +226,9 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
       pricing,
     });
   } else {
-    inner = new ExtractiveGenerator(new StoreAnswers(loadStoreAnswerData()));
+    // With the pack's answers.json, answers from its structured data; without, quotes its passages.
+    const packDir = config.SWITCHYARD_DOMAIN;
+    inner = new ExtractiveGenerator(existsSync(join(packDir, 'answers.json')) ? new StoreAnswers(loadStoreAnswerData(packDir)) : undefined);
   }
   const generatorVersion = config.LLM_BACKEND === 'extractive' ? 'builtin' : 'remote';
   const llm = new PriorityQueueBackend(new MeteredBackend(inner, metrics, generatorVersion), { concurrency: config.LLM_CONCURRENCY, maxWaitMs: config.LLM_TOTAL_TIMEOUT_MS });
@@ -239,10 +243,10 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
 
   const store = await openStore(config.DATABASE_URL, { dimensions: embedder.dimensions, embeddingVersion: embedder.name });
   if (config.SEED_STORE_KB === 'true') {
-    const seeded = await seedStoreKb(store, embedder);
+    const seeded = await seedStoreKb(store, embedder, { pack: domainPack(config.SWITCHYARD_DOMAIN) });
     log(`store knowledge base: ${JSON.stringify(seeded)}`);
   }
-  const titles = storeCatalog().map((t) => t.title);
+  const titles = domainPack(config.SWITCHYARD_DOMAIN).catalog.map((t) => t.title);
   const fallbackAnswers = new FallbackAnswers(store, { onStoreError: () => metrics.fallbacks.inc({ kind: 'fallback_answers_store' }) });
   const rateLimiter = createRateLimiter(config, () => metrics.fallbacks.inc({ kind: 'rate_limit_redis' }), log);
   const stopBackground = new AbortController();

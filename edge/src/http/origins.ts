@@ -26,8 +26,8 @@ export function browserOrigins(): MiddlewareHandler<{ Bindings: { ALLOWED_ORIGIN
   const corsHeaders = cors({
     origin: (o, c) => (originAllowed(o, (c.env as { ALLOWED_ORIGINS?: string }).ALLOWED_ORIGINS, c.req.url) ? o : null),
     allowMethods: ['GET', 'POST'],
-    allowHeaders: ['content-type', 'accept', 'traceparent'],
-    exposeHeaders: ['x-trace-id', 'traceparent'],
+    allowHeaders: ['content-type', 'accept', 'traceparent', 'tracestate'],
+    exposeHeaders: ['x-trace-id', 'traceparent', 'tracestate', 'x-switchyard-route'],
     maxAge: 600,
   });
   return async (c, next) => {
