@@ -24,6 +24,15 @@ const text = (max = 200) => fc.string({ minLength: 1, maxLength: max });
 const SHAPES: Record<string, fc.Arbitrary<unknown>> = {
   '/v1/embeddings': bodyLike({ input: fc.oneof(text(), fc.array(text(), { maxLength: 8 })), model: text(20), encoding_format: fc.constantFrom('float', 'base64') }),
   '/v1/rerank': bodyLike({ query: text(), documents: fc.array(fc.oneof(text(), fc.record({ text: text() })), { maxLength: 8 }), topN: fc.integer({ min: -2, max: 20 }), return_documents: fc.boolean() }),
+  '/v2/rerank': bodyLike({ model: text(20), query: text(), documents: fc.array(text(), { maxLength: 8 }), top_n: fc.integer({ min: -2, max: 20 }), max_tokens_per_doc: fc.integer({ min: -1, max: 5000 }) }),
+  '/v1/chat/completions': bodyLike({
+    model: text(20),
+    messages: fc.array(fc.record({ role: fc.constantFrom('system', 'user', 'assistant', 'tool', 'developer'), content: fc.oneof(text(), fc.array(fc.record({ type: fc.constantFrom('text', 'image_url'), text: text() }), { maxLength: 2 })) }), { maxLength: 5 }),
+    stream: fc.boolean(),
+    max_tokens: fc.integer({ min: -1, max: 100_000 }),
+    temperature: fc.double(),
+    user: text(40),
+  }),
   '/v1/generate': bodyLike({
     message: text(),
     sessionId: text(40),

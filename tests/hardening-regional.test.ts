@@ -141,7 +141,8 @@ describe.each(['sqlite', 'postgres'] as const)('regional hardening on %s', (dial
     const L = { authorization: `Bearer ${limited.key}`, 'content-type': 'application/json' };
     expect((await post('/v1/embeddings', { input: 'x' }, L)).status).toBe(200);
     const rate = await post('/v1/embeddings', { input: 'x' }, L);
-    expect(await errorOf(rate.clone())).toEqual({ status: 429, code: 'RATE_LIMITED' });
+    // /v1/embeddings speaks OpenAI's error shape: rate_limit_exceeded is RATE_LIMITED.
+    expect(await errorOf(rate.clone())).toEqual({ status: 429, code: 'rate_limit_exceeded' });
     expect(Number(rate.headers.get('retry-after'))).toBeGreaterThan(0);
     for (let i = 0; i < 3; i++) expect((await fetch(r.url + '/v1/usage', { headers: L })).status).toBe(200);
 
@@ -149,7 +150,7 @@ describe.each(['sqlite', 'postgres'] as const)('regional hardening on %s', (dial
     const Q = { authorization: `Bearer ${quota.key}`, 'content-type': 'application/json' };
     // One request far over the whole quota is refused before it runs, and nothing is spent.
     const big = await post('/v1/embeddings', { input: Array.from({ length: 16 }, () => 'word '.repeat(400)) }, Q);
-    expect(await errorOf(big.clone())).toEqual({ status: 429, code: 'QUOTA_EXCEEDED' });
+    expect(await errorOf(big.clone())).toEqual({ status: 429, code: 'insufficient_quota' });
     const wait = Number(big.headers.get('retry-after'));
     expect(wait).toBeGreaterThan(0);
     expect(wait).toBeLessThanOrEqual(86_400);
