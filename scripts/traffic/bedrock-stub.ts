@@ -63,7 +63,7 @@ interface ConverseBody {
 /** The answer: the first passage's sentences up to about `words` words; a handoff line without passages. */
 function answerText(body: ConverseBody, words: number): string {
   const last = body.messages?.at(-1)?.content.map((c) => c.text ?? '').join('') ?? '';
-  const passage = /<passage[^>]*>\n([\s\S]*?)\n<\/passage>/.exec(last)?.[1];
+  const passage = /<passage\s[^>]*>\n([\s\S]*?)\n<\/passage>/.exec(last)?.[1];
   if (!passage) return 'I do not have that information; a member of the team can help.';
   const sentences = passage.match(/[^.!?]+[.!?]+/g) ?? [passage];
   let out = '';
@@ -115,6 +115,7 @@ export async function startBedrockStub(o: { tierOf: (modelId: string) => Tier; s
       calls.push(call);
 
       const text = answerText(body, Math.round(outputTokens * 0.75));
+      if (process.env.STUB_DEBUG) process.stderr.write(`STUB ${JSON.stringify(text)}\n`);
       const parts = text.match(/\S+\s*/g) ?? [text];
       const pieces = Math.min(6, parts.length);
       const per = Math.ceil(parts.length / pieces);
