@@ -115,7 +115,6 @@ export async function startBedrockStub(o: { tierOf: (modelId: string) => Tier; s
       calls.push(call);
 
       const text = answerText(body, Math.round(outputTokens * 0.75));
-      if (process.env.STUB_DEBUG) process.stderr.write(`STUB ${JSON.stringify(text)}\n`);
       const parts = text.match(/\S+\s*/g) ?? [text];
       const pieces = Math.min(6, parts.length);
       const per = Math.ceil(parts.length / pieces);

@@ -85,7 +85,10 @@ export function buildSessions(data: { test: Labelled[]; dialogues: Dialogue[] },
     const repeat = seen.has(q.text);
     seen.add(q.text);
     const reword = repeat && random() < mix.rewordShare;
-    return { message: reword ? pick(REWORDINGS)(q.text) : q.text, kind: 'question', key: q.text, reworded: reword };
+    // Only rewordings that change the text count (capitalising a capitalised question does not).
+    const variants = reword ? REWORDINGS.map((f) => f(q.text)).filter((v) => v !== q.text) : [];
+    const message = variants.length ? pick(variants) : q.text;
+    return { message, kind: 'question', key: q.text, reworded: message !== q.text };
   };
   const talk = (): Turn => {
     const t = pick(smallTalk);
