@@ -82,8 +82,14 @@ async function replay(index: number, s: Session): Promise<void> {
         body: JSON.stringify({ message: turn.message, sessionId }),
         signal: AbortSignal.timeout(30_000),
       });
-      const body = (await res.json()) as ChatReply & { error?: { code?: string } };
+      const raw = await res.text();
       rec.clientMs = performance.now() - t0;
+      let body: ChatReply & { error?: { code?: string } };
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        throw new Error(`HTTP ${res.status}, not JSON: ${raw.slice(0, 160)}`);
+      }
       if (res.status !== 200) rec.error = `HTTP ${res.status} ${body.error?.code ?? ''}`.trim();
       else if (!(PATHS as readonly string[]).includes(body.route?.path)) rec.error = `no route path`;
       else {

@@ -47,7 +47,8 @@ export function summarize(o: { records: MessageRecord[]; sessions: number; calls
   const baseline = calls.length
     ? baselineCostUsd({ messages: records.length, meanPromptTokens: sum((c) => c.promptTokens) / calls.length, meanOutputTokens: sum((c) => c.outputTokens) / calls.length, tierShares, pricing })
     : NaN;
-  const withoutLlm = (count('template') + count('cache') + count('fallback')) / records.length;
+  // Strict: a fallback answer often follows an LLM call that failed or timed out, so only template and cache count.
+  const withoutLlm = (count('template') + count('cache')) / records.length;
   const costPerSession = cost / o.sessions;
   const baselinePerSession = baseline / o.sessions;
   const pct = (r: number) => round(r, 2);
