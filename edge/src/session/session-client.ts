@@ -33,15 +33,8 @@ export function durableSession(ns: DurableObjectNamespace<SessionStore> | undefi
   const stub = ns?.get(ns.idFromName(sessionId));
   const turnId = crypto.randomUUID();
   let failed = false;
-  // Background calls start on a later turn of the event loop, so none delays the response that is
-  // being sent (in local workerd, the first call to a new session's object creates it in-thread);
-  // timers run in order, so a turn's record still precedes its finish.
   const inBackground = (op: 'record' | 'finish', run: () => Promise<unknown>) =>
-    opts.background(
-      new Promise((r) => setTimeout(r, 0))
-        .then(() => withTimeout(run(), WRITE_TIMEOUT_MS, `session ${op}`))
-        .catch((e) => opts.onError?.(op, e)),
-    );
+    opts.background(withTimeout(run(), WRITE_TIMEOUT_MS, `session ${op}`).catch((e) => opts.onError?.(op, e)));
   return {
     async open() {
       if (!stub) throw new Error('no SESSIONS Durable Object binding');
