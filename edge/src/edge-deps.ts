@@ -2,13 +2,7 @@
  * Per-isolate state of the edge: models, routing rules, templates, entity extractor and the
  * semantic cache over D1 — built on the first request of an isolate and reused after.
  */
-import catalog from '../../domains/kitsune-books/kb/catalog.json';
-import faq from '../../domains/kitsune-books/kb/faq.json';
-import entityTerms from '../../domains/kitsune-books/entities.json';
-import routesJson from '../../domains/kitsune-books/routes.json';
-import templatesJson from '../../domains/kitsune-books/templates.json';
-import cacheConfig from '../../domains/kitsune-books/cache.json';
-import conversationJson from '../../domains/kitsune-books/conversation.json';
+import { bundledDomain } from './domain/bundled-domain.ts';
 import { dialogueEntitiesFor } from '../../shared/conversation/conversation-data.ts';
 import type { DialogueEntities } from '../../shared/conversation/dialogue-entities.ts';
 import { EntityExtractor } from '../../shared/cache/entities.ts';
@@ -19,6 +13,8 @@ import { D1CacheStorage } from './cache/d1-storage.ts';
 import { TemplateAnswers, type FaqEntry, type TemplatesFile } from '../../shared/answers/template-answers.ts';
 import type { EdgeEnv } from './env.ts';
 import { edgeModels, replaceModels, type EdgeModels, type ModelState } from './runtime/edge-models.ts';
+
+const { routes: routesJson, templates: templatesJson, faq, cache: cacheConfig, catalog, gazetteer, conversation } = bundledDomain;
 
 export interface EdgeDeps {
   models: ModelState;
@@ -75,8 +71,8 @@ async function depsFor(env: EdgeEnv, models: ModelState, previous: EdgeDeps | nu
     routes,
     templates,
     cache,
-    entities: previous?.entities ?? new EntityExtractor(storeGazetteer(entityTerms.term, catalog)),
-    dialogue: previous?.dialogue ?? dialogueEntitiesFor(entityTerms.term, catalog, conversationJson),
+    entities: previous?.entities ?? new EntityExtractor({ ...gazetteer, ...storeGazetteer(gazetteer.term ?? {}, catalog) }),
+    dialogue: previous?.dialogue ?? dialogueEntitiesFor(gazetteer.term ?? {}, catalog, conversation),
   };
 }
 

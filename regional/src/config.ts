@@ -1,5 +1,6 @@
 /** The regional service's configuration, from environment variables (validated with zod). */
 import { z } from 'zod';
+import { DEFAULT_DOMAIN_DIR, domainModelDir } from './domain/pack-files.ts';
 
 const num = (d: number) => z.coerce.number().nonnegative().default(d);
 /** "input,output": USD per 1,000 tokens. */
@@ -58,6 +59,10 @@ export const RegionalConfig = z.object({
   LLM_FIRST_TOKEN_TIMEOUT_MS: num(2000),
   LLM_TOTAL_TIMEOUT_MS: num(20000),
   GUARDRAILS: z.enum(['sentence', 'off']).default('sentence'),
+  /** Estimated tokens (4 characters each) of a session's earlier turns shown to the generator; the oldest go first. 0: single-turn. */
+  HISTORY_TOKEN_BUDGET: z.coerce.number().int().min(0).max(100_000).default(1000),
+  /** Budget for reading a session's turns from the store; past it the answer is single-turn (session_unavailable). */
+  HISTORY_TIMEOUT_MS: num(250),
   /** Keys that exist from the start (hashed into the store); change them outside local dev. */
   EDGE_API_KEY: z.string().min(8).default('dev-edge-key'),
   ADMIN_API_KEY: z.string().min(8).default('dev-admin-key'),
@@ -86,7 +91,7 @@ export const RegionalConfig = z.object({
   LLM_CONFIG_MODEL: z.string().min(1).default('switchyard-llm-config'),
   /** Most shadow generations of an LLM configuration at once (at the lowest queue priority); more are dropped. */
   SHADOW_LLM_CONCURRENCY: z.coerce.number().int().min(1).default(2),
-  /** A session with no turn for this long counts as ended in the per-session token and cost histograms. */
+  /** A session with no turn for this long has ended: it counts as ended in the per-session histograms, and its turns are no longer shown to the generator. */
   SESSION_IDLE_MS: z.coerce.number().int().min(1000).default(30 * 60_000),
   /** This instance's name in the dashboard's stored samples (default host:PORT; keep it stable across restarts). */
   INSTANCE_ID: z.string().min(1).max(200).optional(),
@@ -98,6 +103,8 @@ export const RegionalConfig = z.object({
   DASHBOARD_RETENTION_HOURS: z.coerce.number().positive().default(7 * 24),
   /** The edge's GET /metrics (Prometheus text), read by the sampler for the edge's path mix; unset: none. */
   EDGE_METRICS_URL: z.string().url().optional(),
+  /** The domain pack served (domains/README.md); its domain.json names the classifier and embedder unless CLASSIFIER_MODEL / EMBEDDER_MODEL are set. */
+  SWITCHYARD_DOMAIN: z.string().min(1).default(DEFAULT_DOMAIN_DIR),
   /** Seeds the demo store knowledge base at startup (only documents whose content changed). */
   SEED_STORE_KB: z.enum(['true', 'false']).default('true'),
   /** Re-embeds, in the background after startup, chunks whose vectors came from another embedder. */
@@ -114,5 +121,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const hasAws = !!(env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_CONTAINER_CREDENTIALS_FULL_URI);
   const llm = r.data.LLM_BACKEND === 'auto' ? (hasAws ? 'bedrock' : 'extractive') : r.data.LLM_BACKEND;
-  return { ...r.data, LLM_BACKEND: llm };
+  // A chosen domain brings its own model folders, unless they are set explicitly.
+  const models = env.SWITCHYARD_DOMAIN
+    ? { CLASSIFIER_MODEL: env.CLASSIFIER_MODEL ?? domainModelDir(r.data.SWITCHYARD_DOMAIN, 'classifier'), EMBEDDER_MODEL: env.EMBEDDER_MODEL ?? domainModelDir(r.data.SWITCHYARD_DOMAIN, 'embedder') }
+    : {};
+  return { ...r.data, ...models, LLM_BACKEND: llm };
 }

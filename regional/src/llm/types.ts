@@ -21,14 +21,29 @@ export interface LlmRequest {
    * cached system prompt, so do not repeat them in `system`.
    */
   context?: { id: string; title?: string; text: string }[];
+  /**
+   * The last message resolved against the conversation, when it was a follow-up (text and
+   * entities), e.g. "and volume 2?" → "how much is berserk deluxe edition volume 2"; `messages`
+   * still ends with the words the user typed. Chat models read the history; the offline generator
+   * answers this.
+   */
+  resolved?: { text: string; entities?: { kind: string; value: string }[] };
   /** Scheduling class for `PriorityQueueBackend` (purchase flow high, chitchat low); default normal. */
   priority?: LlmPriority;
+  /** The message's intent and its confidence, as classified (the offline generator answers by them). */
+  intent?: string;
+  intentConfidence?: number;
 }
 
 export type LlmChunk =
   | { type: 'delta'; text: string }
   | { type: 'usage'; inputTokens: number; outputTokens: number; cacheReadTokens?: number; cacheWriteTokens?: number }
-  | { type: 'meta'; model: string; region?: string };
+  /**
+   * `unsupported`: the generator could not ground an answer (a decline, a handoff, "not found"), so
+   * it must not be cached. `passages`: store records the generator looked up itself (the offline
+   * generator's catalog and policy lookups); they join the grounding and the cited sources.
+   */
+  | { type: 'meta'; model: string; region?: string; unsupported?: boolean; passages?: { id: string; title?: string; text: string }[] };
 
 /** USD per 1,000 tokens by tier, for the cost estimate recorded with usage. */
 export type LlmPricing = Record<LlmRequest['tier'], { in: number; out: number }>;
