@@ -58,20 +58,15 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
   let path = 'pending';
   let text = '';
   const sink: TurnSink = { mode: 'none' };
-  // Sent to the session before the `done` event, so the client cannot ask its next question
-  // before this turn is on its way to the session's object.
-  const complete = () => {
-    if (sink.mode === 'finish') deps.session?.finish({ path, answer: text });
-    else if (sink.mode === 'deferred' && sink.turn) deps.session?.record({ ...sink.turn, path, answer: text });
-    sink.mode = 'none';
-  };
   for await (const ev of answer(req, deps, sink)) {
     if (ev.event === 'route') path = ev.data.path;
     else if (ev.event === 'delta') text += ev.data.text;
-    else if (ev.event === 'done') complete();
     yield ev;
   }
-  complete();
+  // Handed to the session as the reply ends: a follow-up this isolate gets next waits until the
+  // session's object has acknowledged it (session-client.ts).
+  if (sink.mode === 'finish') deps.session?.finish({ path, answer: text });
+  else if (sink.mode === 'deferred' && sink.turn) deps.session?.record({ ...sink.turn, path, answer: text });
 }
 
 async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncGenerator<ChatEvent> {
