@@ -63,6 +63,8 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
     else if (ev.event === 'delta') text += ev.data.text;
     yield ev;
   }
+  // Handed to the session as the reply ends: a follow-up this isolate gets next waits until the
+  // session's object has acknowledged it (session-client.ts).
   if (sink.mode === 'finish') deps.session?.finish({ path, answer: text });
   else if (sink.mode === 'deferred' && sink.turn) deps.session?.record({ ...sink.turn, path, answer: text });
 }
