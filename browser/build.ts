@@ -17,6 +17,7 @@ import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { classifierLabels } from '../shared/models/model-folder.ts';
 import { parseIntentRoutes } from '../shared/routing/intent-routes.ts';
+import { parseCacheAspects } from '../shared/cache/aspects-schema.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -69,7 +70,9 @@ export async function buildWidget(opts: { outDir?: string; minify?: boolean; pre
   // The routing rules the bundle carries must cover the classifier it ships (checked here, so
   // the widget needs no schema library at run time).
   const readJson = (p: string) => JSON.parse(readFileSync(join(root, p), 'utf8'));
-  parseIntentRoutes(readJson('models/data/store/routes.json'), classifierLabels(readJson('models/default/store-intent/config.json')).labels);
+  const routes = parseIntentRoutes(readJson('models/data/store/routes.json'), classifierLabels(readJson('models/default/store-intent/config.json')).labels);
+  const cacheable = Object.entries(routes.intents).filter(([, r]) => r.route === 'cacheable').map(([i]) => i);
+  parseCacheAspects(readJson('domains/kitsune-books/cache-aspects.json'), cacheable);
 
   const catalog = JSON.parse(readFileSync(join(root, 'models/data/store/kb/catalog.json'), 'utf8')) as { id: string; title: string }[];
   const buildInfo = {

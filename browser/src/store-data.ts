@@ -4,6 +4,8 @@
  */
 import { catalogTitles } from 'switchyard:build-info';
 import cacheConfig from '../../models/data/store/cache.json';
+import cacheAspects from '../../domains/kitsune-books/cache-aspects.json';
+import type { CacheAspects } from '../../shared/cache/aspects.ts';
 import entityTerms from '../../models/data/store/entities.json';
 import faq from '../../models/data/store/kb/faq.json';
 import routesJson from '../../models/data/store/routes.json';
@@ -21,7 +23,7 @@ export const storeData = {
   faq: faq as FaqEntry[],
   entityTerms: entityTerms.term as Record<string, string[]>,
   catalog: catalogTitles,
-  cache: { thresholds: cacheConfig.thresholds as CacheThresholds, refreshMs: cacheConfig.refreshMs },
+  cache: { thresholds: cacheConfig.thresholds as CacheThresholds, refreshMs: cacheConfig.refreshMs, aspects: cacheAspects as CacheAspects },
 };
 
 /** Model folders as served next to the bundle (`models/<dir>/...`), with their pinned manifests. */

@@ -8,6 +8,10 @@ import entityTerms from '../../models/data/store/entities.json';
 import routesJson from '../../models/data/store/routes.json';
 import templatesJson from '../../models/data/store/templates.json';
 import cacheConfig from '../../models/data/store/cache.json';
+import cacheAspects from '../../domains/kitsune-books/cache-aspects.json';
+import { AspectDetector } from '../../shared/cache/aspects.ts';
+import { parseCacheAspects } from '../../shared/cache/aspects-schema.ts';
+import type { CacheThresholds } from '../../shared/cache/semantic-cache.ts';
 import { EntityExtractor } from '../../shared/cache/entities.ts';
 import { SemanticCache } from '../../shared/cache/semantic-cache.ts';
 import { storeGazetteer } from '../../shared/cache/store-gazetteer.ts';
@@ -63,10 +67,17 @@ async function depsFor(env: EdgeEnv, models: ModelState, previous: EdgeDeps | nu
       : new SemanticCache(new D1CacheStorage(env.CACHE_DB), {
           modelVersion: models.models.embedderVersion,
           dimensions: models.models.dimensions,
-          thresholds: cacheConfig.thresholds,
+          thresholds: cacheConfig.thresholds as CacheThresholds,
+          aspects: new AspectDetector(parseCacheAspects(cacheAspects, cacheableIntents(routes))),
           refreshMs: cacheConfig.refreshMs,
         });
   return { models, routes, templates, cache, entities: previous?.entities ?? new EntityExtractor(storeGazetteer(entityTerms.term, catalog)) };
+}
+
+function cacheableIntents(routes: IntentRoutes): string[] {
+  return Object.entries(routes.intents)
+    .filter(([, r]) => r.route === 'cacheable')
+    .map(([i]) => i);
 }
 
 /**

@@ -9,8 +9,10 @@
 export interface IndexedItem {
   id: string;
   partition: string;
-  /** Entries only match queries with the same tag (the entity signature). */
+  /** Entries only match queries with the same tag (the key frame's aspect and entity signature). */
   tag: string;
+  /** Asked-about values; an entry matches a query unless both have one and they differ. */
+  qualifier?: string;
   /** Epoch ms after which the entry no longer matches. */
   expiresAt: number;
 }
@@ -159,9 +161,10 @@ export class VectorIndex {
 
   /**
    * Items of `partition` with the same `tag`, not expired at `now`, whose cosine similarity is
-   * at least `minSimilarity`, best first.
+   * at least `minSimilarity`, best first; with a `qualifier`, entries whose own qualifier differs
+   * are skipped.
    */
-  search(query: Float32Array, partition: string, tag: string, minSimilarity: number, now: number, limit = 3): SearchHit[] {
+  search(query: Float32Array, partition: string, tag: string, minSimilarity: number, now: number, limit = 3, qualifier = ''): SearchHit[] {
     const p = this.partitions.get(partition);
     if (!p) return [];
     const hits: SearchHit[] = [];
@@ -171,6 +174,7 @@ export class VectorIndex {
         const slot = slots ? slots[j] : j;
         const item = items[slot];
         if (!item || item.tag !== tag || item.expiresAt <= now) continue;
+        if (qualifier && item.qualifier && item.qualifier !== qualifier) continue;
         const sim = p.dot(slot, query);
         if (sim >= minSimilarity) hits.push({ item, similarity: sim });
       }

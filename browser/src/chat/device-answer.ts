@@ -2,13 +2,15 @@
  * What the device can answer itself, by the same rules as the edge: classify, route by the
  * store's intent classes (shared routeFor), answer confident template intents from the store's
  * templates and FAQ, look confident cacheable intents up in the local semantic cache (same
- * threshold, intent, entity signature, embedder version and TTL as the edge), and hand the rest
+ * key frame — intent, entity signature, aspect — per-intent threshold, embedder version and TTL
+ * as the edge), and hand the rest
  * to the edge, keeping the cache key so the edge's answer can be remembered on the device.
  */
 import type { RouteEvent } from '../../../shared/api/chat.ts';
 import type { TemplateAnswers } from '../../../shared/answers/template-answers.ts';
 import type { EntityExtractor } from '../../../shared/cache/entities.ts';
-import type { CacheHit, SemanticCache } from '../../../shared/cache/semantic-cache.ts';
+import type { KeyFrame } from '../../../shared/cache/key-frame.ts';
+import type { CacheHit, CacheLookup, SemanticCache } from '../../../shared/cache/semantic-cache.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
 import type { IntentRoutes } from '../../../shared/routing/intent-routes.ts';
 import { routeFor, type Path } from '../../../shared/routing/route-for.ts';
@@ -36,8 +38,8 @@ interface Base {
 
 export type DeviceDecision =
   | (Base & { kind: 'template'; text: string; source: string })
-  | (Base & { kind: 'cache'; hit: CacheHit })
-  | (Base & { kind: 'edge'; key: { vector: Float32Array; entitySig: string } | null });
+  | (Base & { kind: 'cache'; hit: CacheHit; lookup: CacheLookup })
+  | (Base & { kind: 'edge'; key: { vector: Float32Array; frame: KeyFrame } | null; lookup?: CacheLookup });
 
 export async function decideOnDevice(message: string, ctx: DeviceContext, now = Date.now()): Promise<DeviceDecision> {
   const t0 = performance.now();
@@ -61,10 +63,11 @@ export async function decideOnDevice(message: string, ctx: DeviceContext, now = 
   const cacheable = ctx.cache !== null && ctx.routes.intents[prediction.intent]?.route === 'cacheable';
   if (!cacheable || !ctx.cache) return { kind: 'edge', prediction, path, key: null, timings: timings() };
   const [vector] = await ctx.models.embedder.embed([message]);
-  const key = { vector, entitySig: ctx.entities.signature(message) };
+  const key = { vector, frame: ctx.cache.frame(message, prediction.intent, ctx.entities.extract(message)) };
   if (path === 'cache') {
-    const hit = await ctx.cache.lookup(key.vector, prediction.intent, key.entitySig, { now }).catch(() => null);
-    if (hit) return { kind: 'cache', prediction, path, hit, timings: timings() };
+    const lookup = await ctx.cache.lookup(key.vector, key.frame, { now }).catch(() => null);
+    if (lookup?.hit) return { kind: 'cache', prediction, path, hit: lookup.hit, lookup, timings: timings() };
+    if (lookup) return { kind: 'edge', prediction, path, key, lookup, timings: timings() };
   }
   return { kind: 'edge', prediction, path, key, timings: timings() };
 }
@@ -91,8 +94,7 @@ export async function rememberEdgeAnswer(
   if (!clean || !answer.trim()) return false;
   const ttl = (ctx.routes.intents[decision.prediction.intent]?.cacheTtlSeconds ?? 3600) * 1000;
   await ctx.cache.store({
-    intent: decision.prediction.intent,
-    entitySig: decision.key.entitySig,
+    frame: decision.key.frame,
     vector: decision.key.vector,
     question,
     answer,
@@ -106,5 +108,6 @@ export async function rememberEdgeAnswer(
 /** When the edge is unreachable: the nearest earlier answer within the looser stale threshold. */
 export async function staleAnswer(ctx: DeviceContext, decision: DeviceDecision | null, now = Date.now()): Promise<CacheHit | null> {
   if (!decision || decision.kind !== 'edge' || !decision.key || !ctx.cache) return null;
-  return ctx.cache.lookup(decision.key.vector, decision.prediction.intent, decision.key.entitySig, { now, stale: true }).catch(() => null);
+  const l = await ctx.cache.lookup(decision.key.vector, decision.key.frame, { now, stale: true }).catch(() => null);
+  return l?.hit ?? null;
 }

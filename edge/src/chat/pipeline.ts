@@ -2,9 +2,12 @@
  * The edge's chat pipeline: classify → template | semantic cache | region, as a stream of chat
  * events (route, delta…, done). Every failure degrades to a marked answer; none hangs the client.
  */
-import type { ChatEvent, ChatRequest, DoneEvent, GenerateRequest, RouteEvent, Usage } from '../../../shared/api/chat.ts';
+import type { ChatEvent, ChatRequest, DecisionExplanation, DoneEvent, GenerateRequest, RouteEvent, Usage } from '../../../shared/api/chat.ts';
+import { explainLookup, explainPrediction, round } from '../../../shared/routing/explain.ts';
+import { tokenContributions } from '../../../shared/models/token-contributions.ts';
 import type { EntityExtractor } from '../../../shared/cache/entities.ts';
-import type { SemanticCache } from '../../../shared/cache/semantic-cache.ts';
+import type { CacheLookup, SemanticCache } from '../../../shared/cache/semantic-cache.ts';
+import type { KeyFrame } from '../../../shared/cache/key-frame.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
 import { routeFor, type IntentRoutes, type Path } from '../../../shared/routing/intent-routes.ts';
 import type { ModelState } from '../runtime/edge-models.ts';
@@ -52,6 +55,12 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
     fallbacks.push('classifier_unavailable');
   }
   latency.classify = clock() - t0;
+  // Every route event says why: confidence vs thresholds, the cache decision, (explain) tokens.
+  const decision: DecisionExplanation | undefined = pred && models ? explainPrediction(pred, models.classifier.calibration) : undefined;
+  if (decision && pred && models && req.explain) {
+    decision.tokens = await tokenContributions(models.classifier, req.message, pred.topLabel).catch(() => undefined);
+  }
+  let lookup: CacheLookup | null = null;
 
   const route = (p: RouteEvent['path'], extra: Partial<RouteEvent> = {}): ChatEvent => ({
     event: 'route',
@@ -62,6 +71,7 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
       modelVersion: models?.classifierVersion ?? 'none',
       traceId: deps.traceId,
       fallbacks: [...fallbacks],
+      ...(decision ? { decision: { ...decision, ...(lookup ? { cache: explainLookup(lookup) } : {}) } } : {}),
       ...extra,
     },
   });
@@ -87,21 +97,25 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
     return;
   }
 
-  // Cacheable intents: semantic cache first. The key (embedding + entity signature) is made only
-  // when a lookup needs it: here for confident messages, or later for a stale answer.
+  // Cacheable intents: semantic cache first. The key (embedding + key frame: intent, entities,
+  // aspect) is made only when a lookup needs it: here for confident messages, or later for a
+  // stale answer.
   const cacheable = !!pred && !!models && !!deps.cache && deps.routes.intents[pred.intent]?.route === 'cacheable';
-  let key: { vector: Float32Array; entitySig: string } | null = null;
+  let key: { vector: Float32Array; frame: KeyFrame } | null = null;
   let cacheBroken = false;
-  const cacheKey = async () => (key ??= { vector: (await models!.embedder.embed([req.message]))[0], entitySig: deps.entities.signature(req.message) });
+  const cacheKey = async () =>
+    (key ??= { vector: (await models!.embedder.embed([req.message]))[0], frame: deps.cache!.frame(req.message, pred!.intent, deps.entities.extract(req.message)) });
   if (path === 'cache' && pred && deps.cache) {
     const tc = clock();
     try {
       const k = await cacheKey();
-      const hit = await deps.cache.lookup(k.vector, pred.intent, k.entitySig, { now: deps.now?.(), background: deps.background });
+      const look = await deps.cache.lookup(k.vector, k.frame, { now: deps.now?.(), background: deps.background });
+      const hit = look.hit;
+      lookup = look;
       deps.onCacheLookup?.(hit ? 'hit' : 'miss');
       if (hit) {
         latency.cache = clock() - tc;
-        yield route('cache', { cache: { similarity: round(hit.similarity), stale: false, entryId: hit.id } });
+        yield route('cache', { cache: cacheInfo(look) });
         yield { event: 'delta', data: { text: hit.answer.answer } };
         yield done({ sources: hit.answer.sources.map((id) => ({ id })) });
         return;
@@ -159,7 +173,7 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
           const now = deps.now?.() ?? Date.now();
           deps.background(
             deps.cache
-              .store({ intent: pred.intent, entitySig: k.entitySig, vector: k.vector, question: req.message, answer: text, sources: (ev.data.sources ?? []).map((s) => s.id), createdAt: now, expiresAt: now + ttl })
+              .store({ frame: k.frame, vector: k.vector, question: req.message, answer: text, sources: (ev.data.sources ?? []).map((s) => s.id), createdAt: now, expiresAt: now + ttl })
               .catch((e) => console.error('cache write failed:', (e as Error).message)),
           );
         }
@@ -180,10 +194,12 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
     }
     if (cacheable && !cacheBroken && pred && deps.cache) {
       const k = await cacheKey().catch(() => null);
-      const stale = k && (await deps.cache.lookup(k.vector, pred.intent, k.entitySig, { now: deps.now?.(), stale: true }).catch(() => null));
-      if (stale) {
+      const look = k && (await deps.cache.lookup(k.vector, k.frame, { now: deps.now?.(), stale: true }).catch(() => null));
+      const stale = look?.hit;
+      if (look && stale) {
+        lookup = look;
         deps.onCacheLookup?.('stale');
-        yield route('cache', { cache: { similarity: round(stale.similarity), stale: true, entryId: stale.id } });
+        yield route('cache', { cache: cacheInfo(look) });
         yield { event: 'delta', data: { text: STALE_NOTE + stale.answer.answer } };
         yield done({ sources: stale.answer.sources.map((id) => ({ id })) });
         return;
@@ -195,6 +211,8 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
   }
 }
 
-function round(x: number): number {
-  return Math.round(x * 1e4) / 1e4;
+/** The route event's cache block for a hit: similarity, the threshold it cleared and the frame. */
+function cacheInfo(l: CacheLookup): NonNullable<RouteEvent['cache']> {
+  const { frame, threshold } = explainLookup(l);
+  return { similarity: round(l.similarity ?? 0), stale: l.hit?.stale ?? false, entryId: l.hit?.id ?? '', threshold, frame };
 }

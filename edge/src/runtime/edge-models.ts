@@ -6,7 +6,7 @@
  * Later, the refresher (model-refresh.ts) may load a version promoted in the region's registry
  * with the same loaders and swap it in with replaceModel().
  */
-import { IntentClassifier, type IntentPrediction } from '../../../shared/models/intent-classifier.ts';
+import { IntentClassifier, type ClassifierCalibration, type IntentPrediction } from '../../../shared/models/intent-classifier.ts';
 import type { ModelManifest } from '../../../shared/models/manifest.ts';
 import { classifierLabels, openModelFolder } from '../../../shared/models/model-folder.ts';
 import { SentenceEmbedder } from '../../../shared/models/sentence-embedder.ts';
@@ -18,7 +18,11 @@ export type ModelSource = 'bundled' | 'region';
 
 export interface EdgeClassifier {
   readonly labels: readonly string[];
+  /** The thresholds decisions are compared with (route events explain themselves with them). */
+  readonly calibration: ClassifierCalibration;
   classify(texts: string[]): Promise<IntentPrediction[]>;
+  /** Raw logits (leave-one-word-out explanations). */
+  logits(texts: string[]): Promise<Float32Array[]>;
 }
 
 export interface EdgeEmbedder {
@@ -89,7 +93,11 @@ export async function loadClassifier(src: FolderSource): Promise<LoadedClassifie
   checkPredictions(await clf.classify(WARMUP), clf.labels, src.manifest);
   for (const t of WARMUP) await clf.classify([t]);
   const version = `${f.manifest.name}@${f.manifest.version}`;
-  return { classifier: { labels: clf.labels, classify: edgeMetrics.meter('classifier', version, (t: string[]) => clf.classify(t)) }, manifest: f.manifest, version };
+  return {
+    classifier: { labels: clf.labels, calibration: clf.calibration, classify: edgeMetrics.meter('classifier', version, (t: string[]) => clf.classify(t)), logits: (t) => clf.logits(t) },
+    manifest: f.manifest,
+    version,
+  };
 }
 
 /** Verifies, opens and warms an embedder folder; its calls are metered under its version. */
