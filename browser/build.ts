@@ -70,11 +70,11 @@ export async function buildWidget(opts: { outDir?: string; minify?: boolean; pre
   // The routing rules the bundle carries must cover the classifier it ships (checked here, so
   // the widget needs no schema library at run time).
   const readJson = (p: string) => JSON.parse(readFileSync(join(root, p), 'utf8'));
-  const routes = parseIntentRoutes(readJson('models/data/store/routes.json'), classifierLabels(readJson('models/default/store-intent/config.json')).labels);
+  const routes = parseIntentRoutes(readJson('domains/kitsune-books/routes.json'), classifierLabels(readJson('models/default/store-intent/config.json')).labels);
   const cacheable = Object.entries(routes.intents).filter(([, r]) => r.route === 'cacheable').map(([i]) => i);
   parseCacheAspects(readJson('domains/kitsune-books/cache-aspects.json'), cacheable);
 
-  const catalog = JSON.parse(readFileSync(join(root, 'models/data/store/kb/catalog.json'), 'utf8')) as { id: string; title: string }[];
+  const catalog = JSON.parse(readFileSync(join(root, 'domains/kitsune-books/kb/catalog.json'), 'utf8')) as { id: string; title: string }[];
   const buildInfo = {
     runtimeFiles,
     catalogTitles: catalog.map((t) => ({ id: t.id, title: t.title })),

@@ -23,11 +23,11 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import catalog from '../models/data/store/kb/catalog.json' with { type: 'json' };
-import routesJson from '../models/data/store/routes.json' with { type: 'json' };
-import { loadIntentClassifier } from '../models/runtime/load-node.ts';
+import catalog from '../domains/kitsune-books/kb/catalog.json' with { type: 'json' };
+import routesJson from '../domains/kitsune-books/routes.json' with { type: 'json' };
+import { loadIntentClassifier } from '../regional/src/inference/load-node.ts';
 import { storeIntents } from '../models/pipeline/store-data.ts';
-import { percentiles } from '../models/eval/metrics.ts';
+import { percentiles } from '../shared/eval/metrics.ts';
 import { mulberry32 } from '../models/pipeline/datasets.ts';
 import { loadConfig } from '../regional/src/config.ts';
 import { registerModelFolder } from '../regional/src/ops/register-folder.ts';
@@ -47,7 +47,7 @@ import { setupServer } from 'msw/node';
 import { converseStream, streamResponse } from '../tests/helpers/bedrock-wire.ts';
 
 const N = Number(process.env.BENCH_N ?? 2000);
-/** The first 275 messages of the store test split are its v1 (models/data/store/README.md). */
+/** The first 275 messages of the store test split are its v1 (domains/kitsune-books/README.md). */
 const STORE_TEST_V1 = 275;
 /** BENCH_PARTS=regional,bedrock,transformer,lanes,edge,cache,routing (default all); reload on request. */
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'regional,bedrock,transformer,lanes,edge,cache,routing').split(','));

@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import aspectsJson from '../domains/kitsune-books/cache-aspects.json' with { type: 'json' };
-import catalog from '../models/data/store/kb/catalog.json' with { type: 'json' };
-import entityTerms from '../models/data/store/entities.json' with { type: 'json' };
+import catalog from '../domains/kitsune-books/kb/catalog.json' with { type: 'json' };
+import entityTerms from '../domains/kitsune-books/entities.json' with { type: 'json' };
 import { AspectDetector, withinOneEdit } from '../shared/cache/aspects.ts';
 import { parseCacheAspects } from '../shared/cache/aspects-schema.ts';
 import { EntityExtractor } from '../shared/cache/entities.ts';

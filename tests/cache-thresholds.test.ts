@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import cacheConfig from '../models/data/store/cache.json' with { type: 'json' };
+import cacheConfig from '../domains/kitsune-books/cache.json' with { type: 'json' };
 import { calibrateIntent, chanceSimilarity, frameHit, globalHit, hitStats, type ScoredCachePair } from '../models/eval/cache-keys-eval.ts';
 import { normalizeSentence, readParaphrases } from '../models/eval/paraphrase-set.ts';
 import { mulberry32 } from '../models/pipeline/datasets.ts';
@@ -87,7 +87,7 @@ describe('the committed paraphrase set and cache config', () => {
   it('repeats no intent-data sentence', () => {
     const train = new Set(
       ['train', 'val', 'test'].flatMap((s) =>
-        readFileSync(`models/data/store/intents/${s}.jsonl`, 'utf8')
+        readFileSync(`domains/kitsune-books/intents/${s}.jsonl`, 'utf8')
           .split('\n')
           .filter(Boolean)
           .map((l) => normalizeSentence(JSON.parse(l).text)),

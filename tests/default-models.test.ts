@@ -10,7 +10,7 @@ import type { OrtSession, OrtTensorConstructor } from '../shared/models/onnx-ses
 import { cosine } from '../shared/models/sentence-embedder.ts';
 import { repoRoot } from '../models/pipeline/datasets.ts';
 import { storeIntents } from '../models/pipeline/store-data.ts';
-import { loadIntentClassifier, loadModelFolder, loadSentenceEmbedder } from '../models/runtime/load-node.ts';
+import { loadIntentClassifier, loadModelFolder, loadSentenceEmbedder } from '../regional/src/inference/load-node.ts';
 
 const DIR = join(repoRoot(), 'models', 'default');
 const INTENT = join(DIR, 'store-intent');

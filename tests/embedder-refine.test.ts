@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../models/pipeline/datasets.ts';
 import { refineSupervised, type StsSupervision } from '../models/pipeline/embedder-refine.ts';
 import { lbfgs } from '../models/pipeline/lbfgs.ts';
-import { pearson } from '../models/eval/metrics.ts';
+import { pearson } from '../shared/eval/metrics.ts';
 
 /**
  * A toy vocabulary where the gold similarity only follows the "content" tokens (ids 10..29) and

@@ -21,7 +21,7 @@ import {
   reliabilityBins,
   spearman,
   type Prediction,
-} from '../models/eval/metrics.js';
+} from '../shared/eval/metrics.ts';
 import { renderIntentReport } from '../models/eval/report-html.js';
 
 const P = (gold: string, label: string, confidence = 1): Prediction => ({ gold, label, confidence });
@@ -239,7 +239,7 @@ describe('out-of-scope trade-off', () => {
 
 describe('wilsonLower and conservative calibration', () => {
   it('matches a textbook Wilson bound and tightens the threshold on small samples', async () => {
-    const { wilsonLower, calibrateThreshold } = await import('../models/eval/metrics.ts');
+    const { wilsonLower, calibrateThreshold } = await import('../shared/eval/metrics.ts');
     expect(wilsonLower(99, 100, 1.645)).toBeCloseTo(0.9564, 3);
     expect(wilsonLower(0, 0, 1.645)).toBe(0);
     // 100 correct confident predictions, then one wrong at lower confidence.
@@ -256,7 +256,7 @@ describe('wilsonLower and conservative calibration', () => {
 
 describe('routing rule ladder', () => {
   it('takes the strongest confidence validation can show: 95%, else 90%, else observed', async () => {
-    const { calibrateThreshold } = await import('../models/eval/metrics.ts');
+    const { calibrateThreshold } = await import('../shared/eval/metrics.ts');
     const { strictestFeasible } = await import('../models/pipeline/intent-model.ts');
     const route = (preds: Prediction[]) => strictestFeasible((z) => calibrateThreshold(preds, { minPrecision: 0.99, z }));
     const correct = (n: number, top: number) => Array.from({ length: n }, (_, i) => P('a', 'a', top - i * 1e-5));
@@ -278,7 +278,7 @@ describe('routing rule ladder', () => {
 
 describe('routing threshold under an assumed out-of-scope prior', () => {
   it('priorWeights re-balances oos to the prior and leaves sets without oos alone', async () => {
-    const { priorWeights } = await import('../models/eval/metrics.ts');
+    const { priorWeights } = await import('../shared/eval/metrics.ts');
     const golds = [...Array.from({ length: 30 }, () => 'a'), 'oos'];
     const w = priorWeights(golds, 0.2);
     expect(w[30]).toBeCloseTo(7.5, 10); // 0.25 * 30 / 1: oos is 20% of the total weight
@@ -288,7 +288,7 @@ describe('routing threshold under an assumed out-of-scope prior', () => {
   });
 
   it('weighted precision and Kish effective size decide the threshold', async () => {
-    const { calibrateThreshold, wilsonLower } = await import('../models/eval/metrics.ts');
+    const { calibrateThreshold, wilsonLower } = await import('../shared/eval/metrics.ts');
     // 600 correct in-scope predictions above one oos message predicted in scope at 0.95.
     const preds: Prediction[] = [
       ...Array.from({ length: 300 }, (_, i) => P('a', 'a', 0.999 - i * 1e-4)),

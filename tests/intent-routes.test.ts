@@ -5,7 +5,7 @@ import { parseIntentRoutes, routeFor, RoutingConfigError } from '../shared/routi
 import { datasetLabels, repoRoot } from '../models/pipeline/datasets.ts';
 import { storeIntents } from '../models/pipeline/store-data.ts';
 
-const raw = JSON.parse(readFileSync(join(repoRoot(), 'models', 'data', 'store', 'routes.json'), 'utf8'));
+const raw = JSON.parse(readFileSync(join(repoRoot(), 'domains', 'kitsune-books', 'routes.json'), 'utf8'));
 
 describe('intent routing rules', () => {
   it('the store config covers every intent of the store data', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../models/pipeline/datasets.ts';
 import { storeIntents } from '../models/pipeline/store-data.ts';
-import { loadIntentClassifier } from '../models/runtime/load-node.ts';
+import { loadIntentClassifier } from '../regional/src/inference/load-node.ts';
 
 const root = repoRoot();
 const tsx = (args: string[]) =>
@@ -21,7 +21,7 @@ describe('model commands', () => {
   });
 
   it('the store data passes its own checker', () => {
-    const r = spawnSync(process.execPath, ['models/data/store/check.mjs'], { cwd: root, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['domains/kitsune-books/check.mjs'], { cwd: root, encoding: 'utf8' });
     expect(r.status, r.stderr + r.stdout).toBe(0);
   });
 

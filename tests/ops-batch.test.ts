@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadIntentClassifier } from '../models/runtime/load-node.ts';
+import { loadIntentClassifier } from '../regional/src/inference/load-node.ts';
 import type { BatchModels } from '../regional/src/ops/batch-rows.ts';
 import { BatchRunner, newOwnerId, ownerIsDeadLocally } from '../regional/src/ops/batch-runner.ts';
 import { describeJob, submitBatchJob } from '../regional/src/ops/batch-submit.ts';
@@ -24,7 +24,7 @@ import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OPTS = { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'test' };
-const TEXTS = readFileSync(join(ROOT, 'models/data/store/intents/test.jsonl'), 'utf8')
+const TEXTS = readFileSync(join(ROOT, 'domains/kitsune-books/intents/test.jsonl'), 'utf8')
   .trim()
   .split('\n')
   .map((l) => JSON.parse(l).text as string);

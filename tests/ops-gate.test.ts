@@ -14,10 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadJsonlDataset } from '../models/pipeline/datasets.ts';
 import { storeIntents } from '../models/pipeline/store-data.ts';
 import { loadBaseVectors, trainIntentModel, writeIntentFolder } from '../models/pipeline/intent-model.ts';
-import { latencyCheck, latencySpread, mcnemar, qualityChecks, type GateLatency, type GateModelResult } from '../regional/src/ops/gate-rules.ts';
+import { latencyCheck, latencySpread, mcnemar, qualityChecks, type GateLatency, type GateModelResult } from '../regional/src/ops/gate/rules.ts';
 import { registerModelFolder } from '../regional/src/ops/register-folder.ts';
 import { openStore } from '../regional/src/store/open.ts';
-import cacheConfig from '../models/data/store/cache.json' with { type: 'json' };
+import cacheConfig from '../domains/kitsune-books/cache.json' with { type: 'json' };
 import { copyWithScrambledWords } from './helpers/model-copies.ts';
 import embedderManifest from '../models/default/embedder/manifest.json' with { type: 'json' };
 
@@ -63,7 +63,7 @@ describe('gate CLI', () => {
   let slow: string;
 
   const gate = (args: string[], env: Record<string, string> = {}) =>
-    run(process.execPath, ['--import', 'tsx', 'models/cli/gate.ts', ...args, '--json', '--latency-runs', '1200', '--latency-rounds', '6', '--out', join(dir, 'reports')], {
+    run(process.execPath, ['--import', 'tsx', 'regional/src/ops/gate/cli.ts', ...args, '--json', '--latency-runs', '1200', '--latency-rounds', '6', '--out', join(dir, 'reports')], {
       cwd: ROOT,
       env: { ...process.env, DATABASE_URL: '', ...env },
       timeout: 60_000,
@@ -75,7 +75,7 @@ describe('gate CLI', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sy-gate-'));
     // A weak candidate: the same recipe trained on three examples per intent.
-    const ds = loadJsonlDataset(join(ROOT, 'models/data/store/intents'));
+    const ds = loadJsonlDataset(join(ROOT, 'domains/kitsune-books/intents'));
     const seen = new Map<string, number>();
     const train = ds.train.filter((e) => {
       const n = seen.get(e.label) ?? 0;
@@ -128,7 +128,7 @@ describe('gate CLI', () => {
     expect(readFileSync(s.report, 'utf8')).toMatch(/REFUSED/);
     // a dataset whose labels the models do not know is reported, not evaluated
     const other = join(dir, 'other');
-    cpSync(join(ROOT, 'models/data/store/intents'), other, { recursive: true });
+    cpSync(join(ROOT, 'domains/kitsune-books/intents'), other, { recursive: true });
     writeFileSync(join(other, 'test.jsonl'), '{"text":"what is the weather","label":"weather"}\n');
     const r2 = await gate(['gate', '--candidate', DEFAULT_CLASSIFIER, '--data', other]);
     expect(r2.code).toBe(0);

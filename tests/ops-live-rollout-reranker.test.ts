@@ -32,7 +32,7 @@ const RERANKER = join(ROOT, 'models/default/reranker');
 const R: string = JSON.parse(readFileSync(join(RERANKER, 'manifest.json'), 'utf8')).name;
 const CONTROL: string = JSON.parse(readFileSync(join(RERANKER, 'manifest.json'), 'utf8')).version;
 const run = promisify(execFile);
-const testTexts = readFileSync(join(ROOT, 'models/data/store/intents/test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text as string);
+const testTexts = readFileSync(join(ROOT, 'domains/kitsune-books/intents/test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text as string);
 
 describe('live rollouts of the reranker', () => {
   let db: TempDatabase;
@@ -268,7 +268,7 @@ describe('live rollouts of the reranker', () => {
 
   it('takes reranker rules from the CLI (the region picks them up)', async () => {
     const cli = (args: string[]) =>
-      run(process.execPath, ['--import', 'tsx', 'models/cli/registry.ts', ...args, '--json', '--by', 'cli-test'], { cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url }, timeout: 60_000 }).then(
+      run(process.execPath, ['--import', 'tsx', 'regional/src/ops/cli/registry.ts', ...args, '--json', '--by', 'cli-test'], { cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url }, timeout: 60_000 }).then(
         (x) => ({ code: 0, out: x.stdout, err: x.stderr }),
         (e) => ({ code: e.code as number, out: e.stdout as string, err: e.stderr as string }),
       );

@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadIntentClassifier } from '../models/runtime/load-node.ts';
+import { loadIntentClassifier } from '../regional/src/inference/load-node.ts';
 import { loadConfig } from '../regional/src/config.ts';
 import { routingRule, type RolloutSpec } from '../regional/src/ops/rollout-rules.ts';
 import { assign, requiredSampleSize, twoProportionTest } from '../regional/src/ops/rollout.ts';
@@ -24,7 +24,7 @@ import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
 const M = CLASSIFIER_NAME;
 const CONTROL = '1.0.0';
 const run = promisify(execFile);
-const testTexts = readFileSync(join(ROOT, 'models/data/store/intents/test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text as string);
+const testTexts = readFileSync(join(ROOT, 'domains/kitsune-books/intents/test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text as string);
 
 let folders: { retrained: string; shuffled: string; broken: string; dir: string };
 
@@ -294,7 +294,7 @@ describe.each(['sqlite', 'postgres'] as const)('live rollouts on %s', (dialect) 
 
   it('takes rules from the CLI (the region picks them up) with the same checks', async () => {
     const cli = (args: string[]) =>
-      run(process.execPath, ['--import', 'tsx', 'models/cli/registry.ts', ...args, '--json', '--by', 'cli-test'], { cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url }, timeout: 60_000 }).then(
+      run(process.execPath, ['--import', 'tsx', 'regional/src/ops/cli/registry.ts', ...args, '--json', '--by', 'cli-test'], { cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url }, timeout: 60_000 }).then(
         (x) => ({ code: 0, out: x.stdout, err: x.stderr }),
         (e) => ({ code: e.code as number, out: e.stdout as string, err: e.stderr as string }),
       );

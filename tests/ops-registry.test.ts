@@ -182,7 +182,7 @@ describe.each(['sqlite', 'postgres'] as const)('model registry on %s', (dialect)
   });
 
   const cli = (...args: string[]) =>
-    run(process.execPath, ['--import', 'tsx', 'models/cli/registry.ts', ...args], { env: { ...process.env, DATABASE_URL: url }, cwd: join(import.meta.dirname, '..'), timeout: 60_000 }).then(
+    run(process.execPath, ['--import', 'tsx', 'regional/src/ops/cli/registry.ts', ...args], { env: { ...process.env, DATABASE_URL: url }, cwd: join(import.meta.dirname, '..'), timeout: 60_000 }).then(
       (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
       (e) => ({ code: e.code as number, out: e.stdout as string, err: e.stderr as string }),
     );

@@ -6,14 +6,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CrossEncoder, CrossEncoderInputError } from '../shared/models/cross-encoder.ts';
 import { sha256Hex, type ModelManifest } from '../shared/models/manifest.ts';
 import type { OrtSession, OrtTensorConstructor } from '../shared/models/onnx-session.ts';
-import { evaluateRerank, ndcgAt, orderByScore, rankMetrics } from '../models/eval/rerank-eval.ts';
+import { evaluateRerank, ndcgAt, orderByScore, rankMetrics } from '../shared/eval/rerank-eval.ts';
 import { repoRoot } from '../models/pipeline/datasets.ts';
 import { decodeModel } from '../models/pipeline/onnx/proto.ts';
 import { buildRerankerOnnx } from '../models/pipeline/onnx/reranker-graph.ts';
 import { loadEmbedderTable, referenceLogit, trainReranker, type RerankerWeights } from '../models/pipeline/reranker.ts';
 import { catalogQueries, policySections, storeKbPassages } from '../models/pipeline/reranker-data.ts';
 import { FEATURES } from '../models/pipeline/reranker-features.ts';
-import { loadCrossEncoder, loadModelFolder } from '../models/runtime/load-node.ts';
+import { loadCrossEncoder, loadModelFolder } from '../regional/src/inference/load-node.ts';
 
 const DIR = join(repoRoot(), 'models', 'default');
 const RERANKER = join(DIR, 'reranker');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import catalog from '../models/data/store/kb/catalog.json' with { type: 'json' };
-import entityTerms from '../models/data/store/entities.json' with { type: 'json' };
+import catalog from '../domains/kitsune-books/kb/catalog.json' with { type: 'json' };
+import entityTerms from '../domains/kitsune-books/entities.json' with { type: 'json' };
 import { EntityExtractor } from '../shared/cache/entities.ts';
 import { MemoryCacheStorage } from '../shared/cache/memory-storage.ts';
 import { SemanticCache } from '../shared/cache/semantic-cache.ts';

@@ -3,13 +3,13 @@
  * cache thresholds and the two model manifests (the trust anchor for the files it fetches).
  */
 import { catalogTitles } from 'switchyard:build-info';
-import cacheConfig from '../../models/data/store/cache.json';
+import cacheConfig from '../../domains/kitsune-books/cache.json';
 import cacheAspects from '../../domains/kitsune-books/cache-aspects.json';
 import type { CacheAspects } from '../../shared/cache/aspects.ts';
-import entityTerms from '../../models/data/store/entities.json';
-import faq from '../../models/data/store/kb/faq.json';
-import routesJson from '../../models/data/store/routes.json';
-import templatesJson from '../../models/data/store/templates.json';
+import entityTerms from '../../domains/kitsune-books/entities.json';
+import faq from '../../domains/kitsune-books/kb/faq.json';
+import routesJson from '../../domains/kitsune-books/routes.json';
+import templatesJson from '../../domains/kitsune-books/templates.json';
 import classifierManifest from '../../models/default/store-intent/manifest.json';
 import embedderManifest from '../../models/default/embedder/manifest.json';
 import type { FaqEntry, TemplatesFile } from '../../shared/answers/template-answers.ts';

@@ -2,12 +2,12 @@
  * Per-isolate state of the edge: models, routing rules, templates, entity extractor and the
  * semantic cache over D1 — built on the first request of an isolate and reused after.
  */
-import catalog from '../../models/data/store/kb/catalog.json';
-import faq from '../../models/data/store/kb/faq.json';
-import entityTerms from '../../models/data/store/entities.json';
-import routesJson from '../../models/data/store/routes.json';
-import templatesJson from '../../models/data/store/templates.json';
-import cacheConfig from '../../models/data/store/cache.json';
+import catalog from '../../domains/kitsune-books/kb/catalog.json';
+import faq from '../../domains/kitsune-books/kb/faq.json';
+import entityTerms from '../../domains/kitsune-books/entities.json';
+import routesJson from '../../domains/kitsune-books/routes.json';
+import templatesJson from '../../domains/kitsune-books/templates.json';
+import cacheConfig from '../../domains/kitsune-books/cache.json';
 import cacheAspects from '../../domains/kitsune-books/cache-aspects.json';
 import { AspectDetector } from '../../shared/cache/aspects.ts';
 import { parseCacheAspects } from '../../shared/cache/aspects-schema.ts';

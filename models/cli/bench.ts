@@ -9,11 +9,11 @@ import * as ortWeb from 'onnxruntime-web';
 import { IntentClassifier } from '../../shared/models/intent-classifier.ts';
 import type { OrtSession, OrtTensorConstructor } from '../../shared/models/onnx-session.ts';
 import { singleQueryLatency } from '../eval/intent-eval.ts';
-import { percentiles } from '../eval/metrics.ts';
+import { percentiles } from '../../shared/eval/metrics.ts';
 import { trainNlpjsPeer } from '../eval/nlpjs-peer.ts';
 import { repoRoot } from '../pipeline/datasets.ts';
 import { storeIntents } from '../pipeline/store-data.ts';
-import { loadIntentClassifier, loadModelFolder, loadSentenceEmbedder } from '../runtime/load-node.ts';
+import { loadIntentClassifier, loadModelFolder, loadSentenceEmbedder } from '../pipeline/load-node.ts';
 
 const dir = join(repoRoot(), 'models', 'default');
 const ds = storeIntents();

@@ -5,20 +5,20 @@
  * threshold with the entity signature, and key frames with per-intent thresholds — measured on the
  * test pairs. With --write the thresholds and their evidence go into the store's cache.json.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../pipeline/datasets.ts';
 import { calibrateIntent, chanceSimilarity, frameHit, globalHit, hitStats } from '../eval/cache-keys-eval.ts';
 import { readParaphrases } from '../eval/paraphrase-set.ts';
 import { domainKeying, scoreCachePairs } from '../eval/score-cache-pairs.ts';
-import { loadSentenceEmbedder } from '../runtime/load-node.ts';
+import { loadSentenceEmbedder } from '../pipeline/load-node.ts';
 import { cliArgs } from './args.ts';
 
 const { values } = cliArgs({ write: { type: 'boolean' }, domain: { type: 'string' } });
 const root = repoRoot();
 const domainDir = join(root, 'domains', (values.domain as string | undefined) ?? 'kitsune-books');
-const storeDir = existsSync(join(domainDir, 'entities.json')) ? domainDir : join(root, 'models', 'data', 'store');
-const cachePath = join(storeDir, 'cache.json');
+const storeDir = domainDir;
+const cachePath = join(domainDir, 'cache.json');
 const cacheConfig = JSON.parse(readFileSync(cachePath, 'utf8'));
 const emb = await loadSentenceEmbedder(join(root, 'models', 'default', 'embedder'));
 const pairs = readParaphrases(join(domainDir, 'eval', 'paraphrases.jsonl'));

@@ -3,13 +3,13 @@
  * embedder on MRPC (paraphrase pairs, ../shared/data/mrpc): `hit` is the lowest threshold whose
  * paraphrase precision on the train split is ≥ 90%, `stale` (served only when the region is down,
  * marked so) the lowest with ≥ 80%. Intent and entity matching come on top of this at run time.
- * Writes models/data/store/cache.json and prints test-split precision and recall.
+ * Writes domains/kitsune-books/cache.json and prints test-split precision and recall.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadMrpc, repoRoot } from '../pipeline/datasets.ts';
-import { hitsAt, scorePairs, type ScoredPair } from '../eval/paraphrase-eval.ts';
-import { loadSentenceEmbedder } from '../runtime/load-node.ts';
+import { hitsAt, scorePairs, type ScoredPair } from '../../shared/eval/paraphrase-eval.ts';
+import { loadSentenceEmbedder } from '../pipeline/load-node.ts';
 
 const emb = await loadSentenceEmbedder(join(repoRoot(), 'models', 'default', 'embedder'));
 
@@ -29,5 +29,5 @@ const out = {
   refreshMs: 5000,
   mrpcTest: { hit: hitsAt(test, hit), stale: hitsAt(test, stale) },
 };
-writeFileSync(join(repoRoot(), 'models', 'data', 'store', 'cache.json'), JSON.stringify(out, null, 2) + '\n');
+writeFileSync(join(repoRoot(), 'domains', 'kitsune-books', 'cache.json'), JSON.stringify(out, null, 2) + '\n');
 console.log(JSON.stringify(out, null, 2));

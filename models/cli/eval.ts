@@ -4,23 +4,29 @@
  *   [--embedder <dir>] trains on train (starting from the unsupervised static rows, or the given
  *   embedder folder's), evaluates on test, prints one JSON object, writes reports/intent-<name>.html.
  * `npm run -s eval -- sts [--embedder <dir>] [--json]`: STS-B Spearman of the static embedder.
- * `npm run -s eval -- gate --candidate <dir | name@version> …`: the evaluation gate (gate.ts).
+ * `npm run -s eval -- gate --candidate <dir | name@version> …`: the evaluation gate (regional/src/ops/gate/cli.ts).
  */
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { evaluateIntent } from '../eval/intent-eval.ts';
-import { stsSpearman } from '../eval/sts-eval.ts';
+import { stsSpearman } from '../../shared/eval/sts-eval.ts';
 import { trainNlpjsPeer } from '../eval/nlpjs-peer.ts';
 import { writeIntentReport } from '../eval/report-html.ts';
 import { classifierBaseVectors } from '../pipeline/base-vectors.ts';
-import { repoRoot } from '../pipeline/datasets.ts';
+import { loadStsb, repoRoot } from '../pipeline/datasets.ts';
 import { trainIntentModel } from '../pipeline/intent-model.ts';
-import { loadSentenceEmbedder } from '../runtime/load-node.ts';
+import { loadSentenceEmbedder } from '../pipeline/load-node.ts';
 import { CLASSIFIER_FLAGS, classifierOverrides, cliArgs, loadAnyDataset } from './args.ts';
 
-if (process.argv[2] === 'gate') {
-  // The gate has its own flags: hand the rest of the command line over to it.
-  process.argv.splice(2, 1);
-  await import('./gate.ts');
+/** Subcommands that run the service's own code: spawned with their own flags, never imported (models/ is build time). */
+const FORWARDED: Record<string, string> = {
+  gate: 'regional/src/ops/gate/cli.ts',
+};
+
+const forwarded = FORWARDED[process.argv[2]];
+if (forwarded) {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot(), forwarded), ...process.argv.slice(3)], { stdio: 'inherit' });
+  process.exit(run.status ?? 1);
 } else {
   await evalCommand();
 }
@@ -80,7 +86,7 @@ async function evalCommand(): Promise<void> {
     else console.log(JSON.stringify(out, null, 2), `\nreport: ${report}`);
   } else if (command === 'sts') {
     const emb = await loadSentenceEmbedder(embedderDir);
-    const result = { devSpearman: await stsSpearman(emb, 'dev'), testSpearman: await stsSpearman(emb, 'test') };
+    const result = { devSpearman: await stsSpearman(emb, loadStsb('dev')), testSpearman: await stsSpearman(emb, loadStsb('test')) };
     console.log(JSON.stringify(result, values.json ? undefined : null, values.json ? undefined : 2));
   } else {
     console.error('usage: npm run -s eval -- intent --data <dir> [--json] [--peer] | sts [--json]');

@@ -14,10 +14,8 @@ const { values } = cliArgs({ domain: { type: 'string' } });
 const domain = (values.domain as string | undefined) ?? 'kitsune-books';
 const dir = join(repoRoot(), 'domains', domain);
 const templates = ParaphraseTemplates.parse(JSON.parse(readFileSync(join(dir, 'eval', 'paraphrase-templates.json'), 'utf8')));
-const trainPaths = [join(dir, 'intents'), join(repoRoot(), 'models', 'data', 'store', 'intents')].filter(existsSync);
 const exclude = new Set<string>();
-for (const d of trainPaths.slice(0, 1)) {
-  // the store's intent sentences (domains/ after the move, models/data/store before it)
+for (const d of [join(dir, 'intents')].filter(existsSync)) {
   for (const f of ['train.jsonl', 'val.jsonl', 'test.jsonl']) {
     for (const l of readFileSync(join(d, f), 'utf8').split('\n').filter(Boolean)) exclude.add(normalizeSentence((JSON.parse(l) as { text: string }).text));
   }

@@ -1,5 +1,5 @@
 /**
- * Retrieval + reranking evaluation on the store's held-out questions (models/data/store/kb/questions.jsonl).
+ * Retrieval + reranking evaluation on the store's held-out questions (domains/kitsune-books/kb/questions.jsonl).
  *
  *   npx tsx models/cli/rerank-eval.ts [--reranker <dir>] [--embedder <dir>] [--k 30]
  *
@@ -10,11 +10,11 @@
  * JSON table of nDCG@10, recall@5 and MRR (plus recall@k of each first stage).
  */
 import { join, resolve } from 'node:path';
-import { evaluateRerank, rankMetrics, recallAt } from '../eval/rerank-eval.ts';
-import { storeRetrievalLists } from '../eval/store-retrieval.ts';
+import { evaluateRerank, rankMetrics, recallAt } from '../../shared/eval/rerank-eval.ts';
+import { storeRetrievalListsWith } from '../eval/store-retrieval.ts';
 import { repoRoot } from '../pipeline/datasets.ts';
-import type { Hit } from '../pipeline/reranker-retrieval.ts';
-import { loadCrossEncoder } from '../runtime/load-node.ts';
+import type { Hit } from '../../shared/eval/passage-retrieval.ts';
+import { loadCrossEncoder } from '../pipeline/load-node.ts';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -28,7 +28,7 @@ async function main() {
   const k = Number(flag('k', '30'));
   if (!Number.isInteger(k) || k < 1) throw new Error('--k must be a positive integer');
 
-  const { passages, questions, lists, rerankQuestions } = await storeRetrievalLists(embedderDir, k);
+  const { passages, questions, lists, rerankQuestions } = await storeRetrievalListsWith(embedderDir, k);
   const relevant = questions.map((q) => q.relevant);
   const order = (hits: Hit[]) => hits.map((h) => passages[h.index].id);
   const recallK = (name: keyof typeof lists) =>

@@ -8,7 +8,7 @@
  * Pure functions over scored pairs; the CLIs embed and print.
  */
 import { frameTag, qualifiersCompatible, type KeyFrame } from '../../shared/cache/key-frame.ts';
-import { calibrateThreshold, wilsonLower, type Prediction } from './metrics.ts';
+import { calibrateThreshold, wilsonLower, type Prediction } from '../../shared/eval/metrics.ts';
 import { ROUTE_MIN_PRECISION, ROUTE_RULES } from '../pipeline/intent-model.ts';
 import { mulberry32 } from '../pipeline/datasets.ts';
 import { cosine } from '../../shared/models/sentence-embedder.ts';

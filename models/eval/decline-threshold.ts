@@ -5,7 +5,7 @@
  * message really is out of scope (declining a real customer question is the error that counts).
  */
 import { OOS } from '../../shared/models/intent-classifier.ts';
-import { calibrateThreshold, type CalibratedThreshold } from './metrics.ts';
+import { calibrateThreshold, type CalibratedThreshold } from '../../shared/eval/metrics.ts';
 
 export interface DeclineRow {
   gold: string;

@@ -4,7 +4,7 @@ import type { IntentClassifier } from '../../shared/models/intent-classifier.ts'
 import { floatModelLogits } from '../pipeline/classifier.ts';
 import { predictAll, toPrediction, type TrainedIntentModel } from '../pipeline/intent-model.ts';
 import { OOS, type LabeledExample } from '../pipeline/types.ts';
-import { bypass, ece, inScopeAccuracy, macroF1, oosRecall, oosTradeoff, percentiles, type OosTradeoffPoint, type Prediction } from './metrics.ts';
+import { bypass, ece, inScopeAccuracy, macroF1, oosRecall, oosTradeoff, percentiles, type OosTradeoffPoint, type Prediction } from '../../shared/eval/metrics.ts';
 
 export interface IntentEvalResult {
   inScopeAccuracy: number;

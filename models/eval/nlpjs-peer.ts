@@ -13,7 +13,7 @@
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { OOS, type Dataset } from '../pipeline/types.js';
-import { accuracy, inScopeAccuracy, macroF1, oosRecall, percentile, type Prediction } from './metrics.js';
+import { accuracy, inScopeAccuracy, macroF1, oosRecall, percentile, type Prediction } from '../../shared/eval/metrics.ts';
 
 /** NLP.js's out-of-scope intent. */
 export const NLPJS_NONE = 'None';

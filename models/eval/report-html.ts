@@ -15,7 +15,8 @@ import {
   reliabilityBins,
   type OosTradeoffPoint,
   type Prediction,
-} from './metrics.js';
+} from '../../shared/eval/metrics.ts';
+import { escapeHtml } from '../../shared/report/escape-html.ts';
 
 export type MetricFormat = 'pct' | 'num' | 'int' | 'ms' | 's' | 'bytes' | 'text';
 
@@ -60,14 +61,6 @@ export interface IntentReportData {
 // ---------------------------------------------------------------------------------------------
 // Formatting
 
-export function escapeHtml(s: string): string {
-  return s
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
 
 export function formatValue(value: number | string | null | undefined, format?: MetricFormat): string {
   if (value === null || value === undefined) return '—';

@@ -1,46 +1,17 @@
-/**
- * The store knowledge base's held-out questions (models/data/store/kb/questions.jsonl) with the
- * first-stage candidate lists a reranker sees: BM25, vectors (an embedder's sentence_embedding)
- * and their reciprocal rank fusion (k = 60), each the top `k`.
- */
+/** Build time: the store's held-out retrieval lists with the embedder folder at `embedderDir` (loaded, used, released). */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cosine } from '../../shared/models/sentence-embedder.ts';
+import { storeRetrievalLists } from '../../shared/eval/store-retrieval.ts';
+import { loadSentenceEmbedder } from '../pipeline/load-node.ts';
 import { storeKbPassages } from '../pipeline/reranker-data.ts';
-import { Bm25Index, reciprocalRankFusion, topK, type Hit } from '../pipeline/reranker-retrieval.ts';
-import { storeDir } from '../pipeline/store-data.ts';
-import { loadSentenceEmbedder } from '../runtime/load-node.ts';
-import type { RerankQuestion } from './rerank-eval.ts';
+import { storeKbDir } from '../pipeline/store-data.ts';
 
-export async function storeRetrievalLists(embedderDir: string, k: number) {
-  const passages = storeKbPassages();
-  const questions = readFileSync(join(storeDir(), 'kb', 'questions.jsonl'), 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as { question: string; relevant: string[] });
-  const ids = new Set(passages.map((p) => p.id));
-  for (const q of questions) for (const id of q.relevant) if (!ids.has(id)) throw new Error(`questions.jsonl: unknown passage id ${id}`);
-
-  const bm25 = new Bm25Index(passages.map((p) => p.text));
+export async function storeRetrievalListsWith(embedderDir: string, k: number) {
   const embedder = await loadSentenceEmbedder(embedderDir);
-  const passageVecs: Float32Array[] = [];
-  for (let i = 0; i < passages.length; i += 64) passageVecs.push(...(await embedder.embed(passages.slice(i, i + 64).map((p) => p.text))));
-  const queryVecs = await embedder.embed(questions.map((q) => q.question));
-  await embedder.release();
-
-  const lists: Record<'bm25' | 'vectors' | 'hybrid', Hit[][]> = { bm25: [], vectors: [], hybrid: [] };
-  questions.forEach((q, qi) => {
-    const b = bm25.search(q.question, k);
-    const v = topK(passageVecs.map((p, index) => ({ index, score: cosine(queryVecs[qi], p) })), k);
-    lists.bm25.push(b);
-    lists.vectors.push(v);
-    lists.hybrid.push(reciprocalRankFusion([b, v], 60, k));
-  });
-  /** The hybrid lists as the questions a reranker reorders. */
-  const rerankQuestions: RerankQuestion[] = questions.map((q, qi) => ({
-    question: q.question,
-    relevant: q.relevant,
-    candidates: lists.hybrid[qi].map((h) => passages[h.index]),
-  }));
-  return { passages, questions, lists, rerankQuestions };
+  try {
+    const questionsJsonl = readFileSync(join(storeKbDir(), 'questions.jsonl'), 'utf8');
+    return await storeRetrievalLists({ passages: storeKbPassages(), questionsJsonl, embedder }, k);
+  } finally {
+    await embedder.release();
+  }
 }

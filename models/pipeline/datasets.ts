@@ -9,8 +9,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseCsv } from 'csv-parse/sync';
-import { z } from 'zod';
+import { datasetOf } from '../../shared/domain/labelled-examples.ts';
+import { parseBanking77Categories, parseBanking77Csv, parseClinc150, parseMrpc, parseStsb, type ParaphrasePair, type StsPair, type StsSplit } from '../../shared/eval/benchmark-sets.ts';
+
+export type { ParaphrasePair, StsPair, StsSplit };
 import { OOS, type Dataset, type LabeledExample } from './types.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -59,124 +61,30 @@ function readText(file: string): string {
 // ---------------------------------------------------------------------------------------------
 // JSONL
 
-const jsonlRow = z.object({
-  text: z.string().min(1, 'text must be a non-empty string'),
-  label: z.string().min(1, 'label must be a non-empty string'),
-});
-
-/**
- * Parses one JSONL file of `{"text","label"}` rows. Blank lines are skipped; any other bad line
- * throws `Error("<file>:<line>: ...")` (1-based line numbers).
- */
-export function parseJsonlExamples(content: string, file: string): LabeledExample[] {
-  const out: LabeledExample[] = [];
-  const lines = content.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i].replace(/\r$/, '');
-    if (raw.trim() === '') continue;
-    const where = `${file}:${i + 1}`;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (err) {
-      throw new Error(`${where}: invalid JSON (${(err as Error).message})`);
-    }
-    const parsed = jsonlRow.safeParse(value);
-    if (!parsed.success) {
-      const msg = parsed.error.issues
-        .map((iss) => `${iss.path.length ? iss.path.join('.') : '(row)'}: ${iss.message}`)
-        .join('; ');
-      throw new Error(`${where}: expected {"text": string, "label": string}: ${msg}`);
-    }
-    out.push({ text: parsed.data.text, label: parsed.data.label });
-  }
-  return out;
-}
-
-function readJsonl(file: string): LabeledExample[] {
-  return parseJsonlExamples(readText(file), file);
-}
-
 /**
  * A dataset folder holding train.jsonl, optional val.jsonl and test.jsonl, one
  * `{"text","label"}` object per line (label "oos" = out of scope).
  */
 export function loadJsonlDataset(dir: string, name: string = basename(resolve(dir))): Dataset {
-  const file = (split: string) => join(dir, `${split}.jsonl`);
-  for (const split of ['train', 'test']) {
-    if (!existsSync(file(split))) throw new Error(`${file(split)}: missing (required split)`);
-  }
-  const ds: Dataset = { name, train: readJsonl(file('train')), test: readJsonl(file('test')) };
-  if (existsSync(file('val'))) ds.val = readJsonl(file('val'));
-  if (ds.train.length === 0) throw new Error(`${file('train')}: no examples`);
-  return ds;
+  return datasetOf(name, (split) => {
+    const file = join(dir, `${split}.jsonl`);
+    return existsSync(file) ? { file, content: readText(file) } : { file };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
 // CLINC150
-
-const clincPairs = z.array(z.tuple([z.string(), z.string()]));
-const clincFull = z.object({
-  train: clincPairs,
-  val: clincPairs,
-  test: clincPairs,
-  oos_train: clincPairs,
-  oos_val: clincPairs,
-  oos_test: clincPairs,
-});
 
 /**
  * CLINC150, "full" variant (clinc/oos-eval data_full.json): train = train + oos_train (15,100),
  * val = val + oos_val (3,100), test = test + oos_test (5,500); 150 intents + "oos".
  */
 export function loadClinc150(file: string = sharedDataPath('clinc150', 'data_full.json')): Dataset {
-  let json: unknown;
-  try {
-    json = JSON.parse(readText(file));
-  } catch (err) {
-    throw new Error(`${file}: invalid JSON (${(err as Error).message})`);
-  }
-  const parsed = clincFull.safeParse(json);
-  if (!parsed.success) {
-    const iss = parsed.error.issues[0];
-    throw new Error(`${file}: not a CLINC150 data_full.json (${iss.path.join('.')}: ${iss.message})`);
-  }
-  const d = parsed.data;
-  const inScope = (rows: [string, string][]) => rows.map(([text, label]) => ({ text, label }));
-  const oos = (rows: [string, string][]) => rows.map(([text]) => ({ text, label: OOS }));
-  return {
-    name: 'clinc150',
-    train: [...inScope(d.train), ...oos(d.oos_train)],
-    val: [...inScope(d.val), ...oos(d.oos_val)],
-    test: [...inScope(d.test), ...oos(d.oos_test)],
-  };
+  return parseClinc150(readText(file), file);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Banking77
-
-function readBankingCsv(file: string, categories: Set<string>): LabeledExample[] {
-  let records: string[][];
-  try {
-    records = parseCsv(readText(file), {
-      bom: true,
-      skip_empty_lines: true,
-      relax_column_count: false,
-    }) as string[][];
-  } catch (err) {
-    throw new Error(`${file}: CSV parse error (${(err as Error).message})`);
-  }
-  const [header, ...rows] = records;
-  if (!header || header[0] !== 'text' || header[1] !== 'category') {
-    throw new Error(`${file}: expected header "text,category", got ${JSON.stringify(header)}`);
-  }
-  return rows.map((r, i) => {
-    const [text, label] = r;
-    if (!text || !label) throw new Error(`${file}: record ${i + 1}: empty text or category`);
-    if (!categories.has(label)) throw new Error(`${file}: record ${i + 1}: unknown category "${label}"`);
-    return { text, label };
-  });
-}
 
 /**
  * Banking77 (PolyAI task-specific-datasets): train 10,003 / test 3,080, 77 categories, no OOS.
@@ -184,14 +92,9 @@ function readBankingCsv(file: string, categories: Set<string>): LabeledExample[]
  */
 export function loadBanking77(dir: string = sharedDataPath('banking77')): Dataset {
   const catFile = join(dir, 'categories.json');
-  const cats = z.array(z.string()).safeParse(JSON.parse(readText(catFile)));
-  if (!cats.success) throw new Error(`${catFile}: expected a JSON array of category names`);
-  const categories = new Set(cats.data);
-  return {
-    name: 'banking77',
-    train: readBankingCsv(join(dir, 'train.csv'), categories),
-    test: readBankingCsv(join(dir, 'test.csv'), categories),
-  };
+  const categories = parseBanking77Categories(readText(catFile), catFile);
+  const split = (file: string) => parseBanking77Csv(readText(file), file, categories);
+  return { name: 'banking77', train: split(join(dir, 'train.csv')), test: split(join(dir, 'test.csv')) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -247,35 +150,13 @@ export function splitValidation(ds: Dataset, fraction = 0.1, seed = 1234): Datas
 // ---------------------------------------------------------------------------------------------
 // STS Benchmark
 
-export interface StsPair {
-  s1: string;
-  s2: string;
-  /** Gold similarity, 0 .. 5. */
-  score: number;
-}
-
-export type StsSplit = 'train' | 'dev' | 'test';
-
 /**
  * STS Benchmark pairs. The files are TAB separated without quoting (lines contain raw `"`):
  * genre, filename, year, id, score, sentence1, sentence2 [, source, licence].
  */
 export function loadStsb(split: StsSplit, dir: string = sharedDataPath('stsb')): StsPair[] {
   const file = join(dir, `sts-${split}.csv`);
-  const out: StsPair[] = [];
-  const lines = readText(file).split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].replace(/\r$/, '');
-    if (line === '') continue;
-    const f = line.split('\t');
-    if (f.length < 7) throw new Error(`${file}:${i + 1}: expected >= 7 TAB-separated fields, got ${f.length}`);
-    const score = Number(f[4]);
-    if (!Number.isFinite(score) || score < 0 || score > 5) {
-      throw new Error(`${file}:${i + 1}: bad score "${f[4]}"`);
-    }
-    out.push({ s1: f[5], s2: f[6], score });
-  }
-  return out;
+  return parseStsb(readText(file), file);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -311,24 +192,8 @@ export function datasetLabels(ds: Dataset): string[] {
   return [...s].sort();
 }
 
-export interface ParaphrasePair {
-  s1: string;
-  s2: string;
-  /** 1 = paraphrase. */
-  label: 0 | 1;
-}
-
 /** MRPC (Microsoft Research Paraphrase Corpus) as published: TAB separated, header, BOM. */
 export function loadMrpc(split: 'train' | 'test', dir: string = sharedDataPath('mrpc')): ParaphrasePair[] {
   const file = join(dir, `msr_paraphrase_${split}.txt`);
-  const lines = readText(file).replace(/^\uFEFF/, '').split('\n').slice(1);
-  const out: ParaphrasePair[] = [];
-  lines.forEach((raw, i) => {
-    const line = raw.replace(/\r$/, '');
-    if (line === '') return;
-    const f = line.split('\t');
-    if (f.length < 5 || (f[0] !== '0' && f[0] !== '1')) throw new Error(`${file}:${i + 2}: expected Quality (0/1) and 4 more TAB-separated fields`);
-    out.push({ s1: f[3], s2: f[4], label: f[0] === '1' ? 1 : 0 });
-  });
-  return out;
+  return parseMrpc(readText(file), file);
 }

@@ -1,7 +1,8 @@
 /** Builds an embedder recipe and writes it as an HF-format folder with its manifest and STS-B scores. */
 import { rm } from 'node:fs/promises';
-import { stsSpearman } from '../eval/sts-eval.ts';
-import { loadSentenceEmbedder } from '../runtime/load-node.ts';
+import { stsSpearman } from '../../shared/eval/sts-eval.ts';
+import { loadStsb } from './datasets.ts';
+import { loadSentenceEmbedder } from './load-node.ts';
 import { buildDefaultEmbedder, EMBEDDER_NAME, embedderSettings, RECIPE_VERSION, type EmbedderRecipe } from './default-embedder.ts';
 import { embedderConfig, writeHfModelFolder } from './hf-folder.ts';
 import { writeManifest } from './manifest-writer.ts';
@@ -28,7 +29,7 @@ export async function writeEmbedderFolder(dir: string, recipe: EmbedderRecipe, v
     });
   await manifest({});
   const emb = await loadSentenceEmbedder(dir);
-  const sts = { stsbDevSpearman: await stsSpearman(emb, 'dev'), stsbTestSpearman: await stsSpearman(emb, 'test') };
+  const sts = { stsbDevSpearman: await stsSpearman(emb, loadStsb('dev')), stsbTestSpearman: await stsSpearman(emb, loadStsb('test')) };
   await manifest(sts);
   return { vocabSize: built.vocabSize, sts };
 }

@@ -14,6 +14,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { stableJson } from '../../shared/models/stable-json.ts';
 
 export interface HfModelFiles {
   onnx: Uint8Array;
@@ -26,23 +27,6 @@ export interface HfModelFiles {
 
 /** Where transformers.js looks for the q8 model inside the folder. */
 export const ONNX_Q8_PATH = 'onnx/model_quantized.onnx';
-
-/** Deep copy with object keys sorted (arrays keep their order), so output is byte-stable. */
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    const src = value as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(src).sort()) if (src[k] !== undefined) out[k] = sortKeys(src[k]);
-    return out;
-  }
-  return value;
-}
-
-/** Pretty-printed JSON with sorted keys and a trailing newline. */
-export function stableJson(value: unknown): string {
-  return `${JSON.stringify(sortKeys(value), null, 2)}\n`;
-}
 
 export async function writeHfModelFolder(dir: string, files: HfModelFiles): Promise<void> {
   await mkdir(join(dir, 'onnx'), { recursive: true });

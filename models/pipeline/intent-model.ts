@@ -11,7 +11,7 @@ import { decideIntent, IntentClassifier, type IntentPrediction } from '../../sha
 import type { OrtTensorConstructor } from '../../shared/models/onnx-session.ts';
 import type { ModelManifest } from '../../shared/models/manifest.ts';
 import type { WordPieceTokenizer } from '../../shared/tokenizer/wordpiece.ts';
-import { calibrateThreshold, priorWeights, type Prediction } from '../eval/metrics.ts';
+import { calibrateThreshold, priorWeights, type Prediction } from '../../shared/eval/metrics.ts';
 import { DEFAULT_CLASSIFIER, quantizeClassifier, trainIntentHeads, type ClassifierOptions, type FloatIntentModel } from './classifier.ts';
 import { datasetLabels, datasetSha256, splitValidation } from './datasets.ts';
 import { classifierConfig, writeHfModelFolder } from './hf-folder.ts';
@@ -20,7 +20,7 @@ import { buildClassifierOnnx } from './onnx/classifier-graph.ts';
 import { decodeModel } from './onnx/proto.ts';
 import { dequantize } from './quantize.ts';
 import { OOS, type ClassifierWeights, type Dataset, type LabeledExample } from './types.ts';
-import { loadModelFolder, nodeSession } from '../runtime/load-node.ts';
+import { loadModelFolder, nodeSession } from './load-node.ts';
 
 export interface BaseVectors {
   tokenizer: WordPieceTokenizer;

@@ -1,8 +1,8 @@
 /** Writes manifest.json for a built model folder (sha256 of every other file in it). */
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { sha256Hex, type ModelManifest } from '../../shared/models/manifest.ts';
-import { stableJson } from './hf-folder.ts';
+import { manifestOf, type ModelManifest } from '../../shared/models/manifest.ts';
+import { stableJson } from '../../shared/models/stable-json.ts';
 
 async function listFiles(dir: string, root = dir): Promise<string[]> {
   const out: string[] = [];
@@ -24,13 +24,8 @@ export async function writeManifest(
   dir: string,
   fields: Omit<ModelManifest, 'files' | 'sizeBytes' | 'createdAt'>,
 ): Promise<ModelManifest> {
-  const files: Record<string, string> = {};
-  let sizeBytes = 0;
-  for (const p of await listFiles(dir)) {
-    files[p] = await sha256Hex(new Uint8Array(await readFile(join(dir, p))));
-    sizeBytes += (await stat(join(dir, p))).size;
-  }
-  const manifest: ModelManifest = { ...fields, files, sizeBytes, createdAt: buildTime() };
+  const files = await Promise.all((await listFiles(dir)).map(async (p) => [p, new Uint8Array(await readFile(join(dir, p)))] as const));
+  const manifest = await manifestOf(files, fields, buildTime());
   await writeFile(join(dir, 'manifest.json'), stableJson(manifest));
   return manifest;
 }

@@ -8,12 +8,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mulberry32, sharedDataPath } from './datasets.ts';
-import { slugify, storeCatalog, storeFaq, storeIntents, storePolicies, type CatalogItem, type PolicySection } from './store-data.ts';
+import { catalogPassage, kbPassages, policyPassages, type Passage } from '../../shared/domain/store-passages.ts';
+import { storeCatalog, storeFaq, storeIntents, storePolicies, type CatalogItem } from './store-data.ts';
 
-export interface Passage {
-  id: string;
-  text: string;
-}
+export { catalogPassage, type Passage };
+
+/** One passage per `##` section of policies.md (the committed store's by default). */
+export const policySections = (sections = storePolicies()): Passage[] => policyPassages(sections);
 
 /** A query with the ids of the passages that answer it. */
 export interface RerankQuery {
@@ -25,36 +26,9 @@ export interface RerankQuery {
   source: string;
 }
 
-/** One passage per `##` section of policies.md, id `policies#<slug>`, text = heading + body. */
-export function policySections(sections: readonly PolicySection[] = storePolicies()): Passage[] {
-  return sections.filter((s) => s.level === 2).map((s) => ({ id: `policies#${slugify(s.heading)}`, text: [s.heading, ...s.lines.slice(1)].join('\n').trim() }));
-}
-
-const money = (x: number) => `$${x.toFixed(2)}`;
-
-/** The text a catalog title is indexed and reranked by: every field, in a fixed order. */
-export function catalogPassage(c: CatalogItem): string {
-  const availability = c.preorder
-    ? `Preorder, releases ${c.releaseDate ?? 'soon'}.`
-    : c.stock > 0
-      ? `In stock (${c.stock}).`
-      : 'Out of stock.';
-  return [
-    `${c.title} by ${c.author}.`,
-    `${c.type.replace('_', ' ')}; ${c.genre.join(', ')}.`,
-    `${c.volume !== null ? `Volume ${c.volume}, ` : ''}${c.format}, ${c.language}. Age rating: ${c.ageRating}.`,
-    `Price ${money(c.priceUsd)}. ${availability}`,
-    c.description,
-  ].join(' ');
-}
-
 /** The store knowledge base: catalog titles (`KB-SKU-xxxx`), policy sections, FAQ entries. */
 export function storeKbPassages(): Passage[] {
-  return [
-    ...storeCatalog().map((c) => ({ id: c.id, text: catalogPassage(c) })),
-    ...policySections(),
-    ...storeFaq().map((f) => ({ id: f.id, text: `${f.question} ${f.answer}` })),
-  ];
+  return kbPassages(storeCatalog(), storePolicies(), storeFaq());
 }
 
 // ---------------------------------------------------------------------------------------------

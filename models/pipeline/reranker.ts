@@ -16,8 +16,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256Hex, type ModelManifest } from '../../shared/models/manifest.ts';
 import { WordPieceTokenizer, type TokenizerJson } from '../../shared/tokenizer/wordpiece.ts';
-import { ndcgAt } from '../eval/rerank-eval.ts';
-import { loadModelFolder } from '../runtime/load-node.ts';
+import { ndcgAt } from '../../shared/eval/rerank-eval.ts';
+import { loadModelFolder } from './load-node.ts';
 import { mulberry32 } from './datasets.ts';
 import { bertTokenizerConfig, classifierConfig, writeHfModelFolder } from './hf-folder.ts';
 import { writeManifest } from './manifest-writer.ts';
@@ -25,7 +25,7 @@ import { decodeModel } from './onnx/proto.ts';
 import { buildRerankerOnnx } from './onnx/reranker-graph.ts';
 import type { Passage, RerankQuery } from './reranker-data.ts';
 import { pairFeatures, pairStats, unitScales, FEATURES, type Bm25Shape, type PairStats, type TokenTable } from './reranker-features.ts';
-import { Bm25Index, DenseIndex, reciprocalRankFusion, sentenceVector } from './reranker-retrieval.ts';
+import { Bm25Index, DenseIndex, reciprocalRankFusion, sentenceVector } from '../../shared/eval/passage-retrieval.ts';
 
 export interface RerankerOptions {
   seed: number;

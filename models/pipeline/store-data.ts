@@ -1,45 +1,20 @@
 /**
- * The demo store's own data (models/data/store): intents and the knowledge base (kb/: catalog
+ * The demo store's own data (domains/kitsune-books): intents and the knowledge base (kb/: catalog
  * titles, policies.md sections, FAQ entries), read and split in one place for the reranker's
  * passages (reranker-data.ts) and the regional retrieval documents (regional/src/retrieval/store-kb.ts).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FaqEntry } from '../../shared/answers/template-answers.ts';
+import { policySectionsOf, type CatalogItem, type PolicySection } from '../../shared/domain/store-kb.ts';
 import { loadJsonlDataset, repoRoot } from './datasets.ts';
 import type { Dataset } from './types.ts';
 
-export type { FaqEntry };
-
-export interface CatalogItem {
-  id: string;
-  title: string;
-  author: string;
-  type: 'manga' | 'light_novel' | 'graphic_novel' | 'book';
-  genre: string[];
-  volume: number | null;
-  format: string;
-  language: string;
-  ageRating: string;
-  priceUsd: number;
-  stock: number;
-  preorder: boolean;
-  releaseDate?: string;
-  description: string;
-}
-
-/** One heading of policies.md and what stands under it up to the next `#` or `##` heading. */
-export interface PolicySection {
-  /** 1: the `#` title and its preamble; 2: a `##` section, its `###` subsections included. */
-  level: 1 | 2;
-  /** The heading's text ("Returns & Refunds"). */
-  heading: string;
-  /** The section's lines as written, its heading line first. */
-  lines: string[];
-}
+export type { CatalogItem, FaqEntry, PolicySection };
+export { policySectionsOf, slugify } from '../../shared/domain/store-kb.ts';
 
 export function storeDir(): string {
-  return join(repoRoot(), 'models', 'data', 'store');
+  return join(repoRoot(), 'domains', 'kitsune-books');
 }
 
 export function storeKbDir(): string {
@@ -68,30 +43,6 @@ export function storeFaq(dir = storeKbDir()): FaqEntry[] {
 
 export function storePolicies(dir = storeKbDir()): PolicySection[] {
   return policySectionsOf(readFileSync(join(dir, 'policies.md'), 'utf8'));
-}
-
-/** The README's slug rule for a policies.md heading: lowercase, each run of non-alphanumerics → "-", trim "-". */
-export function slugify(heading: string): string {
-  return heading
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '');
-}
-
-/** The `#` and `##` sections of a markdown text (headings inside ``` or ~~~ fences do not count; text before the first heading is dropped). */
-export function policySectionsOf(markdown: string): PolicySection[] {
-  const out: PolicySection[] = [];
-  let current: PolicySection | undefined;
-  let inFence = false;
-  for (const line of markdown.replace(/\r\n?/g, '\n').split('\n')) {
-    if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
-    const h = inFence ? null : /^(#{1,2})\s+(.+?)\s*$/.exec(line);
-    if (h) {
-      current = { level: h[1].length as 1 | 2, heading: h[2], lines: [line] };
-      out.push(current);
-    } else current?.lines.push(line);
-  }
-  return out;
 }
 
 /**

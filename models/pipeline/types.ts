@@ -6,18 +6,7 @@
 /** The out-of-scope label used in every dataset. */
 export const OOS = 'oos';
 
-export interface LabeledExample {
-  text: string;
-  label: string;
-}
-
-export interface Dataset {
-  name: string;
-  train: LabeledExample[];
-  /** Validation split; when a set has none, callers carve one out of train. */
-  val?: LabeledExample[];
-  test: LabeledExample[];
-}
+export type { Dataset, LabeledExample } from '../../shared/domain/labelled-examples.ts';
 
 /**
  * An int8 table with one float scale per row: value(r, c) = q[r * dim + c] * scale[r].

@@ -2,8 +2,8 @@
  * Builds the regional service's parts from its configuration: store, models behind dynamic
  * batchers (or remote backends), the LLM behind a priority queue, metrics and fallbacks.
  */
-import { storeCatalog } from '../../models/pipeline/store-data.ts';
-import { loadModelFolder } from '../../models/runtime/load-node.ts';
+import { storeCatalog } from './domain/store-files.ts';
+import { loadModelFolder } from './inference/load-node.ts';
 import type { IntentPrediction } from '../../shared/models/intent-classifier.ts';
 import { BedrockTitanEmbedder } from './backends/bedrock-titan.ts';
 import { KServeV2Embedder } from './backends/kserve-v2.ts';

@@ -59,3 +59,18 @@ export async function readVerified(
   }
   return out;
 }
+
+/** The manifest of a folder's files (path relative to the folder, `/`-separated; manifest.json itself excluded). */
+export async function manifestOf(
+  files: ReadonlyArray<readonly [path: string, bytes: Uint8Array]>,
+  fields: Omit<ModelManifest, 'files' | 'sizeBytes' | 'createdAt'>,
+  createdAt: string,
+): Promise<ModelManifest> {
+  const hashes: Record<string, string> = {};
+  let sizeBytes = 0;
+  for (const [p, bytes] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    hashes[p] = await sha256Hex(bytes);
+    sizeBytes += bytes.byteLength;
+  }
+  return { ...fields, files: hashes, sizeBytes, createdAt };
+}

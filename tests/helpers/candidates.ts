@@ -18,7 +18,7 @@ export const CLASSIFIER_NAME: string = JSON.parse(readFileSync(join(DEFAULT_CLAS
 
 /** The store classifier retrained (seed), or on labels shuffled among the training examples. */
 export async function trainedCandidate(out: string, version: string, opts: { seed: number; shuffleLabels?: boolean }): Promise<string> {
-  const ds = loadJsonlDataset(join(ROOT, 'models/data/store/intents'));
+  const ds = loadJsonlDataset(join(ROOT, 'domains/kitsune-books/intents'));
   let train = ds.train;
   if (opts.shuffleLabels) {
     const rnd = mulberry32(opts.seed);

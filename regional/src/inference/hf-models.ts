@@ -13,7 +13,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { AutoModelForSequenceClassification, AutoTokenizer, env as hfEnv, pipeline } from '@huggingface/transformers';
 import { decideIntent, type ClassifierCalibration, type IntentPrediction } from '../../../shared/models/intent-classifier.ts';
 import { readVerified, type ModelManifest } from '../../../shared/models/manifest.ts';
-import { loadCrossEncoder, loadIntentClassifier, loadSentenceEmbedder } from '../../../models/runtime/load-node.ts';
+import { loadCrossEncoder, loadIntentClassifier, loadSentenceEmbedder } from './load-node.ts';
 import { estimateTokens, runByLength } from './length-groups.ts';
 
 export interface LoadedModelInfo {

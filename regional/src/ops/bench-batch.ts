@@ -15,7 +15,7 @@ import { batchModelsOf } from './routes.ts';
 
 const rows = Number(process.argv[2] ?? 100_000);
 const sizes = process.argv.slice(3).map(Number);
-const texts = readFileSync(resolve(import.meta.dirname, '../../../models/data/store/intents/test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text as string);
+const texts = readFileSync(resolve(import.meta.dirname, '../../../domains/kitsune-books/intents/test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text as string);
 
 for (const size of sizes.length ? sizes : [32, 64, 128]) {
   const dir = mkdtempSync(join(tmpdir(), 'sy-bench-batch-'));

@@ -13,7 +13,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { percentiles } from '../../../models/eval/metrics.ts';
+import { percentiles } from '../../../shared/eval/metrics.ts';
 import { loadConfig } from '../config.ts';
 import { startRegional } from '../server.ts';
 import { registerModelFolder } from './register-folder.ts';
@@ -22,7 +22,7 @@ const perBlock = Number(process.argv[2] ?? 100);
 const blocks = Number(process.argv[3] ?? 10);
 const widths = process.argv.slice(4).map(Number);
 const root = resolve(import.meta.dirname, '../../..');
-const texts = readFileSync(join(root, 'models/data/store/intents/test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text as string);
+const texts = readFileSync(join(root, 'domains/kitsune-books/intents/test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text as string);
 
 const dir = mkdtempSync(join(tmpdir(), 'sy-bench-shadow-'));
 try {

@@ -23,7 +23,7 @@
 import type { GenerateRequest } from '../../../shared/api/chat.ts';
 import { ApiError } from '../../../shared/api/errors.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
-import { storeIntents } from '../../../models/pipeline/store-data.ts';
+import { storeIntents } from '../domain/store-files.ts';
 import { topIndices, type PipelineResult } from '../generate/pipeline.ts';
 import { BUILTIN_LLM_SETTINGS, type LlmSettings } from '../generate/prompt.ts';
 import type { Lane } from '../inference/batcher.ts';

@@ -8,8 +8,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { writeManifest } from '../../../models/pipeline/manifest-writer.ts';
-import { stableJson } from '../../../models/pipeline/hf-folder.ts';
+import { manifestOf } from '../../../shared/models/manifest.ts';
+import { stableJson } from '../../../shared/models/stable-json.ts';
 import { BUILTIN_LLM_SETTINGS, type LlmSettings } from '../generate/prompt.ts';
 import type { ModelVersionRecord } from '../store/types.ts';
 import { RegistryInputError, verifyRegisteredArtifact } from './register-folder.ts';
@@ -78,8 +78,9 @@ export async function loadRegisteredLlmConfig(v: ModelVersionRecord): Promise<Ll
 export async function writeLlmConfigFolder(dir: string, meta: { name?: string; version: string; config: LlmConfigFile; notes?: string }): Promise<void> {
   const config = LlmConfigFile.parse(meta.config);
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, LLM_CONFIG_FILE), stableJson(config));
-  await writeManifest(dir, {
+  const bytes = new TextEncoder().encode(stableJson(config));
+  await writeFile(join(dir, LLM_CONFIG_FILE), bytes);
+  const manifest = await manifestOf([[LLM_CONFIG_FILE, bytes]], {
     name: meta.name ?? DEFAULT_LLM_CONFIG_MODEL,
     version: meta.version,
     kind: 'llm-config',
@@ -87,5 +88,6 @@ export async function writeLlmConfigFolder(dir: string, meta: { name?: string; v
     settings: { systemPromptVersion: config.systemPromptVersion ?? 'builtin', ...(meta.notes ? { notes: meta.notes } : {}) },
     seed: 0,
     metrics: {},
-  });
+  }, new Date().toISOString());
+  await writeFile(join(dir, 'manifest.json'), stableJson(manifest));
 }

@@ -12,10 +12,11 @@ import { z } from 'zod';
 import { sameFiles } from '../../../shared/api/active-models.ts';
 import { ModelIntegrityError, readVerified, type ModelManifest } from '../../../shared/models/manifest.ts';
 import { MODEL_KINDS, StoreError, type ModelRegistryStore, type ModelVersionRecord } from '../store/types.ts';
+import { readJsonlDataset, STORE_INTENTS_DIR } from '../domain/store-files.ts';
 import { baselineFromPredictions, type DriftBaseline } from './drift.ts';
 
 /** The demo domain's labeled intents: the default drift baseline data of an intent classifier. */
-export const STORE_INTENTS_DIR = resolve(import.meta.dirname, '../../../models/data/store/intents');
+export { STORE_INTENTS_DIR };
 
 export class RegistryInputError extends Error {
   constructor(
@@ -98,10 +99,9 @@ async function listFiles(root: string, dir = root): Promise<string[]> {
  */
 export async function intentBaseline(modelDir: string, dataDir: string = STORE_INTENTS_DIR): Promise<DriftBaseline | null> {
   // Loaded on demand: onnxruntime is only needed when a baseline is computed.
-  const { loadIntentClassifier } = await import('../../../models/runtime/load-node.ts');
-  const { loadJsonlDataset } = await import('../../../models/pipeline/datasets.ts');
+  const { loadIntentClassifier } = await import('../inference/load-node.ts');
   const clf = await loadIntentClassifier(modelDir);
-  const ds = loadJsonlDataset(dataDir);
+  const ds = readJsonlDataset(dataDir);
   const examples = [...(ds.val ?? []), ...ds.test];
   const known = new Set(clf.labels);
   if (!examples.length || examples.some((e) => !known.has(e.label))) return null;

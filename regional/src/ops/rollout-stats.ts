@@ -4,7 +4,7 @@
  * classifier's confidence histogram and its agreement with the control (compared in shadow).
  * And the A/B counts of the chosen metric, since the experiment started.
  */
-import { percentile } from '../../../models/eval/metrics.ts';
+import { percentile } from '../../../shared/eval/metrics.ts';
 import { CONFIDENCE_BINS, confidenceBin } from './drift.ts';
 import type { CanaryObservation, VariantStats } from './rollout.ts';
 

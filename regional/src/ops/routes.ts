@@ -30,7 +30,7 @@ import { baselineFromPredictions, isDriftBaseline } from './drift.ts';
 import { STORE_INTENTS_DIR } from './register-folder.ts';
 import { stopLiveRollouts } from './live-rollouts.ts';
 import { rolloutRoutes } from './rollout-routes.ts';
-import { loadJsonlDataset } from '../../../models/pipeline/datasets.ts';
+import { readJsonlDataset } from '../domain/store-files.ts';
 
 export interface OpsOptions {
   /** Where uploaded inputs and outputs live; default `batch/` beside the SQLite file, else ./data/batch. */
@@ -114,7 +114,7 @@ export async function loadDriftBaseline(s: Services): Promise<void> {
       driftMonitor.setBaseline(registered.baseline);
       return;
     }
-    const ds = loadJsonlDataset(STORE_INTENTS_DIR);
+    const ds = readJsonlDataset(STORE_INTENTS_DIR);
     const texts = [...(ds.val ?? []), ...ds.test].map((e) => e.text);
     const preds = await Promise.all(texts.map((t) => s.classify!(t)));
     driftMonitor.setBaseline(baselineFromPredictions(preds, `${info.name}@${info.version} on store val+test`));

@@ -7,7 +7,7 @@
  * reranker the agreement is the overlap of the top 5, and whether the first passage is the same);
  * for an LLM configuration, output length, guardrail pass rate and format validity side by side.
  */
-import { percentiles } from '../../../models/eval/metrics.ts';
+import { percentiles } from '../../../shared/eval/metrics.ts';
 
 /** Runs `candidate` off the serving path; `onResult` gets its output and latency, or its error. */
 export function shadowRun<T>(candidate: () => Promise<T>, onResult: (r: { ok: true; value: T; ms: number } | { ok: false; error: unknown; ms: number }) => void): void {

@@ -5,7 +5,7 @@
  * (models/default/embedder, 100-d, onnxruntime-node, manifest-verified).
  */
 import { fileURLToPath } from 'node:url';
-import { loadSentenceEmbedder } from '../../../models/runtime/load-node.ts';
+import { loadSentenceEmbedder } from '../inference/load-node.ts';
 
 import type { Embedder } from '../backends/types.ts';
 

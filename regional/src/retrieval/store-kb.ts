@@ -1,16 +1,17 @@
 /**
- * The demo store's knowledge base (models/data/store/kb/) as documents: one per catalog title
+ * The demo store's knowledge base (domains/kitsune-books/kb/) as documents: one per catalog title
  * (`KB-SKU-0001`, a readable text of its fields), one per `##` section of policies.md
  * (`policies#returns-refunds`, the README's slug rule; the preamble under the `#` title is
  * `policies#kitsune-books-store-policies`), one per FAQ entry (`faq-001`). seedStoreKb ingests the
  * ones whose content hash changed and deletes KB documents that are gone from the files.
  */
-import { policySectionsOf, slugify, storeCatalog, storeFaq, storeKbDir, storePolicies, type CatalogItem, type FaqEntry, type PolicySection } from '../../../models/pipeline/store-data.ts';
+import { policySectionsOf, slugify, type CatalogItem, type FaqEntry, type PolicySection } from '../../../shared/domain/store-kb.ts';
+import { STORE_KB_DIR, storeCatalog, storeFaq, storePolicies } from '../domain/store-files.ts';
 import type { Store } from '../store/types.ts';
 import type { Embedder } from './embedder.ts';
 import { checkEmbedderFits, documentHash, ingestDocument, type IngestInput, type IngestOptions } from './ingest.ts';
 
-export const STORE_KB_DIR = storeKbDir();
+export { STORE_KB_DIR };
 export const STORE_KB_SOURCE = 'store-kb';
 
 const TYPE_LABEL: Record<CatalogItem['type'], string> = { manga: 'Manga', light_novel: 'Light novel', graphic_novel: 'Graphic novel', book: 'Book' };

@@ -1,4 +1,4 @@
-// Validates the Kitsune Books demo-domain data. Usage: node models/data/store/check.mjs
+// Validates the Kitsune Books demo-domain data. Usage: node domains/kitsune-books/check.mjs
 // Plain Node ESM, no dependencies. Exits with code 1 if any check fails.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';

@@ -15,13 +15,13 @@
  * Exit codes: 0 ok, 1 refused (integrity, conflict, not found), 2 usage.
  */
 import { userInfo } from 'node:os';
-import { PG_EMBEDDING_DIMENSIONS } from '../../regional/src/store/schema.pg.ts';
-import { openStore } from '../../regional/src/store/open.ts';
-import { MODEL_STAGES, StoreError, type ModelStage, type ModelVersionRecord, type Store } from '../../regional/src/store/types.ts';
-import { rollbackTarget } from '../../regional/src/store/registry-rules.ts';
-import { registerModelFolder, RegistryInputError, verifyRegisteredArtifact } from '../../regional/src/ops/register-folder.ts';
-import { ApiError } from '../../shared/api/errors.ts';
-import { cliArgs } from './args.ts';
+import { parseArgs } from 'node:util';
+import { PG_EMBEDDING_DIMENSIONS } from '../../store/schema.pg.ts';
+import { openStore } from '../../store/open.ts';
+import { MODEL_STAGES, StoreError, type ModelStage, type ModelVersionRecord, type Store } from '../../store/types.ts';
+import { rollbackTarget } from '../../store/registry-rules.ts';
+import { registerModelFolder, RegistryInputError, verifyRegisteredArtifact } from '../register-folder.ts';
+import { ApiError } from '../../../../shared/api/errors.ts';
 import { ROLLOUT_FLAGS, ROLLOUT_USAGE, RolloutUsageError, runRolloutCommand } from './rollout-cli.ts';
 
 const USAGE = `usage: npm run models -- register <dir> [--parent v] [--commit sha] [--baseline-data dir | --no-baseline] [--by who]
@@ -35,7 +35,7 @@ class UsageError extends Error {}
 
 function parse() {
   try {
-    return cliArgs({
+    return parseArgs({ args: process.argv.slice(2), allowPositionals: true, strict: true, options: {
       to: { type: 'string' },
       reason: { type: 'string' },
       by: { type: 'string' },
@@ -47,7 +47,7 @@ function parse() {
       stage: { type: 'string' },
       json: { type: 'boolean' },
       ...ROLLOUT_FLAGS,
-    });
+    } });
   } catch (e) {
     console.error(`${(e as Error).message}\n${USAGE}`);
     process.exit(2);

@@ -31,21 +31,20 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { intentMetrics, percentile, type Prediction } from '../eval/metrics.ts';
-import { loadMrpc, repoRoot } from '../pipeline/datasets.ts';
-import type { Dataset } from '../pipeline/types.ts';
-import { loadCrossEncoder, loadIntentClassifier, loadSentenceEmbedder } from '../runtime/load-node.ts';
-import { evaluateRerank } from '../eval/rerank-eval.ts';
-import { storeRetrievalLists } from '../eval/store-retrieval.ts';
-import { hitsAt, scorePairs } from '../eval/paraphrase-eval.ts';
-import { stsSpearman } from '../eval/sts-eval.ts';
-import cacheConfig from '../data/store/cache.json' with { type: 'json' };
-import { DEFAULT_MARGINS, embedderChecks, rerankerChecks, latencyCheck, latencySpread, mcnemar, qualityChecks, type EmbedderGateResult, type GateLatency, type GateMargins, type GateModelResult, type RerankerGateResult } from '../../regional/src/ops/gate-rules.ts';
-import { writeGateReport, type GateDatasetResult, type GateReport } from '../../regional/src/ops/gate-report.ts';
-import { verifyRegisteredArtifact } from '../../regional/src/ops/register-folder.ts';
-import type { IntentClassifier } from '../../shared/models/intent-classifier.ts';
-import type { ModelManifest } from '../../shared/models/manifest.ts';
-import { cliArgs, loadAnyDataset } from './args.ts';
+import { parseArgs } from 'node:util';
+import { intentMetrics, percentile, type Prediction } from '../../../../shared/eval/metrics.ts';
+import type { Dataset } from '../../../../shared/domain/labelled-examples.ts';
+import { loadCrossEncoder, loadIntentClassifier, loadSentenceEmbedder } from '../../inference/load-node.ts';
+import { loadAnyDataset, loadMrpc, loadStsb, REPO_ROOT, storeRetrievalListsWith } from './eval-data.ts';
+import { evaluateRerank } from '../../../../shared/eval/rerank-eval.ts';
+import { hitsAt, scorePairs } from '../../../../shared/eval/paraphrase-eval.ts';
+import { stsSpearman } from '../../../../shared/eval/sts-eval.ts';
+import cacheConfig from '../../../../domains/kitsune-books/cache.json' with { type: 'json' };
+import { DEFAULT_MARGINS, embedderChecks, rerankerChecks, latencyCheck, latencySpread, mcnemar, qualityChecks, type EmbedderGateResult, type GateLatency, type GateMargins, type GateModelResult, type RerankerGateResult } from './rules.ts';
+import { writeGateReport, type GateDatasetResult, type GateReport } from './report.ts';
+import { verifyRegisteredArtifact } from '../register-folder.ts';
+import type { IntentClassifier } from '../../../../shared/models/intent-classifier.ts';
+import type { ModelManifest } from '../../../../shared/models/manifest.ts';
 
 const USAGE =
   'usage: npm run -s gate -- --candidate <dir | name@version> [--baseline <dir | name@version>] [--data <dir>]... [--no-store] ' +
@@ -62,7 +61,7 @@ class Refusal extends Error {
 
 function args() {
   try {
-    return cliArgs({
+    return parseArgs({ args: process.argv.slice(2), allowPositionals: true, strict: true, options: {
       candidate: { type: 'string' },
       baseline: { type: 'string' },
       data: { type: 'string', multiple: true },
@@ -80,7 +79,7 @@ function args() {
       'latency-repeats': { type: 'string' },
       out: { type: 'string' },
       json: { type: 'boolean' },
-    });
+    } });
   } catch (e) {
     console.error(`${(e as Error).message}\n${USAGE}`);
     process.exit(2);
@@ -119,17 +118,17 @@ const latencyRounds = Math.max(3, Math.round(num('latency-rounds', 12)));
 // At least 100 queries per model per round, so that a round's p99 is not just its maximum.
 const latencyRuns = Math.max(100 * latencyRounds, Math.round(num('latency-runs', 6000)));
 const latencyRepeats = Math.max(1, Math.round(num('latency-repeats', 3)));
-const STORE_DIR = join(repoRoot(), 'models', 'data', 'store', 'intents');
-const DEFAULT_BASELINE = join(repoRoot(), 'models', 'default', 'store-intent');
-const DEFAULT_EMBEDDER = join(repoRoot(), 'models', 'default', 'embedder');
-const DEFAULT_RERANKER = join(repoRoot(), 'models', 'default', 'reranker');
+const STORE_DIR = join(REPO_ROOT, 'domains', 'kitsune-books', 'intents');
+const DEFAULT_BASELINE = join(REPO_ROOT, 'models', 'default', 'store-intent');
+const DEFAULT_EMBEDDER = join(REPO_ROOT, 'models', 'default', 'embedder');
+const DEFAULT_RERANKER = join(REPO_ROOT, 'models', 'default', 'reranker');
 
 /** A folder path, or name@version from the registry (its artifact re-verified against the registry's hashes). */
 async function resolveModel(ref: string): Promise<string> {
   const m = /^([^@/\\]+)@([^@/\\]+)$/.exec(ref);
   if (!m) return resolve(ref);
-  const { openStore } = await import('../../regional/src/store/open.ts');
-  const { PG_EMBEDDING_DIMENSIONS } = await import('../../regional/src/store/schema.pg.ts');
+  const { openStore } = await import('../../store/open.ts');
+  const { PG_EMBEDDING_DIMENSIONS } = await import('../../store/schema.pg.ts');
   const store = await openStore(process.env.DATABASE_URL, { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'gate-cli' });
   try {
     const v = await store.registry.getModelVersion(m[1], m[2]);
@@ -144,8 +143,8 @@ async function resolveModel(ref: string): Promise<string> {
 /** The registry's production version of `name`, when DATABASE_URL points at a registry that has one. */
 async function productionOf(name: string): Promise<string | null> {
   if (!process.env.DATABASE_URL) return null;
-  const { openStore } = await import('../../regional/src/store/open.ts');
-  const { PG_EMBEDDING_DIMENSIONS } = await import('../../regional/src/store/schema.pg.ts');
+  const { openStore } = await import('../../store/open.ts');
+  const { PG_EMBEDDING_DIMENSIONS } = await import('../../store/schema.pg.ts');
   const store = await openStore(process.env.DATABASE_URL, { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'gate-cli' });
   try {
     const v = await store.registry.getProductionVersion(name);
@@ -306,7 +305,7 @@ function manifestKind(dir: string): string | undefined {
 
 /** Writes the HTML and JSON reports, prints the summary; the exit code. */
 function finish(report: GateReport, stem: string, lat: { b: number[][]; c: number[][] }): number {
-  const outDir = resolve((values.out as string | undefined) ?? join(repoRoot(), 'reports'));
+  const outDir = resolve((values.out as string | undefined) ?? join(REPO_ROOT, 'reports'));
   const html = join(outDir, `${stem}.html`);
   const json = join(outDir, `${stem}.json`);
   writeGateReport(html, json, report, { baseline: lat.b.flat(), candidate: lat.c.flat() });
@@ -338,7 +337,7 @@ async function gateEmbedder(candDir: string): Promise<number> {
   const mrpc = loadMrpc('test');
   const result = async (emb: typeof base): Promise<EmbedderGateResult> => {
     const hits = hitsAt(await scorePairs(emb, mrpc), hitThreshold);
-    return { model: id(emb), dataset: 'mrpc-test', hitThreshold, pairs: mrpc.length, cachePrecision: hits.precision, cacheRecall: hits.recall, stsSpearman: await stsSpearman(emb, 'test') };
+    return { model: id(emb), dataset: 'mrpc-test', hitThreshold, pairs: mrpc.length, cachePrecision: hits.precision, cacheRecall: hits.recall, stsSpearman: await stsSpearman(emb, loadStsb('test')) };
   };
   const embedder = { baseline: await result(base), candidate: await result(cand) };
   const t = await timeBoth((q) => base.embed([q]), (q) => cand.embed([q]), loadAnyDataset(STORE_DIR).test.map((e) => e.text));
@@ -349,7 +348,7 @@ async function gateEmbedder(candDir: string): Promise<number> {
     embedder,
     latency: t.latency,
     notes: [
-      `Cache precision and recall at the configured hit threshold (${hitThreshold}, models/data/store/cache.json): what the cache serves if this embedder replaces the baseline without recalibration. Intent routing belongs to the classifier's gate.`,
+      `Cache precision and recall at the configured hit threshold (${hitThreshold}, domains/kitsune-books/cache.json): what the cache serves if this embedder replaces the baseline without recalibration. Intent routing belongs to the classifier's gate.`,
     ],
   };
   return finish(report, stemOf(cand.manifest), t.samples);
@@ -368,7 +367,7 @@ async function gateReranker(candDir: string): Promise<number> {
   if (manifestKind(baseDir) !== 'cross-encoder') throw new Refusal('WRONG_KIND', `baseline ${baseDir} is not a cross-encoder`);
   const base = await load(baseDir, 'baseline');
   const k = 30;
-  const { rerankQuestions } = await storeRetrievalLists(DEFAULT_EMBEDDER, k);
+  const { rerankQuestions } = await storeRetrievalListsWith(DEFAULT_EMBEDDER, k);
   const result = async (ce: typeof base): Promise<RerankerGateResult> => {
     const m = (await evaluateRerank(rerankQuestions, (q, texts) => ce.score(q, texts))).reranked;
     return { model: id(ce), dataset: 'store-kb-questions', questions: m.questions, candidates: k, ndcg10: m.ndcg10, recall5: m.recall5, mrr: m.mrr };

@@ -1,10 +1,9 @@
 /** STS-B: Spearman correlation between embedding cosine and the human similarity scores. */
-import { cosine, type SentenceEmbedder } from '../../shared/models/sentence-embedder.ts';
-import { loadStsb, type StsSplit } from '../pipeline/datasets.ts';
+import { cosine, type SentenceEmbedder } from '../models/sentence-embedder.ts';
+import type { StsPair } from './benchmark-sets.ts';
 import { spearman } from './metrics.ts';
 
-export async function stsSpearman(emb: SentenceEmbedder, split: StsSplit): Promise<number> {
-  const pairs = loadStsb(split);
+export async function stsSpearman(emb: SentenceEmbedder, pairs: readonly StsPair[]): Promise<number> {
   const sims: number[] = [];
   for (let i = 0; i < pairs.length; i += 64) {
     const chunk = pairs.slice(i, i + 64);

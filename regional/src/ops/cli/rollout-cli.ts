@@ -11,10 +11,10 @@
  * and the other way round); --salt starts a new experiment. The versions are checked as the API
  * checks them: registered, not in dev, files matching the recorded sha256.
  */
-import { ApiError } from '../../shared/api/errors.ts';
-import { describeRollout, parseSpec, ROLLOUT_KINDS, RolloutRequest, specFromRequest, type RolloutKind } from '../../regional/src/ops/rollout-rules.ts';
-import { DEFAULT_GUARDRAILS } from '../../regional/src/ops/rollout.ts';
-import { StoreError, type Store } from '../../regional/src/store/types.ts';
+import { ApiError } from '../../../../shared/api/errors.ts';
+import { describeRollout, parseSpec, ROLLOUT_KINDS, RolloutRequest, specFromRequest, type RolloutKind } from '../rollout-rules.ts';
+import { DEFAULT_GUARDRAILS } from '../rollout.ts';
+import { StoreError, type Store } from '../../store/types.ts';
 
 export const ROLLOUT_COMMANDS = ['canary', 'shadow', 'ab', 'rollout'] as const;
 

@@ -5,8 +5,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { escapeHtml } from '../../../models/eval/report-html.ts';
-import type { EmbedderGateResult, GateCheck, RerankerGateResult, GateLatency, GateModelResult, LatencySpread } from './gate-rules.ts';
+import { escapeHtml } from '../../../../shared/report/escape-html.ts';
+import type { EmbedderGateResult, GateCheck, RerankerGateResult, GateLatency, GateModelResult, LatencySpread } from './rules.ts';
 
 export interface GateDatasetResult {
   dataset: string;

@@ -1,6 +1,6 @@
 /** Cosine of each paraphrase pair under an embedder, and the cache's view of it at a threshold. */
-import { cosine, type SentenceEmbedder } from '../../shared/models/sentence-embedder.ts';
-import type { ParaphrasePair } from '../pipeline/datasets.ts';
+import { cosine, type SentenceEmbedder } from '../models/sentence-embedder.ts';
+import type { ParaphrasePair } from './benchmark-sets.ts';
 
 export interface ScoredPair {
   /** Cosine similarity. */

@@ -5,10 +5,10 @@
  * McNemar's test on the paired per-example outcomes says whether an accuracy change is more than
  * noise (reported, not gated: the margins are the contract).
  */
-import { percentile, type IntentMetrics } from '../../../models/eval/metrics.ts';
-import { normalCdf } from './rollout.ts';
+import { percentile, type IntentMetrics } from '../../../../shared/eval/metrics.ts';
+import { normalCdf } from '../rollout.ts';
 
-/** A model's intent metrics (models/eval/metrics.ts) on one golden set, with its routing figures. */
+/** A model's intent metrics (shared/eval/metrics.ts) on one golden set, with its routing figures. */
 export interface GateModelResult extends IntentMetrics {
   /** name@version */
   model: string;
@@ -93,7 +93,7 @@ export interface RerankerGateResult {
 
 /**
  * A sentence embedder on the gate's golden sets: paraphrase pairs (MRPC test) at the semantic
- * cache's configured hit threshold (models/data/store/cache.json: what the cache would do with
+ * cache's configured hit threshold (domains/kitsune-books/cache.json: what the cache would do with
  * this embedder swapped in), and STS-B test.
  */
 export interface EmbedderGateResult {

@@ -4,7 +4,7 @@
  * Conventions: a metric over an empty set is NaN (except where noted), labels are compared as
  * exact strings, and `OOS` ("oos") is the out-of-scope label.
  */
-import { OOS } from '../pipeline/types.js';
+import { OOS } from '../models/intent-classifier.ts';
 
 /** One classified example. `confidence` is the max class probability (after softmax). */
 export interface Prediction {

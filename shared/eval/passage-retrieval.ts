@@ -3,7 +3,7 @@
  * static-embedder sentence vectors, and reciprocal rank fusion. The trainer mines hard negatives
  * with them; the evaluation uses them as the baselines.
  */
-import { bertNormalize, bertPreTokenize } from '../../shared/tokenizer/wordpiece.ts';
+import { bertNormalize, bertPreTokenize } from '../tokenizer/wordpiece.ts';
 
 export interface Hit {
   index: number;

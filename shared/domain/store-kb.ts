@@ -1,0 +1,58 @@
+/**
+ * The store knowledge base's shapes and the parsing of its files once read: catalog rows, FAQ
+ * entries and the sections of policies.md. No I/O: each tier reads the files its own way.
+ */
+import type { FaqEntry } from '../answers/template-answers.ts';
+
+export type { FaqEntry };
+
+export interface CatalogItem {
+  id: string;
+  title: string;
+  author: string;
+  type: 'manga' | 'light_novel' | 'graphic_novel' | 'book';
+  genre: string[];
+  volume: number | null;
+  format: string;
+  language: string;
+  ageRating: string;
+  priceUsd: number;
+  stock: number;
+  preorder: boolean;
+  releaseDate?: string;
+  description: string;
+}
+
+/** One heading of policies.md and what stands under it up to the next `#` or `##` heading. */
+export interface PolicySection {
+  /** 1: the `#` title and its preamble; 2: a `##` section, its `###` subsections included. */
+  level: 1 | 2;
+  /** The heading's text ("Returns & Refunds"). */
+  heading: string;
+  /** The section's lines as written, its heading line first. */
+  lines: string[];
+}
+
+/** The README's slug rule for a policies.md heading: lowercase, each run of non-alphanumerics → "-", trim "-". */
+export function slugify(heading: string): string {
+  return heading
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+}
+
+/** The `#` and `##` sections of a markdown text (headings inside ``` or ~~~ fences do not count; text before the first heading is dropped). */
+export function policySectionsOf(markdown: string): PolicySection[] {
+  const out: PolicySection[] = [];
+  let current: PolicySection | undefined;
+  let inFence = false;
+  for (const line of markdown.replace(/\r\n?/g, '\n').split('\n')) {
+    if (/^\s*(```|~~~)/.test(line)) inFence = !inFence;
+    const h = inFence ? null : /^(#{1,2})\s+(.+?)\s*$/.exec(line);
+    if (h) {
+      current = { level: h[1].length as 1 | 2, heading: h[2], lines: [line] };
+      out.push(current);
+    } else current?.lines.push(line);
+  }
+  return out;
+}
