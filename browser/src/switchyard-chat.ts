@@ -19,7 +19,7 @@ import { loadDevice, type Device } from './device-context.ts';
 import type { AnswerRecord, Diagnostics } from './diagnostics.ts';
 import type { BackendPreference } from './runtime/ort-backend.ts';
 import { storeData } from './store-data.ts';
-import { renderDebug } from './ui/debug-panel.ts';
+import { explainDevice, renderDebug } from './ui/debug-panel.ts';
 import { MessageView } from './ui/message-view.ts';
 import { stringsFor, type Origin, type Strings } from './ui/strings.ts';
 import { STYLES } from './ui/styles.ts';
@@ -354,7 +354,7 @@ export class SwitchyardChat extends HTMLElement {
       text: view.content,
       origin,
       path,
-      ...(decision ? { intent: decision.prediction.intent, confidence: decision.prediction.confidence, device: decision.timings } : {}),
+      ...(decision ? { intent: decision.prediction.intent, confidence: decision.prediction.confidence, device: decision.timings, decision: explainDevice(decision, ctx!) } : {}),
       ms: performance.now() - t0,
     });
     if (decision?.kind === 'template') {
@@ -407,6 +407,7 @@ export class SwitchyardChat extends HTMLElement {
     const record: AnswerRecord = {
       ...base(route ? originOf(route) : 'assistant', route?.path ?? 'llm'),
       ...(route ? { intent: route.intent, confidence: route.confidence } : {}),
+      ...(route?.decision ? { decision: route.decision } : {}),
       ...(firstTextMs !== undefined ? { firstTextMs } : {}),
       edge: {
         traceId: route?.traceId ?? trace.traceId,

@@ -47,7 +47,10 @@ export interface CacheStorage {
 export interface CacheThresholds {
   /** Minimum cosine for a normal hit (intents without their own). */
   hit: number;
-  /** Minimum cosine for a stale answer served when the region is unavailable. */
+  /**
+   * Minimum cosine for a stale answer served when the region is unavailable. An intent with its
+   * own hit threshold keeps the same margin below it (hit − stale).
+   */
   stale: number;
   /** Per-intent hit thresholds, calibrated within the key frame (cache.json `intents`). */
   intents?: Record<string, number>;
@@ -157,6 +160,13 @@ export class SemanticCache {
     return this.opts.thresholds.intents?.[intent] ?? this.opts.thresholds.hit;
   }
 
+  /** The stale threshold of an intent: the global one, or the global margin below its own hit threshold. */
+  staleThreshold(intent: string): number {
+    const own = this.opts.thresholds.intents?.[intent];
+    const { hit, stale } = this.opts.thresholds;
+    return own === undefined ? stale : Math.max(0, own - (hit - stale));
+  }
+
   async lookup(
     vector: Float32Array,
     frame: KeyFrame,
@@ -165,7 +175,7 @@ export class SemanticCache {
     const now = opts.now ?? Date.now();
     await this.ready(now, opts.background);
     const hitMin = this.hitThreshold(frame.intent);
-    const threshold = opts.stale ? Math.min(this.opts.thresholds.stale, hitMin) : hitMin;
+    const threshold = opts.stale ? Math.min(this.staleThreshold(frame.intent), hitMin) : hitMin;
     // The nearest entry in the frame, whatever its score, so a miss can say how near it came.
     // A stale answer may also be past its TTL: when the region is down, old beats nothing.
     const [best] = this.index.search(vector, frame.intent, frameTag(frame), -1, opts.stale ? 0 : now, 1, frame.qualifier);
@@ -176,7 +186,8 @@ export class SemanticCache {
       this.index.remove(best.item.id);
       return miss;
     }
-    const stale = best.similarity < hitMin || best.item.expiresAt <= now;
+    // Anything the stale path serves is marked: it answers because the region could not.
+    const stale = opts.stale === true || best.similarity < hitMin || best.item.expiresAt <= now;
     return { hit: { id: best.item.id, similarity: best.similarity, stale, answer }, frame, similarity: best.similarity, threshold };
   }
 
