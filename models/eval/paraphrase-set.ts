@@ -19,6 +19,8 @@ export const ParaphrasePair = z.strictObject({
   label: z.union([z.literal(0), z.literal(1)]),
   kind: PairKind,
   groups: z.tuple([z.string(), z.string()]),
+  /** What each question needs answered: `group|slot=value;…` (judges cache hits in replays). */
+  needs: z.tuple([z.string(), z.string()]),
 });
 export type ParaphrasePair = z.infer<typeof ParaphrasePair>;
 
@@ -52,6 +54,28 @@ const SLOT = /\{(\w+)\}/g;
 
 function slotsOf(t: string): string[] {
   return [...t.matchAll(SLOT)].map((m) => m[1]);
+}
+
+function needOf(group: string, template: string, v: Record<string, string>): string {
+  return `${group}|${slotsOf(template)
+    .sort()
+    .map((k) => `${k}=${v[k]}`)
+    .join(';')}`;
+}
+
+/**
+ * Whether an answer given for need `cached` answers need `asked`: the same need, or the open and
+ * the specific form of one question (`sameAnswer` [open, specific]: "what format is X" / "is X a
+ * hardcover") with the same slots apart from the asked-about value — either answer states the value.
+ */
+export function answersNeed(cached: string, asked: string, t: Pick<ParaphraseTemplates, 'intents' | 'valueSlots'>): boolean {
+  if (cached === asked) return true;
+  const [gc, sc = ''] = cached.split('|');
+  const [ga, sa = ''] = asked.split('|');
+  const open = Object.values(t.intents).some((i) => i.sameAnswer?.some(([o, s]) => (o === ga && s === gc) || (o === gc && s === ga)));
+  if (!open) return false;
+  const strip = (slots: string) => slots.split(';').filter((kv) => kv && !t.valueSlots.includes(kv.split('=')[0])).join(';');
+  return strip(sc) === strip(sa);
 }
 
 function fill(t: string, v: Record<string, string>): string {
@@ -155,21 +179,22 @@ export function generateParaphrases(t: ParaphraseTemplates, o: GenerateOptions =
         // positive: same group, same slots, another phrasing, varied surface
         const b = vary(fill(tb, v), v);
         const kind = b.kind === 'synonym' && slotsOf(ta).length && tb.indexOf('{') < 3 !== ta.indexOf('{') < 3 ? 'order' : b.kind;
-        push({ intent, a, b: b.text, label: 1, kind, groups: [g, g] });
+        push({ intent, a, b: b.text, label: 1, kind, groups: [g, g], needs: [needOf(g, ta, v), needOf(g, tb, v)] });
       } else if (x < 0.56 && spec.sameAnswer?.length) {
         // positive one way: a specific question's answer cached, the open question asked
         const [open, specific] = pick(spec.sameAnswer);
         const sa = pick(spec.groups[specific]);
         const ob = pick(spec.groups[open]);
         const vv = slotValues([...new Set([...slotsOf(sa), ...slotsOf(ob)])]);
-        push({ intent, a: fill(sa, vv), b: vary(fill(ob, vv), vv).text, label: 1, kind: 'synonym', groups: [specific, open] });
+        push({ intent, a: fill(sa, vv), b: vary(fill(ob, vv), vv).text, label: 1, kind: 'synonym', groups: [specific, open], needs: [needOf(specific, sa, vv), needOf(open, ob, vv)] });
       } else if (x < 0.72 && needed.length) {
         // hard negative: one slot value changed
         const valueSlots = needed.filter((n) => t.valueSlots.includes(n));
         const s = valueSlots.length && r() < 0.7 ? pick(valueSlots) : pick(needed);
         const other = pick(t.slots[s].filter((y) => y !== v[s]));
-        const b = vary(fill(tb, { ...v, [s]: other }), v);
-        push({ intent, a, b: b.text, label: 0, kind: t.valueSlots.includes(s) ? 'value' : 'entity', groups: [g, g] });
+        const vb = { ...v, [s]: other };
+        const b = vary(fill(tb, vb), v);
+        push({ intent, a, b: b.text, label: 0, kind: t.valueSlots.includes(s) ? 'value' : 'entity', groups: [g, g], needs: [needOf(g, ta, v), needOf(g, tb, vb)] });
       } else if (spec.conflicts.length) {
         // hard negative: same slot values, another aspect of the same intent
         // a third of them between a standard and an express question (when the intent has both)
@@ -180,7 +205,7 @@ export function generateParaphrases(t: ParaphraseTemplates, o: GenerateOptions =
         const pb = pick(spec.groups[gb]);
         const vv = slotValues([...new Set([...slotsOf(pa), ...slotsOf(pb)])]);
         const kind = /express/.test(ga) !== /express/.test(gb) ? 'express' : 'aspect';
-        push({ intent, a: fill(pa, vv), b: vary(fill(pb, vv), vv).text, label: 0, kind, groups: [ga, gb] });
+        push({ intent, a: fill(pa, vv), b: vary(fill(pb, vv), vv).text, label: 0, kind, groups: [ga, gb], needs: [needOf(ga, pa, vv), needOf(gb, pb, vv)] });
       }
     }
   }
