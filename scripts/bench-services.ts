@@ -158,20 +158,33 @@ if (PARTS.has('bedrock')) {
 // ---- edge ----
 if (PARTS.has('edge')) {
 const edge = await startEdgeProcess({ port: 18700 + Math.floor(Math.random() * 200), regionalUrl: regional.url, persistTo: join(dir, 'wrangler'), quiet: true });
-async function edgePath(messages: string[], expectPath: string) {
+/**
+ * `session`: "fresh" (a new session per message: an empty Durable Object read), "one" (all
+ * messages in one session: a full 8-turn read), "history" (a stateless client's one-turn history:
+ * no session read at all, the peer the session read is measured against). `warmup` message pairs
+ * come first in each session when given (a follow-up's context).
+ */
+async function edgePath(messages: string[], expectPath: string, session: 'fresh' | 'one' | 'history' = 'fresh', before?: string) {
   const server: number[] = [];
   const client: number[] = [];
   const classify: number[] = [];
+  const sessionRead: number[] = [];
+  const run = `${Date.now()}`;
   for (let i = 0; i < N; i++) {
+    const sessionId = session === 'one' ? `one-${run}` : `e${i}-${run}`;
+    const post = (message: string, extra = {}) =>
+      fetch(edge.url + '/v1/chat', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ message, sessionId, ...extra }) }).then((r) => r.json());
+    if (before) await post(before);
     const t0 = performance.now();
-    const res = await fetch(edge.url + '/v1/chat', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ message: messages[i % messages.length], sessionId: `e${i}` }) });
-    const j = await res.json();
+    const j = await post(messages[i % messages.length], session === 'history' ? { history: [{ role: 'user', content: 'hi' }] } : {});
     client.push(performance.now() - t0);
     if (j.route.path !== expectPath) throw new Error(`expected ${expectPath}, got ${j.route.path} for ${messages[i % messages.length]}`);
+    if (j.route.fallbacks.includes('session_unavailable')) throw new Error('the session store was unavailable');
     server.push(j.done.latencyMs.total);
     classify.push(j.done.latencyMs.classify);
+    sessionRead.push(j.done.latencyMs.session);
   }
-  return { serverSide: pct(server), clientRoundTrip: pct(client), classify: pct(classify) };
+  return { serverSide: pct(server), clientRoundTrip: pct(client), classify: pct(classify), sessionRead: pct(sessionRead) };
 }
 const templates = ['hello!', 'what are your support hours?', 'what is your return policy?', 'can I talk to a human?', 'thanks, bye'];
 out.edge_template = await edgePath(templates, 'template');
@@ -184,6 +197,18 @@ for (const q of cacheQs) {
   }
 }
 out.edge_cache_hit = await edgePath(cacheQs, 'cache');
+// Conversations: the same template answers in one long session (an 8-turn read) and from a
+// stateless client (no session read), and a follow-up whose resolved key hits the cache.
+out.edge_template_one_session = await edgePath(templates, 'template', 'one');
+out.edge_template_stateless = await edgePath(templates, 'template', 'history');
+for (let i = 0; i < 40; i++) {
+  const sid = `warm-follow-${i}`;
+  const ask = (message: string) => fetch(edge.url + '/v1/chat', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ message, sessionId: sid }) }).then((r) => r.json());
+  await ask('do you ship to canada?');
+  if ((await ask('how long does it take?')).route.path === 'cache') break;
+  await new Promise((res) => setTimeout(res, 100));
+}
+out.edge_followup_cache_hit = await edgePath(['how long does it take?'], 'cache', 'fresh', 'do you ship to canada?');
 // Classifier time inside workerd at sub-millisecond resolution: 64 texts per call, timed in the Worker.
 const texts = storeIntents().test.slice(0, 64).map((e) => e.text);
 const perText: number[] = [];

@@ -12,9 +12,11 @@ export interface EdgeProcess {
   stop(): Promise<void>;
 }
 
-export async function startEdgeProcess(opts: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; quiet?: boolean }): Promise<EdgeProcess> {
+export async function startEdgeProcess(opts: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; quiet?: boolean; config?: string }): Promise<EdgeProcess> {
   const root = repoRoot();
-  const args = ['dev', '--port', String(opts.port), '--ip', '127.0.0.1', '--var', `REGIONAL_URL:${opts.regionalUrl}`, '--show-interactive-dev-session=false'];
+  const args = ['dev', ...(opts.config ? ['--config', opts.config] : []), '--port', String(opts.port), '--ip', '127.0.0.1', '--var', `REGIONAL_URL:${opts.regionalUrl}`, '--show-interactive-dev-session=false'];
+  // wrangler's default inspector ports (9229, 9230…) collide when several edges start at once.
+  args.push('--inspector-port', String(30000 + Math.floor(Math.random() * 9000)));
   for (const [k, v] of Object.entries(opts.vars ?? {})) args.push('--var', `${k}:${v}`);
   if (opts.persistTo) args.push('--persist-to', opts.persistTo);
   const child = spawn(join(root, 'node_modules', '.bin', 'wrangler'), args, {

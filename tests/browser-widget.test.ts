@@ -142,7 +142,8 @@ async function ask(page: Page, question: string): Promise<Shown> {
   return lastAnswer(page, n);
 }
 
-const edgeRequests = (since: number) => requests.slice(since).filter((u) => u.startsWith(edge.url));
+/** Chat requests to the edge (the widget's reports of turns it answered itself are not answers). */
+const edgeRequests = (since: number) => requests.slice(since).filter((u) => u.startsWith(edge.url) && !u.includes('/v1/sessions/'));
 
 describe('<switchyard-chat> in Chromium', () => {
   it('WebGPU (SwiftShader): reports backend webgpu and answers a template on the device, with no request to the edge', async () => {
@@ -157,7 +158,7 @@ describe('<switchyard-chat> in Chromium', () => {
     expect(a.meta).toMatch(/^On device · \d+ ms$/);
     await expect.poll(() => page.locator('switchyard-chat .debug dd[data-key="backend"]').textContent()).toBe('webgpu');
     expect(seen.some((u) => u.endsWith('/widget/ort-wasm-simd-threaded.asyncify.wasm'))).toBe(true);
-    expect(seen.filter((u) => u.startsWith(edge.url))).toEqual([]);
+    expect(seen.filter((u) => u.startsWith(edge.url) && !u.includes('/v1/sessions/'))).toEqual([]);
     await ctx.close();
   });
 
@@ -301,6 +302,64 @@ describe('<switchyard-chat> in Chromium', () => {
     }
     await expect.poll(() => page.locator('switchyard-chat .banner').isHidden()).toBe(true);
     await page.close();
+  });
+
+  it('keeps the conversation across a page reload, and tells the edge what the device answered', async () => {
+    const ctx = await wasm.newContext();
+    const seen: string[] = [];
+    ctx.on('request', (r: Request) => seen.push(r.url()));
+    const { page } = await openDemo(ctx, 'open');
+    const sessionOf = () => page.evaluate(() => JSON.parse(localStorage.getItem('switchyard-conversation')!).sessionId as string);
+    const sessionId = await sessionOf();
+    const edgeTurns = async () => (await (await fetch(`${edge.url}/v1/sessions/${sessionId}/turns`)).json()).turns as { text: string; path: string; origin?: string }[];
+
+    expect((await ask(page, 'what is your return policy?')).origin).toBe('device');
+    await expect.poll(async () => (await edgeTurns()).map((t) => [t.text, t.origin])).toEqual([['what is your return policy?', 'device']]);
+    expect(seen.some((u) => u === `${edge.url}/v1/sessions/${sessionId}/turns`)).toBe(true);
+    const ship = await ask(page, 'Do you ship to Canada?');
+    expect(['assistant', 'edge-cache']).toContain(ship.origin);
+
+    await page.reload();
+    await page.evaluate(() => document.querySelector('switchyard-chat')!.whenReady());
+    asked.set(page, 0);
+    expect(await sessionOf()).toBe(sessionId);
+    await ask(page, 'what about the UK?');
+    const last = await page.evaluate(() => document.querySelector('switchyard-chat')!.diagnostics.last!);
+    expect(last.resolved?.text).toMatch(/ship to united kingdom/);
+    expect(last.resolved?.carried).toContain('frame');
+    expect(last.intent).toBe('shipping_info');
+    await expect.poll(async () => (await edgeTurns()).length).toBe(3);
+    await ctx.close();
+  });
+
+  it("keys the device's cache by the resolved follow-up: another conversation's context never gets it", async () => {
+    const ctx = await wasm.newContext();
+    const { page } = await openDemo(ctx, 'open');
+    await ask(page, 'Do you ship to Canada?');
+    const first = await ask(page, 'how long does it take?');
+    expect(['assistant', 'edge-cache']).toContain(first.origin);
+    const rec = await page.evaluate(() => document.querySelector('switchyard-chat')!.diagnostics.last!);
+    expect(rec.remembered).toBe(true);
+    expect((await ask(page, 'how long does it take?')).origin).toBe('device-cache');
+
+    // A new conversation on the same device: Japan, then the same words.
+    await page.evaluate(() => localStorage.removeItem('switchyard-conversation'));
+    await page.reload();
+    await page.evaluate(() => document.querySelector('switchyard-chat')!.whenReady());
+    asked.set(page, 0);
+    await ask(page, 'Do you ship to Japan?');
+    const japan = await ask(page, 'how long does it take?');
+    expect(japan.origin).not.toBe('device-cache');
+    const last = await page.evaluate(() => document.querySelector('switchyard-chat')!.diagnostics.last!);
+    expect(last.resolved?.text).toMatch(/japan/i);
+    // With nothing to lean on, the same words neither hit nor fill the device's cache.
+    await page.evaluate(() => localStorage.removeItem('switchyard-conversation'));
+    await page.reload();
+    await page.evaluate(() => document.querySelector('switchyard-chat')!.whenReady());
+    asked.set(page, 0);
+    expect((await ask(page, 'how long does it take?')).origin).not.toBe('device-cache');
+    expect((await page.evaluate(() => document.querySelector('switchyard-chat')!.diagnostics.last!)).remembered).not.toBe(true);
+    await ctx.close();
   });
 
   it('refuses a tampered model file and quietly uses the edge', async () => {

@@ -135,7 +135,9 @@ describe('edge worker in workerd', () => {
     await untilCached('Is the Berserk Deluxe Edition a hardcover?');
     const para = await chat('what format is the Berserk deluxe edition?');
     expect(para.route.path).toBe('cache');
-    expect(para.route.cache).toMatchObject({ stale: false, threshold: hitT, frame: { intent: 'product_question', aspect: 'format', qualifier: '', entities: 'product:berserk|term:deluxe edition' } });
+    expect(para.route.cache).toMatchObject({ stale: false, threshold: hitT, frame: { intent: 'product_question', aspect: 'format', qualifier: '' } });
+    expect(para.route.cache!.frame!.entities).toMatch(/product:berserk/);
+    expect(para.route.cache!.frame!.entities).not.toMatch(/hardcover/);
     expect(para.route.cache!.similarity).toBeGreaterThanOrEqual(hitT);
     expect(para.route.decision).toMatchObject({ confident: true, cache: { hit: true, threshold: hitT } });
     expect(para.route.decision!.confidence).toBeGreaterThanOrEqual(para.route.decision!.routeThreshold);

@@ -1,15 +1,15 @@
 /**
  * Everything the device needs to answer on its own, built once per page (and shared by every
  * widget on it): the models, the store's routing rules and templates (FAQ questions embedded
- * once), the entity extractor, and the semantic cache over IndexedDB (in memory when IndexedDB
+ * once), the dialogue entity extractor (follow-ups and cache keys), and the semantic cache over IndexedDB (in memory when IndexedDB
  * is unavailable). A failure anywhere leaves the device `edge-only`, with the reason.
  */
 import { TemplateAnswers } from '../../shared/answers/template-answers.ts';
 import { AspectDetector } from '../../shared/cache/aspects.ts';
-import { EntityExtractor } from '../../shared/cache/entities.ts';
 import { MemoryCacheStorage } from '../../shared/cache/memory-storage.ts';
 import { SemanticCache, type CacheStorage } from '../../shared/cache/semantic-cache.ts';
 import { storeGazetteer } from '../../shared/cache/store-gazetteer.ts';
+import { DialogueEntities } from '../../shared/conversation/dialogue-entities.ts';
 import { IdbCacheStorage } from './cache/idb-cache-storage.ts';
 import type { DeviceContext } from './chat/device-answer.ts';
 import { loadDeviceModels, type DeviceState } from './runtime/device-models.ts';
@@ -66,8 +66,8 @@ async function build(opts: { baseUrl: URL; prefer: BackendPreference; budgetMs: 
       refreshMs: storeData.cache.refreshMs,
     });
     await cache.ready().catch(() => undefined);
-    const entities = new EntityExtractor(storeGazetteer(storeData.entityTerms, storeData.catalog));
-    return { state, ctx: { models: m, routes, templates, cache, entities }, readyMs: performance.now() - t0, cacheStorage: where };
+    const dialogue = new DialogueEntities(storeGazetteer(storeData.entityTerms, storeData.catalog), storeData.conversation);
+    return { state, ctx: { models: m, routes, templates, cache, dialogue }, readyMs: performance.now() - t0, cacheStorage: where };
   } catch (e) {
     const err = e as Error & { code?: string };
     return {

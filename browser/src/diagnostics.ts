@@ -19,6 +19,8 @@ export interface AnswerRecord {
   firstTextMs?: number;
   device?: { classifyMs: number; answerMs: number };
   edge?: { traceId: string; latencyMs?: Record<string, number>; generator?: string; error?: string };
+  /** The message as resolved against the conversation (by the edge when it answered, else the device). */
+  resolved?: { text: string; carried: string[] };
   /** True when an edge answer was stored in the device's semantic cache. */
   remembered?: boolean;
   /** Why it took its path: the device's own decision, or the edge's route event's. */

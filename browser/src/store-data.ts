@@ -7,6 +7,8 @@ import cacheConfig from '../../domains/kitsune-books/cache.json';
 import cacheAspects from '../../domains/kitsune-books/cache-aspects.json';
 import type { CacheAspects } from '../../shared/cache/aspects.ts';
 import entityTerms from '../../domains/kitsune-books/entities.json';
+import conversationJson from '../../domains/kitsune-books/conversation.json';
+import type { DialogueSlots } from '../../shared/conversation/dialogue-entities.ts';
 import faq from '../../domains/kitsune-books/kb/faq.json';
 import routesJson from '../../domains/kitsune-books/routes.json';
 import templatesJson from '../../domains/kitsune-books/templates.json';
@@ -23,6 +25,8 @@ export const storeData = {
   faq: faq as FaqEntry[],
   entityTerms: entityTerms.term as Record<string, string[]>,
   catalog: catalogTitles,
+  /** Product slots and place aliases for follow-ups (checked with zod by the tests and the edge). */
+  conversation: conversationJson as DialogueSlots,
   cache: { thresholds: cacheConfig.thresholds as CacheThresholds, refreshMs: cacheConfig.refreshMs, aspects: cacheAspects as CacheAspects },
 };
 

@@ -14,7 +14,9 @@ import { MAX_MESSAGE_CHARS } from '../../shared/api/limits.ts';
 import type { CacheHit } from '../../shared/cache/semantic-cache.ts';
 import { decideOnDevice, rememberEdgeAnswer, staleAnswer, type DeviceDecision } from './chat/device-answer.ts';
 import { traceFrom } from '../../shared/api/trace.ts';
-import { EdgeRequestError, streamChat } from './chat/edge-stream.ts';
+import { EdgeRequestError, reportDeviceTurn, streamChat } from './chat/edge-stream.ts';
+import { LocalConversation } from './chat/local-conversation.ts';
+import type { DialogueEntity } from '../../shared/conversation/dialogue-entities.ts';
 import { loadDevice, type Device } from './device-context.ts';
 import type { AnswerRecord, Diagnostics } from './diagnostics.ts';
 import type { BackendPreference } from './runtime/ort-backend.ts';
@@ -82,7 +84,10 @@ export class SwitchyardChat extends HTMLElement {
   private queue: Promise<unknown> = Promise.resolve();
   private busy = 0;
   private answers: AnswerRecord[] = [];
-  private readonly sessionId = sessionIdFor();
+  /** The conversation (sessionId and recent turns), kept across reloads. */
+  private readonly conversation = LocalConversation.load();
+  /** The report of the last on-device turn to the edge, awaited before the next edge request. */
+  private reported: Promise<unknown> = Promise.resolve();
   private readonly onConnectivity = () => this.updateConnectivity();
   private abort = new AbortController();
 
@@ -343,7 +348,7 @@ export class SwitchyardChat extends HTMLElement {
     let decision: DeviceDecision | null = null;
     if (ctx) {
       try {
-        decision = await decideOnDevice(question, ctx);
+        decision = await decideOnDevice(question, ctx, this.conversation.context);
       } catch (e) {
         console.warn('switchyard: on-device inference failed; asking the edge:', (e as Error).message);
         decision = null;
@@ -354,16 +359,28 @@ export class SwitchyardChat extends HTMLElement {
       text: view.content,
       origin,
       path,
-      ...(decision ? { intent: decision.prediction.intent, confidence: decision.prediction.confidence, device: decision.timings, decision: explainDevice(decision, ctx!) } : {}),
+      ...(decision
+        ? {
+            intent: decision.prediction.intent,
+            confidence: decision.prediction.confidence,
+            device: decision.timings,
+            decision: explainDevice(decision, ctx!),
+            resolved: { text: decision.resolution.text, carried: decision.resolution.carried },
+          }
+        : {}),
       ms: performance.now() - t0,
     });
-    if (decision?.kind === 'template') {
-      view.setText(decision.text);
-      return base('device', 'template');
-    }
-    if (decision?.kind === 'cache') {
-      view.setText(decision.hit.answer.answer);
-      return base('device-cache', 'cache');
+    if (decision?.kind === 'template' || decision?.kind === 'cache') {
+      view.setText(decision.kind === 'template' ? decision.text : decision.hit.answer.answer);
+      this.remember(question, decision.resolution, decision.prediction.intent);
+      // The edge's view of the session must include what the device answered.
+      this.reported = reportDeviceTurn(this.edgeUrl, this.conversation.sessionId, {
+        message: question,
+        answer: view.content,
+        intent: decision.prediction.intent,
+        path: decision.kind,
+      });
+      return base(decision.kind === 'template' ? 'device' : 'device-cache', decision.kind);
     }
     if (isOffline()) return this.withoutEdge(decision, view, true, base);
 
@@ -374,9 +391,10 @@ export class SwitchyardChat extends HTMLElement {
     let streamError: string | undefined;
     let firstTextMs: number | undefined;
     this.els.announce.textContent = this.strings.thinking;
+    await Promise.race([this.reported, new Promise((r) => setTimeout(r, 500))]);
     try {
       const events = streamChat(
-        { message: question, sessionId: this.sessionId, ...(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}$/.test(this.locale) ? { locale: this.locale } : {}) },
+        { message: question, sessionId: this.conversation.sessionId, ...(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}$/.test(this.locale) ? { locale: this.locale } : {}) },
         { edgeUrl: this.edgeUrl, traceparent: trace.upstream, signal: this.abort.signal },
       );
       for await (const ev of events) {
@@ -407,6 +425,7 @@ export class SwitchyardChat extends HTMLElement {
     const record: AnswerRecord = {
       ...base(route ? originOf(route) : 'assistant', route?.path ?? 'llm'),
       ...(route ? { intent: route.intent, confidence: route.confidence } : {}),
+      ...(route?.resolved ? { resolved: { text: route.resolved.text, carried: route.resolved.carried } } : {}),
       ...(route?.decision ? { decision: route.decision } : {}),
       ...(firstTextMs !== undefined ? { firstTextMs } : {}),
       edge: {
@@ -416,10 +435,17 @@ export class SwitchyardChat extends HTMLElement {
         ...(streamError ? { error: streamError } : {}),
       },
     };
+    if (route?.resolved) this.remember(question, { text: route.resolved.text, entities: (route.resolved.entities ?? []) as DialogueEntity[] }, route.intent);
+    else if (decision) this.remember(question, decision.resolution, decision.prediction.intent);
     if (ctx && decision && route && done && !streamError) {
       record.remembered = await rememberEdgeAnswer(ctx, decision, question, route, view.content, (done.sources ?? []).map((s) => s.id)).catch(() => false);
     }
     return record;
+  }
+
+  /** Adds a turn to the conversation the next follow-up is resolved against. */
+  private remember(question: string, resolution: { text: string; entities: DialogueEntity[] }, intent?: string): void {
+    this.conversation.add({ text: resolution.text || question, entities: resolution.entities, ...(intent ? { intent } : {}) });
   }
 
   /** The edge is out of reach: an earlier answer to a similar question, else the offline or handoff message. */
@@ -444,20 +470,6 @@ export class SwitchyardChat extends HTMLElement {
 
 function isOffline(): boolean {
   return navigator.onLine === false;
-}
-
-function sessionIdFor(): string {
-  const make = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`);
-  try {
-    const k = 'switchyard-session';
-    const have = sessionStorage.getItem(k);
-    if (have) return have;
-    const id = make();
-    sessionStorage.setItem(k, id);
-    return id;
-  } catch {
-    return make();
-  }
 }
 
 // Define the element only where custom elements exist (not in workers or server-side imports).

@@ -12,6 +12,8 @@ import { edgeDeps } from './edge-deps.ts';
 import { chatPipeline } from './chat/pipeline.ts';
 import { CHAT_PAGE } from './http/chat-page.ts';
 import { errorResponse } from './http/errors.ts';
+import { sessionRoutes, sessionTimeoutMs } from './http/session-routes.ts';
+import { durableSession } from './session/session-client.ts';
 import { edgeMetrics } from './http/metrics.ts';
 import { refreshStatus, scheduleModelRefresh } from './runtime/model-refresh.ts';
 import { traceFrom } from '../../shared/api/trace.ts';
@@ -107,6 +109,11 @@ app.post('/v1/chat', async (c) => {
   const d = await edgeDeps(c.env);
   const trace = traceFrom(c.req.header('traceparent'));
   const ctx = executionCtx(c);
+  const background = (p: Promise<unknown>) => ctx.waitUntil(p.catch(() => {}));
+  // A stateless client's `history` replaces the session store for this request.
+  const session = body.history?.length
+    ? null
+    : durableSession(c.env.SESSIONS, body.sessionId, { timeoutMs: sessionTimeoutMs(c.env), background, onError: (op) => edgeMetrics.sessionError(op) });
   const events = observed(c.env, body.sessionId, d.models.ok ? d.models.models.embedderVersion : undefined, chatPipeline(body, {
     ...d,
     upstream: {
@@ -117,8 +124,10 @@ app.post('/v1/chat', async (c) => {
       idleMs: Number(c.env.UPSTREAM_IDLE_TIMEOUT_MS ?? 10000),
     },
     traceId: trace.traceId,
-    background: (p) => ctx.waitUntil(p.catch(() => {})),
+    session,
+    background,
     onCacheLookup: (r) => edgeMetrics.cacheLookup(r),
+    onResolution: (kind, confident) => edgeMetrics.resolution(kind, confident),
     signal: c.req.raw.signal,
   }));
   const headers = { traceparent: trace.upstream, 'x-trace-id': trace.traceId };
@@ -131,6 +140,11 @@ app.post('/v1/chat', async (c) => {
   return new Response(sseStream(events, { onError: (e) => console.error('chat stream failed:', (e as Error).message) }), {
     headers: { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' },
   });
+});
+
+sessionRoutes(app, (c) => {
+  const ctx = executionCtx(c as { executionCtx: { waitUntil(p: Promise<unknown>): void } });
+  return (p) => ctx.waitUntil(p.catch(() => {}));
 });
 
 /** Counts each answer in the isolate's metrics (and Analytics Engine when bound) as it completes. */

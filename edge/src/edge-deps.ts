@@ -12,6 +12,9 @@ import cacheAspects from '../../domains/kitsune-books/cache-aspects.json';
 import { AspectDetector } from '../../shared/cache/aspects.ts';
 import { parseCacheAspects } from '../../shared/cache/aspects-schema.ts';
 import type { CacheThresholds } from '../../shared/cache/semantic-cache.ts';
+import conversationJson from '../../domains/kitsune-books/conversation.json';
+import { dialogueEntitiesFor } from '../../shared/conversation/conversation-data.ts';
+import type { DialogueEntities } from '../../shared/conversation/dialogue-entities.ts';
 import { EntityExtractor } from '../../shared/cache/entities.ts';
 import { SemanticCache } from '../../shared/cache/semantic-cache.ts';
 import { storeGazetteer } from '../../shared/cache/store-gazetteer.ts';
@@ -27,6 +30,7 @@ export interface EdgeDeps {
   templates: TemplateAnswers;
   cache: SemanticCache | null;
   entities: EntityExtractor;
+  dialogue: DialogueEntities;
 }
 
 let deps: Promise<EdgeDeps> | null = null;
@@ -71,7 +75,14 @@ async function depsFor(env: EdgeEnv, models: ModelState, previous: EdgeDeps | nu
           aspects: new AspectDetector(parseCacheAspects(cacheAspects, cacheableIntents(routes))),
           refreshMs: cacheConfig.refreshMs,
         });
-  return { models, routes, templates, cache, entities: previous?.entities ?? new EntityExtractor(storeGazetteer(entityTerms.term, catalog)) };
+  return {
+    models,
+    routes,
+    templates,
+    cache,
+    entities: previous?.entities ?? new EntityExtractor(storeGazetteer(entityTerms.term, catalog)),
+    dialogue: previous?.dialogue ?? dialogueEntitiesFor(entityTerms.term, catalog, conversationJson),
+  };
 }
 
 function cacheableIntents(routes: IntentRoutes): string[] {

@@ -1,4 +1,6 @@
 /** Bindings and vars of the edge Worker (see wrangler.toml). */
+import type { SessionStore } from './session/session-object.ts';
+
 export interface EdgeEnv {
   CACHE_DB: D1Database;
   REGIONAL_URL: string;
@@ -13,4 +15,10 @@ export interface EdgeEnv {
   MODEL_DOWNLOAD_TIMEOUT_MS?: string;
   /** Optional Workers Analytics Engine dataset for fleet-wide answer metrics. */
   METRICS?: AnalyticsEngineDataset;
+  /** One Durable Object per chat session (edge/src/session/). */
+  SESSIONS?: DurableObjectNamespace<SessionStore>;
+  /** Idle time (ms) after which a session's turns are forgotten; default 30 minutes. */
+  SESSION_TTL_MS?: string;
+  /** Time (ms) a request waits for its session's turns before answering single-turn. */
+  SESSION_TIMEOUT_MS?: string;
 }

@@ -5,6 +5,8 @@
  *   embedder folder's), evaluates on test, prints one JSON object, writes reports/intent-<name>.html.
  * `npm run -s eval -- sts [--embedder <dir>] [--json]`: STS-B Spearman of the static embedder.
  * `npm run -s eval -- gate --candidate <dir | name@version> …`: the evaluation gate (regional/src/ops/gate/cli.ts).
+ * `npm run -s eval -- dialogue [--json] …`: the store's dialogue set against the running tiers
+ *   (scripts/eval/dialogue.ts, spawned: models/ never imports the runtimes).
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -21,6 +23,7 @@ import { CLASSIFIER_FLAGS, classifierOverrides, cliArgs, loadAnyDataset } from '
 /** Subcommands that run the service's own code: spawned with their own flags, never imported (models/ is build time). */
 const FORWARDED: Record<string, string> = {
   gate: 'regional/src/ops/gate/cli.ts',
+  dialogue: 'scripts/eval/dialogue.ts',
 };
 
 const forwarded = FORWARDED[process.argv[2]];

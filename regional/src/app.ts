@@ -11,8 +11,9 @@ import { ApiError, readJsonBody, validate } from '../../shared/api/errors.ts';
 import { collectEvents, sseStream, wantsJson } from '../../shared/api/event-response.ts';
 import { traceFrom } from '../../shared/api/trace.ts';
 import { hashApiKey, issueApiKey } from './store/api-keys.ts';
+import { readSessionTurns, recordExchange } from './conversation/session-turns.ts';
 import { generatePipeline, type PipelineResult } from './generate/pipeline.ts';
-import { redactPii } from './generate/pii.ts';
+import { redactPii } from '../../shared/privacy/pii.ts';
 import { requireKey, today, type AuthVars } from './http/auth.ts';
 import { hybridSearch } from './retrieval/hybrid.ts';
 import { ingestDocument } from './retrieval/ingest.ts';
@@ -152,7 +153,10 @@ export function createApp(s: Services, state: { ready: boolean }) {
           rerankMs: s.config.RERANK_TIMEOUT_MS,
           llmFirstTokenMs: s.config.LLM_FIRST_TOKEN_TIMEOUT_MS,
           llmTotalMs: s.config.LLM_TOTAL_TIMEOUT_MS,
+          historyMs: s.config.HISTORY_TIMEOUT_MS,
         },
+        history: (sessionId) => readSessionTurns(s.store, sessionId, { idleMs: s.config.SESSION_IDLE_MS }),
+        historyTokenBudget: s.config.HISTORY_TOKEN_BUDGET,
         guardrailMode: s.config.GUARDRAILS,
         onStage: (stage, ms) => s.metrics.stageDuration.observe({ stage }, ms / 1000),
         onFallback: (kind) => s.metrics.fallback(kind),
@@ -234,23 +238,15 @@ export function createApp(s: Services, state: { ready: boolean }) {
 }
 
 async function persistTurn(s: Services, body: z.infer<typeof GenerateRequest>, r: PipelineResult, traceId: string, tokensIn: number, tokensOut: number, llmConfig: string) {
+  const modelVersions = { classifier: r.route.modelVersion, generator: r.route.generator ?? 'none', embedder: s.embedder.name, llmConfig, ...(r.route.rerankerVersion ? { reranker: r.route.rerankerVersion } : {}) };
   try {
-    const conv = await s.store.getOrCreateConversation(body.sessionId, body.userId ?? null);
-    await s.store.appendTurn(conv.id, { role: 'user', text: body.message, intent: r.route.intent, confidence: r.route.confidence, traceId });
-    await s.store.appendTurn(conv.id, {
-      role: 'assistant',
-      text: r.text,
-      intent: r.route.intent,
-      confidence: r.route.confidence,
-      routePath: r.route.path,
-      modelVersions: { classifier: r.route.modelVersion, generator: r.route.generator ?? 'none', embedder: s.embedder.name, llmConfig, ...(r.route.rerankerVersion ? { reranker: r.route.rerankerVersion } : {}) },
-      latencyMs: r.done.latencyMs,
-      tokensIn,
-      tokensOut,
-      costUsd: r.done.usage?.costUsd ?? null,
-      fallbacks: r.route.fallbacks,
-      traceId,
-    });
+    await recordExchange(s.store, body, r, { traceId, tokensIn, tokensOut, modelVersions });
+  } catch (e) {
+    // The answer is out; the next turn on this session will just see less history.
+    s.metrics.fallback('session_unavailable');
+    console.error('could not store the turn:', redactPii((e as Error).message));
+  }
+  try {
     await s.store.appendPredictionLog({
       modelName: 'intent-classifier',
       modelVersion: r.route.modelVersion,
@@ -259,6 +255,6 @@ async function persistTurn(s: Services, body: z.infer<typeof GenerateRequest>, r
       latencyMs: r.done.latencyMs.classify ?? 0,
     });
   } catch (e) {
-    console.error('could not persist turn:', redactPii((e as Error).message));
+    console.error('could not log the prediction:', redactPii((e as Error).message));
   }
 }

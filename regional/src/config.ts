@@ -58,6 +58,10 @@ export const RegionalConfig = z.object({
   LLM_FIRST_TOKEN_TIMEOUT_MS: num(2000),
   LLM_TOTAL_TIMEOUT_MS: num(20000),
   GUARDRAILS: z.enum(['sentence', 'off']).default('sentence'),
+  /** Estimated tokens (4 characters each) of a session's earlier turns shown to the generator; the oldest go first. 0: single-turn. */
+  HISTORY_TOKEN_BUDGET: z.coerce.number().int().min(0).max(100_000).default(1000),
+  /** Budget for reading a session's turns from the store; past it the answer is single-turn (session_unavailable). */
+  HISTORY_TIMEOUT_MS: num(250),
   /** Keys that exist from the start (hashed into the store); change them outside local dev. */
   EDGE_API_KEY: z.string().min(8).default('dev-edge-key'),
   ADMIN_API_KEY: z.string().min(8).default('dev-admin-key'),
@@ -86,7 +90,7 @@ export const RegionalConfig = z.object({
   LLM_CONFIG_MODEL: z.string().min(1).default('switchyard-llm-config'),
   /** Most shadow generations of an LLM configuration at once (at the lowest queue priority); more are dropped. */
   SHADOW_LLM_CONCURRENCY: z.coerce.number().int().min(1).default(2),
-  /** A session with no turn for this long counts as ended in the per-session token and cost histograms. */
+  /** A session with no turn for this long has ended: it counts as ended in the per-session histograms, and its turns are no longer shown to the generator. */
   SESSION_IDLE_MS: z.coerce.number().int().min(1000).default(30 * 60_000),
   /** This instance's name in the dashboard's stored samples (default host:PORT; keep it stable across restarts). */
   INSTANCE_ID: z.string().min(1).max(200).optional(),

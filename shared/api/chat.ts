@@ -43,6 +43,8 @@ export const Resolution = z.object({
   text: z.string().min(1).max(MAX_MESSAGE_CHARS * 2),
   carried: z.array(z.string().max(64)).max(16),
   entities: z.array(ResolvedEntity).max(32).optional(),
+  /** How sure the edge is of the resolution (1: a standalone message); under 0.75 the cache was bypassed. */
+  confidence: z.number().min(0).max(1).optional(),
 });
 export type Resolution = z.infer<typeof Resolution>;
 

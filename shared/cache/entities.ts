@@ -41,7 +41,7 @@ const MONTH_ABBR: Record<string, string> = { jan: 'january', feb: 'february', ma
 const DAY_WORDS =
   'monday tuesday wednesday thursday friday saturday sunday today tonight tomorrow yesterday weekend christmas thanksgiving easter halloween';
 
-function baseGazetteer(): Gazetteer {
+export function baseGazetteer(): Gazetteer {
   const place: Record<string, string[]> = {};
   for (const s of US_STATES.split(' ')) place[s] = [s];
   for (const p of MULTI_WORD_PLACES) place[p] = [p];

@@ -10,7 +10,12 @@
  * the edge passes a follow-up's resolved ones — never from anything else.
  */
 import type { AspectDetector } from './aspects.ts';
-import { entitySignature, type Entity } from './entities.ts';
+
+/** An entity as any extractor gives it (shared/cache/entities.ts, shared/conversation/): kind and canonical value. */
+export interface FrameEntity {
+  kind: string;
+  value: string;
+}
 
 export interface KeyFrame {
   intent: string;
@@ -26,10 +31,11 @@ export interface KeyFrame {
 
 const SEP = '#';
 
-export function keyFrame(text: string, intent: string, entities: readonly Entity[], aspects: AspectDetector | null): KeyFrame {
+export function keyFrame(text: string, intent: string, entities: readonly FrameEntity[], aspects: AspectDetector | null): KeyFrame {
   const found = aspects?.detect(text, intent);
   const subject = found ? entities.filter((e) => !found.dropEntities.has(e.value)) : [...entities];
-  return { intent, aspect: found?.aspect ?? '', qualifier: found?.qualifier ?? '', entities: entitySignature(subject), cues: found?.cues ?? [] };
+  const sig = [...new Set(subject.map((e) => `${e.kind}:${e.value}`))].sort().join('|');
+  return { intent, aspect: found?.aspect ?? '', qualifier: found?.qualifier ?? '', entities: sig, cues: found?.cues ?? [] };
 }
 
 /** What the index partitions on within an intent: equal tags are the only candidates. */

@@ -9,8 +9,7 @@
  * their vectors, loaded lazily and refreshed incrementally, and fetches answer texts on a hit.
  */
 import type { AspectDetector } from './aspects.ts';
-import type { Entity } from './entities.ts';
-import { frameKey, frameTag, keyFrame, parseFrameKey, type KeyFrame } from './key-frame.ts';
+import { frameKey, frameTag, keyFrame, parseFrameKey, type FrameEntity, type KeyFrame } from './key-frame.ts';
 import { VectorIndex } from './vector-index.ts';
 
 export interface CacheEntryMeta {
@@ -151,7 +150,7 @@ export class SemanticCache {
   }
 
   /** The key frame of a message: its (resolved) text, intent and (resolved) entities. */
-  frame(text: string, intent: string, entities: readonly Entity[]): KeyFrame {
+  frame(text: string, intent: string, entities: readonly FrameEntity[]): KeyFrame {
     return keyFrame(text, intent, entities, this.opts.aspects ?? null);
   }
 

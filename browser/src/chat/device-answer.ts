@@ -1,14 +1,18 @@
 /**
- * What the device can answer itself, by the same rules as the edge: classify, route by the
+ * What the device can answer itself, by the same rules as the edge: resolve a follow-up against
+ * the conversation's turns (shared resolver), classify the resolved message, route by the
  * store's intent classes (shared routeFor), answer confident template intents from the store's
  * templates and FAQ, look confident cacheable intents up in the local semantic cache (same
- * key frame — intent, entity signature, aspect — per-intent threshold, embedder version and TTL
- * as the edge), and hand the rest
+ * key frame (intent, entity signature, aspect), per-intent threshold, embedder version and TTL
+ * as the edge, keyed by the resolved message; a follow-up resolved without confidence neither
+ * reads nor writes it), and hand the rest
  * to the edge, keeping the cache key so the edge's answer can be remembered on the device.
  */
 import type { RouteEvent } from '../../../shared/api/chat.ts';
 import type { TemplateAnswers } from '../../../shared/answers/template-answers.ts';
-import type { EntityExtractor } from '../../../shared/cache/entities.ts';
+import { dialogueSignature, type DialogueEntities, type DialogueEntity } from '../../../shared/conversation/dialogue-entities.ts';
+import { resolveFollowUp, type ContextTurn, type FollowUpResolution } from '../../../shared/conversation/follow-up.ts';
+import { resolvedCacheKey } from '../../../shared/conversation/resolved-cache-key.ts';
 import type { KeyFrame } from '../../../shared/cache/key-frame.ts';
 import type { CacheHit, CacheLookup, SemanticCache } from '../../../shared/cache/semantic-cache.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
@@ -21,7 +25,7 @@ export interface DeviceContext {
   routes: IntentRoutes;
   templates: TemplateAnswers;
   cache: SemanticCache | null;
-  entities: EntityExtractor;
+  dialogue: DialogueEntities;
 }
 
 export interface DeviceTimings {
@@ -31,6 +35,8 @@ export interface DeviceTimings {
 }
 
 interface Base {
+  /** The message as resolved against the conversation (itself when it is standalone). */
+  resolution: FollowUpResolution;
   prediction: IntentPrediction;
   path: Path;
   timings: DeviceTimings;
@@ -39,11 +45,12 @@ interface Base {
 export type DeviceDecision =
   | (Base & { kind: 'template'; text: string; source: string })
   | (Base & { kind: 'cache'; hit: CacheHit; lookup: CacheLookup })
-  | (Base & { kind: 'edge'; key: { vector: Float32Array; frame: KeyFrame } | null; lookup?: CacheLookup });
+  | (Base & { kind: 'edge'; key: { vector: Float32Array; frame: KeyFrame; entitySig: string } | null; lookup?: CacheLookup });
 
-export async function decideOnDevice(message: string, ctx: DeviceContext, now = Date.now()): Promise<DeviceDecision> {
+export async function decideOnDevice(message: string, ctx: DeviceContext, context: readonly ContextTurn[] = [], now = Date.now()): Promise<DeviceDecision> {
   const t0 = performance.now();
-  const [prediction] = await ctx.models.classifier.classify([message]);
+  const resolution = resolveFollowUp(message, context, ctx.dialogue);
+  const [prediction] = await ctx.models.classifier.classify([resolution.text]);
   const path = routeFor(ctx.routes, prediction.intent, prediction.confident);
   const classifyMs = performance.now() - t0;
   const t1 = performance.now();
@@ -52,24 +59,25 @@ export async function decideOnDevice(message: string, ctx: DeviceContext, now = 
   if (path === 'template') {
     let vector: Float32Array | undefined;
     try {
-      [vector] = await ctx.models.embedder.embed([message]);
+      [vector] = await ctx.models.embedder.embed([resolution.text]);
     } catch {
       vector = undefined; // the cue-word variant still answers
     }
-    const a = ctx.templates.answer(prediction.intent, message, vector);
-    return { kind: 'template', prediction, path, text: a.text, source: a.source, timings: timings() };
+    const a = ctx.templates.answer(prediction.intent, resolution.text, vector);
+    return { kind: 'template', resolution, prediction, path, text: a.text, source: a.source, timings: timings() };
   }
 
-  const cacheable = ctx.cache !== null && ctx.routes.intents[prediction.intent]?.route === 'cacheable';
-  if (!cacheable || !ctx.cache) return { kind: 'edge', prediction, path, key: null, timings: timings() };
-  const [vector] = await ctx.models.embedder.embed([message]);
-  const key = { vector, frame: ctx.cache.frame(message, prediction.intent, ctx.entities.extract(message)) };
+  const resolvedKey = resolvedCacheKey(resolution);
+  const cacheable = ctx.cache !== null && resolvedKey !== null && ctx.routes.intents[prediction.intent]?.route === 'cacheable';
+  if (!cacheable || !ctx.cache || !resolvedKey) return { kind: 'edge', resolution, prediction, path, key: null, timings: timings() };
+  const [vector] = await ctx.models.embedder.embed([resolvedKey.text]);
+  const key = { vector, frame: ctx.cache.frame(resolvedKey.text, prediction.intent, resolution.entities), entitySig: resolvedKey.entitySig };
   if (path === 'cache') {
     const lookup = await ctx.cache.lookup(key.vector, key.frame, { now }).catch(() => null);
-    if (lookup?.hit) return { kind: 'cache', prediction, path, hit: lookup.hit, lookup, timings: timings() };
-    if (lookup) return { kind: 'edge', prediction, path, key, lookup, timings: timings() };
+    if (lookup?.hit) return { kind: 'cache', resolution, prediction, path, hit: lookup.hit, lookup, timings: timings() };
+    if (lookup) return { kind: 'edge', resolution, prediction, path, key, lookup, timings: timings() };
   }
-  return { kind: 'edge', prediction, path, key, timings: timings() };
+  return { kind: 'edge', resolution, prediction, path, key, timings: timings() };
 }
 
 /**
@@ -92,11 +100,14 @@ export async function rememberEdgeAnswer(
     route.fallbacks.length === 0 &&
     (route.path === 'llm' || (route.path === 'cache' && route.cache?.stale === false));
   if (!clean || !answer.trim()) return false;
+  // The edge resolved the follow-up against its own view of the session: remember the answer only
+  // when that names the same entities as the device's key.
+  if (route.resolved && dialogueSignature((route.resolved.entities ?? []) as DialogueEntity[]) !== decision.key.entitySig) return false;
   const ttl = (ctx.routes.intents[decision.prediction.intent]?.cacheTtlSeconds ?? 3600) * 1000;
   await ctx.cache.store({
     frame: decision.key.frame,
     vector: decision.key.vector,
-    question,
+    question: decision.resolution.text,
     answer,
     sources,
     createdAt: now,

@@ -62,3 +62,27 @@ export async function* streamChat(req: ChatRequest, opts: EdgeStreamOptions): As
     throw new EdgeRequestError(code, e.status ?? 400, message);
   }
 }
+
+/**
+ * Tells the edge about a turn the device answered (`POST /v1/sessions/:id/turns`), so its view
+ * of the session is complete. Best effort: never rejects; gives up after `timeoutMs`; `keepalive`
+ * lets it finish if the page is closed right after.
+ */
+export function reportDeviceTurn(
+  edgeUrl: string,
+  sessionId: string,
+  turn: { message: string; answer: string; intent: string; path: 'template' | 'cache' },
+  timeoutMs = 3000,
+): Promise<boolean> {
+  if (typeof navigator !== 'undefined' && navigator.onLine === false) return Promise.resolve(false);
+  return fetch(`${edgeUrl.replace(/\/$/, '')}/v1/sessions/${encodeURIComponent(sessionId)}/turns`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...turn, answer: turn.answer.slice(0, 16_000) }),
+    keepalive: true,
+    signal: AbortSignal.timeout(timeoutMs),
+  }).then(
+    (r) => r.ok,
+    () => false,
+  );
+}

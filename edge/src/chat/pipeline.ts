@@ -1,17 +1,25 @@
 /**
- * The edge's chat pipeline: classify → template | semantic cache | region, as a stream of chat
- * events (route, delta…, done). Every failure degrades to a marked answer; none hangs the client.
+ * The edge's chat pipeline, as a stream of chat events (route, delta…, done):
+ *   context (the session's turns, or the client's `history`) → resolve the follow-up → classify
+ *   the resolved message → template | semantic cache | region → record the turn.
+ * The cache key is the resolved message and its entities; a follow-up that was not resolved
+ * confidently neither reads nor writes the cache. Every failure degrades to a marked answer
+ * (a session store that fails or is slow: single-turn, `session_unavailable`); none hangs the client.
  */
-import type { ChatEvent, ChatRequest, DecisionExplanation, DoneEvent, GenerateRequest, RouteEvent, Usage } from '../../../shared/api/chat.ts';
+import type { ChatEvent, ChatRequest, DecisionExplanation, DoneEvent, GenerateRequest, Resolution, RouteEvent, Usage } from '../../../shared/api/chat.ts';
 import { explainLookup, explainPrediction, round } from '../../../shared/routing/explain.ts';
 import { tokenContributions } from '../../../shared/models/token-contributions.ts';
-import type { EntityExtractor } from '../../../shared/cache/entities.ts';
-import type { CacheLookup, SemanticCache } from '../../../shared/cache/semantic-cache.ts';
 import type { KeyFrame } from '../../../shared/cache/key-frame.ts';
+import type { DialogueEntities } from '../../../shared/conversation/dialogue-entities.ts';
+import { CONFIDENT_RESOLUTION, leansOnContext, resolveFollowUp, type ContextTurn, type FollowUpResolution, type ResolutionKind } from '../../../shared/conversation/follow-up.ts';
+import { resolvedCacheKey } from '../../../shared/conversation/resolved-cache-key.ts';
+import { contextFromHistory, contextOf, type SessionTurn } from '../../../shared/conversation/session-turns.ts';
+import type { CacheLookup, SemanticCache } from '../../../shared/cache/semantic-cache.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
 import { routeFor, type IntentRoutes, type Path } from '../../../shared/routing/intent-routes.ts';
 import type { ModelState } from '../runtime/edge-models.ts';
 import type { TemplateAnswers } from '../../../shared/answers/template-answers.ts';
+import type { SessionPort } from '../session/session-client.ts';
 import { streamFromRegion, UpstreamError, type UpstreamOptions } from './upstream.ts';
 import { llmPriorityFor } from '../../../shared/routing/llm-priority.ts';
 
@@ -20,32 +28,84 @@ export interface ChatDeps {
   routes: IntentRoutes;
   templates: TemplateAnswers;
   cache: SemanticCache | null;
-  entities: EntityExtractor;
+  /** Entities of dialogue turns (series, volumes, editions, places…), for follow-ups and cache keys. */
+  dialogue: DialogueEntities;
+  /** The session's store; null for a request that brings its own `history`, or none configured. */
+  session: SessionPort | null;
   upstream: Omit<UpstreamOptions, 'signal'>;
   traceId: string;
   /** ctx.waitUntil: work that may finish after the response (cache writes, refreshes). */
   background: (p: Promise<unknown>) => void;
   /** Told each semantic-cache lookup's result (metrics). */
   onCacheLookup?: (result: 'hit' | 'miss' | 'stale' | 'error') => void;
+  /** Told how each message was resolved (metrics). */
+  onResolution?: (kind: ResolutionKind, confident: boolean) => void;
   signal?: AbortSignal;
   now?: () => number;
 }
 
-
 export const STALE_NOTE = '(The assistant is busy, so here is an earlier answer to a similar question.) ';
 
+/**
+ * How the turn reaches the session: `finish` — recorded before the answer, completed after it;
+ * `deferred` — recorded whole once answered (a standalone message answered at the edge: a
+ * template or cache answer is out in a millisecond, and the store is not touched before it).
+ */
+interface TurnSink {
+  mode: 'none' | 'finish' | 'deferred';
+  turn?: Omit<SessionTurn, 'id'>;
+}
+
+/** Runs the pipeline, then completes the turn in the session with its final path and answer digest. */
 export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGenerator<ChatEvent> {
+  let path = 'pending';
+  let text = '';
+  const sink: TurnSink = { mode: 'none' };
+  for await (const ev of answer(req, deps, sink)) {
+    if (ev.event === 'route') path = ev.data.path;
+    else if (ev.event === 'delta') text += ev.data.text;
+    yield ev;
+  }
+  if (sink.mode === 'finish') deps.session?.finish({ path, answer: text });
+  else if (sink.mode === 'deferred' && sink.turn) deps.session?.record({ ...sink.turn, path, answer: text });
+}
+
+async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncGenerator<ChatEvent> {
   const clock = () => performance.now();
   const t0 = clock();
-  const latency = { classify: 0, cache: 0, upstream: 0, total: 0 };
+  const latency = { classify: 0, cache: 0, upstream: 0, total: 0, session: 0 };
   const fallbacks: string[] = [];
   const models = deps.models.ok ? deps.models.models : null;
 
+  // Context: the client's own history, else the session's turns (single-turn if the store fails).
+  // A message that leans on nothing earlier does not wait for the store: answered at the edge, its
+  // turn is recorded whole after the answer; sent to the region, before the region is called. A
+  // follow-up reads the turns, and its own turn is recorded as soon as it is classified.
+  let context: ContextTurn[] = [];
+  if (req.history?.length) {
+    context = contextFromHistory(req.history, deps.dialogue);
+  } else if (deps.session && !leansOnContext(req.message, deps.dialogue)) {
+    sink.mode = 'deferred';
+  } else if (deps.session) {
+    try {
+      context = contextOf(await deps.session.open());
+      sink.mode = 'finish';
+    } catch (e) {
+      console.error('session store unavailable:', (e as Error).message);
+      fallbacks.push('session_unavailable');
+    }
+  }
+  latency.session = clock() - t0;
+
+  const resolution = resolveFollowUp(req.message, context, deps.dialogue);
+  const carried = [...resolution.carried];
+  const tc0 = clock();
   let pred: IntentPrediction | null = null;
   let path: Path = 'llm';
   if (models) {
     try {
-      [pred] = await models.classifier.classify([req.message]);
+      [pred] = await models.classifier.classify([resolution.text]);
+      pred = withContextIntent(pred, resolution, deps.routes, carried);
       path = routeFor(deps.routes, pred.intent, pred.confident);
     } catch (e) {
       console.error('classifier failed:', (e as Error).message);
@@ -54,13 +114,26 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
   } else {
     fallbacks.push('classifier_unavailable');
   }
-  latency.classify = clock() - t0;
+  latency.classify = clock() - tc0;
+  const cacheKeyOf = resolvedCacheKey(resolution);
+  deps.onResolution?.(resolution.kind, cacheKeyOf !== null);
   // Every route event says why: confidence vs thresholds, the cache decision, (explain) tokens.
   const decision: DecisionExplanation | undefined = pred && models ? explainPrediction(pred, models.classifier.calibration) : undefined;
   if (decision && pred && models && req.explain) {
-    decision.tokens = await tokenContributions(models.classifier, req.message, pred.topLabel).catch(() => undefined);
+    decision.tokens = await tokenContributions(models.classifier, resolution.text, pred.topLabel).catch(() => undefined);
   }
   let lookup: CacheLookup | null = null;
+  const resolved: Resolution = {
+    text: resolution.text.slice(0, 8000),
+    carried: carried.slice(0, 16).map((c) => c.slice(0, 64)),
+    entities: resolution.entities.slice(0, 32).map((e) => ({ kind: e.kind, value: e.value.slice(0, 128) })),
+    confidence: resolution.confidence,
+  };
+  // A follow-up's turn is recorded now, before the answer, so the session's next message sees it
+  // even if it arrives while this answer still streams (the answer digest follows when done).
+  const turn = { at: deps.now?.() ?? Date.now(), text: req.message, resolved: resolution.text, ...(pred ? { intent: pred.intent } : {}), entities: resolution.entities, path: 'pending', answer: '' };
+  if (sink.mode === 'finish') deps.session?.record(turn);
+  else if (sink.mode === 'deferred') sink.turn = turn;
 
   const route = (p: RouteEvent['path'], extra: Partial<RouteEvent> = {}): ChatEvent => ({
     event: 'route',
@@ -71,6 +144,7 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
       modelVersion: models?.classifierVersion ?? 'none',
       traceId: deps.traceId,
       fallbacks: [...fallbacks],
+      resolved,
       ...(decision ? { decision: { ...decision, ...(lookup ? { cache: explainLookup(lookup) } : {}) } } : {}),
       ...extra,
     },
@@ -85,11 +159,11 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
     const tc = clock();
     let vector: Float32Array | undefined;
     try {
-      [vector] = await models.embedder.embed([req.message]);
+      [vector] = await models.embedder.embed([resolution.text]);
     } catch {
       fallbacks.push('embedder_error');
     }
-    const answer = deps.templates.answer(pred.intent, req.message, vector);
+    const answer = deps.templates.answer(pred.intent, resolution.text, vector);
     latency.cache = clock() - tc;
     yield route('template');
     yield { event: 'delta', data: { text: answer.text } };
@@ -97,15 +171,16 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
     return;
   }
 
-  // Cacheable intents: semantic cache first. The key (embedding + key frame: intent, entities,
-  // aspect) is made only when a lookup needs it: here for confident messages, or later for a
-  // stale answer.
-  const cacheable = !!pred && !!models && !!deps.cache && deps.routes.intents[pred.intent]?.route === 'cacheable';
+  // Cacheable intents: semantic cache first. The key (embedding of the resolved message + its
+  // entity signature) is made only when a lookup needs it: here for confident messages, or later
+  // for a stale answer; a follow-up resolved without confidence has none (no read, no write).
+  const cacheable = !!pred && !!models && !!deps.cache && !!cacheKeyOf && deps.routes.intents[pred.intent]?.route === 'cacheable';
   let key: { vector: Float32Array; frame: KeyFrame } | null = null;
   let cacheBroken = false;
+  // The key frame (intent, entities, aspect: shared/cache/key-frame.ts) of the resolved message.
   const cacheKey = async () =>
-    (key ??= { vector: (await models!.embedder.embed([req.message]))[0], frame: deps.cache!.frame(req.message, pred!.intent, deps.entities.extract(req.message)) });
-  if (path === 'cache' && pred && deps.cache) {
+    (key ??= { vector: (await models!.embedder.embed([cacheKeyOf!.text]))[0], frame: deps.cache!.frame(cacheKeyOf!.text, pred!.intent, resolution.entities) });
+  if (path === 'cache' && pred && deps.cache && cacheKeyOf) {
     const tc = clock();
     try {
       const k = await cacheKey();
@@ -129,12 +204,18 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
     latency.cache = clock() - tc;
   }
 
-  // Everything else: the region, streamed through as it arrives.
+  // Everything else: the region, streamed through as it arrives. A standalone turn is recorded
+  // now, so a follow-up sent while this answer streams sees it.
+  if (sink.mode === 'deferred') {
+    deps.session?.record(turn);
+    sink.mode = 'finish';
+  }
   const tu = clock();
   const genReq: GenerateRequest = {
     ...req,
+    resolved,
     ...(pred ? { intent: pred.intent, confidence: pred.confidence } : {}),
-    cacheable: path === 'cache',
+    cacheable: path === 'cache' && cacheKeyOf !== null,
     priority: llmPriorityFor(pred?.intent),
   };
   let routed = false;
@@ -167,13 +248,13 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
         (d.data as DoneEvent).latencyMs = { ...(d.data as DoneEvent).latencyMs, ...regionLatency };
         yield d;
         const clean = regionRoute?.path === 'llm' && ev.data.cacheable === true;
-        if (path === 'cache' && !cacheBroken && pred && deps.cache && clean && text.trim()) {
+        if (path === 'cache' && cacheKeyOf && !cacheBroken && pred && deps.cache && clean && text.trim()) {
           const k = await cacheKey(); // made for the lookup above
           const ttl = (deps.routes.intents[pred.intent]?.cacheTtlSeconds ?? 3600) * 1000;
           const now = deps.now?.() ?? Date.now();
           deps.background(
             deps.cache
-              .store({ frame: k.frame, vector: k.vector, question: req.message, answer: text, sources: (ev.data.sources ?? []).map((s) => s.id), createdAt: now, expiresAt: now + ttl })
+              .store({ frame: k.frame, vector: k.vector, question: resolution.text, answer: text, sources: (ev.data.sources ?? []).map((s) => s.id), createdAt: now, expiresAt: now + ttl })
               .catch((e) => console.error('cache write failed:', (e as Error).message)),
           );
         }
@@ -197,8 +278,8 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
       const look = k && (await deps.cache.lookup(k.vector, k.frame, { now: deps.now?.(), stale: true }).catch(() => null));
       const stale = look?.hit;
       if (look && stale) {
-        lookup = look;
         deps.onCacheLookup?.('stale');
+        lookup = look;
         yield route('cache', { cache: cacheInfo(look) });
         yield { event: 'delta', data: { text: STALE_NOTE + stale.answer.answer } };
         yield done({ sources: stale.answer.sources.map((id) => ({ id })) });
@@ -209,6 +290,17 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
     yield { event: 'delta', data: { text: deps.templates.handoff } };
     yield done();
   }
+}
+
+/**
+ * An ellipsis re-asks the previous question ("and volume 2?"): when the classifier is unsure of
+ * the resolved text but the resolution is confident, the previous turn's intent stands.
+ */
+function withContextIntent(pred: IntentPrediction, r: FollowUpResolution, routes: IntentRoutes, carried: string[]): IntentPrediction {
+  const intent = r.contextIntent;
+  if (pred.confident || r.kind !== 'resolved' || !intent || !routes.intents[intent] || !r.carried.includes('frame') || r.confidence < CONFIDENT_RESOLUTION) return pred;
+  carried.push(`intent:${intent}`);
+  return { ...pred, intent, confident: true };
 }
 
 /** The route event's cache block for a hit: similarity, the threshold it cleared and the frame. */

@@ -98,6 +98,8 @@ class EdgeMetrics {
   private readonly turnTokens = new Histograms(TOKEN_BUCKETS);
   private readonly reloads = new Counters();
   private readonly checks = new Counters();
+  private readonly resolutions = new Counters();
+  private readonly sessionErrors = new Counters();
   private readonly loaded = new Map<EdgeModelRole, { version: string; source: string }>();
 
   observe(o: AnswerObservation, analytics?: AnalyticsEngine): void {
@@ -152,6 +154,16 @@ class EdgeMetrics {
     this.reloads.inc({ role, result });
   }
 
+  /** How a message was resolved against its session (standalone, resolved, unresolved) and whether it may use the cache. */
+  resolution(kind: string, confident: boolean): void {
+    this.resolutions.inc({ kind, confident: String(confident) });
+  }
+
+  /** A session-store call that failed or timed out, by operation (open, record, finish). */
+  sessionError(op: string): void {
+    this.sessionErrors.inc({ op });
+  }
+
   /** A look at the region's active versions: unchanged, changed (a new version was tried) or failed. */
   check(result: 'unchanged' | 'changed' | 'failed'): void {
     this.checks.inc({ result });
@@ -183,6 +195,8 @@ class EdgeMetrics {
       ...info.render('switchyard_edge_model_info', 'The models this isolate serves now: role, version and source (bundled or region).', 'gauge'),
       ...this.reloads.render('switchyard_edge_model_reloads_total', 'Model versions from the region this isolate loaded or refused, by role.'),
       ...this.checks.render('switchyard_edge_model_checks_total', "Looks at the region's active model versions, by result."),
+      ...this.resolutions.render('switchyard_edge_followups_total', 'Messages by resolution against their session (standalone, resolved, unresolved) and whether the resolution was confident enough for the cache.'),
+      ...this.sessionErrors.render('switchyard_edge_session_errors_total', 'Session-store calls that failed or timed out, by operation; a failed open answers single-turn (fallback session_unavailable).'),
     ];
     return out.join('\n') + '\n';
   }

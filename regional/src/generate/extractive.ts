@@ -54,7 +54,7 @@ export class ExtractiveGenerator implements LlmBackend {
   constructor(private readonly maxSentences = 3) {}
 
   async *generate(req: LlmRequest): AsyncGenerator<LlmChunk> {
-    const question = req.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
+    const question = req.resolved?.text ?? req.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
     const q = new Set(terms(question));
     const scored: { text: string; core: string; score: number; order: number }[] = [];
     (req.context ?? []).forEach((p, rank) => {

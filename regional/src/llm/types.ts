@@ -21,6 +21,13 @@ export interface LlmRequest {
    * cached system prompt, so do not repeat them in `system`.
    */
   context?: { id: string; title?: string; text: string }[];
+  /**
+   * The last message resolved against the conversation, when it was a follow-up (text and
+   * entities), e.g. "and volume 2?" → "how much is berserk deluxe edition volume 2"; `messages`
+   * still ends with the words the user typed. Chat models read the history; the offline generator
+   * answers this.
+   */
+  resolved?: { text: string; entities?: { kind: string; value: string }[] };
   /** Scheduling class for `PriorityQueueBackend` (purchase flow high, chitchat low); default normal. */
   priority?: LlmPriority;
 }

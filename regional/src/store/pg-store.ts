@@ -16,7 +16,7 @@ import { PgRegistry } from './registry-pg.ts';
 import { ensureVectorIndex, vectorPredicate } from './pg-vector-index.ts';
 import * as schema from './schema.pg.ts';
 import { mapConstraintErrors } from './constraint-errors.ts';
-import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, answersBeyond, embeddedWith, sameQuestion, logsOfModel, noUsage, staleAfter, toDocument, turnColumns } from './rows.ts';
+import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, answersBeyond, embeddedWith, sameQuestion, logsOfModel, noUsage, staleAfter, toDocument, turnColumns, turnRows } from './rows.ts';
 import type { ApiKeyRecord, ChunkHit, ChunkInput, ChunkRecord, ConversationRecord, DocumentInput, DocumentRecord, DocumentSummary, FallbackAnswerInput, FallbackAnswerRecord, NewApiKey, PredictionLogInput, PredictionLogRecord, StaleChunk, Store, StoreOptions, TurnInput, TurnRecord, UsageDelta, UsageRecord } from './types.ts';
 import { StoreError } from './types.ts';
 import { checkChunkEmbeddings, checkDay, checkDocument, checkFallbackAnswer, checkId, checkK, checkKeyHash, checkLimit, checkNewApiKey, checkPredictionLog, checkQuery, checkStaleQuery, checkSameEmbedding, checkStoreOptions, checkTurn, checkUsageDelta, checkVector } from './validate.ts';
@@ -286,6 +286,23 @@ export class PgStore implements Store {
     const values = { conversationId: cid, ...turnColumns(checkTurn(turn)), createdAt: new Date() };
     const [row] = await mapConstraintErrors(this.dialect, { missingRef: `no conversation ${cid}` }, () => this.db.insert(turns).values(values).returning());
     return row as TurnRecord;
+  }
+
+  async appendTurns(conversationId: string, list: TurnInput[]): Promise<TurnRecord[]> {
+    this.live();
+    const cid = checkId(conversationId, 'conversationId');
+    const values = turnRows(cid, list.map(checkTurn));
+    if (!values.length) return [];
+    // The conversation's row lock serializes appends to it, so the ids of one call are consecutive
+    // in that conversation (a sequence alone could interleave two concurrent inserts).
+    const rows = await mapConstraintErrors(this.dialect, { missingRef: `no conversation ${cid}` }, () =>
+      this.db.transaction(async (tx) => {
+        const [owner] = await tx.select({ id: conversations.id }).from(conversations).where(eq(conversations.id, cid)).for('update');
+        if (!owner) throw new StoreError('NOT_FOUND', `no conversation ${cid}`);
+        return tx.insert(turns).values(values).returning();
+      }),
+    );
+    return rows as TurnRecord[];
   }
 
   async getConversationBySession(sessionId: string, opts: { limit?: number } = {}): Promise<{ conversation: ConversationRecord; turns: TurnRecord[] } | null> {

@@ -100,6 +100,12 @@ export function logsOfModel(predictionLogs: { modelName: Column }, modelName: st
   return modelName === undefined ? undefined : eq(predictionLogs.modelName, checkId(modelName, 'modelName'));
 }
 
+/** Rows appending checked turns to a conversation as one unit (one timestamp). */
+export function turnRows(conversationId: string, list: TurnInput[]) {
+  const at = new Date();
+  return list.map((t) => ({ conversationId, ...turnColumns(t), createdAt: at }));
+}
+
 export function turnColumns(t: TurnInput) {
   return {
     role: t.role,

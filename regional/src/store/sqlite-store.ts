@@ -12,7 +12,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { fileURLToPath } from 'node:url';
 import { fts5MatchQuery } from './fts-query.ts';
 import { mapConstraintErrors } from './constraint-errors.ts';
-import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, answersBeyond, embeddedWith, sameQuestion, logsOfModel, noUsage, staleAfter, toDocument, turnColumns } from './rows.ts';
+import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, answersBeyond, embeddedWith, sameQuestion, logsOfModel, noUsage, staleAfter, toDocument, turnColumns, turnRows } from './rows.ts';
 import { SqliteOpsSamples } from './ops-samples-sqlite.ts';
 import { SqliteBatchJobs } from './batch-jobs-sqlite.ts';
 import { SqliteRegistry } from './registry-sqlite.ts';
@@ -275,6 +275,17 @@ export class SqliteStore implements Store {
     const cid = checkId(conversationId, 'conversationId');
     const values = { conversationId: cid, ...turnColumns(checkTurn(turn)), createdAt: new Date() };
     return mapConstraintErrors(this.dialect, { missingRef: `no conversation ${cid}` }, () => this.db.insert(turns).values(values).returning().get() as TurnRecord);
+  }
+
+  async appendTurns(conversationId: string, list: TurnInput[]): Promise<TurnRecord[]> {
+    this.live();
+    const cid = checkId(conversationId, 'conversationId');
+    const values = turnRows(cid, list.map(checkTurn));
+    if (!values.length) return [];
+    // One statement in one (IMMEDIATE) transaction: SQLite's writer lock keeps the rows together.
+    return mapConstraintErrors(this.dialect, { missingRef: `no conversation ${cid}` }, () =>
+      this.db.transaction((tx) => tx.insert(turns).values(values).returning().all() as TurnRecord[], { behavior: 'immediate' }),
+    );
   }
 
   async getConversationBySession(sessionId: string, opts: { limit?: number } = {}): Promise<{ conversation: ConversationRecord; turns: TurnRecord[] } | null> {

@@ -273,6 +273,11 @@ export interface Store {
   /** The session's conversation, created on first use (one conversation per session id). */
   getOrCreateConversation(sessionId: string, userId?: string | null): Promise<ConversationRecord>;
   appendTurn(conversationId: string, turn: TurnInput): Promise<TurnRecord>;
+  /**
+   * Appends turns as one unit (e.g. a question and its answer): all or none, and no other turn of
+   * the conversation lands between them even when several requests append at once.
+   */
+  appendTurns(conversationId: string, turns: TurnInput[]): Promise<TurnRecord[]>;
   /** The conversation and its turns in order (the last `limit` turns when given), or null. */
   getConversationBySession(sessionId: string, opts?: { limit?: number }): Promise<{ conversation: ConversationRecord; turns: TurnRecord[] } | null>;
 

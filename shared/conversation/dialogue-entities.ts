@@ -1,0 +1,148 @@
+/**
+ * The entities of one chat message with where they stand in it: series (from the catalog),
+ * volume ("vol 3", "the first one", "the next one"), edition, format and language (the domain's
+ * slots), destination (places and their aliases), order and product ids, store terms, dates and
+ * other numbers. The follow-up resolver substitutes and carries them between turns; their
+ * signature keys the semantic cache. Refuses nothing: unknown words are simply not entities.
+ */
+import { baseGazetteer, normalizeForEntities, type Gazetteer } from '../cache/entities.ts';
+import { cardinal, ORDINAL_HEADS, ordinal, RELATIVE_VOLUME, VOLUME_WORDS } from './english-cues.ts';
+
+export type DialogueKind = 'product' | 'volume' | 'edition' | 'format' | 'language' | 'place' | 'order' | 'term' | 'date' | 'number';
+
+export interface DialogueEntity {
+  kind: DialogueKind;
+  /** Canonical value (lower case, aliases resolved); a volume is its number, or "+1"/"-1" for next/previous. */
+  value: string;
+}
+
+/** An entity and the words it covers, [start, end). */
+export interface Span extends DialogueEntity {
+  start: number;
+  end: number;
+}
+
+export interface MessageAnalysis {
+  words: string[];
+  spans: Span[];
+  entities: DialogueEntity[];
+}
+
+/** The domain's slot phrases (conversation.json): slot kind → canonical value → phrases. */
+export interface DialogueSlots {
+  slots: Partial<Record<'edition' | 'format' | 'language', Record<string, string[]>>>;
+  placeAliases?: Record<string, string[]>;
+}
+
+/** Kinds that describe a product and belong to the series they were said of. */
+export const PRODUCT_SLOTS: DialogueKind[] = ['volume', 'edition', 'format', 'language'];
+
+interface Phrase {
+  words: string[];
+  kind: DialogueKind;
+  value: string;
+}
+
+export class DialogueEntities {
+  private readonly byFirst = new Map<string, Phrase[]>();
+
+  /** `store`: the store gazetteer (catalog series as `product`, domain terms as `term`). */
+  constructor(store: Gazetteer, dialogue: DialogueSlots) {
+    const table = new Map<string, Phrase>();
+    const add = (kind: DialogueKind, value: string, phrase: string) => {
+      const words = tokens(phrase);
+      if (words.length) table.set(words.join(' '), { words, kind, value: normalizeForEntities(value) });
+    };
+    const base = baseGazetteer();
+    for (const [kind, values] of [['place', base.place], ['date', base.date], ['product', store.product], ['term', store.term]] as const) {
+      for (const [value, phrases] of Object.entries(values ?? {})) for (const p of [value, ...phrases]) add(kind, value, p);
+    }
+    for (const [kind, values] of Object.entries(dialogue.slots) as [DialogueKind, Record<string, string[]>][]) {
+      for (const [value, phrases] of Object.entries(values)) for (const p of [value, ...phrases]) add(kind, value, p);
+    }
+    for (const [value, phrases] of Object.entries(dialogue.placeAliases ?? {})) for (const p of [value, ...phrases]) add('place', value, p);
+    for (const ph of table.values()) {
+      const list = this.byFirst.get(ph.words[0]) ?? [];
+      list.push(ph);
+      this.byFirst.set(ph.words[0], list);
+    }
+    for (const list of this.byFirst.values()) list.sort((a, b) => b.words.length - a.words.length);
+  }
+
+  analyze(text: string): MessageAnalysis {
+    const dates: DialogueEntity[] = [];
+    const raw = text
+      .slice(0, 4000)
+      .replace(/\b(\d{4})-(\d{2})-(\d{2})\b|\b(\d{1,2})\/(\d{1,2})(?:\/(\d{2,4}))?\b/g, (m) => (dates.push({ kind: 'date', value: m }), ' '))
+      .replace(/\bKB-SKU-?(\d{1,6})\b/gi, (_, d: string) => ` kbsku${d.padStart(4, '0')} `)
+      .replace(/\bKB-?(\d{5})\b/gi, ' kb$1 ')
+      .replace(/\border\s*(?:#|no\.?|number|id)?\s*#?\s*(\d{5,})\b/gi, 'order kb$1 ');
+    const words = tokens(raw);
+    const spans: Span[] = [];
+    const span = (kind: DialogueKind, value: string, start: number, end: number) => spans.push({ kind, value, start, end });
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i];
+      let m: RegExpExecArray | null;
+      if ((m = /^kbsku(\d+)$/.exec(w))) {
+        span('product', `kb-sku-${m[1]}`, i, i + 1);
+        continue;
+      }
+      if ((m = /^kb(\d{5,})$/.exec(w))) {
+        span('order', `kb-${m[1]}`, i, i + 1);
+        continue;
+      }
+      const n = VOLUME_WORDS.has(w) ? (cardinal(words[i + 1]) ?? ordinal(words[i + 1])) : null;
+      if (n !== null && !(w === 'no' && i === 0)) {
+        span('volume', String(n), i, i + 2);
+        i++;
+        continue;
+      }
+      const ord = ordinal(w);
+      const afterDate = spans.at(-1)?.kind === 'date' && spans.at(-1)!.end === i;
+      if (ord !== null && !afterDate && (ORDINAL_HEADS.has(words[i + 1]) || i === words.length - 1)) {
+        const end = ORDINAL_HEADS.has(words[i + 1]) ? i + 2 : i + 1;
+        span('volume', String(ord), i, end);
+        i = end - 1;
+        continue;
+      }
+      if (RELATIVE_VOLUME[w] && ORDINAL_HEADS.has(words[i + 1])) {
+        span('volume', RELATIVE_VOLUME[w], i, i + 2);
+        i++;
+        continue;
+      }
+      const hit = this.byFirst.get(w)?.find((c) => c.words.every((x, j) => words[i + j] === x));
+      if (hit) {
+        span(hit.kind, hit.value, i, i + hit.words.length);
+        i += hit.words.length - 1;
+        continue;
+      }
+      if (/^\d+(?:[.,]\d+)*$/.test(w)) {
+        const prev = spans.at(-1);
+        const afterSeries = prev?.kind === 'product' && prev.end === i && /^\d{1,3}$/.test(w);
+        span(afterSeries ? 'volume' : 'number', String(Number(w.replace(/,/g, ''))), i, i + 1);
+      }
+    }
+    const seen = new Map<string, DialogueEntity>();
+    for (const e of [...spans, ...dates]) seen.set(`${e.kind}:${e.value}`, { kind: e.kind, value: e.value });
+    return { words, spans, entities: sortEntities([...seen.values()]) };
+  }
+}
+
+export function sortEntities<T extends DialogueEntity>(es: T[]): T[] {
+  return es.sort((a, b) => (a.kind + ':' + a.value < b.kind + ':' + b.value ? -1 : a.kind + ':' + a.value > b.kind + ':' + b.value ? 1 : 0));
+}
+
+/** The cache's entity key of a set of entities: "kind:value|…", sorted ("" when none). */
+export function dialogueSignature(entities: DialogueEntity[]): string {
+  return sortEntities([...entities])
+    .map((e) => `${e.kind}:${e.value}`)
+    .join('|');
+}
+
+/** Words of a text as the entity matcher sees them (lower case, accents and punctuation gone). */
+export function tokens(text: string): string[] {
+  return normalizeForEntities(text)
+    .replace(/[$.\-]+/g, ' ')
+    .split(' ')
+    .filter(Boolean);
+}

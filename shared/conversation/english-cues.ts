@@ -1,0 +1,87 @@
+/**
+ * The English words that make a message lean on earlier turns: pronouns ("it", "that one",
+ * "there"), ellipsis openers ("and", "what about"), question fragments ("how much?") and the
+ * ordinal and number words of volumes ("the first one", "volume two"). Language rules only: no
+ * store term, title, place or intent belongs here (those are the domain's data).
+ */
+
+/** Openers of an elliptical follow-up: "and volume 2?", "what about the UK?". Longest first. */
+export const OPENERS: string[][] = [
+  'and what about', 'and how about', 'what about', 'how about', 'what if', 'same for', 'same with', 'same question for',
+  'and for', 'and in', 'and the', 'and', 'also', 'or', 'ok and', 'okay and', 'then', 'and then',
+]
+  .map((s) => s.split(' '))
+  .sort((a, b) => b.length - a.length);
+
+/** Courtesy words a follow-up may start with before its opener ("thanks, and One Piece?"). */
+export const INTERJECTIONS = new Set(['thanks', 'thank', 'you', 'thx', 'ok', 'okay', 'great', 'cool', 'nice', 'alright', 'perfect', 'hmm', 'oh', 'ah', 'right', 'sure', 'awesome']);
+
+/** Words that refer back to a product named earlier. */
+export const PRODUCT_PRONOUNS = new Set(['it', 'its', 'they', 'them', 'those', 'these', 'that', 'this']);
+/** "one" is a pronoun when a determiner or a modifier stands before it ("the Japanese one"). */
+export const ONE_DETERMINERS = new Set(['the', 'this', 'that', 'which', 'other', 'another', 'same', 'cheaper', 'cheapest', 'bigger', 'newer', 'older', 'new', 'old', 'latest', 'second', 'big', 'small', 'nicer']);
+/** "that"/"this" are pronouns only near these words (else they are conjunctions or relatives). */
+export const DEMONSTRATIVE_NOUNS = new Set(['one', 'ones', 'book', 'books', 'volume', 'volumes', 'series', 'edition', 'title', 'manga', 'novel', 'set', 'item', 'copy']);
+export const DEMONSTRATIVE_BEFORE = new Set(['is', 'does', 'buy', 'order', 'get', 'have', 'return', 'about', 'ship', 'of', 'for', 'with', 'like', 'want', 'reserve', 'preorder', 'want', 'need', 'take']);
+/** Nouns that, said earlier in the same message, are what its "it" points at ("my order … is it late"). */
+export const ANTECEDENT_NOUNS = new Set([
+  'order', 'orders', 'account', 'payment', 'package', 'parcel', 'book', 'books', 'copy', 'code', 'card', 'set', 'website', 'site', 'page', 'pages',
+  'box', 'refund', 'item', 'items', 'manga', 'novel', 'poster', 'label', 'number', 'email', 'app', 'cart', 'checkout', 'link', 'window', 'binding', 'volume',
+]);
+/** Words that may stand between an elliptical follow-up's entities ("the Japanese one", "in hardcover?"). */
+export const ELLIPSIS_FILLERS = new Set(['the', 'a', 'an', 'please', 'pls', 'ok', 'okay', 'then', 'too', 'also', 'one', 'ones', 'in', 'for', 'to', 'of', 'about', 'same', 'instead', 'version', 'edition', 'copy', 'any', 'so', 'hmm', 'um', 'oh', 'well']);
+
+/** "it" followed by these is a dummy subject ("is it possible to…", "it depends"). */
+export const DUMMY_IT_NEXT = new Set(['possible', 'ok', 'okay', 'true', 'safe', 'necessary', 'free', 'worth', 'allowed', 'depends', 'raining', 'going', 'late', 'too', 'fine', 'normal', 'common', 'hard', 'easy', 'better']);
+/** "there" is a place only outside these ("is there", "there are", "hi there"). */
+export const THERE_EXISTENTIAL_BEFORE = new Set(['is', 'are', 'was', 'were', 'hi', 'hello', 'hey', 'over', 'anybody', 'anyone', 'somebody', 'someone']);
+export const THERE_EXISTENTIAL_AFTER = new Set(['is', 'are', 'was', 'were', 's', 'will', 'be', 'any', 'a', 'an', 'some', 'no', 'might', 'may', 'must', 'should', 'could', 'would', 'seems', 'seem', 'has', 'have', 'had', 'used']);
+export const PLACE_PRONOUN = 'there';
+
+/** Words that carry no content of their own in a short follow-up. */
+export const FILLERS = new Set([
+  'the', 'a', 'an', 'please', 'pls', 'ok', 'okay', 'then', 'too', 'also', 'one', 'ones', 'in', 'for', 'to', 'of', 'about', 'what', 'how',
+  'is', 'are', 'it', 'that', 'this', 'and', 'or', 'same', 'instead', 'version', 'edition', 'copy', 'any', 'there', 'with', 'so', 'hmm', 'um', 'oh', 'well',
+]);
+
+/** Cues of a question fragment that names no topic of its own: "how much?", "in stock?", "when?". */
+export const FRAGMENT_CUES: string[][] = [
+  'how much', 'how many', 'price', 'prices', 'cost', 'costs', 'in stock', 'stock', 'available', 'availability', 'how long', 'how soon', 'when',
+  'arrive', 'arrives', 'delivery', 'deliver', 'ship', 'shipping', 'preorder', 'release', 'released', 'out yet', 'cheaper', 'discount', 'sale',
+  'formats', 'editions', 'languages', 'age rating', 'how old', 'suitable', 'ages', 'pages', 'where', 'which', 'who', 'tracking', 'track',
+].map((s) => s.split(' '));
+
+/** The only words a fragment may have: fillers, the cues, auxiliaries and pronouns. */
+export const FRAGMENT_WORDS = new Set([
+  ...FILLERS, ...FRAGMENT_CUES.flat(),
+  'do', 'does', 'did', 'will', 'would', 'can', 'could', 'be', 'was', 'take', 'takes', 'get', 'it', 'they', 'them', 'i', 'we', 'you', 'much', 'many', 'long', 'soon', 'usually', 'roughly', 'about', 'approximately', 'now', 'still', 'yet',
+]);
+
+/** Question starters: an opener followed by one of these brings its own predicate ("and do you ship to Japan?"). */
+export const QUESTION_STARTS = new Set(['do', 'does', 'can', 'could', 'is', 'are', 'will', 'would', 'how', 'what', 'when', 'where', 'which', 'who', 'why', 'should', 'may', 'i', 'my', 'did', 'was', 'were']);
+
+/** Words before a number that make it a volume: "vol 3", "book 2", "part 1", "#4". */
+export const VOLUME_WORDS = new Set(['vol', 'vols', 'volume', 'volumes', 'v', 'book', 'bk', 'part', 'pt', 'no', 'tome', 'installment', 'issue']);
+/** Words after an ordinal that make it a volume: "the first one", "the second volume". */
+export const ORDINAL_HEADS = new Set(['one', 'volume', 'vol', 'book', 'part', 'installment', 'issue']);
+export const RELATIVE_VOLUME: Record<string, string> = { next: '+1', following: '+1', previous: '-1', prior: '-1', preceding: '-1' };
+
+const NUMBER_WORDS = 'zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty'.split(' ');
+const ORDINAL_WORDS = 'zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth'.split(' ');
+
+/** "3", "three" → 3; anything else → null. */
+export function cardinal(word: string | undefined): number | null {
+  if (!word) return null;
+  if (/^\d{1,4}$/.test(word)) return Number(word);
+  const i = NUMBER_WORDS.indexOf(word);
+  return i > 0 ? i : null;
+}
+
+/** "first", "1st", "3rd" → 1, 1, 3; anything else → null. */
+export function ordinal(word: string | undefined): number | null {
+  if (!word) return null;
+  const m = /^(\d{1,4})(?:st|nd|rd|th)$/.exec(word);
+  if (m) return Number(m[1]);
+  const i = ORDINAL_WORDS.indexOf(word);
+  return i > 0 ? i : null;
+}

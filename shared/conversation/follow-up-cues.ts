@@ -1,0 +1,84 @@
+/**
+ * What in a message makes it lean on earlier turns, read from its words and entity spans: an
+ * ellipsis opener ("and", "what about", after "thanks,"/"ok"), a pronoun that points at a product
+ * ("it", "that one", "the Japanese one") or a place ("there"), a volume or product slot with no
+ * series of its own, a question fragment ("how much?"). English rules (english-cues.ts); it
+ * decides nothing about what the message means.
+ */
+import { PRODUCT_SLOTS, type MessageAnalysis } from './dialogue-entities.ts';
+import {
+  ANTECEDENT_NOUNS, DEMONSTRATIVE_BEFORE, DEMONSTRATIVE_NOUNS, DUMMY_IT_NEXT, ELLIPSIS_FILLERS, FILLERS, FRAGMENT_CUES, FRAGMENT_WORDS, INTERJECTIONS, ONE_DETERMINERS, OPENERS, PLACE_PRONOUN, PRODUCT_PRONOUNS,
+  QUESTION_STARTS, THERE_EXISTENTIAL_AFTER, THERE_EXISTENTIAL_BEFORE,
+} from './english-cues.ts';
+
+export interface Cues {
+  followUp: boolean;
+  /** Elliptical: re-ask the previous question with this message's entities. */
+  frame: boolean;
+  productPronoun: boolean;
+  placePronoun: boolean;
+  /** A volume (or, in a short message, an edition, format or language) with no series of its own. */
+  dependentSlot: boolean;
+  pronounAt: Set<number>;
+  openerLength: number;
+}
+
+export function readCues(a: MessageAnalysis): Cues {
+  const w = a.words;
+  const covered = new Array<boolean>(w.length).fill(false);
+  for (const s of a.spans) for (let i = s.start; i < s.end; i++) covered[i] = true;
+  const kinds = new Set(a.entities.map((e) => e.kind));
+  let lead = 0;
+  while (lead < w.length - 1 && INTERJECTIONS.has(w[lead]) && !covered[lead]) lead++;
+  const opener = OPENERS.find((o) => o.every((x, j) => w[lead + j] === x && !covered[lead + j]));
+  const openerLength = opener ? lead + opener.length : 0;
+  const ownPredicate = openerLength > 0 && w.length - openerLength >= 3 && QUESTION_STARTS.has(w[openerLength]);
+
+  const productAt = new Set<number>();
+  const placeAt = new Set<number>();
+  // A pronoun after a thing named in the same message points at that thing, not back.
+  const boundBefore = (i: number) =>
+    a.spans.some((s) => s.end <= i && s.kind !== 'place' && s.kind !== 'number' && s.kind !== 'date') || w.slice(0, i).some((x) => ANTECEDENT_NOUNS.has(x));
+  for (let i = 0; i < w.length; i++) {
+    if (covered[i]) continue;
+    const x = w[i];
+    if (x !== PLACE_PRONOUN && x !== 'one' && x !== 'ones' && boundBefore(i)) continue;
+    if (x === 'it' || x === 'its') {
+      const next = w[i + 1] === 's' || w[i + 1] === 'is' ? w[i + 2] : w[i + 1];
+      if (!DUMMY_IT_NEXT.has(next ?? '')) productAt.add(i);
+    } else if (x === 'that' || x === 'this') {
+      if (i === w.length - 1 || DEMONSTRATIVE_NOUNS.has(w[i + 1]) || DEMONSTRATIVE_BEFORE.has(w[i - 1])) productAt.add(i);
+    } else if (PRODUCT_PRONOUNS.has(x)) {
+      productAt.add(i);
+    } else if ((x === 'one' || x === 'ones') && i > 0 && (ONE_DETERMINERS.has(w[i - 1]) || a.spans.some((s) => s.end === i && PRODUCT_SLOTS.includes(s.kind)))) {
+      // "that one" is one pronoun, replaced once
+      if (!productAt.has(i - 1)) productAt.add(i);
+    } else if (x === PLACE_PRONOUN && !THERE_EXISTENTIAL_BEFORE.has(w[i - 1] ?? '') && !THERE_EXISTENTIAL_AFTER.has(w[i + 1] ?? '')) {
+      placeAt.add(i);
+    }
+  }
+  const anchored = kinds.has('product') || kinds.has('order');
+  // "it" in a longer message that names its own place points inside it ("I'm in Brazil, do you
+  // ship there and how long would it take?"); in a short one it still points back ("ship it to Japan?").
+  const productPronoun = productAt.size > 0 && !anchored && (!kinds.has('place') || w.length <= 6);
+  const placePronoun = placeAt.size > 0 && !kinds.has('place');
+  const leftover = w.filter((x, i) => !covered[i] && i >= openerLength && !ELLIPSIS_FILLERS.has(x) && !productAt.has(i));
+  const entitiesOnly = (a.spans.length > 0 || productAt.size > 0) && leftover.length === 0;
+  const short = w.length <= 6;
+  // A volume always belongs to a series; an edition, format or language only in an elliptical
+  // message ("in Japanese?", "the hardcover one") — "do you sell ebooks?" is a question of its own.
+  const slotOnly = !anchored && a.spans.some((s) => PRODUCT_SLOTS.includes(s.kind));
+  const dependentSlot = !anchored && (kinds.has('volume') || (slotOnly && (entitiesOnly || openerLength > 0)));
+  // A fragment is all question words: "how much is shipping?", "when?"; "how is shipping
+  // calculated?" or "which carrier do you use?" bring a topic of their own.
+  const fragment =
+    short &&
+    !anchored &&
+    !kinds.has('place') &&
+    FRAGMENT_CUES.some((c) => w.some((_, i) => c.every((x, j) => w[i + j] === x && !covered[i + j]))) &&
+    w.every((x, i) => covered[i] || FRAGMENT_WORDS.has(x));
+  const frame = (openerLength > 0 && !ownPredicate) || entitiesOnly;
+  const followUp = frame || productPronoun || placePronoun || dependentSlot || fragment;
+  return { followUp, frame, productPronoun, placePronoun, dependentSlot, pronounAt: new Set([...(productPronoun ? productAt : []), ...(placePronoun ? placeAt : [])]), openerLength };
+}
+

@@ -1,0 +1,111 @@
+/**
+ * The three rewrites of a follow-up into a standalone message: re-asking the previous question
+ * with new entities (ellipsis), replacing pronouns with what they point at, and putting the
+ * series before a bare volume or slot; and how entities are said in the rewritten text
+ * ("volume 2", "in japanese", "KB-10492"). Pure string work over the entity spans.
+ */
+import { PRODUCT_SLOTS, type DialogueEntities, type DialogueEntity, type DialogueKind, type MessageAnalysis, type Span } from './dialogue-entities.ts';
+import { FILLERS, PLACE_PRONOUN } from './english-cues.ts';
+import type { Cues } from './follow-up-cues.ts';
+
+/**
+ * Re-asks `frameText` with this message's entities: a kind the frame has is replaced, a product
+ * slot the frame lacks goes after its series, anything else at the end; naming another series
+ * drops the frame's volume, edition, format and language. Words the rules do not understand are
+ * appended and flagged (`leftover`), which lowers the confidence.
+ */
+export function reframe(a: MessageAnalysis, frameText: string, own: DialogueEntity[], cues: Cues, ex: DialogueEntities): { text: string; changed: boolean; leftover: boolean } {
+  const f = ex.analyze(frameText);
+  const parts: string[][] = f.words.map((x) => [x]);
+  const spanOf = (kind: DialogueKind) => f.spans.find((s) => s.kind === kind);
+  const ownSpans = a.spans.map((s, i) => ({ ...s, value: own[a.entities.findIndex((e) => e.kind === s.kind && e.value === s.value)]?.value ?? s.value, i }));
+  const newProduct = ownSpans.find((s) => s.kind === 'product');
+  const frameProduct = spanOf('product');
+  if (newProduct && frameProduct && newProduct.value !== frameProduct.value) {
+    for (const s of f.spans) if (PRODUCT_SLOTS.includes(s.kind) && !ownSpans.some((o) => o.kind === s.kind)) clear(parts, s);
+  }
+  let changed = false;
+  const trailing: string[] = [];
+  for (const s of ownSpans) {
+    if (s.kind === 'number' || s.kind === 'date') continue;
+    const words = render(s).split(' ');
+    const target = spanOf(s.kind);
+    changed = true;
+    if (target) {
+      clear(parts, target);
+      parts[target.start] = words;
+    } else if ((PRODUCT_SLOTS.includes(s.kind) || s.kind === 'product') && f.spans.some((x) => x.kind === 'product' || PRODUCT_SLOTS.includes(x.kind))) {
+      const lastProductSpan = f.spans.filter((x) => x.kind === 'product' || PRODUCT_SLOTS.includes(x.kind)).at(-1)!;
+      parts[lastProductSpan.end - 1] = [...parts[lastProductSpan.end - 1], ...words];
+    } else {
+      trailing.push(...(s.kind === 'place' ? ['to', ...words] : words));
+    }
+  }
+  const covered = new Set<number>();
+  for (const s of a.spans) for (let i = s.start; i < s.end; i++) covered.add(i);
+  const leftover = a.words.filter((x, i) => !covered.has(i) && i >= cues.openerLength && !FILLERS.has(x) && !cues.pronounAt.has(i));
+  const text = [...parts.flat(), ...trailing, ...leftover].join(' ');
+  return { text, changed, leftover: leftover.length > 0 };
+}
+
+/** "is it in stock" → "is berserk deluxe edition volume 2 in stock"; "do you ship there" → "… ship to canada". */
+export function replacePronouns(a: MessageAnalysis, entities: DialogueEntity[], own: DialogueEntity[], cues: Cues): string {
+  const ownKinds = new Set(own.map((e) => e.kind));
+  const out: string[] = [];
+  const place = entities.find((e) => e.kind === 'place');
+  const order = entities.find((e) => e.kind === 'order');
+  const product = productPhrase(entities.filter((e) => !ownKinds.has(e.kind) || e.kind === 'product'));
+  for (let i = 0; i < a.words.length; i++) {
+    const x = a.words[i];
+    if (!cues.pronounAt.has(i)) {
+      out.push(x);
+      continue;
+    }
+    if (x === PLACE_PRONOUN) {
+      out.push(...(a.words[i - 1] === 'to' ? [] : ['to']), place?.value ?? x);
+    } else {
+      out.push(product || (order ? `order ${order.value.toUpperCase()}` : x));
+      if (a.words[i + 1] === 'one' || a.words[i + 1] === 'ones') i++;
+      if (a.words[i + 1] === 's') {
+        out.push('is');
+        i++;
+      }
+    }
+  }
+  return out.join(' ');
+}
+
+/** "how much is the first one" → "how much is the frieren volume 1". */
+export function insertSeries(a: MessageAnalysis, series: string): string {
+  const first = a.spans.find((s) => PRODUCT_SLOTS.includes(s.kind))!;
+  const parts: string[][] = a.words.map((x) => [x]);
+  for (const s of a.spans) if (PRODUCT_SLOTS.includes(s.kind)) {
+    clear(parts, s);
+    parts[s.start] = render(s).split(' ');
+  }
+  parts[first.start] = [series, ...parts[first.start]];
+  return parts.flat().join(' ');
+}
+
+/** The words a series and its slots are said with: "berserk deluxe edition volume 2 in japanese". */
+export function productPhrase(entities: DialogueEntity[]): string {
+  const get = (k: DialogueKind) => entities.find((e) => e.kind === k);
+  const order: DialogueKind[] = ['product', 'edition', 'format', 'volume', 'language'];
+  return order
+    .map(get)
+    .filter((e): e is DialogueEntity => !!e)
+    .map(render)
+    .join(' ');
+}
+
+function render(e: DialogueEntity): string {
+  if (e.kind === 'volume') return `volume ${e.value}`;
+  if (e.kind === 'language') return `in ${e.value}`;
+  if (e.kind === 'order' || (e.kind === 'product' && e.value.startsWith('kb-sku-'))) return e.value.toUpperCase();
+  return e.value;
+}
+
+function clear(parts: string[][], s: Span): void {
+  for (let i = s.start; i < s.end; i++) parts[i] = [];
+}
+

@@ -1,0 +1,157 @@
+/**
+ * Follow-up resolution without an LLM: decides whether a message leans on earlier turns ("and
+ * volume 2?", "is it in stock?", "what about the UK?", "do you ship there?", "the Japanese one",
+ * "how long does it take?") and rewrites it as a standalone message, carrying the series, volume,
+ * edition, format, language, destination or order id (and the question itself, for ellipsis)
+ * from the turn it leans on. A message that brings its own topic ("what's your return policy?",
+ * "thanks!", "do you ship to Japan?") is left as it is.
+ *
+ * Three ways to resolve, by what the message lacks:
+ *   - frame:   an ellipsis ("and volume 2?", "what about the UK?", "hardcover?") re-asks the previous
+ *              question with its own entities swapped in ("how much is berserk … volume 2");
+ *   - pronoun: "it"/"that one"/"there" is replaced by what it points at ("is berserk … in stock");
+ *   - append:  a fragment with its own predicate ("how long does it take?", "how much?") gets the
+ *              context written after it ("how long does it take — do you ship to canada").
+ * Each result has a confidence: lower when the antecedent is further back, ambiguous (two series),
+ * or words are left over that the rules do not understand. Below CONFIDENT_RESOLUTION, or with no
+ * earlier turn at all ("unresolved"), the caller must not read or write any shared cache with it.
+ */
+import { DialogueEntities, PRODUCT_SLOTS, sortEntities, type DialogueEntity, type DialogueKind, type MessageAnalysis } from './dialogue-entities.ts';
+import { readCues } from './follow-up-cues.ts';
+import { insertSeries, productPhrase, reframe, replacePronouns } from './follow-up-rewrite.ts';
+
+/** What the resolver needs of an earlier turn (oldest first in a list). */
+export interface ContextTurn {
+  /** The user's message as it was resolved (standalone). */
+  text: string;
+  entities: DialogueEntity[];
+  intent?: string;
+}
+
+export type ResolutionKind = 'standalone' | 'resolved' | 'unresolved';
+
+export interface FollowUpResolution {
+  kind: ResolutionKind;
+  /** The standalone message to classify and key the cache with. */
+  text: string;
+  /** What was taken from earlier turns: "frame" (the previous question), "kind:value" entities. */
+  carried: string[];
+  /** The message's own entities plus the carried ones. */
+  entities: DialogueEntity[];
+  /** 1 for a standalone message; 0 when a follow-up had nothing to lean on. */
+  confidence: number;
+  /** Intent of the turn leant on, for when the classifier is unsure of the resolved text. */
+  contextIntent?: string;
+}
+
+/** At or above this, a resolution may read and write the semantic cache. */
+export const CONFIDENT_RESOLUTION = 0.75;
+/** How many earlier turns an antecedent is looked for in. */
+export const LOOKBACK_TURNS = 4;
+
+const NOT_CARRIED = new Set<DialogueKind>(['number', 'date']);
+
+/** Whether `message` leans on earlier turns at all (a standalone message needs no context read). */
+export function leansOnContext(message: string, ex: DialogueEntities): boolean {
+  return readCues(ex.analyze(message)).followUp;
+}
+
+export function resolveFollowUp(message: string, turns: readonly ContextTurn[], ex: DialogueEntities): FollowUpResolution {
+  const a = ex.analyze(message);
+  const cues = readCues(a);
+  const standalone: FollowUpResolution = { kind: 'standalone', text: message, carried: [], entities: a.entities, confidence: 1 };
+  if (!cues.followUp) return standalone;
+  if (!turns.length) return { ...standalone, kind: 'unresolved', confidence: 0 };
+
+  const last = turns.length - 1;
+  const needsProduct = cues.productPronoun || cues.dependentSlot;
+  const has = (t: ContextTurn, kinds: DialogueKind[]) => t.entities.some((e) => kinds.includes(e.kind));
+  const find = (pred: (t: ContextTurn) => boolean) => {
+    for (let i = last; i >= Math.max(0, turns.length - LOOKBACK_TURNS); i--) if (pred(turns[i])) return i;
+    return -1;
+  };
+  // What the message points back at: a series (or order) for "it"/"volume 2", a place for
+  // "there"; "it" with no series around points at the last question as a whole ("how long does
+  // it take?" after "do you ship to Canada?"). An ellipsis re-asks the last question, unless it
+  // names only a product slot ("the paperback one?") and the series was further back.
+  let at = needsProduct ? find((t) => has(t, ['product', 'order'])) : cues.placePronoun ? find((t) => has(t, ['place'])) : last;
+  if (at < 0 && cues.productPronoun && !cues.dependentSlot) at = find((t) => t.entities.some((e) => !NOT_CARRIED.has(e.kind)));
+  if (at < 0 && cues.frame) at = last;
+  if (at < 0) return { ...standalone, kind: 'unresolved', confidence: 0.2 };
+  const antecedent = turns[at];
+  const distance = last - at;
+  if (cues.frame) numberAsVolume(a, antecedent);
+
+  const ownKinds = new Set(a.entities.map((e) => e.kind));
+  const ownProduct = a.entities.find((e) => e.kind === 'product')?.value;
+  const ctxProducts = new Set(antecedent.entities.filter((e) => e.kind === 'product').map((e) => e.value));
+  const ctxProduct = [...ctxProducts][0];
+  const carried = antecedent.entities.filter(
+    (e) => !NOT_CARRIED.has(e.kind) && !ownKinds.has(e.kind) && !(PRODUCT_SLOTS.includes(e.kind) && ownProduct !== undefined && ownProduct !== ctxProduct),
+  );
+  const own = a.entities.map((e) => (e.kind === 'volume' && /^[+-]1$/.test(e.value) ? relativeVolume(e, antecedent.entities) : e));
+  const entities = sortEntities(dedupe([...own, ...carried]));
+  const carriedNames = carried.map((e) => `${e.kind}:${e.value}`);
+  if (own.some((e, i) => e !== a.entities[i])) carriedNames.push('volume');
+
+  let confidence: number;
+  let text: string;
+  if (cues.frame) {
+    const built = reframe(a, antecedent.text, own, cues, ex);
+    carriedNames.unshift('frame');
+    return finish(built.text, built.leftover || !built.changed ? 0.6 : 0.95, antecedent.intent, distance);
+  }
+  if (cues.productPronoun && (ctxProduct || antecedent.entities.some((e) => e.kind === 'order'))) {
+    text = replacePronouns(a, entities, own, cues);
+    confidence = 0.9;
+  } else if (cues.placePronoun && antecedent.entities.some((e) => e.kind === 'place')) {
+    text = replacePronouns(a, entities, own, cues);
+    confidence = 0.9;
+  } else if (cues.dependentSlot && ctxProduct) {
+    text = insertSeries(a, ctxProduct);
+    confidence = 0.9;
+  } else {
+    text = `${stripEnd(message)} — ${ctxProduct ? productPhrase(entities) : stripEnd(antecedent.text).split(' — ').at(-1)}`;
+    confidence = cues.productPronoun && !ctxProduct ? 0.8 : 0.85;
+  }
+  return finish(text, confidence, antecedent.intent, distance);
+
+  function finish(t: string, c: number, intent: string | undefined, d: number): FollowUpResolution {
+    let conf = c - 0.1 * d;
+    if (needsProduct && ctxProducts.size > 1 && !ownProduct) conf = Math.min(conf, 0.4);
+    return { kind: 'resolved', text: question(t, message), carried: carriedNames, entities, confidence: round(conf), ...(intent ? { contextIntent: intent } : {}) };
+  }
+}
+
+/** "and 2?" after a volume: the number is the next volume (the analysis is changed in place). */
+function numberAsVolume(a: MessageAnalysis, antecedent: ContextTurn): void {
+  if (a.entities.some((e) => e.kind === 'volume') || !antecedent.entities.some((e) => e.kind === 'volume')) return;
+  const numbers = a.spans.filter((s) => s.kind === 'number' && /^\d{1,3}$/.test(s.value));
+  if (numbers.length !== 1) return;
+  numbers[0].kind = 'volume';
+  a.entities = sortEntities(a.entities.map((e) => (e.kind === 'number' && e.value === numbers[0].value ? { kind: 'volume', value: e.value } : e)));
+}
+
+function relativeVolume(e: DialogueEntity, context: DialogueEntity[]): DialogueEntity {
+  const base = Number(context.find((c) => c.kind === 'volume')?.value ?? 1);
+  return { kind: 'volume', value: String(Math.max(1, base + Number(e.value))) };
+}
+
+function dedupe(es: DialogueEntity[]): DialogueEntity[] {
+  const m = new Map<string, DialogueEntity>();
+  for (const e of es) m.set(`${e.kind}:${e.value}`, e);
+  return [...m.values()];
+}
+
+function stripEnd(s: string): string {
+  return s.trim().replace(/[?.!\s]+$/, '');
+}
+
+function question(text: string, original: string): string {
+  const t = stripEnd(text.replace(/\s+/g, ' '));
+  return /\?\s*$/.test(original) ? `${t}?` : t;
+}
+
+function round(x: number): number {
+  return Math.max(0, Math.min(1, Math.round(x * 100) / 100));
+}

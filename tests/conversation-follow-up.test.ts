@@ -1,0 +1,257 @@
+/**
+ * The follow-up resolver and the dialogue entity extractor on the store's own data: which
+ * messages lean on earlier turns, what they carry, what they become, how sure the resolver is,
+ * and the cache rule built on it.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import catalog from '../domains/kitsune-books/kb/catalog.json';
+import terms from '../domains/kitsune-books/entities.json';
+import conversation from '../domains/kitsune-books/conversation.json';
+import { dialogueEntitiesFor, parseConversationData } from '../shared/conversation/conversation-data.ts';
+import { dialogueSignature } from '../shared/conversation/dialogue-entities.ts';
+import { CONFIDENT_RESOLUTION, leansOnContext, resolveFollowUp, type ContextTurn, type FollowUpResolution } from '../shared/conversation/follow-up.ts';
+import { resolvedCacheKey } from '../shared/conversation/resolved-cache-key.ts';
+import { boundTurns, contextFromHistory, storableTurn, type SessionTurn } from '../shared/conversation/session-turns.ts';
+
+const ex = dialogueEntitiesFor(terms.term, catalog, conversation);
+
+/** Runs a dialogue through the resolver, each turn's resolution becoming the next one's context. */
+function converse(...messages: string[]): FollowUpResolution[] {
+  const turns: ContextTurn[] = [];
+  return messages.map((m, i) => {
+    const r = resolveFollowUp(m, turns, ex);
+    turns.push({ text: r.text, entities: r.entities, intent: `intent-${i}` });
+    return r;
+  });
+}
+const ents = (r: FollowUpResolution) => Object.fromEntries(r.entities.map((e) => [e.kind, e.value]));
+
+describe('dialogue entities', () => {
+  it.each([
+    ['Berserk Deluxe Edition vol. 3', { product: 'berserk', edition: 'deluxe edition', volume: '3' }],
+    ['the second volume of Witch Hat Atelier', { product: 'witch hat atelier', volume: '2' }],
+    ['Chainsaw Man 12 in hardback', { product: 'chainsaw man', volume: '12', format: 'hardcover' }],
+    ['volume five of naruto, Japanese edition', { product: 'naruto', volume: '5', language: 'japanese' }],
+    ['is the e-book of Dune cheaper', { product: 'dune', format: 'ebook' }],
+    ['ship to Tokyo', { place: 'japan' }],
+    ['delivery to the U.K. by DHL', { place: 'united kingdom', term: 'dhl' }],
+    ['where is order #4417823', { order: 'kb-4417823' }],
+    ['status of KB-10492', { order: 'kb-10492' }],
+    ['KB-SKU-12 details', { product: 'kb-sku-0012' }],
+  ])('%s', (text, expected) => {
+    expect(Object.fromEntries(ex.analyze(text).entities.map((e) => [e.kind, e.value]))).toMatchObject(expected);
+  });
+
+  it('signs entity sets independently of their order', () => {
+    expect(dialogueSignature([{ kind: 'volume', value: '2' }, { kind: 'product', value: 'berserk' }])).toBe('product:berserk|volume:2');
+    expect(dialogueSignature([])).toBe('');
+  });
+
+  it('refuses malformed conversation data', () => {
+    expect(() => parseConversationData({ domain: 'x', slots: { colour: {} } })).toThrow(/invalid conversation data/);
+    expect(() => parseConversationData({ domain: 'x', slots: { format: { ebook: 'kindle' } } })).toThrow(/slots\.format\.ebook/);
+  });
+});
+
+describe('follow-up resolution', () => {
+  it('switches the volume and keeps series and edition (ellipsis)', () => {
+    const [, r] = converse('How much is Berserk Deluxe Edition volume 1?', 'and volume 2?');
+    expect(r.kind).toBe('resolved');
+    expect(r.text).toBe('how much is berserk deluxe edition volume 2?');
+    expect(ents(r)).toEqual({ product: 'berserk', edition: 'deluxe edition', volume: '2' });
+    expect(r.carried).toEqual(expect.arrayContaining(['frame', 'product:berserk', 'edition:deluxe edition']));
+    expect(r.confidence).toBeGreaterThanOrEqual(CONFIDENT_RESOLUTION);
+  });
+
+  it.each([
+    ['is it in stock?', /^is one piece volume 4 in stock\?$/],
+    ['do you have that one in hardcover?', /one piece volume 4/],
+    ["when's it coming back?", /one piece volume 4/],
+    ['how much are they?', /one piece volume 4/],
+  ])('replaces the pronoun in "%s" with the series and volume', (msg, text) => {
+    const [, r] = converse('Do you carry One Piece vol 4?', msg);
+    expect(r.kind).toBe('resolved');
+    expect(r.text).toMatch(text);
+    expect(ents(r)).toMatchObject({ product: 'one piece', volume: '4' });
+  });
+
+  it.each([
+    ['what about the UK?', 'united kingdom'],
+    ['and to Australia?', 'australia'],
+    ['how about Germany', 'germany'],
+    ['Mexico?', 'mexico'],
+  ])('switches the destination: %s', (msg, place) => {
+    const [, r] = converse('Do you ship to Canada?', msg);
+    expect(r.kind).toBe('resolved');
+    expect(r.text).toMatch(/ship to/);
+    expect(r.entities).toEqual([{ kind: 'place', value: place }]);
+  });
+
+  it('resolves "there" to the destination named before', () => {
+    const [, r] = converse('how much is shipping to New Zealand', 'do you ship there by express?');
+    expect(r.text).toBe('do you ship to new zealand by express?');
+    expect(ents(r)).toMatchObject({ place: 'new zealand', term: 'express' });
+  });
+
+  it('gives "how long does it take?" the destination it follows, so two sessions never share it', () => {
+    const [, canada] = converse('Do you ship to Canada?', 'how long does it take?');
+    const [, japan] = converse('Do you ship to Japan?', 'how long does it take?');
+    expect(canada.kind).toBe('resolved');
+    const k1 = resolvedCacheKey(canada)!;
+    const k2 = resolvedCacheKey(japan)!;
+    expect(k1.entitySig).toBe('place:canada');
+    expect(k2.entitySig).toBe('place:japan');
+    expect(k1.text).not.toBe(k2.text);
+  });
+
+  it('takes "the first one" as volume 1 of the series in context', () => {
+    const [, r, jp] = converse('I want something like Frieren', 'how much is the first one?', 'the Japanese one');
+    expect(ents(r)).toEqual({ product: 'frieren', volume: '1' });
+    expect(r.text).toMatch(/frieren volume 1/);
+    expect(ents(jp)).toEqual({ product: 'frieren', volume: '1', language: 'japanese' });
+  });
+
+  it('counts "the next one" and "the previous volume" from the volume in context', () => {
+    const [, next, prev] = converse('Is Kagurabachi vol 2 out?', 'and the next one?', 'what about the previous volume?');
+    expect(ents(next).volume).toBe('3');
+    expect(ents(prev).volume).toBe('2');
+  });
+
+  it('drops the old volume and edition when another series is named', () => {
+    const [, r] = converse('price of Berserk Deluxe vol 3?', 'what about Vinland Saga?');
+    expect(ents(r)).toEqual({ product: 'vinland saga' });
+    expect(r.text).not.toMatch(/deluxe|volume/);
+  });
+
+  it('follows an order id through pronouns and a switch', () => {
+    const [, when, other] = converse('where is my order KB-20931?', 'when will it arrive?', 'and KB-20932?');
+    expect(when.text).toBe('when will order KB-20931 arrive?');
+    expect(other.entities).toEqual([{ kind: 'order', value: 'kb-20932' }]);
+  });
+
+  it('carries a format and an edition through a chain of follow-ups', () => {
+    const rs = converse('Do you have Vagabond vol 1?', 'in hardcover?', 'is it in stock?', 'and volume 2?');
+    expect(ents(rs[3])).toEqual({ product: 'vagabond', volume: '2', format: 'hardcover' });
+    expect(rs.slice(1).every((r) => r.kind === 'resolved' && r.confidence >= CONFIDENT_RESOLUTION)).toBe(true);
+  });
+
+  it('reads a bare number after a volume as the next volume to ask about', () => {
+    const [, r] = converse('ok how much is Chainsaw Man volume 1', 'and 2?');
+    expect(ents(r)).toEqual({ product: 'chainsaw man', volume: '2' });
+    expect(r.confidence).toBeGreaterThanOrEqual(CONFIDENT_RESOLUTION);
+  });
+
+  it('lets a follow-up start with thanks or ok', () => {
+    const [, r] = converse('do you have Nana?', 'thanks, and One Piece?');
+    expect(r.text).toBe('do you have one piece?');
+    const [, ok] = converse('Is Bleach vol 1 available?', 'ok what about vol 2');
+    expect(ents(ok)).toMatchObject({ product: 'bleach', volume: '2' });
+  });
+
+  it('replaces "that one" once', () => {
+    const [, r] = converse('my order KB-55555 is late', 'cancel that one');
+    expect(r.text).toBe('cancel order KB-55555');
+  });
+
+  it('appends only the question a fragment leans on, not earlier appendices', () => {
+    const [, , r] = converse('Do you ship to Canada by UPS?', 'how much would that cost?', 'when would it arrive?');
+    expect(r.text).toBe('when would it arrive — Do you ship to Canada by UPS?');
+    expect(ents(r)).toEqual({ place: 'canada', term: 'ups' });
+  });
+
+  it('looks past a thank-you for the antecedent, less sure the further back it is', () => {
+    const [, , r] = converse('Is Nana vol 2 available?', 'thanks!', 'how much is it?');
+    expect(ents(r)).toMatchObject({ product: 'nana', volume: '2' });
+    const [, , , , far] = converse('Is Nana vol 2 available?', 'thanks!', 'hello', 'ok', 'how much is it?');
+    expect(far.confidence).toBeLessThan(r.confidence);
+    expect(resolvedCacheKey(far)).toBeNull();
+  });
+
+  it.each([
+    "what's your return policy?",
+    'thanks!',
+    'do you ship to Japan?',
+    'Can I pay with PayPal?',
+    'is it possible to pay in installments?',
+    'is there a store in Portland?',
+    'hi there',
+    'do you sell ebooks?',
+    'I heard that Dandadan is good, is that true?',
+    'what payment methods do you take',
+  ])('leaves a fresh topic alone: %s', (msg) => {
+    const [, r] = converse('How much is Berserk Deluxe Edition volume 1?', msg);
+    expect(r.kind).toBe('standalone');
+    expect(r.text).toBe(msg);
+    expect(r.carried).toEqual([]);
+  });
+
+  it("takes few of the store's single-turn test messages for follow-ups (each would wait for the session read)", () => {
+    const texts = readFileSync('domains/kitsune-books/intents/test.jsonl', 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).text as string);
+    const leaning = texts.filter((t) => leansOnContext(t, ex));
+    expect(texts.length).toBeGreaterThan(500);
+    expect(leaning.length / texts.length).toBeLessThan(0.06);
+    expect(leansOnContext('is support closed on July 4th?', ex)).toBe(false);
+  });
+
+  it('marks a follow-up with nothing to lean on as unresolved, and gives it no cache key', () => {
+    for (const msg of ['is it in stock?', 'and volume 2?', 'what about the UK?', 'do you ship there?', 'how much?']) {
+      const r = resolveFollowUp(msg, [], ex);
+      expect(r.kind, msg).toBe('unresolved');
+      expect(resolvedCacheKey(r), msg).toBeNull();
+    }
+    const [, afterOos] = converse('write me a poem about cats', 'is it in stock?');
+    expect(afterOos.kind).toBe('unresolved');
+  });
+
+  it('is unsure which series "it" means when two were named', () => {
+    const [, r] = converse('do you have Naruto or Bleach box sets?', 'how much is it?');
+    expect(r.confidence).toBeLessThan(CONFIDENT_RESOLUTION);
+    expect(resolvedCacheKey(r)).toBeNull();
+  });
+
+  it('keeps the intent of the question an ellipsis re-asks', () => {
+    const turns: ContextTurn[] = [{ text: 'do you ship to canada', entities: [{ kind: 'place', value: 'canada' }], intent: 'ship-q' }];
+    expect(resolveFollowUp('and France?', turns, ex).contextIntent).toBe('ship-q');
+  });
+
+  it('keys standalone messages by their own text and entities', () => {
+    const r = resolveFollowUp('Do you ship to Alaska?', [], ex);
+    expect(resolvedCacheKey(r)).toEqual({ text: 'Do you ship to Alaska?', entitySig: 'place:alaska' });
+  });
+});
+
+describe('session turns', () => {
+  const turn = (i: number, extra: Partial<SessionTurn> = {}): SessionTurn => ({ id: `t${i}`, at: i, text: `message ${i}`, resolved: `message ${i}`, entities: [], path: 'llm', answer: 'ok', ...extra });
+
+  it('keeps the last 8 turns and stays under the byte cap', () => {
+    expect(boundTurns(Array.from({ length: 12 }, (_, i) => turn(i))).map((t) => t.id)).toEqual(['t4', 't5', 't6', 't7', 't8', 't9', 't10', 't11']);
+    const big = Array.from({ length: 8 }, (_, i) => turn(i, { answer: 'x'.repeat(900) }));
+    const kept = boundTurns(big, 3000);
+    expect(JSON.stringify(kept).length).toBeLessThanOrEqual(3000);
+    expect(kept.at(-1)!.id).toBe('t7');
+  });
+
+  it('redacts PII and cuts long text before storing', () => {
+    const t = storableTurn(turn(1, { text: 'mail me at jo@example.com or call +1 415 555 0199', answer: `card 4111 1111 1111 1111 ${'y'.repeat(400)}` }));
+    expect(t.text).toBe('mail me at [email] or call [phone]');
+    expect(t.answer).toMatch(/^card \[card\]/);
+    expect(t.answer.length).toBeLessThanOrEqual(200);
+  });
+
+  it('rebuilds context from a stateless client history', () => {
+    const ctx = contextFromHistory(
+      [
+        { role: 'user', content: 'Is Dandadan vol 15 in stock?' },
+        { role: 'assistant', content: 'Yes, 12 copies.' },
+        { role: 'user', content: 'and vol 20?' },
+      ],
+      ex,
+    );
+    expect(ctx).toHaveLength(2);
+    expect(resolveFollowUp('how much is it?', ctx, ex).entities).toEqual([
+      { kind: 'product', value: 'dandadan' },
+      { kind: 'volume', value: '20' },
+    ]);
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * The session Durable Object's log on an in-memory storage with a controlled clock: read-your-
+ * writes when the next turn begins before the previous one was recorded, no lost turns under
+ * concurrency, the bounds, idle expiry on read and by alarm. (The real object in workerd is
+ * tested in edge-conversation.test.ts.)
+ */
+import { describe, expect, it } from 'vitest';
+import type { SessionTurn } from '../shared/conversation/session-turns.ts';
+import { SessionLog, type SessionStorage } from '../edge/src/session/session-log.ts';
+
+function memoryStorage() {
+  const data = new Map<string, unknown>();
+  const s = {
+    alarm: null as number | null,
+    data,
+    async get<T>(k: string) {
+      await Promise.resolve();
+      return structuredClone(data.get(k)) as T | undefined;
+    },
+    async put<T>(k: string, v: T) {
+      await new Promise((r) => setTimeout(r, 1));
+      data.set(k, structuredClone(v));
+    },
+    async deleteAll() {
+      data.clear();
+      s.alarm = null;
+    },
+    async setAlarm(at: number) {
+      s.alarm = at;
+    },
+  };
+  return s satisfies SessionStorage;
+}
+
+const turn = (id: string, text: string, at: number): SessionTurn => ({ id, at, text, resolved: text, entities: [], path: 'pending', answer: '' });
+
+describe('session log', () => {
+  it('lets a turn that begins before the previous one is recorded see it', async () => {
+    let now = 1000;
+    const log = new SessionLog(memoryStorage(), { ttlMs: 60_000, waitMs: 1000, now: () => now });
+    const a = await log.begin();
+    const b = log.begin(); // arrives while A is still being resolved
+    await new Promise((r) => setTimeout(r, 20));
+    await log.record(turn(a.turnId, 'Do you ship to Canada?', now));
+    const { turns } = await b;
+    expect(turns.map((t) => t.text)).toEqual(['Do you ship to Canada?']);
+    now += 10;
+  });
+
+  it('stops waiting for a turn that is never recorded after waitMs', async () => {
+    const log = new SessionLog(memoryStorage(), { ttlMs: 60_000, waitMs: 50 });
+    await log.begin();
+    const t0 = Date.now();
+    const { turns } = await log.begin();
+    expect(turns).toEqual([]);
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+
+  it('loses no turn when many are recorded and finished at once', async () => {
+    const log = new SessionLog(memoryStorage(), { ttlMs: 60_000, waitMs: 5 });
+    const begun = await Promise.all(Array.from({ length: 6 }, () => log.begin()));
+    await Promise.all(begun.map((b, i) => log.record(turn(b.turnId, `message ${i}`, 100 + i))));
+    await Promise.all(begun.map((b, i) => log.finish(b.turnId, { path: 'llm', answer: `answer ${i}` })));
+    const turns = await log.turns();
+    expect(turns.map((t) => t.text)).toEqual(Array.from({ length: 6 }, (_, i) => `message ${i}`));
+    expect(turns.map((t) => t.answer)).toEqual(Array.from({ length: 6 }, (_, i) => `answer ${i}`));
+  });
+
+  it('keeps the last 8 turns', async () => {
+    const log = new SessionLog(memoryStorage(), { ttlMs: 60_000, waitMs: 5 });
+    for (let i = 0; i < 11; i++) await log.record(turn(`t${i}`, `m${i}`, i));
+    expect((await log.turns()).map((t) => t.id)).toEqual(['t3', 't4', 't5', 't6', 't7', 't8', 't9', 't10']);
+  });
+
+  it('forgets an idle session on read and by its alarm', async () => {
+    let now = 0;
+    const storage = memoryStorage();
+    const log = new SessionLog(storage, { ttlMs: 1000, waitMs: 5, now: () => now });
+    await log.record(turn('a', 'hello', 0));
+    expect(storage.alarm).toBe(1000);
+    now = 900;
+    expect(await log.turns()).toHaveLength(1);
+    await log.expire();
+    expect(storage.data.size).toBe(1);
+    now = 1001;
+    await log.expire();
+    expect(storage.data.size).toBe(0);
+    await log.record(turn('b', 'again', now));
+    now = 2500;
+    expect(await log.turns()).toEqual([]);
+  });
+});
