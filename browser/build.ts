@@ -15,9 +15,9 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
+import { loadPack, packModelDir } from '../models/pipeline/domain-pack.ts';
 import { classifierLabels } from '../shared/models/model-folder.ts';
 import { parseIntentRoutes } from '../shared/routing/intent-routes.ts';
-import { parseCacheAspects } from '../shared/cache/aspects-schema.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -30,7 +30,8 @@ export const RUNTIME_FILES = [
   'ort-wasm-simd-threaded.asyncify.mjs',
   'ort-wasm-simd-threaded.asyncify.wasm',
 ];
-const MODEL_DIRS = { 'store-intent': 'models/default/store-intent', embedder: 'models/default/embedder' };
+/** The domain pack bundled by default (`domain` option, else SWITCHYARD_DOMAIN, else this). */
+const DEFAULT_DOMAIN = join(root, 'domains', 'kitsune-books');
 const COMPRESS = /\.(js|mjs|wasm|onnx|json)$/;
 
 export interface BuildResult {
@@ -47,8 +48,12 @@ function listFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
-export async function buildWidget(opts: { outDir?: string; minify?: boolean; precompress?: boolean; quiet?: boolean } = {}): Promise<BuildResult> {
+export async function buildWidget(opts: { outDir?: string; minify?: boolean; precompress?: boolean; quiet?: boolean; domain?: string } = {}): Promise<BuildResult> {
   const t0 = Date.now();
+  const domainDir = opts.domain ?? process.env.SWITCHYARD_DOMAIN ?? DEFAULT_DOMAIN;
+  const pack = loadPack(domainDir, { dataRules: false });
+  // Served as models/store-intent/ and models/embedder/ whatever the pack (the widget's URLs).
+  const MODEL_DIRS = { 'store-intent': packModelDir(domainDir, pack, 'classifier'), embedder: packModelDir(domainDir, pack, 'embedder') };
   const outDir = opts.outDir ?? DIST;
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
@@ -60,8 +65,8 @@ export async function buildWidget(opts: { outDir?: string; minify?: boolean; pre
     runtimeFiles[f] = sha256(join(outDir, f));
   }
   for (const [name, src] of Object.entries(MODEL_DIRS)) {
-    for (const file of listFiles(join(root, src))) {
-      const dest = join(outDir, 'models', name, relative(join(root, src), file));
+    for (const file of listFiles(src)) {
+      const dest = join(outDir, 'models', name, relative(src, file));
       mkdirSync(dirname(dest), { recursive: true });
       copyFileSync(file, dest);
     }
@@ -69,15 +74,24 @@ export async function buildWidget(opts: { outDir?: string; minify?: boolean; pre
 
   // The routing rules the bundle carries must cover the classifier it ships (checked here, so
   // the widget needs no schema library at run time).
-  const readJson = (p: string) => JSON.parse(readFileSync(join(root, p), 'utf8'));
-  const routes = parseIntentRoutes(readJson('domains/kitsune-books/routes.json'), classifierLabels(readJson('models/default/store-intent/config.json')).labels);
-  const cacheable = Object.entries(routes.intents).filter(([, r]) => r.route === 'cacheable').map(([i]) => i);
-  parseCacheAspects(readJson('domains/kitsune-books/cache-aspects.json'), cacheable);
+  const readJson = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
+  parseIntentRoutes(pack.routes, classifierLabels(readJson(join(MODEL_DIRS['store-intent'], 'config.json'))).labels);
 
-  const catalog = JSON.parse(readFileSync(join(root, 'domains/kitsune-books/kb/catalog.json'), 'utf8')) as { id: string; title: string }[];
   const buildInfo = {
     runtimeFiles,
-    catalogTitles: catalog.map((t) => ({ id: t.id, title: t.title })),
+    catalogTitles: pack.catalog.map((t) => ({ id: t.id, title: t.title })),
+    domain: {
+      name: pack.domain.name,
+      displayName: pack.domain.displayName,
+      routes: pack.routes,
+      templates: pack.templates,
+      faq: pack.faq,
+      gazetteer: pack.gazetteer,
+      cache: { thresholds: pack.cache.thresholds, refreshMs: pack.cache.refreshMs },
+      conversation: pack.conversation,
+      cacheAspects: pack.cacheAspects,
+      manifests: { classifier: readJson(join(MODEL_DIRS['store-intent'], 'manifest.json')), embedder: readJson(join(MODEL_DIRS.embedder, 'manifest.json')) },
+    },
     builtAt: new Date().toISOString(),
   };
   const virtual: esbuild.Plugin = {

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../models/pipeline/datasets.ts';
+import { edgeDomainTsconfig } from './domain-bundle.ts';
 
 export interface EdgeProcess {
   url: string;
@@ -12,9 +13,15 @@ export interface EdgeProcess {
   stop(): Promise<void>;
 }
 
-export async function startEdgeProcess(opts: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; quiet?: boolean; config?: string }): Promise<EdgeProcess> {
+/**
+ * `domain`: the domain pack bundled into the Worker (default: SWITCHYARD_DOMAIN, else kitsune-books);
+ * `config`: another wrangler configuration file.
+ */
+export async function startEdgeProcess(opts: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; quiet?: boolean; config?: string; domain?: string }): Promise<EdgeProcess> {
   const root = repoRoot();
+  const tsconfig = edgeDomainTsconfig(opts.domain ?? process.env.SWITCHYARD_DOMAIN);
   const args = ['dev', ...(opts.config ? ['--config', opts.config] : []), '--port', String(opts.port), '--ip', '127.0.0.1', '--var', `REGIONAL_URL:${opts.regionalUrl}`, '--show-interactive-dev-session=false'];
+  if (tsconfig) args.push('--tsconfig', tsconfig);
   // wrangler's default inspector ports (9229, 9230…) collide when several edges start at once.
   args.push('--inspector-port', String(30000 + Math.floor(Math.random() * 9000)));
   for (const [k, v] of Object.entries(opts.vars ?? {})) args.push('--var', `${k}:${v}`);

@@ -183,6 +183,31 @@ describe('edge worker in workerd', () => {
     expect((await chat('can I pay with paypal?')).route.path).toBe('llm');
   });
 
+  it('deletes one cache entry by id, or an intent\'s entries, with the admin key only', async () => {
+    const admin = { authorization: 'Bearer dev-admin-key' };
+    const hit = await untilCached('which cards do you take at checkout?');
+    const id = hit.route.cache!.entryId;
+    expect((await fetch(`${edge.url}/v1/cache/entries/${id}`, { method: 'DELETE' })).status).toBe(401);
+    expect((await fetch(`${edge.url}/v1/cache/entries/${id}`, { method: 'DELETE', headers: { authorization: 'Bearer nope' } })).status).toBe(403);
+    const ok = await fetch(`${edge.url}/v1/cache/entries/${id}`, { method: 'DELETE', headers: admin });
+    expect(await ok.json()).toEqual({ id, deleted: true });
+    const again = await fetch(`${edge.url}/v1/cache/entries/${id}`, { method: 'DELETE', headers: admin });
+    expect(again.status).toBe(404);
+    expect((await again.json()).error.code).toBe('NOT_FOUND');
+    expect((await chat('which cards do you take at checkout?')).route.path).toBe('llm');
+
+    const cached = await untilCached('how long does shipping to japan take?');
+    const intent = cached.route.intent;
+    const bad = await fetch(`${edge.url}/v1/cache?intent=${encodeURIComponent('no spaces!')}`, { method: 'DELETE', headers: admin });
+    expect(bad.status).toBe(400);
+    const other = await fetch(`${edge.url}/v1/cache?intent=recommendation`, { method: 'DELETE', headers: admin });
+    expect((await other.json()).deleted).toBe(0);
+    expect((await chat('how long does shipping to japan take?')).route.path).toBe('cache');
+    const byIntent = await fetch(`${edge.url}/v1/cache?intent=${intent}`, { method: 'DELETE', headers: admin });
+    expect(await byIntent.json()).toMatchObject({ intent, deleted: expect.any(Number) });
+    expect((await chat('how long does shipping to japan take?')).route.path).toBe('llm');
+  });
+
   it('serves a marked stale answer or a handoff when the region is down', async () => {
     await untilCached('do you ship to canada?');
     proxy.mode = 'refuse';

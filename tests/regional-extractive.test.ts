@@ -1,49 +1,191 @@
-/** The offline generator: grounded sentences from the passages, within the request's output limit. */
+/**
+ * The offline generator on the real store data (domains/kitsune-books): catalog answers for every
+ * title, shipping for places across the policy tables, declines and handoffs, follow-ups, and the
+ * plain passage quoting it falls back to without the store's data. Real files, no stubs.
+ */
 import { describe, expect, it } from 'vitest';
-import { EXTRACTIVE_LABEL, ExtractiveGenerator } from '../regional/src/generate/extractive.ts';
+import { EXTRACTIVE_NOTE, ExtractiveGenerator } from '../regional/src/generate/extractive.ts';
+import { loadStoreAnswerData } from '../regional/src/generate/structured/answer-data.ts';
+import { StoreAnswers } from '../regional/src/generate/structured/store-answers.ts';
+import { catalogDocument } from '../regional/src/retrieval/store-kb.ts';
 import type { LlmRequest } from '../regional/src/llm/types.ts';
 
-const context = [
-  { id: 'KB-POLICY-shipping', title: 'Shipping', text: 'Standard shipping within the US takes 3 to 5 business days and costs $4.99. Orders over $35 ship free within the contiguous US. Alaska and Hawaii shipping is a flat $12.99 and takes 5 to 9 business days.' },
-  { id: 'KB-POLICY-returns', title: 'Returns', text: 'Returns of shipping damaged items are free within 14 days, and shipping labels are emailed within one business day.' },
-];
+const data = loadStoreAnswerData();
+const gen = new ExtractiveGenerator(new StoreAnswers(data));
 
-async function answer(maxTokens: number): Promise<string> {
-  const req: LlmRequest = { system: '', messages: [{ role: 'user', content: 'how long does shipping take to alaska and what does shipping cost?' }], maxTokens, tier: 'small', context };
+async function ask(question: string, opts: Partial<LlmRequest> & { history?: string[] } = {}): Promise<{ text: string; unsupported: boolean; looked: string[] }> {
+  const { history = [], ...rest } = opts;
+  const messages = [...history.flatMap((h) => [{ role: 'user' as const, content: h }, { role: 'assistant' as const, content: 'ok' }]), { role: 'user' as const, content: question }];
   let text = '';
-  for await (const c of new ExtractiveGenerator().generate(req)) if (c.type === 'delta') text += c.text;
-  return text;
+  let unsupported = false;
+  let looked: string[] = [];
+  for await (const c of gen.generate({ system: '', messages, maxTokens: 400, tier: 'small', context: [], ...rest })) {
+    if (c.type === 'delta') text += c.text;
+    if (c.type === 'meta') {
+      unsupported = !!c.unsupported;
+      looked = (c.passages ?? []).map((p) => p.id);
+    }
+  }
+  return { text, unsupported, looked };
 }
 
-describe('extractive generator', () => {
-  it('quotes the best matching sentences, labelled, and keeps within maxTokens', async () => {
-    const full = await answer(300);
-    expect(full.startsWith(EXTRACTIVE_LABEL)).toBe(true);
-    expect(full).toMatch(/\$12\.99/);
-    const short = await answer(25);
-    const body = (t: string) => t.slice(EXTRACTIVE_LABEL.length);
-    expect(body(short).length).toBeLessThan(body(full).length);
-    expect(body(short).length).toBeLessThanOrEqual(25 * 4 + 2);
-    // Every word of the short answer comes from the passages (cut at a word boundary, marked).
-    const source = context.map((c) => c.text).join(' ');
-    for (const w of body(short).replace(/…\.?$/, '').split(/\s+/)) expect(source).toContain(w.replace(/[.…]+$/, ''));
+const money = (n: number) => `$${n.toFixed(2)}`;
+const sentencesOf = (t: string) => t.split(/(?<=[.!?])\s+(?=[A-Z(])/).map((s) => s.trim());
+
+describe('offline generator: catalog titles from their fields', () => {
+  // Every title of the catalog, asked three ways: the facts must be its own, never another title's.
+  const titled = data.catalog.filter((c) => data.index.match(c.title, 1)[0]?.item.id === c.id);
+
+  it('finds nearly every title by its own name', () => {
+    expect(titled.length / data.catalog.length).toBeGreaterThan(0.97);
+  });
+
+  it('prices and availability, with the stock count or release date', async () => {
+    for (const item of titled) {
+      const { text, looked, unsupported } = await ask(`How much is ${item.title}?`, { intent: 'price_availability', intentConfidence: 0.9 });
+      expect(text, item.title).toContain(money(item.priceUsd));
+      expect(text).toContain(item.title);
+      if (item.preorder) expect(text).toMatch(/preorder/);
+      else if (item.format !== 'ebook') expect(text).toContain(item.stock > 0 ? `${item.stock} cop` : 'out of stock');
+      expect(looked).toEqual([item.id]); // not retrieved: looked up and cited
+      expect(unsupported).toBe(false);
+    }
+  });
+
+  it('authors and age ratings when asked, without the price', async () => {
+    for (const item of titled.filter((_, i) => i % 3 === 0)) {
+      const a = await ask(`who wrote ${item.title.toLowerCase()}`, { intent: 'product_question', intentConfidence: 0.8 });
+      expect(a.text, item.title).toContain(item.author);
+      expect(a.text).not.toContain(money(item.priceUsd));
+      const r = await ask(`what is the age rating of ${item.title}?`, { intent: 'product_question', intentConfidence: 0.8 });
+      expect(r.text, item.title).toContain(`rated ${item.ageRating}`);
+    }
+  });
+
+  it('says what a box set holds', async () => {
+    for (const item of data.catalog.filter((c) => c.format === 'box set')) {
+      const { text } = await ask(`What's included in the ${item.title}?`, { intent: 'product_question', intentConfidence: 0.9 });
+      expect(text, item.title).toContain(item.description.split('. ')[0].replace(/\.$/, ''));
+    }
+  });
+
+  it('tells editions, formats and languages apart', async () => {
+    const jp = await ask('is there a japanese edition of spy x family vol 1? price?', { intent: 'price_availability', intentConfidence: 0.9 });
+    expect(jp.text).toMatch(/Japanese Edition\) is \$7\.99/);
+    const plain = await ask('price of spy x family volume one', { intent: 'price_availability', intentConfidence: 0.9 });
+    expect(plain.text).toMatch(/^Spy x Family, Vol\. 1 is \$9\.99/);
+    const fmt = await ask('Vinland Saga Deluxe 1 — what format is it?', { intent: 'product_question', intentConfidence: 0.9 });
+    expect(fmt.text).toMatch(/hardcover edition in English/);
+  });
+
+  it('answers a retrieved title from its record, and cites it', async () => {
+    const item = data.catalog.find((c) => c.preorder && c.releaseDate)!;
+    const doc = catalogDocument(item);
+    const { text, looked } = await ask(`when does ${item.title} come out`, { intent: 'price_availability', intentConfidence: 0.9, context: [{ id: item.id, title: item.title, text: doc.text }] });
+    expect(looked).toEqual([item.id]); // cited, and its whole record joins the grounding
+    const [y, m, d] = item.releaseDate!.split('-').map(Number);
+    expect(text).toContain(`${new Date(Date.UTC(y, m - 1, d)).toLocaleString('en-US', { month: 'long', timeZone: 'UTC' })} ${d}, ${y}`);
+    expect(text).toContain(`(From ${item.title}; ${EXTRACTIVE_NOTE}.)`);
   });
 });
 
-describe('extractive generator on catalog passages', () => {
-  it('answers a title with its price and availability, not the bare title', async () => {
-    const req: LlmRequest = {
-      system: '',
-      messages: [{ role: 'user', content: 'do you have one piece volume 3 in stock?' }],
-      maxTokens: 180,
-      tier: 'small',
-      context: [
-        { id: 'KB-SKU-0003', title: 'One Piece, Vol. 3', text: 'One Piece, Vol. 3\nManga by Eiichiro Oda. Volume 3.\nPrice: $9.99. In stock (4 copies).\nLuffy meets Usopp.' },
-        { id: 'KB-SKU-0005', title: 'One Piece, Vol. 5', text: 'One Piece, Vol. 5\nManga by Eiichiro Oda. Volume 5.\nPrice: $9.99. Out of stock.\nZoro fights.' },
-      ],
-    };
+describe('offline generator: shipping from the policy tables', () => {
+  const intl = data.policies.flatMap((b) => b.tables).find((t) => t.headers.length === 5)!;
+
+  it('answers each table row by a place it names, with standard and express price and time', async () => {
+    const cases: [string, string][] = [
+      ['Canada', 'Canada'],
+      ['mexico city', 'Mexico'],
+      ['England', 'United Kingdom'],
+      ['Portugal', 'European Union'],
+      ['South Korea', 'Japan'],
+      ['New Zealand', 'Australia'],
+      ['Chile', 'All other'],
+    ];
+    for (const [place, rowStart] of cases) {
+      const row = intl.rows.find((r) => r[0].startsWith(rowStart))!;
+      const { text } = await ask(`what does it cost to ship a parcel to ${place}, and how long?`, { intent: 'shipping_info', intentConfidence: 0.95 });
+      for (const cell of row.slice(1)) expect(text, place).toContain(cell.replace(/\s*\(.*$/, ''));
+    }
+  });
+
+  it('names US states, territories, military addresses and refused countries from their own lines', async () => {
+    expect((await ask('shipping to hawaii?', { intent: 'shipping_info', intentConfidence: 0.9 })).text).toMatch(/\$12\.99.*5–10 business days/);
+    expect((await ask('How long to ship to Texas?', { intent: 'shipping_info', intentConfidence: 0.9 })).text).toMatch(/Texas 3–5 business days/);
+    expect((await ask('overnight to ohio how much', { intent: 'shipping_info', intentConfidence: 0.9 })).text).toMatch(/^Overnight \(UPS Next Day Air\): \$29\.99/);
+    expect((await ask('can you deliver to Guam', { intent: 'shipping_info', intentConfidence: 0.9 })).text).toMatch(/7–14 business days/);
+    expect((await ask('do you ship to Iran?', { intent: 'shipping_info', intentConfidence: 0.9 })).text).toMatch(/don't ship/);
+  });
+
+  it('keeps the US rate out of an international answer', async () => {
+    const { text } = await ask('How much is shipping to Australia?', { intent: 'shipping_info', intentConfidence: 0.99 });
+    expect(text).toContain('$24.99');
+    expect(text).not.toContain('$4.99');
+  });
+});
+
+describe('offline generator: declines, handoffs and follow-ups', () => {
+  it('declines an out-of-scope message instead of summarising passages', async () => {
+    const context = [{ id: 'KB-SKU-0204', title: 'Tomorrow, and Tomorrow, and Tomorrow', text: 'Tomorrow, and Tomorrow, and Tomorrow\nBook by Gabrielle Zevin.' }];
+    const { text, unsupported } = await ask("What's the weather going to be like in Tokyo tomorrow?", { intent: 'oos', intentConfidence: 0.966, context });
+    expect(text).toBe(data.templateText.oos);
+    expect(unsupported).toBe(true);
+  });
+
+  it('hands a request for a person off, with contact details grounded in the FAQ', async () => {
+    const { text, unsupported, looked } = await ask('can i please talk to a real person', { intent: 'human_agent', intentConfidence: 0.9 });
+    expect(text).toContain('support@kitsunebooks.example');
+    expect(unsupported).toBe(true);
+    expect(looked).toEqual([data.config.handoffFaq]);
+  });
+
+  it('says it could not find what the store data does not hold, and hands off', async () => {
+    const { text, unsupported } = await ask('Do you offer gift wrapping?', { intent: 'purchase_help', intentConfidence: 0.9 });
+    expect(text).toContain(data.config.notFound);
+    expect(text).toContain('support@kitsunebooks.example');
+    expect(unsupported).toBe(true);
+  });
+
+  it('carries the title and the asked field from the earlier turn', async () => {
+    const v2 = await ask('and volume 2?', { history: ['How much is Berserk Deluxe Edition volume 1?'] });
+    expect(v2.text).toMatch(/^Berserk Deluxe Edition, Vol\. 2 is \$49\.99 and in stock \(7 copies\)/);
+    const who = await ask('who wrote it?', { history: ['is chainsaw man volume 3 in stock'] });
+    expect(who.text).toContain('Tatsuki Fujimoto');
+    const other = await ask('what about canada?', { intent: 'product_question', intentConfidence: 0.36, history: ['shipping cost to japan?'] });
+    expect(other.text).toMatch(/^Shipping to Canada: Standard \$14\.99/);
+    expect(other.text).not.toContain('$22.99');
+    const place = await ask('and how long does it take?', { intent: 'shipping_info', intentConfidence: 0.9, history: ['How much is shipping to Japan?'] });
+    expect(place.text).toContain('8–16 business days');
+  });
+
+  it('uses the resolved text of a follow-up when the edge sends it', async () => {
+    const { text } = await ask('is it in stock?', { resolved: { text: 'is Berserk Deluxe Edition volume 3 in stock?' } });
+    expect(text).toMatch(/Vol\. 3 is \$49\.99 and currently out of stock/);
+  });
+
+  it('never repeats a sentence and leaves no markdown', async () => {
+    for (const q of ['What payment methods do you accept?', 'How do I start a return?', 'Where is my order KB-48213?', 'What are your support hours?', 'Is there a weight surcharge on international orders?']) {
+      const { text } = await ask(q, { intent: 'purchase_help', intentConfidence: 0.7 });
+      const s = sentencesOf(text);
+      expect(new Set(s).size, q).toBe(s.length);
+      expect(text).not.toMatch(/\*\*|^#|\|/m);
+    }
+  });
+});
+
+describe('offline generator without store data', () => {
+  const plain = new ExtractiveGenerator();
+  const context = [
+    { id: 'p1', title: 'Shipping', text: 'Standard shipping within the US takes 3 to 5 business days and costs $4.99. Alaska and Hawaii shipping is a flat $12.99 and takes 5 to 9 business days.' },
+    { id: 'p2', title: 'Returns', text: 'Returns of damaged items are free within 14 days.' },
+  ];
+  it('quotes the best matching passage sentence within maxTokens', async () => {
     let text = '';
-    for await (const c of new ExtractiveGenerator().generate(req)) if (c.type === 'delta') text += c.text;
-    expect(text).toMatch(/One Piece, Vol\. 3: Price: \$9\.99\. In stock \(4 copies\)\./);
+    for await (const c of plain.generate({ system: '', messages: [{ role: 'user', content: 'shipping cost to alaska?' }], maxTokens: 300, tier: 'small', context })) if (c.type === 'delta') text += c.text;
+    expect(text).toMatch(/Alaska and Hawaii shipping is a flat \$12\.99/);
+    expect(text).not.toMatch(/Returns/);
+    let short = '';
+    for await (const c of plain.generate({ system: '', messages: [{ role: 'user', content: 'shipping cost to alaska?' }], maxTokens: 8, tier: 'small', context })) if (c.type === 'delta') short += c.text;
+    expect(short.replace(/ \(From.*$/, '').length).toBeLessThanOrEqual(8 * 4 + 2);
   });
 });

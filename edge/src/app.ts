@@ -1,7 +1,7 @@
 /**
  * The edge Worker's HTTP API (Hono): /v1/chat, /v1/classify, /v1/models, /v1/cache, /healthz.
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
 import { ChatRequest, MAX_BODY_BYTES, MAX_MESSAGE_CHARS, type ChatEvent, type ChatReply, type DoneEvent, type RouteEvent } from '../../shared/api/chat.ts';
@@ -93,15 +93,37 @@ app.post('/v1/classify', async (c) => {
   });
 });
 
-app.delete('/v1/cache', async (c) => {
+/** The admin key check of the cache routes: 401 without a key, 403 with another one. */
+function requireAdmin(c: Context<AppEnv>, what: string): void {
   const key = c.env.ADMIN_KEY;
   const auth = c.req.header('authorization') ?? '';
   if (!auth) throw new ApiError('UNAUTHORIZED', 'an admin key is required (Authorization: Bearer <key>)');
-  if (!key || !timingSafeEqual(auth.replace(/^Bearer\s+/i, ''), key)) throw new ApiError('FORBIDDEN', 'this key may not invalidate the cache');
+  if (!key || !timingSafeEqual(auth.replace(/^Bearer\s+/i, ''), key)) throw new ApiError('FORBIDDEN', `this key may not ${what}`);
+}
+
+async function adminCache(c: Context<AppEnv>, what: string) {
+  requireAdmin(c, what);
   const d = await edgeDeps(c.env);
   if (!d.cache) throw new ApiError('MODEL_UNAVAILABLE', 'the cache needs the embedder, which is not loaded');
-  const deleted = await d.cache.invalidate();
-  return c.json({ deleted });
+  return d.cache;
+}
+
+// DELETE /v1/cache: every entry; ?intent=<intent>: that intent's entries; /v1/cache/entries/<id>: one entry.
+app.delete('/v1/cache', async (c) => {
+  const intent = c.req.query('intent');
+  if (intent !== undefined && !/^[a-z0-9_-]{1,64}$/i.test(intent)) throw new ApiError('INVALID_REQUEST', 'intent must be 1-64 letters, digits, "_" or "-"');
+  const cache = await adminCache(c, 'invalidate the cache');
+  if (intent !== undefined) return c.json({ intent, deleted: (await cache.remove({ intent })).length });
+  return c.json({ deleted: await cache.invalidate() });
+});
+
+app.delete('/v1/cache/entries/:id', async (c) => {
+  const id = c.req.param('id');
+  if (id.length > 128) throw new ApiError('INVALID_REQUEST', 'an entry id is at most 128 characters');
+  const cache = await adminCache(c, 'delete cache entries');
+  const [deleted] = await cache.remove({ id });
+  if (!deleted) throw new ApiError('NOT_FOUND', `no cache entry ${id}`);
+  return c.json({ id, deleted: true });
 });
 
 app.post('/v1/chat', async (c) => {

@@ -2,27 +2,21 @@
  * Per-isolate state of the edge: models, routing rules, templates, entity extractor and the
  * semantic cache over D1 — built on the first request of an isolate and reused after.
  */
-import catalog from '../../domains/kitsune-books/kb/catalog.json';
-import faq from '../../domains/kitsune-books/kb/faq.json';
-import entityTerms from '../../domains/kitsune-books/entities.json';
-import routesJson from '../../domains/kitsune-books/routes.json';
-import templatesJson from '../../domains/kitsune-books/templates.json';
-import cacheConfig from '../../domains/kitsune-books/cache.json';
-import cacheAspects from '../../domains/kitsune-books/cache-aspects.json';
-import { AspectDetector } from '../../shared/cache/aspects.ts';
-import { parseCacheAspects } from '../../shared/cache/aspects-schema.ts';
-import type { CacheThresholds } from '../../shared/cache/semantic-cache.ts';
-import conversationJson from '../../domains/kitsune-books/conversation.json';
+import { bundledDomain } from './domain/bundled-domain.ts';
 import { dialogueEntitiesFor } from '../../shared/conversation/conversation-data.ts';
 import type { DialogueEntities } from '../../shared/conversation/dialogue-entities.ts';
 import { EntityExtractor } from '../../shared/cache/entities.ts';
-import { SemanticCache } from '../../shared/cache/semantic-cache.ts';
+import { SemanticCache, type CacheThresholds } from '../../shared/cache/semantic-cache.ts';
+import { AspectDetector } from '../../shared/cache/aspects.ts';
+import { parseCacheAspects } from '../../shared/cache/aspects-schema.ts';
 import { storeGazetteer } from '../../shared/cache/store-gazetteer.ts';
 import { parseIntentRoutes, type IntentRoutes } from '../../shared/routing/intent-routes.ts';
 import { D1CacheStorage } from './cache/d1-storage.ts';
 import { TemplateAnswers, type FaqEntry, type TemplatesFile } from '../../shared/answers/template-answers.ts';
 import type { EdgeEnv } from './env.ts';
 import { edgeModels, replaceModels, type EdgeModels, type ModelState } from './runtime/edge-models.ts';
+
+const { routes: routesJson, templates: templatesJson, faq, cache: cacheConfig, catalog, gazetteer, conversation, cacheAspects } = bundledDomain;
 
 export interface EdgeDeps {
   models: ModelState;
@@ -72,7 +66,7 @@ async function depsFor(env: EdgeEnv, models: ModelState, previous: EdgeDeps | nu
           modelVersion: models.models.embedderVersion,
           dimensions: models.models.dimensions,
           thresholds: cacheConfig.thresholds as CacheThresholds,
-          aspects: new AspectDetector(parseCacheAspects(cacheAspects, cacheableIntents(routes))),
+          aspects: new AspectDetector(parseCacheAspects(cacheAspects)),
           refreshMs: cacheConfig.refreshMs,
         });
   return {
@@ -80,15 +74,9 @@ async function depsFor(env: EdgeEnv, models: ModelState, previous: EdgeDeps | nu
     routes,
     templates,
     cache,
-    entities: previous?.entities ?? new EntityExtractor(storeGazetteer(entityTerms.term, catalog)),
-    dialogue: previous?.dialogue ?? dialogueEntitiesFor(entityTerms.term, catalog, conversationJson),
+    entities: previous?.entities ?? new EntityExtractor({ ...gazetteer, ...storeGazetteer(gazetteer.term ?? {}, catalog) }),
+    dialogue: previous?.dialogue ?? dialogueEntitiesFor(gazetteer.term ?? {}, catalog, conversation),
   };
-}
-
-function cacheableIntents(routes: IntentRoutes): string[] {
-  return Object.entries(routes.intents)
-    .filter(([, r]) => r.route === 'cacheable')
-    .map(([i]) => i);
 }
 
 /**

@@ -5,6 +5,8 @@
  *   embedder folder's), evaluates on test, prints one JSON object, writes reports/intent-<name>.html.
  * `npm run -s eval -- sts [--embedder <dir>] [--json]`: STS-B Spearman of the static embedder.
  * `npm run -s eval -- gate --candidate <dir | name@version> …`: the evaluation gate (regional/src/ops/gate/cli.ts).
+ * `npm run -s eval -- answers [--json] [--generator extractive|bedrock|openai] …`: the golden answer
+ *   set scored on the region's answers (scripts/eval/answers.ts, spawned: it runs the region).
  * `npm run -s eval -- dialogue [--json] …`: the store's dialogue set against the running tiers
  *   (scripts/eval/dialogue.ts, spawned: models/ never imports the runtimes).
  */
@@ -23,6 +25,7 @@ import { CLASSIFIER_FLAGS, classifierOverrides, cliArgs, loadAnyDataset } from '
 /** Subcommands that run the service's own code: spawned with their own flags, never imported (models/ is build time). */
 const FORWARDED: Record<string, string> = {
   gate: 'regional/src/ops/gate/cli.ts',
+  answers: 'scripts/eval/answers.ts',
   dialogue: 'scripts/eval/dialogue.ts',
 };
 
@@ -92,7 +95,7 @@ async function evalCommand(): Promise<void> {
     const result = { devSpearman: await stsSpearman(emb, loadStsb('dev')), testSpearman: await stsSpearman(emb, loadStsb('test')) };
     console.log(JSON.stringify(result, values.json ? undefined : null, values.json ? undefined : 2));
   } else {
-    console.error('usage: npm run -s eval -- intent --data <dir> [--json] [--peer] | sts [--json]');
+    console.error('usage: npm run -s eval -- intent --data <dir> [--json] [--peer] | sts [--json] | answers [--json] [--generator g]');
     process.exit(2);
   }
 }

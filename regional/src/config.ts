@@ -1,5 +1,6 @@
 /** The regional service's configuration, from environment variables (validated with zod). */
 import { z } from 'zod';
+import { DEFAULT_DOMAIN_DIR, domainModelDir } from './domain/pack-files.ts';
 
 const num = (d: number) => z.coerce.number().nonnegative().default(d);
 /** "input,output": USD per 1,000 tokens. */
@@ -102,6 +103,8 @@ export const RegionalConfig = z.object({
   DASHBOARD_RETENTION_HOURS: z.coerce.number().positive().default(7 * 24),
   /** The edge's GET /metrics (Prometheus text), read by the sampler for the edge's path mix; unset: none. */
   EDGE_METRICS_URL: z.string().url().optional(),
+  /** The domain pack served (domains/README.md); its domain.json names the classifier and embedder unless CLASSIFIER_MODEL / EMBEDDER_MODEL are set. */
+  SWITCHYARD_DOMAIN: z.string().min(1).default(DEFAULT_DOMAIN_DIR),
   /** Seeds the demo store knowledge base at startup (only documents whose content changed). */
   SEED_STORE_KB: z.enum(['true', 'false']).default('true'),
   /** Re-embeds, in the background after startup, chunks whose vectors came from another embedder. */
@@ -118,5 +121,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const hasAws = !!(env.AWS_ACCESS_KEY_ID || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_CONTAINER_CREDENTIALS_FULL_URI);
   const llm = r.data.LLM_BACKEND === 'auto' ? (hasAws ? 'bedrock' : 'extractive') : r.data.LLM_BACKEND;
-  return { ...r.data, LLM_BACKEND: llm };
+  // A chosen domain brings its own model folders, unless they are set explicitly.
+  const models = env.SWITCHYARD_DOMAIN
+    ? { CLASSIFIER_MODEL: env.CLASSIFIER_MODEL ?? domainModelDir(r.data.SWITCHYARD_DOMAIN, 'classifier'), EMBEDDER_MODEL: env.EMBEDDER_MODEL ?? domainModelDir(r.data.SWITCHYARD_DOMAIN, 'embedder') }
+    : {};
+  return { ...r.data, ...models, LLM_BACKEND: llm };
 }

@@ -2,7 +2,7 @@
  * Builds the regional service's parts from its configuration: store, models behind dynamic
  * batchers (or remote backends), the LLM behind a priority queue, metrics and fallbacks.
  */
-import { storeCatalog } from './domain/store-files.ts';
+import { domainPack } from './domain/pack-files.ts';
 import { loadModelFolder } from './inference/load-node.ts';
 import type { IntentPrediction } from '../../shared/models/intent-classifier.ts';
 import { BedrockTitanEmbedder } from './backends/bedrock-titan.ts';
@@ -10,6 +10,8 @@ import { KServeV2Embedder } from './backends/kserve-v2.ts';
 import type { Embedder } from './backends/types.ts';
 import { BEDROCK_DEFAULT_PRICING, type ResolvedConfig as RegionalConfig } from './config.ts';
 import { ExtractiveGenerator } from './generate/extractive.ts';
+import { loadStoreAnswerData } from './generate/structured/answer-data.ts';
+import { StoreAnswers } from './generate/structured/store-answers.ts';
 import { FallbackAnswers } from './generate/fallback-answers.ts';
 import { createRateLimiter, type KeyRateLimiter } from './http/rate-limit.ts';
 import { DynamicBatcher, type Lane } from './inference/batcher.ts';
@@ -206,7 +208,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
       pricing,
     });
   } else {
-    inner = new ExtractiveGenerator();
+    inner = new ExtractiveGenerator(new StoreAnswers(loadStoreAnswerData()));
   }
   const generatorVersion = config.LLM_BACKEND === 'extractive' ? 'builtin' : 'remote';
   const llm = new PriorityQueueBackend(new MeteredBackend(inner, metrics, generatorVersion), { concurrency: config.LLM_CONCURRENCY, maxWaitMs: config.LLM_TOTAL_TIMEOUT_MS });
@@ -221,10 +223,10 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
 
   const store = await openStore(config.DATABASE_URL, { dimensions: embedder.dimensions, embeddingVersion: embedder.name });
   if (config.SEED_STORE_KB === 'true') {
-    const seeded = await seedStoreKb(store, embedder);
+    const seeded = await seedStoreKb(store, embedder, { pack: domainPack(config.SWITCHYARD_DOMAIN) });
     log(`store knowledge base: ${JSON.stringify(seeded)}`);
   }
-  const titles = storeCatalog().map((t) => t.title);
+  const titles = domainPack(config.SWITCHYARD_DOMAIN).catalog.map((t) => t.title);
   const fallbackAnswers = new FallbackAnswers(store, { onStoreError: () => metrics.fallbacks.inc({ kind: 'fallback_answers_store' }) });
   const rateLimiter = createRateLimiter(config, () => metrics.fallbacks.inc({ kind: 'rate_limit_redis' }), log);
   const stopBackground = new AbortController();

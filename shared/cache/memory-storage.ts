@@ -27,6 +27,13 @@ export class MemoryCacheStorage implements CacheStorage {
     return n;
   }
 
+  async remove(which: { id: string } | { intent: string }): Promise<string[]> {
+    const ids = [...this.entries.values()].filter((e) => ('id' in which ? e.id === which.id : e.intent === which.intent)).map((e) => e.id);
+    for (const id of ids) this.entries.delete(id);
+    if (ids.length) this.epochValue++;
+    return ids;
+  }
+
   async epoch(): Promise<number> {
     return this.epochValue;
   }

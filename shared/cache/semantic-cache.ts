@@ -39,8 +39,10 @@ export interface CacheStorage {
   put(entry: CacheEntry): Promise<void>;
   /** Deletes every entry and bumps the epoch; returns how many entries were removed. */
   clear(): Promise<number>;
-  /** A counter bumped by every clear(), so other isolates notice invalidation. */
+  /** A counter bumped by every clear() and remove(), so other isolates notice invalidation. */
   epoch(): Promise<number>;
+  /** Deletes the entry with this id, or every entry of this intent, and bumps the epoch; returns the ids removed. */
+  remove(which: { id: string } | { intent: string }): Promise<string[]>;
 }
 
 export interface CacheThresholds {
@@ -214,6 +216,20 @@ export class SemanticCache {
     this.addToIndex(entry);
     this.answers.set(entry.id, { question: entry.question, answer: entry.answer, sources: entry.sources });
     return entry;
+  }
+
+  /**
+   * Deletes one entry (a wrong answer an operator found) or every entry of an intent (after its
+   * policy changed). Other isolates rebuild their index when they see the epoch move.
+   */
+  async remove(which: { id: string } | { intent: string }): Promise<string[]> {
+    const ids = await this.storage.remove(which);
+    for (const id of ids) {
+      this.index.remove(id);
+      this.answers.delete(id);
+    }
+    this.knownEpoch = await this.storage.epoch();
+    return ids;
   }
 
   async invalidate(): Promise<number> {

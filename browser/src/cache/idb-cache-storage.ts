@@ -101,6 +101,21 @@ export class IdbCacheStorage implements CacheStorage {
     return n;
   }
 
+  /** Deletes one entry or every entry of an intent (the page's own cache follows the edge's admin deletions) and bumps the epoch. */
+  async remove(which: { id: string } | { intent: string }): Promise<string[]> {
+    const tx = this.db.transaction([ENTRIES, META], 'readwrite');
+    const store = tx.objectStore(ENTRIES);
+    const rows = (await done(store.getAll())) as StoredEntry[];
+    const ids = rows.filter((r) => ('id' in which ? r.id === which.id : r.intent === which.intent)).map((r) => r.id);
+    for (const id of ids) store.delete(id);
+    if (ids.length) {
+      const meta = tx.objectStore(META);
+      meta.put((((await done(meta.get('epoch'))) as number | undefined) ?? 0) + 1, 'epoch');
+    }
+    await finished(tx);
+    return ids;
+  }
+
   async epoch(): Promise<number> {
     const tx = this.db.transaction(META, 'readonly');
     return ((await done(tx.objectStore(META).get('epoch'))) as number | undefined) ?? 0;

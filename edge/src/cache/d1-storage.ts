@@ -91,6 +91,21 @@ export class D1CacheStorage implements CacheStorage {
     return n;
   }
 
+  async remove(which: { id: string } | { intent: string }): Promise<string[]> {
+    await ensureMigrated(this.d1);
+    const where = 'id' in which ? eq(cacheEntries.id, which.id) : eq(cacheEntries.intent, which.intent);
+    const rows = await this.db.select({ id: cacheEntries.id }).from(cacheEntries).where(where);
+    if (!rows.length) return [];
+    await this.db.batch([
+      this.db.delete(cacheEntries).where(where),
+      this.db
+        .insert(cacheMeta)
+        .values({ key: 'epoch', value: 1 })
+        .onConflictDoUpdate({ target: cacheMeta.key, set: { value: sql`${cacheMeta.value} + 1` } }),
+    ]);
+    return rows.map((r) => r.id);
+  }
+
   async epoch(): Promise<number> {
     await ensureMigrated(this.d1);
     const [row] = await this.db.select({ value: cacheMeta.value }).from(cacheMeta).where(eq(cacheMeta.key, 'epoch'));

@@ -1,10 +1,15 @@
 /**
  * A small chat page served by the edge at `/`, talking to `/v1/chat` (server-side inference). The
- * on-device widget (browser/) replaces it where the browser can run the models itself.
+ * on-device widget (browser/) replaces it where the browser can run the models itself. Titled with
+ * the bundled domain pack's display name.
  */
+import { bundledDomain } from '../domain/bundled-domain.ts';
+
+const NAME = bundledDomain.displayName.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
 export const CHAT_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Kitsune Books assistant — Switchyard</title>
+<title>${NAME} assistant — Switchyard</title>
 <style>
 body{font:16px/1.45 system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;color:#222}
 #log{border:1px solid #ddd;border-radius:8px;padding:1rem;min-height:16rem}
@@ -12,10 +17,10 @@ body{font:16px/1.45 system-ui,sans-serif;max-width:44rem;margin:2rem auto;paddin
 .msg span{display:inline-block;padding:.4rem .7rem;border-radius:8px;max-width:85%;white-space:pre-wrap;text-align:left}
 .meta{font-size:12px;color:#777}form{display:flex;gap:.5rem;margin-top:1rem}input{flex:1;padding:.5rem;font:inherit}
 </style></head><body>
-<h1>Kitsune Books assistant</h1>
+<h1>${NAME} assistant</h1>
 <p class="meta">Classified at the edge; templates and cache hits never reach an LLM. Each answer shows its path.</p>
 <div id="log" aria-live="polite"></div>
-<form id="f"><input id="q" autocomplete="off" placeholder="Ask about shipping, returns, a title…" aria-label="message"><button>Send</button></form>
+<form id="f"><input id="q" autocomplete="off" placeholder="Ask a question…" aria-label="message"><button>Send</button></form>
 <script type="module">
 const log = document.getElementById('log'), q = document.getElementById('q');
 const sessionId = crypto.randomUUID();

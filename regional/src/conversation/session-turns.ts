@@ -5,7 +5,7 @@
  * logs). Refuses to fail a request: callers time these out and answer single-turn instead.
  */
 import type { GenerateRequest } from '../../../shared/api/chat.ts';
-import { redactPii } from '../generate/pii.ts';
+import { redactPii } from '../../../shared/privacy/pii.ts';
 import type { PipelineResult } from '../generate/pipeline.ts';
 import type { LlmMessage } from '../llm/types.ts';
 import type { Store } from '../store/types.ts';

@@ -1,45 +1,33 @@
 /**
- * The generator used when no LLM is configured: it answers from the top reranked passages by
- * quoting the sentences that best match the question, clearly labelled as such, so the service
- * works offline and still says something grounded and useful.
+ * The generator used when no LLM is configured. With the store's answer data it answers from
+ * structured facts (catalog fields, policy tables) or quotes the best retrieved passage, declines
+ * what is out of scope and hands off what the passages do not support (structured/store-answers.ts);
+ * without it, it quotes the best passage. One short answer, no repeated sentence, no markdown,
+ * its sources named in a closing note that also says no AI model was used. It tells the pipeline
+ * (meta `unsupported`) when the answer is a decline, a handoff or a "could not find": such an
+ * answer is never cached.
  */
 import type { LlmBackend, LlmChunk, LlmRequest } from '../llm/types.ts';
-import { splitSentences } from './guardrails.ts';
+import { GENERATOR_NOTE } from './guardrails.ts';
+import { SentencePicker } from './structured/passage-sentences.ts';
+import type { StoreAnswer, StoreAnswers } from './structured/store-answers.ts';
 
-export const EXTRACTIVE_LABEL = 'From our store information (automatic summary, no AI model was used): ';
-
-const STOP = new Set(
-  'a an the and or but if of to in on at for with by from is are was were be been do does did can could would should will i you we my your our it its this that these those what which who how when where why me us there their about as any some have has had not no yes please tell know get'.split(' '),
-);
-
-function terms(s: string): string[] {
-  return s
-    .toLowerCase()
-    .normalize('NFKD')
-    .replace(/[^\p{L}\p{N}$.]+/gu, ' ')
-    .split(' ')
-    .map((w) => w.replace(/^\.+|\.+$/g, ''))
-    .filter((w) => w && !STOP.has(w));
-}
+/** The closing note's words; the grounding check leaves a sentence holding GENERATOR_NOTE out. */
+export const EXTRACTIVE_NOTE = `automatic answer, ${GENERATOR_NOTE}`;
+const NOT_FOUND = "I couldn't find that in the information I have.";
 
 /** About 4 characters per token, as LLM tokenizers average on English text. */
 const estimateTokens = (s: string) => Math.ceil(s.length / 4);
 
-/**
- * The best sentences that fit the request's output limit (the per-intent maxTokens), in score
- * order; the first is always kept, cut at a word boundary when it alone is too long.
- */
-function withinTokens<T extends { text: string }>(sentences: T[], maxTokens: number): T[] {
-  if (!(maxTokens > 0) || sentences.length === 0) return sentences;
-  const out: T[] = [];
+/** The sentences that fit the output limit (the per-intent maxTokens); the first is always kept, cut at a word when too long. */
+function withinTokens(sentences: string[], maxTokens: number): string[] {
+  if (!(maxTokens > 0)) return sentences;
+  const out: string[] = [];
   let used = 0;
   for (const s of sentences) {
-    const n = estimateTokens(s.text) + 1;
+    const n = estimateTokens(s) + 1;
     if (used + n > maxTokens) {
-      if (out.length === 0) {
-        const cut = s.text.slice(0, maxTokens * 4).replace(/\s+\S*$/, '');
-        out.push({ ...s, text: `${cut}…` });
-      }
+      if (out.length === 0) out.push(`${s.slice(0, maxTokens * 4).replace(/\s+\S*$/, '')}…`);
       break;
     }
     out.push(s);
@@ -50,43 +38,28 @@ function withinTokens<T extends { text: string }>(sentences: T[], maxTokens: num
 
 export class ExtractiveGenerator implements LlmBackend {
   readonly name = 'extractive';
+  private readonly plain = new SentencePicker(() => 1);
 
-  constructor(private readonly maxSentences = 3) {}
+  constructor(private readonly answers?: StoreAnswers) {}
+
+  /** The answer to a request, before it is streamed (also used by tests and the benchmark). */
+  answer(req: LlmRequest): StoreAnswer {
+    const users = req.messages.filter((m) => m.role === 'user').map((m) => m.content);
+    const question = req.resolved?.text ?? users.at(-1) ?? '';
+    const passages = req.context ?? [];
+    if (this.answers) return this.answers.answer({ question, history: users.slice(0, -1), intent: req.intent, confidence: req.intentConfidence, passages });
+    const q = this.plain.pick(question, passages);
+    return q && q.coverage > 0 ? { kind: 'quote', sentences: q.sentences, sources: [q.passage.title ?? q.passage.id] } : { kind: 'not-found', sentences: [NOT_FOUND], sources: [] };
+  }
 
   async *generate(req: LlmRequest): AsyncGenerator<LlmChunk> {
-    const question = req.resolved?.text ?? req.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '';
-    const q = new Set(terms(question));
-    const scored: { text: string; core: string; score: number; order: number }[] = [];
-    (req.context ?? []).forEach((p, rank) => {
-      const lines = splitSentences(p.text.replace(/^#+\s.*$/gm, ' ').replace(/\|/g, ' '));
-      lines.forEach((s, i) => {
-        const t = terms(s);
-        if (t.length < 3) return;
-        const overlap = t.filter((w) => q.has(w)).length;
-        // Earlier passages (better reranked) and denser matches first.
-        const score = overlap / Math.sqrt(t.length) + 0.3 / (rank + 1);
-        let text = s.trim().replace(/^[-*]\s*/, '');
-        if (text.endsWith('?')) return; // a question (an FAQ heading) is not an answer
-        // A catalog line such as "Price: $9.99." means nothing without its title.
-        if (p.id.startsWith('KB-SKU-') && p.title && i > 0 && !text.toLowerCase().includes(p.title.toLowerCase().slice(0, 12))) text = `${p.title}: ${text}`;
-        // ...and a bare title says nothing either: it comes with its price and availability.
-        if (p.id.startsWith('KB-SKU-') && i === 0) {
-          const offer = /^Price: .*$/m.exec(p.text)?.[0];
-          if (offer) text = `${text.replace(/[.]$/, '')}: ${offer}`;
-        }
-        if (overlap > 0) scored.push({ text, core: s.trim(), score, order: rank * 1000 + i });
-      });
-    });
-    scored.sort((a, b) => b.score - a.score);
-    // A sentence already said inside a better one (a price line inside its title's offer) goes.
-    for (let i = scored.length - 1; i >= 0; i--) if (scored.some((o, j) => j < i && o.text.includes(scored[i].core))) scored.splice(i, 1);
-    const picked = withinTokens(scored.slice(0, this.maxSentences), req.maxTokens).sort((a, b) => a.order - b.order);
-    const body = picked.length
-      ? picked.map((s) => (/[.!?…]$/.test(s.text) ? s.text : `${s.text}.`)).join(' ')
-      : "I couldn't find that in our store information. A person from our team can help at support@kitsunebooks.example.";
-    const text = EXTRACTIVE_LABEL + body.replace(/\*\*/g, '');
-    yield { type: 'meta', model: 'extractive' };
-    for (const piece of text.match(/\S+\s*/g) ?? []) yield { type: 'delta', text: piece };
+    const a = this.answer(req);
+    const unique = [...new Set(a.sentences.map((s) => s.trim()).filter(Boolean))];
+    const body = withinTokens(unique, req.maxTokens).join(' ');
+    const note = a.kind === 'decline' ? '' : ` (${a.sources.length ? `From ${a.sources.join('; ')}; ` : ''}${a.kind === 'handoff' || a.kind === 'not-found' ? EXTRACTIVE_NOTE.replace(/^a/, 'A') : EXTRACTIVE_NOTE}.)`;
+    const unsupported = a.kind === 'decline' || a.kind === 'handoff' || a.kind === 'not-found';
+    yield { type: 'meta', model: 'extractive', ...(unsupported ? { unsupported } : {}), ...(a.lookedUp?.length ? { passages: a.lookedUp } : {}) };
+    for (const piece of `${body}${note}`.match(/\S+\s*/g) ?? []) yield { type: 'delta', text: piece };
     yield { type: 'usage', inputTokens: 0, outputTokens: 0 };
   }
 }

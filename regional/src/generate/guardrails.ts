@@ -75,3 +75,35 @@ function ungrounded(sentence: string, g: string, prices: Set<string>, urls: stri
   }
   return null;
 }
+
+/** Words a generator's own closing note holds: such a sentence is a note, not a claim. */
+export const GENERATOR_NOTE = 'no AI model was used';
+
+const STOP_WORDS = new Set(
+  'a an the and or but if of to in on at for with by from is are was were be been it its this that these those you your we our us i my me can could will would do does did not no yes as so any all there their they them than then about into up out over also just only per each has have had which what when where who how'.split(' '),
+);
+const numbersOf = (s: string) => (s.replace(/(\d),(?=\d{3}\b)/g, '$1').match(/\d+(?:\.\d+)?/g) ?? []).map((n) => String(Number(n)));
+const wordsOf = (s: string) => (s.toLowerCase().normalize('NFKD').match(/\p{L}{3,}/gu) ?? []).filter((w) => !STOP_WORDS.has(w));
+
+/**
+ * Whether the grounding text supports a sentence: every number in it appears in the grounding,
+ * and so do at least half of its content words. Stricter than checkGrounding (which looks at
+ * prices, ids, URLs and titles only), looser than an entailment model: a paraphrase that keeps
+ * the facts' words passes, a sentence about something else does not.
+ */
+export function sentenceSupported(sentence: string, grounding: string): boolean {
+  const nums = new Set(numbersOf(grounding));
+  if (!numbersOf(sentence).every((n) => nums.has(n))) return false;
+  const words = wordsOf(sentence);
+  if (!words.length) return true;
+  const have = new Set(wordsOf(grounding));
+  return words.filter((w) => have.has(w)).length * 2 >= words.length;
+}
+
+/** True when every sentence of the answer (a generator's note aside) passes checkGrounding and sentenceSupported. */
+export function answerGrounded(answer: string, grounding: string, titles: string[] = []): boolean {
+  if (checkGrounding(answer, grounding, titles).removed.length) return false;
+  return splitSentences(answer)
+    .filter((s) => /\p{L}/u.test(s) && !s.includes(GENERATOR_NOTE))
+    .every((s) => sentenceSupported(s, grounding));
+}

@@ -18,6 +18,7 @@ import { conversationFor } from '../conversation/history.ts';
 import type { LlmBackend, LlmMessage, LlmRequest } from '../llm/types.ts';
 import type { ChunkHit } from '../store/types.ts';
 import type { FallbackAnswers } from './fallback-answers.ts';
+import { answerGrounded } from './guardrails.ts';
 import { BUILTIN_LLM_SETTINGS, type LlmSettings } from './prompt.ts';
 import { classifyStage, type Prediction } from './stages/classify.ts';
 import { fallbackStage, isClean, isUsable } from './stages/fallback.ts';
@@ -111,6 +112,7 @@ export async function* generatePipeline(
     tier,
     priority,
     context: screened.passages.map((p) => ({ id: p.documentId, title: p.title, text: p.text })),
+    ...(pred ? { intent: pred.intent, intentConfidence: pred.confidence } : {}),
   };
   const generation = { request: { ...llmReq }, grounding: screened.grounding };
   const events = eventsFor(req, deps, run, pred, ctx.traceId, screened.sources, !!reranked);
@@ -119,8 +121,10 @@ export async function* generatePipeline(
   const gen = yield* generateStage(llmReq, deps, run, guard, { signal: ctx.signal, routeEvent: (g) => events.route('llm', g) });
   const usage = usageOf(gen.usage, (deps.pricing ?? deps.llm.pricing)?.[tier]);
 
+  for (const p of gen.passages ?? []) if (!screened.sources.some((x) => x.id === p.id)) screened.sources.push({ id: p.id, title: p.title ?? p.id });
   if (gen.routed && isUsable(gen.sent)) {
-    const clean = isClean(run.fallbacks);
+    // Remembered and cacheable only when clean and grounded (no wrong answer is cached).
+    const clean = isClean(run.fallbacks) && !gen.unsupported && answerGrounded(gen.sent, guard.groundingText, deps.titles);
     if (clean) deps.fallbackAnswers.remember(pred?.intent, { question: req.message, text: gen.sent, sources: screened.sources.map((s) => s.id), at: Date.now() });
     const done = events.done(usage);
     done.data.cacheable = clean;

@@ -30,12 +30,20 @@ export interface LlmRequest {
   resolved?: { text: string; entities?: { kind: string; value: string }[] };
   /** Scheduling class for `PriorityQueueBackend` (purchase flow high, chitchat low); default normal. */
   priority?: LlmPriority;
+  /** The message's intent and its confidence, as classified (the offline generator answers by them). */
+  intent?: string;
+  intentConfidence?: number;
 }
 
 export type LlmChunk =
   | { type: 'delta'; text: string }
   | { type: 'usage'; inputTokens: number; outputTokens: number; cacheReadTokens?: number; cacheWriteTokens?: number }
-  | { type: 'meta'; model: string; region?: string };
+  /**
+   * `unsupported`: the generator could not ground an answer (a decline, a handoff, "not found"), so
+   * it must not be cached. `passages`: store records the generator looked up itself (the offline
+   * generator's catalog and policy lookups); they join the grounding and the cited sources.
+   */
+  | { type: 'meta'; model: string; region?: string; unsupported?: boolean; passages?: { id: string; title?: string; text: string }[] };
 
 /** USD per 1,000 tokens by tier, for the cost estimate recorded with usage. */
 export type LlmPricing = Record<LlmRequest['tier'], { in: number; out: number }>;

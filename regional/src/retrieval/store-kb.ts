@@ -6,6 +6,7 @@
  * ones whose content hash changed and deletes KB documents that are gone from the files.
  */
 import { policySectionsOf, slugify, type CatalogItem, type FaqEntry, type PolicySection } from '../../../shared/domain/store-kb.ts';
+import type { DomainPack, KbSection } from '../../../shared/domain/pack-check.ts';
 import { STORE_KB_DIR, storeCatalog, storeFaq, storePolicies } from '../domain/store-files.ts';
 import type { Store } from '../store/types.ts';
 import type { Embedder } from './embedder.ts';
@@ -61,7 +62,21 @@ export function faqDocument(entry: FaqEntry): IngestInput {
 }
 
 export async function loadStoreKb(dir = STORE_KB_DIR): Promise<IngestInput[]> {
-  const docs = [...storeCatalog(dir).map(catalogDocument), ...storePolicies(dir).map(policyDocument), ...storeFaq(dir).map(faqDocument)];
+  return uniqueIds([...storeCatalog(dir).map(catalogDocument), ...storePolicies(dir).map(policyDocument), ...storeFaq(dir).map(faqDocument)]);
+}
+
+/** A section of one of a domain pack's kb/*.md files (`<stem>#<slug>`; kitsune-books' policies.md gives the ids above). */
+function sectionDocument(s: KbSection): IngestInput {
+  const slug = s.id.slice(s.id.indexOf('#') + 1);
+  return { id: s.id, title: s.title, text: s.text, source: STORE_KB_SOURCE, url: `${s.file.replace(/^kb\//, '')}#${slug}`, metadata: { kind: 'policy' } };
+}
+
+/** A validated domain pack's knowledge base as documents: catalog titles, kb/*.md sections, FAQ entries. */
+export function packKbDocuments(pack: DomainPack): IngestInput[] {
+  return uniqueIds([...pack.catalog.map(catalogDocument), ...pack.sections.map(sectionDocument), ...pack.faq.map(faqDocument)]);
+}
+
+function uniqueIds(docs: IngestInput[]): IngestInput[] {
   const seen = new Set<string>();
   for (const d of docs) {
     if (seen.has(d.id)) throw new Error(`store KB has two documents with id ${d.id}`);
@@ -78,10 +93,11 @@ export interface SeedReport {
   chunks: number;
 }
 
-export async function seedStoreKb(store: Store, embedder: Embedder, opts: IngestOptions & { dir?: string } = {}): Promise<SeedReport> {
+/** Ingests the knowledge base of `pack` (else the kb/ folder `dir`, else the default store's). */
+export async function seedStoreKb(store: Store, embedder: Embedder, opts: IngestOptions & { dir?: string; pack?: DomainPack } = {}): Promise<SeedReport> {
   checkEmbedderFits(store, embedder);
-  const { dir, ...ingestOpts } = opts;
-  const docs = await loadStoreKb(dir);
+  const { dir, pack, ...ingestOpts } = opts;
+  const docs = pack ? packKbDocuments(pack) : await loadStoreKb(dir);
   const existing = new Map((await store.listDocuments(STORE_KB_SOURCE)).map((d) => [d.id, d.contentHash]));
   const report: SeedReport = { documents: docs.length, ingested: 0, unchanged: 0, deleted: 0, chunks: 0 };
   for (const doc of docs) {

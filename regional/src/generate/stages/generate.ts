@@ -26,6 +26,10 @@ export interface Generation {
   /** Which generator answered, e.g. "bedrock:claude-haiku@eu-west-1" or "extractive". */
   generator: string;
   usage?: LlmUsage;
+  /** The generator said it could not ground an answer (never cached). */
+  unsupported?: boolean;
+  /** Store records the generator looked up itself (cited as sources, part of the grounding). */
+  passages?: { id: string; title?: string; text: string }[];
 }
 
 export async function* generateStage(
@@ -58,7 +62,14 @@ export async function* generateStage(
       const next = await Promise.race([iter.next(), aborted]);
       if (next.done) break;
       const chunk = next.value;
-      if (chunk.type === 'meta') out.generator = chunk.model === 'extractive' ? 'extractive' : `${deps.llm.name}:${chunk.model}${chunk.region ? `@${chunk.region}` : ''}`;
+      if (chunk.type === 'meta') {
+        out.generator = chunk.model === 'extractive' ? 'extractive' : `${deps.llm.name}:${chunk.model}${chunk.region ? `@${chunk.region}` : ''}`;
+        if (chunk.unsupported) out.unsupported = true;
+        if (chunk.passages?.length) {
+          out.passages = chunk.passages;
+          for (const p of chunk.passages) guard.addGrounding(`${p.title ?? ''}\n${p.text}`);
+        }
+      }
       else if (chunk.type === 'usage') out.usage = chunk;
       else if (chunk.type === 'delta') {
         if (!out.routed) {

@@ -14,9 +14,18 @@ export class SentenceGuard {
 
   constructor(
     private readonly mode: 'sentence' | 'off',
-    private readonly grounding: string,
+    private grounding: string,
     private readonly titles: string[],
   ) {}
+
+  /** Text the answer may also be grounded in (records the generator looked up itself, before its first token). */
+  addGrounding(text: string): void {
+    this.grounding += `\n${text}`;
+  }
+
+  get groundingText(): string {
+    return this.grounding;
+  }
 
   /** The text that may be sent now (all of it when off; else the complete sentences that passed). */
   push(text: string): string[] {

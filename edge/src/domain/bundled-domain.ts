@@ -1,0 +1,31 @@
+/**
+ * The domain pack this Worker was built with (domains/README.md): routing rules, templates, FAQ,
+ * gazetteer, cache thresholds and the bytes of its model folders. The import `switchyard-domain`
+ * is resolved at build time through tsconfig `paths`: edge/tsconfig.json names the default pack's
+ * module (default-domain.ts); `SWITCHYARD_DOMAIN=<dir>` makes scripts/edge-process.ts generate
+ * another pack's module and point wrangler at it with `--tsconfig`. Nothing is read at run time.
+ */
+import type { FaqEntry, TemplatesFile } from '../../../shared/answers/template-answers.ts';
+import type { Gazetteer } from '../../../shared/cache/entities.ts';
+import type { CatalogTitle } from '../../../shared/cache/store-gazetteer.ts';
+import { domain } from 'switchyard-domain';
+import type { BundledFolder } from '../runtime/bundled-models.ts';
+
+export interface BundledDomain {
+  name: string;
+  displayName: string;
+  /** domain.json's intents as routing rules (checked with parseIntentRoutes against the classifier's labels). */
+  routes: { domain: string; intents: Record<string, unknown> };
+  templates: TemplatesFile;
+  faq: FaqEntry[];
+  gazetteer: Gazetteer;
+  catalog: CatalogTitle[];
+  cache: { thresholds: { hit: number; stale: number }; refreshMs: number };
+  /** conversation.json (checked with zod where the edge builds its dialogue extractor). */
+  conversation: unknown;
+  /** cache-aspects.json (checked with zod where the edge builds its cache). */
+  cacheAspects: unknown;
+  models: { classifier: BundledFolder; embedder: BundledFolder };
+}
+
+export const bundledDomain: BundledDomain = domain;

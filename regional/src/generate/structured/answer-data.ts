@@ -1,0 +1,111 @@
+/**
+ * What the offline generator answers from, loaded once and validated: the catalog, policies.md
+ * parsed into blocks of tables and items, the FAQ, the decline and handoff texts of
+ * templates.json, and the domain's answers.json (place aliases, cue words, edition words,
+ * synonyms). Refuses a domain whose answers.json does not parse, or whose aliases point at a
+ * destination the policies never name.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { CatalogItem, FaqEntry } from '../../../../shared/domain/store-kb.ts';
+import { STORE_DIR, storeCatalog, storeFaq } from '../../domain/store-files.ts';
+import { CatalogIndex } from './catalog-match.ts';
+import { parsePolicies, type PolicyBlock } from './policy-tables.ts';
+import { contentTokens, normalize } from './text.ts';
+
+const words = z.array(z.string().min(1).max(64)).max(200);
+
+export const AnswersFile = z
+  .object({
+    about: z.string().optional(),
+    notFound: z.string().min(1).max(300),
+    handoff: z.string().min(1).max(300),
+    /** Destination named in the policies → places (entity values) that fall under it. */
+    placeAliases: z.record(z.string().min(2), words),
+    /** The policies' label for every other destination (a table row). */
+    otherPlaces: z.string().min(2),
+    shippingCues: words,
+    fieldCues: z.object({ price: words, stock: words, release: words, author: words, age: words, format: words, language: words, contents: words }).strict(),
+    editionWords: words,
+    /** A word or phrase of a question → the word the store's texts use for it. */
+    synonyms: z.record(z.string().min(1).max(64), z.string().min(1).max(64)).default({}),
+    /** FAQ ids that answer an intent when nothing more specific matches (e.g. order help: where tracking is, the guest lookup). */
+    intentDefaults: z.record(z.string().min(1).max(64), z.array(z.string().min(1)).min(1).max(4)).default({}),
+    /** Policy sections (document ids) each intent's answers come from: passages of the message's intent rank first. */
+    intentSections: z.record(z.string().min(1).max(64), z.array(z.string().min(1))).default({}),
+    /** Phrases asking for a person: the answer is the handoff. */
+    handoffCues: words.default([]),
+    /** The FAQ entry whose answer holds the contact details the handoff line names (its grounding). */
+    handoffFaq: z.string().min(1),
+  })
+  .strict();
+export type AnswersFile = z.infer<typeof AnswersFile>;
+export type CatalogField = keyof AnswersFile['fieldCues'];
+
+const Templates = z.object({ intents: z.record(z.string(), z.object({ variants: z.array(z.object({ when: z.array(z.string()), text: z.string() })) })) });
+
+export interface StoreAnswerData {
+  config: AnswersFile;
+  catalog: CatalogItem[];
+  catalogIds: Set<string>;
+  index: CatalogIndex;
+  policies: PolicyBlock[];
+  faq: FaqEntry[];
+  /** The text of each template intent that has no cue words (oos: the decline, human_agent: the handoff). */
+  templateText: Record<string, string>;
+  /** Every policy block's items and every FAQ entry as a passage, for the lookup when retrieval missed. */
+  lookupPassages: { id: string; title: string; text: string }[];
+  /** The intent each passage id answers (FAQ entries by their intent, policy sections by intentSections). */
+  intentOf: Map<string, string>;
+  /** Every word the store's texts use (a question of none of them is not about the store). */
+  vocabulary: Set<string>;
+}
+
+export function buildStoreAnswerData(parts: { config: unknown; catalog: CatalogItem[]; policiesMarkdown: string; faq: FaqEntry[]; templates: unknown }): StoreAnswerData {
+  const config = AnswersFile.parse(parts.config);
+  const policies = parsePolicies(parts.policiesMarkdown);
+  const labels = policies.flatMap((b) => [b.path.at(-1) ?? '', ...b.tables.flatMap((t) => t.rows.map((r) => r[0]))]).map(normalize);
+  const all = normalize(policies.flatMap((b) => [...b.items, ...b.path]).join(' '));
+  const faqIds = new Set(parts.faq.map((f) => f.id));
+  for (const id of [...Object.values(config.intentDefaults).flat(), config.handoffFaq]) if (!faqIds.has(id)) throw new Error(`answers.json names ${id}, which faq.json does not hold`);
+  const sectionIds = new Set(policies.map((b) => b.documentId));
+  for (const id of Object.values(config.intentSections).flat()) if (!sectionIds.has(id)) throw new Error(`answers.json names ${id}, which policies.md does not have`);
+  for (const dest of [...Object.keys(config.placeAliases), config.otherPlaces]) {
+    const d = normalize(dest);
+    if (!labels.some((l) => l.includes(d)) && !all.includes(d)) throw new Error(`answers.json names "${dest}", which the policies never name`);
+  }
+  const templates = Templates.parse(parts.templates);
+  const templateText: Record<string, string> = {};
+  for (const [intent, t] of Object.entries(templates.intents)) {
+    const fallback = t.variants.find((v) => v.when.length === 0);
+    if (fallback) templateText[intent] = fallback.text;
+  }
+  return {
+    config,
+    catalog: parts.catalog,
+    catalogIds: new Set(parts.catalog.map((c) => c.id)),
+    index: new CatalogIndex(parts.catalog, new Set(config.editionWords.map(normalize))),
+    policies,
+    faq: parts.faq,
+    templateText,
+    intentOf: new Map([...parts.faq.map((f) => [f.id, f.intent] as const), ...Object.entries(config.intentSections).flatMap(([intent, ids]) => ids.map((id) => [id, intent] as const))]),
+    vocabulary: new Set(contentTokens([parts.policiesMarkdown, ...parts.faq.flatMap((f) => [f.question, f.answer]), ...parts.catalog.map((c) => `${c.title} ${c.author} ${c.description} ${c.genre.join(' ')}`)].join('\n'))),
+    lookupPassages: [
+      ...parts.faq.map((f) => ({ id: f.id, title: f.question, text: f.answer })),
+      ...policies.filter((b) => b.items.length).map((b) => ({ id: b.documentId, title: b.path.join(' › '), text: b.items.join('\n') })),
+    ],
+  };
+}
+
+/** The store domain's answer data from its folder (default: domains/kitsune-books). */
+export function loadStoreAnswerData(dir = STORE_DIR): StoreAnswerData {
+  const kb = join(dir, 'kb');
+  return buildStoreAnswerData({
+    config: JSON.parse(readFileSync(join(dir, 'answers.json'), 'utf8')),
+    catalog: storeCatalog(kb),
+    policiesMarkdown: readFileSync(join(kb, 'policies.md'), 'utf8'),
+    faq: storeFaq(kb),
+    templates: JSON.parse(readFileSync(join(dir, 'templates.json'), 'utf8')),
+  });
+}

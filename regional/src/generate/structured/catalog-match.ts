@@ -1,0 +1,86 @@
+/**
+ * Finds the catalog title a question is about: every title scores by the words of it the
+ * question holds (rarer words weigh more), loses for edition words the question does not ask
+ * for (so "One Piece volume 1" is the plain volume, not the Japanese edition), and wins or loses
+ * by its volume number ("vol 3", "book 5", "the first", "berserk deluxe 2"). A title must share
+ * its first distinctive word with the question. Ties go to the first volume. Pure, data-driven:
+ * the titles and edition words come from the store's files.
+ */
+import type { CatalogItem } from '../../../../shared/domain/store-kb.ts';
+import { normalize, tokens } from './text.ts';
+
+interface IndexedItem {
+  item: CatalogItem;
+  words: string[];
+  anchor: string;
+  editions: Set<string>;
+}
+
+export interface CatalogMatch {
+  item: CatalogItem;
+  score: number;
+}
+
+const ORDINALS: Record<string, number> = { first: 1, second: 2, third: 3, fourth: 4, fifth: 5, '1st': 1, '2nd': 2, '3rd': 3, '4th': 4, '5th': 5 };
+const SKIP = new Set(['the', 'a', 'an', 'of', 'and', 'vol', 'volume', 'book', 'part', 'no', 'in', 'to', 'by', 'for', 'with', 'on', 'at', 'who', 'i', 'my']);
+
+export class CatalogIndex {
+  private readonly items: IndexedItem[];
+  private readonly weight = new Map<string, number>();
+  private readonly allWords = new Set<string>();
+
+  constructor(
+    catalog: CatalogItem[],
+    private readonly editionWords: Set<string>,
+  ) {
+    this.items = catalog.map((item) => {
+      const words = [...new Set(tokens(item.title).filter((w) => !SKIP.has(w) && !(item.volume != null && w === String(item.volume))))];
+      const anchor = words.find((w) => w.length >= 3 && !editionWords.has(w)) ?? words[0] ?? '';
+      return { item, words, anchor, editions: new Set(words.filter((w) => editionWords.has(w))) };
+    });
+    const df = new Map<string, number>();
+    for (const it of this.items) for (const w of it.words) df.set(w, (df.get(w) ?? 0) + 1);
+    for (const [w, n] of df) {
+      this.weight.set(w, Math.log(1 + this.items.length / n));
+      this.allWords.add(w);
+    }
+  }
+
+  /** The volume a question asks for: "vol 3", "volume 3", "book 5", "#3", "the first one", "berserk deluxe 2". */
+  volumeOf(question: string): number | null {
+    const n = normalize(question);
+    const explicit = /\b(?:vol|volume|book|part|no)\s*(\d{1,3})\b/.exec(n) ?? /#\s*(\d{1,3})\b/.exec(question);
+    if (explicit) return Number(explicit[1]);
+    const ws = n.split(' ');
+    for (let i = 0; i < ws.length; i++) {
+      if (ORDINALS[ws[i]] && /^(?:volume|vol|book|one|installment|part)$/.test(ws[i + 1] ?? '')) return ORDINALS[ws[i]];
+      if (ORDINALS[ws[i]] && ws.slice(i + 1, i + 6).some((w) => /^(?:volume|vol|book)$/.test(w))) return ORDINALS[ws[i]];
+      if (ORDINALS[ws[i]] && i > 0 && ws[i - 1] === 'the') return ORDINALS[ws[i]];
+    }
+    // A bare number right after a title word ("dorohedoro 1", "one piece 111").
+    for (let i = 1; i < ws.length; i++) {
+      if (/^\d{1,3}$/.test(ws[i]) && this.allWords.has(ws[i - 1]) && !/^(?:year|years|yo|copies|copy|dollars)$/.test(ws[i + 1] ?? '')) return Number(ws[i]);
+    }
+    return null;
+  }
+
+  /** Titles the question names, best first (at most `k`); `volume` overrides the one the question asks for. */
+  match(question: string, k = 3, volume: number | null = this.volumeOf(question)): CatalogMatch[] {
+    const q = new Set(tokens(question));
+    const out: CatalogMatch[] = [];
+    for (const it of this.items) {
+      if (!q.has(it.anchor)) continue;
+      let score = 0;
+      for (const w of it.words) {
+        const wt = this.weight.get(w) ?? 1;
+        if (q.has(w)) score += wt;
+        else score -= it.editions.has(w) ? 1.5 : 0.15 * wt;
+      }
+      const v = it.item.volume;
+      if (volume !== null) score += v === volume ? 3 : v === null ? -1 : -4;
+      else score += v === 1 || v === null ? 0.5 : -0.1 * Math.log2(v + 1);
+      out.push({ item: it.item, score });
+    }
+    return out.sort((a, b) => b.score - a.score || a.item.id.localeCompare(b.item.id)).slice(0, k);
+  }
+}

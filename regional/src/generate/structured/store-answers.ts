@@ -1,0 +1,175 @@
+/**
+ * The offline generator's decisions, in order: an out-of-scope message is declined and a request
+ * for a person is handed off (the domain's own template texts); a catalog title the question
+ * names is answered from its fields; shipping to a place from the policy tables; anything else is
+ * quoted from the best retrieved passage. A title or policy row is looked up in the store's own
+ * data (a lookup is retrieval by exact match: the record is returned as a passage, cited and
+ * checked like the others). When neither a lookup nor the passages hold the answer, it says it
+ * could not find that and hands off — never a summary of unrelated passages. A follow-up
+ * ("and volume 2?", "what about Canada?") borrows the title, place and asked fields of the
+ * earlier user turns, or uses the resolved text the edge sends.
+ */
+import { EntityExtractor } from '../../../../shared/cache/entities.ts';
+import { catalogDocument } from '../../retrieval/store-kb.ts';
+import type { StoreAnswerData } from './answer-data.ts';
+import { askedFields, catalogAnswer } from './catalog-answer.ts';
+import { destinationAnswer } from './destination-answer.ts';
+import { SentencePicker, type Passage } from './passage-sentences.ts';
+import { contentTokens, hasPhrase, normalize } from './text.ts';
+
+export interface AnswerInput {
+  question: string;
+  /** Earlier user messages of the conversation, oldest first. */
+  history?: string[];
+  intent?: string;
+  confidence?: number;
+  passages: Passage[];
+}
+
+export type AnswerKind = 'catalog' | 'destination' | 'quote' | 'decline' | 'handoff' | 'not-found';
+
+export interface StoreAnswer {
+  kind: AnswerKind;
+  sentences: string[];
+  /** What the answer cites (titles, policy sections, FAQ questions). */
+  sources: string[];
+  /** Records looked up in the store's data (not among the retrieved passages): id, title, text. */
+  lookedUp?: Passage[];
+}
+
+/** Intents whose messages are about a title. */
+const CATALOG_INTENTS = new Set(['product_question', 'price_availability', 'recommendation']);
+const MIN_TITLE_SCORE = 3;
+const MIN_COVERAGE = 0.45;
+/** A lookup outside the retrieved passages must match more closely. */
+const LOOKUP_COVERAGE = 0.6;
+/** Below this confidence the classifier's intent is a guess. */
+const UNSURE = 0.6;
+const SURE = 0.8;
+/** A message the data cannot answer and the classifier placed below this is treated as out of scope. */
+const PLACED = 0.75;
+/** Words any question about a title may hold. */
+const GENERIC = new Set(contentTokens('tell know want looking need like get about please thanks hi hello one book books volume vol edition manga series'));
+
+export class StoreAnswers {
+  private readonly places = new EntityExtractor();
+  private readonly picker: SentencePicker;
+  private readonly cueWords: Set<string>;
+
+  constructor(readonly data: StoreAnswerData) {
+    // Word weights: rarer across the store's texts weighs more.
+    const docs = [...data.policies.flatMap((b) => b.items), ...data.faq.map((f) => f.answer), ...data.catalog.map((c) => `${c.title} ${c.description}`)];
+    const df = new Map<string, number>();
+    for (const d of docs) for (const w of new Set(contentTokens(d))) df.set(w, (df.get(w) ?? 0) + 1);
+    const n = docs.length;
+    const weights = new Map<string, number>();
+    // A word the texts never use weighs as a rare one, not the rarest: it is as often a paraphrase as the point.
+    this.picker = new SentencePicker((w) => weights.get(w) ?? (weights.set(w, Math.log(1 + n / Math.max(3, 1 + (df.get(w) ?? 0)))), weights.get(w)!));
+    this.cueWords = new Set(contentTokens(Object.values(data.config.fieldCues).flat().join(' ')));
+  }
+
+  answer(input: AnswerInput): StoreAnswer {
+    const { data } = this;
+    const question = input.question;
+    const history = input.history ?? [];
+    // Out of scope: declined, unless the classifier was unsure and the store's data answers it.
+    const unsureOos = input.intent === 'oos' && (input.confidence ?? 1) < UNSURE;
+    if (input.intent === 'oos' && !unsureOos) return this.decline();
+    const q = normalize(question);
+    if (input.intent === 'human_agent' || data.config.handoffCues.some((c) => hasPhrase(q, c))) return this.handoff([data.templateText.human_agent ?? data.config.handoff]);
+    const inPassages = new Set(input.passages.map((p) => p.id));
+
+    // A title: this message's, else the conversation's with this message's volume.
+    const previous = history.at(-1);
+    let fields = askedFields(question, data.config.fieldCues);
+    let match = data.index.match(question, 1)[0];
+    if ((!match || match.score < MIN_TITLE_SCORE) && previous) {
+      match = data.index.match(`${previous} ${question}`, 1, data.index.volumeOf(question) ?? data.index.volumeOf(previous))[0];
+      if (!fields.length) fields = askedFields(previous, data.config.fieldCues);
+    }
+    // Asked nothing a title's record holds ("which studio animated it?"): not a catalog answer.
+    const unexplained = match ? this.unexplainedWords(question, match.item) : [];
+    const titled = !!match && match.score >= MIN_TITLE_SCORE && (fields.length > 0 || (CATALOG_INTENTS.has(input.intent ?? '') && unexplained.length < 2));
+
+    // A place: this message's, else (for a follow-up about shipping) the conversation's.
+    const cued = (text: string) => data.config.shippingCues.some((c) => hasPhrase(normalize(text), c));
+    // "what about Canada?" after a shipping question is a shipping question too.
+    const shippingCue = cued(question) || hasPhrase(q, 'there') || (!!previous && !titled && contentTokens(question).length <= 3 && cued(previous));
+    let places = this.placesIn(question);
+    if (!places.length && previous && (shippingCue || input.intent === 'shipping_info')) places = this.placesIn(previous);
+    const aboutShipping = places.length > 0 && (input.intent === 'shipping_info' || (shippingCue && !titled));
+
+    if (aboutShipping) {
+      const d = destinationAnswer(data, question, places);
+      if (d) return { kind: 'destination', sentences: d.sentences, sources: [d.source], lookedUp: [{ id: d.documentId, title: d.source, text: d.needles.join('\n') }] };
+    } else if (titled) {
+      const item = match.item;
+      const record = catalogDocument(item);
+      return { kind: 'catalog', sentences: catalogAnswer(item, question, fields), sources: [item.title], lookedUp: [{ id: item.id, title: item.title, text: record.text }] };
+    }
+
+    // A quote from the passages (catalog passages only when the question names a title), else
+    // from the store's policies and FAQ looked up the same way; an unsure out-of-scope message
+    // needs a closer match.
+    const expanded = this.withSynonyms(previous && contentTokens(question).length <= 3 ? `${previous} ${question}` : question);
+    const need = unsureOos ? 0.65 : MIN_COVERAGE;
+    const candidates = input.passages.filter((p) => !data.catalogIds.has(p.id) || titled);
+    const sure = (input.confidence ?? 0) >= 0.5 ? input.intent : undefined;
+    const prior = (p: Passage) => (sure && data.intentOf.get(p.id) === sure ? 0.15 : 0);
+    const quoted = this.picker.pick(expanded, candidates, prior);
+    if (quoted && quoted.coverage >= need) return { kind: 'quote', sentences: quoted.sentences, sources: [quoted.passage.title ?? quoted.passage.id] };
+    const looked = this.picker.pick(expanded, data.lookupPassages, prior, false);
+    if (looked && looked.coverage >= Math.max(need, LOOKUP_COVERAGE)) return this.quoteOf(looked.sentences, looked.passage, inPassages);
+    if (unsureOos) return this.decline();
+    // The intent's own default answer (order help: where tracking is, the guest lookup).
+    const defaults = input.intent && (input.confidence ?? 0) >= SURE ? data.config.intentDefaults[input.intent] : undefined;
+    if (defaults) {
+      const entries = defaults.map((id) => data.faq.find((f) => f.id === id)!);
+      return { kind: 'quote', sentences: entries.map((f) => f.answer), sources: entries.map((f) => f.question), lookedUp: entries.filter((f) => !inPassages.has(f.id)).map((f) => ({ id: f.id, title: f.question, text: f.answer })) };
+    }
+    // Nothing answers it: a message mostly of words the store never uses is out of scope.
+    const words = contentTokens(question);
+    const foreign = words.filter((w) => !data.vocabulary.has(w)).length;
+    // So is one the classifier could not place with confidence.
+    return (words.length && foreign * 2 > words.length) || (input.confidence ?? 1) < PLACED ? this.decline() : this.notFound();
+  }
+
+  /** A handoff line, grounded in the FAQ entry that holds the contact details it names. */
+  private handoff(sentences: string[], kind: AnswerKind = 'handoff'): StoreAnswer {
+    // Always attached whole: a retrieved chunk of it may not hold the contact details.
+    const faq = this.data.faq.find((f) => f.id === this.data.config.handoffFaq)!;
+    return { kind, sentences, sources: [], lookedUp: [{ id: faq.id, title: faq.question, text: faq.answer }] };
+  }
+
+  private quoteOf(sentences: string[], p: Passage, inPassages: Set<string>): StoreAnswer {
+    return { kind: 'quote', sentences, sources: [p.title ?? p.id], ...(inPassages.has(p.id) ? {} : { lookedUp: [{ id: p.id, title: p.title, text: p.text }] }) };
+  }
+
+  /** Words of the question that neither the title's record nor the cue words explain. */
+  private unexplainedWords(question: string, item: { title: string; author: string; description: string; genre: string[]; format: string; language: string }): string[] {
+    const known = new Set(contentTokens([item.title, item.author, item.description, item.genre.join(' '), item.format, item.language].join(' ')));
+    return contentTokens(question).filter((w) => !known.has(w) && !this.cueWords.has(w) && !GENERIC.has(w) && !/^\d+$/.test(w));
+  }
+
+  private placesIn(text: string): string[] {
+    return this.places
+      .extract(text)
+      .filter((e) => e.kind === 'place')
+      .map((e) => e.value);
+  }
+
+  /** The question in the store's words: each synonym phrase replaced by the word the texts use. */
+  private withSynonyms(text: string): string {
+    let n = ` ${normalize(text)} `;
+    for (const [from, to] of Object.entries(this.data.config.synonyms)) n = n.replace(new RegExp(` ${normalize(from)}(?:e?s)? `, 'g'), ` ${to} `);
+    return n.trim();
+  }
+
+  private decline(): StoreAnswer {
+    return { kind: 'decline', sentences: [this.data.templateText.oos ?? this.data.config.notFound], sources: [] };
+  }
+
+  private notFound(): StoreAnswer {
+    return this.handoff([this.data.config.notFound, this.data.config.handoff], 'not-found');
+  }
+}

@@ -1,0 +1,52 @@
+/** Word handling shared by the structured answers: normalised tokens and cue phrases. */
+
+const STOP = new Set(
+  'a an the and or of to in on at for with by from is are was were be do does did can could would should will i you we my your our it its this that what which who how me us any some there please now then just still really right ok okay thanks hi hey get got want need know tell let like so if am has have had not no much many mean means use using used one two about'.split(' '),
+);
+
+/** Lower case, accents and punctuation removed ("Re:ZERO" → "re zero", "Haikyu!!" → "haikyu"). */
+export function normalize(text: string): string {
+  return text
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .toLowerCase()
+    .replace(/['’]s\b/g, '')
+    .replace(/[^\p{L}\p{N}$]+/gu, ' ')
+    .trim();
+}
+
+export const tokens = (text: string): string[] => normalize(text).split(' ').filter(Boolean);
+
+/** Tokens that carry meaning (no function words), with a plural "s" dropped. */
+export function contentTokens(text: string): string[] {
+  return tokens(text)
+    .filter((t) => !STOP.has(t))
+    .map(stem);
+}
+
+/** A crude stem: common suffixes dropped, then long words cut to 5 letters ("shipping" ~ "ships", "used" ~ "use", "statuses" ~ "status"). */
+export function stem(t: string): string {
+  if (/\d/.test(t)) return t;
+  let w = t;
+  if (w.length > 4 && w.endsWith('ies')) w = `${w.slice(0, -3)}y`;
+  else if (w.length > 5 && w.endsWith('ing')) w = w.slice(0, -3);
+  else if (w.length > 3 && w.endsWith('ed')) w = w.slice(0, -2);
+  else if (w.length > 4 && w.endsWith('es') && !w.endsWith('sses')) w = w.slice(0, -2);
+  else if (w.length > 3 && w.endsWith('s') && !w.endsWith('ss')) w = w.slice(0, -1);
+  if (w.length >= 3 && w.endsWith('e')) w = w.slice(0, -1);
+  if (w.length > 3 && w.at(-1) === w.at(-2) && !/[sl]/.test(w.at(-1)!)) w = w.slice(0, -1);
+  return w.length > 5 ? w.slice(0, 5) : w;
+}
+
+/** Whether the normalised text holds the phrase as whole words. */
+export function hasPhrase(normText: string, phrase: string): boolean {
+  const p = normalize(phrase);
+  return p.length > 0 && ` ${normText} `.includes(` ${p} `);
+}
+
+/** "2026-07-07" → "July 7, 2026". */
+export function longDate(iso: string): string {
+  const [y, m, d] = iso.split('-').map(Number);
+  const month = new Date(Date.UTC(y, m - 1, d)).toLocaleString('en-US', { month: 'long', timeZone: 'UTC' });
+  return `${month} ${d}, ${y}`;
+}

@@ -1,0 +1,148 @@
+/**
+ * The shapes of a domain pack (domains/README.md): one folder that describes one assistant. Each
+ * file has its zod schema here; pack-check.ts validates a whole folder against them. Schemas only:
+ * no I/O, no cross-file rules (those are in pack-check.ts).
+ */
+import { z } from 'zod';
+import { RouteClassSchema } from '../routing/intent-routes.ts';
+
+const nonEmpty = z.string().trim().min(1);
+/** An intent or domain name as code and metrics see it: lower snake/kebab case. */
+const identifier = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'must be lower case letters, digits, "_" or "-", starting with a letter');
+
+/** One intent's routing rule; the same fields as a routes.json rule (shared/routing/intent-routes.ts). */
+export const IntentRuleSchema = z.strictObject({
+  route: RouteClassSchema,
+  description: z.string(),
+  cacheTtlSeconds: z.number().int().positive().optional(),
+});
+
+export const EntityKindSchema = z.enum(['number', 'order', 'product', 'date', 'place', 'term']);
+
+export const DomainJsonSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    /** Identifier of the assistant (routes, cache keys, registry names). */
+    name: identifier,
+    /** What users see ("Kitsune Books"). */
+    displayName: nonEmpty,
+    /** BCP 47 language tag of the users' messages ("en-US"). */
+    locale: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag such as "en-US"'),
+    description: z.string().optional(),
+    /** Every label of intents/*.jsonl with its route; "oos" (out of scope) must be one of them. */
+    intents: z.record(identifier, IntentRuleSchema),
+    /** The entity kinds that key the semantic cache (entities.json may only add phrases of these kinds). */
+    entities: z.array(EntityKindSchema).min(1),
+    /** Model folders, relative to the pack: the classifier (`domain build` writes models/intent) and the embedder. */
+    models: z.strictObject({ classifier: nonEmpty, embedder: nonEmpty }),
+    /** How `domain build` trains the classifier. */
+    build: z
+      .strictObject({
+        /** Classifier options (models/pipeline/classifier.ts), e.g. {"heads": 2, "epochs": 20}. */
+        classifier: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).optional(),
+        /** Extra training rows read at build time from a public set in the shared data folder (never copied into the pack). */
+        sharedTrainingData: z
+          .strictObject({
+            set: z.enum(['banking77', 'clinc150']),
+            /** Source label → this pack's intent; labels not listed are left out. */
+            labels: z.record(z.string(), identifier),
+            /** At most this many rows per source label (seeded choice), to keep intents balanced. */
+            maxPerLabel: z.number().int().positive().optional(),
+            /** Which of the set's splits feed the pack's train and test (default: both). */
+            splits: z.array(z.enum(['train', 'test'])).optional(),
+          })
+          .optional(),
+      })
+      .optional(),
+    /** Data-quality rules `domain check` enforces beyond the schema. */
+    checks: z
+      .strictObject({
+        minPerLabel: z.strictObject({ train: z.number().int().min(0), val: z.number().int().min(0), test: z.number().int().min(0) }).partial().optional(),
+        /** Lines of a file that must never change (a frozen test split), by sha256 of the first `lines` lines joined with "\n" plus "\n". */
+        frozen: z.array(z.strictObject({ file: nonEmpty, lines: z.number().int().positive(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })).optional(),
+        /** Near-duplicate thresholds between train/val and test (character-trigram / word-set Jaccard); default 0.6 / 0.8. */
+        nearDuplicate: z.strictObject({ trigram: z.number().min(0).max(1), words: z.number().min(0).max(1) }).optional(),
+        /** Regular expressions the ids of catalog items and FAQ entries must match. */
+        idPatterns: z.strictObject({ catalog: z.string().optional(), faq: z.string().optional() }).optional(),
+      })
+      .optional(),
+  })
+  .superRefine((d, ctx) => {
+    for (const [intent, rule] of Object.entries(d.intents)) {
+      if (rule.route === 'cacheable' && rule.cacheTtlSeconds === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['intents', intent, 'cacheTtlSeconds'], message: 'a cacheable intent needs cacheTtlSeconds' });
+      }
+    }
+    if (!('oos' in d.intents)) ctx.addIssue({ code: 'custom', path: ['intents'], message: 'an "oos" (out of scope) intent is required' });
+  });
+export type DomainJson = z.infer<typeof DomainJsonSchema>;
+
+export const RoutesJsonSchema = z.strictObject({ domain: identifier, intents: z.record(identifier, IntentRuleSchema) });
+
+export const TemplatesJsonSchema = z.strictObject({
+  domain: identifier.optional(),
+  faqMinSimilarity: z.number().min(0).max(1),
+  intents: z.record(
+    identifier,
+    z.strictObject({
+      source: nonEmpty,
+      variants: z.array(z.strictObject({ when: z.array(nonEmpty), text: nonEmpty })).min(1),
+    }),
+  ),
+  /** What the edge says when the region cannot answer. */
+  handoff: nonEmpty,
+});
+
+const phrases = z.record(nonEmpty, z.array(nonEmpty));
+export const EntitiesJsonSchema = z
+  .strictObject({ domain: identifier.optional(), about: z.string().optional() })
+  .extend(Object.fromEntries(EntityKindSchema.options.map((k) => [k, phrases.optional()])) as Record<z.infer<typeof EntityKindSchema>, z.ZodOptional<typeof phrases>>);
+
+export const CacheJsonSchema = z.looseObject({
+  about: z.string().optional(),
+  embedder: z.string().optional(),
+  thresholds: z
+    .strictObject({
+      hit: z.number().min(0).max(1),
+      stale: z.number().min(0).max(1),
+      /** Per-intent hit thresholds within the cache key frame (docs/cache-keys.md). */
+      intents: z.record(identifier, z.number().min(0).max(1)).optional(),
+    })
+    .refine((t) => t.stale <= t.hit, 'stale must be <= hit'),
+  refreshMs: z.number().int().min(0),
+});
+
+export const FaqJsonSchema = z.array(z.strictObject({ id: nonEmpty, question: nonEmpty, answer: nonEmpty, intent: identifier }));
+
+const twoDecimals = z.number().positive().refine((n) => Math.abs(n * 100 - Math.round(n * 100)) < 1e-6, 'at most 2 decimals');
+export const CatalogJsonSchema = z.array(
+  z
+    .strictObject({
+      id: nonEmpty,
+      title: nonEmpty,
+      author: nonEmpty,
+      type: z.enum(['manga', 'light_novel', 'graphic_novel', 'book']),
+      genre: z.array(nonEmpty).min(1),
+      volume: z.number().int().min(0).nullable(),
+      format: z.enum(['paperback', 'hardcover', 'box set', 'ebook']),
+      language: nonEmpty,
+      ageRating: z.enum(['All ages', 'Teen', 'Older Teen', 'Mature']),
+      priceUsd: twoDecimals,
+      stock: z.number().int().min(0),
+      preorder: z.boolean(),
+      releaseDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD').optional(),
+      description: nonEmpty,
+    })
+    .refine((i) => i.preorder === (i.releaseDate !== undefined), { message: 'releaseDate is required on preorder items and allowed only there', path: ['releaseDate'] }),
+);
+
+export const IntentRowSchema = z.strictObject({ text: nonEmpty, label: identifier });
+export const QuestionRowSchema = z.strictObject({ question: nonEmpty, relevant: z.array(nonEmpty).min(1) });
+/** Paraphrase pairs for cache calibration (eval/paraphrases.jsonl): same = may share an answer. */
+export const ParaphraseRowSchema = z
+  .union([
+    z.strictObject({ a: nonEmpty, b: nonEmpty, same: z.boolean() }),
+    // The full form (models/eval/paraphrase-set.ts): split, intent, label 0/1, kind, groups, needs.
+    z.looseObject({ a: nonEmpty, b: nonEmpty, label: z.union([z.literal(0), z.literal(1)]), intent: identifier, split: z.enum(['train', 'val', 'test']) }),
+  ])
+  .transform((r) => ({ a: r.a, b: r.b, same: 'same' in r ? r.same : r.label === 1 }));
