@@ -16,6 +16,9 @@
  *   lanes: interactive single-text embedding latency on that stand-in, alone and beside a
  *         running batch job (embed task, 128-row chunks) in the batchers' batch lane, and, for
  *         contrast, beside the same job in the interactive lane (how batch jobs ran before).
+ *   openai: /v1/chat/completions through the edge: template and cache answers (server-side inside
+ *         workerd and round trip), and the time to the first content chunk of streamed LLM-path
+ *         answers through the edge beside the region's own route called directly (alternating).
  *   reload: (not in the default set) the edge following classifier promotions in the region's
  *         registry: promotion → serving time, the edge's download / session+warm-up / swap
  *         times, and template answers' round trip during reloads beside the same with none.
@@ -49,8 +52,8 @@ import { converseStream, streamResponse } from '../tests/helpers/bedrock-wire.ts
 const N = Number(process.env.BENCH_N ?? 2000);
 /** The first 275 messages of the store test split are its v1 (domains/kitsune-books/README.md). */
 const STORE_TEST_V1 = 275;
-/** BENCH_PARTS=regional,bedrock,transformer,lanes,edge,cache,routing (default all); reload on request. */
-const PARTS = new Set((process.env.BENCH_PARTS ?? 'regional,bedrock,transformer,lanes,edge,cache,routing').split(','));
+/** BENCH_PARTS=regional,bedrock,transformer,lanes,edge,openai,cache,routing (default all); reload on request. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'regional,bedrock,transformer,lanes,edge,openai,cache,routing').split(','));
 const pct = (xs: number[]) => {
   const p = percentiles(xs);
   return { p50: +p.p50.toFixed(3), p99: +p.p99.toFixed(3), n: p.n };
@@ -217,6 +220,87 @@ for (let i = 0; i < 100; i++) {
   perText.push(j.latencyMs / texts.length);
 }
 out.edge_classifier_per_text_in_batches_of_64 = pct(perText);
+await edge.stop();
+}
+
+// ---- OpenAI-compatible chat completions through the edge (BENCH_PARTS=openai) ----
+if (PARTS.has('openai')) {
+const edge = await startEdgeProcess({ port: 19100 + Math.floor(Math.random() * 200), regionalUrl: regional.url, persistTo: join(dir, 'wrangler-openai'), vars: { MODEL_REFRESH_INTERVAL_MS: '0' }, quiet: true });
+const M = Math.min(N, 300);
+const completion = (base: string, content: string, stream: boolean, headers: Record<string, string> = {}) =>
+  fetch(base + '/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model: 'switchyard', stream, messages: [{ role: 'user', content }] }) });
+/** Template / cache answers, whole: server-side time inside workerd (switchyard.latency_ms.total) and the client round trip. */
+async function edgeCompletions(messages: string[], expectPath: string) {
+  const server: number[] = [];
+  const client: number[] = [];
+  for (let i = 0; i < M; i++) {
+    const t0 = performance.now();
+    const j = await (await completion(edge.url, messages[i % messages.length], false)).json();
+    client.push(performance.now() - t0);
+    if (j.switchyard?.path !== expectPath) throw new Error(`expected ${expectPath}, got ${JSON.stringify(j).slice(0, 200)}`);
+    if (j.usage.total_tokens !== 0) throw new Error('an edge answer reported LLM tokens');
+    server.push(j.switchyard.latency_ms.total);
+  }
+  return { serverSide: pct(server), clientRoundTrip: pct(client) };
+}
+out.openai_edge_template = await edgeCompletions(['hello!', 'what are your support hours?', 'what is your return policy?', 'thanks, bye'], 'template');
+const cached = ['how much does shipping to alaska cost?', 'can I pay with paypal?'];
+for (const q of cached) {
+  for (let i = 0; i < 40; i++) {
+    if ((await (await completion(edge.url, q, false)).json()).switchyard.path === 'cache') break;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+out.openai_edge_cache_hit = await edgeCompletions(cached, 'cache');
+/** Time until the streamed body first matches `first` (client side); the whole body must match `whole`. */
+async function firstMs(url: string, body: unknown, headers: Record<string, string>, first: RegExp, whole: RegExp) {
+  const t0 = performance.now();
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const reader = res.body!.getReader();
+  const dec = new TextDecoder();
+  let buf = '';
+  let at = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += dec.decode(value, { stream: true });
+    if (!at && first.test(buf)) at = performance.now() - t0;
+  }
+  if (!at || !whole.test(buf)) throw new Error(`no LLM-path answer from ${url}: ${buf.slice(0, 200)}`);
+  return at;
+}
+/** OpenAI route: the first content chunk of an LLM-path answer. */
+const firstContentMs = (base: string, content: string, headers: Record<string, string>) =>
+  firstMs(base + '/v1/chat/completions', { model: 'switchyard', stream: true, messages: [{ role: 'user', content }] }, headers, /"delta":\{"content":"[^"]/, /"model":"region\//);
+/** Native routes (the edge's /v1/chat, the region's /v1/generate): the first delta event; the hop's own cost, without the OpenAI mapping. */
+const firstDeltaMs = (url: string, body: unknown, headers: Record<string, string>) => firstMs(url, body, headers, /event: delta/, /"path":"llm"/);
+const llmQs = ['can you recommend a dark fantasy manga like berserk?', 'which isekai light novels do you recommend?', 'what should I read after frieren?', 'any cozy slice of life manga you would suggest?'];
+const ttft = { viaEdge: [] as number[], regionDirect: [] as number[], nativeViaEdge: [] as number[], nativeRegionDirect: [] as number[] };
+for (let i = 0; i < Math.min(M, 150); i++) {
+  const q = llmQs[i % llmQs.length];
+  ttft.viaEdge.push(await firstContentMs(edge.url, q, {}));
+  ttft.regionDirect.push(await firstContentMs(regional.url, q, { authorization: H.authorization }));
+  ttft.nativeViaEdge.push(await firstDeltaMs(edge.url + '/v1/chat', { message: q, sessionId: `t${i}` }, {}));
+  ttft.nativeRegionDirect.push(await firstDeltaMs(regional.url + '/v1/generate', { message: q, sessionId: `t${i}` }, { authorization: H.authorization }));
+}
+const [e, d, ne, nd] = [pct(ttft.viaEdge), pct(ttft.regionDirect), pct(ttft.nativeViaEdge), pct(ttft.nativeRegionDirect)];
+// What one local HTTP hop costs here: /healthz round trips, edge (client → wrangler dev → workerd) and region, alternating.
+const hop = { edge: [] as number[], region: [] as number[] };
+for (let i = 0; i < Math.min(M, 150); i++) {
+  for (const [k, url] of [['edge', edge.url], ['region', regional.url]] as const) {
+    const t0 = performance.now();
+    await (await fetch(url + '/healthz')).text();
+    hop[k].push(performance.now() - t0);
+  }
+}
+out.openai_stream_ttft = {
+  viaEdge: e,
+  regionDirect: d,
+  edgeAddsP50Ms: +(e.p50 - d.p50).toFixed(3),
+  native: { viaEdge: ne, regionDirect: nd, edgeAddsP50Ms: +(ne.p50 - nd.p50).toFixed(3) },
+  healthzRoundTrip: { edge: pct(hop.edge), region: pct(hop.region) },
+  loadAverage1m: +loadavg()[0].toFixed(1),
+};
 await edge.stop();
 }
 

@@ -2,42 +2,24 @@
  * The edge Worker in real workerd (wrangler dev), in front of the real regional service on
  * localhost. A TCP switch between them simulates a region that is down or slow.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SseParser, type ChatEvent, type RouteEvent } from '../shared/api/chat.ts';
-import { loadConfig } from '../regional/src/config.ts';
-import { startRegional, type RunningRegional } from '../regional/src/server.ts';
-import { startEdgeProcess, type EdgeProcess } from '../scripts/edge-process.ts';
-import { startSwitchProxy, type SwitchProxy } from './helpers/switch-proxy.ts';
+import type { EdgeProcess } from '../scripts/edge-process.ts';
+import { startEdgeStack, type EdgeStack } from './helpers/edge-stack.ts';
+import type { SwitchProxy } from './helpers/switch-proxy.ts';
 
-let dir: string;
-let regional: RunningRegional;
+let stack: EdgeStack;
 let proxy: SwitchProxy;
 let edge: EdgeProcess;
 const UPSTREAM_TIMEOUT_MS = 1500;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sy-edge-'));
-  regional = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: join(dir, 'regional.db') }), () => {});
-  proxy = await startSwitchProxy(regional.url);
-  edge = await startEdgeProcess({
-    port: 18000 + Math.floor(Math.random() * 2000),
-    regionalUrl: proxy.url,
-    persistTo: join(dir, 'wrangler'),
-    // The model refresher's own calls to the region are tested in edge-model-refresh.test.ts;
-    // here every connection to the region must be an answer's.
-    vars: { UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS), MODEL_REFRESH_INTERVAL_MS: '0' },
-    quiet: true,
-  });
+  ({ proxy, edge } = stack = await startEdgeStack('sy-edge-', 18000, { UPSTREAM_TIMEOUT_MS: String(UPSTREAM_TIMEOUT_MS) }));
 }, 240_000);
 
 afterAll(async () => {
-  await edge?.stop();
-  await proxy?.close();
-  await regional?.close();
-  rmSync(dir, { recursive: true, force: true });
+  await stack?.close();
 });
 
 async function chat(message: string, init: { headers?: Record<string, string>; json?: boolean } = {}) {

@@ -15,6 +15,7 @@ import type { Embedder } from '../regional/src/retrieval/embedder.ts';
 import { hybridSearch } from '../regional/src/retrieval/hybrid.ts';
 import { ingestDocument } from '../regional/src/retrieval/ingest.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
+import { CALIBRATION_FILE } from '../regional/src/http/cohere/rerank-scores.ts';
 import { openStore } from '../regional/src/store/open.ts';
 import type { Store } from '../regional/src/store/types.ts';
 import { copyWithSwappedWords, registerAndPromote, swapWords } from './helpers/model-copies.ts';
@@ -75,8 +76,14 @@ describe('reranker hot reload', () => {
   const scores = async (query: string, documents: string[]) => {
     const res = await post(r, '/v1/rerank', { query, documents });
     expect(res.status).toBe(200);
+    // The reranker's logits, recovered from the [0, 1] scores: a version with no fitted calibration
+    // is served as sigmoid(logit), the calibrated one as sigmoid(logit / temperature + bias).
+    const cal = res.body.meta.scores.calibrated ? JSON.parse(readFileSync(CALIBRATION_FILE, 'utf8')) : null;
     const out = new Array<number>(documents.length);
-    for (const x of res.body.results as { index: number; relevance_score: number }[]) out[x.index] = x.relevance_score;
+    for (const x of res.body.results as { index: number; relevance_score: number }[]) {
+      const z = Math.log(x.relevance_score / (1 - x.relevance_score));
+      out[x.index] = cal ? (z - cal.bias) * cal.temperature : z;
+    }
     return out;
   };
 

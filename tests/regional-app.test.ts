@@ -84,14 +84,15 @@ describe.each(['sqlite', 'postgres'] as const)('regional service on %s', (dialec
 
   it('authenticates keys, enforces roles, rate limits and quotas', async () => {
     expect((await post('/v1/embeddings', { input: 'x' }, { 'content-type': 'application/json' })).status).toBe(401);
-    expect((await (await post('/v1/embeddings', { input: 'x' }, { ...EDGE, authorization: 'Bearer nope' })).json()).error.code).toBe('UNAUTHORIZED');
+    // /v1/embeddings speaks OpenAI's error shape (type and code).
+    expect((await (await post('/v1/embeddings', { input: 'x' }, { ...EDGE, authorization: 'Bearer nope' })).json()).error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_api_key' });
     expect((await post('/v1/kb/documents', { id: 'd', title: 't', text: 'x' })).status).toBe(403);
     const issued = await (await post('/v1/admin/keys', { name: 'partner-a', rateLimitPerMinute: 3, dailyTokenQuota: 40 }, ADMIN)).json();
     const P = { authorization: `Bearer ${issued.key}`, 'content-type': 'application/json' };
     expect((await post('/v1/embeddings', { input: 'a'.repeat(400) }, P)).status).toBe(200);
     const overQuota = await post('/v1/embeddings', { input: 'b' }, P);
     expect(overQuota.status).toBe(429);
-    expect((await overQuota.json()).error.code).toBe('QUOTA_EXCEEDED');
+    expect((await overQuota.json()).error).toMatchObject({ type: 'insufficient_quota', code: 'insufficient_quota' });
     const limited = await (await post('/v1/admin/keys', { name: 'partner-b', rateLimitPerMinute: 2, dailyTokenQuota: null }, ADMIN)).json();
     const L = { authorization: `Bearer ${limited.key}`, 'content-type': 'application/json' };
     const codes = [];
@@ -116,7 +117,7 @@ describe.each(['sqlite', 'postgres'] as const)('regional service on %s', (dialec
       [post('/v1/generate', '{oops'), 400, 'INVALID_JSON'],
       [post('/v1/generate', { sessionId: 's' }), 400, 'INVALID_REQUEST'],
       [post('/v1/generate', { message: 'x'.repeat(1024 * 1024), sessionId: 's' }), 413, 'PAYLOAD_TOO_LARGE'],
-      [post('/v1/embeddings', { input: [] }), 400, 'INVALID_REQUEST'],
+      [post('/v1/embeddings', { input: [] }), 400, 'invalid_value'],
       [post('/v1/rerank', { query: 'q', documents: [] }), 400, 'INVALID_REQUEST'],
       [post('/v1/kb/documents', { id: 'bad id!', title: 't', text: 'x' }, ADMIN), 400, 'INVALID_REQUEST'],
     ];

@@ -4,19 +4,20 @@
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import { z } from 'zod';
-import { ChatRequest, MAX_BODY_BYTES, MAX_MESSAGE_CHARS, type ChatEvent, type ChatReply, type DoneEvent, type RouteEvent } from '../../shared/api/chat.ts';
+import { ChatRequest, MAX_BODY_BYTES, MAX_MESSAGE_CHARS, type ChatReply } from '../../shared/api/chat.ts';
 import { ApiError, readJsonBody, validate } from '../../shared/api/errors.ts';
 import type { EdgeEnv } from './env.ts';
 import { classifyResult } from './http/classify-result.ts';
 import { edgeDeps } from './edge-deps.ts';
-import { chatPipeline } from './chat/pipeline.ts';
+import { executionCtx, runChat } from './chat/run-chat.ts';
+import { openAiChatRoutes } from './http/openai-chat.ts';
+import { openAiModelRoutes } from './http/openai-models.ts';
 import { CHAT_PAGE } from './http/chat-page.ts';
 import { errorResponse } from './http/errors.ts';
-import { sessionRoutes, sessionTimeoutMs } from './http/session-routes.ts';
-import { durableSession } from './session/session-client.ts';
+import { sessionRoutes } from './http/session-routes.ts';
 import { edgeMetrics } from './http/metrics.ts';
-import { refreshStatus, scheduleModelRefresh } from './runtime/model-refresh.ts';
-import { traceFrom } from '../../shared/api/trace.ts';
+import { scheduleModelRefresh } from './runtime/model-refresh.ts';
+import { traceHeaders } from '../../shared/api/trace.ts';
 import { collectEvents, sseStream, wantsJson } from '../../shared/api/event-response.ts';
 
 type AppEnv = { Bindings: EdgeEnv };
@@ -37,7 +38,7 @@ app.notFound((c) => c.json(new ApiError('NOT_FOUND', `no route for ${c.req.metho
 // is not allowed cross-origin (its preflight lists only GET and POST).
 app.use(
   '/v1/*',
-  cors({ origin: '*', allowMethods: ['GET', 'POST'], allowHeaders: ['content-type', 'accept', 'traceparent'], exposeHeaders: ['x-trace-id', 'traceparent'], maxAge: 600 }),
+  cors({ origin: '*', allowMethods: ['GET', 'POST'], allowHeaders: ['content-type', 'accept', 'traceparent', 'tracestate'], exposeHeaders: ['x-trace-id', 'traceparent', 'tracestate', 'x-switchyard-route'], maxAge: 600 }),
 );
 
 // A due look at the region's newly promoted model versions, after the response is made (waitUntil).
@@ -59,24 +60,7 @@ app.get('/healthz', async (c) => {
 
 app.get('/metrics', (c) => c.text(edgeMetrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
 
-app.get('/v1/models', async (c) => {
-  const d = await edgeDeps(c.env);
-  if (!d.models.ok) return c.json({ models: [], unavailable: { code: d.models.code, reason: d.models.reason }, refresh: refreshStatus(c.env) });
-  const m = d.models.models;
-  const describe = (role: string, man: typeof m.manifests.classifier, source: string) => ({
-    role,
-    name: man.name,
-    version: man.version,
-    source,
-    sha256: man.files['onnx/model_quantized.onnx'],
-    files: man.files,
-    sizeBytes: man.sizeBytes,
-  });
-  return c.json({
-    models: [describe('intent-classifier', m.manifests.classifier, m.sources.classifier), describe('sentence-embedder', m.manifests.embedder, m.sources.embedder)],
-    refresh: refreshStatus(c.env),
-  });
-});
+app.route('/', openAiModelRoutes);
 
 app.post('/v1/classify', async (c) => {
   const body = validate(ClassifyRequest, await readJsonBody(c.req.raw, MAX_BODY_BYTES * 4));
@@ -128,31 +112,8 @@ app.delete('/v1/cache/entries/:id', async (c) => {
 
 app.post('/v1/chat', async (c) => {
   const body = validate(ChatRequest, await readJsonBody(c.req.raw, MAX_BODY_BYTES));
-  const d = await edgeDeps(c.env);
-  const trace = traceFrom(c.req.header('traceparent'));
-  const ctx = executionCtx(c);
-  const background = (p: Promise<unknown>) => ctx.waitUntil(p.catch(() => {}));
-  // A stateless client's `history` replaces the session store for this request.
-  const session = body.history?.length
-    ? null
-    : durableSession(c.env.SESSIONS, body.sessionId, { timeoutMs: sessionTimeoutMs(c.env), background, onError: (op) => edgeMetrics.sessionError(op) });
-  const events = observed(c.env, body.sessionId, d.models.ok ? d.models.models.embedderVersion : undefined, chatPipeline(body, {
-    ...d,
-    upstream: {
-      baseUrl: c.env.REGIONAL_URL,
-      apiKey: c.env.REGION_API_KEY,
-      traceparent: trace.upstream,
-      firstEventMs: Number(c.env.UPSTREAM_TIMEOUT_MS ?? 2500),
-      idleMs: Number(c.env.UPSTREAM_IDLE_TIMEOUT_MS ?? 10000),
-    },
-    traceId: trace.traceId,
-    session,
-    background,
-    onCacheLookup: (r) => edgeMetrics.cacheLookup(r),
-    onResolution: (kind, confident) => edgeMetrics.resolution(kind, confident),
-    signal: c.req.raw.signal,
-  }));
-  const headers = { traceparent: trace.upstream, 'x-trace-id': trace.traceId };
+  const { events, trace } = await runChat(c, body);
+  const headers = { ...traceHeaders(trace), 'x-trace-id': trace.traceId };
   if (wantsJson(c.req.header('accept'))) {
     const { route, text, done, errors } = await collectEvents(events);
     if (!route || !done) throw new ApiError('INTERNAL', 'the chat pipeline ended without an answer');
@@ -164,50 +125,12 @@ app.post('/v1/chat', async (c) => {
   });
 });
 
+app.route('/', openAiChatRoutes);
+
 sessionRoutes(app, (c) => {
   const ctx = executionCtx(c as { executionCtx: { waitUntil(p: Promise<unknown>): void } });
   return (p) => ctx.waitUntil(p.catch(() => {}));
 });
-
-/** Counts each answer in the isolate's metrics (and Analytics Engine when bound) as it completes. */
-async function* observed(env: EdgeEnv, sessionId: string, embedderVersion: string | undefined, events: AsyncGenerator<ChatEvent>): AsyncGenerator<ChatEvent> {
-  let route: RouteEvent | undefined;
-  for await (const e of events) {
-    if (e.event === 'route') route = e.data;
-    if (e.event === 'done' && route) {
-      const done = e.data as DoneEvent;
-      edgeMetrics.observe(
-        {
-          path: route.path,
-          fallbacks: done.fallbacks ?? route.fallbacks,
-          totalMs: done.latencyMs.total,
-          modelVersion: route.modelVersion,
-          embedderVersion,
-          cacheHit: route.path === 'cache' && !route.cache?.stale,
-          usage: done.usage,
-          session: shortHash(sessionId),
-        },
-        env.METRICS,
-      );
-    }
-    yield e;
-  }
-}
-
-function executionCtx(c: { executionCtx: { waitUntil(p: Promise<unknown>): void } }): { waitUntil(p: Promise<unknown>): void } {
-  try {
-    return c.executionCtx;
-  } catch {
-    return { waitUntil: () => {} };
-  }
-}
-
-/** FNV-1a of the session id, hex: groups a session's answers in Analytics Engine without storing the id. */
-function shortHash(s: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return (h >>> 0).toString(16).padStart(8, '0');
-}
 
 function timingSafeEqual(a: string, b: string): boolean {
   const x = new TextEncoder().encode(a);

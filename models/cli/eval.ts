@@ -3,7 +3,8 @@
  *   [--hidden-dropout p] [--input-dropout p] [--word-dropout p] [--oos-weight w] [--oos-prior p] [--heads N] [--adapt-epochs N] [--adapt-lr x]`
  *   [--embedder <dir>] trains on train (starting from the unsupervised static rows, or the given
  *   embedder folder's), evaluates on test, prints one JSON object, writes reports/intent-<name>.html.
- * `npm run -s eval -- sts [--embedder <dir>] [--json]`: STS-B Spearman of the static embedder.
+ * `npm run -s eval -- sts [--embedder <dir>] [--dimensions 64,32] [--json]`: STS-B Spearman of the static embedder
+ *   (and of its vectors shortened to each size, as the embeddings API's `dimensions` does).
  * `npm run -s eval -- gate --candidate <dir | name@version> …`: the evaluation gate (regional/src/ops/gate/cli.ts).
  * `npm run -s eval -- answers [--json] [--generator extractive|bedrock|openai] …`: the golden answer
  *   set scored on the region's answers (scripts/eval/answers.ts, spawned: it runs the region).
@@ -43,6 +44,7 @@ async function evalCommand(): Promise<void> {
     embedder: { type: 'string' },
     json: { type: 'boolean' },
     peer: { type: 'boolean' },
+    dimensions: { type: 'string' },
     ...CLASSIFIER_FLAGS,
   });
   const embedderDir = (values.embedder as string) ?? join(repoRoot(), 'models', 'default', 'embedder');
@@ -92,7 +94,15 @@ async function evalCommand(): Promise<void> {
     else console.log(JSON.stringify(out, null, 2), `\nreport: ${report}`);
   } else if (command === 'sts') {
     const emb = await loadSentenceEmbedder(embedderDir);
-    const result = { devSpearman: await stsSpearman(emb, loadStsb('dev')), testSpearman: await stsSpearman(emb, loadStsb('test')) };
+    // --dimensions 64,32: also score the vectors shortened to each size (the embeddings API's `dimensions`).
+    const dims = String(values.dimensions ?? '').split(',').filter(Boolean).map(Number);
+    const dev = loadStsb('dev');
+    const test = loadStsb('test');
+    const result = {
+      devSpearman: await stsSpearman(emb, dev),
+      testSpearman: await stsSpearman(emb, test),
+      ...(dims.length ? { byDimensions: Object.fromEntries(await Promise.all(dims.map(async (d) => [d, { dev: await stsSpearman(emb, dev, d), test: await stsSpearman(emb, test, d) }]))) } : {}),
+    };
     console.log(JSON.stringify(result, values.json ? undefined : null, values.json ? undefined : 2));
   } else {
     console.error('usage: npm run -s eval -- intent --data <dir> [--json] [--peer] | sts [--json] | answers [--json] [--generator g]');

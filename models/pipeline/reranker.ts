@@ -297,7 +297,7 @@ function validationNdcg(data: Flat, fit: Fit, sets: number): number {
  * Pointwise logistic regression of the label on the score, sigmoid(alpha * s + beta), by damped
  * Newton steps with a small ridge on alpha (keeps it finite when the data are nearly separable).
  */
-function plattScale(scores: Float64Array, labels: Uint8Array, iterations = 50): { alpha: number; beta: number } {
+export function plattScale(scores: Float64Array, labels: Uint8Array, iterations = 50): { alpha: number; beta: number } {
   const ridge = 1e-3 * scores.length;
   const loss = (al: number, be: number) => {
     let l = 0.5 * ridge * al * al;

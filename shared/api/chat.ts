@@ -20,6 +20,12 @@ export const HistoryTurn = z.object({
 });
 export type HistoryTurn = z.infer<typeof HistoryTurn>;
 
+export const GenerationOptions = z.object({
+  maxTokens: z.number().int().min(1).max(100_000).optional(),
+  temperature: z.number().min(0).max(2).optional(),
+});
+export type GenerationOptions = z.infer<typeof GenerationOptions>;
+
 export const ChatRequest = z.object({
   message: z.string().trim().min(1, 'message must not be empty').max(MAX_MESSAGE_CHARS, `message is over ${MAX_MESSAGE_CHARS} characters`),
   sessionId: z.string().min(1).max(128),
@@ -29,6 +35,8 @@ export const ChatRequest = z.object({
   history: z.array(HistoryTurn).max(MAX_HISTORY_TURNS, `history holds at most ${MAX_HISTORY_TURNS} turns`).optional(),
   /** Adds the tokens that drove the intent to the route event's `decision`. */
   explain: z.boolean().optional(),
+  /** What the caller asks of a generated answer: an output budget (never above the operator's) and a temperature. */
+  generation: GenerationOptions.optional(),
 });
 export type ChatRequest = z.infer<typeof ChatRequest>;
 

@@ -9,6 +9,8 @@ export interface UpstreamOptions {
   baseUrl: string;
   apiKey?: string;
   traceparent: string;
+  /** The caller's W3C tracestate, forwarded unchanged with traceparent. */
+  tracestate?: string;
   firstEventMs: number;
   idleMs: number;
   /** Aborts the upstream call when the client goes away. */
@@ -32,7 +34,7 @@ export async function* streamFromRegion(req: GenerateRequest, o: UpstreamOptions
     for await (const ev of fetchEventStream({
       url: new URL('/v1/generate', o.baseUrl),
       body: req,
-      headers: { traceparent: o.traceparent, ...(o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {}) },
+      headers: { traceparent: o.traceparent, ...(o.tracestate ? { tracestate: o.tracestate } : {}), ...(o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {}) },
       firstEventMs: o.firstEventMs,
       idleMs: o.idleMs,
       signal: o.signal,

@@ -1,9 +1,17 @@
-/** Hono error handling shared by the edge routes: ApiError → `{"error": {"code", "message"}}`. */
+/** Hono error handling shared by the edge routes: ApiError → `{"error": {"code", "message"}}` (OpenAI's shape on its routes). */
 import type { Context } from 'hono';
 import { ApiError } from '../../../shared/api/errors.ts';
+import { toOpenAiError } from '../../../shared/api/openai/errors.ts';
 
 export function errorResponse(err: unknown, c: Context): Response {
   if (err instanceof ApiError) return c.json(err.toBody(), err.status as 400);
   console.error('unhandled error:', (err as Error)?.stack ?? err);
   return c.json(new ApiError('INTERNAL', 'internal error').toBody(), 500);
+}
+
+/** The same for the OpenAI-compatible routes: `{"error": {"message", "type", "param", "code"}}`. */
+export function openAiErrorResponse(err: unknown, c: Context): Response {
+  const { status, body } = toOpenAiError(err);
+  if (status >= 500) console.error('unhandled error:', (err as Error)?.stack ?? err);
+  return c.json(body, status as 400);
 }

@@ -18,7 +18,7 @@ export type ModelSource = 'bundled' | 'region';
 
 export interface EdgeClassifier {
   readonly labels: readonly string[];
-  /** The thresholds decisions are compared with (route events explain themselves with them). */
+  /** The routing and out-of-scope thresholds from the model's config (reported with answers). */
   readonly calibration: ClassifierCalibration;
   classify(texts: string[]): Promise<IntentPrediction[]>;
   /** Raw logits (leave-one-word-out explanations). */

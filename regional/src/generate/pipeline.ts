@@ -107,8 +107,9 @@ export async function* generatePipeline(
     system: settings.system,
     messages: conversationFor(history, req.message, deps.historyTokenBudget ?? HISTORY_TOKEN_BUDGET),
     ...(req.resolved ? { resolved: req.resolved } : {}),
-    maxTokens: settings.maxTokensFor(pred?.intent),
-    ...(settings.temperature !== undefined ? { temperature: settings.temperature } : {}),
+    // The caller may ask for less output than the operator's budget, never more.
+    maxTokens: Math.min(settings.maxTokensFor(pred?.intent), req.generation?.maxTokens ?? Infinity),
+    ...((req.generation?.temperature ?? settings.temperature) !== undefined ? { temperature: req.generation?.temperature ?? settings.temperature } : {}),
     tier,
     priority,
     context: screened.passages.map((p) => ({ id: p.documentId, title: p.title, text: p.text })),
@@ -123,8 +124,9 @@ export async function* generatePipeline(
 
   for (const p of gen.passages ?? []) if (!screened.sources.some((x) => x.id === p.id)) screened.sources.push({ id: p.id, title: p.title ?? p.id });
   if (gen.routed && isUsable(gen.sent)) {
-    // Remembered and cacheable only when clean and grounded (no wrong answer is cached).
-    const clean = isClean(run.fallbacks) && !gen.unsupported && answerGrounded(gen.sent, guard.groundingText, deps.titles);
+    // Remembered and cacheable only when clean and grounded (no wrong answer is cached), and not
+    // shaped by the caller's own output budget or temperature (not an answer to share).
+    const clean = !req.generation && isClean(run.fallbacks) && !gen.unsupported && answerGrounded(gen.sent, guard.groundingText, deps.titles);
     if (clean) deps.fallbackAnswers.remember(pred?.intent, { question: req.message, text: gen.sent, sources: screened.sources.map((s) => s.id), at: Date.now() });
     const done = events.done(usage);
     done.data.cacheable = clean;
