@@ -85,10 +85,7 @@ export async function replay(mix: TrafficMix, d: ReplayDeps): Promise<ReplayResu
       const q = l.hit.answer.question;
       const [nq, nt] = [mix.needs.get(normalizeSentence(q)), mix.needs.get(normalizeSentence(text))];
       if (normalizeSentence(q) === normalizeSentence(text) || (nq && nt && d.answers(nq, nt))) res.correct++;
-      else if (nq && nt) {
-        res.wrong++;
-        if (process.env.REPLAY_DEBUG) console.error(`wrong: "${q}" [${nq}] -> "${text}" [${nt}] ${l.similarity?.toFixed(3)} ${JSON.stringify(frame)}`);
-      }
+      else if (nq && nt) res.wrong++;
       else res.unjudged++;
       continue;
     }
