@@ -13,6 +13,7 @@ import { EntityExtractor } from '../shared/cache/entities.ts';
 import { frameKey, frameTag, keyFrame, parseFrameKey } from '../shared/cache/key-frame.ts';
 import { storeGazetteer } from '../shared/cache/store-gazetteer.ts';
 import { framesCompatible } from '../models/eval/cache-keys-eval.ts';
+import { domainKeying } from '../models/eval/score-cache-pairs.ts';
 
 const aspects = new AspectDetector(parseCacheAspects(aspectsJson, ['shipping_info', 'purchase_help', 'product_question']));
 const extractor = new EntityExtractor(storeGazetteer(entityTerms.term, catalog));
@@ -136,5 +137,21 @@ describe('cache aspects schema', () => {
     expect(() => parseCacheAspects({ intents: { x: { fallback: 'cost', aspects: { cost: { cues: ['price'] } } } } })).toThrow(/fallback/);
     expect(() => parseCacheAspects({ intents: { x: { fallback: 'General Info', aspects: {} } } })).toThrow(/lower-case/);
     expect(() => parseCacheAspects(aspectsJson, ['shipping_info', 'gift_wrapping'])).toThrow(expect.objectContaining({ code: 'CACHE_ASPECTS_INVALID' }));
+  });
+});
+
+describe('key frames from the edge\'s dialogue entities (what a resolved message carries)', () => {
+  const k = domainKeying('domains/kitsune-books', 'domains/kitsune-books');
+  const df = (intent: string, text: string) => keyFrame(text, intent, k.frameEntities(text), k.aspects);
+  const dsame = (intent: string, a: string, b: string) => framesCompatible(df(intent, a), df(intent, b));
+  it('keeps the same paraphrases together and the same hard negatives apart', () => {
+    expect(dsame('product_question', 'Is the Berserk Deluxe Edition a hardcover?', 'what format is the Berserk deluxe edition?')).toBe(true);
+    expect(dsame('product_question', 'Is the Berserk Deluxe Edition a hardcover?', 'is the Berserk Deluxe Edition a paperback?')).toBe(false);
+    expect(dsame('product_question', 'what happens in Frieren volume 1', 'what happens in Frieren volume 2')).toBe(false);
+    expect(dsame('product_question', 'is Spy x Family in English', 'what language is Spy x Family in')).toBe(true);
+    expect(dsame('shipping_info', 'Do you ship to the UK?', 'can you deliver to Britain')).toBe(true);
+    expect(dsame('shipping_info', 'Do you ship to the UK?', 'Do you ship to Ireland?')).toBe(false);
+    expect(dsame('shipping_info', 'how much is express to Japan', 'how much is shipping to Japan')).toBe(false);
+    expect(df('product_question', 'Is the Berserk Deluxe Edition a hardcover?').entities).not.toMatch(/hardcover/);
   });
 });

@@ -30,7 +30,7 @@ for (let i = 0; i < mix.messages.length; i += 64) {
 }
 const k = domainKeying(dir, dir);
 const templates = ParaphraseTemplates.parse(json('eval/paraphrase-templates.json'));
-const base = { routes, predictions, vectors, extractor: k.extractor, dimensions: vectors[0].length, answers: (a: string, b: string) => answersNeed(a, b, templates) };
-const before = await replay(mix, { ...base, aspects: null, thresholds: { hit: cfg.thresholds.hit, stale: cfg.thresholds.stale } });
-const after = await replay(mix, { ...base, aspects: k.aspects, thresholds: cfg.thresholds });
+const base = { routes, predictions, vectors, dimensions: vectors[0].length, answers: (a: string, b: string) => answersNeed(a, b, templates) };
+const before = await replay(mix, { ...base, entities: (t) => k.extractor.extract(t), aspects: null, thresholds: { hit: cfg.thresholds.hit, stale: cfg.thresholds.stale } });
+const after = await replay(mix, { ...base, entities: k.frameEntities, aspects: k.aspects, thresholds: cfg.thresholds });
 console.log(JSON.stringify({ messages: mix.messages.length, before, after }, null, 2));

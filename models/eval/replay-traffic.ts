@@ -11,7 +11,6 @@ import { mulberry32 } from '../pipeline/datasets.ts';
 import { MemoryCacheStorage } from '../../shared/cache/memory-storage.ts';
 import { SemanticCache, type CacheThresholds } from '../../shared/cache/semantic-cache.ts';
 import type { AspectDetector } from '../../shared/cache/aspects.ts';
-import type { EntityExtractor } from '../../shared/cache/entities.ts';
 import type { IntentPrediction } from '../../shared/models/intent-classifier.ts';
 import { routeFor, type IntentRoutes } from '../../shared/routing/intent-routes.ts';
 import { normalizeSentence, type ParaphrasePair } from './paraphrase-set.ts';
@@ -53,7 +52,8 @@ export interface ReplayDeps {
   routes: IntentRoutes;
   predictions: IntentPrediction[];
   vectors: Float32Array[];
-  extractor: EntityExtractor;
+  /** The entities a frame is made from (the cache extractor before frames, the dialogue extractor after). */
+  entities: (text: string) => readonly { kind: string; value: string }[];
   aspects: AspectDetector | null;
   thresholds: CacheThresholds;
   dimensions: number;
@@ -78,7 +78,7 @@ export async function replay(mix: TrafficMix, d: ReplayDeps): Promise<ReplayResu
       res.llm++;
       continue;
     }
-    const frame = cache.frame(text, p.intent, d.extractor.extract(text));
+    const frame = cache.frame(text, p.intent, d.entities(text));
     const l = await cache.lookup(d.vectors[i], frame, { now });
     if (l.hit) {
       res.cacheHits++;

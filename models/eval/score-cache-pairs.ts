@@ -1,14 +1,16 @@
 /**
  * Scores the store paraphrase set for the cache evaluations: each pair's cosine under an embedder,
- * whether today's key (intent + entity signature) matches and whether the key frames are
- * compatible, using the domain's entity terms, catalog and cache aspects.
+ * whether the key before frames (intent + the cache extractor's entity signature) matches, and
+ * whether the key frames are compatible — made, as at the edge, from the dialogue extractor's
+ * entities (shared/conversation/) and the domain's cache aspects.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AspectDetector } from '../../shared/cache/aspects.ts';
 import { parseCacheAspects } from '../../shared/cache/aspects-schema.ts';
 import { EntityExtractor } from '../../shared/cache/entities.ts';
-import { keyFrame } from '../../shared/cache/key-frame.ts';
+import { keyFrame, type FrameEntity } from '../../shared/cache/key-frame.ts';
+import { dialogueEntitiesFor } from '../../shared/conversation/conversation-data.ts';
 import { storeGazetteer } from '../../shared/cache/store-gazetteer.ts';
 import { cosine, type SentenceEmbedder } from '../../shared/models/sentence-embedder.ts';
 import { framesCompatible, type ScoredCachePair } from './cache-keys-eval.ts';
@@ -17,6 +19,8 @@ import type { ParaphrasePair } from './paraphrase-set.ts';
 export interface DomainKeying {
   extractor: EntityExtractor;
   aspects: AspectDetector;
+  /** The entities the edge keys frames with (a standalone message's resolution). */
+  frameEntities: (text: string) => FrameEntity[];
 }
 
 /** The domain's entity extractor and aspect detector, from its data folders. */
@@ -24,7 +28,13 @@ export function domainKeying(storeDir: string, domainDir: string): DomainKeying 
   const json = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
   const terms = json(join(storeDir, 'entities.json')).term as Record<string, string[]>;
   const catalog = json(join(storeDir, 'kb', 'catalog.json')) as { id: string; title: string }[];
-  return { extractor: new EntityExtractor(storeGazetteer(terms, catalog)), aspects: new AspectDetector(parseCacheAspects(json(join(domainDir, 'cache-aspects.json')))) };
+  const convPath = join(domainDir, 'conversation.json');
+  const dialogue = dialogueEntitiesFor(terms, catalog, existsSync(convPath) ? json(convPath) : { domain: 'none', slots: {} });
+  return {
+    extractor: new EntityExtractor(storeGazetteer(terms, catalog)),
+    aspects: new AspectDetector(parseCacheAspects(json(join(domainDir, 'cache-aspects.json')))),
+    frameEntities: (text) => dialogue.analyze(text).entities,
+  };
 }
 
 export interface ScoredSet {
@@ -40,8 +50,8 @@ export async function scoreCachePairs(emb: Pick<SentenceEmbedder, 'embed'>, pair
     (await emb.embed(batch)).forEach((v, j) => vec.set(batch[j], v));
   }
   const scored = pairs.map((p) => {
-    const ea = k.extractor.extract(p.a);
-    const eb = k.extractor.extract(p.b);
+    const ea = k.frameEntities(p.a);
+    const eb = k.frameEntities(p.b);
     const fa = keyFrame(p.a, p.intent, ea, k.aspects);
     const fb = keyFrame(p.b, p.intent, eb, k.aspects);
     return {
