@@ -8,12 +8,14 @@
  * - per-message on-device inference time: classify + embed + template/cache lookup of template
  *   questions, and send → answer shown;
  * - bytes downloaded for the models (and the runtime, and the bundle): decoded and on the wire
- *   (the demo server serves precompressed gzip).
+ *   (the demo server serves precompressed brotli);
+ * - first, what the widget costs the page (bench-page-cost.ts): LCP and total blocking time with
+ *   and without the widget in one run, and bytes per path (WASM, WebGPU, Save-Data).
  *
  * The edge is pointed at a closed port, so nothing here touches the network beyond the page's
  * own server. Prints one JSON document.
  *
- *   npx tsx browser/bench.ts [--runs 5] [--messages 40] [--backend webgpu|wasm]
+ *   npx tsx browser/bench.ts [--runs 5] [--messages 40] [--backend webgpu|wasm] [--page-cost-only]
  */
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -22,6 +24,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Request } from 'playwright-core';
 import { buildWidget, DIST } from './build.ts';
+import { benchPageLoad, benchTransfer } from './bench-page-cost.ts';
 import { startWidgetServer, type WidgetServer } from './server.ts';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -112,7 +115,7 @@ async function benchBackend(browser: Browser, server: WidgetServer, backend: 'we
     if (i === 0) {
       ctx.on('requestfinished', (r: Request) => {
         const path = new URL(r.url()).pathname;
-        const kind = path.startsWith('/widget/models/') ? 'models' : path.startsWith('/widget/ort-') ? 'runtime' : path.startsWith('/widget/') ? 'bundle' : null;
+        const kind = /^\/widget\/files\/.*\.(onnx|json)$/.test(path) ? 'models' : /^\/widget\/files\//.test(path) ? 'runtime' : path.startsWith('/widget/') ? 'bundle' : null;
         if (!kind) return;
         pending.push(
           (async () => {
@@ -191,12 +194,23 @@ async function benchBackend(browser: Browser, server: WidgetServer, backend: 'we
 const runs = Number(arg('runs', '5'));
 const messages = Number(arg('messages', '40'));
 const only = arg('backend', '');
+const pageCostOnly = process.argv.includes('--page-cost-only');
 await buildWidget({ quiet: true });
 const server = await startWidgetServer({ port: 0, edgeUrl: 'http://127.0.0.1:9' });
 const results = [];
+let pageCost: unknown = null;
 try {
+  {
+    const dead = `http://127.0.0.1:${await deadPort()}`;
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: BASE_ARGS });
+    try {
+      pageCost = { pageLoad: await benchPageLoad(browser, server, runs, dead), transfer: await benchTransfer(server, CHROMIUM, BASE_ARGS, WEBGPU_ARGS, dead) };
+    } finally {
+      await browser.close();
+    }
+  }
   for (const backend of ['webgpu', 'wasm'] as const) {
-    if (only && only !== backend) continue;
+    if (pageCostOnly || (only && only !== backend)) continue;
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...BASE_ARGS, ...(backend === 'webgpu' ? WEBGPU_ARGS : [])] });
     try {
       results.push(await benchBackend(browser, server, backend, runs, messages));
@@ -216,11 +230,12 @@ try {
 console.log(
   JSON.stringify(
     {
-      command: `npx tsx browser/bench.ts --runs ${runs} --messages ${messages}${only ? ` --backend ${only}` : ''}`,
+      command: `npx tsx browser/bench.ts --runs ${runs}${pageCostOnly ? ' --page-cost-only' : ` --messages ${messages}`}${only ? ` --backend ${only}` : ''}`,
       chromium: chromiumVersion,
       headless: true,
       cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,
       runs,
+      pageCost,
       results,
     },
     null,

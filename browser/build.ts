@@ -1,23 +1,28 @@
 /**
  * Builds the widget into browser/dist/ (`npx tsx browser/build.ts`):
  *
- *   switchyard-chat.js                       the one ES module a page loads (esbuild, minified)
- *   ort-wasm-simd-threaded{,.asyncify}.{mjs,wasm}  onnxruntime-web's WASM and WebGPU runtimes
- *   models/store-intent/…, models/embedder/… the default model folders, manifest.json included
+ *   switchyard-chat.js        the one ES module a page loads (esbuild, minified; the only file
+ *                             whose name does not change with its content)
+ *   chunks/*-<hash>.js        what it imports on the visitor's interest (device code, onnxruntime-web's
+ *                             WASM build and, apart, its WebGPU build)
+ *   files/<sha256>.<ext>      every model and runtime file by content: onnxruntime's .wasm and .mjs,
+ *                             each model's files (a file two models share, the tokenizer, is one file)
  *
  * The bundle pins the sha256 of every runtime file (and carries the model manifests), so the
- * widget verifies all it fetches. Large files get a .gz sibling for servers that serve
- * precompressed assets (the demo server does).
+ * widget verifies all it fetches. Every compressible file gets .br and .gz siblings
+ * (precompress.ts, cached by content under node_modules/.cache/), served by Accept-Encoding.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { loadPack, packModelDir } from '../models/pipeline/domain-pack.ts';
 import { classifierLabels } from '../shared/models/model-folder.ts';
+import type { ModelManifest } from '../shared/models/manifest.ts';
 import { parseIntentRoutes } from '../shared/routing/intent-routes.ts';
+import { precompress } from './precompress.ts';
+import { filePath } from './src/runtime/file-url.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -33,11 +38,13 @@ export const RUNTIME_FILES = [
 /** The domain pack bundled by default (`domain` option, else SWITCHYARD_DOMAIN, else this). */
 const DEFAULT_DOMAIN = join(root, 'domains', 'kitsune-books');
 const COMPRESS = /\.(js|mjs|wasm|onnx|json)$/;
+// Shared by every checkout using this node_modules (content-addressed, so never stale).
+const CACHE_DIR = join(root, 'node_modules', '.cache', 'switchyard-precompressed');
 
 export interface BuildResult {
   outDir: string;
   ms: number;
-  files: { path: string; bytes: number; gzipBytes?: number }[];
+  files: { path: string; bytes: number; brBytes?: number; gzipBytes?: number }[];
 }
 
 function sha256(path: string): string {
@@ -52,23 +59,26 @@ export async function buildWidget(opts: { outDir?: string; minify?: boolean; pre
   const t0 = Date.now();
   const domainDir = opts.domain ?? process.env.SWITCHYARD_DOMAIN ?? DEFAULT_DOMAIN;
   const pack = loadPack(domainDir, { dataRules: false });
-  // Served as models/store-intent/ and models/embedder/ whatever the pack (the widget's URLs).
+  // Every file of both folders is served by content (files/<sha256>.<ext>), whatever the pack.
   const MODEL_DIRS = { 'store-intent': packModelDir(domainDir, pack, 'classifier'), embedder: packModelDir(domainDir, pack, 'embedder') };
   const outDir = opts.outDir ?? DIST;
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
 
   const ortDist = join(root, 'node_modules', 'onnxruntime-web', 'dist');
+  mkdirSync(join(outDir, 'files'), { recursive: true });
+  const place = (src: string, name: string): string => {
+    const sha = sha256(src);
+    const dest = join(outDir, filePath(sha, name));
+    if (!existsSync(dest)) copyFileSync(src, dest);
+    return sha;
+  };
   const runtimeFiles: Record<string, string> = {};
-  for (const f of RUNTIME_FILES) {
-    copyFileSync(join(ortDist, f), join(outDir, f));
-    runtimeFiles[f] = sha256(join(outDir, f));
-  }
-  for (const [name, src] of Object.entries(MODEL_DIRS)) {
-    for (const file of listFiles(src)) {
-      const dest = join(outDir, 'models', name, relative(src, file));
-      mkdirSync(dirname(dest), { recursive: true });
-      copyFileSync(file, dest);
+  for (const f of RUNTIME_FILES) runtimeFiles[f] = place(join(ortDist, f), f);
+  for (const dir of Object.values(MODEL_DIRS)) {
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as ModelManifest;
+    for (const [path, sha] of Object.entries(manifest.files)) {
+      if (place(join(dir, path), path) !== sha) throw new Error(`${dir}/${path} does not match its manifest's sha256`);
     }
   }
 
@@ -97,9 +107,11 @@ export async function buildWidget(opts: { outDir?: string; minify?: boolean; pre
   const virtual: esbuild.Plugin = {
     name: 'switchyard-build-info',
     setup(b) {
-      b.onResolve({ filter: /^switchyard:build-info$/ }, (a) => ({ path: a.path, namespace: 'switchyard' }));
-      b.onLoad({ filter: /.*/, namespace: 'switchyard' }, () => ({
-        contents: Object.entries(buildInfo)
+      // build-info goes with the device chunk; page-info is the little the element needs on every page view.
+      const modules: Record<string, object> = { 'switchyard:build-info': buildInfo, 'switchyard:page-info': { handoff: pack.templates.handoff } };
+      b.onResolve({ filter: /^switchyard:(build|page)-info$/ }, (a) => ({ path: a.path, namespace: 'switchyard' }));
+      b.onLoad({ filter: /.*/, namespace: 'switchyard' }, (a) => ({
+        contents: Object.entries(modules[a.path])
           .map(([k, v]) => `export const ${k} = ${JSON.stringify(v)};`)
           .join('\n'),
         loader: 'js',
@@ -108,7 +120,12 @@ export async function buildWidget(opts: { outDir?: string; minify?: boolean; pre
   };
   await esbuild.build({
     entryPoints: [join(here, 'src', 'switchyard-chat.ts')],
-    outfile: join(outDir, 'switchyard-chat.js'),
+    outdir: outDir,
+    // The element is one small module; the device code (onnxruntime-web, the model wrappers) is a
+    // chunk it imports only once the visitor shows interest. Chunk names carry their hash.
+    splitting: true,
+    entryNames: '[name]',
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -123,20 +140,19 @@ export async function buildWidget(opts: { outDir?: string; minify?: boolean; pre
     plugins: [virtual],
   });
 
-  const files: BuildResult['files'] = [];
-  for (const file of listFiles(outDir).sort()) {
-    const bytes = statSync(file).size;
-    let gzipBytes: number | undefined;
-    if ((opts.precompress ?? true) && COMPRESS.test(file) && bytes > 1024) {
-      const gz = gzipSync(readFileSync(file), { level: 6 });
-      writeFileSync(`${file}.gz`, gz);
-      gzipBytes = gz.byteLength;
-    }
-    files.push({ path: relative(outDir, file), bytes, ...(gzipBytes !== undefined ? { gzipBytes } : {}) });
-  }
+  const all = listFiles(outDir).sort();
+  const files: BuildResult['files'] = await Promise.all(
+    all.map(async (file) => {
+      const bytes = statSync(file).size;
+      const path = relative(outDir, file);
+      if (!(opts.precompress ?? true) || !COMPRESS.test(file) || bytes <= 1024) return { path, bytes };
+      const c = await precompress(file, CACHE_DIR);
+      return { path, bytes, ...(c.br ? { brBytes: c.br } : {}), ...(c.gzip ? { gzipBytes: c.gzip } : {}) };
+    }),
+  );
   const ms = Date.now() - t0;
   if (!opts.quiet) {
-    for (const f of files) console.log(`  ${f.path.padEnd(48)} ${String(f.bytes).padStart(10)} B${f.gzipBytes ? `  (gzip ${f.gzipBytes} B)` : ''}`);
+    for (const f of files) console.log(`  ${f.path.padEnd(76)} ${String(f.bytes).padStart(10)} B${f.brBytes ? `  br ${f.brBytes} B` : ''}${f.gzipBytes ? `  gzip ${f.gzipBytes} B` : ''}`);
     console.log(`widget built in ${relative(process.cwd(), outDir) || '.'} in ${ms} ms`);
   }
   return { outDir, ms, files };

@@ -1,7 +1,8 @@
 /**
  * Serves the demo store page and the built widget (`browser/dist`, under /widget/) with
  * @hono/node-server: `npm start` runs it on WIDGET_PORT (8790), the tests on a free port.
- * Precompressed .gz siblings are served when the browser accepts gzip. With `isolated`, the
+ * Precompressed .br / .gz siblings are served by the request's Accept-Encoding (brotli first), and
+ * the content-addressed files/ and chunks/ as immutable for a year. With `isolated`, the
  * page is cross-origin isolated (COOP/COEP), which lets onnxruntime-web use WASM threads.
  *
  *   npx tsx browser/server.ts            (after `npx tsx browser/build.ts`; EDGE_URL, WIDGET_PORT)
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
+import { etag } from 'hono/etag';
 import { DIST } from './build.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -37,7 +39,7 @@ function escapeAttr(s: string): string {
 
 /** The demo page with the widget pointed at `edgeUrl`; extra attributes from the page's query. */
 export function demoPage(edgeUrl: string, query: URLSearchParams = new URLSearchParams()): string {
-  const allowed = ['theme', 'locale', 'backend', 'budget-ms', 'on-device', 'edge-url'];
+  const allowed = ['theme', 'locale', 'backend', 'budget-ms', 'on-device', 'preload', 'edge-url'];
   const attrs: string[] = [];
   for (const name of allowed) {
     const v = query.get(name);
@@ -45,9 +47,11 @@ export function demoPage(edgeUrl: string, query: URLSearchParams = new URLSearch
   }
   for (const flag of ['debug', 'open', 'inline']) if (query.has(flag)) attrs.push(flag);
   const edge = query.get('edge-url') ?? edgeUrl;
-  return readFileSync(join(here, 'demo', 'index.html'), 'utf8')
+  const html = readFileSync(join(here, 'demo', 'index.html'), 'utf8')
     .replace('%EDGE_URL%', escapeAttr(edge))
     .replace('%WIDGET_ATTRS%', attrs.join(' '));
+  // `?no-widget`: the same page without the module and the element (the page-cost bench's baseline).
+  return query.has('no-widget') ? html.replace(/^.*switchyard-chat.*\n/gm, '') : html;
 }
 
 export async function startWidgetServer(opts: WidgetServerOptions): Promise<WidgetServer> {
@@ -55,7 +59,10 @@ export async function startWidgetServer(opts: WidgetServerOptions): Promise<Widg
   const app = new Hono();
   app.use('*', async (c, next) => {
     await next();
-    c.header('cache-control', 'no-cache');
+    // files/ and chunks/ are named by their content: cached for a year, never revalidated.
+    // Everything else (the page, the bundle's fixed name) is revalidated on every load.
+    const immutable = c.res.ok && /^\/widget\/(files|chunks)\//.test(c.req.path);
+    c.header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
     if (opts.isolated) {
       c.header('cross-origin-opener-policy', 'same-origin');
       c.header('cross-origin-embedder-policy', 'require-corp');
@@ -64,6 +71,8 @@ export async function startWidgetServer(opts: WidgetServerOptions): Promise<Widg
   });
   app.get('/', (c) => c.html(demoPage(opts.edgeUrl, new URL(c.req.url).searchParams)));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  // The bundle keeps its name, so it is revalidated: an ETag lets a repeat visit get a 304.
+  app.use('/widget/switchyard-chat.js', etag());
   app.use(
     '/widget/*',
     serveStatic({ root: dist, precompressed: true, rewriteRequestPath: (p) => p.replace(/^\/widget/, '') }),

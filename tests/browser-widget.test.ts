@@ -4,6 +4,7 @@
  * region's LLM is an OpenAI-compatible server mocked with msw at its HTTP boundary, streaming
  * its answer in paced chunks as a real one does.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -146,18 +147,19 @@ async function ask(page: Page, question: string): Promise<Shown> {
 const edgeRequests = (since: number) => requests.slice(since).filter((u) => u.startsWith(edge.url) && !u.includes('/v1/sessions/'));
 
 describe('<switchyard-chat> in Chromium', () => {
-  it('WebGPU (SwiftShader): reports backend webgpu and answers a template on the device, with no request to the edge', async () => {
+  it('WebGPU (SwiftShader, forced with backend="webgpu"): reports backend webgpu and answers a template on the device, with no request to the edge', async () => {
     const ctx = await gpu.newContext();
     const seen: string[] = [];
     ctx.on('request', (r: Request) => seen.push(r.url()));
-    const { page, diag } = await openDemo(ctx, 'open&debug');
+    const { page, diag } = await openDemo(ctx, 'open&debug&backend=webgpu');
     expect(diag).toMatchObject({ status: 'ready', backend: 'webgpu', models: { classifier: 'switchyard-store-intent@1.0.0' } });
     const a = await ask(page, 'what is your return policy?');
     expect(a.origin).toBe('device');
     expect(a.text).toMatch(/30 days/);
     expect(a.meta).toMatch(/^On device · \d+ ms$/);
     await expect.poll(() => page.locator('switchyard-chat .debug dd[data-key="backend"]').textContent()).toBe('webgpu');
-    expect(seen.some((u) => u.endsWith('/widget/ort-wasm-simd-threaded.asyncify.wasm'))).toBe(true);
+    const asyncify = createHash('sha256').update(readFileSync('node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm')).digest('hex');
+    expect(seen.some((u) => u.endsWith(`/widget/files/${asyncify}.wasm`))).toBe(true);
     expect(seen.filter((u) => u.startsWith(edge.url) && !u.includes('/v1/sessions/'))).toEqual([]);
     await ctx.close();
   });
@@ -367,9 +369,10 @@ describe('<switchyard-chat> in Chromium', () => {
     const seen: string[] = [];
     ctx.on('request', (r: Request) => seen.push(r.url()));
     // The server's copy with one byte flipped near the end (inside the weights).
-    const body = readFileSync(join(DIST, 'models/store-intent/onnx/model_quantized.onnx'));
+    const sha = classifierManifest.files['onnx/model_quantized.onnx'];
+    const body = readFileSync(join(DIST, `files/${sha}.onnx`));
     body[body.length - 100] ^= 0xff;
-    await ctx.route('**/widget/models/store-intent/onnx/model_quantized.onnx', (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body }));
+    await ctx.route(`**/widget/files/${sha}.onnx`, (route) => route.fulfill({ status: 200, contentType: 'application/octet-stream', body }));
     const { page, diag } = await openDemo(ctx, 'open&debug');
     expect(diag).toMatchObject({ status: 'edge-only', code: 'MODEL_INTEGRITY' });
     expect(diag.reason).toMatch(/sha256 mismatch/);
@@ -379,7 +382,6 @@ describe('<switchyard-chat> in Chromium', () => {
     expect(a.text).toMatch(/30 days/);
     expect(seen.filter((u) => u.startsWith(edge.url))).toEqual([`${edge.url}/v1/chat`]);
     // The refused file was not kept: its digest has no entry in the widget's Cache Storage.
-    const sha = classifierManifest.files['onnx/model_quantized.onnx'];
     const cached = await page.evaluate(async (digest) => (await caches.open('switchyard-files-v1')).keys().then((ks) => ks.some((k) => k.url.endsWith(digest))), sha);
     expect(cached).toBe(false);
     await ctx.close();

@@ -4,10 +4,11 @@
  * registry lists, only from inside the artifact folder, whatever the path says).
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { get, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ActiveModels } from '../shared/api/active-models.ts';
 import { loadConfig } from '../regional/src/config.ts';
@@ -81,6 +82,29 @@ describe('active models and their files', () => {
     const manifest = await (await fetch(`${url}manifest.json`, { headers: EDGE })).json();
     expect(manifest).toMatchObject({ name: NAME, version: '1.0.1' });
     expect((await fetch(`${url}config.json`)).status).toBe(401);
+  });
+
+  it('gzips the JSON files (the tokenizer) for a client that accepts it, the bytes still matching their digest; weights go as they are', async () => {
+    const url = `${r.url}/v1/ops/models/${NAME}/1.0.1/files/`;
+    const raw = (path: string, headers: Record<string, string>) =>
+      new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
+        get(`${url}${path}`, { headers: { ...EDGE, ...headers } }, (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (d: Buffer) => parts.push(d));
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(parts) }));
+        }).on('error', reject);
+      });
+    const files = JSON.parse(readFileSync('models/default/store-intent/manifest.json', 'utf8')).files as Record<string, string>;
+    const tok = await raw('tokenizer.json', { 'accept-encoding': 'gzip' });
+    expect(tok.headers['content-encoding']).toBe('gzip');
+    expect(tok.body.byteLength).toBeLessThan(statSync('models/default/store-intent/tokenizer.json').size / 2);
+    expect(createHash('sha256').update(gunzipSync(tok.body)).digest('hex')).toBe(files['tokenizer.json']);
+    expect((await raw('tokenizer.json', { 'accept-encoding': 'gzip', 'if-none-match': String(tok.headers.etag) })).status).toBe(304);
+    const plain = await raw('tokenizer.json', {});
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(createHash('sha256').update(plain.body).digest('hex')).toBe(files['tokenizer.json']);
+    const onnx = await raw('onnx/model_quantized.onnx', { 'accept-encoding': 'gzip' });
+    expect(onnx.headers['content-encoding']).toBeUndefined();
   });
 
   it('serves nothing outside the registered files', async () => {

@@ -25,3 +25,9 @@ declare module 'switchyard:build-info' {
   /** ISO time of the build. */
   export const builtAt: string;
 }
+
+/** The part of the build info the element needs on every page view, before any interest. */
+declare module 'switchyard:page-info' {
+  /** The domain pack's handoff message (shown when the edge cannot be reached). */
+  export const handoff: string;
+}

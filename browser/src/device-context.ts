@@ -12,7 +12,7 @@ import { storeGazetteer } from '../../shared/cache/store-gazetteer.ts';
 import { DialogueEntities } from '../../shared/conversation/dialogue-entities.ts';
 import { IdbCacheStorage } from './cache/idb-cache-storage.ts';
 import type { DeviceContext } from './chat/device-answer.ts';
-import { loadDeviceModels, type DeviceState } from './runtime/device-models.ts';
+import { loadDeviceModels, nextTask, type DeviceState } from './runtime/device-models.ts';
 import type { BackendPreference } from './runtime/ort-backend.ts';
 import { storeData } from './store-data.ts';
 
@@ -49,7 +49,9 @@ async function build(opts: { baseUrl: URL; prefer: BackendPreference; budgetMs: 
     const missing = m.classifier.labels.filter((l) => !routes.intents[l]);
     if (missing.length) throw Object.assign(new Error(`routing rules lack intents: ${missing.join(', ')}`), { code: 'ROUTING_CONFIG_INVALID' });
     const templates = new TemplateAnswers(storeData.templates, storeData.faq);
+    await nextTask();
     await templates.prepare((t) => m.embedder.embed(t));
+    await nextTask();
     let storage: CacheStorage;
     let where: Device['cacheStorage'] = 'indexeddb';
     try {

@@ -28,7 +28,10 @@ export interface AnswerRecord {
 }
 
 export interface Diagnostics {
-  status: 'loading' | 'ready' | 'edge-only';
+  /** idle: waiting for the visitor's interest (nothing downloaded yet). */
+  status: 'idle' | 'loading' | 'ready' | 'edge-only';
+  /** What started the model load: open, hover, focus, touch, send, idle (preload="idle") or api (whenReady()). */
+  trigger?: string;
   code?: string;
   reason?: string;
   backend?: Backend;

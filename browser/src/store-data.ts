@@ -22,8 +22,8 @@ export const storeData = {
   cache: { thresholds: domain.cache.thresholds as CacheThresholds, refreshMs: domain.cache.refreshMs, aspects: domain.cacheAspects as CacheAspects },
 };
 
-/** Model folders as served next to the bundle (`models/<dir>/...`), with their pinned manifests. */
+/** The two model folders' pinned manifests (their files are served by sha256, see runtime/file-url.ts). */
 export const modelFolders = {
-  classifier: { dir: 'store-intent', manifest: domain.manifests.classifier as ModelManifest },
-  embedder: { dir: 'embedder', manifest: domain.manifests.embedder as ModelManifest },
+  classifier: { manifest: domain.manifests.classifier as ModelManifest },
+  embedder: { manifest: domain.manifests.embedder as ModelManifest },
 };

@@ -17,10 +17,11 @@ import { traceFrom } from '../../shared/api/trace.ts';
 import { EdgeRequestError, reportDeviceTurn, streamChat } from './chat/edge-stream.ts';
 import { LocalConversation } from './chat/local-conversation.ts';
 import type { DialogueEntity } from '../../shared/conversation/dialogue-entities.ts';
-import { loadDevice, type Device } from './device-context.ts';
+import type { Device } from './device-context.ts';
+import { DeviceLoader, type PreloadMode } from './loader/device-loader.ts';
 import type { AnswerRecord, Diagnostics } from './diagnostics.ts';
 import type { BackendPreference } from './runtime/ort-backend.ts';
-import { storeData } from './store-data.ts';
+import { handoffText } from './store-handoff.ts';
 import { explainDevice, renderDebug } from './ui/debug-panel.ts';
 import { MessageView } from './ui/message-view.ts';
 import { stringsFor, type Origin, type Strings } from './ui/strings.ts';
@@ -58,7 +59,7 @@ function originOf(route: RouteEvent): Origin {
 }
 
 export class SwitchyardChat extends HTMLElement {
-  static observedAttributes = ['edge-url', 'theme', 'locale', 'debug', 'open', 'heading'];
+  static observedAttributes = ['edge-url', 'theme', 'locale', 'debug', 'open', 'heading', 'preload'];
 
   private readonly shadow: ShadowRoot;
   private els!: {
@@ -79,8 +80,11 @@ export class SwitchyardChat extends HTMLElement {
     debugList: HTMLDListElement;
   };
   private rendered = false;
-  private device: Device | null = null;
-  private devicePromise: Promise<Device> | null = null;
+  /** Loads the models on the visitor's first sign of interest (or when idle, with preload="idle"). */
+  private readonly loader = new DeviceLoader(
+    () => ({ baseUrl: this.assetsBase, prefer: this.backendPreference, budgetMs: this.budgetMs, disabled: this.getAttribute('on-device') === 'off' }),
+    () => this.emitReady(),
+  );
   private queue: Promise<unknown> = Promise.resolve();
   private busy = 0;
   private answers: AnswerRecord[] = [];
@@ -120,6 +124,14 @@ export class SwitchyardChat extends HTMLElement {
     return v === 'webgpu' || v === 'wasm' ? v : 'auto';
   }
 
+  private get preload(): PreloadMode {
+    return this.getAttribute('preload') === 'idle' ? 'idle' : 'interest';
+  }
+
+  private get device(): Device | null {
+    return this.loader.device;
+  }
+
   private get assetsBase(): URL {
     const v = this.getAttribute('assets-url');
     return v ? new URL(v.endsWith('/') ? v : `${v}/`, location.href) : MODULE_BASE;
@@ -133,32 +145,26 @@ export class SwitchyardChat extends HTMLElement {
     addEventListener('online', this.onConnectivity);
     addEventListener('offline', this.onConnectivity);
     this.updateConnectivity();
-    if (!this.devicePromise) {
-      if (this.getAttribute('on-device') === 'off') {
-        this.device = { state: { status: 'edge-only', code: 'DISABLED', reason: 'on-device="off"' }, ctx: null, readyMs: 0 };
-        this.devicePromise = Promise.resolve(this.device);
-        queueMicrotask(() => this.emitReady());
-      } else {
-        this.devicePromise = loadDevice({ baseUrl: this.assetsBase, prefer: this.backendPreference, budgetMs: this.budgetMs }).then((d) => {
-          this.device = d;
-          this.emitReady();
-          return d;
-        });
-      }
-    }
+    if (this.hasAttribute('open')) void this.loader.start('open');
+    else this.loader.watch(this, this.preload);
     this.refreshDebug();
   }
 
   disconnectedCallback(): void {
     removeEventListener('online', this.onConnectivity);
     removeEventListener('offline', this.onConnectivity);
+    this.loader.stopWatching();
     this.abort.abort();
   }
 
   attributeChangedCallback(name: string): void {
     if (!this.rendered) return;
-    if (name === 'open') this.syncOpen(true);
-    else if (name === 'debug') this.refreshDebug();
+    if (name === 'open') {
+      this.syncOpen(true);
+      if (this.hasAttribute('open')) void this.loader.start('open');
+    } else if (name === 'preload') {
+      if (this.isConnected) this.loader.watch(this, this.preload);
+    } else if (name === 'debug') this.refreshDebug();
     else this.applyText();
   }
 
@@ -170,7 +176,8 @@ export class SwitchyardChat extends HTMLElement {
     const s = d?.state;
     const m = s?.status === 'ready' ? s.models : null;
     return {
-      status: s?.status ?? 'loading',
+      status: s?.status ?? (this.loader.started ? 'loading' : 'idle'),
+      ...(this.loader.trigger ? { trigger: this.loader.trigger } : {}),
       ...(s?.status === 'edge-only' ? { code: s.code, reason: s.reason } : {}),
       ...(m
         ? {
@@ -195,9 +202,9 @@ export class SwitchyardChat extends HTMLElement {
     };
   }
 
-  /** Resolves once the device has loaded its models or decided to use the edge. */
+  /** Starts loading if nothing did yet; resolves once the device has loaded its models or decided to use the edge. */
   async whenReady(): Promise<Diagnostics> {
-    if (this.devicePromise) await this.devicePromise;
+    await this.loader.start('api');
     return this.diagnostics;
   }
 
@@ -205,6 +212,7 @@ export class SwitchyardChat extends HTMLElement {
   send(message: string): Promise<AnswerRecord> {
     const question = message.trim();
     if (!question) return Promise.reject(Object.assign(new Error('message must not be empty'), { code: 'INVALID_REQUEST' }));
+    void this.loader.start('send'); // the edge answers while the device loads
     const run = this.queue.then(() => this.ask(question.slice(0, MAX_MESSAGE_CHARS)));
     this.queue = run.catch(() => undefined);
     return run;
@@ -463,7 +471,7 @@ export class SwitchyardChat extends HTMLElement {
       view.setText((offline ? s.offlineStaleNote : s.staleNote) + stale.answer.answer);
       return { ...base('device-cache', 'stale-cache'), ...(code ? { edge: { traceId: '', error: code } } : {}) };
     }
-    view.setText(offline ? s.offlineAnswer : storeData.templates.handoff);
+    view.setText(offline ? s.offlineAnswer : handoffText);
     return { ...base(offline ? 'offline' : 'handoff', offline ? 'offline' : 'fallback'), ...(code ? { edge: { traceId: '', error: code } } : {}) };
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Loads the classifier and embedder on the visitor's device: picks WebGPU or WASM, reads every
+ * Loads the classifier and embedder on the visitor's device: picks WASM or WebGPU by measured cost, reads every
  * model file through VerifiedFiles (sha256 against the manifests pinned in the bundle, Cache
  * Storage), builds the shared IntentClassifier and SentenceEmbedder over onnxruntime-web, warms
  * them up and times the first inference against the device budget. Any failure resolves to an
@@ -11,13 +11,15 @@ import { classifierLabels, openModelFolder } from '../../../shared/models/model-
 import { SentenceEmbedder } from '../../../shared/models/sentence-embedder.ts';
 import { runtimeFiles } from 'switchyard:build-info';
 import { modelFolders } from '../store-data.ts';
+import { shapeOf } from './backend-choice.ts';
+import { fileUrl } from './file-url.ts';
 import { pickRuntime, type Backend, type BackendPreference } from './ort-backend.ts';
 import { VerifiedFiles, type TransferStats } from './verified-files.ts';
 
 export interface LoadTimings {
-  /** Choosing the backend and reading its .wasm. */
+  /** From the start: choosing the backend and reading its .wasm (beside the model files). */
   runtimeMs: number;
-  /** Reading and verifying the model files. */
+  /** From the start: reading and verifying the model files. */
   filesMs: number;
   /** Creating both inference sessions. */
   sessionsMs: number;
@@ -48,7 +50,7 @@ export type DeviceState =
   | { status: 'edge-only'; code: string; reason: string; backend?: Backend; timings?: Partial<LoadTimings>; transfer?: TransferStats };
 
 export interface LoadOptions {
-  /** Where the bundle lives: models are under `models/`, runtime files beside it. */
+  /** Where the bundle lives: model and runtime files are under `files/` beside it. */
   baseUrl: URL;
   prefer?: BackendPreference;
   /** The first timed inference must take at most this long, else the device counts as slow. */
@@ -66,6 +68,15 @@ const WARMUP = ['hi there', 'where is my order KB-12345'];
 const WARMUP_SHAPES = [WARMUP, WARMUP.slice(1)];
 const PROBE = 'do you ship to canada?';
 
+/**
+ * Gives the page's own work a turn between load stages (scheduler.yield where it exists), so
+ * loading the models after the visitor's interest does not block the page in one long task.
+ */
+export function nextTask(): Promise<void> {
+  const s = (globalThis as unknown as { scheduler?: { yield?: () => Promise<void> } }).scheduler;
+  return s?.yield ? s.yield() : new Promise((r) => setTimeout(r, 0));
+}
+
 export async function loadDeviceModels(opts: LoadOptions): Promise<DeviceState> {
   const t0 = performance.now();
   const timings: Partial<LoadTimings> = {};
@@ -74,37 +85,46 @@ export async function loadDeviceModels(opts: LoadOptions): Promise<DeviceState> 
   try {
     files = await VerifiedFiles.open();
     const f = files;
-    const runtime = await pickRuntime({ baseUrl: opts.baseUrl, files: f, prefer: opts.prefer });
-    backend = runtime.backend;
-    timings.runtimeMs = performance.now() - t0;
-
-    const t1 = performance.now();
-    const open = (dir: string, manifest: ModelManifest) => {
-      const base = new URL(`models/${dir}/`, opts.baseUrl);
-      return openModelFolder(manifest, (path) => {
+    // The model files and the runtime load side by side. Files are served by content
+    // (files/<sha256>.<ext>): the tokenizer both models share is one URL, read once.
+    const open = (manifest: ModelManifest) =>
+      openModelFolder(manifest, (path) => {
         const sha = manifest.files[path];
         if (!sha) throw new Error(`${manifest.name}: ${path} is not in the manifest`);
-        return f.read(new URL(path, base), sha, `${manifest.name}/${path}`);
+        return f.read(fileUrl(opts.baseUrl, sha, path), sha, `${manifest.name}/${path}`);
       });
-    };
-    const [clf, emb] = await Promise.all([
-      open(modelFolders.classifier.dir, modelFolders.classifier.manifest),
-      open(modelFolders.embedder.dir, modelFolders.embedder.manifest),
-    ]);
-    timings.filesMs = performance.now() - t1;
+    const folders = Promise.all([open(modelFolders.classifier.manifest), open(modelFolders.embedder.manifest)]).then((x) => {
+      timings.filesMs = performance.now() - t0;
+      return x;
+    });
+    folders.catch(() => undefined); // awaited below; a runtime failure first must not leave it unhandled
+    const runtime = await pickRuntime({
+      baseUrl: opts.baseUrl,
+      files: f,
+      prefer: opts.prefer,
+      shapes: async () => (await folders).map((m) => shapeOf(m.config as Record<string, unknown>)),
+    });
+    backend = runtime.backend;
+    timings.runtimeMs = performance.now() - t0;
+    const [clf, emb] = await folders;
 
     const t2 = performance.now();
     const { labels, calibration } = classifierLabels(clf.config);
+    await nextTask();
     const classifier = new IntentClassifier(clf.tokenizer, await runtime.createSession(clf.onnx), runtime.Tensor, labels, calibration);
+    await nextTask();
     const embedder = new SentenceEmbedder(emb.tokenizer, await runtime.createSession(emb.onnx), runtime.Tensor);
     backend = runtime.backend;
     timings.sessionsMs = performance.now() - t2;
 
     const t3 = performance.now();
     for (const texts of WARMUP_SHAPES) {
+      await nextTask();
       await classifier.classify(texts);
+      await nextTask();
       await embedder.embed(texts);
     }
+    await nextTask();
     timings.warmupMs = performance.now() - t3;
 
     const t4 = performance.now();

@@ -1,14 +1,16 @@
 /**
- * Picks the on-device runtime: onnxruntime-web's WebGPU execution provider when `navigator.gpu`
- * gives an adapter, else WASM (SIMD; threads only when the page is cross-origin isolated, since
- * they need SharedArrayBuffer). Each build's Emscripten loader (.mjs) is loaded from next to the
- * bundle, and its .wasm is read through VerifiedFiles (sha256-pinned at build time, kept in
- * Cache Storage) and handed to onnxruntime, so onnxruntime itself fetches nothing large.
+ * Prepares the on-device runtime: WASM by default (SIMD; threads only when the page is
+ * cross-origin isolated, since they need SharedArrayBuffer), WebGPU only when backend-choice.ts
+ * measures that it wins on this device (or `backend="webgpu"` forces it). Each onnxruntime-web
+ * build is its own chunk, imported only when chosen, so the WebGPU build's code and 27 MB .wasm
+ * are never fetched on the WASM path. The build's Emscripten loader (.mjs) and its .wasm are
+ * served by content (files/<sha256>…); the .wasm is read through VerifiedFiles (sha256-pinned at
+ * build time, kept in Cache Storage) and handed to onnxruntime, so onnxruntime fetches nothing large.
  */
-import * as ortWasm from 'onnxruntime-web/wasm';
-import * as ortGpu from 'onnxruntime-web/webgpu';
 import { runtimeFiles } from 'switchyard:build-info';
 import { serializeRuns, type OrtSession, type OrtTensorConstructor } from '../../../shared/models/onnx-session.ts';
+import { decideBackend, type GpuAdapterLike, type ModelShape } from './backend-choice.ts';
+import { fileUrl } from './file-url.ts';
 import type { VerifiedFiles } from './verified-files.ts';
 
 export type Backend = 'webgpu' | 'wasm';
@@ -27,12 +29,11 @@ export interface DeviceRuntime {
 
 export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
 
-interface GpuAdapterLike {
-  info?: { vendor?: string; architecture?: string; description?: string; device?: string };
-}
 interface GpuLike {
   requestAdapter(options?: { powerPreference?: 'low-power' | 'high-performance' }): Promise<GpuAdapterLike | null>;
 }
+
+type Ort = typeof import('onnxruntime-web/wasm');
 
 /** The binary each build loads, and the Emscripten loader beside it. */
 const WASM_FILE = { wasm: 'ort-wasm-simd-threaded.wasm', webgpu: 'ort-wasm-simd-threaded.asyncify.wasm' } as const;
@@ -56,7 +57,7 @@ function describeAdapter(a: GpuAdapterLike): string {
   return [i.vendor, i.architecture, i.description || i.device].filter(Boolean).join(' ') || 'unknown adapter';
 }
 
-export async function pickRuntime(opts: { baseUrl: URL; files: VerifiedFiles; prefer?: BackendPreference }): Promise<DeviceRuntime> {
+export async function pickRuntime(opts: { baseUrl: URL; files: VerifiedFiles; prefer?: BackendPreference; shapes: () => Promise<ModelShape[]> }): Promise<DeviceRuntime> {
   const prefer = opts.prefer ?? 'auto';
   let adapter: GpuAdapterLike | null = null;
   let webgpuSkipped: string | undefined = prefer === 'wasm' ? 'backend="wasm" was requested' : undefined;
@@ -65,15 +66,24 @@ export async function pickRuntime(opts: { baseUrl: URL; files: VerifiedFiles; pr
     adapter = found.adapter;
     webgpuSkipped = found.reason;
   }
+  if (adapter && prefer === 'auto') {
+    const decision = await decideBackend(adapter, opts.shapes);
+    if (decision.backend === 'wasm') {
+      webgpuSkipped = decision.reason;
+      adapter = null;
+    }
+  }
   const backend: Backend = adapter ? 'webgpu' : 'wasm';
-  const ort = backend === 'webgpu' ? ortGpu : ortWasm;
+  const ort: Ort = backend === 'webgpu' ? ((await import('onnxruntime-web/webgpu')) as unknown as Ort) : await import('onnxruntime-web/wasm');
   const isolated = globalThis.crossOriginIsolated === true;
   const threads = isolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
   const wasmName = WASM_FILE[backend];
+  const mjsName = wasmName.replace(/\.wasm$/, '.mjs');
   const sha = runtimeFiles[wasmName];
-  if (!sha) throw new Error(`the bundle pins no digest for ${wasmName}`);
-  const wasmBinary = await opts.files.read(new URL(wasmName, opts.baseUrl), sha, wasmName);
-  ort.env.wasm.wasmPaths = opts.baseUrl.href;
+  const mjsSha = runtimeFiles[mjsName];
+  if (!sha || !mjsSha) throw new Error(`the bundle pins no digest for ${sha ? mjsName : wasmName}`);
+  const wasmBinary = await opts.files.read(fileUrl(opts.baseUrl, sha, wasmName), sha, wasmName);
+  ort.env.wasm.wasmPaths = { mjs: fileUrl(opts.baseUrl, mjsSha, mjsName).href };
   ort.env.wasm.wasmBinary = wasmBinary;
   ort.env.wasm.numThreads = threads;
   ort.env.wasm.proxy = false;

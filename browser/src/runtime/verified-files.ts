@@ -69,7 +69,8 @@ export class VerifiedFiles {
         await this.cache.delete(key).catch(() => false);
       }
     }
-    const res = await fetch(url, { cache: 'no-store', signal: AbortSignal.timeout(this.timeoutMs) }).catch((e: Error) => {
+    // The URL names the content (files/<sha256>…), so the HTTP cache may keep it (served immutable).
+    const res = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs) }).catch((e: Error) => {
       throw new VerifiedFilesError('FETCH_FAILED', `${label}: ${e.message}`);
     });
     if (!res.ok) throw new VerifiedFilesError('FETCH_FAILED', `${label}: HTTP ${res.status}`);

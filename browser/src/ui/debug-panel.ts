@@ -35,6 +35,7 @@ const kb = (b: number | undefined) => (b === undefined ? '–' : `${(b / 1024).t
 
 export function diagnosticsRows(d: Diagnostics): [string, string][] {
   const rows: [string, string][] = [['state', d.status + (d.code ? ` (${d.code})` : '')]];
+  if (d.trigger) rows.push(['loaded on', d.trigger]);
   if (d.reason) rows.push(['reason', d.reason]);
   rows.push(['backend', d.backend ? `${d.backend}${d.threads && d.threads > 1 ? ` · ${d.threads} threads` : ''}` : '–']);
   if (d.adapter) rows.push(['adapter', d.adapter]);

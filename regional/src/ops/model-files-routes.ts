@@ -6,15 +6,17 @@
  *
  * Only files the registry records for that version (plus its manifest.json) are served, and only
  * from inside its artifact folder: any other path is a 404, whatever `..` or encoding it uses.
- * The bytes are served as they are on disk; the edge checks them against the sha256 recorded at
- * registration (sent here and in the `x-sha256` header), so a file changed after registration is
- * refused there.
+ * The bytes are served as they are on disk (JSON files, the tokenizer above all, gzip-compressed
+ * on the way when the client accepts it; ONNX weights barely compress and go as they are); the
+ * edge checks them against the sha256 recorded at registration (sent here and in the `x-sha256`
+ * header), so a file changed after registration is refused there.
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { Hono } from 'hono';
+import { compress } from 'hono/compress';
 import { ACTIVE_MODELS_PATH, modelFilesPath, type ActiveModels } from '../../../shared/api/active-models.ts';
 import { ApiError } from '../../../shared/api/errors.ts';
 import { requireKey, type AuthVars } from '../http/auth.ts';
@@ -42,7 +44,7 @@ export function modelFilesRoutes(s: Services) {
     return c.json(body, 200, { 'cache-control': 'no-store' });
   });
 
-  app.get('/v1/ops/models/:name/:version/files/:path{.+}', edge, async (c) => {
+  app.get('/v1/ops/models/:name/:version/files/:path{.+}', edge, compress({ encoding: 'gzip' }), async (c) => {
     const { name, version } = c.req.param();
     const path = c.req.param('path');
     const v = await s.store.registry.getModelVersion(name, version).catch(() => null);
@@ -61,7 +63,8 @@ export function modelFilesRoutes(s: Services) {
       'cache-control': 'private, no-cache',
       ...(sha ? { 'x-sha256': sha, etag: `"${sha}"` } : {}),
     };
-    if (sha && c.req.header('if-none-match') === `"${sha}"`) return c.body(null, 304, headers);
+    // A compressed response's ETag is weak (W/"…"): either form names the same bytes.
+    if (sha && c.req.header('if-none-match')?.replace(/^W\//, '') === `"${sha}"`) return c.body(null, 304, headers);
     return c.body(Readable.toWeb(createReadStream(full)) as ReadableStream<Uint8Array>, 200, headers);
   });
 

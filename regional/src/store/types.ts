@@ -289,6 +289,8 @@ export interface Store {
   rememberAnswer(entry: FallbackAnswerInput, keep: number): Promise<void>;
   /** An intent's remembered answers, newest first. */
   recentAnswers(intent: string, limit: number): Promise<FallbackAnswerRecord[]>;
+  /** Forgets one remembered answer or an intent's; returns the records removed. */
+  forgetAnswers(which: { id: number } | { intent: string }): Promise<FallbackAnswerRecord[]>;
   /** Newest first. */
   listPredictionLogs(opts?: { modelName?: string; limit?: number }): Promise<PredictionLogRecord[]>;
 
