@@ -23,8 +23,11 @@
  * ratios is reported beside it.
  *
  *   --baseline        default: the registry's production version of the candidate's name when
- *                     DATABASE_URL is set and has one, else models/default/store-intent
- *   --data <dir>      more golden sets (repeatable); --no-store to leave out the store set
+ *                     DATABASE_URL is set and has one, else the domain's classifier (models/default/store-intent)
+ *   --domain <dir>    the domain pack whose test split is the golden set, whose cache threshold the
+ *                     embedder gate uses and whose classifier is the default baseline (default:
+ *                     SWITCHYARD_DOMAIN, else domains/kitsune-books)
+ *   --data <dir>      more golden sets (repeatable); --no-store to leave out the domain's set
  *   --margin-accuracy 0.01  --margin-route-precision 0.01  --margin-route-coverage 0.05
  *   --margin-latency 0.3 (relative p99)  --latency-runs 6000 (per model, all rounds)
  *   --latency-rounds 12  --latency-repeats 3 (timings per query and model; the fastest counts)
@@ -36,7 +39,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { intentMetrics, percentile, type Prediction } from '../../../../shared/eval/metrics.ts';
 import type { Dataset } from '../../../../shared/domain/labelled-examples.ts';
@@ -45,7 +48,7 @@ import { loadAnyDataset, loadMrpc, loadStsb, REPO_ROOT, storeRetrievalListsWith 
 import { evaluateRerank } from '../../../../shared/eval/rerank-eval.ts';
 import { hitsAt, scorePairs } from '../../../../shared/eval/paraphrase-eval.ts';
 import { stsSpearman } from '../../../../shared/eval/sts-eval.ts';
-import cacheConfig from '../../../../domains/kitsune-books/cache.json' with { type: 'json' };
+import { DEFAULT_DOMAIN_DIR, domainModelDir, domainPack } from '../../domain/pack-files.ts';
 import { DEFAULT_MARGINS, answerChecks, embedderChecks, rerankerChecks, latencyCheck, latencySpread, mcnemar, qualityChecks, type AnswerGateResult, type EmbedderGateResult, type GateLatency, type GateMargins, type GateModelResult, type RerankerGateResult } from './rules.ts';
 import { writeGateReport, type GateDatasetResult, type GateReport } from './report.ts';
 import { verifyRegisteredArtifact } from '../register-folder.ts';
@@ -53,7 +56,7 @@ import type { IntentClassifier } from '../../../../shared/models/intent-classifi
 import type { ModelManifest } from '../../../../shared/models/manifest.ts';
 
 const USAGE =
-  'usage: npm run -s gate -- --candidate <dir | name@version> [--baseline <dir | name@version>] [--data <dir>]... [--no-store] ' +
+  'usage: npm run -s gate -- --candidate <dir | name@version> [--baseline <dir | name@version>] [--domain <dir>] [--data <dir>]... [--no-store] ' +
   '[--margin-accuracy x] [--margin-answers x] [--margin-wrong-facts x] [--generator g] [--margin-route-precision x] [--margin-route-coverage x] [--margin-cache-precision x] [--margin-cache-recall x] [--margin-sts x] [--margin-ranking x] [--margin-latency x] [--latency-runs N] [--latency-rounds N] [--latency-repeats N] [--out dir] [--json]';
 
 class Refusal extends Error {
@@ -70,6 +73,7 @@ function args() {
     return parseArgs({ args: process.argv.slice(2), allowPositionals: true, strict: true, options: {
       candidate: { type: 'string' },
       baseline: { type: 'string' },
+      domain: { type: 'string' },
       data: { type: 'string', multiple: true },
       'no-store': { type: 'boolean' },
       'margin-accuracy': { type: 'string' },
@@ -129,8 +133,10 @@ const latencyRounds = Math.max(3, Math.round(num('latency-rounds', 12)));
 // At least 100 queries per model per round, so that a round's p99 is not just its maximum.
 const latencyRuns = Math.max(100 * latencyRounds, Math.round(num('latency-runs', 6000)));
 const latencyRepeats = Math.max(1, Math.round(num('latency-repeats', 3)));
-const STORE_DIR = join(REPO_ROOT, 'domains', 'kitsune-books', 'intents');
-const DEFAULT_BASELINE = join(REPO_ROOT, 'models', 'default', 'store-intent');
+const DOMAIN_DIR = resolve((values.domain as string | undefined) ?? process.env.SWITCHYARD_DOMAIN ?? DEFAULT_DOMAIN_DIR);
+const STORE_DIR = join(DOMAIN_DIR, 'intents');
+const cacheConfig = domainPack(DOMAIN_DIR).cache;
+const DEFAULT_BASELINE = domainModelDir(DOMAIN_DIR, 'classifier');
 const DEFAULT_EMBEDDER = join(REPO_ROOT, 'models', 'default', 'embedder');
 const DEFAULT_RERANKER = join(REPO_ROOT, 'models', 'default', 'reranker');
 
@@ -359,7 +365,7 @@ async function gateEmbedder(candDir: string): Promise<number> {
     embedder,
     latency: t.latency,
     notes: [
-      `Cache precision and recall at the configured hit threshold (${hitThreshold}, domains/kitsune-books/cache.json): what the cache serves if this embedder replaces the baseline without recalibration. Intent routing belongs to the classifier's gate.`,
+      `Cache precision and recall at the configured hit threshold (${hitThreshold}, ${relative(REPO_ROOT, join(DOMAIN_DIR, 'cache.json'))}): what the cache serves if this embedder replaces the baseline without recalibration. Intent routing belongs to the classifier's gate.`,
     ],
   };
   return finish(report, stemOf(cand.manifest), t.samples);
