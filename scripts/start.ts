@@ -2,10 +2,12 @@
  * `npm start`: the regional service (models, SQLite, demo knowledge base, extractive generator),
  * the edge Worker (workerd via wrangler dev), and the demo store page with the browser widget
  * (built into browser/dist, served on WIDGET_PORT), locally and offline, on the embedded defaults.
+ * SWITCHYARD_DOMAIN=<dir> serves another domain pack on all three (domains/README.md).
  * Ctrl-C stops all three.
  */
 import { loadConfig } from '../regional/src/config.ts';
 import { startRegional } from '../regional/src/server.ts';
+import { domainPack } from '../regional/src/domain/pack-files.ts';
 import { startEdgeProcess } from './edge-process.ts';
 import { buildWidget } from '../browser/build.ts';
 import { startWidgetServer } from '../browser/server.ts';
@@ -19,7 +21,7 @@ await widgetBuild;
 const widget = await startWidgetServer({ port: Number(process.env.WIDGET_PORT ?? 8790), edgeUrl: edge.url });
 
 console.log(`
-Switchyard is running (offline, embedded default models):
+Switchyard is running the ${domainPack(regional.services.config.SWITCHYARD_DOMAIN).domain.displayName} assistant (offline, embedded default models):
   edge      ${edge.url}      chat page: ${edge.url}/   API: POST /v1/chat, /v1/classify, GET /v1/models
   regional  ${regional.url}      POST /v1/generate, /v1/embeddings, /v1/rerank; GET /metrics, /readyz
             ${regional.url}/dashboard   ops dashboard (admin key: dev-admin-key)

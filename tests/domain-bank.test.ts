@@ -45,8 +45,8 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function chat(message: string) {
-  const res = await fetch(`${edge.url}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message, sessionId: 'bank-test' }) });
+async function chat(message: string, sessionId?: string) {
+  const res = await fetch(`${edge.url}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message, sessionId: sessionId ?? crypto.randomUUID() }) });
   expect(res.status).toBe(200);
   const events = new SseParser().push(await res.text());
   const route = events.find((e) => e.event === 'route')?.data as RouteEvent;
@@ -80,7 +80,7 @@ describe('bank-support domain on every tier', () => {
 
   it('answers a cacheable question once from the region, then from the cache', async () => {
     const q = 'how do I top up with cash';
-    const first = await chat(q);
+    const first = await chat(q, 'cache-1');
     expect(first.route).toMatchObject({ path: 'llm', intent: 'top_up_methods' });
     // From the bank's kb/top-up.md (the store knows no top-ups, pounds or Apple Pay top-ups).
     expect(first.text).toMatch(/top-up/i);
@@ -88,7 +88,7 @@ describe('bank-support domain on every tier', () => {
     let hit = first;
     for (let i = 0; i < 20 && hit.route.path !== 'cache'; i++) {
       await new Promise((r) => setTimeout(r, 250));
-      hit = await chat(q);
+      hit = await chat(q, `cache-${i + 2}`);
     }
     expect(hit.route.path).toBe('cache');
     expect(hit.text).toBe(first.text);

@@ -87,6 +87,21 @@ describe('OpenAI chat completions at the edge', () => {
     });
     expect((c as unknown as { switchyard: { intent: string } }).switchyard.intent).not.toBe('shipping_info');
     expect(c.choices[0].message.content!.length).toBeGreaterThan(0);
+    // A follow-up is classified in the context of the earlier turns (the edge's resolver).
+    const alone = await edgeClient().chat.completions.create({ model: 's', messages: [{ role: 'user', content: 'and to hawaii?' }] });
+    const followUp = await edgeClient().chat.completions.create({
+      model: 's',
+      messages: [
+        { role: 'user', content: 'how much does shipping to alaska cost?' },
+        { role: 'assistant', content: 'Alaska and Hawaii ship at a flat rate.' },
+        { role: 'user', content: 'and to hawaii?' },
+      ],
+    });
+    const sy = (x: unknown) => (x as { switchyard: { intent: string; resolved: { text: string; carried: string[] } | null } }).switchyard;
+    expect(sy(alone).resolved?.carried ?? []).toEqual([]);
+    expect(sy(followUp).intent).toBe('shipping_info');
+    expect(sy(followUp).resolved!.carried.length).toBeGreaterThan(0);
+    expect(sy(followUp).resolved!.text).toMatch(/hawaii/i);
     // A follow-up on the LLM path streams with its history (mapping: tests/openai-mapping.test.ts).
     const follow = await askStreaming(edge.url, [
       { role: 'user', content: 'I loved frieren' },

@@ -94,6 +94,17 @@ describe('gate CLI', () => {
   }, 180_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('gates a domain pack on its own test split, its classifier the default baseline (--domain)', async () => {
+    const r = await gate(['gate', '--candidate', 'domains/bank-support/models/intent', '--domain', 'domains/bank-support']);
+    expect(r.code, r.err).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s).toMatchObject({ passed: true, candidate: 'bank-support-intent@1.0.0', baseline: 'bank-support-intent@1.0.0' });
+    const report = JSON.parse(readFileSync(s.json, 'utf8'));
+    const own = readFileSync('domains/bank-support/intents/test.jsonl', 'utf8').trim().split('\n').length;
+    expect(report.datasets[0]).toMatchObject({ applicable: true, agreement: 1 });
+    expect(report.datasets[0].baseline.n).toBe(own);
+  });
+
   it('passes the committed model against itself and writes HTML and JSON reports', async () => {
     const r = await gate(['gate', '--candidate', DEFAULT_CLASSIFIER]);
     expect(r.code, r.err).toBe(0);

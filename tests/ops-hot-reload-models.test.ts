@@ -15,7 +15,8 @@ import type { Embedder } from '../regional/src/retrieval/embedder.ts';
 import { hybridSearch } from '../regional/src/retrieval/hybrid.ts';
 import { ingestDocument } from '../regional/src/retrieval/ingest.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
-import { CALIBRATION_FILE } from '../regional/src/http/cohere/rerank-scores.ts';
+import { DEFAULT_DOMAIN_DIR } from '../regional/src/domain/pack-files.ts';
+import { calibrationFileOf } from '../regional/src/http/cohere/rerank-scores.ts';
 import { openStore } from '../regional/src/store/open.ts';
 import type { Store } from '../regional/src/store/types.ts';
 import { copyWithSwappedWords, registerAndPromote, swapWords } from './helpers/model-copies.ts';
@@ -78,7 +79,7 @@ describe('reranker hot reload', () => {
     expect(res.status).toBe(200);
     // The reranker's logits, recovered from the [0, 1] scores: a version with no fitted calibration
     // is served as sigmoid(logit), the calibrated one as sigmoid(logit / temperature + bias).
-    const cal = res.body.meta.scores.calibrated ? JSON.parse(readFileSync(CALIBRATION_FILE, 'utf8')) : null;
+    const cal = res.body.meta.scores.calibrated ? JSON.parse(readFileSync(calibrationFileOf(DEFAULT_DOMAIN_DIR), 'utf8')) : null;
     const out = new Array<number>(documents.length);
     for (const x of res.body.results as { index: number; relevance_score: number }[]) {
       const z = Math.log(x.relevance_score / (1 - x.relevance_score));

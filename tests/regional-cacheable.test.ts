@@ -1,6 +1,6 @@
 /**
- * No wrong answer is cached: the region marks an answer cacheable only when it is clean and
- * grounded. Real region (models, SQLite store seeded with the store KB, the offline generator);
+ * No wrong answer is cached: the region marks an answer cacheable (and remembers it for its
+ * fallback) only when it is clean and grounded, and admins can forget remembered answers. Real region (models, SQLite store seeded with the store KB, the offline generator);
  * an OpenAI-compatible server at the HTTP boundary (msw) for the LLM that states an unsupported
  * price with the guardrails off.
  */
@@ -71,6 +71,30 @@ describe('region: cacheable only when grounded', () => {
     const unknown = await generate({ message: 'Do you offer gift wrapping?', intent: 'purchase_help', confidence: 0.95 });
     expect(unknown.text).toMatch(/couldn't find/);
     expect(unknown.done.cacheable).toBe(false);
+  });
+
+  it('lists and forgets remembered answers by id and by intent, with the admin key only', async () => {
+    const ADMIN = { authorization: 'Bearer dev-admin-key' };
+    const a = await generate({ message: 'How much is Dorohedoro volume 1?', intent: 'price_availability', confidence: 0.9 });
+    expect(a.done.cacheable).toBe(true);
+    await r.services.fallbackAnswers.flushed();
+    const list = await (await fetch(`${r.url}/v1/admin/answers?intent=price_availability`, { headers: ADMIN })).json();
+    const mine = list.answers.find((x: { question: string }) => x.question === 'How much is Dorohedoro volume 1?');
+    expect(mine.text).toContain('$12.99');
+    expect((await fetch(`${r.url}/v1/admin/answers/${mine.id}`, { method: 'DELETE', headers: { authorization: 'Bearer dev-edge-key' } })).status).toBe(403);
+    const del = await fetch(`${r.url}/v1/admin/answers/${mine.id}`, { method: 'DELETE', headers: ADMIN });
+    expect(await del.json()).toEqual({ id: mine.id, intent: 'price_availability', deleted: true });
+    expect((await fetch(`${r.url}/v1/admin/answers/${mine.id}`, { method: 'DELETE', headers: ADMIN })).status).toBe(404);
+    expect(await r.services.fallbackAnswers.find('price_availability', 'How much is Dorohedoro volume 1?')).toBeNull();
+    expect((await fetch(`${r.url}/v1/admin/answers/abc`, { method: 'DELETE', headers: ADMIN })).status).toBe(400);
+    expect((await fetch(`${r.url}/v1/admin/answers?intent=not%20valid`, { method: 'DELETE', headers: ADMIN })).status).toBe(400);
+
+    await generate({ message: 'Who is the author of Piranesi?', intent: 'product_question', confidence: 0.9 });
+    await r.services.fallbackAnswers.flushed();
+    const byIntent = await (await fetch(`${r.url}/v1/admin/answers?intent=product_question`, { method: 'DELETE', headers: ADMIN })).json();
+    expect(byIntent.deleted).toBeGreaterThanOrEqual(1);
+    expect((await (await fetch(`${r.url}/v1/admin/answers?intent=product_question`, { headers: ADMIN })).json()).answers).toEqual([]);
+    expect(await r.services.fallbackAnswers.find('product_question', 'Who is the author of Piranesi?')).toBeNull();
   });
 
   it('does not cache an LLM answer that states what the passages do not, even with the guardrails off', async () => {

@@ -53,3 +53,31 @@ describe('FallbackAnswers', () => {
     expect(errors).toHaveLength(2);
   });
 });
+
+describe.each(['sqlite', 'postgres'] as const)('forgetting remembered answers on %s', (dialect) => {
+  it('forgets one answer by id or an intent’s, in the store and in memory', async () => {
+    const { tempDatabase } = await import('./helpers/temp-database.ts');
+    const db = await tempDatabase(dialect, 'sy-forget-');
+    const store = await openStore(db.url, { dimensions: 4, embeddingVersion: 't' });
+    try {
+      const fa = new FallbackAnswers(store, { minWriteIntervalMs: 0 });
+      fa.remember('shipping_info', answer('shipping to alaska?', 'Alaska: $12.99.'));
+      await fa.flushed();
+      fa.remember('shipping_info', answer('shipping to canada?', 'Canada: $14.99.'));
+      await fa.flushed();
+      fa.remember('return_policy', answer('return window?', '30 days.'));
+      await fa.flushed();
+      const [canada, alaska] = await store.recentAnswers('shipping_info', 10);
+      expect([canada.question, alaska.question]).toEqual(['shipping to canada?', 'shipping to alaska?']);
+      expect((await fa.forget({ id: alaska.id })).map((r) => r.id)).toEqual([alaska.id]);
+      expect((await fa.forget({ id: alaska.id })).length).toBe(0);
+      expect((await fa.find('shipping_info', 'shipping to alaska?'))?.text).toBe('Canada: $14.99.'); // the other one, not the forgotten
+      expect((await fa.forget({ intent: 'shipping_info' })).length).toBe(1);
+      expect(await fa.find('shipping_info', 'shipping to canada?')).toBeNull();
+      expect((await fa.find('return_policy', 'return window?'))?.text).toBe('30 days.');
+    } finally {
+      await store.close();
+      await db.cleanup();
+    }
+  });
+});

@@ -12,7 +12,7 @@
  * Refuses to build a classifier folder outside the pack (the committed default models are rebuilt
  * by `npm run models:build` only) and to scaffold into a folder that already has files.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { formatIssue } from '../../shared/domain/pack-check.ts';
 import { checkPackDir, loadPack, packModelDir } from '../pipeline/domain-pack.ts';
@@ -71,5 +71,7 @@ if (command === 'new') {
     process.exit(2);
   }
   const summary = values.only ? { cache: await recalibrateCache(dir, pack) } : await buildPack(dir, pack, values, (...a) => console.error('[domain build]', ...a));
+  const report = join(dir, 'reports', 'intent.json');
+  if (values.only && existsSync(report)) writeFileSync(report, JSON.stringify({ ...JSON.parse(readFileSync(report, 'utf8')), cache: summary.cache }, null, 2) + '\n');
   console.log(JSON.stringify(summary, null, 2));
 }

@@ -109,6 +109,28 @@ export function createApp(s: Services, state: { ready: boolean }) {
     return c.json({ id, deleted: true });
   });
 
+  // Remembered answers (served, marked, when every LLM is down): list an intent's, forget one or an intent's.
+  const intentParam = (c: { req: { query(k: string): string | undefined } }) => {
+    const intent = c.req.query('intent');
+    if (!intent || !/^[a-z0-9_-]{1,64}$/i.test(intent)) throw new ApiError('INVALID_REQUEST', 'intent (1-64 letters, digits, "_" or "-") is required');
+    return intent;
+  };
+  app.get('/v1/admin/answers', admin, async (c) => {
+    const intent = intentParam(c);
+    return c.json({ intent, answers: (await s.store.recentAnswers(intent, 20)).map((a) => ({ id: a.id, question: a.question, text: a.text, sources: a.sources, createdAt: a.createdAt.toISOString() })) });
+  });
+  app.delete('/v1/admin/answers', admin, async (c) => {
+    const intent = intentParam(c);
+    return c.json({ intent, deleted: (await s.fallbackAnswers.forget({ intent })).length });
+  });
+  app.delete('/v1/admin/answers/:id', admin, async (c) => {
+    const id = Number(c.req.param('id'));
+    if (!Number.isSafeInteger(id) || id < 1) throw new ApiError('INVALID_REQUEST', 'an answer id is a positive integer');
+    const [removed] = await s.fallbackAnswers.forget({ id });
+    if (!removed) throw new ApiError('NOT_FOUND', `no remembered answer ${id}`);
+    return c.json({ id, intent: removed.intent, deleted: true });
+  });
+
   app.post('/v1/admin/keys', admin, async (c) => {
     const body = validate(KeyRequest, await readJsonBody(c.req.raw, 16 * 1024));
     const { key, record } = await issueApiKey(s.store, body);

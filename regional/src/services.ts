@@ -2,6 +2,8 @@
  * Builds the regional service's parts from its configuration: store, models behind dynamic
  * batchers (or remote backends), the LLM behind a priority queue, metrics and fallbacks.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { domainPack } from './domain/pack-files.ts';
 import { loadModelFolder } from './inference/load-node.ts';
 import type { IntentPrediction } from '../../shared/models/intent-classifier.ts';
@@ -209,7 +211,9 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
       pricing,
     });
   } else {
-    inner = new ExtractiveGenerator(new StoreAnswers(loadStoreAnswerData()));
+    // With the pack's answers.json, answers from its structured data; without, quotes its passages.
+    const packDir = config.SWITCHYARD_DOMAIN;
+    inner = new ExtractiveGenerator(existsSync(join(packDir, 'answers.json')) ? new StoreAnswers(loadStoreAnswerData(packDir)) : undefined);
   }
   const generatorVersion = config.LLM_BACKEND === 'extractive' ? 'builtin' : 'remote';
   const llm = new PriorityQueueBackend(new MeteredBackend(inner, metrics, generatorVersion), { concurrency: config.LLM_CONCURRENCY, maxWaitMs: config.LLM_TOTAL_TIMEOUT_MS });

@@ -8,13 +8,16 @@
  * store's knowledge base, with its real models and the chosen generator (bedrock and openai use
  * the region's usual settings from the environment, so a real account runs the same command).
  * Questions are asked one at a time (latency is per request); earlier turns go as `history`.
+ * `--llm-config <dir>` serves that LLM configuration folder (registered and promoted in the
+ * region's fresh registry) instead of the built-in one: the LLM-configuration gate's run.
  * Exit 0 when every question was asked, 1 when a request failed, 2 on bad usage.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../regional/src/config.ts';
+import { registerModelFolder } from '../../regional/src/ops/register-folder.ts';
 import { loadStoreKb } from '../../regional/src/retrieval/store-kb.ts';
 import { startRegional, type RunningRegional } from '../../regional/src/server.ts';
 import { STORE_DIR } from '../../regional/src/domain/store-files.ts';
@@ -23,7 +26,7 @@ import { scoreQuestion, summarize, type AnsweredQuestion } from './answer-score.
 import { loadGoldenSet, loadMarkers, type GoldenQuestion } from './golden-answers.ts';
 import { writeAnswersReport } from './answers-report.ts';
 
-const USAGE = 'usage: npm run -s eval -- answers [--json] [--generator extractive|bedrock|openai] [--url <region url> --key <api key>] [--domain <dir>] [--limit N] [--out <dir>]';
+const USAGE = 'usage: npm run -s eval -- answers [--json] [--generator extractive|bedrock|openai] [--url <region url> --key <api key>] [--llm-config <dir>] [--domain <dir>] [--limit N] [--out <dir>]';
 
 function args() {
   try {
@@ -78,6 +81,19 @@ async function ask(url: string, key: string, q: GoldenQuestion, timeoutMs = 60_0
   }
 }
 
+/** Registers the folder in the region's registry, promotes it and waits until it serves as the control. */
+async function serveLlmConfig(region: RunningRegional, dir: string, adminKey: string): Promise<void> {
+  const { record } = await registerModelFolder(region.services.store.registry, dir, { registeredBy: 'eval-answers', gitCommit: null });
+  if (record.kind !== 'llm-config') throw new Error(`${dir} is a ${record.kind}, not an llm-config`);
+  for (const stage of ['staging', 'production'] as const) await region.services.store.registry.setStage(record.name, record.version, stage, { actor: 'eval-answers', reason: 'scored on the golden answer set' });
+  for (let i = 0; i < 200; i++) {
+    const st = (await (await fetch(`${region.url}/v1/ops/rollouts/${record.name}/status`, { headers: { authorization: `Bearer ${adminKey}` } })).json()) as { control?: string };
+    if (st.control === record.version) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${record.name}@${record.version} did not start serving`);
+}
+
 async function main(): Promise<void> {
   const a = args();
   const domain = resolve(a.domain ?? STORE_DIR);
@@ -96,6 +112,7 @@ async function main(): Promise<void> {
     region = await startRegional(config, () => {});
     url = region.url;
     key = config.EDGE_API_KEY;
+    if (a['llm-config']) await serveLlmConfig(region, resolve(a['llm-config']), config.ADMIN_API_KEY);
   }
   const answered: AnsweredQuestion[] = [];
   try {
@@ -109,7 +126,7 @@ async function main(): Promise<void> {
   }
   const scores = answered.map((x) => scoreQuestion(x, markers, knownPrices));
   const errors = answered.filter((x) => x.error).length;
-  const summary = { generator: a.url ? `remote ${a.url}` : a.generator, ...summarize(scores, errors) };
+  const summary = { generator: a.url ? `remote ${a.url}` : a.generator, ...(a['llm-config'] ? { llmConfig: a['llm-config'] } : {}), ...summarize(scores, errors) };
   const out = resolve(a.out ?? join(import.meta.dirname, '..', '..', 'reports'));
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'answers.json'), JSON.stringify({ summary, questions: scores }, null, 1));

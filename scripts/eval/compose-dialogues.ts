@@ -82,7 +82,7 @@ const OPEN_PRICE = [
   (t: string, n: number) => `How much does ${t} vol. ${n} cost?`,
   (t: string, n: number) => `I'm looking at ${t} volume ${n} - what does it cost?`,
   (t: string, n: number) => `what do you charge for ${t} vol ${n}?`,
-  (t: string, n: number) => `Price for ${t} ${n} please`,
+  (t: string, n: number) => `Price for ${t} vol ${n} please`,
 ];
 const ORD = ['zeroth', 'first', 'second', 'third', 'fourth', 'fifth'];
 const NEXT_VOL = [

@@ -102,7 +102,10 @@ export function scoreTurn(
   for (const f of wrong) failures.push(`states "${f}"`);
   const r = reply.route.resolved;
   const resolution = t.followUp ? !!r && entitiesMatch(e.entities, r.entities ?? []) : !r || (r.carried.length === 0 && entitiesMatch(e.entities, r.entities ?? []));
-  if (!resolution) failures.push(t.followUp ? (r ? `resolved as "${r.text}"` : 'not resolved') : `context carried into a fresh message: ${r?.carried.join(', ')}`);
+  if (!resolution) {
+    const got = (r?.entities ?? []).map((x) => `${x.kind}:${x.value}`).join(', ') || 'none';
+    failures.push(t.followUp ? (r ? `resolved as "${r.text}" (${got})` : 'not resolved') : r?.carried.length ? `context carried into a fresh message: ${r.carried.join(', ')}` : `entities read as ${got}`);
+  }
   let wrongCacheHit = false;
   let cacheOrigin: string | null | undefined;
   if (reply.route.path === 'cache') {

@@ -21,6 +21,8 @@ export interface EdgeClassifier {
   /** The routing and out-of-scope thresholds from the model's config (reported with answers). */
   readonly calibration: ClassifierCalibration;
   classify(texts: string[]): Promise<IntentPrediction[]>;
+  /** Raw logits (leave-one-word-out explanations). */
+  logits(texts: string[]): Promise<Float32Array[]>;
 }
 
 export interface EdgeEmbedder {
@@ -91,7 +93,11 @@ export async function loadClassifier(src: FolderSource): Promise<LoadedClassifie
   checkPredictions(await clf.classify(WARMUP), clf.labels, src.manifest);
   for (const t of WARMUP) await clf.classify([t]);
   const version = `${f.manifest.name}@${f.manifest.version}`;
-  return { classifier: { labels: clf.labels, calibration: clf.calibration, classify: edgeMetrics.meter('classifier', version, (t: string[]) => clf.classify(t)) }, manifest: f.manifest, version };
+  return {
+    classifier: { labels: clf.labels, calibration: clf.calibration, classify: edgeMetrics.meter('classifier', version, (t: string[]) => clf.classify(t)), logits: (t) => clf.logits(t) },
+    manifest: f.manifest,
+    version,
+  };
 }
 
 /** Verifies, opens and warms an embedder folder; its calls are metered under its version. */

@@ -10,7 +10,7 @@
  * one per intent every `minWriteIntervalMs`: under load the stored set is refreshed a little at
  * a time instead of once per answer (this process keeps every answer in memory meanwhile).
  */
-import type { Store } from '../store/types.ts';
+import type { FallbackAnswerRecord, Store } from '../store/types.ts';
 
 export interface FallbackAnswer {
   question: string;
@@ -44,7 +44,7 @@ export class FallbackAnswers {
   private readonly perIntent: number;
 
   constructor(
-    private readonly store?: Pick<Store, 'rememberAnswer' | 'recentAnswers'>,
+    private readonly store?: Pick<Store, 'rememberAnswer' | 'recentAnswers' | 'forgetAnswers'>,
     private readonly opts: FallbackAnswersOptions = {},
   ) {
     this.perIntent = opts.perIntent ?? 20;
@@ -77,6 +77,23 @@ export class FallbackAnswers {
       })
       .finally(() => this.writes.delete(w));
     this.writes.add(w);
+  }
+
+  /**
+   * Forgets a remembered answer (by its store id) or an intent's, in the store and in this
+   * process; other processes on the same store stop serving it at once (they read the store
+   * first). Returns the store's records removed.
+   */
+  async forget(which: { id: number } | { intent: string }): Promise<FallbackAnswerRecord[]> {
+    const removed = this.store ? await this.store.forgetAnswers(which) : [];
+    const drop = (intent: string, keys: Set<string> | null) => {
+      const list = (this.local.get(intent) ?? []).filter((a) => keys && !keys.has(questionKey(a.question)));
+      this.local.set(intent, list);
+      for (const k of keys ?? this.persisted.get(intent)?.keys() ?? []) this.persisted.get(intent)?.delete(k);
+    };
+    if ('intent' in which) drop(which.intent, null);
+    for (const r of removed) drop(r.intent, new Set([questionKey(r.question)]));
+    return removed;
   }
 
   /** Resolves when every answer remembered so far is in the store (or its write failed). */

@@ -89,9 +89,9 @@ export async function* generatePipeline(
 ): AsyncGenerator<ChatEvent> {
   const run = startRun(deps);
   const { query, rewritten } = resolveQuery(req);
-  const reading = historyStage(req, deps, run);
   const classifying = classifyStage(req, query, deps, run);
   const retrieving = retrieveStage(query, deps, run);
+  const reading = historyStage(req, deps, run); // the generator needs it last: started after the others
   const pred = await classifying;
   const retrieved = await retrieving;
   run.stage('retrieve', retrieved.ms);

@@ -352,6 +352,12 @@ export class PgStore implements Store {
     return this.db.select().from(fallbackAnswers).where(eq(fallbackAnswers.intent, checkId(intent, 'intent'))).orderBy(desc(fallbackAnswers.id)).limit(checkLimit(limit, 20));
   }
 
+  async forgetAnswers(which: { id: number } | { intent: string }): Promise<FallbackAnswerRecord[]> {
+    this.live();
+    const where = 'id' in which ? eq(fallbackAnswers.id, which.id) : eq(fallbackAnswers.intent, checkId(which.intent, 'intent'));
+    return this.db.delete(fallbackAnswers).where(where).returning();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

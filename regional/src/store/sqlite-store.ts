@@ -336,6 +336,12 @@ export class SqliteStore implements Store {
     return rows;
   }
 
+  async forgetAnswers(which: { id: number } | { intent: string }): Promise<FallbackAnswerRecord[]> {
+    this.live();
+    const where = 'id' in which ? eq(fallbackAnswers.id, which.id) : eq(fallbackAnswers.intent, checkId(which.intent, 'intent'));
+    return this.db.delete(fallbackAnswers).where(where).returning().all();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -289,6 +289,8 @@ export interface Store {
   rememberAnswer(entry: FallbackAnswerInput, keep: number): Promise<void>;
   /** An intent's remembered answers, newest first. */
   recentAnswers(intent: string, limit: number): Promise<FallbackAnswerRecord[]>;
+  /** Forgets one remembered answer or an intent's; returns the records removed. */
+  forgetAnswers(which: { id: number } | { intent: string }): Promise<FallbackAnswerRecord[]>;
   /** Newest first. */
   listPredictionLogs(opts?: { modelName?: string; limit?: number }): Promise<PredictionLogRecord[]>;
 
@@ -306,7 +308,7 @@ export interface Store {
 
 export const MODEL_STAGES = ['dev', 'staging', 'production', 'archived'] as const;
 export type ModelStage = (typeof MODEL_STAGES)[number];
-export const MODEL_KINDS = ['intent-classifier', 'sentence-embedder', 'cross-encoder', 'llm-config'] as const;
+export const MODEL_KINDS = ['intent-classifier', 'sentence-embedder', 'cross-encoder', 'llm-config', 'routing-config'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 export type StageAction = 'register' | 'promote' | 'demote' | 'rollback';
 

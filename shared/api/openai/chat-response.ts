@@ -55,6 +55,8 @@ function switchyardInfo(route: RouteEvent, opts: CompletionOptions, ctx: Complet
     model_version: route.modelVersion,
     thresholds: ctx.thresholds,
     cache: route.cache ? { similarity: route.cache.similarity, stale: route.cache.stale } : null,
+    /** The last message rewritten against the earlier ones, when it was a follow-up (what was classified). */
+    resolved: route.resolved ?? null,
     ...(route.generator ? { generator: route.generator } : {}),
     requested_model: opts.requestedModel,
     trace_id: route.traceId,

@@ -1,6 +1,6 @@
 /**
  * The reranker's relevance scores as the rerank routes return them: calibrated to [0, 1] with the
- * domain's fitted calibration (domains/<domain>/rerank-calibration.json) when it was fitted for
+ * served domain's fitted calibration (<SWITCHYARD_DOMAIN>/rerank-calibration.json) when it was fitted for
  * the reranker serving now, else `sigmoid(logit)` marked as uncalibrated (e.g. right after a
  * hot-swap to a version nobody calibrated). A calibration file that does not parse is refused at
  * first use with a log line, and the uncalibrated scores are served.
@@ -8,9 +8,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { calibratedScore, RerankCalibration } from '../../../../shared/models/rerank-calibration.ts';
-import { STORE_DIR } from '../../domain/store-files.ts';
 
-export const CALIBRATION_FILE = join(STORE_DIR, 'rerank-calibration.json');
+export const calibrationFileOf = (domainDir: string) => join(domainDir, 'rerank-calibration.json');
 
 let cached: { file: string; cal: RerankCalibration | null } | null = null;
 
@@ -33,7 +32,7 @@ export interface ScoredBy {
 }
 
 /** Calibrated scores for the logits of `reranker` (name and version of the serving model). */
-export function relevanceScores(logits: ArrayLike<number>, reranker: { name: string; version: string } | undefined, file = CALIBRATION_FILE): { scores: number[]; by: ScoredBy } {
+export function relevanceScores(logits: ArrayLike<number>, reranker: { name: string; version: string } | undefined, file: string): { scores: number[]; by: ScoredBy } {
   const cal = calibrationFile(file);
   const fits = !!cal && !!reranker && cal.reranker.name === reranker.name && cal.reranker.version === reranker.version;
   return {

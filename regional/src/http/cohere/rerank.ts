@@ -13,7 +13,7 @@ import { ApiError, readJsonBody, validate } from '../../../../shared/api/errors.
 import type { Services } from '../../services.ts';
 import { today, type AuthVars } from '../auth.ts';
 import { approxTokens } from '../generate-turn.ts';
-import { relevanceScores } from './rerank-scores.ts';
+import { calibrationFileOf, relevanceScores } from './rerank-scores.ts';
 
 const Doc = z.string().max(32_000);
 const Common = {
@@ -40,7 +40,7 @@ export function cohereRerankRoutes(s: Services, anyKey: MiddlewareHandler<AuthVa
     if (!s.rerank) throw new ApiError('MODEL_UNAVAILABLE', 'no reranker is loaded');
     const logits = await s.rerank(query, docs.map((d) => cutToTokens(d, maxTokens)));
     const info = s.models.find((m) => m.role === 'reranker')?.info;
-    const { scores, by } = relevanceScores(logits, info);
+    const { scores, by } = relevanceScores(logits, info, calibrationFileOf(s.config.SWITCHYARD_DOMAIN));
     const results = Array.from(logits, (logit, index) => ({ index, logit }))
       .sort((a, b) => b.logit - a.logit || a.index - b.index)
       .slice(0, Math.min(topN ?? docs.length, docs.length))

@@ -4,7 +4,11 @@
  * configured hit threshold, STS-B test Spearman and p99 latency against the baseline embedder
  * (--margin-cache-precision 0.02 --margin-cache-recall 0.05 --margin-sts 0.01); for a cross-encoder,
  * nDCG@10 and recall@5 of the store knowledge base's questions (--margin-ranking 0.02) and p99
- * latency of a 30-passage rerank; otherwise
+ * latency of a 30-passage rerank; for an LLM configuration (kind llm-config), the golden answer set
+ * (scripts/eval/answers.ts, run twice in its own process: the baseline configuration — default the
+ * built-in one — and the candidate, with --generator extractive|bedrock|openai, default the
+ * region's LLM_BACKEND) on fact recall, correct declines and grounding (--margin-answers 0.02) and
+ * the wrong-fact rate (--margin-wrong-facts 0.005); otherwise
  * compares a candidate intent classifier with the baseline on the golden sets (the store's whole
  * test split, 577 messages of which the first 275 are its v1, plus any `--data <dir>` whose labels
  * the models know, e.g. a public set it was trained for) on accuracy, routing precision and
@@ -19,8 +23,11 @@
  * ratios is reported beside it.
  *
  *   --baseline        default: the registry's production version of the candidate's name when
- *                     DATABASE_URL is set and has one, else models/default/store-intent
- *   --data <dir>      more golden sets (repeatable); --no-store to leave out the store set
+ *                     DATABASE_URL is set and has one, else the domain's classifier (models/default/store-intent)
+ *   --domain <dir>    the domain pack whose test split is the golden set, whose cache threshold the
+ *                     embedder gate uses and whose classifier is the default baseline (default:
+ *                     SWITCHYARD_DOMAIN, else domains/kitsune-books)
+ *   --data <dir>      more golden sets (repeatable); --no-store to leave out the domain's set
  *   --margin-accuracy 0.01  --margin-route-precision 0.01  --margin-route-coverage 0.05
  *   --margin-latency 0.3 (relative p99)  --latency-runs 6000 (per model, all rounds)
  *   --latency-rounds 12  --latency-repeats 3 (timings per query and model; the fastest counts)
@@ -29,8 +36,10 @@
  * name@version resolves through the registry (DATABASE_URL). Exit: 0 passed, 1 refused (a
  * regression, or an artifact that fails its sha256 check), 2 usage.
  */
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { intentMetrics, percentile, type Prediction } from '../../../../shared/eval/metrics.ts';
 import type { Dataset } from '../../../../shared/domain/labelled-examples.ts';
@@ -39,16 +48,16 @@ import { loadAnyDataset, loadMrpc, loadStsb, REPO_ROOT, storeRetrievalListsWith 
 import { evaluateRerank } from '../../../../shared/eval/rerank-eval.ts';
 import { hitsAt, scorePairs } from '../../../../shared/eval/paraphrase-eval.ts';
 import { stsSpearman } from '../../../../shared/eval/sts-eval.ts';
-import cacheConfig from '../../../../domains/kitsune-books/cache.json' with { type: 'json' };
-import { DEFAULT_MARGINS, embedderChecks, rerankerChecks, latencyCheck, latencySpread, mcnemar, qualityChecks, type EmbedderGateResult, type GateLatency, type GateMargins, type GateModelResult, type RerankerGateResult } from './rules.ts';
+import { DEFAULT_DOMAIN_DIR, domainModelDir, domainPack } from '../../domain/pack-files.ts';
+import { DEFAULT_MARGINS, answerChecks, embedderChecks, rerankerChecks, latencyCheck, latencySpread, mcnemar, qualityChecks, type AnswerGateResult, type EmbedderGateResult, type GateLatency, type GateMargins, type GateModelResult, type RerankerGateResult } from './rules.ts';
 import { writeGateReport, type GateDatasetResult, type GateReport } from './report.ts';
 import { verifyRegisteredArtifact } from '../register-folder.ts';
 import type { IntentClassifier } from '../../../../shared/models/intent-classifier.ts';
 import type { ModelManifest } from '../../../../shared/models/manifest.ts';
 
 const USAGE =
-  'usage: npm run -s gate -- --candidate <dir | name@version> [--baseline <dir | name@version>] [--data <dir>]... [--no-store] ' +
-  '[--margin-accuracy x] [--margin-route-precision x] [--margin-route-coverage x] [--margin-cache-precision x] [--margin-cache-recall x] [--margin-sts x] [--margin-ranking x] [--margin-latency x] [--latency-runs N] [--latency-rounds N] [--latency-repeats N] [--out dir] [--json]';
+  'usage: npm run -s gate -- --candidate <dir | name@version> [--baseline <dir | name@version>] [--domain <dir>] [--data <dir>]... [--no-store] ' +
+  '[--margin-accuracy x] [--margin-answers x] [--margin-wrong-facts x] [--generator g] [--margin-route-precision x] [--margin-route-coverage x] [--margin-cache-precision x] [--margin-cache-recall x] [--margin-sts x] [--margin-ranking x] [--margin-latency x] [--latency-runs N] [--latency-rounds N] [--latency-repeats N] [--out dir] [--json]';
 
 class Refusal extends Error {
   constructor(
@@ -64,6 +73,7 @@ function args() {
     return parseArgs({ args: process.argv.slice(2), allowPositionals: true, strict: true, options: {
       candidate: { type: 'string' },
       baseline: { type: 'string' },
+      domain: { type: 'string' },
       data: { type: 'string', multiple: true },
       'no-store': { type: 'boolean' },
       'margin-accuracy': { type: 'string' },
@@ -74,6 +84,9 @@ function args() {
       'margin-cache-recall': { type: 'string' },
       'margin-sts': { type: 'string' },
       'margin-ranking': { type: 'string' },
+      'margin-answers': { type: 'string' },
+      'margin-wrong-facts': { type: 'string' },
+      generator: { type: 'string' },
       'latency-runs': { type: 'string' },
       'latency-rounds': { type: 'string' },
       'latency-repeats': { type: 'string' },
@@ -113,13 +126,17 @@ const margins: GateMargins = {
   cacheRecall: num('margin-cache-recall', DEFAULT_MARGINS.cacheRecall),
   stsSpearman: num('margin-sts', DEFAULT_MARGINS.stsSpearman),
   ranking: num('margin-ranking', DEFAULT_MARGINS.ranking),
+  answers: num('margin-answers', DEFAULT_MARGINS.answers),
+  wrongFacts: num('margin-wrong-facts', DEFAULT_MARGINS.wrongFacts),
 };
 const latencyRounds = Math.max(3, Math.round(num('latency-rounds', 12)));
 // At least 100 queries per model per round, so that a round's p99 is not just its maximum.
 const latencyRuns = Math.max(100 * latencyRounds, Math.round(num('latency-runs', 6000)));
 const latencyRepeats = Math.max(1, Math.round(num('latency-repeats', 3)));
-const STORE_DIR = join(REPO_ROOT, 'domains', 'kitsune-books', 'intents');
-const DEFAULT_BASELINE = join(REPO_ROOT, 'models', 'default', 'store-intent');
+const DOMAIN_DIR = resolve((values.domain as string | undefined) ?? process.env.SWITCHYARD_DOMAIN ?? DEFAULT_DOMAIN_DIR);
+const STORE_DIR = join(DOMAIN_DIR, 'intents');
+const cacheConfig = domainPack(DOMAIN_DIR).cache;
+const DEFAULT_BASELINE = domainModelDir(DOMAIN_DIR, 'classifier');
 const DEFAULT_EMBEDDER = join(REPO_ROOT, 'models', 'default', 'embedder');
 const DEFAULT_RERANKER = join(REPO_ROOT, 'models', 'default', 'reranker');
 
@@ -348,7 +365,7 @@ async function gateEmbedder(candDir: string): Promise<number> {
     embedder,
     latency: t.latency,
     notes: [
-      `Cache precision and recall at the configured hit threshold (${hitThreshold}, domains/kitsune-books/cache.json): what the cache serves if this embedder replaces the baseline without recalibration. Intent routing belongs to the classifier's gate.`,
+      `Cache precision and recall at the configured hit threshold (${hitThreshold}, ${relative(REPO_ROOT, join(DOMAIN_DIR, 'cache.json'))}): what the cache serves if this embedder replaces the baseline without recalibration. Intent routing belongs to the classifier's gate.`,
     ],
   };
   return finish(report, stemOf(cand.manifest), t.samples);
@@ -391,6 +408,47 @@ async function gateReranker(candDir: string): Promise<number> {
   return finish(report, stemOf(cand.manifest), t.samples);
 }
 
+/** The golden answer set's summary for one LLM configuration (none: the built-in one), from its own process. */
+function answerRun(dir: string | null): AnswerGateResult {
+  const generator = (values.generator as string | undefined) ?? process.env.LLM_BACKEND ?? 'extractive';
+  const out = mkdtempSync(join(tmpdir(), 'sy-gate-answers-'));
+  try {
+    const args = ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'eval', 'answers.ts'), '--json', '--generator', generator === 'auto' ? 'extractive' : generator, '--out', out, ...(dir ? ['--llm-config', dir] : [])];
+    const run = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const line = run.stdout.trim().split('\n').at(-1) ?? '';
+    if (run.status !== 0 || !line.startsWith('{')) throw new Refusal('EVAL_FAILED', `the golden answer set did not run for ${dir ?? 'the built-in configuration'}: ${run.stderr.trim().split('\n').at(-1) ?? `exit ${run.status}`}`);
+    const s = JSON.parse(line) as Omit<AnswerGateResult, 'model'>;
+    return { model: dir ?? 'builtin', questions: s.questions, factRecall: s.factRecall, wrongFactRate: s.wrongFactRate, declineRate: s.declineRate, grounding: s.grounding, generatorP99Ms: s.generatorP99Ms };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/**
+ * An LLM configuration candidate: the golden answer set with the baseline configuration and with
+ * the candidate, through the region's own generation (the configured generator); see answerChecks.
+ * No latency check: the generator's latency is the backend's, not the configuration's.
+ */
+async function gateLlmConfig(candDir: string): Promise<number> {
+  const baseDir = values.baseline ? await resolveModel(values.baseline as string) : null;
+  if (baseDir && manifestKind(baseDir) !== 'llm-config') throw new Refusal('WRONG_KIND', `baseline ${baseDir} is not an llm-config`);
+  const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as ModelManifest;
+  const cand = { manifest: manifest(candDir) };
+  const base = { manifest: baseDir ? manifest(baseDir) : ({ ...cand.manifest, version: 'builtin' } as ModelManifest) };
+  const baseline = answerRun(baseDir);
+  const candidate = answerRun(candDir);
+  const checks = answerChecks(baseline, candidate, margins);
+  const flat = (p: number | null): GateLatency => ({ p50Ms: p ?? 0, p95Ms: p ?? 0, p99Ms: p ?? 0, roundP99Ms: [p ?? 0], p99MedianMs: p ?? 0 });
+  const report: GateReport = {
+    ...reportHead(cand, candDir, base, baseDir ?? 'builtin', checks),
+    datasets: [],
+    answers: { baseline, candidate },
+    latency: { baseline: flat(baseline.generatorP99Ms), candidate: flat(candidate.generatorP99Ms), runs: baseline.questions, rounds: 1, repeats: 1, ratioSpread: { rounds: 0, min: 1, q1: 1, median: 1, q3: 1, max: 1 } },
+    notes: ['Scored on domains/kitsune-books/eval/golden-answers.jsonl (npm run -s eval -- answers); latency shown is the generator p99, not gated.'],
+  };
+  return finish(report, stemOf(cand.manifest), { b: [], c: [] });
+}
+
 /** Both models' single-query latency (interleaved rounds), its figures and the gate's check. */
 async function timeBoth(base: Run, cand: Run, texts: string[], runs = latencyRuns) {
   const samples = await latencies(base, cand, texts, runs);
@@ -416,6 +474,7 @@ async function main(): Promise<number> {
   const kind = manifestKind(candDir);
   if (kind === 'sentence-embedder') return gateEmbedder(candDir);
   if (kind === 'cross-encoder') return gateReranker(candDir);
+  if (kind === 'llm-config') return gateLlmConfig(candDir);
   const cand = await load(candDir, 'candidate');
   const baseDir = values.baseline ? await resolveModel(values.baseline as string) : ((await productionOf(cand.manifest.name)) ?? DEFAULT_BASELINE);
   const base = await load(baseDir, 'baseline');

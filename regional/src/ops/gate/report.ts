@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { escapeHtml } from '../../../../shared/report/escape-html.ts';
-import type { EmbedderGateResult, GateCheck, RerankerGateResult, GateLatency, GateModelResult, LatencySpread } from './rules.ts';
+import type { AnswerGateResult, EmbedderGateResult, GateCheck, RerankerGateResult, GateLatency, GateModelResult, LatencySpread } from './rules.ts';
 
 export interface GateDatasetResult {
   dataset: string;
@@ -33,6 +33,8 @@ export interface GateReport {
   embedder?: { baseline: EmbedderGateResult; candidate: EmbedderGateResult };
   /** For a cross-encoder candidate: both rerankers on the store's questions. */
   reranker?: { baseline: RerankerGateResult; candidate: RerankerGateResult };
+  /** For an LLM configuration: both configurations on the golden answer set. */
+  answers?: { baseline: AnswerGateResult; candidate: AnswerGateResult };
   /** runs: queries per model over all rounds; repeats: timings per query and model, the fastest kept. */
   latency: { baseline: GateLatency; candidate: GateLatency; runs: number; rounds: number; repeats: number; ratioSpread: LatencySpread };
   /** What the gate cannot judge for this kind of model. */

@@ -66,6 +66,10 @@ export interface GateMargins {
   stsSpearman: number;
   /** Rerankers: largest allowed drop in nDCG@10 and in recall@5 on the store's questions (absolute). Default 0.02. */
   ranking: number;
+  /** LLM configurations: largest allowed drop in fact recall, correct declines and grounding on the golden answer set. Default 0.02. */
+  answers: number;
+  /** LLM configurations: largest allowed rise of the wrong-fact rate. Default 0.005. */
+  wrongFacts: number;
 }
 
 export const DEFAULT_MARGINS: GateMargins = {
@@ -78,6 +82,8 @@ export const DEFAULT_MARGINS: GateMargins = {
   cacheRecall: 0.05,
   stsSpearman: 0.01,
   ranking: 0.02,
+  answers: 0.02,
+  wrongFacts: 0.005,
 };
 
 /** A reranker on the store knowledge base's held-out questions, reordering the hybrid top 30. */
@@ -110,7 +116,7 @@ export interface EmbedderGateResult {
 
 export interface GateCheck {
   dataset: string;
-  metric: 'accuracy' | 'inScopeAccuracy' | 'routePrecision' | 'routeCoverage' | 'cachePrecision' | 'cacheRecall' | 'stsSpearman' | 'ndcg10' | 'recall5' | 'p99Ms';
+  metric: 'accuracy' | 'inScopeAccuracy' | 'routePrecision' | 'routeCoverage' | 'cachePrecision' | 'cacheRecall' | 'stsSpearman' | 'ndcg10' | 'recall5' | 'p99Ms' | AnswerMetric;
   baseline: number;
   candidate: number;
   /** The candidate's value must be ≥ limit (quality) or ≤ limit (latency). */
@@ -129,6 +135,32 @@ export function qualityChecks(base: GateModelResult, cand: GateModelResult, m: G
 
 export function embedderChecks(base: EmbedderGateResult, cand: EmbedderGateResult, m: GateMargins = DEFAULT_MARGINS): GateCheck[] {
   return (['cachePrecision', 'cacheRecall', 'stsSpearman'] as const).map((metric) => floorCheck(base.dataset, metric, base[metric], cand[metric], m[metric]));
+}
+
+/** An LLM configuration's figures on the golden answer set (scripts/eval/answers.ts). */
+export interface AnswerGateResult {
+  model: string;
+  questions: number;
+  factRecall: number;
+  wrongFactRate: number;
+  declineRate: number;
+  grounding: number;
+  generatorP99Ms: number | null;
+}
+export type AnswerMetric = 'factRecall' | 'wrongFactRate' | 'declineRate' | 'grounding';
+
+/**
+ * LLM configurations: fact recall, correct declines and grounding may fall at most `answers`
+ * below the baseline's; the wrong-fact rate may rise at most `wrongFacts` above it.
+ */
+export function answerChecks(base: AnswerGateResult, cand: AnswerGateResult, m: GateMargins = DEFAULT_MARGINS): GateCheck[] {
+  const floors = (['factRecall', 'declineRate', 'grounding'] as const).map((metric) => floorCheck('golden-answers', metric, base[metric], cand[metric], m.answers));
+  const limit = base.wrongFactRate + m.wrongFacts;
+  const passed = cand.wrongFactRate <= limit + 1e-12;
+  return [
+    ...floors,
+    { dataset: 'golden-answers', metric: 'wrongFactRate', baseline: base.wrongFactRate, candidate: cand.wrongFactRate, limit, passed, message: `wrongFactRate ${pct(cand.wrongFactRate)} vs baseline ${pct(base.wrongFactRate)} (${passed ? 'within' : 'above'} the ${pct(m.wrongFacts)} margin)` },
+  ];
 }
 
 export function rerankerChecks(base: RerankerGateResult, cand: RerankerGateResult, m: GateMargins = DEFAULT_MARGINS): GateCheck[] {
