@@ -3,17 +3,8 @@
  * draw. Pure and deterministic (same seed, same stream); refuses nothing but empty rank sets.
  */
 
-/** mulberry32: a small 32-bit PRNG, uniform in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The PRNG: mulberry32, the one the dataset carve-outs use (uniform in [0, 1)). */
+export { mulberry32 as rng } from '../../models/pipeline/datasets.ts';
 
 /** Draws rank r (0-based) of n with probability ∝ 1 / (r + 1)^s, by inverting the cumulative weights. */
 export function zipf(n: number, s: number, random: () => number): () => number {
