@@ -99,6 +99,7 @@ export async function buildWidget(opts: { outDir?: string; minify?: boolean; pre
       gazetteer: pack.gazetteer,
       cache: { thresholds: pack.cache.thresholds, refreshMs: pack.cache.refreshMs },
       conversation: pack.conversation,
+      cacheAspects: pack.cacheAspects,
       manifests: { classifier: readJson(join(MODEL_DIRS['store-intent'], 'manifest.json')), embedder: readJson(join(MODEL_DIRS.embedder, 'manifest.json')) },
     },
     builtAt: new Date().toISOString(),

@@ -39,6 +39,7 @@ export function edgeDomainModule(packDir: string, outFile: string): string {
   const entities = optional('entities', 'entities.json', '{}');
   const catalog = optional('catalog', 'kb/catalog.json', '[]');
   const conversation = optional('conversation', 'conversation.json', '{ domain: domainJson.name, slots: {} }');
+  const cacheAspects = optional('cacheAspects', 'cache-aspects.json', '{ intents: {} }');
   const folders: string[] = [];
   let n = 0;
   for (const role of ['classifier', 'embedder'] as const) {
@@ -70,6 +71,7 @@ export function edgeDomainModule(packDir: string, outFile: string): string {
     `  catalog: (${catalog} as { id: string; title: string }[]).map((c) => ({ id: c.id, title: c.title })),`,
     '  cache: { thresholds: cache.thresholds, refreshMs: cache.refreshMs },',
     `  conversation: ${conversation},`,
+    `  cacheAspects: ${cacheAspects},`,
     '  models: {',
     ...folders,
     '  },',

@@ -251,6 +251,14 @@ describe('<switchyard-chat> in Chromium', () => {
     expect(repeat.origin).toBe('device-cache');
     expect(repeat.text).toBe(first.text);
     expect(edgeRequests(beforeRepeat)).toEqual([]);
+    // The debug panel says why: the confidence against the routing threshold, the similarity
+    // against the intent's hit threshold, and the key frame both questions share.
+    await page.evaluate(() => document.querySelector('switchyard-chat')!.setAttribute('debug', ''));
+    const row = (k: string) => page.locator(`switchyard-chat .debug dd[data-key="${k}"]`).textContent();
+    await expect.poll(() => row('confidence')).toMatch(/^[01]\.\d\d ≥ route 0\.\d\d · oos /);
+    expect(await row('cache')).toMatch(/^hit · \d\.\d\d ≥ hit 0\.\d\d$/);
+    expect(await row('key frame')).toBe('cost · place:alaska');
+    await page.evaluate(() => document.querySelector('switchyard-chat')!.removeAttribute('debug'));
     const hawaii = await ask(page, 'how much does shipping to hawaii cost?');
     expect(hawaii.origin).toBe('assistant');
     expect(hawaii.text).toMatch(/Hawaii/);

@@ -197,6 +197,21 @@ describe('conversations at the edge', () => {
     expect(entities(second)).toMatchObject({ product: 'vinland saga', volume: '1' });
   });
 
+  it('sees a standalone turn answered at the edge when the follow-up comes right after it', async () => {
+    // Standalone turns answered at the edge are recorded after the answer; the record must be on
+    // its way before the client can send its next message.
+    const runs = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const s = newSession();
+        const first = await chat(s, 'do you ship to canada?');
+        const next = await chat(s, 'what about the UK?');
+        return { path: first.route.path, next: entities(next) };
+      }),
+    );
+    expect(runs.map((r) => r.next)).toEqual(runs.map(() => ({ place: 'united kingdom' })));
+    expect(runs.some((r) => r.path === 'cache' || r.path === 'template')).toBe(true);
+  });
+
   it('forgets a session after SESSION_TTL_MS idle, and starts an unknown one fresh', async () => {
     const s = newSession();
     await chat(s, 'Is Dandadan vol 15 in stock?');

@@ -110,6 +110,48 @@ describe('edge worker in workerd', () => {
     expect(again.route.path).toBe('cache');
   });
 
+  it('serves a reworded question from its key frame, refuses a hard negative, and says why', async () => {
+    const cfg = JSON.parse(readFileSync('domains/kitsune-books/cache.json', 'utf8'));
+    const hitT = cfg.thresholds.intents.product_question;
+    await chat('Is the Berserk Deluxe Edition a hardcover?');
+    await untilCached('Is the Berserk Deluxe Edition a hardcover?');
+    const para = await chat('what format is the Berserk deluxe edition?');
+    expect(para.route.path).toBe('cache');
+    expect(para.route.cache).toMatchObject({ stale: false, threshold: hitT, frame: { intent: 'product_question', aspect: 'format', qualifier: '' } });
+    expect(para.route.cache!.frame!.entities).toMatch(/product:berserk/);
+    expect(para.route.cache!.frame!.entities).not.toMatch(/hardcover/);
+    expect(para.route.cache!.similarity).toBeGreaterThanOrEqual(hitT);
+    expect(para.route.decision).toMatchObject({ confident: true, cache: { hit: true, threshold: hitT } });
+    expect(para.route.decision!.confidence).toBeGreaterThanOrEqual(para.route.decision!.routeThreshold);
+    // Same title, another aspect: near in wording (cosine ~0.8) but never the format answer.
+    const age = await chat('What is the age rating of the Berserk Deluxe Edition?');
+    expect(age.route.path).toBe('llm');
+    expect(age.route.decision?.cache).toMatchObject({ hit: false, similarity: null, frame: { aspect: 'age_rating' } });
+    // Same aspect, a conflicting asked-about value: cosine ~0.98, refused by the qualifier.
+    const paperback = await chat('is the Berserk Deluxe Edition a paperback?');
+    expect(paperback.route.path).toBe('llm');
+    expect(paperback.route.decision?.cache).toMatchObject({ hit: false, frame: { aspect: 'format', qualifier: 'paperback' } });
+  });
+
+  it('explains the intent with the words that drove it, in chat and in /v1/classify', async () => {
+    const res = await fetch(`${edge.url}/v1/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ message: 'where do I enter a discount code?', sessionId: 'explain', explain: true }),
+    });
+    const reply = await res.json();
+    const tokens = reply.route.decision.tokens as { token: string; weight: number }[];
+    expect(tokens.length).toBeGreaterThan(0);
+    expect(tokens.map((t) => t.token)).toContain('discount');
+    expect(tokens[0].weight).toBeGreaterThan(0);
+    const plain = await (await fetch(`${edge.url}/v1/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ texts: ['how long does shipping to Japan take'] }) })).json();
+    expect(plain.results[0]).toMatchObject({ intent: 'shipping_info', path: 'cache', frame: { aspect: 'time', entities: 'place:japan' } });
+    expect(plain.results[0].decision.tokens).toBeUndefined();
+    expect(plain.results[0].decision).toHaveProperty('routeThreshold');
+    const explained = await (await fetch(`${edge.url}/v1/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ texts: ['how long does shipping to Japan take'], explain: true }) })).json();
+    expect(explained.results[0].decision.tokens.map((t: { token: string }) => t.token)).toContain('shipping');
+  });
+
   it('invalidates the cache with the admin key only', async () => {
     await untilCached('can I pay with paypal?');
     const none = await fetch(`${edge.url}/v1/cache`, { method: 'DELETE' });
@@ -152,8 +194,9 @@ describe('edge worker in workerd', () => {
     await untilCached('do you ship to canada?');
     proxy.mode = 'refuse';
     try {
-      // cosine 0.797 to the cached question: under the hit threshold, over the stale one (cache.json).
-      const stale = await chat('canada shipping?');
+      // Not a confident classification (so no normal lookup), same key frame (availability, Canada),
+      // cosine 0.39: over the stale threshold, which the region being down allows (cache.json).
+      const stale = await chat('can I get books sent to canada');
       expect(stale.route.path).toBe('cache');
       expect(stale.route.cache?.stale).toBe(true);
       expect(stale.route.fallbacks).toContain('region_unavailable');

@@ -14,4 +14,10 @@ describe('regional configuration', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => loadConfig({ LLM_BACKEND: 'gpt' })).toThrow(/LLM_BACKEND/);
   });
+
+  it('takes another Bedrock endpoint (a VPC endpoint, a local stand-in) and refuses one that is not http(s)', () => {
+    expect(loadConfig({ BEDROCK_ENDPOINT: 'https://vpce-1.bedrock-runtime.{region}.vpce.amazonaws.com' }).BEDROCK_ENDPOINT).toContain('{region}');
+    expect(loadConfig({}).BEDROCK_ENDPOINT).toBeUndefined();
+    expect(() => loadConfig({ BEDROCK_ENDPOINT: 'bedrock.local:8080' })).toThrow(/BEDROCK_ENDPOINT/);
+  });
 });

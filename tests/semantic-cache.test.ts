@@ -84,9 +84,10 @@ describe('VectorIndex', () => {
 
 describe('SemanticCache', () => {
   const opts = { modelVersion: 'emb@1', dimensions: 16, thresholds: { hit: 0.95, stale: 0.8 }, refreshMs: 0 };
-  const entry = (vector: Float32Array, over: Partial<{ intent: string; entitySig: string; createdAt: number; expiresAt: number }> = {}) => ({
-    intent: 'shipping_info',
-    entitySig: 'place:alaska',
+  const frame = (intent: string, entities: string, aspect = 'availability', qualifier = '') => ({ intent, entities, aspect, qualifier });
+  const alaska = frame('shipping_info', 'place:alaska');
+  const entry = (vector: Float32Array, over: Partial<{ frame: ReturnType<typeof frame>; createdAt: number; expiresAt: number }> = {}) => ({
+    frame: alaska,
     vector,
     question: 'do you ship to alaska',
     answer: 'Alaska: $12.99 flat rate.',
@@ -101,15 +102,21 @@ describe('SemanticCache', () => {
     const v = unit(rand, 16);
     const cache = new SemanticCache(new MemoryCacheStorage(), opts);
     await cache.store(entry(v));
-    expect((await cache.lookup(v, 'shipping_info', 'place:alaska', { now: 1500 }))?.answer.answer).toBe('Alaska: $12.99 flat rate.');
-    expect(await cache.lookup(v, 'shipping_info', 'place:hawaii', { now: 1500 })).toBeNull();
-    expect(await cache.lookup(v, 'purchase_help', 'place:alaska', { now: 1500 })).toBeNull();
-    expect(await cache.lookup(v, 'shipping_info', 'place:alaska', { now: 2500 })).toBeNull();
+    expect((await cache.lookup(v, alaska, { now: 1500 })).hit?.answer.answer).toBe('Alaska: $12.99 flat rate.');
+    expect((await cache.lookup(v, frame('shipping_info', 'place:hawaii'), { now: 1500 })).hit).toBeNull();
+    expect((await cache.lookup(v, frame('purchase_help', 'place:alaska'), { now: 1500 })).hit).toBeNull();
+    expect((await cache.lookup(v, frame('shipping_info', 'place:alaska', 'cost'), { now: 1500 })).hit).toBeNull();
+    expect((await cache.lookup(v, alaska, { now: 2500 })).hit).toBeNull();
     const farther = near(v, rand, 0.35);
-    expect(await cache.lookup(farther, 'shipping_info', 'place:alaska', { now: 1500 })).toBeNull();
+    const miss = await cache.lookup(farther, alaska, { now: 1500 });
+    expect(miss.hit).toBeNull();
+    // A miss says how near the nearest entry in the frame came, and against which threshold.
+    expect(miss.similarity).toBeGreaterThan(0);
+    expect(miss.similarity).toBeLessThan(0.95);
+    expect(miss.threshold).toBe(0.95);
     // When the region is down: past TTL and below the hit threshold is acceptable, marked stale.
-    const stale = await cache.lookup(v, 'shipping_info', 'place:alaska', { now: 2500, stale: true });
-    expect(stale?.stale).toBe(true);
+    const stale = await cache.lookup(v, alaska, { now: 2500, stale: true });
+    expect(stale.hit?.stale).toBe(true);
   });
 
   it('ignores entries made by another embedding model version, and drops everything on invalidation', async () => {
@@ -118,11 +125,37 @@ describe('SemanticCache', () => {
     const storage = new MemoryCacheStorage();
     await new SemanticCache(storage, opts).store(entry(v));
     const newer = new SemanticCache(storage, { ...opts, modelVersion: 'emb@2' });
-    expect(await newer.lookup(v, 'shipping_info', 'place:alaska', { now: 1500 })).toBeNull();
+    expect((await newer.lookup(v, alaska, { now: 1500 })).hit).toBeNull();
     const same = new SemanticCache(storage, opts);
-    expect(await same.lookup(v, 'shipping_info', 'place:alaska', { now: 1500 })).not.toBeNull();
+    expect((await same.lookup(v, alaska, { now: 1500 })).hit).not.toBeNull();
     // Another isolate invalidates; this one notices at its next refresh.
     expect(await new SemanticCache(storage, opts).invalidate()).toBe(1);
-    expect(await same.lookup(v, 'shipping_info', 'place:alaska', { now: 1600 })).toBeNull();
+    expect((await same.lookup(v, alaska, { now: 1600 })).hit).toBeNull();
+  });
+
+  it('uses the intent\'s own hit threshold and keeps conflicting qualifiers apart', async () => {
+    const rand = mulberry32(5);
+    const v = unit(rand, 16);
+    const cache = new SemanticCache(new MemoryCacheStorage(), { ...opts, thresholds: { hit: 0.999, stale: 0.8, intents: { product_question: 0.9 } } });
+    const hardcover = frame('product_question', 'product:berserk', 'format', 'hardcover');
+    await cache.store(entry(v, { frame: hardcover }));
+    const q = near(v, rand, 0.05);
+    const open = await cache.lookup(q, frame('product_question', 'product:berserk', 'format'), { now: 1500 });
+    expect(open.threshold).toBe(0.9);
+    expect(open.hit).not.toBeNull(); // "what format is it" may reuse "is it a hardcover"
+    expect((await cache.lookup(q, frame('product_question', 'product:berserk', 'format', 'paperback'), { now: 1500 })).hit).toBeNull();
+    expect((await cache.lookup(q, hardcover, { now: 1500 })).hit).not.toBeNull();
+    // Intents without their own threshold keep the global one.
+    expect(cache.hitThreshold('shipping_info')).toBe(0.999);
+  });
+
+  it('never matches entries stored under a bare entity signature (before key frames)', async () => {
+    const storage = new MemoryCacheStorage();
+    const v = unit(mulberry32(6), 16);
+    await storage.put({ id: 'old', modelVersion: 'emb@1', intent: 'shipping_info', entitySig: 'place:alaska', vector: v, question: 'q', answer: 'a', sources: [], createdAt: 1000, expiresAt: 2000 });
+    const cache = new SemanticCache(storage, opts);
+    const l = await cache.lookup(v, alaska, { now: 1500 });
+    expect(l.hit).toBeNull();
+    expect(l.similarity).toBeNull();
   });
 });

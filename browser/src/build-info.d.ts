@@ -19,6 +19,7 @@ declare module 'switchyard:build-info' {
     gazetteer: import('../../shared/cache/entities.ts').Gazetteer;
     cache: { thresholds: import('../../shared/cache/semantic-cache.ts').CacheThresholds; refreshMs: number };
     conversation: import('../../shared/conversation/dialogue-entities.ts').DialogueSlots;
+    cacheAspects: import('../../shared/cache/aspects.ts').CacheAspects;
     manifests: { classifier: import('../../shared/models/manifest.ts').ModelManifest; embedder: import('../../shared/models/manifest.ts').ModelManifest };
   };
   /** ISO time of the build. */

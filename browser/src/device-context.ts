@@ -5,6 +5,7 @@
  * is unavailable). A failure anywhere leaves the device `edge-only`, with the reason.
  */
 import { TemplateAnswers } from '../../shared/answers/template-answers.ts';
+import { AspectDetector } from '../../shared/cache/aspects.ts';
 import { MemoryCacheStorage } from '../../shared/cache/memory-storage.ts';
 import { SemanticCache, type CacheStorage } from '../../shared/cache/semantic-cache.ts';
 import { storeGazetteer } from '../../shared/cache/store-gazetteer.ts';
@@ -63,6 +64,7 @@ async function build(opts: { baseUrl: URL; prefer: BackendPreference; budgetMs: 
       modelVersion: m.embedderVersion,
       dimensions: m.dimensions,
       thresholds: storeData.cache.thresholds,
+      aspects: new AspectDetector(storeData.cache.aspects),
       refreshMs: storeData.cache.refreshMs,
     });
     await cache.ready().catch(() => undefined);

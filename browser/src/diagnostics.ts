@@ -1,4 +1,5 @@
 /** What the widget reports about itself (debug panel, `element.diagnostics`, events). */
+import type { DecisionExplanation } from '../../shared/api/chat.ts';
 import type { LoadTimings } from './runtime/device-models.ts';
 import type { Backend } from './runtime/ort-backend.ts';
 import type { TransferStats } from './runtime/verified-files.ts';
@@ -22,6 +23,8 @@ export interface AnswerRecord {
   resolved?: { text: string; carried: string[] };
   /** True when an edge answer was stored in the device's semantic cache. */
   remembered?: boolean;
+  /** Why it took its path: the device's own decision, or the edge's route event's. */
+  decision?: DecisionExplanation;
 }
 
 export interface Diagnostics {

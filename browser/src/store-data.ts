@@ -6,6 +6,7 @@
 import { catalogTitles, domain } from 'switchyard:build-info';
 import type { DialogueSlots } from '../../shared/conversation/dialogue-entities.ts';
 import type { FaqEntry, TemplatesFile } from '../../shared/answers/template-answers.ts';
+import type { CacheAspects } from '../../shared/cache/aspects.ts';
 import type { CacheThresholds } from '../../shared/cache/semantic-cache.ts';
 import type { ModelManifest } from '../../shared/models/manifest.ts';
 import type { IntentRoutes } from '../../shared/routing/intent-routes.ts';
@@ -18,7 +19,7 @@ export const storeData = {
   catalog: catalogTitles,
   /** Product slots and place aliases for follow-ups (checked with zod by the tests and the edge). */
   conversation: domain.conversation as DialogueSlots,
-  cache: { thresholds: domain.cache.thresholds as CacheThresholds, refreshMs: domain.cache.refreshMs },
+  cache: { thresholds: domain.cache.thresholds as CacheThresholds, refreshMs: domain.cache.refreshMs, aspects: domain.cacheAspects as CacheAspects },
 };
 
 /** The two model folders' pinned manifests (their files are served by sha256, see runtime/file-url.ts). */

@@ -22,7 +22,7 @@ import { DeviceLoader, type PreloadMode } from './loader/device-loader.ts';
 import type { AnswerRecord, Diagnostics } from './diagnostics.ts';
 import type { BackendPreference } from './runtime/ort-backend.ts';
 import { handoffText } from './store-handoff.ts';
-import { renderDebug } from './ui/debug-panel.ts';
+import { explainDevice, renderDebug } from './ui/debug-panel.ts';
 import { MessageView } from './ui/message-view.ts';
 import { stringsFor, type Origin, type Strings } from './ui/strings.ts';
 import { STYLES } from './ui/styles.ts';
@@ -372,6 +372,7 @@ export class SwitchyardChat extends HTMLElement {
             intent: decision.prediction.intent,
             confidence: decision.prediction.confidence,
             device: decision.timings,
+            decision: explainDevice(decision, ctx!),
             resolved: { text: decision.resolution.text, carried: decision.resolution.carried },
           }
         : {}),
@@ -433,6 +434,7 @@ export class SwitchyardChat extends HTMLElement {
       ...base(route ? originOf(route) : 'assistant', route?.path ?? 'llm'),
       ...(route ? { intent: route.intent, confidence: route.confidence } : {}),
       ...(route?.resolved ? { resolved: { text: route.resolved.text, carried: route.resolved.carried } } : {}),
+      ...(route?.decision ? { decision: route.decision } : {}),
       ...(firstTextMs !== undefined ? { firstTextMs } : {}),
       edge: {
         traceId: route?.traceId ?? trace.traceId,

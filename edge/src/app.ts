@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ChatRequest, MAX_BODY_BYTES, MAX_MESSAGE_CHARS, type ChatReply } from '../../shared/api/chat.ts';
 import { ApiError, readJsonBody, validate } from '../../shared/api/errors.ts';
 import type { EdgeEnv } from './env.ts';
+import { classifyResult } from './http/classify-result.ts';
 import { edgeDeps } from './edge-deps.ts';
 import { executionCtx, runChat } from './chat/run-chat.ts';
 import { openAiChatRoutes } from './http/openai-chat.ts';
@@ -25,6 +26,8 @@ type AppEnv = { Bindings: EdgeEnv } & EdgeLogVars;
 
 const ClassifyRequest = z.object({
   texts: z.array(z.string().max(MAX_MESSAGE_CHARS)).min(1, 'texts must not be empty').max(64, 'at most 64 texts per request'),
+  /** Adds each result's top contributing words (one extra batched run per text). */
+  explain: z.boolean().optional(),
 });
 
 export const app = new Hono<AppEnv>();
@@ -69,10 +72,12 @@ app.post('/v1/classify', async (c) => {
   const d = await edgeDeps(c.env);
   if (!d.models.ok) throw new ApiError('MODEL_UNAVAILABLE', `the classifier is not loaded: ${d.models.reason}`);
   const t0 = performance.now();
-  const preds = await d.models.models.classifier.classify(body.texts);
+  const clf = d.models.models.classifier;
+  const preds = await clf.classify(body.texts);
+  const results = await Promise.all(preds.map((p, i) => classifyResult(d, body.texts[i], p, body.explain === true)));
   return c.json({
     modelVersion: d.models.models.classifierVersion,
-    results: preds.map((p) => ({ intent: p.intent, confidence: p.confidence, topLabel: p.topLabel, confident: p.confident })),
+    results,
     latencyMs: performance.now() - t0,
   });
 });

@@ -6,7 +6,9 @@ import { bundledDomain } from './domain/bundled-domain.ts';
 import { dialogueEntitiesFor } from '../../shared/conversation/conversation-data.ts';
 import type { DialogueEntities } from '../../shared/conversation/dialogue-entities.ts';
 import { EntityExtractor } from '../../shared/cache/entities.ts';
-import { SemanticCache } from '../../shared/cache/semantic-cache.ts';
+import { SemanticCache, type CacheThresholds } from '../../shared/cache/semantic-cache.ts';
+import { AspectDetector } from '../../shared/cache/aspects.ts';
+import { parseCacheAspects } from '../../shared/cache/aspects-schema.ts';
 import { storeGazetteer } from '../../shared/cache/store-gazetteer.ts';
 import { parseIntentRoutes, type IntentRoutes } from '../../shared/routing/intent-routes.ts';
 import { D1CacheStorage } from './cache/d1-storage.ts';
@@ -14,7 +16,7 @@ import { TemplateAnswers, type FaqEntry, type TemplatesFile } from '../../shared
 import type { EdgeEnv } from './env.ts';
 import { edgeModels, replaceModels, type EdgeModels, type ModelState } from './runtime/edge-models.ts';
 
-const { routes: routesJson, templates: templatesJson, faq, cache: cacheConfig, catalog, gazetteer, conversation } = bundledDomain;
+const { routes: routesJson, templates: templatesJson, faq, cache: cacheConfig, catalog, gazetteer, conversation, cacheAspects } = bundledDomain;
 
 export interface EdgeDeps {
   models: ModelState;
@@ -63,7 +65,8 @@ async function depsFor(env: EdgeEnv, models: ModelState, previous: EdgeDeps | nu
       : new SemanticCache(new D1CacheStorage(env.CACHE_DB), {
           modelVersion: models.models.embedderVersion,
           dimensions: models.models.dimensions,
-          thresholds: cacheConfig.thresholds,
+          thresholds: cacheConfig.thresholds as CacheThresholds,
+          aspects: new AspectDetector(parseCacheAspects(cacheAspects)),
           refreshMs: cacheConfig.refreshMs,
         });
   return {

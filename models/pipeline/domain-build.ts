@@ -106,7 +106,8 @@ export async function calibrateCache(dir: string, pack: DomainPack, classifier: 
     baseline,
     about: `Semantic-cache thresholds for ${emb.manifest.name}@${emb.manifest.version}, written by \`npm run domain -- build\` from eval/paraphrases.jsonl (pairs with the same intent and entities; hit = lowest cosine with >= 90% paraphrase precision, stale = >= 80%, never below the MRPC baseline).`,
     embedder: `${emb.manifest.name}@${emb.manifest.version}`,
-    thresholds,
+    // per-intent thresholds within key frames (npm run calibrate:cache-keys) are kept as written
+    thresholds: { ...thresholds, ...(current.thresholds?.intents ? { intents: current.thresholds.intents } : {}) },
     paraphrases: { pairs: pairs.length, hit: hitsAt(scored, thresholds.hit), stale: hitsAt(scored, thresholds.stale) },
   };
   writeFileSync(cacheFile, JSON.stringify(next, null, 2) + '\n');

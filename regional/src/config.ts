@@ -34,6 +34,8 @@ export const RegionalConfig = z.object({
    */
   LLM_BACKEND: z.enum(['auto', 'extractive', 'bedrock', 'openai']).default('auto'),
   BEDROCK_REGIONS: z.string().default('us-east-1,us-west-2'),
+  /** Another Bedrock endpoint (a VPC endpoint, or a local stand-in); `{region}` is replaced by each region's name. */
+  BEDROCK_ENDPOINT: z.string().regex(/^https?:\/\//, 'must start with http:// or https://').optional(),
   BEDROCK_MODEL_SMALL: z.string().default('us.anthropic.claude-3-5-haiku-20241022-v1:0'),
   BEDROCK_MODEL_LARGE: z.string().default('us.anthropic.claude-sonnet-4-20250514-v1:0'),
   OPENAI_BASE_URL: z.string().default('http://127.0.0.1:11434'),

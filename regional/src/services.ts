@@ -213,6 +213,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
       models: { small: config.BEDROCK_MODEL_SMALL, large: config.BEDROCK_MODEL_LARGE },
       firstTokenTimeoutMs: config.LLM_FIRST_TOKEN_TIMEOUT_MS,
       totalTimeoutMs: config.LLM_TOTAL_TIMEOUT_MS,
+      ...(config.BEDROCK_ENDPOINT ? { endpoint: (region: string) => config.BEDROCK_ENDPOINT!.replaceAll('{region}', region) } : {}),
       onEvent: (e) => metrics.fallbacks.inc({ kind: `bedrock_${(e as { type?: string }).type ?? 'event'}` }),
       pricing,
     });

@@ -33,6 +33,8 @@ export const ChatRequest = z.object({
   locale: z.string().min(2).max(35).optional(),
   /** For clients that keep no session on the server: the conversation so far. */
   history: z.array(HistoryTurn).max(MAX_HISTORY_TURNS, `history holds at most ${MAX_HISTORY_TURNS} turns`).optional(),
+  /** Adds the tokens that drove the intent to the route event's `decision`. */
+  explain: z.boolean().optional(),
   /** What the caller asks of a generated answer: an output budget (never above the operator's) and a temperature. */
   generation: GenerationOptions.optional(),
 });
@@ -66,6 +68,42 @@ export const GenerateRequest = ChatRequest.extend({
 });
 export type GenerateRequest = z.infer<typeof GenerateRequest>;
 
+/** The cache key frame a lookup compared (shared/cache/key-frame.ts). */
+export const KeyFrameInfo = z.object({ intent: z.string(), aspect: z.string(), qualifier: z.string(), entities: z.string() });
+
+/** One semantic-cache decision: nearest similarity in the frame vs the intent's hit threshold. */
+export const CacheDecision = z.object({
+  hit: z.boolean(),
+  /** Cosine of the nearest live entry in the frame; null when the frame held none. */
+  similarity: z.number().nullable(),
+  threshold: z.number(),
+  frame: KeyFrameInfo,
+  /** The cue phrases that chose the aspect. */
+  cues: z.array(z.string()).optional(),
+});
+export type CacheDecision = z.infer<typeof CacheDecision>;
+
+/** A token's contribution to the chosen intent's logit (bag of embeddings: exact, additive). */
+export const TokenContribution = z.object({ token: z.string(), weight: z.number() });
+
+/**
+ * Why a message took its path: the classifier's confidence and the thresholds it was compared
+ * with, the cache decision when a lookup happened, and with `explain` the tokens behind the intent.
+ */
+export const DecisionExplanation = z.object({
+  confidence: z.number(),
+  /** At or above: the intent is trusted for routing. */
+  routeThreshold: z.number(),
+  /** Below: out of scope. */
+  oosThreshold: z.number(),
+  /** At or above (top label `oos`): declined with no LLM. Absent: never. */
+  declineThreshold: z.number().optional(),
+  confident: z.boolean(),
+  cache: CacheDecision.optional(),
+  tokens: z.array(TokenContribution).optional(),
+});
+export type DecisionExplanation = z.infer<typeof DecisionExplanation>;
+
 export const RouteEvent = z.object({
   intent: z.string(),
   confidence: z.number(),
@@ -74,7 +112,18 @@ export const RouteEvent = z.object({
   traceId: z.string(),
   /** Which degradations fired on the way (e.g. "classifier_unavailable", "region_timeout"). */
   fallbacks: z.array(z.string()).default([]),
-  cache: z.object({ similarity: z.number(), stale: z.boolean(), entryId: z.string() }).optional(),
+  cache: z
+    .object({
+      similarity: z.number(),
+      stale: z.boolean(),
+      entryId: z.string(),
+      /** The hit threshold the similarity cleared, and the key frame both shared. */
+      threshold: z.number().optional(),
+      frame: KeyFrameInfo.optional(),
+    })
+    .optional(),
+  /** Why this path: confidence vs thresholds, the cache decision, and (explain) top tokens. */
+  decision: DecisionExplanation.optional(),
   /** Which generator answered, when the region did (e.g. "bedrock:claude-haiku", "extractive"). */
   generator: z.string().optional(),
   /** name@version of the reranker that ordered the passages, when the region reranked. */

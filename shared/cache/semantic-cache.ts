@@ -1,17 +1,21 @@
 /**
- * The semantic cache's policy, independent of where entries are stored: a hit needs cosine
- * similarity at or above the calibrated threshold AND the same intent AND the same entity
- * signature AND the same embedding-model version, within the entry's TTL. When the region is
- * down, a looser "stale" threshold may serve the nearest answer, marked as such.
+ * The semantic cache's policy, independent of where entries are stored: a hit needs the same key
+ * frame (intent, entity signature, aspect asked about, no conflicting qualifier — key-frame.ts)
+ * AND cosine similarity at or above the intent's calibrated threshold (the tie-breaker within the
+ * frame) AND the same embedding-model version, within the entry's TTL. When the region is down, a
+ * looser "stale" threshold may serve the nearest answer in the frame, marked as such.
  *
  * Entries live in durable storage (D1 at the edge); this class keeps an in-memory int8 index of
  * their vectors, loaded lazily and refreshed incrementally, and fetches answer texts on a hit.
  */
+import type { AspectDetector } from './aspects.ts';
+import { frameKey, frameTag, keyFrame, parseFrameKey, type FrameEntity, type KeyFrame } from './key-frame.ts';
 import { VectorIndex } from './vector-index.ts';
 
 export interface CacheEntryMeta {
   id: string;
   intent: string;
+  /** The stored key frame (frameKey: aspect#qualifier#entity signature). */
   entitySig: string;
   modelVersion: string;
   createdAt: number;
@@ -42,10 +46,15 @@ export interface CacheStorage {
 }
 
 export interface CacheThresholds {
-  /** Minimum cosine for a normal hit. */
+  /** Minimum cosine for a normal hit (intents without their own). */
   hit: number;
-  /** Minimum cosine for a stale answer served when the region is unavailable. */
+  /**
+   * Minimum cosine for a stale answer served when the region is unavailable. An intent with its
+   * own hit threshold keeps the same margin below it (hit − stale).
+   */
   stale: number;
+  /** Per-intent hit thresholds, calibrated within the key frame (cache.json `intents`). */
+  intents?: Record<string, number>;
 }
 
 export interface CacheHit {
@@ -55,10 +64,22 @@ export interface CacheHit {
   answer: CacheAnswer;
 }
 
+/** One lookup's decision and why: the frame compared, the nearest entry in it and the threshold. */
+export interface CacheLookup {
+  hit: CacheHit | null;
+  frame: KeyFrame;
+  /** Cosine of the nearest live entry in the frame (null: the frame is empty). */
+  similarity: number | null;
+  /** The threshold the similarity was compared with. */
+  threshold: number;
+}
+
 export interface SemanticCacheOptions {
   modelVersion: string;
   dimensions: number;
   thresholds: CacheThresholds;
+  /** The domain's aspects; without them the frame is intent + entity signature. */
+  aspects?: AspectDetector | null;
   /** How often (ms) an isolate checks storage for new entries and invalidations. */
   refreshMs?: number;
   /** Answer texts kept in memory. */
@@ -120,34 +141,55 @@ export class SemanticCache {
       this.knownEpoch = epoch;
     }
     const rows = (await this.storage.loadSince(this.opts.modelVersion, this.lastCreatedAt, now)).filter((r) => r.modelVersion === this.opts.modelVersion);
-    this.index.addMany(rows.map((e) => ({ vector: e.vector, item: { id: e.id, partition: e.intent, tag: e.entitySig, expiresAt: e.expiresAt } })));
+    this.index.addMany(rows.map((e) => ({ vector: e.vector, item: indexItem(e) })));
     for (const r of rows) this.lastCreatedAt = Math.max(this.lastCreatedAt, r.createdAt);
   }
 
   private addToIndex(e: CacheEntryMeta): void {
     if (e.modelVersion !== this.opts.modelVersion) return;
-    this.index.add(e.vector, { id: e.id, partition: e.intent, tag: e.entitySig, expiresAt: e.expiresAt });
+    this.index.add(e.vector, indexItem(e));
     this.lastCreatedAt = Math.max(this.lastCreatedAt, e.createdAt);
+  }
+
+  /** The key frame of a message: its (resolved) text, intent and (resolved) entities. */
+  frame(text: string, intent: string, entities: readonly FrameEntity[]): KeyFrame {
+    return keyFrame(text, intent, entities, this.opts.aspects ?? null);
+  }
+
+  /** The hit threshold of an intent. */
+  hitThreshold(intent: string): number {
+    return this.opts.thresholds.intents?.[intent] ?? this.opts.thresholds.hit;
+  }
+
+  /** The stale threshold of an intent: the global one, or the global margin below its own hit threshold. */
+  staleThreshold(intent: string): number {
+    const own = this.opts.thresholds.intents?.[intent];
+    const { hit, stale } = this.opts.thresholds;
+    return own === undefined ? stale : Math.max(0, own - (hit - stale));
   }
 
   async lookup(
     vector: Float32Array,
-    intent: string,
-    entitySig: string,
+    frame: KeyFrame,
     opts: { now?: number; stale?: boolean; background?: (p: Promise<unknown>) => void } = {},
-  ): Promise<CacheHit | null> {
+  ): Promise<CacheLookup> {
     const now = opts.now ?? Date.now();
     await this.ready(now, opts.background);
-    const min = opts.stale ? this.opts.thresholds.stale : this.opts.thresholds.hit;
+    const hitMin = this.hitThreshold(frame.intent);
+    const threshold = opts.stale ? Math.min(this.staleThreshold(frame.intent), hitMin) : hitMin;
+    // The nearest entry in the frame, whatever its score, so a miss can say how near it came.
     // A stale answer may also be past its TTL: when the region is down, old beats nothing.
-    const [best] = this.index.search(vector, intent, entitySig, min, opts.stale ? 0 : now, 1);
-    if (!best) return null;
+    const [best] = this.index.search(vector, frame.intent, frameTag(frame), -1, opts.stale ? 0 : now, 1, frame.qualifier);
+    const miss: CacheLookup = { hit: null, frame, similarity: best ? best.similarity : null, threshold };
+    if (!best || best.similarity < threshold) return miss;
     const answer = await this.answer(best.item.id);
     if (!answer) {
       this.index.remove(best.item.id);
-      return null;
+      return miss;
     }
-    return { id: best.item.id, similarity: best.similarity, stale: best.similarity < this.opts.thresholds.hit || best.item.expiresAt <= now, answer };
+    // Anything the stale path serves is marked: it answers because the region could not.
+    const stale = opts.stale === true || best.similarity < hitMin || best.item.expiresAt <= now;
+    return { hit: { id: best.item.id, similarity: best.similarity, stale, answer }, frame, similarity: best.similarity, threshold };
   }
 
   private async answer(id: string): Promise<CacheAnswer | null> {
@@ -166,8 +208,10 @@ export class SemanticCache {
     return a;
   }
 
-  async store(e: Omit<CacheEntry, 'modelVersion' | 'id'> & { id?: string }): Promise<CacheEntry> {
-    const entry: CacheEntry = { ...e, id: e.id ?? crypto.randomUUID(), modelVersion: this.opts.modelVersion };
+  /** Stores an answer under its key frame (made by frame() from the same text and entities as the lookup). */
+  async store(e: Omit<CacheEntry, 'modelVersion' | 'id' | 'intent' | 'entitySig'> & { id?: string; frame: KeyFrame }): Promise<CacheEntry> {
+    const { frame, ...rest } = e;
+    const entry: CacheEntry = { ...rest, intent: frame.intent, entitySig: frameKey(frame), id: e.id ?? crypto.randomUUID(), modelVersion: this.opts.modelVersion };
     await this.storage.put(entry);
     this.addToIndex(entry);
     this.answers.set(entry.id, { question: entry.question, answer: entry.answer, sources: entry.sources });
@@ -196,4 +240,9 @@ export class SemanticCache {
     this.knownEpoch = await this.storage.epoch();
     return n;
   }
+}
+
+function indexItem(e: CacheEntryMeta) {
+  const { tag, qualifier } = parseFrameKey(e.entitySig);
+  return { id: e.id, partition: e.intent, tag, qualifier, expiresAt: e.expiresAt };
 }

@@ -9,8 +9,10 @@
 export interface IndexedItem {
   id: string;
   partition: string;
-  /** Entries only match queries with the same tag (the entity signature). */
+  /** Entries only match queries with the same tag (the key frame's aspect and entity signature). */
   tag: string;
+  /** Asked-about values; an entry matches a query unless both have one and they differ. */
+  qualifier?: string;
   /** Epoch ms after which the entry no longer matches. */
   expiresAt: number;
 }
@@ -159,11 +161,13 @@ export class VectorIndex {
 
   /**
    * Items of `partition` with the same `tag`, not expired at `now`, whose cosine similarity is
-   * at least `minSimilarity`, best first.
+   * at least `minSimilarity`, best first; with a `qualifier`, entries whose own qualifier differs
+   * are skipped.
    */
-  search(query: Float32Array, partition: string, tag: string, minSimilarity: number, now: number, limit = 3): SearchHit[] {
+  search(query: Float32Array, partition: string, tag: string, minSimilarity: number, now: number, limit = 3, qualifier = ''): SearchHit[] {
     const p = this.partitions.get(partition);
     if (!p) return [];
+    // The best `limit` hits, kept sorted as they are found (limit is small: no sort of all matches).
     const hits: SearchHit[] = [];
     const items = p.items;
     const scan = (slots: ArrayLike<number> | null, count: number) => {
@@ -171,14 +175,18 @@ export class VectorIndex {
         const slot = slots ? slots[j] : j;
         const item = items[slot];
         if (!item || item.tag !== tag || item.expiresAt <= now) continue;
+        if (qualifier && item.qualifier && item.qualifier !== qualifier) continue;
         const sim = p.dot(slot, query);
-        if (sim >= minSimilarity) hits.push({ item, similarity: sim });
+        if (sim < minSimilarity || (hits.length === limit && sim <= hits[limit - 1].similarity)) continue;
+        let at = hits.length;
+        while (at > 0 && hits[at - 1].similarity < sim) at--;
+        hits.splice(at, 0, { item, similarity: sim });
+        if (hits.length > limit) hits.pop();
       }
     };
     if (!p.centroids) scan(null, p.size);
     else for (const list of nearestLists(p.centroids, this.opts.dimensions, query, this.nprobe)) scan(p.lists[list], p.lists[list].length);
-    hits.sort((a, b) => b.similarity - a.similarity);
-    return hits.slice(0, limit);
+    return hits;
   }
 
   /** Re-clusters a partition with k-means (deterministic: evenly spaced seeds, a fixed sample). */

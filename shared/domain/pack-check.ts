@@ -10,6 +10,8 @@ import type { z } from 'zod';
 import type { FaqEntry, TemplatesFile } from '../answers/template-answers.ts';
 import type { Gazetteer } from '../cache/entities.ts';
 import { ConversationData } from '../conversation/conversation-data.ts';
+import { CacheAspectsSchema } from '../cache/aspects-schema.ts';
+import type { CacheAspects } from '../cache/aspects.ts';
 import type { DialogueSlots } from '../conversation/dialogue-entities.ts';
 import type { IntentRoutes } from '../routing/intent-routes.ts';
 import { lineOfParseError, lineOfPath } from './json-lines.ts';
@@ -55,6 +57,8 @@ export interface DomainPack {
   cache: z.infer<typeof CacheJsonSchema>;
   /** What a follow-up may carry between turns (conversation.json; none: no product slots or place aliases). */
   conversation: DialogueSlots & { domain: string };
+  /** What cacheable questions ask about, per intent (cache-aspects.json; none: the key frame is intent + entities). */
+  cacheAspects: CacheAspects;
   faq: FaqEntry[];
   catalog: CatalogItem[];
   sections: KbSection[];
@@ -132,6 +136,7 @@ export function checkPack(files: Readonly<Record<string, string>>, sha256?: (tex
   const cache = json('cache.json', CacheJsonSchema, true);
   const routesFile = json('routes.json', RoutesJsonSchema, false);
   const conversation = json('conversation.json', ConversationData, false);
+  const cacheAspects = json('cache-aspects.json', CacheAspectsSchema, false);
   const faq = json('kb/faq.json', FaqJsonSchema, false) ?? [];
   const catalog = json('kb/catalog.json', CatalogJsonSchema, false) ?? [];
   const intentRows = Object.fromEntries(SPLITS.map((s) => [s, jsonl(`intents/${s}.jsonl`, IntentRowSchema, s !== 'val')])) as Record<
@@ -253,6 +258,7 @@ export function checkPack(files: Readonly<Record<string, string>>, sha256?: (tex
       gazetteer: gazetteer as Gazetteer,
       cache,
       conversation: conversation ?? { domain: domain.name, slots: {} },
+      cacheAspects: cacheAspects ?? { intents: {} },
       faq,
       catalog: catalog as CatalogItem[],
       sections,

@@ -101,7 +101,14 @@ export const EntitiesJsonSchema = z
 export const CacheJsonSchema = z.looseObject({
   about: z.string().optional(),
   embedder: z.string().optional(),
-  thresholds: z.strictObject({ hit: z.number().min(0).max(1), stale: z.number().min(0).max(1) }).refine((t) => t.stale <= t.hit, 'stale must be <= hit'),
+  thresholds: z
+    .strictObject({
+      hit: z.number().min(0).max(1),
+      stale: z.number().min(0).max(1),
+      /** Per-intent hit thresholds within the cache key frame (docs/cache-keys.md). */
+      intents: z.record(identifier, z.number().min(0).max(1)).optional(),
+    })
+    .refine((t) => t.stale <= t.hit, 'stale must be <= hit'),
   refreshMs: z.number().int().min(0),
 });
 
@@ -132,4 +139,10 @@ export const CatalogJsonSchema = z.array(
 export const IntentRowSchema = z.strictObject({ text: nonEmpty, label: identifier });
 export const QuestionRowSchema = z.strictObject({ question: nonEmpty, relevant: z.array(nonEmpty).min(1) });
 /** Paraphrase pairs for cache calibration (eval/paraphrases.jsonl): same = may share an answer. */
-export const ParaphraseRowSchema = z.strictObject({ a: nonEmpty, b: nonEmpty, same: z.boolean() });
+export const ParaphraseRowSchema = z
+  .union([
+    z.strictObject({ a: nonEmpty, b: nonEmpty, same: z.boolean() }),
+    // The full form (models/eval/paraphrase-set.ts): split, intent, label 0/1, kind, groups, needs.
+    z.looseObject({ a: nonEmpty, b: nonEmpty, label: z.union([z.literal(0), z.literal(1)]), intent: identifier, split: z.enum(['train', 'val', 'test']) }),
+  ])
+  .transform((r) => ({ a: r.a, b: r.b, same: 'same' in r ? r.same : r.label === 1 }));

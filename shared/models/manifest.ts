@@ -7,7 +7,7 @@
 export interface ModelManifest {
   name: string;
   version: string;
-  kind: 'intent-classifier' | 'sentence-embedder' | 'cross-encoder' | 'llm-config';
+  kind: 'intent-classifier' | 'sentence-embedder' | 'cross-encoder' | 'llm-config' | 'routing-config';
   /** sha256 (hex) of every file in the folder except manifest.json, by relative path. */
   files: Record<string, string>;
   trainingDataSha256: string | null;

@@ -3,8 +3,9 @@
  * the conversation's turns (shared resolver), classify the resolved message, route by the
  * store's intent classes (shared routeFor), answer confident template intents from the store's
  * templates and FAQ, look confident cacheable intents up in the local semantic cache (same
- * threshold, intent, entity signature, embedder version and TTL as the edge, keyed by the resolved
- * message; a follow-up resolved without confidence neither reads nor writes it), and hand the rest
+ * key frame (intent, entity signature, aspect), per-intent threshold, embedder version and TTL
+ * as the edge, keyed by the resolved message; a follow-up resolved without confidence neither
+ * reads nor writes it), and hand the rest
  * to the edge, keeping the cache key so the edge's answer can be remembered on the device.
  */
 import type { RouteEvent } from '../../../shared/api/chat.ts';
@@ -12,7 +13,8 @@ import type { TemplateAnswers } from '../../../shared/answers/template-answers.t
 import { dialogueSignature, type DialogueEntities, type DialogueEntity } from '../../../shared/conversation/dialogue-entities.ts';
 import { resolveFollowUp, type ContextTurn, type FollowUpResolution } from '../../../shared/conversation/follow-up.ts';
 import { resolvedCacheKey } from '../../../shared/conversation/resolved-cache-key.ts';
-import type { CacheHit, SemanticCache } from '../../../shared/cache/semantic-cache.ts';
+import type { KeyFrame } from '../../../shared/cache/key-frame.ts';
+import type { CacheHit, CacheLookup, SemanticCache } from '../../../shared/cache/semantic-cache.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
 import type { IntentRoutes } from '../../../shared/routing/intent-routes.ts';
 import { routeFor, type Path } from '../../../shared/routing/route-for.ts';
@@ -42,8 +44,8 @@ interface Base {
 
 export type DeviceDecision =
   | (Base & { kind: 'template'; text: string; source: string })
-  | (Base & { kind: 'cache'; hit: CacheHit })
-  | (Base & { kind: 'edge'; key: { vector: Float32Array; entitySig: string } | null });
+  | (Base & { kind: 'cache'; hit: CacheHit; lookup: CacheLookup })
+  | (Base & { kind: 'edge'; key: { vector: Float32Array; frame: KeyFrame; entitySig: string } | null; lookup?: CacheLookup });
 
 export async function decideOnDevice(message: string, ctx: DeviceContext, context: readonly ContextTurn[] = [], now = Date.now()): Promise<DeviceDecision> {
   const t0 = performance.now();
@@ -69,10 +71,11 @@ export async function decideOnDevice(message: string, ctx: DeviceContext, contex
   const cacheable = ctx.cache !== null && resolvedKey !== null && ctx.routes.intents[prediction.intent]?.route === 'cacheable';
   if (!cacheable || !ctx.cache || !resolvedKey) return { kind: 'edge', resolution, prediction, path, key: null, timings: timings() };
   const [vector] = await ctx.models.embedder.embed([resolvedKey.text]);
-  const key = { vector, entitySig: resolvedKey.entitySig };
+  const key = { vector, frame: ctx.cache.frame(resolvedKey.text, prediction.intent, resolution.entities), entitySig: resolvedKey.entitySig };
   if (path === 'cache') {
-    const hit = await ctx.cache.lookup(key.vector, prediction.intent, key.entitySig, { now }).catch(() => null);
-    if (hit) return { kind: 'cache', resolution, prediction, path, hit, timings: timings() };
+    const lookup = await ctx.cache.lookup(key.vector, key.frame, { now }).catch(() => null);
+    if (lookup?.hit) return { kind: 'cache', resolution, prediction, path, hit: lookup.hit, lookup, timings: timings() };
+    if (lookup) return { kind: 'edge', resolution, prediction, path, key, lookup, timings: timings() };
   }
   return { kind: 'edge', resolution, prediction, path, key, timings: timings() };
 }
@@ -102,8 +105,7 @@ export async function rememberEdgeAnswer(
   if (route.resolved && dialogueSignature((route.resolved.entities ?? []) as DialogueEntity[]) !== decision.key.entitySig) return false;
   const ttl = (ctx.routes.intents[decision.prediction.intent]?.cacheTtlSeconds ?? 3600) * 1000;
   await ctx.cache.store({
-    intent: decision.prediction.intent,
-    entitySig: decision.key.entitySig,
+    frame: decision.key.frame,
     vector: decision.key.vector,
     question: decision.resolution.text,
     answer,
@@ -117,5 +119,6 @@ export async function rememberEdgeAnswer(
 /** When the edge is unreachable: the nearest earlier answer within the looser stale threshold. */
 export async function staleAnswer(ctx: DeviceContext, decision: DeviceDecision | null, now = Date.now()): Promise<CacheHit | null> {
   if (!decision || decision.kind !== 'edge' || !decision.key || !ctx.cache) return null;
-  return ctx.cache.lookup(decision.key.vector, decision.prediction.intent, decision.key.entitySig, { now, stale: true }).catch(() => null);
+  const l = await ctx.cache.lookup(decision.key.vector, decision.key.frame, { now, stale: true }).catch(() => null);
+  return l?.hit ?? null;
 }

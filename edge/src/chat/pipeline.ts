@@ -6,12 +6,15 @@
  * confidently neither reads nor writes the cache. Every failure degrades to a marked answer
  * (a session store that fails or is slow: single-turn, `session_unavailable`); none hangs the client.
  */
-import type { ChatEvent, ChatRequest, DoneEvent, GenerateRequest, Resolution, RouteEvent, Usage } from '../../../shared/api/chat.ts';
+import type { ChatEvent, ChatRequest, DecisionExplanation, DoneEvent, GenerateRequest, Resolution, RouteEvent, Usage } from '../../../shared/api/chat.ts';
+import { explainLookup, explainPrediction, round } from '../../../shared/routing/explain.ts';
+import { tokenContributions } from '../../../shared/models/token-contributions.ts';
+import type { KeyFrame } from '../../../shared/cache/key-frame.ts';
 import type { DialogueEntities } from '../../../shared/conversation/dialogue-entities.ts';
 import { CONFIDENT_RESOLUTION, leansOnContext, resolveFollowUp, type ContextTurn, type FollowUpResolution, type ResolutionKind } from '../../../shared/conversation/follow-up.ts';
 import { resolvedCacheKey } from '../../../shared/conversation/resolved-cache-key.ts';
 import { contextFromHistory, contextOf, type SessionTurn } from '../../../shared/conversation/session-turns.ts';
-import type { SemanticCache } from '../../../shared/cache/semantic-cache.ts';
+import type { CacheLookup, SemanticCache } from '../../../shared/cache/semantic-cache.ts';
 import { OOS, type IntentPrediction } from '../../../shared/models/intent-classifier.ts';
 import { routeFor, type IntentRoutes, type Path } from '../../../shared/routing/intent-routes.ts';
 import type { ModelState } from '../runtime/edge-models.ts';
@@ -63,6 +66,8 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
     else if (ev.event === 'delta') text += ev.data.text;
     yield ev;
   }
+  // Handed to the session as the reply ends: a follow-up this isolate gets next waits until the
+  // session's object has acknowledged it (session-client.ts).
   if (sink.mode === 'finish') deps.session?.finish({ path, answer: text });
   else if (sink.mode === 'deferred' && sink.turn) deps.session?.record({ ...sink.turn, path, answer: text });
 }
@@ -120,6 +125,12 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
   latency.classify = clock() - tc0;
   const cacheKeyOf = resolvedCacheKey(resolution);
   deps.onResolution?.(resolution.kind, cacheKeyOf !== null);
+  // Every route event says why: confidence vs thresholds, the cache decision, (explain) tokens.
+  const decision: DecisionExplanation | undefined = pred && models ? explainPrediction(pred, models.classifier.calibration) : undefined;
+  if (decision && pred && models && req.explain) {
+    decision.tokens = await tokenContributions(models.classifier, resolution.text, pred.topLabel).catch(() => undefined);
+  }
+  let lookup: CacheLookup | null = null;
   const resolved: Resolution = {
     text: resolution.text.slice(0, 8000),
     carried: carried.slice(0, 16).map((c) => c.slice(0, 64)),
@@ -142,6 +153,7 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
       traceId: deps.traceId,
       fallbacks: [...fallbacks],
       resolved,
+      ...(decision ? { decision: { ...decision, ...(lookup ? { cache: explainLookup(lookup) } : {}) } } : {}),
       ...extra,
     },
   });
@@ -171,18 +183,22 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
   // entity signature) is made only when a lookup needs it: here for confident messages, or later
   // for a stale answer; a follow-up resolved without confidence has none (no read, no write).
   const cacheable = !!pred && !!models && !!deps.cache && !!cacheKeyOf && deps.routes.intents[pred.intent]?.route === 'cacheable';
-  let key: { vector: Float32Array; entitySig: string } | null = null;
+  let key: { vector: Float32Array; frame: KeyFrame } | null = null;
   let cacheBroken = false;
-  const cacheKey = async () => (key ??= { vector: (await models!.embedder.embed([cacheKeyOf!.text]))[0], entitySig: cacheKeyOf!.entitySig });
+  // The key frame (intent, entities, aspect: shared/cache/key-frame.ts) of the resolved message.
+  const cacheKey = async () =>
+    (key ??= { vector: (await models!.embedder.embed([cacheKeyOf!.text]))[0], frame: deps.cache!.frame(cacheKeyOf!.text, pred!.intent, resolution.entities) });
   if (path === 'cache' && pred && deps.cache && cacheKeyOf) {
     const tc = clock();
     try {
       const k = await cacheKey();
-      const hit = await deps.cache.lookup(k.vector, pred.intent, k.entitySig, { now: deps.now?.(), background: deps.background });
+      const look = await deps.cache.lookup(k.vector, k.frame, { now: deps.now?.(), background: deps.background });
+      const hit = look.hit;
+      lookup = look;
       deps.onCacheLookup?.(hit ? 'hit' : 'miss');
       if (hit) {
         latency.cache = clock() - tc;
-        yield route('cache', { cache: { similarity: round(hit.similarity), stale: false, entryId: hit.id } });
+        yield route('cache', { cache: cacheInfo(look) });
         yield { event: 'delta', data: { text: hit.answer.answer } };
         yield done({ sources: hit.answer.sources.map((id) => ({ id })) });
         return;
@@ -246,7 +262,7 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
           const now = deps.now?.() ?? Date.now();
           deps.background(
             deps.cache
-              .store({ intent: pred.intent, entitySig: k.entitySig, vector: k.vector, question: resolution.text, answer: text, sources: (ev.data.sources ?? []).map((s) => s.id), createdAt: now, expiresAt: now + ttl })
+              .store({ frame: k.frame, vector: k.vector, question: resolution.text, answer: text, sources: (ev.data.sources ?? []).map((s) => s.id), createdAt: now, expiresAt: now + ttl })
               .catch((e) => console.error('cache write failed:', (e as Error).message)),
           );
         }
@@ -267,10 +283,12 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
     }
     if (cacheable && !cacheBroken && pred && deps.cache) {
       const k = await cacheKey().catch(() => null);
-      const stale = k && (await deps.cache.lookup(k.vector, pred.intent, k.entitySig, { now: deps.now?.(), stale: true }).catch(() => null));
-      if (stale) {
+      const look = k && (await deps.cache.lookup(k.vector, k.frame, { now: deps.now?.(), stale: true }).catch(() => null));
+      const stale = look?.hit;
+      if (look && stale) {
         deps.onCacheLookup?.('stale');
-        yield route('cache', { cache: { similarity: round(stale.similarity), stale: true, entryId: stale.id } });
+        lookup = look;
+        yield route('cache', { cache: cacheInfo(look) });
         yield { event: 'delta', data: { text: STALE_NOTE + stale.answer.answer } };
         yield done({ sources: stale.answer.sources.map((id) => ({ id })) });
         return;
@@ -293,6 +311,8 @@ function withContextIntent(pred: IntentPrediction, r: FollowUpResolution, routes
   return { ...pred, intent, confident: true };
 }
 
-function round(x: number): number {
-  return Math.round(x * 1e4) / 1e4;
+/** The route event's cache block for a hit: similarity, the threshold it cleared and the frame. */
+function cacheInfo(l: CacheLookup): NonNullable<RouteEvent['cache']> {
+  const { frame, threshold } = explainLookup(l);
+  return { similarity: round(l.similarity ?? 0), stale: l.hit?.stale ?? false, entryId: l.hit?.id ?? '', threshold, frame };
 }

@@ -23,6 +23,8 @@ export interface BundledDomain {
   cache: { thresholds: { hit: number; stale: number }; refreshMs: number };
   /** conversation.json (checked with zod where the edge builds its dialogue extractor). */
   conversation: unknown;
+  /** cache-aspects.json (checked with zod where the edge builds its cache). */
+  cacheAspects: unknown;
   models: { classifier: BundledFolder; embedder: BundledFolder };
 }
 

@@ -25,17 +25,18 @@ openAiChatRoutes.post('/v1/chat/completions', async (c) => {
   // OpenAI's messages are the whole conversation: no session store is read or written.
   const { events, trace, deps } = await runChat(c, chat, { stateless: true });
   const route = await awaitRoute(events);
-  const ctx = { id: `chatcmpl-${crypto.randomUUID().replace(/-/g, '')}`, created: Math.floor(Date.now() / 1000), thresholds: thresholdsOf(deps) };
+  const ctx = { id: `chatcmpl-${crypto.randomUUID().replace(/-/g, '')}`, created: Math.floor(Date.now() / 1000), thresholds: thresholdsOf(deps, route.intent) };
   const headers = { ...traceHeaders(trace), ...routeHeaders(route) };
   if (!options.stream) return c.json(await completionJson(route, events, options, ctx), 200, headers);
   return new Response(completionStream(route, events, options, ctx, (e) => console.error('chat completion stream failed:', (e as Error).message)), { headers: { ...headers, ...SSE_HEADERS } });
 });
 
-function thresholdsOf(d: EdgeDeps): RoutingThresholds {
+function thresholdsOf(d: EdgeDeps, intent: string): RoutingThresholds {
   const cal = d.models.ok ? d.models.models.classifier.calibration : undefined;
   const cache = d.cache?.opts.thresholds;
   return {
     ...(cal ? { intent_route: cal.routeThreshold, intent_oos: cal.oosThreshold, ...(cal.declineThreshold !== undefined ? { intent_decline: cal.declineThreshold } : {}) } : {}),
-    ...(cache ? { cache_hit: cache.hit, cache_stale: cache.stale } : {}),
+    // the intent's own hit threshold (per-intent, within the cache key frame) when it has one
+    ...(cache && d.cache ? { cache_hit: d.cache.hitThreshold(intent), cache_stale: d.cache.staleThreshold(intent) } : {}),
   };
 }

@@ -23,6 +23,8 @@ export interface EdgeClassifier {
   classify(texts: string[]): Promise<IntentPrediction[]>;
   /** False when no word of the text is in the classifier's vocabulary (its prediction means nothing). */
   knowsAWord(text: string): boolean;
+  /** Raw logits (leave-one-word-out explanations). */
+  logits(texts: string[]): Promise<Float32Array[]>;
 }
 
 export interface EdgeEmbedder {
@@ -93,7 +95,11 @@ export async function loadClassifier(src: FolderSource): Promise<LoadedClassifie
   checkPredictions(await clf.classify(WARMUP), clf.labels, src.manifest);
   for (const t of WARMUP) await clf.classify([t]);
   const version = `${f.manifest.name}@${f.manifest.version}`;
-  return { classifier: { labels: clf.labels, calibration: clf.calibration, classify: edgeMetrics.meter('classifier', version, (t: string[]) => clf.classify(t)), knowsAWord: (t) => clf.tokenizer.knowsAWord(t) }, manifest: f.manifest, version };
+  return {
+    classifier: { labels: clf.labels, calibration: clf.calibration, classify: edgeMetrics.meter('classifier', version, (t: string[]) => clf.classify(t)), logits: (t) => clf.logits(t), knowsAWord: (t) => clf.tokenizer.knowsAWord(t) },
+    manifest: f.manifest,
+    version,
+  };
 }
 
 /** Verifies, opens and warms an embedder folder; its calls are metered under its version. */

@@ -3,9 +3,9 @@
  * `open` is awaited on the request path with a short timeout and rejects when the store is
  * missing, failing or slow, so the pipeline answers single-turn and marks `session_unavailable`;
  * a message that needs no context skips `open` and only records its turn; `record` and `finish`
- * run in the background
- * (ctx.waitUntil) and only count their failures. Calls through one stub arrive in the order they
- * were sent (E-order), so a turn's begin always precedes its record. Never throws into a request.
+ * run in the background (ctx.waitUntil) and only count their failures. Calls through one stub
+ * arrive in the order they were sent (E-order), so a turn's begin precedes its record and its
+ * record its finish. Never throws into a request.
  */
 import type { SessionTurn } from '../../../shared/conversation/session-turns.ts';
 import type { SessionStore } from './session-object.ts';
@@ -29,22 +29,38 @@ export interface SessionClientOptions {
 /** Background writes get longer than reads: they hold up nobody. */
 const WRITE_TIMEOUT_MS = 5000;
 
+/**
+ * Session writes this isolate has sent that the session's object has not acknowledged yet, by
+ * session id. A follow-up's `open` first waits for them (a few ms, within its timeout), so a
+ * message sent right after the previous answer sees that turn even though its write went out in
+ * the background. (Plain counters, not promises: workerd must not resume one request from
+ * another's I/O.)
+ */
+const unacknowledged = new Map<string, number>();
+const POLL_MS = 2;
+
 export function durableSession(ns: DurableObjectNamespace<SessionStore> | undefined, sessionId: string, opts: SessionClientOptions): SessionPort {
   const stub = ns?.get(ns.idFromName(sessionId));
   const turnId = crypto.randomUUID();
   let failed = false;
-  // Background calls start on a later turn of the event loop, so none delays the response that is
-  // being sent (in local workerd, the first call to a new session's object creates it in-thread);
-  // timers run in order, so a turn's record still precedes its finish.
-  const inBackground = (op: 'record' | 'finish', run: () => Promise<unknown>) =>
+  // Writes go out on a later turn of the event loop, after the response they belong to.
+  const inBackground = (op: 'record' | 'finish', run: () => Promise<unknown>) => {
+    unacknowledged.set(sessionId, (unacknowledged.get(sessionId) ?? 0) + 1);
     opts.background(
       new Promise((r) => setTimeout(r, 0))
         .then(() => withTimeout(run(), WRITE_TIMEOUT_MS, `session ${op}`))
-        .catch((e) => opts.onError?.(op, e)),
+        .catch((e) => opts.onError?.(op, e))
+        .finally(() => {
+          const n = (unacknowledged.get(sessionId) ?? 1) - 1;
+          if (n > 0) unacknowledged.set(sessionId, n);
+          else unacknowledged.delete(sessionId);
+        }),
     );
+  };
   return {
     async open() {
       if (!stub) throw new Error('no SESSIONS Durable Object binding');
+      for (let i = 0; unacknowledged.has(sessionId) && i * POLL_MS < opts.timeoutMs / 2; i++) await new Promise((r) => setTimeout(r, POLL_MS));
       const r = stub.begin(turnId);
       try {
         const { turns } = await withTimeout(r, opts.timeoutMs, 'session open');

@@ -184,7 +184,7 @@ export const modelVersions = pgTable(
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
     name: text('name').notNull(),
     version: text('version').notNull(),
-    kind: text('kind', { enum: ['intent-classifier', 'sentence-embedder', 'cross-encoder', 'llm-config'] }).notNull(),
+    kind: text('kind', { enum: ['intent-classifier', 'sentence-embedder', 'cross-encoder', 'llm-config', 'routing-config'] }).notNull(),
     artifactUri: text('artifact_uri').notNull(),
     files: jsonb('files').$type<Record<string, string>>().notNull(),
     trainingDataSha256: text('training_data_sha256'),

@@ -139,7 +139,7 @@ export const modelVersions = sqliteTable(
     id: integer('id').primaryKey({ autoIncrement: true }),
     name: text('name').notNull(),
     version: text('version').notNull(),
-    kind: text('kind', { enum: ['intent-classifier', 'sentence-embedder', 'cross-encoder', 'llm-config'] }).notNull(),
+    kind: text('kind', { enum: ['intent-classifier', 'sentence-embedder', 'cross-encoder', 'llm-config', 'routing-config'] }).notNull(),
     artifactUri: text('artifact_uri').notNull(),
     files: text('files', { mode: 'json' }).$type<Record<string, string>>().notNull(),
     trainingDataSha256: text('training_data_sha256'),

@@ -308,7 +308,7 @@ export interface Store {
 
 export const MODEL_STAGES = ['dev', 'staging', 'production', 'archived'] as const;
 export type ModelStage = (typeof MODEL_STAGES)[number];
-export const MODEL_KINDS = ['intent-classifier', 'sentence-embedder', 'cross-encoder', 'llm-config'] as const;
+export const MODEL_KINDS = ['intent-classifier', 'sentence-embedder', 'cross-encoder', 'llm-config', 'routing-config'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
 export type StageAction = 'register' | 'promote' | 'demote' | 'rollback';
 

@@ -1,0 +1,102 @@
+/**
+ * `npm run tune [-- --log <jsonl>] [--html <file>] [--write <dir>] [--version <v>]`: proposes
+ * the decision thresholds from labelled data and shows why.
+ *   - routing: the store classifier on the labelled intents' val split (plus `--log`, a region
+ *     prediction log of {"text","label"} lines whose label was confirmed), per intent precision vs
+ *     coverage of the confidence threshold, and the proposed threshold (99% at Wilson 95% …);
+ *   - cache: the store paraphrase set's train + val pairs, per intent precision vs recall of the
+ *     cosine threshold within key frames, and the proposed hit threshold (calibrate:cache-keys).
+ * Prints a table, writes an HTML report with uPlot charts, and with --write a versioned config
+ * folder (routing-config.json + manifest.json, kind `routing-config`) that the registry takes
+ * like a model (`npm run models -- register <dir>`). Build time only: imports no tier.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { manifestOf } from '../../shared/models/manifest.ts';
+import { stableJson } from '../../shared/models/stable-json.ts';
+import type { Prediction } from '../../shared/eval/metrics.ts';
+import { repoRoot } from '../pipeline/datasets.ts';
+import { loadIntentClassifier, loadSentenceEmbedder } from '../pipeline/load-node.ts';
+import { calibrateIntent, chanceSimilarity } from '../eval/cache-keys-eval.ts';
+import { readParaphrases } from '../eval/paraphrase-set.ts';
+import { curveOf, routingProposals } from '../eval/routing-curves.ts';
+import { domainKeying, scoreCachePairs } from '../eval/score-cache-pairs.ts';
+import { tuneReportHtml, type Chart } from '../eval/tune-report.ts';
+import { cliArgs } from './args.ts';
+
+const { values } = cliArgs({ log: { type: 'string' }, html: { type: 'string' }, write: { type: 'string' }, version: { type: 'string' }, domain: { type: 'string' } });
+const root = repoRoot();
+const dir = join(root, 'domains', (values.domain as string | undefined) ?? 'kitsune-books');
+const lines = (p: string) => readFileSync(p, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as { text: string; label: string });
+
+// ---- routing ----
+const labelled = [...lines(join(dir, 'intents', 'val.jsonl')), ...(values.log ? lines(values.log as string).filter((l) => l.text && l.label) : [])];
+const clf = await loadIntentClassifier(join(root, 'models', 'default', 'store-intent'));
+const preds: Prediction[] = [];
+for (let i = 0; i < labelled.length; i += 64) {
+  const b = labelled.slice(i, i + 64);
+  (await clf.classify(b.map((x) => x.text))).forEach((p, j) => preds.push({ gold: b[j].label, label: p.intent, confidence: p.confidence }));
+}
+const routing = routingProposals(preds);
+
+// ---- cache ----
+const emb = await loadSentenceEmbedder(join(root, 'models', 'default', 'embedder'));
+const { pairs, vectors } = await scoreCachePairs(emb, readParaphrases(join(dir, 'eval', 'paraphrases.jsonl')).filter((p) => p.split !== 'test'), domainKeying(dir, dir));
+const byIntent = new Map<string, Float32Array[]>();
+for (const p of pairs) byIntent.set(p.intent, [...(byIntent.get(p.intent) ?? []), vectors.get(p.a)!]);
+const floor = chanceSimilarity(byIntent, 0.99);
+const cacheIntents = [...new Set(pairs.map((p) => p.intent))].sort();
+const cache = cacheIntents.map((intent) => {
+  const mine = pairs.filter((p) => p.intent === intent);
+  const t = calibrateIntent(mine, { floor });
+  // precision vs recall (coverage of the reusable questions) of hits within frames
+  const curve = curveOf(mine.filter((p) => p.sameFrame).map((p) => ({ score: p.cosine, ok: p.label === 1 })), 0);
+  const positives = mine.filter((p) => p.label === 1).length;
+  const inFrame = mine.filter((p) => p.sameFrame).length;
+  curve.coverage = curve.coverage.map((c) => (c * inFrame) / Math.max(1, positives));
+  return { intent, ...t, curve };
+});
+
+const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '–');
+console.log('routing (confidence threshold per intent; val split' + (values.log ? ' + log' : '') + `; global today ${clf.calibration.routeThreshold.toFixed(4)})`);
+for (const r of routing) console.log(`  ${r.intent.padEnd(20)} n=${String(r.n).padStart(4)}  t=${r.threshold.toFixed(4)}  ${r.rule.padEnd(9)} precision ${pct(r.precision)}  coverage ${pct(r.coverage)}`);
+console.log(`cache (cosine within key frames; paraphrase train+val; chance similarity ${floor})`);
+for (const c of cache) console.log(`  ${c.intent.padEnd(20)} t=${c.threshold.toFixed(4)}  ${c.rule.padEnd(14)} precision ${pct(c.calibration.precision)}  recall ${pct(c.calibration.recall)}  hits ${c.calibration.hits}`);
+
+const charts = (xs: { intent: string; threshold: number; rule: string; curve: Chart['curve'] }[]): Chart[] => xs.map((x) => ({ title: x.intent, proposed: `${x.threshold.toFixed(4)} (${x.rule})`, curve: x.curve }));
+const html = resolve((values.html as string | undefined) ?? join(root, 'reports', 'tune.html'));
+mkdirSync(resolve(html, '..'), { recursive: true });
+writeFileSync(html, tuneReportHtml('Switchyard thresholds', [
+  { heading: 'Routing: precision vs coverage of the confidence threshold', charts: charts(routing) },
+  { heading: 'Cache: hit precision vs recall of the cosine threshold within key frames', charts: charts(cache) },
+]));
+console.log(`report: ${html}`);
+
+if (values.write) {
+  const out = resolve(values.write as string);
+  mkdirSync(out, { recursive: true });
+  const config = {
+    classifier: `${clf.manifest.name}@${clf.manifest.version}`,
+    embedder: `${emb.manifest.name}@${emb.manifest.version}`,
+    routeThresholds: Object.fromEntries(routing.filter((r) => r.rule !== 'none').map((r) => [r.intent, r.threshold])),
+    cacheHitThresholds: Object.fromEntries(cache.filter((c) => c.feasible).map((c) => [c.intent, c.threshold])),
+    chanceSimilarity: floor,
+    evidence: {
+      routing: Object.fromEntries(routing.map((r) => [r.intent, { n: r.n, rule: r.rule, precision: r.precision, coverage: r.coverage }])),
+      cache: Object.fromEntries(cache.map((c) => [c.intent, { rule: c.rule, precision: c.calibration.precision, recall: c.calibration.recall, hits: c.calibration.hits, precisionLower95: c.calibration.precisionLower95 }])),
+    },
+  };
+  const bytes = new TextEncoder().encode(stableJson(config));
+  writeFileSync(join(out, 'routing-config.json'), bytes);
+  const manifest = await manifestOf([['routing-config.json', bytes]], {
+    name: 'switchyard-routing-config',
+    version: (values.version as string | undefined) ?? new Date().toISOString().slice(0, 10).replace(/-/g, '.'),
+    kind: 'routing-config',
+    trainingDataSha256: null,
+    settings: { routeSet: 'intents/val.jsonl' + (values.log ? ' + log' : ''), cacheSet: 'eval/paraphrases.jsonl (train+val)' },
+    seed: 0,
+    metrics: {},
+  }, new Date().toISOString());
+  writeFileSync(join(out, 'manifest.json'), stableJson(manifest));
+  console.log(`wrote ${out} (register with: npm run models -- register ${out})`);
+}

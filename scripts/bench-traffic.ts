@@ -1,0 +1,138 @@
+/**
+ * `npm run -s bench:traffic -- --json [--sessions N] [--concurrency C] [--seed S]`: replays seeded
+ * sessions (scripts/traffic/sessions.ts) through the real edge (workerd via wrangler, with its
+ * session Durable Object) and the real region (startRegional, SQLite), with Bedrock replaced at the
+ * HTTP boundary by a ConverseStream stand-in (scripts/traffic/bedrock-stub.ts) reached through
+ * BEDROCK_ENDPOINT. Prints one JSON (cost per session against the all-LLM baseline, path shares,
+ * server-side latency per path, errors, the issue's targets met or not) and writes
+ * reports/traffic.html. Measures; never asserts: targets are reported as met or not.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ChatReply } from '../shared/api/chat.ts';
+import { BEDROCK_DEFAULT_PRICING, loadConfig } from '../regional/src/config.ts';
+import { DEFAULT_DOMAIN_DIR } from '../regional/src/domain/pack-files.ts';
+import { startRegional } from '../regional/src/server.ts';
+import { startEdgeProcess } from './edge-process.ts';
+import { startBedrockStub } from './traffic/bedrock-stub.ts';
+import { trafficReportHtml } from './traffic/report-html.ts';
+import { buildSessions, TrafficMix, type Dialogue, type Labelled, type Session } from './traffic/sessions.ts';
+import { PATHS, series, summarize, type MessageRecord, type Path } from './traffic/summary.ts';
+
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    sessions: { type: 'string', default: '300' },
+    concurrency: { type: 'string', default: '50' },
+    seed: { type: 'string', default: '1' },
+    /** Also write every message (text, kind, path, intent, confidence, degradations) as JSON lines. */
+    records: { type: 'string' },
+  },
+});
+const args = { sessions: Number(values.sessions), concurrency: Number(values.concurrency), seed: Number(values.seed) };
+for (const [k, v] of Object.entries(args)) if (!Number.isInteger(v) || v < (k === 'seed' ? 0 : 1)) throw new Error(`--${k} must be a positive integer, got ${v}`);
+const say = (m: string) => process.stderr.write(`[bench:traffic] ${m}\n`);
+
+const domainDir = resolve(process.env.SWITCHYARD_DOMAIN ?? DEFAULT_DOMAIN_DIR);
+const jsonl = <T>(file: string): T[] => readFileSync(join(domainDir, file), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
+const mix = TrafficMix.parse(JSON.parse(readFileSync(join(domainDir, 'eval/traffic-mix.json'), 'utf8')));
+const sessions = buildSessions({ test: jsonl<Labelled>('intents/test.jsonl'), dialogues: jsonl<Dialogue>('eval/dialogues.jsonl') }, mix, args.sessions, args.seed);
+
+const dir = mkdtempSync(join(tmpdir(), 'sy-traffic-'));
+// The SDK signs with whatever credentials it finds; the stand-in does not check them.
+process.env.AWS_ACCESS_KEY_ID ??= 'bench-traffic';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'bench-traffic';
+const env = {
+  PORT: '0',
+  DATABASE_URL: join(dir, 'regional.db'),
+  LLM_BACKEND: 'bedrock',
+  BEDROCK_REGIONS: 'us-east-1',
+  // One API key (the edge's) carries every session: the per-key limit is lifted so it measures the pipeline, not the limiter.
+  DEFAULT_RATE_LIMIT_PER_MINUTE: '1000000',
+  LLM_CONCURRENCY: String(Math.max(16, args.concurrency)),
+};
+const base = loadConfig(env);
+const stub = await startBedrockStub({ seed: args.seed, tierOf: (id) => (id === base.BEDROCK_MODEL_LARGE ? 'large' : 'small') });
+const regional = await startRegional(loadConfig({ ...env, BEDROCK_ENDPOINT: stub.url }), () => {});
+say(`region up at ${regional.url}; starting the edge (workerd)…`);
+const edge = await startEdgeProcess({
+  port: 24000 + Math.floor(Math.random() * 4000),
+  regionalUrl: regional.url,
+  persistTo: join(dir, 'wrangler'),
+  vars: { MODEL_REFRESH_INTERVAL_MS: '0' },
+  quiet: true,
+});
+say(`edge up at ${edge.url}; replaying ${sessions.length} sessions, ${args.concurrency} at once`);
+
+const records: MessageRecord[] = [];
+const completionOrder: number[] = [];
+const trace: string[] = [];
+
+async function replay(index: number, s: Session): Promise<void> {
+  const sessionId = `${s.id}-${process.pid}`;
+  for (const turn of s.turns) {
+    const t0 = performance.now();
+    const rec: MessageRecord = { session: index, kind: turn.kind, clientMs: 0, fallbacks: [] };
+    try {
+      const res = await fetch(`${edge.url}/v1/chat`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ message: turn.message, sessionId }),
+        signal: AbortSignal.timeout(30_000),
+      });
+      const raw = await res.text();
+      rec.clientMs = performance.now() - t0;
+      let body: ChatReply & { error?: { code?: string } };
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        throw new Error(`HTTP ${res.status}, not JSON: ${raw.slice(0, 160)}`);
+      }
+      if (res.status !== 200) rec.error = `HTTP ${res.status} ${body.error?.code ?? ''}`.trim();
+      else if (!(PATHS as readonly string[]).includes(body.route?.path)) rec.error = `no route path`;
+      else {
+        rec.path = body.route.path as Path;
+        rec.serverMs = body.done?.latencyMs?.total;
+        rec.regionCostUsd = body.done?.usage?.costUsd;
+        trace.push(JSON.stringify({ session: index, message: turn.message, kind: turn.kind, path: body.route.path, intent: body.route.intent, confidence: body.route.confidence, resolved: body.route.resolved?.text, fallbacks: body.done?.fallbacks, answer: body.text }));
+        rec.fallbacks = [...new Set([...(body.route.fallbacks ?? []), ...(body.done?.fallbacks ?? [])])];
+      }
+    } catch (e) {
+      rec.clientMs = performance.now() - t0;
+      rec.error = `${(e as Error).name}: ${(e as Error).message}`;
+    }
+    records.push(rec);
+  }
+  completionOrder.push(index);
+}
+
+const t0 = performance.now();
+let next = 0;
+await Promise.all(
+  Array.from({ length: Math.min(args.concurrency, sessions.length) }, async () => {
+    while (next < sessions.length) {
+      const i = next++;
+      await replay(i, sessions[i]);
+    }
+  }),
+);
+const wallMs = performance.now() - t0;
+
+const summary = summarize({ records, sessions: sessions.length, calls: stub.calls, pricing: BEDROCK_DEFAULT_PRICING, completionOrder, args, wallMs });
+mkdirSync('reports', { recursive: true });
+if (values.records) writeFileSync(values.records, trace.join('\n') + '\n');
+writeFileSync('reports/traffic.html', trafficReportHtml(summary, series(records, completionOrder)));
+await edge.stop();
+await regional.close();
+await stub.close();
+rmSync(dir, { recursive: true, force: true });
+
+if (values.json) console.log(JSON.stringify(summary, null, 2));
+else {
+  const t = summary.targets;
+  console.log(`${summary.sessions} sessions, ${summary.messages} messages; shares ${JSON.stringify(summary.share)}`);
+  console.log(`cost/session $${summary.costPerSessionUsd} vs baseline $${summary.baselineCostPerSessionUsd} (${t.costAtMost25PctOfBaseline.value}%); errors ${summary.errors}`);
+  console.log(`report: reports/traffic.html`);
+}

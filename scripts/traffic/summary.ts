@@ -1,0 +1,123 @@
+/**
+ * Turns the replay's per-message records and the LLM stand-in's ledger into the benchmark's one
+ * JSON (shares per path, LLM calls and tokens per session, cost against the all-LLM baseline,
+ * server-side p50/p99 per path, errors, targets) and the series the HTML report plots.
+ */
+import { percentile } from '../../shared/eval/metrics.ts';
+import { baselineCostUsd, callCostUsd, type Pricing, type Tier } from './cost.ts';
+import type { StubCall } from './bedrock-stub.ts';
+import type { TurnKind } from './sessions.ts';
+
+export const PATHS = ['template', 'cache', 'llm', 'fallback'] as const;
+export type Path = (typeof PATHS)[number];
+
+export interface MessageRecord {
+  session: number;
+  kind: TurnKind;
+  /** Undefined when the message failed (then `error` says how). */
+  path?: Path;
+  /** The edge's done.latencyMs.total: server-side, from the edge's receipt to its last byte. */
+  serverMs?: number;
+  clientMs: number;
+  /** The region's done.usage.costUsd (its own estimate, without prompt-cache reads). */
+  regionCostUsd?: number;
+  /** The degradations that fired (done.fallbacks), e.g. classifier_timeout. */
+  fallbacks: string[];
+  error?: string;
+}
+
+const round = (x: number, d = 6) => (Number.isFinite(x) ? Number(x.toFixed(d)) : null);
+
+export function summarize(o: { records: MessageRecord[]; sessions: number; calls: StubCall[]; pricing: Pricing; completionOrder: number[]; args: Record<string, unknown>; wallMs: number }) {
+  const { records, calls, pricing } = o;
+  const ok = records.filter((r) => r.path);
+  const errors = records.filter((r) => r.error);
+  const count = (p: Path) => ok.filter((r) => r.path === p).length;
+  const share = Object.fromEntries(PATHS.map((p) => [p, round(count(p) / records.length, 4)]));
+  const latency = Object.fromEntries(
+    PATHS.map((p) => {
+      const ms = ok.filter((r) => r.path === p && r.serverMs !== undefined).map((r) => r.serverMs!);
+      const cl = ok.filter((r) => r.path === p).map((r) => r.clientMs);
+      return [p, { n: ms.length, p50: round(percentile(ms, 50), 2), p99: round(percentile(ms, 99), 2), clientP50: round(percentile(cl, 50), 2), clientP99: round(percentile(cl, 99), 2) }];
+    }),
+  );
+  const cost = calls.reduce((a, c) => a + callCostUsd(c, pricing), 0);
+  const sum = (f: (c: StubCall) => number) => calls.reduce((a, c) => a + f(c), 0);
+  const tierShares: Record<Tier, number> = { small: calls.filter((c) => c.tier === 'small').length, large: calls.filter((c) => c.tier === 'large').length };
+  const baseline = calls.length
+    ? baselineCostUsd({ messages: records.length, meanPromptTokens: sum((c) => c.promptTokens) / calls.length, meanOutputTokens: sum((c) => c.outputTokens) / calls.length, tierShares, pricing })
+    : NaN;
+  // Strict: a fallback answer often follows an LLM call that failed or timed out, so only template and cache count.
+  const withoutLlm = (count('template') + count('cache')) / records.length;
+  const costPerSession = cost / o.sessions;
+  const baselinePerSession = baseline / o.sessions;
+  const pct = (r: number) => round(r, 2);
+  return {
+    args: o.args,
+    sessions: o.sessions,
+    messages: records.length,
+    messagesPerSession: round(records.length / o.sessions, 3),
+    turnKinds: Object.fromEntries(['question', 'dialogue', 'small_talk', 'oos'].map((k) => [k, records.filter((r) => r.kind === k).length])),
+    share,
+    /** Where each kind of turn went: how the mix, not only the pipeline, shapes the shares. */
+    pathsByKind: Object.fromEntries(
+      ['question', 'dialogue', 'small_talk', 'oos'].map((k) => [k, Object.fromEntries(PATHS.map((p) => [p, records.filter((r) => r.kind === k && r.path === p).length]))]),
+    ),
+    degradedShare: round(records.filter((r) => r.fallbacks.length).length / records.length, 4),
+    degradations: Object.fromEntries(
+      Object.entries(records.flatMap((r) => r.fallbacks).reduce<Record<string, number>>((a, f) => ((a[f] = (a[f] ?? 0) + 1), a), {})).sort((a, b) => b[1] - a[1]),
+    ),
+    llm: {
+      calls: calls.length,
+      callsPerSession: round(calls.length / o.sessions, 3),
+      tiers: tierShares,
+      tokensPerSession: {
+        prompt: round(sum((c) => c.promptTokens) / o.sessions, 1),
+        input: round(sum((c) => c.inputTokens) / o.sessions, 1),
+        cacheRead: round(sum((c) => c.cacheReadTokens) / o.sessions, 1),
+        cacheWrite: round(sum((c) => c.cacheWriteTokens) / o.sessions, 1),
+        output: round(sum((c) => c.outputTokens) / o.sessions, 1),
+      },
+    },
+    costPerSessionUsd: round(costPerSession, 7),
+    baselineCostPerSessionUsd: round(baselinePerSession, 7),
+    costRatio: round(costPerSession / baselinePerSession, 4),
+    regionReportedCostPerSessionUsd: round(ok.reduce((a, r) => a + (r.regionCostUsd ?? 0), 0) / o.sessions, 7),
+    latencyMs: latency,
+    errors: errors.length,
+    errorSamples: [...new Set(errors.map((e) => e.error))].slice(0, 5),
+    wallSeconds: round(o.wallMs / 1000, 1),
+    targets: {
+      costAtMost25PctOfBaseline: { value: pct((costPerSession / baselinePerSession) * 100), met: costPerSession <= 0.25 * baselinePerSession },
+      atLeast50PctWithoutLlm: { value: pct(withoutLlm * 100), met: withoutLlm >= 0.5 },
+      zeroErrors: { value: errors.length, met: errors.length === 0 },
+      templateAndCacheP99AtMost5Ms: {
+        value: { template: latency.template.p99, cache: latency.cache.p99 },
+        met: [latency.template.p99, latency.cache.p99].every((v) => v === null || v <= 5),
+      },
+    },
+  };
+}
+
+/** Running cost per session (stub ledger order is not session order, so the region's per-message estimate is used) and path shares, by sessions completed. */
+export function series(records: MessageRecord[], completionOrder: number[]) {
+  const bySession = new Map<number, MessageRecord[]>();
+  for (const r of records) bySession.set(r.session, [...(bySession.get(r.session) ?? []), r]);
+  const x: number[] = [];
+  const costPerSession: number[] = [];
+  const shares: Record<Path, number[]> = { template: [], cache: [], llm: [], fallback: [] };
+  let cost = 0;
+  let n = 0;
+  const counts: Record<Path, number> = { template: 0, cache: 0, llm: 0, fallback: 0 };
+  completionOrder.forEach((s, i) => {
+    for (const r of bySession.get(s) ?? []) {
+      cost += r.regionCostUsd ?? 0;
+      n++;
+      if (r.path) counts[r.path]++;
+    }
+    x.push(i + 1);
+    costPerSession.push(cost / (i + 1));
+    for (const p of PATHS) shares[p].push(counts[p] / Math.max(1, n));
+  });
+  return { x, costPerSession, shares };
+}

@@ -1,0 +1,107 @@
+/**
+ * The pure parts of the traffic replay (scripts/traffic/): the seeded Zipf sampler, the session
+ * builder's shares and determinism on the store's own data, and the Bedrock cost arithmetic.
+ * The replay itself is a benchmark (npm run bench:traffic), not a test.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { baselineCostUsd, callCostUsd, type Pricing } from '../scripts/traffic/cost.ts';
+import { rng, zipf } from '../scripts/traffic/random.ts';
+import { buildSessions, TrafficMix, type Dialogue, type Labelled } from '../scripts/traffic/sessions.ts';
+
+const root = 'domains/kitsune-books';
+const jsonl = <T>(f: string): T[] => readFileSync(`${root}/${f}`, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+const data = { test: jsonl<Labelled>('intents/test.jsonl'), dialogues: jsonl<Dialogue>('eval/dialogues.jsonl') };
+const mix = TrafficMix.parse(JSON.parse(readFileSync(`${root}/eval/traffic-mix.json`, 'utf8')));
+
+describe('zipf sampler', () => {
+  it('is deterministic per seed and differs across seeds', () => {
+    const draw = (seed: number) => {
+      const z = zipf(100, 1, rng(seed));
+      return Array.from({ length: 50 }, z);
+    };
+    expect(draw(7)).toEqual(draw(7));
+    expect(draw(7)).not.toEqual(draw(8));
+  });
+
+  it('follows 1/r^s: rank 1 comes about twice as often as rank 2 and ten times rank 10 at s = 1', () => {
+    const z = zipf(200, 1, rng(3));
+    const counts = new Array(200).fill(0);
+    const n = 200_000;
+    for (let i = 0; i < n; i++) counts[z()]++;
+    const h = Array.from({ length: 200 }, (_, r) => 1 / (r + 1)).reduce((a, b) => a + b);
+    expect(counts[0] / n).toBeCloseTo(1 / h, 2);
+    expect(counts[0] / counts[1]).toBeGreaterThan(1.85);
+    expect(counts[0] / counts[1]).toBeLessThan(2.15);
+    expect(counts[0] / counts[9]).toBeGreaterThan(8.5);
+    expect(counts[0] / counts[9]).toBeLessThan(11.5);
+  });
+
+  it('refuses an empty rank set', () => {
+    expect(() => zipf(0, 1, rng(1))).toThrow(/at least one rank/);
+  });
+});
+
+describe('session builder', () => {
+  const sessions = buildSessions(data, mix, 3000, 42);
+  const turns = sessions.flatMap((s) => s.turns);
+  const share = (k: string) => turns.filter((t) => t.kind === k).length / turns.length;
+
+  it('is deterministic for a seed', () => {
+    expect(buildSessions(data, mix, 50, 42)).toEqual(sessions.slice(0, 50));
+    expect(buildSessions(data, mix, 50, 43)).not.toEqual(sessions.slice(0, 50));
+  });
+
+  it('gives every session 1–6 turns, in the mix\'s weights', () => {
+    expect(sessions.every((s) => s.turns.length >= 1 && s.turns.length <= 6)).toBe(true);
+    const total = mix.turnWeights.reduce((a, b) => a + b);
+    const ones = sessions.filter((s) => s.turns.length === 1).length / sessions.length;
+    expect(ones).toBeCloseTo(mix.turnWeights[0] / total, 1);
+  });
+
+  it('mixes in small talk, out-of-scope turns and dialogues in about the stated shares', () => {
+    const questionTurns = turns.filter((t) => t.kind === 'question' || t.kind === 'oos');
+    const oos = questionTurns.filter((t) => t.kind === 'oos').length / questionTurns.length;
+    expect(oos).toBeGreaterThan(mix.outOfScopeShare * 0.7);
+    expect(oos).toBeLessThan(mix.outOfScopeShare * 1.3);
+    expect(share('small_talk')).toBeGreaterThan(0.05);
+    const dialogueSessions = sessions.filter((s) => s.turns.some((t) => t.kind === 'dialogue')).length / sessions.length;
+    expect(dialogueSessions).toBeGreaterThan(mix.dialogueShare * 0.8);
+    expect(dialogueSessions).toBeLessThan(mix.dialogueShare * 1.2);
+  });
+
+  it('repeats popular questions, and rewords some repeats', () => {
+    const q = turns.filter((t) => t.kind === 'question');
+    const freq = new Map<string, number>();
+    for (const t of q) freq.set(t.key, (freq.get(t.key) ?? 0) + 1);
+    const top = Math.max(...freq.values());
+    expect(top / q.length).toBeGreaterThan(0.08);
+    const reworded = q.filter((t) => t.reworded);
+    expect(reworded.length).toBeGreaterThan(0);
+    expect(reworded.every((t) => t.message !== t.key)).toBe(true);
+  });
+});
+
+describe('cost model', () => {
+  const pricing: Pricing = { small: { in: 0.0008, out: 0.004 }, large: { in: 0.003, out: 0.015 } };
+
+  it('bills input, output and prompt-cache reads (0.1×) and writes (1.25×) per 1,000 tokens', () => {
+    // 1000 × 0.0008 + 2000 × 0.00008 + 1000 × 0.001 + 100 × 0.004 per 1000 tokens
+    const c = callCostUsd({ tier: 'small', inputTokens: 1000, outputTokens: 100, cacheReadTokens: 2000, cacheWriteTokens: 1000 }, pricing);
+    expect(c).toBeCloseTo((0.8 + 0.16 + 1.0 + 0.4) / 1000, 12);
+    expect(callCostUsd({ tier: 'large', inputTokens: 1000, outputTokens: 1000, cacheReadTokens: 0, cacheWriteTokens: 0 }, pricing)).toBeCloseTo(0.018, 12);
+  });
+
+  it('prices the baseline as every message at the mean prompt, without the prompt cache, in the tier shares', () => {
+    const b = baselineCostUsd({ messages: 10, meanPromptTokens: 1000, meanOutputTokens: 100, tierShares: { small: 3, large: 1 }, pricing });
+    const small = (1000 * 0.0008 + 100 * 0.004) / 1000;
+    const large = (1000 * 0.003 + 100 * 0.015) / 1000;
+    expect(b).toBeCloseTo(10 * (0.75 * small + 0.25 * large), 12);
+  });
+
+  it('refuses negative or missing token counts and a baseline without LLM calls', () => {
+    expect(() => callCostUsd({ tier: 'small', inputTokens: -1, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 }, pricing)).toThrow(/inputTokens/);
+    expect(() => callCostUsd({ tier: 'small', inputTokens: 1, outputTokens: Number.NaN, cacheReadTokens: 0, cacheWriteTokens: 0 }, pricing)).toThrow(/outputTokens/);
+    expect(() => baselineCostUsd({ messages: 5, meanPromptTokens: 1, meanOutputTokens: 1, tierShares: { small: 0, large: 0 }, pricing })).toThrow(/tier shares/);
+  });
+});
