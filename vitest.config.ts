@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    // Request log lines of the services the tests start: only errors (5xx) reach the output.
+    env: { LOG_LEVEL: 'error' },
   },
 });

@@ -26,9 +26,10 @@ import { chromium, type Browser, type BrowserContext, type Request } from 'playw
 import { buildWidget, DIST } from './build.ts';
 import { benchPageLoad, benchTransfer } from './bench-page-cost.ts';
 import { startWidgetServer, type WidgetServer } from './server.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../scripts/chromium.ts';
 
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const BASE_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const CHROMIUM = CHROMIUM_PATH;
+const BASE_ARGS = CHROMIUM_ARGS;
 const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
 
 const MESSAGES = [

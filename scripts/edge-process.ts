@@ -10,6 +10,8 @@ import { edgeDomainTsconfig } from './domain-bundle.ts';
 export interface EdgeProcess {
   url: string;
   child: ChildProcess;
+  /** The Worker's recent output (its request log lines among it; the last 1 MB). */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -34,7 +36,7 @@ export async function startEdgeProcess(opts: { port: number; regionalUrl: string
   let log = '';
   const onData = (d: Buffer) => {
     const s = d.toString();
-    log += s;
+    log = (log + s).slice(-1_000_000);
     if (!opts.quiet) for (const line of s.split('\n')) if (line.trim() && !/Request\.cf|getaddrinfo|GetAddrInfoReqWrap/.test(line)) process.stdout.write(`[edge] ${line}\n`);
   };
   child.stdout!.on('data', onData);
@@ -58,6 +60,7 @@ export async function startEdgeProcess(opts: { port: number; regionalUrl: string
   return {
     url,
     child,
+    output: () => log,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

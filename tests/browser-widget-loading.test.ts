@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_PATH } from '../scripts/chromium.ts';
 import { buildWidget } from '../browser/build.ts';
 import { startWidgetServer, type WidgetServer } from '../browser/server.ts';
 import { isDeviceFile, TransferMeter } from '../browser/transfer-meter.ts';
@@ -21,7 +22,7 @@ import { startEdgeProcess, type EdgeProcess } from '../scripts/edge-process.ts';
 import embedderManifest from '../models/default/embedder/manifest.json';
 import classifierManifest from '../models/default/store-intent/manifest.json';
 
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = CHROMIUM_PATH;
 const BASE_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
 const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
 /** onnxruntime-web's WebGPU build: its code chunk and its .wasm. */

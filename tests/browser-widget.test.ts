@@ -18,10 +18,11 @@ import { startWidgetServer, type WidgetServer } from '../browser/server.ts';
 import { loadConfig } from '../regional/src/config.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
 import { startEdgeProcess, type EdgeProcess } from '../scripts/edge-process.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../scripts/chromium.ts';
 import classifierManifest from '../models/default/store-intent/manifest.json';
 
-const CHROMIUM = '/usr/bin/chromium';
-const BASE_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+const CHROMIUM = CHROMIUM_PATH;
+const BASE_ARGS = CHROMIUM_ARGS;
 const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

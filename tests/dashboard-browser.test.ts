@@ -13,6 +13,7 @@ import { loadConfig } from '../regional/src/config.ts';
 import { dashboardSampler } from '../regional/src/ops/dashboard-routes.ts';
 import { driftMonitor, observePrediction } from '../regional/src/ops/drift-monitor.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../scripts/chromium.ts';
 
 const CHARTS = ['traffic', 'latency', 'saturation', 'model-errors', 'paths', 'edge-paths', 'cost', 'drift'];
 
@@ -36,7 +37,7 @@ beforeAll(async () => {
   for (let i = 0; i < 250; i++) observePrediction(i % 2 ? 'order_status' : 'shipping_info', 0.9);
   await sampler.sample();
   await sampler.sample();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   page = await (await browser.newContext({ viewport: { width: 1400, height: 1800 } })).newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => m.type() === 'error' && !/401|403/.test(m.text()) && pageErrors.push(m.text()));

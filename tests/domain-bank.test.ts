@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../scripts/chromium.ts';
 import { buildWidget } from '../browser/build.ts';
 import { startWidgetServer, type WidgetServer } from '../browser/server.ts';
 import { SseParser, type RouteEvent } from '../shared/api/chat.ts';
@@ -106,7 +107,7 @@ describe('bank-support domain on every tier', () => {
     const outDir = join(dir, 'widget');
     await buildWidget({ outDir, quiet: true, domain: BANK, precompress: false });
     widget = await startWidgetServer({ port: 0, edgeUrl: edge.url, distDir: outDir });
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
     const page = await browser.newPage();
     await page.goto(`${widget.url}/?open`);
     const diag = await page.evaluate(() => (document.querySelector('switchyard-chat') as any).whenReady());

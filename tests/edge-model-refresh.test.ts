@@ -116,7 +116,7 @@ describe('edge model refresh in workerd', () => {
     const m = await metrics();
     expect(metric(m, `switchyard_edge_model_info{role="classifier",version="${CLASSIFIER}@1.0.1",source="region"}`)).toBe(1);
     expect(metric(m, 'switchyard_edge_model_reloads_total{role="classifier",result="loaded"}')).toBe(1);
-    expect(m).toMatch(new RegExp(`switchyard_edge_model_latency_ms_count\\{role="classifier",version="${CLASSIFIER}@1\\.0\\.1"\\} [1-9]`));
+    expect(m).toMatch(new RegExp(`switchyard_edge_model_latency_seconds_count\\{role="classifier",version="${CLASSIFIER}@1\\.0\\.1"\\} [1-9]`));
   });
 
   it('refuses a tampered artifact, keeps serving the current version and does not retry it', async () => {

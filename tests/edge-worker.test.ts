@@ -248,13 +248,13 @@ describe('edge worker in workerd', () => {
     }
   });
 
-  it('serves 200 concurrent requests without an error', async () => {
+  it('serves 200 concurrent requests (from 200 clients: one client alone is rate-limited) without an error', async () => {
     const messages = ['hello', 'what are your support hours?', 'how much does shipping to alaska cost?', 'can I return an opened box set?', 'thanks!'];
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
         fetch(`${edge.url}/v1/chat`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'application/json' },
+          headers: { 'content-type': 'application/json', accept: 'application/json', 'cf-connecting-ip': `192.0.2.${i % 250}` },
           body: JSON.stringify({ message: messages[i % messages.length], sessionId: `c${i}` }),
         }).then(async (r) => ({ status: r.status, body: await r.json() })),
       ),

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setupOrFail } from './helpers/setup-or-fail.ts';
 import { loadIntentClassifier } from '../regional/src/inference/load-node.ts';
 import type { BatchModels } from '../regional/src/ops/batch-rows.ts';
 import { BatchRunner, newOwnerId, ownerIsDeadLocally } from '../regional/src/ops/batch-runner.ts';
@@ -91,7 +92,7 @@ describe.each(['sqlite', 'postgres'] as const)('batch jobs on %s', (dialect) => 
   let dir: string;
   let store: Store;
 
-  beforeAll(async () => {
+  setupOrFail(async () => {
     db = await tempDatabase(dialect, 'sy-batch-', 'b.db');
     dir = db.dir;
     store = await openStore(db.url, OPTS);
@@ -277,7 +278,7 @@ describe.each(['sqlite', 'postgres'] as const)('batch job survives SIGKILL of th
   let url: string;
   const children: ChildProcess[] = [];
 
-  beforeAll(async () => {
+  setupOrFail(async () => {
     db = await tempDatabase(dialect, 'sy-batch-kill-', 'r.db');
     ({ dir, url } = db);
   }, 60_000);

@@ -7,6 +7,7 @@
  * pure parts (quantiles from buckets, merging samples, the edge's metrics text).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setupOrFail } from './helpers/setup-or-fail.ts';
 import { loadConfig } from '../regional/src/config.ts';
 import { dashboardSampler } from '../regional/src/ops/dashboard-routes.ts';
 import { observePrediction, driftMonitor } from '../regional/src/ops/drift-monitor.ts';
@@ -55,7 +56,7 @@ describe.each(['sqlite', 'postgres'] as const)('ops dashboard data on %s', (dial
       LLM_FIRST_TOKEN_TIMEOUT_MS: '8000',
     });
 
-  beforeAll(async () => {
+  setupOrFail(async () => {
     db = await tempDatabase(dialect, 'sy-dash-', 'r.db');
     r = await startRegional(config(), () => {});
   }, 180_000);

@@ -10,6 +10,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setupOrFail } from './helpers/setup-or-fail.ts';
 import { loadConfig } from '../regional/src/config.ts';
 import type { Embedder } from '../regional/src/retrieval/embedder.ts';
 import { hybridSearch } from '../regional/src/retrieval/hybrid.ts';
@@ -169,7 +170,7 @@ describe.each(['sqlite', 'postgres'] as const)('embedder hot reload on %s', (dia
     return { model: res.body.model as string, vector: res.body.data[0].embedding as number[] };
   };
 
-  beforeAll(async () => {
+  setupOrFail(async () => {
     db = await tempDatabase(dialect, 'sy-hot-emb-');
     r = await start(db.url, logs);
     await r.services.reembedded;
@@ -236,7 +237,7 @@ describe.each(['sqlite', 'postgres'] as const)('embedder hot reload on %s', (dia
 describe.each(['sqlite', 'postgres'] as const)('a store switching embedders on %s', (dialect) => {
   let db: TempDatabase;
   let store: Store;
-  beforeAll(async () => {
+  setupOrFail(async () => {
     db = await tempDatabase(dialect, 'sy-switch-');
     store = await openStore(db.url, { dimensions: 3, embeddingVersion: 'emb@1' });
   }, 60_000);

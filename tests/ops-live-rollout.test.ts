@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setupOrFail } from './helpers/setup-or-fail.ts';
 import { loadIntentClassifier } from '../regional/src/inference/load-node.ts';
 import { loadConfig } from '../regional/src/config.ts';
 import { routingRule, type RolloutSpec } from '../regional/src/ops/rollout-rules.ts';
@@ -46,7 +47,7 @@ describe.each(['sqlite', 'postgres'] as const)('live rollouts on %s', (dialect) 
   let r: RunningRegional;
   let work: string;
 
-  beforeAll(async () => {
+  setupOrFail(async () => {
     db = await tempDatabase(dialect, 'sy-live-rollout-', 'r.db');
     work = join(db.dir, 'models');
     mkdirSync(work);

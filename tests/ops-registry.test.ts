@@ -8,7 +8,8 @@ import { execFile } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { setupOrFail } from './helpers/setup-or-fail.ts';
 import { watchProduction } from '../regional/src/ops/promotion-watch.ts';
 import { inspectModelFolder, registerModelFolder, RegistryInputError, verifyRegisteredArtifact } from '../regional/src/ops/register-folder.ts';
 import { isDriftBaseline } from '../regional/src/ops/drift.ts';
@@ -58,7 +59,7 @@ describe.each(['sqlite', 'postgres'] as const)('model registry on %s', (dialect)
   let url: string;
   let store: Store;
 
-  beforeAll(async () => {
+  setupOrFail(async () => {
     db = await tempDatabase(dialect, 'sy-registry-', 'reg.db');
     ({ dir, url } = db);
     store = await openStore(url, OPTS);

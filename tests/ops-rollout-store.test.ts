@@ -3,7 +3,8 @@
  * a stage move in the same transaction, machine-readable details in the stage history), the rule
  * schema and its mapping to the pure routing rule, and the per-variant sliding windows.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { setupOrFail } from './helpers/setup-or-fail.ts';
 import { parseSpec, routingRule, RolloutRequest, type RolloutSpec } from '../regional/src/ops/rollout-rules.ts';
 import { AbCounts, VariantWindows } from '../regional/src/ops/rollout-stats.ts';
 import { openStore } from '../regional/src/store/open.ts';
@@ -22,7 +23,7 @@ describe.each(['sqlite', 'postgres'] as const)('rollout rules in the registry on
   let store: Store;
   const rule = (percent: number) => ({ kind: 'intent-classifier', control: '1.0.0', canary: { version: '1.1.0', percent } });
 
-  beforeAll(async () => {
+  setupOrFail(async () => {
     db = await tempDatabase(dialect, 'sy-rollout-store-');
     store = await openStore(db.url, { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'test' });
     for (const v of ['1.0.0', '1.1.0']) {

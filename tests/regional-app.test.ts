@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setupOrFail } from './helpers/setup-or-fail.ts';
 import { loadConfig } from '../regional/src/config.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
 import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
@@ -19,7 +20,7 @@ describe.each(['sqlite', 'postgres'] as const)('regional service on %s', (dialec
   let db: TempDatabase;
   let r: RunningRegional;
 
-  beforeAll(async () => {
+  setupOrFail(async () => {
     db = await tempDatabase(dialect, 'sy-regional-', 'r.db');
     r = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: db.url }), () => {});
   }, 120_000);
@@ -89,8 +90,9 @@ describe.each(['sqlite', 'postgres'] as const)('regional service on %s', (dialec
     expect((await post('/v1/kb/documents', { id: 'd', title: 't', text: 'x' })).status).toBe(403);
     const issued = await (await post('/v1/admin/keys', { name: 'partner-a', rateLimitPerMinute: 3, dailyTokenQuota: 40 }, ADMIN)).json();
     const P = { authorization: `Bearer ${issued.key}`, 'content-type': 'application/json' };
-    expect((await post('/v1/embeddings', { input: 'a'.repeat(400) }, P)).status).toBe(200);
-    const overQuota = await post('/v1/embeddings', { input: 'b' }, P);
+    expect((await post('/v1/embeddings', { input: 'a'.repeat(120) }, P)).status).toBe(200);
+    // 30 tokens spent: a 15-token request would pass the quota of 40, so it is refused before it runs.
+    const overQuota = await post('/v1/embeddings', { input: 'b'.repeat(60) }, P);
     expect(overQuota.status).toBe(429);
     expect((await overQuota.json()).error).toMatchObject({ type: 'insufficient_quota', code: 'insufficient_quota' });
     const limited = await (await post('/v1/admin/keys', { name: 'partner-b', rateLimitPerMinute: 2, dailyTokenQuota: null }, ADMIN)).json();
@@ -157,7 +159,9 @@ describe('regional service with a self-hosted LLM (OpenAI-compatible, msw at the
     server.listen({ onUnhandledRequest: 'bypass' });
     dir = mkdtempSync(join(tmpdir(), 'sy-regional-llm-'));
     r = await startRegional(
-      loadConfig({ PORT: '0', DATABASE_URL: join(dir, 'r.db'), LLM_BACKEND: 'openai', OPENAI_BASE_URL: 'http://gpu.test', LLM_FIRST_TOKEN_TIMEOUT_MS: '400', LLM_PRICE_SMALL: '0.5,1', LLM_PRICE_LARGE: '2,4' }),
+      // No test here is about the classifier's budget (an injected slow classifier is, above): a
+      // generous one keeps a loaded machine from turning a slow first classification into a fallback.
+      loadConfig({ PORT: '0', DATABASE_URL: join(dir, 'r.db'), LLM_BACKEND: 'openai', OPENAI_BASE_URL: 'http://gpu.test', LLM_FIRST_TOKEN_TIMEOUT_MS: '400', CLASSIFY_TIMEOUT_MS: '30000', LLM_PRICE_SMALL: '0.5,1', LLM_PRICE_LARGE: '2,4' }),
       () => {},
     );
   }, 120_000);
@@ -222,7 +226,7 @@ describe('regional service with a self-hosted LLM (OpenAI-compatible, msw at the
 
   it.each(['sqlite', 'postgres'] as const)('shares remembered answers through the store (%s): a fresh instance serves one after an LLM timeout', async (dialect) => {
     const db = await tempDatabase(dialect, 'sy-remembered-', 'r.db');
-    const config = { PORT: '0', DATABASE_URL: db.url, LLM_BACKEND: 'openai', OPENAI_BASE_URL: 'http://gpu.test', LLM_FIRST_TOKEN_TIMEOUT_MS: '400' };
+    const config = { PORT: '0', DATABASE_URL: db.url, LLM_BACKEND: 'openai', OPENAI_BASE_URL: 'http://gpu.test', LLM_FIRST_TOKEN_TIMEOUT_MS: '400', CLASSIFY_TIMEOUT_MS: '30000' };
     const ask = async (at: RunningRegional, message: string) =>
       (await fetch(at.url + '/v1/generate', { method: 'POST', headers: { ...EDGE, accept: 'application/json' }, body: JSON.stringify({ message, sessionId: `remembered-${dialect}` }) })).json();
     let first: RunningRegional | undefined;

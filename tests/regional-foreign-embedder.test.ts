@@ -9,7 +9,8 @@
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { setupOrFail } from './helpers/setup-or-fail.ts';
 import { writeRandomBertFolder, type StandInShape } from '../models/pipeline/bert-standin.ts';
 import { mulberry32 } from '../models/pipeline/datasets.ts';
 import { bertForward, randomBertWeights } from '../models/pipeline/onnx/bert-graph.ts';
@@ -80,7 +81,7 @@ describe.each(['sqlite', 'postgres'] as const)('the region with a foreign BERT e
     return { sum: value('sum'), count: value('count') };
   };
 
-  beforeAll(async () => {
+  setupOrFail(async () => {
     db = await tempDatabase(dialect, 'sy-foreign-emb-', 'r.db');
     // First the default (100-d) embedder, with a document ingested through the API…
     const before = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: db.url }), () => {});

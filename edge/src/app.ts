@@ -2,7 +2,6 @@
  * The edge Worker's HTTP API (Hono): /v1/chat, /v1/classify, /v1/models, /v1/cache, /healthz.
  */
 import { Hono, type Context } from 'hono';
-import { cors } from 'hono/cors';
 import { z } from 'zod';
 import { ChatRequest, MAX_BODY_BYTES, MAX_MESSAGE_CHARS, type ChatReply } from '../../shared/api/chat.ts';
 import { ApiError, readJsonBody, validate } from '../../shared/api/errors.ts';
@@ -14,13 +13,16 @@ import { openAiChatRoutes } from './http/openai-chat.ts';
 import { openAiModelRoutes } from './http/openai-models.ts';
 import { CHAT_PAGE } from './http/chat-page.ts';
 import { errorResponse } from './http/errors.ts';
+import { limitByClient, limitBySession } from './http/client-limits.ts';
+import { browserOrigins } from './http/origins.ts';
+import { edgeRequestLog, loggedEvents, type EdgeLogVars } from './http/request-log.ts';
 import { sessionRoutes } from './http/session-routes.ts';
 import { edgeMetrics } from './http/metrics.ts';
 import { scheduleModelRefresh } from './runtime/model-refresh.ts';
 import { traceHeaders } from '../../shared/api/trace.ts';
 import { collectEvents, sseStream, wantsJson } from '../../shared/api/event-response.ts';
 
-type AppEnv = { Bindings: EdgeEnv };
+type AppEnv = { Bindings: EdgeEnv } & EdgeLogVars;
 
 const ClassifyRequest = z.object({
   texts: z.array(z.string().max(MAX_MESSAGE_CHARS)).min(1, 'texts must not be empty').max(64, 'at most 64 texts per request'),
@@ -31,15 +33,15 @@ const ClassifyRequest = z.object({
 export const app = new Hono<AppEnv>();
 
 app.onError(errorResponse);
+app.use('*', edgeRequestLog());
 app.notFound((c) => c.json(new ApiError('NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`).toBody(), 404));
 
-// The browser widget calls the API from the store's own pages, another origin. The API takes no
-// cookies and /v1/chat no key, so any origin may call GET and POST; the admin DELETE /v1/cache
-// is not allowed cross-origin (its preflight lists only GET and POST).
-app.use(
-  '/v1/*',
-  cors({ origin: '*', allowMethods: ['GET', 'POST'], allowHeaders: ['content-type', 'accept', 'traceparent', 'tracestate'], exposeHeaders: ['x-trace-id', 'traceparent', 'tracestate', 'x-switchyard-route'], maxAge: 600 }),
-);
+// The browser widget calls the API from the store's own pages, another origin: only the origins
+// in ALLOWED_ORIGINS may (http/origins.ts), and each client only so often (http/client-limits.ts).
+app.use('/v1/*', browserOrigins());
+app.post('/v1/chat', limitByClient());
+app.post('/v1/chat/completions', limitByClient());
+app.post('/v1/classify', limitByClient());
 
 // A due look at the region's newly promoted model versions, after the response is made (waitUntil).
 app.use('*', async (c, next) => {
@@ -49,13 +51,16 @@ app.use('*', async (c, next) => {
 
 app.get('/', (c) => c.html(CHAT_PAGE));
 
+// Live but without its models the edge sends every message to the region: "degraded", and with
+// ?strict=1 (for a balancer that should take it out of rotation) a 503.
 app.get('/healthz', async (c) => {
   const d = await edgeDeps(c.env);
-  return c.json({
-    status: 'ok',
+  const body = {
+    status: d.models.ok ? 'ok' : 'degraded',
     models: d.models.ok ? 'ready' : 'unavailable',
-    ...(d.models.ok ? { loadMs: d.models.models.loadMs } : { reason: d.models.reason }),
-  });
+    ...(d.models.ok ? { loadMs: d.models.models.loadMs } : { code: d.models.code, reason: d.models.reason }),
+  };
+  return c.json(body, !d.models.ok && c.req.query('strict') === '1' ? 503 : 200);
 });
 
 app.get('/metrics', (c) => c.text(edgeMetrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }));
@@ -112,7 +117,10 @@ app.delete('/v1/cache/entries/:id', async (c) => {
 
 app.post('/v1/chat', async (c) => {
   const body = validate(ChatRequest, await readJsonBody(c.req.raw, MAX_BODY_BYTES));
-  const { events, trace } = await runChat(c, body);
+  await limitBySession(c.env, body.sessionId);
+  const { events: answer, trace } = await runChat(c as unknown as Context<{ Bindings: EdgeEnv }>, body);
+  c.get('log').set({ traceId: trace.traceId, messageText: body.message });
+  const events = loggedEvents(c.get('log'), answer);
   const headers = { ...traceHeaders(trace), 'x-trace-id': trace.traceId };
   if (wantsJson(c.req.header('accept'))) {
     const { route, text, done, errors } = await collectEvents(events);
@@ -127,7 +135,7 @@ app.post('/v1/chat', async (c) => {
 
 app.route('/', openAiChatRoutes);
 
-sessionRoutes(app, (c) => {
+sessionRoutes(app as unknown as Hono<{ Bindings: EdgeEnv }>, (c) => {
   const ctx = executionCtx(c as { executionCtx: { waitUntil(p: Promise<unknown>): void } });
   return (p) => ctx.waitUntil(p.catch(() => {}));
 });

@@ -15,6 +15,16 @@ export interface EdgeEnv {
   MODEL_DOWNLOAD_TIMEOUT_MS?: string;
   /** Optional Workers Analytics Engine dataset for fleet-wide answer metrics. */
   METRICS?: AnalyticsEngineDataset;
+  /** Origins the browser-facing routes answer (comma-separated, or `*` in local dev only): http/origins.ts. */
+  ALLOWED_ORIGINS?: string;
+  /** Workers rate-limiting bindings by client IP and by sessionId (wrangler.toml); http/client-limits.ts. */
+  CLIENT_LIMITER?: RateLimit;
+  SESSION_LIMITER?: RateLimit;
+  /** Limits of the in-isolate fallback, used where a binding is absent. */
+  CLIENT_RATE_LIMIT_PER_MINUTE?: string;
+  SESSION_RATE_LIMIT_PER_MINUTE?: string;
+  /** "true" adds each chat message, PII-redacted, to its request's log line. */
+  LOG_MESSAGES?: string;
   /** One Durable Object per chat session (edge/src/session/). */
   SESSIONS?: DurableObjectNamespace<SessionStore>;
   /** Idle time (ms) after which a session's turns are forgotten; default 30 minutes. */

@@ -13,7 +13,13 @@ import { collectEvents, sseStream, wantsJson } from '../../shared/api/event-resp
 import { issueApiKey } from './store/api-keys.ts';
 import { logFinishError, startTurn } from './http/generate-turn.ts';
 import { redactPii } from '../../shared/privacy/pii.ts';
-import { requireKey, today, type AuthVars } from './http/auth.ts';
+import { checkQuota, requireKey, today, type AuthVars } from './http/auth.ts';
+import { DocumentRequest } from './http/document-request.ts';
+import { fromEdgeOnly } from './http/edge-hints.ts';
+import { approxTokens } from './http/generate-turn.ts';
+import { publicModelInfo, withoutPaths } from './http/public-paths.ts';
+import { requestLog, type LogVars } from './http/request-log.ts';
+import { StoreError } from './store/types.ts';
 import { ingestDocument } from './retrieval/ingest.ts';
 import { RetrievalError } from './retrieval/errors.ts';
 import { opsRoutes } from './ops/routes.ts';
@@ -26,17 +32,6 @@ import { cohereRerankRoutes } from './http/cohere/rerank.ts';
 import { traceHeaders, traceOf } from './http/trace-headers.ts';
 import type { Services } from './services.ts';
 
-const DocumentRequest = z.object({
-  id: z.string().min(1).max(200).regex(/^[\w.#:\/-]+$/, 'id may use letters, digits and _ . # : / -'),
-  title: z.string().min(1).max(500),
-  text: z.string().min(1).max(2_000_000),
-  source: z.string().max(100).optional(),
-  url: z.string().url().optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
-  chunkSize: z.number().int().min(16).max(2000).optional(),
-  chunkOverlap: z.number().int().min(0).max(1000).optional(),
-});
-
 const KeyRequest = z.object({
   name: z.string().min(1).max(200),
   role: z.enum(['partner', 'edge']).default('partner'),
@@ -45,11 +40,14 @@ const KeyRequest = z.object({
 });
 
 export function createApp(s: Services, state: { ready: boolean }) {
-  const app = new Hono<AuthVars>();
+  const app = new Hono<AuthVars & LogVars>();
   const limiter = s.rateLimiter;
   const anyKey = requireKey(s.store, limiter, ['partner', 'edge']);
   const admin = requireKey(s.store, limiter, ['admin']);
+  // Reading one's own usage is never limited: a key over its limits can still see why.
+  const ownState = requireKey(s.store, limiter, ['partner', 'edge'], { limits: false });
 
+  app.use('*', requestLog(() => s.logger, { logMessages: () => s.config.LOG_MESSAGES === 'true' }));
   app.use('*', async (c, next) => {
     const t0 = performance.now();
     await next();
@@ -59,14 +57,25 @@ export function createApp(s: Services, state: { ready: boolean }) {
   });
   app.use('*', traceHeaders);
   app.onError((err, c) => {
-    if (err instanceof ApiError) return c.json(err.toBody(), err.status as 400);
+    // Bad input the store or the retrieval layer caught below the route's own checks is still the caller's.
+    if ((err instanceof StoreError || err instanceof RetrievalError) && err.code === 'INVALID_INPUT') err = new ApiError('INVALID_REQUEST', err.message);
+    if (err instanceof ApiError) {
+      const body = err.toBody();
+      return c.json({ error: { ...body.error, message: withoutPaths(body.error.message) } }, err.status as 400, err.headers());
+    }
     console.error('unhandled error:', redactPii(String((err as Error)?.stack ?? err)));
     return c.json(new ApiError('INTERNAL', 'internal error').toBody(), 500);
   });
   app.notFound((c) => c.json(new ApiError('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`).toBody(), 404));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', (c) => (state.ready ? c.json({ status: 'ready', models: s.models }) : c.json({ status: 'starting' }, 503)));
+  // Ready means every configured model serves: a refused or missing one takes the instance out of rotation, with the reason.
+  app.get('/readyz', (c) => {
+    if (!state.ready) return c.json({ status: 'starting' }, 503);
+    const models = s.models.map((m) => ({ role: m.role, info: publicModelInfo(m.info) }));
+    if (s.unavailable.length) return c.json({ status: 'degraded', reason: s.unavailable.map((u) => `${u.role}: ${u.reason}`).join('; '), unavailable: s.unavailable, models }, 503);
+    return c.json({ status: 'ready', models });
+  });
   app.get('/metrics', async (c) => c.body(await s.metrics.registry.metrics(), 200, { 'content-type': s.metrics.registry.contentType }));
 
   app.route('/', openAiEmbeddingRoutes(s, anyKey));
@@ -74,20 +83,31 @@ export function createApp(s: Services, state: { ready: boolean }) {
   app.route('/', cohereRerankRoutes(s, anyKey));
 
   app.post('/v1/generate', anyKey, async (c) => {
-    const body = validate(GenerateRequest, await readJsonBody(c.req.raw, MAX_BODY_BYTES));
+    const key = c.get('apiKey');
+    const body = fromEdgeOnly(validate(GenerateRequest, await readJsonBody(c.req.raw, MAX_BODY_BYTES)), key.role);
+    await checkQuota(s.store, key, approxTokens(body.message) + (body.history ?? []).reduce((n, t) => n + approxTokens(t.content), 0));
     const traceId = traceOf(c.req.raw).traceId;
+    const log = c.get('log');
+    log.set({ traceId, messageText: body.message });
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
-    const turn = startTurn(s, body, { key: c.get('apiKey'), traceId, signal: c.req.raw.signal, outgoing });
+    const turn = startTurn(s, body, { key, traceId, signal: c.req.raw.signal, outgoing, log });
     if (wantsJson(c.req.header('accept'))) {
       const { errors, ...collected } = await collectEvents(turn.events);
       await turn.finish();
       turn.afterResponse();
       return c.json({ ...collected, ...(errors.length ? { errors } : {}) });
     }
+    const logged = log.defer();
+    // A client that leaves mid-stream still gets its line (written once, whichever comes first).
+    c.req.raw.signal.addEventListener('abort', logged, { once: true });
     const stream = sseStream(turn.events, {
       // Persist before the stream ends: a client that saw the end may rely on the turn being stored.
-      onEnd: () => turn.finish().catch(logFinishError).then(() => turn.afterResponse()),
-      onError: (e) => console.error('generate stream failed:', redactPii((e as Error).message)),
+      onEnd: () => turn.finish().catch(logFinishError).then(() => (logged(), turn.afterResponse())),
+      onError: (e) => {
+        console.error('generate stream failed:', redactPii((e as Error).message));
+        log.set({ fallbacks: ['stream_error'] });
+        logged();
+      },
     });
     return new Response(stream, {
       headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-trace-id': traceId },
@@ -142,7 +162,7 @@ export function createApp(s: Services, state: { ready: boolean }) {
     return c.json({ id: c.req.param('id'), revoked: true });
   });
 
-  app.get('/v1/usage', anyKey, async (c) => {
+  app.get('/v1/usage', ownState, async (c) => {
     const key = c.get('apiKey');
     const u = await s.store.getUsage(key.id, c.req.query('day') ?? today());
     return c.json({ ...u, dailyTokenQuota: key.dailyTokenQuota, rateLimitPerMinute: key.rateLimitPerMinute });

@@ -61,6 +61,13 @@ export const RegionalConfig = z.object({
   LLM_FIRST_TOKEN_TIMEOUT_MS: num(2000),
   LLM_TOTAL_TIMEOUT_MS: num(20000),
   GUARDRAILS: z.enum(['sentence', 'off']).default('sentence'),
+  /**
+   * Level of the JSON log lines (one per request, pino, stdout). Its default is the process's own
+   * LOG_LEVEL (the test runner sets "error"), else info.
+   */
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default(logLevelDefault()),
+  /** "true" adds each chat message's text, PII-redacted, to its request's log line. */
+  LOG_MESSAGES: z.enum(['true', 'false']).default('false'),
   /** Estimated tokens (4 characters each) of a session's earlier turns shown to the generator; the oldest go first. 0: single-turn. */
   HISTORY_TOKEN_BUDGET: z.coerce.number().int().min(0).max(100_000).default(1000),
   /** Budget for reading a session's turns from the store; past it the answer is single-turn (session_unavailable). */
@@ -115,6 +122,11 @@ export const RegionalConfig = z.object({
 export type RegionalConfig = z.infer<typeof RegionalConfig>;
 
 export type ResolvedConfig = Omit<RegionalConfig, 'LLM_BACKEND'> & { LLM_BACKEND: 'extractive' | 'bedrock' | 'openai' };
+
+function logLevelDefault(): 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent' {
+  const l = process.env.LOG_LEVEL;
+  return l === 'trace' || l === 'debug' || l === 'warn' || l === 'error' || l === 'fatal' || l === 'silent' ? l : 'info';
+}
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): ResolvedConfig {
   const r = RegionalConfig.safeParse(env);

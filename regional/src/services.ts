@@ -27,12 +27,21 @@ import type { LlmBackend, LlmPricing } from './llm/types.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { reembedStaleChunks } from './retrieval/reembed.ts';
 import { seedStoreKb } from './retrieval/store-kb.ts';
+import { withoutPaths } from './http/public-paths.ts';
+import type { Logger } from 'pino';
+import { createRequestLogger } from './http/request-log.ts';
 import { openStore } from './store/open.ts';
 import type { Store } from './store/types.ts';
 
 export interface ModelSlot {
   role: 'embedder' | 'reranker' | 'classifier' | 'generator';
   info: LoadedModelInfo | { name: string; version: string; backend: string };
+}
+
+export interface UnavailableModel {
+  role: ModelSlot['role'];
+  /** Why, without absolute paths (it is served on /readyz). */
+  reason: string;
 }
 
 export interface LoadedClassifier {
@@ -62,6 +71,10 @@ export interface Services {
   /** Per-key rate limits: in process, or shared through Redis (REDIS_URL) with the in-process one as fallback. */
   rateLimiter: KeyRateLimiter;
   models: ModelSlot[];
+  /** The JSON request log (pino, stdout, LOG_LEVEL); tests may swap it to read the lines. */
+  logger: Logger;
+  /** Configured models that did not load (missing, refused by their checks): /readyz is 503 while any is listed. */
+  unavailable: UnavailableModel[];
   batchers: DynamicBatcher<any, any>[];
   /** The background re-embedding of other embedders' chunks (REEMBED_STALE_CHUNKS): chunks done. */
   reembedded: Promise<number>;
@@ -115,6 +128,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     return b;
   };
   const models: ModelSlot[] = [];
+  const unavailable: UnavailableModel[] = [];
 
   // Embeddings: in-process (batched) or a remote fleet.
   let embedder: Embedder | undefined;
@@ -166,6 +180,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     log(`reranker ${localReranker.info.name}@${localReranker.info.version}`);
   } catch (e) {
     log(`reranker unavailable (${(e as Error).message}); retrieval order is used`);
+    unavailable.push({ role: 'reranker', reason: withoutPaths((e as Error).message) });
   }
   let classify: Services['classify'];
   let classifierVersion: string | undefined;
@@ -186,6 +201,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     models.push({ role: 'classifier', info: localClassifier.info });
   } catch (e) {
     log(`classifier unavailable (${(e as Error).message}); messages without an intent take the general path`);
+    unavailable.push({ role: 'classifier', reason: withoutPaths((e as Error).message) });
   }
 
   // Generation.
@@ -278,6 +294,8 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     fallbackAnswers,
     rateLimiter,
     models,
+    unavailable,
+    logger: createRequestLogger(config.LOG_LEVEL),
     batchers,
     reembedded,
     swapClassifier: async (dir) => {

@@ -18,6 +18,7 @@ export const ErrorCode = z.enum([
   'VERSION_NOT_FOUND',
   'VERSION_NOT_VERIFIED',
   'MODEL_INTEGRITY',
+  'ORIGIN_NOT_ALLOWED',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
@@ -43,9 +44,13 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   VERSION_NOT_FOUND: 404,
   VERSION_NOT_VERIFIED: 409,
   MODEL_INTEGRITY: 422,
+  ORIGIN_NOT_ALLOWED: 403,
 };
 
 export class ApiError extends Error {
+  /** Seconds a client should wait before retrying (sent as `Retry-After` with every 429). */
+  retryAfterSeconds?: number;
+
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -55,6 +60,14 @@ export class ApiError extends Error {
   }
   get status(): number {
     return STATUS_OF[this.code];
+  }
+  retryAfter(seconds: number): this {
+    this.retryAfterSeconds = Math.max(1, Math.ceil(seconds));
+    return this;
+  }
+  /** Headers of the error response: `Retry-After` on every 429 (60 s when the thrower named none). */
+  headers(): Record<string, string> {
+    return this.status === 429 ? { 'retry-after': String(this.retryAfterSeconds ?? 60) } : {};
   }
   toBody(): ApiErrorBody {
     return { error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) } };
@@ -105,9 +118,38 @@ export async function readJsonBody(req: Request, maxBytes: number): Promise<unkn
   }
   const text = new TextDecoder().decode(bytes);
   if (!text.trim()) throw new ApiError('INVALID_JSON', 'request body is empty');
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
     throw new ApiError('INVALID_JSON', `body is not valid JSON: ${(e as Error).message}`);
+  }
+  checkJsonValue(value);
+  return value;
+}
+
+/** Deepest nesting any request body may have (arrays and objects); real bodies use a handful. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Refuses, as INVALID_REQUEST, a parsed body nested deeper than `maxDepth` or holding a NUL
+ * character (`\u0000`) in any string or key: PostgreSQL cannot store NUL in text and SQLite would,
+ * so both tiers refuse it up front and every database behaves the same. Iterative, so a
+ * 100,000-level body cannot overflow the stack.
+ */
+export function checkJsonValue(value: unknown, maxDepth = MAX_JSON_DEPTH, what = 'body'): void {
+  const stack: [unknown, number, string][] = [[value, 0, '']];
+  while (stack.length) {
+    const [v, depth, path] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) throw new ApiError('INVALID_REQUEST', `${path || what}: NUL characters (\\u0000) are not accepted`);
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= maxDepth) throw new ApiError('INVALID_REQUEST', `${path || what}: nested deeper than ${maxDepth} levels`);
+    for (const [k, child] of Object.entries(v)) {
+      if (k.includes('\u0000')) throw new ApiError('INVALID_REQUEST', `${path || what}: NUL characters (\\u0000) are not accepted in keys`);
+      stack.push([child, depth + 1, path ? `${path}.${k}` : k]);
+    }
   }
 }

@@ -215,6 +215,16 @@ export class WordPieceTokenizer {
   }
 
   /**
+   * True when the text has at least one word (letters or digits) in the vocabulary. False for
+   * text the model cannot read at all — a script the vocabulary lacks, only punctuation — whose
+   * prediction or embedding would mean nothing (the zero vector, a guess from [UNK] alone).
+   */
+  knowsAWord(text: string): boolean {
+    const ids = this.contentIds(text, this.maxLength);
+    return ids.some((id) => id !== this.unkId && /[\p{L}\p{N}]/u.test(this.idToToken[id] ?? ''));
+  }
+
+  /**
    * A (query, passage) pair as BERT encodes it: `[CLS] a [SEP] b [SEP]`, token types 0 up to and
    * including the first `[SEP]`, 1 after it. Truncation is what transformers.js does for
    * `tokenizer(a, { text_pair: b, truncation: true })`: the whole pair is cut to maxLength from the

@@ -15,7 +15,7 @@ import { CONFIDENT_RESOLUTION, leansOnContext, resolveFollowUp, type ContextTurn
 import { resolvedCacheKey } from '../../../shared/conversation/resolved-cache-key.ts';
 import { contextFromHistory, contextOf, type SessionTurn } from '../../../shared/conversation/session-turns.ts';
 import type { CacheLookup, SemanticCache } from '../../../shared/cache/semantic-cache.ts';
-import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
+import { OOS, type IntentPrediction } from '../../../shared/models/intent-classifier.ts';
 import { routeFor, type IntentRoutes, type Path } from '../../../shared/routing/intent-routes.ts';
 import type { ModelState } from '../runtime/edge-models.ts';
 import type { TemplateAnswers } from '../../../shared/answers/template-answers.ts';
@@ -109,6 +109,12 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
       [pred] = await models.classifier.classify([resolution.text]);
       pred = withContextIntent(pred, resolution, deps.routes, carried);
       path = routeFor(deps.routes, pred.intent, pred.confident);
+      // No word the models know (a script the vocabulary lacks): their guess means nothing, the region answers.
+      if (!models.classifier.knowsAWord(req.message)) {
+        pred = { ...pred, intent: OOS, confident: false };
+        path = 'llm';
+        fallbacks.push('out_of_vocabulary');
+      }
     } catch (e) {
       console.error('classifier failed:', (e as Error).message);
       fallbacks.push('classifier_error');

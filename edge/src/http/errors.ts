@@ -4,7 +4,7 @@ import { ApiError } from '../../../shared/api/errors.ts';
 import { toOpenAiError } from '../../../shared/api/openai/errors.ts';
 
 export function errorResponse(err: unknown, c: Context): Response {
-  if (err instanceof ApiError) return c.json(err.toBody(), err.status as 400);
+  if (err instanceof ApiError) return c.json(err.toBody(), err.status as 400, err.headers());
   console.error('unhandled error:', (err as Error)?.stack ?? err);
   return c.json(new ApiError('INTERNAL', 'internal error').toBody(), 500);
 }

@@ -8,9 +8,10 @@
  * is also written there as one data point (the fleet-wide source of truth; schema in README).
  * prom-client needs Node, so this small exposition is ours.
  */
-const ANSWER_BUCKETS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+/** Seconds, like every duration metric of both tiers (Prometheus base units). */
+const ANSWER_BUCKETS_S = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** workerd's clock has 1 ms resolution: a sub-millisecond model call reads 0. */
-const MODEL_BUCKETS_MS = [0, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000];
+const MODEL_BUCKETS_S = [0, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 const TOKEN_BUCKETS = [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
 
 export type EdgeModelRole = 'classifier' | 'embedder';
@@ -89,8 +90,8 @@ class Histograms {
 class EdgeMetrics {
   private readonly answers = new Counters();
   private readonly fallbacks = new Counters();
-  private readonly latency = new Histograms(ANSWER_BUCKETS_MS);
-  private readonly modelLatency = new Histograms(MODEL_BUCKETS_MS);
+  private readonly latency = new Histograms(ANSWER_BUCKETS_S);
+  private readonly modelLatency = new Histograms(MODEL_BUCKETS_S);
   private readonly modelErrors = new Counters();
   private readonly cacheLookups = new Counters();
   private readonly tokens = new Counters();
@@ -105,7 +106,7 @@ class EdgeMetrics {
   observe(o: AnswerObservation, analytics?: AnalyticsEngine): void {
     this.answers.inc({ path: o.path });
     for (const f of o.fallbacks) this.fallbacks.inc({ kind: f });
-    this.latency.observe({ path: o.path }, o.totalMs);
+    this.latency.observe({ path: o.path }, o.totalMs / 1000);
     const u = o.usage;
     if (u) {
       this.tokens.inc({ direction: 'in' }, u.inputTokens);
@@ -135,7 +136,7 @@ class EdgeMetrics {
         this.modelErrors.inc({ role, version });
         throw e;
       } finally {
-        this.modelLatency.observe({ role, version }, performance.now() - t0);
+        this.modelLatency.observe({ role, version }, (performance.now() - t0) / 1000);
       }
     };
   }
@@ -186,8 +187,8 @@ class EdgeMetrics {
       '# TYPE switchyard_edge_cache_hit_ratio gauge',
       `switchyard_edge_cache_hit_ratio ${lookups ? hits / lookups : 0}`,
       ...this.fallbacks.render('switchyard_edge_fallbacks_total', 'Degradations that fired, by kind.'),
-      ...this.latency.render('switchyard_edge_answer_duration_ms', 'Server-side time per answer (workerd clock: 1 ms resolution).'),
-      ...this.modelLatency.render('switchyard_edge_model_latency_ms', 'Time per model call by role and version (workerd clock: 1 ms resolution).'),
+      ...this.latency.render('switchyard_edge_answer_duration_seconds', 'Server-side time per answer (workerd clock: 1 ms resolution).'),
+      ...this.modelLatency.render('switchyard_edge_model_latency_seconds', 'Time per model call by role and version (workerd clock: 1 ms resolution).'),
       ...this.modelErrors.render('switchyard_edge_model_errors_total', 'Model calls that threw, by role and version.'),
       ...this.tokens.render('switchyard_edge_llm_tokens_total', 'LLM tokens of the turns the region answered, by direction.'),
       ...this.cost.render('switchyard_edge_llm_cost_usd_total', "Estimated LLM cost (USD) of the turns the region answered (the region's estimate)."),

@@ -21,6 +21,8 @@ export interface EdgeClassifier {
   /** The routing and out-of-scope thresholds from the model's config (reported with answers). */
   readonly calibration: ClassifierCalibration;
   classify(texts: string[]): Promise<IntentPrediction[]>;
+  /** False when no word of the text is in the classifier's vocabulary (its prediction means nothing). */
+  knowsAWord(text: string): boolean;
   /** Raw logits (leave-one-word-out explanations). */
   logits(texts: string[]): Promise<Float32Array[]>;
 }
@@ -94,7 +96,7 @@ export async function loadClassifier(src: FolderSource): Promise<LoadedClassifie
   for (const t of WARMUP) await clf.classify([t]);
   const version = `${f.manifest.name}@${f.manifest.version}`;
   return {
-    classifier: { labels: clf.labels, calibration: clf.calibration, classify: edgeMetrics.meter('classifier', version, (t: string[]) => clf.classify(t)), logits: (t) => clf.logits(t) },
+    classifier: { labels: clf.labels, calibration: clf.calibration, classify: edgeMetrics.meter('classifier', version, (t: string[]) => clf.classify(t)), logits: (t) => clf.logits(t), knowsAWord: (t) => clf.tokenizer.knowsAWord(t) },
     manifest: f.manifest,
     version,
   };

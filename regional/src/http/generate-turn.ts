@@ -16,6 +16,8 @@ import { liveRollouts } from '../ops/live-rollouts.ts';
 import type { ApiKeyRecord } from '../store/types.ts';
 import type { Services } from '../services.ts';
 import { today } from './auth.ts';
+import { persistWithRetry } from './persist-retry.ts';
+import type { RequestLog } from '../../../shared/api/request-log.ts';
 
 /** Rough token count for usage (4 characters ≈ 1 token) when a generator reports none. */
 export const approxTokens = (s: string) => Math.ceil(s.length / 4);
@@ -28,7 +30,7 @@ export interface Turn {
   afterResponse(): void;
 }
 
-export function startTurn(s: Services, body: GenerateRequest, o: { key: ApiKeyRecord; traceId: string; signal: AbortSignal; outgoing?: ServerResponse }): Turn {
+export function startTurn(s: Services, body: GenerateRequest, o: { key: ApiKeyRecord; traceId: string; signal: AbortSignal; outgoing?: ServerResponse; log?: RequestLog }): Turn {
   let result: PipelineResult | undefined;
   // Rollout rules pick the classifier, reranker and LLM configuration variants (sticky per user, else session).
   const live = liveRollouts(s).begin(body);
@@ -77,6 +79,7 @@ export function startTurn(s: Services, body: GenerateRequest, o: { key: ApiKeyRe
     async finish() {
       if (!result) return;
       const r = result;
+      o.log?.set({ path: r.route.path, intent: r.route.intent, fallbacks: r.done.fallbacks ?? r.route.fallbacks });
       const usage = r.done.usage;
       const tokensIn = usage?.inputTokens || approxTokens(body.message);
       const tokensOut = usage?.outputTokens || approxTokens(r.text);
@@ -93,13 +96,15 @@ export function startTurn(s: Services, body: GenerateRequest, o: { key: ApiKeyRe
 
 async function persistTurn(s: Services, body: GenerateRequest, r: PipelineResult, traceId: string, tokensIn: number, tokensOut: number, llmConfig: string) {
   const modelVersions = { classifier: r.route.modelVersion, generator: r.route.generator ?? 'none', embedder: s.embedder.name, llmConfig, ...(r.route.rerankerVersion ? { reranker: r.route.rerankerVersion } : {}) };
-  try {
-    await recordExchange(s.store, body, r, { traceId, tokensIn, tokensOut, modelVersions });
-  } catch (e) {
-    // The answer is out; the next turn on this session will just see less history.
-    s.metrics.fallback('session_unavailable');
-    console.error('could not store the turn:', redactPii((e as Error).message));
-  }
+  // One transaction: a failed attempt wrote nothing, so retrying it cannot store the exchange twice.
+  await persistWithRetry([() => recordExchange(s.store, body, r, { traceId, tokensIn, tokensOut, modelVersions })], {
+    onResult: (result) => s.metrics.turnWrites.inc({ result }),
+    onLost: (e) => {
+      // The answer is out; the next turn on this session will just see less history.
+      s.metrics.fallback('session_unavailable');
+      console.error(`could not store the turn (trace ${traceId}) after retries:`, redactPii((e as Error).message));
+    },
+  });
   try {
     await s.store.appendPredictionLog({
       modelName: 'intent-classifier',

@@ -3,13 +3,15 @@
  * rank fusion (k = 60). The query embedding has its own timeout; when the embedder fails or is
  * too slow the search degrades to text-only and says so in `fallbacks` ("embedder_timeout",
  * "embedder_error"), as it does when either search itself fails ("vector_search_error",
- * "text_search_error"; both failing throws).
+ * "text_search_error"; both failing throws). A query with no word the embedder knows (the zero
+ * vector) is searched by text alone ("query_out_of_vocabulary").
  */
 import type { ChunkHit, Store } from '../store/types.ts';
 import type { Embedder } from './embedder.ts';
 import { embedWithin } from './embed-within.ts';
 import { RetrievalError } from './errors.ts';
 import { reciprocalRankFusion, RRF_K } from './rrf.ts';
+import { hasDirection } from './ingest.ts';
 
 export interface HybridOptions {
   /** Hits returned (default 30). */
@@ -27,7 +29,7 @@ export interface HybridOptions {
   signal?: AbortSignal;
 }
 
-export type RetrievalFallback = 'embedder_timeout' | 'embedder_error' | 'vector_search_error' | 'text_search_error';
+export type RetrievalFallback = 'embedder_timeout' | 'embedder_error' | 'vector_search_error' | 'text_search_error' | 'query_out_of_vocabulary';
 
 export interface HybridHit extends Omit<ChunkHit, 'score'> {
   /** RRF score */
@@ -91,6 +93,11 @@ export async function hybridSearch(store: Store, embedder: Embedder, query: stri
       vec = await embedQuery(embedder, query, opts.embedTimeoutMs ?? DEFAULT_EMBED_TIMEOUT_MS, opts.signal);
     } finally {
       timings.embed = performance.now() - s;
+    }
+    // No word of the query is in the embedder's vocabulary: text search alone (no error, a marked fallback).
+    if (!hasDirection(vec)) {
+      fallbacks.push('query_out_of_vocabulary');
+      return [];
     }
     const s2 = performance.now();
     try {

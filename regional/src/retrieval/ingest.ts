@@ -3,6 +3,10 @@
  * transaction. The document's content hash covers everything that shapes the stored chunks (title,
  * text, source, url, metadata, chunking settings and embedder version), so re-ingesting an
  * unchanged document is a no-op unless `force` is set.
+ *
+ * A chunk the embedder has no vector for (every word outside its vocabulary, e.g. Japanese or
+ * Arabic text with an English vocabulary: the zero vector) is stored without one: text search
+ * still finds it (the store's word and trigram indexes), vector search does not see it.
  */
 import { createHash } from 'node:crypto';
 import type { Store } from '../store/types.ts';
@@ -88,6 +92,12 @@ function embedAll(embedder: Embedder, texts: string[], timeoutMs: number, signal
   );
 }
 
+/** False for the zero vector (no word the embedder knows), which has no cosine similarity to anything. */
+export function hasDirection(v: ArrayLike<number>): boolean {
+  for (let i = 0; i < v.length; i++) if (v[i] !== 0) return true;
+  return false;
+}
+
 export async function ingestDocument(store: Store, embedder: Embedder, doc: IngestInput, opts: IngestOptions = {}): Promise<IngestResult> {
   checkInput(doc);
   checkEmbedderFits(store, embedder);
@@ -108,7 +118,7 @@ export async function ingestDocument(store: Store, embedder: Embedder, doc: Inge
   checkEmbedderFits(store, embedder);
   await store.upsertDocument(
     { id: doc.id, title: doc.title, source: doc.source ?? null, url: doc.url ?? null, metadata: doc.metadata ?? null, contentHash },
-    chunks.map((c, i) => ({ text: c.text, tokenCount: c.tokenCount, embedding: vectors[i], embeddingVersion: embedder.name })),
+    chunks.map((c, i) => ({ text: c.text, tokenCount: c.tokenCount, embedding: hasDirection(vectors[i]) ? vectors[i] : null, embeddingVersion: embedder.name })),
   );
   return { id: doc.id, status: 'ingested', chunks: chunks.length, contentHash };
 }

@@ -29,3 +29,30 @@ export function fts5MatchQuery(input: string): string | null {
   const terms = queryTerms(input);
   return terms.length ? terms.map((t) => `"${t}"`).join(' OR ') : null;
 }
+
+/** Scripts written without spaces between words: their runs are searched by substring, not as words. */
+const UNSEGMENTED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
+
+/**
+ * Substring terms for the runs of a query in unsegmented scripts (see UNSEGMENTED): every
+ * character trigram of a run of three or more characters (`trigrams`), and runs of exactly two
+ * characters whole (`pairs`, too short for a trigram index, matched by a scan). Empty when the
+ * query has no such run. Both dialects rank a chunk by how many of the terms it contains.
+ */
+export function ngramTerms(input: string, max = MAX_QUERY_TERMS): { trigrams: string[]; pairs: string[] } {
+  const trigrams = new Set<string>();
+  const pairs = new Set<string>();
+  for (const run of input.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
+    if (!UNSEGMENTED.test(run)) continue;
+    const chars = [...run];
+    if (chars.length === 2) pairs.add(run);
+    for (let i = 0; i + 3 <= chars.length && trigrams.size < max; i++) trigrams.add(chars.slice(i, i + 3).join(''));
+  }
+  return { trigrams: [...trigrams], pairs: [...pairs].slice(0, max) };
+}
+
+/** Appends `extra` hits after `first`, skipping chunks already listed, up to `k`. */
+export function mergeHits<T extends { chunkId: number }>(first: T[], extra: T[], k: number): T[] {
+  const seen = new Set(first.map((h) => h.chunkId));
+  return [...first, ...extra.filter((h) => !seen.has(h.chunkId))].slice(0, k);
+}

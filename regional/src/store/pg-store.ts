@@ -9,7 +9,7 @@ import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { queryTerms } from './fts-query.ts';
+import { mergeHits, ngramTerms, queryTerms } from './fts-query.ts';
 import { PgOpsSamples } from './ops-samples-pg.ts';
 import { PgBatchJobs } from './batch-jobs-pg.ts';
 import { PgRegistry } from './registry-pg.ts';
@@ -159,8 +159,31 @@ export class PgStore implements Store {
    */
   async searchText(query: string, k: number): Promise<ChunkHit[]> {
     this.live();
-    const terms = queryTerms(checkQuery(query));
-    const limit = checkK(k);
+    const words = await this.wordHits(checkQuery(query), checkK(k));
+    const { trigrams, pairs } = ngramTerms(query);
+    if (!trigrams.length && !pairs.length) return words;
+    return mergeHits(await this.substringHits([...trigrams, ...pairs], k), words, k);
+  }
+
+  /**
+   * Runs of unsegmented scripts (Japanese, Chinese, Thai…): chunks holding the most of the query's
+   * trigrams and two-character runs. The regular expression (terms are letters and digits only,
+   * never regex syntax) lets the pg_trgm GIN index narrow the candidates.
+   */
+  private async substringHits(terms: string[], limit: number): Promise<ChunkHit[]> {
+    const list = sql`ARRAY[${sql.join(terms.map((t) => sql`${t}`), sql`, `)}]::text[]`;
+    const r = await this.db.execute<HitRow>(sql`
+      SELECT c.id AS "chunkId", c.document_id AS "documentId", c.ordinal, c.text, d.title, d.source, d.url,
+             (SELECT count(*) FROM unnest(${list}) t WHERE strpos(lower(c.text), t) > 0) AS score
+      FROM chunks c JOIN documents d ON d.id = c.document_id
+      WHERE c.text ~* ${terms.join("|")}
+      ORDER BY score DESC, c.id
+      LIMIT ${limit}`);
+    return r.rows.map(toHit);
+  }
+
+  private async wordHits(query: string, limit: number): Promise<ChunkHit[]> {
+    const terms = queryTerms(query);
     if (!terms.length) return [];
     const r = await this.db.execute<HitRow>(sql`
       SELECT c.id AS "chunkId", c.document_id AS "documentId", c.ordinal, c.text, d.title, d.source, d.url,
@@ -371,7 +394,7 @@ async function migrateWithLock(pool: pg.Pool, after: (client: pg.PoolClient) => 
   try {
     const ext = await client.query(`SELECT 1 FROM pg_available_extensions WHERE name = 'vector'`);
     if (!ext.rowCount) {
-      throw new StoreError('PGVECTOR_UNAVAILABLE', 'the PostgreSQL server has no pgvector extension (install postgresql-<major>-pgvector; see .ci/run)');
+      throw new StoreError('PGVECTOR_UNAVAILABLE', 'the PostgreSQL server has no pgvector extension: as root run `bash regional/src/store/install-pgvector.sh` (apt\'s postgresql-<major>-pgvector where the distribution has it, else a build from Debian\'s pgvector source), or `npm test` as root, which runs it');
     }
   } finally {
     client.release();

@@ -10,7 +10,7 @@ import { and, asc, count, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { fileURLToPath } from 'node:url';
-import { fts5MatchQuery } from './fts-query.ts';
+import { fts5MatchQuery, mergeHits, ngramTerms } from './fts-query.ts';
 import { mapConstraintErrors } from './constraint-errors.ts';
 import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, answersBeyond, embeddedWith, sameQuestion, logsOfModel, noUsage, staleAfter, toDocument, turnColumns, turnRows } from './rows.ts';
 import { SqliteOpsSamples } from './ops-samples-sqlite.ts';
@@ -138,10 +138,36 @@ export class SqliteStore implements Store {
     return changed;
   }
 
+  /** Word hits (porter FTS5), after the substring hits of unsegmented scripts (trigram FTS5), when the query has those. */
   async searchText(query: string, k: number): Promise<ChunkHit[]> {
     this.live();
-    const match = fts5MatchQuery(checkQuery(query));
-    const limit = checkK(k);
+    const words = this.wordHits(checkQuery(query), checkK(k));
+    const { trigrams, pairs } = ngramTerms(query);
+    if (!trigrams.length && !pairs.length) return words;
+    return mergeHits(this.substringHits(trigrams, pairs, k), words, k);
+  }
+
+  /** Chunks holding the most of the query's trigrams (bm25 over chunks_trgm), or, with only two-character runs, those holding one. */
+  private substringHits(trigrams: string[], pairs: string[], limit: number): ChunkHit[] {
+    const cols = sql`c.id AS chunkId, c.document_id AS documentId, c.ordinal AS ordinal, c.text AS text, d.title AS title, d.source AS source, d.url AS url`;
+    if (trigrams.length) {
+      const match = trigrams.map((t) => `"${t}"`).join(' OR ');
+      const rows = this.db.all<HitRow & { rank: number }>(sql`
+        SELECT ${cols}, bm25(chunks_trgm) AS rank
+        FROM chunks_trgm JOIN chunks c ON c.id = chunks_trgm.rowid JOIN documents d ON d.id = c.document_id
+        WHERE chunks_trgm MATCH ${match}
+        ORDER BY rank, c.id LIMIT ${limit}`);
+      return rows.map(({ rank, ...r }) => ({ ...r, score: -rank }));
+    }
+    const hits = sql.join(pairs.map((p) => sql`(instr(lower(c.text), ${p}) > 0)`), sql` + `);
+    const rows = this.db.all<HitRow & { n: number }>(sql`
+      SELECT ${cols}, ${hits} AS n FROM chunks c JOIN documents d ON d.id = c.document_id
+      WHERE ${hits} > 0 ORDER BY n DESC, c.id LIMIT ${limit}`);
+    return rows.map(({ n, ...r }) => ({ ...r, score: n }));
+  }
+
+  private wordHits(query: string, limit: number): ChunkHit[] {
+    const match = fts5MatchQuery(query);
     if (!match) return [];
     const rows = this.db.all<HitRow & { rank: number }>(sql`
       SELECT c.id AS chunkId, c.document_id AS documentId, c.ordinal AS ordinal, c.text AS text,

@@ -27,6 +27,7 @@ const OPENAI_ERROR: Record<ErrorCode, { type: string; code: string }> = {
   VERSION_NOT_FOUND: { type: 'invalid_request_error', code: 'model_not_found' },
   VERSION_NOT_VERIFIED: { type: 'invalid_request_error', code: 'model_not_verified' },
   MODEL_INTEGRITY: { type: 'server_error', code: 'model_integrity' },
+  ORIGIN_NOT_ALLOWED: { type: 'permission_error', code: 'origin_not_allowed' },
 };
 
 /** A 400 about one request parameter (`param` in OpenAI's dotted/indexed form, e.g. `messages[2].role`). */

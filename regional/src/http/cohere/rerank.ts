@@ -11,7 +11,8 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { ApiError, readJsonBody, validate } from '../../../../shared/api/errors.ts';
 import type { Services } from '../../services.ts';
-import { today, type AuthVars } from '../auth.ts';
+import type { ApiKeyRecord } from '../../store/types.ts';
+import { checkQuota, today, type AuthVars } from '../auth.ts';
 import { approxTokens } from '../generate-turn.ts';
 import { calibrationFileOf, relevanceScores } from './rerank-scores.ts';
 
@@ -36,8 +37,9 @@ function cutToTokens(text: string, maxTokens: number): string {
 
 export function cohereRerankRoutes(s: Services, anyKey: MiddlewareHandler<AuthVars>) {
   const app = new Hono<AuthVars>();
-  const rerank = async (c: { get(k: 'apiKey'): { id: string } }, query: string, docs: string[], topN: number | undefined, returnDocs: boolean, maxTokens: number) => {
+  const rerank = async (c: { get(k: 'apiKey'): ApiKeyRecord }, query: string, docs: string[], topN: number | undefined, returnDocs: boolean, maxTokens: number) => {
     if (!s.rerank) throw new ApiError('MODEL_UNAVAILABLE', 'no reranker is loaded');
+    await checkQuota(s.store, c.get('apiKey'), approxTokens(query) * docs.length + docs.reduce((n, d) => n + Math.min(approxTokens(d), maxTokens), 0));
     const logits = await s.rerank(query, docs.map((d) => cutToTokens(d, maxTokens)));
     const info = s.models.find((m) => m.role === 'reranker')?.info;
     const { scores, by } = relevanceScores(logits, info, calibrationFileOf(s.config.SWITCHYARD_DOMAIN));

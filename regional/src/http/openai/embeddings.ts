@@ -11,7 +11,7 @@ import { readJsonBody, validate } from '../../../../shared/api/errors.ts';
 import { paramError } from '../../../../shared/api/openai/errors.ts';
 import { truncateDimensions } from '../../../../shared/models/truncate-dimensions.ts';
 import type { Services } from '../../services.ts';
-import { today, type AuthVars } from '../auth.ts';
+import { checkQuota, today, type AuthVars } from '../auth.ts';
 import { approxTokens } from '../generate-turn.ts';
 import { openAiErrors } from './errors.ts';
 
@@ -46,8 +46,9 @@ export function openAiEmbeddingRoutes(s: Services, anyKey: MiddlewareHandler<Aut
     const inputs = inputTexts(body.input);
     const full = s.embedder.dimensions;
     if (body.dimensions !== undefined && body.dimensions > full) throw paramError('dimensions', `dimensions must be at most ${full} for ${s.embedder.name}`);
-    const vectors = (await s.embedder.embed(inputs)).map((v) => (body.dimensions !== undefined && body.dimensions < v.length ? truncateDimensions(v, body.dimensions) : v));
     const tokens = inputs.reduce((n, t) => n + approxTokens(t), 0);
+    await checkQuota(s.store, c.get('apiKey'), tokens);
+    const vectors = (await s.embedder.embed(inputs)).map((v) => (body.dimensions !== undefined && body.dimensions < v.length ? truncateDimensions(v, body.dimensions) : v));
     await s.store.incrementUsage(c.get('apiKey').id, today(), { requests: 1, tokensIn: tokens });
     return c.json({
       object: 'list',

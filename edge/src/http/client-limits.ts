@@ -1,0 +1,83 @@
+/**
+ * Per-client limits of the edge's browser-facing POST routes, so one client cannot forward an
+ * unbounded number of chats to the region's LLM: by client IP (`CF-Connecting-IP`, which
+ * Cloudflare sets and a client cannot) before the body is read, and by sessionId once it is.
+ * Counted by the Workers rate-limiting bindings CLIENT_LIMITER and SESSION_LIMITER (limits in
+ * wrangler.toml); where a binding is absent, by an in-isolate sliding window with
+ * CLIENT_RATE_LIMIT_PER_MINUTE / SESSION_RATE_LIMIT_PER_MINUTE. Over the limit: 429 RATE_LIMITED
+ * with Retry-After. A binding that fails is not a reason to refuse: the in-isolate window answers.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { ApiError } from '../../../shared/api/errors.ts';
+
+/** The Workers rate-limiting binding's API (what `RateLimit` of @cloudflare/workers-types declares). */
+export interface RateLimitBinding {
+  limit(options: { key: string }): Promise<{ success: boolean }>;
+}
+
+/** The bindings and vars these limits read (a part of EdgeEnv). */
+export interface LimitEnv {
+  CLIENT_LIMITER?: RateLimitBinding;
+  SESSION_LIMITER?: RateLimitBinding;
+  CLIENT_RATE_LIMIT_PER_MINUTE?: string;
+  SESSION_RATE_LIMIT_PER_MINUTE?: string;
+}
+
+/** Seconds a client told to wait by a binding waits (bindings count in windows of this length). */
+const BINDING_PERIOD_S = 60;
+const MAX_TRACKED = 10_000;
+
+/** A sliding one-minute window per key, bounded in keys (the oldest key is dropped first). */
+export class IsolateWindow {
+  private readonly hits = new Map<string, number[]>();
+
+  /** Seconds to wait, or 0 when the request may go ahead (and is counted). */
+  take(key: string, perMinute: number, now = Date.now()): number {
+    const since = now - 60_000;
+    const list = (this.hits.get(key) ?? []).filter((t) => t > since);
+    this.hits.delete(key);
+    if (list.length >= perMinute) {
+      this.hits.set(key, list);
+      return Math.max(1, Math.ceil((list[0] + 60_000 - now) / 1000));
+    }
+    list.push(now);
+    this.hits.set(key, list);
+    if (this.hits.size > MAX_TRACKED) this.hits.delete(this.hits.keys().next().value!);
+    return 0;
+  }
+}
+
+const windows = { client: new IsolateWindow(), session: new IsolateWindow() };
+
+async function take(binding: RateLimitBinding | undefined, window: IsolateWindow, key: string, perMinute: number): Promise<number> {
+  if (binding) {
+    try {
+      return (await binding.limit({ key })).success ? 0 : BINDING_PERIOD_S;
+    } catch (e) {
+      console.error('rate-limit binding failed; counting in this isolate:', (e as Error).message);
+    }
+  }
+  return window.take(key, perMinute);
+}
+
+function limited(what: string, wait: number): ApiError {
+  return new ApiError('RATE_LIMITED', `too many requests from this ${what}; retry in ${wait} s`).retryAfter(wait);
+}
+
+/** The client's IP as Cloudflare reports it ("unknown" off Cloudflare, e.g. some local setups). */
+export function clientIp(headers: Headers): string {
+  return headers.get('cf-connecting-ip')?.trim() || 'unknown';
+}
+
+export function limitByClient(): MiddlewareHandler<{ Bindings: LimitEnv }> {
+  return async (c, next) => {
+    const wait = await take(c.env.CLIENT_LIMITER, windows.client, `ip:${clientIp(c.req.raw.headers)}`, Number(c.env.CLIENT_RATE_LIMIT_PER_MINUTE ?? 120));
+    if (wait) throw limited('client', wait);
+    await next();
+  };
+}
+
+export async function limitBySession(env: LimitEnv, sessionId: string): Promise<void> {
+  const wait = await take(env.SESSION_LIMITER, windows.session, `s:${sessionId}`, Number(env.SESSION_RATE_LIMIT_PER_MINUTE ?? 30));
+  if (wait) throw limited('session', wait);
+}
