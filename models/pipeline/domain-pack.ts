@@ -5,25 +5,20 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { checkPack, formatIssue, type DomainPack, type PackCheck } from '../../shared/domain/pack-check.ts';
+import { packTextFiles, type PackFileSystem } from '../../shared/domain/pack-text-files.ts';
+
+const nodePackFs: PackFileSystem = {
+  list: (dir) => readdirSync(dir, { withFileTypes: true }).map((e) => ({ name: e.name, isDirectory: e.isDirectory() })),
+  read: (file) => readFileSync(file, 'utf8'),
+};
 
 /** Text files a pack may hold, by path relative to it (models/ and dot-folders left out). */
 export function readPackFiles(dir: string): Record<string, string> {
   const root = resolve(dir);
   if (!existsSync(join(root, 'domain.json'))) throw new Error(`${dir}: not a domain pack (no domain.json)`);
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      const rel = relative(root, p).split('\\').join('/');
-      if (e.isDirectory()) {
-        if (!e.name.startsWith('.') && rel !== 'models' && rel !== 'reports') walk(p);
-      } else if (/\.(json|jsonl|md)$/.test(e.name)) out[rel] = readFileSync(p, 'utf8');
-    }
-  };
-  walk(root);
-  return out;
+  return packTextFiles(root, nodePackFs);
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

@@ -6,25 +6,16 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { checkPack, formatIssue, type DomainPack } from '../../../shared/domain/pack-check.ts';
+import { packTextFiles, type PackFileSystem } from '../../../shared/domain/pack-text-files.ts';
 
 export const DEFAULT_DOMAIN_DIR = resolve(import.meta.dirname, '../../../domains/kitsune-books');
 
-function readTextFiles(root: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      const rel = relative(root, p).split('\\').join('/');
-      if (e.isDirectory()) {
-        if (!e.name.startsWith('.') && rel !== 'models' && rel !== 'reports') walk(p);
-      } else if (/\.(json|jsonl|md)$/.test(e.name)) out[rel] = readFileSync(p, 'utf8');
-    }
-  };
-  walk(root);
-  return out;
-}
+const files: PackFileSystem = {
+  list: (dir) => readdirSync(dir, { withFileTypes: true }).map((e) => ({ name: e.name, isDirectory: e.isDirectory() })),
+  read: (file) => readFileSync(file, 'utf8'),
+};
 
 const cache = new Map<string, DomainPack>();
 
@@ -34,7 +25,7 @@ export function domainPack(dir: string = DEFAULT_DOMAIN_DIR): DomainPack {
   const hit = cache.get(root);
   if (hit) return hit;
   if (!existsSync(join(root, 'domain.json'))) throw new Error(`SWITCHYARD_DOMAIN ${dir}: not a domain pack (no domain.json)`);
-  const r = checkPack(readTextFiles(root), (t) => createHash('sha256').update(t).digest('hex'), { dataRules: false });
+  const r = checkPack(packTextFiles(root, files), (t) => createHash('sha256').update(t).digest('hex'), { dataRules: false });
   if (!r.ok) throw new Error(`domain pack ${dir} is invalid:\n${r.issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`);
   cache.set(root, r.pack);
   return r.pack;
