@@ -36,24 +36,30 @@ export interface SseStreamOptions {
   onError?: (e: unknown) => void;
 }
 
-/** Encodes events as they are pulled; a client that goes away stops the source. */
+/**
+ * Encodes events as they are pulled; a client that goes away stops the source. An event that
+ * arrives after the client left is dropped, not reported as a failure (the stream is closed).
+ */
 export function sseStream(events: AsyncGenerator<ChatEvent>, opts: SseStreamOptions = {}): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
+  let cancelled = false;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
         const { value, done } = await events.next();
         if (done) {
           await opts.onEnd?.();
-          controller.close();
-        } else controller.enqueue(enc.encode(encodeSse(value)));
+          if (!cancelled) controller.close();
+        } else if (!cancelled) controller.enqueue(enc.encode(encodeSse(value)));
       } catch (e) {
+        if (cancelled) return;
         opts.onError?.(e);
         controller.enqueue(enc.encode(encodeSse({ event: 'error', data: { code: 'INTERNAL', message: 'internal error' } })));
         controller.close();
       }
     },
     async cancel() {
+      cancelled = true;
       await events.return(undefined);
     },
   });
