@@ -53,6 +53,8 @@ const N = Number(process.env.BENCH_N ?? 2000);
 /** The first 275 messages of the store test split are its v1 (domains/kitsune-books/README.md). */
 const STORE_TEST_V1 = 275;
 /** BENCH_PARTS=regional,bedrock,transformer,lanes,edge,openai,cache,routing (default all); reload on request. */
+/** The region's per-request log lines would mix into the JSON this prints: warnings and errors only. */
+const QUIET_LOGS = process.env.LOG_LEVEL ?? 'warn';
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'regional,bedrock,transformer,lanes,edge,openai,cache,routing').split(','));
 const pct = (xs: number[]) => {
   const p = percentiles(xs);
@@ -62,7 +64,7 @@ const out: Record<string, unknown> = { command: 'npm run bench:services', n: N, 
 const dir = mkdtempSync(join(tmpdir(), 'sy-bench-'));
 
 // ---- regional ----
-const regional = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: join(dir, 'r.db') }), () => {});
+const regional = await startRegional(loadConfig({ LOG_LEVEL: QUIET_LOGS, PORT: '0', DATABASE_URL: join(dir, 'r.db') }), () => {});
 const H = { authorization: 'Bearer dev-edge-key', 'content-type': 'application/json' };
 // The workload: the store's test messages (577 real-looking user messages), cycled.
 const storeMessages = storeIntents().test.map((e) => e.text);
@@ -150,7 +152,7 @@ if (PARTS.has('bedrock')) {
   mock.listen({ onUnhandledRequest: 'bypass' });
   const env = { AWS_ACCESS_KEY_ID: 'AKIDFAKEFORBENCH', AWS_SECRET_ACCESS_KEY: 'fake-secret' };
   Object.assign(process.env, env);
-  const bedrock = await startRegional(loadConfig({ ...env, PORT: '0', DATABASE_URL: join(dir, 'bedrock.db'), LLM_BACKEND: 'bedrock' }), () => {});
+  const bedrock = await startRegional(loadConfig({ LOG_LEVEL: QUIET_LOGS, ...env, PORT: '0', DATABASE_URL: join(dir, 'bedrock.db'), LLM_BACKEND: 'bedrock' }), () => {});
   out.regional_generate_overhead_bedrock_msw_ms = await generateOverhead(bedrock.url, (j) => {
     if (!String(j.route.generator).startsWith('bedrock')) throw new Error(`expected the Bedrock generator, got ${j.route.generator}`);
   });
@@ -158,9 +160,12 @@ if (PARTS.has('bedrock')) {
   mock.close();
 }
 
+/** The benches time the answer paths from one client: the edge's per-client limits are off for them. */
+const NO_CLIENT_LIMITS = { CLIENT_RATE_LIMIT_PER_MINUTE: 'off', SESSION_RATE_LIMIT_PER_MINUTE: 'off' };
+
 // ---- edge ----
 if (PARTS.has('edge')) {
-const edge = await startEdgeProcess({ port: 18700 + Math.floor(Math.random() * 200), regionalUrl: regional.url, persistTo: join(dir, 'wrangler'), quiet: true });
+const edge = await startEdgeProcess({ port: 18700 + Math.floor(Math.random() * 200), regionalUrl: regional.url, persistTo: join(dir, 'wrangler'), vars: NO_CLIENT_LIMITS, quiet: true });
 /**
  * `session`: "fresh" (a new session per message: an empty Durable Object read), "one" (all
  * messages in one session: a full 8-turn read), "history" (a stateless client's one-turn history:
@@ -225,7 +230,7 @@ await edge.stop();
 
 // ---- OpenAI-compatible chat completions through the edge (BENCH_PARTS=openai) ----
 if (PARTS.has('openai')) {
-const edge = await startEdgeProcess({ port: 19100 + Math.floor(Math.random() * 200), regionalUrl: regional.url, persistTo: join(dir, 'wrangler-openai'), vars: { MODEL_REFRESH_INTERVAL_MS: '0' }, quiet: true });
+const edge = await startEdgeProcess({ port: 19100 + Math.floor(Math.random() * 200), regionalUrl: regional.url, persistTo: join(dir, 'wrangler-openai'), vars: { ...NO_CLIENT_LIMITS, MODEL_REFRESH_INTERVAL_MS: '0' }, quiet: true });
 const M = Math.min(N, 300);
 const completion = (base: string, content: string, stream: boolean, headers: Record<string, string> = {}) =>
   fetch(base + '/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model: 'switchyard', stream, messages: [{ role: 'user', content }] }) });
@@ -306,7 +311,7 @@ await edge.stop();
 
 // ---- edge following promotions (BENCH_PARTS=reload) ----
 if (PARTS.has('reload')) {
-const edge = await startEdgeProcess({ port: 18900 + Math.floor(Math.random() * 100), regionalUrl: regional.url, persistTo: join(dir, 'wrangler-reload'), vars: { MODEL_REFRESH_INTERVAL_MS: '200' }, quiet: true });
+const edge = await startEdgeProcess({ port: 18900 + Math.floor(Math.random() * 100), regionalUrl: regional.url, persistTo: join(dir, 'wrangler-reload'), vars: { ...NO_CLIENT_LIMITS, MODEL_REFRESH_INTERVAL_MS: '200' }, quiet: true });
 const chatMs = async () => {
   const t0 = performance.now();
   const r = await (await fetch(edge.url + '/v1/chat', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ message: 'hello!', sessionId: 'reload' }) })).json();

@@ -49,6 +49,8 @@ const env = {
   DATABASE_URL: join(dir, 'regional.db'),
   LLM_BACKEND: 'bedrock',
   BEDROCK_REGIONS: 'us-east-1',
+  // The region's per-request log lines would mix into the JSON this prints.
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   // One API key (the edge's) carries every session: the per-key limit is lifted so it measures the pipeline, not the limiter.
   DEFAULT_RATE_LIMIT_PER_MINUTE: '1000000',
   LLM_CONCURRENCY: String(Math.max(16, args.concurrency)),
@@ -72,13 +74,16 @@ const trace: string[] = [];
 
 async function replay(index: number, s: Session): Promise<void> {
   const sessionId = `${s.id}-${process.pid}`;
+  // Each session is its own shopper, so the edge's per-client limits count it on its own (as
+  // Cloudflare sets CF-Connecting-IP; documentation addresses, never dialled).
+  const clientIp = `${index % 2 ? '198.51.100' : '203.0.113'}.${(index >> 1) % 254 + 1}`;
   for (const turn of s.turns) {
     const t0 = performance.now();
     const rec: MessageRecord = { session: index, kind: turn.kind, clientMs: 0, fallbacks: [] };
     try {
       const res = await fetch(`${edge.url}/v1/chat`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        headers: { 'content-type': 'application/json', accept: 'application/json', 'cf-connecting-ip': clientIp },
         body: JSON.stringify({ message: turn.message, sessionId }),
         signal: AbortSignal.timeout(30_000),
       });

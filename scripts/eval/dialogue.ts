@@ -29,7 +29,7 @@ const log = (m: string) => {
 
 const dir = mkdtempSync(join(tmpdir(), 'sy-dialogue-'));
 // The environment configures the region as for `npm start` (LLM backend, credentials, budgets); the port and database are the run's own.
-const regional = await startRegional(loadConfig({ ...process.env, PORT: '0', DATABASE_URL: join(dir, 'regional.db'), ...(values.generator ? { LLM_BACKEND: values.generator } : {}) }), () => {});
+const regional = await startRegional(loadConfig({ LOG_LEVEL: 'warn', ...process.env, PORT: '0', DATABASE_URL: join(dir, 'regional.db'), ...(values.generator ? { LLM_BACKEND: values.generator } : {}) }), () => {});
 let edge: Awaited<ReturnType<typeof startEdgeProcess>> | undefined;
 try {
   edge = await startEdgeProcess({ port: await freePort(), regionalUrl: regional.url, persistTo: join(dir, 'wrangler'), vars: { MODEL_REFRESH_INTERVAL_MS: '0' }, quiet: true });

@@ -6,6 +6,7 @@
  * wrangler.toml); where a binding is absent, by an in-isolate sliding window with
  * CLIENT_RATE_LIMIT_PER_MINUTE / SESSION_RATE_LIMIT_PER_MINUTE. Over the limit: 429 RATE_LIMITED
  * with Retry-After. A binding that fails is not a reason to refuse: the in-isolate window answers.
+ * A limit var set to "off" turns that limit off (a load test, or a deployment behind its own limiter).
  */
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from '../../../shared/api/errors.ts';
@@ -49,7 +50,9 @@ export class IsolateWindow {
 
 const windows = { client: new IsolateWindow(), session: new IsolateWindow() };
 
-async function take(binding: RateLimitBinding | undefined, window: IsolateWindow, key: string, perMinute: number): Promise<number> {
+async function take(binding: RateLimitBinding | undefined, window: IsolateWindow, key: string, setting: string | undefined, fallback: number): Promise<number> {
+  if (setting === 'off') return 0;
+  const perMinute = Number(setting ?? fallback);
   if (binding) {
     try {
       return (await binding.limit({ key })).success ? 0 : BINDING_PERIOD_S;
@@ -71,13 +74,13 @@ export function clientIp(headers: Headers): string {
 
 export function limitByClient(): MiddlewareHandler<{ Bindings: LimitEnv }> {
   return async (c, next) => {
-    const wait = await take(c.env.CLIENT_LIMITER, windows.client, `ip:${clientIp(c.req.raw.headers)}`, Number(c.env.CLIENT_RATE_LIMIT_PER_MINUTE ?? 120));
+    const wait = await take(c.env.CLIENT_LIMITER, windows.client, `ip:${clientIp(c.req.raw.headers)}`, c.env.CLIENT_RATE_LIMIT_PER_MINUTE, 120);
     if (wait) throw limited('client', wait);
     await next();
   };
 }
 
 export async function limitBySession(env: LimitEnv, sessionId: string): Promise<void> {
-  const wait = await take(env.SESSION_LIMITER, windows.session, `s:${sessionId}`, Number(env.SESSION_RATE_LIMIT_PER_MINUTE ?? 30));
+  const wait = await take(env.SESSION_LIMITER, windows.session, `s:${sessionId}`, env.SESSION_RATE_LIMIT_PER_MINUTE, 30);
   if (wait) throw limited('session', wait);
 }
