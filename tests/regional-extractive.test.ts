@@ -163,6 +163,19 @@ describe('offline generator: declines, handoffs and follow-ups', () => {
     expect(text).toMatch(/Vol\. 3 is \$49\.99 and currently out of stock/);
   });
 
+  it('answers a message the edge found standalone on its own, not from the earlier turns', async () => {
+    // After a title, a new question: read with the history it would borrow the title.
+    const history = ['is chainsaw man volume 3 in stock'];
+    const q = 'What payment methods do you accept?';
+    const fresh = await ask(q, { history, intent: 'purchase_help', intentConfidence: 0.9, resolved: { text: q, carried: [], confidence: 1 } });
+    const alone = await ask(q, { intent: 'purchase_help', intentConfidence: 0.9 });
+    expect(fresh.text).toBe(alone.text);
+    expect(fresh.text).not.toContain('Chainsaw Man');
+    // A follow-up the edge could not resolve still leans on the history.
+    const unsure = await ask('who wrote it?', { history: ['is chainsaw man volume 3 in stock'], resolved: { text: 'who wrote it?', carried: [], confidence: 0 } });
+    expect(unsure.text).toContain('Tatsuki Fujimoto');
+  });
+
   it('never repeats a sentence and leaves no markdown', async () => {
     for (const q of ['What payment methods do you accept?', 'How do I start a return?', 'Where is my order KB-48213?', 'What are your support hours?', 'Is there a weight surcharge on international orders?']) {
       const { text } = await ask(q, { intent: 'purchase_help', intentConfidence: 0.7 });
