@@ -176,6 +176,19 @@ describe('offline generator: declines, handoffs and follow-ups', () => {
     expect(unsure.text).toContain('Tatsuki Fujimoto');
   });
 
+  it('gives the price and availability of a version asked for by its format or language', async () => {
+    const ebook = await ask('is there a dune ebook?', { intent: 'price_availability', intentConfidence: 0.8 });
+    expect(ebook.text).toMatch(/Dune \(Ebook\) is \$\d+\.\d\d as an ebook/);
+    const cheaper = await ask('is project hail mary in paperback cheaper?', { intent: 'price_availability', intentConfidence: 0.8 });
+    expect(cheaper.text).toMatch(/\(Paperback\) is \$\d+\.\d\d/);
+  });
+
+  it('answers "I\'m curious about <title>" from the title, not as out of scope', async () => {
+    const { text, unsupported } = await ask("I'm interested in Tokyo Ghoul, Vol. 1", { intent: 'product_question', intentConfidence: 0.6 });
+    expect(text).toContain('Tokyo Ghoul, Vol. 1');
+    expect(unsupported).toBe(false);
+  });
+
   it('never repeats a sentence and leaves no markdown', async () => {
     for (const q of ['What payment methods do you accept?', 'How do I start a return?', 'Where is my order KB-48213?', 'What are your support hours?', 'Is there a weight surcharge on international orders?']) {
       const { text } = await ask(q, { intent: 'purchase_help', intentConfidence: 0.7 });

@@ -49,7 +49,7 @@ const SURE = 0.8;
 /** A message the data cannot answer and the classifier placed below this is treated as out of scope. */
 const PLACED = 0.75;
 /** Words any question about a title may hold. */
-const GENERIC = new Set(contentTokens('tell know want looking need like get about please thanks hi hello one book books volume vol edition manga series'));
+const GENERIC = new Set(contentTokens('tell know want looking need like get about please thanks hi hello one book books volume vol edition manga series curious interested wondering info information details'));
 
 export class StoreAnswers {
   private readonly places = new EntityExtractor();
