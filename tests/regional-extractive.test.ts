@@ -183,6 +183,13 @@ describe('offline generator: declines, handoffs and follow-ups', () => {
     expect(cheaper.text).toMatch(/\(Paperback\) is \$\d+\.\d\d/);
   });
 
+  it('picks the edition a follow-up names over title words the earlier turn left in the question', async () => {
+    const omnibus = await ask('how much is the sandman vol 1 preludes nocturnes as an omnibus?', { intent: 'price_availability', intentConfidence: 0.9 });
+    expect(omnibus.text).toMatch(/^The Sandman Omnibus, Vol\. 1 is/);
+    const plain = await ask('how much is the sandman vol 1 preludes nocturnes?', { intent: 'price_availability', intentConfidence: 0.9 });
+    expect(plain.text).toMatch(/^The Sandman, Vol\. 1: Preludes & Nocturnes is/);
+  });
+
   it('answers "I\'m curious about <title>" from the title, not as out of scope', async () => {
     const { text, unsupported } = await ask("I'm interested in Tokyo Ghoul, Vol. 1", { intent: 'product_question', intentConfidence: 0.6 });
     expect(text).toContain('Tokyo Ghoul, Vol. 1');
