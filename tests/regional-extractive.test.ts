@@ -188,6 +188,9 @@ describe('offline generator: declines, handoffs and follow-ups', () => {
     expect(omnibus.text).toMatch(/^The Sandman Omnibus, Vol\. 1 is/);
     const plain = await ask('how much is the sandman vol 1 preludes nocturnes?', { intent: 'price_availability', intentConfidence: 0.9 });
     expect(plain.text).toMatch(/^The Sandman, Vol\. 1: Preludes & Nocturnes is/);
+    // an edition word the series has no title for (its omnibus is called VIZBIG) changes nothing
+    const vizbig = await ask('is vagabond omnibus volume 2 available?', { intent: 'price_availability', intentConfidence: 0.9 });
+    expect(vizbig.text).toMatch(/^Vagabond \(VIZBIG Edition\), Vol\. 2 is/);
   });
 
   it('answers "I\'m curious about <title>" from the title, not as out of scope', async () => {

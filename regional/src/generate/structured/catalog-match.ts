@@ -31,6 +31,8 @@ export class CatalogIndex {
   private readonly items: IndexedItem[];
   private readonly weight = new Map<string, number>();
   private readonly allWords = new Set<string>();
+  /** The edition words of all titles sharing an anchor word (a series' editions). */
+  private readonly editionsOf = new Map<string, Set<string>>();
 
   constructor(
     catalog: CatalogItem[],
@@ -41,6 +43,11 @@ export class CatalogIndex {
       const anchor = words.find((w) => w.length >= 3 && !editionWords.has(w)) ?? words[0] ?? '';
       return { item, words, anchor, editions: new Set(words.filter((w) => editionWords.has(w))) };
     });
+    for (const it of this.items) {
+      const set = this.editionsOf.get(it.anchor) ?? new Set<string>();
+      for (const w of it.editions) set.add(w);
+      this.editionsOf.set(it.anchor, set);
+    }
     const df = new Map<string, number>();
     for (const it of this.items) for (const w of it.words) df.set(w, (df.get(w) ?? 0) + 1);
     for (const [w, n] of df) {
@@ -83,7 +90,9 @@ export class CatalogIndex {
       const v = it.item.volume;
       // An edition the question names ("the omnibus", "in Japanese") outweighs other title words
       // it repeats from an earlier turn ("one piece vol 1 romance dawn omnibus"), for a title of the asked volume.
-      if (volume === null || v === volume || v === null) for (const w of namedEditions) score += it.editions.has(w) ? EDITION_NAMED : -EDITION_NAMED;
+      // Only editions this series has count ("omnibus" said of Vagabond, whose omnibus is the VIZBIG Edition, decides nothing).
+      const seriesEditions = this.editionsOf.get(it.anchor)!;
+      if (volume === null || v === volume || v === null) for (const w of namedEditions) if (seriesEditions.has(w)) score += it.editions.has(w) ? EDITION_NAMED : -EDITION_NAMED;
       if (volume !== null) score += v === volume ? 3 : v === null ? -1 : -4;
       else score += v === 1 || v === null ? 0.5 : -0.1 * Math.log2(v + 1);
       out.push({ item: it.item, score });
