@@ -193,6 +193,12 @@ describe('offline generator: declines, handoffs and follow-ups', () => {
     expect(vizbig.text).toMatch(/^Vagabond \(VIZBIG Edition\), Vol\. 2 is/);
   });
 
+  it('never declines a message naming an order id as out of scope, however unsure the classifier', async () => {
+    const { text } = await ask('what is the status for KB-27182', { intent: 'order_status', intentConfidence: 0.4 });
+    expect(text).not.toContain("outside what I can help with");
+    expect(text).toMatch(/tracking|Order Lookup|Account/);
+  });
+
   it('answers "I\'m curious about <title>" from the title, not as out of scope', async () => {
     const { text, unsupported } = await ask("I'm interested in Tokyo Ghoul, Vol. 1", { intent: 'product_question', intentConfidence: 0.6 });
     expect(text).toContain('Tokyo Ghoul, Vol. 1');
