@@ -38,6 +38,8 @@ describe('key frames: paraphrases share a frame', () => {
     ['purchase_help', 'Can I buy as a guest?', 'do I have to create an account to order'],
     ['product_question', 'what format is the Berserk deluxe edition?', 'Is the Berserk Deluxe Edition a hardcover?'],
     ['product_question', 'Is Frieren ok for a 10 year old?', 'is frieren appropriate for a 10 yo'],
+    ['product_question', 'who made Frieren?', 'who wrote frieren'],
+    ['product_question', 'Blue Period, made by whom?', 'who is the author of Blue Period'],
     ['product_question', "what's Monster about", 'give me the premise of Monster'],
     ['product_question', 'who wrote Vinland Saga', 'Vinland Saga author?'],
     ['product_question', 'is Naruto hardcover or paperback', 'what binding is Naruto'],
@@ -67,6 +69,9 @@ describe('key frames: hard negatives never share a frame', () => {
     ['product_question', 'Is the Berserk Deluxe Edition a hardcover?', 'Is the Berserk Deluxe Edition a paperback?'],
     ['product_question', 'what is One Piece volume 1 about', 'what is One Piece volume 2 about'],
     ['product_question', 'who wrote Frieren', 'what is Frieren about'],
+    // who made a title is its own question, not the open one ("is it any good?")
+    ['product_question', 'who made Frieren?', 'is Frieren any good?'],
+    ['product_question', 'Blue Period, made by whom?', 'tell me more on Blue Period'],
     ['product_question', 'is Chainsaw Man in English', 'is Chainsaw Man in Japanese'],
     ['product_question', 'is Dandadan ok for a 12 year old', 'is Dandadan ok for a 16 year old'],
     ['product_question', 'how many pages is Nana', 'how many volumes does Nana have'],

@@ -169,6 +169,35 @@ describe('follow-up resolution', () => {
   });
 
   it.each([
+    // "order"/"buy" here are verbs, not a thing the pronoun could point at
+    ['Is Nana vol 2 available?', 'could I order it by friday or has it sold out?', { product: 'nana', volume: '2' }],
+    // a single edition or format asked for with "is there"/"do you have", or "of it"
+    ['How much is Dune?', 'is there a kindle version?', { product: 'dune', format: 'ebook' }],
+    ['How much is Dune?', 'do you have a hardback?', { product: 'dune', format: 'hardcover' }],
+    ['How much is Dune?', 'is there a hardcover of it?', { product: 'dune', format: 'hardcover' }],
+    // "back to" a thing said earlier, past a turn about something else
+    ['Is Nana vol 2 available?', 'going back to the manga, how much is it?', { product: 'nana', volume: '2' }],
+    // "ok/fine for" someone is said of the thing
+    ['How much is Dune?', 'is it fine for a ten year old?', { product: 'dune' }],
+  ])('resolves the follow-up after %s: %s', (first, msg, expected) => {
+    const [, r] = converse(first, msg);
+    expect(r.kind).toBe('resolved');
+    expect(ents(r)).toMatchObject(expected);
+  });
+
+  it.each(['what is the shipping time?', "what's the estimated delivery date?"])('takes a question fragment for a follow-up: %s', (msg) => {
+    expect(leansOnContext(msg, ex)).toBe(true);
+  });
+
+  it.each([
+    'my order from last week, is it late?',
+    'I bought a book here and it arrived damaged',
+    'is it ok for me to pay later?',
+  ])('keeps a pronoun with the thing its own message names: %s', (msg) => {
+    expect(leansOnContext(msg, ex)).toBe(false);
+  });
+
+  it.each([
     "what's your return policy?",
     'thanks!',
     'do you ship to Japan?',

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChatReply } from '../shared/api/chat.ts';
 import { STORE_DIR } from '../regional/src/domain/store-files.ts';
 import { DialogueKindTag, loadDialogues, type Dialogue, type DialogueTurn } from '../scripts/eval/dialogue-set.ts';
-import { CacheLedger, entitiesMatch, scoreTurn, statesFact, summarize } from '../scripts/eval/dialogue-score.ts';
+import { CacheLedger, entitiesMatch, sameEntities, scoreTurn, statesFact, summarize } from '../scripts/eval/dialogue-score.ts';
 
 const dialogues = loadDialogues(STORE_DIR);
 const LAT = { client: 5, server: 2 };
@@ -131,6 +131,19 @@ describe('scoring', () => {
     const both = reply(age, { text: `${ageAnswer.text}. ${author.expect.mustContain.map((f) => f.split('|')[0]).join('. ')}` });
     scoreTurn(d.id, 2, age, both, ledger, LAT);
     expect(scoreTurn('s3', 1, author, reply(author, { path: 'cache', text: both.text }), ledger, LAT).checks.wrongCacheHit).toBe(false);
+  });
+
+  it('takes a hit from a turn with the same answer key as right, though one names the volume and the other not', () => {
+    const turns = dialogues.flatMap((d) => d.turns.map((t, i) => ({ id: d.id, i, t })));
+    const pair = turns.flatMap((a) => turns.filter((b) => b.t.expect.answerKey === a.t.expect.answerKey && !sameEntities(a.t.expect.entities, b.t.expect.entities)).map((b) => [a, b] as const))[0];
+    expect(pair).toBeDefined();
+    const [a, b] = pair;
+    const ledger = new CacheLedger();
+    const first = reply(a.t);
+    scoreTurn(a.id, a.i, a.t, first, ledger, LAT);
+    const hit = scoreTurn(b.id, b.i, b.t, reply(b.t, { path: 'cache', text: first.text }), ledger, LAT);
+    expect(hit.checks.wrongCacheHit).toBe(false);
+    expect(hit.cacheOrigin).toBe(`${a.id}:${a.t.expect.answerKey}`);
   });
 
   it('matches facts and entities the way answers word them', () => {

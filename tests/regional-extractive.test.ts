@@ -163,6 +163,48 @@ describe('offline generator: declines, handoffs and follow-ups', () => {
     expect(text).toMatch(/Vol\. 3 is \$49\.99 and currently out of stock/);
   });
 
+  it('answers a message the edge found standalone on its own, not from the earlier turns', async () => {
+    // After a title, a new question: read with the history it would borrow the title.
+    const history = ['is chainsaw man volume 3 in stock'];
+    const q = 'What payment methods do you accept?';
+    const fresh = await ask(q, { history, intent: 'purchase_help', intentConfidence: 0.9, resolved: { text: q, carried: [], confidence: 1 } });
+    const alone = await ask(q, { intent: 'purchase_help', intentConfidence: 0.9 });
+    expect(fresh.text).toBe(alone.text);
+    expect(fresh.text).not.toContain('Chainsaw Man');
+    // A follow-up the edge could not resolve still leans on the history.
+    const unsure = await ask('who wrote it?', { history: ['is chainsaw man volume 3 in stock'], resolved: { text: 'who wrote it?', carried: [], confidence: 0 } });
+    expect(unsure.text).toContain('Tatsuki Fujimoto');
+  });
+
+  it('gives the price and availability of a version asked for by its format or language', async () => {
+    const ebook = await ask('is there a dune ebook?', { intent: 'price_availability', intentConfidence: 0.8 });
+    expect(ebook.text).toMatch(/Dune \(Ebook\) is \$\d+\.\d\d as an ebook/);
+    const cheaper = await ask('is project hail mary in paperback cheaper?', { intent: 'price_availability', intentConfidence: 0.8 });
+    expect(cheaper.text).toMatch(/\(Paperback\) is \$\d+\.\d\d/);
+  });
+
+  it('picks the edition a follow-up names over title words the earlier turn left in the question', async () => {
+    const omnibus = await ask('how much is the sandman vol 1 preludes nocturnes as an omnibus?', { intent: 'price_availability', intentConfidence: 0.9 });
+    expect(omnibus.text).toMatch(/^The Sandman Omnibus, Vol\. 1 is/);
+    const plain = await ask('how much is the sandman vol 1 preludes nocturnes?', { intent: 'price_availability', intentConfidence: 0.9 });
+    expect(plain.text).toMatch(/^The Sandman, Vol\. 1: Preludes & Nocturnes is/);
+    // an edition word the series has no title for (its omnibus is called VIZBIG) changes nothing
+    const vizbig = await ask('is vagabond omnibus volume 2 available?', { intent: 'price_availability', intentConfidence: 0.9 });
+    expect(vizbig.text).toMatch(/^Vagabond \(VIZBIG Edition\), Vol\. 2 is/);
+  });
+
+  it('never declines a message naming an order id as out of scope, however unsure the classifier', async () => {
+    const { text } = await ask('what is the status for KB-27182', { intent: 'order_status', intentConfidence: 0.4 });
+    expect(text).not.toContain("outside what I can help with");
+    expect(text).toMatch(/tracking|Order Lookup|Account/);
+  });
+
+  it('answers "I\'m curious about <title>" from the title, not as out of scope', async () => {
+    const { text, unsupported } = await ask("I'm interested in Tokyo Ghoul, Vol. 1", { intent: 'product_question', intentConfidence: 0.6 });
+    expect(text).toContain('Tokyo Ghoul, Vol. 1');
+    expect(unsupported).toBe(false);
+  });
+
   it('never repeats a sentence and leaves no markdown', async () => {
     for (const q of ['What payment methods do you accept?', 'How do I start a return?', 'Where is my order KB-48213?', 'What are your support hours?', 'Is there a weight surcharge on international orders?']) {
       const { text } = await ask(q, { intent: 'purchase_help', intentConfidence: 0.7 });

@@ -109,11 +109,13 @@ export function scoreTurn(
   let wrongCacheHit = false;
   let cacheOrigin: string | null | undefined;
   if (reply.route.path === 'cache') {
-    // Right when the text was produced for this question, or for another question about the same
-    // entities and it states this one's facts ("how much is it?" served the "do you ship to Alaska?"
-    // answer that gives the price); wrong otherwise ("who wrote it?" served the age rating).
+    // Right when the text was produced for a question with this turn's answer key (the set's word
+    // for "may share a cached answer": "what's it rated?" and "what age is it for?" about the
+    // same series, one naming its volume), or for another question about the same entities and it
+    // states this one's facts ("how much is it?" served the "do you ship to Alaska?" answer that
+    // gives the price); wrong otherwise ("who wrote it?" served the age rating).
     const os = ledger.origins(reply.text);
-    const same = os.find((o) => sameEntities(o.entities, e.entities) && (o.answerKey === e.answerKey || missing.length === 0));
+    const same = os.find((o) => o.answerKey === e.answerKey || (sameEntities(o.entities, e.entities) && missing.length === 0));
     cacheOrigin = os.length ? `${(same ?? os[0]).dialogueId}:${(same ?? os[0]).answerKey}` : null;
     wrongCacheHit = os.length > 0 && !same;
     if (wrongCacheHit) failures.push(`wrong cache hit: the answer to ${os.map((o) => `${o.answerKey} (from ${o.dialogueId})`).join(', ')}`);

@@ -28,6 +28,14 @@ export const ANTECEDENT_NOUNS = new Set([
   'order', 'orders', 'account', 'payment', 'package', 'parcel', 'book', 'books', 'copy', 'code', 'card', 'set', 'website', 'site', 'page', 'pages',
   'box', 'refund', 'item', 'items', 'manga', 'novel', 'poster', 'label', 'number', 'email', 'app', 'cart', 'checkout', 'link', 'window', 'binding', 'volume',
 ]);
+/** Determiners that make an antecedent noun a thing of this message ("my order … is it late", "a book … is it"); "order" after "I"/"can" is a verb. */
+export const ANTECEDENT_DETERMINERS = new Set(['my', 'our', 'your', 'ur', 'yr', 'his', 'her', 'their', 'a', 'an', 'this', 'that', 'the', 'one', 'another', 'each', 'every', 'some', 'any']);
+/** Words before "the <noun>" that make it a return to something said earlier ("back to the book"). */
+export const RETURN_CUES: string[][] = ['back to', 'going back to', 'about the', 'regarding the'].map((s) => s.split(' '));
+/** "is there" / "do you have" + a single edition, format or language with no series: asked of the product in talk ("is there an ebook?"). */
+export const EXISTENTIAL_ASKS: string[][] = ['is there', 'is there also', 'do you have', 'do they have', 'does it come in', 'does it have'].map((s) => s.split(' '));
+export const INDEFINITE = new Set(['a', 'an']);
+
 /** Words that may stand between an elliptical follow-up's entities ("the Japanese one", "in hardcover?"). */
 export const ELLIPSIS_FILLERS = new Set(['the', 'a', 'an', 'please', 'pls', 'ok', 'okay', 'then', 'too', 'also', 'one', 'ones', 'in', 'for', 'to', 'of', 'about', 'same', 'instead', 'version', 'edition', 'copy', 'any', 'so', 'hmm', 'um', 'oh', 'well']);
 
@@ -54,7 +62,7 @@ export const FRAGMENT_CUES: string[][] = [
 /** The only words a fragment may have: fillers, the cues, auxiliaries and pronouns. */
 export const FRAGMENT_WORDS = new Set([
   ...FILLERS, ...FRAGMENT_CUES.flat(),
-  'do', 'does', 'did', 'will', 'would', 'can', 'could', 'be', 'was', 'take', 'takes', 'get', 'it', 'they', 'them', 'i', 'we', 'you', 'much', 'many', 'long', 'soon', 'usually', 'roughly', 'about', 'approximately', 'now', 'still', 'yet',
+  'do', 'does', 'did', 'will', 'would', 'can', 'could', 'be', 'was', 'take', 'takes', 'get', 's', 'time', 'times', 'date', 'estimate', 'estimated', 'expected', 'fee', 'fees', 'it', 'they', 'them', 'i', 'we', 'you', 'much', 'many', 'long', 'soon', 'usually', 'roughly', 'about', 'approximately', 'now', 'still', 'yet',
 ]);
 
 /** Question starters: an opener followed by one of these brings its own predicate ("and do you ship to Japan?"). */

@@ -7,8 +7,8 @@
  */
 import { PRODUCT_SLOTS, type MessageAnalysis } from './dialogue-entities.ts';
 import {
-  ANTECEDENT_NOUNS, DEMONSTRATIVE_BEFORE, DEMONSTRATIVE_NOUNS, DUMMY_IT_NEXT, ELLIPSIS_FILLERS, FILLERS, FRAGMENT_CUES, FRAGMENT_WORDS, INTERJECTIONS, ONE_DETERMINERS, OPENERS, PLACE_PRONOUN, PRODUCT_PRONOUNS,
-  QUESTION_STARTS, THERE_EXISTENTIAL_AFTER, THERE_EXISTENTIAL_BEFORE,
+  ANTECEDENT_DETERMINERS, ANTECEDENT_NOUNS, DEMONSTRATIVE_BEFORE, DEMONSTRATIVE_NOUNS, DUMMY_IT_NEXT, ELLIPSIS_FILLERS, FILLERS, FRAGMENT_CUES, FRAGMENT_WORDS, INTERJECTIONS, ONE_DETERMINERS, OPENERS, PLACE_PRONOUN, PRODUCT_PRONOUNS,
+  EXISTENTIAL_ASKS, INDEFINITE, QUESTION_STARTS, RETURN_CUES, THERE_EXISTENTIAL_AFTER, THERE_EXISTENTIAL_BEFORE,
 } from './english-cues.ts';
 
 export interface Cues {
@@ -36,16 +36,28 @@ export function readCues(a: MessageAnalysis): Cues {
 
   const productAt = new Set<number>();
   const placeAt = new Set<number>();
-  // A pronoun after a thing named in the same message points at that thing, not back.
+  // A pronoun after a thing named in the same message points at that thing, not back. A thing is
+  // a named entity (not a place, number or date; an edition, format or language only when the
+  // pronoun is not its "of": "a Japanese edition of it" asks about the earlier thing) or a noun
+  // with a determiner ("my order", "a book"; "can I order it" has a verb). "back to the book"
+  // returns to an earlier thing.
+  const returnAt = (j: number) => RETURN_CUES.some((c) => c.every((x, k) => w[j - c.length + k] === x));
+  const antecedentAt = (j: number) =>
+    ANTECEDENT_NOUNS.has(w[j]) &&
+    [1, 2].some((d) => ANTECEDENT_DETERMINERS.has(w[j - d] ?? '') && !returnAt(j - d));
   const boundBefore = (i: number) =>
-    a.spans.some((s) => s.end <= i && s.kind !== 'place' && s.kind !== 'number' && s.kind !== 'date') || w.slice(0, i).some((x) => ANTECEDENT_NOUNS.has(x));
+    a.spans.some((s) => s.end <= i && !['place', 'number', 'date'].includes(s.kind) && !(PRODUCT_SLOTS.includes(s.kind) && w[i - 1] === 'of')) ||
+    w.slice(0, i).some((_, j) => antecedentAt(j));
   for (let i = 0; i < w.length; i++) {
     if (covered[i]) continue;
     const x = w[i];
     if (x !== PLACE_PRONOUN && x !== 'one' && x !== 'ones' && boundBefore(i)) continue;
     if (x === 'it' || x === 'its') {
       const next = w[i + 1] === 's' || w[i + 1] === 'is' ? w[i + 2] : w[i + 1];
-      if (!DUMMY_IT_NEXT.has(next ?? '')) productAt.add(i);
+      // "is it ok to…" is a dummy subject; "is it ok for a 12 year old?" asks about the thing.
+      const at = w.indexOf(next ?? '', i + 1);
+      const dummy = DUMMY_IT_NEXT.has(next ?? '') && !(w[at + 1] === 'for' && !w.slice(at + 2).includes('to'));
+      if (!dummy) productAt.add(i);
     } else if (x === 'that' || x === 'this') {
       if (i === w.length - 1 || DEMONSTRATIVE_NOUNS.has(w[i + 1]) || DEMONSTRATIVE_BEFORE.has(w[i - 1])) productAt.add(i);
     } else if (PRODUCT_PRONOUNS.has(x)) {
@@ -68,7 +80,13 @@ export function readCues(a: MessageAnalysis): Cues {
   // A volume always belongs to a series; an edition, format or language only in an elliptical
   // message ("in Japanese?", "the hardcover one") — "do you sell ebooks?" is a question of its own.
   const slotOnly = !anchored && a.spans.some((s) => PRODUCT_SLOTS.includes(s.kind));
-  const dependentSlot = !anchored && (kinds.has('volume') || (slotOnly && (entitiesOnly || openerLength > 0)));
+  // "is there an ebook?" / "do you have a box set?": one edition or format of the thing in talk
+  // ("do you sell ebooks?", plural, stays a question of its own).
+  const ask = EXISTENTIAL_ASKS.find((c) => c.every((x, k) => w[lead + k] === x));
+  const askedAt = ask ? lead + ask.length : -1;
+  const existentialSlot =
+    askedAt >= 0 && INDEFINITE.has(w[askedAt]) && a.spans.some((s) => PRODUCT_SLOTS.includes(s.kind) && s.start > askedAt && s.start <= askedAt + 2);
+  const dependentSlot = !anchored && (kinds.has('volume') || (slotOnly && (entitiesOnly || openerLength > 0 || existentialSlot)));
   // A fragment is all question words: "how much is shipping?", "when?"; "how is shipping
   // calculated?" or "which carrier do you use?" bring a topic of their own.
   const fragment =

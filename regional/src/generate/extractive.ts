@@ -47,7 +47,13 @@ export class ExtractiveGenerator implements LlmBackend {
     const users = req.messages.filter((m) => m.role === 'user').map((m) => m.content);
     const question = req.resolved?.text ?? users.at(-1) ?? '';
     const passages = req.context ?? [];
-    if (this.answers) return this.answers.answer({ question, history: users.slice(0, -1), intent: req.intent, confidence: req.intentConfidence, passages });
+    // The edge's resolution says what the message leans on: one it found standalone (nothing
+    // carried, fully sure) is answered alone — a new topic must not borrow the last turn's title
+    // or place. A follow-up it could not resolve, or a request without a resolution (a caller
+    // other than the edge), falls back on the earlier user turns.
+    const standalone = !!req.resolved && !req.resolved.carried?.length && (req.resolved.confidence ?? 1) >= 1;
+    const history = standalone ? [] : users.slice(0, -1);
+    if (this.answers) return this.answers.answer({ question, history, intent: req.intent, confidence: req.intentConfidence, passages });
     const q = this.plain.pick(question, passages);
     return q && q.coverage > 0 ? { kind: 'quote', sentences: q.sentences, sources: [q.passage.title ?? q.passage.id] } : { kind: 'not-found', sentences: [NOT_FOUND], sources: [] };
   }

@@ -27,7 +27,7 @@ export interface LlmRequest {
    * still ends with the words the user typed. Chat models read the history; the offline generator
    * answers this.
    */
-  resolved?: { text: string; entities?: { kind: string; value: string }[] };
+  resolved?: { text: string; carried?: string[]; entities?: { kind: string; value: string }[]; confidence?: number };
   /** Scheduling class for `PriorityQueueBackend` (purchase flow high, chitchat low); default normal. */
   priority?: LlmPriority;
   /** The message's intent and its confidence, as classified (the offline generator answers by them). */

@@ -28,7 +28,10 @@ function availability(item: CatalogItem): string {
 }
 
 export function catalogAnswer(item: CatalogItem, question: string, fields: CatalogField[]): string[] {
-  const want = new Set<CatalogField>(fields.length ? fields : ['price', 'stock']);
+  // Asking only for a format or language ("is there an ebook?", "the Japanese edition?") asks
+  // whether that version is to be had: its price and availability come with it.
+  const variantOnly = fields.length > 0 && fields.every((f) => f === 'format' || f === 'language');
+  const want = new Set<CatalogField>(fields.length ? (variantOnly ? [...fields, 'price', 'stock'] : fields) : ['price', 'stock']);
   const t = item.title;
   const out: string[] = [];
   let named = false;

@@ -1,7 +1,8 @@
 /**
  * Finds the catalog title a question is about: every title scores by the words of it the
  * question holds (rarer words weigh more), loses for edition words the question does not ask
- * for (so "One Piece volume 1" is the plain volume, not the Japanese edition), and wins or loses
+ * for (so "One Piece volume 1" is the plain volume, not the Japanese edition), wins for those it
+ * names (over title words an earlier turn left in the question), and wins or loses
  * by its volume number ("vol 3", "book 5", "the first", "berserk deluxe 2"). A title must share
  * its first distinctive word with the question. Ties go to the first volume. Pure, data-driven:
  * the titles and edition words come from the store's files.
@@ -22,12 +23,16 @@ export interface CatalogMatch {
 }
 
 const ORDINALS: Record<string, number> = { first: 1, second: 2, third: 3, fourth: 4, fifth: 5, '1st': 1, '2nd': 2, '3rd': 3, '4th': 4, '5th': 5 };
+/** What naming one of a title's edition words adds on top of the word's own weight. */
+const EDITION_NAMED = 5;
 const SKIP = new Set(['the', 'a', 'an', 'of', 'and', 'vol', 'volume', 'book', 'part', 'no', 'in', 'to', 'by', 'for', 'with', 'on', 'at', 'who', 'i', 'my']);
 
 export class CatalogIndex {
   private readonly items: IndexedItem[];
   private readonly weight = new Map<string, number>();
   private readonly allWords = new Set<string>();
+  /** The edition words of all titles sharing an anchor word (a series' editions). */
+  private readonly editionsOf = new Map<string, Set<string>>();
 
   constructor(
     catalog: CatalogItem[],
@@ -38,6 +43,11 @@ export class CatalogIndex {
       const anchor = words.find((w) => w.length >= 3 && !editionWords.has(w)) ?? words[0] ?? '';
       return { item, words, anchor, editions: new Set(words.filter((w) => editionWords.has(w))) };
     });
+    for (const it of this.items) {
+      const set = this.editionsOf.get(it.anchor) ?? new Set<string>();
+      for (const w of it.editions) set.add(w);
+      this.editionsOf.set(it.anchor, set);
+    }
     const df = new Map<string, number>();
     for (const it of this.items) for (const w of it.words) df.set(w, (df.get(w) ?? 0) + 1);
     for (const [w, n] of df) {
@@ -67,6 +77,7 @@ export class CatalogIndex {
   /** Titles the question names, best first (at most `k`); `volume` overrides the one the question asks for. */
   match(question: string, k = 3, volume: number | null = this.volumeOf(question)): CatalogMatch[] {
     const q = new Set(tokens(question));
+    const namedEditions = [...q].filter((w) => this.editionWords.has(w));
     const out: CatalogMatch[] = [];
     for (const it of this.items) {
       if (!q.has(it.anchor)) continue;
@@ -77,6 +88,11 @@ export class CatalogIndex {
         else score -= it.editions.has(w) ? 1.5 : 0.15 * wt;
       }
       const v = it.item.volume;
+      // An edition the question names ("the omnibus", "in Japanese") outweighs other title words
+      // it repeats from an earlier turn ("one piece vol 1 romance dawn omnibus"), for a title of the asked volume.
+      // Only editions this series has count ("omnibus" said of Vagabond, whose omnibus is the VIZBIG Edition, decides nothing).
+      const seriesEditions = this.editionsOf.get(it.anchor)!;
+      if (volume === null || v === volume || v === null) for (const w of namedEditions) if (seriesEditions.has(w)) score += it.editions.has(w) ? EDITION_NAMED : -EDITION_NAMED;
       if (volume !== null) score += v === volume ? 3 : v === null ? -1 : -4;
       else score += v === 1 || v === null ? 0.5 : -0.1 * Math.log2(v + 1);
       out.push({ item: it.item, score });

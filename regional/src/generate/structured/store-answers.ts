@@ -49,7 +49,7 @@ const SURE = 0.8;
 /** A message the data cannot answer and the classifier placed below this is treated as out of scope. */
 const PLACED = 0.75;
 /** Words any question about a title may hold. */
-const GENERIC = new Set(contentTokens('tell know want looking need like get about please thanks hi hello one book books volume vol edition manga series'));
+const GENERIC = new Set(contentTokens('tell know want looking need like get about please thanks hi hello one book books volume vol edition manga series curious interested wondering info information details'));
 
 export class StoreAnswers {
   private readonly places = new EntityExtractor();
@@ -121,8 +121,10 @@ export class StoreAnswers {
     const looked = this.picker.pick(expanded, data.lookupPassages, prior, false);
     if (looked && looked.coverage >= Math.max(need, LOOKUP_COVERAGE)) return this.quoteOf(looked.sentences, looked.passage, inPassages);
     if (unsureOos) return this.decline();
-    // The intent's own default answer (order help: where tracking is, the guest lookup).
-    const defaults = input.intent && (input.confidence ?? 0) >= SURE ? data.config.intentDefaults[input.intent] : undefined;
+    // The intent's own default answer (order help: where tracking is, the guest lookup); a message
+    // naming one of the store's order ids is the store's business however unsure the classifier was.
+    const namesOrder = this.places.extract(question).some((e) => e.kind === 'order');
+    const defaults = input.intent && ((input.confidence ?? 0) >= SURE || namesOrder) ? data.config.intentDefaults[input.intent] : undefined;
     if (defaults) {
       const entries = defaults.map((id) => data.faq.find((f) => f.id === id)!);
       return { kind: 'quote', sentences: entries.map((f) => f.answer), sources: entries.map((f) => f.question), lookedUp: entries.filter((f) => !inPassages.has(f.id)).map((f) => ({ id: f.id, title: f.question, text: f.answer })) };
@@ -131,7 +133,7 @@ export class StoreAnswers {
     const words = contentTokens(question);
     const foreign = words.filter((w) => !data.vocabulary.has(w)).length;
     // So is one the classifier could not place with confidence.
-    return (words.length && foreign * 2 > words.length) || (input.confidence ?? 1) < PLACED ? this.decline() : this.notFound();
+    return !namesOrder && ((words.length && foreign * 2 > words.length) || (input.confidence ?? 1) < PLACED) ? this.decline() : this.notFound();
   }
 
   /** A handoff line, grounded in the FAQ entry that holds the contact details it names. */
