@@ -4,18 +4,11 @@
  * answers 200 meanwhile). Redis down is in regional-rate-limit.test.ts, a corrupt model file in
  * regional-readiness.test.ts.
  */
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../regional/src/config.ts';
 import { startRegional } from '../regional/src/server.ts';
+import { closedPort } from './helpers/closed-port.ts';
 
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('start-up faults', () => {
   it('fails with the reason, within bounded time, when PostgreSQL is unreachable', async () => {

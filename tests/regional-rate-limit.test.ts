@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../regional/src/config.ts';
 import { RedisRateLimiter, rateLimitRedis } from '../regional/src/http/rate-limit.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
+import { closedPort } from './helpers/closed-port.ts';
 
 const REDIS = process.env.SWITCHYARD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `sy-test:${Date.now().toString(36)}:${Math.random().toString(36).slice(2, 8)}`;
@@ -20,14 +21,6 @@ const ADMIN = { authorization: 'Bearer dev-admin-key', 'content-type': 'applicat
 /** Resolves once the limiter's Redis connection is ready. */
 const ready = (l: RedisRateLimiter) => new Promise<void>((r) => (l.redis.status === 'ready' ? r() : l.redis.once('ready', () => r())));
 
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 afterAll(async () => {
   const r = new Redis(REDIS);
