@@ -22,11 +22,14 @@ afterAll(async () => {
   await stack?.close();
 });
 
+// Each message its own session: these tests are about single answers, and one session would
+// meet the edge's per-session limit (30 a minute) on a fast machine.
+let sessions = 0;
 async function chat(message: string, init: { headers?: Record<string, string>; json?: boolean } = {}) {
   const res = await fetch(`${edge.url}/v1/chat`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(init.json ? { accept: 'application/json' } : {}), ...init.headers },
-    body: JSON.stringify({ message, sessionId: 'test-session' }),
+    body: JSON.stringify({ message, sessionId: `test-session-${++sessions}` }),
   });
   expect(res.status).toBe(200);
   if (init.json) return { ...(await res.json()), events: [] as ChatEvent[], headers: res.headers };
