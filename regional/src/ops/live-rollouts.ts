@@ -28,7 +28,7 @@ import { ApiError } from '../../../shared/api/errors.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
 import { storeIntents } from '../domain/store-files.ts';
 import { topIndices, type PipelineResult } from '../generate/pipeline.ts';
-import { BUILTIN_LLM_SETTINGS, type LlmSettings } from '../generate/prompt.ts';
+import { builtinLlmSettings, type LlmSettings } from '../generate/prompt.ts';
 import type { Lane } from '../inference/batcher.ts';
 import type { ModelSlot, Services } from '../services.ts';
 import type { ModelVersionRecord } from '../store/types.ts';
@@ -104,7 +104,8 @@ export class LiveRollouts {
   readonly reranker: ModelRollout<RerankerModel, RerankerLogs> | null;
   readonly llm: ModelRollout<LlmSettings, LlmShadowLog>;
   readonly metrics: RolloutMetrics;
-  private llmMain: Served<LlmSettings> = { version: BUILTIN_LLM_SETTINGS.version, model: BUILTIN_LLM_SETTINGS };
+  private readonly builtin: LlmSettings;
+  private llmMain: Served<LlmSettings>;
   private llmRefused: string | null = null;
   /** Shadow runs in flight per model. */
   private readonly inFlight = new Map<string, number>();
@@ -115,6 +116,8 @@ export class LiveRollouts {
     private readonly s: Services,
     readonly opts: LiveRolloutOptions,
   ) {
+    this.builtin = builtinLlmSettings(s.config.SWITCHYARD_DOMAIN);
+    this.llmMain = { version: this.builtin.version, model: this.builtin };
     this.metrics = createRolloutMetrics(s.metrics.registry, { models: () => this.all().map(gaugesOf) });
     const common = { registry: s.store.registry, metrics: this.metrics, windowMs: opts.windowMs, evalEvery: opts.evalEvery, log: opts.log, shared: opts.shared, onSharedError: opts.onSharedError };
     /** The rollout of the in-process model serving a role: the control is whatever serves it now (hot reloads included). */
@@ -150,7 +153,7 @@ export class LiveRollouts {
     this.llm = new ModelRollout<LlmSettings, LlmShadowLog>(opts.llmConfigModel, 'llm-config', {
       ...common,
       main: () => this.llmMain,
-      load: (rec) => loadRegisteredLlmConfig(rec),
+      load: (rec) => loadRegisteredLlmConfig(rec, this.builtin),
       newLogs: () => new LlmShadowLog(),
     });
   }
@@ -344,12 +347,12 @@ export class LiveRollouts {
   private async refreshLlmMain(): Promise<void> {
     const prod = await this.s.store.registry.getProductionVersion(this.llm.name);
     if (!prod) {
-      this.llmMain = { version: BUILTIN_LLM_SETTINGS.version, model: BUILTIN_LLM_SETTINGS };
+      this.llmMain = { version: this.builtin.version, model: this.builtin };
       return;
     }
     if (prod.version === this.llmMain.version || prod.version === this.llmRefused) return;
     try {
-      this.llmMain = { version: prod.version, model: await loadRegisteredLlmConfig(prod) };
+      this.llmMain = { version: prod.version, model: await loadRegisteredLlmConfig(prod, this.builtin) };
       this.llmRefused = null;
       this.opts.log(`LLM configuration ${prod.name}@${prod.version} now serves`);
     } catch (e) {
