@@ -123,6 +123,7 @@ export class VariantWindows {
     const w = new VariantWindows(o);
     for (const snap of snapshots) {
       for (const [version, buckets] of Object.entries(snap)) {
+        if (!Array.isArray(buckets)) continue;
         const list = w.byVersion.get(version) ?? [];
         list.push(...buckets.filter(isBucket).map((b) => ({ ...b, ms: [...b.ms], confidence: [...b.confidence] })));
         list.sort((a, b) => a.start - b.start);
