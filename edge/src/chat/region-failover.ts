@@ -13,14 +13,13 @@
  */
 import type { ChatEvent, GenerateRequest } from '../../../shared/api/chat.ts';
 import { MAX_CONTINUATION_CHARS } from '../../../shared/api/limits.ts';
-import type { EdgeEnv } from '../env.ts';
 
 /** How long a region that failed before its first event is tried after the others. */
 export const DOWN_MS = 10_000;
 const downUntil = new Map<string, number>();
 
 /** The configured regions: REGIONAL_URLS (comma-separated), else the single REGIONAL_URL. */
-export function regionUrls(env: Pick<EdgeEnv, 'REGIONAL_URL' | 'REGIONAL_URLS'>): string[] {
+export function regionUrls(env: { REGIONAL_URL: string; REGIONAL_URLS?: string }): string[] {
   const list = (env.REGIONAL_URLS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   return list.length ? list : [env.REGIONAL_URL];
 }
