@@ -50,18 +50,17 @@ export async function* generateStage(
   const t = performance.now();
   const send = function* (texts: string[]): Generator<ChatEvent> {
     for (const text of texts) {
+      if (!text) continue;
       out.sent += text;
       yield { event: 'delta', data: { text } };
     }
   };
-  // New text from the generator: the route event before the first, then through the guard.
-  const routed = function* (text: string): Generator<ChatEvent> {
-    if (!out.routed) {
-      if (out.generator === 'extractive') run.fallback('llm_not_configured');
-      out.routed = true;
-      yield opts.routeEvent(out.generator);
-    }
-    yield* send(guard.push(text));
+  // The route event goes out with the generator's first token, even while the seam still holds
+  // its text back (a long repeat must not look like a region that never answers).
+  const route = function* (): Generator<ChatEvent> {
+    if (out.generator === 'extractive') run.fallback('llm_not_configured');
+    out.routed = true;
+    yield opts.routeEvent(out.generator);
   };
   const seam = new SeamFilter(llmReq.prefill ?? '');
   let first = true;
@@ -91,13 +90,12 @@ export async function* generateStage(
           first = false;
           clearTimeout(firstTimer);
           run.stage('llm_first_token', performance.now() - t);
+          yield* route();
         }
-        const text = seam.push(chunk.text);
-        if (text) yield* routed(text);
+        yield* send(guard.push(seam.push(chunk.text)));
       }
     }
-    const rest = seam.end();
-    if (rest) yield* routed(rest);
+    yield* send(guard.push(seam.end()));
     yield* send(guard.end());
   } catch (e) {
     run.fallback(timedOut || e instanceof StageTimeout ? 'llm_timeout' : 'llm_unavailable');
