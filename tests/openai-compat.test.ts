@@ -163,6 +163,13 @@ describe('OpenAI chat completions at the region (partners)', () => {
     const c = await partner.chat.completions.create({ model: 'any', messages: [{ role: 'user', content: 'which manga would you recommend for a beginner?' }] });
     expect(c.model).toMatch(/^region\//);
     expect(c.choices[0].message.content!.length).toBeGreaterThan(10);
+    // The thresholds of the region's own classifier, as the edge reports its own (no cache path here).
+    const sy = (c as unknown as { switchyard: { model_version: string; confidence: number; thresholds: Record<string, number> } }).switchyard;
+    const clf = JSON.parse(readFileSync('models/default/store-intent/config.json', 'utf8')).switchyard;
+    expect(sy.model_version).toMatch(/@/);
+    expect(sy.thresholds).toMatchObject({ intent_route: clf.routeThreshold, intent_oos: clf.oosThreshold });
+    expect(sy.thresholds.intent_route).toBeGreaterThan(sy.thresholds.intent_oos);
+    expect(sy.thresholds.cache_hit).toBeUndefined();
     const usage = await (await fetch(`${regional.url}/v1/usage`, { headers: { authorization: `Bearer ${issued.key}` } })).json();
     expect(usage.requests).toBe(1);
     expect(usage.tokensOut).toBeGreaterThan(0);
