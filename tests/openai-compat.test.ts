@@ -76,6 +76,15 @@ describe('OpenAI chat completions at the edge', () => {
     expect(chunks.slice(0, -1).every((c) => c.usage === null)).toBe(true);
   });
 
+  it('reuses its connection to the region from one streamed answer to the next', async () => {
+    const ask = () => askStreaming(edge.url, [{ role: 'user', content: 'which isekai light novels do you recommend?' }]);
+    await ask();
+    const before = proxy.connections;
+    for (let i = 0; i < 4; i++) expect((await ask()).model).toBe('region/extractive');
+    // Four answers, each a request to the region: a new TCP connection for each would be 4.
+    expect(proxy.connections - before).toBeLessThanOrEqual(1);
+  });
+
   it('classifies the last user message with the earlier turns as history', async () => {
     const c = await edgeClient().chat.completions.create({
       model: 'switchyard',
