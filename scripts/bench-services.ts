@@ -280,8 +280,13 @@ async function firstMs(url: string, body: unknown, headers: Record<string, strin
     if (!at && first.test(buf)) at = performance.now() - t0;
   }
   if (!at || !whole.test(buf)) throw new Error(`no LLM-path answer from ${url}: ${buf.slice(0, 200)}`);
+  // The edge's own work before it called the region: its total less the region leg (edge answers only).
+  const lat = [...buf.matchAll(/"latency_?[mM]s":(\{[^}]*\})/g)].at(-1)?.[1];
+  const l = lat ? (JSON.parse(lat) as Record<string, number>) : null;
+  if (l && l.region_total !== undefined) edgeBeforeUpstream.push(l.total - l.upstream);
   return at;
 }
+const edgeBeforeUpstream: number[] = [];
 /** OpenAI route: the first content chunk of an LLM-path answer. */
 const firstContentMs = (base: string, content: string, headers: Record<string, string>) =>
   firstMs(base + '/v1/chat/completions', { model: 'switchyard', stream: true, messages: [{ role: 'user', content }] }, headers, /"delta":\{"content":"[^"]/, /"model":"region\//);
@@ -324,6 +329,8 @@ out.openai_stream_ttft = {
   healthzRoundTrip: { edge: pct(hop.edge), region: pct(hop.region) },
   /** What a bare request costs more through wrangler dev's local plumbing (client → proxy → workerd) than to the region: no part of a deployed Worker. */
   devServerHopP50Ms: devHop,
+  /** Inside workerd (1 ms clock): from the request's pipeline start to the region call (classification, routing), both edge routes. */
+  edgeWorkBeforeRegionCallMs: pct(edgeBeforeUpstream),
   edgeAddsBeyondDevServerHopP50Ms: +(e.p50 - d.p50 - devHop).toFixed(3),
   loadAverage1m: +loadavg()[0].toFixed(1),
 };
