@@ -89,17 +89,31 @@ describe('intent in context', () => {
     expect(carried).toEqual(['intent:price_availability']);
   });
 
-  it("a follow-up the classifier puts out of scope takes the in-scope turn's intent, still unsure", () => {
+  it("a fragment asked after the previous question takes that turn's intent when the classifier is unsure, still unsure", () => {
     const r = after('Do you ship to Japan?', 'shipping_info', 'what does that cost?');
-    expect(r.kind).toBe('resolved');
-    const { pred, carried } = decide(unsure('oos', 0.3), 'what does that cost?', r);
-    expect(pred).toMatchObject({ intent: 'shipping_info', confident: false, confidence: 0.3 });
-    expect(carried).toEqual(['intent:shipping_info']);
+    expect(r).toMatchObject({ kind: 'resolved', form: 'append-question' });
+    for (const guess of ['oos', 'recommendation', 'return_policy']) {
+      const { pred, carried } = decide(unsure(guess, 0.3), 'what does that cost?', r);
+      expect(pred).toMatchObject({ intent: 'shipping_info', confident: false, confidence: 0.3 });
+      expect(carried).toEqual(['intent:shipping_info']);
+    }
+    // the same guess already: nothing carried
+    expect(decide(unsure('shipping_info', 0.6), 'what does that cost?', r).carried).toEqual([]);
   });
 
-  it('keeps the classifier where context says nothing: another in-scope guess, an out-of-scope context, a weak or missing resolution', () => {
+  it("a pronoun follow-up put out of scope takes the in-scope turn's intent; another in-scope guess stands", () => {
+    const r = after('How much is Berserk Deluxe Edition volume 1?', 'price_availability', 'who drew it?');
+    expect(r).toMatchObject({ kind: 'resolved', form: 'pronoun' });
+    expect(decide(unsure('oos'), 'who drew it?', r).pred).toMatchObject({ intent: 'price_availability', confident: false });
+    expect(decide(unsure('product_question'), 'who drew it?', r).pred.intent).toBe('product_question');
+    // a product written after a fragment ("how much — frieren") is not the earlier question: the guess stands
+    const p = after('I want something like Frieren', 'recommendation', 'how much?');
+    expect(p.form).toBe('append-product');
+    expect(decide(unsure('price_availability'), 'how much?', p).pred.intent).toBe('price_availability');
+  });
+
+  it('keeps the classifier where context says nothing: an out-of-scope context, a weak or missing resolution', () => {
     const r = after('Do you ship to Japan?', 'shipping_info', 'what does that cost?');
-    expect(decide(unsure('price_availability'), 'what does that cost?', r).pred.intent).toBe('price_availability');
     const afterOos = after('who won the match last night?', 'oos', 'and what about the day before?');
     expect(decide(unsure('oos'), 'and what about the day before?', afterOos).pred.intent).toBe('oos');
     const nothing = resolveFollowUp('is it in stock?', [], ex);

@@ -3,9 +3,13 @@
  * resolved text. The classifier's confident answer stands; an unsure one is settled by context:
  *   - an ellipsis resolved with confidence ("and volume 2?") re-asks the previous question, so the
  *     previous turn's intent stands, confidently (the answer may be a template or a cache hit);
- *   - a follow-up resolved with confidence against an in-scope turn is about the store, so an
- *     unsure `oos` ("what does that cost?" after "do you ship to Japan?") takes that turn's intent,
- *     still unsure (it goes to the region, which reads the intent for retrieval and answers);
+ *   - a fragment resolved with confidence by writing the previous question after it ("what does
+ *     that cost — can you send books to Japan?") asks about that question's topic: an unsure
+ *     guess, which the appended words easily sway ("what would that set me back — …" read as
+ *     returns), takes that turn's intent, still unsure (it goes to the region, which reads the
+ *     intent for retrieval and answers);
+ *   - any other follow-up resolved with confidence against an in-scope turn is about the store,
+ *     so an unsure `oos` takes that turn's intent, still unsure;
  *   - a standalone message made only of thanks, acknowledgement or greeting words ("ok thx") is the
  *     domain's courtesy intent, confidently (conversation.json `courtesyIntent`).
  * An intent taken from an earlier turn is named in `carried` ("intent:<name>") for the route event.
@@ -37,7 +41,7 @@ export function intentInContext(pred: IntentPrediction, ctx: IntentContext, carr
     carried.push(`intent:${intent}`);
     return { ...pred, intent, confident: true };
   }
-  if (pred.intent === OOS && intent !== OOS) {
+  if (intent !== OOS && pred.intent !== intent && (r.form === 'append-question' || pred.intent === OOS)) {
     carried.push(`intent:${intent}`);
     return { ...pred, intent };
   }
