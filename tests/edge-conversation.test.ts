@@ -3,7 +3,8 @@
  * front of the real regional service: follow-ups resolved against the session (volume, pronoun,
  * destination), the cache trap (a follow-up's answer never reaches another session's different
  * context), unresolved follow-ups kept out of the cache, concurrent requests on one session,
- * idle expiry, a stateless client's `history`, turns answered on the device, and a second edge
+ * idle expiry, a stateless client's `history`, turns answered on the device, an unsure intent
+ * settled by context ("what would that set me back?" after a shipping question; "ok thx"), and a second edge
  * whose session store is unreachable (single-turn answers marked `session_unavailable`).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -127,6 +128,23 @@ describe('conversations at the edge', () => {
     expect(policy.route.resolved).toMatchObject({ text: "what's your return policy?", carried: [] });
     const thanks = await chat(s, 'thanks!');
     expect(thanks.route.resolved?.carried).toEqual([]);
+  });
+
+  it("settles an unsure intent by context: a fragment asked after a question takes that turn's intent, a bare 'ok thx' is the courtesy template", async () => {
+    const s = newSession();
+    const ship = await chat(s, 'Do you ship to Japan?');
+    expect(ship.route.intent).toBe('shipping_info');
+    // "what would that set me back — do you ship to japan?" alone reads as a recommendation
+    const cost = await chat(s, 'what would that set me back?');
+    expect(cost.route.resolved?.carried).toEqual(expect.arrayContaining(['place:japan', 'intent:shipping_info']));
+    expect(cost.route).toMatchObject({ intent: 'shipping_info', path: 'llm' });
+    expect(cost.text).toMatch(/Japan/);
+    const sent = recorder.bodies.find((b) => b.sessionId === s && b.message === 'what would that set me back?') as { intent: string } | undefined;
+    expect(sent?.intent).toBe('shipping_info');
+    const thanks = await chat(s, 'ok thx');
+    expect(thanks.route).toMatchObject({ intent: 'greeting_chitchat', path: 'template' });
+    expect(thanks.route.resolved?.carried).toEqual([]);
+    expect(thanks.text).toMatch(/welcome/i);
   });
 
   it('never serves one session the answer to another context’s follow-up (the cache trap)', async () => {

@@ -199,6 +199,18 @@ describe('offline generator: declines, handoffs and follow-ups', () => {
     expect(text).toMatch(/tracking|Order Lookup|Account/);
   });
 
+  it("answers a question about a named order from its intent's entries: the order id is not a word to match", async () => {
+    const cancel = await ask('can I still cancel order KB-48213?', { intent: 'order_status', intentConfidence: 0.6 });
+    expect(cancel.text).toMatch(/2 hours/);
+    expect(cancel.text).not.toMatch(/tracking link/);
+    const change = await ask('can I change the address on order KB-48213?', { intent: 'order_status', intentConfidence: 0.6 });
+    expect(change.text).toMatch(/change the shipping address|Received or Processing/);
+    // with the id gone, "where is order" is too little to quote anything but the intent's own help
+    const where = await ask('where is order KB-12345?', { intent: 'order_status', intentConfidence: 0.6 });
+    expect(where.text).toMatch(/tracking link/);
+    expect(where.text).not.toMatch(/sales tax/i);
+  });
+
   it('answers "I\'m curious about <title>" from the title, not as out of scope', async () => {
     const { text, unsupported } = await ask("I'm interested in Tokyo Ghoul, Vol. 1", { intent: 'product_question', intentConfidence: 0.6 });
     expect(text).toContain('Tokyo Ghoul, Vol. 1');

@@ -31,11 +31,14 @@ const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
 
 const price = (i: Item) => `$${i.priceUsd.toFixed(2)}`;
+/** A release date as a shopper may read it: 2026-09-01 or September 1, 2026. */
+const releaseFact = (iso: string) => `${iso}|${new Date(`${iso}T00:00:00Z`).toLocaleDateString('en-US', { month: 'long', day: 'numeric', year: 'numeric', timeZone: 'UTC' })}`;
 const stockFacts = (i: Item): { must: string[]; not: string[] } =>
   i.preorder
-    ? { must: [titleFact(i), 'preorder|pre-order', i.releaseDate!], not: [] }
+    ? { must: [titleFact(i), 'preorder|pre-order', releaseFact(i.releaseDate!)], not: [] }
     : i.stock > 0
-      ? { must: [titleFact(i), 'in stock'], not: [] }
+      ? // An ebook is never "in stock": it is available to download.
+        { must: [titleFact(i), i.format === 'ebook' ? 'in stock|available now|available to download' : 'in stock'], not: [] }
       : { must: [titleFact(i), 'out of stock|sold out'], not: [] };
 const product = (i: Item): ExpectedEntity => ({ kind: 'product', value: seriesName(i.title) });
 const vol = (n: number): ExpectedEntity => ({ kind: 'volume', value: String(n) });

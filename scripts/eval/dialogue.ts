@@ -1,13 +1,13 @@
 /**
- * `npm run -s eval -- dialogue [--json] [--limit N] [--generator extractive|bedrock|openai]`:
+ * `npm run -s eval -- dialogue [--json] [--limit N] [--generator extractive|bedrock|openai] [--turns file.jsonl]`:
  * plays the store's dialogue set (domains/kitsune-books/eval/dialogues.jsonl) against the real
  * regional service (fresh SQLite, in process) behind the real edge Worker in workerd (wrangler
  * dev), one sessionId per dialogue, in file order (so each trap group's sessions meet the same
  * cache in a fixed order), and prints turn pass rate, resolution accuracy, wrong-cache-hit count,
- * path shares and p50/p99; writes reports/dialogue.html. Lives outside models/ because it runs
+ * path shares and p50/p99; writes reports/dialogue.html (and every scored turn as JSONL with --turns). Lives outside models/ because it runs
  * the runtimes (models/cli/eval.ts spawns it).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ import { loadDialogues } from './dialogue-set.ts';
 import { writeDialogueReport } from './dialogue-report.ts';
 import { CacheLedger, scoreTurn, summarize, type TurnScore } from './dialogue-score.ts';
 
-const { values } = parseArgs({ options: { json: { type: 'boolean' }, limit: { type: 'string' }, generator: { type: 'string' }, report: { type: 'string' } } });
+const { values } = parseArgs({ options: { json: { type: 'boolean' }, limit: { type: 'string' }, generator: { type: 'string' }, report: { type: 'string' }, turns: { type: 'string' } } });
 const dialogues = loadDialogues(STORE_DIR).slice(0, values.limit ? Number(values.limit) : undefined);
 const log = (m: string) => {
   if (!values.json) console.error(m);
@@ -60,6 +60,7 @@ try {
   const summary = summarize(scores, (id) => kinds.get(id) ?? []);
   const report = values.report ?? join(import.meta.dirname, '../../reports/dialogue.html');
   writeDialogueReport(report, summary, scores, { generator, edge: 'edge Worker in workerd (wrangler dev)', at: new Date().toISOString() });
+  if (values.turns) writeFileSync(values.turns, scores.map((s) => JSON.stringify(s)).join('\n') + '\n');
   const out = { set: 'kitsune-books/eval/dialogues.jsonl', generator, ...summary, report };
   console.log(values.json ? JSON.stringify(out) : JSON.stringify(out, null, 2));
 } finally {

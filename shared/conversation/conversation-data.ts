@@ -14,6 +14,8 @@ export const ConversationData = z.object({
   about: z.string().optional(),
   slots: z.strictObject({ edition: Phrases.optional(), format: Phrases.optional(), language: Phrases.optional() }),
   placeAliases: Phrases.optional(),
+  /** The intent (a template route) that answers a message made only of thanks, acknowledgement or greeting words. */
+  courtesyIntent: z.string().min(1).optional(),
 });
 
 export function parseConversationData(json: unknown): DialogueSlots {

@@ -32,6 +32,8 @@ export interface MessageAnalysis {
 export interface DialogueSlots {
   slots: Partial<Record<'edition' | 'format' | 'language', Record<string, string[]>>>;
   placeAliases?: Record<string, string[]>;
+  /** The intent that answers thanks, acknowledgements and greetings (shared/conversation/courtesy.ts). */
+  courtesyIntent?: string;
 }
 
 /** Kinds that describe a product and belong to the series they were said of. */
@@ -45,9 +47,12 @@ interface Phrase {
 
 export class DialogueEntities {
   private readonly byFirst = new Map<string, Phrase[]>();
+  /** The domain's intent for thanks, acknowledgements and greetings, if it names one. */
+  readonly courtesyIntent?: string;
 
   /** `store`: the store gazetteer (catalog series as `product`, domain terms as `term`). */
   constructor(store: Gazetteer, dialogue: DialogueSlots) {
+    this.courtesyIntent = dialogue.courtesyIntent;
     const table = new Map<string, Phrase>();
     const add = (kind: DialogueKind, value: string, phrase: string) => {
       const words = tokens(phrase);

@@ -16,6 +16,22 @@ export const OPENERS: string[][] = [
 /** Courtesy words a follow-up may start with before its opener ("thanks, and One Piece?"). */
 export const INTERJECTIONS = new Set(['thanks', 'thank', 'you', 'thx', 'ok', 'okay', 'great', 'cool', 'nice', 'alright', 'perfect', 'hmm', 'oh', 'ah', 'right', 'sure', 'awesome']);
 
+/**
+ * A message made only of these words is social: thanks, an acknowledgement, a greeting or a
+ * goodbye ("ok thx", "great, thank you so much!", "hi there"). It needs at least one of
+ * COURTESY_CORE; the rest may only soften or extend it. A question ("ok, is that all?") is never only social.
+ */
+export const COURTESY_CORE = new Set([
+  'thanks', 'thank', 'thx', 'thnx', 'thanx', 'thks', 'tx', 'ty', 'tysm', 'tyvm', 'cheers', 'ta', 'merci', 'danke', 'gracias', 'arigato',
+  'ok', 'okay', 'k', 'kk', 'okey', 'okie', 'alright', 'allright', 'gotcha', 'noted', 'understood', 'cool', 'great', 'perfect', 'awesome', 'nice', 'lovely', 'brilliant', 'excellent', 'wonderful', 'super', 'fab', 'neat',
+  'hi', 'hello', 'hey', 'heya', 'hiya', 'yo', 'howdy', 'bye', 'goodbye', 'cya', 'later', 'ttyl',
+]);
+export const COURTESY_EXTRA = new Set([
+  ...INTERJECTIONS, 'you', 'u', 'so', 'very', 'much', 'a', 'lot', 'lots', 'bunch', 'tons', 'loads', 'million', 'again', 'all', 'for', 'the', 'your', 'help', 'helping', 'helpful', 'info',
+  'that', 'thats', 's', 'was', 'is', 'it', 'got', 'sounds', 'good', 'fine', 'will', 'do', 'appreciate', 'appreciated', 'really', 'there', 'then', 'see', 'ya', 'now', 'have', 'day',
+  'yes', 'yep', 'yeah', 'worries', 'problem', 'kind', 'of', 'guys', 'everyone', 'folks', 'mate', 'dear', 'morning', 'evening', 'afternoon', 'night',
+]);
+
 /** Words that refer back to a product named earlier. */
 export const PRODUCT_PRONOUNS = new Set(['it', 'its', 'they', 'them', 'those', 'these', 'that', 'this']);
 /** "one" is a pronoun when a determiner or a modifier stands before it ("the Japanese one"). */

@@ -42,6 +42,8 @@ export interface FollowUpResolution {
   confidence: number;
   /** Intent of the turn leant on, for when the classifier is unsure of the resolved text. */
   contextIntent?: string;
+  /** How a follow-up was rewritten: the previous question re-asked (frame), a pronoun or slot filled in, or the earlier question or product written after it (append). */
+  form?: 'frame' | 'pronoun' | 'slot' | 'append-question' | 'append-product';
 }
 
 /** At or above this, a resolution may read and write the semantic cache. */
@@ -96,30 +98,35 @@ export function resolveFollowUp(message: string, turns: readonly ContextTurn[], 
 
   let confidence: number;
   let text: string;
+  let form: NonNullable<FollowUpResolution['form']>;
   if (cues.frame) {
     const built = reframe(a, antecedent.text, own, cues, ex);
     carriedNames.unshift('frame');
-    return finish(built.text, built.leftover || !built.changed ? 0.6 : 0.95, antecedent.intent, distance);
+    return finish(built.text, built.leftover || !built.changed ? 0.6 : 0.95, antecedent.intent, distance, 'frame');
   }
   if (cues.productPronoun && (ctxProduct || antecedent.entities.some((e) => e.kind === 'order'))) {
     text = replacePronouns(a, entities, own, cues);
     confidence = 0.9;
+    form = 'pronoun';
   } else if (cues.placePronoun && antecedent.entities.some((e) => e.kind === 'place')) {
     text = replacePronouns(a, entities, own, cues);
     confidence = 0.9;
+    form = 'pronoun';
   } else if (cues.dependentSlot && ctxProduct) {
     text = insertSeries(a, ctxProduct);
     confidence = 0.9;
+    form = 'slot';
   } else {
     text = `${stripEnd(message)} — ${ctxProduct ? productPhrase(entities) : stripEnd(antecedent.text).split(' — ').at(-1)}`;
     confidence = cues.productPronoun && !ctxProduct ? 0.8 : 0.85;
+    form = ctxProduct ? 'append-product' : 'append-question';
   }
-  return finish(text, confidence, antecedent.intent, distance);
+  return finish(text, confidence, antecedent.intent, distance, form);
 
-  function finish(t: string, c: number, intent: string | undefined, d: number): FollowUpResolution {
+  function finish(t: string, c: number, intent: string | undefined, d: number, how: NonNullable<FollowUpResolution['form']>): FollowUpResolution {
     let conf = c - 0.1 * d;
     if (needsProduct && ctxProducts.size > 1 && !ownProduct) conf = Math.min(conf, 0.4);
-    return { kind: 'resolved', text: question(t, message), carried: carriedNames, entities, confidence: round(conf), ...(intent ? { contextIntent: intent } : {}) };
+    return { kind: 'resolved', text: question(t, message), carried: carriedNames, entities, confidence: round(conf), form: how, ...(intent ? { contextIntent: intent } : {}) };
   }
 }
 

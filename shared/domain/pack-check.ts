@@ -175,6 +175,8 @@ export function checkPack(files: Readonly<Record<string, string>>, sha256?: (tex
       if (templates.domain && templates.domain !== domain.name) add('templates.json', `domain "${templates.domain}" is not "${domain.name}"`, at('templates.json', ['domain']));
     }
     if (conversation && conversation.domain !== domain.name) add('conversation.json', `domain "${conversation.domain}" is not "${domain.name}"`, at('conversation.json', ['domain']));
+    const courtesy = conversation?.courtesyIntent;
+    if (courtesy && intents[courtesy]?.route !== 'template') add('conversation.json', `courtesyIntent: "${courtesy}" is not an intent of domain.json whose route is template`, at('conversation.json', ['courtesyIntent']));
     if (entities) {
       for (const k of ['number', 'order', 'product', 'date', 'place', 'term'] as const) {
         if (entities[k] && !domain.entities.includes(k)) add('entities.json', `${k}: domain.json's entities do not list "${k}"`, at('entities.json', [k]));

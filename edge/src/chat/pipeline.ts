@@ -11,7 +11,8 @@ import { explainLookup, explainPrediction, round } from '../../../shared/routing
 import { tokenContributions } from '../../../shared/models/token-contributions.ts';
 import type { KeyFrame } from '../../../shared/cache/key-frame.ts';
 import type { DialogueEntities } from '../../../shared/conversation/dialogue-entities.ts';
-import { CONFIDENT_RESOLUTION, leansOnContext, resolveFollowUp, type ContextTurn, type FollowUpResolution, type ResolutionKind } from '../../../shared/conversation/follow-up.ts';
+import { leansOnContext, resolveFollowUp, type ContextTurn, type ResolutionKind } from '../../../shared/conversation/follow-up.ts';
+import { intentInContext } from '../../../shared/conversation/intent-in-context.ts';
 import { resolvedCacheKey } from '../../../shared/conversation/resolved-cache-key.ts';
 import { contextFromHistory, contextOf, type SessionTurn } from '../../../shared/conversation/session-turns.ts';
 import type { CacheLookup, SemanticCache } from '../../../shared/cache/semantic-cache.ts';
@@ -107,7 +108,7 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
   if (models) {
     try {
       [pred] = await models.classifier.classify([resolution.text]);
-      pred = withContextIntent(pred, resolution, deps.routes, carried);
+      pred = intentInContext(pred, { message: req.message, resolution, routes: deps.routes, courtesyIntent: deps.dialogue.courtesyIntent }, carried);
       path = routeFor(deps.routes, pred.intent, pred.confident);
       // No word the models know (a script the vocabulary lacks): their guess means nothing, the region answers.
       if (!models.classifier.knowsAWord(req.message)) {
@@ -301,17 +302,6 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
     yield { event: 'delta', data: { text: deps.templates.handoff } };
     yield done();
   }
-}
-
-/**
- * An ellipsis re-asks the previous question ("and volume 2?"): when the classifier is unsure of
- * the resolved text but the resolution is confident, the previous turn's intent stands.
- */
-function withContextIntent(pred: IntentPrediction, r: FollowUpResolution, routes: IntentRoutes, carried: string[]): IntentPrediction {
-  const intent = r.contextIntent;
-  if (pred.confident || r.kind !== 'resolved' || !intent || !routes.intents[intent] || !r.carried.includes('frame') || r.confidence < CONFIDENT_RESOLUTION) return pred;
-  carried.push(`intent:${intent}`);
-  return { ...pred, intent, confident: true };
 }
 
 /** The route event's cache block for a hit: similarity, the threshold it cleared and the frame. */

@@ -55,6 +55,8 @@ export class StoreAnswers {
   private readonly places = new EntityExtractor();
   private readonly picker: SentencePicker;
   private readonly cueWords: Set<string>;
+  /** Intents that own policy sections or FAQ entries. */
+  private readonly answeredIntents: Set<string>;
 
   constructor(readonly data: StoreAnswerData) {
     // Word weights: rarer across the store's texts weighs more.
@@ -65,6 +67,7 @@ export class StoreAnswers {
     const weights = new Map<string, number>();
     // A word the texts never use weighs as a rare one, not the rarest: it is as often a paraphrase as the point.
     this.picker = new SentencePicker((w) => weights.get(w) ?? (weights.set(w, Math.log(1 + n / Math.max(3, 1 + (df.get(w) ?? 0)))), weights.get(w)!));
+    this.answeredIntents = new Set(data.intentOf.values());
     this.cueWords = new Set(contentTokens(Object.values(data.config.fieldCues).flat().join(' ')));
   }
 
@@ -111,19 +114,26 @@ export class StoreAnswers {
     // A quote from the passages (catalog passages only when the question names a title), else
     // from the store's policies and FAQ looked up the same way; an unsure out-of-scope message
     // needs a closer match.
-    const expanded = this.withSynonyms(previous && contentTokens(question).length <= 3 ? `${previous} ${question}` : question);
+    // An order id is the shopper's own record, a word no policy or FAQ holds: it is left out of
+    // the match, or it outweighs the words that say what is asked ("can I still cancel KB-48213?").
+    const asked = this.withoutOrderIds(question);
+    const expanded = this.withSynonyms(previous && contentTokens(asked).length <= 3 ? `${this.withoutOrderIds(previous)} ${asked}` : asked);
     const need = unsureOos ? 0.65 : MIN_COVERAGE;
-    const candidates = input.passages.filter((p) => !data.catalogIds.has(p.id) || titled);
+    // A message naming one of the store's order ids asks about that order: it is answered from its
+    // intent's own entries (order help, returns…), not from any passage that shares a word with it.
+    const namesOrder = this.places.extract(question).some((e) => e.kind === 'order');
+    const scoped = namesOrder && !!input.intent && this.answeredIntents.has(input.intent);
+    const inScope = (p: Passage) => !scoped || data.intentOf.get(p.id) === input.intent;
+    const candidates = input.passages.filter((p) => (!data.catalogIds.has(p.id) || titled) && inScope(p));
     const sure = (input.confidence ?? 0) >= 0.5 ? input.intent : undefined;
     const prior = (p: Passage) => (sure && data.intentOf.get(p.id) === sure ? 0.15 : 0);
     const quoted = this.picker.pick(expanded, candidates, prior);
     if (quoted && quoted.coverage >= need) return { kind: 'quote', sentences: quoted.sentences, sources: [quoted.passage.title ?? quoted.passage.id] };
-    const looked = this.picker.pick(expanded, data.lookupPassages, prior, false);
+    const looked = this.picker.pick(expanded, scoped ? data.lookupPassages.filter(inScope) : data.lookupPassages, prior, false);
     if (looked && looked.coverage >= Math.max(need, LOOKUP_COVERAGE)) return this.quoteOf(looked.sentences, looked.passage, inPassages);
     if (unsureOos) return this.decline();
     // The intent's own default answer (order help: where tracking is, the guest lookup); a message
     // naming one of the store's order ids is the store's business however unsure the classifier was.
-    const namesOrder = this.places.extract(question).some((e) => e.kind === 'order');
     const defaults = input.intent && ((input.confidence ?? 0) >= SURE || namesOrder) ? data.config.intentDefaults[input.intent] : undefined;
     if (defaults) {
       const entries = defaults.map((id) => data.faq.find((f) => f.id === id)!);
@@ -151,6 +161,15 @@ export class StoreAnswers {
   private unexplainedWords(question: string, item: { title: string; author: string; description: string; genre: string[]; format: string; language: string }): string[] {
     const known = new Set(contentTokens([item.title, item.author, item.description, item.genre.join(' '), item.format, item.language].join(' ')));
     return contentTokens(question).filter((w) => !known.has(w) && !this.cueWords.has(w) && !GENERIC.has(w) && !/^\d+$/.test(w));
+  }
+
+  /** The text without the order ids it names (their digits, with any letters and dash before them). */
+  private withoutOrderIds(text: string): string {
+    const digits = this.places
+      .extract(text)
+      .filter((e) => e.kind === 'order')
+      .map((e) => e.value.replace(/\D/g, ''));
+    return digits.reduce((t, d) => t.replace(new RegExp(`\\b(?:[a-z]+-?)?${d}\\b`, 'gi'), ' '), text).replace(/\s+/g, ' ').trim();
   }
 
   private placesIn(text: string): string[] {

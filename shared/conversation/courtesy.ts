@@ -1,0 +1,15 @@
+/**
+ * Social messages — thanks, acknowledgements, greetings, goodbyes ("ok thx", "great, thank you so
+ * much!", "hi there") — recognised from their words alone, so a short or abbreviated one the
+ * classifier is unsure of is still answered from the domain's courtesy template (conversation.json
+ * `courtesyIntent`) and never sent to the LLM. Anything with a word outside the courtesy lists, or
+ * asked as a question, is not one of them.
+ */
+import { COURTESY_CORE, COURTESY_EXTRA } from './english-cues.ts';
+import { tokens } from './dialogue-entities.ts';
+
+export function isCourtesyOnly(message: string): boolean {
+  if (message.includes('?')) return false;
+  const words = tokens(message);
+  return words.length > 0 && words.length <= 12 && words.some((w) => COURTESY_CORE.has(w)) && words.every((w) => COURTESY_CORE.has(w) || COURTESY_EXTRA.has(w));
+}
