@@ -18,7 +18,8 @@ import type { Prediction } from '../../shared/eval/metrics.ts';
 import { repoRoot } from '../pipeline/datasets.ts';
 import { loadIntentClassifier, loadSentenceEmbedder } from '../pipeline/load-node.ts';
 import { calibrateIntent, chanceSimilarity } from '../eval/cache-keys-eval.ts';
-import { readParaphrases } from '../eval/paraphrase-set.ts';
+import { calibrationEvidence, crossPairs } from '../eval/cross-pairs.ts';
+import { answersNeed, ParaphraseTemplates, readParaphrases } from '../eval/paraphrase-set.ts';
 import { curveOf, routingProposals } from '../eval/routing-curves.ts';
 import { domainKeying, scoreCachePairs } from '../eval/score-cache-pairs.ts';
 import { tuneReportHtml, type Chart } from '../eval/tune-report.ts';
@@ -41,13 +42,17 @@ const routing = routingProposals(preds);
 
 // ---- cache ----
 const emb = await loadSentenceEmbedder(join(root, 'models', 'default', 'embedder'));
-const { pairs, vectors } = await scoreCachePairs(emb, readParaphrases(join(dir, 'eval', 'paraphrases.jsonl')).filter((p) => p.split !== 'test'), domainKeying(dir, dir));
+const calPairs = readParaphrases(join(dir, 'eval', 'paraphrases.jsonl')).filter((p) => p.split !== 'test');
+const keying = domainKeying(dir, dir);
+const { pairs, vectors } = await scoreCachePairs(emb, calPairs, keying);
+const templates = ParaphraseTemplates.parse(JSON.parse(readFileSync(join(dir, 'eval', 'paraphrase-templates.json'), 'utf8')));
+const cross = crossPairs(calPairs, keying, vectors, (a, b) => answersNeed(a, b, templates));
 const byIntent = new Map<string, Float32Array[]>();
 for (const p of pairs) byIntent.set(p.intent, [...(byIntent.get(p.intent) ?? []), vectors.get(p.a)!]);
 const floor = chanceSimilarity(byIntent, 0.99);
 const cacheIntents = [...new Set(pairs.map((p) => p.intent))].sort();
 const cache = cacheIntents.map((intent) => {
-  const mine = pairs.filter((p) => p.intent === intent);
+  const mine = calibrationEvidence(pairs, cross, intent);
   const t = calibrateIntent(mine, { floor });
   // precision vs recall (coverage of the reusable questions) of hits within frames
   const curve = curveOf(mine.filter((p) => p.sameFrame).map((p) => ({ score: p.cosine, ok: p.label === 1 })), 0);
@@ -93,7 +98,7 @@ if (values.write) {
     version: (values.version as string | undefined) ?? new Date().toISOString().slice(0, 10).replace(/-/g, '.'),
     kind: 'routing-config',
     trainingDataSha256: null,
-    settings: { routeSet: 'intents/val.jsonl' + (values.log ? ' + log' : ''), cacheSet: 'eval/paraphrases.jsonl (train+val)' },
+    settings: { routeSet: 'intents/val.jsonl' + (values.log ? ' + log' : ''), cacheSet: 'eval/paraphrases.jsonl (train+val, with cross pairs)' },
     seed: 0,
     metrics: {},
   }, new Date().toISOString());
