@@ -8,6 +8,7 @@
 import type { FaqEntry, TemplatesFile } from '../../../shared/answers/template-answers.ts';
 import type { Gazetteer } from '../../../shared/cache/entities.ts';
 import type { CatalogTitle } from '../../../shared/cache/store-gazetteer.ts';
+import type { VersionedRoutingConfig } from '../../../shared/routing/routing-config.ts';
 import { domain } from 'switchyard-domain';
 import type { BundledFolder } from '../runtime/bundled-models.ts';
 
@@ -26,6 +27,8 @@ export interface BundledDomain {
   /** cache-aspects.json (checked with zod where the edge builds its cache). */
   cacheAspects: unknown;
   models: { classifier: BundledFolder; embedder: BundledFolder };
+  /** routing/routing-config.json (shape checked at bundle time): per-intent thresholds for the classifier it names. */
+  routingConfig?: VersionedRoutingConfig;
 }
 
-export const bundledDomain: BundledDomain = domain;
+export const bundledDomain: BundledDomain = domain as BundledDomain;

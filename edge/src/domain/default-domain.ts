@@ -7,6 +7,7 @@ import entities from '../../../domains/kitsune-books/entities.json';
 import catalog from '../../../domains/kitsune-books/kb/catalog.json';
 import conversation from '../../../domains/kitsune-books/conversation.json';
 import cacheAspects from '../../../domains/kitsune-books/cache-aspects.json';
+import routingConfig from '../../../domains/kitsune-books/routing/routing-config.json';
 import m0 from '../../../models/default/store-intent/manifest.json';
 import m1 from '../../../models/default/store-intent/config.json';
 import m2 from '../../../models/default/store-intent/onnx/model_quantized.onnx';
@@ -32,6 +33,7 @@ export const domain = {
   cache: { thresholds: cache.thresholds, refreshMs: cache.refreshMs },
   conversation: conversation,
   cacheAspects: cacheAspects,
+  routingConfig: { id: "kitsune-books-routing-config@1.0.0", config: routingConfig },
   models: {
     classifier: { files: { 'manifest.json': bytes(m0), 'config.json': bytes(m1), 'onnx/model_quantized.onnx': bytes(m2), 'tokenizer.json': bytes(m3), 'tokenizer_config.json': bytes(m4) } },
     embedder: { files: { 'manifest.json': bytes(m5), 'config.json': bytes(m6), 'onnx/model_quantized.onnx': bytes(m7), 'tokenizer.json': bytes(m8), 'tokenizer_config.json': bytes(m9) } },
