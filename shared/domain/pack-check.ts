@@ -10,7 +10,7 @@ import { RoutingConfigSchema, RoutingManifestSchema } from '../routing/routing-c
 import type { RoutingConfig, VersionedRoutingConfig } from '../routing/routing-config.ts';
 import type { z } from 'zod';
 import type { FaqEntry, TemplatesFile } from '../answers/template-answers.ts';
-import type { Gazetteer } from '../cache/entities.ts';
+import { entityPatternsOf, type EntityPattern, type Gazetteer } from '../cache/entities.ts';
 import { ConversationData } from '../conversation/conversation-data.ts';
 import { CacheAspectsSchema } from '../cache/aspects-schema.ts';
 import type { CacheAspects } from '../cache/aspects.ts';
@@ -56,6 +56,8 @@ export interface DomainPack {
   routes: IntentRoutes;
   templates: TemplatesFile;
   gazetteer: Gazetteer;
+  /** The domain's id shapes (entities.json `patterns`), in file order per kind. */
+  entityPatterns: EntityPattern[];
   cache: z.infer<typeof CacheJsonSchema>;
   /** The tuned routing config (routing/routing-config.json with its manifest), when the pack has one. */
   routingConfig?: VersionedRoutingConfig;
@@ -185,6 +187,7 @@ export function checkPack(files: Readonly<Record<string, string>>, sha256?: (tex
     if (entities) {
       for (const k of ['number', 'order', 'product', 'date', 'place', 'term'] as const) {
         if (entities[k] && !domain.entities.includes(k)) add('entities.json', `${k}: domain.json's entities do not list "${k}"`, at('entities.json', [k]));
+        if (entities.patterns?.[k] && !domain.entities.includes(k)) add('entities.json', `patterns.${k}: domain.json's entities do not list "${k}"`, at('entities.json', ['patterns', k]));
       }
     }
     if (routingConfig) {
@@ -263,7 +266,7 @@ export function checkPack(files: Readonly<Record<string, string>>, sha256?: (tex
   }
 
   if (issues.length || !domain || !templates || !cache) return { ok: false, issues, summary };
-  const { domain: _d, about: _a, ...gazetteer } = entities ?? {};
+  const { domain: _d, about: _a, patterns, ...gazetteer } = entities ?? {};
   return {
     ok: true,
     summary,
@@ -272,6 +275,7 @@ export function checkPack(files: Readonly<Record<string, string>>, sha256?: (tex
       routes: { domain: domain.name, intents: domain.intents },
       templates: templates as TemplatesFile,
       gazetteer: gazetteer as Gazetteer,
+      entityPatterns: entityPatternsOf(patterns),
       cache,
       ...(routingConfig && routingManifest ? { routingConfig: { id: `${routingManifest.name}@${routingManifest.version}`, config: routingConfig as RoutingConfig } } : {}),
       conversation: conversation ?? { domain: domain.name, slots: {} },

@@ -6,7 +6,7 @@
  * another pack's module and point wrangler at it with `--tsconfig`. Nothing is read at run time.
  */
 import type { FaqEntry, TemplatesFile } from '../../../shared/answers/template-answers.ts';
-import type { Gazetteer } from '../../../shared/cache/entities.ts';
+import type { EntityKind, Gazetteer } from '../../../shared/cache/entities.ts';
 import type { CatalogTitle } from '../../../shared/cache/store-gazetteer.ts';
 import type { VersionedRoutingConfig } from '../../../shared/routing/routing-config.ts';
 import { domain } from 'switchyard-domain';
@@ -20,6 +20,8 @@ export interface BundledDomain {
   templates: TemplatesFile;
   faq: FaqEntry[];
   gazetteer: Gazetteer;
+  /** entities.json `patterns`: the domain's id shapes by entity kind (checked at bundle time). */
+  entityPatterns: Partial<Record<EntityKind, { match: string; value: string }[]>>;
   catalog: CatalogTitle[];
   cache: { thresholds: { hit: number; stale: number }; refreshMs: number };
   /** conversation.json (checked with zod where the edge builds its dialogue extractor). */

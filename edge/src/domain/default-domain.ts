@@ -20,7 +20,7 @@ import m8 from '../../../models/default/embedder/tokenizer.json';
 import m9 from '../../../models/default/embedder/tokenizer_config.json';
 
 const bytes = (m: unknown) => m as ArrayBuffer;
-const { domain: _domain, about: _about, ...gazetteer } = entities as Record<string, unknown>;
+const { domain: _domain, about: _about, patterns: entityPatterns, ...gazetteer } = entities as Record<string, unknown>;
 
 export const domain = {
   name: domainJson.name,
@@ -29,6 +29,7 @@ export const domain = {
   templates,
   faq: faq,
   gazetteer,
+  entityPatterns: entityPatterns ?? {},
   catalog: (catalog as { id: string; title: string }[]).map((c) => ({ id: c.id, title: c.title })),
   cache: { thresholds: cache.thresholds, refreshMs: cache.refreshMs },
   conversation: conversation,
