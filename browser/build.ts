@@ -100,6 +100,8 @@ export async function buildWidget(opts: { outDir?: string; minify?: boolean; pre
       cache: { thresholds: pack.cache.thresholds, refreshMs: pack.cache.refreshMs },
       conversation: pack.conversation,
       cacheAspects: pack.cacheAspects,
+      // The pack's tuned per-intent thresholds (checked against their manifest by loadPack); null: none.
+      routingConfig: pack.routingConfig ?? null,
       manifests: { classifier: readJson(join(MODEL_DIRS['store-intent'], 'manifest.json')), embedder: readJson(join(MODEL_DIRS.embedder, 'manifest.json')) },
     },
     builtAt: new Date().toISOString(),

@@ -50,6 +50,8 @@ import { MemoryCacheStorage } from '../shared/cache/memory-storage.ts';
 import { SemanticCache } from '../shared/cache/semantic-cache.ts';
 import { frameKey } from '../shared/cache/key-frame.ts';
 import { parseIntentRoutes, routeFor } from '../shared/routing/intent-routes.ts';
+import { decideWithRouting } from '../shared/routing/routing-config.ts';
+import { DEFAULT_DOMAIN_DIR, domainPack } from '../regional/src/domain/pack-files.ts';
 import { startEdgeProcess } from './edge-process.ts';
 import { http } from 'msw';
 import { setupServer } from 'msw/node';
@@ -499,18 +501,30 @@ const clf = await loadIntentClassifier('models/default/store-intent');
 const routes = parseIntentRoutes(routesJson);
 const test = storeIntents().test;
 const dialogue = dialogueEntitiesFor(terms.term, catalog, conversation);
-const preds = (await clf.classify(test.map((e) => e.text))).map((p, i) =>
+const raw = await clf.classify(test.map((e) => e.text));
+const inContext = (ps: typeof raw) => ps.map((p, i) =>
   intentInContext(p, { message: test[i].text, resolution: resolveFollowUp(test[i].text, [], dialogue), routes, courtesyIntent: dialogue.courtesyIntent }, []),
 );
+const own = inContext(raw);
+// The same predictions decided with the pack's tuned routing config (per-intent thresholds), when it names this classifier.
+const packRouting = domainPack(DEFAULT_DOMAIN_DIR).routingConfig;
+const clfId = `${clf.manifest.name}@${clf.manifest.version}`;
+const mixOf = (preds: typeof own) => {
 const paths = preds.map((p) => routeFor(routes, p.intent, p.confident));
-const mix = (from: number, to: number) => {
+return (from: number, to: number) => {
   const n = to - from;
   const share = (path: string) => paths.slice(from, to).filter((p) => p === path).length / n;
   const bypassing = paths.map((p, i) => ({ p, i })).slice(from, to).filter((x) => x.p !== 'llm');
   const right = bypassing.filter((x) => preds[x.i].intent === test[x.i].label).length;
   return { messages: n, template: share('template'), cacheable: share('cache'), llm: share('llm'), bypass: bypassing.length / n, bypassPrecision: bypassing.length ? right / bypassing.length : 1 };
 };
+};
+const mix = mixOf(own);
 out.store_test_routing = { routeThreshold: clf.calibration.routeThreshold, v1: mix(0, Math.min(STORE_TEST_V1, test.length)), full: mix(0, test.length) };
+if (packRouting) {
+  const tuned = mixOf(inContext(raw.map((p) => decideWithRouting(p, clf.calibration, packRouting, clfId))));
+  out.store_test_routing_tuned = { routingConfig: packRouting.config.classifier === clfId ? packRouting.id : `none (${packRouting.id} is for ${packRouting.config.classifier})`, v1: tuned(0, Math.min(STORE_TEST_V1, test.length)), full: tuned(0, test.length) };
+}
 }
 rmSync(dir, { recursive: true, force: true });
 console.log(JSON.stringify(out, null, 2));

@@ -12,6 +12,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { ROUTING_CONFIG_PATH } from '../shared/domain/pack-check.ts';
 import { loadPack, packModelDir } from '../models/pipeline/domain-pack.ts';
 import { repoRoot } from '../models/pipeline/datasets.ts';
 
@@ -40,6 +41,8 @@ export function edgeDomainModule(packDir: string, outFile: string): string {
   const catalog = optional('catalog', 'kb/catalog.json', '[]');
   const conversation = optional('conversation', 'conversation.json', '{ domain: domainJson.name, slots: {} }');
   const cacheAspects = optional('cacheAspects', 'cache-aspects.json', '{ intents: {} }');
+  // The pack's tuned routing config (loadPack checked it against its manifest's sha256).
+  const routingConfig = pack.routingConfig ? (imp('routingConfig', join(dir, ROUTING_CONFIG_PATH)), `{ id: ${JSON.stringify(pack.routingConfig.id)}, config: routingConfig }`) : 'undefined';
   const folders: string[] = [];
   let n = 0;
   for (const role of ['classifier', 'embedder'] as const) {
@@ -59,7 +62,7 @@ export function edgeDomainModule(packDir: string, outFile: string): string {
     ...lines,
     '',
     'const bytes = (m: unknown) => m as ArrayBuffer;',
-    `const { domain: _domain, about: _about, ...gazetteer } = ${entities} as Record<string, unknown>;`,
+    `const { domain: _domain, about: _about, patterns: entityPatterns, ...gazetteer } = ${entities} as Record<string, unknown>;`,
     '',
     'export const domain = {',
     '  name: domainJson.name,',
@@ -68,10 +71,12 @@ export function edgeDomainModule(packDir: string, outFile: string): string {
     '  templates,',
     `  faq: ${faq},`,
     '  gazetteer,',
+    '  entityPatterns: entityPatterns ?? {},',
     `  catalog: (${catalog} as { id: string; title: string }[]).map((c) => ({ id: c.id, title: c.title })),`,
     '  cache: { thresholds: cache.thresholds, refreshMs: cache.refreshMs },',
     `  conversation: ${conversation},`,
     `  cacheAspects: ${cacheAspects},`,
+    `  routingConfig: ${routingConfig},`,
     '  models: {',
     ...folders,
     '  },',

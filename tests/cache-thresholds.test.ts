@@ -7,7 +7,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import cacheConfig from '../domains/kitsune-books/cache.json' with { type: 'json' };
 import { calibrateIntent, chanceSimilarity, frameHit, globalHit, hitStats, type ScoredCachePair } from '../models/eval/cache-keys-eval.ts';
-import { normalizeSentence, readParaphrases } from '../models/eval/paraphrase-set.ts';
+import { crossPairs } from '../models/eval/cross-pairs.ts';
+import { normalizeSentence, readParaphrases, type ParaphrasePair } from '../models/eval/paraphrase-set.ts';
+import { AspectDetector } from '../shared/cache/aspects.ts';
+import { parseCacheAspects } from '../shared/cache/aspects-schema.ts';
 import { mulberry32 } from '../models/pipeline/datasets.ts';
 
 const pair = (label: 0 | 1, cosine: number, sameFrame = true, kind = label ? 'synonym' : 'aspect'): ScoredCachePair => ({ a: 'q', intent: 'i', label, kind, split: 'train', cosine, sameFrame, sameSig: true });
@@ -41,6 +44,15 @@ describe('calibrateIntent', () => {
     expect(t.calibration.hits).toBe(pairs.filter((p) => p.cosine >= 0.4).length);
   });
 
+  it('checks the Wilson rule on the hits above the floor, not on pairs the floor then drops', () => {
+    // 300 clean pairs, 200 of them below the floor: 100 hits above it cannot show 99% at Wilson 95
+    const pairs = Array.from({ length: 300 }, (_, i) => pair(1, 0.1 + i / 1000));
+    const t = calibrateIntent(pairs, { floor: 0.3 });
+    expect(t.rule).not.toMatch(/^wilson95/);
+    expect(t.threshold).toBe(0.3);
+    expect(t.calibration.hits).toBe(100);
+  });
+
   it('reports an infeasible target instead of inventing a threshold', () => {
     const t = calibrateIntent([pair(0, 0.9), pair(0, 0.8), pair(1, 0.7)]);
     expect(t.feasible).toBe(false);
@@ -61,6 +73,31 @@ describe('chanceSimilarity', () => {
     const c = chanceSimilarity(new Map([['a', Array.from({ length: 50 }, () => noisy(0))], ['b', Array.from({ length: 50 }, () => noisy(1))]]));
     expect(c).toBeGreaterThan(0);
     expect(c).toBeLessThan(0.9);
+  });
+});
+
+describe('crossPairs', () => {
+  const aspects = new AspectDetector(parseCacheAspects({ intents: { ship: { fallback: 'general', aspects: { cost: { cues: ['cost', 'price'] }, time: { cues: ['long', 'time'] } } } } }));
+  const k = { aspects, frameEntities: (t: string) => (/canada/i.test(t) ? [{ kind: 'place', value: 'canada' }] : []) };
+  const row = (a: string, b: string, needs: [string, string], split = 'train'): ParaphrasePair =>
+    ({ id: a, split, intent: 'ship', a, b, label: needs[0] === needs[1] ? 1 : 0, kind: 'synonym', groups: ['x', 'x'], needs }) as ParaphrasePair;
+  const texts = ['shipping cost to canada', 'price to ship to canada', 'how long to canada', 'delivery time canada', 'do you ship to canada', 'can you send it to canada'];
+  const vectors = new Map(texts.map((t, i) => [t, Float32Array.from([1, i / 10])]));
+  const set = [
+    row(texts[0], texts[1], ['cost|place=Canada', 'cost|place=Canada']),
+    row(texts[2], texts[3], ['time|place=Canada', 'time|place=Canada']),
+    // both fall to the fallback aspect, yet one asks customs: an in-frame negative
+    row(texts[4], texts[5], ['availability|place=Canada', 'customs|place=Canada'], 'test'),
+  ];
+  const cross = crossPairs(set, k, vectors, (a, b) => a === b);
+
+  it('pairs every two questions whose frames match, both ways, within a split group, labelled by their needs', () => {
+    const cal = cross.filter((p) => p.split === 'cal');
+    expect(cal).toHaveLength(4); // cost×cost and time×time, each both ways; never cost × time
+    expect(cal.every((p) => p.label === 1)).toBe(true);
+    const test = cross.filter((p) => p.split === 'test');
+    expect(test).toHaveLength(2);
+    expect(test.every((p) => p.label === 0 && p.kind === 'cross-negative')).toBe(true);
   });
 });
 

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import catalog from '../domains/kitsune-books/kb/catalog.json' with { type: 'json' };
 import entityTerms from '../domains/kitsune-books/entities.json' with { type: 'json' };
-import { EntityExtractor } from '../shared/cache/entities.ts';
+import { EntityExtractor, entityPatternsOf } from '../shared/cache/entities.ts';
 import { MemoryCacheStorage } from '../shared/cache/memory-storage.ts';
 import { SemanticCache } from '../shared/cache/semantic-cache.ts';
 import { storeGazetteer } from '../shared/cache/store-gazetteer.ts';
 import { VectorIndex } from '../shared/cache/vector-index.ts';
 import { mulberry32 } from '../models/pipeline/datasets.ts';
 
-const extractor = new EntityExtractor(storeGazetteer(entityTerms.term, catalog));
+const extractor = new EntityExtractor(storeGazetteer(entityTerms.term, catalog), entityPatternsOf(entityTerms.patterns));
 
 function unit(rand: () => number, dim: number): Float32Array {
   const v = new Float32Array(dim);
@@ -79,6 +79,22 @@ describe('VectorIndex', () => {
     idx.remove('a');
     expect(idx.search(v, 'shipping', 'place:alaska', 0.5, 0)).toHaveLength(0);
     expect(() => idx.add(new Float32Array(3), { id: 'b', partition: 'x', tag: '', expiresAt: 1 })).toThrow(/dimensions/);
+  });
+
+  it("scans a query's own frame bucket exactly, even in a partition of inverted lists, and keeps it right through removals", () => {
+    const rand = mulberry32(11);
+    const dim = 32;
+    const idx = new VectorIndex({ dimensions: dim, ivfMinSize: 500, nprobe: 1 });
+    // 3,000 entries in other frames make the partition use inverted lists (probing 1 list of ~55).
+    for (let i = 0; i < 3000; i++) idx.add(unit(rand, dim), { id: `o${i}`, partition: 'p', tag: `t${i % 300}`, expiresAt: Infinity });
+    const mine = Array.from({ length: 40 }, () => unit(rand, dim));
+    mine.forEach((v, i) => idx.add(v, { id: `m${i}`, partition: 'p', tag: 'frame', expiresAt: Infinity }));
+    // Every entry of the frame is found, whichever inverted list it fell in (an IVF probe of one list would miss most).
+    expect(mine.every((v, i) => idx.search(v, 'p', 'frame', 0.99, 0, 1)[0]?.item.id === `m${i}`)).toBe(true);
+    for (let i = 0; i < 30; i++) idx.remove(`m${i}`);
+    expect(idx.search(mine[0], 'p', 'frame', -1, 0, 50).map((h) => h.item.id).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `m${i + 30}`).sort());
+    idx.add(mine[0], { id: 'm0', partition: 'p', tag: 'frame', expiresAt: Infinity });
+    expect(idx.search(mine[0], 'p', 'frame', 0.99, 0, 1)[0]?.item.id).toBe('m0');
   });
 });
 

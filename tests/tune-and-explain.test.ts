@@ -72,7 +72,7 @@ describe('explanations', () => {
 
   it('puts the thresholds beside the confidence and the frame beside the similarity', () => {
     const x = explainPrediction({ intent: 'shipping_info', confidence: 0.97, topLabel: 'shipping_info', confident: true }, { oosThreshold: 0.4, routeThreshold: 0.956, declineThreshold: 0.9 });
-    expect(x).toEqual({ confidence: 0.97, routeThreshold: 0.956, oosThreshold: 0.4, declineThreshold: 0.9, confident: true });
+    expect(x).toEqual({ confidence: 0.97, routeThreshold: 0.956, routeThresholdFrom: 'global', oosThreshold: 0.4, declineThreshold: 0.9, confident: true });
     const frame = { intent: 'shipping_info', aspect: 'time', qualifier: '', entities: 'place:canada', cues: ['how long'] };
     expect(explainLookup({ hit: null, frame, similarity: 0.12345, threshold: 0.33 })).toEqual({ hit: false, similarity: 0.1235, threshold: 0.33, frame: { intent: 'shipping_info', aspect: 'time', qualifier: '', entities: 'place:canada' }, cues: ['how long'] });
   });

@@ -20,6 +20,7 @@ declare module 'switchyard:build-info' {
     cache: { thresholds: import('../../shared/cache/semantic-cache.ts').CacheThresholds; refreshMs: number };
     conversation: import('../../shared/conversation/dialogue-entities.ts').DialogueSlots;
     cacheAspects: import('../../shared/cache/aspects.ts').CacheAspects;
+    routingConfig: import('../../shared/routing/routing-config.ts').VersionedRoutingConfig | null;
     manifests: { classifier: import('../../shared/models/manifest.ts').ModelManifest; embedder: import('../../shared/models/manifest.ts').ModelManifest };
   };
   /** ISO time of the build. */

@@ -20,6 +20,8 @@ export const storeData = {
   /** Product slots and place aliases for follow-ups (checked with zod by the tests and the edge). */
   conversation: domain.conversation as DialogueSlots,
   cache: { thresholds: domain.cache.thresholds as CacheThresholds, refreshMs: domain.cache.refreshMs, aspects: domain.cacheAspects as CacheAspects },
+  /** The pack's tuned per-intent routing thresholds (applied to the classifier they were tuned for). */
+  routingConfig: domain.routingConfig,
 };
 
 /** The two model folders' pinned manifests (their files are served by sha256, see runtime/file-url.ts). */

@@ -5,7 +5,7 @@
 import { bundledDomain } from './domain/bundled-domain.ts';
 import { dialogueEntitiesFor } from '../../shared/conversation/conversation-data.ts';
 import type { DialogueEntities } from '../../shared/conversation/dialogue-entities.ts';
-import { EntityExtractor } from '../../shared/cache/entities.ts';
+import { EntityExtractor, entityPatternsOf } from '../../shared/cache/entities.ts';
 import { SemanticCache, type CacheThresholds } from '../../shared/cache/semantic-cache.ts';
 import { AspectDetector } from '../../shared/cache/aspects.ts';
 import { parseCacheAspects } from '../../shared/cache/aspects-schema.ts';
@@ -16,7 +16,7 @@ import { TemplateAnswers, type FaqEntry, type TemplatesFile } from '../../shared
 import type { EdgeEnv } from './env.ts';
 import { edgeModels, replaceModels, type EdgeModels, type ModelState } from './runtime/edge-models.ts';
 
-const { routes: routesJson, templates: templatesJson, faq, cache: cacheConfig, catalog, gazetteer, conversation, cacheAspects } = bundledDomain;
+const { routes: routesJson, templates: templatesJson, faq, cache: cacheConfig, catalog, gazetteer, conversation, cacheAspects, entityPatterns } = bundledDomain;
 
 export interface EdgeDeps {
   models: ModelState;
@@ -74,7 +74,7 @@ async function depsFor(env: EdgeEnv, models: ModelState, previous: EdgeDeps | nu
     routes,
     templates,
     cache,
-    entities: previous?.entities ?? new EntityExtractor({ ...gazetteer, ...storeGazetteer(gazetteer.term ?? {}, catalog) }),
+    entities: previous?.entities ?? new EntityExtractor({ ...gazetteer, ...storeGazetteer(gazetteer.term ?? {}, catalog) }, entityPatternsOf(entityPatterns)),
     dialogue: previous?.dialogue ?? dialogueEntitiesFor(gazetteer.term ?? {}, catalog, conversation),
   };
 }

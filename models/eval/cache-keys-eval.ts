@@ -84,12 +84,18 @@ export interface IntentThreshold {
 export function calibrateIntent(pairs: readonly ScoredCachePair[], opts: { minPrecision?: number; floor?: number } = {}): IntentThreshold {
   const minPrecision = opts.minPrecision ?? ROUTE_MIN_PRECISION;
   const floor = opts.floor ?? -1;
-  const preds: Prediction[] = pairs.map((p) => ({ gold: p.label === 1 ? 'hit' : 'miss', label: p.sameFrame ? 'hit' : 'oos', confidence: p.cosine }));
+  // Pairs below the floor never hit, so they are no evidence either way: the Wilson rule is
+  // checked on the hits the threshold actually serves (flooring a threshold chosen on all the
+  // pairs afterwards would leave fewer hits than the rule needed).
+  const preds: Prediction[] = pairs.map((p) => ({ gold: p.label === 1 ? 'hit' : 'miss', label: p.sameFrame && p.cosine >= floor ? 'hit' : 'oos', confidence: p.cosine }));
   for (const { rule, z } of ROUTE_RULES) {
     const c = calibrateThreshold(preds, { minPrecision, z });
     if (!c.feasible) continue;
-    const t = Math.max(round(c.threshold), floor);
-    return { threshold: t, rule: t > c.threshold ? `${rule}+floor` : rule, feasible: true, calibration: hitStats(pairs, (p) => p.sameFrame && p.cosine >= t) };
+    // Every pair above the floor hits and some in the frame lie below it: the floor binds.
+    const binding = c.count === preds.filter((p) => p.label === 'hit').length && pairs.some((p) => p.sameFrame && p.cosine < floor);
+    // The exact cosine (not rounded down: a rounded threshold could admit a pair the rule never saw).
+    const t = binding ? floor : Math.max(c.threshold, floor);
+    return { threshold: t, rule: binding ? `${rule}+floor` : rule, feasible: true, calibration: hitStats(pairs, (p) => p.sameFrame && p.cosine >= t) };
   }
   return { threshold: 1, rule: 'none', feasible: false, calibration: hitStats(pairs, () => false) };
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { domainPack } from './domain/pack-files.ts';
 import { loadModelFolder } from './inference/load-node.ts';
 import type { ClassifierCalibration, IntentPrediction } from '../../shared/models/intent-classifier.ts';
+import { decideWithRouting, type VersionedRoutingConfig } from '../../shared/routing/routing-config.ts';
 import { BedrockTitanEmbedder } from './backends/bedrock-titan.ts';
 import { KServeV2Embedder } from './backends/kserve-v2.ts';
 import type { Embedder } from './backends/types.ts';
@@ -44,8 +45,15 @@ export interface UnavailableModel {
   reason: string;
 }
 
+/** The routing config whose per-intent thresholds the region's classifier decides with (the pack's, or one promoted in the registry). */
+export interface RoutingState {
+  current: VersionedRoutingConfig | null;
+}
+
 export interface LoadedClassifier {
   info: LoadedModelInfo;
+  /** The classifier's own thresholds, before any routing config. */
+  calibration: ClassifierCalibration;
   classify(text: string): Promise<IntentPrediction>;
   dispose(): void;
 }
@@ -67,6 +75,8 @@ export interface Services {
   classifierVersion?: string;
   /** The thresholds of a loaded classifier (serving or candidate) by its "name@version", as route events name it. */
   classifierCalibration?: (version: string) => ClassifierCalibration | undefined;
+  /** The routing config applied to the serving classifier's decisions (when tuned for its version). */
+  routing: RoutingState;
   llm: LlmBackend;
   titles: string[];
   fallbackAnswers: FallbackAnswers;
@@ -187,15 +197,18 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
   let classify: Services['classify'];
   let classifierVersion: string | undefined;
   const calibrations = new Map<string, ClassifierCalibration>();
+  const routing: RoutingState = { current: domainPack(config.SWITCHYARD_DOMAIN).routingConfig ?? null };
   const loadClassifier = async (dir: string, name = 'classifier') => {
     const clf = await loadHfClassifier(dir);
-    calibrations.set(`${clf.info.name}@${clf.info.version}`, clf.calibration);
-    const b = batched<string, IntentPrediction>(name, (texts) => clf.classify(texts));
+    const id = `${clf.info.name}@${clf.info.version}`;
+    calibrations.set(id, clf.calibration);
+    // Decided with the routing config serving now, when it was tuned for this version (else the model's own thresholds).
+    const b = batched<string, IntentPrediction>(name, async (texts) => (await clf.classify(texts)).map((p) => decideWithRouting(p, clf.calibration, routing.current, id)));
     const dispose = () => {
       const i = batchers.indexOf(b);
       if (i >= 0) batchers.splice(i, 1);
     };
-    return { info: clf.info, classify: metrics.meter('classifier', clf.info, (text: string, lane?: Lane) => b.run(text, undefined, lane)), batcher: b, dispose, release: () => clf.dispose() };
+    return { info: clf.info, calibration: clf.calibration, classify: metrics.meter('classifier', clf.info, (text: string, lane?: Lane) => b.run(text, undefined, lane)), batcher: b, dispose, release: () => clf.dispose() };
   };
   let localClassifier: Awaited<ReturnType<typeof loadClassifier>> | null = null;
   try {
@@ -297,6 +310,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     classify,
     classifierVersion,
     classifierCalibration: (version) => calibrations.get(version),
+    routing,
     llm,
     titles,
     fallbackAnswers,

@@ -98,8 +98,12 @@ export const TokenContribution = z.object({ token: z.string(), weight: z.number(
  */
 export const DecisionExplanation = z.object({
   confidence: z.number(),
-  /** At or above: the intent is trusted for routing. */
+  /** At or above: the intent is trusted for routing (the intent's own threshold when a routing config gives one). */
   routeThreshold: z.number(),
+  /** Whether routeThreshold is the intent's own (a tuned routing config) or the classifier's global one. */
+  routeThresholdFrom: z.enum(['intent', 'global']).optional(),
+  /** name@version of the routing config whose thresholds applied. */
+  routingConfig: z.string().optional(),
   /** Below: out of scope. */
   oosThreshold: z.number(),
   /** At or above (top label `oos`): declined with no LLM. Absent: never. */

@@ -13,6 +13,23 @@ export interface Entity {
   value: string;
 }
 
+/**
+ * An id a domain recognises by its shape (entities.json `patterns`): a regular expression
+ * (matched case-insensitively) and the canonical value it becomes, where `{n}` is capture group n
+ * and `{n:w}` the group zero-padded to w characters ("KB-SKU-12" → "kb-sku-{1:4}" → "kb-sku-0012").
+ * The captured text is then no number, and not read for phrases.
+ */
+export interface EntityPattern {
+  kind: EntityKind;
+  match: string;
+  value: string;
+}
+
+/** entities.json's `patterns` (by kind) as a list, in file order per kind. */
+export function entityPatternsOf(patterns: Partial<Record<EntityKind, { match: string; value: string }[]>> | undefined): EntityPattern[] {
+  return Object.entries(patterns ?? {}).flatMap(([kind, ps]) => (ps ?? []).map((p) => ({ kind: kind as EntityKind, match: p.match, value: p.value })));
+}
+
 /** Phrases by canonical value, e.g. { place: { "united kingdom": ["uk", "britain", ...] } }. */
 export type Gazetteer = Partial<Record<EntityKind, Record<string, string[]>>>;
 
@@ -74,8 +91,11 @@ interface PhraseEntry {
 /** Extracts entities with a gazetteer merged over the built-in places and dates. */
 export class EntityExtractor {
   private readonly byFirstWord = new Map<string, PhraseEntry[]>();
+  private readonly patterns: { kind: EntityKind; re: RegExp; value: string }[];
 
-  constructor(extra: Gazetteer = {}) {
+  /** `patterns`: the domain's id shapes (none built in: order and product ids belong to a domain). */
+  constructor(extra: Gazetteer = {}, patterns: readonly EntityPattern[] = []) {
+    this.patterns = patterns.map((p) => ({ kind: p.kind, re: new RegExp(p.match, 'gid'), value: p.value }));
     for (const g of [baseGazetteer(), extra]) {
       for (const [kind, values] of Object.entries(g) as [EntityKind, Record<string, string[]>][]) {
         for (const [value, phrases] of Object.entries(values)) {
@@ -98,17 +118,18 @@ export class EntityExtractor {
     const out = new Map<string, Entity>();
     const add = (kind: EntityKind, value: string) => out.set(`${kind}:${value}`, { kind, value });
     const raw = text.slice(0, 4000);
-    for (const m of raw.matchAll(/\bKB-SKU-?(\d{1,6})\b/gi)) add('product', `kb-sku-${m[1].padStart(4, '0')}`);
-    for (const m of raw.matchAll(/\b(?:KB-?(\d{5})|order\s*(?:#|no\.?|number|id)?\s*#?\s*(\d{5,}))\b/gi)) add('order', `kb-${m[1] ?? m[2]}`);
-    for (const m of raw.matchAll(/\b(\d{4})-(\d{2})-(\d{2})\b|\b(\d{1,2})\/(\d{1,2})(?:\/(\d{2,4}))?\b/g)) add('date', m[0]);
-    const stripped = raw
-      .replace(/\bKB-SKU-?\d{1,6}\b/gi, ' ')
-      .replace(/\bKB-?\d{5}\b/gi, ' ')
-      .replace(/\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}\/\d{1,2}(?:\/\d{2,4})?\b/g, ' ');
-    for (const m of stripped.matchAll(/\d+(?:[.,]\d+)*/g)) {
-      const orderLike = out.has(`order:kb-${m[0]}`);
-      if (!orderLike) add('number', canonicalNumber(m[0]));
+    // The domain's ids first; the captured part of each (the whole match without groups) is blanked.
+    let masked = raw;
+    for (const p of this.patterns) {
+      for (const m of raw.matchAll(p.re)) {
+        add(p.kind, normalizeForEntities(fillTemplate(p.value, m)));
+        const [from, to] = m.indices?.[1] ?? m.indices![0];
+        masked = masked.slice(0, from) + ' '.repeat(to - from) + masked.slice(to);
+      }
     }
+    for (const m of masked.matchAll(/\b(\d{4})-(\d{2})-(\d{2})\b|\b(\d{1,2})\/(\d{1,2})(?:\/(\d{2,4}))?\b/g)) add('date', m[0]);
+    const stripped = masked.replace(/\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}\/\d{1,2}(?:\/\d{2,4})?\b/g, ' ');
+    for (const m of stripped.matchAll(/\d+(?:[.,]\d+)*/g)) add('number', canonicalNumber(m[0]));
     const words = wordsOf(normalizeForEntities(stripped));
     for (let i = 0; i < words.length; i++) {
       const cands = this.byFirstWord.get(words[i]);
@@ -137,6 +158,11 @@ function wordsOf(norm: string): string[] {
     .replace(/[$.\-]+/g, ' ')
     .split(' ')
     .filter(Boolean);
+}
+
+/** A pattern's value template filled from a match: `{n}` group n, `{n:w}` zero-padded to width w. */
+function fillTemplate(template: string, m: RegExpMatchArray): string {
+  return template.replace(/\{(\d+)(?::(\d+))?\}/g, (_, n: string, w?: string) => (m[Number(n)] ?? '').padStart(w ? Number(w) : 0, '0'));
 }
 
 function canonicalNumber(s: string): string {

@@ -3,7 +3,10 @@
  * embeddings quantized to int8 with a per-vector scale. Each partition (e.g. one intent) is
  * scanned exhaustively while small; past `ivfMinSize` entries it is split into inverted lists
  * around k-means centroids and a query scans only the `nprobe` nearest lists (IVF), which keeps
- * a lookup at 100k entries to a few thousand dot products.
+ * a lookup at 100k entries to a few thousand dot products. Within a partition every entry is also
+ * listed under its tag (the cache's key frame): a query only ever matches its own tag, so it scans
+ * that bucket exhaustively (exact, and usually a handful of entries) and falls back to the inverted
+ * lists only when the bucket itself is larger than `ivfMinSize`.
  */
 
 export interface IndexedItem {
@@ -48,6 +51,8 @@ class Partition {
   centroids: Float32Array | null = null;
   lists: number[][] = [];
   builtAt = 0;
+  /** Slots by tag, in insertion order (removed slots linger until a search compacts the bucket). */
+  byTag = new Map<string, number[]>();
 
   constructor(private readonly dim: number) {
     this.vectors = new Int8Array(64 * dim);
@@ -68,6 +73,9 @@ class Partition {
     this.scales[slot] = scale;
     this.items[slot] = item;
     this.live++;
+    const bucket = this.byTag.get(item.tag);
+    if (bucket) bucket.push(slot);
+    else this.byTag.set(item.tag, [slot]);
     return slot;
   }
 
@@ -170,11 +178,16 @@ export class VectorIndex {
     // The best `limit` hits, kept sorted as they are found (limit is small: no sort of all matches).
     const hits: SearchHit[] = [];
     const items = p.items;
+    let dead = 0;
     const scan = (slots: ArrayLike<number> | null, count: number) => {
       for (let j = 0; j < count; j++) {
         const slot = slots ? slots[j] : j;
         const item = items[slot];
-        if (!item || item.tag !== tag || item.expiresAt <= now) continue;
+        if (!item) {
+          dead++;
+          continue;
+        }
+        if (item.tag !== tag || item.expiresAt <= now) continue;
         if (qualifier && item.qualifier && item.qualifier !== qualifier) continue;
         const sim = p.dot(slot, query);
         if (sim < minSimilarity || (hits.length === limit && sim <= hits[limit - 1].similarity)) continue;
@@ -184,8 +197,14 @@ export class VectorIndex {
         if (hits.length > limit) hits.pop();
       }
     };
-    if (!p.centroids) scan(null, p.size);
-    else for (const list of nearestLists(p.centroids, this.opts.dimensions, query, this.nprobe)) scan(p.lists[list], p.lists[list].length);
+    const bucket = p.byTag.get(tag);
+    if (!bucket) return [];
+    if (bucket.length <= this.ivfMinSize || !p.centroids) {
+      scan(bucket, bucket.length);
+      // Removed entries are dropped from a bucket once they are half of it.
+      if (dead * 2 > bucket.length) p.byTag.set(tag, bucket.filter((slot) => items[slot]?.tag === tag));
+      if (!p.byTag.get(tag)!.length) p.byTag.delete(tag);
+    } else for (const list of nearestLists(p.centroids, this.opts.dimensions, query, this.nprobe)) scan(p.lists[list], p.lists[list].length);
     return hits;
   }
 

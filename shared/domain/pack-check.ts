@@ -6,9 +6,11 @@
  * names the file and line. No I/O: the caller reads the folder (regional/src/domain/pack-files.ts,
  * models/cli/domain.ts) and gets back either the issues or the parsed pack, never both.
  */
+import { RoutingConfigSchema, RoutingManifestSchema } from '../routing/routing-config-schema.ts';
+import type { RoutingConfig, VersionedRoutingConfig } from '../routing/routing-config.ts';
 import type { z } from 'zod';
 import type { FaqEntry, TemplatesFile } from '../answers/template-answers.ts';
-import type { Gazetteer } from '../cache/entities.ts';
+import { entityPatternsOf, type EntityPattern, type Gazetteer } from '../cache/entities.ts';
 import { ConversationData } from '../conversation/conversation-data.ts';
 import { CacheAspectsSchema } from '../cache/aspects-schema.ts';
 import type { CacheAspects } from '../cache/aspects.ts';
@@ -55,7 +57,11 @@ export interface DomainPack {
   routes: IntentRoutes;
   templates: TemplatesFile;
   gazetteer: Gazetteer;
+  /** The domain's id shapes (entities.json `patterns`), in file order per kind. */
+  entityPatterns: EntityPattern[];
   cache: z.infer<typeof CacheJsonSchema>;
+  /** The tuned routing config (routing/routing-config.json with its manifest), when the pack has one. */
+  routingConfig?: VersionedRoutingConfig;
   /** What a follow-up may carry between turns (conversation.json; none: no product slots or place aliases). */
   conversation: DialogueSlots & { domain: string };
   /** What cacheable questions ask about, per intent (cache-aspects.json; none: the key frame is intent + entities). */
@@ -69,6 +75,10 @@ export interface DomainPack {
   /** The generator's settings: domain.json's `assistant` with its instructions file read (assistant-prompt.ts). */
   assistant: AssistantPrompt;
 }
+
+/** A pack's tuned routing config: the folder `npm run tune -- --write` makes (registrable as kind routing-config). */
+export const ROUTING_CONFIG_PATH = 'routing/routing-config.json';
+export const ROUTING_MANIFEST_PATH = 'routing/manifest.json';
 
 export type PackCheck = { ok: true; pack: DomainPack; summary: string[] } | { ok: false; issues: PackIssue[]; summary: string[] };
 
@@ -140,6 +150,8 @@ export function checkPack(files: Readonly<Record<string, string>>, sha256?: (tex
   const routesFile = json('routes.json', RoutesJsonSchema, false);
   const conversation = json('conversation.json', ConversationData, false);
   const cacheAspects = json('cache-aspects.json', CacheAspectsSchema, false);
+  const routingConfig = json(ROUTING_CONFIG_PATH, RoutingConfigSchema, false);
+  const routingManifest = json(ROUTING_MANIFEST_PATH, RoutingManifestSchema, routingConfig !== undefined);
   const faq = json('kb/faq.json', FaqJsonSchema, false) ?? [];
   const catalog = json('kb/catalog.json', CatalogJsonSchema, false) ?? [];
   const intentRows = Object.fromEntries(SPLITS.map((s) => [s, jsonl(`intents/${s}.jsonl`, IntentRowSchema, s !== 'val')])) as Record<
@@ -180,7 +192,14 @@ export function checkPack(files: Readonly<Record<string, string>>, sha256?: (tex
     if (entities) {
       for (const k of ['number', 'order', 'product', 'date', 'place', 'term'] as const) {
         if (entities[k] && !domain.entities.includes(k)) add('entities.json', `${k}: domain.json's entities do not list "${k}"`, at('entities.json', [k]));
+        if (entities.patterns?.[k] && !domain.entities.includes(k)) add('entities.json', `patterns.${k}: domain.json's entities do not list "${k}"`, at('entities.json', ['patterns', k]));
       }
+    }
+    if (routingConfig) {
+      for (const l of Object.keys(routingConfig.routeThresholds)) if (!known(l)) add(ROUTING_CONFIG_PATH, `routeThresholds.${l}: not an intent of domain.json`, at(ROUTING_CONFIG_PATH, ['routeThresholds', l]));
+      const digest = routingManifest?.files['routing-config.json'];
+      if (routingManifest && digest === undefined) add(ROUTING_MANIFEST_PATH, 'files: no entry for routing-config.json', at(ROUTING_MANIFEST_PATH, ['files']));
+      else if (routingManifest && sha256 && sha256(files[ROUTING_CONFIG_PATH]) !== digest) add(ROUTING_CONFIG_PATH, 'sha256 differs from routing/manifest.json (write it with npm run tune -- --write)');
     }
     const pattern = (k: 'catalog' | 'faq') => (domain.checks?.idPatterns?.[k] ? new RegExp(domain.checks.idPatterns[k]) : null);
     const [faqId, catalogId] = [pattern('faq'), pattern('catalog')];
@@ -259,7 +278,7 @@ export function checkPack(files: Readonly<Record<string, string>>, sha256?: (tex
   }
 
   if (issues.length || !domain || !templates || !cache) return { ok: false, issues, summary };
-  const { domain: _d, about: _a, ...gazetteer } = entities ?? {};
+  const { domain: _d, about: _a, patterns, ...gazetteer } = entities ?? {};
   return {
     ok: true,
     summary,
@@ -268,7 +287,9 @@ export function checkPack(files: Readonly<Record<string, string>>, sha256?: (tex
       routes: { domain: domain.name, intents: domain.intents },
       templates: templates as TemplatesFile,
       gazetteer: gazetteer as Gazetteer,
+      entityPatterns: entityPatternsOf(patterns),
       cache,
+      ...(routingConfig && routingManifest ? { routingConfig: { id: `${routingManifest.name}@${routingManifest.version}`, config: routingConfig as RoutingConfig } } : {}),
       conversation: conversation ?? { domain: domain.name, slots: {} },
       cacheAspects: cacheAspects ?? { intents: {} },
       faq,

@@ -109,8 +109,26 @@ export const TemplatesJsonSchema = z.strictObject({
 });
 
 const phrases = z.record(nonEmpty, z.array(nonEmpty));
+const compiles = (re: string) => {
+  try {
+    new RegExp(re, 'gid');
+    return true;
+  } catch {
+    return false;
+  }
+};
+/** An id shape (shared/cache/entities.ts EntityPattern): a regular expression and the value it becomes ({1}, {1:4}). */
+export const EntityPatternSchema = z.strictObject({
+  match: nonEmpty.refine(compiles, 'must be a valid regular expression'),
+  value: nonEmpty,
+});
 export const EntitiesJsonSchema = z
-  .strictObject({ domain: identifier.optional(), about: z.string().optional() })
+  .strictObject({
+    domain: identifier.optional(),
+    about: z.string().optional(),
+    /** The domain's ids by shape, per entity kind (order and product ids, references…). */
+    patterns: z.partialRecord(EntityKindSchema, z.array(EntityPatternSchema)).optional(),
+  })
   .extend(Object.fromEntries(EntityKindSchema.options.map((k) => [k, phrases.optional()])) as Record<z.infer<typeof EntityKindSchema>, z.ZodOptional<typeof phrases>>);
 
 export const CacheJsonSchema = z.looseObject({

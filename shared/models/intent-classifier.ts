@@ -1,6 +1,7 @@
 /**
  * Intent classification over any onnxruntime: tokenize, run the graph, softmax, then apply the
- * calibrated out-of-scope and routing thresholds stored in the model's config.json.
+ * calibrated out-of-scope and routing thresholds stored in the model's config.json (per intent
+ * when a tuned routing config was applied to them).
  */
 import { WordPieceTokenizer } from '../tokenizer/wordpiece.ts';
 import { bertFeeds, type OrtSession, type OrtTensorConstructor } from './onnx-session.ts';
@@ -18,6 +19,18 @@ export interface ClassifierCalibration {
    * the `oos` route (a template) with no LLM. Absent (older models, sets without `oos`): never.
    */
   declineThreshold?: number;
+  /**
+   * Per-intent routing thresholds from a tuned routing config (shared/routing/routing-config.ts);
+   * an intent without one uses `routeThreshold`.
+   */
+  intentThresholds?: Readonly<Record<string, number>>;
+  /** name@version of the routing config the per-intent and decline thresholds came from. */
+  routingConfig?: string;
+}
+
+/** The confidence an intent must reach to be routed with no LLM: its own threshold, else the global one. */
+export function routeThresholdFor(c: ClassifierCalibration, intent: string): number {
+  return c.intentThresholds?.[intent] ?? c.routeThreshold;
 }
 
 export interface IntentPrediction {
@@ -37,7 +50,7 @@ export interface IntentPrediction {
 /** The out-of-scope and routing decision for a top label and its probability. */
 export function decideIntent(topLabel: string, confidence: number, c: ClassifierCalibration): IntentPrediction {
   const intent = topLabel === OOS || confidence < c.oosThreshold ? OOS : topLabel;
-  const confident = intent !== OOS ? confidence >= c.routeThreshold : topLabel === OOS && confidence >= (c.declineThreshold ?? Number.POSITIVE_INFINITY);
+  const confident = intent !== OOS ? confidence >= routeThresholdFor(c, intent) : topLabel === OOS && confidence >= (c.declineThreshold ?? Number.POSITIVE_INFINITY);
   return { intent, confidence, topLabel, confident };
 }
 
@@ -49,6 +62,11 @@ export class IntentClassifier {
     readonly labels: string[],
     readonly calibration: ClassifierCalibration,
   ) {}
+
+  /** The same model (one session) deciding with other thresholds, e.g. a routing config's. */
+  withCalibration(calibration: ClassifierCalibration): IntentClassifier {
+    return new IntentClassifier(this.tokenizer, this.session, this.Tensor, this.labels, calibration);
+  }
 
   async logits(texts: string[]): Promise<Float32Array[]> {
     const enc = this.tokenizer.encodeBatch(texts);

@@ -5,12 +5,15 @@
  */
 import type { CacheDecision, DecisionExplanation } from '../api/chat.ts';
 import type { CacheLookup } from '../cache/semantic-cache.ts';
-import type { ClassifierCalibration, IntentPrediction } from '../models/intent-classifier.ts';
+import { routeThresholdFor, type ClassifierCalibration, type IntentPrediction } from '../models/intent-classifier.ts';
 
 export function explainPrediction(p: IntentPrediction, c: ClassifierCalibration): DecisionExplanation {
   return {
     confidence: round(p.confidence),
-    routeThreshold: round(c.routeThreshold),
+    // The threshold this intent was compared with: its own (tuned routing config) or the global one.
+    routeThreshold: round(routeThresholdFor(c, p.intent)),
+    ...(c.intentThresholds?.[p.intent] !== undefined ? { routeThresholdFrom: 'intent' as const } : { routeThresholdFrom: 'global' as const }),
+    ...(c.routingConfig ? { routingConfig: c.routingConfig } : {}),
     oosThreshold: round(c.oosThreshold),
     ...(c.declineThreshold !== undefined ? { declineThreshold: round(c.declineThreshold) } : {}),
     confident: p.confident,

@@ -10,7 +10,8 @@ import type { ModelManifest } from '../../../shared/models/manifest.ts';
 import { classifierLabels, openModelFolder } from '../../../shared/models/model-folder.ts';
 import { SentenceEmbedder } from '../../../shared/models/sentence-embedder.ts';
 import { runtimeFiles } from 'switchyard:build-info';
-import { modelFolders } from '../store-data.ts';
+import { applyRoutingConfig } from '../../../shared/routing/routing-config.ts';
+import { modelFolders, storeData } from '../store-data.ts';
 import { shapeOf } from './backend-choice.ts';
 import { fileUrl } from './file-url.ts';
 import { pickRuntime, type Backend, type BackendPreference } from './ort-backend.ts';
@@ -109,7 +110,8 @@ export async function loadDeviceModels(opts: LoadOptions): Promise<DeviceState> 
     const [clf, emb] = await folders;
 
     const t2 = performance.now();
-    const { labels, calibration } = classifierLabels(clf.config);
+    const { labels, calibration: own } = classifierLabels(clf.config);
+    const { calibration } = applyRoutingConfig(own, storeData.routingConfig, `${clf.manifest.name}@${clf.manifest.version}`);
     await nextTask();
     const classifier = new IntentClassifier(clf.tokenizer, await runtime.createSession(clf.onnx), runtime.Tensor, labels, calibration);
     await nextTask();

@@ -6,8 +6,9 @@
  * another pack's module and point wrangler at it with `--tsconfig`. Nothing is read at run time.
  */
 import type { FaqEntry, TemplatesFile } from '../../../shared/answers/template-answers.ts';
-import type { Gazetteer } from '../../../shared/cache/entities.ts';
+import type { EntityKind, Gazetteer } from '../../../shared/cache/entities.ts';
 import type { CatalogTitle } from '../../../shared/cache/store-gazetteer.ts';
+import type { VersionedRoutingConfig } from '../../../shared/routing/routing-config.ts';
 import { domain } from 'switchyard-domain';
 import type { BundledFolder } from '../runtime/bundled-models.ts';
 
@@ -19,6 +20,8 @@ export interface BundledDomain {
   templates: TemplatesFile;
   faq: FaqEntry[];
   gazetteer: Gazetteer;
+  /** entities.json `patterns`: the domain's id shapes by entity kind (checked at bundle time). */
+  entityPatterns: Partial<Record<EntityKind, { match: string; value: string }[]>>;
   catalog: CatalogTitle[];
   cache: { thresholds: { hit: number; stale: number }; refreshMs: number };
   /** conversation.json (checked with zod where the edge builds its dialogue extractor). */
@@ -26,6 +29,8 @@ export interface BundledDomain {
   /** cache-aspects.json (checked with zod where the edge builds its cache). */
   cacheAspects: unknown;
   models: { classifier: BundledFolder; embedder: BundledFolder };
+  /** routing/routing-config.json (shape checked at bundle time): per-intent thresholds for the classifier it names. */
+  routingConfig?: VersionedRoutingConfig;
 }
 
-export const bundledDomain: BundledDomain = domain;
+export const bundledDomain: BundledDomain = domain as BundledDomain;

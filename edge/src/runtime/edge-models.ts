@@ -10,6 +10,8 @@ import { IntentClassifier, type ClassifierCalibration, type IntentPrediction } f
 import type { ModelManifest } from '../../../shared/models/manifest.ts';
 import { classifierLabels, openModelFolder } from '../../../shared/models/model-folder.ts';
 import { SentenceEmbedder } from '../../../shared/models/sentence-embedder.ts';
+import { applyRoutingConfig } from '../../../shared/routing/routing-config.ts';
+import { bundledDomain } from '../domain/bundled-domain.ts';
 import { edgeMetrics } from '../http/metrics.ts';
 import { bundledClassifier, bundledEmbedder, type BundledFolder } from './bundled-models.ts';
 import { Tensor, workerdSession } from './ort-workerd.ts';
@@ -18,7 +20,7 @@ export type ModelSource = 'bundled' | 'region';
 
 export interface EdgeClassifier {
   readonly labels: readonly string[];
-  /** The routing and out-of-scope thresholds from the model's config (reported with answers). */
+  /** The routing and out-of-scope thresholds from the model's config, per intent from the pack's routing config (reported with answers). */
   readonly calibration: ClassifierCalibration;
   classify(texts: string[]): Promise<IntentPrediction[]>;
   /** False when no word of the text is in the classifier's vocabulary (its prediction means nothing). */
@@ -90,11 +92,13 @@ function bundled(folder: BundledFolder): FolderSource {
 /** Verifies, opens and warms a classifier folder; its calls are metered under its version. */
 export async function loadClassifier(src: FolderSource): Promise<LoadedClassifier> {
   const f = await openModelFolder(src.manifest, src.read);
-  const { labels, calibration } = classifierLabels(f.config);
+  const { labels, calibration: own } = classifierLabels(f.config);
+  const version = `${f.manifest.name}@${f.manifest.version}`;
+  // The pack's tuned per-intent thresholds, when they were tuned for this very version.
+  const { calibration } = applyRoutingConfig(own, bundledDomain.routingConfig, version);
   const clf = new IntentClassifier(f.tokenizer, await workerdSession(f.onnx), Tensor, labels, calibration);
   checkPredictions(await clf.classify(WARMUP), clf.labels, src.manifest);
   for (const t of WARMUP) await clf.classify([t]);
-  const version = `${f.manifest.name}@${f.manifest.version}`;
   return {
     classifier: { labels: clf.labels, calibration: clf.calibration, classify: edgeMetrics.meter('classifier', version, (t: string[]) => clf.classify(t)), logits: (t) => clf.logits(t), knowsAWord: (t) => clf.tokenizer.knowsAWord(t) },
     manifest: f.manifest,

@@ -158,7 +158,7 @@ export async function loadHfCrossEncoder(dir: string, threads = 1): Promise<HfCr
 export interface HfClassifier {
   info: LoadedModelInfo;
   labels: string[];
-  /** The thresholds its predictions are decided with (config.json `switchyard`). */
+  /** The classifier's own thresholds (its config.json), before any routing config. */
   calibration: ClassifierCalibration;
   classify(texts: string[]): Promise<IntentPrediction[]>;
   /** Frees the model's sessions; it must not be called again after. */

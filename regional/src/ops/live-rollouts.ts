@@ -33,6 +33,9 @@ import type { Lane } from '../inference/batcher.ts';
 import type { ModelSlot, Services } from '../services.ts';
 import type { ModelVersionRecord } from '../store/types.ts';
 import { loadRegisteredLlmConfig } from './llm-config.ts';
+import { loadRegisteredRoutingConfig, routingConfigName } from './routing-config.ts';
+import { domainPack } from '../domain/pack-files.ts';
+import { decideWithRouting, type VersionedRoutingConfig } from '../../../shared/routing/routing-config.ts';
 import { generateShadow, LlmShadowLog, servedSample } from './llm-shadow.ts';
 import { ModelRollout, type RolloutPick, type Served } from './model-rollout.ts';
 import { abReport, DEFAULT_GUARDRAILS, requiredSampleSize } from './rollout.ts';
@@ -68,6 +71,8 @@ export interface LiveRolloutOptions {
   evalEvery: number;
   windowMs: number;
   llmConfigModel: string;
+  /** The registry name of this domain's routing configs (`<domain>-routing-config`). */
+  routingConfigModel: string;
   shadowLlmConcurrency: number;
   /** Most classifier (or reranker) shadow runs in flight per model; more are dropped (and counted). */
   shadowModelInFlight: number;
@@ -94,7 +99,12 @@ export interface LiveRequest {
   shadow(r: PipelineResult): void;
 }
 
-type AnyRollout = ModelRollout<ClassifierModel, ClassifierLogs> | ModelRollout<RerankerModel, RerankerLogs> | ModelRollout<LlmSettings, LlmShadowLog>;
+/** A routing config variant: its thresholds, or none (the classifier's own). */
+export interface RoutingChoice {
+  config: VersionedRoutingConfig | null;
+}
+
+type AnyRollout = ModelRollout<ClassifierModel, ClassifierLogs> | ModelRollout<RerankerModel, RerankerLogs> | ModelRollout<LlmSettings, LlmShadowLog> | ModelRollout<RoutingChoice, null>;
 
 /** Store messages that warm a candidate classifier's session and batcher before it takes traffic. */
 const WARM_TEXTS = storeIntents().test.slice(0, 16).map((e) => e.text);
@@ -103,9 +113,14 @@ export class LiveRollouts {
   readonly classifier: ModelRollout<ClassifierModel, ClassifierLogs> | null;
   readonly reranker: ModelRollout<RerankerModel, RerankerLogs> | null;
   readonly llm: ModelRollout<LlmSettings, LlmShadowLog>;
+  /** The routing config (per-intent thresholds) the region's classifier decides with. */
+  readonly routing: ModelRollout<RoutingChoice, null>;
   readonly metrics: RolloutMetrics;
   private readonly builtin: LlmSettings;
   private llmMain: Served<LlmSettings>;
+  /** The pack's own routing config: serves when the registry has no production version. */
+  private readonly packRouting: VersionedRoutingConfig | null;
+  private routingRefused: string | null = null;
   private llmRefused: string | null = null;
   /** Shadow runs in flight per model. */
   private readonly inFlight = new Map<string, number>();
@@ -156,10 +171,17 @@ export class LiveRollouts {
       load: (rec) => loadRegisteredLlmConfig(rec, this.builtin),
       newLogs: () => new LlmShadowLog(),
     });
+    this.packRouting = s.routing.current;
+    this.routing = new ModelRollout<RoutingChoice, null>(opts.routingConfigModel, 'routing-config', {
+      ...common,
+      main: () => ({ version: versionOf(s.routing.current), model: { config: s.routing.current } }),
+      load: async (rec) => ({ config: await loadRegisteredRoutingConfig(rec) }),
+      newLogs: () => null,
+    });
   }
 
   all(): AnyRollout[] {
-    return [...(this.classifier ? [this.classifier] : []), ...(this.reranker ? [this.reranker] : []), this.llm];
+    return [...(this.classifier ? [this.classifier] : []), ...(this.reranker ? [this.reranker] : []), this.llm, this.routing];
   }
 
   /** The rollout of a model this region routes, or NOT_FOUND naming the ones it does. */
@@ -199,6 +221,7 @@ export class LiveRollouts {
     this.refreshing ??= (async () => {
       try {
         await this.refreshLlmMain();
+        await this.refreshRoutingMain();
         for (const r of this.all()) await r.refresh();
       } catch (e) {
         // The registry is unreachable: keep the rules we have and look again later.
@@ -231,9 +254,15 @@ export class LiveRollouts {
         : undefined;
     const rerank = rp && rr ? observed(rr, rp.served.version, this.s.config.RERANK_TIMEOUT_MS, (q: string, passages: string[]) => rp.served.model.rerank(q, passages)) : undefined;
     const rerankerInfo = this.s.models.find((m) => m.role === 'reranker')?.info;
+    const classifierVersion = cp && clf ? `${clf.name}@${cp.served.version}` : this.s.classifierVersion;
+    const base = classify ?? (body.intent ? undefined : this.s.classify);
+    // A routing config variant re-decides the serving classifier's predictions (not a classifier candidate's: other confidences).
+    const gp = base && (!cp || cp.served.version === cp.control.version) ? this.routing.pick(unit) : null;
+    let routed: { confident: boolean } | null = null;
+    const classifyRouted = gp && base && classifierVersion ? this.routedClassify(gp, base, classifierVersion, (p) => (routed = p)) : base;
     return {
-      classify: classify ?? (body.intent ? undefined : this.s.classify),
-      classifierVersion: cp && clf ? `${clf.name}@${cp.served.version}` : this.s.classifierVersion,
+      classify: classifyRouted,
+      classifierVersion,
       rerank: rerank ?? this.s.rerank,
       rerankerVersion: rp && rr ? `${rr.name}@${rp.served.version}` : rerankerInfo && `${rerankerInfo.name}@${rerankerInfo.version}`,
       llmSettings: lp.served.model,
@@ -244,6 +273,7 @@ export class LiveRollouts {
         this.llm.ab.record(lp.served.version, succeeded(this.llm.spec?.metric, r, served));
         if (cp && clf) clf.ab.record(cp.served.version, succeeded(clf.spec?.metric, r, served));
         if (rp && rr) rr.ab.record(rp.served.version, succeeded(rr.spec?.metric, r, null));
+        if (gp) this.routing.ab.record(gp.served.version, this.routing.spec?.metric === 'confident' ? (routed as { confident: boolean } | null)?.confident === true : succeeded(undefined, r, null));
       },
       shadow: (r) => {
         const sp = served as ServedPrediction | null;
@@ -341,6 +371,54 @@ export class LiveRollouts {
       throw e;
     }
     return c;
+  }
+
+  /**
+   * `classify` deciding with the picked routing config's thresholds, observed under its version
+   * (latency, confidence); on a canary request sampled for agreement, the control config's decision
+   * on the same prediction is compared (the same `confident`: the same path).
+   */
+  private routedClassify(
+    pick: RolloutPick<RoutingChoice>,
+    classify: (text: string) => Promise<IntentPrediction>,
+    classifierVersion: string,
+    onServed: (p: IntentPrediction) => void,
+  ): (text: string) => Promise<IntentPrediction> {
+    const ro = this.routing;
+    return async (text) => {
+      const t0 = performance.now();
+      try {
+        const p = await classify(text);
+        const own = this.s.classifierCalibration?.(classifierVersion);
+        const out = own ? decideWithRouting(p, own, pick.served.model.config, classifierVersion) : p;
+        ro.observe(pick.served.version, { ms: performance.now() - t0, error: false, confidence: out.confidence });
+        if (pick.compareWithControl && own) ro.compared(pick.served.version, decideWithRouting(p, own, pick.control.model.config, classifierVersion).confident === out.confident);
+        onServed(out);
+        return out;
+      } catch (e) {
+        ro.observe(pick.served.version, { ms: performance.now() - t0, error: true });
+        throw e;
+      }
+    };
+  }
+
+  /** The production routing config serves (verified) when there is one, else the pack's own; the classifier decides with it. */
+  private async refreshRoutingMain(): Promise<void> {
+    const prod = await this.s.store.registry.getProductionVersion(this.routing.name);
+    if (!prod) {
+      if (this.s.routing.current !== this.packRouting) this.opts.log(`no production ${this.routing.name}: the pack's routing config serves again`);
+      this.s.routing.current = this.packRouting;
+      return;
+    }
+    if (prod.version === versionOf(this.s.routing.current) || prod.version === this.routingRefused) return;
+    try {
+      this.s.routing.current = await loadRegisteredRoutingConfig(prod);
+      this.routingRefused = null;
+      this.opts.log(`routing config ${prod.name}@${prod.version} now serves`);
+    } catch (e) {
+      this.routingRefused = prod.version;
+      this.opts.log(`refused routing config ${prod.name}@${prod.version}: ${(e as Error).message}; ${versionOf(this.s.routing.current)} keeps serving`);
+    }
   }
 
   /** The production LLM configuration serves as control when there is one (verified), else the built-in one. */
@@ -449,6 +527,8 @@ export function shadowStatus(r: AnyRollout) {
   const spec = r.spec;
   const base = { model: r.name, kind: r.kind as RolloutKind, controlVersion: r.controlVersion(), candidateVersion: spec?.shadow?.version ?? null, percent: spec?.shadow?.percent ?? 0 };
   if (r.kind === 'llm-config') return { ...base, ...(r as ModelRollout<LlmSettings, LlmShadowLog>).logs.report() };
+  // A routing config changes no model output to compare in shadow: its canary is judged on agreement of the path taken.
+  if (r.kind === 'routing-config') return base;
   const logs = (r as ModelRollout<unknown, ComparisonLogs<ClassifierShadowLog | RerankerShadowLog>>).logs;
   return { ...base, ...logs.shadow.report(), canaryAgainstControl: spec?.canary ? logs.canary.report() : null };
 }
@@ -489,6 +569,7 @@ export function liveRollouts(s: Services): LiveRollouts {
       evalEvery: c.ROLLOUT_EVAL_EVERY,
       windowMs: c.ROLLOUT_WINDOW_MS,
       llmConfigModel: c.LLM_CONFIG_MODEL,
+      routingConfigModel: routingConfigName(domainPack(c.SWITCHYARD_DOMAIN).domain.name),
       shadowLlmConcurrency: c.SHADOW_LLM_CONCURRENCY,
       shadowModelInFlight: 64,
       log: (m) => s.log(`rollout: ${m}`),
@@ -516,4 +597,9 @@ function sharedWindows(s: Services): Pick<LiveRolloutOptions, 'shared' | 'shareM
 /** Stops the Services' rollout timers and drops its candidates (call before closing the store). */
 export function stopLiveRollouts(s: Services): void {
   live.get(s)?.stop();
+}
+
+/** The version part of a routing config's name@version ("none" when the classifier's own thresholds serve). */
+function versionOf(rc: VersionedRoutingConfig | null): string {
+  return rc ? rc.id.slice(rc.id.lastIndexOf('@') + 1) : 'none';
 }

@@ -11,6 +11,8 @@ import { join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { sameFiles } from '../../../shared/api/active-models.ts';
 import { ModelIntegrityError, readVerified, type ModelManifest } from '../../../shared/models/manifest.ts';
+import { parseRoutingConfig } from '../../../shared/routing/routing-config-schema.ts';
+import { ROUTING_CONFIG_FILE } from '../../../shared/routing/routing-config.ts';
 import { MODEL_KINDS, StoreError, type ModelRegistryStore, type ModelVersionRecord } from '../store/types.ts';
 import { readJsonlDataset, STORE_INTENTS_DIR } from '../domain/store-files.ts';
 import { baselineFromPredictions, type DriftBaseline } from './drift.ts';
@@ -142,6 +144,16 @@ export async function registerModelFolder(registry: ModelRegistryStore, dir: str
   if (existing) {
     if (sameFiles(existing.files, m.files)) return { record: existing, created: false };
     throw new StoreError('CONFLICT', `${m.name}@${m.version} is already registered with different files: give the new artifact a new version`);
+  }
+  if (m.kind === 'routing-config') {
+    // A routing config's thresholds must parse before anything may promote or roll them out.
+    const path = join(f.dir, ROUTING_CONFIG_FILE);
+    if (!existsSync(path)) throw new RegistryInputError('INVALID_MANIFEST', `${m.name}@${m.version}: a routing-config folder needs ${ROUTING_CONFIG_FILE}`);
+    try {
+      parseRoutingConfig(JSON.parse(await readFile(path, 'utf8')), path);
+    } catch (e) {
+      throw new RegistryInputError('INVALID_MANIFEST', (e as Error).message);
+    }
   }
   const baseline =
     m.kind === 'intent-classifier' && opts.baselineData !== null ? await intentBaseline(f.dir, opts.baselineData ?? STORE_INTENTS_DIR) : null;

@@ -18,7 +18,7 @@ import type { ModelKind, ModelRegistryStore, RolloutRecord } from '../store/type
 import { RegistryInputError, verifyRegisteredArtifact } from './register-folder.ts';
 import { DEFAULT_GUARDRAILS, type Guardrails, type RolloutRule } from './rollout.ts';
 
-export const ROLLOUT_KINDS = ['intent-classifier', 'cross-encoder', 'llm-config'] as const satisfies readonly ModelKind[];
+export const ROLLOUT_KINDS = ['intent-classifier', 'cross-encoder', 'llm-config', 'routing-config'] as const satisfies readonly ModelKind[];
 export type RolloutKind = (typeof ROLLOUT_KINDS)[number];
 
 /** A/B success metrics: `answered` = an LLM answer no degradation touched; `confident` = the classifier cleared its routing threshold. */

@@ -8,7 +8,9 @@
  * (scripts/eval/answers.ts, run twice in its own process: the baseline configuration — default the
  * built-in one — and the candidate, with --generator extractive|bedrock|openai, default the
  * region's LLM_BACKEND) on fact recall, correct declines and grounding (--margin-answers 0.02) and
- * the wrong-fact rate (--margin-wrong-facts 0.005); otherwise
+ * the wrong-fact rate (--margin-wrong-facts 0.005); for a routing config (kind routing-config), the
+ * domain's classifier deciding with its per-intent thresholds against the baseline config's on the
+ * golden sets (routing precision and coverage); otherwise
  * compares a candidate intent classifier with the baseline on the golden sets (the store's whole
  * test split, 577 messages of which the first 275 are its v1, plus any `--data <dir>` whose labels
  * the models know, e.g. a public set it was trained for) on accuracy, routing precision and
@@ -51,7 +53,9 @@ import { stsSpearman } from '../../../../shared/eval/sts-eval.ts';
 import { DEFAULT_DOMAIN_DIR, domainModelDir, domainPack } from '../../domain/pack-files.ts';
 import { DEFAULT_MARGINS, answerChecks, embedderChecks, rerankerChecks, latencyCheck, latencySpread, mcnemar, qualityChecks, type AnswerGateResult, type EmbedderGateResult, type GateLatency, type GateMargins, type GateModelResult, type RerankerGateResult } from './rules.ts';
 import { writeGateReport, type GateDatasetResult, type GateReport } from './report.ts';
-import { verifyRegisteredArtifact } from '../register-folder.ts';
+import { inspectModelFolder, verifyRegisteredArtifact } from '../register-folder.ts';
+import { parseRoutingConfig } from '../../../../shared/routing/routing-config-schema.ts';
+import { applyRoutingConfig, ROUTING_CONFIG_FILE, type VersionedRoutingConfig } from '../../../../shared/routing/routing-config.ts';
 import type { IntentClassifier } from '../../../../shared/models/intent-classifier.ts';
 import type { ModelManifest } from '../../../../shared/models/manifest.ts';
 
@@ -449,6 +453,49 @@ async function gateLlmConfig(candDir: string): Promise<number> {
   return finish(report, stemOf(cand.manifest), { b: [], c: [] });
 }
 
+/**
+ * A routing config candidate (kind routing-config): the domain's classifier deciding with the
+ * candidate's per-intent thresholds against the baseline's (default: the registry's production
+ * config, else the pack's routing/, else the classifier's own thresholds) on the golden sets:
+ * routing precision and coverage (accuracy cannot change: the same model). A config tuned for
+ * another classifier version is refused (WRONG_CLASSIFIER). No latency check: the same model runs.
+ */
+async function gateRoutingConfig(candDir: string): Promise<number> {
+  const read = async (dir: string) => {
+    try {
+      await inspectModelFolder(dir);
+    } catch (e) {
+      throw new Refusal((e as { code?: string }).code ?? 'MODEL_INTEGRITY', (e as Error).message);
+    }
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as ModelManifest;
+    return { manifest, rc: { id: id({ manifest }), config: parseRoutingConfig(JSON.parse(readFileSync(join(dir, ROUTING_CONFIG_FILE), 'utf8')), dir) } };
+  };
+  const cand = await read(candDir);
+  const clf = await load(DEFAULT_BASELINE, 'classifier');
+  const clfId = id(clf);
+  if (cand.rc.config.classifier !== clfId) throw new Refusal('WRONG_CLASSIFIER', `${cand.rc.id} was tuned for ${cand.rc.config.classifier}; the domain's classifier is ${clfId}`);
+  const baseDir = values.baseline ? await resolveModel(values.baseline as string) : await productionOf(cand.manifest.name);
+  if (baseDir && manifestKind(baseDir) !== 'routing-config') throw new Refusal('WRONG_KIND', `baseline ${baseDir} is not a routing-config`);
+  const packRc = domainPack(DOMAIN_DIR).routingConfig;
+  const base = baseDir
+    ? await read(baseDir)
+    : { manifest: { ...cand.manifest, version: packRc ? packRc.id.split('@')[1] : 'none' } as ModelManifest, rc: packRc ?? null };
+  const deciding = (x: { manifest: ModelManifest; rc: VersionedRoutingConfig | null }): Loaded => Object.assign(clf.withCalibration(applyRoutingConfig(clf.calibration, x.rc, clfId).calibration), { manifest: x.manifest });
+  const sets: Dataset[] = [loadAnyDataset(STORE_DIR), ...((values.data as string[] | undefined) ?? []).map(loadAnyDataset)];
+  const datasets: GateDatasetResult[] = [];
+  for (const ds of sets) datasets.push(await evaluate(deciding(base), deciding(cand), ds));
+  const applicable = datasets.filter((d) => d.applicable);
+  const checks = applicable.flatMap((d) => qualityChecks(d.baseline!, d.candidate!, margins));
+  const flat: GateLatency = { p50Ms: 0, p95Ms: 0, p99Ms: 0, roundP99Ms: [0], p99MedianMs: 0 };
+  const report: GateReport = {
+    ...reportHead(cand, candDir, base, baseDir ?? (packRc ? 'the pack\'s routing/' : 'the classifier\'s own thresholds'), checks),
+    datasets,
+    latency: { baseline: flat, candidate: flat, runs: 0, rounds: 0, repeats: 0, ratioSpread: { rounds: 0, min: 1, q1: 1, median: 1, q3: 1, max: 1 } },
+    notes: [`Both sides are ${clfId} deciding with each config's thresholds; latency is the classifier's and is not gated here.`],
+  };
+  return finish(report, stemOf(cand.manifest), { b: [], c: [] });
+}
+
 /** Both models' single-query latency (interleaved rounds), its figures and the gate's check. */
 async function timeBoth(base: Run, cand: Run, texts: string[], runs = latencyRuns) {
   const samples = await latencies(base, cand, texts, runs);
@@ -475,6 +522,7 @@ async function main(): Promise<number> {
   if (kind === 'sentence-embedder') return gateEmbedder(candDir);
   if (kind === 'cross-encoder') return gateReranker(candDir);
   if (kind === 'llm-config') return gateLlmConfig(candDir);
+  if (kind === 'routing-config') return gateRoutingConfig(candDir);
   const cand = await load(candDir, 'candidate');
   const baseDir = values.baseline ? await resolveModel(values.baseline as string) : ((await productionOf(cand.manifest.name)) ?? DEFAULT_BASELINE);
   const base = await load(baseDir, 'baseline');
