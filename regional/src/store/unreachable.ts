@@ -3,6 +3,7 @@
  * the server shutting down) from a query that went wrong, through drizzle's wrapping (`cause`).
  * The HTTP layer answers the first with 503 STORE_UNAVAILABLE and Retry-After, never a bare 500.
  */
+import { anyCause } from '../../../shared/api/error-causes.ts';
 import { ApiError } from '../../../shared/api/errors.ts';
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
@@ -11,14 +12,7 @@ const PG_STATES = /^(08...|57P0[123])$/;
 const MESSAGES = /Connection terminated|Connection ended|timeout exceeded when trying to connect|connection error|Client was closed|terminating connection/i;
 
 export function isStoreUnreachable(e: unknown): boolean {
-  let x: unknown = e;
-  for (let depth = 0; x && typeof x === 'object' && depth < 5; depth++) {
-    const { code, message } = x as { code?: unknown; message?: unknown };
-    if (typeof code === 'string' && (NETWORK_CODES.has(code) || PG_STATES.test(code))) return true;
-    if (typeof message === 'string' && MESSAGES.test(message)) return true;
-    x = (x as { cause?: unknown }).cause;
-  }
-  return false;
+  return anyCause(e, ({ code, message }) => (typeof code === 'string' && (NETWORK_CODES.has(code) || PG_STATES.test(code))) || (typeof message === 'string' && MESSAGES.test(message)));
 }
 
 /** The error as the client should see it: STORE_UNAVAILABLE (503, retry in a few seconds) when the database is unreachable, else unchanged. */
