@@ -5,7 +5,7 @@
  * replay's ConverseStream stand-in. Drives a steady mix (scripts/soak/mix.ts: chat sessions,
  * classify, embeddings, rerank), samples the resident memory of each tier's process tree, and
  * prints one JSON: requests, errors, RSS per tier and its least-squares slope in MB/min after the
- * warm-up (target: under 1 MB/min). Measures; never asserts.
+ * warm-up (target: under 1 MB/min; also the slope of each minute's floor). Measures; never asserts.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ import { loadConfig } from '../regional/src/config.ts';
 import { startEdgeProcess } from './edge-process.ts';
 import { startRegionProcess } from './region-process.ts';
 import { mixDriver } from './soak/mix.ts';
-import { slope, treeRss } from './soak/rss.ts';
+import { floors, slope, treeRss } from './soak/rss.ts';
 import { startBedrockStub } from './traffic/bedrock-stub.ts';
 import { rng } from './traffic/random.ts';
 import { buildSessions, TrafficMix, type Dialogue, type Labelled, type Session } from './traffic/sessions.ts';
@@ -28,6 +28,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     'sample-s': { type: 'string', default: '5' },
     seed: { type: 'string', default: '1' },
+    /** Also print every RSS sample ([minute, MB] per tier). */
+    series: { type: 'boolean', default: false },
   },
 });
 const minutes = Number(values.minutes);
@@ -94,7 +96,22 @@ const perTier = Object.fromEntries(
   Object.entries(tiers).map(([name, pts]) => {
     const after = pts.filter((p) => p.x >= warmup);
     const s = slope(after);
-    return [name, { rssStartMb: round2(pts[0].y), rssAtWarmupMb: round2(after[0]?.y ?? NaN), rssEndMb: round2(pts.at(-1)!.y), rssMaxMb: round2(Math.max(...pts.map((p) => p.y))), slopeMbPerMin: round2(s), samplesFitted: after.length, under1MbPerMin: s < 1 }];
+    const floor = slope(floors(after, 1));
+    return [
+      name,
+      {
+        rssStartMb: round2(pts[0].y),
+        rssAtWarmupMb: round2(after[0]?.y ?? NaN),
+        rssEndMb: round2(pts.at(-1)!.y),
+        rssMaxMb: round2(Math.max(...pts.map((p) => p.y))),
+        slopeMbPerMin: round2(s),
+        // The slope of each minute's lowest sample: robust to the garbage collector's sawtooth.
+        floorSlopeMbPerMin: round2(floor),
+        samplesFitted: after.length,
+        under1MbPerMin: s < 1,
+        ...(values.series ? { series: pts.map((p) => [round2(p.x), round2(p.y)]) } : {}),
+      },
+    ];
   }),
 );
 const t = driver.tally;

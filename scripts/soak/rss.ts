@@ -1,7 +1,8 @@
 /**
  * Resident memory of process trees, read from /proc (Linux): a process and all its descendants,
  * split by process name, so the soak bench can follow workerd apart from wrangler's Node process.
- * And the least-squares slope of a series (MB per minute).
+ * And the least-squares slope of a series (MB per minute), of all its points or of the floor of
+ * each window (a leak raises the floor; garbage collection only moves the points above it).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -62,4 +63,14 @@ export function slope(points: { x: number; y: number }[]): number {
     den += (p.x - mx) ** 2;
   }
   return den ? num / den : NaN;
+}
+
+/** The lowest point of each `width`-long window of x (a GC sawtooth's floor), at the window's middle. */
+export function floors(points: { x: number; y: number }[], width: number): { x: number; y: number }[] {
+  const by = new Map<number, number>();
+  for (const p of points) {
+    const w = Math.floor(p.x / width);
+    by.set(w, Math.min(by.get(w) ?? Infinity, p.y));
+  }
+  return [...by].map(([w, y]) => ({ x: (w + 0.5) * width, y }));
 }
