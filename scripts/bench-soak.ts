@@ -15,7 +15,7 @@ import { DEFAULT_DOMAIN_DIR } from '../regional/src/domain/pack-files.ts';
 import { loadConfig } from '../regional/src/config.ts';
 import { startEdgeProcess } from './edge-process.ts';
 import { startRegionProcess } from './region-process.ts';
-import { mixDriver } from './soak/mix.ts';
+import { latency, mixDriver, type Kind } from './soak/mix.ts';
 import { floors, slope, treeRss } from './soak/rss.ts';
 import { startBedrockStub } from './traffic/bedrock-stub.ts';
 import { rng } from './traffic/random.ts';
@@ -126,6 +126,7 @@ console.log(
       requests: { total: total(t.requests), ...t.requests },
       errors: { total: total(t.errors), ...t.errors, samples: t.samples },
       chatFallbacks: t.fallbacks,
+      roundTripMs: Object.fromEntries((Object.keys(t.ms) as Kind[]).map((k) => [k, latency(t.ms[k])])),
       llmCalls: stub.calls.length,
       tiers: perTier,
       targetMet: Object.values(perTier).every((x) => x.under1MbPerMin),

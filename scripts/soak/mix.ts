@@ -18,10 +18,19 @@ export interface Tally {
   fallbacks: Record<string, number>;
   /** The first few errors, for the report. */
   samples: string[];
+  /** Client round trips (ms) per kind, answered or not. */
+  ms: Record<Kind, number[]>;
+}
+
+/** p50, p99 and max of round trips (ms). */
+export function latency(ms: number[]): { p50: number; p99: number; max: number } {
+  const s = [...ms].sort((a, b) => a - b);
+  const at = (q: number) => Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN);
+  return { p50: at(0.5), p99: at(0.99), max: Math.round(s.at(-1) ?? NaN) };
 }
 
 export function mixDriver(o: { edgeUrl: string; regionUrl: string; regionKey: string; sessions: () => Session; texts: string[]; random: () => number }) {
-  const tally: Tally = { requests: { chat: 0, classify: 0, embeddings: 0, rerank: 0 }, errors: { chat: 0, classify: 0, embeddings: 0, rerank: 0 }, fallbacks: {}, samples: [] };
+  const tally: Tally = { requests: { chat: 0, classify: 0, embeddings: 0, rerank: 0 }, errors: { chat: 0, classify: 0, embeddings: 0, rerank: 0 }, fallbacks: {}, samples: [], ms: { chat: [], classify: [], embeddings: [], rerank: [] } };
   let visitor = 0;
   const pick = <T>(xs: T[]) => xs[Math.floor(o.random() * xs.length)];
   const fail = (kind: Kind, what: string) => {
@@ -30,6 +39,7 @@ export function mixDriver(o: { edgeUrl: string; regionUrl: string; regionKey: st
   };
   const post = async (kind: Kind, url: string, body: unknown, headers: Record<string, string>) => {
     tally.requests[kind]++;
+    const t0 = performance.now();
     try {
       const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
       const text = await res.text();
@@ -37,6 +47,8 @@ export function mixDriver(o: { edgeUrl: string; regionUrl: string; regionKey: st
       return JSON.parse(text);
     } catch (e) {
       fail(kind, `${(e as Error).name}: ${(e as Error).message}`);
+    } finally {
+      tally.ms[kind].push(performance.now() - t0);
     }
   };
   const region = { authorization: `Bearer ${o.regionKey}` };
