@@ -62,7 +62,20 @@ const regionEnv = {
 const base = loadConfig(regionEnv);
 const stub = await startBedrockStub({ seed: Number(values.seed), tierOf: (id) => (id === base.BEDROCK_MODEL_LARGE ? 'large' : 'small') });
 const region = await startRegionProcess({ ...regionEnv, BEDROCK_ENDPOINT: stub.url });
-const edge = await startEdgeProcess({ port: 27000 + Math.floor(Math.random() * 2000), regionalUrl: region.url, persistTo: join(dir, 'wrangler'), vars: { MODEL_REFRESH_INTERVAL_MS: '0' }, quiet: true });
+// Whatever happens from here on, the children go with this process.
+let stopEdge = async () => {};
+const stopAll = async () => {
+  await stopEdge();
+  await region.stop();
+  await stub.close();
+  rmSync(dir, { recursive: true, force: true });
+};
+process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
+const edge = await startEdgeProcess({ port: 27000 + Math.floor(Math.random() * 2000), regionalUrl: region.url, persistTo: join(dir, 'wrangler'), vars: { MODEL_REFRESH_INTERVAL_MS: '0' }, quiet: true }).catch(async (e) => {
+  await stopAll();
+  throw e;
+});
+stopEdge = () => edge.stop();
 say(`region ${region.url} (pid ${region.child.pid}), edge ${edge.url} (wrangler pid ${edge.child.pid}); ${minutes} min, warm-up ${warmup} min, ${concurrency} at once`);
 
 const driver = mixDriver({ edgeUrl: edge.url, regionUrl: region.url, regionKey: base.EDGE_API_KEY, sessions: nextSession, texts: data.test.map((t) => t.text), random: rng(Number(values.seed)) });
@@ -86,10 +99,7 @@ clearInterval(sampler);
 sample();
 const load1 = loadavg();
 
-await edge.stop();
-await region.stop();
-await stub.close();
-rmSync(dir, { recursive: true, force: true });
+await stopAll();
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
 const perTier = Object.fromEntries(

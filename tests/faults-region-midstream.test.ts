@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEdgeProcess, type EdgeProcess } from '../scripts/edge-process.ts';
 import { startRegionProcess, type RegionProcess } from '../scripts/region-process.ts';
-import { closedPort } from './helpers/closed-port.ts';
 import { chatStream } from './helpers/chat-stream.ts';
 import { FIRST_WORDS, startHeldBedrock, type HeldBedrock } from './helpers/held-bedrock.ts';
 import { setupOrFail } from './helpers/setup-or-fail.ts';
@@ -29,33 +28,26 @@ let session = 0;
 setupOrFail(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sy-midstream-'));
   bedrock = await startHeldBedrock();
-  // Both start at once: the edge does not call the region until asked to.
-  const regionPort = await closedPort();
-  const [r, e] = await Promise.allSettled([
-    startRegionProcess({
-      PORT: String(regionPort),
-      DATABASE_URL: join(dir, 'r.db'),
-      LLM_BACKEND: 'bedrock',
-      BEDROCK_REGIONS: 'us-east-1',
-      BEDROCK_ENDPOINT: bedrock.url,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      // Only the faults end these answers, never the region's own LLM deadlines.
-      LLM_FIRST_TOKEN_TIMEOUT_MS: '30000',
-      LLM_TOTAL_TIMEOUT_MS: '300000',
-      CLASSIFY_TIMEOUT_MS: '5000',
-    }),
-    startEdgeProcess({
-      port: 21000 + Math.floor(Math.random() * 2000),
-      regionalUrl: `http://127.0.0.1:${regionPort}`,
-      persistTo: join(dir, 'wrangler'),
-      vars: { MODEL_REFRESH_INTERVAL_MS: '0', UPSTREAM_TIMEOUT_MS: '15000', UPSTREAM_IDLE_TIMEOUT_MS: String(IDLE_MS) },
-      quiet: true,
-    }),
-  ]);
-  if (r.status === 'fulfilled') region = r.value;
-  if (e.status === 'fulfilled') edge = e.value;
-  for (const x of [r, e]) if (x.status === 'rejected') throw x.reason;
+  region = await startRegionProcess({
+    DATABASE_URL: join(dir, 'r.db'),
+    LLM_BACKEND: 'bedrock',
+    BEDROCK_REGIONS: 'us-east-1',
+    BEDROCK_ENDPOINT: bedrock.url,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    // Only the faults end these answers, never the region's own LLM deadlines.
+    LLM_FIRST_TOKEN_TIMEOUT_MS: '30000',
+    LLM_TOTAL_TIMEOUT_MS: '300000',
+    CLASSIFY_TIMEOUT_MS: '5000',
+  });
+  // One after the other: both warm their models at start, and a loaded machine must not push the edge past its start-up deadline.
+  edge = await startEdgeProcess({
+    port: 21000 + Math.floor(Math.random() * 2000),
+    regionalUrl: region.url,
+    persistTo: join(dir, 'wrangler'),
+    vars: { MODEL_REFRESH_INTERVAL_MS: '0', UPSTREAM_TIMEOUT_MS: '15000', UPSTREAM_IDLE_TIMEOUT_MS: String(IDLE_MS) },
+    quiet: true,
+  });
 }, 300_000);
 afterAll(async () => {
   await edge?.stop();
