@@ -4,6 +4,8 @@ import type { SessionStore } from './session/session-object.ts';
 export interface EdgeEnv {
   CACHE_DB: D1Database;
   REGIONAL_URL: string;
+  /** Several regions, comma-separated, in order of preference (failover: chat/region-failover.ts); overrides REGIONAL_URL for chat. */
+  REGIONAL_URLS?: string;
   UPSTREAM_TIMEOUT_MS?: string;
   UPSTREAM_IDLE_TIMEOUT_MS?: string;
   EDGE_MODELS?: string;
