@@ -135,6 +135,23 @@ describe('SemanticCache', () => {
     expect(stale.hit?.stale).toBe(true);
   });
 
+  it('keeps at most answerCacheSize answer texts in memory, also of the answers it stored itself', async () => {
+    const rand = mulberry32(5);
+    const storage = new MemoryCacheStorage();
+    let reads = 0;
+    const getAnswer = storage.getAnswer.bind(storage);
+    storage.getAnswer = (id) => (reads++, getAnswer(id));
+    const cache = new SemanticCache(storage, { ...opts, answerCacheSize: 2 });
+    const vs = Array.from({ length: 5 }, () => unit(rand, 16));
+    await cache.lookup(vs[0], alaska, { now: 1500 }); // loads the (empty) index first
+    for (const [i, v] of vs.entries()) await cache.store(entry(v, { frame: frame('shipping_info', `place:p${i}`) }));
+    // The two stored last are still in memory; the first went out and is read from storage again.
+    for (const i of [3, 4]) expect((await cache.lookup(vs[i], frame('shipping_info', `place:p${i}`), { now: 1500 })).hit).not.toBeNull();
+    expect(reads).toBe(0);
+    expect((await cache.lookup(vs[0], frame('shipping_info', 'place:p0'), { now: 1500 })).hit).not.toBeNull();
+    expect(reads).toBe(1);
+  });
+
   it('ignores entries made by another embedding model version, and drops everything on invalidation', async () => {
     const rand = mulberry32(4);
     const v = unit(rand, 16);

@@ -20,6 +20,7 @@ import { approxTokens } from './http/generate-turn.ts';
 import { publicModelInfo, withoutPaths } from './http/public-paths.ts';
 import { requestLog, type LogVars } from './http/request-log.ts';
 import { StoreError } from './store/types.ts';
+import { storeUnavailableOr } from './store/unreachable.ts';
 import { ingestDocument } from './retrieval/ingest.ts';
 import { RetrievalError } from './retrieval/errors.ts';
 import { opsRoutes } from './ops/routes.ts';
@@ -56,7 +57,8 @@ export function createApp(s: Services, state: { ready: boolean }) {
     s.metrics.httpDuration.observe({ route }, (performance.now() - t0) / 1000);
   });
   app.use('*', traceHeaders);
-  app.onError((err, c) => {
+  app.onError((thrown, c) => {
+    let err = storeUnavailableOr(thrown) as Error;
     // Bad input the store or the retrieval layer caught below the route's own checks is still the caller's.
     if ((err instanceof StoreError || err instanceof RetrievalError) && err.code === 'INVALID_INPUT') err = new ApiError('INVALID_REQUEST', err.message);
     if (err instanceof ApiError) {

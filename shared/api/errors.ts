@@ -13,6 +13,7 @@ export const ErrorCode = z.enum([
   'QUOTA_EXCEEDED',
   'MODEL_UNAVAILABLE',
   'UPSTREAM_UNAVAILABLE',
+  'STORE_UNAVAILABLE',
   'INTERNAL',
   'CONFLICT',
   'VERSION_NOT_FOUND',
@@ -39,6 +40,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   QUOTA_EXCEEDED: 429,
   MODEL_UNAVAILABLE: 503,
   UPSTREAM_UNAVAILABLE: 502,
+  STORE_UNAVAILABLE: 503,
   INTERNAL: 500,
   CONFLICT: 409,
   VERSION_NOT_FOUND: 404,
@@ -65,9 +67,9 @@ export class ApiError extends Error {
     this.retryAfterSeconds = Math.max(1, Math.ceil(seconds));
     return this;
   }
-  /** Headers of the error response: `Retry-After` on every 429 (60 s when the thrower named none). */
+  /** Headers of the error response: `Retry-After` on every 429 (60 s when the thrower named none), and on any other error that set one (a 503). */
   headers(): Record<string, string> {
-    return this.status === 429 ? { 'retry-after': String(this.retryAfterSeconds ?? 60) } : {};
+    return this.status === 429 || this.retryAfterSeconds !== undefined ? { 'retry-after': String(this.retryAfterSeconds ?? 60) } : {};
   }
   toBody(): ApiErrorBody {
     return { error: { code: this.code, message: this.message, ...(this.details === undefined ? {} : { details: this.details }) } };

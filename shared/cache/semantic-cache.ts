@@ -200,12 +200,15 @@ export class SemanticCache {
       return have;
     }
     const a = await this.storage.getAnswer(id);
-    if (a) {
-      this.answers.set(id, a);
-      const cap = this.opts.answerCacheSize ?? 2000;
-      while (this.answers.size > cap) this.answers.delete(this.answers.keys().next().value as string);
-    }
+    if (a) this.remember(id, a);
     return a;
+  }
+
+  /** Keeps an answer text in memory, the least recently used going first past answerCacheSize. */
+  private remember(id: string, a: CacheAnswer): void {
+    this.answers.set(id, a);
+    const cap = this.opts.answerCacheSize ?? 2000;
+    while (this.answers.size > cap) this.answers.delete(this.answers.keys().next().value as string);
   }
 
   /** Stores an answer under its key frame (made by frame() from the same text and entities as the lookup). */
@@ -214,7 +217,7 @@ export class SemanticCache {
     const entry: CacheEntry = { ...rest, intent: frame.intent, entitySig: frameKey(frame), id: e.id ?? crypto.randomUUID(), modelVersion: this.opts.modelVersion };
     await this.storage.put(entry);
     this.addToIndex(entry);
-    this.answers.set(entry.id, { question: entry.question, answer: entry.answer, sources: entry.sources });
+    this.remember(entry.id, { question: entry.question, answer: entry.answer, sources: entry.sources });
     return entry;
   }
 

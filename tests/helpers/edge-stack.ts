@@ -19,9 +19,10 @@ export interface EdgeStack {
   close(): Promise<void>;
 }
 
-export async function startEdgeStack(prefix: string, basePort: number, vars: Record<string, string> = {}): Promise<EdgeStack> {
+/** `vars`: the Worker's; `regionEnv`: the region's configuration on top of the defaults. */
+export async function startEdgeStack(prefix: string, basePort: number, vars: Record<string, string> = {}, regionEnv: Record<string, string> = {}): Promise<EdgeStack> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  const regional = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: join(dir, 'regional.db') }), () => {});
+  const regional = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: join(dir, 'regional.db'), ...regionEnv }), () => {});
   const proxy = await startSwitchProxy(regional.url);
   const edge = await startEdgeProcess({
     port: basePort + Math.floor(Math.random() * 2000),

@@ -22,6 +22,7 @@ const OPENAI_ERROR: Record<ErrorCode, { type: string; code: string }> = {
   QUOTA_EXCEEDED: { type: 'insufficient_quota', code: 'insufficient_quota' },
   MODEL_UNAVAILABLE: { type: 'server_error', code: 'model_unavailable' },
   UPSTREAM_UNAVAILABLE: { type: 'server_error', code: 'upstream_unavailable' },
+  STORE_UNAVAILABLE: { type: 'server_error', code: 'store_unavailable' },
   INTERNAL: { type: 'server_error', code: 'internal_error' },
   CONFLICT: { type: 'invalid_request_error', code: 'conflict' },
   VERSION_NOT_FOUND: { type: 'invalid_request_error', code: 'model_not_found' },

@@ -1,0 +1,78 @@
+/**
+ * The soak bench's steady request mix, one request per call of `next()`: chat sessions at the edge
+ * (the traffic replay's seeded sessions: templates, cache, follow-ups, LLM), the edge's classifier,
+ * and the region's embeddings and rerank routes. Each session is its own shopper (its own client
+ * address, as Cloudflare sets CF-Connecting-IP), so the edge's per-client limits see real clients.
+ * Records requests, errors (non-2xx, transport failures, chat error events) and marked fallbacks.
+ */
+import type { Session } from '../traffic/sessions.ts';
+
+export type Kind = 'chat' | 'classify' | 'embeddings' | 'rerank';
+/** Shares of the mix, per kind (chat turns dominate, as on a store's site). */
+export const WEIGHTS: Record<Kind, number> = { chat: 0.7, classify: 0.1, embeddings: 0.1, rerank: 0.1 };
+
+export interface Tally {
+  requests: Record<Kind, number>;
+  errors: Record<Kind, number>;
+  /** Chat answers marked with a fallback (not errors: they are answers), by fallback. */
+  fallbacks: Record<string, number>;
+  /** The first few errors, for the report. */
+  samples: string[];
+  /** Client round trips (ms) per kind, answered or not. */
+  ms: Record<Kind, number[]>;
+}
+
+/** p50, p99 and max of round trips (ms). */
+export function latency(ms: number[]): { p50: number; p99: number; max: number } {
+  const s = [...ms].sort((a, b) => a - b);
+  const at = (q: number) => Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN);
+  return { p50: at(0.5), p99: at(0.99), max: Math.round(s.at(-1) ?? NaN) };
+}
+
+export function mixDriver(o: { edgeUrl: string; regionUrl: string; regionKey: string; sessions: () => Session; texts: string[]; random: () => number }) {
+  const tally: Tally = { requests: { chat: 0, classify: 0, embeddings: 0, rerank: 0 }, errors: { chat: 0, classify: 0, embeddings: 0, rerank: 0 }, fallbacks: {}, samples: [], ms: { chat: [], classify: [], embeddings: [], rerank: [] } };
+  let visitor = 0;
+  const pick = <T>(xs: T[]) => xs[Math.floor(o.random() * xs.length)];
+  const fail = (kind: Kind, what: string) => {
+    tally.errors[kind]++;
+    if (tally.samples.length < 20) tally.samples.push(`${kind}: ${what.slice(0, 200)}`);
+  };
+  const post = async (kind: Kind, url: string, body: unknown, headers: Record<string, string>) => {
+    tally.requests[kind]++;
+    const t0 = performance.now();
+    try {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
+      const text = await res.text();
+      if (res.status >= 300) return fail(kind, `HTTP ${res.status} ${text}`);
+      return JSON.parse(text);
+    } catch (e) {
+      fail(kind, `${(e as Error).name}: ${(e as Error).message}`);
+    } finally {
+      tally.ms[kind].push(performance.now() - t0);
+    }
+  };
+  const region = { authorization: `Bearer ${o.regionKey}` };
+
+  /** One visitor's whole session, turn by turn. */
+  async function chatSession(): Promise<void> {
+    const s = o.sessions();
+    const n = ++visitor;
+    const ip = { 'cf-connecting-ip': `${n % 2 ? '198.51.100' : '203.0.113'}.${(n >> 1) % 254 + 1}` };
+    for (const turn of s.turns) {
+      const r = await post('chat', `${o.edgeUrl}/v1/chat`, { message: turn.message, sessionId: `soak-${n}` }, ip);
+      if (r?.error) fail('chat', `error event ${JSON.stringify(r.error)}`);
+      else for (const f of new Set<string>([...(r?.route?.fallbacks ?? []), ...(r?.done?.fallbacks ?? [])])) tally.fallbacks[f] = (tally.fallbacks[f] ?? 0) + 1;
+    }
+  }
+
+  async function next(): Promise<void> {
+    let x = o.random();
+    const kind = (Object.keys(WEIGHTS) as Kind[]).find((k) => (x -= WEIGHTS[k]) < 0) ?? 'chat';
+    const ip = { 'cf-connecting-ip': `192.0.2.${Math.floor(o.random() * 254) + 1}` };
+    if (kind === 'chat') return chatSession();
+    if (kind === 'classify') return void (await post('classify', `${o.edgeUrl}/v1/classify`, { texts: [pick(o.texts), pick(o.texts)] }, ip));
+    if (kind === 'embeddings') return void (await post('embeddings', `${o.regionUrl}/v1/embeddings`, { input: [pick(o.texts), pick(o.texts), pick(o.texts)] }, region));
+    await post('rerank', `${o.regionUrl}/v1/rerank`, { query: pick(o.texts), documents: Array.from({ length: 8 }, () => pick(o.texts)), top_n: 3 }, region);
+  }
+  return { tally, next };
+}

@@ -1,0 +1,76 @@
+/**
+ * Resident memory of process trees, read from /proc (Linux): a process and all its descendants,
+ * split by process name, so the soak bench can follow workerd apart from wrangler's Node process.
+ * And the least-squares slope of a series (MB per minute), of all its points or of the floor of
+ * each window (a leak raises the floor; garbage collection only moves the points above it).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+interface Proc {
+  pid: number;
+  ppid: number;
+  name: string;
+}
+
+function processes(): Proc[] {
+  const out: Proc[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      // /proc/<pid>/stat: "pid (name) state ppid …"; the name may hold spaces and parentheses.
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      out.push({ pid: Number(d), name: stat.slice(stat.indexOf('(') + 1, close), ppid: Number(stat.slice(close + 2).split(' ')[1]) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+function rssMb(pid: number): number {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** RSS (MB) of `root` and its descendants, summed per process name. */
+export function treeRss(root: number): Record<string, number> {
+  const all = processes();
+  const tree = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of all) if (!tree.has(p.pid) && tree.has(p.ppid)) (tree.add(p.pid), (grew = true));
+  }
+  const by: Record<string, number> = {};
+  for (const p of all) if (tree.has(p.pid)) by[p.name] = (by[p.name] ?? 0) + rssMb(p.pid);
+  return by;
+}
+
+/** Least-squares slope of y over x. */
+export function slope(points: { x: number; y: number }[]): number {
+  const n = points.length;
+  if (n < 2) return NaN;
+  const mx = points.reduce((s, p) => s + p.x, 0) / n;
+  const my = points.reduce((s, p) => s + p.y, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const p of points) {
+    num += (p.x - mx) * (p.y - my);
+    den += (p.x - mx) ** 2;
+  }
+  return den ? num / den : NaN;
+}
+
+/** The lowest point of each `width`-long window of x (a GC sawtooth's floor), at the window's middle. */
+export function floors(points: { x: number; y: number }[], width: number): { x: number; y: number }[] {
+  const by = new Map<number, number>();
+  for (const p of points) {
+    const w = Math.floor(p.x / width);
+    by.set(w, Math.min(by.get(w) ?? Infinity, p.y));
+  }
+  return [...by].map(([w, y]) => ({ x: (w + 0.5) * width, y }));
+}
