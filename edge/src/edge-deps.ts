@@ -42,7 +42,7 @@ export function edgeDeps(env: EdgeEnv): Promise<EdgeDeps> {
 }
 
 async function build(env: EdgeEnv): Promise<EdgeDeps> {
-  const models = await edgeModels((env.EDGE_MODELS ?? 'on') !== 'off');
+  const models = await edgeModels(env);
   return depsFor(env, models, null);
 }
 
