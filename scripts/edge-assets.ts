@@ -44,10 +44,11 @@ function writeIfChanged(file: string, text: string): void {
   renameSync(tmp, file);
 }
 
-export function buildEdgeAssets(packDir: string = process.env.SWITCHYARD_DOMAIN ?? DEFAULT_PACK): EdgeAssets {
+/** `outDir`: another folder than the domain's under .switchyard/ (tests). */
+export function buildEdgeAssets(packDir: string = process.env.SWITCHYARD_DOMAIN ?? DEFAULT_PACK, outDir?: string): EdgeAssets {
   const t0 = Date.now();
   const pack = loadPack(packDir, { dataRules: false });
-  const dir = edgeAssetsDir(pack.domain.name);
+  const dir = outDir ?? edgeAssetsDir(pack.domain.name);
   mkdirSync(join(dir, 'models'), { recursive: true });
   const files: string[] = [];
   for (const role of EDGE_MODEL_ROLES) {

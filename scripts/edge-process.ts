@@ -20,15 +20,16 @@ export interface EdgeProcess {
 /**
  * `domain`: the domain pack bundled into the Worker (default: SWITCHYARD_DOMAIN, else kitsune-books);
  * `config`: another wrangler configuration file; `readyPath`: what is polled until it answers (default
- * /healthz, which loads the models; a static asset's path does not start the Worker's isolate).
+ * /healthz, which loads the models; a static asset's path does not start the Worker's isolate);
+ * `assetsDir`: serve this static-assets folder as it is instead of building the domain's.
  */
-export async function startEdgeProcess(opts: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; quiet?: boolean; config?: string; domain?: string; readyPath?: string }): Promise<EdgeProcess> {
+export async function startEdgeProcess(opts: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; quiet?: boolean; config?: string; domain?: string; readyPath?: string; assetsDir?: string }): Promise<EdgeProcess> {
   const root = repoRoot();
   const domain = opts.domain ?? process.env.SWITCHYARD_DOMAIN;
   const tsconfig = edgeDomainTsconfig(domain);
-  const assets = buildEdgeAssets(domain);
+  const assets = opts.assetsDir ?? buildEdgeAssets(domain).dir;
   const args = ['dev', ...(opts.config ? ['--config', opts.config] : []), '--port', String(opts.port), '--ip', '127.0.0.1', '--var', `REGIONAL_URL:${opts.regionalUrl}`, '--show-interactive-dev-session=false'];
-  args.push('--assets', assets.dir);
+  args.push('--assets', assets);
   if (tsconfig) args.push('--tsconfig', tsconfig);
   // wrangler's default inspector ports (9229, 9230…) collide when several edges start at once.
   args.push('--inspector-port', String(30000 + Math.floor(Math.random() * 9000)));
