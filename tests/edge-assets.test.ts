@@ -7,6 +7,7 @@
  * stays under 5 MiB gzip by wrangler's own count; no edge source imports anything under models/.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,13 +76,18 @@ describe('the Worker script', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('carries no model file and is at most 5 MiB gzip by wrangler deploy --dry-run', () => {
+  it('carries no model file, is at most 5 MiB gzip by wrangler deploy --dry-run, and deploys beside a 20 MB model file', () => {
     const out = join(dir, 'dry-run');
-    buildEdgeAssets(KITSUNE);
-    const r = spawnSync(join(root, 'node_modules', '.bin', 'wrangler'), ['deploy', '--dry-run', '--outdir', out], { cwd: root, encoding: 'utf8', timeout: 180_000, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
+    const assets = join(dir, 'big-assets');
+    buildEdgeAssets(KITSUNE, assets);
+    // A 20 MB model file (incompressible), the size a larger domain model may have: an asset, not script.
+    const big = randomBytes(20_000_000);
+    writeFileSync(join(assets, filePath(createHash('sha256').update(big).digest('hex'), 'model.onnx')), big);
+    const r = spawnSync(join(root, 'node_modules', '.bin', 'wrangler'), ['deploy', '--dry-run', '--outdir', out, '--assets', assets], { cwd: root, encoding: 'utf8', timeout: 180_000, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
     const text = r.stdout + r.stderr;
     const m = /Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/.exec(text);
     expect(m, text.slice(-2000)).not.toBeNull();
+    expect(text).toMatch(/env\.ASSETS\s+Assets/);
     expect(Number(m![2])).toBeLessThanOrEqual(5 * 1024);
     expect(readdirSync(out).filter((f) => /\.onnx$|tokenizer/.test(f))).toEqual([]);
   }, 200_000);

@@ -36,6 +36,15 @@ app.onError(errorResponse);
 app.use('*', edgeRequestLog());
 app.notFound((c) => c.json(new ApiError('NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`).toBody(), 404));
 
+// The isolate's models load on its first request, whatever the route: their files are read from
+// the static assets (I/O) in that request's context, so waitUntil keeps the context alive until they
+// are loaded; a client that gives up or a request that needs no models cancels no read that other
+// requests wait on. Later requests pass an already settled promise.
+app.use('*', async (c, next) => {
+  executionCtx(c).waitUntil(edgeDeps(c.env).catch(() => {}));
+  await next();
+});
+
 // The browser widget calls the API from the store's own pages, another origin: only the origins
 // in ALLOWED_ORIGINS may (http/origins.ts), and each client only so often (http/client-limits.ts).
 app.use('/v1/*', browserOrigins());
