@@ -132,7 +132,7 @@ describe('BedrockBackend streaming', () => {
     expect(chunks.filter((c) => c.type === 'meta')).toEqual([{ type: 'meta', model: SMALL, region: 'us-west-2' }]);
   });
 
-  it('never retries once text has streamed: a mid-stream exception ends the stream', async () => {
+  it('never retries text that has streamed: a mid-stream exception is continued on the next region', async () => {
     responders.set('us-east-1', () =>
       streamResponse(
         new ReadableStream({
@@ -145,8 +145,27 @@ describe('BedrockBackend streaming', () => {
         }),
       ),
     );
-    responders.set('us-west-2', () => streamResponse(converseStream(['should not be used'])));
-    const { error, chunks } = await failure(backend({ regions: ['us-east-1', 'us-west-2'] }).generate(request()));
+    responders.set('us-west-2', () => streamResponse(converseStream(['answer.'])));
+    const { chunks, text } = await collect(backend({ regions: ['us-east-1', 'us-west-2'] }).generate(request()));
+    expect(text).toBe('Partial answer.');
+    expect(chunks.find((c) => c.type === 'continued')).toMatchObject({ from: `bedrock|us-east-1|${SMALL}`, error: 'UNAVAILABLE' });
+    expect(hits.map((h) => h.host)).toEqual(['bedrock-runtime.us-east-1.amazonaws.com', 'bedrock-runtime.us-west-2.amazonaws.com']);
+    expect(hits[1].body.messages.at(-1)).toEqual({ role: 'assistant', content: [{ text: 'Partial' }] });
+  });
+
+  it('ends a mid-stream exception with the error when no region is left', async () => {
+    responders.set('us-east-1', () =>
+      streamResponse(
+        new ReadableStream({
+          start(c) {
+            c.enqueue(event('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Partial ' } }));
+            c.enqueue(exception('modelStreamErrorException', 'model stream broke'));
+            c.close();
+          },
+        }),
+      ),
+    );
+    const { error, chunks } = await failure(backend({ regions: ['us-east-1'] }).generate(request()));
     expect(error.code).toBe('UNAVAILABLE');
     expect(error.message).toContain('model stream broke');
     expect(chunks.filter((c) => c.type === 'delta')).toEqual([{ type: 'delta', text: 'Partial ' }]);

@@ -6,6 +6,8 @@ export interface EdgeEnv {
   /** The Worker's static assets (wrangler.toml [assets]): the domain's model files, read on first need (runtime/asset-models.ts). */
   ASSETS?: Fetcher;
   REGIONAL_URL: string;
+  /** Several regions, comma-separated, in order of preference (failover: chat/region-failover.ts); overrides REGIONAL_URL for chat. */
+  REGIONAL_URLS?: string;
   UPSTREAM_TIMEOUT_MS?: string;
   UPSTREAM_IDLE_TIMEOUT_MS?: string;
   EDGE_MODELS?: string;

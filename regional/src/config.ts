@@ -42,6 +42,13 @@ export const RegionalConfig = z.object({
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_MODEL_SMALL: z.string().default('qwen2.5:3b'),
   OPENAI_MODEL_LARGE: z.string().default('qwen2.5:14b'),
+  /** More OpenAI-compatible servers (same models and key), comma-separated, tried in order after OPENAI_BASE_URL. */
+  OPENAI_FAILOVER_URLS: z.string().default(''),
+  /**
+   * How these servers continue an answer another one began (mid-stream failover):
+   * continue_final_message (vLLM) or instruction (any server; the default).
+   */
+  OPENAI_CONTINUATION: z.enum(['continue_final_message', 'instruction']).default('instruction'),
   LLM_CONCURRENCY: z.coerce.number().int().min(1).default(16),
   /**
    * What the small / large model costs, "input,output" USD per 1,000 tokens, for the usage cost

@@ -221,6 +221,9 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     inner = new OpenAICompatibleBackend({
       baseUrl: config.OPENAI_BASE_URL,
       apiKey: config.OPENAI_API_KEY,
+      continuation: config.OPENAI_CONTINUATION,
+      failover: config.OPENAI_FAILOVER_URLS.split(',').map((s) => s.trim()).filter(Boolean)
+        .map((baseUrl) => ({ baseUrl, apiKey: config.OPENAI_API_KEY, continuation: config.OPENAI_CONTINUATION })),
       models: { small: config.OPENAI_MODEL_SMALL, large: config.OPENAI_MODEL_LARGE },
       firstTokenTimeoutMs: config.LLM_FIRST_TOKEN_TIMEOUT_MS,
       totalTimeoutMs: config.LLM_TOTAL_TIMEOUT_MS,

@@ -3,7 +3,7 @@
  * browser widget: one request shape and one server-sent-event vocabulary (route, delta, done, error).
  */
 import { z } from 'zod';
-import { MAX_MESSAGE_CHARS } from './limits.ts';
+import { MAX_CONTINUATION_CHARS, MAX_MESSAGE_CHARS } from './limits.ts';
 
 // Zod-free pieces live in their own modules (the browser widget bundles them without zod).
 export { MAX_BODY_BYTES, MAX_MESSAGE_CHARS } from './limits.ts';
@@ -65,6 +65,12 @@ export const GenerateRequest = ChatRequest.extend({
   /** Set by the edge when this answer may be written to its semantic cache. */
   cacheable: z.boolean().optional(),
   priority: z.enum(['high', 'normal', 'low']).optional(),
+  /**
+   * Mid-stream failover: another region died while answering, and this is the answer the client
+   * already has. The region continues it (the text as the generator's prefill) and streams only
+   * the new text; its done event carries `midstream_failover`. Honoured from the edge's key only.
+   */
+  continuation: z.object({ text: z.string().min(1).max(MAX_CONTINUATION_CHARS, `continuation.text is over ${MAX_CONTINUATION_CHARS} characters`) }).strict().optional(),
 });
 export type GenerateRequest = z.infer<typeof GenerateRequest>;
 

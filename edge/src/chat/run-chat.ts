@@ -12,6 +12,7 @@ import { edgeMetrics } from '../http/metrics.ts';
 import { sessionTimeoutMs } from '../http/session-routes.ts';
 import { durableSession } from '../session/session-client.ts';
 import { chatPipeline } from './pipeline.ts';
+import { regionUrls } from './region-failover.ts';
 
 export interface RunningChat {
   events: AsyncGenerator<ChatEvent>;
@@ -37,6 +38,7 @@ export async function runChat(c: Context<{ Bindings: EdgeEnv }>, body: ChatReque
     ...d,
     upstream: {
       baseUrl: c.env.REGIONAL_URL,
+      baseUrls: regionUrls(c.env),
       apiKey: c.env.REGION_API_KEY,
       traceparent: trace.upstream,
       ...(trace.tracestate ? { tracestate: trace.tracestate } : {}),

@@ -1,12 +1,16 @@
 /**
  * Calls the region's `/v1/generate` and yields its events as they arrive (shared/api/sse-client),
- * with a deadline for the first event and an idle deadline between events. Never buffers.
+ * with a deadline for the first event and an idle deadline between events. Never buffers. With
+ * several regions, which one answers and how a failed one is continued: region-failover.ts.
  */
 import type { ChatEvent, GenerateRequest } from '../../../shared/api/chat.ts';
 import { fetchEventStream, SseStreamError } from '../../../shared/api/sse-client.ts';
+import { streamAcrossRegions } from './region-failover.ts';
 
 export interface UpstreamOptions {
   baseUrl: string;
+  /** The regions in order of preference (REGIONAL_URLS); default [baseUrl]. */
+  baseUrls?: string[];
   apiKey?: string;
   traceparent: string;
   /** The caller's W3C tracestate, forwarded unchanged with traceparent. */
@@ -24,12 +28,18 @@ export class UpstreamError extends Error {
     readonly fallback: string,
     /** True once some of the region's events were already passed on. */
     readonly midStream = false,
+    /** The region's HTTP status, when it answered with an error status. */
+    readonly status?: number,
   ) {
     super(message);
   }
 }
 
-export async function* streamFromRegion(req: GenerateRequest, o: UpstreamOptions): AsyncGenerator<ChatEvent> {
+export function streamFromRegion(req: GenerateRequest, o: UpstreamOptions): AsyncGenerator<ChatEvent> {
+  return streamAcrossRegions(req, o.baseUrls?.length ? o.baseUrls : [o.baseUrl], (r, baseUrl) => streamOneRegion(r, { ...o, baseUrl }));
+}
+
+async function* streamOneRegion(req: GenerateRequest, o: UpstreamOptions): AsyncGenerator<ChatEvent> {
   try {
     for await (const ev of fetchEventStream({
       url: new URL('/v1/generate', o.baseUrl),
@@ -46,7 +56,7 @@ export async function* streamFromRegion(req: GenerateRequest, o: UpstreamOptions
     if (!(e instanceof SseStreamError)) throw e;
     const fallback =
       e.kind === 'timeout' ? 'region_timeout' : e.kind === 'unreachable' ? 'region_unavailable' : e.status === 429 ? 'region_throttled' : 'region_error';
-    throw new UpstreamError(`region: ${e.message}`, fallback, e.started);
+    throw new UpstreamError(`region: ${e.message}`, fallback, e.started, e.status);
   }
   throw new UpstreamError('region stream ended without a done event', 'region_error', true);
 }

@@ -10,6 +10,12 @@
  * Each stage lives in stages/ with its own timeout, fallback and latency metric. Every failure
  * degrades to a marked answer (the route and done events name each degradation); none fails the
  * request or hangs the client.
+ *
+ * A request with `continuation` (the edge failing over from a region that died mid-answer) runs
+ * the same stages and has the generator continue the client's text: only the new text is sent,
+ * `midstream_failover` is marked, and a generator that cannot continue ends with LLM_INTERRUPTED
+ * (a handoff glued to half an answer would read as part of it). Checks of the whole answer
+ * (grounding, what is remembered) run on the joined text.
  */
 import type { ChatEvent, DoneEvent, GenerateRequest, RouteEvent } from '../../../shared/api/chat.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
@@ -114,27 +120,41 @@ export async function* generatePipeline(
     priority,
     context: screened.passages.map((p) => ({ id: p.documentId, title: p.title, text: p.text })),
     ...(pred ? { intent: pred.intent, intentConfidence: pred.confidence } : {}),
+    ...(req.continuation ? { prefill: req.continuation.text } : {}),
   };
+  if (req.continuation) run.fallback('midstream_failover');
   const generation = { request: { ...llmReq }, grounding: screened.grounding };
   const events = eventsFor(req, deps, run, pred, ctx.traceId, screened.sources, !!reranked);
 
   const guard = new SentenceGuard(deps.guardrailMode ?? 'sentence', screened.grounding, deps.titles);
   const gen = yield* generateStage(llmReq, deps, run, guard, { signal: ctx.signal, routeEvent: (g) => events.route('llm', g) });
   const usage = usageOf(gen.usage, (deps.pricing ?? deps.llm.pricing)?.[tier]);
+  const before = req.continuation?.text ?? '';
 
   for (const p of gen.passages ?? []) if (!screened.sources.some((x) => x.id === p.id)) screened.sources.push({ id: p.id, title: p.title ?? p.id });
-  if (gen.routed && isUsable(gen.sent)) {
+  if (gen.routed && isUsable(before + gen.sent)) {
     // Remembered and cacheable only when clean and grounded (no wrong answer is cached), and not
     // shaped by the caller's own output budget or temperature (not an answer to share).
-    const clean = !req.generation && isClean(run.fallbacks) && !gen.unsupported && answerGrounded(gen.sent, guard.groundingText, deps.titles);
-    if (clean) deps.fallbackAnswers.remember(pred?.intent, { question: req.message, text: gen.sent, sources: screened.sources.map((s) => s.id), at: Date.now() });
+    const whole = before + gen.sent;
+    const clean = !req.generation && isClean(run.fallbacks) && !gen.unsupported && answerGrounded(whole, guard.groundingText, deps.titles);
+    if (clean) deps.fallbackAnswers.remember(pred?.intent, { question: req.message, text: whole, sources: screened.sources.map((s) => s.id), at: Date.now() });
     const done = events.done(usage);
     done.data.cacheable = clean;
-    ctx.result?.({ route: events.route('llm', gen.generator).data, text: gen.sent, done: done.data, generation, reranked });
+    ctx.result?.({ route: events.route('llm', gen.generator).data, text: whole, done: done.data, generation, reranked });
     yield done;
     return;
   }
 
+  if (req.continuation && !gen.routed) {
+    // Nothing new to add to the client's half answer: it ends as interrupted, as it would have.
+    const route = events.route('llm');
+    yield route;
+    yield { event: 'error', data: { code: 'LLM_INTERRUPTED', message: 'the answer was interrupted' } };
+    const done = events.done(usage);
+    ctx.result?.({ route: route.data, text: before, done: done.data, generation, reranked });
+    yield done;
+    return;
+  }
   // No usable answer: a remembered answer for the intent, else a handoff.
   if (gen.routed) run.fallback('guardrail_fallback');
   const fb = await fallbackStage(deps.fallbackAnswers, pred?.intent, req.message);

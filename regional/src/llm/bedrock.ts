@@ -7,11 +7,13 @@
  * - text deltas are yielded as each contentBlockDelta arrives; usage comes from the metadata event
  * - regions are tried in order: retries with full-jitter back-off on throttling/5xx before the
  *   first token, then failover to the next region; one circuit breaker per (region, model)
+ * - a region that fails mid-answer is not retried: the next region continues the answer, given
+ *   the text so far as a final assistant message (Converse prefill; resilient-stream.ts)
  */
 import { ConverseStreamCommand, type BedrockRuntimeClient, type ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import type { CircuitBreakerRegistry } from './circuit-breaker.ts';
 import { classifyAwsError, createBedrockClient, type AwsCredentials } from './bedrock-client.ts';
-import { conversationWithContext, validateLlmRequest } from './request-messages.ts';
+import { continuing, conversationWithContext, validateLlmRequest } from './request-messages.ts';
 import {
   breakerRegistry,
   DEFAULT_FIRST_TOKEN_TIMEOUT_MS,
@@ -75,17 +77,16 @@ export class BedrockBackend implements LlmBackend {
   private async *run(req: LlmRequest): AsyncGenerator<LlmChunk> {
     validateLlmRequest(req);
     const modelId = this.config.models[req.tier];
-    const input = this.input(req, modelId);
     const targets: StreamTarget[] = this.config.regions.map((region) => ({
       key: `bedrock|${region}|${modelId}`,
       model: modelId,
       region,
-      open: (signal) => this.attempt(this.clients.get(region)!, input, signal),
+      open: (signal, prefill) => this.attempt(this.clients.get(region)!, this.input(req, modelId, prefill), signal),
     }));
-    yield* resilientStream(targets, resilienceOptions(this.config, this.breakers, classifyAwsError), req.signal);
+    yield* resilientStream(targets, resilienceOptions(this.config, this.breakers, classifyAwsError), req.signal, req.prefill);
   }
 
-  private input(req: LlmRequest, modelId: string): ConverseStreamCommandInput {
+  private input(req: LlmRequest, modelId: string, prefill: string | undefined): ConverseStreamCommandInput {
     const system: NonNullable<ConverseStreamCommandInput['system']> = [];
     if (req.system.trim()) {
       system.push({ text: req.system });
@@ -94,7 +95,7 @@ export class BedrockBackend implements LlmBackend {
     return {
       modelId,
       ...(system.length ? { system } : {}),
-      messages: conversationWithContext(req).map((m) => ({ role: m.role, content: [{ text: m.content }] })),
+      messages: continuing(conversationWithContext(req), prefill, 'prefill').map((m) => ({ role: m.role, content: [{ text: m.content }] })),
       inferenceConfig: { maxTokens: req.maxTokens, ...(req.temperature !== undefined ? { temperature: req.temperature } : {}) },
     };
   }

@@ -6,10 +6,13 @@
  *
  * Same failure handling as Bedrock (resilient-stream.ts): time-to-first-token and total timeouts,
  * jittered retries on 429/5xx before the first token, failover to the next server, a circuit
- * breaker per (server, model).
+ * breaker per (server, model). A server that fails mid-answer is not retried: the next server
+ * continues the answer from the text so far, as a final assistant message with vLLM's
+ * `continue_final_message` (`continuation: "continue_final_message"`), else followed by an
+ * instruction to continue exactly from it (`"instruction"`, the default; any server).
  */
 import type { CircuitBreakerRegistry } from './circuit-breaker.ts';
-import { conversationWithContext, validateLlmRequest } from './request-messages.ts';
+import { continuing, conversationWithContext, validateLlmRequest } from './request-messages.ts';
 import { breakerRegistry, resilienceOptions, resilientStream, type ResilienceSettings, type StreamTarget } from './resilient-stream.ts';
 import { LlmError, type LlmBackend, type LlmChunk, type LlmPricing, type LlmRequest } from './types.ts';
 
@@ -18,6 +21,12 @@ export interface OpenAICompatibleServer {
   baseUrl: string;
   /** Sent as `Authorization: Bearer …` when set. */
   apiKey?: string;
+  /**
+   * How this server continues a cut answer: `continue_final_message` (vLLM: the answer so far as
+   * the final assistant message, `continue_final_message: true`, `add_generation_prompt: false`)
+   * or `instruction` (default: that message followed by a user turn asking to continue exactly).
+   */
+  continuation?: 'continue_final_message' | 'instruction';
 }
 
 /** Retries, back-off, timeouts and breakers as in ResilienceSettings, per server. */
@@ -46,9 +55,10 @@ export class OpenAICompatibleBackend implements LlmBackend {
     if (!config.models?.small || !config.models?.large) throw new LlmError('OpenAICompatibleBackend needs models.small and models.large', 'BAD_REQUEST', false);
     this.name = config.name ?? 'openai';
     this.pricing = config.pricing;
-    this.servers = [{ baseUrl: config.baseUrl, apiKey: config.apiKey }, ...(config.failover ?? [])].map((s) => ({
+    this.servers = [{ baseUrl: config.baseUrl, apiKey: config.apiKey, continuation: config.continuation }, ...(config.failover ?? [])].map((s) => ({
       baseUrl: normalizeBaseUrl(s.baseUrl),
       apiKey: s.apiKey,
+      continuation: s.continuation,
     }));
     this.breakers = breakerRegistry(config);
     this.fetchImpl = config.fetch ?? fetch;
@@ -61,20 +71,25 @@ export class OpenAICompatibleBackend implements LlmBackend {
   private async *run(req: LlmRequest): AsyncGenerator<LlmChunk> {
     validateLlmRequest(req);
     const model = this.config.models[req.tier];
-    const body = JSON.stringify({
-      model,
-      messages: [...(req.system.trim() ? [{ role: 'system', content: req.system }] : []), ...conversationWithContext(req)],
-      max_tokens: req.maxTokens,
-      ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
-      stream: true,
-      stream_options: { include_usage: true },
-    });
+    const messages = [...(req.system.trim() ? [{ role: 'system', content: req.system }] : []), ...conversationWithContext(req)];
+    const body = (server: OpenAICompatibleServer, prefill: string | undefined) => {
+      const native = !!prefill && server.continuation === 'continue_final_message';
+      return JSON.stringify({
+        model,
+        messages: continuing(messages, prefill, native ? 'prefill' : 'instruction'),
+        ...(native ? { continue_final_message: true, add_generation_prompt: false } : {}),
+        max_tokens: req.maxTokens,
+        ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+    };
     const targets: StreamTarget[] = this.servers.map((server) => ({
       key: `${this.name}|${server.baseUrl}|${model}`,
       model,
-      open: (signal) => this.attempt(server, body, signal),
+      open: (signal, prefill) => this.attempt(server, body(server, prefill), signal),
     }));
-    yield* resilientStream(targets, resilienceOptions(this.config, this.breakers, classifyFetchError), req.signal);
+    yield* resilientStream(targets, resilienceOptions(this.config, this.breakers, classifyFetchError), req.signal, req.prefill);
   }
 
   private async *attempt(server: OpenAICompatibleServer, body: string, signal: AbortSignal): AsyncGenerator<LlmChunk> {

@@ -45,3 +45,22 @@ export function renderPassages(context: NonNullable<LlmRequest['context']>): str
     .join('\n');
   return `<passages>\n${body}\n</passages>`;
 }
+
+/**
+ * What a generator told to continue in words (no native prefill) is asked after its cut answer.
+ * Whatever it repeats anyway is removed at the seam (seam.ts).
+ */
+export const CONTINUE_INSTRUCTION =
+  'Your previous message was cut off. Continue it exactly from where it stops: write only the words that come next, without repeating any of it and without any preamble.';
+
+/**
+ * The conversation with the answer so far as a final assistant message (trailing whitespace
+ * removed: Bedrock refuses a final assistant turn that ends with it; the seam restores the space),
+ * followed by CONTINUE_INSTRUCTION when the server cannot continue a final message itself.
+ */
+export function continuing<M extends { role: string; content: string }>(messages: M[], prefill: string | undefined, how: 'prefill' | 'instruction'): (M | LlmMessage)[] {
+  const text = prefill?.trimEnd();
+  if (!text) return messages;
+  const out: (M | LlmMessage)[] = [...messages, { role: 'assistant', content: text }];
+  return how === 'instruction' ? [...out, { role: 'user', content: CONTINUE_INSTRUCTION }] : out;
+}

@@ -3,12 +3,17 @@
  * a total timeout, retries with full-jitter exponential backoff on throttling and 5xx, failover to
  * the next target (another region or server), and a circuit breaker per target.
  *
- * Retries and failover only happen before the first text delta has been handed to the caller:
- * once text has streamed, an error ends the stream (retrying would duplicate text). Chunks that
- * arrive before the first delta are held back, so a failed attempt leaves no trace in the output;
- * a successful stream starts with one `meta` chunk naming the model and region that answered.
+ * Policy: no text is ever sent twice. Before an attempt's first text delta, a failure is retried
+ * on the same target (throttling, 5xx) or fails over to the next; chunks that arrive before the
+ * first delta are held back, so a failed attempt leaves no trace in the output. After text has
+ * streamed, the same text is never retried: the answer is *continued* on the next target (never
+ * the one that failed), which is given the text so far as an assistant prefill (`open`'s
+ * `prefill`), and only the new text is passed on, with any repeat at the seam removed (seam.ts).
+ * A `continued` chunk marks the seam. With no target left, the error ends the stream.
+ * A successful stream starts with one `meta` chunk naming the model and region that answered first.
  */
 import { CircuitBreakerRegistry, type BreakerOptions } from './circuit-breaker.ts';
+import { SeamFilter } from './seam.ts';
 import { LlmError, type LlmChunk } from './types.ts';
 
 export interface StreamTarget {
@@ -16,13 +21,17 @@ export interface StreamTarget {
   key: string;
   model: string;
   region?: string;
-  /** One attempt. Must stop (throw or end) when `signal` aborts. */
-  open(signal: AbortSignal): AsyncIterable<LlmChunk>;
+  /**
+   * One attempt. Must stop (throw or end) when `signal` aborts. `prefill`: the answer so far,
+   * which this attempt must continue (a final assistant message, or the server's equivalent).
+   */
+  open(signal: AbortSignal, prefill?: string): AsyncIterable<LlmChunk>;
 }
 
 export type ResilienceEvent =
   | { type: 'retry'; key: string; attempt: number; delayMs: number; error: LlmError }
   | { type: 'failover'; from: string; error: LlmError }
+  | { type: 'midstream_failover'; from: string; error: LlmError }
   | { type: 'circuit_open'; key: string };
 
 export interface ResilienceOptions {
@@ -86,10 +95,16 @@ export function fullJitterDelay(attempt: number, baseMs: number, capMs: number, 
   return Math.floor(random() * Math.min(capMs, baseMs * 2 ** attempt));
 }
 
+/**
+ * Streams from the first target that answers (see the policy above). `prefill`: text the caller
+ * already has, which the first attempt continues (the caller removes any repeat at that seam).
+ * The attempt loop is one body on purpose: its timers, permit and teardown share one lifetime.
+ */
 export async function* resilientStream(
   targets: StreamTarget[],
   opts: ResilienceOptions,
   callerSignal?: AbortSignal,
+  prefill = '',
 ): AsyncGenerator<LlmChunk> {
   if (targets.length === 0) throw new LlmError('no upstream configured', 'UNAVAILABLE', false);
   if (callerSignal?.aborted) throw abortedError(callerSignal);
@@ -103,7 +118,10 @@ export async function* resilientStream(
   callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
   const outcomes: string[] = [];
   let lastError: LlmError | undefined;
+  /** The meta chunk (and held chunks) went out: the stream has started. */
   let emitted = false;
+  /** Text this stream passed on, which a continuation must carry on from. */
+  let streamed = '';
 
   try {
     for (const target of targets) {
@@ -126,28 +144,40 @@ export async function* resilientStream(
         let it: AsyncIterator<LlmChunk> | undefined;
         let finished = false;
         let settled = false;
+        /** This attempt has produced text (a failure now is mid-stream). */
+        let started = false;
+        // A continuation of this stream's own text: only what is new passes the seam.
+        const seam = streamed ? new SeamFilter(prefill + streamed) : null;
+        const pass = (text: string): LlmChunk[] => {
+          if (!text) return [];
+          streamed += text;
+          return [{ type: 'delta', text }];
+        };
         try {
-          it = target.open(attemptCtl.signal)[Symbol.asyncIterator]();
+          it = target.open(attemptCtl.signal, prefill + streamed || undefined)[Symbol.asyncIterator]();
           const held: LlmChunk[] = [];
           for (;;) {
             const r = await nextOrAbort(it, attemptCtl.signal);
             if (r.done) break;
             const chunk = r.value;
-            if (chunk.type === 'delta' && chunk.text === '') continue;
-            if (emitted) {
-              yield chunk;
-              continue;
-            }
             if (chunk.type !== 'delta') {
-              held.push(chunk);
+              if (emitted) yield chunk;
+              else held.push(chunk);
               continue;
             }
-            emitted = true;
-            clearTimeout(ttft);
-            yield { type: 'meta', model: target.model, ...(target.region ? { region: target.region } : {}) };
-            for (const h of held.splice(0)) yield h;
-            yield chunk;
+            if (chunk.text === '') continue;
+            if (!started) {
+              started = true;
+              clearTimeout(ttft);
+            }
+            if (!emitted) {
+              emitted = true;
+              yield { type: 'meta', model: target.model, ...(target.region ? { region: target.region } : {}) };
+              for (const h of held.splice(0)) yield h;
+            }
+            yield* pass(seam ? seam.push(chunk.text) : chunk.text);
           }
+          if (seam) yield* pass(seam.end());
           finished = true;
           if (!emitted) yield { type: 'meta', model: target.model, ...(target.region ? { region: target.region } : {}) };
           for (const h of held) yield h;
@@ -163,9 +193,15 @@ export async function* resilientStream(
             throw err;
           }
           permit.failure();
-          if (emitted || total.signal.aborted) throw err;
+          if (total.signal.aborted) throw err;
           lastError = err;
           outcomes.push(`${target.key}: ${err.code} (${err.message})`);
+          if (started) {
+            // Text has streamed: never this text again here; the next target continues it.
+            opts.onEvent?.({ type: 'midstream_failover', from: target.key, error: err });
+            yield { type: 'continued', from: target.key, error: err.code };
+            break;
+          }
           const sameTargetAgain =
             err.retryable && (err.code === 'THROTTLED' || err.code === 'UNAVAILABLE') && attempt < opts.retries && breaker.state === 'closed';
           if (!sameTargetAgain) {
@@ -188,7 +224,7 @@ export async function* resilientStream(
           }
           // the consumer stopped iterating (return() during a yield): text already shown is a success
           if (!settled) {
-            if (emitted) permit.success();
+            if (started) permit.success();
             else permit.release();
           }
         }

@@ -33,6 +33,12 @@ export interface LlmRequest {
   /** The message's intent and its confidence, as classified (the offline generator answers by them). */
   intent?: string;
   intentConfidence?: number;
+  /**
+   * The answer so far, when this request continues one another generator (or region) began:
+   * chat backends send it as a final assistant message to be continued; the stream may repeat its
+   * end, which the caller removes (llm/seam.ts).
+   */
+  prefill?: string;
 }
 
 export type LlmChunk =
@@ -43,7 +49,9 @@ export type LlmChunk =
    * it must not be cached. `passages`: store records the generator looked up itself (the offline
    * generator's catalog and policy lookups); they join the grounding and the cited sources.
    */
-  | { type: 'meta'; model: string; region?: string; unsupported?: boolean; passages?: { id: string; title?: string; text: string }[] };
+  | { type: 'meta'; model: string; region?: string; unsupported?: boolean; passages?: { id: string; title?: string; text: string }[] }
+  /** The target `from` failed mid-answer (error code `error`); the answer continues on the next target. */
+  | { type: 'continued'; from: string; error: LlmErrorCode };
 
 /** USD per 1,000 tokens by tier, for the cost estimate recorded with usage. */
 export type LlmPricing = Record<LlmRequest['tier'], { in: number; out: number }>;

@@ -2,10 +2,13 @@
  * Generate stage: streams the LLM's answer through the guard. Timeouts `llmFirstTokenMs` (until
  * the first token) and `llmTotalMs`; the caller's abort stops it. A failure before the first token
  * leaves the answer to the fallback stage (`llm_timeout` / `llm_unavailable`); after it, what was
- * sent stays and an LLM_INTERRUPTED error follows (no retry after the first token). Metric stages
- * "llm_first_token" and "llm".
+ * sent stays and an LLM_INTERRUPTED error follows once the backend has no target left to continue
+ * on (a continuation, marked by a `continued` chunk, is `midstream_failover`). A request with a
+ * `prefill` (the edge continuing another region's answer) passes on only the new text: the
+ * generator's repeat of the prefill is removed at the seam. Metric stages "llm_first_token" and "llm".
  */
 import type { ChatEvent } from '../../../../shared/api/chat.ts';
+import { SeamFilter } from '../../llm/seam.ts';
 import type { LlmRequest } from '../../llm/types.ts';
 import type { GenerateDeps } from '../pipeline.ts';
 import type { SentenceGuard } from './guard.ts';
@@ -47,10 +50,20 @@ export async function* generateStage(
   const t = performance.now();
   const send = function* (texts: string[]): Generator<ChatEvent> {
     for (const text of texts) {
+      if (!text) continue;
       out.sent += text;
       yield { event: 'delta', data: { text } };
     }
   };
+  // The route event goes out with the generator's first token, even while the seam still holds
+  // its text back (a long repeat must not look like a region that never answers).
+  const route = function* (): Generator<ChatEvent> {
+    if (out.generator === 'extractive') run.fallback('llm_not_configured');
+    out.routed = true;
+    yield opts.routeEvent(out.generator);
+  };
+  const seam = new SeamFilter(llmReq.prefill ?? '');
+  let first = true;
   let timedOut = false;
   const firstTimer = setTimeout(() => ((timedOut = true), ctrl.abort()), deps.timeouts.llmFirstTokenMs);
   const totalTimer = setTimeout(() => ((timedOut = true), ctrl.abort()), deps.timeouts.llmTotalMs);
@@ -71,17 +84,18 @@ export async function* generateStage(
         }
       }
       else if (chunk.type === 'usage') out.usage = chunk;
+      else if (chunk.type === 'continued') run.fallback('midstream_failover');
       else if (chunk.type === 'delta') {
-        if (!out.routed) {
+        if (first) {
+          first = false;
           clearTimeout(firstTimer);
           run.stage('llm_first_token', performance.now() - t);
-          if (out.generator === 'extractive') run.fallback('llm_not_configured');
-          out.routed = true;
-          yield opts.routeEvent(out.generator);
+          yield* route();
         }
-        yield* send(guard.push(chunk.text));
+        yield* send(guard.push(seam.push(chunk.text)));
       }
     }
+    yield* send(guard.push(seam.end()));
     yield* send(guard.end());
   } catch (e) {
     run.fallback(timedOut || e instanceof StageTimeout ? 'llm_timeout' : 'llm_unavailable');
