@@ -10,6 +10,7 @@
  *   interest, the first open answering one template question on WASM (auto choice, no GPU), on
  *   WebGPU (forced, SwiftShader), with Save-Data, and the second visit.
  */
+import { loadavg } from 'node:os';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { WidgetServer } from './server.ts';
 import { isDeviceFile, TransferMeter } from './transfer-meter.ts';
@@ -28,7 +29,12 @@ const OBSERVE = () => {
   new PerformanceObserver((l) => l.getEntries().forEach((e) => (w.__tbt += Math.max(0, e.duration - 50)))).observe({ type: 'longtask', buffered: true });
 };
 
-async function pageLoad(browser: Browser, url: string): Promise<{ lcp: number; tbt: number }> {
+interface PageLoad {
+  lcp: number;
+  tbt: number;
+}
+
+async function pageLoad(browser: Browser, url: string): Promise<PageLoad> {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
   const cdp = await ctx.newCDPSession(page);
@@ -37,22 +43,48 @@ async function pageLoad(browser: Browser, url: string): Promise<{ lcp: number; t
   await page.goto(url, { waitUntil: 'load' });
   await page.waitForTimeout(5000);
   // LCP is final once the visitor interacts; a click outside the widget ends it without interest.
-  const r = await page.evaluate(() => ({ lcp: (window as unknown as { __lcp: number }).__lcp, tbt: (window as unknown as { __tbt: number }).__tbt }));
+  const r = await page.evaluate(() => {
+    const w = window as unknown as { __lcp: number; __tbt: number };
+    return { lcp: w.__lcp, tbt: w.__tbt };
+  });
   await ctx.close();
   return r;
 }
 
+/**
+ * The variants run in rounds, each round in both orders in turn (ABC, CBA) so neither variant
+ * always follows the other; besides each variant's medians, the median of the per-round
+ * differences from the page without the widget (paired, so the machine's load in that round
+ * cancels) and the load average before and after.
+ */
 export async function benchPageLoad(browser: Browser, server: WidgetServer, runs: number, edge: string) {
   const variants = { 'without the widget': '?no-widget', 'with the widget': '?', 'with the widget, preload="idle"': '?preload=idle' } as const;
-  const got: Record<string, { lcp: number[]; tbt: number[] }> = {};
+  const names = Object.keys(variants) as (keyof typeof variants)[];
+  const got = Object.fromEntries(names.map((n) => [n, [] as PageLoad[]])) as Record<keyof typeof variants, PageLoad[]>;
+  const loadBefore = loadavg();
   for (let i = 0; i < runs; i++) {
-    for (const [name, q] of Object.entries(variants)) {
-      const r = await pageLoad(browser, `${server.url}/${q}&edge-url=${encodeURIComponent(edge)}`);
-      (got[name] ??= { lcp: [], tbt: [] }).lcp.push(r.lcp);
-      got[name].tbt.push(r.tbt);
+    for (const name of i % 2 === 0 ? names : [...names].reverse()) {
+      got[name].push(await pageLoad(browser, `${server.url}/${variants[name]}&edge-url=${encodeURIComponent(edge)}`));
     }
   }
-  return Object.fromEntries(Object.entries(got).map(([k, v]) => [k, { lcpMs: median(v.lcp), tbtMs: median(v.tbt), lcpRuns: v.lcp.map(Math.round), tbtRuns: v.tbt.map(Math.round) }]));
+  const base = got['without the widget'];
+  const variantsOut = Object.fromEntries(
+    names.map((name) => {
+      const v = got[name];
+      const diff = (k: 'lcp' | 'tbt') => median(v.map((r, i) => r[k] - base[i][k]));
+      return [
+        name,
+        {
+          lcpMs: median(v.map((r) => r.lcp)),
+          tbtMs: median(v.map((r) => r.tbt)),
+          ...(name === 'without the widget' ? {} : { pairedLcpDiffMs: diff('lcp'), pairedTbtDiffMs: diff('tbt') }),
+          lcpRuns: v.map((r) => Math.round(r.lcp)),
+          tbtRuns: v.map((r) => Math.round(r.tbt)),
+        },
+      ];
+    }),
+  );
+  return { loadavgBefore: loadBefore.map((x) => x.toFixed(2)).join(' '), loadavgAfter: loadavg().map((x) => x.toFixed(2)).join(' '), ...variantsOut };
 }
 
 interface PathBytes {

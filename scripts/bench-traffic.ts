@@ -40,6 +40,8 @@ const jsonl = <T>(file: string): T[] => readFileSync(join(domainDir, file), 'utf
 const mix = TrafficMix.parse(JSON.parse(readFileSync(join(domainDir, 'eval/traffic-mix.json'), 'utf8')));
 const sessions = buildSessions({ test: jsonl<Labelled>('intents/test.jsonl'), dialogues: jsonl<Dialogue>('eval/dialogues.jsonl') }, mix, args.sessions, args.seed);
 
+/** Region stage budgets a loaded machine may need raised, taken from the environment when set. */
+const STAGE_BUDGETS = ['CLASSIFY_TIMEOUT_MS', 'EMBED_TIMEOUT_MS', 'RETRIEVE_TIMEOUT_MS', 'RERANK_TIMEOUT_MS', 'LLM_FIRST_TOKEN_TIMEOUT_MS', 'HISTORY_TIMEOUT_MS'];
 const dir = mkdtempSync(join(tmpdir(), 'sy-traffic-'));
 // The SDK signs with whatever credentials it finds; the stand-in does not check them.
 process.env.AWS_ACCESS_KEY_ID ??= 'bench-traffic';
@@ -54,6 +56,8 @@ const env = {
   // One API key (the edge's) carries every session: the per-key limit is lifted so it measures the pipeline, not the limiter.
   DEFAULT_RATE_LIMIT_PER_MINUTE: '1000000',
   LLM_CONCURRENCY: String(Math.max(16, args.concurrency)),
+  // On a machine too loaded for the default stage budgets, the same budgets for every run being compared (docs/traffic.md).
+  ...Object.fromEntries(STAGE_BUDGETS.filter((k) => process.env[k]).map((k) => [k, process.env[k]!])),
 };
 const base = loadConfig(env);
 const stub = await startBedrockStub({ seed: args.seed, tierOf: (id) => (id === base.BEDROCK_MODEL_LARGE ? 'large' : 'small') });
@@ -63,7 +67,7 @@ const edge = await startEdgeProcess({
   port: 24000 + Math.floor(Math.random() * 4000),
   regionalUrl: regional.url,
   persistTo: join(dir, 'wrangler'),
-  vars: { MODEL_REFRESH_INTERVAL_MS: '0' },
+  vars: { MODEL_REFRESH_INTERVAL_MS: '0', ...(process.env.UPSTREAM_TIMEOUT_MS ? { UPSTREAM_TIMEOUT_MS: process.env.UPSTREAM_TIMEOUT_MS } : {}) },
   quiet: true,
 });
 say(`edge up at ${edge.url}; replaying ${sessions.length} sessions, ${args.concurrency} at once`);

@@ -29,11 +29,12 @@ const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader
 const asyncifySha = createHash('sha256').update(readFileSync('node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm')).digest('hex');
 const isWebgpuBuild = (u: URL) => /\/ort\.webgpu[^/]*\.js$/.test(u.pathname) || u.pathname.endsWith(`/${asyncifySha}.wasm`);
 /**
- * First open on the WASM path, measured: runtime + both models + the shared tokenizer + code.
- * The issue's target is 4 MB; the models as built today cannot reach it (see BENCHMARKS.md,
- * "Widget page cost"), so this asserts the measured bound and the 4 MB target stays open.
+ * First open on the WASM path, measured: runtime + both models + the shared tokenizer + code
+ * (6,766,554 B with the 4-bit embedder rows; 8,587,493 B with int8 rows). The issue's target is
+ * 4 MB; onnxruntime-web's wasm alone is 2.31 MB brotli and the two models 4.2 MB, so this asserts
+ * the measured bound and the 4 MB target stays open (BENCHMARKS.md, "Widget first open").
  */
-const FIRST_OPEN_MAX_BYTES = 9_000_000;
+const FIRST_OPEN_MAX_BYTES = 7_000_000;
 
 let dir: string;
 let edge: EdgeProcess;

@@ -24,6 +24,7 @@ import {
 import { buildClassifierOnnx } from '../models/pipeline/onnx/classifier-graph.ts';
 import { buildEmbedderOnnx } from '../models/pipeline/onnx/embedder-graph.ts';
 import { decodeModel } from '../models/pipeline/onnx/proto.ts';
+import { embedderTableFromOnnx } from '../models/pipeline/onnx/embedder-table.ts';
 import { classifierForward, embedderForward } from '../models/pipeline/onnx/reference.ts';
 import { mulberry32 } from '../models/pipeline/datasets.ts';
 import { dequantizeColumns, dequantizeMixed, quantizeColumns, quantizeMixed, quantizeRows } from '../models/pipeline/quantize.ts';
@@ -60,6 +61,12 @@ const randomVec = (rand: () => number, n: number, s = 0.5) => Float32Array.from(
 function makeEmbedder(seed: number): EmbedderWeights {
   // Special-token rows are zero, as in the real embedder.
   return { table: randomTable(mulberry32(seed), V, D, [0, 1, 2, 3, 4]) };
+}
+
+/** The committed recipe's layout: every row 4-bit (a MixedTable whose int8 part is one zero row). */
+function makeEmbedder4(seed: number): EmbedderWeights {
+  const t = makeEmbedder(seed).table as ReturnType<typeof quantizeRows>;
+  return { table: quantizeMixed(Float32Array.from(t.q, (v, k) => v * t.scale[Math.floor(k / D)]), V, D, () => false) };
 }
 
 type Kind = 'plain' | 'hidden' | 'mixed' | 'ensemble';
@@ -174,6 +181,8 @@ describe('ONNX export', () => {
   const embedder = makeEmbedder(7);
   const classifiers = Object.fromEntries(KINDS.map((k) => [k, makeClassifier(SEEDS[k], k)])) as Record<Kind, ClassifierWeights>;
   const embedderBytes = buildEmbedderOnnx(embedder);
+  const embedder4 = makeEmbedder4(7);
+  const embedder4Bytes = buildEmbedderOnnx(embedder4);
   const classifierBytes = Object.fromEntries(KINDS.map((k) => [k, buildClassifierOnnx(classifiers[k])])) as Record<Kind, Uint8Array>;
 
   let root = '';
@@ -189,6 +198,12 @@ describe('ONNX export', () => {
     const tok = tokenizerJson();
     await writeHfModelFolder(join(root, 'embedder'), {
       onnx: embedderBytes,
+      config: embedderConfig(D, V),
+      tokenizerJson: tok,
+      tokenizerConfig: bertTokenizerConfig(),
+    });
+    await writeHfModelFolder(join(root, 'embedder-4bit'), {
+      onnx: embedder4Bytes,
       config: embedderConfig(D, V),
       tokenizerJson: tok,
       tokenizerConfig: bertTokenizerConfig(),
@@ -210,6 +225,7 @@ describe('ONNX export', () => {
     const hfModels = new Map<Uint8Array, Promise<(inputs: Record<string, HfTensor>) => Promise<Record<string, HfTensor>>>>();
     const folderOf = new Map<Uint8Array, string>([
       [embedderBytes, 'embedder'],
+      [embedder4Bytes, 'embedder-4bit'],
       [classifierBytes.plain, 'classifier-plain'],
       [classifierBytes.hidden, 'classifier-hidden'],
       [classifierBytes.mixed, 'classifier-mixed'],
@@ -218,7 +234,7 @@ describe('ONNX export', () => {
     runners['transformers.js'] = async (bytes, { ids, mask }, output) => {
       if (!hfModels.has(bytes)) {
         const name = folderOf.get(bytes)!;
-        const Auto = name === 'embedder' ? AutoModel : AutoModelForSequenceClassification;
+        const Auto = name.startsWith('embedder') ? AutoModel : AutoModelForSequenceClassification;
         hfModels.set(
           bytes,
           Auto.from_pretrained(name, { dtype: 'q8' }).then((m) => (x: Record<string, HfTensor>) => m(x)),
@@ -359,9 +375,28 @@ describe('ONNX export', () => {
           expect(hidden.dims).toEqual([feeds.ids.length, feeds.ids[0].length, D]);
           expect(maxAbsDiff(hidden.data, want.lastHiddenState.flat(2))).toBeLessThan(TOL);
         });
+        it(`4-bit embedder outputs match the reference: ${caseName}`, async () => {
+          const want = embedderForward(embedder4, feeds.ids, feeds.mask);
+          const emb = await runners[runtime](embedder4Bytes, feeds, 'sentence_embedding');
+          expect(emb.dims).toEqual([feeds.ids.length, D]);
+          expect(maxAbsDiff(emb.data, want.sentenceEmbedding.flat())).toBeLessThan(TOL);
+          const hidden = await runners[runtime](embedder4Bytes, feeds, 'last_hidden_state');
+          expect(maxAbsDiff(hidden.data, want.lastHiddenState.flat(2))).toBeLessThan(TOL);
+        });
       }
     });
   }
+
+  it('a 4-bit embedder is half the bytes of the int8 one, and reads back as exact int8 codes', () => {
+    const rows = (t: { rows: number; dim: number; q: Int8Array; scale: Float32Array }) => Float32Array.from(t.q, (v, k) => v * t.scale[Math.floor(k / t.dim)]);
+    const back = embedderTableFromOnnx(embedder4Bytes, 'test');
+    expect(Array.from(rows(back))).toEqual(Array.from(dequantizeMixed(embedder4.table as MixedTable)));
+    expect(back.q.every((v) => v >= -8 && v <= 7)).toBe(true);
+    expect(Array.from(embedderTableFromOnnx(embedderBytes, 'test').q)).toEqual(Array.from((embedder.table as ReturnType<typeof quantizeRows>).q));
+    const tableBytes = (onnx: Uint8Array) => decodeModel(onnx).graph!.initializer!.filter((t) => t.name!.startsWith('embeddings.q')).reduce((n, t) => n + t.rawData!.length, 0);
+    expect(tableBytes(embedder4Bytes)).toBe((V * D) / 2 + D);
+    expect(tableBytes(embedderBytes)).toBe(V * D);
+  });
 
   describe('transformers.js pipelines', () => {
     const texts = ['Book a flight to New York for tomorrow', 'weather today', 'Play music please?', 'booking flights'];

@@ -11,7 +11,7 @@ import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../regional/src/config.ts';
-import { SYSTEM_PROMPT } from '../regional/src/generate/prompt.ts';
+import { builtinLlmSettings } from '../regional/src/generate/prompt.ts';
 import { writeLlmConfigFolder, type LlmConfigFile } from '../regional/src/ops/llm-config.ts';
 import { routingRule, type RolloutSpec } from '../regional/src/ops/rollout-rules.ts';
 import { assign } from '../regional/src/ops/rollout.ts';
@@ -65,7 +65,7 @@ describe('LLM configuration rollouts', () => {
       () => {},
     );
     await config('2.0.0', { systemPromptVersion: '1', maxTokens: { shipping_info: 6 }, defaultMaxTokens: 6 });
-    await config('3.0.0', { systemPromptVersion: '2', systemPrompt: `${SYSTEM_PROMPT}\nAlways mention the PROMO of the day.` });
+    await config('3.0.0', { systemPromptVersion: '2', systemPrompt: `${builtinLlmSettings().system}\nAlways mention the PROMO of the day.` });
   }, 120_000);
   afterAll(async () => {
     server.close();

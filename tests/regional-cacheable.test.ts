@@ -99,17 +99,17 @@ describe('region: cacheable only when grounded', () => {
 
   it('does not cache an LLM answer that states what the passages do not, even with the guardrails off', async () => {
     const s = r.services;
-    const run = async (text: string) => {
+    const run = async (text: string, rerank = s.rerank, rerankMs = 5000) => {
       llmText = text;
       const events = generatePipeline(
         { message: 'How much is standard shipping to Alaska?', sessionId: 's', intent: 'shipping_info', confidence: 0.95 },
         {
           retrieve: async (q, k) => hybridSearch(s.store, s.embedder, q, { k }),
-          rerank: s.rerank,
+          rerank,
           llm: new OpenAICompatibleBackend({ baseUrl: LLM, models: { small: 'm', large: 'm' }, firstTokenTimeoutMs: 5000, totalTimeoutMs: 10_000 }),
           titles: s.titles,
           fallbackAnswers: s.fallbackAnswers,
-          timeouts: { classifyMs: 1000, retrieveMs: 5000, rerankMs: 5000, llmFirstTokenMs: 5000, llmTotalMs: 10_000 },
+          timeouts: { classifyMs: 1000, retrieveMs: 5000, rerankMs, llmFirstTokenMs: 5000, llmTotalMs: 10_000 },
           guardrailMode: 'off',
         },
         { traceId: 't' },
@@ -123,5 +123,15 @@ describe('region: cacheable only when grounded', () => {
     expect(wrongPrice.done?.cacheable).toBe(false); // ...but never cached
     const offTopic = await run('Our warehouse cat enjoys long naps in sunny windows.');
     expect(offTopic.done?.cacheable).toBe(false);
+
+    // A busy region whose reranker timed out answers from retrieval order: a grounded answer is
+    // still cached (repeats of a popular question need no second LLM call), a wrong one still not.
+    const stuck = () => new Promise<Float32Array>(() => {});
+    const busy = await run('Standard shipping to Alaska is a flat $12.99 via USPS Priority Mail and takes 5–10 business days.', stuck, 30);
+    expect(busy.done?.fallbacks).toContain('reranker_timeout');
+    expect(busy.done?.cacheable).toBe(true);
+    const busyWrong = await run('Standard shipping to Alaska is $7.49 and takes 2 days.', stuck, 30);
+    expect(busyWrong.done?.fallbacks).toContain('reranker_timeout');
+    expect(busyWrong.done?.cacheable).toBe(false);
   });
 });

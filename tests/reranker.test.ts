@@ -9,6 +9,7 @@ import type { OrtSession, OrtTensorConstructor } from '../shared/models/onnx-ses
 import { evaluateRerank, ndcgAt, orderByScore, rankMetrics } from '../shared/eval/rerank-eval.ts';
 import { repoRoot } from '../models/pipeline/datasets.ts';
 import { decodeModel } from '../models/pipeline/onnx/proto.ts';
+import { embedderTableFromOnnx } from '../models/pipeline/onnx/embedder-table.ts';
 import { buildRerankerOnnx } from '../models/pipeline/onnx/reranker-graph.ts';
 import { loadEmbedderTable, referenceLogit, trainReranker, type RerankerWeights } from '../models/pipeline/reranker.ts';
 import { catalogQueries, policySections, storeKbPassages } from '../models/pipeline/reranker-data.ts';
@@ -50,10 +51,11 @@ describe('default reranker', () => {
     expect(onnx.byteLength).toBeLessThan(5 * 1024 * 1024);
     const config = JSON.parse(await readFile(join(RERANKER, 'config.json'), 'utf8'));
     expect(config).toMatchObject({ model_type: 'bert', architectures: ['BertForSequenceClassification'], num_labels: 1, id2label: { 0: 'LABEL_0' } });
-    // The token table is the embedder's own int8 table, byte for byte.
+    // The token table is the embedder's own (its 4-bit codes as int8), byte for byte, scales too.
     const init = (bytes: Uint8Array, name: string) => decodeModel(bytes).graph!.initializer!.find((t) => t.name === name)!.rawData!;
-    const emb = (await loadModelFolder(EMBEDDER)).onnx;
-    expect(await sha256Hex(init(onnx, 'tokens.q'))).toBe(await sha256Hex(init(emb, 'embeddings.q')));
+    const emb = embedderTableFromOnnx((await loadModelFolder(EMBEDDER)).onnx, EMBEDDER);
+    expect(await sha256Hex(init(onnx, 'tokens.q'))).toBe(await sha256Hex(new Uint8Array(emb.q.buffer, emb.q.byteOffset, emb.q.byteLength)));
+    expect(await sha256Hex(init(onnx, 'tokens.scale'))).toBe(await sha256Hex(new Uint8Array(emb.scale.buffer, emb.scale.byteOffset, emb.scale.byteLength)));
   });
 
   it('gives the same logits in onnxruntime-node, onnxruntime-web and transformers.js (text_pair)', async () => {

@@ -7,7 +7,7 @@ import { ChatRequest, MAX_BODY_BYTES, MAX_MESSAGE_CHARS, type ChatReply } from '
 import { ApiError, readJsonBody, validate } from '../../shared/api/errors.ts';
 import type { EdgeEnv } from './env.ts';
 import { classifyResult } from './http/classify-result.ts';
-import { edgeDeps } from './edge-deps.ts';
+import { edgeDeps, edgeDepsReady } from './edge-deps.ts';
 import { executionCtx, runChat } from './chat/run-chat.ts';
 import { openAiChatRoutes } from './http/openai-chat.ts';
 import { openAiModelRoutes } from './http/openai-models.ts';
@@ -39,9 +39,9 @@ app.notFound((c) => c.json(new ApiError('NOT_FOUND', `no route for ${c.req.metho
 // The isolate's models load on its first request, whatever the route: their files are read from
 // the static assets (I/O) in that request's context, so waitUntil keeps the context alive until they
 // are loaded; a client that gives up or a request that needs no models cancels no read that other
-// requests wait on. Later requests pass an already settled promise.
+// requests wait on. Once they are loaded, requests skip this.
 app.use('*', async (c, next) => {
-  executionCtx(c).waitUntil(edgeDeps(c.env).catch(() => {}));
+  if (!edgeDepsReady()) executionCtx(c).waitUntil(edgeDeps(c.env).catch(() => {}));
   await next();
 });
 

@@ -29,14 +29,23 @@ export interface EdgeDeps {
 
 let deps: Promise<EdgeDeps> | null = null;
 let depsDb: D1Database | null = null;
+let depsReady = false;
+
+/** True once this isolate's deps (models included) are built. */
+export function edgeDepsReady(): boolean {
+  return depsReady;
+}
 
 export function edgeDeps(env: EdgeEnv): Promise<EdgeDeps> {
   if (!deps || depsDb !== env.CACHE_DB) {
     depsDb = env.CACHE_DB;
-    deps = build(env).catch((e) => {
-      deps = null;
-      throw e;
-    });
+    deps = build(env).then(
+      (d) => ((depsReady = true), d),
+      (e) => {
+        deps = null;
+        throw e;
+      },
+    );
   }
   return deps;
 }

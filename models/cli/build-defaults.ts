@@ -16,7 +16,7 @@ import { writeDefaultReranker } from '../pipeline/reranker-default.ts';
 import { STORE_CLASSIFIER, storeIntents } from '../pipeline/store-data.ts';
 
 export const DEFAULT_DIR = join(repoRoot(), 'models', 'default');
-const VERSION = { classifier: '1.0.0', reranker: '2.0.0' };
+const VERSION = { classifier: '1.0.0', reranker: '2.0.1' };
 
 async function main() {
   const log = (...a: unknown[]) => console.error('[models:build]', ...a);

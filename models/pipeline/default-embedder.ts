@@ -1,7 +1,7 @@
 /**
  * The recipes of the static embedder: GloVe + store vocabulary + STS-B train corpus.
  * `unsupervised` (switchyard-static-embedder@1.0.0) is SIF weighting with whitening; `supervised`
- * (@2.0.0, the committed default) also fits the rows to the STS-B train pairs. Classifiers start
+ * (@2.1.0, the committed default) also fits the rows to the STS-B train pairs and stores them 4-bit. Classifiers start
  * from the unsupervised rows (base-vectors.ts).
  */
 import { sha256Hex } from '../../shared/models/manifest.ts';
@@ -18,7 +18,7 @@ export type EmbedderRecipe = 'unsupervised' | 'supervised';
 
 export const EMBEDDER_NAME = 'switchyard-static-embedder';
 /** The version each recipe is published as; models/default/embedder is COMMITTED_RECIPE. */
-export const RECIPE_VERSION: Record<EmbedderRecipe, string> = { unsupervised: '1.0.0', supervised: '2.0.0' };
+export const RECIPE_VERSION: Record<EmbedderRecipe, string> = { unsupervised: '1.0.0', supervised: '2.1.0' };
 export const COMMITTED_RECIPE: EmbedderRecipe = 'supervised';
 
 export const DEFAULT_EMBEDDER_SETTINGS = {

@@ -14,7 +14,7 @@
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import type { Glove } from './glove.ts';
 import { zipfProbability } from './glove.ts';
-import { quantizeRows } from './quantize.ts';
+import { quantizeMixed, quantizeRows } from './quantize.ts';
 import { DEFAULT_REFINE, refineSupervised, tokenFeatures, type RefineOptions, type StsSupervision } from './embedder-refine.ts';
 import type { EmbedderWeights } from './types.ts';
 import { pieceRank, type VocabEntry } from './vocab.ts';
@@ -24,6 +24,11 @@ export interface EmbedderOptions {
   sifA: number;
   /** Extra factor on sub-word pieces, which are noisier than whole words. */
   pieceWeight: number;
+  /**
+   * Precision of the stored rows: 8 (int8, per-row scale) or 4 (4-bit, per-row scale, two per
+   * byte: half the bytes; STS-B test 71.6 vs 71.5 for the int8 rows of the same fit, BENCHMARKS.md).
+   */
+  rowBits?: 8 | 4;
 }
 
 export const DEFAULT_EMBEDDER: EmbedderOptions = { sifA: 3e-4, pieceWeight: 0.5 };
@@ -32,7 +37,7 @@ export const DEFAULT_EMBEDDER: EmbedderOptions = { sifA: 3e-4, pieceWeight: 0.5 
  * The supervised recipe (`npm run models:embedder -- --supervised`): SIF settings chosen on STS-B
  * dev for it, then `refineSupervised` on the STS-B train pairs (BENCHMARKS.md).
  */
-export const SUPERVISED_EMBEDDER: EmbedderOptions = { sifA: 1e-3, pieceWeight: 1.0 };
+export const SUPERVISED_EMBEDDER: EmbedderOptions = { sifA: 1e-3, pieceWeight: 1.0, rowBits: 4 };
 
 /** Unweighted vectors of every vocabulary entry (zero for specials). */
 export function baseVectors(glove: Glove, entries: VocabEntry[]): Float32Array {
@@ -112,7 +117,8 @@ export function buildEmbedder(
     }
   }
   const fin = supervision ? refineSupervised(out, dim, tokenFeatures(glove, entries, base), supervision, refine) : out;
-  return { weights: { table: quantizeRows(fin, entries.length, dim) }, floatRows: fin };
+  const table = opts.rowBits === 4 ? quantizeMixed(fin, entries.length, dim, () => false) : quantizeRows(fin, entries.length, dim);
+  return { weights: { table }, floatRows: fin };
 }
 
 function corpusSums(rows: Float32Array, corpusIds: number[][], dim: number): Float32Array[] {

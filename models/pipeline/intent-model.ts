@@ -17,7 +17,7 @@ import { datasetLabels, datasetSha256, splitValidation } from './datasets.ts';
 import { classifierConfig, writeHfModelFolder } from './hf-folder.ts';
 import { writeManifest } from './manifest-writer.ts';
 import { buildClassifierOnnx } from './onnx/classifier-graph.ts';
-import { decodeModel } from './onnx/proto.ts';
+import { embedderTableFromOnnx } from './onnx/embedder-table.ts';
 import { dequantize } from './quantize.ts';
 import { OOS, type ClassifierWeights, type Dataset, type LabeledExample } from './types.ts';
 import { loadModelFolder, nodeSession } from './load-node.ts';
@@ -39,23 +39,10 @@ export async function loadBaseVectors(embedderDir: string): Promise<BaseVectors>
   return baseVectorsFromOnnx(f.onnx, embedderDir, { tokenizer: f.tokenizer, tokenizerJson: await json('tokenizer.json'), tokenizerConfig: await json('tokenizer_config.json'), embedder: f.manifest });
 }
 
-/** The token table (`embeddings.q` int8 rows, `embeddings.scale`) of an embedder graph, dequantized. */
+/** The token table of an embedder graph (int8 or 4-bit rows), dequantized. */
 export function baseVectorsFromOnnx(onnx: Uint8Array, source: string, meta: Omit<BaseVectors, 'rows' | 'dim'>): BaseVectors {
-  const model = decodeModel(onnx);
-  const init = (name: string) => {
-    const t = model.graph!.initializer!.find((x) => x.name === name);
-    if (!t || !t.rawData) throw new Error(`${source}: initializer ${name} missing`);
-    return { dims: t.dims!.map(Number), raw: t.rawData };
-  };
-  const q = init('embeddings.q');
-  const s = init('embeddings.scale');
-  const [rows, dim] = q.dims;
-  const table = {
-    rows,
-    dim,
-    q: new Int8Array(q.raw.buffer.slice(q.raw.byteOffset, q.raw.byteOffset + q.raw.byteLength)),
-    scale: new Float32Array(s.raw.buffer.slice(s.raw.byteOffset, s.raw.byteOffset + s.raw.byteLength)),
-  };
+  const table = embedderTableFromOnnx(onnx, source);
+  const dim = table.dim;
   return { ...meta, rows: dequantize(table), dim };
 }
 

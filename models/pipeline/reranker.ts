@@ -21,7 +21,7 @@ import { loadModelFolder } from './load-node.ts';
 import { mulberry32 } from './datasets.ts';
 import { bertTokenizerConfig, classifierConfig, writeHfModelFolder } from './hf-folder.ts';
 import { writeManifest } from './manifest-writer.ts';
-import { decodeModel } from './onnx/proto.ts';
+import { embedderTableFromOnnx } from './onnx/embedder-table.ts';
 import { buildRerankerOnnx } from './onnx/reranker-graph.ts';
 import type { Passage, RerankQuery } from './reranker-data.ts';
 import { pairFeatures, pairStats, unitScales, FEATURES, type Bm25Shape, type PairStats, type TokenTable } from './reranker-features.ts';
@@ -87,20 +87,10 @@ export interface EmbedderSource {
   manifest: ModelManifest;
 }
 
-/** The int8 token table of a built static embedder folder (verified against its manifest). */
+/** The token table (int8 codes) of a built static embedder folder (verified against its manifest). */
 export async function loadEmbedderTable(embedderDir: string): Promise<EmbedderSource> {
   const f = await loadModelFolder(embedderDir);
-  const model = decodeModel(f.onnx);
-  const init = (name: string) => {
-    const t = model.graph!.initializer!.find((x) => x.name === name);
-    if (!t || !t.rawData) throw new Error(`${embedderDir}: initializer ${name} missing`);
-    return { dims: t.dims!.map(Number), raw: t.rawData.slice() };
-  };
-  const qi = init('embeddings.q');
-  const si = init('embeddings.scale');
-  const [rows, dim] = qi.dims;
-  const q = new Int8Array(qi.raw.buffer, qi.raw.byteOffset, qi.raw.byteLength);
-  const scale = new Float32Array(si.raw.buffer, si.raw.byteOffset, si.raw.byteLength / 4);
+  const { rows, dim, q, scale } = embedderTableFromOnnx(f.onnx, embedderDir);
   const tokenizerJson = JSON.parse(await readFile(join(embedderDir, 'tokenizer.json'), 'utf8'));
   const specials = (tokenizerJson.added_tokens ?? []).map((t: { id: number }) => t.id) as number[];
   const lastSpecialId = Math.max(...specials);

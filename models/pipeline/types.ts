@@ -59,7 +59,8 @@ export function isMixedTable(t: QuantTable | MixedTable): t is MixedTable {
  * Rows already carry the SIF weight and the common-component removal; special-token rows are zero.
  */
 export interface EmbedderWeights {
-  table: QuantTable;
+  /** int8 rows, or (the committed recipe) 4-bit rows: a MixedTable whose int8 part is one zero row. */
+  table: QuantTable | MixedTable;
 }
 
 /**

@@ -101,6 +101,8 @@ export const RegionalConfig = z.object({
   /** Rollouts: how often the canary guardrails are evaluated (also after ROLLOUT_EVAL_EVERY new canary observations). */
   ROLLOUT_EVAL_INTERVAL_MS: z.coerce.number().int().min(50).default(10_000),
   ROLLOUT_EVAL_EVERY: z.coerce.number().int().min(1).default(50),
+  /** Rollouts with REDIS_URL: how often this instance writes its canary windows to the fleet's (ops/rollout-fleet.ts). */
+  ROLLOUT_SHARE_MS: z.coerce.number().int().min(50).default(2_000),
   /** Rollouts: the sliding window of the per-variant stats the guardrails compare. */
   ROLLOUT_WINDOW_MS: z.coerce.number().int().min(1000).default(15 * 60_000),
   /** Registry name of the region's LLM configurations. */

@@ -39,9 +39,18 @@ export interface StubCall extends CallUsage {
   promptTokens: number;
 }
 
+/** What a call asked for (kept with `keepRequests`): the model, the system text and every message's text. */
+export interface StubRequest {
+  modelId: string;
+  system: string;
+  messages: { role: string; text: string }[];
+}
+
 export interface BedrockStub {
   url: string;
   calls: StubCall[];
+  /** Every request's content, with `keepRequests` (tests that check what the region sent); else empty. */
+  requests: StubRequest[];
   close(): Promise<void>;
 }
 
@@ -74,10 +83,11 @@ function answerText(body: ConverseBody, words: number): string {
   return out.trim();
 }
 
-export async function startBedrockStub(o: { tierOf: (modelId: string) => Tier; seed: number; dist?: StubDistributions }): Promise<BedrockStub> {
+export async function startBedrockStub(o: { tierOf: (modelId: string) => Tier; seed: number; dist?: StubDistributions; keepRequests?: boolean }): Promise<BedrockStub> {
   const dist = o.dist ?? DEFAULT_DISTRIBUTIONS;
   const random = rng(o.seed ^ 0x5eed);
   const calls: StubCall[] = [];
+  const requests: StubRequest[] = [];
   const cachedUntil = new Map<string, number>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -98,6 +108,7 @@ export async function startBedrockStub(o: { tierOf: (modelId: string) => Tier; s
       const system = (body.system ?? []).map((b) => ('text' in b ? (b.text ?? '') : '')).join('');
       const cachePoint = (body.system ?? []).some((b) => 'cachePoint' in b);
       const rest = (body.messages ?? []).flatMap((x) => x.content.map((c) => c.text ?? '')).join('\n');
+      if (o.keepRequests) requests.push({ modelId, system, messages: (body.messages ?? []).map((x) => ({ role: x.role, text: x.content.map((c) => c.text ?? '').join('') })) });
       const systemTokens = tokens(system);
       const promptTokens = systemTokens + tokens(rest);
       let cacheRead = 0;
@@ -139,5 +150,5 @@ export async function startBedrockStub(o: { tierOf: (modelId: string) => Tier; s
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
-  return { url: `http://127.0.0.1:${port}`, calls, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return { url: `http://127.0.0.1:${port}`, calls, requests, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
 }

@@ -17,6 +17,7 @@ import type { IntentRoutes } from '../routing/intent-routes.ts';
 import { lineOfParseError, lineOfPath } from './json-lines.ts';
 import type { LabeledExample } from './labelled-examples.ts';
 import { nearDuplicates } from './near-duplicates.ts';
+import { assistantPrompt, type AssistantPrompt } from './assistant-prompt.ts';
 import {
   CacheJsonSchema,
   CatalogJsonSchema,
@@ -65,6 +66,8 @@ export interface DomainPack {
   questions: z.infer<typeof QuestionRowSchema>[];
   paraphrases: z.infer<typeof ParaphraseRowSchema>[];
   intents: { train: LabeledExample[]; val: LabeledExample[]; test: LabeledExample[] };
+  /** The generator's settings: domain.json's `assistant` with its instructions file read (assistant-prompt.ts). */
+  assistant: AssistantPrompt;
 }
 
 export type PackCheck = { ok: true; pack: DomainPack; summary: string[] } | { ok: false; issues: PackIssue[]; summary: string[] };
@@ -196,6 +199,13 @@ export function checkPack(files: Readonly<Record<string, string>>, sha256?: (tex
       if (ids.has(s.id)) add(s.file, `two knowledge-base documents with id "${s.id}"`);
       ids.add(s.id);
     }
+    const a = domain.assistant;
+    if (a) {
+      if (files[a.instructions] === undefined) add('domain.json', `assistant.instructions: no file "${a.instructions}" in the pack`, at('domain.json', ['assistant', 'instructions']));
+      else if (!files[a.instructions].trim()) add(a.instructions, 'empty: the assistant needs instructions');
+      for (const l of Object.keys(a.maxTokens ?? {})) if (!known(l)) add('domain.json', `assistant.maxTokens.${l}: not an intent of domain.json`, at('domain.json', ['assistant', 'maxTokens', l]));
+      (a.largeTier ?? []).forEach((l, i) => known(l) || add('domain.json', `assistant.largeTier[${i}]: "${l}" is not an intent of domain.json`, at('domain.json', ['assistant', 'largeTier', i])));
+    }
     for (const { row, line } of questions) for (const id of row.relevant) if (!ids.has(id)) add('kb/questions.jsonl', `unknown relevant id "${id}"`, line);
 
     // Labelled messages: known labels, no duplicates, no near-duplicates of test, minimum counts.
@@ -265,6 +275,7 @@ export function checkPack(files: Readonly<Record<string, string>>, sha256?: (tex
       questions: questions.map((q) => q.row),
       paraphrases: paraphrases.map((p) => p.row),
       intents: { train: intentRows.train.map((r) => r.row), val: intentRows.val.map((r) => r.row), test: intentRows.test.map((r) => r.row) },
+      assistant: assistantPrompt(domain, domain.assistant ? files[domain.assistant.instructions] : undefined),
     },
   };
 }

@@ -19,6 +19,19 @@ export const IntentRuleSchema = z.strictObject({
 
 export const EntityKindSchema = z.enum(['number', 'order', 'product', 'date', 'place', 'term']);
 
+const outputTokens = z.number().int().min(1).max(32_768);
+
+/** How the pack's assistant talks to the LLM (the region's generator): its standing instructions, output budgets and tiers by intent. */
+export const AssistantSchema = z.strictObject({
+  /** A Markdown file of the pack (not under kb/), sent whole as the system prompt: who the assistant is, what it may say, how. */
+  instructions: z.string().regex(/^(?!kb\/)[A-Za-z0-9][A-Za-z0-9_./-]*\.md$/, 'must be a .md file of the pack outside kb/, e.g. "assistant.md"'),
+  /** Most output tokens per intent (an answer that needs more is usually wrong); `defaultMaxTokens` for the others (default 300). */
+  maxTokens: z.record(identifier, outputTokens).optional(),
+  defaultMaxTokens: outputTokens.optional(),
+  /** Intents always answered by the large model; the others by the small one unless the message looks complex (long, several questions, a comparison). */
+  largeTier: z.array(identifier).optional(),
+});
+
 export const DomainJsonSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -33,6 +46,8 @@ export const DomainJsonSchema = z
     intents: z.record(identifier, IntentRuleSchema),
     /** The entity kinds that key the semantic cache (entities.json may only add phrases of these kinds). */
     entities: z.array(EntityKindSchema).min(1),
+    /** The generator's instructions and budgets (AssistantSchema); without it, generic instructions naming displayName. */
+    assistant: AssistantSchema.optional(),
     /** Model folders, relative to the pack: the classifier (`domain build` writes models/intent) and the embedder. */
     models: z.strictObject({ classifier: nonEmpty, embedder: nonEmpty }),
     /** How `domain build` trains the classifier. */

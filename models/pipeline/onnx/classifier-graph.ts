@@ -10,10 +10,7 @@
  * ReduceSum over the empty axis gives 0 and the count clamps to 1, so g = 0 (no NaN).
  *
  * A MixedTable word table (int8 rows for words seen in training, 4-bit rows for the rest) is read
- * with standard ops only: Gather the id's slot (int32), Less(slot, n8) picks the table, Where
- * clamps the two row indices, the int8 row is Gather+Cast, the 4-bit row is Gather (uint8 bytes),
- * Cast to int32 and Gather from a [256, 2] float lookup table (byte -> [low - 8, high - 8]) then
- * Reshape [B, T, D / 2, 2] -> [B, T, D]; Where(isInt8) selects, and the per-id scale multiplies.
+ * with standard ops only (table-rows.ts); the per-id scale multiplies.
  *
  * Dense layers are int8 [in, out] with one float scale per output column: Cast, Mul by the scales,
  * then Gemm; onnxruntime folds the dequantization into a constant when the session loads, so the
@@ -27,6 +24,7 @@
  */
 import { isMixedTable, type ClassifierHead, type ClassifierWeights, type MixedTable, type QuantMatrix, type QuantTable } from '../types.ts';
 import { DType, GraphBuilder, modelBytes } from './proto.ts';
+import { checkMixed, int8Rows as int8RowsOf, mixedRows as mixedRowsOf } from './table-rows.ts';
 
 const INT64_MAX = 9223372036854775807n;
 
@@ -36,7 +34,7 @@ export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
   if (w.heads.length === 0) throw new Error('a classifier needs at least one head');
   const Db = w.heads[0].bigrams.dim;
   const zDim = D + Db;
-  if (isMixedTable(w.words)) checkMixed(w.words);
+  if (isMixedTable(w.words)) checkMixed(w.words, 'words');
   else if (w.words.q.length !== w.words.rows * D || w.words.scale.length !== w.words.rows) throw new Error('words: inconsistent sizes');
   if (!Number.isSafeInteger(w.bigramPrime) || w.bigramPrime <= 0) throw new Error('bigramPrime must be a positive safe integer');
   // ids * prime + id must not overflow int64 in the graph.
@@ -68,32 +66,8 @@ export function buildClassifierOnnx(w: ClassifierWeights): Uint8Array {
   const buckets = tables.map((t) => g.int64(`${t.p}bigram_buckets`, [], [t.NB]));
   const oneF = g.float('one_f', [], [1]);
 
-  /** Float codes (before the row scale) of int8 table rows idx: [B, T, dim]. */
-  const int8Rows = (prefix: string, q: string, idx: string): string => {
-    const rowQ = g.op('Gather', [q, idx], { axis: 0 }, `${prefix}_row_q`);
-    return g.op('Cast', [rowQ], { to: DType.float }, `${prefix}_row_f`);
-  };
-  /** Float codes of MixedTable rows for ids: [B, T, dim] (and the parts a head's own rows reuse). */
-  const mixedRows = (prefix: string, t: MixedTable, idx: string) => {
-    const slotT = g.int32(`${prefix}.slot`, [t.rows], t.slot);
-    const q8 = g.int8(`${prefix}.q8`, [t.n8, t.dim], t.q8);
-    const q4 = g.uint8(`${prefix}.q4`, [t.n4, t.dim / 2], t.q4);
-    const lut = g.float(`${prefix}.nibbles`, [256, 2], Array.from({ length: 512 }, (_, i) => (i % 2 === 0 ? ((i >> 1) & 15) : (i >> 5)) - 8));
-    const n8 = g.int32(`${prefix}.n8`, [], [t.n8]);
-    const zeroI = g.int32(`${prefix}.zero`, [], [0]);
-    const shape = g.int64(`${prefix}.row_shape`, [3], [0, 0, t.dim]);
-    const slot = g.op('Gather', [slotT, idx], { axis: 0 }, `${prefix}_slot`);
-    const is8 = g.op('Less', [slot, n8], {}, `${prefix}_is_int8`);
-    const i8 = g.op('Where', [is8, slot, zeroI], {}, `${prefix}_idx8`);
-    const i4 = g.op('Where', [is8, zeroI, g.op('Sub', [slot, n8], {}, `${prefix}_slot4`)], {}, `${prefix}_idx4`);
-    const r8 = int8Rows(prefix, q8, i8);
-    const bytes = g.op('Gather', [q4, i4], { axis: 0 }, `${prefix}_row_bytes`);
-    const bytesI = g.op('Cast', [bytes], { to: DType.int32 }, `${prefix}_row_bytes_i`);
-    const pairs = g.op('Gather', [lut, bytesI], { axis: 0 }, `${prefix}_row_pairs`);
-    const r4 = g.op('Reshape', [pairs, shape], {}, `${prefix}_row_4bit`);
-    const is8f = g.op('Unsqueeze', [is8, axis2], {}, `${prefix}_is_int8_3d`);
-    return { codes: g.op('Where', [is8f, r8, r4], {}, `${prefix}_row_codes`), is8f, i8, r4 };
-  };
+  const int8Rows = (prefix: string, q: string, idx: string) => int8RowsOf(g, prefix, q, idx);
+  const mixedRows = (prefix: string, t: MixedTable, idx: string) => mixedRowsOf(g, prefix, t, idx, axis2);
   /** Per-row scales of idx from scale table s, gathered once per (s, idx) however many heads read them. */
   const scaleGathers = new Map<string, string>();
   const gatherScale = (prefix: string, s: string, idx: string): string => {
@@ -200,15 +174,3 @@ function checkHead(head: ClassifierHead, k: number, words: ClassifierWeights['wo
   if (!okMatrix(out.w, inDim, C) || out.b.length !== C) throw new Error(`head ${k}: out: inconsistent sizes`);
 }
 
-function checkMixed(t: MixedTable): void {
-  const ok =
-    t.dim % 2 === 0 &&
-    t.n8 >= 1 &&
-    t.n4 >= 1 &&
-    t.slot.length === t.rows &&
-    t.scale.length === t.rows &&
-    t.q8.length === t.n8 * t.dim &&
-    t.q4.length === (t.n4 * t.dim) / 2 &&
-    t.slot.every((k) => k >= 0 && k < t.n8 + t.n4);
-  if (!ok) throw new Error('words: inconsistent mixed-table sizes');
-}

@@ -25,7 +25,7 @@ import type { LlmBackend, LlmMessage, LlmRequest } from '../llm/types.ts';
 import type { ChunkHit } from '../store/types.ts';
 import type { FallbackAnswers } from './fallback-answers.ts';
 import { answerGrounded } from './guardrails.ts';
-import { BUILTIN_LLM_SETTINGS, type LlmSettings } from './prompt.ts';
+import { builtinLlmSettings, type LlmSettings } from './prompt.ts';
 import { classifyStage, type Prediction } from './stages/classify.ts';
 import { fallbackStage, isClean, isUsable } from './stages/fallback.ts';
 import { generateStage, type LlmUsage } from './stages/generate.ts';
@@ -106,7 +106,7 @@ export async function* generatePipeline(
   const screened = screenStage(rewritten ? `${req.message}\n${query}` : req.message, top, run);
   const history = await reading;
 
-  const settings = deps.llmSettings ?? BUILTIN_LLM_SETTINGS;
+  const settings = deps.llmSettings ?? builtinLlmSettings();
   const priority = req.priority ?? llmPriorityFor(pred?.intent);
   const tier = settings.tierFor(pred?.intent, req.message, priority);
   const llmReq: LlmRequest = {

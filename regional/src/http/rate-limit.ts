@@ -95,11 +95,11 @@ export class RedisRateLimiter implements KeyRateLimiter {
 }
 
 /**
- * A Redis client for rate limits: commands fail at once while it is not connected (no offline
- * queue), it keeps reconnecting in the background, and connection errors are reported once per
- * outage through `log` instead of as unhandled error events.
+ * A Redis client for what the fleet shares (rate limits, rollout windows): commands fail at once
+ * while it is not connected (no offline queue), it keeps reconnecting in the background, and
+ * connection errors are reported once per outage through `log` instead of as unhandled error events.
  */
-export function rateLimitRedis(url: string, timeoutMs: number, log: (msg: string) => void = () => {}): Redis {
+export function rateLimitRedis(url: string, timeoutMs: number, log: (msg: string) => void = () => {}, what = { use: 'rate limits', without: 'limits are per process', back: 'limits are shared again' }): Redis {
   const redis = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -109,11 +109,11 @@ export function rateLimitRedis(url: string, timeoutMs: number, log: (msg: string
   });
   let down = false;
   redis.on('error', (e: Error) => {
-    if (!down) log(`rate limits: Redis unavailable (${e.message}); limits are per process until it is back`);
+    if (!down) log(`${what.use}: Redis unavailable (${e.message}); ${what.without} until it is back`);
     down = true;
   });
   redis.on('ready', () => {
-    if (down) log('rate limits: Redis is back; limits are shared again');
+    if (down) log(`${what.use}: Redis is back; ${what.back}`);
     down = false;
   });
   return redis;

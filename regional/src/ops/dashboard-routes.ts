@@ -4,13 +4,14 @@
  *   GET /dashboard                 the page (public: it holds no data; it asks for an admin key)
  *   GET /dashboard/:file           its script and style, and uPlot's built files from node_modules
  *   GET /v1/ops/timeseries         ?since=<epoch ms | ISO time>&maxPoints=<n>  (admin key) the sampled series
+ *   GET /v1/ops/fleet              ?since=<epoch ms | ISO time>  (admin key) every instance that stored samples
+ *                                  in the shared database since then (default the last 5 minutes), a row each, and totals
  *
  * Creating the routes for a Services starts its sampler (timeseries-sampler.ts); stopDashboard()
  * stops it before the store closes.
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -18,7 +19,9 @@ import { ApiError, validate } from '../../../shared/api/errors.ts';
 import { requireKey, type AuthVars } from '../http/auth.ts';
 import type { Services } from '../services.ts';
 import { driftMonitor } from './drift-monitor.ts';
-import { toPoints } from './timeseries.ts';
+import { instanceId } from './instance-id.ts';
+import { fleetView } from './fleet.ts';
+import { isOpsSample, toPoints, type OpsSample } from './timeseries.ts';
 import { LATENCY_BOUNDS_MS, TimeseriesSampler } from './timeseries-sampler.ts';
 
 const require = createRequire(import.meta.url);
@@ -61,7 +64,7 @@ export function dashboardSampler(s: Services): { sampler: TimeseriesSampler; sta
   let entry = samplers.get(s);
   if (!entry) {
     const sampler = new TimeseriesSampler(s.metrics, s.store.opsSamples, {
-      instance: s.config.INSTANCE_ID ?? `${hostname()}:${s.config.PORT}`,
+      instance: instanceId(s.config),
       intervalMs: s.config.DASHBOARD_SAMPLE_MS,
       ringSize: s.config.DASHBOARD_RING_SIZE,
       retentionMs: s.config.DASHBOARD_RETENTION_HOURS * 3_600_000,
@@ -118,6 +121,19 @@ export function dashboardRoutes(s: Services) {
       200,
       { 'cache-control': 'no-store' },
     );
+  });
+
+  app.get('/v1/ops/fleet', admin, async (c) => {
+    const q = validate(TimeseriesQuery, c.req.query());
+    await started.catch(() => {});
+    const now = Date.now();
+    const since = q.since ?? now - 5 * 60_000;
+    const byInstance: Record<string, OpsSample[]> = {};
+    for (const instance of await s.store.opsSamples.listOpsInstances(new Date(since))) {
+      const rows = await s.store.opsSamples.listOpsSamples(instance, { since: new Date(since) });
+      byInstance[instance] = rows.map((r) => r.data as unknown).filter(isOpsSample);
+    }
+    return c.json({ self: sampler.opts.instance, since, now, latencyBoundsMs: LATENCY_BOUNDS_MS, ...fleetView(byInstance, LATENCY_BOUNDS_MS) }, 200, { 'cache-control': 'no-store' });
   });
 
   return app;

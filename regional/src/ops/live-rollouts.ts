@@ -18,14 +18,17 @@
  *
  * Rules come from the registry (model_rollouts) and are re-read every ROLLOUT_REFRESH_MS (the CLI
  * and other instances write there); the canary monitor evaluates every ROLLOUT_EVAL_INTERVAL_MS
- * and after every ROLLOUT_EVAL_EVERY new canary observations. Stats are this process's own.
+ * and after every ROLLOUT_EVAL_EVERY new canary observations. With REDIS_URL the canary is judged on
+ * the fleet's windows (every instance writes its own every ROLLOUT_SHARE_MS: rollout-fleet.ts) and
+ * a rollback one instance records is obeyed by the others on their next refresh; without it the
+ * stats are this process's own. The status endpoint's `stats` are always this process's.
  */
 import type { GenerateRequest } from '../../../shared/api/chat.ts';
 import { ApiError } from '../../../shared/api/errors.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
 import { storeIntents } from '../domain/store-files.ts';
 import { topIndices, type PipelineResult } from '../generate/pipeline.ts';
-import { BUILTIN_LLM_SETTINGS, type LlmSettings } from '../generate/prompt.ts';
+import { builtinLlmSettings, type LlmSettings } from '../generate/prompt.ts';
 import type { Lane } from '../inference/batcher.ts';
 import type { ModelSlot, Services } from '../services.ts';
 import type { ModelVersionRecord } from '../store/types.ts';
@@ -35,6 +38,9 @@ import { ModelRollout, type RolloutPick, type Served } from './model-rollout.ts'
 import { abReport, DEFAULT_GUARDRAILS, requiredSampleSize } from './rollout.ts';
 import { createRolloutMetrics, type RolloutMetrics } from './rollout-metrics.ts';
 import type { RolloutKind } from './rollout-rules.ts';
+import { RedisSharedWindows, type SharedWindows } from './rollout-fleet.ts';
+import { instanceId } from './instance-id.ts';
+import { rateLimitRedis } from '../http/rate-limit.ts';
 import { ClassifierShadowLog, RERANK_TOP, RerankerShadowLog, shadowRun, type ShadowComparisonLog } from './shadow.ts';
 
 export interface ClassifierModel {
@@ -66,6 +72,10 @@ export interface LiveRolloutOptions {
   /** Most classifier (or reranker) shadow runs in flight per model; more are dropped (and counted). */
   shadowModelInFlight: number;
   log: (m: string) => void;
+  /** The fleet's rollout windows (null: this process's own) and how often this instance writes its own there. */
+  shared?: SharedWindows | null;
+  shareMs?: number;
+  onSharedError?: (e: Error) => void;
 }
 
 /** What the `/v1/generate` handler uses for one request. */
@@ -94,7 +104,8 @@ export class LiveRollouts {
   readonly reranker: ModelRollout<RerankerModel, RerankerLogs> | null;
   readonly llm: ModelRollout<LlmSettings, LlmShadowLog>;
   readonly metrics: RolloutMetrics;
-  private llmMain: Served<LlmSettings> = { version: BUILTIN_LLM_SETTINGS.version, model: BUILTIN_LLM_SETTINGS };
+  private readonly builtin: LlmSettings;
+  private llmMain: Served<LlmSettings>;
   private llmRefused: string | null = null;
   /** Shadow runs in flight per model. */
   private readonly inFlight = new Map<string, number>();
@@ -105,8 +116,10 @@ export class LiveRollouts {
     private readonly s: Services,
     readonly opts: LiveRolloutOptions,
   ) {
+    this.builtin = builtinLlmSettings(s.config.SWITCHYARD_DOMAIN);
+    this.llmMain = { version: this.builtin.version, model: this.builtin };
     this.metrics = createRolloutMetrics(s.metrics.registry, { models: () => this.all().map(gaugesOf) });
-    const common = { registry: s.store.registry, metrics: this.metrics, windowMs: opts.windowMs, evalEvery: opts.evalEvery, log: opts.log };
+    const common = { registry: s.store.registry, metrics: this.metrics, windowMs: opts.windowMs, evalEvery: opts.evalEvery, log: opts.log, shared: opts.shared, onSharedError: opts.onSharedError };
     /** The rollout of the in-process model serving a role: the control is whatever serves it now (hot reloads included). */
     const inProcess = <T extends { dispose?(): void }, L>(role: ModelSlot['role'], kind: RolloutKind, serving: () => T | null, load: (rec: ModelVersionRecord) => Promise<T>, newLog: () => L) => {
       const info = s.models.find((m) => m.role === role)?.info;
@@ -140,7 +153,7 @@ export class LiveRollouts {
     this.llm = new ModelRollout<LlmSettings, LlmShadowLog>(opts.llmConfigModel, 'llm-config', {
       ...common,
       main: () => this.llmMain,
-      load: (rec) => loadRegisteredLlmConfig(rec),
+      load: (rec) => loadRegisteredLlmConfig(rec, this.builtin),
       newLogs: () => new LlmShadowLog(),
     });
   }
@@ -165,6 +178,7 @@ export class LiveRollouts {
     const first = this.refresh();
     this.timers.push(setInterval(() => void this.refresh(), this.opts.refreshMs));
     this.timers.push(setInterval(() => void this.evaluateAll(), this.opts.evalIntervalMs));
+    if (this.opts.shared) this.timers.push(setInterval(() => void this.shareAll(), this.opts.shareMs ?? 2000));
     for (const t of this.timers) t.unref();
     return first;
   }
@@ -172,6 +186,12 @@ export class LiveRollouts {
   stop(): void {
     for (const t of this.timers.splice(0)) clearInterval(t);
     for (const r of this.all()) r.close();
+    void this.opts.shared?.close();
+  }
+
+  /** Writes this instance's windows of the running canaries to the fleet's. */
+  async shareAll(): Promise<void> {
+    for (const r of this.all()) await r.share().catch((e) => this.opts.onSharedError?.(e as Error));
   }
 
   /** Re-reads the rules (and the production LLM configuration) from the registry. */
@@ -327,12 +347,12 @@ export class LiveRollouts {
   private async refreshLlmMain(): Promise<void> {
     const prod = await this.s.store.registry.getProductionVersion(this.llm.name);
     if (!prod) {
-      this.llmMain = { version: BUILTIN_LLM_SETTINGS.version, model: BUILTIN_LLM_SETTINGS };
+      this.llmMain = { version: this.builtin.version, model: this.builtin };
       return;
     }
     if (prod.version === this.llmMain.version || prod.version === this.llmRefused) return;
     try {
-      this.llmMain = { version: prod.version, model: await loadRegisteredLlmConfig(prod) };
+      this.llmMain = { version: prod.version, model: await loadRegisteredLlmConfig(prod, this.builtin) };
       this.llmRefused = null;
       this.opts.log(`LLM configuration ${prod.name}@${prod.version} now serves`);
     } catch (e) {
@@ -449,7 +469,7 @@ export function rolloutStatus(r: AnyRollout) {
     canary: spec?.canary
       ? { ...spec.canary, decision: r.decision, guardrails: { ...DEFAULT_GUARDRAILS, ...spec.guardrails }, autoRollback: spec.autoRollback !== false, rolledBack: spec.rolledBack ?? null }
       : null,
-    window: { ms: r.windows.windowMs },
+    window: { ms: r.windows.windowMs, fleet: r.sharesWindows },
     stats: Object.fromEntries(r.windows.versions().map((v) => [v, r.windows.report(v)])),
     ab: abStatus(r),
     shadow: spec?.shadow ? shadowStatus(r) : null,
@@ -472,11 +492,25 @@ export function liveRollouts(s: Services): LiveRollouts {
       shadowLlmConcurrency: c.SHADOW_LLM_CONCURRENCY,
       shadowModelInFlight: 64,
       log: (m) => s.log(`rollout: ${m}`),
+      ...sharedWindows(s),
     });
     live.set(s, r);
     void r.start();
   }
   return r;
+}
+
+/** The fleet's rollout windows in Redis (REDIS_URL), shared by every instance of the deployment (REDIS_KEY_PREFIX). */
+function sharedWindows(s: Services): Pick<LiveRolloutOptions, 'shared' | 'shareMs' | 'onSharedError'> {
+  const c = s.config;
+  if (!c.REDIS_URL) return {};
+  const timeoutMs = Math.max(c.REDIS_TIMEOUT_MS, 1000);
+  const redis = rateLimitRedis(c.REDIS_URL, timeoutMs, (m) => s.log(m), { use: 'rollout windows', without: 'canaries are judged per process', back: 'rollout windows are shared again' });
+  return {
+    shared: new RedisSharedWindows(redis, { prefix: c.REDIS_KEY_PREFIX, instance: instanceId(c), windowMs: c.ROLLOUT_WINDOW_MS }),
+    shareMs: c.ROLLOUT_SHARE_MS,
+    onSharedError: () => s.metrics.fallbacks.inc({ kind: 'rollout_windows_redis' }),
+  };
 }
 
 /** Stops the Services' rollout timers and drops its candidates (call before closing the store). */

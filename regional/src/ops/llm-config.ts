@@ -3,14 +3,14 @@
  * prompt and its version, output budget per intent, tier per intent, temperature) and a
  * `manifest.json` (kind `llm-config`, sha256 of the file), registered with
  * `npm run models -- register <dir>` and rolled out (canary, A/B, shadow) like a classifier.
- * Fields a configuration leaves out keep the built-in values (generate/prompt.ts).
+ * Fields a configuration leaves out keep the served pack's values (generate/prompt.ts).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { manifestOf } from '../../../shared/models/manifest.ts';
 import { stableJson } from '../../../shared/models/stable-json.ts';
-import { BUILTIN_LLM_SETTINGS, type LlmSettings } from '../generate/prompt.ts';
+import { builtinLlmSettings, type LlmSettings } from '../generate/prompt.ts';
 import type { ModelVersionRecord } from '../store/types.ts';
 import { RegistryInputError, verifyRegisteredArtifact } from './register-folder.ts';
 
@@ -35,9 +35,8 @@ export const LlmConfigFile = z
   .strict();
 export type LlmConfigFile = z.infer<typeof LlmConfigFile>;
 
-/** The settings a configuration file gives, on top of the built-in ones. */
-export function llmSettingsOf(version: string, cfg: LlmConfigFile): LlmSettings {
-  const base = BUILTIN_LLM_SETTINGS;
+/** The settings a configuration file gives, on top of `base` (the served pack's). */
+export function llmSettingsOf(version: string, cfg: LlmConfigFile, base: LlmSettings = builtinLlmSettings()): LlmSettings {
   return {
     version,
     system: cfg.systemPrompt ?? base.system,
@@ -67,11 +66,11 @@ export function parseLlmConfig(text: string, where: string): LlmConfigFile {
  * Loads a registered LLM configuration: its files re-verified against the sha256 recorded at
  * registration (MODEL_INTEGRITY when they changed), then parsed.
  */
-export async function loadRegisteredLlmConfig(v: ModelVersionRecord): Promise<LlmSettings> {
+export async function loadRegisteredLlmConfig(v: ModelVersionRecord, base?: LlmSettings): Promise<LlmSettings> {
   if (v.kind !== 'llm-config') throw new RegistryInputError('INVALID_MANIFEST', `${v.name}@${v.version} is a ${v.kind}, not an llm-config`);
   if (!(await verifyRegisteredArtifact(v))) throw new RegistryInputError('MODEL_INTEGRITY', `${v.name}@${v.version}: ${v.artifactUri} cannot be read from here`);
   const path = join(v.artifactUri.replace(/^file:\/\//, ''), LLM_CONFIG_FILE);
-  return llmSettingsOf(v.version, parseLlmConfig(await readFile(path, 'utf8'), path));
+  return llmSettingsOf(v.version, parseLlmConfig(await readFile(path, 'utf8'), path), base);
 }
 
 /** Writes a registrable configuration folder (`llm-config.json` + manifest.json). */

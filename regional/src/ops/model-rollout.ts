@@ -17,6 +17,7 @@ import { assign, DEFAULT_GUARDRAILS, evaluateCanary, type AssignmentUnit, type C
 import { candidateVersions, experimentKey, parseSpec, routingRule, type RolloutKind, type RolloutSpec } from './rollout-rules.ts';
 import { AbCounts, VariantWindows } from './rollout-stats.ts';
 import type { RolloutMetrics } from './rollout-metrics.ts';
+import type { SharedWindows } from './rollout-fleet.ts';
 
 export interface Served<T> {
   version: string;
@@ -57,6 +58,10 @@ export interface ModelRolloutDeps<T, L> {
   /** Evaluate the canary after this many new canary observations (besides the timer). */
   evalEvery: number;
   log: (m: string) => void;
+  /** The fleet's windows (rollout-fleet.ts): the canary is judged on every instance's traffic. Absent: this process's own. */
+  shared?: SharedWindows | null;
+  /** A shared read failed (the monitor judged this instance's window instead). */
+  onSharedError?: (e: Error) => void;
   random?: () => number;
   now?: () => number;
 }
@@ -92,6 +97,11 @@ export class ModelRollout<T, L = unknown> {
 
   main(): Served<T> | null {
     return this.deps.main();
+  }
+
+  /** True when the canary is judged on the fleet's windows (rollout-fleet.ts). */
+  get sharesWindows(): boolean {
+    return !!this.deps.shared;
   }
 
   /** Takes a rule revision (or none): candidates are loaded or dropped, stats reset when the experiment changed. */
@@ -198,11 +208,30 @@ export class ModelRollout<T, L = unknown> {
     const control = this.controlVersion();
     if (!spec?.canary || !control) return null;
     if (spec.canary.percent === 0) return this.decision;
-    const observation = this.windows.observation(control, spec.canary.version);
+    const observation = await this.observation(control, spec.canary.version);
     const d = evaluateCanary(observation, spec.guardrails);
     this.decision = { ...d, at: new Date().toISOString(), observation };
     if (d.action === 'rollback' && spec.autoRollback !== false) await this.rollBack(spec, d, observation);
     return this.decision;
+  }
+
+  /** Writes this instance's window of the running canary to the fleet's (no-op without one or without a canary). */
+  async share(): Promise<void> {
+    if (!this.deps.shared || !this.activeCanary()) return;
+    await this.deps.shared.publish(this.name, this.key, this.windows.snapshot());
+  }
+
+  /** The canary against the control over the fleet's windows (this process's own without a fleet, or while it does not answer). */
+  private async observation(control: string, canary: string): Promise<CanaryObservation> {
+    const shared = this.deps.shared;
+    if (!shared) return this.windows.observation(control, canary);
+    try {
+      const all = await shared.exchange(this.name, this.key, this.windows.snapshot());
+      return VariantWindows.merged({ windowMs: this.deps.windowMs, now: this.deps.now }, all).observation(control, canary);
+    } catch (e) {
+      this.deps.onSharedError?.(e as Error);
+      return this.windows.observation(control, canary);
+    }
   }
 
   /** Traffic goes back to the control here and now; then the registry records it. */

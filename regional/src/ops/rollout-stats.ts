@@ -8,7 +8,8 @@ import { percentile } from '../../../shared/eval/metrics.ts';
 import { CONFIDENCE_BINS, confidenceBin } from './drift.ts';
 import type { CanaryObservation, VariantStats } from './rollout.ts';
 
-interface Bucket {
+/** One bucket of one version's window (what instances share: rollout-fleet.ts). */
+export interface WindowBucket {
   start: number;
   requests: number;
   errors: number;
@@ -43,7 +44,7 @@ export class VariantWindows {
   private readonly reservoir: number;
   private readonly now: () => number;
   private readonly random: () => number;
-  private readonly byVersion = new Map<string, Bucket[]>();
+  private readonly byVersion = new Map<string, WindowBucket[]>();
 
   constructor(o: WindowOptions) {
     this.windowMs = o.windowMs;
@@ -110,6 +111,28 @@ export class VariantWindows {
     return { control: strip(c), canary: strip(k), agreement: { compared: k.agreement.compared, agreed: k.agreement.agreed } };
   }
 
+  /** This window's live buckets per version, each latency reservoir cut to `maxMs` samples (for sharing). */
+  snapshot(maxMs = 256): Record<string, WindowBucket[]> {
+    const out: Record<string, WindowBucket[]> = {};
+    for (const v of this.versions()) out[v] = this.live(v).map((b) => ({ ...b, ms: b.ms.length > maxMs ? b.ms.filter((_, i) => i % Math.ceil(b.ms.length / maxMs) === 0) : [...b.ms], confidence: [...b.confidence] }));
+    return out;
+  }
+
+  /** A window holding the buckets of several snapshots (several instances' windows of one experiment): counts add up, latency samples pool. */
+  static merged(o: WindowOptions, snapshots: Record<string, WindowBucket[]>[]): VariantWindows {
+    const w = new VariantWindows(o);
+    for (const snap of snapshots) {
+      for (const [version, buckets] of Object.entries(snap)) {
+        if (!Array.isArray(buckets)) continue;
+        const list = w.byVersion.get(version) ?? [];
+        list.push(...buckets.filter(isBucket).map((b) => ({ ...b, ms: [...b.ms], confidence: [...b.confidence] })));
+        list.sort((a, b) => a.start - b.start);
+        w.byVersion.set(version, list);
+      }
+    }
+    return w;
+  }
+
   versions(): string[] {
     return [...this.byVersion.keys()].filter((v) => this.live(v).length > 0);
   }
@@ -118,11 +141,11 @@ export class VariantWindows {
     this.byVersion.clear();
   }
 
-  private bucket(version: string): Bucket {
+  private bucket(version: string): WindowBucket {
     const now = this.now();
     const start = now - (now % this.bucketMs);
     const list = this.live(version);
-    let b = list[list.length - 1];
+    let b: WindowBucket | undefined = list[list.length - 1];
     if (!b || b.start < start) {
       b = { start, requests: 0, errors: 0, ms: [], confidence: new Array<number>(CONFIDENCE_BINS).fill(0), compared: 0, agreed: 0 };
       list.push(b);
@@ -130,7 +153,7 @@ export class VariantWindows {
     return b;
   }
 
-  private live(version: string): Bucket[] {
+  private live(version: string): WindowBucket[] {
     let list = this.byVersion.get(version);
     if (!list) {
       list = [];
@@ -142,6 +165,11 @@ export class VariantWindows {
     if (drop) list.splice(0, drop);
     return list;
   }
+}
+
+function isBucket(b: unknown): b is WindowBucket {
+  const x = b as WindowBucket;
+  return !!x && [x.start, x.requests, x.errors, x.compared, x.agreed].every(Number.isFinite) && Array.isArray(x.ms) && Array.isArray(x.confidence) && x.confidence.length === CONFIDENCE_BINS;
 }
 
 /** Successes and trials of the A/B metric per version, since the experiment started. */

@@ -17,6 +17,11 @@ export function sampleRange(t: SampleColumns, instance: string, opts: { since?: 
   return { where: and(eq(t.instance, q.instance), gte(t.at, q.since)), order: q.oldest ? asc(t.at) : desc(t.at), limit: q.limit, reverse: !q.oldest };
 }
 
+/** listOpsInstances: the rows taken at or after `since`. */
+export function takenSince(t: SampleColumns, since: Date) {
+  return gte(t.at, checkBefore(since));
+}
+
 /** pruneOpsSamples: the rows taken before `before`. */
 export function takenBefore(t: SampleColumns, before: Date) {
   return lt(t.at, checkBefore(before));

@@ -1,6 +1,6 @@
 /** The ops dashboard's metric samples on PostgreSQL (see OpsSampleStore in types.ts); used by PgStore. */
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
-import { sampleRange, sampleUpsert, takenBefore } from './ops-sample-rows.ts';
+import { sampleRange, sampleUpsert, takenBefore, takenSince } from './ops-sample-rows.ts';
 import { StorePart } from './store-part.ts';
 import * as schema from './schema.pg.ts';
 import type { OpsSampleRecord, OpsSampleStore } from './types.ts';
@@ -19,6 +19,12 @@ export class PgOpsSamples extends StorePart<NodePgDatabase<typeof schema>> imple
     const q = sampleRange(opsSamples, instance, opts);
     const rows = await this.db.select().from(opsSamples).where(q.where).orderBy(q.order).limit(q.limit);
     return q.reverse ? rows.reverse() : rows;
+  }
+
+  async listOpsInstances(since: Date): Promise<string[]> {
+    this.live();
+    const rows = await this.db.selectDistinct({ instance: opsSamples.instance }).from(opsSamples).where(takenSince(opsSamples, since)).orderBy(opsSamples.instance).limit(1000);
+    return rows.map((r) => r.instance);
   }
 
   async pruneOpsSamples(before: Date): Promise<number> {

@@ -1,6 +1,6 @@
 /** The ops dashboard's metric samples on SQLite (see OpsSampleStore in types.ts); used by SqliteStore. */
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { sampleRange, sampleUpsert, takenBefore } from './ops-sample-rows.ts';
+import { sampleRange, sampleUpsert, takenBefore, takenSince } from './ops-sample-rows.ts';
 import { StorePart } from './store-part.ts';
 import * as schema from './schema.sqlite.ts';
 import type { OpsSampleRecord, OpsSampleStore } from './types.ts';
@@ -19,6 +19,12 @@ export class SqliteOpsSamples extends StorePart<BetterSQLite3Database<typeof sch
     const q = sampleRange(opsSamples, instance, opts);
     const rows = this.db.select().from(opsSamples).where(q.where).orderBy(q.order).limit(q.limit).all();
     return q.reverse ? rows.reverse() : rows;
+  }
+
+  async listOpsInstances(since: Date): Promise<string[]> {
+    this.live();
+    const rows = this.db.selectDistinct({ instance: opsSamples.instance }).from(opsSamples).where(takenSince(opsSamples, since)).orderBy(opsSamples.instance).limit(1000).all();
+    return rows.map((r) => r.instance);
   }
 
   async pruneOpsSamples(before: Date): Promise<number> {

@@ -518,6 +518,8 @@ export interface OpsSampleStore {
    * (default 10,000), or the oldest with `take: 'oldest'` (to page forward from `since`).
    */
   listOpsSamples(instance: string, opts?: { since?: Date; limit?: number; take?: 'oldest' | 'newest' }): Promise<OpsSampleRecord[]>;
+  /** The instances with a sample taken at or after `since` (several regional instances on one database: the fleet), by name. */
+  listOpsInstances(since: Date): Promise<string[]>;
   /** Deletes every instance's samples taken before `before`; returns how many went. */
   pruneOpsSamples(before: Date): Promise<number>;
 }

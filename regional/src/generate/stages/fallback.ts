@@ -9,8 +9,14 @@ export const HANDOFF =
   "Sorry, I can't answer that right now. A person from our team can help: support@kitsunebooks.example (Monday–Friday 8:00 AM–6:00 PM PT, Saturday 10:00 AM–4:00 PM PT).";
 export const FALLBACK_NOTE = '(Our assistant is busy, so here is an earlier answer to a similar question.) ';
 
-/** Degradations that leave an answer fit to remember and cache; the extractive generator itself is not one. */
-const HARMLESS = new Set(['llm_not_configured', 'reranker_unavailable']);
+/**
+ * Degradations that leave an answer fit to remember and cache; the extractive generator itself is
+ * not one. A reranker that timed out (a busy region) leaves the retrieved passages in retrieval
+ * order, as with no reranker at all: the answer still has to pass the guardrails and the grounding
+ * check below, so under load good answers are still cached instead of sending every repeat of a
+ * popular question to the LLM again.
+ */
+const HARMLESS = new Set(['llm_not_configured', 'reranker_unavailable', 'reranker_timeout']);
 
 export const isClean = (fallbacks: string[]) => fallbacks.every((f) => HARMLESS.has(f));
 

@@ -1,6 +1,7 @@
 // The region's ops dashboard (served by regional/src/ops/dashboard-routes.ts). Plain browser
 // JavaScript, no build step: it asks for an admin key (kept in sessionStorage, this tab only),
-// reads GET /v1/ops/timeseries with it and draws the series with uPlot (window.uPlot).
+// reads GET /v1/ops/timeseries with it and draws the series with uPlot (window.uPlot), and
+// GET /v1/ops/fleet for the table of every instance on the shared database with the fleet's totals.
 'use strict';
 
 (() => {
@@ -126,6 +127,9 @@
       return;
     }
     last = await res.json();
+    last.fleet = await fetch(`/v1/ops/fleet?since=${Date.now() - range}`, { headers: { authorization: `Bearer ${key}` }, cache: 'no-store' })
+      .then((r) => (r.ok ? r.json() : null))
+      .catch(() => null);
     $('login').hidden = true;
     $('board').hidden = false;
     $('controls').hidden = false;
@@ -138,6 +142,7 @@
     const newest = points.at(-1);
     $('status').textContent = `${data.instance} · ${data.samples} samples every ${data.sampleMs / 1000} s · ${newest ? `last ${new Date(newest.t).toLocaleTimeString()}` : 'no samples yet'}`;
     tiles(points);
+    fleet(data.fleet, data.instance);
     const xs = points.map((p) => p.t / 1000);
     for (const [name, def] of Object.entries(CHARTS)) draw(name, def(), xs, points);
     const edgeNote = document.querySelector('#chart-edge-paths .note');
@@ -226,6 +231,29 @@
         return d;
       }),
     );
+  }
+
+  /** One row per instance (this one marked) and the fleet's totals. */
+  function fleet(view, self) {
+    const section = $('fleet');
+    section.hidden = !view;
+    if (!view) return;
+    const without = (paths) => {
+      const all = Object.values(paths).reduce((a, b) => a + b, 0);
+      return all ? `${((100 * (all - (paths.llm ?? 0))) / all).toFixed(1)} %` : '–';
+    };
+    const row = (name, r, last) => {
+      const tr = document.createElement('tr');
+      const cells = [name, r.rps.toFixed(2), `${(100 * r.errorRatio).toFixed(2)} %`, r.p99Ms == null ? '–' : r.p99Ms.toFixed(0), without(r.paths), String(r.sessions), `$${r.costUsd.toFixed(4)}`, last];
+      for (const c of cells) {
+        const td = document.createElement('td');
+        td.textContent = c;
+        tr.append(td);
+      }
+      return tr;
+    };
+    section.querySelector('tbody').replaceChildren(...view.instances.map((r) => row(r.instance === self ? `${r.instance} (this one)` : r.instance, r, new Date(r.lastSampleAt).toLocaleTimeString())));
+    section.querySelector('tfoot').replaceChildren(row(`fleet: ${view.totals.instances} instance${view.totals.instances === 1 ? '' : 's'}`, view.totals, ''));
   }
 
   $('login').addEventListener('submit', (e) => {
