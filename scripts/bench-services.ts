@@ -17,8 +17,9 @@
  *         running batch job (embed task, 128-row chunks) in the batchers' batch lane, and, for
  *         contrast, beside the same job in the interactive lane (how batch jobs ran before).
  *   openai: /v1/chat/completions through the edge: template and cache answers (server-side inside
- *         workerd and round trip), and the time to the first content chunk of streamed LLM-path
- *         answers through the edge beside the region's own route called directly (alternating).
+ *         workerd and round trip; the isolate's first answer apart, then 20 untimed), and the time
+ *         to the first content chunk of streamed LLM-path answers through the edge beside the
+ *         region's own route called directly (shuffled order per round; paired differences).
  *   reload: (not in the default set) the edge following classifier promotions in the region's
  *         registry: promotion → serving time, the edge's download / session+warm-up / swap
  *         times, and template answers' round trip during reloads beside the same with none.
@@ -248,7 +249,14 @@ async function edgeCompletions(messages: string[], expectPath: string) {
   }
   return { serverSide: pct(server), clientRoundTrip: pct(client) };
 }
-out.openai_edge_template = await edgeCompletions(['hello!', 'what are your support hours?', 'what is your return policy?', 'thanks, bye'], 'template');
+// The isolate's first answers (code paths compiled on first use, first runs of each model at new
+// shapes) are reported apart: the samples below are the steady state, after 20 untimed answers.
+const coldT0 = performance.now();
+const coldJson = await (await completion(edge.url, 'hello!', false)).json();
+out.openai_edge_first_answer = { serverSideMs: coldJson.switchyard.latency_ms.total, clientRoundTripMs: +(performance.now() - coldT0).toFixed(3) };
+const templateQs = ['hello!', 'what are your support hours?', 'what is your return policy?', 'thanks, bye'];
+for (let i = 0; i < 20; i++) await (await completion(edge.url, templateQs[i % templateQs.length], false)).json();
+out.openai_edge_template = { ...(await edgeCompletions(templateQs, 'template')), loadAverage1m: +loadavg()[0].toFixed(1) };
 const cached = ['how much does shipping to alaska cost?', 'can I pay with paypal?'];
 for (const q of cached) {
   for (let i = 0; i < 40; i++) {
@@ -256,7 +264,7 @@ for (const q of cached) {
     await new Promise((res) => setTimeout(res, 100));
   }
 }
-out.openai_edge_cache_hit = await edgeCompletions(cached, 'cache');
+out.openai_edge_cache_hit = { ...(await edgeCompletions(cached, 'cache')), loadAverage1m: +loadavg()[0].toFixed(1) };
 /** Time until the streamed body first matches `first` (client side); the whole body must match `whole`. */
 async function firstMs(url: string, body: unknown, headers: Record<string, string>, first: RegExp, whole: RegExp) {
   const t0 = performance.now();
@@ -272,8 +280,13 @@ async function firstMs(url: string, body: unknown, headers: Record<string, strin
     if (!at && first.test(buf)) at = performance.now() - t0;
   }
   if (!at || !whole.test(buf)) throw new Error(`no LLM-path answer from ${url}: ${buf.slice(0, 200)}`);
+  // The edge's own work before it called the region: its total less the region leg (edge answers only).
+  const lat = [...buf.matchAll(/"latency_?[mM]s":(\{[^}]*\})/g)].at(-1)?.[1];
+  const l = lat ? (JSON.parse(lat) as Record<string, number>) : null;
+  if (l && l.region_total !== undefined) edgeBeforeUpstream.push(l.total - l.upstream);
   return at;
 }
+const edgeBeforeUpstream: number[] = [];
 /** OpenAI route: the first content chunk of an LLM-path answer. */
 const firstContentMs = (base: string, content: string, headers: Record<string, string>) =>
   firstMs(base + '/v1/chat/completions', { model: 'switchyard', stream: true, messages: [{ role: 'user', content }] }, headers, /"delta":\{"content":"[^"]/, /"model":"region\//);
@@ -281,14 +294,22 @@ const firstContentMs = (base: string, content: string, headers: Record<string, s
 const firstDeltaMs = (url: string, body: unknown, headers: Record<string, string>) => firstMs(url, body, headers, /event: delta/, /"path":"llm"/);
 const llmQs = ['can you recommend a dark fantasy manga like berserk?', 'which isekai light novels do you recommend?', 'what should I read after frieren?', 'any cozy slice of life manga you would suggest?'];
 const ttft = { viaEdge: [] as number[], regionDirect: [] as number[], nativeViaEdge: [] as number[], nativeRegionDirect: [] as number[] };
+const callers: Record<keyof typeof ttft, (q: string, i: number) => Promise<number>> = {
+  viaEdge: (q) => firstContentMs(edge.url, q, {}),
+  regionDirect: (q) => firstContentMs(regional.url, q, { authorization: H.authorization }),
+  nativeViaEdge: (q, i) => firstDeltaMs(edge.url + '/v1/chat', { message: q, sessionId: `t${i}` }, {}),
+  nativeRegionDirect: (q, i) => firstDeltaMs(regional.url + '/v1/generate', { message: q, sessionId: `t${i}` }, { authorization: H.authorization }),
+};
+for (let i = 0; i < 8; i++) for (const call of Object.values(callers)) await call(llmQs[i % llmQs.length], -1 - i); // warm-up, untimed
+// Each round calls the four in a shuffled order, so a burst of other jobs' load does not always land on the same caller.
+const shuffle = mulberry32(17);
 for (let i = 0; i < Math.min(M, 150); i++) {
   const q = llmQs[i % llmQs.length];
-  ttft.viaEdge.push(await firstContentMs(edge.url, q, {}));
-  ttft.regionDirect.push(await firstContentMs(regional.url, q, { authorization: H.authorization }));
-  ttft.nativeViaEdge.push(await firstDeltaMs(edge.url + '/v1/chat', { message: q, sessionId: `t${i}` }, {}));
-  ttft.nativeRegionDirect.push(await firstDeltaMs(regional.url + '/v1/generate', { message: q, sessionId: `t${i}` }, { authorization: H.authorization }));
+  for (const k of (Object.keys(callers) as (keyof typeof ttft)[]).sort(() => shuffle() - 0.5)) ttft[k].push(await callers[k](q, i));
 }
 const [e, d, ne, nd] = [pct(ttft.viaEdge), pct(ttft.regionDirect), pct(ttft.nativeViaEdge), pct(ttft.nativeRegionDirect)];
+/** The median of the per-round differences (edge − direct, same question, same round): steadier than a difference of medians under load. */
+const pairedMedian = (a: number[], b: number[]) => +percentiles(a.map((x, i) => x - b[i])).p50.toFixed(3);
 // What one local HTTP hop costs here: /healthz round trips, edge (client → wrangler dev → workerd) and region, alternating.
 const hop = { edge: [] as number[], region: [] as number[] };
 for (let i = 0; i < Math.min(M, 150); i++) {
@@ -298,12 +319,19 @@ for (let i = 0; i < Math.min(M, 150); i++) {
     hop[k].push(performance.now() - t0);
   }
 }
+const devHop = +(pct(hop.edge).p50 - pct(hop.region).p50).toFixed(3);
 out.openai_stream_ttft = {
   viaEdge: e,
   regionDirect: d,
   edgeAddsP50Ms: +(e.p50 - d.p50).toFixed(3),
-  native: { viaEdge: ne, regionDirect: nd, edgeAddsP50Ms: +(ne.p50 - nd.p50).toFixed(3) },
+  edgeAddsPairedMedianMs: pairedMedian(ttft.viaEdge, ttft.regionDirect),
+  native: { viaEdge: ne, regionDirect: nd, edgeAddsP50Ms: +(ne.p50 - nd.p50).toFixed(3), edgeAddsPairedMedianMs: pairedMedian(ttft.nativeViaEdge, ttft.nativeRegionDirect) },
   healthzRoundTrip: { edge: pct(hop.edge), region: pct(hop.region) },
+  /** What a bare request costs more through wrangler dev's local plumbing (client → proxy → workerd) than to the region: no part of a deployed Worker. */
+  devServerHopP50Ms: devHop,
+  /** Inside workerd (1 ms clock): from the request's pipeline start to the region call (classification, routing), both edge routes. */
+  edgeWorkBeforeRegionCallMs: pct(edgeBeforeUpstream),
+  edgeAddsBeyondDevServerHopP50Ms: +(e.p50 - d.p50 - devHop).toFixed(3),
   loadAverage1m: +loadavg()[0].toFixed(1),
 };
 await edge.stop();

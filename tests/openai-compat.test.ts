@@ -76,6 +76,15 @@ describe('OpenAI chat completions at the edge', () => {
     expect(chunks.slice(0, -1).every((c) => c.usage === null)).toBe(true);
   });
 
+  it('reuses its connection to the region from one streamed answer to the next', async () => {
+    const ask = () => askStreaming(edge.url, [{ role: 'user', content: 'which isekai light novels do you recommend?' }]);
+    await ask();
+    const before = proxy.connections;
+    for (let i = 0; i < 4; i++) expect((await ask()).model).toBe('region/extractive');
+    // Four answers, each a request to the region: a new TCP connection for each would be 4.
+    expect(proxy.connections - before).toBeLessThanOrEqual(1);
+  });
+
   it('classifies the last user message with the earlier turns as history', async () => {
     const c = await edgeClient().chat.completions.create({
       model: 'switchyard',
@@ -163,6 +172,13 @@ describe('OpenAI chat completions at the region (partners)', () => {
     const c = await partner.chat.completions.create({ model: 'any', messages: [{ role: 'user', content: 'which manga would you recommend for a beginner?' }] });
     expect(c.model).toMatch(/^region\//);
     expect(c.choices[0].message.content!.length).toBeGreaterThan(10);
+    // The thresholds of the region's own classifier, as the edge reports its own (no cache path here).
+    const sy = (c as unknown as { switchyard: { model_version: string; confidence: number; thresholds: Record<string, number> } }).switchyard;
+    const clf = JSON.parse(readFileSync('models/default/store-intent/config.json', 'utf8')).switchyard;
+    expect(sy.model_version).toMatch(/@/);
+    expect(sy.thresholds).toMatchObject({ intent_route: clf.routeThreshold, intent_oos: clf.oosThreshold });
+    expect(sy.thresholds.intent_route).toBeGreaterThan(sy.thresholds.intent_oos);
+    expect(sy.thresholds.cache_hit).toBeUndefined();
     const usage = await (await fetch(`${regional.url}/v1/usage`, { headers: { authorization: `Bearer ${issued.key}` } })).json();
     expect(usage.requests).toBe(1);
     expect(usage.tokensOut).toBeGreaterThan(0);

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { domainPack } from './domain/pack-files.ts';
 import { loadModelFolder } from './inference/load-node.ts';
-import type { IntentPrediction } from '../../shared/models/intent-classifier.ts';
+import type { ClassifierCalibration, IntentPrediction } from '../../shared/models/intent-classifier.ts';
 import { BedrockTitanEmbedder } from './backends/bedrock-titan.ts';
 import { KServeV2Embedder } from './backends/kserve-v2.ts';
 import type { Embedder } from './backends/types.ts';
@@ -65,6 +65,8 @@ export interface Services {
   rerank?: (query: string, passages: string[], lane?: Lane) => Promise<Float32Array>;
   classify?: (text: string, lane?: Lane) => Promise<IntentPrediction>;
   classifierVersion?: string;
+  /** The thresholds of a loaded classifier (serving or candidate) by its "name@version", as route events name it. */
+  classifierCalibration?: (version: string) => ClassifierCalibration | undefined;
   llm: LlmBackend;
   titles: string[];
   fallbackAnswers: FallbackAnswers;
@@ -184,8 +186,10 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
   }
   let classify: Services['classify'];
   let classifierVersion: string | undefined;
+  const calibrations = new Map<string, ClassifierCalibration>();
   const loadClassifier = async (dir: string, name = 'classifier') => {
     const clf = await loadHfClassifier(dir);
+    calibrations.set(`${clf.info.name}@${clf.info.version}`, clf.calibration);
     const b = batched<string, IntentPrediction>(name, (texts) => clf.classify(texts));
     const dispose = () => {
       const i = batchers.indexOf(b);
@@ -292,6 +296,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     rerank: localReranker?.rerank,
     classify,
     classifierVersion,
+    classifierCalibration: (version) => calibrations.get(version),
     llm,
     titles,
     fallbackAnswers,

@@ -39,6 +39,11 @@ export class TemplateAnswers {
     this.faqVectors = entries.map((entry, i) => ({ entry, vector: vectors[i] }));
   }
 
+  /** Whether answering `intent` looks at the message's vector (it has FAQ entries to match). */
+  matchesFaq(intent: string): boolean {
+    return this.faqVectors.some((f) => f.entry.intent === intent);
+  }
+
   has(intent: string): boolean {
     return intent in this.templates.intents;
   }

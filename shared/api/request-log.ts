@@ -58,15 +58,20 @@ export function requestLogMiddleware<E extends RequestLogVars>(o: {
   write: (line: RequestLogFields) => void;
   logMessages: (c: Parameters<MiddlewareHandler<E>>[0]) => boolean;
   extra?: (c: Parameters<MiddlewareHandler<E>>[0]) => Partial<RequestLogFields>;
+  /** Runs the write once the response is handed back (the edge: ctx.waitUntil); default: at once. */
+  later?: (c: Parameters<MiddlewareHandler<E>>[0], write: () => void) => void;
 }): MiddlewareHandler<E> {
   return async (c, next) => {
     const t0 = performance.now();
     const fields: Partial<RequestLogFields> = { traceId: traceFrom(c.req.header('traceparent')).traceId, method: c.req.method };
     let deferred = false;
     let route = 'unknown';
+    // The latency is taken when the request ends; the line itself may be written after the response.
     const write = () => {
-      const line = { ...fields, ...o.extra?.(c), route, status: fields.status ?? c.res.status, latencySeconds: Number(((performance.now() - t0) / 1000).toFixed(4)) };
-      o.write(line as RequestLogFields);
+      const latencySeconds = Number(((performance.now() - t0) / 1000).toFixed(4));
+      const emit = () => o.write({ ...fields, ...o.extra?.(c), route, status: fields.status ?? c.res.status, latencySeconds } as RequestLogFields);
+      if (o.later) o.later(c, emit);
+      else emit();
     };
     const log: RequestLog = {
       set: ({ messageText, ...f }) => Object.assign(fields, f, loggedMessage(messageText, o.logMessages(c))),

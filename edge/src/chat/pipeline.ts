@@ -166,10 +166,13 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
   if (path === 'template' && pred && models) {
     const tc = clock();
     let vector: Float32Array | undefined;
-    try {
-      [vector] = await models.embedder.embed([resolution.text]);
-    } catch {
-      fallbacks.push('embedder_error');
+    // Only an intent with FAQ entries needs the message's vector (the nearest FAQ answer).
+    if (deps.templates.matchesFaq(pred.intent)) {
+      try {
+        [vector] = await models.embedder.embed([resolution.text]);
+      } catch {
+        fallbacks.push('embedder_error');
+      }
     }
     const answer = deps.templates.answer(pred.intent, resolution.text, vector);
     latency.cache = clock() - tc;

@@ -9,6 +9,7 @@ import { traceFrom, type Trace } from '../../../shared/api/trace.ts';
 import { edgeDeps, type EdgeDeps } from '../edge-deps.ts';
 import type { EdgeEnv } from '../env.ts';
 import { edgeMetrics } from '../http/metrics.ts';
+import { afterResponse } from '../http/request-log.ts';
 import { sessionTimeoutMs } from '../http/session-routes.ts';
 import { durableSession } from '../session/session-client.ts';
 import { chatPipeline } from './pipeline.ts';
@@ -34,7 +35,8 @@ export async function runChat(c: Context<{ Bindings: EdgeEnv }>, body: ChatReque
     opts.stateless || body.history?.length
       ? null
       : durableSession(c.env.SESSIONS, body.sessionId, { timeoutMs: sessionTimeoutMs(c.env), background, onError: (op) => edgeMetrics.sessionError(op) });
-  const events = observed(c.env, body.sessionId, d.models.ok ? d.models.models.embedderVersion : undefined, chatPipeline(body, {
+  const later = (fn: () => void) => afterResponse(c, fn);
+  const events = observed(c.env, body.sessionId, d.models.ok ? d.models.models.embedderVersion : undefined, later, chatPipeline(body, {
     ...d,
     upstream: {
       baseUrl: c.env.REGIONAL_URL,
@@ -55,26 +57,27 @@ export async function runChat(c: Context<{ Bindings: EdgeEnv }>, body: ChatReque
   return { events, trace, deps: d };
 }
 
-/** Counts each answer in the isolate's metrics (and Analytics Engine when bound) as it completes. */
-async function* observed(env: EdgeEnv, sessionId: string, embedderVersion: string | undefined, events: AsyncGenerator<ChatEvent>): AsyncGenerator<ChatEvent> {
+/** Counts each answer in the isolate's metrics (and Analytics Engine when bound) once it is out (`later`). */
+async function* observed(env: EdgeEnv, sessionId: string, embedderVersion: string | undefined, later: (fn: () => void) => void, events: AsyncGenerator<ChatEvent>): AsyncGenerator<ChatEvent> {
   let route: RouteEvent | undefined;
   for await (const e of events) {
     if (e.event === 'route') route = e.data;
     if (e.event === 'done' && route) {
       const done = e.data as DoneEvent;
-      edgeMetrics.observe(
+      const r = route;
+      later(() => edgeMetrics.observe(
         {
-          path: route.path,
-          fallbacks: done.fallbacks ?? route.fallbacks,
+          path: r.path,
+          fallbacks: done.fallbacks ?? r.fallbacks,
           totalMs: done.latencyMs.total,
-          modelVersion: route.modelVersion,
+          modelVersion: r.modelVersion,
           embedderVersion,
-          cacheHit: route.path === 'cache' && !route.cache?.stale,
+          cacheHit: r.path === 'cache' && !r.cache?.stale,
           usage: done.usage,
           session: shortHash(sessionId),
         },
         env.METRICS,
-      );
+      ));
     }
     yield e;
   }

@@ -8,7 +8,7 @@ import { Hono } from 'hono';
 import { MAX_BODY_BYTES } from '../../../shared/api/chat.ts';
 import { readJsonBody } from '../../../shared/api/errors.ts';
 import { mapChatCompletionRequest } from '../../../shared/api/openai/chat-request.ts';
-import { awaitRoute, completionJson, completionStream, routeHeaders, SSE_HEADERS, type RoutingThresholds } from '../../../shared/api/openai/chat-response.ts';
+import { awaitRoute, classifierThresholds, completionJson, completionStream, routeHeaders, SSE_HEADERS, type RoutingThresholds } from '../../../shared/api/openai/chat-response.ts';
 import { traceHeaders } from '../../../shared/api/trace.ts';
 import type { EdgeDeps } from '../edge-deps.ts';
 import type { EdgeEnv } from '../env.ts';
@@ -32,10 +32,9 @@ openAiChatRoutes.post('/v1/chat/completions', async (c) => {
 });
 
 function thresholdsOf(d: EdgeDeps, intent: string): RoutingThresholds {
-  const cal = d.models.ok ? d.models.models.classifier.calibration : undefined;
   const cache = d.cache?.opts.thresholds;
   return {
-    ...(cal ? { intent_route: cal.routeThreshold, intent_oos: cal.oosThreshold, ...(cal.declineThreshold !== undefined ? { intent_decline: cal.declineThreshold } : {}) } : {}),
+    ...classifierThresholds(d.models.ok ? d.models.models.classifier.calibration : undefined),
     // the intent's own hit threshold (per-intent, within the cache key frame) when it has one
     ...(cache && d.cache ? { cache_hit: d.cache.hitThreshold(intent), cache_stale: d.cache.staleThreshold(intent) } : {}),
   };

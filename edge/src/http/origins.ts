@@ -13,6 +13,25 @@ import { ApiError } from '../../../shared/api/errors.ts';
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
+/**
+ * Request headers a browser may send cross-origin: the widget's, and every header the OpenAI SDK
+ * (openai 6, `dangerouslyAllowBrowser`) sets on its calls, so its preflight passes. The SDK adds the
+ * `x-stainless-*` ones on every call (helper, poll and timeout ones on some); CORS has no wildcard
+ * for a prefix, so each is listed.
+ */
+export const ALLOWED_REQUEST_HEADERS = [
+  'content-type',
+  'accept',
+  'traceparent',
+  'tracestate',
+  'authorization',
+  'openai-organization',
+  'openai-project',
+  'openai-beta',
+  'idempotency-key',
+  ...['lang', 'package-version', 'os', 'arch', 'runtime', 'runtime-version', 'retry-count', 'timeout', 'helper-method', 'poll-helper', 'custom-poll-interval'].map((h) => `x-stainless-${h}`),
+];
+
 export function originAllowed(origin: string, allowed: string | undefined, selfUrl: string): boolean {
   const self = new URL(selfUrl);
   if (origin === self.origin) return true;
@@ -26,7 +45,7 @@ export function browserOrigins(): MiddlewareHandler<{ Bindings: { ALLOWED_ORIGIN
   const corsHeaders = cors({
     origin: (o, c) => (originAllowed(o, (c.env as { ALLOWED_ORIGINS?: string }).ALLOWED_ORIGINS, c.req.url) ? o : null),
     allowMethods: ['GET', 'POST'],
-    allowHeaders: ['content-type', 'accept', 'traceparent', 'tracestate'],
+    allowHeaders: ALLOWED_REQUEST_HEADERS,
     exposeHeaders: ['x-trace-id', 'traceparent', 'tracestate', 'x-switchyard-route'],
     maxAge: 600,
   });

@@ -10,10 +10,26 @@ import { requestLogLine, requestLogMiddleware, type RequestLog, type RequestLogV
 
 export type EdgeLogVars = RequestLogVars;
 
+/**
+ * Runs `fn` once the response has been handed back (a later turn of the event loop, kept alive by
+ * ctx.waitUntil); at once where there is no execution context (unit tests of the app).
+ */
+export function afterResponse(c: { executionCtx: { waitUntil(p: Promise<unknown>): void } }, fn: () => void): void {
+  let ctx: { waitUntil(p: Promise<unknown>): void };
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    return fn();
+  }
+  ctx.waitUntil(new Promise<void>((r) => setTimeout(r, 0)).then(fn));
+}
+
 export function edgeRequestLog(): MiddlewareHandler<{ Bindings: { LOG_MESSAGES?: string } } & EdgeLogVars> {
   return requestLogMiddleware<{ Bindings: { LOG_MESSAGES?: string } } & EdgeLogVars>({
     write: (line) => console.log(requestLogLine(line, 'edge')),
     logMessages: (c) => c.env?.LOG_MESSAGES === 'true',
+    // Serialising and printing the line is no part of the answer: it runs after the response.
+    later: (c, write) => afterResponse(c, write),
   });
 }
 

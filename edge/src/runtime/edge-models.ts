@@ -103,6 +103,8 @@ export async function loadEmbedder(src: FolderSource): Promise<LoadedEmbedder> {
   const f = await openModelFolder(src.manifest, src.read);
   const emb = new SentenceEmbedder(f.tokenizer, await workerdSession(f.onnx), Tensor);
   const vectors = await emb.embed(WARMUP);
+  // Requests embed one text at a time: warm that shape too, as the classifier is.
+  for (const t of WARMUP) await emb.embed([t]);
   const probe = vectors[0];
   if (!probe?.length || vectors.some((v) => v.length !== probe.length || !v.every(Number.isFinite))) {
     throw new Error(`${src.manifest.name}@${src.manifest.version}: the embedder's warm-up vectors are empty, uneven or not finite`);

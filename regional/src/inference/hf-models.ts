@@ -158,6 +158,8 @@ export async function loadHfCrossEncoder(dir: string, threads = 1): Promise<HfCr
 export interface HfClassifier {
   info: LoadedModelInfo;
   labels: string[];
+  /** The thresholds its predictions are decided with (config.json `switchyard`). */
+  calibration: ClassifierCalibration;
   classify(texts: string[]): Promise<IntentPrediction[]>;
   /** Frees the model's sessions; it must not be called again after. */
   dispose(): Promise<void>;
@@ -168,7 +170,7 @@ export async function loadHfClassifier(dir: string, threads = 1): Promise<HfClas
   if (own?.kind === 'intent-classifier') {
     const clf = await loadIntentClassifier(dir, threads);
     await clf.classify(['warm up']);
-    return { info: switchyardInfo(dir, clf.manifest), labels: clf.labels, classify: (t) => clf.classify(t), dispose: () => clf.release() };
+    return { info: switchyardInfo(dir, clf.manifest), labels: clf.labels, calibration: clf.calibration, classify: (t) => clf.classify(t), dispose: () => clf.release() };
   }
   const { value, info } = await withFolder(dir, async (id, dtype) => ({
     tokenizer: await AutoTokenizer.from_pretrained(id),
@@ -195,5 +197,5 @@ export async function loadHfClassifier(dir: string, threads = 1): Promise<HfClas
       });
     });
   await classify(['warm up']);
-  return { info, labels, classify, dispose: () => (value.model as any).dispose() };
+  return { info, labels, calibration, classify, dispose: () => (value.model as any).dispose() };
 }

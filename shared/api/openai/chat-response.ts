@@ -7,6 +7,7 @@
  */
 import type { ChatEvent, DoneEvent, RouteEvent } from '../chat.ts';
 import { ApiError } from '../errors.ts';
+import type { ClassifierCalibration } from '../../models/intent-classifier.ts';
 import type { CompletionOptions } from './chat-request.ts';
 import { TextLimits, type FinishReason } from './text-limits.ts';
 
@@ -25,6 +26,12 @@ export interface RoutingThresholds {
   intent_decline?: number;
   cache_hit?: number;
   cache_stale?: number;
+}
+
+/** A classifier's calibration as the `intent_*` thresholds of the `switchyard` object. */
+export function classifierThresholds(cal: ClassifierCalibration | undefined): RoutingThresholds {
+  if (!cal) return {};
+  return { intent_route: cal.routeThreshold, intent_oos: cal.oosThreshold, ...(cal.declineThreshold !== undefined ? { intent_decline: cal.declineThreshold } : {}) };
 }
 
 export interface CompletionContext {

@@ -9,7 +9,7 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { MAX_BODY_BYTES } from '../../../../shared/api/chat.ts';
 import { readJsonBody } from '../../../../shared/api/errors.ts';
 import { mapChatCompletionRequest } from '../../../../shared/api/openai/chat-request.ts';
-import { awaitRoute, completionJson, completionStream, routeHeaders, SSE_HEADERS } from '../../../../shared/api/openai/chat-response.ts';
+import { awaitRoute, classifierThresholds, completionJson, completionStream, routeHeaders, SSE_HEADERS } from '../../../../shared/api/openai/chat-response.ts';
 import type { Services } from '../../services.ts';
 import type { AuthVars } from '../auth.ts';
 import { logFinishError, startTurn } from '../generate-turn.ts';
@@ -25,7 +25,12 @@ export function openAiChatRoutes(s: Services, anyKey: MiddlewareHandler<AuthVars
     const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
     const turn = startTurn(s, chat, { key: c.get('apiKey'), traceId, signal: c.req.raw.signal, outgoing });
     const route = await awaitRoute(turn.events);
-    const ctx = { id: `chatcmpl-${crypto.randomUUID().replace(/-/g, '')}`, created: Math.floor(Date.now() / 1000), thresholds: {} };
+    const ctx = {
+      id: `chatcmpl-${crypto.randomUUID().replace(/-/g, '')}`,
+      created: Math.floor(Date.now() / 1000),
+      // The thresholds of the classifier variant that decided this answer (the region has no cache path).
+      thresholds: classifierThresholds(s.classifierCalibration?.(route.modelVersion)),
+    };
     if (!options.stream) {
       const body = await completionJson(route, recorded(turn), options, ctx);
       return c.json(body, 200, routeHeaders(route));
