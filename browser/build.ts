@@ -12,17 +12,15 @@
  * widget verifies all it fetches. Every compressible file gets .br and .gz siblings
  * (precompress.ts, cached by content under node_modules/.cache/), served by Accept-Encoding.
  */
-import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { loadPack, packModelDir } from '../models/pipeline/domain-pack.ts';
+import { placeByContent, placeModelFolder } from '../models/pipeline/content-files.ts';
 import { classifierLabels } from '../shared/models/model-folder.ts';
-import type { ModelManifest } from '../shared/models/manifest.ts';
 import { parseIntentRoutes } from '../shared/routing/intent-routes.ts';
 import { precompress } from './precompress.ts';
-import { filePath } from './src/runtime/file-url.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -47,10 +45,6 @@ export interface BuildResult {
   files: { path: string; bytes: number; brBytes?: number; gzipBytes?: number }[];
 }
 
-function sha256(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
 function listFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
 }
@@ -67,20 +61,9 @@ export async function buildWidget(opts: { outDir?: string; minify?: boolean; pre
 
   const ortDist = join(root, 'node_modules', 'onnxruntime-web', 'dist');
   mkdirSync(join(outDir, 'files'), { recursive: true });
-  const place = (src: string, name: string): string => {
-    const sha = sha256(src);
-    const dest = join(outDir, filePath(sha, name));
-    if (!existsSync(dest)) copyFileSync(src, dest);
-    return sha;
-  };
   const runtimeFiles: Record<string, string> = {};
-  for (const f of RUNTIME_FILES) runtimeFiles[f] = place(join(ortDist, f), f);
-  for (const dir of Object.values(MODEL_DIRS)) {
-    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as ModelManifest;
-    for (const [path, sha] of Object.entries(manifest.files)) {
-      if (place(join(dir, path), path) !== sha) throw new Error(`${dir}/${path} does not match its manifest's sha256`);
-    }
-  }
+  for (const f of RUNTIME_FILES) runtimeFiles[f] = placeByContent(join(ortDist, f), f, outDir).sha256;
+  for (const dir of Object.values(MODEL_DIRS)) placeModelFolder(dir, outDir);
 
   // The routing rules the bundle carries must cover the classifier it ships (checked here, so
   // the widget needs no schema library at run time).

@@ -1,11 +1,13 @@
 /**
  * Runs the edge Worker in workerd through `wrangler dev`, offline, as a child process; used by
- * `npm start` and `npm run dev:edge`. Resolves once the Worker answers /healthz.
+ * `npm start`, `npm run dev:edge` and the tests. Builds the Worker's static assets (the domain's
+ * model files, scripts/edge-assets.ts; incremental) first. Resolves once the Worker answers /healthz.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { repoRoot } from '../models/pipeline/datasets.ts';
 import { edgeDomainTsconfig } from './domain-bundle.ts';
+import { buildEdgeAssets } from './edge-assets.ts';
 
 export interface EdgeProcess {
   url: string;
@@ -17,12 +19,17 @@ export interface EdgeProcess {
 
 /**
  * `domain`: the domain pack bundled into the Worker (default: SWITCHYARD_DOMAIN, else kitsune-books);
- * `config`: another wrangler configuration file.
+ * `config`: another wrangler configuration file; `readyPath`: what is polled until it answers (default
+ * /healthz, which loads the models; a static asset's path does not start the Worker's isolate);
+ * `assetsDir`: serve this static-assets folder as it is instead of building the domain's.
  */
-export async function startEdgeProcess(opts: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; quiet?: boolean; config?: string; domain?: string }): Promise<EdgeProcess> {
+export async function startEdgeProcess(opts: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; quiet?: boolean; config?: string; domain?: string; readyPath?: string; assetsDir?: string }): Promise<EdgeProcess> {
   const root = repoRoot();
-  const tsconfig = edgeDomainTsconfig(opts.domain ?? process.env.SWITCHYARD_DOMAIN);
+  const domain = opts.domain ?? process.env.SWITCHYARD_DOMAIN;
+  const tsconfig = edgeDomainTsconfig(domain);
+  const assets = opts.assetsDir ?? buildEdgeAssets(domain).dir;
   const args = ['dev', ...(opts.config ? ['--config', opts.config] : []), '--port', String(opts.port), '--ip', '127.0.0.1', '--var', `REGIONAL_URL:${opts.regionalUrl}`, '--show-interactive-dev-session=false'];
+  args.push('--assets', assets);
   if (tsconfig) args.push('--tsconfig', tsconfig);
   // wrangler's default inspector ports (9229, 9230…) collide when several edges start at once.
   args.push('--inspector-port', String(30000 + Math.floor(Math.random() * 9000)));
@@ -48,14 +55,14 @@ export async function startEdgeProcess(opts: { port: number; regionalUrl: string
   for (;;) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${log.slice(-3000)}`);
     try {
-      const r = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5000) });
+      const r = await fetch(`${url}${opts.readyPath ?? '/healthz'}`, { signal: AbortSignal.timeout(5000) });
       if (r.ok) break;
     } catch {
       // not up yet
     }
     if (Date.now() > deadline) {
       child.kill('SIGTERM');
-      throw new Error(`the edge did not answer /healthz within ${startMs / 1000} s:\n${log.slice(-3000)}`);
+      throw new Error(`the edge did not answer ${opts.readyPath ?? '/healthz'} within ${startMs / 1000} s:\n${log.slice(-3000)}`);
     }
     await new Promise((r) => setTimeout(r, 300));
   }

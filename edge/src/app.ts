@@ -7,7 +7,7 @@ import { ChatRequest, MAX_BODY_BYTES, MAX_MESSAGE_CHARS, type ChatReply } from '
 import { ApiError, readJsonBody, validate } from '../../shared/api/errors.ts';
 import type { EdgeEnv } from './env.ts';
 import { classifyResult } from './http/classify-result.ts';
-import { edgeDeps } from './edge-deps.ts';
+import { edgeDeps, edgeDepsReady } from './edge-deps.ts';
 import { executionCtx, runChat } from './chat/run-chat.ts';
 import { openAiChatRoutes } from './http/openai-chat.ts';
 import { openAiModelRoutes } from './http/openai-models.ts';
@@ -35,6 +35,15 @@ export const app = new Hono<AppEnv>();
 app.onError(errorResponse);
 app.use('*', edgeRequestLog());
 app.notFound((c) => c.json(new ApiError('NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`).toBody(), 404));
+
+// The isolate's models load on its first request, whatever the route: their files are read from
+// the static assets (I/O) in that request's context, so waitUntil keeps the context alive until they
+// are loaded; a client that gives up or a request that needs no models cancels no read that other
+// requests wait on. Once they are loaded, requests skip this.
+app.use('*', async (c, next) => {
+  if (!edgeDepsReady()) executionCtx(c).waitUntil(edgeDeps(c.env).catch(() => {}));
+  await next();
+});
 
 // The browser widget calls the API from the store's own pages, another origin: only the origins
 // in ALLOWED_ORIGINS may (http/origins.ts), and each client only so often (http/client-limits.ts).

@@ -29,20 +29,29 @@ export interface EdgeDeps {
 
 let deps: Promise<EdgeDeps> | null = null;
 let depsDb: D1Database | null = null;
+let depsReady = false;
+
+/** True once this isolate's deps (models included) are built. */
+export function edgeDepsReady(): boolean {
+  return depsReady;
+}
 
 export function edgeDeps(env: EdgeEnv): Promise<EdgeDeps> {
   if (!deps || depsDb !== env.CACHE_DB) {
     depsDb = env.CACHE_DB;
-    deps = build(env).catch((e) => {
-      deps = null;
-      throw e;
-    });
+    deps = build(env).then(
+      (d) => ((depsReady = true), d),
+      (e) => {
+        deps = null;
+        throw e;
+      },
+    );
   }
   return deps;
 }
 
 async function build(env: EdgeEnv): Promise<EdgeDeps> {
-  const models = await edgeModels((env.EDGE_MODELS ?? 'on') !== 'off');
+  const models = await edgeModels(env);
   return depsFor(env, models, null);
 }
 

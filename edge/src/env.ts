@@ -3,6 +3,8 @@ import type { SessionStore } from './session/session-object.ts';
 
 export interface EdgeEnv {
   CACHE_DB: D1Database;
+  /** The Worker's static assets (wrangler.toml [assets]): the domain's model files, read on first need (runtime/asset-models.ts). */
+  ASSETS?: Fetcher;
   REGIONAL_URL: string;
   /** Several regions, comma-separated, in order of preference (failover: chat/region-failover.ts); overrides REGIONAL_URL for chat. */
   REGIONAL_URLS?: string;

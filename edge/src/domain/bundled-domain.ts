@@ -1,6 +1,6 @@
 /**
  * The domain pack this Worker was built with (domains/README.md): routing rules, templates, FAQ,
- * gazetteer, cache thresholds and the bytes of its model folders. The import `switchyard-domain`
+ * gazetteer, cache thresholds (its model files are static assets: runtime/asset-models.ts). The import `switchyard-domain`
  * is resolved at build time through tsconfig `paths`: edge/tsconfig.json names the default pack's
  * module (default-domain.ts); `SWITCHYARD_DOMAIN=<dir>` makes scripts/edge-process.ts generate
  * another pack's module and point wrangler at it with `--tsconfig`. Nothing is read at run time.
@@ -10,7 +10,6 @@ import type { EntityKind, Gazetteer } from '../../../shared/cache/entities.ts';
 import type { CatalogTitle } from '../../../shared/cache/store-gazetteer.ts';
 import type { VersionedRoutingConfig } from '../../../shared/routing/routing-config.ts';
 import { domain } from 'switchyard-domain';
-import type { BundledFolder } from '../runtime/bundled-models.ts';
 
 export interface BundledDomain {
   name: string;
@@ -28,7 +27,6 @@ export interface BundledDomain {
   conversation: unknown;
   /** cache-aspects.json (checked with zod where the edge builds its cache). */
   cacheAspects: unknown;
-  models: { classifier: BundledFolder; embedder: BundledFolder };
   /** routing/routing-config.json (shape checked at bundle time): per-intent thresholds for the classifier it names. */
   routingConfig?: VersionedRoutingConfig;
 }

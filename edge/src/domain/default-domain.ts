@@ -8,18 +8,7 @@ import catalog from '../../../domains/kitsune-books/kb/catalog.json';
 import conversation from '../../../domains/kitsune-books/conversation.json';
 import cacheAspects from '../../../domains/kitsune-books/cache-aspects.json';
 import routingConfig from '../../../domains/kitsune-books/routing/routing-config.json';
-import m0 from '../../../models/default/store-intent/manifest.json';
-import m1 from '../../../models/default/store-intent/config.json';
-import m2 from '../../../models/default/store-intent/onnx/model_quantized.onnx';
-import m3 from '../../../models/default/store-intent/tokenizer.json';
-import m4 from '../../../models/default/store-intent/tokenizer_config.json';
-import m5 from '../../../models/default/embedder/manifest.json';
-import m6 from '../../../models/default/embedder/config.json';
-import m7 from '../../../models/default/embedder/onnx/model_quantized.onnx';
-import m8 from '../../../models/default/embedder/tokenizer.json';
-import m9 from '../../../models/default/embedder/tokenizer_config.json';
 
-const bytes = (m: unknown) => m as ArrayBuffer;
 const { domain: _domain, about: _about, patterns: entityPatterns, ...gazetteer } = entities as Record<string, unknown>;
 
 export const domain = {
@@ -35,8 +24,4 @@ export const domain = {
   conversation: conversation,
   cacheAspects: cacheAspects,
   routingConfig: { id: "kitsune-books-routing-config@1.0.0", config: routingConfig },
-  models: {
-    classifier: { files: { 'manifest.json': bytes(m0), 'config.json': bytes(m1), 'onnx/model_quantized.onnx': bytes(m2), 'tokenizer.json': bytes(m3), 'tokenizer_config.json': bytes(m4) } },
-    embedder: { files: { 'manifest.json': bytes(m5), 'config.json': bytes(m6), 'onnx/model_quantized.onnx': bytes(m7), 'tokenizer.json': bytes(m8), 'tokenizer_config.json': bytes(m9) } },
-  },
 };

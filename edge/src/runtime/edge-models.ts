@@ -1,7 +1,9 @@
 /**
- * The edge's classifier and embedder. Each isolate first loads the bundled ones: every file is
- * sha256-checked against its manifest, sessions are created on onnxruntime-web (WASM, one thread)
- * and warmed with a few synthetic requests before the first real one. A failure is remembered,
+ * The edge's classifier and embedder. Each isolate loads the deployed ones on its first request
+ * (never in global scope): the domain's model files come from the Worker's static assets
+ * (asset-models.ts), every file is sha256-checked against its manifest, sessions are created on
+ * onnxruntime-web (WASM, one thread) and warmed with a few synthetic requests before the first
+ * real one. A failure is remembered,
  * not thrown: the edge keeps serving without models (every message goes to the region, marked so).
  * Later, the refresher (model-refresh.ts) may load a version promoted in the region's registry
  * with the same loaders and swap it in with replaceModel().
@@ -13,7 +15,7 @@ import { SentenceEmbedder } from '../../../shared/models/sentence-embedder.ts';
 import { applyRoutingConfig } from '../../../shared/routing/routing-config.ts';
 import { bundledDomain } from '../domain/bundled-domain.ts';
 import { edgeMetrics } from '../http/metrics.ts';
-import { bundledClassifier, bundledEmbedder, type BundledFolder } from './bundled-models.ts';
+import { assetFolder } from './asset-models.ts';
 import { Tensor, workerdSession } from './ort-workerd.ts';
 
 export type ModelSource = 'bundled' | 'region';
@@ -37,7 +39,7 @@ export interface EdgeModels {
   classifier: EdgeClassifier;
   embedder: EdgeEmbedder;
   manifests: { classifier: ModelManifest; embedder: ModelManifest };
-  /** Where each model came from: bundled with the Worker, or downloaded from the region's registry. */
+  /** Where each model came from: deployed with the Worker ("bundled": its static assets), or downloaded from the region's registry. */
   sources: { classifier: ModelSource; embedder: ModelSource };
   /** "name@version" of the classifier (route events) and of the embedder (cache keys). */
   classifierVersion: string;
@@ -71,22 +73,16 @@ const WARMUP = ['hi there', 'do you ship to canada', 'where is my order KB-12345
 
 let state: Promise<ModelState> | null = null;
 
-export function edgeModels(enabled: boolean): Promise<ModelState> {
-  if (!enabled) return Promise.resolve({ ok: false, code: 'MODELS_DISABLED', reason: 'EDGE_MODELS is off' });
-  state ??= load();
-  return state;
+/** The bindings the models need: EDGE_MODELS ("off" serves without them) and ASSETS (their files). */
+export interface ModelEnv {
+  EDGE_MODELS?: string;
+  ASSETS?: Fetcher;
 }
 
-function bundled(folder: BundledFolder): FolderSource {
-  const manifest = JSON.parse(new TextDecoder().decode(folder.files['manifest.json'])) as ModelManifest;
-  return {
-    manifest,
-    read: async (p) => {
-      const b = folder.files[p];
-      if (!b) throw new Error(`${manifest.name}: ${p} is not bundled`);
-      return new Uint8Array(b);
-    },
-  };
+export function edgeModels(env: ModelEnv): Promise<ModelState> {
+  if ((env.EDGE_MODELS ?? 'on') === 'off') return Promise.resolve({ ok: false, code: 'MODELS_DISABLED', reason: 'EDGE_MODELS is off' });
+  state ??= load(env.ASSETS);
+  return state;
 }
 
 /** Verifies, opens and warms a classifier folder; its calls are metered under its version. */
@@ -127,10 +123,11 @@ function checkPredictions(preds: IntentPrediction[], labels: readonly string[], 
   if (preds.length !== WARMUP.length || bad) throw new Error(`${m.name}@${m.version}: the classifier's warm-up outputs are not valid predictions`);
 }
 
-async function load(): Promise<ModelState> {
+async function load(assets: Fetcher | undefined): Promise<ModelState> {
   const t0 = Date.now();
   try {
-    const [clf, emb] = await Promise.all([loadClassifier(bundled(bundledClassifier)), loadEmbedder(bundled(bundledEmbedder))]);
+    const [clfSrc, embSrc] = await Promise.all([assetFolder(assets, 'classifier'), assetFolder(assets, 'embedder')]);
+    const [clf, emb] = await Promise.all([loadClassifier(clfSrc), loadEmbedder(embSrc)]);
     edgeMetrics.modelLoaded('classifier', clf.version, 'bundled');
     edgeMetrics.modelLoaded('embedder', emb.version, 'bundled');
     return {

@@ -7,7 +7,7 @@
  * region recorded at registration, the folder's manifest.json must name the same version and the
  * same files and digests, and the new onnxruntime-web session is created and warmed (its outputs
  * sane, its labels covered by the routing rules) — only then is it swapped in for new requests.
- * On any failure the current version (the bundled one by default) keeps serving; the refusal is
+ * On any failure the current version (the deployed one by default) keeps serving; the refusal is
  * logged, counted and shown on /v1/models, and that version is not tried again until the
  * region's record of it changes. Each isolate keeps its own models, so a fleet converges within
  * about one interval of traffic per isolate.
@@ -98,8 +98,8 @@ const fingerprint = (name: string, version: string, files: Record<string, string
     .join(',')}`;
 
 async function refresh(env: EdgeEnv, cfg: RefreshConfig): Promise<void> {
-  const state = await edgeModels(true);
-  if (!state.ok) return; // no bundled models to compare with or fall back to: nothing to refresh
+  const state = await edgeModels(env);
+  if (!state.ok) return; // no deployed models to compare with or fall back to: nothing to refresh
   let active: ActiveModels;
   try {
     const res = await fetch(new URL(ACTIVE_MODELS_PATH, cfg.regionUrl), { headers: authHeaders(cfg), signal: AbortSignal.timeout(CHECK_TIMEOUT_MS) });
@@ -117,7 +117,7 @@ async function refresh(env: EdgeEnv, cfg: RefreshConfig): Promise<void> {
   st.lastError = null;
   let changed = false;
   for (const role of ROLES) {
-    const current = ((await edgeModels(true)) as { ok: true; models: EdgeModels }).models;
+    const current = ((await edgeModels(env)) as { ok: true; models: EdgeModels }).models;
     const man = current.manifests[role];
     const rec = active.models.find((m) => m.name === man.name);
     if (!rec) continue;
