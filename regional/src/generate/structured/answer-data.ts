@@ -8,7 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { EntityPattern } from '../../../../shared/cache/entities.ts';
 import type { CatalogItem, FaqEntry } from '../../../../shared/domain/store-kb.ts';
+import { domainPack } from '../../domain/pack-files.ts';
 import { STORE_DIR, storeCatalog, storeFaq } from '../../domain/store-files.ts';
 import { CatalogIndex } from './catalog-match.ts';
 import { parsePolicies, type PolicyBlock } from './policy-tables.ts';
@@ -60,9 +62,11 @@ export interface StoreAnswerData {
   intentOf: Map<string, string>;
   /** Every word the store's texts use (a question of none of them is not about the store). */
   vocabulary: Set<string>;
+  /** The pack's ids by shape (entities.json `patterns`): a message naming an order id is about that order. */
+  entityPatterns: readonly EntityPattern[];
 }
 
-export function buildStoreAnswerData(parts: { config: unknown; catalog: CatalogItem[]; policiesMarkdown: string; faq: FaqEntry[]; templates: unknown }): StoreAnswerData {
+export function buildStoreAnswerData(parts: { config: unknown; catalog: CatalogItem[]; policiesMarkdown: string; faq: FaqEntry[]; templates: unknown; entityPatterns?: readonly EntityPattern[] }): StoreAnswerData {
   const config = AnswersFile.parse(parts.config);
   const policies = parsePolicies(parts.policiesMarkdown);
   const labels = policies.flatMap((b) => [b.path.at(-1) ?? '', ...b.tables.flatMap((t) => t.rows.map((r) => r[0]))]).map(normalize);
@@ -83,6 +87,7 @@ export function buildStoreAnswerData(parts: { config: unknown; catalog: CatalogI
   }
   return {
     config,
+    entityPatterns: parts.entityPatterns ?? [],
     catalog: parts.catalog,
     catalogIds: new Set(parts.catalog.map((c) => c.id)),
     index: new CatalogIndex(parts.catalog, new Set(config.editionWords.map(normalize))),
@@ -107,5 +112,6 @@ export function loadStoreAnswerData(dir = STORE_DIR): StoreAnswerData {
     policiesMarkdown: readFileSync(join(kb, 'policies.md'), 'utf8'),
     faq: storeFaq(kb),
     templates: JSON.parse(readFileSync(join(dir, 'templates.json'), 'utf8')),
+    entityPatterns: domainPack(dir).entityPatterns,
   });
 }

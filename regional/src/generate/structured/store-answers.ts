@@ -52,13 +52,14 @@ const PLACED = 0.75;
 const GENERIC = new Set(contentTokens('tell know want looking need like get about please thanks hi hello one book books volume vol edition manga series curious interested wondering info information details'));
 
 export class StoreAnswers {
-  private readonly places = new EntityExtractor();
+  private readonly places: EntityExtractor;
   private readonly picker: SentencePicker;
   private readonly cueWords: Set<string>;
   /** Intents that own policy sections or FAQ entries. */
   private readonly answeredIntents: Set<string>;
 
   constructor(readonly data: StoreAnswerData) {
+    this.places = new EntityExtractor({}, data.entityPatterns);
     // Word weights: rarer across the store's texts weighs more.
     const docs = [...data.policies.flatMap((b) => b.items), ...data.faq.map((f) => f.answer), ...data.catalog.map((c) => `${c.title} ${c.description}`)];
     const df = new Map<string, number>();
