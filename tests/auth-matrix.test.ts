@@ -47,6 +47,7 @@ const POLICY: Record<string, Access> = {
   'GET /v1/batch/:id/output': 'admin',
   'DELETE /v1/batch/:id': 'admin',
   'GET /v1/ops/drift': 'admin',
+  'GET /v1/ops/fleet': 'admin',
   'GET /v1/ops/rollouts': 'admin',
   'GET /v1/ops/rollouts/:model': 'admin',
   'PUT /v1/ops/rollouts/:model': 'admin',
