@@ -262,7 +262,8 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     llm: () => ({ active: llm.scheduler.active, concurrency: llm.scheduler.concurrency }),
   });
 
-  const store = await openStore(config.DATABASE_URL, { dimensions: embedder.dimensions, embeddingVersion: embedder.name });
+  // The registry and rollouts the store opens are the served domain's alone.
+  const store = await openStore(config.DATABASE_URL, { dimensions: embedder.dimensions, embeddingVersion: embedder.name, domain: domainPack(config.SWITCHYARD_DOMAIN).domain.name });
   if (config.SEED_STORE_KB === 'true') {
     const seeded = await seedStoreKb(store, embedder, { pack: domainPack(config.SWITCHYARD_DOMAIN) });
     log(`store knowledge base: ${JSON.stringify(seeded)}`);

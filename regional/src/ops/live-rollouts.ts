@@ -588,7 +588,7 @@ function sharedWindows(s: Services): Pick<LiveRolloutOptions, 'shared' | 'shareM
   const timeoutMs = Math.max(c.REDIS_TIMEOUT_MS, 1000);
   const redis = rateLimitRedis(c.REDIS_URL, timeoutMs, (m) => s.log(m), { use: 'rollout windows', without: 'canaries are judged per process', back: 'rollout windows are shared again' });
   return {
-    shared: new RedisSharedWindows(redis, { prefix: c.REDIS_KEY_PREFIX, instance: instanceId(c), windowMs: c.ROLLOUT_WINDOW_MS }),
+    shared: new RedisSharedWindows(redis, { prefix: c.REDIS_KEY_PREFIX, domain: s.store.registry.domain, instance: instanceId(c), windowMs: c.ROLLOUT_WINDOW_MS }),
     shareMs: c.ROLLOUT_SHARE_MS,
     onSharedError: () => s.metrics.fallbacks.inc({ kind: 'rollout_windows_redis' }),
   };
