@@ -80,6 +80,8 @@ export async function buildWidget(opts: { outDir?: string; minify?: boolean; pre
       templates: pack.templates,
       faq: pack.faq,
       gazetteer: pack.gazetteer,
+      // The pack's ids by shape (entities.json `patterns`), for follow-ups on the device.
+      entityPatterns: pack.entityPatterns,
       cache: { thresholds: pack.cache.thresholds, refreshMs: pack.cache.refreshMs },
       conversation: pack.conversation,
       cacheAspects: pack.cacheAspects,

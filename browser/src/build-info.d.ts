@@ -17,6 +17,7 @@ declare module 'switchyard:build-info' {
     templates: import('../../shared/answers/template-answers.ts').TemplatesFile;
     faq: import('../../shared/answers/template-answers.ts').FaqEntry[];
     gazetteer: import('../../shared/cache/entities.ts').Gazetteer;
+    entityPatterns: import('../../shared/cache/entities.ts').EntityPattern[];
     cache: { thresholds: import('../../shared/cache/semantic-cache.ts').CacheThresholds; refreshMs: number };
     conversation: import('../../shared/conversation/dialogue-entities.ts').DialogueSlots;
     cacheAspects: import('../../shared/cache/aspects.ts').CacheAspects;

@@ -4,7 +4,7 @@
  * no I/O, no cross-file rules (those are in pack-check.ts).
  */
 import { z } from 'zod';
-import { RouteClassSchema } from '../routing/intent-routes.ts';
+import { LlmPrioritySchema, RouteClassSchema } from '../routing/intent-routes.ts';
 
 const nonEmpty = z.string().trim().min(1);
 /** An intent or domain name as code and metrics see it: lower snake/kebab case. */
@@ -15,6 +15,8 @@ export const IntentRuleSchema = z.strictObject({
   route: RouteClassSchema,
   description: z.string(),
   cacheTtlSeconds: z.number().int().positive().optional(),
+  /** Where its messages wait when the LLM is busy: `high` (e.g. a purchase), `low` (small talk), default `normal`. */
+  llmPriority: LlmPrioritySchema.optional(),
 });
 
 export const EntityKindSchema = z.enum(['number', 'order', 'product', 'date', 'place', 'term']);
@@ -30,6 +32,8 @@ export const AssistantSchema = z.strictObject({
   defaultMaxTokens: outputTokens.optional(),
   /** Intents always answered by the large model; the others by the small one unless the message looks complex (long, several questions, a comparison). */
   largeTier: z.array(identifier).optional(),
+  /** What the region says when the LLM gave no usable answer and none is remembered (default: templates.json's `handoff`). */
+  handoff: nonEmpty.optional(),
 });
 
 export const DomainJsonSchema = z

@@ -343,7 +343,7 @@ export class LiveRollouts {
     this.inFlight.set(this.llm.name, n + 1);
     const control = servedSample(r);
     shadowRun(
-      () => generateShadow(this.s.llm, cand.model, r, body, { timeoutMs: this.s.config.LLM_TOTAL_TIMEOUT_MS, titles: this.s.titles }),
+      () => generateShadow(this.s.llm, cand.model, r, body, { timeoutMs: this.s.config.LLM_TOTAL_TIMEOUT_MS, titles: this.s.titles, idPatterns: this.s.idPatterns }),
       (res) => {
         this.inFlight.set(this.llm.name, (this.inFlight.get(this.llm.name) ?? 1) - 1);
         log.record(control, res.ok ? res.value : { error: res.error });
