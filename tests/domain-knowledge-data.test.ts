@@ -2,7 +2,7 @@
  * What used to be the store's knowledge in code is each pack's data, and each pack behaves by its
  * own: the region's handoff (domain.json assistant.handoff, else templates.json handoff), the ids
  * a conversation carries and the guardrails check (entities.json patterns), and the LLM priority
- * of an intent (domain.json llmPriority). kitsune-books keeps its old behaviour; bank-support gets
+ * of an intent (domain.json llmPriority), the widget's words (domain.json widget). kitsune-books keeps its old behaviour; bank-support gets
  * its own. `domain check` names the file and line of a bad value.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { checkPackDir } from '../models/pipeline/domain-pack.ts';
 import { repoRoot } from '../models/pipeline/datasets.ts';
 import { domainPack } from '../regional/src/domain/pack-files.ts';
 import { checkGrounding } from '../regional/src/generate/guardrails.ts';
+import { stringsFor } from '../browser/src/ui/strings.ts';
 
 const ROOT = repoRoot();
 const STORE = domainPack(join(ROOT, 'domains/kitsune-books'));
@@ -60,6 +61,20 @@ describe("each pack's knowledge is its own data", () => {
     expect(llmPriorityFor('card_payment_problem', BANK.domain.intents)).toBe('high');
     expect(llmPriorityFor('order_status', BANK.domain.intents)).toBe('normal');
     expect(llmPriorityFor(undefined, BANK.domain.intents)).toBe('normal');
+  });
+
+  it("the widget's words that name the business are the pack's, in the visitor's language", () => {
+    const store = STORE.domain.widget?.strings ?? {};
+    expect(stringsFor('ja-JP', store).placeholder).toBe('注文・配送・マンガについて質問…');
+    expect(stringsFor('en-US', store).welcome).toBe('Hi! Ask me about orders, shipping, returns or our manga and books.');
+    const bank = BANK.domain.widget?.strings ?? {};
+    for (const locale of ['en-GB', 'ja', 'fr']) {
+      const s = stringsFor(locale, bank);
+      expect(`${s.heading} ${s.placeholder} ${s.welcome}`).not.toMatch(/manga|マンガ|store|ストア|book/i);
+    }
+    expect(stringsFor('en-GB', bank).heading).toBe('Lark Bank help');
+    // Without pack words, the generic ones: no business named.
+    expect(stringsFor('en').welcome).toBe('Hi! How can I help?');
   });
 
   it('domain check names the file and line of a bad priority or handoff', () => {

@@ -32,4 +32,6 @@ declare module 'switchyard:build-info' {
 declare module 'switchyard:page-info' {
   /** The domain pack's handoff message (shown when the edge cannot be reached). */
   export const handoff: string;
+  /** The pack's words for the widget by language (domain.json `widget.strings`; empty: the generic ones). */
+  export const widgetStrings: import('./ui/strings.ts').PackWords;
 }

@@ -23,6 +23,18 @@ export const EntityKindSchema = z.enum(['number', 'order', 'product', 'date', 'p
 
 const outputTokens = z.number().int().min(1).max(32_768);
 
+/** The widget's words that name the business, per language ("en", "ja"): they replace the widget's generic ones. */
+export const WidgetWordsSchema = z.strictObject({
+  heading: nonEmpty.optional(),
+  open: nonEmpty.optional(),
+  close: nonEmpty.optional(),
+  placeholder: nonEmpty.optional(),
+  welcome: nonEmpty.optional(),
+});
+export const WidgetSchema = z.strictObject({
+  strings: z.record(z.string().regex(/^[a-z]{2,3}$/, 'must be a language subtag such as "en"'), WidgetWordsSchema),
+});
+
 /** How the pack's assistant talks to the LLM (the region's generator): its standing instructions, output budgets and tiers by intent. */
 export const AssistantSchema = z.strictObject({
   /** A Markdown file of the pack (not under kb/), sent whole as the system prompt: who the assistant is, what it may say, how. */
@@ -52,6 +64,8 @@ export const DomainJsonSchema = z
     entities: z.array(EntityKindSchema).min(1),
     /** The generator's instructions and budgets (AssistantSchema); without it, generic instructions naming displayName. */
     assistant: AssistantSchema.optional(),
+    /** The widget's words for this business (WidgetSchema); without it, the widget's generic ones. */
+    widget: WidgetSchema.optional(),
     /** Model folders, relative to the pack: the classifier (`domain build` writes models/intent) and the embedder. */
     models: z.strictObject({ classifier: nonEmpty, embedder: nonEmpty }),
     /** How `domain build` trains the classifier. */
