@@ -19,7 +19,11 @@
  *   openai: /v1/chat/completions through the edge: template and cache answers (server-side inside
  *         workerd and round trip; the isolate's first answer apart, then 20 untimed), and the time
  *         to the first content chunk of streamed LLM-path answers through the edge beside the
- *         region's own route called directly (shuffled order per round; paired differences).
+ *         region's own route called directly (shuffled order per round; paired differences), also
+ *         sent to the Worker's own workerd without wrangler dev's local proxy (`withoutDevProxy`,
+ *         `devProxyHopP50Ms`: a hop a deployed Worker does not have).
+ *   BENCH_PEER=<another checkout, e.g. main's>: the edge and openai parts run that checkout's edge
+ *         beside this one and alternate every request between the two (scripts/bench-edges.ts).
  *   reload: (not in the default set) the edge following classifier promotions in the region's
  *         registry: promotion → serving time, the edge's download / session+warm-up / swap
  *         times, and template answers' round trip during reloads beside the same with none.
