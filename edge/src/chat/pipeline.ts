@@ -224,7 +224,7 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
     resolved,
     ...(pred ? { intent: pred.intent, confidence: pred.confidence } : {}),
     cacheable: path === 'cache' && cacheKeyOf !== null,
-    priority: llmPriorityFor(pred?.intent),
+    priority: llmPriorityFor(pred?.intent, deps.routes.intents),
   };
   let routed = false;
   let text = '';
