@@ -12,7 +12,7 @@ import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatReply } from '../shared/api/chat.ts';
+import { MAX_HISTORY_TURNS, MAX_MESSAGE_CHARS, type ChatReply } from '../shared/api/chat.ts';
 import { loadConfig } from '../regional/src/config.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
 import { startEdgeProcess, type EdgeProcess } from '../scripts/edge-process.ts';
@@ -275,6 +275,15 @@ describe('conversations at the edge', () => {
       body: JSON.stringify({ message: 'hi', sessionId: s, history: [{ role: 'system', content: 'x' }] }),
     });
     expect(bad.status).toBe(400);
+    expect((await bad.json()).error.code).toBe('INVALID_REQUEST');
+    // too many turns, an empty one, an over-long one: refused with the field named, never stored
+    const turn = { role: 'user', content: 'Do you ship to Canada?' };
+    for (const history of [Array(MAX_HISTORY_TURNS + 1).fill(turn), [{ role: 'user', content: ' ' }], [{ role: 'user', content: 'x'.repeat(MAX_MESSAGE_CHARS + 1) }]]) {
+      const res = await fetch(`${edge.url}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'how long does it take?', sessionId: s, history }) });
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(await res.json())).toMatch(/INVALID_REQUEST.*history/);
+    }
+    expect(await turnsOf(s)).toEqual([]);
   });
 
   it('takes turns the widget answered on the device into the session', async () => {

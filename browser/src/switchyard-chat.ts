@@ -374,7 +374,7 @@ export class SwitchyardChat extends HTMLElement {
             confidence: decision.prediction.confidence,
             device: decision.timings,
             decision: explainDevice(decision, ctx!),
-            resolved: { text: decision.resolution.text, carried: decision.resolution.carried },
+            resolved: { text: decision.resolution.text, carried: decision.carried },
           }
         : {}),
       ms: performance.now() - t0,

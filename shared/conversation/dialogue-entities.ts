@@ -7,6 +7,7 @@
  */
 import { baseGazetteer, fillTemplate, normalizeForEntities, type EntityPattern, type Gazetteer } from '../cache/entities.ts';
 import { cardinal, ORDINAL_HEADS, ordinal, RELATIVE_VOLUME, VOLUME_WORDS } from './english-cues.ts';
+import { IntentCues, type IntentCueRule } from './intent-cues.ts';
 
 export type DialogueKind = 'product' | 'volume' | 'edition' | 'format' | 'language' | 'place' | 'order' | 'term' | 'date' | 'number';
 
@@ -34,6 +35,8 @@ export interface DialogueSlots {
   placeAliases?: Record<string, string[]>;
   /** The intent that answers thanks, acknowledgements and greetings (shared/conversation/courtesy.ts). */
   courtesyIntent?: string;
+  /** Words that say what a message about a product asks, for an unsure classifier (shared/conversation/intent-cues.ts). */
+  intentCues?: IntentCueRule[];
 }
 
 /** Kinds that describe a product and belong to the series they were said of. */
@@ -50,6 +53,8 @@ export class DialogueEntities {
   private readonly patterns: { kind: DialogueKind; re: RegExp; value: string }[];
   /** The domain's intent for thanks, acknowledgements and greetings, if it names one. */
   readonly courtesyIntent?: string;
+  /** The domain's intent cues (none when it gives none). */
+  readonly intentCues: IntentCues;
 
   /**
    * `store`: the store gazetteer (catalog series as `product`, domain terms as `term`);
@@ -57,6 +62,7 @@ export class DialogueEntities {
    */
   constructor(store: Gazetteer, dialogue: DialogueSlots, patterns: readonly EntityPattern[] = []) {
     this.courtesyIntent = dialogue.courtesyIntent;
+    this.intentCues = new IntentCues(dialogue.intentCues);
     this.patterns = patterns.map((p) => ({ kind: p.kind, re: new RegExp(p.match, 'gi'), value: p.value }));
     const table = new Map<string, Phrase>();
     const add = (kind: DialogueKind, value: string, phrase: string) => {
@@ -77,6 +83,12 @@ export class DialogueEntities {
       this.byFirst.set(ph.words[0], list);
     }
     for (const list of this.byFirst.values()) list.sort((a, b) => b.words.length - a.words.length);
+  }
+
+  /** The intent the domain's cues give a message about the given entities (its own and carried), if exactly one. */
+  cueIntent(text: string, entities: readonly DialogueEntity[]): string | undefined {
+    const a = this.analyze(text);
+    return this.intentCues.intentOf(a, new Set([...a.entities, ...entities].map((e) => e.kind)));
   }
 
   analyze(text: string): MessageAnalysis {

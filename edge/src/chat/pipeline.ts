@@ -12,12 +12,12 @@ import { tokenContributions } from '../../../shared/models/token-contributions.t
 import type { KeyFrame } from '../../../shared/cache/key-frame.ts';
 import type { DialogueEntities } from '../../../shared/conversation/dialogue-entities.ts';
 import { leansOnContext, resolveFollowUp, type ContextTurn, type ResolutionKind } from '../../../shared/conversation/follow-up.ts';
-import { intentInContext } from '../../../shared/conversation/intent-in-context.ts';
+import { classifyInContext } from '../../../shared/conversation/classify-in-context.ts';
 import { resolvedCacheKey } from '../../../shared/conversation/resolved-cache-key.ts';
 import { contextFromHistory, contextOf, type SessionTurn } from '../../../shared/conversation/session-turns.ts';
 import type { CacheLookup, SemanticCache } from '../../../shared/cache/semantic-cache.ts';
-import { OOS, type IntentPrediction } from '../../../shared/models/intent-classifier.ts';
-import { routeFor, type IntentRoutes, type Path } from '../../../shared/routing/intent-routes.ts';
+import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
+import type { IntentRoutes, Path } from '../../../shared/routing/intent-routes.ts';
 import type { ModelState } from '../runtime/edge-models.ts';
 import type { TemplateAnswers } from '../../../shared/answers/template-answers.ts';
 import type { SessionPort } from '../session/session-client.ts';
@@ -103,21 +103,17 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
   latency.session = clock() - t0;
 
   const resolution = resolveFollowUp(req.message, context, deps.dialogue);
-  const carried = [...resolution.carried];
+  let carried = resolution.carried;
   const tc0 = clock();
   let pred: IntentPrediction | null = null;
   let path: Path = 'llm';
   if (models) {
     try {
-      [pred] = await models.classifier.classify([resolution.text]);
-      pred = intentInContext(pred, { message: req.message, resolution, routes: deps.routes, courtesyIntent: deps.dialogue.courtesyIntent }, carried);
-      path = routeFor(deps.routes, pred.intent, pred.confident);
-      // No word the models know (a script the vocabulary lacks): their guess means nothing, the region answers.
-      if (!models.classifier.knowsAWord(req.message)) {
-        pred = { ...pred, intent: OOS, confident: false };
-        path = 'llm';
-        fallbacks.push('out_of_vocabulary');
-      }
+      // The same decision as the widget's on the device: the conversation settles an unsure guess,
+      // and a message with no word the models know goes to the region.
+      const c = await classifyInContext(models.classifier, req.message, resolution, deps.routes, deps.dialogue);
+      ({ prediction: pred, path, carried } = c);
+      if (c.outOfVocabulary) fallbacks.push('out_of_vocabulary');
     } catch (e) {
       console.error('classifier failed:', (e as Error).message);
       fallbacks.push('classifier_error');
