@@ -23,7 +23,7 @@ export interface EdgeProcess {
  * /healthz, which loads the models; a static asset's path does not start the Worker's isolate);
  * `assetsDir`: serve this static-assets folder as it is instead of building the domain's.
  */
-export async function startEdgeProcess(opts: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; quiet?: boolean; config?: string; domain?: string; readyPath?: string; assetsDir?: string }): Promise<EdgeProcess> {
+export async function startEdgeProcess(opts: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; quiet?: boolean; config?: string; domain?: string; readyPath?: string; assetsDir?: string; inspectorPort?: number }): Promise<EdgeProcess> {
   const root = repoRoot();
   const domain = opts.domain ?? process.env.SWITCHYARD_DOMAIN;
   const tsconfig = edgeDomainTsconfig(domain);
@@ -32,7 +32,7 @@ export async function startEdgeProcess(opts: { port: number; regionalUrl: string
   args.push('--assets', assets);
   if (tsconfig) args.push('--tsconfig', tsconfig);
   // wrangler's default inspector ports (9229, 9230…) collide when several edges start at once.
-  args.push('--inspector-port', String(30000 + Math.floor(Math.random() * 9000)));
+  args.push('--inspector-port', String(opts.inspectorPort ?? 30000 + Math.floor(Math.random() * 9000)));
   for (const [k, v] of Object.entries(opts.vars ?? {})) args.push('--var', `${k}:${v}`);
   if (opts.persistTo) args.push('--persist-to', opts.persistTo);
   const child = spawn(join(root, 'node_modules', '.bin', 'wrangler'), args, {

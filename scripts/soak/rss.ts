@@ -74,3 +74,16 @@ export function floors(points: { x: number; y: number }[], width: number): { x: 
   }
   return [...by].map(([w, y]) => ({ x: (w + 0.5) * width, y }));
 }
+
+/**
+ * Theil–Sen slope: the median of the slopes between every pair of points. One outlier (a sample
+ * taken just before or after a collection) moves it little, where it can swing least squares.
+ */
+export function medianSlope(points: { x: number; y: number }[]): number {
+  const s: number[] = [];
+  for (let i = 0; i < points.length; i++) for (let j = i + 1; j < points.length; j++) if (points[j].x !== points[i].x) s.push((points[j].y - points[i].y) / (points[j].x - points[i].x));
+  if (!s.length) return NaN;
+  s.sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
