@@ -25,7 +25,7 @@ import { startEdgeProcess } from './edge-process.ts';
 import { startRegionProcess } from './region-process.ts';
 import { latency, mixDriver, type Kind } from './soak/mix.ts';
 import { isolateEntries, isolateHeap } from './soak/isolate.ts';
-import { floors, medianSlope, slope, treeRss } from './soak/rss.ts';
+import { commandLine, floors, medianSlope, slope, treeProcesses, treeRss } from './soak/rss.ts';
 import { startBedrockStub } from './traffic/bedrock-stub.ts';
 import { rng } from './traffic/random.ts';
 import { buildSessions, TrafficMix, type Dialogue, type Labelled, type Session } from './traffic/sessions.ts';
@@ -100,11 +100,17 @@ const driver = mixDriver({ edgeUrl: edge.url, regionUrl: region.url, regionKey: 
 type Series = { x: number; y: number }[];
 const tiers = { region: [] as Series, 'edge-workerd': [] as Series, 'edge-wrangler': [] as Series, 'edge-isolate-heap': [] as Series, 'edge-isolate-buffers': [] as Series, 'region-heap-after-gc': [] as Series };
 const entries: { x: number; stores: Record<string, number> }[] = [];
+// wrangler dev may run more than one workerd (the Worker's, and its dev proxy's): each is followed on its own too.
+const workerds = new Map<number, { command: string; series: Series }>();
 const t0 = performance.now();
 const sample = () => {
   const x = (performance.now() - t0) / 60_000;
   const r = treeRss(region.child.pid!);
   const e = treeRss(edge.child.pid!);
+  for (const p of treeProcesses(edge.child.pid!).filter((q) => q.name === 'workerd')) {
+    if (!workerds.has(p.pid)) workerds.set(p.pid, { command: commandLine(p.pid), series: [] });
+    workerds.get(p.pid)!.series.push({ x, y: p.rssMb });
+  }
   const workerd = e.workerd ?? 0;
   tiers.region.push({ x, y: Object.values(r).reduce((a, b) => a + b, 0) });
   tiers['edge-workerd'].push({ x, y: workerd });
@@ -130,6 +136,8 @@ await new Promise((r) => setTimeout(r, 5000)); // the last heap and entry reads
 await stopAll();
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
+for (const [pid, w] of workerds) if (workerds.size > 1) Object.assign(tiers, { [`edge-workerd-pid${pid}`]: w.series });
+const workerdCommands = Object.fromEntries([...workerds].map(([pid, w]) => [pid, w.command]));
 const perTier = Object.fromEntries(
   Object.entries(tiers).map(([name, pts]) => {
     pts.sort((a, b) => a.x - b.x);
@@ -172,6 +180,7 @@ console.log(
       roundTripMs: Object.fromEntries((Object.keys(t.ms) as Kind[]).map((k) => [k, latency(t.ms[k])])),
       llmCalls: stub.calls.length,
       tiers: perTier,
+      workerdCommands,
       // Entries of the edge isolate's bounded stores: at the warm-up, at the end, and the most seen.
       isolateEntries: Object.fromEntries(
         [...new Set(entries.flatMap((e) => Object.keys(e.stores)))].map((k) => [

@@ -37,17 +37,31 @@ function rssMb(pid: number): number {
   }
 }
 
-/** RSS (MB) of `root` and its descendants, summed per process name. */
-export function treeRss(root: number): Record<string, number> {
+/** `root` and its descendants, each with its RSS (MB). */
+export function treeProcesses(root: number): (Proc & { rssMb: number })[] {
   const all = processes();
   const tree = new Set([root]);
   for (let grew = true; grew; ) {
     grew = false;
     for (const p of all) if (!tree.has(p.pid) && tree.has(p.ppid)) (tree.add(p.pid), (grew = true));
   }
+  return all.filter((p) => tree.has(p.pid)).map((p) => ({ ...p, rssMb: rssMb(p.pid) }));
+}
+
+/** RSS (MB) of `root` and its descendants, summed per process name. */
+export function treeRss(root: number): Record<string, number> {
   const by: Record<string, number> = {};
-  for (const p of all) if (tree.has(p.pid)) by[p.name] = (by[p.name] ?? 0) + rssMb(p.pid);
+  for (const p of treeProcesses(root)) by[p.name] = (by[p.name] ?? 0) + p.rssMb;
   return by;
+}
+
+/** A process's command line, shortened (what tells wrangler's two workerd processes apart). */
+export function commandLine(pid: number, max = 160): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim().slice(0, max);
+  } catch {
+    return '';
+  }
 }
 
 /** Least-squares slope of y over x. */
