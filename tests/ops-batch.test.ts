@@ -234,7 +234,7 @@ describe('lease owners', () => {
 // ---- the regional service, killed mid-job -------------------------------------------------------
 
 /** The regional service in its own process, in the test's folder, without the demo knowledge base. */
-const startServer = (cwd: string, databaseUrl: string) => startRegionProcess({ DATABASE_URL: databaseUrl, SEED_STORE_KB: 'false' }, { cwd, startMs: 60_000 });
+const startServer = (cwd: string, databaseUrl: string) => startRegionProcess({ DATABASE_URL: databaseUrl, SEED_STORE_KB: 'false' }, { cwd });
 
 const ADMIN = { authorization: 'Bearer dev-admin-key', 'content-type': 'application/json' };
 
