@@ -23,7 +23,7 @@ import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
 import { startRegionProcess, type RegionProcess } from '../scripts/region-process.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const OPTS = { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'test' };
+const OPTS = { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'test', domain: 'test' };
 const TEXTS = readFileSync(join(ROOT, 'domains/kitsune-books/intents/test.jsonl'), 'utf8')
   .trim()
   .split('\n')
