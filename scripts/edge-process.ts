@@ -21,9 +21,10 @@ export interface EdgeProcess {
  * `domain`: the domain pack bundled into the Worker (default: SWITCHYARD_DOMAIN, else kitsune-books);
  * `config`: another wrangler configuration file; `readyPath`: what is polled until it answers (default
  * /healthz, which loads the models; a static asset's path does not start the Worker's isolate);
- * `assetsDir`: serve this static-assets folder as it is instead of building the domain's.
+ * `assetsDir`: serve this static-assets folder as it is instead of building the domain's;
+ * `inspectorPort`: where wrangler's inspector proxy listens (default: a random port).
  */
-export async function startEdgeProcess(opts: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; quiet?: boolean; config?: string; domain?: string; readyPath?: string; assetsDir?: string }): Promise<EdgeProcess> {
+export async function startEdgeProcess(opts: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; quiet?: boolean; config?: string; domain?: string; readyPath?: string; assetsDir?: string; inspectorPort?: number }): Promise<EdgeProcess> {
   const root = repoRoot();
   const domain = opts.domain ?? process.env.SWITCHYARD_DOMAIN;
   const tsconfig = edgeDomainTsconfig(domain);
@@ -34,7 +35,7 @@ export async function startEdgeProcess(opts: { port: number; regionalUrl: string
   // wrangler's default inspector ports (9229, 9230…) collide when several edges start at once. Drawn
   // below Linux's ephemeral range (32768–60999, where outgoing connections take their local ports)
   // and below the 20000–29999 the tests draw the edges' own ports from.
-  args.push('--inspector-port', String(10000 + Math.floor(Math.random() * 10000)));
+  args.push('--inspector-port', String(opts.inspectorPort ?? 10000 + Math.floor(Math.random() * 10000)));
   for (const [k, v] of Object.entries(opts.vars ?? {})) args.push('--var', `${k}:${v}`);
   if (opts.persistTo) args.push('--persist-to', opts.persistTo);
   const child = spawn(join(root, 'node_modules', '.bin', 'wrangler'), args, {

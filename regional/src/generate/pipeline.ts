@@ -29,7 +29,7 @@ import type { EntityPattern } from '../../../shared/cache/entities.ts';
 import { builtinLlmSettings, type LlmSettings } from './prompt.ts';
 import { classifyStage, type Prediction } from './stages/classify.ts';
 import { fallbackStage, isClean, isUsable } from './stages/fallback.ts';
-import { generateStage, type LlmUsage } from './stages/generate.ts';
+import { generateStage, type AnswerUsage, type LlmUsage } from './stages/generate.ts';
 import { SentenceGuard } from './stages/guard.ts';
 import { rerankStage } from './stages/rerank.ts';
 import { historyStage, resolveQuery } from './stages/resolve.ts';
@@ -200,8 +200,9 @@ function eventsFor(req: GenerateRequest, deps: GenerateDeps, run: Run, pred: Pre
   };
 }
 
-function usageOf(u: LlmUsage | undefined, price: { in: number; out: number } | undefined): DoneEvent['usage'] {
-  return u && { inputTokens: u.inputTokens, outputTokens: u.outputTokens, ...(price ? { costUsd: costUsd(u, price) } : {}) };
+function usageOf(u: AnswerUsage | undefined, price: { in: number; out: number } | undefined): DoneEvent['usage'] {
+  const parts = u?.parts?.map((p) => ({ inputTokens: p.inputTokens, outputTokens: p.outputTokens, ...(p.estimated ? { estimated: true } : {}) }));
+  return u && { inputTokens: u.inputTokens, outputTokens: u.outputTokens, ...(price ? { costUsd: costUsd(u, price) } : {}), ...(parts ? { parts } : {}) };
 }
 
 /** Prompt-cache reads bill at a tenth of the input price and writes at 1.25× (Bedrock's rule). */
