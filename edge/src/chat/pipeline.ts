@@ -17,7 +17,7 @@ import { resolvedCacheKey } from '../../../shared/conversation/resolved-cache-ke
 import { contextFromHistory, contextOf, type SessionTurn } from '../../../shared/conversation/session-turns.ts';
 import type { CacheLookup, SemanticCache } from '../../../shared/cache/semantic-cache.ts';
 import { OOS, type IntentPrediction } from '../../../shared/models/intent-classifier.ts';
-import { routeFor, type IntentRoutes, type Path } from '../../../shared/routing/intent-routes.ts';
+import { reusesAnswers, routeFor, type IntentRoutes, type Path } from '../../../shared/routing/intent-routes.ts';
 import type { ModelState } from '../runtime/edge-models.ts';
 import type { TemplateAnswers } from '../../../shared/answers/template-answers.ts';
 import type { SessionPort } from '../session/session-client.ts';
@@ -186,7 +186,7 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
   // Cacheable intents: semantic cache first. The key (embedding of the resolved message + its
   // entity signature) is made only when a lookup needs it: here for confident messages, or later
   // for a stale answer; a follow-up resolved without confidence has none (no read, no write).
-  const cacheable = !!pred && !!models && !!deps.cache && !!cacheKeyOf && deps.routes.intents[pred.intent]?.route === 'cacheable';
+  const cacheable = !!pred && !!models && !!deps.cache && !!cacheKeyOf && reusesAnswers(deps.routes.intents[pred.intent]?.route);
   let key: { vector: Float32Array; frame: KeyFrame } | null = null;
   let cacheBroken = false;
   // The key frame (intent, entities, aspect: shared/cache/key-frame.ts) of the resolved message.
@@ -239,7 +239,9 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
         regionRoute = ev.data;
         fallbacks.push(...(ev.data.fallbacks ?? []).filter((f) => !fallbacks.includes(f)));
         routed = true;
-        yield route(ev.data.path === 'fallback' ? 'fallback' : 'llm', {
+        // The region's own answers keep their path: a handoff ("fallback"), an answer from the
+        // catalog's row ("template", no LLM); everything else it generated ("llm").
+        yield route(ev.data.path === 'fallback' || ev.data.path === 'template' ? ev.data.path : 'llm', {
           ...(pred ? {} : { intent: ev.data.intent, confidence: ev.data.confidence }),
           ...(models ? {} : { modelVersion: ev.data.modelVersion }),
           generator: ev.data.generator,
@@ -259,7 +261,7 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
         const d = done({ usage: ev.data.usage as Usage | undefined, sources: ev.data.sources });
         (d.data as DoneEvent).latencyMs = { ...(d.data as DoneEvent).latencyMs, ...regionLatency };
         yield d;
-        const clean = regionRoute?.path === 'llm' && ev.data.cacheable === true;
+        const clean = (regionRoute?.path === 'llm' || regionRoute?.path === 'template') && ev.data.cacheable === true;
         if (path === 'cache' && cacheKeyOf && !cacheBroken && pred && deps.cache && clean && text.trim()) {
           const k = await cacheKey(); // made for the lookup above
           const ttl = (deps.routes.intents[pred.intent]?.cacheTtlSeconds ?? 3600) * 1000;

@@ -54,6 +54,7 @@ export function startTurn(s: Services, body: GenerateRequest, o: { key: ApiKeyRe
       llm: s.llm,
       titles: s.titles,
       fallbackAnswers: s.fallbackAnswers,
+      catalog: s.catalog,
       timeouts: {
         classifyMs: s.config.CLASSIFY_TIMEOUT_MS,
         retrieveMs: s.config.RETRIEVE_TIMEOUT_MS,
