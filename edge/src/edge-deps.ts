@@ -7,6 +7,7 @@ import { dialogueEntitiesFor } from '../../shared/conversation/conversation-data
 import type { DialogueEntities } from '../../shared/conversation/dialogue-entities.ts';
 import { EntityExtractor, entityPatternsOf } from '../../shared/cache/entities.ts';
 import { SemanticCache, type CacheThresholds } from '../../shared/cache/semantic-cache.ts';
+import { warmFromFaq } from '../../shared/cache/warm-from-faq.ts';
 import { AspectDetector } from '../../shared/cache/aspects.ts';
 import { parseCacheAspects } from '../../shared/cache/aspects-schema.ts';
 import { storeGazetteer } from '../../shared/cache/store-gazetteer.ts';
@@ -52,7 +53,14 @@ export function edgeDeps(env: EdgeEnv): Promise<EdgeDeps> {
 
 async function build(env: EdgeEnv): Promise<EdgeDeps> {
   const models = await edgeModels(env);
-  return depsFor(env, models, null);
+  const d = await depsFor(env, models, null);
+  if (env.CACHE_WARM_FAQ === 'true' && d.cache && models.ok) {
+    // Part of the isolate's start (the models load first anyway); a failure leaves a cold cache, never a failed request.
+    await warmFromFaq(d.cache, { faq: faq as FaqEntry[], routes: d.routes, dialogue: d.dialogue, embed: (t) => models.models.embedder.embed(t) }).catch((e) =>
+      console.error('cache warming failed:', (e as Error).message),
+    );
+  }
+  return d;
 }
 
 /**

@@ -9,6 +9,8 @@ export interface EdgeEnv {
   /** Several regions, comma-separated, in order of preference (failover: chat/region-failover.ts); overrides REGIONAL_URL for chat. */
   REGIONAL_URLS?: string;
   UPSTREAM_TIMEOUT_MS?: string;
+  /** "true": the isolate seeds the semantic cache with the pack's FAQ answers of cacheable intents when it starts (shared/cache/warm-from-faq.ts). */
+  CACHE_WARM_FAQ?: string;
   UPSTREAM_IDLE_TIMEOUT_MS?: string;
   EDGE_MODELS?: string;
   ADMIN_KEY?: string;

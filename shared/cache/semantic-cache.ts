@@ -107,6 +107,11 @@ export class SemanticCache {
     return this.index.size;
   }
 
+  /** Whether an entry of this id is in this isolate's index (loaded or stored here). */
+  has(id: string): boolean {
+    return this.index.has(id);
+  }
+
   private newIndex(): VectorIndex {
     return new VectorIndex({ dimensions: this.opts.dimensions, ivfMinSize: this.opts.ivfMinSize });
   }
