@@ -8,6 +8,7 @@ import type { DialogueEntities } from '../../shared/conversation/dialogue-entiti
 import { EntityExtractor, entityPatternsOf } from '../../shared/cache/entities.ts';
 import { SemanticCache, type CacheThresholds } from '../../shared/cache/semantic-cache.ts';
 import { warmFromFaq } from '../../shared/cache/warm-from-faq.ts';
+import { InFlight } from '../../shared/cache/in-flight.ts';
 import { AspectDetector } from '../../shared/cache/aspects.ts';
 import { parseCacheAspects } from '../../shared/cache/aspects-schema.ts';
 import { storeGazetteer } from '../../shared/cache/store-gazetteer.ts';
@@ -26,6 +27,8 @@ export interface EdgeDeps {
   cache: SemanticCache | null;
   entities: EntityExtractor;
   dialogue: DialogueEntities;
+  /** Cache misses this isolate is answering (single flight), kept across model refreshes. */
+  inFlight: InFlight;
 }
 
 let deps: Promise<EdgeDeps> | null = null;
@@ -93,6 +96,7 @@ async function depsFor(env: EdgeEnv, models: ModelState, previous: EdgeDeps | nu
     cache,
     entities: previous?.entities ?? new EntityExtractor({ ...gazetteer, ...storeGazetteer(gazetteer.term ?? {}, catalog) }, entityPatternsOf(entityPatterns)),
     dialogue: previous?.dialogue ?? dialogueEntitiesFor(gazetteer.term ?? {}, catalog, conversation),
+    inFlight: previous?.inFlight ?? new InFlight(),
   };
 }
 
