@@ -6,12 +6,14 @@
  * Per isolate: concurrent first askings of a popular question cost one LLM call per isolate.
  * A wait is bounded (`waitMs`); a flight that ends without a cacheable answer releases its
  * followers, who then go to the region themselves. Refuses nothing; holds no answers.
+ * A follower polls its flight's flag on its own timers rather than awaiting a promise another
+ * request resolves: in workerd a request must not wait on another request's I/O context.
  */
 import { frameKey, type KeyFrame } from './key-frame.ts';
 
-interface Flight {
+export interface Flight {
   vector: Float32Array;
-  landed: Promise<void>;
+  landed: boolean;
 }
 
 const dot = (a: Float32Array, b: Float32Array) => {
@@ -31,42 +33,35 @@ export class InFlight {
     return n;
   }
 
-  /** The landing of a flight this key would share (its nearest at or above `threshold`), or null. */
-  find(frame: KeyFrame, vector: Float32Array, threshold: number): Promise<void> | null {
+  /** The flight this key would share (its nearest at or above `threshold`), or null. */
+  find(frame: KeyFrame, vector: Float32Array, threshold: number): Flight | null {
     let best: Flight | null = null;
     let bestSim = threshold;
     for (const f of this.flights.get(keyOf(frame)) ?? []) {
       const s = dot(f.vector, vector);
       if (s >= bestSim) [best, bestSim] = [f, s];
     }
-    return best?.landed ?? null;
+    return best;
   }
 
-  /** Waits for `landed` at most `waitMs`; true when it landed in time. */
-  static async wait(landed: Promise<void>, waitMs: number): Promise<boolean> {
-    let t: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<boolean>((r) => (t = setTimeout(() => r(false), waitMs)));
-    try {
-      return await Promise.race([landed.then(() => true), timeout]);
-    } finally {
-      clearTimeout(t);
-    }
+  /** Waits until `flight` has landed, at most `waitMs`, looking every `pollMs`; true when it landed in time. */
+  static async wait(flight: Flight, waitMs: number, pollMs = 20): Promise<boolean> {
+    const until = Date.now() + waitMs;
+    while (!flight.landed && Date.now() < until) await new Promise((r) => setTimeout(r, Math.min(pollMs, Math.max(1, until - Date.now()))));
+    return flight.landed;
   }
 
   /** Starts a flight for this key; the returned function lands it (idempotent). */
   start(frame: KeyFrame, vector: Float32Array): () => void {
-    let land!: () => void;
-    const flight: Flight = { vector, landed: new Promise<void>((r) => (land = r)) };
+    const flight: Flight = { vector, landed: false };
     const key = keyOf(frame);
     this.flights.set(key, [...(this.flights.get(key) ?? []), flight]);
-    let done = false;
     return () => {
-      if (done) return;
-      done = true;
+      if (flight.landed) return;
+      flight.landed = true;
       const rest = (this.flights.get(key) ?? []).filter((f) => f !== flight);
       if (rest.length) this.flights.set(key, rest);
       else this.flights.delete(key);
-      land();
     };
   }
 }
