@@ -5,11 +5,12 @@
  * hit. The answers are the store's own curated text, not a model's. Ids are `faq:<entry id>`, so
  * warming again (another isolate, a redeploy) rewrites the same rows; entries this cache already
  * holds are left alone. `catalog` intents are not warmed: their answers are rows that change.
+ * A seeded entry answers only at the global hit threshold (semantic-cache.ts SEEDED_ID_PREFIX).
  */
 import type { DialogueEntities } from '../conversation/dialogue-entities.ts';
 import { resolveFollowUp } from '../conversation/follow-up.ts';
 import type { IntentRoutes } from '../routing/intent-routes.ts';
-import type { SemanticCache } from './semantic-cache.ts';
+import { SEEDED_ID_PREFIX, type SemanticCache } from './semantic-cache.ts';
 
 export interface WarmFaqEntry {
   id: string;
@@ -18,7 +19,7 @@ export interface WarmFaqEntry {
   intent: string;
 }
 
-export const warmEntryId = (faqId: string) => `faq:${faqId}`;
+export const warmEntryId = (faqId: string) => `${SEEDED_ID_PREFIX}${faqId}`;
 
 /** Seeds the cache; returns how many entries it wrote. */
 export async function warmFromFaq(
