@@ -64,10 +64,11 @@ const stub = await startBedrockStub({ seed: args.seed, tierOf: (id) => (id === b
 const regional = await startRegional(loadConfig({ ...env, BEDROCK_ENDPOINT: stub.url }), () => {});
 say(`region up at ${regional.url}; starting the edge (workerd)…`);
 const edge = await startEdgeProcess({
-  port: 24000 + Math.floor(Math.random() * 4000),
+  port: Number(process.env.EDGE_PORT) || 24000 + Math.floor(Math.random() * 4000),
   regionalUrl: regional.url,
   persistTo: join(dir, 'wrangler'),
-  vars: { MODEL_REFRESH_INTERVAL_MS: '0', ...(process.env.UPSTREAM_TIMEOUT_MS ? { UPSTREAM_TIMEOUT_MS: process.env.UPSTREAM_TIMEOUT_MS } : {}) },
+  // As a deployment would: the pack's FAQ answers seeded into the edge cache at start (docs/traffic.md).
+  vars: { MODEL_REFRESH_INTERVAL_MS: '0', CACHE_WARM_FAQ: process.env.CACHE_WARM_FAQ ?? 'true', ...(process.env.UPSTREAM_TIMEOUT_MS ? { UPSTREAM_TIMEOUT_MS: process.env.UPSTREAM_TIMEOUT_MS } : {}) },
   quiet: true,
 });
 say(`edge up at ${edge.url}; replaying ${sessions.length} sessions, ${args.concurrency} at once`);
@@ -104,6 +105,7 @@ async function replay(index: number, s: Session): Promise<void> {
       else {
         rec.path = body.route.path as Path;
         rec.serverMs = body.done?.latencyMs?.total;
+        rec.generator = body.route.generator;
         rec.regionCostUsd = body.done?.usage?.costUsd;
         trace.push(JSON.stringify({ session: index, message: turn.message, kind: turn.kind, path: body.route.path, intent: body.route.intent, confidence: body.route.confidence, resolved: body.route.resolved?.text, fallbacks: body.done?.fallbacks, answer: body.text }));
         rec.fallbacks = [...new Set([...(body.route.fallbacks ?? []), ...(body.done?.fallbacks ?? [])])];

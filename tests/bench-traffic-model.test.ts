@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { baselineCostUsd, callCostUsd, type Pricing } from '../scripts/traffic/cost.ts';
+import { BASELINE_TIER, baselineCostUsd, callCostUsd, oneModel, type Pricing } from '../scripts/traffic/cost.ts';
 import { rng, zipf } from '../scripts/traffic/random.ts';
 import { buildSessions, TrafficMix, type Dialogue, type Labelled } from '../scripts/traffic/sessions.ts';
 
@@ -97,6 +97,13 @@ describe('cost model', () => {
     const small = (1000 * 0.0008 + 100 * 0.004) / 1000;
     const large = (1000 * 0.003 + 100 * 0.015) / 1000;
     expect(b).toBeCloseTo(10 * (0.75 * small + 0.25 * large), 12);
+  });
+
+  it("prices the issue's baseline on one model, the large one, whatever tiers the run used", () => {
+    expect(BASELINE_TIER).toBe('large');
+    const b = baselineCostUsd({ messages: 4, meanPromptTokens: 1000, meanOutputTokens: 100, tierShares: oneModel(BASELINE_TIER), pricing });
+    expect(b).toBeCloseTo(4 * ((1000 * 0.003 + 100 * 0.015) / 1000), 12);
+    expect(oneModel('small')).toEqual({ small: 1, large: 0 });
   });
 
   it('refuses negative or missing token counts and a baseline without LLM calls', () => {

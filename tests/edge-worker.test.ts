@@ -113,6 +113,33 @@ describe('edge worker in workerd', () => {
     expect(again.route.path).toBe('cache');
   });
 
+  it('asks the region once for concurrent first askings of one cacheable question (single flight)', async () => {
+    // The region's answers, counted once each turn is recorded (after its response).
+    const answered = async () => (await stack.regional.services.metrics.answers.get()).values.reduce((a, v) => a + v.value, 0);
+    const before = await answered();
+    const q = 'how much does shipping to canada cost?';
+    const replies = await Promise.all(Array.from({ length: 4 }, () => chat(q)));
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await answered()) - before).toBe(1);
+    expect(replies.filter((r) => r.route.path === 'llm')).toHaveLength(1);
+    const followers = replies.filter((r) => r.route.path === 'cache');
+    expect(followers).toHaveLength(3);
+    expect(followers.every((r) => r.route.cache?.coalesced === true && r.text === replies.find((x) => x.route.path === 'llm')!.text)).toBe(true);
+  });
+
+  it('answers a price question naming one title from the catalog row through the region, then from the cache', async () => {
+    const first = await chat('how much is One Piece volume 2?');
+    expect(first.route.intent).toBe('price_availability');
+    expect(first.route.path).toBe('template');
+    expect(first.route.generator).toBe('catalog');
+    expect(first.text).toBe('One Piece, Vol. 2 is $9.99 and in stock (31 copies).');
+    const again = await untilCached('how much is One Piece volume 2?');
+    expect(again.text).toBe(first.text);
+    const other = await chat('how much is One Piece volume 3?'); // another volume: another key frame
+    expect(other.route.path).toBe('template');
+    expect(other.text).toMatch(/^One Piece, Vol\. 3 is \$/);
+  });
+
   it('serves a reworded question from its key frame, refuses a hard negative, and says why', async () => {
     const cfg = JSON.parse(readFileSync('domains/kitsune-books/cache.json', 'utf8'));
     const hitT = cfg.thresholds.intents.product_question;

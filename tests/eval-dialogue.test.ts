@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import type { ChatReply } from '../shared/api/chat.ts';
 import { STORE_DIR } from '../regional/src/domain/store-files.ts';
 import { DialogueKindTag, loadDialogues, type Dialogue, type DialogueTurn } from '../scripts/eval/dialogue-set.ts';
-import { CacheLedger, entitiesMatch, sameEntities, scoreTurn, statesFact, summarize } from '../scripts/eval/dialogue-score.ts';
+import { CacheLedger, entitiesMatch, pathFits, sameEntities, scoreTurn, statesFact, summarize } from '../scripts/eval/dialogue-score.ts';
 
 const dialogues = loadDialogues(STORE_DIR);
 const LAT = { client: 5, server: 2 };
@@ -52,7 +52,7 @@ describe('the dialogue set', () => {
       const wrongPath = { ...good, id: `${good.id}-x`, turns: [good.turns[0], { ...good.turns[1], expect: { ...good.turns[1].expect, path: 'template' } }] };
       cpSync(join(STORE_DIR, 'eval'), join(dir, 'eval'), { recursive: true });
       writeFileSync(join(dir, 'eval', 'dialogues.jsonl'), `${JSON.stringify(good)}\n${JSON.stringify(wrongPath)}\n`);
-      expect(() => loadDialogues(dir)).toThrow(/line 2: turn 2 expects path template but price_availability routes to llm/);
+      expect(() => loadDialogues(dir)).toThrow(/line 2: turn 2 expects path template but price_availability routes to catalog/);
       writeFileSync(join(dir, 'eval', 'dialogues.jsonl'), `${JSON.stringify({ ...good, turns: [good.turns[0]] })}\n`);
       expect(() => loadDialogues(dir)).toThrow(/line 1: turns/);
     } finally {
@@ -75,6 +75,13 @@ describe('scoring', () => {
     expect(sum.dialogues).toBe(sample.length);
   });
 
+  it("takes a catalog intent's answer from a catalog row (template), the cache or the LLM, never a handoff", () => {
+    expect(['template', 'cache', 'llm'].every((p) => pathFits('catalog', p as ChatReply['route']['path']))).toBe(true);
+    expect(pathFits('catalog', 'fallback')).toBe(false);
+    expect(pathFits('llm', 'template')).toBe(false);
+    expect(sample.some((d) => d.turns.some((t) => t.expect.path === 'catalog'))).toBe(true);
+  });
+
   it('fails each kind of wrong reply, and counts an unresolved follow-up against resolution only', () => {
     const d = dialogues.find((x) => x.kinds.includes('volume_switch') && x.turns[1].expect.mustNotContain.length)!;
     const t = d.turns[1];
@@ -85,7 +92,7 @@ describe('scoring', () => {
     expect(forbidden.pass).toBe(false);
     expect(forbidden.failures).toContain(`states "${t.expect.mustNotContain[0]}"`);
     expect(s(reply(t, { intent: 'order_status' })).failures[0]).toMatch(/^intent order_status/);
-    expect(s(reply(t, { path: 'template' })).checks.path).toBe(false);
+    expect(s(reply(t, { path: 'fallback' })).checks.path).toBe(false);
     expect(s(reply(t, { path: 'fallback' })).pass).toBe(false);
     const unresolved = s(reply(t, { resolved: null }));
     expect(unresolved.checks.resolution).toBe(false);

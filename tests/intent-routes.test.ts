@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseIntentRoutes, routeFor, RoutingConfigError } from '../shared/routing/intent-routes.ts';
+import { parseIntentRoutes, reusesAnswers, routeFor, RoutingConfigError } from '../shared/routing/intent-routes.ts';
 import { datasetLabels, repoRoot } from '../models/pipeline/datasets.ts';
 import { storeIntents } from '../models/pipeline/store-data.ts';
 
@@ -13,6 +13,10 @@ describe('intent routing rules', () => {
     expect(routeFor(routes, 'greeting_chitchat', true)).toBe('template');
     expect(routeFor(routes, 'shipping_info', true)).toBe('cache');
     expect(routeFor(routes, 'order_status', true)).toBe('llm');
+    // A catalog intent is looked up in the cache first (its catalog answer is kept for its TTL).
+    expect(routes.intents.price_availability.route).toBe('catalog');
+    expect(routeFor(routes, 'price_availability', true)).toBe('cache');
+    expect([reusesAnswers('catalog'), reusesAnswers('cacheable'), reusesAnswers('llm'), reusesAnswers('template')]).toEqual([true, true, false, false]);
   });
 
   it('sends unconfident and unknown intents to the LLM', () => {
@@ -24,6 +28,7 @@ describe('intent routing rules', () => {
   it('rejects bad configs with a clear, coded error', () => {
     expect(() => parseIntentRoutes({ domain: 'x', intents: { a: { route: 'teleport', description: '' } } })).toThrow(/intents\.a\.route/);
     expect(() => parseIntentRoutes({ domain: 'x', intents: { a: { route: 'cacheable', description: '' } } })).toThrow(/cacheTtlSeconds/);
+    expect(() => parseIntentRoutes({ domain: 'x', intents: { a: { route: 'catalog', description: '' } } })).toThrow(/a catalog intent needs cacheTtlSeconds/);
     expect(() => parseIntentRoutes(raw, ['greeting_chitchat', 'refund_fraud'])).toThrow(/refund_fraud/);
     expect(() => parseIntentRoutes(null)).toThrow(RoutingConfigError);
     expect(() => parseIntentRoutes(null)).toThrow(expect.objectContaining({ code: 'ROUTING_CONFIG_INVALID' }));

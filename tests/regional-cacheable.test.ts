@@ -97,6 +97,30 @@ describe('region: cacheable only when grounded', () => {
     expect(await r.services.fallbackAnswers.find('product_question', 'Who is the author of Piranesi?')).toBeNull();
   });
 
+  it('answers a price/stock question naming exactly one title from its catalog row, with no retrieval or LLM, and reuses it', async () => {
+    // domain.json routes price_availability to the catalog; the edge trusted the intent (cacheable).
+    const a = await generate({ message: 'How much is One Piece volume 2?', intent: 'price_availability', confidence: 0.95, cacheable: true });
+    expect(a.route.path).toBe('template');
+    expect(a.route.generator).toBe('catalog');
+    expect(a.text).toBe('One Piece, Vol. 2 is $9.99 and in stock (31 copies).');
+    expect(a.done.cacheable).toBe(true);
+    expect(a.done.sources.map((x: { id: string }) => x.id)).toEqual(['KB-SKU-0002']);
+    expect(a.done.latencyMs.retrieve).toBe(0);
+    expect(a.done.usage).toBeUndefined();
+  });
+
+  it('sends an ambiguous, unknown or compound price question, or one whose intent the edge did not trust, to generation', async () => {
+    const generated = async (message: string, cacheable = true) => {
+      const x = await generate({ message, intent: 'price_availability', confidence: 0.95, cacheable });
+      expect(x.route.generator, message).not.toBe('catalog');
+      expect(x.done.latencyMs.retrieve, message).toBeGreaterThan(0);
+    };
+    await generated('How much is One Piece?'); // many volumes, none named
+    await generated('How much is the Necronomicon?'); // not in the catalog
+    await generated('How much is One Piece volume 2 and can you ship it to Canada by Friday?'); // more than the row holds
+    await generated('How much is One Piece volume 2?', false); // the edge was not sure of the intent
+  });
+
   it('does not cache an LLM answer that states what the passages do not, even with the guardrails off', async () => {
     const s = r.services;
     const run = async (text: string, rerank = s.rerank, rerankMs = 5000) => {

@@ -62,7 +62,7 @@ describe("the pack's routing folder", () => {
     const r = checkPack(files, sha, { dataRules: false });
     expect(r.ok).toBe(true);
     const pack = r.ok ? r.pack : null;
-    expect(pack?.routingConfig?.id).toBe('kitsune-books-routing-config@1.0.0');
+    expect(pack?.routingConfig?.id).toBe('kitsune-books-routing-config@1.1.0');
     expect(pack?.routingConfig?.config.classifier).toBe('switchyard-store-intent@1.0.0');
     expect(Object.keys(pack!.routingConfig!.config.routeThresholds).length).toBeGreaterThan(5);
   });
@@ -111,7 +111,7 @@ describe('routing configs in the region', () => {
 
   it("decides with the pack's config until a registered one is promoted, and again after a rollback", async () => {
     const s = r.services;
-    expect(s.routing.current?.id).toBe('kitsune-books-routing-config@1.0.0');
+    expect(s.routing.current?.id).toBe('kitsune-books-routing-config@1.1.0');
     // The pack's greeting threshold is below the classifier's global one: a greeting between them routes.
     const hi = await s.classify!('hello there!');
     expect(hi.intent).toBe('greeting_chitchat');
@@ -120,8 +120,8 @@ describe('routing configs in the region', () => {
     const reg = s.store.registry;
     // The pack's own folder registered and in production first (what a rollback returns to).
     await registerModelFolder(reg, 'domains/kitsune-books/routing', { registeredBy: 'test' });
-    await reg.setStage(NAME, '1.0.0', 'staging', { actor: 'test', reason: 'gate passed' });
-    await reg.setStage(NAME, '1.0.0', 'production', { actor: 'test', reason: 'the pack’s' });
+    await reg.setStage(NAME, '1.1.0', 'staging', { actor: 'test', reason: 'gate passed' });
+    await reg.setStage(NAME, '1.1.0', 'production', { actor: 'test', reason: 'the pack’s' });
     const strict = await folder('2.0.0', { routeThresholds: Object.fromEntries(Object.keys(pack.config.routeThresholds).map((k) => [k, 1])) });
     await registerModelFolder(reg, strict, { registeredBy: 'test' });
     await reg.setStage(NAME, '2.0.0', 'staging', { actor: 'test', reason: 'gate passed' });
@@ -132,8 +132,8 @@ describe('routing configs in the region', () => {
 
     await reg.rollback(NAME, { actor: 'test', reason: 'too strict' });
     await wait(() => s.routing.current?.id !== `${NAME}@2.0.0`);
-    expect(s.routing.current?.id).toBe('kitsune-books-routing-config@1.0.0');
-    expect((await reg.getProductionVersion(NAME))?.version).toBe('1.0.0');
+    expect(s.routing.current?.id).toBe('kitsune-books-routing-config@1.1.0');
+    expect((await reg.getProductionVersion(NAME))?.version).toBe('1.1.0');
     expect((await s.classify!('hello there!')).confident).toBe(true);
   });
 
@@ -162,7 +162,7 @@ describe('routing configs in the region', () => {
     }
     const status = await (await fetch(`${r.url}/v1/ops/rollouts/${NAME}/status`, { headers: ADMIN })).json();
     expect(status.kind).toBe('routing-config');
-    expect(status.control).toBe('1.0.0');
+    expect(status.control).toBe('1.1.0');
     expect(status.stats['4.0.0'].requests).toBe(3);
     // The control config would have routed these greetings; the canary does not: they disagree.
     expect(status.stats['4.0.0'].agreement.rate).toBe(0);

@@ -7,6 +7,8 @@ import { dialogueEntitiesFor } from '../../shared/conversation/conversation-data
 import type { DialogueEntities } from '../../shared/conversation/dialogue-entities.ts';
 import { EntityExtractor, entityPatternsOf } from '../../shared/cache/entities.ts';
 import { SemanticCache, type CacheThresholds } from '../../shared/cache/semantic-cache.ts';
+import { warmFromFaq } from '../../shared/cache/warm-from-faq.ts';
+import { InFlight } from '../../shared/cache/in-flight.ts';
 import { AspectDetector } from '../../shared/cache/aspects.ts';
 import { parseCacheAspects } from '../../shared/cache/aspects-schema.ts';
 import { storeGazetteer } from '../../shared/cache/store-gazetteer.ts';
@@ -26,6 +28,8 @@ export interface EdgeDeps {
   cache: SemanticCache | null;
   entities: EntityExtractor;
   dialogue: DialogueEntities;
+  /** Cache misses this isolate is answering (single flight), kept across model refreshes. */
+  inFlight: InFlight;
 }
 
 let deps: Promise<EdgeDeps> | null = null;
@@ -53,7 +57,14 @@ export function edgeDeps(env: EdgeEnv): Promise<EdgeDeps> {
 
 async function build(env: EdgeEnv): Promise<EdgeDeps> {
   const models = await edgeModels(env);
-  return depsFor(env, models, null);
+  const d = await depsFor(env, models, null);
+  if (env.CACHE_WARM_FAQ === 'true' && d.cache && models.ok) {
+    // Part of the isolate's start (the models load first anyway); a failure leaves a cold cache, never a failed request.
+    await warmFromFaq(d.cache, { faq: faq as FaqEntry[], routes: d.routes, dialogue: d.dialogue, embed: (t) => models.models.embedder.embed(t) }).catch((e) =>
+      console.error('cache warming failed:', (e as Error).message),
+    );
+  }
+  return d;
 }
 
 /**
@@ -89,6 +100,7 @@ async function depsFor(env: EdgeEnv, models: ModelState, previous: EdgeDeps | nu
     cache,
     entities: previous?.entities ?? new EntityExtractor({ ...gazetteer, ...storeGazetteer(gazetteer.term ?? {}, catalog) }, entityPatternsOf(entityPatterns)),
     dialogue: previous?.dialogue ?? dialogueEntitiesFor(gazetteer.term ?? {}, catalog, conversation, entityPatternsOf(entityPatterns)),
+    inFlight: previous?.inFlight ?? new InFlight(),
   };
 }
 

@@ -9,6 +9,8 @@ export interface EdgeEnv {
   /** Several regions, comma-separated, in order of preference (failover: chat/region-failover.ts); overrides REGIONAL_URL for chat. */
   REGIONAL_URLS?: string;
   UPSTREAM_TIMEOUT_MS?: string;
+  /** "true": the isolate seeds the semantic cache with the pack's FAQ answers of cacheable intents when it starts (shared/cache/warm-from-faq.ts). */
+  CACHE_WARM_FAQ?: string;
   UPSTREAM_IDLE_TIMEOUT_MS?: string;
   /** Silence (ms) after which a region that announced a heartbeat counts as frozen; "0" turns it off. */
   UPSTREAM_STALL_TIMEOUT_MS?: string;

@@ -31,7 +31,7 @@ import { cliArgs } from './args.ts';
 const { values } = cliArgs({ log: { type: 'string' }, html: { type: 'string' }, write: { type: 'string' }, version: { type: 'string' }, domain: { type: 'string' } });
 const root = repoRoot();
 const dir = join(root, 'domains', (values.domain as string | undefined) ?? 'kitsune-books');
-const domainJson = JSON.parse(readFileSync(join(dir, 'domain.json'), 'utf8')) as { name: string; models: { classifier: string; embedder: string } };
+const domainJson = JSON.parse(readFileSync(join(dir, 'domain.json'), 'utf8')) as { name: string; models: { classifier: string; embedder: string }; intents: Record<string, { route: string }> };
 const lines = (p: string) => readFileSync(p, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as { text: string; label: string });
 
 // ---- routing ----
@@ -95,7 +95,10 @@ if (values.write) {
   const config = {
     classifier: `${clf.manifest.name}@${clf.manifest.version}`,
     embedder: `${emb.manifest.name}@${emb.manifest.version}`,
-    routeThresholds: Object.fromEntries(routing.filter((r) => r.rule !== 'none').map((r) => [r.intent, r.threshold])),
+    // A catalog intent keeps the classifier's global threshold: its messages are answered without
+    // the LLM only when the catalog names exactly one item (the data is the second gate), and a
+    // threshold tuned on the intent label alone lets through a tenth of them (kitsune-books: 0.9993).
+    routeThresholds: Object.fromEntries(routing.filter((r) => r.rule !== 'none' && domainJson.intents[r.intent]?.route !== 'catalog').map((r) => [r.intent, r.threshold])),
     ...(decline.feasible ? { declineThreshold: decline.threshold } : {}),
     cacheHitThresholds: Object.fromEntries(cache.filter((c) => c.feasible).map((c) => [c.intent, c.threshold])),
     chanceSimilarity: floor,

@@ -15,6 +15,7 @@ import { BEDROCK_DEFAULT_PRICING, type ResolvedConfig as RegionalConfig } from '
 import { ExtractiveGenerator } from './generate/extractive.ts';
 import { loadStoreAnswerData } from './generate/structured/answer-data.ts';
 import { StoreAnswers } from './generate/structured/store-answers.ts';
+import { CatalogReplies } from './generate/structured/catalog-reply.ts';
 import { FallbackAnswers } from './generate/fallback-answers.ts';
 import { createRateLimiter, type KeyRateLimiter } from './http/rate-limit.ts';
 import { DynamicBatcher, type Lane } from './inference/batcher.ts';
@@ -88,6 +89,8 @@ export interface Services {
   /** The domain's handoff when the LLM gave no usable answer (domain.json assistant.handoff, else templates.json handoff). */
   handoff: string;
   fallbackAnswers: FallbackAnswers;
+  /** Answers from the catalog's rows for the pack's `catalog` route intents (none without such intents or answers.json). */
+  catalog?: CatalogReplies;
   /** Per-key rate limits: in process, or shared through Redis (REDIS_URL) with the in-process one as fallback. */
   rateLimiter: KeyRateLimiter;
   models: ModelSlot[];
@@ -123,6 +126,13 @@ export interface Services {
   /** The service's log (startRegional's). */
   log: (msg: string) => void;
   close(): Promise<void>;
+}
+
+/** The pack's catalog answers: its `catalog` route intents over its catalog and answers.json; none when it has neither. */
+function catalogReplies(packDir: string): CatalogReplies | undefined {
+  const intents = Object.entries(domainPack(packDir).domain.intents).filter(([, r]) => r.route === 'catalog').map(([i]) => i);
+  if (!intents.length || !existsSync(join(packDir, 'answers.json'))) return undefined;
+  return new CatalogReplies(new Set(intents), new StoreAnswers(loadStoreAnswerData(packDir)));
 }
 
 /** The configured model prices; Bedrock's defaults when it runs the default models unpriced. */
@@ -278,6 +288,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
   }
   const pack = domainPack(config.SWITCHYARD_DOMAIN);
   const titles = pack.catalog.map((t) => t.title);
+  const catalog = catalogReplies(config.SWITCHYARD_DOMAIN);
   const fallbackAnswers = new FallbackAnswers(store, { onStoreError: () => metrics.fallbacks.inc({ kind: 'fallback_answers_store' }) });
   const rateLimiter = createRateLimiter(config, () => metrics.fallbacks.inc({ kind: 'rate_limit_redis' }), log);
   const stopBackground = new AbortController();
@@ -326,6 +337,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     intents: pack.domain.intents,
     idPatterns: pack.entityPatterns,
     handoff: pack.domain.assistant?.handoff ?? pack.templates.handoff,
+    ...(catalog ? { catalog } : {}),
     fallbackAnswers,
     rateLimiter,
     models,

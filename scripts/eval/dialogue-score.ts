@@ -44,6 +44,7 @@ export const sameEntities = (a: readonly ExpectedEntity[], b: readonly ExpectedE
 export function pathFits(expected: PathClass, actual: RoutePath): boolean {
   if (expected === 'template') return actual === 'template';
   if (expected === 'cacheable') return actual === 'cache' || actual === 'llm';
+  if (expected === 'catalog') return actual === 'template' || actual === 'cache' || actual === 'llm';
   return actual === 'llm';
 }
 

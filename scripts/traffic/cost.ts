@@ -32,10 +32,20 @@ export function callCostUsd(u: CallUsage, pricing: Pricing): number {
 }
 
 /**
- * The baseline: each of `messages` sent to the LLM with retrieval, no edge template or cache and no
- * prompt cache (the seed's unoptimised pipeline). A message's prompt is the mean prompt of the
- * run's real LLM calls (system + history + retrieved passages, every token at the full price), its
- * answer the output distribution's mean, its tier drawn in the run's measured tier shares.
+ * The model the unoptimised pipeline sends every message to: with no tiering, one model answers
+ * everything, so it is the one the hardest intents (recommendations) need, the large tier.
+ */
+export const BASELINE_TIER: Tier = 'large';
+
+/** Tier shares that put every message on one model. */
+export const oneModel = (tier: Tier): Record<Tier, number> => ({ small: tier === 'small' ? 1 : 0, large: tier === 'large' ? 1 : 0 });
+
+/**
+ * A baseline: each of `messages` sent to the LLM with retrieval, no edge template or cache and no
+ * prompt cache. A message's prompt is the mean prompt of the run's real LLM calls (system +
+ * history + retrieved passages, every token at the full price), its answer the mean output, its
+ * tier drawn in `tierShares`: `oneModel(BASELINE_TIER)` for the seed's unoptimised pipeline (the
+ * issue's baseline), the run's own tier shares for the variant that credits tiering to both sides.
  */
 export function baselineCostUsd(o: { messages: number; meanPromptTokens: number; meanOutputTokens: number; tierShares: Record<Tier, number>; pricing: Pricing }): number {
   const shares = o.tierShares.small + o.tierShares.large;

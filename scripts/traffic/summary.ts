@@ -4,7 +4,7 @@
  * server-side p50/p99 per path, errors, targets) and the series the HTML report plots.
  */
 import { percentile } from '../../shared/eval/metrics.ts';
-import { baselineCostUsd, callCostUsd, type Pricing, type Tier } from './cost.ts';
+import { BASELINE_TIER, baselineCostUsd, callCostUsd, oneModel, type Pricing, type Tier } from './cost.ts';
 import type { StubCall } from './bedrock-stub.ts';
 import type { TurnKind } from './sessions.ts';
 
@@ -21,6 +21,8 @@ export interface MessageRecord {
   clientMs: number;
   /** The region's done.usage.costUsd (its own estimate, without prompt-cache reads). */
   regionCostUsd?: number;
+  /** The route's generator when the region answered ("catalog": from the catalog's row, no LLM). */
+  generator?: string;
   /** The degradations that fired (done.fallbacks), e.g. classifier_timeout. */
   fallbacks: string[];
   error?: string;
@@ -34,23 +36,30 @@ export function summarize(o: { records: MessageRecord[]; sessions: number; calls
   const errors = records.filter((r) => r.error);
   const count = (p: Path) => ok.filter((r) => r.path === p).length;
   const share = Object.fromEntries(PATHS.map((p) => [p, round(count(p) / records.length, 4)]));
-  const latency = Object.fromEntries(
-    PATHS.map((p) => {
-      const ms = ok.filter((r) => r.path === p && r.serverMs !== undefined).map((r) => r.serverMs!);
-      const cl = ok.filter((r) => r.path === p).map((r) => r.clientMs);
-      return [p, { n: ms.length, p50: round(percentile(ms, 50), 2), p99: round(percentile(ms, 99), 2), clientP50: round(percentile(cl, 50), 2), clientP99: round(percentile(cl, 99), 2) }];
-    }),
-  );
+  const latencyOf = (rs: MessageRecord[]) => {
+    const ms = rs.filter((r) => r.serverMs !== undefined).map((r) => r.serverMs!);
+    const cl = rs.map((r) => r.clientMs);
+    return { n: ms.length, p50: round(percentile(ms, 50), 2), p99: round(percentile(ms, 99), 2), clientP50: round(percentile(cl, 50), 2), clientP99: round(percentile(cl, 99), 2) };
+  };
+  // A template answer is the edge's own, or the region's from a catalog row (a round trip to the region, no LLM): reported apart.
+  const fromCatalog = (r: MessageRecord) => r.generator === 'catalog';
+  const latency = {
+    ...(Object.fromEntries(PATHS.map((p) => [p, latencyOf(ok.filter((r) => r.path === p && !(p === 'template' && fromCatalog(r))))])) as Record<Path, ReturnType<typeof latencyOf>>),
+    templateFromCatalog: latencyOf(ok.filter((r) => r.path === 'template' && fromCatalog(r))),
+  };
   const cost = calls.reduce((a, c) => a + callCostUsd(c, pricing), 0);
   const sum = (f: (c: StubCall) => number) => calls.reduce((a, c) => a + f(c), 0);
   const tierShares: Record<Tier, number> = { small: calls.filter((c) => c.tier === 'small').length, large: calls.filter((c) => c.tier === 'large').length };
-  const baseline = calls.length
-    ? baselineCostUsd({ messages: records.length, meanPromptTokens: sum((c) => c.promptTokens) / calls.length, meanOutputTokens: sum((c) => c.outputTokens) / calls.length, tierShares, pricing })
-    : NaN;
+  const baselineIn = (shares: Record<Tier, number>) =>
+    calls.length
+      ? baselineCostUsd({ messages: records.length, meanPromptTokens: sum((c) => c.promptTokens) / calls.length, meanOutputTokens: sum((c) => c.outputTokens) / calls.length, tierShares: shares, pricing }) / o.sessions
+      : NaN;
+  // The baseline: one default model, no tiering (the seed's unoptimised pipeline); the variants beside it.
+  const baselinePerSession = baselineIn(oneModel(BASELINE_TIER));
+  const variants = { oneModelLarge: baselineIn(oneModel('large')), oneModelSmall: baselineIn(oneModel('small')), runTierShares: baselineIn(tierShares) };
   // Strict: a fallback answer often follows an LLM call that failed or timed out, so only template and cache count.
   const withoutLlm = (count('template') + count('cache')) / records.length;
   const costPerSession = cost / o.sessions;
-  const baselinePerSession = baseline / o.sessions;
   const pct = (r: number) => round(r, 2);
   return {
     args: o.args,
@@ -59,6 +68,8 @@ export function summarize(o: { records: MessageRecord[]; sessions: number; calls
     messagesPerSession: round(records.length / o.sessions, 3),
     turnKinds: Object.fromEntries(['question', 'dialogue', 'small_talk', 'oos'].map((k) => [k, records.filter((r) => r.kind === k).length])),
     share,
+    /** Template answers given from a catalog row by the region (part of share.template). */
+    catalogShare: round(ok.filter(fromCatalog).length / records.length, 4),
     /** Where each kind of turn went: how the mix, not only the pipeline, shapes the shares. */
     pathsByKind: Object.fromEntries(
       ['question', 'dialogue', 'small_talk', 'oos'].map((k) => [k, Object.fromEntries(PATHS.map((p) => [p, records.filter((r) => r.kind === k && r.path === p).length]))]),
@@ -82,6 +93,11 @@ export function summarize(o: { records: MessageRecord[]; sessions: number; calls
     costPerSessionUsd: round(costPerSession, 7),
     baselineCostPerSessionUsd: round(baselinePerSession, 7),
     costRatio: round(costPerSession / baselinePerSession, 4),
+    /** The same sessions priced on the small model only, and in this run's own tier shares (which credits tiering to the baseline too). */
+    baselineVariants: Object.fromEntries(
+      Object.entries(variants).map(([k, v]) => [k, { costPerSessionUsd: round(v, 7), costRatio: round(costPerSession / v, 4) }]),
+    ),
+    baselineTier: BASELINE_TIER,
     regionReportedCostPerSessionUsd: round(ok.reduce((a, r) => a + (r.regionCostUsd ?? 0), 0) / o.sessions, 7),
     latencyMs: latency,
     errors: errors.length,

@@ -130,6 +130,8 @@ export const RouteEvent = z.object({
       /** The hit threshold the similarity cleared, and the key frame both shared. */
       threshold: z.number().optional(),
       frame: KeyFrameInfo.optional(),
+      /** The entry landed while this message waited for an equal one the region was answering (single flight). */
+      coalesced: z.boolean().optional(),
     })
     .optional(),
   /** Why this path: confidence vs thresholds, the cache decision, and (explain) top tokens. */

@@ -87,6 +87,15 @@ export interface SemanticCacheOptions {
   ivfMinSize?: number;
 }
 
+/**
+ * Ids of entries seeded from a pack's FAQ (warm-from-faq.ts). They are keyed by the FAQ's own
+ * wording, not by a shopper's question, so they answer only at the global hit threshold: the
+ * per-intent thresholds were calibrated on paraphrase pairs of shoppers' questions within a key
+ * frame, and let a FAQ answer through for any question of its frame ("do you ship to military
+ * bases?" → "Can I ship one order to several addresses?").
+ */
+export const SEEDED_ID_PREFIX = 'faq:';
+
 export class SemanticCache {
   private index: VectorIndex;
   private loaded: Promise<void> | null = null;
@@ -110,6 +119,11 @@ export class SemanticCache {
   /** Answer texts held in memory (at most answerCacheSize). */
   get heldAnswers(): number {
     return this.answers.size;
+  }
+
+  /** Whether an entry of this id is in this isolate's index (loaded or stored here). */
+  has(id: string): boolean {
+    return this.index.has(id);
   }
 
   private newIndex(): VectorIndex {
@@ -180,11 +194,12 @@ export class SemanticCache {
   ): Promise<CacheLookup> {
     const now = opts.now ?? Date.now();
     await this.ready(now, opts.background);
-    const hitMin = this.hitThreshold(frame.intent);
-    const threshold = opts.stale ? Math.min(this.staleThreshold(frame.intent), hitMin) : hitMin;
     // The nearest entry in the frame, whatever its score, so a miss can say how near it came.
     // A stale answer may also be past its TTL: when the region is down, old beats nothing.
     const [best] = this.index.search(vector, frame.intent, frameTag(frame), -1, opts.stale ? 0 : now, 1, frame.qualifier);
+    const seeded = best?.item.id.startsWith(SEEDED_ID_PREFIX) ?? false;
+    const hitMin = seeded ? Math.max(this.hitThreshold(frame.intent), this.opts.thresholds.hit) : this.hitThreshold(frame.intent);
+    const threshold = opts.stale ? Math.min(seeded ? this.opts.thresholds.stale : this.staleThreshold(frame.intent), hitMin) : hitMin;
     const miss: CacheLookup = { hit: null, frame, similarity: best ? best.similarity : null, threshold };
     if (!best || best.similarity < threshold) return miss;
     const answer = await this.answer(best.item.id);

@@ -4,7 +4,7 @@
  * no I/O, no cross-file rules (those are in pack-check.ts).
  */
 import { z } from 'zod';
-import { LlmPrioritySchema, RouteClassSchema } from '../routing/intent-routes.ts';
+import { LlmPrioritySchema, RouteClassSchema, reusesAnswers } from '../routing/intent-routes.ts';
 
 const nonEmpty = z.string().trim().min(1);
 /** An intent or domain name as code and metrics see it: lower snake/kebab case. */
@@ -102,8 +102,8 @@ export const DomainJsonSchema = z
   })
   .superRefine((d, ctx) => {
     for (const [intent, rule] of Object.entries(d.intents)) {
-      if (rule.route === 'cacheable' && rule.cacheTtlSeconds === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['intents', intent, 'cacheTtlSeconds'], message: 'a cacheable intent needs cacheTtlSeconds' });
+      if (reusesAnswers(rule.route) && rule.cacheTtlSeconds === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['intents', intent, 'cacheTtlSeconds'], message: `a ${rule.route} intent needs cacheTtlSeconds` });
       }
     }
     if (!('oos' in d.intents)) ctx.addIssue({ code: 'custom', path: ['intents'], message: 'an "oos" (out of scope) intent is required' });

@@ -1,11 +1,14 @@
 /**
  * Routing rules: each intent of a domain is a `template` (answered with no LLM from the store's
- * own data), `cacheable` (an answer may be reused for paraphrases, within a TTL) or `llm` (needs
- * retrieval and generation). A message whose intent is not confident goes to the LLM path.
+ * own data), `cacheable` (an answer may be reused for paraphrases, within a TTL), `catalog`
+ * (answered from the catalog row when the message names exactly one item, no LLM, and that answer
+ * reused for at most its TTL, the freshness bound of prices and stock; other messages as `llm`) or
+ * `llm` (needs retrieval and generation). A message whose intent is not confident goes to the LLM path.
  */
 import { z } from 'zod';
+import { reusesAnswers } from './route-for.ts';
 
-export const RouteClassSchema = z.enum(['template', 'cacheable', 'llm']);
+export const RouteClassSchema = z.enum(['template', 'cacheable', 'catalog', 'llm']);
 /** Where the intent's messages wait for the LLM when it is busy (shared/routing/llm-priority.ts); default normal. */
 export const LlmPrioritySchema = z.enum(['high', 'normal', 'low']);
 export type RouteClass = z.infer<typeof RouteClassSchema>;
@@ -25,8 +28,8 @@ export const IntentRoutesSchema = z
   })
   .superRefine((cfg, ctx) => {
     for (const [intent, rule] of Object.entries(cfg.intents)) {
-      if (rule.route === 'cacheable' && rule.cacheTtlSeconds === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['intents', intent, 'cacheTtlSeconds'], message: 'a cacheable intent needs cacheTtlSeconds' });
+      if (reusesAnswers(rule.route) && rule.cacheTtlSeconds === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['intents', intent, 'cacheTtlSeconds'], message: `a ${rule.route} intent needs cacheTtlSeconds` });
       }
     }
   });
@@ -48,4 +51,4 @@ export function parseIntentRoutes(json: unknown, labels?: readonly string[]): In
 }
 
 // The decision itself is zod-free (the browser widget bundles it without zod).
-export { routeFor, type Path } from './route-for.ts';
+export { routeFor, reusesAnswers, type Path } from './route-for.ts';

@@ -19,7 +19,7 @@ import type { KeyFrame } from '../../../shared/cache/key-frame.ts';
 import type { CacheHit, CacheLookup, SemanticCache } from '../../../shared/cache/semantic-cache.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
 import type { IntentRoutes } from '../../../shared/routing/intent-routes.ts';
-import type { Path } from '../../../shared/routing/route-for.ts';
+import { reusesAnswers, type Path } from '../../../shared/routing/route-for.ts';
 import type { DeviceModels } from '../runtime/device-models.ts';
 
 export interface DeviceContext {
@@ -73,7 +73,7 @@ export async function decideOnDevice(message: string, ctx: DeviceContext, contex
   }
 
   const resolvedKey = resolvedCacheKey(resolution);
-  const cacheable = ctx.cache !== null && resolvedKey !== null && ctx.routes.intents[prediction.intent]?.route === 'cacheable';
+  const cacheable = ctx.cache !== null && resolvedKey !== null && reusesAnswers(ctx.routes.intents[prediction.intent]?.route);
   if (!cacheable || !ctx.cache || !resolvedKey) return { kind: 'edge', resolution, prediction, carried, path, key: null, timings: timings() };
   const [vector] = await ctx.models.embedder.embed([resolvedKey.text]);
   const key = { vector, frame: ctx.cache.frame(resolvedKey.text, prediction.intent, resolution.entities), entitySig: resolvedKey.entitySig };

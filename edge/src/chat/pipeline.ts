@@ -16,8 +16,9 @@ import { classifyInContext } from '../../../shared/conversation/classify-in-cont
 import { resolvedCacheKey } from '../../../shared/conversation/resolved-cache-key.ts';
 import { contextFromHistory, contextOf, type SessionTurn } from '../../../shared/conversation/session-turns.ts';
 import type { CacheLookup, SemanticCache } from '../../../shared/cache/semantic-cache.ts';
+import { InFlight } from '../../../shared/cache/in-flight.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
-import type { IntentRoutes, Path } from '../../../shared/routing/intent-routes.ts';
+import { reusesAnswers, type IntentRoutes, type Path } from '../../../shared/routing/intent-routes.ts';
 import type { ModelState } from '../runtime/edge-models.ts';
 import type { TemplateAnswers } from '../../../shared/answers/template-answers.ts';
 import type { SessionPort } from '../session/session-client.ts';
@@ -31,6 +32,10 @@ export interface ChatDeps {
   cache: SemanticCache | null;
   /** Entities of dialogue turns (series, volumes, editions, places…), for follow-ups and cache keys. */
   dialogue: DialogueEntities;
+  /** This isolate's cache misses being answered (single flight: shared/cache/in-flight.ts); none: every miss asks the region. */
+  inFlight?: InFlight;
+  /** How long a miss waits for an equal question's answer in flight before asking the region itself (ms). */
+  inFlightWaitMs?: number;
   /** The session's store; null for a request that brings its own `history`, or none configured. */
   session: SessionPort | null;
   upstream: Omit<UpstreamOptions, 'signal'>;
@@ -181,7 +186,7 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
   // Cacheable intents: semantic cache first. The key (embedding of the resolved message + its
   // entity signature) is made only when a lookup needs it: here for confident messages, or later
   // for a stale answer; a follow-up resolved without confidence has none (no read, no write).
-  const cacheable = !!pred && !!models && !!deps.cache && !!cacheKeyOf && deps.routes.intents[pred.intent]?.route === 'cacheable';
+  const cacheable = !!pred && !!models && !!deps.cache && !!cacheKeyOf && reusesAnswers(deps.routes.intents[pred.intent]?.route);
   let key: { vector: Float32Array; frame: KeyFrame } | null = null;
   let cacheBroken = false;
   // The key frame (intent, entities, aspect: shared/cache/key-frame.ts) of the resolved message.
@@ -191,13 +196,17 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
     const tc = clock();
     try {
       const k = await cacheKey();
-      const look = await deps.cache.lookup(k.vector, k.frame, { now: deps.now?.(), background: deps.background });
+      let look = await deps.cache.lookup(k.vector, k.frame, { now: deps.now?.(), background: deps.background });
+      // Single flight: an equal question already with the region lands in the cache; wait for it and look again.
+      const flight = !look.hit && deps.inFlight?.find(k.frame, k.vector, deps.cache.hitThreshold(k.frame.intent));
+      const coalesced = !!flight && (await InFlight.wait(flight, deps.inFlightWaitMs ?? 10_000));
+      if (coalesced) look = await deps.cache.lookup(k.vector, k.frame, { now: deps.now?.() });
       const hit = look.hit;
       lookup = look;
       deps.onCacheLookup?.(hit ? 'hit' : 'miss');
       if (hit) {
         latency.cache = clock() - tc;
-        yield route('cache', { cache: cacheInfo(look) });
+        yield route('cache', { cache: { ...cacheInfo(look), ...(coalesced ? { coalesced: true } : {}) } });
         yield { event: 'delta', data: { text: hit.answer.answer } };
         yield done({ sources: hit.answer.sources.map((id) => ({ id })) });
         return;
@@ -228,13 +237,18 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
   let routed = false;
   let text = '';
   let regionRoute: RouteEvent | null = null;
+  // This miss is now the flight equal questions wait for; it lands once its answer is in the cache, or as it ends without one.
+  const flightKey = key as { vector: Float32Array; frame: KeyFrame } | null; // made by the lookup above, when there was one
+  let land = path === 'cache' && flightKey && deps.inFlight && !cacheBroken ? deps.inFlight.start(flightKey.frame, flightKey.vector) : null;
   try {
     for await (const ev of streamFromRegion(genReq, { ...deps.upstream, signal: deps.signal })) {
       if (ev.event === 'route') {
         regionRoute = ev.data;
         fallbacks.push(...(ev.data.fallbacks ?? []).filter((f) => !fallbacks.includes(f)));
         routed = true;
-        yield route(ev.data.path === 'fallback' ? 'fallback' : 'llm', {
+        // The region's own answers keep their path: a handoff ("fallback"), an answer from the
+        // catalog's row ("template", no LLM); everything else it generated ("llm").
+        yield route(ev.data.path === 'fallback' || ev.data.path === 'template' ? ev.data.path : 'llm', {
           ...(pred ? {} : { intent: ev.data.intent, confidence: ev.data.confidence }),
           ...(models ? {} : { modelVersion: ev.data.modelVersion }),
           generator: ev.data.generator,
@@ -254,15 +268,18 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
         const d = done({ usage: ev.data.usage as Usage | undefined, sources: ev.data.sources });
         (d.data as DoneEvent).latencyMs = { ...(d.data as DoneEvent).latencyMs, ...regionLatency };
         yield d;
-        const clean = regionRoute?.path === 'llm' && ev.data.cacheable === true;
+        const clean = (regionRoute?.path === 'llm' || regionRoute?.path === 'template') && ev.data.cacheable === true;
         if (path === 'cache' && cacheKeyOf && !cacheBroken && pred && deps.cache && clean && text.trim()) {
           const k = await cacheKey(); // made for the lookup above
           const ttl = (deps.routes.intents[pred.intent]?.cacheTtlSeconds ?? 3600) * 1000;
           const now = deps.now?.() ?? Date.now();
+          const landing = land;
+          land = null;
           deps.background(
             deps.cache
               .store({ frame: k.frame, vector: k.vector, question: resolution.text, answer: text, sources: (ev.data.sources ?? []).map((s) => s.id), createdAt: now, expiresAt: now + ttl })
-              .catch((e) => console.error('cache write failed:', (e as Error).message)),
+              .catch((e) => console.error('cache write failed:', (e as Error).message))
+              .finally(() => landing?.()),
           );
         }
         return;
@@ -296,6 +313,8 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
     yield route('fallback');
     yield { event: 'delta', data: { text: deps.templates.handoff } };
     yield done();
+  } finally {
+    land?.();
   }
 }
 

@@ -8,7 +8,7 @@ import type { KeyFrame } from '../../../shared/cache/key-frame.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
 import { tokenContributions } from '../../../shared/models/token-contributions.ts';
 import { explainPrediction } from '../../../shared/routing/explain.ts';
-import { routeFor, type Path } from '../../../shared/routing/route-for.ts';
+import { reusesAnswers, routeFor, type Path } from '../../../shared/routing/route-for.ts';
 import type { EdgeDeps } from '../edge-deps.ts';
 
 export interface ClassifyResult {
@@ -27,7 +27,7 @@ export async function classifyResult(d: EdgeDeps, text: string, p: IntentPredict
   const path = routeFor(d.routes, p.intent, p.confident);
   const decision = explainPrediction(p, clf.calibration);
   if (explain) decision.tokens = await tokenContributions(clf, text, p.topLabel);
-  const cacheable = d.routes.intents[p.intent]?.route === 'cacheable' && d.cache;
+  const cacheable = reusesAnswers(d.routes.intents[p.intent]?.route) && d.cache;
   const frame = cacheable ? d.cache!.frame(text, p.intent, d.entities.extract(text)) : undefined;
   return { intent: p.intent, confidence: p.confidence, topLabel: p.topLabel, confident: p.confident, path, decision, ...(frame ? { frame } : {}) };
 }

@@ -1,7 +1,11 @@
 /**
  * The region's answer pipeline for one message, as a stream of chat events:
  *
- *   resolve → classify ∥ retrieve (30) → rerank (5) → screen → generate ⇄ guard → [fallback]
+ *   resolve → [catalog] → classify ∥ retrieve (30) → rerank (5) → screen → generate ⇄ guard → [fallback]
+ *
+ * Catalog: a trusted intent of the pack's `catalog` route class naming exactly one catalog item is
+ * answered from the item's row and ends there (stages/catalog.ts); with the edge's intent this is
+ * decided before retrieval starts, with the region's own classification right after it.
  *
  * Resolve gives the query (the edge's resolution of a follow-up, else the message) that
  * classification, retrieval and the offline generator use, and the conversation so far (the
@@ -24,9 +28,11 @@ import { conversationFor } from '../conversation/history.ts';
 import type { LlmBackend, LlmMessage, LlmRequest } from '../llm/types.ts';
 import type { ChunkHit } from '../store/types.ts';
 import type { FallbackAnswers } from './fallback-answers.ts';
+import type { CatalogReplies, CatalogReply } from './structured/catalog-reply.ts';
 import { answerGrounded } from './guardrails.ts';
 import type { EntityPattern } from '../../../shared/cache/entities.ts';
 import { builtinLlmSettings, type LlmSettings } from './prompt.ts';
+import { CATALOG_GENERATOR, catalogStage } from './stages/catalog.ts';
 import { classifyStage, type Prediction } from './stages/classify.ts';
 import { fallbackStage, isClean, isUsable } from './stages/fallback.ts';
 import { generateStage, type AnswerUsage, type LlmUsage } from './stages/generate.ts';
@@ -72,6 +78,8 @@ export interface GenerateDeps {
   /** What is said when the LLM gave no usable answer and none is remembered (the pack's handoff). */
   handoff: string;
   fallbackAnswers: FallbackAnswers;
+  /** The pack's `catalog` route intents, and the catalog's answer for a message naming exactly one item (structured/catalog-reply.ts). */
+  catalog?: Pick<CatalogReplies, 'intents' | 'answer'>;
   timeouts: PipelineTimeouts;
   /** USD per 1k tokens (in, out) by tier, for the cost estimate (default: the LLM backend's own). */
   pricing?: Record<LlmRequest['tier'], { in: number; out: number }>;
@@ -89,8 +97,8 @@ export interface PipelineResult {
   route: RouteEvent;
   text: string;
   done: DoneEvent;
-  /** What the LLM was asked (without its signal) and what its answer must be grounded in, for a shadow run on a copy. */
-  generation: { request: Omit<LlmRequest, 'signal'>; grounding: string };
+  /** What the LLM was asked (without its signal) and what its answer must be grounded in, for a shadow run on a copy; none for a catalog answer. */
+  generation?: { request: Omit<LlmRequest, 'signal'>; grounding: string };
   /** When the reranker ordered the passages: what it was given, the indices it put first (best first, at most 5), its latency. */
   reranked?: { passages: string[]; ranking: number[]; ms: number };
 }
@@ -102,10 +110,16 @@ export async function* generatePipeline(
 ): AsyncGenerator<ChatEvent> {
   const run = startRun(deps);
   const { query, rewritten } = resolveQuery(req);
+  const continuation = !!req.continuation;
+  // The edge's intent is known now: a catalog answer starts no retrieval.
+  const fromEdge = req.intent ? catalogStage(query, { intent: req.intent, trusted: req.cacheable === true, continuation }, deps, run) : null;
+  if (fromEdge) return yield* catalogEvents(fromEdge, eventsFor(req, deps, run, { intent: req.intent!, confidence: req.confidence ?? 0 }, ctx.traceId, [fromEdge.source], false), ctx);
   const classifying = classifyStage(req, query, deps, run);
   const retrieving = retrieveStage(query, deps, run);
   const reading = historyStage(req, deps, run); // the generator needs it last: started after the others
   const pred = await classifying;
+  const fromRegion = !req.intent && pred ? catalogStage(query, { intent: pred.intent, trusted: pred.confident === true, continuation }, deps, run) : null;
+  if (fromRegion) return yield* catalogEvents(fromRegion, eventsFor(req, deps, run, pred, ctx.traceId, [fromRegion.source], false), ctx);
   const retrieved = await retrieving;
   run.stage('retrieve', retrieved.ms);
   retrieved.fallbacks.forEach(run.fallback);
@@ -170,6 +184,17 @@ export async function* generatePipeline(
   yield { event: 'delta', data: { text: gen.routed ? ` ${fb.text}` : fb.text } };
   const done = events.done(usage);
   ctx.result?.({ route: route.data, text: gen.sent + fb.text, done: done.data, generation, reranked });
+  yield done;
+}
+
+/** A catalog answer: route (path "template", generator "catalog"), the row's text, done (cacheable). */
+function* catalogEvents(reply: CatalogReply, events: ReturnType<typeof eventsFor>, ctx: { result?: (r: PipelineResult) => void }): Generator<ChatEvent> {
+  const route = events.route('template', CATALOG_GENERATOR);
+  yield route;
+  yield { event: 'delta', data: { text: reply.text } };
+  const done = events.done();
+  done.data.cacheable = true;
+  ctx.result?.({ route: route.data, text: reply.text, done: done.data });
   yield done;
 }
 

@@ -57,6 +57,7 @@ export function startTurn(s: Services, body: GenerateRequest, o: { key: ApiKeyRe
       idPatterns: s.idPatterns,
       handoff: s.handoff,
       fallbackAnswers: s.fallbackAnswers,
+      catalog: s.catalog,
       timeouts: {
         classifyMs: s.config.CLASSIFY_TIMEOUT_MS,
         retrieveMs: s.config.RETRIEVE_TIMEOUT_MS,

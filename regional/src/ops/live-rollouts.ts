@@ -285,7 +285,8 @@ export class LiveRollouts {
           const rank = (m: RerankerModel) => m.rerank(body.message, ranked.passages, 'batch').then((scores) => ({ intent, ranking: topIndices(scores, RERANK_TOP) }));
           this.compareInShadow(rr, rp, { intent, ranking: ranked.ranking, ms: ranked.ms }, rank);
         }
-        if (lp.shadow && r.route.path === 'llm') this.shadowLlm(lp.shadow, r, body);
+        // A catalog answer (no generation) has nothing to shadow.
+        if (lp.shadow && r.route.path === 'llm' && r.generation) this.shadowLlm(lp.shadow, { ...r, generation: r.generation }, body);
       },
     };
   }
@@ -333,7 +334,7 @@ export class LiveRollouts {
     });
   }
 
-  private shadowLlm(cand: Served<LlmSettings>, r: PipelineResult, body: GenerateRequest): void {
+  private shadowLlm(cand: Served<LlmSettings>, r: PipelineResult & Required<Pick<PipelineResult, 'generation'>>, body: GenerateRequest): void {
     const log = this.llm.logs;
     const n = this.inFlight.get(this.llm.name) ?? 0;
     if (n >= this.opts.shadowLlmConcurrency) {

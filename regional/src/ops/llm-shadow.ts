@@ -36,7 +36,7 @@ export function servedSample(r: PipelineResult): LlmOutputSample {
 export async function generateShadow(
   llm: LlmBackend,
   settings: LlmSettings,
-  served: PipelineResult,
+  served: PipelineResult & Required<Pick<PipelineResult, 'generation'>>,
   req: { message: string; priority?: string },
   opts: { timeoutMs: number; titles: string[]; idPatterns: readonly EntityPattern[] },
 ): Promise<LlmOutputSample> {

@@ -10,6 +10,8 @@ import { failureOf, withTimeout, type Run } from './run.ts';
 export interface Prediction {
   intent: string;
   confidence: number;
+  /** The region's own classification cleared its routing threshold (absent for the edge's intent). */
+  confident?: boolean;
 }
 
 export async function classifyStage(req: GenerateRequest, text: string, deps: GenerateDeps, run: Run): Promise<Prediction | null> {
@@ -24,5 +26,5 @@ export async function classifyStage(req: GenerateRequest, text: string, deps: Ge
     return null;
   });
   run.stage('classify', performance.now() - t);
-  return p && { intent: p.intent, confidence: p.confidence };
+  return p && { intent: p.intent, confidence: p.confidence, confident: p.confident };
 }

@@ -158,8 +158,8 @@ export class StoreAnswers {
     return { kind: 'quote', sentences, sources: [p.title ?? p.id], ...(inPassages.has(p.id) ? {} : { lookedUp: [{ id: p.id, title: p.title, text: p.text }] }) };
   }
 
-  /** Words of the question that neither the title's record nor the cue words explain. */
-  private unexplainedWords(question: string, item: { title: string; author: string; description: string; genre: string[]; format: string; language: string }): string[] {
+  /** Words of the question that neither the title's record nor the cue words explain (also the catalog route's test: catalog-reply.ts). */
+  unexplainedWords(question: string, item: { title: string; author: string; description: string; genre: string[]; format: string; language: string }): string[] {
     const known = new Set(contentTokens([item.title, item.author, item.description, item.genre.join(' '), item.format, item.language].join(' ')));
     return contentTokens(question).filter((w) => !known.has(w) && !this.cueWords.has(w) && !GENERIC.has(w) && !/^\d+$/.test(w));
   }

@@ -1,0 +1,45 @@
+/**
+ * A data-backed answer for an intent whose route class is `catalog` (domain.json): when the
+ * message names exactly one catalog item, that item's row says it (price and availability, or the
+ * fields the message asks for, by the pack's cue words), with no retrieval and no generation.
+ * Refuses (null) a message that names no item, several items equally well ("how much is One
+ * Piece?" with many volumes), or asks about more than the row holds ("… and do you ship to
+ * Canada?"): those go on to retrieval and the LLM. The row is the region's catalog, so the answer
+ * is as fresh as the catalog; the edge keeps it for the intent's `cacheTtlSeconds` at most.
+ */
+import type { StoreAnswerData } from './answer-data.ts';
+import { askedFields, catalogAnswer } from './catalog-answer.ts';
+import type { StoreAnswers } from './store-answers.ts';
+
+/** The best match must score this much (the offline generator's bar for naming a title)… */
+const MIN_TITLE_SCORE = 3;
+/** …and beat the runner-up by this much: volumes of one series without a volume named differ by less than 1. */
+const UNAMBIGUOUS_MARGIN = 1;
+
+export interface CatalogReply {
+  text: string;
+  source: { id: string; title: string };
+}
+
+export class CatalogReplies {
+  private readonly data: StoreAnswerData;
+
+  constructor(
+    /** Intents whose route class is `catalog`. */
+    readonly intents: ReadonlySet<string>,
+    private readonly answers: StoreAnswers,
+  ) {
+    this.data = answers.data;
+  }
+
+  /** The row's answer when `intent` is a catalog intent and `question` names exactly one item; else null. */
+  answer(intent: string | undefined, question: string): CatalogReply | null {
+    if (!intent || !this.intents.has(intent)) return null;
+    const [best, next] = this.data.index.match(question, 2);
+    if (!best || best.score < MIN_TITLE_SCORE) return null;
+    if (next && best.score - next.score < UNAMBIGUOUS_MARGIN) return null;
+    if (this.answers.unexplainedWords(question, best.item).length >= 2) return null;
+    const sentences = catalogAnswer(best.item, question, askedFields(question, this.data.config.fieldCues));
+    return sentences.length ? { text: sentences.join(' '), source: { id: best.item.id, title: best.item.title } } : null;
+  }
+}
