@@ -47,7 +47,7 @@ afterAll(async () => {
 
 describe('classifier hot reload', () => {
   it('serves a newly promoted version without a restart', async () => {
-    expect(await servingVersion()).toBe('switchyard-store-intent@1.0.0');
+    expect(await servingVersion()).toBe('switchyard-store-intent@1.1.0');
     await promote('1.0.1', copyAs('1.0.1'));
     await until(async () => (await servingVersion()) === 'switchyard-store-intent@1.0.1');
     const ready = await (await fetch(`${r.url}/readyz`)).json();

@@ -62,8 +62,8 @@ describe("the pack's routing folder", () => {
     const r = checkPack(files, sha, { dataRules: false });
     expect(r.ok).toBe(true);
     const pack = r.ok ? r.pack : null;
-    expect(pack?.routingConfig?.id).toBe('kitsune-books-routing-config@1.0.0');
-    expect(pack?.routingConfig?.config.classifier).toBe('switchyard-store-intent@1.0.0');
+    expect(pack?.routingConfig?.id).toBe('kitsune-books-routing-config@1.1.0');
+    expect(pack?.routingConfig?.config.classifier).toBe('switchyard-store-intent@1.1.0');
     expect(Object.keys(pack!.routingConfig!.config.routeThresholds).length).toBeGreaterThan(5);
   });
 
@@ -111,7 +111,7 @@ describe('routing configs in the region', () => {
 
   it("decides with the pack's config until a registered one is promoted, and again after a rollback", async () => {
     const s = r.services;
-    expect(s.routing.current?.id).toBe('kitsune-books-routing-config@1.0.0');
+    expect(s.routing.current?.id).toBe('kitsune-books-routing-config@1.1.0');
     // The pack's greeting threshold is below the classifier's global one: a greeting between them routes.
     const hi = await s.classify!('hello there!');
     expect(hi.intent).toBe('greeting_chitchat');
@@ -132,7 +132,7 @@ describe('routing configs in the region', () => {
 
     await reg.rollback(NAME, { actor: 'test', reason: 'too strict' });
     await wait(() => s.routing.current?.id !== `${NAME}@2.0.0`);
-    expect(s.routing.current?.id).toBe('kitsune-books-routing-config@1.0.0');
+    expect(s.routing.current?.id).toBe('kitsune-books-routing-config@1.1.0');
     expect((await reg.getProductionVersion(NAME))?.version).toBe('1.0.0');
     expect((await s.classify!('hello there!')).confident).toBe(true);
   });

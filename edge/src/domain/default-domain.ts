@@ -23,5 +23,5 @@ export const domain = {
   cache: { thresholds: cache.thresholds, refreshMs: cache.refreshMs },
   conversation: conversation,
   cacheAspects: cacheAspects,
-  routingConfig: { id: "kitsune-books-routing-config@1.0.0", config: routingConfig },
+  routingConfig: { id: "kitsune-books-routing-config@1.1.0", config: routingConfig },
 };
