@@ -116,7 +116,7 @@ export interface TrainedIntentModel {
  * The word rows a classifier keeps besides those seen in training: the words of its domain's own
  * texts (validation, catalog, FAQ, policies; never the test split) and the continuation pieces
  * (`##ing`) that unknown words and typos split into. On the store, keeping all 34k GloVe rows
- * instead gave no accuracy (BENCHMARKS.md, "Widget first open under 4 MB") and 1.2 MB of file.
+ * instead gave no accuracy (BENCHMARKS.md, "Widget first open under 4 MB") and 1.3 MB more brotli.
  */
 export function keptWordRows(tokenizer: WordPieceTokenizer, rowTexts: readonly string[]): Set<number> {
   const kept = new Set(rowTexts.flatMap((t) => tokenizer.encode(t)));
