@@ -120,8 +120,8 @@ describe('routing configs in the region', () => {
     const reg = s.store.registry;
     // The pack's own folder registered and in production first (what a rollback returns to).
     await registerModelFolder(reg, 'domains/kitsune-books/routing', { registeredBy: 'test' });
-    await reg.setStage(NAME, '1.0.0', 'staging', { actor: 'test', reason: 'gate passed' });
-    await reg.setStage(NAME, '1.0.0', 'production', { actor: 'test', reason: 'the pack’s' });
+    await reg.setStage(NAME, '1.1.0', 'staging', { actor: 'test', reason: 'gate passed' });
+    await reg.setStage(NAME, '1.1.0', 'production', { actor: 'test', reason: 'the pack’s' });
     const strict = await folder('2.0.0', { routeThresholds: Object.fromEntries(Object.keys(pack.config.routeThresholds).map((k) => [k, 1])) });
     await registerModelFolder(reg, strict, { registeredBy: 'test' });
     await reg.setStage(NAME, '2.0.0', 'staging', { actor: 'test', reason: 'gate passed' });
@@ -133,7 +133,7 @@ describe('routing configs in the region', () => {
     await reg.rollback(NAME, { actor: 'test', reason: 'too strict' });
     await wait(() => s.routing.current?.id !== `${NAME}@2.0.0`);
     expect(s.routing.current?.id).toBe('kitsune-books-routing-config@1.1.0');
-    expect((await reg.getProductionVersion(NAME))?.version).toBe('1.0.0');
+    expect((await reg.getProductionVersion(NAME))?.version).toBe('1.1.0');
     expect((await s.classify!('hello there!')).confident).toBe(true);
   });
 
@@ -162,7 +162,7 @@ describe('routing configs in the region', () => {
     }
     const status = await (await fetch(`${r.url}/v1/ops/rollouts/${NAME}/status`, { headers: ADMIN })).json();
     expect(status.kind).toBe('routing-config');
-    expect(status.control).toBe('1.0.0');
+    expect(status.control).toBe('1.1.0');
     expect(status.stats['4.0.0'].requests).toBe(3);
     // The control config would have routed these greetings; the canary does not: they disagree.
     expect(status.stats['4.0.0'].agreement.rate).toBe(0);
