@@ -213,8 +213,8 @@ describe('gate CLI', () => {
     const store = await openStore(db, { dimensions: 100, embeddingVersion: 't' });
     try {
       await registerModelFolder(store.registry, DEFAULT_CLASSIFIER, { registeredBy: 'test', baselineData: null, gitCommit: null });
-      await store.registry.setStage('switchyard-store-intent', '1.0.0', 'staging', { actor: 'test' });
-      await store.registry.setStage('switchyard-store-intent', '1.0.0', 'production', { actor: 'test' });
+      await store.registry.setStage('switchyard-store-intent', '1.1.0', 'staging', { actor: 'test' });
+      await store.registry.setStage('switchyard-store-intent', '1.1.0', 'production', { actor: 'test' });
     } finally {
       await store.close();
     }
@@ -224,6 +224,6 @@ describe('gate CLI', () => {
     expect(rep.baseline).toMatchObject({ model: 'switchyard-store-intent@1.1.0', dir: DEFAULT_CLASSIFIER });
     const byName = await gate(['gate', '--candidate', 'switchyard-store-intent@1.1.0', '--baseline', DEFAULT_CLASSIFIER], { DATABASE_URL: db });
     expect(byName.code, byName.err).toBe(0);
-    expect(existsSync(join(dir, 'reports', 'gate-switchyard-store-intent-1.0.0.html'))).toBe(true);
+    expect(existsSync(join(dir, 'reports', 'gate-switchyard-store-intent-1.1.0.html'))).toBe(true);
   });
 });
