@@ -230,6 +230,22 @@ describe('conversations at the edge', () => {
     expect(runs.some((r) => r.path === 'cache' || r.path === 'template')).toBe(true);
   });
 
+  it('sees a follow-up answered at the edge when the next follow-up comes right after it', async () => {
+    // A follow-up answered at the edge writes its turn once, after the answer; the session's object
+    // holds it as pending from its read on, so the next message waits there for that write.
+    const runs = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const s = newSession();
+        await chat(s, 'do you ship to canada?');
+        const uk = await chat(s, 'what about the UK?');
+        const there = await chat(s, 'do you ship there by express?');
+        return { path: uk.route.path, there: there.route.resolved?.text ?? '' };
+      }),
+    );
+    for (const r of runs) expect(r.there).toMatch(/united kingdom/);
+    expect(runs.some((r) => r.path === 'cache' || r.path === 'template')).toBe(true);
+  });
+
   it('forgets a session after SESSION_TTL_MS idle, and starts an unknown one fresh', async () => {
     const s = newSession();
     await chat(s, 'Is Dandadan vol 15 in stock?');

@@ -24,7 +24,7 @@ import type { IntentPrediction } from '../shared/models/intent-classifier.ts';
 import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const OPTS = { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'test' };
+const OPTS = { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'test', domain: 'test' };
 const TEXTS = readFileSync(join(ROOT, 'domains/kitsune-books/intents/test.jsonl'), 'utf8')
   .trim()
   .split('\n')

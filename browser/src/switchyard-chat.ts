@@ -26,6 +26,7 @@ import { handoffText } from './store-handoff.ts';
 import { explainDevice, renderDebug } from './ui/debug-panel.ts';
 import { MessageView } from './ui/message-view.ts';
 import { stringsFor, type Origin, type Strings } from './ui/strings.ts';
+import { packWords } from './store-handoff.ts';
 import { STYLES } from './ui/styles.ts';
 
 export type { AnswerRecord, Diagnostics } from './diagnostics.ts';
@@ -116,7 +117,7 @@ export class SwitchyardChat extends HTMLElement {
   }
 
   private get strings(): Strings {
-    return stringsFor(this.locale);
+    return stringsFor(this.locale, packWords);
   }
 
   private get budgetMs(): number {

@@ -4,6 +4,7 @@
  * Refuses a file whose slots are not edition/format/language maps of phrase lists.
  */
 import { z } from 'zod';
+import type { EntityPattern } from '../cache/entities.ts';
 import { storeGazetteer, type CatalogTitle } from '../cache/store-gazetteer.ts';
 import { DialogueEntities, type DialogueSlots } from './dialogue-entities.ts';
 
@@ -24,7 +25,7 @@ export function parseConversationData(json: unknown): DialogueSlots {
   return r.data;
 }
 
-/** The extractor for a store: catalog series as products, its terms, its slots and place aliases. */
-export function dialogueEntitiesFor(terms: Record<string, string[]>, catalog: CatalogTitle[], conversation: unknown): DialogueEntities {
-  return new DialogueEntities(storeGazetteer(terms, catalog), parseConversationData(conversation));
+/** The extractor for a store: catalog series as products, its terms, its slots and place aliases, its ids by shape (entities.json `patterns`). */
+export function dialogueEntitiesFor(terms: Record<string, string[]>, catalog: CatalogTitle[], conversation: unknown, patterns: readonly EntityPattern[]): DialogueEntities {
+  return new DialogueEntities(storeGazetteer(terms, catalog), parseConversationData(conversation), patterns);
 }
