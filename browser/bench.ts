@@ -16,6 +16,7 @@
  * own server. Prints one JSON document.
  *
  *   npx tsx browser/bench.ts [--runs 5] [--messages 40] [--backend webgpu|wasm] [--page-cost-only]
+ *                            [--rounds 21] [--throttle 1] [--idle-variant]   (page load, bench-page-cost.ts)
  */
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -196,6 +197,10 @@ const runs = Number(arg('runs', '5'));
 const messages = Number(arg('messages', '40'));
 const only = arg('backend', '');
 const pageCostOnly = process.argv.includes('--page-cost-only');
+/** Page-load rounds (each a pair with and without the widget), CPU throttling (1 = none), the preload="idle" variant. */
+const rounds = Number(arg('rounds', '21'));
+const throttle = Number(arg('throttle', '1'));
+const withIdle = process.argv.includes('--idle-variant');
 await buildWidget({ quiet: true });
 const server = await startWidgetServer({ port: 0, edgeUrl: 'http://127.0.0.1:9' });
 const results = [];
@@ -205,7 +210,7 @@ try {
     const dead = `http://127.0.0.1:${await deadPort()}`;
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: BASE_ARGS });
     try {
-      pageCost = { pageLoad: await benchPageLoad(browser, server, runs, dead), transfer: await benchTransfer(server, CHROMIUM, BASE_ARGS, WEBGPU_ARGS, dead) };
+      pageCost = { pageLoad: await benchPageLoad(browser, server, dead, { rounds, throttle, idle: withIdle }), transfer: await benchTransfer(server, CHROMIUM, BASE_ARGS, WEBGPU_ARGS, dead) };
     } finally {
       await browser.close();
     }
@@ -231,7 +236,7 @@ try {
 console.log(
   JSON.stringify(
     {
-      command: `npx tsx browser/bench.ts --runs ${runs}${pageCostOnly ? ' --page-cost-only' : ` --messages ${messages}`}${only ? ` --backend ${only}` : ''}`,
+      command: `npx tsx browser/bench.ts --runs ${runs} --rounds ${rounds} --throttle ${throttle}${withIdle ? ' --idle-variant' : ''}${pageCostOnly ? ' --page-cost-only' : ` --messages ${messages}`}${only ? ` --backend ${only}` : ''}`,
       chromium: chromiumVersion,
       headless: true,
       cpu: `${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}`,

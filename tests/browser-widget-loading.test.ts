@@ -29,12 +29,11 @@ const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader
 const asyncifySha = createHash('sha256').update(readFileSync('node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm')).digest('hex');
 const isWebgpuBuild = (u: URL) => /\/ort\.webgpu[^/]*\.js$/.test(u.pathname) || u.pathname.endsWith(`/${asyncifySha}.wasm`);
 /**
- * First open on the WASM path, measured: runtime + both models + the shared tokenizer + code
- * (6,766,554 B with the 4-bit embedder rows; 8,587,493 B with int8 rows). The issue's target is
- * 4 MB; onnxruntime-web's wasm alone is 2.31 MB brotli and the two models 4.2 MB, so this asserts
- * the measured bound and the 4 MB target stays open (BENCHMARKS.md, "Widget first open").
+ * The issue's target for opening the widget and answering one question on the device: the
+ * runtime, the classifier, the tokenizer and the device code. The embedder is not part of it: it
+ * loads when a question first needs the cache (BENCHMARKS.md, "Widget first open under 4 MB").
  */
-const FIRST_OPEN_MAX_BYTES = 7_000_000;
+const FIRST_OPEN_MAX_BYTES = 4_000_000;
 
 let dir: string;
 let edge: EdgeProcess;
@@ -106,14 +105,28 @@ describe('<switchyard-chat> page cost in Chromium', () => {
     console.log(`first open: ${widgetTotal} encoded bytes for the widget, ${device} of them the device path`);
     expect(device).toBeGreaterThan(1_000_000);
     expect(widgetTotal).toBeLessThanOrEqual(FIRST_OPEN_MAX_BYTES);
-    // Brotli on the wire for the large files, and the tokenizer both models share fetched once.
+    // Brotli on the wire for the large files: the runtime and the classifier; the embedder waits
+    // for a question that needs it, and nothing more loads after the answer.
+    const onnxOf = (m: { files: Record<string, string> }) => (u: URL) => u.pathname === `/widget/files/${m.files['onnx/model_quantized.onnx']}.onnx`;
     const large = meter.matching((u) => /\/widget\/files\/[0-9a-f]{64}\.(wasm|onnx)$/.test(u.pathname));
-    expect(large.length).toBe(3); // the runtime and the two models
-    expect(large.map((t) => t.encoding)).toEqual(['br', 'br', 'br']);
+    expect(large.length).toBe(2);
+    expect(large.map((t) => t.encoding)).toEqual(['br', 'br']);
+    expect(meter.matching(onnxOf(classifierManifest)).length).toBe(1);
+    await page.waitForTimeout(2000);
+    expect(meter.bytes((u) => u.pathname.startsWith('/widget/'))).toBe(widgetTotal);
+    expect(await diagnostics(page)).toMatchObject({ embedderLoaded: false });
+    expect(meter.matching(onnxOf(embedderManifest))).toEqual([]);
+    expect(meter.matching(isWebgpuBuild)).toEqual([]);
+
+    // A cacheable question loads the embedder (the edge takes the question meanwhile), reusing
+    // the tokenizer both models share: it is fetched once.
+    await page.evaluate(() => document.querySelector('switchyard-chat')!.send('do you ship to canada?'));
+    await expect.poll(async () => (await diagnostics(page)).embedderLoaded, { timeout: 60_000 }).toBe(true);
+    expect(meter.matching(onnxOf(embedderManifest)).map((t) => t.encoding)).toEqual(['br']);
     const tokenizer = classifierManifest.files['tokenizer.json'];
     expect(embedderManifest.files['tokenizer.json']).toBe(tokenizer);
     expect(meter.matching((u) => u.pathname === `/widget/files/${tokenizer}.json`).length).toBe(1);
-    expect(meter.matching(isWebgpuBuild)).toEqual([]);
+    console.log(`with the embedder: ${meter.bytes((u) => u.pathname.startsWith('/widget/'))} encoded bytes for the widget`);
 
     // The second visit in the same browser: files come from the caches, not the network.
     const again = await TransferMeter.page(ctx);

@@ -166,7 +166,7 @@ describe('<switchyard-chat> in Chromium', () => {
     const seen: string[] = [];
     ctx.on('request', (r: Request) => seen.push(r.url()));
     const { page, diag } = await openDemo(ctx, 'open&debug&backend=webgpu');
-    expect(diag).toMatchObject({ status: 'ready', backend: 'webgpu', models: { classifier: 'switchyard-store-intent@1.0.0' } });
+    expect(diag).toMatchObject({ status: 'ready', backend: 'webgpu', models: { classifier: 'switchyard-store-intent@1.1.0' } });
     const a = await ask(page, 'what is your return policy?');
     expect(a.origin).toBe('device');
     expect(a.text).toMatch(/30 days/);

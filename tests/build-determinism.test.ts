@@ -6,7 +6,7 @@ import { repoRoot } from '../models/pipeline/datasets.ts';
 import { buildDefaultEmbedder } from '../models/pipeline/default-embedder.ts';
 import { unsupervisedBaseVectors } from '../models/pipeline/base-vectors.ts';
 import { trainIntentModel } from '../models/pipeline/intent-model.ts';
-import { STORE_CLASSIFIER, storeIntents } from '../models/pipeline/store-data.ts';
+import { STORE_CLASSIFIER, storeIntents, storeTexts } from '../models/pipeline/store-data.ts';
 
 const DIR = join(repoRoot(), 'models', 'default');
 const manifest = async (name: string) =>
@@ -16,9 +16,10 @@ describe('deterministic builds', () => {
   it('the same data and seed give the same classifier bytes, the committed ones; another seed differs', async () => {
     const base = await unsupervisedBaseVectors(); // rebuilt from GloVe, as models:build does
     const ds = storeIntents();
-    const a = await trainIntentModel(ds, base, { ...STORE_CLASSIFIER, seed: 42 });
-    const b = await trainIntentModel(ds, base, { ...STORE_CLASSIFIER, seed: 42 });
-    const c = await trainIntentModel(ds, base, { ...STORE_CLASSIFIER, seed: 7 });
+    const rows = storeTexts(); // the word rows models:build keeps
+    const a = await trainIntentModel(ds, base, { ...STORE_CLASSIFIER, seed: 42 }, rows);
+    const b = await trainIntentModel(ds, base, { ...STORE_CLASSIFIER, seed: 42 }, rows);
+    const c = await trainIntentModel(ds, base, { ...STORE_CLASSIFIER, seed: 7 }, rows);
     const [ha, hb, hc] = await Promise.all([a.onnx, b.onnx, c.onnx].map(sha256Hex));
     expect(ha).toBe(hb);
     expect(hc).not.toBe(ha);

@@ -92,12 +92,12 @@ const role = (body: { models: { role: string; version: string; source: string }[
 describe('edge model refresh in workerd', () => {
   it('starts on its bundled models and checks the region in the background', async () => {
     const first = await models();
-    expect(role(first, 'intent-classifier')).toMatchObject({ name: CLASSIFIER, version: '1.0.0', source: 'bundled' });
+    expect(role(first, 'intent-classifier')).toMatchObject({ name: CLASSIFIER, version: '1.1.0', source: 'bundled' });
     expect(first.refresh).toMatchObject({ enabled: true, intervalMs: REFRESH_MS, refused: [] });
     const checked = await until('a check of the region', async () => ((await models()).refresh.lastCheckOk === true ? true : null));
     expect(checked).toBe(true);
     expect(metric(await metrics(), 'switchyard_edge_model_checks_total{result="unchanged"}')).toBeGreaterThan(0);
-    expect((await chat('hello there')).route).toMatchObject({ path: 'template', modelVersion: `${CLASSIFIER}@1.0.0` });
+    expect((await chat('hello there')).route).toMatchObject({ path: 'template', modelVersion: `${CLASSIFIER}@1.1.0` });
   });
 
   it('serves a classifier promoted in the region within the refresh interval, and says so', async () => {

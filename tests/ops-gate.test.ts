@@ -113,7 +113,7 @@ describe('gate CLI', () => {
     const r = await gate(['gate', '--candidate', DEFAULT_CLASSIFIER]);
     expect(r.code, r.err).toBe(0);
     const s = JSON.parse(r.out);
-    expect(s).toMatchObject({ passed: true, candidate: 'switchyard-store-intent@1.0.0', baseline: 'switchyard-store-intent@1.0.0', failed: [] });
+    expect(s).toMatchObject({ passed: true, candidate: 'switchyard-store-intent@1.1.0', baseline: 'switchyard-store-intent@1.1.0', failed: [] });
     const report = JSON.parse(readFileSync(s.json, 'utf8'));
     expect(report.checks.map((c: { metric: string }) => c.metric)).toEqual(['accuracy', 'inScopeAccuracy', 'routePrecision', 'routeCoverage', 'p99Ms']);
     expect(report.datasets[0]).toMatchObject({ dataset: 'intents', applicable: true, agreement: 1, mcnemar: { b: 0, c: 0 } });
@@ -217,17 +217,17 @@ describe('gate CLI', () => {
     const store = await openStore(db, { dimensions: 100, embeddingVersion: 't', domain: SERVED_DOMAIN });
     try {
       await registerModelFolder(store.registry, DEFAULT_CLASSIFIER, { registeredBy: 'test', baselineData: null, gitCommit: null });
-      await store.registry.setStage('switchyard-store-intent', '1.0.0', 'staging', { actor: 'test' });
-      await store.registry.setStage('switchyard-store-intent', '1.0.0', 'production', { actor: 'test' });
+      await store.registry.setStage('switchyard-store-intent', '1.1.0', 'staging', { actor: 'test' });
+      await store.registry.setStage('switchyard-store-intent', '1.1.0', 'production', { actor: 'test' });
     } finally {
       await store.close();
     }
     const r = await gate(['gate', '--candidate', weak], { DATABASE_URL: db });
     expect(r.code).toBe(1);
     const rep = JSON.parse(readFileSync(JSON.parse(r.out).json, 'utf8'));
-    expect(rep.baseline).toMatchObject({ model: 'switchyard-store-intent@1.0.0', dir: DEFAULT_CLASSIFIER });
-    const byName = await gate(['gate', '--candidate', 'switchyard-store-intent@1.0.0', '--baseline', DEFAULT_CLASSIFIER], { DATABASE_URL: db });
+    expect(rep.baseline).toMatchObject({ model: 'switchyard-store-intent@1.1.0', dir: DEFAULT_CLASSIFIER });
+    const byName = await gate(['gate', '--candidate', 'switchyard-store-intent@1.1.0', '--baseline', DEFAULT_CLASSIFIER], { DATABASE_URL: db });
     expect(byName.code, byName.err).toBe(0);
-    expect(existsSync(join(dir, 'reports', 'gate-switchyard-store-intent-1.0.0.html'))).toBe(true);
+    expect(existsSync(join(dir, 'reports', 'gate-switchyard-store-intent-1.1.0.html'))).toBe(true);
   });
 });

@@ -47,21 +47,21 @@ afterAll(async () => {
 
 describe('classifier hot reload', () => {
   it('serves a newly promoted version without a restart', async () => {
-    expect(await servingVersion()).toBe('switchyard-store-intent@1.0.0');
-    await promote('1.0.1', copyAs('1.0.1'));
-    await until(async () => (await servingVersion()) === 'switchyard-store-intent@1.0.1');
+    expect(await servingVersion()).toBe('switchyard-store-intent@1.1.0');
+    await promote('1.1.1', copyAs('1.1.1'));
+    await until(async () => (await servingVersion()) === 'switchyard-store-intent@1.1.1');
     const ready = await (await fetch(`${r.url}/readyz`)).json();
-    expect(ready.models.find((m: { role: string }) => m.role === 'classifier').info.version).toBe('1.0.1');
+    expect(ready.models.find((m: { role: string }) => m.role === 'classifier').info.version).toBe('1.1.1');
   });
 
   it('refuses a version whose files changed after registration, and keeps serving the old one', async () => {
-    const folder = copyAs('1.0.2');
+    const folder = copyAs('1.1.2');
     // Tampered after registration: the watcher re-checks the recorded sha256 before loading.
-    await promote('1.0.2', folder, () =>
+    await promote('1.1.2', folder, () =>
       writeFileSync(join(folder, 'config.json'), readFileSync(join(folder, 'config.json'), 'utf8').replace('"oos"', '"oops"')),
     );
-    expect((await r.services.store.registry.getProductionVersion('switchyard-store-intent'))?.version).toBe('1.0.2');
+    expect((await r.services.store.registry.getProductionVersion('switchyard-store-intent'))?.version).toBe('1.1.2');
     await new Promise((res) => setTimeout(res, 1000));
-    expect(await servingVersion()).toBe('switchyard-store-intent@1.0.1');
+    expect(await servingVersion()).toBe('switchyard-store-intent@1.1.1');
   });
 });

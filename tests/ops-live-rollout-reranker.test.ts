@@ -127,7 +127,7 @@ describe('live rollouts of the reranker', () => {
         const j = await generate(testTexts[(u * 3 + i) % testTexts.length], { userId: `sticky-${u}`, sessionId: `sticky-${u}-s${i}` });
         expect(j.route.rerankerVersion, `user sticky-${u}`).toBe(`${R}@${expected}`);
         // The classifier splits on its own rule (none here): its control serves everyone.
-        expect(j.route.modelVersion).toBe(`${CLASSIFIER_NAME}@1.0.0`);
+        expect(j.route.modelVersion).toBe(`${CLASSIFIER_NAME}@1.1.0`);
         requests++;
         if (expected === '1.1.0') canaryRequests++;
       }
@@ -146,7 +146,7 @@ describe('live rollouts of the reranker', () => {
     const canaryUser = [...Array(200).keys()].map((u) => `who-${u}`).find((u) => assign(rule, { userId: u }).variant === '1.1.0')!;
     expect((await generate('has my order been packed yet', { userId: canaryUser, sessionId: `${canaryUser}-turns` })).route.rerankerVersion).toBe(`${R}@1.1.0`);
     const conv = await r.services.store.getConversationBySession(`${canaryUser}-turns`);
-    expect(conv!.turns.at(-1)!.modelVersions).toMatchObject({ reranker: `${R}@1.1.0`, classifier: `${CLASSIFIER_NAME}@1.0.0` });
+    expect(conv!.turns.at(-1)!.modelVersions).toMatchObject({ reranker: `${R}@1.1.0`, classifier: `${CLASSIFIER_NAME}@1.1.0` });
 
     const st = await status();
     expect(st.stats['1.1.0'].requests).toBe(canaryRequests + 1);

@@ -59,7 +59,7 @@ describe('ops routes', () => {
     expect(res.status).toBe(202);
     const job = await res.json();
     expect(res.headers.get('location')).toBe(`/v1/batch/${job.id}`);
-    expect(job).toMatchObject({ task: 'classify', status: 'queued', model: 'switchyard-store-intent@1.0.0', rows: { total: 3, done: 0 } });
+    expect(job).toMatchObject({ task: 'classify', status: 'queued', model: 'switchyard-store-intent@1.1.0', rows: { total: 3, done: 0 } });
     const done = await until(job.id);
     expect(done).toMatchObject({ status: 'succeeded', progress: 1, etaSeconds: 0, rows: { total: 3, done: 3, errors: 0 }, error: null });
     const out = await get(`/v1/batch/${job.id}/output`);
@@ -89,7 +89,7 @@ describe('ops routes', () => {
       if (!report.baseline) await new Promise((res) => setTimeout(res, 25));
     }
     const ds = storeIntents();
-    expect(report.baseline).toEqual({ source: 'switchyard-store-intent@1.0.0 on store val+test', n: ds.val!.length + ds.test.length });
+    expect(report.baseline).toEqual({ source: 'switchyard-store-intent@1.1.0 on store val+test', n: ds.val!.length + ds.test.length });
     expect(report.thresholds).toEqual({ warn: 0.1, alert: 0.2, minSamples: 200 });
     expect((await fetch(`${r.url}/v1/ops/drift`, { headers: EDGE })).status).toBe(403);
     // live traffic that looks nothing like the baseline

@@ -63,7 +63,7 @@ describe("the pack's routing folder", () => {
     expect(r.ok).toBe(true);
     const pack = r.ok ? r.pack : null;
     expect(pack?.routingConfig?.id).toBe('kitsune-books-routing-config@1.1.0');
-    expect(pack?.routingConfig?.config.classifier).toBe('switchyard-store-intent@1.0.0');
+    expect(pack?.routingConfig?.config.classifier).toBe('switchyard-store-intent@1.1.0');
     expect(Object.keys(pack!.routingConfig!.config.routeThresholds).length).toBeGreaterThan(5);
   });
 

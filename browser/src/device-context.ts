@@ -1,8 +1,12 @@
 /**
  * Everything the device needs to answer on its own, built once per page (and shared by every
- * widget on it): the models, the store's routing rules and templates (FAQ questions embedded
- * once), the dialogue entity extractor (follow-ups and cache keys), and the semantic cache over IndexedDB (in memory when IndexedDB
- * is unavailable). A failure anywhere leaves the device `edge-only`, with the reason.
+ * widget on it): the models, the store's routing rules and templates, the dialogue entity
+ * extractor (follow-ups and cache keys), and, once a question needs the embedder
+ * (`Device.loadEmbedder`), FAQ matching (the FAQ questions embedded once) and the semantic cache
+ * over IndexedDB (in memory when IndexedDB is unavailable). Until then templates answer from
+ * their cue words and cacheable questions go to the edge, as while the device loads. A failure
+ * of the first load leaves the device `edge-only`, with the reason; a failure of the embedder's
+ * leaves it without FAQ matching and cache (`embedderError`).
  */
 import { TemplateAnswers } from '../../shared/answers/template-answers.ts';
 import { AspectDetector } from '../../shared/cache/aspects.ts';
@@ -21,9 +25,17 @@ export interface Device {
   ctx: DeviceContext | null;
   /** ms from the start of loading until the device could answer (or gave up). */
   readyMs: number;
-  /** Where the local cache lives: "indexeddb" or "memory". */
+  /** Where the local cache lives: "indexeddb" or "memory" (once the embedder has loaded). */
   cacheStorage?: 'indexeddb' | 'memory';
+  /**
+   * With ctx: loads the embedder, then embeds the FAQ questions and opens the local cache (once;
+   * later calls share the first). Resolves true when FAQ matching and the cache are in place.
+   */
+  loadEmbedder?(): Promise<boolean>;
+  /** Why the embedder could not be loaded, if it could not. */
+  embedderError?: string;
 }
+
 
 const loads = new Map<string, Promise<Device>>();
 
@@ -49,8 +61,33 @@ async function build(opts: { baseUrl: URL; prefer: BackendPreference; budgetMs: 
     const missing = m.classifier.labels.filter((l) => !routes.intents[l]);
     if (missing.length) throw Object.assign(new Error(`routing rules lack intents: ${missing.join(', ')}`), { code: 'ROUTING_CONFIG_INVALID' });
     const templates = new TemplateAnswers(storeData.templates, storeData.faq);
+    const dialogue = new DialogueEntities(storeGazetteer(storeData.entityTerms, storeData.catalog), storeData.conversation, storeData.entityPatterns);
+    const ctx: DeviceContext = { models: m, routes, templates, cache: null, dialogue };
+    let loading: Promise<boolean> | null = null;
+    const device: Device = {
+      state,
+      ctx,
+      readyMs: performance.now() - t0,
+      loadEmbedder: () => (loading ??= withEmbedder(device, ctx)),
+    };
+    return device;
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    return {
+      state: { status: 'edge-only', code: err.code ?? 'DEVICE_SETUP_FAILED', reason: err.message, backend: m.backend, timings: m.timings, transfer: m.transfer },
+      ctx: null,
+      readyMs: performance.now() - t0,
+    };
+  }
+}
+
+/** The embedder's part of the device: FAQ vectors, then the local cache (ctx.cache stays null until it is open). */
+async function withEmbedder(device: Device, ctx: DeviceContext): Promise<boolean> {
+  const m = ctx.models;
+  try {
+    const embedder = await m.loadEmbedder();
     await nextTask();
-    await templates.prepare((t) => m.embedder.embed(t));
+    await ctx.templates.prepare((t) => embedder.embed(t));
     await nextTask();
     let storage: CacheStorage;
     let where: Device['cacheStorage'] = 'indexeddb';
@@ -68,14 +105,11 @@ async function build(opts: { baseUrl: URL; prefer: BackendPreference; budgetMs: 
       refreshMs: storeData.cache.refreshMs,
     });
     await cache.ready().catch(() => undefined);
-    const dialogue = new DialogueEntities(storeGazetteer(storeData.entityTerms, storeData.catalog), storeData.conversation, storeData.entityPatterns);
-    return { state, ctx: { models: m, routes, templates, cache, dialogue }, readyMs: performance.now() - t0, cacheStorage: where };
+    ctx.cache = cache;
+    device.cacheStorage = where;
+    return true;
   } catch (e) {
-    const err = e as Error & { code?: string };
-    return {
-      state: { status: 'edge-only', code: err.code ?? 'DEVICE_SETUP_FAILED', reason: err.message, backend: m.backend, timings: m.timings, transfer: m.transfer },
-      ctx: null,
-      readyMs: performance.now() - t0,
-    };
+    device.embedderError = (e as Error).message;
+    return false;
   }
 }

@@ -39,6 +39,9 @@ export interface Diagnostics {
   adapter?: string;
   webgpuSkipped?: string;
   models?: { classifier: string; embedder: string };
+  /** Whether the embedder (FAQ matching, the local cache) has loaded: it loads when a question first needs it. */
+  embedderLoaded?: boolean;
+  embedderError?: string;
   timings?: Partial<LoadTimings>;
   budgetMs: number;
   /** ms from the start of loading until the device could answer. */

@@ -16,6 +16,7 @@ import { decideOnDevice, rememberEdgeAnswer, staleAnswer, type DeviceDecision } 
 import { traceFrom } from '../../shared/api/trace.ts';
 import { EdgeRequestError, reportDeviceTurn, streamChat } from './chat/edge-stream.ts';
 import { LocalConversation } from './chat/local-conversation.ts';
+import type { ContextTurn } from '../../shared/conversation/follow-up.ts';
 import type { DialogueEntity } from '../../shared/conversation/dialogue-entities.ts';
 import type { Device } from './device-context.ts';
 import { DeviceLoader, type PreloadMode } from './loader/device-loader.ts';
@@ -32,6 +33,8 @@ export type { AnswerRecord, Diagnostics } from './diagnostics.ts';
 
 const MODULE_BASE = new URL('./', import.meta.url);
 const DEFAULT_BUDGET_MS = 400;
+/** How long a question waits for the embedder to remember the previous answer (it loads on the first cacheable question). */
+const REMEMBER_WAIT_MS = 5000;
 
 const ICON = `<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"/></svg>`;
 
@@ -93,6 +96,8 @@ export class SwitchyardChat extends HTMLElement {
   private readonly conversation = LocalConversation.load();
   /** The report of the last on-device turn to the edge, awaited before the next edge request. */
   private reported: Promise<unknown> = Promise.resolve();
+  /** An edge answer remembered once the embedder has loaded, awaited (briefly) before the next question. */
+  private remembering: Promise<unknown> = Promise.resolve();
   private readonly onConnectivity = () => this.updateConnectivity();
   private abort = new AbortController();
 
@@ -187,6 +192,8 @@ export class SwitchyardChat extends HTMLElement {
             ...(m.adapter ? { adapter: m.adapter } : {}),
             ...(m.webgpuSkipped ? { webgpuSkipped: m.webgpuSkipped } : {}),
             models: { classifier: m.classifierVersion, embedder: m.embedderVersion },
+            embedderLoaded: m.embedder !== null,
+            ...(d?.embedderError ? { embedderError: d.embedderError } : {}),
             timings: m.timings,
             transfer: m.transfer,
           }
@@ -353,16 +360,22 @@ export class SwitchyardChat extends HTMLElement {
   }
 
   private async answer(question: string, view: MessageView, t0: number): Promise<AnswerRecord> {
-    const ctx = this.device?.ctx ?? null;
+    await Promise.race([this.remembering, new Promise((r) => setTimeout(r, REMEMBER_WAIT_MS))]);
+    const device = this.device;
+    const ctx = device?.ctx ?? null;
+    const context = this.conversation.context;
     let decision: DeviceDecision | null = null;
     if (ctx) {
       try {
-        decision = await decideOnDevice(question, ctx, this.conversation.context);
+        decision = await decideOnDevice(question, ctx, context);
       } catch (e) {
         console.warn('switchyard: on-device inference failed; asking the edge:', (e as Error).message);
         decision = null;
       }
     }
+    // The first question that needs the cache loads the embedder; the edge answers it meanwhile.
+    const keyLater = device !== null && ctx !== null && decision?.kind === 'edge' && decision.path === 'cache' && !ctx.models.embedder;
+    if (keyLater) void device.loadEmbedder?.();
     const base = (origin: Origin, path: string): AnswerRecord => ({
       question,
       text: view.content,
@@ -447,9 +460,25 @@ export class SwitchyardChat extends HTMLElement {
     if (route?.resolved) this.remember(question, { text: route.resolved.text, entities: (route.resolved.entities ?? []) as DialogueEntity[] }, route.intent);
     else if (decision) this.remember(question, decision.resolution, decision.prediction.intent);
     if (ctx && decision && route && done && !streamError) {
-      record.remembered = await rememberEdgeAnswer(ctx, decision, question, route, view.content, (done.sources ?? []).map((s) => s.id)).catch(() => false);
+      const sources = (done.sources ?? []).map((s) => s.id);
+      if (keyLater) this.remembering = this.rememberLater(device!, question, context, route, view.content, sources, record);
+      else record.remembered = await rememberEdgeAnswer(ctx, decision, question, route, view.content, sources).catch(() => false);
     }
     return record;
+  }
+
+  /**
+   * An edge answer to a cacheable question asked before the embedder had loaded: once it has,
+   * the question is keyed as it would have been (same conversation context) and remembered.
+   */
+  private async rememberLater(device: Device, question: string, context: ContextTurn[], route: RouteEvent, answer: string, sources: string[], record: AnswerRecord): Promise<void> {
+    try {
+      if (!(await device.loadEmbedder?.()) || !device.ctx) return;
+      const keyed = await decideOnDevice(question, device.ctx, context);
+      record.remembered = await rememberEdgeAnswer(device.ctx, keyed, question, route, answer, sources);
+    } catch {
+      record.remembered = false;
+    }
   }
 
   /** Adds a turn to the conversation the next follow-up is resolved against. */

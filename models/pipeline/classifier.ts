@@ -386,13 +386,21 @@ export function floatModelLogits(m: FloatIntentModel, ids: number[]): Float32Arr
   return Float32Array.from(ensembleLogits(m.heads.map((h) => floatLogits(h, ids)), m.logitScale));
 }
 
+/** Zeroes the word rows `drop` picks in every head (heads may share one word array). */
+export function dropWordRows(m: FloatIntentModel, drop: (r: number) => boolean): void {
+  for (const h of m.heads) for (let r = 0; r < h.vocab; r++) if (drop(r)) h.words.fill(0, r * h.dim, (r + 1) * h.dim);
+}
+
 /**
  * int8 words and bigrams with per-row scales, dense layers int8 with per-column scales. With
- * `int8Words` (the ids seen in training) the other word rows, still the static vectors, are 4-bit.
+ * `int8Words` (the ids seen in training) the other word rows, still the static vectors, are 4-bit;
+ * with `keptWords` as well, only those of them keep a row, the others read as zeros
+ * (dropWordRows has zeroed them in the float model).
  */
-export function quantizeClassifier(m: FloatIntentModel, int8Words?: ReadonlySet<number>): ClassifierWeights {
+export function quantizeClassifier(m: FloatIntentModel, int8Words?: ReadonlySet<number>, keptWords?: ReadonlySet<number>): ClassifierWeights {
   const first = m.heads[0];
-  const quantWords = (words: Float32Array) => (int8Words ? quantizeMixed(words, first.vocab, first.dim, (r) => int8Words.has(r)) : quantizeRows(words, first.vocab, first.dim));
+  const keep = keptWords ? (r: number) => keptWords.has(r) : undefined;
+  const quantWords = (words: Float32Array) => (int8Words ? quantizeMixed(words, first.vocab, first.dim, (r) => int8Words.has(r), keep) : quantizeRows(words, first.vocab, first.dim));
   const shared = quantWords(first.words);
   /** A head trained on its own word rows keeps its int8 rows; its 4-bit rows must be the shared ones. */
   const ownWords = (h: FloatClassifier, k: number): ClassifierHead['words'] => {

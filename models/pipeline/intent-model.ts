@@ -12,7 +12,7 @@ import type { OrtTensorConstructor } from '../../shared/models/onnx-session.ts';
 import type { ModelManifest } from '../../shared/models/manifest.ts';
 import type { WordPieceTokenizer } from '../../shared/tokenizer/wordpiece.ts';
 import { calibrateThreshold, priorWeights, type Prediction } from '../../shared/eval/metrics.ts';
-import { DEFAULT_CLASSIFIER, quantizeClassifier, trainIntentHeads, type ClassifierOptions, type FloatIntentModel } from './classifier.ts';
+import { DEFAULT_CLASSIFIER, dropWordRows, quantizeClassifier, trainIntentHeads, type ClassifierOptions, type FloatIntentModel } from './classifier.ts';
 import { datasetLabels, datasetSha256, splitValidation } from './datasets.ts';
 import { classifierConfig, writeHfModelFolder } from './hf-folder.ts';
 import { writeManifest } from './manifest-writer.ts';
@@ -108,6 +108,22 @@ export interface TrainedIntentModel {
   trainSeconds: number;
   dataset: Dataset;
   options: ClassifierOptions;
+  /** With `rowTexts`: how many word rows unseen in training the file keeps (the rest read as zeros). */
+  keptWordRows?: number;
+}
+
+/**
+ * The word rows a classifier keeps besides those seen in training: the words of its domain's own
+ * texts (validation, catalog, FAQ, policies; never the test split) and the continuation pieces
+ * (`##ing`) that unknown words and typos split into. On the store, keeping all 34k GloVe rows
+ * instead gave no accuracy (BENCHMARKS.md, "Widget first open under 4 MB") and 1.3 MB more brotli.
+ */
+export function keptWordRows(tokenizer: WordPieceTokenizer, rowTexts: readonly string[]): Set<number> {
+  const kept = new Set(rowTexts.flatMap((t) => tokenizer.encode(t)));
+  tokenizer.idToToken.forEach((token, id) => {
+    if (token.startsWith('##')) kept.add(id);
+  });
+  return kept;
 }
 
 export function toPrediction(gold: string, p: IntentPrediction): Prediction {
@@ -141,10 +157,15 @@ function chooseOosThreshold(val: LabeledExample[], preds: IntentPrediction[]): n
   return best;
 }
 
+/**
+ * Trains on `input` from `base`'s rows. With `rowTexts`, word rows neither seen in training nor in
+ * keptWordRows(rowTexts) are dropped from the file (and zeroed in the float model, so both agree).
+ */
 export async function trainIntentModel(
   input: Dataset,
   base: BaseVectors,
   options: Partial<ClassifierOptions> = {},
+  rowTexts?: readonly string[],
 ): Promise<TrainedIntentModel> {
   const opts = { ...DEFAULT_CLASSIFIER, ...options };
   const dataset = input.val ? input : splitValidation(input, 0.1, opts.seed);
@@ -158,7 +179,10 @@ export async function trainIntentModel(
   const temperature = float.temperatures[float.temperatures.length - 1];
   const trainSeconds = (performance.now() - t0) / 1000;
   // Rows seen in training keep int8; the rest (static vectors the trainer never touched) go 4-bit.
-  const weights = quantizeClassifier(float, new Set(trainEncoded.flatMap((e) => e.ids)));
+  const seen = new Set(trainEncoded.flatMap((e) => e.ids));
+  const kept = rowTexts ? keptWordRows(base.tokenizer, rowTexts) : undefined;
+  if (kept) dropWordRows(float, (r) => !seen.has(r) && !kept.has(r));
+  const weights = quantizeClassifier(float, seen, kept);
   const onnx = buildClassifierOnnx(weights);
   const Tensor = ort.Tensor as unknown as OrtTensorConstructor;
   const session = await nodeSession(onnx);
@@ -190,7 +214,8 @@ export async function trainIntentModel(
     ...(decline.feasible ? { declineThreshold: decline.threshold, declinePrecision: decline.precision, declineCoverage: decline.coverage } : {}),
   };
   const classifier = new IntentClassifier(base.tokenizer, session, Tensor, labels, calibration);
-  return { weights, float, classifier, onnx, labels, calibration, trainSeconds, dataset, options: opts };
+  const keptCount = kept ? [...kept].filter((r) => !seen.has(r)).length : undefined;
+  return { weights, float, classifier, onnx, labels, calibration, trainSeconds, dataset, options: opts, ...(keptCount !== undefined ? { keptWordRows: keptCount } : {}) };
 }
 
 export async function writeIntentFolder(
@@ -206,7 +231,12 @@ export async function writeIntentFolder(
     version: meta.version,
     kind: 'intent-classifier',
     trainingDataSha256: datasetSha256(m.dataset),
-    settings: { ...m.options, embedder: `${base.embedder.name}@${base.embedder.version}`, calibration: m.calibration },
+    settings: {
+      ...m.options,
+      embedder: `${base.embedder.name}@${base.embedder.version}`,
+      ...(m.keptWordRows !== undefined ? { unseenWordRows: `${m.keptWordRows} kept (domain texts, continuation pieces), the rest zero` } : {}),
+      calibration: m.calibration,
+    },
     seed: m.options.seed,
     metrics: meta.metrics,
   });

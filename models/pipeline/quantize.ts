@@ -42,19 +42,24 @@ export function dequantize(t: QuantTable): Float32Array {
 /**
  * int8 rows (scale = max |x| / 127) where `int8Row(r)` holds, symmetric 4-bit rows
  * (scale = max |x| / 7, values -7..7 stored as nibble + 8) for the rest; see MixedTable.
+ * With `keepRow`, a row that is neither int8 nor kept is dropped: it reads as zeros (scale 0,
+ * its slot on one shared zero 4-bit row), so the file carries no bytes for it.
  * Each of the two tables keeps at least one row (a zero row no slot points to, if need be).
  */
-export function quantizeMixed(values: Float32Array, rows: number, dim: number, int8Row: (r: number) => boolean): MixedTable {
+export function quantizeMixed(values: Float32Array, rows: number, dim: number, int8Row: (r: number) => boolean, keepRow: (r: number) => boolean = () => true): MixedTable {
   if (dim % 2 !== 0) throw new Error('quantizeMixed: dim must be even');
   const slot = new Int32Array(rows);
   const eight: number[] = [];
   const four: number[] = [];
-  for (let r = 0; r < rows; r++) (int8Row(r) ? eight : four).push(r);
+  const dropped: number[] = [];
+  for (let r = 0; r < rows; r++) (int8Row(r) ? eight : keepRow(r) ? four : dropped).push(r);
   const n8 = Math.max(eight.length, 1);
-  const n4 = Math.max(four.length, 1);
+  // Dropped rows share one zero row after the kept ones.
+  const n4 = Math.max(four.length + (dropped.length ? 1 : 0), 1);
   const q8 = new Int8Array(n8 * dim);
   const q4 = new Uint8Array((n4 * dim) / 2).fill(0x88);
   const scale = new Float32Array(rows);
+  for (const r of dropped) slot[r] = n8 + four.length;
   const maxAbs = (r: number) => {
     let max = 0;
     for (let d = 0; d < dim; d++) max = Math.max(max, Math.abs(values[r * dim + d]));

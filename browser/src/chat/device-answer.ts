@@ -8,6 +8,8 @@
  * as the edge, keyed by the resolved message; a follow-up resolved without confidence neither
  * reads nor writes it), and hand the rest
  * to the edge, keeping the cache key so the edge's answer can be remembered on the device.
+ * Before the embedder has loaded (it loads when a question first needs it), templates answer
+ * from their cue words and cacheable questions go to the edge with no key.
  */
 import type { RouteEvent } from '../../../shared/api/chat.ts';
 import type { TemplateAnswers } from '../../../shared/answers/template-answers.ts';
@@ -64,7 +66,7 @@ export async function decideOnDevice(message: string, ctx: DeviceContext, contex
   if (path === 'template') {
     let vector: Float32Array | undefined;
     try {
-      [vector] = await ctx.models.embedder.embed([resolution.text]);
+      if (ctx.models.embedder) [vector] = await ctx.models.embedder.embed([resolution.text]);
     } catch {
       vector = undefined; // the cue-word variant still answers
     }
@@ -74,7 +76,7 @@ export async function decideOnDevice(message: string, ctx: DeviceContext, contex
 
   const resolvedKey = resolvedCacheKey(resolution);
   const cacheable = ctx.cache !== null && resolvedKey !== null && reusesAnswers(ctx.routes.intents[prediction.intent]?.route);
-  if (!cacheable || !ctx.cache || !resolvedKey) return { kind: 'edge', resolution, prediction, carried, path, key: null, timings: timings() };
+  if (!cacheable || !ctx.cache || !resolvedKey || !ctx.models.embedder) return { kind: 'edge', resolution, prediction, carried, path, key: null, timings: timings() };
   const [vector] = await ctx.models.embedder.embed([resolvedKey.text]);
   const key = { vector, frame: ctx.cache.frame(resolvedKey.text, prediction.intent, resolution.entities), entitySig: resolvedKey.entitySig };
   if (path === 'cache') {

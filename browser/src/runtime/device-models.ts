@@ -1,8 +1,11 @@
 /**
- * Loads the classifier and embedder on the visitor's device: picks WASM or WebGPU by measured cost, reads every
- * model file through VerifiedFiles (sha256 against the manifests pinned in the bundle, Cache
- * Storage), builds the shared IntentClassifier and SentenceEmbedder over onnxruntime-web, warms
- * them up and times the first inference against the device budget. Any failure resolves to an
+ * Loads the on-device models: picks WASM or WebGPU by measured cost, reads every model file
+ * through VerifiedFiles (sha256 against the manifests pinned in the bundle, Cache Storage), builds
+ * the shared IntentClassifier over onnxruntime-web, warms it up and times the first inference
+ * against the device budget. The embedder (FAQ matching and the local cache) is not part of the
+ * first open: `loadEmbedder()` reads and starts it when a question first needs it, so opening
+ * the widget and answering a template costs the runtime, the classifier and the tokenizer only
+ * (BENCHMARKS.md, "Widget first open under 4 MB"). Any failure of the first load resolves to an
  * `edge-only` state with a machine-readable code: the widget then quietly uses the edge.
  */
 import { IntentClassifier } from '../../../shared/models/intent-classifier.ts';
@@ -26,20 +29,26 @@ export interface LoadTimings {
   sessionsMs: number;
   /** Warm-up runs (kernel compilation on WebGPU). */
   warmupMs: number;
-  /** The timed first inference (classify + embed one message), compared with the budget. */
+  /** The timed first inference (classify one message), compared with the budget. */
   firstInferenceMs: number;
   totalMs: number;
+  /** The embedder's own load (files, session, warm-up), once a question needed it. */
+  embedderMs?: number;
 }
 
 export interface DeviceModels {
   classifier: IntentClassifier;
-  embedder: SentenceEmbedder;
+  /** null until loadEmbedder() has finished. */
+  embedder: SentenceEmbedder | null;
+  /** Reads, starts and warms up the embedder (once; later calls share the first). */
+  loadEmbedder(): Promise<SentenceEmbedder>;
   backend: Backend;
   threads: number;
   adapter?: string;
   webgpuSkipped?: string;
   classifierVersion: string;
   embedderVersion: string;
+  /** The embedder's output size (its config's hidden_size). */
   dimensions: number;
   timings: LoadTimings;
   transfer: TransferStats;
@@ -60,7 +69,7 @@ export interface LoadOptions {
 
 /**
  * Warm-up inputs: a batch (as the FAQ questions are embedded) and a single message (as every
- * visitor message is classified and embedded). Token lengths do not matter, the WebGPU kernels
+ * visitor message is classified, and embedded where it needs the embedder). Token lengths do not matter, the WebGPU kernels
  * take shapes as uniforms; the batch size does: for one row, ReduceSum and Softmax pick a larger
  * workgroup, a different shader. Warming up on the batch alone left those to be compiled during
  * the first real message (on SwiftShader ~0.5 s with the two-head classifier's Softmax).
@@ -88,34 +97,37 @@ export async function loadDeviceModels(opts: LoadOptions): Promise<DeviceState> 
     const f = files;
     // The model files and the runtime load side by side. Files are served by content
     // (files/<sha256>.<ext>): the tokenizer both models share is one URL, read once.
-    const open = (manifest: ModelManifest) =>
-      openModelFolder(manifest, (path) => {
-        const sha = manifest.files[path];
-        if (!sha) throw new Error(`${manifest.name}: ${path} is not in the manifest`);
-        return f.read(fileUrl(opts.baseUrl, sha, path), sha, `${manifest.name}/${path}`);
-      });
-    const folders = Promise.all([open(modelFolders.classifier.manifest), open(modelFolders.embedder.manifest)]).then((x) => {
+    const read = (manifest: ModelManifest) => (path: string) => {
+      const sha = manifest.files[path];
+      if (!sha) throw new Error(`${manifest.name}: ${path} is not in the manifest`);
+      return f.read(fileUrl(opts.baseUrl, sha, path), sha, `${manifest.name}/${path}`);
+    };
+    const clfManifest = modelFolders.classifier.manifest;
+    const embManifest = modelFolders.embedder.manifest;
+    const folder = openModelFolder(clfManifest, read(clfManifest)).then((x) => {
       timings.filesMs = performance.now() - t0;
       return x;
     });
-    folders.catch(() => undefined); // awaited below; a runtime failure first must not leave it unhandled
+    folder.catch(() => undefined); // awaited below; a runtime failure first must not leave it unhandled
+    // The backend is chosen for both models' shapes; of the embedder only its config (436 B) is read now.
+    const embConfig = read(embManifest)('config.json').then((b) => JSON.parse(new TextDecoder().decode(b)) as Record<string, unknown>);
+    embConfig.catch(() => undefined);
     const runtime = await pickRuntime({
       baseUrl: opts.baseUrl,
       files: f,
       prefer: opts.prefer,
-      shapes: async () => (await folders).map((m) => shapeOf(m.config as Record<string, unknown>)),
+      shapes: async () => [shapeOf((await folder).config as Record<string, unknown>), shapeOf(await embConfig)],
     });
     backend = runtime.backend;
     timings.runtimeMs = performance.now() - t0;
-    const [clf, emb] = await folders;
+    const clf = await folder;
+    const dimensions = Number((await embConfig).hidden_size);
 
     const t2 = performance.now();
     const { labels, calibration: own } = classifierLabels(clf.config);
     const { calibration } = applyRoutingConfig(own, storeData.routingConfig, `${clf.manifest.name}@${clf.manifest.version}`);
     await nextTask();
     const classifier = new IntentClassifier(clf.tokenizer, await runtime.createSession(clf.onnx), runtime.Tensor, labels, calibration);
-    await nextTask();
-    const embedder = new SentenceEmbedder(emb.tokenizer, await runtime.createSession(emb.onnx), runtime.Tensor);
     backend = runtime.backend;
     timings.sessionsMs = performance.now() - t2;
 
@@ -123,20 +135,17 @@ export async function loadDeviceModels(opts: LoadOptions): Promise<DeviceState> 
     for (const texts of WARMUP_SHAPES) {
       await nextTask();
       await classifier.classify(texts);
-      await nextTask();
-      await embedder.embed(texts);
     }
     await nextTask();
     timings.warmupMs = performance.now() - t3;
 
     const t4 = performance.now();
     await classifier.classify([PROBE]);
-    const [probe] = await embedder.embed([PROBE]);
     timings.firstInferenceMs = performance.now() - t4;
     timings.totalMs = performance.now() - t0;
 
     // Files of other model versions are no longer needed.
-    void f.prune([...Object.values(modelFolders.classifier.manifest.files), ...Object.values(modelFolders.embedder.manifest.files), ...Object.values(runtimeFiles)]).catch(() => 0);
+    void f.prune([...Object.values(clfManifest.files), ...Object.values(embManifest.files), ...Object.values(runtimeFiles)]).catch(() => 0);
 
     if (timings.firstInferenceMs > opts.budgetMs) {
       return {
@@ -148,22 +157,39 @@ export async function loadDeviceModels(opts: LoadOptions): Promise<DeviceState> 
         transfer: { ...f.stats },
       };
     }
-    return {
-      status: 'ready',
-      models: {
-        classifier,
-        embedder,
-        backend: runtime.backend,
-        threads: runtime.threads,
-        ...(runtime.adapter ? { adapter: runtime.adapter } : {}),
-        ...(runtime.webgpuSkipped ? { webgpuSkipped: runtime.webgpuSkipped } : {}),
-        classifierVersion: `${clf.manifest.name}@${clf.manifest.version}`,
-        embedderVersion: `${emb.manifest.name}@${emb.manifest.version}`,
-        dimensions: probe.length,
-        timings: timings as LoadTimings,
-        transfer: { ...f.stats },
+    let embedderLoad: Promise<SentenceEmbedder> | null = null;
+    const models: DeviceModels = {
+      classifier,
+      embedder: null,
+      loadEmbedder() {
+        embedderLoad ??= (async () => {
+          const t5 = performance.now();
+          const emb = await openModelFolder(embManifest, read(embManifest));
+          const embedder = new SentenceEmbedder(emb.tokenizer, await runtime.createSession(emb.onnx), runtime.Tensor);
+          for (const texts of WARMUP_SHAPES) {
+            await nextTask();
+            await embedder.embed(texts);
+          }
+          timings.embedderMs = performance.now() - t5;
+          models.embedder = embedder;
+          return embedder;
+        })();
+        return embedderLoad;
+      },
+      backend: runtime.backend,
+      threads: runtime.threads,
+      ...(runtime.adapter ? { adapter: runtime.adapter } : {}),
+      ...(runtime.webgpuSkipped ? { webgpuSkipped: runtime.webgpuSkipped } : {}),
+      classifierVersion: `${clf.manifest.name}@${clf.manifest.version}`,
+      embedderVersion: `${embManifest.name}@${embManifest.version}`,
+      dimensions,
+      timings: timings as LoadTimings,
+      // Live: the embedder's files count once it loads.
+      get transfer() {
+        return { ...f.stats };
       },
     };
+    return { status: 'ready', models };
   } catch (e) {
     const err = e as Error & { code?: string };
     timings.totalMs = performance.now() - t0;

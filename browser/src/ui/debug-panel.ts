@@ -42,7 +42,7 @@ export function diagnosticsRows(d: Diagnostics): [string, string][] {
   if (d.webgpuSkipped) rows.push(['webgpu', d.webgpuSkipped]);
   if (d.models) {
     rows.push(['classifier', d.models.classifier]);
-    rows.push(['embedder', d.models.embedder]);
+    rows.push(['embedder', `${d.models.embedder}${d.embedderError ? ` · failed: ${d.embedderError}` : d.embedderLoaded ? '' : ' · loads with the first cacheable question'}`]);
   }
   if (d.timings) {
     const t = d.timings;
