@@ -1,7 +1,8 @@
 /**
  * Runs the edge Worker in workerd through `wrangler dev`, offline, as a child process; used by
  * `npm start`, `npm run dev:edge` and the tests. Builds the Worker's static assets (the domain's
- * model files, scripts/edge-assets.ts; incremental) first. Resolves once the Worker answers /healthz.
+ * model files, scripts/edge-assets.ts; incremental) first. Resolves once the Worker answers /healthz
+ * with its load settled (both models loaded, or one failed): not while the embedder still loads.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -21,10 +22,11 @@ export interface EdgeProcess {
  * `domain`: the domain pack bundled into the Worker (default: SWITCHYARD_DOMAIN, else kitsune-books);
  * `config`: another wrangler configuration file; `readyPath`: what is polled until it answers (default
  * /healthz, which loads the models; a static asset's path does not start the Worker's isolate);
- * `assetsDir`: serve this static-assets folder as it is instead of building the domain's.
+ * `assetsDir`: serve this static-assets folder as it is instead of building the domain's; `root`:
+ * run another checkout's Worker (a paired bench against main; give its built `assetsDir`).
  */
-export async function startEdgeProcess(opts: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; quiet?: boolean; config?: string; domain?: string; readyPath?: string; assetsDir?: string }): Promise<EdgeProcess> {
-  const root = repoRoot();
+export async function startEdgeProcess(opts: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; quiet?: boolean; config?: string; domain?: string; readyPath?: string; assetsDir?: string; root?: string; inspectorPort?: number }): Promise<EdgeProcess> {
+  const root = opts.root ?? repoRoot();
   const domain = opts.domain ?? process.env.SWITCHYARD_DOMAIN;
   const tsconfig = edgeDomainTsconfig(domain);
   const assets = opts.assetsDir ?? buildEdgeAssets(domain).dir;
@@ -32,7 +34,7 @@ export async function startEdgeProcess(opts: { port: number; regionalUrl: string
   args.push('--assets', assets);
   if (tsconfig) args.push('--tsconfig', tsconfig);
   // wrangler's default inspector ports (9229, 9230…) collide when several edges start at once.
-  args.push('--inspector-port', String(30000 + Math.floor(Math.random() * 9000)));
+  args.push('--inspector-port', String(opts.inspectorPort ?? 30000 + Math.floor(Math.random() * 9000)));
   for (const [k, v] of Object.entries(opts.vars ?? {})) args.push('--var', `${k}:${v}`);
   if (opts.persistTo) args.push('--persist-to', opts.persistTo);
   const child = spawn(join(root, 'node_modules', '.bin', 'wrangler'), args, {
@@ -56,7 +58,7 @@ export async function startEdgeProcess(opts: { port: number; regionalUrl: string
     if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${log.slice(-3000)}`);
     try {
       const r = await fetch(`${url}${opts.readyPath ?? '/healthz'}`, { signal: AbortSignal.timeout(5000) });
-      if (r.ok) break;
+      if (r.ok && (opts.readyPath || ((await r.json()) as { models?: string }).models !== 'loading')) break;
     } catch {
       // not up yet
     }

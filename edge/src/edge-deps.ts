@@ -1,6 +1,9 @@
 /**
  * Per-isolate state of the edge: models, routing rules, templates, entity extractor and the
- * semantic cache over D1 — built on the first request of an isolate and reused after.
+ * semantic cache over D1 — built on the first request of an isolate and reused after. They are
+ * built in two steps: as soon as the classifier serves (templates answer; no cache and no FAQ
+ * vectors yet: runtime/edge-models.ts), then again once the embedder is loaded, swapped in the way
+ * a refreshed model is (installModels).
  */
 import { bundledDomain } from './domain/bundled-domain.ts';
 import { dialogueEntitiesFor } from '../../shared/conversation/conversation-data.ts';
@@ -14,7 +17,7 @@ import { parseIntentRoutes, type IntentRoutes } from '../../shared/routing/inten
 import { D1CacheStorage } from './cache/d1-storage.ts';
 import { TemplateAnswers, type FaqEntry, type TemplatesFile } from '../../shared/answers/template-answers.ts';
 import type { EdgeEnv } from './env.ts';
-import { edgeModels, replaceModels, type EdgeModels, type ModelState } from './runtime/edge-models.ts';
+import { edgeModels, firstModels, replaceModels, type EdgeModels, type ModelState } from './runtime/edge-models.ts';
 
 const { routes: routesJson, templates: templatesJson, faq, cache: cacheConfig, catalog, gazetteer, conversation, cacheAspects, entityPatterns } = bundledDomain;
 
@@ -29,30 +32,44 @@ export interface EdgeDeps {
 
 let deps: Promise<EdgeDeps> | null = null;
 let depsDb: D1Database | null = null;
-let depsReady = false;
+/** Settles once both models are loaded (or failed) and the deps for them are in place. */
+let loaded: Promise<void> | null = null;
+let settled = false;
 
-/** True once this isolate's deps (models included) are built. */
-export function edgeDepsReady(): boolean {
-  return depsReady;
+/** True once this isolate's load has settled: both models loaded (or failed) and their deps built. */
+export function edgeDepsSettled(): boolean {
+  return settled;
 }
 
+/** The deps new requests get: as soon as the classifier serves, the embedder may still be loading. */
 export function edgeDeps(env: EdgeEnv): Promise<EdgeDeps> {
   if (!deps || depsDb !== env.CACHE_DB) {
     depsDb = env.CACHE_DB;
-    deps = build(env).then(
-      (d) => ((depsReady = true), d),
-      (e) => {
-        deps = null;
-        throw e;
-      },
-    );
+    deps = build(env).catch((e) => {
+      deps = null;
+      throw e;
+    });
   }
   return deps;
 }
 
+/** Settles once the isolate's whole load has (the first request keeps its context alive until then: waitUntil). */
+export function edgeDepsLoaded(env: EdgeEnv): Promise<void> {
+  return edgeDeps(env).then(() => loaded ?? undefined);
+}
+
 async function build(env: EdgeEnv): Promise<EdgeDeps> {
-  const models = await edgeModels(env);
-  return depsFor(env, models, null);
+  if (settled) return depsFor(env, await edgeModels(env), null);
+  const first = await firstModels(env);
+  if (first.ok && first.models.embedderState.state === 'loading') {
+    loaded ??= edgeModels(env)
+      .then((all) => (all.ok ? installModels(env, all.models) : undefined))
+      .catch((e) => console.error('edge deps for the loaded embedder failed; serving without it:', (e as Error).message))
+      .finally(() => (settled = true));
+  } else {
+    settled = true;
+  }
+  return depsFor(env, first, null);
 }
 
 /**
@@ -65,15 +82,20 @@ async function build(env: EdgeEnv): Promise<EdgeDeps> {
 async function depsFor(env: EdgeEnv, models: ModelState, previous: EdgeDeps | null): Promise<EdgeDeps> {
   const routes = parseIntentRoutes(routesJson, models.ok ? models.models.classifier.labels : undefined);
   const templates = new TemplateAnswers(templatesJson as TemplatesFile, faq as FaqEntry[]);
-  if (models.ok) await templates.prepare((t) => models.models.embedder.embed(t));
-  const same = previous?.cache && models.ok && previous.cache.opts.modelVersion === models.models.embedderVersion;
-  const cache = !models.ok
+  // Without its embedder (still loading, or failed) the edge has no FAQ vectors and no cache.
+  const m = models.ok && models.models.embedderState.state === 'ready' ? models.models : null;
+  if (m) {
+    const prepare = () => templates.prepare((t) => m.embedder.embed(t));
+    await (m.profile ? m.profile.time('templates.faq', prepare) : prepare());
+  }
+  const same = previous?.cache && m && previous.cache.opts.modelVersion === m.embedderVersion;
+  const cache = !m
     ? null
     : same
       ? previous!.cache
       : new SemanticCache(new D1CacheStorage(env.CACHE_DB), {
-          modelVersion: models.models.embedderVersion,
-          dimensions: models.models.dimensions,
+          modelVersion: m.embedderVersion,
+          dimensions: m.dimensions,
           thresholds: cacheConfig.thresholds as CacheThresholds,
           aspects: new AspectDetector(parseCacheAspects(cacheAspects)),
           refreshMs: cacheConfig.refreshMs,
