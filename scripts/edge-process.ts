@@ -33,8 +33,10 @@ export async function startEdgeProcess(opts: { port: number; regionalUrl: string
   const args = ['dev', ...(opts.config ? ['--config', opts.config] : []), '--port', String(opts.port), '--ip', '127.0.0.1', '--var', `REGIONAL_URL:${opts.regionalUrl}`, '--show-interactive-dev-session=false'];
   args.push('--assets', assets);
   if (tsconfig) args.push('--tsconfig', tsconfig);
-  // wrangler's default inspector ports (9229, 9230…) collide when several edges start at once.
-  args.push('--inspector-port', String(opts.inspectorPort ?? 30000 + Math.floor(Math.random() * 9000)));
+  // wrangler's default inspector ports (9229, 9230…) collide when several edges start at once. Drawn
+  // below Linux's ephemeral range (32768–60999, where outgoing connections take their local ports)
+  // and below the 20000–29999 the tests draw the edges' own ports from.
+  args.push('--inspector-port', String(opts.inspectorPort ?? 10000 + Math.floor(Math.random() * 10000)));
   for (const [k, v] of Object.entries(opts.vars ?? {})) args.push('--var', `${k}:${v}`);
   if (opts.persistTo) args.push('--persist-to', opts.persistTo);
   const child = spawn(join(root, 'node_modules', '.bin', 'wrangler'), args, {
