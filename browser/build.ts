@@ -80,6 +80,8 @@ export async function buildWidget(opts: { outDir?: string; minify?: boolean; pre
       templates: pack.templates,
       faq: pack.faq,
       gazetteer: pack.gazetteer,
+      // The pack's ids by shape (entities.json `patterns`), for follow-ups on the device.
+      entityPatterns: pack.entityPatterns,
       cache: { thresholds: pack.cache.thresholds, refreshMs: pack.cache.refreshMs },
       conversation: pack.conversation,
       cacheAspects: pack.cacheAspects,
@@ -93,7 +95,7 @@ export async function buildWidget(opts: { outDir?: string; minify?: boolean; pre
     name: 'switchyard-build-info',
     setup(b) {
       // build-info goes with the device chunk; page-info is the little the element needs on every page view.
-      const modules: Record<string, object> = { 'switchyard:build-info': buildInfo, 'switchyard:page-info': { handoff: pack.templates.handoff } };
+      const modules: Record<string, object> = { 'switchyard:build-info': buildInfo, 'switchyard:page-info': { handoff: pack.templates.handoff, widgetStrings: pack.domain.widget?.strings ?? {} } };
       b.onResolve({ filter: /^switchyard:(build|page)-info$/ }, (a) => ({ path: a.path, namespace: 'switchyard' }));
       b.onLoad({ filter: /.*/, namespace: 'switchyard' }, (a) => ({
         contents: Object.entries(modules[a.path])

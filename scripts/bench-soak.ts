@@ -1,11 +1,19 @@
 /**
- * `npm run -s bench:soak -- [--minutes 3] [--warmup M] [--concurrency 8] [--sample-s 5] [--seed 1]`:
+ * `npm run -s bench:soak -- [--minutes 3] [--warmup M] [--concurrency 8] [--sample-s 5] [--seed 1] [--port P]
+ *   [--session-pool N] [--edge-var NAME=VALUE]… [--series]`:
  * a bounded soak (at most 10 minutes) of the real tiers: the edge in workerd via wrangler, the
  * region in its own Node process (SQLite), Bedrock replaced at the HTTP boundary by the traffic
  * replay's ConverseStream stand-in. Drives a steady mix (scripts/soak/mix.ts: chat sessions,
  * classify, embeddings, rerank), samples the resident memory of each tier's process tree, and
- * prints one JSON: requests, errors, RSS per tier and its least-squares slope in MB/min after the
- * warm-up (target: under 1 MB/min; also the slope of each minute's floor). Measures; never asserts.
+ * prints one JSON: requests, errors, RSS per tier and its slope in MB/min after the warm-up
+ * (target: under 1 MB/min). Also the isolate's V8 heap in use and the entry counts of its bounded
+ * stores (scripts/soak/isolate.ts), so a leak in the product's code can be told from allocator growth.
+ *
+ * The verdict is the floor slope: the lowest sample of each minute after the warm-up, and the
+ * Theil–Sen slope (median of pairwise slopes) through those floors. A garbage collector's
+ * sawtooth moves the samples above the floor (workerd swung 290–506 MB at load 25); a leak
+ * raises the floor itself. The plain least-squares slope over every sample is printed beside it.
+ * Measures; never asserts.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -16,7 +24,8 @@ import { loadConfig } from '../regional/src/config.ts';
 import { startEdgeProcess } from './edge-process.ts';
 import { startRegionProcess } from './region-process.ts';
 import { latency, mixDriver, type Kind } from './soak/mix.ts';
-import { floors, slope, treeRss } from './soak/rss.ts';
+import { isolateEntries, isolateHeap } from './soak/isolate.ts';
+import { commandLine, floors, medianSlope, slope, treeProcesses, treeRss } from './soak/rss.ts';
 import { startBedrockStub } from './traffic/bedrock-stub.ts';
 import { rng } from './traffic/random.ts';
 import { buildSessions, TrafficMix, type Dialogue, type Labelled, type Session } from './traffic/sessions.ts';
@@ -28,6 +37,12 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     'sample-s': { type: 'string', default: '5' },
     seed: { type: 'string', default: '1' },
+    /** The edge's port (default: a random one); its inspector listens on the next. */
+    port: { type: 'string' },
+    /** Reuse this many session ids instead of a new one per visitor (each id is a Durable Object). */
+    'session-pool': { type: 'string' },
+    /** NAME=VALUE: a var for the edge Worker (repeatable), e.g. EDGE_MODELS=off to soak it without its models. */
+    'edge-var': { type: 'string', multiple: true },
     /** Also print every RSS sample ([minute, MB] per tier). */
     series: { type: 'boolean', default: false },
   },
@@ -61,7 +76,9 @@ const regionEnv = {
 };
 const base = loadConfig(regionEnv);
 const stub = await startBedrockStub({ seed: Number(values.seed), tierOf: (id) => (id === base.BEDROCK_MODEL_LARGE ? 'large' : 'small') });
-const region = await startRegionProcess({ ...regionEnv, BEDROCK_ENDPOINT: stub.url });
+// The region's inspector (its heap after a full collection, each sample): the edge's port + 2, or any free port.
+const regionInspector = values.port ? Number(values.port) + 2 : 0;
+const region = await startRegionProcess({ ...regionEnv, BEDROCK_ENDPOINT: stub.url, ...(regionInspector ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --inspect=127.0.0.1:${regionInspector}`.trim() } : {}) });
 // Whatever happens from here on, the children go with this process.
 let stopEdge = async () => {};
 const stopAll = async () => {
@@ -71,24 +88,40 @@ const stopAll = async () => {
   rmSync(dir, { recursive: true, force: true });
 };
 process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
-const edge = await startEdgeProcess({ port: 27000 + Math.floor(Math.random() * 2000), regionalUrl: region.url, persistTo: join(dir, 'wrangler'), vars: { MODEL_REFRESH_INTERVAL_MS: '0' }, quiet: true }).catch(async (e) => {
+const edgePort = Number(values.port ?? 27000 + Math.floor(Math.random() * 2000));
+const edge = await startEdgeProcess({ port: edgePort, inspectorPort: edgePort + 1, regionalUrl: region.url, persistTo: join(dir, 'wrangler'), vars: { MODEL_REFRESH_INTERVAL_MS: '0', ...Object.fromEntries((values['edge-var'] ?? []).map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)])) }, quiet: true }).catch(async (e) => {
   await stopAll();
   throw e;
 });
 stopEdge = () => edge.stop();
 say(`region ${region.url} (pid ${region.child.pid}), edge ${edge.url} (wrangler pid ${edge.child.pid}); ${minutes} min, warm-up ${warmup} min, ${concurrency} at once`);
 
-const driver = mixDriver({ edgeUrl: edge.url, regionUrl: region.url, regionKey: base.EDGE_API_KEY, sessions: nextSession, texts: data.test.map((t) => t.text), random: rng(Number(values.seed)) });
-const tiers = { region: [] as { x: number; y: number }[], 'edge-workerd': [] as { x: number; y: number }[], 'edge-wrangler': [] as { x: number; y: number }[] };
+const driver = mixDriver({ edgeUrl: edge.url, regionUrl: region.url, regionKey: base.EDGE_API_KEY, sessions: nextSession, sessionPool: values['session-pool'] ? Number(values['session-pool']) : undefined, texts: data.test.map((t) => t.text), random: rng(Number(values.seed)) });
+type Series = { x: number; y: number }[];
+const tiers = { region: [] as Series, 'edge-workerd': [] as Series, 'edge-wrangler': [] as Series, 'edge-isolate-heap': [] as Series, 'edge-isolate-buffers': [] as Series, 'region-heap-after-gc': [] as Series };
+const entries: { x: number; stores: Record<string, number> }[] = [];
+// wrangler dev may run more than one workerd (the Worker's, and its dev proxy's): each is followed on its own too.
+const workerds = new Map<number, { command: string; series: Series }>();
 const t0 = performance.now();
 const sample = () => {
   const x = (performance.now() - t0) / 60_000;
   const r = treeRss(region.child.pid!);
   const e = treeRss(edge.child.pid!);
+  for (const p of treeProcesses(edge.child.pid!).filter((q) => q.name === 'workerd')) {
+    if (!workerds.has(p.pid)) workerds.set(p.pid, { command: commandLine(p.pid), series: [] });
+    workerds.get(p.pid)!.series.push({ x, y: p.rssMb });
+  }
   const workerd = e.workerd ?? 0;
   tiers.region.push({ x, y: Object.values(r).reduce((a, b) => a + b, 0) });
   tiers['edge-workerd'].push({ x, y: workerd });
   tiers['edge-wrangler'].push({ x, y: Object.values(e).reduce((a, b) => a + b, 0) - workerd });
+  void isolateHeap(edgePort + 1).then((h) => {
+    if (!h) return;
+    tiers['edge-isolate-heap'].push({ x, y: h.usedMb });
+    if (Number.isFinite(h.backingMb)) tiers['edge-isolate-buffers'].push({ x, y: h.backingMb });
+  });
+  if (regionInspector) void isolateHeap(regionInspector, { collect: true }).then((h) => h && tiers['region-heap-after-gc'].push({ x, y: h.usedMb }));
+  void isolateEntries(edge.url).then((stores) => stores && entries.push({ x, stores }));
 };
 sample();
 const sampler = setInterval(sample, sampleMs);
@@ -98,15 +131,21 @@ await Promise.all(Array.from({ length: concurrency }, async () => { while (perfo
 clearInterval(sampler);
 sample();
 const load1 = loadavg();
+await new Promise((r) => setTimeout(r, 5000)); // the last heap and entry reads
 
 await stopAll();
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
+for (const [pid, w] of workerds) if (workerds.size > 1) Object.assign(tiers, { [`edge-workerd-pid${pid}`]: w.series });
+const workerdCommands = Object.fromEntries([...workerds].map(([pid, w]) => [pid, w.command]));
 const perTier = Object.fromEntries(
   Object.entries(tiers).map(([name, pts]) => {
+    pts.sort((a, b) => a.x - b.x);
     const after = pts.filter((p) => p.x >= warmup);
+    if (!after.length) return [name, { samplesFitted: 0 }];
     const s = slope(after);
-    const floor = slope(floors(after, 1));
+    const lows = floors(after, 1);
+    const floor = medianSlope(lows);
     return [
       name,
       {
@@ -115,10 +154,12 @@ const perTier = Object.fromEntries(
         rssEndMb: round2(pts.at(-1)!.y),
         rssMaxMb: round2(Math.max(...pts.map((p) => p.y))),
         slopeMbPerMin: round2(s),
-        // The slope of each minute's lowest sample: robust to the garbage collector's sawtooth.
+        // Theil–Sen through each minute's lowest sample: robust to the garbage collector's sawtooth (the verdict).
         floorSlopeMbPerMin: round2(floor),
+        floorLeastSquaresMbPerMin: round2(slope(lows)),
+        floorsMb: lows.map((p) => round2(p.y)),
         samplesFitted: after.length,
-        under1MbPerMin: s < 1,
+        under1MbPerMin: floor < 1,
         ...(values.series ? { series: pts.map((p) => [round2(p.x), round2(p.y)]) } : {}),
       },
     ];
@@ -139,7 +180,15 @@ console.log(
       roundTripMs: Object.fromEntries((Object.keys(t.ms) as Kind[]).map((k) => [k, latency(t.ms[k])])),
       llmCalls: stub.calls.length,
       tiers: perTier,
-      targetMet: Object.values(perTier).every((x) => x.under1MbPerMin),
+      workerdCommands,
+      // Entries of the edge isolate's bounded stores: at the warm-up, at the end, and the most seen.
+      isolateEntries: Object.fromEntries(
+        [...new Set(entries.flatMap((e) => Object.keys(e.stores)))].map((k) => [
+          k,
+          { atWarmup: entries.find((e) => e.x >= warmup)?.stores[k] ?? null, end: entries.at(-1)?.stores[k] ?? null, max: Math.max(...entries.map((e) => e.stores[k] ?? 0)) },
+        ]),
+      ),
+      targetMet: Object.values(perTier).every((x) => !('under1MbPerMin' in x) || x.under1MbPerMin),
     },
     null,
     2,

@@ -22,10 +22,11 @@ export interface EdgeProcess {
  * `domain`: the domain pack bundled into the Worker (default: SWITCHYARD_DOMAIN, else kitsune-books);
  * `config`: another wrangler configuration file; `readyPath`: what is polled until it answers (default
  * /healthz, which loads the models; a static asset's path does not start the Worker's isolate);
- * `assetsDir`: serve this static-assets folder as it is instead of building the domain's; `root`:
- * run another checkout's Worker (a paired bench against main; give its built `assetsDir`).
+ * `assetsDir`: serve this static-assets folder as it is instead of building the domain's;
+ * `inspectorPort`: where wrangler's inspector proxy listens (default: a random port); `root`: run
+ * another checkout's Worker (a paired bench against main; give its built `assetsDir`).
  */
-export async function startEdgeProcess(opts: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; quiet?: boolean; config?: string; domain?: string; readyPath?: string; assetsDir?: string; root?: string; inspectorPort?: number }): Promise<EdgeProcess> {
+export async function startEdgeProcess(opts: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; quiet?: boolean; config?: string; domain?: string; readyPath?: string; assetsDir?: string; inspectorPort?: number; root?: string }): Promise<EdgeProcess> {
   const root = opts.root ?? repoRoot();
   const domain = opts.domain ?? process.env.SWITCHYARD_DOMAIN;
   const tsconfig = edgeDomainTsconfig(domain);

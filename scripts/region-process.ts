@@ -2,7 +2,9 @@
  * Runs the regional service as a child process (`regional/src/server.ts` under tsx), for what needs
  * the region in a process of its own: signals (SIGKILL, SIGSTOP) in fault tests, and its own RSS in
  * the soak bench. Resolves once it prints "ready on <url>"; `stop()` ends it (SIGCONT first, so a
- * frozen one can exit).
+ * frozen one can exit); `kill()` is SIGKILL, resolved once the process is gone. Run in another
+ * folder (`cwd`, e.g. a test's temp dir), it loads the repository's default models (relative
+ * model paths would not resolve there).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -15,20 +17,33 @@ export interface RegionProcess {
   /** Its recent output (the last 1 MB). */
   output(): string;
   stop(): Promise<void>;
+  kill(): Promise<void>;
 }
+
+const defaultModels = (root: string) => ({
+  EMBEDDER_MODEL: join(root, 'models/default/embedder'),
+  RERANKER_MODEL: join(root, 'models/default/reranker'),
+  CLASSIFIER_MODEL: join(root, 'models/default/store-intent'),
+});
 
 /** `env`: the region's configuration (PORT 0 picks a free port); the parent's environment is passed on beneath it. */
 export async function startRegionProcess(env: Record<string, string>, opts: { cwd?: string; startMs?: number } = {}): Promise<RegionProcess> {
   const root = repoRoot();
   const child = spawn(process.execPath, ['--import', pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href, join(root, 'regional/src/server.ts')], {
     cwd: opts.cwd ?? root,
-    env: { ...process.env, PORT: '0', ...env },
+    env: { ...process.env, PORT: '0', ...(opts.cwd ? defaultModels(root) : {}), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const gone = () => child.exitCode !== null || child.signalCode !== null;
+  const kill = async () => {
+    if (gone()) return;
+    child.kill('SIGKILL');
+    await exited;
+  };
   const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (gone()) return;
     child.kill('SIGCONT');
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
@@ -54,5 +69,5 @@ export async function startRegionProcess(env: Record<string, string>, opts: { cw
     child.stderr!.on('data', onData);
     child.once('exit', (code, signal) => fail(`the region exited (${code ?? signal})`));
   });
-  return { url, child, output: () => log, stop };
+  return { url, child, output: () => log, stop, kill };
 }

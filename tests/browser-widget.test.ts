@@ -35,7 +35,7 @@ const llm = setupServer(
     llmCalls++;
     const body = (await request.json()) as { messages: { role: string; content: string }[] };
     const question = (body.messages.filter((m) => m.role === 'user').at(-1)?.content ?? '').split('</passages>').pop()!.toLowerCase();
-    const place = /alaska|hawaii/.exec(question)?.[0];
+    const place = /alaska|hawaii|canada|japan/.exec(question)?.[0];
     const parts = place
       ? ['Standard shipping ', `to ${place[0].toUpperCase()}${place.slice(1)} `, 'takes 5 to 10 ', 'business days.']
       : ['If you liked Berserk, ', 'try Vinland Saga: ', 'a hard-hitting ', 'Viking epic ', 'by Makoto Yukimura.'];
@@ -142,6 +142,19 @@ async function ask(page: Page, question: string): Promise<Shown> {
   await input.fill(question);
   await input.press('Enter');
   return lastAnswer(page, n);
+}
+
+/** Reloads the page and waits for the widget; the conversation (localStorage) is kept. */
+async function reloadPage(page: Page): Promise<void> {
+  await page.reload();
+  await page.evaluate(() => document.querySelector('switchyard-chat')!.whenReady());
+  asked.set(page, 0);
+}
+
+/** Forgets the conversation, as after its idle time, and reloads: a new sessionId. */
+async function newConversation(page: Page): Promise<void> {
+  await page.evaluate(() => localStorage.removeItem('switchyard-conversation'));
+  await reloadPage(page);
 }
 
 /** Chat requests to the edge (the widget's reports of turns it answered itself are not answers). */
@@ -322,9 +335,7 @@ describe('<switchyard-chat> in Chromium', () => {
     const ship = await ask(page, 'Do you ship to Canada?');
     expect(['assistant', 'edge-cache']).toContain(ship.origin);
 
-    await page.reload();
-    await page.evaluate(() => document.querySelector('switchyard-chat')!.whenReady());
-    asked.set(page, 0);
+    await reloadPage(page);
     expect(await sessionOf()).toBe(sessionId);
     await ask(page, 'what about the UK?');
     const last = await page.evaluate(() => document.querySelector('switchyard-chat')!.diagnostics.last!);
@@ -332,6 +343,52 @@ describe('<switchyard-chat> in Chromium', () => {
     expect(last.resolved?.carried).toContain('frame');
     expect(last.intent).toBe('shipping_info');
     await expect.poll(async () => (await edgeTurns()).length).toBe(3);
+    await ctx.close();
+  });
+
+  it('answers a follow-up on the device in its conversation, across a reload, as the edge would (intent in context)', async () => {
+    const ctx = await wasm.newContext();
+    const seen: string[] = [];
+    ctx.on('request', (r: Request) => seen.push(r.url()));
+    const { page } = await openDemo(ctx, 'open');
+    const last = () => page.evaluate(() => document.querySelector('switchyard-chat')!.diagnostics.last!);
+    // "and to Japan?" resolves to "what does shipping to japan cost?", which the classifier alone
+    // is unsure of (so the edge would be asked); the turn it leans on settles it as shipping_info,
+    // a cacheable intent, on the device as at the edge. First the edge answers both, and the
+    // device remembers both answers under their resolved keys.
+    expect((await ask(page, 'What does shipping to Canada cost?')).origin).toBe('assistant');
+    const japan = await ask(page, 'and to Japan?');
+    expect(japan.origin).toBe('assistant');
+    expect(japan.text).toMatch(/Japan/);
+    expect(await last()).toMatchObject({ intent: 'shipping_info', remembered: true, resolved: { text: 'what does shipping to japan cost?' } });
+
+    // Another conversation: both turns answered on the device, with a page reload between them.
+    await newConversation(page);
+    const sessionOf = () => page.evaluate(() => JSON.parse(localStorage.getItem('switchyard-conversation')!).sessionId as string);
+    const sessionId = await sessionOf();
+    const since = seen.length;
+    const canada = await ask(page, 'What does shipping to Canada cost?');
+    expect(canada.origin).toBe('device-cache');
+    expect(canada.text).toMatch(/Canada/);
+    await reloadPage(page);
+    expect(await sessionOf()).toBe(sessionId);
+    const followUp = await ask(page, 'and to Japan?');
+    expect(followUp.origin).toBe('device-cache');
+    expect(followUp.text).toMatch(/Japan/);
+    const rec = await last();
+    expect(rec.resolved?.text).toBe('what does shipping to japan cost?');
+    expect(rec.resolved?.carried).toEqual(['frame', 'intent:shipping_info']);
+    expect(rec.intent).toBe('shipping_info');
+    expect(rec.confidence).toBeLessThan(rec.decision!.routeThreshold); // the classifier alone was unsure
+    expect(seen.slice(since).filter((u) => u.startsWith(edge.url) && !u.includes('/v1/sessions/'))).toEqual([]);
+    // The edge was told both turns, and resolved the follow-up against the first as the device did.
+    const edgeTurns = async () => (await (await fetch(`${edge.url}/v1/sessions/${sessionId}/turns`)).json()).turns as { text: string; resolved: string; intent: string; path: string; origin?: string }[];
+    await expect
+      .poll(async () => (await edgeTurns()).map((t) => [t.text, t.resolved, t.intent, t.path, t.origin]))
+      .toEqual([
+        ['What does shipping to Canada cost?', 'What does shipping to Canada cost?', 'shipping_info', 'cache', 'device'],
+        ['and to Japan?', 'what does shipping to japan cost?', 'shipping_info', 'cache', 'device'],
+      ]);
     await ctx.close();
   });
 
@@ -346,20 +403,14 @@ describe('<switchyard-chat> in Chromium', () => {
     expect((await ask(page, 'how long does it take?')).origin).toBe('device-cache');
 
     // A new conversation on the same device: Japan, then the same words.
-    await page.evaluate(() => localStorage.removeItem('switchyard-conversation'));
-    await page.reload();
-    await page.evaluate(() => document.querySelector('switchyard-chat')!.whenReady());
-    asked.set(page, 0);
+    await newConversation(page);
     await ask(page, 'Do you ship to Japan?');
     const japan = await ask(page, 'how long does it take?');
     expect(japan.origin).not.toBe('device-cache');
     const last = await page.evaluate(() => document.querySelector('switchyard-chat')!.diagnostics.last!);
     expect(last.resolved?.text).toMatch(/japan/i);
     // With nothing to lean on, the same words neither hit nor fill the device's cache.
-    await page.evaluate(() => localStorage.removeItem('switchyard-conversation'));
-    await page.reload();
-    await page.evaluate(() => document.querySelector('switchyard-chat')!.whenReady());
-    asked.set(page, 0);
+    await newConversation(page);
     expect((await ask(page, 'how long does it take?')).origin).not.toBe('device-cache');
     expect((await page.evaluate(() => document.querySelector('switchyard-chat')!.diagnostics.last!)).remembered).not.toBe(true);
     await ctx.close();

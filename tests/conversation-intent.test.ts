@@ -1,8 +1,9 @@
 /**
  * The intent of a message in its conversation (shared/conversation/intent-in-context.ts): an
- * unsure classification settled by the turn a follow-up leans on, and social messages ("ok thx")
- * recognised from their words (shared/conversation/courtesy.ts), checked on the store's own
- * labelled messages; and the pack checker's rule for `courtesyIntent`.
+ * unsure classification settled by the turn a follow-up leans on, by the cue words of a message
+ * about a product (shared/conversation/intent-cues.ts), and social messages ("ok thx")
+ * recognised from their words (shared/conversation/courtesy.ts), the last two checked on the
+ * store's own labelled messages; and the pack checker's rules for `courtesyIntent` and `intentCues`.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import catalog from '../domains/kitsune-books/kb/catalog.json';
 import terms from '../domains/kitsune-books/entities.json';
 import conversation from '../domains/kitsune-books/conversation.json';
 import routesJson from '../domains/kitsune-books/routes.json';
+import { entityPatternsOf } from '../shared/cache/entities.ts';
 import { dialogueEntitiesFor } from '../shared/conversation/conversation-data.ts';
 import { isCourtesyOnly } from '../shared/conversation/courtesy.ts';
 import { resolveFollowUp, type ContextTurn } from '../shared/conversation/follow-up.ts';
@@ -21,7 +23,7 @@ import { repoRoot } from '../models/pipeline/datasets.ts';
 import type { IntentPrediction } from '../shared/models/intent-classifier.ts';
 import { parseIntentRoutes } from '../shared/routing/intent-routes.ts';
 
-const ex = dialogueEntitiesFor(terms.term, catalog, conversation);
+const ex = dialogueEntitiesFor(terms.term, catalog, conversation, entityPatternsOf(terms.patterns));
 const routes = parseIntentRoutes(routesJson);
 const STORE = join(repoRoot(), 'domains/kitsune-books');
 const unsure = (intent: string, confidence = 0.4): IntentPrediction => ({ intent, topLabel: intent, confidence, confident: false });
@@ -35,7 +37,17 @@ function after(first: string, intent: string, message: string) {
 
 function decide(pred: IntentPrediction, message: string, resolution = resolveFollowUp(message, [], ex), courtesyIntent = ex.courtesyIntent) {
   const carried: string[] = [];
-  return { pred: intentInContext(pred, { message, resolution, routes, courtesyIntent }, carried), carried };
+  return { pred: intentInContext(pred, { message, resolution, routes, courtesyIntent, cueIntent: (t, e) => ex.cueIntent(t, e) }, carried), carried };
+}
+
+/** The store's labelled messages, every split. */
+function labelled(): { text: string; label: string }[] {
+  return ['train', 'val', 'test'].flatMap((split) =>
+    readFileSync(join(STORE, `intents/${split}.jsonl`), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { text: string; label: string }),
+  );
 }
 
 describe('social messages', () => {
@@ -50,14 +62,11 @@ describe('social messages', () => {
   it("takes only messages the store's data labels as its courtesy intent, and a fair share of those", () => {
     let taken = 0;
     let greetings = 0;
-    for (const split of ['train', 'val', 'test']) {
-      for (const line of readFileSync(join(STORE, `intents/${split}.jsonl`), 'utf8').split('\n').filter(Boolean)) {
-        const { text, label } = JSON.parse(line) as { text: string; label: string };
-        if (label === ex.courtesyIntent) greetings++;
-        if (!isCourtesyOnly(text)) continue;
-        taken++;
-        expect(label, text).toBe(ex.courtesyIntent);
-      }
+    for (const { text, label } of labelled()) {
+      if (label === ex.courtesyIntent) greetings++;
+      if (!isCourtesyOnly(text)) continue;
+      taken++;
+      expect(label, text).toBe(ex.courtesyIntent);
     }
     expect(taken / greetings).toBeGreaterThan(0.15);
   });
@@ -102,10 +111,13 @@ describe('intent in context', () => {
   });
 
   it("a pronoun follow-up put out of scope takes the in-scope turn's intent; another in-scope guess stands", () => {
-    const r = after('How much is Berserk Deluxe Edition volume 1?', 'price_availability', 'who drew it?');
+    const r = after('How much is Berserk Deluxe Edition volume 1?', 'price_availability', 'is it any good?');
     expect(r).toMatchObject({ kind: 'resolved', form: 'pronoun' });
-    expect(decide(unsure('oos'), 'who drew it?', r).pred).toMatchObject({ intent: 'price_availability', confident: false });
-    expect(decide(unsure('product_question'), 'who drew it?', r).pred.intent).toBe('product_question');
+    expect(decide(unsure('oos'), 'is it any good?', r).pred).toMatchObject({ intent: 'price_availability', confident: false });
+    expect(decide(unsure('recommendation'), 'is it any good?', r).pred.intent).toBe('recommendation');
+    // words that cue another intent win over the earlier turn's ("who drew" asks about the book)
+    const drew = after('How much is Berserk Deluxe Edition volume 1?', 'price_availability', 'who drew it?');
+    expect(decide(unsure('oos'), 'who drew it?', drew).pred).toMatchObject({ intent: 'product_question', confident: false });
     // a product written after a fragment ("how much — frieren") is not the earlier question: the guess stands
     const p = after('I want something like Frieren', 'recommendation', 'how much?');
     expect(p.form).toBe('append-product');
@@ -124,7 +136,77 @@ describe('intent in context', () => {
   });
 });
 
-describe('courtesyIntent in a pack', () => {
+describe('intent cues: what a message about a product asks', () => {
+  const cue = (message: string, resolution = resolveFollowUp(message, [], ex)) => ex.cueIntent(resolution.text, resolution.entities);
+
+  it('reads a price or stock word said of a product as its price, and "tell me about" a title as its content', () => {
+    expect(cue("I'm looking at Naruto volume 2 - what does it cost?")).toBe('price_availability');
+    expect(cue('would Frieren vol 3 set me back much?')).toBe('price_availability');
+    expect(cue('any copies of Dandadan vol 2 left?')).toBe('price_availability');
+    expect(cue('Tell me about Witch Hat Atelier, Vol. 1')).toBe('product_question');
+    expect(cue("I'm curious about Yotsuba&!, Vol. 1")).toBe('product_question');
+    expect(cue('who wrote Neuromancer?')).toBe('product_question');
+  });
+
+  it('uses a product carried from an earlier turn', () => {
+    const r = after('Tell me about The Art of Spirited Away', 'product_question', 'what would it cost me?');
+    expect(r.entities).toContainEqual({ kind: 'product', value: 'the art of spirited away' });
+    expect(cue('what would it cost me?', r)).toBe('price_availability');
+    expect(cue('what would it cost me?')).toBeUndefined(); // no product: nothing to go on
+  });
+
+  it('refuses to guess: no product, a destination or an order, both intents cued, or a word that says otherwise', () => {
+    for (const m of [
+      'what does it cost?',
+      'how much does shipping One Piece vol 1 to Canada cost?',
+      'how much did order KB-48213 cost?',
+      'tell me about Berserk, how much is it?',
+      'how much is my One Piece collection worth?',
+      'write a summary of Frankenstein',
+      'what about Berserk vol 2?',
+    ]) {
+      expect(cue(m), m).toBeUndefined();
+    }
+  });
+
+  it('does not read cue words inside a title', () => {
+    // "my" would say it is the shopper's own copy; here it is part of "My Hero Academia"
+    expect(cue('how much is My Hero Academia vol 40?')).toBe('price_availability');
+  });
+
+  it('agrees with the labels of the store\'s labelled messages it applies to (at least 95%)', () => {
+    const cued = labelled().flatMap(({ text, label }) => {
+      const intent = ex.cueIntent(text, []);
+      return intent ? [{ text, label, intent }] : [];
+    });
+    expect(cued.length).toBeGreaterThan(150);
+    const wrong = cued.filter((c) => c.intent !== c.label);
+    expect(wrong.length / cued.length, wrong.map((w) => `${w.label} <- ${w.intent}: ${w.text}`).join('\n')).toBeLessThan(0.05);
+  });
+
+  it('settles an unsure guess, still unsure; never a confident one', () => {
+    expect(decide(unsure('product_question', 0.34), "I'm looking at Naruto volume 2 - what does it cost?").pred).toMatchObject({ intent: 'price_availability', confident: false, confidence: 0.34 });
+    expect(decide(unsure('recommendation', 0.33), "I'm interested in Neuromancer. What's it about?").pred).toMatchObject({ intent: 'product_question', confident: false });
+    const sure: IntentPrediction = { intent: 'product_question', topLabel: 'product_question', confidence: 0.97, confident: true };
+    expect(decide(sure, "I'm looking at Naruto volume 2 - what does it cost?").pred).toBe(sure);
+    // nothing carried from an earlier turn
+    expect(decide(unsure('product_question'), "what's the price of Delicious in Dungeon vol 1").carried).toEqual([]);
+  });
+
+  it('an ellipsis whose re-asked words cue another intent than the earlier turn had takes the cued one, unsure', () => {
+    // the earlier turn was taken for a product question; re-asked for volume 3 it is a price question
+    const r = after("I'm looking at Naruto volume 2 - what does it cost?", 'product_question', 'same question for volume 3');
+    expect(r.carried).toContain('frame');
+    const { pred, carried } = decide(unsure('product_question', 0.29), 'same question for volume 3', r);
+    expect(pred).toMatchObject({ intent: 'price_availability', confident: false });
+    expect(carried).toEqual([]);
+    // when the cue agrees with the earlier turn, the ellipsis keeps it confidently
+    const agreed = after("I'm looking at Naruto volume 2 - what does it cost?", 'price_availability', 'same question for volume 3');
+    expect(decide(unsure('product_question', 0.29), 'same question for volume 3', agreed).pred).toMatchObject({ intent: 'price_availability', confident: true });
+  });
+});
+
+describe('conversation rules in a pack', () => {
   it('must be a template intent of the domain', () => {
     const files = readPackFiles(STORE);
     const withIntent = (intent: string) => ({ ...files, 'conversation.json': JSON.stringify({ ...JSON.parse(files['conversation.json']), courtesyIntent: intent }, null, 2) });
@@ -135,5 +217,16 @@ describe('courtesyIntent in a pack', () => {
       expect(r.ok).toBe(false);
       if (!r.ok) expect(r.issues.map(formatIssue).join('\n')).toMatch(/conversation\.json:\d+: courtesyIntent/);
     }
+  });
+
+  it('intent cues must name intents of the domain and entity kinds the extractor makes', () => {
+    const files = readPackFiles(STORE);
+    const withCues = (cues: unknown) => ({ ...files, 'conversation.json': JSON.stringify({ ...JSON.parse(files['conversation.json']), intentCues: cues }, null, 2) });
+    const rule = { intent: 'price_availability', with: ['product'], cues: ['how much'] };
+    expect(checkPack(withCues([rule]), undefined, { dataRules: false }).ok).toBe(true);
+    const unknown = checkPack(withCues([rule, { ...rule, intent: 'no_such_intent' }]), undefined, { dataRules: false });
+    expect(unknown.ok).toBe(false);
+    if (!unknown.ok) expect(unknown.issues.map(formatIssue).join('\n')).toMatch(/conversation\.json:\d+: intentCues\[1\]\.intent: "no_such_intent"/);
+    expect(checkPack(withCues([{ ...rule, with: ['series'] }]), undefined, { dataRules: false }).ok).toBe(false);
   });
 });

@@ -12,7 +12,7 @@ import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatReply } from '../shared/api/chat.ts';
+import { MAX_HISTORY_TURNS, MAX_MESSAGE_CHARS, type ChatReply } from '../shared/api/chat.ts';
 import { loadConfig } from '../regional/src/config.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
 import { startEdgeProcess, type EdgeProcess } from '../scripts/edge-process.ts';
@@ -230,6 +230,22 @@ describe('conversations at the edge', () => {
     expect(runs.some((r) => r.path === 'cache' || r.path === 'template')).toBe(true);
   });
 
+  it('sees a follow-up answered at the edge when the next follow-up comes right after it', async () => {
+    // A follow-up answered at the edge writes its turn once, after the answer; the session's object
+    // holds it as pending from its read on, so the next message waits there for that write.
+    const runs = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const s = newSession();
+        await chat(s, 'do you ship to canada?');
+        const uk = await chat(s, 'what about the UK?');
+        const there = await chat(s, 'do you ship there by express?');
+        return { path: uk.route.path, there: there.route.resolved?.text ?? '' };
+      }),
+    );
+    for (const r of runs) expect(r.there).toMatch(/united kingdom/);
+    expect(runs.some((r) => r.path === 'cache' || r.path === 'template')).toBe(true);
+  });
+
   it('forgets a session after SESSION_TTL_MS idle, and starts an unknown one fresh', async () => {
     const s = newSession();
     await chat(s, 'Is Dandadan vol 15 in stock?');
@@ -259,6 +275,15 @@ describe('conversations at the edge', () => {
       body: JSON.stringify({ message: 'hi', sessionId: s, history: [{ role: 'system', content: 'x' }] }),
     });
     expect(bad.status).toBe(400);
+    expect((await bad.json()).error.code).toBe('INVALID_REQUEST');
+    // too many turns, an empty one, an over-long one: refused with the field named, never stored
+    const turn = { role: 'user', content: 'Do you ship to Canada?' };
+    for (const history of [Array(MAX_HISTORY_TURNS + 1).fill(turn), [{ role: 'user', content: ' ' }], [{ role: 'user', content: 'x'.repeat(MAX_MESSAGE_CHARS + 1) }]]) {
+      const res = await fetch(`${edge.url}/v1/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'how long does it take?', sessionId: s, history }) });
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(await res.json())).toMatch(/INVALID_REQUEST.*history/);
+    }
+    expect(await turnsOf(s)).toEqual([]);
   });
 
   it('takes turns the widget answered on the device into the session', async () => {

@@ -16,7 +16,7 @@ import type { ChatEvent, DoneEvent } from '../shared/api/chat.ts';
 import { fetchEventStream } from '../shared/api/sse-client.ts';
 import { CONTINUE_INSTRUCTION } from '../regional/src/llm/request-messages.ts';
 import { startEdgeProcess, type EdgeProcess } from '../scripts/edge-process.ts';
-import { startRegionProcess, type RegionProcess } from './helpers/region-process.ts';
+import { startRegionProcess, type RegionProcess } from '../scripts/region-process.ts';
 import { setupOrFail } from './helpers/setup-or-fail.ts';
 
 // Recommendations take the LLM path at the edge (never its cache); no price or title to ground.
@@ -85,7 +85,7 @@ describe('edge failover across regions', () => {
     dir = mkdtempSync(join(tmpdir(), 'sy-edge-failover-'));
     llm = await startLlm();
     const env = (name: string) => ({ DATABASE_URL: join(dir, `${name}.db`), LLM_BACKEND: 'openai', OPENAI_BASE_URL: llm.url, LLM_FIRST_TOKEN_TIMEOUT_MS: '10000', CLASSIFY_TIMEOUT_MS: '5000' });
-    [a, b] = await Promise.all([startRegionProcess(dir, env('a')), startRegionProcess(dir, env('b'))]);
+    [a, b] = await Promise.all([startRegionProcess(env('a'), { cwd: dir }), startRegionProcess(env('b'), { cwd: dir })]);
     edge = await startEdgeProcess({
       port: 21000 + Math.floor(Math.random() * 2000),
       regionalUrl: a.url,

@@ -2,7 +2,9 @@
  * The region failing while an answer streams, as the edge's client sees it: the region (its own
  * process) frozen with SIGSTOP, then killed with SIGKILL, after its first words are out. The
  * client always gets a clean, marked end (an UPSTREAM_INTERRUPTED error event, then done with the
- * region's fallback), bounded by the edge's idle timeout, never a hang; a frozen region that is
+ * region's fallback), never a hang: a frozen region stops its heartbeat and is given up on at the
+ * edge's stall deadline, well before its idle deadline, while a slow region that is alive (its LLM
+ * pausing longer than the stall deadline) keeps beating and is not cut. A frozen region that is
  * resumed answers again. Bedrock is a held stream at the HTTP boundary (helpers/held-bedrock.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,8 +17,10 @@ import { chatStream } from './helpers/chat-stream.ts';
 import { FIRST_WORDS, startHeldBedrock, type HeldBedrock } from './helpers/held-bedrock.ts';
 import { setupOrFail } from './helpers/setup-or-fail.ts';
 
-/** The edge's idle deadline between the region's events; the frozen case ends on it. */
-const IDLE_MS = 8000;
+/** The edge's idle deadline between the region's events: long, so only the stall deadline can end the frozen case early. */
+const IDLE_MS = 30_000;
+/** The edge's stall deadline (the region beats every second). */
+const STALL_MS = 3000;
 const LLM_MESSAGE = 'can you recommend a dark fantasy manga like berserk?';
 
 let dir: string;
@@ -45,7 +49,7 @@ setupOrFail(async () => {
     port: 21000 + Math.floor(Math.random() * 2000),
     regionalUrl: region.url,
     persistTo: join(dir, 'wrangler'),
-    vars: { MODEL_REFRESH_INTERVAL_MS: '0', UPSTREAM_TIMEOUT_MS: '15000', UPSTREAM_IDLE_TIMEOUT_MS: String(IDLE_MS) },
+    vars: { MODEL_REFRESH_INTERVAL_MS: '0', UPSTREAM_TIMEOUT_MS: '15000', UPSTREAM_IDLE_TIMEOUT_MS: String(IDLE_MS), UPSTREAM_STALL_TIMEOUT_MS: String(STALL_MS) },
     quiet: true,
   });
 }, 300_000);
@@ -66,7 +70,21 @@ async function midAnswer() {
 }
 
 describe('the region fails mid-stream', () => {
-  it('frozen (SIGSTOP): the answer ends marked on the idle deadline, and the region answers again once resumed', async () => {
+  it('slow but alive (its LLM pauses past the stall deadline): the answer is not cut', async () => {
+    const s = await midAnswer();
+    await new Promise((r) => setTimeout(r, 2.5 * STALL_MS)); // the region beats while its LLM holds
+    bedrock.release();
+    try {
+      const r = await s.end();
+      expect(r.error).toBeUndefined();
+      expect(r.text).toContain('Enjoy your reading');
+      expect(r.done?.fallbacks ?? []).not.toContain('region_timeout');
+    } finally {
+      bedrock.hold();
+    }
+  }, 120_000);
+
+  it('frozen (SIGSTOP): the answer ends marked on the stall deadline, and the region answers again once resumed', async () => {
     const s = await midAnswer();
     region.child.kill('SIGSTOP');
     const t0 = Date.now();
@@ -77,8 +95,9 @@ describe('the region fails mid-stream', () => {
       expect(r.error?.code).toBe('UPSTREAM_INTERRUPTED');
       expect(r.events.at(-1)?.event).toBe('done');
       expect(r.done?.fallbacks).toContain('region_timeout');
-      // Ended by the idle deadline (region_timeout above), not much later (a generous bound: a loaded machine).
-      expect(waited).toBeLessThan(IDLE_MS + 30_000);
+      // Ended by the stall deadline (region_timeout above), long before the idle deadline (the margin is for a loaded machine).
+      expect(waited).toBeGreaterThanOrEqual(STALL_MS - 1500); // its last heartbeat went out up to a second before the freeze
+      expect(waited).toBeLessThan(IDLE_MS);
     } finally {
       region.child.kill('SIGCONT');
     }

@@ -4,28 +4,17 @@
  * code on both databases, limits answer 429 with Retry-After, quotas count a request's size, the
  * edge's hints need the edge's key, and a turn the store refuses at first is retried and counted.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { setupOrFail } from './helpers/setup-or-fail.ts';
-import { loadConfig } from '../regional/src/config.ts';
-import { startRegional, type RunningRegional } from '../regional/src/server.ts';
-import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
+import { describe, expect, it } from 'vitest';
+import type { RunningRegional } from '../regional/src/server.ts';
+import { regionalOnDatabase } from './helpers/regional-on-database.ts';
 
 const EDGE = { authorization: 'Bearer dev-edge-key', 'content-type': 'application/json' };
 const ADMIN = { authorization: 'Bearer dev-admin-key', 'content-type': 'application/json' };
 const JSON_ACCEPT = { accept: 'application/json' };
 
 describe.each(['sqlite', 'postgres'] as const)('regional hardening on %s', (dialect) => {
-  let db: TempDatabase;
   let r: RunningRegional;
-
-  setupOrFail(async () => {
-    db = await tempDatabase(dialect, 'sy-harden-', 'h.db');
-    r = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: db.url }), () => {});
-  }, 120_000);
-  afterAll(async () => {
-    await r?.close();
-    await db?.cleanup();
-  });
+  regionalOnDatabase(dialect, 'sy-harden-', 'h.db', (running) => (r = running));
 
   const post = (path: string, body: unknown, headers: Record<string, string> = EDGE) =>
     fetch(r.url + path, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });

@@ -4,11 +4,9 @@
  * the real thing: the regional service in a child process, SIGKILLed mid-job and restarted, with
  * every row in the output exactly once.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupOrFail } from './helpers/setup-or-fail.ts';
 import { loadIntentClassifier } from '../regional/src/inference/load-node.ts';
@@ -22,9 +20,10 @@ import { PG_EMBEDDING_DIMENSIONS } from '../regional/src/store/schema.pg.ts';
 import type { Store } from '../regional/src/store/types.ts';
 import type { IntentPrediction } from '../shared/models/intent-classifier.ts';
 import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
+import { startRegionProcess, type RegionProcess } from '../scripts/region-process.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const OPTS = { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'test' };
+const OPTS = { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'test', domain: 'test' };
 const TEXTS = readFileSync(join(ROOT, 'domains/kitsune-books/intents/test.jsonl'), 'utf8')
   .trim()
   .split('\n')
@@ -234,41 +233,8 @@ describe('lease owners', () => {
 
 // ---- the regional service, killed mid-job -------------------------------------------------------
 
-interface Child {
-  proc: ChildProcess;
-  url: string;
-}
-
-function startServer(cwd: string, databaseUrl: string): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href, join(ROOT, 'regional/src/server.ts')], {
-    cwd,
-    env: {
-      ...process.env,
-      PORT: '0',
-      DATABASE_URL: databaseUrl,
-      SEED_STORE_KB: 'false',
-      EMBEDDER_MODEL: join(ROOT, 'models/default/embedder'),
-      RERANKER_MODEL: join(ROOT, 'models/default/reranker'),
-      CLASSIFIER_MODEL: join(ROOT, 'models/default/store-intent'),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolvePromise, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000);
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = out.match(/ready on (http:\/\/[\d.]+:\d+)/);
-      if (m) {
-        clearTimeout(timer);
-        resolvePromise({ proc, url: m[1] });
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', onData);
-    proc.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
-  });
-}
+/** The regional service in its own process, in the test's folder, without the demo knowledge base. */
+const startServer = (cwd: string, databaseUrl: string) => startRegionProcess({ DATABASE_URL: databaseUrl, SEED_STORE_KB: 'false' }, { cwd });
 
 const ADMIN = { authorization: 'Bearer dev-admin-key', 'content-type': 'application/json' };
 
@@ -276,14 +242,14 @@ describe.each(['sqlite', 'postgres'] as const)('batch job survives SIGKILL of th
   let db: TempDatabase;
   let dir: string;
   let url: string;
-  const children: ChildProcess[] = [];
+  const children: RegionProcess[] = [];
 
   setupOrFail(async () => {
     db = await tempDatabase(dialect, 'sy-batch-kill-', 'r.db');
     ({ dir, url } = db);
   }, 60_000);
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const c of children) await c.kill();
     await db?.cleanup();
   });
 
@@ -294,7 +260,7 @@ describe.each(['sqlite', 'postgres'] as const)('batch job survives SIGKILL of th
     writeFileSync(join(batchDir, 'input.jsonl'), jsonl(n));
 
     const a = await startServer(dir, url);
-    children.push(a.proc);
+    children.push(a);
     const res = await fetch(`${a.url}/v1/batch`, { method: 'POST', headers: ADMIN, body: JSON.stringify({ task: 'classify', inputPath: 'input.jsonl' }) });
     expect(res.status).toBe(202);
     const { id } = await res.json();
@@ -303,13 +269,12 @@ describe.each(['sqlite', 'postgres'] as const)('batch job survives SIGKILL of th
       const s = await status(a.url);
       return s.rows.done >= n / 5 ? s : null;
     }, 30_000, 'progress');
-    a.proc.kill('SIGKILL');
-    await new Promise((r) => a.proc.once('exit', r));
+    await a.kill();
     expect(before.status).toBe('running');
     expect(before.rows.done).toBeLessThan(n);
 
     const b = await startServer(dir, url);
-    children.push(b.proc);
+    children.push(b);
     const done = await waitFor(async () => {
       const s = await status(b.url);
       return s.status === 'succeeded' || s.status === 'failed' ? s : null;
@@ -329,7 +294,6 @@ describe.each(['sqlite', 'postgres'] as const)('batch job survives SIGKILL of th
     expect(output.headers.get('x-rows')).toBe(String(n));
     expect((await output.text()).split('\n').length).toBe(n + 1);
     console.log(`[batch ${dialect}] killed at row ≥ ${before.rows.done}, resumed from ${done.resumedFrom}; classify throughput after restart ${Math.round(done.rowsPerSecond ?? 0)} rows/s`);
-    b.proc.kill('SIGTERM');
-    await new Promise((r) => b.proc.once('exit', r));
+    await b.stop();
   }, 120_000);
 });

@@ -20,6 +20,10 @@ import { openStore } from '../regional/src/store/open.ts';
 import cacheConfig from '../domains/kitsune-books/cache.json' with { type: 'json' };
 import { copyWithScrambledWords } from './helpers/model-copies.ts';
 import embedderManifest from '../models/default/embedder/manifest.json' with { type: 'json' };
+import { domainPack } from '../regional/src/domain/pack-files.ts';
+
+/** The domain the region (and the CLIs) serve by default: the registry rows they see are its. */
+const SERVED_DOMAIN = domainPack().domain.name;
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DEFAULT_CLASSIFIER = join(ROOT, 'models/default/store-intent');
@@ -210,7 +214,7 @@ describe('gate CLI', () => {
 
   it('takes the baseline from the registry: name@version, or the production version by default', async () => {
     const db = join(dir, 'registry.db');
-    const store = await openStore(db, { dimensions: 100, embeddingVersion: 't' });
+    const store = await openStore(db, { dimensions: 100, embeddingVersion: 't', domain: SERVED_DOMAIN });
     try {
       await registerModelFolder(store.registry, DEFAULT_CLASSIFIER, { registeredBy: 'test', baselineData: null, gitCommit: null });
       await store.registry.setStage('switchyard-store-intent', '1.0.0', 'staging', { actor: 'test' });

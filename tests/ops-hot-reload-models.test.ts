@@ -239,7 +239,7 @@ describe.each(['sqlite', 'postgres'] as const)('a store switching embedders on %
   let store: Store;
   setupOrFail(async () => {
     db = await tempDatabase(dialect, 'sy-switch-');
-    store = await openStore(db.url, { dimensions: 3, embeddingVersion: 'emb@1' });
+    store = await openStore(db.url, { dimensions: 3, embeddingVersion: 'emb@1', domain: 'test' });
   }, 60_000);
   afterAll(async () => {
     await store?.close();

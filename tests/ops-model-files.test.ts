@@ -63,6 +63,9 @@ describe('active models and their files', () => {
     expect(res.status).toBe(200);
     const body = ActiveModels.parse(await res.json());
     const manifest = JSON.parse(readFileSync('models/default/store-intent/manifest.json', 'utf8'));
+    // The list is the served domain's: an edge of another domain refuses to follow it.
+    expect(body.domain).toBe(r.services.store.registry.domain);
+    expect(body.domain).toBe(JSON.parse(readFileSync('domains/kitsune-books/domain.json', 'utf8')).name);
     expect(body.models).toEqual([
       expect.objectContaining({ name: NAME, version: '1.0.1', kind: 'intent-classifier', files: manifest.files, promotedBy: 'test', filesUrl: `/v1/ops/models/${NAME}/1.0.1/files/` }),
     ]);

@@ -20,7 +20,7 @@ import { PG_EMBEDDING_DIMENSIONS } from '../regional/src/store/schema.pg.ts';
 import { StoreError, type NewModelVersion, type Store } from '../regional/src/store/types.ts';
 import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
 
-const OPTS = { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'test' };
+const OPTS = { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'test', domain: 'test' };
 const DEFAULT_CLASSIFIER = join(import.meta.dirname, '..', 'models', 'default', 'store-intent');
 const run = promisify(execFile);
 
@@ -183,7 +183,7 @@ describe.each(['sqlite', 'postgres'] as const)('model registry on %s', (dialect)
   });
 
   const cli = (...args: string[]) =>
-    run(process.execPath, ['--import', 'tsx', 'regional/src/ops/cli/registry.ts', ...args], { env: { ...process.env, DATABASE_URL: url }, cwd: join(import.meta.dirname, '..'), timeout: 60_000 }).then(
+    run(process.execPath, ['--import', 'tsx', 'regional/src/ops/cli/registry.ts', ...args, '--domain', OPTS.domain], { env: { ...process.env, DATABASE_URL: url }, cwd: join(import.meta.dirname, '..'), timeout: 60_000 }).then(
       (r) => ({ code: 0, out: r.stdout, err: r.stderr }),
       (e) => ({ code: e.code as number, out: e.stdout as string, err: e.stderr as string }),
     );
@@ -276,5 +276,5 @@ describe.each(['sqlite', 'postgres'] as const)('model registry on %s', (dialect)
     const list = JSON.parse((await cli('list', '--name', 'cli-clf', '--json')).out);
     expect(list).toHaveLength(1);
     expect((await cli('promote', 'cli-clf', '2.0.0')).code).toBe(2);
-  }, 60_000);
+  }, 180_000); // eleven CLI runs, each a fresh tsx process: 1–8 s apiece on a loaded machine
 });

@@ -25,7 +25,7 @@ describe.each(['sqlite', 'postgres'] as const)('rollout rules in the registry on
 
   setupOrFail(async () => {
     db = await tempDatabase(dialect, 'sy-rollout-store-');
-    store = await openStore(db.url, { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'test' });
+    store = await openStore(db.url, { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'test', domain: 'test' });
     for (const v of ['1.0.0', '1.1.0']) {
       await store.registry.registerModelVersion({ name: 'clf', version: v, kind: 'intent-classifier', artifactUri: `/m/${v}`, files: { 'a.onnx': 'a'.repeat(64) }, sizeBytes: 1, registeredBy: 'test' });
     }

@@ -8,26 +8,17 @@ import { join } from 'node:path';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupOrFail } from './helpers/setup-or-fail.ts';
 import { loadConfig } from '../regional/src/config.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
-import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
+import { regionalOnDatabase } from './helpers/regional-on-database.ts';
+import { tempDatabase } from './helpers/temp-database.ts';
 
 const EDGE = { authorization: 'Bearer dev-edge-key', 'content-type': 'application/json' };
 const ADMIN = { authorization: 'Bearer dev-admin-key', 'content-type': 'application/json' };
 
 describe.each(['sqlite', 'postgres'] as const)('regional service on %s', (dialect) => {
-  let db: TempDatabase;
   let r: RunningRegional;
-
-  setupOrFail(async () => {
-    db = await tempDatabase(dialect, 'sy-regional-', 'r.db');
-    r = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: db.url }), () => {});
-  }, 120_000);
-  afterAll(async () => {
-    await r?.close();
-    await db?.cleanup();
-  });
+  regionalOnDatabase(dialect, 'sy-regional-', 'r.db', (running) => (r = running));
 
   const post = (path: string, body: unknown, headers: Record<string, string> = EDGE) =>
     fetch(r.url + path, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });

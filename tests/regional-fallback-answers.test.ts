@@ -11,7 +11,7 @@ describe('FallbackAnswers', () => {
   afterEach(async () => store?.close());
 
   it('stores one answer per question, skips unchanged rewrites and writes at most once a second per intent', async () => {
-    store = await openStore(':memory:', { dimensions: 4, embeddingVersion: 't' });
+    store = await openStore(':memory:', { dimensions: 4, embeddingVersion: 't', domain: 'test' });
     let now = 10_000;
     const errors: unknown[] = [];
     const fa = new FallbackAnswers(store, { now: () => now, onStoreError: (e) => errors.push(e) });
@@ -38,7 +38,7 @@ describe('FallbackAnswers', () => {
   });
 
   it('answers from memory when the store fails, and reports it', async () => {
-    store = await openStore(':memory:', { dimensions: 4, embeddingVersion: 't' });
+    store = await openStore(':memory:', { dimensions: 4, embeddingVersion: 't', domain: 'test' });
     const errors: unknown[] = [];
     let now = 0;
     const fa = new FallbackAnswers(store, { now: () => now, onStoreError: (e) => errors.push(e) });
@@ -58,7 +58,7 @@ describe.each(['sqlite', 'postgres'] as const)('forgetting remembered answers on
   it('forgets one answer by id or an intent’s, in the store and in memory', async () => {
     const { tempDatabase } = await import('./helpers/temp-database.ts');
     const db = await tempDatabase(dialect, 'sy-forget-');
-    const store = await openStore(db.url, { dimensions: 4, embeddingVersion: 't' });
+    const store = await openStore(db.url, { dimensions: 4, embeddingVersion: 't', domain: 'test' });
     try {
       const fa = new FallbackAnswers(store, { minWriteIntervalMs: 0 });
       fa.remember('shipping_info', answer('shipping to alaska?', 'Alaska: $12.99.'));

@@ -21,6 +21,10 @@ import { ADMIN, EDGE, inParallel, until } from './helpers/live-rollout-client.ts
 import { startRegionFleet, type RegionFleet } from './helpers/region-fleet.ts';
 import { setupOrFail } from './helpers/setup-or-fail.ts';
 import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
+import { domainPack } from '../regional/src/domain/pack-files.ts';
+
+/** The domain the region (and the CLIs) serve by default: the registry rows they see are its. */
+const SERVED_DOMAIN = domainPack().domain.name;
 
 const REDIS = process.env.SWITCHYARD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `sy-test-fleet-${process.pid}-${Date.now().toString(36)}`;
@@ -35,7 +39,7 @@ let fleet: RegionFleet;
 
 setupOrFail(async () => {
   db = await tempDatabase('postgres', 'sy-fleet-');
-  store = await openStore(db.url, { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'fleet-test' });
+  store = await openStore(db.url, { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'fleet-test', domain: SERVED_DOMAIN });
   await registerAt(store.registry, await brokenCandidate(DEFAULT_CLASSIFIER, join(db.dir, 'broken'), '1.3.0-broken', 'alaska'));
   stub = await startBedrockStub({ seed: 3, tierOf: (id) => (id.includes('sonnet') ? 'large' : 'small'), dist: FAST, keepRequests: true });
   fleet = await startRegionFleet(

@@ -145,7 +145,10 @@ describe('Bedrock ConverseStream cut mid-answer', () => {
     });
     const { chunks, text } = await collect(b.generate(request()));
     expect(text).toBe('Standard shipping to Alaska takes 5 to 10 business days.');
-    expect(chunks.filter((c) => c.type === 'continued')).toEqual([{ type: 'continued', from: 'bedrock|us-east-1|anthropic.claude-3-5-haiku-20241022-v1:0', error: 'UNAVAILABLE' }]);
+    // Cut before its metadata event: its usage is unreported, so its lengths go with the seam.
+    expect(chunks.filter((c) => c.type === 'continued')).toEqual([
+      { type: 'continued', from: 'bedrock|us-east-1|anthropic.claude-3-5-haiku-20241022-v1:0', error: 'UNAVAILABLE', unreported: { prefillChars: 0, outputChars: 'Standard shipping to Alaska takes 5 to '.length } },
+    ]);
     expect(chunks.filter((c) => c.type === 'meta')).toHaveLength(1); // one answer, started by us-east-1
     const continued = bodies.get('us-west-2')!;
     expect(continued).toHaveLength(1); // never the same text again on us-east-1
@@ -234,12 +237,29 @@ describe('/v1/generate with a server cut mid-answer', () => {
   const generate = async (body: object, headers: Record<string, string> = EDGE) =>
     (await (await fetch(`${r.url}/v1/generate`, { method: 'POST', headers, body: JSON.stringify(body) })).json()) as { route: any; text: string; done: any };
   const counter = async () => Number((await (await fetch(`${r.url}/metrics`)).text()).match(/switchyard_fallbacks_total\{kind="midstream_failover"\} (\d+)/)?.[1] ?? 0);
+  /** Tokens in and out: the edge key's usage today (quota accounting) and the LLM token counters (metrics), summed over generators. */
+  const accounted = async () => {
+    const u = await (await fetch(`${r.url}/v1/usage`, { headers: EDGE })).json();
+    const text = await (await fetch(`${r.url}/metrics`)).text();
+    const metric = (dir: string) => [...text.matchAll(new RegExp(`^switchyard_llm_tokens_total\\{direction="${dir}",[^}]*\\} (\\d+)`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+    return { quotaIn: u.tokensIn as number, quotaOut: u.tokensOut as number, metricIn: metric('in'), metricOut: metric('out') };
+  };
+  /** Waits until the turn's accounting (recorded after the response) has moved past `before`. */
+  const accountedAfter = async (before: Awaited<ReturnType<typeof accounted>>) => {
+    for (let i = 0; i < 100; i++) {
+      const now = await accounted();
+      if (now.quotaIn !== before.quotaIn && now.metricIn !== before.metricIn) return now;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    return accounted();
+  };
 
   it('gives one seamless answer marked midstream_failover, guarded as a whole', async () => {
     reset();
     responders.set('gpu-a.test', () => completion(['Standard shipping ', 'to Alaska takes 5 '], true));
     responders.set('gpu-b.test', () => completion(['takes 5 to 10 business days ', 'and costs $12.99.']));
     const before = await counter();
+    const tokensBefore = await accounted();
     const res = await generate({ message: 'how much is shipping to alaska and how long does it take?', sessionId: 'mid-1' });
     expect(res.text).toBe('Standard shipping to Alaska takes 5 to 10 business days and costs $12.99.');
     expect(res.done.fallbacks).toContain('midstream_failover');
@@ -247,6 +267,22 @@ describe('/v1/generate with a server cut mid-answer', () => {
     expect(res.done.cacheable).toBe(false); // a stitched answer is not shared
     expect(await counter()).toBe(before + 1);
     expect(bodies.get('gpu-b.test')![0].messages.at(-2)).toEqual({ role: 'assistant', content: 'Standard shipping to Alaska takes 5' });
+
+    // The whole answer's usage: gpu-a, cut before its usage chunk, estimated from its text and
+    // prompt; gpu-b as it reported it; summed in done.usage, the metrics and the key's quota.
+    const { usage } = res.done;
+    expect(usage.parts).toHaveLength(2);
+    const [cut, continuation] = usage.parts;
+    expect(cut).toMatchObject({ estimated: true, outputTokens: Math.ceil('Standard shipping to Alaska takes 5 '.length / 4) });
+    expect(cut.inputTokens).toBeGreaterThan(50); // the system prompt, the passages and the question
+    expect(continuation).toEqual({ inputTokens: 50, outputTokens: 9 });
+    expect(usage.inputTokens).toBe(cut.inputTokens + 50);
+    expect(usage.outputTokens).toBe(cut.outputTokens + 9);
+    const tokensAfter = await accountedAfter(tokensBefore);
+    expect(tokensAfter.quotaIn - tokensBefore.quotaIn).toBe(usage.inputTokens);
+    expect(tokensAfter.quotaOut - tokensBefore.quotaOut).toBe(usage.outputTokens);
+    expect(tokensAfter.metricIn - tokensBefore.metricIn).toBe(usage.inputTokens);
+    expect(tokensAfter.metricOut - tokensBefore.metricOut).toBe(usage.outputTokens);
   });
 
   it("continues the edge's text (continuation) from the edge's key only", async () => {
@@ -257,6 +293,12 @@ describe('/v1/generate with a server cut mid-answer', () => {
     const fromEdge = await generate(body);
     expect(fromEdge.text).toBe(' and costs $12.99.'); // only the new text; the repeat is removed at the seam
     expect(fromEdge.done.fallbacks).toContain('midstream_failover');
+    // The region that wrote `sent` died before it reported its tokens: its part is estimated here.
+    expect(fromEdge.done.usage.parts).toEqual([
+      { inputTokens: expect.any(Number), outputTokens: Math.ceil(sent.length / 4), estimated: true },
+      { inputTokens: 50, outputTokens: 9 },
+    ]);
+    expect(fromEdge.done.usage.outputTokens).toBe(Math.ceil(sent.length / 4) + 9);
     expect(bodies.get('gpu-a.test')![0].messages.slice(-2)).toEqual([
       { role: 'assistant', content: sent },
       { role: 'user', content: CONTINUE_INSTRUCTION },
@@ -266,6 +308,7 @@ describe('/v1/generate with a server cut mid-answer', () => {
     const fromPartner = await generate({ ...body, sessionId: 'mid-3' }, { ...EDGE, authorization: `Bearer ${issued.key}` });
     expect(fromPartner.text).toBe('Standard shipping to Alaska takes 5 to 10 business days and costs $12.99.');
     expect(fromPartner.done.fallbacks ?? []).not.toContain('midstream_failover');
+    expect(fromPartner.done.usage).toEqual({ inputTokens: 50, outputTokens: 9 }); // one target, no parts
     expect(bodies.get('gpu-a.test')![1].messages.at(-1).role).toBe('user');
     expect(bodies.get('gpu-a.test')![1].messages.at(-1).content).not.toBe(CONTINUE_INSTRUCTION);
   });

@@ -181,7 +181,7 @@ describe('hybrid retrieval over the store KB', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'switchyard-retrieval-'));
     embedder = await loadLocalEmbedder();
-    store = await openStore(join(dir, 'kb.db'), { dimensions: embedder.dimensions, embeddingVersion: embedder.name });
+    store = await openStore(join(dir, 'kb.db'), { dimensions: embedder.dimensions, embeddingVersion: embedder.name, domain: 'test' });
     questions = (await readFile(join(STORE_KB_DIR, 'questions.jsonl'), 'utf8'))
       .trim()
       .split('\n')

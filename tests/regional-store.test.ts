@@ -19,7 +19,7 @@ import { StoreError, type ChunkInput, type Store, type TurnInput } from '../regi
 
 const DIMS = PG_EMBEDDING_DIMENSIONS;
 const VERSION = 'test-embedder@1.0.0';
-const OPTS = { dimensions: DIMS, embeddingVersion: VERSION };
+const OPTS = { dimensions: DIMS, embeddingVersion: VERSION, domain: 'test' };
 
 /** A unit vector along axis `i`, tilted a little toward axis `j` by `t`. */
 function vec(i: number, j = (i + 1) % DIMS, t = 0): Float32Array {
@@ -238,7 +238,7 @@ function storeSuite(dialect: 'sqlite' | 'postgres', makeTarget: () => Promise<Ta
       const W = 48;
       const v48 = (i: number) => Object.assign(new Float32Array(W), { [i]: 1 });
       await store.upsertDocument({ id: 'narrow', title: 'N', contentHash: 'n' }, [chunk('n0', vec(30)), chunk('n1', vec(31)), chunk('n-text-only', null)]);
-      const wide = await target.open({ dimensions: W, embeddingVersion: 'wide-embedder@2' });
+      const wide = await target.open({ dimensions: W, embeddingVersion: 'wide-embedder@2', domain: 'test' });
       extra.push(wide);
       expect(await wide.searchVector(v48(0), 5)).toEqual([]);
       await wide.upsertDocument({ id: 'wide', title: 'W', contentHash: 'w' }, [chunk('w0', v48(0))]);
@@ -445,8 +445,9 @@ describe('openStore', () => {
       const raw = new Database(t.path, { readonly: true });
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
       raw.close();
-      await expectCode(openStore(t.path, { dimensions: 0, embeddingVersion: 'x' }), 'INVALID_INPUT');
-      await expectCode(openStore(t.path, { dimensions: 10, embeddingVersion: '' }), 'INVALID_INPUT');
+      await expectCode(openStore(t.path, { dimensions: 0, embeddingVersion: 'x', domain: 'test' }), 'INVALID_INPUT');
+      await expectCode(openStore(t.path, { dimensions: 10, embeddingVersion: '', domain: 'test' }), 'INVALID_INPUT');
+      await expectCode(openStore(t.path, { dimensions: 10, embeddingVersion: 'x', domain: '../Other Bank' }), 'INVALID_INPUT');
       const mem = await openStore(':memory:', OPTS);
       expect(mem.dialect).toBe('sqlite');
       await mem.close();
@@ -460,7 +461,7 @@ describe('openStore', () => {
     const admin = new pg.Client({ connectionString: t.url });
     const opened: Store[] = [];
     const open = async (dimensions: number, embeddingVersion: string) => {
-      const s = await t.open({ dimensions, embeddingVersion });
+      const s = await t.open({ dimensions, embeddingVersion, domain: 'test' });
       opened.push(s);
       return s;
     };

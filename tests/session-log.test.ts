@@ -12,6 +12,7 @@ function memoryStorage() {
   const data = new Map<string, unknown>();
   const s = {
     alarm: null as number | null,
+    alarmsSet: 0,
     data,
     async get<T>(k: string) {
       await Promise.resolve();
@@ -27,6 +28,7 @@ function memoryStorage() {
     },
     async setAlarm(at: number) {
       s.alarm = at;
+      s.alarmsSet++;
     },
   };
   return s satisfies SessionStorage;
@@ -88,5 +90,26 @@ describe('session log', () => {
     await log.record(turn('b', 'again', now));
     now = 2500;
     expect(await log.turns()).toEqual([]);
+  });
+
+  it('sets its expiry alarm on the first write, not on every write, and again once the alarm ran', async () => {
+    let now = 0;
+    const storage = memoryStorage();
+    const log = new SessionLog(storage, { ttlMs: 1000, waitMs: 5, now: () => now });
+    await log.record(turn('a', 'hello', 0));
+    now = 100;
+    await log.record(turn('b', 'and vol 2?', 100));
+    await log.finish('b', { path: 'template', answer: 'ok' });
+    expect(storage.alarmsSet).toBe(1);
+    expect(storage.alarm).toBe(1000);
+    now = 1000;
+    await log.expire(); // last active at 100: re-armed for 1100, not forgotten
+    expect(storage.alarm).toBe(1100);
+    expect(await log.turns()).toHaveLength(2);
+    now = 1200;
+    await log.expire();
+    expect(storage.alarm).toBeNull();
+    await log.record(turn('c', 'hi again', 1200));
+    expect(storage.alarm).toBe(2200);
   });
 });

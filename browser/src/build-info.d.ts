@@ -17,6 +17,7 @@ declare module 'switchyard:build-info' {
     templates: import('../../shared/answers/template-answers.ts').TemplatesFile;
     faq: import('../../shared/answers/template-answers.ts').FaqEntry[];
     gazetteer: import('../../shared/cache/entities.ts').Gazetteer;
+    entityPatterns: import('../../shared/cache/entities.ts').EntityPattern[];
     cache: { thresholds: import('../../shared/cache/semantic-cache.ts').CacheThresholds; refreshMs: number };
     conversation: import('../../shared/conversation/dialogue-entities.ts').DialogueSlots;
     cacheAspects: import('../../shared/cache/aspects.ts').CacheAspects;
@@ -31,4 +32,6 @@ declare module 'switchyard:build-info' {
 declare module 'switchyard:page-info' {
   /** The domain pack's handoff message (shown when the edge cannot be reached). */
   export const handoff: string;
+  /** The pack's words for the widget by language (domain.json `widget.strings`; empty: the generic ones). */
+  export const widgetStrings: import('./ui/strings.ts').PackWords;
 }

@@ -68,7 +68,7 @@ async function build(opts: { baseUrl: URL; prefer: BackendPreference; budgetMs: 
       refreshMs: storeData.cache.refreshMs,
     });
     await cache.ready().catch(() => undefined);
-    const dialogue = new DialogueEntities(storeGazetteer(storeData.entityTerms, storeData.catalog), storeData.conversation);
+    const dialogue = new DialogueEntities(storeGazetteer(storeData.entityTerms, storeData.catalog), storeData.conversation, storeData.entityPatterns);
     return { state, ctx: { models: m, routes, templates, cache, dialogue }, readyMs: performance.now() - t0, cacheStorage: where };
   } catch (e) {
     const err = e as Error & { code?: string };

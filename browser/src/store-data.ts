@@ -16,6 +16,8 @@ export const storeData = {
   templates: domain.templates as TemplatesFile,
   faq: domain.faq as FaqEntry[],
   entityTerms: (domain.gazetteer.term ?? {}) as Record<string, string[]>,
+  /** The pack's ids by shape (entities.json `patterns`). */
+  entityPatterns: domain.entityPatterns,
   catalog: catalogTitles,
   /** Product slots and place aliases for follow-ups (checked with zod by the tests and the edge). */
   conversation: domain.conversation as DialogueSlots,

@@ -25,6 +25,7 @@ import { handoffText } from './store-handoff.ts';
 import { explainDevice, renderDebug } from './ui/debug-panel.ts';
 import { MessageView } from './ui/message-view.ts';
 import { stringsFor, type Origin, type Strings } from './ui/strings.ts';
+import { packWords } from './store-handoff.ts';
 import { STYLES } from './ui/styles.ts';
 
 export type { AnswerRecord, Diagnostics } from './diagnostics.ts';
@@ -111,7 +112,7 @@ export class SwitchyardChat extends HTMLElement {
   }
 
   private get strings(): Strings {
-    return stringsFor(this.locale);
+    return stringsFor(this.locale, packWords);
   }
 
   private get budgetMs(): number {
@@ -373,7 +374,7 @@ export class SwitchyardChat extends HTMLElement {
             confidence: decision.prediction.confidence,
             device: decision.timings,
             decision: explainDevice(decision, ctx!),
-            resolved: { text: decision.resolution.text, carried: decision.resolution.carried },
+            resolved: { text: decision.resolution.text, carried: decision.carried },
           }
         : {}),
       ms: performance.now() - t0,

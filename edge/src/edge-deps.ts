@@ -17,6 +17,7 @@ import { parseIntentRoutes, type IntentRoutes } from '../../shared/routing/inten
 import { D1CacheStorage } from './cache/d1-storage.ts';
 import { TemplateAnswers, type FaqEntry, type TemplatesFile } from '../../shared/answers/template-answers.ts';
 import type { EdgeEnv } from './env.ts';
+import { edgeMetrics } from './http/metrics.ts';
 import { edgeModels, firstModels, replaceModels, type EdgeModels, type ModelState } from './runtime/edge-models.ts';
 
 const { routes: routesJson, templates: templatesJson, faq, cache: cacheConfig, catalog, gazetteer, conversation, cacheAspects, entityPatterns } = bundledDomain;
@@ -100,13 +101,16 @@ async function depsFor(env: EdgeEnv, models: ModelState, previous: EdgeDeps | nu
           aspects: new AspectDetector(parseCacheAspects(cacheAspects)),
           refreshMs: cacheConfig.refreshMs,
         });
+  // The newest deps built are the ones served (a failed build throws before this).
+  edgeMetrics.trackEntries('cache_index', () => cache?.size ?? 0);
+  edgeMetrics.trackEntries('cache_answers', () => cache?.heldAnswers ?? 0);
   return {
     models,
     routes,
     templates,
     cache,
     entities: previous?.entities ?? new EntityExtractor({ ...gazetteer, ...storeGazetteer(gazetteer.term ?? {}, catalog) }, entityPatternsOf(entityPatterns)),
-    dialogue: previous?.dialogue ?? dialogueEntitiesFor(gazetteer.term ?? {}, catalog, conversation),
+    dialogue: previous?.dialogue ?? dialogueEntitiesFor(gazetteer.term ?? {}, catalog, conversation, entityPatternsOf(entityPatterns)),
   };
 }
 

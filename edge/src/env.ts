@@ -10,6 +10,8 @@ export interface EdgeEnv {
   REGIONAL_URLS?: string;
   UPSTREAM_TIMEOUT_MS?: string;
   UPSTREAM_IDLE_TIMEOUT_MS?: string;
+  /** Silence (ms) after which a region that announced a heartbeat counts as frozen; "0" turns it off. */
+  UPSTREAM_STALL_TIMEOUT_MS?: string;
   EDGE_MODELS?: string;
   ADMIN_KEY?: string;
   REGION_API_KEY?: string;

@@ -30,7 +30,7 @@ export function domainKeying(storeDir: string, domainDir: string): DomainKeying 
   const terms = entitiesJson.term as Record<string, string[]>;
   const catalog = json(join(storeDir, 'kb', 'catalog.json')) as { id: string; title: string }[];
   const convPath = join(domainDir, 'conversation.json');
-  const dialogue = dialogueEntitiesFor(terms, catalog, existsSync(convPath) ? json(convPath) : { domain: 'none', slots: {} });
+  const dialogue = dialogueEntitiesFor(terms, catalog, existsSync(convPath) ? json(convPath) : { domain: 'none', slots: {} }, entityPatternsOf(entitiesJson.patterns));
   return {
     extractor: new EntityExtractor(storeGazetteer(terms, catalog), entityPatternsOf(entitiesJson.patterns)),
     aspects: new AspectDetector(parseCacheAspects(json(join(domainDir, 'cache-aspects.json')))),

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { GenerateRequest, MAX_BODY_BYTES } from '../../shared/api/chat.ts';
 import { ApiError, readJsonBody, validate } from '../../shared/api/errors.ts';
 import { collectEvents, sseStream, wantsJson } from '../../shared/api/event-response.ts';
+import { HEARTBEAT_HEADER } from '../../shared/api/sse.ts';
 import { issueApiKey } from './store/api-keys.ts';
 import { logFinishError, startTurn } from './http/generate-turn.ts';
 import { redactPii } from '../../shared/privacy/pii.ts';
@@ -110,9 +111,12 @@ export function createApp(s: Services, state: { ready: boolean }) {
         log.set({ fallbacks: ['stream_error'] });
         logged();
       },
+      // So the edge can tell a frozen region from a slow answer long before its idle deadline.
+      heartbeatMs: s.config.SSE_HEARTBEAT_MS,
     });
+    const heartbeat: Record<string, string> = s.config.SSE_HEARTBEAT_MS ? { [HEARTBEAT_HEADER]: String(s.config.SSE_HEARTBEAT_MS) } : {};
     return new Response(stream, {
-      headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-trace-id': traceId },
+      headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-trace-id': traceId, ...heartbeat },
     });
   });
 

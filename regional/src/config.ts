@@ -67,6 +67,12 @@ export const RegionalConfig = z.object({
   RERANK_TIMEOUT_MS: num(300),
   LLM_FIRST_TOKEN_TIMEOUT_MS: num(2000),
   LLM_TOTAL_TIMEOUT_MS: num(20000),
+  /**
+   * /v1/generate's event stream sends an SSE comment this often (ms) while it is open and says so
+   * in a header (x-switchyard-heartbeat-ms), so the edge fails over from a frozen region within
+   * its UPSTREAM_STALL_TIMEOUT_MS instead of its idle timeout. 0: no heartbeat.
+   */
+  SSE_HEARTBEAT_MS: num(1000),
   GUARDRAILS: z.enum(['sentence', 'off']).default('sentence'),
   /**
    * Level of the JSON log lines (one per request, pino, stdout). Its default is the process's own

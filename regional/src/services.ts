@@ -33,6 +33,8 @@ import type { Logger } from 'pino';
 import { createRequestLogger } from './http/request-log.ts';
 import { openStore } from './store/open.ts';
 import type { Store } from './store/types.ts';
+import type { EntityPattern } from '../../shared/cache/entities.ts';
+import type { IntentPriorities } from '../../shared/routing/llm-priority.ts';
 
 export interface ModelSlot {
   role: 'embedder' | 'reranker' | 'classifier' | 'generator';
@@ -79,6 +81,12 @@ export interface Services {
   routing: RoutingState;
   llm: LlmBackend;
   titles: string[];
+  /** The domain's intents (domain.json), for the LLM priority of a message. */
+  intents: IntentPriorities;
+  /** The domain's id shapes (entities.json `patterns`), for the output guardrails. */
+  idPatterns: readonly EntityPattern[];
+  /** The domain's handoff when the LLM gave no usable answer (domain.json assistant.handoff, else templates.json handoff). */
+  handoff: string;
   fallbackAnswers: FallbackAnswers;
   /** Per-key rate limits: in process, or shared through Redis (REDIS_URL) with the in-process one as fallback. */
   rateLimiter: KeyRateLimiter;
@@ -262,12 +270,14 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     llm: () => ({ active: llm.scheduler.active, concurrency: llm.scheduler.concurrency }),
   });
 
-  const store = await openStore(config.DATABASE_URL, { dimensions: embedder.dimensions, embeddingVersion: embedder.name });
+  // The registry and rollouts the store opens are the served domain's alone.
+  const store = await openStore(config.DATABASE_URL, { dimensions: embedder.dimensions, embeddingVersion: embedder.name, domain: domainPack(config.SWITCHYARD_DOMAIN).domain.name });
   if (config.SEED_STORE_KB === 'true') {
     const seeded = await seedStoreKb(store, embedder, { pack: domainPack(config.SWITCHYARD_DOMAIN) });
     log(`store knowledge base: ${JSON.stringify(seeded)}`);
   }
-  const titles = domainPack(config.SWITCHYARD_DOMAIN).catalog.map((t) => t.title);
+  const pack = domainPack(config.SWITCHYARD_DOMAIN);
+  const titles = pack.catalog.map((t) => t.title);
   const fallbackAnswers = new FallbackAnswers(store, { onStoreError: () => metrics.fallbacks.inc({ kind: 'fallback_answers_store' }) });
   const rateLimiter = createRateLimiter(config, () => metrics.fallbacks.inc({ kind: 'rate_limit_redis' }), log);
   const stopBackground = new AbortController();
@@ -313,6 +323,9 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     routing,
     llm,
     titles,
+    intents: pack.domain.intents,
+    idPatterns: pack.entityPatterns,
+    handoff: pack.domain.assistant?.handoff ?? pack.templates.handoff,
     fallbackAnswers,
     rateLimiter,
     models,

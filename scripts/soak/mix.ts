@@ -29,7 +29,7 @@ export function latency(ms: number[]): { p50: number; p99: number; max: number }
   return { p50: at(0.5), p99: at(0.99), max: Math.round(s.at(-1) ?? NaN) };
 }
 
-export function mixDriver(o: { edgeUrl: string; regionUrl: string; regionKey: string; sessions: () => Session; texts: string[]; random: () => number }) {
+export function mixDriver(o: { edgeUrl: string; regionUrl: string; regionKey: string; sessions: () => Session; texts: string[]; random: () => number; sessionPool?: number }) {
   const tally: Tally = { requests: { chat: 0, classify: 0, embeddings: 0, rerank: 0 }, errors: { chat: 0, classify: 0, embeddings: 0, rerank: 0 }, fallbacks: {}, samples: [], ms: { chat: [], classify: [], embeddings: [], rerank: [] } };
   let visitor = 0;
   const pick = <T>(xs: T[]) => xs[Math.floor(o.random() * xs.length)];
@@ -59,7 +59,7 @@ export function mixDriver(o: { edgeUrl: string; regionUrl: string; regionKey: st
     const n = ++visitor;
     const ip = { 'cf-connecting-ip': `${n % 2 ? '198.51.100' : '203.0.113'}.${(n >> 1) % 254 + 1}` };
     for (const turn of s.turns) {
-      const r = await post('chat', `${o.edgeUrl}/v1/chat`, { message: turn.message, sessionId: `soak-${n}` }, ip);
+      const r = await post('chat', `${o.edgeUrl}/v1/chat`, { message: turn.message, sessionId: `soak-${o.sessionPool ? n % o.sessionPool : n}` }, ip);
       if (r?.error) fail('chat', `error event ${JSON.stringify(r.error)}`);
       else for (const f of new Set<string>([...(r?.route?.fallbacks ?? []), ...(r?.done?.fallbacks ?? [])])) tally.fallbacks[f] = (tally.fallbacks[f] ?? 0) + 1;
     }

@@ -37,17 +37,31 @@ function rssMb(pid: number): number {
   }
 }
 
-/** RSS (MB) of `root` and its descendants, summed per process name. */
-export function treeRss(root: number): Record<string, number> {
+/** `root` and its descendants, each with its RSS (MB). */
+export function treeProcesses(root: number): (Proc & { rssMb: number })[] {
   const all = processes();
   const tree = new Set([root]);
   for (let grew = true; grew; ) {
     grew = false;
     for (const p of all) if (!tree.has(p.pid) && tree.has(p.ppid)) (tree.add(p.pid), (grew = true));
   }
+  return all.filter((p) => tree.has(p.pid)).map((p) => ({ ...p, rssMb: rssMb(p.pid) }));
+}
+
+/** RSS (MB) of `root` and its descendants, summed per process name. */
+export function treeRss(root: number): Record<string, number> {
   const by: Record<string, number> = {};
-  for (const p of all) if (tree.has(p.pid)) by[p.name] = (by[p.name] ?? 0) + rssMb(p.pid);
+  for (const p of treeProcesses(root)) by[p.name] = (by[p.name] ?? 0) + p.rssMb;
   return by;
+}
+
+/** A process's command line, shortened (what tells wrangler's two workerd processes apart). */
+export function commandLine(pid: number, max = 160): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim().slice(0, max);
+  } catch {
+    return '';
+  }
 }
 
 /** Least-squares slope of y over x. */
@@ -73,4 +87,17 @@ export function floors(points: { x: number; y: number }[], width: number): { x: 
     by.set(w, Math.min(by.get(w) ?? Infinity, p.y));
   }
   return [...by].map(([w, y]) => ({ x: (w + 0.5) * width, y }));
+}
+
+/**
+ * Theil–Sen slope: the median of the slopes between every pair of points. One outlier (a sample
+ * taken just before or after a collection) moves it little, where it can swing least squares.
+ */
+export function medianSlope(points: { x: number; y: number }[]): number {
+  const s: number[] = [];
+  for (let i = 0; i < points.length; i++) for (let j = i + 1; j < points.length; j++) if (points[j].x !== points[i].x) s.push((points[j].y - points[i].y) / (points[j].x - points[i].x));
+  if (!s.length) return NaN;
+  s.sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }

@@ -2,7 +2,8 @@
  * The region's record of the model versions in production, as the edge reads it to follow
  * promotions without a redeploy: `GET /v1/ops/active-models` (edge key) lists each production
  * version with the sha256 of every file recorded at registration, and each file is served at
- * `{filesUrl}{path}` (plus the folder's `manifest.json`, which no digest covers).
+ * `{filesUrl}{path}` (plus the folder's `manifest.json`, which no digest covers). The list is the
+ * region's domain's (`domain`): an edge bundled with another domain refuses to follow it.
  */
 import { z } from 'zod';
 
@@ -21,7 +22,11 @@ export const ActiveModel = z.object({
 });
 export type ActiveModel = z.infer<typeof ActiveModel>;
 
-export const ActiveModels = z.object({ models: z.array(ActiveModel) });
+export const ActiveModels = z.object({
+  /** The domain whose registry this is (models are keyed by domain); an edge of another domain follows none of them. */
+  domain: z.string().min(1).optional(),
+  models: z.array(ActiveModel),
+});
 export type ActiveModels = z.infer<typeof ActiveModels>;
 
 /** Where name@version's files are served (each path segment encoded). */

@@ -146,7 +146,15 @@ export type RouteEvent = z.infer<typeof RouteEvent>;
 export const DeltaEvent = z.object({ text: z.string() });
 export type DeltaEvent = z.infer<typeof DeltaEvent>;
 
-export const Usage = z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number().optional() });
+/**
+ * One generation's share of an answer's tokens. A continued answer (`midstream_failover`) has one
+ * per target that wrote part of it, in order; `estimated`: that target was cut before it reported
+ * its usage, so its tokens are counted from the text (about 4 characters a token).
+ */
+export const UsagePart = z.object({ inputTokens: z.number(), outputTokens: z.number(), estimated: z.boolean().optional() });
+export type UsagePart = z.infer<typeof UsagePart>;
+/** The whole answer's tokens (every part summed) and cost; `parts` only when more than one target wrote it. */
+export const Usage = z.object({ inputTokens: z.number(), outputTokens: z.number(), costUsd: z.number().optional(), parts: z.array(UsagePart).optional() });
 export type Usage = z.infer<typeof Usage>;
 
 export const DoneEvent = z.object({

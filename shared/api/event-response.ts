@@ -34,6 +34,8 @@ export interface SseStreamOptions {
   onEnd?: () => Promise<void>;
   /** Told about a failure of the event source; the client gets an INTERNAL error event. */
   onError?: (e: unknown) => void;
+  /** Sends `: keep-alive` every this many ms while the stream is open (see HEARTBEAT_HEADER in sse.ts); 0 or absent: none. */
+  heartbeatMs?: number;
 }
 
 /**
@@ -43,23 +45,37 @@ export interface SseStreamOptions {
 export function sseStream(events: AsyncGenerator<ChatEvent>, opts: SseStreamOptions = {}): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
   let cancelled = false;
+  let closed = false;
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  const close = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    clearInterval(heartbeat);
+    closed = true;
+    controller.close();
+  };
   return new ReadableStream<Uint8Array>({
+    start(controller) {
+      // A timer, not the event source: a server that is alive keeps beating while a stage works.
+      if (opts.heartbeatMs) heartbeat = setInterval(() => !closed && !cancelled && controller.enqueue(enc.encode(': keep-alive\n\n')), opts.heartbeatMs);
+    },
     async pull(controller) {
       try {
         const { value, done } = await events.next();
         if (done) {
+          clearInterval(heartbeat);
           await opts.onEnd?.();
-          if (!cancelled) controller.close();
+          if (!cancelled) close(controller);
         } else if (!cancelled) controller.enqueue(enc.encode(encodeSse(value)));
       } catch (e) {
+        clearInterval(heartbeat);
         if (cancelled) return;
         opts.onError?.(e);
         controller.enqueue(enc.encode(encodeSse({ event: 'error', data: { code: 'INTERNAL', message: 'internal error' } })));
-        controller.close();
+        close(controller);
       }
     },
     async cancel() {
       cancelled = true;
+      clearInterval(heartbeat);
       await events.return(undefined);
     },
   });

@@ -2,10 +2,13 @@
  * A client for Switchyard's chat event streams (the edge's `/v1/chat`, the region's
  * `/v1/generate`): POSTs JSON and yields events as they arrive, never buffering the stream. The
  * first event must come within `firstEventMs` and no gap between events may exceed `idleMs`.
- * Failures are SseStreamError with a kind, so each caller picks its own fallback.
+ * With `stallMs`, a server must also answer (response headers) within it, and a stream that
+ * announces a heartbeat (HEARTBEAT_HEADER) may not go silent for longer, comments included: a
+ * frozen server is given up on then, while a slow one that is alive keeps beating and keeps its
+ * `idleMs`. Failures are SseStreamError with a kind, so each caller picks its own fallback.
  */
 import type { ChatEvent } from './chat.ts';
-import { SseParser } from './sse.ts';
+import { HEARTBEAT_HEADER, SseParser } from './sse.ts';
 
 export type SseFailure = 'unreachable' | 'timeout' | 'http' | 'interrupted';
 
@@ -30,6 +33,8 @@ export interface SseRequest {
   headers?: Record<string, string>;
   firstEventMs: number;
   idleMs: number;
+  /** Longest silence (no bytes at all) before the response headers, and after them on a stream that announces a heartbeat. 0 or absent: none. */
+  stallMs?: number;
   /** The caller's own cancellation (client gone): rethrown as is, never turned into a failure. */
   signal?: AbortSignal;
 }
@@ -38,19 +43,26 @@ export async function* fetchEventStream(r: SseRequest): AsyncGenerator<ChatEvent
   const ctrl = new AbortController();
   const onAbort = () => ctrl.abort(r.signal?.reason);
   r.signal?.addEventListener('abort', onAbort, { once: true });
-  let timedOut = false;
+  let timedOut: string | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
   const arm = (ms: number) => {
     if (timer !== null) clearTimeout(timer);
-    timer = setTimeout(() => ((timedOut = true), ctrl.abort()), ms);
+    timer = setTimeout(() => ((timedOut ??= 'timed out'), ctrl.abort()), ms);
+  };
+  // The stall deadline: any bytes re-arm it (armStall), events or heartbeats alike.
+  let stall: ReturnType<typeof setTimeout> | null = null;
+  const armStall = (on: boolean) => {
+    if (stall !== null) clearTimeout(stall);
+    stall = on && r.stallMs ? setTimeout(() => ((timedOut ??= `stalled (nothing for ${r.stallMs} ms)`), ctrl.abort()), r.stallMs) : null;
   };
   let started = false;
   const fail = (e: unknown, what: string): never => {
     if (r.signal?.aborted) throw e;
-    throw new SseStreamError(timedOut ? 'timeout' : started ? 'interrupted' : 'unreachable', `${what}: ${timedOut ? 'timed out' : (e as Error).message}`, started);
+    throw new SseStreamError(timedOut ? 'timeout' : started ? 'interrupted' : 'unreachable', `${what}: ${timedOut ?? (e as Error).message}`, started);
   };
   try {
     arm(r.firstEventMs);
+    armStall(true);
     let res: Response;
     try {
       res = await fetch(r.url, {
@@ -62,6 +74,8 @@ export async function* fetchEventStream(r: SseRequest): AsyncGenerator<ChatEvent
     } catch (e) {
       return fail(e, 'request failed');
     }
+    const beats = !!res.headers.get(HEARTBEAT_HEADER);
+    armStall(beats);
     if (!res.ok || !res.body) {
       let serverError: { code?: string; message?: string } | undefined;
       try {
@@ -83,6 +97,7 @@ export async function* fetchEventStream(r: SseRequest): AsyncGenerator<ChatEvent
           return fail(e, 'stream failed');
         }
         if (chunk.done) break;
+        armStall(beats);
         for (const ev of parser.push(dec.decode(chunk.value, { stream: true }))) {
           started = true;
           arm(r.idleMs);
@@ -94,6 +109,7 @@ export async function* fetchEventStream(r: SseRequest): AsyncGenerator<ChatEvent
     }
   } finally {
     if (timer !== null) clearTimeout(timer);
+    armStall(false);
     r.signal?.removeEventListener('abort', onAbort);
     ctrl.abort();
   }

@@ -5,6 +5,14 @@
  */
 import type { ChatEvent } from './chat.ts';
 
+/**
+ * The response header with which a stream announces its heartbeat period (ms): while it is open,
+ * an SSE comment (`: keep-alive`) goes out at least this often, between events too. A reader that
+ * sees the header may treat a silence of a few periods as a stalled (frozen) server, however slow
+ * the events themselves are; a stream without it gives no such promise.
+ */
+export const HEARTBEAT_HEADER = 'x-switchyard-heartbeat-ms';
+
 /** Incremental SSE parser: feed it decoded text, get complete events back. */
 export class SseParser {
   private buf = '';

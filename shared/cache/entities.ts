@@ -30,6 +30,15 @@ export function entityPatternsOf(patterns: Partial<Record<EntityKind, { match: s
   return Object.entries(patterns ?? {}).flatMap(([kind, ps]) => (ps ?? []).map((p) => ({ kind: kind as EntityKind, match: p.match, value: p.value })));
 }
 
+/** Every id the patterns find in a text: its kind, canonical value and the text matched, in pattern order. */
+export function idsIn(text: string, patterns: readonly EntityPattern[]): { kind: EntityKind; value: string; match: string }[] {
+  const out: { kind: EntityKind; value: string; match: string }[] = [];
+  for (const p of patterns) {
+    for (const m of text.matchAll(new RegExp(p.match, 'gi'))) out.push({ kind: p.kind, value: normalizeForEntities(fillTemplate(p.value, m)), match: m[0] });
+  }
+  return out;
+}
+
 /** Phrases by canonical value, e.g. { place: { "united kingdom": ["uk", "britain", ...] } }. */
 export type Gazetteer = Partial<Record<EntityKind, Record<string, string[]>>>;
 
@@ -161,7 +170,7 @@ function wordsOf(norm: string): string[] {
 }
 
 /** A pattern's value template filled from a match: `{n}` group n, `{n:w}` zero-padded to width w. */
-function fillTemplate(template: string, m: RegExpMatchArray): string {
+export function fillTemplate(template: string, m: RegExpMatchArray): string {
   return template.replace(/\{(\d+)(?::(\d+))?\}/g, (_, n: string, w?: string) => (m[Number(n)] ?? '').padStart(w ? Number(w) : 0, '0'));
 }
 

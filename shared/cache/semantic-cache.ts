@@ -107,6 +107,11 @@ export class SemanticCache {
     return this.index.size;
   }
 
+  /** Answer texts held in memory (at most answerCacheSize). */
+  get heldAnswers(): number {
+    return this.answers.size;
+  }
+
   private newIndex(): VectorIndex {
     return new VectorIndex({ dimensions: this.opts.dimensions, ivfMinSize: this.opts.ivfMinSize });
   }

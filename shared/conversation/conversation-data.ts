@@ -1,13 +1,17 @@
 /**
  * The domain's conversation data (domains/<store>/conversation.json), checked with zod where a
  * tier loads it, and the dialogue entity extractor made from it, the store's terms and catalog.
- * Refuses a file whose slots are not edition/format/language maps of phrase lists.
+ * Refuses a file whose slots are not edition/format/language maps of phrase lists, or whose
+ * intent cues name an entity kind the extractor does not make.
  */
 import { z } from 'zod';
+import type { EntityPattern } from '../cache/entities.ts';
 import { storeGazetteer, type CatalogTitle } from '../cache/store-gazetteer.ts';
-import { DialogueEntities, type DialogueSlots } from './dialogue-entities.ts';
+import { DialogueEntities, type DialogueKind, type DialogueSlots } from './dialogue-entities.ts';
 
 const Phrases = z.record(z.string().min(1), z.array(z.string().min(1)));
+const KINDS = ['product', 'volume', 'edition', 'format', 'language', 'place', 'order', 'term', 'date', 'number'] as const satisfies readonly DialogueKind[];
+const EntityKind = z.enum(KINDS);
 
 export const ConversationData = z.object({
   domain: z.string().min(1),
@@ -16,6 +20,19 @@ export const ConversationData = z.object({
   placeAliases: Phrases.optional(),
   /** The intent (a template route) that answers a message made only of thanks, acknowledgement or greeting words. */
   courtesyIntent: z.string().min(1).optional(),
+  /** What a message about a product asks, by its words (shared/conversation/intent-cues.ts). */
+  intentCues: z
+    .array(
+      z.strictObject({
+        intent: z.string().min(1),
+        with: z.array(EntityKind).min(1),
+        unless: z.array(EntityKind).optional(),
+        cues: z.array(z.string().min(1)).min(1),
+        unlessCues: z.array(z.string().min(1)).optional(),
+        except: z.array(z.string().min(1)).optional(),
+      }),
+    )
+    .optional(),
 });
 
 export function parseConversationData(json: unknown): DialogueSlots {
@@ -24,7 +41,7 @@ export function parseConversationData(json: unknown): DialogueSlots {
   return r.data;
 }
 
-/** The extractor for a store: catalog series as products, its terms, its slots and place aliases. */
-export function dialogueEntitiesFor(terms: Record<string, string[]>, catalog: CatalogTitle[], conversation: unknown): DialogueEntities {
-  return new DialogueEntities(storeGazetteer(terms, catalog), parseConversationData(conversation));
+/** The extractor for a store: catalog series as products, its terms, its slots and place aliases, its ids by shape (entities.json `patterns`). */
+export function dialogueEntitiesFor(terms: Record<string, string[]>, catalog: CatalogTitle[], conversation: unknown, patterns: readonly EntityPattern[]): DialogueEntities {
+  return new DialogueEntities(storeGazetteer(terms, catalog), parseConversationData(conversation), patterns);
 }

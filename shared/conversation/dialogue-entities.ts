@@ -1,12 +1,13 @@
 /**
  * The entities of one chat message with where they stand in it: series (from the catalog),
  * volume ("vol 3", "the first one", "the next one"), edition, format and language (the domain's
- * slots), destination (places and their aliases), order and product ids, store terms, dates and
- * other numbers. The follow-up resolver substitutes and carries them between turns; their
+ * slots), destination (places and their aliases), the domain's ids by shape (entities.json
+ * `patterns`: order numbers, SKUs, a card's last digits), store terms, dates and other numbers. The follow-up resolver substitutes and carries them between turns; their
  * signature keys the semantic cache. Refuses nothing: unknown words are simply not entities.
  */
-import { baseGazetteer, normalizeForEntities, type Gazetteer } from '../cache/entities.ts';
+import { baseGazetteer, fillTemplate, normalizeForEntities, type EntityPattern, type Gazetteer } from '../cache/entities.ts';
 import { cardinal, ORDINAL_HEADS, ordinal, RELATIVE_VOLUME, VOLUME_WORDS } from './english-cues.ts';
+import { IntentCues, type IntentCueRule } from './intent-cues.ts';
 
 export type DialogueKind = 'product' | 'volume' | 'edition' | 'format' | 'language' | 'place' | 'order' | 'term' | 'date' | 'number';
 
@@ -34,6 +35,8 @@ export interface DialogueSlots {
   placeAliases?: Record<string, string[]>;
   /** The intent that answers thanks, acknowledgements and greetings (shared/conversation/courtesy.ts). */
   courtesyIntent?: string;
+  /** Words that say what a message about a product asks, for an unsure classifier (shared/conversation/intent-cues.ts). */
+  intentCues?: IntentCueRule[];
 }
 
 /** Kinds that describe a product and belong to the series they were said of. */
@@ -47,12 +50,20 @@ interface Phrase {
 
 export class DialogueEntities {
   private readonly byFirst = new Map<string, Phrase[]>();
+  private readonly patterns: { kind: DialogueKind; re: RegExp; value: string }[];
   /** The domain's intent for thanks, acknowledgements and greetings, if it names one. */
   readonly courtesyIntent?: string;
+  /** The domain's intent cues (none when it gives none). */
+  readonly intentCues: IntentCues;
 
-  /** `store`: the store gazetteer (catalog series as `product`, domain terms as `term`). */
-  constructor(store: Gazetteer, dialogue: DialogueSlots) {
+  /**
+   * `store`: the store gazetteer (catalog series as `product`, domain terms as `term`);
+   * `patterns`: the domain's ids by shape (entities.json `patterns`; the engine knows none).
+   */
+  constructor(store: Gazetteer, dialogue: DialogueSlots, patterns: readonly EntityPattern[] = []) {
     this.courtesyIntent = dialogue.courtesyIntent;
+    this.intentCues = new IntentCues(dialogue.intentCues);
+    this.patterns = patterns.map((p) => ({ kind: p.kind, re: new RegExp(p.match, 'gi'), value: p.value }));
     const table = new Map<string, Phrase>();
     const add = (kind: DialogueKind, value: string, phrase: string) => {
       const words = tokens(phrase);
@@ -74,26 +85,30 @@ export class DialogueEntities {
     for (const list of this.byFirst.values()) list.sort((a, b) => b.words.length - a.words.length);
   }
 
+  /** The intent the domain's cues give a message about the given entities (its own and carried), if exactly one. */
+  cueIntent(text: string, entities: readonly DialogueEntity[]): string | undefined {
+    const a = this.analyze(text);
+    return this.intentCues.intentOf(a, new Set([...a.entities, ...entities].map((e) => e.kind)));
+  }
+
   analyze(text: string): MessageAnalysis {
     const dates: DialogueEntity[] = [];
-    const raw = text
+    let raw = text
       .slice(0, 4000)
-      .replace(/\b(\d{4})-(\d{2})-(\d{2})\b|\b(\d{1,2})\/(\d{1,2})(?:\/(\d{2,4}))?\b/g, (m) => (dates.push({ kind: 'date', value: m }), ' '))
-      .replace(/\bKB-SKU-?(\d{1,6})\b/gi, (_, d: string) => ` kbsku${d.padStart(4, '0')} `)
-      .replace(/\bKB-?(\d{5})\b/gi, ' kb$1 ')
-      .replace(/\border\s*(?:#|no\.?|number|id)?\s*#?\s*(\d{5,})\b/gi, 'order kb$1 ');
+      .replace(/\b(\d{4})-(\d{2})-(\d{2})\b|\b(\d{1,2})\/(\d{1,2})(?:\/(\d{2,4}))?\b/g, (m) => (dates.push({ kind: 'date', value: m }), ' '));
+    // The domain's ids, pattern by pattern: each match becomes one word (its canonical value
+    // without punctuation, "KB-SKU-12" → kbsku0012) that the word loop reads as the id, keeping a
+    // leading cue word of the match ("order # 12345" → "order kb12345").
+    const ids = new Map<string, DialogueEntity>();
+    for (const p of this.patterns) raw = markIds(raw, p, ids);
     const words = tokens(raw);
     const spans: Span[] = [];
     const span = (kind: DialogueKind, value: string, start: number, end: number) => spans.push({ kind, value, start, end });
     for (let i = 0; i < words.length; i++) {
       const w = words[i];
-      let m: RegExpExecArray | null;
-      if ((m = /^kbsku(\d+)$/.exec(w))) {
-        span('product', `kb-sku-${m[1]}`, i, i + 1);
-        continue;
-      }
-      if ((m = /^kb(\d{5,})$/.exec(w))) {
-        span('order', `kb-${m[1]}`, i, i + 1);
+      const id = ids.get(w);
+      if (id) {
+        span(id.kind, id.value, i, i + 1);
         continue;
       }
       const n = VOLUME_WORDS.has(w) ? (cardinal(words[i + 1]) ?? ordinal(words[i + 1])) : null;
@@ -131,6 +146,25 @@ export class DialogueEntities {
     for (const e of [...spans, ...dates]) seen.set(`${e.kind}:${e.value}`, { kind: e.kind, value: e.value });
     return { words, spans, entities: sortEntities([...seen.values()]) };
   }
+}
+
+/**
+ * `text` with every match of one id pattern replaced by one word, its canonical value without
+ * punctuation (recorded in `ids`), after the match's leading cue word when it has one.
+ */
+function markIds(text: string, p: { kind: DialogueKind; re: RegExp; value: string }, ids: Map<string, DialogueEntity>): string {
+  let out = '';
+  let at = 0;
+  for (const m of text.matchAll(p.re)) {
+    const value = normalizeForEntities(fillTemplate(p.value, m));
+    const word = value.replace(/[^\p{L}\p{N}]+/gu, '');
+    if (!word) continue;
+    ids.set(word, { kind: p.kind, value });
+    const cue = /^\p{L}+(?=\s)/u.exec(m[0]);
+    out += `${text.slice(at, m.index)}${cue ? cue[0] : ''} ${word} `;
+    at = m.index + m[0].length;
+  }
+  return out + text.slice(at);
 }
 
 export function sortEntities<T extends DialogueEntity>(es: T[]): T[] {

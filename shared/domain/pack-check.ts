@@ -189,6 +189,9 @@ export function checkPack(files: Readonly<Record<string, string>>, sha256?: (tex
     if (conversation && conversation.domain !== domain.name) add('conversation.json', `domain "${conversation.domain}" is not "${domain.name}"`, at('conversation.json', ['domain']));
     const courtesy = conversation?.courtesyIntent;
     if (courtesy && intents[courtesy]?.route !== 'template') add('conversation.json', `courtesyIntent: "${courtesy}" is not an intent of domain.json whose route is template`, at('conversation.json', ['courtesyIntent']));
+    for (const [i, rule] of (conversation?.intentCues ?? []).entries()) {
+      if (!known(rule.intent)) add('conversation.json', `intentCues[${i}].intent: "${rule.intent}" is not an intent of domain.json`, at('conversation.json', ['intentCues', i, 'intent']));
+    }
     if (entities) {
       for (const k of ['number', 'order', 'product', 'date', 'place', 'term'] as const) {
         if (entities[k] && !domain.entities.includes(k)) add('entities.json', `${k}: domain.json's entities do not list "${k}"`, at('entities.json', [k]));

@@ -4,7 +4,7 @@
  * no I/O, no cross-file rules (those are in pack-check.ts).
  */
 import { z } from 'zod';
-import { RouteClassSchema } from '../routing/intent-routes.ts';
+import { LlmPrioritySchema, RouteClassSchema } from '../routing/intent-routes.ts';
 
 const nonEmpty = z.string().trim().min(1);
 /** An intent or domain name as code and metrics see it: lower snake/kebab case. */
@@ -15,11 +15,25 @@ export const IntentRuleSchema = z.strictObject({
   route: RouteClassSchema,
   description: z.string(),
   cacheTtlSeconds: z.number().int().positive().optional(),
+  /** Where its messages wait when the LLM is busy: `high` (e.g. a purchase), `low` (small talk), default `normal`. */
+  llmPriority: LlmPrioritySchema.optional(),
 });
 
 export const EntityKindSchema = z.enum(['number', 'order', 'product', 'date', 'place', 'term']);
 
 const outputTokens = z.number().int().min(1).max(32_768);
+
+/** The widget's words that name the business, per language ("en", "ja"): they replace the widget's generic ones. */
+export const WidgetWordsSchema = z.strictObject({
+  heading: nonEmpty.optional(),
+  open: nonEmpty.optional(),
+  close: nonEmpty.optional(),
+  placeholder: nonEmpty.optional(),
+  welcome: nonEmpty.optional(),
+});
+export const WidgetSchema = z.strictObject({
+  strings: z.record(z.string().regex(/^[a-z]{2,3}$/, 'must be a language subtag such as "en"'), WidgetWordsSchema),
+});
 
 /** How the pack's assistant talks to the LLM (the region's generator): its standing instructions, output budgets and tiers by intent. */
 export const AssistantSchema = z.strictObject({
@@ -30,6 +44,8 @@ export const AssistantSchema = z.strictObject({
   defaultMaxTokens: outputTokens.optional(),
   /** Intents always answered by the large model; the others by the small one unless the message looks complex (long, several questions, a comparison). */
   largeTier: z.array(identifier).optional(),
+  /** What the region says when the LLM gave no usable answer and none is remembered (default: templates.json's `handoff`). */
+  handoff: nonEmpty.optional(),
 });
 
 export const DomainJsonSchema = z
@@ -48,6 +64,8 @@ export const DomainJsonSchema = z
     entities: z.array(EntityKindSchema).min(1),
     /** The generator's instructions and budgets (AssistantSchema); without it, generic instructions naming displayName. */
     assistant: AssistantSchema.optional(),
+    /** The widget's words for this business (WidgetSchema); without it, the widget's generic ones. */
+    widget: WidgetSchema.optional(),
     /** Model folders, relative to the pack: the classifier (`domain build` writes models/intent) and the embedder. */
     models: z.strictObject({ classifier: nonEmpty, embedder: nonEmpty }),
     /** How `domain build` trains the classifier. */

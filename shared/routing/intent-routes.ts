@@ -6,6 +6,8 @@
 import { z } from 'zod';
 
 export const RouteClassSchema = z.enum(['template', 'cacheable', 'llm']);
+/** Where the intent's messages wait for the LLM when it is busy (shared/routing/llm-priority.ts); default normal. */
+export const LlmPrioritySchema = z.enum(['high', 'normal', 'low']);
 export type RouteClass = z.infer<typeof RouteClassSchema>;
 
 export const IntentRoutesSchema = z
@@ -17,6 +19,7 @@ export const IntentRoutesSchema = z
         route: RouteClassSchema,
         description: z.string(),
         cacheTtlSeconds: z.number().int().positive().optional(),
+        llmPriority: LlmPrioritySchema.optional(),
       }),
     ),
   })

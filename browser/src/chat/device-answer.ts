@@ -1,7 +1,8 @@
 /**
  * What the device can answer itself, by the same rules as the edge: resolve a follow-up against
- * the conversation's turns (shared resolver), classify the resolved message, route by the
- * store's intent classes (shared routeFor), answer confident template intents from the store's
+ * the conversation's turns (shared resolver), classify the resolved message in its conversation
+ * (shared classifyInContext: an unsure guess settled by the turn it leans on, "ok thx" the
+ * courtesy intent), route by the store's intent classes, answer confident template intents from the store's
  * templates and FAQ, look confident cacheable intents up in the local semantic cache (same
  * key frame (intent, entity signature, aspect), per-intent threshold, embedder version and TTL
  * as the edge, keyed by the resolved message; a follow-up resolved without confidence neither
@@ -12,12 +13,13 @@ import type { RouteEvent } from '../../../shared/api/chat.ts';
 import type { TemplateAnswers } from '../../../shared/answers/template-answers.ts';
 import { dialogueSignature, type DialogueEntities, type DialogueEntity } from '../../../shared/conversation/dialogue-entities.ts';
 import { resolveFollowUp, type ContextTurn, type FollowUpResolution } from '../../../shared/conversation/follow-up.ts';
+import { classifyInContext } from '../../../shared/conversation/classify-in-context.ts';
 import { resolvedCacheKey } from '../../../shared/conversation/resolved-cache-key.ts';
 import type { KeyFrame } from '../../../shared/cache/key-frame.ts';
 import type { CacheHit, CacheLookup, SemanticCache } from '../../../shared/cache/semantic-cache.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
 import type { IntentRoutes } from '../../../shared/routing/intent-routes.ts';
-import { routeFor, type Path } from '../../../shared/routing/route-for.ts';
+import type { Path } from '../../../shared/routing/route-for.ts';
 import type { DeviceModels } from '../runtime/device-models.ts';
 
 export interface DeviceContext {
@@ -37,7 +39,10 @@ export interface DeviceTimings {
 interface Base {
   /** The message as resolved against the conversation (itself when it is standalone). */
   resolution: FollowUpResolution;
+  /** The prediction in context (an unsure guess may have taken the earlier turn's intent). */
   prediction: IntentPrediction;
+  /** What was taken from earlier turns, "intent:<name>" included (as the edge's route event says). */
+  carried: string[];
   path: Path;
   timings: DeviceTimings;
 }
@@ -50,8 +55,8 @@ export type DeviceDecision =
 export async function decideOnDevice(message: string, ctx: DeviceContext, context: readonly ContextTurn[] = [], now = Date.now()): Promise<DeviceDecision> {
   const t0 = performance.now();
   const resolution = resolveFollowUp(message, context, ctx.dialogue);
-  const [prediction] = await ctx.models.classifier.classify([resolution.text]);
-  const path = routeFor(ctx.routes, prediction.intent, prediction.confident);
+  const classifier = { classify: (t: string[]) => ctx.models.classifier.classify(t), knowsAWord: (t: string) => ctx.models.classifier.tokenizer.knowsAWord(t) };
+  const { prediction, path, carried } = await classifyInContext(classifier, message, resolution, ctx.routes, ctx.dialogue);
   const classifyMs = performance.now() - t0;
   const t1 = performance.now();
   const timings = () => ({ classifyMs, answerMs: performance.now() - t1 });
@@ -64,20 +69,20 @@ export async function decideOnDevice(message: string, ctx: DeviceContext, contex
       vector = undefined; // the cue-word variant still answers
     }
     const a = ctx.templates.answer(prediction.intent, resolution.text, vector);
-    return { kind: 'template', resolution, prediction, path, text: a.text, source: a.source, timings: timings() };
+    return { kind: 'template', resolution, prediction, carried, path, text: a.text, source: a.source, timings: timings() };
   }
 
   const resolvedKey = resolvedCacheKey(resolution);
   const cacheable = ctx.cache !== null && resolvedKey !== null && ctx.routes.intents[prediction.intent]?.route === 'cacheable';
-  if (!cacheable || !ctx.cache || !resolvedKey) return { kind: 'edge', resolution, prediction, path, key: null, timings: timings() };
+  if (!cacheable || !ctx.cache || !resolvedKey) return { kind: 'edge', resolution, prediction, carried, path, key: null, timings: timings() };
   const [vector] = await ctx.models.embedder.embed([resolvedKey.text]);
   const key = { vector, frame: ctx.cache.frame(resolvedKey.text, prediction.intent, resolution.entities), entitySig: resolvedKey.entitySig };
   if (path === 'cache') {
     const lookup = await ctx.cache.lookup(key.vector, key.frame, { now }).catch(() => null);
-    if (lookup?.hit) return { kind: 'cache', resolution, prediction, path, hit: lookup.hit, lookup, timings: timings() };
-    if (lookup) return { kind: 'edge', resolution, prediction, path, key, lookup, timings: timings() };
+    if (lookup?.hit) return { kind: 'cache', resolution, prediction, carried, path, hit: lookup.hit, lookup, timings: timings() };
+    if (lookup) return { kind: 'edge', resolution, prediction, carried, path, key, lookup, timings: timings() };
   }
-  return { kind: 'edge', resolution, prediction, path, key, timings: timings() };
+  return { kind: 'edge', resolution, prediction, carried, path, key, timings: timings() };
 }
 
 /**

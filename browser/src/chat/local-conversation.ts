@@ -2,12 +2,14 @@
  * The widget's side of a conversation, kept in localStorage so it survives a page reload: the
  * `sessionId` the edge knows the conversation by, and the recent turns (resolved text, entities,
  * intent) the on-device follow-up resolver leans on. Forgotten after the same idle time as the
- * edge's session (30 min), when a new conversation starts. Without localStorage (private modes,
- * blocked storage) it lives in memory for the page only.
+ * edge's session (30 min), when a new conversation starts. Turns are kept as the edge keeps them:
+ * the last 8, text cut to 500 characters, emails, phone and card numbers redacted. Without
+ * localStorage (private modes, blocked storage) it lives in memory for the page only.
  */
 import type { DialogueEntity } from '../../../shared/conversation/dialogue-entities.ts';
 import type { ContextTurn } from '../../../shared/conversation/follow-up.ts';
-import { DEFAULT_SESSION_TTL_MS, MAX_SESSION_TURNS } from '../../../shared/conversation/session-turns.ts';
+import { DEFAULT_SESSION_TTL_MS, MAX_SESSION_TURNS, MAX_TURN_TEXT } from '../../../shared/conversation/session-turns.ts';
+import { redactPii } from '../../../shared/privacy/pii.ts';
 
 const KEY = 'switchyard-conversation';
 
@@ -42,7 +44,7 @@ export class LocalConversation {
   }
 
   add(turn: { text: string; entities: DialogueEntity[]; intent?: string }, now = Date.now()): void {
-    this.state.turns = [...this.state.turns, { text: turn.text.slice(0, 500), entities: turn.entities.slice(0, 16), ...(turn.intent ? { intent: turn.intent } : {}) }].slice(-MAX_SESSION_TURNS);
+    this.state.turns = [...this.state.turns, { text: redactPii(turn.text).slice(0, MAX_TURN_TEXT), entities: turn.entities.slice(0, 16), ...(turn.intent ? { intent: turn.intent } : {}) }].slice(-MAX_SESSION_TURNS);
     this.state.lastActive = now;
     this.save();
   }

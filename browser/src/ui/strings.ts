@@ -1,4 +1,8 @@
-/** The widget's own interface text (answers come from the store's data and the edge). */
+/**
+ * The widget's own interface text, generic: the words that name the business (heading,
+ * placeholder, welcome…) come from the pack (domain.json `widget.strings`, via page-info), and the
+ * answers from its data and the edge.
+ */
 
 export interface Strings {
   heading: string;
@@ -25,14 +29,14 @@ export interface Strings {
 export type Origin = 'device' | 'device-cache' | 'edge' | 'edge-cache' | 'assistant' | 'handoff' | 'offline';
 
 const en: Strings = {
-  heading: 'Store assistant',
-  open: 'Open the store assistant',
-  close: 'Close the store assistant',
+  heading: 'Assistant',
+  open: 'Open the assistant',
+  close: 'Close the assistant',
   inputLabel: 'Your question',
-  placeholder: 'Ask about orders, shipping, manga…',
+  placeholder: 'Ask a question…',
   send: 'Send',
   conversation: 'Conversation',
-  welcome: 'Hi! Ask me about orders, shipping, returns or our manga and books.',
+  welcome: 'Hi! How can I help?',
   thinking: 'The assistant is answering…',
   answered: 'The assistant answered.',
   offlineBanner: "You're offline. Answers this device knows still work; everything else waits for a connection.",
@@ -54,14 +58,14 @@ const en: Strings = {
 };
 
 const ja: Strings = {
-  heading: 'ストアアシスタント',
-  open: 'ストアアシスタントを開く',
-  close: 'ストアアシスタントを閉じる',
+  heading: 'アシスタント',
+  open: 'アシスタントを開く',
+  close: 'アシスタントを閉じる',
   inputLabel: 'ご質問',
-  placeholder: '注文・配送・マンガについて質問…',
+  placeholder: '質問を入力…',
   send: '送信',
   conversation: '会話',
-  welcome: 'こんにちは！注文、配送、返品、マンガや本についてお尋ねください。',
+  welcome: 'こんにちは！ご用件をお聞かせください。',
   thinking: 'アシスタントが回答しています…',
   answered: 'アシスタントが回答しました。',
   offlineBanner: 'オフラインです。この端末で答えられる質問には引き続きお答えします。その他は接続が戻るまでお待ちください。',
@@ -84,9 +88,14 @@ const ja: Strings = {
 
 const TABLES: Record<string, Strings> = { en, ja };
 
-/** Strings for a BCP 47 locale: its language if the widget has it, else English. */
-export function stringsFor(locale: string): Strings {
-  return TABLES[locale.toLowerCase().split('-')[0]] ?? en;
+/** The pack's words that name the business, by language (domain.json `widget.strings`). */
+export type PackWords = Record<string, Partial<Pick<Strings, 'heading' | 'open' | 'close' | 'placeholder' | 'welcome'>>>;
+
+/** Strings for a BCP 47 locale: its language if the widget has it, else English; the pack's words for that language over them. */
+export function stringsFor(locale: string, pack: PackWords = {}): Strings {
+  const lang = locale.toLowerCase().split('-')[0];
+  const table = TABLES[lang] ?? en;
+  return { ...table, ...(pack[TABLES[lang] ? lang : 'en'] ?? {}) };
 }
 
 /** "8 ms", "1.2 s" in the locale's number format. */

@@ -12,12 +12,12 @@ import { tokenContributions } from '../../../shared/models/token-contributions.t
 import type { KeyFrame } from '../../../shared/cache/key-frame.ts';
 import type { DialogueEntities } from '../../../shared/conversation/dialogue-entities.ts';
 import { leansOnContext, resolveFollowUp, type ContextTurn, type ResolutionKind } from '../../../shared/conversation/follow-up.ts';
-import { intentInContext } from '../../../shared/conversation/intent-in-context.ts';
+import { classifyInContext } from '../../../shared/conversation/classify-in-context.ts';
 import { resolvedCacheKey } from '../../../shared/conversation/resolved-cache-key.ts';
 import { contextFromHistory, contextOf, type SessionTurn } from '../../../shared/conversation/session-turns.ts';
 import type { CacheLookup, SemanticCache } from '../../../shared/cache/semantic-cache.ts';
-import { OOS, type IntentPrediction } from '../../../shared/models/intent-classifier.ts';
-import { routeFor, type IntentRoutes, type Path } from '../../../shared/routing/intent-routes.ts';
+import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
+import type { IntentRoutes, Path } from '../../../shared/routing/intent-routes.ts';
 import { embedderGap, type ModelState } from '../runtime/edge-models.ts';
 import type { TemplateAnswers } from '../../../shared/answers/template-answers.ts';
 import type { SessionPort } from '../session/session-client.ts';
@@ -48,9 +48,10 @@ export interface ChatDeps {
 export const STALE_NOTE = '(The assistant is busy, so here is an earlier answer to a similar question.) ';
 
 /**
- * How the turn reaches the session: `finish` — recorded before the answer, completed after it;
- * `deferred` — recorded whole once answered (a standalone message answered at the edge: a
- * template or cache answer is out in a millisecond, and the store is not touched before it).
+ * How the turn reaches the session: `deferred` — recorded whole, with its answer, once answered at
+ * the edge (a template or cache answer is out in a millisecond, and the store is not touched
+ * before it: one write, after the answer); `finish` — recorded before the region is called (so a
+ * message sent while the answer streams sees it), completed after the answer.
  */
 interface TurnSink {
   mode: 'none' | 'finish' | 'deferred';
@@ -83,9 +84,10 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
   const noEmbedder = models && embedderGap(models);
 
   // Context: the client's own history, else the session's turns (single-turn if the store fails).
-  // A message that leans on nothing earlier does not wait for the store: answered at the edge, its
-  // turn is recorded whole after the answer; sent to the region, before the region is called. A
-  // follow-up reads the turns, and its own turn is recorded as soon as it is classified.
+  // A message that leans on nothing earlier does not wait for the store; a follow-up reads the
+  // turns (its turn is then pending in the session's object: the session's next message waits
+  // for its record). Either way the turn is written once it is known where it is answered: whole
+  // after the answer when that is at the edge, before the region is called otherwise.
   let context: ContextTurn[] = [];
   if (req.history?.length) {
     context = contextFromHistory(req.history, deps.dialogue);
@@ -94,7 +96,7 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
   } else if (deps.session) {
     try {
       context = contextOf(await deps.session.open());
-      sink.mode = 'finish';
+      sink.mode = 'deferred';
     } catch (e) {
       console.error('session store unavailable:', (e as Error).message);
       fallbacks.push('session_unavailable');
@@ -103,21 +105,17 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
   latency.session = clock() - t0;
 
   const resolution = resolveFollowUp(req.message, context, deps.dialogue);
-  const carried = [...resolution.carried];
+  let carried = resolution.carried;
   const tc0 = clock();
   let pred: IntentPrediction | null = null;
   let path: Path = 'llm';
   if (models) {
     try {
-      [pred] = await models.classifier.classify([resolution.text]);
-      pred = intentInContext(pred, { message: req.message, resolution, routes: deps.routes, courtesyIntent: deps.dialogue.courtesyIntent }, carried);
-      path = routeFor(deps.routes, pred.intent, pred.confident);
-      // No word the models know (a script the vocabulary lacks): their guess means nothing, the region answers.
-      if (!models.classifier.knowsAWord(req.message)) {
-        pred = { ...pred, intent: OOS, confident: false };
-        path = 'llm';
-        fallbacks.push('out_of_vocabulary');
-      }
+      // The same decision as the widget's on the device: the conversation settles an unsure guess,
+      // and a message with no word the models know goes to the region.
+      const c = await classifyInContext(models.classifier, req.message, resolution, deps.routes, deps.dialogue);
+      ({ prediction: pred, path, carried } = c);
+      if (c.outOfVocabulary) fallbacks.push('out_of_vocabulary');
     } catch (e) {
       console.error('classifier failed:', (e as Error).message);
       fallbacks.push('classifier_error');
@@ -140,11 +138,8 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
     entities: resolution.entities.slice(0, 32).map((e) => ({ kind: e.kind, value: e.value.slice(0, 128) })),
     confidence: resolution.confidence,
   };
-  // A follow-up's turn is recorded now, before the answer, so the session's next message sees it
-  // even if it arrives while this answer still streams (the answer digest follows when done).
   const turn = { at: deps.now?.() ?? Date.now(), text: req.message, resolved: resolution.text, ...(pred ? { intent: pred.intent } : {}), entities: resolution.entities, path: 'pending', answer: '' };
-  if (sink.mode === 'finish') deps.session?.record(turn);
-  else if (sink.mode === 'deferred') sink.turn = turn;
+  if (sink.mode === 'deferred') sink.turn = turn;
 
   const route = (p: RouteEvent['path'], extra: Partial<RouteEvent> = {}): ChatEvent => ({
     event: 'route',
@@ -224,8 +219,8 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
     latency.cache = clock() - tc;
   }
 
-  // Everything else: the region, streamed through as it arrives. A standalone turn is recorded
-  // now, so a follow-up sent while this answer streams sees it.
+  // Everything else: the region, streamed through as it arrives. The turn is recorded now, so the
+  // session's next message sees it even if it arrives while this answer still streams.
   if (sink.mode === 'deferred') {
     deps.session?.record(turn);
     sink.mode = 'finish';
@@ -236,7 +231,7 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
     resolved,
     ...(pred ? { intent: pred.intent, confidence: pred.confidence } : {}),
     cacheable: path === 'cache' && cacheKeyOf !== null,
-    priority: llmPriorityFor(pred?.intent),
+    priority: llmPriorityFor(pred?.intent, deps.routes.intents),
   };
   let routed = false;
   let text = '';

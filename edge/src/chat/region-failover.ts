@@ -13,10 +13,12 @@
  */
 import type { ChatEvent, GenerateRequest } from '../../../shared/api/chat.ts';
 import { MAX_CONTINUATION_CHARS } from '../../../shared/api/limits.ts';
+import { edgeMetrics } from '../http/metrics.ts';
 
 /** How long a region that failed before its first event is tried after the others. */
 export const DOWN_MS = 10_000;
 const downUntil = new Map<string, number>();
+edgeMetrics.trackEntries('regions_marked_down', () => downUntil.size);
 
 /** The configured regions: REGIONAL_URLS (comma-separated), else the single REGIONAL_URL. */
 export function regionUrls(env: { REGIONAL_URL: string; REGIONAL_URLS?: string }): string[] {

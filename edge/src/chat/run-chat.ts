@@ -46,6 +46,7 @@ export async function runChat(c: Context<{ Bindings: EdgeEnv }>, body: ChatReque
       ...(trace.tracestate ? { tracestate: trace.tracestate } : {}),
       firstEventMs: Number(c.env.UPSTREAM_TIMEOUT_MS ?? 2500),
       idleMs: Number(c.env.UPSTREAM_IDLE_TIMEOUT_MS ?? 10000),
+      stallMs: Number(c.env.UPSTREAM_STALL_TIMEOUT_MS ?? 4000),
     },
     traceId: trace.traceId,
     session,

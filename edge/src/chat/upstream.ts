@@ -1,6 +1,8 @@
 /**
  * Calls the region's `/v1/generate` and yields its events as they arrive (shared/api/sse-client),
- * with a deadline for the first event and an idle deadline between events. Never buffers. With
+ * with a deadline for the first event, an idle deadline between events and a shorter stall
+ * deadline on a region that beats (a frozen one is failed over long before the idle deadline; a
+ * slow one that beats keeps the idle deadline). Never buffers. With
  * several regions, which one answers and how a failed one is continued: region-failover.ts.
  */
 import type { ChatEvent, GenerateRequest } from '../../../shared/api/chat.ts';
@@ -17,6 +19,8 @@ export interface UpstreamOptions {
   tracestate?: string;
   firstEventMs: number;
   idleMs: number;
+  /** Longest silence of a region that announced a heartbeat (and before its response headers); 0: none. */
+  stallMs?: number;
   /** Aborts the upstream call when the client goes away. */
   signal?: AbortSignal;
 }
@@ -47,6 +51,7 @@ async function* streamOneRegion(req: GenerateRequest, o: UpstreamOptions): Async
       headers: { traceparent: o.traceparent, ...(o.tracestate ? { tracestate: o.tracestate } : {}), ...(o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {}) },
       firstEventMs: o.firstEventMs,
       idleMs: o.idleMs,
+      stallMs: o.stallMs,
       signal: o.signal,
     })) {
       yield ev;

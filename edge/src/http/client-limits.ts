@@ -10,6 +10,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { ApiError } from '../../../shared/api/errors.ts';
+import { edgeMetrics } from './metrics.ts';
 
 /** The Workers rate-limiting binding's API (what `RateLimit` of @cloudflare/workers-types declares). */
 export interface RateLimitBinding {
@@ -32,6 +33,11 @@ const MAX_TRACKED = 10_000;
 export class IsolateWindow {
   private readonly hits = new Map<string, number[]>();
 
+  /** Keys tracked now (at most MAX_TRACKED). */
+  get size(): number {
+    return this.hits.size;
+  }
+
   /** Seconds to wait, or 0 when the request may go ahead (and is counted). */
   take(key: string, perMinute: number, now = Date.now()): number {
     const since = now - 60_000;
@@ -49,6 +55,8 @@ export class IsolateWindow {
 }
 
 const windows = { client: new IsolateWindow(), session: new IsolateWindow() };
+edgeMetrics.trackEntries('client_limit_keys', () => windows.client.size);
+edgeMetrics.trackEntries('session_limit_keys', () => windows.session.size);
 
 async function take(binding: RateLimitBinding | undefined, window: IsolateWindow, key: string, setting: string | undefined, fallback: number): Promise<number> {
   if (setting === 'off') return 0;

@@ -87,7 +87,7 @@ class Histograms {
   }
 }
 
-class EdgeMetrics {
+export class EdgeMetrics {
   private readonly answers = new Counters();
   private readonly fallbacks = new Counters();
   private readonly latency = new Histograms(ANSWER_BUCKETS_S);
@@ -102,6 +102,7 @@ class EdgeMetrics {
   private readonly resolutions = new Counters();
   private readonly sessionErrors = new Counters();
   private readonly loaded = new Map<EdgeModelRole, { version: string; source: string }>();
+  private readonly stores = new Map<string, () => number>();
 
   observe(o: AnswerObservation, analytics?: AnalyticsEngine): void {
     this.answers.inc({ path: o.path });
@@ -170,6 +171,14 @@ class EdgeMetrics {
     this.checks.inc({ result });
   }
 
+  /**
+   * An in-isolate store whose entry count /metrics reports (switchyard_edge_isolate_entries), so
+   * a soak can tell a store that keeps growing from the garbage collector's swing.
+   */
+  trackEntries(store: string, count: () => number): void {
+    this.stores.set(store, count);
+  }
+
   render(): string {
     const total = this.answers.sum();
     const bypass = this.answers.get({ path: 'template' }) + this.answers.get({ path: 'cache' });
@@ -177,6 +186,8 @@ class EdgeMetrics {
     const lookups = hits + this.cacheLookups.get({ result: 'miss' });
     const info = new Counters();
     for (const [role, m] of this.loaded) info.inc({ role, version: m.version, source: m.source });
+    const entries = new Counters();
+    for (const [store, count] of this.stores) entries.inc({ store }, count());
     const out = [
       ...this.answers.render('switchyard_edge_answers_total', 'Chat answers by path (template, cache, llm, fallback).'),
       '# HELP switchyard_edge_llm_bypass_ratio Share of answers given without the region (template or cache).',
@@ -197,6 +208,7 @@ class EdgeMetrics {
       ...this.reloads.render('switchyard_edge_model_reloads_total', 'Model versions from the region this isolate loaded or refused, by role.'),
       ...this.checks.render('switchyard_edge_model_checks_total', "Looks at the region's active model versions, by result."),
       ...this.resolutions.render('switchyard_edge_followups_total', 'Messages by resolution against their session (standalone, resolved, unresolved) and whether the resolution was confident enough for the cache.'),
+      ...entries.render('switchyard_edge_isolate_entries', "Entries held in this isolate's memory, by store (bounded stores; a soak watches them).", 'gauge'),
       ...this.sessionErrors.render('switchyard_edge_session_errors_total', 'Session-store calls that failed or timed out, by operation; a failed open answers single-turn (fallback session_unavailable).'),
     ];
     return out.join('\n') + '\n';

@@ -10,11 +10,13 @@
  * On any failure the current version (the deployed one by default) keeps serving; the refusal is
  * logged, counted and shown on /v1/models, and that version is not tried again until the
  * region's record of it changes. Each isolate keeps its own models, so a fleet converges within
- * about one interval of traffic per isolate.
+ * about one interval of traffic per isolate. A region whose list is another domain's (models are
+ * keyed by domain) is not followed at all: the check fails, naming both domains.
  */
 import { ACTIVE_MODELS_PATH, ActiveModels, modelFileUrl, sameFiles, type ActiveModel } from '../../../shared/api/active-models.ts';
 import { ModelIntegrityError, verifyFile, type ModelManifest } from '../../../shared/models/manifest.ts';
 import type { EdgeEnv } from '../env.ts';
+import { bundledDomain } from '../domain/bundled-domain.ts';
 import { installModels } from '../edge-deps.ts';
 import { edgeMetrics, type EdgeModelRole } from '../http/metrics.ts';
 import type { VerifiedFolder } from './asset-models.ts';
@@ -107,6 +109,10 @@ async function refresh(env: EdgeEnv, cfg: RefreshConfig): Promise<void> {
     if (!res.ok) throw new Error(`${ACTIVE_MODELS_PATH}: HTTP ${res.status}`);
     const parsed = ActiveModels.safeParse(await res.json());
     if (!parsed.success) throw new Error(`${ACTIVE_MODELS_PATH}: unexpected body (${parsed.error.issues[0]?.message})`);
+    // Models are keyed by domain: another domain's production versions are never this Worker's.
+    if (parsed.data.domain && parsed.data.domain !== bundledDomain.name) {
+      throw new Error(`${ACTIVE_MODELS_PATH}: the region serves domain ${parsed.data.domain}, this Worker ${bundledDomain.name}; following none of its models`);
+    }
     active = parsed.data;
   } catch (e) {
     st.lastCheckOk = false;

@@ -9,6 +9,7 @@
  */
 import type { SessionTurn } from '../../../shared/conversation/session-turns.ts';
 import type { SessionStore } from './session-object.ts';
+import { edgeMetrics } from '../http/metrics.ts';
 
 export interface SessionPort {
   /** Earlier turns of this session, oldest first. Rejects when the store is unreachable or slow. */
@@ -37,6 +38,7 @@ const WRITE_TIMEOUT_MS = 5000;
  * another's I/O.)
  */
 const unacknowledged = new Map<string, number>();
+edgeMetrics.trackEntries('session_writes_unacknowledged', () => unacknowledged.size);
 const POLL_MS = 2;
 
 export function durableSession(ns: DurableObjectNamespace<SessionStore> | undefined, sessionId: string, opts: SessionClientOptions): SessionPort {

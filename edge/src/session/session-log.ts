@@ -1,7 +1,8 @@
 /**
  * One session's turn log, as its Durable Object keeps it: the last turns (bounded and redacted by
  * shared/conversation/session-turns.ts), forgotten after SESSION_TTL_MS idle (checked on every
- * read, and by an alarm so idle sessions leave storage too).
+ * read, and by an alarm so idle sessions leave storage too; the alarm is set by the object's first
+ * write and re-arms itself while the session is active).
  *
  * Read-your-writes across overlapping requests: `begin` registers the new turn as pending and
  * first waits (at most `waitMs`) for turns that began before it to be recorded, so a message sent
@@ -44,6 +45,12 @@ const PENDING_MAX_MS = 30_000;
 export class SessionLog {
   private readonly pending = new Map<string, Pending>();
   private writes: Promise<unknown> = Promise.resolve();
+  /**
+   * Whether this object has set its expiry alarm since it was loaded: a save sets it only then,
+   * not on every write (one storage write less per turn), since the alarm re-arms itself at the
+   * session's expiry as long as the session stays active (`expire`).
+   */
+  private armed = false;
 
   constructor(
     private readonly storage: SessionStorage,
@@ -76,7 +83,7 @@ export class SessionLog {
     const s = await this.storage.get<Stored>('session');
     if (!s) return [];
     if (this.now() - s.lastActive > this.opts.ttlMs) {
-      await this.storage.deleteAll();
+      await this.forget();
       return [];
     }
     return s.turns;
@@ -114,22 +121,34 @@ export class SessionLog {
 
   /** Forgets the whole session. */
   clear(): Promise<void> {
-    return this.write(() => this.storage.deleteAll());
+    return this.write(() => this.forget());
   }
 
   /** The alarm: deletes an idle session, or sets the next check at its expiry. */
   async expire(): Promise<void> {
     const s = await this.storage.get<Stored>('session');
+    // The alarm that ran is spent: the next save sets one again unless this one re-arms.
+    this.armed = false;
     if (!s) return;
     const at = s.lastActive + this.opts.ttlMs;
-    if (this.now() >= at) await this.storage.deleteAll();
-    else await this.storage.setAlarm(at);
+    if (this.now() >= at) await this.forget();
+    else await this.arm(at);
   }
 
   private async save(turns: SessionTurn[]): Promise<void> {
     const now = this.now();
     await this.storage.put<Stored>('session', { turns: boundTurns(turns), lastActive: now });
-    await this.storage.setAlarm(now + this.opts.ttlMs);
+    if (!this.armed) await this.arm(now + this.opts.ttlMs);
+  }
+
+  private async arm(at: number): Promise<void> {
+    await this.storage.setAlarm(at);
+    this.armed = true;
+  }
+
+  private async forget(): Promise<void> {
+    await this.storage.deleteAll();
+    this.armed = false;
   }
 
   private write(fn: () => Promise<void>): Promise<void> {

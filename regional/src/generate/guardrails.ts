@@ -1,8 +1,12 @@
 /**
- * Output guardrails: every price, product title, order id and URL in an answer must appear in
- * the retrieved context or the user's message. A sentence that states an ungrounded one is
- * removed; when nothing grounded is left, the caller falls back.
+ * Output guardrails: every price, product title, id and URL in an answer must appear in the
+ * retrieved context or the user's message. Ids are the domain's (entities.json `patterns`: an
+ * order number, a SKU, a card's last digits): one the answer states must be, by its canonical
+ * value, among the grounding's. A sentence that states an ungrounded one is removed; when nothing
+ * grounded is left, the caller falls back.
  */
+import { idsIn, type EntityPattern } from '../../../shared/cache/entities.ts';
+
 export interface GuardrailResult {
   text: string;
   removed: { sentence: string; reason: string }[];
@@ -11,8 +15,6 @@ export interface GuardrailResult {
 }
 
 const PRICE = /\$\s?\d{1,3}(?:,\d{3})*(?:\.\d{2})?|\b\d+(?:\.\d{2})\s?(?:usd|dollars)\b/gi;
-const ORDER_ID = /\bKB-\d{5}\b/gi;
-const SKU = /\bKB-SKU-\d{4}\b/gi;
 const URL_RE = /\bhttps?:\/\/[^\s)>\]]+|\bwww\.[^\s)>\]]+|\b[a-z0-9-]+\.(?:example|com|org|net|io)(?:\/[^\s)>\]]*)?/gi;
 
 function normPrice(p: string): string {
@@ -44,15 +46,17 @@ export function splitSentences(text: string): string[] {
 
 /**
  * @param titles known product titles (catalog); a title named in the answer must be in the grounding text.
+ * @param ids the domain's id shapes (entities.json `patterns`); an id named in the answer must be in the grounding.
  */
-export function checkGrounding(answer: string, grounding: string, titles: string[] = []): GuardrailResult {
+export function checkGrounding(answer: string, grounding: string, titles: string[] = [], ids: readonly EntityPattern[] = []): GuardrailResult {
   const g = grounding.toLowerCase();
   const prices = new Set([...grounding.matchAll(PRICE)].map((m) => normPrice(m[0])));
   const urls = [...grounding.matchAll(URL_RE)].map((m) => normUrl(m[0]));
+  const known: Known = { ids, idValues: new Set(idsIn(grounding, ids).map((i) => `${i.kind}:${i.value}`)) };
   const removed: GuardrailResult['removed'] = [];
   const kept: string[] = [];
   for (const sentence of splitSentences(answer)) {
-    const reason = ungrounded(sentence, g, prices, urls, titles);
+    const reason = ungrounded(sentence, g, prices, urls, titles, known);
     if (reason) removed.push({ sentence: sentence.trim(), reason });
     else kept.push(sentence);
   }
@@ -60,10 +64,17 @@ export function checkGrounding(answer: string, grounding: string, titles: string
   return { text, removed, emptied: text.replace(/\W/g, '').length < 12 };
 }
 
-function ungrounded(sentence: string, g: string, prices: Set<string>, urls: string[], titles: string[]): string | null {
+/** The domain's id shapes and the ids the grounding holds ("kind:value"). */
+interface Known {
+  ids: readonly EntityPattern[];
+  idValues: Set<string>;
+}
+
+function ungrounded(sentence: string, g: string, prices: Set<string>, urls: string[], titles: string[], known: Known): string | null {
   for (const m of sentence.matchAll(PRICE)) if (!prices.has(normPrice(m[0]))) return `price ${m[0].trim()} is not in the context`;
-  for (const m of sentence.matchAll(ORDER_ID)) if (!g.includes(m[0].toLowerCase())) return `order id ${m[0]} is not in the context`;
-  for (const m of sentence.matchAll(SKU)) if (!g.includes(m[0].toLowerCase())) return `product id ${m[0]} is not in the context`;
+  for (const id of idsIn(sentence, known.ids)) {
+    if (!known.idValues.has(`${id.kind}:${id.value}`) && !g.includes(id.match.toLowerCase())) return `${id.kind} id ${id.match.trim()} is not in the context`;
+  }
   for (const m of sentence.matchAll(URL_RE)) {
     const u = normUrl(m[0]);
     if (!urls.some((x) => x === u || x.startsWith(u) || u.startsWith(x))) return `URL ${m[0]} is not in the context`;
@@ -101,8 +112,8 @@ export function sentenceSupported(sentence: string, grounding: string): boolean 
 }
 
 /** True when every sentence of the answer (a generator's note aside) passes checkGrounding and sentenceSupported. */
-export function answerGrounded(answer: string, grounding: string, titles: string[] = []): boolean {
-  if (checkGrounding(answer, grounding, titles).removed.length) return false;
+export function answerGrounded(answer: string, grounding: string, titles: string[] = [], ids: readonly EntityPattern[] = []): boolean {
+  if (checkGrounding(answer, grounding, titles, ids).removed.length) return false;
   return splitSentences(answer)
     .filter((s) => /\p{L}/u.test(s) && !s.includes(GENERATOR_NOTE))
     .every((s) => sentenceSupported(s, grounding));

@@ -19,16 +19,17 @@
  */
 import type { ChatEvent, DoneEvent, GenerateRequest, RouteEvent } from '../../../shared/api/chat.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
-import { llmPriorityFor } from '../../../shared/routing/llm-priority.ts';
+import { llmPriorityFor, type IntentPriorities } from '../../../shared/routing/llm-priority.ts';
 import { conversationFor } from '../conversation/history.ts';
 import type { LlmBackend, LlmMessage, LlmRequest } from '../llm/types.ts';
 import type { ChunkHit } from '../store/types.ts';
 import type { FallbackAnswers } from './fallback-answers.ts';
 import { answerGrounded } from './guardrails.ts';
+import type { EntityPattern } from '../../../shared/cache/entities.ts';
 import { builtinLlmSettings, type LlmSettings } from './prompt.ts';
 import { classifyStage, type Prediction } from './stages/classify.ts';
 import { fallbackStage, isClean, isUsable } from './stages/fallback.ts';
-import { generateStage, type LlmUsage } from './stages/generate.ts';
+import { generateStage, type AnswerUsage, type LlmUsage } from './stages/generate.ts';
 import { SentenceGuard } from './stages/guard.ts';
 import { rerankStage } from './stages/rerank.ts';
 import { historyStage, resolveQuery } from './stages/resolve.ts';
@@ -36,7 +37,7 @@ import { retrieveStage } from './stages/retrieve.ts';
 import { startRun, type Run } from './stages/run.ts';
 import { screenStage } from './stages/screen.ts';
 
-export { FALLBACK_NOTE, HANDOFF } from './stages/fallback.ts';
+export { FALLBACK_NOTE } from './stages/fallback.ts';
 export { topIndices } from './stages/rerank.ts';
 
 export interface PipelineTimeouts {
@@ -64,6 +65,12 @@ export interface GenerateDeps {
   /** System prompt, output budget and tier (an LLM configuration version); default the built-in one. */
   llmSettings?: LlmSettings;
   titles: string[];
+  /** The domain's intents (domain.json): their LLM priority when the request brings none. */
+  intents: IntentPriorities;
+  /** The domain's id shapes (entities.json `patterns`): an id the answer names must be in the grounding. */
+  idPatterns: readonly EntityPattern[];
+  /** What is said when the LLM gave no usable answer and none is remembered (the pack's handoff). */
+  handoff: string;
   fallbackAnswers: FallbackAnswers;
   timeouts: PipelineTimeouts;
   /** USD per 1k tokens (in, out) by tier, for the cost estimate (default: the LLM backend's own). */
@@ -107,7 +114,7 @@ export async function* generatePipeline(
   const history = await reading;
 
   const settings = deps.llmSettings ?? builtinLlmSettings();
-  const priority = req.priority ?? llmPriorityFor(pred?.intent);
+  const priority = req.priority ?? llmPriorityFor(pred?.intent, deps.intents);
   const tier = settings.tierFor(pred?.intent, req.message, priority);
   const llmReq: LlmRequest = {
     system: settings.system,
@@ -126,7 +133,7 @@ export async function* generatePipeline(
   const generation = { request: { ...llmReq }, grounding: screened.grounding };
   const events = eventsFor(req, deps, run, pred, ctx.traceId, screened.sources, !!reranked);
 
-  const guard = new SentenceGuard(deps.guardrailMode ?? 'sentence', screened.grounding, deps.titles);
+  const guard = new SentenceGuard(deps.guardrailMode ?? 'sentence', screened.grounding, deps.titles, deps.idPatterns);
   const gen = yield* generateStage(llmReq, deps, run, guard, { signal: ctx.signal, routeEvent: (g) => events.route('llm', g) });
   const usage = usageOf(gen.usage, (deps.pricing ?? deps.llm.pricing)?.[tier]);
   const before = req.continuation?.text ?? '';
@@ -136,7 +143,7 @@ export async function* generatePipeline(
     // Remembered and cacheable only when clean and grounded (no wrong answer is cached), and not
     // shaped by the caller's own output budget or temperature (not an answer to share).
     const whole = before + gen.sent;
-    const clean = !req.generation && isClean(run.fallbacks) && !gen.unsupported && answerGrounded(whole, guard.groundingText, deps.titles);
+    const clean = !req.generation && isClean(run.fallbacks) && !gen.unsupported && answerGrounded(whole, guard.groundingText, deps.titles, deps.idPatterns);
     if (clean) deps.fallbackAnswers.remember(pred?.intent, { question: req.message, text: whole, sources: screened.sources.map((s) => s.id), at: Date.now() });
     const done = events.done(usage);
     done.data.cacheable = clean;
@@ -157,7 +164,7 @@ export async function* generatePipeline(
   }
   // No usable answer: a remembered answer for the intent, else a handoff.
   if (gen.routed) run.fallback('guardrail_fallback');
-  const fb = await fallbackStage(deps.fallbackAnswers, pred?.intent, req.message);
+  const fb = await fallbackStage(deps.fallbackAnswers, pred?.intent, req.message, deps.handoff);
   const route = events.route(fb.path, gen.routed ? gen.generator : undefined);
   if (!gen.routed) yield route;
   yield { event: 'delta', data: { text: gen.routed ? ` ${fb.text}` : fb.text } };
@@ -193,8 +200,9 @@ function eventsFor(req: GenerateRequest, deps: GenerateDeps, run: Run, pred: Pre
   };
 }
 
-function usageOf(u: LlmUsage | undefined, price: { in: number; out: number } | undefined): DoneEvent['usage'] {
-  return u && { inputTokens: u.inputTokens, outputTokens: u.outputTokens, ...(price ? { costUsd: costUsd(u, price) } : {}) };
+function usageOf(u: AnswerUsage | undefined, price: { in: number; out: number } | undefined): DoneEvent['usage'] {
+  const parts = u?.parts?.map((p) => ({ inputTokens: p.inputTokens, outputTokens: p.outputTokens, ...(p.estimated ? { estimated: true } : {}) }));
+  return u && { inputTokens: u.inputTokens, outputTokens: u.outputTokens, ...(price ? { costUsd: costUsd(u, price) } : {}), ...(parts ? { parts } : {}) };
 }
 
 /** Prompt-cache reads bill at a tenth of the input price and writes at 1.25× (Bedrock's rule). */

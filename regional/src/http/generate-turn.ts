@@ -53,6 +53,9 @@ export function startTurn(s: Services, body: GenerateRequest, o: { key: ApiKeyRe
       rerankerVersion: live.rerankerVersion,
       llm: s.llm,
       titles: s.titles,
+      intents: s.intents,
+      idPatterns: s.idPatterns,
+      handoff: s.handoff,
       fallbackAnswers: s.fallbackAnswers,
       timeouts: {
         classifyMs: s.config.CLASSIFY_TIMEOUT_MS,

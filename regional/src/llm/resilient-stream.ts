@@ -9,7 +9,8 @@
  * streamed, the same text is never retried: the answer is *continued* on the next target (never
  * the one that failed), which is given the text so far as an assistant prefill (`open`'s
  * `prefill`), and only the new text is passed on, with any repeat at the seam removed (seam.ts).
- * A `continued` chunk marks the seam. With no target left, the error ends the stream.
+ * A `continued` chunk marks the seam (with the cut attempt's lengths when it never reported its
+ * usage, so its tokens can still be counted). With no target left, the error ends the stream.
  * A successful stream starts with one `meta` chunk naming the model and region that answered first.
  */
 import { CircuitBreakerRegistry, type BreakerOptions } from './circuit-breaker.ts';
@@ -146,6 +147,10 @@ export async function* resilientStream(
         let settled = false;
         /** This attempt has produced text (a failure now is mid-stream). */
         let started = false;
+        /** What this attempt produced (before the seam: what its target bills) and whether it reported usage. */
+        let produced = 0;
+        let reported = false;
+        const attemptPrefill = (prefill + streamed).length;
         // A continuation of this stream's own text: only what is new passes the seam.
         const seam = streamed ? new SeamFilter(prefill + streamed) : null;
         const pass = (text: string): LlmChunk[] => {
@@ -161,11 +166,13 @@ export async function* resilientStream(
             if (r.done) break;
             const chunk = r.value;
             if (chunk.type !== 'delta') {
+              if (chunk.type === 'usage') reported = true;
               if (emitted) yield chunk;
               else held.push(chunk);
               continue;
             }
             if (chunk.text === '') continue;
+            produced += chunk.text.length;
             if (!started) {
               started = true;
               clearTimeout(ttft);
@@ -199,7 +206,7 @@ export async function* resilientStream(
           if (started) {
             // Text has streamed: never this text again here; the next target continues it.
             opts.onEvent?.({ type: 'midstream_failover', from: target.key, error: err });
-            yield { type: 'continued', from: target.key, error: err.code };
+            yield { type: 'continued', from: target.key, error: err.code, ...(reported ? {} : { unreported: { prefillChars: attemptPrefill, outputChars: produced } }) };
             break;
           }
           const sameTargetAgain =

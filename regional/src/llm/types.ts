@@ -50,8 +50,12 @@ export type LlmChunk =
    * generator's catalog and policy lookups); they join the grounding and the cited sources.
    */
   | { type: 'meta'; model: string; region?: string; unsupported?: boolean; passages?: { id: string; title?: string; text: string }[] }
-  /** The target `from` failed mid-answer (error code `error`); the answer continues on the next target. */
-  | { type: 'continued'; from: string; error: LlmErrorCode };
+  /**
+   * The target `from` failed mid-answer (error code `error`); the answer continues on the next
+   * target. `unreported`: the failed attempt was cut before it reported its usage, so its tokens
+   * are estimated by the caller from these lengths (the prefill it was given, the text it produced).
+   */
+  | { type: 'continued'; from: string; error: LlmErrorCode; unreported?: { prefillChars: number; outputChars: number } };
 
 /** USD per 1,000 tokens by tier, for the cost estimate recorded with usage. */
 export type LlmPricing = Record<LlmRequest['tier'], { in: number; out: number }>;

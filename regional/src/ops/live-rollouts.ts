@@ -343,7 +343,7 @@ export class LiveRollouts {
     this.inFlight.set(this.llm.name, n + 1);
     const control = servedSample(r);
     shadowRun(
-      () => generateShadow(this.s.llm, cand.model, r, body, { timeoutMs: this.s.config.LLM_TOTAL_TIMEOUT_MS, titles: this.s.titles }),
+      () => generateShadow(this.s.llm, cand.model, r, body, { timeoutMs: this.s.config.LLM_TOTAL_TIMEOUT_MS, titles: this.s.titles, idPatterns: this.s.idPatterns }),
       (res) => {
         this.inFlight.set(this.llm.name, (this.inFlight.get(this.llm.name) ?? 1) - 1);
         log.record(control, res.ok ? res.value : { error: res.error });
@@ -588,7 +588,7 @@ function sharedWindows(s: Services): Pick<LiveRolloutOptions, 'shared' | 'shareM
   const timeoutMs = Math.max(c.REDIS_TIMEOUT_MS, 1000);
   const redis = rateLimitRedis(c.REDIS_URL, timeoutMs, (m) => s.log(m), { use: 'rollout windows', without: 'canaries are judged per process', back: 'rollout windows are shared again' });
   return {
-    shared: new RedisSharedWindows(redis, { prefix: c.REDIS_KEY_PREFIX, instance: instanceId(c), windowMs: c.ROLLOUT_WINDOW_MS }),
+    shared: new RedisSharedWindows(redis, { prefix: c.REDIS_KEY_PREFIX, domain: s.store.registry.domain, instance: instanceId(c), windowMs: c.ROLLOUT_WINDOW_MS }),
     shareMs: c.ROLLOUT_SHARE_MS,
     onSharedError: () => s.metrics.fallbacks.inc({ kind: 'rollout_windows_redis' }),
   };

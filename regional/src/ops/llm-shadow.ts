@@ -5,6 +5,7 @@
  * guardrails, answer format). Nothing of it is ever sent to the user.
  */
 import { checkGrounding } from '../generate/guardrails.ts';
+import type { EntityPattern } from '../../../shared/cache/entities.ts';
 import type { PipelineResult } from '../generate/pipeline.ts';
 import type { LlmSettings } from '../generate/prompt.ts';
 import type { LlmBackend, LlmRequest } from '../llm/types.ts';
@@ -37,7 +38,7 @@ export async function generateShadow(
   settings: LlmSettings,
   served: PipelineResult,
   req: { message: string; priority?: string },
-  opts: { timeoutMs: number; titles: string[] },
+  opts: { timeoutMs: number; titles: string[]; idPatterns: readonly EntityPattern[] },
 ): Promise<LlmOutputSample> {
   const intent = served.route.intent === 'unknown' ? undefined : served.route.intent;
   const request: LlmRequest = {
@@ -54,7 +55,7 @@ export async function generateShadow(
   let text = '';
   for await (const chunk of llm.generate(request)) if (chunk.type === 'delta') text += chunk.text;
   const ms = performance.now() - t0;
-  const grounded = checkGrounding(text, served.generation.grounding, opts.titles).removed.length === 0;
+  const grounded = checkGrounding(text, served.generation.grounding, opts.titles, opts.idPatterns).removed.length === 0;
   return { text, guardrailsPassed: grounded && text.trim().length > 0, formatOk: answerFormatOk(text), ms };
 }
 

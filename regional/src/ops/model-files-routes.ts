@@ -30,6 +30,7 @@ export function modelFilesRoutes(s: Services) {
   app.get(ACTIVE_MODELS_PATH, edge, async (c) => {
     const versions = await s.store.registry.listModelVersions({ stage: 'production' });
     const body: ActiveModels = {
+      domain: s.store.registry.domain,
       models: versions.map((v) => ({
         name: v.name,
         version: v.version,

@@ -29,11 +29,12 @@ export interface SharedWindows {
 export class RedisSharedWindows implements SharedWindows {
   constructor(
     private readonly redis: Redis,
-    private readonly o: { prefix: string; instance: string; windowMs: number },
+    private readonly o: { prefix: string; domain: string; instance: string; windowMs: number },
   ) {}
 
   private key(model: string, experiment: string): string {
-    return `${this.o.prefix}:rollout-window:${model}:${hash32(experiment).toString(36)}`;
+    // Keyed by domain: two domains' instances sharing one Redis judge their own canaries only.
+    return `${this.o.prefix}:rollout-window:${this.o.domain}:${model}:${hash32(experiment).toString(36)}`;
   }
 
   async publish(model: string, experiment: string, own: WindowSnapshot): Promise<void> {

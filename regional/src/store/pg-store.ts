@@ -17,9 +17,9 @@ import { ensureVectorIndex, vectorPredicate } from './pg-vector-index.ts';
 import * as schema from './schema.pg.ts';
 import { mapConstraintErrors } from './constraint-errors.ts';
 import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, answersBeyond, embeddedWith, sameQuestion, logsOfModel, noUsage, staleAfter, toDocument, turnColumns, turnRows } from './rows.ts';
-import type { ApiKeyRecord, ChunkHit, ChunkInput, ChunkRecord, ConversationRecord, DocumentInput, DocumentRecord, DocumentSummary, FallbackAnswerInput, FallbackAnswerRecord, NewApiKey, PredictionLogInput, PredictionLogRecord, StaleChunk, Store, StoreOptions, TurnInput, TurnRecord, UsageDelta, UsageRecord } from './types.ts';
+import type { ApiKeyRecord, ChunkHit, ChunkInput, ChunkRecord, ConversationRecord, DocumentInput, DocumentRecord, DocumentSummary, EmbeddingOptions, FallbackAnswerInput, FallbackAnswerRecord, NewApiKey, PredictionLogInput, PredictionLogRecord, StaleChunk, Store, StoreOptions, TurnInput, TurnRecord, UsageDelta, UsageRecord } from './types.ts';
 import { StoreError } from './types.ts';
-import { checkChunkEmbeddings, checkDay, checkDocument, checkFallbackAnswer, checkId, checkK, checkKeyHash, checkLimit, checkNewApiKey, checkPredictionLog, checkQuery, checkStaleQuery, checkSameEmbedding, checkStoreOptions, checkTurn, checkUsageDelta, checkVector } from './validate.ts';
+import { checkChunkEmbeddings, checkDay, checkDocument, checkFallbackAnswer, checkId, checkK, checkKeyHash, checkLimit, checkNewApiKey, checkPredictionLog, checkQuery, checkStaleQuery, checkSameEmbedding, checkEmbeddingOptions, checkStoreOptions, checkTurn, checkUsageDelta, checkVector } from './validate.ts';
 
 const { documents, chunks, apiKeys, usage, conversations, turns, predictionLogs, fallbackAnswers } = schema;
 
@@ -37,7 +37,7 @@ export interface PgStoreTimeouts {
 
 export class PgStore implements Store {
   readonly dialect = 'postgres' as const;
-  private embedding: StoreOptions;
+  private embedding: EmbeddingOptions;
   private readonly db: NodePgDatabase<typeof schema>;
   private closed = false;
   readonly registry: PgRegistry;
@@ -50,7 +50,7 @@ export class PgStore implements Store {
   ) {
     this.embedding = { dimensions: opts.dimensions, embeddingVersion: opts.embeddingVersion };
     this.db = drizzle({ client: pool, schema });
-    this.registry = new PgRegistry(this.db, () => this.live());
+    this.registry = new PgRegistry(this.db, () => this.live(), opts.domain);
     this.batchJobs = new PgBatchJobs(this.db, () => this.live());
     this.opsSamples = new PgOpsSamples(this.db, () => this.live());
   }
@@ -206,7 +206,7 @@ export class PgStore implements Store {
 
   async useEmbedding(embeddingVersion: string, dimensions: number): Promise<void> {
     this.live();
-    const next = checkStoreOptions({ embeddingVersion, dimensions });
+    const next = checkEmbeddingOptions({ embeddingVersion, dimensions });
     await withMigrationLock(this.pool, (client) => ensureVectorIndex(client, next.embeddingVersion, next.dimensions));
     this.embedding = next;
   }

@@ -8,7 +8,7 @@ import { mapConstraintErrors } from './constraint-errors.ts';
 import { StorePart } from './store-part.ts';
 import { checkLimit } from './validate.ts';
 import { CONCURRENT_ROLLOUT_CHANGE, CONCURRENT_STAGE_CHANGE, nextRolloutRevision, planRollback, planSetStage, type StageMove } from './registry-rules.ts';
-import { latestRollouts, moveRows, productionOf, registerRows, rolloutRow, stageChangeFilter, toModelVersionRecord, toRolloutRecord, versionFilter, versionIs } from './registry-rows.ts';
+import { latestRollouts, modelIs, moveRows, productionOf, registerRows, rolloutRow, stageChangeFilter, toModelVersionRecord, toRolloutRecord, versionFilter, versionIs } from './registry-rows.ts';
 import * as schema from './schema.sqlite.ts';
 import type { ModelRegistryStore, ModelStage, ModelVersionRecord, NewModelVersion, RolloutChangeInput, RolloutRecord, StageChangeInput, StageChangeRecord } from './types.ts';
 import { checkModelName, checkNewModelVersion, checkPutRollout, checkSetStage, checkStageChange } from './validate-ops.ts';
@@ -19,11 +19,20 @@ type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 type Row = typeof modelVersions.$inferSelect;
 
 export class SqliteRegistry extends StorePart<Db> implements ModelRegistryStore {
+  constructor(
+    db: Db,
+    live: () => void,
+    /** Every row read or written is this domain's (StoreOptions.domain). */
+    readonly domain: string,
+  ) {
+    super(db, live);
+  }
+
   async registerModelVersion(input: NewModelVersion): Promise<ModelVersionRecord> {
     this.live();
     const v = checkNewModelVersion(input);
-    const rows = registerRows(v, new Date());
-    return mapConstraintErrors('sqlite', { conflict: `${v.name}@${v.version} is already registered` }, () =>
+    const rows = registerRows(this.domain, v, new Date());
+    return mapConstraintErrors('sqlite', { conflict: `${v.name}@${v.version} is already registered in ${this.domain}` }, () =>
       this.db.transaction(
         (tx) => {
           const row = tx.insert(modelVersions).values(rows.version).returning().get();
@@ -37,18 +46,18 @@ export class SqliteRegistry extends StorePart<Db> implements ModelRegistryStore 
 
   async getModelVersion(name: string, version: string): Promise<ModelVersionRecord | null> {
     this.live();
-    const row = this.db.select().from(modelVersions).where(versionIs(modelVersions, name, version)).get();
+    const row = this.db.select().from(modelVersions).where(versionIs(modelVersions, this.domain, name, version)).get();
     return row ? toModelVersionRecord(row) : null;
   }
 
   async listModelVersions(opts: { name?: string; stage?: ModelStage } = {}): Promise<ModelVersionRecord[]> {
     this.live();
-    return this.db.select().from(modelVersions).where(versionFilter(modelVersions, opts)).orderBy(desc(modelVersions.id)).all().map(toModelVersionRecord);
+    return this.db.select().from(modelVersions).where(versionFilter(modelVersions, this.domain, opts)).orderBy(desc(modelVersions.id)).all().map(toModelVersionRecord);
   }
 
   async getProductionVersion(name: string): Promise<ModelVersionRecord | null> {
     this.live();
-    const row = this.db.select().from(modelVersions).where(productionOf(modelVersions, name)).get();
+    const row = this.db.select().from(modelVersions).where(productionOf(modelVersions, this.domain, name)).get();
     return row ? toModelVersionRecord(row) : null;
   }
 
@@ -58,7 +67,7 @@ export class SqliteRegistry extends StorePart<Db> implements ModelRegistryStore 
     return mapConstraintErrors('sqlite', { conflict: CONCURRENT_STAGE_CHANGE }, () =>
       this.db.transaction(
         (tx) => {
-          const moves = planSetStage(a.name, versionsOf(tx, a.name), a.version, a.stage, a.change);
+          const moves = planSetStage(a.name, versionsOf(tx, this.domain, a.name), a.version, a.stage, a.change);
           const now = new Date();
           return moves.map((m) => move(tx, m, now)).at(-1)!;
         },
@@ -74,8 +83,8 @@ export class SqliteRegistry extends StorePart<Db> implements ModelRegistryStore 
     return mapConstraintErrors('sqlite', { conflict: CONCURRENT_STAGE_CHANGE }, () =>
       this.db.transaction(
         (tx) => {
-          const history = tx.select().from(modelStageChanges).where(eq(modelStageChanges.name, n)).orderBy(asc(modelStageChanges.id)).all();
-          const plan = planRollback(n, versionsOf(tx, n), history, c);
+          const history = tx.select().from(modelStageChanges).where(modelIs(modelStageChanges, this.domain, n)).orderBy(asc(modelStageChanges.id)).all();
+          const plan = planRollback(n, versionsOf(tx, this.domain, n), history, c);
           const now = new Date();
           return { from: move(tx, plan.from, now), to: move(tx, plan.to, now) };
         },
@@ -86,7 +95,7 @@ export class SqliteRegistry extends StorePart<Db> implements ModelRegistryStore 
 
   async listStageChanges(name: string, opts: { version?: string; limit?: number } = {}): Promise<StageChangeRecord[]> {
     this.live();
-    const where = stageChangeFilter(modelStageChanges, name, opts.version);
+    const where = stageChangeFilter(modelStageChanges, this.domain, name, opts.version);
     const rows = this.db.select().from(modelStageChanges).where(where).orderBy(desc(modelStageChanges.id)).limit(checkLimit(opts.limit, 1000)).all();
     return rows.reverse();
   }
@@ -98,12 +107,12 @@ export class SqliteRegistry extends StorePart<Db> implements ModelRegistryStore 
       this.db.transaction(
         (tx) => {
           const now = new Date();
-          const [{ current }] = tx.select({ current: max(modelRollouts.revision) }).from(modelRollouts).where(eq(modelRollouts.name, a.name)).all();
+          const [{ current }] = tx.select({ current: max(modelRollouts.revision) }).from(modelRollouts).where(modelIs(modelRollouts, this.domain, a.name)).all();
           const revision = nextRolloutRevision(a.name, current ?? 0, a.change.expectedRevision);
-          const row = tx.insert(modelRollouts).values(rolloutRow(a.name, revision, a.rule, a.change, now)).returning().get();
+          const row = tx.insert(modelRollouts).values(rolloutRow(this.domain, a.name, revision, a.rule, a.change, now)).returning().get();
           if (a.change.stage) {
             const st = a.change.stage;
-            for (const m of planSetStage(a.name, versionsOf(tx, a.name), st.version, st.to, st.change)) move(tx, m, now);
+            for (const m of planSetStage(a.name, versionsOf(tx, this.domain, a.name), st.version, st.to, st.change)) move(tx, m, now);
           }
           return toRolloutRecord(row);
         },
@@ -114,25 +123,25 @@ export class SqliteRegistry extends StorePart<Db> implements ModelRegistryStore 
 
   async getRollout(name: string): Promise<RolloutRecord | null> {
     this.live();
-    const row = this.db.select().from(modelRollouts).where(eq(modelRollouts.name, checkModelName(name))).orderBy(desc(modelRollouts.revision)).limit(1).get();
+    const row = this.db.select().from(modelRollouts).where(modelIs(modelRollouts, this.domain, checkModelName(name))).orderBy(desc(modelRollouts.revision)).limit(1).get();
     return row ? toRolloutRecord(row) : null;
   }
 
   async listRollouts(): Promise<RolloutRecord[]> {
     this.live();
-    return latestRollouts(this.db.select().from(modelRollouts).orderBy(asc(modelRollouts.name), asc(modelRollouts.revision)).all());
+    return latestRollouts(this.db.select().from(modelRollouts).where(eq(modelRollouts.domain, this.domain)).orderBy(asc(modelRollouts.name), asc(modelRollouts.revision)).all());
   }
 
   async listRolloutHistory(name: string, opts: { limit?: number } = {}): Promise<RolloutRecord[]> {
     this.live();
-    const rows = this.db.select().from(modelRollouts).where(eq(modelRollouts.name, checkModelName(name))).orderBy(desc(modelRollouts.revision)).limit(checkLimit(opts.limit, 1000)).all();
+    const rows = this.db.select().from(modelRollouts).where(modelIs(modelRollouts, this.domain, checkModelName(name))).orderBy(desc(modelRollouts.revision)).limit(checkLimit(opts.limit, 1000)).all();
     return rows.reverse().map(toRolloutRecord);
   }
 }
 
-/** All versions of a model, oldest first. */
-function versionsOf(tx: Tx, name: string): Row[] {
-  return tx.select().from(modelVersions).where(eq(modelVersions.name, name)).orderBy(asc(modelVersions.id)).all();
+/** All versions of a domain's model, oldest first. */
+function versionsOf(tx: Tx, domain: string, name: string): Row[] {
+  return tx.select().from(modelVersions).where(modelIs(modelVersions, domain, name)).orderBy(asc(modelVersions.id)).all();
 }
 
 function move(tx: Tx, m: StageMove<Row>, now: Date): ModelVersionRecord {

@@ -182,6 +182,8 @@ export const modelVersions = pgTable(
   'model_versions',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    /** The domain pack the row belongs to (domain.json `name`): every lookup, stage move and rollout is within one domain. */
+    domain: text('domain').notNull(),
     name: text('name').notNull(),
     version: text('version').notNull(),
     kind: text('kind', { enum: ['intent-classifier', 'sentence-embedder', 'cross-encoder', 'llm-config', 'routing-config'] }).notNull(),
@@ -202,9 +204,9 @@ export const modelVersions = pgTable(
     createdAt: ts('created_at').notNull(),
   },
   (t) => [
-    uniqueIndex('model_versions_name_version_idx').on(t.name, t.version),
-    // At most one production version per model name.
-    uniqueIndex('model_versions_one_production_idx').on(t.name).where(sql`stage = 'production'`),
+    uniqueIndex('model_versions_domain_name_version_idx').on(t.domain, t.name, t.version),
+    // At most one production version per model name and domain.
+    uniqueIndex('model_versions_domain_one_production_idx').on(t.domain, t.name).where(sql`stage = 'production'`),
     check('model_versions_stage_check', sql`${t.stage} in ('dev', 'staging', 'production', 'archived')`),
   ],
 );
@@ -213,6 +215,8 @@ export const modelStageChanges = pgTable(
   'model_stage_changes',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    /** The domain pack the row belongs to (domain.json `name`): every lookup, stage move and rollout is within one domain. */
+    domain: text('domain').notNull(),
     name: text('name').notNull(),
     version: text('version').notNull(),
     fromStage: text('from_stage', { enum: ['dev', 'staging', 'production', 'archived'] }),
@@ -224,7 +228,7 @@ export const modelStageChanges = pgTable(
     details: jsonb('details').$type<Record<string, unknown>>(),
     createdAt: ts('created_at').notNull(),
   },
-  (t) => [index('model_stage_changes_name_idx').on(t.name, t.id)],
+  (t) => [index('model_stage_changes_domain_name_idx').on(t.domain, t.name, t.id)],
 );
 
 /**
@@ -236,6 +240,8 @@ export const modelRollouts = pgTable(
   'model_rollouts',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    /** The domain pack the row belongs to (domain.json `name`): every lookup, stage move and rollout is within one domain. */
+    domain: text('domain').notNull(),
     name: text('name').notNull(),
     revision: integer('revision').notNull(),
     rule: jsonb('rule').$type<Record<string, unknown>>(),
@@ -244,7 +250,7 @@ export const modelRollouts = pgTable(
     details: jsonb('details').$type<Record<string, unknown>>(),
     createdAt: ts('created_at').notNull(),
   },
-  (t) => [uniqueIndex('model_rollouts_name_revision_idx').on(t.name, t.revision)],
+  (t) => [uniqueIndex('model_rollouts_domain_name_revision_idx').on(t.domain, t.name, t.revision)],
 );
 
 // ---- batch inference jobs ---------------------------------------------------------------

@@ -137,6 +137,8 @@ export const modelVersions = sqliteTable(
   'model_versions',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
+    /** The domain pack the row belongs to (domain.json `name`): every lookup, stage move and rollout is within one domain. */
+    domain: text('domain').notNull(),
     name: text('name').notNull(),
     version: text('version').notNull(),
     kind: text('kind', { enum: ['intent-classifier', 'sentence-embedder', 'cross-encoder', 'llm-config', 'routing-config'] }).notNull(),
@@ -157,9 +159,9 @@ export const modelVersions = sqliteTable(
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
   },
   (t) => [
-    uniqueIndex('model_versions_name_version_idx').on(t.name, t.version),
-    // At most one production version per model name.
-    uniqueIndex('model_versions_one_production_idx').on(t.name).where(sql`stage = 'production'`),
+    uniqueIndex('model_versions_domain_name_version_idx').on(t.domain, t.name, t.version),
+    // At most one production version per model name and domain.
+    uniqueIndex('model_versions_domain_one_production_idx').on(t.domain, t.name).where(sql`stage = 'production'`),
     check('model_versions_stage_check', sql`${t.stage} in ('dev', 'staging', 'production', 'archived')`),
   ],
 );
@@ -168,6 +170,8 @@ export const modelStageChanges = sqliteTable(
   'model_stage_changes',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
+    /** The domain pack the row belongs to (domain.json `name`): every lookup, stage move and rollout is within one domain. */
+    domain: text('domain').notNull(),
     name: text('name').notNull(),
     version: text('version').notNull(),
     fromStage: text('from_stage', { enum: ['dev', 'staging', 'production', 'archived'] }),
@@ -179,7 +183,7 @@ export const modelStageChanges = sqliteTable(
     details: text('details', { mode: 'json' }).$type<Record<string, unknown>>(),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
   },
-  (t) => [index('model_stage_changes_name_idx').on(t.name, t.id)],
+  (t) => [index('model_stage_changes_domain_name_idx').on(t.domain, t.name, t.id)],
 );
 
 /**
@@ -191,6 +195,8 @@ export const modelRollouts = sqliteTable(
   'model_rollouts',
   {
     id: integer('id').primaryKey({ autoIncrement: true }),
+    /** The domain pack the row belongs to (domain.json `name`): every lookup, stage move and rollout is within one domain. */
+    domain: text('domain').notNull(),
     name: text('name').notNull(),
     revision: integer('revision').notNull(),
     rule: text('rule', { mode: 'json' }).$type<Record<string, unknown>>(),
@@ -199,7 +205,7 @@ export const modelRollouts = sqliteTable(
     details: text('details', { mode: 'json' }).$type<Record<string, unknown>>(),
     createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull(),
   },
-  (t) => [uniqueIndex('model_rollouts_name_revision_idx').on(t.name, t.revision)],
+  (t) => [uniqueIndex('model_rollouts_domain_name_revision_idx').on(t.domain, t.name, t.revision)],
 );
 
 // ---- batch inference jobs ---------------------------------------------------------------

@@ -17,9 +17,9 @@ import { SqliteOpsSamples } from './ops-samples-sqlite.ts';
 import { SqliteBatchJobs } from './batch-jobs-sqlite.ts';
 import { SqliteRegistry } from './registry-sqlite.ts';
 import * as schema from './schema.sqlite.ts';
-import type { ApiKeyRecord, ChunkHit, ChunkInput, ChunkRecord, ConversationRecord, DocumentInput, DocumentRecord, DocumentSummary, FallbackAnswerInput, FallbackAnswerRecord, NewApiKey, PredictionLogInput, PredictionLogRecord, StaleChunk, Store, StoreOptions, TurnInput, TurnRecord, UsageDelta, UsageRecord } from './types.ts';
+import type { ApiKeyRecord, ChunkHit, ChunkInput, ChunkRecord, ConversationRecord, DocumentInput, DocumentRecord, DocumentSummary, EmbeddingOptions, FallbackAnswerInput, FallbackAnswerRecord, NewApiKey, PredictionLogInput, PredictionLogRecord, StaleChunk, Store, StoreOptions, TurnInput, TurnRecord, UsageDelta, UsageRecord } from './types.ts';
 import { StoreError } from './types.ts';
-import { checkChunkEmbeddings, checkDay, checkDocument, checkFallbackAnswer, checkId, checkK, checkKeyHash, checkLimit, checkNewApiKey, checkPredictionLog, checkQuery, checkStaleQuery, checkSameEmbedding, checkStoreOptions, checkTurn, checkUsageDelta, checkVector } from './validate.ts';
+import { checkChunkEmbeddings, checkDay, checkDocument, checkFallbackAnswer, checkId, checkK, checkKeyHash, checkLimit, checkNewApiKey, checkPredictionLog, checkQuery, checkStaleQuery, checkSameEmbedding, checkEmbeddingOptions, checkStoreOptions, checkTurn, checkUsageDelta, checkVector } from './validate.ts';
 import { decodeFloat32, encodeFloat32 } from './vector-codec.ts';
 import { VectorMatrix } from './vector-matrix.ts';
 
@@ -29,7 +29,7 @@ export const SQLITE_MIGRATIONS = fileURLToPath(new URL('../../drizzle/sqlite', i
 
 export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
-  private embedding: StoreOptions;
+  private embedding: EmbeddingOptions;
   private readonly db: BetterSQLite3Database<typeof schema>;
   private matrix: VectorMatrix | null = null;
   private matrixDataVersion = -1;
@@ -44,7 +44,7 @@ export class SqliteStore implements Store {
   ) {
     this.embedding = { dimensions: opts.dimensions, embeddingVersion: opts.embeddingVersion };
     this.db = drizzle({ client: sqlite, schema });
-    this.registry = new SqliteRegistry(this.db, () => this.live());
+    this.registry = new SqliteRegistry(this.db, () => this.live(), opts.domain);
     this.batchJobs = new SqliteBatchJobs(this.db, () => this.live());
     this.opsSamples = new SqliteOpsSamples(this.db, () => this.live());
   }
@@ -191,7 +191,7 @@ export class SqliteStore implements Store {
 
   async useEmbedding(embeddingVersion: string, dimensions: number): Promise<void> {
     this.live();
-    this.embedding = checkStoreOptions({ embeddingVersion, dimensions });
+    this.embedding = checkEmbeddingOptions({ embeddingVersion, dimensions });
     this.matrix = null;
   }
 

@@ -34,7 +34,15 @@ export interface StoreOptions {
   dimensions: number;
   /** Embedding model version written with new chunks; vector search only sees chunks of this version. */
   embeddingVersion: string;
+  /**
+   * The domain pack served (domain.json `name`): the model registry and rollouts are this
+   * domain's alone (Store.registry); another domain on the same database is never seen.
+   */
+  domain: string;
 }
+
+/** What the store knows of the embedder: the width and version of the vectors it writes and searches. */
+export type EmbeddingOptions = Pick<StoreOptions, 'dimensions' | 'embeddingVersion'>;
 
 export interface DocumentInput {
   id: string;
@@ -335,6 +343,8 @@ export interface NewModelVersion {
 
 export interface ModelVersionRecord {
   id: number;
+  /** The domain pack the version belongs to. */
+  domain: string;
   name: string;
   version: string;
   kind: ModelKind;
@@ -358,6 +368,7 @@ export interface ModelVersionRecord {
 
 export interface StageChangeRecord {
   id: number;
+  domain: string;
   name: string;
   version: string;
   fromStage: ModelStage | null;
@@ -380,6 +391,7 @@ export interface StageChangeInput {
 
 /** One revision of a model's rollout rule; the highest revision is the rule in force. */
 export interface RolloutRecord {
+  domain: string;
   name: string;
   revision: number;
   /** The rule (ops/rollout-rules.ts gives its shape); null when the rollout was removed. */
@@ -400,7 +412,10 @@ export interface RolloutChangeInput {
   stage?: { version: string; to: ModelStage; change: StageChangeInput };
 }
 
+/** One domain's model registry: every method sees and changes only that domain's rows. */
 export interface ModelRegistryStore {
+  /** The domain pack whose models these are (StoreOptions.domain). */
+  readonly domain: string;
   /** Adds a version in stage `dev` (recorded as a `register` change); CONFLICT when name@version exists. */
   registerModelVersion(v: NewModelVersion): Promise<ModelVersionRecord>;
   getModelVersion(name: string, version: string): Promise<ModelVersionRecord | null>;

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { RoutePath } from '../../../shared/api/chat.ts';
-import { API_KEY_ROLES, StoreError, type ChunkInput, type DocumentInput, type FallbackAnswerInput, type NewApiKey, type PredictionLogInput, type StoreOptions, type TurnInput, type UsageDelta } from './types.ts';
+import { API_KEY_ROLES, StoreError, type ChunkInput, type DocumentInput, type EmbeddingOptions, type FallbackAnswerInput, type NewApiKey, type PredictionLogInput, type StoreOptions, type TurnInput, type UsageDelta } from './types.ts';
 
 export const MAX_K = 1000;
 const MAX_ID = 256;
@@ -37,12 +37,18 @@ export function checkK(k: unknown): number {
   return parse(z.number().int('must be an integer').min(1).max(MAX_K), k, 'k');
 }
 
+/** A domain pack's name (domain.json `name`: shared/domain/pack-schema.ts), which keys the model registry. */
+export const domainName = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, 'must be a domain name: lower case letters, digits, "_" or "-", starting with a letter');
+
+const embeddingOptions = z.object({ dimensions: z.number().int().min(1).max(16000), embeddingVersion: z.string().min(1).max(200) });
+
 export function checkStoreOptions(opts: unknown): StoreOptions {
-  return parse(
-    z.object({ dimensions: z.number().int().min(1).max(16000), embeddingVersion: z.string().min(1).max(200) }),
-    opts,
-    'store options',
-  );
+  return parse(embeddingOptions.extend({ domain: domainName }), opts, 'store options');
+}
+
+/** A new embedder's width and version (Store.setEmbedding). */
+export function checkEmbeddingOptions(opts: unknown): EmbeddingOptions {
+  return parse(embeddingOptions, opts, 'store options');
 }
 
 /** Refuses vectors of another embedder than the store's (when the caller says which made them). */
@@ -82,7 +88,7 @@ export interface CheckedChunk {
   embeddingVersion: string | null;
 }
 
-export function checkDocument(doc: unknown, chunks: unknown, opts: StoreOptions): { doc: DocumentInput; chunks: CheckedChunk[] } {
+export function checkDocument(doc: unknown, chunks: unknown, opts: EmbeddingOptions): { doc: DocumentInput; chunks: CheckedChunk[] } {
   const d = parse(DocumentSchema, doc, 'document');
   if (!Array.isArray(chunks)) throw new StoreError('INVALID_INPUT', 'chunks: must be an array');
   const out = (chunks as ChunkInput[]).map((c, i) => {

@@ -1,12 +1,11 @@
 /**
  * Fallback stage: when the LLM gave no usable answer, the last clean answer remembered for the
- * intent (path "cache", marked as such), else a handoff to a person (path "fallback").
- * Also where a clean answer is remembered for that use.
+ * intent (path "cache", marked as such), else the domain's handoff to a person (path "fallback":
+ * domain.json `assistant.handoff`, else templates.json `handoff`). Also where a clean answer is
+ * remembered for that use.
  */
 import type { FallbackAnswers } from '../fallback-answers.ts';
 
-export const HANDOFF =
-  "Sorry, I can't answer that right now. A person from our team can help: support@kitsunebooks.example (Monday–Friday 8:00 AM–6:00 PM PT, Saturday 10:00 AM–4:00 PM PT).";
 export const FALLBACK_NOTE = '(Our assistant is busy, so here is an earlier answer to a similar question.) ';
 
 /**
@@ -23,7 +22,7 @@ export const isClean = (fallbacks: string[]) => fallbacks.every((f) => HARMLESS.
 /** An answer long enough to be one (not a stray word the guard left). */
 export const isUsable = (text: string) => text.replace(/\W/g, '').length >= 12;
 
-export async function fallbackStage(answers: FallbackAnswers, intent: string | undefined, question: string): Promise<{ path: 'cache' | 'fallback'; text: string }> {
+export async function fallbackStage(answers: FallbackAnswers, intent: string | undefined, question: string, handoff: string): Promise<{ path: 'cache' | 'fallback'; text: string }> {
   const remembered = await answers.find(intent, question);
-  return remembered ? { path: 'cache', text: FALLBACK_NOTE + remembered.text } : { path: 'fallback', text: HANDOFF };
+  return remembered ? { path: 'cache', text: FALLBACK_NOTE + remembered.text } : { path: 'fallback', text: handoff };
 }

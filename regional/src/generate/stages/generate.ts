@@ -6,6 +6,10 @@
  * on (a continuation, marked by a `continued` chunk, is `midstream_failover`). A request with a
  * `prefill` (the edge continuing another region's answer) passes on only the new text: the
  * generator's repeat of the prefill is removed at the seam. Metric stages "llm_first_token" and "llm".
+ *
+ * Usage is the whole answer's: every part a target reported, plus an estimate (≈ 4 characters a
+ * token) for each part whose target was cut before it reported: an attempt cut mid-stream here,
+ * and the other region that wrote the prefill.
  */
 import type { ChatEvent } from '../../../../shared/api/chat.ts';
 import { SeamFilter } from '../../llm/seam.ts';
@@ -19,6 +23,35 @@ export interface LlmUsage {
   outputTokens: number;
   cacheReadTokens?: number;
   cacheWriteTokens?: number;
+  /** Counted from the text: its target was cut before it reported usage. */
+  estimated?: boolean;
+}
+
+/** The answer's usage: the parts summed, and the parts themselves when more than one target wrote it. */
+export type AnswerUsage = LlmUsage & { parts?: LlmUsage[] };
+
+const approxTokens = (chars: number) => Math.ceil(chars / 4);
+
+/** The prompt's length in characters without any prefill (system, messages, passages). */
+function promptChars(req: LlmRequest): number {
+  return req.system.length + req.messages.reduce((n, m) => n + m.content.length, 0) + (req.context ?? []).reduce((n, p) => n + (p.title?.length ?? 0) + p.text.length, 0);
+}
+
+/** The tokens of a generation that was cut before it reported them, estimated from the lengths. */
+function estimatedPart(req: LlmRequest, cut: { prefillChars: number; outputChars: number }): LlmUsage {
+  return { inputTokens: approxTokens(promptChars(req) + cut.prefillChars), outputTokens: approxTokens(cut.outputChars), estimated: true };
+}
+
+function sumUsage(parts: LlmUsage[]): AnswerUsage | undefined {
+  if (!parts.length) return undefined;
+  const sum = (k: 'inputTokens' | 'outputTokens' | 'cacheReadTokens' | 'cacheWriteTokens') => parts.reduce((n, p) => n + (p[k] ?? 0), 0);
+  const cached = parts.some((p) => p.cacheReadTokens !== undefined || p.cacheWriteTokens !== undefined);
+  return {
+    inputTokens: sum('inputTokens'),
+    outputTokens: sum('outputTokens'),
+    ...(cached ? { cacheReadTokens: sum('cacheReadTokens'), cacheWriteTokens: sum('cacheWriteTokens') } : {}),
+    ...(parts.length > 1 ? { parts } : parts[0].estimated ? { estimated: true } : {}),
+  };
 }
 
 export interface Generation {
@@ -28,7 +61,7 @@ export interface Generation {
   sent: string;
   /** Which generator answered, e.g. "bedrock:claude-haiku@eu-west-1" or "extractive". */
   generator: string;
-  usage?: LlmUsage;
+  usage?: AnswerUsage;
   /** The generator said it could not ground an answer (never cached). */
   unsupported?: boolean;
   /** Store records the generator looked up itself (cited as sources, part of the grounding). */
@@ -63,6 +96,9 @@ export async function* generateStage(
     yield opts.routeEvent(out.generator);
   };
   const seam = new SeamFilter(llmReq.prefill ?? '');
+  // A prefill here is another region's half answer (the edge continuing it): that region died
+  // before it could report its tokens.
+  const parts: LlmUsage[] = llmReq.prefill ? [estimatedPart(llmReq, { prefillChars: 0, outputChars: llmReq.prefill.length })] : [];
   let first = true;
   let timedOut = false;
   const firstTimer = setTimeout(() => ((timedOut = true), ctrl.abort()), deps.timeouts.llmFirstTokenMs);
@@ -83,8 +119,13 @@ export async function* generateStage(
           for (const p of chunk.passages) guard.addGrounding(`${p.title ?? ''}\n${p.text}`);
         }
       }
-      else if (chunk.type === 'usage') out.usage = chunk;
-      else if (chunk.type === 'continued') run.fallback('midstream_failover');
+      else if (chunk.type === 'usage') {
+        const { type: _, ...part } = chunk;
+        parts.push(part);
+      } else if (chunk.type === 'continued') {
+        run.fallback('midstream_failover');
+        if (chunk.unreported) parts.push(estimatedPart(llmReq, chunk.unreported));
+      }
       else if (chunk.type === 'delta') {
         if (first) {
           first = false;
@@ -110,5 +151,6 @@ export async function* generateStage(
   }
   run.stage('llm', performance.now() - t);
   guard.report(run);
+  out.usage = sumUsage(parts);
   return out;
 }

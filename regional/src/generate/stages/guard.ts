@@ -5,6 +5,7 @@
  * "guardrails" (time spent checking).
  */
 import { checkGrounding, splitSentences } from '../guardrails.ts';
+import type { EntityPattern } from '../../../../shared/cache/entities.ts';
 import type { Run } from './run.ts';
 
 export class SentenceGuard {
@@ -16,6 +17,7 @@ export class SentenceGuard {
     private readonly mode: 'sentence' | 'off',
     private grounding: string,
     private readonly titles: string[],
+    private readonly ids: readonly EntityPattern[],
   ) {}
 
   /** Text the answer may also be grounded in (records the generator looked up itself, before its first token). */
@@ -48,7 +50,7 @@ export class SentenceGuard {
     for (const s of ready) {
       if (!s) continue;
       const t = performance.now();
-      const g = checkGrounding(s, this.grounding, this.titles);
+      const g = checkGrounding(s, this.grounding, this.titles, this.ids);
       this.ms += performance.now() - t;
       if (g.removed.length) this.removed.push(...g.removed.map((r) => r.reason));
       else out.push(s);

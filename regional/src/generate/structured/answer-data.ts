@@ -38,6 +38,12 @@ export const AnswersFile = z
     intentSections: z.record(z.string().min(1).max(64), z.array(z.string().min(1))).default({}),
     /** Phrases asking for a person: the answer is the handoff. */
     handoffCues: words.default([]),
+    /** The intent that asks for a person: always answered with its template's text (else `handoff`). */
+    handoffIntent: z.string().min(1).max(64).optional(),
+    /** Intents whose messages are about a catalog title: a title matched loosely still counts for them. */
+    catalogIntents: z.array(z.string().min(1).max(64)).default([]),
+    /** The intent of shipping questions: a place carried from the previous turn is what it asks about. */
+    shippingIntent: z.string().min(1).max(64).optional(),
     /** The FAQ entry whose answer holds the contact details the handoff line names (its grounding). */
     handoffFaq: z.string().min(1),
   })
@@ -54,7 +60,7 @@ export interface StoreAnswerData {
   index: CatalogIndex;
   policies: PolicyBlock[];
   faq: FaqEntry[];
-  /** The text of each template intent that has no cue words (oos: the decline, human_agent: the handoff). */
+  /** The text of each template intent that has no cue words (oos: the decline, the handoff intent's: the handoff). */
   templateText: Record<string, string>;
   /** Every policy block's items and every FAQ entry as a passage, for the lookup when retrieval missed. */
   lookupPassages: { id: string; title: string; text: string }[];

@@ -37,8 +37,6 @@ export interface StoreAnswer {
   lookedUp?: Passage[];
 }
 
-/** Intents whose messages are about a title. */
-const CATALOG_INTENTS = new Set(['product_question', 'price_availability', 'recommendation']);
 const MIN_TITLE_SCORE = 3;
 const MIN_COVERAGE = 0.45;
 /** A lookup outside the retrieved passages must match more closely. */
@@ -80,7 +78,8 @@ export class StoreAnswers {
     const unsureOos = input.intent === 'oos' && (input.confidence ?? 1) < UNSURE;
     if (input.intent === 'oos' && !unsureOos) return this.decline();
     const q = normalize(question);
-    if (input.intent === 'human_agent' || data.config.handoffCues.some((c) => hasPhrase(q, c))) return this.handoff([data.templateText.human_agent ?? data.config.handoff]);
+    const handoffIntent = data.config.handoffIntent;
+    if ((handoffIntent && input.intent === handoffIntent) || data.config.handoffCues.some((c) => hasPhrase(q, c))) return this.handoff([(handoffIntent && data.templateText[handoffIntent]) || data.config.handoff]);
     const inPassages = new Set(input.passages.map((p) => p.id));
 
     // A title: this message's, else the conversation's with this message's volume.
@@ -93,15 +92,16 @@ export class StoreAnswers {
     }
     // Asked nothing a title's record holds ("which studio animated it?"): not a catalog answer.
     const unexplained = match ? this.unexplainedWords(question, match.item) : [];
-    const titled = !!match && match.score >= MIN_TITLE_SCORE && (fields.length > 0 || (CATALOG_INTENTS.has(input.intent ?? '') && unexplained.length < 2));
+    const titled = !!match && match.score >= MIN_TITLE_SCORE && (fields.length > 0 || (data.config.catalogIntents.includes(input.intent ?? '') && unexplained.length < 2));
 
     // A place: this message's, else (for a follow-up about shipping) the conversation's.
     const cued = (text: string) => data.config.shippingCues.some((c) => hasPhrase(normalize(text), c));
     // "what about Canada?" after a shipping question is a shipping question too.
     const shippingCue = cued(question) || hasPhrase(q, 'there') || (!!previous && !titled && contentTokens(question).length <= 3 && cued(previous));
     let places = this.placesIn(question);
-    if (!places.length && previous && (shippingCue || input.intent === 'shipping_info')) places = this.placesIn(previous);
-    const aboutShipping = places.length > 0 && (input.intent === 'shipping_info' || (shippingCue && !titled));
+    const shippingIntent = data.config.shippingIntent !== undefined && input.intent === data.config.shippingIntent;
+    if (!places.length && previous && (shippingCue || shippingIntent)) places = this.placesIn(previous);
+    const aboutShipping = places.length > 0 && (shippingIntent || (shippingCue && !titled));
 
     if (aboutShipping) {
       const d = destinationAnswer(data, question, places);

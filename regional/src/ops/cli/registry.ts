@@ -1,6 +1,9 @@
 /**
  * The model registry CLI (`npm run models -- <command>`), on the service's database
- * (DATABASE_URL: a SQLite path, default ./data/switchyard.db, or postgres://…):
+ * (DATABASE_URL: a SQLite path, default ./data/switchyard.db, or postgres://…). Every command acts
+ * on one domain's models (`--domain <pack dir | name>`, default the pack SWITCHYARD_DOMAIN names,
+ * else the default pack): two domains sharing the database never see each other's versions,
+ * promotions, rollbacks or rollouts.
  *
  *   register <dir> [--parent <version>] [--commit <sha>] [--baseline-data <dir> | --no-baseline] [--by <who>]
  *       verifies every file of the folder against its manifest (a tampered artifact is refused),
@@ -22,9 +25,11 @@ import { MODEL_STAGES, StoreError, type ModelStage, type ModelVersionRecord, typ
 import { rollbackTarget } from '../../store/registry-rules.ts';
 import { registerModelFolder, RegistryInputError, verifyRegisteredArtifact } from '../register-folder.ts';
 import { ApiError } from '../../../../shared/api/errors.ts';
+import { domainArg, DomainArgError } from './domain-arg.ts';
 import { ROLLOUT_FLAGS, ROLLOUT_USAGE, RolloutUsageError, runRolloutCommand } from './rollout-cli.ts';
 
-const USAGE = `usage: npm run models -- register <dir> [--parent v] [--commit sha] [--baseline-data dir | --no-baseline] [--by who]
+const USAGE = `usage: npm run models -- <command> … [--domain <pack dir | name>]
+       npm run models -- register <dir> [--parent v] [--commit sha] [--baseline-data dir | --no-baseline] [--by who]
        npm run models -- promote <name> <version> --to ${MODEL_STAGES.join('|')} [--reason text] [--by who]
        npm run models -- rollback <name> [--reason text] [--by who]
        npm run models -- list [--name n] [--stage s] [--json]
@@ -46,6 +51,7 @@ function parse() {
       name: { type: 'string' },
       stage: { type: 'string' },
       json: { type: 'boolean' },
+      domain: { type: 'string' },
       ...ROLLOUT_FLAGS,
     } });
   } catch (e) {
@@ -72,6 +78,7 @@ function stageArg(v: unknown): ModelStage {
 
 function summary(v: ModelVersionRecord) {
   return {
+    domain: v.domain,
     name: v.name,
     version: v.version,
     kind: v.kind,
@@ -113,7 +120,7 @@ async function run(store: Store): Promise<void> {
       const to = stageArg(values.to);
       const [name, version] = args;
       const v = await reg.getModelVersion(name, version);
-      if (!v) throw new StoreError('NOT_FOUND', `no model version ${name}@${version}`);
+      if (!v) throw new StoreError('NOT_FOUND', `no model version ${name}@${version} in ${reg.domain}`);
       if (to === 'staging' || to === 'production') await verifyRegisteredArtifact(v);
       const before = await reg.getProductionVersion(name);
       const r = await reg.setStage(name, version, to, { actor, reason: (values.reason as string | undefined) ?? null });
@@ -125,7 +132,7 @@ async function run(store: Store): Promise<void> {
     case 'rollback': {
       if (args.length !== 1) throw new UsageError('rollback takes a model name');
       const current = await reg.getProductionVersion(args[0]);
-      if (!current) throw new StoreError('NOT_FOUND', `${args[0]} has no version in production`);
+      if (!current) throw new StoreError('NOT_FOUND', `${args[0]} has no version in production in ${reg.domain}`);
       const history = await reg.listStageChanges(args[0]);
       // Verify the version we are about to restore before archiving the one that serves.
       const target = rollbackTarget(history, current.version);
@@ -142,7 +149,7 @@ async function run(store: Store): Promise<void> {
       print(rows.map(summary), () =>
         rows.length
           ? rows.map((v) => `${v.name.padEnd(32)} ${v.version.padEnd(12)} ${v.stage.padEnd(10)} ${v.kind.padEnd(18)} ${v.createdAt.toISOString()}`).join('\n')
-          : 'no model versions registered',
+          : `no model versions registered in ${reg.domain}`,
       );
       return;
     }
@@ -178,10 +185,11 @@ async function run(store: Store): Promise<void> {
 let code = 0;
 let store: Store | undefined;
 try {
-  store = await openStore(process.env.DATABASE_URL, { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'registry-cli' });
+  const domain = domainArg(values.domain as string | undefined);
+  store = await openStore(process.env.DATABASE_URL, { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'registry-cli', domain });
   await run(store);
 } catch (e) {
-  if (e instanceof UsageError || e instanceof RolloutUsageError) {
+  if (e instanceof UsageError || e instanceof RolloutUsageError || e instanceof DomainArgError) {
     console.error(`${e.message}\n${USAGE}`);
     code = 2;
   } else if (e instanceof StoreError || e instanceof RegistryInputError || e instanceof ApiError) {

@@ -35,7 +35,8 @@
  *   --latency-rounds 12  --latency-repeats 3 (timings per query and model; the fastest counts)
  *   --out <dir>  --json
  *
- * name@version resolves through the registry (DATABASE_URL). Exit: 0 passed, 1 refused (a
+ * name@version resolves through the domain's registry (DATABASE_URL; models are keyed by the
+ * --domain pack's name, so another domain's versions are not found). Exit: 0 passed, 1 refused (a
  * regression, or an artifact that fails its sha256 check), 2 usage.
  */
 import { spawnSync } from 'node:child_process';
@@ -58,6 +59,7 @@ import { parseRoutingConfig } from '../../../../shared/routing/routing-config-sc
 import { applyRoutingConfig, ROUTING_CONFIG_FILE, type VersionedRoutingConfig } from '../../../../shared/routing/routing-config.ts';
 import type { IntentClassifier } from '../../../../shared/models/intent-classifier.ts';
 import type { ModelManifest } from '../../../../shared/models/manifest.ts';
+import type { ModelRegistryStore } from '../../store/types.ts';
 
 const USAGE =
   'usage: npm run -s gate -- --candidate <dir | name@version> [--baseline <dir | name@version>] [--domain <dir>] [--data <dir>]... [--no-store] ' +
@@ -144,37 +146,42 @@ const DEFAULT_BASELINE = domainModelDir(DOMAIN_DIR, 'classifier');
 const DEFAULT_EMBEDDER = join(REPO_ROOT, 'models', 'default', 'embedder');
 const DEFAULT_RERANKER = join(REPO_ROOT, 'models', 'default', 'reranker');
 
-/** A folder path, or name@version from the registry (its artifact re-verified against the registry's hashes). */
-async function resolveModel(ref: string): Promise<string> {
-  const m = /^([^@/\\]+)@([^@/\\]+)$/.exec(ref);
-  if (!m) return resolve(ref);
+/** The domain whose models the gate reads from the registry (domain.json `name`): another domain's versions are never candidates or baselines. */
+const DOMAIN_NAME = domainPack(DOMAIN_DIR).domain.name;
+
+/** `fn` on the domain's registry (DATABASE_URL), the store closed after. */
+async function withRegistry<T>(fn: (reg: ModelRegistryStore) => Promise<T>): Promise<T> {
   const { openStore } = await import('../../store/open.ts');
   const { PG_EMBEDDING_DIMENSIONS } = await import('../../store/schema.pg.ts');
-  const store = await openStore(process.env.DATABASE_URL, { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'gate-cli' });
+  const store = await openStore(process.env.DATABASE_URL, { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'gate-cli', domain: DOMAIN_NAME });
   try {
-    const v = await store.registry.getModelVersion(m[1], m[2]);
-    if (!v) throw new Refusal('NOT_FOUND', `no registered model version ${ref}`);
-    await verifyRegisteredArtifact(v);
-    return v.artifactUri.replace(/^file:\/\//, '');
+    return await fn(store.registry);
   } finally {
     await store.close();
   }
 }
 
-/** The registry's production version of `name`, when DATABASE_URL points at a registry that has one. */
+/** A folder path, or name@version from the domain's registry (its artifact re-verified against the registry's hashes). */
+async function resolveModel(ref: string): Promise<string> {
+  const m = /^([^@/\\]+)@([^@/\\]+)$/.exec(ref);
+  if (!m) return resolve(ref);
+  return withRegistry(async (reg) => {
+    const v = await reg.getModelVersion(m[1], m[2]);
+    if (!v) throw new Refusal('NOT_FOUND', `no registered model version ${ref} in domain ${DOMAIN_NAME}`);
+    await verifyRegisteredArtifact(v);
+    return v.artifactUri.replace(/^file:\/\//, '');
+  });
+}
+
+/** The domain's production version of `name`, when DATABASE_URL points at a registry that has one. */
 async function productionOf(name: string): Promise<string | null> {
   if (!process.env.DATABASE_URL) return null;
-  const { openStore } = await import('../../store/open.ts');
-  const { PG_EMBEDDING_DIMENSIONS } = await import('../../store/schema.pg.ts');
-  const store = await openStore(process.env.DATABASE_URL, { dimensions: PG_EMBEDDING_DIMENSIONS, embeddingVersion: 'gate-cli' });
-  try {
-    const v = await store.registry.getProductionVersion(name);
+  return withRegistry(async (reg) => {
+    const v = await reg.getProductionVersion(name);
     if (!v) return null;
     await verifyRegisteredArtifact(v);
     return v.artifactUri.replace(/^file:\/\//, '');
-  } finally {
-    await store.close();
-  }
+  });
 }
 
 type Loaded = IntentClassifier & { manifest: ModelManifest };
@@ -332,7 +339,7 @@ function finish(report: GateReport, stem: string, lat: { b: number[][]; c: numbe
   writeGateReport(html, json, report, { baseline: lat.b.flat(), candidate: lat.c.flat() });
   const checks = report.checks;
   const failed = checks.filter((c) => !c.passed);
-  const summary = { passed: report.passed, candidate: report.candidate.model, baseline: report.baseline.model, failed: failed.map((c) => ({ dataset: c.dataset, metric: c.metric, message: c.message })), report: html, json };
+  const summary = { passed: report.passed, domain: report.domain, candidate: report.candidate.model, baseline: report.baseline.model, failed: failed.map((c) => ({ dataset: c.dataset, metric: c.metric, message: c.message })), report: html, json };
   if (values.json) console.log(JSON.stringify(summary));
   else {
     console.log(`${report.passed ? 'PASSED' : 'REFUSED'}: ${summary.candidate} vs ${summary.baseline}`);
@@ -509,6 +516,7 @@ function reportHead(cand: { manifest: ModelManifest }, candDir: string, base: { 
   return {
     passed: checks.every((c) => c.passed),
     generatedAt: new Date().toISOString(),
+    domain: DOMAIN_NAME,
     candidate: { model: id(cand), dir: candDir },
     baseline: { model: id(base), dir: baseDir },
     margins: { ...margins },

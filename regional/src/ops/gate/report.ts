@@ -24,6 +24,8 @@ export interface GateDatasetResult {
 export interface GateReport {
   passed: boolean;
   generatedAt: string;
+  /** The domain pack gated for (its registry, golden sets and thresholds). */
+  domain: string;
   candidate: { model: string; dir: string };
   baseline: { model: string; dir: string };
   margins: Record<string, number>;
@@ -198,7 +200,7 @@ export function renderGateReport(r: GateReport, latencies: { baseline: readonly 
     .join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Evaluation gate: ${escapeHtml(r.candidate.model)}</title><style>${CSS}</style></head><body>
 <h1>Evaluation gate</h1>
-<p>candidate <b>${escapeHtml(r.candidate.model)}</b> (${escapeHtml(r.candidate.dir)})<br>baseline <b>${escapeHtml(r.baseline.model)}</b> (${escapeHtml(r.baseline.dir)})<br>generated ${escapeHtml(r.generatedAt)}</p>
+<p>domain <b>${escapeHtml(r.domain)}</b><br>candidate <b>${escapeHtml(r.candidate.model)}</b> (${escapeHtml(r.candidate.dir)})<br>baseline <b>${escapeHtml(r.baseline.model)}</b> (${escapeHtml(r.baseline.dir)})<br>generated ${escapeHtml(r.generatedAt)}</p>
 <p class="verdict ${r.passed ? 'pass' : 'fail'}">${r.passed ? 'PASSED: the candidate may be promoted' : 'REFUSED: the candidate regresses beyond the margins'}</p>
 <h2>Checks</h2>
 <table><thead><tr><th>set</th><th>metric</th><th>baseline</th><th>candidate</th><th>limit</th><th></th></tr></thead><tbody>

@@ -1,0 +1,63 @@
+/**
+ * What the soak bench reads inside the tiers, beside the process RSS: the V8 heap in use
+ * (`Runtime.getHeapUsage` over an inspector: wrangler dev's proxy for the edge's isolate, where
+ * workerd offers no `HeapProfiler.collectGarbage`, so it is read as it is and judged by its
+ * floor; the region's Node inspector, after a full collection) and the entry
+ * counts of the isolate's bounded stores (`switchyard_edge_isolate_entries` on /metrics). A leak
+ * in the product's code shows in one of them; growth of RSS alone is the allocators' business.
+ * Each read has a short timeout and yields null on failure: a sample is skipped, never the soak.
+ */
+
+export interface IsolateHeap {
+  /** V8 heap in use (MB). */
+  usedMb: number;
+  /** Memory outside the heap that V8 objects hold: ArrayBuffer backing stores (MB). */
+  backingMb: number;
+}
+
+/**
+ * The isolate's heap, or null. Needs a global WebSocket (Node ≥ 22, or Node 20 with
+ * --experimental-websocket). `collect`: a full garbage collection first (Node's inspector has it,
+ * workerd's does not), so what is read is what is still reachable.
+ */
+export async function isolateHeap(inspectorPort: number, opts: { collect?: boolean; timeoutMs?: number } = {}): Promise<IsolateHeap | null> {
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  const Ws = (globalThis as { WebSocket?: new (url: string, init?: unknown) => WebSocket }).WebSocket;
+  if (!Ws) return null;
+  let ws: WebSocket | undefined;
+  try {
+    const list = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`, { signal: AbortSignal.timeout(timeoutMs) })).json()) as { webSocketDebuggerUrl: string }[];
+    // The proxy refuses a connection without a local Origin (undici's WebSocket takes headers).
+    const socket = new Ws(list[0].webSocketDebuggerUrl, { headers: { origin: 'http://127.0.0.1' } });
+    ws = socket;
+    return await new Promise<IsolateHeap | null>((resolve) => {
+      const timer = setTimeout(() => resolve(null), timeoutMs);
+      socket.onerror = () => (clearTimeout(timer), resolve(null));
+      const read = () => socket.send(JSON.stringify({ id: 1, method: 'Runtime.getHeapUsage' }));
+      socket.onopen = () => (opts.collect ? socket.send(JSON.stringify({ id: 2, method: 'HeapProfiler.collectGarbage' })) : read());
+      socket.onmessage = (m) => {
+        const d = JSON.parse(String(m.data)) as { id?: number; result?: { usedSize: number; backingStorageSize?: number } };
+        if (d.id === 2) return read();
+        if (d.id !== 1) return;
+        clearTimeout(timer);
+        resolve(d.result ? { usedMb: d.result.usedSize / 2 ** 20, backingMb: (d.result.backingStorageSize ?? NaN) / 2 ** 20 } : null);
+      };
+    });
+  } catch {
+    return null;
+  } finally {
+    ws?.close();
+  }
+}
+
+/** The edge's in-isolate store sizes by store name, or null. */
+export async function isolateEntries(edgeUrl: string, timeoutMs = 5000): Promise<Record<string, number> | null> {
+  try {
+    const text = await (await fetch(`${edgeUrl}/metrics`, { signal: AbortSignal.timeout(timeoutMs) })).text();
+    const out: Record<string, number> = {};
+    for (const m of text.matchAll(/^switchyard_edge_isolate_entries\{store="([^"]+)"\} (\S+)$/gm)) out[m[1]] = Number(m[2]);
+    return out;
+  } catch {
+    return null;
+  }
+}
