@@ -1,7 +1,8 @@
 /**
  * Runs the edge Worker in workerd through `wrangler dev`, offline, as a child process; used by
  * `npm start`, `npm run dev:edge` and the tests. Builds the Worker's static assets (the domain's
- * model files, scripts/edge-assets.ts; incremental) first. Resolves once the Worker answers /healthz.
+ * model files, scripts/edge-assets.ts; incremental) first. Resolves once the Worker answers /healthz
+ * with its load settled (both models loaded, or one failed): not while the embedder still loads.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -22,10 +23,11 @@ export interface EdgeProcess {
  * `config`: another wrangler configuration file; `readyPath`: what is polled until it answers (default
  * /healthz, which loads the models; a static asset's path does not start the Worker's isolate);
  * `assetsDir`: serve this static-assets folder as it is instead of building the domain's;
- * `inspectorPort`: where wrangler's inspector proxy listens (default: a random port).
+ * `inspectorPort`: where wrangler's inspector proxy listens (default: a random port); `root`: run
+ * another checkout's Worker (a paired bench against main; give its built `assetsDir`).
  */
-export async function startEdgeProcess(opts: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; quiet?: boolean; config?: string; domain?: string; readyPath?: string; assetsDir?: string; inspectorPort?: number }): Promise<EdgeProcess> {
-  const root = repoRoot();
+export async function startEdgeProcess(opts: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; quiet?: boolean; config?: string; domain?: string; readyPath?: string; assetsDir?: string; inspectorPort?: number; root?: string }): Promise<EdgeProcess> {
+  const root = opts.root ?? repoRoot();
   const domain = opts.domain ?? process.env.SWITCHYARD_DOMAIN;
   const tsconfig = edgeDomainTsconfig(domain);
   const assets = opts.assetsDir ?? buildEdgeAssets(domain).dir;
@@ -59,7 +61,7 @@ export async function startEdgeProcess(opts: { port: number; regionalUrl: string
     if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}):\n${log.slice(-3000)}`);
     try {
       const r = await fetch(`${url}${opts.readyPath ?? '/healthz'}`, { signal: AbortSignal.timeout(5000) });
-      if (r.ok) break;
+      if (r.ok && (opts.readyPath || ((await r.json()) as { models?: string }).models !== 'loading')) break;
     } catch {
       // not up yet
     }

@@ -7,7 +7,7 @@ import { ChatRequest, MAX_BODY_BYTES, MAX_MESSAGE_CHARS, type ChatReply } from '
 import { ApiError, readJsonBody, validate } from '../../shared/api/errors.ts';
 import type { EdgeEnv } from './env.ts';
 import { classifyResult } from './http/classify-result.ts';
-import { edgeDeps, edgeDepsReady } from './edge-deps.ts';
+import { edgeDeps, edgeDepsLoaded, edgeDepsSettled } from './edge-deps.ts';
 import { executionCtx, runChat } from './chat/run-chat.ts';
 import { openAiChatRoutes } from './http/openai-chat.ts';
 import { openAiModelRoutes } from './http/openai-models.ts';
@@ -19,6 +19,8 @@ import { edgeRequestLog, loggedEvents, type EdgeLogVars } from './http/request-l
 import { sessionRoutes } from './http/session-routes.ts';
 import { edgeMetrics } from './http/metrics.ts';
 import { scheduleModelRefresh } from './runtime/model-refresh.ts';
+import { embedderMayLoad } from './runtime/edge-models.ts';
+import { ISOLATE_STARTED_AT } from './runtime/load-profile.ts';
 import { traceHeaders } from '../../shared/api/trace.ts';
 import { collectEvents, sseStream, wantsJson } from '../../shared/api/event-response.ts';
 
@@ -37,12 +39,15 @@ app.use('*', edgeRequestLog());
 app.notFound((c) => c.json(new ApiError('NOT_FOUND', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`).toBody(), 404));
 
 // The isolate's models load on its first request, whatever the route: their files are read from
-// the static assets (I/O) in that request's context, so waitUntil keeps the context alive until they
-// are loaded; a client that gives up or a request that needs no models cancels no read that other
-// requests wait on. Once they are loaded, requests skip this.
+// the static assets (I/O) in that request's context, so waitUntil keeps the context alive until both
+// are loaded (the classifier first, serving alone; the embedder once this response is made); a client that gives
+// up or a request that needs no models cancels no read that other requests wait on. Once the load
+// has settled, requests skip this.
 app.use('*', async (c, next) => {
-  if (!edgeDepsReady()) executionCtx(c).waitUntil(edgeDeps(c.env).catch(() => {}));
+  if (edgeDepsSettled()) return next();
+  executionCtx(c).waitUntil(edgeDepsLoaded(c.env).catch(() => {}));
   await next();
+  embedderMayLoad();
 });
 
 // The browser widget calls the API from the store's own pages, another origin: only the origins
@@ -61,15 +66,22 @@ app.use('*', async (c, next) => {
 app.get('/', (c) => c.html(CHAT_PAGE));
 
 // Live but without its models the edge sends every message to the region: "degraded", and with
-// ?strict=1 (for a balancer that should take it out of rotation) a 503.
+// ?strict=1 (for a balancer that should take it out of rotation) a 503. Answers once the classifier
+// serves; while the embedder still loads (models "loading") or after it failed ("partial") it is
+// degraded too: templates answer, the cache does not. `readyMs`: until the classifier served;
+// `loadMs`: until both were loaded; `phases`: where the isolate's load spent its time.
 app.get('/healthz', async (c) => {
   const d = await edgeDeps(c.env);
+  const m = d.models.ok ? d.models.models : null;
+  const embedder = m?.embedderState;
   const body = {
-    status: d.models.ok ? 'ok' : 'degraded',
-    models: d.models.ok ? 'ready' : 'unavailable',
-    ...(d.models.ok ? { loadMs: d.models.models.loadMs } : { code: d.models.code, reason: d.models.reason }),
+    status: embedder?.state === 'ready' ? 'ok' : 'degraded',
+    models: !m ? 'unavailable' : embedder?.state === 'ready' ? 'ready' : embedder?.state === 'loading' ? 'loading' : 'partial',
+    ...(m ? { readyMs: m.readyMs, ...(m.loadMs !== undefined ? { loadMs: m.loadMs } : {}) } : {}),
+    ...(m?.profile ? { isolate: { startedAt: ISOLATE_STARTED_AT, loadStartedAt: m.profile.startedAt, firstResponseAt: m.profile.firstResponseAt }, phases: m.profile.report() } : {}),
+    ...(!d.models.ok ? { code: d.models.code, reason: d.models.reason } : embedder?.state === 'failed' ? { code: embedder.code, reason: `the embedder: ${embedder.reason}` } : {}),
   };
-  return c.json(body, !d.models.ok && c.req.query('strict') === '1' ? 503 : 200);
+  return c.json(body, body.status !== 'ok' && c.req.query('strict') === '1' ? 503 : 200);
 });
 
 app.get('/metrics', (c) => c.text(edgeMetrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }));

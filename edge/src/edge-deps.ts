@@ -1,6 +1,9 @@
 /**
  * Per-isolate state of the edge: models, routing rules, templates, entity extractor and the
- * semantic cache over D1 — built on the first request of an isolate and reused after.
+ * semantic cache over D1 — built on the first request of an isolate and reused after. They are
+ * built in two steps: as soon as the classifier serves (templates answer; no cache and no FAQ
+ * vectors yet: runtime/edge-models.ts), then again once the embedder is loaded, swapped in the way
+ * a refreshed model is (installModels).
  */
 import { bundledDomain } from './domain/bundled-domain.ts';
 import { dialogueEntitiesFor } from '../../shared/conversation/conversation-data.ts';
@@ -17,7 +20,7 @@ import { D1CacheStorage } from './cache/d1-storage.ts';
 import { TemplateAnswers, type FaqEntry, type TemplatesFile } from '../../shared/answers/template-answers.ts';
 import type { EdgeEnv } from './env.ts';
 import { edgeMetrics } from './http/metrics.ts';
-import { edgeModels, replaceModels, type EdgeModels, type ModelState } from './runtime/edge-models.ts';
+import { edgeModels, firstModels, replaceModels, type EdgeModels, type ModelState } from './runtime/edge-models.ts';
 
 const { routes: routesJson, templates: templatesJson, faq, cache: cacheConfig, catalog, gazetteer, conversation, cacheAspects, entityPatterns } = bundledDomain;
 
@@ -34,37 +37,44 @@ export interface EdgeDeps {
 
 let deps: Promise<EdgeDeps> | null = null;
 let depsDb: D1Database | null = null;
-let depsReady = false;
+/** Settles once both models are loaded (or failed) and the deps for them are in place. */
+let loaded: Promise<void> | null = null;
+let settled = false;
 
-/** True once this isolate's deps (models included) are built. */
-export function edgeDepsReady(): boolean {
-  return depsReady;
+/** True once this isolate's load has settled: both models loaded (or failed) and their deps built. */
+export function edgeDepsSettled(): boolean {
+  return settled;
 }
 
+/** The deps new requests get: as soon as the classifier serves, the embedder may still be loading. */
 export function edgeDeps(env: EdgeEnv): Promise<EdgeDeps> {
   if (!deps || depsDb !== env.CACHE_DB) {
     depsDb = env.CACHE_DB;
-    deps = build(env).then(
-      (d) => ((depsReady = true), d),
-      (e) => {
-        deps = null;
-        throw e;
-      },
-    );
+    deps = build(env).catch((e) => {
+      deps = null;
+      throw e;
+    });
   }
   return deps;
 }
 
+/** Settles once the isolate's whole load has (the first request keeps its context alive until then: waitUntil). */
+export function edgeDepsLoaded(env: EdgeEnv): Promise<void> {
+  return edgeDeps(env).then(() => loaded ?? undefined);
+}
+
 async function build(env: EdgeEnv): Promise<EdgeDeps> {
-  const models = await edgeModels(env);
-  const d = await depsFor(env, models, null);
-  if (env.CACHE_WARM_FAQ === 'true' && d.cache && models.ok) {
-    // Part of the isolate's start (the models load first anyway); a failure leaves a cold cache, never a failed request.
-    await warmFromFaq(d.cache, { faq: faq as FaqEntry[], routes: d.routes, dialogue: d.dialogue, embed: (t) => models.models.embedder.embed(t) }).catch((e) =>
-      console.error('cache warming failed:', (e as Error).message),
-    );
+  if (settled) return depsFor(env, await edgeModels(env), null);
+  const first = await firstModels(env);
+  if (first.ok && first.models.embedderState.state === 'loading') {
+    loaded ??= edgeModels(env)
+      .then((all) => (all.ok ? installModels(env, all.models) : undefined))
+      .catch((e) => console.error('edge deps for the loaded embedder failed; serving without it:', (e as Error).message))
+      .finally(() => (settled = true));
+  } else {
+    settled = true;
   }
-  return d;
+  return depsFor(env, first, null);
 }
 
 /**
@@ -77,19 +87,30 @@ async function build(env: EdgeEnv): Promise<EdgeDeps> {
 async function depsFor(env: EdgeEnv, models: ModelState, previous: EdgeDeps | null): Promise<EdgeDeps> {
   const routes = parseIntentRoutes(routesJson, models.ok ? models.models.classifier.labels : undefined);
   const templates = new TemplateAnswers(templatesJson as TemplatesFile, faq as FaqEntry[]);
-  if (models.ok) await templates.prepare((t) => models.models.embedder.embed(t));
-  const same = previous?.cache && models.ok && previous.cache.opts.modelVersion === models.models.embedderVersion;
-  const cache = !models.ok
+  // Without its embedder (still loading, or failed) the edge has no FAQ vectors and no cache.
+  const m = models.ok && models.models.embedderState.state === 'ready' ? models.models : null;
+  if (m) {
+    const prepare = () => templates.prepare((t) => m.embedder.embed(t));
+    await (m.profile ? m.profile.time('templates.faq', prepare) : prepare());
+  }
+  const same = previous?.cache && m && previous.cache.opts.modelVersion === m.embedderVersion;
+  const cache = !m
     ? null
     : same
       ? previous!.cache
       : new SemanticCache(new D1CacheStorage(env.CACHE_DB), {
-          modelVersion: models.models.embedderVersion,
-          dimensions: models.models.dimensions,
+          modelVersion: m.embedderVersion,
+          dimensions: m.dimensions,
           thresholds: cacheConfig.thresholds as CacheThresholds,
           aspects: new AspectDetector(parseCacheAspects(cacheAspects)),
           refreshMs: cacheConfig.refreshMs,
         });
+  const dialogue = previous?.dialogue ?? dialogueEntitiesFor(gazetteer.term ?? {}, catalog, conversation, entityPatternsOf(entityPatterns));
+  if (env.CACHE_WARM_FAQ === 'true' && m && cache && !same) {
+    // A new cache (the isolate's first with an embedder, or a new embedder version) is seeded with the
+    // pack's FAQ answers; a failure leaves a cold cache, never a failed request.
+    await warmFromFaq(cache, { faq: faq as FaqEntry[], routes, dialogue, embed: (t) => m.embedder.embed(t) }).catch((e) => console.error('cache warming failed:', (e as Error).message));
+  }
   // The newest deps built are the ones served (a failed build throws before this).
   edgeMetrics.trackEntries('cache_index', () => cache?.size ?? 0);
   edgeMetrics.trackEntries('cache_answers', () => cache?.heldAnswers ?? 0);
@@ -99,7 +120,7 @@ async function depsFor(env: EdgeEnv, models: ModelState, previous: EdgeDeps | nu
     templates,
     cache,
     entities: previous?.entities ?? new EntityExtractor({ ...gazetteer, ...storeGazetteer(gazetteer.term ?? {}, catalog) }, entityPatternsOf(entityPatterns)),
-    dialogue: previous?.dialogue ?? dialogueEntitiesFor(gazetteer.term ?? {}, catalog, conversation, entityPatternsOf(entityPatterns)),
+    dialogue,
     inFlight: previous?.inFlight ?? new InFlight(),
   };
 }

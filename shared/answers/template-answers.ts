@@ -39,9 +39,9 @@ export class TemplateAnswers {
     this.faqVectors = entries.map((entry, i) => ({ entry, vector: vectors[i] }));
   }
 
-  /** Whether answering `intent` looks at the message's vector (it has FAQ entries to match). */
+  /** Whether answering `intent` looks at the message's vector (it has FAQ entries to match; without their vectors, prepare() not yet run, it answers its plain template). */
   matchesFaq(intent: string): boolean {
-    return this.faqVectors.some((f) => f.entry.intent === intent);
+    return !!this.templates.intents[intent] && this.faq.some((f) => f.intent === intent);
   }
 
   has(intent: string): boolean {

@@ -1,5 +1,5 @@
 /**
- * Opens a Switchyard/HF model folder from any byte source (files in Node, bundled modules in a
+ * Opens a Switchyard/HF model folder from any byte source (files in Node, static assets in a
  * Worker, fetched assets in a browser): every file is checked against manifest.json first, and a
  * mismatch refuses the load with ModelIntegrityError.
  */
@@ -21,14 +21,33 @@ export async function openModelFolder(
   read: (path: string) => Promise<Uint8Array>,
   where = manifest.name,
 ): Promise<LoadedFolder> {
-  const files = await readVerified(manifest, read);
+  return folderOf(manifest, await readVerified(manifest, read), where);
+}
+
+/**
+ * Tokenizers already parsed, by the sha256 of their tokenizer.json and tokenizer_config.json: the
+ * models of one domain share their vocabulary, and an 850 KB tokenizer.json is parsed only once.
+ */
+export type TokenizerCache = Map<string, WordPieceTokenizer>;
+
+/**
+ * A folder from files already checked against its manifest (every path of `manifest.files`, e.g.
+ * by readVerified): parses its config and tokenizer (from `tokenizers` when another folder had
+ * the same files) and hands back the ONNX bytes as they are, uncopied.
+ */
+export function folderOf(manifest: ModelManifest, files: ReadonlyMap<string, Uint8Array>, where = manifest.name, tokenizers?: TokenizerCache): LoadedFolder {
   const json = (p: string) => {
     const bytes = files.get(p);
     if (!bytes) throw new Error(`${where}: manifest lists no ${p}`);
     return JSON.parse(new TextDecoder().decode(bytes));
   };
-  const tokConfig = json('tokenizer_config.json');
-  const tokenizer = new WordPieceTokenizer(json('tokenizer.json') as TokenizerJson, { maxLength: tokConfig.model_max_length });
+  const key = `${manifest.files['tokenizer.json']}:${manifest.files['tokenizer_config.json']}`;
+  let tokenizer = tokenizers?.get(key);
+  if (!tokenizer) {
+    const tokConfig = json('tokenizer_config.json');
+    tokenizer = new WordPieceTokenizer(json('tokenizer.json') as TokenizerJson, { maxLength: tokConfig.model_max_length });
+    tokenizers?.set(key, tokenizer);
+  }
   const onnx = files.get(ONNX_PATH);
   if (!onnx) throw new Error(`${where}: manifest lists no ${ONNX_PATH}`);
   return { manifest, config: json('config.json'), tokenizer, onnx };

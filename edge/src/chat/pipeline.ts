@@ -19,7 +19,7 @@ import type { CacheLookup, SemanticCache } from '../../../shared/cache/semantic-
 import { InFlight } from '../../../shared/cache/in-flight.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
 import { reusesAnswers, type IntentRoutes, type Path } from '../../../shared/routing/intent-routes.ts';
-import type { ModelState } from '../runtime/edge-models.ts';
+import { embedderGap, type ModelState } from '../runtime/edge-models.ts';
 import type { TemplateAnswers } from '../../../shared/answers/template-answers.ts';
 import type { SessionPort } from '../session/session-client.ts';
 import { streamFromRegion, UpstreamError, type UpstreamOptions } from './upstream.ts';
@@ -85,6 +85,8 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
   const latency = { classify: 0, cache: 0, upstream: 0, total: 0, session: 0 };
   const fallbacks: string[] = [];
   const models = deps.models.ok ? deps.models.models : null;
+  // While the isolate's embedder loads (or after it failed) a FAQ template answers its plain text and a cache lookup is a miss, both marked.
+  const noEmbedder = models && embedderGap(models);
 
   // Context: the client's own history, else the session's turns (single-turn if the store fails).
   // A message that leans on nothing earlier does not wait for the store; a follow-up reads the
@@ -168,7 +170,9 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
     const tc = clock();
     let vector: Float32Array | undefined;
     // Only an intent with FAQ entries needs the message's vector (the nearest FAQ answer).
-    if (deps.templates.matchesFaq(pred.intent)) {
+    if (deps.templates.matchesFaq(pred.intent) && noEmbedder) {
+      fallbacks.push(noEmbedder);
+    } else if (deps.templates.matchesFaq(pred.intent)) {
       try {
         [vector] = await models.embedder.embed([resolution.text]);
       } catch {
@@ -192,6 +196,10 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
   // The key frame (intent, entities, aspect: shared/cache/key-frame.ts) of the resolved message.
   const cacheKey = async () =>
     (key ??= { vector: (await models!.embedder.embed([cacheKeyOf!.text]))[0], frame: deps.cache!.frame(cacheKeyOf!.text, pred!.intent, resolution.entities) });
+  if (path === 'cache' && pred && cacheKeyOf && noEmbedder) {
+    deps.onCacheLookup?.('miss');
+    fallbacks.push(noEmbedder);
+  }
   if (path === 'cache' && pred && deps.cache && cacheKeyOf) {
     const tc = clock();
     try {

@@ -2,15 +2,28 @@
  * The domain's models as the Worker's static assets (wrangler.toml `[assets]`, binding ASSETS;
  * built by scripts/edge-assets.ts): `models/<role>.json` is the folder's manifest and every file
  * it lists is served by content at `files/<sha256><ext>`. The files are fetched through the
- * binding (no network, no request to the outside), all at once so the reads overlap, and the
- * caller checks each against the manifest's sha256 before use (openModelFolder). Refuses a
- * missing binding, a missing or unreadable manifest and a missing file, naming what is missing.
+ * binding (no network, no request to the outside), all of a folder at once so the reads overlap,
+ * and each is checked against its manifest's sha256 as it arrives, before anything uses it. A file
+ * two folders share (the tokenizer) is read and hashed once. Refuses a missing binding, a missing
+ * or unreadable manifest and a missing file, naming what is missing; a file whose digest differs
+ * with ModelIntegrityError (MODEL_INTEGRITY).
  */
 import { filePath } from '../../../shared/models/content-address.ts';
-import type { ModelManifest } from '../../../shared/models/manifest.ts';
-import type { FolderSource } from './edge-models.ts';
-
+import { verifyFile, type ModelManifest } from '../../../shared/models/manifest.ts';
 import type { EdgeModelRole } from '../http/metrics.ts';
+import type { LoadProfile } from './load-profile.ts';
+
+/** A model folder whose every file (each path its manifest lists) matched the manifest's sha256. */
+export interface VerifiedFolder {
+  manifest: ModelManifest;
+  files: ReadonlyMap<string, Uint8Array>;
+}
+
+export interface AssetModels {
+  manifests: Record<EdgeModelRole, ModelManifest>;
+  /** The folder of `role`, read and verified (its reads start at the first call). */
+  folder(role: EdgeModelRole): Promise<VerifiedFolder>;
+}
 
 /** Any origin works for the binding; the path is what it serves. */
 const ORIGIN = 'https://assets.invalid/';
@@ -21,9 +34,7 @@ async function get(assets: Fetcher, path: string): Promise<Response> {
   return res;
 }
 
-/** The model folder of `role` from the assets; its files start downloading at once. */
-export async function assetFolder(assets: Fetcher | undefined, role: EdgeModelRole): Promise<FolderSource> {
-  if (!assets) throw new Error('no ASSETS binding: the model files are served as static assets (wrangler.toml [assets])');
+async function manifestOf(assets: Fetcher, role: EdgeModelRole): Promise<ModelManifest> {
   let manifest: ModelManifest;
   try {
     manifest = (await (await get(assets, `models/${role}.json`)).json()) as ModelManifest;
@@ -31,14 +42,50 @@ export async function assetFolder(assets: Fetcher | undefined, role: EdgeModelRo
     throw new Error(`the ${role}'s manifest: ${(e as Error).message}`);
   }
   if (!manifest?.files || typeof manifest.files !== 'object') throw new Error(`the ${role}'s manifest lists no files`);
-  const reads = new Map<string, Promise<Uint8Array>>();
-  for (const [path, sha256] of Object.entries(manifest.files)) {
-    const p = get(assets, filePath(sha256, path)).then(async (r) => new Uint8Array(await r.arrayBuffer()));
-    p.catch(() => {}); // awaited by read(); a failure before then is not unhandled
-    reads.set(path, p);
-  }
+  return manifest;
+}
+
+/** Reads both manifests; the folders' files are read when asked for. Phases: `manifests`, `<role>.files` (read and verified), `<role>.sha256` (of those, hashing). */
+export async function assetModels(assets: Fetcher | undefined, profile: LoadProfile): Promise<AssetModels> {
+  if (!assets) throw new Error('no ASSETS binding: the model files are served as static assets (wrangler.toml [assets])');
+  const [classifier, embedder] = await profile.time('manifests', () => Promise.all([manifestOf(assets, 'classifier'), manifestOf(assets, 'embedder')]));
+  const manifests = { classifier, embedder };
+  // By sha256: the first folder to list a file reads and verifies it; another listing the same digest gets those bytes.
+  const byDigest = new Map<string, Promise<Uint8Array>>();
+  const folders = new Map<EdgeModelRole, Promise<VerifiedFolder>>();
+
+  const file = (role: EdgeModelRole, path: string): Promise<Uint8Array> => {
+    const manifest = manifests[role];
+    const sha256 = manifest.files[path];
+    let bytes = byDigest.get(sha256);
+    if (!bytes) {
+      bytes = (async () => {
+        const body = new Uint8Array(await (await get(assets, filePath(sha256, path))).arrayBuffer());
+        await profile.time(`${role}.sha256`, () => verifyFile(manifest, path, body));
+        return body;
+      })();
+      byDigest.set(sha256, bytes);
+    }
+    return bytes;
+  };
+
+  const read = async (role: EdgeModelRole): Promise<VerifiedFolder> => {
+    const manifest = manifests[role];
+    const paths = Object.keys(manifest.files).sort();
+    const start = performance.now();
+    const reads = paths.map((p) => file(role, p));
+    for (const r of reads) r.catch(() => {}); // awaited below; one failing first leaves the others handled
+    const bytes = await Promise.all(reads);
+    profile.add(`${role}.files`, start, performance.now() - start);
+    return { manifest, files: new Map(paths.map((p, i) => [p, bytes[i]])) };
+  };
+
   return {
-    manifest,
-    read: (path) => reads.get(path) ?? Promise.reject(new Error(`${manifest.name}: ${path} is not in its manifest`)),
+    manifests,
+    folder: (role) => {
+      let f = folders.get(role);
+      if (!f) folders.set(role, (f = read(role)));
+      return f;
+    },
   };
 }

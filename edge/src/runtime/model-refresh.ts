@@ -19,7 +19,8 @@ import type { EdgeEnv } from '../env.ts';
 import { bundledDomain } from '../domain/bundled-domain.ts';
 import { installModels } from '../edge-deps.ts';
 import { edgeMetrics, type EdgeModelRole } from '../http/metrics.ts';
-import { edgeModels, loadClassifier, loadEmbedder, withModel, type EdgeModels, type FolderSource } from './edge-models.ts';
+import type { VerifiedFolder } from './asset-models.ts';
+import { edgeModels, loadClassifier, loadEmbedder, withModel, type EdgeModels } from './edge-models.ts';
 
 const KIND: Record<EdgeModelRole, string> = { classifier: 'intent-classifier', embedder: 'sentence-embedder' };
 const ROLES: EdgeModelRole[] = ['classifier', 'embedder'];
@@ -162,7 +163,7 @@ function authHeaders(cfg: RefreshConfig): Record<string, string> {
 const pause = () => new Promise((r) => setTimeout(r, 0));
 
 /** Downloads and verifies one version's files; throws (ModelIntegrityError for a bad file) on any problem. */
-async function download(role: EdgeModelRole, rec: ActiveModel, cfg: RefreshConfig): Promise<FolderSource> {
+async function download(role: EdgeModelRole, rec: ActiveModel, cfg: RefreshConfig): Promise<VerifiedFolder> {
   const where = `${rec.name}@${rec.version}`;
   if (rec.kind !== KIND[role]) throw new Error(`${where} is a ${rec.kind}, not a ${KIND[role]}`);
   if (rec.sizeBytes > MAX_FILE_BYTES * 2) throw new Error(`${where} is ${rec.sizeBytes} bytes, more than the edge holds`);
@@ -192,8 +193,8 @@ async function download(role: EdgeModelRole, rec: ActiveModel, cfg: RefreshConfi
   if (!manifest.files || typeof manifest.files !== 'object' || !sameFiles(manifest.files, rec.files)) {
     throw new ModelIntegrityError(`${where}: manifest.json lists other files or digests than the region's registry; refusing to load`);
   }
-  // Each file against the registry's digest as it arrives (a bad one stops the download);
-  // opening the folder checks them again against manifest.json, which lists the same digests.
+  // Each file against the registry's digest as it arrives (a bad one stops the download); those
+  // are manifest.json's digests too (checked above), so the folder is verified once.
   const registered = { ...manifest, files: rec.files };
   const files = new Map<string, Uint8Array>();
   for (const path of Object.keys(rec.files).sort()) {
@@ -202,12 +203,5 @@ async function download(role: EdgeModelRole, rec: ActiveModel, cfg: RefreshConfi
     files.set(path, bytes);
     await pause();
   }
-  return {
-    manifest,
-    read: async (p: string) => {
-      const b = files.get(p);
-      if (!b) throw new ModelIntegrityError(`${where}: ${p} was not downloaded`);
-      return b;
-    },
-  };
+  return { manifest, files };
 }

@@ -2,13 +2,17 @@
  * onnxruntime-web inside workerd. Workers refuse to compile WebAssembly from bytes, so the
  * runtime's .wasm is bundled as a precompiled CompiledWasm module and WebAssembly.instantiate is
  * pointed at it: when onnxruntime's Emscripten loader asks to instantiate its (placeholder)
- * binary, it gets an instance of the bundled module. One thread, no proxy worker.
+ * binary, it gets an instance of the bundled module. One thread, no proxy worker. Nothing runs at
+ * import: the first session instantiates the runtime (the `ort.instantiate` phase of a load).
  */
 import * as ort from 'onnxruntime-web/wasm';
 import ortWasm from '../../../node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm';
 import { serializeRuns, type OrtSession, type OrtTensorConstructor } from '../../../shared/models/onnx-session.ts';
+import type { LoadProfile } from './load-profile.ts';
 
 let patched = false;
+/** The load whose first session instantiates the runtime (it records the time). */
+let instantiating: LoadProfile | undefined;
 
 function patchInstantiate(): void {
   if (patched) return;
@@ -16,7 +20,9 @@ function patchInstantiate(): void {
   const original = WebAssembly.instantiate.bind(WebAssembly) as (m: WebAssembly.Module, i?: WebAssembly.Imports) => Promise<WebAssembly.Instance>;
   (WebAssembly as unknown as { instantiate: unknown }).instantiate = async (source: unknown, imports?: WebAssembly.Imports) => {
     if (source instanceof WebAssembly.Module) return original(source, imports);
+    const start = performance.now();
     const instance = await original(ortWasm, imports);
+    instantiating?.add('ort.instantiate', start, performance.now() - start);
     return { instance, module: ortWasm };
   };
   ort.env.wasm.numThreads = 1;
@@ -25,8 +31,9 @@ function patchInstantiate(): void {
   ort.env.wasm.wasmBinary = new Uint8Array(8).buffer;
 }
 
-export async function workerdSession(onnx: Uint8Array): Promise<OrtSession> {
+export async function workerdSession(onnx: Uint8Array, profile?: LoadProfile): Promise<OrtSession> {
   patchInstantiate();
+  instantiating = profile;
   const session = await ort.InferenceSession.create(onnx, { graphOptimizationLevel: 'all', executionProviders: ['wasm'] });
   return serializeRuns(session as unknown as OrtSession);
 }
