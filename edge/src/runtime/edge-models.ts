@@ -90,7 +90,8 @@ export interface LoadContext {
   tokenizers?: TokenizerCache;
 }
 
-const WARMUP = ['hi there', 'do you ship to canada', 'where is my order KB-12345', 'is berserk deluxe vol 1 in stock'];
+// Inputs of a few lengths, in no domain's words (a model is warmed, not asked).
+const WARMUP = ['hi there', 'how long does delivery take', 'where is my order 12345', 'is the first one of these still available'];
 
 /** The classifier as soon as it serves, and both models once the embedder is loaded too. */
 interface Loading {
