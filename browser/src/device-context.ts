@@ -32,6 +32,8 @@ export interface Device {
    * later calls share the first). Resolves true when FAQ matching and the cache are in place.
    */
   loadEmbedder?(): Promise<boolean>;
+  /** Whether the embedder's load has started (on the first cacheable question, or at once for a returning device). */
+  embedderStarted?(): boolean;
   /** Why the embedder could not be loaded, if it could not. */
   embedderError?: string;
 }
@@ -69,7 +71,12 @@ async function build(opts: { baseUrl: URL; prefer: BackendPreference; budgetMs: 
       ctx,
       readyMs: performance.now() - t0,
       loadEmbedder: () => (loading ??= withEmbedder(device, ctx)),
+      embedderStarted: () => loading !== null,
     };
+    // A device that loaded this embedder before has its files in the HTTP cache (content-addressed,
+    // immutable) and its remembered answers in IndexedDB: load it now, which transfers nothing, so
+    // a returning visitor's first cacheable question can be answered on the device.
+    if (embedderSeen(m.embedderVersion)) void device.loadEmbedder!();
     return device;
   } catch (e) {
     const err = e as Error & { code?: string };
@@ -107,9 +114,29 @@ async function withEmbedder(device: Device, ctx: DeviceContext): Promise<boolean
     await cache.ready().catch(() => undefined);
     ctx.cache = cache;
     device.cacheStorage = where;
+    markEmbedderSeen(m.embedderVersion);
     return true;
   } catch (e) {
     device.embedderError = (e as Error).message;
     return false;
+  }
+}
+
+/** localStorage key naming the embedder version this browser has loaded (and so has cached). */
+const EMBEDDER_SEEN = 'switchyard-embedder';
+
+function embedderSeen(version: string): boolean {
+  try {
+    return localStorage.getItem(EMBEDDER_SEEN) === version;
+  } catch {
+    return false; // storage blocked: load on the first cacheable question, as on a first visit
+  }
+}
+
+function markEmbedderSeen(version: string): void {
+  try {
+    localStorage.setItem(EMBEDDER_SEEN, version);
+  } catch {
+    // storage blocked or full: the next page view loads the embedder when a question needs it
   }
 }

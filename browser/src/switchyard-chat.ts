@@ -365,13 +365,21 @@ export class SwitchyardChat extends HTMLElement {
     const ctx = device?.ctx ?? null;
     const context = this.conversation.context;
     let decision: DeviceDecision | null = null;
-    if (ctx) {
+    const decide = async () => {
+      if (!ctx) return null;
       try {
-        decision = await decideOnDevice(question, ctx, context);
+        return await decideOnDevice(question, ctx, context);
       } catch (e) {
         console.warn('switchyard: on-device inference failed; asking the edge:', (e as Error).message);
-        decision = null;
+        return null;
       }
+    };
+    decision = await decide();
+    // A cacheable question while the embedder is already loading (a returning device starts it at
+    // once, from the HTTP cache): wait for it briefly, then decide again with the local cache.
+    if (device?.embedderStarted?.() && ctx && !ctx.cache && decision?.kind === 'edge' && decision.path === 'cache') {
+      const ready = await Promise.race([device.loadEmbedder!(), new Promise<false>((r) => setTimeout(() => r(false), REMEMBER_WAIT_MS))]);
+      if (ready && ctx.cache) decision = await decide();
     }
     // The first question that needs the cache loads the embedder; the edge answers it meanwhile.
     const keyLater = device !== null && ctx !== null && decision?.kind === 'edge' && decision.path === 'cache' && !ctx.models.embedder;
