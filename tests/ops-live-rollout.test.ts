@@ -33,7 +33,7 @@ let folders: { retrained: string; shuffled: string; broken: string; dir: string 
 beforeAll(async () => {
   const db = await tempDatabase('sqlite', 'sy-live-rollout-models-');
   const dir = db.dir;
-  const retrained = await trainedCandidate(join(dir, 'retrained'), '1.5.0', { seed: 7 });
+  const retrained = await trainedCandidate(join(dir, 'retrained'), '1.7.0', { seed: 7 });
   folders = {
     dir,
     retrained,
@@ -80,11 +80,11 @@ describe.each(['sqlite', 'postgres'] as const)('live rollouts on %s', (dialect) 
   it('refuses bad rules with clear codes, and only admins may set them', async () => {
     const cases: [unknown, number, string][] = [
       [{ canary: { version: '9.9.9', percent: 10 } }, 404, 'VERSION_NOT_FOUND'],
-      [{ canary: { version: '1.5.0', percent: 150 } }, 400, 'INVALID_REQUEST'],
-      [{ canary: { version: '1.5.0', percent: 10 }, ab: { variants: [{ version: CONTROL, weight: 1 }, { version: '1.5.0', weight: 1 }] } }, 400, 'INVALID_REQUEST'],
+      [{ canary: { version: '1.7.0', percent: 150 } }, 400, 'INVALID_REQUEST'],
+      [{ canary: { version: '1.7.0', percent: 10 }, ab: { variants: [{ version: CONTROL, weight: 1 }, { version: '1.7.0', weight: 1 }] } }, 400, 'INVALID_REQUEST'],
       [{ salt: 'x' }, 400, 'INVALID_REQUEST'],
       [{ canary: { version: CONTROL, percent: 10 } }, 400, 'INVALID_REQUEST'],
-      [{ shadow: { version: '1.5.0', percent: 10 }, guardrails: { maxP99: 3 } }, 400, 'INVALID_REQUEST'],
+      [{ shadow: { version: '1.7.0', percent: 10 }, guardrails: { maxP99: 3 } }, 400, 'INVALID_REQUEST'],
     ];
     for (const [rule, code, name] of cases) {
       const res = await put(rule);
@@ -96,18 +96,18 @@ describe.each(['sqlite', 'postgres'] as const)('live rollouts on %s', (dialect) 
     const dev = await put({ canary: { version: '1.0.9-dev', percent: 10 } });
     expect(dev.status).toBe(409);
     expect((await dev.json()).error.code).toBe('VERSION_NOT_VERIFIED');
-    expect((await put({ canary: { version: '1.5.0', percent: 10 } }, 'no-such-model')).status).toBe(404);
-    expect((await api('PUT', `/v1/ops/rollouts/${M}`, { canary: { version: '1.5.0', percent: 10 } }, EDGE)).status).toBe(403);
+    expect((await put({ canary: { version: '1.7.0', percent: 10 } }, 'no-such-model')).status).toBe(404);
+    expect((await api('PUT', `/v1/ops/rollouts/${M}`, { canary: { version: '1.7.0', percent: 10 } }, EDGE)).status).toBe(403);
     expect((await api('GET', `/v1/ops/rollouts/${M}`)).status).toBe(404);
     expect(await status()).toMatchObject({ model: M, revision: 0, rule: null, control: CONTROL });
   });
 
   it('assigns users stickily through the live API and serves the canary to its share', async () => {
-    const res = await put({ canary: { version: '1.5.0', percent: 30 }, autoRollback: false, reason: 'canary 1.5.0' });
+    const res = await put({ canary: { version: '1.7.0', percent: 30 }, autoRollback: false, reason: 'canary 1.7.0' });
     expect(res.status).toBe(200);
     const body = await res.json();
-    expect(body).toMatchObject({ model: M, revision: 1, rule: { control: CONTROL, canary: { version: '1.5.0', percent: 30 } }, updatedBy: expect.stringMatching(/admin key/) });
-    expect(body.status.candidates).toEqual([expect.objectContaining({ version: '1.5.0', state: 'ready' })]);
+    expect(body).toMatchObject({ model: M, revision: 1, rule: { control: CONTROL, canary: { version: '1.7.0', percent: 30 } }, updatedBy: expect.stringMatching(/admin key/) });
+    expect(body.status.candidates).toEqual([expect.objectContaining({ version: '1.7.0', state: 'ready' })]);
     const rule = routingRule(M, body.rule as RolloutSpec);
 
     // The same user gets the same version on every request and every session; anonymous traffic per session.
@@ -126,41 +126,41 @@ describe.each(['sqlite', 'postgres'] as const)('live rollouts on %s', (dialect) 
     // Over many users the split is close to the percentage (4 standard deviations at n = 400).
     const n = 400;
     const versions = await inParallel(4, [...Array(n).keys()], (u) => servedVersion(`split-${u}`, u));
-    const canary = versions.filter((v) => v === `${M}@1.5.0`).length;
+    const canary = versions.filter((v) => v === `${M}@1.7.0`).length;
     expect(Math.abs(canary / n - 0.3)).toBeLessThan(4 * Math.sqrt((0.3 * 0.7) / n));
 
     // The turn and the prediction log say which version served.
-    const canaryUser = [...Array(200).keys()].map((u) => `who-${u}`).find((u) => assign(rule, { userId: u }).variant === '1.5.0')!;
+    const canaryUser = [...Array(200).keys()].map((u) => `who-${u}`).find((u) => assign(rule, { userId: u }).variant === '1.7.0')!;
     const j = await generate('has my order been packed yet', { userId: canaryUser, sessionId: `${canaryUser}-turns` });
-    expect(j.route.modelVersion).toBe(`${M}@1.5.0`);
+    expect(j.route.modelVersion).toBe(`${M}@1.7.0`);
     const conv = await r.services.store.getConversationBySession(`${canaryUser}-turns`);
-    expect(conv!.turns.at(-1)!.modelVersions).toMatchObject({ classifier: `${M}@1.5.0`, llmConfig: 'switchyard-llm-config@builtin' });
+    expect(conv!.turns.at(-1)!.modelVersions).toMatchObject({ classifier: `${M}@1.7.0`, llmConfig: 'switchyard-llm-config@builtin' });
     const [log] = await r.services.store.listPredictionLogs({ modelName: 'intent-classifier', limit: 1 });
-    expect(log.modelVersion).toBe(`${M}@1.5.0`);
+    expect(log.modelVersion).toBe(`${M}@1.7.0`);
 
     // Per-variant window stats add up to what was served.
     const st = await status();
-    const inCanary = (unit: { userId?: string; sessionId?: string }) => assign(rule, unit).variant === '1.5.0';
+    const inCanary = (unit: { userId?: string; sessionId?: string }) => assign(rule, unit).variant === '1.7.0';
     const stickyCanary = [...Array(30).keys()].filter((u) => inCanary({ userId: `sticky-${u}` })).length;
     const anonCanary = [...Array(5).keys()].filter((s) => inCanary({ sessionId: `anon-${s}` })).length;
-    expect(st.stats['1.5.0'].requests).toBe(stickyCanary * 3 + anonCanary * 3 + canary + 1);
-    expect(st.stats[CONTROL].requests + st.stats['1.5.0'].requests).toBe(30 * 3 + 5 * 3 + n + 1);
-    expect(st.stats['1.5.0']).toMatchObject({ errors: 0, p99Ms: expect.any(Number), confidenceHistogram: expect.any(Array) });
-    expect(st.stats['1.5.0'].confidenceHistogram.reduce((a: number, b: number) => a + b, 0)).toBe(st.stats['1.5.0'].requests);
+    expect(st.stats['1.7.0'].requests).toBe(stickyCanary * 3 + anonCanary * 3 + canary + 1);
+    expect(st.stats[CONTROL].requests + st.stats['1.7.0'].requests).toBe(30 * 3 + 5 * 3 + n + 1);
+    expect(st.stats['1.7.0']).toMatchObject({ errors: 0, p99Ms: expect.any(Number), confidenceHistogram: expect.any(Array) });
+    expect(st.stats['1.7.0'].confidenceHistogram.reduce((a: number, b: number) => a + b, 0)).toBe(st.stats['1.7.0'].requests);
     // Evaluated on the way (every 10 canary observations): too few canary requests to judge yet.
     expect(st.canary.decision).toMatchObject({ action: 'wait', reasons: [] });
-    expect(st.ab.comparisons[0]).toMatchObject({ control: CONTROL, variant: '1.5.0' });
+    expect(st.ab.comparisons[0]).toMatchObject({ control: CONTROL, variant: '1.7.0' });
 
     // Prometheus: per model and version, no user ids.
     const metrics = await (await fetch(`${r.url}/metrics`)).text();
-    expect(metrics).toMatch(new RegExp(`switchyard_rollout_requests_total\\{model="${M}",version="1.5.0",outcome="ok"\\} \\d+`));
+    expect(metrics).toMatch(new RegExp(`switchyard_rollout_requests_total\\{model="${M}",version="1.7.0",outcome="ok"\\} \\d+`));
     expect(metrics).toMatch(new RegExp(`switchyard_rollout_canary_percent\\{model="${M}"\\} 30`));
-    expect(metrics).toMatch(new RegExp(`switchyard_rollout_candidate_ready\\{model="${M}",version="1.5.0"\\} 1`));
+    expect(metrics).toMatch(new RegExp(`switchyard_rollout_candidate_ready\\{model="${M}",version="1.7.0"\\} 1`));
     expect(metrics).not.toMatch(/sticky-|split-|anon-/);
   });
 
   it('counts an A/B split per variant and tests the difference with the sample size it needs', async () => {
-    const res = await put({ ab: { variants: [{ version: CONTROL, weight: 50 }, { version: '1.5.0', weight: 50 }] }, metric: 'confident', minDetectableEffect: 0.1, salt: 'ab-1' });
+    const res = await put({ ab: { variants: [{ version: CONTROL, weight: 50 }, { version: '1.7.0', weight: 50 }] }, metric: 'confident', minDetectableEffect: 0.1, salt: 'ab-1' });
     expect(res.status).toBe(200);
     const served: Record<string, number> = {};
     for (const v of await inParallel(4, [...Array(160).keys()], (u) => servedVersion(`ab-${u}`, u))) {
@@ -171,12 +171,12 @@ describe.each(['sqlite', 'postgres'] as const)('live rollouts on %s', (dialect) 
     expect(ab.metric).toBe('confident');
     const counts = Object.fromEntries(ab.variants.map((v: { version: string; trials: number; successes: number }) => [v.version, v]));
     expect(counts[CONTROL].trials).toBe(served[CONTROL]);
-    expect(counts['1.5.0'].trials).toBe(served['1.5.0']);
+    expect(counts['1.7.0'].trials).toBe(served['1.7.0']);
     const cmp = ab.comparisons[0];
-    const expected = twoProportionTest(counts[CONTROL], counts['1.5.0']);
+    const expected = twoProportionTest(counts[CONTROL], counts['1.7.0']);
     expect(cmp.test.pValue).toBeCloseTo(expected.pValue, 10);
     expect(cmp.requiredPerVariant).toBe(requiredSampleSize(expected.pA, expected.pA + 0.1));
-    expect(cmp.enoughData).toBe(served[CONTROL] >= cmp.requiredPerVariant && served['1.5.0'] >= cmp.requiredPerVariant);
+    expect(cmp.enoughData).toBe(served[CONTROL] >= cmp.requiredPerVariant && served['1.7.0'] >= cmp.requiredPerVariant);
   });
 
   it('shadow never changes the served answer and starts only after the answer was handed back', async () => {
@@ -208,7 +208,7 @@ describe.each(['sqlite', 'postgres'] as const)('live rollouts on %s', (dialect) 
       };
     };
     try {
-      expect((await put({ shadow: { version: '1.5.0', percent: 100 }, salt: 'shadow-1' })).status).toBe(200);
+      expect((await put({ shadow: { version: '1.7.0', percent: 100 }, salt: 'shadow-1' })).status).toBe(200);
       armed = true;
       const on: Awaited<ReturnType<typeof generate>>[] = [];
       for (const [i, t] of texts.entries()) on.push(await generate(t, { sessionId: `${session(i)}-on` }));
@@ -229,7 +229,7 @@ describe.each(['sqlite', 'postgres'] as const)('live rollouts on %s', (dialect) 
       const [ctl, cand] = await Promise.all([loadIntentClassifier(DEFAULT_CLASSIFIER), loadIntentClassifier(folders.retrained)]);
       const [a, b] = await Promise.all([ctl.classify(texts), cand.classify(texts)]);
       const agreed = a.filter((p, i) => p.intent === b[i].intent).length;
-      expect(report).toMatchObject({ candidateVersion: '1.5.0', controlVersion: CONTROL, percent: 100, candidateErrors: 0 });
+      expect(report).toMatchObject({ candidateVersion: '1.7.0', controlVersion: CONTROL, percent: 100, candidateErrors: 0 });
       expect(report.agreement).toBeCloseTo(agreed / texts.length, 10);
       expect(report.disagreements.reduce((s: number, d: { count: number }) => s + d.count, 0)).toBe(texts.length - agreed);
       expect(report.latencyMs).toMatchObject({ deltaP50: expect.any(Number), deltaP99: expect.any(Number) });
@@ -300,15 +300,15 @@ describe.each(['sqlite', 'postgres'] as const)('live rollouts on %s', (dialect) 
         (x) => ({ code: 0, out: x.stdout, err: x.stderr }),
         (e) => ({ code: e.code as number, out: e.stdout as string, err: e.stderr as string }),
       );
-    const ok = await cli(['canary', M, '1.5.0', '--percent', '20', '--guardrail', 'minRequests=500', '--reason', 'from the cli']);
+    const ok = await cli(['canary', M, '1.7.0', '--percent', '20', '--guardrail', 'minRequests=500', '--reason', 'from the cli']);
     expect(ok.code, ok.err).toBe(0);
-    expect(JSON.parse(ok.out)).toMatchObject({ model: M, rule: { control: CONTROL, canary: { version: '1.5.0', percent: 20 }, guardrails: { minRequests: 500 } }, updatedBy: 'cli-test' });
+    expect(JSON.parse(ok.out)).toMatchObject({ model: M, rule: { control: CONTROL, canary: { version: '1.7.0', percent: 20 }, guardrails: { minRequests: 500 } }, updatedBy: 'cli-test' });
     const st = await until(async () => {
       const s = await status();
       return s.canary?.percent === 20 && s.candidates.some((c: { state: string }) => c.state === 'ready') && s;
     });
     expect(st).toMatchObject({ updatedBy: 'cli-test', reason: 'from the cli' });
-    const bad = await cli(['canary', M, '1.5.0', '--percent', '120']);
+    const bad = await cli(['canary', M, '1.7.0', '--percent', '120']);
     expect(bad.code).toBe(1);
     expect(bad.err).toMatch(/INVALID_REQUEST.*0-100/);
     const unknown = await cli(['shadow', M, '7.7.7', '--percent', '10']);
