@@ -7,6 +7,7 @@
  * the rollback one instance records is obeyed by both; a promoted classifier is hot-reloaded by
  * both; the dashboard's fleet view lists both instances with totals.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
@@ -22,6 +23,9 @@ import { startRegionFleet, type RegionFleet } from './helpers/region-fleet.ts';
 import { setupOrFail } from './helpers/setup-or-fail.ts';
 import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
 import { domainPack } from '../regional/src/domain/pack-files.ts';
+
+/** The serving classifier's version: the committed default's. */
+const CONTROL: string = JSON.parse(readFileSync(join(DEFAULT_CLASSIFIER, 'manifest.json'), 'utf8')).version;
 
 /** The domain the region (and the CLIs) serve by default: the registry rows they see are its. */
 const SERVED_DOMAIN = domainPack().domain.name;
@@ -177,7 +181,7 @@ describe('two region instances behind one proxy', () => {
     const canaryUsers = [...Array(400).keys()].map((u) => `fleet-after-${u}`).filter((u) => assign(routing, { userId: u }).variant === '1.3.0-broken').slice(0, 12);
     for (const userId of canaryUsers) {
       const r = await generate(fleet.url, { message: 'what payment methods do you accept', userId, sessionId: userId });
-      expect(r.json.route.modelVersion).toBe(`${M}@1.0.0`);
+      expect(r.json.route.modelVersion).toBe(`${M}@${CONTROL}`);
     }
     expect((await store.registry.getRollout(M))!.rule).toMatchObject({ canary: { percent: 0 }, rolledBack: { version: '1.3.0-broken' } });
   });
