@@ -22,11 +22,10 @@ import type { Device } from './device-context.ts';
 import { DeviceLoader, type PreloadMode } from './loader/device-loader.ts';
 import type { AnswerRecord, Diagnostics } from './diagnostics.ts';
 import type { BackendPreference } from './runtime/ort-backend.ts';
-import { handoffText } from './store-handoff.ts';
+import { handoffText, packWords } from './store-handoff.ts';
 import { explainDevice, renderDebug } from './ui/debug-panel.ts';
 import { MessageView } from './ui/message-view.ts';
 import { stringsFor, type Origin, type Strings } from './ui/strings.ts';
-import { packWords } from './store-handoff.ts';
 import { STYLES } from './ui/styles.ts';
 
 export type { AnswerRecord, Diagnostics } from './diagnostics.ts';
@@ -35,6 +34,11 @@ const MODULE_BASE = new URL('./', import.meta.url);
 const DEFAULT_BUDGET_MS = 400;
 /** How long a question waits for the embedder to remember the previous answer (it loads on the first cacheable question). */
 const REMEMBER_WAIT_MS = 5000;
+
+/** `p`'s value, or false once `ms` have passed without it. */
+function settledWithin<T>(p: Promise<T>, ms: number): Promise<T | false> {
+  return Promise.race([p, new Promise<false>((r) => setTimeout(() => r(false), ms))]);
+}
 
 const ICON = `<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round"><path d="M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z"/></svg>`;
 
@@ -360,7 +364,7 @@ export class SwitchyardChat extends HTMLElement {
   }
 
   private async answer(question: string, view: MessageView, t0: number): Promise<AnswerRecord> {
-    await Promise.race([this.remembering, new Promise((r) => setTimeout(r, REMEMBER_WAIT_MS))]);
+    await settledWithin(this.remembering, REMEMBER_WAIT_MS);
     const device = this.device;
     const ctx = device?.ctx ?? null;
     const context = this.conversation.context;
@@ -378,7 +382,7 @@ export class SwitchyardChat extends HTMLElement {
     // A cacheable question while the embedder is already loading (a returning device starts it at
     // once, from the HTTP cache): wait for it briefly, then decide again with the local cache.
     if (device?.embedderStarted?.() && ctx && !ctx.cache && decision?.kind === 'edge' && decision.path === 'cache') {
-      const ready = await Promise.race([device.loadEmbedder!(), new Promise<false>((r) => setTimeout(() => r(false), REMEMBER_WAIT_MS))]);
+      const ready = await settledWithin(device.loadEmbedder!(), REMEMBER_WAIT_MS);
       if (ready && ctx.cache) decision = await decide();
     }
     // The first question that needs the cache loads the embedder; the edge answers it meanwhile.
