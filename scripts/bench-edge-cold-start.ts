@@ -11,7 +11,9 @@
  *   fully loaded   wall time until /healthz (polled) no longer says the models are "loading":
  *                  both models loaded and warmed, FAQ vectors made, the cache serving.
  *
- * Beside them the Worker's own figures from /healthz: `readyMs` (until the classifier served),
+ * Beside them the CPU time of workerd's process tree and of its busiest thread (the isolate's:
+ * without V8's background compiler and wrangler's proxy; both less sensitive to the machine's load
+ * than wall time), and the Worker's own figures from /healthz: `readyMs` (until the classifier served),
  * `loadMs` (both models) and its phases (performance.now(), real time under wrangler dev). The
  * question defaults to the shortest training example of the pack's template intents.
  *
@@ -54,6 +56,8 @@ interface Run {
   /** CPU time workerd spent (all its threads, 10 ms ticks): less sensitive to the machine's load than wall time. */
   firstAnswerCpuMs: number;
   fullyLoadedCpuMs: number;
+  /** CPU time of the busiest thread until the first answer: the isolate's own (no background compile, GC helpers, proxy). */
+  firstAnswerThreadCpuMs: number;
   readyMs?: number;
   loadMs?: number;
   fallbacks: string[];
@@ -94,6 +98,32 @@ function cpuMs(pid: number): number {
   return ticks * 10;
 }
 
+/** CPU ms of every thread of `pid` and its descendants, by "pid/tid name". */
+function threadCpuMs(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  const walk = (p: number) => {
+    try {
+      for (const t of readdirSync(`/proc/${p}/task`)) {
+        // schedstat: ns on a CPU (finer than stat's 10 ms ticks).
+        const onCpuNs = Number(readFileSync(`/proc/${p}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+        out.set(`${p}/${t} ${readFileSync(`/proc/${p}/task/${t}/comm`, 'utf8').trim()}`, onCpuNs / 1e6);
+        for (const c of readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').split(' ').filter(Boolean)) walk(Number(c));
+      }
+    } catch {
+      // gone
+    }
+  };
+  walk(pid);
+  return out;
+}
+
+/** The largest CPU ms one thread spent between two threadCpuMs readings. */
+function busiestThread(before: Map<string, number>, after: Map<string, number>): number {
+  const d = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).sort((a, b) => b[1] - a[1]);
+  if (process.env.DEBUG_THREADS) console.log(d.slice(0, 5));
+  return Math.max(0, d[0]?.[1] ?? 0);
+}
+
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 async function coldStart(name: string, root: string | undefined, assetsDir: string | undefined, i: number, dir: string): Promise<Run> {
@@ -111,6 +141,7 @@ async function coldStart(name: string, root: string | undefined, assetsDir: stri
   try {
     const load = loadavg();
     const cpu0 = cpuMs(edge.child.pid!);
+    const threads0 = threadCpuMs(edge.child.pid!);
     const t0 = performance.now();
     const sentAt = Date.now();
     const res = await fetch(`${edge.url}/v1/chat`, {
@@ -121,12 +152,13 @@ async function coldStart(name: string, root: string | undefined, assetsDir: stri
     const reply = (await res.json()) as { route?: { path: string }; done?: { fallbacks?: string[]; latencyMs?: Record<string, number> } };
     const firstAnswerMs = performance.now() - t0;
     const firstAnswerCpuMs = cpuMs(edge.child.pid!) - cpu0;
+    const firstAnswerThreadCpuMs = busiestThread(threads0, threadCpuMs(edge.child.pid!));
     if (reply.route?.path !== 'template') throw new Error(`${name}: "${question}" was not answered from a template: ${JSON.stringify(reply).slice(0, 500)}`);
     for (;;) {
       const h = (await (await fetch(`${edge.url}/healthz`)).json()) as { status: string; models: string; readyMs?: number; loadMs?: number; phases?: Run['phases']; isolate?: { startedAt: number; loadStartedAt: number; firstResponseAt?: number } };
       if (h.models !== 'loading') {
         if (h.status !== 'ok') throw new Error(`${name}: the edge came up without its models: ${JSON.stringify(h)}`);
-        return { firstAnswerMs, fullyLoadedMs: performance.now() - t0, firstAnswerCpuMs, fullyLoadedCpuMs: cpuMs(edge.child.pid!) - cpu0, readyMs: h.readyMs, loadMs: h.loadMs, fallbacks: reply.done?.fallbacks ?? [], pipelineMs: reply.done?.latencyMs?.total, phases: h.phases, load, ...(h.isolate ? { startupMs: h.isolate.startedAt - sentAt, loadStartMs: h.isolate.loadStartedAt - sentAt, workerAnswerMs: (h.isolate.firstResponseAt ?? NaN) - sentAt } : {}) };
+        return { firstAnswerMs, fullyLoadedMs: performance.now() - t0, firstAnswerCpuMs, firstAnswerThreadCpuMs, fullyLoadedCpuMs: cpuMs(edge.child.pid!) - cpu0, readyMs: h.readyMs, loadMs: h.loadMs, fallbacks: reply.done?.fallbacks ?? [], pipelineMs: reply.done?.latencyMs?.total, phases: h.phases, load, ...(h.isolate ? { startupMs: h.isolate.startedAt - sentAt, loadStartMs: h.isolate.loadStartedAt - sentAt, workerAnswerMs: (h.isolate.firstResponseAt ?? NaN) - sentAt } : {}) };
       }
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -155,7 +187,7 @@ try {
     for (const b of i % 2 ? [...builds].reverse() : builds) {
       const r = await coldStart(b.name, b.root, peerAssets, i, dir);
       results[b.name].push(r);
-      console.log(`${b.name} run ${i + 1}: first answer ${ms(r.firstAnswerMs)} ms (cpu ${r.firstAnswerCpuMs}) [pipeline ${ms(r.pipelineMs)} ms; ${r.fallbacks.join(',') || 'no fallbacks'}], fully loaded ${ms(r.fullyLoadedMs)} ms (cpu ${r.fullyLoadedCpuMs}); Worker readyMs ${ms(r.readyMs)}, loadMs ${ms(r.loadMs)}  (loadavg ${r.load})`);
+      console.log(`${b.name} run ${i + 1}: first answer ${ms(r.firstAnswerMs)} ms (cpu ${r.firstAnswerCpuMs}, busiest thread ${r.firstAnswerThreadCpuMs}) [pipeline ${ms(r.pipelineMs)} ms; ${r.fallbacks.join(',') || 'no fallbacks'}], fully loaded ${ms(r.fullyLoadedMs)} ms (cpu ${r.fullyLoadedCpuMs}); Worker readyMs ${ms(r.readyMs)}, loadMs ${ms(r.loadMs)}  (loadavg ${r.load})`);
       if (r.phases) console.log(`  isolate modules evaluated at ${ms(r.startupMs)} ms, load began at ${ms(r.loadStartMs)} ms, response made at ${ms(r.workerAnswerMs)} ms; phases (start+ms): ${Object.entries(r.phases).map(([k, p]) => `${k} ${p.at}+${p.ms}`).join(', ')}`);
     }
   }
@@ -165,6 +197,6 @@ try {
 for (const b of builds) {
   const rs = results[b.name];
   const phaseNames = [...new Set(rs.flatMap((r) => Object.keys(r.phases ?? {})))];
-  console.log(`\n${b.name}${b.root ? ` (${b.root})` : ''}: median of ${rs.length} fresh isolates: first template answer ${ms(median(rs.map((r) => r.firstAnswerMs)))} ms (workerd cpu ${ms(median(rs.map((r) => r.firstAnswerCpuMs)))}), fully loaded ${ms(median(rs.map((r) => r.fullyLoadedMs)))} ms (cpu ${ms(median(rs.map((r) => r.fullyLoadedCpuMs)))}); Worker readyMs ${ms(median(rs.map((r) => r.readyMs ?? NaN)))}, loadMs ${ms(median(rs.map((r) => r.loadMs ?? NaN)))}`);
+  console.log(`\n${b.name}${b.root ? ` (${b.root})` : ''}: median of ${rs.length} fresh isolates: first template answer ${ms(median(rs.map((r) => r.firstAnswerMs)))} ms (workerd cpu ${ms(median(rs.map((r) => r.firstAnswerCpuMs)))}, busiest thread ${ms(median(rs.map((r) => r.firstAnswerThreadCpuMs)))}), fully loaded ${ms(median(rs.map((r) => r.fullyLoadedMs)))} ms (cpu ${ms(median(rs.map((r) => r.fullyLoadedCpuMs)))}); Worker readyMs ${ms(median(rs.map((r) => r.readyMs ?? NaN)))}, loadMs ${ms(median(rs.map((r) => r.loadMs ?? NaN)))}`);
   if (phaseNames.length) console.log(`  median: modules evaluated at ${ms(median(rs.map((r) => r.startupMs ?? NaN)))} ms, load began at ${ms(median(rs.map((r) => r.loadStartMs ?? NaN)))} ms, first response made (in the Worker) at ${ms(median(rs.map((r) => r.workerAnswerMs ?? NaN)))} ms; phase ms: ${phaseNames.map((p) => `${p} ${ms(median(rs.map((r) => r.phases?.[p]?.ms ?? NaN)))}`).join(', ')}`);
 }

@@ -1,7 +1,7 @@
 /**
  * The edge's model files as Workers Static Assets (scripts/edge-assets.ts, edge/src/runtime/
- * asset-models.ts): the build lays out each manifest and every file it lists by content, the
- * widget's naming; a rebuild copies nothing new and drops files no manifest lists; a model file
+ * asset-models.ts): the build lays out each manifest (with the build-time optimised graph added)
+ * and every file it lists by content, the widget's naming; a rebuild copies nothing new and drops files no manifest lists; a model file
  * that does not match its manifest is refused at build time and, served anyway, refused by the
  * Worker in workerd (sha256 checked before use); the Worker script carries no model file and
  * stays under 5 MiB gzip by wrangler's own count; no edge source imports anything under models/.
@@ -15,6 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildEdgeAssets } from '../scripts/edge-assets.ts';
 import { placeModelFolder, sha256File } from '../models/pipeline/content-files.ts';
 import { filePath } from '../shared/models/content-address.ts';
+import { ONNX_PATH, OPTIMIZED_ONNX_PATH } from '../shared/models/model-folder.ts';
+import { optimizedGraph } from '../scripts/optimized-graph.ts';
 import { startEdgeProcess, type EdgeProcess } from '../scripts/edge-process.ts';
 import { closedPort } from './helpers/closed-port.ts';
 
@@ -29,14 +31,18 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the edge assets build', () => {
-  it('writes each manifest and every file it lists under its sha256, the names the widget uses', () => {
+  it('writes each manifest, plus the build-time optimised graph, and every file it lists under its sha256, the names the widget uses', () => {
     const out = join(dir, 'a');
     const built = buildEdgeAssets(KITSUNE, out);
     expect(built.domain).toBe('kitsune-books');
     for (const [role, modelDir] of Object.entries(MODEL_DIRS)) {
-      const manifestText = readFileSync(join(modelDir, 'manifest.json'), 'utf8');
-      expect(readFileSync(join(out, 'models', `${role}.json`), 'utf8')).toBe(manifestText);
-      for (const [path, sha] of Object.entries(JSON.parse(manifestText).files as Record<string, string>)) {
+      const folder = JSON.parse(readFileSync(join(modelDir, 'manifest.json'), 'utf8')) as { files: Record<string, string> };
+      const served = JSON.parse(readFileSync(join(out, 'models', `${role}.json`), 'utf8')) as { files: Record<string, string> };
+      // The folder's manifest, with one file more: the graph the Worker loads (scripts/optimized-graph.ts).
+      const { [OPTIMIZED_ONNX_PATH]: optimized, ...rest } = served.files;
+      expect({ ...served, files: rest }).toEqual(folder);
+      expect(optimized).toBe(sha256File(optimizedGraph(join(modelDir, ONNX_PATH))!));
+      for (const [path, sha] of Object.entries(served.files)) {
         const served = join(out, filePath(sha, path));
         expect(sha256File(served), `${role} ${path}`).toBe(sha);
         expect(built.files).toContain(filePath(sha, path));
@@ -99,7 +105,8 @@ describe('a tampered asset in workerd', () => {
     const assets = join(dir, 'tampered-assets');
     buildEdgeAssets(KITSUNE, assets);
     const manifest = JSON.parse(readFileSync(join(assets, 'models', 'classifier.json'), 'utf8')) as { files: Record<string, string> };
-    const onnx = join(assets, filePath(manifest.files['onnx/model_quantized.onnx'], 'onnx/model_quantized.onnx'));
+    // The graph the Worker loads: the build-time optimised one.
+    const onnx = join(assets, filePath(manifest.files[OPTIMIZED_ONNX_PATH], OPTIMIZED_ONNX_PATH));
     const bytes = readFileSync(onnx);
     bytes[bytes.length - 1] ^= 0xff;
     writeFileSync(onnx, bytes);
@@ -112,6 +119,6 @@ describe('a tampered asset in workerd', () => {
     expect(res.status).toBe(503);
     const body = (await res.json()) as { status: string; code: string; reason: string };
     expect(body).toMatchObject({ status: 'degraded', code: 'MODEL_INTEGRITY' });
-    expect(body.reason).toMatch(/sha256 mismatch for onnx\/model_quantized\.onnx/);
+    expect(body.reason).toMatch(/sha256 mismatch for onnx\/model_quantized_optimized\.onnx/);
   });
 });

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildEdgeAssets } from '../scripts/edge-assets.ts';
 import { startEdgeProcess, type EdgeProcess } from '../scripts/edge-process.ts';
 import { filePath } from '../shared/models/content-address.ts';
+import { OPTIMIZED_ONNX_PATH } from '../shared/models/model-folder.ts';
 import { closedPort } from './helpers/closed-port.ts';
 
 const KITSUNE = join(process.cwd(), 'domains', 'kitsune-books');
@@ -34,7 +35,8 @@ beforeAll(async () => {
   const tampered = join(dir, 'tampered-embedder');
   buildEdgeAssets(KITSUNE, tampered);
   const manifest = JSON.parse(readFileSync(join(tampered, 'models', 'embedder.json'), 'utf8')) as { files: Record<string, string> };
-  const onnx = join(tampered, filePath(manifest.files['onnx/model_quantized.onnx'], 'onnx/model_quantized.onnx'));
+  // The embedder's graph the Worker loads: the build-time optimised one.
+  const onnx = join(tampered, filePath(manifest.files[OPTIMIZED_ONNX_PATH], OPTIMIZED_ONNX_PATH));
   const bytes = readFileSync(onnx);
   bytes[bytes.length - 1] ^= 0xff;
   writeFileSync(onnx, bytes);
@@ -107,7 +109,7 @@ describe('an embedder that fails its sha256 check', () => {
     expect(res.status).toBe(503);
     const body = (await res.json()) as { status: string; models: string; code: string; reason: string };
     expect(body).toMatchObject({ status: 'degraded', models: 'partial', code: 'MODEL_INTEGRITY' });
-    expect(body.reason).toMatch(/embedder.*sha256 mismatch for onnx\/model_quantized\.onnx/);
+    expect(body.reason).toMatch(/embedder.*sha256 mismatch for onnx\/model_quantized_optimized\.onnx/);
   });
 
   it('answers a FAQ template intent from its plain template and skips the cache, both marked embedder_unavailable', async () => {

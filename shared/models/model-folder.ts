@@ -8,12 +8,27 @@ import { WordPieceTokenizer, type TokenizerJson } from '../tokenizer/wordpiece.t
 import type { ClassifierCalibration } from './intent-classifier.ts';
 
 export const ONNX_PATH = 'onnx/model_quantized.onnx';
+/**
+ * The same graph with onnxruntime's graph optimisations applied at build time (the edge's assets
+ * have it, scripts/optimized-graph.ts; model folders do not): a runtime loads it with its own
+ * optimisations off, same outputs, a cheaper first session. Where a manifest lists it, it is the
+ * graph to load, and the plain one need not be read.
+ */
+export const OPTIMIZED_ONNX_PATH = 'onnx/model_quantized_optimized.onnx';
 
 export interface LoadedFolder {
   manifest: ModelManifest;
   config: Record<string, any>;
   tokenizer: WordPieceTokenizer;
+  /** The graph to load: the optimised one where the manifest lists it (`preOptimized`), else the plain one. */
   onnx: Uint8Array;
+  preOptimized: boolean;
+}
+
+/** The files of a folder a runtime loads: all it lists, less the plain graph when the optimised one is there. */
+export function filesToLoad(manifest: ModelManifest): string[] {
+  const paths = Object.keys(manifest.files).sort();
+  return manifest.files[OPTIMIZED_ONNX_PATH] ? paths.filter((p) => p !== ONNX_PATH) : paths;
 }
 
 export async function openModelFolder(
@@ -33,7 +48,7 @@ export type TokenizerCache = Map<string, WordPieceTokenizer>;
 /**
  * A folder from files already checked against its manifest (every path of `manifest.files`, e.g.
  * by readVerified): parses its config and tokenizer (from `tokenizers` when another folder had
- * the same files) and hands back the ONNX bytes as they are, uncopied.
+ * the same files) and hands back the graph's bytes as they are, uncopied.
  */
 export function folderOf(manifest: ModelManifest, files: ReadonlyMap<string, Uint8Array>, where = manifest.name, tokenizers?: TokenizerCache): LoadedFolder {
   const json = (p: string) => {
@@ -48,9 +63,11 @@ export function folderOf(manifest: ModelManifest, files: ReadonlyMap<string, Uin
     tokenizer = new WordPieceTokenizer(json('tokenizer.json') as TokenizerJson, { maxLength: tokConfig.model_max_length });
     tokenizers?.set(key, tokenizer);
   }
-  const onnx = files.get(ONNX_PATH);
-  if (!onnx) throw new Error(`${where}: manifest lists no ${ONNX_PATH}`);
-  return { manifest, config: json('config.json'), tokenizer, onnx };
+  const preOptimized = manifest.files[OPTIMIZED_ONNX_PATH] !== undefined;
+  const graph = preOptimized ? OPTIMIZED_ONNX_PATH : ONNX_PATH;
+  const onnx = files.get(graph);
+  if (!onnx) throw new Error(`${where}: manifest lists no ${graph}`);
+  return { manifest, config: json('config.json'), tokenizer, onnx, preOptimized };
 }
 
 /** Labels in id order and the calibration block of a classifier folder's config.json. */

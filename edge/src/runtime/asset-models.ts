@@ -2,7 +2,9 @@
  * The domain's models as the Worker's static assets (wrangler.toml `[assets]`, binding ASSETS;
  * built by scripts/edge-assets.ts): `models/<role>.json` is the folder's manifest and every file
  * it lists is served by content at `files/<sha256><ext>`. The files are fetched through the
- * binding (no network, no request to the outside), all of a folder at once so the reads overlap,
+ * binding (no network, no request to the outside), all of a folder at once so the reads overlap
+ * (all it lists, less the plain graph where the build-time optimised one is listed: that is the
+ * graph the Worker loads, shared/models/model-folder.ts),
  * and each is checked against its manifest's sha256 as it arrives, before anything uses it. A file
  * two folders share (the tokenizer) is read and hashed once. Refuses a missing binding, a missing
  * or unreadable manifest and a missing file, naming what is missing; a file whose digest differs
@@ -10,10 +12,11 @@
  */
 import { filePath } from '../../../shared/models/content-address.ts';
 import { verifyFile, type ModelManifest } from '../../../shared/models/manifest.ts';
+import { filesToLoad } from '../../../shared/models/model-folder.ts';
 import type { EdgeModelRole } from '../http/metrics.ts';
 import type { LoadProfile } from './load-profile.ts';
 
-/** A model folder whose every file (each path its manifest lists) matched the manifest's sha256. */
+/** A model folder whose every file it loads (filesToLoad: each path its manifest lists, less the plain graph when the optimised one is listed) matched the manifest's sha256. */
 export interface VerifiedFolder {
   manifest: ModelManifest;
   files: ReadonlyMap<string, Uint8Array>;
@@ -71,7 +74,7 @@ export async function assetModels(assets: Fetcher | undefined, profile: LoadProf
 
   const read = async (role: EdgeModelRole): Promise<VerifiedFolder> => {
     const manifest = manifests[role];
-    const paths = Object.keys(manifest.files).sort();
+    const paths = filesToLoad(manifest);
     const start = performance.now();
     const reads = paths.map((p) => file(role, p));
     for (const r of reads) r.catch(() => {}); // awaited below; one failing first leaves the others handled

@@ -159,7 +159,7 @@ export async function loadClassifier(src: VerifiedFolder, ctx: LoadContext = {})
   const version = `${f.manifest.name}@${f.manifest.version}`;
   // The pack's tuned per-intent thresholds, when they were tuned for this very version.
   const { calibration } = applyRoutingConfig(own, bundledDomain.routingConfig, version);
-  const session = await time(profile, 'classifier.session', () => workerdSession(f.onnx, profile));
+  const session = await time(profile, 'classifier.session', () => workerdSession(f.onnx, profile, f.preOptimized));
   const clf = new IntentClassifier(f.tokenizer, session, Tensor, labels, calibration);
   await time(profile, 'classifier.warmup', async () => {
     checkPredictions(await clf.classify(WARMUP), clf.labels, src.manifest);
@@ -176,7 +176,7 @@ export async function loadClassifier(src: VerifiedFolder, ctx: LoadContext = {})
 export async function loadEmbedder(src: VerifiedFolder, ctx: LoadContext = {}): Promise<LoadedEmbedder> {
   const { profile } = ctx;
   const f = await time(profile, 'embedder.tokenizer', () => folderOf(src.manifest, src.files, src.manifest.name, ctx.tokenizers));
-  const emb = new SentenceEmbedder(f.tokenizer, await time(profile, 'embedder.session', () => workerdSession(f.onnx, profile)), Tensor);
+  const emb = new SentenceEmbedder(f.tokenizer, await time(profile, 'embedder.session', () => workerdSession(f.onnx, profile, f.preOptimized)), Tensor);
   const vectors = await time(profile, 'embedder.warmup', async () => {
     const out = await emb.embed(WARMUP);
     // Requests embed one text at a time: warm that shape too, as the classifier is.

@@ -31,10 +31,16 @@ function patchInstantiate(): void {
   ort.env.wasm.wasmBinary = new Uint8Array(8).buffer;
 }
 
-export async function workerdSession(onnx: Uint8Array, profile?: LoadProfile): Promise<OrtSession> {
+/**
+ * A session of `onnx`. A graph optimised at build time (`preOptimized`, scripts/optimized-graph.ts)
+ * is loaded with the optimisers off: on a fresh isolate their code, and the kernels constant
+ * folding runs, would otherwise be compiled (lazily, function by function) during the first
+ * session; the outputs are the same. Any other graph is optimised here, as before.
+ */
+export async function workerdSession(onnx: Uint8Array, profile?: LoadProfile, preOptimized = false): Promise<OrtSession> {
   patchInstantiate();
   instantiating = profile;
-  const session = await ort.InferenceSession.create(onnx, { graphOptimizationLevel: 'all', executionProviders: ['wasm'] });
+  const session = await ort.InferenceSession.create(onnx, { graphOptimizationLevel: preOptimized ? 'disabled' : 'all', executionProviders: ['wasm'] });
   return serializeRuns(session as unknown as OrtSession);
 }
 
