@@ -21,7 +21,10 @@
  *         to the first content chunk of streamed LLM-path answers through the edge beside the
  *         region's own route called directly (shuffled order per round; paired differences), also
  *         sent to the Worker's own workerd without wrangler dev's local proxy (`withoutDevProxy`,
- *         `devProxyHopP50Ms`: a hop a deployed Worker does not have).
+ *         `devProxyHopP50Ms`: a hop a deployed Worker does not have). The region these answers
+ *         come from runs in a process of its own (a client never shares the region's process), and
+ *         a reference Worker that only passes requests on (scripts/pass-through-worker.ts) is timed
+ *         beside the edge: what any Worker adds here, so the edge's own share is the difference.
  *   BENCH_PEER=<another checkout, e.g. main's>: the edge and openai parts run that checkout's edge
  *         beside this one and alternate every request between the two (scripts/bench-edges.ts).
  *   reload: (not in the default set) the edge following classifier promotions in the region's
