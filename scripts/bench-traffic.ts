@@ -19,7 +19,7 @@ import { startEdgeProcess } from './edge-process.ts';
 import { startBedrockStub } from './traffic/bedrock-stub.ts';
 import { trafficReportHtml } from './traffic/report-html.ts';
 import { buildSessions, TrafficMix, type Dialogue, type Labelled, type Session } from './traffic/sessions.ts';
-import { PATHS, series, summarize, type MessageRecord, type Path } from './traffic/summary.ts';
+import { llmReason, PATHS, series, summarize, type MessageRecord, type Path } from './traffic/summary.ts';
 
 const { values } = parseArgs({
   options: {
@@ -38,6 +38,8 @@ const say = (m: string) => process.stderr.write(`[bench:traffic] ${m}\n`);
 const domainDir = resolve(process.env.SWITCHYARD_DOMAIN ?? DEFAULT_DOMAIN_DIR);
 const jsonl = <T>(file: string): T[] => readFileSync(join(domainDir, file), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
 const mix = TrafficMix.parse(JSON.parse(readFileSync(join(domainDir, 'eval/traffic-mix.json'), 'utf8')));
+/** Each intent's route class (domain.json), for why a message went on to the region. */
+const routeClassOf = new Map(Object.entries((JSON.parse(readFileSync(join(domainDir, 'domain.json'), 'utf8')) as { intents: Record<string, { route: string }> }).intents).map(([k, v]) => [k, v.route]));
 const sessions = buildSessions({ test: jsonl<Labelled>('intents/test.jsonl'), dialogues: jsonl<Dialogue>('eval/dialogues.jsonl') }, mix, args.sessions, args.seed);
 
 /** Region stage budgets a loaded machine may need raised, taken from the environment when set. */
@@ -107,7 +109,9 @@ async function replay(index: number, s: Session): Promise<void> {
         rec.serverMs = body.done?.latencyMs?.total;
         rec.generator = body.route.generator;
         rec.regionCostUsd = body.done?.usage?.costUsd;
-        trace.push(JSON.stringify({ session: index, message: turn.message, kind: turn.kind, path: body.route.path, intent: body.route.intent, confidence: body.route.confidence, resolved: body.route.resolved?.text, fallbacks: body.done?.fallbacks, answer: body.text }));
+        rec.intent = body.route.intent;
+        rec.reason = llmReason(body.route, routeClassOf.get(body.route.intent));
+        trace.push(JSON.stringify({ session: index, message: turn.message, kind: turn.kind, path: body.route.path, generator: body.route.generator, reason: rec.reason, intent: body.route.intent, confidence: body.route.confidence, resolved: body.route.resolved?.text, fallbacks: body.done?.fallbacks, answer: body.text }));
         rec.fallbacks = [...new Set([...(body.route.fallbacks ?? []), ...(body.done?.fallbacks ?? [])])];
       }
     } catch (e) {

@@ -25,7 +25,42 @@ export interface MessageRecord {
   generator?: string;
   /** The degradations that fired (done.fallbacks), e.g. classifier_timeout. */
   fallbacks: string[];
+  /** The intent the route event named (the edge's, else the region's). */
+  intent?: string;
+  /** Why a message the edge did not answer went on to the region (llmReason). */
+  reason?: LlmReason;
   error?: string;
+}
+
+/**
+ * Why a message was not answered at the edge, from its route event's decision and the pack's route
+ * class of its intent: the pack routes the intent to the LLM; the classifier was under the routing
+ * threshold; the cache had no entry in the message's key frame (a first asking) or only one below
+ * the hit threshold; a follow-up resolved without confidence (no cache key); no classification.
+ */
+export type LlmReason = 'pack_routes_to_llm' | 'edge_unsure' | 'cache_frame_empty' | 'cache_below_threshold' | 'no_cache_key' | 'no_classification';
+
+export function llmReason(route: { intent: string; decision?: { confident: boolean; cache?: { hit: boolean; similarity: number | null } } }, routeClass: string | undefined): LlmReason {
+  const d = route.decision;
+  if (!d) return 'no_classification';
+  if (routeClass === 'llm') return 'pack_routes_to_llm';
+  if (!d.confident) return 'edge_unsure';
+  if (!d.cache) return 'no_cache_key';
+  return d.cache.similarity === null ? 'cache_frame_empty' : 'cache_below_threshold';
+}
+
+/** Messages by intent: how many went each path, and why those not answered without the LLM went on. */
+function byIntent(records: MessageRecord[]) {
+  const out: Record<string, { messages: number; paths: Partial<Record<Path | 'catalog', number>>; toLlmBecause: Partial<Record<LlmReason, number>> }> = {};
+  for (const r of records) {
+    if (!r.path) continue;
+    const e = (out[r.intent ?? 'unknown'] ??= { messages: 0, paths: {}, toLlmBecause: {} });
+    e.messages++;
+    const p = r.generator === 'catalog' ? 'catalog' : r.path;
+    e.paths[p] = (e.paths[p] ?? 0) + 1;
+    if ((r.path === 'llm' || r.path === 'fallback') && r.reason) e.toLlmBecause[r.reason] = (e.toLlmBecause[r.reason] ?? 0) + 1;
+  }
+  return Object.fromEntries(Object.entries(out).sort((a, b) => b[1].messages - a[1].messages));
 }
 
 const round = (x: number, d = 6) => (Number.isFinite(x) ? Number(x.toFixed(d)) : null);
@@ -73,6 +108,12 @@ export function summarize(o: { records: MessageRecord[]; sessions: number; calls
     /** Where each kind of turn went: how the mix, not only the pipeline, shapes the shares. */
     pathsByKind: Object.fromEntries(
       ['question', 'dialogue', 'small_talk', 'oos'].map((k) => [k, Object.fromEntries(PATHS.map((p) => [p, records.filter((r) => r.kind === k && r.path === p).length]))]),
+    ),
+    /** Per intent (the route event's): paths ("catalog": template from a catalog row) and, for llm and fallback answers, why the edge sent them on. */
+    byIntent: byIntent(records),
+    /** The LLM and fallback answers by reason (llmReason), over all intents. */
+    toLlmBecause: Object.fromEntries(
+      Object.entries(ok.filter((r) => (r.path === 'llm' || r.path === 'fallback') && r.reason).reduce<Record<string, number>>((a, r) => ((a[r.reason!] = (a[r.reason!] ?? 0) + 1), a), {})).sort((a, b) => b[1] - a[1]),
     ),
     degradedShare: round(records.filter((r) => r.fallbacks.length).length / records.length, 4),
     degradations: Object.fromEntries(
