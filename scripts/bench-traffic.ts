@@ -58,6 +58,9 @@ const env = {
   // One API key (the edge's) carries every session: the per-key limit is lifted so it measures the pipeline, not the limiter.
   DEFAULT_RATE_LIMIT_PER_MINUTE: '1000000',
   LLM_CONCURRENCY: String(Math.max(16, args.concurrency)),
+  // As a deployment would: a FAQ or policy passage the reranker is sure of is answered with no LLM call (docs/traffic.md).
+  DECISIVE_ANSWERS: process.env.DECISIVE_ANSWERS ?? 'true',
+  ...(process.env.DECISIVE_MIN_RELEVANCE ? { DECISIVE_MIN_RELEVANCE: process.env.DECISIVE_MIN_RELEVANCE } : {}),
   // On a machine too loaded for the default stage budgets, the same budgets for every run being compared (docs/traffic.md).
   ...Object.fromEntries(STAGE_BUDGETS.filter((k) => process.env[k]).map((k) => [k, process.env[k]!])),
 };
