@@ -110,11 +110,12 @@ async function replay(index: number, s: Session): Promise<void> {
       else {
         rec.path = body.route.path as Path;
         rec.serverMs = body.done?.latencyMs?.total;
+        rec.serverParts = body.done?.latencyMs;
         rec.generator = body.route.generator;
         rec.regionCostUsd = body.done?.usage?.costUsd;
         rec.intent = body.route.intent;
         rec.reason = llmReason(body.route, routeClassOf.get(body.route.intent));
-        trace.push(JSON.stringify({ session: index, message: turn.message, kind: turn.kind, path: body.route.path, generator: body.route.generator, reason: rec.reason, intent: body.route.intent, confidence: body.route.confidence, resolved: body.route.resolved?.text, fallbacks: body.done?.fallbacks, answer: body.text }));
+        trace.push(JSON.stringify({ session: index, message: turn.message, kind: turn.kind, path: body.route.path, generator: body.route.generator, reason: rec.reason, intent: body.route.intent, confidence: body.route.confidence, resolved: body.route.resolved?.text, fallbacks: body.done?.fallbacks, latencyMs: body.done?.latencyMs, answer: body.text }));
         rec.fallbacks = [...new Set([...(body.route.fallbacks ?? []), ...(body.done?.fallbacks ?? [])])];
       }
     } catch (e) {
