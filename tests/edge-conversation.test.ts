@@ -318,10 +318,13 @@ describe('conversations at the edge', () => {
     }
     const hi = await chat(s, 'hello!', {}, broken.url);
     expect(hi.route).toMatchObject({ path: 'template', fallbacks: [] });
+    // Leaning on context ("there") but answered by a template on its own: the session is not opened.
+    const person = await chat(s, 'can someone who works there message me back today', {}, broken.url);
+    expect(person.route).toMatchObject({ path: 'template', intent: 'human_agent', fallbacks: [] });
     const metrics = await (await fetch(`${broken.url}/metrics`)).text();
     expect(metrics).toMatch(/switchyard_edge_fallbacks_total\{kind="session_unavailable"\} 3\n/);
     expect(metrics).toMatch(/switchyard_edge_session_errors_total\{op="open"\} 3\n/);
-    // The two standalone turns (one from the region, one a template) could not be recorded.
-    await expect.poll(async () => (await (await fetch(`${broken.url}/metrics`)).text()).match(/switchyard_edge_session_errors_total\{op="record"\} (\d+)/)?.[1]).toBe('2');
+    // The three turns answered without the session (one from the region, two templates) could not be recorded.
+    await expect.poll(async () => (await (await fetch(`${broken.url}/metrics`)).text()).match(/switchyard_edge_session_errors_total\{op="record"\} (\d+)/)?.[1]).toBe('3');
   });
 });
