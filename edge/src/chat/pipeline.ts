@@ -94,9 +94,9 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
   // for its record). Either way the turn is written once it is known where it is answered: whole
   // after the answer when that is at the edge, before the region is called otherwise.
   let context: ContextTurn[] = [];
-  // A message that leans on context but that a template answers on its own, confidently ("can
-  // someone who works there call me?"), needs no earlier turn either: its decision is kept and the
-  // store is not waited on (under load the read is most of a template answer's time).
+  // A message that leans on context but that a template other than courtesy answers on its own,
+  // confidently ("can someone who works there call me?"), needs no earlier turn either: its decision
+  // is kept and the store is not waited on (under load the read is most of a template answer's time).
   let alone: InContextDecision | null = null;
   let aloneMs = 0; // that classification's time, counted as classification
   if (req.history?.length) {
@@ -338,7 +338,8 @@ async function templateAlone(message: string, classifier: ContextClassifier, dep
   const t = performance.now();
   const c = await classifyInContext(classifier, message, resolveFollowUp(message, [], deps.dialogue), deps.routes, deps.dialogue).catch(() => null);
   took(performance.now() - t);
-  return c?.path === 'template' ? c : null;
+  // Courtesy ("fine.", "ok thanks") often prefaces a real follow-up ("fine. do you deliver there?"): the context decides it.
+  return c?.path === 'template' && c.prediction.intent !== deps.dialogue.courtesyIntent ? c : null;
 }
 
 /** The route event's cache block for a hit: similarity, the threshold it cleared and the frame. */
