@@ -57,7 +57,7 @@ async function build(opts: { baseUrl: URL; prefer: BackendPreference; budgetMs: 
   if (state.status !== 'ready') return { state, ctx: null, readyMs: performance.now() - t0 };
   const m = state.models;
   try {
-    // routes.json is validated when the bundle is built (browser/build.ts); here only that it
+    // routes.json is validated when the bundle is built (scripts/build-widget.ts); here only that it
     // covers this classifier's labels.
     const routes = storeData.routes;
     const missing = m.classifier.labels.filter((l) => !routes.intents[l]);

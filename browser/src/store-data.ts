@@ -1,5 +1,5 @@
 /**
- * The domain pack's data the widget carries in its bundle (browser/build.ts puts it there):
+ * The domain pack's data the widget carries in its bundle (scripts/build-widget.ts puts it there):
  * routing rules, templates, FAQ, entity terms, cache thresholds and the two model manifests (the
  * trust anchor for the files it fetches).
  */
