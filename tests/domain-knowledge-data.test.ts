@@ -10,18 +10,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dialogueEntitiesFor } from '../shared/conversation/conversation-data.ts';
-import { formatIssue } from '../shared/domain/pack-check.ts';
+import { checkPack, formatIssue } from '../shared/domain/pack-check.ts';
+import { catalogTextOf } from '../shared/domain/store-kb.ts';
+import { EntityExtractor } from '../shared/cache/entities.ts';
+import { storeGazetteer } from '../shared/cache/store-gazetteer.ts';
+import { leansOnContext } from '../shared/conversation/follow-up.ts';
 import { llmPriorityFor } from '../shared/routing/llm-priority.ts';
-import { checkPackDir } from '../models/pipeline/domain-pack.ts';
+import { checkPackDir, readPackFiles } from '../models/pipeline/domain-pack.ts';
 import { repoRoot } from '../models/pipeline/datasets.ts';
 import { domainPack } from '../regional/src/domain/pack-files.ts';
 import { checkGrounding } from '../regional/src/generate/guardrails.ts';
+import { loadStoreAnswerData } from '../regional/src/generate/structured/answer-data.ts';
+import { catalogAnswer } from '../regional/src/generate/structured/catalog-answer.ts';
+import { catalogDocument } from '../regional/src/retrieval/store-kb.ts';
 import { stringsFor } from '../browser/src/ui/strings.ts';
 
 const ROOT = repoRoot();
 const STORE = domainPack(join(ROOT, 'domains/kitsune-books'));
 const BANK = domainPack(join(ROOT, 'domains/bank-support'));
-const dialogueOf = (p: typeof STORE) => dialogueEntitiesFor(p.gazetteer.term ?? {}, p.catalog, p.conversation, p.entityPatterns);
+const dialogueOf = (p: typeof STORE) => dialogueEntitiesFor(p.gazetteer, p.catalog, p.conversation, p.entityPatterns);
 const handoffOf = (p: typeof STORE) => p.domain.assistant?.handoff ?? p.templates.handoff;
 
 describe("each pack's knowledge is its own data", () => {
@@ -97,5 +104,64 @@ describe("each pack's knowledge is its own data", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('what the engine used to know of the store is the pack\'s', () => {
+  const cacheEntities = (p: typeof STORE) => new EntityExtractor(storeGazetteer(p.gazetteer, p.catalog, p.conversation.itemNouns), p.entityPatterns);
+  const places = (p: typeof STORE, text: string) => cacheEntities(p).extract(text).filter((e) => e.kind === 'place').map((e) => e.value);
+
+  it("the store's own places (its city, military and PO box mail) key its cache and its conversations; the bank has its own", () => {
+    expect(places(STORE, 'do you ship to an APO or a PO box in Portland?').sort()).toEqual(['apo', 'po box', 'portland']);
+    expect(dialogueOf(STORE).analyze('and to an FPO address?').entities).toContainEqual({ kind: 'place', value: 'fpo' });
+    expect(places(BANK, 'do you ship to an APO or a PO box in Portland?')).toEqual([]);
+    expect(places(BANK, 'can I use the card in the EEA?')).toEqual(['european economic area']);
+    expect(places(STORE, 'can I use the card in the EEA?')).toEqual([]);
+    // Countries stay built in for both.
+    expect(places(BANK, 'sending money to Japan')).toEqual(['japan']);
+  });
+
+  it("the store's item nouns make 'that manga' point back; the bank's messages keep their meaning", () => {
+    expect(leansOnContext('that manga sounds fun', dialogueOf(STORE))).toBe(true);
+    expect(leansOnContext('that manga sounds fun', dialogueOf(BANK))).toBe(false);
+    // "a poster … is it": the pronoun points inside the message for the store only.
+    expect(leansOnContext('I got a poster today, can I return it?', dialogueOf(STORE))).toBe(false);
+    expect(leansOnContext('I got a poster today, can I return it?', dialogueOf(BANK))).toBe(true);
+  });
+
+  it("catalog item types, their labels, the currency and the answer's sentences are the pack's", () => {
+    const data = loadStoreAnswerData(join(ROOT, 'domains/kitsune-books'));
+    const item = data.catalog.find((c) => c.type === 'light_novel' && !c.preorder && c.stock > 1 && c.format !== 'ebook')!;
+    // The store's as before.
+    expect(catalogDocument(item, data.catalogText).text).toContain(`Light novel by ${item.author}.`);
+    expect(catalogAnswer(item, 'how much?', ['price'], data.config.catalogSentences, data.catalogText)).toEqual([`${item.title} is $${item.priceUsd.toFixed(2)} and in stock (${item.stock} copies).`]);
+    // Another pack's words: its own type label, currency and sentences, no code change.
+    const words = catalogTextOf({ locale: 'en-GB', catalog: { types: { light_novel: 'Novella' }, currency: 'GBP' } });
+    const sentences = { ...data.config.catalogSentences, inStock: '{subject} costs {price}; {stock} {stock|unit|units} left.', again: 'This one' };
+    expect(catalogDocument(item, words).text).toContain(`Novella by ${item.author}.`);
+    expect(catalogDocument(item, words).text).toContain(`Price: £${item.priceUsd.toFixed(2)}.`);
+    expect(catalogAnswer(item, 'how much, who wrote it?', ['price', 'author'], sentences, words)).toEqual([
+      `${item.title} costs £${item.priceUsd.toFixed(2)}; ${item.stock} units left.`,
+      `This one is by ${item.author}.`,
+    ]);
+  });
+
+  it('domain check names the file and line of an item type, format or rating the pack does not declare', () => {
+    const files = readPackFiles(join(ROOT, 'domains/kitsune-books'));
+    const catalogText = files['kb/catalog.json'].replace('"type": "light_novel"', '"type": "artbook"').replace('"format": "hardcover"', '"format": "scroll"');
+    const r = checkPack({ ...files, 'kb/catalog.json': catalogText }, undefined, { dataRules: false });
+    const issues = r.ok ? [] : r.issues.map(formatIssue);
+    const lines = catalogText.split('\n');
+    const typeLine = lines.findIndex((l) => l.includes('"artbook"')) + 1;
+    const formatLine = lines.findIndex((l) => l.includes('"scroll"')) + 1;
+    expect(issues.some((i) => i.startsWith(`kb/catalog.json:${typeLine}:`) && /catalog\.types/.test(i))).toBe(true);
+    expect(issues.some((i) => i.startsWith(`kb/catalog.json:${formatLine}:`) && /catalog\.formats/.test(i))).toBe(true);
+    // Declared, the new type is the pack's own.
+    const domainText = files['domain.json'].replace('"book": "Book"', '"book": "Book", "artbook": "Art book"').replace('"box set", "ebook"', '"box set", "ebook", "scroll"');
+    expect(checkPack({ ...files, 'kb/catalog.json': catalogText, 'domain.json': domainText }, undefined, { dataRules: false }).ok).toBe(true);
+    // A catalog the pack does not describe is refused at domain.json.
+    const undescribed = JSON.stringify({ ...JSON.parse(files['domain.json']), catalog: undefined }, null, 2);
+    const u = checkPack({ ...files, 'domain.json': undescribed }, undefined, { dataRules: false });
+    expect(u.ok ? [] : u.issues.map(formatIssue)).toContainEqual(expect.stringMatching(/^domain\.json:\d+: catalog: a pack with a kb\/catalog\.json must describe it/));
   });
 });

@@ -1,4 +1,8 @@
-/** Builds an entity gazetteer from a store's domain terms and its catalog's series names. */
+/**
+ * A domain's entity gazetteer with its catalog's series names as `product`s: entities.json's kinds
+ * (terms, its own places) as they are, and each title's series unless it is only function words
+ * and the domain's item nouns ("The Book" names no series).
+ */
 import type { Gazetteer } from './entities.ts';
 
 export interface CatalogTitle {
@@ -15,13 +19,15 @@ export function seriesName(title: string): string {
     .toLowerCase();
 }
 
-const STOPWORDS = new Set(['the', 'a', 'an', 'of', 'and', 'my', 'your', 'our', 'this', 'that', 'in', 'on', 'to', 'for', 'with', 'book', 'books', 'manga']);
+const FUNCTION_WORDS = ['the', 'a', 'an', 'of', 'and', 'my', 'your', 'our', 'this', 'that', 'in', 'on', 'to', 'for', 'with'];
 
-export function storeGazetteer(terms: Record<string, string[]>, catalog: CatalogTitle[]): Gazetteer {
-  const product: Record<string, string[]> = {};
+/** `entities`: entities.json's phrases by kind; `itemNouns`: conversation.json's (both roles). */
+export function storeGazetteer(entities: Gazetteer, catalog: CatalogTitle[], itemNouns: { demonstrative?: readonly string[]; antecedent?: readonly string[] } = {}): Gazetteer {
+  const stop = new Set([...FUNCTION_WORDS, ...(itemNouns.demonstrative ?? []), ...(itemNouns.antecedent ?? [])]);
+  const product: Record<string, string[]> = { ...entities.product };
   for (const t of catalog) {
     const s = seriesName(t.title);
-    if (s.length >= 3 && !s.split(/\s+/).every((w) => STOPWORDS.has(w))) product[s] = [s];
+    if (s.length >= 3 && !s.split(/\s+/).every((w) => stop.has(w))) product[s] = [s];
   }
-  return { term: terms, product };
+  return { ...entities, term: entities.term ?? {}, product };
 }

@@ -37,6 +37,14 @@ export interface DialogueSlots {
   courtesyIntent?: string;
   /** Words that say what a message about a product asks, for an unsure classifier (shared/conversation/intent-cues.ts). */
   intentCues?: IntentCueRule[];
+  /** The domain's words for its things (follow-up-cues.ts): "that book" points back (`demonstrative`), "a book … is it" points inside (`antecedent`). */
+  itemNouns?: { demonstrative?: string[]; antecedent?: string[] };
+}
+
+/** The domain's item nouns as the follow-up cues read them (conversation.json `itemNouns`). */
+export interface ItemNouns {
+  demonstrative: ReadonlySet<string>;
+  antecedent: ReadonlySet<string>;
 }
 
 /** Kinds that describe a product and belong to the series they were said of. */
@@ -55,14 +63,18 @@ export class DialogueEntities {
   readonly courtesyIntent?: string;
   /** The domain's intent cues (none when it gives none). */
   readonly intentCues: IntentCues;
+  /** The domain's item nouns by role, lower case (none when it gives none). */
+  readonly itemNouns: ItemNouns;
 
   /**
-   * `store`: the store gazetteer (catalog series as `product`, domain terms as `term`);
+   * `store`: the store gazetteer (catalog series as `product`, domain terms as `term`, the domain's own `place` names beside the built-in ones);
    * `patterns`: the domain's ids by shape (entities.json `patterns`; the engine knows none).
    */
   constructor(store: Gazetteer, dialogue: DialogueSlots, patterns: readonly EntityPattern[] = []) {
     this.courtesyIntent = dialogue.courtesyIntent;
     this.intentCues = new IntentCues(dialogue.intentCues);
+    const nouns = (role: keyof ItemNouns) => new Set((dialogue.itemNouns?.[role] ?? []).map((n) => normalizeForEntities(n)));
+    this.itemNouns = { demonstrative: nouns('demonstrative'), antecedent: nouns('antecedent') };
     this.patterns = patterns.map((p) => ({ kind: p.kind, re: new RegExp(p.match, 'gi'), value: p.value }));
     const table = new Map<string, Phrase>();
     const add = (kind: DialogueKind, value: string, phrase: string) => {
@@ -70,7 +82,7 @@ export class DialogueEntities {
       if (words.length) table.set(words.join(' '), { words, kind, value: normalizeForEntities(value) });
     };
     const base = baseGazetteer();
-    for (const [kind, values] of [['place', base.place], ['date', base.date], ['product', store.product], ['term', store.term]] as const) {
+    for (const [kind, values] of [['place', base.place], ['place', store.place], ['date', base.date], ['product', store.product], ['term', store.term]] as const) {
       for (const [value, phrases] of Object.entries(values ?? {})) for (const p of [value, ...phrases]) add(kind, value, p);
     }
     for (const [kind, values] of Object.entries(dialogue.slots) as [DialogueKind, Record<string, string[]>][]) {

@@ -55,12 +55,12 @@ const NOT_CARRIED = new Set<DialogueKind>(['number', 'date']);
 
 /** Whether `message` leans on earlier turns at all (a standalone message needs no context read). */
 export function leansOnContext(message: string, ex: DialogueEntities): boolean {
-  return readCues(ex.analyze(message)).followUp;
+  return readCues(ex.analyze(message), ex.itemNouns).followUp;
 }
 
 export function resolveFollowUp(message: string, turns: readonly ContextTurn[], ex: DialogueEntities): FollowUpResolution {
   const a = ex.analyze(message);
-  const cues = readCues(a);
+  const cues = readCues(a, ex.itemNouns);
   const standalone: FollowUpResolution = { kind: 'standalone', text: message, carried: [], entities: a.entities, confidence: 1 };
   if (!cues.followUp) return standalone;
   if (!turns.length) return { ...standalone, kind: 'unresolved', confidence: 0 };
