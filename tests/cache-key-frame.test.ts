@@ -17,7 +17,7 @@ import { framesCompatible } from '../models/eval/cache-keys-eval.ts';
 import { domainKeying } from '../models/eval/score-cache-pairs.ts';
 
 const aspects = new AspectDetector(parseCacheAspects(aspectsJson, ['shipping_info', 'purchase_help', 'product_question']));
-const extractor = new EntityExtractor(storeGazetteer(gazetteerOf(entityTerms), catalog, conversation.itemNouns), entityPatternsOf(entityTerms.patterns));
+const extractor = new EntityExtractor(storeGazetteer(gazetteerOf(entityTerms), catalog, conversation), entityPatternsOf(entityTerms.patterns));
 const frame = (intent: string, text: string) => keyFrame(text, intent, extractor.extract(text), aspects);
 const same = (intent: string, a: string, b: string) => framesCompatible(frame(intent, a), frame(intent, b));
 

@@ -59,6 +59,9 @@ describe("each pack's knowledge is its own data", () => {
     expect(checkGrounding('Your order KB-12345 has shipped.', 'order kb-12345: shipped', [], STORE.entityPatterns).removed).toEqual([]);
     const bank = checkGrounding('The card ending in 9999 is frozen. Top-ups are free.', 'Your card ending in 1234 is frozen. Top-ups are free.', [], BANK.entityPatterns);
     expect(bank.removed.map((r) => r.reason)).toEqual(['number id card ending in 9999 is not in the context']);
+    // Prices in any currency are checked, not only dollars: the bank's pounds and euros too.
+    expect(checkGrounding('An ATM withdrawal costs £2.00. Card delivery is free.', 'ATM withdrawals over £200 a month cost £1.50. Card delivery is free.', [], BANK.entityPatterns).removed.map((r) => r.reason)).toEqual(['price £2.00 is not in the context']);
+    expect(checkGrounding('A top-up costs €1.50.', 'Top-ups cost €1.50.', [], BANK.entityPatterns).removed).toEqual([]);
     // A store order id means nothing to the bank's guard.
     expect(checkGrounding('Order KB-12345 is on its way to you.', 'on its way', [], BANK.entityPatterns).removed).toEqual([]);
   });
@@ -108,7 +111,7 @@ describe("each pack's knowledge is its own data", () => {
 });
 
 describe('what the engine used to know of the store is the pack\'s', () => {
-  const cacheEntities = (p: typeof STORE) => new EntityExtractor(storeGazetteer(p.gazetteer, p.catalog, p.conversation.itemNouns), p.entityPatterns);
+  const cacheEntities = (p: typeof STORE) => new EntityExtractor(storeGazetteer(p.gazetteer, p.catalog, p.conversation), p.entityPatterns);
   const places = (p: typeof STORE, text: string) => cacheEntities(p).extract(text).filter((e) => e.kind === 'place').map((e) => e.value);
 
   it("the store's own places (its city, military and PO box mail) key its cache and its conversations; the bank has its own", () => {

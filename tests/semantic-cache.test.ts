@@ -9,7 +9,7 @@ import { storeGazetteer } from '../shared/cache/store-gazetteer.ts';
 import { VectorIndex } from '../shared/cache/vector-index.ts';
 import { mulberry32 } from '../models/pipeline/datasets.ts';
 
-const extractor = new EntityExtractor(storeGazetteer(gazetteerOf(entityTerms), catalog, conversation.itemNouns), entityPatternsOf(entityTerms.patterns));
+const extractor = new EntityExtractor(storeGazetteer(gazetteerOf(entityTerms), catalog, conversation), entityPatternsOf(entityTerms.patterns));
 
 function unit(rand: () => number, dim: number): Float32Array {
   const v = new Float32Array(dim);

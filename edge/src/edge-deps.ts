@@ -119,7 +119,7 @@ async function depsFor(env: EdgeEnv, models: ModelState, previous: EdgeDeps | nu
     routes,
     templates,
     cache,
-    entities: previous?.entities ?? new EntityExtractor(storeGazetteer(gazetteer, catalog, parseConversationData(conversation).itemNouns), entityPatternsOf(entityPatterns)),
+    entities: previous?.entities ?? new EntityExtractor(storeGazetteer(gazetteer, catalog, parseConversationData(conversation)), entityPatternsOf(entityPatterns)),
     dialogue,
     inFlight: previous?.inFlight ?? new InFlight(),
   };

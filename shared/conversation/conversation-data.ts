@@ -25,6 +25,8 @@ export const ConversationData = z.object({
    * message they are what its "it" means ("a poster … is it free", `antecedent`).
    */
   itemNouns: z.strictObject({ demonstrative: z.array(nounWord).default([]), antecedent: z.array(nounWord).default([]) }).optional(),
+  /** Words after which a catalog title no longer names its series ("Berserk Deluxe Edition 1" → "berserk"): editions, sets. */
+  seriesEndWords: z.array(z.string().min(1)).optional(),
   /** The intent (a template route) that answers a message made only of thanks, acknowledgement or greeting words. */
   courtesyIntent: z.string().min(1).optional(),
   /** What a message about a product asks, by its words (shared/conversation/intent-cues.ts). */
@@ -55,5 +57,5 @@ export function parseConversationData(json: unknown): DialogueSlots {
  */
 export function dialogueEntitiesFor(entities: Gazetteer, catalog: CatalogTitle[], conversation: unknown, patterns: readonly EntityPattern[]): DialogueEntities {
   const slots = parseConversationData(conversation);
-  return new DialogueEntities(storeGazetteer(entities, catalog, slots.itemNouns), slots, patterns);
+  return new DialogueEntities(storeGazetteer(entities, catalog, slots), slots, patterns);
 }

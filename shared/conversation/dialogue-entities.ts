@@ -39,6 +39,8 @@ export interface DialogueSlots {
   intentCues?: IntentCueRule[];
   /** The domain's words for its things (follow-up-cues.ts): "that book" points back (`demonstrative`), "a book … is it" points inside (`antecedent`). */
   itemNouns?: { demonstrative?: string[]; antecedent?: string[] };
+  /** Words after which a catalog title no longer names its series (shared/cache/store-gazetteer.ts). */
+  seriesEndWords?: string[];
 }
 
 /** The domain's item nouns as the follow-up cues read them (conversation.json `itemNouns`). */

@@ -29,6 +29,8 @@ export const AnswersFile = z
     placeAliases: z.record(z.string().min(2), words),
     /** The policies' label for every other destination (a table row). */
     otherPlaces: z.string().min(2),
+    /** How a destination's row of the policies reads: `{place}` its label, `{rates}` its methods' prices and times. */
+    destinationSentence: sentence,
     shippingCues: words,
     fieldCues: z.object({ price: words, stock: words, release: words, author: words, age: words, format: words, language: words, contents: words }).strict(),
     editionWords: words,
