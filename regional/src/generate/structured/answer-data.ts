@@ -2,8 +2,9 @@
  * What the offline generator answers from, loaded once and validated: the catalog, policies.md
  * parsed into blocks of tables and items, the FAQ, the decline and handoff texts of
  * templates.json, the domain's answers.json (place aliases, cue words, edition words,
- * synonyms, catalog sentences), its own places and item nouns, and how its catalog values read. Refuses a domain whose answers.json does not parse, or whose aliases point at a
- * destination the policies never name.
+ * synonyms, the sentences of catalog and destination answers), its own places (entities.json)
+ * and how its catalog values read (domain.json `catalog`). Refuses a domain whose answers.json
+ * does not parse, or whose aliases point at a destination the policies never name.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
