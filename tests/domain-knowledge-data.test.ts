@@ -14,7 +14,8 @@ import { checkPack, formatIssue } from '../shared/domain/pack-check.ts';
 import { catalogTextOf } from '../shared/domain/store-kb.ts';
 import { EntityExtractor } from '../shared/cache/entities.ts';
 import { storeGazetteer } from '../shared/cache/store-gazetteer.ts';
-import { leansOnContext } from '../shared/conversation/follow-up.ts';
+import { leansOnContext, resolveFollowUp } from '../shared/conversation/follow-up.ts';
+import { DialogueEntities } from '../shared/conversation/dialogue-entities.ts';
 import { llmPriorityFor } from '../shared/routing/llm-priority.ts';
 import { checkPackDir, readPackFiles } from '../models/pipeline/domain-pack.ts';
 import { repoRoot } from '../models/pipeline/datasets.ts';
@@ -130,6 +131,14 @@ describe('what the engine used to know of the store is the pack\'s', () => {
     // "a poster … is it": the pronoun points inside the message for the store only.
     expect(leansOnContext('I got a poster today, can I return it?', dialogueOf(STORE))).toBe(false);
     expect(leansOnContext('I got a poster today, can I return it?', dialogueOf(BANK))).toBe(true);
+  });
+
+  it("a follow-up writes an id as the pack's id patterns make it, whatever the pack's shape", () => {
+    const follow = (ex: DialogueEntities, first: string, next: string) => resolveFollowUp(next, [{ text: first, entities: ex.analyze(first).entities }], ex).text;
+    expect(follow(dialogueOf(STORE), 'is KB-SKU-12 in stock?', 'how much is it?')).toBe('how much is KB-SKU-0012?');
+    // Another domain's product ids (no code names them): upper case too, as written.
+    const shop = new DialogueEntities({}, { slots: {} }, [{ kind: 'product', match: '\\bACME[- ]?(\\d{2,5})\\b', value: 'acme-{1}' }]);
+    expect(follow(shop, 'tell me about ACME 77', 'how much is it?')).toBe('how much is ACME-77?');
   });
 
   it("catalog item types, their labels, the currency and the answer's sentences are the pack's", () => {

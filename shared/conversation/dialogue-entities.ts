@@ -61,6 +61,8 @@ interface Phrase {
 export class DialogueEntities {
   private readonly byFirst = new Map<string, Phrase[]>();
   private readonly patterns: { kind: DialogueKind; re: RegExp; value: string }[];
+  /** Per kind, the shapes of the canonical values the domain's id patterns make ("kb-sku-{1:4}" → /^kb-sku-.+$/). */
+  private readonly idValues: { kind: DialogueKind; re: RegExp }[];
   /** The domain's intent for thanks, acknowledgements and greetings, if it names one. */
   readonly courtesyIntent?: string;
   /** The domain's intent cues (none when it gives none). */
@@ -78,6 +80,7 @@ export class DialogueEntities {
     const nouns = (role: keyof ItemNouns) => new Set((dialogue.itemNouns?.[role] ?? []).map((n) => normalizeForEntities(n)));
     this.itemNouns = { demonstrative: nouns('demonstrative'), antecedent: nouns('antecedent') };
     this.patterns = patterns.map((p) => ({ kind: p.kind, re: new RegExp(p.match, 'gi'), value: p.value }));
+    this.idValues = patterns.map((p) => ({ kind: p.kind, re: idValueShape(p.value) }));
     const table = new Map<string, Phrase>();
     const add = (kind: DialogueKind, value: string, phrase: string) => {
       const words = tokens(phrase);
@@ -97,6 +100,11 @@ export class DialogueEntities {
       this.byFirst.set(ph.words[0], list);
     }
     for (const list of this.byFirst.values()) list.sort((a, b) => b.words.length - a.words.length);
+  }
+
+  /** Whether an entity is one of the domain's ids (an order number, a SKU): its value has the shape an id pattern makes. Ids are written upper case. */
+  isId(e: DialogueEntity): boolean {
+    return e.kind === 'order' || this.idValues.some((p) => p.kind === e.kind && p.re.test(e.value));
   }
 
   /** The intent the domain's cues give a message about the given entities (its own and carried), if exactly one. */
@@ -198,4 +206,10 @@ export function tokens(text: string): string[] {
     .replace(/[$.\-]+/g, ' ')
     .split(' ')
     .filter(Boolean);
+}
+
+/** The canonical values an id pattern's template makes, as a regular expression: literal parts as written (normalized), each `{n}` / `{n:w}` one or more characters. */
+function idValueShape(template: string): RegExp {
+  const parts = template.split(/\{\d+(?::\d+)?\}/).map((lit) => normalizeForEntities(lit).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${parts.join('.+')}$`);
 }
