@@ -7,6 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Dataset } from '../../../../shared/domain/labelled-examples.ts';
 import { kbPassages } from '../../../../shared/domain/store-passages.ts';
+import { catalogTextOf } from '../../../../shared/domain/store-kb.ts';
+import { domainPack } from '../../domain/pack-files.ts';
 import { parseBanking77Categories, parseBanking77Csv, parseClinc150, parseMrpc, parseStsb, type ParaphrasePair, type StsPair } from '../../../../shared/eval/benchmark-sets.ts';
 import { storeRetrievalLists } from '../../../../shared/eval/store-retrieval.ts';
 import { readJsonlDataset, storeCatalog, storeFaq, storePolicies } from '../../domain/store-files.ts';
@@ -50,7 +52,7 @@ export async function storeRetrievalListsWith(embedderDir: string, k: number, pa
   const embedder = await loadSentenceEmbedder(embedderDir);
   try {
     const kb = join(packDir, 'kb');
-    const passages = kbPassages(storeCatalog(kb), storePolicies(kb), storeFaq(kb));
+    const passages = kbPassages(storeCatalog(kb), storePolicies(kb), storeFaq(kb), catalogTextOf(domainPack(packDir).domain));
     return await storeRetrievalLists({ passages, questionsJsonl: read(join(kb, 'questions.jsonl')), embedder }, k);
   } finally {
     await embedder.release();
