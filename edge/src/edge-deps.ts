@@ -142,7 +142,10 @@ async function depsFor(env: EdgeEnv, models: ModelState, previous: EdgeDeps | nu
 export async function installModels(env: EdgeEnv, next: EdgeModels, opts: { warmUp?: boolean } = {}): Promise<void> {
   const previous = await edgeDeps(env);
   const built = await depsFor(env, { ok: true, models: next }, previous);
-  if (opts.warmUp) await warmUpChat(built, warmUpQuestions(built.templates));
+  if (opts.warmUp) {
+    const warm = () => warmUpChat(built, warmUpQuestions(built.templates));
+    await (next.profile ? next.profile.time('chat.warmup', warm) : warm());
+  }
   replaceModels(next);
   deps = Promise.resolve(built);
   depsDb = env.CACHE_DB;

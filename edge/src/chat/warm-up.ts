@@ -12,11 +12,13 @@
  */
 import type { ChatDeps } from './pipeline.ts';
 import { chatPipeline } from './pipeline.ts';
-import { resolveFollowUp } from '../../../shared/conversation/follow-up.ts';
+import { leansOnContext, resolveFollowUp } from '../../../shared/conversation/follow-up.ts';
 import { classifyInContext } from '../../../shared/conversation/classify-in-context.ts';
 import type { EdgeDeps } from '../edge-deps.ts';
+import type { DialogueEntity } from '../../../shared/conversation/dialogue-entities.ts';
+import { SessionLog, type SessionStorage } from '../session/session-log.ts';
 import type { HistoryTurn } from '../../../shared/api/chat.ts';
-import { contextFromHistory } from '../../../shared/conversation/session-turns.ts';
+import { contextFromHistory, contextOf, DEFAULT_SESSION_TTL_MS } from '../../../shared/conversation/session-turns.ts';
 
 export async function warmUpChat(d: EdgeDeps, questions: readonly string[]): Promise<void> {
   if (!d.models.ok) return;
@@ -38,6 +40,7 @@ export async function warmUpChat(d: EdgeDeps, questions: readonly string[]): Pro
     await d.cache?.ready();
     let previous: HistoryTurn[] | undefined;
     for (const text of questions) {
+      leansOnContext(text, d.dialogue);
       const { resolution, prediction, path } = await decide(text);
       if (path === 'template') {
         let answer = '';
@@ -45,6 +48,7 @@ export async function warmUpChat(d: EdgeDeps, questions: readonly string[]): Pro
         // once more as a stateless client's follow-up (the context's code path)
         if (previous && (await decide(text, previous)).path === 'template') for await (const _ of chatPipeline({ message: text, sessionId: 'warm-up', history: previous }, deps));
         previous = [{ role: 'user', content: text }, { role: 'assistant', content: answer }];
+        await warmSessionLog(text, answer, resolution.entities);
       } else if (path === 'cache' && d.cache && m.embedderState.state === 'ready') {
         const [vector] = await m.embedder.embed([resolution.text]);
         await d.cache.lookup(vector, d.cache.frame(resolution.text, prediction.intent, resolution.entities));
@@ -53,4 +57,24 @@ export async function warmUpChat(d: EdgeDeps, questions: readonly string[]): Pro
   } catch (e) {
     console.error('chat warm-up failed (serving anyway):', (e as Error).message);
   }
+}
+
+/**
+ * A session's code on an answered turn, in memory: locally the session's Durable Object runs in
+ * this isolate, so the first new sessions would otherwise compile its log (redaction, bounds,
+ * begin/record/finish); deployed, only the Worker's side of it runs here. No object is touched.
+ */
+async function warmSessionLog(text: string, answer: string, entities: DialogueEntity[]): Promise<void> {
+  const kept = new Map<string, unknown>();
+  const storage: SessionStorage = {
+    get: async <T>(k: string) => kept.get(k) as T | undefined,
+    put: async (k, v) => void kept.set(k, v),
+    deleteAll: async () => kept.clear(),
+    setAlarm: async () => {},
+  };
+  const log = new SessionLog(storage, { ttlMs: DEFAULT_SESSION_TTL_MS, waitMs: 0 });
+  const { turnId } = await log.begin();
+  await log.record({ id: turnId, at: Date.now(), text, resolved: text, entities, path: 'pending', answer: '' });
+  await log.finish(turnId, { path: 'template', answer });
+  contextOf(await log.turns());
 }
