@@ -143,7 +143,7 @@ export async function installModels(env: EdgeEnv, next: EdgeModels, opts: { warm
   const previous = await edgeDeps(env);
   const built = await depsFor(env, { ok: true, models: next }, previous);
   if (opts.warmUp) {
-    const warm = () => warmUpChat(built, warmUpQuestions(built.templates));
+    const warm = () => warmUpChat(built, warmUpQuestions(built.templates), env.SESSIONS);
     await (next.profile ? next.profile.time('chat.warmup', warm) : warm());
   }
   replaceModels(next);

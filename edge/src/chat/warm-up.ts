@@ -6,8 +6,8 @@
  * rather than inside those answers (BENCHMARKS.md "Edge template p99 on a young isolate"). The
  * models' own warm-up (runtime/edge-models.ts) already does the same for their sessions.
  *
- * The texts are the pack's own FAQ questions; nothing is written (no session, no cache entry,
- * no metrics of answers) and the region is never called: a text the classifier does not route to
+ * The texts are the pack's own FAQ questions; nothing is written (no session turn, no cache
+ * entry, no metrics of answers) and the region is never called: a text the classifier does not route to
  * a template only has its cache key made and looked up. A failure is logged, never thrown.
  */
 import type { ChatDeps } from './pipeline.ts';
@@ -17,10 +17,17 @@ import { classifyInContext } from '../../../shared/conversation/classify-in-cont
 import type { EdgeDeps } from '../edge-deps.ts';
 import type { DialogueEntity } from '../../../shared/conversation/dialogue-entities.ts';
 import { SessionLog, type SessionStorage } from '../session/session-log.ts';
+import type { SessionStore } from '../session/session-object.ts';
+import { nextTurn } from '../runtime/edge-models.ts';
 import type { HistoryTurn } from '../../../shared/api/chat.ts';
 import { contextFromHistory, contextOf, DEFAULT_SESSION_TTL_MS } from '../../../shared/conversation/session-turns.ts';
 
-export async function warmUpChat(d: EdgeDeps, questions: readonly string[]): Promise<void> {
+/**
+ * `sessions`: the session objects' namespace; one object of a name no session has is read once
+ * (never written), so the Worker's side of a session call, and locally the creation of an object
+ * in this process, are not first run inside a shopper's answer.
+ */
+export async function warmUpChat(d: EdgeDeps, questions: readonly string[], sessions?: DurableObjectNamespace<SessionStore>): Promise<void> {
   if (!d.models.ok) return;
   const m = d.models.models;
   const deps: ChatDeps = {
@@ -38,8 +45,11 @@ export async function warmUpChat(d: EdgeDeps, questions: readonly string[]): Pro
   };
   try {
     await d.cache?.ready();
+    await sessions?.get(sessions.newUniqueId()).turns();
     let previous: HistoryTurn[] | undefined;
     for (const text of questions) {
+      // Requests that arrive meanwhile are served in between (the warm-up runs beside the first ones).
+      await nextTurn();
       leansOnContext(text, d.dialogue);
       const { resolution, prediction, path } = await decide(text);
       if (path === 'template') {
