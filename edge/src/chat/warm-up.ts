@@ -44,6 +44,8 @@ export async function warmUpChat(d: EdgeDeps, questions: readonly string[], sess
     return { resolution, ...(await classifyInContext(m.classifier, text, resolution, d.routes, d.dialogue)) };
   };
   try {
+    // Every template intent's plain answer once: the variant matching a FAQ answer skips.
+    for (const intent of Object.keys(d.routes.intents)) if (d.templates.has(intent)) d.templates.answer(intent, questions[0] ?? 'hello');
     await d.cache?.ready();
     await sessions?.get(sessions.newUniqueId()).turns();
     let previous: HistoryTurn[] | undefined;
