@@ -12,12 +12,11 @@ import { ApiError, readJsonBody, validate } from '../../shared/api/errors.ts';
 import { collectEvents, sseStream, wantsJson } from '../../shared/api/event-response.ts';
 import { HEARTBEAT_HEADER } from '../../shared/api/sse.ts';
 import { issueApiKey } from './store/api-keys.ts';
-import { logFinishError, startTurn } from './http/generate-turn.ts';
+import { logFinishError, requestTokens, startTurn } from './http/generate-turn.ts';
 import { redactPii } from '../../shared/privacy/pii.ts';
 import { checkQuota, requireKey, today, type AuthVars } from './http/auth.ts';
 import { DocumentRequest } from './http/document-request.ts';
 import { fromEdgeOnly } from './http/edge-hints.ts';
-import { approxTokens } from './http/generate-turn.ts';
 import { publicModelInfo, withoutPaths } from './http/public-paths.ts';
 import { requestLog, type LogVars } from './http/request-log.ts';
 import { StoreError } from './store/types.ts';
@@ -88,7 +87,7 @@ export function createApp(s: Services, state: { ready: boolean }) {
   app.post('/v1/generate', anyKey, async (c) => {
     const key = c.get('apiKey');
     const body = fromEdgeOnly(validate(GenerateRequest, await readJsonBody(c.req.raw, MAX_BODY_BYTES)), key.role);
-    await checkQuota(s.store, key, approxTokens(body.message) + (body.history ?? []).reduce((n, t) => n + approxTokens(t.content), 0));
+    await checkQuota(s.store, key, requestTokens(body));
     const traceId = traceOf(c.req.raw).traceId;
     const log = c.get('log');
     log.set({ traceId, messageText: body.message });
