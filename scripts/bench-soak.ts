@@ -24,7 +24,7 @@ import { loadConfig } from '../regional/src/config.ts';
 import { startEdgeProcess } from './edge-process.ts';
 import { startRegionProcess } from './region-process.ts';
 import { latency, mixDriver, type Kind } from './soak/mix.ts';
-import { isolateEntries, isolateHeap } from './soak/isolate.ts';
+import { heapSnapshot, isolateEntries, isolateHeap } from './soak/isolate.ts';
 import { commandLine, floors, medianSlope, slope, treeProcesses, treeRss } from './soak/rss.ts';
 import { startBedrockStub } from './traffic/bedrock-stub.ts';
 import { rng } from './traffic/random.ts';
@@ -45,6 +45,8 @@ const { values } = parseArgs({
     'edge-var': { type: 'string', multiple: true },
     /** Also print every RSS sample ([minute, MB] per tier). */
     series: { type: 'boolean', default: false },
+    /** A folder: a heap snapshot of the region at the warm-up and at the end (needs --port), for scripts/soak/heap-diff.ts. */
+    'heap-snapshots': { type: 'string' },
   },
 });
 const minutes = Number(values.minutes);
@@ -127,10 +129,15 @@ sample();
 const sampler = setInterval(sample, sampleMs);
 const load0 = loadavg();
 const end = t0 + minutes * 60_000;
+const snapshots = values['heap-snapshots'] && regionInspector ? resolve(values['heap-snapshots']) : undefined;
+const snapshotAt = (name: string) => (snapshots ? heapSnapshot(regionInspector, join(snapshots, `region-${name}.heapsnapshot`)).then((ok) => say(`region heap snapshot at ${name}: ${ok ? 'written' : 'failed'}`)) : Promise.resolve());
+const atWarmup = new Promise<void>((r) => setTimeout(() => void snapshotAt('warmup').then(r), Math.max(0, t0 + warmup * 60_000 - performance.now())));
 await Promise.all(Array.from({ length: concurrency }, async () => { while (performance.now() < end) await driver.next(); }));
 clearInterval(sampler);
 sample();
 const load1 = loadavg();
+await atWarmup;
+await snapshotAt('end');
 await new Promise((r) => setTimeout(r, 5000)); // the last heap and entry reads
 
 await stopAll();

@@ -61,3 +61,37 @@ export async function isolateEntries(edgeUrl: string, timeoutMs = 5000): Promise
     return null;
   }
 }
+
+/**
+ * Writes a heap snapshot of the process behind a Node inspector to `file` (what the soak bench
+ * takes of the region at the warm-up and at the end, for scripts/soak/heap-diff.ts). Resolves
+ * false on failure or after `timeoutMs`.
+ */
+export async function heapSnapshot(inspectorPort: number, file: string, timeoutMs = 120_000): Promise<boolean> {
+  const Ws = (globalThis as { WebSocket?: new (url: string, init?: unknown) => WebSocket }).WebSocket;
+  if (!Ws) return false;
+  const { createWriteStream } = await import('node:fs');
+  let ws: WebSocket | undefined;
+  try {
+    const list = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`, { signal: AbortSignal.timeout(5000) })).json()) as { webSocketDebuggerUrl: string }[];
+    const socket = new Ws(list[0].webSocketDebuggerUrl, { headers: { origin: 'http://127.0.0.1' } });
+    ws = socket;
+    const out = createWriteStream(file);
+    const done = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      socket.onerror = () => (clearTimeout(timer), resolve(false));
+      socket.onopen = () => socket.send(JSON.stringify({ id: 1, method: 'HeapProfiler.takeHeapSnapshot', params: { reportProgress: false } }));
+      socket.onmessage = (m) => {
+        const d = JSON.parse(String(m.data)) as { id?: number; method?: string; params?: { chunk: string } };
+        if (d.method === 'HeapProfiler.addHeapSnapshotChunk') out.write(d.params!.chunk);
+        else if (d.id === 1) (clearTimeout(timer), resolve(true));
+      };
+    });
+    await new Promise((r) => out.end(r));
+    return done;
+  } catch {
+    return false;
+  } finally {
+    ws?.close();
+  }
+}
