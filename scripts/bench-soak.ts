@@ -131,7 +131,7 @@ const load0 = loadavg();
 const end = t0 + minutes * 60_000;
 const snapshots = values['heap-snapshots'] && regionInspector ? resolve(values['heap-snapshots']) : undefined;
 const snapshotAt = (name: string) => (snapshots ? heapSnapshot(regionInspector, join(snapshots, `region-${name}.heapsnapshot`)).then((ok) => say(`region heap snapshot at ${name}: ${ok ? 'written' : 'failed'}`)) : Promise.resolve());
-const atWarmup = new Promise<void>((r) => setTimeout(() => void snapshotAt('warmup').then(r), Math.max(0, t0 + warmup * 60_000 - performance.now())));
+const atWarmup = new Promise<void>((r) => setTimeout(() => void snapshotAt('warmup').then(() => r()), Math.max(0, t0 + warmup * 60_000 - performance.now())));
 await Promise.all(Array.from({ length: concurrency }, async () => { while (performance.now() < end) await driver.next(); }));
 clearInterval(sampler);
 sample();
