@@ -99,9 +99,14 @@ export function createApp(s: Services, state: { ready: boolean }) {
       turn.afterResponse();
       return c.json({ ...collected, ...(errors.length ? { errors } : {}) });
     }
-    const logged = log.defer();
+    const deferred = log.defer();
     // A client that leaves mid-stream still gets its line (written once, whichever comes first).
-    c.req.raw.signal.addEventListener('abort', logged, { once: true });
+    const signal = c.req.raw.signal;
+    signal.addEventListener('abort', deferred, { once: true });
+    // The listener goes when the stream ends. Left on, it would keep every streamed request alive:
+    // undici's Request (made from this one when its body is read) keeps this signal until it is
+    // collected, and the listener holds the request's context (BENCHMARKS.md "Soak, third look").
+    const logged = () => (signal.removeEventListener('abort', deferred), deferred());
     const stream = sseStream(turn.events, {
       // Persist before the stream ends: a client that saw the end may rely on the turn being stored.
       onEnd: () => turn.finish().catch(logFinishError).then(() => (logged(), turn.afterResponse())),

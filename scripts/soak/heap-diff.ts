@@ -31,16 +31,23 @@ function load(file: string) {
     const name = s.strings[s.nodes[i * N + at.name]];
     return type === 'object' || type === 'native' ? name : `(${type})${type === 'closure' ? ' ' + name : ''}`;
   };
-  // Reverse edges: for each node, one strong retainer (enough for a chain) — the first seen.
+  // Each node's retainer on a shortest path from the GC roots (breadth first over strong edges): the chain DevTools shows first.
+  const firstEdge = new Int32Array(count + 1);
+  for (let i = 0; i < count; i++) firstEdge[i + 1] = firstEdge[i] + s.nodes[i * N + at.edges] * E;
   const retainer = new Int32Array(count).fill(-1);
   const retainerEdge: string[] = new Array(count);
-  for (let i = 0, e = 0; i < count; i++) {
-    const n = s.nodes[i * N + at.edges];
-    for (let k = 0; k < n; k++, e += E) {
+  const queue = new Int32Array(count);
+  const reached = new Uint8Array(count);
+  reached[0] = 1;
+  for (let head = 0, tail = 1; head < tail; head++) {
+    const i = queue[head];
+    for (let e = firstEdge[i]; e < firstEdge[i + 1]; e += E) {
       const type = edgeTypes[s.edges[e + eAt.type]];
-      if (type === 'weak' || type === 'shortcut') continue;
+      if (type === 'weak') continue;
       const to = s.edges[e + eAt.to] / N;
-      if (retainer[to] !== -1) continue;
+      if (reached[to]) continue;
+      reached[to] = 1;
+      queue[tail++] = to;
       retainer[to] = i;
       const nameOrIndex = s.edges[e + eAt.name];
       retainerEdge[to] = type === 'element' || type === 'hidden' ? `[${nameOrIndex}]` : String(s.strings[nameOrIndex]);
@@ -49,7 +56,7 @@ function load(file: string) {
   return { count, label, id: (i: number) => s.nodes[i * N + at.id], size: (i: number) => s.nodes[i * N + at.size], retainer, retainerEdge };
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, chain: { type: 'string' } } });
 if (positionals.length !== 2) throw new Error('usage: heap-diff.ts <before.heapsnapshot> <after.heapsnapshot> [--top N]');
 const [before, after] = positionals.map(load);
 const seen = new Set<number>();
@@ -70,5 +77,41 @@ const chain = (i: number) => {
   for (let k = 0, n = after.retainer[i]; k < 8 && n !== -1; k++, i = n, n = after.retainer[n]) out.push(`${after.retainerEdge[i]} ← ${after.label(n)}`);
   return out.join(' ← ');
 };
+// Each new object's first holder that was already there in the first snapshot: where growth is anchored.
+const anchors = new Map<string, { count: number; bytes: number; path: string }>();
+for (let i = 0; i < after.count; i++) {
+  if (seen.has(after.id(i))) continue;
+  const path: string[] = [];
+  const visited = new Set<number>();
+  let at = i;
+  for (let n = after.retainer[at]; n !== -1 && !visited.has(n) && path.length < 40; at = n, n = after.retainer[n]) {
+    visited.add(n);
+    path.push(`${after.retainerEdge[at]} ← ${after.label(n)}`);
+    if (seen.has(after.id(n))) break;
+  }
+  const key = path.slice(-2).join(' ← ');
+  const a = anchors.get(key) ?? { count: 0, bytes: 0, path: path.slice(-6).join(' ← ') };
+  a.count++;
+  a.bytes += after.size(i);
+  anchors.set(key, a);
+}
+console.log('new objects by the old object that holds them (the last steps of the chain):');
+for (const [, a] of [...anchors].sort((x, y) => y[1].bytes - x[1].bytes).slice(0, 12)) console.log(`${(a.bytes / 1024).toFixed(0).padStart(8)} KB ${String(a.count).padStart(8)}  ${a.path.slice(0, 500)}`);
 console.log(`objects new since the first snapshot and alive: ${[...groups.values()].reduce((a, g) => a + g.count, 0)}, ${(total / 2 ** 20).toFixed(2)} MB`);
 for (const [name, g] of top) console.log(`${(g.bytes / 1024).toFixed(0).padStart(8)} KB ${String(g.count).padStart(8)}  ${name.slice(0, 60)}\n           held: ${chain(g.sample).slice(0, 400)}`);
+
+// --chain NAME: the whole retainer chain (through old objects too) of a few new objects of that constructor.
+if (values.chain) {
+  let shown = 0;
+  for (let i = 0; i < after.count && shown < 3; i++) {
+    if (seen.has(after.id(i)) || after.label(i) !== values.chain) continue;
+    shown++;
+    const steps: string[] = [];
+    const visited = new Set<number>();
+    for (let at = i, n = after.retainer[at]; n !== -1 && !visited.has(n) && steps.length < 40; at = n, n = after.retainer[n]) {
+      visited.add(n);
+      steps.push(`${after.retainerEdge[at]} ← ${after.label(n)}${seen.has(after.id(n)) ? ' (old)' : ''}`);
+    }
+    console.log(`${values.chain} #${shown}: ${steps.join('\n    ← ')}`);
+  }
+}
