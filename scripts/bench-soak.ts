@@ -1,5 +1,6 @@
 /**
  * `npm run -s bench:soak -- [--minutes 3] [--warmup M] [--concurrency 8] [--sample-s 5] [--seed 1] [--port P]
+ *   [--edge-runner wrangler|miniflare] [--edge-inspector on|off] [--heap-snapshots DIR]
  *   [--session-pool N] [--edge-var NAME=VALUE]… [--series]`:
  * a bounded soak (at most 10 minutes) of the real tiers: the edge in workerd via wrangler, the
  * region in its own Node process (SQLite), Bedrock replaced at the HTTP boundary by the traffic
@@ -22,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_DOMAIN_DIR } from '../regional/src/domain/pack-files.ts';
 import { loadConfig } from '../regional/src/config.ts';
 import { startEdgeProcess } from './edge-process.ts';
+import { startEdgeUnderMiniflare } from './soak/edge-miniflare.ts';
 import { startRegionProcess } from './region-process.ts';
 import { latency, mixDriver, type Kind } from './soak/mix.ts';
 import { heapSnapshot, isolateEntries, isolateHeap } from './soak/isolate.ts';
@@ -45,6 +47,14 @@ const { values } = parseArgs({
     'edge-var': { type: 'string', multiple: true },
     /** Also print every RSS sample ([minute, MB] per tier). */
     series: { type: 'boolean', default: false },
+    /**
+     * `wrangler` (default): the edge as `npm start` runs it, wrangler dev (its Node process, its dev
+     * proxy's workerd and the Worker's workerd). `miniflare`: the same bundle and bindings in one
+     * workerd under Miniflare, without the dev proxy (scripts/soak/edge-miniflare.ts).
+     */
+    'edge-runner': { type: 'string', default: 'wrangler' },
+    /** off: no inspector on the edge's isolate and no heap reads through it (miniflare only; wrangler dev always has one). */
+    'edge-inspector': { type: 'string', default: 'on' },
     /** A folder: a heap snapshot of the region at the warm-up and at the end (needs --port), for scripts/soak/heap-diff.ts. */
     'heap-snapshots': { type: 'string' },
   },
@@ -91,12 +101,17 @@ const stopAll = async () => {
 };
 process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
 const edgePort = Number(values.port ?? 27000 + Math.floor(Math.random() * 2000));
-const edge = await startEdgeProcess({ port: edgePort, inspectorPort: edgePort + 1, regionalUrl: region.url, persistTo: join(dir, 'wrangler'), vars: { MODEL_REFRESH_INTERVAL_MS: '0', ...Object.fromEntries((values['edge-var'] ?? []).map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)])) }, quiet: true }).catch(async (e) => {
+const edgeVars = { MODEL_REFRESH_INTERVAL_MS: '0', ...Object.fromEntries((values['edge-var'] ?? []).map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)])) };
+const miniflare = values['edge-runner'] === 'miniflare';
+if (!miniflare && values['edge-runner'] !== 'wrangler') throw new Error(`--edge-runner must be wrangler or miniflare, got ${values['edge-runner']}`);
+const edgeInspector = !miniflare || values['edge-inspector'] !== 'off';
+const edgeOpts = { port: edgePort, regionalUrl: region.url, persistTo: join(dir, 'wrangler'), vars: edgeVars };
+const edge = await (miniflare ? startEdgeUnderMiniflare({ ...edgeOpts, inspectorPort: edgeInspector ? edgePort + 1 : undefined }) : startEdgeProcess({ ...edgeOpts, inspectorPort: edgePort + 1, quiet: true })).catch(async (e) => {
   await stopAll();
   throw e;
 });
 stopEdge = () => edge.stop();
-say(`region ${region.url} (pid ${region.child.pid}), edge ${edge.url} (wrangler pid ${edge.child.pid}); ${minutes} min, warm-up ${warmup} min, ${concurrency} at once`);
+say(`region ${region.url} (pid ${region.child.pid}), edge ${edge.url} (${values['edge-runner']} pid ${edge.child.pid}); ${minutes} min, warm-up ${warmup} min, ${concurrency} at once`);
 
 const driver = mixDriver({ edgeUrl: edge.url, regionUrl: region.url, regionKey: base.EDGE_API_KEY, sessions: nextSession, sessionPool: values['session-pool'] ? Number(values['session-pool']) : undefined, texts: data.test.map((t) => t.text), random: rng(Number(values.seed)) });
 type Series = { x: number; y: number }[];
@@ -117,7 +132,7 @@ const sample = () => {
   tiers.region.push({ x, y: Object.values(r).reduce((a, b) => a + b, 0) });
   tiers['edge-workerd'].push({ x, y: workerd });
   tiers['edge-wrangler'].push({ x, y: Object.values(e).reduce((a, b) => a + b, 0) - workerd });
-  void isolateHeap(edgePort + 1).then((h) => {
+  if (edgeInspector) void isolateHeap(edgePort + 1).then((h) => {
     if (!h) return;
     tiers['edge-isolate-heap'].push({ x, y: h.usedMb });
     if (Number.isFinite(h.backingMb)) tiers['edge-isolate-buffers'].push({ x, y: h.backingMb });
@@ -179,6 +194,8 @@ console.log(
     {
       minutes,
       warmupMinutes: warmup,
+      edgeRunner: values['edge-runner'],
+      edgeInspector,
       concurrency,
       loadavg: { start: load0.map(round2), end: load1.map(round2) },
       requests: { total: total(t.requests), ...t.requests },
