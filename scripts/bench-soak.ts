@@ -1,6 +1,6 @@
 /**
  * `npm run -s bench:soak -- [--minutes 3] [--warmup M] [--concurrency 8] [--sample-s 5] [--seed 1] [--port P]
- *   [--edge-runner wrangler|miniflare] [--edge-inspector on|off] [--heap-snapshots DIR]
+ *   [--edge-runner wrangler|miniflare] [--edge-inspector on|off] [--edge-without BINDING]… [--heap-snapshots DIR]
  *   [--session-pool N] [--edge-var NAME=VALUE]… [--series]`:
  * a bounded soak (at most 10 minutes) of the real tiers: the edge in workerd via wrangler, the
  * region in its own Node process (SQLite), Bedrock replaced at the HTTP boundary by the traffic
@@ -55,6 +55,8 @@ const { values } = parseArgs({
     'edge-runner': { type: 'string', default: 'wrangler' },
     /** off: no inspector on the edge's isolate and no heap reads through it (miniflare only; wrangler dev always has one). */
     'edge-inspector': { type: 'string', default: 'on' },
+    /** A binding of the Worker left out (miniflare only; repeatable): SESSIONS, CLIENT_LIMITER, SESSION_LIMITER. */
+    'edge-without': { type: 'string', multiple: true },
     /** A folder: a heap snapshot of the region at the warm-up and at the end (needs --port), for scripts/soak/heap-diff.ts. */
     'heap-snapshots': { type: 'string' },
   },
@@ -106,7 +108,7 @@ const miniflare = values['edge-runner'] === 'miniflare';
 if (!miniflare && values['edge-runner'] !== 'wrangler') throw new Error(`--edge-runner must be wrangler or miniflare, got ${values['edge-runner']}`);
 const edgeInspector = !miniflare || values['edge-inspector'] !== 'off';
 const edgeOpts = { port: edgePort, regionalUrl: region.url, persistTo: join(dir, 'wrangler'), vars: edgeVars };
-const edge = await (miniflare ? startEdgeUnderMiniflare({ ...edgeOpts, inspectorPort: edgeInspector ? edgePort + 1 : undefined }) : startEdgeProcess({ ...edgeOpts, inspectorPort: edgePort + 1, quiet: true })).catch(async (e) => {
+const edge = await (miniflare ? startEdgeUnderMiniflare({ ...edgeOpts, inspectorPort: edgeInspector ? edgePort + 1 : undefined, without: values['edge-without'] }) : startEdgeProcess({ ...edgeOpts, inspectorPort: edgePort + 1, quiet: true })).catch(async (e) => {
   await stopAll();
   throw e;
 });
@@ -196,6 +198,7 @@ console.log(
       warmupMinutes: warmup,
       edgeRunner: values['edge-runner'],
       edgeInspector,
+      edgeWithout: values['edge-without'] ?? [],
       concurrency,
       loadavg: { start: load0.map(round2), end: load1.map(round2) },
       requests: { total: total(t.requests), ...t.requests },

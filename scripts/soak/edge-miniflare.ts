@@ -27,10 +27,11 @@ import { buildEdgeAssets } from '../edge-assets.ts';
  * from its own) and resolves once it says it is ready. `inspectorPort`: workerd's own inspector
  * (none when absent: no inspector attached at all).
  */
-export async function startEdgeUnderMiniflare(o: { port: number; regionalUrl: string; persistTo?: string; inspectorPort?: number; vars?: Record<string, string> }) {
+export async function startEdgeUnderMiniflare(o: { port: number; regionalUrl: string; persistTo?: string; inspectorPort?: number; vars?: Record<string, string>; without?: string[] }) {
   const root = repoRoot();
   const args = ['--port', String(o.port), '--regional-url', o.regionalUrl, ...(o.persistTo ? ['--persist-to', o.persistTo] : []), ...(o.inspectorPort ? ['--inspector-port', String(o.inspectorPort)] : [])];
   for (const [k, v] of Object.entries(o.vars ?? {})) args.push('--var', `${k}=${v}`);
+  for (const b of o.without ?? []) args.push('--without', b);
   const child = spawn(process.execPath, ['--import', pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href, import.meta.filename, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -63,6 +64,8 @@ async function main() {
       'persist-to': { type: 'string' },
       'inspector-port': { type: 'string' },
       var: { type: 'string', multiple: true },
+      /** A binding left out (bisection): SESSIONS (every chat single-turn), CLIENT_LIMITER, SESSION_LIMITER (the in-isolate fallback counts instead). */
+      without: { type: 'string', multiple: true },
     },
   });
   if (!values.port || !values['regional-url']) throw new Error('--port and --regional-url are required');
@@ -81,6 +84,12 @@ async function main() {
   const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, 'wrangler.toml'), undefined, { overrides: { assets: { directory: assets } } });
   const vars = Object.fromEntries((values.var ?? []).map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)]));
   const persist = values['persist-to'];
+  const options = workerOptions as { durableObjects?: Record<string, unknown>; ratelimits?: Record<string, unknown> };
+  for (const b of values.without ?? []) {
+    if (!(b in (options.durableObjects ?? {})) && !(b in (options.ratelimits ?? {}))) throw new Error(`--without ${b}: not a Durable Object or rate-limit binding of wrangler.toml`);
+    delete options.durableObjects?.[b];
+    delete options.ratelimits?.[b];
+  }
   const mf = new Miniflare({
     ...(workerOptions as object),
     name: 'switchyard-edge',
