@@ -120,15 +120,19 @@ type Series = { x: number; y: number }[];
 const tiers = { region: [] as Series, 'edge-workerd': [] as Series, 'edge-wrangler': [] as Series, 'edge-isolate-heap': [] as Series, 'edge-isolate-buffers': [] as Series, 'region-heap-after-gc': [] as Series };
 const entries: { x: number; stores: Record<string, number> }[] = [];
 // wrangler dev may run more than one workerd (the Worker's, and its dev proxy's): each is followed on its own too.
-const workerds = new Map<number, { command: string; series: Series }>();
+const workerds = new Map<number, { command: string; series: Series; anon: Series; file: Series }>();
 const t0 = performance.now();
 const sample = () => {
   const x = (performance.now() - t0) / 60_000;
   const r = treeRss(region.child.pid!);
   const e = treeRss(edge.child.pid!);
   for (const p of treeProcesses(edge.child.pid!).filter((q) => q.name === 'workerd')) {
-    if (!workerds.has(p.pid)) workerds.set(p.pid, { command: commandLine(p.pid), series: [] });
-    workerds.get(p.pid)!.series.push({ x, y: p.rssMb });
+    if (!workerds.has(p.pid)) workerds.set(p.pid, { command: commandLine(p.pid), series: [], anon: [], file: [] });
+    const w = workerds.get(p.pid)!;
+    w.series.push({ x, y: p.rssMb });
+    // Anonymous memory (the allocator's) apart from file-backed pages (SQLite's mapped databases, the binary).
+    w.anon.push({ x, y: p.anonMb });
+    w.file.push({ x, y: p.fileMb });
   }
   const workerd = e.workerd ?? 0;
   tiers.region.push({ x, y: Object.values(r).reduce((a, b) => a + b, 0) });
@@ -160,7 +164,7 @@ await new Promise((r) => setTimeout(r, 5000)); // the last heap and entry reads
 await stopAll();
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
-for (const [pid, w] of workerds) if (workerds.size > 1) Object.assign(tiers, { [`edge-workerd-pid${pid}`]: w.series });
+for (const [pid, w] of workerds) Object.assign(tiers, { ...(workerds.size > 1 ? { [`edge-workerd-pid${pid}`]: w.series } : {}), [`edge-workerd-pid${pid}-anon`]: w.anon, [`edge-workerd-pid${pid}-file`]: w.file });
 const workerdCommands = Object.fromEntries([...workerds].map(([pid, w]) => [pid, w.command]));
 const perTier = Object.fromEntries(
   Object.entries(tiers).map(([name, pts]) => {
