@@ -26,7 +26,7 @@ import { startEdgeProcess } from './edge-process.ts';
 import { startEdgeUnderMiniflare } from './soak/edge-miniflare.ts';
 import { startRegionProcess } from './region-process.ts';
 import { latency, mixDriver, type Kind } from './soak/mix.ts';
-import { heapSnapshot, isolateEntries, isolateHeap } from './soak/isolate.ts';
+import { everyIsolateHeap, heapSnapshot, isolateEntries, isolateHeap } from './soak/isolate.ts';
 import { commandLine, floors, medianSlope, slope, treeProcesses, treeRss } from './soak/rss.ts';
 import { startBedrockStub } from './traffic/bedrock-stub.ts';
 import { rng } from './traffic/random.ts';
@@ -138,10 +138,17 @@ const sample = () => {
   tiers.region.push({ x, y: Object.values(r).reduce((a, b) => a + b, 0) });
   tiers['edge-workerd'].push({ x, y: workerd });
   tiers['edge-wrangler'].push({ x, y: Object.values(e).reduce((a, b) => a + b, 0) - workerd });
-  if (edgeInspector) void isolateHeap(edgePort + 1).then((h) => {
+  if (edgeInspector && !miniflare) void isolateHeap(edgePort + 1).then((h) => {
     if (!h) return;
     tiers['edge-isolate-heap'].push({ x, y: h.usedMb });
     if (Number.isFinite(h.backingMb)) tiers['edge-isolate-buffers'].push({ x, y: h.backingMb });
+  });
+  // Under Miniflare workerd's own inspector lists every isolate: the Worker's and Miniflare's own workers.
+  if (edgeInspector && miniflare) void everyIsolateHeap(edgePort + 1).then((heaps) => {
+    for (const [id, h] of Object.entries(heaps)) {
+      const name = id === 'core:user:switchyard-edge' ? 'edge-isolate-heap' : `edge-isolate-heap:${id}`;
+      ((tiers as Record<string, Series>)[name] ??= []).push({ x, y: h.usedMb });
+    }
   });
   if (regionInspector) void isolateHeap(regionInspector, { collect: true }).then((h) => h && tiers['region-heap-after-gc'].push({ x, y: h.usedMb }));
   void isolateEntries(edge.url).then((stores) => stores && entries.push({ x, stores }));

@@ -20,15 +20,17 @@ export interface IsolateHeap {
  * --experimental-websocket). `collect`: a full garbage collection first (Node's inspector has it,
  * workerd's does not), so what is read is what is still reachable.
  */
-export async function isolateHeap(inspectorPort: number, opts: { collect?: boolean; timeoutMs?: number } = {}): Promise<IsolateHeap | null> {
+export async function isolateHeap(inspectorPort: number, opts: { collect?: boolean; timeoutMs?: number; target?: string } = {}): Promise<IsolateHeap | null> {
   const timeoutMs = opts.timeoutMs ?? 5000;
   const Ws = (globalThis as { WebSocket?: new (url: string, init?: unknown) => WebSocket }).WebSocket;
   if (!Ws) return null;
   let ws: WebSocket | undefined;
   try {
-    const list = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`, { signal: AbortSignal.timeout(timeoutMs) })).json()) as { webSocketDebuggerUrl: string }[];
+    const list = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`, { signal: AbortSignal.timeout(timeoutMs) })).json()) as { id: string; webSocketDebuggerUrl: string }[];
+    const target = opts.target ? list.find((t) => t.id === opts.target) : list[0];
+    if (!target) return null;
     // The proxy refuses a connection without a local Origin (undici's WebSocket takes headers).
-    const socket = new Ws(list[0].webSocketDebuggerUrl, { headers: { origin: 'http://127.0.0.1' } });
+    const socket = new Ws(target.webSocketDebuggerUrl, { headers: { origin: 'http://127.0.0.1' } });
     ws = socket;
     return await new Promise<IsolateHeap | null>((resolve) => {
       const timer = setTimeout(() => resolve(null), timeoutMs);
@@ -93,5 +95,19 @@ export async function heapSnapshot(inspectorPort: number, file: string, timeoutM
     return false;
   } finally {
     ws?.close();
+  }
+}
+
+/**
+ * The heap of every isolate behind a workerd inspector, by target id (Miniflare runs its own
+ * workers beside the user's: the entry router, D1, the cache, the asset router), or {} on failure.
+ */
+export async function everyIsolateHeap(inspectorPort: number, timeoutMs = 5000): Promise<Record<string, IsolateHeap>> {
+  try {
+    const list = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`, { signal: AbortSignal.timeout(timeoutMs) })).json()) as { id: string }[];
+    const heaps = await Promise.all(list.map(async (t) => [t.id, await isolateHeap(inspectorPort, { target: t.id, timeoutMs })] as const));
+    return Object.fromEntries(heaps.filter((h): h is readonly [string, IsolateHeap] => h[1] !== null));
+  } catch {
+    return {};
   }
 }
