@@ -13,8 +13,10 @@
  * `BENCH_EDGE_PORT`: the first port the edges take (each takes one more), else a random one.
  */
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../models/pipeline/datasets.ts';
 import { startEdgeProcess, type EdgeProcess } from './edge-process.ts';
+import { startRegionProcess, type RegionProcess } from './region-process.ts';
 
 type StartOptions = Parameters<typeof startEdgeProcess>[0];
 
@@ -29,8 +31,23 @@ export interface BenchEdge {
 const PEER = process.env.BENCH_PEER;
 let nextPort = Number(process.env.BENCH_EDGE_PORT) || 0;
 
-/** Starts this checkout's edge, and the peer's when BENCH_PEER is set (`opts.port`: the default first port). */
-export async function startBenchEdges(opts: StartOptions): Promise<BenchEdge[]> {
+/**
+ * Starts this checkout's region as a process of its own, and the peer's too when BENCH_PEER is set
+ * (its own scripts/region-process.ts, so its own regional code): for what must be timed as a client
+ * in another process sees it. `env`: the region's configuration (a DATABASE_URL per name is made
+ * from `dataDir`).
+ */
+export async function startBenchRegions(env: Record<string, string>, dataDir: string): Promise<{ name: BenchEdge['name']; region: RegionProcess }[]> {
+  const starters: [BenchEdge['name'], typeof startRegionProcess][] = [['this', startRegionProcess]];
+  if (PEER) starters.push(['peer', (await import(join(resolve(PEER), 'scripts', 'region-process.ts'))).startRegionProcess]);
+  return Promise.all(starters.map(async ([name, start]) => ({ name, region: await start({ ...env, DATABASE_URL: join(dataDir, `region-${name}.db`) }) })));
+}
+
+/**
+ * Starts this checkout's edge, and the peer's when BENCH_PEER is set (`opts.port`: the default first
+ * port; `regionalUrlOf`: a region of its own per edge, else `opts.regionalUrl` for both).
+ */
+export async function startBenchEdges(opts: StartOptions & { regionalUrlOf?: Partial<Record<BenchEdge['name'], string>> }): Promise<BenchEdge[]> {
   const starters: [BenchEdge['name'], typeof startEdgeProcess][] = [['this', startEdgeProcess]];
   if (PEER) starters.push(['peer', (await import(join(resolve(PEER), 'scripts', 'edge-process.ts'))).startEdgeProcess]);
   const debug = process.env.WRANGLER_LOG;
@@ -39,10 +56,28 @@ export async function startBenchEdges(opts: StartOptions): Promise<BenchEdge[]> 
     return await Promise.all(
       starters.map(async ([name, start], k) => {
         const port = nextPort ? nextPort++ : opts.port + k;
-        const edge = await start({ ...opts, port, ...(opts.persistTo ? { persistTo: `${opts.persistTo}-${name}` } : {}) });
+        const { regionalUrlOf, ...o } = opts;
+        const edge = await start({ ...o, regionalUrl: regionalUrlOf?.[name] ?? o.regionalUrl, port, ...(opts.persistTo ? { persistTo: `${opts.persistTo}-${name}` } : {}) });
         return { name, edge, url: edge.url, workerUrl: workerUrlOf(edge.output()) };
       }),
     );
+  } finally {
+    if (debug === undefined) delete process.env.WRANGLER_LOG;
+    else process.env.WRANGLER_LOG = debug;
+  }
+}
+
+/**
+ * The reference Worker (scripts/pass-through-worker.ts) in front of `regionalUrl`, through wrangler
+ * dev like the edges, with its own workerd's URL: what a Worker that does nothing adds to the region.
+ */
+export async function startPassThroughWorker(opts: { port: number; regionalUrl: string; persistTo?: string }): Promise<Omit<BenchEdge, 'name'>> {
+  const debug = process.env.WRANGLER_LOG;
+  process.env.WRANGLER_LOG = 'debug';
+  try {
+    const port = nextPort ? nextPort++ : opts.port;
+    const edge = await startEdgeProcess({ ...opts, port, config: fileURLToPath(new URL('pass-through-worker.toml', import.meta.url)), readyPath: '/healthz', quiet: true });
+    return { edge, url: edge.url, workerUrl: workerUrlOf(edge.output()) };
   } finally {
     if (debug === undefined) delete process.env.WRANGLER_LOG;
     else process.env.WRANGLER_LOG = debug;

@@ -21,7 +21,10 @@
  *         to the first content chunk of streamed LLM-path answers through the edge beside the
  *         region's own route called directly (shuffled order per round; paired differences), also
  *         sent to the Worker's own workerd without wrangler dev's local proxy (`withoutDevProxy`,
- *         `devProxyHopP50Ms`: a hop a deployed Worker does not have).
+ *         `devProxyHopP50Ms`: a hop a deployed Worker does not have). The region these answers
+ *         come from runs in a process of its own (a client never shares the region's process), and
+ *         a reference Worker that only passes requests on (scripts/pass-through-worker.ts) is timed
+ *         beside the edge: what any Worker adds here, so the edge's own share is the difference.
  *   BENCH_PEER=<another checkout, e.g. main's>: the edge and openai parts run that checkout's edge
  *         beside this one and alternate every request between the two (scripts/bench-edges.ts).
  *   reload: (not in the default set) the edge following classifier promotions in the region's
@@ -58,7 +61,7 @@ import { parseIntentRoutes, routeFor } from '../shared/routing/intent-routes.ts'
 import { decideWithRouting } from '../shared/routing/routing-config.ts';
 import { DEFAULT_DOMAIN_DIR, domainPack } from '../regional/src/domain/pack-files.ts';
 import { startEdgeProcess } from './edge-process.ts';
-import { alternate, startBenchEdges } from './bench-edges.ts';
+import { alternate, startBenchEdges, startBenchRegions, startPassThroughWorker } from './bench-edges.ts';
 import { http } from 'msw';
 import { setupServer } from 'msw/node';
 import { converseStream, streamResponse } from '../tests/helpers/bedrock-wire.ts';
@@ -251,7 +254,14 @@ await Promise.all(edges.map((e) => e.edge.stop()));
 
 // ---- OpenAI-compatible chat completions through the edge (BENCH_PARTS=openai) ----
 if (PARTS.has('openai')) {
-const edges = await startBenchEdges({ port: 19100 + Math.floor(Math.random() * 200), regionalUrl: regional.url, persistTo: join(dir, 'wrangler-openai'), vars: { ...NO_CLIENT_LIMITS, MODEL_REFRESH_INTERVAL_MS: '0' }, quiet: true });
+// The region behind the edges runs in a process of its own here (each checkout's own, with
+// BENCH_PEER): a client never shares the region's process, and one that does (the region above,
+// in this process) sees the region's first text only once the region's event loop is free, and an
+// edge's reply only once the region's work after its first text is done. Both are still timed:
+// `regionDirect` (its own process) and `regionDirectInBenchProcess` (the one above).
+const benchRegions = await startBenchRegions({ LOG_LEVEL: QUIET_LOGS }, dir);
+const regionOf = Object.fromEntries(benchRegions.map((r) => [r.name, r.region.url]));
+const edges = await startBenchEdges({ port: 19100 + Math.floor(Math.random() * 200), regionalUrl: regionOf.this, regionalUrlOf: regionOf, persistTo: join(dir, 'wrangler-openai'), vars: { ...NO_CLIENT_LIMITS, MODEL_REFRESH_INTERVAL_MS: '0' }, quiet: true });
 const names = edges.map((e) => e.name);
 const urlOf = Object.fromEntries(edges.map((e) => [e.name, e.url]));
 const withPeer = <T>(by: Record<string, T>) => ({ ...by.this, ...(by.peer ? { peer: by.peer } : {}) });
@@ -323,14 +333,19 @@ const firstContentMs = (base: string, content: string, headers: Record<string, s
 /** Native routes (the edge's /v1/chat, the region's /v1/generate): the first delta event; the hop's own cost, without the OpenAI mapping. */
 const firstDeltaMs = (url: string, body: unknown, headers: Record<string, string>) => firstMs(url, body, headers, /event: delta/, /"path":"llm"/);
 const llmQs = ['can you recommend a dark fantasy manga like berserk?', 'which isekai light novels do you recommend?', 'what should I read after frieren?', 'any cozy slice of life manga you would suggest?'];
-// Callers: the region direct; each edge through wrangler dev (what a client of `wrangler dev` sees)
-// and, when its URL is known, at its Worker's own workerd without wrangler dev's proxy.
+// Callers: each edge's region direct; each edge through wrangler dev (what a client of `wrangler
+// dev` sees) and, when its URL is known, at its Worker's own workerd without wrangler dev's proxy.
 const callers: Record<string, (q: string, i: number) => Promise<number>> = {
-  regionDirect: (q) => firstContentMs(regional.url, q, { authorization: H.authorization }),
-  nativeRegionDirect: (q, i) => firstDeltaMs(regional.url + '/v1/generate', { message: q, sessionId: `t${i}` }, { authorization: H.authorization }),
+  regionDirectInBenchProcess: (q) => firstContentMs(regional.url, q, { authorization: H.authorization }),
 };
+// The reference Worker in front of this checkout's region: the floor any Worker pays here.
+const passThrough = await startPassThroughWorker({ port: 19400 + Math.floor(Math.random() * 100), regionalUrl: regionOf.this, persistTo: join(dir, 'wrangler-pass-through') });
+callers.passThroughWorker = (q) => firstContentMs(passThrough.url, q, {});
+if (passThrough.workerUrl) callers.passThroughWorkerWithoutDevProxy = (q) => firstContentMs(passThrough.workerUrl!, q, {});
 for (const { name, url, workerUrl } of edges) {
   const tag = name === 'this' ? '' : `_${name}`;
+  callers[`regionDirect${tag}`] = (q) => firstContentMs(regionOf[name], q, { authorization: H.authorization });
+  callers[`nativeRegionDirect${tag}`] = (q, i) => firstDeltaMs(regionOf[name] + '/v1/generate', { message: q, sessionId: `t${i}${tag}` }, { authorization: H.authorization });
   callers[`viaEdge${tag}`] = (q) => firstContentMs(url, q, {});
   callers[`nativeViaEdge${tag}`] = (q, i) => firstDeltaMs(url + '/v1/chat', { message: q, sessionId: `t${i}${tag}` }, {});
   if (workerUrl) callers[`viaEdgeWithoutDevProxy${tag}`] = (q) => firstContentMs(workerUrl, q, {});
@@ -342,9 +357,10 @@ await alternate(Math.min(M, 150), Object.keys(callers), async (k, i) => void ttf
 const pairedMedian = (a: number[], b: number[]) => +percentiles(a.map((x, i) => x - b[i])).p50.toFixed(3);
 // What one bare request costs on each hop here: /healthz round trips to the region, to each edge
 // through wrangler dev, and to each edge's own workerd (no dev proxy), in a shuffled order.
-const hopUrls: Record<string, string> = { region: regional.url };
+const hopUrls: Record<string, string> = { regionInBenchProcess: regional.url };
 for (const { name, url, workerUrl } of edges) {
   const tag = name === 'this' ? '' : `_${name}`;
+  hopUrls[`region${tag}`] = regionOf[name];
   hopUrls[`edge${tag}`] = url;
   if (workerUrl) hopUrls[`edgeWithoutDevProxy${tag}`] = workerUrl;
 }
@@ -355,7 +371,7 @@ await alternate(Math.min(M, 150), Object.keys(hopUrls), async (k) => {
   hop[k].push(performance.now() - t0);
 });
 const ttftOf = (tag: string) => {
-  const [e, d, ne, nd] = [pct(ttft[`viaEdge${tag}`]), pct(ttft.regionDirect), pct(ttft[`nativeViaEdge${tag}`]), pct(ttft.nativeRegionDirect)];
+  const [e, d, ne, nd] = [pct(ttft[`viaEdge${tag}`]), pct(ttft[`regionDirect${tag}`]), pct(ttft[`nativeViaEdge${tag}`]), pct(ttft[`nativeRegionDirect${tag}`])];
   const inner = ttft[`viaEdgeWithoutDevProxy${tag}`];
   const devHop = hop[`edgeWithoutDevProxy${tag}`] ? +(pct(hop[`edge${tag}`]).p50 - pct(hop[`edgeWithoutDevProxy${tag}`]).p50).toFixed(3) : undefined;
   return {
@@ -363,11 +379,11 @@ const ttftOf = (tag: string) => {
     regionDirect: d,
     /** The headline: what a client of `wrangler dev` sees the edge add (wrangler dev's local proxy included). */
     edgeAddsP50Ms: +(e.p50 - d.p50).toFixed(3),
-    edgeAddsPairedMedianMs: pairedMedian(ttft[`viaEdge${tag}`], ttft.regionDirect),
-    native: { viaEdge: ne, regionDirect: nd, edgeAddsP50Ms: +(ne.p50 - nd.p50).toFixed(3), edgeAddsPairedMedianMs: pairedMedian(ttft[`nativeViaEdge${tag}`], ttft.nativeRegionDirect) },
+    edgeAddsPairedMedianMs: pairedMedian(ttft[`viaEdge${tag}`], ttft[`regionDirect${tag}`]),
+    native: { viaEdge: ne, regionDirect: nd, edgeAddsP50Ms: +(ne.p50 - nd.p50).toFixed(3), edgeAddsPairedMedianMs: pairedMedian(ttft[`nativeViaEdge${tag}`], ttft[`nativeRegionDirect${tag}`]) },
     // The same answers sent to the Worker's own workerd: what the edge adds without wrangler dev's proxy (absent when deployed).
-    ...(inner ? { withoutDevProxy: { viaEdge: pct(inner), edgeAddsP50Ms: +(pct(inner).p50 - d.p50).toFixed(3), edgeAddsPairedMedianMs: pairedMedian(inner, ttft.regionDirect) } } : {}),
-    healthzRoundTrip: Object.fromEntries(Object.entries(hop).filter(([k]) => k === 'region' || k.endsWith(tag) && (tag || !k.includes('_'))).map(([k, v]) => [k, pct(v)])),
+    ...(inner ? { withoutDevProxy: { viaEdge: pct(inner), edgeAddsP50Ms: +(pct(inner).p50 - d.p50).toFixed(3), edgeAddsPairedMedianMs: pairedMedian(inner, ttft[`regionDirect${tag}`]) } } : {}),
+    healthzRoundTrip: Object.fromEntries(Object.entries(hop).filter(([k]) => k.endsWith(tag) && (tag || !k.includes('_'))).map(([k, v]) => [k, pct(v)])),
     /** wrangler dev's proxy hop, measured: /healthz through wrangler dev less /healthz at the Worker's own workerd (p50s). */
     ...(devHop !== undefined ? { devProxyHopP50Ms: devHop } : {}),
   };
@@ -376,9 +392,25 @@ out.openai_stream_ttft = {
   ...withPeer(Object.fromEntries(names.map((n) => [n, ttftOf(n === 'this' ? '' : `_${n}`)]))),
   /** Inside workerd (1 ms clock): from the request's pipeline start to the region call (classification, routing), both edge routes, all edges. */
   edgeWorkBeforeRegionCallMs: pct(edgeBeforeUpstream),
+  /**
+   * A Worker that only passes the request to this checkout's region and its answer back
+   * (scripts/pass-through-worker.ts), through wrangler dev and at its own workerd: what any Worker
+   * adds here. The edge's own share is the edge's figure less this one (same run, same region).
+   */
+  passThroughWorker: {
+    viaDevProxy: pct(ttft.passThroughWorker),
+    addsPairedMedianMs: pairedMedian(ttft.passThroughWorker, ttft.regionDirect),
+    ...(ttft.passThroughWorkerWithoutDevProxy ? { withoutDevProxy: pct(ttft.passThroughWorkerWithoutDevProxy), withoutDevProxyAddsPairedMedianMs: pairedMedian(ttft.passThroughWorkerWithoutDevProxy, ttft.regionDirect) } : {}),
+    edgeOwnSharePairedMedianMs: pairedMedian(ttft.viaEdge, ttft.passThroughWorker),
+    ...(ttft.passThroughWorkerWithoutDevProxy && ttft.viaEdgeWithoutDevProxy ? { edgeOwnShareWithoutDevProxyPairedMedianMs: pairedMedian(ttft.viaEdgeWithoutDevProxy, ttft.passThroughWorkerWithoutDevProxy) } : {}),
+  },
+  /** The region of the part above, in the bench's own process, direct (what `regionDirect` was before it had a process of its own). */
+  regionDirectInBenchProcess: pct(ttft.regionDirectInBenchProcess),
   loadAverage1m: +loadavg()[0].toFixed(1),
 };
 await Promise.all(edges.map((e) => e.edge.stop()));
+await passThrough.edge.stop();
+await Promise.all(benchRegions.map((r) => r.region.stop()));
 }
 
 // ---- edge following promotions (BENCH_PARTS=reload) ----

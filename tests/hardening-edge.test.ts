@@ -102,6 +102,26 @@ describe('edge hardening in workerd', () => {
     expect(edge.output()).not.toContain('bob.smith@example.org');
   });
 
+  it('writes the log line of a streamed /v1/chat/completions answer when it ends, with its path and intent', async () => {
+    const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const res = await fetch(`${edge.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: `00-${trace}-00f067aa0ba902b7-01` },
+      body: JSON.stringify({ model: 'switchyard', stream: true, messages: [{ role: 'user', content: 'hello!' }] }),
+    });
+    expect(await res.text()).toContain('data: [DONE]');
+    const find = () =>
+      edge
+        .output()
+        .split('\n')
+        .map((l) => l.slice(l.indexOf('{')))
+        .filter((l) => l.startsWith('{') && l.includes('"tier":"edge"'))
+        .map((l) => JSON.parse(l))
+        .find((l) => l.traceId === trace);
+    for (let i = 0; i < 50 && !find(); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(find()).toMatchObject({ route: '/v1/chat/completions', status: 200, path: 'template', intent: 'greeting_chitchat' });
+  });
+
   it('says "degraded" without its models, and 503 with ?strict=1', async () => {
     const loose = await fetch(`${bare.url}/healthz`);
     expect(loose.status).toBe(200);

@@ -58,6 +58,43 @@ describe.each(['sqlite', 'postgres'] as const)('regional service on %s', (dialec
     expect(conv?.turns[1].routePath).toBe('llm');
   });
 
+  it('sends each streamed event as it is made: the first text is out before the turn is stored', async () => {
+    // The extractive generator and the SQLite store make the answer and store the turn without I/O
+    // in between: a corked socket would hold the first text until all of it was done.
+    const store = r.services.store;
+    const appendTurns = store.appendTurns;
+    let storedAt = Infinity;
+    store.appendTurns = async (...a) => {
+      const out = await appendTurns.apply(store, a);
+      storedAt = Math.min(storedAt, performance.now());
+      return out;
+    };
+    try {
+      for (const [path, body, text] of [
+        ['/v1/generate', { message: 'How much is standard shipping to Alaska?', sessionId: 'as-made-1' }, /event: delta/],
+        ['/v1/chat/completions', { model: 'switchyard', stream: true, messages: [{ role: 'user', content: 'How much is standard shipping to Alaska?' }] }, /"delta":\{"content":"[^"]/],
+      ] as const) {
+        storedAt = Infinity;
+        const res = await post(path, body, { ...EDGE, accept: 'text/event-stream' });
+        const reader = res.body!.getReader();
+        const dec = new TextDecoder();
+        let seen = '';
+        let firstTextAt = Infinity;
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          seen += dec.decode(value, { stream: true });
+          if (firstTextAt === Infinity && text.test(seen)) firstTextAt = performance.now();
+        }
+        expect(seen).toMatch(/\$12\.99/);
+        expect(storedAt, path).toBeLessThan(Infinity);
+        expect(firstTextAt, path).toBeLessThan(storedAt);
+      }
+    } finally {
+      store.appendTurns = appendTurns;
+    }
+  });
+
   it('reports fallbacks when the reranker or the LLM is slow', async () => {
     const s = r.services;
     const savedRerank = s.rerank;

@@ -12,7 +12,7 @@ import { ApiError, readJsonBody, validate } from '../../shared/api/errors.ts';
 import { collectEvents, sseStream, wantsJson } from '../../shared/api/event-response.ts';
 import { HEARTBEAT_HEADER } from '../../shared/api/sse.ts';
 import { issueApiKey } from './store/api-keys.ts';
-import { logFinishError, requestTokens, startTurn } from './http/generate-turn.ts';
+import { logFinishError, requestTokens, sentAsMade, startTurn } from './http/generate-turn.ts';
 import { redactPii } from '../../shared/privacy/pii.ts';
 import { checkQuota, requireKey, today, type AuthVars } from './http/auth.ts';
 import { DocumentRequest } from './http/document-request.ts';
@@ -107,7 +107,7 @@ export function createApp(s: Services, state: { ready: boolean }) {
     // undici's Request (made from this one when its body is read) keeps this signal until it is
     // collected, and the listener holds the request's context (BENCHMARKS.md "Soak, third look").
     const logged = () => (signal.removeEventListener('abort', deferred), deferred());
-    const stream = sseStream(turn.events, {
+    const stream = sseStream(sentAsMade(turn.events), {
       // Persist before the stream ends: a client that saw the end may rely on the turn being stored.
       onEnd: () => turn.finish().catch(logFinishError).then(() => (logged(), turn.afterResponse())),
       onError: (e) => {

@@ -13,7 +13,9 @@ import { traceHeaders } from '../../../shared/api/trace.ts';
 import type { EdgeDeps } from '../edge-deps.ts';
 import type { EdgeEnv } from '../env.ts';
 import { runChat } from '../chat/run-chat.ts';
+import type { RequestLog } from '../../../shared/api/request-log.ts';
 import { openAiErrorResponse } from './errors.ts';
+import { loggedEvents } from './request-log.ts';
 
 export const openAiChatRoutes = new Hono<{ Bindings: EdgeEnv }>();
 
@@ -23,7 +25,10 @@ openAiChatRoutes.post('/v1/chat/completions', async (c) => {
   // Messages may carry up to 16 turns of history besides the answered one.
   const { chat, options } = mapChatCompletionRequest(await readJsonBody(c.req.raw, MAX_BODY_BYTES * 4), () => crypto.randomUUID());
   // OpenAI's messages are the whole conversation: no session store is read or written.
-  const { events, trace, deps } = await runChat(c, chat, { stateless: true });
+  const { events: answer, trace, deps } = await runChat(c, chat, { stateless: true });
+  // The request's log line is written once the answer ends (as /v1/chat's), not as its first text goes out.
+  const log = (c as unknown as { get(key: 'log'): RequestLog | undefined }).get('log');
+  const events = log ? loggedEvents(log, answer) : answer;
   const route = await awaitRoute(events);
   const ctx = { id: `chatcmpl-${crypto.randomUUID().replace(/-/g, '')}`, created: Math.floor(Date.now() / 1000), thresholds: thresholdsOf(deps, route.intent) };
   const headers = { ...traceHeaders(trace), ...routeHeaders(route) };

@@ -130,6 +130,22 @@ async function persistTurn(s: Services, body: GenerateRequest, r: PipelineResult
   }
 }
 
+/**
+ * A streamed turn's events, each sent as soon as it is made. Node's HTTP response corks its socket
+ * on a write and uncorks it on the next tick, and the next tick waits until the microtask queue is
+ * empty: while events follow one another without I/O between them (the route event and the first
+ * text of the extractive generator, of a catalog answer, of a remembered answer), nothing left the
+ * process until the whole answer was made and the turn stored (the socket stayed corked). Yielding
+ * to the event loop after each event but `done` lets each one go out at once; `done` still goes
+ * out with the stream's end, after the turn is stored.
+ */
+export async function* sentAsMade<E extends { event: string }>(events: AsyncIterable<E>): AsyncGenerator<E> {
+  for await (const e of events) {
+    yield e;
+    if (e.event !== 'done') await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 /** Logs a failure to record a turn (never the answer's text). */
 export function logFinishError(e: unknown): void {
   console.error('could not record the turn:', redactPii((e as Error).message));

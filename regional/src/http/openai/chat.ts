@@ -12,7 +12,7 @@ import { mapChatCompletionRequest } from '../../../../shared/api/openai/chat-req
 import { awaitRoute, classifierThresholds, completionJson, completionStream, routeHeaders, SSE_HEADERS } from '../../../../shared/api/openai/chat-response.ts';
 import type { Services } from '../../services.ts';
 import type { AuthVars } from '../auth.ts';
-import { logFinishError, startTurn } from '../generate-turn.ts';
+import { logFinishError, sentAsMade, startTurn } from '../generate-turn.ts';
 import { traceOf } from '../trace-headers.ts';
 import { openAiErrors } from './errors.ts';
 
@@ -35,16 +35,16 @@ export function openAiChatRoutes(s: Services, anyKey: MiddlewareHandler<AuthVars
       const body = await completionJson(route, recorded(turn), options, ctx);
       return c.json(body, 200, routeHeaders(route));
     }
-    return new Response(completionStream(route, recorded(turn), options, ctx, (e) => console.error('chat completion stream failed:', (e as Error).message)), {
+    return new Response(completionStream(route, recorded(turn, true), options, ctx, (e) => console.error('chat completion stream failed:', (e as Error).message)), {
       headers: { ...routeHeaders(route), ...SSE_HEADERS },
     });
   });
   return app;
 }
 
-/** The turn's events, recording the turn once they end (before the last frame goes out). */
-async function* recorded(turn: ReturnType<typeof startTurn>) {
-  yield* turn.events;
+/** The turn's events (`streamed`: each sent as made), recording the turn once they end (before the last frame goes out). */
+async function* recorded(turn: ReturnType<typeof startTurn>, streamed = false) {
+  yield* streamed ? sentAsMade(turn.events) : turn.events;
   await turn.finish().catch(logFinishError);
   turn.afterResponse();
 }
