@@ -24,7 +24,7 @@ import { statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Request } from 'playwright-core';
-import { buildWidget, DIST } from './build.ts';
+import { buildWidget, DIST } from '../scripts/build-widget.ts';
 import { benchPageLoad, benchTransfer } from './bench-page-cost.ts';
 import { startWidgetServer, type WidgetServer } from './server.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../scripts/chromium.ts';

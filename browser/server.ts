@@ -5,7 +5,7 @@
  * the content-addressed files/ and chunks/ as immutable for a year. With `isolated`, the
  * page is cross-origin isolated (COOP/COEP), which lets onnxruntime-web use WASM threads.
  *
- *   npx tsx browser/server.ts            (after `npx tsx browser/build.ts`; EDGE_URL, WIDGET_PORT)
+ *   npx tsx browser/server.ts            (after `npm run build:widget`; EDGE_URL, WIDGET_PORT)
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,7 +14,7 @@ import { serve } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import { etag } from 'hono/etag';
-import { DIST } from './build.ts';
+import { DIST } from '../scripts/build-widget.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 

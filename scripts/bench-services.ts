@@ -38,7 +38,7 @@ import catalog from '../domains/kitsune-books/kb/catalog.json' with { type: 'jso
 import routesJson from '../domains/kitsune-books/routes.json' with { type: 'json' };
 import terms from '../domains/kitsune-books/entities.json' with { type: 'json' };
 import conversation from '../domains/kitsune-books/conversation.json' with { type: 'json' };
-import { entityPatternsOf } from '../shared/cache/entities.ts';
+import { entityPatternsOf, gazetteerOf } from '../shared/cache/entities.ts';
 import { dialogueEntitiesFor } from '../shared/conversation/conversation-data.ts';
 import { resolveFollowUp } from '../shared/conversation/follow-up.ts';
 import { intentInContext } from '../shared/conversation/intent-in-context.ts';
@@ -569,7 +569,7 @@ if (PARTS.has('routing')) {
 const clf = await loadIntentClassifier('models/default/store-intent');
 const routes = parseIntentRoutes(routesJson);
 const test = storeIntents().test;
-const dialogue = dialogueEntitiesFor(terms.term, catalog, conversation, entityPatternsOf(terms.patterns));
+const dialogue = dialogueEntitiesFor(gazetteerOf(terms), catalog, conversation, entityPatternsOf(terms.patterns));
 const raw = await clf.classify(test.map((e) => e.text));
 const inContext = (ps: typeof raw) => ps.map((p, i) =>
   intentInContext(p, { message: test[i].text, resolution: resolveFollowUp(test[i].text, [], dialogue), routes, courtesyIntent: dialogue.courtesyIntent, cueIntent: (t, e) => dialogue.cueIntent(t, e) }, []),

@@ -9,7 +9,7 @@ import { loadConfig } from '../regional/src/config.ts';
 import { startRegional } from '../regional/src/server.ts';
 import { domainPack } from '../regional/src/domain/pack-files.ts';
 import { startEdgeProcess } from './edge-process.ts';
-import { buildWidget } from '../browser/build.ts';
+import { buildWidget } from './build-widget.ts';
 import { startWidgetServer } from '../browser/server.ts';
 
 const widgetBuild = buildWidget({ quiet: true });

@@ -45,7 +45,7 @@ beforeAll(async () => {
     refreshMs: pack.cache.refreshMs,
   });
   await cache.ready();
-  const dialogue = new DialogueEntities(storeGazetteer(pack.gazetteer.term ?? {}, pack.catalog), pack.conversation, pack.entityPatterns);
+  const dialogue = new DialogueEntities(storeGazetteer(pack.gazetteer, pack.catalog, pack.conversation), pack.conversation, pack.entityPatterns);
   ctx = { models, routes: pack.routes, templates, cache, dialogue };
 }, 120_000);
 

@@ -15,7 +15,7 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_PATH } from '../scripts/chromium.ts';
-import { buildWidget } from '../browser/build.ts';
+import { buildWidget } from '../scripts/build-widget.ts';
 import { startWidgetServer, type WidgetServer } from '../browser/server.ts';
 import { isDeviceFile, TransferMeter } from '../browser/transfer-meter.ts';
 import { startEdgeProcess, type EdgeProcess } from '../scripts/edge-process.ts';

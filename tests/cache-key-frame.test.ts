@@ -7,16 +7,17 @@ import { describe, expect, it } from 'vitest';
 import aspectsJson from '../domains/kitsune-books/cache-aspects.json' with { type: 'json' };
 import catalog from '../domains/kitsune-books/kb/catalog.json' with { type: 'json' };
 import entityTerms from '../domains/kitsune-books/entities.json' with { type: 'json' };
+import conversation from '../domains/kitsune-books/conversation.json' with { type: 'json' };
 import { AspectDetector, withinOneEdit } from '../shared/cache/aspects.ts';
 import { parseCacheAspects } from '../shared/cache/aspects-schema.ts';
-import { EntityExtractor, entityPatternsOf } from '../shared/cache/entities.ts';
+import { EntityExtractor, entityPatternsOf, gazetteerOf } from '../shared/cache/entities.ts';
 import { frameKey, frameTag, keyFrame, parseFrameKey } from '../shared/cache/key-frame.ts';
 import { storeGazetteer } from '../shared/cache/store-gazetteer.ts';
 import { framesCompatible } from '../models/eval/cache-keys-eval.ts';
 import { domainKeying } from '../models/eval/score-cache-pairs.ts';
 
 const aspects = new AspectDetector(parseCacheAspects(aspectsJson, ['shipping_info', 'purchase_help', 'product_question']));
-const extractor = new EntityExtractor(storeGazetteer(entityTerms.term, catalog), entityPatternsOf(entityTerms.patterns));
+const extractor = new EntityExtractor(storeGazetteer(gazetteerOf(entityTerms), catalog, conversation), entityPatternsOf(entityTerms.patterns));
 const frame = (intent: string, text: string) => keyFrame(text, intent, extractor.extract(text), aspects);
 const same = (intent: string, a: string, b: string) => framesCompatible(frame(intent, a), frame(intent, b));
 

@@ -16,7 +16,7 @@ import { parseCacheAspects } from '../shared/cache/aspects-schema.ts';
 import { MemoryCacheStorage } from '../shared/cache/memory-storage.ts';
 import { SemanticCache, type CacheThresholds } from '../shared/cache/semantic-cache.ts';
 import { warmEntryId, warmFromFaq, type WarmFaqEntry } from '../shared/cache/warm-from-faq.ts';
-import { entityPatternsOf } from '../shared/cache/entities.ts';
+import { entityPatternsOf, gazetteerOf } from '../shared/cache/entities.ts';
 import { dialogueEntitiesFor } from '../shared/conversation/conversation-data.ts';
 import { resolveFollowUp } from '../shared/conversation/follow-up.ts';
 import { parseIntentRoutes } from '../shared/routing/intent-routes.ts';
@@ -26,7 +26,7 @@ const pack = 'domains/kitsune-books';
 const faq: WarmFaqEntry[] = JSON.parse(readFileSync(`${pack}/kb/faq.json`, 'utf8'));
 const domain = JSON.parse(readFileSync(`${pack}/domain.json`, 'utf8'));
 const routes = parseIntentRoutes({ domain: domain.name, intents: domain.intents });
-const dialogue = dialogueEntitiesFor(terms.term, catalog, conversation, entityPatternsOf(terms.patterns));
+const dialogue = dialogueEntitiesFor(gazetteerOf(terms), catalog, conversation, entityPatternsOf(terms.patterns));
 
 describe('cache warming from the FAQ', () => {
   let embed: (t: string[]) => Promise<Float32Array[]>;

@@ -8,14 +8,14 @@ import { describe, expect, it } from 'vitest';
 import catalog from '../domains/kitsune-books/kb/catalog.json';
 import terms from '../domains/kitsune-books/entities.json';
 import conversation from '../domains/kitsune-books/conversation.json';
-import { entityPatternsOf } from '../shared/cache/entities.ts';
+import { entityPatternsOf, gazetteerOf } from '../shared/cache/entities.ts';
 import { dialogueEntitiesFor, parseConversationData } from '../shared/conversation/conversation-data.ts';
 import { dialogueSignature } from '../shared/conversation/dialogue-entities.ts';
 import { CONFIDENT_RESOLUTION, leansOnContext, resolveFollowUp, type ContextTurn, type FollowUpResolution } from '../shared/conversation/follow-up.ts';
 import { resolvedCacheKey } from '../shared/conversation/resolved-cache-key.ts';
 import { boundTurns, contextFromHistory, storableTurn, type SessionTurn } from '../shared/conversation/session-turns.ts';
 
-const ex = dialogueEntitiesFor(terms.term, catalog, conversation, entityPatternsOf(terms.patterns));
+const ex = dialogueEntitiesFor(gazetteerOf(terms), catalog, conversation, entityPatternsOf(terms.patterns));
 
 /** Runs a dialogue through the resolver, each turn's resolution becoming the next one's context. */
 function converse(...messages: string[]): FollowUpResolution[] {

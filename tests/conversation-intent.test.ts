@@ -12,7 +12,7 @@ import catalog from '../domains/kitsune-books/kb/catalog.json';
 import terms from '../domains/kitsune-books/entities.json';
 import conversation from '../domains/kitsune-books/conversation.json';
 import routesJson from '../domains/kitsune-books/routes.json';
-import { entityPatternsOf } from '../shared/cache/entities.ts';
+import { entityPatternsOf, gazetteerOf } from '../shared/cache/entities.ts';
 import { dialogueEntitiesFor } from '../shared/conversation/conversation-data.ts';
 import { isCourtesyOnly } from '../shared/conversation/courtesy.ts';
 import { resolveFollowUp, type ContextTurn } from '../shared/conversation/follow-up.ts';
@@ -23,7 +23,7 @@ import { repoRoot } from '../models/pipeline/datasets.ts';
 import type { IntentPrediction } from '../shared/models/intent-classifier.ts';
 import { parseIntentRoutes } from '../shared/routing/intent-routes.ts';
 
-const ex = dialogueEntitiesFor(terms.term, catalog, conversation, entityPatternsOf(terms.patterns));
+const ex = dialogueEntitiesFor(gazetteerOf(terms), catalog, conversation, entityPatternsOf(terms.patterns));
 const routes = parseIntentRoutes(routesJson);
 const STORE = join(repoRoot(), 'domains/kitsune-books');
 const unsure = (intent: string, confidence = 0.4): IntentPrediction => ({ intent, topLabel: intent, confidence, confident: false });

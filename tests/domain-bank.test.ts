@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../scripts/chromium.ts';
-import { buildWidget } from '../browser/build.ts';
+import { buildWidget } from '../scripts/build-widget.ts';
 import { startWidgetServer, type WidgetServer } from '../browser/server.ts';
 import { SseParser, type RouteEvent } from '../shared/api/chat.ts';
 import { loadConfig } from '../regional/src/config.ts';

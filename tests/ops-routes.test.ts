@@ -89,7 +89,7 @@ describe('ops routes', () => {
       if (!report.baseline) await new Promise((res) => setTimeout(res, 25));
     }
     const ds = storeIntents();
-    expect(report.baseline).toEqual({ source: 'switchyard-store-intent@1.1.0 on store val+test', n: ds.val!.length + ds.test.length });
+    expect(report.baseline).toEqual({ source: 'switchyard-store-intent@1.1.0 on kitsune-books val+test', n: ds.val!.length + ds.test.length });
     expect(report.thresholds).toEqual({ warn: 0.1, alert: 0.2, minSamples: 200 });
     expect((await fetch(`${r.url}/v1/ops/drift`, { headers: EDGE })).status).toBe(403);
     // live traffic that looks nothing like the baseline

@@ -80,7 +80,7 @@ describe('offline generator: catalog titles from their fields', () => {
 
   it('answers a retrieved title from its record, and cites it', async () => {
     const item = data.catalog.find((c) => c.preorder && c.releaseDate)!;
-    const doc = catalogDocument(item);
+    const doc = catalogDocument(item, data.catalogText);
     const { text, looked } = await ask(`when does ${item.title} come out`, { intent: 'price_availability', intentConfidence: 0.9, context: [{ id: item.id, title: item.title, text: doc.text }] });
     expect(looked).toEqual([item.id]); // cited, and its whole record joins the grounding
     const [y, m, d] = item.releaseDate!.split('-').map(Number);

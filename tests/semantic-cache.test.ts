@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import catalog from '../domains/kitsune-books/kb/catalog.json' with { type: 'json' };
 import entityTerms from '../domains/kitsune-books/entities.json' with { type: 'json' };
-import { EntityExtractor, entityPatternsOf } from '../shared/cache/entities.ts';
+import conversation from '../domains/kitsune-books/conversation.json' with { type: 'json' };
+import { EntityExtractor, entityPatternsOf, gazetteerOf } from '../shared/cache/entities.ts';
 import { MemoryCacheStorage } from '../shared/cache/memory-storage.ts';
 import { SemanticCache } from '../shared/cache/semantic-cache.ts';
 import { storeGazetteer } from '../shared/cache/store-gazetteer.ts';
 import { VectorIndex } from '../shared/cache/vector-index.ts';
 import { mulberry32 } from '../models/pipeline/datasets.ts';
 
-const extractor = new EntityExtractor(storeGazetteer(entityTerms.term, catalog), entityPatternsOf(entityTerms.patterns));
+const extractor = new EntityExtractor(storeGazetteer(gazetteerOf(entityTerms), catalog, conversation), entityPatternsOf(entityTerms.patterns));
 
 function unit(rand: () => number, dim: number): Float32Array {
   const v = new Float32Array(dim);

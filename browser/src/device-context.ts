@@ -57,13 +57,13 @@ async function build(opts: { baseUrl: URL; prefer: BackendPreference; budgetMs: 
   if (state.status !== 'ready') return { state, ctx: null, readyMs: performance.now() - t0 };
   const m = state.models;
   try {
-    // routes.json is validated when the bundle is built (browser/build.ts); here only that it
+    // routes.json is validated when the bundle is built (scripts/build-widget.ts); here only that it
     // covers this classifier's labels.
     const routes = storeData.routes;
     const missing = m.classifier.labels.filter((l) => !routes.intents[l]);
     if (missing.length) throw Object.assign(new Error(`routing rules lack intents: ${missing.join(', ')}`), { code: 'ROUTING_CONFIG_INVALID' });
     const templates = new TemplateAnswers(storeData.templates, storeData.faq);
-    const dialogue = new DialogueEntities(storeGazetteer(storeData.entityTerms, storeData.catalog), storeData.conversation, storeData.entityPatterns);
+    const dialogue = new DialogueEntities(storeGazetteer(storeData.gazetteer, storeData.catalog, storeData.conversation), storeData.conversation, storeData.entityPatterns);
     const ctx: DeviceContext = { models: m, routes, templates, cache: null, dialogue };
     let loading: Promise<boolean> | null = null;
     const device: Device = {

@@ -1,6 +1,6 @@
 /**
- * The domain pack's data the widget carries in its bundle (browser/build.ts puts it there):
- * routing rules, templates, FAQ, entity terms, cache thresholds and the two model manifests (the
+ * The domain pack's data the widget carries in its bundle (scripts/build-widget.ts puts it there):
+ * routing rules, templates, FAQ, entity phrases, cache thresholds and the two model manifests (the
  * trust anchor for the files it fetches).
  */
 import { catalogTitles, domain } from 'switchyard:build-info';
@@ -15,7 +15,8 @@ export const storeData = {
   routes: domain.routes as IntentRoutes,
   templates: domain.templates as TemplatesFile,
   faq: domain.faq as FaqEntry[],
-  entityTerms: (domain.gazetteer.term ?? {}) as Record<string, string[]>,
+  /** entities.json's phrases by kind (terms, the pack's own places). */
+  gazetteer: domain.gazetteer,
   /** The pack's ids by shape (entities.json `patterns`). */
   entityPatterns: domain.entityPatterns,
   catalog: catalogTitles,

@@ -6,7 +6,7 @@
  * a refreshed model is (installModels).
  */
 import { bundledDomain } from './domain/bundled-domain.ts';
-import { dialogueEntitiesFor } from '../../shared/conversation/conversation-data.ts';
+import { dialogueEntitiesFor, parseConversationData } from '../../shared/conversation/conversation-data.ts';
 import type { DialogueEntities } from '../../shared/conversation/dialogue-entities.ts';
 import { EntityExtractor, entityPatternsOf } from '../../shared/cache/entities.ts';
 import { SemanticCache, type CacheThresholds } from '../../shared/cache/semantic-cache.ts';
@@ -105,7 +105,7 @@ async function depsFor(env: EdgeEnv, models: ModelState, previous: EdgeDeps | nu
           aspects: new AspectDetector(parseCacheAspects(cacheAspects)),
           refreshMs: cacheConfig.refreshMs,
         });
-  const dialogue = previous?.dialogue ?? dialogueEntitiesFor(gazetteer.term ?? {}, catalog, conversation, entityPatternsOf(entityPatterns));
+  const dialogue = previous?.dialogue ?? dialogueEntitiesFor(gazetteer, catalog, conversation, entityPatternsOf(entityPatterns));
   if (env.CACHE_WARM_FAQ === 'true' && m && cache && !same) {
     // A new cache (the isolate's first with an embedder, or a new embedder version) is seeded with the
     // pack's FAQ answers; a failure leaves a cold cache, never a failed request.
@@ -119,7 +119,7 @@ async function depsFor(env: EdgeEnv, models: ModelState, previous: EdgeDeps | nu
     routes,
     templates,
     cache,
-    entities: previous?.entities ?? new EntityExtractor({ ...gazetteer, ...storeGazetteer(gazetteer.term ?? {}, catalog) }, entityPatternsOf(entityPatterns)),
+    entities: previous?.entities ?? new EntityExtractor(storeGazetteer(gazetteer, catalog, parseConversationData(conversation)), entityPatternsOf(entityPatterns)),
     dialogue,
     inFlight: previous?.inFlight ?? new InFlight(),
   };

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AspectDetector } from '../../shared/cache/aspects.ts';
 import { parseCacheAspects } from '../../shared/cache/aspects-schema.ts';
-import { EntityExtractor, entityPatternsOf } from '../../shared/cache/entities.ts';
+import { EntityExtractor, entityPatternsOf, gazetteerOf } from '../../shared/cache/entities.ts';
 import { keyFrame, type FrameEntity } from '../../shared/cache/key-frame.ts';
 import { dialogueEntitiesFor } from '../../shared/conversation/conversation-data.ts';
 import { storeGazetteer } from '../../shared/cache/store-gazetteer.ts';
@@ -27,12 +27,13 @@ export interface DomainKeying {
 export function domainKeying(storeDir: string, domainDir: string): DomainKeying {
   const json = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
   const entitiesJson = json(join(storeDir, 'entities.json'));
-  const terms = entitiesJson.term as Record<string, string[]>;
+  const entities = gazetteerOf(entitiesJson);
   const catalog = json(join(storeDir, 'kb', 'catalog.json')) as { id: string; title: string }[];
   const convPath = join(domainDir, 'conversation.json');
-  const dialogue = dialogueEntitiesFor(terms, catalog, existsSync(convPath) ? json(convPath) : { domain: 'none', slots: {} }, entityPatternsOf(entitiesJson.patterns));
+  const conversation = existsSync(convPath) ? json(convPath) : { domain: 'none', slots: {} };
+  const dialogue = dialogueEntitiesFor(entities, catalog, conversation, entityPatternsOf(entitiesJson.patterns));
   return {
-    extractor: new EntityExtractor(storeGazetteer(terms, catalog), entityPatternsOf(entitiesJson.patterns)),
+    extractor: new EntityExtractor(storeGazetteer(entities, catalog, conversation), entityPatternsOf(entitiesJson.patterns)),
     aspects: new AspectDetector(parseCacheAspects(json(join(domainDir, 'cache-aspects.json')))),
     frameEntities: (text) => dialogue.analyze(text).entities,
   };

@@ -1,6 +1,6 @@
 /**
  * Build time: lays files out by content (`files/<sha256><ext>`, shared/models/content-address.ts)
- * in a serving folder, the one layout of the widget's bundle folder (browser/build.ts) and the
+ * in a serving folder, the one layout of the widget's bundle folder (scripts/build-widget.ts) and the
  * edge Worker's static assets (scripts/edge-assets.ts). A file already there under its digest is
  * left alone (its name is its content), so a rebuild copies only what changed; a new one is
  * written beside and renamed, so a server reading the folder never sees half a file. Refuses a

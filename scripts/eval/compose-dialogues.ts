@@ -7,13 +7,15 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { seriesName } from '../../shared/cache/store-gazetteer.ts';
+import { seriesName as titleSeries } from '../../shared/cache/store-gazetteer.ts';
 import { Dialogue, type DialogueTurn, type ExpectedEntity } from './dialogue-set.ts';
 
 const STORE = join(import.meta.dirname, '../../domains/kitsune-books');
 interface Item { id: string; title: string; author: string; volume: number | null; format: string; language: string; ageRating: string; priceUsd: number; stock: number; preorder: boolean; releaseDate?: string }
 const catalog: Item[] = JSON.parse(readFileSync(join(STORE, 'kb/catalog.json'), 'utf8'));
 const policies = readFileSync(join(STORE, 'kb/policies.md'), 'utf8');
+const seriesEndWords: string[] = JSON.parse(readFileSync(join(STORE, 'conversation.json'), 'utf8')).seriesEndWords ?? [];
+const seriesName = (title: string) => titleSeries(title, seriesEndWords);
 const trained = new Set(
   ['train', 'val', 'test'].flatMap((s) => readFileSync(join(STORE, `intents/${s}.jsonl`), 'utf8').split('\n').filter(Boolean).map((l) => norm(JSON.parse(l).text))),
 );

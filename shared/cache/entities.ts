@@ -25,6 +25,13 @@ export interface EntityPattern {
   value: string;
 }
 
+const KINDS: readonly EntityKind[] = ['number', 'order', 'product', 'date', 'place', 'term'];
+
+/** entities.json's phrases by kind (its other fields — domain, about, patterns — left out). */
+export function gazetteerOf(entitiesJson: Partial<Record<EntityKind, Record<string, string[]>>>): Gazetteer {
+  return Object.fromEntries(KINDS.filter((k) => entitiesJson[k]).map((k) => [k, entitiesJson[k]]));
+}
+
 /** entities.json's `patterns` (by kind) as a list, in file order per kind. */
 export function entityPatternsOf(patterns: Partial<Record<EntityKind, { match: string; value: string }[]>> | undefined): EntityPattern[] {
   return Object.entries(patterns ?? {}).flatMap(([kind, ps]) => (ps ?? []).map((p) => ({ kind: kind as EntityKind, match: p.match, value: p.value })));
@@ -40,6 +47,9 @@ export function idsIn(text: string, patterns: readonly EntityPattern[]): { kind:
 }
 
 /** Phrases by canonical value, e.g. { place: { "united kingdom": ["uk", "britain", ...] } }. */
+
+// Built-in places: US states and territories, countries and regions by their English names. A
+// domain's own places (a store's city, military mail "APO", "PO box") are its entities.json `place`.
 export type Gazetteer = Partial<Record<EntityKind, Record<string, string[]>>>;
 
 const US_STATES =
@@ -53,7 +63,7 @@ const MULTI_WORD_PLACES = [
   'portugal', 'austria', 'greece', 'norway', 'switzerland', 'iceland', 'russia', 'belarus', 'iran', 'syria',
   'cuba', 'crimea', 'china', 'india', 'brazil', 'argentina', 'chile', 'israel', 'turkey', 'egypt', 'nigeria',
   'south africa', 'kenya', 'indonesia', 'malaysia', 'thailand', 'vietnam', 'europe', 'european union', 'asia',
-  'africa', 'south america', 'portland', 'apo', 'fpo', 'dpo', 'po box',
+  'africa', 'south america',
 ];
 const PLACE_ALIASES: Record<string, string[]> = {
   'united kingdom': ['uk', 'u k', 'britain', 'great britain', 'england', 'scotland', 'wales', 'northern ireland'],

@@ -1,4 +1,8 @@
-/** Builds an entity gazetteer from a store's domain terms and its catalog's series names. */
+/**
+ * A domain's entity gazetteer with its catalog's series names as `product`s: entities.json's kinds
+ * (terms, its own places) as they are, and each title's series unless it is only function words
+ * and the domain's item nouns ("The Book" names no series).
+ */
 import type { Gazetteer } from './entities.ts';
 
 export interface CatalogTitle {
@@ -6,22 +10,36 @@ export interface CatalogTitle {
   title: string;
 }
 
-/** "One Piece, Vol. 1: Romance Dawn" → "one piece"; "Berserk Deluxe Edition 1" → "berserk". */
-export function seriesName(title: string): string {
+/**
+ * A title's series: the text before a comma, colon, parenthesis, "vol."/"volume", a count ("3-in-1")
+ * or number, or one of the domain's `endWords` (conversation.json `seriesEndWords`: "deluxe",
+ * "omnibus"): "One Piece, Vol. 1: Romance Dawn" → "one piece"; "Berserk Deluxe Edition 1" → "berserk".
+ */
+export function seriesName(title: string, endWords: readonly string[] = []): string {
+  const words = endWords.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/'/g, "'?")).join('|');
   return title
     .split(/[,:(]| vol\.? | volume /i)[0]
-    .replace(/\b(deluxe|omnibus|box set|complete|collector'?s|edition|\d+-in-\d+|\d+)\b.*$/i, '')
+    .replace(new RegExp(`\\b(${words ? `${words}|` : ''}\\d+-in-\\d+|\\d+)\\b.*$`, 'i'), '')
     .trim()
     .toLowerCase();
 }
 
-const STOPWORDS = new Set(['the', 'a', 'an', 'of', 'and', 'my', 'your', 'our', 'this', 'that', 'in', 'on', 'to', 'for', 'with', 'book', 'books', 'manga']);
+/** What conversation.json says about the domain's titles and things (both optional). */
+export interface TitleWords {
+  itemNouns?: { demonstrative?: readonly string[]; antecedent?: readonly string[] };
+  seriesEndWords?: readonly string[];
+}
 
-export function storeGazetteer(terms: Record<string, string[]>, catalog: CatalogTitle[]): Gazetteer {
-  const product: Record<string, string[]> = {};
+const FUNCTION_WORDS = ['the', 'a', 'an', 'of', 'and', 'my', 'your', 'our', 'this', 'that', 'in', 'on', 'to', 'for', 'with'];
+
+/** `entities`: entities.json's phrases by kind; `words`: conversation.json (its item nouns, both roles, and series end words). */
+export function storeGazetteer(entities: Gazetteer, catalog: CatalogTitle[], words: TitleWords = {}): Gazetteer {
+  const nouns = words.itemNouns ?? {};
+  const stop = new Set([...FUNCTION_WORDS, ...(nouns.demonstrative ?? []), ...(nouns.antecedent ?? [])]);
+  const product: Record<string, string[]> = { ...entities.product };
   for (const t of catalog) {
-    const s = seriesName(t.title);
-    if (s.length >= 3 && !s.split(/\s+/).every((w) => STOPWORDS.has(w))) product[s] = [s];
+    const s = seriesName(t.title, words.seriesEndWords);
+    if (s.length >= 3 && !s.split(/\s+/).every((w) => stop.has(w))) product[s] = [s];
   }
-  return { term: terms, product };
+  return { ...entities, term: entities.term ?? {}, product };
 }

@@ -5,10 +5,11 @@
  * intent cues name an entity kind the extractor does not make.
  */
 import { z } from 'zod';
-import type { EntityPattern } from '../cache/entities.ts';
+import type { EntityPattern, Gazetteer } from '../cache/entities.ts';
 import { storeGazetteer, type CatalogTitle } from '../cache/store-gazetteer.ts';
 import { DialogueEntities, type DialogueKind, type DialogueSlots } from './dialogue-entities.ts';
 
+const nounWord = z.string().regex(/^[\p{Ll}\p{N}'-]+$/u, 'must be one lower-case word');
 const Phrases = z.record(z.string().min(1), z.array(z.string().min(1)));
 const KINDS = ['product', 'volume', 'edition', 'format', 'language', 'place', 'order', 'term', 'date', 'number'] as const satisfies readonly DialogueKind[];
 const EntityKind = z.enum(KINDS);
@@ -18,6 +19,14 @@ export const ConversationData = z.object({
   about: z.string().optional(),
   slots: z.strictObject({ edition: Phrases.optional(), format: Phrases.optional(), language: Phrases.optional() }),
   placeAliases: Phrases.optional(),
+  /**
+   * The domain's words for its things, one lower-case word each: after "that"/"this" they point
+   * back at the thing in talk ("that book", `demonstrative`); said with a determiner earlier in a
+   * message they are what its "it" means ("a poster … is it free", `antecedent`).
+   */
+  itemNouns: z.strictObject({ demonstrative: z.array(nounWord).default([]), antecedent: z.array(nounWord).default([]) }).optional(),
+  /** Words after which a catalog title no longer names its series ("Berserk Deluxe Edition 1" → "berserk"): editions, sets. */
+  seriesEndWords: z.array(z.string().min(1)).optional(),
   /** The intent (a template route) that answers a message made only of thanks, acknowledgement or greeting words. */
   courtesyIntent: z.string().min(1).optional(),
   /** What a message about a product asks, by its words (shared/conversation/intent-cues.ts). */
@@ -41,7 +50,12 @@ export function parseConversationData(json: unknown): DialogueSlots {
   return r.data;
 }
 
-/** The extractor for a store: catalog series as products, its terms, its slots and place aliases, its ids by shape (entities.json `patterns`). */
-export function dialogueEntitiesFor(terms: Record<string, string[]>, catalog: CatalogTitle[], conversation: unknown, patterns: readonly EntityPattern[]): DialogueEntities {
-  return new DialogueEntities(storeGazetteer(terms, catalog), parseConversationData(conversation), patterns);
+/**
+ * The extractor for a domain: its gazetteer (entities.json: terms, its own places), catalog series
+ * as products, its slots, place aliases and item nouns (conversation.json), its ids by shape
+ * (entities.json `patterns`).
+ */
+export function dialogueEntitiesFor(entities: Gazetteer, catalog: CatalogTitle[], conversation: unknown, patterns: readonly EntityPattern[]): DialogueEntities {
+  const slots = parseConversationData(conversation);
+  return new DialogueEntities(storeGazetteer(entities, catalog, slots), slots, patterns);
 }

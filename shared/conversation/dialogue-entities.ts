@@ -37,6 +37,16 @@ export interface DialogueSlots {
   courtesyIntent?: string;
   /** Words that say what a message about a product asks, for an unsure classifier (shared/conversation/intent-cues.ts). */
   intentCues?: IntentCueRule[];
+  /** The domain's words for its things (follow-up-cues.ts): "that book" points back (`demonstrative`), "a book … is it" points inside (`antecedent`). */
+  itemNouns?: { demonstrative?: string[]; antecedent?: string[] };
+  /** Words after which a catalog title no longer names its series (shared/cache/store-gazetteer.ts). */
+  seriesEndWords?: string[];
+}
+
+/** The domain's item nouns as the follow-up cues read them (conversation.json `itemNouns`). */
+export interface ItemNouns {
+  demonstrative: ReadonlySet<string>;
+  antecedent: ReadonlySet<string>;
 }
 
 /** Kinds that describe a product and belong to the series they were said of. */
@@ -51,26 +61,33 @@ interface Phrase {
 export class DialogueEntities {
   private readonly byFirst = new Map<string, Phrase[]>();
   private readonly patterns: { kind: DialogueKind; re: RegExp; value: string }[];
+  /** Per kind, the shapes of the canonical values the domain's id patterns make ("kb-sku-{1:4}" → /^kb-sku-.+$/). */
+  private readonly idValues: { kind: DialogueKind; re: RegExp }[];
   /** The domain's intent for thanks, acknowledgements and greetings, if it names one. */
   readonly courtesyIntent?: string;
   /** The domain's intent cues (none when it gives none). */
   readonly intentCues: IntentCues;
+  /** The domain's item nouns by role, lower case (none when it gives none). */
+  readonly itemNouns: ItemNouns;
 
   /**
-   * `store`: the store gazetteer (catalog series as `product`, domain terms as `term`);
+   * `store`: the store gazetteer (catalog series as `product`, domain terms as `term`, the domain's own `place` names beside the built-in ones);
    * `patterns`: the domain's ids by shape (entities.json `patterns`; the engine knows none).
    */
   constructor(store: Gazetteer, dialogue: DialogueSlots, patterns: readonly EntityPattern[] = []) {
     this.courtesyIntent = dialogue.courtesyIntent;
     this.intentCues = new IntentCues(dialogue.intentCues);
+    const nouns = (role: keyof ItemNouns) => new Set((dialogue.itemNouns?.[role] ?? []).map((n) => normalizeForEntities(n)));
+    this.itemNouns = { demonstrative: nouns('demonstrative'), antecedent: nouns('antecedent') };
     this.patterns = patterns.map((p) => ({ kind: p.kind, re: new RegExp(p.match, 'gi'), value: p.value }));
+    this.idValues = patterns.map((p) => ({ kind: p.kind, re: idValueShape(p.value) }));
     const table = new Map<string, Phrase>();
     const add = (kind: DialogueKind, value: string, phrase: string) => {
       const words = tokens(phrase);
       if (words.length) table.set(words.join(' '), { words, kind, value: normalizeForEntities(value) });
     };
     const base = baseGazetteer();
-    for (const [kind, values] of [['place', base.place], ['date', base.date], ['product', store.product], ['term', store.term]] as const) {
+    for (const [kind, values] of [['place', base.place], ['place', store.place], ['date', base.date], ['product', store.product], ['term', store.term]] as const) {
       for (const [value, phrases] of Object.entries(values ?? {})) for (const p of [value, ...phrases]) add(kind, value, p);
     }
     for (const [kind, values] of Object.entries(dialogue.slots) as [DialogueKind, Record<string, string[]>][]) {
@@ -83,6 +100,11 @@ export class DialogueEntities {
       this.byFirst.set(ph.words[0], list);
     }
     for (const list of this.byFirst.values()) list.sort((a, b) => b.words.length - a.words.length);
+  }
+
+  /** Whether an entity is one of the domain's ids (an order number, a SKU): its value has the shape an id pattern makes. Ids are written upper case. */
+  isId(e: DialogueEntity): boolean {
+    return e.kind === 'order' || this.idValues.some((p) => p.kind === e.kind && p.re.test(e.value));
   }
 
   /** The intent the domain's cues give a message about the given entities (its own and carried), if exactly one. */
@@ -184,4 +206,10 @@ export function tokens(text: string): string[] {
     .replace(/[$.\-]+/g, ' ')
     .split(' ')
     .filter(Boolean);
+}
+
+/** The canonical values an id pattern's template makes, as a regular expression: literal parts as written (normalized), each `{n}` / `{n:w}` one or more characters. */
+function idValueShape(template: string): RegExp {
+  const parts = template.split(/\{\d+(?::\d+)?\}/).map((lit) => normalizeForEntities(lit).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${parts.join('.+')}$`);
 }

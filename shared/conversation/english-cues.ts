@@ -2,7 +2,10 @@
  * The English words that make a message lean on earlier turns: pronouns ("it", "that one",
  * "there"), ellipsis openers ("and", "what about"), question fragments ("how much?") and the
  * ordinal and number words of volumes ("the first one", "volume two"). Language rules only: no
- * store term, title, place or intent belongs here (those are the domain's data).
+ * store term, title, place, intent or item noun ("book", "manga": conversation.json `itemNouns`)
+ * belongs here (those are the domain's data). Shopping and service nouns any business has
+ * ("order", "account", "payment", "item", "copy") and the words that number a series' parts
+ * ("vol 3", "book 2", "part 1") are English, not one domain's.
  */
 
 /** Openers of an elliptical follow-up: "and volume 2?", "what about the UK?". Longest first. */
@@ -36,13 +39,13 @@ export const COURTESY_EXTRA = new Set([
 export const PRODUCT_PRONOUNS = new Set(['it', 'its', 'they', 'them', 'those', 'these', 'that', 'this']);
 /** "one" is a pronoun when a determiner or a modifier stands before it ("the Japanese one"). */
 export const ONE_DETERMINERS = new Set(['the', 'this', 'that', 'which', 'other', 'another', 'same', 'cheaper', 'cheapest', 'bigger', 'newer', 'older', 'new', 'old', 'latest', 'second', 'big', 'small', 'nicer']);
-/** "that"/"this" are pronouns only near these words (else they are conjunctions or relatives). */
-export const DEMONSTRATIVE_NOUNS = new Set(['one', 'ones', 'book', 'books', 'volume', 'volumes', 'series', 'edition', 'title', 'manga', 'novel', 'set', 'item', 'copy']);
+/** "that"/"this" are pronouns only near these words or the domain's item nouns (else they are conjunctions or relatives). */
+export const DEMONSTRATIVE_NOUNS = new Set(['one', 'ones', 'set', 'item', 'copy']);
 export const DEMONSTRATIVE_BEFORE = new Set(['is', 'does', 'buy', 'order', 'get', 'have', 'return', 'about', 'ship', 'of', 'for', 'with', 'like', 'want', 'reserve', 'preorder', 'want', 'need', 'take']);
-/** Nouns that, said earlier in the same message, are what its "it" points at ("my order … is it late"). */
+/** Nouns that, said earlier in the same message, are what its "it" points at ("my order … is it late"); the domain's item nouns too. */
 export const ANTECEDENT_NOUNS = new Set([
-  'order', 'orders', 'account', 'payment', 'package', 'parcel', 'book', 'books', 'copy', 'code', 'card', 'set', 'website', 'site', 'page', 'pages',
-  'box', 'refund', 'item', 'items', 'manga', 'novel', 'poster', 'label', 'number', 'email', 'app', 'cart', 'checkout', 'link', 'window', 'binding', 'volume',
+  'order', 'orders', 'account', 'payment', 'package', 'parcel', 'copy', 'code', 'card', 'set', 'website', 'site', 'page', 'pages',
+  'box', 'refund', 'item', 'items', 'label', 'number', 'email', 'app', 'cart', 'checkout', 'link', 'window',
 ]);
 /** Determiners that make an antecedent noun a thing of this message ("my order … is it late", "a book … is it"); "order" after "I"/"can" is a verb. */
 export const ANTECEDENT_DETERMINERS = new Set(['my', 'our', 'your', 'ur', 'yr', 'his', 'her', 'their', 'a', 'an', 'this', 'that', 'the', 'one', 'another', 'each', 'every', 'some', 'any']);

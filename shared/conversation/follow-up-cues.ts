@@ -5,11 +5,13 @@
  * series of its own, a question fragment ("how much?"). English rules (english-cues.ts); it
  * decides nothing about what the message means.
  */
-import { PRODUCT_SLOTS, type MessageAnalysis } from './dialogue-entities.ts';
+import { PRODUCT_SLOTS, type ItemNouns, type MessageAnalysis } from './dialogue-entities.ts';
 import {
   ANTECEDENT_DETERMINERS, ANTECEDENT_NOUNS, DEMONSTRATIVE_BEFORE, DEMONSTRATIVE_NOUNS, DUMMY_IT_NEXT, ELLIPSIS_FILLERS, FILLERS, FRAGMENT_CUES, FRAGMENT_WORDS, INTERJECTIONS, ONE_DETERMINERS, OPENERS, PLACE_PRONOUN, PRODUCT_PRONOUNS,
   EXISTENTIAL_ASKS, INDEFINITE, QUESTION_STARTS, RETURN_CUES, THERE_EXISTENTIAL_AFTER, THERE_EXISTENTIAL_BEFORE,
 } from './english-cues.ts';
+
+const NO_NOUNS: ItemNouns = { demonstrative: new Set(), antecedent: new Set() };
 
 export interface Cues {
   followUp: boolean;
@@ -23,8 +25,10 @@ export interface Cues {
   openerLength: number;
 }
 
-export function readCues(a: MessageAnalysis): Cues {
+/** `itemNouns`: the domain's words for its things (conversation.json), read beside DEMONSTRATIVE_NOUNS and ANTECEDENT_NOUNS. */
+export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): Cues {
   const w = a.words;
+  const demonstrativeNoun = (x: string | undefined) => x !== undefined && (DEMONSTRATIVE_NOUNS.has(x) || itemNouns.demonstrative.has(x));
   const covered = new Array<boolean>(w.length).fill(false);
   for (const s of a.spans) for (let i = s.start; i < s.end; i++) covered[i] = true;
   const kinds = new Set(a.entities.map((e) => e.kind));
@@ -43,7 +47,7 @@ export function readCues(a: MessageAnalysis): Cues {
   // returns to an earlier thing.
   const returnAt = (j: number) => RETURN_CUES.some((c) => c.every((x, k) => w[j - c.length + k] === x));
   const antecedentAt = (j: number) =>
-    ANTECEDENT_NOUNS.has(w[j]) &&
+    (ANTECEDENT_NOUNS.has(w[j]) || itemNouns.antecedent.has(w[j])) &&
     [1, 2].some((d) => ANTECEDENT_DETERMINERS.has(w[j - d] ?? '') && !returnAt(j - d));
   const boundBefore = (i: number) =>
     a.spans.some((s) => s.end <= i && !['place', 'number', 'date'].includes(s.kind) && !(PRODUCT_SLOTS.includes(s.kind) && w[i - 1] === 'of')) ||
@@ -59,7 +63,7 @@ export function readCues(a: MessageAnalysis): Cues {
       const dummy = DUMMY_IT_NEXT.has(next ?? '') && !(w[at + 1] === 'for' && !w.slice(at + 2).includes('to'));
       if (!dummy) productAt.add(i);
     } else if (x === 'that' || x === 'this') {
-      if (i === w.length - 1 || DEMONSTRATIVE_NOUNS.has(w[i + 1]) || DEMONSTRATIVE_BEFORE.has(w[i - 1])) productAt.add(i);
+      if (i === w.length - 1 || demonstrativeNoun(w[i + 1]) || DEMONSTRATIVE_BEFORE.has(w[i - 1])) productAt.add(i);
     } else if (PRODUCT_PRONOUNS.has(x)) {
       productAt.add(i);
     } else if ((x === 'one' || x === 'ones') && i > 0 && (ONE_DETERMINERS.has(w[i - 1]) || a.spans.some((s) => s.end === i && PRODUCT_SLOTS.includes(s.kind)))) {

@@ -28,7 +28,7 @@ export function reframe(a: MessageAnalysis, frameText: string, own: DialogueEnti
   const trailing: string[] = [];
   for (const s of ownSpans) {
     if (s.kind === 'number' || s.kind === 'date') continue;
-    const words = render(s).split(' ');
+    const words = render(s, ex).split(' ');
     const target = spanOf(s.kind);
     changed = true;
     if (target) {
@@ -49,12 +49,12 @@ export function reframe(a: MessageAnalysis, frameText: string, own: DialogueEnti
 }
 
 /** "is it in stock" → "is berserk deluxe edition volume 2 in stock"; "do you ship there" → "… ship to canada". */
-export function replacePronouns(a: MessageAnalysis, entities: DialogueEntity[], own: DialogueEntity[], cues: Cues): string {
+export function replacePronouns(a: MessageAnalysis, entities: DialogueEntity[], own: DialogueEntity[], cues: Cues, ids: IdTest): string {
   const ownKinds = new Set(own.map((e) => e.kind));
   const out: string[] = [];
   const place = entities.find((e) => e.kind === 'place');
   const order = entities.find((e) => e.kind === 'order');
-  const product = productPhrase(entities.filter((e) => !ownKinds.has(e.kind) || e.kind === 'product'));
+  const product = productPhrase(entities.filter((e) => !ownKinds.has(e.kind) || e.kind === 'product'), ids);
   for (let i = 0; i < a.words.length; i++) {
     const x = a.words[i];
     if (!cues.pronounAt.has(i)) {
@@ -76,32 +76,35 @@ export function replacePronouns(a: MessageAnalysis, entities: DialogueEntity[], 
 }
 
 /** "how much is the first one" → "how much is the frieren volume 1". */
-export function insertSeries(a: MessageAnalysis, series: string): string {
+export function insertSeries(a: MessageAnalysis, series: string, ids: IdTest): string {
   const first = a.spans.find((s) => PRODUCT_SLOTS.includes(s.kind))!;
   const parts: string[][] = a.words.map((x) => [x]);
   for (const s of a.spans) if (PRODUCT_SLOTS.includes(s.kind)) {
     clear(parts, s);
-    parts[s.start] = render(s).split(' ');
+    parts[s.start] = render(s, ids).split(' ');
   }
   parts[first.start] = [series, ...parts[first.start]];
   return parts.flat().join(' ');
 }
 
 /** The words a series and its slots are said with: "berserk deluxe edition volume 2 in japanese". */
-export function productPhrase(entities: DialogueEntity[]): string {
+export function productPhrase(entities: DialogueEntity[], ids: IdTest): string {
   const get = (k: DialogueKind) => entities.find((e) => e.kind === k);
   const order: DialogueKind[] = ['product', 'edition', 'format', 'volume', 'language'];
   return order
     .map(get)
     .filter((e): e is DialogueEntity => !!e)
-    .map(render)
+    .map((e) => render(e, ids))
     .join(' ');
 }
 
-function render(e: DialogueEntity): string {
+/** Whether an entity is one of the domain's ids (DialogueEntities.isId). */
+type IdTest = Pick<DialogueEntities, 'isId'>;
+
+function render(e: DialogueEntity, ids: IdTest): string {
   if (e.kind === 'volume') return `volume ${e.value}`;
   if (e.kind === 'language') return `in ${e.value}`;
-  if (e.kind === 'order' || (e.kind === 'product' && e.value.startsWith('kb-sku-'))) return e.value.toUpperCase();
+  if (ids.isId(e)) return e.value.toUpperCase();
   return e.value;
 }
 

@@ -55,12 +55,12 @@ const NOT_CARRIED = new Set<DialogueKind>(['number', 'date']);
 
 /** Whether `message` leans on earlier turns at all (a standalone message needs no context read). */
 export function leansOnContext(message: string, ex: DialogueEntities): boolean {
-  return readCues(ex.analyze(message)).followUp;
+  return readCues(ex.analyze(message), ex.itemNouns).followUp;
 }
 
 export function resolveFollowUp(message: string, turns: readonly ContextTurn[], ex: DialogueEntities): FollowUpResolution {
   const a = ex.analyze(message);
-  const cues = readCues(a);
+  const cues = readCues(a, ex.itemNouns);
   const standalone: FollowUpResolution = { kind: 'standalone', text: message, carried: [], entities: a.entities, confidence: 1 };
   if (!cues.followUp) return standalone;
   if (!turns.length) return { ...standalone, kind: 'unresolved', confidence: 0 };
@@ -105,19 +105,19 @@ export function resolveFollowUp(message: string, turns: readonly ContextTurn[], 
     return finish(built.text, built.leftover || !built.changed ? 0.6 : 0.95, antecedent.intent, distance, 'frame');
   }
   if (cues.productPronoun && (ctxProduct || antecedent.entities.some((e) => e.kind === 'order'))) {
-    text = replacePronouns(a, entities, own, cues);
+    text = replacePronouns(a, entities, own, cues, ex);
     confidence = 0.9;
     form = 'pronoun';
   } else if (cues.placePronoun && antecedent.entities.some((e) => e.kind === 'place')) {
-    text = replacePronouns(a, entities, own, cues);
+    text = replacePronouns(a, entities, own, cues, ex);
     confidence = 0.9;
     form = 'pronoun';
   } else if (cues.dependentSlot && ctxProduct) {
-    text = insertSeries(a, ctxProduct);
+    text = insertSeries(a, ctxProduct, ex);
     confidence = 0.9;
     form = 'slot';
   } else {
-    text = `${stripEnd(message)} — ${ctxProduct ? productPhrase(entities) : stripEnd(antecedent.text).split(' — ').at(-1)}`;
+    text = `${stripEnd(message)} — ${ctxProduct ? productPhrase(entities, ex) : stripEnd(antecedent.text).split(' — ').at(-1)}`;
     confidence = cues.productPronoun && !ctxProduct ? 0.8 : 0.85;
     form = ctxProduct ? 'append-product' : 'append-question';
   }

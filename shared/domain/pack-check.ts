@@ -214,7 +214,13 @@ export function checkPack(files: Readonly<Record<string, string>>, sha256?: (tex
       if (!known(f.intent)) add('kb/faq.json', `[${i}].intent: unknown intent "${f.intent}"`, at('kb/faq.json', [i, 'intent']));
     });
     const ids = new Set<string>(faqIds);
+    const info = domain.catalog;
+    if (catalog.length && !info) add('domain.json', 'catalog: a pack with a kb/catalog.json must describe it (catalog.types: each item type and its label)', at('domain.json', ['name']));
     catalog.forEach((c, i) => {
+      const item = (field: string) => at('kb/catalog.json', [i, field]);
+      if (info && !(c.type in info.types)) add('kb/catalog.json', `[${i}].type: "${c.type}" is not one of domain.json's catalog.types (${Object.keys(info.types).join(', ')})`, item('type'));
+      if (info?.formats && !info.formats.includes(c.format)) add('kb/catalog.json', `[${i}].format: "${c.format}" is not one of domain.json's catalog.formats`, item('format'));
+      if (info?.ageRatings && !info.ageRatings.includes(c.ageRating)) add('kb/catalog.json', `[${i}].ageRating: "${c.ageRating}" is not one of domain.json's catalog.ageRatings`, item('ageRating'));
       if (catalogId && !catalogId.test(c.id)) add('kb/catalog.json', `[${i}].id: "${c.id}" does not match ${catalogId.source} (domain.json checks.idPatterns)`, at('kb/catalog.json', [i, 'id']));
       if (ids.has(c.id)) add('kb/catalog.json', `[${i}].id: duplicate id "${c.id}"`, at('kb/catalog.json', [i, 'id']));
       ids.add(c.id);

@@ -48,6 +48,23 @@ export const AssistantSchema = z.strictObject({
   handoff: nonEmpty.optional(),
 });
 
+/**
+ * What the pack's catalog (kb/catalog.json) holds and how its values read: the item types with the
+ * word that names each ("light_novel" → "Light novel"), the currency of its prices, and, when
+ * given, the only formats and age ratings an item may have. The engine knows none of them.
+ */
+export const CatalogInfoSchema = z.strictObject({
+  /** Item type (an item's `type`) → its label in answers and knowledge-base documents. */
+  types: z.record(identifier, nonEmpty).refine((t) => Object.keys(t).length > 0, 'must name at least one item type'),
+  /** ISO 4217 code of the catalog's prices (default USD), written with domain.json's locale. */
+  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as "USD"').optional(),
+  /** The formats an item may have (an item's `format`); any when absent. */
+  formats: z.array(nonEmpty).min(1).optional(),
+  /** The age ratings an item may have (an item's `ageRating`); any when absent. */
+  ageRatings: z.array(nonEmpty).min(1).optional(),
+});
+export type CatalogInfo = z.infer<typeof CatalogInfoSchema>;
+
 export const DomainJsonSchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -66,6 +83,8 @@ export const DomainJsonSchema = z
     assistant: AssistantSchema.optional(),
     /** The widget's words for this business (WidgetSchema); without it, the widget's generic ones. */
     widget: WidgetSchema.optional(),
+    /** What kb/catalog.json's items are (CatalogInfoSchema); required with a non-empty catalog. */
+    catalog: CatalogInfoSchema.optional(),
     /** Model folders, relative to the pack: the classifier (`domain build` writes models/intent) and the embedder. */
     models: z.strictObject({ classifier: nonEmpty, embedder: nonEmpty }),
     /** How `domain build` trains the classifier. */
@@ -172,12 +191,15 @@ export const CatalogJsonSchema = z.array(
       id: nonEmpty,
       title: nonEmpty,
       author: nonEmpty,
-      type: z.enum(['manga', 'light_novel', 'graphic_novel', 'book']),
+      /** One of domain.json's catalog.types. */
+      type: identifier,
       genre: z.array(nonEmpty).min(1),
       volume: z.number().int().min(0).nullable(),
-      format: z.enum(['paperback', 'hardcover', 'box set', 'ebook']),
+      /** One of domain.json's catalog.formats, when it lists them. */
+      format: nonEmpty,
       language: nonEmpty,
-      ageRating: z.enum(['All ages', 'Teen', 'Older Teen', 'Mature']),
+      /** One of domain.json's catalog.ageRatings, when it lists them. */
+      ageRating: nonEmpty,
       priceUsd: twoDecimals,
       stock: z.number().int().min(0),
       preorder: z.boolean(),

@@ -10,7 +10,8 @@ export interface CatalogItem {
   id: string;
   title: string;
   author: string;
-  type: 'manga' | 'light_novel' | 'graphic_novel' | 'book';
+  /** One of the pack's item types (domain.json catalog.types). */
+  type: string;
   genre: string[];
   volume: number | null;
   format: string;
@@ -21,6 +22,25 @@ export interface CatalogItem {
   preorder: boolean;
   releaseDate?: string;
   description: string;
+}
+
+/** How a pack's catalog values read (domain.json `catalog`): an item type's label, a price in the catalog's currency. */
+export interface CatalogText {
+  typeLabel(type: string): string;
+  price(amount: number): string;
+  /** A YYYY-MM-DD date written out in the pack's locale ("September 1, 2026" in en-US). */
+  date(iso: string): string;
+}
+
+/**
+ * The catalog words of a pack: its types' labels (a type it does not label reads as itself) and
+ * its prices as `locale` writes `currency` (default USD: "$12.99" in en-US).
+ */
+export function catalogTextOf(domain: { locale: string; catalog?: { types: Record<string, string>; currency?: string } }): CatalogText {
+  const money = new Intl.NumberFormat(domain.locale, { style: 'currency', currency: domain.catalog?.currency ?? 'USD' });
+  const day = new Intl.DateTimeFormat(domain.locale, { dateStyle: 'long', timeZone: 'UTC' });
+  const labels = domain.catalog?.types ?? {};
+  return { typeLabel: (type) => labels[type] ?? type, price: (amount) => money.format(amount), date: (iso) => day.format(new Date(`${iso}T00:00:00Z`)) };
 }
 
 /** One heading of policies.md and what stands under it up to the next `#` or `##` heading. */

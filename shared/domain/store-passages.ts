@@ -3,7 +3,7 @@
  * per catalog title (every field, in a fixed order), per `##` section of policies.md, per FAQ
  * entry. Pure: the callers read the files.
  */
-import { slugify, type CatalogItem, type FaqEntry, type PolicySection } from './store-kb.ts';
+import { slugify, type CatalogItem, type CatalogText, type FaqEntry, type PolicySection } from './store-kb.ts';
 
 export interface Passage {
   id: string;
@@ -15,10 +15,11 @@ export function policyPassages(sections: readonly PolicySection[]): Passage[] {
   return sections.filter((s) => s.level === 2).map((s) => ({ id: `policies#${slugify(s.heading)}`, text: [s.heading, ...s.lines.slice(1)].join('\n').trim() }));
 }
 
-const money = (x: number) => `$${x.toFixed(2)}`;
+/** Without the pack's catalog words, prices read as US dollars (the default currency of domain.json `catalog`). */
+const usd = (x: number) => `$${x.toFixed(2)}`;
 
-/** The text a catalog title is indexed and reranked by: every field, in a fixed order. */
-export function catalogPassage(c: CatalogItem): string {
+/** The text a catalog title is indexed and reranked by: every field, in a fixed order (its type id read as words, its price in the pack's currency). */
+export function catalogPassage(c: CatalogItem, price: (amount: number) => string = usd): string {
   const availability = c.preorder
     ? `Preorder, releases ${c.releaseDate ?? 'soon'}.`
     : c.stock > 0
@@ -28,15 +29,15 @@ export function catalogPassage(c: CatalogItem): string {
     `${c.title} by ${c.author}.`,
     `${c.type.replace('_', ' ')}; ${c.genre.join(', ')}.`,
     `${c.volume !== null ? `Volume ${c.volume}, ` : ''}${c.format}, ${c.language}. Age rating: ${c.ageRating}.`,
-    `Price ${money(c.priceUsd)}. ${availability}`,
+    `Price ${price(c.priceUsd)}. ${availability}`,
     c.description,
   ].join(' ');
 }
 
 /** The store knowledge base: catalog titles (`KB-SKU-xxxx`), policy sections, FAQ entries. */
-export function kbPassages(catalog: readonly CatalogItem[], policies: readonly PolicySection[], faq: readonly FaqEntry[]): Passage[] {
+export function kbPassages(catalog: readonly CatalogItem[], policies: readonly PolicySection[], faq: readonly FaqEntry[], words?: CatalogText): Passage[] {
   return [
-    ...catalog.map((c) => ({ id: c.id, text: catalogPassage(c) })),
+    ...catalog.map((c) => ({ id: c.id, text: catalogPassage(c, words?.price) })),
     ...policyPassages(policies),
     ...faq.map((f) => ({ id: f.id, text: `${f.question} ${f.answer}` })),
   ];

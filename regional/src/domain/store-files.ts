@@ -21,6 +21,8 @@ export function readJsonlDataset(dir: string, name: string = basename(resolve(di
 }
 
 export const storeIntents = (): Dataset => readJsonlDataset(STORE_INTENTS_DIR, 'store-intents');
+/** The labelled messages of the pack in `dir` (its intents/ folder), named after the pack's folder. */
+export const packIntents = (dir: string): Dataset => readJsonlDataset(join(dir, 'intents'), basename(resolve(dir)));
 export const storeCatalog = (dir = STORE_KB_DIR): CatalogItem[] => JSON.parse(readFileSync(join(dir, 'catalog.json'), 'utf8'));
 export const storeFaq = (dir = STORE_KB_DIR): FaqEntry[] => JSON.parse(readFileSync(join(dir, 'faq.json'), 'utf8'));
 export const storePolicies = (dir = STORE_KB_DIR): PolicySection[] => policySectionsOf(readFileSync(join(dir, 'policies.md'), 'utf8'));

@@ -14,7 +14,8 @@ export interface GuardrailResult {
   emptied: boolean;
 }
 
-const PRICE = /\$\s?\d{1,3}(?:,\d{3})*(?:\.\d{2})?|\b\d+(?:\.\d{2})\s?(?:usd|dollars)\b/gi;
+/** A price: any currency sign before the amount ("$12.99", "£5", "€1,200"), or an amount with a currency word after it. No pack's currency is assumed. */
+const PRICE = /\p{Sc}\s?\d{1,3}(?:,\d{3})*(?:\.\d{2})?|\b\d+(?:\.\d{2})\s?(?:usd|dollars|eur|euros|gbp|pounds)\b/giu;
 const URL_RE = /\bhttps?:\/\/[^\s)>\]]+|\bwww\.[^\s)>\]]+|\b[a-z0-9-]+\.(?:example|com|org|net|io)(?:\/[^\s)>\]]*)?/gi;
 
 function normPrice(p: string): string {

@@ -1,13 +1,15 @@
 /**
  * Batch classification throughput (`npx tsx regional/src/ops/bench-batch.ts [rows] [batch sizes…]`):
  * the service's own parts (buildServices: the classifier behind its dynamic batcher, SQLite) and
- * the batch runner with its checkpoints and fsyncs, over a JSONL of the store's test texts.
+ * the batch runner with its checkpoints and fsyncs, over a JSONL of the served pack's test texts.
  * Prints one JSON line per BATCH_MAX_SIZE.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { loadConfig } from '../config.ts';
+import { DEFAULT_DOMAIN_DIR } from '../domain/pack-files.ts';
+import { packIntents } from '../domain/store-files.ts';
 import { buildServices } from '../services.ts';
 import { BatchRunner } from './batch-runner.ts';
 import { submitBatchJob } from './batch-submit.ts';
@@ -15,12 +17,14 @@ import { batchModelsOf } from './routes.ts';
 
 const rows = Number(process.argv[2] ?? 100_000);
 const sizes = process.argv.slice(3).map(Number);
-const texts = readFileSync(resolve(import.meta.dirname, '../../../domains/kitsune-books/intents/test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text as string);
+// The pack SWITCHYARD_DOMAIN names (default kitsune-books): the service serves it, the texts are its test messages.
+const packDir = process.env.SWITCHYARD_DOMAIN ?? DEFAULT_DOMAIN_DIR;
+const texts = packIntents(packDir).test.map((e) => e.text);
 
 for (const size of sizes.length ? sizes : [32, 64, 128]) {
   const dir = mkdtempSync(join(tmpdir(), 'sy-bench-batch-'));
   try {
-    const s = await buildServices(loadConfig({ DATABASE_URL: join(dir, 'b.db'), SEED_STORE_KB: 'false', BATCH_MAX_SIZE: String(size) }), () => {});
+    const s = await buildServices(loadConfig({ SWITCHYARD_DOMAIN: packDir, DATABASE_URL: join(dir, 'b.db'), SEED_STORE_KB: 'false', BATCH_MAX_SIZE: String(size) }), () => {});
     let input = '';
     for (let i = 0; i < rows; i++) input += JSON.stringify({ id: i, text: texts[i % texts.length] }) + '\n';
     writeFileSync(join(dir, 'in.jsonl'), input);

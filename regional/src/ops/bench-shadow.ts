@@ -12,23 +12,26 @@
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { percentiles } from '../../../shared/eval/metrics.ts';
 import { loadConfig } from '../config.ts';
+import { DEFAULT_DOMAIN_DIR, domainModelDir } from '../domain/pack-files.ts';
+import { packIntents } from '../domain/store-files.ts';
 import { startRegional } from '../server.ts';
 import { registerModelFolder } from './register-folder.ts';
 
 const perBlock = Number(process.argv[2] ?? 100);
 const blocks = Number(process.argv[3] ?? 10);
 const widths = process.argv.slice(4).map(Number);
-const root = resolve(import.meta.dirname, '../../..');
-const texts = readFileSync(join(root, 'domains/kitsune-books/intents/test.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).text as string);
+// The pack SWITCHYARD_DOMAIN names (default kitsune-books): the region serves it; its test messages and its classifier.
+const packDir = process.env.SWITCHYARD_DOMAIN ?? DEFAULT_DOMAIN_DIR;
+const texts = packIntents(packDir).test.map((e) => e.text);
 
 const dir = mkdtempSync(join(tmpdir(), 'sy-bench-shadow-'));
 try {
-  const r = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: join(dir, 'r.db'), ROLLOUT_REFRESH_MS: '600000' }), () => {});
+  const r = await startRegional(loadConfig({ SWITCHYARD_DOMAIN: packDir, PORT: '0', DATABASE_URL: join(dir, 'r.db'), ROLLOUT_REFRESH_MS: '600000' }), () => {});
   const candidate = join(dir, 'candidate');
-  cpSync(join(root, 'models/default/store-intent'), candidate, { recursive: true });
+  cpSync(domainModelDir(packDir, 'classifier'), candidate, { recursive: true });
   const manifest = JSON.parse(readFileSync(join(candidate, 'manifest.json'), 'utf8'));
   writeFileSync(join(candidate, 'manifest.json'), JSON.stringify({ ...manifest, version: '1.0.1-shadow' }));
   const reg = r.services.store.registry;

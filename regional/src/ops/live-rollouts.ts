@@ -26,7 +26,7 @@
 import type { GenerateRequest } from '../../../shared/api/chat.ts';
 import { ApiError } from '../../../shared/api/errors.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
-import { storeIntents } from '../domain/store-files.ts';
+import { packIntents } from '../domain/store-files.ts';
 import { topIndices, type PipelineResult } from '../generate/pipeline.ts';
 import { builtinLlmSettings, type LlmSettings } from '../generate/prompt.ts';
 import type { Lane } from '../inference/batcher.ts';
@@ -106,8 +106,8 @@ export interface RoutingChoice {
 
 type AnyRollout = ModelRollout<ClassifierModel, ClassifierLogs> | ModelRollout<RerankerModel, RerankerLogs> | ModelRollout<LlmSettings, LlmShadowLog> | ModelRollout<RoutingChoice, null>;
 
-/** Store messages that warm a candidate classifier's session and batcher before it takes traffic. */
-const WARM_TEXTS = storeIntents().test.slice(0, 16).map((e) => e.text);
+/** The served pack's test messages that warm a candidate classifier's session and batcher before it takes traffic. */
+const warmTexts = (packDir: string) => packIntents(packDir).test.slice(0, 16).map((e) => e.text);
 
 export class LiveRollouts {
   readonly classifier: ModelRollout<ClassifierModel, ClassifierLogs> | null;
@@ -132,6 +132,7 @@ export class LiveRollouts {
     readonly opts: LiveRolloutOptions,
   ) {
     this.builtin = builtinLlmSettings(s.config.SWITCHYARD_DOMAIN);
+    const WARM_TEXTS = warmTexts(s.config.SWITCHYARD_DOMAIN);
     this.llmMain = { version: this.builtin.version, model: this.builtin };
     this.metrics = createRolloutMetrics(s.metrics.registry, { models: () => this.all().map(gaugesOf) });
     const common = { registry: s.store.registry, metrics: this.metrics, windowMs: opts.windowMs, evalEvery: opts.evalEvery, log: opts.log, shared: opts.shared, onSharedError: opts.onSharedError };

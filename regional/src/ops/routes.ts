@@ -13,7 +13,7 @@
  * and loads the drift baseline of the loaded classifier version.
  */
 import { createReadStream } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -27,7 +27,6 @@ import { BatchRunner, type BatchRunnerOptions } from './batch-runner.ts';
 import { describeJob, submitBatchJob } from './batch-submit.ts';
 import { driftMonitor, registerDriftMetrics } from './drift-monitor.ts';
 import { baselineFromPredictions, isDriftBaseline } from './drift.ts';
-import { STORE_INTENTS_DIR } from './register-folder.ts';
 import { stopLiveRollouts } from './live-rollouts.ts';
 import { rolloutRoutes } from './rollout-routes.ts';
 import { readJsonlDataset } from '../domain/store-files.ts';
@@ -103,7 +102,7 @@ export async function stopOps(s: Services): Promise<void> {
 
 /**
  * The drift baseline of the loaded classifier version: the one stored with it in the registry,
- * else its predictions on the store's validation and test splits.
+ * else its predictions on the served pack's validation and test splits.
  */
 export async function loadDriftBaseline(s: Services): Promise<void> {
   try {
@@ -114,10 +113,10 @@ export async function loadDriftBaseline(s: Services): Promise<void> {
       driftMonitor.setBaseline(registered.baseline);
       return;
     }
-    const ds = readJsonlDataset(STORE_INTENTS_DIR);
+    const ds = readJsonlDataset(join(s.config.SWITCHYARD_DOMAIN, 'intents'));
     const texts = [...(ds.val ?? []), ...ds.test].map((e) => e.text);
     const preds = await Promise.all(texts.map((t) => s.classify!(t)));
-    driftMonitor.setBaseline(baselineFromPredictions(preds, `${info.name}@${info.version} on store val+test`));
+    driftMonitor.setBaseline(baselineFromPredictions(preds, `${info.name}@${info.version} on ${basename(s.config.SWITCHYARD_DOMAIN)} val+test`));
   } catch (e) {
     console.error(`drift baseline unavailable: ${(e as Error).message}`);
   }

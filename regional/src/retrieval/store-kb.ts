@@ -1,12 +1,14 @@
 /**
- * The demo store's knowledge base (domains/kitsune-books/kb/) as documents: one per catalog title
- * (`KB-SKU-0001`, a readable text of its fields), one per `##` section of policies.md
+ * A pack's knowledge base (the default: domains/kitsune-books/kb/) as documents: one per catalog item
+ * (`KB-SKU-0001`, a readable text of its fields, its type's label and price as domain.json's `catalog` says), one per `##` section of policies.md
  * (`policies#returns-refunds`, the README's slug rule; the preamble under the `#` title is
  * `policies#kitsune-books-store-policies`), one per FAQ entry (`faq-001`). seedStoreKb ingests the
  * ones whose content hash changed and deletes KB documents that are gone from the files.
  */
-import { policySectionsOf, slugify, type CatalogItem, type FaqEntry, type PolicySection } from '../../../shared/domain/store-kb.ts';
+import { dirname } from 'node:path';
+import { catalogTextOf, policySectionsOf, slugify, type CatalogItem, type CatalogText, type FaqEntry, type PolicySection } from '../../../shared/domain/store-kb.ts';
 import type { DomainPack, KbSection } from '../../../shared/domain/pack-check.ts';
+import { domainPack } from '../domain/pack-files.ts';
 import { STORE_KB_DIR, storeCatalog, storeFaq, storePolicies } from '../domain/store-files.ts';
 import type { Store } from '../store/types.ts';
 import type { Embedder } from './embedder.ts';
@@ -15,9 +17,8 @@ import { checkEmbedderFits, documentHash, ingestDocument, type IngestInput, type
 export { STORE_KB_DIR };
 export const STORE_KB_SOURCE = 'store-kb';
 
-const TYPE_LABEL: Record<CatalogItem['type'], string> = { manga: 'Manga', light_novel: 'Light novel', graphic_novel: 'Graphic novel', book: 'Book' };
-
-export function catalogDocument(item: CatalogItem): IngestInput {
+/** A catalog item as a document; its type's label and its price are the pack's (domain.json `catalog`, catalogTextOf). */
+export function catalogDocument(item: CatalogItem, words: CatalogText): IngestInput {
   const availability = item.preorder
     ? `Preorder${item.releaseDate ? `: releases ${item.releaseDate}` : ''}.`
     : item.stock > 0
@@ -25,9 +26,9 @@ export function catalogDocument(item: CatalogItem): IngestInput {
       : 'Out of stock.';
   const lines = [
     item.title,
-    `${TYPE_LABEL[item.type] ?? item.type} by ${item.author}.${item.volume != null ? ` Volume ${item.volume}.` : ''} Format: ${item.format}. Language: ${item.language}.`,
+    `${words.typeLabel(item.type)} by ${item.author}.${item.volume != null ? ` Volume ${item.volume}.` : ''} Format: ${item.format}. Language: ${item.language}.`,
     `Genres: ${item.genre.join(', ')}. Age rating: ${item.ageRating}.`,
-    `Price: $${item.priceUsd.toFixed(2)}. ${availability}`,
+    `Price: ${words.price(item.priceUsd)}. ${availability}`,
     item.description,
   ];
   return {
@@ -61,8 +62,10 @@ export function faqDocument(entry: FaqEntry): IngestInput {
   };
 }
 
+/** The kb/ folder `dir`'s documents (catalog words from the domain.json beside it). */
 export async function loadStoreKb(dir = STORE_KB_DIR): Promise<IngestInput[]> {
-  return uniqueIds([...storeCatalog(dir).map(catalogDocument), ...storePolicies(dir).map(policyDocument), ...storeFaq(dir).map(faqDocument)]);
+  const words = catalogTextOf(domainPack(dirname(dir)).domain);
+  return uniqueIds([...storeCatalog(dir).map((item) => catalogDocument(item, words)), ...storePolicies(dir).map(policyDocument), ...storeFaq(dir).map(faqDocument)]);
 }
 
 /** A section of one of a domain pack's kb/*.md files (`<stem>#<slug>`; kitsune-books' policies.md gives the ids above). */
@@ -73,7 +76,8 @@ function sectionDocument(s: KbSection): IngestInput {
 
 /** A validated domain pack's knowledge base as documents: catalog titles, kb/*.md sections, FAQ entries. */
 export function packKbDocuments(pack: DomainPack): IngestInput[] {
-  return uniqueIds([...pack.catalog.map(catalogDocument), ...pack.sections.map(sectionDocument), ...pack.faq.map(faqDocument)]);
+  const words = catalogTextOf(pack.domain);
+  return uniqueIds([...pack.catalog.map((item) => catalogDocument(item, words)), ...pack.sections.map(sectionDocument), ...pack.faq.map(faqDocument)]);
 }
 
 function uniqueIds(docs: IngestInput[]): IngestInput[] {

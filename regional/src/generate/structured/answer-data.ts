@@ -1,15 +1,16 @@
 /**
  * What the offline generator answers from, loaded once and validated: the catalog, policies.md
  * parsed into blocks of tables and items, the FAQ, the decline and handoff texts of
- * templates.json, and the domain's answers.json (place aliases, cue words, edition words,
- * synonyms). Refuses a domain whose answers.json does not parse, or whose aliases point at a
- * destination the policies never name.
+ * templates.json, the domain's answers.json (place aliases, cue words, edition words,
+ * synonyms, the sentences of catalog and destination answers), its own places (entities.json)
+ * and how its catalog values read (domain.json `catalog`). Refuses a domain whose answers.json
+ * does not parse, or whose aliases point at a destination the policies never name.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { EntityPattern } from '../../../../shared/cache/entities.ts';
-import type { CatalogItem, FaqEntry } from '../../../../shared/domain/store-kb.ts';
+import { catalogTextOf, type CatalogItem, type CatalogText, type FaqEntry } from '../../../../shared/domain/store-kb.ts';
 import { domainPack } from '../../domain/pack-files.ts';
 import { STORE_DIR, storeCatalog, storeFaq } from '../../domain/store-files.ts';
 import { CatalogIndex } from './catalog-match.ts';
@@ -17,6 +18,8 @@ import { parsePolicies, type PolicyBlock } from './policy-tables.ts';
 import { contentTokens, normalize } from './text.ts';
 
 const words = z.array(z.string().min(1).max(64)).max(200);
+/** A sentence template (catalog-answer.ts fillSentence): `{title}`, `{subject}`, `{price}`, `{stock}`, `{stock|copy|copies}`, `{a:format}`, … */
+const sentence = z.string().min(1).max(300);
 
 export const AnswersFile = z
   .object({
@@ -27,9 +30,33 @@ export const AnswersFile = z
     placeAliases: z.record(z.string().min(2), words),
     /** The policies' label for every other destination (a table row). */
     otherPlaces: z.string().min(2),
+    /** How a destination's row of the policies reads: `{place}` its label, `{rates}` its methods' prices and times. */
+    destinationSentence: sentence,
     shippingCues: words,
     fieldCues: z.object({ price: words, stock: words, release: words, author: words, age: words, format: words, language: words, contents: words }).strict(),
     editionWords: words,
+    /** Words of the domain any question about a title may hold without asking what its record does not say ("book", "volume"). */
+    titleQuestionWords: words.default([]),
+    /**
+     * How a catalog item's answer says each fact (catalog-answer.ts): `{subject}` is the title in
+     * the first sentence and `again` ("It") after; `formats` gives a format its own availability
+     * sentence (an ebook is downloaded, not in stock).
+     */
+    catalogSentences: z
+      .object({
+        again: z.string().min(1).max(40),
+        preorder: sentence,
+        preorderUndated: sentence,
+        inStock: sentence,
+        outOfStock: sentence,
+        formats: z.record(z.string().min(1).max(64), sentence).optional(),
+        author: sentence,
+        age: sentence,
+        version: sentence,
+        contents: sentence,
+        describedOnly: sentence,
+      })
+      .strict(),
     /** A word or phrase of a question → the word the store's texts use for it. */
     synonyms: z.record(z.string().min(1).max(64), z.string().min(1).max(64)).default({}),
     /** FAQ ids that answer an intent when nothing more specific matches (e.g. order help: where tracking is, the guest lookup). */
@@ -70,9 +97,22 @@ export interface StoreAnswerData {
   vocabulary: Set<string>;
   /** The pack's ids by shape (entities.json `patterns`): a message naming an order id is about that order. */
   entityPatterns: readonly EntityPattern[];
+  /** The pack's own places (entities.json `place`), read beside the built-in ones. */
+  places: Record<string, string[]>;
+  /** How the pack's catalog values read (domain.json `catalog`). */
+  catalogText: CatalogText;
 }
 
-export function buildStoreAnswerData(parts: { config: unknown; catalog: CatalogItem[]; policiesMarkdown: string; faq: FaqEntry[]; templates: unknown; entityPatterns?: readonly EntityPattern[] }): StoreAnswerData {
+export function buildStoreAnswerData(parts: {
+  config: unknown;
+  catalog: CatalogItem[];
+  policiesMarkdown: string;
+  faq: FaqEntry[];
+  templates: unknown;
+  catalogText: CatalogText;
+  entityPatterns?: readonly EntityPattern[];
+  places?: Record<string, string[]>;
+}): StoreAnswerData {
   const config = AnswersFile.parse(parts.config);
   const policies = parsePolicies(parts.policiesMarkdown);
   const labels = policies.flatMap((b) => [b.path.at(-1) ?? '', ...b.tables.flatMap((t) => t.rows.map((r) => r[0]))]).map(normalize);
@@ -94,6 +134,8 @@ export function buildStoreAnswerData(parts: { config: unknown; catalog: CatalogI
   return {
     config,
     entityPatterns: parts.entityPatterns ?? [],
+    places: parts.places ?? {},
+    catalogText: parts.catalogText,
     catalog: parts.catalog,
     catalogIds: new Set(parts.catalog.map((c) => c.id)),
     index: new CatalogIndex(parts.catalog, new Set(config.editionWords.map(normalize))),
@@ -112,12 +154,15 @@ export function buildStoreAnswerData(parts: { config: unknown; catalog: CatalogI
 /** The store domain's answer data from its folder (default: domains/kitsune-books). */
 export function loadStoreAnswerData(dir = STORE_DIR): StoreAnswerData {
   const kb = join(dir, 'kb');
+  const pack = domainPack(dir);
   return buildStoreAnswerData({
     config: JSON.parse(readFileSync(join(dir, 'answers.json'), 'utf8')),
     catalog: storeCatalog(kb),
     policiesMarkdown: readFileSync(join(kb, 'policies.md'), 'utf8'),
     faq: storeFaq(kb),
     templates: JSON.parse(readFileSync(join(dir, 'templates.json'), 'utf8')),
-    entityPatterns: domainPack(dir).entityPatterns,
+    entityPatterns: pack.entityPatterns,
+    places: pack.gazetteer.place,
+    catalogText: catalogTextOf(pack.domain),
   });
 }

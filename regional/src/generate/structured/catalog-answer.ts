@@ -3,11 +3,14 @@
  * preorder and release date, author, age rating, format and language, what it collects or holds)
  * by the domain's cue words; price and availability when it asks nothing in particular. A word of
  * the question that only the description holds ("furigana", "poster") brings the description's
- * first sentence. One sentence per fact, the title said once.
+ * first sentence. One sentence per fact, the title said once. The sentences are the pack's
+ * (answers.json `catalogSentences`); this file only chooses which and fills in the item's values.
  */
-import type { CatalogItem } from '../../../../shared/domain/store-kb.ts';
+import type { CatalogItem, CatalogText } from '../../../../shared/domain/store-kb.ts';
 import type { AnswersFile, CatalogField } from './answer-data.ts';
-import { contentTokens, longDate, normalize } from './text.ts';
+import { contentTokens, normalize } from './text.ts';
+
+export type CatalogSentences = AnswersFile['catalogSentences'];
 
 /** The fields a question asks for, by the domain's cue phrases (a cue with punctuation, such as "by?", is matched as written). */
 export function askedFields(question: string, cues: AnswersFile['fieldCues']): CatalogField[] {
@@ -16,33 +19,54 @@ export function askedFields(question: string, cues: AnswersFile['fieldCues']): C
   return (Object.keys(cues) as CatalogField[]).filter((f) => cues[f].some((c) => (/[^\p{L}\p{N} ]/u.test(c) ? raw.includes(c) : q.includes(` ${c} `))));
 }
 
-const money = (n: number) => `$${n.toFixed(2)}`;
-const article = (w: string) => (/^[aeiou]/i.test(w) ? 'an' : 'a');
 const firstSentence = (s: string) => /^.*?[.!?](?=\s|$)/.exec(s)?.[0] ?? s;
 
-function availability(item: CatalogItem): string {
-  if (item.preorder) return `is available for preorder at ${money(item.priceUsd)}${item.releaseDate ? ` and releases on ${longDate(item.releaseDate)}` : ''}`;
-  if (item.format === 'ebook') return `is ${money(item.priceUsd)} as an ebook, available now to download`;
-  if (item.stock > 0) return `is ${money(item.priceUsd)} and in stock (${item.stock} ${item.stock === 1 ? 'copy' : 'copies'})`;
-  return `is ${money(item.priceUsd)} and currently out of stock`;
+/**
+ * A template filled from `values`: `{name}` the value, `{a:name}` the value after "a" or "an",
+ * `{name|one|other}` the word for a count of one or any other (a number value).
+ */
+export function fillSentence(template: string, values: Record<string, string | number>): string {
+  return template.replace(/\{(a:)?([A-Za-z]+)(?:\|([^|}]*)\|([^}]*))?\}/g, (whole, a: string | undefined, name: string, one?: string, other?: string) => {
+    const v = values[name];
+    if (v === undefined) return whole;
+    if (one !== undefined) return v === 1 ? one : (other ?? '');
+    return a ? `${/^[aeiou]/i.test(String(v)) ? 'an' : 'a'} ${v}` : String(v);
+  });
 }
 
-export function catalogAnswer(item: CatalogItem, question: string, fields: CatalogField[]): string[] {
+/** The sentence that says an item's price and whether it can be had: preorder, a format's own (an ebook's download), in stock, out of stock. */
+function availability(item: CatalogItem, s: CatalogSentences): string {
+  if (item.preorder) return item.releaseDate ? s.preorder : s.preorderUndated;
+  return s.formats?.[item.format] ?? (item.stock > 0 ? s.inStock : s.outOfStock);
+}
+
+export function catalogAnswer(item: CatalogItem, question: string, fields: CatalogField[], s: CatalogSentences, words: CatalogText): string[] {
   // Asking only for a format or language ("is there an ebook?", "the Japanese edition?") asks
   // whether that version is to be had: its price and availability come with it.
   const variantOnly = fields.length > 0 && fields.every((f) => f === 'format' || f === 'language');
   const want = new Set<CatalogField>(fields.length ? (variantOnly ? [...fields, 'price', 'stock'] : fields) : ['price', 'stock']);
-  const t = item.title;
+  const values = {
+    title: item.title,
+    type: words.typeLabel(item.type),
+    price: words.price(item.priceUsd),
+    stock: item.stock,
+    releaseDate: item.releaseDate ? words.date(item.releaseDate) : '',
+    author: item.author,
+    ageRating: item.ageRating,
+    format: item.format,
+    language: item.language,
+    description: firstSentence(item.description),
+  };
   const out: string[] = [];
-  let named = false;
-  const subject = () => (named ? 'It' : ((named = true), t));
-  if (want.has('contents')) out.push(`${subject()}: ${firstSentence(item.description)}`);
-  if (want.has('price') || want.has('stock') || want.has('release')) out.push(`${subject()} ${availability(item)}.`);
-  if (want.has('author')) out.push(`${subject()} is by ${item.author}.`);
-  if (want.has('age')) out.push(`${subject()} is rated ${item.ageRating}.`);
-  if (want.has('format') || want.has('language')) out.push(`${subject()} is ${article(item.format)} ${item.format} edition in ${item.language}.`);
+  // The title is the subject of the first sentence; `s.again` ("It") of the others.
+  const say = (template: string) => out.push(fillSentence(template, { ...values, subject: out.length ? s.again : item.title }));
+  if (want.has('contents')) say(s.contents);
+  if (want.has('price') || want.has('stock') || want.has('release')) say(availability(item, s));
+  if (want.has('author')) say(s.author);
+  if (want.has('age')) say(s.age);
+  if (want.has('format') || want.has('language')) say(s.version);
   const said = new Set(contentTokens(out.join(' ')));
   const describedOnly = contentTokens(question).filter((w) => !said.has(w) && contentTokens(item.description).includes(w) && !contentTokens(item.title).includes(w));
-  if (!want.has('contents') && describedOnly.length) out.push(`From its description: ${firstSentence(item.description)}`);
+  if (!want.has('contents') && describedOnly.length) say(s.describedOnly);
   return out;
 }

@@ -39,7 +39,7 @@ export class CatalogReplies {
     if (!best || best.score < MIN_TITLE_SCORE) return null;
     if (next && best.score - next.score < UNAMBIGUOUS_MARGIN) return null;
     if (this.answers.unexplainedWords(question, best.item).length >= 2) return null;
-    const sentences = catalogAnswer(best.item, question, askedFields(question, this.data.config.fieldCues));
+    const sentences = catalogAnswer(best.item, question, askedFields(question, this.data.config.fieldCues), this.data.config.catalogSentences, this.data.catalogText);
     return sentences.length ? { text: sentences.join(' '), source: { id: best.item.id, title: best.item.title } } : null;
   }
 }

@@ -4,9 +4,11 @@
  * names it (its table rows or items), else the item that names it ("where we don't ship"), else
  * the destination the domain's aliases put it under (Germany → the European Union row), else the
  * row for every other country. A method the question names (a row label, a header group such as
- * "Express") narrows the answer to it. Refuses nothing: null when the policies have no answer.
+ * "Express") narrows the answer to it. A destination row reads as the pack's `destinationSentence`
+ * ("Shipping to {place}: {rates}"). Refuses nothing: null when the policies have no answer.
  */
 import type { StoreAnswerData } from './answer-data.ts';
+import { fillSentence } from './catalog-answer.ts';
 import type { PolicyBlock, PolicyTable } from './policy-tables.ts';
 import { hasPhrase, normalize } from './text.ts';
 
@@ -37,14 +39,14 @@ function groups(t: PolicyTable): { name: string; cols: number[] }[] {
   return out;
 }
 
-function renderRow(t: PolicyTable, row: string[], question: string, label: string): string {
+function renderRow(t: PolicyTable, row: string[], question: string, label: string, template: string): string {
   const gs = groups(t);
   const named = gs.filter((g) => hasPhrase(question, g.name));
   const pick = named.length && gs.every((g) => g.cols.length > 1) ? named : gs;
   if (gs.every((g) => g.cols.length > 1)) {
     // A destination row: methods as header groups.
     const parts = pick.map((g) => `${g.name} ${g.cols.map((c) => tidy(row[c])).join(', ')}`);
-    return sentence(`Shipping to ${label}: ${parts.join('; ')}`);
+    return sentence(fillSentence(template, { place: label, rates: parts.join('; ') }));
   }
   // A method row: its columns in order ("Standard (carrier): price, time").
   const [first, ...rest] = row.map(tidy);
@@ -53,21 +55,21 @@ function renderRow(t: PolicyTable, row: string[], question: string, label: strin
   return sentence(`${first}${carrier > 0 ? ` (${row[carrier]})` : ''}: ${cells.join(', ')}`);
 }
 
-function fromBlock(b: PolicyBlock, question: string, place: string): PolicyAnswer {
+function fromBlock(b: PolicyBlock, question: string, place: string, template: string): PolicyAnswer {
   const source = b.path.join(' › ');
   const label = b.path.at(-1) ?? '';
   if (b.tables.length) {
     const t = b.tables[0];
     const named = t.rows.filter((r) => hasPhrase(question, r[0]));
     const rows = named.length ? named : t.rows;
-    return { sentences: rows.map((r) => renderRow(t, r, question, label)), source, documentId: b.documentId, needles: [t.headers.join(' | '), ...rows.map((r) => r.join(' | '))] };
+    return { sentences: rows.map((r) => renderRow(t, r, question, label, template)), source, documentId: b.documentId, needles: [t.headers.join(' | '), ...rows.map((r) => r.join(' | '))] };
   }
   const methodItems = b.items.filter((i) => {
     const head = /^([^:]{2,40}):/.exec(i)?.[1];
     return head && hasPhrase(question, head);
   });
   const naming = b.items.filter((i) => placeIn(i, place));
-  const items = (methodItems.length ? methodItems : naming.length ? naming : b.items.filter((i) => /\$\d|\bdays?\b/.test(i))).slice(0, 2);
+  const items = (methodItems.length ? methodItems : naming.length ? naming : b.items.filter((i) => /\p{Sc}\d|\bdays?\b/u.test(i))).slice(0, 2);
   const used = items.length ? items : b.items.slice(0, 1);
   return { sentences: used.map((i) => sentence(`${label}: ${tidy(i)}`)), source, documentId: b.documentId, needles: used };
 }
@@ -82,7 +84,7 @@ export function destinationAnswer(data: StoreAnswerData, question: string, place
     for (const b of blocks)
       for (const t of b.tables)
         for (const r of t.rows)
-          if (placeIn(r[0], place)) return { sentences: [renderRow(t, r, q, r[0])], source: b.path.join(' › '), documentId: b.documentId, needles: [t.headers.join(' | '), r.join(' | ')] };
+          if (placeIn(r[0], place)) return { sentences: [renderRow(t, r, q, r[0], data.config.destinationSentence)], source: b.path.join(' › '), documentId: b.documentId, needles: [t.headers.join(' | '), r.join(' | ')] };
     return null;
   };
   const headingFor = (place: string) => blocks.find((b) => b.path.length > 1 && placeIn(b.path.at(-1)!, place));
@@ -95,12 +97,12 @@ export function destinationAnswer(data: StoreAnswerData, question: string, place
   };
   for (const place of places) {
     const h = headingFor(place);
-    const direct = rowFor(place) ?? (h ? fromBlock(h, q, place) : null) ?? itemFor(place);
+    const direct = rowFor(place) ?? (h ? fromBlock(h, q, place, data.config.destinationSentence) : null) ?? itemFor(place);
     if (direct) return direct;
     const alias = Object.entries(data.config.placeAliases).find(([, list]) => list.some((p) => normalize(p) === normalize(place)))?.[0];
     if (alias) {
       const ha = headingFor(alias);
-      const viaAlias = rowFor(alias) ?? (ha ? fromBlock(ha, q, alias) : null);
+      const viaAlias = rowFor(alias) ?? (ha ? fromBlock(ha, q, alias, data.config.destinationSentence) : null);
       if (viaAlias) return viaAlias;
     }
   }

@@ -46,18 +46,21 @@ const UNSURE = 0.6;
 const SURE = 0.8;
 /** A message the data cannot answer and the classifier placed below this is treated as out of scope. */
 const PLACED = 0.75;
-/** Words any question about a title may hold. */
-const GENERIC = new Set(contentTokens('tell know want looking need like get about please thanks hi hello one book books volume vol edition manga series curious interested wondering info information details'));
+/** Words any question about a thing may hold (the domain's own, answers.json `titleQuestionWords`, are added). */
+const GENERIC_WORDS = 'tell know want looking need like get about please thanks hi hello one curious interested wondering info information details';
 
 export class StoreAnswers {
   private readonly places: EntityExtractor;
   private readonly picker: SentencePicker;
   private readonly cueWords: Set<string>;
+  /** Words any question about a title may hold: GENERIC_WORDS and the domain's titleQuestionWords. */
+  private readonly generic: Set<string>;
   /** Intents that own policy sections or FAQ entries. */
   private readonly answeredIntents: Set<string>;
 
   constructor(readonly data: StoreAnswerData) {
-    this.places = new EntityExtractor({}, data.entityPatterns);
+    this.places = new EntityExtractor({ place: data.places }, data.entityPatterns);
+    this.generic = new Set(contentTokens([GENERIC_WORDS, ...data.config.titleQuestionWords].join(' ')));
     // Word weights: rarer across the store's texts weighs more.
     const docs = [...data.policies.flatMap((b) => b.items), ...data.faq.map((f) => f.answer), ...data.catalog.map((c) => `${c.title} ${c.description}`)];
     const df = new Map<string, number>();
@@ -108,8 +111,8 @@ export class StoreAnswers {
       if (d) return { kind: 'destination', sentences: d.sentences, sources: [d.source], lookedUp: [{ id: d.documentId, title: d.source, text: d.needles.join('\n') }] };
     } else if (titled) {
       const item = match.item;
-      const record = catalogDocument(item);
-      return { kind: 'catalog', sentences: catalogAnswer(item, question, fields), sources: [item.title], lookedUp: [{ id: item.id, title: item.title, text: record.text }] };
+      const record = catalogDocument(item, data.catalogText);
+      return { kind: 'catalog', sentences: catalogAnswer(item, question, fields, data.config.catalogSentences, data.catalogText), sources: [item.title], lookedUp: [{ id: item.id, title: item.title, text: record.text }] };
     }
 
     // A quote from the passages (catalog passages only when the question names a title), else
@@ -161,7 +164,7 @@ export class StoreAnswers {
   /** Words of the question that neither the title's record nor the cue words explain (also the catalog route's test: catalog-reply.ts). */
   unexplainedWords(question: string, item: { title: string; author: string; description: string; genre: string[]; format: string; language: string }): string[] {
     const known = new Set(contentTokens([item.title, item.author, item.description, item.genre.join(' '), item.format, item.language].join(' ')));
-    return contentTokens(question).filter((w) => !known.has(w) && !this.cueWords.has(w) && !GENERIC.has(w) && !/^\d+$/.test(w));
+    return contentTokens(question).filter((w) => !known.has(w) && !this.cueWords.has(w) && !this.generic.has(w) && !/^\d+$/.test(w));
   }
 
   /** The text without the order ids it names (their digits, with any letters and dash before them). */

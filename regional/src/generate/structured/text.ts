@@ -43,10 +43,3 @@ export function hasPhrase(normText: string, phrase: string): boolean {
   const p = normalize(phrase);
   return p.length > 0 && ` ${normText} `.includes(` ${p} `);
 }
-
-/** "2026-07-07" → "July 7, 2026". */
-export function longDate(iso: string): string {
-  const [y, m, d] = iso.split('-').map(Number);
-  const month = new Date(Date.UTC(y, m - 1, d)).toLocaleString('en-US', { month: 'long', timeZone: 'UTC' });
-  return `${month} ${d}, ${y}`;
-}

@@ -11,6 +11,12 @@ import { domainName } from '../../store/validate.ts';
 
 export class DomainArgError extends Error {}
 
+/** The pack folder a registry command acts on, when `--domain` (else SWITCHYARD_DOMAIN, else the default pack) is a folder; undefined for a bare domain name. */
+export function domainDirArg(value: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const ref = value ?? env.SWITCHYARD_DOMAIN ?? DEFAULT_DOMAIN_DIR;
+  return existsSync(join(ref, 'domain.json')) ? ref : undefined;
+}
+
 export function domainArg(value: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   const ref = value ?? env.SWITCHYARD_DOMAIN ?? DEFAULT_DOMAIN_DIR;
   if (existsSync(join(ref, 'domain.json'))) return domainPack(ref).domain.name;

@@ -7,7 +7,8 @@
  *
  *   register <dir> [--parent <version>] [--commit <sha>] [--baseline-data <dir> | --no-baseline] [--by <who>]
  *       verifies every file of the folder against its manifest (a tampered artifact is refused),
- *       then records the version in stage dev with its lineage and drift baseline
+ *       then records the version in stage dev with its lineage and drift baseline (its predictions
+ *       on the --domain pack's val and test messages, unless --baseline-data names another folder)
  *   promote <name> <version> --to staging|production|archived|dev [--reason <text>] [--by <who>]
  *       production archives the version it replaces; staging/production re-verify the artifact
  *   rollback <name> [--reason <text>] [--by <who>]   the previous production version serves again
@@ -18,6 +19,7 @@
  * Exit codes: 0 ok, 1 refused (integrity, conflict, not found), 2 usage.
  */
 import { userInfo } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PG_EMBEDDING_DIMENSIONS } from '../../store/schema.pg.ts';
 import { openStore } from '../../store/open.ts';
@@ -25,7 +27,7 @@ import { MODEL_STAGES, StoreError, type ModelStage, type ModelVersionRecord, typ
 import { rollbackTarget } from '../../store/registry-rules.ts';
 import { registerModelFolder, RegistryInputError, verifyRegisteredArtifact } from '../register-folder.ts';
 import { ApiError } from '../../../../shared/api/errors.ts';
-import { domainArg, DomainArgError } from './domain-arg.ts';
+import { domainArg, DomainArgError, domainDirArg } from './domain-arg.ts';
 import { ROLLOUT_FLAGS, ROLLOUT_USAGE, RolloutUsageError, runRolloutCommand } from './rollout-cli.ts';
 
 const USAGE = `usage: npm run models -- <command> … [--domain <pack dir | name>]
@@ -97,6 +99,10 @@ function print(data: unknown, text: () => string): void {
   console.log(values.json ? JSON.stringify(data) : text());
 }
 
+/** The --domain pack's labelled messages: the default drift baseline data of a registered classifier (a bare domain name has none: the default pack's). */
+const packDir = domainDirArg(values.domain as string | undefined);
+const packIntentsDir = packDir ? join(packDir, 'intents') : undefined;
+
 async function run(store: Store): Promise<void> {
   const reg = store.registry;
   switch (command) {
@@ -106,7 +112,8 @@ async function run(store: Store): Promise<void> {
         registeredBy: actor,
         gitCommit: (values.commit as string | undefined) ?? undefined,
         parentVersion: (values.parent as string | undefined) ?? null,
-        baselineData: values['no-baseline'] ? null : ((values['baseline-data'] as string | undefined) ?? undefined),
+        // The drift baseline is the classifier's predictions on its own pack's messages (val + test).
+        baselineData: values['no-baseline'] ? null : ((values['baseline-data'] as string | undefined) ?? packIntentsDir),
       });
       print({ created, ...summary(record), baseline: record.baseline ? { n: (record.baseline as { n: number }).n } : null }, () =>
         created

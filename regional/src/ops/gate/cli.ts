@@ -143,7 +143,8 @@ const DOMAIN_DIR = resolve((values.domain as string | undefined) ?? process.env.
 const STORE_DIR = join(DOMAIN_DIR, 'intents');
 const cacheConfig = domainPack(DOMAIN_DIR).cache;
 const DEFAULT_BASELINE = domainModelDir(DOMAIN_DIR, 'classifier');
-const DEFAULT_EMBEDDER = join(REPO_ROOT, 'models', 'default', 'embedder');
+/** The pack's embedder (domain.json models.embedder): the baseline of an embedder candidate and the reranker gate's first stage. */
+const DEFAULT_EMBEDDER = domainModelDir(DOMAIN_DIR, 'embedder');
 const DEFAULT_RERANKER = join(REPO_ROOT, 'models', 'default', 'reranker');
 
 /** The domain whose models the gate reads from the registry (domain.json `name`): another domain's versions are never candidates or baselines. */
@@ -395,7 +396,7 @@ async function gateReranker(candDir: string): Promise<number> {
   if (manifestKind(baseDir) !== 'cross-encoder') throw new Refusal('WRONG_KIND', `baseline ${baseDir} is not a cross-encoder`);
   const base = await load(baseDir, 'baseline');
   const k = 30;
-  const { rerankQuestions } = await storeRetrievalListsWith(DEFAULT_EMBEDDER, k);
+  const { rerankQuestions } = await storeRetrievalListsWith(DEFAULT_EMBEDDER, k, DOMAIN_DIR);
   const result = async (ce: typeof base): Promise<RerankerGateResult> => {
     const m = (await evaluateRerank(rerankQuestions, (q, texts) => ce.score(q, texts))).reranked;
     return { model: id(ce), dataset: 'store-kb-questions', questions: m.questions, candidates: k, ndcg10: m.ndcg10, recall5: m.recall5, mrr: m.mrr };
@@ -424,7 +425,7 @@ function answerRun(dir: string | null): AnswerGateResult {
   const generator = (values.generator as string | undefined) ?? process.env.LLM_BACKEND ?? 'extractive';
   const out = mkdtempSync(join(tmpdir(), 'sy-gate-answers-'));
   try {
-    const args = ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'eval', 'answers.ts'), '--json', '--generator', generator === 'auto' ? 'extractive' : generator, '--out', out, ...(dir ? ['--llm-config', dir] : [])];
+    const args = ['--import', 'tsx', join(REPO_ROOT, 'scripts', 'eval', 'answers.ts'), '--json', '--generator', generator === 'auto' ? 'extractive' : generator, '--out', out, '--domain', DOMAIN_DIR, ...(dir ? ['--llm-config', dir] : [])];
     const run = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     const line = run.stdout.trim().split('\n').at(-1) ?? '';
     if (run.status !== 0 || !line.startsWith('{')) throw new Refusal('EVAL_FAILED', `the golden answer set did not run for ${dir ?? 'the built-in configuration'}: ${run.stderr.trim().split('\n').at(-1) ?? `exit ${run.status}`}`);
@@ -455,7 +456,7 @@ async function gateLlmConfig(candDir: string): Promise<number> {
     datasets: [],
     answers: { baseline, candidate },
     latency: { baseline: flat(baseline.generatorP99Ms), candidate: flat(candidate.generatorP99Ms), runs: baseline.questions, rounds: 1, repeats: 1, ratioSpread: { rounds: 0, min: 1, q1: 1, median: 1, q3: 1, max: 1 } },
-    notes: ['Scored on domains/kitsune-books/eval/golden-answers.jsonl (npm run -s eval -- answers); latency shown is the generator p99, not gated.'],
+    notes: [`Scored on ${relative(REPO_ROOT, join(DOMAIN_DIR, 'eval', 'golden-answers.jsonl'))} (npm run -s eval -- answers --domain); latency shown is the generator p99, not gated.`],
   };
   return finish(report, stemOf(cand.manifest), { b: [], c: [] });
 }

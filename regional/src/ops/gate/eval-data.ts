@@ -1,15 +1,17 @@
 /**
  * What the gate evaluates on, read from disk: the public benchmark sets in the shared data folder
  * (env `SWITCHYARD_DATA`, else `../shared/data` beside the repository), any dataset folder in a
- * supported layout, and the store's held-out retrieval questions. Parsing is shared/eval's.
+ * supported layout, and a pack's held-out retrieval questions. Parsing is shared/eval's.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Dataset } from '../../../../shared/domain/labelled-examples.ts';
 import { kbPassages } from '../../../../shared/domain/store-passages.ts';
+import { catalogTextOf } from '../../../../shared/domain/store-kb.ts';
+import { domainPack } from '../../domain/pack-files.ts';
 import { parseBanking77Categories, parseBanking77Csv, parseClinc150, parseMrpc, parseStsb, type ParaphrasePair, type StsPair } from '../../../../shared/eval/benchmark-sets.ts';
 import { storeRetrievalLists } from '../../../../shared/eval/store-retrieval.ts';
-import { readJsonlDataset, STORE_KB_DIR, storeCatalog, storeFaq, storePolicies } from '../../domain/store-files.ts';
+import { readJsonlDataset, storeCatalog, storeFaq, storePolicies } from '../../domain/store-files.ts';
 import { loadSentenceEmbedder } from '../../inference/load-node.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../../../..');
@@ -45,12 +47,13 @@ export function loadAnyDataset(dir: string): Dataset {
   throw new Error(`${dir}: no train.jsonl, data_full.json (CLINC150) or train.csv + categories.json (Banking77) found`);
 }
 
-/** The store's held-out retrieval questions with their first-stage lists, vectors from the embedder at `embedderDir`. */
-export async function storeRetrievalListsWith(embedderDir: string, k: number) {
+/** The pack's held-out retrieval questions (kb/questions.jsonl) with their first-stage lists, vectors from the embedder at `embedderDir`. */
+export async function storeRetrievalListsWith(embedderDir: string, k: number, packDir: string) {
   const embedder = await loadSentenceEmbedder(embedderDir);
   try {
-    const passages = kbPassages(storeCatalog(), storePolicies(), storeFaq());
-    return await storeRetrievalLists({ passages, questionsJsonl: read(join(STORE_KB_DIR, 'questions.jsonl')), embedder }, k);
+    const kb = join(packDir, 'kb');
+    const passages = kbPassages(storeCatalog(kb), storePolicies(kb), storeFaq(kb), catalogTextOf(domainPack(packDir).domain));
+    return await storeRetrievalLists({ passages, questionsJsonl: read(join(kb, 'questions.jsonl')), embedder }, k);
   } finally {
     await embedder.release();
   }

@@ -1,5 +1,5 @@
 /**
- * Builds the widget into browser/dist/ (`npx tsx browser/build.ts`):
+ * Builds the widget into browser/dist/ (`npx tsx scripts/build-widget.ts`, `npm run build:widget`):
  *
  *   switchyard-chat.js        the one ES module a page loads (esbuild, minified; the only file
  *                             whose name does not change with its content)
@@ -22,8 +22,8 @@ import { classifierLabels } from '../shared/models/model-folder.ts';
 import { parseIntentRoutes } from '../shared/routing/intent-routes.ts';
 import { precompress } from './precompress.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const here = join(root, 'browser');
 export const DIST = join(here, 'dist');
 
 /** onnxruntime-web files next to the bundle: the WASM build's and the WebGPU build's runtimes. */
