@@ -149,6 +149,9 @@ const sample = () => {
       const name = id === 'core:user:switchyard-edge' ? 'edge-isolate-heap' : `edge-isolate-heap:${id}`;
       ((tiers as Record<string, Series>)[name] ??= []).push({ x, y: h.usedMb });
     }
+    // What V8 holds for all of them (its committed pages): the part of workerd's RSS that is V8 heap.
+    const all = Object.values(heaps);
+    if (all.length) ((tiers as Record<string, Series>)['edge-isolates-heap-committed'] ??= []).push({ x, y: all.reduce((a, h) => a + h.totalMb, 0) });
   });
   if (regionInspector) void isolateHeap(regionInspector, { collect: true }).then((h) => h && tiers['region-heap-after-gc'].push({ x, y: h.usedMb }));
   void isolateEntries(edge.url).then((stores) => stores && entries.push({ x, stores }));

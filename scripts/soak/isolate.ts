@@ -11,6 +11,8 @@
 export interface IsolateHeap {
   /** V8 heap in use (MB). */
   usedMb: number;
+  /** V8 heap committed (MB): in use plus the free space of its pages. */
+  totalMb: number;
   /** Memory outside the heap that V8 objects hold: ArrayBuffer backing stores (MB). */
   backingMb: number;
 }
@@ -38,11 +40,11 @@ export async function isolateHeap(inspectorPort: number, opts: { collect?: boole
       const read = () => socket.send(JSON.stringify({ id: 1, method: 'Runtime.getHeapUsage' }));
       socket.onopen = () => (opts.collect ? socket.send(JSON.stringify({ id: 2, method: 'HeapProfiler.collectGarbage' })) : read());
       socket.onmessage = (m) => {
-        const d = JSON.parse(String(m.data)) as { id?: number; result?: { usedSize: number; backingStorageSize?: number } };
+        const d = JSON.parse(String(m.data)) as { id?: number; result?: { usedSize: number; totalSize: number; backingStorageSize?: number } };
         if (d.id === 2) return read();
         if (d.id !== 1) return;
         clearTimeout(timer);
-        resolve(d.result ? { usedMb: d.result.usedSize / 2 ** 20, backingMb: (d.result.backingStorageSize ?? NaN) / 2 ** 20 } : null);
+        resolve(d.result ? { usedMb: d.result.usedSize / 2 ** 20, totalMb: d.result.totalSize / 2 ** 20, backingMb: (d.result.backingStorageSize ?? NaN) / 2 ** 20 } : null);
       };
     });
   } catch {
