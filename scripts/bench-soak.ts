@@ -57,6 +57,8 @@ const { values } = parseArgs({
     'edge-inspector': { type: 'string', default: 'on' },
     /** A binding of the Worker left out (miniflare only; repeatable): SESSIONS, CLIENT_LIMITER, SESSION_LIMITER. */
     'edge-without': { type: 'string', multiple: true },
+    /** miniflare only: `direct` sends the Worker's fetches straight out, not through Miniflare's strip-cf-connecting-ip worker. */
+    'edge-outbound': { type: 'string', default: 'miniflare' },
     /** A folder: a heap snapshot of the region at the warm-up and at the end (needs --port), for scripts/soak/heap-diff.ts. */
     'heap-snapshots': { type: 'string' },
   },
@@ -108,7 +110,7 @@ const miniflare = values['edge-runner'] === 'miniflare';
 if (!miniflare && values['edge-runner'] !== 'wrangler') throw new Error(`--edge-runner must be wrangler or miniflare, got ${values['edge-runner']}`);
 const edgeInspector = !miniflare || values['edge-inspector'] !== 'off';
 const edgeOpts = { port: edgePort, regionalUrl: region.url, persistTo: join(dir, 'wrangler'), vars: edgeVars };
-const edge = await (miniflare ? startEdgeUnderMiniflare({ ...edgeOpts, inspectorPort: edgeInspector ? edgePort + 1 : undefined, without: values['edge-without'] }) : startEdgeProcess({ ...edgeOpts, inspectorPort: edgePort + 1, quiet: true })).catch(async (e) => {
+const edge = await (miniflare ? startEdgeUnderMiniflare({ ...edgeOpts, inspectorPort: edgeInspector ? edgePort + 1 : undefined, without: values['edge-without'], directOutbound: values['edge-outbound'] === 'direct' }) : startEdgeProcess({ ...edgeOpts, inspectorPort: edgePort + 1, quiet: true })).catch(async (e) => {
   await stopAll();
   throw e;
 });
@@ -213,6 +215,7 @@ console.log(
       edgeRunner: values['edge-runner'],
       edgeInspector,
       edgeWithout: values['edge-without'] ?? [],
+      edgeOutbound: values['edge-outbound'],
       concurrency,
       loadavg: { start: load0.map(round2), end: load1.map(round2) },
       requests: { total: total(t.requests), ...t.requests },

@@ -27,11 +27,12 @@ import { buildEdgeAssets } from '../edge-assets.ts';
  * from its own) and resolves once it says it is ready. `inspectorPort`: workerd's own inspector
  * (none when absent: no inspector attached at all).
  */
-export async function startEdgeUnderMiniflare(o: { port: number; regionalUrl: string; persistTo?: string; inspectorPort?: number; vars?: Record<string, string>; without?: string[] }) {
+export async function startEdgeUnderMiniflare(o: { port: number; regionalUrl: string; persistTo?: string; inspectorPort?: number; vars?: Record<string, string>; without?: string[]; directOutbound?: boolean }) {
   const root = repoRoot();
   const args = ['--port', String(o.port), '--regional-url', o.regionalUrl, ...(o.persistTo ? ['--persist-to', o.persistTo] : []), ...(o.inspectorPort ? ['--inspector-port', String(o.inspectorPort)] : [])];
   for (const [k, v] of Object.entries(o.vars ?? {})) args.push('--var', `${k}=${v}`);
   for (const b of o.without ?? []) args.push('--without', b);
+  if (o.directOutbound) args.push('--direct-outbound');
   const child = spawn(process.execPath, ['--import', pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href, import.meta.filename, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -66,6 +67,8 @@ async function main() {
       var: { type: 'string', multiple: true },
       /** A binding left out (bisection): SESSIONS (every chat single-turn), CLIENT_LIMITER, SESSION_LIMITER (the in-isolate fallback counts instead). */
       without: { type: 'string', multiple: true },
+      /** The Worker's fetches go straight to the network, not through Miniflare's strip-cf-connecting-ip worker. */
+      'direct-outbound': { type: 'boolean', default: false },
     },
   });
   if (!values.port || !values['regional-url']) throw new Error('--port and --regional-url are required');
@@ -106,6 +109,7 @@ async function main() {
     ...(persist ? { d1Persist: join(persist, 'd1'), durableObjectsPersist: join(persist, 'do'), cachePersist: join(persist, 'cache') } : {}),
     // Offline: no request.cf from the network.
     cf: false,
+    stripCfConnectingIp: !values['direct-outbound'],
     handleRuntimeStdio: (stdout: Readable, stderr: Readable) => {
       stdout.resume();
       stderr.resume();
