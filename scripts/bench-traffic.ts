@@ -19,7 +19,7 @@ import { startEdgeProcess } from './edge-process.ts';
 import { startBedrockStub } from './traffic/bedrock-stub.ts';
 import { trafficReportHtml } from './traffic/report-html.ts';
 import { buildSessions, TrafficMix, type Dialogue, type Labelled, type Session } from './traffic/sessions.ts';
-import { PATHS, series, summarize, type MessageRecord, type Path } from './traffic/summary.ts';
+import { llmReason, PATHS, series, summarize, type MessageRecord, type Path } from './traffic/summary.ts';
 
 const { values } = parseArgs({
   options: {
@@ -38,6 +38,8 @@ const say = (m: string) => process.stderr.write(`[bench:traffic] ${m}\n`);
 const domainDir = resolve(process.env.SWITCHYARD_DOMAIN ?? DEFAULT_DOMAIN_DIR);
 const jsonl = <T>(file: string): T[] => readFileSync(join(domainDir, file), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
 const mix = TrafficMix.parse(JSON.parse(readFileSync(join(domainDir, 'eval/traffic-mix.json'), 'utf8')));
+/** Each intent's route class (domain.json), for why a message went on to the region. */
+const routeClassOf = new Map(Object.entries((JSON.parse(readFileSync(join(domainDir, 'domain.json'), 'utf8')) as { intents: Record<string, { route: string }> }).intents).map(([k, v]) => [k, v.route]));
 const sessions = buildSessions({ test: jsonl<Labelled>('intents/test.jsonl'), dialogues: jsonl<Dialogue>('eval/dialogues.jsonl') }, mix, args.sessions, args.seed);
 
 /** Region stage budgets a loaded machine may need raised, taken from the environment when set. */
@@ -56,6 +58,9 @@ const env = {
   // One API key (the edge's) carries every session: the per-key limit is lifted so it measures the pipeline, not the limiter.
   DEFAULT_RATE_LIMIT_PER_MINUTE: '1000000',
   LLM_CONCURRENCY: String(Math.max(16, args.concurrency)),
+  // As a deployment would: a FAQ or policy passage the reranker is sure of is answered with no LLM call (docs/traffic.md).
+  DECISIVE_ANSWERS: process.env.DECISIVE_ANSWERS ?? 'true',
+  ...(process.env.DECISIVE_MIN_RELEVANCE ? { DECISIVE_MIN_RELEVANCE: process.env.DECISIVE_MIN_RELEVANCE } : {}),
   // On a machine too loaded for the default stage budgets, the same budgets for every run being compared (docs/traffic.md).
   ...Object.fromEntries(STAGE_BUDGETS.filter((k) => process.env[k]).map((k) => [k, process.env[k]!])),
 };
@@ -105,9 +110,12 @@ async function replay(index: number, s: Session): Promise<void> {
       else {
         rec.path = body.route.path as Path;
         rec.serverMs = body.done?.latencyMs?.total;
+        rec.serverParts = body.done?.latencyMs;
         rec.generator = body.route.generator;
         rec.regionCostUsd = body.done?.usage?.costUsd;
-        trace.push(JSON.stringify({ session: index, message: turn.message, kind: turn.kind, path: body.route.path, intent: body.route.intent, confidence: body.route.confidence, resolved: body.route.resolved?.text, fallbacks: body.done?.fallbacks, answer: body.text }));
+        rec.intent = body.route.intent;
+        rec.reason = llmReason(body.route, routeClassOf.get(body.route.intent));
+        trace.push(JSON.stringify({ session: index, message: turn.message, kind: turn.kind, path: body.route.path, generator: body.route.generator, reason: rec.reason, intent: body.route.intent, confidence: body.route.confidence, resolved: body.route.resolved?.text, fallbacks: body.done?.fallbacks, latencyMs: body.done?.latencyMs, answer: body.text }));
         rec.fallbacks = [...new Set([...(body.route.fallbacks ?? []), ...(body.done?.fallbacks ?? [])])];
       }
     } catch (e) {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { BASELINE_TIER, baselineCostUsd, callCostUsd, oneModel, type Pricing } from '../scripts/traffic/cost.ts';
 import { rng, zipf } from '../scripts/traffic/random.ts';
 import { buildSessions, TrafficMix, type Dialogue, type Labelled } from '../scripts/traffic/sessions.ts';
+import { llmReason } from '../scripts/traffic/summary.ts';
 
 const root = 'domains/kitsune-books';
 const jsonl = <T>(f: string): T[] => readFileSync(`${root}/${f}`, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
@@ -110,5 +111,18 @@ describe('cost model', () => {
     expect(() => callCostUsd({ tier: 'small', inputTokens: -1, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 }, pricing)).toThrow(/inputTokens/);
     expect(() => callCostUsd({ tier: 'small', inputTokens: 1, outputTokens: Number.NaN, cacheReadTokens: 0, cacheWriteTokens: 0 }, pricing)).toThrow(/outputTokens/);
     expect(() => baselineCostUsd({ messages: 5, meanPromptTokens: 1, meanOutputTokens: 1, tierShares: { small: 0, large: 0 }, pricing })).toThrow(/tier shares/);
+  });
+});
+
+describe('why a message went on to the region (llmReason)', () => {
+  const decision = (confident: boolean, cache?: { hit: boolean; similarity: number | null }) => ({ confident, ...(cache ? { cache } : {}) });
+  it('names the pack, the classifier, the cache or the follow-up, in that order', () => {
+    expect(llmReason({ intent: 'order_status', decision: decision(true) }, 'llm')).toBe('pack_routes_to_llm');
+    expect(llmReason({ intent: 'order_status', decision: decision(false) }, 'llm')).toBe('pack_routes_to_llm');
+    expect(llmReason({ intent: 'oos', decision: decision(false) }, 'template')).toBe('edge_unsure');
+    expect(llmReason({ intent: 'shipping_info', decision: decision(true, { hit: false, similarity: null }) }, 'cacheable')).toBe('cache_frame_empty');
+    expect(llmReason({ intent: 'shipping_info', decision: decision(true, { hit: false, similarity: 0.7 }) }, 'cacheable')).toBe('cache_below_threshold');
+    expect(llmReason({ intent: 'price_availability', decision: decision(true) }, 'catalog')).toBe('no_cache_key');
+    expect(llmReason({ intent: 'unknown' }, undefined)).toBe('no_classification');
   });
 });

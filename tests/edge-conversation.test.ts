@@ -318,10 +318,16 @@ describe('conversations at the edge', () => {
     }
     const hi = await chat(s, 'hello!', {}, broken.url);
     expect(hi.route).toMatchObject({ path: 'template', fallbacks: [] });
+    // Leaning on context ("there") but answered by a template on its own: the session is not opened.
+    const person = await chat(s, 'can someone who works there message me back today', {}, broken.url);
+    expect(person.route).toMatchObject({ path: 'template', intent: 'human_agent', fallbacks: [] });
+    // Courtesy prefacing a follow-up is decided in context: the session is needed (and here, missing).
+    const fine = await chat(s, 'fine. do you deliver there?', {}, broken.url);
+    expect(fine.route.fallbacks).toContain('session_unavailable');
     const metrics = await (await fetch(`${broken.url}/metrics`)).text();
-    expect(metrics).toMatch(/switchyard_edge_fallbacks_total\{kind="session_unavailable"\} 3\n/);
-    expect(metrics).toMatch(/switchyard_edge_session_errors_total\{op="open"\} 3\n/);
-    // The two standalone turns (one from the region, one a template) could not be recorded.
-    await expect.poll(async () => (await (await fetch(`${broken.url}/metrics`)).text()).match(/switchyard_edge_session_errors_total\{op="record"\} (\d+)/)?.[1]).toBe('2');
+    expect(metrics).toMatch(/switchyard_edge_fallbacks_total\{kind="session_unavailable"\} 4\n/);
+    expect(metrics).toMatch(/switchyard_edge_session_errors_total\{op="open"\} 4\n/);
+    // The three turns answered without the session (one from the region, two templates) could not be recorded.
+    await expect.poll(async () => (await (await fetch(`${broken.url}/metrics`)).text()).match(/switchyard_edge_session_errors_total\{op="record"\} (\d+)/)?.[1]).toBe('3');
   });
 });

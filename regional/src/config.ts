@@ -65,6 +65,16 @@ export const RegionalConfig = z.object({
   EMBED_TIMEOUT_MS: num(300),
   RETRIEVE_TIMEOUT_MS: num(600),
   RERANK_TIMEOUT_MS: num(300),
+  /**
+   * true: a FAQ or policy passage the reranker is sure of (calibrated relevance at or above
+   * DECISIVE_MIN_RELEVANCE) is answered by the offline generator's quote of it, with no LLM call
+   * (generate/stages/decisive.ts). Off by default, as cache warming is (existing deployments and
+   * tests see every answer generated); bench:traffic turns it on. Never with LLM_BACKEND=extractive
+   * (every answer is already the offline generator's). 0.7: the lowest threshold with no wrong
+   * answer on the golden answer set (scripts/eval/decisive-threshold.ts, docs/traffic.md).
+   */
+  DECISIVE_ANSWERS: z.enum(['true', 'false']).default('false'),
+  DECISIVE_MIN_RELEVANCE: z.coerce.number().min(0).max(1).default(0.7),
   LLM_FIRST_TOKEN_TIMEOUT_MS: num(2000),
   LLM_TOTAL_TIMEOUT_MS: num(20000),
   /**

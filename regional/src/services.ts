@@ -17,6 +17,8 @@ import { loadStoreAnswerData } from './generate/structured/answer-data.ts';
 import { StoreAnswers } from './generate/structured/store-answers.ts';
 import { CatalogReplies } from './generate/structured/catalog-reply.ts';
 import { FallbackAnswers } from './generate/fallback-answers.ts';
+import type { DecisiveAnswers } from './generate/stages/decisive.ts';
+import { calibrationFileOf, relevanceScores } from './http/cohere/rerank-scores.ts';
 import { createRateLimiter, type KeyRateLimiter } from './http/rate-limit.ts';
 import { DynamicBatcher, type Lane } from './inference/batcher.ts';
 import { retireModel } from './inference/retire.ts';
@@ -91,6 +93,8 @@ export interface Services {
   fallbackAnswers: FallbackAnswers;
   /** Answers from the catalog's rows for the pack's `catalog` route intents (none without such intents or answers.json). */
   catalog?: CatalogReplies;
+  /** Answers quoted with no LLM from a passage the reranker is sure of (none with the extractive generator, or without answers.json). */
+  decisive?: DecisiveAnswers;
   /** Per-key rate limits: in process, or shared through Redis (REDIS_URL) with the in-process one as fallback. */
   rateLimiter: KeyRateLimiter;
   models: ModelSlot[];
@@ -133,6 +137,25 @@ function catalogReplies(packDir: string): CatalogReplies | undefined {
   const intents = Object.entries(domainPack(packDir).domain.intents).filter(([, r]) => r.route === 'catalog').map(([i]) => i);
   if (!intents.length || !existsSync(join(packDir, 'answers.json'))) return undefined;
   return new CatalogReplies(new Set(intents), new StoreAnswers(loadStoreAnswerData(packDir)));
+}
+
+/** Decisive-retrieval answers (generate/stages/decisive.ts) for an LLM backend, when turned on and the pack has answers.json. */
+function decisiveAnswers(config: RegionalConfig, packDir: string): DecisiveAnswers | undefined {
+  if (config.DECISIVE_ANSWERS !== 'true' || config.LLM_BACKEND === 'extractive' || !existsSync(join(packDir, 'answers.json'))) return undefined;
+  const data = loadStoreAnswerData(packDir);
+  const calibration = calibrationFileOf(packDir);
+  return {
+    minRelevance: config.DECISIVE_MIN_RELEVANCE,
+    relevance(logit, reranker) {
+      const at = reranker?.lastIndexOf('@') ?? -1;
+      if (at <= 0) return null;
+      const r = relevanceScores([logit], { name: reranker!.slice(0, at), version: reranker!.slice(at + 1) }, calibration);
+      return r.by.calibrated ? r.scores[0] : null;
+    },
+    isCatalog: (id) => data.catalogIds.has(id),
+    excluded: new Set(domainPack(packDir).domain.assistant?.largeTier ?? []),
+    generator: new ExtractiveGenerator(new StoreAnswers(data)),
+  };
 }
 
 /** The configured model prices; Bedrock's defaults when it runs the default models unpriced. */
@@ -289,6 +312,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
   const pack = domainPack(config.SWITCHYARD_DOMAIN);
   const titles = pack.catalog.map((t) => t.title);
   const catalog = catalogReplies(config.SWITCHYARD_DOMAIN);
+  const decisive = decisiveAnswers(config, config.SWITCHYARD_DOMAIN);
   const fallbackAnswers = new FallbackAnswers(store, { onStoreError: () => metrics.fallbacks.inc({ kind: 'fallback_answers_store' }) });
   const rateLimiter = createRateLimiter(config, () => metrics.fallbacks.inc({ kind: 'rate_limit_redis' }), log);
   const stopBackground = new AbortController();
@@ -338,6 +362,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     idPatterns: pack.entityPatterns,
     handoff: pack.domain.assistant?.handoff ?? pack.templates.handoff,
     ...(catalog ? { catalog } : {}),
+    ...(decisive ? { decisive } : {}),
     fallbackAnswers,
     rateLimiter,
     models,

@@ -18,6 +18,8 @@ export interface MessageRecord {
   path?: Path;
   /** The edge's done.latencyMs.total: server-side, from the edge's receipt to its last byte. */
   serverMs?: number;
+  /** The edge's done.latencyMs by part (session, classify, cache, upstream…), server-side. */
+  serverParts?: Record<string, number>;
   clientMs: number;
   /** The region's done.usage.costUsd (its own estimate, without prompt-cache reads). */
   regionCostUsd?: number;
@@ -25,7 +27,42 @@ export interface MessageRecord {
   generator?: string;
   /** The degradations that fired (done.fallbacks), e.g. classifier_timeout. */
   fallbacks: string[];
+  /** The intent the route event named (the edge's, else the region's). */
+  intent?: string;
+  /** Why a message the edge did not answer went on to the region (llmReason). */
+  reason?: LlmReason;
   error?: string;
+}
+
+/**
+ * Why a message was not answered at the edge, from its route event's decision and the pack's route
+ * class of its intent: the pack routes the intent to the LLM; the classifier was under the routing
+ * threshold; the cache had no entry in the message's key frame (a first asking) or only one below
+ * the hit threshold; a follow-up resolved without confidence (no cache key); no classification.
+ */
+export type LlmReason = 'pack_routes_to_llm' | 'edge_unsure' | 'cache_frame_empty' | 'cache_below_threshold' | 'no_cache_key' | 'no_classification';
+
+export function llmReason(route: { intent: string; decision?: { confident: boolean; cache?: { hit: boolean; similarity: number | null } } }, routeClass: string | undefined): LlmReason {
+  const d = route.decision;
+  if (!d) return 'no_classification';
+  if (routeClass === 'llm') return 'pack_routes_to_llm';
+  if (!d.confident) return 'edge_unsure';
+  if (!d.cache) return 'no_cache_key';
+  return d.cache.similarity === null ? 'cache_frame_empty' : 'cache_below_threshold';
+}
+
+/** Messages by intent: how many went each path, and why those not answered without the LLM went on. */
+function byIntent(records: MessageRecord[]) {
+  const out: Record<string, { messages: number; paths: Partial<Record<Path | 'catalog' | 'decisive', number>>; toLlmBecause: Partial<Record<LlmReason, number>> }> = {};
+  for (const r of records) {
+    if (!r.path) continue;
+    const e = (out[r.intent ?? 'unknown'] ??= { messages: 0, paths: {}, toLlmBecause: {} });
+    e.messages++;
+    const p = r.path === 'template' && r.generator ? (r.generator === 'catalog' ? 'catalog' : 'decisive') : r.path;
+    e.paths[p] = (e.paths[p] ?? 0) + 1;
+    if ((r.path === 'llm' || r.path === 'fallback') && r.reason) e.toLlmBecause[r.reason] = (e.toLlmBecause[r.reason] ?? 0) + 1;
+  }
+  return Object.fromEntries(Object.entries(out).sort((a, b) => b[1].messages - a[1].messages));
 }
 
 const round = (x: number, d = 6) => (Number.isFinite(x) ? Number(x.toFixed(d)) : null);
@@ -39,13 +76,21 @@ export function summarize(o: { records: MessageRecord[]; sessions: number; calls
   const latencyOf = (rs: MessageRecord[]) => {
     const ms = rs.filter((r) => r.serverMs !== undefined).map((r) => r.serverMs!);
     const cl = rs.map((r) => r.clientMs);
-    return { n: ms.length, p50: round(percentile(ms, 50), 2), p99: round(percentile(ms, 99), 2), clientP50: round(percentile(cl, 50), 2), clientP99: round(percentile(cl, 99), 2) };
+    // Where the slowest answers' time went: the mean of each part over the answers at or above the p99.
+    const p99 = percentile(ms, 99);
+    const slow = rs.filter((r) => r.serverMs !== undefined && r.serverMs >= p99 && r.serverParts);
+    const parts = ['session', 'classify', 'cache', 'upstream'];
+    const slowestParts = slow.length ? Object.fromEntries(parts.map((k) => [k, round(slow.reduce((a, r) => a + (r.serverParts![k] ?? 0), 0) / slow.length, 2)])) : undefined;
+    return { n: ms.length, p50: round(percentile(ms, 50), 2), p99: round(p99, 2), clientP50: round(percentile(cl, 50), 2), clientP99: round(percentile(cl, 99), 2), ...(slowestParts ? { slowestParts } : {}) };
   };
-  // A template answer is the edge's own, or the region's from a catalog row (a round trip to the region, no LLM): reported apart.
+  // A template answer is the edge's own, or the region's with no LLM (a round trip): from a catalog
+  // row (generator "catalog") or quoted from a decisive passage ("extractive"). Reported apart.
   const fromCatalog = (r: MessageRecord) => r.generator === 'catalog';
+  const fromRegion = (r: MessageRecord) => r.path === 'template' && r.generator !== undefined;
   const latency = {
-    ...(Object.fromEntries(PATHS.map((p) => [p, latencyOf(ok.filter((r) => r.path === p && !(p === 'template' && fromCatalog(r))))])) as Record<Path, ReturnType<typeof latencyOf>>),
-    templateFromCatalog: latencyOf(ok.filter((r) => r.path === 'template' && fromCatalog(r))),
+    ...(Object.fromEntries(PATHS.map((p) => [p, latencyOf(ok.filter((r) => r.path === p && !fromRegion(r)))])) as Record<Path, ReturnType<typeof latencyOf>>),
+    templateFromCatalog: latencyOf(ok.filter(fromCatalog)),
+    templateFromDecisive: latencyOf(ok.filter((r) => fromRegion(r) && !fromCatalog(r))),
   };
   const cost = calls.reduce((a, c) => a + callCostUsd(c, pricing), 0);
   const sum = (f: (c: StubCall) => number) => calls.reduce((a, c) => a + f(c), 0);
@@ -70,9 +115,17 @@ export function summarize(o: { records: MessageRecord[]; sessions: number; calls
     share,
     /** Template answers given from a catalog row by the region (part of share.template). */
     catalogShare: round(ok.filter(fromCatalog).length / records.length, 4),
+    /** Template answers the region quoted from a passage the reranker was sure of (part of share.template). */
+    decisiveShare: round(ok.filter((r) => fromRegion(r) && !fromCatalog(r)).length / records.length, 4),
     /** Where each kind of turn went: how the mix, not only the pipeline, shapes the shares. */
     pathsByKind: Object.fromEntries(
       ['question', 'dialogue', 'small_talk', 'oos'].map((k) => [k, Object.fromEntries(PATHS.map((p) => [p, records.filter((r) => r.kind === k && r.path === p).length]))]),
+    ),
+    /** Per intent (the route event's): paths ("catalog", "decisive": the region's template answers) and, for llm and fallback answers, why the edge sent them on. */
+    byIntent: byIntent(records),
+    /** The LLM and fallback answers by reason (llmReason), over all intents. */
+    toLlmBecause: Object.fromEntries(
+      Object.entries(ok.filter((r) => (r.path === 'llm' || r.path === 'fallback') && r.reason).reduce<Record<string, number>>((a, r) => ((a[r.reason!] = (a[r.reason!] ?? 0) + 1), a), {})).sort((a, b) => b[1] - a[1]),
     ),
     degradedShare: round(records.filter((r) => r.fallbacks.length).length / records.length, 4),
     degradations: Object.fromEntries(

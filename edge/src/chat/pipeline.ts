@@ -12,7 +12,7 @@ import { tokenContributions } from '../../../shared/models/token-contributions.t
 import type { KeyFrame } from '../../../shared/cache/key-frame.ts';
 import type { DialogueEntities } from '../../../shared/conversation/dialogue-entities.ts';
 import { leansOnContext, resolveFollowUp, type ContextTurn, type ResolutionKind } from '../../../shared/conversation/follow-up.ts';
-import { classifyInContext } from '../../../shared/conversation/classify-in-context.ts';
+import { classifyInContext, type ContextClassifier, type InContextDecision } from '../../../shared/conversation/classify-in-context.ts';
 import { resolvedCacheKey } from '../../../shared/conversation/resolved-cache-key.ts';
 import { contextFromHistory, contextOf, type SessionTurn } from '../../../shared/conversation/session-turns.ts';
 import type { CacheLookup, SemanticCache } from '../../../shared/cache/semantic-cache.ts';
@@ -94,9 +94,16 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
   // for its record). Either way the turn is written once it is known where it is answered: whole
   // after the answer when that is at the edge, before the region is called otherwise.
   let context: ContextTurn[] = [];
+  // A message that leans on context but that a template other than courtesy answers on its own,
+  // confidently ("can someone who works there call me?"), needs no earlier turn either: its decision
+  // is kept and the store is not waited on (under load the read is most of a template answer's time).
+  let alone: InContextDecision | null = null;
+  let aloneMs = 0; // that classification's time, counted as classification
   if (req.history?.length) {
     context = contextFromHistory(req.history, deps.dialogue);
   } else if (deps.session && !leansOnContext(req.message, deps.dialogue)) {
+    sink.mode = 'deferred';
+  } else if (deps.session && models && (alone = await templateAlone(req.message, models.classifier, deps, (ms) => (aloneMs = ms)))) {
     sink.mode = 'deferred';
   } else if (deps.session) {
     try {
@@ -107,7 +114,7 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
       fallbacks.push('session_unavailable');
     }
   }
-  latency.session = clock() - t0;
+  latency.session = clock() - t0 - aloneMs;
 
   const resolution = resolveFollowUp(req.message, context, deps.dialogue);
   let carried = resolution.carried;
@@ -118,7 +125,7 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
     try {
       // The same decision as the widget's on the device: the conversation settles an unsure guess,
       // and a message with no word the models know goes to the region.
-      const c = await classifyInContext(models.classifier, req.message, resolution, deps.routes, deps.dialogue);
+      const c = alone ?? (await classifyInContext(models.classifier, req.message, resolution, deps.routes, deps.dialogue));
       ({ prediction: pred, path, carried } = c);
       if (c.outOfVocabulary) fallbacks.push('out_of_vocabulary');
     } catch (e) {
@@ -128,7 +135,7 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
   } else {
     fallbacks.push('classifier_unavailable');
   }
-  latency.classify = clock() - tc0;
+  latency.classify = clock() - tc0 + aloneMs;
   const cacheKeyOf = resolvedCacheKey(resolution);
   deps.onResolution?.(resolution.kind, cacheKeyOf !== null);
   // Every route event says why: confidence vs thresholds, the cache decision, (explain) tokens.
@@ -324,6 +331,15 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
   } finally {
     land?.();
   }
+}
+
+/** The message's decision with no context when it is a template answer (else null: the session is read). */
+async function templateAlone(message: string, classifier: ContextClassifier, deps: ChatDeps, took: (ms: number) => void): Promise<InContextDecision | null> {
+  const t = performance.now();
+  const c = await classifyInContext(classifier, message, resolveFollowUp(message, [], deps.dialogue), deps.routes, deps.dialogue).catch(() => null);
+  took(performance.now() - t);
+  // Courtesy ("fine.", "ok thanks") often prefaces a real follow-up ("fine. do you deliver there?"): the context decides it.
+  return c?.path === 'template' && c.prediction.intent !== deps.dialogue.courtesyIntent ? c : null;
 }
 
 /** The route event's cache block for a hit: similarity, the threshold it cleared and the frame. */

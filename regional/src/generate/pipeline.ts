@@ -1,11 +1,14 @@
 /**
  * The region's answer pipeline for one message, as a stream of chat events:
  *
- *   resolve → [catalog] → classify ∥ retrieve (30) → rerank (5) → screen → generate ⇄ guard → [fallback]
+ *   resolve → [catalog] → classify ∥ retrieve (30) → rerank (5) → screen → [decisive] → generate ⇄ guard → [fallback]
  *
  * Catalog: a trusted intent of the pack's `catalog` route class naming exactly one catalog item is
  * answered from the item's row and ends there (stages/catalog.ts); with the edge's intent this is
  * decided before retrieval starts, with the region's own classification right after it.
+ *
+ * Decisive: when the reranker is sure of a FAQ or policy passage and the offline generator quotes
+ * it, that quote is the answer, with no LLM call (stages/decisive.ts).
  *
  * Resolve gives the query (the edge's resolution of a follow-up, else the message) that
  * classification, retrieval and the offline generator use, and the conversation so far (the
@@ -28,11 +31,12 @@ import { conversationFor } from '../conversation/history.ts';
 import type { LlmBackend, LlmMessage, LlmRequest } from '../llm/types.ts';
 import type { ChunkHit } from '../store/types.ts';
 import type { FallbackAnswers } from './fallback-answers.ts';
-import type { CatalogReplies, CatalogReply } from './structured/catalog-reply.ts';
+import type { CatalogReplies } from './structured/catalog-reply.ts';
 import { answerGrounded } from './guardrails.ts';
 import type { EntityPattern } from '../../../shared/cache/entities.ts';
 import { builtinLlmSettings, type LlmSettings } from './prompt.ts';
 import { CATALOG_GENERATOR, catalogStage } from './stages/catalog.ts';
+import { DECISIVE_GENERATOR, decisiveStage, type DecisiveAnswers } from './stages/decisive.ts';
 import { classifyStage, type Prediction } from './stages/classify.ts';
 import { fallbackStage, isClean, isUsable } from './stages/fallback.ts';
 import { generateStage, type AnswerUsage, type LlmUsage } from './stages/generate.ts';
@@ -80,6 +84,8 @@ export interface GenerateDeps {
   fallbackAnswers: FallbackAnswers;
   /** The pack's `catalog` route intents, and the catalog's answer for a message naming exactly one item (structured/catalog-reply.ts). */
   catalog?: Pick<CatalogReplies, 'intents' | 'answer'>;
+  /** Answers quoted from a passage the reranker is sure of, with no LLM (stages/decisive.ts); none: every answer is generated. */
+  decisive?: DecisiveAnswers;
   timeouts: PipelineTimeouts;
   /** USD per 1k tokens (in, out) by tier, for the cost estimate (default: the LLM backend's own). */
   pricing?: Record<LlmRequest['tier'], { in: number; out: number }>;
@@ -113,17 +119,17 @@ export async function* generatePipeline(
   const continuation = !!req.continuation;
   // The edge's intent is known now: a catalog answer starts no retrieval.
   const fromEdge = req.intent ? catalogStage(query, { intent: req.intent, trusted: req.cacheable === true, continuation }, deps, run) : null;
-  if (fromEdge) return yield* catalogEvents(fromEdge, eventsFor(req, deps, run, { intent: req.intent!, confidence: req.confidence ?? 0 }, ctx.traceId, [fromEdge.source], false), ctx);
+  if (fromEdge) return yield* storeAnswerEvents(fromEdge.text, CATALOG_GENERATOR, eventsFor(req, deps, run, { intent: req.intent!, confidence: req.confidence ?? 0 }, ctx.traceId, [fromEdge.source], false), ctx);
   const classifying = classifyStage(req, query, deps, run);
   const retrieving = retrieveStage(query, deps, run);
   const reading = historyStage(req, deps, run); // the generator needs it last: started after the others
   const pred = await classifying;
   const fromRegion = !req.intent && pred ? catalogStage(query, { intent: pred.intent, trusted: pred.confident === true, continuation }, deps, run) : null;
-  if (fromRegion) return yield* catalogEvents(fromRegion, eventsFor(req, deps, run, pred, ctx.traceId, [fromRegion.source], false), ctx);
+  if (fromRegion) return yield* storeAnswerEvents(fromRegion.text, CATALOG_GENERATOR, eventsFor(req, deps, run, pred, ctx.traceId, [fromRegion.source], false), ctx);
   const retrieved = await retrieving;
   run.stage('retrieve', retrieved.ms);
   retrieved.fallbacks.forEach(run.fallback);
-  const { top, reranked } = await rerankStage(query, retrieved.hits, deps, run);
+  const { top, reranked, bestLogit } = await rerankStage(query, retrieved.hits, deps, run);
   const screened = screenStage(rewritten ? `${req.message}\n${query}` : req.message, top, run);
   const history = await reading;
 
@@ -143,6 +149,8 @@ export async function* generatePipeline(
     ...(pred ? { intent: pred.intent, intentConfidence: pred.confidence } : {}),
     ...(req.continuation ? { prefill: req.continuation.text } : {}),
   };
+  const decisive = await decisiveStage(llmReq, top, bestLogit, screened.grounding, deps, run);
+  if (decisive) return yield* storeAnswerEvents(decisive.text, DECISIVE_GENERATOR, eventsFor(req, deps, run, pred, ctx.traceId, [decisive.source], true), ctx);
   if (req.continuation) run.fallback('midstream_failover');
   const generation = { request: { ...llmReq }, grounding: screened.grounding };
   const events = eventsFor(req, deps, run, pred, ctx.traceId, screened.sources, !!reranked);
@@ -187,14 +195,14 @@ export async function* generatePipeline(
   yield done;
 }
 
-/** A catalog answer: route (path "template", generator "catalog"), the row's text, done (cacheable). */
-function* catalogEvents(reply: CatalogReply, events: ReturnType<typeof eventsFor>, ctx: { result?: (r: PipelineResult) => void }): Generator<ChatEvent> {
-  const route = events.route('template', CATALOG_GENERATOR);
+/** An answer from the store's own data with no LLM (a catalog row, a decisive passage): route (path "template"), the text, done (cacheable). */
+function* storeAnswerEvents(text: string, generator: string, events: ReturnType<typeof eventsFor>, ctx: { result?: (r: PipelineResult) => void }): Generator<ChatEvent> {
+  const route = events.route('template', generator);
   yield route;
-  yield { event: 'delta', data: { text: reply.text } };
+  yield { event: 'delta', data: { text } };
   const done = events.done();
   done.data.cacheable = true;
-  ctx.result?.({ route: route.data, text: reply.text, done: done.data });
+  ctx.result?.({ route: route.data, text, done: done.data });
   yield done;
 }
 

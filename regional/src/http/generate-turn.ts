@@ -66,6 +66,7 @@ export function startTurn(s: Services, body: GenerateRequest, o: { key: ApiKeyRe
       handoff: s.handoff,
       fallbackAnswers: s.fallbackAnswers,
       catalog: s.catalog,
+      decisive: s.decisive,
       timeouts: {
         classifyMs: s.config.CLASSIFY_TIMEOUT_MS,
         retrieveMs: s.config.RETRIEVE_TIMEOUT_MS,

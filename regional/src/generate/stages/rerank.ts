@@ -17,7 +17,14 @@ export function topIndices(scores: ArrayLike<number>, k: number): number[] {
     .map((x) => x.i);
 }
 
-export async function rerankStage(query: string, hits: ChunkHit[], deps: GenerateDeps, run: Run): Promise<{ top: ChunkHit[]; reranked?: PipelineResult['reranked'] }> {
+/** The passages kept, best first; when the reranker ordered them, what it was given and the best passage's logit. */
+export interface Reranked {
+  top: ChunkHit[];
+  reranked?: PipelineResult['reranked'];
+  bestLogit?: number;
+}
+
+export async function rerankStage(query: string, hits: ChunkHit[], deps: GenerateDeps, run: Run): Promise<Reranked> {
   if (!deps.rerank) {
     run.fallback('reranker_unavailable');
     return { top: hits.slice(0, RERANK_TOP) };
@@ -25,11 +32,11 @@ export async function rerankStage(query: string, hits: ChunkHit[], deps: Generat
   if (hits.length <= 1) return { top: hits.slice(0, RERANK_TOP) };
   const t = performance.now();
   const texts = hits.map((h) => `${h.title}\n${h.text}`);
-  let out: { top: ChunkHit[]; reranked?: PipelineResult['reranked'] } = { top: hits.slice(0, RERANK_TOP) };
+  let out: Reranked = { top: hits.slice(0, RERANK_TOP) };
   try {
     const scores = await withTimeout(deps.rerank(query, texts), deps.timeouts.rerankMs, 'reranker');
     const ranking = topIndices(scores, RERANK_TOP);
-    out = { top: ranking.map((i) => hits[i]), reranked: { passages: texts, ranking, ms: performance.now() - t } };
+    out = { top: ranking.map((i) => hits[i]), reranked: { passages: texts, ranking, ms: performance.now() - t }, bestLogit: scores[ranking[0]] };
   } catch (e) {
     run.fallback(failureOf('reranker', e));
   }
