@@ -1,6 +1,6 @@
 /**
  * `npx tsx scripts/soak/edge-miniflare.ts --port P --regional-url URL [--persist-to DIR]
- *   [--inspector-port Q] [--var NAME=VALUE]…`: the edge Worker in one workerd under Miniflare,
+ *   [--inspector-port Q] [--var NAME=VALUE]… [--without BINDING]… [--direct-outbound]`: the edge Worker in one workerd under Miniflare,
  * without wrangler dev (bench only: the soak's `--edge-runner miniflare`). wrangler dev runs two
  * workerd processes: the Worker's, and a dev proxy in front of it (the port clients call), which a
  * deployed Worker does not have; this runs only the first. Same script as `wrangler deploy` ships
