@@ -10,7 +10,7 @@
  * models settled; the Worker's log lines are read and dropped (wrangler dev prints them).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -123,7 +123,7 @@ async function main() {
     await new Promise((r) => setTimeout(r, 300));
   }
   console.log(`ready on ${url}`);
-  const stop = () => void mf.dispose().then(() => process.exit(0));
+  const stop = () => void mf.dispose().then(() => (rmSync(out, { recursive: true, force: true }), process.exit(0)));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 }
