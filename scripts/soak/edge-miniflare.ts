@@ -116,6 +116,8 @@ async function main() {
     },
   } as ConstructorParameters<typeof Miniflare>[0]);
   const url = (await mf.ready).origin;
+  // workerd was handed the modules' contents: the bundle's folder is not needed any more.
+  rmSync(out, { recursive: true, force: true });
   for (const end = Date.now() + (Number(process.env.EDGE_START_TIMEOUT_MS) || 120_000); ; ) {
     const health = await fetch(`${url}/healthz`).then((r) => r.json() as Promise<{ models?: string }>, () => null);
     if (health && health.models !== 'loading') break;
@@ -123,7 +125,7 @@ async function main() {
     await new Promise((r) => setTimeout(r, 300));
   }
   console.log(`ready on ${url}`);
-  const stop = () => void mf.dispose().then(() => (rmSync(out, { recursive: true, force: true }), process.exit(0)));
+  const stop = () => void mf.dispose().then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 }
