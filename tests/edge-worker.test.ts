@@ -63,6 +63,18 @@ describe('edge worker in workerd', () => {
     expect(models.find((m: { role: string }) => m.role === 'intent-classifier').sha256).toBe(manifest.files['onnx/model_quantized.onnx']);
   });
 
+  it('warms its chat pipeline as the load ends, without answering, asking the region or writing a session', async () => {
+    const health = await (await fetch(`${edge.url}/healthz`)).json();
+    // Timed among the load's phases: it ran before the load counted as settled.
+    expect(health.phases['chat.warmup'].ms).toBeGreaterThanOrEqual(0);
+    const metrics = await (await fetch(`${edge.url}/metrics`)).text();
+    expect(metrics).not.toMatch(/switchyard_edge_answers_total\{[^}]*\} [1-9]/);
+    expect(metrics).not.toMatch(/switchyard_edge_cache_lookups_total\{[^}]*\} [1-9]/);
+    expect(proxy.heads.some((h) => h.startsWith('POST /v1/generate'))).toBe(false);
+    const { turns } = await (await fetch(`${edge.url}/v1/sessions/warm-up/turns`)).json();
+    expect(turns).toEqual([]);
+  });
+
   it('classifies a batch and refuses more than 64 texts', async () => {
     const res = await fetch(`${edge.url}/v1/classify`, {
       method: 'POST',

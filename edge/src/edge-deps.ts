@@ -20,6 +20,7 @@ import { D1CacheStorage } from './cache/d1-storage.ts';
 import { TemplateAnswers, type FaqEntry, type TemplatesFile } from '../../shared/answers/template-answers.ts';
 import type { EdgeEnv } from './env.ts';
 import { edgeMetrics } from './http/metrics.ts';
+import { warmUpChat } from './chat/warm-up.ts';
 import { edgeModels, firstModels, replaceModels, type EdgeModels, type ModelState } from './runtime/edge-models.ts';
 
 const { routes: routesJson, templates: templatesJson, faq, cache: cacheConfig, catalog, gazetteer, conversation, cacheAspects, entityPatterns } = bundledDomain;
@@ -63,12 +64,19 @@ export function edgeDepsLoaded(env: EdgeEnv): Promise<void> {
   return edgeDeps(env).then(() => loaded ?? undefined);
 }
 
+/** The pack's FAQ questions the warm-up answers: two of template intents (answered whole), then one of another (its cache key). */
+function warmUpQuestions(templates: TemplateAnswers): string[] {
+  const entries = faq as FaqEntry[];
+  const answered = entries.filter((f) => templates.has(f.intent)).slice(0, 2);
+  return [...answered, ...entries.filter((f) => !templates.has(f.intent)).slice(0, 1)].map((f) => f.question);
+}
+
 async function build(env: EdgeEnv): Promise<EdgeDeps> {
   if (settled) return depsFor(env, await edgeModels(env), null);
   const first = await firstModels(env);
   if (first.ok && first.models.embedderState.state === 'loading') {
     loaded ??= edgeModels(env)
-      .then((all) => (all.ok ? installModels(env, all.models) : undefined))
+      .then((all) => (all.ok ? installModels(env, all.models, { warmUp: true }) : undefined))
       .catch((e) => console.error('edge deps for the loaded embedder failed; serving without it:', (e as Error).message))
       .finally(() => (settled = true));
   } else {
@@ -127,11 +135,17 @@ async function depsFor(env: EdgeEnv, models: ModelState, previous: EdgeDeps | nu
 
 /**
  * Serves `next` from now on: builds its deps first (throwing, with nothing changed, when they
- * cannot be built), then swaps models and deps for new requests.
+ * cannot be built), then swaps models and deps for new requests. `warmUp` (the isolate's own
+ * load): the chat pipeline runs on them first (chat/warm-up.ts), so its first answers are not
+ * the ones that compile it.
  */
-export async function installModels(env: EdgeEnv, next: EdgeModels): Promise<void> {
+export async function installModels(env: EdgeEnv, next: EdgeModels, opts: { warmUp?: boolean } = {}): Promise<void> {
   const previous = await edgeDeps(env);
   const built = await depsFor(env, { ok: true, models: next }, previous);
+  if (opts.warmUp) {
+    const warm = () => warmUpChat(built, warmUpQuestions(built.templates), env.SESSIONS);
+    await (next.profile ? next.profile.time('chat.warmup', warm) : warm());
+  }
   replaceModels(next);
   deps = Promise.resolve(built);
   depsDb = env.CACHE_DB;

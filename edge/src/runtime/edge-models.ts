@@ -176,7 +176,10 @@ export async function loadClassifier(src: VerifiedFolder, ctx: LoadContext = {})
 export async function loadEmbedder(src: VerifiedFolder, ctx: LoadContext = {}): Promise<LoadedEmbedder> {
   const { profile } = ctx;
   const f = await time(profile, 'embedder.tokenizer', () => folderOf(src.manifest, src.files, src.manifest.name, ctx.tokenizers));
+  // It loads beside served requests: each that arrived meanwhile runs between the load's steps.
+  await nextTurn();
   const emb = new SentenceEmbedder(f.tokenizer, await time(profile, 'embedder.session', () => workerdSession(f.onnx, profile)), Tensor);
+  await nextTurn();
   const vectors = await time(profile, 'embedder.warmup', async () => {
     const out = await emb.embed(WARMUP);
     // Requests embed one text at a time: warm that shape too, as the classifier is.
@@ -190,6 +193,9 @@ export async function loadEmbedder(src: VerifiedFolder, ctx: LoadContext = {}): 
   const version = `${f.manifest.name}@${f.manifest.version}`;
   return { embedder: { embed: edgeMetrics.meter('embedder', version, (t: string[]) => emb.embed(t)) }, manifest: f.manifest, version, dimensions: probe.length };
 }
+
+/** The next turn of the event loop: what is queued (requests, their I/O) runs first. */
+export const nextTurn = () => new Promise<void>((r) => setTimeout(r, 0));
 
 function time<T>(profile: LoadProfile | undefined, name: string, fn: () => Promise<T> | T): Promise<T> {
   return profile ? profile.time(name, fn) : Promise.resolve().then(fn);

@@ -1,0 +1,92 @@
+/**
+ * The chat pipeline's warm-up, run once per isolate as its load ends (edge-deps.ts), before the
+ * load counts as settled: the code the first shoppers' answers run (follow-up resolution,
+ * classification in context, routing, the template answer with its FAQ vector, the cache's key
+ * and its index, loaded from D1) runs here first, so V8 compiles it and the index is read now
+ * rather than inside those answers (BENCHMARKS.md "Edge template p99 on a young isolate"). The
+ * models' own warm-up (runtime/edge-models.ts) already does the same for their sessions.
+ *
+ * The texts are the pack's own FAQ questions; nothing is written (no session turn, no cache
+ * entry, no metrics of answers) and the region is never called: a text the classifier does not route to
+ * a template only has its cache key made and looked up. A failure is logged, never thrown.
+ */
+import type { ChatDeps } from './pipeline.ts';
+import { chatPipeline } from './pipeline.ts';
+import { leansOnContext, resolveFollowUp } from '../../../shared/conversation/follow-up.ts';
+import { classifyInContext } from '../../../shared/conversation/classify-in-context.ts';
+import type { EdgeDeps } from '../edge-deps.ts';
+import type { DialogueEntity } from '../../../shared/conversation/dialogue-entities.ts';
+import { SessionLog, type SessionStorage } from '../session/session-log.ts';
+import type { SessionStore } from '../session/session-object.ts';
+import { nextTurn } from '../runtime/edge-models.ts';
+import type { HistoryTurn } from '../../../shared/api/chat.ts';
+import { contextFromHistory, contextOf, DEFAULT_SESSION_TTL_MS } from '../../../shared/conversation/session-turns.ts';
+
+/**
+ * `sessions`: the session objects' namespace; one object of a name no session has is read once
+ * (never written), so the Worker's side of a session call, and locally the creation of an object
+ * in this process, are not first run inside a shopper's answer.
+ */
+export async function warmUpChat(d: EdgeDeps, questions: readonly string[], sessions?: DurableObjectNamespace<SessionStore>): Promise<void> {
+  if (!d.models.ok) return;
+  const m = d.models.models;
+  const deps: ChatDeps = {
+    ...d,
+    session: null,
+    // never called: only template answers run the whole pipeline here
+    upstream: { baseUrl: 'http://warm-up.invalid', traceparent: '', firstEventMs: 1, idleMs: 1 },
+    traceId: 'warm-up',
+    background: () => {},
+  };
+  // What the pipeline would decide for `text` after `history`: only a template answer is run whole.
+  const decide = async (text: string, history?: HistoryTurn[]) => {
+    const resolution = resolveFollowUp(text, history ? contextFromHistory(history, d.dialogue) : [], d.dialogue);
+    return { resolution, ...(await classifyInContext(m.classifier, text, resolution, d.routes, d.dialogue)) };
+  };
+  try {
+    // Every template intent's plain answer once: the variant matching a FAQ answer skips.
+    for (const intent of Object.keys(d.routes.intents)) if (d.templates.has(intent)) d.templates.answer(intent, questions[0] ?? 'hello');
+    await d.cache?.ready();
+    await sessions?.get(sessions.newUniqueId()).turns();
+    let previous: HistoryTurn[] | undefined;
+    for (const text of questions) {
+      // Requests that arrive meanwhile are served in between (the warm-up runs beside the first ones).
+      await nextTurn();
+      leansOnContext(text, d.dialogue);
+      const { resolution, prediction, path } = await decide(text);
+      if (path === 'template') {
+        let answer = '';
+        for await (const ev of chatPipeline({ message: text, sessionId: 'warm-up' }, deps)) if (ev.event === 'delta') answer += ev.data.text;
+        // once more as a stateless client's follow-up (the context's code path)
+        if (previous && (await decide(text, previous)).path === 'template') for await (const _ of chatPipeline({ message: text, sessionId: 'warm-up', history: previous }, deps));
+        previous = [{ role: 'user', content: text }, { role: 'assistant', content: answer }];
+        await warmSessionLog(text, answer, resolution.entities);
+      } else if (path === 'cache' && d.cache && m.embedderState.state === 'ready') {
+        const [vector] = await m.embedder.embed([resolution.text]);
+        await d.cache.lookup(vector, d.cache.frame(resolution.text, prediction.intent, resolution.entities));
+      }
+    }
+  } catch (e) {
+    console.error('chat warm-up failed (serving anyway):', (e as Error).message);
+  }
+}
+
+/**
+ * A session's code on an answered turn, in memory: locally the session's Durable Object runs in
+ * this isolate, so the first new sessions would otherwise compile its log (redaction, bounds,
+ * begin/record/finish); deployed, only the Worker's side of it runs here. No object is touched.
+ */
+async function warmSessionLog(text: string, answer: string, entities: DialogueEntity[]): Promise<void> {
+  const kept = new Map<string, unknown>();
+  const storage: SessionStorage = {
+    get: async <T>(k: string) => kept.get(k) as T | undefined,
+    put: async (k, v) => void kept.set(k, v),
+    deleteAll: async () => kept.clear(),
+    setAlarm: async () => {},
+  };
+  const log = new SessionLog(storage, { ttlMs: DEFAULT_SESSION_TTL_MS, waitMs: 0 });
+  const { turnId } = await log.begin();
+  await log.record({ id: turnId, at: Date.now(), text, resolved: text, entities, path: 'pending', answer: '' });
+  await log.finish(turnId, { path: 'template', answer });
+  contextOf(await log.turns());
+}
