@@ -1,5 +1,6 @@
 /**
  * `npm run -s bench:soak -- [--minutes 3] [--warmup M] [--concurrency 8] [--sample-s 5] [--seed 1] [--port P]
+ *   [--edge-runner wrangler|miniflare] [--edge-inspector on|off] [--edge-without BINDING]… [--heap-snapshots DIR]
  *   [--session-pool N] [--edge-var NAME=VALUE]… [--series]`:
  * a bounded soak (at most 10 minutes) of the real tiers: the edge in workerd via wrangler, the
  * region in its own Node process (SQLite), Bedrock replaced at the HTTP boundary by the traffic
@@ -22,9 +23,10 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_DOMAIN_DIR } from '../regional/src/domain/pack-files.ts';
 import { loadConfig } from '../regional/src/config.ts';
 import { startEdgeProcess } from './edge-process.ts';
+import { startEdgeUnderMiniflare } from './soak/edge-miniflare.ts';
 import { startRegionProcess } from './region-process.ts';
 import { latency, mixDriver, type Kind } from './soak/mix.ts';
-import { isolateEntries, isolateHeap } from './soak/isolate.ts';
+import { everyIsolateHeap, heapSnapshot, isolateEntries, isolateHeap } from './soak/isolate.ts';
 import { commandLine, floors, medianSlope, slope, treeProcesses, treeRss } from './soak/rss.ts';
 import { startBedrockStub } from './traffic/bedrock-stub.ts';
 import { rng } from './traffic/random.ts';
@@ -45,6 +47,20 @@ const { values } = parseArgs({
     'edge-var': { type: 'string', multiple: true },
     /** Also print every RSS sample ([minute, MB] per tier). */
     series: { type: 'boolean', default: false },
+    /**
+     * `wrangler` (default): the edge as `npm start` runs it, wrangler dev (its Node process, its dev
+     * proxy's workerd and the Worker's workerd). `miniflare`: the same bundle and bindings in one
+     * workerd under Miniflare, without the dev proxy (scripts/soak/edge-miniflare.ts).
+     */
+    'edge-runner': { type: 'string', default: 'wrangler' },
+    /** off: no inspector on the edge's isolate and no heap reads through it (miniflare only; wrangler dev always has one). */
+    'edge-inspector': { type: 'string', default: 'on' },
+    /** A binding of the Worker left out (miniflare only; repeatable): SESSIONS, CLIENT_LIMITER, SESSION_LIMITER. */
+    'edge-without': { type: 'string', multiple: true },
+    /** miniflare only: `direct` sends the Worker's fetches straight out, not through Miniflare's strip-cf-connecting-ip worker. */
+    'edge-outbound': { type: 'string', default: 'miniflare' },
+    /** A folder: a heap snapshot of the region at the warm-up and at the end (needs --port), for scripts/soak/heap-diff.ts. */
+    'heap-snapshots': { type: 'string' },
   },
 });
 const minutes = Number(values.minutes);
@@ -89,36 +105,55 @@ const stopAll = async () => {
 };
 process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
 const edgePort = Number(values.port ?? 27000 + Math.floor(Math.random() * 2000));
-const edge = await startEdgeProcess({ port: edgePort, inspectorPort: edgePort + 1, regionalUrl: region.url, persistTo: join(dir, 'wrangler'), vars: { MODEL_REFRESH_INTERVAL_MS: '0', ...Object.fromEntries((values['edge-var'] ?? []).map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)])) }, quiet: true }).catch(async (e) => {
+const edgeVars = { MODEL_REFRESH_INTERVAL_MS: '0', ...Object.fromEntries((values['edge-var'] ?? []).map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)])) };
+const miniflare = values['edge-runner'] === 'miniflare';
+if (!miniflare && values['edge-runner'] !== 'wrangler') throw new Error(`--edge-runner must be wrangler or miniflare, got ${values['edge-runner']}`);
+const edgeInspector = !miniflare || values['edge-inspector'] !== 'off';
+const edgeOpts = { port: edgePort, regionalUrl: region.url, persistTo: join(dir, 'wrangler'), vars: edgeVars };
+const edge = await (miniflare ? startEdgeUnderMiniflare({ ...edgeOpts, inspectorPort: edgeInspector ? edgePort + 1 : undefined, without: values['edge-without'], directOutbound: values['edge-outbound'] === 'direct' }) : startEdgeProcess({ ...edgeOpts, inspectorPort: edgePort + 1, quiet: true })).catch(async (e) => {
   await stopAll();
   throw e;
 });
 stopEdge = () => edge.stop();
-say(`region ${region.url} (pid ${region.child.pid}), edge ${edge.url} (wrangler pid ${edge.child.pid}); ${minutes} min, warm-up ${warmup} min, ${concurrency} at once`);
+say(`region ${region.url} (pid ${region.child.pid}), edge ${edge.url} (${values['edge-runner']} pid ${edge.child.pid}); ${minutes} min, warm-up ${warmup} min, ${concurrency} at once`);
 
 const driver = mixDriver({ edgeUrl: edge.url, regionUrl: region.url, regionKey: base.EDGE_API_KEY, sessions: nextSession, sessionPool: values['session-pool'] ? Number(values['session-pool']) : undefined, texts: data.test.map((t) => t.text), random: rng(Number(values.seed)) });
 type Series = { x: number; y: number }[];
 const tiers = { region: [] as Series, 'edge-workerd': [] as Series, 'edge-wrangler': [] as Series, 'edge-isolate-heap': [] as Series, 'edge-isolate-buffers': [] as Series, 'region-heap-after-gc': [] as Series };
 const entries: { x: number; stores: Record<string, number> }[] = [];
 // wrangler dev may run more than one workerd (the Worker's, and its dev proxy's): each is followed on its own too.
-const workerds = new Map<number, { command: string; series: Series }>();
+const workerds = new Map<number, { command: string; series: Series; anon: Series; file: Series }>();
 const t0 = performance.now();
 const sample = () => {
   const x = (performance.now() - t0) / 60_000;
   const r = treeRss(region.child.pid!);
   const e = treeRss(edge.child.pid!);
   for (const p of treeProcesses(edge.child.pid!).filter((q) => q.name === 'workerd')) {
-    if (!workerds.has(p.pid)) workerds.set(p.pid, { command: commandLine(p.pid), series: [] });
-    workerds.get(p.pid)!.series.push({ x, y: p.rssMb });
+    if (!workerds.has(p.pid)) workerds.set(p.pid, { command: commandLine(p.pid), series: [], anon: [], file: [] });
+    const w = workerds.get(p.pid)!;
+    w.series.push({ x, y: p.rssMb });
+    // Anonymous memory (the allocator's) apart from file-backed pages (SQLite's mapped databases, the binary).
+    w.anon.push({ x, y: p.anonMb });
+    w.file.push({ x, y: p.fileMb });
   }
   const workerd = e.workerd ?? 0;
   tiers.region.push({ x, y: Object.values(r).reduce((a, b) => a + b, 0) });
   tiers['edge-workerd'].push({ x, y: workerd });
   tiers['edge-wrangler'].push({ x, y: Object.values(e).reduce((a, b) => a + b, 0) - workerd });
-  void isolateHeap(edgePort + 1).then((h) => {
+  if (edgeInspector && !miniflare) void isolateHeap(edgePort + 1).then((h) => {
     if (!h) return;
     tiers['edge-isolate-heap'].push({ x, y: h.usedMb });
     if (Number.isFinite(h.backingMb)) tiers['edge-isolate-buffers'].push({ x, y: h.backingMb });
+  });
+  // Under Miniflare workerd's own inspector lists every isolate: the Worker's and Miniflare's own workers.
+  if (edgeInspector && miniflare) void everyIsolateHeap(edgePort + 1).then((heaps) => {
+    for (const [id, h] of Object.entries(heaps)) {
+      const name = id === 'core:user:switchyard-edge' ? 'edge-isolate-heap' : `edge-isolate-heap:${id}`;
+      ((tiers as Record<string, Series>)[name] ??= []).push({ x, y: h.usedMb });
+    }
+    // What V8 holds for all of them (its committed pages): the part of workerd's RSS that is V8 heap.
+    const all = Object.values(heaps);
+    if (all.length) ((tiers as Record<string, Series>)['edge-isolates-heap-committed'] ??= []).push({ x, y: all.reduce((a, h) => a + h.totalMb, 0) });
   });
   if (regionInspector) void isolateHeap(regionInspector, { collect: true }).then((h) => h && tiers['region-heap-after-gc'].push({ x, y: h.usedMb }));
   void isolateEntries(edge.url).then((stores) => stores && entries.push({ x, stores }));
@@ -127,16 +162,21 @@ sample();
 const sampler = setInterval(sample, sampleMs);
 const load0 = loadavg();
 const end = t0 + minutes * 60_000;
+const snapshots = values['heap-snapshots'] && regionInspector ? resolve(values['heap-snapshots']) : undefined;
+const snapshotAt = (name: string) => (snapshots ? heapSnapshot(regionInspector, join(snapshots, `region-${name}.heapsnapshot`)).then((ok) => say(`region heap snapshot at ${name}: ${ok ? 'written' : 'failed'}`)) : Promise.resolve());
+const atWarmup = new Promise<void>((r) => setTimeout(() => void snapshotAt('warmup').then(() => r()), Math.max(0, t0 + warmup * 60_000 - performance.now())));
 await Promise.all(Array.from({ length: concurrency }, async () => { while (performance.now() < end) await driver.next(); }));
 clearInterval(sampler);
 sample();
 const load1 = loadavg();
+await atWarmup;
+await snapshotAt('end');
 await new Promise((r) => setTimeout(r, 5000)); // the last heap and entry reads
 
 await stopAll();
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
-for (const [pid, w] of workerds) if (workerds.size > 1) Object.assign(tiers, { [`edge-workerd-pid${pid}`]: w.series });
+for (const [pid, w] of workerds) Object.assign(tiers, { ...(workerds.size > 1 ? { [`edge-workerd-pid${pid}`]: w.series } : {}), [`edge-workerd-pid${pid}-anon`]: w.anon, [`edge-workerd-pid${pid}-file`]: w.file });
 const workerdCommands = Object.fromEntries([...workerds].map(([pid, w]) => [pid, w.command]));
 const perTier = Object.fromEntries(
   Object.entries(tiers).map(([name, pts]) => {
@@ -172,6 +212,10 @@ console.log(
     {
       minutes,
       warmupMinutes: warmup,
+      edgeRunner: values['edge-runner'],
+      edgeInspector,
+      edgeWithout: values['edge-without'] ?? [],
+      edgeOutbound: values['edge-outbound'],
       concurrency,
       loadavg: { start: load0.map(round2), end: load1.map(round2) },
       requests: { total: total(t.requests), ...t.requests },

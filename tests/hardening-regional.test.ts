@@ -148,5 +148,14 @@ describe.each(['sqlite', 'postgres'] as const)('regional hardening on %s', (dial
     expect((await post('/v1/generate', { message: 'm'.repeat(400), sessionId: 'quota-1' }, { ...Q, ...JSON_ACCEPT })).status).toBe(429);
     // A request that fits is served.
     expect((await post('/v1/embeddings', { input: 'small request' }, Q)).status).toBe(200);
+
+    // A mid-stream failover's continuation is prefilled text the next target reads: it counts too.
+    const edgeQuota = await (await post('/v1/admin/keys', { name: 'tiny-edge-quota', role: 'edge', rateLimitPerMinute: 100, dailyTokenQuota: 50 }, ADMIN)).json();
+    const E = { authorization: `Bearer ${edgeQuota.key}`, 'content-type': 'application/json', ...JSON_ACCEPT };
+    const continued = await post('/v1/generate', { message: 'how long does shipping take?', sessionId: 'quota-2', continuation: { text: 'Standard shipping takes '.repeat(10) } }, E);
+    expect(await errorOf(continued.clone())).toEqual({ status: 429, code: 'QUOTA_EXCEEDED' });
+    expect((await (await fetch(r.url + '/v1/usage', { headers: E })).json()).tokensIn).toBe(0);
+    // The same message without it fits.
+    expect((await post('/v1/generate', { message: 'how long does shipping take?', sessionId: 'quota-3' }, E)).status).toBe(200);
   });
 });

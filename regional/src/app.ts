@@ -12,12 +12,11 @@ import { ApiError, readJsonBody, validate } from '../../shared/api/errors.ts';
 import { collectEvents, sseStream, wantsJson } from '../../shared/api/event-response.ts';
 import { HEARTBEAT_HEADER } from '../../shared/api/sse.ts';
 import { issueApiKey } from './store/api-keys.ts';
-import { logFinishError, sentAsMade, startTurn } from './http/generate-turn.ts';
+import { logFinishError, requestTokens, sentAsMade, startTurn } from './http/generate-turn.ts';
 import { redactPii } from '../../shared/privacy/pii.ts';
 import { checkQuota, requireKey, today, type AuthVars } from './http/auth.ts';
 import { DocumentRequest } from './http/document-request.ts';
 import { fromEdgeOnly } from './http/edge-hints.ts';
-import { approxTokens } from './http/generate-turn.ts';
 import { publicModelInfo, withoutPaths } from './http/public-paths.ts';
 import { requestLog, type LogVars } from './http/request-log.ts';
 import { StoreError } from './store/types.ts';
@@ -88,7 +87,7 @@ export function createApp(s: Services, state: { ready: boolean }) {
   app.post('/v1/generate', anyKey, async (c) => {
     const key = c.get('apiKey');
     const body = fromEdgeOnly(validate(GenerateRequest, await readJsonBody(c.req.raw, MAX_BODY_BYTES)), key.role);
-    await checkQuota(s.store, key, approxTokens(body.message) + (body.history ?? []).reduce((n, t) => n + approxTokens(t.content), 0));
+    await checkQuota(s.store, key, requestTokens(body));
     const traceId = traceOf(c.req.raw).traceId;
     const log = c.get('log');
     log.set({ traceId, messageText: body.message });
@@ -100,9 +99,14 @@ export function createApp(s: Services, state: { ready: boolean }) {
       turn.afterResponse();
       return c.json({ ...collected, ...(errors.length ? { errors } : {}) });
     }
-    const logged = log.defer();
+    const deferred = log.defer();
     // A client that leaves mid-stream still gets its line (written once, whichever comes first).
-    c.req.raw.signal.addEventListener('abort', logged, { once: true });
+    const signal = c.req.raw.signal;
+    signal.addEventListener('abort', deferred, { once: true });
+    // The listener goes when the stream ends. Left on, it would keep every streamed request alive:
+    // undici's Request (made from this one when its body is read) keeps this signal until it is
+    // collected, and the listener holds the request's context (BENCHMARKS.md "Soak, third look").
+    const logged = () => (signal.removeEventListener('abort', deferred), deferred());
     const stream = sseStream(sentAsMade(turn.events), {
       // Persist before the stream ends: a client that saw the end may rely on the turn being stored.
       onEnd: () => turn.finish().catch(logFinishError).then(() => (logged(), turn.afterResponse())),

@@ -11,6 +11,8 @@
 export interface IsolateHeap {
   /** V8 heap in use (MB). */
   usedMb: number;
+  /** V8 heap committed (MB): in use plus the free space of its pages. */
+  totalMb: number;
   /** Memory outside the heap that V8 objects hold: ArrayBuffer backing stores (MB). */
   backingMb: number;
 }
@@ -20,15 +22,17 @@ export interface IsolateHeap {
  * --experimental-websocket). `collect`: a full garbage collection first (Node's inspector has it,
  * workerd's does not), so what is read is what is still reachable.
  */
-export async function isolateHeap(inspectorPort: number, opts: { collect?: boolean; timeoutMs?: number } = {}): Promise<IsolateHeap | null> {
+export async function isolateHeap(inspectorPort: number, opts: { collect?: boolean; timeoutMs?: number; target?: string } = {}): Promise<IsolateHeap | null> {
   const timeoutMs = opts.timeoutMs ?? 5000;
   const Ws = (globalThis as { WebSocket?: new (url: string, init?: unknown) => WebSocket }).WebSocket;
   if (!Ws) return null;
   let ws: WebSocket | undefined;
   try {
-    const list = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`, { signal: AbortSignal.timeout(timeoutMs) })).json()) as { webSocketDebuggerUrl: string }[];
+    const list = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`, { signal: AbortSignal.timeout(timeoutMs) })).json()) as { id: string; webSocketDebuggerUrl: string }[];
+    const target = opts.target ? list.find((t) => t.id === opts.target) : list[0];
+    if (!target) return null;
     // The proxy refuses a connection without a local Origin (undici's WebSocket takes headers).
-    const socket = new Ws(list[0].webSocketDebuggerUrl, { headers: { origin: 'http://127.0.0.1' } });
+    const socket = new Ws(target.webSocketDebuggerUrl, { headers: { origin: 'http://127.0.0.1' } });
     ws = socket;
     return await new Promise<IsolateHeap | null>((resolve) => {
       const timer = setTimeout(() => resolve(null), timeoutMs);
@@ -36,11 +40,11 @@ export async function isolateHeap(inspectorPort: number, opts: { collect?: boole
       const read = () => socket.send(JSON.stringify({ id: 1, method: 'Runtime.getHeapUsage' }));
       socket.onopen = () => (opts.collect ? socket.send(JSON.stringify({ id: 2, method: 'HeapProfiler.collectGarbage' })) : read());
       socket.onmessage = (m) => {
-        const d = JSON.parse(String(m.data)) as { id?: number; result?: { usedSize: number; backingStorageSize?: number } };
+        const d = JSON.parse(String(m.data)) as { id?: number; result?: { usedSize: number; totalSize: number; backingStorageSize?: number } };
         if (d.id === 2) return read();
         if (d.id !== 1) return;
         clearTimeout(timer);
-        resolve(d.result ? { usedMb: d.result.usedSize / 2 ** 20, backingMb: (d.result.backingStorageSize ?? NaN) / 2 ** 20 } : null);
+        resolve(d.result ? { usedMb: d.result.usedSize / 2 ** 20, totalMb: d.result.totalSize / 2 ** 20, backingMb: (d.result.backingStorageSize ?? NaN) / 2 ** 20 } : null);
       };
     });
   } catch {
@@ -59,5 +63,53 @@ export async function isolateEntries(edgeUrl: string, timeoutMs = 5000): Promise
     return out;
   } catch {
     return null;
+  }
+}
+
+/**
+ * Writes a heap snapshot of the process behind a Node inspector to `file` (what the soak bench
+ * takes of the region at the warm-up and at the end, for scripts/soak/heap-diff.ts). Resolves
+ * false on failure or after `timeoutMs`.
+ */
+export async function heapSnapshot(inspectorPort: number, file: string, timeoutMs = 120_000): Promise<boolean> {
+  const Ws = (globalThis as { WebSocket?: new (url: string, init?: unknown) => WebSocket }).WebSocket;
+  if (!Ws) return false;
+  const { createWriteStream } = await import('node:fs');
+  let ws: WebSocket | undefined;
+  try {
+    const list = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`, { signal: AbortSignal.timeout(5000) })).json()) as { webSocketDebuggerUrl: string }[];
+    const socket = new Ws(list[0].webSocketDebuggerUrl, { headers: { origin: 'http://127.0.0.1' } });
+    ws = socket;
+    const out = createWriteStream(file);
+    const done = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      socket.onerror = () => (clearTimeout(timer), resolve(false));
+      socket.onopen = () => socket.send(JSON.stringify({ id: 1, method: 'HeapProfiler.takeHeapSnapshot', params: { reportProgress: false } }));
+      socket.onmessage = (m) => {
+        const d = JSON.parse(String(m.data)) as { id?: number; method?: string; params?: { chunk: string } };
+        if (d.method === 'HeapProfiler.addHeapSnapshotChunk') out.write(d.params!.chunk);
+        else if (d.id === 1) (clearTimeout(timer), resolve(true));
+      };
+    });
+    await new Promise((r) => out.end(r));
+    return done;
+  } catch {
+    return false;
+  } finally {
+    ws?.close();
+  }
+}
+
+/**
+ * The heap of every isolate behind a workerd inspector, by target id (Miniflare runs its own
+ * workers beside the user's: the entry router, D1, the cache, the asset router), or {} on failure.
+ */
+export async function everyIsolateHeap(inspectorPort: number, timeoutMs = 5000): Promise<Record<string, IsolateHeap>> {
+  try {
+    const list = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`, { signal: AbortSignal.timeout(timeoutMs) })).json()) as { id: string }[];
+    const heaps = await Promise.all(list.map(async (t) => [t.id, await isolateHeap(inspectorPort, { target: t.id, timeoutMs })] as const));
+    return Object.fromEntries(heaps.filter((h): h is readonly [string, IsolateHeap] => h[1] !== null));
+  } catch {
+    return {};
   }
 }

@@ -28,24 +28,26 @@ function processes(): Proc[] {
   return out;
 }
 
-function rssMb(pid: number): number {
+/** Resident memory (MB) of a process: all of it, and its anonymous (heap, stacks) and file-backed (mapped files) parts. */
+function rssOf(pid: number): { rssMb: number; anonMb: number; fileMb: number } {
   try {
-    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Number(kb) / 1024 : 0;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const mb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) / 1024;
+    return { rssMb: mb('VmRSS'), anonMb: mb('RssAnon'), fileMb: mb('RssFile') + mb('RssShmem') };
   } catch {
-    return 0;
+    return { rssMb: 0, anonMb: 0, fileMb: 0 };
   }
 }
 
-/** `root` and its descendants, each with its RSS (MB). */
-export function treeProcesses(root: number): (Proc & { rssMb: number })[] {
+/** `root` and its descendants, each with its RSS (MB), split into anonymous and file-backed. */
+export function treeProcesses(root: number): (Proc & { rssMb: number; anonMb: number; fileMb: number })[] {
   const all = processes();
   const tree = new Set([root]);
   for (let grew = true; grew; ) {
     grew = false;
     for (const p of all) if (!tree.has(p.pid) && tree.has(p.ppid)) (tree.add(p.pid), (grew = true));
   }
-  return all.filter((p) => tree.has(p.pid)).map((p) => ({ ...p, rssMb: rssMb(p.pid) }));
+  return all.filter((p) => tree.has(p.pid)).map((p) => ({ ...p, ...rssOf(p.pid) }));
 }
 
 /** RSS (MB) of `root` and its descendants, summed per process name. */

@@ -22,6 +22,14 @@ import type { RequestLog } from '../../../shared/api/request-log.ts';
 /** Rough token count for usage (4 characters ≈ 1 token) when a generator reports none. */
 export const approxTokens = (s: string) => Math.ceil(s.length / 4);
 
+/**
+ * A generate request's input, estimated before it runs (what the daily quota is checked against):
+ * the message, the history, and a mid-stream failover's continuation text, which the next target
+ * reads as its assistant prefill.
+ */
+export const requestTokens = (body: GenerateRequest) =>
+  approxTokens(body.message) + (body.history ?? []).reduce((n, t) => n + approxTokens(t.content), 0) + approxTokens(body.continuation?.text ?? '');
+
 export interface Turn {
   events: ReturnType<typeof generatePipeline>;
   /** Records the finished turn (metrics, conversation, usage); a no-op when the pipeline did not finish. */
