@@ -146,14 +146,14 @@ describe('what the engine used to know of the store is the pack\'s', () => {
     const item = data.catalog.find((c) => c.type === 'light_novel' && !c.preorder && c.stock > 1 && c.format !== 'ebook')!;
     // The store's as before.
     expect(catalogDocument(item, data.catalogText).text).toContain(`Light novel by ${item.author}.`);
-    expect(catalogAnswer(item, 'how much?', ['price'], data.config.catalogSentences, data.catalogText)).toEqual([`${item.title} is $${item.priceUsd.toFixed(2)} and in stock (${item.stock} copies).`]);
+    expect(catalogAnswer(item, 'how much?', ['price'], data.config.catalogSentences, data.catalogText)).toEqual([`${item.title} is $${item.price.toFixed(2)} and in stock (${item.stock} copies).`]);
     // Another pack's words: its own type label, currency and sentences, no code change.
     const words = catalogTextOf({ locale: 'en-GB', catalog: { types: { light_novel: 'Novella' }, currency: 'GBP' } });
     const sentences = { ...data.config.catalogSentences, inStock: '{subject} costs {price}; {stock} {stock|unit|units} left.', again: 'This one' };
     expect(catalogDocument(item, words).text).toContain(`Novella by ${item.author}.`);
-    expect(catalogDocument(item, words).text).toContain(`Price: £${item.priceUsd.toFixed(2)}.`);
+    expect(catalogDocument(item, words).text).toContain(`Price: £${item.price.toFixed(2)}.`);
     expect(catalogAnswer(item, 'how much, who wrote it?', ['price', 'author'], sentences, words)).toEqual([
-      `${item.title} costs £${item.priceUsd.toFixed(2)}; ${item.stock} units left.`,
+      `${item.title} costs £${item.price.toFixed(2)}; ${item.stock} units left.`,
       `This one is by ${item.author}.`,
     ]);
   });

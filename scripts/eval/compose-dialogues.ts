@@ -11,7 +11,7 @@ import { seriesName as titleSeries } from '../../shared/cache/store-gazetteer.ts
 import { Dialogue, type DialogueTurn, type ExpectedEntity } from './dialogue-set.ts';
 
 const STORE = join(import.meta.dirname, '../../domains/kitsune-books');
-interface Item { id: string; title: string; author: string; volume: number | null; format: string; language: string; ageRating: string; priceUsd: number; stock: number; preorder: boolean; releaseDate?: string }
+interface Item { id: string; title: string; author: string; volume: number | null; format: string; language: string; ageRating: string; price: number; stock: number; preorder: boolean; releaseDate?: string }
 const catalog: Item[] = JSON.parse(readFileSync(join(STORE, 'kb/catalog.json'), 'utf8'));
 const policies = readFileSync(join(STORE, 'kb/policies.md'), 'utf8');
 const seriesEndWords: string[] = JSON.parse(readFileSync(join(STORE, 'conversation.json'), 'utf8')).seriesEndWords ?? [];
@@ -32,7 +32,7 @@ let seed = 20261205;
 const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
 const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
 
-const price = (i: Item) => `$${i.priceUsd.toFixed(2)}`;
+const price = (i: Item) => `$${i.price.toFixed(2)}`;
 /** A release date as a shopper may read it: 2026-09-01 or September 1, 2026. */
 const releaseFact = (iso: string) => `${iso}|${new Date(`${iso}T00:00:00Z`).toLocaleDateString('en-US', { month: 'long', day: 'numeric', year: 'numeric', timeZone: 'UTC' })}`;
 const stockFacts = (i: Item): { must: string[]; not: string[] } =>

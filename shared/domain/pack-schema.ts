@@ -200,7 +200,7 @@ export const CatalogJsonSchema = z.array(
       language: nonEmpty,
       /** One of domain.json's catalog.ageRatings, when it lists them. */
       ageRating: nonEmpty,
-      priceUsd: twoDecimals,
+      price: twoDecimals,
       stock: z.number().int().min(0),
       preorder: z.boolean(),
       releaseDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD').optional(),

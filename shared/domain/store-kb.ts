@@ -17,7 +17,7 @@ export interface CatalogItem {
   format: string;
   language: string;
   ageRating: string;
-  priceUsd: number;
+  price: number;
   stock: number;
   preorder: boolean;
   releaseDate?: string;

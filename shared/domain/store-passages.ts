@@ -29,7 +29,7 @@ export function catalogPassage(c: CatalogItem, price: (amount: number) => string
     `${c.title} by ${c.author}.`,
     `${c.type.replace('_', ' ')}; ${c.genre.join(', ')}.`,
     `${c.volume !== null ? `Volume ${c.volume}, ` : ''}${c.format}, ${c.language}. Age rating: ${c.ageRating}.`,
-    `Price ${price(c.priceUsd)}. ${availability}`,
+    `Price ${price(c.price)}. ${availability}`,
     c.description,
   ].join(' ');
 }

@@ -28,7 +28,7 @@ export function catalogDocument(item: CatalogItem, words: CatalogText): IngestIn
     item.title,
     `${words.typeLabel(item.type)} by ${item.author}.${item.volume != null ? ` Volume ${item.volume}.` : ''} Format: ${item.format}. Language: ${item.language}.`,
     `Genres: ${item.genre.join(', ')}. Age rating: ${item.ageRating}.`,
-    `Price: ${words.price(item.priceUsd)}. ${availability}`,
+    `Price: ${words.price(item.price)}. ${availability}`,
     item.description,
   ];
   return {
@@ -37,7 +37,7 @@ export function catalogDocument(item: CatalogItem, words: CatalogText): IngestIn
     text: lines.join('\n'),
     source: STORE_KB_SOURCE,
     url: `catalog.json#${item.id}`,
-    metadata: { kind: 'catalog', type: item.type, author: item.author, priceUsd: item.priceUsd, stock: item.stock, preorder: item.preorder },
+    metadata: { kind: 'catalog', type: item.type, author: item.author, price: item.price, stock: item.stock, preorder: item.preorder },
   };
 }
 

@@ -48,7 +48,7 @@ export function catalogAnswer(item: CatalogItem, question: string, fields: Catal
   const values = {
     title: item.title,
     type: words.typeLabel(item.type),
-    price: words.price(item.priceUsd),
+    price: words.price(item.price),
     stock: item.stock,
     releaseDate: item.releaseDate ? words.date(item.releaseDate) : '',
     author: item.author,
