@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   let key = a.key ?? process.env.EDGE_API_KEY ?? 'dev-edge-key';
   if (!url) {
     dir = mkdtempSync(join(tmpdir(), 'sy-answers-'));
-    const config = loadConfig({ ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: join(dir, 'answers.db'), LLM_BACKEND: a.generator, SEED_STORE_KB: 'true'});
+    const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: join(dir, 'answers.db'), LLM_BACKEND: a.generator, SEED_STORE_KB: 'true'});
     region = await startRegional(config, () => {});
     url = region.url;
     key = config.EDGE_API_KEY;
