@@ -1,6 +1,6 @@
 /**
  * `npm run -s bench:soak -- [--minutes 3] [--warmup M] [--concurrency 8] [--sample-s 5] [--seed 1] [--port P]
- *   [--edge-runner wrangler|miniflare] [--edge-inspector on|off] [--edge-without BINDING]… [--heap-snapshots DIR]
+ *   [--edge-runner wrangler|miniflare|workerd] [--edge-inspector on|off] [--edge-without BINDING]… [--heap-snapshots DIR]
  *   [--session-pool N] [--edge-var NAME=VALUE]… [--series]`:
  * a bounded soak (at most 10 minutes) of the real tiers: the edge in workerd via wrangler, the
  * region in its own Node process (SQLite), Bedrock replaced at the HTTP boundary by the traffic
@@ -24,6 +24,7 @@ import { DEFAULT_DOMAIN_DIR } from '../regional/src/domain/pack-files.ts';
 import { loadConfig } from '../regional/src/config.ts';
 import { startEdgeProcess } from './edge-process.ts';
 import { startEdgeUnderMiniflare } from './soak/edge-miniflare.ts';
+import { startEdgeUnderWorkerd } from './soak/edge-workerd.ts';
 import { startRegionProcess } from './region-process.ts';
 import { latency, mixDriver, type Kind } from './soak/mix.ts';
 import { everyIsolateHeap, heapSnapshot, isolateEntries, isolateHeap } from './soak/isolate.ts';
@@ -50,7 +51,9 @@ const { values } = parseArgs({
     /**
      * `wrangler` (default): the edge as `npm start` runs it, wrangler dev (its Node process, its dev
      * proxy's workerd and the Worker's workerd). `miniflare`: the same bundle and bindings in one
-     * workerd under Miniflare, without the dev proxy (scripts/soak/edge-miniflare.ts).
+     * workerd under Miniflare, without the dev proxy (scripts/soak/edge-miniflare.ts). `workerd`: the
+     * same bundle in a plain `workerd serve` config, as deployed: no Miniflare workers, no inspector, no
+     * rate-limit bindings (scripts/soak/edge-workerd.ts).
      */
     'edge-runner': { type: 'string', default: 'wrangler' },
     /** off: no inspector on the edge's isolate and no heap reads through it (miniflare only; wrangler dev always has one). */
@@ -106,11 +109,18 @@ const stopAll = async () => {
 process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
 const edgePort = Number(values.port ?? 27000 + Math.floor(Math.random() * 2000));
 const edgeVars = { MODEL_REFRESH_INTERVAL_MS: '0', ...Object.fromEntries((values['edge-var'] ?? []).map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)])) };
-const miniflare = values['edge-runner'] === 'miniflare';
-if (!miniflare && values['edge-runner'] !== 'wrangler') throw new Error(`--edge-runner must be wrangler or miniflare, got ${values['edge-runner']}`);
-const edgeInspector = !miniflare || values['edge-inspector'] !== 'off';
+const runner = values['edge-runner'];
+if (runner !== 'wrangler' && runner !== 'miniflare' && runner !== 'workerd') throw new Error(`--edge-runner must be wrangler, miniflare or workerd, got ${runner}`);
+const miniflare = runner === 'miniflare';
+if (runner === 'workerd' && values['edge-without']?.length) throw new Error('--edge-without is for --edge-runner miniflare (plain workerd has no rate-limit bindings to leave out)');
+const edgeInspector = runner === 'wrangler' || (miniflare && values['edge-inspector'] !== 'off');
 const edgeOpts = { port: edgePort, regionalUrl: region.url, persistTo: join(dir, 'wrangler'), vars: edgeVars };
-const edge = await (miniflare ? startEdgeUnderMiniflare({ ...edgeOpts, inspectorPort: edgeInspector ? edgePort + 1 : undefined, without: values['edge-without'], directOutbound: values['edge-outbound'] === 'direct' }) : startEdgeProcess({ ...edgeOpts, inspectorPort: edgePort + 1, quiet: true })).catch(async (e) => {
+const startEdge = () => {
+  if (miniflare) return startEdgeUnderMiniflare({ ...edgeOpts, inspectorPort: edgeInspector ? edgePort + 1 : undefined, without: values['edge-without'], directOutbound: values['edge-outbound'] === 'direct' });
+  if (runner === 'workerd') return startEdgeUnderWorkerd(edgeOpts);
+  return startEdgeProcess({ ...edgeOpts, inspectorPort: edgePort + 1, quiet: true });
+};
+const edge = await startEdge().catch(async (e) => {
   await stopAll();
   throw e;
 });
@@ -140,7 +150,7 @@ const sample = () => {
   tiers.region.push({ x, y: Object.values(r).reduce((a, b) => a + b, 0) });
   tiers['edge-workerd'].push({ x, y: workerd });
   tiers['edge-wrangler'].push({ x, y: Object.values(e).reduce((a, b) => a + b, 0) - workerd });
-  if (edgeInspector && !miniflare) void isolateHeap(edgePort + 1).then((h) => {
+  if (edgeInspector && runner === 'wrangler') void isolateHeap(edgePort + 1).then((h) => {
     if (!h) return;
     tiers['edge-isolate-heap'].push({ x, y: h.usedMb });
     if (Number.isFinite(h.backingMb)) tiers['edge-isolate-buffers'].push({ x, y: h.backingMb });
