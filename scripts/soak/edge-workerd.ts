@@ -1,5 +1,5 @@
 /**
- * `npx tsx scripts/soak/edge-workerd.ts --port P --regional-url URL [--persist-to DIR] [--var NAME=VALUE]…`:
+ * `npx tsx scripts/soak/edge-workerd.ts <port> [<regional url>]`:
  * the edge Worker in a plain `workerd serve` (bench only: the soak's `--edge-runner workerd`), as a
  * deployed Worker runs: no wrangler dev, no dev proxy, no Miniflare (its entry, loopback and
  * outbound workers), no inspector. Same script as `wrangler deploy` ships (its `--dry-run`
