@@ -184,7 +184,10 @@ describe('gate CLI', () => {
   });
 
   it('gates a reranker on nDCG@10 and recall@5 of the store questions and on latency', async () => {
-    const same = await gate(['gate', '--candidate', DEFAULT_RERANKER, '--latency-repeats', '1']);
+    // The latency check is computed here but judged loosely (×11): one timing per query, on a shared
+    // machine, must not decide a quality test; latency refusals are tested with a many-times-slower copy.
+    const loose = ['--latency-repeats', '1', '--margin-latency', '10'];
+    const same = await gate(['gate', '--candidate', DEFAULT_RERANKER, ...loose]);
     expect(same.code, same.err).toBe(0);
     const report = JSON.parse(readFileSync(JSON.parse(same.out).json, 'utf8'));
     expect(report.checks.map((c: { metric: string }) => c.metric)).toEqual(['ndcg10', 'recall5', 'p99Ms']);
@@ -192,7 +195,7 @@ describe('gate CLI', () => {
     expect(report.reranker.baseline.ndcg10).toBeGreaterThan(0.85);
     // A copy that reads 8,000 common words as one word: lexical matches among them mean nothing.
     const merged = copyWithScrambledWords(DEFAULT_RERANKER, dir, '1.1.0-merged', 1000, 9000, true);
-    const r = await gate(['gate', '--candidate', merged, '--baseline', DEFAULT_RERANKER, '--latency-repeats', '1']);
+    const r = await gate(['gate', '--candidate', merged, '--baseline', DEFAULT_RERANKER, ...loose]);
     expect(r.code, r.err).toBe(1);
     const failed = JSON.parse(r.out).failed.map((f: { metric: string }) => f.metric);
     expect(failed).toContain('ndcg10');
