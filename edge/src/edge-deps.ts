@@ -6,8 +6,8 @@
  * a refreshed model is (installModels).
  */
 import { bundledDomain } from './domain/bundled-domain.ts';
-import { dialogueEntitiesFor, parseConversationData } from '../../shared/conversation/conversation-data.ts';
-import type { DialogueEntities } from '../../shared/conversation/dialogue-entities.ts';
+import { parseConversationData } from '../../shared/conversation/conversation-data.ts';
+import { DialogueEntities } from '../../shared/conversation/dialogue-entities.ts';
 import { EntityExtractor, entityPatternsOf } from '../../shared/cache/entities.ts';
 import { SemanticCache, type CacheThresholds } from '../../shared/cache/semantic-cache.ts';
 import { warmFromFaq } from '../../shared/cache/warm-from-faq.ts';
@@ -92,6 +92,21 @@ async function build(env: EdgeEnv): Promise<EdgeDeps> {
  * of another embedder version never match). Throws when the models do not fit the store's
  * routing rules, so a refreshed model that does not fit is refused before it serves.
  */
+/**
+ * The pack's entity readers, built once per isolate on first use: both read the same store
+ * gazetteer (entities.json plus the catalog's series names), which does not change with the models.
+ */
+let readers: { dialogue: DialogueEntities; entities: EntityExtractor } | undefined;
+function packReaders(): { dialogue: DialogueEntities; entities: EntityExtractor } {
+  if (!readers) {
+    const words = parseConversationData(conversation);
+    const patterns = entityPatternsOf(entityPatterns);
+    const terms = storeGazetteer(gazetteer, catalog, words);
+    readers = { dialogue: new DialogueEntities(terms, words, patterns), entities: new EntityExtractor(terms, patterns) };
+  }
+  return readers;
+}
+
 async function depsFor(env: EdgeEnv, models: ModelState, previous: EdgeDeps | null): Promise<EdgeDeps> {
   const routes = parseIntentRoutes(routesJson, models.ok ? models.models.classifier.labels : undefined);
   const templates = new TemplateAnswers(templatesJson as TemplatesFile, faq as FaqEntry[]);
@@ -113,7 +128,7 @@ async function depsFor(env: EdgeEnv, models: ModelState, previous: EdgeDeps | nu
           aspects: new AspectDetector(parseCacheAspects(cacheAspects)),
           refreshMs: cacheConfig.refreshMs,
         });
-  const dialogue = previous?.dialogue ?? dialogueEntitiesFor(gazetteer, catalog, conversation, entityPatternsOf(entityPatterns));
+  const { dialogue, entities } = packReaders();
   if (env.CACHE_WARM_FAQ === 'true' && m && cache && !same) {
     // A new cache (the isolate's first with an embedder, or a new embedder version) is seeded with the
     // pack's FAQ answers; a failure leaves a cold cache, never a failed request.
@@ -127,7 +142,7 @@ async function depsFor(env: EdgeEnv, models: ModelState, previous: EdgeDeps | nu
     routes,
     templates,
     cache,
-    entities: previous?.entities ?? new EntityExtractor(storeGazetteer(gazetteer, catalog, parseConversationData(conversation)), entityPatternsOf(entityPatterns)),
+    entities,
     dialogue,
     inFlight: previous?.inFlight ?? new InFlight(),
   };
