@@ -7,53 +7,37 @@
  * SQLite seeded with the store KB); the LLM is an OpenAI-compatible server at the HTTP boundary (msw)
  * that counts its calls.
  */
-import { http, HttpResponse } from 'msw';
-import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../regional/src/config.ts';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
 import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
+import { LLM_URL, openAiLlm } from './helpers/openai-llm.ts';
 
 const EDGE = { authorization: 'Bearer dev-edge-key', 'content-type': 'application/json', accept: 'application/json' };
-const LLM = 'http://llm-decisive.test';
-const enc = new TextEncoder();
 
 describe('region: decisive retrieval answers without the LLM', () => {
   let db: TempDatabase;
   let r: RunningRegional;
-  let calls = 0;
-  const llm = setupServer(
-    http.post(`${LLM}/v1/chat/completions`, () => {
-      calls++;
-      const stream = new ReadableStream<Uint8Array>({
-        start(c) {
-          c.enqueue(enc.encode(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: 'An answer the model wrote.' }, finish_reason: null }] })}\n\n`));
-          c.enqueue(enc.encode('data: [DONE]\n\n'));
-          c.close();
-        },
-      });
-      return new HttpResponse(stream, { headers: { 'content-type': 'text/event-stream' } });
-    }),
-  );
+  const llm = openAiLlm();
 
   beforeAll(async () => {
-    llm.listen({ onUnhandledRequest: 'bypass' });
+    llm.server.listen({ onUnhandledRequest: 'bypass' });
     db = await tempDatabase('sqlite', 'sy-decisive-');
     r = await startRegional(
-      loadConfig({ PORT: '0', DATABASE_URL: db.url, LLM_BACKEND: 'openai', OPENAI_BASE_URL: LLM, DECISIVE_ANSWERS: 'true', RERANK_TIMEOUT_MS: '20000', RETRIEVE_TIMEOUT_MS: '20000', EMBED_TIMEOUT_MS: '20000', LLM_FIRST_TOKEN_TIMEOUT_MS: '10000' }),
+      loadConfig({ PORT: '0', DATABASE_URL: db.url, LLM_BACKEND: 'openai', OPENAI_BASE_URL: LLM_URL, DECISIVE_ANSWERS: 'true', RERANK_TIMEOUT_MS: '20000', RETRIEVE_TIMEOUT_MS: '20000', EMBED_TIMEOUT_MS: '20000', LLM_FIRST_TOKEN_TIMEOUT_MS: '10000' }),
       () => {},
     );
   }, 180_000);
   afterAll(async () => {
-    llm.close();
+    llm.server.close();
     await r?.close();
     await db?.cleanup();
   });
 
   const generate = async (body: Record<string, unknown>) => {
-    const before = calls;
+    const before = llm.calls();
     const reply = await (await fetch(`${r.url}/v1/generate`, { method: 'POST', headers: EDGE, body: JSON.stringify({ sessionId: `s-${Math.random()}`, ...body }) })).json();
-    return { reply, llmCalls: calls - before };
+    return { reply, llmCalls: llm.calls() - before };
   };
 
   it('is off by default, and serves the calibrated threshold when on', () => {
