@@ -1,7 +1,8 @@
 /**
  * `npm run -s bench:soak -- [--minutes 3] [--warmup M] [--concurrency 8] [--sample-s 5] [--seed 1] [--port P]
  *   [--edge-runner wrangler|miniflare|workerd] [--edge-inspector on|off] [--edge-without BINDING]… [--heap-snapshots DIR]
- *   [--session-pool N] [--edge-var NAME=VALUE]… [--series]`:
+ *   [--session-pool N] [--edge-var NAME=VALUE]… [--region-env NAME=VALUE]… [--series]
+ *   [--edge-worker edge|pipe|sse-reader] [--edge-v8-flag=--trace-gc] [--edge-log FILE] [--edge-malloc-stats]`:
  * a bounded soak (at most 10 minutes) of the real tiers: the edge in workerd via wrangler, the
  * region in its own Node process (SQLite), Bedrock replaced at the HTTP boundary by the traffic
  * replay's ConverseStream stand-in. Drives a steady mix (scripts/soak/mix.ts: chat sessions,
@@ -14,6 +15,14 @@
  * Theil–Sen slope (median of pairwise slopes) through those floors. A garbage collector's
  * sawtooth moves the samples above the floor (workerd swung 290–506 MB at load 25); a leak
  * raises the floor itself. The plain least-squares slope over every sample is printed beside it.
+ * The warm-up (default: half the run) is the time the edge isolate's V8 heap takes to grow its
+ * committed pages to their working size at this load (three to five minutes). The verdict (`judged`,
+ * `targetMet`) is on the product's processes: the region and the workerd that runs the Worker.
+ * Under `--edge-runner workerd` the Worker's process is also split by what holds its memory: V8's
+ * heap cage apart from tcmalloc's heap (address stretches), each isolate's heap after every
+ * collection (`--edge-v8-flag=--trace-gc --edge-log FILE`), tcmalloc's bytes in use apart from its
+ * free pages (`--edge-malloc-stats`, through gdb), and a reference Worker that only passes chats on
+ * can stand in for the edge (`--edge-worker pipe|sse-reader`, scripts/soak/reference-worker.ts).
  * Measures; never asserts.
  */
 import { spawn } from 'node:child_process';
@@ -87,8 +96,8 @@ const { values } = parseArgs({
   },
 });
 const minutes = Number(values.minutes);
-// The default warm-up is half the run: at the soak's load the edge isolate's V8 heap takes about
-// four minutes to grow its committed pages to its working size (BENCHMARKS.md "Soak: plateau or
+// The default warm-up is half the run: at the soak's load the edge isolate's V8 heap takes
+// three to five minutes to grow its committed pages to its working size (BENCHMARKS.md "Soak: plateau or
 // growth"), and a slope fitted before that measures the heap's growth to size, not a leak.
 const warmup = Number(values.warmup ?? minutes / 2);
 const concurrency = Number(values.concurrency);
@@ -155,7 +164,7 @@ say(`region ${region.url} (pid ${region.child.pid}), edge ${edge.url} (${values[
 
 const driver = mixDriver({ edgeUrl: edge.url, regionUrl: region.url, regionKey: base.EDGE_API_KEY, sessions: nextSession, sessionPool: values['session-pool'] ? Number(values['session-pool']) : undefined, texts: data.test.map((t) => t.text), random: rng(Number(values.seed)) });
 type Series = { x: number; y: number }[];
-const tiers = { region: [] as Series, 'edge-workerd': [] as Series, 'edge-wrangler': [] as Series, 'edge-isolate-heap': [] as Series, 'edge-isolate-buffers': [] as Series, 'region-heap-after-gc': [] as Series };
+const tiers = { region: [] as Series, 'edge-workerd': [] as Series, 'edge-wrangler': [] as Series, 'edge-isolate-heap': [] as Series, 'edge-isolate-buffers': [] as Series, 'region-heap-after-gc': [] as Series, 'region-heap-committed': [] as Series };
 const entries: { x: number; stores: Record<string, number> }[] = [];
 // wrangler dev may run more than one workerd (the Worker's, and its dev proxy's): each is followed on its own too.
 const workerds = new Map<number, { command: string; series: Series; anon: Series; file: Series; stretches: Map<string, Series> }>();
@@ -196,7 +205,8 @@ const sample = () => {
     const all = Object.values(heaps);
     if (all.length) ((tiers as Record<string, Series>)['edge-isolates-heap-committed'] ??= []).push({ x, y: all.reduce((a, h) => a + h.totalMb, 0) });
   });
-  if (regionInspector) void isolateHeap(regionInspector, { collect: true }).then((h) => h && tiers['region-heap-after-gc'].push({ x, y: h.usedMb }));
+  // Used after a full collection (what the region's objects need) and committed (what its heap holds of the RSS).
+  if (regionInspector) void isolateHeap(regionInspector, { collect: true }).then((h) => h && (tiers['region-heap-after-gc'].push({ x, y: h.usedMb }), tiers['region-heap-committed'].push({ x, y: h.totalMb })));
   void isolateEntries(edge.url).then((stores) => stores && entries.push({ x, stores }));
 };
 sample();
@@ -246,7 +256,8 @@ const perTier = Object.fromEntries(
     const after = pts.filter((p) => p.x >= warmup);
     if (!after.length) return [name, { samplesFitted: 0 }];
     const s = slope(after);
-    const lows = floors(after, 1);
+    // The last sample comes just after the run's end; alone in its minute it would count as a floor.
+    const lows = floors(after.filter((p) => p.x < minutes), 1);
     const floor = medianSlope(lows);
     return [
       name,
@@ -261,7 +272,7 @@ const perTier = Object.fromEntries(
         floorLeastSquaresMbPerMin: round2(slope(lows)),
         floorsMb: lows.map((p) => round2(p.y)),
         // Every minute's floor from the start, the warm-up included: the curve the warm-up cuts.
-        floorsFromStartMb: floors(pts, 1).map((p) => round2(p.y)),
+        floorsFromStartMb: floors(pts.filter((p) => p.x < minutes), 1).map((p) => round2(p.y)),
         samplesFitted: after.length,
         under1MbPerMin: floor < 1,
         ...(values.series ? { series: pts.map((p) => [round2(p.x), round2(p.y)]) } : {}),
