@@ -95,12 +95,11 @@ async function warmSessionLog(text: string, answer: string, entities: DialogueEn
 /**
  * A new session's whole path through a real object, once, then deleted: a throwaway session of a
  * random name (no client can name it) is created, gets one turn (the first write: the turn and its
- * expiry alarm), is read back and cleared (its data and its alarm). Locally workerd creates each
- * session's object in this process, and an isolate's first new session paid for the first object
- * creation, the first storage write and the first alarm (V8 compiling the object's code, workerd
- * preparing its statements and opening the namespace's alarm store) beside the next answers; this
- * pays it here (BENCHMARKS.md "A new session's object, warmed"). Deployed, it is one more object
- * request per isolate start, and what it warms is the Worker's side of the calls.
+ * expiry alarm), is read back and cleared (its data and its alarm). Locally workerd runs each
+ * session's object on this isolate's thread, and the first new sessions paid there for the first
+ * named object, the first storage write and the first alarm, between the first answers; this pays
+ * it here (BENCHMARKS.md "New-session p99"). Deployed, it is three object calls (was one read) per
+ * isolate start, and what it warms is the Worker's side of the calls.
  */
 async function warmSessionObject(ns: DurableObjectNamespace<SessionStore>): Promise<void> {
   const stub = ns.get(ns.idFromName(`warm-up:${crypto.randomUUID()}`));
