@@ -6,9 +6,10 @@
  * rather than inside those answers (BENCHMARKS.md "Edge template p99 on a young isolate"). The
  * models' own warm-up (runtime/edge-models.ts) already does the same for their sessions.
  *
- * The texts are the pack's own FAQ questions; nothing is written (no session turn, no cache
- * entry, no metrics of answers) and the region is never called: a text the classifier does not route to
- * a template only has its cache key made and looked up. A failure is logged, never thrown.
+ * The texts are the pack's own FAQ questions; nothing is kept (no session turn — the one
+ * throwaway session is cleared —, no cache entry, no metrics of answers) and the region is never
+ * called: a text the classifier does not route to a template only has its cache key made and
+ * looked up. A failure is logged, never thrown.
  */
 import type { ChatDeps } from './pipeline.ts';
 import { chatPipeline } from './pipeline.ts';
