@@ -119,6 +119,13 @@ describe('order route at the region (/v1/generate)', () => {
     expect(llmCalls).toBe(0);
   });
 
+  it("answers a follow-up giving the id (the edge's resolution carries it) from the order record", async () => {
+    const a = await generate({ message: "it's 48213", intent: 'order_status', confidence: 0.99, confident: true, resolved: { text: 'has my order shipped — KB-48213', carried: ['frame'], entities: [{ kind: 'order', value: 'kb-48213' }], confidence: 0.95 } });
+    expect(a.route).toMatchObject({ path: 'template', generator: 'order' });
+    expect(a.text).toMatch(/^Order KB-48213 shipped on November 25, 2026/);
+    expect(llmCalls).toBe(0);
+  });
+
   it('reads the id from the text when the request brings no entities (a direct API client), with its own confident classification', async () => {
     const a = await generate({ message: 'Where is my order KB-48213?' });
     expect(a.route).toMatchObject({ path: 'template', generator: 'order', intent: 'order_status' });
