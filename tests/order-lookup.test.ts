@@ -87,7 +87,7 @@ describe('order route at the region (/v1/generate)', () => {
     expect(res.status).toBe(200);
     return res.json();
   };
-  const fromEdge = (message: string, id?: string) => ({ message, intent: 'order_status', confidence: 0.99, confident: true, resolved: { text: message, carried: [], entities: id ? [{ kind: 'order', value: id }] : [] } });
+  const fromEdge = (message: string, id?: string) => ({ message, intent: 'order_status', confidence: 0.99, resolved: { text: message, carried: [], entities: id ? [{ kind: 'order', value: id }] : [] } });
 
   it('answers an order id from the order record: status, carrier, tracking, dates; nothing private, no LLM, never cacheable', async () => {
     const a = await generate(fromEdge('Where is my order KB-48213?', 'kb-48213'));
@@ -120,7 +120,7 @@ describe('order route at the region (/v1/generate)', () => {
   });
 
   it("answers a follow-up giving the id (the edge's resolution carries it) from the order record", async () => {
-    const a = await generate({ message: "it's 48213", intent: 'order_status', confidence: 0.99, confident: true, resolved: { text: 'has my order shipped — KB-48213', carried: ['frame'], entities: [{ kind: 'order', value: 'kb-48213' }], confidence: 0.95 } });
+    const a = await generate({ message: "it's 48213", intent: 'order_status', confidence: 0.99, resolved: { text: 'has my order shipped — KB-48213', carried: ['frame'], entities: [{ kind: 'order', value: 'kb-48213' }], confidence: 0.95 } });
     expect(a.route).toMatchObject({ path: 'template', generator: 'order' });
     expect(a.text).toMatch(/^Order KB-48213 shipped on November 25, 2026/);
     expect(llmCalls).toBe(0);
@@ -132,12 +132,15 @@ describe('order route at the region (/v1/generate)', () => {
     expect(a.text).toContain('UPS Ground');
   });
 
-  it('does not look up an order for an intent the edge was not sure of, nor without an id', async () => {
-    const unsure = await generate({ ...fromEdge('KB-48213 ??', 'kb-48213'), confident: false, confidence: 0.4 });
-    expect(unsure.route.generator).not.toBe('order');
+  it('looks up an order id whatever the order intent\'s confidence (the id is the second gate), but never for another intent, nor without an id', async () => {
+    const unsure = await generate({ ...fromEdge('umm hello?? my order??? KB-48213', 'kb-48213'), confidence: 0.41 });
+    expect(unsure.route.generator).toBe('order');
+    expect(lookups.map((l) => l.id)).toEqual(['KB-48213']);
+    const other = await generate({ ...fromEdge('I want to return KB-48213, it came damaged', 'kb-48213'), intent: 'return_policy' });
+    expect(other.route.generator).not.toBe('order');
     const noId = await generate(fromEdge('where is my order?'));
     expect(noId.route.generator).not.toBe('order');
-    expect(lookups).toEqual([]);
+    expect(lookups).toHaveLength(1);
     expect(llmCalls).toBe(2);
   });
 
@@ -189,7 +192,8 @@ describe('order route through the edge (workerd) and the region', () => {
   });
 
   it('with an unknown order id: the not-found answer', async () => {
-    const a = await chat('Where is my order KB-99999?', 'orders-c');
+    // The classifier is not sure of this one (0.73, under order_status's 0.95): the order id is the second gate.
+    const a = await chat('can you check order KB-99999 for me?', 'orders-c');
     expect(a.route).toMatchObject({ path: 'template', generator: 'order' });
     expect(a.text).toMatch(/^I couldn't find an order KB-99999\./);
     expect(llmCalls).toBe(0);

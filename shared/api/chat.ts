@@ -62,8 +62,6 @@ export const GenerateRequest = ChatRequest.extend({
   resolved: Resolution.optional(),
   intent: z.string().max(64).optional(),
   confidence: z.number().min(0).max(1).optional(),
-  /** Set by the edge: `intent` cleared its routing threshold (the region may answer it from the store's systems, e.g. an order lookup). */
-  confident: z.boolean().optional(),
   /** Set by the edge when this answer may be written to its semantic cache. */
   cacheable: z.boolean().optional(),
   priority: z.enum(['high', 'normal', 'low']).optional(),

@@ -245,7 +245,7 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
   const genReq: GenerateRequest = {
     ...req,
     resolved,
-    ...(pred ? { intent: pred.intent, confidence: pred.confidence, confident: pred.confident } : {}),
+    ...(pred ? { intent: pred.intent, confidence: pred.confidence } : {}),
     cacheable: path === 'cache' && cacheKeyOf !== null,
     priority: llmPriorityFor(pred?.intent, deps.routes.intents),
   };

@@ -7,7 +7,7 @@
  * answered from the item's row and ends there (stages/catalog.ts); with the edge's intent this is
  * decided before retrieval starts, with the region's own classification right after it.
  *
- * Order: a trusted intent of the pack's `order` route naming an order id is answered from the
+ * Order: an intent of the pack's `order` route naming an order id is answered from the
  * store's order system (stages/order.ts): the order's record, or "not found", never cached; a
  * lookup that fails or times out goes on as before (`order_lookup_unavailable`). Decided before
  * retrieval with the edge's intent, right after classification with the region's own.
@@ -128,7 +128,7 @@ export async function* generatePipeline(
   // The edge's intent is known now: a catalog answer starts no retrieval.
   const fromEdge = req.intent ? catalogStage(query, { intent: req.intent, trusted: req.cacheable === true, continuation }, deps, run) : null;
   if (fromEdge) return yield* storeAnswerEvents(fromEdge.text, CATALOG_GENERATOR, eventsFor(req, deps, run, { intent: req.intent!, confidence: req.confidence ?? 0 }, ctx.traceId, [fromEdge.source], false), ctx);
-  const orderFromEdge = req.intent ? await orderStage(req, query, { intent: req.intent, trusted: req.confident === true, continuation }, deps, run, ctx.signal) : null;
+  const orderFromEdge = req.intent ? await orderStage(req, query, { intent: req.intent, continuation }, deps, run, ctx.signal) : null;
   if (orderFromEdge) return yield* storeAnswerEvents(orderFromEdge.text, ORDER_GENERATOR, eventsFor(req, deps, run, { intent: req.intent!, confidence: req.confidence ?? 0 }, ctx.traceId, [orderFromEdge.source], false), ctx, false);
   const classifying = classifyStage(req, query, deps, run);
   const retrieving = retrieveStage(query, deps, run);
@@ -136,7 +136,7 @@ export async function* generatePipeline(
   const pred = await classifying;
   const fromRegion = !req.intent && pred ? catalogStage(query, { intent: pred.intent, trusted: pred.confident === true, continuation }, deps, run) : null;
   if (fromRegion) return yield* storeAnswerEvents(fromRegion.text, CATALOG_GENERATOR, eventsFor(req, deps, run, pred, ctx.traceId, [fromRegion.source], false), ctx);
-  const orderFromRegion = !req.intent && pred ? await orderStage(req, query, { intent: pred.intent, trusted: pred.confident === true, continuation }, deps, run, ctx.signal) : null;
+  const orderFromRegion = !req.intent && pred ? await orderStage(req, query, { intent: pred.intent, continuation }, deps, run, ctx.signal) : null;
   if (orderFromRegion) return yield* storeAnswerEvents(orderFromRegion.text, ORDER_GENERATOR, eventsFor(req, deps, run, pred, ctx.traceId, [orderFromRegion.source], false), ctx, false);
   const retrieved = await retrieving;
   run.stage('retrieve', retrieved.ms);
