@@ -3,7 +3,8 @@
  * sessions (scripts/traffic/sessions.ts) through the real edge (workerd via wrangler, with its
  * session Durable Object) and the real region (startRegional, SQLite), with Bedrock replaced at the
  * HTTP boundary by a ConverseStream stand-in (scripts/traffic/bedrock-stub.ts) reached through
- * BEDROCK_ENDPOINT. Prints one JSON (cost per session against the all-LLM baseline, path shares,
+ * BEDROCK_ENDPOINT, and the store's order system by a stand-in (scripts/traffic/order-stub.ts)
+ * reached through ORDER_LOOKUP_URL. Prints one JSON (cost per session against the all-LLM baseline, path shares,
  * server-side latency per path, errors, the issue's targets met or not) and writes
  * reports/traffic.html. Measures; never asserts: targets are reported as met or not.
  */
@@ -18,6 +19,7 @@ import { startRegional } from '../regional/src/server.ts';
 import { startEdgeProcess } from './edge-process.ts';
 import { startBedrockStub } from './traffic/bedrock-stub.ts';
 import { cpuTimes, cpuWaitBetween, descendantsNamed } from './traffic/cpu-wait.ts';
+import { startOrderStub } from './traffic/order-stub.ts';
 import { trafficReportHtml } from './traffic/report-html.ts';
 import { buildSessions, TrafficMix, type Dialogue, type Labelled, type Session } from './traffic/sessions.ts';
 import { llmReason, PATHS, series, summarize, type MessageRecord, type Path } from './traffic/summary.ts';
@@ -30,6 +32,8 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     /** Also write every message (text, kind, path, intent, confidence, degradations) as JSON lines. */
     records: { type: 'string' },
+    /** Overrides the mix's idReplies.share (0: no id replies, the sessions of a mix without them). */
+    'id-reply-share': { type: 'string' },
   },
 });
 const args = { sessions: Number(values.sessions), concurrency: Number(values.concurrency), seed: Number(values.seed) };
@@ -39,6 +43,7 @@ const say = (m: string) => process.stderr.write(`[bench:traffic] ${m}\n`);
 const domainDir = resolve(process.env.SWITCHYARD_DOMAIN ?? DEFAULT_DOMAIN_DIR);
 const jsonl = <T>(file: string): T[] => readFileSync(join(domainDir, file), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
 const mix = TrafficMix.parse(JSON.parse(readFileSync(join(domainDir, 'eval/traffic-mix.json'), 'utf8')));
+if (values['id-reply-share'] !== undefined && mix.idReplies) mix.idReplies.share = Number(values['id-reply-share']);
 /** Each intent's route class (domain.json), for why a message went on to the region. */
 const routeClassOf = new Map(Object.entries((JSON.parse(readFileSync(join(domainDir, 'domain.json'), 'utf8')) as { intents: Record<string, { route: string }> }).intents).map(([k, v]) => [k, v.route]));
 const sessions = buildSessions({ test: jsonl<Labelled>('intents/test.jsonl'), dialogues: jsonl<Dialogue>('eval/dialogues.jsonl') }, mix, args.sessions, args.seed);
@@ -67,7 +72,9 @@ const env = {
 };
 const base = loadConfig(env);
 const stub = await startBedrockStub({ seed: args.seed, tierOf: (id) => (id === base.BEDROCK_MODEL_LARGE ? 'large' : 'small') });
-const regional = await startRegional(loadConfig({ ...env, BEDROCK_ENDPOINT: stub.url }), () => {});
+// The store's order system at the HTTP boundary (latency, unknown ids and failures: docs/traffic.md).
+const orders = await startOrderStub({ seed: args.seed, port: Number(process.env.ORDER_STUB_PORT) || 0 });
+const regional = await startRegional(loadConfig({ ...env, BEDROCK_ENDPOINT: stub.url, ORDER_LOOKUP_URL: `${orders.url}/v1/orders/{id}` }), () => {});
 say(`region up at ${regional.url}; starting the edge (workerd)…`);
 // BENCH_PEER=<another checkout, e.g. main's>: the sessions go through that checkout's edge (its own
 // scripts/edge-process.ts: its Worker code and model assets); the region, the LLM stand-in, the
@@ -125,7 +132,7 @@ async function replay(index: number, s: Session): Promise<void> {
         if (body.route.path === 'cache' && body.route.cache?.stale) rec.stale = true;
         rec.regionCostUsd = body.done?.usage?.costUsd;
         rec.intent = body.route.intent;
-        rec.reason = llmReason(body.route, routeClassOf.get(body.route.intent));
+        rec.reason = llmReason(body.route, routeClassOf.get(body.route.intent), body.done?.fallbacks ?? []);
         trace.push(JSON.stringify({ session: index, message: turn.message, kind: turn.kind, path: body.route.path, ...(rec.coalesced ? { coalesced: true } : {}), ...(rec.stale ? { stale: true } : {}), generator: body.route.generator, reason: rec.reason, intent: body.route.intent, confidence: body.route.confidence, resolved: body.route.resolved?.text, fallbacks: body.done?.fallbacks, latencyMs: body.done?.latencyMs, answer: body.text }));
         rec.fallbacks = [...new Set([...(body.route.fallbacks ?? []), ...(body.done?.fallbacks ?? [])])];
       }
@@ -156,13 +163,20 @@ const wallMs = performance.now() - t0;
 const edgeCpu = cpuWaitBetween(cpuBefore, cpuTimes(workerd));
 load.end = loadavg().map((x) => Number(x.toFixed(2)));
 
-const summary = { ...summarize({ records, sessions: sessions.length, calls: stub.calls, pricing: BEDROCK_DEFAULT_PRICING, completionOrder, args, wallMs }), edge: PEER ? resolve(PEER) : 'this checkout', loadAverage: load, edgeCpu };
+const summary = {
+  ...summarize({ records, sessions: sessions.length, calls: stub.calls, pricing: BEDROCK_DEFAULT_PRICING, completionOrder, args: { ...args, idReplyShare: mix.idReplies?.share ?? 0 }, wallMs }),
+  orderSystem: { ...orders.counts },
+  edge: PEER ? resolve(PEER) : 'this checkout',
+  loadAverage: load,
+  edgeCpu,
+};
 mkdirSync('reports', { recursive: true });
 if (values.records) writeFileSync(values.records, trace.join('\n') + '\n');
 writeFileSync('reports/traffic.html', trafficReportHtml(summary, series(records, completionOrder)));
 await edge.stop();
 await regional.close();
 await stub.close();
+await orders.close();
 rmSync(dir, { recursive: true, force: true });
 
 if (values.json) console.log(JSON.stringify(summary, null, 2));

@@ -54,10 +54,13 @@ describe('session builder', () => {
     expect(buildSessions(data, mix, 50, 43)).not.toEqual(sessions.slice(0, 50));
   });
 
+  // The shopper's replies giving an order id come on top of the drawn turns.
+  const drawn = (s: (typeof sessions)[number]) => s.turns.filter((t) => t.kind !== 'id_reply');
+
   it('gives every session 1–6 turns, in the mix\'s weights', () => {
-    expect(sessions.every((s) => s.turns.length >= 1 && s.turns.length <= 6)).toBe(true);
+    expect(sessions.every((s) => drawn(s).length >= 1 && drawn(s).length <= 6)).toBe(true);
     const total = mix.turnWeights.reduce((a, b) => a + b);
-    const ones = sessions.filter((s) => s.turns.length === 1).length / sessions.length;
+    const ones = sessions.filter((s) => drawn(s).length === 1).length / sessions.length;
     expect(ones).toBeCloseTo(mix.turnWeights[0] / total, 1);
   });
 
@@ -81,6 +84,42 @@ describe('session builder', () => {
     const reworded = q.filter((t) => t.reworded);
     expect(reworded.length).toBeGreaterThan(0);
     expect(reworded.every((t) => t.message !== t.key)).toBe(true);
+  });
+});
+
+describe('id replies (the shopper giving the order id the assistant asked for)', () => {
+  const ids = mix.idReplies!;
+  const idIn = new RegExp(ids.idPattern, 'i');
+  const sessions = buildSessions(data, mix, 3000, 42);
+  const label = new Map(data.test.map((t) => [t.text, t.label]));
+
+  it('follow a question of the intent that names no id, in about the stated share, and carry an id', () => {
+    let asked = 0;
+    let replied = 0;
+    for (const s of sessions) {
+      s.turns.forEach((t, i) => {
+        if (t.kind === 'id_reply') {
+          const q = s.turns[i - 1];
+          expect(label.get(q.key)).toBe(ids.intent);
+          expect(idIn.test(q.message)).toBe(false);
+          expect(t.message).toMatch(/\d{5}/);
+        }
+        if (t.kind === 'question' && label.get(t.key) === ids.intent && !idIn.test(t.message)) {
+          asked++;
+          if (s.turns[i + 1]?.kind === 'id_reply') replied++;
+        }
+      });
+    }
+    expect(asked).toBeGreaterThan(50);
+    expect(replied / asked).toBeGreaterThan(ids.share - 0.1);
+    expect(replied / asked).toBeLessThan(ids.share + 0.1);
+  });
+
+  it('leave every other turn as it is: with replies off, the same sessions without them', () => {
+    const off = buildSessions(data, { ...mix, idReplies: { ...ids, share: 0 } }, 300, 7);
+    const on = buildSessions(data, mix, 300, 7);
+    expect(on.map((s) => ({ ...s, turns: s.turns.filter((t) => t.kind !== 'id_reply') }))).toEqual(off);
+    expect(on.some((s) => s.turns.some((t) => t.kind === 'id_reply'))).toBe(true);
   });
 });
 
@@ -117,9 +156,11 @@ describe('cost model', () => {
 
 describe('why a message went on to the region (llmReason)', () => {
   const decision = (confident: boolean, cache?: { hit: boolean; similarity: number | null }) => ({ confident, ...(cache ? { cache } : {}) });
-  it('names the pack, the classifier, the cache or the follow-up, in that order', () => {
-    expect(llmReason({ intent: 'order_status', decision: decision(true) }, 'llm')).toBe('pack_routes_to_llm');
-    expect(llmReason({ intent: 'order_status', decision: decision(false) }, 'llm')).toBe('pack_routes_to_llm');
+  it('names the pack, the classifier, the order system, the cache or the follow-up, in that order', () => {
+    expect(llmReason({ intent: 'recommendation', decision: decision(true) }, 'llm')).toBe('pack_routes_to_llm');
+    expect(llmReason({ intent: 'recommendation', decision: decision(false) }, 'llm')).toBe('pack_routes_to_llm');
+    expect(llmReason({ intent: 'order_status', decision: decision(false) }, 'order', ['order_lookup_unavailable'])).toBe('edge_unsure');
+    expect(llmReason({ intent: 'order_status', decision: decision(true) }, 'order', ['order_lookup_unavailable'])).toBe('order_lookup_unavailable');
     expect(llmReason({ intent: 'oos', decision: decision(false) }, 'template')).toBe('edge_unsure');
     expect(llmReason({ intent: 'shipping_info', decision: decision(true, { hit: false, similarity: null }) }, 'cacheable')).toBe('cache_frame_empty');
     expect(llmReason({ intent: 'shipping_info', decision: decision(true, { hit: false, similarity: 0.7 }) }, 'cacheable')).toBe('cache_below_threshold');

@@ -18,6 +18,7 @@ function memoryLog() {
       put: async (k, v) => void data.set(k, structuredClone(v)),
       deleteAll: async () => data.clear(),
       setAlarm: async () => {},
+      deleteAlarm: async () => {},
     },
     { ttlMs: 60_000, waitMs: 0 },
   );

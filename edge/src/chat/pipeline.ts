@@ -18,7 +18,7 @@ import { contextFromHistory, contextOf, type SessionTurn } from '../../../shared
 import type { CacheLookup, SemanticCache } from '../../../shared/cache/semantic-cache.ts';
 import { InFlight } from '../../../shared/cache/in-flight.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
-import { reusesAnswers, type IntentRoutes, type Path } from '../../../shared/routing/intent-routes.ts';
+import { looksUpOrders, reusesAnswers, type IntentRoutes, type Path } from '../../../shared/routing/intent-routes.ts';
 import { embedderGap, type ModelState } from '../runtime/edge-models.ts';
 import type { TemplateAnswers } from '../../../shared/answers/template-answers.ts';
 import type { SessionPort } from '../session/session-client.ts';
@@ -173,7 +173,7 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
     return { event: 'done', data: { latencyMs: { ...latency }, fallbacks: [...fallbacks], ...extra } };
   };
 
-  // Template intents: answered here from the store's own data.
+  // Template intents, and an order intent with no order id (its template asks for one): answered here from the store's own data.
   if (path === 'template' && pred && models) {
     const tc = clock();
     let vector: Float32Array | undefined;
@@ -268,7 +268,7 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
         fallbacks.push(...(ev.data.fallbacks ?? []).filter((f) => !fallbacks.includes(f)));
         routed = true;
         // The region's own answers keep their path: a handoff ("fallback"), an answer from the
-        // catalog's row ("template", no LLM); everything else it generated ("llm").
+        // catalog's row or an order's record ("template", no LLM); everything else it generated ("llm").
         yield route(ev.data.path === 'fallback' || ev.data.path === 'template' ? ev.data.path : 'llm', {
           ...(pred ? {} : { intent: ev.data.intent, confidence: ev.data.confidence }),
           ...(models ? {} : { modelVersion: ev.data.modelVersion }),
@@ -346,6 +346,8 @@ async function templateAlone(message: string, classifier: ContextClassifier, dep
   const c = await classifyInContext(classifier, message, alone, deps.routes, deps.dialogue).catch(() => null);
   took(performance.now() - t);
   if (c?.path !== 'template') return null;
+  // An order intent: its template asks for the order id, which the conversation may already hold ("can I still cancel it?").
+  if (looksUpOrders(deps.routes.intents[c.prediction.intent]?.route)) return null;
   if (c.prediction.intent !== deps.dialogue.courtesyIntent) return c;
   // Courtesy often prefaces a real follow-up ("fine. do you deliver there?", "ok, and volume 2"): the
   // context decides one that asks something or names anything; a plain thanks or goodbye ("ok that
