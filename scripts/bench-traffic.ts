@@ -9,7 +9,7 @@
  * reports/traffic.html. Measures; never asserts: targets are reported as met or not.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ChatReply } from '../shared/api/chat.ts';
@@ -18,6 +18,7 @@ import { DEFAULT_DOMAIN_DIR } from '../regional/src/domain/pack-files.ts';
 import { startRegional } from '../regional/src/server.ts';
 import { startEdgeProcess } from './edge-process.ts';
 import { startBedrockStub } from './traffic/bedrock-stub.ts';
+import { cpuTimes, cpuWaitBetween, descendantsNamed } from './traffic/cpu-wait.ts';
 import { startOrderStub } from './traffic/order-stub.ts';
 import { trafficReportHtml } from './traffic/report-html.ts';
 import { buildSessions, TrafficMix, type Dialogue, type Labelled, type Session } from './traffic/sessions.ts';
@@ -75,15 +76,23 @@ const stub = await startBedrockStub({ seed: args.seed, tierOf: (id) => (id === b
 const orders = await startOrderStub({ seed: args.seed, port: Number(process.env.ORDER_STUB_PORT) || 0 });
 const regional = await startRegional(loadConfig({ ...env, BEDROCK_ENDPOINT: stub.url, ORDER_LOOKUP_URL: `${orders.url}/v1/orders/{id}` }), () => {});
 say(`region up at ${regional.url}; starting the edge (workerd)…`);
-const edge = await startEdgeProcess({
+// BENCH_PEER=<another checkout, e.g. main's>: the sessions go through that checkout's edge (its own
+// scripts/edge-process.ts: its Worker code and model assets); the region, the LLM stand-in, the
+// sessions and this summary stay this checkout's. Run once with and once without it, back to back,
+// for an A/B of the edge under the same replay.
+const PEER = process.env.BENCH_PEER;
+const startEdge: typeof startEdgeProcess = PEER ? (await import(join(resolve(PEER), 'scripts', 'edge-process.ts'))).startEdgeProcess : startEdgeProcess;
+const edge = await startEdge({
   port: Number(process.env.EDGE_PORT) || 24000 + Math.floor(Math.random() * 4000),
   regionalUrl: regional.url,
   persistTo: join(dir, 'wrangler'),
   // As a deployment would: the pack's FAQ answers seeded into the edge cache at start (docs/traffic.md).
   vars: { MODEL_REFRESH_INTERVAL_MS: '0', CACHE_WARM_FAQ: process.env.CACHE_WARM_FAQ ?? 'true', ...(process.env.UPSTREAM_TIMEOUT_MS ? { UPSTREAM_TIMEOUT_MS: process.env.UPSTREAM_TIMEOUT_MS } : {}) },
   quiet: true,
+  // For a CPU profile of the Worker during the replay (DevTools on wrangler's inspector proxy).
+  ...(process.env.EDGE_INSPECTOR_PORT ? { inspectorPort: Number(process.env.EDGE_INSPECTOR_PORT) } : {}),
 });
-say(`edge up at ${edge.url}; replaying ${sessions.length} sessions, ${args.concurrency} at once`);
+say(`${PEER ? `the peer's (${PEER}) ` : ''}edge up at ${edge.url}; replaying ${sessions.length} sessions, ${args.concurrency} at once`);
 
 const records: MessageRecord[] = [];
 const completionOrder: number[] = [];
@@ -119,10 +128,12 @@ async function replay(index: number, s: Session): Promise<void> {
         rec.serverMs = body.done?.latencyMs?.total;
         rec.serverParts = body.done?.latencyMs;
         rec.generator = body.route.generator;
+        if (body.route.cache?.coalesced) rec.coalesced = true;
+        if (body.route.path === 'cache' && body.route.cache?.stale) rec.stale = true;
         rec.regionCostUsd = body.done?.usage?.costUsd;
         rec.intent = body.route.intent;
         rec.reason = llmReason(body.route, routeClassOf.get(body.route.intent), body.done?.fallbacks ?? []);
-        trace.push(JSON.stringify({ session: index, message: turn.message, kind: turn.kind, path: body.route.path, generator: body.route.generator, reason: rec.reason, intent: body.route.intent, confidence: body.route.confidence, resolved: body.route.resolved?.text, fallbacks: body.done?.fallbacks, latencyMs: body.done?.latencyMs, answer: body.text }));
+        trace.push(JSON.stringify({ session: index, message: turn.message, kind: turn.kind, path: body.route.path, ...(rec.coalesced ? { coalesced: true } : {}), ...(rec.stale ? { stale: true } : {}), generator: body.route.generator, reason: rec.reason, intent: body.route.intent, confidence: body.route.confidence, resolved: body.route.resolved?.text, fallbacks: body.done?.fallbacks, latencyMs: body.done?.latencyMs, answer: body.text }));
         rec.fallbacks = [...new Set([...(body.route.fallbacks ?? []), ...(body.done?.fallbacks ?? [])])];
       }
     } catch (e) {
@@ -134,6 +145,10 @@ async function replay(index: number, s: Session): Promise<void> {
   completionOrder.push(index);
 }
 
+// The machine's load, and how long the edge's workerd threads waited for a CPU while the sessions replayed.
+const workerd = edge.child.pid ? descendantsNamed(edge.child.pid, 'workerd') : [];
+const load = { start: loadavg().map((x) => Number(x.toFixed(2))), end: [] as number[] };
+const cpuBefore = cpuTimes(workerd);
 const t0 = performance.now();
 let next = 0;
 await Promise.all(
@@ -145,8 +160,16 @@ await Promise.all(
   }),
 );
 const wallMs = performance.now() - t0;
+const edgeCpu = cpuWaitBetween(cpuBefore, cpuTimes(workerd));
+load.end = loadavg().map((x) => Number(x.toFixed(2)));
 
-const summary = { ...summarize({ records, sessions: sessions.length, calls: stub.calls, pricing: BEDROCK_DEFAULT_PRICING, completionOrder, args: { ...args, idReplyShare: mix.idReplies?.share ?? 0 }, wallMs }), orderSystem: { ...orders.counts } };
+const summary = {
+  ...summarize({ records, sessions: sessions.length, calls: stub.calls, pricing: BEDROCK_DEFAULT_PRICING, completionOrder, args: { ...args, idReplyShare: mix.idReplies?.share ?? 0 }, wallMs }),
+  orderSystem: { ...orders.counts },
+  edge: PEER ? resolve(PEER) : 'this checkout',
+  loadAverage: load,
+  edgeCpu,
+};
 mkdirSync('reports', { recursive: true });
 if (values.records) writeFileSync(values.records, trace.join('\n') + '\n');
 writeFileSync('reports/traffic.html', trafficReportHtml(summary, series(records, completionOrder)));

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { BASELINE_TIER, baselineCostUsd, callCostUsd, oneModel, type Pricing } from '../scripts/traffic/cost.ts';
 import { rng, zipf } from '../scripts/traffic/random.ts';
 import { buildSessions, TrafficMix, type Dialogue, type Labelled } from '../scripts/traffic/sessions.ts';
-import { llmReason } from '../scripts/traffic/summary.ts';
+import { llmReason, summarize, type MessageRecord } from '../scripts/traffic/summary.ts';
+import { cpuWaitBetween } from '../scripts/traffic/cpu-wait.ts';
 
 const root = 'domains/kitsune-books';
 const jsonl = <T>(f: string): T[] => readFileSync(`${root}/${f}`, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
@@ -165,5 +166,31 @@ describe('why a message went on to the region (llmReason)', () => {
     expect(llmReason({ intent: 'shipping_info', decision: decision(true, { hit: false, similarity: 0.7 }) }, 'cacheable')).toBe('cache_below_threshold');
     expect(llmReason({ intent: 'price_availability', decision: decision(true) }, 'catalog')).toBe('no_cache_key');
     expect(llmReason({ intent: 'unknown' }, undefined)).toBe('no_classification');
+  });
+});
+
+describe('latency per path (summarize)', () => {
+  const rec = (path: MessageRecord['path'], serverMs: number, extra: Partial<MessageRecord> = {}): MessageRecord => ({ session: 0, kind: 'question', path, serverMs, clientMs: serverMs + 1, fallbacks: [], ...extra });
+  it('times single-flight followers and stale cache answers apart from the cache hits and the LLM calls', () => {
+    const records = [
+      ...Array.from({ length: 9 }, () => rec('cache', 1)),
+      rec('cache', 2400, { stale: true }),
+      rec('llm', 1500),
+      rec('llm', 3000, { coalesced: true }),
+    ];
+    const s = summarize({ records, sessions: 1, calls: [], pricing: { small: { in: 0.0008, out: 0.004 }, large: { in: 0.003, out: 0.015 } }, completionOrder: [0], args: {}, wallMs: 1 });
+    expect(s.latencyMs.cache).toMatchObject({ n: 9, p99: 1 });
+    expect(s.latencyMs.cacheStale).toMatchObject({ n: 1, p99: 2400 });
+    expect(s.latencyMs.llm).toMatchObject({ n: 1, p99: 1500 });
+    expect(s.latencyMs.llmCoalesced).toMatchObject({ n: 1, p99: 3000 });
+    // Shares by the path the edge said: the follower is an LLM answer, the stale one a cache answer.
+    expect(s.share).toMatchObject({ cache: 0.8333, llm: 0.1667 });
+    expect(s.coalescedShare).toBe(0.0833);
+    expect(s.targets.templateAndCacheP99AtMost5Ms.met).toBe(true);
+  });
+
+  it('reports the edge threads\' run-queue wait per ms run between two schedstat readings', () => {
+    expect(cpuWaitBetween({ runNs: 1e9, waitNs: 2e9 }, { runNs: 3e9, waitNs: 7e9 })).toEqual({ runMs: 2000, runQueueWaitMs: 5000, waitPerMsRun: 2.5 });
+    expect(cpuWaitBetween(null, { runNs: 1, waitNs: 1 })).toBeNull();
   });
 });

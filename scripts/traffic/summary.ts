@@ -23,6 +23,13 @@ export interface MessageRecord {
   clientMs: number;
   /** The region's done.usage.costUsd (its own estimate, without prompt-cache reads). */
   regionCostUsd?: number;
+  /**
+   * A single-flight follower (route.cache.coalesced): path `llm`, the LLM's answer to an equal
+   * question it waited on, with no call of its own. Timed apart from the LLM answers that called.
+   */
+  coalesced?: boolean;
+  /** A stale cache answer (route.cache.stale): served after the region failed, so timed apart from the cache's hits. */
+  stale?: boolean;
   /** The route's generator when the region answered ("catalog": from the catalog's row, "order": from the order system, no LLM). */
   generator?: string;
   /** The degradations that fired (done.fallbacks), e.g. classifier_timeout. */
@@ -93,7 +100,11 @@ export function summarize(o: { records: MessageRecord[]; sessions: number; calls
   const fromRegion = (r: MessageRecord) => r.path === 'template' && r.generator !== undefined;
   const fromDecisive = (r: MessageRecord) => fromRegion(r) && !fromCatalog(r) && !fromOrders(r);
   const latency = {
-    ...(Object.fromEntries(PATHS.map((p) => [p, latencyOf(ok.filter((r) => r.path === p && !fromRegion(r)))])) as Record<Path, ReturnType<typeof latencyOf>>),
+    ...(Object.fromEntries(PATHS.map((p) => [p, latencyOf(ok.filter((r) => r.path === p && !fromRegion(r) && !r.coalesced && !r.stale))])) as Record<Path, ReturnType<typeof latencyOf>>),
+    /** Stale cache answers: the region failed first (its timeout is in their time). */
+    cacheStale: latencyOf(ok.filter((r) => r.stale)),
+    /** Single-flight followers: waited for an equal question's LLM answer (path llm, no call of their own). */
+    llmCoalesced: latencyOf(ok.filter((r) => r.coalesced)),
     templateFromCatalog: latencyOf(ok.filter(fromCatalog)),
     templateFromOrder: latencyOf(ok.filter(fromOrders)),
     templateFromDecisive: latencyOf(ok.filter(fromDecisive)),
@@ -124,6 +135,8 @@ export function summarize(o: { records: MessageRecord[]; sessions: number; calls
     share,
     /** Template answers given from a catalog row by the region (part of share.template). */
     catalogShare: round(ok.filter(fromCatalog).length / records.length, 4),
+    /** Single-flight followers (part of share.llm): the LLM's answer to an equal question in flight, no call of their own. */
+    coalescedShare: round(ok.filter((r) => r.coalesced).length / records.length, 4),
     /** Template answers the region gave from the order system: an order's record or "not found" (part of share.template). */
     orderShare: round(ok.filter(fromOrders).length / records.length, 4),
     /** Template answers the region quoted from a passage the reranker was sure of (part of share.template). */
