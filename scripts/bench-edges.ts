@@ -12,6 +12,9 @@
  * Worker does. The URL is read from wrangler's debug log (WRANGLER_LOG=debug while it starts).
  * `BENCH_EDGE_PORT`: the first port the edges take (each takes one more), else a random one.
  */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../models/pipeline/datasets.ts';
@@ -82,6 +85,68 @@ export async function startPassThroughWorker(opts: { port: number; regionalUrl: 
     if (debug === undefined) delete process.env.WRANGLER_LOG;
     else process.env.WRANGLER_LOG = debug;
   }
+}
+
+/**
+ * The edges (this checkout's, and the peer's with BENCH_PEER) each in a plain `workerd serve`
+ * (scripts/soak/edge-workerd.ts: the bundle `wrangler deploy` ships, no wrangler dev, no Miniflare
+ * entry, asset-router or outbound workers, no inspector): how the Worker runs deployed, locally.
+ */
+export async function startBenchEdgesUnderWorkerd(opts: { port: number; regionalUrlOf: Partial<Record<BenchEdge['name'], string>>; vars?: Record<string, string> }): Promise<{ name: BenchEdge['name']; url: string; stop(): Promise<void> }[]> {
+  const roots: [BenchEdge['name'], string][] = [['this', fileURLToPath(new URL('..', import.meta.url))]];
+  if (PEER) roots.push(['peer', resolve(PEER)]);
+  return Promise.all(
+    roots.map(async ([name, root], k) => {
+      const { startEdgeUnderWorkerd } = await import(join(root, 'scripts', 'soak', 'edge-workerd.ts'));
+      const port = nextPort ? nextPort++ : opts.port + k;
+      const e = await startEdgeUnderWorkerd({ port, regionalUrl: opts.regionalUrlOf[name]!, vars: opts.vars });
+      return { name, url: e.url as string, stop: e.stop as () => Promise<void> };
+    }),
+  );
+}
+
+/**
+ * The reference Worker (scripts/pass-through-worker.ts) in a plain `workerd serve`, as the edges
+ * above: its bundle from `wrangler deploy --dry-run`, its fetches straight to the network.
+ */
+export async function startPassThroughUnderWorkerd(opts: { port: number; regionalUrl: string }): Promise<{ url: string; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'sy-pass-through-'));
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const built = spawnSync(join(here, '..', 'node_modules', '.bin', 'wrangler'), ['deploy', '--dry-run', '--config', join(here, 'pass-through-worker.toml'), '--outdir', join(dir, 'bundle')], { encoding: 'utf8', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
+  if (built.status !== 0) throw new Error(`wrangler deploy --dry-run (pass-through) failed:\n${(built.stdout + built.stderr).slice(-2000)}`);
+  const port = nextPort ? nextPort++ : opts.port;
+  writeFileSync(
+    join(dir, 'pass-through.capnp'),
+    `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [(name = "main", worker = .w), (name = "net", network = (allow = ["public", "private", "local"]))],
+  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
+);
+const w :Workerd.Worker = (
+  modules = [(name = "index.js", esModule = embed "bundle/pass-through-worker.js")],
+  compatibilityDate = "2025-11-01",
+  bindings = [(name = "REGIONAL_URL", text = ${JSON.stringify(opts.regionalUrl)})],
+  globalOutbound = "net",
+);
+`,
+  );
+  const child = spawn(join(here, '..', 'node_modules', 'workerd', 'bin', 'workerd'), ['serve', join(dir, 'pass-through.capnp'), '--experimental'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr!.on('data', (d: Buffer) => void (log = (log + d.toString()).slice(-5000)));
+  const url = `http://127.0.0.1:${port}`;
+  for (const end = Date.now() + 30_000; ; ) {
+    if ((await fetch(`${url}/healthz`).then((r) => r.ok, () => false))) break;
+    if (child.exitCode !== null || Date.now() > end) throw new Error(`the pass-through Worker did not start under workerd:\n${log}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const stop = () =>
+    new Promise<void>((done) => {
+      const gone = () => (rmSync(dir, { recursive: true, force: true }), done());
+      if (child.exitCode !== null || child.signalCode !== null) return gone();
+      child.once('exit', gone);
+      child.kill('SIGTERM');
+    });
+  return { url, stop };
 }
 
 /** wrangler's debug line `"userWorkerUrl":{"protocol":"http:","hostname":"127.0.0.1","port":"41611"}`. */

@@ -25,6 +25,9 @@
  *         come from runs in a process of its own (a client never shares the region's process), and
  *         a reference Worker that only passes requests on (scripts/pass-through-worker.ts) is timed
  *         beside the edge: what any Worker adds here, so the edge's own share is the difference.
+ *         Both are timed a third way, in a plain `workerd serve` (`plainWorkerd`: the bundle
+ *         `wrangler deploy` ships, without wrangler dev and Miniflare's entry, asset-router and
+ *         outbound workers or an inspector), how they run deployed.
  *   BENCH_PEER=<another checkout, e.g. main's>: the edge and openai parts run that checkout's edge
  *         beside this one and alternate every request between the two (scripts/bench-edges.ts).
  *   reload: (not in the default set) the edge following classifier promotions in the region's
@@ -61,7 +64,7 @@ import { parseIntentRoutes, routeFor } from '../shared/routing/intent-routes.ts'
 import { decideWithRouting } from '../shared/routing/routing-config.ts';
 import { DEFAULT_DOMAIN_DIR, domainPack } from '../regional/src/domain/pack-files.ts';
 import { startEdgeProcess } from './edge-process.ts';
-import { alternate, startBenchEdges, startBenchRegions, startPassThroughWorker } from './bench-edges.ts';
+import { alternate, startBenchEdges, startBenchEdgesUnderWorkerd, startBenchRegions, startPassThroughUnderWorkerd, startPassThroughWorker } from './bench-edges.ts';
 import { http } from 'msw';
 import { setupServer } from 'msw/node';
 import { converseStream, streamResponse } from '../tests/helpers/bedrock-wire.ts';
@@ -342,6 +345,11 @@ const callers: Record<string, (q: string, i: number) => Promise<number>> = {
 const passThrough = await startPassThroughWorker({ port: 19400 + Math.floor(Math.random() * 100), regionalUrl: regionOf.this, persistTo: join(dir, 'wrangler-pass-through') });
 callers.passThroughWorker = (q) => firstContentMs(passThrough.url, q, {});
 if (passThrough.workerUrl) callers.passThroughWorkerWithoutDevProxy = (q) => firstContentMs(passThrough.workerUrl!, q, {});
+// The same Workers in a plain `workerd serve` (no wrangler dev, no Miniflare plumbing: as deployed).
+const plainEdges = await startBenchEdgesUnderWorkerd({ port: 19500 + Math.floor(Math.random() * 100), regionalUrlOf: regionOf, vars: { ...NO_CLIENT_LIMITS, MODEL_REFRESH_INTERVAL_MS: '0' } });
+const plainPassThrough = await startPassThroughUnderWorkerd({ port: 19600 + Math.floor(Math.random() * 100), regionalUrl: regionOf.this });
+callers.passThroughWorkerPlainWorkerd = (q) => firstContentMs(plainPassThrough.url, q, {});
+for (const { name, url } of plainEdges) callers[`viaEdgePlainWorkerd${name === 'this' ? '' : `_${name}`}`] = (q) => firstContentMs(url, q, {});
 for (const { name, url, workerUrl } of edges) {
   const tag = name === 'this' ? '' : `_${name}`;
   callers[`regionDirect${tag}`] = (q) => firstContentMs(regionOf[name], q, { authorization: H.authorization });
@@ -373,6 +381,7 @@ await alternate(Math.min(M, 150), Object.keys(hopUrls), async (k) => {
 const ttftOf = (tag: string) => {
   const [e, d, ne, nd] = [pct(ttft[`viaEdge${tag}`]), pct(ttft[`regionDirect${tag}`]), pct(ttft[`nativeViaEdge${tag}`]), pct(ttft[`nativeRegionDirect${tag}`])];
   const inner = ttft[`viaEdgeWithoutDevProxy${tag}`];
+  const plain = ttft[`viaEdgePlainWorkerd${tag}`];
   const devHop = hop[`edgeWithoutDevProxy${tag}`] ? +(pct(hop[`edge${tag}`]).p50 - pct(hop[`edgeWithoutDevProxy${tag}`]).p50).toFixed(3) : undefined;
   return {
     viaEdge: e,
@@ -383,6 +392,8 @@ const ttftOf = (tag: string) => {
     native: { viaEdge: ne, regionDirect: nd, edgeAddsP50Ms: +(ne.p50 - nd.p50).toFixed(3), edgeAddsPairedMedianMs: pairedMedian(ttft[`nativeViaEdge${tag}`], ttft[`nativeRegionDirect${tag}`]) },
     // The same answers sent to the Worker's own workerd: what the edge adds without wrangler dev's proxy (absent when deployed).
     ...(inner ? { withoutDevProxy: { viaEdge: pct(inner), edgeAddsP50Ms: +(pct(inner).p50 - d.p50).toFixed(3), edgeAddsPairedMedianMs: pairedMedian(inner, ttft[`regionDirect${tag}`]) } } : {}),
+    // The same answers from the Worker in a plain `workerd serve`: no dev tooling at all.
+    plainWorkerd: { viaEdge: pct(plain), edgeAddsP50Ms: +(pct(plain).p50 - d.p50).toFixed(3), edgeAddsPairedMedianMs: pairedMedian(plain, ttft[`regionDirect${tag}`]) },
     healthzRoundTrip: Object.fromEntries(Object.entries(hop).filter(([k]) => k.endsWith(tag) && (tag || !k.includes('_'))).map(([k, v]) => [k, pct(v)])),
     /** wrangler dev's proxy hop, measured: /healthz through wrangler dev less /healthz at the Worker's own workerd (p50s). */
     ...(devHop !== undefined ? { devProxyHopP50Ms: devHop } : {}),
@@ -403,6 +414,9 @@ out.openai_stream_ttft = {
     ...(ttft.passThroughWorkerWithoutDevProxy ? { withoutDevProxy: pct(ttft.passThroughWorkerWithoutDevProxy), withoutDevProxyAddsPairedMedianMs: pairedMedian(ttft.passThroughWorkerWithoutDevProxy, ttft.regionDirect) } : {}),
     edgeOwnSharePairedMedianMs: pairedMedian(ttft.viaEdge, ttft.passThroughWorker),
     ...(ttft.passThroughWorkerWithoutDevProxy && ttft.viaEdgeWithoutDevProxy ? { edgeOwnShareWithoutDevProxyPairedMedianMs: pairedMedian(ttft.viaEdgeWithoutDevProxy, ttft.passThroughWorkerWithoutDevProxy) } : {}),
+    plainWorkerd: pct(ttft.passThroughWorkerPlainWorkerd),
+    plainWorkerdAddsPairedMedianMs: pairedMedian(ttft.passThroughWorkerPlainWorkerd, ttft.regionDirect),
+    edgeOwnSharePlainWorkerdPairedMedianMs: pairedMedian(ttft.viaEdgePlainWorkerd, ttft.passThroughWorkerPlainWorkerd),
   },
   /** The region of the part above, in the bench's own process, direct (what `regionDirect` was before it had a process of its own). */
   regionDirectInBenchProcess: pct(ttft.regionDirectInBenchProcess),
@@ -410,6 +424,7 @@ out.openai_stream_ttft = {
 };
 await Promise.all(edges.map((e) => e.edge.stop()));
 await passThrough.edge.stop();
+await Promise.all([...plainEdges.map((e) => e.stop()), plainPassThrough.stop()]);
 await Promise.all(benchRegions.map((r) => r.region.stop()));
 }
 

@@ -3,12 +3,13 @@
  * sessions (scripts/traffic/sessions.ts) through the real edge (workerd via wrangler, with its
  * session Durable Object) and the real region (startRegional, SQLite), with Bedrock replaced at the
  * HTTP boundary by a ConverseStream stand-in (scripts/traffic/bedrock-stub.ts) reached through
- * BEDROCK_ENDPOINT. Prints one JSON (cost per session against the all-LLM baseline, path shares,
+ * BEDROCK_ENDPOINT, and the store's order system by a stand-in (scripts/traffic/order-stub.ts)
+ * reached through ORDER_LOOKUP_URL. Prints one JSON (cost per session against the all-LLM baseline, path shares,
  * server-side latency per path, errors, the issue's targets met or not) and writes
  * reports/traffic.html. Measures; never asserts: targets are reported as met or not.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ChatReply } from '../shared/api/chat.ts';
@@ -17,6 +18,8 @@ import { DEFAULT_DOMAIN_DIR } from '../regional/src/domain/pack-files.ts';
 import { startRegional } from '../regional/src/server.ts';
 import { startEdgeProcess } from './edge-process.ts';
 import { startBedrockStub } from './traffic/bedrock-stub.ts';
+import { cpuTimes, cpuWaitBetween, descendantsNamed } from './traffic/cpu-wait.ts';
+import { startOrderStub } from './traffic/order-stub.ts';
 import { trafficReportHtml } from './traffic/report-html.ts';
 import { buildSessions, TrafficMix, type Dialogue, type Labelled, type Session } from './traffic/sessions.ts';
 import { llmReason, PATHS, series, summarize, type MessageRecord, type Path } from './traffic/summary.ts';
@@ -29,6 +32,8 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     /** Also write every message (text, kind, path, intent, confidence, degradations) as JSON lines. */
     records: { type: 'string' },
+    /** Overrides the mix's idReplies.share (0: no id replies, the sessions of a mix without them). */
+    'id-reply-share': { type: 'string' },
   },
 });
 const args = { sessions: Number(values.sessions), concurrency: Number(values.concurrency), seed: Number(values.seed) };
@@ -38,6 +43,7 @@ const say = (m: string) => process.stderr.write(`[bench:traffic] ${m}\n`);
 const domainDir = resolve(process.env.SWITCHYARD_DOMAIN ?? DEFAULT_DOMAIN_DIR);
 const jsonl = <T>(file: string): T[] => readFileSync(join(domainDir, file), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
 const mix = TrafficMix.parse(JSON.parse(readFileSync(join(domainDir, 'eval/traffic-mix.json'), 'utf8')));
+if (values['id-reply-share'] !== undefined && mix.idReplies) mix.idReplies.share = Number(values['id-reply-share']);
 /** Each intent's route class (domain.json), for why a message went on to the region. */
 const routeClassOf = new Map(Object.entries((JSON.parse(readFileSync(join(domainDir, 'domain.json'), 'utf8')) as { intents: Record<string, { route: string }> }).intents).map(([k, v]) => [k, v.route]));
 const sessions = buildSessions({ test: jsonl<Labelled>('intents/test.jsonl'), dialogues: jsonl<Dialogue>('eval/dialogues.jsonl') }, mix, args.sessions, args.seed);
@@ -66,17 +72,27 @@ const env = {
 };
 const base = loadConfig(env);
 const stub = await startBedrockStub({ seed: args.seed, tierOf: (id) => (id === base.BEDROCK_MODEL_LARGE ? 'large' : 'small') });
-const regional = await startRegional(loadConfig({ ...env, BEDROCK_ENDPOINT: stub.url }), () => {});
+// The store's order system at the HTTP boundary (latency, unknown ids and failures: docs/traffic.md).
+const orders = await startOrderStub({ seed: args.seed, port: Number(process.env.ORDER_STUB_PORT) || 0 });
+const regional = await startRegional(loadConfig({ ...env, BEDROCK_ENDPOINT: stub.url, ORDER_LOOKUP_URL: `${orders.url}/v1/orders/{id}` }), () => {});
 say(`region up at ${regional.url}; starting the edge (workerd)…`);
-const edge = await startEdgeProcess({
+// BENCH_PEER=<another checkout, e.g. main's>: the sessions go through that checkout's edge (its own
+// scripts/edge-process.ts: its Worker code and model assets); the region, the LLM stand-in, the
+// sessions and this summary stay this checkout's. Run once with and once without it, back to back,
+// for an A/B of the edge under the same replay.
+const PEER = process.env.BENCH_PEER;
+const startEdge: typeof startEdgeProcess = PEER ? (await import(join(resolve(PEER), 'scripts', 'edge-process.ts'))).startEdgeProcess : startEdgeProcess;
+const edge = await startEdge({
   port: Number(process.env.EDGE_PORT) || 24000 + Math.floor(Math.random() * 4000),
   regionalUrl: regional.url,
   persistTo: join(dir, 'wrangler'),
   // As a deployment would: the pack's FAQ answers seeded into the edge cache at start (docs/traffic.md).
   vars: { MODEL_REFRESH_INTERVAL_MS: '0', CACHE_WARM_FAQ: process.env.CACHE_WARM_FAQ ?? 'true', ...(process.env.UPSTREAM_TIMEOUT_MS ? { UPSTREAM_TIMEOUT_MS: process.env.UPSTREAM_TIMEOUT_MS } : {}) },
   quiet: true,
+  // For a CPU profile of the Worker during the replay (DevTools on wrangler's inspector proxy).
+  ...(process.env.EDGE_INSPECTOR_PORT ? { inspectorPort: Number(process.env.EDGE_INSPECTOR_PORT) } : {}),
 });
-say(`edge up at ${edge.url}; replaying ${sessions.length} sessions, ${args.concurrency} at once`);
+say(`${PEER ? `the peer's (${PEER}) ` : ''}edge up at ${edge.url}; replaying ${sessions.length} sessions, ${args.concurrency} at once`);
 
 const records: MessageRecord[] = [];
 const completionOrder: number[] = [];
@@ -112,10 +128,12 @@ async function replay(index: number, s: Session): Promise<void> {
         rec.serverMs = body.done?.latencyMs?.total;
         rec.serverParts = body.done?.latencyMs;
         rec.generator = body.route.generator;
+        if (body.route.cache?.coalesced) rec.coalesced = true;
+        if (body.route.path === 'cache' && body.route.cache?.stale) rec.stale = true;
         rec.regionCostUsd = body.done?.usage?.costUsd;
         rec.intent = body.route.intent;
-        rec.reason = llmReason(body.route, routeClassOf.get(body.route.intent));
-        trace.push(JSON.stringify({ session: index, message: turn.message, kind: turn.kind, path: body.route.path, generator: body.route.generator, reason: rec.reason, intent: body.route.intent, confidence: body.route.confidence, resolved: body.route.resolved?.text, fallbacks: body.done?.fallbacks, latencyMs: body.done?.latencyMs, answer: body.text }));
+        rec.reason = llmReason(body.route, routeClassOf.get(body.route.intent), body.done?.fallbacks ?? []);
+        trace.push(JSON.stringify({ session: index, message: turn.message, kind: turn.kind, path: body.route.path, ...(rec.coalesced ? { coalesced: true } : {}), ...(rec.stale ? { stale: true } : {}), generator: body.route.generator, reason: rec.reason, intent: body.route.intent, confidence: body.route.confidence, resolved: body.route.resolved?.text, fallbacks: body.done?.fallbacks, latencyMs: body.done?.latencyMs, answer: body.text }));
         rec.fallbacks = [...new Set([...(body.route.fallbacks ?? []), ...(body.done?.fallbacks ?? [])])];
       }
     } catch (e) {
@@ -127,6 +145,10 @@ async function replay(index: number, s: Session): Promise<void> {
   completionOrder.push(index);
 }
 
+// The machine's load, and how long the edge's workerd threads waited for a CPU while the sessions replayed.
+const workerd = edge.child.pid ? descendantsNamed(edge.child.pid, 'workerd') : [];
+const load = { start: loadavg().map((x) => Number(x.toFixed(2))), end: [] as number[] };
+const cpuBefore = cpuTimes(workerd);
 const t0 = performance.now();
 let next = 0;
 await Promise.all(
@@ -138,14 +160,23 @@ await Promise.all(
   }),
 );
 const wallMs = performance.now() - t0;
+const edgeCpu = cpuWaitBetween(cpuBefore, cpuTimes(workerd));
+load.end = loadavg().map((x) => Number(x.toFixed(2)));
 
-const summary = summarize({ records, sessions: sessions.length, calls: stub.calls, pricing: BEDROCK_DEFAULT_PRICING, completionOrder, args, wallMs });
+const summary = {
+  ...summarize({ records, sessions: sessions.length, calls: stub.calls, pricing: BEDROCK_DEFAULT_PRICING, completionOrder, args: { ...args, idReplyShare: mix.idReplies?.share ?? 0 }, wallMs }),
+  orderSystem: { ...orders.counts },
+  edge: PEER ? resolve(PEER) : 'this checkout',
+  loadAverage: load,
+  edgeCpu,
+};
 mkdirSync('reports', { recursive: true });
 if (values.records) writeFileSync(values.records, trace.join('\n') + '\n');
 writeFileSync('reports/traffic.html', trafficReportHtml(summary, series(records, completionOrder)));
 await edge.stop();
 await regional.close();
 await stub.close();
+await orders.close();
 rmSync(dir, { recursive: true, force: true });
 
 if (values.json) console.log(JSON.stringify(summary, null, 2));

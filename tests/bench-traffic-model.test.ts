@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { BASELINE_TIER, baselineCostUsd, callCostUsd, oneModel, type Pricing } from '../scripts/traffic/cost.ts';
 import { rng, zipf } from '../scripts/traffic/random.ts';
 import { buildSessions, TrafficMix, type Dialogue, type Labelled } from '../scripts/traffic/sessions.ts';
-import { llmReason } from '../scripts/traffic/summary.ts';
+import { llmReason, summarize, type MessageRecord } from '../scripts/traffic/summary.ts';
+import { cpuWaitBetween } from '../scripts/traffic/cpu-wait.ts';
 
 const root = 'domains/kitsune-books';
 const jsonl = <T>(f: string): T[] => readFileSync(`${root}/${f}`, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
@@ -53,10 +54,13 @@ describe('session builder', () => {
     expect(buildSessions(data, mix, 50, 43)).not.toEqual(sessions.slice(0, 50));
   });
 
+  // The shopper's replies giving an order id come on top of the drawn turns.
+  const drawn = (s: (typeof sessions)[number]) => s.turns.filter((t) => t.kind !== 'id_reply');
+
   it('gives every session 1–6 turns, in the mix\'s weights', () => {
-    expect(sessions.every((s) => s.turns.length >= 1 && s.turns.length <= 6)).toBe(true);
+    expect(sessions.every((s) => drawn(s).length >= 1 && drawn(s).length <= 6)).toBe(true);
     const total = mix.turnWeights.reduce((a, b) => a + b);
-    const ones = sessions.filter((s) => s.turns.length === 1).length / sessions.length;
+    const ones = sessions.filter((s) => drawn(s).length === 1).length / sessions.length;
     expect(ones).toBeCloseTo(mix.turnWeights[0] / total, 1);
   });
 
@@ -80,6 +84,42 @@ describe('session builder', () => {
     const reworded = q.filter((t) => t.reworded);
     expect(reworded.length).toBeGreaterThan(0);
     expect(reworded.every((t) => t.message !== t.key)).toBe(true);
+  });
+});
+
+describe('id replies (the shopper giving the order id the assistant asked for)', () => {
+  const ids = mix.idReplies!;
+  const idIn = new RegExp(ids.idPattern, 'i');
+  const sessions = buildSessions(data, mix, 3000, 42);
+  const label = new Map(data.test.map((t) => [t.text, t.label]));
+
+  it('follow a question of the intent that names no id, in about the stated share, and carry an id', () => {
+    let asked = 0;
+    let replied = 0;
+    for (const s of sessions) {
+      s.turns.forEach((t, i) => {
+        if (t.kind === 'id_reply') {
+          const q = s.turns[i - 1];
+          expect(label.get(q.key)).toBe(ids.intent);
+          expect(idIn.test(q.message)).toBe(false);
+          expect(t.message).toMatch(/\d{5}/);
+        }
+        if (t.kind === 'question' && label.get(t.key) === ids.intent && !idIn.test(t.message)) {
+          asked++;
+          if (s.turns[i + 1]?.kind === 'id_reply') replied++;
+        }
+      });
+    }
+    expect(asked).toBeGreaterThan(50);
+    expect(replied / asked).toBeGreaterThan(ids.share - 0.1);
+    expect(replied / asked).toBeLessThan(ids.share + 0.1);
+  });
+
+  it('leave every other turn as it is: with replies off, the same sessions without them', () => {
+    const off = buildSessions(data, { ...mix, idReplies: { ...ids, share: 0 } }, 300, 7);
+    const on = buildSessions(data, mix, 300, 7);
+    expect(on.map((s) => ({ ...s, turns: s.turns.filter((t) => t.kind !== 'id_reply') }))).toEqual(off);
+    expect(on.some((s) => s.turns.some((t) => t.kind === 'id_reply'))).toBe(true);
   });
 });
 
@@ -116,13 +156,41 @@ describe('cost model', () => {
 
 describe('why a message went on to the region (llmReason)', () => {
   const decision = (confident: boolean, cache?: { hit: boolean; similarity: number | null }) => ({ confident, ...(cache ? { cache } : {}) });
-  it('names the pack, the classifier, the cache or the follow-up, in that order', () => {
-    expect(llmReason({ intent: 'order_status', decision: decision(true) }, 'llm')).toBe('pack_routes_to_llm');
-    expect(llmReason({ intent: 'order_status', decision: decision(false) }, 'llm')).toBe('pack_routes_to_llm');
+  it('names the pack, the classifier, the order system, the cache or the follow-up, in that order', () => {
+    expect(llmReason({ intent: 'recommendation', decision: decision(true) }, 'llm')).toBe('pack_routes_to_llm');
+    expect(llmReason({ intent: 'recommendation', decision: decision(false) }, 'llm')).toBe('pack_routes_to_llm');
+    expect(llmReason({ intent: 'order_status', decision: decision(false) }, 'order', ['order_lookup_unavailable'])).toBe('edge_unsure');
+    expect(llmReason({ intent: 'order_status', decision: decision(true) }, 'order', ['order_lookup_unavailable'])).toBe('order_lookup_unavailable');
     expect(llmReason({ intent: 'oos', decision: decision(false) }, 'template')).toBe('edge_unsure');
     expect(llmReason({ intent: 'shipping_info', decision: decision(true, { hit: false, similarity: null }) }, 'cacheable')).toBe('cache_frame_empty');
     expect(llmReason({ intent: 'shipping_info', decision: decision(true, { hit: false, similarity: 0.7 }) }, 'cacheable')).toBe('cache_below_threshold');
     expect(llmReason({ intent: 'price_availability', decision: decision(true) }, 'catalog')).toBe('no_cache_key');
     expect(llmReason({ intent: 'unknown' }, undefined)).toBe('no_classification');
+  });
+});
+
+describe('latency per path (summarize)', () => {
+  const rec = (path: MessageRecord['path'], serverMs: number, extra: Partial<MessageRecord> = {}): MessageRecord => ({ session: 0, kind: 'question', path, serverMs, clientMs: serverMs + 1, fallbacks: [], ...extra });
+  it('times single-flight followers and stale cache answers apart from the cache hits and the LLM calls', () => {
+    const records = [
+      ...Array.from({ length: 9 }, () => rec('cache', 1)),
+      rec('cache', 2400, { stale: true }),
+      rec('llm', 1500),
+      rec('llm', 3000, { coalesced: true }),
+    ];
+    const s = summarize({ records, sessions: 1, calls: [], pricing: { small: { in: 0.0008, out: 0.004 }, large: { in: 0.003, out: 0.015 } }, completionOrder: [0], args: {}, wallMs: 1 });
+    expect(s.latencyMs.cache).toMatchObject({ n: 9, p99: 1 });
+    expect(s.latencyMs.cacheStale).toMatchObject({ n: 1, p99: 2400 });
+    expect(s.latencyMs.llm).toMatchObject({ n: 1, p99: 1500 });
+    expect(s.latencyMs.llmCoalesced).toMatchObject({ n: 1, p99: 3000 });
+    // Shares by the path the edge said: the follower is an LLM answer, the stale one a cache answer.
+    expect(s.share).toMatchObject({ cache: 0.8333, llm: 0.1667 });
+    expect(s.coalescedShare).toBe(0.0833);
+    expect(s.targets.templateAndCacheP99AtMost5Ms.met).toBe(true);
+  });
+
+  it('reports the edge threads\' run-queue wait per ms run between two schedstat readings', () => {
+    expect(cpuWaitBetween({ runNs: 1e9, waitNs: 2e9 }, { runNs: 3e9, waitNs: 7e9 })).toEqual({ runMs: 2000, runQueueWaitMs: 5000, waitPerMsRun: 2.5 });
+    expect(cpuWaitBetween(null, { runNs: 1, waitNs: 1 })).toBeNull();
   });
 });

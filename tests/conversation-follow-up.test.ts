@@ -285,3 +285,27 @@ describe('session turns', () => {
     ]);
   });
 });
+
+describe('a reply giving the id the assistant asked for (conversation.json idReplies)', () => {
+  const asked: ContextTurn[] = [{ text: 'has my order shipped?', entities: [], intent: 'order_status' }];
+
+  it('re-asks the order question with the id, its intent carried as a re-asked question', () => {
+    for (const m of ["it's 48213", '48213', '#48213', 'KB-48213', 'sure, order number is 48213', 'oh sorry its 48213']) {
+      expect(leansOnContext(m, ex), m).toBe(true);
+      const r = resolveFollowUp(m, asked, ex);
+      expect(r, m).toMatchObject({ kind: 'resolved', text: 'has my order shipped — KB-48213', contextIntent: 'order_status', form: 'frame' });
+      expect(r.entities, m).toEqual([{ kind: 'order', value: 'kb-48213' }]);
+      expect(r.carried, m).toEqual(['frame']);
+      expect(r.confidence).toBeGreaterThanOrEqual(CONFIDENT_RESOLUTION);
+    }
+  });
+
+  it('is not a reply when the message names something else, is long, or follows another turn', () => {
+    expect(resolveFollowUp('how much is One Piece 48213', asked, ex).kind).not.toBe('resolved');
+    expect(resolveFollowUp('my neighbour said her order 48213 came in two boxes last week, is that normal for you', asked, ex).text).not.toMatch(/has my order shipped/);
+    // The turn already named its order: the number is not an answer to a question nobody asked.
+    expect(resolveFollowUp('48213', [{ text: 'where is order KB-10577', entities: [{ kind: 'order', value: 'kb-10577' }], intent: 'order_status' }], ex).text).not.toMatch(/KB-48213/);
+    expect(resolveFollowUp('48213', [{ text: 'do you ship to Canada', entities: [{ kind: 'place', value: 'canada' }], intent: 'shipping_info' }], ex).entities.map((e) => e.kind)).not.toContain('order');
+    expect(leansOnContext('is 90210 a zip code you ship to, asking for a friend of mine', ex)).toBe(false);
+  });
+});

@@ -2,7 +2,9 @@
  * The edge Worker in real workerd (wrangler dev), in front of the real regional service on
  * localhost. A TCP switch between them simulates a region that is down or slow.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SseParser, type ChatEvent, type RouteEvent } from '../shared/api/chat.ts';
 import type { EdgeProcess } from '../scripts/edge-process.ts';
@@ -73,6 +75,21 @@ describe('edge worker in workerd', () => {
     expect(proxy.heads.some((h) => h.startsWith('POST /v1/generate'))).toBe(false);
     const { turns } = await (await fetch(`${edge.url}/v1/sessions/warm-up/turns`)).json();
     expect(turns).toEqual([]);
+    // Its throwaway session went through a real object (created, written, read) and was cleared:
+    // no object holds a turn and no expiry alarm is left (wrangler's local store, read as files).
+    const ns = join(stack.dir, 'wrangler', 'v3', 'do', 'switchyard-edge-SessionStore');
+    const objects = readdirSync(ns).filter((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite');
+    expect(objects.length).toBeGreaterThanOrEqual(1);
+    for (const f of objects) {
+      const db = new Database(join(ns, f), { readonly: true });
+      const kv = db.prepare("SELECT name FROM sqlite_master WHERE name = '_cf_KV'").get();
+      expect(kv ? db.prepare('SELECT count(*) AS n FROM _cf_KV').get() : { n: 0 }).toEqual({ n: 0 });
+      db.close();
+    }
+    expect(existsSync(join(ns, 'metadata.sqlite'))).toBe(true);
+    const alarms = new Database(join(ns, 'metadata.sqlite'), { readonly: true });
+    expect(alarms.prepare('SELECT count(*) AS n FROM _cf_ALARM').get()).toEqual({ n: 0 });
+    alarms.close();
   });
 
   it('classifies a batch and refuses more than 64 texts', async () => {
@@ -133,10 +150,13 @@ describe('edge worker in workerd', () => {
     const replies = await Promise.all(Array.from({ length: 4 }, () => chat(q)));
     await new Promise((r) => setTimeout(r, 500));
     expect((await answered()) - before).toBe(1);
-    expect(replies.filter((r) => r.route.path === 'llm')).toHaveLength(1);
-    const followers = replies.filter((r) => r.route.path === 'cache');
+    // The followers waited for the leader's LLM answer: path llm, marked coalesced (not cache hits), the wait as upstream time.
+    const leader = replies.filter((r) => !r.route.cache?.coalesced);
+    const followers = replies.filter((r) => r.route.cache?.coalesced === true);
+    expect(leader).toHaveLength(1);
     expect(followers).toHaveLength(3);
-    expect(followers.every((r) => r.route.cache?.coalesced === true && r.text === replies.find((x) => x.route.path === 'llm')!.text)).toBe(true);
+    expect(replies.every((r) => r.route.path === 'llm')).toBe(true);
+    expect(followers.every((r) => r.text === leader[0].text && r.done.latencyMs.upstream > 0)).toBe(true);
   });
 
   it('answers a price question naming one title from the catalog row through the region, then from the cache', async () => {

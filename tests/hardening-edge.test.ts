@@ -118,6 +118,19 @@ describe('edge hardening in workerd', () => {
     expect(await edgeLogLine(trace)).toMatchObject({ route: '/v1/chat/completions', status: 200, path: 'template', intent: 'greeting_chitchat' });
   });
 
+  it('logs a /v1/chat/completions answer under the trace id it answered with when the client sent none', async () => {
+    const res = await fetch(`${edge.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'switchyard', messages: [{ role: 'user', content: 'thanks, bye!' }] }),
+    });
+    expect(res.status).toBe(200);
+    await res.json();
+    const trace = res.headers.get('traceparent')?.split('-')[1] ?? '';
+    expect(trace).toMatch(/^[0-9a-f]{32}$/);
+    expect(await edgeLogLine(trace)).toMatchObject({ route: '/v1/chat/completions', status: 200, traceId: trace });
+  });
+
   it('says "degraded" without its models, and 503 with ?strict=1', async () => {
     const loose = await fetch(`${bare.url}/healthz`);
     expect(loose.status).toBe(200);

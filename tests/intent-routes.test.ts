@@ -12,7 +12,13 @@ describe('intent routing rules', () => {
     const routes = parseIntentRoutes(raw, datasetLabels(storeIntents()));
     expect(routeFor(routes, 'greeting_chitchat', true)).toBe('template');
     expect(routeFor(routes, 'shipping_info', true)).toBe('cache');
-    expect(routeFor(routes, 'order_status', true)).toBe('llm');
+    expect(routeFor(routes, 'recommendation', true)).toBe('llm');
+    // An order intent goes to the region (its order lookup) with an order id, else its template asks for one; never the cache.
+    expect(routes.intents.order_status.route).toBe('order');
+    expect(routeFor(routes, 'order_status', true, [{ kind: 'order' }])).toBe('llm');
+    expect(routeFor(routes, 'order_status', true, [{ kind: 'number' }])).toBe('template');
+    expect(routeFor(routes, 'order_status', false, [{ kind: 'order' }])).toBe('llm');
+    expect(reusesAnswers('order')).toBe(false);
     // A catalog intent is looked up in the cache first (its catalog answer is kept for its TTL).
     expect(routes.intents.price_availability.route).toBe('catalog');
     expect(routeFor(routes, 'price_availability', true)).toBe('cache');

@@ -153,6 +153,23 @@ describe('SemanticCache', () => {
     expect(reads).toBe(1);
   });
 
+  it("answers a hit on another isolate's entry from the rows its refresh loaded, without reading the answer again", async () => {
+    const rand = mulberry32(6);
+    const storage = new MemoryCacheStorage();
+    let reads = 0;
+    const getAnswer = storage.getAnswer.bind(storage);
+    storage.getAnswer = (id) => (reads++, getAnswer(id));
+    const v = unit(rand, 16);
+    const other = unit(rand, 16);
+    const here = new SemanticCache(storage, { ...opts, refreshMs: 100 });
+    await here.lookup(v, alaska, { now: 1500 }); // loads the (empty) index
+    await new SemanticCache(storage, opts).store(entry(v)); // another isolate stores it
+    await here.lookup(other, frame('shipping_info', 'place:nowhere'), { now: 1600 }); // the refresh loads its row
+    const hit = await here.lookup(v, alaska, { now: 1600 });
+    expect(hit.hit?.answer.answer).toBe('Alaska: $12.99 flat rate.');
+    expect(reads).toBe(0);
+  });
+
   it('ignores entries made by another embedding model version, and drops everything on invalidation', async () => {
     const rand = mulberry32(4);
     const v = unit(rand, 16);

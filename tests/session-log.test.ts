@@ -22,16 +22,25 @@ function memoryStorage() {
       await new Promise((r) => setTimeout(r, 1));
       data.set(k, structuredClone(v));
     },
+    // As workerd at the Worker's compatibility date: deleteAll keeps the alarm.
     async deleteAll() {
       data.clear();
-      s.alarm = null;
     },
     async setAlarm(at: number) {
       s.alarm = at;
       s.alarmsSet++;
     },
+    async deleteAlarm() {
+      s.alarm = null;
+    },
   };
   return s satisfies SessionStorage;
+}
+
+/** The alarm going off: workerd clears it, then runs the object's handler. */
+async function ring(storage: ReturnType<typeof memoryStorage>, log: SessionLog): Promise<void> {
+  storage.alarm = null;
+  await log.expire();
 }
 
 const turn = (id: string, text: string, at: number): SessionTurn => ({ id, at, text, resolved: text, entities: [], path: 'pending', answer: '' });
@@ -82,10 +91,10 @@ describe('session log', () => {
     expect(storage.alarm).toBe(1000);
     now = 900;
     expect(await log.turns()).toHaveLength(1);
-    await log.expire();
+    await ring(storage, log);
     expect(storage.data.size).toBe(1);
     now = 1001;
-    await log.expire();
+    await ring(storage, log);
     expect(storage.data.size).toBe(0);
     await log.record(turn('b', 'again', now));
     now = 2500;
@@ -103,13 +112,25 @@ describe('session log', () => {
     expect(storage.alarmsSet).toBe(1);
     expect(storage.alarm).toBe(1000);
     now = 1000;
-    await log.expire(); // last active at 100: re-armed for 1100, not forgotten
+    await ring(storage, log); // last active at 100: re-armed for 1100, not forgotten
     expect(storage.alarm).toBe(1100);
     expect(await log.turns()).toHaveLength(2);
     now = 1200;
-    await log.expire();
+    await ring(storage, log);
     expect(storage.alarm).toBeNull();
     await log.record(turn('c', 'hi again', 1200));
     expect(storage.alarm).toBe(2200);
+  });
+
+  it('clears a session whole: its turns and its expiry alarm', async () => {
+    const storage = memoryStorage();
+    const log = new SessionLog(storage, { ttlMs: 1000, waitMs: 5, now: () => 0 });
+    await log.record(turn('a', 'hello', 0));
+    expect(storage.alarm).toBe(1000);
+    await log.clear();
+    expect(storage.data.size).toBe(0);
+    expect(storage.alarm).toBeNull();
+    await log.record(turn('b', 'hello again', 0));
+    expect(storage.alarm).toBe(1000);
   });
 });

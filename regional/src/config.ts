@@ -75,6 +75,17 @@ export const RegionalConfig = z.object({
    */
   DECISIVE_ANSWERS: z.enum(['true', 'false']).default('false'),
   DECISIVE_MIN_RELEVANCE: z.coerce.number().min(0).max(1).default(0.7),
+  /**
+   * The store's order system, for intents of the pack's `order` route (docs/orders.md): GET this URL
+   * with the order id in place of `{id}` (or appended as a path segment), JSON in the shape of
+   * shared/orders/order-record.ts, 404 for an unknown id. Unset: the pack's demo orders
+   * (demo/orders.json) answer, when it has them; else order messages are generated as before.
+   */
+  ORDER_LOOKUP_URL: z.string().regex(/^https?:\/\//, 'must start with http:// or https://').optional(),
+  /** Sent as `Authorization: Bearer …` to the order system; the region's secret, never the edge's. */
+  ORDER_LOOKUP_KEY: z.string().min(1).optional(),
+  /** Budget of one order lookup; past it the answer is generated as before (`order_lookup_unavailable`). */
+  ORDER_LOOKUP_TIMEOUT_MS: z.coerce.number().int().min(1).default(1500),
   LLM_FIRST_TOKEN_TIMEOUT_MS: num(2000),
   LLM_TOTAL_TIMEOUT_MS: num(20000),
   /**

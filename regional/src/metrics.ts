@@ -84,6 +84,7 @@ export function createMetrics(opts: { sessionIdleMs?: number; maxSessions?: numb
     }),
     modelReloads: new Counter({ name: 'switchyard_model_reloads_total', help: 'Hot reloads of a promoted model version by role and result (loaded, refused: the old version kept serving)', labelNames: ['role', 'result'], registers }),
     fallbacks: new Counter({ name: 'switchyard_fallbacks_total', help: 'Degradations that fired, by kind', labelNames: ['kind'], registers }),
+    orderLookups: new Counter({ name: 'switchyard_order_lookups_total', help: "Order lookups for the pack's order route by result: found, not_found, unavailable (failed or timed out: the answer was generated)", labelNames: ['result'], registers }),
     turnWrites: new Counter({ name: 'switchyard_turn_writes_total', help: 'Chat turn writes by result: stored, retried (a failed attempt that was tried again), lost (every attempt failed; logged with the trace id)', labelNames: ['result'], registers }),
     tokens: new Counter({ name: 'switchyard_llm_tokens_total', help: 'LLM tokens by direction and generator', labelNames: ['direction', 'generator'], registers }),
     cost: new Counter({ name: 'switchyard_llm_cost_usd_total', help: 'Estimated LLM cost in USD by generator (LLM_PRICE_SMALL / LLM_PRICE_LARGE)', labelNames: ['generator'], registers }),

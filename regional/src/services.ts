@@ -18,6 +18,10 @@ import { StoreAnswers } from './generate/structured/store-answers.ts';
 import { CatalogReplies } from './generate/structured/catalog-reply.ts';
 import { FallbackAnswers } from './generate/fallback-answers.ts';
 import type { DecisiveAnswers } from './generate/stages/decisive.ts';
+import type { OrderAnswers } from './generate/stages/order.ts';
+import { DemoOrderLookup } from './orders/demo-orders.ts';
+import { HttpOrderLookup, type OrderLookup } from './orders/order-lookup.ts';
+import { OrderReplies } from './orders/order-reply.ts';
 import { calibrationFileOf, relevanceScores } from './http/cohere/rerank-scores.ts';
 import { createRateLimiter, type KeyRateLimiter } from './http/rate-limit.ts';
 import { DynamicBatcher, type Lane } from './inference/batcher.ts';
@@ -91,6 +95,8 @@ export interface Services {
   /** The domain's handoff when the LLM gave no usable answer (domain.json assistant.handoff, else templates.json handoff). */
   handoff: string;
   fallbackAnswers: FallbackAnswers;
+  /** The order system for the pack's `order` route intents (none without such intents, or without ORDER_LOOKUP_URL and demo orders). */
+  orders?: OrderAnswers;
   /** Answers from the catalog's rows for the pack's `catalog` route intents (none without such intents or answers.json). */
   catalog?: CatalogReplies;
   /** Answers quoted with no LLM from a passage the reranker is sure of (none with the extractive generator, or without answers.json). */
@@ -137,6 +143,30 @@ function catalogReplies(packDir: string): CatalogReplies | undefined {
   const intents = Object.entries(domainPack(packDir).domain.intents).filter(([, r]) => r.route === 'catalog').map(([i]) => i);
   if (!intents.length || !existsSync(join(packDir, 'answers.json'))) return undefined;
   return new CatalogReplies(new Set(intents), new StoreAnswers(loadStoreAnswerData(packDir)));
+}
+
+/**
+ * The order system for the pack's `order` route intents: ORDER_LOOKUP_URL when set (the region
+ * holds its key; the edge never sees it), else the pack's demo orders (demo/orders.json, made-up
+ * data), else none (order messages are generated as before). The region, not the edge, calls it:
+ * the order system's credentials and the raw record stay in one private service, and the edge
+ * forwards only messages that name an order id.
+ */
+function orderAnswers(config: RegionalConfig, metrics: Metrics, log: (msg: string) => void): OrderAnswers | undefined {
+  const pack = domainPack(config.SWITCHYARD_DOMAIN);
+  const intents = Object.entries(pack.domain.intents).filter(([, r]) => r.route === 'order').map(([i]) => i);
+  if (!intents.length || !pack.orderAnswers) return undefined;
+  let lookup: OrderLookup;
+  if (config.ORDER_LOOKUP_URL) lookup = new HttpOrderLookup({ url: config.ORDER_LOOKUP_URL, key: config.ORDER_LOOKUP_KEY, timeoutMs: config.ORDER_LOOKUP_TIMEOUT_MS });
+  else if (pack.demoOrders?.length) lookup = new DemoOrderLookup(pack.demoOrders);
+  else return (log(`order lookup: none (no ORDER_LOOKUP_URL, no demo orders): ${intents.join(', ')} answered by generation`), undefined);
+  log(lookup.kind === 'http' ? `order lookup: ${new URL(config.ORDER_LOOKUP_URL!).origin} (timeout ${config.ORDER_LOOKUP_TIMEOUT_MS} ms)` : `order lookup: DEMO orders of the pack (${pack.demoOrders!.length}, demo/orders.json); set ORDER_LOOKUP_URL for the store's order system`);
+  return {
+    lookup,
+    replies: new OrderReplies(new Set(intents), pack.orderAnswers, pack.domain.locale),
+    onLookup: (result) => metrics.orderLookups.inc({ result }),
+    onUnavailable: (m) => log(`order lookup unavailable: ${m}`),
+  };
 }
 
 /** Decisive-retrieval answers (generate/stages/decisive.ts) for an LLM backend, when turned on and the pack has answers.json. */
@@ -313,6 +343,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
   const titles = pack.catalog.map((t) => t.title);
   const catalog = catalogReplies(config.SWITCHYARD_DOMAIN);
   const decisive = decisiveAnswers(config, config.SWITCHYARD_DOMAIN);
+  const orders = orderAnswers(config, metrics, log);
   const fallbackAnswers = new FallbackAnswers(store, { onStoreError: () => metrics.fallbacks.inc({ kind: 'fallback_answers_store' }) });
   const rateLimiter = createRateLimiter(config, () => metrics.fallbacks.inc({ kind: 'rate_limit_redis' }), log);
   const stopBackground = new AbortController();
@@ -363,6 +394,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     handoff: pack.domain.assistant?.handoff ?? pack.templates.handoff,
     ...(catalog ? { catalog } : {}),
     ...(decisive ? { decisive } : {}),
+    ...(orders ? { orders } : {}),
     fallbackAnswers,
     rateLimiter,
     models,

@@ -52,7 +52,7 @@ const titleFact = (i: Item) => {
 };
 
 function turn(message: string, followUp: boolean, e: Omit<DialogueTurn['expect'], 'path'> & { path?: DialogueTurn['expect']['path'] }): DialogueTurn {
-  const path = e.path ?? ({ price_availability: 'catalog', recommendation: 'llm', order_status: 'llm', shipping_info: 'cacheable', purchase_help: 'cacheable', product_question: 'cacheable' } as const)[e.intent as 'price_availability'] ?? 'template';
+  const path = e.path ?? ({ price_availability: 'catalog', recommendation: 'llm', order_status: 'order', shipping_info: 'cacheable', purchase_help: 'cacheable', product_question: 'cacheable' } as const)[e.intent as 'price_availability'] ?? 'template';
   return { message, followUp, expect: { ...e, path } };
 }
 

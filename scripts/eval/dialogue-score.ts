@@ -45,6 +45,8 @@ export function pathFits(expected: PathClass, actual: RoutePath): boolean {
   if (expected === 'template') return actual === 'template';
   if (expected === 'cacheable') return actual === 'cache' || actual === 'llm';
   if (expected === 'catalog') return actual === 'template' || actual === 'cache' || actual === 'llm';
+  // Never the cache: an order's answer is one shopper's.
+  if (expected === 'order') return actual === 'template' || actual === 'llm';
   return actual === 'llm';
 }
 

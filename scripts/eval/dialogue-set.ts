@@ -13,8 +13,8 @@ export const EntityKind = z.enum(['product', 'volume', 'edition', 'format', 'lan
 export const ExpectedEntity = z.object({ kind: EntityKind, value: z.string().min(1).max(128) });
 export type ExpectedEntity = z.infer<typeof ExpectedEntity>;
 
-/** Where the answer may come from: the intent's route class (template at the edge; cacheable: the cache or the region; catalog: a catalog row (template), the cache or the region; llm: the region). */
-export const PathClass = z.enum(['template', 'cacheable', 'catalog', 'llm']);
+/** Where the answer may come from: the intent's route class (template at the edge; cacheable: the cache or the region; catalog: a catalog row (template), the cache or the region; order: the order's record or the ask-for-the-id template (template), or the region's generation when the order system is down (llm); llm: the region). */
+export const PathClass = z.enum(['template', 'cacheable', 'catalog', 'order', 'llm']);
 export type PathClass = z.infer<typeof PathClass>;
 
 /** A fact the answer must (or must not) state: alternatives separated by "|", matched case-insensitively, dashes and spaces normalised. */

@@ -3,8 +3,12 @@
  * one of the domain's dialogues (follow-ups that lean on the session) or strings together single
  * questions from the intent test split, drawn along a Zipf law so popular questions come back, and
  * repeats are often reworded on the surface. Greetings, closings and out-of-scope turns come in
- * the shares of the domain's traffic mix (eval/traffic-mix.json). Refuses a mix or data set that
- * cannot produce a session (no questions, turn weights that are not six positive numbers).
+ * the shares of the domain's traffic mix (eval/traffic-mix.json). A question of the mix's
+ * `idReplies.intent` that names no id (kitsune-books: "has my order shipped?") is followed, in
+ * `idReplies.share` of cases, by the shopper's reply giving one ("it's KB-20417", "#20417"), as a
+ * shopper asked for an order number answers; those replies are extra turns drawn from their own
+ * seeded stream, so every other turn is the same with replies on or off. Refuses a mix or data set
+ * that cannot produce a session (no questions, turn weights that are not six positive numbers).
  */
 import { z } from 'zod';
 import { rng, shuffled, weighted, zipf } from './random.ts';
@@ -25,6 +29,21 @@ export const TrafficMix = z.object({
   rewordShare: z.number().min(0).max(1),
   /** Labels of the test split that are small talk (greetings, thanks); "oos" is the framework's out-of-scope label. */
   smallTalkLabels: z.array(z.string().min(1)).min(1),
+  /** The reply giving an id after a question that names none (the assistant asks for it). */
+  idReplies: z
+    .strictObject({
+      /** The intent whose questions without an id get a reply. */
+      intent: z.string().min(1),
+      /** Share of those questions followed by the reply (the rest: the shopper leaves or asks on). */
+      share: z.number().min(0).max(1),
+      /** What an id looks like in a question (one that matches names its id already). */
+      idPattern: z.string().min(1),
+      /** The reply's wordings: `{id}` the id as written ("KB-20417"), `{digits}` its number alone. */
+      forms: z.array(z.string().min(1)).min(1),
+      /** How an id is written from its 5 digits. */
+      idFormat: z.string().includes('{digits}'),
+    })
+    .optional(),
 });
 export type TrafficMix = z.infer<typeof TrafficMix>;
 
@@ -36,7 +55,8 @@ export interface Dialogue {
   id: string;
   turns: { message: string }[];
 }
-export type TurnKind = 'question' | 'dialogue' | 'small_talk' | 'oos';
+export type TurnKind = 'question' | 'dialogue' | 'small_talk' | 'oos' | 'id_reply';
+export const TURN_KINDS: TurnKind[] = ['question', 'dialogue', 'small_talk', 'oos', 'id_reply'];
 export interface Turn {
   message: string;
   kind: TurnKind;
@@ -63,6 +83,18 @@ const REWORDINGS: ((s: string) => string)[] = [
 
 export function buildSessions(data: { test: Labelled[]; dialogues: Dialogue[] }, mix: TrafficMix, count: number, seed: number): Session[] {
   const random = rng(seed);
+  // Its own stream: with replies on or off, every other turn is drawn the same.
+  const replyRandom = rng(seed ^ 0x1d4e91);
+  const ids = mix.idReplies;
+  const idIn = ids && new RegExp(ids.idPattern, 'i');
+  const labelOf = new Map(data.test.map((t) => [t.text, t.label]));
+  const reply = (q: Turn): Turn | null => {
+    if (!ids || !idIn || q.kind !== 'question' || labelOf.get(q.key) !== ids.intent || idIn.test(q.message) || replyRandom() >= ids.share) return null;
+    const digits = String(10000 + Math.floor(replyRandom() * 90000));
+    const form = ids.forms[Math.floor(replyRandom() * ids.forms.length)];
+    const message = form.replaceAll('{id}', ids.idFormat.replaceAll('{digits}', digits)).replaceAll('{digits}', digits);
+    return { message, kind: 'id_reply', key: message, reworded: false };
+  };
   const excluded = new Set([OUT_OF_SCOPE, ...mix.smallTalkLabels]);
   // Popularity ranks are a seeded shuffle: which question is popular changes with the seed, the law does not.
   const questions = shuffled(data.test.filter((t) => !excluded.has(t.label)), random);
@@ -107,7 +139,13 @@ export function buildSessions(data: { test: Labelled[]; dialogues: Dialogue[] },
       const d = dialogues[dialogueRank()];
       for (const t of d.turns.slice(0, body)) turns.push({ message: t.message, kind: 'dialogue', key: d.id, reworded: false });
     }
-    while (turns.length < (opening ? 1 : 0) + body) turns.push(question());
+    const toAsk = (opening ? 1 : 0) + body - turns.length;
+    for (let k = 0; k < toAsk; k++) {
+      const q = question();
+      turns.push(q);
+      const r = reply(q);
+      if (r) turns.push(r);
+    }
     if (closing) turns.push(talk());
     sessions.push({ id: `s${seed}-${i}`, turns });
   }

@@ -6,7 +6,7 @@
 import { percentile } from '../../shared/eval/metrics.ts';
 import { BASELINE_TIER, baselineCostUsd, callCostUsd, oneModel, type Pricing, type Tier } from './cost.ts';
 import type { StubCall } from './bedrock-stub.ts';
-import type { TurnKind } from './sessions.ts';
+import { TURN_KINDS, type TurnKind } from './sessions.ts';
 
 export const PATHS = ['template', 'cache', 'llm', 'fallback'] as const;
 export type Path = (typeof PATHS)[number];
@@ -23,7 +23,14 @@ export interface MessageRecord {
   clientMs: number;
   /** The region's done.usage.costUsd (its own estimate, without prompt-cache reads). */
   regionCostUsd?: number;
-  /** The route's generator when the region answered ("catalog": from the catalog's row, no LLM). */
+  /**
+   * A single-flight follower (route.cache.coalesced): path `llm`, the LLM's answer to an equal
+   * question it waited on, with no call of its own. Timed apart from the LLM answers that called.
+   */
+  coalesced?: boolean;
+  /** A stale cache answer (route.cache.stale): served after the region failed, so timed apart from the cache's hits. */
+  stale?: boolean;
+  /** The route's generator when the region answered ("catalog": from the catalog's row, "order": from the order system, no LLM). */
   generator?: string;
   /** The degradations that fired (done.fallbacks), e.g. classifier_timeout. */
   fallbacks: string[];
@@ -37,28 +44,30 @@ export interface MessageRecord {
 /**
  * Why a message was not answered at the edge, from its route event's decision and the pack's route
  * class of its intent: the pack routes the intent to the LLM; the classifier was under the routing
- * threshold; the cache had no entry in the message's key frame (a first asking) or only one below
- * the hit threshold; a follow-up resolved without confidence (no cache key); no classification.
+ * threshold; the order system failed or was slow (an `order` intent); the cache had no entry in the
+ * message's key frame (a first asking) or only one below the hit threshold; a follow-up resolved
+ * without confidence (no cache key); no classification.
  */
-export type LlmReason = 'pack_routes_to_llm' | 'edge_unsure' | 'cache_frame_empty' | 'cache_below_threshold' | 'no_cache_key' | 'no_classification';
+export type LlmReason = 'pack_routes_to_llm' | 'edge_unsure' | 'order_lookup_unavailable' | 'cache_frame_empty' | 'cache_below_threshold' | 'no_cache_key' | 'no_classification';
 
-export function llmReason(route: { intent: string; decision?: { confident: boolean; cache?: { hit: boolean; similarity: number | null } } }, routeClass: string | undefined): LlmReason {
+export function llmReason(route: { intent: string; decision?: { confident: boolean; cache?: { hit: boolean; similarity: number | null } } }, routeClass: string | undefined, fallbacks: readonly string[] = []): LlmReason {
   const d = route.decision;
   if (!d) return 'no_classification';
   if (routeClass === 'llm') return 'pack_routes_to_llm';
   if (!d.confident) return 'edge_unsure';
+  if (routeClass === 'order' && fallbacks.includes('order_lookup_unavailable')) return 'order_lookup_unavailable';
   if (!d.cache) return 'no_cache_key';
   return d.cache.similarity === null ? 'cache_frame_empty' : 'cache_below_threshold';
 }
 
 /** Messages by intent: how many went each path, and why those not answered without the LLM went on. */
 function byIntent(records: MessageRecord[]) {
-  const out: Record<string, { messages: number; paths: Partial<Record<Path | 'catalog' | 'decisive', number>>; toLlmBecause: Partial<Record<LlmReason, number>> }> = {};
+  const out: Record<string, { messages: number; paths: Partial<Record<Path | 'catalog' | 'order' | 'decisive', number>>; toLlmBecause: Partial<Record<LlmReason, number>> }> = {};
   for (const r of records) {
     if (!r.path) continue;
     const e = (out[r.intent ?? 'unknown'] ??= { messages: 0, paths: {}, toLlmBecause: {} });
     e.messages++;
-    const p = r.path === 'template' && r.generator ? (r.generator === 'catalog' ? 'catalog' : 'decisive') : r.path;
+    const p = r.path === 'template' && r.generator ? (r.generator === 'catalog' || r.generator === 'order' ? r.generator : 'decisive') : r.path;
     e.paths[p] = (e.paths[p] ?? 0) + 1;
     if ((r.path === 'llm' || r.path === 'fallback') && r.reason) e.toLlmBecause[r.reason] = (e.toLlmBecause[r.reason] ?? 0) + 1;
   }
@@ -84,13 +93,21 @@ export function summarize(o: { records: MessageRecord[]; sessions: number; calls
     return { n: ms.length, p50: round(percentile(ms, 50), 2), p99: round(p99, 2), clientP50: round(percentile(cl, 50), 2), clientP99: round(percentile(cl, 99), 2), ...(slowestParts ? { slowestParts } : {}) };
   };
   // A template answer is the edge's own, or the region's with no LLM (a round trip): from a catalog
-  // row (generator "catalog") or quoted from a decisive passage ("extractive"). Reported apart.
+  // row (generator "catalog"), an order's record ("order", a lookup in the order system) or quoted
+  // from a decisive passage ("extractive"). Reported apart.
   const fromCatalog = (r: MessageRecord) => r.generator === 'catalog';
+  const fromOrders = (r: MessageRecord) => r.path === 'template' && r.generator === 'order';
   const fromRegion = (r: MessageRecord) => r.path === 'template' && r.generator !== undefined;
+  const fromDecisive = (r: MessageRecord) => fromRegion(r) && !fromCatalog(r) && !fromOrders(r);
   const latency = {
-    ...(Object.fromEntries(PATHS.map((p) => [p, latencyOf(ok.filter((r) => r.path === p && !fromRegion(r)))])) as Record<Path, ReturnType<typeof latencyOf>>),
+    ...(Object.fromEntries(PATHS.map((p) => [p, latencyOf(ok.filter((r) => r.path === p && !fromRegion(r) && !r.coalesced && !r.stale))])) as Record<Path, ReturnType<typeof latencyOf>>),
+    /** Stale cache answers: the region failed first (its timeout is in their time). */
+    cacheStale: latencyOf(ok.filter((r) => r.stale)),
+    /** Single-flight followers: waited for an equal question's LLM answer (path llm, no call of their own). */
+    llmCoalesced: latencyOf(ok.filter((r) => r.coalesced)),
     templateFromCatalog: latencyOf(ok.filter(fromCatalog)),
-    templateFromDecisive: latencyOf(ok.filter((r) => fromRegion(r) && !fromCatalog(r))),
+    templateFromOrder: latencyOf(ok.filter(fromOrders)),
+    templateFromDecisive: latencyOf(ok.filter(fromDecisive)),
   };
   const cost = calls.reduce((a, c) => a + callCostUsd(c, pricing), 0);
   const sum = (f: (c: StubCall) => number) => calls.reduce((a, c) => a + f(c), 0);
@@ -104,6 +121,9 @@ export function summarize(o: { records: MessageRecord[]; sessions: number; calls
   const variants = { oneModelLarge: baselineIn(oneModel('large')), oneModelSmall: baselineIn(oneModel('small')), runTierShares: baselineIn(tierShares) };
   // Strict: a fallback answer often follows an LLM call that failed or timed out, so only template and cache count.
   const withoutLlm = (count('template') + count('cache')) / records.length;
+  // The same share over the mix without the shoppers' id replies (turns a run with replies off does not have).
+  const asked = records.filter((r) => r.kind !== 'id_reply');
+  const withoutLlmAsked = asked.filter((r) => r.path === 'template' || r.path === 'cache').length / Math.max(1, asked.length);
   const costPerSession = cost / o.sessions;
   const pct = (r: number) => round(r, 2);
   return {
@@ -111,15 +131,21 @@ export function summarize(o: { records: MessageRecord[]; sessions: number; calls
     sessions: o.sessions,
     messages: records.length,
     messagesPerSession: round(records.length / o.sessions, 3),
-    turnKinds: Object.fromEntries(['question', 'dialogue', 'small_talk', 'oos'].map((k) => [k, records.filter((r) => r.kind === k).length])),
+    turnKinds: Object.fromEntries(TURN_KINDS.map((k) => [k, records.filter((r) => r.kind === k).length])),
     share,
     /** Template answers given from a catalog row by the region (part of share.template). */
     catalogShare: round(ok.filter(fromCatalog).length / records.length, 4),
+    /** Single-flight followers (part of share.llm): the LLM's answer to an equal question in flight, no call of their own. */
+    coalescedShare: round(ok.filter((r) => r.coalesced).length / records.length, 4),
+    /** Template answers the region gave from the order system: an order's record or "not found" (part of share.template). */
+    orderShare: round(ok.filter(fromOrders).length / records.length, 4),
     /** Template answers the region quoted from a passage the reranker was sure of (part of share.template). */
-    decisiveShare: round(ok.filter((r) => fromRegion(r) && !fromCatalog(r)).length / records.length, 4),
+    decisiveShare: round(ok.filter(fromDecisive).length / records.length, 4),
+    /** Template and cache answers over the messages other than the shoppers' id replies (the mix before id replies were added). */
+    withoutLlmExcludingIdReplies: round(withoutLlmAsked, 4),
     /** Where each kind of turn went: how the mix, not only the pipeline, shapes the shares. */
     pathsByKind: Object.fromEntries(
-      ['question', 'dialogue', 'small_talk', 'oos'].map((k) => [k, Object.fromEntries(PATHS.map((p) => [p, records.filter((r) => r.kind === k && r.path === p).length]))]),
+      TURN_KINDS.map((k) => [k, Object.fromEntries(PATHS.map((p) => [p, records.filter((r) => r.kind === k && r.path === p).length]))]),
     ),
     /** Per intent (the route event's): paths ("catalog", "decisive": the region's template answers) and, for llm and fallback answers, why the edge sent them on. */
     byIntent: byIntent(records),

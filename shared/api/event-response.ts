@@ -29,6 +29,15 @@ export async function collectEvents(events: AsyncIterable<ChatEvent>): Promise<C
   return out;
 }
 
+/**
+ * How many frames an event stream may hold that its reader has not taken yet (the edge's and the
+ * region's SSE bodies). With the default (one) the source was read only when the reader asked: at
+ * the edge, a region's first text waited until the route frame had gone out to the client, though
+ * it had already arrived. A few frames ahead, the next event is read as soon as it is there; the
+ * source still stops when the client goes away (cancel), and a slow client holds at most these.
+ */
+export const READ_AHEAD = new CountQueuingStrategy({ highWaterMark: 8 });
+
 export interface SseStreamOptions {
   /** Runs after the last event and before the stream closes (e.g. persisting the turn). */
   onEnd?: () => Promise<void>;
@@ -52,31 +61,34 @@ export function sseStream(events: AsyncGenerator<ChatEvent>, opts: SseStreamOpti
     closed = true;
     controller.close();
   };
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      // A timer, not the event source: a server that is alive keeps beating while a stage works.
-      if (opts.heartbeatMs) heartbeat = setInterval(() => !closed && !cancelled && controller.enqueue(enc.encode(': keep-alive\n\n')), opts.heartbeatMs);
-    },
-    async pull(controller) {
-      try {
-        const { value, done } = await events.next();
-        if (done) {
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        // A timer, not the event source: a server that is alive keeps beating while a stage works.
+        if (opts.heartbeatMs) heartbeat = setInterval(() => !closed && !cancelled && controller.enqueue(enc.encode(': keep-alive\n\n')), opts.heartbeatMs);
+      },
+      async pull(controller) {
+        try {
+          const { value, done } = await events.next();
+          if (done) {
+            clearInterval(heartbeat);
+            await opts.onEnd?.();
+            if (!cancelled) close(controller);
+          } else if (!cancelled) controller.enqueue(enc.encode(encodeSse(value)));
+        } catch (e) {
           clearInterval(heartbeat);
-          await opts.onEnd?.();
-          if (!cancelled) close(controller);
-        } else if (!cancelled) controller.enqueue(enc.encode(encodeSse(value)));
-      } catch (e) {
+          if (cancelled) return;
+          opts.onError?.(e);
+          controller.enqueue(enc.encode(encodeSse({ event: 'error', data: { code: 'INTERNAL', message: 'internal error' } })));
+          close(controller);
+        }
+      },
+      async cancel() {
+        cancelled = true;
         clearInterval(heartbeat);
-        if (cancelled) return;
-        opts.onError?.(e);
-        controller.enqueue(enc.encode(encodeSse({ event: 'error', data: { code: 'INTERNAL', message: 'internal error' } })));
-        close(controller);
-      }
+        await events.return(undefined);
+      },
     },
-    async cancel() {
-      cancelled = true;
-      clearInterval(heartbeat);
-      await events.return(undefined);
-    },
-  });
+    READ_AHEAD,
+  );
 }

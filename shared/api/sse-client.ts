@@ -6,8 +6,12 @@
  * announces a heartbeat (HEARTBEAT_HEADER) may not go silent for longer, comments included: a
  * frozen server is given up on then, while a slow one that is alive keeps beating and keeps its
  * `idleMs`. Failures are SseStreamError with a kind, so each caller picks its own fallback.
+ * A caller that stops once it has the `done` event leaves the connection reusable: the end of the
+ * stream (sent with `done`) is read before the body is let go, as a cancelled body closes its
+ * connection and the next request would open a new one (END_AFTER_DONE_MS bounds that read).
  */
 import type { ChatEvent } from './chat.ts';
+import { Deadline } from './deadline.ts';
 import { HEARTBEAT_HEADER, SseParser } from './sse.ts';
 
 export type SseFailure = 'unreachable' | 'timeout' | 'http' | 'interrupted';
@@ -39,23 +43,23 @@ export interface SseRequest {
   signal?: AbortSignal;
 }
 
+/** How long the end of a stream is waited for once its `done` event has come (it comes with it). */
+export const END_AFTER_DONE_MS = 250;
+
 export async function* fetchEventStream(r: SseRequest): AsyncGenerator<ChatEvent> {
   const ctrl = new AbortController();
   const onAbort = () => ctrl.abort(r.signal?.reason);
   r.signal?.addEventListener('abort', onAbort, { once: true });
   let timedOut: string | null = null;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const arm = (ms: number) => {
-    if (timer !== null) clearTimeout(timer);
-    timer = setTimeout(() => ((timedOut ??= 'timed out'), ctrl.abort()), ms);
-  };
-  // The stall deadline: any bytes re-arm it (armStall), events or heartbeats alike.
-  let stall: ReturnType<typeof setTimeout> | null = null;
-  const armStall = (on: boolean) => {
-    if (stall !== null) clearTimeout(stall);
-    stall = on && r.stallMs ? setTimeout(() => ((timedOut ??= `stalled (nothing for ${r.stallMs} ms)`), ctrl.abort()), r.stallMs) : null;
-  };
+  // The event deadline (first event, then idle between events) and the stall deadline, which any
+  // bytes move (armStall), events or heartbeats alike.
+  const events = new Deadline(() => ((timedOut ??= 'timed out'), ctrl.abort()));
+  const arm = (ms: number) => events.set(ms);
+  const stall = new Deadline(() => ((timedOut ??= `stalled (nothing for ${r.stallMs} ms)`), ctrl.abort()));
+  const armStall = (on: boolean) => (on && r.stallMs ? stall.set(r.stallMs) : stall.clear());
   let started = false;
+  // The body was read to its end (its connection can serve another request): nothing to cancel.
+  let ended = false;
   const fail = (e: unknown, what: string): never => {
     if (r.signal?.aborted) throw e;
     throw new SseStreamError(timedOut ? 'timeout' : started ? 'interrupted' : 'unreachable', `${what}: ${timedOut ?? (e as Error).message}`, started);
@@ -88,6 +92,7 @@ export async function* fetchEventStream(r: SseRequest): AsyncGenerator<ChatEvent
     const reader = res.body.getReader();
     const parser = new SseParser();
     const dec = new TextDecoder();
+    let last: ChatEvent['event'] | undefined;
     try {
       for (;;) {
         let chunk: ReadableStreamReadResult<Uint8Array>;
@@ -96,21 +101,41 @@ export async function* fetchEventStream(r: SseRequest): AsyncGenerator<ChatEvent
         } catch (e) {
           return fail(e, 'stream failed');
         }
-        if (chunk.done) break;
+        if (chunk.done) {
+          ended = true;
+          break;
+        }
         armStall(beats);
         for (const ev of parser.push(dec.decode(chunk.value, { stream: true }))) {
           started = true;
           arm(r.idleMs);
+          last = ev.event;
           yield ev;
         }
       }
     } finally {
-      reader.cancel().catch(() => {});
+      if (!ended && last === 'done' && !r.signal?.aborted) ended = await readToEnd(reader, END_AFTER_DONE_MS);
+      if (!ended) reader.cancel().catch(() => {});
     }
   } finally {
-    if (timer !== null) clearTimeout(timer);
-    armStall(false);
+    events.clear();
+    stall.clear();
     r.signal?.removeEventListener('abort', onAbort);
-    ctrl.abort();
+    if (!ended) ctrl.abort();
+  }
+}
+
+/** Reads what is left of a finished stream (its end) within `ms`; false if it did not end by then. */
+async function readToEnd(reader: ReadableStreamDefaultReader<Uint8Array>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const end = (async () => {
+    while (!(await reader.read()).done);
+    return true;
+  })().catch(() => false);
+  try {
+    return await Promise.race([end, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -33,8 +33,12 @@ export interface CacheEntry extends CacheEntryMeta, CacheAnswer {}
 
 /** Durable storage behind the cache (D1 at the edge, SQLite in tests and Node). */
 export interface CacheStorage {
-  /** Entries for this model version created after `sinceMs` (ms), oldest first, not expired at `now`. */
-  loadSince(modelVersion: string, sinceMs: number, now: number): Promise<CacheEntryMeta[]>;
+  /**
+   * Entries for this model version created after `sinceMs` (ms), oldest first, not expired at `now`;
+   * with their answer texts where the storage reads them in the same query (then a hit on an entry
+   * another isolate stored needs no read of its own on the request path).
+   */
+  loadSince(modelVersion: string, sinceMs: number, now: number): Promise<(CacheEntryMeta & Partial<CacheAnswer>)[]>;
   getAnswer(id: string): Promise<CacheAnswer | null>;
   put(entry: CacheEntry): Promise<void>;
   /** Deletes every entry and bumps the epoch; returns how many entries were removed. */
@@ -161,7 +165,12 @@ export class SemanticCache {
     }
     const rows = (await this.storage.loadSince(this.opts.modelVersion, this.lastCreatedAt, now)).filter((r) => r.modelVersion === this.opts.modelVersion);
     this.index.addMany(rows.map((e) => ({ vector: e.vector, item: indexItem(e) })));
-    for (const r of rows) this.lastCreatedAt = Math.max(this.lastCreatedAt, r.createdAt);
+    const cap = this.opts.answerCacheSize ?? 2000;
+    for (const r of rows) {
+      this.lastCreatedAt = Math.max(this.lastCreatedAt, r.createdAt);
+      // Answer texts that came with the rows are kept while there is room (a bulk load never evicts answers in use).
+      if (typeof r.answer === 'string' && r.question !== undefined && r.sources && !this.answers.has(r.id) && this.answers.size < cap) this.answers.set(r.id, { question: r.question, answer: r.answer, sources: r.sources });
+    }
   }
 
   private addToIndex(e: CacheEntryMeta): void {

@@ -46,5 +46,5 @@ export async function classifyInContext(
   const carried = [...resolution.carried];
   if (!classifier.knowsAWord(message)) return { prediction: { ...raw, intent: OOS, confident: false }, path: 'llm', carried, outOfVocabulary: true };
   const prediction = intentInContext(raw, { message, resolution, routes, courtesyIntent: domain.courtesyIntent, cueIntent: (t, e) => domain.cueIntent?.(t, e) }, carried);
-  return { prediction, path: routeFor(routes, prediction.intent, prediction.confident), carried, outOfVocabulary: false };
+  return { prediction, path: routeFor(routes, prediction.intent, prediction.confident, resolution.entities), carried, outOfVocabulary: false };
 }

@@ -42,7 +42,34 @@ export const ConversationData = z.object({
       }),
     )
     .optional(),
+  /**
+   * An id the assistant asked for, given as the reply ("it's 12345" after "where is my order?" was
+   * answered with a request for the order number): after a turn of one of `after`'s intents that
+   * named no `kind` entity, a message of at most `maxWords` words holding `match` (or an entity of
+   * that kind) is that id (`value`: as entities.json patterns, `{1}` the first group) asked in the
+   * earlier turn's question (shared/conversation/id-reply.ts).
+   */
+  idReplies: z
+    .array(
+      z.strictObject({
+        kind: EntityKind,
+        after: z.array(z.string().min(1)).min(1),
+        match: z.string().min(1).refine(compiles, 'must be a valid regular expression'),
+        value: z.string().min(1),
+        maxWords: z.number().int().min(1).max(20).default(6),
+      }),
+    )
+    .optional(),
 });
+
+function compiles(re: string): boolean {
+  try {
+    new RegExp(re, 'gi');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export function parseConversationData(json: unknown): DialogueSlots {
   const r = ConversationData.safeParse(json);

@@ -41,6 +41,17 @@ export interface DialogueSlots {
   itemNouns?: { demonstrative?: string[]; antecedent?: string[] };
   /** Words after which a catalog title no longer names its series (shared/cache/store-gazetteer.ts). */
   seriesEndWords?: string[];
+  /** Ids the assistant asks for, given as a reply (shared/conversation/id-reply.ts). */
+  idReplies?: IdReplyRule[];
+}
+
+/** conversation.json `idReplies`: after a turn of `after`'s intents without a `kind` entity, a short reply holding `match` is that id. */
+export interface IdReplyRule {
+  kind: DialogueKind;
+  after: string[];
+  match: string;
+  value: string;
+  maxWords?: number;
 }
 
 /** The domain's item nouns as the follow-up cues read them (conversation.json `itemNouns`). */
@@ -69,6 +80,8 @@ export class DialogueEntities {
   readonly intentCues: IntentCues;
   /** The domain's item nouns by role, lower case (none when it gives none). */
   readonly itemNouns: ItemNouns;
+  /** The ids the domain's assistant asks for, as replies may give them (conversation.json `idReplies`). */
+  readonly idReplies: readonly IdReplyRule[];
 
   /**
    * `store`: the store gazetteer (catalog series as `product`, domain terms as `term`, the domain's own `place` names beside the built-in ones);
@@ -77,6 +90,7 @@ export class DialogueEntities {
   constructor(store: Gazetteer, dialogue: DialogueSlots, patterns: readonly EntityPattern[] = []) {
     this.courtesyIntent = dialogue.courtesyIntent;
     this.intentCues = new IntentCues(dialogue.intentCues);
+    this.idReplies = dialogue.idReplies ?? [];
     const nouns = (role: keyof ItemNouns) => new Set((dialogue.itemNouns?.[role] ?? []).map((n) => normalizeForEntities(n)));
     this.itemNouns = { demonstrative: nouns('demonstrative'), antecedent: nouns('antecedent') };
     this.patterns = patterns.map((p) => ({ kind: p.kind, re: new RegExp(p.match, 'gi'), value: p.value }));

@@ -12,6 +12,8 @@
  *   - pronoun: "it"/"that one"/"there" is replaced by what it points at ("is berserk … in stock");
  *   - append:  a fragment with its own predicate ("how long does it take?", "how much?") gets the
  *              context written after it ("how long does it take — do you ship to canada").
+ * And one by what the assistant asked: a short reply giving an id it asked for ("it's 12345" after
+ * "where is my order?") re-asks that question with the id (id-reply.ts, a "frame").
  * Each result has a confidence: lower when the antecedent is further back, ambiguous (two series),
  * or words are left over that the rules do not understand. Below CONFIDENT_RESOLUTION, or with no
  * earlier turn at all ("unresolved"), the caller must not read or write any shared cache with it.
@@ -19,6 +21,7 @@
 import { DialogueEntities, PRODUCT_SLOTS, sortEntities, type DialogueEntity, type DialogueKind, type MessageAnalysis } from './dialogue-entities.ts';
 import { readCues } from './follow-up-cues.ts';
 import { insertSeries, productPhrase, reframe, replacePronouns } from './follow-up-rewrite.ts';
+import { idReply, mayGiveId } from './id-reply.ts';
 
 /** What the resolver needs of an earlier turn (oldest first in a list). */
 export interface ContextTurn {
@@ -51,17 +54,24 @@ export const CONFIDENT_RESOLUTION = 0.75;
 /** How many earlier turns an antecedent is looked for in. */
 export const LOOKBACK_TURNS = 4;
 
-const NOT_CARRIED = new Set<DialogueKind>(['number', 'date']);
+const NOT_CARRIED: ReadonlySet<string> = new Set<DialogueKind>(['number', 'date']);
 
 /** Whether `message` leans on earlier turns at all (a standalone message needs no context read). */
 export function leansOnContext(message: string, ex: DialogueEntities): boolean {
-  return readCues(ex.analyze(message), ex.itemNouns).followUp;
+  const a = ex.analyze(message);
+  return readCues(a, ex.itemNouns).followUp || mayGiveId(message, a, ex);
 }
 
 export function resolveFollowUp(message: string, turns: readonly ContextTurn[], ex: DialogueEntities): FollowUpResolution {
   const a = ex.analyze(message);
   const cues = readCues(a, ex.itemNouns);
   const standalone: FollowUpResolution = { kind: 'standalone', text: message, carried: [], entities: a.entities, confidence: 1 };
+  const reply = idReply(message, a, turns, ex, NOT_CARRIED);
+  if (reply) {
+    const fromTurn = reply.entities.filter((e) => e !== reply.id && !a.entities.some((o) => o.kind === e.kind && o.value === e.value));
+    const carried = ['frame', ...fromTurn.map((e) => `${e.kind}:${e.value}`)];
+    return { kind: 'resolved', text: question(reply.text, message), carried, entities: sortEntities(dedupe(reply.entities)), confidence: 0.95, form: 'frame', contextIntent: reply.intent };
+  }
   if (!cues.followUp) return standalone;
   if (!turns.length) return { ...standalone, kind: 'unresolved', confidence: 0 };
 

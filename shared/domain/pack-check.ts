@@ -27,6 +27,7 @@ import {
   EntitiesJsonSchema,
   FaqJsonSchema,
   IntentRowSchema,
+  OrderAnswersJsonSchema,
   ParaphraseRowSchema,
   QuestionRowSchema,
   RoutesJsonSchema,
@@ -34,6 +35,8 @@ import {
   type DomainJson,
 } from './pack-schema.ts';
 import { policySectionsOf, slugify, type CatalogItem } from './store-kb.ts';
+import { DemoOrdersSchema, type OrderRecord } from '../orders/order-record.ts';
+import { looksUpOrders, ORDER_ENTITY } from '../routing/route-for.ts';
 
 export interface PackIssue {
   file: string;
@@ -74,6 +77,10 @@ export interface DomainPack {
   intents: { train: LabeledExample[]; val: LabeledExample[]; test: LabeledExample[] };
   /** The generator's settings: domain.json's `assistant` with its instructions file read (assistant-prompt.ts). */
   assistant: AssistantPrompt;
+  /** How the region words an order's answer (orders.json); present when an intent's route is `order`. */
+  orderAnswers?: z.infer<typeof OrderAnswersJsonSchema>;
+  /** The pack's demo orders (demo/orders.json), for the region's stand-in when no order system is configured. */
+  demoOrders?: OrderRecord[];
 }
 
 /** A pack's tuned routing config: the folder `npm run tune -- --write` makes (registrable as kind routing-config). */
@@ -153,6 +160,9 @@ export function checkPack(files: Readonly<Record<string, string>>, sha256?: (tex
   const routingConfig = json(ROUTING_CONFIG_PATH, RoutingConfigSchema, false);
   const routingManifest = json(ROUTING_MANIFEST_PATH, RoutingManifestSchema, routingConfig !== undefined);
   const faq = json('kb/faq.json', FaqJsonSchema, false) ?? [];
+  const ordersRouted = Object.values(domain?.intents ?? {}).some((r) => looksUpOrders(r.route));
+  const orderAnswers = json('orders.json', OrderAnswersJsonSchema, ordersRouted);
+  const demoOrders = json('demo/orders.json', DemoOrdersSchema, false);
   const catalog = json('kb/catalog.json', CatalogJsonSchema, false) ?? [];
   const intentRows = Object.fromEntries(SPLITS.map((s) => [s, jsonl(`intents/${s}.jsonl`, IntentRowSchema, s !== 'val')])) as Record<
     (typeof SPLITS)[number],
@@ -185,6 +195,14 @@ export function checkPack(files: Readonly<Record<string, string>>, sha256?: (tex
       }
       for (const l of Object.keys(templates.intents)) if (!known(l)) add('templates.json', `intents.${l}: not an intent of domain.json`, at('templates.json', ['intents', l]));
       if (templates.domain && templates.domain !== domain.name) add('templates.json', `domain "${templates.domain}" is not "${domain.name}"`, at('templates.json', ['domain']));
+    }
+    for (const [l, r] of Object.entries(intents)) {
+      if (!looksUpOrders(r.route)) continue;
+      if (templates && !templates.intents[l]) add('templates.json', `intents: no template for "${l}", whose route is order (the answer without an order id, which asks for it)`, at('templates.json', ['intents']));
+      if (!domain.entities.includes(ORDER_ENTITY)) add('domain.json', `intents.${l}: its route is order, but entities do not list "${ORDER_ENTITY}" (the id it looks up)`, at('domain.json', ['intents', l]));
+    }
+    for (const [i, rule] of (conversation?.idReplies ?? []).entries()) {
+      rule.after.forEach((l, j) => known(l) || add('conversation.json', `idReplies[${i}].after[${j}]: "${l}" is not an intent of domain.json`, at('conversation.json', ['idReplies', i, 'after', j])));
     }
     if (conversation && conversation.domain !== domain.name) add('conversation.json', `domain "${conversation.domain}" is not "${domain.name}"`, at('conversation.json', ['domain']));
     const courtesy = conversation?.courtesyIntent;
@@ -308,6 +326,8 @@ export function checkPack(files: Readonly<Record<string, string>>, sha256?: (tex
       paraphrases: paraphrases.map((p) => p.row),
       intents: { train: intentRows.train.map((r) => r.row), val: intentRows.val.map((r) => r.row), test: intentRows.test.map((r) => r.row) },
       assistant: assistantPrompt(domain, domain.assistant ? files[domain.assistant.instructions] : undefined),
+      ...(orderAnswers ? { orderAnswers } : {}),
+      ...(demoOrders ? { demoOrders: demoOrders.orders } : {}),
     },
   };
 }

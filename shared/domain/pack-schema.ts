@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { LlmPrioritySchema, RouteClassSchema, reusesAnswers } from '../routing/intent-routes.ts';
+import { ORDER_FIELDS } from '../orders/order-record.ts';
 
 const nonEmpty = z.string().trim().min(1);
 /** An intent or domain name as code and metrics see it: lower snake/kebab case. */
@@ -144,6 +145,39 @@ export const TemplatesJsonSchema = z.strictObject({
   /** What the edge says when the region cannot answer. */
   handoff: nonEmpty,
 });
+
+/** A sentence of an order answer, or alternatives (the first whose `{field}`s the order has). */
+const orderSentence = z.union([nonEmpty, z.array(nonEmpty).min(1)]);
+const statusKeyShape = z.string().regex(/^[a-z0-9]+(_[a-z0-9]+)*$/, 'must be a status in lower case with "_" between words, e.g. "on_hold"');
+const fieldsIn = (t: string) => [...t.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+/**
+ * How the region answers a shopper's own order from the order system (route `order`,
+ * docs/orders.md): sentences per status (a sentence, or alternatives, naming `{field}`s of the
+ * order record: shared/orders/order-record.ts), notes a status adds for what the message asks (its
+ * cue words), and what is said for an id the order system does not know (`{id}`).
+ */
+export const OrderAnswersJsonSchema = z
+  .strictObject({
+    about: z.string().optional(),
+    /** How the order entity's value (lower case) is spelled to the order system and in answers. */
+    idCase: z.enum(['upper', 'lower', 'as-is']).default('upper'),
+    statuses: z.record(statusKeyShape, z.array(orderSentence).min(1)),
+    /** A status the pack does not list ({status}: the order system's word). */
+    otherStatus: z.array(orderSentence).min(1),
+    notes: z.array(z.strictObject({ when: z.array(nonEmpty).min(1), statuses: z.array(statusKeyShape).optional(), text: nonEmpty })).default([]),
+    notFound: nonEmpty,
+  })
+  .superRefine((o, ctx) => {
+    const texts: [PropertyKey[], string][] = [
+      ...Object.entries(o.statuses).flatMap(([k, ss]) => ss.flatMap((x, i) => [x].flat().map((t) => [['statuses', k, i], t] as [PropertyKey[], string]))),
+      ...o.otherStatus.flatMap((x, i) => [x].flat().map((t) => [['otherStatus', i], t] as [PropertyKey[], string])),
+      ...o.notes.map((n, i) => [['notes', i, 'text'], n.text] as [PropertyKey[], string]),
+      [['notFound'], o.notFound],
+    ];
+    for (const [path, t] of texts) {
+      for (const f of fieldsIn(t)) if (!(ORDER_FIELDS as string[]).includes(f)) ctx.addIssue({ code: 'custom', path, message: `{${f}} is not a field of an order (${ORDER_FIELDS.join(', ')})` });
+    }
+  });
 
 const phrases = z.record(nonEmpty, z.array(nonEmpty));
 const compiles = (re: string) => {

@@ -2,13 +2,15 @@
  * Routing rules: each intent of a domain is a `template` (answered with no LLM from the store's
  * own data), `cacheable` (an answer may be reused for paraphrases, within a TTL), `catalog`
  * (answered from the catalog row when the message names exactly one item, no LLM, and that answer
- * reused for at most its TTL, the freshness bound of prices and stock; other messages as `llm`) or
+ * reused for at most its TTL, the freshness bound of prices and stock; other messages as `llm`),
+ * `order` (the shopper's own order: with an order id, the region answers from the store's order
+ * system, never cached; without one, the intent's template asks for it; docs/orders.md) or
  * `llm` (needs retrieval and generation). A message whose intent is not confident goes to the LLM path.
  */
 import { z } from 'zod';
 import { reusesAnswers } from './route-for.ts';
 
-export const RouteClassSchema = z.enum(['template', 'cacheable', 'catalog', 'llm']);
+export const RouteClassSchema = z.enum(['template', 'cacheable', 'catalog', 'order', 'llm']);
 /** Where the intent's messages wait for the LLM when it is busy (shared/routing/llm-priority.ts); default normal. */
 export const LlmPrioritySchema = z.enum(['high', 'normal', 'low']);
 export type RouteClass = z.infer<typeof RouteClassSchema>;
@@ -51,4 +53,4 @@ export function parseIntentRoutes(json: unknown, labels?: readonly string[]): In
 }
 
 // The decision itself is zod-free (the browser widget bundles it without zod).
-export { routeFor, reusesAnswers, type Path } from './route-for.ts';
+export { routeFor, reusesAnswers, looksUpOrders, ORDER_ENTITY, type Path } from './route-for.ts';

@@ -15,9 +15,10 @@ export class D1CacheStorage implements CacheStorage {
     this.db = drizzle(d1);
   }
 
-  async loadSince(modelVersion: string, sinceMs: number, now: number): Promise<CacheEntryMeta[]> {
+  /** The rows with their answer texts: an isolate that did not store an entry answers a hit on it without another read. */
+  async loadSince(modelVersion: string, sinceMs: number, now: number): Promise<(CacheEntryMeta & CacheAnswer)[]> {
     await ensureMigrated(this.d1);
-    const out: CacheEntryMeta[] = [];
+    const out: (CacheEntryMeta & CacheAnswer)[] = [];
     let cursor = sinceMs;
     let lastId = '';
     for (;;) {
@@ -31,6 +32,9 @@ export class D1CacheStorage implements CacheStorage {
           expiresAt: cacheEntries.expiresAt,
           vector: cacheEntries.vector,
           vectorScale: cacheEntries.vectorScale,
+          question: cacheEntries.question,
+          answer: cacheEntries.answer,
+          sources: cacheEntries.sources,
         })
         .from(cacheEntries)
         .where(
@@ -42,7 +46,7 @@ export class D1CacheStorage implements CacheStorage {
         )
         .orderBy(cacheEntries.createdAt, cacheEntries.id)
         .limit(PAGE);
-      for (const r of rows) out.push({ ...r, vector: decodeVector(r.vector, r.vectorScale) });
+      for (const { vectorScale, ...r } of rows) out.push({ ...r, vector: decodeVector(r.vector, vectorScale) });
       if (rows.length < PAGE) break;
       cursor = rows[rows.length - 1].createdAt;
       lastId = rows[rows.length - 1].id;

@@ -18,7 +18,7 @@ import { contextFromHistory, contextOf, type SessionTurn } from '../../../shared
 import type { CacheLookup, SemanticCache } from '../../../shared/cache/semantic-cache.ts';
 import { InFlight } from '../../../shared/cache/in-flight.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
-import { reusesAnswers, type IntentRoutes, type Path } from '../../../shared/routing/intent-routes.ts';
+import { looksUpOrders, reusesAnswers, type IntentRoutes, type Path } from '../../../shared/routing/intent-routes.ts';
 import { embedderGap, type ModelState } from '../runtime/edge-models.ts';
 import type { TemplateAnswers } from '../../../shared/answers/template-answers.ts';
 import type { SessionPort } from '../session/session-client.ts';
@@ -73,8 +73,8 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
     else if (ev.event === 'delta') text += ev.data.text;
     yield ev;
   }
-  // Handed to the session as the reply ends: a follow-up this isolate gets next waits until the
-  // session's object has acknowledged it (session-client.ts).
+  // Handed to the session as the reply ends: a follow-up this isolate gets before the session's
+  // object has acknowledged it reads it from this isolate's unacknowledged writes (session-client.ts).
   if (sink.mode === 'finish') deps.session?.finish({ path, answer: text });
   else if (sink.mode === 'deferred' && sink.turn) deps.session?.record({ ...sink.turn, path, answer: text });
 }
@@ -94,9 +94,10 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
   // for its record). Either way the turn is written once it is known where it is answered: whole
   // after the answer when that is at the edge, before the region is called otherwise.
   let context: ContextTurn[] = [];
-  // A message that leans on context but that a template other than courtesy answers on its own,
-  // confidently ("can someone who works there call me?"), needs no earlier turn either: its decision
-  // is kept and the store is not waited on (under load the read is most of a template answer's time).
+  // A message that leans on context but that a template answers on its own, confidently ("can
+  // someone who works there call me?"; courtesy only when it asks and names nothing: templateAlone),
+  // needs no earlier turn either: its decision is kept and the store is not waited on (under load
+  // the read is most of a template answer's time).
   let alone: InContextDecision | null = null;
   let aloneMs = 0; // that classification's time, counted as classification
   if (req.history?.length) {
@@ -172,7 +173,7 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
     return { event: 'done', data: { latencyMs: { ...latency }, fallbacks: [...fallbacks], ...extra } };
   };
 
-  // Template intents: answered here from the store's own data.
+  // Template intents, and an order intent with no order id (its template asks for one): answered here from the store's own data.
   if (path === 'template' && pred && models) {
     const tc = clock();
     let vector: Float32Array | undefined;
@@ -212,16 +213,21 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
     try {
       const k = await cacheKey();
       let look = await deps.cache.lookup(k.vector, k.frame, { now: deps.now?.(), background: deps.background });
+      deps.onCacheLookup?.(look.hit ? 'hit' : 'miss');
       // Single flight: an equal question already with the region lands in the cache; wait for it and look again.
       const flight = !look.hit && deps.inFlight?.find(k.frame, k.vector, deps.cache.hitThreshold(k.frame.intent));
+      const tw = clock();
       const coalesced = !!flight && (await InFlight.wait(flight, deps.inFlightWaitMs ?? 10_000));
-      if (coalesced) look = await deps.cache.lookup(k.vector, k.frame, { now: deps.now?.() });
+      const waited = clock() - tw;
+      if (coalesced) look = await deps.cache.lookup(k.vector, k.frame, { now: deps.now?.(), background: deps.background });
       const hit = look.hit;
       lookup = look;
-      deps.onCacheLookup?.(hit ? 'hit' : 'miss');
       if (hit) {
-        latency.cache = clock() - tc;
-        yield route('cache', { cache: { ...cacheInfo(look), ...(coalesced ? { coalesced: true } : {}) } });
+        // A follower's answer is the LLM's, for the equal question it waited on (no call of its own):
+        // path `llm`, marked `coalesced`, its wait counted as upstream time. Not a cache hit.
+        latency.cache = clock() - tc - waited;
+        if (coalesced) latency.upstream = waited;
+        yield route(coalesced ? 'llm' : 'cache', { cache: { ...cacheInfo(look), ...(coalesced ? { coalesced: true } : {}) } });
         yield { event: 'delta', data: { text: hit.answer.answer } };
         yield done({ sources: hit.answer.sources.map((id) => ({ id })) });
         return;
@@ -262,7 +268,7 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
         fallbacks.push(...(ev.data.fallbacks ?? []).filter((f) => !fallbacks.includes(f)));
         routed = true;
         // The region's own answers keep their path: a handoff ("fallback"), an answer from the
-        // catalog's row ("template", no LLM); everything else it generated ("llm").
+        // catalog's row or an order's record ("template", no LLM); everything else it generated ("llm").
         yield route(ev.data.path === 'fallback' || ev.data.path === 'template' ? ev.data.path : 'llm', {
           ...(pred ? {} : { intent: ev.data.intent, confidence: ev.data.confidence }),
           ...(models ? {} : { modelVersion: ev.data.modelVersion }),
@@ -336,10 +342,17 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
 /** The message's decision with no context when it is a template answer (else null: the session is read). */
 async function templateAlone(message: string, classifier: ContextClassifier, deps: ChatDeps, took: (ms: number) => void): Promise<InContextDecision | null> {
   const t = performance.now();
-  const c = await classifyInContext(classifier, message, resolveFollowUp(message, [], deps.dialogue), deps.routes, deps.dialogue).catch(() => null);
+  const alone = resolveFollowUp(message, [], deps.dialogue);
+  const c = await classifyInContext(classifier, message, alone, deps.routes, deps.dialogue).catch(() => null);
   took(performance.now() - t);
-  // Courtesy ("fine.", "ok thanks") often prefaces a real follow-up ("fine. do you deliver there?"): the context decides it.
-  return c?.path === 'template' && c.prediction.intent !== deps.dialogue.courtesyIntent ? c : null;
+  if (c?.path !== 'template') return null;
+  // An order intent: its template asks for the order id, which the conversation may already hold ("can I still cancel it?").
+  if (looksUpOrders(deps.routes.intents[c.prediction.intent]?.route)) return null;
+  if (c.prediction.intent !== deps.dialogue.courtesyIntent) return c;
+  // Courtesy often prefaces a real follow-up ("fine. do you deliver there?", "ok, and volume 2"): the
+  // context decides one that asks something or names anything; a plain thanks or goodbye ("ok that
+  // answers it, ty", "have a lovely evening") is answered as it is.
+  return !message.includes('?') && alone.entities.length === 0 ? c : null;
 }
 
 /** The route event's cache block for a hit: similarity, the threshold it cleared and the frame. */

@@ -6,9 +6,10 @@
  * rather than inside those answers (BENCHMARKS.md "Edge template p99 on a young isolate"). The
  * models' own warm-up (runtime/edge-models.ts) already does the same for their sessions.
  *
- * The texts are the pack's own FAQ questions; nothing is written (no session turn, no cache
- * entry, no metrics of answers) and the region is never called: a text the classifier does not route to
- * a template only has its cache key made and looked up. A failure is logged, never thrown.
+ * The texts are the pack's own FAQ questions; nothing is kept (no session turn — the one
+ * throwaway session is cleared —, no cache entry, no metrics of answers) and the region is never
+ * called: a text the classifier does not route to a template only has its cache key made and
+ * looked up. A failure is logged, never thrown.
  */
 import type { ChatDeps } from './pipeline.ts';
 import { chatPipeline } from './pipeline.ts';
@@ -23,9 +24,9 @@ import type { HistoryTurn } from '../../../shared/api/chat.ts';
 import { contextFromHistory, contextOf, DEFAULT_SESSION_TTL_MS } from '../../../shared/conversation/session-turns.ts';
 
 /**
- * `sessions`: the session objects' namespace; one object of a name no session has is read once
- * (never written), so the Worker's side of a session call, and locally the creation of an object
- * in this process, are not first run inside a shopper's answer.
+ * `sessions`: the session objects' namespace; one throwaway session goes through a real object
+ * (warmSessionObject), so neither the Worker's side of a session call nor, locally, an object's
+ * creation and first write are first run beside a shopper's answer.
  */
 export async function warmUpChat(d: EdgeDeps, questions: readonly string[], sessions?: DurableObjectNamespace<SessionStore>): Promise<void> {
   if (!d.models.ok) return;
@@ -47,7 +48,7 @@ export async function warmUpChat(d: EdgeDeps, questions: readonly string[], sess
     // Every template intent's plain answer once: the variant matching a FAQ answer skips.
     for (const intent of Object.keys(d.routes.intents)) if (d.templates.has(intent)) d.templates.answer(intent, questions[0] ?? 'hello');
     await d.cache?.ready();
-    await sessions?.get(sessions.newUniqueId()).turns();
+    if (sessions) await warmSessionObject(sessions);
     let previous: HistoryTurn[] | undefined;
     for (const text of questions) {
       // Requests that arrive meanwhile are served in between (the warm-up runs beside the first ones).
@@ -83,6 +84,7 @@ async function warmSessionLog(text: string, answer: string, entities: DialogueEn
     put: async (k, v) => void kept.set(k, v),
     deleteAll: async () => kept.clear(),
     setAlarm: async () => {},
+    deleteAlarm: async () => {},
   };
   const log = new SessionLog(storage, { ttlMs: DEFAULT_SESSION_TTL_MS, waitMs: 0 });
   const { turnId } = await log.begin();
@@ -90,3 +92,23 @@ async function warmSessionLog(text: string, answer: string, entities: DialogueEn
   await log.finish(turnId, { path: 'template', answer });
   contextOf(await log.turns());
 }
+
+/**
+ * A new session's whole path through a real object, once, then deleted: a throwaway session of a
+ * random name (no client can name it) is created, gets one turn (the first write: the turn and its
+ * expiry alarm), is read back and cleared (its data and its alarm). Locally workerd runs each
+ * session's object on this isolate's thread, and the first new sessions paid there for the first
+ * named object, the first storage write and the first alarm, between the first answers; this pays
+ * it here (BENCHMARKS.md "New-session p99"). Deployed, it is three object calls (was one read) per
+ * isolate start, and what it warms is the Worker's side of the calls.
+ */
+async function warmSessionObject(ns: DurableObjectNamespace<SessionStore>): Promise<void> {
+  const stub = ns.get(ns.idFromName(`warm-up:${crypto.randomUUID()}`));
+  try {
+    await stub.record({ id: crypto.randomUUID(), at: Date.now(), text: 'hello', resolved: 'hello', entities: [], path: 'template', answer: 'Hello!' });
+    await stub.turns();
+  } finally {
+    await stub.clear();
+  }
+}
+

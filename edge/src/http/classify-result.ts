@@ -24,7 +24,8 @@ export interface ClassifyResult {
 export async function classifyResult(d: EdgeDeps, text: string, p: IntentPrediction, explain: boolean): Promise<ClassifyResult> {
   if (!d.models.ok) throw new Error('classifyResult needs loaded models');
   const clf = d.models.models.classifier;
-  const path = routeFor(d.routes, p.intent, p.confident);
+  // An `order` intent's path depends on whether the text names an order id (the entity extractor reads the pack's id shapes).
+  const path = routeFor(d.routes, p.intent, p.confident, d.entities.extract(text));
   const decision = explainPrediction(p, clf.calibration);
   if (explain) decision.tokens = await tokenContributions(clf, text, p.topLabel);
   const cacheable = reusesAnswers(d.routes.intents[p.intent]?.route) && d.cache;

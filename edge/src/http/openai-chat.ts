@@ -28,6 +28,8 @@ openAiChatRoutes.post('/v1/chat/completions', async (c) => {
   const { events: answer, trace, deps } = await runChat(c, chat, { stateless: true });
   // The request's log line is written once the answer ends (as /v1/chat's), not as its first text goes out.
   const log = (c as unknown as { get(key: 'log'): RequestLog | undefined }).get('log');
+  // the log line carries the answer's trace id (as /v1/chat's), not one of its own
+  log?.set({ traceId: trace.traceId, messageText: chat.message });
   const events = log ? loggedEvents(log, answer) : answer;
   const route = await awaitRoute(events);
   const ctx = { id: `chatcmpl-${crypto.randomUUID().replace(/-/g, '')}`, created: Math.floor(Date.now() / 1000), thresholds: thresholdsOf(deps, route.intent) };

@@ -10,6 +10,7 @@
 import type { SessionTurn } from '../../../shared/conversation/session-turns.ts';
 import type { SessionStore } from './session-object.ts';
 import { edgeMetrics } from '../http/metrics.ts';
+import { UnacknowledgedWrites, withUnacknowledged } from './unacknowledged-writes.ts';
 
 export interface SessionPort {
   /** Earlier turns of this session, oldest first. Rejects when the store is unreachable or slow. */
@@ -30,43 +31,33 @@ export interface SessionClientOptions {
 /** Background writes get longer than reads: they hold up nobody. */
 const WRITE_TIMEOUT_MS = 5000;
 
-/**
- * Session writes this isolate has sent that the session's object has not acknowledged yet, by
- * session id. A follow-up's `open` first waits for them (a few ms, within its timeout), so a
- * message sent right after the previous answer sees that turn even though its write went out in
- * the background. (Plain counters, not promises: workerd must not resume one request from
- * another's I/O.)
- */
-const unacknowledged = new Map<string, number>();
+/** This isolate's session writes on their way (read-your-writes without waiting for them). */
+const unacknowledged = new UnacknowledgedWrites();
 edgeMetrics.trackEntries('session_writes_unacknowledged', () => unacknowledged.size);
-const POLL_MS = 2;
 
 export function durableSession(ns: DurableObjectNamespace<SessionStore> | undefined, sessionId: string, opts: SessionClientOptions): SessionPort {
   const stub = ns?.get(ns.idFromName(sessionId));
   const turnId = crypto.randomUUID();
   let failed = false;
   // Writes go out on a later turn of the event loop, after the response they belong to.
-  const inBackground = (op: 'record' | 'finish', run: () => Promise<unknown>) => {
-    unacknowledged.set(sessionId, (unacknowledged.get(sessionId) ?? 0) + 1);
+  const inBackground = (op: 'record' | 'finish', turn: Partial<SessionTurn>, run: () => Promise<unknown>) => {
+    const acknowledged = unacknowledged.sent(sessionId, turnId, turn);
     opts.background(
       new Promise((r) => setTimeout(r, 0))
         .then(() => withTimeout(run(), WRITE_TIMEOUT_MS, `session ${op}`))
         .catch((e) => opts.onError?.(op, e))
-        .finally(() => {
-          const n = (unacknowledged.get(sessionId) ?? 1) - 1;
-          if (n > 0) unacknowledged.set(sessionId, n);
-          else unacknowledged.delete(sessionId);
-        }),
+        .finally(acknowledged),
     );
   };
   return {
     async open() {
       if (!stub) throw new Error('no SESSIONS Durable Object binding');
-      for (let i = 0; unacknowledged.has(sessionId) && i * POLL_MS < opts.timeoutMs / 2; i++) await new Promise((r) => setTimeout(r, POLL_MS));
+      // What this isolate wrote and the object may not have yet, as the read goes out and as it returns.
+      const sent = unacknowledged.pending(sessionId);
       const r = stub.begin(turnId);
       try {
         const { turns } = await withTimeout(r, opts.timeoutMs, 'session open');
-        return turns as SessionTurn[];
+        return withUnacknowledged(turns as SessionTurn[], new Map([...sent, ...unacknowledged.pending(sessionId)]));
       } catch (e) {
         failed = true;
         // A late answer still holds a pending slot in the object: release it so later turns do not wait.
@@ -79,11 +70,11 @@ export function durableSession(ns: DurableObjectNamespace<SessionStore> | undefi
       if (!stub) return opts.onError?.('record', new Error('no SESSIONS Durable Object binding'));
       if (failed) return;
       const t = { ...turn, id: turnId } as SessionTurn;
-      inBackground('record', () => stub.record(t));
+      inBackground('record', t, () => stub.record(t));
     },
     finish(patch) {
       if (!stub || failed) return;
-      inBackground('finish', () => stub.finish(turnId, patch));
+      inBackground('finish', patch, () => stub.finish(turnId, patch));
     },
   };
 }

@@ -17,8 +17,10 @@ import { boundTurns, storableTurn, type SessionTurn } from '../../../shared/conv
 export interface SessionStorage {
   get<T>(key: string): Promise<T | undefined>;
   put<T>(key: string, value: T): Promise<void>;
+  /** Deletes the stored data, not the alarm (at this compatibility date: wrangler.toml). */
   deleteAll(): Promise<void>;
   setAlarm(at: number): Promise<void>;
+  deleteAlarm(): Promise<void>;
 }
 
 export interface SessionLogOptions {
@@ -119,9 +121,12 @@ export class SessionLog {
     this.settle(turnId);
   }
 
-  /** Forgets the whole session. */
+  /** Forgets the whole session: its turns and its expiry alarm, so the object keeps nothing. */
   clear(): Promise<void> {
-    return this.write(() => this.forget());
+    return this.write(async () => {
+      await this.storage.deleteAlarm();
+      await this.forget();
+    });
   }
 
   /** The alarm: deletes an idle session, or sets the next check at its expiry. */

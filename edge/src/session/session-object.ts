@@ -20,7 +20,7 @@ export class SessionStore extends DurableObject<EdgeEnv> {
     const ttl = Number(env.SESSION_TTL_MS);
     const s = ctx.storage;
     this.log = new SessionLog(
-      { get: (k) => s.get(k), put: (k, v) => s.put(k, v), deleteAll: () => s.deleteAll(), setAlarm: (at) => s.setAlarm(at) },
+      { get: (k) => s.get(k), put: (k, v) => s.put(k, v), deleteAll: () => s.deleteAll(), setAlarm: (at) => s.setAlarm(at), deleteAlarm: () => s.deleteAlarm() },
       { ttlMs: Number.isFinite(ttl) && ttl > 0 ? ttl : DEFAULT_SESSION_TTL_MS, waitMs: PENDING_WAIT_MS },
     );
   }

@@ -1,11 +1,16 @@
 /**
  * The region's answer pipeline for one message, as a stream of chat events:
  *
- *   resolve → [catalog] → classify ∥ retrieve (30) → rerank (5) → screen → [decisive] → generate ⇄ guard → [fallback]
+ *   resolve → [catalog | order] → classify ∥ retrieve (30) → rerank (5) → screen → [decisive] → generate ⇄ guard → [fallback]
  *
  * Catalog: a trusted intent of the pack's `catalog` route class naming exactly one catalog item is
  * answered from the item's row and ends there (stages/catalog.ts); with the edge's intent this is
  * decided before retrieval starts, with the region's own classification right after it.
+ *
+ * Order: an intent of the pack's `order` route naming an order id is answered from the
+ * store's order system (stages/order.ts): the order's record, or "not found", never cached; a
+ * lookup that fails or times out goes on as before (`order_lookup_unavailable`). Decided before
+ * retrieval with the edge's intent, right after classification with the region's own.
  *
  * Decisive: when the reranker is sure of a FAQ or policy passage and the offline generator quotes
  * it, that quote is the answer, with no LLM call (stages/decisive.ts).
@@ -37,6 +42,7 @@ import type { EntityPattern } from '../../../shared/cache/entities.ts';
 import { builtinLlmSettings, type LlmSettings } from './prompt.ts';
 import { CATALOG_GENERATOR, catalogStage } from './stages/catalog.ts';
 import { DECISIVE_GENERATOR, decisiveStage, type DecisiveAnswers } from './stages/decisive.ts';
+import { ORDER_GENERATOR, orderStage, type OrderAnswers } from './stages/order.ts';
 import { classifyStage, type Prediction } from './stages/classify.ts';
 import { fallbackStage, isClean, isUsable } from './stages/fallback.ts';
 import { generateStage, type AnswerUsage, type LlmUsage } from './stages/generate.ts';
@@ -84,6 +90,8 @@ export interface GenerateDeps {
   fallbackAnswers: FallbackAnswers;
   /** The pack's `catalog` route intents, and the catalog's answer for a message naming exactly one item (structured/catalog-reply.ts). */
   catalog?: Pick<CatalogReplies, 'intents' | 'answer'>;
+  /** The store's order system and the pack's words for its answers (stages/order.ts); none: order messages are generated. */
+  orders?: OrderAnswers;
   /** Answers quoted from a passage the reranker is sure of, with no LLM (stages/decisive.ts); none: every answer is generated. */
   decisive?: DecisiveAnswers;
   timeouts: PipelineTimeouts;
@@ -120,12 +128,16 @@ export async function* generatePipeline(
   // The edge's intent is known now: a catalog answer starts no retrieval.
   const fromEdge = req.intent ? catalogStage(query, { intent: req.intent, trusted: req.cacheable === true, continuation }, deps, run) : null;
   if (fromEdge) return yield* storeAnswerEvents(fromEdge.text, CATALOG_GENERATOR, eventsFor(req, deps, run, { intent: req.intent!, confidence: req.confidence ?? 0 }, ctx.traceId, [fromEdge.source], false), ctx);
+  const orderFromEdge = req.intent ? await orderStage(req, query, { intent: req.intent, continuation }, deps, run, ctx.signal) : null;
+  if (orderFromEdge) return yield* storeAnswerEvents(orderFromEdge.text, ORDER_GENERATOR, eventsFor(req, deps, run, { intent: req.intent!, confidence: req.confidence ?? 0 }, ctx.traceId, [orderFromEdge.source], false), ctx, false);
   const classifying = classifyStage(req, query, deps, run);
   const retrieving = retrieveStage(query, deps, run);
   const reading = historyStage(req, deps, run); // the generator needs it last: started after the others
   const pred = await classifying;
   const fromRegion = !req.intent && pred ? catalogStage(query, { intent: pred.intent, trusted: pred.confident === true, continuation }, deps, run) : null;
   if (fromRegion) return yield* storeAnswerEvents(fromRegion.text, CATALOG_GENERATOR, eventsFor(req, deps, run, pred, ctx.traceId, [fromRegion.source], false), ctx);
+  const orderFromRegion = !req.intent && pred ? await orderStage(req, query, { intent: pred.intent, continuation }, deps, run, ctx.signal) : null;
+  if (orderFromRegion) return yield* storeAnswerEvents(orderFromRegion.text, ORDER_GENERATOR, eventsFor(req, deps, run, pred, ctx.traceId, [orderFromRegion.source], false), ctx, false);
   const retrieved = await retrieving;
   run.stage('retrieve', retrieved.ms);
   retrieved.fallbacks.forEach(run.fallback);
@@ -195,13 +207,13 @@ export async function* generatePipeline(
   yield done;
 }
 
-/** An answer from the store's own data with no LLM (a catalog row, a decisive passage): route (path "template"), the text, done (cacheable). */
-function* storeAnswerEvents(text: string, generator: string, events: ReturnType<typeof eventsFor>, ctx: { result?: (r: PipelineResult) => void }): Generator<ChatEvent> {
+/** An answer from the store's own data with no LLM (a catalog row, a decisive passage, an order's record): route (path "template"), the text, done (cacheable unless it is one shopper's: an order). */
+function* storeAnswerEvents(text: string, generator: string, events: ReturnType<typeof eventsFor>, ctx: { result?: (r: PipelineResult) => void }, cacheable = true): Generator<ChatEvent> {
   const route = events.route('template', generator);
   yield route;
   yield { event: 'delta', data: { text } };
   const done = events.done();
-  done.data.cacheable = true;
+  done.data.cacheable = cacheable;
   ctx.result?.({ route: route.data, text, done: done.data });
   yield done;
 }

@@ -1,7 +1,7 @@
 /**
  * The hints the edge adds to a generate request (`priority`, `intent`, `confidence`,
  * `cacheable`, and `continuation` when it fails over mid-answer) steer the LLM queue, the model
- * tier, the edge's cache and the generator's prefill. Only the edge's own key
+ * tier, the edge's cache, an order lookup and the generator's prefill. Only the edge's own key
  * may send them: from any other key they are dropped (the request is answered as if they were
  * absent), so a partner cannot jump the queue or pick a larger model.
  */

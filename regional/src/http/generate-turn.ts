@@ -67,6 +67,7 @@ export function startTurn(s: Services, body: GenerateRequest, o: { key: ApiKeyRe
       fallbackAnswers: s.fallbackAnswers,
       catalog: s.catalog,
       decisive: s.decisive,
+      orders: s.orders,
       timeouts: {
         classifyMs: s.config.CLASSIFY_TIMEOUT_MS,
         retrieveMs: s.config.RETRIEVE_TIMEOUT_MS,

@@ -7,6 +7,7 @@
  */
 import type { ChatEvent, DoneEvent, RouteEvent } from '../chat.ts';
 import { ApiError } from '../errors.ts';
+import { READ_AHEAD } from '../event-response.ts';
 import type { ClassifierCalibration } from '../../models/intent-classifier.ts';
 import type { CompletionOptions } from './chat-request.ts';
 import { TextLimits, type FinishReason } from './text-limits.ts';
@@ -123,17 +124,20 @@ export async function completionJson(route: RouteEvent, events: AsyncGenerator<C
 export function completionStream(route: RouteEvent, events: AsyncGenerator<ChatEvent>, opts: CompletionOptions, ctx: CompletionContext, onError?: (e: unknown) => void): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
   const frames = chunkFrames(route, events, opts, ctx, onError);
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const { value, done } = await frames.next();
-      if (done) controller.close();
-      else controller.enqueue(enc.encode(value));
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const { value, done } = await frames.next();
+        if (done) controller.close();
+        else controller.enqueue(enc.encode(value));
+      },
+      async cancel() {
+        await frames.return(undefined);
+        await events.return(undefined);
+      },
     },
-    async cancel() {
-      await frames.return(undefined);
-      await events.return(undefined);
-    },
-  });
+    READ_AHEAD,
+  );
 }
 
 async function* chunkFrames(route: RouteEvent, events: AsyncGenerator<ChatEvent>, opts: CompletionOptions, ctx: CompletionContext, onError?: (e: unknown) => void): AsyncGenerator<string> {
