@@ -1,7 +1,8 @@
 /**
- * `npm run -s bench:soak -- [--minutes 3] [--warmup M] [--concurrency 8] [--sample-s 5] [--seed 1] [--port P]
+ * `npm run -s bench:soak -- [--minutes 10] [--warmup M] [--concurrency 8] [--sample-s 5] [--seed 1] [--port P]
  *   [--edge-runner wrangler|miniflare|workerd] [--edge-inspector on|off] [--edge-without BINDING]… [--heap-snapshots DIR]
- *   [--session-pool N] [--edge-var NAME=VALUE]… [--series]`:
+ *   [--session-pool N] [--edge-var NAME=VALUE]… [--region-env NAME=VALUE]… [--series]
+ *   [--edge-worker edge|pipe|sse-reader] [--edge-v8-flag=--trace-gc] [--edge-log FILE] [--edge-malloc-stats]`:
  * a bounded soak (at most 10 minutes) of the real tiers: the edge in workerd via wrangler, the
  * region in its own Node process (SQLite), Bedrock replaced at the HTTP boundary by the traffic
  * replay's ConverseStream stand-in. Drives a steady mix (scripts/soak/mix.ts: chat sessions,
@@ -14,8 +15,17 @@
  * Theil–Sen slope (median of pairwise slopes) through those floors. A garbage collector's
  * sawtooth moves the samples above the floor (workerd swung 290–506 MB at load 25); a leak
  * raises the floor itself. The plain least-squares slope over every sample is printed beside it.
+ * The warm-up (default: half the run) is the time the edge isolate's V8 heap takes to grow its
+ * committed pages to their working size at a steady load (two to five minutes). The verdict (`judged`,
+ * `targetMet`) is on the product's processes: the region and the workerd that runs the Worker.
+ * Under `--edge-runner workerd` the Worker's process is also split by what holds its memory: V8's
+ * heap cage apart from tcmalloc's heap (address stretches), each isolate's heap after every
+ * collection (`--edge-v8-flag=--trace-gc --edge-log FILE`), tcmalloc's bytes in use apart from its
+ * free pages (`--edge-malloc-stats`, through gdb), and a reference Worker that only passes chats on
+ * can stand in for the edge (`--edge-worker pipe|sse-reader`, scripts/soak/reference-worker.ts).
  * Measures; never asserts.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,14 +38,14 @@ import { startEdgeUnderWorkerd } from './soak/edge-workerd.ts';
 import { startRegionProcess } from './region-process.ts';
 import { latency, mixDriver, type Kind } from './soak/mix.ts';
 import { everyIsolateHeap, heapSnapshot, isolateEntries, isolateHeap } from './soak/isolate.ts';
-import { commandLine, floors, medianSlope, slope, treeProcesses, treeRss } from './soak/rss.ts';
+import { anonByStretch, commandLine, floors, medianSlope, slope, tcmallocStats, traceGc, treeProcesses, treeRss } from './soak/rss.ts';
 import { startBedrockStub } from './traffic/bedrock-stub.ts';
 import { rng } from './traffic/random.ts';
 import { buildSessions, TrafficMix, type Dialogue, type Labelled, type Session } from './traffic/sessions.ts';
 
 const { values } = parseArgs({
   options: {
-    minutes: { type: 'string', default: '3' },
+    minutes: { type: 'string', default: '10' },
     warmup: { type: 'string' },
     concurrency: { type: 'string', default: '8' },
     'sample-s': { type: 'string', default: '5' },
@@ -62,17 +72,42 @@ const { values } = parseArgs({
     'edge-without': { type: 'string', multiple: true },
     /** miniflare only: `direct` sends the Worker's fetches straight out, not through Miniflare's strip-cf-connecting-ip worker. */
     'edge-outbound': { type: 'string', default: 'miniflare' },
+    /**
+     * `edge` (default): the product's Worker. `pipe` or `sse-reader` (workerd runner only): a reference
+     * Worker in its place that sends every chat straight to the region (scripts/soak/reference-worker.ts),
+     * to tell workerd's own cost per upstream chat from the edge Worker's.
+     */
+    'edge-worker': { type: 'string', default: 'edge' },
+    /** A V8 flag for the edge's workerd (repeatable; workerd runner only), e.g. --trace-gc. */
+    'edge-v8-flag': { type: 'string', multiple: true },
+    /** A file for all of the edge workerd's output (workerd runner only), e.g. with --edge-v8-flag=--trace-gc. */
+    'edge-log': { type: 'string' },
+    /**
+     * Every minute, tcmalloc's own account of the edge workerd's native heap (workerd runner, with
+     * --edge-log; needs gdb): `malloc_stats()` called in the process writes it to workerd's stderr.
+     * RSS cannot tell memory in use from free pages tcmalloc keeps; this can. Each call stops the
+     * process for a second or two.
+     */
+    'edge-malloc-stats': { type: 'boolean', default: false },
+    /** NAME=VALUE in the region's environment only (repeatable), e.g. MALLOC_ARENA_MAX=2. */
+    'region-env': { type: 'string', multiple: true },
     /** A folder: a heap snapshot of the region at the warm-up and at the end (needs --port), for scripts/soak/heap-diff.ts. */
     'heap-snapshots': { type: 'string' },
   },
 });
 const minutes = Number(values.minutes);
-const warmup = Number(values.warmup ?? Math.max(0.5, minutes / 3));
+// The default warm-up is half the run: at the soak's load the edge isolate's live heap reaches its
+// working size in about two minutes and its committed pages in two to five at a steady load (longer
+// when the rate rises: BENCHMARKS.md "Soak: plateau or growth"); a slope fitted before that measures
+// the heap's growth to size, not a leak.
+const warmup = Number(values.warmup ?? minutes / 2);
 const concurrency = Number(values.concurrency);
 const sampleMs = Number(values['sample-s']) * 1000;
 if (!(minutes > 0 && minutes <= 10)) throw new Error(`--minutes must be in (0, 10], got ${values.minutes}`);
 if (!(warmup >= 0 && warmup < minutes)) throw new Error(`--warmup must be in [0, --minutes), got ${warmup}`);
 if (!(Number.isInteger(concurrency) && concurrency >= 1 && sampleMs >= 500)) throw new Error('--concurrency must be a positive integer and --sample-s at least 0.5');
+const reference = values['edge-worker'] === 'edge' ? undefined : values['edge-worker'];
+if (reference !== undefined && (values['edge-runner'] !== 'workerd' || (reference !== 'pipe' && reference !== 'sse-reader'))) throw new Error(`--edge-worker must be edge, or pipe or sse-reader with --edge-runner workerd, got ${reference}`);
 const say = (m: string) => process.stderr.write(`[bench:soak] ${m}\n`);
 
 const domainDir = resolve(process.env.SWITCHYARD_DOMAIN ?? DEFAULT_DOMAIN_DIR);
@@ -97,7 +132,8 @@ const base = loadConfig(regionEnv);
 const stub = await startBedrockStub({ seed: Number(values.seed), tierOf: (id) => (id === base.BEDROCK_MODEL_LARGE ? 'large' : 'small') });
 // The region's inspector (its heap after a full collection, each sample): the edge's port + 2, or any free port.
 const regionInspector = values.port ? Number(values.port) + 2 : 0;
-const region = await startRegionProcess({ ...regionEnv, BEDROCK_ENDPOINT: stub.url, ...(regionInspector ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --inspect=127.0.0.1:${regionInspector}`.trim() } : {}) });
+const pairs = (list: string[] | undefined) => Object.fromEntries((list ?? []).map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)]));
+const region = await startRegionProcess({ ...regionEnv, ...pairs(values['region-env']), BEDROCK_ENDPOINT: stub.url, ...(regionInspector ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --inspect=127.0.0.1:${regionInspector}`.trim() } : {}) });
 // Whatever happens from here on, the children go with this process.
 let stopEdge = async () => {};
 const stopAll = async () => {
@@ -108,7 +144,7 @@ const stopAll = async () => {
 };
 process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
 const edgePort = Number(values.port ?? 27000 + Math.floor(Math.random() * 2000));
-const edgeVars = { MODEL_REFRESH_INTERVAL_MS: '0', ...Object.fromEntries((values['edge-var'] ?? []).map((v) => [v.slice(0, v.indexOf('=')), v.slice(v.indexOf('=') + 1)])) };
+const edgeVars = { MODEL_REFRESH_INTERVAL_MS: '0', ...pairs(values['edge-var']) };
 const runner = values['edge-runner'];
 if (runner !== 'wrangler' && runner !== 'miniflare' && runner !== 'workerd') throw new Error(`--edge-runner must be wrangler, miniflare or workerd, got ${runner}`);
 const miniflare = runner === 'miniflare';
@@ -117,7 +153,7 @@ const edgeInspector = runner === 'wrangler' || (miniflare && values['edge-inspec
 const edgeOpts = { port: edgePort, regionalUrl: region.url, persistTo: join(dir, 'wrangler'), vars: edgeVars };
 const startEdge = () => {
   if (miniflare) return startEdgeUnderMiniflare({ ...edgeOpts, inspectorPort: edgeInspector ? edgePort + 1 : undefined, without: values['edge-without'], directOutbound: values['edge-outbound'] === 'direct' });
-  if (runner === 'workerd') return startEdgeUnderWorkerd(edgeOpts);
+  if (runner === 'workerd') return startEdgeUnderWorkerd({ ...edgeOpts, reference, v8Flags: values['edge-v8-flag'], logTo: values['edge-log'] && resolve(values['edge-log']) });
   return startEdgeProcess({ ...edgeOpts, inspectorPort: edgePort + 1, quiet: true });
 };
 const edge = await startEdge().catch(async (e) => {
@@ -129,22 +165,27 @@ say(`region ${region.url} (pid ${region.child.pid}), edge ${edge.url} (${values[
 
 const driver = mixDriver({ edgeUrl: edge.url, regionUrl: region.url, regionKey: base.EDGE_API_KEY, sessions: nextSession, sessionPool: values['session-pool'] ? Number(values['session-pool']) : undefined, texts: data.test.map((t) => t.text), random: rng(Number(values.seed)) });
 type Series = { x: number; y: number }[];
-const tiers = { region: [] as Series, 'edge-workerd': [] as Series, 'edge-wrangler': [] as Series, 'edge-isolate-heap': [] as Series, 'edge-isolate-buffers': [] as Series, 'region-heap-after-gc': [] as Series };
+const tiers = { region: [] as Series, 'edge-workerd': [] as Series, 'edge-wrangler': [] as Series, 'edge-isolate-heap': [] as Series, 'edge-isolate-buffers': [] as Series, 'region-heap-after-gc': [] as Series, 'region-heap-committed': [] as Series };
 const entries: { x: number; stores: Record<string, number> }[] = [];
 // wrangler dev may run more than one workerd (the Worker's, and its dev proxy's): each is followed on its own too.
-const workerds = new Map<number, { command: string; series: Series; anon: Series; file: Series }>();
+const workerds = new Map<number, { command: string; series: Series; anon: Series; file: Series; stretches: Map<string, Series> }>();
 const t0 = performance.now();
 const sample = () => {
   const x = (performance.now() - t0) / 60_000;
   const r = treeRss(region.child.pid!);
   const e = treeRss(edge.child.pid!);
   for (const p of treeProcesses(edge.child.pid!).filter((q) => q.name === 'workerd')) {
-    if (!workerds.has(p.pid)) workerds.set(p.pid, { command: commandLine(p.pid), series: [], anon: [], file: [] });
+    if (!workerds.has(p.pid)) workerds.set(p.pid, { command: commandLine(p.pid), series: [], anon: [], file: [], stretches: new Map() });
     const w = workerds.get(p.pid)!;
     w.series.push({ x, y: p.rssMb });
     // Anonymous memory (the allocator's) apart from file-backed pages (SQLite's mapped databases, the binary).
     w.anon.push({ x, y: p.anonMb });
     w.file.push({ x, y: p.fileMb });
+    // Its anonymous memory by stretch of address space: V8's heap cage apart from tcmalloc's heap (rss.ts).
+    for (const [at, mb] of Object.entries(anonByStretch(p.pid))) {
+      if (!w.stretches.has(at)) w.stretches.set(at, []);
+      w.stretches.get(at)!.push({ x, y: mb });
+    }
   }
   const workerd = e.workerd ?? 0;
   tiers.region.push({ x, y: Object.values(r).reduce((a, b) => a + b, 0) });
@@ -165,11 +206,21 @@ const sample = () => {
     const all = Object.values(heaps);
     if (all.length) ((tiers as Record<string, Series>)['edge-isolates-heap-committed'] ??= []).push({ x, y: all.reduce((a, h) => a + h.totalMb, 0) });
   });
-  if (regionInspector) void isolateHeap(regionInspector, { collect: true }).then((h) => h && tiers['region-heap-after-gc'].push({ x, y: h.usedMb }));
+  // Used after a full collection (what the region's objects need) and committed (what its heap holds of the RSS).
+  if (regionInspector) void isolateHeap(regionInspector, { collect: true }).then((h) => h && (tiers['region-heap-after-gc'].push({ x, y: h.usedMb }), tiers['region-heap-committed'].push({ x, y: h.totalMb })));
   void isolateEntries(edge.url).then((stores) => stores && entries.push({ x, stores }));
 };
 sample();
 const sampler = setInterval(sample, sampleMs);
+// tcmalloc's stats of the edge's workerd, once a minute (the times, in order, of the blocks it writes to the log).
+const mallocAt: number[] = [];
+const mallocStats = values['edge-malloc-stats'] && runner === 'workerd' && values['edge-log'] ? setInterval(() => {
+  const at = (performance.now() - t0) / 60_000;
+  // A call that fails (no gdb, say) writes no block and counts no time: the blocks pair with the times in order.
+  spawn('gdb', ['-p', String(edge.child.pid), '-batch', '-nx', '-ex', 'call (void)malloc_stats()'], { stdio: 'ignore' })
+    .on('error', () => {})
+    .on('exit', (code) => code === 0 && mallocAt.push(at));
+}, 60_000) : undefined;
 const load0 = loadavg();
 const end = t0 + minutes * 60_000;
 const snapshots = values['heap-snapshots'] && regionInspector ? resolve(values['heap-snapshots']) : undefined;
@@ -177,6 +228,7 @@ const snapshotAt = (name: string) => (snapshots ? heapSnapshot(regionInspector, 
 const atWarmup = new Promise<void>((r) => setTimeout(() => void snapshotAt('warmup').then(() => r()), Math.max(0, t0 + warmup * 60_000 - performance.now())));
 await Promise.all(Array.from({ length: concurrency }, async () => { while (performance.now() < end) await driver.next(); }));
 clearInterval(sampler);
+clearInterval(mallocStats);
 sample();
 const load1 = loadavg();
 await atWarmup;
@@ -185,8 +237,22 @@ await new Promise((r) => setTimeout(r, 5000)); // the last heap and entry reads
 
 await stopAll();
 
+// With --edge-v8-flag=--trace-gc and --edge-log: each isolate's heap after every collection, used and committed.
+const edgeLog = values['edge-log'] && runner === 'workerd' ? readFileSync(resolve(values['edge-log']), 'utf8') : '';
+const gcs = [...traceGc(edgeLog)].sort((a, b) => b[1].length - a[1].length);
+gcs.forEach(([isolate, list], i) => {
+  const at = (ms: number) => ((edge as { startedAt?: number }).startedAt! + ms - t0) / 60_000;
+  const name = i === 0 ? 'edge-v8' : `edge-v8-${isolate}`;
+  Object.assign(tiers, { [`${name}-used-after-gc`]: list.map((g) => ({ x: at(g.ms), y: g.usedMb })), [`${name}-committed-after-gc`]: list.map((g) => ({ x: at(g.ms), y: g.committedMb })) });
+});
+const malloc = tcmallocStats(edgeLog);
+if (malloc.length) Object.assign(tiers, Object.fromEntries((['inUse', 'pageHeapFree', 'caches'] as const).map((k) => [`edge-tcmalloc-${k}`, malloc.slice(0, mallocAt.length).map((m, i) => ({ x: mallocAt[i], y: m[k] }))])));
 const round2 = (v: number) => Math.round(v * 100) / 100;
-for (const [pid, w] of workerds) Object.assign(tiers, { ...(workerds.size > 1 ? { [`edge-workerd-pid${pid}`]: w.series } : {}), [`edge-workerd-pid${pid}-anon`]: w.anon, [`edge-workerd-pid${pid}-file`]: w.file });
+for (const [pid, w] of workerds) {
+  Object.assign(tiers, { ...(workerds.size > 1 ? { [`edge-workerd-pid${pid}`]: w.series } : {}), [`edge-workerd-pid${pid}-anon`]: w.anon, [`edge-workerd-pid${pid}-file`]: w.file });
+  // The stretches that hold 4 MB or more at some point (smaller ones are stacks and bookkeeping).
+  for (const [at, pts] of w.stretches) if (Math.max(...pts.map((p) => p.y)) >= 4) Object.assign(tiers, { [`edge-workerd-pid${pid}-anon@${at}`]: pts });
+}
 const workerdCommands = Object.fromEntries([...workerds].map(([pid, w]) => [pid, w.command]));
 const perTier = Object.fromEntries(
   Object.entries(tiers).map(([name, pts]) => {
@@ -194,7 +260,8 @@ const perTier = Object.fromEntries(
     const after = pts.filter((p) => p.x >= warmup);
     if (!after.length) return [name, { samplesFitted: 0 }];
     const s = slope(after);
-    const lows = floors(after, 1);
+    // The last sample comes just after the run's end; alone in its minute it would count as a floor.
+    const lows = floors(after.filter((p) => p.x < minutes), 1);
     const floor = medianSlope(lows);
     return [
       name,
@@ -208,6 +275,8 @@ const perTier = Object.fromEntries(
         floorSlopeMbPerMin: round2(floor),
         floorLeastSquaresMbPerMin: round2(slope(lows)),
         floorsMb: lows.map((p) => round2(p.y)),
+        // Every minute's floor from the start, the warm-up included: the curve the warm-up cuts.
+        floorsFromStartMb: floors(pts.filter((p) => p.x < minutes), 1).map((p) => round2(p.y)),
         samplesFitted: after.length,
         under1MbPerMin: floor < 1,
         ...(values.series ? { series: pts.map((p) => [round2(p.x), round2(p.y)]) } : {}),
@@ -215,6 +284,8 @@ const perTier = Object.fromEntries(
     ];
   }),
 );
+const workerOf = [...workerds].filter(([, w]) => !w.command.includes(`entry=127.0.0.1:${edgePort} `));
+const judged = ['region', workerds.size > 1 && workerOf.length === 1 ? `edge-workerd-pid${workerOf[0][0]}` : 'edge-workerd'];
 const t = driver.tally;
 const total = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 console.log(
@@ -226,11 +297,15 @@ console.log(
       edgeInspector,
       edgeWithout: values['edge-without'] ?? [],
       edgeOutbound: values['edge-outbound'],
+      edgeWorker: values['edge-worker'],
+      edgeV8Flags: values['edge-v8-flag'] ?? [],
+      regionEnv: pairs(values['region-env']),
       concurrency,
       loadavg: { start: load0.map(round2), end: load1.map(round2) },
       requests: { total: total(t.requests), ...t.requests },
       errors: { total: total(t.errors), ...t.errors, samples: t.samples },
       chatFallbacks: t.fallbacks,
+      perMinute: t.perMinute,
       roundTripMs: Object.fromEntries((Object.keys(t.ms) as Kind[]).map((k) => [k, latency(t.ms[k])])),
       llmCalls: stub.calls.length,
       tiers: perTier,
@@ -242,7 +317,11 @@ console.log(
           { atWarmup: entries.find((e) => e.x >= warmup)?.stores[k] ?? null, end: entries.at(-1)?.stores[k] ?? null, max: Math.max(...entries.map((e) => e.stores[k] ?? 0)) },
         ]),
       ),
-      targetMet: Object.values(perTier).every((x) => !('under1MbPerMin' in x) || x.under1MbPerMin),
+      // The target is judged on the product's processes: the region, and the workerd that runs the
+      // Worker (under wrangler dev, not its dev proxy, the workerd on the edge's own port). The rest
+      // (dev tools, stretches, heaps) explain; they are not the verdict.
+      judged,
+      targetMet: judged.every((name) => (perTier[name] as { under1MbPerMin?: boolean } | undefined)?.under1MbPerMin === true),
     },
     null,
     2,

@@ -16,6 +16,16 @@ describe('in-isolate client window', () => {
     expect(w.take('ip:a', 3, t0 + 60_001)).toBe(0);
   });
 
+  it('forgets the keys with no hit in the last minute', () => {
+    const w = new IsolateWindow();
+    for (let i = 0; i < 500; i++) w.take(`s:${i}`, 30, 1_000_000 + i * 100);
+    expect(w.size).toBe(500);
+    // 60 s after the 300th key's hit: keys 0..300 have left the window, 301..499 have not
+    w.take('s:new', 30, 1_000_000 + 300 * 100 + 60_000);
+    expect(w.size).toBe(199 + 1);
+    expect(w.take('s:499', 1, 1_000_000 + 300 * 100 + 60_000)).toBeGreaterThan(0);
+  });
+
   it('keeps at most 10,000 keys', () => {
     const w = new IsolateWindow();
     for (let i = 0; i < 10_050; i++) w.take(`s:${i}`, 1, 5);

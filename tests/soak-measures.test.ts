@@ -1,11 +1,13 @@
 /**
  * What the soak bench judges memory by: the Theil–Sen slope through each minute's floor (a garbage
- * collector's sawtooth must not read as growth, nor hide it), and the edge's gauge of the entries
- * its in-isolate stores hold.
+ * collector's sawtooth must not read as growth, nor hide it), the edge's gauge of the entries
+ * its in-isolate stores hold, and the readings that split workerd's memory (V8's --trace-gc lines,
+ * tcmalloc's malloc_stats, anonymous memory by address stretch).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EdgeMetrics } from '../edge/src/http/metrics.ts';
-import { floors, medianSlope, slope } from '../scripts/soak/rss.ts';
+import { anonByStretch, floors, medianSlope, slope, tcmallocStats, traceGc } from '../scripts/soak/rss.ts';
 
 /** A sawtooth: climbs `rise` MB/min from `base`, dropping back every `period` minutes; `leak` MB/min raises the base. */
 const sawtooth = (o: { minutes: number; base: number; rise: number; period: number; leak: number; everyS?: number }) =>
@@ -46,5 +48,57 @@ describe('isolate entries gauge', () => {
     n = 7;
     expect(m.render()).toContain('switchyard_edge_isolate_entries{store="cache_index"} 7\n');
     expect(m.render()).toContain('switchyard_edge_isolate_entries{store="client_limit_keys"} 0\n');
+  });
+});
+
+// Lines as workerd wrote them in a soak (V8's --trace-gc, tcmalloc's malloc_stats), with a request log line between.
+const WORKERD_OUTPUT = `[30505:0x33bdbfcf6000]      171 ms: Scavenge 5.6 (6.3) -> 5.3 (7.1) MB, pooled: 0.0 MB, 7.33 / 0.00 ms (average mu = 1.000, current mu = 1.000) allocation failure;
+{"time":"2026-12-06T03:16:32.558Z","level":"info","tier":"edge","msg":"request","route":"/healthz","status":200}
+[30505:0x33bdbfcf6000]   116875 ms: Mark-Compact 29.8 (33.7) -> 12.4 (33.5) MB, pooled: 0.0 MB, 129.34 / 0.00 ms (average mu = 0.989, current mu = 0.989) allocation failure; GC in old space requested
+[30505:0x33bdbf064000]   120000 ms: Mark-Compact (reduce) 1.2 (2.0) -> 0.6 (1.0) MB, pooled: 0.0 MB
+MALLOC:      101508992 (   96.8 MiB) Bytes in use by application
+MALLOC: +     93618176 (   89.3 MiB) Bytes in page heap freelist
+MALLOC: +      3418848 (    3.3 MiB) Bytes in central cache freelist
+MALLOC: +            0 (    0.0 MiB) Bytes in per-CPU cache freelist
+MALLOC: +            0 (    0.0 MiB) Bytes in Sharded cache freelist
+MALLOC: +      7408392 (    7.1 MiB) Bytes in transfer cache freelist
+MALLOC: +     12149400 (   11.6 MiB) Bytes in thread cache freelists
+MALLOC: +      3112766 (    3.0 MiB) Bytes in malloc metadata
+MALLOC:   ------------
+MALLOC: =    223275838 (  212.9 MiB) Actual memory used (physical + swap)
+MALLOC:      103440920 (   98.6 MiB) Bytes in use by application
+MALLOC: +     79880192 (   76.2 MiB) Bytes in page heap freelist
+`;
+
+describe("workerd's memory, part by part", () => {
+  it('reads each isolate\'s heap after every collection from --trace-gc lines', () => {
+    const gcs = traceGc(WORKERD_OUTPUT);
+    expect([...gcs.keys()]).toEqual(['0x33bdbfcf6000', '0x33bdbf064000']);
+    expect(gcs.get('0x33bdbfcf6000')).toEqual([
+      { ms: 171, kind: 'Scavenge', usedMb: 5.3, committedMb: 7.1 },
+      { ms: 116875, kind: 'Mark-Compact', usedMb: 12.4, committedMb: 33.5 },
+    ]);
+    expect(gcs.get('0x33bdbf064000')).toEqual([{ ms: 120000, kind: 'Mark-Compact (reduce)', usedMb: 0.6, committedMb: 1.0 }]);
+  });
+
+  it("reads tcmalloc's bytes in use apart from its free pages and caches, one entry per malloc_stats block", () => {
+    const stats = tcmallocStats(WORKERD_OUTPUT);
+    expect(stats).toHaveLength(2);
+    expect(stats[0].inUse).toBeCloseTo(101508992 / 2 ** 20, 6);
+    expect(stats[0].pageHeapFree).toBeCloseTo(93618176 / 2 ** 20, 6);
+    expect(stats[0].caches).toBeCloseTo((3418848 + 7408392 + 12149400) / 2 ** 20, 6);
+    expect(stats[1].inUse).toBeCloseTo(103440920 / 2 ** 20, 6);
+    expect(stats[1].caches).toBe(0);
+  });
+
+  it('splits a process\'s anonymous memory by 4 GiB stretch, adding up to its RssAnon', () => {
+    const hold = Buffer.alloc(64 * 2 ** 20, 1); // 64 MB touched, so anonymous and resident
+    const stretches = anonByStretch(process.pid);
+    const total = Object.values(stretches).reduce((a, b) => a + b, 0);
+    const rssAnon = Number(/RssAnon:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
+    expect(Object.keys(stretches).every((k) => /^0x[0-9a-f]+00000000$/.test(k))).toBe(true);
+    expect(total).toBeGreaterThan(64);
+    expect(Math.abs(total - rssAnon) / rssAnon).toBeLessThan(0.1);
+    expect(hold[hold.length - 1]).toBe(1);
   });
 });

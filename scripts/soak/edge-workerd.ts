@@ -15,10 +15,11 @@
  * Prints "ready on <url>" once /healthz has its models settled.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildSync } from 'esbuild';
 import { repoRoot } from '../../models/pipeline/datasets.ts';
 import { edgeDomainTsconfig } from '../domain-bundle.ts';
 import { buildEdgeAssets } from '../edge-assets.ts';
@@ -63,8 +64,34 @@ function tomlVars(text: string) {
 }
 const str = (s: string) => JSON.stringify(s);
 
+/** A reference Worker in place of the edge (reference-worker.ts): `pipe` or `sse-reader`. */
+export type ReferenceWorker = 'pipe' | 'sse-reader';
+
+/** A workerd config for reference-worker.ts, bundled by esbuild into `dir`: the one Worker, its vars, plain outbound networking. */
+function referenceConfig(o: { dir: string; port: number; vars: Record<string, string>; mode: ReferenceWorker; v8Flags: string[] }) {
+  const toml = readFileSync(join(repoRoot(), 'wrangler.toml'), 'utf8');
+  buildSync({ entryPoints: [fileURLToPath(new URL('reference-worker.ts', import.meta.url))], bundle: true, format: 'esm', platform: 'neutral', target: 'es2022', outfile: join(o.dir, 'reference.js') });
+  const vars = { REGIONAL_URL: o.vars.REGIONAL_URL, REGION_API_KEY: tomlVars(toml).REGION_API_KEY ?? 'dev-edge-key', REFERENCE_MODE: o.mode };
+  const config = `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [(name = "main", worker = .reference), (name = "net", network = (allow = ["public", "private", "local"]))],
+  sockets = [(name = "http", address = ${str(`127.0.0.1:${o.port}`)}, http = (), service = "main")],
+  v8Flags = [${o.v8Flags.map(str).join(', ')}],
+);
+const reference :Workerd.Worker = (
+  modules = [(name = "reference.js", esModule = embed "reference.js")],
+  compatibilityDate = ${str(/^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)![1])},
+  bindings = [${Object.entries(vars).map(([k, v]) => `(name = ${str(k)}, text = ${str(v)})`).join(', ')}],
+  globalOutbound = "net",
+);
+`;
+  const path = join(o.dir, 'reference.capnp');
+  writeFileSync(path, config);
+  return path;
+}
+
 /** Writes the bundle and a workerd config into `dir`; returns the config's path. */
-export function workerdConfig(o: { dir: string; port: number; vars: Record<string, string>; persistTo: string }) {
+export function workerdConfig(o: { dir: string; port: number; vars: Record<string, string>; persistTo: string; v8Flags?: string[] }) {
   const root = repoRoot();
   const domain = process.env.SWITCHYARD_DOMAIN;
   const assets = buildEdgeAssets(domain).dir;
@@ -99,6 +126,7 @@ const config :Workerd.Config = (
   ],
   sockets = [(name = "http", address = ${str(`127.0.0.1:${o.port}`)}, http = (), service = "main")],
   extensions = [(modules = [(name = "switchyard:d1-shim", esModule = embed "d1-shim.js", internal = true)])],
+  v8Flags = [${(o.v8Flags ?? []).map(str).join(', ')}],
 );
 const edge :Workerd.Worker = (
   modules = [${modules.join(', ')}],
@@ -132,12 +160,25 @@ const workerdBin = () => join(repoRoot(), 'node_modules', 'workerd', 'bin', 'wor
  * Starts `workerd serve` on a config for the Worker's bundle (a child of this process, so the bench
  * reads its RSS) and resolves once /healthz has its models settled.
  */
-export async function startEdgeUnderWorkerd(o: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string> }) {
+/**
+ * `v8Flags`: V8 flags in the config (e.g. `--trace-gc`, whose lines give each collection's heap
+ * committed); `logTo`: a file that gets all of workerd's output (otherwise only its last 20 KB is
+ * kept, for errors).
+ */
+export async function startEdgeUnderWorkerd(o: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; reference?: ReferenceWorker; v8Flags?: string[]; logTo?: string }) {
   const dir = mkdtempSync(join(tmpdir(), 'sy-edge-workerd-'));
-  const config = workerdConfig({ dir, port: o.port, vars: { REGIONAL_URL: o.regionalUrl, ...o.vars }, persistTo: o.persistTo ?? join(dir, 'persist') });
+  const vars = { REGIONAL_URL: o.regionalUrl, ...o.vars };
+  const v8Flags = o.v8Flags ?? [];
+  const config = o.reference ? referenceConfig({ dir, port: o.port, vars, mode: o.reference, v8Flags }) : workerdConfig({ dir, port: o.port, vars, persistTo: o.persistTo ?? join(dir, 'persist'), v8Flags });
+  // performance.now() at the start: V8's --trace-gc lines count ms from their isolate's start, just after.
+  const startedAt = performance.now();
   const child = spawn(workerdBin(), ['serve', config, '--experimental'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
-  const keep = (d: Buffer) => void (log = (log + d.toString()).slice(-20_000));
+  const logFile = o.logTo ? createWriteStream(o.logTo) : undefined;
+  const keep = (d: Buffer) => {
+    logFile?.write(d);
+    log = (log + d.toString()).slice(-20_000);
+  };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const url = `http://127.0.0.1:${o.port}`;
@@ -153,9 +194,14 @@ export async function startEdgeUnderWorkerd(o: { port: number; regionalUrl: stri
   })();
   const stop = () =>
     new Promise<void>((resolve) => {
-      const done = () => (rmSync(dir, { recursive: true, force: true }), resolve());
+      const done = () => {
+        rmSync(dir, { recursive: true, force: true });
+        // The log is whole once stop() resolves (the bench reads it then).
+        if (logFile) logFile.end(() => resolve());
+        else resolve();
+      };
       if (child.exitCode !== null || child.signalCode !== null) return done();
-      child.once('exit', done);
+      child.once('close', done);
       child.kill('SIGTERM');
       setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
     });
@@ -163,7 +209,7 @@ export async function startEdgeUnderWorkerd(o: { port: number; regionalUrl: stri
     await stop();
     throw e;
   });
-  return { url, child, stop };
+  return { url, child, stop, startedAt };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -5,7 +5,15 @@
  * address, as Cloudflare sets CF-Connecting-IP), so the edge's per-client limits see real clients.
  * Records requests, errors (non-2xx, transport failures, chat error events) and marked fallbacks.
  */
+import { SseParser } from '../../shared/api/sse.ts';
 import type { Session } from '../traffic/sessions.ts';
+
+/** An answer as an event stream (the soak's `pipe` reference Worker), read into the JSON answer's shape. */
+function fromEventStream(text: string): Record<string, unknown> {
+  const reply: Record<string, unknown> = {};
+  for (const ev of new SseParser().push(`${text}\n\n`)) if (ev.event === 'route' || ev.event === 'done' || ev.event === 'error') reply[ev.event] = ev.data;
+  return reply;
+}
 
 export type Kind = 'chat' | 'classify' | 'embeddings' | 'rerank';
 /** Shares of the mix, per kind (chat turns dominate, as on a store's site). */
@@ -20,6 +28,11 @@ export interface Tally {
   samples: string[];
   /** Client round trips (ms) per kind, answered or not. */
   ms: Record<Kind, number[]>;
+  /**
+   * Per minute of the run (index 0 = the first): requests sent, and chats the region answered
+   * (route path `llm`), so a floor that levels off can be told from a load that fell.
+   */
+  perMinute: { requests: number[]; upstreamChats: number[] };
 }
 
 /** p50, p99 and max of round trips (ms). */
@@ -30,7 +43,13 @@ export function latency(ms: number[]): { p50: number; p99: number; max: number }
 }
 
 export function mixDriver(o: { edgeUrl: string; regionUrl: string; regionKey: string; sessions: () => Session; texts: string[]; random: () => number; sessionPool?: number }) {
-  const tally: Tally = { requests: { chat: 0, classify: 0, embeddings: 0, rerank: 0 }, errors: { chat: 0, classify: 0, embeddings: 0, rerank: 0 }, fallbacks: {}, samples: [], ms: { chat: [], classify: [], embeddings: [], rerank: [] } };
+  const tally: Tally = { requests: { chat: 0, classify: 0, embeddings: 0, rerank: 0 }, errors: { chat: 0, classify: 0, embeddings: 0, rerank: 0 }, fallbacks: {}, samples: [], ms: { chat: [], classify: [], embeddings: [], rerank: [] }, perMinute: { requests: [], upstreamChats: [] } };
+  const t0 = performance.now();
+  const count = (series: number[]) => {
+    const m = Math.floor((performance.now() - t0) / 60_000);
+    while (series.length <= m) series.push(0);
+    series[m]++;
+  };
   let visitor = 0;
   const pick = <T>(xs: T[]) => xs[Math.floor(o.random() * xs.length)];
   const fail = (kind: Kind, what: string) => {
@@ -39,12 +58,13 @@ export function mixDriver(o: { edgeUrl: string; regionUrl: string; regionKey: st
   };
   const post = async (kind: Kind, url: string, body: unknown, headers: Record<string, string>) => {
     tally.requests[kind]++;
+    count(tally.perMinute.requests);
     const t0 = performance.now();
     try {
       const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
       const text = await res.text();
       if (res.status >= 300) return fail(kind, `HTTP ${res.status} ${text}`);
-      return JSON.parse(text);
+      return res.headers.get('content-type')?.startsWith('text/event-stream') ? fromEventStream(text) : JSON.parse(text);
     } catch (e) {
       fail(kind, `${(e as Error).name}: ${(e as Error).message}`);
     } finally {
@@ -60,6 +80,7 @@ export function mixDriver(o: { edgeUrl: string; regionUrl: string; regionKey: st
     const ip = { 'cf-connecting-ip': `${n % 2 ? '198.51.100' : '203.0.113'}.${(n >> 1) % 254 + 1}` };
     for (const turn of s.turns) {
       const r = await post('chat', `${o.edgeUrl}/v1/chat`, { message: turn.message, sessionId: `soak-${o.sessionPool ? n % o.sessionPool : n}` }, ip);
+      if (r?.route?.path === 'llm') count(tally.perMinute.upstreamChats);
       if (r?.error) fail('chat', `error event ${JSON.stringify(r.error)}`);
       else for (const f of new Set<string>([...(r?.route?.fallbacks ?? []), ...(r?.done?.fallbacks ?? [])])) tally.fallbacks[f] = (tally.fallbacks[f] ?? 0) + 1;
     }

@@ -57,6 +57,30 @@ export function treeRss(root: number): Record<string, number> {
   return by;
 }
 
+/**
+ * A process's anonymous resident memory (MB) per 4 GiB-aligned stretch of its address space, from
+ * /proc/<pid>/smaps, keyed by the stretch's start in hex. In workerd the stretches tell its memory
+ * apart: V8's pointer-compression cage (the JavaScript heaps, one 4 GiB reservation), V8's code
+ * range (rwx), tcmalloc's page heap (workerd's own C++ allocations: kj, HTTP, streams, SQLite) and
+ * thread stacks each sit in a stretch of their own. Empty when smaps cannot be read.
+ */
+export function anonByStretch(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return out;
+  }
+  let key = '';
+  for (const line of text.split('\n')) {
+    const range = /^([0-9a-f]+)-[0-9a-f]+ /.exec(line);
+    if (range) key = `0x${(BigInt(`0x${range[1]}`) >> 32n).toString(16)}00000000`;
+    else if (line.startsWith('Anonymous:')) out[key] = (out[key] ?? 0) + Number(/(\d+) kB/.exec(line)?.[1] ?? 0) / 1024;
+  }
+  return out;
+}
+
 /** A process's command line, shortened (what tells wrangler's two workerd processes apart). */
 export function commandLine(pid: number, max = 160): string {
   try {
@@ -102,4 +126,37 @@ export function medianSlope(points: { x: number; y: number }[]): number {
   s.sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * V8's `--trace-gc` lines (`[pid:0xisolate]  1234 ms: Scavenge 21.1 (23.8) -> 19.7 (24.0) MB, …`):
+ * per isolate, each collection's time (ms since the isolate started) and the heap used and
+ * committed after it (MB). Committed is what the isolate's heap holds of the process's memory;
+ * used after a collection is what its objects need.
+ */
+export function traceGc(text: string): Map<string, { ms: number; kind: string; usedMb: number; committedMb: number }[]> {
+  const out = new Map<string, { ms: number; kind: string; usedMb: number; committedMb: number }[]>();
+  for (const m of text.matchAll(/^\[\d+:(0x[0-9a-f]+)\]\s+(\d+) ms: ([A-Za-z-]+(?: \([^)]*\))?) [\d.]+ \([\d.]+\) -> ([\d.]+) \(([\d.]+)\) MB/gm)) {
+    if (!out.has(m[1])) out.set(m[1], []);
+    out.get(m[1])!.push({ ms: Number(m[2]), kind: m[3], usedMb: Number(m[4]), committedMb: Number(m[5]) });
+  }
+  return out;
+}
+
+/**
+ * tcmalloc's `malloc_stats()` blocks (`MALLOC: 101508992 (96.8 MiB) Bytes in use by application`, …)
+ * in a process's output, in order: the bytes the program holds, the free pages of its page heap,
+ * and its caches' free lists (central, transfer, per-CPU, thread), in MB.
+ */
+export function tcmallocStats(text: string): { inUse: number; pageHeapFree: number; caches: number }[] {
+  const out: { inUse: number; pageHeapFree: number; caches: number }[] = [];
+  const mb = (block: string, what: RegExp) => Number(new RegExp(`^MALLOC:\\s+\\+?\\s*(\\d+) \\(.*\\) ${what.source}`, 'm').exec(block)?.[1] ?? 0) / 2 ** 20;
+  for (const block of text.split(/(?=^MALLOC:\s+\d+ \(.*\) Bytes in use by application)/m).slice(1)) {
+    out.push({
+      inUse: mb(block, /Bytes in use by application/),
+      pageHeapFree: mb(block, /Bytes in page heap freelist/),
+      caches: [...block.matchAll(/^MALLOC:\s+\+\s*(\d+) \(.*\) Bytes in (?:central|per-CPU|Sharded|transfer|thread) cache freelists?$/gm)].reduce((a, m) => a + Number(m[1]), 0) / 2 ** 20,
+    });
+  }
+  return out;
 }

@@ -29,7 +29,11 @@ export interface LimitEnv {
 const BINDING_PERIOD_S = 60;
 const MAX_TRACKED = 10_000;
 
-/** A sliding one-minute window per key, bounded in keys (the oldest key is dropped first). */
+/**
+ * A sliding one-minute window per key. A key whose last hit has left the window is forgotten on
+ * the next take (the map is in order of last use, so those are at its front), so the keys held
+ * are the clients of the last minute; and never more than MAX_TRACKED (the oldest dropped first).
+ */
 export class IsolateWindow {
   private readonly hits = new Map<string, number[]>();
 
@@ -41,6 +45,10 @@ export class IsolateWindow {
   /** Seconds to wait, or 0 when the request may go ahead (and is counted). */
   take(key: string, perMinute: number, now = Date.now()): number {
     const since = now - 60_000;
+    for (const [k, times] of this.hits) {
+      if (times.at(-1)! > since) break;
+      this.hits.delete(k);
+    }
     const list = (this.hits.get(key) ?? []).filter((t) => t > since);
     this.hits.delete(key);
     if (list.length >= perMinute) {
