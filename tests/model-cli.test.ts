@@ -23,7 +23,7 @@ describe('model commands', () => {
   it('the store data passes the domain checker', () => {
     const r = tsx(['models/cli/domain.ts', 'check', 'domains/kitsune-books']);
     expect(r.status, r.stderr + r.stdout).toBe(0);
-    expect(r.stdout).toMatch(/order_status\s+llm\s+204\s+50\s+54/);
+    expect(r.stdout).toMatch(/order_status\s+order\s+204\s+50\s+54/);
   });
 
   it('models:train trains on a JSONL folder without val and writes a loadable, verified model', async () => {
