@@ -136,29 +136,32 @@ describe('SemanticCache', () => {
     expect(stale.hit?.stale).toBe(true);
   });
 
-  it('keeps at most answerCacheSize answer texts in memory, also of the answers it stored itself', async () => {
-    const rand = mulberry32(5);
+  /** A memory storage that counts its answer-text reads. */
+  function countingAnswerReads() {
     const storage = new MemoryCacheStorage();
     let reads = 0;
     const getAnswer = storage.getAnswer.bind(storage);
     storage.getAnswer = (id) => (reads++, getAnswer(id));
+    return { storage, answerReads: () => reads };
+  }
+
+  it('keeps at most answerCacheSize answer texts in memory, also of the answers it stored itself', async () => {
+    const rand = mulberry32(5);
+    const { storage, answerReads } = countingAnswerReads();
     const cache = new SemanticCache(storage, { ...opts, answerCacheSize: 2 });
     const vs = Array.from({ length: 5 }, () => unit(rand, 16));
     await cache.lookup(vs[0], alaska, { now: 1500 }); // loads the (empty) index first
     for (const [i, v] of vs.entries()) await cache.store(entry(v, { frame: frame('shipping_info', `place:p${i}`) }));
     // The two stored last are still in memory; the first went out and is read from storage again.
     for (const i of [3, 4]) expect((await cache.lookup(vs[i], frame('shipping_info', `place:p${i}`), { now: 1500 })).hit).not.toBeNull();
-    expect(reads).toBe(0);
+    expect(answerReads()).toBe(0);
     expect((await cache.lookup(vs[0], frame('shipping_info', 'place:p0'), { now: 1500 })).hit).not.toBeNull();
-    expect(reads).toBe(1);
+    expect(answerReads()).toBe(1);
   });
 
   it("answers a hit on another isolate's entry from the rows its refresh loaded, without reading the answer again", async () => {
     const rand = mulberry32(6);
-    const storage = new MemoryCacheStorage();
-    let reads = 0;
-    const getAnswer = storage.getAnswer.bind(storage);
-    storage.getAnswer = (id) => (reads++, getAnswer(id));
+    const { storage, answerReads } = countingAnswerReads();
     const v = unit(rand, 16);
     const other = unit(rand, 16);
     const here = new SemanticCache(storage, { ...opts, refreshMs: 100 });
@@ -167,7 +170,7 @@ describe('SemanticCache', () => {
     await here.lookup(other, frame('shipping_info', 'place:nowhere'), { now: 1600 }); // the refresh loads its row
     const hit = await here.lookup(v, alaska, { now: 1600 });
     expect(hit.hit?.answer.answer).toBe('Alaska: $12.99 flat rate.');
-    expect(reads).toBe(0);
+    expect(answerReads()).toBe(0);
   });
 
   it('ignores entries made by another embedding model version, and drops everything on invalidation', async () => {
