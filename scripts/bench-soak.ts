@@ -1,8 +1,8 @@
 /**
- * `npm run -s bench:soak -- [--minutes 10] [--warmup M] [--concurrency 8] [--sample-s 5] [--seed 1] [--port P]
+ * `npm run -s bench:soak -- [--minutes 10] [--warmup M] [--load open|closed] [--rate 240] [--concurrency 8] [--sample-s 5] [--seed 1] [--port P]
  *   [--edge-runner wrangler|miniflare|workerd] [--edge-inspector on|off] [--edge-without BINDING]… [--heap-snapshots DIR]
  *   [--session-pool N] [--edge-var NAME=VALUE]… [--region-env NAME=VALUE]… [--series]
- *   [--edge-worker edge|pipe|sse-reader] [--edge-v8-flag=--trace-gc] [--edge-log FILE] [--edge-malloc-stats]`:
+ *   [--edge-worker edge|pipe|sse-reader] [--edge-v8-flag=--trace-gc] [--edge-log FILE] [--edge-malloc-stats] [--edge-alloc-profile FILE]`:
  * a bounded soak (at most 10 minutes) of the real tiers: the edge in workerd via wrangler, the
  * region in its own Node process (SQLite), Bedrock replaced at the HTTP boundary by the traffic
  * replay's ConverseStream stand-in. Drives a steady mix (scripts/soak/mix.ts: chat sessions,
@@ -23,10 +23,19 @@
  * collection (`--edge-v8-flag=--trace-gc --edge-log FILE`), tcmalloc's bytes in use apart from its
  * free pages (`--edge-malloc-stats`, through gdb), and a reference Worker that only passes chats on
  * can stand in for the edge (`--edge-worker pipe|sse-reader`, scripts/soak/reference-worker.ts).
+ * The load (`--load`): `open` (default) starts `--rate` arrivals a minute from the mix at even
+ * intervals, whatever the answers' speed (each arrival a chat session of its turns, or one classify,
+ * embeddings or rerank call), so every run serves the same requests at the same rate and slopes
+ * compare; `closed` keeps `--concurrency` arrivals going back to back, as fast as the machine
+ * answers (the rate then varies with the machine's load: 455–985 requests a minute in
+ * BENCHMARKS.md "Soak: plateau or growth"). With `--edge-v8-flag=--trace-gc` the edge isolate's
+ * allocation (MB a minute, KB a request) is read from the collections; `--edge-alloc-profile FILE`
+ * (workerd runner) writes V8's sampling heap profile of the edge isolate over the fitted window
+ * (read it by source file and function with scripts/soak/alloc-sites.ts).
  * Measures; never asserts.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -36,9 +45,9 @@ import { startEdgeProcess } from './edge-process.ts';
 import { startEdgeUnderMiniflare } from './soak/edge-miniflare.ts';
 import { startEdgeUnderWorkerd } from './soak/edge-workerd.ts';
 import { startRegionProcess } from './region-process.ts';
-import { latency, mixDriver, type Kind } from './soak/mix.ts';
-import { everyIsolateHeap, heapSnapshot, isolateEntries, isolateHeap } from './soak/isolate.ts';
-import { anonByStretch, commandLine, floors, medianSlope, slope, tcmallocStats, traceGc, treeProcesses, treeRss } from './soak/rss.ts';
+import { closedLoad, latency, mixDriver, openLoad, type Kind } from './soak/mix.ts';
+import { everyIsolateHeap, heapSnapshot, isolateEntries, isolateHeap, sampleAllocations, topAllocators } from './soak/isolate.ts';
+import { allocatedMb, anonByStretch, commandLine, floors, medianSlope, slope, tcmallocStats, traceGc, treeProcesses, treeRss } from './soak/rss.ts';
 import { startBedrockStub } from './traffic/bedrock-stub.ts';
 import { rng } from './traffic/random.ts';
 import { buildSessions, TrafficMix, type Dialogue, type Labelled, type Session } from './traffic/sessions.ts';
@@ -47,6 +56,12 @@ const { values } = parseArgs({
   options: {
     minutes: { type: 'string', default: '10' },
     warmup: { type: 'string' },
+    /** `open`: `--rate` arrivals a minute at even intervals; `closed`: `--concurrency` arrivals back to back. */
+    load: { type: 'string', default: 'open' },
+    /** Open load: arrivals a minute (about 2.3 requests each: BENCHMARKS.md "Soak, fifth look"). */
+    rate: { type: 'string', default: '240' },
+    /** Open load: arrivals in flight at most; one due past that is counted as dropped, not sent. */
+    'max-in-flight': { type: 'string', default: '64' },
     concurrency: { type: 'string', default: '8' },
     'sample-s': { type: 'string', default: '5' },
     seed: { type: 'string', default: '1' },
@@ -89,6 +104,12 @@ const { values } = parseArgs({
      * process for a second or two.
      */
     'edge-malloc-stats': { type: 'boolean', default: false },
+    /**
+     * A file for V8's sampling heap profile of the edge isolate from the warm-up to the end (workerd
+     * runner: it then runs with an inspector, which a deployed Worker has not; for finding what
+     * allocates, not for the slope), with its top allocation sites in the JSON.
+     */
+    'edge-alloc-profile': { type: 'string' },
     /** NAME=VALUE in the region's environment only (repeatable), e.g. MALLOC_ARENA_MAX=2. */
     'region-env': { type: 'string', multiple: true },
     /** A folder: a heap snapshot of the region at the warm-up and at the end (needs --port), for scripts/soak/heap-diff.ts. */
@@ -106,6 +127,13 @@ const sampleMs = Number(values['sample-s']) * 1000;
 if (!(minutes > 0 && minutes <= 10)) throw new Error(`--minutes must be in (0, 10], got ${values.minutes}`);
 if (!(warmup >= 0 && warmup < minutes)) throw new Error(`--warmup must be in [0, --minutes), got ${warmup}`);
 if (!(Number.isInteger(concurrency) && concurrency >= 1 && sampleMs >= 500)) throw new Error('--concurrency must be a positive integer and --sample-s at least 0.5');
+const load = values.load;
+const rate = Number(values.rate);
+const maxInFlight = Number(values['max-in-flight']);
+if (load !== 'open' && load !== 'closed') throw new Error(`--load must be open or closed, got ${load}`);
+if (!(rate > 0 && Number.isInteger(maxInFlight) && maxInFlight >= 1)) throw new Error('--rate must be positive and --max-in-flight a positive integer');
+const allocProfile = values['edge-alloc-profile'] && resolve(values['edge-alloc-profile']);
+if (allocProfile && values['edge-runner'] !== 'workerd') throw new Error('--edge-alloc-profile is for --edge-runner workerd');
 const reference = values['edge-worker'] === 'edge' ? undefined : values['edge-worker'];
 if (reference !== undefined && (values['edge-runner'] !== 'workerd' || (reference !== 'pipe' && reference !== 'sse-reader'))) throw new Error(`--edge-worker must be edge, or pipe or sse-reader with --edge-runner workerd, got ${reference}`);
 const say = (m: string) => process.stderr.write(`[bench:soak] ${m}\n`);
@@ -153,7 +181,7 @@ const edgeInspector = runner === 'wrangler' || (miniflare && values['edge-inspec
 const edgeOpts = { port: edgePort, regionalUrl: region.url, persistTo: join(dir, 'wrangler'), vars: edgeVars };
 const startEdge = () => {
   if (miniflare) return startEdgeUnderMiniflare({ ...edgeOpts, inspectorPort: edgeInspector ? edgePort + 1 : undefined, without: values['edge-without'], directOutbound: values['edge-outbound'] === 'direct' });
-  if (runner === 'workerd') return startEdgeUnderWorkerd({ ...edgeOpts, reference, v8Flags: values['edge-v8-flag'], logTo: values['edge-log'] && resolve(values['edge-log']) });
+  if (runner === 'workerd') return startEdgeUnderWorkerd({ ...edgeOpts, reference, v8Flags: values['edge-v8-flag'], logTo: values['edge-log'] && resolve(values['edge-log']), inspectorPort: allocProfile ? edgePort + 1 : undefined });
   return startEdgeProcess({ ...edgeOpts, inspectorPort: edgePort + 1, quiet: true });
 };
 const edge = await startEdge().catch(async (e) => {
@@ -161,7 +189,7 @@ const edge = await startEdge().catch(async (e) => {
   throw e;
 });
 stopEdge = () => edge.stop();
-say(`region ${region.url} (pid ${region.child.pid}), edge ${edge.url} (${values['edge-runner']} pid ${edge.child.pid}); ${minutes} min, warm-up ${warmup} min, ${concurrency} at once`);
+say(`region ${region.url} (pid ${region.child.pid}), edge ${edge.url} (${values['edge-runner']} pid ${edge.child.pid}); ${minutes} min, warm-up ${warmup} min, ${load === 'open' ? `${rate} arrivals a minute` : `${concurrency} at once`}`);
 
 const driver = mixDriver({ edgeUrl: edge.url, regionUrl: region.url, regionKey: base.EDGE_API_KEY, sessions: nextSession, sessionPool: values['session-pool'] ? Number(values['session-pool']) : undefined, texts: data.test.map((t) => t.text), random: rng(Number(values.seed)) });
 type Series = { x: number; y: number }[];
@@ -226,7 +254,13 @@ const end = t0 + minutes * 60_000;
 const snapshots = values['heap-snapshots'] && regionInspector ? resolve(values['heap-snapshots']) : undefined;
 const snapshotAt = (name: string) => (snapshots ? heapSnapshot(regionInspector, join(snapshots, `region-${name}.heapsnapshot`)).then((ok) => say(`region heap snapshot at ${name}: ${ok ? 'written' : 'failed'}`)) : Promise.resolve());
 const atWarmup = new Promise<void>((r) => setTimeout(() => void snapshotAt('warmup').then(() => r()), Math.max(0, t0 + warmup * 60_000 - performance.now())));
-await Promise.all(Array.from({ length: concurrency }, async () => { while (performance.now() < end) await driver.next(); }));
+const profiling = allocProfile ? new Promise<Awaited<ReturnType<typeof sampleAllocations>>>((r) => setTimeout(() => void sampleAllocations(edgePort + 1).then(r), Math.max(0, t0 + warmup * 60_000 - performance.now()))) : undefined;
+const dropped = await (load === 'open' ? openLoad(driver.next, { rate, maxInFlight, until: end }) : closedLoad(driver.next, { concurrency, until: end }));
+const profile = await (await profiling)?.stop();
+if (allocProfile && profile) writeFileSync(allocProfile, JSON.stringify(profile));
+// The bundle's source map beside it (the bundle goes with the edge): scripts/soak/alloc-sites.ts reads both.
+const sourceMap = (edge as { sourceMap?: string }).sourceMap;
+if (allocProfile && profile && sourceMap) copyFileSync(sourceMap, `${allocProfile}.map`);
 clearInterval(sampler);
 clearInterval(mallocStats);
 sample();
@@ -238,6 +272,7 @@ await new Promise((r) => setTimeout(r, 5000)); // the last heap and entry reads
 await stopAll();
 
 // With --edge-v8-flag=--trace-gc and --edge-log: each isolate's heap after every collection, used and committed.
+const round2 = (v: number) => Math.round(v * 100) / 100;
 const edgeLog = values['edge-log'] && runner === 'workerd' ? readFileSync(resolve(values['edge-log']), 'utf8') : '';
 const gcs = [...traceGc(edgeLog)].sort((a, b) => b[1].length - a[1].length);
 gcs.forEach(([isolate, list], i) => {
@@ -245,9 +280,22 @@ gcs.forEach(([isolate, list], i) => {
   const name = i === 0 ? 'edge-v8' : `edge-v8-${isolate}`;
   Object.assign(tiers, { [`${name}-used-after-gc`]: list.map((g) => ({ x: at(g.ms), y: g.usedMb })), [`${name}-committed-after-gc`]: list.map((g) => ({ x: at(g.ms), y: g.committedMb })) });
 });
+// What the edge isolate allocated: over the whole run and after the warm-up, a minute and a request.
+const t = driver.tally;
+const requestsBetween = (from: number, to: number) => t.perMinute.requests.slice(Math.ceil(from), Math.ceil(to)).reduce((a, b) => a + b, 0);
+const edgeV8Allocation = gcs.length
+  ? Object.fromEntries(
+      ([['wholeRun', 1], ['afterWarmup', Math.ceil(warmup)]] as const).map(([name, from]) => {
+        const startedAt = (edge as { startedAt?: number }).startedAt!;
+        const mb = allocatedMb(gcs[0][1], t0 - startedAt + from * 60_000, t0 - startedAt + Math.floor(minutes) * 60_000);
+        const requests = requestsBetween(from, Math.floor(minutes));
+        const span = Math.floor(minutes) - from;
+        return [name, { fromMinute: from, mb: round2(mb), mbPerMin: round2(mb / span), requests, kbPerRequest: round2((mb * 1024) / requests) }];
+      }),
+    )
+  : undefined;
 const malloc = tcmallocStats(edgeLog);
 if (malloc.length) Object.assign(tiers, Object.fromEntries((['inUse', 'pageHeapFree', 'caches'] as const).map((k) => [`edge-tcmalloc-${k}`, malloc.slice(0, mallocAt.length).map((m, i) => ({ x: mallocAt[i], y: m[k] }))])));
-const round2 = (v: number) => Math.round(v * 100) / 100;
 for (const [pid, w] of workerds) {
   Object.assign(tiers, { ...(workerds.size > 1 ? { [`edge-workerd-pid${pid}`]: w.series } : {}), [`edge-workerd-pid${pid}-anon`]: w.anon, [`edge-workerd-pid${pid}-file`]: w.file });
   // The stretches that hold 4 MB or more at some point (smaller ones are stacks and bookkeeping).
@@ -286,7 +334,6 @@ const perTier = Object.fromEntries(
 );
 const workerOf = [...workerds].filter(([, w]) => !w.command.includes(`entry=127.0.0.1:${edgePort} `));
 const judged = ['region', workerds.size > 1 && workerOf.length === 1 ? `edge-workerd-pid${workerOf[0][0]}` : 'edge-workerd'];
-const t = driver.tally;
 const total = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 console.log(
   JSON.stringify(
@@ -300,7 +347,7 @@ console.log(
       edgeWorker: values['edge-worker'],
       edgeV8Flags: values['edge-v8-flag'] ?? [],
       regionEnv: pairs(values['region-env']),
-      concurrency,
+      load: load === 'open' ? { model: 'open', arrivalsPerMinute: rate, maxInFlight, dropped } : { model: 'closed', concurrency },
       loadavg: { start: load0.map(round2), end: load1.map(round2) },
       requests: { total: total(t.requests), ...t.requests },
       errors: { total: total(t.errors), ...t.errors, samples: t.samples },
@@ -308,6 +355,8 @@ console.log(
       perMinute: t.perMinute,
       roundTripMs: Object.fromEntries((Object.keys(t.ms) as Kind[]).map((k) => [k, latency(t.ms[k])])),
       llmCalls: stub.calls.length,
+      edgeV8Allocation,
+      ...(profile ? { edgeAllocationSites: topAllocators(profile) } : {}),
       tiers: perTier,
       workerdCommands,
       // Entries of the edge isolate's bounded stores: at the warm-up, at the end, and the most seen.

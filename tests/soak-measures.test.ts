@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EdgeMetrics } from '../edge/src/http/metrics.ts';
-import { anonByStretch, floors, medianSlope, slope, tcmallocStats, traceGc } from '../scripts/soak/rss.ts';
+import { allocatedMb, anonByStretch, floors, medianSlope, slope, tcmallocStats, traceGc } from '../scripts/soak/rss.ts';
+import { closedLoad, openLoad } from '../scripts/soak/mix.ts';
 
 /** A sawtooth: climbs `rise` MB/min from `base`, dropping back every `period` minutes; `leak` MB/min raises the base. */
 const sawtooth = (o: { minutes: number; base: number; rise: number; period: number; leak: number; everyS?: number }) =>
@@ -75,10 +76,21 @@ describe("workerd's memory, part by part", () => {
     const gcs = traceGc(WORKERD_OUTPUT);
     expect([...gcs.keys()]).toEqual(['0x33bdbfcf6000', '0x33bdbf064000']);
     expect(gcs.get('0x33bdbfcf6000')).toEqual([
-      { ms: 171, kind: 'Scavenge', usedMb: 5.3, committedMb: 7.1 },
-      { ms: 116875, kind: 'Mark-Compact', usedMb: 12.4, committedMb: 33.5 },
+      { ms: 171, kind: 'Scavenge', usedBeforeMb: 5.6, usedMb: 5.3, committedMb: 7.1 },
+      { ms: 116875, kind: 'Mark-Compact', usedBeforeMb: 29.8, usedMb: 12.4, committedMb: 33.5 },
     ]);
-    expect(gcs.get('0x33bdbf064000')).toEqual([{ ms: 120000, kind: 'Mark-Compact (reduce)', usedMb: 0.6, committedMb: 1.0 }]);
+    expect(gcs.get('0x33bdbf064000')).toEqual([{ ms: 120000, kind: 'Mark-Compact (reduce)', usedBeforeMb: 1.2, usedMb: 0.6, committedMb: 1.0 }]);
+  });
+
+  it('adds up what an isolate allocated between its collections, in the window asked for', () => {
+    const gc = (ms: number, usedBeforeMb: number, usedMb: number) => ({ ms, kind: 'Scavenge', usedBeforeMb, usedMb, committedMb: 40 });
+    // 12 → 20 (8 allocated), 14 → 30 (16), 13 → 13.5 (0.5); the first line only starts the count.
+    const gcs = [gc(0, 11, 12), gc(1000, 20, 14), gc(2000, 30, 13), gc(3000, 13.5, 13)];
+    expect(allocatedMb(gcs, 0, 10_000)).toBeCloseTo(24.5, 6);
+    expect(allocatedMb(gcs, 1500, 10_000)).toBeCloseTo(16.5, 6);
+    expect(allocatedMb(gcs, 1500, 2500)).toBeCloseTo(16, 6);
+    // A heap that shrank between collections (a Mark-Compact's before can sit below the last after) counts as none, never as negative.
+    expect(allocatedMb([gc(0, 20, 30), gc(1000, 25, 12)], 0, 10_000)).toBe(0);
   });
 
   it("reads tcmalloc's bytes in use apart from its free pages and caches, one entry per malloc_stats block", () => {
@@ -100,5 +112,39 @@ describe("workerd's memory, part by part", () => {
     expect(total).toBeGreaterThan(64);
     expect(Math.abs(total - rssAnon) / rssAnon).toBeLessThan(0.1);
     expect(hold[hold.length - 1]).toBe(1);
+  });
+});
+
+describe('soak load', () => {
+  it('open: starts arrivals on time, whatever the answers take, and drops the ones past the in-flight cap', async () => {
+    const started: number[] = [];
+    const t0 = performance.now();
+    // Each arrival takes 250 ms; 600 a minute is one every 100 ms, so about three are in flight at once.
+    const slow = async () => (started.push(performance.now() - t0), new Promise<void>((r) => setTimeout(r, 250)));
+    expect(await openLoad(slow, { rate: 600, maxInFlight: 64, until: t0 + 1000 })).toBe(0);
+    expect(started).toHaveLength(10);
+    started.forEach((at, i) => expect(Math.abs(at - i * 100)).toBeLessThan(60));
+    // With two in flight at most, the third due while two still run is dropped.
+    const t1 = performance.now();
+    let sent = 0;
+    const dropped = await openLoad(async () => (sent++, new Promise<void>((r) => setTimeout(r, 250))), { rate: 600, maxInFlight: 2, until: t1 + 1000 });
+    expect(dropped).toBeGreaterThan(0);
+    expect(sent + dropped).toBe(10);
+  });
+
+  it('closed: keeps the given number going back to back, so its rate is what the answers allow', async () => {
+    let going = 0;
+    let most = 0;
+    let done = 0;
+    const one = async () => {
+      most = Math.max(most, ++going);
+      await new Promise((r) => setTimeout(r, 50));
+      going--;
+      done++;
+    };
+    expect(await closedLoad(one, { concurrency: 3, until: performance.now() + 500 })).toBe(0);
+    expect(most).toBe(3);
+    expect(done).toBeGreaterThanOrEqual(24); // 3 at a time, 50 ms each, for 500 ms: about 30
+    expect(done).toBeLessThanOrEqual(33);
   });
 });

@@ -163,16 +163,18 @@ const workerdBin = () => join(repoRoot(), 'node_modules', 'workerd', 'bin', 'wor
 /**
  * `v8Flags`: V8 flags in the config (e.g. `--trace-gc`, whose lines give each collection's heap
  * committed); `logTo`: a file that gets all of workerd's output (otherwise only its last 20 KB is
- * kept, for errors).
+ * kept, for errors); `inspectorPort`: an inspector there (the soak's allocation profile only: a deployed
+ * Worker has none).
  */
-export async function startEdgeUnderWorkerd(o: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; reference?: ReferenceWorker; v8Flags?: string[]; logTo?: string }) {
+export async function startEdgeUnderWorkerd(o: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; reference?: ReferenceWorker; v8Flags?: string[]; logTo?: string; inspectorPort?: number }) {
   const dir = mkdtempSync(join(tmpdir(), 'sy-edge-workerd-'));
   const vars = { REGIONAL_URL: o.regionalUrl, ...o.vars };
   const v8Flags = o.v8Flags ?? [];
   const config = o.reference ? referenceConfig({ dir, port: o.port, vars, mode: o.reference, v8Flags }) : workerdConfig({ dir, port: o.port, vars, persistTo: o.persistTo ?? join(dir, 'persist'), v8Flags });
   // performance.now() at the start: V8's --trace-gc lines count ms from their isolate's start, just after.
   const startedAt = performance.now();
-  const child = spawn(workerdBin(), ['serve', config, '--experimental'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const inspector = o.inspectorPort ? [`--inspector-addr=127.0.0.1:${o.inspectorPort}`] : [];
+  const child = spawn(workerdBin(), ['serve', config, '--experimental', ...inspector], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const logFile = o.logTo ? createWriteStream(o.logTo) : undefined;
   const keep = (d: Buffer) => {
@@ -209,7 +211,8 @@ export async function startEdgeUnderWorkerd(o: { port: number; regionalUrl: stri
     await stop();
     throw e;
   });
-  return { url, child, stop, startedAt };
+  // `sourceMap`: the bundle's, to read an allocation profile's places in the sources (the product's Worker only).
+  return { url, child, stop, startedAt, sourceMap: o.reference ? undefined : join(dir, 'bundle', 'index.js.map') };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {

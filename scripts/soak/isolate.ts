@@ -113,3 +113,80 @@ export async function everyIsolateHeap(inspectorPort: number, timeoutMs = 5000):
     return {};
   }
 }
+
+/**
+ * V8's sampling heap profiler on the isolate behind an inspector (`HeapProfiler.startSampling`, on
+ * until `stop()`), counting what young and full collections took back too: where the isolate
+ * allocates, not only what it keeps. `stop()` resolves the profile (Chrome's .heapprofile shape),
+ * or null. One object in `intervalBytes` (on average) is sampled, with its stack.
+ */
+export async function sampleAllocations(inspectorPort: number, opts: { target?: string; intervalBytes?: number } = {}): Promise<{ stop: () => Promise<SamplingProfile | null> } | null> {
+  const Ws = (globalThis as { WebSocket?: new (url: string, init?: unknown) => WebSocket }).WebSocket;
+  if (!Ws) return null;
+  try {
+    const list = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json`, { signal: AbortSignal.timeout(5000) })).json()) as { id: string; webSocketDebuggerUrl: string }[];
+    const target = opts.target ? list.find((t) => t.id === opts.target) : list[0];
+    if (!target) return null;
+    const socket = new Ws(target.webSocketDebuggerUrl, { headers: { origin: 'http://127.0.0.1' } });
+    const replies = new Map<number, (r: unknown) => void>();
+    socket.onmessage = (m) => {
+      const d = JSON.parse(String(m.data)) as { id?: number; result?: unknown; error?: unknown };
+      if (d.id !== undefined) replies.get(d.id)?.(d.result ?? null);
+    };
+    let id = 0;
+    const call = (method: string, params: object = {}, timeoutMs = 30_000) =>
+      new Promise<unknown>((resolve) => {
+        const n = ++id;
+        const timer = setTimeout(() => resolve(null), timeoutMs);
+        replies.set(n, (r) => (clearTimeout(timer), resolve(r)));
+        socket.send(JSON.stringify({ id: n, method, params }));
+      });
+    await new Promise<void>((resolve, reject) => ((socket.onopen = () => resolve()), (socket.onerror = () => reject(new Error('inspector')))));
+    await call('HeapProfiler.enable');
+    const started = await call('HeapProfiler.startSampling', { samplingInterval: opts.intervalBytes ?? 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    if (started === null) return (socket.close(), null);
+    return {
+      stop: async () => {
+        const r = (await call('HeapProfiler.stopSampling', {}, 60_000)) as { profile?: SamplingProfile } | null;
+        socket.close();
+        return r?.profile ?? null;
+      },
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** The sampling heap profiler's result (Chrome DevTools Protocol: HeapProfiler.SamplingHeapProfile). */
+export interface SamplingProfile {
+  head: SamplingNode;
+  samples?: { size: number; nodeId: number; ordinal: number }[];
+}
+interface SamplingNode {
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  selfSize: number;
+  id: number;
+  children: SamplingNode[];
+}
+
+/**
+ * The top allocation sites of a sampling profile: bytes (estimated) by function and place, itself
+ * (`self`) and with what it calls (`total`), as shares of everything sampled.
+ */
+export function topAllocators(profile: SamplingProfile, n = 25): { site: string; selfShare: number; totalShare: number }[] {
+  const self = new Map<string, number>();
+  const total = new Map<string, number>();
+  const site = (c: SamplingNode['callFrame']) => `${c.functionName || '(anonymous)'} ${c.url.split('/').pop()}:${c.lineNumber + 1}:${c.columnNumber + 1}`;
+  const walk = (node: SamplingNode, onStack: Set<string>): number => {
+    const s = site(node.callFrame);
+    const sub = node.selfSize + node.children.reduce((a, c) => a + walk(c, new Set([...onStack, s])), 0);
+    self.set(s, (self.get(s) ?? 0) + node.selfSize);
+    if (!onStack.has(s)) total.set(s, (total.get(s) ?? 0) + sub);
+    return sub;
+  };
+  const all = walk(profile.head, new Set());
+  return [...self]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, n)
+    .map(([s, b]) => ({ site: s, selfShare: Math.round((b / all) * 1000) / 1000, totalShare: Math.round(((total.get(s) ?? 0) / all) * 1000) / 1000 }));
+}

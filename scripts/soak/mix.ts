@@ -97,3 +97,36 @@ export function mixDriver(o: { edgeUrl: string; regionUrl: string; regionKey: st
   }
   return { tally, next };
 }
+
+/**
+ * Closed load: `concurrency` arrivals back to back until `until` (performance.now() ms). The rate
+ * is what the machine answers, so it varies with the machine's load. Resolves 0 (none dropped).
+ */
+export async function closedLoad(next: () => Promise<void>, o: { concurrency: number; until: number }): Promise<number> {
+  await Promise.all(Array.from({ length: o.concurrency }, async () => { while (performance.now() < o.until) await next(); }));
+  return 0;
+}
+
+/**
+ * Open load: `rate` arrivals a minute at even intervals until `until`, each started on time whatever
+ * the ones before are doing (a visitor does not wait for another's answer). An arrival due while
+ * `maxInFlight` are still going is dropped and counted (a machine that cannot keep up shows there,
+ * not as a slower rate). Resolves the number dropped once the last one sent has ended.
+ */
+export async function openLoad(next: () => Promise<void>, o: { rate: number; maxInFlight: number; until: number }): Promise<number> {
+  const every = 60_000 / o.rate;
+  const going = new Set<Promise<void>>();
+  let dropped = 0;
+  for (let due = performance.now(); due < o.until; due += every) {
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (going.size >= o.maxInFlight) {
+      dropped++;
+      continue;
+    }
+    const one: Promise<void> = next().finally(() => going.delete(one));
+    going.add(one);
+  }
+  await Promise.all(going);
+  return dropped;
+}
