@@ -17,7 +17,8 @@ export const HEARTBEAT_HEADER = 'x-switchyard-heartbeat-ms';
 export class SseParser {
   private buf = '';
   push(text: string): ChatEvent[] {
-    this.buf += text.replace(/\r\n/g, '\n');
+    // Most streams have no CR at all: no copy of each chunk for them.
+    this.buf += text.includes('\r') ? text.replace(/\r\n/g, '\n') : text;
     const out: ChatEvent[] = [];
     let idx: number;
     while ((idx = this.buf.indexOf('\n\n')) >= 0) {

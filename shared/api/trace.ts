@@ -14,9 +14,14 @@ export interface Trace {
   tracestate?: string;
 }
 
+/** Two hex digits per byte value (0 → "00"): ids are made on every request, with no array of strings each time. */
+const HEX = Array.from({ length: 256 }, (_, x) => x.toString(16).padStart(2, '0'));
+
 function hex(bytes: number): string {
   const b = crypto.getRandomValues(new Uint8Array(bytes));
-  return [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  let out = '';
+  for (const x of b) out += HEX[x];
+  return out;
 }
 
 export function traceFrom(header: string | null | undefined, tracestate?: string | null): Trace {

@@ -46,12 +46,16 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
   // with a determiner ("my order", "a book"; "can I order it" has a verb). "back to the book"
   // returns to an earlier thing.
   const returnAt = (j: number) => RETURN_CUES.some((c) => c.every((x, k) => w[j - c.length + k] === x));
-  const antecedentAt = (j: number) =>
-    (ANTECEDENT_NOUNS.has(w[j]) || itemNouns.antecedent.has(w[j])) &&
-    [1, 2].some((d) => ANTECEDENT_DETERMINERS.has(w[j - d] ?? '') && !returnAt(j - d));
-  const boundBefore = (i: number) =>
-    a.spans.some((s) => s.end <= i && !['place', 'number', 'date'].includes(s.kind) && !(PRODUCT_SLOTS.includes(s.kind) && w[i - 1] === 'of')) ||
-    w.slice(0, i).some((_, j) => antecedentAt(j));
+  const determinedAt = (j: number) => ANTECEDENT_DETERMINERS.has(w[j] ?? '') && !returnAt(j);
+  const antecedentAt = (j: number) => (ANTECEDENT_NOUNS.has(w[j]) || itemNouns.antecedent.has(w[j])) && (determinedAt(j - 1) || determinedAt(j - 2));
+  // The first word that names a thing with its determiner (w.length: none), found once: a pronoun
+  // after it is bound (this runs for every word of every message, so no slice or closure per word).
+  let firstAntecedent = -1;
+  const boundBefore = (i: number) => {
+    if (a.spans.some((s) => s.end <= i && !['place', 'number', 'date'].includes(s.kind) && !(PRODUCT_SLOTS.includes(s.kind) && w[i - 1] === 'of'))) return true;
+    if (firstAntecedent < 0) for (firstAntecedent = 0; firstAntecedent < w.length && !antecedentAt(firstAntecedent); firstAntecedent++);
+    return firstAntecedent < i;
+  };
   for (let i = 0; i < w.length; i++) {
     if (covered[i]) continue;
     const x = w[i];
@@ -97,10 +101,20 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
     short &&
     !anchored &&
     !kinds.has('place') &&
-    FRAGMENT_CUES.some((c) => w.some((_, i) => c.every((x, j) => w[i + j] === x && !covered[i + j]))) &&
+    FRAGMENT_CUES.some((c) => phraseAt(w, c, covered)) &&
     w.every((x, i) => covered[i] || FRAGMENT_WORDS.has(x));
   const frame = (openerLength > 0 && !ownPredicate) || entitiesOnly;
   const followUp = frame || productPronoun || placePronoun || dependentSlot || fragment;
   return { followUp, frame, productPronoun, placePronoun, dependentSlot, pronounAt: new Set([...(productPronoun ? productAt : []), ...(placePronoun ? placeAt : [])]), openerLength };
 }
 
+
+/** Whether `phrase` stands somewhere in `w` on words no entity covers (a loop: it runs on every short message). */
+function phraseAt(w: readonly string[], phrase: readonly string[], covered: readonly boolean[]): boolean {
+  for (let i = 0; i + phrase.length <= w.length; i++) {
+    let j = 0;
+    while (j < phrase.length && w[i + j] === phrase[j] && !covered[i + j]) j++;
+    if (j === phrase.length) return true;
+  }
+  return false;
+}

@@ -57,7 +57,12 @@ export class IntentCues {
 }
 
 function indexOf(words: readonly string[], phrase: readonly string[], from = 0): number {
-  for (let i = from; i + phrase.length <= words.length; i++) if (phrase.every((p, k) => words[i + k] === p)) return i;
+  // Plain loops: every rule's cues are looked for in every message (no closure per word).
+  for (let i = from; i + phrase.length <= words.length; i++) {
+    let k = 0;
+    while (k < phrase.length && words[i + k] === phrase[k]) k++;
+    if (k === phrase.length) return i;
+  }
   return -1;
 }
 
