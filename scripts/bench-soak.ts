@@ -1,9 +1,9 @@
 /**
- * `npm run -s bench:soak -- [--minutes 10] [--warmup M] [--load open|closed] [--rate 240] [--concurrency 8] [--sample-s 5] [--seed 1] [--port P]
+ * `npm run -s bench:soak -- [--minutes 10] [--warmup M] [--load open|closed] [--rate 200] [--concurrency 8] [--sample-s 5] [--seed 1] [--port P]
  *   [--edge-runner wrangler|miniflare|workerd] [--edge-inspector on|off] [--edge-without BINDING]… [--heap-snapshots DIR]
  *   [--session-pool N] [--edge-var NAME=VALUE]… [--region-env NAME=VALUE]… [--series]
  *   [--edge-worker edge|pipe|sse-reader] [--edge-v8-flag=--trace-gc] [--edge-log FILE] [--edge-malloc-stats] [--edge-alloc-profile FILE]`:
- * a bounded soak (at most 10 minutes) of the real tiers: the edge in workerd via wrangler, the
+ * a bounded soak (at most 10 minutes) of the real tiers: the edge Worker in workerd (as deployed; or under wrangler dev), the
  * region in its own Node process (SQLite), Bedrock replaced at the HTTP boundary by the traffic
  * replay's ConverseStream stand-in. Drives a steady mix (scripts/soak/mix.ts: chat sessions,
  * classify, embeddings, rerank), samples the resident memory of each tier's process tree, and
@@ -59,7 +59,7 @@ const { values } = parseArgs({
     /** `open`: `--rate` arrivals a minute at even intervals; `closed`: `--concurrency` arrivals back to back. */
     load: { type: 'string', default: 'open' },
     /** Open load: arrivals a minute (about 2.3 requests each: BENCHMARKS.md "Soak, fifth look"). */
-    rate: { type: 'string', default: '240' },
+    rate: { type: 'string', default: '200' },
     /** Open load: arrivals in flight at most; one due past that is counted as dropped, not sent. */
     'max-in-flight': { type: 'string', default: '64' },
     concurrency: { type: 'string', default: '8' },
@@ -74,13 +74,15 @@ const { values } = parseArgs({
     /** Also print every RSS sample ([minute, MB] per tier). */
     series: { type: 'boolean', default: false },
     /**
-     * `wrangler` (default): the edge as `npm start` runs it, wrangler dev (its Node process, its dev
-     * proxy's workerd and the Worker's workerd). `miniflare`: the same bundle and bindings in one
-     * workerd under Miniflare, without the dev proxy (scripts/soak/edge-miniflare.ts). `workerd`: the
-     * same bundle in a plain `workerd serve` config, as deployed: no Miniflare workers, no inspector, no
-     * rate-limit bindings (scripts/soak/edge-workerd.ts).
+     * `workerd` (default): the bundle `wrangler deploy` ships, in a plain `workerd serve` config, as a
+     * deployed Worker runs: no Miniflare workers, no inspector, no rate-limit bindings
+     * (scripts/soak/edge-workerd.ts). `wrangler`: the edge as `npm start` runs it, wrangler dev (its
+     * Node process, its dev proxy's workerd and the Worker's workerd, with Miniflare's own workers
+     * beside the Worker): local dev tooling's verdict, the default until BENCHMARKS.md "Soak, fifth
+     * look". `miniflare`: the same bundle and bindings in one workerd under Miniflare, without the dev
+     * proxy (scripts/soak/edge-miniflare.ts).
      */
-    'edge-runner': { type: 'string', default: 'wrangler' },
+    'edge-runner': { type: 'string', default: 'workerd' },
     /** off: no inspector on the edge's isolate and no heap reads through it (miniflare only; wrangler dev always has one). */
     'edge-inspector': { type: 'string', default: 'on' },
     /** A binding of the Worker left out (miniflare only; repeatable): SESSIONS, CLIENT_LIMITER, SESSION_LIMITER. */
@@ -370,6 +372,8 @@ console.log(
       // Worker (under wrangler dev, not its dev proxy, the workerd on the edge's own port). The rest
       // (dev tools, stretches, heaps) explain; they are not the verdict.
       judged,
+      // The verdict is for the runner that ran; the other one's is a run of its own.
+      otherRunner: runner === 'wrangler' ? 'as deployed: --edge-runner workerd (the default)' : 'local dev tooling (npm start): --edge-runner wrangler',
       targetMet: judged.every((name) => (perTier[name] as { under1MbPerMin?: boolean } | undefined)?.under1MbPerMin === true),
     },
     null,
