@@ -13,7 +13,7 @@ import { dialogueEntitiesFor, parseConversationData } from '../shared/conversati
 import { dialogueSignature } from '../shared/conversation/dialogue-entities.ts';
 import { CONFIDENT_RESOLUTION, leansOnContext, resolveFollowUp, type ContextTurn, type FollowUpResolution } from '../shared/conversation/follow-up.ts';
 import { resolvedCacheKey } from '../shared/conversation/resolved-cache-key.ts';
-import { boundTurns, contextFromHistory, storableTurn, type SessionTurn } from '../shared/conversation/session-turns.ts';
+import { boundTurns, contextFromHistory, storableTurn, utf8Bytes, type SessionTurn } from '../shared/conversation/session-turns.ts';
 
 const ex = dialogueEntitiesFor(gazetteerOf(terms), catalog, conversation, entityPatternsOf(terms.patterns));
 
@@ -307,5 +307,12 @@ describe('a reply giving the id the assistant asked for (conversation.json idRep
     expect(resolveFollowUp('48213', [{ text: 'where is order KB-10577', entities: [{ kind: 'order', value: 'kb-10577' }], intent: 'order_status' }], ex).text).not.toMatch(/KB-48213/);
     expect(resolveFollowUp('48213', [{ text: 'do you ship to Canada', entities: [{ kind: 'place', value: 'canada' }], intent: 'shipping_info' }], ex).entities.map((e) => e.kind)).not.toContain('order');
     expect(leansOnContext('is 90210 a zip code you ship to, asking for a friend of mine', ex)).toBe(false);
+  });
+});
+
+describe('utf8Bytes', () => {
+  it('counts what TextEncoder would write, without encoding', () => {
+    const texts = ['', 'plain ascii', 'café — naïve', '日本語の本', 'emoji 📚 and 👍🏽', 'lone \ud800 high and \udc00 low surrogates', JSON.stringify({ text: 'Tōkyō', answer: '“quoted”' })];
+    for (const t of texts) expect(utf8Bytes(t)).toBe(new TextEncoder().encode(t).length);
   });
 });

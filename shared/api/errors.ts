@@ -89,6 +89,9 @@ export function validate<T>(schema: z.ZodType<T>, value: unknown): T {
  * Reads a request body as JSON with a byte limit, without trusting Content-Length alone: the body
  * stream is counted as it arrives and abandoned once it passes the limit.
  */
+/** Decodes a whole body at once (no stream state), so one serves every request. */
+const UTF8 = new TextDecoder();
+
 export async function readJsonBody(req: Request, maxBytes: number): Promise<unknown> {
   const type = req.headers.get('content-type') ?? '';
   if (type && !/^application\/(.+\+)?json\b/i.test(type)) {
@@ -112,13 +115,17 @@ export async function readJsonBody(req: Request, maxBytes: number): Promise<unkn
     }
     chunks.push(value);
   }
-  const bytes = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    bytes.set(c, off);
-    off += c.byteLength;
+  // A body of one chunk (most are) is decoded as it came, without a copy.
+  let bytes = chunks[0] ?? new Uint8Array(0);
+  if (chunks.length > 1) {
+    bytes = new Uint8Array(size);
+    let off = 0;
+    for (const c of chunks) {
+      bytes.set(c, off);
+      off += c.byteLength;
+    }
   }
-  const text = new TextDecoder().decode(bytes);
+  const text = UTF8.decode(bytes);
   if (!text.trim()) throw new ApiError('INVALID_JSON', 'request body is empty');
   let value: unknown;
   try {

@@ -54,10 +54,23 @@ export function answerDigest(answer: string): string {
 /** The newest turns within MAX_SESSION_TURNS and MAX_SESSION_BYTES (of JSON), oldest first. */
 export function boundTurns(turns: SessionTurn[], maxBytes = MAX_SESSION_BYTES): SessionTurn[] {
   const kept = turns.slice(-MAX_SESSION_TURNS);
-  const size = (t: SessionTurn) => new TextEncoder().encode(JSON.stringify(t)).length + 1;
+  const size = (t: SessionTurn) => utf8Bytes(JSON.stringify(t)) + 1;
   let total = kept.reduce((s, t) => s + size(t), 2);
   while (kept.length && total > maxBytes) total -= size(kept.shift()!);
   return kept;
+}
+
+/** The UTF-8 length of a string, counted, not encoded (every session write measures every kept turn). */
+export function utf8Bytes(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) (n += 4), i++;
+    else n += 3; // the rest of the BMP, and a lone surrogate (encoded as U+FFFD, 3 bytes)
+  }
+  return n;
 }
 
 /** What the follow-up resolver needs of stored turns. */
