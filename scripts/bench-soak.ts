@@ -257,7 +257,7 @@ const snapshots = values['heap-snapshots'] && regionInspector ? resolve(values['
 const snapshotAt = (name: string) => (snapshots ? heapSnapshot(regionInspector, join(snapshots, `region-${name}.heapsnapshot`)).then((ok) => say(`region heap snapshot at ${name}: ${ok ? 'written' : 'failed'}`)) : Promise.resolve());
 const atWarmup = new Promise<void>((r) => setTimeout(() => void snapshotAt('warmup').then(() => r()), Math.max(0, t0 + warmup * 60_000 - performance.now())));
 const profiling = allocProfile ? new Promise<Awaited<ReturnType<typeof sampleAllocations>>>((r) => setTimeout(() => void sampleAllocations(edgePort + 1).then(r), Math.max(0, t0 + warmup * 60_000 - performance.now()))) : undefined;
-const dropped = await (load === 'open' ? openLoad(driver.next, { rate, maxInFlight, until: end }) : closedLoad(driver.next, { concurrency, until: end }));
+const open = load === 'open' ? await openLoad(driver.next, { rate, maxInFlight, until: end }) : (await closedLoad(driver.next, { concurrency, until: end }), undefined);
 const profile = await (await profiling)?.stop();
 if (allocProfile && profile) writeFileSync(allocProfile, JSON.stringify(profile));
 // The bundle's source map beside it (the bundle goes with the edge): scripts/soak/alloc-sites.ts reads both.
@@ -349,7 +349,7 @@ console.log(
       edgeWorker: values['edge-worker'],
       edgeV8Flags: values['edge-v8-flag'] ?? [],
       regionEnv: pairs(values['region-env']),
-      load: load === 'open' ? { model: 'open', arrivalsPerMinute: rate, maxInFlight, dropped } : { model: 'closed', concurrency },
+      load: open ? { model: 'open', arrivalsPerMinute: rate, maxInFlight, ...open } : { model: 'closed', concurrency },
       loadavg: { start: load0.map(round2), end: load1.map(round2) },
       requests: { total: total(t.requests), ...t.requests },
       errors: { total: total(t.errors), ...t.errors, samples: t.samples },

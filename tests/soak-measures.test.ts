@@ -121,14 +121,18 @@ describe('soak load', () => {
     const t0 = performance.now();
     // Each arrival takes 250 ms; 600 a minute is one every 100 ms, so about three are in flight at once.
     const slow = async () => (started.push(performance.now() - t0), new Promise<void>((r) => setTimeout(r, 250)));
-    expect(await openLoad(slow, { rate: 600, maxInFlight: 64, until: t0 + 1000 })).toBe(0);
+    const kept = await openLoad(slow, { rate: 600, maxInFlight: 64, until: t0 + 1000 });
+    expect(kept.dropped).toBe(0);
+    expect(kept.peakInFlight).toBeGreaterThanOrEqual(2);
+    expect(kept.peakInFlight).toBeLessThanOrEqual(4);
     expect(started).toHaveLength(10);
     started.forEach((at, i) => expect(Math.abs(at - i * 100)).toBeLessThan(60));
     // With two in flight at most, the third due while two still run is dropped.
     const t1 = performance.now();
     let sent = 0;
-    const dropped = await openLoad(async () => (sent++, new Promise<void>((r) => setTimeout(r, 250))), { rate: 600, maxInFlight: 2, until: t1 + 1000 });
+    const { dropped, peakInFlight } = await openLoad(async () => (sent++, new Promise<void>((r) => setTimeout(r, 250))), { rate: 600, maxInFlight: 2, until: t1 + 1000 });
     expect(dropped).toBeGreaterThan(0);
+    expect(peakInFlight).toBe(2);
     expect(sent + dropped).toBe(10);
   });
 

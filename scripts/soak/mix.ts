@@ -111,12 +111,14 @@ export async function closedLoad(next: () => Promise<void>, o: { concurrency: nu
  * Open load: `rate` arrivals a minute at even intervals until `until`, each started on time whatever
  * the ones before are doing (a visitor does not wait for another's answer). An arrival due while
  * `maxInFlight` are still going is dropped and counted (a machine that cannot keep up shows there,
- * not as a slower rate). Resolves the number dropped once the last one sent has ended.
+ * not as a slower rate). Resolves, once the last one sent has ended, the number dropped and the most
+ * that were in flight at once (a machine that keeps up holds a few; one that falls behind, many).
  */
-export async function openLoad(next: () => Promise<void>, o: { rate: number; maxInFlight: number; until: number }): Promise<number> {
+export async function openLoad(next: () => Promise<void>, o: { rate: number; maxInFlight: number; until: number }): Promise<{ dropped: number; peakInFlight: number }> {
   const every = 60_000 / o.rate;
   const going = new Set<Promise<void>>();
   let dropped = 0;
+  let peakInFlight = 0;
   for (let due = performance.now(); due < o.until; due += every) {
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -126,7 +128,8 @@ export async function openLoad(next: () => Promise<void>, o: { rate: number; max
     }
     const one: Promise<void> = next().finally(() => going.delete(one));
     going.add(one);
+    peakInFlight = Math.max(peakInFlight, going.size);
   }
   await Promise.all(going);
-  return dropped;
+  return { dropped, peakInFlight };
 }
