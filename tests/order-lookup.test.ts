@@ -13,6 +13,12 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../regional/src/config.ts';
 import { createRequestLogger } from '../regional/src/http/request-log.ts';
+import { DemoOrderLookup } from '../regional/src/orders/demo-orders.ts';
+import { ownedBy } from '../regional/src/orders/owner.ts';
+import { OrderAnswersJsonSchema } from '../shared/domain/pack-schema.ts';
+import { DemoOrdersSchema, ORDER_FIELDS } from '../shared/orders/order-record.ts';
+import orderWords from '../domains/kitsune-books/orders.json';
+import demoOrders from '../domains/kitsune-books/demo/orders.json';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
 import { startEdgeStack, type EdgeStack } from './helpers/edge-stack.ts';
 import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
@@ -93,6 +99,36 @@ async function consoleOf(run: () => Promise<void>): Promise<string> {
   }
   return out.join('\n');
 }
+
+describe("the pack's order words and demo orders (domain check)", () => {
+  it('refuses a sentence naming any field but the record\'s (the email included), in the ask and the not-found answers too', () => {
+    expect(ORDER_FIELDS).not.toContain('email');
+    expect(OrderAnswersJsonSchema.safeParse(orderWords).success).toBe(true);
+    for (const k of ['askEmail', 'notFoundWithEmail', 'notFound'] as const) {
+      const r = OrderAnswersJsonSchema.safeParse({ ...orderWords, [k]: 'Order {id} was placed by {email}.' });
+      expect(r.success, k).toBe(false);
+      expect(r.error?.issues[0]).toMatchObject({ path: [k], message: expect.stringContaining('{email} is not a field of an order') });
+    }
+  });
+
+  it('gives every demo order a made-up email, and refuses one outside example.com/.org/.net', () => {
+    expect(DemoOrdersSchema.parse(demoOrders).orders.every((o) => /@example\.(com|org)$/.test(o.email ?? ''))).toBe(true);
+    const real = { ...demoOrders, orders: [{ ...demoOrders.orders[0], email: 'someone@gmail.com' }] };
+    expect(DemoOrdersSchema.safeParse(real).error?.issues[0]?.path).toEqual(['orders', 0, 'email']);
+  });
+
+  it("serves the demo orders (npm start) behind the same check: the record without its email, the email's digest beside it", async () => {
+    const demo = new DemoOrderLookup(DemoOrdersSchema.parse(demoOrders).orders);
+    const r = await demo.lookup('kb-12345');
+    expect(r.found).toBe(true);
+    if (!r.found) return;
+    expect(Object.keys(r.order)).not.toContain('email');
+    expect(JSON.stringify(r)).not.toMatch(/@/);
+    expect(ownedBy(r.owner, ' Aiko.Tanaka@EXAMPLE.org ')).toBe(true);
+    expect(ownedBy(r.owner, 'ben.ortiz@example.com')).toBe(false);
+    expect(ownedBy(undefined, 'aiko.tanaka@example.org')).toBe(false);
+  });
+});
 
 describe('order route at the region (/v1/generate), ORDER_VERIFY=email (the default)', () => {
   let db: TempDatabase;
