@@ -40,7 +40,7 @@ const RECORDS: Record<string, Record<string, unknown>> = {
 const AIKO = ' Aiko@Example.COM';
 /** What the order system's addresses look like in any text (the shopper's, the record's). */
 const ADDRESS = /aiko@|ben@|example\.com/i;
-const ASK = (id: string) => `To keep order details private, I need the email address order ${id} was placed with (the one its confirmation email went to). What is it?`;
+const ASK = (id: string) => `To keep order details private, I need the email address order ${id} was placed with (the one its confirmation email went to). What is it? If you're signed in, you'll also find it with its tracking under Account → Orders.`;
 const NOT_WITH_EMAIL = (id: string) => new RegExp(`^I couldn't find order ${id} with that email\\. Please check both`);
 
 let mode: 'up' | 'down' | 'slow' = 'up';
