@@ -46,6 +46,8 @@ const NOT_WITH_EMAIL = (id: string) => new RegExp(`^I couldn't find order ${id} 
 let mode: 'up' | 'down' | 'slow' = 'up';
 let lookups: { id: string; auth: string | null }[] = [];
 let llmCalls = 0;
+/** What the LLM was sent. */
+let llmBodies: string[] = [];
 const server = setupServer(
   http.get(`${ORDERS}/v1/orders/:id`, async ({ params, request }) => {
     lookups.push({ id: String(params.id), auth: request.headers.get('authorization') });
@@ -54,8 +56,9 @@ const server = setupServer(
     const rec = RECORDS[String(params.id)];
     return rec ? HttpResponse.json(rec) : HttpResponse.json({ error: 'not found' }, { status: 404 });
   }),
-  http.post(`${LLM}/v1/chat/completions`, () => {
+  http.post(`${LLM}/v1/chat/completions`, async ({ request }) => {
     llmCalls++;
+    llmBodies.push(await request.text());
     const chunk = (content: string) => enc.encode(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`);
     const stream = new ReadableStream<Uint8Array>({
       start(c) {
@@ -84,6 +87,7 @@ beforeEach(() => {
   mode = 'up';
   lookups = [];
   llmCalls = 0;
+  llmBodies = [];
 });
 
 const PRIVATE = /Aiko|Tanaka|aiko@|Elm St|Springfield|42\.5|Ben Ortiz|ben@/;
@@ -250,6 +254,9 @@ describe('order route at the region (/v1/generate), ORDER_VERIFY=email (the defa
       expect(llmCalls, m).toBe(1);
       if (m === 'slow') expect(performance.now() - t0).toBeLessThan(1_900); // the 400 ms budget, not the 2 s the order system took
     }
+    // The email given for the check does not go on to the LLM with the message.
+    expect(llmBodies.join('')).toContain('[email]');
+    expect(llmBodies.join('')).not.toMatch(ADDRESS);
     const metrics = await (await fetch(`${r.url}/metrics`)).text();
     expect(metrics).toMatch(/switchyard_order_lookups_total\{result="unavailable"\} 2/);
     expect(metrics).toMatch(/switchyard_fallbacks_total\{kind="order_lookup_unavailable"\} 2/);
