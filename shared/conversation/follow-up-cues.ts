@@ -12,10 +12,6 @@ import {
 } from './english-cues.ts';
 
 const NO_NOUNS: ItemNouns = { demonstrative: new Set(), antecedent: new Set() };
-/** How far before its noun a determiner may stand ("my order", "the new book"). */
-const DETERMINER_DISTANCES = [1, 2];
-/** Entity kinds that are not things a pronoun after them could point at. */
-const UNBINDING_KINDS = new Set(['place', 'number', 'date']);
 
 export interface Cues {
   followUp: boolean;
@@ -52,12 +48,10 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
   const returnAt = (j: number) => RETURN_CUES.some((c) => c.every((x, k) => w[j - c.length + k] === x));
   const antecedentAt = (j: number) =>
     (ANTECEDENT_NOUNS.has(w[j]) || itemNouns.antecedent.has(w[j])) &&
-    DETERMINER_DISTANCES.some((d) => ANTECEDENT_DETERMINERS.has(w[j - d] ?? '') && !returnAt(j - d));
-  // A noun with a determiner binds every pronoun after it: found once, not again for each word.
-  const firstAntecedent = w.findIndex((_, j) => antecedentAt(j));
+    [1, 2].some((d) => ANTECEDENT_DETERMINERS.has(w[j - d] ?? '') && !returnAt(j - d));
   const boundBefore = (i: number) =>
-    a.spans.some((s) => s.end <= i && !UNBINDING_KINDS.has(s.kind) && !(PRODUCT_SLOTS.includes(s.kind) && w[i - 1] === 'of')) ||
-    (firstAntecedent >= 0 && firstAntecedent < i);
+    a.spans.some((s) => s.end <= i && !['place', 'number', 'date'].includes(s.kind) && !(PRODUCT_SLOTS.includes(s.kind) && w[i - 1] === 'of')) ||
+    w.slice(0, i).some((_, j) => antecedentAt(j));
   for (let i = 0; i < w.length; i++) {
     if (covered[i]) continue;
     const x = w[i];
@@ -103,9 +97,8 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
     short &&
     !anchored &&
     !kinds.has('place') &&
-    // the word check first: it fails on almost every message, and cheaply (the cue search is words × cues)
-    w.every((x, i) => covered[i] || FRAGMENT_WORDS.has(x)) &&
-    FRAGMENT_CUES.some((c) => w.some((_, i) => c.every((x, j) => w[i + j] === x && !covered[i + j])));
+    FRAGMENT_CUES.some((c) => w.some((_, i) => c.every((x, j) => w[i + j] === x && !covered[i + j]))) &&
+    w.every((x, i) => covered[i] || FRAGMENT_WORDS.has(x));
   const frame = (openerLength > 0 && !ownPredicate) || entitiesOnly;
   const followUp = frame || productPronoun || placePronoun || dependentSlot || fragment;
   return { followUp, frame, productPronoun, placePronoun, dependentSlot, pronounAt: new Set([...(productPronoun ? productAt : []), ...(placePronoun ? placeAt : [])]), openerLength };
