@@ -8,7 +8,7 @@
  * server-side latency per path, errors, the issue's targets met or not) and writes
  * reports/traffic.html. Measures; never asserts: targets are reported as met or not.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,6 +34,8 @@ const { values } = parseArgs({
     records: { type: 'string' },
     /** Overrides the mix's idReplies.share (0: no id replies, the sessions of a mix without them). */
     'id-reply-share': { type: 'string' },
+    /** Overrides the mix's emailReplies.share (0: no email replies). */
+    'email-reply-share': { type: 'string' },
   },
 });
 const args = { sessions: Number(values.sessions), concurrency: Number(values.concurrency), seed: Number(values.seed) };
@@ -44,6 +46,13 @@ const domainDir = resolve(process.env.SWITCHYARD_DOMAIN ?? DEFAULT_DOMAIN_DIR);
 const jsonl = <T>(file: string): T[] => readFileSync(join(domainDir, file), 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
 const mix = TrafficMix.parse(JSON.parse(readFileSync(join(domainDir, 'eval/traffic-mix.json'), 'utf8')));
 if (values['id-reply-share'] !== undefined && mix.idReplies) mix.idReplies.share = Number(values['id-reply-share']);
+if (values['email-reply-share'] !== undefined && mix.emailReplies) mix.emailReplies.share = Number(values['email-reply-share']);
+/** The region's ask for an order's email (orders.json askEmail, any id): a shopper's email reply is sent only after it. */
+const askEmail = (() => {
+  const file = join(domainDir, 'orders.json');
+  const words = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { askEmail?: string }).askEmail : undefined;
+  return words ? new RegExp(`^${words.split('{id}').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('\\S+')}$`) : null;
+})();
 /** Each intent's route class (domain.json), for why a message went on to the region. */
 const routeClassOf = new Map(Object.entries((JSON.parse(readFileSync(join(domainDir, 'domain.json'), 'utf8')) as { intents: Record<string, { route: string }> }).intents).map(([k, v]) => [k, v.route]));
 const sessions = buildSessions({ test: jsonl<Labelled>('intents/test.jsonl'), dialogues: jsonl<Dialogue>('eval/dialogues.jsonl') }, mix, args.sessions, args.seed);
@@ -73,7 +82,7 @@ const env = {
 const base = loadConfig(env);
 const stub = await startBedrockStub({ seed: args.seed, tierOf: (id) => (id === base.BEDROCK_MODEL_LARGE ? 'large' : 'small') });
 // The store's order system at the HTTP boundary (latency, unknown ids and failures: docs/traffic.md).
-const orders = await startOrderStub({ seed: args.seed, port: Number(process.env.ORDER_STUB_PORT) || 0 });
+const orders = await startOrderStub({ seed: args.seed, port: Number(process.env.ORDER_STUB_PORT) || 0, emailFormat: mix.emailReplies?.emailFormat });
 const regional = await startRegional(loadConfig({ ...env, BEDROCK_ENDPOINT: stub.url, ORDER_LOOKUP_URL: `${orders.url}/v1/orders/{id}` }), () => {});
 say(`region up at ${regional.url}; starting the edge (workerd)…`);
 // BENCH_PEER=<another checkout, e.g. main's>: the sessions go through that checkout's edge (its own
@@ -96,6 +105,7 @@ say(`${PEER ? `the peer's (${PEER}) ` : ''}edge up at ${edge.url}; replaying ${s
 
 const records: MessageRecord[] = [];
 const completionOrder: number[] = [];
+const emailReplies = { sent: 0, skipped: 0 };
 const trace: string[] = [];
 
 async function replay(index: number, s: Session): Promise<void> {
@@ -103,7 +113,15 @@ async function replay(index: number, s: Session): Promise<void> {
   // Each session is its own shopper, so the edge's per-client limits count it on its own (as
   // Cloudflare sets CF-Connecting-IP; documentation addresses, never dialled).
   const clientIp = `${index % 2 ? '198.51.100' : '203.0.113'}.${(index >> 1) % 254 + 1}`;
+  let asked = false; // the last answer asked for the order's email
   for (const turn of s.turns) {
+    // A shopper gives the order's email only when asked for it (ORDER_VERIFY=email, docs/orders.md).
+    if (turn.kind === 'email_reply' && !asked) {
+      emailReplies.skipped++;
+      continue;
+    }
+    if (turn.kind === 'email_reply') emailReplies.sent++;
+    asked = false;
     const t0 = performance.now();
     const rec: MessageRecord = { session: index, kind: turn.kind, clientMs: 0, fallbacks: [] };
     try {
@@ -128,6 +146,7 @@ async function replay(index: number, s: Session): Promise<void> {
         rec.serverMs = body.done?.latencyMs?.total;
         rec.serverParts = body.done?.latencyMs;
         rec.generator = body.route.generator;
+        asked = body.route.generator === 'order' && !!askEmail?.test(body.text);
         if (body.route.cache?.coalesced) rec.coalesced = true;
         if (body.route.path === 'cache' && body.route.cache?.stale) rec.stale = true;
         rec.regionCostUsd = body.done?.usage?.costUsd;
@@ -164,8 +183,10 @@ const edgeCpu = cpuWaitBetween(cpuBefore, cpuTimes(workerd));
 load.end = loadavg().map((x) => Number(x.toFixed(2)));
 
 const summary = {
-  ...summarize({ records, sessions: sessions.length, calls: stub.calls, pricing: BEDROCK_DEFAULT_PRICING, completionOrder, args: { ...args, idReplyShare: mix.idReplies?.share ?? 0 }, wallMs }),
+  ...summarize({ records, sessions: sessions.length, calls: stub.calls, pricing: BEDROCK_DEFAULT_PRICING, completionOrder, args: { ...args, idReplyShare: mix.idReplies?.share ?? 0, emailReplyShare: mix.emailReplies?.share ?? 0 }, wallMs }),
   orderSystem: { ...orders.counts },
+  /** The shoppers' email replies sent (after the region asked for the email) and left out (it did not ask: another answer, or ORDER_VERIFY=none). */
+  emailReplies,
   edge: PEER ? resolve(PEER) : 'this checkout',
   loadAverage: load,
   edgeCpu,

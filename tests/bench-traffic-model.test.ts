@@ -54,8 +54,8 @@ describe('session builder', () => {
     expect(buildSessions(data, mix, 50, 43)).not.toEqual(sessions.slice(0, 50));
   });
 
-  // The shopper's replies giving an order id come on top of the drawn turns.
-  const drawn = (s: (typeof sessions)[number]) => s.turns.filter((t) => t.kind !== 'id_reply');
+  // The shopper's replies giving an order id or its email come on top of the drawn turns.
+  const drawn = (s: (typeof sessions)[number]) => s.turns.filter((t) => t.kind !== 'id_reply' && t.kind !== 'email_reply');
 
   it('gives every session 1–6 turns, in the mix\'s weights', () => {
     expect(sessions.every((s) => drawn(s).length >= 1 && drawn(s).length <= 6)).toBe(true);
@@ -116,10 +116,57 @@ describe('id replies (the shopper giving the order id the assistant asked for)',
   });
 
   it('leave every other turn as it is: with replies off, the same sessions without them', () => {
-    const off = buildSessions(data, { ...mix, idReplies: { ...ids, share: 0 } }, 300, 7);
-    const on = buildSessions(data, mix, 300, 7);
+    const off = buildSessions(data, { ...mix, idReplies: { ...ids, share: 0 }, emailReplies: undefined }, 300, 7);
+    const on = buildSessions(data, { ...mix, emailReplies: undefined }, 300, 7);
     expect(on.map((s) => ({ ...s, turns: s.turns.filter((t) => t.kind !== 'id_reply') }))).toEqual(off);
     expect(on.some((s) => s.turns.some((t) => t.kind === 'id_reply'))).toBe(true);
+  });
+});
+
+describe('email replies (the shopper giving the email the order was placed with, when the region asks for it)', () => {
+  const ids = mix.idReplies!;
+  const emails = mix.emailReplies!;
+  const idIn = new RegExp(ids.idPattern, 'i');
+  const sessions = buildSessions(data, mix, 3000, 42);
+  const label = new Map(data.test.map((t) => [t.text, t.label]));
+
+  it("follow a turn naming an order id (the question, or the id reply), in about the stated share, mostly with the stand-in's address for that id", async () => {
+    const { orderFor } = await import('../scripts/traffic/order-stub.ts');
+    let named = 0;
+    let replied = 0;
+    let right = 0;
+    for (const s of sessions) {
+      s.turns.forEach((t, i) => {
+        const names = t.kind === 'id_reply' || (t.kind === 'question' && label.get(t.key) === ids.intent && idIn.test(t.message));
+        if (names) {
+          named++;
+          const next = s.turns[i + 1];
+          if (next?.kind !== 'email_reply') return;
+          replied++;
+          const digits = /\d{5}/.exec(t.message)![0];
+          const email = /\S+@\S+/.exec(next.message)![0];
+          // The stand-in's record for the id (when it knows the id) keeps that same address.
+          const order = orderFor(`KB-${digits}`, undefined, emails.emailFormat);
+          if (email === emails.emailFormat.replace('{digits}', digits)) {
+            right++;
+            if (order) expect(order.email).toBe(email);
+          }
+        }
+        if (t.kind === 'email_reply') expect(['id_reply', 'question']).toContain(s.turns[i - 1].kind);
+      });
+    }
+    expect(named).toBeGreaterThan(100);
+    expect(replied / named).toBeGreaterThan(emails.share - 0.1);
+    expect(replied / named).toBeLessThan(emails.share + 0.1);
+    expect(right / replied).toBeGreaterThan(1 - emails.wrongShare - 0.05);
+    expect(right).toBeLessThan(replied);
+  });
+
+  it('leave every other turn as it is: with email replies off, the same sessions without them', () => {
+    const off = buildSessions(data, { ...mix, emailReplies: { ...emails, share: 0 } }, 300, 7);
+    const on = buildSessions(data, mix, 300, 7);
+    expect(on.map((s) => ({ ...s, turns: s.turns.filter((t) => t.kind !== 'email_reply') }))).toEqual(off);
+    expect(on.some((s) => s.turns.some((t) => t.kind === 'email_reply'))).toBe(true);
   });
 });
 

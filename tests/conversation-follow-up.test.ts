@@ -309,3 +309,29 @@ describe('a reply giving the id the assistant asked for (conversation.json idRep
     expect(leansOnContext('is 90210 a zip code you ship to, asking for a friend of mine', ex)).toBe(false);
   });
 });
+
+describe('a reply giving the email an order was placed with (conversation.json idReplies, kind email)', () => {
+  // The region answered this turn by asking for the email order KB-48213 was placed with.
+  const named: ContextTurn[] = [{ text: 'has my order shipped — KB-48213', entities: [{ kind: 'order', value: 'kb-48213' }], intent: 'order_status' }];
+
+  it('re-asks the order question with its id carried; the address is neither an entity nor written into the question', () => {
+    for (const m of ['aiko@example.com', "it's Aiko.Tanaka+books@example.org", 'my email is aiko@example.com', 'sure, aiko@example.com thanks', 'the order was placed with 48213@example.com']) {
+      expect(leansOnContext(m, ex), m).toBe(true);
+      const r = resolveFollowUp(m, named, ex);
+      expect(r, m).toMatchObject({ kind: 'resolved', text: 'has my order shipped — KB-48213', contextIntent: 'order_status', form: 'frame', carried: ['frame', 'order:kb-48213'] });
+      expect(r.entities, m).toEqual([{ kind: 'order', value: 'kb-48213' }]);
+      expect(JSON.stringify(r), m).not.toMatch(/@|aiko|example/i);
+    }
+  });
+
+  it('is no reply after a turn that named no order, nor when long or naming something else; an address never becomes an entity', () => {
+    const asked: ContextTurn[] = [{ text: 'has my order shipped?', entities: [], intent: 'order_status' }];
+    expect(resolveFollowUp('aiko@example.com', asked, ex).kind).not.toBe('resolved');
+    expect(resolveFollowUp('aiko@example.com', [{ ...named[0], intent: 'shipping_info' }], ex).kind).not.toBe('resolved');
+    expect(resolveFollowUp('my email is aiko@example.com but do you also ship manga to Canada these days', named, ex).text).not.toMatch(/KB-48213/);
+    expect(resolveFollowUp('aiko@example.com, how much is One Piece?', named, ex).text).not.toMatch(/KB-48213/);
+    // "kb12345@…" and "12345@…" name no order: the address is not read for entities or ids.
+    expect(ex.analyze('where is kb12345@example.com').entities).toEqual([]);
+    expect(resolveFollowUp('12345@example.com', asked, ex).entities).toEqual([]);
+  });
+});

@@ -3,12 +3,22 @@
  * and, in the second block, the real edge Worker in workerd in front of it. The store's order system
  * and the LLM are the only mocks, at the HTTP boundary (msw): an order system speaking the stated
  * JSON shape (GET /v1/orders/{id} → the order, 404 unknown; its records also carry a name, email and
- * address, which must never come out), and an OpenAI-compatible LLM that counts its calls.
+ * address, which must never come out), and an OpenAI-compatible LLM that counts its calls. With
+ * ORDER_VERIFY=email (the default) an order's details need the email it was placed with; the
+ * shopper's email must come out in no answer, stored turn or log line.
  */
 import { delay, http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../regional/src/config.ts';
+import { createRequestLogger } from '../regional/src/http/request-log.ts';
+import { DemoOrderLookup } from '../regional/src/orders/demo-orders.ts';
+import { ownedBy } from '../regional/src/orders/owner.ts';
+import { OrderAnswersJsonSchema } from '../shared/domain/pack-schema.ts';
+import { DemoOrdersSchema, ORDER_FIELDS } from '../shared/orders/order-record.ts';
+import orderWords from '../domains/kitsune-books/orders.json';
+import demoOrders from '../domains/kitsune-books/demo/orders.json';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
 import { startEdgeStack, type EdgeStack } from './helpers/edge-stack.ts';
 import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
@@ -23,11 +33,21 @@ const enc = new TextEncoder();
 const RECORDS: Record<string, Record<string, unknown>> = {
   'KB-48213': { id: 'KB-48213', status: 'Shipped', placedAt: '2026-11-24', shippedAt: '2026-11-25', carrier: 'UPS Ground', trackingNumber: '1Z999AA10123456784', estimatedDelivery: '2026-12-01', customerName: 'Aiko Tanaka', email: 'aiko@example.com', shippingAddress: '12 Elm St, Springfield', total: 42.5 },
   'KB-10577': { id: 'KB-10577', status: 'processing', placedAt: '2026-12-06', customerName: 'Ben Ortiz', email: 'ben@example.com' },
+  // An order system that sent no email for this one: nobody can verify it.
+  'KB-30072': { id: 'KB-30072', status: 'Delivered', placedAt: '2026-11-22', deliveredAt: '2026-11-27' },
 };
+/** The shopper's own email, as typed (case and spaces differ from the record's). */
+const AIKO = ' Aiko@Example.COM';
+/** What the order system's addresses look like in any text (the shopper's, the record's). */
+const ADDRESS = /aiko@|ben@|example\.com/i;
+const ASK = (id: string) => `To keep order details private, I need the email address order ${id} was placed with (the one its confirmation email went to). What is it? If you're signed in, you'll also find it with its tracking under Account → Orders.`;
+const NOT_WITH_EMAIL = (id: string) => new RegExp(`^I couldn't find order ${id} with that email\\. Please check both`);
 
 let mode: 'up' | 'down' | 'slow' = 'up';
 let lookups: { id: string; auth: string | null }[] = [];
 let llmCalls = 0;
+/** What the LLM was sent. */
+let llmBodies: string[] = [];
 const server = setupServer(
   http.get(`${ORDERS}/v1/orders/:id`, async ({ params, request }) => {
     lookups.push({ id: String(params.id), auth: request.headers.get('authorization') });
@@ -36,8 +56,9 @@ const server = setupServer(
     const rec = RECORDS[String(params.id)];
     return rec ? HttpResponse.json(rec) : HttpResponse.json({ error: 'not found' }, { status: 404 });
   }),
-  http.post(`${LLM}/v1/chat/completions`, () => {
+  http.post(`${LLM}/v1/chat/completions`, async ({ request }) => {
     llmCalls++;
+    llmBodies.push(await request.text());
     const chunk = (content: string) => enc.encode(`data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`);
     const stream = new ReadableStream<Uint8Array>({
       start(c) {
@@ -66,16 +87,62 @@ beforeEach(() => {
   mode = 'up';
   lookups = [];
   llmCalls = 0;
+  llmBodies = [];
 });
 
 const PRIVATE = /Aiko|Tanaka|aiko@|Elm St|Springfield|42\.5|Ben Ortiz|ben@/;
 
-describe('order route at the region (/v1/generate)', () => {
+/** Everything the region writes to the console while `run` goes (its service log lines, errors). */
+async function consoleOf(run: () => Promise<void>): Promise<string> {
+  const out: string[] = [];
+  const spies = (['log', 'info', 'warn', 'error'] as const).map((m) => vi.spyOn(console, m).mockImplementation((...a: unknown[]) => void out.push(a.map(String).join(' '))));
+  try {
+    await run();
+  } finally {
+    spies.forEach((s) => s.mockRestore());
+  }
+  return out.join('\n');
+}
+
+describe("the pack's order words and demo orders (domain check)", () => {
+  it('refuses a sentence naming any field but the record\'s (the email included), in the ask and the not-found answers too', () => {
+    expect(ORDER_FIELDS).not.toContain('email');
+    expect(OrderAnswersJsonSchema.safeParse(orderWords).success).toBe(true);
+    for (const k of ['askEmail', 'notFoundWithEmail', 'notFound'] as const) {
+      const r = OrderAnswersJsonSchema.safeParse({ ...orderWords, [k]: 'Order {id} was placed by {email}.' });
+      expect(r.success, k).toBe(false);
+      expect(r.error?.issues[0]).toMatchObject({ path: [k], message: expect.stringContaining('{email} is not a field of an order') });
+    }
+  });
+
+  it('gives every demo order a made-up email, and refuses one outside example.com/.org/.net', () => {
+    expect(DemoOrdersSchema.parse(demoOrders).orders.every((o) => /@example\.(com|org)$/.test(o.email ?? ''))).toBe(true);
+    const real = { ...demoOrders, orders: [{ ...demoOrders.orders[0], email: 'someone@gmail.com' }] };
+    expect(DemoOrdersSchema.safeParse(real).error?.issues[0]?.path).toEqual(['orders', 0, 'email']);
+  });
+
+  it("serves the demo orders (npm start) behind the same check: the record without its email, the email's digest beside it", async () => {
+    const demo = new DemoOrderLookup(DemoOrdersSchema.parse(demoOrders).orders);
+    const r = await demo.lookup('kb-12345');
+    expect(r.found).toBe(true);
+    if (!r.found) return;
+    expect(Object.keys(r.order)).not.toContain('email');
+    expect(JSON.stringify(r)).not.toMatch(/@/);
+    expect(ownedBy(r.owner, ' Aiko.Tanaka@EXAMPLE.org ')).toBe(true);
+    expect(ownedBy(r.owner, 'ben.ortiz@example.com')).toBe(false);
+    expect(ownedBy(undefined, 'aiko.tanaka@example.org')).toBe(false);
+  });
+});
+
+describe('order route at the region (/v1/generate), ORDER_VERIFY=email (the default)', () => {
   let db: TempDatabase;
   let r: RunningRegional;
+  const serviceLog: string[] = [];
+  const logLines: string[] = [];
   beforeAll(async () => {
     db = await tempDatabase('sqlite', 'sy-orders-');
-    r = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: db.url, ...REGION_ENV }), () => {});
+    r = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: db.url, LOG_MESSAGES: 'true', ...REGION_ENV }), (m) => serviceLog.push(m));
+    r.services.logger = createRequestLogger('info', new Writable({ write: (chunk, _enc, cb) => (logLines.push(String(chunk)), cb()) }));
   }, 120_000);
   afterAll(async () => {
     await r?.close();
@@ -89,56 +156,86 @@ describe('order route at the region (/v1/generate)', () => {
   };
   const fromEdge = (message: string, id?: string) => ({ message, intent: 'order_status', confidence: 0.99, resolved: { text: message, carried: [], entities: id ? [{ kind: 'order', value: id }] : [] } });
 
-  it('answers an order id from the order record: status, carrier, tracking, dates; nothing private, no LLM, never cacheable', async () => {
-    const a = await generate(fromEdge('Where is my order KB-48213?', 'kb-48213'));
+  it('says at start which check it makes', () => {
+    expect(serviceLog).toContainEqual(expect.stringContaining('ORDER_VERIFY=email'));
+  });
+
+  it('an order id without an email: asks for the email it was placed with, with no lookup at all (known or unknown id alike), no LLM, never cacheable', async () => {
+    const known = await generate(fromEdge('Where is my order KB-48213?', 'kb-48213'));
+    const unknown = await generate(fromEdge('Where is my order KB-99999?', 'kb-99999'));
+    expect(known.route).toMatchObject({ path: 'template', generator: 'order', intent: 'order_status' });
+    expect(known.text).toBe(ASK('KB-48213'));
+    expect(unknown.text).toBe(ASK('KB-99999'));
+    expect(known.done.cacheable).toBe(false);
+    expect(lookups).toEqual([]);
+    expect(llmCalls).toBe(0);
+  });
+
+  it('the id and the email the order was placed with (any case, spaces): status, carrier, tracking, dates; nothing private, no LLM, never cacheable', async () => {
+    const a = await generate(fromEdge(`Where is my order KB-48213? my email is${AIKO} `, 'kb-48213'));
     expect(a.route).toMatchObject({ path: 'template', generator: 'order', intent: 'order_status' });
     expect(a.text).toContain('Order KB-48213 shipped on November 25, 2026 with UPS Ground.');
     expect(a.text).toContain('Tracking number: 1Z999AA10123456784.');
     expect(a.text).toContain('Expected delivery: December 1, 2026.');
     expect(a.text).not.toMatch(PRIVATE);
+    expect(a.text).not.toMatch(ADDRESS);
     expect(a.done.cacheable).toBe(false);
     expect(a.done.sources).toEqual([{ id: 'order:KB-48213', title: 'Order KB-48213' }]);
     expect(llmCalls).toBe(0);
     expect(lookups).toEqual([{ id: 'KB-48213', auth: `Bearer ${ORDER_KEY}` }]);
   });
 
-  it("adds what the status means for the question asked (a Processing order can still be cancelled)", async () => {
-    const a = await generate(fromEdge('can I cancel order KB-10577?', 'kb-10577'));
+  it('another email, an unknown id and an order the system sent no email for get one and the same answer (no oracle), each after its lookup', async () => {
+    const wrong = await generate(fromEdge('where is KB-48213? ben@example.com', 'kb-48213'));
+    const unknown = await generate(fromEdge('where is KB-99999? aiko@example.com', 'kb-99999'));
+    const noEmail = await generate(fromEdge('where is KB-30072? aiko@example.com', 'kb-30072'));
+    expect(wrong.text).toMatch(NOT_WITH_EMAIL('KB-48213'));
+    const same = (a: { text: string; route: Record<string, unknown>; done: Record<string, unknown> }) => ({ text: a.text.replaceAll(/KB-\d{5}/g, 'KB-#'), path: a.route.path, generator: a.route.generator, cacheable: a.done.cacheable, fallbacks: a.done.fallbacks });
+    expect(same(unknown)).toEqual(same(wrong));
+    expect(same(noEmail)).toEqual(same(wrong));
+    for (const a of [wrong, unknown, noEmail]) expect(a.text).not.toMatch(/Shipped|shipped|Delivered|delivered|UPS|1Z9/);
+    expect(lookups.map((l) => l.id)).toEqual(['KB-48213', 'KB-99999', 'KB-30072']);
+    expect(llmCalls).toBe(0);
+    const metrics = await (await fetch(`${r.url}/metrics`)).text();
+    expect(metrics).toMatch(/switchyard_order_lookups_total\{result="email_mismatch"\} 2/);
+    expect(metrics).toMatch(/switchyard_order_email_asks_total \d+/);
+  });
+
+  it("answers the reply giving the email (the edge's resolution carries the id; the address is in that message alone)", async () => {
+    const a = await generate({ message: 'aiko@example.com', intent: 'order_status', confidence: 0.99, resolved: { text: 'has my order shipped — KB-48213', carried: ['frame', 'order:kb-48213'], entities: [{ kind: 'order', value: 'kb-48213' }], confidence: 0.95 } });
+    expect(a.route).toMatchObject({ path: 'template', generator: 'order' });
+    expect(a.text).toMatch(/^Order KB-48213 shipped on November 25, 2026/);
+    // The same resolution a turn later, with no email in its own message: asked again.
+    const later = await generate({ message: 'can I still cancel it?', intent: 'order_status', confidence: 0.99, resolved: { text: 'can I still cancel KB-48213?', carried: ['order:kb-48213'], entities: [{ kind: 'order', value: 'kb-48213' }], confidence: 0.9 } });
+    expect(later.text).toBe(ASK('KB-48213'));
+    expect(lookups).toHaveLength(1);
+    expect(llmCalls).toBe(0);
+  });
+
+  it('adds what the status means for the question asked (a Processing order can still be cancelled)', async () => {
+    const a = await generate(fromEdge('can I cancel order KB-10577? ben@example.com', 'kb-10577'));
     expect(a.route.generator).toBe('order');
     expect(a.text).toMatch(/^Order KB-10577 \(placed December 6, 2026\) is being processed/);
     expect(a.text).toMatch(/cancelled for free while it's Received or Processing/);
     expect(a.text).not.toMatch(PRIVATE);
   });
 
-  it('says an unknown order id was not found and how to check it, with no LLM', async () => {
-    const a = await generate(fromEdge('where is KB-99999', 'kb-99999'));
-    expect(a.route).toMatchObject({ path: 'template', generator: 'order' });
-    expect(a.text).toMatch(/^I couldn't find an order KB-99999\. Please check the ID: it's KB- plus 5 digits/);
-    expect(a.text).toContain('Order Lookup');
-    expect(a.done.cacheable).toBe(false);
-    expect(llmCalls).toBe(0);
-  });
-
-  it("answers a follow-up giving the id (the edge's resolution carries it) from the order record", async () => {
-    const a = await generate({ message: "it's 48213", intent: 'order_status', confidence: 0.99, resolved: { text: 'has my order shipped — KB-48213', carried: ['frame'], entities: [{ kind: 'order', value: 'kb-48213' }], confidence: 0.95 } });
-    expect(a.route).toMatchObject({ path: 'template', generator: 'order' });
-    expect(a.text).toMatch(/^Order KB-48213 shipped on November 25, 2026/);
-    expect(llmCalls).toBe(0);
-  });
-
-  it('reads the id from the text when the request brings no entities (a direct API client), with its own confident classification', async () => {
-    const a = await generate({ message: 'Where is my order KB-48213?' });
+  it('reads the id (never from inside an address) and the email from the text when the request brings no entities (a direct API client)', async () => {
+    const a = await generate({ message: 'Where is my order KB-48213? I used aiko@example.com' });
     expect(a.route).toMatchObject({ path: 'template', generator: 'order', intent: 'order_status' });
     expect(a.text).toContain('UPS Ground');
+    const inside = await generate({ message: 'Where is my order? I used kb-48213@example.com' });
+    expect(inside.route.generator).not.toBe('order');
+    expect(lookups).toHaveLength(1);
   });
 
-  it('looks up an order id whatever the order intent\'s confidence (the id is the second gate), but never for another intent, nor without an id', async () => {
-    const unsure = await generate({ ...fromEdge('umm hello?? my order??? KB-48213', 'kb-48213'), confidence: 0.41 });
+  it("looks up an order id whatever the order intent's confidence (the id is the second gate), but never for another intent, nor without an id", async () => {
+    const unsure = await generate({ ...fromEdge('umm hello?? my order??? KB-48213 aiko@example.com', 'kb-48213'), confidence: 0.41 });
     expect(unsure.route.generator).toBe('order');
     expect(lookups.map((l) => l.id)).toEqual(['KB-48213']);
-    const other = await generate({ ...fromEdge('I want to return KB-48213, it came damaged', 'kb-48213'), intent: 'return_policy' });
+    const other = await generate({ ...fromEdge('I want to return KB-48213, it came damaged; aiko@example.com', 'kb-48213'), intent: 'return_policy' });
     expect(other.route.generator).not.toBe('order');
-    const noId = await generate(fromEdge('where is my order?'));
+    const noId = await generate(fromEdge('where is my order? aiko@example.com'));
     expect(noId.route.generator).not.toBe('order');
     expect(lookups).toHaveLength(1);
     expect(llmCalls).toBe(2);
@@ -149,7 +246,7 @@ describe('order route at the region (/v1/generate)', () => {
       mode = m;
       llmCalls = 0;
       const t0 = performance.now();
-      const a = await generate(fromEdge('Where is my order KB-48213?', 'kb-48213'));
+      const a = await generate(fromEdge('Where is my order KB-48213? aiko@example.com', 'kb-48213'));
       expect(a.route.path, m).toBe('llm');
       expect(a.done.fallbacks, m).toContain('order_lookup_unavailable');
       expect(a.done.cacheable, m).toBe(false);
@@ -157,16 +254,72 @@ describe('order route at the region (/v1/generate)', () => {
       expect(llmCalls, m).toBe(1);
       if (m === 'slow') expect(performance.now() - t0).toBeLessThan(1_900); // the 400 ms budget, not the 2 s the order system took
     }
+    // The email given for the check does not go on to the LLM with the message.
+    expect(llmBodies.join('')).toContain('[email]');
+    expect(llmBodies.join('')).not.toMatch(ADDRESS);
     const metrics = await (await fetch(`${r.url}/metrics`)).text();
     expect(metrics).toMatch(/switchyard_order_lookups_total\{result="unavailable"\} 2/);
     expect(metrics).toMatch(/switchyard_fallbacks_total\{kind="order_lookup_unavailable"\} 2/);
+  });
+
+  it("keeps the shopper's email out of its stored turns and every log line (LOG_MESSAGES=true), found, not found or failed", async () => {
+    const sessionId = 'orders-private';
+    logLines.length = 0;
+    const printed = await consoleOf(async () => {
+      for (const [message, id] of [['Where is my order KB-48213?', 'kb-48213'], [`it's${AIKO}`, 'kb-48213'], ['aiko@example.com — KB-99999', 'kb-99999']] as const) {
+        await generate({ ...fromEdge(message, id), sessionId });
+      }
+      mode = 'down';
+      await generate({ ...fromEdge('Where is my order KB-48213? aiko@example.com', 'kb-48213'), sessionId });
+    });
+    const conv = await r.services.store.getConversationBySession(sessionId, { limit: 50 });
+    const stored = JSON.stringify(conv?.turns.map((t) => t.text));
+    expect(conv?.turns.length).toBe(8);
+    expect(stored).toContain('[email]');
+    expect(stored).not.toMatch(ADDRESS);
+    await new Promise((res) => setTimeout(res, 50));
+    expect(logLines.join('')).toContain('[email]');
+    expect(logLines.join('') + printed + serviceLog.join('\n')).not.toMatch(ADDRESS);
+  });
+});
+
+describe('order route at the region, ORDER_VERIFY=none (shoppers signed in before the chat): the id alone, as before', () => {
+  let db: TempDatabase;
+  let r: RunningRegional;
+  beforeAll(async () => {
+    db = await tempDatabase('sqlite', 'sy-orders-none-');
+    r = await startRegional(loadConfig({ PORT: '0', DATABASE_URL: db.url, ...REGION_ENV, ORDER_VERIFY: 'none' }), () => {});
+  }, 120_000);
+  afterAll(async () => {
+    await r?.close();
+    await db?.cleanup();
+  });
+  const generate = async (message: string, id: string) => {
+    const res = await fetch(`${r.url}/v1/generate`, { method: 'POST', headers: EDGE_KEY, body: JSON.stringify({ sessionId: `n-${Math.random()}`, message, intent: 'order_status', confidence: 0.99, resolved: { text: message, carried: [], entities: [{ kind: 'order', value: id }] } }) });
+    expect(res.status).toBe(200);
+    return res.json();
+  };
+
+  it('answers an order id from its record with no email, and an unknown id with the not-found answer', async () => {
+    const a = await generate('Where is my order KB-48213?', 'kb-48213');
+    expect(a.route).toMatchObject({ path: 'template', generator: 'order' });
+    expect(a.text).toContain('Order KB-48213 shipped on November 25, 2026 with UPS Ground.');
+    expect(a.text).not.toMatch(PRIVATE);
+    const unknown = await generate('where is KB-99999', 'kb-99999');
+    expect(unknown.text).toMatch(/^I couldn't find an order KB-99999\. Please check the ID: it's KB- plus 5 digits/);
+    expect(lookups.map((l) => l.id)).toEqual(['KB-48213', 'KB-99999']);
+    expect(llmCalls).toBe(0);
+  });
+
+  it('refuses an ORDER_VERIFY other than email or none', () => {
+    expect(() => loadConfig({ ...REGION_ENV, ORDER_VERIFY: 'always' })).toThrow(/ORDER_VERIFY/);
   });
 });
 
 describe('order route through the edge (workerd) and the region', () => {
   let stack: EdgeStack;
   beforeAll(async () => {
-    stack = await startEdgeStack('sy-edge-orders-', 20000, {}, REGION_ENV);
+    stack = await startEdgeStack('sy-edge-orders-', 20000, { LOG_MESSAGES: 'true' }, REGION_ENV);
   }, 240_000);
   afterAll(async () => {
     await stack?.close();
@@ -179,46 +332,80 @@ describe('order route through the edge (workerd) and the region', () => {
   };
   const generateCalls = () => stack.proxy.heads.filter((h) => h.startsWith('POST /v1/generate')).length;
 
-  it('with an order id: answered from the order record by the region, no LLM; the same id in another session is looked up again, never a cache hit', async () => {
-    const a = await chat('Where is my order KB-48213?', 'orders-a');
-    expect(a.route).toMatchObject({ path: 'template', generator: 'order', intent: 'order_status' });
-    expect(a.text).toContain('Tracking number: 1Z999AA10123456784.');
-    expect(a.text).not.toMatch(PRIVATE);
-    const b = await chat('Where is my order KB-48213?', 'orders-b');
-    expect(b.route.path).toBe('template');
-    expect(b.route.cache).toBeUndefined();
+  it('with an order id and no email: asked for it, no lookup; the reply with the email is answered from the record; the address in no answer, stored turn or log', async () => {
+    const ask = await chat('Where is my order KB-48213?', 'orders-a');
+    expect(ask.route).toMatchObject({ path: 'template', generator: 'order', intent: 'order_status' });
+    expect(ask.text).toBe(ASK('KB-48213'));
+    expect(lookups).toEqual([]);
+    const reply = await chat(`it's${AIKO}`, 'orders-a');
+    expect(reply.route).toMatchObject({ path: 'template', generator: 'order', intent: 'order_status' });
+    expect(reply.route.resolved.entities).toEqual([{ kind: 'order', value: 'kb-48213' }]);
+    expect(reply.text).toContain('Tracking number: 1Z999AA10123456784.');
+    expect(JSON.stringify(reply)).not.toMatch(ADDRESS);
+    expect(JSON.stringify(reply.route.resolved)).not.toContain('@');
+    expect(lookups.map((l) => l.id)).toEqual(['KB-48213']);
+    expect(llmCalls).toBe(0);
+    const turns = await (await fetch(`${stack.edge.url}/v1/sessions/orders-a/turns`)).json();
+    expect(turns.turns).toHaveLength(2);
+    expect(turns.turns[1]).toMatchObject({ text: "it's [email]", intent: 'order_status', entities: [{ kind: 'order', value: 'kb-48213' }] });
+    expect(JSON.stringify(turns)).not.toMatch(ADDRESS);
+    const conv = await stack.regional.services.store.getConversationBySession('orders-a', { limit: 50 });
+    expect(JSON.stringify(conv?.turns.map((t) => t.text))).not.toMatch(ADDRESS);
+    await new Promise((res) => setTimeout(res, 200));
+    expect(stack.edge.output()).toContain('[email]');
+    expect(stack.edge.output()).not.toMatch(ADDRESS);
+  });
+
+  it('the same id and email in another session is looked up again, never a cache hit', async () => {
+    const a = await chat('Where is my order KB-48213? aiko@example.com', 'orders-b1');
+    const b = await chat('Where is my order KB-48213? aiko@example.com', 'orders-b2');
+    for (const x of [a, b]) {
+      expect(x.route).toMatchObject({ path: 'template', generator: 'order' });
+      expect(x.route.cache).toBeUndefined();
+      expect(x.text).toContain('Tracking number: 1Z999AA10123456784.');
+    }
     expect(lookups.map((l) => l.id)).toEqual(['KB-48213', 'KB-48213']);
     expect(llmCalls).toBe(0);
   });
 
-  it('with an unknown order id: the not-found answer', async () => {
-    // The classifier is not sure of this one (0.73, under order_status's 0.95): the order id is the second gate.
-    const a = await chat('can you check order KB-99999 for me?', 'orders-c');
-    expect(a.route).toMatchObject({ path: 'template', generator: 'order' });
-    expect(a.text).toMatch(/^I couldn't find an order KB-99999\./);
+  it('another email and an unknown order id: the one answer', async () => {
+    // The classifier is not sure of this one (under order_status's 0.95): the order id is the second gate.
+    const unknown = await chat('can you check order KB-99999 for me? aiko@example.com', 'orders-c1');
+    expect(unknown.route).toMatchObject({ path: 'template', generator: 'order' });
+    expect(unknown.text).toMatch(NOT_WITH_EMAIL('KB-99999'));
+    await chat('can you check order KB-48213 for me?', 'orders-c2');
+    const wrong = await chat('ben@example.com', 'orders-c2');
+    expect(wrong.text.replace('KB-48213', 'KB-99999')).toBe(unknown.text);
     expect(llmCalls).toBe(0);
   });
 
-  it('without an order id: the edge asks for it (no region call); the reply giving the id is looked up in context', async () => {
+  it('without an order id: the edge asks for it (no region call); the id reply is asked for the email; the email reply answered; a later follow-up asks again (the email is not kept)', async () => {
     const before = generateCalls();
-    const ask = await chat('has my order shipped?', 'orders-d');
-    expect(ask.route).toMatchObject({ path: 'template', intent: 'order_status' });
-    expect(ask.route.generator).toBeUndefined();
-    expect(ask.text).toMatch(/what's your order ID\? It's KB- plus 5 digits/);
+    const askId = await chat('has my order shipped?', 'orders-d');
+    expect(askId.route).toMatchObject({ path: 'template', intent: 'order_status' });
+    expect(askId.route.generator).toBeUndefined();
+    expect(askId.text).toMatch(/what's your order ID\? It's KB- plus 5 digits/);
     expect(generateCalls()).toBe(before);
-    const reply = await chat("it's 48213", 'orders-d');
+    const askEmail = await chat("it's 48213", 'orders-d');
+    expect(askEmail.route).toMatchObject({ path: 'template', generator: 'order', intent: 'order_status' });
+    expect(askEmail.route.resolved.entities).toContainEqual({ kind: 'order', value: 'kb-48213' });
+    expect(askEmail.text).toBe(ASK('KB-48213'));
+    expect(lookups).toEqual([]);
+    const reply = await chat('my email is aiko@example.com', 'orders-d');
     expect(reply.route).toMatchObject({ path: 'template', generator: 'order', intent: 'order_status' });
-    expect(reply.route.resolved.entities).toContainEqual({ kind: 'order', value: 'kb-48213' });
     expect(reply.text).toContain('Order KB-48213 shipped on November 25, 2026');
     const next = await chat('can I still cancel it?', 'orders-d');
     expect(next.route.generator).toBe('order');
-    expect(next.text).toMatch(/can't be changed or cancelled/);
+    expect(next.text).toBe(ASK('KB-48213'));
+    const again = await chat('aiko@example.com', 'orders-d');
+    expect(again.text).toMatch(/can't be changed or cancelled/);
+    expect(lookups).toHaveLength(2);
     expect(llmCalls).toBe(0);
   });
 
   it('with the order system down: the generated answer, marked order_lookup_unavailable', async () => {
     mode = 'down';
-    const a = await chat('Where is my order KB-10577?', 'orders-e');
+    const a = await chat('Where is my order KB-10577? ben@example.com', 'orders-e');
     expect(a.route.path).toBe('llm');
     expect(a.done.fallbacks).toContain('order_lookup_unavailable');
     expect(llmCalls).toBe(1);

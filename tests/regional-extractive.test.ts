@@ -211,6 +211,35 @@ describe('offline generator: declines, handoffs and follow-ups', () => {
     expect(where.text).not.toMatch(/sales tax/i);
   });
 
+
+  it("answers a sure template intent with its template when the best quote is another intent's passage sharing a word", async () => {
+    // Retrieval brings passages that share a word with the question ("check" in "check out as a
+    // guest", "order" in the exchange policy): words, not the question. The classifier is sure it is
+    // the shopper's order, a template intent: its template asks for the order id, as the edge's does.
+    const faq = (id: string) => {
+      const f = data.faq.find((e) => e.id === id)!;
+      return { id: f.id, title: f.question, text: f.answer };
+    };
+    const retrieved = [faq('faq-035'), faq('faq-023')];
+    expect(retrieved.map((p) => data.intentOf.get(p.id))).toEqual(['purchase_help', 'return_policy']);
+    for (const q of ['can you check on my order', 'any news on my order?', 'could you check my order']) {
+      const before = new StoreAnswers(data).answer({ question: q, passages: retrieved, intent: 'order_status', confidence: 0.6 });
+      expect(before.kind, q).toBe('quote'); // unsure: the quote from the other intent's passage, as before
+      const a = await ask(q, { intent: 'order_status', intentConfidence: 0.93, context: retrieved });
+      expect(a.text, q).toMatch(/order ID/);
+      expect(a.text, q).toMatch(/Order Lookup/);
+      expect(a.text, q).not.toMatch(/check out as a guest|exchange|Kitsune Points/i);
+      expect(a.looked, q).toContain('policies#orders'); // grounded in the section the template names
+      expect(a.unsupported).toBe(false);
+    }
+    // the template's variant follows the question's cue words, as at the edge
+    const cancel = await ask('can you check if my order can still be cancelled', { intent: 'order_status', intentConfidence: 0.93, context: retrieved });
+    expect(cancel.text).toMatch(/Received or Processing/);
+    // the intent's own passage still answers what it holds
+    const delivered = await ask('it says delivered but there is no parcel at my door', { intent: 'order_status', intentConfidence: 0.95, context: [...retrieved, faq('faq-013')] });
+    expect(delivered.text).toMatch(/48 hours/);
+  });
+
   it('answers "I\'m curious about <title>" from the title, not as out of scope', async () => {
     const { text, unsupported } = await ask("I'm interested in Tokyo Ghoul, Vol. 1", { intent: 'product_question', intentConfidence: 0.6 });
     expect(text).toContain('Tokyo Ghoul, Vol. 1');

@@ -86,6 +86,12 @@ export const RegionalConfig = z.object({
   ORDER_LOOKUP_KEY: z.string().min(1).optional(),
   /** Budget of one order lookup; past it the answer is generated as before (`order_lookup_unavailable`). */
   ORDER_LOOKUP_TIMEOUT_MS: z.coerce.number().int().min(1).default(1500),
+  /**
+   * Who may see an order's details (docs/orders.md): `email` (default), whoever gives the id and
+   * the email it was placed with, as the store's Order Lookup page asks; `none`, anyone who gives
+   * the id (only for a site whose shoppers are signed in before they reach the chat).
+   */
+  ORDER_VERIFY: z.enum(['email', 'none']).default('email'),
   LLM_FIRST_TOKEN_TIMEOUT_MS: num(2000),
   LLM_TOTAL_TIMEOUT_MS: num(20000),
   /**

@@ -161,10 +161,15 @@ function orderAnswers(config: RegionalConfig, metrics: Metrics, log: (msg: strin
   else if (pack.demoOrders?.length) lookup = new DemoOrderLookup(pack.demoOrders);
   else return (log(`order lookup: none (no ORDER_LOOKUP_URL, no demo orders): ${intents.join(', ')} answered by generation`), undefined);
   log(lookup.kind === 'http' ? `order lookup: ${new URL(config.ORDER_LOOKUP_URL!).origin} (timeout ${config.ORDER_LOOKUP_TIMEOUT_MS} ms)` : `order lookup: DEMO orders of the pack (${pack.demoOrders!.length}, demo/orders.json); set ORDER_LOOKUP_URL for the store's order system`);
+  const replies = new OrderReplies(new Set(intents), pack.orderAnswers, pack.domain.locale);
+  if (config.ORDER_VERIFY === 'email' && !replies.verifiesEmail()) throw new Error(`ORDER_VERIFY=email: the pack's orders.json has no askEmail and notFoundWithEmail (docs/orders.md); add them, or set ORDER_VERIFY=none where shoppers are signed in`);
+  log(`order lookup: ${config.ORDER_VERIFY === 'email' ? 'details only with the email the order was placed with (ORDER_VERIFY=email)' : 'details for the order id alone (ORDER_VERIFY=none)'}`);
   return {
     lookup,
-    replies: new OrderReplies(new Set(intents), pack.orderAnswers, pack.domain.locale),
+    replies,
+    verify: config.ORDER_VERIFY,
     onLookup: (result) => metrics.orderLookups.inc({ result }),
+    onEmailAsked: () => metrics.orderEmailAsks.inc(),
     onUnavailable: (m) => log(`order lookup unavailable: ${m}`),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * A stand-in for a store's order system at the HTTP boundary, for the traffic replay: GET
  * /v1/orders/{id} answers in the order record's JSON shape (shared/orders/order-record.ts; plus a
- * name and email, as a real order system's record has, which the region must drop), 404 for an
+ * name and the email the order was placed with, one per id, as a real order system's record has:
+ * the region must drop the name and read the email only to verify who asks), 404 for an
  * unknown id, 503 for a failure. Every id answers the same way on every run (its hash picks found
  * or not, the status and the dates); latency and failures follow the seeded distributions below.
  * Keeps a count of lookups by result. Refuses (404) any other path.
@@ -36,13 +37,17 @@ export const DEFAULT_ORDER_STUB: OrderStubDistributions = {
   ],
 };
 
+/** The email an order was placed with when the mix gives no format: one per id, made up (example.com). */
+export const DEFAULT_EMAIL_FORMAT = 'shopper.{digits}@example.com';
+
 export interface OrderStub {
   url: string;
   counts: { found: number; notFound: number; failed: number };
   close(): Promise<void>;
 }
 
-export async function startOrderStub(o: { seed: number; port?: number; dist?: OrderStubDistributions }): Promise<OrderStub> {
+/** `emailFormat`: the email each order was placed with, from its id's digits (`{digits}`); the replayed shoppers give the same (traffic-mix.json emailReplies). */
+export async function startOrderStub(o: { seed: number; port?: number; dist?: OrderStubDistributions; emailFormat?: string }): Promise<OrderStub> {
   const dist = o.dist ?? DEFAULT_ORDER_STUB;
   const random = rng(o.seed ^ 0x0badf00d);
   const counts = { found: 0, notFound: 0, failed: 0 };
@@ -53,7 +58,7 @@ export async function startOrderStub(o: { seed: number; port?: number; dist?: Or
     setTimeout(() => {
       if (!m || req.method !== 'GET') return send(res, 404, { error: 'no such route' });
       if (fail) return (counts.failed++, send(res, 503, { error: 'order system unavailable' }));
-      const order = orderFor(decodeURIComponent(m[1]), dist);
+      const order = orderFor(decodeURIComponent(m[1]), dist, o.emailFormat);
       if (!order) return (counts.notFound++, send(res, 404, { error: 'order not found' }));
       counts.found++;
       send(res, 200, order);
@@ -69,7 +74,7 @@ function send(res: import('node:http').ServerResponse, status: number, body: unk
 }
 
 /** The order an id names, the same on every run; null for an unknown id. */
-export function orderFor(id: string, dist: OrderStubDistributions = DEFAULT_ORDER_STUB): Record<string, unknown> | null {
+export function orderFor(id: string, dist: OrderStubDistributions = DEFAULT_ORDER_STUB, emailFormat = DEFAULT_EMAIL_FORMAT): Record<string, unknown> | null {
   const h = createHash('sha256').update(id.toUpperCase()).digest();
   if (h[0] / 256 < dist.unknownShare) return null;
   const total = dist.statuses.reduce((a, [, w]) => a + w, 0);
@@ -87,8 +92,8 @@ export function orderFor(id: string, dist: OrderStubDistributions = DEFAULT_ORDE
     ...(status === 'Shipped' ? { estimatedDelivery: day(placed + 6) } : {}),
     ...(status === 'Delivered' ? { deliveredAt: day(placed + 5) } : {}),
     ...(status === 'Packed' ? { carrier } : {}),
-    // What a real order system's record also holds; the region must never repeat it.
+    // What a real order system's record also holds; the region must never repeat it (the email it reads only to verify who asks).
     customerName: 'Stub Shopper',
-    email: 'shopper@example.com',
+    email: emailFormat.replaceAll('{digits}', id.replace(/\D+/g, '')),
   };
 }

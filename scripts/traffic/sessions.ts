@@ -7,7 +7,11 @@
  * `idReplies.intent` that names no id (kitsune-books: "has my order shipped?") is followed, in
  * `idReplies.share` of cases, by the shopper's reply giving one ("it's KB-20417", "#20417"), as a
  * shopper asked for an order number answers; those replies are extra turns drawn from their own
- * seeded stream, so every other turn is the same with replies on or off. Refuses a mix or data set
+ * seeded stream, so every other turn is the same with replies on or off. A turn of that intent that
+ * names an id (in the question, or the id reply) is followed, in `emailReplies.share` of cases, by
+ * the shopper giving the email the order was placed with (the region asks for it, ORDER_VERIFY=email):
+ * `emailFormat` with the id's digits, the address the order stand-in keeps for that id, or in
+ * `wrongShare` of them another address; also extra turns, from a third stream. Refuses a mix or data set
  * that cannot produce a session (no questions, turn weights that are not six positive numbers).
  */
 import { z } from 'zod';
@@ -44,6 +48,19 @@ export const TrafficMix = z.object({
       idFormat: z.string().includes('{digits}'),
     })
     .optional(),
+  /** The reply giving the email an order was placed with, after a question or reply that names its id (the region asks for it). */
+  emailReplies: z
+    .strictObject({
+      /** Share of those turns followed by the reply (the rest: the shopper leaves or asks on). */
+      share: z.number().min(0).max(1),
+      /** Share of replies giving an address the order was not placed with (another of the shopper's, a typo). */
+      wrongShare: z.number().min(0).max(1),
+      /** The reply's wordings: `{email}` the address. */
+      forms: z.array(z.string().includes('{email}')).min(1),
+      /** The address an order was placed with, from its id's 5 digits (the order stand-in's records keep the same). */
+      emailFormat: z.string().includes('{digits}'),
+    })
+    .optional(),
 });
 export type TrafficMix = z.infer<typeof TrafficMix>;
 
@@ -55,8 +72,8 @@ export interface Dialogue {
   id: string;
   turns: { message: string }[];
 }
-export type TurnKind = 'question' | 'dialogue' | 'small_talk' | 'oos' | 'id_reply';
-export const TURN_KINDS: TurnKind[] = ['question', 'dialogue', 'small_talk', 'oos', 'id_reply'];
+export type TurnKind = 'question' | 'dialogue' | 'small_talk' | 'oos' | 'id_reply' | 'email_reply';
+export const TURN_KINDS: TurnKind[] = ['question', 'dialogue', 'small_talk', 'oos', 'id_reply', 'email_reply'];
 export interface Turn {
   message: string;
   kind: TurnKind;
@@ -94,6 +111,18 @@ export function buildSessions(data: { test: Labelled[]; dialogues: Dialogue[] },
     const form = ids.forms[Math.floor(replyRandom() * ids.forms.length)];
     const message = form.replaceAll('{id}', ids.idFormat.replaceAll('{digits}', digits)).replaceAll('{digits}', digits);
     return { message, kind: 'id_reply', key: message, reworded: false };
+  };
+  // A third stream: with email replies on or off, every other turn is drawn the same.
+  const emailRandom = rng(seed ^ 0x3e7a11);
+  const emails = mix.emailReplies;
+  const emailReply = (t: Turn): Turn | null => {
+    const named = t.kind === 'id_reply' || (t.kind === 'question' && !!ids && labelOf.get(t.key) === ids.intent && !!idIn?.test(t.message));
+    const digits = named ? /\d{5}/.exec(t.message)?.[0] : undefined;
+    if (!emails || !digits || emailRandom() >= emails.share) return null;
+    const wrong = emailRandom() < emails.wrongShare;
+    const email = emails.emailFormat.replaceAll('{digits}', wrong ? String(10000 + Math.floor(emailRandom() * 90000)) : digits);
+    const message = emails.forms[Math.floor(emailRandom() * emails.forms.length)].replaceAll('{email}', email);
+    return { message, kind: 'email_reply', key: message, reworded: false };
   };
   const excluded = new Set([OUT_OF_SCOPE, ...mix.smallTalkLabels]);
   // Popularity ranks are a seeded shuffle: which question is popular changes with the seed, the law does not.
@@ -145,6 +174,8 @@ export function buildSessions(data: { test: Labelled[]; dialogues: Dialogue[] },
       turns.push(q);
       const r = reply(q);
       if (r) turns.push(r);
+      const e = emailReply(r ?? q);
+      if (e) turns.push(e);
     }
     if (closing) turns.push(talk());
     sessions.push({ id: `s${seed}-${i}`, turns });

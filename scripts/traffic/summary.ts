@@ -121,8 +121,8 @@ export function summarize(o: { records: MessageRecord[]; sessions: number; calls
   const variants = { oneModelLarge: baselineIn(oneModel('large')), oneModelSmall: baselineIn(oneModel('small')), runTierShares: baselineIn(tierShares) };
   // Strict: a fallback answer often follows an LLM call that failed or timed out, so only template and cache count.
   const withoutLlm = (count('template') + count('cache')) / records.length;
-  // The same share over the mix without the shoppers' id replies (turns a run with replies off does not have).
-  const asked = records.filter((r) => r.kind !== 'id_reply');
+  // The same share over the mix without the shoppers' id and email replies (turns a run with replies off does not have).
+  const asked = records.filter((r) => r.kind !== 'id_reply' && r.kind !== 'email_reply');
   const withoutLlmAsked = asked.filter((r) => r.path === 'template' || r.path === 'cache').length / Math.max(1, asked.length);
   const costPerSession = cost / o.sessions;
   const pct = (r: number) => round(r, 2);
@@ -141,7 +141,7 @@ export function summarize(o: { records: MessageRecord[]; sessions: number; calls
     orderShare: round(ok.filter(fromOrders).length / records.length, 4),
     /** Template answers the region quoted from a passage the reranker was sure of (part of share.template). */
     decisiveShare: round(ok.filter(fromDecisive).length / records.length, 4),
-    /** Template and cache answers over the messages other than the shoppers' id replies (the mix before id replies were added). */
+    /** Template and cache answers over the messages other than the shoppers' id and email replies (the mix before replies were added). */
     withoutLlmExcludingIdReplies: round(withoutLlmAsked, 4),
     /** Where each kind of turn went: how the mix, not only the pipeline, shapes the shares. */
     pathsByKind: Object.fromEntries(

@@ -51,13 +51,28 @@ export const ConversationData = z.object({
    */
   idReplies: z
     .array(
-      z.strictObject({
-        kind: EntityKind,
-        after: z.array(z.string().min(1)).min(1),
-        match: z.string().min(1).refine(compiles, 'must be a valid regular expression'),
-        value: z.string().min(1),
-        maxWords: z.number().int().min(1).max(20).default(6),
-      }),
+      z.union([
+        z.strictObject({
+          kind: EntityKind,
+          after: z.array(z.string().min(1)).min(1),
+          match: z.string().min(1).refine(compiles, 'must be a valid regular expression'),
+          value: z.string().min(1),
+          maxWords: z.number().int().min(1).max(20).default(6),
+        }),
+        /**
+         * The email an order was placed with, asked for after its id (docs/orders.md): after a turn
+         * of `after`'s intents that named an `of` entity, a message of at most `maxWords` words
+         * besides an email address re-asks that turn's question. The address is the engine's shape
+         * (shared/privacy/pii.ts, the one redaction removes) and never an entity: the region reads
+         * it from that message alone.
+         */
+        z.strictObject({
+          kind: z.literal('email'),
+          of: EntityKind,
+          after: z.array(z.string().min(1)).min(1),
+          maxWords: z.number().int().min(1).max(20).default(6),
+        }),
+      ]),
     )
     .optional(),
 });

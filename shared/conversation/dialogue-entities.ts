@@ -8,6 +8,7 @@
 import { baseGazetteer, fillTemplate, normalizeForEntities, type EntityPattern, type Gazetteer } from '../cache/entities.ts';
 import { cardinal, ORDINAL_HEADS, ordinal, RELATIVE_VOLUME, VOLUME_WORDS } from './english-cues.ts';
 import { IntentCues, type IntentCueRule } from './intent-cues.ts';
+import { withoutEmails } from '../privacy/pii.ts';
 
 export type DialogueKind = 'product' | 'volume' | 'edition' | 'format' | 'language' | 'place' | 'order' | 'term' | 'date' | 'number';
 
@@ -45,14 +46,15 @@ export interface DialogueSlots {
   idReplies?: IdReplyRule[];
 }
 
-/** conversation.json `idReplies`: after a turn of `after`'s intents without a `kind` entity, a short reply holding `match` is that id. */
-export interface IdReplyRule {
-  kind: DialogueKind;
-  after: string[];
-  match: string;
-  value: string;
-  maxWords?: number;
-}
+/**
+ * conversation.json `idReplies`: after a turn of `after`'s intents without a `kind` entity, a short
+ * reply holding `match` is that id; an `email` rule: after a turn of `after`'s intents that named
+ * an `of` entity (the answer asked for the email the order was placed with), a short reply holding
+ * an email address re-asks that turn's question (shared/conversation/id-reply.ts).
+ */
+export type IdReplyRule =
+  | { kind: DialogueKind; after: string[]; match: string; value: string; maxWords?: number }
+  | { kind: 'email'; of: DialogueKind; after: string[]; maxWords?: number };
 
 /** The domain's item nouns as the follow-up cues read them (conversation.json `itemNouns`). */
 export interface ItemNouns {
@@ -129,8 +131,9 @@ export class DialogueEntities {
 
   analyze(text: string): MessageAnalysis {
     const dates: DialogueEntity[] = [];
-    let raw = text
-      .slice(0, 4000)
+    // An email address is never an entity (entities are stored with the turn and carried): its
+    // words are not read at all ("kb12345@example.com" names no order).
+    let raw = withoutEmails(text.slice(0, 4000))
       .replace(/\b(\d{4})-(\d{2})-(\d{2})\b|\b(\d{1,2})\/(\d{1,2})(?:\/(\d{2,4}))?\b/g, (m) => (dates.push({ kind: 'date', value: m }), ' '));
     // The domain's ids, pattern by pattern: each match becomes one word (its canonical value
     // without punctuation, "KB-SKU-12" → kbsku0012) that the word loop reads as the id, keeping a

@@ -35,7 +35,7 @@ import {
   type DomainJson,
 } from './pack-schema.ts';
 import { policySectionsOf, slugify, type CatalogItem } from './store-kb.ts';
-import { DemoOrdersSchema, type OrderRecord } from '../orders/order-record.ts';
+import { DemoOrdersSchema, type OrderBody } from '../orders/order-record.ts';
 import { looksUpOrders, ORDER_ENTITY } from '../routing/route-for.ts';
 
 export interface PackIssue {
@@ -80,7 +80,7 @@ export interface DomainPack {
   /** How the region words an order's answer (orders.json); present when an intent's route is `order`. */
   orderAnswers?: z.infer<typeof OrderAnswersJsonSchema>;
   /** The pack's demo orders (demo/orders.json), for the region's stand-in when no order system is configured. */
-  demoOrders?: OrderRecord[];
+  demoOrders?: OrderBody[];
 }
 
 /** A pack's tuned routing config: the folder `npm run tune -- --write` makes (registrable as kind routing-config). */

@@ -154,7 +154,9 @@ const fieldsIn = (t: string) => [...t.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
  * How the region answers a shopper's own order from the order system (route `order`,
  * docs/orders.md): sentences per status (a sentence, or alternatives, naming `{field}`s of the
  * order record: shared/orders/order-record.ts), notes a status adds for what the message asks (its
- * cue words), and what is said for an id the order system does not know (`{id}`).
+ * cue words), and what is said for an id the order system does not know (`{id}`), and, when the
+ * shopper must give the order's email (ORDER_VERIFY=email), the ask and the one answer for an
+ * unknown id or another email.
  */
 export const OrderAnswersJsonSchema = z
   .strictObject({
@@ -166,6 +168,10 @@ export const OrderAnswersJsonSchema = z
     otherStatus: z.array(orderSentence).min(1),
     notes: z.array(z.strictObject({ when: z.array(nonEmpty).min(1), statuses: z.array(statusKeyShape).optional(), text: nonEmpty })).default([]),
     notFound: nonEmpty,
+    /** ORDER_VERIFY=email (docs/orders.md): asks for the email the order ({id}) was placed with; said with no lookup, so it tells nothing of the order. */
+    askEmail: nonEmpty.optional(),
+    /** ORDER_VERIFY=email: an unknown id and an email that is not the order's get this one answer ({id}), so neither tells the other apart. */
+    notFoundWithEmail: nonEmpty.optional(),
   })
   .superRefine((o, ctx) => {
     const texts: [PropertyKey[], string][] = [
@@ -173,6 +179,7 @@ export const OrderAnswersJsonSchema = z
       ...o.otherStatus.flatMap((x, i) => [x].flat().map((t) => [['otherStatus', i], t] as [PropertyKey[], string])),
       ...o.notes.map((n, i) => [['notes', i, 'text'], n.text] as [PropertyKey[], string]),
       [['notFound'], o.notFound],
+      ...(['askEmail', 'notFoundWithEmail'] as const).flatMap((k) => (o[k] ? [[[k], o[k]] as [PropertyKey[], string]] : [])),
     ];
     for (const [path, t] of texts) {
       for (const f of fieldsIn(t)) if (!(ORDER_FIELDS as string[]).includes(f)) ctx.addIssue({ code: 'custom', path, message: `{${f}} is not a field of an order (${ORDER_FIELDS.join(', ')})` });

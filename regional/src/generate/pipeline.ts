@@ -42,7 +42,8 @@ import type { EntityPattern } from '../../../shared/cache/entities.ts';
 import { builtinLlmSettings, type LlmSettings } from './prompt.ts';
 import { CATALOG_GENERATOR, catalogStage } from './stages/catalog.ts';
 import { DECISIVE_GENERATOR, decisiveStage, type DecisiveAnswers } from './stages/decisive.ts';
-import { ORDER_GENERATOR, orderStage, type OrderAnswers } from './stages/order.ts';
+import { ORDER_GENERATOR, ORDER_LOOKUP_UNAVAILABLE, orderStage, type OrderAnswers } from './stages/order.ts';
+import { redactPii } from '../../../shared/privacy/pii.ts';
 import { classifyStage, type Prediction } from './stages/classify.ts';
 import { fallbackStage, isClean, isUsable } from './stages/fallback.ts';
 import { generateStage, type AnswerUsage, type LlmUsage } from './stages/generate.ts';
@@ -148,10 +149,12 @@ export async function* generatePipeline(
   const settings = deps.llmSettings ?? builtinLlmSettings();
   const priority = req.priority ?? llmPriorityFor(pred?.intent, deps.intents);
   const tier = settings.tierFor(pred?.intent, req.message, priority);
+  // An order message whose lookup failed is generated without the email it gave for the ownership check (docs/orders.md).
+  const told = run.fallbacks.includes(ORDER_LOOKUP_UNAVAILABLE) ? { message: redactPii(req.message), resolved: req.resolved && { ...req.resolved, text: redactPii(req.resolved.text) } } : req;
   const llmReq: LlmRequest = {
     system: settings.system,
-    messages: conversationFor(history, req.message, deps.historyTokenBudget ?? HISTORY_TOKEN_BUDGET),
-    ...(req.resolved ? { resolved: req.resolved } : {}),
+    messages: conversationFor(history, told.message, deps.historyTokenBudget ?? HISTORY_TOKEN_BUDGET),
+    ...(told.resolved ? { resolved: told.resolved } : {}),
     // The caller may ask for less output than the operator's budget, never more.
     maxTokens: Math.min(settings.maxTokensFor(pred?.intent), req.generation?.maxTokens ?? Infinity),
     ...((req.generation?.temperature ?? settings.temperature) !== undefined ? { temperature: req.generation?.temperature ?? settings.temperature } : {}),

@@ -2,13 +2,21 @@
  * The store's order system as the region reaches it (docs/orders.md): one order by its id. The
  * HTTP client GETs `ORDER_LOOKUP_URL` (`{id}` replaced by the id, URL-encoded, else appended as a
  * path segment) with the region's bearer key, and reads the body with the order record's schema,
- * which keeps only the status, carrier, tracking and dates. 200: the order; 404: no such order;
+ * which keeps only the status, carrier, tracking and dates (and the digest of the email the order
+ * was placed with, to verify who asks: owner.ts). 200: the order; 404: no such order;
  * anything else, a body that does not parse, a network error or the timeout: throws
  * OrderLookupUnavailable, and the caller answers as it would without an order system.
  */
-import { OrderRecord } from '../../../shared/orders/order-record.ts';
+import { OrderBody, type OrderRecord } from '../../../shared/orders/order-record.ts';
+import { emailDigest } from './owner.ts';
 
-export type OrderLookupResult = { found: true; order: OrderRecord } | { found: false };
+/** A found order: its record, and the digest of the email it was placed with (none when the order system sent none). */
+export type OrderLookupResult = { found: true; order: OrderRecord; owner?: Buffer } | { found: false };
+
+/** The record and its owner's digest from a parsed body: the address itself goes no further. */
+export function foundOrder({ email, ...order }: OrderBody): OrderLookupResult {
+  return { found: true, order, ...(email ? { owner: emailDigest(email) } : {}) };
+}
 
 export interface OrderLookup {
   /** What serves the lookups, for logs and docs: "http" (ORDER_LOOKUP_URL) or "demo" (the pack's demo orders). */
@@ -46,9 +54,9 @@ export class HttpOrderLookup implements OrderLookup {
     try {
       if (res.status === 404) return { found: false };
       if (res.status !== 200) throw new OrderLookupUnavailable(`order system answered HTTP ${res.status}`, 'error');
-      const parsed = OrderRecord.safeParse(await res.json());
+      const parsed = OrderBody.safeParse(await res.json());
       if (!parsed.success) throw new OrderLookupUnavailable(`order system's body is not an order: ${parsed.error.issues[0]?.message ?? 'invalid'}`, 'error');
-      return { found: true, order: parsed.data };
+      return foundOrder(parsed.data);
     } catch (e) {
       if (e instanceof OrderLookupUnavailable) throw e;
       throw timeout.aborted ? new OrderLookupUnavailable(`order lookup timed out after ${this.o.timeoutMs} ms`, 'timeout') : new OrderLookupUnavailable(`order lookup failed: ${(e as Error).message}`, 'error');

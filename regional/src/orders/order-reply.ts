@@ -3,7 +3,8 @@
  * LLM: the sentences of its status (an item with alternatives gives the first whose `{field}`s the
  * order has; a sentence naming a missing field is left out), then every note whose status fits and
  * whose cue words the question holds ("can I still cancel it?" on a Shipped order: why not, and
- * what instead). An id the order system does not know gets `notFound`. Dates are written in the
+ * what instead). An id the order system does not know gets `notFound`; with the email check on,
+ * `askEmail` (no email given) and `notFoundWithEmail` (unknown id or another email). Dates are written in the
  * pack's locale. Only the record's fields exist here: nothing else can be said about an order.
  */
 import type { z } from 'zod';
@@ -39,7 +40,26 @@ export class OrderReplies {
   }
 
   notFound(id: string): string {
-    return fill(this.words.notFound, { id: this.spell(id) }) ?? this.words.notFound;
+    return this.withId(this.words.notFound, id);
+  }
+
+  /** Whether the pack words the email check (ORDER_VERIFY=email): its ask and its one answer for an unknown id or another email. */
+  verifiesEmail(): boolean {
+    return !!this.words.askEmail && !!this.words.notFoundWithEmail;
+  }
+
+  /** Asks for the email order `id` was placed with (no lookup made: nothing about the order). */
+  askEmail(id: string): string {
+    return this.withId(this.words.askEmail!, id);
+  }
+
+  /** An unknown id, or an email that is not the order's: one answer for both. */
+  notFoundWithEmail(id: string): string {
+    return this.withId(this.words.notFoundWithEmail!, id);
+  }
+
+  private withId(text: string, id: string): string {
+    return fill(text, { id: this.spell(id) }) ?? text;
   }
 
   private values(o: OrderRecord): Record<string, string> {

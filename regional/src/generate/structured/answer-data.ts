@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { EntityPattern } from '../../../../shared/cache/entities.ts';
+import { TemplateAnswers } from '../../../../shared/answers/template-answers.ts';
 import { catalogTextOf, type CatalogItem, type CatalogText, type FaqEntry } from '../../../../shared/domain/store-kb.ts';
 import { domainPack } from '../../domain/pack-files.ts';
 import { STORE_DIR, storeCatalog, storeFaq } from '../../domain/store-files.ts';
@@ -78,7 +79,7 @@ export const AnswersFile = z
 export type AnswersFile = z.infer<typeof AnswersFile>;
 export type CatalogField = keyof AnswersFile['fieldCues'];
 
-const Templates = z.object({ intents: z.record(z.string(), z.object({ variants: z.array(z.object({ when: z.array(z.string()), text: z.string() })) })) });
+const Templates = z.object({ intents: z.record(z.string(), z.object({ source: z.string().default(''), variants: z.array(z.object({ when: z.array(z.string()), text: z.string() })) })) });
 
 export interface StoreAnswerData {
   config: AnswersFile;
@@ -89,6 +90,8 @@ export interface StoreAnswerData {
   faq: FaqEntry[];
   /** The text of each template intent that has no cue words (oos: the decline, the handoff intent's: the handoff). */
   templateText: Record<string, string>;
+  /** The pack's template answers (templates.json), the words the edge answers a template intent with (the variant by cue words). */
+  templates: TemplateAnswers;
   /** Every policy block's items and every FAQ entry as a passage, for the lookup when retrieval missed. */
   lookupPassages: { id: string; title: string; text: string }[];
   /** The intent each passage id answers (FAQ entries by their intent, policy sections by intentSections). */
@@ -133,6 +136,7 @@ export function buildStoreAnswerData(parts: {
   }
   return {
     config,
+    templates: new TemplateAnswers({ faqMinSimilarity: 1, intents: templates.intents, handoff: config.handoff }, []),
     entityPatterns: parts.entityPatterns ?? [],
     places: parts.places ?? {},
     catalogText: parts.catalogText,

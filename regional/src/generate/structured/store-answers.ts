@@ -14,6 +14,7 @@ import { catalogDocument } from '../../retrieval/store-kb.ts';
 import type { StoreAnswerData } from './answer-data.ts';
 import { askedFields, catalogAnswer } from './catalog-answer.ts';
 import { destinationAnswer } from './destination-answer.ts';
+import { splitSentences } from '../guardrails.ts';
 import { SentencePicker, type Passage } from './passage-sentences.ts';
 import { contentTokens, hasPhrase, normalize } from './text.ts';
 
@@ -131,10 +132,15 @@ export class StoreAnswers {
     const candidates = input.passages.filter((p) => (!data.catalogIds.has(p.id) || titled) && inScope(p));
     const sure = (input.confidence ?? 0) >= 0.5 ? input.intent : undefined;
     const prior = (p: Passage) => (sure && data.intentOf.get(p.id) === sure ? 0.15 : 0);
+    // A classifier sure of a template intent ("where is my order?": order_status) whose best quote
+    // comes from another intent's passage matched words, not the question ("where" in a sales-tax
+    // sentence, "check" in "check out as a guest"): the intent's template answers, as the edge would.
+    const template = !scoped && !!input.intent && (input.confidence ?? 0) >= SURE && data.templates.has(input.intent) && this.answeredIntents.has(input.intent) ? input.intent : undefined;
+    const elsewhere = (p: Passage) => !!template && data.intentOf.get(p.id) !== template;
     const quoted = this.picker.pick(expanded, candidates, prior);
-    if (quoted && quoted.coverage >= need) return { kind: 'quote', sentences: quoted.sentences, sources: [quoted.passage.title ?? quoted.passage.id] };
+    if (quoted && quoted.coverage >= need) return elsewhere(quoted.passage) ? this.template(template!, question) : { kind: 'quote', sentences: quoted.sentences, sources: [quoted.passage.title ?? quoted.passage.id] };
     const looked = this.picker.pick(expanded, scoped ? data.lookupPassages.filter(inScope) : data.lookupPassages, prior, false);
-    if (looked && looked.coverage >= Math.max(need, LOOKUP_COVERAGE)) return this.quoteOf(looked.sentences, looked.passage, inPassages);
+    if (looked && looked.coverage >= Math.max(need, LOOKUP_COVERAGE)) return elsewhere(looked.passage) ? this.template(template!, question) : this.quoteOf(looked.sentences, looked.passage, inPassages);
     if (unsureOos) return this.decline();
     // The intent's own default answer (order help: where tracking is, the guest lookup); a message
     // naming one of the store's order ids is the store's business however unsure the classifier was.
@@ -155,6 +161,13 @@ export class StoreAnswers {
     // Always attached whole: a retrieved chunk of it may not hold the contact details.
     const faq = this.data.faq.find((f) => f.id === this.data.config.handoffFaq)!;
     return { kind, sentences, sources: [], lookedUp: [{ id: faq.id, title: faq.question, text: faq.answer }] };
+  }
+
+  /** The intent's template variant for the question, grounded in the policy section or FAQ entry it names as its source. */
+  private template(intent: string, question: string): StoreAnswer {
+    const t = this.data.templates.answer(intent, question);
+    const section = this.data.lookupPassages.filter((p) => p.id === t.source);
+    return { kind: 'quote', sentences: splitSentences(t.text), sources: section.length ? [section[0].title] : [], lookedUp: section };
   }
 
   private quoteOf(sentences: string[], p: Passage, inPassages: Set<string>): StoreAnswer {
