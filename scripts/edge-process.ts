@@ -42,7 +42,10 @@ export async function startEdgeProcess(opts: { port: number; regionalUrl: string
   if (opts.persistTo) args.push('--persist-to', opts.persistTo);
   const child = spawn(join(root, 'node_modules', '.bin', 'wrangler'), args, {
     cwd: root,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: process.env.CI ?? '' },
+    // wrangler's local data explorer wraps every SQLite Durable Object class with a constructor that
+    // commits the object's name into its database on every load (an fsync on the Worker's thread per
+    // new or reloaded session, none of it in a deployed Worker): off unless X_LOCAL_EXPLORER is set.
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: process.env.CI ?? '', X_LOCAL_EXPLORER: process.env.X_LOCAL_EXPLORER ?? 'false' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';

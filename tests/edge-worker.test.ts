@@ -288,6 +288,9 @@ describe('edge worker in workerd', () => {
     expect(r.route.path).toBe('template');
     expect(typeof r.text).toBe('string');
     expect(r.done.latencyMs.total).toBeGreaterThanOrEqual(0);
+    // the follow-up resolution is a part of its own (it ran inside no part before)
+    expect(r.done.latencyMs.resolve).toBeGreaterThanOrEqual(0);
+    expect(r.done.latencyMs.resolve).toBeLessThanOrEqual(r.done.latencyMs.total);
   });
 
   it('rejects bad input with 4xx codes', async () => {

@@ -13,8 +13,10 @@ function memoryStorage() {
   const s = {
     alarm: null as number | null,
     alarmsSet: 0,
+    gets: 0,
     data,
     async get<T>(k: string) {
+      s.gets++;
       await Promise.resolve();
       return structuredClone(data.get(k)) as T | undefined;
     },
@@ -120,6 +122,33 @@ describe('session log', () => {
     expect(storage.alarm).toBeNull();
     await log.record(turn('c', 'hi again', 1200));
     expect(storage.alarm).toBe(2200);
+  });
+
+  it('reads storage once per object lifetime: reads and writes after that work on what it holds', async () => {
+    const storage = memoryStorage();
+    const log = new SessionLog(storage, { ttlMs: 60_000, waitMs: 5, now: () => 0 });
+    await Promise.all([log.begin('a'), log.turns()]); // two reads at once: one storage read
+    expect(storage.gets).toBe(1);
+    await log.record(turn('a', 'Do you ship to Canada?', 0));
+    await log.finish('a', { path: 'cache', answer: 'Yes, in 5 days.' });
+    const b = await log.begin();
+    expect(b.turns.map((t) => [t.text, t.answer])).toEqual([['Do you ship to Canada?', 'Yes, in 5 days.']]);
+    expect(storage.gets).toBe(1);
+    // What it holds is what it stored: an object loaded afresh on the same storage reads the same turns.
+    const reloaded = new SessionLog(storage, { ttlMs: 60_000, waitMs: 5, now: () => 0 });
+    expect(await reloaded.turns()).toEqual(b.turns);
+    expect(storage.gets).toBe(2);
+  });
+
+  it('reads storage again after a failed read', async () => {
+    const storage = memoryStorage();
+    const get = storage.get;
+    let failures = 1;
+    storage.get = async <T>(k: string) => (failures-- > 0 ? Promise.reject(new Error('storage unavailable')) : get<T>(k));
+    const log = new SessionLog(storage, { ttlMs: 60_000, waitMs: 5, now: () => 0 });
+    await expect(log.turns()).rejects.toThrow('storage unavailable');
+    await log.record(turn('a', 'hello', 0));
+    expect((await log.turns()).map((t) => t.text)).toEqual(['hello']);
   });
 
   it('clears a session whole: its turns and its expiry alarm', async () => {

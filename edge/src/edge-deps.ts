@@ -158,7 +158,7 @@ export async function installModels(env: EdgeEnv, next: EdgeModels, opts: { warm
   const previous = await edgeDeps(env);
   const built = await depsFor(env, { ok: true, models: next }, previous);
   if (opts.warmUp) {
-    const warm = () => warmUpChat(built, warmUpQuestions(built.templates), env.SESSIONS);
+    const warm = () => warmUpChat(built, warmUpQuestions(built.templates), env.SESSIONS, (faq as FaqEntry[]).map((f) => f.question));
     await (next.profile ? next.profile.time('chat.warmup', warm) : warm());
   }
   replaceModels(next);

@@ -88,7 +88,7 @@ export function summarize(o: { records: MessageRecord[]; sessions: number; calls
     // Where the slowest answers' time went: the mean of each part over the answers at or above the p99.
     const p99 = percentile(ms, 99);
     const slow = rs.filter((r) => r.serverMs !== undefined && r.serverMs >= p99 && r.serverParts);
-    const parts = ['session', 'classify', 'cache', 'upstream'];
+    const parts = ['session', 'resolve', 'classify', 'cache', 'upstream']; // resolve: an edge from before it was a part reads 0
     const slowestParts = slow.length ? Object.fromEntries(parts.map((k) => [k, round(slow.reduce((a, r) => a + (r.serverParts![k] ?? 0), 0) / slow.length, 2)])) : undefined;
     return { n: ms.length, p50: round(percentile(ms, 50), 2), p99: round(p99, 2), clientP50: round(percentile(cl, 50), 2), clientP99: round(percentile(cl, 99), 2), ...(slowestParts ? { slowestParts } : {}) };
   };

@@ -56,15 +56,16 @@ export class TemplateAnswers {
     const tpl = this.templates.intents[intent];
     if (!tpl) throw new Error(`no template for intent ${intent}`);
     if (vector) {
-      let best: { entry: FaqEntry; similarity: number } | null = null;
+      let best: FaqEntry | null = null;
+      let similarity = -Infinity;
       for (const f of this.faqVectors) {
         if (f.entry.intent !== intent) continue;
         const s = cosine(vector, f.vector);
-        if (!best || s > best.similarity) best = { entry: f.entry, similarity: s };
+        if (best && !(s > similarity)) continue;
+        best = f.entry;
+        similarity = s;
       }
-      if (best && best.similarity >= this.templates.faqMinSimilarity) {
-        return { text: best.entry.answer, source: best.entry.id, similarity: best.similarity };
-      }
+      if (best && similarity >= this.templates.faqMinSimilarity) return { text: best.answer, source: best.id, similarity };
     }
     const lower = ` ${message.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ')} `;
     const variant = tpl.variants.find((v) => v.when.length === 0 || v.when.some((w) => lower.includes(` ${w} `))) ?? tpl.variants[tpl.variants.length - 1];

@@ -82,7 +82,7 @@ export async function* chatPipeline(req: ChatRequest, deps: ChatDeps): AsyncGene
 async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncGenerator<ChatEvent> {
   const clock = () => performance.now();
   const t0 = clock();
-  const latency = { classify: 0, cache: 0, upstream: 0, total: 0, session: 0 };
+  const latency = { classify: 0, cache: 0, upstream: 0, total: 0, session: 0, resolve: 0 };
   const fallbacks: string[] = [];
   const models = deps.models.ok ? deps.models.models : null;
   // While the isolate's embedder loads (or after it failed) a FAQ template answers its plain text and a cache lookup is a miss, both marked.
@@ -117,7 +117,10 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
   }
   latency.session = clock() - t0 - aloneMs;
 
+  // Timed as a part of its own: it runs on every message, and its time was counted in no part.
+  const tr = clock();
   const resolution = resolveFollowUp(req.message, context, deps.dialogue);
+  latency.resolve = clock() - tr;
   let carried = resolution.carried;
   const tc0 = clock();
   let pred: IntentPrediction | null = null;

@@ -1,8 +1,9 @@
 /**
  * The chat pipeline's warm-up, run once per isolate as its load ends (edge-deps.ts), before the
  * load counts as settled: the code the first shoppers' answers run (follow-up resolution,
- * classification in context, routing, the template answer with its FAQ vector, the cache's key
- * and its index, loaded from D1) runs here first, so V8 compiles it and the index is read now
+ * classification in context, routing, the template answer with its FAQ vector, each chat route's
+ * reading of the answer — /v1/chat's JSON and /v1/chat/completions' —, the cache's key and its
+ * index, loaded from D1) runs here first, so V8 compiles it and the index is read now
  * rather than inside those answers (BENCHMARKS.md "Edge template p99 on a young isolate"). The
  * models' own warm-up (runtime/edge-models.ts) already does the same for their sessions.
  *
@@ -21,14 +22,18 @@ import { SessionLog, type SessionStorage } from '../session/session-log.ts';
 import type { SessionStore } from '../session/session-object.ts';
 import { nextTurn } from '../runtime/edge-models.ts';
 import type { HistoryTurn } from '../../../shared/api/chat.ts';
+import { collectEvents } from '../../../shared/api/event-response.ts';
+import { mapChatCompletionRequest } from '../../../shared/api/openai/chat-request.ts';
+import { awaitRoute, completionJson, routeHeaders } from '../../../shared/api/openai/chat-response.ts';
 import { contextFromHistory, contextOf, DEFAULT_SESSION_TTL_MS } from '../../../shared/conversation/session-turns.ts';
 
 /**
  * `sessions`: the session objects' namespace; one throwaway session goes through a real object
  * (warmSessionObject), so neither the Worker's side of a session call nor, locally, an object's
- * creation and first write are first run beside a shopper's answer.
+ * creation and first write are first run beside a shopper's answer. `resolved`: texts whose
+ * follow-up resolution alone runs (all of the pack's FAQ questions; default: `questions`).
  */
-export async function warmUpChat(d: EdgeDeps, questions: readonly string[], sessions?: DurableObjectNamespace<SessionStore>): Promise<void> {
+export async function warmUpChat(d: EdgeDeps, questions: readonly string[], sessions?: DurableObjectNamespace<SessionStore>, resolved: readonly string[] = questions): Promise<void> {
   if (!d.models.ok) return;
   const m = d.models.models;
   const deps: ChatDeps = {
@@ -47,6 +52,13 @@ export async function warmUpChat(d: EdgeDeps, questions: readonly string[], sess
   try {
     // Every template intent's plain answer once: the variant matching a FAQ answer skips.
     for (const intent of Object.keys(d.routes.intents)) if (d.templates.has(intent)) d.templates.answer(intent, questions[0] ?? 'hello');
+    // Follow-up resolution alone (no model, ~0.1 ms a text once compiled) on `resolved`: the pack's
+    // questions take branches and patterns (dates, numbers, places…) that the few texts answered
+    // below do not, and an isolate's second answer spent 10–19 ms there (BENCHMARKS.md "Template span tail").
+    for (const text of resolved) {
+      leansOnContext(text, d.dialogue);
+      resolveFollowUp(text, [], d.dialogue);
+    }
     await d.cache?.ready();
     if (sessions) await warmSessionObject(sessions);
     let previous: HistoryTurn[] | undefined;
@@ -56,8 +68,9 @@ export async function warmUpChat(d: EdgeDeps, questions: readonly string[], sess
       leansOnContext(text, d.dialogue);
       const { resolution, prediction, path } = await decide(text);
       if (path === 'template') {
-        let answer = '';
-        for await (const ev of chatPipeline({ message: text, sessionId: 'warm-up' }, deps)) if (ev.event === 'delta') answer += ev.data.text;
+        // As each chat route reads its answer: /v1/chat's JSON reply, then /v1/chat/completions'.
+        const { text: answer } = await collectEvents(chatPipeline({ message: text, sessionId: 'warm-up' }, deps));
+        await warmCompletion(text, deps);
         // once more as a stateless client's follow-up (the context's code path)
         if (previous && (await decide(text, previous)).path === 'template') for await (const _ of chatPipeline({ message: text, sessionId: 'warm-up', history: previous }, deps));
         previous = [{ role: 'user', content: text }, { role: 'assistant', content: answer }];
@@ -70,6 +83,19 @@ export async function warmUpChat(d: EdgeDeps, questions: readonly string[], sess
   } catch (e) {
     console.error('chat warm-up failed (serving anyway):', (e as Error).message);
   }
+}
+
+/**
+ * The OpenAI route's own code around the pipeline, on one message (openai-chat.ts): the request's
+ * mapping, the wait for the route event and the whole completion. What runs between the route event
+ * and `done` is inside an answer's timed span; the first openai answers compiled it.
+ */
+async function warmCompletion(text: string, deps: ChatDeps): Promise<void> {
+  const { chat, options } = mapChatCompletionRequest({ model: 'switchyard', messages: [{ role: 'user', content: text }] }, () => 'warm-up');
+  const events = chatPipeline(chat, deps);
+  const route = await awaitRoute(events);
+  routeHeaders(route);
+  await completionJson(route, events, options, { id: 'warm-up', created: 0, thresholds: {} });
 }
 
 /**

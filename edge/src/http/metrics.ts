@@ -66,8 +66,8 @@ class Counters {
 class Histograms {
   private readonly values = new Map<string, { labels: Labels; buckets: number[]; sum: number; count: number }>();
   constructor(private readonly bounds: number[]) {}
-  observe(labels: Labels, v: number): void {
-    const k = labelText(labels);
+  /** `k`: the labels' text when the caller keeps it (a model call's, inside an answer: no string built per call). */
+  observe(labels: Labels, v: number, k = labelText(labels)): void {
     let h = this.values.get(k);
     if (!h) this.values.set(k, (h = { labels, buckets: this.bounds.map(() => 0), sum: 0, count: 0 }));
     for (let i = 0; i < this.bounds.length; i++) if (v <= this.bounds[i]) h.buckets[i]++;
@@ -129,15 +129,17 @@ export class EdgeMetrics {
 
   /** Wraps a model call: its latency and errors are counted under the role and version. */
   meter<A extends unknown[], R>(role: EdgeModelRole, version: string, fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+    const labels = { role, version };
+    const key = labelText(labels);
     return async (...args: A) => {
       const t0 = performance.now();
       try {
         return await fn(...args);
       } catch (e) {
-        this.modelErrors.inc({ role, version });
+        this.modelErrors.inc(labels);
         throw e;
       } finally {
-        this.modelLatency.observe({ role, version }, (performance.now() - t0) / 1000);
+        this.modelLatency.observe(labels, (performance.now() - t0) / 1000, key);
       }
     };
   }

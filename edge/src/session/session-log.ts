@@ -10,6 +10,10 @@
  * has resolved and classified it (its answer is added later by `finish`), so the wait is that
  * short span, not a whole answer. Writes are serialized, so concurrent requests never lose or
  * interleave each other's turns. Refuses nothing from its caller but keeps only what the bounds allow.
+ *
+ * Storage is read once per object lifetime: the object is the session's only writer, so what it
+ * last read or wrote (`state`) is the session; a read (`begin`, `turns`) then touches no storage
+ * and a write is one `put` (BENCHMARKS.md "Follow-up session read").
  */
 import { boundTurns, storableTurn, type SessionTurn } from '../../../shared/conversation/session-turns.ts';
 
@@ -53,6 +57,10 @@ export class SessionLog {
    * session's expiry as long as the session stays active (`expire`).
    */
   private armed = false;
+  /** The stored session as this object last read or wrote it: undefined until loaded, null when there is none. */
+  private state: Stored | null | undefined;
+  /** The one read of storage that loads `state` (shared, so a read never overwrites a newer write). */
+  private loading: Promise<void> | undefined;
 
   constructor(
     private readonly storage: SessionStorage,
@@ -82,7 +90,7 @@ export class SessionLog {
 
   /** The live turns, oldest first; an expired session is deleted and reads as empty. */
   async turns(): Promise<SessionTurn[]> {
-    const s = await this.storage.get<Stored>('session');
+    const s = await this.load();
     if (!s) return [];
     if (this.now() - s.lastActive > this.opts.ttlMs) {
       await this.forget();
@@ -108,7 +116,7 @@ export class SessionLog {
   /** Completes a recorded turn with its final path and answer; a turn no longer kept is ignored. */
   finish(turnId: string, patch: { path: string; answer: string }): Promise<void> {
     return this.write(async () => {
-      const turns = await this.turns();
+      const turns = [...(await this.turns())];
       const i = turns.findIndex((t) => t.id === turnId);
       if (i < 0) return;
       turns[i] = storableTurn({ ...turns[i], ...patch });
@@ -131,7 +139,7 @@ export class SessionLog {
 
   /** The alarm: deletes an idle session, or sets the next check at its expiry. */
   async expire(): Promise<void> {
-    const s = await this.storage.get<Stored>('session');
+    const s = await this.load();
     // The alarm that ran is spent: the next save sets one again unless this one re-arms.
     this.armed = false;
     if (!s) return;
@@ -142,7 +150,9 @@ export class SessionLog {
 
   private async save(turns: SessionTurn[]): Promise<void> {
     const now = this.now();
-    await this.storage.put<Stored>('session', { turns: boundTurns(turns), lastActive: now });
+    const s: Stored = { turns: boundTurns(turns), lastActive: now };
+    this.state = s;
+    await this.storage.put<Stored>('session', s);
     if (!this.armed) await this.arm(now + this.opts.ttlMs);
   }
 
@@ -151,7 +161,24 @@ export class SessionLog {
     this.armed = true;
   }
 
+  private async load(): Promise<Stored | null> {
+    if (this.state === undefined) {
+      this.loading ??= this.storage.get<Stored>('session').then(
+        (s) => {
+          if (this.state === undefined) this.state = s ?? null;
+        },
+        (e) => {
+          this.loading = undefined; // the next call tries again
+          throw e;
+        },
+      );
+      await this.loading;
+    }
+    return this.state ?? null;
+  }
+
   private async forget(): Promise<void> {
+    this.state = null;
     await this.storage.deleteAll();
     this.armed = false;
   }
