@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EdgeMetrics } from '../edge/src/http/metrics.ts';
-import { allocatedMb, anonByStretch, floors, medianSlope, slope, tcmallocStats, traceGc } from '../scripts/soak/rss.ts';
+import { allocatedMb, anonByStretch, floors, heapReadings, medianSlope, netOfGcSlack, samplesAfter, slope, tcmallocStats, traceGc, type GcLine } from '../scripts/soak/rss.ts';
 import { closedLoad, openLoad } from '../scripts/soak/mix.ts';
 
 /** A sawtooth: climbs `rise` MB/min from `base`, dropping back every `period` minutes; `leak` MB/min raises the base. */
@@ -36,6 +36,72 @@ describe('soak slopes', () => {
     expect(Math.abs(slope(lows))).toBeLessThan(1); // symmetric here; a late outlier would swing it
     expect(Math.abs(slope(lows.map((p) => (p.x === 6 ? { ...p, y: 300 } : p))))).toBeGreaterThan(10);
     expect(medianSlope(lows.map((p) => (p.x === 6 ? { ...p, y: 300 } : p)))).toBe(0);
+  });
+});
+
+/**
+ * A workerd-like process (minutes on x, MB on y): native memory rising `nativeLeak` a minute; one
+ * isolate whose live objects rise `jsLeak` a minute and whose heap fills with garbage at `fill` a
+ * minute between full collections every `cycle` minutes (the first at `firstFull`), committed over
+ * `headroom(x)` MB more. RSS every 5 s; a Scavenge line every 10 s and a Mark-Compact line at each
+ * full collection, as --trace-gc writes them.
+ */
+function gcProcess(o: { minutes: number; nativeLeak: number; jsLeak: number; fill: number; cycle: number; firstFull: number; headroom: (x: number) => number }) {
+  const live = (x: number) => 12.5 + o.jsLeak * x;
+  const lastFull = (x: number) => (x < o.firstFull ? 0 : o.firstFull + Math.floor((x - o.firstFull) / o.cycle + 1e-9) * o.cycle);
+  const committed = (x: number) => live(x) + o.fill * (x - lastFull(x)) + o.headroom(x);
+  const rss = Array.from({ length: o.minutes * 12 + 1 }, (_, i) => ({ x: i / 12, y: 280 + o.nativeLeak * (i / 12) + committed(i / 12) }));
+  const lines: GcLine[] = Array.from({ length: o.minutes * 6 + 1 }, (_, i) => i / 6).map((x) => ({ ms: x * 60_000, kind: 'Scavenge', usedBeforeMb: 0, usedMb: live(x) + o.fill * (x - lastFull(x)), committedMb: committed(x) }));
+  for (let x = o.firstFull; x <= o.minutes; x += o.cycle) lines.push({ ms: x * 60_000, kind: 'Mark-Compact', usedBeforeMb: 0, usedMb: live(x), committedMb: committed(x) });
+  lines.sort((a, b) => a.ms - b.ms);
+  return { rss, lines };
+}
+
+/** Both verdicts on minutes 5 to 10, as the bench fits them: Theil–Sen through 1-minute floors of RSS, and of RSS net of the heap's slack. */
+function verdicts(p: ReturnType<typeof gcProcess>) {
+  const window = p.rss.filter((q) => q.x >= 5 && q.x < 10);
+  return { rssFloors: medianSlope(floors(window, 1)), net: medianSlope(floors(netOfGcSlack(window, [heapReadings(p.lines, (ms) => ms / 60_000)]), 1)) };
+}
+
+describe('soak slope net of the collector\'s slack', () => {
+  const flat = { minutes: 10, nativeLeak: 0, jsLeak: 0, fill: 2.5, cycle: 5, firstFull: 4.9, headroom: () => 18 };
+
+  it('reads a collection cycle as long as the window as flat, where the RSS floors read it as growth', () => {
+    const v = verdicts(gcProcess(flat));
+    expect(v.rssFloors).toBeGreaterThan(2);
+    expect(Math.abs(v.net)).toBeLessThan(0.05);
+  });
+
+  it('reads a heap sized up over eight minutes (no more live objects) as flat', () => {
+    const v = verdicts(gcProcess({ ...flat, cycle: 1, firstFull: 0.5, headroom: (x) => Math.min(80, 10 * x) }));
+    expect(v.rssFloors).toBeGreaterThan(5);
+    expect(Math.abs(v.net)).toBeLessThan(0.05);
+  });
+
+  it('finds a native leak on that cycle: the rise itself', () => {
+    const v = verdicts(gcProcess({ ...flat, nativeLeak: 2 }));
+    expect(v.net).toBeCloseTo(2, 1);
+  });
+
+  it('finds a leak of JavaScript objects, seen at each full collection', () => {
+    expect(verdicts(gcProcess({ ...flat, jsLeak: 2, cycle: 1.5, firstFull: 0.7 })).net).toBeCloseTo(2, 0);
+    // One full collection in the window: live steps up once, and the slope still reads well over 1.
+    expect(verdicts(gcProcess({ ...flat, jsLeak: 2, cycle: 3, firstFull: 1.5 })).net).toBeGreaterThan(1.5);
+  });
+
+  it('takes each heap\'s latest reading at or before a sample, live as of the last full collection', () => {
+    const line = (ms: number, kind: string, usedMb: number, committedMb: number) => ({ ms, kind, usedBeforeMb: 0, usedMb, committedMb });
+    const readings = heapReadings([line(0, 'Scavenge', 10, 20), line(60_000, 'Mark-Compact (reduce)', 12, 30), line(90_000, 'Scavenge', 25, 40)], (ms) => ms / 60_000);
+    expect(readings).toEqual([{ x: 0, committedMb: 20, liveMb: 10 }, { x: 1, committedMb: 30, liveMb: 12 }, { x: 1.5, committedMb: 40, liveMb: 12 }]);
+    const pts = [-0.5, 0.5, 1.2, 2].map((x) => ({ x, y: 300 }));
+    // Before any reading the sample is left out; two heaps' slacks add up.
+    expect(netOfGcSlack(pts, [readings])).toEqual([{ x: 0.5, y: 290 }, { x: 1.2, y: 282 }, { x: 2, y: 272 }]);
+    expect(netOfGcSlack(pts, [readings, [{ x: 1, committedMb: 5, liveMb: 1 }]])).toEqual([{ x: 1.2, y: 278 }, { x: 2, y: 268 }]);
+  });
+
+  it('picks the first RSS sample just after each full collection, once', () => {
+    const pts = [0, 1, 2, 3, 4].map((x) => ({ x, y: 100 + x }));
+    expect(samplesAfter(pts, [0.5, 0.9, 2.95, 4.5], 0.2)).toEqual([{ x: 1, y: 101 }, { x: 3, y: 103 }]);
   });
 });
 

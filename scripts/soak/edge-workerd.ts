@@ -57,6 +57,21 @@ export class D1Object extends DurableObject {
 }
 export default { fetch: () => new Response('d1 object', { status: 404 }) };`;
 
+/**
+ * The soak's test leak (`--edge-leak-kb`; bench only): the main module in front of the bundle's
+ * entry, keeping KB of JavaScript objects (an array of doubles, on V8's heap) for every request.
+ */
+const leakEntry = (kb: number) => `
+import worker from './index.js';
+export * from './index.js';
+const kept = [];
+export default {
+  fetch(request, env, ctx) {
+    kept.push(new Array(${Math.round(kb * 128)}).fill(0.5));
+    return worker.fetch(request, env, ctx);
+  },
+};`;
+
 /** wrangler.toml's [vars] (flat string values only). */
 function tomlVars(text: string) {
   const section = /^\[vars\]\s*$([\s\S]*?)(?=^\[)/m.exec(text)?.[1] ?? '';
@@ -91,7 +106,7 @@ const reference :Workerd.Worker = (
 }
 
 /** Writes the bundle and a workerd config into `dir`; returns the config's path. */
-export function workerdConfig(o: { dir: string; port: number; vars: Record<string, string>; persistTo: string; v8Flags?: string[] }) {
+export function workerdConfig(o: { dir: string; port: number; vars: Record<string, string>; persistTo: string; v8Flags?: string[]; leakKbPerRequest?: number }) {
   const root = repoRoot();
   const domain = process.env.SWITCHYARD_DOMAIN;
   const assets = buildEdgeAssets(domain).dir;
@@ -110,6 +125,10 @@ export function workerdConfig(o: { dir: string; port: number; vars: Record<strin
     .filter((f) => !f.endsWith('.map') && f !== 'README.md')
     .sort((a, b) => Number(b === 'index.js') - Number(a === 'index.js'))
     .map((f) => `(name = ${str(f)}, ${kind(f)} = embed ${str(join('bundle', f))})`);
+  if (o.leakKbPerRequest) {
+    writeFileSync(join(o.dir, 'soak-leak.js'), leakEntry(o.leakKbPerRequest));
+    modules.unshift(`(name = "soak-leak.js", esModule = embed "soak-leak.js")`);
+  }
   writeFileSync(join(o.dir, 'd1-shim.js'), D1_SHIM);
   writeFileSync(join(o.dir, 'd1-object.js'), D1_OBJECT);
   const doDisk = join(o.persistTo, 'do');
@@ -161,16 +180,16 @@ const workerdBin = () => join(repoRoot(), 'node_modules', 'workerd', 'bin', 'wor
  * reads its RSS) and resolves once /healthz has its models settled.
  */
 /**
- * `v8Flags`: V8 flags in the config (e.g. `--trace-gc`, whose lines give each collection's heap
+ * `leakKbPerRequest`: the soak's test leak (leakEntry). `v8Flags`: V8 flags in the config (e.g. `--trace-gc`, whose lines give each collection's heap
  * committed); `logTo`: a file that gets all of workerd's output (otherwise only its last 20 KB is
  * kept, for errors); `inspectorPort`: an inspector there (the soak's allocation profile only: a deployed
  * Worker has none).
  */
-export async function startEdgeUnderWorkerd(o: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; reference?: ReferenceWorker; v8Flags?: string[]; logTo?: string; inspectorPort?: number }) {
+export async function startEdgeUnderWorkerd(o: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; reference?: ReferenceWorker; v8Flags?: string[]; logTo?: string; inspectorPort?: number; leakKbPerRequest?: number }) {
   const dir = mkdtempSync(join(tmpdir(), 'sy-edge-workerd-'));
   const vars = { REGIONAL_URL: o.regionalUrl, ...o.vars };
   const v8Flags = o.v8Flags ?? [];
-  const config = o.reference ? referenceConfig({ dir, port: o.port, vars, mode: o.reference, v8Flags }) : workerdConfig({ dir, port: o.port, vars, persistTo: o.persistTo ?? join(dir, 'persist'), v8Flags });
+  const config = o.reference ? referenceConfig({ dir, port: o.port, vars, mode: o.reference, v8Flags }) : workerdConfig({ dir, port: o.port, vars, persistTo: o.persistTo ?? join(dir, 'persist'), v8Flags, leakKbPerRequest: o.leakKbPerRequest });
   // performance.now() at the start: V8's --trace-gc lines count ms from their isolate's start, just after.
   const startedAt = performance.now();
   const inspector = o.inspectorPort ? [`--inspector-addr=127.0.0.1:${o.inspectorPort}`] : [];

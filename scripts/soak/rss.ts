@@ -181,3 +181,80 @@ export function tcmallocStats(text: string): { inUse: number; pageHeapFree: numb
   }
   return out;
 }
+
+/** A collection whose heap used after it is what the isolate's objects need: V8's full one (not a Scavenge or Minor Mark-Compact). */
+export const isFullCollection = (kind: string) => kind.startsWith('Mark-Compact');
+
+/**
+ * One reading of a garbage-collected heap at time `x` (minutes): what it holds of the process
+ * (`committedMb`) and what its objects needed at its latest full collection (`liveMb`). Their
+ * difference is the collector's slack: memory a leak does not move, only the heap's sizing and
+ * where its collection cycle stands.
+ */
+export interface HeapReading {
+  x: number;
+  committedMb: number;
+  liveMb: number;
+}
+
+/**
+ * The readings an isolate's `--trace-gc` lines give, one a collection: committed after it, and live
+ * as of the latest full collection at or before it (before the first, the heap used after this
+ * one, which can only read the slack smaller). `at` maps a line's ms to the bench's minutes.
+ */
+export function heapReadings(gcs: GcLine[], at: (ms: number) => number): HeapReading[] {
+  let live: number | undefined;
+  return gcs.map((g) => {
+    if (isFullCollection(g.kind)) live = g.usedMb;
+    return { x: at(g.ms), committedMb: g.committedMb, liveMb: live ?? g.usedMb };
+  });
+}
+
+/**
+ * A process's RSS less its heaps' slack (BENCHMARKS.md "Soak, sixth look"): at each sample, for each
+ * heap, the latest reading at or before it, committed less live. What is left is the memory outside
+ * the heaps (native allocations, buffers, code) plus what the heaps' objects need, so a leak of
+ * either kind still raises it, while a heap grown to its working size, or caught high in a
+ * collection cycle minutes long, does not. Samples taken before every heap has a reading are left out.
+ */
+export function netOfGcSlack(points: { x: number; y: number }[], heaps: HeapReading[][]): { x: number; y: number }[] {
+  const sorted = heaps.map((h) => [...h].sort((a, b) => a.x - b.x));
+  const out: { x: number; y: number }[] = [];
+  for (const p of points) {
+    let slack = 0;
+    let read = true;
+    for (const h of sorted) {
+      const r = latestAtOrBefore(h, p.x);
+      if (!r) read = false;
+      else slack += r.committedMb - r.liveMb;
+    }
+    if (read) out.push({ x: p.x, y: p.y - slack });
+  }
+  return out;
+}
+
+function latestAtOrBefore(h: HeapReading[], x: number): HeapReading | undefined {
+  let lo = 0;
+  let hi = h.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (h[mid].x <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo ? h[lo - 1] : undefined;
+}
+
+/**
+ * The first sample within `withinMin` minutes after each time in `at` (the full collections'): RSS
+ * as it stands just after the heap was cut back to its live objects. Points are few (a full
+ * collection every one to four minutes), so a slope through them is for reading beside the verdict.
+ */
+export function samplesAfter(points: { x: number; y: number }[], at: number[], withinMin: number): { x: number; y: number }[] {
+  const sorted = [...points].sort((a, b) => a.x - b.x);
+  const out: { x: number; y: number }[] = [];
+  for (const t of at) {
+    const p = sorted.find((q) => q.x >= t);
+    if (p && p.x - t <= withinMin && out.at(-1) !== p) out.push(p);
+  }
+  return out;
+}
