@@ -2,7 +2,7 @@
  * `npm run -s bench:soak -- [--minutes 10] [--warmup M] [--load open|closed] [--rate 200] [--concurrency 8] [--sample-s 5] [--seed 1] [--port P]
  *   [--edge-runner wrangler|miniflare|workerd] [--edge-inspector on|off] [--edge-without BINDING]… [--heap-snapshots DIR]
  *   [--session-pool N] [--edge-var NAME=VALUE]… [--region-env NAME=VALUE]… [--series]
- *   [--edge-worker edge|pipe|sse-reader] [--edge-v8-flag=--trace-gc] [--edge-log FILE] [--edge-malloc-stats] [--edge-alloc-profile FILE]`:
+ *   [--edge-worker edge|pipe|sse-reader] [--edge-v8-flag=--trace-gc] [--edge-log FILE] [--edge-malloc-stats] [--edge-alloc-profile FILE] [--edge-leak-kb N]`:
  * a bounded soak (at most 10 minutes) of the real tiers: the edge Worker in workerd (as deployed; or under wrangler dev), the
  * region in its own Node process (SQLite), Bedrock replaced at the HTTP boundary by the traffic
  * replay's ConverseStream stand-in. Drives a steady mix (scripts/soak/mix.ts: chat sessions,
@@ -14,7 +14,13 @@
  * The verdict is the floor slope: the lowest sample of each minute after the warm-up, and the
  * Theil–Sen slope (median of pairwise slopes) through those floors. A garbage collector's
  * sawtooth moves the samples above the floor (workerd swung 290–506 MB at load 25); a leak
- * raises the floor itself. The plain least-squares slope over every sample is printed beside it.
+ * raises the floor itself. Where a process's heaps are read (the edge isolate's --trace-gc lines,
+ * on by default under plain workerd; the region's heap after a forced collection), the floors are
+ * of RSS net of the heaps' slack (committed less live at the last full collection, rss.ts
+ * `netOfGcSlack`): a collection cycle as long as the window, or a heap sized up to a higher rate,
+ * no longer reads as growth, while a leak of objects (live rises) or of native memory (RSS outside
+ * the heap rises) still does. The RSS floors' slope stays beside it (`targetMetByRssFloors`), and
+ * so does the plain least-squares slope over every sample. `--edge-leak-kb N` is a test leak.
  * The warm-up (default: half the run) is the time the edge isolate's V8 heap takes to grow its
  * committed pages to their working size at a steady load (two to five minutes). The verdict (`judged`,
  * `targetMet`) is on the product's processes: the region and the workerd that runs the Worker.

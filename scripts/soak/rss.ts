@@ -136,20 +136,24 @@ export function medianSlope(points: { x: number; y: number }[]): number {
  */
 export function traceGc(text: string): Map<string, GcLine[]> {
   const out = new Map<string, GcLine[]>();
-  for (const m of text.matchAll(/^\[\d+:(0x[0-9a-f]+)\]\s+(\d+) ms: ([A-Za-z-]+(?: \([^)]*\))?) ([\d.]+) \([\d.]+\) -> ([\d.]+) \(([\d.]+)\) MB/gm)) {
+  for (const m of text.matchAll(/^\[\d+:(0x[0-9a-f]+)\]\s+(\d+) ms: ([A-Za-z-]+(?: \([^)]*\))?) ([\d.]+) \([\d.]+\) -> ([\d.]+) \(([\d.]+)\) MB(?:, pooled: ([\d.]+) MB)?/gm)) {
     if (!out.has(m[1])) out.set(m[1], []);
-    out.get(m[1])!.push({ ms: Number(m[2]), kind: m[3], usedBeforeMb: Number(m[4]), usedMb: Number(m[5]), committedMb: Number(m[6]) });
+    out.get(m[1])!.push({ ms: Number(m[2]), kind: m[3], usedBeforeMb: Number(m[4]), usedMb: Number(m[5]), committedMb: Number(m[6]), pooledMb: Number(m[7] ?? 0) });
   }
   return out;
 }
 
-/** One `--trace-gc` line: when, which collection, the heap used before and after it and committed after it (MB). */
+/**
+ * One `--trace-gc` line: when, which collection, the heap used before and after it and committed
+ * after it (MB), and the free pages V8 keeps pooled for reuse beside the committed ones (0 when the line has none).
+ */
 export interface GcLine {
   ms: number;
   kind: string;
   usedBeforeMb: number;
   usedMb: number;
   committedMb: number;
+  pooledMb?: number;
 }
 
 /**
@@ -187,7 +191,7 @@ export const isFullCollection = (kind: string) => kind.startsWith('Mark-Compact'
 
 /**
  * One reading of a garbage-collected heap at time `x` (minutes): what it holds of the process
- * (`committedMb`) and what its objects needed at its latest full collection (`liveMb`). Their
+ * (`committedMb`, its pooled free pages included) and what its objects needed at its latest full collection (`liveMb`). Their
  * difference is the collector's slack: memory a leak does not move, only the heap's sizing and
  * where its collection cycle stands.
  */
@@ -206,7 +210,7 @@ export function heapReadings(gcs: GcLine[], at: (ms: number) => number): HeapRea
   let live: number | undefined;
   return gcs.map((g) => {
     if (isFullCollection(g.kind)) live = g.usedMb;
-    return { x: at(g.ms), committedMb: g.committedMb, liveMb: live ?? g.usedMb };
+    return { x: at(g.ms), committedMb: g.committedMb + (g.pooledMb ?? 0), liveMb: live ?? g.usedMb };
   });
 }
 
@@ -215,18 +219,18 @@ export function heapReadings(gcs: GcLine[], at: (ms: number) => number): HeapRea
  * heap, the latest reading at or before it, committed less live. What is left is the memory outside
  * the heaps (native allocations, buffers, code) plus what the heaps' objects need, so a leak of
  * either kind still raises it, while a heap grown to its working size, or caught high in a
- * collection cycle minutes long, does not. Samples taken before every heap has a reading are left out.
+ * collection cycle minutes long, does not. A heap with no reading yet (an isolate that has not
+ * collected once, so a small one) counts no slack; a sample before any heap has a reading is left out.
  */
 export function netOfGcSlack(points: { x: number; y: number }[], heaps: HeapReading[][]): { x: number; y: number }[] {
   const sorted = heaps.map((h) => [...h].sort((a, b) => a.x - b.x));
   const out: { x: number; y: number }[] = [];
   for (const p of points) {
     let slack = 0;
-    let read = true;
+    let read = false;
     for (const h of sorted) {
       const r = latestAtOrBefore(h, p.x);
-      if (!r) read = false;
-      else slack += r.committedMb - r.liveMb;
+      if (r) (slack += r.committedMb - r.liveMb), (read = true);
     }
     if (read) out.push({ x: p.x, y: p.y - slack });
   }
