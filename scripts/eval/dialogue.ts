@@ -6,6 +6,7 @@
  * cache in a fixed order), and prints turn pass rate, resolution accuracy, wrong-cache-hit count,
  * path shares and p50/p99; writes reports/dialogue.html (and every scored turn as JSONL with --turns). Lives outside models/ because it runs
  * the runtimes (models/cli/eval.ts spawns it).
+ * Ports: free ones, unless REGION_PORT, EDGE_PORT and INSPECTOR_PORT pin them (a shared host's assigned range).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
