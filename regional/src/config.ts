@@ -92,6 +92,13 @@ export const RegionalConfig = z.object({
    * the id (only for a site whose shoppers are signed in before they reach the chat).
    */
   ORDER_VERIFY: z.enum(['email', 'none']).default('email'),
+  /**
+   * What the LLM is told of a shopper's emails, phone and card numbers (docs/conversations.md):
+   * `redact` (default) replaces them in the message and its history as logs and stored turns do
+   * (the LLM needs none of them to answer, and a hosted LLM is a third party); `keep` sends them
+   * as typed.
+   */
+  LLM_PII: z.enum(['redact', 'keep']).default('redact'),
   LLM_FIRST_TOKEN_TIMEOUT_MS: num(2000),
   LLM_TOTAL_TIMEOUT_MS: num(20000),
   /**
