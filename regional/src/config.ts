@@ -97,6 +97,13 @@ export const RegionalConfig = z.object({
    * fallback `order_attempts_exceeded`) until SESSION_IDLE_MS passes without another (docs/orders.md).
    */
   ORDER_VERIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /**
+   * What the LLM is told of a shopper's emails, phone and card numbers (docs/conversations.md):
+   * `redact` (default) replaces them in the message and its history as logs and stored turns do
+   * (the LLM needs none of them to answer, and a hosted LLM is a third party); `keep` sends them
+   * as typed.
+   */
+  LLM_PII: z.enum(['redact', 'keep']).default('redact'),
   LLM_FIRST_TOKEN_TIMEOUT_MS: num(2000),
   LLM_TOTAL_TIMEOUT_MS: num(20000),
   /**
