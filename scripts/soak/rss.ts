@@ -203,14 +203,21 @@ export interface HeapReading {
 
 /**
  * The readings an isolate's `--trace-gc` lines give, one a collection: committed after it, and live
- * as of the latest full collection at or before it (before the first, the heap used after this
- * one, which can only read the slack smaller). `at` maps a line's ms to the bench's minutes.
+ * as the full collections measure it: between two of them, on the straight line from the one
+ * before to the one after (a leak of objects grows between them, and is read as it grows rather
+ * than as one step at the next, which a median of slopes could pass over); after the last one, its
+ * value; before the first, the heap used after this collection (which can only read the slack
+ * smaller). `at` maps a line's ms to the bench's minutes.
  */
 export function heapReadings(gcs: GcLine[], at: (ms: number) => number): HeapReading[] {
-  let live: number | undefined;
+  const full = gcs.filter((g) => isFullCollection(g.kind));
+  let next = 0;
   return gcs.map((g) => {
-    if (isFullCollection(g.kind)) live = g.usedMb;
-    return { x: at(g.ms), committedMb: g.committedMb + (g.pooledMb ?? 0), liveMb: live ?? g.usedMb };
+    while (next < full.length && full[next].ms <= g.ms) next++;
+    const before = full[next - 1];
+    const after = full[next];
+    const live = !before ? g.usedMb : !after ? before.usedMb : before.usedMb + ((after.usedMb - before.usedMb) * (g.ms - before.ms)) / (after.ms - before.ms);
+    return { x: at(g.ms), committedMb: g.committedMb + (g.pooledMb ?? 0), liveMb: live };
   });
 }
 

@@ -9,4 +9,4 @@ setInterval(() => {
   if (held.length > 30_000) held = [];
   if (leakKb) kept.push(new Array(leakKb * 128).fill(0.5));
 }, 20);
-setTimeout(() => process.exit(0), Number(process.env.RUN_MS ?? 20_000));
+setTimeout(() => process.exit(0), Number(process.env.RUN_MS ?? 30_000));
