@@ -6,6 +6,7 @@
  * cache in a fixed order), and prints turn pass rate, resolution accuracy, wrong-cache-hit count,
  * path shares and p50/p99; writes reports/dialogue.html (and every scored turn as JSONL with --turns). Lives outside models/ because it runs
  * the runtimes (models/cli/eval.ts spawns it).
+ * Ports: free ones, unless REGION_PORT, EDGE_PORT and INSPECTOR_PORT pin them (a shared host's assigned range).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -28,11 +29,13 @@ const log = (m: string) => {
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'sy-dialogue-'));
-// The environment configures the region as for `npm start` (LLM backend, credentials, budgets); the port and database are the run's own.
-const regional = await startRegional(loadConfig({ LOG_LEVEL: 'warn', ...process.env, PORT: '0', DATABASE_URL: join(dir, 'regional.db'), ...(values.generator ? { LLM_BACKEND: values.generator } : {}) }), () => {});
+// The environment configures the region as for `npm start` (LLM backend, credentials, budgets); the database is the run's own, and
+// the ports are free ones unless REGION_PORT, EDGE_PORT and INSPECTOR_PORT (wrangler's inspector) pin them (a shared host's port ranges).
+const pinned = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
+const regional = await startRegional(loadConfig({ LOG_LEVEL: 'warn', ...process.env, PORT: String(pinned('REGION_PORT') ?? 0), DATABASE_URL: join(dir, 'regional.db'), ...(values.generator ? { LLM_BACKEND: values.generator } : {}) }), () => {});
 let edge: Awaited<ReturnType<typeof startEdgeProcess>> | undefined;
 try {
-  edge = await startEdgeProcess({ port: await freePort(), regionalUrl: regional.url, persistTo: join(dir, 'wrangler'), vars: { MODEL_REFRESH_INTERVAL_MS: '0' }, quiet: true });
+  edge = await startEdgeProcess({ port: pinned('EDGE_PORT') ?? (await freePort()), inspectorPort: pinned('INSPECTOR_PORT'), regionalUrl: regional.url, persistTo: join(dir, 'wrangler'), vars: { MODEL_REFRESH_INTERVAL_MS: '0' }, quiet: true });
   const generator = regional.services.models.find((m) => m.role === 'generator')?.info.name ?? 'unknown';
   log(`playing ${dialogues.length} dialogues (generator: ${generator})`);
   const ledger = new CacheLedger();
