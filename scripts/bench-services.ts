@@ -2,7 +2,11 @@
  * `npm run bench:services`: the edge in workerd (wrangler dev) in front of the regional service,
  * and the regional service alone. Prints JSON; BENCHMARKS.md records the figures with this command.
  *   edge: server-side latency (done.latencyMs.total, measured inside workerd) and client round
- *         trip for the template and cache-hit paths; classifier time inside workerd; semantic-cache
+ *         trip for the template and cache-hit paths, in the isolate's steady state: first the young
+ *         isolate's row (`edge_template_young_isolate`: the first BENCH_N template answers after
+ *         ready, a new session each, as every run measured its first path before), then an
+ *         unrecorded warm-up over every measured path (BENCH_WARMUP answers per edge, default 400;
+ *         `edge_warm_up` says what it saw), then the recorded rounds; classifier time inside workerd; semantic-cache
  *         lookup at 10k / 100k entries (the same index code, in Node's V8); share of the store test
  *         set answered without the region.
  *   regional: embeddings/s at concurrency 1/8/32 with batching on and off; rerank of 30 p50/p99;
@@ -17,7 +21,8 @@
  *         running batch job (embed task, 128-row chunks) in the batchers' batch lane, and, for
  *         contrast, beside the same job in the interactive lane (how batch jobs ran before).
  *   openai: /v1/chat/completions through the edge: template and cache answers (server-side inside
- *         workerd and round trip; the isolate's first answer apart, then 20 untimed), and the time
+ *         workerd and round trip; the isolate's first answer apart, then 20 untimed, then the young
+ *         isolate's template row, a warm-up over both paths as above, then the recorded rounds), and the time
  *         to the first content chunk of streamed LLM-path answers through the edge beside the
  *         region's own route called directly (shuffled order per round; paired differences), also
  *         sent to the Worker's own workerd without wrangler dev's local proxy (`withoutDevProxy`,
