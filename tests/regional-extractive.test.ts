@@ -293,3 +293,20 @@ describe('offline generator: phrasing nobody tuned for (eval/golden-answers-hold
     expect(text).toContain('$500');
   });
 });
+
+describe('offline generator: which title, when the question names a format or the series has one edition', () => {
+  it.each([
+    ['how much is dune in hardcover', 'Dune (Deluxe Edition)'],
+    ['the hobbit in hardcover please', 'The Hobbit: Illustrated by the Author'],
+    ['price of dune paperback', 'Dune'],
+    ['how much is the hobbit', 'The Hobbit'],
+  ])('%s → %s', (q, title) => {
+    expect(data.index.match(q, 1)[0].item.title).toBe(title);
+  });
+
+  it('finds a series whose every title carries its edition words by its name alone', async () => {
+    expect(data.index.match('who drew berserk', 1)[0].score).toBeGreaterThanOrEqual(3);
+    const { text } = await ask('who drew berserk', { intent: 'product_question', intentConfidence: 0.9 });
+    expect(text).toContain('Kentaro Miura');
+  });
+});

@@ -86,6 +86,9 @@ export const FRAGMENT_WORDS = new Set([
   'do', 'does', 'did', 'will', 'would', 'can', 'could', 'be', 'was', 'take', 'takes', 'get', 's', 'time', 'times', 'date', 'estimate', 'estimated', 'expected', 'fee', 'fees', 'it', 'they', 'them', 'i', 'we', 'you', 'much', 'many', 'long', 'soon', 'usually', 'roughly', 'about', 'approximately', 'now', 'still', 'yet',
 ]);
 
+/** Words that make a message a question even when it has no question mark ("who's it by", "how much"). */
+export const WH_WORDS = new Set(['who', 'whos', 'whose', 'what', 'whats', 'which', 'when', 'where', 'wheres', 'why', 'how', 'hows']);
+
 /** Question starters: an opener followed by one of these brings its own predicate ("and do you ship to Japan?"). */
 export const QUESTION_STARTS = new Set(['do', 'does', 'can', 'could', 'is', 'are', 'will', 'would', 'how', 'what', 'when', 'where', 'which', 'who', 'why', 'should', 'may', 'i', 'my', 'did', 'was', 'were']);
 
