@@ -14,6 +14,7 @@ import { dialogueSignature } from '../shared/conversation/dialogue-entities.ts';
 import { CONFIDENT_RESOLUTION, leansOnContext, resolveFollowUp, type ContextTurn, type FollowUpResolution } from '../shared/conversation/follow-up.ts';
 import { resolvedCacheKey } from '../shared/conversation/resolved-cache-key.ts';
 import { boundTurns, contextFromHistory, storableTurn, utf8Bytes, type SessionTurn } from '../shared/conversation/session-turns.ts';
+import { redactPii } from '../shared/privacy/pii.ts';
 
 const ex = dialogueEntitiesFor(gazetteerOf(terms), catalog, conversation, entityPatternsOf(terms.patterns));
 
@@ -267,6 +268,15 @@ describe('session turns', () => {
     expect(t.text).toBe('mail me at [email] or call [phone]');
     expect(t.answer).toMatch(/^card \[card\]/);
     expect(t.answer.length).toBeLessThanOrEqual(200);
+  });
+
+  it("keeps a book's ISBN while redacting phone and card numbers beside it", () => {
+    // 978-prefixed ISBN-13s pass the card check (Luhn) or the phone pattern about as often as any number would.
+    for (const isbn of ['9781974700523', '978-1-9747-0052-3', '9780306406157', '979-10-90636-07-1']) expect(redactPii(`is ${isbn} in stock? call 415-555-0132`)).toBe(`is ${isbn} in stock? call [phone]`);
+    expect(redactPii('ISBN 0-306-40615-2, card 4111-1111-1111-1111')).toBe('ISBN 0-306-40615-2, card [card]');
+    expect(redactPii('call 0306406152')).toBe('call [phone]'); // a valid ISBN-10 is kept only after the word ISBN
+    expect(redactPii('9781974700524 is no ISBN')).not.toContain('9781974700524'); // wrong check digit
+    expect(redactPii('\uE000 9781974700523 a@b.io')).toBe('\uE000 [phone] [email]'); // the set-aside mark in the text itself: nothing is spared, the safe side
   });
 
   it('rebuilds context from a stateless client history', () => {

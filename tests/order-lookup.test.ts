@@ -4,9 +4,11 @@
  * and the LLM are the only mocks, at the HTTP boundary (msw): an order system speaking the stated
  * JSON shape (GET /v1/orders/{id} → the order, 404 unknown; its records also carry a name, email and
  * address, which must never come out), and an OpenAI-compatible LLM that counts its calls. With
- * ORDER_VERIFY=email (the default) an order's details need the email it was placed with; the
- * shopper's email must come out in no answer, stored turn or log line.
+ * ORDER_VERIFY=email (the default) an order's details need the email it was placed with, or a
+ * session that gave it (a proof in the region's store, for the session's life, ids and times only);
+ * the shopper's email must come out in no answer, stored turn, stored proof or log line.
  */
+import Database from 'better-sqlite3';
 import { delay, http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { Writable } from 'node:stream';
@@ -14,7 +16,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { loadConfig } from '../regional/src/config.ts';
 import { createRequestLogger } from '../regional/src/http/request-log.ts';
 import { DemoOrderLookup } from '../regional/src/orders/demo-orders.ts';
-import { ownedBy } from '../regional/src/orders/owner.ts';
+import { emailDigest, ownedBy } from '../regional/src/orders/owner.ts';
 import { OrderAnswersJsonSchema } from '../shared/domain/pack-schema.ts';
 import { DemoOrdersSchema, ORDER_FIELDS } from '../shared/orders/order-record.ts';
 import orderWords from '../domains/kitsune-books/orders.json';
@@ -22,6 +24,13 @@ import demoOrders from '../domains/kitsune-books/demo/orders.json';
 import { startRegional, type RunningRegional } from '../regional/src/server.ts';
 import { startEdgeStack, type EdgeStack } from './helpers/edge-stack.ts';
 import { tempDatabase, type TempDatabase } from './helpers/temp-database.ts';
+
+// Every digest comparison the region makes, to see that an unknown id is compared as a known one is.
+vi.mock('node:crypto', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:crypto')>();
+  return { ...real, timingSafeEqual: vi.fn(real.timingSafeEqual) };
+});
+const { timingSafeEqual } = await import('node:crypto');
 
 const ORDERS = 'http://orders.test';
 const LLM = 'http://llm-orders.test';
@@ -42,6 +51,7 @@ const AIKO = ' Aiko@Example.COM';
 const ADDRESS = /aiko@|ben@|example\.com/i;
 const ASK = (id: string) => `To keep order details private, I need the email address order ${id} was placed with (the one its confirmation email went to). What is it? If you're signed in, you'll also find it with its tracking under Account → Orders.`;
 const NOT_WITH_EMAIL = (id: string) => new RegExp(`^I couldn't find order ${id} with that email\\. Please check both`);
+const TOO_MANY = (id: string) => new RegExp(`^I can't check order ${id} again in this chat for now`);
 
 let mode: 'up' | 'down' | 'slow' = 'up';
 let lookups: { id: string; auth: string | null }[] = [];
@@ -108,7 +118,7 @@ describe("the pack's order words and demo orders (domain check)", () => {
   it('refuses a sentence naming any field but the record\'s (the email included), in the ask and the not-found answers too', () => {
     expect(ORDER_FIELDS).not.toContain('email');
     expect(OrderAnswersJsonSchema.safeParse(orderWords).success).toBe(true);
-    for (const k of ['askEmail', 'notFoundWithEmail', 'notFound'] as const) {
+    for (const k of ['askEmail', 'notFoundWithEmail', 'tooManyAttempts', 'notFound'] as const) {
       const r = OrderAnswersJsonSchema.safeParse({ ...orderWords, [k]: 'Order {id} was placed by {email}.' });
       expect(r.success, k).toBe(false);
       expect(r.error?.issues[0]).toMatchObject({ path: [k], message: expect.stringContaining('{email} is not a field of an order') });
@@ -205,11 +215,95 @@ describe('order route at the region (/v1/generate), ORDER_VERIFY=email (the defa
     const a = await generate({ message: 'aiko@example.com', intent: 'order_status', confidence: 0.99, resolved: { text: 'has my order shipped — KB-48213', carried: ['frame', 'order:kb-48213'], entities: [{ kind: 'order', value: 'kb-48213' }], confidence: 0.95 } });
     expect(a.route).toMatchObject({ path: 'template', generator: 'order' });
     expect(a.text).toMatch(/^Order KB-48213 shipped on November 25, 2026/);
-    // The same resolution a turn later, with no email in its own message: asked again.
-    const later = await generate({ message: 'can I still cancel it?', intent: 'order_status', confidence: 0.99, resolved: { text: 'can I still cancel KB-48213?', carried: ['order:kb-48213'], entities: [{ kind: 'order', value: 'kb-48213' }], confidence: 0.9 } });
-    expect(later.text).toBe(ASK('KB-48213'));
     expect(lookups).toHaveLength(1);
     expect(llmCalls).toBe(0);
+  });
+
+  describe("a session that gave an order's email (its proof, in the region's store)", () => {
+    const followUp = (sessionId: string, message: string, id: string) => generate({ sessionId, message, intent: 'order_status', confidence: 0.99, resolved: { text: `${message} (${id.toUpperCase()})`, carried: [`order:${id}`], entities: [{ kind: 'order', value: id }], confidence: 0.9 } });
+    const sqlite = () => new Database(db.url);
+    /** Moves a session's stored times back, as if `ms` had passed since. */
+    const age = (sessionId: string, ms: number) => {
+      const d = sqlite();
+      d.prepare('UPDATE order_checks SET proven_at = proven_at - ?, attempted_at = attempted_at - ?, last_at = last_at - ? WHERE session_id = ?').run(ms, ms, ms, sessionId);
+      d.close();
+    };
+
+    it("answers the same order's follow-ups in that session without asking again (one lookup each), and stores ids and times only", async () => {
+      const s = `proof-${Math.random()}`;
+      expect((await generate({ ...fromEdge('Where is my order KB-48213?', 'kb-48213'), sessionId: s })).text).toBe(ASK('KB-48213'));
+      const proven = await generate({ ...fromEdge(`it's${AIKO}`, 'kb-48213'), sessionId: s });
+      expect(proven.text).toContain('Tracking number: 1Z999AA10123456784.');
+      for (const q of ['when will it arrive?', "what's the tracking number?", 'has it shipped yet?', 'can I still cancel it?']) {
+        const a = await followUp(s, q, 'kb-48213');
+        expect(a.route, q).toMatchObject({ path: 'template', generator: 'order', intent: 'order_status' });
+        expect(a.text, q).toMatch(/^Order KB-48213 shipped on November 25, 2026 with UPS Ground\. Tracking number: 1Z999AA10123456784\./);
+        expect(a.done.cacheable, q).toBe(false);
+      }
+      expect((await followUp(s, 'can I still cancel it?', 'kb-48213')).text).toMatch(/can't be changed or cancelled/);
+      expect(lookups.map((l) => l.id)).toEqual(Array(6).fill('KB-48213'));
+      expect(llmCalls).toBe(0);
+      const rows = sqlite().prepare('SELECT * FROM order_checks WHERE session_id = ?').all(s);
+      expect(rows).toEqual([{ session_id: s, order_id: 'KB-48213', proven_at: expect.any(Number), attempts: 0, attempted_at: expect.any(Number), last_at: expect.any(Number) }]);
+      const metrics = await (await fetch(`${r.url}/metrics`)).text();
+      const count = (result: string) => Number(new RegExp(`switchyard_order_checks_total\\{result="${result}"\\} (\\d+)`).exec(metrics)?.[1]);
+      expect(count('proven')).toBeGreaterThanOrEqual(1);
+      expect(count('remembered')).toBeGreaterThanOrEqual(5);
+    });
+
+    it('asks again for another order in that session, in another session, and once the session has expired (SESSION_IDLE_MS)', async () => {
+      const s = `proof-${Math.random()}`;
+      expect((await generate({ ...fromEdge('Where is my order KB-48213? aiko@example.com', 'kb-48213'), sessionId: s })).text).toContain('UPS Ground');
+      expect((await generate({ ...fromEdge('and where is KB-10577?', 'kb-10577'), sessionId: s })).text).toBe(ASK('KB-10577'));
+      expect((await followUp(`other-${Math.random()}`, 'has it shipped yet?', 'kb-48213')).text).toBe(ASK('KB-48213'));
+      expect((await followUp(s, 'has it shipped yet?', 'kb-48213')).text).toContain('UPS Ground');
+      age(s, 30 * 60_000 + 1_000);
+      expect((await followUp(s, 'has it shipped yet?', 'kb-48213')).text).toBe(ASK('KB-48213'));
+      expect(lookups.map((l) => l.id)).toEqual(['KB-48213', 'KB-48213']);
+    });
+
+    it('refuses a session after 5 emails for one order (ORDER_VERIFY_MAX_ATTEMPTS), the right one included, with no lookup; an unknown id alike; other sessions are not held up; it lifts when the session expires', async () => {
+      const s = `guess-${Math.random()}`;
+      const guesses = ['ben@example.com', 'a@example.com', 'b@example.com', 'c@example.com', 'd@example.com'];
+      for (const g of guesses) expect((await generate({ ...fromEdge(`where is KB-48213? ${g}`, 'kb-48213'), sessionId: s })).text).toMatch(NOT_WITH_EMAIL('KB-48213'));
+      expect(lookups).toHaveLength(5);
+      const refused = await generate({ ...fromEdge('where is KB-48213? aiko@example.com', 'kb-48213'), sessionId: s });
+      expect(refused.text).toMatch(TOO_MANY('KB-48213'));
+      expect(refused.route).toMatchObject({ path: 'template', generator: 'order' });
+      expect(refused.done.fallbacks).toContain('order_attempts_exceeded');
+      expect(refused.done.cacheable).toBe(false);
+      expect((await followUp(s, 'has it shipped yet?', 'kb-48213')).text).toMatch(TOO_MANY('KB-48213'));
+      expect(lookups).toHaveLength(5);
+      // An unknown id is held up after as many: the refusal says nothing about whether the order exists.
+      const u = `guess-${Math.random()}`;
+      for (const g of guesses) await generate({ ...fromEdge(`where is KB-99999? ${g}`, 'kb-99999'), sessionId: u });
+      const unknown = await generate({ ...fromEdge('where is KB-99999? aiko@example.com', 'kb-99999'), sessionId: u });
+      expect(unknown.text.replace('KB-99999', 'KB-48213')).toBe(refused.text);
+      expect(unknown.done.fallbacks).toEqual(refused.done.fallbacks);
+      // Another session, and the same one once SESSION_IDLE_MS has passed since its last attempt.
+      expect((await generate({ ...fromEdge('where is KB-48213? aiko@example.com', 'kb-48213'), sessionId: `other-${Math.random()}` })).text).toContain('UPS Ground');
+      age(s, 30 * 60_000 + 1_000);
+      expect((await generate({ ...fromEdge('where is KB-48213? aiko@example.com', 'kb-48213'), sessionId: s })).text).toContain('UPS Ground');
+      const metrics = await (await fetch(`${r.url}/metrics`)).text();
+      expect(Number(/switchyard_fallbacks_total\{kind="order_attempts_exceeded"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(3);
+    });
+
+    it('counts concurrent guesses one by one: 12 at once in one session, 5 checked, 7 refused', async () => {
+      const s = `burst-${Math.random()}`;
+      const all = await Promise.all(Array.from({ length: 12 }, (_, i) => generate({ ...fromEdge(`where is KB-48213? guess${i}@example.com`, 'kb-48213'), sessionId: s })));
+      expect(all.filter((a) => NOT_WITH_EMAIL('KB-48213').test(a.text))).toHaveLength(5);
+      expect(all.filter((a) => TOO_MANY('KB-48213').test(a.text))).toHaveLength(7);
+      expect(lookups).toHaveLength(5);
+    });
+  });
+
+  it('compares the email with the same digest comparison for an unknown id, another email and a record without one (a dummy digest when no owner)', async () => {
+    const compared = (email: string) => vi.mocked(timingSafeEqual).mock.calls.filter(([, b]) => Buffer.from(b as Uint8Array).equals(emailDigest(email))).map(([a, b]) => [(a as Uint8Array).byteLength, (b as Uint8Array).byteLength]);
+    const cases = [['KB-48213', 'wrong1@example.com'], ['KB-99999', 'wrong2@example.com'], ['KB-30072', 'wrong3@example.com']] as const;
+    vi.mocked(timingSafeEqual).mockClear();
+    for (const [id, email] of cases) expect((await generate(fromEdge(`where is ${id}? ${email}`, id.toLowerCase()))).text).toMatch(NOT_WITH_EMAIL(id));
+    for (const [id, email] of cases) expect(compared(email), id).toEqual([[32, 32]]);
+    expect(vi.mocked(timingSafeEqual)).toHaveBeenCalledTimes(3);
   });
 
   it('adds what the status means for the question asked (a Processing order can still be cancelled)', async () => {
@@ -277,6 +371,12 @@ describe('order route at the region (/v1/generate), ORDER_VERIFY=email (the defa
     expect(conv?.turns.length).toBe(8);
     expect(stored).toContain('[email]');
     expect(stored).not.toMatch(ADDRESS);
+    // The session's proof of KB-48213: ids and times, nothing else.
+    const d = new Database(db.url, { readonly: true });
+    const proofs = d.prepare('SELECT * FROM order_checks WHERE session_id = ?').all(sessionId);
+    d.close();
+    expect(proofs.map((p) => Object.keys(p as object).sort())).toEqual([['attempted_at', 'attempts', 'last_at', 'order_id', 'proven_at', 'session_id'], ['attempted_at', 'attempts', 'last_at', 'order_id', 'proven_at', 'session_id']]);
+    expect(JSON.stringify(proofs)).not.toMatch(/@|example/);
     await new Promise((res) => setTimeout(res, 50));
     expect(logLines.join('')).toContain('[email]');
     expect(logLines.join('') + printed + serviceLog.join('\n')).not.toMatch(ADDRESS);
@@ -379,7 +479,7 @@ describe('order route through the edge (workerd) and the region', () => {
     expect(llmCalls).toBe(0);
   });
 
-  it('without an order id: the edge asks for it (no region call); the id reply is asked for the email; the email reply answered; a later follow-up asks again (the email is not kept)', async () => {
+  it("without an order id: the edge asks for it (no region call); the id reply is asked for the email; the email reply answered; the session's later follow-ups answered by its proof, another session or order asked", async () => {
     const before = generateCalls();
     const askId = await chat('has my order shipped?', 'orders-d');
     expect(askId.route).toMatchObject({ path: 'template', intent: 'order_status' });
@@ -394,12 +494,18 @@ describe('order route through the edge (workerd) and the region', () => {
     const reply = await chat('my email is aiko@example.com', 'orders-d');
     expect(reply.route).toMatchObject({ path: 'template', generator: 'order', intent: 'order_status' });
     expect(reply.text).toContain('Order KB-48213 shipped on November 25, 2026');
+    // The session proved the order: its follow-ups are answered, no email asked; another session is asked.
     const next = await chat('can I still cancel it?', 'orders-d');
-    expect(next.route.generator).toBe('order');
-    expect(next.text).toBe(ASK('KB-48213'));
-    const again = await chat('aiko@example.com', 'orders-d');
-    expect(again.text).toMatch(/can't be changed or cancelled/);
-    expect(lookups).toHaveLength(2);
+    expect(next.route).toMatchObject({ path: 'template', generator: 'order', intent: 'order_status' });
+    expect(next.text).toMatch(/can't be changed or cancelled/);
+    const eta = await chat('when will it arrive?', 'orders-d');
+    expect(eta.route.generator).toBe('order');
+    expect(eta.text).toContain('Expected delivery: December 1, 2026.');
+    const elsewhere = await chat('Where is my order KB-48213?', 'orders-d2');
+    expect(elsewhere.text).toBe(ASK('KB-48213'));
+    const other = await chat('and where is KB-10577?', 'orders-d');
+    expect(other.text).toBe(ASK('KB-10577'));
+    expect(lookups).toHaveLength(3);
     expect(llmCalls).toBe(0);
   });
 

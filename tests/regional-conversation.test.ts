@@ -113,12 +113,30 @@ describe.each(['sqlite', 'postgres'] as const)('conversation store on %s', (dial
     await generate(r, { message: 'How much is Berserk Deluxe Edition volume 1? Write to jo.doe@example.com', sessionId: 'conv-1' });
     await generate(r, { message: 'and volume 2?', sessionId: 'conv-1' });
     expect(openaiBodies).toHaveLength(2);
-    expect(chatTurns(openaiBodies[0])).toEqual(['user: How much is Berserk Deluxe Edition volume 1? Write to jo.doe@example.com']);
+    expect(chatTurns(openaiBodies[0])).toEqual(['user: How much is Berserk Deluxe Edition volume 1? Write to [email]']); // LLM_PII=redact, the default
     expect(chatTurns(openaiBodies[1])).toEqual(['user: How much is Berserk Deluxe Edition volume 1? Write to [email]', `assistant: ${ANSWER}`, 'user: and volume 2?']);
     expect(openaiBodies[1].messages[0].role).toBe('system');
     const conv = await r.services.store.getConversationBySession('conv-1');
     expect(conv!.turns.map((t) => t.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
     expect(conv!.turns[0].text).toBe('How much is Berserk Deluxe Edition volume 1? Write to [email]');
+  });
+
+  it("tells the LLM no email, phone or card number, in the message or a stateless client's history, but keeps ISBNs; LLM_PII=keep sends them as typed", async () => {
+    const history = [
+      { role: 'user', content: 'Call me on 415-555-0132 about ISBN 978-1-9747-0052-3' },
+      { role: 'assistant', content: 'Sure.' },
+    ];
+    const message = 'I paid with 4111 1111 1111 1111, is 9781974700523 in stock? mail ana@example.org';
+    await generate(r, { message, sessionId: 'conv-pii', history });
+    expect(chatTurns(openaiBodies[0])).toEqual(['user: Call me on [phone] about ISBN 978-1-9747-0052-3', 'assistant: Sure.', 'user: I paid with [card], is 9781974700523 in stock? mail [email]']);
+    const config = r.services.config as { LLM_PII: 'redact' | 'keep' };
+    config.LLM_PII = 'keep';
+    try {
+      await generate(r, { message, sessionId: 'conv-pii-keep', history });
+    } finally {
+      config.LLM_PII = 'redact';
+    }
+    expect(chatTurns(openaiBodies[1])).toEqual([`user: ${history[0]!.content}`, 'assistant: Sure.', `user: ${message}`]);
   });
 
   it('uses the history a stateless client sends instead of the stored one', async () => {

@@ -92,6 +92,18 @@ export const RegionalConfig = z.object({
    * the id (only for a site whose shoppers are signed in before they reach the chat).
    */
   ORDER_VERIFY: z.enum(['email', 'none']).default('email'),
+  /**
+   * ORDER_VERIFY=email: emails a session may give for one order before it is refused (`tooManyAttempts`,
+   * fallback `order_attempts_exceeded`) until SESSION_IDLE_MS passes without another (docs/orders.md).
+   */
+  ORDER_VERIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /**
+   * What the LLM is told of a shopper's emails, phone and card numbers (docs/conversations.md):
+   * `redact` (default) replaces them in the message and its history as logs and stored turns do
+   * (the LLM needs none of them to answer, and a hosted LLM is a third party); `keep` sends them
+   * as typed.
+   */
+  LLM_PII: z.enum(['redact', 'keep']).default('redact'),
   LLM_FIRST_TOKEN_TIMEOUT_MS: num(2000),
   LLM_TOTAL_TIMEOUT_MS: num(20000),
   /**
@@ -142,7 +154,10 @@ export const RegionalConfig = z.object({
   LLM_CONFIG_MODEL: z.string().min(1).default('switchyard-llm-config'),
   /** Most shadow generations of an LLM configuration at once (at the lowest queue priority); more are dropped. */
   SHADOW_LLM_CONCURRENCY: z.coerce.number().int().min(1).default(2),
-  /** A session with no turn for this long has ended: it counts as ended in the per-session histograms, and its turns are no longer shown to the generator. */
+  /**
+   * A session with no turn for this long has ended: it counts as ended in the per-session histograms, its turns are no longer
+   * shown to the generator, and an order it proved is asked again this long after the proof (the edge's SESSION_TTL_MS: keep them alike).
+   */
   SESSION_IDLE_MS: z.coerce.number().int().min(1000).default(30 * 60_000),
   /** This instance's name in the dashboard's stored samples (default host:PORT; keep it stable across restarts). */
   INSTANCE_ID: z.string().min(1).max(200).optional(),

@@ -22,6 +22,7 @@ import type { OrderAnswers } from './generate/stages/order.ts';
 import { DemoOrderLookup } from './orders/demo-orders.ts';
 import { HttpOrderLookup, type OrderLookup } from './orders/order-lookup.ts';
 import { OrderReplies } from './orders/order-reply.ts';
+import { OrderProofs } from './orders/session-proofs.ts';
 import { calibrationFileOf, relevanceScores } from './http/cohere/rerank-scores.ts';
 import { createRateLimiter, type KeyRateLimiter } from './http/rate-limit.ts';
 import { DynamicBatcher, type Lane } from './inference/batcher.ts';
@@ -152,7 +153,7 @@ function catalogReplies(packDir: string): CatalogReplies | undefined {
  * the order system's credentials and the raw record stay in one private service, and the edge
  * forwards only messages that name an order id.
  */
-function orderAnswers(config: RegionalConfig, metrics: Metrics, log: (msg: string) => void): OrderAnswers | undefined {
+function orderAnswers(config: RegionalConfig, metrics: Metrics, store: Store, log: (msg: string) => void): OrderAnswers | undefined {
   const pack = domainPack(config.SWITCHYARD_DOMAIN);
   const intents = Object.entries(pack.domain.intents).filter(([, r]) => r.route === 'order').map(([i]) => i);
   if (!intents.length || !pack.orderAnswers) return undefined;
@@ -162,7 +163,7 @@ function orderAnswers(config: RegionalConfig, metrics: Metrics, log: (msg: strin
   else return (log(`order lookup: none (no ORDER_LOOKUP_URL, no demo orders): ${intents.join(', ')} answered by generation`), undefined);
   log(lookup.kind === 'http' ? `order lookup: ${new URL(config.ORDER_LOOKUP_URL!).origin} (timeout ${config.ORDER_LOOKUP_TIMEOUT_MS} ms)` : `order lookup: DEMO orders of the pack (${pack.demoOrders!.length}, demo/orders.json); set ORDER_LOOKUP_URL for the store's order system`);
   const replies = new OrderReplies(new Set(intents), pack.orderAnswers, pack.domain.locale);
-  if (config.ORDER_VERIFY === 'email' && !replies.verifiesEmail()) throw new Error(`ORDER_VERIFY=email: the pack's orders.json has no askEmail and notFoundWithEmail (docs/orders.md); add them, or set ORDER_VERIFY=none where shoppers are signed in`);
+  if (config.ORDER_VERIFY === 'email' && !replies.verifiesEmail()) throw new Error(`ORDER_VERIFY=email: the pack's orders.json lacks askEmail, notFoundWithEmail or tooManyAttempts (docs/orders.md); add them, or set ORDER_VERIFY=none where shoppers are signed in`);
   log(`order lookup: ${config.ORDER_VERIFY === 'email' ? 'details only with the email the order was placed with (ORDER_VERIFY=email)' : 'details for the order id alone (ORDER_VERIFY=none)'}`);
   return {
     lookup,
@@ -170,6 +171,9 @@ function orderAnswers(config: RegionalConfig, metrics: Metrics, log: (msg: strin
     verify: config.ORDER_VERIFY,
     onLookup: (result) => metrics.orderLookups.inc({ result }),
     onEmailAsked: () => metrics.orderEmailAsks.inc(),
+    // A session's proof of an order and its attempts, in the store every region instance on the database shares.
+    ...(config.ORDER_VERIFY === 'email' ? { proofs: new OrderProofs({ store: store.orderChecks, ttlMs: config.SESSION_IDLE_MS, maxAttempts: config.ORDER_VERIFY_MAX_ATTEMPTS, timeoutMs: config.HISTORY_TIMEOUT_MS }) } : {}),
+    onCheck: (result) => metrics.orderChecks.inc({ result }),
     onUnavailable: (m) => log(`order lookup unavailable: ${m}`),
   };
 }
@@ -348,7 +352,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
   const titles = pack.catalog.map((t) => t.title);
   const catalog = catalogReplies(config.SWITCHYARD_DOMAIN);
   const decisive = decisiveAnswers(config, config.SWITCHYARD_DOMAIN);
-  const orders = orderAnswers(config, metrics, log);
+  const orders = orderAnswers(config, metrics, store, log);
   const fallbackAnswers = new FallbackAnswers(store, { onStoreError: () => metrics.fallbacks.inc({ kind: 'fallback_answers_store' }) });
   const rateLimiter = createRateLimiter(config, () => metrics.fallbacks.inc({ kind: 'rate_limit_redis' }), log);
   const stopBackground = new AbortController();

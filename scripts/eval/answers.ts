@@ -1,6 +1,6 @@
 /**
  * `npm run -s eval -- answers [--json] [--generator extractive|bedrock|openai] [--url <region> --key <key>]
- *   [--domain <dir>] [--limit N] [--out <dir>] [--file set.jsonl] [--port N]`: asks the region every question of the golden
+ *   [--domain <dir>] [--limit N] [--out <dir>] [--file set.jsonl]`: asks the region every question of the golden
  * answer set (domains/<domain>/eval/golden-answers.jsonl, or --file: another set in its format, e.g.
  * eval/golden-answers-holdout.jsonl) through `/v1/generate`, scores the
  * answers fact by fact (answer-score.ts) and writes reports/answers.html and reports/answers.json.
@@ -11,6 +11,7 @@
  * Questions are asked one at a time (latency is per request); earlier turns go as `history`.
  * `--llm-config <dir>` serves that LLM configuration folder (registered and promoted in the
  * region's fresh registry) instead of the built-in one: the LLM-configuration gate's run.
+ * The region's port is a free one unless REGION_PORT pins it (as for the dialogue evaluation).
  * Exit 0 when every question was asked, 1 when a request failed, 2 on bad usage.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,7 +28,7 @@ import { scoreQuestion, summarize, type AnsweredQuestion } from './answer-score.
 import { loadGoldenSet, loadMarkers, type GoldenQuestion } from './golden-answers.ts';
 import { writeAnswersReport } from './answers-report.ts';
 
-const USAGE = 'usage: npm run -s eval -- answers [--json] [--generator extractive|bedrock|openai] [--url <region url> --key <api key>] [--llm-config <dir>] [--domain <dir>] [--limit N] [--out <dir>] [--file <set.jsonl>] [--port N]';
+const USAGE = 'usage: npm run -s eval -- answers [--json] [--generator extractive|bedrock|openai] [--url <region url> --key <api key>] [--llm-config <dir>] [--domain <dir>] [--limit N] [--out <dir>] [--file <set.jsonl>]';
 
 function args() {
   try {
@@ -42,7 +43,6 @@ function args() {
         limit: { type: 'string' },
         out: { type: 'string' },
         file: { type: 'string' },
-        port: { type: 'string' },
         'llm-config': { type: 'string' },
       },
     });
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
   let key = a.key ?? process.env.EDGE_API_KEY ?? 'dev-edge-key';
   if (!url) {
     dir = mkdtempSync(join(tmpdir(), 'sy-answers-'));
-    const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env, PORT: a.port ?? '0', HOST: '127.0.0.1', DATABASE_URL: join(dir, 'answers.db'), LLM_BACKEND: a.generator, SEED_STORE_KB: 'true'});
+    const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env, PORT: process.env.REGION_PORT ?? '0', HOST: '127.0.0.1', DATABASE_URL: join(dir, 'answers.db'), LLM_BACKEND: a.generator, SEED_STORE_KB: 'true'});
     region = await startRegional(config, () => {});
     url = region.url;
     key = config.EDGE_API_KEY;

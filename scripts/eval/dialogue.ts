@@ -1,13 +1,13 @@
 /**
- * `npm run -s eval -- dialogue [--json] [--limit N] [--generator extractive|bedrock|openai] [--turns file.jsonl] [--file set.jsonl] [--port N]`:
+ * `npm run -s eval -- dialogue [--json] [--limit N] [--generator extractive|bedrock|openai] [--turns file.jsonl] [--file set.jsonl]`:
  * plays the store's dialogue set (domains/kitsune-books/eval/dialogues.jsonl, or --file: another set in
  * its format, e.g. eval/dialogues-holdout.jsonl) against the real
  * regional service (fresh SQLite, in process) behind the real edge Worker in workerd (wrangler
  * dev), one sessionId per dialogue, in file order (so each trap group's sessions meet the same
  * cache in a fixed order), and prints turn pass rate, resolution accuracy, wrong-cache-hit count,
- * path shares and p50/p99 (--port N: the edge on N, its inspector on N+1 and the region on N+2, for a
- * machine where each user has a port range; by default free ports); writes reports/dialogue.html (and every scored turn as JSONL with --turns). Lives outside models/ because it runs
+ * path shares and p50/p99; writes reports/dialogue.html (and every scored turn as JSONL with --turns). Lives outside models/ because it runs
  * the runtimes (models/cli/eval.ts spawns it).
+ * Ports: free ones, unless REGION_PORT, EDGE_PORT and INSPECTOR_PORT pin them (a shared host's assigned range).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -23,8 +23,7 @@ import { loadDialogues } from './dialogue-set.ts';
 import { writeDialogueReport } from './dialogue-report.ts';
 import { CacheLedger, scoreTurn, summarize, type TurnScore } from './dialogue-score.ts';
 
-const { values } = parseArgs({ options: { json: { type: 'boolean' }, limit: { type: 'string' }, generator: { type: 'string' }, report: { type: 'string' }, turns: { type: 'string' }, file: { type: 'string' }, port: { type: 'string' } } });
-const basePort = values.port ? Number(values.port) : undefined;
+const { values } = parseArgs({ options: { json: { type: 'boolean' }, limit: { type: 'string' }, generator: { type: 'string' }, report: { type: 'string' }, turns: { type: 'string' }, file: { type: 'string' } } });
 const setFile = resolve(values.file ?? join(STORE_DIR, 'eval', 'dialogues.jsonl'));
 const dialogues = loadDialogues(STORE_DIR, setFile).slice(0, values.limit ? Number(values.limit) : undefined);
 const log = (m: string) => {
@@ -32,11 +31,13 @@ const log = (m: string) => {
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'sy-dialogue-'));
-// The environment configures the region as for `npm start` (LLM backend, credentials, budgets); the port and database are the run's own.
-const regional = await startRegional(loadConfig({ LOG_LEVEL: 'warn', ...process.env, PORT: basePort ? String(basePort + 2) : '0', DATABASE_URL: join(dir, 'regional.db'), ...(values.generator ? { LLM_BACKEND: values.generator } : {}) }), () => {});
+// The environment configures the region as for `npm start` (LLM backend, credentials, budgets); the database is the run's own, and
+// the ports are free ones unless REGION_PORT, EDGE_PORT and INSPECTOR_PORT (wrangler's inspector) pin them (a shared host's port ranges).
+const pinned = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
+const regional = await startRegional(loadConfig({ LOG_LEVEL: 'warn', ...process.env, PORT: String(pinned('REGION_PORT') ?? 0), DATABASE_URL: join(dir, 'regional.db'), ...(values.generator ? { LLM_BACKEND: values.generator } : {}) }), () => {});
 let edge: Awaited<ReturnType<typeof startEdgeProcess>> | undefined;
 try {
-  edge = await startEdgeProcess({ port: basePort ?? (await freePort()), ...(basePort ? { inspectorPort: basePort + 1 } : {}), regionalUrl: regional.url, persistTo: join(dir, 'wrangler'), vars: { MODEL_REFRESH_INTERVAL_MS: '0' }, quiet: true });
+  edge = await startEdgeProcess({ port: pinned('EDGE_PORT') ?? (await freePort()), inspectorPort: pinned('INSPECTOR_PORT'), regionalUrl: regional.url, persistTo: join(dir, 'wrangler'), vars: { MODEL_REFRESH_INTERVAL_MS: '0' }, quiet: true });
   const generator = regional.services.models.find((m) => m.role === 'generator')?.info.name ?? 'unknown';
   log(`playing ${dialogues.length} dialogues (generator: ${generator})`);
   const ledger = new CacheLedger();

@@ -155,8 +155,8 @@ const fieldsIn = (t: string) => [...t.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
  * docs/orders.md): sentences per status (a sentence, or alternatives, naming `{field}`s of the
  * order record: shared/orders/order-record.ts), notes a status adds for what the message asks (its
  * cue words), and what is said for an id the order system does not know (`{id}`), and, when the
- * shopper must give the order's email (ORDER_VERIFY=email), the ask and the one answer for an
- * unknown id or another email.
+ * shopper must give the order's email (ORDER_VERIFY=email), the ask, the one answer for an
+ * unknown id or another email, and the refusal after too many emails that were not the order's.
  */
 export const OrderAnswersJsonSchema = z
   .strictObject({
@@ -172,6 +172,8 @@ export const OrderAnswersJsonSchema = z
     askEmail: nonEmpty.optional(),
     /** ORDER_VERIFY=email: an unknown id and an email that is not the order's get this one answer ({id}), so neither tells the other apart. */
     notFoundWithEmail: nonEmpty.optional(),
+    /** ORDER_VERIFY=email: the answer ({id}) once a session has given too many emails for the order that were not its (ORDER_VERIFY_MAX_ATTEMPTS); no lookup is made. */
+    tooManyAttempts: nonEmpty.optional(),
   })
   .superRefine((o, ctx) => {
     const texts: [PropertyKey[], string][] = [
@@ -179,7 +181,7 @@ export const OrderAnswersJsonSchema = z
       ...o.otherStatus.flatMap((x, i) => [x].flat().map((t) => [['otherStatus', i], t] as [PropertyKey[], string])),
       ...o.notes.map((n, i) => [['notes', i, 'text'], n.text] as [PropertyKey[], string]),
       [['notFound'], o.notFound],
-      ...(['askEmail', 'notFoundWithEmail'] as const).flatMap((k) => (o[k] ? [[[k], o[k]] as [PropertyKey[], string]] : [])),
+      ...(['askEmail', 'notFoundWithEmail', 'tooManyAttempts'] as const).flatMap((k) => (o[k] ? [[[k], o[k]] as [PropertyKey[], string]] : [])),
     ];
     for (const [path, t] of texts) {
       for (const f of fieldsIn(t)) if (!(ORDER_FIELDS as string[]).includes(f)) ctx.addIssue({ code: 'custom', path, message: `{${f}} is not a field of an order (${ORDER_FIELDS.join(', ')})` });

@@ -104,6 +104,8 @@ export interface GenerateDeps {
   history?: (sessionId: string) => Promise<LlmMessage[]>;
   /** Estimated tokens of history shown to the generator; default HISTORY_TOKEN_BUDGET. */
   historyTokenBudget?: number;
+  /** 'redact' (default): emails, phone and card numbers are replaced in what the LLM is told; 'keep': sent as typed. */
+  llmPii?: 'redact' | 'keep';
   onStage?: (stage: string, ms: number) => void;
   onFallback?: (kind: string) => void;
 }
@@ -149,11 +151,13 @@ export async function* generatePipeline(
   const settings = deps.llmSettings ?? builtinLlmSettings();
   const priority = req.priority ?? llmPriorityFor(pred?.intent, deps.intents);
   const tier = settings.tierFor(pred?.intent, req.message, priority);
-  // An order message whose lookup failed is generated without the email it gave for the ownership check (docs/orders.md).
-  const told = run.fallbacks.includes(ORDER_LOOKUP_UNAVAILABLE) ? { message: redactPii(req.message), resolved: req.resolved && { ...req.resolved, text: redactPii(req.resolved.text) } } : req;
+  // The LLM is told no email, phone or card number (LLM_PII); an order message whose lookup failed never the email it gave for the ownership check (docs/orders.md).
+  const redacting = deps.llmPii !== 'keep' || run.fallbacks.includes(ORDER_LOOKUP_UNAVAILABLE);
+  const told = redacting ? { message: redactPii(req.message), resolved: req.resolved && { ...req.resolved, text: redactPii(req.resolved.text) } } : req;
+  const toldHistory = redacting && req.history ? history.map((m) => ({ ...m, content: redactPii(m.content) })) : history;
   const llmReq: LlmRequest = {
     system: settings.system,
-    messages: conversationFor(history, told.message, deps.historyTokenBudget ?? HISTORY_TOKEN_BUDGET),
+    messages: conversationFor(toldHistory, told.message, deps.historyTokenBudget ?? HISTORY_TOKEN_BUDGET),
     ...(told.resolved ? { resolved: told.resolved } : {}),
     // The caller may ask for less output than the operator's budget, never more.
     maxTokens: Math.min(settings.maxTokensFor(pred?.intent), req.generation?.maxTokens ?? Infinity),

@@ -79,6 +79,7 @@ export function startTurn(s: Services, body: GenerateRequest, o: { key: ApiKeyRe
       // The session's stored turns, unless the request carries its own history.
       history: (sessionId) => readSessionTurns(s.store, sessionId, { idleMs: s.config.SESSION_IDLE_MS }),
       historyTokenBudget: s.config.HISTORY_TOKEN_BUDGET,
+      llmPii: s.config.LLM_PII,
       guardrailMode: s.config.GUARDRAILS,
       onStage: (stage, ms) => s.metrics.stageDuration.observe({ stage }, ms / 1000),
       onFallback: (kind) => s.metrics.fallback(kind),

@@ -4,7 +4,8 @@
  * order has; a sentence naming a missing field is left out), then every note whose status fits and
  * whose cue words the question holds ("can I still cancel it?" on a Shipped order: why not, and
  * what instead). An id the order system does not know gets `notFound`; with the email check on,
- * `askEmail` (no email given) and `notFoundWithEmail` (unknown id or another email). Dates are written in the
+ * `askEmail` (no email given), `notFoundWithEmail` (unknown id or another email) and
+ * `tooManyAttempts` (a session past its attempts). Dates are written in the
  * pack's locale. Only the record's fields exist here: nothing else can be said about an order.
  */
 import type { z } from 'zod';
@@ -43,9 +44,9 @@ export class OrderReplies {
     return this.withId(this.words.notFound, id);
   }
 
-  /** Whether the pack words the email check (ORDER_VERIFY=email): its ask and its one answer for an unknown id or another email. */
+  /** Whether the pack words the email check (ORDER_VERIFY=email): its ask, its one answer for an unknown id or another email, and its refusal after too many. */
   verifiesEmail(): boolean {
-    return !!this.words.askEmail && !!this.words.notFoundWithEmail;
+    return !!this.words.askEmail && !!this.words.notFoundWithEmail && !!this.words.tooManyAttempts;
   }
 
   /** Asks for the email order `id` was placed with (no lookup made: nothing about the order). */
@@ -56,6 +57,11 @@ export class OrderReplies {
   /** An unknown id, or an email that is not the order's: one answer for both. */
   notFoundWithEmail(id: string): string {
     return this.withId(this.words.notFoundWithEmail!, id);
+  }
+
+  /** A session that gave too many emails for order `id` that were not its: refused, with no lookup. */
+  tooManyAttempts(id: string): string {
+    return this.withId(this.words.tooManyAttempts!, id);
   }
 
   private withId(text: string, id: string): string {

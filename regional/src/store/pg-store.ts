@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { mergeHits, ngramTerms, queryTerms } from './fts-query.ts';
 import { PgOpsSamples } from './ops-samples-pg.ts';
+import { PgOrderChecks } from './order-checks-pg.ts';
 import { PgBatchJobs } from './batch-jobs-pg.ts';
 import { PgRegistry } from './registry-pg.ts';
 import { ensureVectorIndex, vectorPredicate } from './pg-vector-index.ts';
@@ -43,6 +44,7 @@ export class PgStore implements Store {
   readonly registry: PgRegistry;
   readonly batchJobs: PgBatchJobs;
   readonly opsSamples: PgOpsSamples;
+  readonly orderChecks: PgOrderChecks;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -53,6 +55,7 @@ export class PgStore implements Store {
     this.registry = new PgRegistry(this.db, () => this.live(), opts.domain);
     this.batchJobs = new PgBatchJobs(this.db, () => this.live());
     this.opsSamples = new PgOpsSamples(this.db, () => this.live());
+    this.orderChecks = new PgOrderChecks(this.db, () => this.live());
   }
 
   static async open(url: string, options: StoreOptions, timeouts: PgStoreTimeouts = {}): Promise<PgStore> {

@@ -301,3 +301,23 @@ export const opsSamples = pgTable(
   },
   (t) => [primaryKey({ columns: [t.instance, t.at] }), index('ops_samples_at_idx').on(t.at)],
 );
+
+// ---- order ownership proofs (docs/orders.md) ----------------------------------------------
+
+/**
+ * Per session and order (ORDER_VERIFY=email): when the session last gave the order's email
+ * (`provenAt`), and how many emails it gave for it since its last proof (`attempts`, the last at
+ * `attemptedAt`). No email, no record: ids and times only. `lastAt` is the newer of the two, for pruning.
+ */
+export const orderChecks = pgTable(
+  'order_checks',
+  {
+    sessionId: text('session_id').notNull(),
+    orderId: text('order_id').notNull(),
+    provenAt: ts('proven_at'),
+    attempts: integer('attempts').notNull().default(0),
+    attemptedAt: ts('attempted_at'),
+    lastAt: ts('last_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.orderId] }), index('order_checks_last_at_idx').on(t.lastAt)],
+);

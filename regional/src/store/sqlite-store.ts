@@ -14,6 +14,7 @@ import { fts5MatchQuery, mergeHits, ngramTerms } from './fts-query.ts';
 import { mapConstraintErrors } from './constraint-errors.ts';
 import { addUsage, apiKeyRow, chunkRowBatches, conversationUpsert, documentColumns, answersBeyond, embeddedWith, sameQuestion, logsOfModel, noUsage, staleAfter, toDocument, turnColumns, turnRows } from './rows.ts';
 import { SqliteOpsSamples } from './ops-samples-sqlite.ts';
+import { SqliteOrderChecks } from './order-checks-sqlite.ts';
 import { SqliteBatchJobs } from './batch-jobs-sqlite.ts';
 import { SqliteRegistry } from './registry-sqlite.ts';
 import * as schema from './schema.sqlite.ts';
@@ -37,6 +38,7 @@ export class SqliteStore implements Store {
   readonly registry: SqliteRegistry;
   readonly batchJobs: SqliteBatchJobs;
   readonly opsSamples: SqliteOpsSamples;
+  readonly orderChecks: SqliteOrderChecks;
 
   private constructor(
     private readonly sqlite: Database.Database,
@@ -47,6 +49,7 @@ export class SqliteStore implements Store {
     this.registry = new SqliteRegistry(this.db, () => this.live(), opts.domain);
     this.batchJobs = new SqliteBatchJobs(this.db, () => this.live());
     this.opsSamples = new SqliteOpsSamples(this.db, () => this.live());
+    this.orderChecks = new SqliteOrderChecks(this.db, () => this.live());
   }
 
   /** Opens (creating if needed) the database file or `:memory:` and applies pending migrations. */

@@ -308,6 +308,8 @@ export interface Store {
   readonly batchJobs: BatchJobStore;
   /** The ops dashboard's metric samples (same database). */
   readonly opsSamples: OpsSampleStore;
+  /** Which orders each session has shown it owns, and its attempts (same database; docs/orders.md). */
+  readonly orderChecks: OrderCheckStore;
 
   close(): Promise<void>;
 }
@@ -537,4 +539,32 @@ export interface OpsSampleStore {
   listOpsInstances(since: Date): Promise<string[]>;
   /** Deletes every instance's samples taken before `before`; returns how many went. */
   pruneOpsSamples(before: Date): Promise<number>;
+}
+
+// ---- order ownership proofs ----------------------------------------------------------------
+
+/** One session's standing with one order (ORDER_VERIFY=email, docs/orders.md): ids and times, never an email. */
+export interface OrderCheckRecord {
+  sessionId: string;
+  orderId: string;
+  /** When the session last gave the email the order was placed with; null if never. */
+  provenAt: Date | null;
+  /** Emails given for the order since its last proof (within the attempt window, see countOrderAttempt). */
+  attempts: number;
+  attemptedAt: Date | null;
+  /** The newer of provenAt and attemptedAt. */
+  lastAt: Date;
+}
+
+export interface OrderCheckStore {
+  getOrderCheck(sessionId: string, orderId: string): Promise<OrderCheckRecord | null>;
+  /**
+   * Counts one email given for the order, atomically, and returns the count with it: the count
+   * restarts at 1 when the previous attempt was before `since`.
+   */
+  countOrderAttempt(sessionId: string, orderId: string, at: Date, since: Date): Promise<number>;
+  /** Records that the session gave the order's email at `at` (its attempts back to 0). */
+  proveOrder(sessionId: string, orderId: string, at: Date): Promise<void>;
+  /** Deletes the rows with neither proof nor attempt since `before`; returns how many went. */
+  pruneOrderChecks(before: Date): Promise<number>;
 }
