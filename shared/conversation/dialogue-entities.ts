@@ -73,8 +73,8 @@ interface Phrase {
 
 export class DialogueEntities {
   private readonly byFirst = new Map<string, Phrase[]>();
-  /** The catalog's series names, longest first, for names typed with a slip (misspelledSeries). */
-  private readonly series: Phrase[];
+  /** The catalog's series names by their first letter (a slip keeps it), longest first, for names typed with a slip (misspelledSeries). */
+  private readonly seriesByInitial = new Map<string, Phrase[]>();
   private readonly patterns: { kind: DialogueKind; re: RegExp; value: string }[];
   /** Per kind, the shapes of the canonical values the domain's id patterns make ("kb-sku-{1:4}" → /^kb-sku-.+$/). */
   private readonly idValues: { kind: DialogueKind; re: RegExp }[];
@@ -118,7 +118,11 @@ export class DialogueEntities {
       this.byFirst.set(ph.words[0], list);
     }
     for (const list of this.byFirst.values()) list.sort((a, b) => b.words.length - a.words.length);
-    this.series = [...table.values()].filter((ph) => ph.kind === 'product' && !/^\d+$/.test(ph.words.join(''))).sort((a, b) => b.words.length - a.words.length);
+    for (const ph of [...table.values()].filter((x) => x.kind === 'product' && !/^\d+$/.test(x.words.join(''))).sort((a, b) => b.words.length - a.words.length)) {
+      const list = this.seriesByInitial.get(ph.words[0][0]) ?? [];
+      list.push(ph);
+      this.seriesByInitial.set(ph.words[0][0], list);
+    }
   }
 
   /** Whether an entity is one of the domain's ids (an order number, a SKU): its value has the shape an id pattern makes. Ids are written upper case. */
@@ -153,7 +157,7 @@ export class DialogueEntities {
    * letter (which also keeps this pass cheap: it runs on every word no phrase matched).
    */
   private misspelledSeries(words: readonly string[], i: number): Phrase | undefined {
-    for (const c of this.series) {
+    for (const c of this.seriesByInitial.get(words[i][0]) ?? []) {
       if (i + c.words.length > words.length) continue;
       if (c.words.length === 1) {
         const [x] = c.words;
