@@ -10,7 +10,8 @@
  * wrangler dev puts a proxy (its own workerd process) in front of the workerd that runs the
  * Worker, a hop a deployed Worker does not have. Measuring both separates that hop from what the
  * Worker does. The URL is read from wrangler's debug log (WRANGLER_LOG=debug while it starts).
- * `BENCH_EDGE_PORT`: the first port the edges take (each takes one more), else a random one.
+ * `BENCH_EDGE_PORT`: the first port the edges take (each takes one more, and one for wrangler's
+ * inspector when under wrangler dev), else a random one.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,8 +60,10 @@ export async function startBenchEdges(opts: StartOptions & { regionalUrlOf?: Par
     return await Promise.all(
       starters.map(async ([name, start], k) => {
         const port = nextPort ? nextPort++ : opts.port + k;
+        // With BENCH_EDGE_PORT, wrangler's inspector takes the next port too (else a random one, edge-process.ts).
+        const inspectorPort = nextPort ? nextPort++ : undefined;
         const { regionalUrlOf, ...o } = opts;
-        const edge = await start({ ...o, regionalUrl: regionalUrlOf?.[name] ?? o.regionalUrl, port, ...(opts.persistTo ? { persistTo: `${opts.persistTo}-${name}` } : {}) });
+        const edge = await start({ ...o, regionalUrl: regionalUrlOf?.[name] ?? o.regionalUrl, port, ...(inspectorPort ? { inspectorPort } : {}), ...(opts.persistTo ? { persistTo: `${opts.persistTo}-${name}` } : {}) });
         return { name, edge, url: edge.url, workerUrl: workerUrlOf(edge.output()) };
       }),
     );
@@ -79,7 +82,8 @@ export async function startPassThroughWorker(opts: { port: number; regionalUrl: 
   process.env.WRANGLER_LOG = 'debug';
   try {
     const port = nextPort ? nextPort++ : opts.port;
-    const edge = await startEdgeProcess({ ...opts, port, config: fileURLToPath(new URL('pass-through-worker.toml', import.meta.url)), readyPath: '/healthz', quiet: true });
+    const inspectorPort = nextPort ? nextPort++ : undefined;
+    const edge = await startEdgeProcess({ ...opts, port, ...(inspectorPort ? { inspectorPort } : {}), config: fileURLToPath(new URL('pass-through-worker.toml', import.meta.url)), readyPath: '/healthz', quiet: true });
     return { edge, url: edge.url, workerUrl: workerUrlOf(edge.output()) };
   } finally {
     if (debug === undefined) delete process.env.WRANGLER_LOG;

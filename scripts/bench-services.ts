@@ -2,7 +2,11 @@
  * `npm run bench:services`: the edge in workerd (wrangler dev) in front of the regional service,
  * and the regional service alone. Prints JSON; BENCHMARKS.md records the figures with this command.
  *   edge: server-side latency (done.latencyMs.total, measured inside workerd) and client round
- *         trip for the template and cache-hit paths; classifier time inside workerd; semantic-cache
+ *         trip for the template and cache-hit paths, in the isolate's steady state: first the young
+ *         isolate's row (`edge_template_young_isolate`: the first BENCH_N template answers after
+ *         ready, a new session each, as every run measured its first path before), then an
+ *         unrecorded warm-up over every measured path (BENCH_WARMUP answers per edge, default 400;
+ *         `edge_warm_up` says what it saw), then the recorded rounds; classifier time inside workerd; semantic-cache
  *         lookup at 10k / 100k entries (the same index code, in Node's V8); share of the store test
  *         set answered without the region.
  *   regional: embeddings/s at concurrency 1/8/32 with batching on and off; rerank of 30 p50/p99;
@@ -17,7 +21,8 @@
  *         running batch job (embed task, 128-row chunks) in the batchers' batch lane, and, for
  *         contrast, beside the same job in the interactive lane (how batch jobs ran before).
  *   openai: /v1/chat/completions through the edge: template and cache answers (server-side inside
- *         workerd and round trip; the isolate's first answer apart, then 20 untimed), and the time
+ *         workerd and round trip; the isolate's first answer apart, then 20 untimed, then the young
+ *         isolate's template row, a warm-up over both paths as above, then the recorded rounds), and the time
  *         to the first content chunk of streamed LLM-path answers through the edge beside the
  *         region's own route called directly (shuffled order per round; paired differences), also
  *         sent to the Worker's own workerd without wrangler dev's local proxy (`withoutDevProxy`,
@@ -180,6 +185,32 @@ if (PARTS.has('bedrock')) {
   mock.close();
 }
 
+/**
+ * The warm-up before a part's recorded rounds: `BENCH_WARMUP` answers per edge (default 400),
+ * recorded nowhere, cycling over every path measured after it (the next path each answer, the
+ * edges alternated in a shuffled order). A deployed isolate serves thousands of answers, so its
+ * lifetime p99 is its steady state's; the recorded rounds measure that. By count, not until the
+ * classify time settles: the young isolate's costs are tied to answers, not to a threshold the
+ * 1 ms clock can read (BENCHMARKS "New-session p99", "Template span tail": V8's optimising compile
+ * of onnxruntime's WASM ends 1–2.5 s after ready, the first scavenge lands near answer 17 and the
+ * first full collection at answers 84–175 in 8 starts), and a settling rule on a p99 of 1 ms steps
+ * would end early or late with the machine's load. 400 is twice the latest of those, on top of the
+ * part's young-isolate row. What the warm-up saw is reported (answers ≥ 5 ms server-side per 50,
+ * per edge), so a reader sees whether it had settled by its end.
+ */
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 400);
+async function warmUp<S>(edgeNames: string[], paths: Record<string, S>, ask: (edge: string, spec: S, i: number, path: string) => Promise<{ server: number }>) {
+  const keys = Object.keys(paths);
+  const slowPer50: Record<string, number[]> = Object.fromEntries(edgeNames.map((n) => [n, Array(Math.ceil(WARMUP / 50)).fill(0)]));
+  const t0 = performance.now();
+  await alternate(WARMUP, edgeNames, async (edge, i) => {
+    const path = keys[i % keys.length];
+    const { server } = await ask(edge, paths[path], Math.floor(i / keys.length), path);
+    if (server >= 5) slowPer50[edge][Math.floor(i / 50)]++;
+  }, 23);
+  return { answersPerEdge: WARMUP, paths: keys, seconds: +((performance.now() - t0) / 1000).toFixed(1), slowAnswersPer50: slowPer50, loadAverage1m: +loadavg()[0].toFixed(1) };
+}
+
 /** The benches time the answer paths from one client: the edge's per-client limits are off for them. */
 const NO_CLIENT_LIMITS = { CLIENT_RATE_LIMIT_PER_MINUTE: 'off', SESSION_RATE_LIMIT_PER_MINUTE: 'off' };
 
@@ -193,32 +224,51 @@ const chatJson = (url: string, message: string, sessionId: string, extra = {}) =
 /** This edge's figures, and the peer's (BENCH_PEER) under `peer`, measured alternately in the same run. */
 const withPeer = <T>(by: Record<string, T>) => ({ ...by.this, ...(by.peer ? { peer: by.peer } : {}) });
 /**
- * `session`: "fresh" (a new session per message: an empty Durable Object read), "one" (all
- * messages in one session: a full 8-turn read), "history" (a stateless client's one-turn history:
- * no session read at all, the peer the session read is measured against). `warmup` message pairs
- * come first in each session when given (a follow-up's context).
+ * One measured path: `messages` cycled, each answer expected on `expectPath`. `session`: "fresh" (a
+ * new session per message: an empty Durable Object read), "one" (all messages in one session: a
+ * full 8-turn read), "history" (a stateless client's one-turn history: no session read at all, the
+ * peer the session read is measured against). `before`: a message sent first in each session (a
+ * follow-up's context).
  */
-async function edgePath(messages: string[], expectPath: string, session: 'fresh' | 'one' | 'history' = 'fresh', before?: string) {
-  const s = Object.fromEntries(names.map((n) => [n, { server: [] as number[], client: [] as number[], classify: [] as number[], sessionRead: [] as number[] }]));
-  const run = `${Date.now()}`;
-  await alternate(N, names, async (name, i) => {
-    const sessionId = session === 'one' ? `one-${run}` : `e${i}-${run}`;
-    if (before) await chatJson(urlOf[name], before, sessionId);
-    const t0 = performance.now();
-    const j = await chatJson(urlOf[name], messages[i % messages.length], sessionId, session === 'history' ? { history: [{ role: 'user', content: 'hi' }] } : {});
-    s[name].client.push(performance.now() - t0);
-    if (j.route.path !== expectPath) throw new Error(`expected ${expectPath}, got ${j.route.path} for ${messages[i % messages.length]} (${name})`);
-    if (j.route.fallbacks.includes('session_unavailable')) throw new Error('the session store was unavailable');
-    s[name].server.push(j.done.latencyMs.total);
-    s[name].classify.push(j.done.latencyMs.classify);
-    s[name].sessionRead.push(j.done.latencyMs.session);
-  });
-  const stats = (x: (typeof s)[string]) => ({ serverSide: pct(x.server), clientRoundTrip: pct(x.client), classify: pct(x.classify), sessionRead: pct(x.sessionRead) });
+interface EdgePathSpec { messages: string[]; expectPath: string; session: 'fresh' | 'one' | 'history'; before?: string }
+type EdgeSample = { server: number; client: number; classify: number; sessionRead: number };
+const run = `${Date.now()}`;
+async function askEdge(name: string, spec: EdgePathSpec, i: number, tag: string): Promise<EdgeSample> {
+  const sessionId = spec.session === 'one' ? `one-${tag}-${run}` : `e${i}-${tag}-${run}`;
+  if (spec.before) await chatJson(urlOf[name], spec.before, sessionId);
+  const message = spec.messages[i % spec.messages.length];
+  const t0 = performance.now();
+  const j = await chatJson(urlOf[name], message, sessionId, spec.session === 'history' ? { history: [{ role: 'user', content: 'hi' }] } : {});
+  const client = performance.now() - t0;
+  if (j.route.path !== spec.expectPath) throw new Error(`expected ${spec.expectPath}, got ${j.route.path} for ${message} (${name})`);
+  if (j.route.fallbacks.includes('session_unavailable')) throw new Error('the session store was unavailable');
+  return { server: j.done.latencyMs.total, client, classify: j.done.latencyMs.classify, sessionRead: j.done.latencyMs.session };
+}
+let pathRuns = 0;
+/** `N` recorded answers of one path per edge, alternated between the edges. */
+async function edgePath(messages: string[], expectPath: string, session: EdgePathSpec['session'] = 'fresh', before?: string) {
+  const spec = { messages, expectPath, session, before };
+  const s = Object.fromEntries(names.map((n) => [n, [] as EdgeSample[]]));
+  const tag = `p${pathRuns++}`;
+  await alternate(N, names, async (name, i) => void s[name].push(await askEdge(name, spec, i, tag)));
+  const col = (xs: EdgeSample[], k: keyof EdgeSample) => pct(xs.map((x) => x[k]));
+  const stats = (xs: EdgeSample[]) => ({ serverSide: col(xs, 'server'), clientRoundTrip: col(xs, 'client'), classify: col(xs, 'classify'), sessionRead: col(xs, 'sessionRead') });
   return { ...withPeer(Object.fromEntries(names.map((n) => [n, stats(s[n])]))), loadAverage1m: +loadavg()[0].toFixed(1) };
 }
 const templates = ['hello!', 'what are your support hours?', 'what is your return policy?', 'can I talk to a human?', 'thanks, bye'];
-out.edge_template = await edgePath(templates, 'template');
 const cacheQs = ['how much does shipping to alaska cost?', 'can I pay with paypal?', 'do you ship to canada?'];
+const specs: Record<string, EdgePathSpec> = {
+  template: { messages: templates, expectPath: 'template', session: 'fresh' },
+  cacheHit: { messages: cacheQs, expectPath: 'cache', session: 'fresh' },
+  templateOneSession: { messages: templates, expectPath: 'template', session: 'one' },
+  templateStateless: { messages: templates, expectPath: 'template', session: 'history' },
+  followUpCacheHit: { messages: ['how long does it take?'], expectPath: 'cache', session: 'fresh', before: 'do you ship to canada?' },
+};
+// The young isolate, as every run before measured its first path: the first N template answers
+// (a new session per message) after ready. Kept as a row of its own: a deployed isolate pays its
+// young age (V8 still optimising onnxruntime's WASM, the first scavenge and first full collection
+// after the load) once, among thousands of answers; these are those answers.
+out.edge_template_young_isolate = await edgePath(templates, 'template');
 for (const url of Object.values(urlOf)) {
   for (const q of cacheQs) {
     for (let i = 0; i < 40; i++) {
@@ -226,13 +276,6 @@ for (const url of Object.values(urlOf)) {
       await new Promise((res) => setTimeout(res, 100));
     }
   }
-}
-out.edge_cache_hit = await edgePath(cacheQs, 'cache');
-// Conversations: the same template answers in one long session (an 8-turn read) and from a
-// stateless client (no session read), and a follow-up whose resolved key hits the cache.
-out.edge_template_one_session = await edgePath(templates, 'template', 'one');
-out.edge_template_stateless = await edgePath(templates, 'template', 'history');
-for (const url of Object.values(urlOf)) {
   for (let i = 0; i < 40; i++) {
     const sid = `warm-follow-${i}`;
     await chatJson(url, 'do you ship to canada?', sid);
@@ -240,9 +283,16 @@ for (const url of Object.values(urlOf)) {
     await new Promise((res) => setTimeout(res, 100));
   }
 }
+out.edge_warm_up = await warmUp(names, specs, (name, spec, i, path) => askEdge(name, spec, i, `warm-${path}`));
+// The steady state, recorded: every path after the young row and the warm-up.
+out.edge_template = await edgePath(templates, 'template');
+out.edge_cache_hit = await edgePath(cacheQs, 'cache');
+// Conversations: the same template answers in one long session (an 8-turn read) and from a
+// stateless client (no session read), and a follow-up whose resolved key hits the cache.
+out.edge_template_one_session = await edgePath(templates, 'template', 'one');
+out.edge_template_stateless = await edgePath(templates, 'template', 'history');
 out.edge_followup_cache_hit = await edgePath(['how long does it take?'], 'cache', 'fresh', 'do you ship to canada?');
-// The first path measured right after the start once more, last: what of its figures was the
-// isolate's young age (code paths compiled on first use) rather than the path itself.
+// The first path once more, last (as before the warm-up existed: its figures then were the young isolate's).
 out.edge_template_again_last = await edgePath(templates, 'template');
 // Classifier time inside workerd at sub-millisecond resolution: 64 texts per call, timed in the Worker.
 const texts = storeIntents().test.slice(0, 64).map((e) => e.text);
@@ -271,21 +321,27 @@ const withPeer = <T>(by: Record<string, T>) => ({ ...by.this, ...(by.peer ? { pe
 const M = Math.min(N, 300);
 const completion = (base: string, content: string, stream: boolean, headers: Record<string, string> = {}) =>
   fetch(base + '/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model: 'switchyard', stream, messages: [{ role: 'user', content }] }) });
-/** Template / cache answers, whole: server-side time inside workerd (switchyard.latency_ms.total) and the client round trip. */
+/** One template / cache answer, whole: server-side time inside workerd (switchyard.latency_ms.total) and the client round trip. */
+async function askCompletion(name: string, content: string, expectPath: string) {
+  const t0 = performance.now();
+  const j = await (await completion(urlOf[name], content, false)).json();
+  const client = performance.now() - t0;
+  if (j.switchyard?.path !== expectPath) throw new Error(`expected ${expectPath}, got ${JSON.stringify(j).slice(0, 200)}`);
+  if (j.usage.total_tokens !== 0) throw new Error('an edge answer reported LLM tokens');
+  return { server: j.switchyard.latency_ms.total as number, client };
+}
+/** `M` recorded answers per edge, alternated between the edges. */
 async function edgeCompletions(messages: string[], expectPath: string) {
   const s = Object.fromEntries(names.map((n) => [n, { server: [] as number[], client: [] as number[] }]));
   await alternate(M, names, async (name, i) => {
-    const t0 = performance.now();
-    const j = await (await completion(urlOf[name], messages[i % messages.length], false)).json();
-    s[name].client.push(performance.now() - t0);
-    if (j.switchyard?.path !== expectPath) throw new Error(`expected ${expectPath}, got ${JSON.stringify(j).slice(0, 200)}`);
-    if (j.usage.total_tokens !== 0) throw new Error('an edge answer reported LLM tokens');
-    s[name].server.push(j.switchyard.latency_ms.total);
+    const { server, client } = await askCompletion(name, messages[i % messages.length], expectPath);
+    s[name].client.push(client);
+    s[name].server.push(server);
   });
   return { ...withPeer(Object.fromEntries(names.map((n) => [n, { serverSide: pct(s[n].server), clientRoundTrip: pct(s[n].client) }]))), loadAverage1m: +loadavg()[0].toFixed(1) };
 }
-// The isolate's first answers (code paths compiled on first use, first runs of each model at new
-// shapes) are reported apart: the samples below are the steady state, after 20 untimed answers.
+// The isolate's very first answer, apart; then, as every run before measured this path first, the
+// young isolate's template answers (after 20 untimed ones) as a row of their own.
 const first: Record<string, { serverSideMs: number; clientRoundTripMs: number }> = {};
 for (const { name, url } of edges) {
   const coldT0 = performance.now();
@@ -295,7 +351,7 @@ for (const { name, url } of edges) {
 out.openai_edge_first_answer = withPeer(first);
 const templateQs = ['hello!', 'what are your support hours?', 'what is your return policy?', 'thanks, bye'];
 for (const url of Object.values(urlOf)) for (let i = 0; i < 20; i++) await (await completion(url, templateQs[i % templateQs.length], false)).json();
-out.openai_edge_template = await edgeCompletions(templateQs, 'template');
+out.openai_edge_template_young_isolate = await edgeCompletions(templateQs, 'template');
 const cached = ['how much does shipping to alaska cost?', 'can I pay with paypal?'];
 for (const url of Object.values(urlOf)) {
   for (const q of cached) {
@@ -305,8 +361,12 @@ for (const url of Object.values(urlOf)) {
     }
   }
 }
+const openAiPaths = { template: { messages: templateQs, expectPath: 'template' }, cacheHit: { messages: cached, expectPath: 'cache' } };
+out.openai_edge_warm_up = await warmUp(names, openAiPaths, (name, p, i) => askCompletion(name, p.messages[i % p.messages.length], p.expectPath));
+// The steady state, recorded.
+out.openai_edge_template = await edgeCompletions(templateQs, 'template');
 out.openai_edge_cache_hit = await edgeCompletions(cached, 'cache');
-// The template set once more, last: what of its first figures was the isolate's young age.
+// The template set once more, last (before the warm-up existed, the young row's path measured again).
 out.openai_edge_template_again_last = await edgeCompletions(templateQs, 'template');
 /** Time until the streamed body first matches `first` (client side); the whole body must match `whole`. */
 async function firstMs(url: string, body: unknown, headers: Record<string, string>, first: RegExp, whole: RegExp) {

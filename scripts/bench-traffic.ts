@@ -1,12 +1,16 @@
 /**
- * `npm run -s bench:traffic -- --json [--sessions N] [--concurrency C] [--seed S]`: replays seeded
+ * `npm run -s bench:traffic -- --json [--sessions N] [--concurrency C] [--seed S] [--think-ms M
+ * [--time-compression K]]`: replays seeded
  * sessions (scripts/traffic/sessions.ts) through the real edge (workerd via wrangler, with its
  * session Durable Object) and the real region (startRegional, SQLite), with Bedrock replaced at the
  * HTTP boundary by a ConverseStream stand-in (scripts/traffic/bedrock-stub.ts) reached through
  * BEDROCK_ENDPOINT, and the store's order system by a stand-in (scripts/traffic/order-stub.ts)
  * reached through ORDER_LOOKUP_URL. Prints one JSON (cost per session against the all-LLM baseline, path shares,
  * server-side latency per path, errors, the issue's targets met or not) and writes
- * reports/traffic.html. Measures; never asserts: targets are reported as met or not.
+ * reports/traffic.html. C sessions are open at once; each shopper waits its think time
+ * (scripts/traffic/think.ts; 0 by default: the next message goes the instant the answer lands) before
+ * each message, and a new session opens as one ends. Measures; never asserts: targets are reported
+ * as met or not.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -21,6 +25,7 @@ import { startBedrockStub } from './traffic/bedrock-stub.ts';
 import { cpuTimes, cpuWaitBetween, descendantsNamed } from './traffic/cpu-wait.ts';
 import { startOrderStub } from './traffic/order-stub.ts';
 import { trafficReportHtml } from './traffic/report-html.ts';
+import { describeThink, THINK_SIGMA, thinkTimes } from './traffic/think.ts';
 import { buildSessions, TrafficMix, type Dialogue, type Labelled, type Session } from './traffic/sessions.ts';
 import { llmReason, PATHS, series, summarize, type MessageRecord, type Path } from './traffic/summary.ts';
 
@@ -30,6 +35,10 @@ const { values } = parseArgs({
     sessions: { type: 'string', default: '300' },
     concurrency: { type: 'string', default: '50' },
     seed: { type: 'string', default: '1' },
+    /** Median ms a shopper waits before each message (reading, typing); 0: back-to-back, a saturation test (docs/traffic.md, "Think time"). */
+    'think-ms': { type: 'string', default: '0' },
+    /** Every think time divided by this, to fit a realistic model into a shorter run (1: real time). */
+    'time-compression': { type: 'string', default: '1' },
     /** Also write every message (text, kind, path, intent, confidence, degradations) as JSON lines. */
     records: { type: 'string' },
     /** Overrides the mix's idReplies.share (0: no id replies, the sessions of a mix without them). */
@@ -40,6 +49,7 @@ const { values } = parseArgs({
 });
 const args = { sessions: Number(values.sessions), concurrency: Number(values.concurrency), seed: Number(values.seed) };
 for (const [k, v] of Object.entries(args)) if (!Number.isInteger(v) || v < (k === 'seed' ? 0 : 1)) throw new Error(`--${k} must be a positive integer, got ${v}`);
+const think = { medianMs: Number(values['think-ms']), sigma: THINK_SIGMA, compression: Number(values['time-compression']) };
 const say = (m: string) => process.stderr.write(`[bench:traffic] ${m}\n`);
 
 const domainDir = resolve(process.env.SWITCHYARD_DOMAIN ?? DEFAULT_DOMAIN_DIR);
@@ -56,6 +66,7 @@ const askEmail = (() => {
 /** Each intent's route class (domain.json), for why a message went on to the region. */
 const routeClassOf = new Map(Object.entries((JSON.parse(readFileSync(join(domainDir, 'domain.json'), 'utf8')) as { intents: Record<string, { route: string }> }).intents).map(([k, v]) => [k, v.route]));
 const sessions = buildSessions({ test: jsonl<Labelled>('intents/test.jsonl'), dialogues: jsonl<Dialogue>('eval/dialogues.jsonl') }, mix, args.sessions, args.seed);
+const waits = thinkTimes(sessions, think, args.seed);
 
 /** Region stage budgets a loaded machine may need raised, taken from the environment when set. */
 const STAGE_BUDGETS = ['CLASSIFY_TIMEOUT_MS', 'EMBED_TIMEOUT_MS', 'RETRIEVE_TIMEOUT_MS', 'RERANK_TIMEOUT_MS', 'LLM_FIRST_TOKEN_TIMEOUT_MS', 'HISTORY_TIMEOUT_MS'];
@@ -101,7 +112,7 @@ const edge = await startEdge({
   // For a CPU profile of the Worker during the replay (DevTools on wrangler's inspector proxy).
   ...(process.env.EDGE_INSPECTOR_PORT ? { inspectorPort: Number(process.env.EDGE_INSPECTOR_PORT) } : {}),
 });
-say(`${PEER ? `the peer's (${PEER}) ` : ''}edge up at ${edge.url}; replaying ${sessions.length} sessions, ${args.concurrency} at once`);
+say(`${PEER ? `the peer's (${PEER}) ` : ''}edge up at ${edge.url}; replaying ${sessions.length} sessions, ${args.concurrency} at once, think time ${JSON.stringify(describeThink(think))}`);
 
 const records: MessageRecord[] = [];
 const completionOrder: number[] = [];
@@ -114,7 +125,7 @@ async function replay(index: number, s: Session): Promise<void> {
   // Cloudflare sets CF-Connecting-IP; documentation addresses, never dialled).
   const clientIp = `${index % 2 ? '198.51.100' : '203.0.113'}.${(index >> 1) % 254 + 1}`;
   let asked = false; // the last answer asked for the order's email
-  for (const turn of s.turns) {
+  for (const [k, turn] of s.turns.entries()) {
     // A shopper gives the order's email only when asked for it (ORDER_VERIFY=email, docs/orders.md).
     if (turn.kind === 'email_reply' && !asked) {
       emailReplies.skipped++;
@@ -122,6 +133,7 @@ async function replay(index: number, s: Session): Promise<void> {
     }
     if (turn.kind === 'email_reply') emailReplies.sent++;
     asked = false;
+    if (waits[index][k] > 0) await new Promise((r) => setTimeout(r, waits[index][k]));
     const t0 = performance.now();
     const rec: MessageRecord = { session: index, kind: turn.kind, clientMs: 0, fallbacks: [] };
     try {
@@ -183,7 +195,7 @@ const edgeCpu = cpuWaitBetween(cpuBefore, cpuTimes(workerd));
 load.end = loadavg().map((x) => Number(x.toFixed(2)));
 
 const summary = {
-  ...summarize({ records, sessions: sessions.length, calls: stub.calls, pricing: BEDROCK_DEFAULT_PRICING, completionOrder, args: { ...args, idReplyShare: mix.idReplies?.share ?? 0, emailReplyShare: mix.emailReplies?.share ?? 0 }, wallMs }),
+  ...summarize({ records, sessions: sessions.length, calls: stub.calls, pricing: BEDROCK_DEFAULT_PRICING, completionOrder, args: { ...args, thinkTime: describeThink(think), idReplyShare: mix.idReplies?.share ?? 0, emailReplyShare: mix.emailReplies?.share ?? 0 }, wallMs }),
   orderSystem: { ...orders.counts },
   /** The shoppers' email replies sent (after the region asked for the email) and left out (it did not ask: another answer, or ORDER_VERIFY=none). */
   emailReplies,

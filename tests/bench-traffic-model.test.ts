@@ -1,6 +1,7 @@
 /**
  * The pure parts of the traffic replay (scripts/traffic/): the seeded Zipf sampler, the session
- * builder's shares and determinism on the store's own data, and the Bedrock cost arithmetic.
+ * builder's shares and determinism on the store's own data, the shoppers' think time, the p99's
+ * confidence interval and the Bedrock cost arithmetic.
  * The replay itself is a benchmark (npm run bench:traffic), not a test.
  */
 import { readFileSync } from 'node:fs';
@@ -10,6 +11,8 @@ import { rng, zipf } from '../scripts/traffic/random.ts';
 import { buildSessions, TrafficMix, type Dialogue, type Labelled } from '../scripts/traffic/sessions.ts';
 import { llmReason, summarize, type MessageRecord } from '../scripts/traffic/summary.ts';
 import { cpuWaitBetween } from '../scripts/traffic/cpu-wait.ts';
+import { describeThink, THINK_SIGMA, thinkTimes } from '../scripts/traffic/think.ts';
+import { percentile, percentileInterval } from '../shared/eval/metrics.ts';
 
 const root = 'domains/kitsune-books';
 const jsonl = <T>(f: string): T[] => readFileSync(`${root}/${f}`, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
@@ -234,10 +237,86 @@ describe('latency per path (summarize)', () => {
     expect(s.share).toMatchObject({ cache: 0.8333, llm: 0.1667 });
     expect(s.coalescedShare).toBe(0.0833);
     expect(s.targets.templateAndCacheP99AtMost5Ms.met).toBe(true);
+    // 9 cache hits bound the p99 below (the 8th value) and not above at 95 %.
+    expect(s.latencyMs.cache).toMatchObject({ p99Ci95: [1, null], max: 1 });
+  });
+
+  it("states the run's load: messages per second and the mean number in flight", () => {
+    const records = [rec('template', 1), rec('template', 1), rec('llm', 998)];
+    const s = summarize({ records, sessions: 1, calls: [], pricing: { small: { in: 0.0008, out: 0.004 }, large: { in: 0.003, out: 0.015 } }, completionOrder: [0], args: {}, wallMs: 2000 });
+    // 3 messages in 2 s; the clients waited 2 + 2 + 999 ms of the 2,000
+    expect(s.arrivalRatePerS).toBe(1.5);
+    expect(s.meanInFlight).toBe(0.5);
   });
 
   it('reports the edge threads\' run-queue wait per ms run between two schedstat readings', () => {
     expect(cpuWaitBetween({ runNs: 1e9, waitNs: 2e9 }, { runNs: 3e9, waitNs: 7e9 })).toEqual({ runMs: 2000, runQueueWaitMs: 5000, waitPerMsRun: 2.5 });
     expect(cpuWaitBetween(null, { runNs: 1, waitNs: 1 })).toBeNull();
+  });
+});
+
+describe("shoppers' think time (thinkTimes)", () => {
+  const sessions = buildSessions(data, mix, 300, 1);
+  const model = { medianMs: 20_000, sigma: THINK_SIGMA, compression: 1 };
+  const all = (w: number[][]) => w.flat().sort((a, b) => a - b);
+
+  it('is back-to-back at a median of 0: one zero per turn, no draws', () => {
+    const w = thinkTimes(sessions, { ...model, medianMs: 0 }, 1);
+    expect(w.map((x) => x.length)).toEqual(sessions.map((s) => s.turns.length));
+    expect(w.flat().every((x) => x === 0)).toBe(true);
+    expect(describeThink({ ...model, medianMs: 0 })).toEqual({ model: 'back-to-back', medianMs: 0 });
+  });
+
+  it('draws a log-normal with the stated median and spread, divided by the compression', () => {
+    const w = all(thinkTimes(buildSessions(data, mix, 3000, 1), model, 1));
+    expect(percentile(w, 50)).toBeGreaterThan(18_500);
+    expect(percentile(w, 50)).toBeLessThan(21_500);
+    // log-space sigma: the 84th percentile is one sigma above the median
+    expect(Math.log(percentile(w, 84.13) / percentile(w, 50))).toBeCloseTo(THINK_SIGMA, 1);
+    const fast = thinkTimes(sessions, { ...model, compression: 4 }, 1);
+    expect(fast.flat()).toEqual(thinkTimes(sessions, model, 1).flat().map((x) => x / 4));
+    expect(describeThink({ ...model, compression: 4 })).toMatchObject({ model: 'log-normal', effectiveMedianMs: 5000 });
+  });
+
+  it('is the same for a seed, whatever the sessions stream drew, and leaves the messages as they are', () => {
+    expect(thinkTimes(sessions, model, 1)).toEqual(thinkTimes(sessions, model, 1));
+    expect(thinkTimes(sessions, model, 1)).not.toEqual(thinkTimes(sessions, model, 2));
+    thinkTimes(sessions, model, 1);
+    expect(buildSessions(data, mix, 300, 1)).toEqual(sessions);
+  });
+
+  it('refuses a negative median and a compression under 1', () => {
+    expect(() => thinkTimes(sessions, { ...model, medianMs: -1 }, 1)).toThrow(/median/);
+    expect(() => thinkTimes(sessions, { ...model, medianMs: Number.NaN }, 1)).toThrow(/median/);
+    expect(() => thinkTimes(sessions, { ...model, compression: 0.5 }, 1)).toThrow(/compression/);
+  });
+});
+
+describe("the p99's confidence interval (percentileInterval)", () => {
+  const values = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+  it('bounds a p99 of 171 values below by the 6th largest and not above at 95 %', () => {
+    // n − B ~ Binomial(171, 0.01): P(n − B ≥ 6) ≈ 1.8 % ≤ 2.5 % < P(n − B ≥ 5) ≈ 3.1 %; P(B = n) = 0.99^171 ≈ 18 %.
+    expect(percentileInterval(values(171), 99)).toEqual({ lower: 166, upper: null });
+  });
+  it('reaches the largest value as the upper end from 368 values on (0.99^n ≤ 2.5 %)', () => {
+    expect(percentileInterval(values(367), 99).upper).toBeNull();
+    expect(percentileInterval(values(368), 99).upper).toBe(368);
+  });
+  it('gives the textbook median interval (n = 100: the 40th and 61st values)', () => {
+    expect(percentileInterval(values(100), 50)).toEqual({ lower: 40, upper: 61 });
+  });
+  it('covers the true percentile in about the stated share of samples', () => {
+    const random = rng(5);
+    let covered = 0;
+    const trials = 400;
+    for (let t = 0; t < trials; t++) {
+      const xs = Array.from({ length: 1000 }, random); // uniform: the true p99 is 0.99
+      const { lower, upper } = percentileInterval(xs, 99);
+      if (lower! <= 0.99 && 0.99 <= upper!) covered++;
+    }
+    expect(covered / trials).toBeGreaterThan(0.92);
+  });
+  it('refuses a percentile outside (0, 100)', () => {
+    expect(() => percentileInterval([1], 100)).toThrow(/0 < p < 100/);
   });
 });

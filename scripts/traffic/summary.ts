@@ -3,7 +3,7 @@
  * JSON (shares per path, LLM calls and tokens per session, cost against the all-LLM baseline,
  * server-side p50/p99 per path, errors, targets) and the series the HTML report plots.
  */
-import { percentile } from '../../shared/eval/metrics.ts';
+import { percentile, percentileInterval } from '../../shared/eval/metrics.ts';
 import { BASELINE_TIER, baselineCostUsd, callCostUsd, oneModel, type Pricing, type Tier } from './cost.ts';
 import type { StubCall } from './bedrock-stub.ts';
 import { TURN_KINDS, type TurnKind } from './sessions.ts';
@@ -90,7 +90,10 @@ export function summarize(o: { records: MessageRecord[]; sessions: number; calls
     const slow = rs.filter((r) => r.serverMs !== undefined && r.serverMs >= p99 && r.serverParts);
     const parts = ['session', 'resolve', 'classify', 'cache', 'upstream']; // resolve: an edge from before it was a part reads 0
     const slowestParts = slow.length ? Object.fromEntries(parts.map((k) => [k, round(slow.reduce((a, r) => a + (r.serverParts![k] ?? 0), 0) / slow.length, 2)])) : undefined;
-    return { n: ms.length, p50: round(percentile(ms, 50), 2), p99: round(p99, 2), clientP50: round(percentile(cl, 50), 2), clientP99: round(percentile(cl, 99), 2), ...(slowestParts ? { slowestParts } : {}) };
+    // The p99's 95 % interval from order statistics (null: the sample cannot bound that end), and the largest value.
+    const ci = percentileInterval(ms, 99);
+    const p99Ci95 = [ci.lower === null ? null : round(ci.lower, 2), ci.upper === null ? null : round(ci.upper, 2)];
+    return { n: ms.length, p50: round(percentile(ms, 50), 2), p99: round(p99, 2), p99Ci95, max: ms.length ? round(Math.max(...ms), 2) : null, clientP50: round(percentile(cl, 50), 2), clientP99: round(percentile(cl, 99), 2), ...(slowestParts ? { slowestParts } : {}) };
   };
   // A template answer is the edge's own, or the region's with no LLM (a round trip): from a catalog
   // row (generator "catalog"), an order's record ("order", a lookup in the order system) or quoted
@@ -182,6 +185,9 @@ export function summarize(o: { records: MessageRecord[]; sessions: number; calls
     errors: errors.length,
     errorSamples: [...new Set(errors.map((e) => e.error))].slice(0, 5),
     wallSeconds: round(o.wallMs / 1000, 1),
+    /** Messages sent per second of the replay, and the mean number in flight (the clients' time ÷ wall time, Little's law): what load the run was. */
+    arrivalRatePerS: round(records.length / (o.wallMs / 1000), 2),
+    meanInFlight: round(records.reduce((a, r) => a + r.clientMs, 0) / o.wallMs, 2),
     targets: {
       costAtMost25PctOfBaseline: { value: pct((costPerSession / baselinePerSession) * 100), met: costPerSession <= 0.25 * baselinePerSession },
       atLeast50PctWithoutLlm: { value: pct(withoutLlm * 100), met: withoutLlm >= 0.5 },

@@ -13,9 +13,12 @@ export interface CatalogTitle {
 /**
  * A title's series: the text before a comma, colon, parenthesis, "vol."/"volume", a count ("3-in-1")
  * or number, or one of the domain's `endWords` (conversation.json `seriesEndWords`: "deluxe",
- * "omnibus"): "One Piece, Vol. 1: Romance Dawn" → "one piece"; "Berserk Deluxe Edition 1" → "berserk".
+ * "omnibus"): "One Piece, Vol. 1: Romance Dawn" → "one piece"; "Berserk Deluxe Edition 1" → "berserk";
+ * a title that is only a number stays whole ("1984").
  */
 export function seriesName(title: string, endWords: readonly string[] = []): string {
+  // A title that is only a number ("1984") is its own series name: there is nothing else to name it by.
+  if (/^\s*\d+\s*$/.test(title)) return title.trim();
   const words = endWords.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/'/g, "'?")).join('|');
   return title
     .split(/[,:(]| vol\.? | volume /i)[0]

@@ -5,11 +5,19 @@
  * `courtesyIntent`) and never sent to the LLM. Anything with a word outside the courtesy lists, or
  * asked as a question, is not one of them.
  */
-import { COURTESY_CORE, COURTESY_EXTRA } from './english-cues.ts';
+import { COURTESY_CORE, COURTESY_EXTRA, INTERJECTIONS, WH_WORDS } from './english-cues.ts';
 import { tokens } from './dialogue-entities.ts';
 
 export function isCourtesyOnly(message: string): boolean {
   if (message.includes('?')) return false;
   const words = tokens(message);
   return words.length > 0 && words.length <= 12 && words.some((w) => COURTESY_CORE.has(w)) && words.every((w) => COURTESY_CORE.has(w) || COURTESY_EXTRA.has(w));
+}
+
+/** A question, with its mark or without: "who's it by", "ok how much", as shoppers type in a chat box. */
+export function asksSomething(message: string): boolean {
+  if (message.includes('?')) return true;
+  const words = tokens(message);
+  const first = words.find((w) => !INTERJECTIONS.has(w));
+  return first !== undefined && WH_WORDS.has(first);
 }

@@ -73,6 +73,8 @@ interface Phrase {
 
 export class DialogueEntities {
   private readonly byFirst = new Map<string, Phrase[]>();
+  /** The catalog's series names by their first letter (a slip keeps it), longest first, for names typed with a slip (misspelledSeries). */
+  private readonly seriesByInitial = new Map<string, Phrase[]>();
   private readonly patterns: { kind: DialogueKind; re: RegExp; value: string }[];
   /** Per kind, the shapes of the canonical values the domain's id patterns make ("kb-sku-{1:4}" → /^kb-sku-.+$/). */
   private readonly idValues: { kind: DialogueKind; re: RegExp }[];
@@ -116,6 +118,11 @@ export class DialogueEntities {
       this.byFirst.set(ph.words[0], list);
     }
     for (const list of this.byFirst.values()) list.sort((a, b) => b.words.length - a.words.length);
+    for (const ph of [...table.values()].filter((x) => x.kind === 'product' && !/^\d+$/.test(x.words.join(''))).sort((a, b) => b.words.length - a.words.length)) {
+      const list = this.seriesByInitial.get(ph.words[0][0]) ?? [];
+      list.push(ph);
+      this.seriesByInitial.set(ph.words[0][0], list);
+    }
   }
 
   /** Whether an entity is one of the domain's ids (an order number, a SKU): its value has the shape an id pattern makes. Ids are written upper case. */
@@ -127,6 +134,48 @@ export class DialogueEntities {
   cueIntent(text: string, entities: readonly DialogueEntity[]): string | undefined {
     const a = this.analyze(text);
     return this.intentCues.intentOf(a, new Set([...a.entities, ...entities].map((e) => e.kind)));
+  }
+
+  /**
+   * A place, slot or term phrase whose last word is written in the plural ("PO boxes", "hardbacks"
+   * when only "hardback" is listed); products are titles and are matched as written (or misspelt),
+   * dates are the built-in calendar words, and a phrase with a count is not pluralised ("2 days" is
+   * a duration, not the "2 day" service).
+   */
+  private inflected(words: readonly string[], i: number): Phrase | undefined {
+    return this.byFirst.get(words[i])?.find((c) => c.kind !== 'product' && c.kind !== 'date' && !c.words.some(isCount) && i + c.words.length <= words.length && c.words.every((x, j) => words[i + j] === x || (j === c.words.length - 1 && singular(words[i + j]) === x)))
+      ?? (singular(words[i]) !== words[i] ? this.byFirst.get(singular(words[i]))?.find((c) => c.kind !== 'product' && c.kind !== 'date' && c.words.length === 1) : undefined);
+  }
+
+  /**
+   * A catalog series written with one slip of the keyboard (shoppers type titles from memory:
+   * "jujutsu kaisan", "frieran", "the hobit"): a name of several words with one word one edit
+   * away (a letter wrong, missing, extra or two swapped; words of 4+ letters) and another word as
+   * written; a one-word name of 7+ letters with one letter wrong or two swapped (no letter added
+   * or dropped: "monsters" is not "Monster"). Only series (the catalog's own names), never places
+   * or terms, whose short words are too close to ordinary ones. A slipped word keeps its first
+   * letter (which also keeps this pass cheap: it runs on every word no phrase matched).
+   */
+  private misspelledSeries(words: readonly string[], i: number): Phrase | undefined {
+    for (const c of this.seriesByInitial.get(words[i][0]) ?? []) {
+      if (i + c.words.length > words.length) continue;
+      if (c.words.length === 1) {
+        const [x] = c.words;
+        if (x.length >= 7 && words[i].length === x.length && words[i][0] === x[0] && editDistance(words[i], x) === 1) return c;
+        continue;
+      }
+      let exact = 0;
+      let slips = 0;
+      for (let j = 0; j < c.words.length && slips <= 1; j++) {
+        const x = c.words[j];
+        const y = words[i + j];
+        if (x === y) exact++;
+        else if (x.length >= 4 && y.length >= 3 && x[0] === y[0] && editDistance(x, y) === 1) slips++;
+        else slips = 2;
+      }
+      if (slips === 1 && exact >= 1) return c;
+    }
+    return undefined;
   }
 
   analyze(text: string): MessageAnalysis {
@@ -169,7 +218,7 @@ export class DialogueEntities {
         i++;
         continue;
       }
-      const hit = this.byFirst.get(w)?.find((c) => c.words.every((x, j) => words[i + j] === x));
+      const hit = this.byFirst.get(w)?.find((c) => c.words.every((x, j) => words[i + j] === x)) ?? this.inflected(words, i) ?? this.misspelledSeries(words, i);
       if (hit) {
         span(hit.kind, hit.value, i, i + hit.words.length);
         i += hit.words.length - 1;
@@ -229,4 +278,35 @@ export function tokens(text: string): string[] {
 function idValueShape(template: string): RegExp {
   const parts = template.split(/\{\d+(?::\d+)?\}/).map((lit) => normalizeForEntities(lit).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   return new RegExp(`^${parts.join('.+')}$`);
+}
+
+/** A number, in digits or words: "2 day" is a phrase of its own, "2 days" is not its plural. */
+const isCount = (w: string) => /^\d+$/.test(w) || cardinal(w) !== null;
+
+/** "boxes" → "box", "hardbacks" → "hardback"; words under 4 letters and other words as they are. */
+function singular(w: string): string {
+  if (w.length < 4 || !w.endsWith('s') || w.endsWith('ss')) return w;
+  return /(?:x|ch|sh|ss)es$/.test(w) ? w.slice(0, -2) : w.slice(0, -1);
+}
+
+/** Optimal-string-alignment distance (insert, delete, substitute, swap two neighbours), stopping early past 1. */
+export function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 1) return 2;
+  let prev2: number[] = [];
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    let best = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2] + 1);
+      row.push(d);
+      best = Math.min(best, d);
+    }
+    if (best > 1) return 2;
+    prev2 = prev;
+    prev = row;
+  }
+  return prev[b.length];
 }

@@ -39,15 +39,17 @@ export const COURTESY_EXTRA = new Set([
 export const PRODUCT_PRONOUNS = new Set(['it', 'its', 'they', 'them', 'those', 'these', 'that', 'this']);
 /** "one" is a pronoun when a determiner or a modifier stands before it ("the Japanese one"). */
 export const ONE_DETERMINERS = new Set(['the', 'this', 'that', 'which', 'other', 'another', 'same', 'cheaper', 'cheapest', 'bigger', 'newer', 'older', 'new', 'old', 'latest', 'second', 'big', 'small', 'nicer']);
-/** "that"/"this" are pronouns only near these words or the domain's item nouns (else they are conjunctions or relatives). */
+/** "that"/"this" are pronouns only near these words or the domain's item nouns (else they are conjunctions or relatives); after an auxiliary they are a question's subject ("would that be ok for a 12 year old?"). */
 export const DEMONSTRATIVE_NOUNS = new Set(['one', 'ones', 'set', 'item', 'copy']);
-export const DEMONSTRATIVE_BEFORE = new Set(['is', 'does', 'buy', 'order', 'get', 'have', 'return', 'about', 'ship', 'of', 'for', 'with', 'like', 'want', 'reserve', 'preorder', 'want', 'need', 'take']);
+export const DEMONSTRATIVE_BEFORE = new Set(['is', 'does', 'would', 'will', 'could', 'can', 'should', 'might', 'was', 'buy', 'order', 'get', 'have', 'return', 'about', 'ship', 'of', 'for', 'with', 'like', 'want', 'reserve', 'preorder', 'want', 'need', 'take']);
 /** Nouns that, said earlier in the same message, are what its "it" points at ("my order … is it late"); the domain's item nouns too. */
 export const ANTECEDENT_NOUNS = new Set([
   'order', 'orders', 'account', 'payment', 'package', 'parcel', 'copy', 'code', 'card', 'set', 'website', 'site', 'page', 'pages',
   'box', 'refund', 'item', 'items', 'label', 'number', 'email', 'app', 'cart', 'checkout', 'link', 'window',
 ]);
 /** Determiners that make an antecedent noun a thing of this message ("my order … is it late", "a book … is it"); "order" after "I"/"can" is a verb. */
+/** Before a store term, words that make the term a verb whose object is the next "it" ("can I preorder it", "want to preorder it"). */
+export const VERB_SUBJECTS = new Set(['i', 'we', 'you', 'to', 'can', 'could', 'will', 'would', 'please', 'pls']);
 export const ANTECEDENT_DETERMINERS = new Set(['my', 'our', 'your', 'ur', 'yr', 'his', 'her', 'their', 'a', 'an', 'this', 'that', 'the', 'one', 'another', 'each', 'every', 'some', 'any']);
 /** Words before "the <noun>" that make it a return to something said earlier ("back to the book"). */
 export const RETURN_CUES: string[][] = ['back to', 'going back to', 'about the', 'regarding the'].map((s) => s.split(' '));
@@ -83,6 +85,9 @@ export const FRAGMENT_WORDS = new Set([
   ...FILLERS, ...FRAGMENT_CUES.flat(),
   'do', 'does', 'did', 'will', 'would', 'can', 'could', 'be', 'was', 'take', 'takes', 'get', 's', 'time', 'times', 'date', 'estimate', 'estimated', 'expected', 'fee', 'fees', 'it', 'they', 'them', 'i', 'we', 'you', 'much', 'many', 'long', 'soon', 'usually', 'roughly', 'about', 'approximately', 'now', 'still', 'yet',
 ]);
+
+/** Words that make a message a question even when it has no question mark ("who's it by", "how much"). */
+export const WH_WORDS = new Set(['who', 'whos', 'whose', 'what', 'whats', 'which', 'when', 'where', 'wheres', 'why', 'how', 'hows']);
 
 /** Question starters: an opener followed by one of these brings its own predicate ("and do you ship to Japan?"). */
 export const QUESTION_STARTS = new Set(['do', 'does', 'can', 'could', 'is', 'are', 'will', 'would', 'how', 'what', 'when', 'where', 'which', 'who', 'why', 'should', 'may', 'i', 'my', 'did', 'was', 'were']);

@@ -8,7 +8,7 @@
 import { PRODUCT_SLOTS, type ItemNouns, type MessageAnalysis } from './dialogue-entities.ts';
 import {
   ANTECEDENT_DETERMINERS, ANTECEDENT_NOUNS, DEMONSTRATIVE_BEFORE, DEMONSTRATIVE_NOUNS, DUMMY_IT_NEXT, ELLIPSIS_FILLERS, FILLERS, FRAGMENT_CUES, FRAGMENT_WORDS, INTERJECTIONS, ONE_DETERMINERS, OPENERS, PLACE_PRONOUN, PRODUCT_PRONOUNS,
-  EXISTENTIAL_ASKS, INDEFINITE, QUESTION_STARTS, RETURN_CUES, THERE_EXISTENTIAL_AFTER, THERE_EXISTENTIAL_BEFORE,
+  EXISTENTIAL_ASKS, INDEFINITE, QUESTION_STARTS, RETURN_CUES, VERB_SUBJECTS, THERE_EXISTENTIAL_AFTER, THERE_EXISTENTIAL_BEFORE,
 } from './english-cues.ts';
 
 const NO_NOUNS: ItemNouns = { demonstrative: new Set(), antecedent: new Set() };
@@ -42,7 +42,8 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
   const placeAt = new Set<number>();
   // A pronoun after a thing named in the same message points at that thing, not back. A thing is
   // a named entity (not a place, number or date; an edition, format or language only when the
-  // pronoun is not its "of": "a Japanese edition of it" asks about the earlier thing) or a noun
+  // pronoun is not its "of": "a Japanese edition of it" asks about the earlier thing; a store term
+  // after a subject or "to" and just before it is a verb taking it as object: "can I preorder it") or a noun
   // with a determiner ("my order", "a book"; "can I order it" has a verb). "back to the book"
   // returns to an earlier thing.
   const returnAt = (j: number) => RETURN_CUES.some((c) => c.every((x, k) => w[j - c.length + k] === x));
@@ -52,7 +53,7 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
   // after it is bound (this runs for every word of every message, so no slice or closure per word).
   let firstAntecedent = -1;
   const boundBefore = (i: number) => {
-    if (a.spans.some((s) => s.end <= i && !['place', 'number', 'date'].includes(s.kind) && !(PRODUCT_SLOTS.includes(s.kind) && w[i - 1] === 'of'))) return true;
+    if (a.spans.some((s) => s.end <= i && !['place', 'number', 'date'].includes(s.kind) && !(PRODUCT_SLOTS.includes(s.kind) && w[i - 1] === 'of') && !(s.kind === 'term' && s.end === i && VERB_SUBJECTS.has(w[s.start - 1] ?? '')))) return true;
     if (firstAntecedent < 0) for (firstAntecedent = 0; firstAntecedent < w.length && !antecedentAt(firstAntecedent); firstAntecedent++);
     return firstAntecedent < i;
   };

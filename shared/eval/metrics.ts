@@ -455,6 +455,36 @@ export function percentile(values: readonly number[], p: number): number {
   return s[lo] + (s[hi] - s[lo]) * (pos - lo);
 }
 
+/**
+ * A distribution-free confidence interval of the p-th percentile, from order statistics: the count
+ * B of values below the true percentile is Binomial(n, p/100), and [x(l), x(u)] (1-based, sorted)
+ * covers it with probability P(l ≤ B < u), chosen with equal tails of at most (1 − confidence)/2.
+ * An end the sample cannot bound is null: a p99 from fewer than 368 values has no 95 % upper bound
+ * (even the largest value is below the true p99 with probability 0.99^n > 2.5 %).
+ */
+export function percentileInterval(values: readonly number[], p: number, confidence = 0.95): { lower: number | null; upper: number | null } {
+  if (!(p > 0 && p < 100) || !(confidence > 0 && confidence < 1)) throw new Error(`percentileInterval needs 0 < p < 100 and 0 < confidence < 1, got ${p}, ${confidence}`);
+  const n = values.length;
+  if (n === 0) return { lower: null, upper: null };
+  const s = [...values].sort((a, b) => a - b);
+  const q = p / 100;
+  const tail = (1 - confidence) / 2;
+  // Binomial cdf in log space (no underflow at n in the thousands): cdf[k] = P(B ≤ k).
+  const cdf: number[] = [];
+  let logPmf = n * Math.log(1 - q);
+  let acc = 0;
+  for (let k = 0; k <= n; k++) {
+    if (k > 0) logPmf += Math.log((n - k + 1) / k) + Math.log(q / (1 - q));
+    cdf.push((acc += Math.exp(logPmf)));
+  }
+  // Largest l with P(B < l) ≤ tail; smallest u with P(B ≥ u) ≤ tail.
+  let l = 0;
+  while (l + 1 <= n && cdf[l] <= tail) l++;
+  let u = n + 1;
+  while (u - 1 >= 1 && 1 - cdf[u - 2] <= tail) u--;
+  return { lower: l >= 1 ? s[l - 1] : null, upper: u <= n ? s[u - 1] : null };
+}
+
 export interface Percentiles {
   n: number;
   mean: number;

@@ -13,6 +13,7 @@ import type { KeyFrame } from '../../../shared/cache/key-frame.ts';
 import type { DialogueEntities } from '../../../shared/conversation/dialogue-entities.ts';
 import { leansOnContext, resolveFollowUp, type ContextTurn, type ResolutionKind } from '../../../shared/conversation/follow-up.ts';
 import { classifyInContext, type ContextClassifier, type InContextDecision } from '../../../shared/conversation/classify-in-context.ts';
+import { asksSomething } from '../../../shared/conversation/courtesy.ts';
 import { resolvedCacheKey } from '../../../shared/conversation/resolved-cache-key.ts';
 import { contextFromHistory, contextOf, type SessionTurn } from '../../../shared/conversation/session-turns.ts';
 import type { CacheLookup, SemanticCache } from '../../../shared/cache/semantic-cache.ts';
@@ -354,8 +355,9 @@ async function templateAlone(message: string, classifier: ContextClassifier, dep
   if (c.prediction.intent !== deps.dialogue.courtesyIntent) return c;
   // Courtesy often prefaces a real follow-up ("fine. do you deliver there?", "ok, and volume 2"): the
   // context decides one that asks something or names anything; a plain thanks or goodbye ("ok that
-  // answers it, ty", "have a lovely evening") is answered as it is.
-  return !message.includes('?') && alone.entities.length === 0 ? c : null;
+  // answers it, ty", "have a lovely evening") is answered as it is; a question without its mark
+  // ("who's it by") is not a thanks.
+  return !asksSomething(message) && alone.entities.length === 0 ? c : null;
 }
 
 /** The route event's cache block for a hit: similarity, the threshold it cleared and the frame. */

@@ -3,7 +3,9 @@
  * question holds (rarer words weigh more), loses for edition words the question does not ask
  * for (so "One Piece volume 1" is the plain volume, not the Japanese edition), wins for those it
  * names (over title words an earlier turn left in the question), and wins or loses
- * by its volume number ("vol 3", "book 5", "the first", "berserk deluxe 2"). A title must share
+ * by its volume number ("vol 3", "book 5", "the first", "berserk deluxe 2"), and wins or loses by
+ * its format when the question names one its series comes in but its title does not say ("Dune
+ * in hardcover" is Dune's deluxe edition, the hardcover one). A title must share
  * its first distinctive word with the question. Ties go to the first volume. Pure, data-driven:
  * the titles and edition words come from the store's files.
  */
@@ -33,6 +35,10 @@ export class CatalogIndex {
   private readonly allWords = new Set<string>();
   /** The edition words of all titles sharing an anchor word (a series' editions). */
   private readonly editionsOf = new Map<string, Set<string>>();
+  /** The edition words every title sharing an anchor word has (Berserk's are all "Deluxe Edition"). */
+  private readonly inAllOf = new Map<string, Set<string>>();
+  /** The formats of all titles sharing an anchor word, each as its words ("box set" → box, set). */
+  private readonly formatsOf = new Map<string, Map<string, string[]>>();
 
   constructor(
     catalog: CatalogItem[],
@@ -47,6 +53,11 @@ export class CatalogIndex {
       const set = this.editionsOf.get(it.anchor) ?? new Set<string>();
       for (const w of it.editions) set.add(w);
       this.editionsOf.set(it.anchor, set);
+      const all = this.inAllOf.get(it.anchor);
+      this.inAllOf.set(it.anchor, all ? new Set([...all].filter((w) => it.editions.has(w))) : new Set(it.editions));
+      const formats = this.formatsOf.get(it.anchor) ?? new Map<string, string[]>();
+      formats.set(it.item.format, tokens(it.item.format));
+      this.formatsOf.set(it.anchor, formats);
     }
     const df = new Map<string, number>();
     for (const it of this.items) for (const w of it.words) df.set(w, (df.get(w) ?? 0) + 1);
@@ -85,7 +96,8 @@ export class CatalogIndex {
       for (const w of it.words) {
         const wt = this.weight.get(w) ?? 1;
         if (q.has(w)) score += wt;
-        else score -= it.editions.has(w) ? 1.5 : 0.15 * wt;
+        // An edition word every title of the series has ("Berserk Deluxe Edition") tells none apart: it costs what any other word does.
+        else score -= it.editions.has(w) && !this.inAllOf.get(it.anchor)!.has(w) ? 1.5 : 0.15 * wt;
       }
       const v = it.item.volume;
       // An edition the question names ("the omnibus", "in Japanese") outweighs other title words
@@ -93,6 +105,10 @@ export class CatalogIndex {
       // Only editions this series has count ("omnibus" said of Vagabond, whose omnibus is the VIZBIG Edition, decides nothing).
       const seriesEditions = this.editionsOf.get(it.anchor)!;
       if (volume === null || v === volume || v === null) for (const w of namedEditions) if (seriesEditions.has(w)) score += it.editions.has(w) ? EDITION_NAMED : -EDITION_NAMED;
+      // A format the question names, of a series that comes in several: the title in it wins, the others lose.
+      const formats = this.formatsOf.get(it.anchor)!;
+      const namedFormats = formats.size > 1 ? [...formats].filter(([, ws]) => ws.every((w) => q.has(w))).map(([f]) => f) : [];
+      if (namedFormats.length === 1) score += it.item.format === namedFormats[0] ? EDITION_NAMED : -EDITION_NAMED;
       if (volume !== null) score += v === volume ? 3 : v === null ? -1 : -4;
       else score += v === 1 || v === null ? 0.5 : -0.1 * Math.log2(v + 1);
       out.push({ item: it.item, score });

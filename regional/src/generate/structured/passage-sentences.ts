@@ -1,6 +1,7 @@
 /**
  * The answer to a question the structured data does not cover, quoted from passages: every
- * sentence (markdown removed; headings, table rows and FAQ questions are not quoted) scores by the
+ * sentence (markdown removed; headings and FAQ questions are not quoted; a table row is read as one
+ * sentence that names each cell by its column: "Overnight: carrier UPS Next Day Air; price $29.99; …") scores by the
  * weight of the question's words that it, its passage's title (an FAQ question) or the heading it
  * stands under hold (rarer words weigh more), the better-ranked passage and the earlier sentence
  * first. The answer is the best sentence plus at most one more of the same passage that adds a
@@ -8,7 +9,7 @@
  * can say it does not know instead of quoting noise.
  */
 import { splitSentences } from '../guardrails.ts';
-import { plainText } from './policy-tables.ts';
+import { cells, plainText } from './policy-tables.ts';
 import { contentTokens } from './text.ts';
 
 export interface Passage {
@@ -52,13 +53,24 @@ export class SentencePicker {
     let i = 0;
     let line = 0;
     const titleWords = contentTokens(p.title ?? '');
+    let columns: string[] | null = null;
     for (const text of p.text.split('\n')) {
       line++;
       if (/^\s*#/.test(text)) {
         heading = contentTokens(text);
         continue;
       }
-      if (/^\s*\|/.test(text)) continue;
+      if (/^\s*\|/.test(text)) {
+        if (/^\s*\|?\s*:?-{2,}/.test(text)) continue;
+        if (!columns) columns = cells(text);
+        else {
+          const s = rowSentence(columns, cells(text));
+          const own = new Set(contentTokens(s));
+          out.push({ s, words: new Set([...own, ...titleWords, ...heading]), own, hasNumber: /\d/.test(s), i: i++, line });
+        }
+        continue;
+      }
+      columns = null;
       for (const raw of splitSentences(text)) {
         const s = plainText(raw);
         if (s.length < 12 || s.endsWith('?') || (p.title && s === plainText(p.title))) continue;
@@ -124,4 +136,10 @@ export class SentencePicker {
     const coverage = [...covered].reduce((n, w) => n + this.weightOf(w), 0) / total;
     return { sentences: chosen.sort((a, b) => a.i - b.i).map((c) => (/[.!?)]$/.test(c.s) ? c.s : `${c.s}.`)), passage: top.p, coverage };
   }
+}
+
+/** A table row as a sentence: its first cell, then each other cell after its column's name ("Overnight: carrier UPS Next Day Air; price $29.99."). */
+function rowSentence(columns: readonly string[], row: readonly string[]): string {
+  const rest = row.slice(1).map((c, k) => (columns[k + 1] ? `${columns[k + 1].toLowerCase()} ${c}` : c)).filter((c) => c.trim());
+  return `${row[0]}: ${rest.join('; ')}`;
 }

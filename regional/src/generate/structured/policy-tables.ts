@@ -37,7 +37,8 @@ const slug = (h: string) =>
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
 
-const cells = (line: string) =>
+/** A markdown table line's cells, markdown removed. */
+export const cells = (line: string) =>
   line
     .trim()
     .replace(/^\|/, '')

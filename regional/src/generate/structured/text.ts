@@ -1,7 +1,14 @@
 /** Word handling shared by the structured answers: normalised tokens and cue phrases. */
 
 const STOP = new Set(
-  'a an the and or of to in on at for with by from is are was were be do does did can could would should will i you we my your our it its this that what which who how me us any some there please now then just still really right ok okay thanks hi hey get got want need know tell let like so if am has have had not no much many mean means use using used one two about'.split(' '),
+  [
+    'a an the and or of to in on at for with by from is are was were be do does did can could would should will i you we my your our it its this that what which who how me us any some there please now then just still really right ok okay thanks hi hey get got want need know tell let like so if am has have had not no much many mean means use using used one two about than',
+    // How people type in a chat box: contractions without the apostrophe ("whats", "dont"; "what's"
+    // loses its "'s" in normalize) and texting shorthand ("ur", "u", "pls"): the same function words.
+    'whats wheres hows whos whens thats theres im ive youre dont doesnt didnt cant wont isnt arent wasnt ur u r ya pls plz thx',
+    // A currency's name beside an amount: "500 dollars" asks what "$500" says.
+    'dollar dollars usd bucks',
+  ].join(' ').split(' '),
 );
 
 /** Lower case, accents and punctuation removed ("Re:ZERO" → "re zero", "Haikyu!!" → "haikyu"). */
@@ -17,11 +24,11 @@ export function normalize(text: string): string {
 
 export const tokens = (text: string): string[] => normalize(text).split(' ').filter(Boolean);
 
-/** Tokens that carry meaning (no function words), with a plural "s" dropped. */
+/** Tokens that carry meaning (no function words), with a plural "s" dropped and an amount's "$" ("$500" is "500"). */
 export function contentTokens(text: string): string[] {
   return tokens(text)
     .filter((t) => !STOP.has(t))
-    .map(stem);
+    .map((t) => stem(t.replace(/^\$(?=\d)/, '')));
 }
 
 /** A crude stem: common suffixes dropped, then long words cut to 5 letters ("shipping" ~ "ships", "used" ~ "use", "statuses" ~ "status"). */
