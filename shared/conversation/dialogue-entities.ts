@@ -143,8 +143,8 @@ export class DialogueEntities {
    * a duration, not the "2 day" service).
    */
   private inflected(words: readonly string[], i: number): Phrase | undefined {
-    return this.byFirst.get(words[i])?.find((c) => c.kind !== 'product' && c.kind !== 'date' && !c.words.some(isCount) && i + c.words.length <= words.length && c.words.every((x, j) => words[i + j] === x || (j === c.words.length - 1 && singular(words[i + j]) === x)))
-      ?? (singular(words[i]) !== words[i] ? this.byFirst.get(singular(words[i]))?.find((c) => c.kind !== 'product' && c.kind !== 'date' && c.words.length === 1) : undefined);
+    return this.byFirst.get(words[i])?.find((c) => inflectable(c) && !c.words.some(isCount) && i + c.words.length <= words.length && c.words.every((x, j) => words[i + j] === x || (j === c.words.length - 1 && singular(words[i + j]) === x)))
+      ?? (singular(words[i]) !== words[i] ? this.byFirst.get(singular(words[i]))?.find((c) => inflectable(c) && c.words.length === 1) : undefined);
   }
 
   /**
@@ -279,6 +279,9 @@ function idValueShape(template: string): RegExp {
   const parts = template.split(/\{\d+(?::\d+)?\}/).map((lit) => normalizeForEntities(lit).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   return new RegExp(`^${parts.join('.+')}$`);
 }
+
+/** A phrase read in the plural too: places, slots and terms (titles are matched as written, dates are the calendar's). */
+const inflectable = (c: Phrase) => c.kind !== 'product' && c.kind !== 'date';
 
 /** A number, in digits or words: "2 day" is a phrase of its own, "2 days" is not its plural. */
 const isCount = (w: string) => /^\d+$/.test(w) || cardinal(w) !== null;

@@ -48,9 +48,9 @@ export const ANTECEDENT_NOUNS = new Set([
   'box', 'refund', 'item', 'items', 'label', 'number', 'email', 'app', 'cart', 'checkout', 'link', 'window',
 ]);
 /** Determiners that make an antecedent noun a thing of this message ("my order … is it late", "a book … is it"); "order" after "I"/"can" is a verb. */
+export const ANTECEDENT_DETERMINERS = new Set(['my', 'our', 'your', 'ur', 'yr', 'his', 'her', 'their', 'a', 'an', 'this', 'that', 'the', 'one', 'another', 'each', 'every', 'some', 'any']);
 /** Before a store term, words that make the term a verb whose object is the next "it" ("can I preorder it", "want to preorder it"). */
 export const VERB_SUBJECTS = new Set(['i', 'we', 'you', 'to', 'can', 'could', 'will', 'would', 'please', 'pls']);
-export const ANTECEDENT_DETERMINERS = new Set(['my', 'our', 'your', 'ur', 'yr', 'his', 'her', 'their', 'a', 'an', 'this', 'that', 'the', 'one', 'another', 'each', 'every', 'some', 'any']);
 /** Words before "the <noun>" that make it a return to something said earlier ("back to the book"). */
 export const RETURN_CUES: string[][] = ['back to', 'going back to', 'about the', 'regarding the'].map((s) => s.split(' '));
 /** "is there" / "do you have" + a single edition, format or language with no series: asked of the product in talk ("is there an ebook?"). */
