@@ -12,6 +12,8 @@ import {
 } from './english-cues.ts';
 
 const NO_NOUNS: ItemNouns = { demonstrative: new Set(), antecedent: new Set() };
+/** Entity kinds that are not a thing a pronoun could point at. */
+const NOT_THINGS: ReadonlySet<string> = new Set(['place', 'number', 'date']);
 
 export interface Cues {
   followUp: boolean;
@@ -53,7 +55,7 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
   // after it is bound (this runs for every word of every message, so no slice or closure per word).
   let firstAntecedent = -1;
   const boundBefore = (i: number) => {
-    if (a.spans.some((s) => s.end <= i && !['place', 'number', 'date'].includes(s.kind) && !(PRODUCT_SLOTS.includes(s.kind) && w[i - 1] === 'of') && !(s.kind === 'term' && s.end === i && VERB_SUBJECTS.has(w[s.start - 1] ?? '')))) return true;
+    if (a.spans.some((s) => s.end <= i && !NOT_THINGS.has(s.kind) && !(PRODUCT_SLOTS.includes(s.kind) && w[i - 1] === 'of') && !(s.kind === 'term' && s.end === i && VERB_SUBJECTS.has(w[s.start - 1] ?? '')))) return true;
     if (firstAntecedent < 0) for (firstAntecedent = 0; firstAntecedent < w.length && !antecedentAt(firstAntecedent); firstAntecedent++);
     return firstAntecedent < i;
   };
