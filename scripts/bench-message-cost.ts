@@ -20,6 +20,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-web';
 import { IntentClassifier } from '../shared/models/intent-classifier.ts';
 import { classifierLabels } from '../shared/models/model-folder.ts';
@@ -203,14 +204,27 @@ if (values.edge) {
   process.exit(0);
 }
 
-// Warm: two rounds unrecorded, then REPS recorded rounds, round-robin.
+// Warm: two rounds unrecorded, then REPS recorded rounds, round-robin; the collections during the recorded rounds are counted.
 const samples: Record<Stage, number>[][] = plays.map(() => []);
+const collections = { minor: 0, major: 0, pauseMs: 0 };
+const observer = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+    if (kind === constants.NODE_PERFORMANCE_GC_MINOR) collections.minor++;
+    else collections.major++;
+    collections.pauseMs += e.duration;
+  }
+});
 for (let r = -2; r < REPS; r++) {
+  if (r === 0) observer.observe({ entryTypes: ['gc'] });
   for (const [i, p] of plays.entries()) {
     await play(p);
     if (r >= 0) samples[i].push(Object.fromEntries(STAGES.map((s) => [s, took[s] ?? 0])) as Record<Stage, number>);
   }
 }
+await new Promise((r) => setTimeout(r, 50)); // the observer's entries arrive on a later turn of the event loop
+observer.disconnect();
+const gcPerThousand = { minor: Math.round((collections.minor / (REPS * plays.length)) * 10000) / 10, major: Math.round((collections.major / (REPS * plays.length)) * 10000) / 10, pauseMsPerThousand: Math.round((collections.pauseMs / (REPS * plays.length)) * 1e4) / 10 };
 // Allocation per play: heap growth over one play after a full collection (with --expose-gc).
 const gc = (globalThis as { gc?: () => void }).gc;
 const alloc: number[] = [];
@@ -277,7 +291,7 @@ const spread = (path: string) => {
 };
 const typical = median(rows.map((r) => r.total));
 const slow = rows.filter((r) => r.total > SLOW || r.total >= 3 * typical).sort((a, b) => b.total - a.total);
-const out = { reps: REPS, plays: rows.length, typicalTotalMs: r3(typical), template: spread('template'), cache: spread('cache'), slow, top: [...rows].sort((a, b) => b.total - a.total).slice(0, 25), ...(heapSites ? { heapSites } : {}) };
+const out = { reps: REPS, plays: rows.length, typicalTotalMs: r3(typical), collectionsPerThousandPlays: gcPerThousand, template: spread('template'), cache: spread('cache'), slow, top: [...rows].sort((a, b) => b.total - a.total).slice(0, 25), ...(heapSites ? { heapSites } : {}) };
 if (values.json) writeFileSync(values.json, JSON.stringify({ ...out, rows }, null, 1));
 console.log(JSON.stringify(out, null, 1));
 
