@@ -6,7 +6,9 @@
  *         isolate's row (`edge_template_young_isolate`: the first BENCH_N template answers after
  *         ready, a new session each, as every run measured its first path before), then an
  *         unrecorded warm-up over every measured path (BENCH_WARMUP answers per edge, default 400;
- *         `edge_warm_up` says what it saw), then the recorded rounds; classifier time inside workerd; semantic-cache
+ *         `edge_warm_up` says what it saw), then the recorded rounds (the follow-up cache hit twice:
+ *         sent at once after the previous answer, and `_after_think`, BENCH_THINK_MS later, default
+ *         300); classifier time inside workerd; semantic-cache
  *         lookup at 10k / 100k entries (the same index code, in Node's V8); share of the store test
  *         set answered without the region.
  *   regional: embeddings/s at concurrency 1/8/32 with batching on and off; rerank of 30 p50/p99;
