@@ -424,6 +424,8 @@ describe('phrasing of a second held-out set (eval/dialogues-holdout2.jsonl)', ()
   it('writes a title typed short or with a slip as the catalog names it, and leaves others as typed', () => {
     expect(resolveFollowUp('hitchikers guide to the galaxy price', [], ex).text).toBe('the hitchhiker s guide to the galaxy price');
     expect(resolveFollowUp('How much is Frieren vol. 1?', [], ex).text).toBe('How much is Frieren vol. 1?');
+    // a courtesy sentence before the question is not part of what it asks
+    expect(resolveFollowUp('thanks! unrelated but do you guys take apple pay', [], ex).text).toBe('unrelated but do you guys take apple pay');
   });
 
   it('picks from a list of titles by position ("the last one", "the first one"), while the talk stays on the list', () => {
@@ -468,5 +470,14 @@ describe('phrasing of a second held-out set (eval/dialogues-holdout2.jsonl)', ()
     const [, box] = converse('attack on titan volume one price pls', 'n the boxset');
     expect(ents(box)).toMatchObject({ product: 'attack on titan', format: 'box set' });
     expect(leansOnContext('i read the book already', ex)).toBe(false);
+  });
+});
+
+describe('an ellipsis that switches two things at once', () => {
+  it('keeps a new slot when the frame word it follows is replaced ("the japanese edition of the first one")', () => {
+    const [, r] = converse('spy x family 6 price', 'what about the japanese edition of the first one');
+    expect(ents(r)).toMatchObject({ product: 'spy x family', volume: '1', language: 'japanese' });
+    expect(r.text).toMatch(/volume 1/);
+    expect(r.text).toMatch(/in japanese/);
   });
 });

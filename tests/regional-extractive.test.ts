@@ -333,3 +333,17 @@ describe('catalog rows: a list of titles, and a cue typed without its question m
     expect(askedFields('is it good by the way', data.config.fieldCues)).not.toContain('author');
   });
 });
+
+describe('catalog rows: a number in a title', () => {
+  it('takes "volume 2" over the "no. 8" of "Kaiju No. 8"', () => {
+    const replies = new CatalogReplies(new Set(['price_availability']), new StoreAnswers(data));
+    expect(replies.answer('price_availability', 'price for kaiju no 8 volume 2 please?')?.text).toMatch(/^Kaiju No\. 8, Vol\. 2 is \$9\.99/);
+    expect(replies.answer('price_availability', 'how much is kaiju no. 8 vol 1')?.text).toMatch(/^Kaiju No\. 8, Vol\. 1 is/);
+  });
+
+  it('reads "volume one" as vol. 1, its "one" no word of One Piece or One-Punch Man', () => {
+    const replies = new CatalogReplies(new Set(['price_availability']), new StoreAnswers(data));
+    expect(replies.answer('price_availability', 'frieren volume one')?.text).toMatch(/^Frieren: Beyond Journey's End, Vol\. 1 is \$11\.99/);
+    expect(replies.answer('price_availability', 'how much is one piece volume two')?.text).toMatch(/^One Piece, Vol\. 2 is/);
+  });
+});

@@ -23,6 +23,7 @@ import { readCues } from './follow-up-cues.ts';
 import { insertSeries, productPhrase, reframe, replacePronouns } from './follow-up-rewrite.ts';
 import { idReply, mayGiveId } from './id-reply.ts';
 import { pickFromList, saysListPosition } from './list-ordinal.ts';
+import { withoutCourtesyLead } from './courtesy.ts';
 
 /** What the resolver needs of an earlier turn (oldest first in a list). */
 export interface ContextTurn {
@@ -66,7 +67,9 @@ export function leansOnContext(message: string, ex: DialogueEntities): boolean {
 export function resolveFollowUp(message: string, turns: readonly ContextTurn[], ex: DialogueEntities): FollowUpResolution {
   const a = ex.analyze(message);
   const cues = readCues(a, ex.itemNouns);
-  const standalone: FollowUpResolution = { kind: 'standalone', text: inCatalogWords(message, a), carried: [], entities: a.entities, confidence: 1 };
+  // What a standalone message asks, as the classifier, the cache key and the region read it: without a courtesy sentence before it, titles as the catalog writes them.
+  const asked = withoutCourtesyLead(message);
+  const standalone: FollowUpResolution = { kind: 'standalone', text: inCatalogWords(asked, asked === message ? a : ex.analyze(asked)), carried: [], entities: a.entities, confidence: 1 };
   const reply = idReply(message, a, turns, ex, NOT_CARRIED);
   if (reply) {
     const fromTurn = reply.entities.filter((e) => e !== reply.id && !a.entities.some((o) => o.kind === e.kind && o.value === e.value));
