@@ -321,7 +321,7 @@ function swapped(a: string, b: string): boolean {
 }
 
 /** Optimal-string-alignment distance (insert, delete, substitute, swap two neighbours), stopping early past 1. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   if (Math.abs(a.length - b.length) > 1) return 2;
   let prev2: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);

@@ -43,7 +43,7 @@ export const PRODUCT_PRONOUNS = new Set(['it', 'its', 'they', 'them', 'those', '
 export const ONE_DETERMINERS = new Set(['the', 'this', 'that', 'which', 'other', 'another', 'same', 'cheaper', 'cheapest', 'bigger', 'newer', 'older', 'new', 'old', 'latest', 'second', 'big', 'small', 'nicer']);
 /** "that"/"this" are pronouns only near these words or the domain's item nouns (else they are conjunctions or relatives); after an auxiliary they are a question's subject ("would that be ok for a 12 year old?"). */
 export const DEMONSTRATIVE_NOUNS = new Set(['one', 'ones', 'set', 'item', 'copy']);
-export const DEMONSTRATIVE_BEFORE = new Set(['is', 'does', 'would', 'will', 'could', 'can', 'should', 'might', 'was', 'buy', 'order', 'get', 'have', 'return', 'about', 'ship', 'of', 'for', 'with', 'like', 'want', 'reserve', 'preorder', 'want', 'need', 'take']);
+export const DEMONSTRATIVE_BEFORE = new Set(['is', 'does', 'would', 'will', 'could', 'can', 'should', 'might', 'was', 'buy', 'order', 'get', 'have', 'return', 'about', 'ship', 'of', 'for', 'with', 'like', 'want', 'reserve', 'preorder', 'need', 'take']);
 /** Nouns that, said earlier in the same message, are what its "it" points at ("my order … is it late"); the domain's item nouns too. */
 export const ANTECEDENT_NOUNS = new Set([
   'order', 'orders', 'account', 'payment', 'package', 'parcel', 'copy', 'code', 'card', 'set', 'website', 'site', 'page', 'pages',
