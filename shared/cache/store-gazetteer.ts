@@ -11,7 +11,7 @@ export interface CatalogTitle {
 }
 
 /**
- * A title's series: the text before a comma, colon, parenthesis, "vol."/"volume", a count ("3-in-1")
+ * A title's series: the text before a comma, a colon that ends a word, a parenthesis, a spaced dash, "vol."/"volume", a count ("3-in-1")
  * or number, or one of the domain's `endWords` (conversation.json `seriesEndWords`: "deluxe",
  * "omnibus"): "One Piece, Vol. 1: Romance Dawn" → "one piece"; "Berserk Deluxe Edition 1" → "berserk";
  * a title that is only a number stays whole ("1984").
@@ -20,11 +20,11 @@ export function seriesName(title: string, endWords: readonly string[] = []): str
   // A title that is only a number ("1984") is its own series name: there is nothing else to name it by.
   if (/^\s*\d+\s*$/.test(title)) return title.trim();
   const words = endWords.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/'/g, "'?")).join('|');
-  return title
-    .split(/[,:(]| vol\.? | volume /i)[0]
-    .replace(new RegExp(`\\b(${words ? `${words}|` : ''}\\d+-in-\\d+|\\d+)\\b.*$`, 'i'), '')
-    .trim()
-    .toLowerCase();
+  // A colon inside a word ("Re:ZERO") joins it; a spaced dash opens a subtitle ("Re:ZERO -Starting Life…").
+  const head = title.split(/[,(]|:(?!\S)|:(?=\s)| -| vol\.? | volume /i)[0];
+  const name = head.replace(new RegExp(`\\b(${words ? `${words}|` : ''}\\d+-in-\\d+|\\d+)\\b.*$`, 'i'), '').trim().toLowerCase();
+  // An end word that opens the title ("The Complete Maus") ends nothing: the title is the name.
+  return /^(?:(?:the|a|an)\s*)?$/.test(name) ? head.trim().toLowerCase() : name;
 }
 
 /** What conversation.json says about the domain's titles and things (both optional). */
@@ -35,6 +35,22 @@ export interface TitleWords {
 
 const FUNCTION_WORDS = ['the', 'a', 'an', 'of', 'and', 'my', 'your', 'our', 'this', 'that', 'in', 'on', 'to', 'for', 'with'];
 
+/**
+ * The names shoppers give a title without its leading words: "the way of kings" → "way of kings"
+ * (an article dropped when two words or more are left), "the complete maus" → "maus" (a leading
+ * "the complete" of a collected edition), "harry potter and the sorcerer's stone" → "harry potter"
+ * (a long title's name before "and the", two words or more).
+ */
+export function shortNames(series: string): string[] {
+  const out: string[] = [];
+  const w = series.split(/\s+/);
+  if (w[0] === 'the' && w.length >= 3) out.push(w.slice(1).join(' '));
+  if (w[0] === 'the' && w[1] === 'complete' && w.length >= 3 && w.slice(2).join(' ').length >= 4) out.push(w.slice(2).join(' '));
+  const and = w.findIndex((x, i) => x === 'and' && w[i + 1] === 'the');
+  if (and >= 2 && w.length >= 5) out.push(w.slice(0, and).join(' '));
+  return out;
+}
+
 /** `entities`: entities.json's phrases by kind; `words`: conversation.json (its item nouns, both roles, and series end words). */
 export function storeGazetteer(entities: Gazetteer, catalog: CatalogTitle[], words: TitleWords = {}): Gazetteer {
   const nouns = words.itemNouns ?? {};
@@ -42,7 +58,9 @@ export function storeGazetteer(entities: Gazetteer, catalog: CatalogTitle[], wor
   const product: Record<string, string[]> = { ...entities.product };
   for (const t of catalog) {
     const s = seriesName(t.title, words.seriesEndWords);
-    if (s.length >= 3 && !s.split(/\s+/).every((w) => stop.has(w))) product[s] = [s];
+    if (s.length >= 3 && !s.split(/\s+/).every((w) => stop.has(w))) product[s] = [...new Set([s, ...shortNames(s)])];
   }
+  // A short name that is another series' own name stays that series' ("the sandman" / "sandman").
+  for (const [s, phrases] of Object.entries(product)) product[s] = phrases.filter((p) => p === s || !(p in product));
   return { ...entities, term: entities.term ?? {}, product };
 }

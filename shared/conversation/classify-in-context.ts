@@ -12,6 +12,7 @@ import { routeFor, type Path } from '../routing/route-for.ts';
 import type { FollowUpResolution } from './follow-up.ts';
 import type { DialogueEntity } from './dialogue-entities.ts';
 import { intentInContext } from './intent-in-context.ts';
+import { withoutCourtesyLead } from './courtesy.ts';
 
 /** What is needed of a classifier: the edge's metered one and the device's both fit. */
 export interface ContextClassifier {
@@ -42,7 +43,7 @@ export async function classifyInContext(
   routes: IntentRoutes,
   domain: ConversationRules,
 ): Promise<InContextDecision> {
-  const [raw] = await classifier.classify([resolution.text]);
+  const [raw] = await classifier.classify([withoutCourtesyLead(resolution.text)]);
   const carried = [...resolution.carried];
   if (!classifier.knowsAWord(message)) return { prediction: { ...raw, intent: OOS, confident: false }, path: 'llm', carried, outOfVocabulary: true };
   const prediction = intentInContext(raw, { message, resolution, routes, courtesyIntent: domain.courtesyIntent, cueIntent: (t, e) => domain.cueIntent?.(t, e) }, carried);

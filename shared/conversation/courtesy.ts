@@ -21,3 +21,15 @@ export function asksSomething(message: string): boolean {
   const first = words.find((w) => !INTERJECTIONS.has(w));
   return first !== undefined && WH_WORDS.has(first);
 }
+
+/**
+ * The message without a courtesy sentence that opens it ("thanks! unrelated but do you take apple
+ * pay" → "unrelated but do you take apple pay"): what it asks, for the classifier, which otherwise
+ * reads the thanks. Unchanged when the opening is not only courtesy words, ends at no punctuation,
+ * or leaves fewer than three words.
+ */
+export function withoutCourtesyLead(message: string): string {
+  const m = /^([^!.,;?]*)[!.,;]+\s*(.*)$/s.exec(message);
+  if (!m || !isCourtesyOnly(m[1]) || tokens(m[2]).length < 3) return message;
+  return m[2];
+}

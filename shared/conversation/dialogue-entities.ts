@@ -102,7 +102,11 @@ export class DialogueEntities {
     const table = new Map<string, Phrase>();
     const add = (kind: DialogueKind, value: string, phrase: string) => {
       const words = tokens(phrase);
-      if (words.length) table.set(words.join(' '), { words, kind, value: normalizeForEntities(value) });
+      if (!words.length) return;
+      table.set(words.join(' '), { words, kind, value: normalizeForEntities(value) });
+      // A title's possessive is typed without its apostrophe as often as with it ("hitchhikers guide", "enders game").
+      const joined = words.flatMap((x, i) => (x === 's' && i > 0 ? [] : [words[i + 1] === 's' ? `${x}s` : x]));
+      if (kind === 'product' && joined.length < words.length && !table.has(joined.join(' '))) table.set(joined.join(' '), { words: joined, kind, value: normalizeForEntities(value) });
     };
     const base = baseGazetteer();
     for (const [kind, values] of [['place', base.place], ['place', store.place], ['date', base.date], ['product', store.product], ['term', store.term]] as const) {
@@ -152,7 +156,7 @@ export class DialogueEntities {
    * "jujutsu kaisan", "frieran", "the hobit"): a name of several words with one word one edit
    * away (a letter wrong, missing, extra or two swapped; words of 4+ letters) and another word as
    * written; a one-word name of 7+ letters with one letter wrong or two swapped (no letter added
-   * or dropped: "monsters" is not "Monster"). Only series (the catalog's own names), never places
+   * or dropped: "monsters" is not "Monster"), or of 6 letters with two swapped ("hiakyu"). Only series (the catalog's own names), never places
    * or terms, whose short words are too close to ordinary ones. A slipped word keeps its first
    * letter (which also keeps this pass cheap: it runs on every word no phrase matched).
    */
@@ -162,6 +166,8 @@ export class DialogueEntities {
       if (c.words.length === 1) {
         const [x] = c.words;
         if (x.length >= 7 && words[i].length === x.length && words[i][0] === x[0] && editDistance(words[i], x) === 1) return c;
+        // six letters: only two neighbours swapped ("hiakyu"), a slip no ordinary word is one away by
+        if (x.length === 6 && words[i].length === 6 && words[i][0] === x[0] && swapped(words[i], x)) return c;
         continue;
       }
       let exact = 0;
@@ -230,9 +236,25 @@ export class DialogueEntities {
         span(afterSeries ? 'volume' : 'number', String(Number(w.replace(/,/g, ''))), i, i + 1);
       }
     }
+    titleNumbers(words, spans);
     const seen = new Map<string, DialogueEntity>();
     for (const e of [...spans, ...dates]) seen.set(`${e.kind}:${e.value}`, { kind: e.kind, value: e.value });
     return { words, spans, entities: sortEntities([...seen.values()]) };
+  }
+}
+
+/**
+ * A bare number right after a series is its volume ("one punch man 2"), unless the same mention
+ * also says its volume with a volume word: then the number is part of the title ("mob psycho 100
+ * volume 1", "kaiju no 8 vol 1") and is read as a number (the spans are changed in place).
+ */
+function titleNumbers(words: readonly string[], spans: Span[]): void {
+  const worded = spans.filter((s) => s.kind === 'volume' && s.end - s.start === 2 && VOLUME_WORDS.has(words[s.start]));
+  if (!worded.length) return;
+  for (const [k, s] of spans.entries()) {
+    const prev = spans[k - 1];
+    const bare = s.kind === 'volume' && s.end - s.start === 1 && /^\d+$/.test(words[s.start]) && prev?.kind === 'product' && prev.end === s.start;
+    if (bare && worded.some((v) => v.start >= s.end && v.start <= s.end + 1 && v.value !== s.value)) s.kind = 'number';
   }
 }
 
@@ -292,8 +314,14 @@ function singular(w: string): string {
   return /(?:x|ch|sh|ss)es$/.test(w) ? w.slice(0, -2) : w.slice(0, -1);
 }
 
+/** Whether `a` is `b` with two neighbouring letters swapped. */
+function swapped(a: string, b: string): boolean {
+  const i = [...a].findIndex((c, k) => c !== b[k]);
+  return i >= 0 && i < a.length - 1 && a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
+}
+
 /** Optimal-string-alignment distance (insert, delete, substitute, swap two neighbours), stopping early past 1. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   if (Math.abs(a.length - b.length) > 1) return 2;
   let prev2: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);

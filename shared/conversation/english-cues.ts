@@ -12,6 +12,8 @@
 export const OPENERS: string[][] = [
   'and what about', 'and how about', 'what about', 'how about', 'what if', 'same for', 'same with', 'same question for',
   'and for', 'and in', 'and the', 'and', 'also', 'or', 'ok and', 'okay and', 'then', 'and then',
+  // chat shorthand for "and" ("n the box set?"), only as an opener
+  'n', 'n the', 'ok n', 'an the',
 ]
   .map((s) => s.split(' '))
   .sort((a, b) => b.length - a.length);
@@ -41,7 +43,7 @@ export const PRODUCT_PRONOUNS = new Set(['it', 'its', 'they', 'them', 'those', '
 export const ONE_DETERMINERS = new Set(['the', 'this', 'that', 'which', 'other', 'another', 'same', 'cheaper', 'cheapest', 'bigger', 'newer', 'older', 'new', 'old', 'latest', 'second', 'big', 'small', 'nicer']);
 /** "that"/"this" are pronouns only near these words or the domain's item nouns (else they are conjunctions or relatives); after an auxiliary they are a question's subject ("would that be ok for a 12 year old?"). */
 export const DEMONSTRATIVE_NOUNS = new Set(['one', 'ones', 'set', 'item', 'copy']);
-export const DEMONSTRATIVE_BEFORE = new Set(['is', 'does', 'would', 'will', 'could', 'can', 'should', 'might', 'was', 'buy', 'order', 'get', 'have', 'return', 'about', 'ship', 'of', 'for', 'with', 'like', 'want', 'reserve', 'preorder', 'want', 'need', 'take']);
+export const DEMONSTRATIVE_BEFORE = new Set(['is', 'does', 'would', 'will', 'could', 'can', 'should', 'might', 'was', 'buy', 'order', 'get', 'have', 'return', 'about', 'ship', 'of', 'for', 'with', 'like', 'want', 'reserve', 'preorder', 'need', 'take']);
 /** Nouns that, said earlier in the same message, are what its "it" points at ("my order … is it late"); the domain's item nouns too. */
 export const ANTECEDENT_NOUNS = new Set([
   'order', 'orders', 'account', 'payment', 'package', 'parcel', 'copy', 'code', 'card', 'set', 'website', 'site', 'page', 'pages',
@@ -83,11 +85,17 @@ export const FRAGMENT_CUES: string[][] = [
 /** The only words a fragment may have: fillers, the cues, auxiliaries and pronouns. */
 export const FRAGMENT_WORDS = new Set([
   ...FILLERS, ...FRAGMENT_CUES.flat(),
-  'do', 'does', 'did', 'will', 'would', 'can', 'could', 'be', 'was', 'take', 'takes', 'get', 's', 'time', 'times', 'date', 'estimate', 'estimated', 'expected', 'fee', 'fees', 'it', 'they', 'them', 'i', 'we', 'you', 'much', 'many', 'long', 'soon', 'usually', 'roughly', 'about', 'approximately', 'now', 'still', 'yet',
+  'do', 'does', 'did', 'will', 'would', 'can', 'could', 'be', 'was', 'take', 'takes', 'get', 's', 'time', 'times', 'day', 'days', 'week', 'weeks', 'business', 'working', 'date', 'estimate', 'estimated', 'expected', 'fee', 'fees', 'it', 'they', 'them', 'i', 'we', 'you', 'much', 'many', 'long', 'soon', 'usually', 'roughly', 'about', 'approximately', 'now', 'still', 'yet',
 ]);
 
 /** Words that make a message a question even when it has no question mark ("who's it by", "how much"). */
 export const WH_WORDS = new Set(['who', 'whos', 'whose', 'what', 'whats', 'which', 'when', 'where', 'wheres', 'why', 'how', 'hows']);
+
+/** What may follow a wh-word in a two- or three-word question about a store term ("what's express", "what is express"). */
+export const WH_TAILS = new Set(['is', 's', 'about', 'the']);
+
+/** Prepositions that make a pronoun the complement of the noun just before it ("the tracking number for it", "the price of it"). */
+export const COMPLEMENT_PREPOSITIONS = new Set(['for', 'of', 'on']);
 
 /** Question starters: an opener followed by one of these brings its own predicate ("and do you ship to Japan?"). */
 export const QUESTION_STARTS = new Set(['do', 'does', 'can', 'could', 'is', 'are', 'will', 'would', 'how', 'what', 'when', 'where', 'which', 'who', 'why', 'should', 'may', 'i', 'my', 'did', 'was', 'were']);
@@ -97,6 +105,9 @@ export const VOLUME_WORDS = new Set(['vol', 'vols', 'volume', 'volumes', 'v', 'b
 /** Words after an ordinal that make it a volume: "the first one", "the second volume". */
 export const ORDINAL_HEADS = new Set(['one', 'volume', 'vol', 'book', 'part', 'installment', 'issue']);
 export const RELATIVE_VOLUME: Record<string, string> = { next: '+1', following: '+1', previous: '-1', prior: '-1', preceding: '-1' };
+
+/** Positions in a list that are not ordinals ("the last one", "the latter"): 1-based, -1 the last. */
+export const LIST_POSITIONS: Record<string, number> = { last: -1, latter: -1, final: -1, former: 1 };
 
 const NUMBER_WORDS = 'zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty'.split(' ');
 const ORDINAL_WORDS = 'zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth'.split(' ');

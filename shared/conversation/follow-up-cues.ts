@@ -8,10 +8,11 @@
 import { PRODUCT_SLOTS, type ItemNouns, type MessageAnalysis } from './dialogue-entities.ts';
 import {
   ANTECEDENT_DETERMINERS, ANTECEDENT_NOUNS, DEMONSTRATIVE_BEFORE, DEMONSTRATIVE_NOUNS, DUMMY_IT_NEXT, ELLIPSIS_FILLERS, FILLERS, FRAGMENT_CUES, FRAGMENT_WORDS, INTERJECTIONS, ONE_DETERMINERS, OPENERS, PLACE_PRONOUN, PRODUCT_PRONOUNS,
-  EXISTENTIAL_ASKS, INDEFINITE, QUESTION_STARTS, RETURN_CUES, VERB_SUBJECTS, THERE_EXISTENTIAL_AFTER, THERE_EXISTENTIAL_BEFORE,
+  COMPLEMENT_PREPOSITIONS, EXISTENTIAL_ASKS, INDEFINITE, QUESTION_STARTS, RETURN_CUES, VERB_SUBJECTS, THERE_EXISTENTIAL_AFTER, THERE_EXISTENTIAL_BEFORE, WH_TAILS, WH_WORDS,
 } from './english-cues.ts';
 
 const NO_NOUNS: ItemNouns = { demonstrative: new Set(), antecedent: new Set() };
+const NONE_COVERED: readonly boolean[] = [];
 
 export interface Cues {
   followUp: boolean;
@@ -36,7 +37,13 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
   while (lead < w.length - 1 && INTERJECTIONS.has(w[lead]) && !covered[lead]) lead++;
   const opener = OPENERS.find((o) => o.every((x, j) => w[lead + j] === x && !covered[lead + j]));
   const openerLength = opener ? lead + opener.length : 0;
-  const ownPredicate = openerLength > 0 && w.length - openerLength >= 3 && QUESTION_STARTS.has(w[openerLength]);
+  // "and do you ship to Japan?" brings its own predicate; so does "ok and how much": a question
+  // fragment after the opener asks its own question of the thing in talk (not the last question again).
+  const rest = w.slice(openerLength);
+  const ownPredicate =
+    openerLength > 0 &&
+    ((rest.length >= 3 && QUESTION_STARTS.has(w[openerLength])) ||
+      (a.spans.length === 0 && rest.length > 0 && rest.every((x) => FRAGMENT_WORDS.has(x)) && FRAGMENT_CUES.some((c) => phraseAt(rest, c, NONE_COVERED))));
 
   const productAt = new Set<number>();
   const placeAt = new Set<number>();
@@ -55,6 +62,8 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
   const boundBefore = (i: number) => {
     if (a.spans.some((s) => s.end <= i && !['place', 'number', 'date'].includes(s.kind) && !(PRODUCT_SLOTS.includes(s.kind) && w[i - 1] === 'of') && !(s.kind === 'term' && s.end === i && VERB_SUBJECTS.has(w[s.start - 1] ?? '')))) return true;
     if (firstAntecedent < 0) for (firstAntecedent = 0; firstAntecedent < w.length && !antecedentAt(firstAntecedent); firstAntecedent++);
+    // "the tracking number for it", "the price of it": the noun just before is what the pronoun completes, not what it means.
+    if (firstAntecedent === i - 2 && COMPLEMENT_PREPOSITIONS.has(w[i - 1])) return false;
     return firstAntecedent < i;
   };
   for (let i = 0; i < w.length; i++) {
@@ -67,6 +76,9 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
       const at = w.indexOf(next ?? '', i + 1);
       const dummy = DUMMY_IT_NEXT.has(next ?? '') && !(w[at + 1] === 'for' && !w.slice(at + 2).includes('to'));
       if (!dummy) productAt.add(i);
+    } else if (x === 'the' && itemNouns.demonstrative.has(w[i + 1] ?? '') && QUESTION_STARTS.has(w[i - 1] ?? '')) {
+      // "is the book hardcover?", "does the series have an ebook": the domain's thing in talk, asked about
+      productAt.add(i);
     } else if (x === 'that' || x === 'this') {
       if (i === w.length - 1 || demonstrativeNoun(w[i + 1]) || DEMONSTRATIVE_BEFORE.has(w[i - 1])) productAt.add(i);
     } else if (PRODUCT_PRONOUNS.has(x)) {
@@ -104,7 +116,10 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
     !kinds.has('place') &&
     FRAGMENT_CUES.some((c) => phraseAt(w, c, covered)) &&
     w.every((x, i) => covered[i] || FRAGMENT_WORDS.has(x));
-  const frame = (openerLength > 0 && !ownPredicate) || entitiesOnly;
+  // "whats express?", "how about ups": a wh-word and a store term, nothing else, asks the last question of that term.
+  const termAsk =
+    w.length <= 3 && !anchored && a.spans.length > 0 && a.spans.every((s) => s.kind === 'term') && leftover.length > 0 && leftover.every((x) => WH_WORDS.has(x) || WH_TAILS.has(x));
+  const frame = (openerLength > 0 && !ownPredicate) || entitiesOnly || termAsk;
   const followUp = frame || productPronoun || placePronoun || dependentSlot || fragment;
   return { followUp, frame, productPronoun, placePronoun, dependentSlot, pronounAt: new Set([...(productPronoun ? productAt : []), ...(placePronoun ? placeAt : [])]), openerLength };
 }

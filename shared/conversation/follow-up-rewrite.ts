@@ -26,7 +26,10 @@ export function reframe(a: MessageAnalysis, frameText: string, own: DialogueEnti
   }
   let changed = false;
   const trailing: string[] = [];
-  for (const s of ownSpans) {
+  // Replacements first: a slot put after the frame's last product word must not be cleared when
+  // that word is then replaced ("spy x family 6" + "the japanese edition of the first one").
+  const replacesFirst = [...ownSpans].sort((x, y) => Number(!spanOf(x.kind)) - Number(!spanOf(y.kind)));
+  for (const s of replacesFirst) {
     if (s.kind === 'number' || s.kind === 'date') continue;
     const words = render(s, ex).split(' ');
     const target = spanOf(s.kind);

@@ -18,10 +18,12 @@
  * or words are left over that the rules do not understand. Below CONFIDENT_RESOLUTION, or with no
  * earlier turn at all ("unresolved"), the caller must not read or write any shared cache with it.
  */
-import { DialogueEntities, PRODUCT_SLOTS, sortEntities, type DialogueEntity, type DialogueKind, type MessageAnalysis } from './dialogue-entities.ts';
+import { DialogueEntities, PRODUCT_SLOTS, sortEntities, tokens, type DialogueEntity, type DialogueKind, type MessageAnalysis } from './dialogue-entities.ts';
 import { readCues } from './follow-up-cues.ts';
 import { insertSeries, productPhrase, reframe, replacePronouns } from './follow-up-rewrite.ts';
 import { idReply, mayGiveId } from './id-reply.ts';
+import { pickFromList, saysListPosition } from './list-ordinal.ts';
+import { withoutCourtesyLead } from './courtesy.ts';
 
 /** What the resolver needs of an earlier turn (oldest first in a list). */
 export interface ContextTurn {
@@ -59,18 +61,29 @@ const NOT_CARRIED: ReadonlySet<string> = new Set<DialogueKind>(['number', 'date'
 /** Whether `message` leans on earlier turns at all (a standalone message needs no context read). */
 export function leansOnContext(message: string, ex: DialogueEntities): boolean {
   const a = ex.analyze(message);
-  return readCues(a, ex.itemNouns).followUp || mayGiveId(message, a, ex);
+  return readCues(a, ex.itemNouns).followUp || mayGiveId(message, a, ex) || saysListPosition(a);
 }
 
 export function resolveFollowUp(message: string, turns: readonly ContextTurn[], ex: DialogueEntities): FollowUpResolution {
   const a = ex.analyze(message);
   const cues = readCues(a, ex.itemNouns);
-  const standalone: FollowUpResolution = { kind: 'standalone', text: message, carried: [], entities: a.entities, confidence: 1 };
+  // What a standalone message asks, as the classifier, the cache key and the region read it: without a courtesy sentence before it, titles as the catalog writes them.
+  const asked = withoutCourtesyLead(message);
+  const standalone: FollowUpResolution = { kind: 'standalone', text: inCatalogWords(asked, asked === message ? a : ex.analyze(asked)), carried: [], entities: a.entities, confidence: 1 };
   const reply = idReply(message, a, turns, ex, NOT_CARRIED);
   if (reply) {
     const fromTurn = reply.entities.filter((e) => e !== reply.id && !a.entities.some((o) => o.kind === e.kind && o.value === e.value));
     const carried = ['frame', ...fromTurn.map((e) => `${e.kind}:${e.value}`)];
     return { kind: 'resolved', text: question(reply.text, message), carried, entities: sortEntities(dedupe(reply.entities)), confidence: 0.95, form: 'frame', contextIntent: reply.intent };
+  }
+  const pick = pickFromList(a, turns, ex, LOOKBACK_TURNS);
+  if (pick) {
+    // "is the last one in stock?" after three titles: that title, in the ordinal's place (not a volume).
+    const inPick = (s: { start: number; end: number }) => s.start < pick.end && s.end > pick.start;
+    const own = a.spans.filter((s) => !(s.kind === 'volume' && inPick(s))).map((s) => ({ kind: s.kind, value: s.value }));
+    const text = [...a.words.slice(0, pick.start), pick.product.value, ...a.words.slice(pick.end)].join(' ');
+    const intent = turns[pick.turn].intent;
+    return { kind: 'resolved', text: question(text, message), carried: [`product:${pick.product.value}`], entities: sortEntities(dedupe([...own, pick.product])), confidence: round(0.9 - 0.1 * (turns.length - 1 - pick.turn)), form: 'pronoun', ...(intent ? { contextIntent: intent } : {}) };
   }
   if (!cues.followUp) return standalone;
   if (!turns.length) return { ...standalone, kind: 'unresolved', confidence: 0 };
@@ -138,6 +151,25 @@ export function resolveFollowUp(message: string, turns: readonly ContextTurn[], 
     if (needsProduct && ctxProducts.size > 1 && !ownProduct) conf = Math.min(conf, 0.4);
     return { kind: 'resolved', text: question(t, message), carried: carriedNames, entities, confidence: round(conf), form: how, ...(intent ? { contextIntent: intent } : {}) };
   }
+}
+
+/**
+ * The message with each series it names by a short name or with a slip written as the catalog
+ * names it ("hitchikers guide to the galaxy price" → "the hitchhiker's guide to the galaxy price"),
+ * so the classifier, the cache key and the region read the title (the message as typed otherwise).
+ */
+function inCatalogWords(message: string, a: MessageAnalysis): string {
+  const renamed = a.spans.filter((s) => s.kind === 'product' && a.words.slice(s.start, s.end).join(' ') !== tokens(s.value).join(' '));
+  if (!renamed.length) return message;
+  const out: string[] = [];
+  for (let i = 0; i < a.words.length; i++) {
+    const s = renamed.find((x) => x.start === i);
+    if (s) {
+      out.push(s.value);
+      i = s.end - 1;
+    } else out.push(a.words[i]);
+  }
+  return question(out.join(' '), message);
 }
 
 /** "and 2?" after a volume: the number is the next volume (the analysis is changed in place). */

@@ -35,7 +35,7 @@ function luhn(digits: string): boolean {
 }
 
 /** `digits` (no separators) is an ISBN-13 with the 978/979 prefix, or an ISBN-10; check digit verified. */
-export function isIsbn(digits: string): boolean {
+function isIsbn(digits: string): boolean {
   if (/^97[89]\d{10}$/.test(digits)) {
     let sum = 0;
     for (let i = 0; i < 13; i++) sum += (digits.charCodeAt(i) - 48) * (i % 2 ? 3 : 1);

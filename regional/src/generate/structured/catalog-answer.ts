@@ -12,11 +12,17 @@ import { contentTokens, normalize } from './text.ts';
 
 export type CatalogSentences = AnswersFile['catalogSentences'];
 
-/** The fields a question asks for, by the domain's cue phrases (a cue with punctuation, such as "by?", is matched as written). */
+/**
+ * The fields a question asks for, by the domain's cue phrases (a cue with punctuation, such as "by?", is matched as written;
+ * one that ends in a question mark also ends a question typed without it: "who's it by").
+ */
 export function askedFields(question: string, cues: AnswersFile['fieldCues']): CatalogField[] {
   const q = ` ${normalize(question)} `;
   const raw = question.toLowerCase();
-  return (Object.keys(cues) as CatalogField[]).filter((f) => cues[f].some((c) => (/[^\p{L}\p{N} ]/u.test(c) ? raw.includes(c) : q.includes(` ${c} `))));
+  const unmarked = !raw.includes('?');
+  const asked = (c: string) =>
+    /[^\p{L}\p{N} ]/u.test(c) ? raw.includes(c) || (unmarked && c.endsWith('?') && q.endsWith(` ${normalize(c.slice(0, -1))} `)) : q.includes(` ${c} `);
+  return (Object.keys(cues) as CatalogField[]).filter((f) => cues[f].some(asked));
 }
 
 const firstSentence = (s: string) => /^.*?[.!?](?=\s|$)/.exec(s)?.[0] ?? s;

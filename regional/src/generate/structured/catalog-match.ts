@@ -24,6 +24,9 @@ export interface CatalogMatch {
   score: number;
 }
 
+/** "volume one" … "volume twelve". */
+const CARDINALS = ['one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve'];
+const WORDED_VOLUME = new RegExp(`\\b(vol|volume|book|part)\\s+(${CARDINALS.join('|')})\\b`, 'gi');
 const ORDINALS: Record<string, number> = { first: 1, second: 2, third: 3, fourth: 4, fifth: 5, '1st': 1, '2nd': 2, '3rd': 3, '4th': 4, '5th': 5 };
 /** What naming one of a title's edition words adds on top of the word's own weight. */
 const EDITION_NAMED = 5;
@@ -70,8 +73,11 @@ export class CatalogIndex {
   /** The volume a question asks for: "vol 3", "volume 3", "book 5", "#3", "the first one", "berserk deluxe 2". */
   volumeOf(question: string): number | null {
     const n = normalize(question);
-    const explicit = /\b(?:vol|volume|book|part|no)\s*(\d{1,3})\b/.exec(n) ?? /#\s*(\d{1,3})\b/.exec(question);
+    // "no. 8" numbers a volume only when no "vol"/"volume" does: in "kaiju no 8 volume 2" it is the title's.
+    const explicit = /\b(?:vol|volume|book|part)\s*(\d{1,3})\b/.exec(n) ?? /\bno\s*(\d{1,3})\b/.exec(n) ?? /#\s*(\d{1,3})\b/.exec(question);
     if (explicit) return Number(explicit[1]);
+    const worded = new RegExp(WORDED_VOLUME.source, 'i').exec(n);
+    if (worded) return CARDINALS.indexOf(worded[2].toLowerCase()) + 1;
     const ws = n.split(' ');
     for (let i = 0; i < ws.length; i++) {
       if (ORDINALS[ws[i]] && /^(?:volume|vol|book|one|installment|part)$/.test(ws[i + 1] ?? '')) return ORDINALS[ws[i]];
@@ -87,7 +93,8 @@ export class CatalogIndex {
 
   /** Titles the question names, best first (at most `k`); `volume` overrides the one the question asks for. */
   match(question: string, k = 3, volume: number | null = this.volumeOf(question)): CatalogMatch[] {
-    const q = new Set(tokens(question));
+    // "volume one" numbers a volume: its "one" is no title word (One Piece, One-Punch Man).
+    const q = new Set(tokens(question.replace(WORDED_VOLUME, '$1')));
     const namedEditions = [...q].filter((w) => this.editionWords.has(w));
     const out: CatalogMatch[] = [];
     for (const it of this.items) {

@@ -9,6 +9,7 @@
  */
 import type { StoreAnswerData } from './answer-data.ts';
 import { askedFields, catalogAnswer } from './catalog-answer.ts';
+import type { CatalogMatch } from './catalog-match.ts';
 import type { StoreAnswers } from './store-answers.ts';
 
 /** The best match must score this much (the offline generator's bar for naming a title)… */
@@ -32,14 +33,40 @@ export class CatalogReplies {
     this.data = answers.data;
   }
 
-  /** The row's answer when `intent` is a catalog intent and `question` names exactly one item; else null. */
+  /** The row's answer when `intent` is a catalog intent and `question` names exactly one item (or each of a list: compare()); else null. */
   answer(intent: string | undefined, question: string): CatalogReply | null {
     if (!intent || !this.intents.has(intent)) return null;
+    const several = this.compare(question);
+    if (several) return several;
     const [best, next] = this.data.index.match(question, 2);
     if (!best || best.score < MIN_TITLE_SCORE) return null;
     if (next && best.score - next.score < UNAMBIGUOUS_MARGIN) return null;
     if (this.answers.unexplainedWords(question, best.item).length >= 2) return null;
     const sentences = catalogAnswer(best.item, question, askedFields(question, this.data.config.fieldCues), this.data.config.catalogSentences, this.data.catalogText);
     return sentences.length ? { text: sentences.join(' '), source: { id: best.item.id, title: best.item.title } } : null;
+  }
+
+  /**
+   * "the shining, mexican gothic or the blade itself — which is cheapest?": a question that lists
+   * titles (parts split at commas, "or", "vs", sentence ends), each part naming one item
+   * unambiguously, gets each item's row, in the order asked, so the shopper can compare. Null
+   * unless two or more distinct items are named that way.
+   */
+  private compare(question: string): CatalogReply | null {
+    // not "and": titles have it ("Spice and Wolf", "Pride and Prejudice")
+    const parts = question.split(/[,;.!?]+|\s+(?:or|vs\.?|versus)\s+/i).filter((p) => p.trim());
+    if (parts.length < 2) return null;
+    const fields = askedFields(question, this.data.config.fieldCues);
+    const items: CatalogMatch['item'][] = [];
+    for (const part of parts) {
+      const [best, next] = this.data.index.match(part, 2);
+      if (!best || best.score < MIN_TITLE_SCORE || (next && best.score - next.score < UNAMBIGUOUS_MARGIN)) continue;
+      // a part may keep the words that lead into the list ("i'm choosing between the shining")
+      if (this.answers.unexplainedWords(part, best.item).length >= 3) continue;
+      if (!items.some((i) => i.id === best.item.id)) items.push(best.item);
+    }
+    if (items.length < 2) return null;
+    const text = items.map((item) => catalogAnswer(item, question, fields, this.data.config.catalogSentences, this.data.catalogText).join(' ')).filter(Boolean);
+    return text.length === items.length ? { text: text.join(' '), source: { id: items[0].id, title: items.map((i) => i.title).join('; ') } } : null;
   }
 }
