@@ -17,7 +17,6 @@ import { limitByClient, limitBySession } from './http/client-limits.ts';
 import { browserOrigins } from './http/origins.ts';
 import { edgeRequestLog, loggedEvents, type EdgeLogVars } from './http/request-log.ts';
 import { sessionRoutes } from './http/session-routes.ts';
-import { sentNatively } from './http/native-stream.ts';
 import { edgeMetrics } from './http/metrics.ts';
 import { scheduleModelRefresh } from './runtime/model-refresh.ts';
 import { embedderMayLoad } from './runtime/edge-models.ts';
@@ -150,7 +149,7 @@ app.post('/v1/chat', async (c) => {
     const reply: ChatReply & { error?: unknown } = { route, text, done, ...(errors.length ? { error: errors.at(-1) } : {}) };
     return c.json(reply, 200, headers);
   }
-  return new Response(sentNatively(sseStream(events, { onError: (e) => console.error('chat stream failed:', (e as Error).message) })), {
+  return new Response(sseStream(events, { onError: (e) => console.error('chat stream failed:', (e as Error).message) }), {
     headers: { ...headers, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' },
   });
 });

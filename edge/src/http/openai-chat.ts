@@ -16,7 +16,6 @@ import { runChat } from '../chat/run-chat.ts';
 import type { RequestLog } from '../../../shared/api/request-log.ts';
 import { openAiErrorResponse } from './errors.ts';
 import { loggedEvents } from './request-log.ts';
-import { sentNatively } from './native-stream.ts';
 
 export const openAiChatRoutes = new Hono<{ Bindings: EdgeEnv }>();
 
@@ -36,7 +35,7 @@ openAiChatRoutes.post('/v1/chat/completions', async (c) => {
   const ctx = { id: `chatcmpl-${crypto.randomUUID().replace(/-/g, '')}`, created: Math.floor(Date.now() / 1000), thresholds: thresholdsOf(deps, route.intent) };
   const headers = { ...traceHeaders(trace), ...routeHeaders(route) };
   if (!options.stream) return c.json(await completionJson(route, events, options, ctx), 200, headers);
-  return new Response(sentNatively(completionStream(route, events, options, ctx, (e) => console.error('chat completion stream failed:', (e as Error).message))), { headers: { ...headers, ...SSE_HEADERS } });
+  return new Response(completionStream(route, events, options, ctx, (e) => console.error('chat completion stream failed:', (e as Error).message)), { headers: { ...headers, ...SSE_HEADERS } });
 });
 
 function thresholdsOf(d: EdgeDeps, intent: string): RoutingThresholds {

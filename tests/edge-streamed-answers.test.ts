@@ -1,11 +1,11 @@
 /**
- * The edge's streamed answers leave through workerd's native byte stream (edge/src/http/native-stream.ts),
- * in real workerd (wrangler dev) in front of a stand-in region (the HTTP boundary: a Node server
- * speaking `/v1/generate`'s events). What must hold as before: every frame arrives, in order, on
- * both streamed routes; the first text reaches the client while the region's answer is still
- * open (nothing is held back for the end); and a client that goes away mid-answer leaves no
- * region call open past the edge's idle deadline (UPSTREAM_IDLE_TIMEOUT_MS, 10 s; under wrangler
- * dev the client's leaving does not reach the Worker sooner, on main as on this change).
+ * The edge's streamed answers, in real workerd (wrangler dev) in front of a stand-in region (the
+ * HTTP boundary: a Node server speaking `/v1/generate`'s events). The contract any change to how
+ * the edge streams must keep (branch ttft4 tried workerd's native byte stream against it): every
+ * frame arrives, in order, on both streamed routes; the first text reaches the client while the
+ * region's answer is still open (nothing is held back for the end); and a client that goes away
+ * mid-answer leaves no region call open past the edge's idle deadline (UPSTREAM_IDLE_TIMEOUT_MS,
+ * 10 s; under wrangler dev the client's leaving does not reach the Worker sooner).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -54,7 +54,7 @@ async function startRegion(): Promise<Region> {
 
 const routes = {
   '/v1/chat/completions': { body: { model: 'switchyard', stream: true, messages: [{ role: 'user', content: ASK }] }, first: /"delta":\{"content":"Try Claymore/ },
-  '/v1/chat': { body: { message: ASK, sessionId: 'native-stream' }, first: /event: delta\ndata: \{"text":"Try Claymore/ },
+  '/v1/chat': { body: { message: ASK, sessionId: 'streamed-answers' }, first: /event: delta\ndata: \{"text":"Try Claymore/ },
 };
 
 /** Reads the response until `until` matches what came; returns the reader and the text so far. */
@@ -70,12 +70,12 @@ async function readUntil(res: Response, until: RegExp) {
   return { reader, text, dec };
 }
 
-describe('streamed answers through the native stream (real workerd)', () => {
+describe('streamed answers through the edge (real workerd)', () => {
   let dir: string;
   let region: Region;
   let edge: EdgeProcess;
   setupOrFail(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sy-native-stream-'));
+    dir = mkdtempSync(join(tmpdir(), 'sy-streamed-answers-'));
     region = await startRegion();
     const port = Number(process.env.EDGE_PORT ?? 9340);
     edge = await startEdgeProcess({ port, inspectorPort: port + 1, regionalUrl: region.url, persistTo: join(dir, 'w'), vars: { MODEL_REFRESH_INTERVAL_MS: '0', CLIENT_RATE_LIMIT_PER_MINUTE: 'off', SESSION_RATE_LIMIT_PER_MINUTE: 'off' }, quiet: true });
