@@ -481,3 +481,20 @@ describe('an ellipsis that switches two things at once', () => {
     expect(r.text).toMatch(/in japanese/);
   });
 });
+
+describe('a destination by another name (conversation.json placeAliases)', () => {
+  it.each([
+    ['same for the virgin islands?', 'us virgin islands'],
+    ['do you ship to the US Virgin Islands', 'us virgin islands'], // not "the us" → the contiguous US
+    ['ship to the british virgin islands', 'british virgin islands'], // a longer name of another place is not the US one
+    ['and north korea', 'north korea'], // "korea" (south korea) inside it is no match
+  ])('reads one place, the right one: %s', (text, place) => {
+    expect(ex.analyze(text).entities.filter((e) => e.kind === 'place')).toEqual([{ kind: 'place', value: place }]);
+  });
+
+  it('replaces the place in talk with the one named by alias', () => {
+    const [, r] = converse('do u ship within guam what does it cost', 'same for the virgin islands?');
+    expect(r.kind).toBe('resolved');
+    expect(r.entities.filter((e) => e.kind === 'place')).toEqual([{ kind: 'place', value: 'us virgin islands' }]);
+  });
+});
