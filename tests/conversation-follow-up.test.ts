@@ -498,3 +498,19 @@ describe('a destination by another name (conversation.json placeAliases)', () =>
     expect(r.entities.filter((e) => e.kind === 'place')).toEqual([{ kind: 'place', value: 'us virgin islands' }]);
   });
 });
+
+describe('another series named after a yes/no question keeps what it asked (eval/dialogues-holdout2.jsonl)', () => {
+  it('carries the asked format or language to the new series', () => {
+    const [, r] = converse('is the sailor moon eternal edition hardcover', 'and cardcaptor sakura?');
+    expect(r.kind).toBe('resolved');
+    expect(ents(r)).toEqual({ product: 'cardcaptor sakura', format: 'hardcover' });
+    expect(r.text).toMatch(/cardcaptor sakura.*hardcover/);
+    expect(ents(converse('is naruto 5 in japanese', 'and one piece?')[1])).toEqual({ product: 'one piece', language: 'japanese' });
+  });
+
+  it('still drops the slots that name the copy in talk', () => {
+    expect(ents(converse('is one piece 5 hardcover', 'and naruto?')[1])).toEqual({ product: 'naruto', format: 'hardcover' }); // the volume was the copy's
+    expect(ents(converse('how much is the naruto hardcover', 'and one piece?')[1])).toEqual({ product: 'one piece' }); // not a yes/no question
+    expect(ents(converse('is berserk deluxe edition 3 in stock', 'what about vinland saga?')[1])).toEqual({ product: 'vinland saga' }); // the slots come before what is asked
+  });
+});
