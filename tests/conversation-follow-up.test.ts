@@ -514,3 +514,21 @@ describe('another series named after a yes/no question keeps what it asked (eval
     expect(ents(converse('is berserk deluxe edition 3 in stock', 'what about vinland saga?')[1])).toEqual({ product: 'vinland saga' }); // the slots come before what is asked
   });
 });
+
+describe('"the cheaper one" of titles named together, by the catalog prices (eval/dialogues-holdout2.jsonl)', () => {
+  it('picks the cheaper or dearer listed title at the volume the list named', () => {
+    const [, cheaper] = converse('dorohedoro 1 or blame master edition 1, which costs less', 'whats the age rating on the cheaper one');
+    expect(cheaper.kind).toBe('resolved');
+    expect(cheaper.entities.filter((e) => e.kind === 'product')).toEqual([{ kind: 'product', value: 'dorohedoro' }]);
+    expect(cheaper.text).toBe('whats the age rating on dorohedoro');
+    const [, dearer] = converse('im choosing between the shining, mexican gothic or the blade itself. which is cheapest', 'is the more expensive one in stock');
+    expect(ents(dearer)).toEqual({ product: 'the shining' });
+  });
+
+  it('refuses when the prices tie, and knows no price for a series the catalog lacks', () => {
+    const [, tie] = converse('naruto 1 or one piece 1, which is cheaper', 'whats the age rating on the cheaper one');
+    expect(tie.entities.filter((e) => e.kind === 'product').length).not.toBe(1); // $9.99 both: no pick
+    expect(ex.prices.priceOf('dorohedoro', '1')).toBe(12.99);
+    expect(ex.prices.priceOf('no such series')).toBeUndefined();
+  });
+});

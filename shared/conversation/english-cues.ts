@@ -111,6 +111,12 @@ export const RELATIVE_VOLUME: Record<string, string> = { next: '+1', following: 
 /** Positions in a list that are not ordinals ("the last one", "the latter"): 1-based, -1 the last. */
 export const LIST_POSITIONS: Record<string, number> = { last: -1, latter: -1, final: -1, former: 1 };
 
+/** Picks from a list by price ("the cheaper one", "the more expensive one"): the words, and which end of the prices they mean. */
+export const PRICE_PICKS: { words: string[]; end: 'low' | 'high' }[] = [
+  ...['cheaper', 'cheapest', 'less expensive', 'least expensive', 'lower priced', 'cheap'].map((p) => ({ words: p.split(' '), end: 'low' as const })),
+  ...['pricier', 'priciest', 'more expensive', 'most expensive', 'dearer', 'expensive'].map((p) => ({ words: p.split(' '), end: 'high' as const })),
+];
+
 const NUMBER_WORDS = 'zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty'.split(' ');
 const ORDINAL_WORDS = 'zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth'.split(' ');
 
