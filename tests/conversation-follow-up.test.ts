@@ -10,11 +10,13 @@ import terms from '../domains/kitsune-books/entities.json';
 import conversation from '../domains/kitsune-books/conversation.json';
 import { entityPatternsOf, gazetteerOf } from '../shared/cache/entities.ts';
 import { dialogueEntitiesFor, parseConversationData } from '../shared/conversation/conversation-data.ts';
-import { dialogueSignature } from '../shared/conversation/dialogue-entities.ts';
+import { DialogueEntities, dialogueSignature } from '../shared/conversation/dialogue-entities.ts';
 import { CONFIDENT_RESOLUTION, leansOnContext, resolveFollowUp, type ContextTurn, type FollowUpResolution } from '../shared/conversation/follow-up.ts';
 import { resolvedCacheKey } from '../shared/conversation/resolved-cache-key.ts';
 import { boundTurns, contextFromHistory, storableTurn, utf8Bytes, type SessionTurn } from '../shared/conversation/session-turns.ts';
 import { redactPii } from '../shared/privacy/pii.ts';
+import { domain as edgeDomain } from '../edge/src/domain/default-domain.ts';
+import { storeGazetteer } from '../shared/cache/store-gazetteer.ts';
 
 const ex = dialogueEntitiesFor(gazetteerOf(terms), catalog, conversation, entityPatternsOf(terms.patterns));
 
@@ -523,6 +525,15 @@ describe('"the cheaper one" of titles named together, by the catalog prices (eva
     expect(cheaper.text).toBe('whats the age rating on dorohedoro');
     const [, dearer] = converse('im choosing between the shining, mexican gothic or the blade itself. which is cheapest', 'is the more expensive one in stock');
     expect(ents(dearer)).toEqual({ product: 'the shining' });
+  });
+
+  it('picks the same at the edge, whose bundled catalog carries the prices', () => {
+    const words = parseConversationData(conversation);
+    const edge = new DialogueEntities(storeGazetteer(gazetteerOf(terms), edgeDomain.catalog, words), words, entityPatternsOf(terms.patterns), edgeDomain.catalog);
+    const turns: ContextTurn[] = [];
+    const first = resolveFollowUp('dorohedoro 1 or blame master edition 1, which costs less', turns, edge);
+    turns.push({ text: first.text, entities: first.entities });
+    expect(resolveFollowUp('whats the age rating on the cheaper one', turns, edge).text).toBe('whats the age rating on dorohedoro');
   });
 
   it('refuses when the prices tie, and knows no price for a series the catalog lacks', () => {
