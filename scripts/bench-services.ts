@@ -6,7 +6,9 @@
  *         isolate's row (`edge_template_young_isolate`: the first BENCH_N template answers after
  *         ready, a new session each, as every run measured its first path before), then an
  *         unrecorded warm-up over every measured path (BENCH_WARMUP answers per edge, default 400;
- *         `edge_warm_up` says what it saw), then the recorded rounds; classifier time inside workerd; semantic-cache
+ *         `edge_warm_up` says what it saw), then the recorded rounds (the follow-up cache hit twice:
+ *         sent at once after the previous answer, and `_after_think`, BENCH_THINK_MS later, default
+ *         300); classifier time inside workerd; semantic-cache
  *         lookup at 10k / 100k entries (the same index code, in Node's V8); share of the store test
  *         set answered without the region.
  *   regional: embeddings/s at concurrency 1/8/32 with batching on and off; rerank of 30 p50/p99;
@@ -230,29 +232,42 @@ const withPeer = <T>(by: Record<string, T>) => ({ ...by.this, ...(by.peer ? { pe
  * peer the session read is measured against). `before`: a message sent first in each session (a
  * follow-up's context).
  */
-interface EdgePathSpec { messages: string[]; expectPath: string; session: 'fresh' | 'one' | 'history'; before?: string }
-type EdgeSample = { server: number; client: number; classify: number; sessionRead: number };
+interface EdgePathSpec { messages: string[]; expectPath: string; session: 'fresh' | 'one' | 'history'; before?: string; thinkMs?: number }
+/** `beforeClient`: the `before` message's own round trip (so a change that moved work out of the follow-up into it shows). */
+type EdgeSample = { server: number; client: number; classify: number; sessionRead: number; beforeClient?: number };
 const run = `${Date.now()}`;
 async function askEdge(name: string, spec: EdgePathSpec, i: number, tag: string): Promise<EdgeSample> {
   const sessionId = spec.session === 'one' ? `one-${tag}-${run}` : `e${i}-${tag}-${run}`;
-  if (spec.before) await chatJson(urlOf[name], spec.before, sessionId);
+  let beforeClient: number | undefined;
+  if (spec.before) {
+    const tb = performance.now();
+    await chatJson(urlOf[name], spec.before, sessionId);
+    beforeClient = performance.now() - tb;
+    if (spec.thinkMs) await new Promise((res) => setTimeout(res, spec.thinkMs));
+  }
   const message = spec.messages[i % spec.messages.length];
   const t0 = performance.now();
   const j = await chatJson(urlOf[name], message, sessionId, spec.session === 'history' ? { history: [{ role: 'user', content: 'hi' }] } : {});
   const client = performance.now() - t0;
   if (j.route.path !== spec.expectPath) throw new Error(`expected ${spec.expectPath}, got ${j.route.path} for ${message} (${name})`);
   if (j.route.fallbacks.includes('session_unavailable')) throw new Error('the session store was unavailable');
-  return { server: j.done.latencyMs.total, client, classify: j.done.latencyMs.classify, sessionRead: j.done.latencyMs.session };
+  return { server: j.done.latencyMs.total, client, classify: j.done.latencyMs.classify, sessionRead: j.done.latencyMs.session, ...(beforeClient !== undefined ? { beforeClient } : {}) };
 }
 let pathRuns = 0;
 /** `N` recorded answers of one path per edge, alternated between the edges. */
-async function edgePath(messages: string[], expectPath: string, session: EdgePathSpec['session'] = 'fresh', before?: string) {
-  const spec = { messages, expectPath, session, before };
+async function edgePath(messages: string[], expectPath: string, session: EdgePathSpec['session'] = 'fresh', before?: string, thinkMs?: number) {
+  const spec = { messages, expectPath, session, before, thinkMs };
   const s = Object.fromEntries(names.map((n) => [n, [] as EdgeSample[]]));
   const tag = `p${pathRuns++}`;
   await alternate(N, names, async (name, i) => void s[name].push(await askEdge(name, spec, i, tag)));
-  const col = (xs: EdgeSample[], k: keyof EdgeSample) => pct(xs.map((x) => x[k]));
-  const stats = (xs: EdgeSample[]) => ({ serverSide: col(xs, 'server'), clientRoundTrip: col(xs, 'client'), classify: col(xs, 'classify'), sessionRead: col(xs, 'sessionRead') });
+  const col = (xs: EdgeSample[], k: keyof EdgeSample) => pct(xs.map((x) => x[k] ?? 0));
+  const stats = (xs: EdgeSample[]) => ({
+    serverSide: col(xs, 'server'),
+    clientRoundTrip: col(xs, 'client'),
+    classify: col(xs, 'classify'),
+    sessionRead: col(xs, 'sessionRead'),
+    ...(before ? { beforeClientRoundTrip: col(xs, 'beforeClient') } : {}),
+  });
   return { ...withPeer(Object.fromEntries(names.map((n) => [n, stats(s[n])]))), loadAverage1m: +loadavg()[0].toFixed(1) };
 }
 const templates = ['hello!', 'what are your support hours?', 'what is your return policy?', 'can I talk to a human?', 'thanks, bye'];
@@ -292,6 +307,14 @@ out.edge_cache_hit = await edgePath(cacheQs, 'cache');
 out.edge_template_one_session = await edgePath(templates, 'template', 'one');
 out.edge_template_stateless = await edgePath(templates, 'template', 'history');
 out.edge_followup_cache_hit = await edgePath(['how long does it take?'], 'cache', 'fresh', 'do you ship to canada?');
+// The same follow-up sent BENCH_THINK_MS (default 300) after the previous answer landed, not within a
+// millisecond of it: an additional row, the one above kept. A person reads the answer and types (the
+// traffic model's median wait is 20 s: docs/traffic.md "Think time") and even an app's scripted
+// follow-up takes hundreds of ms, so 300 ms is a low bound. Locally the previous turn's write (a new
+// session object: its SQLite file's creation and the turn's commit, fsyncs on the Worker's own thread)
+// is still running when a follow-up sent at once arrives; deployed that write runs on the object's host.
+const THINK_MS = Number(process.env.BENCH_THINK_MS ?? 300);
+out.edge_followup_cache_hit_after_think = { thinkMs: THINK_MS, ...(await edgePath(['how long does it take?'], 'cache', 'fresh', 'do you ship to canada?', THINK_MS)) };
 // The first path once more, last (as before the warm-up existed: its figures then were the young isolate's).
 out.edge_template_again_last = await edgePath(templates, 'template');
 // Classifier time inside workerd at sub-millisecond resolution: 64 texts per call, timed in the Worker.

@@ -2,7 +2,7 @@
  * `npm run -s bench:soak -- [--minutes 10] [--warmup M] [--load open|closed] [--rate 200] [--concurrency 8] [--sample-s 5] [--seed 1] [--port P]
  *   [--edge-runner wrangler|miniflare|workerd] [--edge-inspector on|off] [--edge-without BINDING]… [--heap-snapshots DIR]
  *   [--session-pool N] [--edge-var NAME=VALUE]… [--region-env NAME=VALUE]… [--series]
- *   [--edge-worker edge|pipe|sse-reader] [--edge-v8-flag=--trace-gc] [--edge-log FILE] [--edge-malloc-stats] [--edge-alloc-profile FILE] [--edge-leak-kb N]`:
+ *   [--edge-worker edge|pipe|sse-reader] [--edge-v8-flag=--trace-gc] [--edge-log FILE] [--edge-malloc-stats] [--edge-alloc-profile FILE [--edge-alloc-survivors]] [--edge-leak-kb N]`:
  * a bounded soak (at most 10 minutes) of the real tiers: the edge Worker in workerd (as deployed; or under wrangler dev), the
  * region in its own Node process (SQLite), Bedrock replaced at the HTTP boundary by the traffic
  * replay's ConverseStream stand-in. Drives a steady mix (scripts/soak/mix.ts: chat sessions,
@@ -37,7 +37,10 @@
  * BENCHMARKS.md "Soak: plateau or growth"). With `--edge-v8-flag=--trace-gc` the edge isolate's
  * allocation (MB a minute, KB a request) is read from the collections; `--edge-alloc-profile FILE`
  * (workerd runner) writes V8's sampling heap profile of the edge isolate over the fitted window
- * (read it by source file and function with scripts/soak/alloc-sites.ts).
+ * (read it by source file and function with scripts/soak/alloc-sites.ts; with `--edge-alloc-survivors`,
+ * only what survived young collections: what fills the old space). With
+ * `--edge-v8-flag=--trace-gc-verbose` the isolate's committed heap is split by space
+ * (`edge-v8-old-space-committed`, `edge-v8-new-space-committed`, …) and its external memory read.
  * Measures; never asserts.
  */
 import { spawn } from 'node:child_process';
@@ -53,7 +56,7 @@ import { startEdgeUnderWorkerd } from './soak/edge-workerd.ts';
 import { startRegionProcess } from './region-process.ts';
 import { closedLoad, latency, mixDriver, openLoad, type Kind } from './soak/mix.ts';
 import { everyIsolateHeap, heapSnapshot, isolateEntries, isolateHeap, sampleAllocations, topAllocators } from './soak/isolate.ts';
-import { allocatedMb, anonByStretch, commandLine, floors, heapReadings, isFullCollection, medianSlope, netOfGcSlack, samplesAfter, slope, tcmallocStats, traceGc, treeProcesses, treeRss, type HeapReading } from './soak/rss.ts';
+import { allocatedMb, anonByStretch, commandLine, floors, heapReadings, isFullCollection, medianSlope, netOfGcSlack, samplesAfter, slope, tcmallocStats, traceGc, traceGcSpaces, treeProcesses, treeRss, type HeapReading } from './soak/rss.ts';
 import { startBedrockStub } from './traffic/bedrock-stub.ts';
 import { rng } from './traffic/random.ts';
 import { buildSessions, TrafficMix, type Dialogue, type Labelled, type Session } from './traffic/sessions.ts';
@@ -124,6 +127,12 @@ const { values } = parseArgs({
      * allocates, not for the slope), with its top allocation sites in the JSON.
      */
     'edge-alloc-profile': { type: 'string' },
+    /**
+     * With --edge-alloc-profile: sample only what survives young collections (promoted to the old
+     * generation, then kept or collected by a full collection): what fills the old space and sets
+     * its committed size (BENCHMARKS.md "Soak: what fills the edge's old space").
+     */
+    'edge-alloc-survivors': { type: 'boolean', default: false },
     /** NAME=VALUE in the region's environment only (repeatable), e.g. MALLOC_ARENA_MAX=2. */
     'region-env': { type: 'string', multiple: true },
     /** A folder: a heap snapshot of the region at the warm-up and at the end (needs --port), for scripts/soak/heap-diff.ts. */
@@ -274,7 +283,7 @@ const end = t0 + minutes * 60_000;
 const snapshots = values['heap-snapshots'] && regionInspector ? resolve(values['heap-snapshots']) : undefined;
 const snapshotAt = (name: string) => (snapshots ? heapSnapshot(regionInspector, join(snapshots, `region-${name}.heapsnapshot`)).then((ok) => say(`region heap snapshot at ${name}: ${ok ? 'written' : 'failed'}`)) : Promise.resolve());
 const atWarmup = new Promise<void>((r) => setTimeout(() => void snapshotAt('warmup').then(() => r()), Math.max(0, t0 + warmup * 60_000 - performance.now())));
-const profiling = allocProfile ? new Promise<Awaited<ReturnType<typeof sampleAllocations>>>((r) => setTimeout(() => void sampleAllocations(edgePort + 1).then(r), Math.max(0, t0 + warmup * 60_000 - performance.now()))) : undefined;
+const profiling = allocProfile ? new Promise<Awaited<ReturnType<typeof sampleAllocations>>>((r) => setTimeout(() => void sampleAllocations(edgePort + 1, { survivorsOnly: values['edge-alloc-survivors'] }).then(r), Math.max(0, t0 + warmup * 60_000 - performance.now()))) : undefined;
 const open = load === 'open' ? await openLoad(driver.next, { rate, maxInFlight, until: end }) : (await closedLoad(driver.next, { concurrency, until: end }), undefined);
 const profile = await (await profiling)?.stop();
 if (allocProfile && profile) writeFileSync(allocProfile, JSON.stringify(profile));
@@ -301,6 +310,11 @@ gcs.forEach(([isolate, list], i) => {
   const name = i === 0 ? 'edge-v8' : `edge-v8-${isolate}`;
   Object.assign(tiers, { [`${name}-used-after-gc`]: list.map((g) => ({ x: at(g.ms), y: g.usedMb })), [`${name}-committed-after-gc`]: list.map((g) => ({ x: at(g.ms), y: g.committedMb })) });
 });
+// With --edge-v8-flag=--trace-gc-verbose: the edge isolate's committed heap by space after every
+// collection (young generation apart from old space, code, large objects) and its external memory.
+const spaces = gcs.length ? traceGcSpaces(edgeLog).get(gcs[0][0]) ?? [] : [];
+for (const name of ['new', 'old', 'code', 'large object']) if (spaces.some((g) => name in g.committedMb)) Object.assign(tiers, { [`edge-v8-${name.replace(' ', '-')}-space-committed`]: spaces.filter((g) => name in g.committedMb).map((g) => ({ x: at(g.ms), y: g.committedMb[name] })) });
+if (spaces.some((g) => Number.isFinite(g.externalMb))) Object.assign(tiers, { 'edge-v8-external': spaces.filter((g) => Number.isFinite(g.externalMb)).map((g) => ({ x: at(g.ms), y: g.externalMb })) });
 // What the edge isolate allocated: over the whole run and after the warm-up, a minute and a request.
 const t = driver.tally;
 const requestsBetween = (from: number, to: number) => t.perMinute.requests.slice(Math.ceil(from), Math.ceil(to)).reduce((a, b) => a + b, 0);

@@ -124,6 +124,29 @@ describe('aspect detection', () => {
     // "books" is not one typo from "ebooks": 5-letter words never match fuzzily
     expect(frame('product_question', 'how many books are in the Saga series').qualifier).toBe('');
   });
+
+  it('says "within one edit" exactly when the optimal-string-alignment distance is at most 1', () => {
+    // The full distance (insert, delete, substitute, swap two neighbours), as a table, for reference.
+    const osa = (a: string, b: string): number => {
+      const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+      for (let i = 1; i <= a.length; i++)
+        for (let j = 1; j <= b.length; j++) {
+          d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+          if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+      return d[a.length][b.length];
+    };
+    // Every pair of short words over a three-letter alphabet: all the edits, at every position, and many non-edits.
+    const words = [''];
+    for (let n = 0; n < 4; n++) for (const w of words.filter((x) => x.length === n)) for (const c of 'abc') words.push(w + c);
+    let within = 0;
+    for (const a of words)
+      for (const b of words) {
+        expect(withinOneEdit(a, b), `${a} / ${b}`).toBe(osa(a, b) <= 1);
+        if (a !== b && withinOneEdit(a, b)) within++;
+      }
+    expect(within).toBeGreaterThan(1000);
+  });
 });
 
 describe('stored frame keys', () => {

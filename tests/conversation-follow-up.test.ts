@@ -146,6 +146,17 @@ describe('follow-up resolution', () => {
     expect(r.confidence).toBeGreaterThanOrEqual(CONFIDENT_RESOLUTION);
   });
 
+  it('reads a message once per answer, and reading its number as a volume changes no other reading of it', () => {
+    // The pipeline asks whether it leans on context, then resolves it alone, then in context: one analysis.
+    expect(leansOnContext('and 2?', ex)).toBe(true);
+    expect(ex.analyze('and 2?')).toBe(ex.analyze('and 2?'));
+    const before = structuredClone(ex.analyze('and 2?'));
+    const [, r] = converse('ok how much is Chainsaw Man volume 1', 'and 2?');
+    expect(ents(r)).toEqual({ product: 'chainsaw man', volume: '2' });
+    expect(ex.analyze('and 2?')).toEqual(before);
+    expect(ents(resolveFollowUp('and 2?', [], ex))).toEqual({ number: '2' });
+  });
+
   it('lets a follow-up start with thanks or ok', () => {
     const [, r] = converse('do you have Nana?', 'thanks, and One Piece?');
     expect(r.text).toBe('do you have one piece?');

@@ -16,6 +16,19 @@ describe('in-isolate client window', () => {
     expect(w.take('ip:a', 3, t0 + 60_001)).toBe(0);
   });
 
+  it('drops only the hits that left the window, counting the rest', () => {
+    const w = new IsolateWindow();
+    const t0 = 2_000_000;
+    for (const dt of [0, 30_000, 50_000]) expect(w.take('s:a', 3, t0 + dt)).toBe(0);
+    // At t0 + 61 s the first hit has left: two counted, the third goes ahead…
+    expect(w.take('s:a', 3, t0 + 61_000)).toBe(0);
+    // …and the next waits until the hit of t0 + 30 s leaves (29 s).
+    expect(w.take('s:a', 3, t0 + 61_000)).toBe(29);
+    // Past every hit's minute the key starts afresh.
+    expect(w.take('s:a', 1, t0 + 125_000)).toBe(0);
+    expect(w.take('s:a', 1, t0 + 125_000)).toBe(60);
+  });
+
   it('forgets the keys with no hit in the last minute', () => {
     const w = new IsolateWindow();
     for (let i = 0; i < 500; i++) w.take(`s:${i}`, 30, 1_000_000 + i * 100);

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EdgeMetrics } from '../edge/src/http/metrics.ts';
-import { allocatedMb, anonByStretch, floors, heapReadings, medianSlope, netOfGcSlack, samplesAfter, slope, tcmallocStats, traceGc, type GcLine } from '../scripts/soak/rss.ts';
+import { allocatedMb, anonByStretch, floors, heapReadings, medianSlope, netOfGcSlack, samplesAfter, slope, tcmallocStats, traceGc, traceGcSpaces, type GcLine } from '../scripts/soak/rss.ts';
 import { closedLoad, openLoad } from '../scripts/soak/mix.ts';
 
 /** A sawtooth: climbs `rise` MB/min from `base`, dropping back every `period` minutes; `leak` MB/min raises the base. */
@@ -150,6 +150,32 @@ describe("workerd's memory, part by part", () => {
       { ms: 116875, kind: 'Mark-Compact', usedBeforeMb: 29.8, usedMb: 12.4, committedMb: 33.5, pooledMb: 2.5 },
     ]);
     expect(gcs.get('0x33bdbf064000')).toEqual([{ ms: 120000, kind: 'Mark-Compact (reduce)', usedBeforeMb: 1.2, usedMb: 0.6, committedMb: 1.0, pooledMb: 0 }]);
+  });
+
+  it("splits each isolate's committed heap by space from --trace-gc-verbose blocks, external memory beside", () => {
+    const block = (isolate: string, ms: number, kind: string, newKb: number, oldKb: number, extKb: number) => `[7:${isolate}]   ${ms} ms: ${kind} 31.2 (33.0) -> 12.9 (32.8) MB, pooled: 0.0 MB, 63.41 / 0.00 ms (average mu = 1.000, current mu = 1.000) allocation failure;
+[7:${isolate}] Memory allocator,           used:  33620 KB, available:  1498284 KB
+[7:${isolate}] New space,                  used:      0 KB, available:     2047 KB, committed:   ${newKb} KB
+[7:${isolate}] New large object space,     used:      0 KB, available:     2048 KB, committed:      0 KB
+{"time":"2026-12-06T12:23:34.867Z","level":"info","tier":"edge","msg":"request","route":"/v1/chat","status":200}
+[7:${isolate}] Old space,                  used:   5504 KB, available:*     141 KB, committed:  ${oldKb} KB
+[7:${isolate}] Large object space,         used:   4419 KB, available:        0 KB, committed:   4428 KB
+[7:${isolate}] All spaces,                 used:  15107 KB, available:* 1502521 KB, committed:  33620 KB
+[7:${isolate}] External memory reported:                    ${extKb} KB
+[7:${isolate}] (*) Sweeping is still in progress, making available sizes inaccurate.
+[7:${isolate}:0]   ${ms} ms: [HeapController] Limit: old size: 13222 KB, new limit: 23462 KB
+`;
+    const spaces = traceGcSpaces(block('0xa', 1000, 'Scavenge', 2048, 13312, 28850) + block('0xb', 1500, 'Scavenge', 256, 512, 0) + block('0xa', 290770, 'Mark-Compact', 1024, 23040, 28672));
+    expect([...spaces.keys()]).toEqual(['0xa', '0xb']);
+    const a = spaces.get('0xa')!;
+    expect(a.map((g) => g.ms)).toEqual([1000, 290770]);
+    expect(a[0].committedMb).toEqual({ new: 2, 'new large object': 0, old: 13, 'large object': 4428 / 1024 });
+    expect(a[1].committedMb.old).toBe(22.5);
+    expect(a[1].committedMb.new).toBe(1);
+    expect(a[1].externalMb).toBe(28);
+    expect(spaces.get('0xb')![0].committedMb.old).toBe(0.5);
+    // Plain --trace-gc lines (no verbose block) give collections with no spaces, never another's.
+    expect(traceGcSpaces(WORKERD_OUTPUT).get('0x33bdbfcf6000')!.every((g) => Object.keys(g.committedMb).length === 0 && Number.isNaN(g.externalMb))).toBe(true);
   });
 
   it('adds up what an isolate allocated between its collections, in the window asked for', () => {

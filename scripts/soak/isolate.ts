@@ -118,9 +118,11 @@ export async function everyIsolateHeap(inspectorPort: number, timeoutMs = 5000):
  * V8's sampling heap profiler on the isolate behind an inspector (`HeapProfiler.startSampling`, on
  * until `stop()`), counting what young and full collections took back too: where the isolate
  * allocates, not only what it keeps. `stop()` resolves the profile (Chrome's .heapprofile shape),
- * or null. One object in `intervalBytes` (on average) is sampled, with its stack.
+ * or null. One object in `intervalBytes` (on average) is sampled, with its stack. `survivorsOnly`:
+ * what young collections took back is left out, so the profile is what survived them (promoted to
+ * the old generation, live or collected later by a full collection): what fills the old space.
  */
-export async function sampleAllocations(inspectorPort: number, opts: { target?: string; intervalBytes?: number } = {}): Promise<{ stop: () => Promise<SamplingProfile | null> } | null> {
+export async function sampleAllocations(inspectorPort: number, opts: { target?: string; intervalBytes?: number; survivorsOnly?: boolean } = {}): Promise<{ stop: () => Promise<SamplingProfile | null> } | null> {
   const Ws = (globalThis as { WebSocket?: new (url: string, init?: unknown) => WebSocket }).WebSocket;
   if (!Ws) return null;
   try {
@@ -143,7 +145,7 @@ export async function sampleAllocations(inspectorPort: number, opts: { target?: 
       });
     await new Promise<void>((resolve, reject) => ((socket.onopen = () => resolve()), (socket.onerror = () => reject(new Error('inspector')))));
     await call('HeapProfiler.enable');
-    const started = await call('HeapProfiler.startSampling', { samplingInterval: opts.intervalBytes ?? 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    const started = await call('HeapProfiler.startSampling', { samplingInterval: opts.intervalBytes ?? 16_384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: !opts.survivorsOnly });
     if (started === null) return (socket.close(), null);
     return {
       stop: async () => {

@@ -144,6 +144,41 @@ export function traceGc(text: string): Map<string, GcLine[]> {
 }
 
 /**
+ * V8's `--trace-gc-verbose` blocks (printed after each `--trace-gc` line: `[pid:0xisolate] Old space,
+ * used: 5504 KB, available: 141 KB, committed: 23040 KB`, …, `External memory reported: 28850 KB`):
+ * per isolate, each collection's time and what each space holds of the process after it (committed,
+ * MB), with the memory V8 is told lives outside its heap (`external`: array buffers, WebAssembly
+ * memories). Tells a young generation that grows or shrinks its semi-spaces from an old space that
+ * keeps pages: the two move the committed heap of `--trace-gc` alike.
+ */
+export function traceGcSpaces(text: string): Map<string, GcSpaces[]> {
+  const out = new Map<string, GcSpaces[]>();
+  const last = new Map<string, GcSpaces>();
+  for (const m of text.matchAll(/^\[\d+:(0x[0-9a-f]+)\]\s+(?:(\d+) ms: [A-Za-z-]+(?: \([^)]*\))? [\d.]+ \(|([A-Za-z -]+?) space,\s+used:\s+\d+ KB, available:\*?\s+\d+ KB, committed:\s+(\d+) KB|External memory reported:\s+(\d+) KB)/gm)) {
+    const isolate = m[1];
+    if (m[2] !== undefined) {
+      const entry: GcSpaces = { ms: Number(m[2]), committedMb: {}, externalMb: NaN };
+      last.set(isolate, entry);
+      if (!out.has(isolate)) out.set(isolate, []);
+      out.get(isolate)!.push(entry);
+      continue;
+    }
+    const entry = last.get(isolate);
+    if (!entry) continue;
+    if (m[3] !== undefined) entry.committedMb[m[3].toLowerCase()] = Number(m[4]) / 1024;
+    else entry.externalMb = Number(m[5]) / 1024;
+  }
+  return out;
+}
+
+/** One collection's `--trace-gc-verbose` block: committed MB by space (`new`, `old`, `code`, `large object`, …, `all`) and external MB. */
+export interface GcSpaces {
+  ms: number;
+  committedMb: Record<string, number>;
+  externalMb: number;
+}
+
+/**
  * One `--trace-gc` line: when, which collection, the heap used before and after it and committed
  * after it (MB), and the free pages V8 keeps pooled for reuse beside the committed ones (0 when the line has none).
  */

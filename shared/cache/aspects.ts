@@ -125,16 +125,25 @@ function wordMatches(w: string, cue: string): boolean {
   return cue.length >= FUZZY_MIN && w.length >= FUZZY_MIN && Math.abs(w.length - cue.length) <= 1 && withinOneEdit(w, cue);
 }
 
-/** True when a and b differ by at most one insertion, deletion, substitution or adjacent swap. */
+/**
+ * True when a and b differ by at most one insertion, deletion, substitution or adjacent swap.
+ * Compares in place (no slice): it runs for every unmatched word against the catalog's series.
+ */
 export function withinOneEdit(a: string, b: string): boolean {
   if (a === b) return true;
+  if (Math.abs(a.length - b.length) > 1) return false;
   let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  const ra = a.slice(i);
-  const rb = b.slice(i);
-  if (ra.length === rb.length) {
-    if (ra.slice(1) === rb.slice(1)) return true; // substitution
-    return ra.length >= 2 && ra[0] === rb[1] && ra[1] === rb[0] && ra.slice(2) === rb.slice(2); // swap
+  while (i < a.length && i < b.length && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  if (a.length === b.length) {
+    if (sameFrom(a, i + 1, b, i + 1)) return true; // substitution
+    return i + 1 < a.length && a[i] === b[i + 1] && a[i + 1] === b[i] && sameFrom(a, i + 2, b, i + 2); // swap
   }
-  return ra.length > rb.length ? ra.slice(1) === rb : rb.slice(1) === ra;
+  return a.length > b.length ? sameFrom(a, i + 1, b, i) : sameFrom(a, i, b, i + 1);
+}
+
+/** Whether a from i on equals b from j on. */
+function sameFrom(a: string, i: number, b: string, j: number): boolean {
+  if (a.length - i !== b.length - j) return false;
+  for (; i < a.length; i++, j++) if (a.charCodeAt(i) !== b.charCodeAt(j)) return false;
+  return true;
 }

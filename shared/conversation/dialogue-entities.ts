@@ -6,6 +6,7 @@
  * signature keys the semantic cache. Refuses nothing: unknown words are simply not entities.
  */
 import { baseGazetteer, fillTemplate, normalizeForEntities, type EntityPattern, type Gazetteer } from '../cache/entities.ts';
+import { withinOneEdit } from '../cache/aspects.ts';
 import { cardinal, ORDINAL_HEADS, ordinal, RELATIVE_VOLUME, VOLUME_WORDS } from './english-cues.ts';
 import { IntentCues, type IntentCueRule } from './intent-cues.ts';
 import { TitlePrices, type PricedTitle } from './title-prices.ts';
@@ -89,6 +90,9 @@ export class DialogueEntities {
   readonly itemNouns: ItemNouns;
   /** The ids the domain's assistant asks for, as replies may give them (conversation.json `idReplies`). */
   readonly idReplies: readonly IdReplyRule[];
+  /** The last message analyzed, and its analysis (analyze). */
+  private lastText: string | undefined;
+  private lastAnalysis: MessageAnalysis | undefined;
 
   /**
    * `store`: the store gazetteer (catalog series as `product`, domain terms as `term`, the domain's own `place` names beside the built-in ones);
@@ -175,7 +179,7 @@ export class DialogueEntities {
       if (i + c.words.length > words.length) continue;
       if (c.words.length === 1) {
         const [x] = c.words;
-        if (x.length >= 7 && words[i].length === x.length && words[i][0] === x[0] && editDistance(words[i], x) === 1) return c;
+        if (x.length >= 7 && words[i].length === x.length && words[i][0] === x[0] && words[i] !== x && withinOneEdit(words[i], x)) return c;
         // six letters: only two neighbours swapped ("hiakyu"), a slip no ordinary word is one away by
         if (x.length === 6 && words[i].length === 6 && words[i][0] === x[0] && swapped(words[i], x)) return c;
         continue;
@@ -186,7 +190,7 @@ export class DialogueEntities {
         const x = c.words[j];
         const y = words[i + j];
         if (x === y) exact++;
-        else if (x.length >= 4 && y.length >= 3 && x[0] === y[0] && editDistance(x, y) === 1) slips++;
+        else if (x.length >= 4 && y.length >= 3 && x[0] === y[0] && withinOneEdit(x, y)) slips++;
         else slips = 2;
       }
       if (slips === 1 && exact >= 1) return c;
@@ -194,7 +198,21 @@ export class DialogueEntities {
     return undefined;
   }
 
+  /**
+   * The words, entity spans and entities of a message. One answer reads its message three to five
+   * times (whether it leans on context, its resolution alone and in context, its cue intent), so
+   * the last text's analysis is kept and given again: an analysis is shared and never changed by
+   * its readers (follow-up.ts makes a new one where it reads a number as a volume).
+   */
   analyze(text: string): MessageAnalysis {
+    if (text === this.lastText && this.lastAnalysis) return this.lastAnalysis;
+    const a = this.read(text);
+    this.lastText = text;
+    this.lastAnalysis = a;
+    return a;
+  }
+
+  private read(text: string): MessageAnalysis {
     const dates: DialogueEntity[] = [];
     // An email address is never an entity (entities are stored with the turn and carried): its
     // words are not read at all ("kb12345@example.com" names no order).
@@ -328,26 +346,4 @@ function singular(w: string): string {
 function swapped(a: string, b: string): boolean {
   const i = [...a].findIndex((c, k) => c !== b[k]);
   return i >= 0 && i < a.length - 1 && a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
-}
-
-/** Optimal-string-alignment distance (insert, delete, substitute, swap two neighbours), stopping early past 1. */
-function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 1) return 2;
-  let prev2: number[] = [];
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    let best = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let d = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, prev2[j - 2] + 1);
-      row.push(d);
-      best = Math.min(best, d);
-    }
-    if (best > 1) return 2;
-    prev2 = prev;
-    prev = row;
-  }
-  return prev[b.length];
 }

@@ -13,6 +13,8 @@ import {
 
 const NO_NOUNS: ItemNouns = { demonstrative: new Set(), antecedent: new Set() };
 const NONE_COVERED: readonly boolean[] = [];
+/** Entity kinds that are not a thing a pronoun could point at. */
+const NOT_THINGS: ReadonlySet<string> = new Set(['place', 'number', 'date']);
 
 export interface Cues {
   followUp: boolean;
@@ -60,7 +62,7 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
   // after it is bound (this runs for every word of every message, so no slice or closure per word).
   let firstAntecedent = -1;
   const boundBefore = (i: number) => {
-    if (a.spans.some((s) => s.end <= i && !['place', 'number', 'date'].includes(s.kind) && !(PRODUCT_SLOTS.includes(s.kind) && w[i - 1] === 'of') && !(s.kind === 'term' && s.end === i && VERB_SUBJECTS.has(w[s.start - 1] ?? '')))) return true;
+    if (a.spans.some((s) => s.end <= i && !NOT_THINGS.has(s.kind) && !(PRODUCT_SLOTS.includes(s.kind) && w[i - 1] === 'of') && !(s.kind === 'term' && s.end === i && VERB_SUBJECTS.has(w[s.start - 1] ?? '')))) return true;
     if (firstAntecedent < 0) for (firstAntecedent = 0; firstAntecedent < w.length && !antecedentAt(firstAntecedent); firstAntecedent++);
     // "the tracking number for it", "the price of it": the noun just before is what the pronoun completes, not what it means.
     if (firstAntecedent === i - 2 && COMPLEMENT_PREPOSITIONS.has(w[i - 1])) return false;

@@ -19,7 +19,7 @@
  * earlier turn at all ("unresolved"), the caller must not read or write any shared cache with it.
  */
 import { DialogueEntities, PRODUCT_SLOTS, sortEntities, tokens, type DialogueEntity, type DialogueKind, type MessageAnalysis } from './dialogue-entities.ts';
-import { readCues } from './follow-up-cues.ts';
+import { readCues, type Cues } from './follow-up-cues.ts';
 import { askedSlot, insertSeries, productPhrase, reframe, replacePronouns } from './follow-up-rewrite.ts';
 import { idReply, mayGiveId } from './id-reply.ts';
 import { pickFromList, saysListPosition } from './list-ordinal.ts';
@@ -61,12 +61,23 @@ const NOT_CARRIED: ReadonlySet<string> = new Set<DialogueKind>(['number', 'date'
 /** Whether `message` leans on earlier turns at all (a standalone message needs no context read). */
 export function leansOnContext(message: string, ex: DialogueEntities): boolean {
   const a = ex.analyze(message);
-  return readCues(a, ex.itemNouns).followUp || mayGiveId(message, a, ex) || saysListPosition(a);
+  return cuesOf(a, ex).followUp || mayGiveId(message, a, ex) || saysListPosition(a);
+}
+
+/**
+ * The cues of an analysis, read once: the analysis is the extractor's shared one (DialogueEntities.analyze),
+ * and one answer asks for the cues of its message two or three times (leansOnContext, then its resolution alone and in context).
+ */
+const readCuesOf = new WeakMap<MessageAnalysis, Cues>();
+function cuesOf(a: MessageAnalysis, ex: DialogueEntities): Cues {
+  let cues = readCuesOf.get(a);
+  if (!cues) readCuesOf.set(a, (cues = readCues(a, ex.itemNouns)));
+  return cues;
 }
 
 export function resolveFollowUp(message: string, turns: readonly ContextTurn[], ex: DialogueEntities): FollowUpResolution {
-  const a = ex.analyze(message);
-  const cues = readCues(a, ex.itemNouns);
+  let a = ex.analyze(message);
+  const cues = cuesOf(a, ex);
   // What a standalone message asks, as the classifier, the cache key and the region read it: without a courtesy sentence before it, titles as the catalog writes them.
   const asked = withoutCourtesyLead(message);
   const standalone: FollowUpResolution = { kind: 'standalone', text: inCatalogWords(asked, asked === message ? a : ex.analyze(asked)), carried: [], entities: a.entities, confidence: 1 };
@@ -105,7 +116,7 @@ export function resolveFollowUp(message: string, turns: readonly ContextTurn[], 
   if (at < 0) return { ...standalone, kind: 'unresolved', confidence: 0.2 };
   const antecedent = turns[at];
   const distance = last - at;
-  if (cues.frame) numberAsVolume(a, antecedent);
+  if (cues.frame) a = numberAsVolume(a, antecedent);
 
   const ownKinds = new Set(a.entities.map((e) => e.kind));
   const ownProduct = a.entities.find((e) => e.kind === 'product')?.value;
@@ -175,13 +186,17 @@ function inCatalogWords(message: string, a: MessageAnalysis): string {
   return question(out.join(' '), message);
 }
 
-/** "and 2?" after a volume: the number is the next volume (the analysis is changed in place). */
-function numberAsVolume(a: MessageAnalysis, antecedent: ContextTurn): void {
-  if (a.entities.some((e) => e.kind === 'volume') || !antecedent.entities.some((e) => e.kind === 'volume')) return;
+/** "and 2?" after a volume: the number is the next volume (a new analysis: the extractor's is shared and never changed). */
+function numberAsVolume(a: MessageAnalysis, antecedent: ContextTurn): MessageAnalysis {
+  if (a.entities.some((e) => e.kind === 'volume') || !antecedent.entities.some((e) => e.kind === 'volume')) return a;
   const numbers = a.spans.filter((s) => s.kind === 'number' && /^\d{1,3}$/.test(s.value));
-  if (numbers.length !== 1) return;
-  numbers[0].kind = 'volume';
-  a.entities = sortEntities(a.entities.map((e) => (e.kind === 'number' && e.value === numbers[0].value ? { kind: 'volume', value: e.value } : e)));
+  if (numbers.length !== 1) return a;
+  const [n] = numbers;
+  return {
+    words: a.words,
+    spans: a.spans.map((s) => (s === n ? { ...s, kind: 'volume' } : s)),
+    entities: sortEntities(a.entities.map((e) => (e.kind === 'number' && e.value === n.value ? { kind: 'volume', value: e.value } : e))),
+  };
 }
 
 function relativeVolume(e: DialogueEntity, context: DialogueEntity[]): DialogueEntity {

@@ -40,7 +40,12 @@ export class UpstreamError extends Error {
 }
 
 export function streamFromRegion(req: GenerateRequest, o: UpstreamOptions): AsyncGenerator<ChatEvent> {
-  return streamAcrossRegions(req, o.baseUrls?.length ? o.baseUrls : [o.baseUrl], (r, baseUrl) => streamOneRegion(r, { ...o, baseUrl }));
+  const urls = o.baseUrls?.length ? o.baseUrls : [o.baseUrl];
+  // One region: nothing to fail over to, so its stream is handed on as it is (streamAcrossRegions
+  // would pass every event through unchanged, one more generator step per event, and raise its
+  // failure as is). Fewer objects live through an answer's wait, so fewer reach V8's old space.
+  if (urls.length === 1) return streamOneRegion(req, { ...o, baseUrl: urls[0] });
+  return streamAcrossRegions(req, urls, (r, baseUrl) => streamOneRegion(r, { ...o, baseUrl }));
 }
 
 async function* streamOneRegion(req: GenerateRequest, o: UpstreamOptions): AsyncGenerator<ChatEvent> {

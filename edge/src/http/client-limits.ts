@@ -49,14 +49,16 @@ export class IsolateWindow {
       if (times.at(-1)! > since) break;
       this.hits.delete(k);
     }
-    const list = (this.hits.get(key) ?? []).filter((t) => t > since);
+    // The key's list is kept and trimmed in place: a request allocates nothing that outlives it
+    // (a new list per request lived up to a minute, long enough to reach V8's old space).
+    const list = this.hits.get(key) ?? [];
+    let gone = 0;
+    while (gone < list.length && list[gone] <= since) gone++;
+    if (gone) list.splice(0, gone);
     this.hits.delete(key);
-    if (list.length >= perMinute) {
-      this.hits.set(key, list);
-      return Math.max(1, Math.ceil((list[0] + 60_000 - now) / 1000));
-    }
-    list.push(now);
     this.hits.set(key, list);
+    if (list.length >= perMinute) return Math.max(1, Math.ceil((list[0] + 60_000 - now) / 1000));
+    list.push(now);
     if (this.hits.size > MAX_TRACKED) this.hits.delete(this.hits.keys().next().value!);
     return 0;
   }
