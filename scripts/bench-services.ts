@@ -670,7 +670,7 @@ const test = storeIntents().test;
 const dialogue = dialogueEntitiesFor(gazetteerOf(terms), catalog, conversation, entityPatternsOf(terms.patterns));
 const raw = await clf.classify(test.map((e) => e.text));
 const inContext = (ps: typeof raw) => ps.map((p, i) =>
-  intentInContext(p, { message: test[i].text, resolution: resolveFollowUp(test[i].text, [], dialogue), routes, courtesyIntent: dialogue.courtesyIntent, cueIntent: (t, e) => dialogue.cueIntent(t, e) }, []),
+  intentInContext(p, { message: test[i].text, resolution: resolveFollowUp(test[i].text, [], dialogue), routes, courtesyIntent: dialogue.courtesyIntent, cueIntent: (t, e) => dialogue.cueIntent(t, e), decisiveIntent: (t, e) => dialogue.decisiveIntent(t, e) }, []),
 );
 const own = inContext(raw);
 // The same predictions decided with the pack's tuned routing config (per-intent thresholds), when it names this classifier.

@@ -56,7 +56,7 @@ export function edgeDomainModule(packDir: string, outFile: string): string {
     `  faq: ${faq},`,
     '  gazetteer,',
     '  entityPatterns: entityPatterns ?? {},',
-    `  catalog: (${catalog} as { id: string; title: string }[]).map((c) => ({ id: c.id, title: c.title })),`,
+    `  catalog: (${catalog} as { id: string; title: string; price?: number; volume?: number | null; format?: string }[]).map((c) => ({ id: c.id, title: c.title, price: c.price, volume: c.volume, format: c.format })),`,
     '  cache: { thresholds: cache.thresholds, refreshMs: cache.refreshMs },',
     `  conversation: ${conversation},`,
     `  cacheAspects: ${cacheAspects},`,

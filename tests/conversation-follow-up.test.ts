@@ -10,11 +10,13 @@ import terms from '../domains/kitsune-books/entities.json';
 import conversation from '../domains/kitsune-books/conversation.json';
 import { entityPatternsOf, gazetteerOf } from '../shared/cache/entities.ts';
 import { dialogueEntitiesFor, parseConversationData } from '../shared/conversation/conversation-data.ts';
-import { dialogueSignature } from '../shared/conversation/dialogue-entities.ts';
+import { DialogueEntities, dialogueSignature } from '../shared/conversation/dialogue-entities.ts';
 import { CONFIDENT_RESOLUTION, leansOnContext, resolveFollowUp, type ContextTurn, type FollowUpResolution } from '../shared/conversation/follow-up.ts';
 import { resolvedCacheKey } from '../shared/conversation/resolved-cache-key.ts';
 import { boundTurns, contextFromHistory, storableTurn, utf8Bytes, type SessionTurn } from '../shared/conversation/session-turns.ts';
 import { redactPii } from '../shared/privacy/pii.ts';
+import { domain as edgeDomain } from '../edge/src/domain/default-domain.ts';
+import { storeGazetteer } from '../shared/cache/store-gazetteer.ts';
 
 const ex = dialogueEntitiesFor(gazetteerOf(terms), catalog, conversation, entityPatternsOf(terms.patterns));
 
@@ -490,5 +492,65 @@ describe('an ellipsis that switches two things at once', () => {
     expect(ents(r)).toMatchObject({ product: 'spy x family', volume: '1', language: 'japanese' });
     expect(r.text).toMatch(/volume 1/);
     expect(r.text).toMatch(/in japanese/);
+  });
+});
+
+describe('a destination by another name (conversation.json placeAliases)', () => {
+  it.each([
+    ['same for the virgin islands?', 'us virgin islands'],
+    ['do you ship to the US Virgin Islands', 'us virgin islands'], // not "the us" → the contiguous US
+    ['ship to the british virgin islands', 'british virgin islands'], // a longer name of another place is not the US one
+    ['and north korea', 'north korea'], // "korea" (south korea) inside it is no match
+  ])('reads one place, the right one: %s', (text, place) => {
+    expect(ex.analyze(text).entities.filter((e) => e.kind === 'place')).toEqual([{ kind: 'place', value: place }]);
+  });
+
+  it('replaces the place in talk with the one named by alias', () => {
+    const [, r] = converse('do u ship within guam what does it cost', 'same for the virgin islands?');
+    expect(r.kind).toBe('resolved');
+    expect(r.entities.filter((e) => e.kind === 'place')).toEqual([{ kind: 'place', value: 'us virgin islands' }]);
+  });
+});
+
+describe('another series named after a yes/no question keeps what it asked (eval/dialogues-holdout2.jsonl)', () => {
+  it('carries the asked format or language to the new series', () => {
+    const [, r] = converse('is the sailor moon eternal edition hardcover', 'and cardcaptor sakura?');
+    expect(r.kind).toBe('resolved');
+    expect(ents(r)).toEqual({ product: 'cardcaptor sakura', format: 'hardcover' });
+    expect(r.text).toMatch(/cardcaptor sakura.*hardcover/);
+    expect(ents(converse('is naruto 5 in japanese', 'and one piece?')[1])).toEqual({ product: 'one piece', language: 'japanese' });
+  });
+
+  it('still drops the slots that name the copy in talk', () => {
+    expect(ents(converse('is one piece 5 hardcover', 'and naruto?')[1])).toEqual({ product: 'naruto', format: 'hardcover' }); // the volume was the copy's
+    expect(ents(converse('how much is the naruto hardcover', 'and one piece?')[1])).toEqual({ product: 'one piece' }); // not a yes/no question
+    expect(ents(converse('is berserk deluxe edition 3 in stock', 'what about vinland saga?')[1])).toEqual({ product: 'vinland saga' }); // the slots come before what is asked
+  });
+});
+
+describe('"the cheaper one" of titles named together, by the catalog prices (eval/dialogues-holdout2.jsonl)', () => {
+  it('picks the cheaper or dearer listed title at the volume the list named', () => {
+    const [, cheaper] = converse('dorohedoro 1 or blame master edition 1, which costs less', 'whats the age rating on the cheaper one');
+    expect(cheaper.kind).toBe('resolved');
+    expect(cheaper.entities.filter((e) => e.kind === 'product')).toEqual([{ kind: 'product', value: 'dorohedoro' }]);
+    expect(cheaper.text).toBe('whats the age rating on dorohedoro');
+    const [, dearer] = converse('im choosing between the shining, mexican gothic or the blade itself. which is cheapest', 'is the more expensive one in stock');
+    expect(ents(dearer)).toEqual({ product: 'the shining' });
+  });
+
+  it('picks the same at the edge, whose bundled catalog carries the prices', () => {
+    const words = parseConversationData(conversation);
+    const edge = new DialogueEntities(storeGazetteer(gazetteerOf(terms), edgeDomain.catalog, words), words, entityPatternsOf(terms.patterns), edgeDomain.catalog);
+    const turns: ContextTurn[] = [];
+    const first = resolveFollowUp('dorohedoro 1 or blame master edition 1, which costs less', turns, edge);
+    turns.push({ text: first.text, entities: first.entities });
+    expect(resolveFollowUp('whats the age rating on the cheaper one', turns, edge).text).toBe('whats the age rating on dorohedoro');
+  });
+
+  it('refuses when the prices tie, and knows no price for a series the catalog lacks', () => {
+    const [, tie] = converse('naruto 1 or one piece 1, which is cheaper', 'whats the age rating on the cheaper one');
+    expect(tie.entities.filter((e) => e.kind === 'product').length).not.toBe(1); // $9.99 both: no pick
+    expect(ex.prices.priceOf('dorohedoro', '1')).toBe(12.99);
+    expect(ex.prices.priceOf('no such series')).toBeUndefined();
   });
 });

@@ -37,7 +37,7 @@ function after(first: string, intent: string, message: string) {
 
 function decide(pred: IntentPrediction, message: string, resolution = resolveFollowUp(message, [], ex), courtesyIntent = ex.courtesyIntent) {
   const carried: string[] = [];
-  return { pred: intentInContext(pred, { message, resolution, routes, courtesyIntent, cueIntent: (t, e) => ex.cueIntent(t, e) }, carried), carried };
+  return { pred: intentInContext(pred, { message, resolution, routes, courtesyIntent, cueIntent: (t, e) => ex.cueIntent(t, e), decisiveIntent: (t, e) => ex.decisiveIntent(t, e) }, carried), carried };
 }
 
 /** The store's labelled messages, every split. */
@@ -255,5 +255,27 @@ describe('a courtesy sentence before a question (withoutCourtesyLead)', () => {
     ['do you take paypal, thanks', 'do you take paypal, thanks'], // courtesy at the end
   ])('%s', (message, expected) => {
     expect(withoutCourtesyLead(message)).toBe(expected);
+  });
+});
+
+describe('a price comparison of titles (conversation.json intentCues, decisive; eval/dialogues-holdout2.jsonl)', () => {
+  const sure = (intent: string): IntentPrediction => ({ intent, topLabel: intent, confidence: 0.97, confident: true });
+
+  it.each([
+    'im choosing between the shining, mexican gothic or the blade itself. which is cheapest',
+    'dorohedoro 1 or blame master edition 1, which costs less',
+    'is dune or the hobbit more expensive?',
+  ])('asks the prices, however sure the classifier is of another intent: %s', (message) => {
+    const { pred } = decide(sure('product_question'), message);
+    expect(pred.intent).toBe('price_availability');
+    expect(pred.confident).toBe(true);
+  });
+
+  it.each([
+    ['is the hobbit cheaper as an ebook', 'product_question'], // one title: the classifier's reading stands
+    ['is shipping to canada cheaper than to mexico', 'shipping_info'],
+    ['which is better, the shining or mexican gothic', 'product_question'], // no price word
+  ])('leaves other messages to the classifier: %s', (message, intent) => {
+    expect(decide(sure(intent), message).pred.intent).toBe(intent);
   });
 });

@@ -347,3 +347,28 @@ describe('catalog rows: a number in a title', () => {
     expect(replies.answer('price_availability', 'how much is one piece volume two')?.text).toMatch(/^One Piece, Vol\. 2 is/);
   });
 });
+
+describe("shipping: the edge's resolved destination, not the message's place words (eval/dialogues-holdout2.jsonl)", () => {
+  const shipping = { intent: 'shipping_info', intentConfidence: 0.9 } as const;
+
+  it('answers the place the edge resolved from an alias the region does not know ("holland" → netherlands)', async () => {
+    const { text, unsupported } = await ask('do yall deliver to holland', { ...shipping, resolved: { text: 'do yall deliver to holland', carried: [], entities: [{ kind: 'place', value: 'netherlands' }], confidence: 1 } });
+    expect(unsupported).toBe(false);
+    expect(text).toContain('$21.99');
+  });
+
+  it('answers the newly named place, never a place the resolved text carries in its frame (North Korea, not the Hong Kong row)', async () => {
+    const { text } = await ask('and north korea', {
+      ...shipping,
+      history: ['how much to ship to hong kong', 'is it the same for korea'],
+      resolved: { text: 'is it the same for north korea shipping to hong kong price', carried: ['frame'], entities: [{ kind: 'place', value: 'north korea' }], confidence: 0.95 },
+    });
+    expect(text).toMatch(/don't ship/);
+    expect(text).not.toContain('South Korea, Taiwan');
+  });
+
+  it('still reads the message when the edge sent no destination', async () => {
+    const { text } = await ask('how much to ship to japan', { ...shipping, resolved: { text: 'how much to ship to japan', carried: [], entities: [], confidence: 1 } });
+    expect(text).toContain('$22.99');
+  });
+});

@@ -63,7 +63,7 @@ async function build(opts: { baseUrl: URL; prefer: BackendPreference; budgetMs: 
     const missing = m.classifier.labels.filter((l) => !routes.intents[l]);
     if (missing.length) throw Object.assign(new Error(`routing rules lack intents: ${missing.join(', ')}`), { code: 'ROUTING_CONFIG_INVALID' });
     const templates = new TemplateAnswers(storeData.templates, storeData.faq);
-    const dialogue = new DialogueEntities(storeGazetteer(storeData.gazetteer, storeData.catalog, storeData.conversation), storeData.conversation, storeData.entityPatterns);
+    const dialogue = new DialogueEntities(storeGazetteer(storeData.gazetteer, storeData.catalog, storeData.conversation), storeData.conversation, storeData.entityPatterns, storeData.catalog);
     const ctx: DeviceContext = { models: m, routes, templates, cache: null, dialogue };
     let loading: Promise<boolean> | null = null;
     const device: Device = {

@@ -25,6 +25,7 @@ export interface ContextClassifier {
 export interface ConversationRules {
   courtesyIntent?: string;
   cueIntent?(text: string, entities: readonly DialogueEntity[]): string | undefined;
+  decisiveIntent?(text: string, entities: readonly DialogueEntity[]): string | undefined;
 }
 
 export interface InContextDecision {
@@ -46,6 +47,6 @@ export async function classifyInContext(
   const [raw] = await classifier.classify([withoutCourtesyLead(resolution.text)]);
   const carried = [...resolution.carried];
   if (!classifier.knowsAWord(message)) return { prediction: { ...raw, intent: OOS, confident: false }, path: 'llm', carried, outOfVocabulary: true };
-  const prediction = intentInContext(raw, { message, resolution, routes, courtesyIntent: domain.courtesyIntent, cueIntent: (t, e) => domain.cueIntent?.(t, e) }, carried);
+  const prediction = intentInContext(raw, { message, resolution, routes, courtesyIntent: domain.courtesyIntent, cueIntent: (t, e) => domain.cueIntent?.(t, e), decisiveIntent: (t, e) => domain.decisiveIntent?.(t, e) }, carried);
   return { prediction, path: routeFor(routes, prediction.intent, prediction.confident, resolution.entities), carried, outOfVocabulary: false };
 }

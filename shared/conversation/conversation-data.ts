@@ -39,6 +39,8 @@ export const ConversationData = z.object({
         cues: z.array(z.string().min(1)).min(1),
         unlessCues: z.array(z.string().min(1)).optional(),
         except: z.array(z.string().min(1)).optional(),
+        atLeast: z.number().int().min(1).max(10).optional(),
+        decisive: z.boolean().optional(),
       }),
     )
     .optional(),
@@ -99,5 +101,5 @@ export function parseConversationData(json: unknown): DialogueSlots {
  */
 export function dialogueEntitiesFor(entities: Gazetteer, catalog: CatalogTitle[], conversation: unknown, patterns: readonly EntityPattern[]): DialogueEntities {
   const slots = parseConversationData(conversation);
-  return new DialogueEntities(storeGazetteer(entities, catalog, slots), slots, patterns);
+  return new DialogueEntities(storeGazetteer(entities, catalog, slots), slots, patterns, catalog);
 }

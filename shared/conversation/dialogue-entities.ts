@@ -9,6 +9,7 @@ import { baseGazetteer, fillTemplate, normalizeForEntities, type EntityPattern, 
 import { withinOneEdit } from '../cache/aspects.ts';
 import { cardinal, ORDINAL_HEADS, ordinal, RELATIVE_VOLUME, VOLUME_WORDS } from './english-cues.ts';
 import { IntentCues, type IntentCueRule } from './intent-cues.ts';
+import { TitlePrices, type PricedTitle } from './title-prices.ts';
 import { withoutEmails } from '../privacy/pii.ts';
 
 export type DialogueKind = 'product' | 'volume' | 'edition' | 'format' | 'language' | 'place' | 'order' | 'term' | 'date' | 'number';
@@ -81,6 +82,8 @@ export class DialogueEntities {
   private readonly idValues: { kind: DialogueKind; re: RegExp }[];
   /** The domain's intent for thanks, acknowledgements and greetings, if it names one. */
   readonly courtesyIntent?: string;
+  /** What the catalog's titles cost ("the cheaper one" of a list); empty without a catalog. */
+  readonly prices: TitlePrices;
   /** The domain's intent cues (none when it gives none). */
   readonly intentCues: IntentCues;
   /** The domain's item nouns by role, lower case (none when it gives none). */
@@ -95,8 +98,9 @@ export class DialogueEntities {
    * `store`: the store gazetteer (catalog series as `product`, domain terms as `term`, the domain's own `place` names beside the built-in ones);
    * `patterns`: the domain's ids by shape (entities.json `patterns`; the engine knows none).
    */
-  constructor(store: Gazetteer, dialogue: DialogueSlots, patterns: readonly EntityPattern[] = []) {
+  constructor(store: Gazetteer, dialogue: DialogueSlots, patterns: readonly EntityPattern[] = [], catalog: readonly PricedTitle[] = []) {
     this.courtesyIntent = dialogue.courtesyIntent;
+    this.prices = new TitlePrices(catalog, dialogue.seriesEndWords);
     this.intentCues = new IntentCues(dialogue.intentCues);
     this.idReplies = dialogue.idReplies ?? [];
     const nouns = (role: keyof ItemNouns) => new Set((dialogue.itemNouns?.[role] ?? []).map((n) => normalizeForEntities(n)));
@@ -141,7 +145,13 @@ export class DialogueEntities {
   /** The intent the domain's cues give a message about the given entities (its own and carried), if exactly one. */
   cueIntent(text: string, entities: readonly DialogueEntity[]): string | undefined {
     const a = this.analyze(text);
-    return this.intentCues.intentOf(a, new Set([...a.entities, ...entities].map((e) => e.kind)));
+    return this.intentCues.intentOf(a, [...a.entities, ...entities]);
+  }
+
+  /** The intent a `decisive` cue rule gives the message, whatever the classifier read (a price comparison of titles), if exactly one. */
+  decisiveIntent(text: string, entities: readonly DialogueEntity[]): string | undefined {
+    const a = this.analyze(text);
+    return this.intentCues.intentOf(a, [...a.entities, ...entities], true);
   }
 
   /**

@@ -98,6 +98,8 @@ export const WH_TAILS = new Set(['is', 's', 'about', 'the']);
 export const COMPLEMENT_PREPOSITIONS = new Set(['for', 'of', 'on']);
 
 /** Question starters: an opener followed by one of these brings its own predicate ("and do you ship to Japan?"). */
+/** Words a yes/no question starts with ("is it hardcover", "does it come in japanese"). */
+export const YES_NO_STARTS = new Set(['is', 'are', 'does', 'do', 'was', 'were', 'can', 'could', 'will', 'would', 'has', 'have']);
 export const QUESTION_STARTS = new Set(['do', 'does', 'can', 'could', 'is', 'are', 'will', 'would', 'how', 'what', 'when', 'where', 'which', 'who', 'why', 'should', 'may', 'i', 'my', 'did', 'was', 'were']);
 
 /** Words before a number that make it a volume: "vol 3", "book 2", "part 1", "#4". */
@@ -108,6 +110,12 @@ export const RELATIVE_VOLUME: Record<string, string> = { next: '+1', following: 
 
 /** Positions in a list that are not ordinals ("the last one", "the latter"): 1-based, -1 the last. */
 export const LIST_POSITIONS: Record<string, number> = { last: -1, latter: -1, final: -1, former: 1 };
+
+/** Picks from a list by price ("the cheaper one", "the more expensive one"): the words, and which end of the prices they mean. */
+export const PRICE_PICKS: { words: string[]; end: 'low' | 'high' }[] = [
+  ...['cheaper', 'cheapest', 'less expensive', 'least expensive', 'lower priced', 'cheap'].map((p) => ({ words: p.split(' '), end: 'low' as const })),
+  ...['pricier', 'priciest', 'more expensive', 'most expensive', 'dearer', 'expensive'].map((p) => ({ words: p.split(' '), end: 'high' as const })),
+];
 
 const NUMBER_WORDS = 'zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty'.split(' ');
 const ORDINAL_WORDS = 'zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth'.split(' ');

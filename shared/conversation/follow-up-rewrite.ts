@@ -5,14 +5,15 @@
  * ("volume 2", "in japanese", "KB-10492"). Pure string work over the entity spans.
  */
 import { PRODUCT_SLOTS, type DialogueEntities, type DialogueEntity, type DialogueKind, type MessageAnalysis, type Span } from './dialogue-entities.ts';
-import { FILLERS, PLACE_PRONOUN } from './english-cues.ts';
+import { FILLERS, INTERJECTIONS, PLACE_PRONOUN, YES_NO_STARTS } from './english-cues.ts';
 import type { Cues } from './follow-up-cues.ts';
 
 /**
  * Re-asks `frameText` with this message's entities: a kind the frame has is replaced, a product
  * slot the frame lacks goes after its series, anything else at the end; naming another series
- * drops the frame's volume, edition, format and language. Words the rules do not understand are
- * appended and flagged (`leftover`), which lowers the confidence.
+ * drops the frame's volume, edition, format and language, except the slot the frame asks about
+ * (`askedSlot`). Words the rules do not understand are appended and flagged (`leftover`), which
+ * lowers the confidence.
  */
 export function reframe(a: MessageAnalysis, frameText: string, own: DialogueEntity[], cues: Cues, ex: DialogueEntities): { text: string; changed: boolean; leftover: boolean } {
   const f = ex.analyze(frameText);
@@ -22,7 +23,8 @@ export function reframe(a: MessageAnalysis, frameText: string, own: DialogueEnti
   const newProduct = ownSpans.find((s) => s.kind === 'product');
   const frameProduct = spanOf('product');
   if (newProduct && frameProduct && newProduct.value !== frameProduct.value) {
-    for (const s of f.spans) if (PRODUCT_SLOTS.includes(s.kind) && !ownSpans.some((o) => o.kind === s.kind)) clear(parts, s);
+    const asked = askedSlot(f);
+    for (const s of f.spans) if (PRODUCT_SLOTS.includes(s.kind) && s !== asked && !ownSpans.some((o) => o.kind === s.kind)) clear(parts, s);
   }
   let changed = false;
   const trailing: string[] = [];
@@ -49,6 +51,21 @@ export function reframe(a: MessageAnalysis, frameText: string, own: DialogueEnti
   const leftover = a.words.filter((x, i) => !covered.has(i) && i >= cues.openerLength && !FILLERS.has(x) && !cues.pronounAt.has(i));
   const text = [...parts.flat(), ...trailing, ...leftover].join(' ');
   return { text, changed, leftover: leftover.length > 0 };
+}
+
+/**
+ * The slot a yes/no question asks about: a product slot after the series that ends the question
+ * ("is the sailor moon eternal edition hardcover", "does naruto come in japanese"). It is what is
+ * asked, not which copy, so an ellipsis naming another series keeps it ("and cardcaptor sakura?"
+ * asks whether that one is hardcover); a slot before the series or followed by the predicate
+ * ("is berserk volume 3 in stock", "how much is the naruto hardcover") names a copy and is not it.
+ */
+export function askedSlot(f: MessageAnalysis): Span | undefined {
+  const first = f.words.find((w) => !INTERJECTIONS.has(w));
+  const product = f.spans.find((s) => s.kind === 'product');
+  const last = f.spans.at(-1);
+  if (!first || !YES_NO_STARTS.has(first) || !product || !last) return undefined;
+  return PRODUCT_SLOTS.includes(last.kind) && last.start >= product.end && last.end === f.words.length ? last : undefined;
 }
 
 /** "is it in stock" → "is berserk deluxe edition volume 2 in stock"; "do you ship there" → "… ship to canada". */

@@ -20,7 +20,7 @@
  */
 import { DialogueEntities, PRODUCT_SLOTS, sortEntities, tokens, type DialogueEntity, type DialogueKind, type MessageAnalysis } from './dialogue-entities.ts';
 import { readCues, type Cues } from './follow-up-cues.ts';
-import { insertSeries, productPhrase, reframe, replacePronouns } from './follow-up-rewrite.ts';
+import { askedSlot, insertSeries, productPhrase, reframe, replacePronouns } from './follow-up-rewrite.ts';
 import { idReply, mayGiveId } from './id-reply.ts';
 import { pickFromList, saysListPosition } from './list-ordinal.ts';
 import { withoutCourtesyLead } from './courtesy.ts';
@@ -122,8 +122,11 @@ export function resolveFollowUp(message: string, turns: readonly ContextTurn[], 
   const ownProduct = a.entities.find((e) => e.kind === 'product')?.value;
   const ctxProducts = new Set(antecedent.entities.filter((e) => e.kind === 'product').map((e) => e.value));
   const ctxProduct = [...ctxProducts][0];
+  // Another series drops the slots of the copy in talk, not the one the question asks about ("is X hardcover?" → "and Y?").
+  const askedOf = cues.frame ? askedSlot(ex.analyze(antecedent.text)) : undefined;
+  const isAsked = (e: DialogueEntity) => !!askedOf && askedOf.kind === e.kind && askedOf.value === e.value;
   const carried = antecedent.entities.filter(
-    (e) => !NOT_CARRIED.has(e.kind) && !ownKinds.has(e.kind) && !(PRODUCT_SLOTS.includes(e.kind) && ownProduct !== undefined && ownProduct !== ctxProduct),
+    (e) => !NOT_CARRIED.has(e.kind) && !ownKinds.has(e.kind) && !(PRODUCT_SLOTS.includes(e.kind) && ownProduct !== undefined && ownProduct !== ctxProduct && !isAsked(e)),
   );
   const own = a.entities.map((e) => (e.kind === 'volume' && /^[+-]1$/.test(e.value) ? relativeVolume(e, antecedent.entities) : e));
   const entities = sortEntities(dedupe([...own, ...carried]));

@@ -1,6 +1,8 @@
 /**
  * The intent of a message in the light of its conversation, after the classifier has read the
- * resolved text. The classifier's confident answer stands; an unsure one is settled by context:
+ * resolved text. A `decisive` cue rule (conversation.json `intentCues`: a price comparison of two
+ * or more titles) says the intent whatever the classifier read, with the classifier's confidence.
+ * Otherwise the classifier's confident answer stands; an unsure one is settled by context:
  *   - an ellipsis resolved with confidence ("and volume 2?") re-asks the previous question, so the
  *     previous turn's intent stands, confidently (the answer may be a template or a cache hit) —
  *     unless the re-asked words cue another intent (below), which then wins, still unsure;
@@ -32,12 +34,16 @@ export interface IntentContext {
   courtesyIntent?: string;
   /** The intent the domain's cue words give a message about these entities (DialogueEntities.cueIntent), if any. */
   cueIntent?: (text: string, entities: readonly DialogueEntity[]) => string | undefined;
+  /** The intent a decisive cue rule gives the message (DialogueEntities.decisiveIntent), if any. */
+  decisiveIntent?: (text: string, entities: readonly DialogueEntity[]) => string | undefined;
 }
 
 export function intentInContext(pred: IntentPrediction, ctx: IntentContext, carried: string[]): IntentPrediction {
-  if (pred.confident) return pred;
   const r = ctx.resolution;
   const known = (intent: string | undefined): intent is string => !!intent && !!ctx.routes.intents[intent];
+  const decisive = ctx.decisiveIntent?.(r.text, r.entities);
+  if (known(decisive) && decisive !== pred.intent) return { ...pred, intent: decisive };
+  if (pred.confident) return pred;
   if (r.kind === 'standalone' && known(ctx.courtesyIntent) && isCourtesyOnly(ctx.message)) return { ...pred, intent: ctx.courtesyIntent, confident: true };
   const cued = ctx.cueIntent?.(r.text, r.entities);
   const byCue = known(cued) && cued !== pred.intent ? { ...pred, intent: cued } : pred;

@@ -5,10 +5,13 @@
  * stayed on those series since (a later turn about one of them keeps the list; a turn about
  * another series ends it). Otherwise an ordinal stays what dialogue-entities reads it as: a
  * volume of the series in talk ("and the second one?" after Frieren vol. 1 is vol. 2).
+ * "The cheaper one", "the more expensive one" pick the same way by the catalog's prices
+ * (title-prices.ts: the copy the list turn named), and only when every listed title has a price
+ * and one is strictly the cheapest (or dearest).
  * English rules only; refuses a message that names its own series.
  */
 import type { DialogueEntities, DialogueEntity, MessageAnalysis } from './dialogue-entities.ts';
-import { LIST_POSITIONS, ordinal } from './english-cues.ts';
+import { LIST_POSITIONS, ordinal, PRICE_PICKS } from './english-cues.ts';
 
 export interface ListPick {
   /** The series picked. */
@@ -25,10 +28,16 @@ export function saysListPosition(a: MessageAnalysis): boolean {
   return !a.entities.some((e) => e.kind === 'product') && positionAt(a) !== null;
 }
 
-/** Where in `a` a list position is said, and which one (1-based; -1 the last). */
-function positionAt(a: MessageAnalysis): { at: number; n: number; start: number; end: number } | null {
+/** Where in `a` a list position is said, and which one (1-based; -1 the last; or by price, `end`). */
+function positionAt(a: MessageAnalysis): { at: number; n: number; start: number; end: number; price?: 'low' | 'high' } | null {
   const w = a.words;
   for (let i = 0; i < w.length; i++) {
+    // "the cheaper one", "the more expensive book"
+    const byPrice = w[i - 1] === 'the' ? PRICE_PICKS.find((p) => p.words.every((x, j) => w[i + j] === x)) : undefined;
+    if (byPrice) {
+      const after = i + byPrice.words.length;
+      if (LIST_HEADS.has(w[after] ?? '')) return { at: i, n: 0, start: i - 1, end: after + 1, price: byPrice.end };
+    }
     const n = LIST_POSITIONS[w[i]] ?? ordinal(w[i]);
     if (n === null || n === undefined) continue;
     // "the last one", "the 2nd", "the former": a determiner before it; "one", "book" or "title" may follow.
@@ -59,9 +68,21 @@ export function pickFromList(a: MessageAnalysis, turns: readonly { text: string;
     }
     const inOrder: string[] = [];
     for (const s of ex.analyze(turns[i].text).spans) if (s.kind === 'product' && !inOrder.includes(s.value)) inOrder.push(s.value);
-    const k = pos.n === -1 ? inOrder.length - 1 : pos.n - 1;
+    const k = pos.price ? byPrice(inOrder, turns[i].entities, ex, pos.price) : pos.n === -1 ? inOrder.length - 1 : pos.n - 1;
     if (k < 0 || k >= inOrder.length) return null;
     return { product: { kind: 'product', value: inOrder[k] }, start: pos.start, end: pos.end, turn: i };
   }
   return null;
+}
+
+/** The index of the strictly cheapest (`low`) or dearest listed series, at the volume and format the list turn named; -1 when a price is missing or two tie. */
+function byPrice(series: readonly string[], turn: readonly DialogueEntity[], ex: DialogueEntities, end: 'low' | 'high'): number {
+  const one = (kind: string) => {
+    const vs = [...new Set(turn.filter((e) => e.kind === kind).map((e) => e.value))];
+    return vs.length === 1 ? vs[0] : undefined;
+  };
+  const prices = series.map((s) => ex.prices.priceOf(s, one('volume'), one('format')));
+  if (prices.some((p) => p === undefined)) return -1;
+  const best = end === 'low' ? Math.min(...(prices as number[])) : Math.max(...(prices as number[]));
+  return prices.filter((p) => p === best).length === 1 ? prices.indexOf(best) : -1;
 }

@@ -8,6 +8,7 @@
 import type { FaqEntry, TemplatesFile } from '../../../shared/answers/template-answers.ts';
 import type { EntityKind, Gazetteer } from '../../../shared/cache/entities.ts';
 import type { CatalogTitle } from '../../../shared/cache/store-gazetteer.ts';
+import type { PricedTitle } from '../../../shared/conversation/title-prices.ts';
 import type { VersionedRoutingConfig } from '../../../shared/routing/routing-config.ts';
 import { domain } from 'switchyard-domain';
 
@@ -21,7 +22,8 @@ export interface BundledDomain {
   gazetteer: Gazetteer;
   /** entities.json `patterns`: the domain's id shapes by entity kind (checked at bundle time). */
   entityPatterns: Partial<Record<EntityKind, { match: string; value: string }[]>>;
-  catalog: CatalogTitle[];
+  /** The catalog's titles, with the price, volume and format "the cheaper one" of a list is read by. */
+  catalog: (CatalogTitle & PricedTitle)[];
   cache: { thresholds: { hit: number; stale: number }; refreshMs: number };
   /** conversation.json (checked with zod where the edge builds its dialogue extractor). */
   conversation: unknown;

@@ -53,7 +53,8 @@ export class ExtractiveGenerator implements LlmBackend {
     // other than the edge), falls back on the earlier user turns.
     const standalone = !!req.resolved && !req.resolved.carried?.length && (req.resolved.confidence ?? 1) >= 1;
     const history = standalone ? [] : users.slice(0, -1);
-    if (this.answers) return this.answers.answer({ question, history, intent: req.intent, confidence: req.intentConfidence, passages });
+    const places = req.resolved?.entities?.filter((e) => e.kind === 'place').map((e) => e.value);
+    if (this.answers) return this.answers.answer({ question, history, intent: req.intent, confidence: req.intentConfidence, passages, places });
     const q = this.plain.pick(question, passages);
     return q && q.coverage > 0 ? { kind: 'quote', sentences: q.sentences, sources: [q.passage.title ?? q.passage.id] } : { kind: 'not-found', sentences: [NOT_FOUND], sources: [] };
   }

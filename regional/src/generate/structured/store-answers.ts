@@ -7,7 +7,7 @@
  * checked like the others). When neither a lookup nor the passages hold the answer, it says it
  * could not find that and hands off — never a summary of unrelated passages. A follow-up
  * ("and volume 2?", "what about Canada?") borrows the title, place and asked fields of the
- * earlier user turns, or uses the resolved text the edge sends.
+ * earlier user turns, or uses the resolved text and destinations the edge sends.
  */
 import { EntityExtractor } from '../../../../shared/cache/entities.ts';
 import { catalogDocument } from '../../retrieval/store-kb.ts';
@@ -25,6 +25,14 @@ export interface AnswerInput {
   intent?: string;
   confidence?: number;
   passages: Passage[];
+  /**
+   * The destinations the edge resolved for this message (its `place` entities, a follow-up's
+   * carried place included, aliases already read: "holland" → netherlands). When given they are
+   * the places asked about: the question's own words are not re-read, so a place carried in the
+   * resolved text's frame ("…shipping to hong kong") or a partial name ("korea" in "north korea")
+   * never stands in for the one the shopper named.
+   */
+  places?: string[];
 }
 
 export type AnswerKind = 'catalog' | 'destination' | 'quote' | 'decline' | 'handoff' | 'not-found';
@@ -102,7 +110,7 @@ export class StoreAnswers {
     const cued = (text: string) => data.config.shippingCues.some((c) => hasPhrase(normalize(text), c));
     // "what about Canada?" after a shipping question is a shipping question too.
     const shippingCue = cued(question) || hasPhrase(q, 'there') || (!!previous && !titled && contentTokens(question).length <= 3 && cued(previous));
-    let places = this.placesIn(question);
+    let places = input.places?.length ? input.places : this.placesIn(question);
     const shippingIntent = data.config.shippingIntent !== undefined && input.intent === data.config.shippingIntent;
     if (!places.length && previous && (shippingCue || shippingIntent)) places = this.placesIn(previous);
     const aboutShipping = places.length > 0 && (shippingIntent || (shippingCue && !titled));
