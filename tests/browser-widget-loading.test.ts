@@ -93,7 +93,10 @@ describe('<switchyard-chat> page cost in Chromium', () => {
     expect(meter.bytes((u) => u.pathname === '/widget/switchyard-chat.js')).toBeGreaterThan(0); // the meter sees the page's own requests
     const eager = meter.bytes((u) => u.pathname.startsWith('/widget/'));
     console.log(`page load without interest: ${eager} encoded bytes of widget code`);
-    expect(eager).toBeLessThan(24_000); // the element, its strings, conversation code and the handoff text; no store data
+    // The element, its strings, the conversation code (follow-ups are decided on the device too:
+    // list positions, asked slots, courtesy) and the handoff text; no store data, no device path.
+    // 24.9 KB at 2026-12-06's fifth stop (22.9 KB before list positions and price comparisons).
+    expect(eager).toBeLessThan(26_000);
     expect(await diagnostics(page)).toMatchObject({ status: 'idle' });
 
     await page.locator('switchyard-chat .launcher').hover();
