@@ -95,7 +95,7 @@ describe('<switchyard-chat> page cost in Chromium', () => {
     console.log(`page load without interest: ${eager} encoded bytes of widget code`);
     // The element, its strings, the conversation code (follow-ups are decided on the device too:
     // list positions, asked slots, courtesy) and the handoff text; no store data, no device path.
-    // 24.9 KB at 2026-12-06's fifth stop (22.9 KB before list positions and price comparisons).
+    // 24.9 KB at 2026-12-06's fifth stop (about 23.8 KB before this stop's list positions and asked slots).
     expect(eager).toBeLessThan(26_000);
     expect(await diagnostics(page)).toMatchObject({ status: 'idle' });
 
