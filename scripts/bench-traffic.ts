@@ -23,7 +23,6 @@ import { startRegional } from '../regional/src/server.ts';
 import { startEdgeProcess } from './edge-process.ts';
 import { startBedrockStub } from './traffic/bedrock-stub.ts';
 import { cpuTimes, cpuWaitBetween, descendantsNamed } from './traffic/cpu-wait.ts';
-import { splitCpus } from './traffic/cpu-split.ts';
 import { startOrderStub } from './traffic/order-stub.ts';
 import { trafficReportHtml } from './traffic/report-html.ts';
 import { describeThink, THINK_SIGMA, thinkTimes } from './traffic/think.ts';
@@ -46,8 +45,6 @@ const { values } = parseArgs({
     'id-reply-share': { type: 'string' },
     /** Overrides the mix's emailReplies.share (0: no email replies). */
     'email-reply-share': { type: 'string' },
-    /** The edge on CPU 0, the region, stand-ins and client on the others (scripts/traffic/cpu-split.ts). */
-    'split-cpus': { type: 'boolean', default: false },
   },
 });
 const args = { sessions: Number(values.sessions), concurrency: Number(values.concurrency), seed: Number(values.seed) };
@@ -181,8 +178,6 @@ async function replay(index: number, s: Session): Promise<void> {
 
 // The machine's load, and how long the edge's workerd threads waited for a CPU while the sessions replayed.
 const workerd = edge.child.pid ? descendantsNamed(edge.child.pid, 'workerd') : [];
-const cpuSplit = values['split-cpus'] && edge.child.pid ? splitCpus(edge.child.pid) : null;
-if (cpuSplit) say(`the edge (${cpuSplit.edgePids.length} processes) on CPU ${cpuSplit.edge}, this process on ${cpuSplit.rest}`);
 const load = { start: loadavg().map((x) => Number(x.toFixed(2))), end: [] as number[] };
 const cpuBefore = cpuTimes(workerd);
 const t0 = performance.now();
@@ -207,7 +202,6 @@ const summary = {
   edge: PEER ? resolve(PEER) : 'this checkout',
   loadAverage: load,
   edgeCpu,
-  cpuSplit: cpuSplit ? { edge: cpuSplit.edge, rest: cpuSplit.rest } : null,
 };
 mkdirSync('reports', { recursive: true });
 if (values.records) writeFileSync(values.records, trace.join('\n') + '\n');
