@@ -97,9 +97,9 @@ export const WH_TAILS = new Set(['is', 's', 'about', 'the']);
 /** Prepositions that make a pronoun the complement of the noun just before it ("the tracking number for it", "the price of it"). */
 export const COMPLEMENT_PREPOSITIONS = new Set(['for', 'of', 'on']);
 
-/** Question starters: an opener followed by one of these brings its own predicate ("and do you ship to Japan?"). */
 /** Words a yes/no question starts with ("is it hardcover", "does it come in japanese"). */
 export const YES_NO_STARTS = new Set(['is', 'are', 'does', 'do', 'was', 'were', 'can', 'could', 'will', 'would', 'has', 'have']);
+/** Question starters: an opener followed by one of these brings its own predicate ("and do you ship to Japan?"). */
 export const QUESTION_STARTS = new Set(['do', 'does', 'can', 'could', 'is', 'are', 'will', 'would', 'how', 'what', 'when', 'where', 'which', 'who', 'why', 'should', 'may', 'i', 'my', 'did', 'was', 'were']);
 
 /** Words before a number that make it a volume: "vol 3", "book 2", "part 1", "#4". */

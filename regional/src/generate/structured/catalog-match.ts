@@ -27,6 +27,8 @@ export interface CatalogMatch {
 /** "volume one" … "volume twelve". */
 const CARDINALS = ['one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve'];
 const WORDED_VOLUME = new RegExp(`\\b(vol|volume|book|part)\\s+(${CARDINALS.join('|')})\\b`, 'gi');
+/** The same, for one match (no `g`: a shared global regex keeps its lastIndex between calls). */
+const WORDED_VOLUME_ONCE = new RegExp(WORDED_VOLUME.source, 'i');
 const ORDINALS: Record<string, number> = { first: 1, second: 2, third: 3, fourth: 4, fifth: 5, '1st': 1, '2nd': 2, '3rd': 3, '4th': 4, '5th': 5 };
 /** What naming one of a title's edition words adds on top of the word's own weight. */
 const EDITION_NAMED = 5;
@@ -76,7 +78,7 @@ export class CatalogIndex {
     // "no. 8" numbers a volume only when no "vol"/"volume" does: in "kaiju no 8 volume 2" it is the title's.
     const explicit = /\b(?:vol|volume|book|part)\s*(\d{1,3})\b/.exec(n) ?? /\bno\s*(\d{1,3})\b/.exec(n) ?? /#\s*(\d{1,3})\b/.exec(question);
     if (explicit) return Number(explicit[1]);
-    const worded = new RegExp(WORDED_VOLUME.source, 'i').exec(n);
+    const worded = WORDED_VOLUME_ONCE.exec(n);
     if (worded) return CARDINALS.indexOf(worded[2].toLowerCase()) + 1;
     const ws = n.split(' ');
     for (let i = 0; i < ws.length; i++) {
