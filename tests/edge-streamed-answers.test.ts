@@ -77,8 +77,7 @@ describe('streamed answers through the edge (real workerd)', () => {
   setupOrFail(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sy-streamed-answers-'));
     region = await startRegion();
-    const port = Number(process.env.EDGE_PORT ?? 9340);
-    edge = await startEdgeProcess({ port, inspectorPort: port + 1, regionalUrl: region.url, persistTo: join(dir, 'w'), vars: { MODEL_REFRESH_INTERVAL_MS: '0', CLIENT_RATE_LIMIT_PER_MINUTE: 'off', SESSION_RATE_LIMIT_PER_MINUTE: 'off' }, quiet: true });
+    edge = await startEdgeProcess({ port: 21000 + Math.floor(Math.random() * 2000), regionalUrl: region.url, persistTo: join(dir, 'w'), vars: { MODEL_REFRESH_INTERVAL_MS: '0', CLIENT_RATE_LIMIT_PER_MINUTE: 'off', SESSION_RATE_LIMIT_PER_MINUTE: 'off' }, quiet: true });
   }, 400_000);
   afterAll(async () => {
     region?.release();
