@@ -3,7 +3,7 @@
  * place (price and time per method, rendered from the headers), else the block whose heading
  * names it (its table rows or items), else the item that names it ("where we don't ship"), else
  * the destination the domain's aliases put it under (Germany → the European Union row), else the
- * row for every other country. A method the question names (a row label, a header group such as
+ * row for every other country; several places asked about at once each get theirs. A method the question names (a row label, a header group such as
  * "Express") narrows the answer to it. A destination row reads as the pack's `destinationSentence`
  * ("Shipping to {place}: {rates}"). Refuses nothing: null when the policies have no answer.
  */
@@ -95,17 +95,23 @@ export function destinationAnswer(data: StoreAnswerData, question: string, place
     }
     return null;
   };
-  for (const place of places) {
+  const answerFor = (place: string): PolicyAnswer | null => {
     const h = headingFor(place);
     const direct = rowFor(place) ?? (h ? fromBlock(h, q, place, data.config.destinationSentence) : null) ?? itemFor(place);
     if (direct) return direct;
     const alias = Object.entries(data.config.placeAliases).find(([, list]) => list.some((p) => normalize(p) === normalize(place)))?.[0];
-    if (alias) {
-      const ha = headingFor(alias);
-      const viaAlias = rowFor(alias) ?? (ha ? fromBlock(ha, q, alias, data.config.destinationSentence) : null);
-      if (viaAlias) return viaAlias;
-    }
+    if (!alias) return null;
+    const ha = headingFor(alias);
+    return rowFor(alias) ?? (ha ? fromBlock(ha, q, alias, data.config.destinationSentence) : null);
+  };
+  // Each place asked about gets its own answer ("shipping to mexico and canada"), once per row.
+  const found: PolicyAnswer[] = [];
+  for (const place of places) {
+    const a = answerFor(place);
+    if (a && !found.some((f) => f.needles.join('\n') === a.needles.join('\n'))) found.push(a);
   }
+  if (found.length > 1) return { sentences: found.flatMap((f) => f.sentences), source: found[0].source, documentId: found[0].documentId, needles: found.flatMap((f) => f.needles) };
+  if (found.length) return found[0];
   if (places.length) return rowFor(data.config.otherPlaces);
   return null;
 }
