@@ -9,9 +9,7 @@
  */
 import type { StoreAnswerData } from './answer-data.ts';
 import { askedFields, catalogAnswer } from './catalog-answer.ts';
-import type { CatalogMatch } from './catalog-match.ts';
 import type { StoreAnswers } from './store-answers.ts';
-import { tokens } from './text.ts';
 
 /** The best match must score this much (the offline generator's bar for naming a title)… */
 const MIN_TITLE_SCORE = 3;
@@ -26,16 +24,12 @@ export interface CatalogReply {
 export class CatalogReplies {
   private readonly data: StoreAnswerData;
 
-  /** The words of the catalog's formats and languages ("ebook", "box", "set", "japanese"). */
-  private readonly slotWords: ReadonlySet<string>;
-
   constructor(
     /** Intents whose route class is `catalog`. */
     readonly intents: ReadonlySet<string>,
     private readonly answers: StoreAnswers,
   ) {
     this.data = answers.data;
-    this.slotWords = new Set(this.data.catalog.flatMap((c) => [...tokens(c.format), ...tokens(c.language)]));
   }
 
   /** The row's answer when `intent` is a catalog intent and `question` names exactly one item (or each of a list: compare()); else null. */
@@ -53,30 +47,13 @@ export class CatalogReplies {
 
   /**
    * "the shining, mexican gothic or the blade itself — which is cheapest?": a question that lists
-   * titles (parts split at commas, "or", "vs", sentence ends; at "and" when that finds no list), each part naming one item
-   * unambiguously, gets each item's row, in the order asked, so the shopper can compare. Null
-   * unless two or more distinct items are named that way.
+   * titles (StoreAnswers.listedItems) gets each item's row, in the order asked, so the shopper can
+   * compare. Null unless two or more distinct items are named.
    */
   private compare(question: string): CatalogReply | null {
-    // "and" only when the list is not found without it: titles have it ("Spice and Wolf", "Pride and Prejudice")
-    return this.compareParts(question, /[,;.!?]+|\s+(?:or|vs\.?|versus)\s+/i) ?? this.compareParts(question, /[,;.!?]+|\s+(?:or|vs\.?|versus|and)\s+/i);
-  }
-
-  private compareParts(question: string, separators: RegExp): CatalogReply | null {
-    const parts = question.split(separators).filter((p) => p.trim());
-    if (parts.length < 2) return null;
-    const fields = askedFields(question, this.data.config.fieldCues);
-    // a format or language said once is said of every listed title ("are dune and project hail mary available as ebooks")
-    const slots = tokens(question).flatMap((w) => (this.slotWords.has(w) ? [w] : this.slotWords.has(w.replace(/s$/, '')) ? [w.replace(/s$/, '')] : []));
-    const items: CatalogMatch['item'][] = [];
-    for (const part of parts) {
-      const [best, next] = this.data.index.match([part, ...slots].join(' '), 2);
-      if (!best || best.score < MIN_TITLE_SCORE || (next && best.score - next.score < UNAMBIGUOUS_MARGIN)) continue;
-      // a part may keep the words that lead into the list ("i'm choosing between the shining")
-      if (this.answers.unexplainedWords(part, best.item).length >= 3) continue;
-      if (!items.some((i) => i.id === best.item.id)) items.push(best.item);
-    }
+    const items = this.answers.listedItems(question);
     if (items.length < 2) return null;
+    const fields = askedFields(question, this.data.config.fieldCues);
     const text = items.map((item) => catalogAnswer(item, question, fields, this.data.config.catalogSentences, this.data.catalogText).join(' ')).filter(Boolean);
     return text.length === items.length ? { text: text.join(' '), source: { id: items[0].id, title: items.map((i) => i.title).join('; ') } } : null;
   }
