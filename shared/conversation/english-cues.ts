@@ -72,7 +72,7 @@ export const EXISTENTIAL_ASKS: string[][] = ['is there', 'is there also', 'do yo
 export const INDEFINITE = new Set(['a', 'an']);
 
 /** Words that may stand between an elliptical follow-up's entities ("the Japanese one", "in hardcover?"). */
-export const ELLIPSIS_FILLERS = new Set(['the', 'a', 'an', 'please', 'pls', 'ok', 'okay', 'then', 'too', 'also', 'one', 'ones', 'in', 'for', 'to', 'of', 'about', 'same', 'instead', 'version', 'edition', 'copy', 'any', 'so', 'hmm', 'um', 'oh', 'well', 'sorry', 'sry', 'oops']);
+export const ELLIPSIS_FILLERS = new Set(['the', 'a', 'an', 'please', 'pls', 'ok', 'okay', 'then', 'too', 'also', 'one', 'ones', 'in', 'for', 'to', 'of', 'about', 'same', 'instead', 'version', 'edition', 'copy', 'any', 'so', 'hmm', 'um', 'oh', 'well', 'sorry', 'sry', 'oops', 'as']);
 
 /** "it" followed by these is a dummy subject ("is it possible to…", "it depends"). */
 export const DUMMY_IT_NEXT = new Set(['possible', 'ok', 'okay', 'true', 'safe', 'necessary', 'free', 'worth', 'allowed', 'depends', 'raining', 'going', 'late', 'too', 'fine', 'normal', 'common', 'hard', 'easy', 'better']);
@@ -85,7 +85,7 @@ export const PLACE_PRONOUN = 'there';
 export const FILLERS = new Set([
   'the', 'a', 'an', 'please', 'pls', 'ok', 'okay', 'then', 'too', 'also', 'one', 'ones', 'in', 'for', 'to', 'of', 'about', 'what', 'how',
   'is', 'are', 'it', 'that', 'this', 'and', 'or', 'same', 'instead', 'version', 'edition', 'copy', 'any', 'there', 'with', 'so', 'hmm', 'um', 'oh', 'well',
-  'sorry', 'sry', 'oops',
+  'sorry', 'sry', 'oops', 'as',
 ]);
 
 /** Cues of a question fragment that names no topic of its own: "how much?", "in stock?", "when?". */

@@ -174,7 +174,8 @@ export function resolveFollowUp(message: string, turns: readonly ContextTurn[], 
 
   function finish(t: string, c: number, intent: string | undefined, d: number, how: NonNullable<FollowUpResolution['form']>): FollowUpResolution {
     let conf = c - 0.1 * d;
-    if (needsProduct && ctxProducts.size > 1 && !ownProduct) conf = Math.min(conf, 0.4);
+    // two titles it could mean; not when the whole question is re-asked of both ("what about in english" after a list)
+    if (needsProduct && ctxProducts.size > 1 && !ownProduct && how !== 'frame') conf = Math.min(conf, 0.4);
     return { kind: 'resolved', text: question(t, message), carried: carriedNames, entities, confidence: round(conf), form: how, ...(intent ? { contextIntent: intent } : {}) };
   }
 }
