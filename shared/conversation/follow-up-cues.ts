@@ -120,7 +120,7 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
   const askedAt = ask ? lead + ask.length : -1;
   const existentialSlot =
     askedAt >= 0 && INDEFINITE.has(w[askedAt]) && a.spans.some((s) => PRODUCT_SLOTS.includes(s.kind) && s.start > askedAt && s.start <= askedAt + 2);
-  const dependentSlot = !anchored && (kinds.has('volume') || (slotOnly && (entitiesOnly || openerLength > 0 || existentialSlot)));
+  const dependentSlot = !anchored && (kinds.has('volume') || (slotOnly && (entitiesOnly || !!opener || existentialSlot)));
   // A fragment is all question words: "how much is shipping?", "when?"; "how is shipping
   // calculated?" or "which carrier do you use?" bring a topic of their own.
   // So is a short question of what shoppers ask of a product, said of none ("author pls", "whats the age rating").
