@@ -234,8 +234,10 @@ describe('a second region instance on the same PostgreSQL', () => {
 
   it('continues a session started on the first', async () => {
     await generate(a, { message: 'I want something like Frieren', sessionId: 'roamer' });
-    await generate(b, { message: 'how much is the first one?', sessionId: 'roamer' });
-    expect(chatTurns(openaiBodies[1])).toEqual(['user: I want something like Frieren', `assistant: ${ANSWER}`, 'user: how much is the first one?']);
+    const next = await generate(b, { message: 'any others like that one?', sessionId: 'roamer' });
+    expect(chatTurns(openaiBodies[1])).toEqual(['user: I want something like Frieren', `assistant: ${ANSWER}`, 'user: any others like that one?']);
+    // The second instance resolved the follow-up against the turns the first one stored.
+    expect(next.route.resolved.text).toMatch(/frieren/i);
     expect((await b.services.store.getConversationBySession('roamer'))!.turns).toHaveLength(4);
   });
 });
