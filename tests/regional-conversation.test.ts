@@ -275,6 +275,15 @@ describe('Bedrock ConverseStream and the offline generator in context', () => {
     expect(body.messages[2].content[0].text).toMatch(/<passages>[\s\S]*how long does it take\?$/);
   });
 
+  it("puts a caller's instructions after the cache point, so the operator's prompt stays the cached prefix", async () => {
+    await generate(bedrock, { message: 'Do you ship to Canada?', sessionId: 'br-3', generation: { instructions: 'Answer in French.' } });
+    const system = bedrockBodies[0].system;
+    expect(system).toHaveLength(3);
+    expect(system[0].text).toMatch(/Kitsune Books/);
+    expect(system[1]).toEqual({ cachePoint: { type: 'default' } });
+    expect(system[2].text).toMatch(/^Instructions from the application calling this assistant[^\n]*\nAnswer in French\.$/);
+  });
+
   it('repairs a history Bedrock would refuse (leading answer, two user turns in a row)', async () => {
     const history = [
       { role: 'assistant', content: 'Welcome to Kitsune Books!' },

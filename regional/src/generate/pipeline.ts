@@ -160,8 +160,10 @@ export async function* generatePipeline(
   const redacting = deps.llmPii !== 'keep' || run.fallbacks.includes(ORDER_LOOKUP_UNAVAILABLE);
   const told = redacting ? { message: redactPii(req.message), resolved: req.resolved && { ...req.resolved, text: redactPii(req.resolved.text) } } : req;
   const toldHistory = redacting && req.history ? history.map((m) => ({ ...m, content: redactPii(m.content) })) : history;
+  const instructions = req.generation?.instructions && (redacting ? redactPii(req.generation.instructions) : req.generation.instructions);
   const llmReq: LlmRequest = {
     system: settings.system,
+    ...(instructions ? { instructions } : {}),
     messages: conversationFor(toldHistory, told.message, deps.historyTokenBudget ?? HISTORY_TOKEN_BUDGET),
     ...(told.resolved ? { resolved: told.resolved } : {}),
     // The caller may ask for less output than the operator's budget, never more.
@@ -187,7 +189,7 @@ export async function* generatePipeline(
   for (const p of gen.passages ?? []) if (!screened.sources.some((x) => x.id === p.id)) screened.sources.push({ id: p.id, title: p.title ?? p.id });
   if (gen.routed && isUsable(before + gen.sent)) {
     // Remembered and cacheable only when clean and grounded (no wrong answer is cached), and not
-    // shaped by the caller's own output budget or temperature (not an answer to share).
+    // shaped by the caller's own output budget, temperature or instructions (not an answer to share).
     const whole = before + gen.sent;
     const clean = !req.generation && isClean(run.fallbacks) && !gen.unsupported && answerGrounded(whole, guard.groundingText, deps.titles, deps.idPatterns);
     if (clean) deps.fallbackAnswers.remember(pred?.intent, { question: req.message, text: whole, sources: screened.sources.map((s) => s.id), at: Date.now() });
