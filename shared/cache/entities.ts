@@ -48,8 +48,7 @@ export function idsIn(text: string, patterns: readonly EntityPattern[]): { kind:
 
 /** Phrases by canonical value, e.g. { place: { "united kingdom": ["uk", "britain", ...] } }. */
 
-// Built-in places: US states and territories, countries and regions by their English names, and
-// large cities as the place whose rates apply (CITIES). A
+// Built-in places: US states and territories, countries and regions by their English names. A
 // domain's own places (a store's city, military mail "APO", "PO box") are its entities.json `place`.
 export type Gazetteer = Partial<Record<EntityKind, Record<string, string[]>>>;
 
@@ -73,95 +72,6 @@ const PLACE_ALIASES: Record<string, string[]> = {
   'european union': ['eu'],
 };
 
-/**
- * Cities shoppers name for a destination, by the place whose rates apply: the country, or the US
- * state or territory (rates differ for Alaska, Hawaii and the territories). Large and well-known
- * cities only; a city whose name is also a common English word or given name ("nice", "reading",
- * "victoria", "austin", "charlotte") is left out, as it would turn up in messages about other things.
- */
-const CITIES: Record<string, string> = {
-  'united kingdom': 'manchester, birmingham, liverpool, leeds, glasgow, edinburgh, bristol, cardiff, belfast, sheffield, newcastle, nottingham, leicester, oxford, cambridge, brighton, southampton, aberdeen',
-  ireland: 'galway, limerick',
-  france: 'lyon, marseille, toulouse, nantes, strasbourg, bordeaux, lille, montpellier, rennes',
-  germany: 'munich, muenchen, hamburg, cologne, koln, frankfurt, stuttgart, dusseldorf, leipzig, dresden, hanover, nuremberg, bremen',
-  spain: 'madrid, barcelona, valencia, seville, bilbao, malaga, zaragoza',
-  italy: 'rome, milan, naples, turin, florence, venice, bologna, genoa, palermo',
-  netherlands: 'rotterdam, the hague, utrecht, eindhoven',
-  belgium: 'brussels, antwerp, ghent',
-  austria: 'vienna, salzburg, graz, innsbruck',
-  switzerland: 'zurich, geneva, basel, lausanne',
-  sweden: 'stockholm, gothenburg, malmo',
-  denmark: 'copenhagen, aarhus',
-  norway: 'oslo, bergen, trondheim',
-  finland: 'helsinki, tampere',
-  poland: 'warsaw, krakow, wroclaw, gdansk',
-  portugal: 'lisbon, porto',
-  greece: 'athens, thessaloniki',
-  iceland: 'reykjavik',
-  canada: 'toronto, vancouver, montreal, calgary, edmonton, ottawa, winnipeg, quebec city, halifax',
-  mexico: 'mexico city, guadalajara, monterrey, cancun, tijuana, puebla',
-  japan: 'tokyo, osaka, kyoto, yokohama, nagoya, sapporo, fukuoka, kobe, hiroshima, sendai',
-  'south korea': 'seoul, busan, incheon, daegu, daejeon, gwangju',
-  taiwan: 'taipei, kaohsiung, taichung',
-  'hong kong': 'kowloon',
-  philippines: 'manila, cebu, quezon city, davao',
-  australia: 'sydney, melbourne, brisbane, perth, adelaide, canberra, hobart, gold coast',
-  'new zealand': 'auckland, wellington, christchurch, queenstown, dunedin',
-  china: 'beijing, shanghai, shenzhen, guangzhou',
-  india: 'mumbai, delhi, new delhi, bangalore, bengaluru, chennai, kolkata, hyderabad',
-  brazil: 'sao paulo, rio de janeiro, brasilia',
-  argentina: 'buenos aires',
-  chile: 'santiago',
-  israel: 'tel aviv, jerusalem',
-  turkey: 'istanbul, ankara',
-  egypt: 'cairo',
-  nigeria: 'lagos',
-  'south africa': 'cape town, johannesburg',
-  kenya: 'nairobi',
-  indonesia: 'jakarta, bali',
-  malaysia: 'kuala lumpur',
-  thailand: 'bangkok',
-  vietnam: 'hanoi, ho chi minh city, saigon',
-  russia: 'moscow, st petersburg, saint petersburg',
-  belarus: 'minsk',
-  iran: 'tehran',
-  cuba: 'havana',
-  syria: 'damascus',
-  'north korea': 'pyongyang',
-  hawaii: 'honolulu, hilo, maui',
-  alaska: 'anchorage, fairbanks, juneau',
-  'puerto rico': 'san juan',
-  'us virgin islands': 'st thomas, charlotte amalie',
-  washington: 'seattle, spokane, tacoma',
-  california: 'los angeles, san francisco, san diego, san jose, sacramento, oakland',
-  nevada: 'las vegas, reno',
-  arizona: 'tucson',
-  colorado: 'denver',
-  texas: 'dallas, houston, san antonio, el paso',
-  illinois: 'chicago',
-  michigan: 'detroit',
-  minnesota: 'minneapolis',
-  georgia: 'atlanta',
-  florida: 'miami, orlando, tampa, jacksonville',
-  massachusetts: 'boston',
-  pennsylvania: 'philadelphia, pittsburgh',
-  'new york': 'nyc, new york city, brooklyn, manhattan',
-  maryland: 'baltimore',
-  'north carolina': 'raleigh',
-  tennessee: 'nashville, memphis',
-  louisiana: 'new orleans',
-  utah: 'salt lake city',
-  missouri: 'kansas city, st louis, saint louis',
-  ohio: 'cleveland, cincinnati',
-  indiana: 'indianapolis',
-  wisconsin: 'milwaukee',
-  'new mexico': 'albuquerque',
-  oklahoma: 'oklahoma city',
-  nebraska: 'omaha',
-  kentucky: 'louisville',
-  'new jersey': 'newark',
-};
-
 const MONTHS = 'january february march april may june july august september october november december';
 const MONTH_ABBR: Record<string, string> = { jan: 'january', feb: 'february', mar: 'march', apr: 'april', jun: 'june', jul: 'july', aug: 'august', sep: 'september', sept: 'september', oct: 'october', nov: 'november', dec: 'december' };
 const DAY_WORDS =
@@ -172,7 +82,6 @@ export function baseGazetteer(): Gazetteer {
   for (const s of US_STATES.split(' ')) place[s] = [s];
   for (const p of MULTI_WORD_PLACES) place[p] = [p];
   for (const [k, v] of Object.entries(PLACE_ALIASES)) place[k] = [...(place[k] ?? []), ...v];
-  for (const [k, v] of Object.entries(CITIES)) place[k] = [...(place[k] ?? []), ...v.split(', ')];
   const date: Record<string, string[]> = {};
   for (const m of MONTHS.split(' ')) date[m] = [m];
   for (const [a, m] of Object.entries(MONTH_ABBR)) date[m].push(a);
