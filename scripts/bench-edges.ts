@@ -14,7 +14,7 @@
  * inspector when under wrangler dev), else a random one.
  *
  * Each edge's local state (wrangler dev's persist dir, plain workerd's localDisk) goes where
- * BENCH_EDGE_STATE says (scripts/edge-state-dir.ts): on disk (the default, as before), on a tmpfs, or
+ * BENCH_EDGE_STATE says (scripts/edge-state-dir.ts): on a tmpfs (the default), on disk (as before), or
  * `both`: every checkout's edge twice, the second named `<name>_<kind>` (e.g. `this_disk`), all
  * alternated like the peer.
  */

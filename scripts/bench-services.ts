@@ -37,6 +37,10 @@
  *         outbound workers or an inspector), how they run deployed.
  *   BENCH_PEER=<another checkout, e.g. main's>: the edge and openai parts run that checkout's edge
  *         beside this one and alternate every request between the two (scripts/bench-edges.ts).
+ *   BENCH_EDGE_STATE=tmpfs|disk|both: where the edges keep their local state (session objects'
+ *         SQLite files, the cache's D1): a tmpfs by default (scripts/edge-state-dir.ts says why
+ *         that is closer to deployed), disk as every run before, or both (each edge twice, the disk
+ *         one reported as `this_disk`, `peer_disk`; `edge_state` says which was where).
  *   reload: (not in the default set) the edge following classifier promotions in the region's
  *         registry: promotion → serving time, the edge's download / session+warm-up / swap
  *         times, and template answers' round trip during reloads beside the same with none.

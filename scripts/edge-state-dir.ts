@@ -5,10 +5,16 @@
  * commit waits for its fsyncs there; deployed, an object's storage commits on its own host (its
  * output gate confirms it) and D1 writes on D1's primary, neither on the Worker's thread.
  *
- * `tmpfs` (a fresh dir under /dev/shm): SQLite still does all of its work on the Worker's thread,
- * only the wait for the disk is gone (fsync on tmpfs returns at once). `disk`: a dir under the OS
- * temp dir, as every bench measured before. BENCH_EDGE_STATE picks: `tmpfs`, `disk` (the default),
- * or `both` (each edge twice, one per kind, alternated: the same run says what the disk's waits cost).
+ * `tmpfs` (a fresh dir under /dev/shm, the default): SQLite still does all of its work on the
+ * Worker's thread (creating the file, journaling, each commit's fsync call), only the wait for the
+ * disk is gone (fsync on a tmpfs returns at once). That is closer to deployed than a local disk: the
+ * one cost it drops is a wait that deployed is not on the Worker's thread at all, and it keeps one
+ * that deployed is not there either (SQLite's own CPU), so it still errs on the slow side. Probed
+ * (BENCHMARKS.md "Edge state on tmpfs"): a follow-up sent at once holds ~5.6 fsync calls either way,
+ * 0.15 ms of them on tmpfs against 6.2 ms (p90 19.9) on this machine's disk. `disk`: a dir under the
+ * OS temp dir, as every bench measured before; kept as a flag and as reported rows. BENCH_EDGE_STATE
+ * picks: `tmpfs` (default), `disk`, or `both` (each edge twice, `<name>_disk` the second,
+ * alternated: the same run says what the disk's waits cost).
  * Refuses a tmpfs dir that is not on a tmpfs (so a run never reports disk figures as tmpfs ones).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -21,7 +27,7 @@ export type EdgeStateKind = 'tmpfs' | 'disk';
 export const TMPFS_DIR = process.env.SWITCHYARD_TMPFS_DIR ?? '/dev/shm';
 
 /** BENCH_EDGE_STATE=tmpfs|disk|both → the kinds to start each edge with, the first one the main. */
-export function edgeStateKinds(value = process.env.BENCH_EDGE_STATE ?? 'disk'): EdgeStateKind[] {
+export function edgeStateKinds(value = process.env.BENCH_EDGE_STATE ?? 'tmpfs'): EdgeStateKind[] {
   if (value === 'tmpfs' || value === 'disk') return [value];
   if (value === 'both') return ['tmpfs', 'disk'];
   throw new Error(`BENCH_EDGE_STATE must be tmpfs, disk or both, not ${JSON.stringify(value)}`);
