@@ -24,7 +24,7 @@ import { join } from 'node:path';
 export type EdgeStateKind = 'tmpfs' | 'disk';
 
 /** The tmpfs the state goes to (SWITCHYARD_TMPFS_DIR, default /dev/shm). */
-export const TMPFS_DIR = process.env.SWITCHYARD_TMPFS_DIR ?? '/dev/shm';
+const tmpfsDir = () => process.env.SWITCHYARD_TMPFS_DIR ?? '/dev/shm';
 
 /** BENCH_EDGE_STATE=tmpfs|disk|both → the kinds to start each edge with, the first one the main. */
 export function edgeStateKinds(value = process.env.BENCH_EDGE_STATE ?? 'tmpfs'): EdgeStateKind[] {
@@ -48,7 +48,7 @@ const made: string[] = [];
  * exits (a tmpfs holds memory until its files go).
  */
 export function edgeStateDir(kind: EdgeStateKind, prefix = 'sy-edge-state-'): string {
-  const base = kind === 'tmpfs' ? TMPFS_DIR : tmpdir();
+  const base = kind === 'tmpfs' ? tmpfsDir() : tmpdir();
   const type = fsTypeOf(base);
   if (kind === 'tmpfs' && type !== 'tmpfs') throw new Error(`${base} is not a tmpfs (${type}): set SWITCHYARD_TMPFS_DIR, or BENCH_EDGE_STATE=disk`);
   if (made.length === 0) process.once('exit', () => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
