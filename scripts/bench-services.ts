@@ -75,6 +75,7 @@ import { parseIntentRoutes, routeFor } from '../shared/routing/intent-routes.ts'
 import { decideWithRouting } from '../shared/routing/routing-config.ts';
 import { DEFAULT_DOMAIN_DIR, domainPack } from '../regional/src/domain/pack-files.ts';
 import { startEdgeProcess } from './edge-process.ts';
+import { edgeStateDir, edgeStateKinds } from './edge-state-dir.ts';
 import { alternate, checkoutOf, edgeStates, startBenchEdges, startBenchEdgesUnderWorkerd, startBenchRegions, startPassThroughUnderWorkerd, startPassThroughWorker } from './bench-edges.ts';
 import { http } from 'msw';
 import { setupServer } from 'msw/node';
@@ -523,7 +524,7 @@ await Promise.all(benchRegions.map((r) => r.region.stop()));
 
 // ---- edge following promotions (BENCH_PARTS=reload) ----
 if (PARTS.has('reload')) {
-const edge = await startEdgeProcess({ port: 18900 + Math.floor(Math.random() * 100), regionalUrl: regional.url, persistTo: join(dir, 'wrangler-reload'), vars: { ...NO_CLIENT_LIMITS, MODEL_REFRESH_INTERVAL_MS: '200' }, quiet: true });
+const edge = await startEdgeProcess({ port: 18900 + Math.floor(Math.random() * 100), regionalUrl: regional.url, persistTo: edgeStateDir(edgeStateKinds()[0], 'wrangler-reload-'), vars: { ...NO_CLIENT_LIMITS, MODEL_REFRESH_INTERVAL_MS: '200' }, quiet: true });
 const chatMs = async () => {
   const t0 = performance.now();
   const r = await (await fetch(edge.url + '/v1/chat', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ message: 'hello!', sessionId: 'reload' }) })).json();
