@@ -1,6 +1,6 @@
 // Where the benches' edges keep their local state (scripts/edge-state-dir.ts): a tmpfs dir that is
 // really on a tmpfs, a disk dir under the OS temp dir, and a refusal to call a disk dir a tmpfs one.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { edgeStateDir, edgeStateKinds, fsTypeOf } from '../scripts/edge-state-dir.ts';
@@ -29,6 +29,8 @@ describe('edge state dir', () => {
     const d = edgeStateDir('disk', 'sy-test-state-');
     expect(d.startsWith(tmpdir())).toBe(true);
     expect(existsSync(d)).toBe(true);
+    // A test worker may end without 'exit' (the dirs' own clean-up), so the test removes them.
+    for (const dir of [t, d]) rmSync(dir, { recursive: true, force: true });
   });
 
   it('refuses a tmpfs dir that is not on a tmpfs', () => {
