@@ -24,7 +24,7 @@ import { startRegional } from '../regional/src/server.ts';
 import { startBedrockStub } from './traffic/bedrock-stub.ts';
 import { splitCpus } from './traffic/cpu-split.ts';
 import { cpuTimes, cpuWaitBetween } from './traffic/cpu-wait.ts';
-import { EDGE_RUNNERS, startTrafficEdge, type EdgeRunner } from './traffic/edge-runner.ts';
+import { defaultEdgeStateDir, EDGE_RUNNERS, startTrafficEdge, type EdgeRunner } from './traffic/edge-runner.ts';
 import { startOrderStub } from './traffic/order-stub.ts';
 import { trafficReportHtml } from './traffic/report-html.ts';
 import { describeThink, THINK_SIGMA, thinkTimes } from './traffic/think.ts';
@@ -47,9 +47,9 @@ const { values } = parseArgs({
     'id-reply-share': { type: 'string' },
     /** Overrides the mix's emailReplies.share (0: no email replies). */
     'email-reply-share': { type: 'string' },
-    /** How the edge runs: `wrangler` (wrangler dev) or `workerd` (the deployed bundle in a plain workerd serve; scripts/traffic/edge-runner.ts). */
-    'edge-runner': { type: 'string', default: 'wrangler' },
-    /** A folder (e.g. /dev/shm) for the edge's local state (sessions' Durable Objects, the cache's D1); default: the bench's temporary folder. */
+    /** How the edge runs: `workerd` (the bundle `wrangler deploy` ships, in a plain workerd serve) or `wrangler` (wrangler dev, the figures before stop 23); scripts/traffic/edge-runner.ts. */
+    'edge-runner': { type: 'string', default: 'workerd' },
+    /** The folder the edge's local state (sessions' Durable Objects, the cache's D1) is made in; default /dev/shm where it is a tmpfs, else the bench's temporary folder. */
     'edge-state': { type: 'string' },
     /** The Worker's workerd alone on CPU 0, the rest of the bench on the others (scripts/traffic/cpu-split.ts; `--edge-runner workerd` only). */
     'split-cpus': { type: 'boolean', default: false },
@@ -117,7 +117,7 @@ const edge = await startTrafficEdge({
   ...(PEER ? { root: resolve(PEER) } : {}),
   port: Number(process.env.EDGE_PORT) || 24000 + Math.floor(Math.random() * 4000),
   regionalUrl: regional.url,
-  stateDir: values['edge-state'] ?? dir,
+  stateDir: values['edge-state'] ?? defaultEdgeStateDir(dir),
   // As a deployment would: the pack's FAQ answers seeded into the edge cache at start (docs/traffic.md).
   vars: { MODEL_REFRESH_INTERVAL_MS: '0', CACHE_WARM_FAQ: process.env.CACHE_WARM_FAQ ?? 'true', ...(process.env.UPSTREAM_TIMEOUT_MS ? { UPSTREAM_TIMEOUT_MS: process.env.UPSTREAM_TIMEOUT_MS } : {}) },
   // For a CPU profile of the Worker during the replay (DevTools on wrangler's inspector proxy, or workerd's own inspector).

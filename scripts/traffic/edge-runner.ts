@@ -8,8 +8,9 @@
  *   no dev proxy, no Miniflare, no inspector (unless `inspectorPort`); the limiters count in the
  *   isolate at the same limits (wrangler.toml's vars).
  * Either way the Worker's sessions (Durable Objects) and cache (D1) keep their local state in a
- * fresh folder made under `stateDir` (default: the bench's temporary folder), removed at stop: e.g.
- * `/dev/shm`, where a SQLite commit's fsync does not wait on a disk. `root`: another checkout
+ * fresh folder made under `stateDir`, removed at stop: by default /dev/shm (defaultEdgeStateDir),
+ * where a SQLite commit's fsync, on the Worker's own thread here, does not wait on a disk (deployed,
+ * those commits happen on the object's host and D1's primary, not on the Worker's thread). `root`: another checkout
  * (BENCH_PEER), whose own starter runs its own Worker. Bench only.
  */
 import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
@@ -36,6 +37,15 @@ export interface TrafficEdge {
 /** statfs's f_type of tmpfs (linux/magic.h). */
 const TMPFS_MAGIC = 0x01021994;
 const fsOf = (dir: string): 'tmpfs' | 'disk' => (statfsSync(dir).type === TMPFS_MAGIC ? 'tmpfs' : 'disk');
+
+/** Where the edge's state goes by default: /dev/shm where it is a tmpfs (Linux), else `fallback`. */
+export function defaultEdgeStateDir(fallback: string): string {
+  try {
+    return fsOf('/dev/shm') === 'tmpfs' ? '/dev/shm' : fallback;
+  } catch {
+    return fallback;
+  }
+}
 
 export async function startTrafficEdge(o: { runner: EdgeRunner; root?: string; port: number; regionalUrl: string; stateDir: string; vars: Record<string, string>; inspectorPort?: number }): Promise<TrafficEdge> {
   const dir = mkdtempSync(join(resolve(o.stateDir), 'sy-traffic-edge-'));
