@@ -41,7 +41,7 @@ describe('bench:traffic --split-cpus', () => {
 
   it('is refused under wrangler dev, and an unknown runner is refused, before any tier starts', () => {
     const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/bench-traffic.ts', ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 });
-    const split = run('--split-cpus');
+    const split = run('--edge-runner', 'wrangler', '--split-cpus');
     expect(split.status).not.toBe(0);
     expect(split.stderr).toMatch(/--split-cpus needs --edge-runner workerd/);
     expect(split.stderr).not.toMatch(/region up/);
