@@ -253,6 +253,11 @@ describe('a courtesy sentence before a question (withoutCourtesyLead)', () => {
     ['ok, volume 2?', 'ok, volume 2?'], // fewer than three words after it
     ['sorry, do you ship to japan', 'sorry, do you ship to japan'], // not a courtesy word
     ['do you take paypal, thanks', 'do you take paypal, thanks'], // courtesy at the end
+    ['hi there! how are you today?', 'hi there! how are you today?'], // small talk after it: the whole is a greeting
+    ["hey, how's it going guys", "hey, how's it going guys"],
+    ['hello! hope you are well', 'hello! hope you are well'],
+    ['hi! how are you? do you ship to japan', 'how are you? do you ship to japan'], // a question after the small talk
+    ["hey, what's up with my order 10234", "what's up with my order 10234"], // not small talk: it names an order
   ])('%s', (message, expected) => {
     expect(withoutCourtesyLead(message)).toBe(expected);
   });

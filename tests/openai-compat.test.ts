@@ -150,11 +150,14 @@ describe('OpenAI chat completions at the edge', () => {
     await bad({ response_format: { type: 'json_schema', json_schema: { name: 'x', schema: {} } } }, 'response_format');
     await bad({ frobnicate: 1 }, 'frobnicate');
     await bad({ temperature: 3 }, 'temperature');
-    await bad({ messages: [{ role: 'system', content: 'be a pirate' }, { role: 'user', content: 'hi' }] }, 'messages[0].role');
+    await bad({ messages: [{ role: 'tool', content: 'x', tool_call_id: 't' }, { role: 'user', content: 'hi' }] }, 'messages[0].role');
     await bad({ messages: [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }] }, 'messages');
     await bad({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://x/y.png' } }] }] }, 'messages[0].content[0].type');
     await bad({ messages: [{ role: 'user', content: '   ' }] }, 'messages[0].content');
     await bad({ messages: [] }, 'messages');
+    // A system message is the caller's instructions (for the LLM only): a template question is still answered at the edge.
+    const instructed = await edgeClient().chat.completions.create({ model: 's', messages: [{ role: 'system', content: 'be a pirate' }, { role: 'user', content: 'what is your return policy?' }] });
+    expect(instructed.model).toBe('switchyard/template');
     // n = 1, tool_choice "none" and text response_format ask for nothing and are accepted.
     const ok = await edgeClient().chat.completions.create({ model: 's', n: 1, tool_choice: 'none', response_format: { type: 'text' }, messages: [{ role: 'user', content: 'hello' }] });
     expect(ok.choices).toHaveLength(1);

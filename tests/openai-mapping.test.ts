@@ -37,6 +37,28 @@ describe('OpenAI chat request mapping', () => {
     expect(map({ messages: msgs }).chat.generation).toBeUndefined();
   });
 
+  it("takes system and developer messages, wherever they stand, as the caller's instructions, in order", () => {
+    const { chat } = map({
+      messages: [
+        { role: 'system', content: 'You are the shop assistant of an anime fan site.' },
+        { role: 'user', content: 'do you ship to canada?' },
+        { role: 'assistant', content: 'Yes.' },
+        { role: 'developer', content: [{ type: 'text', text: 'Answer in two sentences at most.' }] },
+        { role: 'user', content: 'how long does it take?' },
+      ],
+    });
+    expect(chat.message).toBe('how long does it take?');
+    expect(chat.history).toEqual([
+      { role: 'user', content: 'do you ship to canada?' },
+      { role: 'assistant', content: 'Yes.' },
+    ]);
+    expect(chat.generation).toEqual({ instructions: 'You are the shop assistant of an anime fan site.\n\nAnswer in two sentences at most.' });
+    expect(paramOf({ messages: [{ role: 'system', content: 'x'.repeat(8001) }, { role: 'user', content: 'hi' }] })).toBe('messages');
+    expect(paramOf({ messages: [{ role: 'system', content: '  ' }, { role: 'user', content: 'hi' }] })).toBe('messages[0].content');
+    expect(paramOf({ messages: [{ role: 'user', content: 'hi' }, { role: 'system', content: 'be brief' }] })).toBe('accepted');
+    expect(paramOf({ messages: [{ role: 'system', content: 'be brief' }] })).toBe('messages');
+  });
+
   it('refuses every refused parameter when it asks for something, and accepts its neutral value and null', () => {
     const msgs = [{ role: 'user', content: 'hi' }];
     for (const p of Object.keys(REFUSED_PARAMS)) {

@@ -71,10 +71,24 @@ describe('region chat completions with an LLM', () => {
     expect((await gen({ generation: { temperature: 1.5 } })).cacheable).toBe(false);
   });
 
-  it('refuses a system message at the region too', async () => {
+  it("shows the caller's system messages to the LLM after the operator's prompt, in one system message, and shares no such answer", async () => {
     const client = new OpenAI({ baseURL: `${r.url}/v1`, apiKey: 'dev-edge-key', maxRetries: 0 });
-    const err = await client.chat.completions.create({ model: 'x', messages: [{ role: 'system', content: 'you are a pirate' }, { role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((err as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('messages[0].role');
+    const c = await client.chat.completions.create({
+      model: 'x',
+      messages: [
+        { role: 'system', content: 'Reply like a pirate.' },
+        { role: 'user', content: 'how much is shipping to alaska?' },
+      ],
+    });
+    expect(c.choices[0].message.content).toBe('Standard shipping to Alaska is a flat $12.99.');
+    const sent = asked.at(-1)! as unknown as { messages: { role: string; content: string }[] };
+    expect(sent.messages.filter((m) => m.role === 'system')).toHaveLength(1);
+    const system = sent.messages[0].content;
+    expect(system).toMatch(/Kitsune Books/); // the operator's prompt first
+    expect(system.indexOf('Reply like a pirate.')).toBeGreaterThan(system.indexOf('Kitsune Books'));
+    expect(system).toMatch(/Instructions from the application calling this assistant[^\n]*\nReply like a pirate\.$/);
+    expect(sent.messages.at(-1)!.content).toMatch(/how much is shipping to alaska\?$/);
+    const done = (await (await fetch(`${r.url}/v1/generate`, { method: 'POST', headers: { authorization: 'Bearer dev-edge-key', 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ message: 'how much is shipping to alaska?', sessionId: 'i', generation: { instructions: 'Reply like a pirate.' } }) })).json()).done;
+    expect(done.cacheable).toBe(false);
   });
 });

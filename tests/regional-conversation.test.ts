@@ -234,8 +234,10 @@ describe('a second region instance on the same PostgreSQL', () => {
 
   it('continues a session started on the first', async () => {
     await generate(a, { message: 'I want something like Frieren', sessionId: 'roamer' });
-    await generate(b, { message: 'how much is the first one?', sessionId: 'roamer' });
-    expect(chatTurns(openaiBodies[1])).toEqual(['user: I want something like Frieren', `assistant: ${ANSWER}`, 'user: how much is the first one?']);
+    const next = await generate(b, { message: 'any others like that one?', sessionId: 'roamer' });
+    expect(chatTurns(openaiBodies[1])).toEqual(['user: I want something like Frieren', `assistant: ${ANSWER}`, 'user: any others like that one?']);
+    // The second instance resolved the follow-up against the turns the first one stored.
+    expect(next.route.resolved.text).toMatch(/frieren/i);
     expect((await b.services.store.getConversationBySession('roamer'))!.turns).toHaveLength(4);
   });
 });
@@ -271,6 +273,15 @@ describe('Bedrock ConverseStream and the offline generator in context', () => {
     expect(body.messages[0].content[0].text).toBe('Do you ship to Canada?');
     expect(body.messages[1].content[0].text).toBe('Happy to help with that question today.');
     expect(body.messages[2].content[0].text).toMatch(/<passages>[\s\S]*how long does it take\?$/);
+  });
+
+  it("puts a caller's instructions after the cache point, so the operator's prompt stays the cached prefix", async () => {
+    await generate(bedrock, { message: 'Do you ship to Canada?', sessionId: 'br-3', generation: { instructions: 'Answer in French.' } });
+    const system = bedrockBodies[0].system;
+    expect(system).toHaveLength(3);
+    expect(system[0].text).toMatch(/Kitsune Books/);
+    expect(system[1]).toEqual({ cachePoint: { type: 'default' } });
+    expect(system[2].text).toMatch(/^Instructions from the application calling this assistant[^\n]*\nAnswer in French\.$/);
   });
 
   it('repairs a history Bedrock would refuse (leading answer, two user turns in a row)', async () => {

@@ -43,6 +43,9 @@ import { openStore } from './store/open.ts';
 import type { Store } from './store/types.ts';
 import type { EntityPattern } from '../../shared/cache/entities.ts';
 import type { IntentPriorities } from '../../shared/routing/llm-priority.ts';
+import type { IntentRoutes } from '../../shared/routing/intent-routes.ts';
+import { dialogueEntitiesFor } from '../../shared/conversation/conversation-data.ts';
+import type { DialogueEntities } from '../../shared/conversation/dialogue-entities.ts';
 
 export interface ModelSlot {
   role: 'embedder' | 'reranker' | 'classifier' | 'generator';
@@ -89,6 +92,8 @@ export interface Services {
   routing: RoutingState;
   llm: LlmBackend;
   titles: string[];
+  /** The domain's follow-up resolver and intent routes (shared/conversation), for requests that come without the edge's resolution. */
+  conversation: { dialogue: DialogueEntities; routes: IntentRoutes };
   /** The domain's intents (domain.json), for the LLM priority of a message. */
   intents: IntentPriorities;
   /** The domain's id shapes (entities.json `patterns`), for the output guardrails. */
@@ -398,6 +403,7 @@ export async function buildServices(config: RegionalConfig, log: (msg: string) =
     routing,
     llm,
     titles,
+    conversation: { dialogue: dialogueEntitiesFor(pack.gazetteer, pack.catalog, pack.conversation, pack.entityPatterns), routes: pack.routes },
     intents: pack.domain.intents,
     idPatterns: pack.entityPatterns,
     handoff: pack.domain.assistant?.handoff ?? pack.templates.handoff,

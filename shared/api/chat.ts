@@ -3,10 +3,10 @@
  * browser widget: one request shape and one server-sent-event vocabulary (route, delta, done, error).
  */
 import { z } from 'zod';
-import { MAX_CONTINUATION_CHARS, MAX_MESSAGE_CHARS } from './limits.ts';
+import { MAX_CONTINUATION_CHARS, MAX_INSTRUCTIONS_CHARS, MAX_MESSAGE_CHARS } from './limits.ts';
 
 // Zod-free pieces live in their own modules (the browser widget bundles them without zod).
-export { MAX_BODY_BYTES, MAX_MESSAGE_CHARS } from './limits.ts';
+export { MAX_BODY_BYTES, MAX_INSTRUCTIONS_CHARS, MAX_MESSAGE_CHARS } from './limits.ts';
 export { SseParser } from './sse.ts';
 
 export const RoutePath = z.enum(['template', 'cache', 'llm', 'fallback']);
@@ -23,6 +23,12 @@ export type HistoryTurn = z.infer<typeof HistoryTurn>;
 export const GenerationOptions = z.object({
   maxTokens: z.number().int().min(1).max(100_000).optional(),
   temperature: z.number().min(0).max(2).optional(),
+  /**
+   * The caller's own instructions for a generated answer (an OpenAI client's system and developer
+   * messages): shown to the LLM after the operator's system prompt, which they add to and never
+   * replace. Template and cache answers are the store's own and do not follow them.
+   */
+  instructions: z.string().trim().min(1, 'instructions must not be empty').max(MAX_INSTRUCTIONS_CHARS, `instructions are over ${MAX_INSTRUCTIONS_CHARS} characters`).optional(),
 });
 export type GenerationOptions = z.infer<typeof GenerationOptions>;
 
@@ -35,7 +41,7 @@ export const ChatRequest = z.object({
   history: z.array(HistoryTurn).max(MAX_HISTORY_TURNS, `history holds at most ${MAX_HISTORY_TURNS} turns`).optional(),
   /** Adds the tokens that drove the intent to the route event's `decision`. */
   explain: z.boolean().optional(),
-  /** What the caller asks of a generated answer: an output budget (never above the operator's) and a temperature. */
+  /** What the caller asks of a generated answer: an output budget (never above the operator's), a temperature, instructions. */
   generation: GenerationOptions.optional(),
 });
 export type ChatRequest = z.infer<typeof ChatRequest>;

@@ -5,7 +5,7 @@
  * `courtesyIntent`) and never sent to the LLM. Anything with a word outside the courtesy lists, or
  * asked as a question, is not one of them.
  */
-import { COURTESY_CORE, COURTESY_EXTRA, INTERJECTIONS, WH_WORDS } from './english-cues.ts';
+import { COURTESY_CORE, COURTESY_EXTRA, INTERJECTIONS, SMALL_TALK, SMALL_TALK_TAIL, WH_WORDS } from './english-cues.ts';
 import { tokens } from './dialogue-entities.ts';
 
 export function isCourtesyOnly(message: string): boolean {
@@ -26,10 +26,18 @@ export function asksSomething(message: string): boolean {
  * The message without a courtesy sentence that opens it ("thanks! unrelated but do you take apple
  * pay" → "unrelated but do you take apple pay"): what it asks, for the classifier, which otherwise
  * reads the thanks. Unchanged when the opening is not only courtesy words, ends at no punctuation,
- * or leaves fewer than three words.
+ * leaves fewer than three words, or leaves small talk ("hi there! how are you today?": the whole
+ * message is a greeting, and the classifier reads it as one).
  */
 export function withoutCourtesyLead(message: string): string {
   const m = /^([^!.,;?]*)[!.,;]+\s*(.*)$/s.exec(message);
-  if (!m || !isCourtesyOnly(m[1]) || tokens(m[2]).length < 3) return message;
+  if (!m || !isCourtesyOnly(m[1]) || tokens(m[2]).length < 3 || isSmallTalk(m[2])) return message;
   return m[2];
+}
+
+/** Small talk alone: a SMALL_TALK phrase with only courtesy or SMALL_TALK_TAIL words after it. */
+function isSmallTalk(text: string): boolean {
+  const t = text.toLowerCase().replace(/[?!.,;]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const m = SMALL_TALK.exec(t);
+  return !!m && tokens(t.slice(m[0].length)).every((w) => SMALL_TALK_TAIL.has(w) || COURTESY_CORE.has(w) || COURTESY_EXTRA.has(w));
 }

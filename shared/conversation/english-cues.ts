@@ -37,6 +37,14 @@ export const COURTESY_EXTRA = new Set([
   'yes', 'yep', 'yeah', 'worries', 'problem', 'kind', 'of', 'guys', 'everyone', 'folks', 'mate', 'dear', 'morning', 'evening', 'afternoon', 'night',
 ]);
 
+/**
+ * Small talk that follows a greeting ("hi there! how are you today?"): social too, not a question
+ * for the store. A courtesy lead is kept before it (the whole message is a greeting), and words of
+ * COURTESY_EXTRA or SMALL_TALK_TAIL around it do not make it a question.
+ */
+export const SMALL_TALK = /^(?:and )?(?:how (?:are|r) (?:you|u|ya|things)|how(?:'s| is|s) (?:it going|everything|things|life|(?:your|ur) day)|how (?:have|ve) you been|how do you do|what'?s up|wh?at'?s new|nice to meet (?:you|u)|hope (?:you|u)(?:'re| are| r)? (?:well|good|ok|okay))\b/;
+export const SMALL_TALK_TAIL = new Set(['today', 'tonight', 'doing', 'going', 'guys', 'there', 'mate', 'friend', 'this', 'fine', 'well', 'good', 'all', 'on', 'with', 'you', 'u']);
+
 /** Words that refer back to a product named earlier. */
 export const PRODUCT_PRONOUNS = new Set(['it', 'its', 'they', 'them', 'those', 'these', 'that', 'this']);
 /** "one" is a pronoun when a determiner or a modifier stands before it ("the Japanese one"). */

@@ -264,7 +264,9 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
   let regionRoute: RouteEvent | null = null;
   // This miss is now the flight equal questions wait for; it lands once its answer is in the cache, or as it ends without one.
   const flightKey = key as { vector: Float32Array; frame: KeyFrame } | null; // made by the lookup above, when there was one
-  let land = path === 'cache' && flightKey && deps.inFlight && !cacheBroken ? deps.inFlight.start(flightKey.frame, flightKey.vector) : null;
+  // A generated answer shaped by the caller (generation: budget, temperature, instructions) is not
+  // shared (the region marks it so): it starts no flight, which equal questions would wait on in vain.
+  let land = path === 'cache' && !req.generation && flightKey && deps.inFlight && !cacheBroken ? deps.inFlight.start(flightKey.frame, flightKey.vector) : null;
   try {
     for await (const ev of streamFromRegion(genReq, { ...deps.upstream, signal: deps.signal })) {
       if (ev.event === 'route') {

@@ -30,7 +30,9 @@
  * (grounding, what is remembered) run on the joined text.
  */
 import type { ChatEvent, DoneEvent, GenerateRequest, RouteEvent } from '../../../shared/api/chat.ts';
+import type { DialogueEntities } from '../../../shared/conversation/dialogue-entities.ts';
 import type { IntentPrediction } from '../../../shared/models/intent-classifier.ts';
+import type { IntentRoutes } from '../../../shared/routing/intent-routes.ts';
 import { llmPriorityFor, type IntentPriorities } from '../../../shared/routing/llm-priority.ts';
 import { conversationFor } from '../conversation/history.ts';
 import type { LlmBackend, LlmMessage, LlmRequest } from '../llm/types.ts';
@@ -49,7 +51,7 @@ import { fallbackStage, isClean, isUsable } from './stages/fallback.ts';
 import { generateStage, type AnswerUsage, type LlmUsage } from './stages/generate.ts';
 import { SentenceGuard } from './stages/guard.ts';
 import { rerankStage } from './stages/rerank.ts';
-import { historyStage, resolveQuery } from './stages/resolve.ts';
+import { historyStage, resolveAtRegion, resolveQuery } from './stages/resolve.ts';
 import { retrieveStage } from './stages/retrieve.ts';
 import { startRun, type Run } from './stages/run.ts';
 import { screenStage } from './stages/screen.ts';
@@ -106,6 +108,8 @@ export interface GenerateDeps {
   historyTokenBudget?: number;
   /** 'redact' (default): emails, phone and card numbers are replaced in what the LLM is told; 'keep': sent as typed. */
   llmPii?: 'redact' | 'keep';
+  /** The domain's follow-up resolver and intent routes: a request without the edge's resolution is resolved and classified in its conversation here (stages/resolve.ts); none: the message as sent. */
+  conversation?: { dialogue: DialogueEntities; routes: IntentRoutes };
   onStage?: (stage: string, ms: number) => void;
   onFallback?: (kind: string) => void;
 }
@@ -121,11 +125,12 @@ export interface PipelineResult {
 }
 
 export async function* generatePipeline(
-  req: GenerateRequest,
+  sent: GenerateRequest,
   deps: GenerateDeps,
   ctx: { traceId: string; signal?: AbortSignal; result?: (r: PipelineResult) => void },
 ): AsyncGenerator<ChatEvent> {
   const run = startRun(deps);
+  const { req, resolution, reading: readToResolve } = await resolveAtRegion(sent, deps, run);
   const { query, rewritten } = resolveQuery(req);
   const continuation = !!req.continuation;
   // The edge's intent is known now: a catalog answer starts no retrieval.
@@ -133,9 +138,9 @@ export async function* generatePipeline(
   if (fromEdge) return yield* storeAnswerEvents(fromEdge.text, CATALOG_GENERATOR, eventsFor(req, deps, run, { intent: req.intent!, confidence: req.confidence ?? 0 }, ctx.traceId, [fromEdge.source], false), ctx);
   const orderFromEdge = req.intent ? await orderStage(req, query, { intent: req.intent, continuation }, deps, run, ctx.signal) : null;
   if (orderFromEdge) return yield* storeAnswerEvents(orderFromEdge.text, ORDER_GENERATOR, eventsFor(req, deps, run, { intent: req.intent!, confidence: req.confidence ?? 0 }, ctx.traceId, [orderFromEdge.source], false), ctx, false);
-  const classifying = classifyStage(req, query, deps, run);
+  const classifying = classifyStage(req, query, deps, run, resolution);
   const retrieving = retrieveStage(query, deps, run);
-  const reading = historyStage(req, deps, run); // the generator needs it last: started after the others
+  const reading = readToResolve ?? historyStage(req, deps, run); // the generator needs it last: started after the others
   const pred = await classifying;
   const fromRegion = !req.intent && pred ? catalogStage(query, { intent: pred.intent, trusted: pred.confident === true, continuation }, deps, run) : null;
   if (fromRegion) return yield* storeAnswerEvents(fromRegion.text, CATALOG_GENERATOR, eventsFor(req, deps, run, pred, ctx.traceId, [fromRegion.source], false), ctx);
@@ -155,8 +160,10 @@ export async function* generatePipeline(
   const redacting = deps.llmPii !== 'keep' || run.fallbacks.includes(ORDER_LOOKUP_UNAVAILABLE);
   const told = redacting ? { message: redactPii(req.message), resolved: req.resolved && { ...req.resolved, text: redactPii(req.resolved.text) } } : req;
   const toldHistory = redacting && req.history ? history.map((m) => ({ ...m, content: redactPii(m.content) })) : history;
+  const instructions = req.generation?.instructions && (redacting ? redactPii(req.generation.instructions) : req.generation.instructions);
   const llmReq: LlmRequest = {
     system: settings.system,
+    ...(instructions ? { instructions } : {}),
     messages: conversationFor(toldHistory, told.message, deps.historyTokenBudget ?? HISTORY_TOKEN_BUDGET),
     ...(told.resolved ? { resolved: told.resolved } : {}),
     // The caller may ask for less output than the operator's budget, never more.
@@ -182,7 +189,7 @@ export async function* generatePipeline(
   for (const p of gen.passages ?? []) if (!screened.sources.some((x) => x.id === p.id)) screened.sources.push({ id: p.id, title: p.title ?? p.id });
   if (gen.routed && isUsable(before + gen.sent)) {
     // Remembered and cacheable only when clean and grounded (no wrong answer is cached), and not
-    // shaped by the caller's own output budget or temperature (not an answer to share).
+    // shaped by the caller's own output budget, temperature or instructions (not an answer to share).
     const whole = before + gen.sent;
     const clean = !req.generation && isClean(run.fallbacks) && !gen.unsupported && answerGrounded(whole, guard.groundingText, deps.titles, deps.idPatterns);
     if (clean) deps.fallbackAnswers.remember(pred?.intent, { question: req.message, text: whole, sources: screened.sources.map((s) => s.id), at: Date.now() });
@@ -239,6 +246,8 @@ function eventsFor(req: GenerateRequest, deps: GenerateDeps, run: Run, pred: Pre
         fallbacks: [...run.fallbacks],
         ...(generator ? { generator } : {}),
         ...(reranked && deps.rerankerVersion ? { rerankerVersion: deps.rerankerVersion } : {}),
+        // What the region understood of a message it classified itself (a partner's call); the edge shows its own.
+        ...(!req.intent && req.resolved ? { resolved: req.resolved } : {}),
       },
     }),
     done: (usage?: DoneEvent['usage']): { event: 'done'; data: DoneEvent } => {

@@ -61,6 +61,7 @@ export function startTurn(s: Services, body: GenerateRequest, o: { key: ApiKeyRe
       rerankerVersion: live.rerankerVersion,
       llm: s.llm,
       titles: s.titles,
+      conversation: s.conversation,
       intents: s.intents,
       idPatterns: s.idPatterns,
       handoff: s.handoff,

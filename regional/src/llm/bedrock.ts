@@ -13,7 +13,7 @@
 import { ConverseStreamCommand, type BedrockRuntimeClient, type ConverseStreamCommandInput } from '@aws-sdk/client-bedrock-runtime';
 import type { CircuitBreakerRegistry } from './circuit-breaker.ts';
 import { classifyAwsError, createBedrockClient, type AwsCredentials } from './bedrock-client.ts';
-import { continuing, conversationWithContext, validateLlmRequest } from './request-messages.ts';
+import { callerInstructions, continuing, conversationWithContext, validateLlmRequest } from './request-messages.ts';
 import {
   breakerRegistry,
   DEFAULT_FIRST_TOKEN_TIMEOUT_MS,
@@ -92,6 +92,9 @@ export class BedrockBackend implements LlmBackend {
       system.push({ text: req.system });
       if (this.config.cacheSystemPrompt !== false) system.push({ cachePoint: { type: 'default' } });
     }
+    // After the cache point: the operator's prompt stays one cached prefix whatever a caller adds.
+    const added = callerInstructions(req);
+    if (added) system.push({ text: added });
     return {
       modelId,
       ...(system.length ? { system } : {}),

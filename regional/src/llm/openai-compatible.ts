@@ -12,7 +12,7 @@
  * instruction to continue exactly from it (`"instruction"`, the default; any server).
  */
 import type { CircuitBreakerRegistry } from './circuit-breaker.ts';
-import { continuing, conversationWithContext, validateLlmRequest } from './request-messages.ts';
+import { callerInstructions, continuing, conversationWithContext, validateLlmRequest } from './request-messages.ts';
 import { breakerRegistry, resilienceOptions, resilientStream, type ResilienceSettings, type StreamTarget } from './resilient-stream.ts';
 import { LlmError, type LlmBackend, type LlmChunk, type LlmPricing, type LlmRequest } from './types.ts';
 
@@ -71,7 +71,9 @@ export class OpenAICompatibleBackend implements LlmBackend {
   private async *run(req: LlmRequest): AsyncGenerator<LlmChunk> {
     validateLlmRequest(req);
     const model = this.config.models[req.tier];
-    const messages = [...(req.system.trim() ? [{ role: 'system', content: req.system }] : []), ...conversationWithContext(req)];
+    // One system message (some chat templates take no second): the operator's prompt first, so a server's prefix cache still shares it.
+    const system = [req.system.trim() ? req.system : '', callerInstructions(req) ?? ''].filter(Boolean).join('\n\n');
+    const messages = [...(system ? [{ role: 'system', content: system }] : []), ...conversationWithContext(req)];
     const body = (server: OpenAICompatibleServer, prefill: string | undefined) => {
       const native = !!prefill && server.continuation === 'continue_final_message';
       return JSON.stringify({

@@ -13,6 +13,7 @@ export function validateLlmRequest(req: LlmRequest): void {
   if (req.tier !== 'small' && req.tier !== 'large') throw bad(`tier must be "small" or "large", got ${JSON.stringify(req.tier)}`);
   if (!Number.isInteger(req.maxTokens) || req.maxTokens < 1) throw bad('maxTokens must be a positive integer');
   if (typeof req.system !== 'string') throw bad('system must be a string');
+  if (req.instructions !== undefined && typeof req.instructions !== 'string') throw bad('instructions must be a string');
   if (!Array.isArray(req.messages) || req.messages.length === 0) throw bad('messages must be a non-empty array');
   for (const m of req.messages) {
     if (m.role !== 'user' && m.role !== 'assistant') throw bad(`message role must be user or assistant, got ${JSON.stringify(m.role)}`);
@@ -63,4 +64,13 @@ export function continuing<M extends { role: string; content: string }>(messages
   if (!text) return messages;
   const out: (M | LlmMessage)[] = [...messages, { role: 'assistant', content: text }];
   return how === 'instruction' ? [...out, { role: 'user', content: CONTINUE_INSTRUCTION }] : out;
+}
+
+/**
+ * The caller's instructions as the model is shown them, after the operator's system prompt: they
+ * add to it and do not replace it. None when the caller gave none.
+ */
+export function callerInstructions(req: LlmRequest): string | undefined {
+  const text = req.instructions?.trim();
+  return text ? `Instructions from the application calling this assistant (follow them where they do not conflict with the instructions above):\n${text}` : undefined;
 }

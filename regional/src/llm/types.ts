@@ -9,6 +9,11 @@ export type LlmPriority = 'high' | 'normal' | 'low';
 export interface LlmRequest {
   /** System prompt; backends that support prompt caching put a cache point after it. */
   system: string;
+  /**
+   * The caller's own instructions (an OpenAI client's system messages), shown after the system
+   * prompt (and its cache point), framed as adding to it (request-messages.ts `callerInstructions`).
+   */
+  instructions?: string;
   messages: LlmMessage[];
   maxTokens: number;
   temperature?: number;

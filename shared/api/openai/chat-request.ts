@@ -5,11 +5,13 @@
  *
  * Messages: the last one must be the user's (it is the `message` that is classified and answered);
  * earlier user/assistant turns become `history`, the newest MAX_HISTORY_TURNS of them. System and
- * developer messages are refused: the assistant's instructions are the operator's versioned LLM
- * configuration, and template and cache answers could not follow a caller's instructions anyway.
+ * developer messages, wherever they stand, become the caller's `instructions` (joined in order):
+ * the LLM is shown them after the operator's system prompt, which they add to and never replace;
+ * template and cache answers are the store's own and do not follow them, and an answer generated
+ * under them is not shared through the cache.
  */
 import { z } from 'zod';
-import { MAX_HISTORY_TURNS, MAX_MESSAGE_CHARS, type ChatRequest, type HistoryTurn } from '../chat.ts';
+import { MAX_HISTORY_TURNS, MAX_INSTRUCTIONS_CHARS, MAX_MESSAGE_CHARS, type ChatRequest, type HistoryTurn } from '../chat.ts';
 import { validate } from '../errors.ts';
 import { paramError } from './errors.ts';
 
@@ -97,8 +99,13 @@ export function mapChatCompletionRequest(raw: unknown, newSessionId: () => strin
     if (!refused.neutral(v)) throw paramError(k, `${k} is not supported: ${refused.why}`, 'unsupported_value');
   }
   const body = validate(Honoured, raw);
-  const { message, history } = mapMessages(body.messages);
+  const { message, history, instructions } = mapMessages(body.messages);
   const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
+  const generation = {
+    ...(maxTokens !== undefined ? { maxTokens } : {}),
+    ...(body.temperature != null ? { temperature: body.temperature } : {}),
+    ...(instructions ? { instructions } : {}),
+  };
   const sessionId = body.metadata?.session_id ?? body.user ?? newSessionId();
   const chat: ChatRequest = {
     message,
@@ -106,9 +113,7 @@ export function mapChatCompletionRequest(raw: unknown, newSessionId: () => strin
     ...(body.user ? { userId: body.user } : {}),
     // Always set, even empty: the messages are the whole conversation, so no stored session is read.
     history,
-    ...(maxTokens !== undefined || body.temperature != null
-      ? { generation: { ...(maxTokens !== undefined ? { maxTokens } : {}), ...(body.temperature != null ? { temperature: body.temperature } : {}) } }
-      : {}),
+    ...(Object.keys(generation).length ? { generation } : {}),
   };
   return {
     chat,
@@ -123,18 +128,20 @@ export function mapChatCompletionRequest(raw: unknown, newSessionId: () => strin
   };
 }
 
-/** The roles a conversation may hold, and what each becomes (undefined: refused, with the reason). */
-const ROLE_MAP: Record<string, HistoryTurn['role'] | { refused: string }> = {
+/** The roles a conversation may hold, and what each becomes (a turn, the caller's instructions, or refused with the reason). */
+const ROLE_MAP: Record<string, HistoryTurn['role'] | 'instructions' | { refused: string }> = {
   user: 'user',
   assistant: 'assistant',
-  system: { refused: "system messages are not supported: the assistant's instructions are the operator's LLM configuration" },
-  developer: { refused: "developer messages are not supported: the assistant's instructions are the operator's LLM configuration" },
+  system: 'instructions',
+  developer: 'instructions',
   tool: { refused: 'tool messages are not supported: tool calling is not supported' },
   function: { refused: 'function messages are not supported: function calling is not supported' },
 };
 
-function mapMessages(messages: z.infer<typeof Message>[]): { message: string; history: HistoryTurn[] } {
-  const turns = messages.map((m, i) => {
+function mapMessages(messages: z.infer<typeof Message>[]): { message: string; history: HistoryTurn[]; instructions?: string } {
+  const turns: HistoryTurn[] = [];
+  const instructions: string[] = [];
+  messages.forEach((m, i) => {
     const role = ROLE_MAP[m.role];
     if (role === undefined) throw paramError(`messages[${i}].role`, `unknown role ${JSON.stringify(m.role)}`);
     if (typeof role === 'object') throw paramError(`messages[${i}].role`, role.refused, 'unsupported_value');
@@ -144,12 +151,15 @@ function mapMessages(messages: z.infer<typeof Message>[]): { message: string; hi
     }
     const text = contentText(m.content, i).trim();
     if (!text) throw paramError(`messages[${i}].content`, 'a message must have non-empty text content');
+    if (role === 'instructions') return void instructions.push(text);
     if (text.length > MAX_MESSAGE_CHARS) throw paramError(`messages[${i}].content`, `a message is over ${MAX_MESSAGE_CHARS} characters`);
-    return { role, content: text };
+    turns.push({ role, content: text });
   });
-  const last = turns.at(-1)!;
-  if (last.role !== 'user') throw paramError('messages', 'the last message must be the user\'s: it is the one answered');
-  return { message: last.content, history: turns.slice(0, -1).slice(-MAX_HISTORY_TURNS) };
+  const last = turns.at(-1);
+  if (last?.role !== 'user') throw paramError('messages', 'the last message must be the user\'s: it is the one answered');
+  const joined = instructions.join('\n\n');
+  if (joined.length > MAX_INSTRUCTIONS_CHARS) throw paramError('messages', `system and developer messages hold over ${MAX_INSTRUCTIONS_CHARS} characters in all`);
+  return { message: last.content, history: turns.slice(0, -1).slice(-MAX_HISTORY_TURNS), ...(joined ? { instructions: joined } : {}) };
 }
 
 function contentText(content: z.infer<typeof Content> | null | undefined, i: number): string {

@@ -1,9 +1,16 @@
 /**
  * Classify stage: the intent of the message, unless the edge already sent one. Runs alongside
- * retrieval. Timeout `classifyMs`; on failure the answer goes on with no intent
- * (`classifier_timeout` / `classifier_error` / `classifier_unavailable`); metric stage "classify".
+ * retrieval. A message the region resolved itself (stages/resolve.ts) is read in its conversation
+ * as the edge and the widget read it (shared/conversation/intent-in-context.ts: an unsure guess
+ * settled by the turn it leans on, by cue words, a greeting as the courtesy intent). Timeout
+ * `classifyMs`; on failure the answer goes on with no intent (`classifier_timeout` /
+ * `classifier_error` / `classifier_unavailable`); metric stage "classify".
  */
 import type { GenerateRequest } from '../../../../shared/api/chat.ts';
+import { withoutCourtesyLead } from '../../../../shared/conversation/courtesy.ts';
+import type { FollowUpResolution } from '../../../../shared/conversation/follow-up.ts';
+import { intentInContext } from '../../../../shared/conversation/intent-in-context.ts';
+import type { IntentPrediction } from '../../../../shared/models/intent-classifier.ts';
 import type { GenerateDeps } from '../pipeline.ts';
 import { failureOf, withTimeout, type Run } from './run.ts';
 
@@ -14,17 +21,28 @@ export interface Prediction {
   confident?: boolean;
 }
 
-export async function classifyStage(req: GenerateRequest, text: string, deps: GenerateDeps, run: Run): Promise<Prediction | null> {
+export async function classifyStage(req: GenerateRequest, text: string, deps: GenerateDeps, run: Run, resolution?: FollowUpResolution): Promise<Prediction | null> {
   if (req.intent) return { intent: req.intent, confidence: req.confidence ?? 0 };
   if (!deps.classify) {
     run.fallback('classifier_unavailable');
     return null;
   }
   const t = performance.now();
-  const p = await withTimeout(deps.classify(text), deps.timeouts.classifyMs, 'classifier').catch((e) => {
+  const conversation = resolution && deps.conversation ? { resolution, ...deps.conversation } : null;
+  // A follow-up is read as resolved; a message that leans on nothing as it was sent, as the region always read it.
+  const read = !conversation ? text : conversation.resolution.kind === 'standalone' ? req.message : withoutCourtesyLead(text);
+  const raw = await withTimeout(deps.classify(read), deps.timeouts.classifyMs, 'classifier').catch((e) => {
     run.fallback(failureOf('classifier', e));
     return null;
   });
+  const p = raw && conversation ? inConversation(raw, req, conversation) : raw;
   run.stage('classify', performance.now() - t);
   return p && { intent: p.intent, confidence: p.confidence, confident: p.confident };
+}
+
+/** The guess read in its conversation as the edge reads it; an intent an earlier turn lent is named in `resolved.carried` ("intent:<name>"). */
+function inConversation(raw: IntentPrediction, req: GenerateRequest, c: { resolution: FollowUpResolution } & NonNullable<GenerateDeps['conversation']>): IntentPrediction {
+  const { resolution, dialogue, routes } = c;
+  const rules = { courtesyIntent: dialogue.courtesyIntent, cueIntent: dialogue.cueIntent.bind(dialogue), decisiveIntent: dialogue.decisiveIntent.bind(dialogue) };
+  return intentInContext(raw, { message: req.message, resolution, routes, ...rules }, req.resolved?.carried ?? []);
 }

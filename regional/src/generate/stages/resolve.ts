@@ -5,8 +5,17 @@
  * session's last turns from the region's store, within the token budget (conversation/history.ts).
  * Timeout `historyMs`; a store that fails or is slow gives no history (`session_unavailable`) and
  * the answer goes on single-turn. Metric stage "history".
+ *
+ * A request without the edge's resolution (a partner's own call to `/v1/generate` or
+ * `/v1/chat/completions`) is resolved here with the resolver the edge and the widget run
+ * (shared/conversation): a message that leans on earlier turns against the history the generator
+ * is shown (read first, then reused), any other message alone, so its titles and places read with
+ * the domain's aliases either way. The classify stage then reads it in its conversation, as the
+ * edge does. Metric stage "resolve".
  */
 import type { GenerateRequest } from '../../../../shared/api/chat.ts';
+import { leansOnContext, resolveFollowUp, type FollowUpResolution } from '../../../../shared/conversation/follow-up.ts';
+import { contextFromHistory } from '../../../../shared/conversation/session-turns.ts';
 import type { LlmMessage } from '../../llm/types.ts';
 import type { GenerateDeps } from '../pipeline.ts';
 import { withTimeout, type Run } from './run.ts';
@@ -34,4 +43,31 @@ export async function historyStage(req: GenerateRequest, deps: GenerateDeps, run
   });
   run.stage('history', performance.now() - t);
   return turns;
+}
+
+export interface RegionResolution {
+  /** The request, with `resolved` set when the caller sent none and the region has a resolver. */
+  req: GenerateRequest;
+  /** The region's own resolution (none when the caller sent one), for the classify stage. */
+  resolution?: FollowUpResolution;
+  /** The history, when it was read to resolve the message (the generator reuses it). */
+  reading?: Promise<LlmMessage[]>;
+}
+
+export async function resolveAtRegion(req: GenerateRequest, deps: GenerateDeps, run: Run): Promise<RegionResolution> {
+  const dialogue = deps.conversation?.dialogue;
+  if (req.resolved || !dialogue) return { req };
+  const reading = leansOnContext(req.message, dialogue) ? historyStage(req, deps, run) : undefined;
+  const context = reading ? contextFromHistory(await reading, dialogue) : [];
+  const t = performance.now();
+  const r = resolveFollowUp(req.message, context, dialogue);
+  run.stage('resolve', performance.now() - t);
+  // Within the bounds of the edge's `resolved` field (shared/api/chat.ts).
+  const resolved = {
+    text: r.text.slice(0, 8000),
+    carried: r.carried.slice(0, 16).map((c) => c.slice(0, 64)),
+    entities: r.entities.slice(0, 32).map((e) => ({ kind: e.kind, value: e.value.slice(0, 128) })),
+    confidence: r.confidence,
+  };
+  return { req: { ...req, resolved }, resolution: r, ...(reading ? { reading } : {}) };
 }
