@@ -12,6 +12,11 @@
  * Worker does. The URL is read from wrangler's debug log (WRANGLER_LOG=debug while it starts).
  * `BENCH_EDGE_PORT`: the first port the edges take (each takes one more, and one for wrangler's
  * inspector when under wrangler dev), else a random one.
+ *
+ * Each edge's local state (wrangler dev's persist dir, plain workerd's localDisk) goes where
+ * BENCH_EDGE_STATE says (scripts/edge-state-dir.ts): on a tmpfs (the default), on disk (as before), or
+ * `both`: every checkout's edge twice, the second named `<name>_<kind>` (e.g. `this_disk`), all
+ * alternated like the peer.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,12 +25,33 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../models/pipeline/datasets.ts';
 import { startEdgeProcess, type EdgeProcess } from './edge-process.ts';
+import { edgeStateDir, edgeStateKinds, fsTypeOf, type EdgeStateKind } from './edge-state-dir.ts';
 import { startRegionProcess, type RegionProcess } from './region-process.ts';
 
 type StartOptions = Parameters<typeof startEdgeProcess>[0];
 
+/** A checkout's edge: `this` or `peer`, with `_<kind>` when BENCH_EDGE_STATE=both starts its second. */
+export type EdgeName = string;
+/** Which checkout an edge runs (its region, with `regionalUrlOf`). */
+export const checkoutOf = (name: EdgeName): 'this' | 'peer' => (name.startsWith('peer') ? 'peer' : 'this');
+/** Where each edge kept its state: the kind, and the file system its dir was on. */
+export const edgeStates: Record<EdgeName, { kind: EdgeStateKind; fsType: string | undefined }> = {};
+
+/** The checkouts' edges × BENCH_EDGE_STATE's kinds, each with its name and a new state dir. */
+function edgePlan<T>(checkouts: ['this' | 'peer', T][], prefix: string) {
+  const kinds = edgeStateKinds();
+  return checkouts.flatMap(([checkout, start]) =>
+    kinds.map((kind, k) => {
+      const name = k === 0 ? checkout : `${checkout}_${kind}`;
+      const stateDir = edgeStateDir(kind, `${prefix}-${name}-`);
+      edgeStates[name] = { kind, fsType: fsTypeOf(stateDir) };
+      return { name, checkout, start, stateDir };
+    }),
+  );
+}
+
 export interface BenchEdge {
-  name: 'this' | 'peer';
+  name: EdgeName;
   edge: EdgeProcess;
   url: string;
   /** The Worker's own workerd, without wrangler dev's proxy in front; undefined if the log did not say. */
@@ -41,29 +67,31 @@ let nextPort = Number(process.env.BENCH_EDGE_PORT) || 0;
  * in another process sees it. `env`: the region's configuration (a DATABASE_URL per name is made
  * from `dataDir`).
  */
-export async function startBenchRegions(env: Record<string, string>, dataDir: string): Promise<{ name: BenchEdge['name']; region: RegionProcess }[]> {
-  const starters: [BenchEdge['name'], typeof startRegionProcess][] = [['this', startRegionProcess]];
+export async function startBenchRegions(env: Record<string, string>, dataDir: string): Promise<{ name: 'this' | 'peer'; region: RegionProcess }[]> {
+  const starters: ['this' | 'peer', typeof startRegionProcess][] = [['this', startRegionProcess]];
   if (PEER) starters.push(['peer', (await import(join(resolve(PEER), 'scripts', 'region-process.ts'))).startRegionProcess]);
   return Promise.all(starters.map(async ([name, start]) => ({ name, region: await start({ ...env, DATABASE_URL: join(dataDir, `region-${name}.db`) }) })));
 }
 
 /**
  * Starts this checkout's edge, and the peer's when BENCH_PEER is set (`opts.port`: the default first
- * port; `regionalUrlOf`: a region of its own per edge, else `opts.regionalUrl` for both).
+ * port; `regionalUrlOf`: a region of its own per checkout, else `opts.regionalUrl` for all), each
+ * persisting to a new state dir of BENCH_EDGE_STATE's kind (`opts.persistTo` is not used: the kind decides).
  */
-export async function startBenchEdges(opts: StartOptions & { regionalUrlOf?: Partial<Record<BenchEdge['name'], string>> }): Promise<BenchEdge[]> {
-  const starters: [BenchEdge['name'], typeof startEdgeProcess][] = [['this', startEdgeProcess]];
+export async function startBenchEdges(opts: StartOptions & { regionalUrlOf?: Partial<Record<'this' | 'peer', string>> }): Promise<BenchEdge[]> {
+  const starters: ['this' | 'peer', typeof startEdgeProcess][] = [['this', startEdgeProcess]];
   if (PEER) starters.push(['peer', (await import(join(resolve(PEER), 'scripts', 'edge-process.ts'))).startEdgeProcess]);
+  const plan = edgePlan(starters, 'wrangler');
   const debug = process.env.WRANGLER_LOG;
   process.env.WRANGLER_LOG = 'debug';
   try {
     return await Promise.all(
-      starters.map(async ([name, start], k) => {
+      plan.map(async ({ name, checkout, start, stateDir }, k) => {
         const port = nextPort ? nextPort++ : opts.port + k;
         // With BENCH_EDGE_PORT, wrangler's inspector takes the next port too (else a random one, edge-process.ts).
         const inspectorPort = nextPort ? nextPort++ : undefined;
         const { regionalUrlOf, ...o } = opts;
-        const edge = await start({ ...o, regionalUrl: regionalUrlOf?.[name] ?? o.regionalUrl, port, ...(inspectorPort ? { inspectorPort } : {}), ...(opts.persistTo ? { persistTo: `${opts.persistTo}-${name}` } : {}) });
+        const edge = await start({ ...o, regionalUrl: regionalUrlOf?.[checkout] ?? o.regionalUrl, port, ...(inspectorPort ? { inspectorPort } : {}), persistTo: stateDir });
         return { name, edge, url: edge.url, workerUrl: workerUrlOf(edge.output()) };
       }),
     );
@@ -96,14 +124,15 @@ export async function startPassThroughWorker(opts: { port: number; regionalUrl: 
  * (scripts/soak/edge-workerd.ts: the bundle `wrangler deploy` ships, no wrangler dev, no Miniflare
  * entry, asset-router or outbound workers, no inspector): how the Worker runs deployed, locally.
  */
-export async function startBenchEdgesUnderWorkerd(opts: { port: number; regionalUrlOf: Partial<Record<BenchEdge['name'], string>>; vars?: Record<string, string> }): Promise<{ name: BenchEdge['name']; url: string; stop(): Promise<void> }[]> {
-  const roots: [BenchEdge['name'], string][] = [['this', fileURLToPath(new URL('..', import.meta.url))]];
+export async function startBenchEdgesUnderWorkerd(opts: { port: number; regionalUrlOf: Partial<Record<'this' | 'peer', string>>; vars?: Record<string, string> }): Promise<{ name: EdgeName; url: string; stop(): Promise<void> }[]> {
+  const roots: ['this' | 'peer', string][] = [['this', fileURLToPath(new URL('..', import.meta.url))]];
   if (PEER) roots.push(['peer', resolve(PEER)]);
   return Promise.all(
-    roots.map(async ([name, root], k) => {
+    edgePlan(roots, 'workerd').map(async ({ name, checkout, start: root, stateDir }, k) => {
       const { startEdgeUnderWorkerd } = await import(join(root, 'scripts', 'soak', 'edge-workerd.ts'));
       const port = nextPort ? nextPort++ : opts.port + k;
-      const e = await startEdgeUnderWorkerd({ port, regionalUrl: opts.regionalUrlOf[name]!, vars: opts.vars });
+      // localDisk (the objects' and the D1 shim's SQLite files) under the state dir.
+      const e = await startEdgeUnderWorkerd({ port, regionalUrl: opts.regionalUrlOf[checkout]!, vars: opts.vars, persistTo: stateDir });
       return { name, url: e.url as string, stop: e.stop as () => Promise<void> };
     }),
   );

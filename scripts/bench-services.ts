@@ -37,6 +37,10 @@
  *         outbound workers or an inspector), how they run deployed.
  *   BENCH_PEER=<another checkout, e.g. main's>: the edge and openai parts run that checkout's edge
  *         beside this one and alternate every request between the two (scripts/bench-edges.ts).
+ *   BENCH_EDGE_STATE=tmpfs|disk|both: where the edges keep their local state (session objects'
+ *         SQLite files, the cache's D1): a tmpfs by default (scripts/edge-state-dir.ts says why
+ *         that is closer to deployed), disk as every run before, or both (each edge twice, the disk
+ *         one reported as `this_disk`, `peer_disk`; `edge_state` says which was where).
  *   reload: (not in the default set) the edge following classifier promotions in the region's
  *         registry: promotion → serving time, the edge's download / session+warm-up / swap
  *         times, and template answers' round trip during reloads beside the same with none.
@@ -71,7 +75,8 @@ import { parseIntentRoutes, routeFor } from '../shared/routing/intent-routes.ts'
 import { decideWithRouting } from '../shared/routing/routing-config.ts';
 import { DEFAULT_DOMAIN_DIR, domainPack } from '../regional/src/domain/pack-files.ts';
 import { startEdgeProcess } from './edge-process.ts';
-import { alternate, startBenchEdges, startBenchEdgesUnderWorkerd, startBenchRegions, startPassThroughUnderWorkerd, startPassThroughWorker } from './bench-edges.ts';
+import { edgeStateDir, edgeStateKinds } from './edge-state-dir.ts';
+import { alternate, checkoutOf, edgeStates, startBenchEdges, startBenchEdgesUnderWorkerd, startBenchRegions, startPassThroughUnderWorkerd, startPassThroughWorker } from './bench-edges.ts';
 import { http } from 'msw';
 import { setupServer } from 'msw/node';
 import { converseStream, streamResponse } from '../tests/helpers/bedrock-wire.ts';
@@ -218,13 +223,18 @@ const NO_CLIENT_LIMITS = { CLIENT_RATE_LIMIT_PER_MINUTE: 'off', SESSION_RATE_LIM
 
 // ---- edge ----
 if (PARTS.has('edge')) {
-const edges = await startBenchEdges({ port: 18700 + Math.floor(Math.random() * 200), regionalUrl: regional.url, persistTo: join(dir, 'wrangler'), vars: NO_CLIENT_LIMITS, quiet: true });
+const edges = await startBenchEdges({ port: 18700 + Math.floor(Math.random() * 200), regionalUrl: regional.url, vars: NO_CLIENT_LIMITS, quiet: true });
 const names = edges.map((e) => e.name);
+out.edge_state = Object.fromEntries(names.map((n) => [n, edgeStates[n]]));
 const urlOf = Object.fromEntries(edges.map((e) => [e.name, e.url]));
 const chatJson = (url: string, message: string, sessionId: string, extra = {}) =>
   fetch(url + '/v1/chat', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ message, sessionId, ...extra }) }).then((r) => r.json());
-/** This edge's figures, and the peer's (BENCH_PEER) under `peer`, measured alternately in the same run. */
-const withPeer = <T>(by: Record<string, T>) => ({ ...by.this, ...(by.peer ? { peer: by.peer } : {}) });
+/**
+ * This edge's figures, and every other edge's under its name (the peer's, BENCH_PEER, under `peer`;
+ * with BENCH_EDGE_STATE=both the second state kind's under `this_disk`, `peer_disk`), measured
+ * alternately in the same run.
+ */
+const withPeer = <T>(by: Record<string, T>) => ({ ...by.this, ...Object.fromEntries(Object.entries(by).filter(([n]) => n !== 'this')) });
 /**
  * One measured path: `messages` cycled, each answer expected on `expectPath`. `session`: "fresh" (a
  * new session per message: an empty Durable Object read), "one" (all messages in one session: a
@@ -337,10 +347,11 @@ if (PARTS.has('openai')) {
 // `regionDirect` (its own process) and `regionDirectInBenchProcess` (the one above).
 const benchRegions = await startBenchRegions({ LOG_LEVEL: QUIET_LOGS }, dir);
 const regionOf = Object.fromEntries(benchRegions.map((r) => [r.name, r.region.url]));
-const edges = await startBenchEdges({ port: 19100 + Math.floor(Math.random() * 200), regionalUrl: regionOf.this, regionalUrlOf: regionOf, persistTo: join(dir, 'wrangler-openai'), vars: { ...NO_CLIENT_LIMITS, MODEL_REFRESH_INTERVAL_MS: '0' }, quiet: true });
+const edges = await startBenchEdges({ port: 19100 + Math.floor(Math.random() * 200), regionalUrl: regionOf.this, regionalUrlOf: regionOf, vars: { ...NO_CLIENT_LIMITS, MODEL_REFRESH_INTERVAL_MS: '0' }, quiet: true });
 const names = edges.map((e) => e.name);
+out.openai_edge_state = Object.fromEntries(names.map((n) => [n, edgeStates[n]]));
 const urlOf = Object.fromEntries(edges.map((e) => [e.name, e.url]));
-const withPeer = <T>(by: Record<string, T>) => ({ ...by.this, ...(by.peer ? { peer: by.peer } : {}) });
+const withPeer = <T>(by: Record<string, T>) => ({ ...by.this, ...Object.fromEntries(Object.entries(by).filter(([n]) => n !== 'this')) });
 const M = Math.min(N, 300);
 const completion = (base: string, content: string, stream: boolean, headers: Record<string, string> = {}) =>
   fetch(base + '/v1/chat/completions', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ model: 'switchyard', stream, messages: [{ role: 'user', content }] }) });
@@ -435,8 +446,8 @@ callers.passThroughWorkerPlainWorkerd = (q) => firstContentMs(plainPassThrough.u
 for (const { name, url } of plainEdges) callers[`viaEdgePlainWorkerd${name === 'this' ? '' : `_${name}`}`] = (q) => firstContentMs(url, q, {});
 for (const { name, url, workerUrl } of edges) {
   const tag = name === 'this' ? '' : `_${name}`;
-  callers[`regionDirect${tag}`] = (q) => firstContentMs(regionOf[name], q, { authorization: H.authorization });
-  callers[`nativeRegionDirect${tag}`] = (q, i) => firstDeltaMs(regionOf[name] + '/v1/generate', { message: q, sessionId: `t${i}${tag}` }, { authorization: H.authorization });
+  callers[`regionDirect${tag}`] = (q) => firstContentMs(regionOf[checkoutOf(name)], q, { authorization: H.authorization });
+  callers[`nativeRegionDirect${tag}`] = (q, i) => firstDeltaMs(regionOf[checkoutOf(name)] + '/v1/generate', { message: q, sessionId: `t${i}${tag}` }, { authorization: H.authorization });
   callers[`viaEdge${tag}`] = (q) => firstContentMs(url, q, {});
   callers[`nativeViaEdge${tag}`] = (q, i) => firstDeltaMs(url + '/v1/chat', { message: q, sessionId: `t${i}${tag}` }, {});
   if (workerUrl) callers[`viaEdgeWithoutDevProxy${tag}`] = (q) => firstContentMs(workerUrl, q, {});
@@ -451,7 +462,7 @@ const pairedMedian = (a: number[], b: number[]) => +percentiles(a.map((x, i) => 
 const hopUrls: Record<string, string> = { regionInBenchProcess: regional.url };
 for (const { name, url, workerUrl } of edges) {
   const tag = name === 'this' ? '' : `_${name}`;
-  hopUrls[`region${tag}`] = regionOf[name];
+  hopUrls[`region${tag}`] = regionOf[checkoutOf(name)];
   hopUrls[`edge${tag}`] = url;
   if (workerUrl) hopUrls[`edgeWithoutDevProxy${tag}`] = workerUrl;
 }
@@ -513,7 +524,7 @@ await Promise.all(benchRegions.map((r) => r.region.stop()));
 
 // ---- edge following promotions (BENCH_PARTS=reload) ----
 if (PARTS.has('reload')) {
-const edge = await startEdgeProcess({ port: 18900 + Math.floor(Math.random() * 100), regionalUrl: regional.url, persistTo: join(dir, 'wrangler-reload'), vars: { ...NO_CLIENT_LIMITS, MODEL_REFRESH_INTERVAL_MS: '200' }, quiet: true });
+const edge = await startEdgeProcess({ port: 18900 + Math.floor(Math.random() * 100), regionalUrl: regional.url, persistTo: edgeStateDir(edgeStateKinds()[0], 'wrangler-reload-'), vars: { ...NO_CLIENT_LIMITS, MODEL_REFRESH_INTERVAL_MS: '200' }, quiet: true });
 const chatMs = async () => {
   const t0 = performance.now();
   const r = await (await fetch(edge.url + '/v1/chat', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ message: 'hello!', sessionId: 'reload' }) })).json();
