@@ -24,7 +24,7 @@ import { startRegional } from '../regional/src/server.ts';
 import { startBedrockStub } from './traffic/bedrock-stub.ts';
 import { splitCpus } from './traffic/cpu-split.ts';
 import { cpuTimes, cpuWaitBetween } from './traffic/cpu-wait.ts';
-import { defaultEdgeStateDir, EDGE_RUNNERS, startTrafficEdge, type EdgeRunner } from './traffic/edge-runner.ts';
+import { EDGE_RUNNERS, startTrafficEdge, stateDirOf, type EdgeRunner } from './traffic/edge-runner.ts';
 import { startOrderStub } from './traffic/order-stub.ts';
 import { trafficReportHtml } from './traffic/report-html.ts';
 import { describeThink, THINK_SIGMA, thinkTimes } from './traffic/think.ts';
@@ -49,8 +49,8 @@ const { values } = parseArgs({
     'email-reply-share': { type: 'string' },
     /** How the edge runs: `workerd` (the bundle `wrangler deploy` ships, in a plain workerd serve) or `wrangler` (wrangler dev, the figures before stop 23); scripts/traffic/edge-runner.ts. */
     'edge-runner': { type: 'string', default: 'workerd' },
-    /** The folder the edge's local state (sessions' Durable Objects, the cache's D1) is made in; default /dev/shm where it is a tmpfs, else the bench's temporary folder. */
-    'edge-state': { type: 'string' },
+    /** Where the edge's local state (sessions' Durable Objects, the cache's D1) goes: `tmpfs` (SWITCHYARD_TMPFS_DIR, default /dev/shm; refused if not a tmpfs), `disk` (the OS temp dir) or a folder to make it in. */
+    'edge-state': { type: 'string', default: 'tmpfs' },
     /** The Worker's workerd alone on CPU 0, the rest of the bench on the others (scripts/traffic/cpu-split.ts; `--edge-runner workerd` only). */
     'split-cpus': { type: 'boolean', default: false },
   },
@@ -60,6 +60,8 @@ for (const [k, v] of Object.entries(args)) if (!Number.isInteger(v) || v < (k ==
 const runner = values['edge-runner'] as EdgeRunner;
 if (!EDGE_RUNNERS.includes(runner)) throw new Error(`--edge-runner must be one of ${EDGE_RUNNERS.join(', ')}, got ${runner}`);
 if (values['split-cpus'] && runner !== 'workerd') throw new Error('--split-cpus needs --edge-runner workerd (under wrangler dev the edge is three processes: scripts/traffic/cpu-split.ts)');
+/** Where the edge's state is made (checked before any tier starts: a tmpfs that is not one is refused). */
+const edgeState = stateDirOf(values['edge-state']!);
 const think = { medianMs: Number(values['think-ms']), sigma: THINK_SIGMA, compression: Number(values['time-compression']) };
 const say = (m: string) => process.stderr.write(`[bench:traffic] ${m}\n`);
 
@@ -117,7 +119,7 @@ const edge = await startTrafficEdge({
   ...(PEER ? { root: resolve(PEER) } : {}),
   port: Number(process.env.EDGE_PORT) || 24000 + Math.floor(Math.random() * 4000),
   regionalUrl: regional.url,
-  stateDir: values['edge-state'] ?? defaultEdgeStateDir(dir),
+  stateDir: edgeState,
   // As a deployment would: the pack's FAQ answers seeded into the edge cache at start (docs/traffic.md).
   vars: { MODEL_REFRESH_INTERVAL_MS: '0', CACHE_WARM_FAQ: process.env.CACHE_WARM_FAQ ?? 'true', ...(process.env.UPSTREAM_TIMEOUT_MS ? { UPSTREAM_TIMEOUT_MS: process.env.UPSTREAM_TIMEOUT_MS } : {}) },
   // For a CPU profile of the Worker during the replay (DevTools on wrangler's inspector proxy, or workerd's own inspector).

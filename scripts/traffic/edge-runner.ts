@@ -8,14 +8,16 @@
  *   no dev proxy, no Miniflare, no inspector (unless `inspectorPort`); the limiters count in the
  *   isolate at the same limits (wrangler.toml's vars).
  * Either way the Worker's sessions (Durable Objects) and cache (D1) keep their local state in a
- * fresh folder made under `stateDir`, removed at stop: by default /dev/shm (defaultEdgeStateDir),
- * where a SQLite commit's fsync, on the Worker's own thread here, does not wait on a disk (deployed,
- * those commits happen on the object's host and D1's primary, not on the Worker's thread). `root`: another checkout
+ * fresh folder made under `stateDir`, removed at stop: by default on a tmpfs (stateDirOf, the same
+ * helper bench:services uses), where a SQLite commit's fsync, on the Worker's own thread here, does
+ * not wait on a disk (deployed, those commits happen on the object's host and D1's primary, not on
+ * the Worker's thread). `root`: another checkout
  * (BENCH_PEER), whose own starter runs its own Worker. Bench only.
  */
-import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startEdgeProcess } from '../edge-process.ts';
+import { edgeStateDir, fsTypeOf } from '../edge-state-dir.ts';
 import type { startEdgeUnderWorkerd } from '../soak/edge-workerd.ts';
 import { descendantsNamed } from './cpu-wait.ts';
 
@@ -34,18 +36,10 @@ export interface TrafficEdge {
   stop(): Promise<void>;
 }
 
-/** statfs's f_type of tmpfs (linux/magic.h). */
-const TMPFS_MAGIC = 0x01021994;
-const fsOf = (dir: string): 'tmpfs' | 'disk' => (statfsSync(dir).type === TMPFS_MAGIC ? 'tmpfs' : 'disk');
+const fsOf = (dir: string): 'tmpfs' | 'disk' => (fsTypeOf(dir) === 'tmpfs' ? 'tmpfs' : 'disk');
 
-/** Where the edge's state goes by default: /dev/shm where it is a tmpfs (Linux), else `fallback`. */
-export function defaultEdgeStateDir(fallback: string): string {
-  try {
-    return fsOf('/dev/shm') === 'tmpfs' ? '/dev/shm' : fallback;
-  } catch {
-    return fallback;
-  }
-}
+/** `--edge-state`: `tmpfs` (default) or `disk`, a fresh dir of that kind (scripts/edge-state-dir.ts), else a folder to make it in. */
+export const stateDirOf = (value: string): string => (value === 'tmpfs' || value === 'disk' ? edgeStateDir(value, 'sy-traffic-') : value);
 
 export async function startTrafficEdge(o: { runner: EdgeRunner; root?: string; port: number; regionalUrl: string; stateDir: string; vars: Record<string, string>; inspectorPort?: number }): Promise<TrafficEdge> {
   const dir = mkdtempSync(join(resolve(o.stateDir), 'sy-traffic-edge-'));
