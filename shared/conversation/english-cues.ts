@@ -19,7 +19,19 @@ export const OPENERS: string[][] = [
   .sort((a, b) => b.length - a.length);
 
 /** Courtesy words a follow-up may start with before its opener ("thanks, and One Piece?"). */
-export const INTERJECTIONS = new Set(['thanks', 'thank', 'you', 'thx', 'ok', 'okay', 'great', 'cool', 'nice', 'alright', 'perfect', 'hmm', 'oh', 'ah', 'right', 'sure', 'awesome']);
+export const INTERJECTIONS = new Set(['thanks', 'thank', 'you', 'thx', 'ty', 'cheers', 'merci', 'gracias', 'danke', 'ok', 'okay', 'great', 'cool', 'nice', 'alright', 'perfect', 'hmm', 'oh', 'ah', 'right', 'sure', 'awesome', 'yes', 'yep', 'yeah']);
+
+/**
+ * Words that take back what the shopper just asked, before the slot that replaces it ("sorry, I
+ * meant vol 2", "actually make that the paperback", "no, the deluxe one", "scratch that, english").
+ * A message of these and entities only re-asks the previous question with them (an ellipsis).
+ */
+export const CORRECTIONS: string[][] = [
+  'sorry', 'sry', 'soz', 'oops', 'whoops', 'my bad', 'no', 'nope', 'wait', 'no wait', 'actually', 'i meant', 'i mean', 'meant', 'i meant to say',
+  'make that', 'make it', 'scratch that', 'correction', 'hmm', 'oh', 'err', 'um',
+]
+  .map((s) => s.split(' '))
+  .sort((a, b) => b.length - a.length);
 
 /**
  * A message made only of these words is social: thanks, an acknowledgement, a greeting or a
@@ -68,7 +80,7 @@ export const EXISTENTIAL_ASKS: string[][] = ['is there', 'is there also', 'do yo
 export const INDEFINITE = new Set(['a', 'an']);
 
 /** Words that may stand between an elliptical follow-up's entities ("the Japanese one", "in hardcover?"). */
-export const ELLIPSIS_FILLERS = new Set(['the', 'a', 'an', 'please', 'pls', 'ok', 'okay', 'then', 'too', 'also', 'one', 'ones', 'in', 'for', 'to', 'of', 'about', 'same', 'instead', 'version', 'edition', 'copy', 'any', 'so', 'hmm', 'um', 'oh', 'well']);
+export const ELLIPSIS_FILLERS = new Set(['the', 'a', 'an', 'please', 'pls', 'ok', 'okay', 'then', 'too', 'also', 'one', 'ones', 'in', 'for', 'to', 'of', 'about', 'same', 'instead', 'version', 'edition', 'copy', 'any', 'so', 'hmm', 'um', 'oh', 'well', 'sorry', 'sry', 'oops', 'as']);
 
 /** "it" followed by these is a dummy subject ("is it possible to…", "it depends"). */
 export const DUMMY_IT_NEXT = new Set(['possible', 'ok', 'okay', 'true', 'safe', 'necessary', 'free', 'worth', 'allowed', 'depends', 'raining', 'going', 'late', 'too', 'fine', 'normal', 'common', 'hard', 'easy', 'better']);
@@ -81,6 +93,7 @@ export const PLACE_PRONOUN = 'there';
 export const FILLERS = new Set([
   'the', 'a', 'an', 'please', 'pls', 'ok', 'okay', 'then', 'too', 'also', 'one', 'ones', 'in', 'for', 'to', 'of', 'about', 'what', 'how',
   'is', 'are', 'it', 'that', 'this', 'and', 'or', 'same', 'instead', 'version', 'edition', 'copy', 'any', 'there', 'with', 'so', 'hmm', 'um', 'oh', 'well',
+  'sorry', 'sry', 'oops', 'as',
 ]);
 
 /** Cues of a question fragment that names no topic of its own: "how much?", "in stock?", "when?". */
@@ -93,6 +106,7 @@ export const FRAGMENT_CUES: string[][] = [
 /** The only words a fragment may have: fillers, the cues, auxiliaries and pronouns. */
 export const FRAGMENT_WORDS = new Set([
   ...FILLERS, ...FRAGMENT_CUES.flat(),
+  'whats', 'whos', 'hows', 'wheres', 'thx', 'ty',
   'do', 'does', 'did', 'will', 'would', 'can', 'could', 'be', 'was', 'take', 'takes', 'get', 's', 'time', 'times', 'day', 'days', 'week', 'weeks', 'business', 'working', 'date', 'estimate', 'estimated', 'expected', 'fee', 'fees', 'it', 'they', 'them', 'i', 'we', 'you', 'much', 'many', 'long', 'soon', 'usually', 'roughly', 'about', 'approximately', 'now', 'still', 'yet',
 ]);
 
@@ -108,7 +122,7 @@ export const COMPLEMENT_PREPOSITIONS = new Set(['for', 'of', 'on']);
 /** Words a yes/no question starts with ("is it hardcover", "does it come in japanese"). */
 export const YES_NO_STARTS = new Set(['is', 'are', 'does', 'do', 'was', 'were', 'can', 'could', 'will', 'would', 'has', 'have']);
 /** Question starters: an opener followed by one of these brings its own predicate ("and do you ship to Japan?"). */
-export const QUESTION_STARTS = new Set(['do', 'does', 'can', 'could', 'is', 'are', 'will', 'would', 'how', 'what', 'when', 'where', 'which', 'who', 'why', 'should', 'may', 'i', 'my', 'did', 'was', 'were']);
+export const QUESTION_STARTS = new Set(['do', 'does', 'can', 'could', 'is', 'are', 'will', 'would', 'how', 'what', 'when', 'where', 'which', 'who', 'why', 'should', 'may', 'i', 'my', 'did', 'was', 'were', 'whats', 'whos', 'hows', 'wheres']);
 
 /** Words before a number that make it a volume: "vol 3", "book 2", "part 1", "#4". */
 export const VOLUME_WORDS = new Set(['vol', 'vols', 'volume', 'volumes', 'v', 'book', 'bk', 'part', 'pt', 'no', 'tome', 'installment', 'issue']);

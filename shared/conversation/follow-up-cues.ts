@@ -7,12 +7,15 @@
  */
 import { PRODUCT_SLOTS, type ItemNouns, type MessageAnalysis } from './dialogue-entities.ts';
 import {
-  ANTECEDENT_DETERMINERS, ANTECEDENT_NOUNS, DEMONSTRATIVE_BEFORE, DEMONSTRATIVE_NOUNS, DUMMY_IT_NEXT, ELLIPSIS_FILLERS, FILLERS, FRAGMENT_CUES, FRAGMENT_WORDS, INTERJECTIONS, ONE_DETERMINERS, OPENERS, PLACE_PRONOUN, PRODUCT_PRONOUNS,
+  ANTECEDENT_DETERMINERS, ANTECEDENT_NOUNS, CORRECTIONS, DEMONSTRATIVE_BEFORE, DEMONSTRATIVE_NOUNS, DUMMY_IT_NEXT, ELLIPSIS_FILLERS, FILLERS, FRAGMENT_CUES, FRAGMENT_WORDS, INTERJECTIONS, ONE_DETERMINERS, OPENERS, PLACE_PRONOUN, PRODUCT_PRONOUNS,
   COMPLEMENT_PREPOSITIONS, EXISTENTIAL_ASKS, INDEFINITE, QUESTION_STARTS, RETURN_CUES, VERB_SUBJECTS, THERE_EXISTENTIAL_AFTER, THERE_EXISTENTIAL_BEFORE, WH_TAILS, WH_WORDS,
 } from './english-cues.ts';
 
 const NO_NOUNS: ItemNouns = { demonstrative: new Set(), antecedent: new Set() };
 const NONE_COVERED: readonly boolean[] = [];
+const NO_ASKS: readonly string[][] = [];
+/** Verbs after which "it" is a dummy subject when the message points at a place ("how long would it take to get there"). */
+const TAKE_VERBS: ReadonlySet<string> = new Set(['take', 'takes', 'usually']);
 /** Entity kinds that are not a thing a pronoun could point at. */
 const NOT_THINGS: ReadonlySet<string> = new Set(['place', 'number', 'date']);
 
@@ -37,13 +40,19 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
   const kinds = new Set(a.entities.map((e) => e.kind));
   let lead = 0;
   while (lead < w.length - 1 && INTERJECTIONS.has(w[lead]) && !covered[lead]) lead++;
-  const opener = OPENERS.find((o) => o.every((x, j) => w[lead + j] === x && !covered[lead + j]));
-  const openerLength = opener ? lead + opener.length : 0;
+  // "sorry, I meant vol 2", "actually make that the paperback": the words taking back the last
+  // question are no content of this one (with entities only after them it is an ellipsis).
+  let corrected = lead;
+  for (let c: string[] | undefined; corrected < w.length - 1 && (c = CORRECTIONS.find((p) => p.every((x, j) => w[corrected + j] === x && !covered[corrected + j]))); ) corrected += c.length;
+  const correction = corrected > lead;
+  if (correction) while (corrected < w.length - 1 && INTERJECTIONS.has(w[corrected]) && !covered[corrected]) corrected++;
+  const opener = OPENERS.find((o) => o.every((x, j) => w[corrected + j] === x && !covered[corrected + j]));
+  const openerLength = opener ? corrected + opener.length : correction ? corrected : 0;
   // "and do you ship to Japan?" brings its own predicate; so does "ok and how much": a question
   // fragment after the opener asks its own question of the thing in talk (not the last question again).
   const rest = w.slice(openerLength);
   const ownPredicate =
-    openerLength > 0 &&
+    !!opener &&
     ((rest.length >= 3 && QUESTION_STARTS.has(w[openerLength])) ||
       (a.spans.length === 0 && rest.length > 0 && rest.every((x) => FRAGMENT_WORDS.has(x)) && FRAGMENT_CUES.some((c) => phraseAt(rest, c, NONE_COVERED))));
 
@@ -92,6 +101,8 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
       placeAt.add(i);
     }
   }
+  // "how long would it take to get there": "it" of "take" is a dummy subject when the message points at a place.
+  if (placeAt.size > 0) for (const i of productAt) if (w[i] === 'it' && TAKE_VERBS.has(w[i + 1] ?? '')) productAt.delete(i);
   const anchored = kinds.has('product') || kinds.has('order');
   // "it" in a longer message that names its own place points inside it ("I'm in Brazil, do you
   // ship there and how long would it take?"); in a short one it still points back ("ship it to Japan?").
@@ -109,19 +120,22 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
   const askedAt = ask ? lead + ask.length : -1;
   const existentialSlot =
     askedAt >= 0 && INDEFINITE.has(w[askedAt]) && a.spans.some((s) => PRODUCT_SLOTS.includes(s.kind) && s.start > askedAt && s.start <= askedAt + 2);
-  const dependentSlot = !anchored && (kinds.has('volume') || (slotOnly && (entitiesOnly || openerLength > 0 || existentialSlot)));
+  const dependentSlot = !anchored && (kinds.has('volume') || (slotOnly && (entitiesOnly || !!opener || existentialSlot)));
   // A fragment is all question words: "how much is shipping?", "when?"; "how is shipping
   // calculated?" or "which carrier do you use?" bring a topic of their own.
+  // So is a short question of what shoppers ask of a product, said of none ("author pls", "whats the age rating").
+  const asks = itemNouns.asks ?? NO_ASKS;
+  const askWord = (i: number) => asks.some((c) => c.some((x, k) => x === w[i] && phraseAt(w.slice(i - k, i - k + c.length), c, NONE_COVERED)));
   const fragment =
     short &&
     !anchored &&
     !kinds.has('place') &&
-    FRAGMENT_CUES.some((c) => phraseAt(w, c, covered)) &&
-    w.every((x, i) => covered[i] || FRAGMENT_WORDS.has(x));
+    (FRAGMENT_CUES.some((c) => phraseAt(w, c, covered)) || asks.some((c) => phraseAt(w, c, covered))) &&
+    w.every((x, i) => i < lead || covered[i] || FRAGMENT_WORDS.has(x) || askWord(i));
   // "whats express?", "how about ups": a wh-word and a store term, nothing else, asks the last question of that term.
   const termAsk =
     w.length <= 3 && !anchored && a.spans.length > 0 && a.spans.every((s) => s.kind === 'term') && leftover.length > 0 && leftover.every((x) => WH_WORDS.has(x) || WH_TAILS.has(x));
-  const frame = (openerLength > 0 && !ownPredicate) || entitiesOnly || termAsk;
+  const frame = (!!opener && !ownPredicate) || entitiesOnly || termAsk;
   const followUp = frame || productPronoun || placePronoun || dependentSlot || fragment;
   return { followUp, frame, productPronoun, placePronoun, dependentSlot, pronounAt: new Set([...(productPronoun ? productAt : []), ...(placePronoun ? placeAt : [])]), openerLength };
 }

@@ -37,6 +37,8 @@ export function reframe(a: MessageAnalysis, frameText: string, own: DialogueEnti
     const target = spanOf(s.kind);
     changed = true;
     if (target) {
+      // every mention of the frame's value goes ("san juan puerto rico": one place said twice)
+      for (const x of f.spans) if (x !== target && x.kind === target.kind && x.value === target.value) clear(parts, x);
       clear(parts, target);
       parts[target.start] = words;
     } else if ((PRODUCT_SLOTS.includes(s.kind) || s.kind === 'product') && f.spans.some((x) => x.kind === 'product' || PRODUCT_SLOTS.includes(x.kind))) {

@@ -92,9 +92,15 @@ export function resolveFollowUp(message: string, turns: readonly ContextTurn[], 
     // "is the last one in stock?" after three titles: that title, in the ordinal's place (not a volume).
     const inPick = (s: { start: number; end: number }) => s.start < pick.end && s.end > pick.start;
     const own = a.spans.filter((s) => !(s.kind === 'volume' && inPick(s))).map((s) => ({ kind: s.kind, value: s.value }));
-    const text = [...a.words.slice(0, pick.start), pick.product.value, ...a.words.slice(pick.end)].join(' ');
-    const intent = turns[pick.turn].intent;
-    return { kind: 'resolved', text: question(text, message), carried: [`product:${pick.product.value}`], entities: sortEntities(dedupe([...own, pick.product])), confidence: round(0.9 - 0.1 * (turns.length - 1 - pick.turn)), form: 'pronoun', ...(intent ? { contextIntent: intent } : {}) };
+    let text = [...a.words.slice(0, pick.start), pick.product.value, ...a.words.slice(pick.end)].join(' ');
+    let intent = turns[pick.turn].intent;
+    if (cues.frame && !a.words.slice(pick.end).length) {
+      // "same for the other one": the last question re-asked of the pick
+      const b = ex.analyze(text);
+      text = reframe(b, turns[turns.length - 1].text, b.entities, readCues(b, ex.itemNouns), ex).text;
+      intent = turns[turns.length - 1].intent;
+    }
+    return { kind: 'resolved', text: question(text, message), carried: [`${pick.product.kind}:${pick.product.value}`], entities: sortEntities(dedupe([...own, pick.product])), confidence: round(0.9 - 0.1 * (turns.length - 1 - pick.turn)), form: 'pronoun', ...(intent ? { contextIntent: intent } : {}) };
   }
   if (!cues.followUp) return standalone;
   if (!turns.length) return { ...standalone, kind: 'unresolved', confidence: 0 };
@@ -138,6 +144,12 @@ export function resolveFollowUp(message: string, turns: readonly ContextTurn[], 
   let form: NonNullable<FollowUpResolution['form']>;
   if (cues.frame) {
     const built = reframe(a, antecedent.text, own, cues, ex);
+    // "what about shipping to iceland, is that a thing" after a price question: an opener, then a
+    // thing of a kind the last question has none of and words of its own: a new question, not that one re-asked.
+    const things = (es: readonly DialogueEntity[]) => new Set(es.filter((e) => !NOT_CARRIED.has(e.kind) && e.kind !== 'term').map((e) => (PRODUCT_SLOTS.includes(e.kind) ? 'product' : e.kind)));
+    const ownThings = things(a.entities);
+    const ctxThings = things(antecedent.entities);
+    if (built.leftover && ownThings.size > 0 && ctxThings.size > 0 && ![...ownThings].some((k) => ctxThings.has(k))) return standalone;
     carriedNames.unshift('frame');
     return finish(built.text, built.leftover || !built.changed ? 0.6 : 0.95, antecedent.intent, distance, 'frame');
   }
@@ -154,7 +166,7 @@ export function resolveFollowUp(message: string, turns: readonly ContextTurn[], 
     confidence = 0.9;
     form = 'slot';
   } else {
-    text = `${stripEnd(message)} — ${ctxProduct ? productPhrase(entities, ex) : stripEnd(antecedent.text).split(' — ').at(-1)}`;
+    text = `${stripEnd(asked)} — ${ctxProduct ? productPhrase(entities, ex) : stripEnd(antecedent.text).split(' — ').at(-1)}`;
     confidence = cues.productPronoun && !ctxProduct ? 0.8 : 0.85;
     form = ctxProduct ? 'append-product' : 'append-question';
   }
@@ -162,7 +174,8 @@ export function resolveFollowUp(message: string, turns: readonly ContextTurn[], 
 
   function finish(t: string, c: number, intent: string | undefined, d: number, how: NonNullable<FollowUpResolution['form']>): FollowUpResolution {
     let conf = c - 0.1 * d;
-    if (needsProduct && ctxProducts.size > 1 && !ownProduct) conf = Math.min(conf, 0.4);
+    // two titles it could mean; not when the whole question is re-asked of both ("what about in english" after a list)
+    if (needsProduct && ctxProducts.size > 1 && !ownProduct && how !== 'frame') conf = Math.min(conf, 0.4);
     return { kind: 'resolved', text: question(t, message), carried: carriedNames, entities, confidence: round(conf), form: how, ...(intent ? { contextIntent: intent } : {}) };
   }
 }

@@ -1,10 +1,12 @@
 /**
- * "the second one", "the last one", "the former": a pick from titles the shopper named together
+ * "the second one", "the last one", "the former", "the other one": a pick from titles (or destinations) the shopper named together
  * earlier ("the shining, mexican gothic or the blade itself — is the last one in stock?"). Only
  * when a recent turn named two or more series, in the order they were written, and the talk has
  * stayed on those series since (a later turn about one of them keeps the list; a turn about
  * another series ends it). Otherwise an ordinal stays what dialogue-entities reads it as: a
- * volume of the series in talk ("and the second one?" after Frieren vol. 1 is vol. 2).
+ * volume of the series in talk ("and the second one?" after Frieren vol. 1 is vol. 2). "The other
+ * one" is, of a list of two, the one a later turn did not take up ("the martian and ender's game" →
+ * "who wrote the first one" → "same for the other one"); right after the list it is no pick.
  * "The cheaper one", "the more expensive one" pick the same way by the catalog's prices
  * (title-prices.ts: the copy the list turn named), and only when every listed title has a price
  * and one is strictly the cheapest (or dearest).
@@ -14,7 +16,7 @@ import type { DialogueEntities, DialogueEntity, MessageAnalysis } from './dialog
 import { LIST_POSITIONS, ordinal, PRICE_PICKS } from './english-cues.ts';
 
 export interface ListPick {
-  /** The series picked. */
+  /** The series (or destination) picked. */
   product: DialogueEntity;
   /** The words of the message that pointed at it ("the last one"), [start, end). */
   start: number;
@@ -25,7 +27,7 @@ export interface ListPick {
 
 /** Whether a message says a list position ("the last one", "the second one") and names no series: it may lean on an earlier list. */
 export function saysListPosition(a: MessageAnalysis): boolean {
-  return !a.entities.some((e) => e.kind === 'product') && positionAt(a) !== null;
+  return !a.entities.some((e) => e.kind === 'product' || e.kind === 'place') && positionAt(a) !== null;
 }
 
 /** Where in `a` a list position is said, and which one (1-based; -1 the last; or by price, `end`). */
@@ -38,7 +40,8 @@ function positionAt(a: MessageAnalysis): { at: number; n: number; start: number;
       const after = i + byPrice.words.length;
       if (LIST_HEADS.has(w[after] ?? '')) return { at: i, n: 0, start: i - 1, end: after + 1, price: byPrice.end };
     }
-    const n = LIST_POSITIONS[w[i]] ?? ordinal(w[i]);
+    // "the other one": of a list of two, the one the talk is not on (OTHER, resolved in pickFromList)
+    const n = w[i] === 'other' && LIST_HEADS.has(w[i + 1] ?? '') ? OTHER : (LIST_POSITIONS[w[i]] ?? ordinal(w[i]));
     if (n === null || n === undefined) continue;
     // "the last one", "the 2nd", "the former": a determiner before it; "one", "book" or "title" may follow.
     if (w[i - 1] !== 'the') continue;
@@ -49,28 +52,41 @@ function positionAt(a: MessageAnalysis): { at: number; n: number; start: number;
 }
 
 const LIST_HEADS = new Set(['one', 'book', 'title', 'series']);
+/** The position "the other one" says: not an index. */
+const OTHER = 0;
 
 /**
  * The series a list position in `a` points at, among the series a recent turn (within `lookback`)
  * named in order, or null. `turns` oldest first, each with its (resolved) text and entities.
  */
 export function pickFromList(a: MessageAnalysis, turns: readonly { text: string; entities: readonly DialogueEntity[] }[], ex: DialogueEntities, lookback: number): ListPick | null {
-  if (a.entities.some((e) => e.kind === 'product')) return null;
+  if (a.entities.some((e) => e.kind === 'product' || e.kind === 'place')) return null;
   const pos = positionAt(a);
   if (!pos) return null;
-  const products = (es: readonly DialogueEntity[]) => new Set(es.filter((e) => e.kind === 'product').map((e) => e.value));
+  // titles first; destinations ("shipping to mexico and canada" — "how long for the second one") by position only
+  return pickOf('product', pos, turns, ex, lookback) ?? (pos.price ? null : pickOf('place', pos, turns, ex, lookback));
+}
+
+function pickOf(kind: 'product' | 'place', pos: NonNullable<ReturnType<typeof positionAt>>, turns: readonly { text: string; entities: readonly DialogueEntity[] }[], ex: DialogueEntities, lookback: number): ListPick | null {
+  const named = (es: readonly DialogueEntity[]) => new Set(es.filter((e) => e.kind === kind).map((e) => e.value));
+  let talk: string | undefined;
   for (let i = turns.length - 1; i >= Math.max(0, turns.length - lookback); i--) {
-    const named = products(turns[i].entities);
-    if (named.size < 2) {
-      // a later turn about one series of the list keeps it; a turn about another series ends it
-      if (named.size === 1 && !turns.slice(0, i).some((t) => products(t.entities).size >= 2 && [...named].every((v) => products(t.entities).has(v)))) return null;
+    const these = named(turns[i].entities);
+    if (these.size < 2) {
+      // a later turn about one thing of the list keeps it; a turn about another thing ends it
+      if (these.size === 1 && !turns.slice(0, i).some((t) => named(t.entities).size >= 2 && [...these].every((v) => named(t.entities).has(v)))) return null;
+      if (these.size === 1) talk ??= [...these][0];
       continue;
     }
     const inOrder: string[] = [];
-    for (const s of ex.analyze(turns[i].text).spans) if (s.kind === 'product' && !inOrder.includes(s.value)) inOrder.push(s.value);
-    const k = pos.price ? byPrice(inOrder, turns[i].entities, ex, pos.price) : pos.n === -1 ? inOrder.length - 1 : pos.n - 1;
+    for (const s of ex.analyze(turns[i].text).spans) if (s.kind === kind && !inOrder.includes(s.value)) inOrder.push(s.value);
+    const k = pos.price
+      ? byPrice(inOrder, turns[i].entities, ex, pos.price)
+      : pos.n === OTHER
+        ? inOrder.length === 2 && talk !== undefined ? 1 - inOrder.indexOf(talk) : -1
+        : pos.n === -1 ? inOrder.length - 1 : pos.n - 1;
     if (k < 0 || k >= inOrder.length) return null;
-    return { product: { kind: 'product', value: inOrder[k] }, start: pos.start, end: pos.end, turn: i };
+    return { product: { kind, value: inOrder[k] }, start: pos.start, end: pos.end, turn: i };
   }
   return null;
 }

@@ -9,7 +9,6 @@
  */
 import type { StoreAnswerData } from './answer-data.ts';
 import { askedFields, catalogAnswer } from './catalog-answer.ts';
-import type { CatalogMatch } from './catalog-match.ts';
 import type { StoreAnswers } from './store-answers.ts';
 
 /** The best match must score this much (the offline generator's bar for naming a title)… */
@@ -48,24 +47,13 @@ export class CatalogReplies {
 
   /**
    * "the shining, mexican gothic or the blade itself — which is cheapest?": a question that lists
-   * titles (parts split at commas, "or", "vs", sentence ends), each part naming one item
-   * unambiguously, gets each item's row, in the order asked, so the shopper can compare. Null
-   * unless two or more distinct items are named that way.
+   * titles (StoreAnswers.listedItems) gets each item's row, in the order asked, so the shopper can
+   * compare. Null unless two or more distinct items are named.
    */
   private compare(question: string): CatalogReply | null {
-    // not "and": titles have it ("Spice and Wolf", "Pride and Prejudice")
-    const parts = question.split(/[,;.!?]+|\s+(?:or|vs\.?|versus)\s+/i).filter((p) => p.trim());
-    if (parts.length < 2) return null;
-    const fields = askedFields(question, this.data.config.fieldCues);
-    const items: CatalogMatch['item'][] = [];
-    for (const part of parts) {
-      const [best, next] = this.data.index.match(part, 2);
-      if (!best || best.score < MIN_TITLE_SCORE || (next && best.score - next.score < UNAMBIGUOUS_MARGIN)) continue;
-      // a part may keep the words that lead into the list ("i'm choosing between the shining")
-      if (this.answers.unexplainedWords(part, best.item).length >= 3) continue;
-      if (!items.some((i) => i.id === best.item.id)) items.push(best.item);
-    }
+    const items = this.answers.listedItems(question);
     if (items.length < 2) return null;
+    const fields = askedFields(question, this.data.config.fieldCues);
     const text = items.map((item) => catalogAnswer(item, question, fields, this.data.config.catalogSentences, this.data.catalogText).join(' ')).filter(Boolean);
     return text.length === items.length ? { text: text.join(' '), source: { id: items[0].id, title: items.map((i) => i.title).join('; ') } } : null;
   }

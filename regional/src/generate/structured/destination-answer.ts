@@ -3,7 +3,7 @@
  * place (price and time per method, rendered from the headers), else the block whose heading
  * names it (its table rows or items), else the item that names it ("where we don't ship"), else
  * the destination the domain's aliases put it under (Germany → the European Union row), else the
- * row for every other country. A method the question names (a row label, a header group such as
+ * row for every other country; several places asked about at once each get theirs. A method the question names (a row label, a header group such as
  * "Express") narrows the answer to it. A destination row reads as the pack's `destinationSentence`
  * ("Shipping to {place}: {rates}"). Refuses nothing: null when the policies have no answer.
  */
@@ -55,7 +55,7 @@ function renderRow(t: PolicyTable, row: string[], question: string, label: strin
   return sentence(`${first}${carrier > 0 ? ` (${row[carrier]})` : ''}: ${cells.join(', ')}`);
 }
 
-function fromBlock(b: PolicyBlock, question: string, place: string, template: string): PolicyAnswer {
+function fromBlock(b: PolicyBlock, question: string, place: string, template: string, methods: readonly string[] = []): PolicyAnswer {
   const source = b.path.join(' › ');
   const label = b.path.at(-1) ?? '';
   if (b.tables.length) {
@@ -68,8 +68,11 @@ function fromBlock(b: PolicyBlock, question: string, place: string, template: st
     const head = /^([^:]{2,40}):/.exec(i)?.[1];
     return head && hasPhrase(question, head);
   });
+  // a method the question names that an item speaks of without heading it ("is overnight possible" → "… Overnight is not available.")
+  const asked = methods.filter((m) => hasPhrase(question, m));
+  const mentioning = asked.length ? b.items.filter((i) => asked.some((m) => hasPhrase(normalize(i), m))) : [];
   const naming = b.items.filter((i) => placeIn(i, place));
-  const items = (methodItems.length ? methodItems : naming.length ? naming : b.items.filter((i) => /\p{Sc}\d|\bdays?\b/u.test(i))).slice(0, 2);
+  const items = (methodItems.length ? methodItems : mentioning.length ? mentioning : naming.length ? naming : b.items.filter((i) => /\p{Sc}\d|\bdays?\b/u.test(i))).slice(0, 2);
   const used = items.length ? items : b.items.slice(0, 1);
   return { sentences: used.map((i) => sentence(`${label}: ${tidy(i)}`)), source, documentId: b.documentId, needles: used };
 }
@@ -88,6 +91,8 @@ export function destinationAnswer(data: StoreAnswerData, question: string, place
     return null;
   };
   const headingFor = (place: string) => blocks.find((b) => b.path.length > 1 && placeIn(b.path.at(-1)!, place));
+  // The shipping methods: the row labels of the method tables ("Standard", "Expedited", "Overnight").
+  const methods = [...new Set(blocks.flatMap((b) => b.tables.filter((t) => !groups(t).every((g) => g.cols.length > 1)).flatMap((t) => t.rows.map((r) => normalize(r[0])))))].filter((m) => m && m.split(' ').length <= 2);
   const itemFor = (place: string): PolicyAnswer | null => {
     for (const b of blocks) {
       const item = b.items.find((i) => placeIn(i, place));
@@ -95,17 +100,23 @@ export function destinationAnswer(data: StoreAnswerData, question: string, place
     }
     return null;
   };
-  for (const place of places) {
+  const answerFor = (place: string): PolicyAnswer | null => {
     const h = headingFor(place);
-    const direct = rowFor(place) ?? (h ? fromBlock(h, q, place, data.config.destinationSentence) : null) ?? itemFor(place);
+    const direct = rowFor(place) ?? (h ? fromBlock(h, q, place, data.config.destinationSentence, methods) : null) ?? itemFor(place);
     if (direct) return direct;
     const alias = Object.entries(data.config.placeAliases).find(([, list]) => list.some((p) => normalize(p) === normalize(place)))?.[0];
-    if (alias) {
-      const ha = headingFor(alias);
-      const viaAlias = rowFor(alias) ?? (ha ? fromBlock(ha, q, alias, data.config.destinationSentence) : null);
-      if (viaAlias) return viaAlias;
-    }
+    if (!alias) return null;
+    const ha = headingFor(alias);
+    return rowFor(alias) ?? (ha ? fromBlock(ha, q, alias, data.config.destinationSentence, methods) : null);
+  };
+  // Each place asked about gets its own answer ("shipping to mexico and canada"), once per row.
+  const found: PolicyAnswer[] = [];
+  for (const place of places) {
+    const a = answerFor(place);
+    if (a && !found.some((f) => f.needles.join('\n') === a.needles.join('\n'))) found.push(a);
   }
+  if (found.length > 1) return { sentences: found.flatMap((f) => f.sentences), source: found[0].source, documentId: found[0].documentId, needles: found.flatMap((f) => f.needles) };
+  if (found.length) return found[0];
   if (places.length) return rowFor(data.config.otherPlaces);
   return null;
 }

@@ -16,7 +16,8 @@ import { askedFields, catalogAnswer } from './catalog-answer.ts';
 import { destinationAnswer } from './destination-answer.ts';
 import { splitSentences } from '../guardrails.ts';
 import { SentencePicker, type Passage } from './passage-sentences.ts';
-import { contentTokens, hasPhrase, normalize } from './text.ts';
+import { contentTokens, hasPhrase, normalize, tokens } from './text.ts';
+import type { CatalogItem } from '../../../../shared/domain/store-kb.ts';
 
 export interface AnswerInput {
   question: string;
@@ -47,6 +48,8 @@ export interface StoreAnswer {
 }
 
 const MIN_TITLE_SCORE = 3;
+/** A listed part names its item when it beats the runner-up by this much (catalog-reply.ts's margin). */
+const LIST_MARGIN = 1;
 const MIN_COVERAGE = 0.45;
 /** A lookup outside the retrieved passages must match more closely. */
 const LOOKUP_COVERAGE = 0.6;
@@ -62,6 +65,8 @@ export class StoreAnswers {
   private readonly places: EntityExtractor;
   private readonly picker: SentencePicker;
   private readonly cueWords: Set<string>;
+  /** The words of the catalog's formats and languages ("ebook", "box", "set", "japanese"). */
+  private readonly slotWords: Set<string>;
   /** Words any question about a title may hold: GENERIC_WORDS and the domain's titleQuestionWords. */
   private readonly generic: Set<string>;
   /** Intents that own policy sections or FAQ entries. */
@@ -80,6 +85,7 @@ export class StoreAnswers {
     this.picker = new SentencePicker((w) => weights.get(w) ?? (weights.set(w, Math.log(1 + n / Math.max(3, 1 + (df.get(w) ?? 0)))), weights.get(w)!));
     this.answeredIntents = new Set(data.intentOf.values());
     this.cueWords = new Set(contentTokens(Object.values(data.config.fieldCues).flat().join(' ')));
+    this.slotWords = new Set(data.catalog.flatMap((c) => [...tokens(c.format), ...tokens(c.language)]));
   }
 
   answer(input: AnswerInput): StoreAnswer {
@@ -119,6 +125,11 @@ export class StoreAnswers {
       const d = destinationAnswer(data, question, places);
       if (d) return { kind: 'destination', sentences: d.sentences, sources: [d.source], lookedUp: [{ id: d.documentId, title: d.source, text: d.needles.join('\n') }] };
     } else if (titled) {
+      // "are dune and project hail mary available as ebooks": each listed title's row, in order
+      const listed = this.listedItems(question);
+      if (listed.length > 1) {
+        return { kind: 'catalog', sentences: listed.flatMap((it) => catalogAnswer(it, question, fields, data.config.catalogSentences, data.catalogText)), sources: listed.map((it) => it.title), lookedUp: listed.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
+      }
       const item = match.item;
       const record = catalogDocument(item, data.catalogText);
       return { kind: 'catalog', sentences: catalogAnswer(item, question, fields, data.config.catalogSentences, data.catalogText), sources: [item.title], lookedUp: [{ id: item.id, title: item.title, text: record.text }] };
@@ -162,6 +173,37 @@ export class StoreAnswers {
     const foreign = words.filter((w) => !data.vocabulary.has(w)).length;
     // So is one the classifier could not place with confidence.
     return !namesOrder && ((words.length && foreign * 2 > words.length) || (input.confidence ?? 1) < PLACED) ? this.decline() : this.notFound();
+  }
+
+  /**
+   * The items a question lists, in the order asked ("the shining, mexican gothic or the blade
+   * itself"): parts split at commas, "or", "vs", sentence ends — at "and" too when that finds no
+   * list (titles have it: "Spice and Wolf") — each naming one item unambiguously; a format or
+   * language said once is said of every part ("are dune and project hail mary available as
+   * ebooks"). Fewer than two: no list.
+   */
+  listedItems(question: string): CatalogItem[] {
+    const found = this.listed(question, /[,;.!?]+|\s+(?:or|vs\.?|versus)\s+/i);
+    return found.length > 1 ? found : this.listed(question, /[,;.!?]+|\s+(?:or|vs\.?|versus|and)\s+/i);
+  }
+
+  private listed(question: string, separators: RegExp): CatalogItem[] {
+    const parts = question.split(separators).filter((p) => p.trim());
+    if (parts.length < 2) return [];
+    const slots = tokens(question).flatMap((w) => (this.slotWords.has(w) ? [w] : this.slotWords.has(w.replace(/s$/, '')) ? [w.replace(/s$/, '')] : []));
+    const found: { item: CatalogItem; words: string[] }[] = [];
+    for (const part of parts) {
+      const [best, next] = this.data.index.match([part, ...slots].join(' '), 2);
+      if (!best || best.score < MIN_TITLE_SCORE || (next && best.score - next.score < LIST_MARGIN)) continue;
+      // a part may keep the words that lead into the list ("i'm choosing between the shining")
+      if (this.unexplainedWords(part, best.item).length >= 3) continue;
+      found.push({ item: best.item, words: contentTokens(part) });
+    }
+    // a part that is only words of another part's title is that title's ("Scott Pilgrim, Vol. 1: Precious Little Life")
+    const inTitle = (words: string[], item: CatalogItem) => words.every((w) => contentTokens(item.title).includes(w));
+    const items: CatalogItem[] = [];
+    for (const f of found) if (!found.some((o) => o.item.id !== f.item.id && inTitle(f.words, o.item)) && !items.some((i) => i.id === f.item.id)) items.push(f.item);
+    return items;
   }
 
   /** A handoff line, grounded in the FAQ entry that holds the contact details it names. */

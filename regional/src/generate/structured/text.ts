@@ -6,6 +6,8 @@ const STOP = new Set(
     // How people type in a chat box: contractions without the apostrophe ("whats", "dont"; "what's"
     // loses its "'s" in normalize) and texting shorthand ("ur", "u", "pls"): the same function words.
     'whats wheres hows whos whens thats theres im ive youre dont doesnt didnt cant wont isnt arent wasnt ur u r ya pls plz thx',
+    // and a contraction's tail with the apostrophe ("i'm" → "i m", "don't" → "don t")
+    'm ll ve re d t',
     // A currency's name beside an amount: "500 dollars" asks what "$500" says.
     'dollar dollars usd bucks',
   ].join(' ').split(' '),
