@@ -1,8 +1,9 @@
 /**
  * `npm run -s bench:traffic -- --json [--sessions N] [--concurrency C] [--seed S] [--think-ms M
- * [--time-compression K]]`: replays seeded
- * sessions (scripts/traffic/sessions.ts) through the real edge (workerd via wrangler, with its
- * session Durable Object) and the real region (startRegional, SQLite), with Bedrock replaced at the
+ * [--time-compression K]] [--edge-runner wrangler|workerd] [--edge-state DIR] [--split-cpus]`: replays seeded
+ * sessions (scripts/traffic/sessions.ts) through the real edge (workerd, under `wrangler dev` or as
+ * deployed in a plain `workerd serve`: scripts/traffic/edge-runner.ts; with its session Durable
+ * Object and D1 cache) and the real region (startRegional, SQLite), with Bedrock replaced at the
  * HTTP boundary by a ConverseStream stand-in (scripts/traffic/bedrock-stub.ts) reached through
  * BEDROCK_ENDPOINT, and the store's order system by a stand-in (scripts/traffic/order-stub.ts)
  * reached through ORDER_LOOKUP_URL. Prints one JSON (cost per session against the all-LLM baseline, path shares,
@@ -20,9 +21,10 @@ import type { ChatReply } from '../shared/api/chat.ts';
 import { BEDROCK_DEFAULT_PRICING, loadConfig } from '../regional/src/config.ts';
 import { DEFAULT_DOMAIN_DIR } from '../regional/src/domain/pack-files.ts';
 import { startRegional } from '../regional/src/server.ts';
-import { startEdgeProcess } from './edge-process.ts';
 import { startBedrockStub } from './traffic/bedrock-stub.ts';
-import { cpuTimes, cpuWaitBetween, descendantsNamed } from './traffic/cpu-wait.ts';
+import { splitCpus } from './traffic/cpu-split.ts';
+import { cpuTimes, cpuWaitBetween } from './traffic/cpu-wait.ts';
+import { EDGE_RUNNERS, startTrafficEdge, stateDirOf, type EdgeRunner } from './traffic/edge-runner.ts';
 import { startOrderStub } from './traffic/order-stub.ts';
 import { trafficReportHtml } from './traffic/report-html.ts';
 import { describeThink, THINK_SIGMA, thinkTimes } from './traffic/think.ts';
@@ -45,10 +47,21 @@ const { values } = parseArgs({
     'id-reply-share': { type: 'string' },
     /** Overrides the mix's emailReplies.share (0: no email replies). */
     'email-reply-share': { type: 'string' },
+    /** How the edge runs: `workerd` (the bundle `wrangler deploy` ships, in a plain workerd serve) or `wrangler` (wrangler dev, the figures before stop 23); scripts/traffic/edge-runner.ts. */
+    'edge-runner': { type: 'string', default: 'workerd' },
+    /** Where the edge's local state (sessions' Durable Objects, the cache's D1) goes: `tmpfs` (SWITCHYARD_TMPFS_DIR, default /dev/shm; refused if not a tmpfs), `disk` (the OS temp dir) or a folder to make it in. */
+    'edge-state': { type: 'string', default: 'tmpfs' },
+    /** The Worker's workerd alone on CPU 0, the rest of the bench on the others (scripts/traffic/cpu-split.ts; `--edge-runner workerd` only). */
+    'split-cpus': { type: 'boolean', default: false },
   },
 });
 const args = { sessions: Number(values.sessions), concurrency: Number(values.concurrency), seed: Number(values.seed) };
 for (const [k, v] of Object.entries(args)) if (!Number.isInteger(v) || v < (k === 'seed' ? 0 : 1)) throw new Error(`--${k} must be a positive integer, got ${v}`);
+const runner = values['edge-runner'] as EdgeRunner;
+if (!EDGE_RUNNERS.includes(runner)) throw new Error(`--edge-runner must be one of ${EDGE_RUNNERS.join(', ')}, got ${runner}`);
+if (values['split-cpus'] && runner !== 'workerd') throw new Error('--split-cpus needs --edge-runner workerd (under wrangler dev the edge is three processes: scripts/traffic/cpu-split.ts)');
+/** Where the edge's state is made (checked before any tier starts: a tmpfs that is not one is refused). */
+const edgeState = stateDirOf(values['edge-state']!);
 const think = { medianMs: Number(values['think-ms']), sigma: THINK_SIGMA, compression: Number(values['time-compression']) };
 const say = (m: string) => process.stderr.write(`[bench:traffic] ${m}\n`);
 
@@ -101,18 +114,18 @@ say(`region up at ${regional.url}; starting the edge (workerd)…`);
 // sessions and this summary stay this checkout's. Run once with and once without it, back to back,
 // for an A/B of the edge under the same replay.
 const PEER = process.env.BENCH_PEER;
-const startEdge: typeof startEdgeProcess = PEER ? (await import(join(resolve(PEER), 'scripts', 'edge-process.ts'))).startEdgeProcess : startEdgeProcess;
-const edge = await startEdge({
+const edge = await startTrafficEdge({
+  runner,
+  ...(PEER ? { root: resolve(PEER) } : {}),
   port: Number(process.env.EDGE_PORT) || 24000 + Math.floor(Math.random() * 4000),
   regionalUrl: regional.url,
-  persistTo: join(dir, 'wrangler'),
+  stateDir: edgeState,
   // As a deployment would: the pack's FAQ answers seeded into the edge cache at start (docs/traffic.md).
   vars: { MODEL_REFRESH_INTERVAL_MS: '0', CACHE_WARM_FAQ: process.env.CACHE_WARM_FAQ ?? 'true', ...(process.env.UPSTREAM_TIMEOUT_MS ? { UPSTREAM_TIMEOUT_MS: process.env.UPSTREAM_TIMEOUT_MS } : {}) },
-  quiet: true,
-  // For a CPU profile of the Worker during the replay (DevTools on wrangler's inspector proxy).
+  // For a CPU profile of the Worker during the replay (DevTools on wrangler's inspector proxy, or workerd's own inspector).
   ...(process.env.EDGE_INSPECTOR_PORT ? { inspectorPort: Number(process.env.EDGE_INSPECTOR_PORT) } : {}),
 });
-say(`${PEER ? `the peer's (${PEER}) ` : ''}edge up at ${edge.url}; replaying ${sessions.length} sessions, ${args.concurrency} at once, think time ${JSON.stringify(describeThink(think))}`);
+say(`${PEER ? `the peer's (${PEER}) ` : ''}edge (${runner}, state on ${edge.state.fs}) up at ${edge.url}; replaying ${sessions.length} sessions, ${args.concurrency} at once, think time ${JSON.stringify(describeThink(think))}`);
 
 const records: MessageRecord[] = [];
 const completionOrder: number[] = [];
@@ -177,7 +190,9 @@ async function replay(index: number, s: Session): Promise<void> {
 }
 
 // The machine's load, and how long the edge's workerd threads waited for a CPU while the sessions replayed.
-const workerd = edge.child.pid ? descendantsNamed(edge.child.pid, 'workerd') : [];
+const workerd = edge.workerdPids();
+const cpuSplit = values['split-cpus'] && edge.pid ? splitCpus(edge.pid) : null;
+if (cpuSplit) say(`the edge's workerd on CPU ${cpuSplit.edge}, the bench's ${cpuSplit.restPids.length} processes on ${cpuSplit.rest}`);
 const load = { start: loadavg().map((x) => Number(x.toFixed(2))), end: [] as number[] };
 const cpuBefore = cpuTimes(workerd);
 const t0 = performance.now();
@@ -200,6 +215,8 @@ const summary = {
   /** The shoppers' email replies sent (after the region asked for the email) and left out (it did not ask: another answer, or ORDER_VERIFY=none). */
   emailReplies,
   edge: PEER ? resolve(PEER) : 'this checkout',
+  /** How the edge ran: wrangler dev or plain workerd, its local state's filesystem, and the CPU split if any. */
+  edgeRunner: { runner, stateFs: edge.state.fs, cpuSplit: cpuSplit ? { edge: cpuSplit.edge, rest: cpuSplit.rest } : null },
   loadAverage: load,
   edgeCpu,
 };

@@ -14,8 +14,8 @@ export interface CpuTimes {
   waitNs: number;
 }
 
-/** The processes under `root` (itself included) whose command name is `comm`. */
-export function descendantsNamed(root: number, comm: string): number[] {
+/** The processes under `root` (itself included), only those whose command name is `comm` when given. */
+export function descendants(root: number, comm?: string): number[] {
   const parent = new Map<number, number>();
   const name = new Map<number, string>();
   for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
@@ -32,8 +32,11 @@ export function descendantsNamed(root: number, comm: string): number[] {
     for (let p = pid, hops = 0; p > 1 && hops < 64; p = parent.get(p) ?? 0, hops++) if (p === root) return true;
     return false;
   };
-  return [...name].filter(([pid, n]) => n === comm && under(pid)).map(([pid]) => pid);
+  return [...name].filter(([pid, n]) => (comm === undefined || n === comm) && under(pid)).map(([pid]) => pid);
 }
+
+/** The processes under `root` (itself included) whose command name is `comm`. */
+export const descendantsNamed = (root: number, comm: string): number[] => descendants(root, comm);
 
 /** Run and run-queue wait times of every thread of `pids`, now; null where schedstat is unreadable. */
 export function cpuTimes(pids: number[]): CpuTimes | null {

@@ -1,0 +1,58 @@
+/**
+ * The edge bench:traffic replays through (`--edge-runner`), run one of two ways:
+ * - `wrangler`: `wrangler dev` (scripts/edge-process.ts), as `npm start` and the tests run it: three
+ *   processes (wrangler's Node, its proxy workerd, the Worker's workerd), Miniflare's D1 and local
+ *   Durable Objects, the local rate-limiting bindings;
+ * - `workerd`: the bundle `wrangler deploy` ships, in a plain `workerd serve`
+ *   (scripts/soak/edge-workerd.ts), one process, as the soak and bench:services' plain edges run it:
+ *   no dev proxy, no Miniflare, no inspector (unless `inspectorPort`); the limiters count in the
+ *   isolate at the same limits (wrangler.toml's vars).
+ * Either way the Worker's sessions (Durable Objects) and cache (D1) keep their local state in a
+ * fresh folder made under `stateDir`, removed at stop: by default on a tmpfs (stateDirOf, the same
+ * helper bench:services uses), where a SQLite commit's fsync, on the Worker's own thread here, does
+ * not wait on a disk (deployed, those commits happen on the object's host and D1's primary, not on
+ * the Worker's thread). `root`: another checkout
+ * (BENCH_PEER), whose own starter runs its own Worker. Bench only.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { startEdgeProcess } from '../edge-process.ts';
+import { edgeStateDir, fsTypeOf } from '../edge-state-dir.ts';
+import type { startEdgeUnderWorkerd } from '../soak/edge-workerd.ts';
+import { descendantsNamed } from './cpu-wait.ts';
+
+export const EDGE_RUNNERS = ['wrangler', 'workerd'] as const;
+export type EdgeRunner = (typeof EDGE_RUNNERS)[number];
+
+export interface TrafficEdge {
+  runner: EdgeRunner;
+  url: string;
+  /** The process that runs the Worker's code (under wrangler, the root of its tree). */
+  pid: number | undefined;
+  /** The edge's workerd processes (under wrangler: its proxy's and the Worker's), for their CPU wait. */
+  workerdPids(): number[];
+  /** Where the Worker's local state is, and its filesystem (`tmpfs` or `disk`). */
+  state: { dir: string; fs: 'tmpfs' | 'disk' };
+  stop(): Promise<void>;
+}
+
+const fsOf = (dir: string): 'tmpfs' | 'disk' => (fsTypeOf(dir) === 'tmpfs' ? 'tmpfs' : 'disk');
+
+/** `--edge-state`: `tmpfs` (default) or `disk`, a fresh dir of that kind (scripts/edge-state-dir.ts), else a folder to make it in. */
+export const stateDirOf = (value: string): string => (value === 'tmpfs' || value === 'disk' ? edgeStateDir(value, 'sy-traffic-') : value);
+
+export async function startTrafficEdge(o: { runner: EdgeRunner; root?: string; port: number; regionalUrl: string; stateDir: string; vars: Record<string, string>; inspectorPort?: number }): Promise<TrafficEdge> {
+  const dir = mkdtempSync(join(resolve(o.stateDir), 'sy-traffic-edge-'));
+  const state = { dir, fs: fsOf(dir) };
+  const cleanUp = () => rmSync(dir, { recursive: true, force: true });
+  if (o.runner === 'wrangler') {
+    const start: typeof startEdgeProcess = o.root ? (await import(join(o.root, 'scripts', 'edge-process.ts'))).startEdgeProcess : startEdgeProcess;
+    const edge = await start({ port: o.port, regionalUrl: o.regionalUrl, persistTo: dir, vars: o.vars, quiet: true, ...(o.inspectorPort ? { inspectorPort: o.inspectorPort } : {}) });
+    const pid = edge.child.pid;
+    return { runner: o.runner, url: edge.url, pid, workerdPids: () => (pid ? descendantsNamed(pid, 'workerd') : []), state, stop: () => edge.stop().then(cleanUp) };
+  }
+  const start: typeof startEdgeUnderWorkerd = (await import(join(o.root ?? join(import.meta.dirname, '..', '..'), 'scripts', 'soak', 'edge-workerd.ts'))).startEdgeUnderWorkerd;
+  const edge = await start({ port: o.port, regionalUrl: o.regionalUrl, persistTo: dir, vars: o.vars, ...(o.inspectorPort ? { inspectorPort: o.inspectorPort } : {}) });
+  const pid = edge.child.pid;
+  return { runner: o.runner, url: edge.url, pid, workerdPids: () => (pid ? [pid] : []), state, stop: () => edge.stop().then(cleanUp) };
+}
