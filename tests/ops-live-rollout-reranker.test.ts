@@ -239,6 +239,36 @@ describe('live rollouts of the reranker', () => {
     }
   });
 
+  it('shadow reranks with the query the served reranker was given: a follow-up\'s resolution, not its words', async () => {
+    const asked: { q: string; version: string }[] = [];
+    const real = r.services.loadReranker;
+    r.services.loadReranker = async (dir, name) => {
+      const c = await real(dir, name);
+      return { ...c, rerank: async (q, p, lane) => (asked.push({ q, version: c.info.version }), c.rerank(q, p, lane)) };
+    };
+    try {
+      expect((await put({ shadow: { version: '1.1.0', percent: 100 }, salt: 'shadow-query' })).status).toBe(200);
+      const resolved = { text: 'how long does a refund take after you receive my return?', carried: ['frame'], confidence: 0.95 };
+      await until(async () => {
+        asked.length = 0;
+        const res = await fetch(`${r.url}/v1/generate`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer dev-edge-key', 'content-type': 'application/json', accept: 'application/json' },
+          body: JSON.stringify({ message: 'and how long for that?', sessionId: 'shadow-query', resolved }),
+        });
+        expect(res.status).toBe(200);
+        await res.json();
+        return until(async () => asked.some((a) => a.version === '1.1.0'), 5000).catch(() => false);
+      });
+      const shadowQueries = asked.filter((a) => a.version === '1.1.0').map((a) => a.q);
+      expect(shadowQueries.length).toBeGreaterThan(0);
+      expect(shadowQueries.every((q) => q === resolved.text)).toBe(true);
+    } finally {
+      r.services.loadReranker = real;
+      await api('DELETE', `/v1/ops/rollouts/${R}`);
+    }
+  });
+
   it('rolls back a reranker canary that fails (error rate above 2x the control) and records why', async () => {
     // Judged on errors alone (a p99 breach from a noisy machine would add a reason the next test counts).
     const res = await put({ canary: { version: '1.3.0-broken', percent: 50 }, guardrails: { minRequests: 30, minCompared: 100_000, p99SlackMs: 60_000 }, salt: 'err-1' });

@@ -120,8 +120,8 @@ export interface PipelineResult {
   done: DoneEvent;
   /** What the LLM was asked (without its signal) and what its answer must be grounded in, for a shadow run on a copy; none for a catalog answer. */
   generation?: { request: Omit<LlmRequest, 'signal'>; grounding: string };
-  /** When the reranker ordered the passages: what it was given, the indices it put first (best first, at most 5), its latency. */
-  reranked?: { passages: string[]; ranking: number[]; ms: number };
+  /** When the reranker ordered the passages: the query and passages it was given (the query is the resolved message when there was one), the indices it put first (best first, at most 5), its latency. */
+  reranked?: { query: string; passages: string[]; ranking: number[]; ms: number };
 }
 
 export async function* generatePipeline(

@@ -283,7 +283,8 @@ export class LiveRollouts {
         if (rp && rr && ranked) {
           const intent = r.route.intent;
           // Off the serving path and in the batch lane: served requests go first in a shared batcher.
-          const rank = (m: RerankerModel) => m.rerank(body.message, ranked.passages, 'batch').then((scores) => ({ intent, ranking: topIndices(scores, RERANK_TOP) }));
+          // The query the served reranker was given (a follow-up's resolution), not the message as typed.
+          const rank = (m: RerankerModel) => m.rerank(ranked.query, ranked.passages, 'batch').then((scores) => ({ intent, ranking: topIndices(scores, RERANK_TOP) }));
           this.compareInShadow(rr, rp, { intent, ranking: ranked.ranking, ms: ranked.ms }, rank);
         }
         // A catalog answer (no generation) has nothing to shadow.

@@ -36,7 +36,7 @@ export async function rerankStage(query: string, hits: ChunkHit[], deps: Generat
   try {
     const scores = await withTimeout(deps.rerank(query, texts), deps.timeouts.rerankMs, 'reranker');
     const ranking = topIndices(scores, RERANK_TOP);
-    out = { top: ranking.map((i) => hits[i]), reranked: { passages: texts, ranking, ms: performance.now() - t }, bestLogit: scores[ranking[0]] };
+    out = { top: ranking.map((i) => hits[i]), reranked: { query, passages: texts, ranking, ms: performance.now() - t }, bestLogit: scores[ranking[0]] };
   } catch (e) {
     run.fallback(failureOf('reranker', e));
   }
