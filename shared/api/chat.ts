@@ -62,6 +62,16 @@ export const Resolution = z.object({
 });
 export type Resolution = z.infer<typeof Resolution>;
 
+/** A follow-up's resolution cut to the bounds `Resolution` sets, as the edge sends it and the region shows its own. */
+export function boundedResolution(r: { text: string; carried: readonly string[]; entities: readonly { kind: string; value: string }[]; confidence: number }): Resolution {
+  return {
+    text: r.text.slice(0, MAX_MESSAGE_CHARS * 2),
+    carried: r.carried.slice(0, 16).map((c) => c.slice(0, 64)),
+    entities: r.entities.slice(0, 32).map((e) => ({ kind: e.kind, value: e.value.slice(0, 128) })),
+    confidence: r.confidence,
+  };
+}
+
 /** What the edge sends the region: the chat request plus what the edge already knows. */
 export const GenerateRequest = ChatRequest.extend({
   /** The message resolved against the session, when it was a follow-up. */

@@ -47,6 +47,11 @@ export async function classifyInContext(
   const [raw] = await classifier.classify([withoutCourtesyLead(resolution.text)]);
   const carried = [...resolution.carried];
   if (!classifier.knowsAWord(message)) return { prediction: { ...raw, intent: OOS, confident: false }, path: 'llm', carried, outOfVocabulary: true };
-  const prediction = intentInContext(raw, { message, resolution, routes, courtesyIntent: domain.courtesyIntent, cueIntent: (t, e) => domain.cueIntent?.(t, e), decisiveIntent: (t, e) => domain.decisiveIntent?.(t, e) }, carried);
+  const prediction = settledInContext(raw, message, resolution, routes, domain, carried);
   return { prediction, path: routeFor(routes, prediction.intent, prediction.confident, resolution.entities), carried, outOfVocabulary: false };
+}
+
+/** A guess read in its conversation by the domain's rules (intent-in-context.ts); an intent an earlier turn lent is added to `carried`. Also the region's, for a message it resolved itself. */
+export function settledInContext(raw: IntentPrediction, message: string, resolution: FollowUpResolution, routes: IntentRoutes, domain: ConversationRules, carried: string[]): IntentPrediction {
+  return intentInContext(raw, { message, resolution, routes, courtesyIntent: domain.courtesyIntent, cueIntent: (t, e) => domain.cueIntent?.(t, e), decisiveIntent: (t, e) => domain.decisiveIntent?.(t, e) }, carried);
 }

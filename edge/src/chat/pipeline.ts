@@ -6,7 +6,7 @@
  * confidently neither reads nor writes the cache. Every failure degrades to a marked answer
  * (a session store that fails or is slow: single-turn, `session_unavailable`); none hangs the client.
  */
-import type { ChatEvent, ChatRequest, DecisionExplanation, DoneEvent, GenerateRequest, Resolution, RouteEvent, Usage } from '../../../shared/api/chat.ts';
+import { boundedResolution, type ChatEvent, type ChatRequest, type DecisionExplanation, type DoneEvent, type GenerateRequest, type Resolution, type RouteEvent, type Usage } from '../../../shared/api/chat.ts';
 import { explainLookup, explainPrediction, round } from '../../../shared/routing/explain.ts';
 import { tokenContributions } from '../../../shared/models/token-contributions.ts';
 import type { KeyFrame } from '../../../shared/cache/key-frame.ts';
@@ -149,12 +149,7 @@ async function* answer(req: ChatRequest, deps: ChatDeps, sink: TurnSink): AsyncG
     decision.tokens = await tokenContributions(models.classifier, resolution.text, pred.topLabel).catch(() => undefined);
   }
   let lookup: CacheLookup | null = null;
-  const resolved: Resolution = {
-    text: resolution.text.slice(0, 8000),
-    carried: carried.slice(0, 16).map((c) => c.slice(0, 64)),
-    entities: resolution.entities.slice(0, 32).map((e) => ({ kind: e.kind, value: e.value.slice(0, 128) })),
-    confidence: resolution.confidence,
-  };
+  const resolved: Resolution = boundedResolution({ ...resolution, carried });
   const turn = { at: deps.now?.() ?? Date.now(), text: req.message, resolved: resolution.text, ...(pred ? { intent: pred.intent } : {}), entities: resolution.entities, path: 'pending', answer: '' };
   if (sink.mode === 'deferred') sink.turn = turn;
 

@@ -1,7 +1,7 @@
 /**
  * Classify stage: the intent of the message, unless the edge already sent one. Runs alongside
  * retrieval. A message the region resolved itself (stages/resolve.ts) is read in its conversation
- * as the edge and the widget read it (shared/conversation/intent-in-context.ts: an unsure guess
+ * as the edge and the widget read it (shared/conversation/classify-in-context.ts `settledInContext`: an unsure guess
  * settled by the turn it leans on, by cue words, a greeting as the courtesy intent). Timeout
  * `classifyMs`; on failure the answer goes on with no intent (`classifier_timeout` /
  * `classifier_error` / `classifier_unavailable`); metric stage "classify".
@@ -9,8 +9,7 @@
 import type { GenerateRequest } from '../../../../shared/api/chat.ts';
 import { withoutCourtesyLead } from '../../../../shared/conversation/courtesy.ts';
 import type { FollowUpResolution } from '../../../../shared/conversation/follow-up.ts';
-import { intentInContext } from '../../../../shared/conversation/intent-in-context.ts';
-import type { IntentPrediction } from '../../../../shared/models/intent-classifier.ts';
+import { settledInContext } from '../../../../shared/conversation/classify-in-context.ts';
 import type { GenerateDeps } from '../pipeline.ts';
 import { failureOf, withTimeout, type Run } from './run.ts';
 
@@ -35,14 +34,8 @@ export async function classifyStage(req: GenerateRequest, text: string, deps: Ge
     run.fallback(failureOf('classifier', e));
     return null;
   });
-  const p = raw && conversation ? inConversation(raw, req, conversation) : raw;
+  // The intent an earlier turn lent is named in the resolution's `carried` ("intent:<name>"), as at the edge.
+  const p = raw && conversation ? settledInContext(raw, req.message, conversation.resolution, conversation.routes, conversation.dialogue, req.resolved?.carried ?? []) : raw;
   run.stage('classify', performance.now() - t);
   return p && { intent: p.intent, confidence: p.confidence, confident: p.confident };
-}
-
-/** The guess read in its conversation as the edge reads it; an intent an earlier turn lent is named in `resolved.carried` ("intent:<name>"). */
-function inConversation(raw: IntentPrediction, req: GenerateRequest, c: { resolution: FollowUpResolution } & NonNullable<GenerateDeps['conversation']>): IntentPrediction {
-  const { resolution, dialogue, routes } = c;
-  const rules = { courtesyIntent: dialogue.courtesyIntent, cueIntent: dialogue.cueIntent.bind(dialogue), decisiveIntent: dialogue.decisiveIntent.bind(dialogue) };
-  return intentInContext(raw, { message: req.message, resolution, routes, ...rules }, req.resolved?.carried ?? []);
 }

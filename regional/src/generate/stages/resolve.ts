@@ -13,7 +13,7 @@
  * the domain's aliases either way. The classify stage then reads it in its conversation, as the
  * edge does. Metric stage "resolve".
  */
-import type { GenerateRequest } from '../../../../shared/api/chat.ts';
+import { boundedResolution, type GenerateRequest } from '../../../../shared/api/chat.ts';
 import { leansOnContext, resolveFollowUp, type FollowUpResolution } from '../../../../shared/conversation/follow-up.ts';
 import { contextFromHistory } from '../../../../shared/conversation/session-turns.ts';
 import type { LlmMessage } from '../../llm/types.ts';
@@ -62,12 +62,5 @@ export async function resolveAtRegion(req: GenerateRequest, deps: GenerateDeps, 
   const t = performance.now();
   const r = resolveFollowUp(req.message, context, dialogue);
   run.stage('resolve', performance.now() - t);
-  // Within the bounds of the edge's `resolved` field (shared/api/chat.ts).
-  const resolved = {
-    text: r.text.slice(0, 8000),
-    carried: r.carried.slice(0, 16).map((c) => c.slice(0, 64)),
-    entities: r.entities.slice(0, 32).map((e) => ({ kind: e.kind, value: e.value.slice(0, 128) })),
-    confidence: r.confidence,
-  };
-  return { req: { ...req, resolved }, resolution: r, ...(reading ? { reading } : {}) };
+  return { req: { ...req, resolved: boundedResolution(r) }, resolution: r, ...(reading ? { reading } : {}) };
 }
