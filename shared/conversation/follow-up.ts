@@ -97,7 +97,7 @@ export function resolveFollowUp(message: string, turns: readonly ContextTurn[], 
     if (cues.frame && !a.words.slice(pick.end).length) {
       // "same for the other one": the last question re-asked of the pick
       const b = ex.analyze(text);
-      text = reframe(b, turns[turns.length - 1].text, b.entities, readCues(b, ex.itemNouns), ex).text;
+      text = reframe(b, turns[turns.length - 1].text, b.entities, cuesOf(b, ex), ex).text;
       intent = turns[turns.length - 1].intent;
     }
     return { kind: 'resolved', text: question(text, message), carried: [`${pick.product.kind}:${pick.product.value}`], entities: sortEntities(dedupe([...own, pick.product])), confidence: round(0.9 - 0.1 * (turns.length - 1 - pick.turn)), form: 'pronoun', ...(intent ? { contextIntent: intent } : {}) };

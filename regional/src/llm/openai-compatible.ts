@@ -72,7 +72,7 @@ export class OpenAICompatibleBackend implements LlmBackend {
     validateLlmRequest(req);
     const model = this.config.models[req.tier];
     // One system message (some chat templates take no second): the operator's prompt first, so a server's prefix cache still shares it.
-    const system = [req.system.trim() ? req.system : '', callerInstructions(req) ?? ''].filter(Boolean).join('\n\n');
+    const system = [req.system.trim() && req.system, callerInstructions(req)].filter(Boolean).join('\n\n');
     const messages = [...(system ? [{ role: 'system', content: system }] : []), ...conversationWithContext(req)];
     const body = (server: OpenAICompatibleServer, prefill: string | undefined) => {
       const native = !!prefill && server.continuation === 'continue_final_message';

@@ -9,12 +9,7 @@
  */
 import type { StoreAnswerData } from './answer-data.ts';
 import { askedFields, catalogAnswer } from './catalog-answer.ts';
-import type { StoreAnswers } from './store-answers.ts';
-
-/** The best match must score this much (the offline generator's bar for naming a title)… */
-const MIN_TITLE_SCORE = 3;
-/** …and beat the runner-up by this much: volumes of one series without a volume named differ by less than 1. */
-const UNAMBIGUOUS_MARGIN = 1;
+import { MIN_TITLE_SCORE, UNAMBIGUOUS_MARGIN, type StoreAnswers } from './store-answers.ts';
 
 export interface CatalogReply {
   text: string;

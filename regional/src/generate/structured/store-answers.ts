@@ -47,9 +47,10 @@ export interface StoreAnswer {
   lookedUp?: Passage[];
 }
 
-const MIN_TITLE_SCORE = 3;
-/** A listed part names its item when it beats the runner-up by this much (catalog-reply.ts's margin). */
-const LIST_MARGIN = 1;
+/** The best match must score this much (the offline generator's bar for naming a title)… */
+export const MIN_TITLE_SCORE = 3;
+/** …and, where one item must be named unambiguously (the catalog route, each part of a list), beat the runner-up by this much: volumes of one series without a volume named differ by less than 1. */
+export const UNAMBIGUOUS_MARGIN = 1;
 const MIN_COVERAGE = 0.45;
 /** A lookup outside the retrieved passages must match more closely. */
 const LOOKUP_COVERAGE = 0.6;
@@ -194,7 +195,7 @@ export class StoreAnswers {
     const found: { item: CatalogItem; words: string[] }[] = [];
     for (const part of parts) {
       const [best, next] = this.data.index.match([part, ...slots].join(' '), 2);
-      if (!best || best.score < MIN_TITLE_SCORE || (next && best.score - next.score < LIST_MARGIN)) continue;
+      if (!best || best.score < MIN_TITLE_SCORE || (next && best.score - next.score < UNAMBIGUOUS_MARGIN)) continue;
       // a part may keep the words that lead into the list ("i'm choosing between the shining")
       if (this.unexplainedWords(part, best.item).length >= 3) continue;
       found.push({ item: best.item, words: contentTokens(part) });
