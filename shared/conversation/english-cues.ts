@@ -19,7 +19,7 @@ export const OPENERS: string[][] = [
   .sort((a, b) => b.length - a.length);
 
 /** Courtesy words a follow-up may start with before its opener ("thanks, and One Piece?"). */
-export const INTERJECTIONS = new Set(['thanks', 'thank', 'you', 'thx', 'ty', 'cheers', 'merci', 'gracias', 'danke', 'ok', 'okay', 'great', 'cool', 'nice', 'alright', 'perfect', 'hmm', 'oh', 'ah', 'right', 'sure', 'awesome', 'yes', 'yep', 'yeah']);
+export const INTERJECTIONS = new Set(['thanks', 'thank', 'you', 'thx', 'ty', 'ta', 'cheers', 'lovely', 'brill', 'merci', 'gracias', 'danke', 'ok', 'okay', 'great', 'cool', 'nice', 'alright', 'perfect', 'hmm', 'oh', 'ah', 'right', 'sure', 'awesome', 'yes', 'yep', 'yeah']);
 
 /**
  * Words that take back what the shopper just asked, before the slot that replaces it ("sorry, I
@@ -40,7 +40,7 @@ export const CORRECTIONS: string[][] = [
  */
 export const COURTESY_CORE = new Set([
   'thanks', 'thank', 'thx', 'thnx', 'thanx', 'thks', 'tx', 'ty', 'tysm', 'tyvm', 'cheers', 'ta', 'merci', 'danke', 'gracias', 'arigato',
-  'ok', 'okay', 'k', 'kk', 'okey', 'okie', 'alright', 'allright', 'gotcha', 'noted', 'understood', 'cool', 'great', 'perfect', 'awesome', 'nice', 'lovely', 'brilliant', 'excellent', 'wonderful', 'super', 'fab', 'neat',
+  'ok', 'okay', 'k', 'kk', 'okey', 'okie', 'alright', 'allright', 'gotcha', 'noted', 'understood', 'cool', 'great', 'perfect', 'awesome', 'nice', 'lovely', 'brilliant', 'brill', 'excellent', 'wonderful', 'super', 'fab', 'neat',
   'hi', 'hello', 'hey', 'heya', 'hiya', 'yo', 'howdy', 'bye', 'goodbye', 'cya', 'later', 'ttyl',
 ]);
 export const COURTESY_EXTRA = new Set([
@@ -93,7 +93,7 @@ export const PLACE_PRONOUN = 'there';
 export const FILLERS = new Set([
   'the', 'a', 'an', 'please', 'pls', 'ok', 'okay', 'then', 'too', 'also', 'one', 'ones', 'in', 'for', 'to', 'of', 'about', 'what', 'how',
   'is', 'are', 'it', 'that', 'this', 'and', 'or', 'same', 'instead', 'version', 'edition', 'copy', 'any', 'there', 'with', 'so', 'hmm', 'um', 'oh', 'well',
-  'sorry', 'sry', 'oops', 'as',
+  'sorry', 'sry', 'oops', 'as', 's', 'option', 'options',
 ]);
 
 /** Cues of a question fragment that names no topic of its own: "how much?", "in stock?", "when?". */

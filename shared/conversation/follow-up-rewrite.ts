@@ -31,8 +31,11 @@ export function reframe(a: MessageAnalysis, frameText: string, own: DialogueEnti
   // Replacements first: a slot put after the frame's last product word must not be cleared when
   // that word is then replaced ("spy x family 6" + "the japanese edition of the first one").
   const replacesFirst = [...ownSpans].sort((x, y) => Number(!spanOf(x.kind)) - Number(!spanOf(y.kind)));
+  const said = new Set<string>();
   for (const s of replacesFirst) {
-    if (s.kind === 'number' || s.kind === 'date') continue;
+    // a thing said twice ("sent faster … the fastest option": express twice) is written once
+    if (s.kind === 'number' || s.kind === 'date' || said.has(`${s.kind}:${s.value}`)) continue;
+    said.add(`${s.kind}:${s.value}`);
     const words = render(s, ex).split(' ');
     const target = spanOf(s.kind);
     changed = true;
