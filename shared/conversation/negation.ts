@@ -35,8 +35,24 @@ const HEADS = new Set(['one', 'ones', 'version', 'copy', 'edition', 'kind', 'typ
 const PLAIN = new Set(['regular', 'normal', 'standard', 'plain', 'ordinary', 'usual', 'basic', 'physical', 'print', 'printed', 'paper']);
 
 /** Whether a message starts with a negation ("not the deluxe one", "nah not that one"): then the session is worth reading. */
-export function mayNegate(a: Pick<MessageAnalysis, 'words'>): boolean {
-  return a.words[leadLength(a.words)] === 'not';
+export function mayNegate(a: MessageAnalysis): boolean {
+  return negated(a) !== undefined;
+}
+
+/** The negated thing: an entity span right after "not" (and a determiner), or "that one"/"it" (null); undefined when the message negates nothing so. */
+function negated(a: MessageAnalysis): { span: Span | null; end: number } | undefined {
+  const w = a.words;
+  const i = leadLength(w);
+  if (w[i] !== 'not') return undefined;
+  let j = i + 1;
+  while (DETERMINERS.has(w[j] ?? '') && !a.spans.some((s) => s.start === j)) j++;
+  const span = a.spans.find((s) => s.start === j && s.kind !== 'number' && s.kind !== 'date');
+  // "not that one": the thing in talk, no slot of its own
+  const pronoun = !span && (w[j] === 'it' || ((w[j] === 'one' || w[j] === 'ones') && DETERMINERS.has(w[j - 1])));
+  if (!span && !pronoun) return undefined;
+  let end = span ? span.end : j + 1;
+  while (HEADS.has(w[end] ?? '')) end++;
+  return { span: span ?? null, end };
 }
 
 function leadLength(w: readonly string[]): number {
@@ -47,16 +63,9 @@ function leadLength(w: readonly string[]): number {
 
 export function negatedReply(a: MessageAnalysis, turns: readonly Turn[], ex: DialogueEntities, lookback: number): NegatedReply | undefined {
   const w = a.words;
-  const i = leadLength(w);
-  if (w[i] !== 'not' || !turns.length) return undefined;
-  let j = i + 1;
-  while (DETERMINERS.has(w[j] ?? '') && !a.spans.some((s) => s.start === j)) j++;
-  const span = a.spans.find((s) => s.start === j && s.kind !== 'number' && s.kind !== 'date');
-  // "not that one": the thing in talk, no slot of its own
-  const pronoun = !span && (w[j] === 'it' || ((w[j] === 'one' || w[j] === 'ones') && DETERMINERS.has(w[j - 1])));
-  if (!span && !pronoun) return undefined;
-  let end = span ? span.end : j + 1;
-  while (HEADS.has(w[end] ?? '')) end++;
+  const n = turns.length ? negated(a) : undefined;
+  if (!n) return undefined;
+  const { span, end } = n;
   const rest = a.spans.filter((s) => s.start >= end && s.kind !== 'number' && s.kind !== 'date');
   const plain = w.slice(end).find((x) => PLAIN.has(x));
   const same = (e: DialogueEntity, o: DialogueEntity) => e.kind === o.kind && e.value === o.value;
