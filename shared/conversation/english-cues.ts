@@ -93,7 +93,7 @@ export const PLACE_PRONOUN = 'there';
 export const FILLERS = new Set([
   'the', 'a', 'an', 'please', 'pls', 'ok', 'okay', 'then', 'too', 'also', 'one', 'ones', 'in', 'for', 'to', 'of', 'about', 'what', 'how',
   'is', 'are', 'it', 'that', 'this', 'and', 'or', 'same', 'instead', 'version', 'edition', 'copy', 'any', 'there', 'with', 'so', 'hmm', 'um', 'oh', 'well',
-  'sorry', 'sry', 'oops', 'as', 's', 'option', 'options',
+  'sorry', 'sry', 'oops', 'as',
 ]);
 
 /** Cues of a question fragment that names no topic of its own: "how much?", "in stock?", "when?". */

@@ -27,6 +27,8 @@ export interface Cues {
   placePronoun: boolean;
   /** A volume (or, in a short message, an edition, format or language) with no series of its own. */
   dependentSlot: boolean;
+  /** A short question of a store term and question words only ("whats express", "is there a quicker option"). */
+  termAsk: boolean;
   pronounAt: Set<number>;
   openerLength: number;
 }
@@ -136,10 +138,10 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
   // "whats express?", "how about ups": a wh-word and a store term, nothing else, asks the last question of that term.
   // So does a short question of a term and question words only ("ok what's the fastest then", "is there a quicker option").
   const termAsk =
-    short && !anchored && a.spans.length > 0 && a.spans.every((s) => s.kind === 'term') && leftover.length > 0 && leftover.every((x) => WH_WORDS.has(x) || WH_TAILS.has(x) || FRAGMENT_WORDS.has(x));
+    short && !anchored && a.spans.length > 0 && a.spans.every((s) => s.kind === 'term') && leftover.length > 0 && leftover.every((x) => WH_WORDS.has(x) || WH_TAILS.has(x) || FRAGMENT_WORDS.has(x) || x === 'option' || x === 'options' || x === 'there');
   const frame = (!!opener && !ownPredicate) || entitiesOnly || termAsk;
   const followUp = frame || productPronoun || placePronoun || dependentSlot || fragment;
-  return { followUp, frame, productPronoun, placePronoun, dependentSlot, pronounAt: new Set([...(productPronoun ? productAt : []), ...(placePronoun ? placeAt : [])]), openerLength };
+  return { followUp, frame, productPronoun, placePronoun, dependentSlot, termAsk, pronounAt: new Set([...(productPronoun ? productAt : []), ...(placePronoun ? placeAt : [])]), openerLength };
 }
 
 
