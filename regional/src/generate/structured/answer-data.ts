@@ -56,6 +56,8 @@ export const AnswersFile = z
         version: sentence,
         contents: sentence,
         describedOnly: sentence,
+        /** After a series question's first volumes (store-answers.ts seriesAnswer): `{count}` the others, `{volumes}` their numbers. */
+        seriesMore: sentence.optional(),
       })
       .strict(),
     /** A word or phrase of a question → the word the store's texts use for it. */

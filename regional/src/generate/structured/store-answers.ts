@@ -11,8 +11,8 @@
  */
 import { EntityExtractor } from '../../../../shared/cache/entities.ts';
 import { catalogDocument } from '../../retrieval/store-kb.ts';
-import type { StoreAnswerData } from './answer-data.ts';
-import { askedFields, catalogAnswer } from './catalog-answer.ts';
+import type { CatalogField, StoreAnswerData } from './answer-data.ts';
+import { askedFields, catalogAnswer, fillSentence } from './catalog-answer.ts';
 import { destinationAnswer } from './destination-answer.ts';
 import { splitSentences } from '../guardrails.ts';
 import { SentencePicker, type Passage } from './passage-sentences.ts';
@@ -52,6 +52,8 @@ export const MIN_TITLE_SCORE = 3;
 /** …and, where one item must be named unambiguously (the catalog route, each part of a list), beat the runner-up by this much: volumes of one series without a volume named differ by less than 1. */
 export const UNAMBIGUOUS_MARGIN = 1;
 const MIN_COVERAGE = 0.45;
+/** A series question's answer shows this many of its titles with price and availability, and names the others… */
+const SERIES_SHOWN = 3;
 /** A lookup outside the retrieved passages must match more closely. */
 const LOOKUP_COVERAGE = 0.6;
 /** Below this confidence the classifier's intent is a guess. */
@@ -105,6 +107,7 @@ export class StoreAnswers {
     const previous = history.at(-1);
     let fields = askedFields(question, data.config.fieldCues);
     let match = data.index.match(question, 1)[0];
+    const ownTitle = !!match && match.score >= MIN_TITLE_SCORE;
     if ((!match || match.score < MIN_TITLE_SCORE) && previous) {
       match = data.index.match(`${previous} ${question}`, 1, data.index.volumeOf(question) ?? data.index.volumeOf(previous))[0];
       if (!fields.length) fields = askedFields(previous, data.config.fieldCues);
@@ -131,6 +134,8 @@ export class StoreAnswers {
       if (listed.length > 1) {
         return { kind: 'catalog', sentences: listed.flatMap((it) => catalogAnswer(it, question, fields, data.config.catalogSentences, data.catalogText)), sources: listed.map((it) => it.title), lookedUp: listed.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
       }
+      const series = ownTitle ? this.seriesAnswer(question, fields) : null;
+      if (series) return series;
       const item = match.item;
       const record = catalogDocument(item, data.catalogText);
       return { kind: 'catalog', sentences: catalogAnswer(item, question, fields, data.config.catalogSentences, data.catalogText), sources: [item.title], lookedUp: [{ id: item.id, title: item.title, text: record.text }] };
@@ -205,6 +210,30 @@ export class StoreAnswers {
     const items: CatalogItem[] = [];
     for (const f of found) if (!found.some((o) => o.item.id !== f.item.id && inTitle(f.words, o.item)) && !items.some((i) => i.id === f.item.id)) items.push(f.item);
     return items;
+  }
+
+  /**
+   * "do you have one piece?", "how much are the chainsaw man books": a price or stock question
+   * that names a series and no volume, where its volumes tie (within UNAMBIGUOUS_MARGIN, which
+   * the catalog route refuses: catalog-reply.ts), gets the first SERIES_SHOWN volumes of that
+   * edition, format and language (CatalogIndex.volumesLike) with their price and availability, and
+   * the others' numbers (answers.json `catalogSentences.seriesMore`) — not one volume picked by
+   * the tie. Null when one title stands out ("is dune in stock": Dune, not Dune Messiah) or the
+   * question asks another field.
+   */
+  private seriesAnswer(question: string, fields: CatalogField[]): StoreAnswer | null {
+    const { data } = this;
+    if (fields.some((f) => f !== 'price' && f !== 'stock') || data.index.volumeOf(question) !== null) return null;
+    const [top, next] = data.index.match(question, 2);
+    if (!next || top.score - next.score >= UNAMBIGUOUS_MARGIN) return null;
+    const volumes = data.index.volumesLike(top.item);
+    if (volumes.length < 2) return null;
+    const shown = volumes.slice(0, SERIES_SHOWN);
+    const rest = volumes.slice(SERIES_SHOWN).map((it) => String(it.volume));
+    const sentences = shown.flatMap((it) => catalogAnswer(it, question, fields, data.config.catalogSentences, data.catalogText).slice(0, 1));
+    const more = data.config.catalogSentences.seriesMore;
+    if (rest.length && more) sentences.push(fillSentence(more, { count: rest.length, volumes: rest.length > 1 ? `${rest.slice(0, -1).join(', ')} and ${rest.at(-1)}` : rest[0] }));
+    return { kind: 'catalog', sentences, sources: shown.map((it) => it.title), lookedUp: volumes.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
   }
 
   /** A handoff line, grounded in the FAQ entry that holds the contact details it names. */
