@@ -431,6 +431,13 @@ describe('a series asked without a volume', () => {
     if (vols.length <= 3) expect(text).not.toMatch(/also has/);
   });
 
+  it.each(several.map(([name]) => name))('"what\'s the newest %s?" is its highest-numbered volume alone', async (name) => {
+    const last = series.get(name)!.sort((a, b) => a.volume - b.volume).at(-1)!;
+    const { text } = await ask(`what's the newest ${name.toLowerCase()}?`, { intent: 'product_question', intentConfidence: 0.8 });
+    expect(text.startsWith(last.title), text).toBe(true);
+    expect(text).not.toMatch(/also has/);
+  });
+
   it('one named volume, a title named in full, or another field asked is still one title', async () => {
     expect((await ask('how much is one piece vol 3?')).text).toMatch(/^One Piece, Vol\. 3 is \$9\.99/);
     expect((await ask('is dune in stock?')).text).not.toMatch(/Messiah/);

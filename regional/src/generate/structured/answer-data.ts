@@ -36,6 +36,8 @@ export const AnswersFile = z
     shippingCues: words,
     fieldCues: z.object({ price: words, stock: words, release: words, author: words, age: words, format: words, language: words, contents: words }).strict(),
     editionWords: words,
+    /** Words that ask for a series' newest volume ("latest", "newest"): store-answers.ts latestVolume. */
+    latestCues: words.default([]),
     /** Words of the domain any question about a title may hold without asking what its record does not say ("book", "volume"). */
     titleQuestionWords: words.default([]),
     /**

@@ -134,9 +134,10 @@ export class StoreAnswers {
       if (listed.length > 1) {
         return { kind: 'catalog', sentences: listed.flatMap((it) => catalogAnswer(it, question, fields, data.config.catalogSentences, data.catalogText)), sources: listed.map((it) => it.title), lookedUp: listed.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
       }
-      const series = ownTitle ? this.seriesAnswer(question, fields) : null;
+      const latest = ownTitle ? this.latestVolume(question) : null;
+      const series = ownTitle && !latest ? this.seriesAnswer(question, fields) : null;
       if (series) return series;
-      const item = match.item;
+      const item = latest ?? match.item;
       const record = catalogDocument(item, data.catalogText);
       return { kind: 'catalog', sentences: catalogAnswer(item, question, fields, data.config.catalogSentences, data.catalogText), sources: [item.title], lookedUp: [{ id: item.id, title: item.title, text: record.text }] };
     }
@@ -234,6 +235,20 @@ export class StoreAnswers {
     const more = data.config.catalogSentences.seriesMore;
     if (rest.length && more) sentences.push(fillSentence(more, { count: rest.length, volumes: rest.length > 1 ? `${rest.slice(0, -1).join(', ')} and ${rest.at(-1)}` : rest[0] }));
     return { kind: 'catalog', sentences, sources: shown.map((it) => it.title), lookedUp: volumes.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
+  }
+
+  /**
+   * "what's the newest one piece?": a question with one of the domain's `latestCues` that names a
+   * series and no volume asks for its highest-numbered volume of that edition (a preorder
+   * included); null otherwise.
+   */
+  private latestVolume(question: string): CatalogItem | null {
+    const { data } = this;
+    const q = normalize(question);
+    if (data.index.volumeOf(question) !== null || !data.config.latestCues.some((c) => hasPhrase(q, c))) return null;
+    const [top] = data.index.match(question, 1);
+    const volumes = top ? data.index.volumesLike(top.item) : [];
+    return volumes.length > 1 ? volumes.at(-1)! : null;
   }
 
   /** A handoff line, grounded in the FAQ entry that holds the contact details it names. */
