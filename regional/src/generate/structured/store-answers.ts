@@ -134,10 +134,13 @@ export class StoreAnswers {
       if (listed.length > 1) {
         return { kind: 'catalog', sentences: listed.flatMap((it) => catalogAnswer(it, question, fields, data.config.catalogSentences, data.catalogText)), sources: listed.map((it) => it.title), lookedUp: listed.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
       }
-      const latest = ownTitle ? this.latestVolume(question) : null;
-      const series = ownTitle && !latest ? this.seriesAnswer(question, fields) : null;
+      // A series named without a volume: the newest volume when asked for, else a list for a
+      // price or stock question, else (its author, its story…) its first volume, not the tie's pick.
+      const volumes = ownTitle ? this.tiedVolumes(question) : [];
+      const latest = volumes.length > 0 && this.asksLatest(question);
+      const series = latest ? null : this.seriesAnswer(question, fields, volumes);
       if (series) return series;
-      const item = latest ?? match.item;
+      const item = (latest ? volumes.at(-1) : volumes[0]) ?? match.item;
       const record = catalogDocument(item, data.catalogText);
       return { kind: 'catalog', sentences: catalogAnswer(item, question, fields, data.config.catalogSentences, data.catalogText), sources: [item.title], lookedUp: [{ id: item.id, title: item.title, text: record.text }] };
     }
@@ -222,13 +225,9 @@ export class StoreAnswers {
    * the tie. Null when one title stands out ("is dune in stock": Dune, not Dune Messiah) or the
    * question asks another field.
    */
-  private seriesAnswer(question: string, fields: CatalogField[]): StoreAnswer | null {
+  private seriesAnswer(question: string, fields: CatalogField[], volumes: CatalogItem[]): StoreAnswer | null {
     const { data } = this;
-    if (fields.some((f) => f !== 'price' && f !== 'stock') || data.index.volumeOf(question) !== null) return null;
-    const [top, next] = data.index.match(question, 2);
-    if (!next || top.score - next.score >= UNAMBIGUOUS_MARGIN) return null;
-    const volumes = data.index.volumesLike(top.item);
-    if (volumes.length < 2) return null;
+    if (fields.some((f) => f !== 'price' && f !== 'stock') || volumes.length < 2) return null;
     const shown = volumes.slice(0, SERIES_SHOWN);
     const rest = volumes.slice(SERIES_SHOWN).map((it) => String(it.volume));
     const sentences = shown.flatMap((it) => catalogAnswer(it, question, fields, data.config.catalogSentences, data.catalogText).slice(0, 1));
@@ -238,17 +237,23 @@ export class StoreAnswers {
   }
 
   /**
-   * "what's the newest one piece?": a question with one of the domain's `latestCues` that names a
-   * series and no volume asks for its highest-numbered volume of that edition (a preorder
-   * included); null otherwise.
+   * The volumes of one series (CatalogIndex.volumesLike: the same edition, format and language),
+   * by number, when the question names that series and no volume and its volumes tie (within
+   * UNAMBIGUOUS_MARGIN, which the catalog route refuses: catalog-reply.ts); else [].
    */
-  private latestVolume(question: string): CatalogItem | null {
+  private tiedVolumes(question: string): CatalogItem[] {
     const { data } = this;
+    if (data.index.volumeOf(question) !== null) return [];
+    const [top, next] = data.index.match(question, 2);
+    if (!top || top.score < MIN_TITLE_SCORE || !next || top.score - next.score >= UNAMBIGUOUS_MARGIN) return [];
+    const volumes = data.index.volumesLike(top.item);
+    return volumes.length > 1 ? volumes : [];
+  }
+
+  /** Whether the question has one of the domain's `latestCues` ("what's the newest one piece?"). */
+  private asksLatest(question: string): boolean {
     const q = normalize(question);
-    if (data.index.volumeOf(question) !== null || !data.config.latestCues.some((c) => hasPhrase(q, c))) return null;
-    const [top] = data.index.match(question, 1);
-    const volumes = top ? data.index.volumesLike(top.item) : [];
-    return volumes.length > 1 ? volumes.at(-1)! : null;
+    return this.data.config.latestCues.some((c) => hasPhrase(q, c));
   }
 
   /** A handoff line, grounded in the FAQ entry that holds the contact details it names. */
