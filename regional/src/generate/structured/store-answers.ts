@@ -14,6 +14,7 @@ import { catalogDocument } from '../../retrieval/store-kb.ts';
 import type { CatalogField, StoreAnswerData } from './answer-data.ts';
 import { askedFields, catalogAnswer, fillSentence } from './catalog-answer.ts';
 import { destinationAnswer } from './destination-answer.ts';
+import { Recommender, type Recommendation } from './recommend.ts';
 import { splitSentences } from '../guardrails.ts';
 import { SentencePicker, type Passage } from './passage-sentences.ts';
 import { contentTokens, hasPhrase, normalize, tokens } from './text.ts';
@@ -74,6 +75,7 @@ export class StoreAnswers {
   private readonly generic: Set<string>;
   /** Intents that own policy sections or FAQ entries. */
   private readonly answeredIntents: Set<string>;
+  private readonly recommender: Recommender;
 
   constructor(readonly data: StoreAnswerData) {
     this.places = new EntityExtractor({ place: data.places }, data.entityPatterns);
@@ -87,6 +89,7 @@ export class StoreAnswers {
     // A word the texts never use weighs as a rare one, not the rarest: it is as often a paraphrase as the point.
     this.picker = new SentencePicker((w) => weights.get(w) ?? (weights.set(w, Math.log(1 + n / Math.max(3, 1 + (df.get(w) ?? 0)))), weights.get(w)!));
     this.answeredIntents = new Set(data.intentOf.values());
+    this.recommender = new Recommender(data);
     this.cueWords = new Set(contentTokens(Object.values(data.config.fieldCues).flat().join(' ')));
     this.slotWords = new Set(data.catalog.flatMap((c) => [...tokens(c.format), ...tokens(c.language)]));
   }
@@ -102,6 +105,19 @@ export class StoreAnswers {
     const handoffIntent = data.config.handoffIntent;
     if ((handoffIntent && input.intent === handoffIntent) || data.config.handoffCues.some((c) => hasPhrase(q, c))) return this.handoff([(handoffIntent && data.templateText[handoffIntent]) || data.config.handoff]);
     const inPassages = new Set(input.passages.map((p) => p.id));
+
+    // A recommendation ("something like Frieren", "a good horror novel"): titles from the catalog.
+    const rec = data.config.recommendation;
+    if (rec && input.intent === rec.intent) {
+      const named = data.index.match(question, 1)[0];
+      const r = this.recommender.recommend(question, named && named.score >= MIN_TITLE_SCORE ? named.item : null);
+      // Nothing to go by, only words asking for a suggestion ("what should I read next?", the
+      // pack's `recommendation.askWords`): what they like is asked. Anything else ("a good sushi
+      // place in portland") is left to what follows.
+      const asking = new Set(contentTokens(rec.askWords.join(' ')));
+      if (!r && contentTokens(question).every((w) => asking.has(w) || this.generic.has(w))) return { kind: 'catalog', sentences: [rec.sentences.ask], sources: [] };
+      if (r?.items.length) return this.recommendation(r);
+    }
 
     // A title: this message's, else the conversation's with this message's volume.
     const previous = history.at(-1);
@@ -254,6 +270,14 @@ export class StoreAnswers {
   private asksLatest(question: string): boolean {
     const q = normalize(question);
     return this.data.config.latestCues.some((c) => hasPhrase(q, c));
+  }
+
+  private recommendation(r: Recommendation): StoreAnswer {
+    const { data } = this;
+    const s = data.config.recommendation!.sentences;
+    const sentences = [r.seed ? fillSentence(s.like, { seed: r.seed }) : s.picks];
+    for (const it of r.items) sentences.push(fillSentence(s.item, { title: it.title, author: it.author, genres: it.genre.join(', '), price: data.catalogText.price(it.price) }));
+    return { kind: 'catalog', sentences, sources: r.items.map((it) => it.title), lookedUp: r.items.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
   }
 
   /** A handoff line, grounded in the FAQ entry that holds the contact details it names. */
