@@ -19,10 +19,11 @@ const rec = data.config.recommendation!;
 const money = (n: number) => `$${n.toFixed(2)}`;
 const lower = (s: string) => s.toLowerCase();
 
-async function ask(question: string, intent = rec.intent): Promise<{ text: string; unsupported: boolean }> {
+async function ask(question: string, intent = rec.intent, earlier: { user: string; assistant: string }[] = []): Promise<{ text: string; unsupported: boolean }> {
   let text = '';
   let unsupported = false;
-  for await (const c of gen.generate({ system: '', messages: [{ role: 'user', content: question }], maxTokens: 400, tier: 'small', context: [], intent, intentConfidence: 0.97 })) {
+  const messages = [...earlier.flatMap((t) => [{ role: 'user' as const, content: t.user }, { role: 'assistant' as const, content: t.assistant }]), { role: 'user' as const, content: question }];
+  for await (const c of gen.generate({ system: '', messages, maxTokens: 400, tier: 'small', context: [], intent, intentConfidence: 0.97 })) {
     if (c.type === 'delta') text += c.text;
     if (c.type === 'meta') unsupported = !!c.unsupported;
   }
@@ -107,5 +108,27 @@ describe('recommendations from the catalog', () => {
   it('is only for the recommendation intent: a price question about a series is not answered with other titles', async () => {
     const { text } = await ask('do you have frieren?', 'price_availability');
     expect(text).not.toContain(rec.sentences.like.split('{')[0]);
+  });
+});
+
+describe('a list position after an answer that listed titles', () => {
+  it.each(['any good horror manga?', 'something like one piece', 'any good sci-fi?', 'do you have chainsaw man?'])('picks from what "%s" was answered with, in the order written', async (first) => {
+    const firstIntent = /^do you have/.test(first) ? 'price_availability' : rec.intent;
+    const { text: answer } = await ask(first, firstIntent);
+    const listed = data.catalog.filter((c) => answer.includes(`${c.title} `)).sort((a, b) => answer.indexOf(a.title) - answer.indexOf(b.title));
+    expect(listed.length, answer).toBeGreaterThanOrEqual(2);
+    const earlier = [{ user: first, assistant: answer }];
+    const picks: [string, CatalogItem][] = [
+      ['is the first one in stock?', listed[0]],
+      ['how much is the second one', listed[1]],
+      ['who wrote the last one?', listed.at(-1)!],
+      ['which is the cheapest one', [...listed].sort((a, b) => a.price - b.price)[0]],
+    ];
+    for (const [q, want] of picks) {
+      const { text } = await ask(q, q.startsWith('who') ? 'product_question' : 'price_availability', earlier);
+      expect(text.startsWith(want.title), `${q} → ${text}`).toBe(true);
+    }
+    // a message naming its own title is about that title
+    expect((await ask('is the first one piece volume in stock?', 'price_availability', earlier)).text).toMatch(/^One Piece/);
   });
 });

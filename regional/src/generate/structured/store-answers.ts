@@ -15,6 +15,8 @@ import type { CatalogField, StoreAnswerData } from './answer-data.ts';
 import { askedFields, catalogAnswer, fillSentence } from './catalog-answer.ts';
 import { destinationAnswer } from './destination-answer.ts';
 import { Recommender, type Recommendation } from './recommend.ts';
+import { LIST_POSITIONS, ordinal, PRICE_PICKS } from '../../../../shared/conversation/english-cues.ts';
+import { seriesName } from '../../../../shared/cache/store-gazetteer.ts';
 import { splitSentences } from '../guardrails.ts';
 import { SentencePicker, type Passage } from './passage-sentences.ts';
 import { contentTokens, hasPhrase, normalize, tokens } from './text.ts';
@@ -35,6 +37,8 @@ export interface AnswerInput {
    * never stands in for the one the shopper named.
    */
   places?: string[];
+  /** The assistant's previous answer, when there is one: the titles it listed are what "the second one" picks from. */
+  previousAnswer?: string;
 }
 
 export type AnswerKind = 'catalog' | 'destination' | 'quote' | 'decline' | 'handoff' | 'not-found';
@@ -64,6 +68,26 @@ const SURE = 0.8;
 const PLACED = 0.75;
 /** Words any question about a thing may hold (the domain's own, answers.json `titleQuestionWords`, are added). */
 const GENERIC_WORDS = 'tell know want looking need like get about please thanks hi hello one curious interested wondering info information details';
+
+/** Words a list position may end with ("the second one", "the last book"). */
+const LIST_HEADS = new Set(['one', 'book', 'title', 'series', 'pick', 'option']);
+
+/**
+ * Where a question says a list position, as word indexes of its normalized text [start, end):
+ * "the second one" (n = 2), "the last one" (n = -1), "the cheaper one" (price). English, as the
+ * edge's list-ordinal.ts reads it.
+ */
+export function listPosition(question: string): { n: number; start: number; end: number; price?: 'low' | 'high' } | null {
+  const w = normalize(question).split(' ');
+  for (let i = 1; i < w.length; i++) {
+    if (w[i - 1] !== 'the') continue;
+    const byPrice = PRICE_PICKS.find((p) => p.words.every((x, j) => w[i + j] === x));
+    if (byPrice && LIST_HEADS.has(w[i + byPrice.words.length] ?? '')) return { n: 0, start: i - 1, end: i + byPrice.words.length + 1, price: byPrice.end };
+    const n = LIST_POSITIONS[w[i]] ?? ordinal(w[i]);
+    if (n && LIST_HEADS.has(w[i + 1] ?? '')) return { n, start: i - 1, end: i + 2 };
+  }
+  return null;
+}
 
 export class StoreAnswers {
   private readonly places: EntityExtractor;
@@ -105,6 +129,13 @@ export class StoreAnswers {
     const handoffIntent = data.config.handoffIntent;
     if ((handoffIntent && input.intent === handoffIntent) || data.config.handoffCues.some((c) => hasPhrase(q, c))) return this.handoff([(handoffIntent && data.templateText[handoffIntent]) || data.config.handoff]);
     const inPassages = new Set(input.passages.map((p) => p.id));
+
+    // "is the second one in stock?" after an answer that listed titles: that title's row.
+    const picked = this.pickFromAnswer(question, input.previousAnswer);
+    if (picked) {
+      const record = catalogDocument(picked, data.catalogText);
+      return { kind: 'catalog', sentences: catalogAnswer(picked, question, askedFields(question, data.config.fieldCues), data.config.catalogSentences, data.catalogText), sources: [picked.title], lookedUp: [{ id: picked.id, title: picked.title, text: record.text }] };
+    }
 
     // A recommendation ("something like Frieren", "a good horror novel"): titles from the catalog.
     const rec = data.config.recommendation;
@@ -278,6 +309,46 @@ export class StoreAnswers {
     const sentences = [r.seed ? fillSentence(s.like, { seed: r.seed }) : s.picks];
     for (const it of r.items) sentences.push(fillSentence(s.item, { title: it.title, author: it.author, genres: it.genre.join(', '), price: data.catalogText.price(it.price) }));
     return { kind: 'catalog', sentences, sources: r.items.map((it) => it.title), lookedUp: r.items.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
+  }
+
+  /**
+   * The title a list position of the question ("the second one", "the last book", "the cheaper
+   * one") picks among those the previous answer listed (its catalog titles in the order written:
+   * a recommendation, a series' volumes, a comparison); null when the question names a title of
+   * its own, says no position, or the answer listed fewer than two titles.
+   */
+  private pickFromAnswer(question: string, previous: string | undefined): CatalogItem | null {
+    if (!previous) return null;
+    const pos = listPosition(question);
+    if (!pos) return null;
+    // A title of its own: named beside the position ("the first one of dune"), or holding the
+    // position's word ("the first one piece volume": its series' name is there).
+    const rest = normalize(question).split(' ').filter((_, i) => i < pos.start || i >= pos.end).join(' ');
+    const own = this.data.index.match(rest, 1)[0];
+    if (own && own.score >= MIN_TITLE_SCORE) return null;
+    const whole = this.data.index.match(question, 1)[0];
+    if (whole && whole.score >= MIN_TITLE_SCORE && ` ${normalize(question)} `.includes(` ${normalize(seriesName(whole.item.title))} `)) return null;
+    const listed = this.titlesIn(previous);
+    if (listed.length < 2) return null;
+    if (pos.price) return [...listed].sort((a, b) => (pos.price === 'low' ? a.price - b.price : b.price - a.price))[0];
+    const k = pos.n === -1 ? listed.length - 1 : pos.n - 1;
+    return listed[k] ?? null;
+  }
+
+  /** The catalog titles a text names in full, in the order written; at each place the longest ("Dune Messiah", not "Dune"). */
+  private titlesIn(text: string): CatalogItem[] {
+    const found: { at: number; end: number; item: CatalogItem }[] = [];
+    for (const item of this.data.catalog) {
+      for (let at = text.indexOf(item.title); at >= 0; at = text.indexOf(item.title, at + 1)) {
+        // a whole title: not the start of a longer word ("Dune" in "Dunes")
+        if (/[\p{L}\p{N}]/u.test(text[at + item.title.length] ?? '')) continue;
+        found.push({ at, end: at + item.title.length, item });
+      }
+    }
+    const kept = found.filter((f) => !found.some((o) => o !== f && o.at <= f.at && o.end >= f.end && o.end - o.at > f.end - f.at));
+    const out: CatalogItem[] = [];
+    for (const f of kept.sort((a, b) => a.at - b.at)) if (!out.includes(f.item)) out.push(f.item);
+    return out;
   }
 
   /** A handoff line, grounded in the FAQ entry that holds the contact details it names. */
