@@ -128,6 +128,13 @@ describe('a list position after an answer that listed titles', () => {
       const { text } = await ask(q, q.startsWith('who') ? 'product_question' : 'price_availability', earlier);
       expect(text.startsWith(want.title), `${q} → ${text}`).toBe(true);
     }
+    // two turns on: the list stays while the talk stays on its titles
+    const { text: about } = await ask('how much is the second one', 'price_availability', earlier);
+    const later = [...earlier, { user: 'how much is the second one', assistant: about }];
+    expect((await ask('who wrote the last one?', 'product_question', later)).text.startsWith(listed.at(-1)!.title)).toBe(true);
+    // …and ends when it moves on
+    const moved = [...later, { user: 'do you ship to canada?', assistant: 'Shipping to Canada: Standard $14.99, 7–12 business days.' }];
+    expect((await ask('is the first one in stock?', 'price_availability', moved)).text.startsWith(listed[0].title)).toBe(false);
     // a message naming its own title is about that title
     expect((await ask('is the first one piece volume in stock?', 'price_availability', earlier)).text).toMatch(/^One Piece/);
   });

@@ -37,8 +37,8 @@ export interface AnswerInput {
    * never stands in for the one the shopper named.
    */
   places?: string[];
-  /** The assistant's previous answer, when there is one: the titles it listed are what "the second one" picks from. */
-  previousAnswer?: string;
+  /** The assistant's earlier answers, oldest first: the titles one listed are what "the second one" picks from. */
+  previousAnswers?: string[];
 }
 
 export type AnswerKind = 'catalog' | 'destination' | 'quote' | 'decline' | 'handoff' | 'not-found';
@@ -69,6 +69,8 @@ const PLACED = 0.75;
 /** Words any question about a thing may hold (the domain's own, answers.json `titleQuestionWords`, are added). */
 const GENERIC_WORDS = 'tell know want looking need like get about please thanks hi hello one curious interested wondering info information details';
 
+/** How many earlier answers a list position may reach back to. */
+const LIST_LOOKBACK = 4;
 /** Words a list position may end with ("the second one", "the last book"). */
 const LIST_HEADS = new Set(['one', 'book', 'title', 'series', 'pick', 'option']);
 
@@ -131,7 +133,7 @@ export class StoreAnswers {
     const inPassages = new Set(input.passages.map((p) => p.id));
 
     // "is the second one in stock?" after an answer that listed titles: that title's row.
-    const picked = this.pickFromAnswer(question, input.previousAnswer);
+    const picked = this.pickFromAnswer(question, input.previousAnswers ?? []);
     if (picked) {
       const record = catalogDocument(picked, data.catalogText);
       return { kind: 'catalog', sentences: catalogAnswer(picked, question, askedFields(question, data.config.fieldCues), data.config.catalogSentences, data.catalogText), sources: [picked.title], lookedUp: [{ id: picked.id, title: picked.title, text: record.text }] };
@@ -313,12 +315,13 @@ export class StoreAnswers {
 
   /**
    * The title a list position of the question ("the second one", "the last book", "the cheaper
-   * one") picks among those the previous answer listed (its catalog titles in the order written:
-   * a recommendation, a series' volumes, a comparison); null when the question names a title of
-   * its own, says no position, or the answer listed fewer than two titles.
+   * one") picks among those a recent answer listed (its catalog titles in the order written: a
+   * recommendation, a series' volumes, a comparison), while the answers since spoke only of titles
+   * of that list (as the edge's list-ordinal.ts keeps a list); null when the question names a title
+   * of its own, says no position, or no such list is in the last LIST_LOOKBACK answers.
    */
-  private pickFromAnswer(question: string, previous: string | undefined): CatalogItem | null {
-    if (!previous) return null;
+  private pickFromAnswer(question: string, previous: readonly string[]): CatalogItem | null {
+    if (!previous.length) return null;
     const pos = listPosition(question);
     if (!pos) return null;
     // A title of its own: named beside the position ("the first one of dune"), or holding the
@@ -328,11 +331,23 @@ export class StoreAnswers {
     if (own && own.score >= MIN_TITLE_SCORE) return null;
     const whole = this.data.index.match(question, 1)[0];
     if (whole && whole.score >= MIN_TITLE_SCORE && ` ${normalize(question)} `.includes(` ${normalize(seriesName(whole.item.title))} `)) return null;
-    const listed = this.titlesIn(previous);
-    if (listed.length < 2) return null;
+    const listed = this.recentList(previous);
+    if (!listed) return null;
     if (pos.price) return [...listed].sort((a, b) => (pos.price === 'low' ? a.price - b.price : b.price - a.price))[0];
     const k = pos.n === -1 ? listed.length - 1 : pos.n - 1;
     return listed[k] ?? null;
+  }
+
+  /** The titles the latest answer listing two or more named, if every answer since named only titles of it. */
+  private recentList(previous: readonly string[]): CatalogItem[] | null {
+    const since = new Set<CatalogItem>();
+    for (const answer of previous.slice(-LIST_LOOKBACK).reverse()) {
+      const titles = this.titlesIn(answer);
+      if (titles.length >= 2) return [...since].every((t) => titles.includes(t)) ? titles : null;
+      if (!titles.length) return null;
+      since.add(titles[0]);
+    }
+    return null;
   }
 
   /** The catalog titles a text names in full, in the order written; at each place the longest ("Dune Messiah", not "Dune"). */
