@@ -317,3 +317,26 @@ describe('phrasing of a fourth held-out set (eval/dialogues-holdout4.jsonl)', ()
     expect(decide(unsure('oos', 0.3), 'what does that cost?', r).carried).toEqual(['intent:shipping_info']);
   });
 });
+
+describe('a product named in what reads as small talk', () => {
+  const sureGreeting = (confidence = 0.67): IntentPrediction => ({ intent: 'greeting_chitchat', topLabel: 'greeting_chitchat', confidence, confident: true });
+
+  it('is not answered as a greeting: "have you got berserk" asks for the title', () => {
+    for (const m of ['have you got berserk', 'you guys have dandadan?', 'got any frieren', 'do you carry vinland saga']) {
+      const { pred } = decide(sureGreeting(), m);
+      expect(pred.intent, m).toBe('price_availability');
+      expect(pred.confident, m).toBe(false); // unsure: the region answers it, from the title's row
+    }
+  });
+
+  it('an order id said as small talk is not a greeting either; what the cues do not settle stays unsure', () => {
+    expect(decide(sureGreeting(), 'hey KB-48213').pred).toMatchObject({ intent: 'greeting_chitchat', confident: false });
+  });
+
+  it('leaves real small talk alone, and a title carried from an earlier turn does not count', () => {
+    expect(decide(sureGreeting(), 'hi there!').pred).toMatchObject({ intent: 'greeting_chitchat', confident: true });
+    expect(decide(sureGreeting(), 'thanks a lot', after('how much is berserk deluxe vol 1?', 'price_availability', 'thanks a lot')).pred).toMatchObject({ intent: 'greeting_chitchat', confident: true });
+    // "like" a title asks for something like it, not for the title
+    expect(decide(sureGreeting(), 'have you got anything like frieren').pred.intent).not.toBe('price_availability');
+  });
+});
