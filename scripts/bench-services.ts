@@ -41,6 +41,10 @@
  *         SQLite files, the cache's D1): a tmpfs by default (scripts/edge-state-dir.ts says why
  *         that is closer to deployed), disk as every run before, or both (each edge twice, the disk
  *         one reported as `this_disk`, `peer_disk`; `edge_state` says which was where).
+ *   BENCH_EDGE_PRIORITY=group|nice|off: the CPU priority of every Worker's workerd the edge and
+ *         openai parts start (scripts/edge-priority.ts: `group`, a cpu cgroup of its own at 10 × a
+ *         session's weight; `nice`, its threads at nice −10; `off`); `edge_priority` and
+ *         `openai_edge_priority` say what each got.
  *   reload: (not in the default set) the edge following classifier promotions in the region's
  *         registry: promotion → serving time, the edge's download / session+warm-up / swap
  *         times, and template answers' round trip during reloads beside the same with none.
@@ -76,7 +80,7 @@ import { decideWithRouting } from '../shared/routing/routing-config.ts';
 import { DEFAULT_DOMAIN_DIR, domainPack } from '../regional/src/domain/pack-files.ts';
 import { startEdgeProcess } from './edge-process.ts';
 import { edgeStateDir, edgeStateKinds } from './edge-state-dir.ts';
-import { alternate, checkoutOf, edgeStates, startBenchEdges, startBenchEdgesUnderWorkerd, startBenchRegions, startPassThroughUnderWorkerd, startPassThroughWorker } from './bench-edges.ts';
+import { alternate, checkoutOf, edgePriorities, edgeStates, startBenchEdges, startBenchEdgesUnderWorkerd, startBenchRegions, startPassThroughUnderWorkerd, startPassThroughWorker } from './bench-edges.ts';
 import { http } from 'msw';
 import { setupServer } from 'msw/node';
 import { converseStream, streamResponse } from '../tests/helpers/bedrock-wire.ts';
@@ -335,6 +339,8 @@ await alternate(100, names, async (name) => {
   perText[name].push(j.latencyMs / texts.length);
 });
 out.edge_classifier_per_text_in_batches_of_64 = withPeer(Object.fromEntries(names.map((n) => [n, pct(perText[n])])));
+// What CPU priority each edge had (BENCH_EDGE_PRIORITY), read at the end: threads made during the part counted.
+out.edge_priority = Object.fromEntries(names.map((n) => [n, edgePriorities[n].describe()]));
 await Promise.all(edges.map((e) => e.edge.stop()));
 }
 
@@ -516,6 +522,7 @@ out.openai_stream_ttft = {
   regionDirectInBenchProcess: pct(ttft.regionDirectInBenchProcess),
   loadAverage1m: +loadavg()[0].toFixed(1),
 };
+out.openai_edge_priority = Object.fromEntries(Object.entries(edgePriorities).map(([n, h]) => [n, h.describe()]));
 await Promise.all(edges.map((e) => e.edge.stop()));
 await passThrough.edge.stop();
 await Promise.all([...plainEdges.map((e) => e.stop()), plainPassThrough.stop()]);
