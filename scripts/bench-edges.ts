@@ -31,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../models/pipeline/datasets.ts';
 import { startEdgeProcess, type EdgeProcess } from './edge-process.ts';
 import { edgeStateDir, edgeStateKinds, fsTypeOf, type EdgeStateKind } from './edge-state-dir.ts';
-import { edgePriorityOf, prioritizeEdge, type EdgePriority, type EdgePriorityHandle } from './edge-priority.ts';
+import { DEFAULT_EDGE_PRIORITY, edgePriorityOf, prioritizeEdge, type EdgePriority, type EdgePriorityHandle } from './edge-priority.ts';
 import { startRegionProcess, type RegionProcess } from './region-process.ts';
 import { descendantsNamed } from './traffic/cpu-wait.ts';
 
@@ -66,8 +66,8 @@ export interface BenchEdge {
 }
 
 const PEER = process.env.BENCH_PEER;
-/** BENCH_EDGE_PRIORITY (default off), read at load so a bad value stops the bench before any tier starts. */
-export const EDGE_PRIORITY: EdgePriority = edgePriorityOf(process.env.BENCH_EDGE_PRIORITY ?? 'off');
+/** BENCH_EDGE_PRIORITY (default DEFAULT_EDGE_PRIORITY), read at load so a bad value stops the bench before any tier starts. */
+export const EDGE_PRIORITY: EdgePriority = edgePriorityOf(process.env.BENCH_EDGE_PRIORITY ?? DEFAULT_EDGE_PRIORITY);
 /** What each Worker's workerd got (by its name: `this`, `peer`, `passThrough`, `plain_this`…). */
 export const edgePriorities: Record<string, EdgePriorityHandle> = {};
 /** The workerd processes under `pid` (wrangler dev: its proxy's and the Worker's; plain workerd: itself) at BENCH_EDGE_PRIORITY. */

@@ -42,9 +42,11 @@
  *         that is closer to deployed), disk as every run before, or both (each edge twice, the disk
  *         one reported as `this_disk`, `peer_disk`; `edge_state` says which was where).
  *   BENCH_EDGE_PRIORITY=group|nice|off: the CPU priority of every Worker's workerd the edge and
- *         openai parts start (scripts/edge-priority.ts: `group`, a cpu cgroup of its own at 10 × a
- *         session's weight; `nice`, its threads at nice −10; `off`); `edge_priority` and
- *         `openai_edge_priority` say what each got.
+ *         openai parts start (scripts/edge-priority.ts): `group` (the default: a cpu cgroup of its
+ *         own at 10 × a session's weight; deployed, the edge waits for no other program's CPU),
+ *         `nice` (its threads at nice −10: ahead of the bench's own processes only), `off` (every
+ *         run before stop 24); `edge_priority` and `openai_edge_priority` say what each got.
+ *         Server-side rows give `max` and `over5ms` (answers over 5 ms; a p99 ≤ 5 allows 1 %).
  *   reload: (not in the default set) the edge following classifier promotions in the region's
  *         registry: promotion → serving time, the edge's download / session+warm-up / swap
  *         times, and template answers' round trip during reloads beside the same with none.

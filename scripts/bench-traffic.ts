@@ -24,7 +24,7 @@ import { startRegional } from '../regional/src/server.ts';
 import { startBedrockStub } from './traffic/bedrock-stub.ts';
 import { splitCpus } from './traffic/cpu-split.ts';
 import { cpuTimes, cpuWaitBetween } from './traffic/cpu-wait.ts';
-import { edgePriorityOf, prioritizeEdge } from './edge-priority.ts';
+import { DEFAULT_EDGE_PRIORITY, edgePriorityOf, prioritizeEdge } from './edge-priority.ts';
 import { EDGE_RUNNERS, startTrafficEdge, stateDirOf, type EdgeRunner } from './traffic/edge-runner.ts';
 import { startOrderStub } from './traffic/order-stub.ts';
 import { trafficReportHtml } from './traffic/report-html.ts';
@@ -55,7 +55,7 @@ const { values } = parseArgs({
     /** The Worker's workerd alone on CPU 0, the rest of the bench on the others (scripts/traffic/cpu-split.ts; `--edge-runner workerd` only). */
     'split-cpus': { type: 'boolean', default: false },
     /** The edge's workerd first on the CPU: `group` (a cpu cgroup of its own, 10 × a session's weight), `nice` (its threads at nice −10) or `off` (scripts/edge-priority.ts). */
-    'edge-priority': { type: 'string', default: 'off' },
+    'edge-priority': { type: 'string', default: DEFAULT_EDGE_PRIORITY },
   },
 });
 const args = { sessions: Number(values.sessions), concurrency: Number(values.concurrency), seed: Number(values.seed) };

@@ -13,6 +13,7 @@
  * - `nice`: every thread of the edge's workerd at nice −10: first against the bench's own processes
  *   (its session), but not against other people's jobs (theirs).
  * - `off`: as every figure before stop 24.
+ * `group` is both benches' default (the same runs measured it against `off`: BENCHMARKS.md).
  * Refuses realtime scheduling on purpose (a runaway realtime thread could starve the machine), and
  * refuses `group` where no v1 cpu controller is mounted (so a run never reports as prioritized an
  * edge that was not).
@@ -23,6 +24,8 @@ import { join } from 'node:path';
 
 export const EDGE_PRIORITIES = ['group', 'nice', 'off'] as const;
 export type EdgePriority = (typeof EDGE_PRIORITIES)[number];
+/** Both benches' default (BENCHMARKS.md, "The edge first on the CPU", says why). */
+export const DEFAULT_EDGE_PRIORITY: EdgePriority = 'group';
 /** The edge group's cpu.shares: 10 × a session's (a nice-0 autogroup weighs 1024), nice −10's weight ratio. */
 export const EDGE_GROUP_SHARES = 10_240;
 /** The edge's threads' nice in `nice` mode. */
