@@ -39,17 +39,35 @@ const COMPRESS = /\.(js|mjs|wasm|onnx|json)$/;
 // Shared by every checkout using this node_modules (content-addressed, so never stale).
 const CACHE_DIR = join(root, 'node_modules', '.cache', 'switchyard-precompressed');
 
+export interface BuiltFile {
+  path: string;
+  bytes: number;
+  brBytes?: number;
+  gzipBytes?: number;
+}
+
 export interface BuildResult {
   outDir: string;
   ms: number;
-  files: { path: string; bytes: number; brBytes?: number; gzipBytes?: number }[];
+  files: BuiltFile[];
+  /**
+   * With `precompress: 'later'`: settles once every .br/.gz sibling is written (the files, with
+   * their compressed sizes). Until then the server sends a file as is, then each sibling as it lands.
+   */
+  compressed?: Promise<BuiltFile[]>;
 }
 
 function listFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
-export async function buildWidget(opts: { outDir?: string; minify?: boolean; precompress?: boolean; quiet?: boolean; domain?: string } = {}): Promise<BuildResult> {
+/**
+ * `precompress`: true (default) writes the .br/.gz siblings before returning; false writes none;
+ * 'later' returns as soon as the files are in place and writes the siblings in the background
+ * (`compressed`): `npm start` serves the page at once on a first run, when brotli at quality 11
+ * would otherwise hold it for a minute or two.
+ */
+export async function buildWidget(opts: { outDir?: string; minify?: boolean; precompress?: boolean | 'later'; quiet?: boolean; domain?: string } = {}): Promise<BuildResult> {
   const t0 = Date.now();
   const domainDir = opts.domain ?? process.env.SWITCHYARD_DOMAIN ?? DEFAULT_DOMAIN;
   const pack = loadPack(domainDir, { dataRules: false });
@@ -128,15 +146,23 @@ export async function buildWidget(opts: { outDir?: string; minify?: boolean; pre
   });
 
   const all = listFiles(outDir).sort();
-  const files: BuildResult['files'] = await Promise.all(
-    all.map(async (file) => {
-      const bytes = statSync(file).size;
-      const path = relative(outDir, file);
-      if (!(opts.precompress ?? true) || !COMPRESS.test(file) || bytes <= 1024) return { path, bytes };
-      const c = await precompress(file, CACHE_DIR);
-      return { path, bytes, ...(c.br ? { brBytes: c.br } : {}), ...(c.gzip ? { gzipBytes: c.gzip } : {}) };
-    }),
-  );
+  const mode = opts.precompress ?? true;
+  const compressAll = () =>
+    Promise.all(
+      all.map(async (file): Promise<BuiltFile> => {
+        const bytes = statSync(file).size;
+        const path = relative(outDir, file);
+        if (!mode || !COMPRESS.test(file) || bytes <= 1024) return { path, bytes };
+        const c = await precompress(file, CACHE_DIR);
+        return { path, bytes, ...(c.br ? { brBytes: c.br } : {}), ...(c.gzip ? { gzipBytes: c.gzip } : {}) };
+      }),
+    );
+  if (mode === 'later') {
+    const files = all.map((file) => ({ path: relative(outDir, file), bytes: statSync(file).size }));
+    // Begun on a later turn: hashing the files (tens of MB) would otherwise hold the caller here.
+    return { outDir, ms: Date.now() - t0, files, compressed: new Promise((r) => setImmediate(r)).then(compressAll) };
+  }
+  const files = await compressAll();
   const ms = Date.now() - t0;
   if (!opts.quiet) {
     for (const f of files) console.log(`  ${f.path.padEnd(76)} ${String(f.bytes).padStart(10)} B${f.brBytes ? `  br ${f.brBytes} B` : ''}${f.gzipBytes ? `  gzip ${f.gzipBytes} B` : ''}`);

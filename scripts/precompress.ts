@@ -45,7 +45,10 @@ export async function precompress(file: string, cacheDir: string): Promise<Compr
       renameSync(tmp, cached);
     }
     if (packed.length > body.length * 0.98) continue;
-    writeFileSync(file + codec.ext, packed);
+    // Also written then renamed: a server already running sends either no sibling or a whole one.
+    const tmp = `${file}${codec.ext}.${process.pid}.tmp`;
+    writeFileSync(tmp, packed);
+    renameSync(tmp, file + codec.ext);
     out[name] = packed.length;
   }
   return out;

@@ -12,12 +12,14 @@ import { startEdgeProcess } from './edge-process.ts';
 import { buildWidget } from './build-widget.ts';
 import { startWidgetServer } from '../browser/server.ts';
 
-const widgetBuild = buildWidget({ quiet: true });
+// The page is served as soon as its files are in place; on a first run their .br/.gz siblings
+// (brotli at quality 11, a minute or two on two cores) follow in the background.
+const widgetBuild = buildWidget({ quiet: true, precompress: 'later' });
 const edgePort = Number(process.env.EDGE_PORT ?? 8787);
 // The region's dashboard reads the edge's path mix from its /metrics.
 const regional = await startRegional(loadConfig({ EDGE_METRICS_URL: `http://127.0.0.1:${edgePort}/metrics`, ...process.env }));
 const edge = await startEdgeProcess({ port: edgePort, regionalUrl: regional.url });
-await widgetBuild;
+const built = await widgetBuild;
 const widget = await startWidgetServer({ port: Number(process.env.WIDGET_PORT ?? 8790), edgeUrl: edge.url });
 
 console.log(`
@@ -30,6 +32,15 @@ Switchyard is running the ${domainPack(regional.services.config.SWITCHYARD_DOMAI
 Try:
   curl -N ${edge.url}/v1/chat -H 'content-type: application/json' -d '{"message":"do you ship to alaska?","sessionId":"demo"}'
 Ctrl-C stops all three.`);
+const t = Date.now();
+void built.compressed?.then(
+  (files) => {
+    const ms = Date.now() - t;
+    // Cached by content: a later start has them at once and says nothing.
+    if (ms > 1000) console.log(`widget: compressed copies ready (${files.filter((f) => f.brBytes).length} files, brotli and gzip, ${(ms / 1000).toFixed(0)} s); until now files were sent uncompressed`);
+  },
+  (e) => console.error(`widget: compression failed, files are sent uncompressed: ${e instanceof Error ? e.message : e}`),
+);
 
 const stop = async () => {
   await widget.close();

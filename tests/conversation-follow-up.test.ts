@@ -647,3 +647,60 @@ describe('phrasing of a third held-out set (eval/dialogues-holdout3.jsonl)', () 
     expect(r.text).toMatch(/^and how many days — /);
   });
 });
+
+describe('phrasing of a fourth held-out set (eval/dialogues-holdout4.jsonl)', () => {
+  it('re-asks the question that named a negated slot without it ("not the deluxe one, the regular")', () => {
+    const [, plain] = converse('one piece omnibus vol 1 price', 'not the omnibus, the regular one');
+    // "regular" is the pack's word for the standard edition (conversation.json slots)
+    expect(plain).toMatchObject({ kind: 'resolved', form: 'frame', text: 'one piece standard edition vol 1 price' });
+    expect(ents(plain)).toEqual({ product: 'one piece', volume: '1', edition: 'standard edition' });
+    expect(ents(converse('frieren vol 1 ebook price', 'not the ebook, a physical copy')[1])).toEqual({ product: 'frieren', volume: '1' });
+    expect(plain.confidence).toBeGreaterThanOrEqual(CONFIDENT_RESOLUTION);
+    // a slot named instead takes the negated one's place; a word for the plain copy clears the edition
+    expect(ents(converse('spy x family 1 in japanese, price?', 'not japanese, english please')[1])).toEqual({ product: 'spy x family', volume: '1', language: 'english' });
+    expect(ents(converse('how much is the dune deluxe edition', 'no not that one, the normal ebook')[1])).toEqual({ product: 'dune', format: 'ebook' });
+    // a negated store term is replaced by the plain word said with it
+    const [, standard] = converse('express shipping to canada how much', 'nah not express, standard');
+    expect(ents(standard)).toEqual({ place: 'canada', term: 'standard shipping' });
+    expect(standard.text).not.toMatch(/express/);
+    expect(leansOnContext('not the ebook one', ex)).toBe(true);
+  });
+
+  it('leaves a negation that takes back nothing the talk named alone', () => {
+    expect(converse('is naruto 1 in stock', 'not sure, is it a paperback')[1].form).not.toBe('frame');
+    expect(converse('is naruto 1 in stock', 'is it not a paperback')[1].form).not.toBe('frame');
+  });
+
+  it('writes the volume "the next one" means, not its offset', () => {
+    const [, next] = converse('naruto vol 2 in stock?', 'is the next one out');
+    expect(next.text).toBe('is the naruto volume 3 out');
+    expect(ents(next)).toEqual({ product: 'naruto', volume: '3' });
+  });
+
+  it('keeps a negative contraction whole in the rewritten text', () => {
+    expect(converse('where is KB-61349', "it hasn't moved in days")[1].text).toBe("order KB-61349 hasn't moved in days");
+  });
+
+  it('leans past one thanks just before as if it were not there', () => {
+    const direct = converse('shipping to norway?', 'how many days does it take')[1];
+    const thanked = converse('shipping to norway?', 'brill, thank you', 'how many days does it take')[2];
+    expect(thanked.text).toBe(direct.text);
+    expect(thanked.confidence).toBe(direct.confidence);
+  });
+
+  it('reads "how long does that take" as the last question\'s delivery, not a title further back', () => {
+    const [, , r] = converse('how much is dune messiah', 'do you ship to norway', 'how long does that take');
+    expect(ents(r)).toEqual({ place: 'norway' });
+    expect(r.form).toBe('append-question');
+  });
+
+  it('asks the last question of a speed word ("is there a faster option", "what\'s the quickest then")', () => {
+    const [, faster] = converse('shipping to canada?', 'is there a faster option');
+    expect(faster).toMatchObject({ kind: 'resolved', form: 'frame' });
+    expect(ents(faster)).toEqual({ place: 'canada', term: 'express' });
+    expect(faster.confidence).toBeGreaterThanOrEqual(CONFIDENT_RESOLUTION);
+    expect(ents(converse('how much to post to japan', "ok what's the quickest then")[1])).toEqual({ place: 'japan', term: 'express' });
+    // said twice, written once
+    expect(converse('shipping to canada?', 'can it go faster, what is the fastest')[1].text.match(/express/g)?.length ?? 0).toBeLessThanOrEqual(1);
+  });
+});

@@ -296,3 +296,47 @@ describe('price words of a third held-out set (eval/dialogues-holdout3.jsonl)', 
     expect(decide(unsure('product_question'), 'saga volume 2, what does that go for').pred.intent).toBe('price_availability');
   });
 });
+
+describe('phrasing of a fourth held-out set (eval/dialogues-holdout4.jsonl)', () => {
+  const cue = (message: string, resolution = resolveFollowUp(message, [], ex)) => ex.cueIntent(resolution.text, resolution.entities);
+
+  it('reads a shipping word said of a destination, an order word said of an order id, and a release word said of a title', () => {
+    expect(cue('postage to norway please')).toBe('shipping_info');
+    expect(decide(unsure('human_agent'), 'postage to norway please').pred).toMatchObject({ intent: 'shipping_info', confident: false });
+    expect(cue("what's going on with KB-12345, any news")).toBe('order_status');
+    expect(decide(unsure('recommendation'), "what's going on with KB-12345, any news").pred.intent).toBe('order_status');
+    expect(cue('has naruto vol 3 come out yet')).toBe('price_availability');
+    // a destination and a title together, or a title with an order: no cue of these
+    expect(cue('how much is shipping One Piece vol 1 to Canada')).toBeUndefined();
+  });
+
+  it('does not read the cue words of an earlier question written after an unsure fragment', () => {
+    const r = after('Do you ship to Japan?', 'shipping_info', 'what does that cost?');
+    expect(decide(unsure('oos'), 'what does that cost?', { ...r, confidence: 0.5 }).pred.intent).toBe('oos');
+    // a confident one: the turn's intent, carried, even where its words cue the same intent
+    expect(decide(unsure('oos', 0.3), 'what does that cost?', r).carried).toEqual(['intent:shipping_info']);
+  });
+});
+
+describe('a product named in what reads as small talk', () => {
+  const sureGreeting = (confidence = 0.67): IntentPrediction => ({ intent: 'greeting_chitchat', topLabel: 'greeting_chitchat', confidence, confident: true });
+
+  it('is not answered as a greeting: "have you got berserk" asks for the title', () => {
+    for (const m of ['have you got berserk', 'you guys have dandadan?', 'got any frieren', 'do you carry vinland saga']) {
+      const { pred } = decide(sureGreeting(), m);
+      expect(pred.intent, m).toBe('price_availability');
+      expect(pred.confident, m).toBe(false); // unsure: the region answers it, from the title's row
+    }
+  });
+
+  it('an order id said as small talk is not a greeting either; what the cues do not settle stays unsure', () => {
+    expect(decide(sureGreeting(), 'hey KB-48213').pred).toMatchObject({ intent: 'greeting_chitchat', confident: false });
+  });
+
+  it('leaves real small talk alone, and a title carried from an earlier turn does not count', () => {
+    expect(decide(sureGreeting(), 'hi there!').pred).toMatchObject({ intent: 'greeting_chitchat', confident: true });
+    expect(decide(sureGreeting(), 'thanks a lot', after('how much is berserk deluxe vol 1?', 'price_availability', 'thanks a lot')).pred).toMatchObject({ intent: 'greeting_chitchat', confident: true });
+    // "like" a title asks for something like it, not for the title
+    expect(decide(sureGreeting(), 'have you got anything like frieren').pred.intent).not.toBe('price_availability');
+  });
+});

@@ -405,3 +405,45 @@ describe('lists joined by "and", destinations asked together, a method an item s
     expect(replies.answer('price_availability', 'tell me about the complete maus')?.text).toMatch(/Holocaust/);
   });
 });
+
+describe('a series asked without a volume', () => {
+  // The catalog's plain numbered series ("<name>, Vol. N" or "<name> N", no edition in brackets), with
+  // two volumes or more; a name holding a number of its own ("Kaiju No. 8") is left out.
+  const series = new Map<string, { volume: number; title: string; price: number; stock: number; preorder: boolean }[]>();
+  for (const it of data.catalog) {
+    const m = /^(.+?),? (?:Vol\. |Book )?(\d+)(?::[^()]*)?$/.exec(it.title);
+    if (!m || it.volume == null || /\d/.test(m[1])) continue;
+    series.set(m[1], [...(series.get(m[1]) ?? []), { volume: it.volume, title: it.title, price: it.price, stock: it.stock, preorder: it.preorder }]);
+  }
+  const several = [...series].filter(([, vols]) => vols.length >= 2);
+
+  it.each(several.map(([name]) => name))('"do you have %s?" lists its first volumes with their price and stock and names the others', async (name) => {
+    const vols = series.get(name)!.sort((a, b) => a.volume - b.volume);
+    const { text } = await ask(`do you have ${name.toLowerCase()}?`);
+    const shown = vols.slice(0, 3);
+    for (const v of shown) {
+      const line = sentencesOf(text).find((s) => s.startsWith(v.title));
+      expect(line, `${v.title} in: ${text}`).toBeDefined();
+      expect(line).toContain(money(v.price));
+      if (!v.preorder) expect(line).toMatch(v.stock > 0 ? new RegExp(`in stock \\(${v.stock} cop`) : /out of stock/);
+    }
+    for (const v of vols.slice(3)) expect(text, text).toMatch(new RegExp(`\\b${v.volume}\\b`));
+    if (vols.length <= 3) expect(text).not.toMatch(/also has/);
+  });
+
+  it.each(several.map(([name]) => name))('"what\'s the newest %s?" is its highest-numbered volume alone', async (name) => {
+    const last = series.get(name)!.sort((a, b) => a.volume - b.volume).at(-1)!;
+    const { text } = await ask(`what's the newest ${name.toLowerCase()}?`, { intent: 'product_question', intentConfidence: 0.8 });
+    expect(text.startsWith(last.title), text).toBe(true);
+    expect(text).not.toMatch(/also has/);
+  });
+
+  it('one named volume, a title named in full, or another field asked is still one title', async () => {
+    expect((await ask('how much is one piece vol 3?')).text).toMatch(/^One Piece, Vol\. 3 is \$9\.99/);
+    expect((await ask('is dune in stock?')).text).not.toMatch(/Messiah/);
+    // another field of a series: its first volume's, not whichever volume the tie gave
+    const who = (await ask('who wrote one piece?', { intent: 'product_question', intentConfidence: 0.8 })).text;
+    expect(who).toMatch(/^One Piece, Vol\. 1\b.*Eiichiro Oda/);
+    expect(who).not.toMatch(/also has/);
+  });
+});

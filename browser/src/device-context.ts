@@ -15,7 +15,7 @@ import { SemanticCache, type CacheStorage } from '../../shared/cache/semantic-ca
 import { storeGazetteer } from '../../shared/cache/store-gazetteer.ts';
 import { DialogueEntities } from '../../shared/conversation/dialogue-entities.ts';
 import { IdbCacheStorage } from './cache/idb-cache-storage.ts';
-import type { DeviceContext } from './chat/device-answer.ts';
+import { decideOnDevice, rememberEdgeAnswer, staleAnswer, type DeviceContext } from './chat/device-answer.ts';
 import { loadDeviceModels, nextTask, type DeviceState } from './runtime/device-models.ts';
 import type { BackendPreference } from './runtime/ort-backend.ts';
 import { storeData } from './store-data.ts';
@@ -36,7 +36,13 @@ export interface Device {
   embedderStarted?(): boolean;
   /** Why the embedder could not be loaded, if it could not. */
   embedderError?: string;
+  /** With ctx: the on-device answer steps (chat/device-answer.ts), loaded with this chunk, so the page load carries no resolver. */
+  answering?: DeviceAnswering;
 }
+
+/** What the element calls on a ready device: decide, remember an edge answer, find a stale one. */
+export const DEVICE_ANSWERING = { decideOnDevice, rememberEdgeAnswer, staleAnswer };
+export type DeviceAnswering = typeof DEVICE_ANSWERING;
 
 
 const loads = new Map<string, Promise<Device>>();
@@ -70,6 +76,7 @@ async function build(opts: { baseUrl: URL; prefer: BackendPreference; budgetMs: 
       state,
       ctx,
       readyMs: performance.now() - t0,
+      answering: DEVICE_ANSWERING,
       loadEmbedder: () => (loading ??= withEmbedder(device, ctx)),
       embedderStarted: () => loading !== null,
     };

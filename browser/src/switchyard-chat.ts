@@ -12,7 +12,7 @@
 import type { DoneEvent, RouteEvent } from '../../shared/api/chat.ts';
 import { MAX_MESSAGE_CHARS } from '../../shared/api/limits.ts';
 import type { CacheHit } from '../../shared/cache/semantic-cache.ts';
-import { decideOnDevice, rememberEdgeAnswer, staleAnswer, type DeviceDecision } from './chat/device-answer.ts';
+import type { DeviceDecision } from './chat/device-answer.ts';
 import { traceFrom } from '../../shared/api/trace.ts';
 import { EdgeRequestError, reportDeviceTurn, streamChat } from './chat/edge-stream.ts';
 import { LocalConversation } from './chat/local-conversation.ts';
@@ -370,9 +370,9 @@ export class SwitchyardChat extends HTMLElement {
     const context = this.conversation.context;
     let decision: DeviceDecision | null = null;
     const decide = async () => {
-      if (!ctx) return null;
+      if (!ctx || !device?.answering) return null;
       try {
-        return await decideOnDevice(question, ctx, context);
+        return await device.answering.decideOnDevice(question, ctx, context);
       } catch (e) {
         console.warn('switchyard: on-device inference failed; asking the edge:', (e as Error).message);
         return null;
@@ -474,7 +474,7 @@ export class SwitchyardChat extends HTMLElement {
     if (ctx && decision && route && done && !streamError) {
       const sources = (done.sources ?? []).map((s) => s.id);
       if (keyLater) this.remembering = this.rememberLater(device!, question, context, route, view.content, sources, record);
-      else record.remembered = await rememberEdgeAnswer(ctx, decision, question, route, view.content, sources).catch(() => false);
+      else record.remembered = (await device?.answering?.rememberEdgeAnswer(ctx, decision, question, route, view.content, sources).catch(() => false)) ?? false;
     }
     return record;
   }
@@ -485,9 +485,9 @@ export class SwitchyardChat extends HTMLElement {
    */
   private async rememberLater(device: Device, question: string, context: ContextTurn[], route: RouteEvent, answer: string, sources: string[], record: AnswerRecord): Promise<void> {
     try {
-      if (!(await device.loadEmbedder?.()) || !device.ctx) return;
-      const keyed = await decideOnDevice(question, device.ctx, context);
-      record.remembered = await rememberEdgeAnswer(device.ctx, keyed, question, route, answer, sources);
+      if (!(await device.loadEmbedder?.()) || !device.ctx || !device.answering) return;
+      const keyed = await device.answering.decideOnDevice(question, device.ctx, context);
+      record.remembered = await device.answering.rememberEdgeAnswer(device.ctx, keyed, question, route, answer, sources);
     } catch {
       record.remembered = false;
     }
@@ -507,7 +507,7 @@ export class SwitchyardChat extends HTMLElement {
     code?: string,
   ): Promise<AnswerRecord> {
     const ctx = this.device?.ctx ?? null;
-    const stale: CacheHit | null = ctx ? await staleAnswer(ctx, decision) : null;
+    const stale: CacheHit | null = ctx && this.device?.answering ? await this.device.answering.staleAnswer(ctx, decision) : null;
     const s = this.strings;
     if (stale) {
       view.setText((offline ? s.offlineStaleNote : s.staleNote) + stale.answer.answer);

@@ -19,7 +19,7 @@ export const OPENERS: string[][] = [
   .sort((a, b) => b.length - a.length);
 
 /** Courtesy words a follow-up may start with before its opener ("thanks, and One Piece?"). */
-export const INTERJECTIONS = new Set(['thanks', 'thank', 'you', 'thx', 'ty', 'cheers', 'merci', 'gracias', 'danke', 'ok', 'okay', 'great', 'cool', 'nice', 'alright', 'perfect', 'hmm', 'oh', 'ah', 'right', 'sure', 'awesome', 'yes', 'yep', 'yeah']);
+export const INTERJECTIONS = new Set(['thanks', 'thank', 'you', 'thx', 'ty', 'ta', 'cheers', 'lovely', 'brill', 'merci', 'gracias', 'danke', 'ok', 'okay', 'great', 'cool', 'nice', 'alright', 'perfect', 'hmm', 'oh', 'ah', 'right', 'sure', 'awesome', 'yes', 'yep', 'yeah']);
 
 /**
  * Words that take back what the shopper just asked, before the slot that replaces it ("sorry, I
@@ -40,7 +40,7 @@ export const CORRECTIONS: string[][] = [
  */
 export const COURTESY_CORE = new Set([
   'thanks', 'thank', 'thx', 'thnx', 'thanx', 'thks', 'tx', 'ty', 'tysm', 'tyvm', 'cheers', 'ta', 'merci', 'danke', 'gracias', 'arigato',
-  'ok', 'okay', 'k', 'kk', 'okey', 'okie', 'alright', 'allright', 'gotcha', 'noted', 'understood', 'cool', 'great', 'perfect', 'awesome', 'nice', 'lovely', 'brilliant', 'excellent', 'wonderful', 'super', 'fab', 'neat',
+  'ok', 'okay', 'k', 'kk', 'okey', 'okie', 'alright', 'allright', 'gotcha', 'noted', 'understood', 'cool', 'great', 'perfect', 'awesome', 'nice', 'lovely', 'brilliant', 'brill', 'excellent', 'wonderful', 'super', 'fab', 'neat',
   'hi', 'hello', 'hey', 'heya', 'hiya', 'yo', 'howdy', 'bye', 'goodbye', 'cya', 'later', 'ttyl',
 ]);
 export const COURTESY_EXTRA = new Set([

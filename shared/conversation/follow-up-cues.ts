@@ -27,6 +27,8 @@ export interface Cues {
   placePronoun: boolean;
   /** A volume (or, in a short message, an edition, format or language) with no series of its own. */
   dependentSlot: boolean;
+  /** A short question of a store term and question words only ("whats express", "is there a quicker option"). */
+  termAsk: boolean;
   pronounAt: Set<number>;
   openerLength: number;
 }
@@ -102,7 +104,8 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
     }
   }
   // "how long would it take to get there": "it" of "take" is a dummy subject when the message points at a place.
-  if (placeAt.size > 0) for (const i of productAt) if (w[i] === 'it' && TAKE_VERBS.has(w[i + 1] ?? '')) productAt.delete(i);
+  // So is "it"/"that" of "take" in a fragment ("how long does that take"): a title takes no time, the last question's delivery does.
+  for (const i of productAt) if ((w[i] === 'it' || w[i] === 'that') && (placeAt.size > 0 ? TAKE_VERBS.has(w[i + 1] ?? '') : w[0] === 'how' && w[i + 1]?.startsWith('take'))) productAt.delete(i);
   const anchored = kinds.has('product') || kinds.has('order');
   // "it" in a longer message that names its own place points inside it ("I'm in Brazil, do you
   // ship there and how long would it take?"); in a short one it still points back ("ship it to Japan?").
@@ -133,11 +136,12 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
     (FRAGMENT_CUES.some((c) => phraseAt(w, c, covered)) || asks.some((c) => phraseAt(w, c, covered))) &&
     w.every((x, i) => i < lead || covered[i] || FRAGMENT_WORDS.has(x) || askWord(i));
   // "whats express?", "how about ups": a wh-word and a store term, nothing else, asks the last question of that term.
+  // So does a short question of a term and question words only ("ok what's the fastest then", "is there a quicker option").
   const termAsk =
-    w.length <= 3 && !anchored && a.spans.length > 0 && a.spans.every((s) => s.kind === 'term') && leftover.length > 0 && leftover.every((x) => WH_WORDS.has(x) || WH_TAILS.has(x));
+    short && !anchored && a.spans.length > 0 && a.spans.every((s) => s.kind === 'term') && leftover.length > 0 && leftover.every((x) => WH_WORDS.has(x) || WH_TAILS.has(x) || FRAGMENT_WORDS.has(x) || x === 'option' || x === 'options' || x === 'there');
   const frame = (!!opener && !ownPredicate) || entitiesOnly || termAsk;
   const followUp = frame || productPronoun || placePronoun || dependentSlot || fragment;
-  return { followUp, frame, productPronoun, placePronoun, dependentSlot, pronounAt: new Set([...(productPronoun ? productAt : []), ...(placePronoun ? placeAt : [])]), openerLength };
+  return { followUp, frame, productPronoun, placePronoun, dependentSlot, termAsk, pronounAt: new Set([...(productPronoun ? productAt : []), ...(placePronoun ? placeAt : [])]), openerLength };
 }
 
 

@@ -31,8 +31,22 @@ export function reframe(a: MessageAnalysis, frameText: string, own: DialogueEnti
   // Replacements first: a slot put after the frame's last product word must not be cleared when
   // that word is then replaced ("spy x family 6" + "the japanese edition of the first one").
   const replacesFirst = [...ownSpans].sort((x, y) => Number(!spanOf(x.kind)) - Number(!spanOf(y.kind)));
+  const covered = new Set<number>();
+  for (const s of a.spans) for (let i = s.start; i < s.end; i++) covered.add(i);
+  const left = (x: string, i: number) => !covered.has(i) && i >= cues.openerLength && !FILLERS.has(x) && !cues.pronounAt.has(i);
+  // The words of a term question are all question words; other words left over are kept, and a
+  // store term the frame lacks stays where the shopper said it among them ("sent faster because …").
+  const wordy = !cues.termAsk && a.words.some(left);
+  const said = new Set<string>();
   for (const s of replacesFirst) {
-    if (s.kind === 'number' || s.kind === 'date') continue;
+    if (wordy && s.kind === 'term' && !spanOf('term')) {
+      for (let i = s.start; i < s.end; i++) covered.delete(i);
+      changed = true;
+      continue;
+    }
+    // a thing said twice ("can it go faster, what is the fastest": express twice) is written once
+    if (s.kind === 'number' || s.kind === 'date' || said.has(`${s.kind}:${s.value}`)) continue;
+    said.add(`${s.kind}:${s.value}`);
     const words = render(s, ex).split(' ');
     const target = spanOf(s.kind);
     changed = true;
@@ -48,9 +62,7 @@ export function reframe(a: MessageAnalysis, frameText: string, own: DialogueEnti
       trailing.push(...(s.kind === 'place' ? ['to', ...words] : words));
     }
   }
-  const covered = new Set<number>();
-  for (const s of a.spans) for (let i = s.start; i < s.end; i++) covered.add(i);
-  const leftover = a.words.filter((x, i) => !covered.has(i) && i >= cues.openerLength && !FILLERS.has(x) && !cues.pronounAt.has(i));
+  const leftover = cues.termAsk ? [] : a.words.filter(left);
   const text = [...parts.flat(), ...trailing, ...leftover].join(' ');
   return { text, changed, leftover: leftover.length > 0 };
 }

@@ -23,7 +23,8 @@ import { readCues, type Cues } from './follow-up-cues.ts';
 import { askedSlot, insertSeries, productPhrase, reframe, replacePronouns } from './follow-up-rewrite.ts';
 import { idReply, mayGiveId } from './id-reply.ts';
 import { pickFromList, saysListPosition } from './list-ordinal.ts';
-import { withoutCourtesyLead } from './courtesy.ts';
+import { mayNegate, negatedReply } from './negation.ts';
+import { isCourtesyOnly, withoutCourtesyLead } from './courtesy.ts';
 
 /** What the resolver needs of an earlier turn (oldest first in a list). */
 export interface ContextTurn {
@@ -61,7 +62,7 @@ const NOT_CARRIED: ReadonlySet<string> = new Set<DialogueKind>(['number', 'date'
 /** Whether `message` leans on earlier turns at all (a standalone message needs no context read). */
 export function leansOnContext(message: string, ex: DialogueEntities): boolean {
   const a = ex.analyze(message);
-  return cuesOf(a, ex).followUp || mayGiveId(message, a, ex) || saysListPosition(a);
+  return cuesOf(a, ex).followUp || mayGiveId(message, a, ex) || saysListPosition(a) || mayNegate(a);
 }
 
 /**
@@ -75,7 +76,11 @@ function cuesOf(a: MessageAnalysis, ex: DialogueEntities): Cues {
   return cues;
 }
 
-export function resolveFollowUp(message: string, turns: readonly ContextTurn[], ex: DialogueEntities): FollowUpResolution {
+export function resolveFollowUp(message: string, given: readonly ContextTurn[], ex: DialogueEntities): FollowUpResolution {
+  // One thanks or greeting just before ("brill, thank you" → "and how many days does that take") is no turn to lean on, nor
+  // any distance; more of them still are (the talk has moved on).
+  const thanks = given.length > 1 && !given.at(-1)!.entities.length && isCourtesyOnly(given.at(-1)!.text);
+  const turns = thanks ? given.slice(0, -1) : given;
   let a = ex.analyze(message);
   const cues = cuesOf(a, ex);
   // What a standalone message asks, as the classifier, the cache key and the region read it: without a courtesy sentence before it, titles as the catalog writes them.
@@ -86,6 +91,13 @@ export function resolveFollowUp(message: string, turns: readonly ContextTurn[], 
     const fromTurn = reply.entities.filter((e) => e !== reply.id && !a.entities.some((o) => o.kind === e.kind && o.value === e.value));
     const carried = ['frame', ...fromTurn.map((e) => `${e.kind}:${e.value}`)];
     return { kind: 'resolved', text: question(reply.text, message), carried, entities: sortEntities(dedupe(reply.entities)), confidence: 0.95, form: 'frame', contextIntent: reply.intent };
+  }
+  const neg = negatedReply(a, turns, ex, LOOKBACK_TURNS);
+  if (neg) {
+    // "not the deluxe one, the regular": the question that named it, re-asked without it
+    const carried = ['frame', ...neg.entities.filter((e) => !a.entities.some((o) => o.kind === e.kind && o.value === e.value)).map((e) => `${e.kind}:${e.value}`)];
+    const intent = turns[neg.turn].intent;
+    return { kind: 'resolved', text: question(neg.text, message), carried, entities: sortEntities(dedupe(neg.entities)), confidence: round(0.9 - 0.1 * (turns.length - 1 - neg.turn)), form: 'frame', ...(intent ? { contextIntent: intent } : {}) };
   }
   const pick = pickFromList(a, turns, ex, LOOKBACK_TURNS);
   if (pick) {
@@ -162,7 +174,9 @@ export function resolveFollowUp(message: string, turns: readonly ContextTurn[], 
     confidence = 0.9;
     form = 'pronoun';
   } else if (cues.dependentSlot && ctxProduct) {
-    text = insertSeries(a, ctxProduct, ex);
+    // "is the next one out yet": the volume it means is written, not "+1"
+    const spans = a.spans.map((sp) => (sp.kind === 'volume' && /^[+-]1$/.test(sp.value) ? { ...sp, value: relativeVolume(sp, antecedent.entities).value } : sp));
+    text = insertSeries({ ...a, spans }, ctxProduct, ex);
     confidence = 0.9;
     form = 'slot';
   } else {
@@ -228,7 +242,8 @@ function stripEnd(s: string): string {
 }
 
 function question(text: string, original: string): string {
-  const t = stripEnd(text.replace(/\s+/g, ' '));
+  // the words rejoin a negative contraction ("hasn t" → "hasn't"): the region's cue words are written so
+  const t = stripEnd(text.replace(/\s+/g, ' ').replace(/\b(\w+n) t\b/g, "$1't"));
   return /\?\s*$/.test(original) ? `${t}?` : t;
 }
 

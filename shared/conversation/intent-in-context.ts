@@ -17,7 +17,10 @@
  *     the price; "tell me about": its content; conversation.json `intentCues`) takes that intent,
  *     still unsure;
  *   - a standalone message made only of thanks, acknowledgement or greeting words ("ok thx") is the
- *     domain's courtesy intent, confidently (conversation.json `courtesyIntent`).
+ *     domain's courtesy intent, confidently (conversation.json `courtesyIntent`);
+ *   - a message that names one of the store's products or orders is never confidently small talk
+ *     ("have you got berserk" read as a greeting): that reading becomes unsure, so cue words or
+ *     the region settle it, not the greeting's template.
  * An intent taken from an earlier turn is named in `carried` ("intent:<name>") for the route event.
  */
 import { OOS, type IntentPrediction } from '../models/intent-classifier.ts';
@@ -43,9 +46,12 @@ export function intentInContext(pred: IntentPrediction, ctx: IntentContext, carr
   const known = (intent: string | undefined): intent is string => !!intent && !!ctx.routes.intents[intent];
   const decisive = ctx.decisiveIntent?.(r.text, r.entities);
   if (known(decisive) && decisive !== pred.intent) return { ...pred, intent: decisive };
-  if (pred.confident) return pred;
+  const smallTalkAboutItem = pred.intent === ctx.courtesyIntent && r.kind === 'standalone' && r.entities.some((e) => e.kind === 'product' || e.kind === 'order');
+  if (pred.confident && !smallTalkAboutItem) return pred;
+  if (smallTalkAboutItem) pred = { ...pred, confident: false };
   if (r.kind === 'standalone' && known(ctx.courtesyIntent) && isCourtesyOnly(ctx.message)) return { ...pred, intent: ctx.courtesyIntent, confident: true };
-  const cued = ctx.cueIntent?.(r.text, r.entities);
+  // the words of an earlier question written after an unsure fragment are not this message's cues
+  const cued = r.form === 'append-question' && r.confidence < CONFIDENT_RESOLUTION ? undefined : ctx.cueIntent?.(r.text, r.entities);
   const byCue = known(cued) && cued !== pred.intent ? { ...pred, intent: cued } : pred;
   const intent = r.contextIntent;
   if (r.kind !== 'resolved' || !known(intent) || r.confidence < CONFIDENT_RESOLUTION) return byCue;
@@ -53,7 +59,7 @@ export function intentInContext(pred: IntentPrediction, ctx: IntentContext, carr
     carried.push(`intent:${intent}`);
     return { ...pred, intent, confident: true };
   }
-  if (!known(cued) && intent !== OOS && pred.intent !== intent && (r.form === 'append-question' || pred.intent === OOS)) {
+  if ((!known(cued) || cued === intent) && intent !== OOS && pred.intent !== intent && (r.form === 'append-question' || pred.intent === OOS)) {
     carried.push(`intent:${intent}`);
     return { ...pred, intent };
   }

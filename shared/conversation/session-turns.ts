@@ -9,6 +9,7 @@ import type { HistoryTurn } from '../api/chat.ts';
 import { redactPii } from '../privacy/pii.ts';
 import type { DialogueEntities, DialogueEntity } from './dialogue-entities.ts';
 import { resolveFollowUp, type ContextTurn } from './follow-up.ts';
+import { ANSWER_DIGEST_CHARS, MAX_SESSION_BYTES, MAX_SESSION_TURNS, MAX_TURN_TEXT } from './session-limits.ts';
 
 export interface SessionTurn {
   id: string;
@@ -28,12 +29,7 @@ export interface SessionTurn {
   origin?: 'edge' | 'device';
 }
 
-export const MAX_SESSION_TURNS = 8;
-export const MAX_SESSION_BYTES = 16 * 1024;
-export const MAX_TURN_TEXT = 500;
-export const ANSWER_DIGEST_CHARS = 200;
-/** Idle time after which a session is forgotten, unless SESSION_TTL_MS says otherwise. */
-export const DEFAULT_SESSION_TTL_MS = 30 * 60 * 1000;
+export { ANSWER_DIGEST_CHARS, DEFAULT_SESSION_TTL_MS, MAX_SESSION_BYTES, MAX_SESSION_TURNS, MAX_TURN_TEXT } from './session-limits.ts';
 
 /** A turn as it may be stored: redacted, cut, entity values bounded. */
 export function storableTurn(t: SessionTurn): SessionTurn {

@@ -8,7 +8,7 @@
  */
 import type { DialogueEntity } from '../../../shared/conversation/dialogue-entities.ts';
 import type { ContextTurn } from '../../../shared/conversation/follow-up.ts';
-import { DEFAULT_SESSION_TTL_MS, MAX_SESSION_TURNS, MAX_TURN_TEXT } from '../../../shared/conversation/session-turns.ts';
+import { DEFAULT_SESSION_TTL_MS, MAX_SESSION_TURNS, MAX_TURN_TEXT } from '../../../shared/conversation/session-limits.ts';
 import { redactPii } from '../../../shared/privacy/pii.ts';
 
 const KEY = 'switchyard-conversation';

@@ -36,6 +36,34 @@ export const AnswersFile = z
     shippingCues: words,
     fieldCues: z.object({ price: words, stock: words, release: words, author: words, age: words, format: words, language: words, contents: words }).strict(),
     editionWords: words,
+    /**
+     * Recommendations from the catalog (recommend.ts) for messages of `intent`: `ageRatings` the
+     * youngest age each of the catalog's age ratings suits; `kids` words that mean a child of
+     * `age`; `sentences`: `like` opens an answer to "something like {seed}", `picks` any other,
+     * `item` says each title (`{title}`, `{author}`, `{genres}`, `{price}`), `ask` asks what the
+     * shopper likes when the message says nothing to go by ("what should I read next?").
+     */
+    recommendation: z
+      .object({
+        intent: z.string().min(1).max(64),
+        ageRatings: z.record(z.string().min(1).max(64), z.number().int().min(0).max(99)).default({}),
+        kids: z.object({ words: words, age: z.number().int().min(0).max(99) }).optional(),
+        /** A genre as shoppers say it → the catalog's other names for it ("sci-fi" → "science fiction"). */
+        genreAliases: z.record(z.string().min(1).max(64), words).default({}),
+        /** Words that only ask for a suggestion ("recommend", "read", "next"): a message of these alone is asked what the shopper likes. */
+        askWords: words.default([]),
+        /** Words for a type of book besides its label ("novel" → book, "comics" → graphic_novel). */
+        typeAliases: z.record(z.string().min(1).max(64), z.string().min(1).max(64)).default({}),
+        /** Phrases asking for the same author's other titles ("anything else by him"). */
+        byAuthorCues: words.default([]),
+        sentences: z.object({ like: sentence, picks: sentence, item: sentence, ask: sentence, byAuthor: sentence, onlyByAuthor: sentence }).strict(),
+      })
+      .strict()
+      .optional(),
+    /** Phrases asking what several titles come to together ("together", "altogether", "in total"). */
+    totalCues: words.default([]),
+    /** Words that ask for a series' newest volume ("latest", "newest"): store-answers.ts latestVolume. */
+    latestCues: words.default([]),
     /** Words of the domain any question about a title may hold without asking what its record does not say ("book", "volume"). */
     titleQuestionWords: words.default([]),
     /**
@@ -56,6 +84,12 @@ export const AnswersFile = z
         version: sentence,
         contents: sentence,
         describedOnly: sentence,
+        /** After a series question's first volumes (store-answers.ts seriesAnswer): `{count}` the others, `{volumes}` their numbers. */
+        seriesMore: sentence.optional(),
+        /** What titles come to together: `{titles}`, `{total}` (asked with `totalCues`). */
+        total: sentence.optional(),
+        /** What several copies of a title come to: `{count}`, `{title}`, `{total}` ("and if i buy three?"). */
+        quantity: sentence.optional(),
       })
       .strict(),
     /** A word or phrase of a question → the word the store's texts use for it. */

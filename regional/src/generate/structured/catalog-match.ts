@@ -10,6 +10,7 @@
  * the titles and edition words come from the store's files.
  */
 import type { CatalogItem } from '../../../../shared/domain/store-kb.ts';
+import { seriesName } from '../../../../shared/cache/store-gazetteer.ts';
 import { normalize, tokens } from './text.ts';
 
 interface IndexedItem {
@@ -70,6 +71,23 @@ export class CatalogIndex {
       this.weight.set(w, Math.log(1 + this.items.length / n));
       this.allWords.add(w);
     }
+  }
+
+  /**
+   * The numbered volumes of an item's series in the same edition, format and language (One Piece's
+   * plain paperbacks, not its omnibus, Japanese edition or box set), by volume; [] for an item
+   * without a volume number.
+   */
+  volumesLike(item: CatalogItem): CatalogItem[] {
+    if (item.volume == null) return [];
+    const key = (it: IndexedItem) => `${seriesName(it.item.title)}|${[...it.editions].sort().join(' ')}|${it.item.format}|${it.item.language}`;
+    const own = this.items.find((it) => it.item.id === item.id);
+    if (!own) return [];
+    const k = key(own);
+    return this.items
+      .filter((it) => it.item.volume != null && key(it) === k)
+      .map((it) => it.item)
+      .sort((a, b) => a.volume! - b.volume! || a.id.localeCompare(b.id));
   }
 
   /** The volume a question asks for: "vol 3", "volume 3", "book 5", "#3", "the first one", "berserk deluxe 2". */

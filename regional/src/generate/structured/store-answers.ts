@@ -11,9 +11,12 @@
  */
 import { EntityExtractor } from '../../../../shared/cache/entities.ts';
 import { catalogDocument } from '../../retrieval/store-kb.ts';
-import type { StoreAnswerData } from './answer-data.ts';
-import { askedFields, catalogAnswer } from './catalog-answer.ts';
+import type { CatalogField, StoreAnswerData } from './answer-data.ts';
+import { askedFields, catalogAnswer, fillSentence } from './catalog-answer.ts';
 import { destinationAnswer } from './destination-answer.ts';
+import { Recommender, type Recommendation } from './recommend.ts';
+import { LIST_POSITIONS, ordinal, PRICE_PICKS } from '../../../../shared/conversation/english-cues.ts';
+import { seriesName } from '../../../../shared/cache/store-gazetteer.ts';
 import { splitSentences } from '../guardrails.ts';
 import { SentencePicker, type Passage } from './passage-sentences.ts';
 import { contentTokens, hasPhrase, normalize, tokens } from './text.ts';
@@ -34,6 +37,8 @@ export interface AnswerInput {
    * never stands in for the one the shopper named.
    */
   places?: string[];
+  /** The assistant's earlier answers, oldest first: the titles one listed are what "the second one" picks from. */
+  previousAnswers?: string[];
 }
 
 export type AnswerKind = 'catalog' | 'destination' | 'quote' | 'decline' | 'handoff' | 'not-found';
@@ -52,6 +57,8 @@ export const MIN_TITLE_SCORE = 3;
 /** …and, where one item must be named unambiguously (the catalog route, each part of a list), beat the runner-up by this much: volumes of one series without a volume named differ by less than 1. */
 export const UNAMBIGUOUS_MARGIN = 1;
 const MIN_COVERAGE = 0.45;
+/** A series question's answer shows this many of its titles with price and availability, and names the others… */
+const SERIES_SHOWN = 3;
 /** A lookup outside the retrieved passages must match more closely. */
 const LOOKUP_COVERAGE = 0.6;
 /** Below this confidence the classifier's intent is a guess. */
@@ -61,6 +68,40 @@ const SURE = 0.8;
 const PLACED = 0.75;
 /** Words any question about a thing may hold (the domain's own, answers.json `titleQuestionWords`, are added). */
 const GENERIC_WORDS = 'tell know want looking need like get about please thanks hi hello one curious interested wondering info information details';
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+const COUNT_WORDS = ['two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
+
+/** How many copies a question asks the price of ("if i buy three", "3 copies", "two of them"); null for one or none. */
+export function copiesAsked(question: string): number | null {
+  const q = normalize(question);
+  const n = (w: string) => (/^\d{1,2}$/.test(w) ? Number(w) : COUNT_WORDS.indexOf(w) + 2 || null);
+  const m = /\b(?:buy|get|order|take|want|need)\s+(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\b(?!\s+(?:days?|weeks?|dollars?|volumes?|books?\s+of))/.exec(q) ?? /\b(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\s+(?:copies|of them|of those|of it|of this|of that)\b/.exec(q);
+  const count = m ? n(m[1]) : null;
+  return count && count >= 2 ? count : null;
+}
+
+/** How many earlier answers a list position may reach back to. */
+const LIST_LOOKBACK = 4;
+/** Words a list position may end with ("the second one", "the last book"). */
+const LIST_HEADS = new Set(['one', 'book', 'title', 'series', 'pick', 'option']);
+
+/**
+ * Where a question says a list position, as word indexes of its normalized text [start, end):
+ * "the second one" (n = 2), "the last one" (n = -1), "the cheaper one" (price). English, as the
+ * edge's list-ordinal.ts reads it.
+ */
+export function listPosition(question: string): { n: number; start: number; end: number; price?: 'low' | 'high' } | null {
+  const w = normalize(question).split(' ');
+  for (let i = 1; i < w.length; i++) {
+    if (w[i - 1] !== 'the') continue;
+    const byPrice = PRICE_PICKS.find((p) => p.words.every((x, j) => w[i + j] === x));
+    if (byPrice && LIST_HEADS.has(w[i + byPrice.words.length] ?? '')) return { n: 0, start: i - 1, end: i + byPrice.words.length + 1, price: byPrice.end };
+    const n = LIST_POSITIONS[w[i]] ?? ordinal(w[i]);
+    if (n && LIST_HEADS.has(w[i + 1] ?? '')) return { n, start: i - 1, end: i + 2 };
+  }
+  return null;
+}
 
 export class StoreAnswers {
   private readonly places: EntityExtractor;
@@ -72,6 +113,7 @@ export class StoreAnswers {
   private readonly generic: Set<string>;
   /** Intents that own policy sections or FAQ entries. */
   private readonly answeredIntents: Set<string>;
+  private readonly recommender: Recommender;
 
   constructor(readonly data: StoreAnswerData) {
     this.places = new EntityExtractor({ place: data.places }, data.entityPatterns);
@@ -85,6 +127,7 @@ export class StoreAnswers {
     // A word the texts never use weighs as a rare one, not the rarest: it is as often a paraphrase as the point.
     this.picker = new SentencePicker((w) => weights.get(w) ?? (weights.set(w, Math.log(1 + n / Math.max(3, 1 + (df.get(w) ?? 0)))), weights.get(w)!));
     this.answeredIntents = new Set(data.intentOf.values());
+    this.recommender = new Recommender(data);
     this.cueWords = new Set(contentTokens(Object.values(data.config.fieldCues).flat().join(' ')));
     this.slotWords = new Set(data.catalog.flatMap((c) => [...tokens(c.format), ...tokens(c.language)]));
   }
@@ -101,10 +144,40 @@ export class StoreAnswers {
     if ((handoffIntent && input.intent === handoffIntent) || data.config.handoffCues.some((c) => hasPhrase(q, c))) return this.handoff([(handoffIntent && data.templateText[handoffIntent]) || data.config.handoff]);
     const inPassages = new Set(input.passages.map((p) => p.id));
 
+    // "is the second one in stock?" after an answer that listed titles: that title's row.
+    const picked = this.pickFromAnswer(question, input.previousAnswers ?? []);
+    if (picked) {
+      const record = catalogDocument(picked, data.catalogText);
+      return { kind: 'catalog', sentences: catalogAnswer(picked, question, askedFields(question, data.config.fieldCues), data.config.catalogSentences, data.catalogText), sources: [picked.title], lookedUp: [{ id: picked.id, title: picked.title, text: record.text }] };
+    }
+
+    // "what's that come to altogether?" after an answer that listed titles: their sum.
+    const together = this.totalOfAnswer(question, input.previousAnswers ?? []);
+    if (together) return together;
+
+    // "anything else by him?": the other titles by the author of the title in talk.
+    const byAuthor = this.byAuthor(question, history, input.previousAnswers ?? []);
+    if (byAuthor) return byAuthor;
+
+    // A recommendation ("something like Frieren", "a good horror novel"): titles from the catalog —
+    // unless it asks prices or names several titles ("dune and dune messiah, what are the prices").
+    const rec = data.config.recommendation;
+    if (rec && input.intent === rec.intent && !askedFields(question, data.config.fieldCues).includes('price') && this.listedItems(question).length < 2) {
+      const named = data.index.match(question, 1)[0];
+      const r = this.recommender.recommend(question, named && named.score >= MIN_TITLE_SCORE ? named.item : null);
+      // Nothing to go by, only words asking for a suggestion ("what should I read next?", the
+      // pack's `recommendation.askWords`): what they like is asked. Anything else ("a good sushi
+      // place in portland") is left to what follows.
+      const asking = new Set(contentTokens(rec.askWords.join(' ')));
+      if (!r && contentTokens(question).every((w) => asking.has(w) || this.generic.has(w))) return { kind: 'catalog', sentences: [rec.sentences.ask], sources: [] };
+      if (r?.items.length) return this.recommendation(r);
+    }
+
     // A title: this message's, else the conversation's with this message's volume.
     const previous = history.at(-1);
     let fields = askedFields(question, data.config.fieldCues);
     let match = data.index.match(question, 1)[0];
+    const ownTitle = !!match && match.score >= MIN_TITLE_SCORE;
     if ((!match || match.score < MIN_TITLE_SCORE) && previous) {
       match = data.index.match(`${previous} ${question}`, 1, data.index.volumeOf(question) ?? data.index.volumeOf(previous))[0];
       if (!fields.length) fields = askedFields(previous, data.config.fieldCues);
@@ -129,11 +202,24 @@ export class StoreAnswers {
       // "are dune and project hail mary available as ebooks": each listed title's row, in order
       const listed = this.listedItems(question);
       if (listed.length > 1) {
-        return { kind: 'catalog', sentences: listed.flatMap((it) => catalogAnswer(it, question, fields, data.config.catalogSentences, data.catalogText)), sources: listed.map((it) => it.title), lookedUp: listed.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
+        const sentences = listed.flatMap((it) => catalogAnswer(it, question, fields, data.config.catalogSentences, data.catalogText));
+        if (this.asksTotal(question)) sentences.push(this.totalSentence(listed));
+        return { kind: 'catalog', sentences, sources: listed.map((it) => it.title), lookedUp: listed.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
       }
-      const item = match.item;
+      // A series named without a volume: the newest volume when asked for, else a list for a
+      // price or stock question, else (its author, its story…) its first volume, not the tie's pick.
+      const volumes = ownTitle ? this.tiedVolumes(question) : [];
+      const latest = volumes.length > 0 && this.asksLatest(question);
+      const series = latest ? null : this.seriesAnswer(question, fields, volumes);
+      if (series) return series;
+      const item = (latest ? volumes.at(-1) : volumes[0]) ?? match.item;
       const record = catalogDocument(item, data.catalogText);
-      return { kind: 'catalog', sentences: catalogAnswer(item, question, fields, data.config.catalogSentences, data.catalogText), sources: [item.title], lookedUp: [{ id: item.id, title: item.title, text: record.text }] };
+      const sentences = catalogAnswer(item, question, fields, data.config.catalogSentences, data.catalogText);
+      // "and if i buy three?": what that many copies come to.
+      const copies = copiesAsked(question);
+      const quantity = data.config.catalogSentences.quantity;
+      if (copies && quantity) sentences.push(fillSentence(quantity, { count: copies, title: item.title, total: data.catalogText.price(round2(copies * item.price)) }));
+      return { kind: 'catalog', sentences, sources: [item.title], lookedUp: [{ id: item.id, title: item.title, text: record.text }] };
     }
 
     // A quote from the passages (catalog passages only when the question names a title), else
@@ -185,7 +271,7 @@ export class StoreAnswers {
    */
   listedItems(question: string): CatalogItem[] {
     const found = this.listed(question, /[,;.!?]+|\s+(?:or|vs\.?|versus)\s+/i);
-    return found.length > 1 ? found : this.listed(question, /[,;.!?]+|\s+(?:or|vs\.?|versus|and)\s+/i);
+    return found.length > 1 ? found : this.listed(question, /[,;.!?&+]+|\s+(?:or|vs\.?|versus|and)\s+/i);
   }
 
   private listed(question: string, separators: RegExp): CatalogItem[] {
@@ -194,17 +280,185 @@ export class StoreAnswers {
     const slots = tokens(question).flatMap((w) => (this.slotWords.has(w) ? [w] : this.slotWords.has(w.replace(/s$/, '')) ? [w.replace(/s$/, '')] : []));
     const found: { item: CatalogItem; words: string[] }[] = [];
     for (const part of parts) {
+      // a part that is only a volume ("witch hat atelier 1 & 2", "vol 1 and vol 2") is that volume of the part before's series
+      const bare = /^\s*(?:(?:vol|volume|book|no)\.?\s*)?#?(\d{1,3})\s*$/i.exec(part.replace(/\s+-\s+.*$/, ''));
+      const before = found.at(-1)?.item;
+      if (bare && before) {
+        const same = this.data.index.volumesLike(before).find((it) => it.volume === Number(bare[1]));
+        if (same) found.push({ item: same, words: [] });
+        continue;
+      }
       const [best, next] = this.data.index.match([part, ...slots].join(' '), 2);
-      if (!best || best.score < MIN_TITLE_SCORE || (next && best.score - next.score < UNAMBIGUOUS_MARGIN)) continue;
+      if (!best || best.score < MIN_TITLE_SCORE) continue;
+      // a title named in full stands out of a tie ("dune" beside "dune messiah")
+      const whole = best.item.volume == null && tokens(best.item.title).every((w) => tokens(part).includes(w));
+      if (next && best.score - next.score < UNAMBIGUOUS_MARGIN && !whole) continue;
+      if (whole) {
+        found.push({ item: best.item, words: [] });
+        continue;
+      }
       // a part may keep the words that lead into the list ("i'm choosing between the shining")
       if (this.unexplainedWords(part, best.item).length >= 3) continue;
       found.push({ item: best.item, words: contentTokens(part) });
     }
-    // a part that is only words of another part's title is that title's ("Scott Pilgrim, Vol. 1: Precious Little Life")
+    // a part that is only words of another part's title is that title's ("Scott Pilgrim, Vol. 1: Precious Little Life"),
+    // unless it names a title of its own in full (no words kept: "dune" beside "dune messiah")
     const inTitle = (words: string[], item: CatalogItem) => words.every((w) => contentTokens(item.title).includes(w));
     const items: CatalogItem[] = [];
-    for (const f of found) if (!found.some((o) => o.item.id !== f.item.id && inTitle(f.words, o.item)) && !items.some((i) => i.id === f.item.id)) items.push(f.item);
+    for (const f of found) if (!(f.words.length && found.some((o) => o.item.id !== f.item.id && inTitle(f.words, o.item))) && !items.some((i) => i.id === f.item.id)) items.push(f.item);
     return items;
+  }
+
+  /**
+   * "do you have one piece?", "how much are the chainsaw man books": a price or stock question
+   * that names a series and no volume, where its volumes tie (within UNAMBIGUOUS_MARGIN, which
+   * the catalog route refuses: catalog-reply.ts), gets the first SERIES_SHOWN volumes of that
+   * edition, format and language (CatalogIndex.volumesLike) with their price and availability, and
+   * the others' numbers (answers.json `catalogSentences.seriesMore`) — not one volume picked by
+   * the tie. Null when one title stands out ("is dune in stock": Dune, not Dune Messiah) or the
+   * question asks another field.
+   */
+  private seriesAnswer(question: string, fields: CatalogField[], volumes: CatalogItem[]): StoreAnswer | null {
+    const { data } = this;
+    if (fields.some((f) => f !== 'price' && f !== 'stock') || volumes.length < 2) return null;
+    const shown = volumes.slice(0, SERIES_SHOWN);
+    const rest = volumes.slice(SERIES_SHOWN).map((it) => String(it.volume));
+    const sentences = shown.flatMap((it) => catalogAnswer(it, question, fields, data.config.catalogSentences, data.catalogText).slice(0, 1));
+    const more = data.config.catalogSentences.seriesMore;
+    if (rest.length && more) sentences.push(fillSentence(more, { count: rest.length, volumes: rest.length > 1 ? `${rest.slice(0, -1).join(', ')} and ${rest.at(-1)}` : rest[0] }));
+    return { kind: 'catalog', sentences, sources: shown.map((it) => it.title), lookedUp: volumes.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
+  }
+
+  /**
+   * The volumes of one series (CatalogIndex.volumesLike: the same edition, format and language),
+   * by number, when the question names that series and no volume and its volumes tie (within
+   * UNAMBIGUOUS_MARGIN, which the catalog route refuses: catalog-reply.ts); else [].
+   */
+  private tiedVolumes(question: string): CatalogItem[] {
+    const { data } = this;
+    if (data.index.volumeOf(question) !== null) return [];
+    const [top, next] = data.index.match(question, 2);
+    if (!top || top.score < MIN_TITLE_SCORE || !next || top.score - next.score >= UNAMBIGUOUS_MARGIN) return [];
+    const volumes = data.index.volumesLike(top.item);
+    return volumes.length > 1 ? volumes : [];
+  }
+
+  /** Whether the question has one of the domain's `latestCues` ("what's the newest one piece?"). */
+  private asksLatest(question: string): boolean {
+    const q = normalize(question);
+    return this.data.config.latestCues.some((c) => hasPhrase(q, c));
+  }
+
+  private recommendation(r: Recommendation): StoreAnswer {
+    const { data } = this;
+    const s = data.config.recommendation!.sentences;
+    const sentences = [r.seed ? fillSentence(s.like, { seed: r.seed }) : s.picks];
+    for (const it of r.items) sentences.push(fillSentence(s.item, { title: it.title, author: it.author, genres: it.genre.join(', '), price: data.catalogText.price(it.price) }));
+    return { kind: 'catalog', sentences, sources: r.items.map((it) => it.title), lookedUp: r.items.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
+  }
+
+  /**
+   * The title a list position of the question ("the second one", "the last book", "the cheaper
+   * one") picks among those a recent answer listed (its catalog titles in the order written: a
+   * recommendation, a series' volumes, a comparison), while the answers since spoke only of titles
+   * of that list (as the edge's list-ordinal.ts keeps a list); null when the question names a title
+   * of its own, says no position, or no such list is in the last LIST_LOOKBACK answers.
+   */
+  private pickFromAnswer(question: string, previous: readonly string[]): CatalogItem | null {
+    if (!previous.length) return null;
+    const pos = listPosition(question);
+    if (!pos) return null;
+    // A title of its own: named beside the position ("the first one of dune"), or holding the
+    // position's word ("the first one piece volume": its series' name is there).
+    const rest = normalize(question).split(' ').filter((_, i) => i < pos.start || i >= pos.end).join(' ');
+    const own = this.data.index.match(rest, 1)[0];
+    if (own && own.score >= MIN_TITLE_SCORE) return null;
+    const whole = this.data.index.match(question, 1)[0];
+    if (whole && whole.score >= MIN_TITLE_SCORE && ` ${normalize(question)} `.includes(` ${normalize(seriesName(whole.item.title))} `)) return null;
+    const listed = this.recentList(previous);
+    if (!listed) return null;
+    if (pos.price) return [...listed].sort((a, b) => (pos.price === 'low' ? a.price - b.price : b.price - a.price))[0];
+    const k = pos.n === -1 ? listed.length - 1 : pos.n - 1;
+    return listed[k] ?? null;
+  }
+
+  /** Whether the question asks what several things come to together (answers.json `totalCues`: "together", "altogether", "in total"). */
+  private asksTotal(question: string): boolean {
+    const q = normalize(question);
+    return this.data.config.totalCues.some((c) => hasPhrase(q, c));
+  }
+
+  /** "Dune and Dune Messiah come to $37.98 together." (`catalogSentences.total`). */
+  private totalSentence(items: CatalogItem[]): string {
+    const { data } = this;
+    const titles = items.length > 1 ? `${items.slice(0, -1).map((i) => i.title).join(', ')} and ${items.at(-1)!.title}` : items[0].title;
+    return fillSentence(data.config.catalogSentences.total ?? '{titles}: {total}.', { titles, total: data.catalogText.price(round2(items.reduce((t, i) => t + i.price, 0))) });
+  }
+
+  /**
+   * "what's that come to altogether?" naming no title, after an answer that listed two or more:
+   * what they come to together, each with its price (recentList: the list the talk is on).
+   */
+  private totalOfAnswer(question: string, previous: readonly string[]): StoreAnswer | null {
+    if (!previous.length || !this.asksTotal(question)) return null;
+    const own = this.data.index.match(question, 1)[0];
+    if (own && own.score >= MIN_TITLE_SCORE) return null;
+    const listed = this.recentList(previous);
+    if (!listed) return null;
+    const { data } = this;
+    const sentences = [...listed.map((it) => catalogAnswer(it, question, ['price'], data.config.catalogSentences, data.catalogText)[0]), this.totalSentence(listed)];
+    return { kind: 'catalog', sentences, sources: listed.map((it) => it.title), lookedUp: listed.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
+  }
+
+  /**
+   * "anything else by him?", "other books by the same author" (answers.json
+   * `recommendation.byAuthorCues`): the other series by the author of the title the question
+   * names, else of the latest title in talk (an earlier message, else the last answer's).
+   */
+  private byAuthor(question: string, history: readonly string[], previous: readonly string[]): StoreAnswer | null {
+    const rec = this.data.config.recommendation;
+    const q = normalize(question);
+    if (!rec?.byAuthorCues.some((c) => hasPhrase(q, c))) return null;
+    const titled = (text: string) => {
+      const m = this.data.index.match(text, 1)[0];
+      return m && m.score >= MIN_TITLE_SCORE ? m.item : null;
+    };
+    const seed = titled(question) ?? history.toReversed().map(titled).find(Boolean) ?? (previous.length ? this.titlesIn(previous.at(-1)!)[0] : undefined) ?? null;
+    if (!seed) return null;
+    const others = this.recommender.byAuthor(seed);
+    const { data } = this;
+    const item = (it: CatalogItem) => fillSentence(rec.sentences.item, { title: it.title, author: it.author, genres: it.genre.join(', '), price: data.catalogText.price(it.price) });
+    const sentences = others.length ? [fillSentence(rec.sentences.byAuthor, { author: seed.author }), ...others.map(item)] : [fillSentence(rec.sentences.onlyByAuthor, { author: seed.author, title: seed.title })];
+    const shown = others.length ? others : [seed];
+    return { kind: 'catalog', sentences, sources: shown.map((it) => it.title), lookedUp: shown.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
+  }
+
+  /** The titles the latest answer listing two or more named, if every answer since named only titles of it. */
+  private recentList(previous: readonly string[]): CatalogItem[] | null {
+    const since = new Set<CatalogItem>();
+    for (const answer of previous.slice(-LIST_LOOKBACK).reverse()) {
+      const titles = this.titlesIn(answer);
+      if (titles.length >= 2) return [...since].every((t) => titles.includes(t)) ? titles : null;
+      if (!titles.length) return null;
+      since.add(titles[0]);
+    }
+    return null;
+  }
+
+  /** The catalog titles a text names in full, in the order written; at each place the longest ("Dune Messiah", not "Dune"). */
+  private titlesIn(text: string): CatalogItem[] {
+    const found: { at: number; end: number; item: CatalogItem }[] = [];
+    for (const item of this.data.catalog) {
+      for (let at = text.indexOf(item.title); at >= 0; at = text.indexOf(item.title, at + 1)) {
+        // a whole title: not the start of a longer word ("Dune" in "Dunes")
+        if (/[\p{L}\p{N}]/u.test(text[at + item.title.length] ?? '')) continue;
+        found.push({ at, end: at + item.title.length, item });
+      }
+    }
+    const kept = found.filter((f) => !found.some((o) => o !== f && o.at <= f.at && o.end >= f.end && o.end - o.at > f.end - f.at));
+    const out: CatalogItem[] = [];
+    for (const f of kept.sort((a, b) => a.at - b.at)) if (!out.includes(f.item)) out.push(f.item);
+    return out;
   }
 
   /** A handoff line, grounded in the FAQ entry that holds the contact details it names. */

@@ -1,0 +1,164 @@
+/**
+ * Recommendations from the catalog, without an LLM: "something like Frieren", "a good horror
+ * novel", "manga for a 12 year old". One title per series (its first volume that can be had),
+ * chosen by what the question gives:
+ *   - a title it names (the seed): series sharing the most genres with the seed's (Jaccard), the
+ *     same type and the same author counting extra; the seed's own series is left out;
+ *   - genres it names (the catalog's own genre words: "horror", "sci-fi", "dark fantasy"), the
+ *     type of book (the pack's type labels: "manga", "light novel"), an age ("for a 12 year old",
+ *     answers.json `recommendation.ageRatings`: the youngest age each rating suits): what the
+ *     series must have or suit.
+ * A question that gives none of these gets no recommendation (null: the caller asks what the
+ * shopper likes). Titles that can be had (in stock or on preorder) come first. Pure, data-driven.
+ */
+import type { CatalogItem } from '../../../../shared/domain/store-kb.ts';
+import { seriesName } from '../../../../shared/cache/store-gazetteer.ts';
+import type { StoreAnswerData } from './answer-data.ts';
+import { normalize } from './text.ts';
+
+export interface Recommendation {
+  /** The series the question named, as a shopper would write it ("Frieren"), if any. */
+  seed?: string;
+  items: CatalogItem[];
+}
+
+interface Series {
+  key: string;
+  items: CatalogItem[];
+  genres: Set<string>;
+}
+
+/** How many titles a recommendation names. */
+const PICKS = 3;
+
+/** A title's series as written ("Frieren: Beyond Journey's End, Vol. 1" → "Frieren"). */
+export function seriesDisplayName(title: string): string {
+  return title.split(/[,(]|:(?=\s)| -| vol\.? | volume /i)[0].trim();
+}
+
+const canHave = (it: CatalogItem) => it.stock > 0 || it.preorder;
+
+/** The phrases the question says (` q ` padded), not inside the seed's title, and not inside a longer one it says ("light novel" over "novel"). */
+function saidIn(q: string, phrases: string[], seedWords: string): string[] {
+  const found = [...new Set(phrases)].filter((p) => p && q.includes(` ${p} `) && !seedWords.includes(` ${p} `));
+  return found.filter((p) => !found.some((o) => o !== p && ` ${o} `.includes(` ${p} `)));
+}
+
+export class Recommender {
+  private readonly series: Series[];
+  private readonly bySeries = new Map<string, Series>();
+  /** Every genre of the catalog, normalized ("sci fi", "dark fantasy"). */
+  private readonly genres: string[];
+  /** The words for each type of book: its label, plural too ("light novels"), and the pack's `typeAliases` ("novel" → book). */
+  private readonly typePhrases = new Map<string, string>();
+
+  constructor(private readonly data: StoreAnswerData) {
+    for (const item of data.catalog) {
+      const key = seriesName(item.title);
+      const s = this.bySeries.get(key) ?? { key, items: [], genres: new Set<string>() };
+      s.items.push(item);
+      for (const g of item.genre) s.genres.add(normalize(g));
+      this.bySeries.set(key, s);
+    }
+    this.series = [...this.bySeries.values()];
+    this.genres = [...new Set(data.catalog.flatMap((c) => c.genre.map(normalize)))];
+    for (const type of new Set(data.catalog.map((c) => c.type))) {
+      const label = normalize(data.catalogText.typeLabel(type));
+      this.typePhrases.set(label, type).set(`${label}s`, type);
+    }
+    for (const [phrase, type] of Object.entries(data.config.recommendation?.typeAliases ?? {})) this.typePhrases.set(normalize(phrase), type);
+  }
+
+  /**
+   * The recommendation the question asks for: `seed` is the title the caller matched in it, if
+   * any (a series named short, "like Frieren", is found here too). Null when the question names no
+   * title, genre, type or age to go by; no items when nothing in the catalog fits it.
+   */
+  recommend(question: string, matched: CatalogItem | null): Recommendation | null {
+    const q = ` ${normalize(question)} `;
+    const seedSeries = this.seriesNamed(q) ?? (matched ? this.bySeries.get(seriesName(matched.title)) : undefined);
+    const seed = seedSeries ? (matched && seedSeries.items.includes(matched) ? matched : this.firstOf(seedSeries, null)!) : null;
+    // Genres said in the question (longest first: "dark fantasy" before "fantasy"), not those inside the seed's title.
+    const seedWords = seed ? ` ${normalize(seed.title)} ` : '';
+    const aliases = this.data.config.recommendation?.genreAliases ?? {};
+    const said = saidIn(q, [...this.genres, ...Object.keys(aliases).map(normalize)], seedWords);
+    const genres = [...new Set(said.flatMap((g) => [g, ...(aliases[g] ?? []).map(normalize)]))];
+    const types = [...new Set(saidIn(q, [...this.typePhrases.keys()], seedWords).map((p) => this.typePhrases.get(p)!))];
+    const age = this.ageOf(q);
+    if (!seed && !said.length && !types.length && age === null) return null;
+    // A type said with other wishes ("sci-fi books") gives way when nothing of that type fits them.
+    const items = this.pick(seedSeries, seed, genres, types, age);
+    const found = items.length || !types.length || (!seed && !said.length && age === null) ? items : this.pick(seedSeries, seed, genres, [], age);
+    return { ...(seed ? { seed: seriesDisplayName(seed.title) } : {}), items: found };
+  }
+
+  /** The longest series name the question holds ("frieren", "one piece"), if any. */
+  private seriesNamed(q: string): Series | undefined {
+    let best: Series | undefined;
+    for (const s of this.series) if (s.key.length >= 3 && q.includes(` ${normalize(s.key)} `) && (!best || s.key.length > best.key.length)) best = s;
+    return best;
+  }
+
+  private pick(seedSeries: Series | undefined, seed: CatalogItem | null, genres: string[], types: string[], age: number | null): CatalogItem[] {
+    // The seed's series and its other editions ("one piece box set" of "one piece") are not recommended for it.
+    const related = (a: Series, b: Series) => a === b || a.key.startsWith(`${b.key} `) || b.key.startsWith(`${a.key} `);
+    const scored: { series: Series; score: number; pick: CatalogItem }[] = [];
+    for (const s of this.series) {
+      if (seedSeries && related(s, seedSeries)) continue;
+      const pick = this.firstOf(s, age);
+      if (!pick) continue;
+      if (types.length && !types.includes(pick.type)) continue;
+      if (genres.length && !genres.some((g) => s.genres.has(g))) continue;
+      let score = genres.filter((g) => s.genres.has(g)).length;
+      if (seedSeries && seed) {
+        const shared = [...s.genres].filter((g) => seedSeries.genres.has(g)).length;
+        if (!shared) continue;
+        score += shared / new Set([...s.genres, ...seedSeries.genres]).size;
+        if (pick.type === seed.type) score += 0.2;
+        if (pick.author === seed.author) score += 0.3;
+      }
+      scored.push({ series: s, score: score + (canHave(pick) ? 10 : 0), pick });
+    }
+    // One title per series: its box set or other edition ("one piece box set") is the same series.
+    const picked: typeof scored = [];
+    for (const c of scored.sort((a, b) => b.score - a.score || a.pick.id.localeCompare(b.pick.id))) {
+      if (picked.length < PICKS && !picked.some((p) => related(p.series, c.series))) picked.push(c);
+    }
+    return picked.map((p) => p.pick);
+  }
+
+  /** The other series by `seed`'s author (any of its authors), one title each, those that can be had first. */
+  byAuthor(seed: CatalogItem): CatalogItem[] {
+    // "Haruki Murakami (tr. Jay Rubin)" is Haruki Murakami; "Kanehito Yamada, Tsukasa Abe" either of them.
+    const authorsOf = (it: CatalogItem) => it.author.replace(/\([^)]*\)/g, '').split(/,\s*|\s+and\s+|\s*&\s*/).map(normalize).filter(Boolean);
+    const authors = new Set(authorsOf(seed));
+    // Its own series only: a sequel with a name of its own (Dune Messiah after Dune) is another title.
+    const own = this.bySeries.get(seriesName(seed.title));
+    const out: CatalogItem[] = [];
+    for (const s of this.series) {
+      if (s === own) continue;
+      const pick = this.firstOf(s, null);
+      if (!pick || !authorsOf(pick).some((a) => authors.has(a))) continue;
+      if (out.some((o) => seriesName(o.title).startsWith(`${s.key} `) || s.key.startsWith(`${seriesName(o.title)} `))) continue;
+      out.push(pick);
+    }
+    return out.sort((a, b) => Number(canHave(b)) - Number(canHave(a))).slice(0, PICKS + 2);
+  }
+
+  /** A series' first volume suited to `age` that can be had (else its first suited one); undefined when none suits. */
+  private firstOf(s: Series, age: number | null): CatalogItem | undefined {
+    const ratings = this.data.config.recommendation?.ageRatings ?? {};
+    const suited = s.items.filter((it) => age === null || (ratings[it.ageRating] ?? Infinity) <= age);
+    const order = (it: CatalogItem) => (it.volume ?? 1000) + (it.language !== suited[0]?.language ? 2000 : 0) + (it.format === 'ebook' ? 3000 : 0);
+    const sorted = [...suited].sort((a, b) => order(a) - order(b) || a.id.localeCompare(b.id));
+    return sorted.find(canHave) ?? sorted[0];
+  }
+
+  /** "for a 12 year old", "my 9-year-old", "for kids" (answers.json `recommendation.kidsAge`); null when no age is said. */
+  private ageOf(q: string): number | null {
+    const n = /\b(\d{1,2}) ?(?:year|yr)s? ?old\b/.exec(q) ?? /\b(?:age|aged|ages) (\d{1,2})\b/.exec(q);
+    if (n) return Number(n[1]);
+    const kids = this.data.config.recommendation?.kids;
+    return kids && kids.words.some((w) => q.includes(` ${normalize(w)} `)) ? kids.age : null;
+  }
+}

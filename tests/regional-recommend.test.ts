@@ -1,0 +1,191 @@
+/**
+ * Recommendations without an LLM (regional/src/generate/structured/recommend.ts): the offline
+ * generator answers "something like X", "a good horror novel", "for a 12 year old" with titles of
+ * the catalog chosen by genres, type and age, each said with its author, genres and price and
+ * grounded in its record; a message with nothing to go by is asked what the shopper likes. Checked
+ * over the whole catalog, not a list of sentences.
+ */
+import { describe, expect, it } from 'vitest';
+import { ExtractiveGenerator } from '../regional/src/generate/extractive.ts';
+import { loadStoreAnswerData } from '../regional/src/generate/structured/answer-data.ts';
+import { StoreAnswers } from '../regional/src/generate/structured/store-answers.ts';
+import { seriesDisplayName } from '../regional/src/generate/structured/recommend.ts';
+import { seriesName } from '../shared/cache/store-gazetteer.ts';
+import type { CatalogItem } from '../shared/domain/store-kb.ts';
+
+const data = loadStoreAnswerData();
+const gen = new ExtractiveGenerator(new StoreAnswers(data));
+const rec = data.config.recommendation!;
+const money = (n: number) => `$${n.toFixed(2)}`;
+const lower = (s: string) => s.toLowerCase();
+
+async function ask(question: string, intent = rec.intent, earlier: { user: string; assistant: string }[] = []): Promise<{ text: string; unsupported: boolean }> {
+  let text = '';
+  let unsupported = false;
+  const messages = [...earlier.flatMap((t) => [{ role: 'user' as const, content: t.user }, { role: 'assistant' as const, content: t.assistant }]), { role: 'user' as const, content: question }];
+  for await (const c of gen.generate({ system: '', messages, maxTokens: 400, tier: 'small', context: [], intent, intentConfidence: 0.97 })) {
+    if (c.type === 'delta') text += c.text;
+    if (c.type === 'meta') unsupported = !!c.unsupported;
+  }
+  return { text, unsupported };
+}
+
+/** The catalog items the answer names, in the order named (by their titles as written). */
+const named = (text: string): CatalogItem[] =>
+  data.catalog
+    .filter((c) => text.includes(`${c.title} by ${c.author}`))
+    .sort((a, b) => text.indexOf(`${a.title} by`) - text.indexOf(`${b.title} by`));
+
+const seriesOf = (it: CatalogItem) => seriesName(it.title);
+const related = (a: CatalogItem, b: CatalogItem) => {
+  const [x, y] = [seriesOf(a), seriesOf(b)];
+  return x === y || x.startsWith(`${y} `) || y.startsWith(`${x} `);
+};
+const genresOf = (it: CatalogItem) => new Set(data.catalog.filter((c) => seriesOf(c) === seriesOf(it)).flatMap((c) => c.genre.map(lower)));
+
+// One seed per series: its first title; series named as a shopper would ("Frieren", "One Piece");
+// a series no other shares a genre with has nothing to recommend for it.
+const seeds = [...new Map(data.catalog.map((c) => [seriesOf(c), c] as const)).values()].filter(
+  (c) => seriesDisplayName(c.title).length >= 4 && data.catalog.some((o) => !related(o, c) && o.genre.some((g) => genresOf(c).has(lower(g)))),
+);
+/** A genre and the pack's other names for it ("science fiction", "sci-fi"). */
+const namesOf = (genre: string) => {
+  const n = (s: string) => lower(s).replace(/[^a-z0-9]+/g, ' ').trim();
+  return new Set([n(genre), ...(rec.genreAliases[n(genre)] ?? []).map(n)]);
+};
+
+describe('recommendations from the catalog', () => {
+  it.each(seeds.map((s) => [seriesDisplayName(s.title), s] as const))('"something like %s" names other series sharing its genres, each with its price', async (name, seed) => {
+    const { text, unsupported } = await ask(`can you recommend something like ${name}?`);
+    const items = named(text);
+    expect(items.length, text).toBeGreaterThan(0);
+    expect(items.length).toBeLessThanOrEqual(3);
+    expect(unsupported, text).toBe(false);
+    for (const it of items) {
+      expect(related(it, seed), `${it.title} is ${name}'s own series`).toBe(false);
+      expect([...genresOf(it)].some((g) => genresOf(seed).has(g)), `${it.title} shares no genre with ${name}`).toBe(true);
+      expect(text).toContain(`${it.title} by ${it.author} (${it.genre.join(', ')}), ${money(it.price)}`);
+    }
+    // one title per series
+    for (const [i, a] of items.entries()) for (const b of items.slice(i + 1)) expect(related(a, b), `${a.title} / ${b.title}`).toBe(false);
+  });
+
+  const genres = [...new Set(data.catalog.flatMap((c) => c.genre))].filter((g) => new Set(data.catalog.filter((c) => c.genre.includes(g)).map(seriesOf)).size >= 3);
+  it.each(genres)('"any good %s?" names titles of that genre, those that can be had first', async (genre) => {
+    const { text } = await ask(`any good ${lower(genre)} to recommend?`);
+    const items = named(text);
+    expect(items.length, text).toBe(3);
+    const names = namesOf(genre);
+    for (const it of items) expect(it.genre.some((g) => [...namesOf(g)].some((x) => names.has(x))), `${it.title}: ${it.genre}`).toBe(true);
+    // Titles that can be had come first: when three unrelated series of the genre can be had, all three named can.
+    const available: CatalogItem[] = [];
+    for (const c of data.catalog) if (c.genre.includes(genre) && (c.stock > 0 || c.preorder) && !available.some((a) => related(a, c))) available.push(c);
+    if (available.length >= 3) for (const it of items) expect(it.stock > 0 || it.preorder, `${it.title} cannot be had`).toBe(true);
+  });
+
+  it('an age, a type of book and a shopper\'s word for a genre narrow the titles', async () => {
+    const young = named((await ask('what do you recommend for a 12 year old?')).text);
+    expect(young.length).toBeGreaterThan(0);
+    for (const it of young) expect(rec.ageRatings[it.ageRating], `${it.title}: ${it.ageRating}`).toBeLessThanOrEqual(12);
+    const novels = named((await ask('suggest a good horror novel')).text);
+    expect(novels.length).toBeGreaterThan(0);
+    for (const it of novels) expect([it.type, it.genre.includes('Horror')]).toEqual(['book', true]);
+    const ln = named((await ask('any light novels like overlord?')).text);
+    expect(ln.length).toBeGreaterThan(0);
+    for (const it of ln) expect(it.type).toBe('light_novel');
+    const scary = named((await ask('something scary please')).text);
+    for (const it of scary) expect(it.genre).toContain('Horror');
+    expect(scary.length).toBeGreaterThan(0);
+  });
+
+  it('asks what the shopper likes when the message gives nothing to go by; leaves other requests alone', async () => {
+    for (const q of ['what should I read next?', 'any recommendations?', 'got any suggestions for me']) expect((await ask(q)).text, q).toContain(rec.sentences.ask);
+    const sushi = (await ask('recommend me a good sushi restaurant in portland')).text;
+    expect(sushi).not.toContain(rec.sentences.ask);
+    expect(named(sushi)).toEqual([]);
+  });
+
+  it('is only for the recommendation intent: a price question about a series is not answered with other titles', async () => {
+    const { text } = await ask('do you have frieren?', 'price_availability');
+    expect(text).not.toContain(rec.sentences.like.split('{')[0]);
+  });
+});
+
+describe('a list position after an answer that listed titles', () => {
+  it.each(['any good horror manga?', 'something like one piece', 'any good sci-fi?', 'do you have chainsaw man?'])('picks from what "%s" was answered with, in the order written', async (first) => {
+    const firstIntent = /^do you have/.test(first) ? 'price_availability' : rec.intent;
+    const { text: answer } = await ask(first, firstIntent);
+    const listed = data.catalog.filter((c) => answer.includes(`${c.title} `)).sort((a, b) => answer.indexOf(a.title) - answer.indexOf(b.title));
+    expect(listed.length, answer).toBeGreaterThanOrEqual(2);
+    const earlier = [{ user: first, assistant: answer }];
+    const picks: [string, CatalogItem][] = [
+      ['is the first one in stock?', listed[0]],
+      ['how much is the second one', listed[1]],
+      ['who wrote the last one?', listed.at(-1)!],
+      ['which is the cheapest one', [...listed].sort((a, b) => a.price - b.price)[0]],
+    ];
+    for (const [q, want] of picks) {
+      const { text } = await ask(q, q.startsWith('who') ? 'product_question' : 'price_availability', earlier);
+      expect(text.startsWith(want.title), `${q} → ${text}`).toBe(true);
+    }
+    // two turns on: the list stays while the talk stays on its titles
+    const { text: about } = await ask('how much is the second one', 'price_availability', earlier);
+    const later = [...earlier, { user: 'how much is the second one', assistant: about }];
+    expect((await ask('who wrote the last one?', 'product_question', later)).text.startsWith(listed.at(-1)!.title)).toBe(true);
+    // …and ends when it moves on
+    const moved = [...later, { user: 'do you ship to canada?', assistant: 'Shipping to Canada: Standard $14.99, 7–12 business days.' }];
+    expect((await ask('is the first one in stock?', 'price_availability', moved)).text.startsWith(listed[0].title)).toBe(false);
+    // a message naming its own title is about that title
+    expect((await ask('is the first one piece volume in stock?', 'price_availability', earlier)).text).toMatch(/^One Piece/);
+  });
+});
+
+describe('totals, copies and the same author', () => {
+  const plain = (n: string) => n.replace(/\([^)]*\)/g, '').trim();
+  const authorsOf = (it: CatalogItem) => plain(it.author).split(/,\s*|\s+and\s+|\s*&\s*/).filter(Boolean);
+
+  it.each(data.catalog.filter((c) => c.volume == null && c.type === 'book').slice(0, 12).map((c) => [c.title, c] as const))('"%s, and if i buy three?" says what three copies come to', async (_, item) => {
+    const first = await ask(`how much is ${item.title}?`, 'price_availability');
+    const { text } = await ask(`how much is ${item.title} if i buy three?`, 'price_availability', [{ user: `how much is ${item.title}?`, assistant: first.text }]);
+    expect(text).toContain(money(Math.round(item.price * 300) / 100));
+  });
+
+  // pairs of books named in full, each unambiguous on its own
+  const books = data.catalog.filter((c) => c.volume == null && c.type === 'book' && !/[,:(]/.test(c.title));
+  const pairs = books.slice(0, 10).map((a, i) => [a, books[(i + 3) % books.length]] as const).filter(([a, b]) => a.id !== b.id);
+  it.each(pairs.map(([a, b]) => [a.title, b.title, a, b] as const))('"%s and %s — prices?" then "together?" gives each price and the sum', async (_a, _b, a, b) => {
+    const q = `${a.title.toLowerCase()} and ${b.title.toLowerCase()}, what are the prices`;
+    const first = await ask(q, 'price_availability');
+    expect(first.text).toContain(money(a.price));
+    expect(first.text).toContain(money(b.price));
+    const { text } = await ask("what's that come to altogether?", 'price_availability', [{ user: q, assistant: first.text }]);
+    expect(text, text).toContain(money(Math.round((a.price + b.price) * 100) / 100));
+  });
+
+  it('"<series> 1 & 2" lists both volumes', async () => {
+    const two = [...new Set(data.catalog.filter((c) => c.volume === 2).map((c) => c.title.split(',')[0]))].filter((n) => data.catalog.some((c) => c.title === `${n}, Vol. 1`) && !/\d/.test(n));
+    expect(two.length).toBeGreaterThan(5);
+    for (const n of two) {
+      const { text } = await ask(`${n.toLowerCase()} 1 & 2 - prices pls`, 'price_availability');
+      expect(text, text).toContain(`${n}, Vol. 1 is`);
+      expect(text, text).toContain(`${n}, Vol. 2 is`);
+    }
+  });
+
+  const seedsByAuthor = [...new Map(data.catalog.map((c) => [seriesOf(c), c] as const)).values()].filter((c) => c.type === 'book').slice(0, 25);
+  it.each(seedsByAuthor.map((c) => [c.title, c] as const))('"anything else by the same author?" after %s names the author\'s other series, or says there are none', async (_, seed) => {
+    const first = await ask(`how much is ${seed.title}?`, 'price_availability');
+    const { text } = await ask('anything else by the same author?', 'price_availability', [{ user: `how much is ${seed.title}?`, assistant: first.text }]);
+    const others = data.catalog.filter((c) => seriesOf(c) !== seriesOf(seed) && authorsOf(c).some((a) => authorsOf(seed).includes(a)));
+    if (!others.length) {
+      expect(text).toContain(`${seed.title} is the only title by`);
+      return;
+    }
+    const listed = named(text);
+    expect(listed.length, text).toBeGreaterThan(0);
+    for (const it of listed) {
+      expect(seriesOf(it)).not.toBe(seriesOf(seed));
+      expect(authorsOf(it).some((a) => authorsOf(seed).includes(a)), it.title).toBe(true);
+    }
+  });
+});
