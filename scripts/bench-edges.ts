@@ -17,6 +17,11 @@
  * BENCH_EDGE_STATE says (scripts/edge-state-dir.ts): on a tmpfs (the default), on disk (as before), or
  * `both`: every checkout's edge twice, the second named `<name>_<kind>` (e.g. `this_disk`), all
  * alternated like the peer.
+ *
+ * Every Worker these start (the edges, under wrangler dev or plain workerd, and the pass-through
+ * reference Workers alike, so the edge's share against the reference stays fair) gets the CPU
+ * priority BENCH_EDGE_PRIORITY says (scripts/edge-priority.ts: `group`, `nice` or `off`) once it
+ * is ready; `edgePriorities` says what each got, and its threads' count at the time.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,7 +31,9 @@ import { fileURLToPath } from 'node:url';
 import { mulberry32 } from '../models/pipeline/datasets.ts';
 import { startEdgeProcess, type EdgeProcess } from './edge-process.ts';
 import { edgeStateDir, edgeStateKinds, fsTypeOf, type EdgeStateKind } from './edge-state-dir.ts';
+import { DEFAULT_EDGE_PRIORITY, edgePriorityOf, prioritizeEdge, type EdgePriority, type EdgePriorityHandle } from './edge-priority.ts';
 import { startRegionProcess, type RegionProcess } from './region-process.ts';
+import { descendantsNamed } from './traffic/cpu-wait.ts';
 
 type StartOptions = Parameters<typeof startEdgeProcess>[0];
 
@@ -59,6 +66,18 @@ export interface BenchEdge {
 }
 
 const PEER = process.env.BENCH_PEER;
+/** BENCH_EDGE_PRIORITY (default DEFAULT_EDGE_PRIORITY), read at load so a bad value stops the bench before any tier starts. */
+export const EDGE_PRIORITY: EdgePriority = edgePriorityOf(process.env.BENCH_EDGE_PRIORITY ?? DEFAULT_EDGE_PRIORITY);
+/** What each Worker's workerd got (by its name: `this`, `peer`, `passThrough`, `plain_this`…). */
+export const edgePriorities: Record<string, EdgePriorityHandle> = {};
+/** The workerd processes under `pid` (wrangler dev: its proxy's and the Worker's; plain workerd: itself) at BENCH_EDGE_PRIORITY. */
+function prioritize(name: string, pid: number | undefined) {
+  const h = prioritizeEdge(pid ? descendantsNamed(pid, 'workerd') : [], EDGE_PRIORITY, name.replace(/[^\w-]/g, '_'));
+  edgePriorities[name] = h;
+  return h;
+}
+/** `stop`, then the Worker's priority group removed. */
+const releasing = (h: EdgePriorityHandle, stop: () => Promise<void>) => () => stop().then(() => h.release());
 let nextPort = Number(process.env.BENCH_EDGE_PORT) || 0;
 
 /**
@@ -92,6 +111,7 @@ export async function startBenchEdges(opts: StartOptions & { regionalUrlOf?: Par
         const inspectorPort = nextPort ? nextPort++ : undefined;
         const { regionalUrlOf, ...o } = opts;
         const edge = await start({ ...o, regionalUrl: regionalUrlOf?.[checkout] ?? o.regionalUrl, port, ...(inspectorPort ? { inspectorPort } : {}), persistTo: stateDir });
+        edge.stop = releasing(prioritize(name, edge.child.pid), edge.stop);
         return { name, edge, url: edge.url, workerUrl: workerUrlOf(edge.output()) };
       }),
     );
@@ -112,6 +132,7 @@ export async function startPassThroughWorker(opts: { port: number; regionalUrl: 
     const port = nextPort ? nextPort++ : opts.port;
     const inspectorPort = nextPort ? nextPort++ : undefined;
     const edge = await startEdgeProcess({ ...opts, port, ...(inspectorPort ? { inspectorPort } : {}), config: fileURLToPath(new URL('pass-through-worker.toml', import.meta.url)), readyPath: '/healthz', quiet: true });
+    edge.stop = releasing(prioritize('passThrough', edge.child.pid), edge.stop);
     return { edge, url: edge.url, workerUrl: workerUrlOf(edge.output()) };
   } finally {
     if (debug === undefined) delete process.env.WRANGLER_LOG;
@@ -133,7 +154,7 @@ export async function startBenchEdgesUnderWorkerd(opts: { port: number; regional
       const port = nextPort ? nextPort++ : opts.port + k;
       // localDisk (the objects' and the D1 shim's SQLite files) under the state dir.
       const e = await startEdgeUnderWorkerd({ port, regionalUrl: opts.regionalUrlOf[checkout]!, vars: opts.vars, persistTo: stateDir });
-      return { name, url: e.url as string, stop: e.stop as () => Promise<void> };
+      return { name, url: e.url as string, stop: releasing(prioritize(`plain_${name}`, e.child.pid as number), e.stop as () => Promise<void>) };
     }),
   );
 }
@@ -179,7 +200,7 @@ const w :Workerd.Worker = (
       child.once('exit', gone);
       child.kill('SIGTERM');
     });
-  return { url, stop };
+  return { url, stop: releasing(prioritize('plain_passThrough', child.pid), stop) };
 }
 
 /** wrangler's debug line `"userWorkerUrl":{"protocol":"http:","hostname":"127.0.0.1","port":"41611"}`. */

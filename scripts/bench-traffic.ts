@@ -1,6 +1,6 @@
 /**
  * `npm run -s bench:traffic -- --json [--sessions N] [--concurrency C] [--seed S] [--think-ms M
- * [--time-compression K]] [--edge-runner wrangler|workerd] [--edge-state DIR] [--split-cpus]`: replays seeded
+ * [--time-compression K]] [--edge-runner wrangler|workerd] [--edge-state DIR] [--split-cpus] [--edge-priority group|nice|off]`: replays seeded
  * sessions (scripts/traffic/sessions.ts) through the real edge (workerd, under `wrangler dev` or as
  * deployed in a plain `workerd serve`: scripts/traffic/edge-runner.ts; with its session Durable
  * Object and D1 cache) and the real region (startRegional, SQLite), with Bedrock replaced at the
@@ -24,6 +24,7 @@ import { startRegional } from '../regional/src/server.ts';
 import { startBedrockStub } from './traffic/bedrock-stub.ts';
 import { splitCpus } from './traffic/cpu-split.ts';
 import { cpuTimes, cpuWaitBetween } from './traffic/cpu-wait.ts';
+import { DEFAULT_EDGE_PRIORITY, edgePriorityOf, prioritizeEdge } from './edge-priority.ts';
 import { EDGE_RUNNERS, startTrafficEdge, stateDirOf, type EdgeRunner } from './traffic/edge-runner.ts';
 import { startOrderStub } from './traffic/order-stub.ts';
 import { trafficReportHtml } from './traffic/report-html.ts';
@@ -53,6 +54,8 @@ const { values } = parseArgs({
     'edge-state': { type: 'string', default: 'tmpfs' },
     /** The Worker's workerd alone on CPU 0, the rest of the bench on the others (scripts/traffic/cpu-split.ts; `--edge-runner workerd` only). */
     'split-cpus': { type: 'boolean', default: false },
+    /** The edge's workerd first on the CPU: `group` (a cpu cgroup of its own, 10 × a session's weight), `nice` (its threads at nice −10) or `off` (scripts/edge-priority.ts). */
+    'edge-priority': { type: 'string', default: DEFAULT_EDGE_PRIORITY },
   },
 });
 const args = { sessions: Number(values.sessions), concurrency: Number(values.concurrency), seed: Number(values.seed) };
@@ -60,6 +63,8 @@ for (const [k, v] of Object.entries(args)) if (!Number.isInteger(v) || v < (k ==
 const runner = values['edge-runner'] as EdgeRunner;
 if (!EDGE_RUNNERS.includes(runner)) throw new Error(`--edge-runner must be one of ${EDGE_RUNNERS.join(', ')}, got ${runner}`);
 if (values['split-cpus'] && runner !== 'workerd') throw new Error('--split-cpus needs --edge-runner workerd (under wrangler dev the edge is three processes: scripts/traffic/cpu-split.ts)');
+/** Checked before any tier starts, as the runner and the state dir are. */
+const edgePriority = edgePriorityOf(values['edge-priority']!);
 /** Where the edge's state is made (checked before any tier starts: a tmpfs that is not one is refused). */
 const edgeState = stateDirOf(values['edge-state']!);
 const think = { medianMs: Number(values['think-ms']), sigma: THINK_SIGMA, compression: Number(values['time-compression']) };
@@ -193,6 +198,8 @@ async function replay(index: number, s: Session): Promise<void> {
 const workerd = edge.workerdPids();
 const cpuSplit = values['split-cpus'] && edge.pid ? splitCpus(edge.pid) : null;
 if (cpuSplit) say(`the edge's workerd on CPU ${cpuSplit.edge}, the bench's ${cpuSplit.restPids.length} processes on ${cpuSplit.rest}`);
+const priority = prioritizeEdge(workerd, edgePriority);
+say(`the edge's priority: ${JSON.stringify(priority.describe())}`);
 const load = { start: loadavg().map((x) => Number(x.toFixed(2))), end: [] as number[] };
 const cpuBefore = cpuTimes(workerd);
 const t0 = performance.now();
@@ -207,6 +214,8 @@ await Promise.all(
 );
 const wallMs = performance.now() - t0;
 const edgeCpu = cpuWaitBetween(cpuBefore, cpuTimes(workerd));
+/** Read at the end: threads the edge made during the replay are counted too. */
+const priorityAtEnd = priority.describe();
 load.end = loadavg().map((x) => Number(x.toFixed(2)));
 
 const summary = {
@@ -216,7 +225,7 @@ const summary = {
   emailReplies,
   edge: PEER ? resolve(PEER) : 'this checkout',
   /** How the edge ran: wrangler dev or plain workerd, its local state's filesystem, and the CPU split if any. */
-  edgeRunner: { runner, stateFs: edge.state.fs, cpuSplit: cpuSplit ? { edge: cpuSplit.edge, rest: cpuSplit.rest } : null },
+  edgeRunner: { runner, stateFs: edge.state.fs, cpuSplit: cpuSplit ? { edge: cpuSplit.edge, rest: cpuSplit.rest } : null, priority: priorityAtEnd },
   loadAverage: load,
   edgeCpu,
 };
@@ -224,6 +233,7 @@ mkdirSync('reports', { recursive: true });
 if (values.records) writeFileSync(values.records, trace.join('\n') + '\n');
 writeFileSync('reports/traffic.html', trafficReportHtml(summary, series(records, completionOrder)));
 await edge.stop();
+priority.release();
 await regional.close();
 await stub.close();
 await orders.close();

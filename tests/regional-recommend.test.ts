@@ -139,3 +139,53 @@ describe('a list position after an answer that listed titles', () => {
     expect((await ask('is the first one piece volume in stock?', 'price_availability', earlier)).text).toMatch(/^One Piece/);
   });
 });
+
+describe('totals, copies and the same author', () => {
+  const plain = (n: string) => n.replace(/\([^)]*\)/g, '').trim();
+  const authorsOf = (it: CatalogItem) => plain(it.author).split(/,\s*|\s+and\s+|\s*&\s*/).filter(Boolean);
+
+  it.each(data.catalog.filter((c) => c.volume == null && c.type === 'book').slice(0, 12).map((c) => [c.title, c] as const))('"%s, and if i buy three?" says what three copies come to', async (_, item) => {
+    const first = await ask(`how much is ${item.title}?`, 'price_availability');
+    const { text } = await ask(`how much is ${item.title} if i buy three?`, 'price_availability', [{ user: `how much is ${item.title}?`, assistant: first.text }]);
+    expect(text).toContain(money(Math.round(item.price * 300) / 100));
+  });
+
+  // pairs of books named in full, each unambiguous on its own
+  const books = data.catalog.filter((c) => c.volume == null && c.type === 'book' && !/[,:(]/.test(c.title));
+  const pairs = books.slice(0, 10).map((a, i) => [a, books[(i + 3) % books.length]] as const).filter(([a, b]) => a.id !== b.id);
+  it.each(pairs.map(([a, b]) => [a.title, b.title, a, b] as const))('"%s and %s — prices?" then "together?" gives each price and the sum', async (_a, _b, a, b) => {
+    const q = `${a.title.toLowerCase()} and ${b.title.toLowerCase()}, what are the prices`;
+    const first = await ask(q, 'price_availability');
+    expect(first.text).toContain(money(a.price));
+    expect(first.text).toContain(money(b.price));
+    const { text } = await ask("what's that come to altogether?", 'price_availability', [{ user: q, assistant: first.text }]);
+    expect(text, text).toContain(money(Math.round((a.price + b.price) * 100) / 100));
+  });
+
+  it('"<series> 1 & 2" lists both volumes', async () => {
+    const two = [...new Set(data.catalog.filter((c) => c.volume === 2).map((c) => c.title.split(',')[0]))].filter((n) => data.catalog.some((c) => c.title === `${n}, Vol. 1`) && !/\d/.test(n));
+    expect(two.length).toBeGreaterThan(5);
+    for (const n of two) {
+      const { text } = await ask(`${n.toLowerCase()} 1 & 2 - prices pls`, 'price_availability');
+      expect(text, text).toContain(`${n}, Vol. 1 is`);
+      expect(text, text).toContain(`${n}, Vol. 2 is`);
+    }
+  });
+
+  const seedsByAuthor = [...new Map(data.catalog.map((c) => [seriesOf(c), c] as const)).values()].filter((c) => c.type === 'book').slice(0, 25);
+  it.each(seedsByAuthor.map((c) => [c.title, c] as const))('"anything else by the same author?" after %s names the author\'s other series, or says there are none', async (_, seed) => {
+    const first = await ask(`how much is ${seed.title}?`, 'price_availability');
+    const { text } = await ask('anything else by the same author?', 'price_availability', [{ user: `how much is ${seed.title}?`, assistant: first.text }]);
+    const others = data.catalog.filter((c) => seriesOf(c) !== seriesOf(seed) && authorsOf(c).some((a) => authorsOf(seed).includes(a)));
+    if (!others.length) {
+      expect(text).toContain(`${seed.title} is the only title by`);
+      return;
+    }
+    const listed = named(text);
+    expect(listed.length, text).toBeGreaterThan(0);
+    for (const it of listed) {
+      expect(seriesOf(it)).not.toBe(seriesOf(seed));
+      expect(authorsOf(it).some((a) => authorsOf(seed).includes(a)), it.title).toBe(true);
+    }
+  });
+});

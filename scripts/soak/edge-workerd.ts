@@ -172,6 +172,18 @@ const d1 :Workerd.Worker = (
   return path;
 }
 
+/**
+ * EDGE_V8_FLAGS (opt-in, profiling only; unset in every measured run): more V8 flags for the edge's
+ * workerd, space-separated, e.g. `--perf-basic-prof --interpreted-frames-native-stack` so that
+ * `perf` names JavaScript frames (scripts/edge-cpu/profile.ts). Only `--` flags are taken.
+ */
+export function profilingV8Flags(value: string | undefined): string[] {
+  const flags = (value ?? '').split(/\s+/).filter(Boolean);
+  const bad = flags.find((f) => !f.startsWith('--'));
+  if (bad) throw new Error(`EDGE_V8_FLAGS: ${bad} is not a V8 flag (--name)`);
+  return flags;
+}
+
 /** The workerd binary wrangler runs. */
 const workerdBin = () => join(repoRoot(), 'node_modules', 'workerd', 'bin', 'workerd');
 
@@ -188,7 +200,7 @@ const workerdBin = () => join(repoRoot(), 'node_modules', 'workerd', 'bin', 'wor
 export async function startEdgeUnderWorkerd(o: { port: number; regionalUrl: string; persistTo?: string; vars?: Record<string, string>; reference?: ReferenceWorker; v8Flags?: string[]; logTo?: string; inspectorPort?: number; leakKbPerRequest?: number }) {
   const dir = mkdtempSync(join(tmpdir(), 'sy-edge-workerd-'));
   const vars = { REGIONAL_URL: o.regionalUrl, ...o.vars };
-  const v8Flags = o.v8Flags ?? [];
+  const v8Flags = [...(o.v8Flags ?? []), ...profilingV8Flags(process.env.EDGE_V8_FLAGS)];
   const config = o.reference ? referenceConfig({ dir, port: o.port, vars, mode: o.reference, v8Flags }) : workerdConfig({ dir, port: o.port, vars, persistTo: o.persistTo ?? join(dir, 'persist'), v8Flags, leakKbPerRequest: o.leakKbPerRequest });
   // performance.now() at the start: V8's --trace-gc lines count ms from their isolate's start, just after.
   const startedAt = performance.now();

@@ -54,10 +54,14 @@ export const AnswersFile = z
         askWords: words.default([]),
         /** Words for a type of book besides its label ("novel" → book, "comics" → graphic_novel). */
         typeAliases: z.record(z.string().min(1).max(64), z.string().min(1).max(64)).default({}),
-        sentences: z.object({ like: sentence, picks: sentence, item: sentence, ask: sentence }).strict(),
+        /** Phrases asking for the same author's other titles ("anything else by him"). */
+        byAuthorCues: words.default([]),
+        sentences: z.object({ like: sentence, picks: sentence, item: sentence, ask: sentence, byAuthor: sentence, onlyByAuthor: sentence }).strict(),
       })
       .strict()
       .optional(),
+    /** Phrases asking what several titles come to together ("together", "altogether", "in total"). */
+    totalCues: words.default([]),
     /** Words that ask for a series' newest volume ("latest", "newest"): store-answers.ts latestVolume. */
     latestCues: words.default([]),
     /** Words of the domain any question about a title may hold without asking what its record does not say ("book", "volume"). */
@@ -82,6 +86,10 @@ export const AnswersFile = z
         describedOnly: sentence,
         /** After a series question's first volumes (store-answers.ts seriesAnswer): `{count}` the others, `{volumes}` their numbers. */
         seriesMore: sentence.optional(),
+        /** What titles come to together: `{titles}`, `{total}` (asked with `totalCues`). */
+        total: sentence.optional(),
+        /** What several copies of a title come to: `{count}`, `{title}`, `{total}` ("and if i buy three?"). */
+        quantity: sentence.optional(),
       })
       .strict(),
     /** A word or phrase of a question → the word the store's texts use for it. */

@@ -127,6 +127,24 @@ export class Recommender {
     return picked.map((p) => p.pick);
   }
 
+  /** The other series by `seed`'s author (any of its authors), one title each, those that can be had first. */
+  byAuthor(seed: CatalogItem): CatalogItem[] {
+    // "Haruki Murakami (tr. Jay Rubin)" is Haruki Murakami; "Kanehito Yamada, Tsukasa Abe" either of them.
+    const authorsOf = (it: CatalogItem) => it.author.replace(/\([^)]*\)/g, '').split(/,\s*|\s+and\s+|\s*&\s*/).map(normalize).filter(Boolean);
+    const authors = new Set(authorsOf(seed));
+    // Its own series only: a sequel with a name of its own (Dune Messiah after Dune) is another title.
+    const own = this.bySeries.get(seriesName(seed.title));
+    const out: CatalogItem[] = [];
+    for (const s of this.series) {
+      if (s === own) continue;
+      const pick = this.firstOf(s, null);
+      if (!pick || !authorsOf(pick).some((a) => authors.has(a))) continue;
+      if (out.some((o) => seriesName(o.title).startsWith(`${s.key} `) || s.key.startsWith(`${seriesName(o.title)} `))) continue;
+      out.push(pick);
+    }
+    return out.sort((a, b) => Number(canHave(b)) - Number(canHave(a))).slice(0, PICKS + 2);
+  }
+
   /** A series' first volume suited to `age` that can be had (else its first suited one); undefined when none suits. */
   private firstOf(s: Series, age: number | null): CatalogItem | undefined {
     const ratings = this.data.config.recommendation?.ageRatings ?? {};

@@ -84,6 +84,18 @@ const PLACED = 0.75;
 /** Words any question about a thing may hold (the domain's own, answers.json `titleQuestionWords`, are added). */
 const GENERIC_WORDS = 'tell know want looking need like get about please thanks hi hello one curious interested wondering info information details';
 
+const round2 = (n: number) => Math.round(n * 100) / 100;
+const COUNT_WORDS = ['two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
+
+/** How many copies a question asks the price of ("if i buy three", "3 copies", "two of them"); null for one or none. */
+export function copiesAsked(question: string): number | null {
+  const q = normalize(question);
+  const n = (w: string) => (/^\d{1,2}$/.test(w) ? Number(w) : COUNT_WORDS.indexOf(w) + 2 || null);
+  const m = /\b(?:buy|get|order|take|want|need)\s+(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\b(?!\s+(?:days?|weeks?|dollars?|volumes?|books?\s+of))/.exec(q) ?? /\b(\d{1,2}|two|three|four|five|six|seven|eight|nine|ten)\s+(?:copies|of them|of those|of it|of this|of that)\b/.exec(q);
+  const count = m ? n(m[1]) : null;
+  return count && count >= 2 ? count : null;
+}
+
 /** How many earlier answers a list position may reach back to. */
 const LIST_LOOKBACK = 4;
 /** Words a list position may end with ("the second one", "the last book"). */
@@ -161,9 +173,18 @@ export class StoreAnswers {
       return { kind: 'catalog', sentences: catalogAnswer(picked, question, askedFields(question, data.config.fieldCues), data.config.catalogSentences, data.catalogText), sources: [picked.title], lookedUp: [{ id: picked.id, title: picked.title, text: record.text }] };
     }
 
-    // A recommendation ("something like Frieren", "a good horror novel"): titles from the catalog.
+    // "what's that come to altogether?" after an answer that listed titles: their sum.
+    const together = this.totalOfAnswer(question, input.previousAnswers ?? []);
+    if (together) return together;
+
+    // "anything else by him?": the other titles by the author of the title in talk.
+    const byAuthor = this.byAuthor(question, history, input.previousAnswers ?? []);
+    if (byAuthor) return byAuthor;
+
+    // A recommendation ("something like Frieren", "a good horror novel"): titles from the catalog —
+    // unless it asks prices or names several titles ("dune and dune messiah, what are the prices").
     const rec = data.config.recommendation;
-    if (rec && input.intent === rec.intent) {
+    if (rec && input.intent === rec.intent && !askedFields(question, data.config.fieldCues).includes('price') && this.listedItems(question).length < 2) {
       const named = data.index.match(question, 1)[0];
       const r = this.recommender.recommend(question, named && named.score >= MIN_TITLE_SCORE ? named.item : null);
       // Nothing to go by, only words asking for a suggestion ("what should I read next?", the
@@ -206,7 +227,9 @@ export class StoreAnswers {
       // "are dune and project hail mary available as ebooks": each listed title's row, in order
       const listed = this.listedItems(question);
       if (listed.length > 1) {
-        return { kind: 'catalog', sentences: listed.flatMap((it) => catalogAnswer(it, question, fields, data.config.catalogSentences, data.catalogText)), sources: listed.map((it) => it.title), lookedUp: listed.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
+        const sentences = listed.flatMap((it) => catalogAnswer(it, question, fields, data.config.catalogSentences, data.catalogText));
+        if (this.asksTotal(question)) sentences.push(this.totalSentence(listed));
+        return { kind: 'catalog', sentences, sources: listed.map((it) => it.title), lookedUp: listed.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
       }
       // A series named without a volume: the newest volume when asked for, else a list for a
       // price or stock question, else (its author, its story…) its first volume, not the tie's pick.
@@ -216,7 +239,12 @@ export class StoreAnswers {
       if (series) return series;
       const item = (latest ? volumes.at(-1) : volumes[0]) ?? match.item;
       const record = catalogDocument(item, data.catalogText);
-      const found: StoreAnswer = { kind: 'catalog', sentences: catalogAnswer(item, question, fields, data.config.catalogSentences, data.catalogText), sources: [item.title], lookedUp: [{ id: item.id, title: item.title, text: record.text }] };
+      const sentences = catalogAnswer(item, question, fields, data.config.catalogSentences, data.catalogText);
+      // "and if i buy three?": what that many copies come to.
+      const copies = copiesAsked(question);
+      const quantity = data.config.catalogSentences.quantity;
+      if (copies && quantity) sentences.push(fillSentence(quantity, { count: copies, title: item.title, total: data.catalogText.price(round2(copies * item.price)) }));
+      const found: StoreAnswer = { kind: 'catalog', sentences, sources: [item.title], lookedUp: [{ id: item.id, title: item.title, text: record.text }] };
       return this.withRule(found, question, contentTokens(`${item.title} ${item.author}`), undefined, sureIntent);
     }
 
@@ -269,7 +297,7 @@ export class StoreAnswers {
    */
   listedItems(question: string): CatalogItem[] {
     const found = this.listed(question, /[,;.!?]+|\s+(?:or|vs\.?|versus)\s+/i);
-    return found.length > 1 ? found : this.listed(question, /[,;.!?]+|\s+(?:or|vs\.?|versus|and)\s+/i);
+    return found.length > 1 ? found : this.listed(question, /[,;.!?&+]+|\s+(?:or|vs\.?|versus|and)\s+/i);
   }
 
   private listed(question: string, separators: RegExp): CatalogItem[] {
@@ -278,16 +306,32 @@ export class StoreAnswers {
     const slots = tokens(question).flatMap((w) => (this.slotWords.has(w) ? [w] : this.slotWords.has(w.replace(/s$/, '')) ? [w.replace(/s$/, '')] : []));
     const found: { item: CatalogItem; words: string[] }[] = [];
     for (const part of parts) {
+      // a part that is only a volume ("witch hat atelier 1 & 2", "vol 1 and vol 2") is that volume of the part before's series
+      const bare = /^\s*(?:(?:vol|volume|book|no)\.?\s*)?#?(\d{1,3})\s*$/i.exec(part.replace(/\s+-\s+.*$/, ''));
+      const before = found.at(-1)?.item;
+      if (bare && before) {
+        const same = this.data.index.volumesLike(before).find((it) => it.volume === Number(bare[1]));
+        if (same) found.push({ item: same, words: [] });
+        continue;
+      }
       const [best, next] = this.data.index.match([part, ...slots].join(' '), 2);
-      if (!best || best.score < MIN_TITLE_SCORE || (next && best.score - next.score < UNAMBIGUOUS_MARGIN)) continue;
+      if (!best || best.score < MIN_TITLE_SCORE) continue;
+      // a title named in full stands out of a tie ("dune" beside "dune messiah")
+      const whole = best.item.volume == null && tokens(best.item.title).every((w) => tokens(part).includes(w));
+      if (next && best.score - next.score < UNAMBIGUOUS_MARGIN && !whole) continue;
+      if (whole) {
+        found.push({ item: best.item, words: [] });
+        continue;
+      }
       // a part may keep the words that lead into the list ("i'm choosing between the shining")
       if (this.unexplainedWords(part, best.item).length >= 3) continue;
       found.push({ item: best.item, words: contentTokens(part) });
     }
-    // a part that is only words of another part's title is that title's ("Scott Pilgrim, Vol. 1: Precious Little Life")
+    // a part that is only words of another part's title is that title's ("Scott Pilgrim, Vol. 1: Precious Little Life"),
+    // unless it names a title of its own in full (no words kept: "dune" beside "dune messiah")
     const inTitle = (words: string[], item: CatalogItem) => words.every((w) => contentTokens(item.title).includes(w));
     const items: CatalogItem[] = [];
-    for (const f of found) if (!found.some((o) => o.item.id !== f.item.id && inTitle(f.words, o.item)) && !items.some((i) => i.id === f.item.id)) items.push(f.item);
+    for (const f of found) if (!(f.words.length && found.some((o) => o.item.id !== f.item.id && inTitle(f.words, o.item))) && !items.some((i) => i.id === f.item.id)) items.push(f.item);
     return items;
   }
 
@@ -410,6 +454,57 @@ export class StoreAnswers {
     if (pos.price) return [...listed].sort((a, b) => (pos.price === 'low' ? a.price - b.price : b.price - a.price))[0];
     const k = pos.n === -1 ? listed.length - 1 : pos.n - 1;
     return listed[k] ?? null;
+  }
+
+  /** Whether the question asks what several things come to together (answers.json `totalCues`: "together", "altogether", "in total"). */
+  private asksTotal(question: string): boolean {
+    const q = normalize(question);
+    return this.data.config.totalCues.some((c) => hasPhrase(q, c));
+  }
+
+  /** "Dune and Dune Messiah come to $37.98 together." (`catalogSentences.total`). */
+  private totalSentence(items: CatalogItem[]): string {
+    const { data } = this;
+    const titles = items.length > 1 ? `${items.slice(0, -1).map((i) => i.title).join(', ')} and ${items.at(-1)!.title}` : items[0].title;
+    return fillSentence(data.config.catalogSentences.total ?? '{titles}: {total}.', { titles, total: data.catalogText.price(round2(items.reduce((t, i) => t + i.price, 0))) });
+  }
+
+  /**
+   * "what's that come to altogether?" naming no title, after an answer that listed two or more:
+   * what they come to together, each with its price (recentList: the list the talk is on).
+   */
+  private totalOfAnswer(question: string, previous: readonly string[]): StoreAnswer | null {
+    if (!previous.length || !this.asksTotal(question)) return null;
+    const own = this.data.index.match(question, 1)[0];
+    if (own && own.score >= MIN_TITLE_SCORE) return null;
+    const listed = this.recentList(previous);
+    if (!listed) return null;
+    const { data } = this;
+    const sentences = [...listed.map((it) => catalogAnswer(it, question, ['price'], data.config.catalogSentences, data.catalogText)[0]), this.totalSentence(listed)];
+    return { kind: 'catalog', sentences, sources: listed.map((it) => it.title), lookedUp: listed.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
+  }
+
+  /**
+   * "anything else by him?", "other books by the same author" (answers.json
+   * `recommendation.byAuthorCues`): the other series by the author of the title the question
+   * names, else of the latest title in talk (an earlier message, else the last answer's).
+   */
+  private byAuthor(question: string, history: readonly string[], previous: readonly string[]): StoreAnswer | null {
+    const rec = this.data.config.recommendation;
+    const q = normalize(question);
+    if (!rec?.byAuthorCues.some((c) => hasPhrase(q, c))) return null;
+    const titled = (text: string) => {
+      const m = this.data.index.match(text, 1)[0];
+      return m && m.score >= MIN_TITLE_SCORE ? m.item : null;
+    };
+    const seed = titled(question) ?? history.toReversed().map(titled).find(Boolean) ?? (previous.length ? this.titlesIn(previous.at(-1)!)[0] : undefined) ?? null;
+    if (!seed) return null;
+    const others = this.recommender.byAuthor(seed);
+    const { data } = this;
+    const item = (it: CatalogItem) => fillSentence(rec.sentences.item, { title: it.title, author: it.author, genres: it.genre.join(', '), price: data.catalogText.price(it.price) });
+    const sentences = others.length ? [fillSentence(rec.sentences.byAuthor, { author: seed.author }), ...others.map(item)] : [fillSentence(rec.sentences.onlyByAuthor, { author: seed.author, title: seed.title })];
+    const shown = others.length ? others : [seed];
+    return { kind: 'catalog', sentences, sources: shown.map((it) => it.title), lookedUp: shown.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
   }
 
   /** The titles the latest answer listing two or more named, if every answer since named only titles of it. */
