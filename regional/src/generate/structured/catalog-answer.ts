@@ -3,11 +3,12 @@
  * preorder and release date, author, age rating, format and language, what it collects or holds)
  * by the domain's cue words; price and availability when it asks nothing in particular. A word of
  * the question that only the description holds ("furigana", "poster") brings the description's
- * first sentence. One sentence per fact, the title said once. The sentences are the pack's
+ * sentence that holds it. One sentence per fact, the title said once. The sentences are the pack's
  * (answers.json `catalogSentences`); this file only chooses which and fills in the item's values.
  */
 import type { CatalogItem, CatalogText } from '../../../../shared/domain/store-kb.ts';
 import type { AnswersFile, CatalogField } from './answer-data.ts';
+import { splitSentences } from '../guardrails.ts';
 import { contentTokens, normalize } from './text.ts';
 
 export type CatalogSentences = AnswersFile['catalogSentences'];
@@ -25,7 +26,27 @@ export function askedFields(question: string, cues: AnswersFile['fieldCues']): C
   return (Object.keys(cues) as CatalogField[]).filter((f) => cues[f].some(asked));
 }
 
-const firstSentence = (s: string) => /^.*?[.!?](?=\s|$)/.exec(s)?.[0] ?? s;
+const sentencesOf = (s: string) => {
+  const all = splitSentences(s).map((x) => x.trim()).filter(Boolean);
+  return all.length ? all : [s];
+};
+
+/**
+ * The description's sentence that holds most of `words` (the first on a tie; the first when none
+ * holds any): "who did the art for one-punch man" is answered by "Story by ONE, art by Yusuke
+ * Murata.", not by the plot's opening line.
+ */
+function describing(description: string, words: readonly string[]): string {
+  const all = sentencesOf(description);
+  let best = all[0];
+  let most = 0;
+  for (const s of all) {
+    const own = new Set(contentTokens(s));
+    const n = words.filter((w) => own.has(w)).length;
+    if (n > most) (best = s), (most = n);
+  }
+  return best;
+}
 
 /**
  * A template filled from `values`: `{name}` the value, `{a:name}` the value after "a" or "an",
@@ -61,18 +82,26 @@ export function catalogAnswer(item: CatalogItem, question: string, fields: Catal
     ageRating: item.ageRating,
     format: item.format,
     language: item.language,
-    description: firstSentence(item.description),
+    description: sentencesOf(item.description)[0],
   };
   const out: string[] = [];
   // The title is the subject of the first sentence; `s.again` ("It") of the others.
   const say = (template: string) => out.push(fillSentence(template, { ...values, subject: out.length ? s.again : item.title }));
-  if (want.has('contents')) say(s.contents);
+  // The words of the question that are not the title's say which of the description's sentences it asks about.
+  const titleWords = new Set(contentTokens(item.title));
+  const asked = contentTokens(question).filter((w) => !titleWords.has(w));
+  if (want.has('contents')) {
+    say(s.contents);
+    // …and a later sentence that holds what the question asks beyond the opening line ("is it the whole story?": "The complete 12-issue story in one paperback.")
+    const more = describing(item.description, asked.filter((w) => !contentTokens(values.description).includes(w)));
+    if (more !== values.description && asked.some((w) => contentTokens(more).includes(w))) out.push(more);
+  }
   if (want.has('price') || want.has('stock') || want.has('release')) say(availability(item, s));
   if (want.has('author')) say(s.author);
   if (want.has('age')) say(s.age);
   if (want.has('format') || want.has('language')) say(s.version);
   const said = new Set(contentTokens(out.join(' ')));
-  const describedOnly = contentTokens(question).filter((w) => !said.has(w) && contentTokens(item.description).includes(w) && !contentTokens(item.title).includes(w));
-  if (!want.has('contents') && describedOnly.length) say(s.describedOnly);
+  const describedOnly = asked.filter((w) => !said.has(w) && contentTokens(item.description).includes(w));
+  if (!want.has('contents') && describedOnly.length) out.push(fillSentence(s.describedOnly, { ...values, description: describing(item.description, describedOnly) }));
   return out;
 }

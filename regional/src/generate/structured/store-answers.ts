@@ -19,6 +19,7 @@ import { LIST_POSITIONS, ordinal, PRICE_PICKS } from '../../../../shared/convers
 import { seriesName } from '../../../../shared/cache/store-gazetteer.ts';
 import { splitSentences } from '../guardrails.ts';
 import { SentencePicker, type Passage } from './passage-sentences.ts';
+import { plainText } from './policy-tables.ts';
 import { contentTokens, hasPhrase, normalize, tokens } from './text.ts';
 import type { CatalogItem } from '../../../../shared/domain/store-kb.ts';
 
@@ -61,6 +62,20 @@ const MIN_COVERAGE = 0.45;
 const SERIES_SHOWN = 3;
 /** A lookup outside the retrieved passages must match more closely. */
 const LOOKUP_COVERAGE = 0.6;
+/** A record's answer takes the store's rule for the rest of the question (withRule) when that many words of it are not the record's, and the rule holds that many of them… */
+const RULE_MIN_WORDS = 2;
+/** …and one policy or FAQ sentence holds this share of them; the record's own policy section counts a little more. */
+const RULE_COVERAGE = 0.5;
+const RULE_HOME_BONUS = 0.1;
+/** The share of the whole question (less the record's name) the rule must hold: the same topic, not a shared stray word. */
+const RULE_TOPIC = 0.4;
+const RULE_TOPIC_ELSEWHERE = 0.6;
+/** A rule's whole policy item comes when it is this short; a longer one gives only its best sentences. */
+const RULE_ITEM_SENTENCES = 3;
+/** How a question asks for an amount or a time ("how long", "what does it cost"): what a record's row answers, not a rule. */
+const ASKING_WORDS = 'long soon fast quick quickly time times cost costs price much many take takes';
+/** Words that say nothing of what is asked, beside the function words text.ts drops. */
+const FILLER = 'but up when them those these come say something anything anywhere somebody someone think old';
 /** Below this confidence the classifier's intent is a guess. */
 const UNSURE = 0.6;
 const SURE = 0.8;
@@ -106,6 +121,10 @@ export function listPosition(question: string): { n: number; start: number; end:
 export class StoreAnswers {
   private readonly places: EntityExtractor;
   private readonly picker: SentencePicker;
+  /** A word's weight in the store's texts (rarer weighs more). */
+  private readonly weightOf: (stem: string) => number;
+  /** Catalog field cues, the shipping cues and ASKING_WORDS: words a record's answer already answers. */
+  private readonly askingWords: Set<string>;
   private readonly cueWords: Set<string>;
   /** The words of the catalog's formats and languages ("ebook", "box", "set", "japanese"). */
   private readonly slotWords: Set<string>;
@@ -125,10 +144,12 @@ export class StoreAnswers {
     const n = docs.length;
     const weights = new Map<string, number>();
     // A word the texts never use weighs as a rare one, not the rarest: it is as often a paraphrase as the point.
-    this.picker = new SentencePicker((w) => weights.get(w) ?? (weights.set(w, Math.log(1 + n / Math.max(3, 1 + (df.get(w) ?? 0)))), weights.get(w)!));
+    this.weightOf = (w) => weights.get(w) ?? (weights.set(w, Math.log(1 + n / Math.max(3, 1 + (df.get(w) ?? 0)))), weights.get(w)!);
+    this.picker = new SentencePicker(this.weightOf);
     this.answeredIntents = new Set(data.intentOf.values());
     this.recommender = new Recommender(data);
     this.cueWords = new Set(contentTokens(Object.values(data.config.fieldCues).flat().join(' ')));
+    this.askingWords = new Set(contentTokens([ASKING_WORDS, FILLER, ...data.config.shippingCues].join(' ')));
     this.slotWords = new Set(data.catalog.flatMap((c) => [...tokens(c.format), ...tokens(c.language)]));
   }
 
@@ -143,6 +164,7 @@ export class StoreAnswers {
     const handoffIntent = data.config.handoffIntent;
     if ((handoffIntent && input.intent === handoffIntent) || data.config.handoffCues.some((c) => hasPhrase(q, c))) return this.handoff([(handoffIntent && data.templateText[handoffIntent]) || data.config.handoff]);
     const inPassages = new Set(input.passages.map((p) => p.id));
+    const sureIntent = (input.confidence ?? 0) >= 0.5 ? input.intent : undefined;
 
     // "is the second one in stock?" after an answer that listed titles: that title's row.
     const picked = this.pickFromAnswer(question, input.previousAnswers ?? []);
@@ -197,7 +219,10 @@ export class StoreAnswers {
 
     if (aboutShipping) {
       const d = destinationAnswer(data, question, places);
-      if (d) return { kind: 'destination', sentences: d.sentences, sources: [d.source], lookedUp: [{ id: d.documentId, title: d.source, text: d.needles.join('\n') }] };
+      if (d) {
+        const found: StoreAnswer = { kind: 'destination', sentences: d.sentences, sources: [d.source], lookedUp: [{ id: d.documentId, title: d.source, text: d.needles.join('\n') }] };
+        return this.withRule(found, question, places.flatMap((p) => contentTokens(p)), d.documentId, sureIntent);
+      }
     } else if (titled) {
       // "are dune and project hail mary available as ebooks": each listed title's row, in order
       const listed = this.listedItems(question);
@@ -219,7 +244,8 @@ export class StoreAnswers {
       const copies = copiesAsked(question);
       const quantity = data.config.catalogSentences.quantity;
       if (copies && quantity) sentences.push(fillSentence(quantity, { count: copies, title: item.title, total: data.catalogText.price(round2(copies * item.price)) }));
-      return { kind: 'catalog', sentences, sources: [item.title], lookedUp: [{ id: item.id, title: item.title, text: record.text }] };
+      const found: StoreAnswer = { kind: 'catalog', sentences, sources: [item.title], lookedUp: [{ id: item.id, title: item.title, text: record.text }] };
+      return this.withRule(found, question, contentTokens(`${item.title} ${item.author}`), undefined, sureIntent);
     }
 
     // A quote from the passages (catalog passages only when the question names a title), else
@@ -307,6 +333,54 @@ export class StoreAnswers {
     const items: CatalogItem[] = [];
     for (const f of found) if (!(f.words.length && found.some((o) => o.item.id !== f.item.id && inTitle(f.words, o.item))) && !items.some((i) => i.id === f.item.id)) items.push(f.item);
     return items;
+  }
+
+  /**
+   * A record's answer (a title's row, a destination's rates) and the store's rule for what else
+   * the question asks: "I'm buying the Haikyu box set, will somebody have to sign for it?", "if I'm
+   * in Canada and order 2 box sets, will shipping cost more?", "if i preorder it, when is my card
+   * charged?". The question less the words that name the record (the title and its author, the
+   * places) is matched against every policy item and FAQ answer; the best sentence joins the
+   * answer when it holds most of those words, and most (by weight) of the ones the record does
+   * not hold that are no cue word of a field or of shipping and no asking word ("how long": what
+   * the row answers). A question with fewer than
+   * two such words asks only what the record holds: the answer is left as it is.
+   */
+  private withRule(found: StoreAnswer, question: string, naming: string[], home: string | undefined, sure: string | undefined): StoreAnswer {
+    const named = new Set(naming);
+    const said = new Set(contentTokens([...found.sentences, ...(found.lookedUp ?? []).map((p) => p.text)].join(' ')));
+    const beyond = [...new Set(contentTokens(this.withSynonyms(question)))].filter(
+      (w) => !named.has(w) && !said.has(w) && !this.generic.has(w) && !this.cueWords.has(w) && !this.askingWords.has(w) && !/^\d+$/.test(w),
+    );
+    if (beyond.length < RULE_MIN_WORDS) return found;
+    const rule = this.picker.pick(beyond.join(' '), this.data.lookupPassages, (p) => (p.id === home ? RULE_HOME_BONUS : 0), false, 1);
+    if (!rule) return found;
+    // A policy item is one rule: all of it comes ("…up to 4 lb. Each additional 2 lb adds $6.00. Box sets usually weigh 6–12 lb.").
+    const item = rule.passage.text.split('\n').find((l) => rule.sentences.every((x) => plainText(l).includes(x.replace(/\.$/, ''))));
+    const whole = item ? splitSentences(plainText(item).replace(/^[-*]\s*/, '')).map((x) => x.trim()) : [];
+    const sentences = whole.length && whole.length <= RULE_ITEM_SENTENCES ? whole : rule.sentences;
+    const ruleWords = new Set(contentTokens(sentences.join(' ')));
+    const weigh = (ws: string[]) => ws.reduce((n, w) => n + this.weightOf(w), 0);
+    if (weigh(beyond.filter((w) => ruleWords.has(w))) < RULE_COVERAGE * weigh(beyond)) return found;
+    // …holding at least two of them as the shopper wrote them (a synonym's expansion is not two words: "today" → "same day")…
+    const typed = new Set(contentTokens(question));
+    if (beyond.filter((w) => ruleWords.has(w) && typed.has(w)).length < RULE_MIN_WORDS) return found;
+    // …and on the question's topic: most of the whole question (less the record's name) is in the rule too.
+    const rest = [...new Set(contentTokens(this.withSynonyms(question)))].filter((w) => !named.has(w) && !this.generic.has(w) && !/^\d+$/.test(w));
+    // A rule of another intent than the record's section or the classifier's must hold more of it ("ZIP code … turn off ad blockers" is no answer to "$10 off code … free shipping?").
+    const own = new Set([home && this.data.intentOf.get(home), sure].filter(Boolean));
+    const topic = weigh(rest.filter((w) => ruleWords.has(w))) / weigh(rest);
+    if (topic < (own.has(this.data.intentOf.get(rule.passage.id)) ? RULE_TOPIC : RULE_TOPIC_ELSEWHERE)) return found;
+    const extra = sentences.filter((x) => !found.sentences.includes(x));
+    if (!extra.length) return found;
+    const source = rule.passage.title ?? rule.passage.id;
+    return {
+      ...found,
+      sentences: [...found.sentences, ...extra],
+      sources: found.sources.includes(source) ? found.sources : [...found.sources, source],
+      // always looked up whole: a retrieved chunk of the same section may not hold this item
+      lookedUp: [...(found.lookedUp ?? []), { id: rule.passage.id, title: rule.passage.title, text: rule.passage.text }],
+    };
   }
 
   /**

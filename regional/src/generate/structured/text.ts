@@ -10,6 +10,8 @@ const STOP = new Set(
     'm ll ve re d t',
     // A currency's name beside an amount: "500 dollars" asks what "$500" says.
     'dollar dollars usd bucks',
+    // Words that stand in for what is asked without saying it ("will somebody have to…", "when do you think…").
+    'but come comes say something anything anywhere somebody someone think them those these',
   ].join(' ').split(' '),
 );
 
@@ -33,10 +35,21 @@ export function contentTokens(text: string): string[] {
     .map((t) => stem(t.replace(/^\$(?=\d)/, '')));
 }
 
+/**
+ * Past forms no suffix rule reaches, as their verb ("kept" is what "keep" asks: "are kept for 90
+ * days"; "held by customs" answers "will customs hold it"). English, like STOP: a word list, not
+ * the store's data. Forms that are also nouns or cues of their own ("left", "sold", "found") are
+ * not in it.
+ */
+const IRREGULAR: Record<string, string> = {
+  kept: 'keep', paid: 'pay', sent: 'send', bought: 'buy', held: 'hold', took: 'take', taken: 'take', gave: 'give', given: 'give',
+  lost: 'lose', brought: 'bring', told: 'tell', chose: 'choose', chosen: 'choose', broke: 'break', broken: 'break', spent: 'spend',
+};
+
 /** A crude stem: common suffixes dropped, then long words cut to 5 letters ("shipping" ~ "ships", "used" ~ "use", "statuses" ~ "status"). */
 export function stem(t: string): string {
   if (/\d/.test(t)) return t;
-  let w = t;
+  let w = IRREGULAR[t] ?? t;
   if (w.length > 4 && w.endsWith('ies')) w = `${w.slice(0, -3)}y`;
   else if (w.length > 5 && w.endsWith('ing')) w = w.slice(0, -3);
   else if (w.length > 3 && w.endsWith('ed')) w = w.slice(0, -2);
