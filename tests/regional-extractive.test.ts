@@ -481,6 +481,17 @@ describe('a series asked without a volume', () => {
     expect(text).not.toMatch(/also has/);
   });
 
+  it('a word only the descriptions hold asks what they say: the first volume, its sentence, no list', async () => {
+    const { text } = await ask('who did the art for one-punch man', { intent: 'product_question', intentConfidence: 0.8 });
+    expect(text).toMatch(/art by Yusuke Murata/);
+    expect(text).not.toMatch(/Vol\. 2 is/);
+  });
+
+  it("a name's initial does not end the description's sentence (Monkey D. Luffy)", async () => {
+    const { text } = await ask('what is one piece vol 1 about?', { intent: 'product_question', intentConfidence: 0.8 });
+    expect(text).toMatch(/Monkey D\. Luffy, a rubber-bodied boy/);
+  });
+
   it('one named volume, a title named in full, or another field asked is still one title', async () => {
     expect((await ask('how much is one piece vol 3?')).text).toMatch(/^One Piece, Vol\. 3 is \$9\.99/);
     expect((await ask('is dune in stock?')).text).not.toMatch(/Messiah/);

@@ -29,7 +29,10 @@ function normUrl(u: string): string {
 
 const ABBREVIATION = /\b(?:vol|vols|no|nos|vs|e\.g|i\.e|mr|mrs|ms|dr|st|approx|etc|inc|ltd|jr|sr|pt|ed|eds)$/i;
 
-/** Sentences with their trailing space kept (joined, they give back the text); "Vol. 3" does not end one. */
+/** A name's initial ("Monkey D. Luffy", "J. R. R. Tolkien"): a lone capital letter. */
+const INITIAL = /(?:^|[\s(])\p{Lu}$/u;
+
+/** Sentences with their trailing space kept (joined, they give back the text); "Vol. 3" and "Monkey D. Luffy" do not end one. */
 export function splitSentences(text: string): string[] {
   const out: string[] = [];
   let start = 0;
@@ -37,7 +40,7 @@ export function splitSentences(text: string): string[] {
   for (const m of text.matchAll(re)) {
     const end = m.index + m[0].length;
     const before = text.slice(start, m.index);
-    if (m[0][0] === '.' && m[0].trim() === '.' && ABBREVIATION.test(before)) continue;
+    if (m[0][0] === '.' && m[0].trim() === '.' && (ABBREVIATION.test(before) || INITIAL.test(before))) continue;
     out.push(text.slice(start, end));
     start = end;
   }

@@ -395,6 +395,10 @@ export class StoreAnswers {
   private seriesAnswer(question: string, fields: CatalogField[], volumes: CatalogItem[]): StoreAnswer | null {
     const { data } = this;
     if (fields.some((f) => f !== 'price' && f !== 'stock') || volumes.length < 2) return null;
+    // A word only the volumes' descriptions hold ("who did the art for one-punch man") asks what they say, not what they cost.
+    const said = new Set(contentTokens(volumes.map((it) => it.description).join(' ')));
+    const titleWords = new Set(contentTokens(volumes.map((it) => it.title).join(' ')));
+    if (contentTokens(question).some((w) => said.has(w) && !titleWords.has(w) && !this.cueWords.has(w) && !this.generic.has(w))) return null;
     const shown = volumes.slice(0, SERIES_SHOWN);
     const rest = volumes.slice(SERIES_SHOWN).map((it) => String(it.volume));
     const sentences = shown.flatMap((it) => catalogAnswer(it, question, fields, data.config.catalogSentences, data.catalogText).slice(0, 1));
