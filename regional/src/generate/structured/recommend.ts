@@ -38,6 +38,9 @@ export function seriesDisplayName(title: string): string {
 
 const canHave = (it: CatalogItem) => it.stock > 0 || it.preorder;
 
+/** Two series keys of one series: the same, or one the other's edition ("one piece box set" of "one piece"). */
+const relatedSeries = (a: string, b: string) => a === b || a.startsWith(`${b} `) || b.startsWith(`${a} `);
+
 /** The phrases the question says (` q ` padded), not inside the seed's title, and not inside a longer one it says ("light novel" over "novel"). */
 function saidIn(q: string, phrases: string[], seedWords: string): string[] {
   const found = [...new Set(phrases)].filter((p) => p && q.includes(` ${p} `) && !seedWords.includes(` ${p} `));
@@ -101,7 +104,7 @@ export class Recommender {
 
   private pick(seedSeries: Series | undefined, seed: CatalogItem | null, genres: string[], types: string[], age: number | null): CatalogItem[] {
     // The seed's series and its other editions ("one piece box set" of "one piece") are not recommended for it.
-    const related = (a: Series, b: Series) => a === b || a.key.startsWith(`${b.key} `) || b.key.startsWith(`${a.key} `);
+    const related = (a: Series, b: Series) => relatedSeries(a.key, b.key);
     const scored: { series: Series; score: number; pick: CatalogItem }[] = [];
     for (const s of this.series) {
       if (seedSeries && related(s, seedSeries)) continue;
@@ -139,7 +142,7 @@ export class Recommender {
       if (s === own) continue;
       const pick = this.firstOf(s, null);
       if (!pick || !authorsOf(pick).some((a) => authors.has(a))) continue;
-      if (out.some((o) => seriesName(o.title).startsWith(`${s.key} `) || s.key.startsWith(`${seriesName(o.title)} `))) continue;
+      if (out.some((o) => relatedSeries(seriesName(o.title), s.key))) continue;
       out.push(pick);
     }
     return out.sort((a, b) => Number(canHave(b)) - Number(canHave(a))).slice(0, PICKS + 2);
