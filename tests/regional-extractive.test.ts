@@ -501,3 +501,49 @@ describe('a series asked without a volume', () => {
     expect(who).not.toMatch(/also has/);
   });
 });
+
+describe('a volume the store does not carry', () => {
+  // Every numbered series of the catalog (one edition, format and language), asked for a volume it lacks.
+  const seen = new Set<string>();
+  const series = data.catalog.flatMap((item) => {
+    const volumes = data.index.volumesLike(item);
+    const key = volumes.map((v) => v.id).join();
+    // a title that is its own volume ("Jujutsu Kaisen 0") names no series to ask another volume of
+    if (!volumes.length || seen.has(key) || !/\b(?:vol\.?|volume|book|part)\s*\d/i.test(volumes[0].title)) return [];
+    seen.add(key);
+    return [volumes];
+  });
+  const name = (title: string) => title.replace(/,?\s*(?:vol\.?|volume|book|part)\s*\d+\b.*$/i, '').trim();
+  const gapOf = (volumes: { volume?: number | null; title: string }[]) => {
+    const have = new Set(data.catalog.filter((c) => name(c.title) === name(volumes[0].title)).map((c) => c.volume));
+    let n = 2;
+    while (have.has(n) || volumes[0].title.includes(String(n))) n++;
+    return n;
+  };
+
+  it('covers the catalog’s numbered series', () => {
+    expect(series.length).toBeGreaterThan(20);
+  });
+
+  it('says the volume is not carried and names the volumes that are, even after a turn naming another title', async () => {
+    const checked = series.filter((vs) => data.index.match(`how much is ${name(vs[0].title)} volume 1?`, 1)[0]?.item.id === vs.find((v) => v.volume === 1)?.id);
+    expect(checked.length / series.length).toBeGreaterThan(0.6);
+    for (const volumes of checked) {
+      const n = gapOf(volumes);
+      for (const history of [[], ['and the next one?'], ['do you have one piece?']]) {
+        const { text, unsupported } = await ask(`is ${name(volumes[0].title)} volume ${n} in stock?`, { history, intent: 'price_availability', intentConfidence: 0.9 });
+        expect(text, `${volumes[0].title} ${n} after ${history}`).toContain(`We don't carry ${name(volumes[0].title)}, Vol. ${n}.`);
+        for (const v of volumes) expect(text).toMatch(new RegExp(`\\b${v.volume}\\b`));
+        // never another series' volume of that number
+        expect(text).not.toMatch(/ is \$\d/);
+        expect(unsupported).toBe(false);
+      }
+    }
+  });
+
+  it('a volume the series has, or a number that is part of the title, is answered as before', async () => {
+    expect((await ask('how much is chainsaw man volume 3?')).text).toMatch(/^Chainsaw Man, Vol\. 3 is \$/);
+    expect((await ask('how much is kaiju no. 8?')).text).toMatch(/^Kaiju No\. 8, Vol\. 1 is \$/);
+    expect((await ask('is one piece 111 out yet?')).text).toMatch(/One Piece, Vol\. 111/);
+  });
+});

@@ -86,6 +86,8 @@ export const AnswersFile = z
         describedOnly: sentence,
         /** After a series question's first volumes (store-answers.ts seriesAnswer): `{count}` the others, `{volumes}` their numbers. */
         seriesMore: sentence.optional(),
+        /** A volume the store does not have of a series it carries (store-answers.ts missingVolume): `{series}`, `{volume}`, `{count}` and `{volumes}` those it has. */
+        missingVolume: sentence.optional(),
         /** What titles come to together: `{titles}`, `{total}` (asked with `totalCues`). */
         total: sentence.optional(),
         /** What several copies of a title come to: `{count}`, `{title}`, `{total}` ("and if i buy three?"). */

@@ -200,6 +200,10 @@ export class StoreAnswers {
     let fields = askedFields(question, data.config.fieldCues);
     let match = data.index.match(question, 1)[0];
     const ownTitle = !!match && match.score >= MIN_TITLE_SCORE;
+    if (fields.length > 0 || data.config.catalogIntents.includes(input.intent ?? '')) {
+      const missing = this.missingVolume(question, ownTitle ? match.item : undefined);
+      if (missing) return missing;
+    }
     if ((!match || match.score < MIN_TITLE_SCORE) && previous) {
       match = data.index.match(`${previous} ${question}`, 1, data.index.volumeOf(question) ?? data.index.volumeOf(previous))[0];
       if (!fields.length) fields = askedFields(previous, data.config.fieldCues);
@@ -405,6 +409,35 @@ export class StoreAnswers {
     const more = data.config.catalogSentences.seriesMore;
     if (rest.length && more) sentences.push(fillSentence(more, { count: rest.length, volumes: rest.length > 1 ? `${rest.slice(0, -1).join(', ')} and ${rest.at(-1)}` : rest[0] }));
     return { kind: 'catalog', sentences, sources: shown.map((it) => it.title), lookedUp: volumes.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
+  }
+
+  /**
+   * "how much is chainsaw man volume 4?" when the store has no volume 4 of the series (and edition)
+   * the question names: says so and lists the volumes it has of that edition (answers.json
+   * `catalogSentences.missingVolume`), instead of another series' volume 4 found through an earlier
+   * turn's words. Null when the question names no series strongly enough, the series has the
+   * volume, or the number is a word of the title ("Kaiju No. 8").
+   */
+  private missingVolume(question: string, found: CatalogItem | undefined): StoreAnswer | null {
+    const { data } = this;
+    const missing = data.config.catalogSentences.missingVolume;
+    const volume = data.index.volumeOf(question);
+    if (!missing || volume === null) return null;
+    // The series, scored as if the volume asked were one it has.
+    const [guess] = data.index.match(question, 1, null);
+    const [top] = guess?.item.volume != null ? data.index.match(question, 1, guess.item.volume) : [];
+    if (!top || top.score < MIN_TITLE_SCORE || top.item.volume == null || tokens(top.item.title).includes(String(volume))) return null;
+    // The title found with that volume is the one asked, unless it names only part of what the
+    // series does ("Saga, Vol. 2" for "vinland saga volume 2").
+    const asked = new Set(tokens(question));
+    const named = (it: CatalogItem) => new Set(tokens(it.title).filter((w) => !/^\d+$/.test(w) && asked.has(w)));
+    if (found?.volume === volume && !(named(found).size < named(top.item).size && [...named(found)].every((w) => named(top.item).has(w)))) return null;
+    const volumes = data.index.volumesLike(top.item);
+    if (!volumes.length || volumes.some((it) => it.volume === volume)) return null;
+    const numbers = volumes.map((it) => String(it.volume));
+    const name = top.item.title.replace(/,?\s*(?:vol\.?|volume|book|part)\s*\d+\b.*$/i, '').trim() || top.item.title;
+    const sentence = fillSentence(missing, { series: name, volume, count: numbers.length, volumes: numbers.length > 1 ? `${numbers.slice(0, -1).join(', ')} and ${numbers.at(-1)}` : numbers[0] });
+    return { kind: 'catalog', sentences: [sentence], sources: [volumes[0].title], lookedUp: volumes.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
   }
 
   /**
