@@ -461,6 +461,17 @@ describe('phrasing of a second held-out set (eval/dialogues-holdout2.jsonl)', ()
     expect(leansOnContext('my card number is on it', ex)).toBe(false); // "my card number … it": the noun binds it
   });
 
+  it.each([
+    ['where is my order KB-12345', 'can i add another book to it', { order: 'kb-12345' }],
+    ['where is my order KB-12345', 'can i put a gift note in it', { order: 'kb-12345' }],
+    ['how much is dune', 'is there a discount on it', { product: 'dune' }],
+    ['how much is frieren vol 2', 'can i get a poster with it', { product: 'frieren', volume: '2' }],
+  ])('"%s" → "%s": a thing named just before "to/in/on/with it" is not what the pronoun means', (first, second, expected) => {
+    const [, r] = converse(first, second);
+    expect(r.kind).toBe('resolved');
+    expect(ents(r)).toMatchObject(expected);
+  });
+
   it('re-asks the last question for a bare store term ("whats express") and a time fragment after an opener', () => {
     const [, express] = converse('shipping cost to new zealand', 'whats express');
     expect(express.kind).toBe('resolved');
