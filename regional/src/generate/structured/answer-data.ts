@@ -56,7 +56,13 @@ export const AnswersFile = z
         typeAliases: z.record(z.string().min(1).max(64), z.string().min(1).max(64)).default({}),
         /** Phrases asking for the same author's other titles ("anything else by him"). */
         byAuthorCues: words.default([]),
-        sentences: z.object({ like: sentence, picks: sentence, item: sentence, ask: sentence, byAuthor: sentence, onlyByAuthor: sentence }).strict(),
+        /**
+         * Price wishes (recommend.ts priceWish): `below` words before an amount ("under $10",
+         * "less than 15 dollars") and `orLess` after one ("$12 or less"); `cheapest` and `dearest`
+         * words that order the picks by price.
+         */
+        priceCues: z.object({ below: words.default([]), orLess: words.default([]), cheapest: words.default([]), dearest: words.default([]) }).strict().default({ below: [], orLess: [], cheapest: [], dearest: [] }),
+        sentences: z.object({ like: sentence, picks: sentence, item: sentence, ask: sentence, byAuthor: sentence, onlyByAuthor: sentence, cheapest: sentence.optional(), dearest: sentence.optional(), below: sentence.optional(), noneBelow: sentence.optional() }).strict(),
       })
       .strict()
       .optional(),

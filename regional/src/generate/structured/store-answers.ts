@@ -158,8 +158,12 @@ export class StoreAnswers {
     const question = input.question;
     const history = input.history ?? [];
     // Out of scope: declined, unless the classifier was unsure and the store's data answers it.
+    // Titles looked for by price and kind ("what's the cheapest manga you have") are the catalog's
+    // business, whatever the classifier made of them.
+    const rec = data.config.recommendation;
+    const byPrice = !!rec && this.recommender.searchesByPrice(question);
     const unsureOos = input.intent === 'oos' && (input.confidence ?? 1) < UNSURE;
-    if (input.intent === 'oos' && !unsureOos) return this.decline();
+    if (input.intent === 'oos' && !unsureOos && !byPrice) return this.decline();
     const q = normalize(question);
     const handoffIntent = data.config.handoffIntent;
     if ((handoffIntent && input.intent === handoffIntent) || data.config.handoffCues.some((c) => hasPhrase(q, c))) return this.handoff([(handoffIntent && data.templateText[handoffIntent]) || data.config.handoff]);
@@ -183,8 +187,8 @@ export class StoreAnswers {
 
     // A recommendation ("something like Frieren", "a good horror novel"): titles from the catalog —
     // unless it asks prices or names several titles ("dune and dune messiah, what are the prices").
-    const rec = data.config.recommendation;
-    if (rec && input.intent === rec.intent && !askedFields(question, data.config.fieldCues).includes('price') && this.listedItems(question).length < 2) {
+    const wish = rec ? this.recommender.priceWish(question) : null;
+    if (rec && (input.intent === rec.intent || byPrice) && (!!wish || !askedFields(question, data.config.fieldCues).includes('price')) && this.listedItems(question).length < 2) {
       const named = data.index.match(question, 1)[0];
       const r = this.recommender.recommend(question, named && named.score >= MIN_TITLE_SCORE ? named.item : null);
       // Nothing to go by, only words asking for a suggestion ("what should I read next?", the
@@ -193,6 +197,7 @@ export class StoreAnswers {
       const asking = new Set(contentTokens(rec.askWords.join(' ')));
       if (!r && contentTokens(question).every((w) => asking.has(w) || this.generic.has(w))) return { kind: 'catalog', sentences: [rec.sentences.ask], sources: [] };
       if (r?.items.length) return this.recommendation(r);
+      if (r?.price?.max !== undefined && rec.sentences.noneBelow) return { kind: 'catalog', sentences: [fillSentence(rec.sentences.noneBelow, { max: data.catalogText.price(r.price.max) })], sources: [] };
     }
 
     // A title: this message's, else the conversation's with this message's volume.
@@ -463,7 +468,9 @@ export class StoreAnswers {
   private recommendation(r: Recommendation): StoreAnswer {
     const { data } = this;
     const s = data.config.recommendation!.sentences;
-    const sentences = [r.seed ? fillSentence(s.like, { seed: r.seed }) : s.picks];
+    // What the picks were chosen by: a title, a price order or limit, or the wishes alone.
+    const lead = r.seed ? fillSentence(s.like, { seed: r.seed }) : r.price?.order === 'asc' && s.cheapest ? s.cheapest : r.price?.order === 'desc' && s.dearest ? s.dearest : r.price?.max !== undefined && s.below ? fillSentence(s.below, { max: data.catalogText.price(r.price.max) }) : s.picks;
+    const sentences = [lead];
     for (const it of r.items) sentences.push(fillSentence(s.item, { title: it.title, author: it.author, genres: it.genre.join(', '), price: data.catalogText.price(it.price) }));
     return { kind: 'catalog', sentences, sources: r.items.map((it) => it.title), lookedUp: r.items.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
   }
