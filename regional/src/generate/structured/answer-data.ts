@@ -70,6 +70,8 @@ export const AnswersFile = z
     totalCues: words.default([]),
     /** Words that ask for a series' newest volume ("latest", "newest"): store-answers.ts latestVolume. */
     latestCues: words.default([]),
+    /** Words that ask which volumes of a series the store has ("which volumes", "what volumes", "every volume"): store-answers.ts volumeList. */
+    volumeListCues: words.default([]),
     /** Words of the domain any question about a title may hold without asking what its record does not say ("book", "volume"). */
     titleQuestionWords: words.default([]),
     /**
@@ -92,6 +94,12 @@ export const AnswersFile = z
         describedOnly: sentence,
         /** After a series question's first volumes (store-answers.ts seriesAnswer): `{count}` the others, `{volumes}` their numbers. */
         seriesMore: sentence.optional(),
+        /** Which volumes of a series the store has (store-answers.ts volumeList): `{series}`, `{count}`, `{volumes}`; then those `inStockVolumes`, `outOfStockVolumes`, `preorderVolumes` (each `{volumes}`), or `allInStock`. */
+        seriesVolumes: sentence.optional(),
+        inStockVolumes: sentence.optional(),
+        outOfStockVolumes: sentence.optional(),
+        preorderVolumes: sentence.optional(),
+        allInStock: sentence.optional(),
         /** A volume the store does not have of a series it carries (store-answers.ts missingVolume): `{series}`, `{volume}`, `{count}` and `{volumes}` those it has. */
         missingVolume: sentence.optional(),
         /** What titles come to together: `{titles}`, `{total}` (asked with `totalCues`). */

@@ -243,6 +243,8 @@ export class StoreAnswers {
       // A series named without a volume: the newest volume when asked for, else a list for a
       // price or stock question, else (its author, its story…) its first volume, not the tie's pick.
       const volumes = ownTitle ? this.tiedVolumes(question) : [];
+      const list = volumes.length > 1 ? this.volumeList(question, volumes) : null;
+      if (list) return list;
       const latest = volumes.length > 0 && this.asksLatest(question);
       const series = latest ? null : this.seriesAnswer(question, fields, volumes);
       if (series) return series;
@@ -457,6 +459,35 @@ export class StoreAnswers {
     if (!top || top.score < MIN_TITLE_SCORE || !next || top.score - next.score >= UNAMBIGUOUS_MARGIN) return [];
     const volumes = data.index.volumesLike(top.item);
     return volumes.length > 1 ? volumes : [];
+  }
+
+  /**
+   * "which one piece volumes are in stock?", "what volumes of chainsaw man do you have": every
+   * volume of the series' edition the store has, and which are in stock, out of stock or on
+   * preorder (answers.json `volumeListCues`, `catalogSentences.seriesVolumes`…). Null when the
+   * question does not ask which volumes.
+   */
+  private volumeList(question: string, volumes: CatalogItem[]): StoreAnswer | null {
+    const { data } = this;
+    const s = data.config.catalogSentences;
+    const q = normalize(question);
+    if (!s.seriesVolumes || !data.config.volumeListCues.some((c) => hasPhrase(q, c))) return null;
+    const listed = (items: CatalogItem[]) => {
+      const n = items.map((it) => String(it.volume));
+      return n.length > 1 ? `${n.slice(0, -1).join(', ')} and ${n.at(-1)}` : n[0];
+    };
+    const series = volumes[0].title.replace(/,?\s*(?:vol\.?|volume|book|part)\s*\d+\b.*$/i, '').trim() || volumes[0].title;
+    const sentences = [fillSentence(s.seriesVolumes, { series, count: volumes.length, volumes: listed(volumes) })];
+    const preorder = volumes.filter((it) => it.preorder);
+    const inStock = volumes.filter((it) => !it.preorder && (it.stock > 0 || it.format === 'ebook'));
+    const out = volumes.filter((it) => !it.preorder && !inStock.includes(it));
+    if (inStock.length === volumes.length && s.allInStock) sentences.push(s.allInStock);
+    else {
+      if (inStock.length && s.inStockVolumes) sentences.push(fillSentence(s.inStockVolumes, { volumes: listed(inStock) }));
+      if (out.length && s.outOfStockVolumes) sentences.push(fillSentence(s.outOfStockVolumes, { volumes: listed(out) }));
+      if (preorder.length && s.preorderVolumes) sentences.push(fillSentence(s.preorderVolumes, { volumes: listed(preorder) }));
+    }
+    return { kind: 'catalog', sentences, sources: [volumes[0].title], lookedUp: volumes.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
   }
 
   /** Whether the question has one of the domain's `latestCues` ("what's the newest one piece?"). */
