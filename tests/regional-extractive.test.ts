@@ -12,6 +12,7 @@ import { askedFields } from '../regional/src/generate/structured/catalog-answer.
 import { catalogDocument } from '../regional/src/retrieval/store-kb.ts';
 import { SentencePicker } from '../regional/src/generate/structured/passage-sentences.ts';
 import { contentTokens } from '../regional/src/generate/structured/text.ts';
+import { seriesName } from '../shared/cache/store-gazetteer.ts';
 import type { LlmRequest } from '../regional/src/llm/types.ts';
 
 const data = loadStoreAnswerData();
@@ -585,5 +586,27 @@ describe('which volumes of a series the store has', () => {
     expect(text).toContain(set.title);
     expect(text).not.toMatch(/^We carry/);
     expect((await ask('is one piece vol 3 in stock?')).text).toMatch(/^One Piece, Vol\. 3 is/);
+  });
+});
+
+describe('a series named short, without its subtitle ("frieren")', () => {
+  // Titles whose series name is shorter than the title's name ("Frieren" of "Frieren: Beyond Journey's End, Vol. 1").
+  const short = data.catalog.filter((c) => {
+    const s = seriesName(c.title);
+    const head = c.title.replace(/,?\s*(?:vol\.?|volume|book|part)\s*\d+\b.*$/i, '').toLowerCase();
+    return (c.volume == null || c.volume === 1) && s.length >= 4 && head.startsWith(`${s}:`) && !data.catalog.some((o) => o.author !== c.author && seriesName(o.title) === s);
+  });
+
+  it('covers the catalog', () => expect(short.length).toBeGreaterThan(2));
+
+  it('is found by that name alone: its author, its price and stock', async () => {
+    for (const item of short) {
+      const s = seriesName(item.title);
+      const who = await ask(`who wrote ${s}?`, { intent: 'product_question', intentConfidence: 0.9 });
+      expect(who.text, s).toContain(item.author);
+      const have = await ask(`do you have ${s}?`, { intent: 'price_availability', intentConfidence: 0.9 });
+      expect(have.text, s).toMatch(new RegExp(`^${seriesName(item.title).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i'));
+      expect(have.text).toMatch(/\$\d/);
+    }
   });
 });

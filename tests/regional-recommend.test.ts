@@ -224,11 +224,12 @@ describe('titles looked for by price', () => {
         else {
           expect(items.length, q).toBeGreaterThan(0);
           for (const it of items) expect(it.price, `${q}: ${it.title}`).toBeLessThanOrEqual(limit);
-          expect(text).toContain(money(limit));
+          // the amount is the shopper's, not a record's: the grounding guard would drop a sentence saying it
+          expect(text).not.toContain(money(limit));
         }
       }
     }
-    expect((await ask('a fantasy manga for $1 or less')).text).toMatch(/^Nothing in our catalog fits that at \$1\.00 or less/);
+    expect((await ask('a fantasy manga for $1 or less')).text).toMatch(/^Nothing in our catalog fits that within your budget/);
   });
 
   it('a price search is the catalog\'s even when classified out of scope; an out-of-scope question with a price is still declined', async () => {
