@@ -472,6 +472,12 @@ describe('phrasing of a second held-out set (eval/dialogues-holdout2.jsonl)', ()
     expect(ents(r)).toMatchObject(expected);
   });
 
+  it('an age in an ellipsis ("and for a 12 year old?", "he\'s turning 11") is no volume; a bare number still is', () => {
+    expect(ents(converse('is naruto vol 1 ok for kids', 'and for a 12 year old?')[1])).toMatchObject({ product: 'naruto', volume: '1' });
+    expect(ents(converse('how much is dragon ball 3 in 1 vol 1', "and is it fine for him, he's turning 11")[1]).volume).toBe('1');
+    expect(ents(converse('how much is naruto vol 3', 'and 12?')[1])).toMatchObject({ product: 'naruto', volume: '12' });
+  });
+
   it('re-asks the last question for a bare store term ("whats express") and a time fragment after an opener', () => {
     const [, express] = converse('shipping cost to new zealand', 'whats express');
     expect(express.kind).toBe('resolved');

@@ -162,3 +162,8 @@ export function ordinal(word: string | undefined): number | null {
   const i = ORDINAL_WORDS.indexOf(word);
   return i > 0 ? i : null;
 }
+
+/** Words just before a number that make it an age, not a volume ("he's turning 11", "aged 9"). */
+export const AGE_BEFORE = new Set(['turning', 'turns', 'turned', 'turn', 'aged', 'age', 'ages']);
+/** Words just after a number that make it an age ("11 years old", "9 yo"). */
+export const AGE_AFTER = new Set(['year', 'years', 'yr', 'yrs', 'yo']);
