@@ -34,14 +34,15 @@ export const AnswersFile = z
     /** How a destination's row of the policies reads: `{place}` its label, `{rates}` its methods' prices and times. */
     destinationSentence: sentence,
     shippingCues: words,
-    fieldCues: z.object({ price: words, stock: words, release: words, author: words, age: words, format: words, language: words, contents: words }).strict(),
+    fieldCues: z.object({ price: words, stock: words, release: words, author: words, age: words, format: words, language: words, contents: words, genre: words.optional() }).strict(),
     editionWords: words,
     /**
      * Recommendations from the catalog (recommend.ts) for messages of `intent`: `ageRatings` the
      * youngest age each of the catalog's age ratings suits; `kids` words that mean a child of
      * `age`; `sentences`: `like` opens an answer to "something like {seed}", `picks` any other,
      * `item` says each title (`{title}`, `{author}`, `{genres}`, `{price}`), `ask` asks what the
-     * shopper likes when the message says nothing to go by ("what should I read next?").
+     * shopper likes when the message says nothing to go by ("what should I read next?"),
+     * `authorTitles` opens the list of an author named in full ("which andy weir books do you carry").
      */
     recommendation: z
       .object({
@@ -56,7 +57,7 @@ export const AnswersFile = z
         typeAliases: z.record(z.string().min(1).max(64), z.string().min(1).max(64)).default({}),
         /** Phrases asking for the same author's other titles ("anything else by him"). */
         byAuthorCues: words.default([]),
-        sentences: z.object({ like: sentence, picks: sentence, item: sentence, ask: sentence, byAuthor: sentence, onlyByAuthor: sentence }).strict(),
+        sentences: z.object({ like: sentence, picks: sentence, item: sentence, ask: sentence, byAuthor: sentence, onlyByAuthor: sentence, authorTitles: sentence.optional() }).strict(),
       })
       .strict()
       .optional(),
@@ -84,6 +85,8 @@ export const AnswersFile = z
         version: sentence,
         contents: sentence,
         describedOnly: sentence,
+        /** What kind of book a title is (asked with the `genre` cues): `{type}` its type's label, `{genres}` its genres. */
+        genre: sentence.optional(),
         /** After a series question's first volumes (store-answers.ts seriesAnswer): `{count}` the others, `{volumes}` their numbers. */
         seriesMore: sentence.optional(),
         /** What titles come to together: `{titles}`, `{total}` (asked with `totalCues`). */
