@@ -161,7 +161,7 @@ export class StoreAnswers {
     const history = input.history ?? [];
     // Out of scope: declined, unless the classifier was unsure and the store's data answers it.
     const unsureOos = input.intent === 'oos' && (input.confidence ?? 1) < UNSURE;
-    if (input.intent === 'oos' && !unsureOos && !this.asksRecord(question)) return this.decline();
+    if (input.intent === 'oos' && !unsureOos && !this.asksRecord(question, history.at(-1))) return this.decline();
     const q = normalize(question);
     const handoffIntent = data.config.handoffIntent;
     if ((handoffIntent && input.intent === handoffIntent) || data.config.handoffCues.some((c) => hasPhrase(q, c))) return this.handoff([(handoffIntent && data.templateText[handoffIntent]) || data.config.handoff]);
@@ -236,7 +236,8 @@ export class StoreAnswers {
       }
       // A series named without a volume: the newest volume when asked for, else a list for a
       // price or stock question, else (its author, its story…) its first volume, not the tie's pick.
-      const volumes = ownTitle ? this.tiedVolumes(question) : [];
+      // ("when does the newest one come out?" after "tell me about blue lock": that series' newest.)
+      const volumes = ownTitle ? this.tiedVolumes(question) : previous && this.asksLatest(question) ? this.tiedVolumes(`${previous} ${question}`) : [];
       const latest = volumes.length > 0 && this.asksLatest(question);
       const series = latest ? null : this.seriesAnswer(question, fields, volumes);
       if (series) return series;
@@ -634,11 +635,18 @@ export class StoreAnswers {
   /**
    * Whether the question names a catalog title and asks only what its record holds ("what does
    * piranesi cost"): the store's business whatever the classifier said; a request about the title
-   * that the record does not explain ("summarise chapter 3 of the hobbit") is not.
+   * that the record does not explain ("summarise chapter 3 of the hobbit") is not. A follow-up
+   * naming no title ("when does the newest one come out") asks the title of the user's turn before.
    */
-  private asksRecord(question: string): boolean {
-    const [best] = this.data.index.match(question, 1);
-    return !!best && best.score >= MIN_TITLE_SCORE && askedFields(question, this.data.config.fieldCues).length > 0 && this.unexplainedWords(question, best.item).length === 0;
+  private asksRecord(question: string, previous?: string): boolean {
+    if (!askedFields(question, this.data.config.fieldCues).length) return false;
+    const titled = (text: string) => {
+      const [best] = this.data.index.match(text, 1);
+      return best && best.score >= MIN_TITLE_SCORE ? best.item : null;
+    };
+    const item = titled(question) ?? (previous ? titled(`${previous} ${question}`) : null);
+    const latest = new Set(contentTokens(this.data.config.latestCues.join(' ')));
+    return !!item && this.unexplainedWords(question, item).every((w) => latest.has(w));
   }
 
   /** Words of the question that neither the title's record nor the cue words explain (also the catalog route's test: catalog-reply.ts). */
