@@ -78,6 +78,13 @@ describe("a question only the record's prose answers", () => {
     expect(text('is the three-body problem a standalone novel')).toMatch(/First book of a trilogy/);
   });
 
+  it('leaves the description out for a typo or a laugh ("hw much is <title>", "haha ok, <title> then")', () => {
+    for (const it of named) {
+      expect(text(`hw much is ${it.title}`), it.title).not.toContain('From its description');
+      expect(text(`haha ok, ${it.title} then`), it.title).not.toContain('From its description');
+    }
+  });
+
   it('does so on the catalog route too', () => {
     const replies = new CatalogReplies(new Set(['product_question']), answers);
     expect(replies.answer('product_question', 'is the complete persepolis in colour')?.text).toMatch(/black-and-white/);

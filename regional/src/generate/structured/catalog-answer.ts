@@ -13,6 +13,9 @@ import { contentTokens, normalize } from './text.ts';
 
 export type CatalogSentences = AnswersFile['catalogSentences'];
 
+/** An unexplained word shorter than this (as stemmed: at most 5 letters) is taken for a typo or an interjection, not a question. */
+const ASKING_WORD_LETTERS = 5;
+
 /**
  * The fields a question asks for, by the domain's cue phrases (a cue with punctuation, such as "by?", is matched as written;
  * one that ends in a question mark also ends a question typed without it: "who's it by").
@@ -70,7 +73,8 @@ function availability(item: CatalogItem, s: CatalogSentences): string {
 /**
  * @param unexplained the question's words that neither the record nor a cue explains
  *   (StoreAnswers.unexplainedWords): a question that asks no field but such a word ("is it in
- *   colour?", "is it a standalone?") asks what only its prose may say: the description comes whole.
+ *   colour?", "is it a standalone?") asks what only its prose may say: the description comes whole
+ *   (a word of ASKING_WORD_LETTERS or more: "hw much", "wen is it out", "haha" are typos and laughs).
  */
 export function catalogAnswer(item: CatalogItem, question: string, fields: CatalogField[], s: CatalogSentences, words: CatalogText, unexplained: readonly string[] = []): string[] {
   // Asking only for a format or language ("is there an ebook?", "the Japanese edition?") asks
@@ -110,6 +114,6 @@ export function catalogAnswer(item: CatalogItem, question: string, fields: Catal
   const said = new Set(contentTokens(out.join(' ')));
   const describedOnly = asked.filter((w) => !said.has(w) && contentTokens(item.description).includes(w));
   if (!want.has('contents') && describedOnly.length) out.push(fillSentence(s.describedOnly, { ...values, description: describing(item.description, describedOnly) }));
-  else if (!fields.length && unexplained.length) out.push(fillSentence(s.describedOnly, { ...values, description: item.description }));
+  else if (!fields.length && unexplained.some((w) => w.length >= ASKING_WORD_LETTERS)) out.push(fillSentence(s.describedOnly, { ...values, description: item.description }));
   return out;
 }
