@@ -34,14 +34,15 @@ export const AnswersFile = z
     /** How a destination's row of the policies reads: `{place}` its label, `{rates}` its methods' prices and times. */
     destinationSentence: sentence,
     shippingCues: words,
-    fieldCues: z.object({ price: words, stock: words, release: words, author: words, age: words, format: words, language: words, contents: words }).strict(),
+    fieldCues: z.object({ price: words, stock: words, release: words, author: words, age: words, format: words, language: words, contents: words, genre: words.optional() }).strict(),
     editionWords: words,
     /**
      * Recommendations from the catalog (recommend.ts) for messages of `intent`: `ageRatings` the
      * youngest age each of the catalog's age ratings suits; `kids` words that mean a child of
      * `age`; `sentences`: `like` opens an answer to "something like {seed}", `picks` any other,
      * `item` says each title (`{title}`, `{author}`, `{genres}`, `{price}`), `ask` asks what the
-     * shopper likes when the message says nothing to go by ("what should I read next?").
+     * shopper likes when the message says nothing to go by ("what should I read next?"),
+     * `authorTitles` opens the list of an author named in full ("which andy weir books do you carry").
      */
     recommendation: z
       .object({
@@ -62,7 +63,7 @@ export const AnswersFile = z
          * words that order the picks by price.
          */
         priceCues: z.object({ below: words.default([]), orLess: words.default([]), cheapest: words.default([]), dearest: words.default([]) }).strict().default({ below: [], orLess: [], cheapest: [], dearest: [] }),
-        sentences: z.object({ like: sentence, picks: sentence, item: sentence, ask: sentence, byAuthor: sentence, onlyByAuthor: sentence, cheapest: sentence.optional(), dearest: sentence.optional(), below: sentence.optional(), noneBelow: sentence.optional() }).strict(),
+        sentences: z.object({ like: sentence, picks: sentence, item: sentence, ask: sentence, byAuthor: sentence, onlyByAuthor: sentence, cheapest: sentence.optional(), dearest: sentence.optional(), below: sentence.optional(), noneBelow: sentence.optional(), authorTitles: sentence.optional() }).strict(),
       })
       .strict()
       .optional(),
@@ -92,6 +93,8 @@ export const AnswersFile = z
         version: sentence,
         contents: sentence,
         describedOnly: sentence,
+        /** What kind of book a title is (asked with the `genre` cues): `{type}` its type's label, `{genres}` its genres. */
+        genre: sentence.optional(),
         /** After a series question's first volumes (store-answers.ts seriesAnswer): `{count}` the others, `{volumes}` their numbers. */
         seriesMore: sentence.optional(),
         /** Which volumes of a series the store has (store-answers.ts volumeList): `{series}`, `{count}`, `{volumes}`; then those `inStockVolumes`, `outOfStockVolumes`, `preorderVolumes` (each `{volumes}`), or `allInStock`. */

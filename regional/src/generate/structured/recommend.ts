@@ -58,6 +58,9 @@ interface Wishes {
 
 const canHave = (it: CatalogItem) => it.stock > 0 || it.preorder;
 
+/** A title's authors: "Haruki Murakami (tr. Jay Rubin)" is Haruki Murakami; "Kanehito Yamada, Tsukasa Abe" either of them. */
+const authorsOf = (it: CatalogItem) => it.author.replace(/\([^)]*\)/g, '').split(/,\s*|\s+and\s+|\s*&\s*/).map(normalize).filter(Boolean);
+
 /** Two series keys of one series: the same, or one the other's edition ("one piece box set" of "one piece"). */
 const relatedSeries = (a: string, b: string) => a === b || a.startsWith(`${b} `) || b.startsWith(`${a} `);
 
@@ -197,14 +200,24 @@ export class Recommender {
 
   /** The other series by `seed`'s author (any of its authors), one title each, those that can be had first. */
   byAuthor(seed: CatalogItem): CatalogItem[] {
-    // "Haruki Murakami (tr. Jay Rubin)" is Haruki Murakami; "Kanehito Yamada, Tsukasa Abe" either of them.
-    const authorsOf = (it: CatalogItem) => it.author.replace(/\([^)]*\)/g, '').split(/,\s*|\s+and\s+|\s*&\s*/).map(normalize).filter(Boolean);
-    const authors = new Set(authorsOf(seed));
     // Its own series only: a sequel with a name of its own (Dune Messiah after Dune) is another title.
-    const own = this.bySeries.get(seriesName(seed.title));
+    return this.titlesOf(new Set(authorsOf(seed)), this.bySeries.get(seriesName(seed.title)));
+  }
+
+  /** The series by `author` (a name as authorNames gives it), one title each, those that can be had first. */
+  titlesBy(author: string): CatalogItem[] {
+    return this.titlesOf(new Set([author]));
+  }
+
+  /** Every author the catalog names, normalized, one name each ("haruki murakami", "tsukasa abe"). */
+  authorNames(): string[] {
+    return [...new Set(this.data.catalog.flatMap(authorsOf))];
+  }
+
+  private titlesOf(authors: Set<string>, except?: Series): CatalogItem[] {
     const out: CatalogItem[] = [];
     for (const s of this.series) {
-      if (s === own) continue;
+      if (s === except) continue;
       const pick = this.firstOf(s, null);
       if (!pick || !authorsOf(pick).some((a) => authors.has(a))) continue;
       if (out.some((o) => relatedSeries(seriesName(o.title), s.key))) continue;
