@@ -7,6 +7,7 @@
  * reads both, and once the storage host is gone the Worker answers single-turn, marked
  * `session_unavailable`, as with an unreachable store.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,5 +105,16 @@ describe('the edge with its storage in a process of its own', () => {
     const follow = await chat(edge.url, s, 'how long does it take?');
     expect(fallbacks(follow)).toContain('session_unavailable');
     expect(follow.route.resolved?.carried).toEqual([]);
+  });
+
+  it('is refused under wrangler dev, and an unknown topology is refused, before any tier starts', () => {
+    const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/bench-traffic.ts', ...args], { encoding: 'utf8', timeout: 30_000 });
+    const wrangler = run('--edge-runner', 'wrangler', '--edge-storage', 'own-process');
+    expect(wrangler.status).not.toBe(0);
+    expect(wrangler.stderr).toMatch(/--edge-storage own-process needs --edge-runner workerd/);
+    expect(wrangler.stderr).not.toMatch(/region up/);
+    const unknown = run('--edge-storage', 'elsewhere');
+    expect(unknown.status).not.toBe(0);
+    expect(unknown.stderr).toMatch(/the edge storage must be one of same, own-process/);
   });
 });
