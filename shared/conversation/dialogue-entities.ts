@@ -92,6 +92,8 @@ export class DialogueEntities {
   readonly itemNouns: ItemNouns;
   /** The ids the domain's assistant asks for, as replies may give them (conversation.json `idReplies`). */
   readonly idReplies: readonly IdReplyRule[];
+  /** Formats no catalog copy of which has a volume ("box set"): a volume said after one, or one said after a volume, replaces the other. */
+  private readonly volumeless: ReadonlySet<string>;
   /** The last message analyzed, and its analysis (analyze). */
   private lastText: string | undefined;
   private lastAnalysis: MessageAnalysis | undefined;
@@ -103,6 +105,8 @@ export class DialogueEntities {
   constructor(store: Gazetteer, dialogue: DialogueSlots, patterns: readonly EntityPattern[] = [], catalog: readonly PricedTitle[] = []) {
     this.courtesyIntent = dialogue.courtesyIntent;
     this.prices = new TitlePrices(catalog, dialogue.seriesEndWords);
+    const numbered = new Set(catalog.filter((t) => typeof t.volume === 'number').map((t) => normalizeForEntities(t.format ?? '')));
+    this.volumeless = new Set(catalog.map((t) => normalizeForEntities(t.format ?? '')).filter((f) => f && !numbered.has(f)));
     this.intentCues = new IntentCues(dialogue.intentCues);
     this.idReplies = dialogue.idReplies ?? [];
     const nouns = (role: 'demonstrative' | 'antecedent') => new Set((dialogue.itemNouns?.[role] ?? []).map((n) => normalizeForEntities(n)));
@@ -140,6 +144,13 @@ export class DialogueEntities {
     }
   }
 
+  /** Whether two slots cannot describe one copy: a volume and a format no volume comes in ("naruto box set" then "vol 2"). */
+  excludes(x: DialogueEntity, y: DialogueEntity): boolean {
+    const format = x.kind === 'format' ? x : y.kind === 'format' ? y : undefined;
+    const volume = x.kind === 'volume' ? x : y.kind === 'volume' ? y : undefined;
+    return !!format && !!volume && this.volumeless.has(format.value);
+  }
+
   /** Whether an entity is one of the domain's ids (an order number, a SKU): its value has the shape an id pattern makes. Ids are written upper case. */
   isId(e: DialogueEntity): boolean {
     return e.kind === 'order' || this.idValues.some((p) => p.kind === e.kind && p.re.test(e.value));
@@ -173,7 +184,7 @@ export class DialogueEntities {
    * "jujutsu kaisan", "frieran", "the hobit"): a name of several words with one word one edit
    * away (a letter wrong, missing, extra or two swapped; words of 4+ letters) and another word as
    * written; a one-word name of 7+ letters with one letter wrong or two swapped (no letter added
-   * or dropped: "monsters" is not "Monster"), or of 6 letters with two swapped ("hiakyu"). Only series (the catalog's own names), never places
+   * or dropped: "monsters" is not "Monster"), or of 6 letters with two swapped ("hiakyu"), or of 5+ with a letter typed twice ("haikyuu"). Only series (the catalog's own names), never places
    * or terms, whose short words are too close to ordinary ones. A slipped word keeps its first
    * letter (which also keeps this pass cheap: it runs on every word no phrase matched).
    */
@@ -185,6 +196,8 @@ export class DialogueEntities {
         if (x.length >= 7 && words[i].length === x.length && words[i][0] === x[0] && words[i] !== x && withinOneEdit(words[i], x)) return c;
         // six letters: only two neighbours swapped ("hiakyu"), a slip no ordinary word is one away by
         if (x.length === 6 && words[i].length === 6 && words[i][0] === x[0] && swapped(words[i], x)) return c;
+        // five letters or more: one letter typed twice ("haikyuu", "narutoo"), which no plural or ordinary form of the name is
+        if (x.length >= 5 && words[i][0] === x[0] && doubled(words[i], x)) return c;
         continue;
       }
       let exact = 0;
@@ -345,6 +358,14 @@ const isCount = (w: string) => /^\d+$/.test(w) || cardinal(w) !== null;
 function singular(w: string): string {
   if (w.length < 4 || !w.endsWith('s') || w.endsWith('ss')) return w;
   return /(?:x|ch|sh|ss)es$/.test(w) ? w.slice(0, -2) : w.slice(0, -1);
+}
+
+/** Whether `a` is `b` with one of its letters typed twice. */
+function doubled(a: string, b: string): boolean {
+  if (a.length !== b.length + 1) return false;
+  const i = [...b].findIndex((c, k) => c !== a[k]);
+  const at = i < 0 ? b.length : i;
+  return at > 0 && a[at] === a[at - 1] && a.slice(0, at) + a.slice(at + 1) === b;
 }
 
 /** Whether `a` is `b` with two neighbouring letters swapped. */

@@ -8,7 +8,7 @@
 import { PRODUCT_SLOTS, type ItemNouns, type MessageAnalysis } from './dialogue-entities.ts';
 import {
   ANTECEDENT_DETERMINERS, ANTECEDENT_NOUNS, CORRECTIONS, DEMONSTRATIVE_BEFORE, DEMONSTRATIVE_NOUNS, DUMMY_IT_NEXT, ELLIPSIS_FILLERS, FILLERS, FRAGMENT_CUES, FRAGMENT_WORDS, INTERJECTIONS, ONE_DETERMINERS, OPENERS, PLACE_PRONOUN, PRODUCT_PRONOUNS,
-  COMPLEMENT_PREPOSITIONS, EXISTENTIAL_ASKS, INDEFINITE, QUESTION_STARTS, RETURN_CUES, VERB_SUBJECTS, THERE_EXISTENTIAL_AFTER, THERE_EXISTENTIAL_BEFORE, WH_TAILS, WH_WORDS,
+  CHOICE_WORDS, COMPLEMENT_PREPOSITIONS, EXISTENTIAL_ASKS, SLOT_DETERMINERS, QUESTION_STARTS, RETURN_CUES, VERB_SUBJECTS, THERE_EXISTENTIAL_AFTER, THERE_EXISTENTIAL_BEFORE, WH_TAILS, WH_WORDS,
 } from './english-cues.ts';
 
 const NO_NOUNS: ItemNouns = { demonstrative: new Set(), antecedent: new Set() };
@@ -53,10 +53,14 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
   // "and do you ship to Japan?" brings its own predicate; so does "ok and how much": a question
   // fragment after the opener asks its own question of the thing in talk (not the last question again).
   const rest = w.slice(openerLength);
+  // So does a title of its own with such a fragment: "and the hunger games box set price" asks that title's price.
+  const restCovered = covered.slice(openerLength);
+  const ownTitle = a.spans.some((s) => s.kind === 'product' && s.start >= openerLength);
   const ownPredicate =
     !!opener &&
     ((rest.length >= 3 && QUESTION_STARTS.has(w[openerLength])) ||
-      (a.spans.length === 0 && rest.length > 0 && rest.every((x) => FRAGMENT_WORDS.has(x)) && FRAGMENT_CUES.some((c) => phraseAt(rest, c, NONE_COVERED))));
+      (a.spans.length === 0 && rest.length > 0 && rest.every((x) => FRAGMENT_WORDS.has(x)) && FRAGMENT_CUES.some((c) => phraseAt(rest, c, NONE_COVERED))) ||
+      (ownTitle && rest.every((x, i) => restCovered[i] || FRAGMENT_WORDS.has(x)) && FRAGMENT_CUES.some((c) => phraseAt(rest, c, restCovered))));
 
   const productAt = new Set<number>();
   const placeAt = new Set<number>();
@@ -122,7 +126,7 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
   const ask = EXISTENTIAL_ASKS.find((c) => c.every((x, k) => w[lead + k] === x));
   const askedAt = ask ? lead + ask.length : -1;
   const existentialSlot =
-    askedAt >= 0 && INDEFINITE.has(w[askedAt]) && a.spans.some((s) => PRODUCT_SLOTS.includes(s.kind) && s.start > askedAt && s.start <= askedAt + 2);
+    askedAt >= 0 && SLOT_DETERMINERS.has(w[askedAt]) && a.spans.some((s) => PRODUCT_SLOTS.includes(s.kind) && s.start > askedAt && s.start <= askedAt + 2);
   const dependentSlot = !anchored && (kinds.has('volume') || (slotOnly && (entitiesOnly || !!opener || existentialSlot)));
   // A fragment is all question words: "how much is shipping?", "when?"; "how is shipping
   // calculated?" or "which carrier do you use?" bring a topic of their own.
@@ -137,8 +141,12 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
     w.every((x, i) => i < lead || covered[i] || FRAGMENT_WORDS.has(x) || askWord(i));
   // "whats express?", "how about ups": a wh-word and a store term, nothing else, asks the last question of that term.
   // So does a short question of a term and question words only ("ok what's the fastest then", "is there a quicker option").
+  // So does an opener and a choice of a term ("what if i pay for the fast one").
+  const termsOnly = !anchored && a.spans.length > 0 && a.spans.every((s) => s.kind === 'term') && leftover.length > 0;
   const termAsk =
-    short && !anchored && a.spans.length > 0 && a.spans.every((s) => s.kind === 'term') && leftover.length > 0 && leftover.every((x) => WH_WORDS.has(x) || WH_TAILS.has(x) || FRAGMENT_WORDS.has(x) || x === 'option' || x === 'options' || x === 'there');
+    termsOnly &&
+    ((short && leftover.every((x) => WH_WORDS.has(x) || WH_TAILS.has(x) || FRAGMENT_WORDS.has(x) || x === 'option' || x === 'options' || x === 'there')) ||
+      (!!opener && leftover.every((x) => CHOICE_WORDS.has(x))));
   const frame = (!!opener && !ownPredicate) || entitiesOnly || termAsk;
   const followUp = frame || productPronoun || placePronoun || dependentSlot || fragment;
   return { followUp, frame, productPronoun, placePronoun, dependentSlot, termAsk, pronounAt: new Set([...(productPronoun ? productAt : []), ...(placePronoun ? placeAt : [])]), openerLength };

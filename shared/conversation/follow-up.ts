@@ -25,6 +25,7 @@ import { idReply, mayGiveId } from './id-reply.ts';
 import { pickFromList, saysListPosition } from './list-ordinal.ts';
 import { mayNegate, negatedReply } from './negation.ts';
 import { isCourtesyOnly, withoutCourtesyLead } from './courtesy.ts';
+import { ASK_IN_FULL, PLURAL_PRONOUNS } from './english-cues.ts';
 
 /** What the resolver needs of an earlier turn (oldest first in a list). */
 export interface ContextTurn {
@@ -81,12 +82,13 @@ export function resolveFollowUp(message: string, given: readonly ContextTurn[], 
   // any distance; more of them still are (the talk has moved on).
   const thanks = given.length > 1 && !given.at(-1)!.entities.length && isCourtesyOnly(given.at(-1)!.text);
   const turns = thanks ? given.slice(0, -1) : given;
-  let a = ex.analyze(message);
-  const cues = cuesOf(a, ex);
-  // What a standalone message asks, as the classifier, the cache key and the region read it: without a courtesy sentence before it, titles as the catalog writes them.
+  // What the message asks, resolved or standalone: without a courtesy sentence before it ("haha nice. is it ok for a 13 yo"),
+  // which neither leans on the talk nor asks anything; titles as the catalog writes them.
   const asked = withoutCourtesyLead(message);
-  const standalone: FollowUpResolution = { kind: 'standalone', text: inCatalogWords(asked, asked === message ? a : ex.analyze(asked)), carried: [], entities: a.entities, confidence: 1 };
-  const reply = idReply(message, a, turns, ex, NOT_CARRIED);
+  let a = ex.analyze(asked);
+  const cues = cuesOf(a, ex);
+  const standalone: FollowUpResolution = { kind: 'standalone', text: inCatalogWords(asked, a), carried: [], entities: a.entities, confidence: 1 };
+  const reply = idReply(asked, a, turns, ex, NOT_CARRIED);
   if (reply) {
     const fromTurn = reply.entities.filter((e) => e !== reply.id && !a.entities.some((o) => o.kind === e.kind && o.value === e.value));
     const carried = ['frame', ...fromTurn.map((e) => `${e.kind}:${e.value}`)];
@@ -144,7 +146,7 @@ export function resolveFollowUp(message: string, given: readonly ContextTurn[], 
   const askedOf = cues.frame ? askedSlot(ex.analyze(antecedent.text)) : undefined;
   const isAsked = (e: DialogueEntity) => !!askedOf && askedOf.kind === e.kind && askedOf.value === e.value;
   const carried = antecedent.entities.filter(
-    (e) => !NOT_CARRIED.has(e.kind) && !ownKinds.has(e.kind) && !(PRODUCT_SLOTS.includes(e.kind) && ownProduct !== undefined && ownProduct !== ctxProduct && !isAsked(e)),
+    (e) => !NOT_CARRIED.has(e.kind) && !ownKinds.has(e.kind) && !(PRODUCT_SLOTS.includes(e.kind) && ownProduct !== undefined && ownProduct !== ctxProduct && !isAsked(e)) && !a.entities.some((o) => ex.excludes(o, e)),
   );
   const own = a.entities.map((e) => (e.kind === 'volume' && /^[+-]1$/.test(e.value) ? relativeVolume(e, antecedent.entities) : e));
   const entities = sortEntities(dedupe([...own, ...carried]));
@@ -176,7 +178,9 @@ export function resolveFollowUp(message: string, given: readonly ContextTurn[], 
   } else if (cues.dependentSlot && ctxProduct) {
     // "is the next one out yet": the volume it means is written, not "+1"
     const spans = a.spans.map((sp) => (sp.kind === 'volume' && /^[+-]1$/.test(sp.value) ? { ...sp, value: relativeVolume(sp, antecedent.entities).value } : sp));
-    text = insertSeries({ ...a, spans }, ctxProduct, ex);
+    // "got the japanese version?" after Frieren vol. 1: "do you have the frieren volume 1 in japanese?" (the volume in talk said with its series)
+    const volume = ownKinds.has('volume') ? undefined : carried.find((e) => e.kind === 'volume');
+    text = askInFull(insertSeries({ ...a, spans }, productPhrase([{ kind: 'product', value: ctxProduct }, ...(volume ? [volume] : [])], ex), ex));
     confidence = 0.9;
     form = 'slot';
   } else {
@@ -188,8 +192,9 @@ export function resolveFollowUp(message: string, given: readonly ContextTurn[], 
 
   function finish(t: string, c: number, intent: string | undefined, d: number, how: NonNullable<FollowUpResolution['form']>): FollowUpResolution {
     let conf = c - 0.1 * d;
-    // two titles it could mean; not when the whole question is re-asked of both ("what about in english" after a list)
-    if (needsProduct && ctxProducts.size > 1 && !ownProduct && how !== 'frame') conf = Math.min(conf, 0.4);
+    // two titles it could mean; not when the whole question is re-asked of both ("what about in english" after a list), nor when "they" means both
+    const plural = [...cues.pronounAt].some((i) => PLURAL_PRONOUNS.has(a.words[i]));
+    if (needsProduct && ctxProducts.size > 1 && !ownProduct && how !== 'frame' && !(how === 'pronoun' && plural)) conf = Math.min(conf, 0.4);
     return { kind: 'resolved', text: question(t, message), carried: carriedNames, entities, confidence: round(conf), form: how, ...(intent ? { contextIntent: intent } : {}) };
   }
 }
@@ -229,6 +234,12 @@ function numberAsVolume(a: MessageAnalysis, antecedent: ContextTurn): MessageAna
 function relativeVolume(e: DialogueEntity, context: DialogueEntity[]): DialogueEntity {
   const base = Number(context.find((c) => c.kind === 'volume')?.value ?? 1);
   return { kind: 'volume', value: String(Math.max(1, base + Number(e.value))) };
+}
+
+/** A chat form of an existential ask that opens a rewritten question said in full ("got the …" → "do you have the …"). */
+function askInFull(text: string): string {
+  const ask = Object.keys(ASK_IN_FULL).filter((k) => text === k || text.startsWith(`${k} `)).sort((x, y) => y.length - x.length)[0];
+  return ask ? `${ASK_IN_FULL[ask]}${text.slice(ask.length)}` : text;
 }
 
 function dedupe(es: DialogueEntity[]): DialogueEntity[] {
