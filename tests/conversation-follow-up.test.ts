@@ -758,3 +758,11 @@ describe('phrasing of a fifth held-out set (eval/dialogues-holdout5.jsonl)', () 
     expect(ents(r)).toEqual({ product: 'the hunger games', format: 'box set' });
   });
 });
+
+describe('a series name with a letter typed twice (eval/dialogues-holdout5.jsonl)', () => {
+  it('reads it as the series, and an ordinary longer word still as no series', () => {
+    expect(ents(converse('haikyuu vol 1 in stock')[0])).toEqual({ product: 'haikyu', volume: '1' });
+    expect(ents(converse('narutoo volume 2')[0])).toEqual({ product: 'naruto', volume: '2' });
+    expect(ex.analyze('monsters in my closet').entities.filter((e) => e.kind === 'product')).toEqual([]);
+  });
+});
