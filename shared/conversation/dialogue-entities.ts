@@ -24,6 +24,8 @@ export interface DialogueEntity {
 export interface Span extends DialogueEntity {
   start: number;
   end: number;
+  /** Read from a slip of the keyboard ("paperbak"): the words are not the phrase's. */
+  slip?: true;
 }
 
 export interface MessageAnalysis {
@@ -77,6 +79,8 @@ interface Phrase {
 
 export class DialogueEntities {
   private readonly byFirst = new Map<string, Phrase[]>();
+  /** One-word slot phrases of 7+ letters ("paperback", "japanese") by their first letter, for a slot typed with a slip (misspelledSlot). */
+  private readonly slotsByInitial = new Map<string, Phrase[]>();
   /** The catalog's series names by their first letter (a slip keeps it), longest first, for names typed with a slip (misspelledSeries). */
   private readonly seriesByInitial = new Map<string, Phrase[]>();
   private readonly patterns: { kind: DialogueKind; re: RegExp; value: string }[];
@@ -137,6 +141,10 @@ export class DialogueEntities {
       this.byFirst.set(ph.words[0], list);
     }
     for (const list of this.byFirst.values()) list.sort((a, b) => b.words.length - a.words.length);
+    for (const ph of table.values()) {
+      if (!PRODUCT_SLOTS.includes(ph.kind) || ph.words.length !== 1 || ph.words[0].length < 7) continue;
+      this.slotsByInitial.set(ph.words[0][0], [...(this.slotsByInitial.get(ph.words[0][0]) ?? []), ph]);
+    }
     for (const ph of [...table.values()].filter((x) => x.kind === 'product' && !/^\d+$/.test(x.words.join(''))).sort((a, b) => b.words.length - a.words.length)) {
       const list = this.seriesByInitial.get(ph.words[0][0]) ?? [];
       list.push(ph);
@@ -215,6 +223,16 @@ export class DialogueEntities {
   }
 
   /**
+   * A format, language or edition word of 7+ letters typed with one slip ("paperbak", "hardcovr",
+   * "japanse"): a letter wrong, missing, extra or two swapped, the first letter kept. Long slot words
+   * have no ordinary word one edit away; short ones ("signed") and phrases are matched as written.
+   */
+  private misspelledSlot(w: string): Phrase | undefined {
+    if (w.length < 6) return undefined;
+    return this.slotsByInitial.get(w[0])?.find((c) => c.words[0] !== w && withinOneEdit(w, c.words[0]));
+  }
+
+  /**
    * The words, entity spans and entities of a message. One answer reads its message three to five
    * times (whether it leans on context, its resolution alone and in context, its cue intent), so
    * the last text's analysis is kept and given again: an analysis is shared and never changed by
@@ -268,9 +286,11 @@ export class DialogueEntities {
         i++;
         continue;
       }
-      const hit = this.byFirst.get(w)?.find((c) => c.words.every((x, j) => words[i + j] === x)) ?? this.inflected(words, i) ?? this.misspelledSeries(words, i);
+      const exact = this.byFirst.get(w)?.find((c) => c.words.every((x, j) => words[i + j] === x)) ?? this.inflected(words, i);
+      const hit = exact ?? this.misspelledSeries(words, i) ?? this.misspelledSlot(w);
       if (hit) {
         span(hit.kind, hit.value, i, i + hit.words.length);
+        if (!exact) spans.at(-1)!.slip = true;
         i += hit.words.length - 1;
         continue;
       }
@@ -279,7 +299,10 @@ export class DialogueEntities {
         let k = spans.length - 1;
         while (k > 0 && (spans[k].kind === 'edition' || spans[k].kind === 'format') && spans[k - 1].end === spans[k].start) k--;
         const afterSeries = spans[k]?.kind === 'product' && spans.at(-1)!.end === i && /^\d{1,3}$/.test(w);
-        span(afterSeries ? 'volume' : 'number', String(Number(w.replace(/,/g, ''))), i, i + 1);
+        // "blue lock 1 and 2", "witch hat atelier 1 & 2": a number joined to a volume is another volume
+        const last = spans.at(-1);
+        const joined = last?.kind === 'volume' && /^\d{1,3}$/.test(w) && (last.end === i || (last.end === i - 1 && VOLUME_JOINS.has(words[i - 1])));
+        span(afterSeries || joined ? 'volume' : 'number', String(Number(w.replace(/,/g, ''))), i, i + 1);
       }
     }
     titleNumbers(words, spans);
@@ -347,6 +370,9 @@ function idValueShape(template: string): RegExp {
   const parts = template.split(/\{\d+(?::\d+)?\}/).map((lit) => normalizeForEntities(lit).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   return new RegExp(`^${parts.join('.+')}$`);
 }
+
+/** Words that join two volumes of one series ("1 and 2", "3 or 4"). */
+const VOLUME_JOINS: ReadonlySet<string> = new Set(['and', 'or', 'n', 'plus']);
 
 /** A phrase read in the plural too: places, slots and terms (titles are matched as written, dates are the calendar's). */
 const inflectable = (c: Phrase) => c.kind !== 'product' && c.kind !== 'date';

@@ -108,12 +108,14 @@ export const FRAGMENT_CUES: string[][] = [
   'how much', 'how many', 'price', 'prices', 'cost', 'costs', 'in stock', 'stock', 'available', 'availability', 'how long', 'how soon', 'when',
   'arrive', 'arrives', 'delivery', 'deliver', 'ship', 'shipping', 'preorder', 'release', 'released', 'out yet', 'cheaper', 'discount', 'sale',
   'formats', 'editions', 'languages', 'age rating', 'how old', 'suitable', 'ages', 'pages', 'where', 'which', 'who', 'tracking', 'track',
+  // what things named together come to: "together?", "what's that come to altogether", "how much for both"
+  'together', 'altogether', 'in total', 'total', 'combined', 'both', 'come to', 'comes to',
 ].map((s) => s.split(' '));
 
 /** The only words a fragment may have: fillers, the cues, auxiliaries and pronouns. */
 export const FRAGMENT_WORDS = new Set([
   ...FILLERS, ...FRAGMENT_CUES.flat(),
-  'whats', 'whos', 'hows', 'wheres', 'thx', 'ty',
+  'whats', 'whos', 'hows', 'wheres', 'thx', 'ty', 'two', 'all', 'come', 'comes',
   'do', 'does', 'did', 'will', 'would', 'can', 'could', 'be', 'was', 'take', 'takes', 'get', 's', 'time', 'times', 'day', 'days', 'week', 'weeks', 'business', 'working', 'date', 'estimate', 'estimated', 'expected', 'fee', 'fees', 'it', 'they', 'them', 'i', 'we', 'you', 'much', 'many', 'long', 'soon', 'usually', 'roughly', 'about', 'approximately', 'now', 'still', 'yet',
 ]);
 

@@ -6,6 +6,7 @@
  * decides nothing about what the message means.
  */
 import { PRODUCT_SLOTS, type ItemNouns, type MessageAnalysis } from './dialogue-entities.ts';
+import { withinOneEdit } from '../cache/aspects.ts';
 import {
   ANTECEDENT_DETERMINERS, ANTECEDENT_NOUNS, CORRECTIONS, DEMONSTRATIVE_BEFORE, DEMONSTRATIVE_NOUNS, DUMMY_IT_NEXT, ELLIPSIS_FILLERS, FILLERS, FRAGMENT_CUES, FRAGMENT_WORDS, INTERJECTIONS, ONE_DETERMINERS, OPENERS, PLACE_PRONOUN, PRODUCT_PRONOUNS,
   CHOICE_WORDS, COMPLEMENT_PREPOSITIONS, EXISTENTIAL_ASKS, SLOT_DETERMINERS, QUESTION_STARTS, RETURN_CUES, VERB_SUBJECTS, THERE_EXISTENTIAL_AFTER, THERE_EXISTENTIAL_BEFORE, WH_TAILS, WH_WORDS,
@@ -35,7 +36,7 @@ export interface Cues {
 
 /** `itemNouns`: the domain's words for its things (conversation.json), read beside DEMONSTRATIVE_NOUNS and ANTECEDENT_NOUNS. */
 export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): Cues {
-  const w = a.words;
+  const w = withCueSlips(a, itemNouns.asks ?? NO_ASKS);
   const demonstrativeNoun = (x: string | undefined) => x !== undefined && (DEMONSTRATIVE_NOUNS.has(x) || itemNouns.demonstrative.has(x));
   const covered = new Array<boolean>(w.length).fill(false);
   for (const s of a.spans) for (let i = s.start; i < s.end; i++) covered[i] = true;
@@ -134,7 +135,7 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
   const asks = itemNouns.asks ?? NO_ASKS;
   const askWord = (i: number) => asks.some((c) => c.some((x, k) => x === w[i] && phraseAt(w.slice(i - k, i - k + c.length), c, NONE_COVERED)));
   const fragment =
-    short &&
+    w.length <= 8 &&
     !anchored &&
     !kinds.has('place') &&
     (FRAGMENT_CUES.some((c) => phraseAt(w, c, covered)) || asks.some((c) => phraseAt(w, c, covered))) &&
@@ -152,6 +153,32 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
   return { followUp, frame, productPronoun, placePronoun, dependentSlot, termAsk, pronounAt: new Set([...(productPronoun ? productAt : []), ...(placePronoun ? placeAt : [])]), openerLength };
 }
 
+
+/**
+ * The message's words with a cue word typed with two letters swapped read as that word ("whats
+ * the age raitng", "is it in stcok"): a word of 5+ letters no entity covers and no fragment word,
+ * a swap away from a cue (FRAGMENT_CUES, the domain's asks; not the fillers: "three" is not "there").
+ * The analysis itself is left as it is.
+ */
+function withCueSlips(a: MessageAnalysis, asks: readonly string[][]): readonly string[] {
+  const covered = new Set<number>();
+  for (const s of a.spans) for (let i = s.start; i < s.end; i++) covered.add(i);
+  let out: string[] | undefined;
+  a.words.forEach((x, i) => {
+    if (covered.has(i) || x.length < 5 || FRAGMENT_WORDS.has(x)) return;
+    const fix = cueVocabulary(asks).find((c) => c.length === x.length && c[0] === x[0] && c !== x && withinOneEdit(x, c) && sorted(c) === sorted(x));
+    if (fix) (out ??= [...a.words])[i] = fix;
+  });
+  return out ?? a.words;
+}
+
+const sorted = (x: string) => [...x].sort().join('');
+let vocabulary: { asks: readonly string[][]; words: string[] } | undefined;
+/** The words of FRAGMENT_CUES and of the domain's asks, 5 letters or more (built once per asks list). */
+function cueVocabulary(asks: readonly string[][]): string[] {
+  if (vocabulary?.asks !== asks) vocabulary = { asks, words: [...new Set([...FRAGMENT_CUES.flat(), ...asks.flat()])].filter((x) => x.length >= 5) };
+  return vocabulary.words;
+}
 
 /** Whether `phrase` stands somewhere in `w` on words no entity covers (a loop: it runs on every short message). */
 function phraseAt(w: readonly string[], phrase: readonly string[], covered: readonly boolean[]): boolean {

@@ -46,8 +46,13 @@ export function reframe(a: MessageAnalysis, frameText: string, own: DialogueEnti
       changed = true;
       continue;
     }
+    // a number that is no volume ("and if i buy three?") is said at the end, as it was
+    if (s.kind === 'number') {
+      trailing.push(...a.words.slice(s.start, s.end));
+      continue;
+    }
     // a thing said twice ("can it go faster, what is the fastest": express twice) is written once
-    if (s.kind === 'number' || s.kind === 'date' || said.has(`${s.kind}:${s.value}`)) continue;
+    if (s.kind === 'date' || said.has(`${s.kind}:${s.value}`)) continue;
     said.add(`${s.kind}:${s.value}`);
     const words = render(s, ex).split(' ');
     const target = spanOf(s.kind);

@@ -84,7 +84,7 @@ export function resolveFollowUp(message: string, given: readonly ContextTurn[], 
   const turns = thanks ? given.slice(0, -1) : given;
   // What the message asks, resolved or standalone: without a courtesy sentence before it ("haha nice. is it ok for a 13 yo"),
   // which neither leans on the talk nor asks anything; titles as the catalog writes them.
-  const asked = withoutCourtesyLead(message);
+  const asked = slotsSpelled(withoutCourtesyLead(message), ex);
   let a = ex.analyze(asked);
   const cues = cuesOf(a, ex);
   const standalone: FollowUpResolution = { kind: 'standalone', text: inCatalogWords(asked, a), carried: [], entities: a.entities, confidence: 1 };
@@ -184,9 +184,11 @@ export function resolveFollowUp(message: string, given: readonly ContextTurn[], 
     confidence = 0.9;
     form = 'slot';
   } else {
-    text = `${stripEnd(asked)} — ${ctxProduct ? productPhrase(entities, ex) : stripEnd(antecedent.text).split(' — ').at(-1)}`;
+    // a question that named several titles or volumes ("nana vol 1 and vol 2, what do they cost") is written whole: one product phrase says one of them
+    const several = ctxProducts.size > 1 || antecedent.entities.filter((e) => e.kind === 'volume').length > 1;
+    text = `${stripEnd(asked)} — ${ctxProduct && !several ? productPhrase(entities, ex) : stripEnd(antecedent.text).split(' — ').at(-1)}`;
     confidence = cues.productPronoun && !ctxProduct ? 0.8 : 0.85;
-    form = ctxProduct ? 'append-product' : 'append-question';
+    form = ctxProduct && !several ? 'append-product' : 'append-question';
   }
   return finish(text, confidence, antecedent.intent, distance, form);
 
@@ -216,6 +218,16 @@ function inCatalogWords(message: string, a: MessageAnalysis): string {
     } else out.push(a.words[i]);
   }
   return question(out.join(' '), message);
+}
+
+/** The message with a slot typed with a slip written as the slot ("is it paperbak" → "is it paperback"), so the region reads it too. */
+function slotsSpelled(message: string, ex: DialogueEntities): string {
+  const a = ex.analyze(message);
+  const slips = a.spans.filter((s) => s.slip && PRODUCT_SLOTS.includes(s.kind));
+  if (!slips.length) return message;
+  const words = [...a.words];
+  for (const s of slips) words.splice(s.start, 1, s.value);
+  return question(words.join(' '), message);
 }
 
 /** "and 2?" after a volume: the number is the next volume (a new analysis: the extractor's is shared and never changed). */
