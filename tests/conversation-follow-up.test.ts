@@ -772,8 +772,9 @@ describe('slips of the keyboard in question and slot words (eval/dialogues-holdo
     const [, r] = converse('dune', 'is it harcover in japanse?');
     expect(ents(r)).toEqual({ product: 'dune', format: 'hardcover', language: 'japanese' });
     expect(r.text).toBe('is dune hardcover in japanese?');
-    // a short word is matched as written
+    // a short word is matched as written, and another form of the word is no slip ("translate" is not "translated")
     expect(ex.analyze('is it signd').entities.filter((e) => e.kind === 'edition')).toEqual([]);
+    expect(ex.analyze('translate this sentence into french').entities).toEqual([{ kind: 'language', value: 'french' }]);
   });
 
   it('reads a question word with two letters swapped as that word ("whats the age raitng")', () => {

@@ -519,6 +519,12 @@ describe('a fifth held-out set: totals the guard keeps, a list of copies of one 
     expect(grounded(listed).removed).toEqual([]);
   });
 
+  it("ends the catalog route's list with what it comes to when asked", () => {
+    const replies = new CatalogReplies(new Set(['price_availability']), answers);
+    expect(replies.answer('price_availability', 'how much for both — blue lock 1 and 2 in stock')?.text).toMatch(/come to \$23\.98\.$/);
+    expect(replies.answer('price_availability', 'blue lock 1 and 2 in stock')?.text).not.toMatch(/come to/);
+  });
+
   it('lists a volume said after "and" with words after it, and copies of one title by their format or language', () => {
     const titles = (q: string) => answers.listedItems(q).map((i) => i.title);
     expect(titles('blue lock 1 and 2 in stock?')).toEqual(['Blue Lock, Vol. 1', 'Blue Lock, Vol. 2']);

@@ -229,7 +229,8 @@ export class DialogueEntities {
    */
   private misspelledSlot(w: string): Phrase | undefined {
     if (w.length < 6) return undefined;
-    return this.slotsByInitial.get(w[0])?.find((c) => c.words[0] !== w && withinOneEdit(w, c.words[0]));
+    // not a form of the word ("translate" is no slip of "translated")
+    return this.slotsByInitial.get(w[0])?.find((c) => c.words[0] !== w && !c.words[0].startsWith(w) && !w.startsWith(c.words[0]) && withinOneEdit(w, c.words[0]));
   }
 
   /**

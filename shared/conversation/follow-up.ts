@@ -184,8 +184,8 @@ export function resolveFollowUp(message: string, given: readonly ContextTurn[], 
     confidence = 0.9;
     form = 'slot';
   } else {
-    // a question that named several titles or volumes ("nana vol 1 and vol 2, what do they cost") is written whole: one product phrase says one of them
-    const several = ctxProducts.size > 1 || antecedent.entities.filter((e) => e.kind === 'volume').length > 1;
+    // a question that named several titles or copies ("nana vol 1 and vol 2, what do they cost", "… in english and japanese") is written whole: one product phrase says one of them
+    const several = ctxProducts.size > 1 || PRODUCT_SLOTS.some((k) => antecedent.entities.filter((e) => e.kind === k).length > 1);
     text = `${stripEnd(asked)} — ${ctxProduct && !several ? productPhrase(entities, ex) : stripEnd(antecedent.text).split(' — ').at(-1)}`;
     confidence = cues.productPronoun && !ctxProduct ? 0.8 : 0.85;
     form = ctxProduct && !several ? 'append-product' : 'append-question';

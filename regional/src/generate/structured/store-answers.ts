@@ -236,7 +236,7 @@ export class StoreAnswers {
       const listed = this.listedItems(question);
       if (listed.length > 1) {
         const sentences = listed.flatMap((it) => catalogAnswer(it, question, fields, data.config.catalogSentences, data.catalogText));
-        const total = this.asksTotal(question) ? this.totalSentence(listed) : undefined;
+        const total = this.totalIfAsked(question, listed);
         if (total) sentences.push(total);
         return { kind: 'catalog', sentences, sources: listed.map((it) => it.title), lookedUp: this.records(listed, total) };
       }
@@ -476,6 +476,11 @@ export class StoreAnswers {
     if (pos.price) return [...listed].sort((a, b) => (pos.price === 'low' ? a.price - b.price : b.price - a.price))[0];
     const k = pos.n === -1 ? listed.length - 1 : pos.n - 1;
     return listed[k] ?? null;
+  }
+
+  /** What listed items come to together when the question asks it (`totalCues`), else undefined: the sentence a list's answer ends with. */
+  totalIfAsked(question: string, items: CatalogItem[]): string | undefined {
+    return items.length > 1 && this.asksTotal(question) ? this.totalSentence(items) : undefined;
   }
 
   /** Whether the question asks what several things come to together (answers.json `totalCues`: "together", "altogether", "in total"). */
