@@ -34,7 +34,7 @@ export const AnswersFile = z
     /** How a destination's row of the policies reads: `{place}` its label, `{rates}` its methods' prices and times. */
     destinationSentence: sentence,
     shippingCues: words,
-    fieldCues: z.object({ price: words, stock: words, release: words, author: words, age: words, format: words, language: words, contents: words, genre: words.optional() }).strict(),
+    fieldCues: z.object({ price: words, stock: words, release: words, author: words, age: words, format: words, language: words, contents: words, genre: words.optional(), restock: words.default([]) }).strict(),
     editionWords: words,
     /**
      * Recommendations from the catalog (recommend.ts) for messages of `intent`: `ageRatings` the
@@ -87,6 +87,8 @@ export const AnswersFile = z
         preorderUndated: sentence,
         inStock: sentence,
         outOfStock: sentence,
+        /** After `outOfStock` when the question asks when it comes back (`fieldCues.restock`): the store's restock rule. */
+        restock: sentence.optional(),
         formats: z.record(z.string().min(1).max(64), sentence).optional(),
         author: sentence,
         age: sentence,

@@ -108,7 +108,7 @@ const LIST_HEADS = new Set(['one', 'book', 'title', 'series', 'pick', 'option'])
  * "the second one" (n = 2), "the last one" (n = -1), "the cheaper one" (price). English, as the
  * edge's list-ordinal.ts reads it.
  */
-export function listPosition(question: string): { n: number; start: number; end: number; price?: 'low' | 'high' } | null {
+export function listPosition(question: string): { n: number; start: number; end: number; price?: 'low' | 'high'; which?: true } | null {
   const w = normalize(question).split(' ');
   for (let i = 1; i < w.length; i++) {
     if (w[i - 1] !== 'the') continue;
@@ -118,6 +118,14 @@ export function listPosition(question: string): { n: number; start: number; end:
     if (n && LIST_HEADS.has(w[i + 1] ?? '')) return { n, start: i - 1, end: i + 2 };
   }
   return null;
+}
+
+/** "which one is cheaper", "which is the most expensive": a pick by price of the list in talk, said with "which" and no position. */
+function whichByPrice(question: string): { n: number; start: number; end: number; price: 'low' | 'high'; which: true } | null {
+  const w = normalize(question).split(' ');
+  if (!w.includes('which')) return null;
+  const byPrice = PRICE_PICKS.find((p) => w.some((_, i) => p.words.every((x, j) => w[i + j] === x)));
+  return byPrice ? { n: 0, start: 0, end: 0, price: byPrice.end, which: true } : null;
 }
 
 export class StoreAnswers {
@@ -240,8 +248,9 @@ export class StoreAnswers {
       const listed = this.listedItems(question);
       if (listed.length > 1) {
         const sentences = listed.flatMap((it) => catalogAnswer(it, question, fields, data.config.catalogSentences, data.catalogText));
-        if (this.asksTotal(question)) sentences.push(this.totalSentence(listed));
-        return { kind: 'catalog', sentences, sources: listed.map((it) => it.title), lookedUp: listed.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
+        const total = this.totalIfAsked(question, listed);
+        if (total) sentences.push(total);
+        return { kind: 'catalog', sentences, sources: listed.map((it) => it.title), lookedUp: this.records(listed, total) };
       }
       // A series named without a volume: the newest volume when asked for, else a list for a
       // price or stock question, else (its author, its story…) its first volume, not the tie's pick.
@@ -254,13 +263,13 @@ export class StoreAnswers {
       const series = latest ? null : this.seriesAnswer(question, fields, volumes);
       if (series) return series;
       const item = (latest ? volumes.at(-1) : volumes[0]) ?? match.item;
-      const record = catalogDocument(item, data.catalogText);
       const sentences = catalogAnswer(item, question, fields, data.config.catalogSentences, data.catalogText, this.unexplainedWords(question, item));
       // "and if i buy three?": what that many copies come to.
       const copies = copiesAsked(question);
       const quantity = data.config.catalogSentences.quantity;
-      if (copies && quantity) sentences.push(fillSentence(quantity, { count: copies, title: item.title, total: data.catalogText.price(round2(copies * item.price)) }));
-      const found: StoreAnswer = { kind: 'catalog', sentences, sources: [item.title], lookedUp: [{ id: item.id, title: item.title, text: record.text }] };
+      const many = copies && quantity ? fillSentence(quantity, { count: copies, title: item.title, total: data.catalogText.price(round2(copies * item.price)) }) : undefined;
+      if (many) sentences.push(many);
+      const found: StoreAnswer = { kind: 'catalog', sentences, sources: [item.title], lookedUp: this.records([item], many) };
       return this.withRule(found, question, contentTokens(`${item.title} ${item.author}`), undefined, sureIntent);
     }
 
@@ -371,19 +380,25 @@ export class StoreAnswers {
     if (parts.length < 2) return [];
     const slots = tokens(question).flatMap((w) => (this.slotWords.has(w) ? [w] : this.slotWords.has(w.replace(/s$/, '')) ? [w.replace(/s$/, '')] : []));
     const found: { item: CatalogItem; words: string[] }[] = [];
+    const titled = (text: string) => (this.data.index.match(text, 1)[0]?.score ?? 0) >= MIN_TITLE_SCORE;
     for (const part of parts) {
-      // a part that is only a volume ("witch hat atelier 1 & 2", "vol 1 and vol 2") is that volume of the part before's series
-      const bare = /^\s*(?:(?:vol|volume|book|no)\.?\s*)?#?(\d{1,3})\s*$/i.exec(part.replace(/\s+-\s+.*$/, ''));
+      // a part that is only a volume ("witch hat atelier 1 & 2", "vol 1 and vol 2", "blue lock 1 and 2 in stock") is that volume of the part before's series
+      const bare = /^\s*(?:(?:vol|volume|book|no)\.?\s*)?#?(\d{1,3})(?!\S)(.*)$/i.exec(part.replace(/\s+-\s+.*$/, ''));
       const before = found.at(-1)?.item;
-      if (bare && before) {
+      if (bare && before && !(bare[2].trim() && titled(bare[2]))) {
         const same = this.data.index.volumesLike(before).find((it) => it.volume === Number(bare[1]));
         if (same) found.push({ item: same, words: [] });
         continue;
       }
-      const [best, next] = this.data.index.match([part, ...slots].join(' '), 2);
+      // a part with a format or language of its own ("hardcover and paperback", "in english and japanese") is that copy:
+      // the question's other slots are not its; with no title of its own, it is of the part before's series
+      const own = tokens(part).flatMap((w) => (slots.includes(w) ? [w] : slots.includes(w.replace(/s$/, '')) ? [w.replace(/s$/, '')] : []));
+      const ofBefore = own.length > 0 && !!before && !titled(part);
+      const text = ofBefore ? `${seriesName(before.title)} ${before.volume ?? ''} ${part} ${own.join(' ')}` : [part, ...(own.length ? own : slots)].join(' ');
+      const [best, next] = this.data.index.match(text, 2);
       if (!best || best.score < MIN_TITLE_SCORE) continue;
       // a title named in full stands out of a tie ("dune" beside "dune messiah")
-      const whole = best.item.volume == null && tokens(best.item.title).every((w) => tokens(part).includes(w));
+      const whole = best.item.volume == null && tokens(best.item.title).every((w) => tokens(ofBefore ? text : part).includes(w));
       if (next && best.score - next.score < UNAMBIGUOUS_MARGIN && !whole) continue;
       if (whole) {
         found.push({ item: best.item, words: [] });
@@ -575,20 +590,28 @@ export class StoreAnswers {
    */
   private pickFromAnswer(question: string, previous: readonly string[]): CatalogItem | null {
     if (!previous.length) return null;
-    const pos = listPosition(question);
+    const pos = listPosition(question) ?? whichByPrice(question);
     if (!pos) return null;
+    const listed = this.recentList(previous);
+    if (!listed) return null;
+    // "which one is cheaper" of copies of one title ("project hail mary hardcover and paperback"): the
+    // edge may have written that title for "one"; a title of the list's one series is no title of its own.
+    const ofList = (item: CatalogItem) => pos.which && listed.every((l) => seriesName(l.title) === seriesName(item.title));
     // A title of its own: named beside the position ("the first one of dune"), or holding the
     // position's word ("the first one piece volume": its series' name is there).
     const rest = normalize(question).split(' ').filter((_, i) => i < pos.start || i >= pos.end).join(' ');
     const own = this.data.index.match(rest, 1)[0];
-    if (own && own.score >= MIN_TITLE_SCORE) return null;
+    if (own && own.score >= MIN_TITLE_SCORE && !ofList(own.item)) return null;
     const whole = this.data.index.match(question, 1)[0];
-    if (whole && whole.score >= MIN_TITLE_SCORE && ` ${normalize(question)} `.includes(` ${normalize(seriesName(whole.item.title))} `)) return null;
-    const listed = this.recentList(previous);
-    if (!listed) return null;
+    if (whole && whole.score >= MIN_TITLE_SCORE && !ofList(whole.item) && ` ${normalize(question)} `.includes(` ${normalize(seriesName(whole.item.title))} `)) return null;
     if (pos.price) return [...listed].sort((a, b) => (pos.price === 'low' ? a.price - b.price : b.price - a.price))[0];
     const k = pos.n === -1 ? listed.length - 1 : pos.n - 1;
     return listed[k] ?? null;
+  }
+
+  /** What listed items come to together when the question asks it (`totalCues`), else undefined: the sentence a list's answer ends with. */
+  totalIfAsked(question: string, items: CatalogItem[]): string | undefined {
+    return items.length > 1 && this.asksTotal(question) ? this.totalSentence(items) : undefined;
   }
 
   /** Whether the question asks what several things come to together (answers.json `totalCues`: "together", "altogether", "in total"). */
@@ -615,8 +638,22 @@ export class StoreAnswers {
     const listed = this.recentList(previous);
     if (!listed) return null;
     const { data } = this;
-    const sentences = [...listed.map((it) => catalogAnswer(it, question, ['price'], data.config.catalogSentences, data.catalogText)[0]), this.totalSentence(listed)];
-    return { kind: 'catalog', sentences, sources: listed.map((it) => it.title), lookedUp: listed.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
+    const total = this.totalSentence(listed);
+    const sentences = [...listed.map((it) => catalogAnswer(it, question, ['price'], data.config.catalogSentences, data.catalogText)[0]), total];
+    return { kind: 'catalog', sentences, sources: listed.map((it) => it.title), lookedUp: this.records(listed, total) };
+  }
+
+  /**
+   * The records an answer was read from, as the region's guard grounds it (stages/generate.ts):
+   * a sum or a multiple of their prices (`computed`: "Together, … come to $37.98.") is said with
+   * the last record, so the guard finds the figure the records make instead of removing it as a
+   * price no passage holds.
+   */
+  private records(items: readonly CatalogItem[], computed?: string): NonNullable<StoreAnswer['lookedUp']> {
+    return items.map((it, i) => {
+      const text = catalogDocument(it, this.data.catalogText).text;
+      return { id: it.id, title: it.title, text: computed && i === items.length - 1 ? `${text}\n${computed}` : text };
+    });
   }
 
   /**
