@@ -239,4 +239,11 @@ describe('titles looked for by price', () => {
     expect((await ask('what is the cheapest way to ship to canada', 'shipping_info')).text).toMatch(/Canada/);
     expect((await ask('how much is the cheapest one piece', 'price_availability')).text).toMatch(/^One Piece, Vol\. 1/);
   });
+
+  it('a price wish about a title in talk asks among its copies, never for other titles, whatever the intent', async () => {
+    for (const item of data.catalog.filter((c) => c.volume == null).slice(0, 40)) {
+      const { text } = await ask(`which is the cheapest — do you have ${item.title}`, rec.intent);
+      expect(text, item.title).not.toMatch(/you might enjoy|picks/);
+    }
+  });
 });

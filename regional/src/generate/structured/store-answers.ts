@@ -198,8 +198,10 @@ export class StoreAnswers {
     // A recommendation ("something like Frieren", "a good horror novel"): titles from the catalog —
     // unless it asks prices or names several titles ("dune and dune messiah, what are the prices").
     const wish = rec ? this.recommender.priceWish(question) : null;
+    // A price wish of a title in talk ("which is the cheapest" after "do you have the witcher books") asks among its copies, not for others.
+    const ofTitle = !!wish && (data.index.match(question, 1)[0]?.score ?? 0) >= MIN_TITLE_SCORE;
     // (A classifier unsure of a suggestion where a title's field is asked — "what books come in the mistborn boxed set" — asks the record.)
-    if (rec && (input.intent === rec.intent || byPrice) && !((input.confidence ?? 1) < UNSURE && this.asksRecord(question)) && (!!wish || !askedFields(question, data.config.fieldCues).includes('price')) && this.listedItems(question).length < 2) {
+    if (rec && (input.intent === rec.intent || byPrice) && !ofTitle && !((input.confidence ?? 1) < UNSURE && this.asksRecord(question)) && (!!wish || !askedFields(question, data.config.fieldCues).includes('price')) && this.listedItems(question).length < 2) {
       const named = data.index.match(question, 1)[0];
       const r = this.recommender.recommend(question, named && named.score >= MIN_TITLE_SCORE ? named.item : null);
       // Nothing to go by, only words asking for a suggestion ("what should I read next?", the
@@ -260,9 +262,11 @@ export class StoreAnswers {
       if (list) return list;
       const volumes = ownTitle ? this.tiedVolumes(question) : previous && this.asksLatest(question) ? this.tiedVolumes(`${previous} ${question}`) : [];
       const latest = volumes.length > 0 && this.asksLatest(question);
-      const series = latest ? null : this.seriesAnswer(question, fields, volumes);
+      const series = latest || wish?.order ? null : this.seriesAnswer(question, fields, volumes);
       if (series) return series;
-      const item = (latest ? volumes.at(-1) : volumes[0]) ?? match.item;
+      // "which is the cheapest one piece": the cheapest (or dearest) of its volumes
+      const priced = wish?.order ? [...volumes].sort((a, b) => (wish.order === 'asc' ? a.price - b.price : b.price - a.price))[0] : undefined;
+      const item = (latest ? volumes.at(-1) : (priced ?? volumes[0])) ?? match.item;
       const sentences = catalogAnswer(item, question, fields, data.config.catalogSentences, data.catalogText, this.unexplainedWords(question, item));
       // "and if i buy three?": what that many copies come to.
       const copies = copiesAsked(question);
