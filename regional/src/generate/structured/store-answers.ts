@@ -268,10 +268,12 @@ export class StoreAnswers {
       const priced = wish?.order ? [...volumes].sort((a, b) => (wish.order === 'asc' ? a.price - b.price : b.price - a.price))[0] : undefined;
       const item = (latest ? volumes.at(-1) : (priced ?? volumes[0])) ?? match.item;
       const sentences = catalogAnswer(item, question, fields, data.config.catalogSentences, data.catalogText, this.unexplainedWords(question, item));
-      // "and if i buy three?": what that many copies come to.
+      // "and if i buy three?": what that many copies come to — not when the store has fewer in stock
+      // ("five copies of the Akira box set": 2 in stock; the sum would price what cannot be bought).
       const copies = copiesAsked(question);
       const quantity = data.config.catalogSentences.quantity;
-      const many = copies && quantity ? fillSentence(quantity, { count: copies, title: item.title, total: data.catalogText.price(round2(copies * item.price)) }) : undefined;
+      const canBuy = !!copies && (item.preorder || item.format === 'ebook' || copies <= item.stock);
+      const many = copies && quantity && canBuy ? fillSentence(quantity, { count: copies, title: item.title, total: data.catalogText.price(round2(copies * item.price)) }) : undefined;
       if (many) sentences.push(many);
       const found: StoreAnswer = { kind: 'catalog', sentences, sources: [item.title], lookedUp: this.records([item], many) };
       return this.withRule(found, question, contentTokens(`${item.title} ${item.author}`), undefined, sureIntent);
