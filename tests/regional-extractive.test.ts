@@ -595,6 +595,8 @@ describe('which volumes of a series the store has', () => {
     expect(text).toContain(set.title);
     expect(text).not.toMatch(/^We carry/);
     expect((await ask('is one piece vol 3 in stock?')).text).toMatch(/^One Piece, Vol\. 3 is/);
+    // a volume named: what it holds, not the series' list
+    expect((await ask('Which volumes does Vagabond VIZBIG 1 contain?', { intent: 'product_question', intentConfidence: 0.9 })).text).toMatch(/volumes 1-3/);
   });
 });
 

@@ -546,7 +546,8 @@ export class StoreAnswers {
   private volumeList(question: string, volumes: CatalogItem[]): StoreAnswer | null {
     const { data } = this;
     const s = data.config.catalogSentences;
-    if (!s.seriesVolumes || volumes.length < 2 || !this.asksVolumeList(question)) return null;
+    // "which volumes does vagabond vizbig 1 contain?" asks what one volume holds
+    if (!s.seriesVolumes || volumes.length < 2 || !this.asksVolumeList(question) || data.index.volumeOf(question) !== null) return null;
     const listed = (items: CatalogItem[]) => {
       const n = items.map((it) => String(it.volume));
       return n.length > 1 ? `${n.slice(0, -1).join(', ')} and ${n.at(-1)}` : n[0];
