@@ -253,6 +253,27 @@ describe('titles looked for by price', () => {
     expect((await ask('how much is the cheapest one piece', 'price_availability')).text).toMatch(/^One Piece, Vol\. 1/);
   });
 
+  it('"anything cheaper?" / "under N?" after picks: the same wishes, under the cheapest offered or the amount, whatever the intent', async () => {
+    const asks = ['any good fantasy manga?', 'something like frieren', 'a horror novel please', 'manga for my 12 year old', 'any good sci-fi?'];
+    for (const first of asks) {
+      const offered = await ask(first);
+      const before = named(offered.text);
+      expect(before.length, first).toBeGreaterThan(0);
+      const floor = Math.min(...before.map((it) => it.price));
+      for (const [follow, intent] of [['anything cheaper?', 'oos'], ['got anything less expensive', rec.intent]]) {
+        const { text } = await ask(follow, intent, [{ user: first, assistant: offered.text }]);
+        const after = named(text);
+        if (!after.length) expect(text, `${first} → ${follow}`).toMatch(/^Nothing in our catalog/);
+        for (const it of after) expect(it.price, `${first} → ${follow}: ${it.title}`).toBeLessThan(floor);
+        // a type asked for stays asked for
+        if (/manga/.test(first)) for (const it of after) expect(it.type).toBe('manga');
+      }
+      const { text } = await ask('how about under 10 bucks', 'price_availability', [{ user: first, assistant: offered.text }]);
+      for (const it of named(text)) expect(it.price, `${first} → under 10`).toBeLessThanOrEqual(10);
+      expect(text).not.toMatch(/outside what I can help with/);
+    }
+  });
+
   it('a price wish about a title in talk asks among its copies, never for other titles, whatever the intent', async () => {
     for (const item of data.catalog.filter((c) => c.volume == null).slice(0, 40)) {
       const { text } = await ask(`which is the cheapest — do you have ${item.title}`, rec.intent);

@@ -60,9 +60,10 @@ export const AnswersFile = z
         /**
          * Price wishes (recommend.ts priceWish): `below` words before an amount ("under $10",
          * "less than 15 dollars") and `orLess` after one ("$12 or less"); `cheapest` and `dearest`
-         * words that order the picks by price.
+         * words that order the picks by price; `cheaper` words that ask, after picks, for ones
+         * under the cheapest of them ("anything cheaper?").
          */
-        priceCues: z.object({ below: words.default([]), orLess: words.default([]), cheapest: words.default([]), dearest: words.default([]) }).strict().default({ below: [], orLess: [], cheapest: [], dearest: [] }),
+        priceCues: z.object({ below: words.default([]), orLess: words.default([]), cheapest: words.default([]), dearest: words.default([]), cheaper: words.default([]) }).strict().default({ below: [], orLess: [], cheapest: [], dearest: [], cheaper: [] }),
         sentences: z.object({ like: sentence, picks: sentence, item: sentence, ask: sentence, byAuthor: sentence, onlyByAuthor: sentence, cheapest: sentence.optional(), dearest: sentence.optional(), below: sentence.optional(), noneBelow: sentence.optional(), authorTitles: sentence.optional() }).strict(),
       })
       .strict()

@@ -172,6 +172,10 @@ export class StoreAnswers {
     // business, whatever the classifier made of them.
     const rec = data.config.recommendation;
     const byPrice = !!rec && this.recommender.searchesByPrice(question);
+    // "anything cheaper?", "under 10 bucks?" after picks: the wishes of the message that asked for
+    // them, under the cheapest of those picks (or under the amount said), cheapest first.
+    const again = rec ? this.pricedAgain(question, history.at(-1), input.previousAnswers ?? []) : null;
+    if (again) return again;
     const unsureOos = input.intent === 'oos' && (input.confidence ?? 1) < UNSURE;
     if (input.intent === 'oos' && !unsureOos && !byPrice && !this.asksRecord(question, history.at(-1))) return this.decline();
     const q = normalize(question);
@@ -564,6 +568,22 @@ export class StoreAnswers {
       if (preorder.length && s.preorderVolumes) sentences.push(fillSentence(s.preorderVolumes, { volumes: listed(preorder) }));
     }
     return { kind: 'catalog', sentences, sources: [volumes[0].title], lookedUp: volumes.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
+  }
+
+  private pricedAgain(question: string, previous: string | undefined, answers: readonly string[]): StoreAnswer | null {
+    const wish = this.recommender.priceWish(question);
+    const cheaper = this.recommender.saysCheaper(question);
+    // ("which is the cheapest one" picks among the offered: pickFromAnswer.)
+    if (!previous || !answers.length || (!wish && !cheaper) || listPosition(question) || whichByPrice(question) || (this.data.index.match(question, 1)[0]?.score ?? 0) >= MIN_TITLE_SCORE) return null;
+    // the last answer offered picks for the last message
+    const offered = this.titlesIn(answers.at(-1)!);
+    if (!offered.length || !this.recommender.recommend(previous, null)) return null;
+    const under = cheaper ? Math.min(...offered.map((it) => it.price)) - 0.01 : undefined;
+    const max = wish?.max ?? under;
+    const r = this.recommender.recommend(`${previous} ${question}`, null, { ...(max !== undefined ? { max } : {}), order: wish?.order ?? 'asc' });
+    if (r?.items.length) return this.recommendation(r);
+    const none = this.data.config.recommendation?.sentences.noneBelow;
+    return none ? { kind: 'catalog', sentences: [none], sources: [] } : null;
   }
 
   /** Whether the question has one of the domain's `volumeListCues` ("which volumes", "every volume"). */
