@@ -274,6 +274,28 @@ describe('titles looked for by price', () => {
     }
   });
 
+  it('"anything cheaper?" after a title: its cheaper copies, cheapest first; and a follow-up two messages on still knows the picks asked for', async () => {
+    const cheaperCopies = data.catalog.filter((c) => c.volume == null && data.catalog.some((o) => o !== c && seriesOf(o) === seriesOf(c) && o.volume == null && o.price < c.price));
+    expect(cheaperCopies.length).toBeGreaterThan(0);
+    for (const item of cheaperCopies) {
+      const first = await ask(`how much is ${item.title}?`, 'price_availability');
+      const { text } = await ask(`anything cheaper? — ${item.title}`, 'price_availability', [{ user: `how much is ${item.title}?`, assistant: first.text }]);
+      // the rows said ("Dune (Ebook) is $9.99 …"): each a cheaper copy of the series, none the title asked about
+      const rows = data.catalog.filter((c) => text.includes(`${c.title} is $`));
+      expect(rows.length, `${item.title}: ${text}`).toBeGreaterThan(0);
+      for (const c of rows) {
+        expect(seriesOf(c)).toBe(seriesOf(item));
+        expect(c.price).toBeLessThan(item.price);
+      }
+    }
+    const q1 = 'any good fantasy manga?';
+    const a1 = await ask(q1);
+    const a2 = await ask('anything cheaper?', rec.intent, [{ user: q1, assistant: a1.text }]);
+    const { text } = await ask('how about under 10 bucks', 'price_availability', [{ user: q1, assistant: a1.text }, { user: 'anything cheaper?', assistant: a2.text }]);
+    expect(text).not.toMatch(/couldn't find|outside/);
+    for (const it of named(text)) expect(it.price).toBeLessThanOrEqual(10);
+  });
+
   it('a price wish about a title in talk asks among its copies, never for other titles, whatever the intent', async () => {
     for (const item of data.catalog.filter((c) => c.volume == null).slice(0, 40)) {
       const { text } = await ask(`which is the cheapest — do you have ${item.title}`, rec.intent);

@@ -110,12 +110,14 @@ export const FRAGMENT_CUES: string[][] = [
   'formats', 'editions', 'languages', 'age rating', 'how old', 'suitable', 'ages', 'pages', 'where', 'which', 'who', 'tracking', 'track',
   // what things named together come to: "together?", "what's that come to altogether", "how much for both"
   'together', 'altogether', 'in total', 'total', 'combined', 'both', 'come to', 'comes to',
+  // a price asked of what was offered: "anything cheaper?", "how about under 10 bucks", "less expensive?"
+  'less expensive', 'under', 'below', 'budget',
 ].map((s) => s.split(' '));
 
 /** The only words a fragment may have: fillers, the cues, auxiliaries and pronouns. */
 export const FRAGMENT_WORDS = new Set([
   ...FILLERS, ...FRAGMENT_CUES.flat(),
-  'whats', 'whos', 'hows', 'wheres', 'thx', 'ty', 'two', 'all', 'come', 'comes',
+  'whats', 'whos', 'hows', 'wheres', 'thx', 'ty', 'two', 'all', 'come', 'comes', 'anything', 'something', 'else', 'got', 'have', 'bucks', 'dollars', 'lower', 'priced',
   'do', 'does', 'did', 'will', 'would', 'can', 'could', 'be', 'was', 'take', 'takes', 'get', 's', 'time', 'times', 'day', 'days', 'week', 'weeks', 'business', 'working', 'date', 'estimate', 'estimated', 'expected', 'fee', 'fees', 'it', 'they', 'them', 'i', 'we', 'you', 'much', 'many', 'long', 'soon', 'usually', 'roughly', 'about', 'approximately', 'now', 'still', 'yet',
 ]);
 

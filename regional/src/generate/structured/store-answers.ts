@@ -40,6 +40,8 @@ export interface AnswerInput {
   places?: string[];
   /** The assistant's earlier answers, oldest first: the titles one listed are what "the second one" picks from. */
   previousAnswers?: string[];
+  /** The message as the shopper typed it, when `question` is its resolution: an amount it says ("how about under 10 bucks") is read in its own order. */
+  message?: string;
 }
 
 export type AnswerKind = 'catalog' | 'destination' | 'quote' | 'decline' | 'handoff' | 'not-found';
@@ -174,7 +176,7 @@ export class StoreAnswers {
     const byPrice = !!rec && this.recommender.searchesByPrice(question);
     // "anything cheaper?", "under 10 bucks?" after picks: the wishes of the message that asked for
     // them, under the cheapest of those picks (or under the amount said), cheapest first.
-    const again = rec ? this.pricedAgain(question, history.at(-1), input.previousAnswers ?? []) : null;
+    const again = rec ? this.pricedAgain(question, input.message ?? question, history, input.previousAnswers ?? []) : null;
     if (again) return again;
     const unsureOos = input.intent === 'oos' && (input.confidence ?? 1) < UNSURE;
     if (input.intent === 'oos' && !unsureOos && !byPrice && !this.asksRecord(question, history.at(-1))) return this.decline();
@@ -570,14 +572,27 @@ export class StoreAnswers {
     return { kind: 'catalog', sentences, sources: [volumes[0].title], lookedUp: volumes.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
   }
 
-  private pricedAgain(question: string, previous: string | undefined, answers: readonly string[]): StoreAnswer | null {
-    const wish = this.recommender.priceWish(question);
-    const cheaper = this.recommender.saysCheaper(question);
+  private pricedAgain(question: string, typed: string, history: readonly string[], answers: readonly string[]): StoreAnswer | null {
+    const { data } = this;
+    const wish = this.recommender.priceWish(typed) ?? this.recommender.priceWish(question);
+    const cheaper = this.recommender.saysCheaper(typed);
     // ("which is the cheapest one" picks among the offered: pickFromAnswer.)
-    if (!previous || !answers.length || (!wish && !cheaper) || listPosition(question) || whichByPrice(question) || (this.data.index.match(question, 1)[0]?.score ?? 0) >= MIN_TITLE_SCORE) return null;
-    // the last answer offered picks for the last message
+    if (!history.length || !answers.length || (!wish && !cheaper) || listPosition(question) || whichByPrice(question)) return null;
+    const titled = data.index.match(question, 1)[0];
+    if (titled && titled.score >= MIN_TITLE_SCORE) {
+      // "anything cheaper?" after "how much is dune": its cheaper copies (the ebook), cheapest first
+      const item = titled.item;
+      const copies = cheaper
+        ? data.catalog.filter((c) => seriesName(c.title) === seriesName(item.title) && (c.volume ?? null) === (item.volume ?? null) && c.price < item.price).sort((a, b) => a.price - b.price)
+        : [];
+      if (!copies.length) return null;
+      const sentences = copies.flatMap((c) => catalogAnswer(c, question, ['price', 'stock'], data.config.catalogSentences, data.catalogText).slice(0, 1));
+      return { kind: 'catalog', sentences, sources: copies.map((c) => c.title), lookedUp: this.records(copies) };
+    }
+    // the last answer offered picks for a message that asked for them (the last, or one a little before: "anything cheaper?" then "under 10?")
     const offered = this.titlesIn(answers.at(-1)!);
-    if (!offered.length || !this.recommender.recommend(previous, null)) return null;
+    const previous = history.slice(-3).reverse().find((h) => this.recommender.recommend(h, null));
+    if (!offered.length || !previous) return null;
     const under = cheaper ? Math.min(...offered.map((it) => it.price)) - 0.01 : undefined;
     const max = wish?.max ?? under;
     const r = this.recommender.recommend(`${previous} ${question}`, null, { ...(max !== undefined ? { max } : {}), order: wish?.order ?? 'asc' });
