@@ -19,11 +19,13 @@ const rec = data.config.recommendation!;
 const money = (n: number) => `$${n.toFixed(2)}`;
 const lower = (s: string) => s.toLowerCase();
 
-async function ask(question: string, intent = rec.intent, earlier: { user: string; assistant: string }[] = []): Promise<{ text: string; unsupported: boolean }> {
+/** `resolved`: the edge's resolution of a follow-up (the message as typed is `question`). */
+async function ask(question: string, intent = rec.intent, earlier: { user: string; assistant: string }[] = [], resolved?: string): Promise<{ text: string; unsupported: boolean }> {
   let text = '';
   let unsupported = false;
   const messages = [...earlier.flatMap((t) => [{ role: 'user' as const, content: t.user }, { role: 'assistant' as const, content: t.assistant }]), { role: 'user' as const, content: question }];
-  for await (const c of gen.generate({ system: '', messages, maxTokens: 400, tier: 'small', context: [], intent, intentConfidence: 0.97 })) {
+  const resolution = resolved ? { resolved: { text: resolved, carried: ['product'], entities: [], confidence: 0.85 } } : {};
+  for await (const c of gen.generate({ system: '', messages, maxTokens: 400, tier: 'small', context: [], intent, intentConfidence: 0.97, ...resolution })) {
     if (c.type === 'delta') text += c.text;
     if (c.type === 'meta') unsupported = !!c.unsupported;
   }
@@ -279,7 +281,7 @@ describe('titles looked for by price', () => {
     expect(cheaperCopies.length).toBeGreaterThan(0);
     for (const item of cheaperCopies) {
       const first = await ask(`how much is ${item.title}?`, 'price_availability');
-      const { text } = await ask(`anything cheaper? — ${item.title}`, 'price_availability', [{ user: `how much is ${item.title}?`, assistant: first.text }]);
+      const { text } = await ask('anything cheaper?', 'price_availability', [{ user: `how much is ${item.title}?`, assistant: first.text }], `anything cheaper — ${item.title}?`);
       // the rows said ("Dune (Ebook) is $9.99 …"): each a cheaper copy of the series, none the title asked about
       const rows = data.catalog.filter((c) => text.includes(`${c.title} is $`));
       expect(rows.length, `${item.title}: ${text}`).toBeGreaterThan(0);
@@ -288,6 +290,9 @@ describe('titles looked for by price', () => {
         expect(c.price).toBeLessThan(item.price);
       }
     }
+    // a message naming a copy itself asks about that copy
+    const paperback = await ask('is the paperback cheaper?', 'price_availability', [{ user: 'how much is project hail mary in hardcover?', assistant: 'ok' }], 'is the paperback cheaper — project hail mary paperback?');
+    expect(paperback.text).toMatch(/^Project Hail Mary \(Paperback\) is/);
     const q1 = 'any good fantasy manga?';
     const a1 = await ask(q1);
     const a2 = await ask('anything cheaper?', rec.intent, [{ user: q1, assistant: a1.text }]);

@@ -580,9 +580,11 @@ export class StoreAnswers {
     if (!history.length || !answers.length || (!wish && !cheaper) || listPosition(question) || whichByPrice(question)) return null;
     const titled = data.index.match(question, 1)[0];
     if (titled && titled.score >= MIN_TITLE_SCORE) {
-      // "anything cheaper?" after "how much is dune": its cheaper copies (the ebook), cheapest first
+      // "anything cheaper?" after "how much is dune": its cheaper copies (the ebook), cheapest first —
+      // not when the message names a copy itself ("is the paperback cheaper?" asks about that one)
       const item = titled.item;
-      const copies = cheaper
+      const namesCopy = tokens(typed).some((w) => this.slotWords.has(w)) || (data.index.match(typed, 1)[0]?.score ?? 0) >= MIN_TITLE_SCORE;
+      const copies = cheaper && !namesCopy
         ? data.catalog.filter((c) => seriesName(c.title) === seriesName(item.title) && (c.volume ?? null) === (item.volume ?? null) && c.price < item.price).sort((a, b) => a.price - b.price)
         : [];
       if (!copies.length) return null;
