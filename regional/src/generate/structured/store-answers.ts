@@ -15,7 +15,7 @@ import type { CatalogField, StoreAnswerData } from './answer-data.ts';
 import { askedFields, catalogAnswer, fillSentence } from './catalog-answer.ts';
 import { destinationAnswer } from './destination-answer.ts';
 import { Recommender, type Recommendation } from './recommend.ts';
-import { LIST_POSITIONS, ordinal, PRICE_PICKS } from '../../../../shared/conversation/english-cues.ts';
+import { listPositionIn } from '../../../../shared/conversation/list-ordinal.ts';
 import { seriesName } from '../../../../shared/cache/store-gazetteer.ts';
 import { splitSentences } from '../guardrails.ts';
 import { SentencePicker, type Passage } from './passage-sentences.ts';
@@ -98,26 +98,6 @@ export function copiesAsked(question: string): number | null {
 
 /** How many earlier answers a list position may reach back to. */
 const LIST_LOOKBACK = 4;
-/** Words a list position may end with ("the second one", "the last book"). */
-const LIST_HEADS = new Set(['one', 'book', 'title', 'series', 'pick', 'option']);
-
-/**
- * Where a question says a list position, as word indexes of its normalized text [start, end):
- * "the second one" (n = 2), "the last one" (n = -1), "the cheaper one" (price). English, as the
- * edge's list-ordinal.ts reads it.
- */
-export function listPosition(question: string): { n: number; start: number; end: number; price?: 'low' | 'high' } | null {
-  const w = normalize(question).split(' ');
-  for (let i = 1; i < w.length; i++) {
-    if (w[i - 1] !== 'the') continue;
-    const byPrice = PRICE_PICKS.find((p) => p.words.every((x, j) => w[i + j] === x));
-    if (byPrice && LIST_HEADS.has(w[i + byPrice.words.length] ?? '')) return { n: 0, start: i - 1, end: i + byPrice.words.length + 1, price: byPrice.end };
-    const n = LIST_POSITIONS[w[i]] ?? ordinal(w[i]);
-    if (n && LIST_HEADS.has(w[i + 1] ?? '')) return { n, start: i - 1, end: i + 2 };
-  }
-  return null;
-}
-
 export class StoreAnswers {
   private readonly places: EntityExtractor;
   private readonly picker: SentencePicker;
@@ -444,7 +424,7 @@ export class StoreAnswers {
    */
   private pickFromAnswer(question: string, previous: readonly string[]): CatalogItem | null {
     if (!previous.length) return null;
-    const pos = listPosition(question);
+    const pos = listPositionIn(normalize(question).split(' '), { headed: true });
     if (!pos) return null;
     // A title of its own: named beside the position ("the first one of dune"), or holding the
     // position's word ("the first one piece volume": its series' name is there).
