@@ -11,6 +11,7 @@ import { cardinal, ORDINAL_HEADS, ordinal, RELATIVE_VOLUME, VOLUME_WORDS } from 
 import { IntentCues, type IntentCueRule } from './intent-cues.ts';
 import { TitlePrices, type PricedTitle } from './title-prices.ts';
 import { withoutEmails } from '../privacy/pii.ts';
+import { isEverydayName, saidAsName } from '../cache/title-names.ts';
 
 export type DialogueKind = 'product' | 'volume' | 'edition' | 'format' | 'language' | 'place' | 'order' | 'term' | 'date' | 'number';
 
@@ -44,6 +45,8 @@ export interface DialogueSlots {
   itemNouns?: { demonstrative?: string[]; antecedent?: string[] };
   /** Words after which a catalog title no longer names its series (shared/cache/store-gazetteer.ts). */
   seriesEndWords?: string[];
+  /** The catalog titles' everyday English words: a name of one of them is the title only when said as a name (shared/cache/title-names.ts). */
+  everydayWords?: string[];
   /** Ids the assistant asks for, given as a reply (shared/conversation/id-reply.ts). */
   idReplies?: IdReplyRule[];
 }
@@ -73,10 +76,14 @@ interface Phrase {
   words: string[];
   kind: DialogueKind;
   value: string;
+  /** A series name of one everyday word ("smile", "tomorrow"): the title only when said as a name. */
+  everyday?: boolean;
 }
 
 export class DialogueEntities {
   private readonly byFirst = new Map<string, Phrase[]>();
+  /** What a phrase that is also an everyday series name means otherwise ("march": the month), by its words. */
+  private readonly ordinary = new Map<string, Phrase>();
   /** The catalog's series names by their first letter (a slip keeps it), longest first, for names typed with a slip (misspelledSeries). */
   private readonly seriesByInitial = new Map<string, Phrase[]>();
   private readonly patterns: { kind: DialogueKind; re: RegExp; value: string }[];
@@ -111,10 +118,14 @@ export class DialogueEntities {
     this.patterns = patterns.map((p) => ({ kind: p.kind, re: new RegExp(p.match, 'gi'), value: p.value }));
     this.idValues = patterns.map((p) => ({ kind: p.kind, re: idValueShape(p.value) }));
     const table = new Map<string, Phrase>();
+    const everyday = new Set(dialogue.everydayWords ?? []);
     const add = (kind: DialogueKind, value: string, phrase: string) => {
       const words = tokens(phrase);
       if (!words.length) return;
-      table.set(words.join(' '), { words, kind, value: normalizeForEntities(value) });
+      const key = words.join(' ');
+      const shadowed = table.get(key);
+      if (kind === 'product' && shadowed && shadowed.kind !== 'product') this.ordinary.set(key, shadowed);
+      table.set(key, { words, kind, value: normalizeForEntities(value), ...(kind === 'product' && isEverydayName(words, everyday) ? { everyday: true } : {}) });
       // A title's possessive is typed without its apostrophe as often as with it ("hitchhikers guide", "enders game").
       const joined = words.flatMap((x, i) => (x === 's' && i > 0 ? [] : [words[i + 1] === 's' ? `${x}s` : x]));
       if (kind === 'product' && joined.length < words.length && !table.has(joined.join(' '))) table.set(joined.join(' '), { words: joined, kind, value: normalizeForEntities(value) });
@@ -201,6 +212,13 @@ export class DialogueEntities {
     return undefined;
   }
 
+  /** Whether words [start, end) are said as a title's name (title-names.ts): a cue word, a number, or the domain's item noun, edition or format after it. */
+  private saidAsName(words: readonly string[], cased: readonly string[], start: number, end: number): boolean {
+    const slot = (c: Phrase | undefined) => c?.kind === 'edition' || c?.kind === 'format' || c?.kind === 'language';
+    const slotAfter = (i: number) => i < words.length && (this.itemNouns.demonstrative.has(words[i]) || !!this.byFirst.get(words[i])?.some((c) => slot(c) && c.words.every((x, j) => words[i + j] === x)) || slot(this.inflected(words, i)));
+    return saidAsName(words, start, end, { cased, nameAfter: slotAfter });
+  }
+
   /**
    * The words, entity spans and entities of a message. One answer reads its message three to five
    * times (whether it leans on context, its resolution alone and in context, its cue intent), so
@@ -227,6 +245,7 @@ export class DialogueEntities {
     const ids = new Map<string, DialogueEntity>();
     for (const p of this.patterns) raw = markIds(raw, p, ids);
     const words = tokens(raw);
+    const cased = casedTokens(raw);
     const spans: Span[] = [];
     const span = (kind: DialogueKind, value: string, start: number, end: number) => spans.push({ kind, value, start, end });
     for (let i = 0; i < words.length; i++) {
@@ -255,7 +274,9 @@ export class DialogueEntities {
         i++;
         continue;
       }
-      const hit = this.byFirst.get(w)?.find((c) => c.words.every((x, j) => words[i + j] === x)) ?? this.inflected(words, i) ?? this.misspelledSeries(words, i);
+      const found = this.byFirst.get(w)?.find((c) => c.words.every((x, j) => words[i + j] === x)) ?? this.inflected(words, i) ?? this.misspelledSeries(words, i);
+      // A series named by one everyday word counts only when said as a name ("smile by raina telgemeier", not "made me smile").
+      const hit = found?.everyday && !this.saidAsName(words, cased, i, i + found.words.length) ? this.ordinary.get(found.words.join(' ')) : found;
       if (hit) {
         span(hit.kind, hit.value, i, i + hit.words.length);
         i += hit.words.length - 1;
@@ -325,6 +346,16 @@ export function dialogueSignature(entities: DialogueEntity[]): string {
 export function tokens(text: string): string[] {
   return normalizeForEntities(text)
     .replace(/[$.\-]+/g, ' ')
+    .split(' ')
+    .filter(Boolean);
+}
+
+/** The same words as written (their case kept), for where a capital tells something. */
+function casedTokens(text: string): string[] {
+  return text
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
     .split(' ')
     .filter(Boolean);
 }
