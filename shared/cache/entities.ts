@@ -131,7 +131,8 @@ export class EntityExtractor {
         }
       }
     }
-    for (const list of this.byFirstWord.values()) list.sort((a, b) => b.words.length - a.words.length);
+    // Longest first; of one length a title first, so that a title said as one ("do you have march") is the title (the others when not).
+    for (const list of this.byFirstWord.values()) list.sort((a, b) => b.words.length - a.words.length || Number(b.kind === 'product') - Number(a.kind === 'product'));
   }
 
   private addPhrase(kind: EntityKind, value: string, phrase: string): void {
@@ -166,7 +167,7 @@ export class EntityExtractor {
       const hit = cands.find((c) => c.words.every((w, j) => words[i + j] === w) && (!c.everyday || saidAsName(words, i, i + c.words.length)));
       if (hit) {
         add(hit.kind, hit.value);
-        for (const w of hit.words) if (/^\d+$/.test(w)) inPhrases.set(canonicalNumber(w), (inPhrases.get(canonicalNumber(w)) ?? 0) + 1);
+        for (const d of hit.words.join(' ').match(/\d+/g) ?? []) inPhrases.set(canonicalNumber(d), (inPhrases.get(canonicalNumber(d)) ?? 0) + 1);
         i += hit.words.length - 1;
       }
     }

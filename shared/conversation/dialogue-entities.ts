@@ -286,7 +286,8 @@ export class DialogueEntities {
         // "one punch man 2", and after the series' edition or format: "berserk deluxe edition 3", "monster perfect edition 2"
         let k = spans.length - 1;
         while (k > 0 && (spans[k].kind === 'edition' || spans[k].kind === 'format') && spans[k - 1].end === spans[k].start) k--;
-        const afterSeries = spans[k]?.kind === 'product' && spans.at(-1)!.end === i && /^\d{1,3}$/.test(w);
+        // …but a count is no volume: "the hunger games 4-book box set", "naruto 3 volumes"
+        const afterSeries = spans[k]?.kind === 'product' && spans.at(-1)!.end === i && /^\d{1,3}$/.test(w) && !COUNTED.has(words[i + 1] ?? '');
         span(afterSeries ? 'volume' : 'number', String(Number(w.replace(/,/g, ''))), i, i + 1);
       }
     }
@@ -365,6 +366,9 @@ function idValueShape(template: string): RegExp {
   const parts = template.split(/\{\d+(?::\d+)?\}/).map((lit) => normalizeForEntities(lit).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   return new RegExp(`^${parts.join('.+')}$`);
 }
+
+/** What a count before it counts ("4-book box set", "3 volumes"): the number is no volume. */
+const COUNTED = new Set(['book', 'books', 'volumes', 'vols']);
 
 /** A phrase read in the plural too: places, slots and terms (titles are matched as written, dates are the calendar's). */
 const inflectable = (c: Phrase) => c.kind !== 'product' && c.kind !== 'date';
