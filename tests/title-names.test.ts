@@ -109,6 +109,12 @@ describe('a title is still found by its names', () => {
     expect(regionTitles(r.text)).toEqual(['Tomorrow, and Tomorrow, and Tomorrow']);
   });
 
+  it('a slip into an English function word names no title of everyday words; other slips still do', () => {
+    expect(edgeProducts('I paid for the last with my card')).toEqual([]);
+    expect(edgeProducts('one pece vol 2')).toEqual(['one piece']);
+    expect(edgeProducts('the hobit')).toEqual(['the hobbit']);
+  });
+
   it('a month that is also a title is still the month in the cache and at the edge when said as one', () => {
     expect(ex.analyze('can it ship in march').entities).toEqual([{ kind: 'date', value: 'march' }]);
     expect(cache.extract('can it ship in march')).toEqual([{ kind: 'date', value: 'march' }]);

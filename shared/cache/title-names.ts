@@ -18,6 +18,12 @@ const NAME_BEFORE = new Set(['about', 'have', 'sell', 'sells', 'carry', 'stock',
 /** Words after a title that say it is one ("smile by raina telgemeier", "bone vol 1", "saga volume 2", "smile price?"). */
 const NAME_AFTER = new Set([...VOLUME_WORDS, 'by', 'price', 'prices', 'cost', 'costs', 'graphic']);
 
+/** English function words of three letters or more: a slip that makes one ("the last with") is the word, not a misspelt title. */
+const LONGER_FUNCTION_WORDS = new Set('the and with will what when where which that this than then them they their there here were have from your just some into onto over also been does'.split(' '));
+
+/** Whether a word is one of English's function words ("with", "that", "the"). */
+export const isFunctionWord = (w: string): boolean => FUNCTION_WORDS.has(w) || LONGER_FUNCTION_WORDS.has(w);
+
 /** Whether a name (its words, lower case) is one everyday word, with function words at most: it needs a cue to be the title. */
 export function isEverydayName(words: readonly string[], everyday: ReadonlySet<string>): boolean {
   const content = words.filter((w) => !FUNCTION_WORDS.has(w));

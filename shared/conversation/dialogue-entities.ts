@@ -11,7 +11,7 @@ import { cardinal, ORDINAL_HEADS, ordinal, RELATIVE_VOLUME, VOLUME_WORDS } from 
 import { IntentCues, type IntentCueRule } from './intent-cues.ts';
 import { TitlePrices, type PricedTitle } from './title-prices.ts';
 import { withoutEmails } from '../privacy/pii.ts';
-import { isEverydayName, saidAsName } from '../cache/title-names.ts';
+import { isEverydayName, isFunctionWord, saidAsName } from '../cache/title-names.ts';
 
 export type DialogueKind = 'product' | 'volume' | 'edition' | 'format' | 'language' | 'place' | 'order' | 'term' | 'date' | 'number';
 
@@ -82,6 +82,8 @@ interface Phrase {
 
 export class DialogueEntities {
   private readonly byFirst = new Map<string, Phrase[]>();
+  /** The catalog titles' everyday English words (conversation.json `everydayWords`). */
+  private readonly everyday: ReadonlySet<string>;
   /** What a phrase that is also an everyday series name means otherwise ("march": the month), by its words. */
   private readonly ordinary = new Map<string, Phrase>();
   /** The catalog's series names by their first letter (a slip keeps it), longest first, for names typed with a slip (misspelledSeries). */
@@ -118,7 +120,7 @@ export class DialogueEntities {
     this.patterns = patterns.map((p) => ({ kind: p.kind, re: new RegExp(p.match, 'gi'), value: p.value }));
     this.idValues = patterns.map((p) => ({ kind: p.kind, re: idValueShape(p.value) }));
     const table = new Map<string, Phrase>();
-    const everyday = new Set(dialogue.everydayWords ?? []);
+    const everyday = (this.everyday = new Set(dialogue.everydayWords ?? []));
     const add = (kind: DialogueKind, value: string, phrase: string) => {
       const words = tokens(phrase);
       if (!words.length) return;
@@ -200,14 +202,19 @@ export class DialogueEntities {
       }
       let exact = 0;
       let slips = 0;
+      // A slip into a word of everyday English ("the last with") names no title of everyday words (The Last Wish).
+      let ordinary = false;
       for (let j = 0; j < c.words.length && slips <= 1; j++) {
         const x = c.words[j];
         const y = words[i + j];
         if (x === y) exact++;
-        else if (x.length >= 4 && y.length >= 3 && x[0] === y[0] && withinOneEdit(x, y)) slips++;
-        else slips = 2;
+        else if (x.length >= 4 && y.length >= 3 && x[0] === y[0] && withinOneEdit(x, y)) {
+          slips++;
+          ordinary = this.everyday.has(x) && isFunctionWord(y);
+        } else slips = 2;
       }
-      if (slips === 1 && exact >= 1) return c;
+      const distinctive = c.words.some((x) => !this.everyday.has(x) && !isFunctionWord(x));
+      if (slips === 1 && exact >= 1 && !(ordinary && !distinctive)) return c;
     }
     return undefined;
   }
