@@ -154,6 +154,7 @@ describe("a title's own numbers and punctuation are its name's", () => {
 
   it('a count before "book" is no volume ("The Hunger Games 4-Book Paperback Box Set")', () => {
     expect(ex.analyze('is the hunger games 4-book paperback box set in stock').entities.filter((e) => e.kind === 'volume')).toEqual([]);
+    expect(ex.analyze('do you have the Jujutsu Kaisen 0 book in stock').entities).toContainEqual({ kind: 'volume', value: '0' });
   });
 });
 

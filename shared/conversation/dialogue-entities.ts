@@ -294,7 +294,7 @@ export class DialogueEntities {
         let k = spans.length - 1;
         while (k > 0 && (spans[k].kind === 'edition' || spans[k].kind === 'format') && spans[k - 1].end === spans[k].start) k--;
         // …but a count is no volume: "the hunger games 4-book box set", "naruto 3 volumes"
-        const afterSeries = spans[k]?.kind === 'product' && spans.at(-1)!.end === i && /^\d{1,3}$/.test(w) && !COUNTED.has(words[i + 1] ?? '');
+        const afterSeries = spans[k]?.kind === 'product' && spans.at(-1)!.end === i && /^\d{1,3}$/.test(w) && !counts(w, words[i + 1]);
         span(afterSeries ? 'volume' : 'number', String(Number(w.replace(/,/g, ''))), i, i + 1);
       }
     }
@@ -374,8 +374,8 @@ function idValueShape(template: string): RegExp {
   return new RegExp(`^${parts.join('.+')}$`);
 }
 
-/** What a count before it counts ("4-book box set", "3 volumes"): the number is no volume. */
-const COUNTED = new Set(['book', 'books', 'volumes', 'vols']);
+/** Whether a number counts the word after it ("4-book box set", "3 volumes"), and so is no volume ("jujutsu kaisen 0 book" is volume 0). */
+const counts = (n: string, next: string | undefined) => next === 'books' || next === 'volumes' || next === 'vols' || (next === 'book' && Number(n) >= 2);
 
 /** A phrase read in the plural too: places, slots and terms (titles are matched as written, dates are the calendar's). */
 const inflectable = (c: Phrase) => c.kind !== 'product' && c.kind !== 'date';
