@@ -34,6 +34,7 @@ import { edgeStateDir, edgeStateKinds, fsTypeOf, type EdgeStateKind } from './ed
 import { DEFAULT_EDGE_PRIORITY, edgePriorityOf, prioritizeEdge, type EdgePriority, type EdgePriorityHandle } from './edge-priority.ts';
 import { startRegionProcess, type RegionProcess } from './region-process.ts';
 import { descendantsNamed } from './traffic/cpu-wait.ts';
+import { EDGE_STORAGES, edgeStorageOf, type EdgeStorage } from './soak/edge-workerd.ts';
 
 type StartOptions = Parameters<typeof startEdgeProcess>[0];
 
@@ -141,20 +142,45 @@ export async function startPassThroughWorker(opts: { port: number; regionalUrl: 
 }
 
 /**
+ * BENCH_EDGE_STORAGE=same|own-process|both, read at load (a bad value stops the bench before any tier
+ * starts): where a plain-workerd edge's session objects and D1 stand-in run (scripts/soak/edge-workerd.ts):
+ * in the Worker's workerd, in a storage host of its own, or both ways (every edge twice, the second
+ * named `<name>_own`, alternated like the peer). Unset: `same`, and bench:services' edge part runs under
+ * wrangler dev as before.
+ */
+export const EDGE_STORAGE_SETTING = process.env.BENCH_EDGE_STORAGE;
+export const EDGE_STORAGE_LIST: EdgeStorage[] = EDGE_STORAGE_SETTING === 'both' ? [...EDGE_STORAGES] : [edgeStorageOf(EDGE_STORAGE_SETTING ?? 'same')];
+/** Where each edge's objects ran (`same`, `own-process`), by the edge's name. */
+export const edgeStorages: Record<EdgeName, EdgeStorage> = {};
+
+/**
  * The edges (this checkout's, and the peer's with BENCH_PEER) each in a plain `workerd serve`
  * (scripts/soak/edge-workerd.ts: the bundle `wrangler deploy` ships, no wrangler dev, no Miniflare
  * entry, asset-router or outbound workers, no inspector): how the Worker runs deployed, locally.
+ * `storages` (default BENCH_EDGE_STORAGE's): each edge once per topology. A storage host gets the
+ * same priority as its edge in a group of its own (`<label><name>_storage`): deployed it is other
+ * machines, waiting neither for the bench's load nor for the Worker's thread. `label`: the prefix of
+ * the priority names (`plain_` by default).
  */
-export async function startBenchEdgesUnderWorkerd(opts: { port: number; regionalUrlOf: Partial<Record<'this' | 'peer', string>>; vars?: Record<string, string> }): Promise<{ name: EdgeName; url: string; stop(): Promise<void> }[]> {
+export async function startBenchEdgesUnderWorkerd(opts: { port: number; regionalUrlOf: Partial<Record<'this' | 'peer', string>>; vars?: Record<string, string>; storages?: EdgeStorage[]; label?: string }): Promise<{ name: EdgeName; url: string; stop(): Promise<void> }[]> {
   const roots: ['this' | 'peer', string][] = [['this', fileURLToPath(new URL('..', import.meta.url))]];
   if (PEER) roots.push(['peer', resolve(PEER)]);
+  const storages = opts.storages ?? EDGE_STORAGE_LIST;
+  const label = opts.label ?? 'plain_';
+  const plan = edgePlan(roots, 'workerd').flatMap((p) => storages.map((storage, k) => ({ ...p, name: k === 0 ? p.name : `${p.name}_own`, storage })));
   return Promise.all(
-    edgePlan(roots, 'workerd').map(async ({ name, checkout, start: root, stateDir }, k) => {
+    plan.map(async ({ name, checkout, start: root, stateDir, storage }, k) => {
       const { startEdgeUnderWorkerd } = await import(join(root, 'scripts', 'soak', 'edge-workerd.ts'));
       const port = nextPort ? nextPort++ : opts.port + k;
-      // localDisk (the objects' and the D1 shim's SQLite files) under the state dir.
-      const e = await startEdgeUnderWorkerd({ port, regionalUrl: opts.regionalUrlOf[checkout]!, vars: opts.vars, persistTo: stateDir });
-      return { name, url: e.url as string, stop: releasing(prioritize(`plain_${name}`, e.child.pid as number), e.stop as () => Promise<void>) };
+      // localDisk (the objects' and the D1 shim's SQLite files) under the state dir, a folder per topology; a storage host at the edge's port + 50.
+      const e = await startEdgeUnderWorkerd({ port, regionalUrl: opts.regionalUrlOf[checkout]!, vars: opts.vars, persistTo: join(stateDir, storage), storage });
+      if (storage === 'own-process' && !e.storage) throw new Error(`${root} cannot run the edge's storage in a process of its own`);
+      edgeStorages[name] = storage;
+      edgeStates[name] ??= edgeStates[name.replace(/_own$/, '')];
+      const stopEdge = releasing(prioritize(`${label}${name}`, e.child.pid as number), e.stop as () => Promise<void>);
+      const host = e.storage?.child.pid as number | undefined;
+      const stop = host ? releasing(prioritize(`${label}${name}_storage`, host), stopEdge) : stopEdge;
+      return { name, url: e.url as string, stop };
     }),
   );
 }

@@ -47,6 +47,11 @@
  *         `nice` (its threads at nice −10: ahead of the bench's own processes only), `off` (every
  *         run before stop 24); `edge_priority` and `openai_edge_priority` say what each got.
  *         Server-side rows give `max` and `over5ms` (answers over 5 ms; a p99 ≤ 5 allows 1 %).
+ *   BENCH_EDGE_STORAGE=same|own-process|both: the edge part's edges as deployed (plain `workerd
+ *         serve`, not wrangler dev), with their session objects and D1 stand-in in the Worker's
+ *         workerd (`same`), in a storage host of their own over the loopback (`own-process`), or both
+ *         ways alternated (the second as `this_own`); `edge_runner` says which (scripts/bench-edges.ts).
+ *         Unset: wrangler dev, as before.
  *   reload: (not in the default set) the edge following classifier promotions in the region's
  *         registry: promotion → serving time, the edge's download / session+warm-up / swap
  *         times, and template answers' round trip during reloads beside the same with none.
@@ -82,7 +87,7 @@ import { decideWithRouting } from '../shared/routing/routing-config.ts';
 import { DEFAULT_DOMAIN_DIR, domainPack } from '../regional/src/domain/pack-files.ts';
 import { startEdgeProcess } from './edge-process.ts';
 import { edgeStateDir, edgeStateKinds } from './edge-state-dir.ts';
-import { alternate, checkoutOf, edgePriorities, edgeStates, startBenchEdges, startBenchEdgesUnderWorkerd, startBenchRegions, startPassThroughUnderWorkerd, startPassThroughWorker } from './bench-edges.ts';
+import { alternate, checkoutOf, EDGE_STORAGE_SETTING, edgePriorities, edgeStates, edgeStorages, startBenchEdges, startBenchEdgesUnderWorkerd, startBenchRegions, startPassThroughUnderWorkerd, startPassThroughWorker } from './bench-edges.ts';
 import { http } from 'msw';
 import { setupServer } from 'msw/node';
 import { converseStream, streamResponse } from '../tests/helpers/bedrock-wire.ts';
@@ -231,9 +236,13 @@ const NO_CLIENT_LIMITS = { CLIENT_RATE_LIMIT_PER_MINUTE: 'off', SESSION_RATE_LIM
 
 // ---- edge ----
 if (PARTS.has('edge')) {
-const edges = await startBenchEdges({ port: 18700 + Math.floor(Math.random() * 200), regionalUrl: regional.url, vars: NO_CLIENT_LIMITS, quiet: true });
+// With BENCH_EDGE_STORAGE set, the edges as deployed (plain `workerd serve`), their objects where it says; else wrangler dev.
+const edges = EDGE_STORAGE_SETTING
+  ? await startBenchEdgesUnderWorkerd({ port: 18700 + Math.floor(Math.random() * 200), regionalUrlOf: { this: regional.url, peer: regional.url }, vars: NO_CLIENT_LIMITS, label: '' })
+  : (await startBenchEdges({ port: 18700 + Math.floor(Math.random() * 200), regionalUrl: regional.url, vars: NO_CLIENT_LIMITS, quiet: true })).map((e) => ({ ...e, stop: () => e.edge.stop() }));
 const names = edges.map((e) => e.name);
 out.edge_state = Object.fromEntries(names.map((n) => [n, edgeStates[n]]));
+out.edge_runner = EDGE_STORAGE_SETTING ? { runner: 'workerd', storage: Object.fromEntries(names.map((n) => [n, edgeStorages[n]])) } : { runner: 'wrangler dev' };
 const urlOf = Object.fromEntries(edges.map((e) => [e.name, e.url]));
 const chatJson = (url: string, message: string, sessionId: string, extra = {}) =>
   fetch(url + '/v1/chat', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ message, sessionId, ...extra }) }).then((r) => r.json());
@@ -344,8 +353,8 @@ await alternate(100, names, async (name) => {
 });
 out.edge_classifier_per_text_in_batches_of_64 = withPeer(Object.fromEntries(names.map((n) => [n, pct(perText[n])])));
 // What CPU priority each edge had (BENCH_EDGE_PRIORITY), read at the end: threads made during the part counted.
-out.edge_priority = Object.fromEntries(names.map((n) => [n, edgePriorities[n].describe()]));
-await Promise.all(edges.map((e) => e.edge.stop()));
+out.edge_priority = Object.fromEntries(Object.entries(edgePriorities).filter(([n]) => names.includes(n.replace(/_storage$/, ''))).map(([n, h]) => [n, h.describe()]));
+await Promise.all(edges.map((e) => e.stop()));
 }
 
 // ---- OpenAI-compatible chat completions through the edge (BENCH_PARTS=openai) ----

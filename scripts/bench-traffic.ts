@@ -1,6 +1,6 @@
 /**
  * `npm run -s bench:traffic -- --json [--sessions N] [--concurrency C] [--seed S] [--think-ms M
- * [--time-compression K]] [--edge-runner wrangler|workerd] [--edge-state DIR] [--split-cpus] [--edge-priority group|nice|off]`: replays seeded
+ * [--time-compression K]] [--edge-runner wrangler|workerd] [--edge-storage same|own-process] [--edge-state DIR] [--split-cpus] [--edge-priority group|nice|off]`: replays seeded
  * sessions (scripts/traffic/sessions.ts) through the real edge (workerd, under `wrangler dev` or as
  * deployed in a plain `workerd serve`: scripts/traffic/edge-runner.ts; with its session Durable
  * Object and D1 cache) and the real region (startRegional, SQLite), with Bedrock replaced at the
@@ -26,6 +26,7 @@ import { splitCpus } from './traffic/cpu-split.ts';
 import { cpuTimes, cpuWaitBetween } from './traffic/cpu-wait.ts';
 import { DEFAULT_EDGE_PRIORITY, edgePriorityOf, prioritizeEdge } from './edge-priority.ts';
 import { EDGE_RUNNERS, startTrafficEdge, stateDirOf, type EdgeRunner } from './traffic/edge-runner.ts';
+import { edgeStorageOf } from './soak/edge-workerd.ts';
 import { startOrderStub } from './traffic/order-stub.ts';
 import { trafficReportHtml } from './traffic/report-html.ts';
 import { describeThink, THINK_SIGMA, thinkTimes } from './traffic/think.ts';
@@ -50,6 +51,12 @@ const { values } = parseArgs({
     'email-reply-share': { type: 'string' },
     /** How the edge runs: `workerd` (the bundle `wrangler deploy` ships, in a plain workerd serve) or `wrangler` (wrangler dev, the figures before stop 23); scripts/traffic/edge-runner.ts. */
     'edge-runner': { type: 'string', default: 'workerd' },
+    /**
+     * Where the session Durable Objects and the D1 stand-in's object run (`--edge-runner workerd`): `same` (the Worker's
+     * workerd, on its one thread) or `own-process` (a second workerd, the storage host, over the loopback, with a
+     * priority group of its own: deployed they run on hosts of their own); BENCH_EDGE_STORAGE sets the default.
+     */
+    'edge-storage': { type: 'string', default: process.env.BENCH_EDGE_STORAGE ?? 'same' },
     /** Where the edge's local state (sessions' Durable Objects, the cache's D1) goes: `tmpfs` (SWITCHYARD_TMPFS_DIR, default /dev/shm; refused if not a tmpfs), `disk` (the OS temp dir) or a folder to make it in. */
     'edge-state': { type: 'string', default: 'tmpfs' },
     /** The Worker's workerd alone on CPU 0, the rest of the bench on the others (scripts/traffic/cpu-split.ts; `--edge-runner workerd` only). */
@@ -63,6 +70,8 @@ for (const [k, v] of Object.entries(args)) if (!Number.isInteger(v) || v < (k ==
 const runner = values['edge-runner'] as EdgeRunner;
 if (!EDGE_RUNNERS.includes(runner)) throw new Error(`--edge-runner must be one of ${EDGE_RUNNERS.join(', ')}, got ${runner}`);
 if (values['split-cpus'] && runner !== 'workerd') throw new Error('--split-cpus needs --edge-runner workerd (under wrangler dev the edge is three processes: scripts/traffic/cpu-split.ts)');
+const edgeStorage = edgeStorageOf(values['edge-storage']!);
+if (edgeStorage !== 'same' && runner !== 'workerd') throw new Error('--edge-storage own-process needs --edge-runner workerd');
 /** Checked before any tier starts, as the runner and the state dir are. */
 const edgePriority = edgePriorityOf(values['edge-priority']!);
 /** Where the edge's state is made (checked before any tier starts: a tmpfs that is not one is refused). */
@@ -125,12 +134,13 @@ const edge = await startTrafficEdge({
   port: Number(process.env.EDGE_PORT) || 24000 + Math.floor(Math.random() * 4000),
   regionalUrl: regional.url,
   stateDir: edgeState,
+  storage: edgeStorage,
   // As a deployment would: the pack's FAQ answers seeded into the edge cache at start (docs/traffic.md).
   vars: { MODEL_REFRESH_INTERVAL_MS: '0', CACHE_WARM_FAQ: process.env.CACHE_WARM_FAQ ?? 'true', ...(process.env.UPSTREAM_TIMEOUT_MS ? { UPSTREAM_TIMEOUT_MS: process.env.UPSTREAM_TIMEOUT_MS } : {}) },
   // For a CPU profile of the Worker during the replay (DevTools on wrangler's inspector proxy, or workerd's own inspector).
   ...(process.env.EDGE_INSPECTOR_PORT ? { inspectorPort: Number(process.env.EDGE_INSPECTOR_PORT) } : {}),
 });
-say(`${PEER ? `the peer's (${PEER}) ` : ''}edge (${runner}, state on ${edge.state.fs}) up at ${edge.url}; replaying ${sessions.length} sessions, ${args.concurrency} at once, think time ${JSON.stringify(describeThink(think))}`);
+say(`${PEER ? `the peer's (${PEER}) ` : ''}edge (${runner}, state on ${edge.state.fs}, storage ${edge.storage}${edge.storagePid ? ` pid ${edge.storagePid}` : ''}) up at ${edge.url}; replaying ${sessions.length} sessions, ${args.concurrency} at once, think time ${JSON.stringify(describeThink(think))}`);
 
 const records: MessageRecord[] = [];
 const completionOrder: number[] = [];
@@ -200,6 +210,11 @@ const cpuSplit = values['split-cpus'] && edge.pid ? splitCpus(edge.pid) : null;
 if (cpuSplit) say(`the edge's workerd on CPU ${cpuSplit.edge}, the bench's ${cpuSplit.restPids.length} processes on ${cpuSplit.rest}`);
 const priority = prioritizeEdge(workerd, edgePriority);
 say(`the edge's priority: ${JSON.stringify(priority.describe())}`);
+// The storage host, like the edge, first on the CPU against the bench's own load, in a group of its own (not the
+// edge's): deployed it is other machines, waiting neither for the region and the shoppers here nor for the Worker's thread.
+const storageHost = edge.storagePid ? [edge.storagePid] : [];
+const storagePriority = storageHost.length ? prioritizeEdge(storageHost, edgePriority, 'storage') : null;
+const storageCpuBefore = cpuTimes(storageHost);
 const load = { start: loadavg().map((x) => Number(x.toFixed(2))), end: [] as number[] };
 const cpuBefore = cpuTimes(workerd);
 const t0 = performance.now();
@@ -214,8 +229,10 @@ await Promise.all(
 );
 const wallMs = performance.now() - t0;
 const edgeCpu = cpuWaitBetween(cpuBefore, cpuTimes(workerd));
+const storageHostCpu = storageHost.length ? cpuWaitBetween(storageCpuBefore, cpuTimes(storageHost)) : null;
 /** Read at the end: threads the edge made during the replay are counted too. */
 const priorityAtEnd = priority.describe();
+const storagePriorityAtEnd = storagePriority?.describe() ?? null;
 load.end = loadavg().map((x) => Number(x.toFixed(2)));
 
 const summary = {
@@ -225,15 +242,18 @@ const summary = {
   emailReplies,
   edge: PEER ? resolve(PEER) : 'this checkout',
   /** How the edge ran: wrangler dev or plain workerd, its local state's filesystem, and the CPU split if any. */
-  edgeRunner: { runner, stateFs: edge.state.fs, cpuSplit: cpuSplit ? { edge: cpuSplit.edge, rest: cpuSplit.rest } : null, priority: priorityAtEnd },
+  edgeRunner: { runner, storage: edge.storage, stateFs: edge.state.fs, cpuSplit: cpuSplit ? { edge: cpuSplit.edge, rest: cpuSplit.rest } : null, priority: priorityAtEnd, storagePriority: storagePriorityAtEnd },
   loadAverage: load,
   edgeCpu,
+  /** The storage host's workerd (`--edge-storage own-process`): its CPU and CPU wait over the replay, apart from the edge's. */
+  storageHostCpu,
 };
 mkdirSync('reports', { recursive: true });
 if (values.records) writeFileSync(values.records, trace.join('\n') + '\n');
 writeFileSync('reports/traffic.html', trafficReportHtml(summary, series(records, completionOrder)));
 await edge.stop();
 priority.release();
+storagePriority?.release();
 await regional.close();
 await stub.close();
 await orders.close();

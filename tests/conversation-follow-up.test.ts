@@ -461,6 +461,23 @@ describe('phrasing of a second held-out set (eval/dialogues-holdout2.jsonl)', ()
     expect(leansOnContext('my card number is on it', ex)).toBe(false); // "my card number … it": the noun binds it
   });
 
+  it.each([
+    ['where is my order KB-12345', 'can i add another book to it', { order: 'kb-12345' }],
+    ['where is my order KB-12345', 'can i put a gift note in it', { order: 'kb-12345' }],
+    ['how much is dune', 'is there a discount on it', { product: 'dune' }],
+    ['how much is frieren vol 2', 'can i get a poster with it', { product: 'frieren', volume: '2' }],
+  ])('"%s" → "%s": a thing named just before "to/in/on/with it" is not what the pronoun means', (first, second, expected) => {
+    const [, r] = converse(first, second);
+    expect(r.kind).toBe('resolved');
+    expect(ents(r)).toMatchObject(expected);
+  });
+
+  it('an age in an ellipsis ("and for a 12 year old?", "he\'s turning 11") is no volume; a bare number still is', () => {
+    expect(ents(converse('is naruto vol 1 ok for kids', 'and for a 12 year old?')[1])).toMatchObject({ product: 'naruto', volume: '1' });
+    expect(ents(converse('how much is dragon ball 3 in 1 vol 1', "and is it fine for him, he's turning 11")[1]).volume).toBe('1');
+    expect(ents(converse('how much is naruto vol 3', 'and 12?')[1])).toMatchObject({ product: 'naruto', volume: '12' });
+  });
+
   it('re-asks the last question for a bare store term ("whats express") and a time fragment after an opener', () => {
     const [, express] = converse('shipping cost to new zealand', 'whats express');
     expect(express.kind).toBe('resolved');

@@ -12,6 +12,7 @@ import { askedFields } from '../regional/src/generate/structured/catalog-answer.
 import { catalogDocument } from '../regional/src/retrieval/store-kb.ts';
 import { SentencePicker } from '../regional/src/generate/structured/passage-sentences.ts';
 import { contentTokens } from '../regional/src/generate/structured/text.ts';
+import { seriesName } from '../shared/cache/store-gazetteer.ts';
 import type { LlmRequest } from '../regional/src/llm/types.ts';
 
 const data = loadStoreAnswerData();
@@ -499,5 +500,113 @@ describe('a series asked without a volume', () => {
     const who = (await ask('who wrote one piece?', { intent: 'product_question', intentConfidence: 0.8 })).text;
     expect(who).toMatch(/^One Piece, Vol\. 1\b.*Eiichiro Oda/);
     expect(who).not.toMatch(/also has/);
+  });
+});
+
+describe('a volume the store does not carry', () => {
+  // Every numbered series of the catalog (one edition, format and language), asked for a volume it lacks.
+  const seen = new Set<string>();
+  const series = data.catalog.flatMap((item) => {
+    const volumes = data.index.volumesLike(item);
+    const key = volumes.map((v) => v.id).join();
+    // a title that is its own volume ("Jujutsu Kaisen 0") names no series to ask another volume of
+    if (!volumes.length || seen.has(key) || !/\b(?:vol\.?|volume|book|part)\s*\d/i.test(volumes[0].title)) return [];
+    seen.add(key);
+    return [volumes];
+  });
+  const name = (title: string) => title.replace(/,?\s*(?:vol\.?|volume|book|part)\s*\d+\b.*$/i, '').trim();
+  const gapOf = (volumes: { volume?: number | null; title: string }[]) => {
+    const have = new Set(data.catalog.filter((c) => name(c.title) === name(volumes[0].title)).map((c) => c.volume));
+    let n = 2;
+    while (have.has(n) || volumes[0].title.includes(String(n))) n++;
+    return n;
+  };
+
+  it('covers the catalog’s numbered series', () => {
+    expect(series.length).toBeGreaterThan(20);
+  });
+
+  it('says the volume is not carried and names the volumes that are, even after a turn naming another title', async () => {
+    const checked = series.filter((vs) => data.index.match(`how much is ${name(vs[0].title)} volume 1?`, 1)[0]?.item.id === vs.find((v) => v.volume === 1)?.id);
+    expect(checked.length / series.length).toBeGreaterThan(0.6);
+    for (const volumes of checked) {
+      const n = gapOf(volumes);
+      for (const history of [[], ['and the next one?'], ['do you have one piece?']]) {
+        const { text, unsupported } = await ask(`is ${name(volumes[0].title)} volume ${n} in stock?`, { history, intent: 'price_availability', intentConfidence: 0.9 });
+        expect(text, `${volumes[0].title} ${n} after ${history}`).toContain(`We don't carry ${name(volumes[0].title)}, Vol. ${n}.`);
+        for (const v of volumes) expect(text).toMatch(new RegExp(`\\b${v.volume}\\b`));
+        // never another series' volume of that number
+        expect(text).not.toMatch(/ is \$\d/);
+        expect(unsupported).toBe(false);
+      }
+    }
+  });
+
+  it('a volume the series has, or a number that is part of the title, is answered as before', async () => {
+    expect((await ask('how much is chainsaw man volume 3?')).text).toMatch(/^Chainsaw Man, Vol\. 3 is \$/);
+    expect((await ask('how much is kaiju no. 8?')).text).toMatch(/^Kaiju No\. 8, Vol\. 1 is \$/);
+    expect((await ask('is one piece 111 out yet?')).text).toMatch(/One Piece, Vol\. 111/);
+  });
+});
+
+describe('which volumes of a series the store has', () => {
+  const seen = new Set<string>();
+  const groups = data.catalog.flatMap((item) => {
+    const volumes = data.index.volumesLike(item);
+    const key = volumes.map((v) => v.id).join();
+    if (volumes.length < 2 || seen.has(key)) return [];
+    seen.add(key);
+    return [volumes];
+  });
+  const name = (title: string) => title.replace(/,?\s*(?:vol\.?|volume|book|part)\s*\d+\b.*$/i, '').trim();
+  const listed = (n: (number | null | undefined)[]) => (n.length > 1 ? `${n.slice(0, -1).join(', ')} and ${n.at(-1)}` : String(n[0]));
+
+  it('every volume of the edition, and which are in stock, out of stock or on preorder', async () => {
+    const asked = groups.filter((vs) => !vs.some((v) => v.format === 'ebook'));
+    expect(asked.length).toBeGreaterThan(10);
+    let answered = 0;
+    for (const volumes of asked) {
+      const { text } = await ask(`which ${name(volumes[0].title)} volumes are in stock?`, { intent: 'price_availability', intentConfidence: 0.9 });
+      // a series whose short name ties with another edition's is asked of that edition only when the name says which
+      if (!text.startsWith('We carry')) continue;
+      answered++;
+      expect(text, volumes[0].title).toContain(`volumes ${listed(volumes.map((v) => v.volume))} of ${name(volumes[0].title)}.`);
+      const inStock = volumes.filter((v) => !v.preorder && v.stock > 0);
+      if (inStock.length === volumes.length) expect(text).toContain('All of them are in stock.');
+      else if (inStock.length) expect(text).toContain(`In stock now: ${listed(inStock.map((v) => v.volume))}.`);
+      const pre = volumes.filter((v) => v.preorder);
+      if (pre.length) expect(text).toContain(`On preorder: ${listed(pre.map((v) => v.volume))}.`);
+    }
+    expect(answered / asked.length).toBeGreaterThan(0.7);
+  });
+
+  it("a box set's contents and one volume's stock are answered as before", async () => {
+    const set = data.catalog.find((c) => c.format === 'box set' && /\bVolumes?\b/i.test(c.description))!;
+    const { text } = await ask(`which volumes does the ${set.title} include?`, { intent: 'product_question', intentConfidence: 0.9 });
+    expect(text).toContain(set.title);
+    expect(text).not.toMatch(/^We carry/);
+    expect((await ask('is one piece vol 3 in stock?')).text).toMatch(/^One Piece, Vol\. 3 is/);
+  });
+});
+
+describe('a series named short, without its subtitle ("frieren")', () => {
+  // Titles whose series name is shorter than the title's name ("Frieren" of "Frieren: Beyond Journey's End, Vol. 1").
+  const short = data.catalog.filter((c) => {
+    const s = seriesName(c.title);
+    const head = c.title.replace(/,?\s*(?:vol\.?|volume|book|part)\s*\d+\b.*$/i, '').toLowerCase();
+    return (c.volume == null || c.volume === 1) && s.length >= 4 && head.startsWith(`${s}:`) && !data.catalog.some((o) => o.author !== c.author && seriesName(o.title) === s);
+  });
+
+  it('covers the catalog', () => expect(short.length).toBeGreaterThan(2));
+
+  it('is found by that name alone: its author, its price and stock', async () => {
+    for (const item of short) {
+      const s = seriesName(item.title);
+      const who = await ask(`who wrote ${s}?`, { intent: 'product_question', intentConfidence: 0.9 });
+      expect(who.text, s).toContain(item.author);
+      const have = await ask(`do you have ${s}?`, { intent: 'price_availability', intentConfidence: 0.9 });
+      expect(have.text, s).toMatch(new RegExp(`^${seriesName(item.title).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i'));
+      expect(have.text).toMatch(/\$\d/);
+    }
   });
 });

@@ -189,3 +189,54 @@ describe('totals, copies and the same author', () => {
     }
   });
 });
+
+describe('titles looked for by price', () => {
+  const can = (it: CatalogItem) => it.stock > 0 || it.preorder;
+  const label = (type: string) => data.catalogText.typeLabel(type).toLowerCase();
+  const types = [...new Set(data.catalog.map((c) => c.type))];
+  const formats = [...new Set(data.catalog.map((c) => c.format))];
+
+  it.each(types)('"the cheapest %s": that type, cheapest first, the cheapest that can be had leading', async (type) => {
+    const { text } = await ask(`what's the cheapest ${label(type)} you have?`, 'oos');
+    const items = named(text);
+    expect(items.length, text).toBeGreaterThan(0);
+    expect(items.every((it) => it.type === type)).toBe(true);
+    const prices = items.map((it) => it.price);
+    expect(prices).toEqual([...prices].sort((a, b) => a - b));
+    expect(items[0].price).toBe(Math.min(...data.catalog.filter((c) => c.type === type && can(c)).map((c) => c.price)));
+  });
+
+  it.each(formats)('"your most expensive %s": that format, dearest first', async (format) => {
+    const { text } = await ask(`what is your most expensive ${format}?`, 'price_availability');
+    const items = named(text);
+    expect(items.length, text).toBeGreaterThan(0);
+    expect(items.every((it) => it.format === format)).toBe(true);
+    expect(items[0].price).toBe(Math.max(...data.catalog.filter((c) => c.format === format && can(c)).map((c) => c.price)));
+  });
+
+  it('an amount to stay under, written several ways: every pick at or under it; none when nothing is', async () => {
+    for (const limit of [8, 10, 12.5, 15, 25]) {
+      for (const [q, type] of [[`anything under $${limit}?`], [`manga for less than ${limit} dollars`, 'manga'], [`a book for ${limit} bucks or less`, 'book']]) {
+        const { text } = await ask(q);
+        const items = named(text);
+        for (const it of items) if (type) expect(it.type).toBe(type);
+        if (!data.catalog.some((c) => c.price <= limit && (!type || c.type === type))) expect(text, q).toContain('Nothing');
+        else {
+          expect(items.length, q).toBeGreaterThan(0);
+          for (const it of items) expect(it.price, `${q}: ${it.title}`).toBeLessThanOrEqual(limit);
+          // the amount is the shopper's, not a record's: the grounding guard would drop a sentence saying it
+          expect(text).not.toContain(money(limit));
+        }
+      }
+    }
+    expect((await ask('a fantasy manga for $1 or less')).text).toMatch(/^Nothing in our catalog fits that within your budget/);
+  });
+
+  it('a price search is the catalog\'s even when classified out of scope; an out-of-scope question with a price is still declined', async () => {
+    expect(named((await ask('cheapest horror manga?', 'oos')).text).length).toBeGreaterThan(0);
+    expect((await ask("what's the cheapest flight to tokyo", 'oos')).text).toMatch(/outside what I can help with/);
+    // a title's own price, or the cheapest shipping, is not a search
+    expect((await ask('what is the cheapest way to ship to canada', 'shipping_info')).text).toMatch(/Canada/);
+    expect((await ask('how much is the cheapest one piece', 'price_availability')).text).toMatch(/^One Piece, Vol\. 1/);
+  });
+});

@@ -54,6 +54,8 @@ try {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json', 'cf-connecting-ip': clientIp },
         body: JSON.stringify({ message: t.message, sessionId }),
+        // a reply that never comes fails the run with the turn named, instead of hanging it
+        signal: AbortSignal.timeout(120_000),
       });
       const reply = (await res.json()) as ChatReply;
       const client = performance.now() - t0;

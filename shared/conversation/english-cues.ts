@@ -116,8 +116,12 @@ export const WH_WORDS = new Set(['who', 'whos', 'whose', 'what', 'whats', 'which
 /** What may follow a wh-word in a two- or three-word question about a store term ("what's express", "what is express"). */
 export const WH_TAILS = new Set(['is', 's', 'about', 'the']);
 
-/** Prepositions that make a pronoun the complement of the noun just before it ("the tracking number for it", "the price of it"). */
-export const COMPLEMENT_PREPOSITIONS = new Set(['for', 'of', 'on']);
+/**
+ * Prepositions that make a pronoun the complement of the noun just before it ("the tracking number
+ * for it", "the price of it"), or the place that noun goes ("add another book to it", "a gift note
+ * in it", "a bookmark with it"): in both the noun is not what the pronoun means.
+ */
+export const COMPLEMENT_PREPOSITIONS = new Set(['for', 'of', 'on', 'to', 'into', 'onto', 'in', 'from', 'with']);
 
 /** Words a yes/no question starts with ("is it hardcover", "does it come in japanese"). */
 export const YES_NO_STARTS = new Set(['is', 'are', 'does', 'do', 'was', 'were', 'can', 'could', 'will', 'would', 'has', 'have']);
@@ -158,3 +162,8 @@ export function ordinal(word: string | undefined): number | null {
   const i = ORDINAL_WORDS.indexOf(word);
   return i > 0 ? i : null;
 }
+
+/** Words just before a number that make it an age, not a volume ("he's turning 11", "aged 9"). */
+export const AGE_BEFORE = new Set(['turning', 'turns', 'turned', 'turn', 'aged', 'age', 'ages']);
+/** Words just after a number that make it an age ("11 years old", "9 yo"). */
+export const AGE_AFTER = new Set(['year', 'years', 'yr', 'yrs', 'yo']);

@@ -25,6 +25,7 @@ import { idReply, mayGiveId } from './id-reply.ts';
 import { pickFromList, saysListPosition } from './list-ordinal.ts';
 import { mayNegate, negatedReply } from './negation.ts';
 import { isCourtesyOnly, withoutCourtesyLead } from './courtesy.ts';
+import { AGE_AFTER, AGE_BEFORE } from './english-cues.ts';
 
 /** What the resolver needs of an earlier turn (oldest first in a list). */
 export interface ContextTurn {
@@ -217,7 +218,9 @@ function inCatalogWords(message: string, a: MessageAnalysis): string {
 /** "and 2?" after a volume: the number is the next volume (a new analysis: the extractor's is shared and never changed). */
 function numberAsVolume(a: MessageAnalysis, antecedent: ContextTurn): MessageAnalysis {
   if (a.entities.some((e) => e.kind === 'volume') || !antecedent.entities.some((e) => e.kind === 'volume')) return a;
-  const numbers = a.spans.filter((s) => s.kind === 'number' && /^\d{1,3}$/.test(s.value));
+  // "he's turning 11", "for a 9 year old": an age, not a volume
+  const age = (s: { start: number; end: number }) => AGE_BEFORE.has(a.words[s.start - 1] ?? '') || AGE_AFTER.has(a.words[s.end] ?? '');
+  const numbers = a.spans.filter((s) => s.kind === 'number' && /^\d{1,3}$/.test(s.value) && !age(s));
   if (numbers.length !== 1) return a;
   const [n] = numbers;
   return {

@@ -34,14 +34,15 @@ export const AnswersFile = z
     /** How a destination's row of the policies reads: `{place}` its label, `{rates}` its methods' prices and times. */
     destinationSentence: sentence,
     shippingCues: words,
-    fieldCues: z.object({ price: words, stock: words, release: words, author: words, age: words, format: words, language: words, contents: words }).strict(),
+    fieldCues: z.object({ price: words, stock: words, release: words, author: words, age: words, format: words, language: words, contents: words, genre: words.optional() }).strict(),
     editionWords: words,
     /**
      * Recommendations from the catalog (recommend.ts) for messages of `intent`: `ageRatings` the
      * youngest age each of the catalog's age ratings suits; `kids` words that mean a child of
      * `age`; `sentences`: `like` opens an answer to "something like {seed}", `picks` any other,
      * `item` says each title (`{title}`, `{author}`, `{genres}`, `{price}`), `ask` asks what the
-     * shopper likes when the message says nothing to go by ("what should I read next?").
+     * shopper likes when the message says nothing to go by ("what should I read next?"),
+     * `authorTitles` opens the list of an author named in full ("which andy weir books do you carry").
      */
     recommendation: z
       .object({
@@ -56,7 +57,13 @@ export const AnswersFile = z
         typeAliases: z.record(z.string().min(1).max(64), z.string().min(1).max(64)).default({}),
         /** Phrases asking for the same author's other titles ("anything else by him"). */
         byAuthorCues: words.default([]),
-        sentences: z.object({ like: sentence, picks: sentence, item: sentence, ask: sentence, byAuthor: sentence, onlyByAuthor: sentence }).strict(),
+        /**
+         * Price wishes (recommend.ts priceWish): `below` words before an amount ("under $10",
+         * "less than 15 dollars") and `orLess` after one ("$12 or less"); `cheapest` and `dearest`
+         * words that order the picks by price.
+         */
+        priceCues: z.object({ below: words.default([]), orLess: words.default([]), cheapest: words.default([]), dearest: words.default([]) }).strict().default({ below: [], orLess: [], cheapest: [], dearest: [] }),
+        sentences: z.object({ like: sentence, picks: sentence, item: sentence, ask: sentence, byAuthor: sentence, onlyByAuthor: sentence, cheapest: sentence.optional(), dearest: sentence.optional(), below: sentence.optional(), noneBelow: sentence.optional(), authorTitles: sentence.optional() }).strict(),
       })
       .strict()
       .optional(),
@@ -64,6 +71,8 @@ export const AnswersFile = z
     totalCues: words.default([]),
     /** Words that ask for a series' newest volume ("latest", "newest"): store-answers.ts latestVolume. */
     latestCues: words.default([]),
+    /** Words that ask which volumes of a series the store has ("which volumes", "what volumes", "every volume"): store-answers.ts volumeList. */
+    volumeListCues: words.default([]),
     /** Words of the domain any question about a title may hold without asking what its record does not say ("book", "volume"). */
     titleQuestionWords: words.default([]),
     /**
@@ -84,8 +93,18 @@ export const AnswersFile = z
         version: sentence,
         contents: sentence,
         describedOnly: sentence,
+        /** What kind of book a title is (asked with the `genre` cues): `{type}` its type's label, `{genres}` its genres. */
+        genre: sentence.optional(),
         /** After a series question's first volumes (store-answers.ts seriesAnswer): `{count}` the others, `{volumes}` their numbers. */
         seriesMore: sentence.optional(),
+        /** Which volumes of a series the store has (store-answers.ts volumeList): `{series}`, `{count}`, `{volumes}`; then those `inStockVolumes`, `outOfStockVolumes`, `preorderVolumes` (each `{volumes}`), or `allInStock`. */
+        seriesVolumes: sentence.optional(),
+        inStockVolumes: sentence.optional(),
+        outOfStockVolumes: sentence.optional(),
+        preorderVolumes: sentence.optional(),
+        allInStock: sentence.optional(),
+        /** A volume the store does not have of a series it carries (store-answers.ts missingVolume): `{series}`, `{volume}`, `{count}` and `{volumes}` those it has. */
+        missingVolume: sentence.optional(),
         /** What titles come to together: `{titles}`, `{total}` (asked with `totalCues`). */
         total: sentence.optional(),
         /** What several copies of a title come to: `{count}`, `{title}`, `{total}` ("and if i buy three?"). */

@@ -13,6 +13,9 @@ import { contentTokens, normalize } from './text.ts';
 
 export type CatalogSentences = AnswersFile['catalogSentences'];
 
+/** An unexplained word shorter than this (as stemmed: at most 5 letters) is taken for a typo or an interjection, not a question. */
+const ASKING_WORD_LETTERS = 5;
+
 /**
  * The fields a question asks for, by the domain's cue phrases (a cue with punctuation, such as "by?", is matched as written;
  * one that ends in a question mark also ends a question typed without it: "who's it by").
@@ -23,7 +26,7 @@ export function askedFields(question: string, cues: AnswersFile['fieldCues']): C
   const unmarked = !raw.includes('?');
   const asked = (c: string) =>
     /[^\p{L}\p{N} ]/u.test(c) ? raw.includes(c) || (unmarked && c.endsWith('?') && q.endsWith(` ${normalize(c.slice(0, -1))} `)) : q.includes(` ${c} `);
-  return (Object.keys(cues) as CatalogField[]).filter((f) => cues[f].some(asked));
+  return (Object.keys(cues) as CatalogField[]).filter((f) => cues[f]?.some(asked));
 }
 
 const sentencesOf = (s: string) => {
@@ -67,7 +70,13 @@ function availability(item: CatalogItem, s: CatalogSentences): string {
   return s.formats?.[item.format] ?? (item.stock > 0 ? s.inStock : s.outOfStock);
 }
 
-export function catalogAnswer(item: CatalogItem, question: string, fields: CatalogField[], s: CatalogSentences, words: CatalogText): string[] {
+/**
+ * @param unexplained the question's words that neither the record nor a cue explains
+ *   (StoreAnswers.unexplainedWords): a question that asks no field but such a word ("is it in
+ *   colour?", "is it a standalone?") asks what only its prose may say: the description comes whole
+ *   (a word of ASKING_WORD_LETTERS or more: "hw much", "wen is it out", "haha" are typos and laughs).
+ */
+export function catalogAnswer(item: CatalogItem, question: string, fields: CatalogField[], s: CatalogSentences, words: CatalogText, unexplained: readonly string[] = []): string[] {
   // Asking only for a format or language ("is there an ebook?", "the Japanese edition?") asks
   // whether that version is to be had: its price and availability come with it.
   const variantOnly = fields.length > 0 && fields.every((f) => f === 'format' || f === 'language');
@@ -83,6 +92,7 @@ export function catalogAnswer(item: CatalogItem, question: string, fields: Catal
     format: item.format,
     language: item.language,
     description: sentencesOf(item.description)[0],
+    genres: item.genre.join(', '),
   };
   const out: string[] = [];
   // The title is the subject of the first sentence; `s.again` ("It") of the others.
@@ -100,8 +110,10 @@ export function catalogAnswer(item: CatalogItem, question: string, fields: Catal
   if (want.has('author')) say(s.author);
   if (want.has('age')) say(s.age);
   if (want.has('format') || want.has('language')) say(s.version);
+  if (want.has('genre') && s.genre) say(s.genre);
   const said = new Set(contentTokens(out.join(' ')));
   const describedOnly = asked.filter((w) => !said.has(w) && contentTokens(item.description).includes(w));
   if (!want.has('contents') && describedOnly.length) out.push(fillSentence(s.describedOnly, { ...values, description: describing(item.description, describedOnly) }));
+  else if (!fields.length && unexplained.some((w) => w.length >= ASKING_WORD_LETTERS)) out.push(fillSentence(s.describedOnly, { ...values, description: item.description }));
   return out;
 }

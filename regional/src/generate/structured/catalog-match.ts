@@ -23,6 +23,8 @@ interface IndexedItem {
   distinctive: string[];
   /** The names it goes by, normalized (its series name and short names: "the last wish", "last wish"). */
   names: string[];
+  /** The words of its series' name ("frieren" of "Frieren: Beyond Journey's End, Vol. 1"). */
+  series: string[];
 }
 
 export interface CatalogMatch {
@@ -69,9 +71,10 @@ export class CatalogIndex {
       const words = [...new Set(tokens(item.title).filter((w) => !SKIP.has(w) && !(item.volume != null && w === String(item.volume))))];
       const anchor = words.find((w) => w.length >= 3 && !editionWords.has(w)) ?? words[0] ?? '';
       const distinctive = words.filter((w) => !everyday.has(w) && !editionWords.has(w) && !/^\d+$/.test(w));
-      const series = seriesName(item.title, [...editionWords]);
-      const names = [...new Set([series, ...shortNames(series), ...wholeTitle(item.title, series, everyday)].map(normalize).filter(Boolean))];
-      return { item, words, anchor, editions: new Set(words.filter((w) => editionWords.has(w))), distinctive, names };
+      const name = seriesName(item.title, [...editionWords]);
+      const names = [...new Set([name, ...shortNames(name), ...wholeTitle(item.title, name, everyday)].map(normalize).filter(Boolean))];
+      const series = tokens(seriesName(item.title)).filter((w) => !SKIP.has(w));
+      return { item, words, anchor, editions: new Set(words.filter((w) => editionWords.has(w))), distinctive, names, series };
     });
     for (const it of this.items) {
       const set = this.editionsOf.get(it.anchor) ?? new Set<string>();
@@ -143,12 +146,16 @@ export class CatalogIndex {
     for (const it of this.items) {
       if (!q.has(it.anchor)) continue;
       if (!it.distinctive.some((w) => q.has(w)) && !it.names.some((n) => said.has(n, this.everyday))) continue;
+      // The series named in full ("frieren"): the rest of the title (its subtitle, "Beyond
+      // Journey's End", "Romance Dawn") is not missing, only its edition words are.
+      const seriesNamed = it.series.length > 0 && it.series.every((w) => q.has(w));
       let score = 0;
       for (const w of it.words) {
         const wt = this.weight.get(w) ?? 1;
         if (q.has(w)) score += wt;
         // An edition word every title of the series has ("Berserk Deluxe Edition") tells none apart: it costs what any other word does.
-        else score -= it.editions.has(w) && !this.inAllOf.get(it.anchor)!.has(w) ? 1.5 : 0.15 * wt;
+        else if (it.editions.has(w)) score -= this.inAllOf.get(it.anchor)!.has(w) ? 0.15 * wt : 1.5;
+        else if (!(seriesNamed && !it.series.includes(w))) score -= 0.15 * wt;
       }
       const v = it.item.volume;
       // An edition the question names ("the omnibus", "in Japanese") outweighs other title words

@@ -35,8 +35,9 @@ export class CatalogReplies {
     const [best, next] = this.data.index.match(question, 2);
     if (!best || best.score < MIN_TITLE_SCORE) return null;
     if (next && best.score - next.score < UNAMBIGUOUS_MARGIN) return null;
-    if (this.answers.unexplainedWords(question, best.item).length >= 2) return null;
-    const sentences = catalogAnswer(best.item, question, askedFields(question, this.data.config.fieldCues), this.data.config.catalogSentences, this.data.catalogText);
+    const unexplained = this.answers.unexplainedWords(question, best.item);
+    if (unexplained.length >= 2) return null;
+    const sentences = catalogAnswer(best.item, question, askedFields(question, this.data.config.fieldCues), this.data.config.catalogSentences, this.data.catalogText, unexplained);
     return sentences.length ? { text: sentences.join(' '), source: { id: best.item.id, title: best.item.title } } : null;
   }
 

@@ -10,7 +10,7 @@
  */
 import { splitSentences } from '../guardrails.ts';
 import { cells, plainText } from './policy-tables.ts';
-import { contentTokens } from './text.ts';
+import { contentTokens, negatedBases } from './text.ts';
 
 export interface Passage {
   id: string;
@@ -65,7 +65,7 @@ export class SentencePicker {
         if (!columns) columns = cells(text);
         else {
           const s = rowSentence(columns, cells(text));
-          const own = new Set(contentTokens(s));
+          const own = new Set(sentenceWords(s));
           out.push({ s, words: new Set([...own, ...titleWords, ...heading]), own, hasNumber: /\d/.test(s), i: i++, line });
         }
         continue;
@@ -74,7 +74,7 @@ export class SentencePicker {
       for (const raw of splitSentences(text)) {
         const s = plainText(raw);
         if (s.length < 12 || s.endsWith('?') || (p.title && s === plainText(p.title))) continue;
-        const own = new Set(contentTokens(s));
+        const own = new Set(sentenceWords(s));
         out.push({ s, words: new Set([...own, ...titleWords, ...heading]), own, hasNumber: /\d/.test(s), i: i++, line });
       }
     }
@@ -137,6 +137,9 @@ export class SentencePicker {
     return { sentences: chosen.sort((a, b) => a.i - b.i).map((c) => (/[.!?)]$/.test(c.s) ? c.s : `${c.s}.`)), passage: top.p, coverage };
   }
 }
+
+/** A sentence's words, with what its negated words negate ("unread" holds "read": it answers "a book I already read"). */
+const sentenceWords = (s: string) => [...contentTokens(s), ...negatedBases(s)];
 
 /** A table row as a sentence: its first cell, then each other cell after its column's name ("Overnight: carrier UPS Next Day Air; price $29.99."). */
 function rowSentence(columns: readonly string[], row: readonly string[]): string {

@@ -58,6 +58,8 @@ export const MIN_TITLE_SCORE = 3;
 /** …and, where one item must be named unambiguously (the catalog route, each part of a list), beat the runner-up by this much: volumes of one series without a volume named differ by less than 1. */
 export const UNAMBIGUOUS_MARGIN = 1;
 const MIN_COVERAGE = 0.45;
+/** A part of a message that asks several things needs this many content words to be a question of its own. */
+const MIN_PART_WORDS = 2;
 /** A series question's answer shows this many of its titles with price and availability, and names the others… */
 const SERIES_SHOWN = 3;
 /** A lookup outside the retrieved passages must match more closely. */
@@ -138,8 +140,12 @@ export class StoreAnswers {
     const question = input.question;
     const history = input.history ?? [];
     // Out of scope: declined, unless the classifier was unsure and the store's data answers it.
+    // Titles looked for by price and kind ("what's the cheapest manga you have") are the catalog's
+    // business, whatever the classifier made of them.
+    const rec = data.config.recommendation;
+    const byPrice = !!rec && this.recommender.searchesByPrice(question);
     const unsureOos = input.intent === 'oos' && (input.confidence ?? 1) < UNSURE;
-    if (input.intent === 'oos' && !unsureOos) return this.decline();
+    if (input.intent === 'oos' && !unsureOos && !byPrice && !this.asksRecord(question, history.at(-1))) return this.decline();
     const q = normalize(question);
     const handoffIntent = data.config.handoffIntent;
     if ((handoffIntent && input.intent === handoffIntent) || data.config.handoffCues.some((c) => hasPhrase(q, c))) return this.handoff([(handoffIntent && data.templateText[handoffIntent]) || data.config.handoff]);
@@ -158,13 +164,14 @@ export class StoreAnswers {
     if (together) return together;
 
     // "anything else by him?": the other titles by the author of the title in talk.
-    const byAuthor = this.byAuthor(question, history, input.previousAnswers ?? []);
+    const byAuthor = this.byAuthor(question, history, input.previousAnswers ?? []) ?? this.authorTitles(question);
     if (byAuthor) return byAuthor;
 
     // A recommendation ("something like Frieren", "a good horror novel"): titles from the catalog —
     // unless it asks prices or names several titles ("dune and dune messiah, what are the prices").
-    const rec = data.config.recommendation;
-    if (rec && input.intent === rec.intent && !askedFields(question, data.config.fieldCues).includes('price') && this.listedItems(question).length < 2) {
+    const wish = rec ? this.recommender.priceWish(question) : null;
+    // (A classifier unsure of a suggestion where a title's field is asked — "what books come in the mistborn boxed set" — asks the record.)
+    if (rec && (input.intent === rec.intent || byPrice) && !((input.confidence ?? 1) < UNSURE && this.asksRecord(question)) && (!!wish || !askedFields(question, data.config.fieldCues).includes('price')) && this.listedItems(question).length < 2) {
       const named = data.index.match(question, 1)[0];
       const r = this.recommender.recommend(question, named && named.score >= MIN_TITLE_SCORE ? named.item : null);
       // Nothing to go by, only words asking for a suggestion ("what should I read next?", the
@@ -173,6 +180,7 @@ export class StoreAnswers {
       const asking = new Set(contentTokens(rec.askWords.join(' ')));
       if (!r && contentTokens(question).every((w) => asking.has(w) || this.generic.has(w))) return { kind: 'catalog', sentences: [rec.sentences.ask], sources: [] };
       if (r?.items.length) return this.recommendation(r);
+      if (r?.price?.max !== undefined && rec.sentences.noneBelow) return { kind: 'catalog', sentences: [fillSentence(rec.sentences.noneBelow, { max: data.catalogText.price(r.price.max) })], sources: [] };
     }
 
     // A title: this message's, else the conversation's with this message's volume.
@@ -180,6 +188,10 @@ export class StoreAnswers {
     let fields = askedFields(question, data.config.fieldCues);
     let match = data.index.match(question, 1)[0];
     const ownTitle = !!match && match.score >= MIN_TITLE_SCORE;
+    if (fields.length > 0 || data.config.catalogIntents.includes(input.intent ?? '')) {
+      const missing = this.missingVolume(question, ownTitle ? match.item : undefined);
+      if (missing) return missing;
+    }
     if ((!match || match.score < MIN_TITLE_SCORE) && previous) {
       match = data.index.match(`${previous} ${question}`, 1, data.index.volumeOf(question) ?? data.index.volumeOf(previous))[0];
       if (!fields.length) fields = askedFields(previous, data.config.fieldCues);
@@ -213,13 +225,16 @@ export class StoreAnswers {
       }
       // A series named without a volume: the newest volume when asked for, else a list for a
       // price or stock question, else (its author, its story…) its first volume, not the tie's pick.
-      const volumes = ownTitle ? this.tiedVolumes(question) : [];
+      // ("when does the newest one come out?" after "tell me about blue lock": that series' newest.)
+      const volumes = ownTitle ? this.tiedVolumes(question) : previous && this.asksLatest(question) ? this.tiedVolumes(`${previous} ${question}`) : [];
+      const list = volumes.length > 1 ? this.volumeList(question, volumes) : null;
+      if (list) return list;
       const latest = volumes.length > 0 && this.asksLatest(question);
       const series = latest ? null : this.seriesAnswer(question, fields, volumes);
       if (series) return series;
       const item = (latest ? volumes.at(-1) : volumes[0]) ?? match.item;
       const record = catalogDocument(item, data.catalogText);
-      const sentences = catalogAnswer(item, question, fields, data.config.catalogSentences, data.catalogText);
+      const sentences = catalogAnswer(item, question, fields, data.config.catalogSentences, data.catalogText, this.unexplainedWords(question, item));
       // "and if i buy three?": what that many copies come to.
       const copies = copiesAsked(question);
       const quantity = data.config.catalogSentences.quantity;
@@ -249,10 +264,14 @@ export class StoreAnswers {
     // sentence, "check" in "check out as a guest"): the intent's template answers, as the edge would.
     const template = !scoped && !!input.intent && (input.confidence ?? 0) >= SURE && data.templates.has(input.intent) && this.answeredIntents.has(input.intent) ? input.intent : undefined;
     const elsewhere = (p: Passage) => !!template && data.intentOf.get(p.id) !== template;
+    const lookups = scoped ? data.lookupPassages.filter(inScope) : data.lookupPassages;
+    // "what's your phone number and when can I call": each part its own quote, when each finds one.
+    const parts = this.partsAnswer(this.questionParts(asked), candidates, lookups, prior, need, input, inPassages);
+    if (parts) return parts;
     const quoted = this.picker.pick(expanded, candidates, prior);
     if (quoted && quoted.coverage >= need) return elsewhere(quoted.passage) ? this.template(template!, question) : { kind: 'quote', sentences: quoted.sentences, sources: [quoted.passage.title ?? quoted.passage.id] };
-    const looked = this.picker.pick(expanded, scoped ? data.lookupPassages.filter(inScope) : data.lookupPassages, prior, false);
-    if (looked && looked.coverage >= Math.max(need, LOOKUP_COVERAGE)) return elsewhere(looked.passage) ? this.template(template!, question) : this.quoteOf(looked.sentences, looked.passage, inPassages);
+    const looked = this.picker.pick(expanded, lookups, prior, false);
+    if (looked && looked.coverage >= this.lookupBar(looked.passage, need, input)) return elsewhere(looked.passage) ? this.template(template!, question) : this.quoteOf(looked.sentences, looked.passage, inPassages);
     if (unsureOos) return this.decline();
     // The intent's own default answer (order help: where tracking is, the guest lookup); a message
     // naming one of the store's order ids is the store's business however unsure the classifier was.
@@ -269,15 +288,61 @@ export class StoreAnswers {
   }
 
   /**
+   * The coverage a quote looked up outside the retrieved passages needs: LOOKUP_COVERAGE, or the
+   * retrieved passages' own bar when the classifier is sure (SURE) the message is of the intent
+   * that owns the quote's passage — its intent is the evidence the retrieval did not give.
+   */
+  private lookupBar(p: Passage, need: number, input: AnswerInput): number {
+    const vouched = !!input.intent && (input.confidence ?? 0) >= SURE && this.data.intentOf.get(p.id) === input.intent;
+    return vouched ? need : Math.max(need, LOOKUP_COVERAGE);
+  }
+
+  /**
+   * The questions a message asks one after the other: "how many days do I have to return, and can
+   * I get store credit instead?" is two. Split at a question mark or semicolon with more after
+   * it, and at "and" / "also" / "plus" that a question word or auxiliary follows; a part of fewer
+   * than MIN_PART_WORDS content words is no question of its own (no split then).
+   */
+  private questionParts(question: string): string[] {
+    const parts = question
+      .split(/[?;]+\s*(?=\S)|,?\s+(?:and|also|plus)\s+(?=(?:also\s+)?(?:can|could|how|what|what's|whats|when|where|who|which|is|are|do|does|did|will|would|should|if)\b)/i)
+      .map((p) => p.trim())
+      .filter(Boolean);
+    return parts.length > 1 && parts.every((p) => contentTokens(p).length >= MIN_PART_WORDS) ? parts : [];
+  }
+
+  /**
+   * Each part of a message that asks several things (questionParts), quoted from the passages
+   * (else looked up) as the whole message would be; null unless every part finds its quote and
+   * they are not all one. The quotes join in the order asked, each said once.
+   */
+  private partsAnswer(parts: string[], candidates: Passage[], lookups: Passage[], prior: (p: Passage) => number, need: number, input: AnswerInput, inPassages: Set<string>): StoreAnswer | null {
+    if (parts.length < 2) return null;
+    const quotes: { sentences: string[]; passage: Passage }[] = [];
+    for (const part of parts) {
+      const words = this.withSynonyms(part);
+      const quoted = this.picker.pick(words, candidates, prior);
+      const found = quoted && quoted.coverage >= need ? quoted : this.picker.pick(words, lookups, prior, false);
+      if (!found || found.coverage < (found === quoted ? need : this.lookupBar(found.passage, need, input))) return null;
+      quotes.push(found);
+    }
+    const sentences = [...new Set(quotes.flatMap((q) => q.sentences))];
+    if (quotes.every((q) => q.sentences.every((x) => quotes[0].sentences.includes(x)))) return null;
+    const cited = [...new Map(quotes.map((q) => [q.passage.id, q.passage])).values()];
+    const lookedUp = cited.filter((p) => !inPassages.has(p.id)).map((p) => ({ id: p.id, title: p.title, text: p.text }));
+    return { kind: 'quote', sentences, sources: cited.map((p) => p.title ?? p.id), ...(lookedUp.length ? { lookedUp } : {}) };
+  }
+
+  /**
    * The items a question lists, in the order asked ("the shining, mexican gothic or the blade
-   * itself"): parts split at commas, "or", "vs", sentence ends — at "and" too when that finds no
+   * itself"), "is the martian cheaper than project hail mary": parts split at commas, "or", "vs", "than", sentence ends — at "and" too when that finds no
    * list (titles have it: "Spice and Wolf") — each naming one item unambiguously; a format or
    * language said once is said of every part ("are dune and project hail mary available as
    * ebooks"). Fewer than two: no list.
    */
   listedItems(question: string): CatalogItem[] {
-    const found = this.listed(question, /[,;.!?]+|\s+(?:or|vs\.?|versus)\s+/i);
-    return found.length > 1 ? found : this.listed(question, /[,;.!?&+]+|\s+(?:or|vs\.?|versus|and)\s+/i);
+    const found = this.listed(question, /[,;.!?]+|\s+(?:or|vs\.?|versus|than)\s+/i);
+    return found.length > 1 ? found : this.listed(question, /[,;.!?&+]+|\s+(?:or|vs\.?|versus|than|and)\s+/i);
   }
 
   private listed(question: string, separators: RegExp): CatalogItem[] {
@@ -388,6 +453,35 @@ export class StoreAnswers {
   }
 
   /**
+   * "how much is chainsaw man volume 4?" when the store has no volume 4 of the series (and edition)
+   * the question names: says so and lists the volumes it has of that edition (answers.json
+   * `catalogSentences.missingVolume`), instead of another series' volume 4 found through an earlier
+   * turn's words. Null when the question names no series strongly enough, the series has the
+   * volume, or the number is a word of the title ("Kaiju No. 8").
+   */
+  private missingVolume(question: string, found: CatalogItem | undefined): StoreAnswer | null {
+    const { data } = this;
+    const missing = data.config.catalogSentences.missingVolume;
+    const volume = data.index.volumeOf(question);
+    if (!missing || volume === null) return null;
+    // The series, scored as if the volume asked were one it has.
+    const [guess] = data.index.match(question, 1, null);
+    const [top] = guess?.item.volume != null ? data.index.match(question, 1, guess.item.volume) : [];
+    if (!top || top.score < MIN_TITLE_SCORE || top.item.volume == null || tokens(top.item.title).includes(String(volume))) return null;
+    // The title found with that volume is the one asked, unless it names only part of what the
+    // series does ("Saga, Vol. 2" for "vinland saga volume 2").
+    const asked = new Set(tokens(question));
+    const named = (it: CatalogItem) => new Set(tokens(it.title).filter((w) => !/^\d+$/.test(w) && asked.has(w)));
+    if (found?.volume === volume && !(named(found).size < named(top.item).size && [...named(found)].every((w) => named(top.item).has(w)))) return null;
+    const volumes = data.index.volumesLike(top.item);
+    if (!volumes.length || volumes.some((it) => it.volume === volume)) return null;
+    const numbers = volumes.map((it) => String(it.volume));
+    const name = top.item.title.replace(/,?\s*(?:vol\.?|volume|book|part)\s*\d+\b.*$/i, '').trim() || top.item.title;
+    const sentence = fillSentence(missing, { series: name, volume, count: numbers.length, volumes: numbers.length > 1 ? `${numbers.slice(0, -1).join(', ')} and ${numbers.at(-1)}` : numbers[0] });
+    return { kind: 'catalog', sentences: [sentence], sources: [volumes[0].title], lookedUp: volumes.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
+  }
+
+  /**
    * The volumes of one series (CatalogIndex.volumesLike: the same edition, format and language),
    * by number, when the question names that series and no volume and its volumes tie (within
    * UNAMBIGUOUS_MARGIN, which the catalog route refuses: catalog-reply.ts); else [].
@@ -401,6 +495,35 @@ export class StoreAnswers {
     return volumes.length > 1 ? volumes : [];
   }
 
+  /**
+   * "which one piece volumes are in stock?", "what volumes of chainsaw man do you have": every
+   * volume of the series' edition the store has, and which are in stock, out of stock or on
+   * preorder (answers.json `volumeListCues`, `catalogSentences.seriesVolumes`…). Null when the
+   * question does not ask which volumes.
+   */
+  private volumeList(question: string, volumes: CatalogItem[]): StoreAnswer | null {
+    const { data } = this;
+    const s = data.config.catalogSentences;
+    const q = normalize(question);
+    if (!s.seriesVolumes || !data.config.volumeListCues.some((c) => hasPhrase(q, c))) return null;
+    const listed = (items: CatalogItem[]) => {
+      const n = items.map((it) => String(it.volume));
+      return n.length > 1 ? `${n.slice(0, -1).join(', ')} and ${n.at(-1)}` : n[0];
+    };
+    const series = volumes[0].title.replace(/,?\s*(?:vol\.?|volume|book|part)\s*\d+\b.*$/i, '').trim() || volumes[0].title;
+    const sentences = [fillSentence(s.seriesVolumes, { series, count: volumes.length, volumes: listed(volumes) })];
+    const preorder = volumes.filter((it) => it.preorder);
+    const inStock = volumes.filter((it) => !it.preorder && (it.stock > 0 || it.format === 'ebook'));
+    const out = volumes.filter((it) => !it.preorder && !inStock.includes(it));
+    if (inStock.length === volumes.length && s.allInStock) sentences.push(s.allInStock);
+    else {
+      if (inStock.length && s.inStockVolumes) sentences.push(fillSentence(s.inStockVolumes, { volumes: listed(inStock) }));
+      if (out.length && s.outOfStockVolumes) sentences.push(fillSentence(s.outOfStockVolumes, { volumes: listed(out) }));
+      if (preorder.length && s.preorderVolumes) sentences.push(fillSentence(s.preorderVolumes, { volumes: listed(preorder) }));
+    }
+    return { kind: 'catalog', sentences, sources: [volumes[0].title], lookedUp: volumes.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
+  }
+
   /** Whether the question has one of the domain's `latestCues` ("what's the newest one piece?"). */
   private asksLatest(question: string): boolean {
     const q = normalize(question);
@@ -410,7 +533,9 @@ export class StoreAnswers {
   private recommendation(r: Recommendation): StoreAnswer {
     const { data } = this;
     const s = data.config.recommendation!.sentences;
-    const sentences = [r.seed ? fillSentence(s.like, { seed: r.seed }) : s.picks];
+    // What the picks were chosen by: a title, a price order or limit, or the wishes alone.
+    const lead = r.seed ? fillSentence(s.like, { seed: r.seed }) : r.price?.order === 'asc' && s.cheapest ? s.cheapest : r.price?.order === 'desc' && s.dearest ? s.dearest : r.price?.max !== undefined && s.below ? fillSentence(s.below, { max: data.catalogText.price(r.price.max) }) : s.picks;
+    const sentences = [lead];
     for (const it of r.items) sentences.push(fillSentence(s.item, { title: it.title, author: it.author, genres: it.genre.join(', '), price: data.catalogText.price(it.price) }));
     return { kind: 'catalog', sentences, sources: r.items.map((it) => it.title), lookedUp: r.items.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
   }
@@ -491,6 +616,27 @@ export class StoreAnswers {
     return { kind: 'catalog', sentences, sources: shown.map((it) => it.title), lookedUp: shown.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
   }
 
+  /**
+   * "which andy weir books do you carry": a question naming an author in full (two words or more:
+   * a one-word pen name is also a common word) and none of their titles gets the titles by that
+   * author (answers.json `recommendation.sentences.authorTitles`), one per series.
+   */
+  private authorTitles(question: string): StoreAnswer | null {
+    const rec = this.data.config.recommendation;
+    if (!rec?.sentences.authorTitles) return null;
+    const q = normalize(question);
+    const author = this.recommender.authorNames().find((a) => a.includes(' ') && hasPhrase(q, a));
+    if (!author) return null;
+    const [own] = this.data.index.match(` ${q} `.replace(` ${author} `, ' '), 1);
+    if (own && own.score >= MIN_TITLE_SCORE) return null;
+    const items = this.recommender.titlesBy(author);
+    if (!items.length) return null;
+    const { data } = this;
+    const name = items[0].author.replace(/\([^)]*\)/g, '').split(/,\s*/).find((a) => normalize(a) === author) ?? author;
+    const item = (it: CatalogItem) => fillSentence(rec.sentences.item, { title: it.title, author: it.author, genres: it.genre.join(', '), price: data.catalogText.price(it.price) });
+    return { kind: 'catalog', sentences: [fillSentence(rec.sentences.authorTitles, { author: name.trim() }), ...items.map(item)], sources: items.map((it) => it.title), lookedUp: items.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
+  }
+
   /** The titles the latest answer listing two or more named, if every answer since named only titles of it. */
   private recentList(previous: readonly string[]): CatalogItem[] | null {
     const since = new Set<CatalogItem>();
@@ -537,9 +683,28 @@ export class StoreAnswers {
     return { kind: 'quote', sentences, sources: [p.title ?? p.id], ...(inPassages.has(p.id) ? {} : { lookedUp: [{ id: p.id, title: p.title, text: p.text }] }) };
   }
 
+  /**
+   * Whether the question names a catalog title and asks only what its record holds ("what does
+   * piranesi cost"): the store's business whatever the classifier said; a request about the title
+   * that the record does not explain ("summarise chapter 3 of the hobbit") is not. A follow-up
+   * naming no title ("when does the newest one come out") asks the title of the user's turn before.
+   */
+  private asksRecord(question: string, previous?: string): boolean {
+    if (!askedFields(question, this.data.config.fieldCues).length) return false;
+    const titled = (text: string) => {
+      const [best] = this.data.index.match(text, 1);
+      return best && best.score >= MIN_TITLE_SCORE ? best.item : null;
+    };
+    const item = titled(question) ?? (previous ? titled(`${previous} ${question}`) : null);
+    const latest = new Set(contentTokens(this.data.config.latestCues.join(' ')));
+    return !!item && this.unexplainedWords(question, item).every((w) => latest.has(w));
+  }
+
   /** Words of the question that neither the title's record nor the cue words explain (also the catalog route's test: catalog-reply.ts). */
-  unexplainedWords(question: string, item: { title: string; author: string; description: string; genre: string[]; format: string; language: string }): string[] {
-    const known = new Set(contentTokens([item.title, item.author, item.description, item.genre.join(' '), item.format, item.language].join(' ')));
+  unexplainedWords(question: string, item: { title: string; author: string; description: string; genre: string[]; format: string; language: string; type?: string }): string[] {
+    // its type as the pack labels it and as shoppers say it ("novel" for a book)
+    const typeWords = item.type ? [this.data.catalogText.typeLabel(item.type), ...Object.entries(this.data.config.recommendation?.typeAliases ?? {}).filter(([, t]) => t === item.type).map(([w]) => w)] : [];
+    const known = new Set(contentTokens([item.title, item.author, item.description, item.genre.join(' '), item.format, item.language, ...typeWords].join(' ')));
     return contentTokens(question).filter((w) => !known.has(w) && !this.cueWords.has(w) && !this.generic.has(w) && !/^\d+$/.test(w));
   }
 

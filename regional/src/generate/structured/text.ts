@@ -60,6 +60,15 @@ export function stem(t: string): string {
   return w.length > 5 ? w.slice(0, 5) : w;
 }
 
+/**
+ * The words a text negates with "un-" ("unread" → "read", "unclaimed" → "claim"), stemmed: a
+ * sentence that says "new and unread" answers a question about a book already read. English; the
+ * base must be four letters or more ("under", "until" are no negations).
+ */
+export function negatedBases(text: string): string[] {
+  return tokens(text).flatMap((t) => (/^un[a-z]{4,}$/.test(t) ? [stem(t.slice(2))] : []));
+}
+
 /** Whether the normalised text holds the phrase as whole words. */
 export function hasPhrase(normText: string, phrase: string): boolean {
   const p = normalize(phrase);
