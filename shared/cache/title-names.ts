@@ -12,8 +12,8 @@ import { baseGazetteer } from './entities.ts';
 /** Function words a name may hold besides its content ("the", "of"): they identify nothing. */
 const FUNCTION_WORDS = new Set(['the', 'a', 'an', 'of', 'and', 'to', 'in', 'on', 'for', 'my', 'x']);
 
-/** Words before a title that ask about a thing by its name ("tell me about bone", "do you sell march"). */
-const NAME_BEFORE = new Set(['about', 'have', 'sell', 'sells', 'carry', 'stock', 'buy', 'order', 'preorder', 'read', 'reading', 'called', 'titled', 'recommend', 'newest', 'latest']);
+/** Words before a title that ask about a thing by its name ("tell me about bone", "do you sell march", "who wrote monster"). */
+const NAME_BEFORE = new Set(['about', 'have', 'sell', 'sells', 'carry', 'stock', 'buy', 'order', 'preorder', 'read', 'reading', 'called', 'titled', 'recommend', 'newest', 'latest', 'wrote', 'drew']);
 
 /** Words after a title that say it is one ("smile by raina telgemeier", "bone vol 1", "saga volume 2", "smile price?"). */
 const NAME_AFTER = new Set([...VOLUME_WORDS, 'by', 'price', 'prices', 'cost', 'costs', 'graphic']);
