@@ -580,6 +580,13 @@ describe('which volumes of a series the store has', () => {
     expect(answered / asked.length).toBeGreaterThan(0.7);
   });
 
+  it('asked as a follow-up, of the series the last message named (with a volume or without)', async () => {
+    for (const [history, series] of [[['how much is chainsaw man vol 3'], 'Chainsaw Man'], [['do you have one piece?'], 'One Piece'], [['who wrote one-punch man?'], 'One-Punch Man']]) {
+      const { text } = await ask('which volumes do you have?', { history, intent: 'price_availability', intentConfidence: 0.9 });
+      expect(text, String(history)).toMatch(new RegExp(`^We carry volumes [\\d, and]+ of ${series}\\.`));
+    }
+  });
+
   it("a box set's contents and one volume's stock are answered as before", async () => {
     const set = data.catalog.find((c) => c.format === 'box set' && /\bVolumes?\b/i.test(c.description))!;
     const { text } = await ask(`which volumes does the ${set.title} include?`, { intent: 'product_question', intentConfidence: 0.9 });

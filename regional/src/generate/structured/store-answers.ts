@@ -226,9 +226,10 @@ export class StoreAnswers {
       // A series named without a volume: the newest volume when asked for, else a list for a
       // price or stock question, else (its author, its story…) its first volume, not the tie's pick.
       // ("when does the newest one come out?" after "tell me about blue lock": that series' newest.)
-      const volumes = ownTitle ? this.tiedVolumes(question) : previous && this.asksLatest(question) ? this.tiedVolumes(`${previous} ${question}`) : [];
-      const list = volumes.length > 1 ? this.volumeList(question, volumes) : null;
+      // "which volumes are in stock?" of the series in talk (this message's or, after "do you have frieren", the last one's)
+      const list = this.volumeList(question, data.index.volumesLike(match.item));
       if (list) return list;
+      const volumes = ownTitle ? this.tiedVolumes(question) : previous && this.asksLatest(question) ? this.tiedVolumes(`${previous} ${question}`) : [];
       const latest = volumes.length > 0 && this.asksLatest(question);
       const series = latest ? null : this.seriesAnswer(question, fields, volumes);
       if (series) return series;
@@ -504,8 +505,7 @@ export class StoreAnswers {
   private volumeList(question: string, volumes: CatalogItem[]): StoreAnswer | null {
     const { data } = this;
     const s = data.config.catalogSentences;
-    const q = normalize(question);
-    if (!s.seriesVolumes || !data.config.volumeListCues.some((c) => hasPhrase(q, c))) return null;
+    if (!s.seriesVolumes || volumes.length < 2 || !this.asksVolumeList(question)) return null;
     const listed = (items: CatalogItem[]) => {
       const n = items.map((it) => String(it.volume));
       return n.length > 1 ? `${n.slice(0, -1).join(', ')} and ${n.at(-1)}` : n[0];
@@ -522,6 +522,12 @@ export class StoreAnswers {
       if (preorder.length && s.preorderVolumes) sentences.push(fillSentence(s.preorderVolumes, { volumes: listed(preorder) }));
     }
     return { kind: 'catalog', sentences, sources: [volumes[0].title], lookedUp: volumes.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
+  }
+
+  /** Whether the question has one of the domain's `volumeListCues` ("which volumes", "every volume"). */
+  private asksVolumeList(question: string): boolean {
+    const q = normalize(question);
+    return this.data.config.volumeListCues.some((c) => hasPhrase(q, c));
   }
 
   /** Whether the question has one of the domain's `latestCues` ("what's the newest one piece?"). */
