@@ -184,3 +184,13 @@ describe('key frames from the edge\'s dialogue entities (what a resolved message
     expect(df('product_question', 'Is the Berserk Deluxe Edition a hardcover?').entities).not.toMatch(/hardcover/);
   });
 });
+
+describe('a total of titles is not their prices (cache-aspects.json price_availability; eval/dialogues-holdout5.jsonl)', () => {
+  const all = new AspectDetector(parseCacheAspects(aspectsJson));
+  const priced = (text: string) => keyFrame(text, 'price_availability', extractor.extract(text), all);
+  it('keys "how much for both" apart from the question that listed them, and the same prices alike', () => {
+    const listed = 'do you have one piece vol 1 in english and japanese';
+    expect(framesCompatible(priced(listed), priced(`how much for both — ${listed}`))).toBe(false);
+    expect(framesCompatible(priced('how much is dune'), priced('dune price?'))).toBe(true);
+  });
+});

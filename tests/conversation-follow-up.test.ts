@@ -721,3 +721,104 @@ describe('phrasing of a fourth held-out set (eval/dialogues-holdout4.jsonl)', ()
     expect(converse('shipping to canada?', 'can it go faster, what is the fastest')[1].text.match(/express/g)?.length ?? 0).toBeLessThanOrEqual(1);
   });
 });
+
+describe('phrasing of a fifth held-out set (eval/dialogues-holdout5.jsonl)', () => {
+  it('takes "nvm", "scrap that" as taking back the last question before its replacement', () => {
+    const [, vol4] = converse('berserk deluxe vol 3 how much', 'actually nvm make it vol 4');
+    expect(vol4).toMatchObject({ kind: 'resolved', form: 'frame' });
+    expect(ents(vol4)).toEqual({ product: 'berserk', edition: 'deluxe edition', volume: '4' });
+    expect(vol4.text).not.toMatch(/nvm/);
+    const [, brazil] = converse('shipping to germany?', 'actually scrap that, how about brazil');
+    expect(brazil.text).toBe('shipping to brazil');
+    expect(brazil.confidence).toBeGreaterThanOrEqual(CONFIDENT_RESOLUTION);
+  });
+
+  it('reads "got the japanese version?" as asking for that version of the title in talk, its volume said', () => {
+    const [, r] = converse('frieren volume 1 price', 'got the japanese version?');
+    expect(ents(r)).toEqual({ product: 'frieren', volume: '1', language: 'japanese' });
+    expect(r.text).toBe('do you have the frieren volume 1 in japanese?');
+  });
+
+  it('lets a volume and a format no volume comes in replace each other (the box set, vol 2)', () => {
+    const [, vol2] = converse('chainsaw man box set price', 'no thanks, vol 2 then');
+    expect(ents(vol2)).toEqual({ product: 'chainsaw man', volume: '2' });
+    expect(vol2.text).not.toMatch(/box set/);
+    const [, box] = converse('naruto vol 1 price', 'what about the box set');
+    expect(ents(box)).toEqual({ product: 'naruto', format: 'box set' });
+    // a format volumes come in keeps the volume
+    expect(ents(converse('frieren vol 1 price', 'what about the ebook')[1])).toEqual({ product: 'frieren', volume: '1', format: 'ebook' });
+  });
+
+  it('resolves what follows a courtesy sentence, without it', () => {
+    const [, r] = converse('piranesi price', 'haha nice. is it ok for a 13 yo');
+    expect(r.text).toBe('is piranesi ok for a 13 yo');
+  });
+
+  it('reads an opener and a choice of a store term as the last question of that term', () => {
+    const [, r] = converse('shipping cost to vancouver', 'what if i pay for the fast one');
+    expect(r).toMatchObject({ kind: 'resolved', form: 'frame' });
+    expect(ents(r)).toEqual({ place: 'canada', term: 'express' });
+    expect(r.confidence).toBeGreaterThanOrEqual(CONFIDENT_RESOLUTION);
+  });
+
+  it('reads "they" after two titles as both, confidently', () => {
+    const [, r] = converse('my hero academia and hunter x hunter vol 2 in stock?', 'what ages are they for');
+    expect(r.text).toMatch(/hunter x hunter volume 2 and my hero academia volume 2|my hero academia volume 2 and hunter x hunter volume 2/);
+    expect(r.confidence).toBeGreaterThanOrEqual(CONFIDENT_RESOLUTION);
+    // "it" of two titles stays unsure
+    expect(converse('dune and the martian prices', 'is it in stock')[1].confidence).toBeLessThan(CONFIDENT_RESOLUTION);
+  });
+
+  it('leaves an opener, a title of its own and a question fragment a question of its own', () => {
+    const [, r] = converse('age ratings for harry potter 1 and the hunger games?', 'and the hunger games box set price');
+    expect(r.kind).toBe('standalone');
+    expect(ents(r)).toEqual({ product: 'the hunger games', format: 'box set' });
+  });
+});
+
+describe('a series name with a letter typed twice (eval/dialogues-holdout5.jsonl)', () => {
+  it('reads it as the series, and an ordinary longer word still as no series', () => {
+    expect(ents(converse('haikyuu vol 1 in stock')[0])).toEqual({ product: 'haikyu', volume: '1' });
+    expect(ents(converse('narutoo volume 2')[0])).toEqual({ product: 'naruto', volume: '2' });
+    expect(ex.analyze('monsters in my closet').entities.filter((e) => e.kind === 'product')).toEqual([]);
+  });
+});
+
+describe('slips of the keyboard in question and slot words (eval/dialogues-holdout5.jsonl)', () => {
+  it('reads a long format or language word with one slip as that slot, and writes it as the slot', () => {
+    const [, r] = converse('dune', 'is it harcover in japanse?');
+    expect(ents(r)).toEqual({ product: 'dune', format: 'hardcover', language: 'japanese' });
+    expect(r.text).toBe('is dune hardcover in japanese?');
+    // a short word is matched as written, and another form of the word is no slip ("translate" is not "translated")
+    expect(ex.analyze('is it signd').entities.filter((e) => e.kind === 'edition')).toEqual([]);
+    expect(ex.analyze('translate this sentence into french').entities).toEqual([{ kind: 'language', value: 'french' }]);
+  });
+
+  it('reads a question word with two letters swapped as that word ("whats the age raitng")', () => {
+    const [, r] = converse('jujutsu kaisen vol 12 price', 'whats the age raitng');
+    expect(r.kind).toBe('resolved');
+    expect(ents(r)).toEqual({ product: 'jujutsu kaisen', volume: '12' });
+  });
+});
+
+describe('totals and quantities of titles named together (eval/dialogues-holdout4.jsonl, holdout5)', () => {
+  it('reads a number joined to a volume as another volume', () => {
+    expect(ex.analyze('blue lock 1 and 2 in stock?').entities).toEqual([
+      { kind: 'product', value: 'blue lock' },
+      { kind: 'volume', value: '1' },
+      { kind: 'volume', value: '2' },
+    ]);
+  });
+
+  it('writes the whole earlier question after a total fragment when it named several titles or volumes', () => {
+    const [, two] = converse('nana vol 1 and vol 2, what do they cost', 'so how much for the two together');
+    expect(two).toMatchObject({ kind: 'resolved', form: 'append-question' });
+    expect(two.text).toBe('so how much for the two together — nana vol 1 and vol 2, what do they cost');
+    expect(converse('witch hat atelier 1 & 2 - prices pls', 'together?')[1].text).toMatch(/^together — witch hat atelier 1 & 2/);
+    expect(converse('blue lock 1 and 2 in stock?', 'how much for both')[1].text).toBe('how much for both — blue lock 1 and 2 in stock');
+  });
+
+  it('keeps a quantity said in an ellipsis ("and if i buy three?")', () => {
+    expect(converse('the hobbit paperback, price?', 'and if i buy three?')[1].text).toMatch(/three/);
+  });
+});

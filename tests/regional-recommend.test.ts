@@ -147,7 +147,20 @@ describe('totals, copies and the same author', () => {
   it.each(data.catalog.filter((c) => c.volume == null && c.type === 'book').slice(0, 12).map((c) => [c.title, c] as const))('"%s, and if i buy three?" says what three copies come to', async (_, item) => {
     const first = await ask(`how much is ${item.title}?`, 'price_availability');
     const { text } = await ask(`how much is ${item.title} if i buy three?`, 'price_availability', [{ user: `how much is ${item.title}?`, assistant: first.text }]);
-    expect(text).toContain(money(Math.round(item.price * 300) / 100));
+    const total = money(Math.round(item.price * 300) / 100);
+    // more copies than the store has in stock are not priced as if they could be bought
+    if (item.preorder || item.format === 'ebook' || item.stock >= 3) expect(text).toContain(total);
+    else expect(text).not.toContain(total);
+  });
+
+  it('more copies than are in stock get the stock, never a sum for copies that cannot be bought', async () => {
+    const few = data.catalog.filter((c) => !c.preorder && c.format !== 'ebook' && c.stock > 0 && c.stock < 5 && c.volume == null);
+    expect(few.length).toBeGreaterThan(2);
+    for (const item of few) {
+      const n = item.stock + 3;
+      const { text } = await ask(`can I buy ${n} copies of ${item.title} in one order?`, 'price_availability');
+      expect(text, item.title).not.toContain(money(Math.round(item.price * n * 100) / 100));
+    }
   });
 
   // pairs of books named in full, each unambiguous on its own
@@ -238,5 +251,55 @@ describe('titles looked for by price', () => {
     // a title's own price, or the cheapest shipping, is not a search
     expect((await ask('what is the cheapest way to ship to canada', 'shipping_info')).text).toMatch(/Canada/);
     expect((await ask('how much is the cheapest one piece', 'price_availability')).text).toMatch(/^One Piece, Vol\. 1/);
+  });
+
+  it('"anything cheaper?" / "under N?" after picks: the same wishes, under the cheapest offered or the amount, whatever the intent', async () => {
+    const asks = ['any good fantasy manga?', 'something like frieren', 'a horror novel please', 'manga for my 12 year old', 'any good sci-fi?'];
+    for (const first of asks) {
+      const offered = await ask(first);
+      const before = named(offered.text);
+      expect(before.length, first).toBeGreaterThan(0);
+      const floor = Math.min(...before.map((it) => it.price));
+      for (const [follow, intent] of [['anything cheaper?', 'oos'], ['got anything less expensive', rec.intent]]) {
+        const { text } = await ask(follow, intent, [{ user: first, assistant: offered.text }]);
+        const after = named(text);
+        if (!after.length) expect(text, `${first} → ${follow}`).toMatch(/^Nothing in our catalog/);
+        for (const it of after) expect(it.price, `${first} → ${follow}: ${it.title}`).toBeLessThan(floor);
+        // a type asked for stays asked for
+        if (/manga/.test(first)) for (const it of after) expect(it.type).toBe('manga');
+      }
+      const { text } = await ask('how about under 10 bucks', 'price_availability', [{ user: first, assistant: offered.text }]);
+      for (const it of named(text)) expect(it.price, `${first} → under 10`).toBeLessThanOrEqual(10);
+      expect(text).not.toMatch(/outside what I can help with/);
+    }
+  });
+
+  it('"anything cheaper?" after a title: its cheaper copies, cheapest first; and a follow-up two messages on still knows the picks asked for', async () => {
+    const cheaperCopies = data.catalog.filter((c) => c.volume == null && data.catalog.some((o) => o !== c && seriesOf(o) === seriesOf(c) && o.volume == null && o.price < c.price));
+    expect(cheaperCopies.length).toBeGreaterThan(0);
+    for (const item of cheaperCopies) {
+      const first = await ask(`how much is ${item.title}?`, 'price_availability');
+      const { text } = await ask(`anything cheaper? — ${item.title}`, 'price_availability', [{ user: `how much is ${item.title}?`, assistant: first.text }]);
+      // the rows said ("Dune (Ebook) is $9.99 …"): each a cheaper copy of the series, none the title asked about
+      const rows = data.catalog.filter((c) => text.includes(`${c.title} is $`));
+      expect(rows.length, `${item.title}: ${text}`).toBeGreaterThan(0);
+      for (const c of rows) {
+        expect(seriesOf(c)).toBe(seriesOf(item));
+        expect(c.price).toBeLessThan(item.price);
+      }
+    }
+    const q1 = 'any good fantasy manga?';
+    const a1 = await ask(q1);
+    const a2 = await ask('anything cheaper?', rec.intent, [{ user: q1, assistant: a1.text }]);
+    const { text } = await ask('how about under 10 bucks', 'price_availability', [{ user: q1, assistant: a1.text }, { user: 'anything cheaper?', assistant: a2.text }]);
+    expect(text).not.toMatch(/couldn't find|outside/);
+    for (const it of named(text)) expect(it.price).toBeLessThanOrEqual(10);
+  });
+
+  it('a price wish about a title in talk asks among its copies, never for other titles, whatever the intent', async () => {
+    for (const item of data.catalog.filter((c) => c.volume == null).slice(0, 40)) {
+      const { text } = await ask(`which is the cheapest — do you have ${item.title}`, rec.intent);
+      expect(text, item.title).not.toMatch(/you might enjoy|picks/);
+    }
   });
 });

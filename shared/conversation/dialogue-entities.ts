@@ -25,6 +25,8 @@ export interface DialogueEntity {
 export interface Span extends DialogueEntity {
   start: number;
   end: number;
+  /** Read from a slip of the keyboard ("paperbak"): the words are not the phrase's. */
+  slip?: true;
 }
 
 export interface MessageAnalysis {
@@ -86,6 +88,8 @@ export class DialogueEntities {
   private readonly everyday: ReadonlySet<string>;
   /** What a phrase that is also an everyday series name means otherwise ("march": the month), by its words. */
   private readonly ordinary = new Map<string, Phrase>();
+  /** One-word slot phrases of 7+ letters ("paperback", "japanese") by their first letter, for a slot typed with a slip (misspelledSlot). */
+  private readonly slotsByInitial = new Map<string, Phrase[]>();
   /** The catalog's series names by their first letter (a slip keeps it), longest first, for names typed with a slip (misspelledSeries). */
   private readonly seriesByInitial = new Map<string, Phrase[]>();
   private readonly patterns: { kind: DialogueKind; re: RegExp; value: string }[];
@@ -101,6 +105,8 @@ export class DialogueEntities {
   readonly itemNouns: ItemNouns;
   /** The ids the domain's assistant asks for, as replies may give them (conversation.json `idReplies`). */
   readonly idReplies: readonly IdReplyRule[];
+  /** Formats no catalog copy of which has a volume ("box set"): a volume said after one, or one said after a volume, replaces the other. */
+  private readonly volumeless: ReadonlySet<string>;
   /** The last message analyzed, and its analysis (analyze). */
   private lastText: string | undefined;
   private lastAnalysis: MessageAnalysis | undefined;
@@ -112,6 +118,8 @@ export class DialogueEntities {
   constructor(store: Gazetteer, dialogue: DialogueSlots, patterns: readonly EntityPattern[] = [], catalog: readonly PricedTitle[] = []) {
     this.courtesyIntent = dialogue.courtesyIntent;
     this.prices = new TitlePrices(catalog, dialogue.seriesEndWords);
+    const numbered = new Set(catalog.filter((t) => typeof t.volume === 'number').map((t) => normalizeForEntities(t.format ?? '')));
+    this.volumeless = new Set(catalog.map((t) => normalizeForEntities(t.format ?? '')).filter((f) => f && !numbered.has(f)));
     this.intentCues = new IntentCues(dialogue.intentCues);
     this.idReplies = dialogue.idReplies ?? [];
     const nouns = (role: 'demonstrative' | 'antecedent') => new Set((dialogue.itemNouns?.[role] ?? []).map((n) => normalizeForEntities(n)));
@@ -146,11 +154,22 @@ export class DialogueEntities {
       this.byFirst.set(ph.words[0], list);
     }
     for (const list of this.byFirst.values()) list.sort((a, b) => b.words.length - a.words.length);
+    for (const ph of table.values()) {
+      if (!PRODUCT_SLOTS.includes(ph.kind) || ph.words.length !== 1 || ph.words[0].length < 7) continue;
+      this.slotsByInitial.set(ph.words[0][0], [...(this.slotsByInitial.get(ph.words[0][0]) ?? []), ph]);
+    }
     for (const ph of [...table.values()].filter((x) => x.kind === 'product' && !/^\d+$/.test(x.words.join(''))).sort((a, b) => b.words.length - a.words.length)) {
       const list = this.seriesByInitial.get(ph.words[0][0]) ?? [];
       list.push(ph);
       this.seriesByInitial.set(ph.words[0][0], list);
     }
+  }
+
+  /** Whether two slots cannot describe one copy: a volume and a format no volume comes in ("naruto box set" then "vol 2"). */
+  excludes(x: DialogueEntity, y: DialogueEntity): boolean {
+    const format = x.kind === 'format' ? x : y.kind === 'format' ? y : undefined;
+    const volume = x.kind === 'volume' ? x : y.kind === 'volume' ? y : undefined;
+    return !!format && !!volume && this.volumeless.has(format.value);
   }
 
   /** Whether an entity is one of the domain's ids (an order number, a SKU): its value has the shape an id pattern makes. Ids are written upper case. */
@@ -186,7 +205,7 @@ export class DialogueEntities {
    * "jujutsu kaisan", "frieran", "the hobit"): a name of several words with one word one edit
    * away (a letter wrong, missing, extra or two swapped; words of 4+ letters) and another word as
    * written; a one-word name of 7+ letters with one letter wrong or two swapped (no letter added
-   * or dropped: "monsters" is not "Monster"), or of 6 letters with two swapped ("hiakyu"). Only series (the catalog's own names), never places
+   * or dropped: "monsters" is not "Monster"), or of 6 letters with two swapped ("hiakyu"), or of 5+ with a letter typed twice ("haikyuu"). Only series (the catalog's own names), never places
    * or terms, whose short words are too close to ordinary ones. A slipped word keeps its first
    * letter (which also keeps this pass cheap: it runs on every word no phrase matched).
    */
@@ -198,6 +217,8 @@ export class DialogueEntities {
         if (x.length >= 7 && words[i].length === x.length && words[i][0] === x[0] && words[i] !== x && withinOneEdit(words[i], x)) return c;
         // six letters: only two neighbours swapped ("hiakyu"), a slip no ordinary word is one away by
         if (x.length === 6 && words[i].length === 6 && words[i][0] === x[0] && swapped(words[i], x)) return c;
+        // five letters or more: one letter typed twice ("haikyuu", "narutoo"), which no plural or ordinary form of the name is
+        if (x.length >= 5 && words[i][0] === x[0] && doubled(words[i], x)) return c;
         continue;
       }
       let exact = 0;
@@ -224,6 +245,17 @@ export class DialogueEntities {
     const slot = (c: Phrase | undefined) => c?.kind === 'edition' || c?.kind === 'format' || c?.kind === 'language';
     const slotAfter = (i: number) => i < words.length && (this.itemNouns.demonstrative.has(words[i]) || !!this.byFirst.get(words[i])?.some((c) => slot(c) && c.words.every((x, j) => words[i + j] === x)) || slot(this.inflected(words, i)));
     return saidAsName(words, start, end, { cased, nameAfter: slotAfter });
+  }
+
+  /**
+   * A format, language or edition word of 7+ letters typed with one slip ("paperbak", "hardcovr",
+   * "japanse"): a letter wrong, missing, extra or two swapped, the first letter kept. Long slot words
+   * have no ordinary word one edit away; short ones ("signed") and phrases are matched as written.
+   */
+  private misspelledSlot(w: string): Phrase | undefined {
+    if (w.length < 6) return undefined;
+    // not a form of the word ("translate" is no slip of "translated")
+    return this.slotsByInitial.get(w[0])?.find((c) => c.words[0] !== w && !c.words[0].startsWith(w) && !w.startsWith(c.words[0]) && withinOneEdit(w, c.words[0]));
   }
 
   /**
@@ -281,11 +313,13 @@ export class DialogueEntities {
         i++;
         continue;
       }
-      const found = this.byFirst.get(w)?.find((c) => c.words.every((x, j) => words[i + j] === x)) ?? this.inflected(words, i) ?? this.misspelledSeries(words, i);
-      // A series named by one everyday word counts only when said as a name ("smile by raina telgemeier", not "made me smile").
-      const hit = found?.everyday && !this.saidAsName(words, cased, i, i + found.words.length) ? this.ordinary.get(found.words.join(' ')) : found;
+      const exact = this.byFirst.get(w)?.find((c) => c.words.every((x, j) => words[i + j] === x)) ?? this.inflected(words, i);
+      const found = exact ?? this.misspelledSeries(words, i) ?? this.misspelledSlot(w);
+      // A series named by one everyday word counts only when said as a name ("smile by raina telgemeier", not "made me smile"); as typed, it may mean something else ("march").
+      const hit = found?.everyday && !this.saidAsName(words, cased, i, i + found.words.length) ? (found === exact ? this.ordinary.get(found.words.join(' ')) : undefined) : found;
       if (hit) {
         span(hit.kind, hit.value, i, i + hit.words.length);
+        if (!exact) spans.at(-1)!.slip = true;
         i += hit.words.length - 1;
         continue;
       }
@@ -295,7 +329,10 @@ export class DialogueEntities {
         while (k > 0 && (spans[k].kind === 'edition' || spans[k].kind === 'format') && spans[k - 1].end === spans[k].start) k--;
         // …but a count is no volume: "the hunger games 4-book box set", "naruto 3 volumes"
         const afterSeries = spans[k]?.kind === 'product' && spans.at(-1)!.end === i && /^\d{1,3}$/.test(w) && !counts(w, words[i + 1]);
-        span(afterSeries ? 'volume' : 'number', String(Number(w.replace(/,/g, ''))), i, i + 1);
+        // "blue lock 1 and 2", "witch hat atelier 1 & 2": a number joined to a volume is another volume
+        const last = spans.at(-1);
+        const joined = last?.kind === 'volume' && /^\d{1,3}$/.test(w) && (last.end === i || (last.end === i - 1 && VOLUME_JOINS.has(words[i - 1])));
+        span(afterSeries || joined ? 'volume' : 'number', String(Number(w.replace(/,/g, ''))), i, i + 1);
       }
     }
     titleNumbers(words, spans);
@@ -377,6 +414,9 @@ function idValueShape(template: string): RegExp {
 /** Whether a number counts the word after it ("4-book box set", "3 volumes"), and so is no volume ("jujutsu kaisen 0 book" is volume 0). */
 const counts = (n: string, next: string | undefined) => next === 'books' || next === 'volumes' || next === 'vols' || (next === 'book' && Number(n) >= 2);
 
+/** Words that join two volumes of one series ("1 and 2", "3 or 4"). */
+const VOLUME_JOINS: ReadonlySet<string> = new Set(['and', 'or', 'n', 'plus']);
+
 /** A phrase read in the plural too: places, slots and terms (titles are matched as written, dates are the calendar's). */
 const inflectable = (c: Phrase) => c.kind !== 'product' && c.kind !== 'date';
 
@@ -387,6 +427,14 @@ const isCount = (w: string) => /^\d+$/.test(w) || cardinal(w) !== null;
 function singular(w: string): string {
   if (w.length < 4 || !w.endsWith('s') || w.endsWith('ss')) return w;
   return /(?:x|ch|sh|ss)es$/.test(w) ? w.slice(0, -2) : w.slice(0, -1);
+}
+
+/** Whether `a` is `b` with one of its letters typed twice. */
+function doubled(a: string, b: string): boolean {
+  if (a.length !== b.length + 1) return false;
+  const i = [...b].findIndex((c, k) => c !== a[k]);
+  const at = i < 0 ? b.length : i;
+  return at > 0 && a[at] === a[at - 1] && a.slice(0, at) + a.slice(at + 1) === b;
 }
 
 /** Whether `a` is `b` with two neighbouring letters swapped. */

@@ -29,6 +29,7 @@ export const INTERJECTIONS = new Set(['thanks', 'thank', 'you', 'thx', 'ty', 'ta
 export const CORRECTIONS: string[][] = [
   'sorry', 'sry', 'soz', 'oops', 'whoops', 'my bad', 'no', 'nope', 'wait', 'no wait', 'actually', 'i meant', 'i mean', 'meant', 'i meant to say',
   'make that', 'make it', 'scratch that', 'correction', 'hmm', 'oh', 'err', 'um',
+  'nvm', 'never mind', 'nevermind', 'scrap that', 'forget that', 'changed my mind', 'on second thought', 'on second thoughts',
 ]
   .map((s) => s.split(' '))
   .sort((a, b) => b.length - a.length);
@@ -47,6 +48,7 @@ export const COURTESY_EXTRA = new Set([
   ...INTERJECTIONS, 'you', 'u', 'so', 'very', 'much', 'a', 'lot', 'lots', 'bunch', 'tons', 'loads', 'million', 'again', 'all', 'for', 'the', 'your', 'help', 'helping', 'helpful', 'info',
   'that', 'thats', 's', 'was', 'is', 'it', 'got', 'sounds', 'good', 'fine', 'will', 'do', 'appreciate', 'appreciated', 'really', 'there', 'then', 'see', 'ya', 'now', 'have', 'day',
   'yes', 'yep', 'yeah', 'worries', 'problem', 'kind', 'of', 'guys', 'everyone', 'folks', 'mate', 'dear', 'morning', 'evening', 'afternoon', 'night',
+  'haha', 'hahaha', 'lol', 'lmao', 'hehe', 'ur', 'youre', 'best', 'star', 'legend',
 ]);
 
 /**
@@ -59,6 +61,8 @@ export const SMALL_TALK_TAIL = new Set(['today', 'tonight', 'doing', 'going', 'g
 
 /** Words that refer back to a product named earlier. */
 export const PRODUCT_PRONOUNS = new Set(['it', 'its', 'they', 'them', 'those', 'these', 'that', 'this']);
+/** Of these, the ones that mean every title named together ("what ages are they for" after two titles): all of them, not a guess at one. */
+export const PLURAL_PRONOUNS = new Set(['they', 'them', 'those', 'these']);
 /** "one" is a pronoun when a determiner or a modifier stands before it ("the Japanese one"). */
 export const ONE_DETERMINERS = new Set(['the', 'this', 'that', 'which', 'other', 'another', 'same', 'cheaper', 'cheapest', 'bigger', 'newer', 'older', 'new', 'old', 'latest', 'second', 'big', 'small', 'nicer']);
 /** "that"/"this" are pronouns only near these words or the domain's item nouns (else they are conjunctions or relatives); after an auxiliary they are a question's subject ("would that be ok for a 12 year old?"). */
@@ -76,8 +80,11 @@ export const VERB_SUBJECTS = new Set(['i', 'we', 'you', 'to', 'can', 'could', 'w
 /** Words before "the <noun>" that make it a return to something said earlier ("back to the book"). */
 export const RETURN_CUES: string[][] = ['back to', 'going back to', 'about the', 'regarding the'].map((s) => s.split(' '));
 /** "is there" / "do you have" + a single edition, format or language with no series: asked of the product in talk ("is there an ebook?"). */
-export const EXISTENTIAL_ASKS: string[][] = ['is there', 'is there also', 'do you have', 'do they have', 'does it come in', 'does it have'].map((s) => s.split(' '));
-export const INDEFINITE = new Set(['a', 'an']);
+export const EXISTENTIAL_ASKS: string[][] = ['is there', 'is there also', 'do you have', 'do they have', 'does it come in', 'does it have', 'got', 'you got', 'have you got'].map((s) => s.split(' '));
+/** Chat forms of an existential ask, as the rewritten question says them ("got the japanese version?" → "do you have …"). */
+export const ASK_IN_FULL: Record<string, string> = { got: 'do you have', 'you got': 'do you have', 'have you got': 'do you have' };
+/** What may stand between an existential ask and its slot: "is there an ebook?", "got the japanese version?" (the one of the thing in talk). */
+export const SLOT_DETERMINERS = new Set(['a', 'an', 'the']);
 
 /** Words that may stand between an elliptical follow-up's entities ("the Japanese one", "in hardcover?"). */
 export const ELLIPSIS_FILLERS = new Set(['the', 'a', 'an', 'please', 'pls', 'ok', 'okay', 'then', 'too', 'also', 'one', 'ones', 'in', 'for', 'to', 'of', 'about', 'same', 'instead', 'version', 'edition', 'copy', 'any', 'so', 'hmm', 'um', 'oh', 'well', 'sorry', 'sry', 'oops', 'as']);
@@ -101,17 +108,24 @@ export const FRAGMENT_CUES: string[][] = [
   'how much', 'how many', 'price', 'prices', 'cost', 'costs', 'in stock', 'stock', 'available', 'availability', 'how long', 'how soon', 'when',
   'arrive', 'arrives', 'delivery', 'deliver', 'ship', 'shipping', 'preorder', 'release', 'released', 'out yet', 'cheaper', 'discount', 'sale',
   'formats', 'editions', 'languages', 'age rating', 'how old', 'suitable', 'ages', 'pages', 'where', 'which', 'who', 'tracking', 'track',
+  // what things named together come to: "together?", "what's that come to altogether", "how much for both"
+  'together', 'altogether', 'in total', 'total', 'combined', 'both', 'come to', 'comes to',
+  // a price asked of what was offered: "anything cheaper?", "how about under 10 bucks", "less expensive?"
+  'less expensive', 'under', 'below', 'budget',
 ].map((s) => s.split(' '));
 
 /** The only words a fragment may have: fillers, the cues, auxiliaries and pronouns. */
 export const FRAGMENT_WORDS = new Set([
   ...FILLERS, ...FRAGMENT_CUES.flat(),
-  'whats', 'whos', 'hows', 'wheres', 'thx', 'ty',
+  'whats', 'whos', 'hows', 'wheres', 'thx', 'ty', 'two', 'all', 'come', 'comes', 'anything', 'something', 'else', 'got', 'have', 'bucks', 'dollars', 'lower', 'priced',
   'do', 'does', 'did', 'will', 'would', 'can', 'could', 'be', 'was', 'take', 'takes', 'get', 's', 'time', 'times', 'day', 'days', 'week', 'weeks', 'business', 'working', 'date', 'estimate', 'estimated', 'expected', 'fee', 'fees', 'it', 'they', 'them', 'i', 'we', 'you', 'much', 'many', 'long', 'soon', 'usually', 'roughly', 'about', 'approximately', 'now', 'still', 'yet',
 ]);
 
 /** Words that make a message a question even when it has no question mark ("who's it by", "how much"). */
 export const WH_WORDS = new Set(['who', 'whos', 'whose', 'what', 'whats', 'which', 'when', 'where', 'wheres', 'why', 'how', 'hows']);
+
+/** Words that choose, after an opener: "what if i pay for the fast one", "how about if we go with ups" ask the last question of what is chosen. */
+export const CHOICE_WORDS = new Set(['i', 'we', 'if', 'pay', 'paid', 'paying', 'go', 'went', 'going', 'with', 'for', 'pick', 'choose', 'chose', 'use', 'prefer', 'opt', 'want', 'wanted', 'took', 'take', 'get', 'instead', 'the', 'a', 'an']);
 
 /** What may follow a wh-word in a two- or three-word question about a store term ("what's express", "what is express"). */
 export const WH_TAILS = new Set(['is', 's', 'about', 'the']);

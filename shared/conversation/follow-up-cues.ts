@@ -6,9 +6,10 @@
  * decides nothing about what the message means.
  */
 import { PRODUCT_SLOTS, type ItemNouns, type MessageAnalysis } from './dialogue-entities.ts';
+import { withinOneEdit } from '../cache/aspects.ts';
 import {
   ANTECEDENT_DETERMINERS, ANTECEDENT_NOUNS, CORRECTIONS, DEMONSTRATIVE_BEFORE, DEMONSTRATIVE_NOUNS, DUMMY_IT_NEXT, ELLIPSIS_FILLERS, FILLERS, FRAGMENT_CUES, FRAGMENT_WORDS, INTERJECTIONS, ONE_DETERMINERS, OPENERS, PLACE_PRONOUN, PRODUCT_PRONOUNS,
-  COMPLEMENT_PREPOSITIONS, EXISTENTIAL_ASKS, INDEFINITE, QUESTION_STARTS, RETURN_CUES, VERB_SUBJECTS, THERE_EXISTENTIAL_AFTER, THERE_EXISTENTIAL_BEFORE, WH_TAILS, WH_WORDS,
+  CHOICE_WORDS, COMPLEMENT_PREPOSITIONS, EXISTENTIAL_ASKS, SLOT_DETERMINERS, QUESTION_STARTS, RETURN_CUES, VERB_SUBJECTS, THERE_EXISTENTIAL_AFTER, THERE_EXISTENTIAL_BEFORE, WH_TAILS, WH_WORDS,
 } from './english-cues.ts';
 
 const NO_NOUNS: ItemNouns = { demonstrative: new Set(), antecedent: new Set() };
@@ -35,7 +36,7 @@ export interface Cues {
 
 /** `itemNouns`: the domain's words for its things (conversation.json), read beside DEMONSTRATIVE_NOUNS and ANTECEDENT_NOUNS. */
 export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): Cues {
-  const w = a.words;
+  const w = withCueSlips(a, itemNouns.asks ?? NO_ASKS);
   const demonstrativeNoun = (x: string | undefined) => x !== undefined && (DEMONSTRATIVE_NOUNS.has(x) || itemNouns.demonstrative.has(x));
   const covered = new Array<boolean>(w.length).fill(false);
   for (const s of a.spans) for (let i = s.start; i < s.end; i++) covered[i] = true;
@@ -53,10 +54,14 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
   // "and do you ship to Japan?" brings its own predicate; so does "ok and how much": a question
   // fragment after the opener asks its own question of the thing in talk (not the last question again).
   const rest = w.slice(openerLength);
+  // So does a title of its own with such a fragment: "and the hunger games box set price" asks that title's price.
+  const restCovered = covered.slice(openerLength);
+  const ownTitle = a.spans.some((s) => s.kind === 'product' && s.start >= openerLength);
   const ownPredicate =
     !!opener &&
     ((rest.length >= 3 && QUESTION_STARTS.has(w[openerLength])) ||
-      (a.spans.length === 0 && rest.length > 0 && rest.every((x) => FRAGMENT_WORDS.has(x)) && FRAGMENT_CUES.some((c) => phraseAt(rest, c, NONE_COVERED))));
+      (a.spans.length === 0 && rest.length > 0 && rest.every((x) => FRAGMENT_WORDS.has(x)) && FRAGMENT_CUES.some((c) => phraseAt(rest, c, NONE_COVERED))) ||
+      (ownTitle && rest.every((x, i) => restCovered[i] || FRAGMENT_WORDS.has(x)) && FRAGMENT_CUES.some((c) => phraseAt(rest, c, restCovered))));
 
   const productAt = new Set<number>();
   const placeAt = new Set<number>();
@@ -122,7 +127,7 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
   const ask = EXISTENTIAL_ASKS.find((c) => c.every((x, k) => w[lead + k] === x));
   const askedAt = ask ? lead + ask.length : -1;
   const existentialSlot =
-    askedAt >= 0 && INDEFINITE.has(w[askedAt]) && a.spans.some((s) => PRODUCT_SLOTS.includes(s.kind) && s.start > askedAt && s.start <= askedAt + 2);
+    askedAt >= 0 && SLOT_DETERMINERS.has(w[askedAt]) && a.spans.some((s) => PRODUCT_SLOTS.includes(s.kind) && s.start > askedAt && s.start <= askedAt + 2);
   const dependentSlot = !anchored && (kinds.has('volume') || (slotOnly && (entitiesOnly || !!opener || existentialSlot)));
   // A fragment is all question words: "how much is shipping?", "when?"; "how is shipping
   // calculated?" or "which carrier do you use?" bring a topic of their own.
@@ -130,20 +135,50 @@ export function readCues(a: MessageAnalysis, itemNouns: ItemNouns = NO_NOUNS): C
   const asks = itemNouns.asks ?? NO_ASKS;
   const askWord = (i: number) => asks.some((c) => c.some((x, k) => x === w[i] && phraseAt(w.slice(i - k, i - k + c.length), c, NONE_COVERED)));
   const fragment =
-    short &&
+    w.length <= 8 &&
     !anchored &&
     !kinds.has('place') &&
     (FRAGMENT_CUES.some((c) => phraseAt(w, c, covered)) || asks.some((c) => phraseAt(w, c, covered))) &&
     w.every((x, i) => i < lead || covered[i] || FRAGMENT_WORDS.has(x) || askWord(i));
   // "whats express?", "how about ups": a wh-word and a store term, nothing else, asks the last question of that term.
   // So does a short question of a term and question words only ("ok what's the fastest then", "is there a quicker option").
+  // So does an opener and a choice of a term ("what if i pay for the fast one").
+  const termsOnly = !anchored && a.spans.length > 0 && a.spans.every((s) => s.kind === 'term') && leftover.length > 0;
   const termAsk =
-    short && !anchored && a.spans.length > 0 && a.spans.every((s) => s.kind === 'term') && leftover.length > 0 && leftover.every((x) => WH_WORDS.has(x) || WH_TAILS.has(x) || FRAGMENT_WORDS.has(x) || x === 'option' || x === 'options' || x === 'there');
+    termsOnly &&
+    ((short && leftover.every((x) => WH_WORDS.has(x) || WH_TAILS.has(x) || FRAGMENT_WORDS.has(x) || x === 'option' || x === 'options' || x === 'there')) ||
+      (!!opener && leftover.every((x) => CHOICE_WORDS.has(x))));
   const frame = (!!opener && !ownPredicate) || entitiesOnly || termAsk;
   const followUp = frame || productPronoun || placePronoun || dependentSlot || fragment;
   return { followUp, frame, productPronoun, placePronoun, dependentSlot, termAsk, pronounAt: new Set([...(productPronoun ? productAt : []), ...(placePronoun ? placeAt : [])]), openerLength };
 }
 
+
+/**
+ * The message's words with a cue word typed with two letters swapped read as that word ("whats
+ * the age raitng", "is it in stcok"): a word of 5+ letters no entity covers and no fragment word,
+ * a swap away from a cue (FRAGMENT_CUES, the domain's asks; not the fillers: "three" is not "there").
+ * The analysis itself is left as it is.
+ */
+function withCueSlips(a: MessageAnalysis, asks: readonly string[][]): readonly string[] {
+  const covered = new Set<number>();
+  for (const s of a.spans) for (let i = s.start; i < s.end; i++) covered.add(i);
+  let out: string[] | undefined;
+  a.words.forEach((x, i) => {
+    if (covered.has(i) || x.length < 5 || FRAGMENT_WORDS.has(x)) return;
+    const fix = cueVocabulary(asks).find((c) => c.length === x.length && c[0] === x[0] && c !== x && withinOneEdit(x, c) && sorted(c) === sorted(x));
+    if (fix) (out ??= [...a.words])[i] = fix;
+  });
+  return out ?? a.words;
+}
+
+const sorted = (x: string) => [...x].sort().join('');
+let vocabulary: { asks: readonly string[][]; words: string[] } | undefined;
+/** The words of FRAGMENT_CUES and of the domain's asks, 5 letters or more (built once per asks list). */
+function cueVocabulary(asks: readonly string[][]): string[] {
+  if (vocabulary?.asks !== asks) vocabulary = { asks, words: [...new Set([...FRAGMENT_CUES.flat(), ...asks.flat()])].filter((x) => x.length >= 5) };
+  return vocabulary.words;
+}
 
 /** Whether `phrase` stands somewhere in `w` on words no entity covers (a loop: it runs on every short message). */
 function phraseAt(w: readonly string[], phrase: readonly string[], covered: readonly boolean[]): boolean {

@@ -5,7 +5,7 @@
  * ("volume 2", "in japanese", "KB-10492"). Pure string work over the entity spans.
  */
 import { PRODUCT_SLOTS, type DialogueEntities, type DialogueEntity, type DialogueKind, type MessageAnalysis, type Span } from './dialogue-entities.ts';
-import { FILLERS, INTERJECTIONS, PLACE_PRONOUN, YES_NO_STARTS } from './english-cues.ts';
+import { FILLERS, INTERJECTIONS, PLACE_PRONOUN, PLURAL_PRONOUNS, YES_NO_STARTS } from './english-cues.ts';
 import type { Cues } from './follow-up-cues.ts';
 
 /**
@@ -26,6 +26,8 @@ export function reframe(a: MessageAnalysis, frameText: string, own: DialogueEnti
     const asked = askedSlot(f);
     for (const s of f.spans) if (PRODUCT_SLOTS.includes(s.kind) && s !== asked && !ownSpans.some((o) => o.kind === s.kind)) clear(parts, s);
   }
+  // "vol 2 then" after the box set, "the box set?" after vol 1: the slot said replaces the one it excludes
+  for (const s of f.spans) if (ownSpans.some((o) => ex.excludes(o, s))) clear(parts, s);
   let changed = false;
   const trailing: string[] = [];
   // Replacements first: a slot put after the frame's last product word must not be cleared when
@@ -44,8 +46,13 @@ export function reframe(a: MessageAnalysis, frameText: string, own: DialogueEnti
       changed = true;
       continue;
     }
+    // a number that is no volume ("and if i buy three?") is said at the end, as it was
+    if (s.kind === 'number') {
+      trailing.push(...a.words.slice(s.start, s.end));
+      continue;
+    }
     // a thing said twice ("can it go faster, what is the fastest": express twice) is written once
-    if (s.kind === 'number' || s.kind === 'date' || said.has(`${s.kind}:${s.value}`)) continue;
+    if (s.kind === 'date' || said.has(`${s.kind}:${s.value}`)) continue;
     said.add(`${s.kind}:${s.value}`);
     const words = render(s, ex).split(' ');
     const target = spanOf(s.kind);
@@ -88,7 +95,11 @@ export function replacePronouns(a: MessageAnalysis, entities: DialogueEntity[], 
   const out: string[] = [];
   const place = entities.find((e) => e.kind === 'place');
   const order = entities.find((e) => e.kind === 'order');
-  const product = productPhrase(entities.filter((e) => !ownKinds.has(e.kind) || e.kind === 'product'), ids);
+  const said = entities.filter((e) => !ownKinds.has(e.kind) || e.kind === 'product');
+  const product = productPhrase(said, ids);
+  // "they" of two titles named together: both, each with the slots said of them ("hunter x hunter volume 2 and my hero academia volume 2")
+  const titles = said.filter((e) => e.kind === 'product');
+  const all = titles.length > 1 ? titles.map((t) => productPhrase([t, ...said.filter((e) => e.kind !== 'product')], ids)).join(' and ') : product;
   for (let i = 0; i < a.words.length; i++) {
     const x = a.words[i];
     if (!cues.pronounAt.has(i)) {
@@ -98,7 +109,7 @@ export function replacePronouns(a: MessageAnalysis, entities: DialogueEntity[], 
     if (x === PLACE_PRONOUN) {
       out.push(...(a.words[i - 1] === 'to' ? [] : ['to']), place?.value ?? x);
     } else {
-      out.push(product || (order ? `order ${order.value.toUpperCase()}` : x));
+      out.push((PLURAL_PRONOUNS.has(x) ? all : product) || (order ? `order ${order.value.toUpperCase()}` : x));
       if (a.words[i + 1] === 'one' || a.words[i + 1] === 'ones') i++;
       if (a.words[i + 1] === 's') {
         out.push('is');

@@ -25,7 +25,7 @@ import { idReply, mayGiveId } from './id-reply.ts';
 import { pickFromList, saysListPosition } from './list-ordinal.ts';
 import { mayNegate, negatedReply } from './negation.ts';
 import { isCourtesyOnly, withoutCourtesyLead } from './courtesy.ts';
-import { AGE_AFTER, AGE_BEFORE } from './english-cues.ts';
+import { AGE_AFTER, AGE_BEFORE, ASK_IN_FULL, PLURAL_PRONOUNS } from './english-cues.ts';
 
 /** What the resolver needs of an earlier turn (oldest first in a list). */
 export interface ContextTurn {
@@ -82,12 +82,13 @@ export function resolveFollowUp(message: string, given: readonly ContextTurn[], 
   // any distance; more of them still are (the talk has moved on).
   const thanks = given.length > 1 && !given.at(-1)!.entities.length && isCourtesyOnly(given.at(-1)!.text);
   const turns = thanks ? given.slice(0, -1) : given;
-  let a = ex.analyze(message);
+  // What the message asks, resolved or standalone: without a courtesy sentence before it ("haha nice. is it ok for a 13 yo"),
+  // which neither leans on the talk nor asks anything; titles as the catalog writes them.
+  const asked = slotsSpelled(withoutCourtesyLead(message), ex);
+  let a = ex.analyze(asked);
   const cues = cuesOf(a, ex);
-  // What a standalone message asks, as the classifier, the cache key and the region read it: without a courtesy sentence before it, titles as the catalog writes them.
-  const asked = withoutCourtesyLead(message);
-  const standalone: FollowUpResolution = { kind: 'standalone', text: inCatalogWords(asked, asked === message ? a : ex.analyze(asked)), carried: [], entities: a.entities, confidence: 1 };
-  const reply = idReply(message, a, turns, ex, NOT_CARRIED);
+  const standalone: FollowUpResolution = { kind: 'standalone', text: inCatalogWords(asked, a), carried: [], entities: a.entities, confidence: 1 };
+  const reply = idReply(asked, a, turns, ex, NOT_CARRIED);
   if (reply) {
     const fromTurn = reply.entities.filter((e) => e !== reply.id && !a.entities.some((o) => o.kind === e.kind && o.value === e.value));
     const carried = ['frame', ...fromTurn.map((e) => `${e.kind}:${e.value}`)];
@@ -145,7 +146,7 @@ export function resolveFollowUp(message: string, given: readonly ContextTurn[], 
   const askedOf = cues.frame ? askedSlot(ex.analyze(antecedent.text)) : undefined;
   const isAsked = (e: DialogueEntity) => !!askedOf && askedOf.kind === e.kind && askedOf.value === e.value;
   const carried = antecedent.entities.filter(
-    (e) => !NOT_CARRIED.has(e.kind) && !ownKinds.has(e.kind) && !(PRODUCT_SLOTS.includes(e.kind) && ownProduct !== undefined && ownProduct !== ctxProduct && !isAsked(e)),
+    (e) => !NOT_CARRIED.has(e.kind) && !ownKinds.has(e.kind) && !(PRODUCT_SLOTS.includes(e.kind) && ownProduct !== undefined && ownProduct !== ctxProduct && !isAsked(e)) && !a.entities.some((o) => ex.excludes(o, e)),
   );
   const own = a.entities.map((e) => (e.kind === 'volume' && /^[+-]1$/.test(e.value) ? relativeVolume(e, antecedent.entities) : e));
   const entities = sortEntities(dedupe([...own, ...carried]));
@@ -177,20 +178,25 @@ export function resolveFollowUp(message: string, given: readonly ContextTurn[], 
   } else if (cues.dependentSlot && ctxProduct) {
     // "is the next one out yet": the volume it means is written, not "+1"
     const spans = a.spans.map((sp) => (sp.kind === 'volume' && /^[+-]1$/.test(sp.value) ? { ...sp, value: relativeVolume(sp, antecedent.entities).value } : sp));
-    text = insertSeries({ ...a, spans }, ctxProduct, ex);
+    // "got the japanese version?" after Frieren vol. 1: "do you have the frieren volume 1 in japanese?" (the volume in talk said with its series)
+    const volume = ownKinds.has('volume') ? undefined : carried.find((e) => e.kind === 'volume');
+    text = askInFull(insertSeries({ ...a, spans }, productPhrase([{ kind: 'product', value: ctxProduct }, ...(volume ? [volume] : [])], ex), ex));
     confidence = 0.9;
     form = 'slot';
   } else {
-    text = `${stripEnd(asked)} — ${ctxProduct ? productPhrase(entities, ex) : stripEnd(antecedent.text).split(' — ').at(-1)}`;
+    // a question that named several titles or copies ("nana vol 1 and vol 2, what do they cost", "… in english and japanese") is written whole: one product phrase says one of them
+    const several = ctxProducts.size > 1 || PRODUCT_SLOTS.some((k) => antecedent.entities.filter((e) => e.kind === k).length > 1);
+    text = `${stripEnd(asked)} — ${ctxProduct && !several ? productPhrase(entities, ex) : stripEnd(antecedent.text).split(' — ').at(-1)}`;
     confidence = cues.productPronoun && !ctxProduct ? 0.8 : 0.85;
-    form = ctxProduct ? 'append-product' : 'append-question';
+    form = ctxProduct && !several ? 'append-product' : 'append-question';
   }
   return finish(text, confidence, antecedent.intent, distance, form);
 
   function finish(t: string, c: number, intent: string | undefined, d: number, how: NonNullable<FollowUpResolution['form']>): FollowUpResolution {
     let conf = c - 0.1 * d;
-    // two titles it could mean; not when the whole question is re-asked of both ("what about in english" after a list)
-    if (needsProduct && ctxProducts.size > 1 && !ownProduct && how !== 'frame') conf = Math.min(conf, 0.4);
+    // two titles it could mean; not when the whole question is re-asked of both ("what about in english" after a list), nor when "they" means both
+    const plural = [...cues.pronounAt].some((i) => PLURAL_PRONOUNS.has(a.words[i]));
+    if (needsProduct && ctxProducts.size > 1 && !ownProduct && how !== 'frame' && !(how === 'pronoun' && plural)) conf = Math.min(conf, 0.4);
     return { kind: 'resolved', text: question(t, message), carried: carriedNames, entities, confidence: round(conf), form: how, ...(intent ? { contextIntent: intent } : {}) };
   }
 }
@@ -215,6 +221,16 @@ function inCatalogWords(message: string, a: MessageAnalysis): string {
   return question(out.join(' '), message);
 }
 
+/** The message with a slot typed with a slip written as the slot ("is it paperbak" → "is it paperback"), so the region reads it too. */
+function slotsSpelled(message: string, ex: DialogueEntities): string {
+  const a = ex.analyze(message);
+  const slips = a.spans.filter((s) => s.slip && PRODUCT_SLOTS.includes(s.kind));
+  if (!slips.length) return message;
+  const words = [...a.words];
+  for (const s of slips) words.splice(s.start, 1, s.value);
+  return question(words.join(' '), message);
+}
+
 /** "and 2?" after a volume: the number is the next volume (a new analysis: the extractor's is shared and never changed). */
 function numberAsVolume(a: MessageAnalysis, antecedent: ContextTurn): MessageAnalysis {
   if (a.entities.some((e) => e.kind === 'volume') || !antecedent.entities.some((e) => e.kind === 'volume')) return a;
@@ -233,6 +249,12 @@ function numberAsVolume(a: MessageAnalysis, antecedent: ContextTurn): MessageAna
 function relativeVolume(e: DialogueEntity, context: DialogueEntity[]): DialogueEntity {
   const base = Number(context.find((c) => c.kind === 'volume')?.value ?? 1);
   return { kind: 'volume', value: String(Math.max(1, base + Number(e.value))) };
+}
+
+/** A chat form of an existential ask that opens a rewritten question said in full ("got the …" → "do you have the …"). */
+function askInFull(text: string): string {
+  const ask = Object.keys(ASK_IN_FULL).filter((k) => text === k || text.startsWith(`${k} `)).sort((x, y) => y.length - x.length)[0];
+  return ask ? `${ASK_IN_FULL[ask]}${text.slice(ask.length)}` : text;
 }
 
 function dedupe(es: DialogueEntity[]): DialogueEntity[] {

@@ -56,7 +56,7 @@ export class ExtractiveGenerator implements LlmBackend {
     const places = req.resolved?.entities?.filter((e) => e.kind === 'place').map((e) => e.value);
     // What the assistant said: the titles an answer listed are what "the second one" picks from.
     const previousAnswers = req.messages.filter((m) => m.role === 'assistant').map((m) => m.content);
-    if (this.answers) return this.answers.answer({ question, history, intent: req.intent, confidence: req.intentConfidence, passages, places, previousAnswers });
+    if (this.answers) return this.answers.answer({ question, history, intent: req.intent, confidence: req.intentConfidence, passages, places, previousAnswers, message: users.at(-1) });
     const q = this.plain.pick(question, passages);
     return q && q.coverage > 0 ? { kind: 'quote', sentences: q.sentences, sources: [q.passage.title ?? q.passage.id] } : { kind: 'not-found', sentences: [NOT_FOUND], sources: [] };
   }

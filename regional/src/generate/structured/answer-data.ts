@@ -34,7 +34,7 @@ export const AnswersFile = z
     /** How a destination's row of the policies reads: `{place}` its label, `{rates}` its methods' prices and times. */
     destinationSentence: sentence,
     shippingCues: words,
-    fieldCues: z.object({ price: words, stock: words, release: words, author: words, age: words, format: words, language: words, contents: words, genre: words.optional() }).strict(),
+    fieldCues: z.object({ price: words, stock: words, release: words, author: words, age: words, format: words, language: words, contents: words, genre: words.optional(), restock: words.default([]) }).strict(),
     editionWords: words,
     /**
      * Recommendations from the catalog (recommend.ts) for messages of `intent`: `ageRatings` the
@@ -60,9 +60,10 @@ export const AnswersFile = z
         /**
          * Price wishes (recommend.ts priceWish): `below` words before an amount ("under $10",
          * "less than 15 dollars") and `orLess` after one ("$12 or less"); `cheapest` and `dearest`
-         * words that order the picks by price.
+         * words that order the picks by price; `cheaper` words that ask, after picks, for ones
+         * under the cheapest of them ("anything cheaper?").
          */
-        priceCues: z.object({ below: words.default([]), orLess: words.default([]), cheapest: words.default([]), dearest: words.default([]) }).strict().default({ below: [], orLess: [], cheapest: [], dearest: [] }),
+        priceCues: z.object({ below: words.default([]), orLess: words.default([]), cheapest: words.default([]), dearest: words.default([]), cheaper: words.default([]) }).strict().default({ below: [], orLess: [], cheapest: [], dearest: [], cheaper: [] }),
         sentences: z.object({ like: sentence, picks: sentence, item: sentence, ask: sentence, byAuthor: sentence, onlyByAuthor: sentence, cheapest: sentence.optional(), dearest: sentence.optional(), below: sentence.optional(), noneBelow: sentence.optional(), authorTitles: sentence.optional() }).strict(),
       })
       .strict()
@@ -87,6 +88,8 @@ export const AnswersFile = z
         preorderUndated: sentence,
         inStock: sentence,
         outOfStock: sentence,
+        /** After `outOfStock` when the question asks when it comes back (`fieldCues.restock`): the store's restock rule. */
+        restock: sentence.optional(),
         formats: z.record(z.string().min(1).max(64), sentence).optional(),
         author: sentence,
         age: sentence,

@@ -106,7 +106,9 @@ export function catalogAnswer(item: CatalogItem, question: string, fields: Catal
     const more = describing(item.description, asked.filter((w) => !contentTokens(values.description).includes(w)));
     if (more !== values.description && asked.some((w) => contentTokens(more).includes(w))) out.push(more);
   }
-  if (want.has('price') || want.has('stock') || want.has('release')) say(availability(item, s));
+  if (want.has('price') || want.has('stock') || want.has('release') || want.has('restock')) say(availability(item, s));
+  // "when will it be back?" of a title out of stock: when such titles come back, by the store's rule
+  if (want.has('restock') && s.restock && item.stock <= 0 && !item.preorder && !s.formats?.[item.format]) say(s.restock);
   if (want.has('author')) say(s.author);
   if (want.has('age')) say(s.age);
   if (want.has('format') || want.has('language')) say(s.version);

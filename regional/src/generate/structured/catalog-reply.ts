@@ -44,13 +44,16 @@ export class CatalogReplies {
   /**
    * "the shining, mexican gothic or the blade itself — which is cheapest?": a question that lists
    * titles (StoreAnswers.listedItems) gets each item's row, in the order asked, so the shopper can
-   * compare. Null unless two or more distinct items are named.
+   * compare, and what they come to when it asks (StoreAnswers.totalIfAsked). Null unless two or more distinct items are named.
    */
   private compare(question: string): CatalogReply | null {
     const items = this.answers.listedItems(question);
     if (items.length < 2) return null;
     const fields = askedFields(question, this.data.config.fieldCues);
     const text = items.map((item) => catalogAnswer(item, question, fields, this.data.config.catalogSentences, this.data.catalogText).join(' ')).filter(Boolean);
-    return text.length === items.length ? { text: text.join(' '), source: { id: items[0].id, title: items.map((i) => i.title).join('; ') } } : null;
+    if (text.length !== items.length) return null;
+    // "how much for both — blue lock 1 and 2 in stock": what they come to, when asked
+    const total = this.answers.totalIfAsked(question, items);
+    return { text: [...text, ...(total ? [total] : [])].join(' '), source: { id: items[0].id, title: items.map((i) => i.title).join('; ') } };
   }
 }

@@ -122,6 +122,12 @@ export class Recommender {
     return { ...(amount ? { max: Number(amount[1]) } : {}), ...(order ? { order } : {}) };
   }
 
+  /** Whether the question asks for something cheaper than what was offered (`priceCues.cheaper`: "anything cheaper?"). */
+  saysCheaper(question: string): boolean {
+    const q = ` ${normalize(question)} `;
+    return (this.data.config.recommendation?.priceCues.cheaper ?? []).some((w) => q.includes(` ${normalize(w)} `));
+  }
+
   /**
    * Whether the question looks for titles by price and kind ("what's the cheapest manga you have",
    * "horror novels under $15"): a price wish and a genre or type said, no title named.
@@ -139,7 +145,11 @@ export class Recommender {
    * any (a series named short, "like Frieren", is found here too). Null when the question names no
    * title, genre, type or age to go by; no items when nothing in the catalog fits it.
    */
-  recommend(question: string, matched: CatalogItem | null): Recommendation | null {
+  /**
+   * @param priced a price wish that replaces the question's own ("anything cheaper?" after picks:
+   *   under the cheapest of them, cheapest first)
+   */
+  recommend(question: string, matched: CatalogItem | null, priced?: PriceWish): Recommendation | null {
     const q = ` ${normalize(question)} `;
     const seedSeries = this.seriesNamed(q) ?? (matched ? this.bySeries.get(seriesName(matched.title)) : undefined);
     const seed = seedSeries ? (matched && seedSeries.items.includes(matched) ? matched : this.firstOf(seedSeries, null)!) : null;
@@ -150,13 +160,14 @@ export class Recommender {
     const genres = [...new Set(said.flatMap((g) => [g, ...(aliases[g] ?? []).map(normalize)]))];
     const types = [...new Set(saidIn(q, [...this.typePhrases.keys()], seedWords).map((p) => this.typePhrases.get(p)!))];
     const age = this.ageOf(q);
-    const price = this.priceWish(question) ?? undefined;
+    const price = priced ?? this.priceWish(question) ?? undefined;
     const formats = [...new Set(saidIn(q, [...this.formatPhrases.keys()], seedWords).map((p) => this.formatPhrases.get(p)!))];
     if (!seed && !said.length && !types.length && age === null && !price && !formats.length) return null;
     const wishes = { age, price, formats };
     // A type said with other wishes ("sci-fi books") gives way when nothing of that type fits them.
     const items = this.pick(seedSeries, seed, genres, types, wishes);
-    const found = items.length || !types.length || (!seed && !said.length && age === null) ? items : this.pick(seedSeries, seed, genres, [], wishes);
+    // (Not under a price said: "manga under $10" wants manga; none is the answer.)
+    const found = items.length || !types.length || price || (!seed && !said.length && age === null) ? items : this.pick(seedSeries, seed, genres, [], wishes);
     return { ...(seed ? { seed: seriesDisplayName(seed.title) } : {}), ...(price ? { price } : {}), items: found };
   }
 
@@ -234,7 +245,9 @@ export class Recommender {
   private firstOf(s: Series, wishes: Wishes | null): CatalogItem | undefined {
     const { age = null, price, formats = [] } = wishes ?? {};
     const ratings = this.data.config.recommendation?.ageRatings ?? {};
-    const suited = s.items.filter((it) => (age === null || (ratings[it.ageRating] ?? Infinity) <= age) && (price?.max === undefined || it.price <= price.max) && (!formats.length || formats.includes(it.format)));
+    // A price wish is for a copy in the series' own language: its Japanese edition is no cheaper English one.
+    const own = s.items[0].language;
+    const suited = s.items.filter((it) => (age === null || (ratings[it.ageRating] ?? Infinity) <= age) && (price?.max === undefined || it.price <= price.max) && (!formats.length || formats.includes(it.format)) && (!price || it.language === own));
     const order = (it: CatalogItem) => (it.volume ?? 1000) + (it.language !== suited[0]?.language ? 2000 : 0) + (it.format === 'ebook' ? 3000 : 0);
     const byPrice = (a: CatalogItem, b: CatalogItem) => (price?.order === 'asc' ? a.price - b.price : price?.order === 'desc' ? b.price - a.price : 0);
     const sorted = [...suited].sort((a, b) => byPrice(a, b) || order(a) - order(b) || a.id.localeCompare(b.id));

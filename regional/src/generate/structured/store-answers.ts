@@ -15,7 +15,8 @@ import type { CatalogField, StoreAnswerData } from './answer-data.ts';
 import { askedFields, catalogAnswer, fillSentence } from './catalog-answer.ts';
 import { destinationAnswer } from './destination-answer.ts';
 import { Recommender, type Recommendation } from './recommend.ts';
-import { listPositionIn } from '../../../../shared/conversation/list-ordinal.ts';
+import { listPositionIn, type ListPosition } from '../../../../shared/conversation/list-ordinal.ts';
+import { PRICE_PICKS } from '../../../../shared/conversation/english-cues.ts';
 import { seriesName } from '../../../../shared/cache/store-gazetteer.ts';
 import { splitSentences } from '../guardrails.ts';
 import { SentencePicker, type Passage } from './passage-sentences.ts';
@@ -40,6 +41,8 @@ export interface AnswerInput {
   places?: string[];
   /** The assistant's earlier answers, oldest first: the titles one listed are what "the second one" picks from. */
   previousAnswers?: string[];
+  /** The message as the shopper typed it, when `question` is its resolution: an amount it says ("how about under 10 bucks") is read in its own order. */
+  message?: string;
 }
 
 export type AnswerKind = 'catalog' | 'destination' | 'quote' | 'decline' | 'handoff' | 'not-found';
@@ -100,6 +103,17 @@ export function copiesAsked(question: string): number | null {
 
 /** How many earlier answers a list position may reach back to. */
 const LIST_LOOKBACK = 4;
+/** A list position the question says ("the second one", "the cheaper option"), read as the edge reads it (list-ordinal.ts), its head word required. */
+const listPositionOf = (question: string): ListPosition | null => listPositionIn(normalize(question).split(' '), { headed: true });
+
+/** "which one is cheaper", "which is the most expensive": a pick by price of the list in talk, said with "which" and no position. */
+function whichByPrice(question: string): { n: number; start: number; end: number; price: 'low' | 'high'; which: true } | null {
+  const w = normalize(question).split(' ');
+  if (!w.includes('which')) return null;
+  const byPrice = PRICE_PICKS.find((p) => w.some((_, i) => p.words.every((x, j) => w[i + j] === x)));
+  return byPrice ? { n: 0, start: 0, end: 0, price: byPrice.end, which: true } : null;
+}
+
 export class StoreAnswers {
   private readonly places: EntityExtractor;
   private readonly picker: SentencePicker;
@@ -144,6 +158,10 @@ export class StoreAnswers {
     // business, whatever the classifier made of them.
     const rec = data.config.recommendation;
     const byPrice = !!rec && this.recommender.searchesByPrice(question);
+    // "anything cheaper?", "under 10 bucks?" after picks: the wishes of the message that asked for
+    // them, under the cheapest of those picks (or under the amount said), cheapest first.
+    const again = rec ? this.pricedAgain(question, input.message ?? question, history, input.previousAnswers ?? []) : null;
+    if (again) return again;
     const unsureOos = input.intent === 'oos' && (input.confidence ?? 1) < UNSURE;
     if (input.intent === 'oos' && !unsureOos && !byPrice && !this.asksRecord(question, history.at(-1))) return this.decline();
     const q = normalize(question);
@@ -170,8 +188,10 @@ export class StoreAnswers {
     // A recommendation ("something like Frieren", "a good horror novel"): titles from the catalog —
     // unless it asks prices or names several titles ("dune and dune messiah, what are the prices").
     const wish = rec ? this.recommender.priceWish(question) : null;
+    // A price wish of a title in talk ("which is the cheapest" after "do you have the witcher books") asks among its copies, not for others.
+    const ofTitle = !!wish && (data.index.match(question, 1)[0]?.score ?? 0) >= MIN_TITLE_SCORE;
     // (A classifier unsure of a suggestion where a title's field is asked — "what books come in the mistborn boxed set" — asks the record.)
-    if (rec && (input.intent === rec.intent || byPrice) && !((input.confidence ?? 1) < UNSURE && this.asksRecord(question)) && (!!wish || !askedFields(question, data.config.fieldCues).includes('price')) && this.listedItems(question).length < 2) {
+    if (rec && (input.intent === rec.intent || byPrice) && !ofTitle && !((input.confidence ?? 1) < UNSURE && this.asksRecord(question)) && (!!wish || !askedFields(question, data.config.fieldCues).includes('price')) && this.listedItems(question).length < 2) {
       const named = data.index.match(question, 1)[0];
       const r = this.recommender.recommend(question, named && named.score >= MIN_TITLE_SCORE ? named.item : null);
       // Nothing to go by, only words asking for a suggestion ("what should I read next?", the
@@ -220,8 +240,9 @@ export class StoreAnswers {
       const listed = this.listedItems(question);
       if (listed.length > 1) {
         const sentences = listed.flatMap((it) => catalogAnswer(it, question, fields, data.config.catalogSentences, data.catalogText));
-        if (this.asksTotal(question)) sentences.push(this.totalSentence(listed));
-        return { kind: 'catalog', sentences, sources: listed.map((it) => it.title), lookedUp: listed.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
+        const total = this.totalIfAsked(question, listed);
+        if (total) sentences.push(total);
+        return { kind: 'catalog', sentences, sources: listed.map((it) => it.title), lookedUp: this.records(listed, total) };
       }
       // A series named without a volume: the newest volume when asked for, else a list for a
       // price or stock question, else (its author, its story…) its first volume, not the tie's pick.
@@ -231,16 +252,20 @@ export class StoreAnswers {
       if (list) return list;
       const volumes = ownTitle ? this.tiedVolumes(question) : previous && this.asksLatest(question) ? this.tiedVolumes(`${previous} ${question}`) : [];
       const latest = volumes.length > 0 && this.asksLatest(question);
-      const series = latest ? null : this.seriesAnswer(question, fields, volumes);
+      const series = latest || wish?.order ? null : this.seriesAnswer(question, fields, volumes);
       if (series) return series;
-      const item = (latest ? volumes.at(-1) : volumes[0]) ?? match.item;
-      const record = catalogDocument(item, data.catalogText);
+      // "which is the cheapest one piece": the cheapest (or dearest) of its volumes
+      const priced = wish?.order ? [...volumes].sort((a, b) => (wish.order === 'asc' ? a.price - b.price : b.price - a.price))[0] : undefined;
+      const item = (latest ? volumes.at(-1) : (priced ?? volumes[0])) ?? match.item;
       const sentences = catalogAnswer(item, question, fields, data.config.catalogSentences, data.catalogText, this.unexplainedWords(question, item));
-      // "and if i buy three?": what that many copies come to.
+      // "and if i buy three?": what that many copies come to — not when the store has fewer in stock
+      // ("five copies of the Akira box set": 2 in stock; the sum would price what cannot be bought).
       const copies = copiesAsked(question);
       const quantity = data.config.catalogSentences.quantity;
-      if (copies && quantity) sentences.push(fillSentence(quantity, { count: copies, title: item.title, total: data.catalogText.price(round2(copies * item.price)) }));
-      const found: StoreAnswer = { kind: 'catalog', sentences, sources: [item.title], lookedUp: [{ id: item.id, title: item.title, text: record.text }] };
+      const canBuy = !!copies && (item.preorder || item.format === 'ebook' || copies <= item.stock);
+      const many = copies && quantity && canBuy ? fillSentence(quantity, { count: copies, title: item.title, total: data.catalogText.price(round2(copies * item.price)) }) : undefined;
+      if (many) sentences.push(many);
+      const found: StoreAnswer = { kind: 'catalog', sentences, sources: [item.title], lookedUp: this.records([item], many) };
       return this.withRule(found, question, contentTokens(`${item.title} ${item.author}`), undefined, sureIntent);
     }
 
@@ -351,19 +376,25 @@ export class StoreAnswers {
     if (parts.length < 2) return [];
     const slots = tokens(question).flatMap((w) => (this.slotWords.has(w) ? [w] : this.slotWords.has(w.replace(/s$/, '')) ? [w.replace(/s$/, '')] : []));
     const found: { item: CatalogItem; words: string[] }[] = [];
+    const titled = (text: string) => (this.data.index.match(text, 1)[0]?.score ?? 0) >= MIN_TITLE_SCORE;
     for (const part of parts) {
-      // a part that is only a volume ("witch hat atelier 1 & 2", "vol 1 and vol 2") is that volume of the part before's series
-      const bare = /^\s*(?:(?:vol|volume|book|no)\.?\s*)?#?(\d{1,3})\s*$/i.exec(part.replace(/\s+-\s+.*$/, ''));
+      // a part that is only a volume ("witch hat atelier 1 & 2", "vol 1 and vol 2", "blue lock 1 and 2 in stock") is that volume of the part before's series
+      const bare = /^\s*(?:(?:vol|volume|book|no)\.?\s*)?#?(\d{1,3})(?!\S)(.*)$/i.exec(part.replace(/\s+-\s+.*$/, ''));
       const before = found.at(-1)?.item;
-      if (bare && before) {
+      if (bare && before && !(bare[2].trim() && titled(bare[2]))) {
         const same = this.data.index.volumesLike(before).find((it) => it.volume === Number(bare[1]));
         if (same) found.push({ item: same, words: [] });
         continue;
       }
-      const [best, next] = this.data.index.match([part, ...slots].join(' '), 2);
+      // a part with a format or language of its own ("hardcover and paperback", "in english and japanese") is that copy:
+      // the question's other slots are not its; with no title of its own, it is of the part before's series
+      const own = tokens(part).flatMap((w) => (slots.includes(w) ? [w] : slots.includes(w.replace(/s$/, '')) ? [w.replace(/s$/, '')] : []));
+      const ofBefore = own.length > 0 && !!before && !titled(part);
+      const text = ofBefore ? `${seriesName(before.title)} ${before.volume ?? ''} ${part} ${own.join(' ')}` : [part, ...(own.length ? own : slots)].join(' ');
+      const [best, next] = this.data.index.match(text, 2);
       if (!best || best.score < MIN_TITLE_SCORE) continue;
       // a title named in full stands out of a tie ("dune" beside "dune messiah")
-      const whole = best.item.volume == null && tokens(best.item.title).every((w) => tokens(part).includes(w));
+      const whole = best.item.volume == null && tokens(best.item.title).every((w) => tokens(ofBefore ? text : part).includes(w));
       if (next && best.score - next.score < UNAMBIGUOUS_MARGIN && !whole) continue;
       if (whole) {
         found.push({ item: best.item, words: [] });
@@ -505,7 +536,8 @@ export class StoreAnswers {
   private volumeList(question: string, volumes: CatalogItem[]): StoreAnswer | null {
     const { data } = this;
     const s = data.config.catalogSentences;
-    if (!s.seriesVolumes || volumes.length < 2 || !this.asksVolumeList(question)) return null;
+    // "which volumes does vagabond vizbig 1 contain?" asks what one volume holds
+    if (!s.seriesVolumes || volumes.length < 2 || !this.asksVolumeList(question) || data.index.volumeOf(question) !== null) return null;
     const listed = (items: CatalogItem[]) => {
       const n = items.map((it) => String(it.volume));
       return n.length > 1 ? `${n.slice(0, -1).join(', ')} and ${n.at(-1)}` : n[0];
@@ -522,6 +554,35 @@ export class StoreAnswers {
       if (preorder.length && s.preorderVolumes) sentences.push(fillSentence(s.preorderVolumes, { volumes: listed(preorder) }));
     }
     return { kind: 'catalog', sentences, sources: [volumes[0].title], lookedUp: volumes.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
+  }
+
+  private pricedAgain(question: string, typed: string, history: readonly string[], answers: readonly string[]): StoreAnswer | null {
+    const { data } = this;
+    const wish = this.recommender.priceWish(typed) ?? this.recommender.priceWish(question);
+    const cheaper = this.recommender.saysCheaper(typed);
+    // ("which is the cheapest one" picks among the offered: pickFromAnswer.)
+    if (!history.length || !answers.length || (!wish && !cheaper) || listPositionOf(question) || whichByPrice(question)) return null;
+    const titled = data.index.match(question, 1)[0];
+    if (titled && titled.score >= MIN_TITLE_SCORE) {
+      // "anything cheaper?" after "how much is dune": its cheaper copies (the ebook), cheapest first
+      const item = titled.item;
+      const copies = cheaper
+        ? data.catalog.filter((c) => seriesName(c.title) === seriesName(item.title) && (c.volume ?? null) === (item.volume ?? null) && c.price < item.price).sort((a, b) => a.price - b.price)
+        : [];
+      if (!copies.length) return null;
+      const sentences = copies.flatMap((c) => catalogAnswer(c, question, ['price', 'stock'], data.config.catalogSentences, data.catalogText).slice(0, 1));
+      return { kind: 'catalog', sentences, sources: copies.map((c) => c.title), lookedUp: this.records(copies) };
+    }
+    // the last answer offered picks for a message that asked for them (the last, or one a little before: "anything cheaper?" then "under 10?")
+    const offered = this.titlesIn(answers.at(-1)!);
+    const previous = history.slice(-3).reverse().find((h) => this.recommender.recommend(h, null));
+    if (!offered.length || !previous) return null;
+    const under = cheaper ? Math.min(...offered.map((it) => it.price)) - 0.01 : undefined;
+    const max = wish?.max ?? under;
+    const r = this.recommender.recommend(`${previous} ${question}`, null, { ...(max !== undefined ? { max } : {}), order: wish?.order ?? 'asc' });
+    if (r?.items.length) return this.recommendation(r);
+    const none = this.data.config.recommendation?.sentences.noneBelow;
+    return none ? { kind: 'catalog', sentences: [none], sources: [] } : null;
   }
 
   /** Whether the question has one of the domain's `volumeListCues` ("which volumes", "every volume"). */
@@ -555,20 +616,28 @@ export class StoreAnswers {
    */
   private pickFromAnswer(question: string, previous: readonly string[]): CatalogItem | null {
     if (!previous.length) return null;
-    const pos = listPositionIn(normalize(question).split(' '), { headed: true });
+    const pos: (ListPosition & { which?: true }) | null = listPositionOf(question) ?? whichByPrice(question);
     if (!pos) return null;
+    const listed = this.recentList(previous);
+    if (!listed) return null;
+    // "which one is cheaper" of copies of one title ("project hail mary hardcover and paperback"): the
+    // edge may have written that title for "one"; a title of the list's one series is no title of its own.
+    const ofList = (item: CatalogItem) => pos.which && listed.every((l) => seriesName(l.title) === seriesName(item.title));
     // A title of its own: named beside the position ("the first one of dune"), or holding the
     // position's word ("the first one piece volume": its series' name is there).
     const rest = normalize(question).split(' ').filter((_, i) => i < pos.start || i >= pos.end).join(' ');
     const own = this.data.index.match(rest, 1)[0];
-    if (own && own.score >= MIN_TITLE_SCORE) return null;
+    if (own && own.score >= MIN_TITLE_SCORE && !ofList(own.item)) return null;
     const whole = this.data.index.match(question, 1)[0];
-    if (whole && whole.score >= MIN_TITLE_SCORE && ` ${normalize(question)} `.includes(` ${normalize(seriesName(whole.item.title))} `)) return null;
-    const listed = this.recentList(previous);
-    if (!listed) return null;
+    if (whole && whole.score >= MIN_TITLE_SCORE && !ofList(whole.item) && ` ${normalize(question)} `.includes(` ${normalize(seriesName(whole.item.title))} `)) return null;
     if (pos.price) return [...listed].sort((a, b) => (pos.price === 'low' ? a.price - b.price : b.price - a.price))[0];
     const k = pos.n === -1 ? listed.length - 1 : pos.n - 1;
     return listed[k] ?? null;
+  }
+
+  /** What listed items come to together when the question asks it (`totalCues`), else undefined: the sentence a list's answer ends with. */
+  totalIfAsked(question: string, items: CatalogItem[]): string | undefined {
+    return items.length > 1 && this.asksTotal(question) ? this.totalSentence(items) : undefined;
   }
 
   /** Whether the question asks what several things come to together (answers.json `totalCues`: "together", "altogether", "in total"). */
@@ -595,8 +664,22 @@ export class StoreAnswers {
     const listed = this.recentList(previous);
     if (!listed) return null;
     const { data } = this;
-    const sentences = [...listed.map((it) => catalogAnswer(it, question, ['price'], data.config.catalogSentences, data.catalogText)[0]), this.totalSentence(listed)];
-    return { kind: 'catalog', sentences, sources: listed.map((it) => it.title), lookedUp: listed.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
+    const total = this.totalSentence(listed);
+    const sentences = [...listed.map((it) => catalogAnswer(it, question, ['price'], data.config.catalogSentences, data.catalogText)[0]), total];
+    return { kind: 'catalog', sentences, sources: listed.map((it) => it.title), lookedUp: this.records(listed, total) };
+  }
+
+  /**
+   * The records an answer was read from, as the region's guard grounds it (stages/generate.ts):
+   * a sum or a multiple of their prices (`computed`: "Together, … come to $37.98.") is said with
+   * the last record, so the guard finds the figure the records make instead of removing it as a
+   * price no passage holds.
+   */
+  private records(items: readonly CatalogItem[], computed?: string): NonNullable<StoreAnswer['lookedUp']> {
+    return items.map((it, i) => {
+      const text = catalogDocument(it, this.data.catalogText).text;
+      return { id: it.id, title: it.title, text: computed && i === items.length - 1 ? `${text}\n${computed}` : text };
+    });
   }
 
   /**
