@@ -102,7 +102,7 @@ function packReaders(): { dialogue: DialogueEntities; entities: EntityExtractor 
     const words = parseConversationData(conversation);
     const patterns = entityPatternsOf(entityPatterns);
     const terms = storeGazetteer(gazetteer, catalog, words);
-    readers = { dialogue: new DialogueEntities(terms, words, patterns, catalog), entities: new EntityExtractor(terms, patterns) };
+    readers = { dialogue: new DialogueEntities(terms, words, patterns, catalog), entities: new EntityExtractor(terms, patterns, words.everydayWords) };
   }
   return readers;
 }

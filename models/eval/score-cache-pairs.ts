@@ -33,7 +33,7 @@ export function domainKeying(storeDir: string, domainDir: string): DomainKeying 
   const conversation = existsSync(convPath) ? json(convPath) : { domain: 'none', slots: {} };
   const dialogue = dialogueEntitiesFor(entities, catalog, conversation, entityPatternsOf(entitiesJson.patterns));
   return {
-    extractor: new EntityExtractor(storeGazetteer(entities, catalog, conversation), entityPatternsOf(entitiesJson.patterns)),
+    extractor: new EntityExtractor(storeGazetteer(entities, catalog, conversation), entityPatternsOf(entitiesJson.patterns), (conversation as { everydayWords?: string[] }).everydayWords),
     aspects: new AspectDetector(parseCacheAspects(json(join(domainDir, 'cache-aspects.json')))),
     frameEntities: (text) => dialogue.analyze(text).entities,
   };

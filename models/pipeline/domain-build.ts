@@ -85,7 +85,7 @@ function lowestWith(data: ScoredPair[], precision: number, minN: number): number
 export async function calibrateCache(dir: string, pack: DomainPack, classifier: IntentClassifier): Promise<BuildSummary['cache']> {
   if (pack.paraphrases.length < 20) return { calibrated: false, thresholds: pack.cache.thresholds };
   const emb = await loadSentenceEmbedder(packModelDir(dir, pack, 'embedder'));
-  const entities = new EntityExtractor(storeGazetteer(pack.gazetteer, pack.catalog, pack.conversation), pack.entityPatterns);
+  const entities = new EntityExtractor(storeGazetteer(pack.gazetteer, pack.catalog, pack.conversation), pack.entityPatterns, pack.conversation.everydayWords);
   const pairs = pack.paraphrases.map((p) => ({ s1: p.a, s2: p.b, label: (p.same ? 1 : 0) as 0 | 1 }));
   const cos = await scorePairs(emb, pairs);
   const [ia, ib] = [await classifier.classify(pairs.map((p) => p.s1)), await classifier.classify(pairs.map((p) => p.s2))];

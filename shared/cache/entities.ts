@@ -4,6 +4,7 @@
  * cached answer only when their signatures are equal: "do you ship to Alaska" never gets the
  * Hawaii answer, and "Berserk vol 3" never gets the vol 2 answer.
  */
+import { isEverydayName, saidAsName } from './title-names.ts';
 
 export type EntityKind = 'number' | 'order' | 'product' | 'date' | 'place' | 'term';
 
@@ -105,6 +106,8 @@ interface PhraseEntry {
   words: string[];
   kind: EntityKind;
   value: string;
+  /** A product named by one everyday word ("smile"): read only when said as a name (title-names.ts). */
+  everyday?: boolean;
 }
 
 /** Extracts entities with a gazetteer merged over the built-in places and dates. */
@@ -112,8 +115,14 @@ export class EntityExtractor {
   private readonly byFirstWord = new Map<string, PhraseEntry[]>();
   private readonly patterns: { kind: EntityKind; re: RegExp; value: string }[];
 
-  /** `patterns`: the domain's id shapes (none built in: order and product ids belong to a domain). */
-  constructor(extra: Gazetteer = {}, patterns: readonly EntityPattern[] = []) {
+  private readonly everyday: ReadonlySet<string>;
+
+  /**
+   * `patterns`: the domain's id shapes (none built in: order and product ids belong to a domain);
+   * `everydayWords`: the catalog titles' everyday words (conversation.json), whose one-word names are products only when said as names.
+   */
+  constructor(extra: Gazetteer = {}, patterns: readonly EntityPattern[] = [], everydayWords: readonly string[] = []) {
+    this.everyday = new Set(everydayWords);
     this.patterns = patterns.map((p) => ({ kind: p.kind, re: new RegExp(p.match, 'gid'), value: p.value }));
     for (const g of [baseGazetteer(), extra]) {
       for (const [kind, values] of Object.entries(g) as [EntityKind, Record<string, string[]>][]) {
@@ -122,14 +131,15 @@ export class EntityExtractor {
         }
       }
     }
-    for (const list of this.byFirstWord.values()) list.sort((a, b) => b.words.length - a.words.length);
+    // Longest first; of one length a title first, so that a title said as one ("do you have march") is the title (the others when not).
+    for (const list of this.byFirstWord.values()) list.sort((a, b) => b.words.length - a.words.length || Number(b.kind === 'product') - Number(a.kind === 'product'));
   }
 
   private addPhrase(kind: EntityKind, value: string, phrase: string): void {
     const words = wordsOf(normalizeForEntities(phrase));
     if (!words.length) return;
     const list = this.byFirstWord.get(words[0]) ?? [];
-    list.push({ words, kind, value: normalizeForEntities(value) });
+    list.push({ words, kind, value: normalizeForEntities(value), ...(kind === 'product' && isEverydayName(words, this.everyday) ? { everyday: true } : {}) });
     this.byFirstWord.set(words[0], list);
   }
 
@@ -148,16 +158,24 @@ export class EntityExtractor {
     }
     for (const m of masked.matchAll(/\b(\d{4})-(\d{2})-(\d{2})\b|\b(\d{1,2})\/(\d{1,2})(?:\/(\d{2,4}))?\b/g)) add('date', m[0]);
     const stripped = masked.replace(/\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}\/\d{1,2}(?:\/\d{2,4})?\b/g, ' ');
-    for (const m of stripped.matchAll(/\d+(?:[.,]\d+)*/g)) add('number', canonicalNumber(m[0]));
     const words = wordsOf(normalizeForEntities(stripped));
+    // A number inside a phrase is the phrase's ("kaiju no. 8", "1984"), not a number of its own.
+    const inPhrases = new Map<string, number>();
     for (let i = 0; i < words.length; i++) {
       const cands = this.byFirstWord.get(words[i]);
       if (!cands) continue;
-      const hit = cands.find((c) => c.words.every((w, j) => words[i + j] === w));
+      const hit = cands.find((c) => c.words.every((w, j) => words[i + j] === w) && (!c.everyday || saidAsName(words, i, i + c.words.length)));
       if (hit) {
         add(hit.kind, hit.value);
+        for (const d of hit.words.join(' ').match(/\d+/g) ?? []) inPhrases.set(canonicalNumber(d), (inPhrases.get(canonicalNumber(d)) ?? 0) + 1);
         i += hit.words.length - 1;
       }
+    }
+    for (const m of stripped.matchAll(/\d+(?:[.,]\d+)*/g)) {
+      const n = canonicalNumber(m[0]);
+      const taken = inPhrases.get(n) ?? 0;
+      if (taken > 0) inPhrases.set(n, taken - 1);
+      else add('number', n);
     }
     return [...out.values()].sort((a, b) => (a.kind + a.value < b.kind + b.value ? -1 : 1));
   }

@@ -27,6 +27,8 @@ export const ConversationData = z.object({
   itemNouns: z.strictObject({ demonstrative: z.array(nounWord).default([]), antecedent: z.array(nounWord).default([]) }).optional(),
   /** Words after which a catalog title no longer names its series ("Berserk Deluxe Edition 1" → "berserk"): editions, sets. */
   seriesEndWords: z.array(z.string().min(1)).optional(),
+  /** The catalog titles' everyday English words, one lower-case word each (written by scripts/everyday-words.ts): a name of only one of them is the title only when said as a name. */
+  everydayWords: z.array(nounWord).optional(),
   /** The intent (a template route) that answers a message made only of thanks, acknowledgement or greeting words. */
   courtesyIntent: z.string().min(1).optional(),
   /** What a message about a product asks, by its words (shared/conversation/intent-cues.ts). */

@@ -11,6 +11,7 @@ import { cardinal, ORDINAL_HEADS, ordinal, RELATIVE_VOLUME, VOLUME_WORDS } from 
 import { IntentCues, type IntentCueRule } from './intent-cues.ts';
 import { TitlePrices, type PricedTitle } from './title-prices.ts';
 import { withoutEmails } from '../privacy/pii.ts';
+import { isEverydayName, isFunctionWord, saidAsName } from '../cache/title-names.ts';
 
 export type DialogueKind = 'product' | 'volume' | 'edition' | 'format' | 'language' | 'place' | 'order' | 'term' | 'date' | 'number';
 
@@ -46,6 +47,8 @@ export interface DialogueSlots {
   itemNouns?: { demonstrative?: string[]; antecedent?: string[] };
   /** Words after which a catalog title no longer names its series (shared/cache/store-gazetteer.ts). */
   seriesEndWords?: string[];
+  /** The catalog titles' everyday English words: a name of one of them is the title only when said as a name (shared/cache/title-names.ts). */
+  everydayWords?: string[];
   /** Ids the assistant asks for, given as a reply (shared/conversation/id-reply.ts). */
   idReplies?: IdReplyRule[];
 }
@@ -75,10 +78,16 @@ interface Phrase {
   words: string[];
   kind: DialogueKind;
   value: string;
+  /** A series name of one everyday word ("smile", "tomorrow"): the title only when said as a name. */
+  everyday?: boolean;
 }
 
 export class DialogueEntities {
   private readonly byFirst = new Map<string, Phrase[]>();
+  /** The catalog titles' everyday English words (conversation.json `everydayWords`). */
+  private readonly everyday: ReadonlySet<string>;
+  /** What a phrase that is also an everyday series name means otherwise ("march": the month), by its words. */
+  private readonly ordinary = new Map<string, Phrase>();
   /** One-word slot phrases of 7+ letters ("paperback", "japanese") by their first letter, for a slot typed with a slip (misspelledSlot). */
   private readonly slotsByInitial = new Map<string, Phrase[]>();
   /** The catalog's series names by their first letter (a slip keeps it), longest first, for names typed with a slip (misspelledSeries). */
@@ -119,10 +128,14 @@ export class DialogueEntities {
     this.patterns = patterns.map((p) => ({ kind: p.kind, re: new RegExp(p.match, 'gi'), value: p.value }));
     this.idValues = patterns.map((p) => ({ kind: p.kind, re: idValueShape(p.value) }));
     const table = new Map<string, Phrase>();
+    const everyday = (this.everyday = new Set(dialogue.everydayWords ?? []));
     const add = (kind: DialogueKind, value: string, phrase: string) => {
       const words = tokens(phrase);
       if (!words.length) return;
-      table.set(words.join(' '), { words, kind, value: normalizeForEntities(value) });
+      const key = words.join(' ');
+      const shadowed = table.get(key);
+      if (kind === 'product' && shadowed && shadowed.kind !== 'product') this.ordinary.set(key, shadowed);
+      table.set(key, { words, kind, value: normalizeForEntities(value), ...(kind === 'product' && isEverydayName(words, everyday) ? { everyday: true } : {}) });
       // A title's possessive is typed without its apostrophe as often as with it ("hitchhikers guide", "enders game").
       const joined = words.flatMap((x, i) => (x === 's' && i > 0 ? [] : [words[i + 1] === 's' ? `${x}s` : x]));
       if (kind === 'product' && joined.length < words.length && !table.has(joined.join(' '))) table.set(joined.join(' '), { words: joined, kind, value: normalizeForEntities(value) });
@@ -210,16 +223,28 @@ export class DialogueEntities {
       }
       let exact = 0;
       let slips = 0;
+      // A slip into a word of everyday English ("the last with") names no title of everyday words (The Last Wish).
+      let ordinary = false;
       for (let j = 0; j < c.words.length && slips <= 1; j++) {
         const x = c.words[j];
         const y = words[i + j];
         if (x === y) exact++;
-        else if (x.length >= 4 && y.length >= 3 && x[0] === y[0] && withinOneEdit(x, y)) slips++;
-        else slips = 2;
+        else if (x.length >= 4 && y.length >= 3 && x[0] === y[0] && withinOneEdit(x, y)) {
+          slips++;
+          ordinary = this.everyday.has(x) && isFunctionWord(y);
+        } else slips = 2;
       }
-      if (slips === 1 && exact >= 1) return c;
+      const distinctive = c.words.some((x) => !this.everyday.has(x) && !isFunctionWord(x));
+      if (slips === 1 && exact >= 1 && !(ordinary && !distinctive)) return c;
     }
     return undefined;
+  }
+
+  /** Whether words [start, end) are said as a title's name (title-names.ts): a cue word, a number, or the domain's item noun, edition or format after it. */
+  private saidAsName(words: readonly string[], cased: readonly string[], start: number, end: number): boolean {
+    const slot = (c: Phrase | undefined) => c?.kind === 'edition' || c?.kind === 'format' || c?.kind === 'language';
+    const slotAfter = (i: number) => i < words.length && (this.itemNouns.demonstrative.has(words[i]) || !!this.byFirst.get(words[i])?.some((c) => slot(c) && c.words.every((x, j) => words[i + j] === x)) || slot(this.inflected(words, i)));
+    return saidAsName(words, start, end, { cased, nameAfter: slotAfter });
   }
 
   /**
@@ -259,6 +284,7 @@ export class DialogueEntities {
     const ids = new Map<string, DialogueEntity>();
     for (const p of this.patterns) raw = markIds(raw, p, ids);
     const words = tokens(raw);
+    const cased = casedTokens(raw);
     const spans: Span[] = [];
     const span = (kind: DialogueKind, value: string, start: number, end: number) => spans.push({ kind, value, start, end });
     for (let i = 0; i < words.length; i++) {
@@ -288,7 +314,9 @@ export class DialogueEntities {
         continue;
       }
       const exact = this.byFirst.get(w)?.find((c) => c.words.every((x, j) => words[i + j] === x)) ?? this.inflected(words, i);
-      const hit = exact ?? this.misspelledSeries(words, i) ?? this.misspelledSlot(w);
+      const found = exact ?? this.misspelledSeries(words, i) ?? this.misspelledSlot(w);
+      // A series named by one everyday word counts only when said as a name ("smile by raina telgemeier", not "made me smile"); as typed, it may mean something else ("march").
+      const hit = found?.everyday && !this.saidAsName(words, cased, i, i + found.words.length) ? (found === exact ? this.ordinary.get(found.words.join(' ')) : undefined) : found;
       if (hit) {
         span(hit.kind, hit.value, i, i + hit.words.length);
         if (!exact) spans.at(-1)!.slip = true;
@@ -299,7 +327,8 @@ export class DialogueEntities {
         // "one punch man 2", and after the series' edition or format: "berserk deluxe edition 3", "monster perfect edition 2"
         let k = spans.length - 1;
         while (k > 0 && (spans[k].kind === 'edition' || spans[k].kind === 'format') && spans[k - 1].end === spans[k].start) k--;
-        const afterSeries = spans[k]?.kind === 'product' && spans.at(-1)!.end === i && /^\d{1,3}$/.test(w);
+        // …but a count is no volume: "the hunger games 4-book box set", "naruto 3 volumes"
+        const afterSeries = spans[k]?.kind === 'product' && spans.at(-1)!.end === i && /^\d{1,3}$/.test(w) && !counts(w, words[i + 1]);
         // "blue lock 1 and 2", "witch hat atelier 1 & 2": a number joined to a volume is another volume
         const last = spans.at(-1);
         const joined = last?.kind === 'volume' && /^\d{1,3}$/.test(w) && (last.end === i || (last.end === i - 1 && VOLUME_JOINS.has(words[i - 1])));
@@ -366,11 +395,24 @@ export function tokens(text: string): string[] {
     .filter(Boolean);
 }
 
+/** The same words as written (their case kept), for where a capital tells something. */
+function casedTokens(text: string): string[] {
+  return text
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .split(' ')
+    .filter(Boolean);
+}
+
 /** The canonical values an id pattern's template makes, as a regular expression: literal parts as written (normalized), each `{n}` / `{n:w}` one or more characters. */
 function idValueShape(template: string): RegExp {
   const parts = template.split(/\{\d+(?::\d+)?\}/).map((lit) => normalizeForEntities(lit).replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   return new RegExp(`^${parts.join('.+')}$`);
 }
+
+/** Whether a number counts the word after it ("4-book box set", "3 volumes"), and so is no volume ("jujutsu kaisen 0 book" is volume 0). */
+const counts = (n: string, next: string | undefined) => next === 'books' || next === 'volumes' || next === 'vols' || (next === 'book' && Number(n) >= 2);
 
 /** Words that join two volumes of one series ("1 and 2", "3 or 4"). */
 const VOLUME_JOINS: ReadonlySet<string> = new Set(['and', 'or', 'n', 'plus']);

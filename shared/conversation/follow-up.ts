@@ -207,7 +207,8 @@ export function resolveFollowUp(message: string, given: readonly ContextTurn[], 
  * so the classifier, the cache key and the region read the title (the message as typed otherwise).
  */
 function inCatalogWords(message: string, a: MessageAnalysis): string {
-  const renamed = a.spans.filter((s) => s.kind === 'product' && a.words.slice(s.start, s.end).join(' ') !== tokens(s.value).join(' '));
+  // A title written out longer than its series' name ("tomorrow, and tomorrow, and tomorrow" of "tomorrow") stays as written: it says more of the title.
+  const renamed = a.spans.filter((s) => s.kind === 'product' && a.words.slice(s.start, s.end).join(' ') !== tokens(s.value).join(' ') && s.end - s.start <= tokens(s.value).length);
   if (!renamed.length) return message;
   const out: string[] = [];
   for (let i = 0; i < a.words.length; i++) {

@@ -27,31 +27,46 @@ export interface ListPick {
 
 /** Whether a message says a list position ("the last one", "the second one") and names no series: it may lean on an earlier list. */
 export function saysListPosition(a: MessageAnalysis): boolean {
-  return !a.entities.some((e) => e.kind === 'product' || e.kind === 'place') && positionAt(a) !== null;
+  return !a.entities.some((e) => e.kind === 'product' || e.kind === 'place') && listPositionIn(a.words) !== null;
 }
 
-/** Where in `a` a list position is said, and which one (1-based; -1 the last; or by price, `end`). */
-function positionAt(a: MessageAnalysis): { at: number; n: number; start: number; end: number; price?: 'low' | 'high' } | null {
-  const w = a.words;
-  for (let i = 0; i < w.length; i++) {
+/** A list position said in words: 1-based `n` (-1 the last; 0 "the other one" or a pick by `price`) and the words saying it, [start, end). */
+export interface ListPosition {
+  n: number;
+  start: number;
+  end: number;
+  price?: 'low' | 'high';
+}
+
+/**
+ * Where in a message's words (lower case, one word each) a list position is said, and which one —
+ * the one reader of list positions for every tier (the edge's follow-ups here, the region's picks
+ * from its own answers' lists). `headed`: only a position with a head word after it ("the second
+ * one", not "the second") and never "the other one" (which needs the talk this module keeps).
+ */
+export function listPositionIn(w: readonly string[], { headed = false } = {}): ListPosition | null {
+  for (let i = 1; i < w.length; i++) {
+    // "the last one", "the 2nd", "the former", "the cheaper one": a determiner before it.
+    if (w[i - 1] !== 'the') continue;
     // "the cheaper one", "the more expensive book"
-    const byPrice = w[i - 1] === 'the' ? PRICE_PICKS.find((p) => p.words.every((x, j) => w[i + j] === x)) : undefined;
+    const byPrice = PRICE_PICKS.find((p) => p.words.every((x, j) => w[i + j] === x));
     if (byPrice) {
       const after = i + byPrice.words.length;
-      if (LIST_HEADS.has(w[after] ?? '')) return { at: i, n: 0, start: i - 1, end: after + 1, price: byPrice.end };
+      if (LIST_HEADS.has(w[after] ?? '')) return { n: 0, start: i - 1, end: after + 1, price: byPrice.end };
     }
     // "the other one": of a list of two, the one the talk is not on (OTHER, resolved in pickFromList)
     const n = w[i] === 'other' && LIST_HEADS.has(w[i + 1] ?? '') ? OTHER : (LIST_POSITIONS[w[i]] ?? ordinal(w[i]));
     if (n === null || n === undefined) continue;
-    // "the last one", "the 2nd", "the former": a determiner before it; "one", "book" or "title" may follow.
-    if (w[i - 1] !== 'the') continue;
-    const end = LIST_HEADS.has(w[i + 1] ?? '') ? i + 2 : i + 1;
-    return { at: i, n, start: i - 1, end };
+    // "one", "book", "title", "option" may follow (must, when `headed`, which reads no OTHER).
+    const head = LIST_HEADS.has(w[i + 1] ?? '');
+    if (headed && (!head || n === OTHER)) continue;
+    return { n, start: i - 1, end: head ? i + 2 : i + 1 };
   }
   return null;
 }
 
-const LIST_HEADS = new Set(['one', 'book', 'title', 'series']);
+/** Words a list position may end with ("the second one", "the last book", "the cheaper option"). */
+const LIST_HEADS = new Set(['one', 'book', 'title', 'series', 'pick', 'option']);
 /** The position "the other one" says: not an index. */
 const OTHER = 0;
 
@@ -61,13 +76,13 @@ const OTHER = 0;
  */
 export function pickFromList(a: MessageAnalysis, turns: readonly { text: string; entities: readonly DialogueEntity[] }[], ex: DialogueEntities, lookback: number): ListPick | null {
   if (a.entities.some((e) => e.kind === 'product' || e.kind === 'place')) return null;
-  const pos = positionAt(a);
+  const pos = listPositionIn(a.words);
   if (!pos) return null;
   // titles first; destinations ("shipping to mexico and canada" — "how long for the second one") by position only
   return pickOf('product', pos, turns, ex, lookback) ?? (pos.price ? null : pickOf('place', pos, turns, ex, lookback));
 }
 
-function pickOf(kind: 'product' | 'place', pos: NonNullable<ReturnType<typeof positionAt>>, turns: readonly { text: string; entities: readonly DialogueEntity[] }[], ex: DialogueEntities, lookback: number): ListPick | null {
+function pickOf(kind: 'product' | 'place', pos: ListPosition, turns: readonly { text: string; entities: readonly DialogueEntity[] }[], ex: DialogueEntities, lookback: number): ListPick | null {
   const named = (es: readonly DialogueEntity[]) => new Set(es.filter((e) => e.kind === kind).map((e) => e.value));
   let talk: string | undefined;
   for (let i = turns.length - 1; i >= Math.max(0, turns.length - lookback); i--) {

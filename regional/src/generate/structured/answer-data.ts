@@ -171,6 +171,8 @@ export function buildStoreAnswerData(parts: {
   catalogText: CatalogText;
   entityPatterns?: readonly EntityPattern[];
   places?: Record<string, string[]>;
+  /** The catalog titles' everyday English words (conversation.json `everydayWords`): a title is not matched on them alone. */
+  everydayWords?: readonly string[];
 }): StoreAnswerData {
   const config = AnswersFile.parse(parts.config);
   const policies = parsePolicies(parts.policiesMarkdown);
@@ -198,7 +200,7 @@ export function buildStoreAnswerData(parts: {
     catalogText: parts.catalogText,
     catalog: parts.catalog,
     catalogIds: new Set(parts.catalog.map((c) => c.id)),
-    index: new CatalogIndex(parts.catalog, new Set(config.editionWords.map(normalize))),
+    index: new CatalogIndex(parts.catalog, new Set(config.editionWords.map(normalize)), new Set(parts.everydayWords ?? [])),
     policies,
     faq: parts.faq,
     templateText,
@@ -223,6 +225,7 @@ export function loadStoreAnswerData(dir = STORE_DIR): StoreAnswerData {
     templates: JSON.parse(readFileSync(join(dir, 'templates.json'), 'utf8')),
     entityPatterns: pack.entityPatterns,
     places: pack.gazetteer.place,
+    everydayWords: pack.conversation.everydayWords,
     catalogText: catalogTextOf(pack.domain),
   });
 }

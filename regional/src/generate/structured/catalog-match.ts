@@ -10,7 +10,8 @@
  * the titles and edition words come from the store's files.
  */
 import type { CatalogItem } from '../../../../shared/domain/store-kb.ts';
-import { seriesName } from '../../../../shared/cache/store-gazetteer.ts';
+import { seriesName, shortNames, wholeTitle } from '../../../../shared/cache/store-gazetteer.ts';
+import { isEverydayName, saidAsName } from '../../../../shared/cache/title-names.ts';
 import { normalize, tokens } from './text.ts';
 
 interface IndexedItem {
@@ -18,6 +19,10 @@ interface IndexedItem {
   words: string[];
   anchor: string;
   editions: Set<string>;
+  /** Its words that identify it: not everyday English, not a number ("frieren", "sorcerer"; none of "The Last Wish"). */
+  distinctive: string[];
+  /** The names it goes by, normalized (its series name and short names: "the last wish", "last wish"). */
+  names: string[];
   /** The words of its series' name ("frieren" of "Frieren: Beyond Journey's End, Vol. 1"). */
   series: string[];
 }
@@ -47,16 +52,29 @@ export class CatalogIndex {
   private readonly inAllOf = new Map<string, Set<string>>();
   /** The formats of all titles sharing an anchor word, each as its words ("box set" → box, set). */
   private readonly formatsOf = new Map<string, Map<string, string[]>>();
+  /** Edition and format words ("perfect", "deluxe", "hardcover"): after a title's name they say it is one. */
+  private readonly slotWords: Set<string>;
+  /** Series names with a number of their own (seriesName: "kaiju no 8"), as a pattern, and the name without it. */
+  private readonly numberedNames: [RegExp, string][];
 
+  /**
+   * `everyday`: the titles' everyday English words (conversation.json `everydayWords`): a title is
+   * matched by a word of it that is not one, or by one of its names said whole ("the last wish",
+   * not "last week"), and a name of one everyday word only when said as a name (title-names.ts).
+   */
   constructor(
     catalog: CatalogItem[],
     private readonly editionWords: Set<string>,
+    private readonly everyday: ReadonlySet<string> = new Set(),
   ) {
     this.items = catalog.map((item) => {
       const words = [...new Set(tokens(item.title).filter((w) => !SKIP.has(w) && !(item.volume != null && w === String(item.volume))))];
       const anchor = words.find((w) => w.length >= 3 && !editionWords.has(w)) ?? words[0] ?? '';
+      const distinctive = words.filter((w) => !everyday.has(w) && !editionWords.has(w) && !/^\d+$/.test(w));
+      const name = seriesName(item.title, [...editionWords]);
+      const names = [...new Set([name, ...shortNames(name), ...wholeTitle(item.title, name, everyday)].map(normalize).filter(Boolean))];
       const series = tokens(seriesName(item.title)).filter((w) => !SKIP.has(w));
-      return { item, words, anchor, editions: new Set(words.filter((w) => editionWords.has(w))), series };
+      return { item, words, anchor, editions: new Set(words.filter((w) => editionWords.has(w))), distinctive, names, series };
     });
     for (const it of this.items) {
       const set = this.editionsOf.get(it.anchor) ?? new Set<string>();
@@ -68,6 +86,9 @@ export class CatalogIndex {
       formats.set(it.item.format, tokens(it.item.format));
       this.formatsOf.set(it.anchor, formats);
     }
+    this.slotWords = new Set([...editionWords, ...catalog.flatMap((c) => tokens(c.format))]);
+    const numbered = new Set(catalog.map((c) => normalize(seriesName(c.title))).filter((name) => /\p{L}/u.test(name) && /\b\d+$/.test(name)));
+    this.numberedNames = [...numbered].map((name) => [new RegExp(` ${name} `, 'g'), ` ${name.replace(/(?:\s+no)?\s+\d+$/, '')} `]);
     const df = new Map<string, number>();
     for (const it of this.items) for (const w of it.words) df.set(w, (df.get(w) ?? 0) + 1);
     for (const [w, n] of df) {
@@ -95,7 +116,8 @@ export class CatalogIndex {
 
   /** The volume a question asks for: "vol 3", "volume 3", "book 5", "#3", "the first one", "berserk deluxe 2". */
   volumeOf(question: string): number | null {
-    const n = normalize(question);
+    // A series' own number ("kaiju no 8", "mob psycho 100") numbers no volume: it is read as its name's.
+    const n = this.numberedNames.reduce((q, [name, bare]) => q.replace(name, bare), ` ${normalize(question)} `).trim();
     // "no. 8" numbers a volume only when no "vol"/"volume" does: in "kaiju no 8 volume 2" it is the title's.
     const explicit = /\b(?:vol|volume|book|part)\s*(\d{1,3})\b/.exec(n) ?? /\bno\s*(\d{1,3})\b/.exec(n) ?? /#\s*(\d{1,3})\b/.exec(question);
     if (explicit) return Number(explicit[1]);
@@ -119,9 +141,11 @@ export class CatalogIndex {
     // "volume one" numbers a volume: its "one" is no title word (One Piece, One-Punch Man).
     const q = new Set(tokens(question.replace(WORDED_VOLUME, '$1')));
     const namedEditions = [...q].filter((w) => this.editionWords.has(w));
+    const said = new SaidNames(question, this.slotWords);
     const out: CatalogMatch[] = [];
     for (const it of this.items) {
       if (!q.has(it.anchor)) continue;
+      if (!it.distinctive.some((w) => q.has(w)) && !it.names.some((n) => said.has(n, this.everyday))) continue;
       // The series named in full ("frieren"): the rest of the title (its subtitle, "Beyond
       // Journey's End", "Romance Dawn") is not missing, only its edition words are.
       const seriesNamed = it.series.length > 0 && it.series.every((w) => q.has(w));
@@ -148,5 +172,29 @@ export class CatalogIndex {
       out.push({ item: it.item, score });
     }
     return out.sort((a, b) => b.score - a.score || a.item.id.localeCompare(b.item.id)).slice(0, k);
+  }
+}
+
+/** Where a question says a name whole: its words (normalized) and as written, for title-names.ts's cues. */
+class SaidNames {
+  private readonly words: string[];
+  private readonly cased: string[];
+
+  constructor(
+    question: string,
+    private readonly slotWords: ReadonlySet<string>,
+  ) {
+    this.words = tokens(question);
+    this.cased = question.normalize('NFKD').replace(/\p{M}+/gu, '').replace(/['’]s\b/g, '').replace(/[^\p{L}\p{N}$]+/gu, ' ').split(' ').filter(Boolean);
+  }
+
+  /** Whether the name (normalized) is said as a phrase, and — a name of one everyday word — said as a name. */
+  has(name: string, everyday: ReadonlySet<string>): boolean {
+    const n = name.split(' ');
+    for (let i = 0; i + n.length <= this.words.length; i++) {
+      if (!n.every((x, j) => this.words[i + j] === x)) continue;
+      if (!isEverydayName(n, everyday) || saidAsName(this.words, i, i + n.length, { cased: this.cased, nameAfter: (k) => this.slotWords.has(this.words[k] ?? '') })) return true;
+    }
+    return false;
   }
 }

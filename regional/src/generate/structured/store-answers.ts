@@ -15,7 +15,8 @@ import type { CatalogField, StoreAnswerData } from './answer-data.ts';
 import { askedFields, catalogAnswer, fillSentence } from './catalog-answer.ts';
 import { destinationAnswer } from './destination-answer.ts';
 import { Recommender, type Recommendation } from './recommend.ts';
-import { LIST_POSITIONS, ordinal, PRICE_PICKS } from '../../../../shared/conversation/english-cues.ts';
+import { listPositionIn, type ListPosition } from '../../../../shared/conversation/list-ordinal.ts';
+import { PRICE_PICKS } from '../../../../shared/conversation/english-cues.ts';
 import { seriesName } from '../../../../shared/cache/store-gazetteer.ts';
 import { splitSentences } from '../guardrails.ts';
 import { SentencePicker, type Passage } from './passage-sentences.ts';
@@ -102,25 +103,8 @@ export function copiesAsked(question: string): number | null {
 
 /** How many earlier answers a list position may reach back to. */
 const LIST_LOOKBACK = 4;
-/** Words a list position may end with ("the second one", "the last book"). */
-const LIST_HEADS = new Set(['one', 'book', 'title', 'series', 'pick', 'option']);
-
-/**
- * Where a question says a list position, as word indexes of its normalized text [start, end):
- * "the second one" (n = 2), "the last one" (n = -1), "the cheaper one" (price). English, as the
- * edge's list-ordinal.ts reads it.
- */
-export function listPosition(question: string): { n: number; start: number; end: number; price?: 'low' | 'high'; which?: true } | null {
-  const w = normalize(question).split(' ');
-  for (let i = 1; i < w.length; i++) {
-    if (w[i - 1] !== 'the') continue;
-    const byPrice = PRICE_PICKS.find((p) => p.words.every((x, j) => w[i + j] === x));
-    if (byPrice && LIST_HEADS.has(w[i + byPrice.words.length] ?? '')) return { n: 0, start: i - 1, end: i + byPrice.words.length + 1, price: byPrice.end };
-    const n = LIST_POSITIONS[w[i]] ?? ordinal(w[i]);
-    if (n && LIST_HEADS.has(w[i + 1] ?? '')) return { n, start: i - 1, end: i + 2 };
-  }
-  return null;
-}
+/** A list position the question says ("the second one", "the cheaper option"), read as the edge reads it (list-ordinal.ts), its head word required. */
+const listPositionOf = (question: string): ListPosition | null => listPositionIn(normalize(question).split(' '), { headed: true });
 
 /** "which one is cheaper", "which is the most expensive": a pick by price of the list in talk, said with "which" and no position. */
 function whichByPrice(question: string): { n: number; start: number; end: number; price: 'low' | 'high'; which: true } | null {
@@ -577,7 +561,7 @@ export class StoreAnswers {
     const wish = this.recommender.priceWish(typed) ?? this.recommender.priceWish(question);
     const cheaper = this.recommender.saysCheaper(typed);
     // ("which is the cheapest one" picks among the offered: pickFromAnswer.)
-    if (!history.length || !answers.length || (!wish && !cheaper) || listPosition(question) || whichByPrice(question)) return null;
+    if (!history.length || !answers.length || (!wish && !cheaper) || listPositionOf(question) || whichByPrice(question)) return null;
     const titled = data.index.match(question, 1)[0];
     if (titled && titled.score >= MIN_TITLE_SCORE) {
       // "anything cheaper?" after "how much is dune": its cheaper copies (the ebook), cheapest first —
@@ -634,7 +618,7 @@ export class StoreAnswers {
    */
   private pickFromAnswer(question: string, previous: readonly string[]): CatalogItem | null {
     if (!previous.length) return null;
-    const pos = listPosition(question) ?? whichByPrice(question);
+    const pos: (ListPosition & { which?: true }) | null = listPositionOf(question) ?? whichByPrice(question);
     if (!pos) return null;
     const listed = this.recentList(previous);
     if (!listed) return null;
