@@ -98,6 +98,8 @@ describe('a title is still found by its names', () => {
     ['do you sell march book one', 'march'],
     ['monster perfect edition 2', 'monster'],
     ['What is Tomorrow, and Tomorrow, and Tomorrow about?', 'tomorrow'],
+    ['ok bot, is smile good for a 9 year old', 'smile'],
+    ['is bone any good', 'bone'],
   ])('short names said as names: %s', (text, value) => {
     expect(edgeProducts(text)).toEqual([value]);
     expect(regionTitles(text).map(series)).toContain(value);
@@ -118,6 +120,8 @@ describe('a title is still found by its names', () => {
   it('a month that is also a title is still the month in the cache and at the edge when said as one', () => {
     expect(ex.analyze('can it ship in march').entities).toEqual([{ kind: 'date', value: 'march' }]);
     expect(cache.extract('can it ship in march')).toEqual([{ kind: 'date', value: 'march' }]);
+    // a question judging a calendar word asks about the day
+    expect(edgeProducts('is tomorrow ok for delivery')).toEqual([]);
   });
 });
 

@@ -18,6 +18,10 @@ const NAME_BEFORE = new Set(['about', 'have', 'sell', 'sells', 'carry', 'stock',
 /** Words after a title that say it is one ("smile by raina telgemeier", "bone vol 1", "saga volume 2", "smile price?"). */
 const NAME_AFTER = new Set([...VOLUME_WORDS, 'by', 'price', 'prices', 'cost', 'costs', 'graphic']);
 
+/** A question judging a thing names it: "is smile good for a 9 year old", "is bone any good", "is monster suitable for teens". */
+const JUDGING_BEFORE = new Set(['is', 'was', 'isnt']);
+const JUDGED_AFTER = new Set(['good', 'ok', 'okay', 'suitable', 'appropriate', 'worth', 'any', 'rated', 'fine', 'scary', 'violent']);
+
 /** English function words of three letters or more: a slip that makes one ("the last with") is the word, not a misspelt title. */
 const LONGER_FUNCTION_WORDS = new Set('the and with will what when where which that this than then them they their there here were have from your just some into onto over also been does'.split(' '));
 
@@ -33,7 +37,7 @@ export function isEverydayName(words: readonly string[], everyday: ReadonlySet<s
 /**
  * Whether the words [start, end) of a message (lower case; `cased`, the same words as written,
  * when known) are said as a name: the whole message; a word before that asks for a thing by name;
- * a word after that says it is a title (a volume, "by" its author, its price), a number, or the
+ * a question judging it ("is smile good for…", not of a calendar word); a word after that says it is a title (a volume, "by" its author, its price), a number, or the
  * domain's item noun, edition or format word (`nameAfter`); or written with a capital inside the
  * message (calendar words, "March", are capitalised anyway and tell nothing).
  */
@@ -49,6 +53,8 @@ export function saidAsName(
   // the title's own next words as written: "Monster: The Perfect Edition"
   const after = next === 'the' ? end + 1 : end;
   if (NAME_AFTER.has(next) || /^\d+$/.test(next) || (next === 'in' && words[end + 1] === 'stock') || opts.nameAfter?.(after)) return true;
+  // (not a calendar word: "is tomorrow ok for delivery" asks about the day)
+  if (JUDGING_BEFORE.has(words[start - 1] ?? '') && JUDGED_AFTER.has(next) && !calendarWords().has(words[start])) return true;
   const cased = opts.cased?.[start];
   return start > 0 && !!cased && /^\p{Lu}/u.test(cased) && !calendarWords().has(words[start]) && opts.cased!.length === words.length;
 }
