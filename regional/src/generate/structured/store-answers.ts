@@ -21,7 +21,7 @@ import { seriesName } from '../../../../shared/cache/store-gazetteer.ts';
 import { splitSentences } from '../guardrails.ts';
 import { SentencePicker, type Passage } from './passage-sentences.ts';
 import { plainText } from './policy-tables.ts';
-import { contentTokens, hasPhrase, normalize, tokens } from './text.ts';
+import { contentTokens, hasPhrase, normalize, spokenList, tokens } from './text.ts';
 import type { CatalogItem } from '../../../../shared/domain/store-kb.ts';
 
 export interface AnswerInput {
@@ -58,6 +58,9 @@ export interface StoreAnswer {
 
 /** The best match must score this much (the offline generator's bar for naming a title)… */
 export const MIN_TITLE_SCORE = 3;
+
+/** A volume's series as its title writes it, without the volume ("Chainsaw Man, Vol. 4…" → "Chainsaw Man"). */
+const volumeSeries = (title: string) => title.replace(/,?\s*(?:vol\.?|volume|book|part)\s*\d+\b.*$/i, '').trim() || title;
 /** …and, where one item must be named unambiguously (the catalog route, each part of a list), beat the runner-up by this much: volumes of one series without a volume named differ by less than 1. */
 export const UNAMBIGUOUS_MARGIN = 1;
 const MIN_COVERAGE = 0.45;
@@ -248,7 +251,7 @@ export class StoreAnswers {
       // price or stock question, else (its author, its story…) its first volume, not the tie's pick.
       // ("when does the newest one come out?" after "tell me about blue lock": that series' newest.)
       // "which volumes are in stock?" of the series in talk (this message's or, after "do you have frieren", the last one's)
-      const list = this.volumeList(question, data.index.volumesLike(match.item));
+      const list = this.asksVolumeList(question) ? this.volumeList(question, data.index.volumesLike(match.item)) : null;
       if (list) return list;
       const volumes = ownTitle ? this.tiedVolumes(question) : previous && this.asksLatest(question) ? this.tiedVolumes(`${previous} ${question}`) : [];
       const latest = volumes.length > 0 && this.asksLatest(question);
@@ -480,7 +483,7 @@ export class StoreAnswers {
     const rest = volumes.slice(SERIES_SHOWN).map((it) => String(it.volume));
     const sentences = shown.flatMap((it) => catalogAnswer(it, question, fields, data.config.catalogSentences, data.catalogText).slice(0, 1));
     const more = data.config.catalogSentences.seriesMore;
-    if (rest.length && more) sentences.push(fillSentence(more, { count: rest.length, volumes: rest.length > 1 ? `${rest.slice(0, -1).join(', ')} and ${rest.at(-1)}` : rest[0] }));
+    if (rest.length && more) sentences.push(fillSentence(more, { count: rest.length, volumes: spokenList(rest) }));
     return { kind: 'catalog', sentences, sources: shown.map((it) => it.title), lookedUp: volumes.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
   }
 
@@ -508,8 +511,7 @@ export class StoreAnswers {
     const volumes = data.index.volumesLike(top.item);
     if (!volumes.length || volumes.some((it) => it.volume === volume)) return null;
     const numbers = volumes.map((it) => String(it.volume));
-    const name = top.item.title.replace(/,?\s*(?:vol\.?|volume|book|part)\s*\d+\b.*$/i, '').trim() || top.item.title;
-    const sentence = fillSentence(missing, { series: name, volume, count: numbers.length, volumes: numbers.length > 1 ? `${numbers.slice(0, -1).join(', ')} and ${numbers.at(-1)}` : numbers[0] });
+    const sentence = fillSentence(missing, { series: volumeSeries(top.item.title), volume, count: numbers.length, volumes: spokenList(numbers) });
     return { kind: 'catalog', sentences: [sentence], sources: [volumes[0].title], lookedUp: volumes.map((it) => ({ id: it.id, title: it.title, text: catalogDocument(it, data.catalogText).text })) };
   }
 
@@ -530,20 +532,16 @@ export class StoreAnswers {
   /**
    * "which one piece volumes are in stock?", "what volumes of chainsaw man do you have": every
    * volume of the series' edition the store has, and which are in stock, out of stock or on
-   * preorder (answers.json `volumeListCues`, `catalogSentences.seriesVolumes`…). Null when the
-   * question does not ask which volumes.
+   * preorder (`catalogSentences.seriesVolumes`…), for a question that asks which volumes
+   * (answers.json `volumeListCues`: the caller checks, before it gathers the volumes).
    */
   private volumeList(question: string, volumes: CatalogItem[]): StoreAnswer | null {
     const { data } = this;
     const s = data.config.catalogSentences;
     // "which volumes does vagabond vizbig 1 contain?" asks what one volume holds
-    if (!s.seriesVolumes || volumes.length < 2 || !this.asksVolumeList(question) || data.index.volumeOf(question) !== null) return null;
-    const listed = (items: CatalogItem[]) => {
-      const n = items.map((it) => String(it.volume));
-      return n.length > 1 ? `${n.slice(0, -1).join(', ')} and ${n.at(-1)}` : n[0];
-    };
-    const series = volumes[0].title.replace(/,?\s*(?:vol\.?|volume|book|part)\s*\d+\b.*$/i, '').trim() || volumes[0].title;
-    const sentences = [fillSentence(s.seriesVolumes, { series, count: volumes.length, volumes: listed(volumes) })];
+    if (!s.seriesVolumes || volumes.length < 2 || data.index.volumeOf(question) !== null) return null;
+    const listed = (items: CatalogItem[]) => spokenList(items.map((it) => String(it.volume)));
+    const sentences = [fillSentence(s.seriesVolumes, { series: volumeSeries(volumes[0].title), count: volumes.length, volumes: listed(volumes) })];
     const preorder = volumes.filter((it) => it.preorder);
     const inStock = volumes.filter((it) => !it.preorder && (it.stock > 0 || it.format === 'ebook'));
     const out = volumes.filter((it) => !it.preorder && !inStock.includes(it));
@@ -651,7 +649,7 @@ export class StoreAnswers {
   /** "Dune and Dune Messiah come to $37.98 together." (`catalogSentences.total`). */
   private totalSentence(items: CatalogItem[]): string {
     const { data } = this;
-    const titles = items.length > 1 ? `${items.slice(0, -1).map((i) => i.title).join(', ')} and ${items.at(-1)!.title}` : items[0].title;
+    const titles = spokenList(items.map((i) => i.title));
     return fillSentence(data.config.catalogSentences.total ?? '{titles}: {total}.', { titles, total: data.catalogText.price(round2(items.reduce((t, i) => t + i.price, 0))) });
   }
 

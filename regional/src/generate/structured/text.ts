@@ -74,3 +74,8 @@ export function hasPhrase(normText: string, phrase: string): boolean {
   const p = normalize(phrase);
   return p.length > 0 && ` ${normText} `.includes(` ${p} `);
 }
+
+/** Items as a sentence says them: "1", "1 and 2", "1, 2 and 3". */
+export function spokenList(items: readonly string[]): string {
+  return items.length > 1 ? `${items.slice(0, -1).join(', ')} and ${items.at(-1)}` : (items[0] ?? '');
+}
