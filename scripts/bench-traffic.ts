@@ -36,7 +36,8 @@ import { llmReason, PATHS, series, summarize, type MessageRecord, type Path } fr
 const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
-    sessions: { type: 'string', default: '300' },
+    /** 1000: enough answers on the template and the cache path (~560 / ~460) for each p99 to have an upper 95 % bound (≥ 368: docs/traffic.md, "p99 and its sample size"). */
+    sessions: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '50' },
     seed: { type: 'string', default: '1' },
     /** Median ms a shopper waits before each message (reading, typing); 0: back-to-back, a saturation test (docs/traffic.md, "Think time"). */
@@ -264,5 +265,7 @@ else {
   const t = summary.targets;
   console.log(`${summary.sessions} sessions, ${summary.messages} messages; shares ${JSON.stringify(summary.share)}`);
   console.log(`cost/session $${summary.costPerSessionUsd} vs baseline $${summary.baselineCostPerSessionUsd} (${t.costAtMost25PctOfBaseline.value}%); errors ${summary.errors}`);
+  const p99 = t.templateAndCacheP99AtMost5Ms;
+  console.log(`template / cache p99 ${p99.value.template} / ${p99.value.cache} ms${p99.bounded ? '' : ' (too few answers to bound a p99 above: ≥ 368 per path)'}`);
   console.log(`report: reports/traffic.html`);
 }

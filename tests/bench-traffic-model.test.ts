@@ -237,8 +237,17 @@ describe('latency per path (summarize)', () => {
     expect(s.share).toMatchObject({ cache: 0.8333, llm: 0.1667 });
     expect(s.coalescedShare).toBe(0.0833);
     expect(s.targets.templateAndCacheP99AtMost5Ms.met).toBe(true);
+    expect(s.targets.templateAndCacheP99AtMost5Ms.bounded).toBe(false);
     // 9 cache hits bound the p99 below (the 8th value) and not above at 95 %.
     expect(s.latencyMs.cache).toMatchObject({ p99Ci95: [1, null], max: 1 });
+  });
+
+  it('says whether the 5 ms target could be decided: both p99s bounded above once each path has 368 answers', () => {
+    const pricing = { small: { in: 0.0008, out: 0.004 }, large: { in: 0.003, out: 0.015 } };
+    const run = (template: number, cache: number) => summarize({ records: [...Array.from({ length: template }, () => rec('template', 1)), ...Array.from({ length: cache }, (_, i) => rec('cache', i === 0 ? 9 : 1))], sessions: 1, calls: [], pricing, completionOrder: [0], args: {}, wallMs: 1 }).targets.templateAndCacheP99AtMost5Ms;
+    expect(run(368, 368)).toMatchObject({ met: true, bounded: true });
+    expect(run(368, 367)).toMatchObject({ met: true, bounded: false });
+    expect(run(500, 50)).toMatchObject({ met: false, bounded: false });
   });
 
   it("states the run's load: messages per second and the mean number in flight", () => {

@@ -195,6 +195,8 @@ export function summarize(o: { records: MessageRecord[]; sessions: number; calls
       templateAndCacheP99AtMost5Ms: {
         value: { template: latency.template.p99, cache: latency.cache.p99 },
         met: [latency.template.p99, latency.cache.p99].every((v) => v === null || v <= 5),
+        /** Whether both paths had enough answers (≥ 368) for their p99 to have an upper 95 % bound; else a p99 is the 2nd–3rd largest answer. */
+        bounded: [latency.template.p99Ci95, latency.cache.p99Ci95].every(([, hi]) => hi !== null),
       },
     },
   };
