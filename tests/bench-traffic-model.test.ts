@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BASELINE_TIER, baselineCostUsd, callCostUsd, oneModel, type Pricing } from '../scripts/traffic/cost.ts';
 import { rng, zipf } from '../scripts/traffic/random.ts';
+import { gcEvents, gcSummary } from '../scripts/traffic/gc-pauses.ts';
 import { buildSessions, TrafficMix, type Dialogue, type Labelled } from '../scripts/traffic/sessions.ts';
 import { llmReason, summarize, type MessageRecord } from '../scripts/traffic/summary.ts';
 import { cpuWaitBetween } from '../scripts/traffic/cpu-wait.ts';
@@ -327,5 +328,22 @@ describe("the p99's confidence interval (percentileInterval)", () => {
   });
   it('refuses a percentile outside (0, 100)', () => {
     expect(() => percentileInterval([1], 100)).toThrow(/0 < p < 100/);
+  });
+});
+
+describe("the edge isolate's collection pauses (gc-pauses.ts)", () => {
+  it('reads --trace-gc-nvp lines among other output, and sums scavenges and full collections apart', () => {
+    const log = [
+      '[9430:0x71157fcf6000:0]     1403 ms: GC: {"pause":2.861,"gc":"s","end_object_size":16993000}',
+      '{"level":"info","msg":"request"}',
+      '[9430:0x71157fcf6000:0]     1954 ms: GC: {"pause":17.285,"gc":"mc","mark":11.454,"end_object_size":13212300}',
+      '[9430:0x71157fcf6000:0]     2625 ms: GC: {"pause":4.5,"gc":"s","end_o',
+      '[9430:0x71157fcf6000:0]     3357 ms: GC: {"pause":4.183,"gc":"s","end_object_size":16118000}',
+    ].join('\n');
+    const events = gcEvents(log);
+    expect(events.map((e) => [e.atMs, e.kind])).toEqual([[1403, 's'], [1954, 'mc'], [3357, 's']]);
+    const s = gcSummary(events);
+    expect(s.scavenge).toMatchObject({ count: 2, pauseMsTotal: 7.04, pauseMsMax: 4.18, over4Ms: 1 });
+    expect(s.markCompact).toMatchObject({ count: 1, pauseMsMax: 17.29, markMs: [11.45], liveMbAfter: [13.21] });
   });
 });

@@ -60,7 +60,9 @@ export async function startTrafficEdge(o: { runner: EdgeRunner; root?: string; p
     return { runner: o.runner, url: edge.url, pid, workerdPids: () => (pid ? descendantsNamed(pid, 'workerd') : []), storage, storagePid: undefined, state, stop: () => edge.stop().then(cleanUp) };
   }
   const start: typeof startEdgeUnderWorkerd = (await import(join(o.root ?? join(import.meta.dirname, '..', '..'), 'scripts', 'soak', 'edge-workerd.ts'))).startEdgeUnderWorkerd;
-  const edge = await start({ port: o.port, regionalUrl: o.regionalUrl, persistTo: dir, vars: o.vars, storage, ...(o.inspectorPort ? { inspectorPort: o.inspectorPort } : {}) });
+  // EDGE_LOG_TO (opt-in, profiling): all of the Worker's workerd output to that file, e.g. V8's GC trace with EDGE_V8_FLAGS=--trace-gc-nvp (scripts/traffic/gc-pauses.ts reads it).
+  const logTo = process.env.EDGE_LOG_TO;
+  const edge = await start({ port: o.port, regionalUrl: o.regionalUrl, persistTo: dir, vars: o.vars, storage, ...(o.inspectorPort ? { inspectorPort: o.inspectorPort } : {}), ...(logTo ? { logTo } : {}) });
   // A checkout whose starter has no storage host (BENCH_PEER before it) would run its objects in the Worker's process unsaid.
   if (storage === 'own-process' && !edge.storage) {
     await edge.stop().then(cleanUp);
