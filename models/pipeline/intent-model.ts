@@ -120,9 +120,7 @@ export interface TrainedIntentModel {
  */
 export function keptWordRows(tokenizer: WordPieceTokenizer, rowTexts: readonly string[]): Set<number> {
   const kept = new Set(rowTexts.flatMap((t) => tokenizer.encode(t)));
-  tokenizer.idToToken.forEach((token, id) => {
-    if (token.startsWith('##')) kept.add(id);
-  });
+  for (let id = 0; id < tokenizer.vocabSize; id++) if (tokenizer.token(id)?.startsWith('##')) kept.add(id);
   return kept;
 }
 
