@@ -54,3 +54,17 @@ describe('Vocabulary', () => {
     expect(() => new Vocabulary({ a: 1.5 })).toThrow(RangeError);
   });
 });
+
+describe('knowsAWord (the tokenizer, over the flat vocabulary)', () => {
+  it('is true for text with a word the vocabulary has, false for punctuation and unknown scripts alone, the second time too', async () => {
+    const { WordPieceTokenizer } = await import('../shared/tokenizer/wordpiece.ts');
+    const tok = new WordPieceTokenizer(JSON.parse(readFileSync(join(import.meta.dirname, '..', 'models', 'default', 'embedder', 'tokenizer.json'), 'utf8')));
+    for (let round = 0; round < 2; round++) {
+      expect(tok.knowsAWord('where is my order?')).toBe(true);
+      expect(tok.knowsAWord('42')).toBe(true);
+      expect(tok.knowsAWord('?!... ,,, ;;')).toBe(false);
+      expect(tok.knowsAWord('--- ~~~')).toBe(false);
+      expect(tok.knowsAWord('\u{1F600}\u{1F600}')).toBe(false);
+    }
+  });
+});

@@ -163,6 +163,8 @@ export class WordPieceTokenizer {
    * objects that every full collection marks, so an isolate serving for days must not hold 50k.
    */
   private readonly wordCache = new Map<string, number[]>();
+  /** Per id: 1 when its token has a letter or digit, 2 when not, 0 not read yet (knowsAWord). */
+  private wordPieces: Uint8Array | undefined;
   /** Ids of each ASCII punctuation character (one pre-token each). */
   private readonly punctuationIds: number[][] = [];
 
@@ -231,7 +233,14 @@ export class WordPieceTokenizer {
    */
   knowsAWord(text: string): boolean {
     const ids = this.contentIds(text, this.maxLength);
-    return ids.some((id) => id !== this.unkId && /[\p{L}\p{N}]/u.test(this.vocab.token(id) ?? ''));
+    return ids.some((id) => id !== this.unkId && this.isWordPiece(id));
+  }
+
+  /** Whether the id's token has a letter or a digit, read once per id and remembered (1 yes, 2 no). */
+  private isWordPiece(id: number): boolean {
+    const known = (this.wordPieces ??= new Uint8Array(this.vocab.size));
+    if (!known[id]) known[id] = /[\p{L}\p{N}]/u.test(this.vocab.token(id) ?? '') ? 1 : 2;
+    return known[id] === 1;
   }
 
   /**
