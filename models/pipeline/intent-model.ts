@@ -120,7 +120,9 @@ export interface TrainedIntentModel {
  */
 export function keptWordRows(tokenizer: WordPieceTokenizer, rowTexts: readonly string[]): Set<number> {
   const kept = new Set(rowTexts.flatMap((t) => tokenizer.encode(t)));
-  for (let id = 0; id < tokenizer.vocabSize; id++) if (tokenizer.token(id)?.startsWith('##')) kept.add(id);
+  tokenizer.idToToken.forEach((token, id) => {
+    if (token.startsWith('##')) kept.add(id);
+  });
   return kept;
 }
 

@@ -118,7 +118,7 @@ export function idfTable(tokenizer: WordPieceTokenizer, texts: string[]): Float3
 export function tokenWeights(idf: Float32Array, tokenizer: WordPieceTokenizer, lastSpecialId: number, gamma: number, pieceFactor: number): Float32Array {
   return Float32Array.from(idf, (v, id) => {
     if (id <= lastSpecialId) return 0;
-    const piece = tokenizer.token(id)?.startsWith('##') ?? false;
+    const piece = tokenizer.idToToken[id]?.startsWith('##') ?? false;
     return Math.pow(v, gamma) * (piece ? pieceFactor : 1);
   });
 }

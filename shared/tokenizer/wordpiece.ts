@@ -11,8 +11,6 @@
  * 100 KB message costs no more than a short one, and it fills int64 tensors directly.
  */
 
-import { Vocabulary } from './vocabulary.ts';
-
 export interface TokenizerJson {
   added_tokens?: Array<{ id: number; content: string; special?: boolean; normalized?: boolean }>;
   normalizer?: {
@@ -143,8 +141,8 @@ function asInt64(words: Int32Array): BigInt64Array {
 }
 
 export class WordPieceTokenizer {
-  /** Token ↔ id as flat arrays (vocabulary.ts: nothing per token for a full collection to mark). */
-  private readonly vocab: Vocabulary;
+  readonly vocab: Map<string, number>;
+  readonly idToToken: string[];
   readonly padId: number;
   readonly unkId: number;
   readonly clsId: number;
@@ -160,7 +158,8 @@ export class WordPieceTokenizer {
   private readonly specialPattern: RegExp | null;
   /**
    * Ids of words seen before, up to 4,096 words (a store's everyday vocabulary): each entry is heap
-   * objects that every full collection marks, so an isolate serving for days must not hold 50k.
+   * objects that every full collection marks, and workerd runs V8 without incremental marking, so an
+   * isolate serving for days must not hold 50k of them.
    */
   private readonly wordCache = new Map<string, number[]>();
   /** Per id: 1 when its token has a letter or digit, 2 when not, 0 not read yet (knowsAWord). */
@@ -179,14 +178,25 @@ export class WordPieceTokenizer {
     if (json.pre_tokenizer && json.pre_tokenizer.type !== 'BertPreTokenizer') {
       throw new TokenizerError(`unsupported pre-tokenizer ${json.pre_tokenizer.type}: BertPreTokenizer expected`);
     }
-    this.vocab = new Vocabulary(model.vocab);
+    // One pass over the keys (30k+ of them): a fresh isolate parses this on its first request, and
+    // Object.entries' pair arrays plus a second pass over the Map cost about three times as much.
+    this.vocab = new Map();
+    this.idToToken = [];
+    const vocab = model.vocab;
+    const tokens = Object.keys(vocab);
+    for (let i = 0; i < tokens.length; i++) {
+      const token = tokens[i];
+      const id = vocab[token];
+      this.vocab.set(token, id);
+      this.idToToken[id] = token;
+    }
     this.prefix = model.continuing_subword_prefix ?? '##';
     this.maxCharsPerWord = model.max_input_chars_per_word ?? 100;
     const norm = json.normalizer;
     this.lowercase = norm?.lowercase ?? true;
     this.stripAccents = norm?.strip_accents ?? this.lowercase;
     const need = (token: string) => {
-      const id = this.vocab.idOf(token);
+      const id = this.vocab.get(token);
       if (id === undefined) throw new TokenizerError(`vocabulary lacks ${token}`);
       return id;
     };
@@ -207,14 +217,8 @@ export class WordPieceTokenizer {
     for (let c = 0; c < 128; c++) if (ASCII_CLASS[c] === PUNCTUATION) this.punctuationIds[c] = this.wordPiece(String.fromCharCode(c));
   }
 
-  /** The largest id plus one. */
   get vocabSize(): number {
-    return this.vocab.size;
-  }
-
-  /** The token with this id, or undefined. */
-  token(id: number): string | undefined {
-    return this.vocab.token(id);
+    return this.idToToken.length;
   }
 
   /** Ids of one text with [CLS] and [SEP], truncated to maxLength. */
@@ -238,8 +242,8 @@ export class WordPieceTokenizer {
 
   /** Whether the id's token has a letter or a digit, read once per id and remembered (1 yes, 2 no). */
   private isWordPiece(id: number): boolean {
-    const known = (this.wordPieces ??= new Uint8Array(this.vocab.size));
-    if (!known[id]) known[id] = /[\p{L}\p{N}]/u.test(this.vocab.token(id) ?? '') ? 1 : 2;
+    const known = (this.wordPieces ??= new Uint8Array(this.idToToken.length));
+    if (!known[id]) known[id] = /[\p{L}\p{N}]/u.test(this.idToToken[id] ?? '') ? 1 : 2;
     return known[id] === 1;
   }
 
@@ -381,21 +385,17 @@ export class WordPieceTokenizer {
   }
 
   tokens(text: string): string[] {
-    return this.encode(text).map((id) => this.vocab.token(id)!);
+    return this.encode(text).map((id) => this.idToToken[id]);
   }
 
   /** Greedy longest-match-first WordPiece; a word with no full cover becomes [UNK]. */
   private wordPiece(word: string): number[] {
     const cached = this.wordCache.get(word);
     if (cached) return cached;
-    // Pieces are cut at code points; a word without surrogate pairs is looked up where it is, with no copy.
+    // Pieces are cut at code points; a word without surrogate pairs is cut as it is, with no copy.
     const chars: ArrayLike<string> = /[\ud800-\udfff]/.test(word) ? [...word] : word;
-    const idOf = (start: number, end: number) => {
-      const prefix = start > 0 ? this.prefix : '';
-      if (typeof chars === 'string') return this.vocab.idOf(chars, start, end, prefix);
-      const piece = Array.prototype.slice.call(chars, start, end).join('');
-      return this.vocab.idOf(piece, 0, piece.length, prefix);
-    };
+    const piece = (start: number, end: number) =>
+      typeof chars === 'string' ? chars.slice(start, end) : Array.prototype.slice.call(chars, start, end).join('');
     let out: number[];
     if (chars.length > this.maxCharsPerWord) {
       out = [this.unkId];
@@ -406,7 +406,7 @@ export class WordPieceTokenizer {
         let end = chars.length;
         let found: number | undefined;
         while (start < end) {
-          found = idOf(start, end);
+          found = this.vocab.get(start > 0 ? this.prefix + piece(start, end) : piece(start, end));
           if (found !== undefined) break;
           end--;
         }
