@@ -156,11 +156,6 @@ export class WordPieceTokenizer {
   private readonly specials: Array<{ content: string; id: number }>;
   /** The special tokens as one alternation, longest first (null when there are none). */
   private readonly specialPattern: RegExp | null;
-  /**
-   * Ids of words seen before, up to 4,096 words (a store's everyday vocabulary): each entry is heap
-   * objects that every full collection marks, and workerd runs V8 without incremental marking, so an
-   * isolate serving for days must not hold 50k of them.
-   */
   private readonly wordCache = new Map<string, number[]>();
   /** Per id: 1 when its token has a letter or digit, 2 when not, 0 not read yet (knowsAWord). */
   private wordPieces: Uint8Array | undefined;
@@ -418,7 +413,7 @@ export class WordPieceTokenizer {
         start = end;
       }
     }
-    if (this.wordCache.size < 4_096) this.wordCache.set(word, out);
+    if (this.wordCache.size < 50_000) this.wordCache.set(word, out);
     return out;
   }
 
