@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { WordPieceTokenizer } from '../shared/tokenizer/wordpiece.ts';
 
 describe('knowsAWord', () => {
-  it('is true for text with a word the vocabulary has, false for punctuation and unknown scripts alone, the second time too', async () => {
-    const { WordPieceTokenizer } = await import('../shared/tokenizer/wordpiece.ts');
+  it('is true for text with a word the vocabulary has, false for punctuation and unknown scripts alone, the second time too', () => {
     const tok = new WordPieceTokenizer(JSON.parse(readFileSync(join(import.meta.dirname, '..', 'models', 'default', 'embedder', 'tokenizer.json'), 'utf8')));
     for (let round = 0; round < 2; round++) {
       expect(tok.knowsAWord('where is my order?')).toBe(true);
